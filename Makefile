@@ -1,0 +1,100 @@
+# remediate: plain GNU make + pkg-config.
+#
+#   make            build build/remediate
+#   make test       build and run every test (unit, unit under ASan+UBSan, e2e)
+#   make demo       install missing Debian packages, build, replay the seed scenario
+#
+# Each folder under src/ is one pipeline stage.  Its module.mk names the
+# stages it links against (NAME_DEPS), so a unit test links exactly the
+# module it tests and what that module uses, nothing more.
+
+CC      ?= cc
+PKGS    := libcurl libmicrohttpd jansson yaml-0.1 sqlite3 openssl
+BUILD   ?= build
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
+           -Wundef -Wformat=2
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+           -Isrc $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CFLAGS  += -DREMEDIATE_VERSION='"$(VERSION)"' -DREMEDIATE_GITREV='"$(GITREV)"'
+
+MODULES := $(patsubst src/%/module.mk,%,$(wildcard src/*/module.mk))
+include $(wildcard src/*/module.mk)
+
+srcs_of  = $(wildcard src/$(1)/*.c)
+objs_of  = $(patsubst %.c,$(2)/%.o,$(call srcs_of,$(1)))
+# the objects a module needs: its own and those of its declared deps
+mod_objs = $(sort $(foreach m,$(1) $($(1)_DEPS),$(call objs_of,$(m),$(2))))
+
+ALL_OBJS := $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)))
+
+.PHONY: all test unit unit-san e2e demo clean deps lint fmt bench fuzz
+all: $(BUILD)/remediate
+
+$(BUILD)/remediate: $(ALL_OBJS) $(BUILD)/src/main.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# --- unit tests: tests/unit/test_MOD.c links module MOD and its deps -------
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+
+define unit_rule
+$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $(call mod_objs,$(1),$(BUILD))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -Itests/unit -o $$@ $$^ $$(LDLIBS)
+$(BUILD)-san/tests/test_$(1): tests/unit/test_$(1).c $(call mod_objs,$(1),$(BUILD)-san)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -Itests/unit -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+$(BUILD)-san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+$(BUILD)-san/%: CFLAGS += $(SANFLAGS)
+$(BUILD)-san/%: LDFLAGS += -fsanitize=address,undefined
+
+unit: $(addprefix $(BUILD)/tests/test_,$(UNIT_TESTS))
+	@tests/run-unit $(BUILD)/tests $(UNIT_TESTS)
+
+unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_TESTS))
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    tests/run-unit $(BUILD)-san/tests $(UNIT_TESTS)
+
+e2e: $(BUILD)/remediate
+	@tests/run-e2e $(BUILD)/remediate
+
+test: all
+	@tests/run-all $(MAKE)
+
+demo:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)/remediate
+
+deps:
+	@scripts/install-deps
+
+lint:
+	@scripts/lint
+
+bench: $(BUILD)/remediate
+	@bench/run-all $(BUILD)/remediate
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-san $(BUILD)-fuzz
+
+-include $(shell find $(BUILD) $(BUILD)-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,136 @@
+/*
+ * Growable buffers.  Every buffer filled from outside has a maximum; going
+ * past it is an ordinary error the caller reports, never a crash or an
+ * unbounded allocation.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "util/util.h"
+
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+	b->overflow = 0;
+}
+
+static void
+reserve(struct buf *b, size_t extra)
+{
+	xgrow(&b->data, &b->cap, b->len + extra + 1, 1);
+}
+
+int
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	int rc = 0;
+
+	if (b->max && b->len + n > b->max) {
+		n = b->max - b->len;
+		b->overflow = 1;
+		rc = -1;
+	}
+	reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return rc;
+}
+
+int
+buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int
+buf_addc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int rc;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	rc = buf_adds(b, s);
+	free(s);
+	return rc;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->overflow = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->overflow = 0;
+	return s;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *
+util_read_file(const char *path, size_t max, size_t *lenp, char **err)
+{
+	FILE *f;
+	struct buf b;
+	char chunk[65536];
+	size_t n;
+
+	*err = NULL;
+	if ((f = fopen(path, "rb")) == NULL) {
+		*err = xasprintf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf_init(&b, max);
+	reserve(&b, 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (buf_add(&b, chunk, n) == -1) {
+			*err = xasprintf("%s: larger than the %zu-byte limit",
+			    path, max);
+			break;
+		}
+	}
+	if (*err == NULL && ferror(f))
+		*err = xasprintf("%s: read error: %s", path, strerror(errno));
+	fclose(f);
+	if (*err) {
+		buf_free(&b);
+		return NULL;
+	}
+	if (lenp)
+		*lenp = b.len;
+	return buf_steal(&b);
+}

@@ -1,0 +1,143 @@
+/*
+ * util: the small pieces every stage uses.
+ *
+ *   allocation   x*() wrappers that abort on out-of-memory, so no caller
+ *                carries a half-handled NULL path;
+ *   buf          a growable byte buffer with an optional hard maximum,
+ *                for everything filled from outside;
+ *   diag         user-input diagnostics (file:line:col: severity: message,
+ *                the source line and a caret), collected so one run shows
+ *                every problem;
+ *   time         one replaceable clock in milliseconds since the epoch,
+ *                RFC 3339 parsing/formatting, Go-style durations;
+ *   text         did-you-mean suggestions, glob matching, hashing.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define UTIL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define UTIL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- allocation: every result is owned by the caller, never NULL ------- */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+/* Grows *ptr (of *cap elements of size sz) to hold at least need elements. */
+void	 xgrow(void *ptrp, size_t *cap, size_t need, size_t sz);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) UTIL_PRINTF(1, 2);
+char	*xvasprintf(const char *, va_list) UTIL_PRINTF(1, 0);
+
+/* ---- buf: growable buffer, NUL-terminated at all times ------------------ */
+struct buf {
+	char	*data;		/* owned; "" until the first append */
+	size_t	 len;		/* bytes, excluding the NUL */
+	size_t	 cap;		/* bytes allocated */
+	size_t	 max;		/* bytes; 0 means unbounded */
+	int	 overflow;	/* set once an append would exceed max */
+};
+
+void	 buf_init(struct buf *, size_t max);
+/* Appends; on exceeding max sets overflow, keeps what fit, returns -1. */
+int	 buf_add(struct buf *, const void *, size_t);
+int	 buf_adds(struct buf *, const char *);
+int	 buf_addc(struct buf *, char);
+int	 buf_printf(struct buf *, const char *, ...) UTIL_PRINTF(2, 3);
+void	 buf_reset(struct buf *);
+/* Returns the owned string and leaves the buf empty and reusable. */
+char	*buf_steal(struct buf *);
+void	 buf_free(struct buf *);
+
+/*
+ * Reads a whole file into an owned NUL-terminated string.  Returns NULL and
+ * sets *err (owned) on failure or when the file exceeds max bytes.
+ */
+char	*util_read_file(const char *path, size_t max, size_t *len, char **err);
+
+/* ---- diag: diagnostics about user input --------------------------------- */
+enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
+
+struct loc {
+	const char	*file;	/* borrowed; NULL when unknown */
+	int		 line;	/* 1-based; 0 when unknown */
+	int		 col;	/* 1-based; 0 when unknown */
+};
+
+struct diag {
+	enum diag_level	 level;
+	char		*file;	/* owned, may be NULL */
+	int		 line, col;
+	char		*msg;	/* owned */
+	char		*hint;	/* owned, may be NULL: "did you mean ..." */
+};
+
+struct diags {
+	struct diag	*v;	/* owned */
+	size_t		 n, cap;
+	size_t		 errors, warnings;
+};
+
+void	 diag_init(struct diags *);
+void	 diag_free(struct diags *);
+void	 diag_add(struct diags *, enum diag_level, struct loc,
+	    const char *fmt, ...) UTIL_PRINTF(4, 5);
+void	 diag_error(struct diags *, struct loc, const char *fmt, ...)
+	    UTIL_PRINTF(3, 4);
+void	 diag_warn(struct diags *, struct loc, const char *fmt, ...)
+	    UTIL_PRINTF(3, 4);
+/* Attaches a hint to the most recent diagnostic. */
+void	 diag_hint(struct diags *, const char *fmt, ...) UTIL_PRINTF(2, 3);
+/*
+ * Prints every diagnostic in order as "file:line:col: level: msg", then the
+ * source line with a caret under the column (read from the file), then the
+ * hint.  Sorted by file and position so output is stable.
+ */
+void	 diag_print(struct diags *, FILE *);
+
+/* ---- time ---------------------------------------------------------------- */
+/*
+ * All instants are int64 milliseconds since the Unix epoch (UTC).  Code that
+ * needs "now" asks the clock it was given, never the system: replay and the
+ * tests substitute their own.
+ */
+struct clock {
+	int64_t	 (*now)(const struct clock *);
+	int64_t	 fixed;		/* ms; used by the fixed clock */
+};
+
+int64_t	 clock_now(const struct clock *);
+void	 clock_system(struct clock *);
+void	 clock_fixed(struct clock *, int64_t ms);
+
+/* RFC 3339 ("2026-11-25T10:00:00Z", fractions, offsets): 0 ok, -1 bad. */
+int	 time_parse(const char *, int64_t *ms);
+/* Formats as UTC "2026-11-25T10:00:00Z" (".123Z" when ms != 0). */
+void	 time_format(int64_t ms, char *out, size_t outlen);
+#define TIME_FMTLEN 32
+
+/*
+ * Go durations ("5m", "1h30m", "250ms", "1.5h", "90s"); a bare "0" is 0.
+ * Returns 0 and the value in ms, or -1.
+ */
+int	 duration_parse(const char *, int64_t *ms);
+/* Formats as the shortest Go-style duration ("15m", "1h30m", "250ms"). */
+void	 duration_format(int64_t ms, char *out, size_t outlen);
+
+/* ---- text ----------------------------------------------------------------- */
+/* The candidate closest to word by edit distance, or NULL if none is close. */
+const char *util_suggest(const char *word, const char *const *cands, size_t n);
+/* Shell-style glob with '*' and '?', as Kyverno's wildcard names. */
+int	 util_glob(const char *pattern, const char *s);
+/* FNV-1a 64-bit. */
+uint64_t util_hash(const void *, size_t, uint64_t seed);
+#define UTIL_HASH_SEED 0xcbf29ce484222325ULL
+/* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
+int	 util_parse_int(const char *, long long *);
+
+#endif /* UTIL_H */
