@@ -1,0 +1,82 @@
+/*
+ * jp: JMESPath (https://jmespath.org/specification.html), complete, with
+ * Kyverno's function library, on jansson values.
+ *
+ * An expression is compiled once (jp_compile) and evaluated many times
+ * (jp_eval); compiled expressions are immutable and may be shared.
+ * Errors carry the JMESPath error kind of the compliance suite and, for
+ * syntax errors, the 0-based offset in the expression.
+ *
+ * Bounds: expressions longer than JP_MAX_EXPR bytes, nested deeper than
+ * JP_MAX_DEPTH, or producing results larger than JP_MAX_RESULT nodes are
+ * refused with JP_ERR_LIMIT.
+ */
+#ifndef JP_H
+#define JP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define JP_MAX_EXPR	65536		/* bytes */
+#define JP_MAX_DEPTH	256		/* nesting of the syntax tree */
+#define JP_MAX_RESULT	1000000		/* JSON nodes created by one eval */
+
+enum jp_errkind {
+	JP_OK = 0,
+	JP_ERR_SYNTAX,
+	JP_ERR_ARITY,		/* invalid-arity */
+	JP_ERR_TYPE,		/* invalid-type */
+	JP_ERR_VALUE,		/* invalid-value */
+	JP_ERR_UNKNOWN_FUNCTION,
+	JP_ERR_LIMIT,		/* one of the bounds above */
+	JP_ERR_LOOKUP,		/* lookup() could not read the cluster */
+};
+
+struct jp_error {
+	enum jp_errkind	 kind;
+	int		 pos;		/* 0-based byte offset; -1 if none */
+	char		 msg[256];	/* names the function and argument */
+};
+
+/*
+ * The environment of an evaluation: what Kyverno functions may reach.
+ * lookup: the 4-argument lookup(kind, namespace, name, path) reads the live
+ * object through this hook; it returns a new reference or NULL when the
+ * object does not exist.  now: ms since the epoch for time_now() and
+ * friends (0: the system clock).
+ */
+struct jp_env {
+	json_t	*(*lookup)(void *ctx, const char *kind, const char *ns,
+		    const char *name);
+	void	 *lookup_ctx;
+	int64_t	  now;
+};
+
+struct jp_expr;
+
+/* Compiles src.  Returns an owned expression, or NULL with *err filled. */
+struct jp_expr	*jp_compile(const char *src, struct jp_error *err);
+void		 jp_free(struct jp_expr *);
+/* The source text the expression was compiled from; borrowed. */
+const char	*jp_source(const struct jp_expr *);
+
+/*
+ * Evaluates expr on data (borrowed).  env may be NULL (no lookup, system
+ * clock).  Returns a new reference (owned by the caller; JSON null is
+ * json_null(), never NULL) or NULL with *err filled.
+ */
+json_t	*jp_eval(const struct jp_expr *, json_t *data,
+	    const struct jp_env *env, struct jp_error *err);
+
+/* jp_compile + jp_eval + jp_free in one call. */
+json_t	*jp_search(const char *src, json_t *data, const struct jp_env *env,
+	    struct jp_error *err);
+
+/* "syntax", "invalid-arity", ... as the compliance suite names them. */
+const char	*jp_errkind_name(enum jp_errkind);
+
+/* JMESPath truthiness: false, null, "", [], {} are false. */
+int	jp_truthy(const json_t *);
+
+#endif /* JP_H */

@@ -1,0 +1,80 @@
+/*
+ * policy: Kyverno ClusterPolicy/Policy validate rules, evaluated in-process
+ * on the object an action would create or patch, as admission would, before
+ * it is sent.  Failing closed: an error while evaluating a rule that matches
+ * the object denies it, with the error as the message.
+ *
+ * Supported: match/exclude (any/all; kinds incl. group/version/Kind forms,
+ * names and namespaces with wildcards, label and namespace selectors,
+ * operations), preconditions (any/all), validate.deny.conditions (any/all)
+ * with every Kyverno operator, validationFailureAction Enforce (deny) and
+ * Audit (record, allow), per-rule message, `{{ }}` variables in JMESPath
+ * with Kyverno's functions (request.object, request.operation, ...).
+ */
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "conf/conf.h"
+#include "jp/jp.h"
+#include "util/util.h"
+
+struct pol_set;
+
+struct pol_set	*pol_set_new(void);
+void		 pol_set_free(struct pol_set *);
+/*
+ * Compiles a ClusterPolicy or Policy document (schema already checked by
+ * conf) into the set: every {{ }} expression is compiled now, so a bad one
+ * is a diagnostic at its location.  Returns 0, or -1 after adding diags.
+ */
+int		 pol_set_add(struct pol_set *, const struct mdoc *,
+		    struct diags *);
+size_t		 pol_set_count(const struct pol_set *);
+/* One line for `check`: "1 rule (validate deny), Enforce". Owned. */
+char		*pol_describe(const struct pol_set *, size_t i);
+
+/* One violated rule. */
+struct pol_violation {
+	char	*policy;	/* owned: policy name (ns/name for Policy) */
+	char	*rule;		/* owned */
+	char	*message;	/* owned: the rule's message, rendered */
+	int	 enforce;	/* 1 Enforce, 0 Audit */
+};
+
+struct pol_verdict {
+	int			 denied;	/* any Enforce violation */
+	struct pol_violation	*v;		/* owned */
+	size_t			 n;
+};
+
+/*
+ * Admits object (borrowed) for operation ("CREATE", "UPDATE", "DELETE")
+ * against every policy of the set.  env gives lookup() its cluster.
+ * Fills *out (caller frees with pol_verdict_clear).  Returns 0.
+ */
+int	pol_admit(const struct pol_set *, json_t *object,
+	    const char *operation, const struct jp_env *env,
+	    struct pol_verdict *out);
+void	pol_verdict_clear(struct pol_verdict *);
+
+/*
+ * Kyverno variable substitution on a string: every {{ expr }} is replaced
+ * by the JMESPath result on ctx (nested {{ }} resolved inside out, "\{{"
+ * escapes).  A string that is exactly one {{ }} keeps the result's JSON
+ * type.  Returns a new reference, or NULL with *err (owned).
+ */
+json_t	*pol_substitute(const char *text, json_t *ctx,
+	    const struct jp_env *env, char **err);
+
+/*
+ * Evaluates one Kyverno condition operator ("Equals", "AnyIn",
+ * "DurationGreaterThan", ...) on key and value (borrowed, already
+ * substituted).  Returns 1 true, 0 false, -1 with *err (owned) for an
+ * unknown operator or incomparable operands.
+ */
+int	pol_operator(const char *op, json_t *key, json_t *value, char **err);
+
+#endif /* POLICY_H */
