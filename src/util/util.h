@@ -140,4 +140,32 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
 
+/* ---- map: string keys to pointers, open addressing ------------------------ */
+struct map_slot;
+struct map {
+	struct map_slot	*slots;		/* owned */
+	size_t		 cap;		/* power of two, 0 before first put */
+	size_t		 used;		/* live + deleted slots */
+	size_t		 live;
+};
+
+void	 map_init(struct map *);
+/*
+ * Frees the table and its key copies; calls free_value on each value when
+ * not NULL.
+ */
+void	 map_clear(struct map *, void (*free_value)(void *));
+/* The value stored under key, or NULL. */
+void	*map_get(const struct map *, const char *key);
+/*
+ * Stores value under key (copied).  Returns the previous value (now the
+ * caller's) or NULL.
+ */
+void	*map_put(struct map *, const char *key, void *value);
+/* Removes key; returns its value (now the caller's) or NULL. */
+void	*map_del(struct map *, const char *key);
+/* Visits every entry; stops early when fn returns non-zero. */
+void	 map_each(const struct map *, int (*fn)(void *ctx, const char *key,
+	    void *value), void *ctx);
+
 #endif /* UTIL_H */

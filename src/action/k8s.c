@@ -1,0 +1,148 @@
+/*
+ * Plans for k8s triggers: create, update, patch (merge, the default
+ * strategy Argo uses), delete.  Argo Events' footgun is a patch that
+ * creates a missing object; ours never does.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "action/action.h"
+
+/* The alphabet Kubernetes' name generator draws from (no vowels). */
+static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+
+void
+act_generate_suffix(uint64_t seed, char out[6])
+{
+	uint64_t x = seed ? seed : 0x9e3779b97f4a7c15ULL, z;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		/* splitmix64 step: cheap, well mixed, deterministic */
+		x += 0x9e3779b97f4a7c15ULL;
+		z = x;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		out[i] = alphabet[z % (sizeof alphabet - 1)];
+	}
+	out[5] = '\0';
+}
+
+json_t *
+act_merge_patch(json_t *target, json_t *patch)
+{
+	json_t *out, *v;
+	const char *k;
+
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	out = json_is_object(target) ? json_deep_copy(target) : json_object();
+	json_object_foreach(patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(out, k);
+		else
+			json_object_set_new(out, k, act_merge_patch(
+			    json_object_get(out, k), v));
+	}
+	return out;
+}
+
+void
+act_plan_clear(struct act_plan *p)
+{
+	json_decref(p->plan);
+	json_decref(p->object);
+	p->plan = p->object = NULL;
+	p->operation = NULL;
+}
+
+static const char *const op_names[] = {
+	"create", "update", "patch", "delete",
+};
+
+int
+act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
+    const char *default_ns, uint64_t seed, const struct cluster *cl,
+    struct act_plan *out, char **err)
+{
+	json_t *obj, *meta, *live = NULL;
+	const char *kind, *name, *ns, *gen;
+
+	memset(out, 0, sizeof *out);
+	*err = NULL;
+	if (!json_is_object(resource) || (kind = json_string_value(
+	    json_object_get(resource, "kind"))) == NULL) {
+		*err = xstrdup("source.resource has no kind");
+		return -1;
+	}
+	obj = json_deep_copy(resource);
+	meta = json_object_get(obj, "metadata");
+	if (!json_is_object(meta)) {
+		meta = json_object();
+		json_object_set_new(obj, "metadata", meta);
+	}
+	ns = json_string_value(json_object_get(meta, "namespace"));
+	if ((ns == NULL || *ns == '\0') && default_ns)
+		json_object_set_new(meta, "namespace", json_string(default_ns));
+	ns = json_string_value(json_object_get(meta, "namespace"));
+	name = json_string_value(json_object_get(meta, "name"));
+	gen = json_string_value(json_object_get(meta, "generateName"));
+	if ((name == NULL || *name == '\0') && t->operation == K8S_CREATE &&
+	    gen) {
+		char sfx[6];
+		char *full;
+
+		act_generate_suffix(seed, sfx);
+		full = xasprintf("%s%s", gen, sfx);
+		json_object_set_new(meta, "name", json_string(full));
+		free(full);
+		name = json_string_value(json_object_get(meta, "name"));
+	}
+	if (name == NULL || *name == '\0') {
+		*err = xasprintf("%s %s has no metadata.name%s", op_names[
+		    t->operation], kind, gen ? " (generateName works only "
+		    "with create)" : "");
+		json_decref(obj);
+		return -1;
+	}
+	if (t->operation != K8S_CREATE && cl)
+		live = cluster_get(cl, kind, ns, name);
+	if (t->operation != K8S_CREATE && cl && live == NULL) {
+		*err = xasprintf("%s %s%s%s not found: %s never creates it",
+		    kind, ns ? ns : "", ns ? "/" : "", name,
+		    op_names[t->operation]);
+		json_decref(obj);
+		return -1;
+	}
+	out->plan = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "type", "k8s",
+	    "operation", op_names[t->operation], "kind", kind,
+	    "namespace", ns, "name", name);
+	switch (t->operation) {
+	case K8S_CREATE:
+		out->operation = "CREATE";
+		out->object = json_incref(obj);
+		json_object_set(out->plan, "object", obj);
+		break;
+	case K8S_UPDATE:
+		out->operation = "UPDATE";
+		out->object = json_incref(obj);
+		json_object_set(out->plan, "object", obj);
+		break;
+	case K8S_PATCH:
+		out->operation = "UPDATE";
+		json_object_set_new(out->plan, "patchStrategy", json_string(
+		    t->patch_strategy ? t->patch_strategy :
+		    "application/merge-patch+json"));
+		json_object_set(out->plan, "patch", obj);
+		out->object = live ? act_merge_patch(live, obj) :
+		    json_incref(obj);
+		break;
+	case K8S_DELETE:
+		out->operation = "DELETE";
+		out->object = live ? json_incref(live) : json_incref(obj);
+		break;
+	}
+	json_decref(obj);
+	return 0;
+}

@@ -1,0 +1,1 @@
+action_DEPS := util conf cluster sensor

@@ -1,0 +1,1 @@
+cluster_DEPS := util conf

@@ -1,0 +1,121 @@
+/*
+ * Owners: who controls an object.  Guardrails act on workloads, not pods:
+ * the opt-in label, cooldown and blast radius all belong to the Deployment
+ * that a Pod's ReplicaSet belongs to.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+
+#define MAX_OWNER_DEPTH 8	/* owner chains are short; cycles are bugs */
+
+void
+objref_set(struct objref *r, const char *kind, const char *ns,
+    const char *name)
+{
+	objref_clear(r);
+	r->kind = kind ? xstrdup(kind) : NULL;
+	r->namespace = ns && *ns ? xstrdup(ns) : NULL;
+	r->name = name ? xstrdup(name) : NULL;
+}
+
+void
+objref_clear(struct objref *r)
+{
+	free(r->kind);
+	free(r->namespace);
+	free(r->name);
+	r->kind = r->namespace = r->name = NULL;
+}
+
+char *
+objref_key(const struct objref *r)
+{
+	if (r->namespace)
+		return xasprintf("%s/%s/%s", r->kind ? r->kind : "",
+		    r->namespace, r->name ? r->name : "");
+	return xasprintf("%s/%s", r->kind ? r->kind : "",
+	    r->name ? r->name : "");
+}
+
+json_t *
+objref_json(const struct objref *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "kind", r->kind ? json_string(r->kind) :
+	    json_null());
+	if (r->namespace)
+		json_object_set_new(o, "namespace", json_string(r->namespace));
+	json_object_set_new(o, "name", r->name ? json_string(r->name) :
+	    json_null());
+	return o;
+}
+
+/* The controller reference of obj: controller: true, else the only one. */
+static json_t *
+controller_ref(json_t *obj)
+{
+	json_t *refs = json_object_get(json_object_get(obj, "metadata"),
+	    "ownerReferences"), *r;
+	size_t i;
+
+	if (!json_is_array(refs) || json_array_size(refs) == 0)
+		return NULL;
+	json_array_foreach(refs, i, r) {
+		if (json_is_true(json_object_get(r, "controller")))
+			return r;
+	}
+	return json_array_size(refs) == 1 ? json_array_get(refs, 0) : NULL;
+}
+
+json_t *
+cluster_top_controller(const struct cluster *c, json_t *obj,
+    struct objref *out)
+{
+	const char *ns = obj_namespace(obj);
+	json_t *cur = obj, *ref, *next;
+	int depth;
+
+	objref_set(out, obj_kind(obj), ns, obj_name(obj));
+	for (depth = 0; depth < MAX_OWNER_DEPTH; depth++) {
+		const char *kind, *name;
+
+		if ((ref = controller_ref(cur)) == NULL)
+			return cur;
+		kind = json_string_value(json_object_get(ref, "kind"));
+		name = json_string_value(json_object_get(ref, "name"));
+		if (kind == NULL || name == NULL)
+			return cur;
+		objref_set(out, kind, ns, name);
+		if ((next = cluster_get(c, kind, ns, name)) == NULL)
+			return NULL;
+		cur = next;
+	}
+	return cur;
+}
+
+long
+cluster_workload_pods(json_t *w)
+{
+	const char *kind = obj_kind(w);
+	json_t *v;
+
+	if (kind == NULL)
+		return 0;
+	if (strcmp(kind, "Pod") == 0)
+		return 1;
+	if (strcmp(kind, "DaemonSet") == 0) {
+		v = json_object_get(json_object_get(w, "status"),
+		    "desiredNumberScheduled");
+		return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+	}
+	if (strcmp(kind, "Deployment") == 0 ||
+	    strcmp(kind, "StatefulSet") == 0 ||
+	    strcmp(kind, "ReplicaSet") == 0) {
+		v = json_object_get(json_object_get(w, "spec"), "replicas");
+		return json_is_integer(v) ? (long)json_integer_value(v) : 1;
+	}
+	return 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * The object store: a hash map keyed by
+ * "Kind\x1fnamespace\x1fname".  Replay feeds it a million watch events, so
+ * a get or put costs one hash and usually one probe.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+
+struct cluster {
+	struct map	 objects;	/* key -> json_t * (owned reference) */
+	size_t		 pods;		/* live objects of kind Pod */
+};
+
+static char *
+make_key(const char *kind, const char *ns, const char *name, char *stack,
+    size_t stacklen)
+{
+	size_t lk = strlen(kind), ln = ns ? strlen(ns) : 0, lm = strlen(name);
+	size_t need = lk + ln + lm + 3;
+	char *k = need <= stacklen ? stack : xmalloc(need);
+
+	memcpy(k, kind, lk);
+	k[lk] = '\x1f';
+	if (ln)
+		memcpy(k + lk + 1, ns, ln);
+	k[lk + 1 + ln] = '\x1f';
+	memcpy(k + lk + ln + 2, name, lm);
+	k[need - 1] = '\0';
+	return k;
+}
+
+struct cluster *
+cluster_new(void)
+{
+	struct cluster *c = xcalloc(1, sizeof *c);
+
+	map_init(&c->objects);
+	return c;
+}
+
+static void
+decref_value(void *v)
+{
+	json_decref(v);
+}
+
+void
+cluster_free(struct cluster *c)
+{
+	if (c == NULL)
+		return;
+	map_clear(&c->objects, decref_value);
+	free(c);
+}
+
+const char *
+obj_kind(json_t *o)
+{
+	return json_string_value(json_object_get(o, "kind"));
+}
+
+const char *
+obj_name(json_t *o)
+{
+	return json_string_value(json_object_get(json_object_get(o,
+	    "metadata"), "name"));
+}
+
+const char *
+obj_namespace(json_t *o)
+{
+	const char *ns = json_string_value(json_object_get(
+	    json_object_get(o, "metadata"), "namespace"));
+
+	return ns && *ns ? ns : NULL;
+}
+
+const char *
+obj_label(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(
+	    json_object_get(o, "metadata"), "labels"), key));
+}
+
+int
+cluster_put(struct cluster *c, json_t *obj, json_t **old)
+{
+	const char *kind = obj_kind(obj), *name = obj_name(obj);
+	char stack[256], *key;
+	json_t *prev;
+
+	if (old)
+		*old = NULL;
+	if (kind == NULL || name == NULL)
+		return -1;
+	key = make_key(kind, obj_namespace(obj), name, stack, sizeof stack);
+	prev = map_put(&c->objects, key, json_incref(obj));
+	if (key != stack)
+		free(key);
+	if (prev == NULL && strcmp(kind, "Pod") == 0)
+		c->pods++;
+	if (old)
+		*old = prev;
+	else
+		json_decref(prev);
+	return 0;
+}
+
+json_t *
+cluster_remove(struct cluster *c, const char *kind, const char *ns,
+    const char *name)
+{
+	char stack[256], *key = make_key(kind, ns && *ns ? ns : NULL, name,
+	    stack, sizeof stack);
+	json_t *obj = map_del(&c->objects, key);
+
+	if (key != stack)
+		free(key);
+	if (obj && strcmp(kind, "Pod") == 0)
+		c->pods--;
+	return obj;
+}
+
+json_t *
+cluster_get(const struct cluster *c, const char *kind, const char *ns,
+    const char *name)
+{
+	char stack[256], *key;
+	json_t *obj;
+
+	if (kind == NULL || name == NULL)
+		return NULL;
+	key = make_key(kind, ns && *ns ? ns : NULL, name, stack, sizeof stack);
+	obj = map_get(&c->objects, key);
+	if (key != stack)
+		free(key);
+	return obj;
+}
+
+struct count_ctx {
+	const char	*kind;
+	size_t		 n;
+};
+
+static int
+count_kind(void *ctx, const char *key, void *value)
+{
+	struct count_ctx *cc = ctx;
+
+	(void)key;
+	if (strcmp(obj_kind(value), cc->kind) == 0)
+		cc->n++;
+	return 0;
+}
+
+size_t
+cluster_count(const struct cluster *c, const char *kind)
+{
+	struct count_ctx cc = { kind, 0 };
+
+	if (kind == NULL)
+		return c->objects.live;
+	if (strcmp(kind, "Pod") == 0)
+		return c->pods;
+	map_each(&c->objects, count_kind, &cc);
+	return cc.n;
+}

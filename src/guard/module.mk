@@ -1,0 +1,1 @@
+guard_DEPS := util conf

@@ -1,0 +1,76 @@
+/*
+ * record: the decision record, the one thing every event that passes a
+ * sensor's filters leaves behind, per trigger (DESIGN.md "Decision
+ * record").  The same JSON goes to the audit log, replay's output and the
+ * logs.  A table view helps people read a replay.
+ */
+#ifndef RECORD_H
+#define RECORD_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "cluster/cluster.h"
+
+enum rec_decision {
+	REC_ACTED,
+	REC_FAILED,
+	REC_DRY_RUN,
+	REC_NOTIFIED,
+	REC_PENDING_APPROVAL,
+	REC_SUPPRESSED,
+	REC_DEMOTED,
+};
+
+/* Reasons for REC_SUPPRESSED, in the order the checks run. */
+enum rec_reason {
+	REASON_NONE,
+	REASON_STALE,
+	REASON_BELOW_THRESHOLD,
+	REASON_DISABLED,
+	REASON_COOLDOWN,
+	REASON_OPT_OUT,
+	REASON_POLICY,
+	REASON_AT_CAP,
+	REASON_UNSUPPORTED_TARGET,
+	REASON_BLAST_RADIUS,
+	REASON_BUDGET,
+	REASON_CIRCUIT_OPEN,
+	REASON_RATE_LIMITED,
+};
+
+struct rec_decision_record {
+	int64_t			 time;		/* ms: the clock */
+	const char		*sensor;	/* borrowed: "ns/name" */
+	const char		*trigger;	/* borrowed */
+	struct objref		 target;	/* owned members */
+	struct objref		 subject;	/* owned members */
+	enum rec_decision	 decision;
+	enum rec_reason		 reason;
+	char			*message;	/* owned, may be NULL */
+	json_t			*plan;		/* owned, may be NULL */
+	const char		*event_source;	/* borrowed */
+	const char		*event_name;	/* borrowed */
+	const char		*event_id;	/* borrowed */
+	json_t			*extra;		/* owned, may be NULL: more
+						   fields (budget, policy) */
+};
+
+const char	*rec_decision_name(enum rec_decision);
+const char	*rec_reason_name(enum rec_reason);
+/* Frees owned members and zeroes the struct. */
+void		 rec_clear(struct rec_decision_record *);
+/* The record as DESIGN.md shapes it; a new reference. */
+json_t		*rec_to_json(const struct rec_decision_record *);
+/* One compact JSON line with a newline; owned. */
+char		*rec_to_line(const struct rec_decision_record *);
+
+/*
+ * A table of records for people: one line each with time, trigger,
+ * target, decision, reason and message; widths fixed so columns line up.
+ */
+void	rec_table_header(FILE *);
+void	rec_table_row(FILE *, json_t *record);
+
+#endif /* RECORD_H */

@@ -1,0 +1,266 @@
+/*
+ * Routing a cluster change to resource sources, applying each source's
+ * filters as the API server (selectors) and Argo's informer (eventTypes,
+ * prefix) would, and shaping the Argo Events payload.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "signal/signal.h"
+
+/* The compiled source layout, private to this stage. */
+#include "signal/source_int.h"
+
+/* Kubernetes' plural of a Kind, as discovery reports built-ins. */
+static void
+plural_of(const char *kind, char *out, size_t outlen)
+{
+	size_t n = strlen(kind), i;
+	char low[128];
+
+	if (n >= sizeof low - 4) {
+		snprintf(out, outlen, "%s", kind);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)kind[i]);
+	low[n] = '\0';
+	if (strcmp(low, "endpoints") == 0)
+		snprintf(out, outlen, "%s", low);
+	else if (n > 1 && low[n - 1] == 'y' && !strchr("aeiou", low[n - 2]))
+		snprintf(out, outlen, "%.*sies", (int)(n - 1), low);
+	else if (low[n - 1] == 's' || low[n - 1] == 'x' ||
+	    (n > 1 && low[n - 1] == 'h' && strchr("cs", low[n - 2])))
+		snprintf(out, outlen, "%ses", low);
+	else
+		snprintf(out, outlen, "%ss", low);
+}
+
+static int
+matches_resource(const struct sig_source *s, json_t *obj)
+{
+	const char *kind = obj_kind(obj);
+	const char *apiv = json_string_value(json_object_get(obj,
+	    "apiVersion"));
+	char plural[160];
+
+	if (kind == NULL)
+		return 0;
+	plural_of(kind, plural, sizeof plural);
+	if (strcmp(plural, s->resource) != 0)
+		return 0;
+	if (apiv) {
+		const char *slash = strchr(apiv, '/');
+		size_t glen = slash ? (size_t)(slash - apiv) : 0;
+
+		if (strlen(s->group) != glen ||
+		    strncmp(s->group, apiv, glen) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* A dotted field path (reason, involvedObject.kind, metadata.name). */
+static const char *
+field_value(json_t *obj, const char *path, char *num, size_t numlen)
+{
+	const char *p = path, *dot;
+	json_t *cur = obj;
+
+	while (cur && *p) {
+		char key[128];
+		size_t len;
+
+		dot = strchr(p, '.');
+		len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len >= sizeof key)
+			return NULL;
+		memcpy(key, p, len);
+		key[len] = '\0';
+		cur = json_object_get(cur, key);
+		p = dot ? dot + 1 : p + len;
+	}
+	if (json_is_string(cur))
+		return json_string_value(cur);
+	if (json_is_integer(cur)) {
+		snprintf(num, numlen, "%lld", (long long)json_integer_value(cur));
+		return num;
+	}
+	if (json_is_boolean(cur))
+		return json_is_true(cur) ? "true" : "false";
+	return NULL;
+}
+
+static int
+in_list(const char *v, const char *list)
+{
+	size_t n = strlen(v);
+	const char *p = list;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		while (len && *p == ' ') {
+			p++;
+			len--;
+		}
+		if (len == n && strncmp(p, v, n) == 0)
+			return 1;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+static int
+sel_ok(const struct sel *s, const char *v)
+{
+	const char *want = s->value ? s->value : "";
+
+	if (strcmp(s->op, "exists") == 0)
+		return v != NULL;
+	if (strcmp(s->op, "!") == 0)
+		return v == NULL;
+	if (strcmp(s->op, "!=") == 0)
+		return v == NULL || strcmp(v, want) != 0;
+	if (strcmp(s->op, "notin") == 0)
+		return v == NULL || !in_list(v, want);
+	if (v == NULL)
+		return 0;
+	if (strcmp(s->op, "in") == 0)
+		return in_list(v, want);
+	if (strcmp(s->op, "gt") == 0 || strcmp(s->op, "lt") == 0) {
+		long long a, b;
+
+		if (util_parse_int(v, &a) || util_parse_int(want, &b))
+			return 0;
+		return s->op[0] == 'g' ? a > b : a < b;
+	}
+	return strcmp(v, want) == 0;
+}
+
+static int
+passes_filters(const struct sig_source *s, json_t *obj)
+{
+	const char *ns = obj_namespace(obj), *name = obj_name(obj);
+	json_t *labels = json_object_get(json_object_get(obj, "metadata"),
+	    "labels");
+	char num[32];
+	size_t i;
+
+	if (s->namespace && (ns == NULL || strcmp(ns, s->namespace) != 0))
+		return 0;
+	if (s->prefix && (name == NULL ||
+	    strncmp(name, s->prefix, strlen(s->prefix)) != 0))
+		return 0;
+	for (i = 0; i < s->nlabels; i++)
+		if (!sel_ok(&s->labels[i], json_string_value(
+		    json_object_get(labels, s->labels[i].key))))
+			return 0;
+	for (i = 0; i < s->nfields; i++)
+		if (!sel_ok(&s->fields[i], field_value(obj, s->fields[i].key,
+		    num, sizeof num)))
+			return 0;
+	return 1;
+}
+
+int
+sig_object_time(json_t *obj, int64_t *ms)
+{
+	static const char *const fields[] = {
+		"lastTimestamp", "eventTime", "firstTimestamp",
+	};
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(fields); i++) {
+		const char *t = json_string_value(json_object_get(obj,
+		    fields[i]));
+
+		if (t && time_parse(t, ms) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static const char *
+watch_name(enum sig_watch_type t)
+{
+	return t == SIG_ADD ? "ADD" : t == SIG_UPDATE ? "UPDATE" : "DELETE";
+}
+
+static char *
+make_id(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
+    int64_t when)
+{
+	const char *parts[] = { s->eventsource, s->name, obj_namespace(obj),
+	    obj_name(obj), json_string_value(json_object_get(json_object_get(
+	    obj, "metadata"), "resourceVersion")) };
+	uint64_t h1 = UTIL_HASH_SEED, h2;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(parts); i++)
+		if (parts[i])
+			h1 = util_hash(parts[i], strlen(parts[i]) + 1, h1);
+	h1 = util_hash(&t, sizeof t, h1);
+	h1 = util_hash(&when, sizeof when, h1);
+	h2 = util_hash(&h1, sizeof h1, 0x84222325cbf29ce4ULL);
+	return xasprintf("%016llx%016llx", (unsigned long long)h1,
+	    (unsigned long long)h2);
+}
+
+static void
+set_subject(struct event *ev, json_t *obj)
+{
+	const char *kind = obj_kind(obj);
+	json_t *io = json_object_get(obj, "involvedObject");
+
+	if (kind && strcmp(kind, "Event") == 0 && json_is_object(io)) {
+		const char *k = json_string_value(json_object_get(io, "kind"));
+		const char *n = json_string_value(json_object_get(io, "name"));
+		const char *ns = json_string_value(json_object_get(io,
+		    "namespace"));
+
+		ev->subject.kind = k ? xstrdup(k) : NULL;
+		ev->subject.name = n ? xstrdup(n) : NULL;
+		ev->subject.namespace = ns && *ns ? xstrdup(ns) : NULL;
+		return;
+	}
+	ev->subject.kind = kind ? xstrdup(kind) : NULL;
+	ev->subject.name = obj_name(obj) ? xstrdup(obj_name(obj)) : NULL;
+	ev->subject.namespace = obj_namespace(obj) ?
+	    xstrdup(obj_namespace(obj)) : NULL;
+}
+
+void
+sig_route_watch(const struct sig_set *set, enum sig_watch_type t,
+    json_t *obj, int64_t now, sig_emit_fn emit, void *ctx)
+{
+	size_t i;
+	int64_t when;
+
+	if (sig_object_time(obj, &when) == -1)
+		when = now;
+	for (i = 0; i < set->n; i++) {
+		const struct sig_source *s = set->v[i];
+		struct event ev;
+
+		if (s->type != SIG_RESOURCE || !(s->event_types & t) ||
+		    !matches_resource(s, obj) || !passes_filters(s, obj))
+			continue;
+		memset(&ev, 0, sizeof ev);
+		ev.source = s->eventsource;
+		ev.name = s->name;
+		ev.type = "resource";
+		ev.time = when;
+		ev.id = make_id(s, t, obj, when);
+		ev.data = json_pack("{s:s, s:O}", "type", watch_name(t),
+		    "body", obj);
+		set_subject(&ev, obj);
+		emit(ctx, &ev);
+		event_clear(&ev);
+	}
+}
