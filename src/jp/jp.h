@@ -9,7 +9,9 @@
  *
  * Bounds: expressions longer than JP_MAX_EXPR bytes, nested deeper than
  * JP_MAX_DEPTH, or producing results larger than JP_MAX_RESULT nodes are
- * refused with JP_ERR_LIMIT.
+ * refused with JP_ERR_LIMIT.  One evaluation may also create at most
+ * JP_MAX_BYTES bytes of strings and take at most JP_MAX_STEPS steps, so
+ * no expression runs unbounded.
  */
 #ifndef JP_H
 #define JP_H
@@ -21,6 +23,8 @@
 #define JP_MAX_EXPR	65536		/* bytes */
 #define JP_MAX_DEPTH	256		/* nesting of the syntax tree */
 #define JP_MAX_RESULT	1000000		/* JSON nodes created by one eval */
+#define JP_MAX_BYTES	(64 << 20)	/* string bytes created by one eval */
+#define JP_MAX_STEPS	50000000	/* interpreter steps of one eval */
 
 enum jp_errkind {
 	JP_OK = 0,
@@ -78,5 +82,17 @@ const char	*jp_errkind_name(enum jp_errkind);
 
 /* JMESPath truthiness: false, null, "", [], {} are false. */
 int	jp_truthy(const json_t *);
+
+/* JMESPath equality: deep, numbers by value (1 == 1.0), key order free. */
+int	jp_equal(const json_t *, const json_t *);
+
+/*
+ * Serialises v (borrowed) as JSON the way jp and Kyverno print it: numbers
+ * in their shortest round-trip form (1.5, 3, 1e+21), object keys in
+ * insertion order, non-ASCII kept as UTF-8.  flags: JP_DUMP_INDENT for
+ * two-space indentation, else compact.  Returns an owned string.
+ */
+#define JP_DUMP_INDENT	0x1
+char	*jp_dump(const json_t *v, int flags);
 
 #endif /* JP_H */

@@ -1,0 +1,562 @@
+/*
+ * The JMESPath interpreter: a walk over the compiled tree.
+ *
+ * Every evaluation returns a new reference, but most of what an
+ * expression touches is a sub-value of the input: a path of fields,
+ * indexes, literals and @ (marked "borrow" at compile time) is followed
+ * without touching a reference count, and values that are only looked at
+ * (a filter's condition, a comparison's operands, a function's arguments)
+ * are taken borrowed when they can be.  Only containers an expression
+ * builds are allocated, and each counts against the evaluation's budget.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jp/jp_int.h"
+#include "util/util.h"
+
+int
+jp_fail(struct jp_ctx *c, enum jp_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err->kind != JP_OK)
+		return -1;	/* the first cause is the one to report */
+	c->err->kind = kind;
+	c->err->pos = -1;
+	va_start(ap, fmt);
+	vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+jp_spend(struct jp_ctx *c, size_t nodes, size_t bytes)
+{
+	c->nodes += nodes;
+	c->bytes += bytes;
+	if (c->nodes > JP_MAX_RESULT)
+		return jp_fail(c, JP_ERR_LIMIT, "result larger than %d values",
+		    JP_MAX_RESULT);
+	if (c->bytes > (size_t)JP_MAX_BYTES)
+		return jp_fail(c, JP_ERR_LIMIT, "result larger than %d bytes "
+		    "of strings", JP_MAX_BYTES);
+	return 0;
+}
+
+/* A pure path, followed without references; null when absent. */
+static json_t *
+borrow(const struct jp_node *n, json_t *d)
+{
+	json_t *v;
+	long long i;
+	size_t sz;
+
+	switch (n->type) {
+	case N_FIELD:
+		if (json_is_object(d) &&
+		    (v = json_object_getn(d, n->name, n->namelen)) != NULL)
+			return v;
+		return json_null();
+	case N_CURRENT:
+		return d;
+	case N_LITERAL:
+		return n->lit;
+	case N_INDEX:
+		if (!json_is_array(d))
+			return json_null();
+		sz = json_array_size(d);
+		i = n->idx < 0 ? n->idx + (long long)sz : n->idx;
+		if (i < 0 || (size_t)i >= sz)
+			return json_null();
+		return json_array_get(d, (size_t)i);
+	case N_SUBEXPR:
+	case N_PIPE:
+		return borrow(n->r, borrow(n->l, d));
+	default:
+		return json_null();	/* not reached: not a path */
+	}
+}
+
+/*
+ * Evaluates n for a look: returns a borrowed value, and in *own the
+ * reference the caller must drop (NULL when nothing was made), or NULL on
+ * error.
+ */
+static json_t *
+evb(struct jp_ctx *c, const struct jp_node *n, json_t *d, json_t **own)
+{
+	if (n->borrow) {
+		*own = NULL;
+		return borrow(n, d);
+	}
+	return *own = jp_ev(c, n, d);
+}
+
+static json_t *
+new_array(struct jp_ctx *c)
+{
+	if (jp_spend(c, 1, 0) < 0)
+		return NULL;
+	return json_array();
+}
+
+/* Appends r (stolen) unless it is null; -1 on error (r released). */
+static int
+append(struct jp_ctx *c, json_t *out, json_t *r)
+{
+	if (json_is_null(r))
+		return 0;
+	if (jp_spend(c, 1, 0) < 0) {
+		json_decref(r);
+		return -1;
+	}
+	json_array_append_new(out, r);
+	return 0;
+}
+
+static long long
+cap_index(long long len, long long v, long long step)
+{
+	if (v < 0) {
+		v += len;
+		if (v < 0)
+			v = step < 0 ? -1 : 0;
+	} else if (v >= len)
+		v = step < 0 ? len - 1 : len;
+	return v;
+}
+
+static json_t *
+slice(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	long long len, step, start, stop, i;
+	json_t *out;
+
+	if (!json_is_array(d))
+		return json_null();
+	len = (long long)json_array_size(d);
+	step = n->slset[2] ? n->sl[2] : 1;
+	start = n->slset[0] ? cap_index(len, n->sl[0], step) :
+	    step < 0 ? len - 1 : 0;
+	stop = n->slset[1] ? cap_index(len, n->sl[1], step) :
+	    step < 0 ? -1 : len;
+	if ((out = new_array(c)) == NULL)
+		return NULL;
+	for (i = start; step > 0 ? i < stop : i > stop; i += step) {
+		if (jp_spend(c, 1, 0) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+		json_array_append(out, json_array_get(d, (size_t)i));
+	}
+	return out;
+}
+
+static json_t *
+project(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *base, *own, *out, *r;
+	size_t i, sz;
+
+	if ((base = evb(c, n->l, d, &own)) == NULL)
+		return NULL;
+	if (!json_is_array(base)) {
+		json_decref(own);
+		return json_null();
+	}
+	if ((out = new_array(c)) == NULL)
+		goto fail;
+	sz = json_array_size(base);
+	for (i = 0; i < sz; i++) {
+		if ((r = jp_ev(c, n->r, json_array_get(base, i))) == NULL ||
+		    append(c, out, r) < 0)
+			goto fail;
+	}
+	json_decref(own);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(own);
+	return NULL;
+}
+
+static json_t *
+vproject(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *base, *own, *out, *r;
+	void *it;
+
+	if ((base = evb(c, n->l, d, &own)) == NULL)
+		return NULL;
+	if (!json_is_object(base)) {
+		json_decref(own);
+		return json_null();
+	}
+	if ((out = new_array(c)) == NULL)
+		goto fail;
+	for (it = json_object_iter(base); it;
+	    it = json_object_iter_next(base, it)) {
+		if ((r = jp_ev(c, n->r, json_object_iter_value(it))) == NULL ||
+		    append(c, out, r) < 0)
+			goto fail;
+	}
+	json_decref(own);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(own);
+	return NULL;
+}
+
+static json_t *
+filter(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *base, *own, *out = NULL, *r, *e, *cv, *cown;
+	size_t i, sz;
+	int t;
+
+	if ((base = evb(c, n->l, d, &own)) == NULL)
+		return NULL;
+	if (!json_is_array(base)) {
+		json_decref(own);
+		return json_null();
+	}
+	if ((out = new_array(c)) == NULL)
+		goto fail;
+	sz = json_array_size(base);
+	for (i = 0; i < sz; i++) {
+		e = json_array_get(base, i);
+		if ((cv = evb(c, n->cond, e, &cown)) == NULL)
+			goto fail;
+		t = jp_truthy(cv);
+		json_decref(cown);
+		if (!t)
+			continue;
+		if ((r = jp_ev(c, n->r, e)) == NULL || append(c, out, r) < 0)
+			goto fail;
+	}
+	json_decref(own);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(own);
+	return NULL;
+}
+
+static json_t *
+flatten(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *base, *own, *out, *e;
+	size_t i, sz;
+
+	if ((base = evb(c, n->l, d, &own)) == NULL)
+		return NULL;
+	if (!json_is_array(base)) {
+		json_decref(own);
+		return json_null();
+	}
+	if ((out = new_array(c)) == NULL)
+		goto fail;
+	sz = json_array_size(base);
+	for (i = 0; i < sz; i++) {
+		e = json_array_get(base, i);
+		if (jp_spend(c, json_is_array(e) ? json_array_size(e) : 1,
+		    0) < 0)
+			goto fail;
+		if (json_is_array(e))
+			json_array_extend(out, e);
+		else
+			json_array_append(out, e);
+	}
+	json_decref(own);
+	return out;
+fail:
+	json_decref(out);
+	json_decref(own);
+	return NULL;
+}
+
+static json_t *
+compare(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *a, *b, *aown, *bown, *r;
+	int o, ok;
+
+	if ((a = evb(c, n->l, d, &aown)) == NULL)
+		return NULL;
+	if ((b = evb(c, n->r, d, &bown)) == NULL) {
+		json_decref(aown);
+		return NULL;
+	}
+	if (n->op == CMP_EQ)
+		r = json_boolean(jp_equal(a, b));
+	else if (n->op == CMP_NE)
+		r = json_boolean(!jp_equal(a, b));
+	else {
+		/* Ordering is defined for numbers only, as the spec says. */
+		o = jp_order(a, b, &ok);
+		if (!ok || !json_is_number(a))
+			r = json_null();
+		else if (n->op == CMP_LT)
+			r = json_boolean(o < 0);
+		else if (n->op == CMP_LE)
+			r = json_boolean(o <= 0);
+		else if (n->op == CMP_GT)
+			r = json_boolean(o > 0);
+		else
+			r = json_boolean(o >= 0);
+	}
+	json_decref(aown);
+	json_decref(bown);
+	return r;
+}
+
+static json_t *
+logic(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *a, *own;
+	int t;
+
+	if (n->type == N_NOT) {
+		if ((a = evb(c, n->l, d, &own)) == NULL)
+			return NULL;
+		t = jp_truthy(a);
+		json_decref(own);
+		return json_boolean(!t);
+	}
+	if ((a = jp_ev(c, n->l, d)) == NULL)
+		return NULL;
+	if (jp_truthy(a) == (n->type == N_OR))
+		return a;
+	json_decref(a);
+	return jp_ev(c, n->r, d);
+}
+
+static json_t *
+multi(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *out, *r;
+	size_t i;
+
+	if (json_is_null(d))
+		return json_null();
+	if (jp_spend(c, 1 + n->nkids, 0) < 0)
+		return NULL;
+	out = n->type == N_MSLIST ? json_array() : json_object();
+	for (i = 0; i < n->nkids; i++) {
+		if ((r = jp_ev(c, n->kids[i], d)) == NULL) {
+			json_decref(out);
+			return NULL;
+		}
+		if (n->type == N_MSLIST)
+			json_array_append_new(out, r);
+		else
+			json_object_setn_new_nocheck(out,
+			    json_string_value(n->keys[i]),
+			    json_string_length(n->keys[i]), r);
+	}
+	return out;
+}
+
+static unsigned
+type_bit(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return JT_OBJ;
+	case JSON_ARRAY:
+		return JT_ARR;
+	case JSON_STRING:
+		return JT_STR;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return JT_NUM;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return JT_BOOL;
+	default:
+		return JT_NULL;
+	}
+}
+
+static void
+mask_names(unsigned m, char *out, size_t len)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ JT_NUM, "number" }, { JT_STR, "string" },
+		{ JT_BOOL, "boolean" }, { JT_ARR, "array" },
+		{ JT_OBJ, "object" }, { JT_NULL, "null" },
+		{ JT_EXPREF, "expression (&...)" },
+	};
+	size_t i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < UTIL_ARRAY_LEN(names) && o < len; i++) {
+		if (!(m & names[i].bit))
+			continue;
+		o += (size_t)snprintf(out + o, len - o, "%s%s",
+		    o ? " or " : "", names[i].name);
+	}
+}
+
+int
+jp_arg_error(struct jp_call *k, int i, const char *want)
+{
+	return jp_fail(k->c, JP_ERR_TYPE, "%s() argument %d: expected %s, "
+	    "got %s", k->node->fn->name, i + 1, want,
+	    jp_typename(k->args[i]));
+}
+
+static int
+check_types(struct jp_call *k)
+{
+	const struct jp_func *f = k->node->fn;
+	unsigned want, got;
+	char names[96];
+	int i, t;
+
+	for (i = 0; i < k->nargs; i++) {
+		t = f->max < 0 && i >= f->min ? f->min - 1 : i;
+		want = f->types[t < 0 ? 0 : t];
+		got = k->args[i] ? type_bit(k->args[i]) : JT_EXPREF;
+		if (want & got)
+			continue;
+		mask_names(want, names, sizeof names);
+		return jp_arg_error(k, i, names);
+	}
+	return 0;
+}
+
+static json_t *
+call(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	struct jp_call k;
+	json_t *own[JP_MAX_ARGS], *r = NULL;
+	size_t i;
+
+	k.c = c;
+	k.node = n;
+	k.nargs = (int)n->nkids;
+	for (i = 0; i < n->nkids; i++) {
+		own[i] = NULL;
+		k.exprs[i] = NULL;
+		if (n->kids[i]->type == N_EXPREF) {
+			k.args[i] = NULL;
+			k.exprs[i] = n->kids[i]->l;
+		} else if ((k.args[i] = evb(c, n->kids[i], d, &own[i])) ==
+		    NULL)
+			goto out;
+	}
+	if (check_types(&k) == 0)
+		r = n->fn->fn(&k);
+out:
+	while (i-- > 0)
+		json_decref(own[i]);
+	return r;
+}
+
+json_t *
+jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *l, *own, *r;
+
+	if (n->borrow)
+		return json_incref(borrow(n, d));
+	if (++c->steps > JP_MAX_STEPS) {
+		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
+		    JP_MAX_STEPS);
+		return NULL;
+	}
+	switch (n->type) {
+	case N_SUBEXPR:
+	case N_PIPE:
+		if ((l = evb(c, n->l, d, &own)) == NULL)
+			return NULL;
+		r = jp_ev(c, n->r, l);
+		json_decref(own);
+		return r;
+	case N_SLICE:
+		return slice(c, n, d);
+	case N_PROJECT:
+		return project(c, n, d);
+	case N_VPROJECT:
+		return vproject(c, n, d);
+	case N_FILTER:
+		return filter(c, n, d);
+	case N_FLATTEN:
+		return flatten(c, n, d);
+	case N_CMP:
+		return compare(c, n, d);
+	case N_OR:
+	case N_AND:
+	case N_NOT:
+		return logic(c, n, d);
+	case N_MSLIST:
+	case N_MSHASH:
+		return multi(c, n, d);
+	case N_FUNC:
+		return call(c, n, d);
+	default:
+		/* An expression reference means something only as an
+		 * argument; anywhere else it is null, as in jp. */
+		return json_null();
+	}
+}
+
+json_t *
+jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
+    struct jp_error *err)
+{
+	struct jp_error dummy;
+	struct jp_ctx c;
+
+	if (err == NULL)
+		err = &dummy;
+	err->kind = JP_OK;
+	err->pos = -1;
+	err->msg[0] = '\0';
+	memset(&c, 0, sizeof c);
+	c.env = env;
+	c.err = err;
+	return jp_ev(&c, jp_root(e), data ? data : json_null());
+}
+
+json_t *
+jp_search(const char *src, json_t *data, const struct jp_env *env,
+    struct jp_error *err)
+{
+	struct jp_expr *e;
+	json_t *r;
+
+	if ((e = jp_compile(src, err)) == NULL)
+		return NULL;
+	r = jp_eval(e, data, env, err);
+	jp_free(e);
+	return r;
+}
+
+const char *
+jp_errkind_name(enum jp_errkind k)
+{
+	switch (k) {
+	case JP_OK:
+		return "ok";
+	case JP_ERR_SYNTAX:
+		return "syntax";
+	case JP_ERR_ARITY:
+		return "invalid-arity";
+	case JP_ERR_TYPE:
+		return "invalid-type";
+	case JP_ERR_VALUE:
+		return "invalid-value";
+	case JP_ERR_UNKNOWN_FUNCTION:
+		return "unknown-function";
+	case JP_ERR_LIMIT:
+		return "limit";
+	case JP_ERR_LOOKUP:
+		return "lookup";
+	}
+	return "unknown";
+}

@@ -1,0 +1,159 @@
+/*
+ * jp internals shared by the parser, the interpreter and the function
+ * libraries.  Nothing here is part of the module's public surface.
+ *
+ * The syntax tree lives in one arena per compiled expression, so freeing
+ * an expression is a walk over a few blocks, and evaluation only reads it.
+ */
+#ifndef JP_INT_H
+#define JP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jp/jp.h"
+
+enum jp_ntype {
+	N_FIELD,	/* name, namelen */
+	N_CURRENT,	/* @ */
+	N_LITERAL,	/* lit */
+	N_SUBEXPR,	/* l . r */
+	N_INDEX,	/* idx */
+	N_SLICE,	/* sl[], slset[] */
+	N_PROJECT,	/* l[*] r, l[] r */
+	N_VPROJECT,	/* l.* r */
+	N_FILTER,	/* l[?cond] r */
+	N_FLATTEN,	/* l[] */
+	N_CMP,		/* l op r */
+	N_OR,
+	N_AND,
+	N_NOT,		/* !l */
+	N_PIPE,
+	N_MSLIST,	/* [kids...] */
+	N_MSHASH,	/* {keys: kids} */
+	N_FUNC,		/* fn(kids) */
+	N_EXPREF,	/* &l */
+};
+
+enum jp_cmpop { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+struct jp_func;
+
+struct jp_node {
+	enum jp_ntype		 type;
+	int			 pos;		/* byte offset in the source */
+	int			 op;		/* enum jp_cmpop */
+	struct jp_node		*l, *r, *cond;
+	struct jp_node		**kids;		/* arena */
+	size_t			 nkids;
+	json_t			**keys;		/* N_MSHASH: owned strings */
+	const char		*name;		/* arena; N_FIELD, N_FUNC */
+	size_t			 namelen;
+	json_t			*lit;		/* owned */
+	long long		 idx;
+	long long		 sl[3];
+	int			 slset[3];
+	const struct jp_func	*fn;
+	int			 borrow;	/* a pure path: no refs */
+};
+
+/* Tokens (lex.c). */
+enum jp_tok {
+	T_EOF, T_UID, T_QID, T_NUMBER, T_LITERAL, T_RAW,
+	T_DOT, T_STAR, T_FLATTEN, T_FILTER, T_LBRACKET, T_RBRACKET,
+	T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_COMMA, T_COLON,
+	T_AT, T_EXPREF, T_PIPE, T_OR, T_AND, T_NOT,
+	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE,
+	T_NTOKENS
+};
+
+struct jp_token {
+	enum jp_tok	 type;
+	int		 pos;		/* byte offset */
+	int		 len;		/* bytes of source */
+	json_t		*val;		/* owned: T_QID, T_LITERAL, T_RAW */
+	long long	 num;		/* T_NUMBER */
+};
+
+/*
+ * Splits src into tokens ending with T_EOF.  Returns an owned array (free
+ * with jp_lex_free) or NULL with err filled (syntax, with position).
+ */
+struct jp_token	*jp_lex(const char *src, size_t len, size_t *ntok,
+		    struct jp_error *err);
+void		 jp_lex_free(struct jp_token *, size_t);
+const char	*jp_tok_name(enum jp_tok);
+
+/* What an evaluation may spend, and where it reports. */
+struct jp_ctx {
+	const struct jp_env	*env;
+	struct jp_error		*err;
+	size_t			 nodes;		/* JSON nodes created */
+	size_t			 bytes;		/* string bytes created */
+	uint64_t		 steps;		/* interpreter steps */
+};
+
+/* Argument type masks for function signatures. */
+#define JT_NUM		0x01
+#define JT_STR		0x02
+#define JT_BOOL		0x04
+#define JT_ARR		0x08
+#define JT_OBJ		0x10
+#define JT_NULL		0x20
+#define JT_EXPREF	0x40
+#define JT_ANY		(JT_NUM | JT_STR | JT_BOOL | JT_ARR | JT_OBJ | JT_NULL)
+
+#define JP_MAX_ARGS	8
+
+/*
+ * A function: its arguments arrive evaluated (args[i] borrowed, NULL for an
+ * expression reference, whose node is exprs[i]).  Returns a new reference
+ * or NULL with the context's error set.
+ */
+struct jp_call {
+	struct jp_ctx		*c;
+	const struct jp_node	*node;
+	json_t			*args[JP_MAX_ARGS];
+	const struct jp_node	*exprs[JP_MAX_ARGS];
+	int			 nargs;
+};
+
+struct jp_func {
+	const char	*name;
+	int		 min, max;	/* arity; max -1: variadic */
+	unsigned	 types[JP_MAX_ARGS]; /* last repeats for variadics */
+	json_t		*(*fn)(struct jp_call *);
+};
+
+/* The tree's root (parse.c). */
+const struct jp_node *jp_root(const struct jp_expr *);
+
+/* Evaluation (eval.c). */
+json_t	*jp_ev(struct jp_ctx *, const struct jp_node *, json_t *);
+int	 jp_fail(struct jp_ctx *, enum jp_errkind, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Budget accounting: 0 ok, -1 with JP_ERR_LIMIT set. */
+int	 jp_spend(struct jp_ctx *, size_t nodes, size_t bytes);
+
+/* Values (value.c). */
+double	 jp_num(const json_t *);
+const char *jp_typename(const json_t *);
+json_t	*jp_number(double);
+json_t	*jp_strn(struct jp_ctx *, const char *, size_t);
+/* Compares two numbers or two strings; *ok is 0 when they are not. */
+int	 jp_order(const json_t *, const json_t *, int *ok);
+size_t	 jp_utf8_len(const char *, size_t);
+
+/* Function tables (func.c, kyverno.c). */
+const struct jp_func	*jp_func_find(const char *, size_t);
+const struct jp_func	*jp_kyverno_find(const char *, size_t);
+/* Kyverno functions deliberately not provided; NULL when name is not one. */
+const char		*jp_kyverno_unsupported(const char *, size_t);
+/* Every function name, for did-you-mean; static storage. */
+size_t			 jp_func_names(const char **, size_t max);
+size_t			 jp_kyverno_names(const char **, size_t max);
+
+/* Type-checked argument access for function bodies. */
+int	 jp_arg_error(struct jp_call *, int i, const char *want);
+
+#endif /* JP_INT_H */

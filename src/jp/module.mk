@@ -1,0 +1,1 @@
+jp_DEPS := util
