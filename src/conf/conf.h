@@ -22,6 +22,8 @@
 
 #define CONF_MAX_FILE	(8u << 20)	/* bytes per manifest file */
 #define CONF_MAX_DEPTH	128		/* YAML nesting */
+/* bytes per file read by conf_load_documents (cluster snapshots) */
+#define CONF_MAX_DATA_FILE	(256u << 20)
 
 struct conf_marks;
 
@@ -33,6 +35,8 @@ struct mdoc {
 	struct conf_marks	*marks;	/* owned: node -> line/column */
 	/* borrowed from root, NULL when absent */
 	const char		*api_version, *kind, *name, *namespace;
+	int			 invalid;	/* conf_load: the schema check
+						   of this document failed */
 };
 
 enum conf_kind {
@@ -45,9 +49,14 @@ enum conf_kind {
 };
 
 struct conf {
-	struct mdoc	**docs;		/* owned: every manifest, load order */
+	struct mdoc	**docs;		/* owned: every manifest of a known
+					   kind, load order */
 	size_t		  ndocs;
-	/* the same documents by kind; borrowed pointers into docs */
+	/*
+	 * The same documents by kind, borrowed pointers into docs; only those
+	 * that passed their schema check (invalid == 0), so the stages that
+	 * compile them may rely on the schema.
+	 */
 	struct mdoc	**by_kind[CONF_NKINDS];
 	size_t		  nby_kind[CONF_NKINDS];
 };
@@ -64,11 +73,23 @@ void		 conf_free(struct conf *);
 
 /*
  * Loads documents without schema checks: the cluster snapshot, recordings.
- * Appends owned documents to *docs.  Returns 0, or -1 with diags filled.
+ * path is a file (any extension) or a directory (its *.yaml, *.yml and
+ * *.json files, recursively, sorted).  Files may be up to
+ * CONF_MAX_DATA_FILE bytes.  Files named *.json, *.ndjson or *.jsonl are
+ * read by jansson, which is faster but records no node positions (conf_loc
+ * gives the document's line); each JSON value in them, one after the other
+ * (NDJSON), is a document.  Empty documents are skipped.  Appends owned
+ * documents to *docs (the caller frees each with mdoc_free and the array
+ * with free).  Returns 0, or -1 with diags filled; documents read before
+ * an error stay appended.
  */
 int	conf_load_documents(const char *path, struct mdoc ***docs,
 	    size_t *ndocs, struct diags *);
-/* Parses one buffer of YAML/JSON text into documents (tests, stdin). */
+/*
+ * Parses one buffer of YAML/JSON text into documents (tests, stdin); name
+ * is the file name locations carry (copied).  text need not be
+ * NUL-terminated; the caller bounds len.  As conf_load_documents.
+ */
 int	conf_parse_text(const char *name, const char *text, size_t len,
 	    struct mdoc ***docs, size_t *ndocs, struct diags *);
 void	mdoc_free(struct mdoc *);
@@ -82,6 +103,13 @@ struct loc	conf_loc(const struct mdoc *, const json_t *node);
 /* Where obj's member key is written (the key itself). */
 struct loc	conf_loc_key(const struct mdoc *, const json_t *obj,
 		    const char *key);
+/*
+ * Where the value of parent's member key (key != NULL) or of its element
+ * idx (key == NULL, parent an array) is written; works for the singletons
+ * too.  Falls back to the parent's location.
+ */
+struct loc	conf_loc_value(const struct mdoc *, const json_t *parent,
+		    const char *key, size_t idx);
 /* "namespace/name" or "name" of the document's metadata; static buffer-free:
  * writes into out. */
 void		mdoc_ident(const struct mdoc *, char *out, size_t outlen);

@@ -1,0 +1,1 @@
+conf_DEPS := util
