@@ -9,6 +9,14 @@
 # module it tests and what that module uses, nothing more.
 
 CC      ?= cc
+V       ?= 0
+ifeq ($(V),0)
+Q       := @
+quiet    = @printf '  %-6s %s\n' $(1) $(2);
+else
+Q       :=
+quiet    =
+endif
 PKGS    := libcurl libmicrohttpd jansson yaml-0.1 sqlite3 openssl
 BUILD   ?= build
 
@@ -38,11 +46,11 @@ ALL_OBJS := $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)))
 all: $(BUILD)/remediate
 
 $(BUILD)/remediate: $(ALL_OBJS) $(BUILD)/src/main.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call quiet,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call quiet,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # --- unit tests: tests/unit/test_MOD.c links module MOD and its deps -------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
@@ -50,16 +58,16 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $(call mod_objs,$(1),$(BUILD))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) -Itests/unit -o $$@ $$^ $$(LDLIBS)
+	$$(call quiet,LINK,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -Itests/unit -o $$@ $$^ $$(LDLIBS)
 $(BUILD)-san/tests/test_$(1): tests/unit/test_$(1).c $(call mod_objs,$(1),$(BUILD)-san)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) -Itests/unit -o $$@ $$^ $$(LDLIBS)
+	$$(call quiet,LINK,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -Itests/unit -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 $(BUILD)-san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call quiet,CC-SAN,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer

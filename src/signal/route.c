@@ -264,3 +264,58 @@ sig_route_watch(const struct sig_set *set, enum sig_watch_type t,
 		event_clear(&ev);
 	}
 }
+
+/* Alert labels that name a workload, most specific first. */
+static const struct {
+	const char	*label, *kind;
+} alert_kinds[] = {
+	{ "pod", "Pod" }, { "deployment", "Deployment" },
+	{ "statefulset", "StatefulSet" }, { "daemonset", "DaemonSet" },
+};
+
+static void
+infer_from_alert(struct event *ev, json_t *alert)
+{
+	json_t *labels = json_object_get(alert, "labels");
+	const char *ns = json_string_value(json_object_get(labels,
+	    "namespace"));
+	const char *starts = json_string_value(json_object_get(alert,
+	    "startsAt"));
+	int64_t t;
+	size_t i;
+
+	if (starts && time_parse(starts, &t) == 0)
+		ev->time = t;
+	for (i = 0; i < UTIL_ARRAY_LEN(alert_kinds); i++) {
+		const char *n = json_string_value(json_object_get(labels,
+		    alert_kinds[i].label));
+
+		if (n) {
+			ev->subject.kind = xstrdup(alert_kinds[i].kind);
+			ev->subject.name = xstrdup(n);
+			ev->subject.namespace = ns ? xstrdup(ns) : NULL;
+			return;
+		}
+	}
+}
+
+void
+sig_event_infer(struct event *ev)
+{
+	json_t *body = json_object_get(ev->data, "body");
+	int64_t t;
+
+	if (ev->subject.kind != NULL || !json_is_object(body))
+		return;
+	if (json_is_object(json_object_get(body, "labels")) &&
+	    json_object_get(body, "startsAt")) {
+		infer_from_alert(ev, body);
+		return;
+	}
+	if (obj_kind(body) && obj_name(body)) {
+		set_subject(ev, body);
+		if (strcmp(obj_kind(body), "Event") == 0 &&
+		    sig_object_time(body, &t) == 0)
+			ev->time = t;
+	}
+}

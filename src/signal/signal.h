@@ -88,6 +88,15 @@ json_t	*sig_oom_detect(json_t *old, json_t *pod);
  */
 int	sig_object_time(json_t *obj, int64_t *ms);
 
+/*
+ * Fills ev->subject from ev->data when the source did not: an Event body's
+ * involvedObject, an object body itself, or an alert's namespace and
+ * pod/deployment/statefulset/daemonset labels.  Also sets ev->time from
+ * the body's own timestamp (an Event's, an alert's startsAt) when it has
+ * one; otherwise leaves it.
+ */
+void	sig_event_infer(struct event *);
+
 /* ---- Prometheus recordings ---------------------------------------------- */
 struct sig_recording;
 

@@ -1,0 +1,47 @@
+/*
+ * Option scanning shared by the subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/args.h"
+
+void
+cmd_args_init(struct cmd_args *a, int argc, char **argv)
+{
+	a->argc = argc;
+	a->argv = argv;
+	a->i = 1;
+	a->value = NULL;
+	a->error = 0;
+}
+
+int
+cmd_args_opt(struct cmd_args *a, const char *lng, const char *shrt,
+    int takes_value)
+{
+	char *arg = a->argv[a->i];
+	size_t n;
+
+	a->value = NULL;
+	if (lng && strncmp(arg, lng, (n = strlen(lng))) == 0 &&
+	    (arg[n] == '\0' || (arg[n] == '=' && takes_value))) {
+		if (!takes_value)
+			return 1;
+		if (arg[n] == '=') {
+			a->value = arg + n + 1;
+			return 1;
+		}
+	} else if (!(shrt && strcmp(arg, shrt) == 0))
+		return 0;
+	if (!takes_value)
+		return 1;
+	if (a->i + 1 >= a->argc) {
+		fprintf(stderr, "remediate %s: %s needs a value\n", a->argv[0],
+		    arg);
+		a->error = 1;
+		return 1;
+	}
+	a->value = a->argv[++a->i];
+	return 1;
+}

@@ -1,0 +1,1 @@
+cmd_DEPS := util conf cluster signal sensor guard policy jp action record engine

@@ -1,0 +1,318 @@
+/*
+ * remediate replay: the whole pipeline offline.  Recorded signals go
+ * through sources, sensors, guardrails and policies with the clock taken
+ * from each line's time, against an in-memory cluster built from a
+ * snapshot; one decision record per line comes out.  Nothing is executed:
+ * "acted" means the action would have been sent.
+ *
+ * Input lines (NDJSON, in time order):
+ *   {"time":T,"watch":{"type":"ADDED|MODIFIED|DELETED","object":OBJ}}
+ *   {"time":T,"eventSource":S,"eventName":E,"data":{...}[,"id":ID]}
+ * A bad line is reported as file:line: error and skipped; the rest still
+ * runs and the exit status is 1.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/args.h"
+#include "cmd/cmd.h"
+#include "conf/conf.h"
+#include "engine/engine.h"
+
+#define MAX_LINE (16u << 20)	/* bytes per signal line */
+
+struct replay {
+	const char		*path;
+	long			 lineno;
+	struct clock		 clock;
+	struct engine		*engine;
+	struct sig_recording	*recording;
+	int			 table;
+	size_t			 bad_lines;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: remediate replay -c DIR [--cluster DIR] "
+	    "[--prometheus-recording FILE]\n"
+	    "                        [--table] SIGNALS.ndjson\n"
+	    "Feeds recorded signals (NDJSON, '-' for stdin) through the whole "
+	    "pipeline\nwith the clock taken from the signals; prints one JSON "
+	    "decision record per\nline (--table: a table for people).  "
+	    "Executes nothing.\n");
+}
+
+static int
+budget_from_recording(void *ctx, const char *q, int64_t now, double *v,
+    int64_t *at)
+{
+	return sig_recording_query(ctx, q, now, v, at);
+}
+
+static void
+emit_record(void *ctx, const struct rec_decision_record *r)
+{
+	struct replay *rp = ctx;
+	char *line;
+	json_t *j;
+
+	if (rp->table) {
+		j = rec_to_json(r);
+		rec_table_row(stdout, j);
+		json_decref(j);
+		return;
+	}
+	line = rec_to_line(r);
+	fputs(line, stdout);
+	free(line);
+}
+
+static void bad_line(struct replay *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+bad_line(struct replay *rp, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%ld: error: ", rp->path, rp->lineno);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	rp->bad_lines++;
+}
+
+static void
+replay_watch(struct replay *rp, json_t *watch)
+{
+	const char *type = json_string_value(json_object_get(watch, "type"));
+	json_t *obj = json_object_get(watch, "object");
+	enum sig_watch_type t = sig_watch_type_parse(type);
+
+	if (t == 0) {
+		bad_line(rp, "watch.type must be ADDED, MODIFIED or DELETED, "
+		    "not %s", type ? type : "missing");
+		return;
+	}
+	if (!json_is_object(obj) || json_string_value(json_object_get(obj,
+	    "kind")) == NULL) {
+		bad_line(rp, "watch.object must be an object with a kind");
+		return;
+	}
+	engine_watch(rp->engine, t, obj);
+}
+
+static void
+replay_signal(struct replay *rp, json_t *line)
+{
+	const char *src = json_string_value(json_object_get(line,
+	    "eventSource"));
+	const char *name = json_string_value(json_object_get(line,
+	    "eventName"));
+	const char *id = json_string_value(json_object_get(line, "id"));
+	json_t *data = json_object_get(line, "data");
+	struct event ev;
+
+	if (src == NULL || name == NULL || data == NULL) {
+		bad_line(rp, "a signal line needs eventSource, eventName and "
+		    "data");
+		return;
+	}
+	memset(&ev, 0, sizeof ev);
+	ev.source = src;
+	ev.name = name;
+	ev.type = "replay";
+	ev.time = clock_now(&rp->clock);
+	ev.id = id ? xstrdup(id) : xasprintf("%s:%ld", rp->path, rp->lineno);
+	ev.data = json_incref(data);
+	sig_event_infer(&ev);
+	engine_signal(rp->engine, &ev);
+	event_clear(&ev);
+}
+
+static void
+replay_line(struct replay *rp, const char *text)
+{
+	json_error_t je;
+	json_t *line = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	const char *t;
+	int64_t when;
+
+	if (line == NULL) {
+		fprintf(stderr, "%s:%ld:%d: error: invalid JSON: %s\n",
+		    rp->path, rp->lineno, je.column > 0 ? je.column : 1,
+		    je.text);
+		rp->bad_lines++;
+		return;
+	}
+	t = json_string_value(json_object_get(line, "time"));
+	if (t == NULL || time_parse(t, &when) == -1)
+		bad_line(rp, "\"time\" must be an RFC 3339 time like "
+		    "2026-11-25T10:00:00Z, not %s", t ? t : "missing");
+	else {
+		if (when < rp->clock.fixed)
+			fprintf(stderr, "%s:%ld: warning: time goes backwards; "
+			    "the clock stays at the latest time\n", rp->path,
+			    rp->lineno);
+		else
+			clock_fixed(&rp->clock, when);
+		if (json_object_get(line, "watch"))
+			replay_watch(rp, json_object_get(line, "watch"));
+		else
+			replay_signal(rp, line);
+	}
+	json_decref(line);
+}
+
+static int
+replay_stream(struct replay *rp, FILE *in)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, in)) != -1) {
+		rp->lineno++;
+		if ((size_t)n > MAX_LINE) {
+			bad_line(rp, "line longer than %u bytes", MAX_LINE);
+			continue;
+		}
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		replay_line(rp, line);
+	}
+	free(line);
+	return ferror(in) ? -1 : 0;
+}
+
+struct replay_opts {
+	const char	**config;
+	size_t		  nconfig;
+	const char	 *cluster, *recording, *signals;
+	int		  table;
+};
+
+static int
+parse_args(int argc, char **argv, struct replay_opts *o)
+{
+	struct cmd_args a;
+
+	cmd_args_init(&a, argc, argv);
+	for (; a.i < argc && !a.error; a.i++) {
+		if (cmd_args_opt(&a, "--help", "-h", 0)) {
+			usage(stdout);
+			return 1;
+		} else if (cmd_args_opt(&a, "--config", "-c", 1)) {
+			if (a.value)
+				o->config[o->nconfig++] = a.value;
+		} else if (cmd_args_opt(&a, "--cluster", NULL, 1))
+			o->cluster = a.value;
+		else if (cmd_args_opt(&a, "--prometheus-recording", NULL, 1))
+			o->recording = a.value;
+		else if (cmd_args_opt(&a, "--table", NULL, 0))
+			o->table = 1;
+		else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
+			fprintf(stderr, "remediate replay: unknown option %s\n",
+			    argv[a.i]);
+			a.error = 1;
+		} else if (o->signals) {
+			fprintf(stderr, "remediate replay: one signal file, "
+			    "please (got %s and %s)\n", o->signals, argv[a.i]);
+			a.error = 1;
+		} else
+			o->signals = argv[a.i];
+	}
+	if (a.error || o->nconfig == 0 || o->signals == NULL) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
+    struct diags *dg)
+{
+	struct conf *c = conf_load(o->config, o->nconfig, dg);
+	struct engine_opts eo;
+	FILE *in;
+	int rc = CMD_OK;
+
+	if (o->cluster)
+		cluster_load(cl, o->cluster, dg);
+	if (o->recording)
+		rp->recording = sig_recording_load(o->recording, dg);
+	if (dg->errors == 0) {
+		memset(&eo, 0, sizeof eo);
+		eo.clock = &rp->clock;
+		eo.cluster = cl;
+		eo.budget = budget_from_recording;
+		eo.budget_ctx = rp->recording;
+		eo.emit = emit_record;
+		eo.emit_ctx = rp;
+		rp->engine = engine_new(c, &eo, dg);
+	}
+	diag_print(dg, stderr);
+	if (rp->engine == NULL) {
+		conf_free(c);
+		return CMD_FAILED;
+	}
+	in = strcmp(o->signals, "-") == 0 ? stdin : fopen(o->signals, "r");
+	if (in == NULL) {
+		perror(o->signals);
+		rc = CMD_FAILED;
+	} else {
+		if (rp->table)
+			rec_table_header(stdout);
+		if (replay_stream(rp, in) == -1) {
+			perror(o->signals);
+			rc = CMD_FAILED;
+		}
+		if (in != stdin)
+			fclose(in);
+	}
+	if (rp->bad_lines) {
+		fprintf(stderr, "%s: %zu bad line%s skipped\n", o->signals,
+		    rp->bad_lines, rp->bad_lines == 1 ? "" : "s");
+		rc = CMD_FAILED;
+	}
+	engine_free(rp->engine);
+	conf_free(c);
+	return rc;
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o;
+	struct replay rp;
+	struct cluster *cl;
+	struct diags dg;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.config = calloc((size_t)argc, sizeof *o.config);
+	if (o.config == NULL)
+		return CMD_FAILED;
+	if ((rc = parse_args(argc, argv, &o)) != 0) {
+		free(o.config);
+		return rc > 0 ? CMD_OK : CMD_USAGE;
+	}
+	memset(&rp, 0, sizeof rp);
+	rp.path = strcmp(o.signals, "-") == 0 ? "<stdin>" : o.signals;
+	rp.table = o.table;
+	clock_fixed(&rp.clock, 0);
+	cl = cluster_new();
+	diag_init(&dg);
+	rc = run(&o, &rp, cl, &dg);
+	sig_recording_free(rp.recording);
+	cluster_free(cl);
+	diag_free(&dg);
+	free(o.config);
+	fflush(stdout);
+	return rc;
+}

@@ -1,0 +1,354 @@
+/*
+ * The decision: one trigger fire becomes one record.
+ *
+ * The checks run in the order DESIGN.md fixes, and the first that stops
+ * the action names the record's reason:
+ *
+ *	stale, below-threshold, disabled, cooldown, opt-out, policy,
+ *	blast-radius, budget, circuit-open, rate-limited
+ *
+ * Rate tokens are taken last, so only an action that passed everything
+ * else spends one.  Then the mode decides what happens; notify, dry-run
+ * and confirm keep the same cooldown, circuit and rate state as auto, so
+ * what they report is what auto would have done.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "action/action.h"
+#include "engine/internal.h"
+
+/* Everything one decision gathers on its way through the checks. */
+struct decision {
+	struct engine			*e;
+	struct engine_sensor		*es;
+	struct engine_trigger		*et;
+	const struct sensor_fire	*fire;
+	const struct guard_config	*cfg;
+	struct rec_decision_record	 rec;
+	json_t				*subject_obj;	/* borrowed */
+	json_t				*target_obj;	/* borrowed */
+	char				*target_key;	/* owned */
+	struct act_plan			 plan;
+	char				 msg[GUARD_MSGLEN];
+};
+
+static json_t *
+lookup_cluster(void *ctx, const char *kind, const char *ns, const char *name)
+{
+	json_t *o = cluster_get(ctx, kind, ns, name);
+
+	return o ? json_incref(o) : NULL;
+}
+
+static void
+extra_set(struct decision *d, const char *key, json_t *v)
+{
+	if (d->rec.extra == NULL)
+		d->rec.extra = json_object();
+	json_object_set_new(d->rec.extra, key, v);
+}
+
+/* Renders a guardrail template from the firing event, as triggers are. */
+static char *
+render(struct decision *d, const char *tmpl, const char *what)
+{
+	char *err = NULL, *out;
+
+	if (strstr(tmpl, "{{") == NULL)
+		return xstrdup(tmpl);
+	out = sensor_render(tmpl, d->fire->event->data, &err);
+	if (out == NULL) {
+		snprintf(d->msg, sizeof d->msg, "%s: %s", what,
+		    err ? err : "template failed");
+		free(err);
+	}
+	return out;
+}
+
+/* guardrails.target, rendered: "Kind/namespace/name" or "Kind/name". */
+static int
+parse_target(struct decision *d, const char *s)
+{
+	const char *a = strchr(s, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+	char *kind, *ns = NULL, *name;
+
+	if (a == NULL || a == s || a[1] == '\0' || (b && b[1] == '\0')) {
+		snprintf(d->msg, sizeof d->msg, "guardrails.target rendered "
+		    "to \"%s\", not Kind/namespace/name", s);
+		return -1;
+	}
+	kind = xstrndup(s, (size_t)(a - s));
+	if (b) {
+		ns = xstrndup(a + 1, (size_t)(b - a - 1));
+		name = xstrdup(b + 1);
+	} else
+		name = xstrdup(a + 1);
+	objref_set(&d->rec.subject, kind, ns, name);
+	free(kind);
+	free(ns);
+	free(name);
+	return 0;
+}
+
+/* Subject from the signal (or guardrails.target), target its controller. */
+static int
+resolve_target(struct decision *d)
+{
+	const struct event *ev = d->fire->event;
+	struct cluster *cl = d->e->opts.cluster;
+
+	objref_set(&d->rec.subject, ev->subject.kind, ev->subject.namespace,
+	    ev->subject.name);
+	if (d->cfg->target) {
+		char *t = render(d, d->cfg->target, "guardrails.target");
+		int rc = t ? parse_target(d, t) : -1;
+
+		free(t);
+		if (rc == -1)
+			return -1;
+	}
+	if (d->rec.subject.kind == NULL || d->rec.subject.name == NULL) {
+		snprintf(d->msg, sizeof d->msg, "the signal names no object "
+		    "to act on; set guardrails.target");
+		return -1;
+	}
+	d->subject_obj = cluster_get(cl, d->rec.subject.kind,
+	    d->rec.subject.namespace, d->rec.subject.name);
+	if (d->subject_obj)
+		d->target_obj = cluster_top_controller(cl, d->subject_obj,
+		    &d->rec.target);
+	else
+		objref_set(&d->rec.target, d->rec.subject.kind,
+		    d->rec.subject.namespace, d->rec.subject.name);
+	d->target_key = objref_key(&d->rec.target);
+	return 0;
+}
+
+static int
+check_threshold(struct decision *d)
+{
+	char *key = d->cfg->threshold_key ? render(d, d->cfg->threshold_key,
+	    "threshold.key") : xstrdup(d->target_key);
+	int ok;
+
+	if (key == NULL)
+		return -1;
+	ok = guard_check_threshold(d->e->state, d->cfg, d->et->id, key,
+	    d->e->now, d->msg, sizeof d->msg);
+	free(key);
+	return ok;
+}
+
+/* Plans the action; for k8s triggers the plan's object goes to policies. */
+static int
+plan_action(struct decision *d)
+{
+	const struct sensor_trigger *t = d->fire->trigger;
+	const struct event *ev = d->fire->event;
+	uint64_t seed;
+	char *err = NULL;
+
+	if (t->kind != TRIGGER_K8S)
+		return 0;
+	seed = util_hash(ev->id ? ev->id : "", ev->id ? strlen(ev->id) : 0,
+	    UTIL_HASH_SEED);
+	seed = util_hash(t->name, strlen(t->name), seed);
+	if (act_plan_k8s(t, d->fire->resource, sensor_namespace(
+	    d->es->sensor), seed, d->e->opts.cluster, &d->plan, &err) == -1) {
+		snprintf(d->msg, sizeof d->msg, "%s", err);
+		free(err);
+		return -1;
+	}
+	d->rec.plan = json_incref(d->plan.plan);
+	return 0;
+}
+
+static int
+check_policy(struct decision *d)
+{
+	struct jp_env env = { lookup_cluster, d->e->opts.cluster, d->e->now };
+	struct pol_verdict v;
+	json_t *audits = NULL;
+	size_t i;
+	int ok = 1;
+
+	if (d->plan.object == NULL)
+		return 1;
+	memset(&v, 0, sizeof v);
+	pol_admit(d->e->policies, d->plan.object, d->plan.operation, &env,
+	    &v);
+	for (i = 0; i < v.n; i++) {
+		struct pol_violation *p = &v.v[i];
+
+		if (p->enforce && ok) {
+			snprintf(d->msg, sizeof d->msg, "%s/%s: %s",
+			    p->policy, p->rule, p->message);
+			ok = 0;
+		} else if (!p->enforce) {
+			if (audits == NULL)
+				audits = json_array();
+			json_array_append_new(audits, json_pack(
+			    "{s:s, s:s, s:s}", "policy", p->policy,
+			    "rule", p->rule, "message", p->message));
+		}
+	}
+	if (audits)
+		extra_set(d, "policyAudit", audits);
+	pol_verdict_clear(&v);
+	return ok;
+}
+
+static int
+check_blast_radius(struct decision *d)
+{
+	json_t *w = d->target_obj ? d->target_obj : d->subject_obj;
+	long pods = w ? cluster_workload_pods(w) : 0;
+	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
+
+	return guard_check_blast_radius(d->cfg, pods, total, d->msg,
+	    sizeof d->msg);
+}
+
+static int
+check_budget(struct decision *d)
+{
+	char *q;
+	double value = 0;
+	int64_t at = 0;
+	int have = 0, ok;
+
+	if (d->cfg->budget_query == NULL)
+		return 1;
+	if ((q = render(d, d->cfg->budget_query, "budget.query")) == NULL)
+		return 0;
+	if (d->e->opts.budget)
+		have = d->e->opts.budget(d->e->opts.budget_ctx, q, d->e->now,
+		    &value, &at) == 0;
+	ok = guard_check_budget(d->cfg, have, value, at, d->e->now, d->msg,
+	    sizeof d->msg);
+	if (have) {
+		char when[TIME_FMTLEN];
+
+		time_format(at, when, sizeof when);
+		extra_set(d, "budget", json_pack("{s:s, s:f, s:s}", "query", q,
+		    "value", value, "at", when));
+	} else
+		extra_set(d, "budget", json_pack("{s:s, s:n}", "query", q,
+		    "value"));
+	free(q);
+	return ok;
+}
+
+static void
+finish(struct decision *d, enum rec_decision dec, enum rec_reason reason)
+{
+	struct engine *e = d->e;
+
+	d->rec.decision = dec;
+	d->rec.reason = reason;
+	if (d->msg[0] && d->rec.message == NULL)
+		d->rec.message = xstrdup(d->msg);
+	e->stats.records++;
+	e->stats.by_decision[dec]++;
+	e->stats.by_reason[reason]++;
+	if (e->opts.emit)
+		e->opts.emit(e->opts.emit_ctx, &d->rec);
+}
+
+static void
+suppress(struct decision *d, enum rec_reason r)
+{
+	finish(d, REC_SUPPRESSED, r);
+}
+
+/* The checks, in order; returns REASON_NONE when every one passed. */
+static enum rec_reason
+run_checks(struct decision *d)
+{
+	struct engine *e = d->e;
+	const struct guard_config *c = d->cfg;
+	int rc;
+
+	if (!guard_check_stale(c, d->fire->event->time, e->now, d->msg,
+	    sizeof d->msg))
+		return REASON_STALE;
+	if ((rc = check_threshold(d)) <= 0)
+		return rc < 0 ? REASON_NONE : REASON_BELOW_THRESHOLD;
+	if (c->mode == MODE_OFF) {
+		snprintf(d->msg, sizeof d->msg, "trigger mode is off");
+		return REASON_DISABLED;
+	}
+	if (!guard_check_cooldown(e->state, c, d->et->id, d->target_key,
+	    e->now, d->msg, sizeof d->msg))
+		return REASON_COOLDOWN;
+	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
+	    sizeof d->msg))
+		return REASON_OPT_OUT;
+	if (plan_action(d) == -1)
+		return REASON_NONE;	/* msg set: the record is "failed" */
+	if (!check_policy(d))
+		return REASON_POLICY;
+	if (!check_blast_radius(d))
+		return REASON_BLAST_RADIUS;
+	if (!check_budget(d))
+		return REASON_BUDGET;
+	if (!guard_check_circuit(e->state, c, e->now, d->msg, sizeof d->msg))
+		return REASON_CIRCUIT_OPEN;
+	if (!guard_take_rate_token(e->state, c, d->et->id, e->now, d->msg,
+	    sizeof d->msg))
+		return REASON_RATE_LIMITED;
+	return REASON_NONE;
+}
+
+static void
+decide_mode(struct decision *d)
+{
+	static const enum rec_decision by_mode[] = {
+		[MODE_OFF] = REC_SUPPRESSED,
+		[MODE_NOTIFY] = REC_NOTIFIED,
+		[MODE_DRY_RUN] = REC_DRY_RUN,
+		[MODE_CONFIRM] = REC_PENDING_APPROVAL,
+		[MODE_AUTO] = REC_ACTED,
+	};
+
+	guard_record_action(d->e->state, d->et->id, d->target_key, d->e->now);
+	d->msg[0] = '\0';
+	finish(d, by_mode[d->cfg->mode], REASON_NONE);
+}
+
+void
+engine_decide(struct engine *e, struct engine_sensor *es,
+    struct engine_trigger *et, const struct sensor_fire *f)
+{
+	struct decision d;
+	enum rec_reason r;
+
+	memset(&d, 0, sizeof d);
+	d.e = e;
+	d.es = es;
+	d.et = et;
+	d.fire = f;
+	d.cfg = &et->cfg;
+	d.rec.time = e->now;
+	d.rec.sensor = es->ident;
+	d.rec.trigger = f->trigger->name;
+	d.rec.event_source = f->event->source;
+	d.rec.event_name = f->event->name;
+	d.rec.event_id = f->event->id;
+	if (f->error) {
+		snprintf(d.msg, sizeof d.msg, "%s", f->error);
+		finish(&d, REC_FAILED, REASON_NONE);
+	} else if (resolve_target(&d) == -1) {
+		finish(&d, REC_FAILED, REASON_NONE);
+	} else if ((r = run_checks(&d)) != REASON_NONE) {
+		suppress(&d, r);
+	} else if (d.msg[0]) {
+		/* a check could not be evaluated (a template failed) */
+		finish(&d, REC_FAILED, REASON_NONE);
+	} else
+		decide_mode(&d);
+	rec_clear(&d.rec);
+	act_plan_clear(&d.plan);
+	free(d.target_key);
+}

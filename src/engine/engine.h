@@ -1,0 +1,78 @@
+/*
+ * engine: the pipeline, in one place.
+ *
+ *   cluster change -> resource sources (+ OOM detector) -> event
+ *   event -> sensors (filters, conditions) -> trigger fire
+ *   fire -> guardrails and policies in DESIGN.md's order -> mode -> record
+ *
+ * The engine owns the compiled configuration and the guard state; nothing
+ * else touches them, so the hot path takes no locks.  Time comes from the
+ * clock in the options: replay sets it from each signal.  What the
+ * pipeline needs from outside (the cluster view, budget answers, where
+ * records go) comes in through engine_opts, so replay and the live daemon
+ * run the same engine.
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "cluster/cluster.h"
+#include "conf/conf.h"
+#include "record/record.h"
+#include "signal/signal.h"
+
+struct engine_opts {
+	const struct clock	*clock;		/* borrowed */
+	struct cluster		*cluster;	/* borrowed */
+	/*
+	 * Answers an error-budget query at now: 0 with *value and *at (ms
+	 * of the sample), or -1 for no answer (counts as no budget).
+	 * NULL: every query fails.
+	 */
+	int	(*budget)(void *ctx, const char *query, int64_t now,
+		    double *value, int64_t *at);
+	void	 *budget_ctx;
+	/* Receives every decision record (borrowed for the call). */
+	void	(*emit)(void *ctx, const struct rec_decision_record *);
+	void	 *emit_ctx;
+};
+
+/* Counters for summaries and metrics. */
+struct engine_stats {
+	uint64_t	 signals;	/* events handed to sensors */
+	uint64_t	 filtered;	/* matched a dependency, filtered out */
+	uint64_t	 records;	/* decision records emitted */
+	uint64_t	 by_decision[REC_DEMOTED + 1];
+	uint64_t	 by_reason[REASON_RATE_LIMITED + 1];
+};
+
+struct engine;
+
+/*
+ * Compiles every manifest of conf (borrowed; must outlive the engine):
+ * sources, sensors, policies, guardrails merged with RemediationConfig
+ * defaults.  Semantic errors go to diags with their locations.  Returns an
+ * owned engine, or NULL if diags got errors.
+ */
+struct engine	*engine_new(const struct conf *, const struct engine_opts *,
+		    struct diags *);
+void		 engine_free(struct engine *);
+
+/* A cluster change at the clock's now: updates the cluster, then routes. */
+void	engine_watch(struct engine *, enum sig_watch_type, json_t *obj);
+/* A signal from a non-resource source (webhook, calendar, replay line). */
+void	engine_signal(struct engine *, struct event *);
+
+const struct engine_stats *engine_stats(const struct engine *);
+
+/*
+ * One line describing what the engine compiled from doc (borrowed), for
+ * `check`; owned; NULL if doc is not one of the engine's manifests.
+ */
+char	*engine_describe(const struct engine *, const struct mdoc *);
+
+#endif /* ENGINE_H */
