@@ -1,0 +1,248 @@
+/*
+ * Every guardrail: a case where it stops the action and a case where it
+ * lets it through, with the clock driven by the test (no sleeping).
+ */
+#include <stdlib.h>
+
+#include "guard/guard.h"
+#include "harness.h"
+
+#define S	1000LL
+#define MIN	(60 * S)
+#define T0	1764064800000LL	/* 2025-11-25T10:00:00Z */
+
+static char msg[GUARD_MSGLEN];
+
+TEST(defaults_are_safe)
+{
+	struct guard_config c;
+
+	guard_config_defaults(&c);
+	CHECK(c.mode == MODE_DRY_RUN);
+	CHECK_INT(c.rate_per_unit, 1);
+	CHECK_INT(c.rate_unit, MIN);
+	CHECK_INT(c.cooldown, 10 * MIN);
+	CHECK_INT(c.max_signal_age, 5 * MIN);
+	CHECK_STR(c.optin_key, "remediation.platform/optin");
+	CHECK_STR(c.optin_value, "true");
+	CHECK(c.max_cluster_impact == 0.05);
+	CHECK_INT(c.circuit_max, 10);
+	CHECK(c.budget_query == NULL);
+	guard_config_clear(&c);
+}
+
+TEST(stale)
+{
+	struct guard_config c;
+
+	guard_config_defaults(&c);
+	c.max_signal_age = 2 * MIN;
+	CHECK(guard_check_stale(&c, T0, T0 + 2 * MIN, msg, sizeof msg) == 1);
+	CHECK(guard_check_stale(&c, T0, T0 + 2 * MIN + 1, msg, sizeof msg)
+	    == 0);
+	CHECK_STR(msg, "signal is 2m0.001s old, older than maxSignalAge 2m");
+	guard_config_clear(&c);
+}
+
+TEST(threshold_counts_signals_inside_window_including_current)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+
+	guard_config_defaults(&c);
+	c.threshold_count = 2;
+	c.threshold_within = 5 * MIN;
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/cart", T0,
+	    msg, sizeof msg) == 0);
+	CHECK_STR(msg, "1 of 2 signals within 5m");
+	/* another target does not count toward this one */
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/other",
+	    T0 + S, msg, sizeof msg) == 0);
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/cart",
+	    T0 + 5 * MIN, msg, sizeof msg) == 1);
+	/* decisions do not reset the count: a third signal still passes */
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/cart",
+	    T0 + 6 * MIN, msg, sizeof msg) == 1);
+	/* outside the window the count starts over */
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/cart",
+	    T0 + 20 * MIN, msg, sizeof msg) == 0);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
+TEST(cooldown)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+
+	guard_config_defaults(&c);
+	c.cooldown = 15 * MIN;
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0, msg,
+	    sizeof msg) == 1);
+	guard_record_action(g, "t", "D/ns/a", T0);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 14 * MIN, msg,
+	    sizeof msg) == 0);
+	CHECK_STR(msg, "last action 14m ago, inside the 15m cooldown");
+	/* per (trigger, target): other targets and triggers are free */
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/b", T0 + MIN, msg,
+	    sizeof msg) == 1);
+	CHECK(guard_check_cooldown(g, &c, "u", "D/ns/a", T0 + MIN, msg,
+	    sizeof msg) == 1);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 15 * MIN, msg,
+	    sizeof msg) == 1);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
+TEST(optin_on_controller_or_pod)
+{
+	struct guard_config c;
+	json_t *in = json_loads("{\"metadata\":{\"labels\":{"
+	    "\"remediation.platform/optin\":\"true\"}}}", 0, NULL);
+	json_t *wrong = json_loads("{\"metadata\":{\"labels\":{"
+	    "\"remediation.platform/optin\":\"false\"}}}", 0, NULL);
+	json_t *none = json_loads("{\"metadata\":{}}", 0, NULL);
+
+	guard_config_defaults(&c);
+	CHECK(guard_check_optin(&c, in, none, msg, sizeof msg) == 1);
+	CHECK(guard_check_optin(&c, none, in, msg, sizeof msg) == 1);
+	CHECK(guard_check_optin(&c, wrong, none, msg, sizeof msg) == 0);
+	CHECK(guard_check_optin(&c, NULL, NULL, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "target not found in the cluster; cannot read its "
+	    "opt-in label remediation.platform/optin=true");
+	json_decref(in);
+	json_decref(wrong);
+	json_decref(none);
+	guard_config_clear(&c);
+}
+
+TEST(blast_radius)
+{
+	struct guard_config c;
+
+	guard_config_defaults(&c);
+	CHECK(guard_check_blast_radius(&c, 5, 100, msg, sizeof msg) == 1);
+	CHECK(guard_check_blast_radius(&c, 6, 100, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "would move 6 of 100 pods (6.0%), above "
+	    "maxClusterImpact 5.0%");
+	guard_config_clear(&c);
+}
+
+TEST(budget_fails_closed)
+{
+	struct guard_config c;
+
+	guard_config_defaults(&c);
+	CHECK(guard_check_budget(&c, 0, 0, 0, T0, msg, sizeof msg) == 1);
+	c.budget_query = xstrdup("q");
+	c.budget_min = 0.25;
+	CHECK(guard_check_budget(&c, 1, 0.5, T0, T0, msg, sizeof msg) == 1);
+	CHECK(guard_check_budget(&c, 1, 0.25, T0, T0, msg, sizeof msg) == 1);
+	CHECK(guard_check_budget(&c, 1, 0.2, T0, T0, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "error budget 0.2 below minimum 0.25");
+	CHECK(guard_check_budget(&c, 0, 0, 0, T0, msg, sizeof msg) == 0);
+	/* a value older than maxAge counts as no value */
+	CHECK(guard_check_budget(&c, 1, 0.9, T0, T0 + 6 * MIN, msg,
+	    sizeof msg) == 0);
+	CHECK_STR(msg, "error-budget value is 6m old: counted as no budget");
+	guard_config_clear(&c);
+}
+
+TEST(circuit)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	int i;
+
+	guard_config_defaults(&c);
+	c.circuit_max = 3;
+	c.circuit_within = 10 * MIN;
+	for (i = 0; i < 3; i++) {
+		CHECK(guard_check_circuit(g, &c, T0 + i, msg, sizeof msg));
+		guard_record_action(g, i % 2 ? "a" : "b", "x", T0 + i);
+	}
+	CHECK(guard_check_circuit(g, &c, T0 + 5, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "3 actions across all triggers within 10m");
+	CHECK(guard_check_circuit(g, &c, T0 + 10 * MIN + 1, msg,
+	    sizeof msg) == 1);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
+TEST(rate_bucket_starts_full_refills_evenly_and_drops)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+
+	guard_config_defaults(&c);
+	c.rate_per_unit = 2;
+	c.rate_unit = MIN;
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + S, msg, sizeof msg)
+	    == 0);
+	CHECK_STR(msg, "2 per Minute reached");
+	/* one token back after half the unit, not before */
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + 29 * S, msg, sizeof msg)
+	    == 0);
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + 30 * S, msg, sizeof msg)
+	    == 1);
+	/* buckets are per trigger */
+	CHECK(guard_take_rate_token(g, &c, "u", T0 + 30 * S, msg, sizeof msg)
+	    == 1);
+	/* a clock that steps back refills nothing */
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 0);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
+TEST(config_block_overrides_and_reports_errors)
+{
+	struct guard_config c;
+	struct diags dg;
+	struct mdoc doc = { 0 };
+	char file[] = "x.yaml";
+	json_t *good = json_loads("{\"mode\":\"auto\",\"cooldown\":\"15m\","
+	    "\"threshold\":{\"count\":2,\"within\":\"5m\"},"
+	    "\"budget\":{\"query\":\"q\",\"min\":0.25},"
+	    "\"maxClusterImpact\":\"10%\","
+	    "\"optIn\":{\"label\":\"team/auto=yes\"}}", 0, NULL);
+	json_t *bad = json_loads("{\"mode\":\"autp\",\"cooldown\":\"soon\","
+	    "\"maxClusterImpact\":\"150%\"}", 0, NULL);
+
+	doc.file = file;
+	diag_init(&dg);
+	guard_config_defaults(&c);
+	CHECK(guard_config_apply(&c, good, &doc, &dg) == 0);
+	CHECK(c.mode == MODE_AUTO);
+	CHECK_INT(c.cooldown, 15 * MIN);
+	CHECK_INT(c.threshold_count, 2);
+	CHECK(c.max_cluster_impact == 0.10);
+	CHECK_STR(c.optin_key, "team/auto");
+	CHECK_STR(c.optin_value, "yes");
+	CHECK_STR(c.budget_query, "q");
+	CHECK_INT(c.max_signal_age, 5 * MIN);	/* untouched default */
+	CHECK(guard_config_apply(&c, bad, &doc, &dg) == -1);
+	CHECK_INT(dg.errors, 3);
+	CHECK(dg.n > 0 && dg.v[0].hint != NULL);	/* did you mean auto */
+	json_decref(good);
+	json_decref(bad);
+	diag_free(&dg);
+	guard_config_clear(&c);
+}
+
+int
+main(void)
+{
+	RUN(defaults_are_safe);
+	RUN(stale);
+	RUN(threshold_counts_signals_inside_window_including_current);
+	RUN(cooldown);
+	RUN(optin_on_controller_or_pod);
+	RUN(blast_radius);
+	RUN(budget_fails_closed);
+	RUN(circuit);
+	RUN(rate_bucket_starts_full_refills_evenly_and_drops);
+	RUN(config_block_overrides_and_reports_errors);
+	return harness_done();
+}
