@@ -1,0 +1,1 @@
+policy_DEPS := util jp conf
