@@ -1,0 +1,296 @@
+"""The seed scenario and each guardrail, end to end through `replay`.
+
+Every scenario is built from scripts/scenario.py: a snapshot of
+Deployments -> ReplicaSets -> Pods and Pod status changes that the OOM
+detector turns into the Events the seed's EventSource watches.
+"""
+import collections
+import datetime
+import json
+import os
+import re
+
+import scenario
+from conftest import ROOT, records, run
+
+T0 = datetime.datetime(2026, 11, 25, 10, 0, 0)
+SEED = os.path.join(ROOT, "examples", "seed")
+
+
+def at(minutes=0, seconds=0):
+    return T0 + datetime.timedelta(minutes=minutes, seconds=seconds)
+
+
+def replay(tmp_path, manifests, workloads, lines, budgets=None,
+           filler=160, extra=()):
+    """Writes the snapshot and streams, runs replay, returns the records."""
+    objects = list(extra)
+    for w in workloads:
+        objects += w.objects()
+    objects += scenario.filler_pods("platform", filler)
+    cluster = tmp_path / "cluster"
+    cluster.mkdir(exist_ok=True)
+    scenario.write_list(str(cluster / "snapshot.json"), objects)
+    scenario.write_ndjson(str(tmp_path / "signals.ndjson"), lines)
+    if budgets is None:
+        budgets = [scenario.budget_line(at(-1), w.ns, 0.9)
+                   for w in workloads]
+    scenario.write_ndjson(str(tmp_path / "budget.ndjson"), budgets)
+    p = run("replay", "-c", str(manifests), "--cluster", str(cluster),
+            "--prometheus-recording", str(tmp_path / "budget.ndjson"),
+            str(tmp_path / "signals.ndjson"))
+    assert p.returncode == 0, p.stderr
+    return records(p.stdout)
+
+
+def twice(w, first=0, second=1, pod=0):
+    """The workload's pod OOM-killed at minute `first` and `second`."""
+    return [w.oom(pod, at(first)), w.oom(pod, at(second))]
+
+
+def summary(recs):
+    return collections.Counter(
+        r["decision"] + ("/" + r["reason"] if "reason" in r else "")
+        for r in recs)
+
+
+def set_guardrail(manifests, text):
+    """Rewrites the seed Sensor's guardrails block line(s)."""
+    p = manifests / "sensor.yaml"
+    s = p.read_text()
+    for old, new in text:
+        assert old in s, old
+        s = s.replace(old, new)
+    p.write_text(s)
+
+
+def test_shipped_demo_storm_two_acted_eighteen_rate_limited():
+    p = run("replay", "-c", os.path.join(SEED, "manifests"), "--cluster",
+            os.path.join(SEED, "cluster"), "--prometheus-recording",
+            os.path.join(SEED, "budget.ndjson"),
+            os.path.join(SEED, "signals.ndjson"), check=0)
+    recs = records(p.stdout)
+    assert summary(recs) == {"suppressed/below-threshold": 20,
+                             "acted": 2, "suppressed/rate-limited": 18}
+    acted = [r for r in recs if r["decision"] == "acted"]
+    for r in acted:
+        assert r["target"]["kind"] == "Deployment"
+        assert r["target"]["namespace"] == "shop"
+        assert r["subject"]["kind"] == "Pod"
+        obj = r["plan"]["object"]
+        assert obj["kind"] == "Workflow"
+        assert obj["metadata"]["namespace"] == "argo-events"
+        assert re.fullmatch(r"bump-memory-[bcdfghjklmnpqrstvwxz2456789]{5}",
+                            obj["metadata"]["name"])
+        params = {p["name"]: p["value"]
+                  for p in obj["spec"]["arguments"]["parameters"]}
+        assert params == {"pod": r["subject"]["name"], "namespace": "shop"}
+        args = obj["spec"]["templates"][0]["container"]["args"]
+        # Argo Workflows' own templates are left for Argo to render
+        assert "--pod={{workflow.parameters.pod}}" in args
+        assert r["budget"]["value"] == 0.82
+    limited = [r for r in recs if r.get("reason") == "rate-limited"]
+    assert all(r["message"] == "2 per Minute reached" for r in limited)
+    # the two acted are the first two second-kills, in signal order
+    assert [r["target"]["name"] for r in acted] == ["cart", "checkout"]
+
+
+def test_storm_from_generator_is_deterministic(tmp_path, seed_manifests):
+    ws = [scenario.Workload("shop", "w%02d" % i) for i in range(20)]
+    lines = [w.oom(0, at(0, i)) for i, w in enumerate(ws)]
+    lines += [w.oom(0, at(1, i)) for i, w in enumerate(ws)]
+    a = replay(tmp_path, seed_manifests, ws, lines)
+    assert summary(a) == {"suppressed/below-threshold": 20, "acted": 2,
+                          "suppressed/rate-limited": 18}
+    p = run("replay", "-c", str(seed_manifests), "--cluster",
+            str(tmp_path / "cluster"), "--prometheus-recording",
+            str(tmp_path / "budget.ndjson"),
+            str(tmp_path / "signals.ndjson"), check=0)
+    assert records(p.stdout) == a
+
+
+def test_first_oom_is_below_threshold(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    recs = replay(tmp_path, seed_manifests, [w], [w.oom(0, at(0))])
+    assert summary(recs) == {"suppressed/below-threshold": 1}
+    assert recs[0]["message"] == "1 of 2 signals within 5m"
+
+
+def test_threshold_counts_pods_of_the_same_workload(tmp_path,
+                                                     seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    recs = replay(tmp_path, seed_manifests, [w],
+                  [w.oom(0, at(0)), w.oom(1, at(1))])
+    assert [r["decision"] for r in recs] == ["suppressed", "acted"]
+
+
+def test_workload_without_optin(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "legacy", deploy_optin=False,
+                          pod_optin=False)
+    recs = replay(tmp_path, seed_manifests, [w], twice(w))
+    assert summary(recs) == {"suppressed/below-threshold": 1,
+                             "suppressed/opt-out": 1}
+    assert "not opted in" in recs[1]["message"]
+
+
+def test_pods_lacking_label_are_denied_by_policy(tmp_path, seed_manifests):
+    # The Deployment opted in (passes the opt-in guard), but the policy
+    # reads the live Pod's label, which is missing.
+    w = scenario.Workload("shop", "half", deploy_optin=True, pod_optin=False)
+    recs = replay(tmp_path, seed_manifests, [w], twice(w))
+    assert summary(recs) == {"suppressed/below-threshold": 1,
+                             "suppressed/policy": 1}
+    msg = recs[1]["message"]
+    assert "require-remediation-optin" in msg
+    assert "Pod must have label remediation.platform/optin=true" in msg
+    assert recs[1]["plan"]["object"]["kind"] == "Workflow"
+
+
+def test_repeat_inside_cooldown(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    lines = twice(w) + [w.oom(0, at(3)), w.oom(0, at(17))]
+    recs = replay(tmp_path, seed_manifests, [w], lines)
+    assert [r["decision"] + "/" + r.get("reason", "") for r in recs] == [
+        "suppressed/below-threshold", "acted/", "suppressed/cooldown",
+        "acted/"]
+    assert recs[2]["message"] == \
+        "last action 2m ago, inside the 15m cooldown"
+
+
+def test_stale_signal(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    first = w.oom(0, at(0))
+    late = w.oom(0, at(1))
+    late["time"] = scenario.ts(at(4))      # seen 3m after the kill
+    recs = replay(tmp_path, seed_manifests, [w], [first, late])
+    assert summary(recs) == {"suppressed/below-threshold": 1,
+                             "suppressed/stale": 1}
+    assert recs[1]["message"] == \
+        "signal is 3m old, older than maxSignalAge 2m"
+
+
+def test_budget_low_and_budget_missing(tmp_path, seed_manifests):
+    low = scenario.Workload("tight", "api")
+    none = scenario.Workload("unknown", "api")
+    ok = scenario.Workload("shop", "api")
+    budgets = [scenario.budget_line(at(-1), "tight", 0.1),
+               scenario.budget_line(at(-1), "shop", 0.5)]
+    lines = twice(low) + twice(none, 2, 3) + twice(ok, 4, 5)
+    recs = replay(tmp_path, seed_manifests, [low, none, ok], lines, budgets)
+    decided = [r for r in recs if r.get("reason") != "below-threshold"]
+    assert [(r["target"]["namespace"], r["decision"], r.get("reason"))
+            for r in decided] == [("tight", "suppressed", "budget"),
+                                  ("unknown", "suppressed", "budget"),
+                                  ("shop", "acted", None)]
+    assert decided[0]["budget"]["value"] == 0.1
+    assert decided[0]["message"] == "error budget 0.1 below minimum 0.25"
+    assert decided[1]["budget"]["value"] is None
+    assert decided[1]["budget"]["query"] == \
+        'slo:error_budget_remaining:ratio{namespace="unknown"}'
+
+
+def test_budget_older_than_max_age_counts_as_none(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    budgets = [scenario.budget_line(at(-10), "shop", 0.9)]
+    recs = replay(tmp_path, seed_manifests, [w], twice(w), budgets)
+    assert recs[1]["reason"] == "budget"
+    assert "old: counted as no budget" in recs[1]["message"]
+
+
+def test_dry_run_decides_like_auto(tmp_path, seed_manifests):
+    ws = [scenario.Workload("shop", "w%02d" % i) for i in range(5)]
+    lines = [w.oom(0, at(0, i)) for i, w in enumerate(ws)]
+    lines += [w.oom(0, at(1, i)) for i, w in enumerate(ws)]
+    auto = replay(tmp_path, seed_manifests, ws, lines)
+    set_guardrail(seed_manifests, [("mode: auto", "mode: dry-run")])
+    for w in ws:
+        w.kills.clear()
+    lines = [w.oom(0, at(0, i)) for i, w in enumerate(ws)]
+    lines += [w.oom(0, at(1, i)) for i, w in enumerate(ws)]
+    dry = replay(tmp_path, seed_manifests, ws, lines)
+    assert len(dry) == len(auto) == 10
+    for a, d in zip(auto, dry):
+        want = dict(a)
+        if want["decision"] == "acted":
+            want["decision"] = "dry-run"
+        assert d == want
+    assert summary(dry)["dry-run"] == 2
+
+
+def test_mode_off_is_disabled(tmp_path, seed_manifests):
+    set_guardrail(seed_manifests, [("mode: auto", "mode: off")])
+    w = scenario.Workload("shop", "cart")
+    recs = replay(tmp_path, seed_manifests, [w], twice(w))
+    assert summary(recs) == {"suppressed/below-threshold": 1,
+                             "suppressed/disabled": 1}
+
+
+def test_notify_and_confirm_modes(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    set_guardrail(seed_manifests, [("mode: auto", "mode: notify")])
+    recs = replay(tmp_path, seed_manifests, [w], twice(w))
+    assert recs[1]["decision"] == "notified"
+    w.kills.clear()
+    set_guardrail(seed_manifests, [("mode: notify", "mode: confirm")])
+    recs = replay(tmp_path, seed_manifests, [w], twice(w))
+    assert recs[1]["decision"] == "pending-approval"
+
+
+def test_blast_radius(tmp_path, seed_manifests):
+    big = scenario.Workload("shop", "big", replicas=20)
+    recs = replay(tmp_path, seed_manifests, [big], twice(big), filler=160)
+    # 20 of 180 pods is 11%, above the 5% default
+    assert recs[1]["reason"] == "blast-radius"
+    assert recs[1]["message"] == \
+        "would move 20 of 180 pods (11.1%), above maxClusterImpact 5.0%"
+
+
+def test_circuit_opens_across_triggers(tmp_path, seed_manifests):
+    cfg = seed_manifests / "config.yaml"
+    cfg.write_text(cfg.read_text().replace("maxActions: 10",
+                                           "maxActions: 2"))
+    set_guardrail(seed_manifests, [("requestsPerUnit: 2",
+                                     "requestsPerUnit: 100")])
+    ws = [scenario.Workload("shop", "w%d" % i) for i in range(3)]
+    lines = [w.oom(0, at(0, i)) for i, w in enumerate(ws)]
+    lines += [w.oom(0, at(1, i)) for i, w in enumerate(ws)]
+    recs = replay(tmp_path, seed_manifests, ws, lines)
+    assert [r["decision"] + "/" + r.get("reason", "") for r in recs[3:]] \
+        == ["acted/", "acted/", "suppressed/circuit-open"]
+
+
+def test_bad_lines_are_reported_and_skipped(tmp_path, seed_manifests):
+    w = scenario.Workload("shop", "cart")
+    recs_ok = twice(w)
+    cluster = tmp_path / "cluster"
+    cluster.mkdir()
+    scenario.write_list(str(cluster / "s.json"), w.objects())
+    sig = tmp_path / "signals.ndjson"
+    sig.write_text(json.dumps(recs_ok[0]) + "\n{not json\n"
+                   '{"time":"yesterday","watch":{}}\n' +
+                   json.dumps(recs_ok[1]) + "\n")
+    p = run("replay", "-c", str(seed_manifests), "--cluster", str(cluster),
+            str(sig))
+    assert p.returncode == 1
+    assert "signals.ndjson:2:" in p.stderr
+    assert "signals.ndjson:3: error: \"time\" must be an RFC 3339" in p.stderr
+    # the good lines still ran: without a budget recording, budget says no
+    assert [r.get("reason") for r in records(p.stdout)] == [
+        "below-threshold", "budget"]
+
+
+def test_table_output(tmp_path):
+    p = run("replay", "-c", os.path.join(SEED, "manifests"), "--cluster",
+            os.path.join(SEED, "cluster"), "--prometheus-recording",
+            os.path.join(SEED, "budget.ndjson"), "--table",
+            os.path.join(SEED, "signals.ndjson"), check=0)
+    lines = p.stdout.splitlines()
+    assert lines[0].split()[:4] == ["TIME", "TRIGGER", "TARGET", "DECISION"]
+    assert len(lines) == 41
+    assert sum("rate-limited" in line for line in lines) == 18
+
+
+def test_usage_errors_exit_2():
+    assert run("replay").returncode == 2
+    assert run("replay", "-c").returncode == 2
+    assert run("nonsense").returncode == 2
