@@ -35,8 +35,9 @@ struct mdoc {
 	struct conf_marks	*marks;	/* owned: node -> line/column */
 	/* borrowed from root, NULL when absent */
 	const char		*api_version, *kind, *name, *namespace;
-	int			 invalid;	/* conf_load: the schema check
-						   of this document failed */
+	int			 invalid;	/* errors were reported about
+						   this document (syntax,
+						   schema, cross-checks) */
 };
 
 enum conf_kind {

@@ -142,8 +142,10 @@ conf_load(const char *const *paths, size_t npaths, struct diags *d)
 			mdoc_free(docs[i]);
 			continue;
 		}
-		docs[i]->invalid = conf_schema_check(docs[i],
-		    (enum conf_kind)k, d) > 0;
+		/* a document with YAML errors holds stand-in values */
+		if (!docs[i]->invalid)
+			docs[i]->invalid = conf_schema_check(docs[i],
+			    (enum conf_kind)k, d) > 0;
 		xgrow(&c->docs, &cap, c->ndocs + 1, sizeof *c->docs);
 		c->docs[c->ndocs++] = docs[i];
 	}

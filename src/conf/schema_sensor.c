@@ -128,8 +128,8 @@ static const struct sfield filters_fields[] = {
 	{ "context", &t_context_filter, 0, NULL, NULL },
 	{ "dataLogicalOperator", &t_logical, 0, NULL, NULL },
 	{ "exprLogicalOperator", &t_logical, 0, NULL, NULL },
-	{ "script", &conf_t_reject, 0, "filters.%s: Lua filters are not "
-	    "supported", "use filters.exprs" },
+	{ "script", &conf_t_reject, 0, "%s: Lua filters are not supported",
+	    "use filters.exprs" },
 	END
 };
 static const struct snode t_filters = { .kind = S_OBJECT,
@@ -651,15 +651,19 @@ dep_name(json_t *dep)
 	return json_string_value(json_object_get(dep, "name"));
 }
 
-/* Reports a second item whose name (at key) repeats an earlier one's. */
+/*
+ * Reports a second item of list (at path list_path) whose name repeats an
+ * earlier one's; name_at is the path from an item to its name.
+ */
 static void
-unique_names(struct sctx *c, json_t *list, const char *what,
-    json_t *(*holder)(json_t *))
+unique_names(struct sctx *c, json_t *list, const char *list_path,
+    const char *name_at, const char *what, json_t *(*holder)(json_t *))
 {
 	size_t i, j;
 	json_t *a, *b;
 	const char *na, *nb;
 	struct loc first;
+	char sub[128];
 
 	for (i = 1; i < json_array_size(list); i++) {
 		a = holder(json_array_get(list, i));
@@ -672,7 +676,9 @@ unique_names(struct sctx *c, json_t *list, const char *what,
 			if (nb == NULL || strcmp(na, nb) != 0)
 				continue;
 			first = conf_sloc(c, b, "name");
-			conf_serr(c, conf_sloc(c, a, "name"), NULL, "two %s "
+			snprintf(sub, sizeof sub, "%s[%zu]%s", list_path, i,
+			    name_at);
+			conf_serr(c, conf_sloc(c, a, "name"), sub, "two %s "
 			    "named \"%s\"", what, na);
 			diag_hint(c->d, "the first is at line %d; names must "
 			    "be unique in a sensor", first.line);
@@ -693,13 +699,18 @@ template_of(json_t *trig)
 	return json_object_get(trig, "template");
 }
 
-/* Checks that src.dependencyName of each parameter names a dependency. */
+/*
+ * Checks that src.dependencyName of each parameter names a dependency;
+ * at is the path of the list from the spec.
+ */
 static void
-check_params(struct sctx *c, json_t *params, const char **deps, size_t n)
+check_params(struct sctx *c, json_t *params, const char *at,
+    const char **deps, size_t n)
 {
 	size_t i, j;
 	json_t *p, *src;
 	const char *name, *pick;
+	char sub[160];
 
 	json_array_foreach(params, i, p) {
 		src = json_object_get(p, "src");
@@ -711,9 +722,10 @@ check_params(struct sctx *c, json_t *params, const char **deps, size_t n)
 				break;
 		if (j < n)
 			continue;
-		conf_serr(c, conf_sloc(c, src, "dependencyName"), NULL,
-		    "parameter names dependency \"%s\", which this sensor "
-		    "does not have", name);
+		snprintf(sub, sizeof sub, "%s[%zu].src.dependencyName", at, i);
+		conf_serr(c, conf_sloc(c, src, "dependencyName"), sub,
+		    "names dependency \"%s\", which this sensor does not "
+		    "have", name);
 		if ((pick = util_suggest(name, deps, n)) != NULL)
 			diag_hint(c->d, "did you mean \"%s\"?", pick);
 	}
@@ -724,11 +736,12 @@ check_params(struct sctx *c, json_t *params, const char **deps, size_t n)
  * every name must be a dependency.
  */
 static void
-check_conditions(struct sctx *c, json_t *tmpl, const char **deps, size_t n)
+check_conditions(struct sctx *c, json_t *tmpl, size_t ti, const char **deps,
+    size_t n)
 {
 	const char *s = json_string_value(json_object_get(tmpl, "conditions"));
 	const char *p, *pick;
-	char word[256];
+	char word[256], sub[64];
 	size_t len, j;
 
 	if (s == NULL)
@@ -749,9 +762,10 @@ check_conditions(struct sctx *c, json_t *tmpl, const char **deps, size_t n)
 				break;
 		if (j < n)
 			continue;
-		conf_serr(c, conf_sloc(c, tmpl, "conditions"), NULL,
-		    "conditions name \"%s\", which is not a dependency of "
-		    "this sensor", word);
+		snprintf(sub, sizeof sub, "triggers[%zu].template.conditions",
+		    ti);
+		conf_serr(c, conf_sloc(c, tmpl, "conditions"), sub, "\"%s\" "
+		    "is not a dependency of this sensor", word);
 		if ((pick = util_suggest(word, deps, n)) != NULL)
 			diag_hint(c->d, "did you mean \"%s\"?", pick);
 	}
@@ -764,25 +778,30 @@ spec_post(struct sctx *c, json_t *spec)
 	json_t *trigs = json_object_get(spec, "triggers"), *t, *tmpl, *ty;
 	const char **names;
 	size_t n = 0, i, k;
+	char at[96];
 
 	if (!json_is_array(deps) || !json_is_array(trigs))
 		return;
-	unique_names(c, deps, "dependencies", self);
-	unique_names(c, trigs, "triggers", template_of);
+	unique_names(c, deps, "dependencies", ".name", "dependencies", self);
+	unique_names(c, trigs, "triggers", ".template.name", "triggers",
+	    template_of);
 	names = xcalloc(json_array_size(deps) + 1, sizeof *names);
 	for (i = 0; i < json_array_size(deps); i++)
 		if (dep_name(json_array_get(deps, i)) != NULL)
 			names[n++] = dep_name(json_array_get(deps, i));
 	json_array_foreach(trigs, i, t) {
 		tmpl = json_object_get(t, "template");
-		check_params(c, json_object_get(t, "parameters"), names, n);
-		check_conditions(c, tmpl, names, n);
-		for (k = 0; k < 2; k++) {
+		snprintf(at, sizeof at, "triggers[%zu].parameters", i);
+		check_params(c, json_object_get(t, "parameters"), at, names,
+		    n);
+		check_conditions(c, tmpl, i, names, n);
+		for (k = 0; k < 3; k++) {
 			ty = json_object_get(tmpl, k ? "http" : "k8s");
-			check_params(c, json_object_get(ty, "parameters"),
-			    names, n);
-			check_params(c, json_object_get(ty, "payload"), names,
-			    n);
+			snprintf(at, sizeof at, "triggers[%zu].template.%s.%s",
+			    i, k ? "http" : "k8s", k == 2 ? "payload" :
+			    "parameters");
+			check_params(c, json_object_get(ty, k == 2 ?
+			    "payload" : "parameters"), at, names, n);
 		}
 	}
 	free(names);

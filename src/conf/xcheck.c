@@ -80,9 +80,9 @@ event_names(const struct mdoc *es, const char **out, size_t max)
 	return n;
 }
 
-static void
-check_event_name(const struct mdoc *s, json_t *dep, const struct mdoc *es,
-    struct diags *dg)
+static int
+check_event_name(const struct mdoc *s, json_t *dep, size_t di,
+    const struct mdoc *es, struct diags *dg)
 {
 	const char *want = json_string_value(json_object_get(dep,
 	    "eventName")), *names[256], *pick;
@@ -90,15 +90,16 @@ check_event_name(const struct mdoc *s, json_t *dep, const struct mdoc *es,
 	struct buf b;
 
 	if (want == NULL)
-		return;
+		return 0;
 	for (i = 0; i < n; i++)
 		if (strcmp(names[i], want) == 0)
-			return;
-	diag_error(dg, conf_loc_value(s, dep, "eventName", 0), "EventSource "
-	    "%s has no event named \"%s\"", es->name, want);
+			return 0;
+	diag_error(dg, conf_loc_value(s, dep, "eventName", 0),
+	    "spec.dependencies[%zu].eventName: EventSource %s has no event "
+	    "named \"%s\"", di, es->name, want);
 	if ((pick = util_suggest(want, names, n)) != NULL) {
 		diag_hint(dg, "did you mean \"%s\"?", pick);
-		return;
+		return -1;
 	}
 	buf_init(&b, 400);
 	for (i = 0; i < n; i++)
@@ -106,11 +107,12 @@ check_event_name(const struct mdoc *s, json_t *dep, const struct mdoc *es,
 	if (n > 0)
 		diag_hint(dg, "its events: %s", b.data);
 	buf_free(&b);
+	return -1;
 }
 
 static int
 check_dependency(struct conf *c, const struct mdoc *s, json_t *dep,
-    struct diags *dg)
+    size_t di, struct diags *dg)
 {
 	const char *want = json_string_value(json_object_get(dep,
 	    "eventSourceName")), **names, *pick;
@@ -133,16 +135,17 @@ check_dependency(struct conf *c, const struct mdoc *s, json_t *dep,
 	}
 	if (found != NULL) {
 		free(names);
-		check_event_name(s, dep, found, dg);
-		return 0;
+		return check_event_name(s, dep, di, found, dg);
 	}
 	if (samename > 0)
 		diag_error(dg, conf_loc_value(s, dep, "eventSourceName", 0),
-		    "EventSource \"%s\" is not in the sensor's namespace %s",
-		    want, ns_of(s));
+		    "spec.dependencies[%zu].eventSourceName: EventSource "
+		    "\"%s\" is not in the sensor's namespace %s", di, want,
+		    ns_of(s));
 	else {
 		diag_error(dg, conf_loc_value(s, dep, "eventSourceName", 0),
-		    "no EventSource named \"%s\" is loaded", want);
+		    "spec.dependencies[%zu].eventSourceName: no EventSource "
+		    "named \"%s\" is loaded", di, want);
 		if ((pick = util_suggest(want, names, n)) != NULL)
 			diag_hint(dg, "did you mean \"%s\"?", pick);
 		else if (n == 0)
@@ -168,7 +171,7 @@ dependencies(struct conf *c, struct diags *dg)
 		    "dependencies");
 		json_array_foreach(deps, j, dep)
 			if (json_is_object(dep) &&
-			    check_dependency(c, s, dep, dg) != 0)
+			    check_dependency(c, s, dep, j, dg) != 0)
 				s->invalid = 1;
 	}
 }

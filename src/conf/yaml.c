@@ -62,6 +62,7 @@ struct parse {
 	int		 index;
 	int		 fatal;		/* stop parsing this text */
 	size_t		 errors0;
+	size_t		 docerrors0;	/* d->errors when the doc began */
 	struct mdoc	***docs;
 	size_t		*ndocs;
 };
@@ -570,6 +571,7 @@ on_doc_start(struct parse *p, yaml_event_t *ev)
 	p->doc->marks = conf_marks_new();
 	conf_marks_doc(p->doc->marks, l.line, l.col);
 	p->count = 0;
+	p->docerrors0 = p->d->errors;
 	anchors_clear(p);
 }
 
@@ -589,6 +591,8 @@ on_doc_end(struct parse *p)
 	}
 	doc->root = p->root;
 	p->root = NULL;
+	/* a value replaced after an error must not be judged again */
+	doc->invalid = p->d->errors > p->docerrors0;
 	conf_mdoc_fill(doc);
 	/* the caller's array has no capacity field: grow by one */
 	*p->docs = xrealloc(*p->docs, (*p->ndocs + 1) * sizeof **p->docs);
