@@ -3,9 +3,10 @@
  * schema checks and the cross-checks.  The golden files under tests/check
  * cover the diagnostics end to end; these pin the pieces.
  */
-#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "conf/conf.h"
@@ -429,6 +430,354 @@ TEST(json_input)
 	parsed_free(&p);
 }
 
+
+/* ---- conf_load: files, kinds, schema, cross-checks ------------------------ */
+
+static char tmpdir[64];
+
+static void
+write_file(const char *rel, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, rel);
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(path);
+}
+
+static void
+mkdir_in(const char *rel)
+{
+	char *path = xasprintf("%s/%s", tmpdir, rel);
+
+	CHECK(mkdir(path, 0700) == 0);
+	free(path);
+}
+
+static void
+make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_conf.XXXXXX");
+	CHECK(mkdtemp(tmpdir) != NULL);
+}
+
+static void
+remove_tmpdir(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+	CHECK(system(cmd) == 0);
+	free(cmd);
+}
+
+/* Loads one manifest text; returns the conf, diagnostics in *d. */
+static struct conf *
+load_text(const char *text, struct diags *d)
+{
+	const char *paths[1];
+	struct conf *c;
+	char *path;
+
+	make_tmpdir();
+	write_file("m.yaml", text);
+	path = xasprintf("%s/m.yaml", tmpdir);
+	paths[0] = path;
+	diag_init(d);
+	c = conf_load(paths, 1, d);
+	free(path);
+	remove_tmpdir();
+	return c;
+}
+
+/* Whether a diagnostic at line:col has a message containing msg. */
+static int
+has_diag(const struct diags *d, int line, int col, const char *msg,
+    const char *hint)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].line == line && d->v[i].col == col &&
+		    strstr(d->v[i].msg, msg) != NULL &&
+		    (hint == NULL || (d->v[i].hint != NULL &&
+		    strstr(d->v[i].hint, hint) != NULL)))
+			return 1;
+	for (i = 0; i < d->n; i++)
+		fprintf(stderr, "  have %d:%d %s [%s]\n", d->v[i].line,
+		    d->v[i].col, d->v[i].msg, d->v[i].hint ? d->v[i].hint :
+		    "");
+	return 0;
+}
+
+#define ES_HOOKS							\
+	"apiVersion: argoproj.io/v1alpha1\n"				\
+	"kind: EventSource\n"						\
+	"metadata: {name: hooks}\n"					\
+	"spec:\n"							\
+	"  webhook:\n"							\
+	"    alerts: {endpoint: /a, method: POST}\n"			\
+	"---\n"
+
+TEST(load_walks_sorted_skips_hidden)
+{
+	const char *paths[1];
+	struct diags d;
+	struct conf *c;
+
+	make_tmpdir();
+	mkdir_in("b");
+	mkdir_in("b/sub");
+	mkdir_in(".git");
+	mkdir_in("a");
+	write_file("b/sub/z.yml", "apiVersion: remediate.dev/v1alpha1\n"
+	    "kind: RemediationConfig\nmetadata: {name: z}\nspec: {}\n");
+	write_file("a/x.yaml", "apiVersion: remediate.dev/v1alpha1\n"
+	    "kind: RemediationConfig\nmetadata: {name: x}\nspec: {}\n");
+	write_file("a/y.json", "{\"apiVersion\": \"remediate.dev/v1alpha1\","
+	    "\"kind\": \"RemediationConfig\", \"metadata\": {\"name\": \"y\"},"
+	    "\"spec\": {}}\n");
+	write_file("a/notes.txt", "not: [yaml\n");
+	write_file(".hidden.yaml", "broken: [\n");
+	write_file(".git/config.yaml", "broken: [\n");
+	paths[0] = tmpdir;
+	diag_init(&d);
+	c = conf_load(paths, 1, &d);
+	CHECK_INT(d.errors, 0);
+	CHECK_INT(c->ndocs, 3);
+	if (c->ndocs == 3) {
+		CHECK_STR(c->docs[0]->name, "x");
+		CHECK_STR(c->docs[1]->name, "y");
+		CHECK_STR(c->docs[2]->name, "z");
+	}
+	CHECK_INT(c->nby_kind[CONF_REMEDIATIONCONFIG], 3);
+	conf_free(c);
+	diag_free(&d);
+	remove_tmpdir();
+}
+
+TEST(load_missing_path_and_size_cap)
+{
+	const char *paths[1] = { "/nonexistent/conf/dir" };
+	struct diags d;
+	struct conf *c;
+	char *big, *path;
+	FILE *f;
+
+	diag_init(&d);
+	c = conf_load(paths, 1, &d);
+	CHECK_INT(d.errors, 1);
+	CHECK_INT(c->ndocs, 0);
+	conf_free(c);
+	diag_free(&d);
+
+	make_tmpdir();
+	path = xasprintf("%s/big.yaml", tmpdir);
+	big = xmalloc(CONF_MAX_FILE + 2);
+	memset(big, '#', CONF_MAX_FILE + 1);
+	big[CONF_MAX_FILE + 1] = '\0';
+	if ((f = fopen(path, "w")) != NULL) {
+		fputs(big, f);
+		fclose(f);
+	}
+	paths[0] = path;
+	diag_init(&d);
+	c = conf_load(paths, 1, &d);
+	CHECK_INT(d.errors, 1);
+	CHECK(d.n == 1 && d.v[0].line == 0);
+	conf_free(c);
+	diag_free(&d);
+	free(big);
+	free(path);
+	remove_tmpdir();
+}
+
+TEST(schema_errors_at_their_node)
+{
+	struct diags d;
+	struct conf *c;
+
+	c = load_text(ES_HOOKS
+	    "apiVersion: argoproj.io/v1alpha1\n"	/* 8 */
+	    "kind: Sensor\n"
+	    "metadata: {name: s}\n"
+	    "spec:\n"
+	    "  dependencies:\n"
+	    "    - name: a\n"			/* 13 */
+	    "      eventSourceName: hooks\n"
+	    "      eventName: alerts\n"
+	    "  triggers:\n"
+	    "    - template:\n"
+	    "        name: t\n"
+	    "        log: {}\n"
+	    "      guardrails:\n"			/* 20 */
+	    "        mode: atuo\n"
+	    "        cooldwn: 5m\n"
+	    "        maxSignalAge: soon\n"
+	    "        threshold: {count: 0}\n", &d);
+	CHECK_INT(d.errors, 4);
+	CHECK(has_diag(&d, 21, 15, "spec.triggers[0].guardrails.mode: "
+	    "expected one of off, notify, dry-run, confirm, auto; got string "
+	    "\"atuo\"", "did you mean \"auto\"?"));
+	CHECK(has_diag(&d, 22, 9, "spec.triggers[0].guardrails: unknown "
+	    "field \"cooldwn\"", "did you mean \"cooldown\"?"));
+	CHECK(has_diag(&d, 23, 23, "expected a duration like 5m", NULL));
+	CHECK(has_diag(&d, 24, 28, "threshold.count: 0 is out of range",
+	    NULL));
+	CHECK_INT(c->ndocs, 2);
+	/* the sensor failed: only the event source is handed on */
+	CHECK_INT(c->nby_kind[CONF_SENSOR], 0);
+	CHECK_INT(c->nby_kind[CONF_EVENTSOURCE], 1);
+	CHECK(c->ndocs == 2 && c->docs[1]->invalid);
+	conf_free(c);
+	diag_free(&d);
+}
+
+TEST(kinds_and_versions)
+{
+	struct diags d;
+	struct conf *c;
+
+	c = load_text("apiVersion: argoproj.io/v1alpha1\n"
+	    "kind: EventSorce\n"
+	    "metadata: {name: x}\n"
+	    "---\n"
+	    "apiVersion: argoproj.io/v1alpha1\n"
+	    "kind: ClusterPolicy\n"
+	    "metadata: {name: x}\n"
+	    "---\n"
+	    "kind: Sensor\n"
+	    "metadata: {name: x}\n"
+	    "---\n"
+	    "just a string\n", &d);
+	CHECK_INT(d.errors, 4);
+	CHECK(has_diag(&d, 2, 7, "unknown kind \"EventSorce\"",
+	    "did you mean EventSource?"));
+	CHECK(has_diag(&d, 5, 13, "ClusterPolicy belongs to the API group "
+	    "kyverno.io", "apiVersion: kyverno.io/v1"));
+	CHECK(has_diag(&d, 9, 1, "missing apiVersion", NULL));
+	CHECK(has_diag(&d, 12, 1, "not a manifest", NULL));
+	CHECK_INT(c->ndocs, 0);
+	conf_free(c);
+	diag_free(&d);
+}
+
+/* The seed article's rateLimit inside template is moved beside it. */
+TEST(rate_limit_moved_out_of_template)
+{
+	struct diags d;
+	struct conf *c;
+	json_t *trig, *rl;
+	struct loc l;
+
+	c = load_text(ES_HOOKS
+	    "apiVersion: argoproj.io/v1alpha1\n"
+	    "kind: Sensor\n"
+	    "metadata: {name: s}\n"
+	    "spec:\n"
+	    "  dependencies:\n"
+	    "    - {name: a, eventSourceName: hooks, eventName: alerts}\n"
+	    "  triggers:\n"
+	    "    - template:\n"
+	    "        name: t\n"
+	    "        rateLimit:\n"		/* 17 */
+	    "          unit: Minute\n"
+	    "          requestsPerUnit: 2\n"
+	    "        log: {}\n", &d);
+	CHECK_INT(d.errors, 0);
+	CHECK_INT(d.warnings, 1);
+	CHECK(has_diag(&d, 17, 9, "rateLimit belongs beside template, not "
+	    "inside it; accepted", "move rateLimit out of template"));
+	CHECK_INT(c->nby_kind[CONF_SENSOR], 1);
+	if (c->nby_kind[CONF_SENSOR] == 1) {
+		const struct mdoc *s = c->by_kind[CONF_SENSOR][0];
+
+		trig = json_array_get(json_object_get(json_object_get(s->root,
+		    "spec"), "triggers"), 0);
+		rl = json_object_get(trig, "rateLimit");
+		CHECK(json_integer_value(json_object_get(rl,
+		    "requestsPerUnit")) == 2);
+		CHECK(json_object_get(json_object_get(trig, "template"),
+		    "rateLimit") == NULL);
+		l = conf_loc_key(s, trig, "rateLimit");
+		CHECK_INT(l.line, 17);
+		CHECK_INT(l.col, 9);
+		l = conf_loc(s, rl);
+		CHECK_INT(l.line, 18);
+	}
+	conf_free(c);
+	diag_free(&d);
+}
+
+TEST(cross_checks)
+{
+	struct diags d;
+	struct conf *c;
+
+	c = load_text(ES_HOOKS
+	    "apiVersion: argoproj.io/v1alpha1\n"
+	    "kind: Sensor\n"
+	    "metadata: {name: s}\n"
+	    "spec:\n"
+	    "  dependencies:\n"
+	    "    - {name: a, eventSourceName: hoks, eventName: alerts}\n"
+	    "    - {name: b, eventSourceName: hooks, eventName: alert}\n"
+	    "  triggers:\n"
+	    "    - template: {name: t, log: {}}\n"
+	    "---\n"
+	    ES_HOOKS, &d);
+	CHECK_INT(d.errors, 3);
+	CHECK(has_diag(&d, 13, 34, "no EventSource named \"hoks\"",
+	    "did you mean \"hooks\"?"));
+	CHECK(has_diag(&d, 14, 52, "EventSource hooks has no event named "
+	    "\"alert\"", "did you mean \"alerts\"?"));
+	CHECK(has_diag(&d, 20, 18, "EventSource hooks is defined twice",
+	    "at line 3"));
+	conf_free(c);
+	diag_free(&d);
+}
+
+/* Snapshots: JSON files take jansson's path, NDJSON included. */
+TEST(load_documents_json_and_yaml)
+{
+	struct mdoc **docs = NULL;
+	size_t n = 0, i;
+	struct diags d;
+	char *path;
+
+	make_tmpdir();
+	write_file("pods.json", "{\"kind\": \"PodList\", \"items\": []}\n");
+	write_file("rec.ndjson", "{\"a\": 1}\n\n{\"b\": 2}\nnull\n");
+	write_file("more.yaml", "kind: Pod\nmetadata: {name: p}\n---\n"
+	    "kind: Pod\nmetadata: {name: q}\n");
+	write_file("dup.json", "{\"a\": 1, \"a\": 2}");
+	diag_init(&d);
+	CHECK_INT(conf_load_documents(tmpdir, &docs, &n, &d), -1);
+	CHECK_INT(d.errors, 1);	/* dup.json: jansson rejects duplicates */
+	CHECK(d.n == 1 && strstr(d.v[0].file, "dup.json") != NULL);
+	CHECK_INT(n, 3);	/* .ndjson is not walked, only named */
+	if (n == 3) {
+		CHECK_STR(docs[0]->name, "p");
+		CHECK_STR(docs[2]->kind, "PodList");
+	}
+	path = xasprintf("%s/rec.ndjson", tmpdir);
+	CHECK_INT(conf_load_documents(path, &docs, &n, &d), 0);
+	CHECK_INT(n, 5);
+	if (n == 5) {
+		CHECK_INT(docs[4]->index, 1);
+		CHECK_INT(conf_loc(docs[4], docs[4]->root).line, 3);
+	}
+	for (i = 0; i < n; i++)
+		mdoc_free(docs[i]);
+	free(docs);
+	free(path);
+	diag_free(&d);
+	remove_tmpdir();
+}
+
 int
 main(void)
 {
@@ -443,5 +792,12 @@ main(void)
 	RUN(duplicate_keys);
 	RUN(syntax_errors);
 	RUN(json_input);
+	RUN(load_walks_sorted_skips_hidden);
+	RUN(load_missing_path_and_size_cap);
+	RUN(schema_errors_at_their_node);
+	RUN(kinds_and_versions);
+	RUN(rate_limit_moved_out_of_template);
+	RUN(cross_checks);
+	RUN(load_documents_json_and_yaml);
 	return harness_done();
 }
