@@ -93,6 +93,13 @@ enum pol_vmode {
 /* Compiled expressions by source text, so a set compiles each once. */
 struct pol_cache	*pol_cache_new(void);
 void			 pol_cache_free(struct pol_cache *);
+/*
+ * Compiles expr into the cache (a no-op when it is there).  Returns 0, or
+ * -1 with *err (owned).  Only while a set is built: admission reads the
+ * cache and never changes it, so a built set may be shared.
+ */
+int			 pol_cache_add(struct pol_cache *, const char *expr,
+			    char **err);
 
 /*
  * Walks text's {{ }} (nested ones included) and calls fn on the source of
@@ -102,17 +109,132 @@ void			 pol_cache_free(struct pol_cache *);
 int	pol_vars_each(const char *text, int (*fn)(void *, const char *expr,
 	    size_t len), void *arg);
 
-/* The variables a policy may use at its root (request., @, ...). */
-int	pol_var_allowed(const char *expr);
+/*
+ * Whether Kyverno would accept expr as a variable: it names request., @,
+ * serviceAccountName..., one of the rule's context entries (names, n), or
+ * calls a function.
+ */
+int	pol_var_allowed(const char *expr, char *const *names, size_t n);
 
 /*
  * pol_substitute with options: cache may be NULL; delete_op rewrites
  * request.object to request.oldObject as Kyverno does for DELETE.
  */
 json_t	*pol_subst(const char *text, json_t *ctx, const struct jp_env *,
-	    struct pol_cache *, enum pol_vmode, int delete_op, char **err);
+	    const struct pol_cache *, enum pol_vmode, int delete_op,
+	    char **err);
 /* Substitutes every string (and object key) inside v.  New reference. */
 json_t	*pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *,
-	    struct pol_cache *, enum pol_vmode, int delete_op, char **err);
+	    const struct pol_cache *, enum pol_vmode, int delete_op,
+	    char **err);
+
+/* ---- a compiled set ------------------------------------------------------ */
+
+/* One condition; key and value are substituted at admission. */
+struct pol_cond {
+	json_t		*key, *value;	/* owned; value may be NULL */
+	enum pol_op	 op;
+	const char	*opname;	/* borrowed from the document */
+};
+
+/* {any: [...], all: [...]}; the older bare list is all. */
+struct pol_conds {
+	struct pol_cond	*any, *all;	/* owned */
+	size_t		 nany, nall;
+	int		 has_any, has_all;
+};
+
+/* One kinds entry: group/version/Kind[/subresource], each a wildcard. */
+struct pol_kind {
+	char	*group, *version, *kind, *sub;	/* owned; sub NULL if none */
+};
+
+/* One resource filter (an element of any/all, or the older form). */
+struct pol_filter {
+	struct pol_kind	*kinds;			/* owned */
+	size_t		 nkinds;
+	char		**names, **namespaces, **operations; /* owned */
+	size_t		 nnames, nnamespaces, noperations;
+	json_t		*annotations;		/* owned; NULL if absent */
+	json_t		*selector, *ns_selector; /* owned; NULL if absent */
+	int		 users;		/* subjects/roles/clusterRoles given */
+	int		 conditions;	/* how many of the above are given */
+};
+
+enum pol_mmode { POL_MATCH_NONE, POL_MATCH_ANY, POL_MATCH_ALL };
+
+struct pol_match {
+	enum pol_mmode		 mode;
+	struct pol_filter	*f;	/* owned */
+	size_t			 n;
+};
+
+/* A context entry of type variable. */
+struct pol_var {
+	char	*name;				/* owned */
+	json_t	*value, *def;			/* owned; NULL if absent */
+	char	*jmespath;			/* owned; NULL if absent */
+};
+
+struct pol_rule {
+	char			*name;		/* owned */
+	struct pol_match	 match, exclude;
+	struct pol_var		*vars;		/* owned: context entries */
+	size_t			 nvars;
+	struct pol_conds	 pre, deny;
+	int			 has_pre;
+	char			*message;	/* owned; NULL if none */
+	int			 action;	/* 1 Enforce, 0 Audit, -1 the
+						   policy's */
+};
+
+/* validationFailureActionOverrides: action by namespace. */
+struct pol_override {
+	int	  enforce;
+	char	**namespaces;			/* owned */
+	size_t	  n;
+};
+
+struct pol_policy {
+	char			*name;		/* owned: name or ns/name */
+	char			*namespace;	/* owned; NULL: ClusterPolicy */
+	int			 enforce;
+	int			 ignore_errors;	/* failurePolicy: Ignore */
+	int			 admission;	/* spec.admission (default 1) */
+	struct pol_override	*ov;		/* owned */
+	size_t			 nov;
+	struct pol_rule		*rules;		/* owned */
+	size_t			 nrules;
+};
+
+struct pol_set {
+	struct pol_policy	*p;		/* owned */
+	size_t			 n, cap;
+	struct pol_cache	*cache;		/* owned */
+};
+
+/* ---- match.c ---------------------------------------------------------------- */
+
+/* The request as the filters see it. */
+struct pol_req {
+	json_t			*object;	/* borrowed */
+	const char		*operation;
+	const char		*group, *version, *kind; /* of the object */
+	const char		*name, *namespace;	/* "" when absent */
+	const struct jp_env	*env;		/* for namespaceSelector */
+};
+
+/* Whether the rule's match holds and its exclude does not. */
+int	pol_rule_applies(const struct pol_rule *, const struct pol_req *);
+/*
+ * Parses a kinds entry ("Pod", "apps/v1/Deployment", "v1/Pod", "Pod/exec",
+ * with wildcards in any part) into k.  Returns 0, or -1 for an empty part
+ * or more than four.
+ */
+int	pol_kind_parse(const char *, struct pol_kind *);
+void	pol_kind_clear(struct pol_kind *);
+/* Whether a Kubernetes LabelSelector holds on labels (an object or NULL);
+ * matchLabels keys and values may be wildcards, as in Kyverno. */
+int	pol_selector_matches(json_t *selector, json_t *labels);
 
 #endif /* POL_INT_H */

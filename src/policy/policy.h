@@ -71,9 +71,11 @@ json_t	*pol_substitute(const char *text, json_t *ctx,
 
 /*
  * Evaluates one Kyverno condition operator ("Equals", "AnyIn",
- * "DurationGreaterThan", ...) on key and value (borrowed, already
- * substituted).  Returns 1 true, 0 false, -1 with *err (owned) for an
- * unknown operator or incomparable operands.
+ * "DurationGreaterThan", ...; any case, deprecated spellings too) on key
+ * and value (borrowed, already substituted; NULL reads as null).  Returns
+ * 1 true, 0 false, -1 with *err (owned) for an unknown operator.  Operands
+ * that cannot be compared make the operator false, never an error, as in
+ * Kyverno, so a policy decides here as it does in the cluster.
  */
 int	pol_operator(const char *op, json_t *key, json_t *value, char **err);
 

@@ -193,6 +193,309 @@ TEST(go_printing)
 	}
 }
 
+static int
+count_var(void *arg, const char *expr, size_t len)
+{
+	(void)expr;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* ---- substitution ------------------------------------------------------------ */
+
+TEST(substitute_table)
+{
+	struct mdoc **docs;
+	json_t *ctx, *cases, *c;
+	size_t n, i;
+
+	docs = load(DATA "substitute.yaml", &n);
+	if (n != 1) {
+		CHECK(n == 1);
+		free_docs(docs, n);
+		return;
+	}
+	ctx = json_object_get(docs[0]->root, "context");
+	cases = json_object_get(docs[0]->root, "cases");
+	CHECK(json_array_size(cases) > 35);
+	json_array_foreach(cases, i, c) {
+		const char *text = json_string_value(json_object_get(c, "text"));
+		const char *want_err = json_string_value(json_object_get(c,
+		    "error"));
+		json_t *want = json_object_get(c, "want"), *got;
+		char *err = NULL, *g, *w;
+
+		got = pol_substitute(text, ctx, NULL, &err);
+		if (want_err ? got == NULL && err && strstr(err, want_err) :
+		    got != NULL && pol_json_equal(got, want)) {
+			json_decref(got);
+			free(err);
+			continue;
+		}
+		g = got ? json_dumps(got, JSON_ENCODE_ANY) : NULL;
+		w = want ? json_dumps(want, JSON_ENCODE_ANY) : NULL;
+		fprintf(stderr, "%s line %d: %s: got %s%s%s, want %s\n",
+		    DATA "substitute.yaml", conf_loc(docs[0], c).line, text,
+		    g ? g : "error", err ? ": " : "", err ? err : "",
+		    want_err ? want_err : w);
+		harness_cur_failed = 1;
+		free(g);
+		free(w);
+		free(err);
+		json_decref(got);
+	}
+	free_docs(docs, n);
+}
+
+/* Kyverno's preconditions resolver, DELETE, and walking the variables. */
+TEST(substitute_modes)
+{
+	json_t *ctx = parse("{\"request\":{\"operation\":\"DELETE\","
+	    "\"object\":null,\"oldObject\":{\"metadata\":{\"name\":"
+	    "\"gone\"}}}}"), *v, *tmpl;
+	char *err = NULL;
+	int count = 0;
+
+	/* a failing variable is an error, or "" in preconditions */
+	v = pol_subst("{{ length(`1`) }}", ctx, NULL, NULL, POL_VAR_STRICT, 0,
+	    &err);
+	CHECK(v == NULL && err != NULL);
+	free(err);
+	v = pol_subst("{{ length(`1`) }}", ctx, NULL, NULL, POL_VAR_LENIENT,
+	    0, &err);
+	CHECK(v != NULL && json_is_string(v) && json_string_length(v) == 0);
+	json_decref(v);
+	v = pol_subst("a{{ length(`1`) }}b", ctx, NULL, NULL,
+	    POL_VAR_LENIENT, 0, &err);
+	CHECK(v != NULL && strcmp(json_string_value(v), "ab") == 0);
+	json_decref(v);
+	/* for DELETE, request.object reads request.oldObject */
+	v = pol_subst("{{ request.object.metadata.name }}", ctx, NULL, NULL,
+	    POL_VAR_STRICT, 1, &err);
+	CHECK(v != NULL && json_is_string(v) &&
+	    strcmp(json_string_value(v), "gone") == 0);
+	json_decref(v);
+	v = pol_subst("{{ request.object.metadata.name }}", ctx, NULL, NULL,
+	    POL_VAR_STRICT, 0, &err);
+	CHECK(v != NULL && json_is_null(v));
+	json_decref(v);
+	/* whole documents: strings inside lists and objects, keys too */
+	tmpl = parse("{\"{{ request.operation }}\":[\"{{ request.oldObject."
+	    "metadata.name }}\",2]}");
+	v = pol_subst_json(tmpl, ctx, NULL, NULL, POL_VAR_STRICT, 0, &err);
+	CHECK(v != NULL && json_is_array(json_object_get(v, "DELETE")));
+	CHECK(v != NULL && strcmp(json_string_value(json_array_get(
+	    json_object_get(v, "DELETE"), 0)), "gone") == 0);
+	json_decref(v);
+	json_decref(tmpl);
+	CHECK_INT(pol_vars_each("{{ a }} x {{ b.{{ c }} }} \\{{ d }}",
+	    count_var, &count), 0);
+	CHECK_INT(count, 2);	/* a and c: b.{{c}} is not complete */
+	json_decref(ctx);
+}
+
+/* Bounds: deep nesting and huge results are errors, not crashes. */
+TEST(substitute_bounds)
+{
+	struct buf b;
+	json_t *ctx = parse("{\"s\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}");
+	json_t *v;
+	char *err = NULL;
+	int i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < 40; i++)
+		buf_adds(&b, "{{ ");
+	buf_adds(&b, "s");
+	for (i = 0; i < 40; i++)
+		buf_adds(&b, " }}");
+	v = pol_substitute(b.data, ctx, NULL, &err);
+	/* too deep to be a variable: left as text, no crash */
+	CHECK(v != NULL || err != NULL);
+	json_decref(v);
+	free(err);
+	err = NULL;
+	buf_reset(&b);
+	for (i = 0; i < 40000; i++)
+		buf_adds(&b, "{{ s }}");
+	v = pol_substitute(b.data, ctx, NULL, &err);
+	CHECK(v == NULL && err != NULL && strstr(err, "longer") != NULL);
+	free(err);
+	buf_free(&b);
+	json_decref(ctx);
+}
+
+/* ---- whole policies ------------------------------------------------------------- */
+
+/* The cluster lookup() reads: a list of objects. */
+static json_t *
+table_lookup(void *ctx, const char *kind, const char *ns, const char *name)
+{
+	json_t *objs = ctx, *o;
+	size_t i;
+
+	json_array_foreach(objs, i, o) {
+		json_t *md = json_object_get(o, "metadata");
+		const char *ons = json_string_value(json_object_get(md,
+		    "namespace"));
+
+		if (strcmp(json_string_value(json_object_get(o, "kind")) ?
+		    json_string_value(json_object_get(o, "kind")) : "",
+		    kind) != 0)
+			continue;
+		if (strcmp(ons ? ons : "", ns ? ns : "") != 0)
+			continue;
+		if (json_string_value(json_object_get(md, "name")) &&
+		    strcmp(json_string_value(json_object_get(md, "name")),
+		    name) == 0)
+			return json_incref(o);
+	}
+	return NULL;
+}
+
+static int
+str_is(json_t *v, const char *s)
+{
+	return json_is_string(v) && s && strcmp(json_string_value(v), s) == 0;
+}
+
+/* Whether the verdict is what case c expects; reports what differs. */
+static int
+verdict_is(const char *file, int line, const char *name,
+    const struct pol_verdict *got, json_t *want)
+{
+	json_t *wv = json_object_get(want, "violations"), *w;
+	size_t i;
+	int ok = 1;
+
+	if (json_is_boolean(json_object_get(want, "denied")) &&
+	    got->denied != json_is_true(json_object_get(want, "denied"))) {
+		fprintf(stderr, "%s:%d: %s: denied is %d\n", file, line, name,
+		    got->denied);
+		ok = 0;
+	}
+	if (json_array_size(wv) != got->n) {
+		fprintf(stderr, "%s:%d: %s: %zu violations, want %zu\n", file,
+		    line, name, got->n, json_array_size(wv));
+		ok = 0;
+	}
+	for (i = 0; i < got->n; i++) {
+		const struct pol_violation *v = &got->v[i];
+		const char *msg, *sub;
+
+		if (!ok || i >= json_array_size(wv)) {
+			fprintf(stderr, "    got %s/%s %s: %s\n", v->policy,
+			    v->rule, v->enforce ? "Enforce" : "Audit",
+			    v->message);
+			continue;
+		}
+		w = json_array_get(wv, i);
+		msg = json_string_value(json_object_get(w, "message"));
+		sub = json_string_value(json_object_get(w, "contains"));
+		if (!str_is(json_object_get(w, "rule"), v->rule) ||
+		    (json_object_get(w, "policy") &&
+		    !str_is(json_object_get(w, "policy"), v->policy)) ||
+		    (json_is_boolean(json_object_get(w, "enforce")) &&
+		    json_is_true(json_object_get(w, "enforce")) !=
+		    v->enforce) ||
+		    (msg && strcmp(msg, v->message) != 0) ||
+		    (sub && strstr(v->message, sub) == NULL)) {
+			fprintf(stderr, "%s:%d: %s: violation %zu is %s/%s "
+			    "%s: %s\n", file, line, name, i, v->policy,
+			    v->rule, v->enforce ? "Enforce" : "Audit",
+			    v->message);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+/*
+ * One file of tests/policy/admit: policies (and `include`d policy files),
+ * then a PolicyTest document with the cluster lookup() sees and the cases.
+ */
+static void
+run_admit_file(const char *file)
+{
+	struct mdoc **docs, **inc = NULL;
+	const struct mdoc *tdoc = NULL;
+	struct pol_set *set = pol_set_new();
+	json_t *test = NULL, *cases, *c, *cluster;
+	struct jp_env env;
+	struct diags d;
+	size_t n, ninc = 0, i;
+
+	docs = load(file, &n);
+	diag_init(&d);
+	for (i = 0; i < n; i++) {
+		if (docs[i]->kind && strcmp(docs[i]->kind, "PolicyTest") == 0) {
+			tdoc = docs[i];
+			test = docs[i]->root;
+		}
+		else if (pol_set_add(set, docs[i], &d) != 0)
+			CHECK(!"every policy of the file compiles");
+	}
+	if (test && json_is_string(json_object_get(test, "include"))) {
+		inc = load(json_string_value(json_object_get(test, "include")),
+		    &ninc);
+		for (i = 0; i < ninc; i++)
+			CHECK(pol_set_add(set, inc[i], &d) == 0);
+	}
+	if (d.n)
+		diag_print(&d, stderr);
+	CHECK(test != NULL);
+	memset(&env, 0, sizeof(env));
+	cluster = json_object_get(test, "cluster");
+	env.lookup = table_lookup;
+	env.lookup_ctx = cluster ? cluster : json_array();
+	cases = json_object_get(test, "cases");
+	CHECK(json_array_size(cases) > 0);
+	json_array_foreach(cases, i, c) {
+		struct pol_verdict v;
+		const char *op = json_string_value(json_object_get(c,
+		    "operation"));
+		const char *name = json_string_value(json_object_get(c, "name"));
+		struct jp_env e = env;
+
+		/* no cluster to read: lookup() is an error */
+		if (json_is_true(json_object_get(c, "noCluster")))
+			e.lookup = NULL;
+		CHECK(pol_admit(set, json_object_get(c, "object"),
+		    op ? op : "CREATE", &e, &v) == 0);
+		if (!verdict_is(file, conf_loc(tdoc, c).line,
+		    name ? name : "?", &v, c))
+			harness_cur_failed = 1;
+		pol_verdict_clear(&v);
+	}
+	if (cluster == NULL)
+		json_decref(env.lookup_ctx);
+	diag_free(&d);
+	pol_set_free(set);
+	free_docs(docs, n);
+	free_docs(inc, ninc);
+}
+
+TEST(admit_seed)
+{
+	run_admit_file(DATA "admit/seed.yaml");
+}
+
+TEST(admit_match)
+{
+	run_admit_file(DATA "admit/match.yaml");
+}
+
+TEST(admit_conditions)
+{
+	run_admit_file(DATA "admit/conditions.yaml");
+}
+
+TEST(admit_errors)
+{
+	run_admit_file(DATA "admit/errors.yaml");
+}
+
 int
 main(void)
 {
@@ -200,5 +503,12 @@ main(void)
 	RUN(operator_unknown);
 	RUN(readings);
 	RUN(go_printing);
+	RUN(substitute_table);
+	RUN(substitute_modes);
+	RUN(substitute_bounds);
+	RUN(admit_seed);
+	RUN(admit_match);
+	RUN(admit_conditions);
+	RUN(admit_errors);
 	return harness_done();
 }
