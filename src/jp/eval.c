@@ -409,6 +409,22 @@ jp_arg_error(struct jp_call *k, int i, const char *want)
 	    jp_typename(k->args[i]));
 }
 
+int
+jp_call_fail(struct jp_call *k, int i, enum jp_errkind kind,
+    const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (i < 0)
+		return jp_fail(k->c, kind, "%s(): %s", k->node->fn->name, msg);
+	return jp_fail(k->c, kind, "%s() argument %d: %s", k->node->fn->name,
+	    i + 1, msg);
+}
+
 static int
 check_types(struct jp_call *k)
 {

@@ -453,7 +453,7 @@ f_sum(struct jp_call *k)
 	int ints = 1;
 
 	if (elem_kind(a, JT_NUM) < 0)
-		return jp_arg_error(k, 0, "array of numbers"), NULL;
+		return jp_k_sum(k);	/* quantities, durations: Kyverno's */
 	for (i = 0; i < n; i++) {
 		e = json_array_get(a, i);
 		ds += jp_num(e);
@@ -559,32 +559,32 @@ f_type(struct jp_call *k)
 
 #define A JT_ANY
 static const struct jp_func funcs[] = {
-	{ "abs", 1, 1, { JT_NUM }, f_abs },
-	{ "avg", 1, 1, { JT_ARR }, f_avg },
-	{ "ceil", 1, 1, { JT_NUM }, f_ceil },
-	{ "contains", 2, 2, { JT_ARR | JT_STR, A }, f_contains },
-	{ "ends_with", 2, 2, { JT_STR, JT_STR }, f_ends_with },
-	{ "floor", 1, 1, { JT_NUM }, f_floor },
-	{ "join", 2, 2, { JT_STR, JT_ARR }, f_join },
-	{ "keys", 1, 1, { JT_OBJ }, f_keys },
-	{ "length", 1, 1, { JT_STR | JT_ARR | JT_OBJ }, f_length },
-	{ "map", 2, 2, { JT_EXPREF, JT_ARR }, f_map },
-	{ "max", 1, 1, { JT_ARR }, f_max },
-	{ "max_by", 2, 2, { JT_ARR, JT_EXPREF }, f_max_by },
-	{ "merge", 1, -1, { JT_OBJ }, f_merge },
-	{ "min", 1, 1, { JT_ARR }, f_min },
-	{ "min_by", 2, 2, { JT_ARR, JT_EXPREF }, f_min_by },
-	{ "not_null", 1, -1, { A }, f_not_null },
-	{ "reverse", 1, 1, { JT_ARR | JT_STR }, f_reverse },
-	{ "sort", 1, 1, { JT_ARR }, f_sort },
-	{ "sort_by", 2, 2, { JT_ARR, JT_EXPREF }, f_sort_by },
-	{ "starts_with", 2, 2, { JT_STR, JT_STR }, f_starts_with },
-	{ "sum", 1, 1, { JT_ARR }, f_sum },
-	{ "to_array", 1, 1, { A }, f_to_array },
-	{ "to_number", 1, 1, { A }, f_to_number },
-	{ "to_string", 1, 1, { A }, f_to_string },
-	{ "type", 1, 1, { A }, f_type },
-	{ "values", 1, 1, { JT_OBJ }, f_values },
+	{ "abs", 1, 1, { JT_NUM }, f_abs, 0 },
+	{ "avg", 1, 1, { JT_ARR }, f_avg, 0 },
+	{ "ceil", 1, 1, { JT_NUM }, f_ceil, 0 },
+	{ "contains", 2, 2, { JT_ARR | JT_STR, A }, f_contains, 0 },
+	{ "ends_with", 2, 2, { JT_STR, JT_STR }, f_ends_with, 0 },
+	{ "floor", 1, 1, { JT_NUM }, f_floor, 0 },
+	{ "join", 2, 2, { JT_STR, JT_ARR }, f_join, 0 },
+	{ "keys", 1, 1, { JT_OBJ }, f_keys, 0 },
+	{ "length", 1, 1, { JT_STR | JT_ARR | JT_OBJ }, f_length, 0 },
+	{ "map", 2, 2, { JT_EXPREF, JT_ARR }, f_map, 0 },
+	{ "max", 1, 1, { JT_ARR }, f_max, 0 },
+	{ "max_by", 2, 2, { JT_ARR, JT_EXPREF }, f_max_by, 0 },
+	{ "merge", 1, -1, { JT_OBJ }, f_merge, 0 },
+	{ "min", 1, 1, { JT_ARR }, f_min, 0 },
+	{ "min_by", 2, 2, { JT_ARR, JT_EXPREF }, f_min_by, 0 },
+	{ "not_null", 1, -1, { A }, f_not_null, 0 },
+	{ "reverse", 1, 1, { JT_ARR | JT_STR }, f_reverse, 0 },
+	{ "sort", 1, 1, { JT_ARR }, f_sort, 0 },
+	{ "sort_by", 2, 2, { JT_ARR, JT_EXPREF }, f_sort_by, 0 },
+	{ "starts_with", 2, 2, { JT_STR, JT_STR }, f_starts_with, 0 },
+	{ "sum", 1, 1, { JT_ARR }, f_sum, 0 },
+	{ "to_array", 1, 1, { A }, f_to_array, 0 },
+	{ "to_number", 1, 1, { A }, f_to_number, 0 },
+	{ "to_string", 1, 1, { A }, f_to_string, 0 },
+	{ "type", 1, 1, { A }, f_type, 0 },
+	{ "values", 1, 1, { JT_OBJ }, f_values, 0 },
 };
 #undef A
 

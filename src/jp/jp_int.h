@@ -54,6 +54,7 @@ struct jp_node {
 	long long		 sl[3];
 	int			 slset[3];
 	const struct jp_func	*fn;
+	struct jp_expr		*sub;		/* lookup()'s path, compiled */
 	int			 borrow;	/* a pure path: no refs */
 };
 
@@ -91,6 +92,7 @@ struct jp_ctx {
 	size_t			 nodes;		/* JSON nodes created */
 	size_t			 bytes;		/* string bytes created */
 	uint64_t		 steps;		/* interpreter steps */
+	int			 lookups;	/* nested lookup() paths */
 };
 
 /* Argument type masks for function signatures. */
@@ -123,6 +125,7 @@ struct jp_func {
 	int		 min, max;	/* arity; max -1: variadic */
 	unsigned	 types[JP_MAX_ARGS]; /* last repeats for variadics */
 	json_t		*(*fn)(struct jp_call *);
+	int		 exact;		/* arity is min or max, nothing between */
 };
 
 /* The tree's root (parse.c). */
@@ -155,5 +158,33 @@ size_t			 jp_kyverno_names(const char **, size_t max);
 
 /* Type-checked argument access for function bodies. */
 int	 jp_arg_error(struct jp_call *, int i, const char *want);
+/* "fn() argument i+1: msg" (i < 0: "fn(): msg") with kind; returns -1. */
+int	 jp_call_fail(struct jp_call *, int i, enum jp_errkind,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* UTF-8 (value.c): decodes one code point at *i (invalid bytes are
+ * U+FFFD, one byte each) and advances; encodes into out (4 bytes). */
+uint32_t jp_utf8_next(const char *, size_t, size_t *i);
+size_t	 jp_utf8_put(uint32_t, char *out);
+/* A string from arbitrary bytes, invalid UTF-8 replaced by U+FFFD. */
+json_t	*jp_str_lossy(struct jp_ctx *, const char *, size_t);
+/* Kyverno's string form of a scalar argument (numbers as float32, as
+ * Kyverno prints them); -1 for other types. */
+int	 jp_kstring(const json_t *, char *out, size_t len,
+	    const char **s, size_t *n);
+
+/* Go durations in nanoseconds (karith.c). */
+int	 jp_godur_parse(const char *, size_t, int64_t *ns);
+void	 jp_godur_format(int64_t ns, char *out, size_t len);
+json_t	*jp_k_sum(struct jp_call *);
+json_t	*jp_f_parse_yaml(struct jp_call *);	/* kyaml.c */
+json_t	*jp_f_semver_compare(struct jp_call *);	/* semver.c */
+
+/* The Kyverno tables of each file. */
+const struct jp_func	*jp_kstr_table(size_t *);
+const struct jp_func	*jp_karith_table(size_t *);
+const struct jp_func	*jp_ktime_table(size_t *);
+const struct jp_func	*jp_kregex_table(size_t *);
+const struct jp_func	*jp_kmisc_table(size_t *);
 
 #endif /* JP_INT_H */

@@ -32,6 +32,8 @@ struct jp_expr {
 	struct blk	*blocks;	/* owned */
 	json_t		**owned;	/* literals and keys, owned */
 	size_t		 nowned, owncap;
+	struct jp_expr	**subs;		/* lookup() paths, owned */
+	size_t		 nsubs, subcap;
 };
 
 struct parser {
@@ -456,6 +458,10 @@ resolve(struct parser *p, struct jp_node *n)
 		perr(p, n->pos, JP_ERR_UNKNOWN_FUNCTION,
 		    "unknown function %.64s()", name);
 	}
+	if (n->fn->exact && (int)n->nkids != n->fn->min &&
+	    (int)n->nkids != n->fn->max)
+		perr(p, n->pos, JP_ERR_ARITY, "%s() takes %d or %d arguments, "
+		    "got %zu", n->fn->name, n->fn->min, n->fn->max, n->nkids);
 	if ((int)n->nkids < n->fn->min ||
 	    (n->fn->max >= 0 && (int)n->nkids > n->fn->max) ||
 	    n->nkids > JP_MAX_ARGS) {
@@ -471,6 +477,27 @@ resolve(struct parser *p, struct jp_node *n)
 		    "arguments, got %zu", n->fn->name, n->fn->min,
 		    n->fn->max, n->nkids);
 	}
+}
+
+/*
+ * lookup(kind, ns, name, 'path'): a literal path is compiled once, here,
+ * so a mistake in it is a compile error and evaluation does not parse.
+ */
+static void
+lookup_path(struct parser *p, struct jp_node *n)
+{
+	struct jp_node *a = n->kids[3];
+	struct jp_error err;
+	struct jp_expr *sub;
+
+	if (a->type != N_LITERAL || !json_is_string(a->lit))
+		return;
+	if ((sub = jp_compile(json_string_value(a->lit), &err)) == NULL)
+		perr(p, a->pos, err.kind, "lookup() argument 4: %s", err.msg);
+	xgrow(&p->e->subs, &p->e->subcap, p->e->nsubs + 1,
+	    sizeof *p->e->subs);
+	p->e->subs[p->e->nsubs++] = sub;
+	n->sub = sub;
 }
 
 static struct jp_node *
@@ -500,6 +527,8 @@ function(struct parser *p, struct jp_token *t, struct jp_node *left)
 	n->namelen = left->namelen;
 	pop_kids(p, n, base);
 	resolve(p, n);
+	if (strcmp(n->fn->name, "lookup") == 0 && n->nkids == 4)
+		lookup_path(p, n);
 	return n;
 }
 
@@ -634,6 +663,9 @@ jp_free(struct jp_expr *e)
 	for (i = 0; i < e->nowned; i++)
 		json_decref(e->owned[i]);
 	free(e->owned);
+	for (i = 0; i < e->nsubs; i++)
+		jp_free(e->subs[i]);
+	free(e->subs);
 	free(e->src);
 	free(e);
 }

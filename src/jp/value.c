@@ -4,6 +4,8 @@
  * ordering the comparison operators and sort functions use.
  */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jp/jp_int.h"
@@ -188,4 +190,158 @@ jp_utf8_len(const char *s, size_t n)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			k++;
 	return k;
+}
+
+uint32_t
+jp_utf8_next(const char *s, size_t n, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+	size_t left = n - *i, len, k;
+	uint32_t c, min;
+
+	if (p[0] < 0x80) {
+		(*i)++;
+		return p[0];
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2;
+		c = p[0] & 0x1f;
+		min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = p[0] & 0x0f;
+		min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4;
+		c = p[0] & 0x07;
+		min = 0x10000;
+	} else
+		goto bad;
+	if (len > left)
+		goto bad;
+	for (k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			goto bad;
+		c = (c << 6) | (p[k] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto bad;
+	*i += len;
+	return c;
+bad:
+	(*i)++;
+	return 0xfffd;
+}
+
+size_t
+jp_utf8_put(uint32_t c, char *o)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | (c >> 6));
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | (c >> 12));
+		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (c >> 18));
+	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+json_t *
+jp_str_lossy(struct jp_ctx *c, const char *s, size_t n)
+{
+	struct buf b;
+	size_t i = 0;
+	char tmp[4];
+	json_t *r;
+
+	buf_init(&b, 0);
+	while (i < n)
+		buf_add(&b, tmp, jp_utf8_put(jp_utf8_next(s, n, &i), tmp));
+	r = jp_strn(c, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return r;
+}
+
+/* Shortest digits of a float32 printed without an exponent (Go's 'f'). */
+static void
+float32_string(double d, char *out, size_t len)
+{
+	float f = (float)d;
+	char tmp[48], digits[16], *e;
+	int p, exp, nd = 0, i;
+	struct buf b;
+
+	if (f == 0) {
+		snprintf(out, len, "0");
+		return;
+	}
+	for (p = 1; p <= 9; p++) {
+		snprintf(tmp, sizeof tmp, "%.*e", p - 1, (double)f);
+		if (strtof(tmp, NULL) == f)
+			break;
+	}
+	e = strchr(tmp, 'e');
+	exp = (int)strtol(e + 1, NULL, 10);
+	for (i = 0; tmp + i < e; i++)
+		if (tmp[i] >= '0' && tmp[i] <= '9')
+			digits[nd++] = tmp[i];
+	digits[nd] = '\0';
+	buf_init(&b, 0);
+	if (f < 0)
+		buf_addc(&b, '-');
+	if (exp < 0) {
+		buf_adds(&b, "0.");
+		for (i = -1; i > exp; i--)
+			buf_addc(&b, '0');
+		buf_adds(&b, digits);
+	} else if (exp + 1 >= nd) {
+		buf_adds(&b, digits);
+		for (i = nd; i <= exp; i++)
+			buf_addc(&b, '0');
+	} else {
+		buf_add(&b, digits, (size_t)exp + 1);
+		buf_addc(&b, '.');
+		buf_adds(&b, digits + exp + 1);
+	}
+	snprintf(out, len, "%s", b.data);
+	buf_free(&b);
+}
+
+int
+jp_kstring(const json_t *v, char *out, size_t len, const char **s,
+    size_t *n)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		*s = json_string_value(v);
+		*n = json_string_length(v);
+		return 0;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		float32_string(jp_num(v), out, len);
+		break;
+	case JSON_TRUE:
+		snprintf(out, len, "true");
+		break;
+	case JSON_FALSE:
+		snprintf(out, len, "false");
+		break;
+	default:
+		return -1;
+	}
+	*s = out;
+	*n = strlen(out);
+	return 0;
 }
