@@ -1,0 +1,1 @@
+"""Kubernetes API emulator used by the project's tests (see emulator.py)."""
