@@ -15,7 +15,6 @@
 #include "jp/jp.h"
 #include "util/util.h"
 
-#define FIXED_NOW 1764064800000LL	/* 2025-11-25T10:00:00Z */
 
 static const char *
 env_or(const char *name, const char *def)
@@ -69,6 +68,26 @@ free_list(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* lookup() over a suite's "objects": kind, metadata.namespace, name. */
+static json_t *
+fake_lookup(void *ctx, const char *kind, const char *ns, const char *name)
+{
+	json_t *objs = ctx, *o, *md;
+	const char *ons;
+	size_t i;
+
+	json_array_foreach(objs, i, o) {
+		md = json_object_get(o, "metadata");
+		ons = json_string_value(json_object_get(md, "namespace"));
+		if (strcmp(json_string_value(json_object_get(o, "kind")),
+		    kind) == 0 && strcmp(ons ? ons : "", ns) == 0 &&
+		    strcmp(json_string_value(json_object_get(md, "name")),
+		    name) == 0)
+			return json_incref(o);
+	}
+	return NULL;
 }
 
 /*
@@ -139,9 +158,23 @@ run_file(const char *dir, const char *name, const struct jp_env *env,
 		return -1;
 	}
 	json_array_foreach(root, i, suite) {
+		struct jp_env senv;
+
+		/* A suite may bring a cluster and a clock (kyverno.json). */
+		if (env) {
+			senv = *env;
+			if (json_is_array(json_object_get(suite, "objects"))) {
+				senv.lookup = fake_lookup;
+				senv.lookup_ctx = json_object_get(suite,
+				    "objects");
+			}
+			if (json_is_integer(json_object_get(suite, "now")))
+				senv.now = json_integer_value(
+				    json_object_get(suite, "now"));
+		}
 		json_array_foreach(json_object_get(suite, "cases"), j, c) {
 			if (run_case(name, json_object_get(suite, "given"), c,
-			    env))
+			    env ? &senv : NULL))
 				(*pass)++;
 			else
 				(*fail)++;
@@ -180,9 +213,241 @@ TEST(compliance)
 	CHECK(pass + fail >= 908);
 }
 
+TEST(kyverno_functions)
+{
+	const char *dir = env_or("JP_DATA_DIR", "tests/jp");
+	struct jp_env env = { .now = 0 };
+	int pass = 0, fail = 0;
+
+	if (run_file(dir, "kyverno.json", &env, &pass, &fail) < 0) {
+		CHECK(!"tests/jp/kyverno.json readable");
+		return;
+	}
+	printf("kyverno: %d of %d cases pass\n", pass, pass + fail);
+	harness_passed += pass;
+	harness_failed += fail;
+	CHECK(pass > 150);
+}
+
+static enum jp_errkind
+kind_of(const char *expr, json_t *data)
+{
+	struct jp_error err;
+	json_t *r = jp_search(expr, data, NULL, &err);
+
+	json_decref(r);
+	return r ? JP_OK : err.kind;
+}
+
+TEST(bound_expression_length)
+{
+	char *big = xmalloc(JP_MAX_EXPR + 2);
+	struct jp_error err;
+
+	memset(big, 'a', JP_MAX_EXPR + 1);
+	big[JP_MAX_EXPR + 1] = '\0';
+	CHECK(jp_compile(big, &err) == NULL);
+	CHECK_INT(err.kind, JP_ERR_LIMIT);
+	CHECK(strstr(err.msg, "longer than") != NULL);
+	big[JP_MAX_EXPR] = '\0';	/* exactly the limit: fine */
+	CHECK_INT(kind_of(big, json_null()), JP_OK);
+	free(big);
+}
+
+TEST(bound_nesting_depth)
+{
+	struct buf b;
+	struct jp_error err;
+	int i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < JP_MAX_DEPTH + 10; i++)
+		buf_addc(&b, '(');
+	buf_addc(&b, 'a');
+	for (i = 0; i < JP_MAX_DEPTH + 10; i++)
+		buf_addc(&b, ')');
+	CHECK(jp_compile(b.data, &err) == NULL);
+	CHECK_INT(err.kind, JP_ERR_LIMIT);
+	CHECK(strstr(err.msg, "deeper") != NULL);
+	buf_reset(&b);
+	for (i = 0; i < 10000; i++)
+		buf_addc(&b, '!');
+	buf_addc(&b, 'a');
+	CHECK_INT(kind_of(b.data, json_null()), JP_ERR_LIMIT);
+	buf_reset(&b);
+	for (i = 0; i < 100; i++)
+		buf_adds(&b, "[");
+	CHECK_INT(kind_of(b.data, json_null()), JP_ERR_SYNTAX);
+	buf_free(&b);
+}
+
+TEST(bound_result_nodes)
+{
+	json_t *row = json_array(), *rows = json_array();
+	int i;
+
+	/* A 1000 x 1000 projection would build a million values. */
+	for (i = 0; i < 1000; i++)
+		json_array_append_new(row, json_integer(i));
+	for (i = 0; i < 1000; i++)
+		json_array_append(rows, row);
+	CHECK_INT(kind_of("[*][*]", rows), JP_ERR_LIMIT);
+	CHECK_INT(kind_of("[:10][*]", rows), JP_OK);
+	json_decref(rows);
+	json_decref(row);
+}
+
+TEST(bound_string_bytes)
+{
+	char *mb = xmalloc((1 << 20) + 1);
+	json_t *s;
+	char *doubling = xstrdup("@"), *next;
+	int i;
+
+	/* Seven levels of doubling a megabyte: 128 MiB. */
+	for (i = 0; i < 7; i++) {
+		next = xasprintf("join('', [%s, %s])", doubling, doubling);
+		free(doubling);
+		doubling = next;
+	}
+	memset(mb, 'x', 1 << 20);
+	mb[1 << 20] = '\0';
+	s = json_string(mb);
+	/* Each level doubles (or more) a megabyte: past 64 MiB. */
+	CHECK_INT(kind_of(doubling, s), JP_ERR_LIMIT);
+	CHECK_INT(kind_of("join('', [@, @])", s), JP_OK);
+	CHECK_INT(kind_of("replace_all(@, '', @)", s), JP_ERR_LIMIT);
+	json_decref(s);
+	free(mb);
+	free(doubling);
+}
+
+TEST(bound_steps)
+{
+	json_t *a = json_array();
+	struct buf b;
+	int i;
+
+	for (i = 0; i < 1000000; i++)
+		json_array_append(a, json_false());
+	buf_init(&b, 0);
+	buf_adds(&b, "length([?");
+	for (i = 0; i < 60; i++)
+		buf_adds(&b, "!(");
+	buf_addc(&b, '@');
+	for (i = 0; i < 60; i++)
+		buf_addc(&b, ')');
+	buf_adds(&b, "])");
+	CHECK_INT(kind_of(b.data, a), JP_ERR_LIMIT);
+	CHECK_INT(kind_of("length([?@])", a), JP_OK);
+	buf_free(&b);
+	json_decref(a);
+}
+
+/* Every corpus file is "EXPRESSION\0JSON"; none may crash or leak. */
+TEST(fuzz_corpus_replay)
+{
+	const char *dir = env_or("JP_CORPUS_DIR", "fuzz/corpus/jp");
+	char **files, path[4096], *s, *err;
+	size_t n, i, len, el;
+	json_t *data, *r;
+	struct jp_error je;
+	struct jp_expr *e;
+	int ran = 0;
+
+	if ((files = list_dir(dir, "", &n)) == NULL || n == 0) {
+		fprintf(stderr, "fuzz corpus not found in %s\n", dir);
+		free_list(files, n);
+		CHECK(!"fuzz corpus present");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		if ((s = util_read_file(path, 1 << 20, &len, &err)) == NULL) {
+			free(err);
+			continue;
+		}
+		el = strlen(s);
+		data = el < len ? json_loadb(s + el + 1, len - el - 1,
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
+		if ((e = jp_compile(s, &je)) != NULL) {
+			r = jp_eval(e, data ? data : json_null(), NULL, &je);
+			CHECK(r != NULL || je.kind != JP_OK);
+			json_decref(r);
+			jp_free(e);
+		} else
+			CHECK(je.kind != JP_OK && je.msg[0] != '\0');
+		json_decref(data);
+		free(s);
+		ran++;
+	}
+	free_list(files, n);
+	printf("fuzz corpus: %d inputs replayed\n", ran);
+	CHECK(ran > 500);
+}
+
+TEST(errors_name_function_and_argument)
+{
+	struct jp_error err;
+
+	CHECK(jp_search("length(`1`)", json_null(), NULL, &err) == NULL);
+	CHECK_STR(err.msg, "length() argument 1: expected string or array "
+	    "or object, got number");
+	CHECK(jp_compile("foo.[", &err) == NULL);
+	CHECK_INT(err.kind, JP_ERR_SYNTAX);
+	CHECK_INT(err.pos, 5);
+	CHECK(jp_compile("lenght(@)", &err) == NULL);
+	CHECK(strstr(err.msg, "did you mean length()") != NULL);
+	CHECK(jp_compile("random('x')", &err) == NULL);
+	CHECK(strstr(err.msg, "not supported") != NULL);
+	CHECK_STR(jp_errkind_name(JP_ERR_ARITY), "invalid-arity");
+}
+
+TEST(output_keeps_numbers_and_order)
+{
+	json_t *v = json_loads("{\"z\":0.1,\"a\":[1e21,1e-7,-0.5,3.0,"
+	    "123456789012]}", 0, NULL);
+	char *s = jp_dump(v, 0);
+
+	CHECK_STR(s, "{\"z\":0.1,\"a\":[1e+21,1e-7,-0.5,3,123456789012]}");
+	free(s);
+	json_decref(v);
+}
+
+TEST(compiled_expression_is_reusable)
+{
+	struct jp_expr *e = jp_compile("a[?b > `1`].b | sum(@)", NULL);
+	json_t *d1 = json_loads("{\"a\":[{\"b\":1},{\"b\":2},{\"b\":3}]}",
+	    0, NULL);
+	json_t *d2 = json_loads("{\"a\":[{\"b\":5}]}", 0, NULL);
+	json_t *r1, *r2;
+
+	CHECK(e != NULL);
+	CHECK_STR(jp_source(e), "a[?b > `1`].b | sum(@)");
+	r1 = jp_eval(e, d1, NULL, NULL);
+	r2 = jp_eval(e, d2, NULL, NULL);
+	CHECK(json_integer_value(r1) == 5 && json_integer_value(r2) == 5);
+	json_decref(r1);
+	json_decref(r2);
+	json_decref(d1);
+	json_decref(d2);
+	jp_free(e);
+	jp_free(NULL);
+}
+
 int
 main(void)
 {
 	RUN(compliance);
+	RUN(kyverno_functions);
+	RUN(bound_expression_length);
+	RUN(bound_nesting_depth);
+	RUN(bound_result_nodes);
+	RUN(bound_string_bytes);
+	RUN(bound_steps);
+	RUN(fuzz_corpus_replay);
+	RUN(errors_name_function_and_argument);
+	RUN(output_keeps_numbers_and_order);
+	RUN(compiled_expression_is_reusable);
 	return harness_done();
 }
