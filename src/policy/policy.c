@@ -388,6 +388,7 @@ compile_resources(struct cc *c, json_t *res, struct pol_filter *f)
 	json_t *name = json_object_get(res, "name");
 	char **kinds;
 	size_t i, j, nk;
+	int listed;
 
 	strlist(c, res, "kinds", &kinds, &nk);
 	f->kinds = xcalloc(nk ? nk : 1, sizeof(*f->kinds));
@@ -400,6 +401,7 @@ compile_resources(struct cc *c, json_t *res, struct pol_filter *f)
 			f->nkinds++;
 	}
 	free_strs(kinds, nk);
+	listed = nk > 0;
 	strlist(c, res, "names", &f->names, &f->nnames);
 	if (json_is_string(name)) {
 		/* strlist leaves room for one more */
@@ -421,7 +423,8 @@ compile_resources(struct cc *c, json_t *res, struct pol_filter *f)
 	f->annotations = object_or_null(c, res, "annotations");
 	f->selector = object_or_null(c, res, "selector");
 	f->ns_selector = object_or_null(c, res, "namespaceSelector");
-	f->conditions += (f->nkinds > 0) + (f->nnames > 0) +
+	/* kinds listed count even when one was refused: one error is enough */
+	f->conditions += listed + (f->nnames > 0) +
 	    (f->nnamespaces > 0) + (f->noperations > 0) +
 	    (f->annotations != NULL) + (f->selector != NULL) +
 	    (f->ns_selector != NULL);
@@ -575,9 +578,13 @@ compile_validate(struct cc *c, json_t *rule, struct pol_rule *r)
 	size_t i;
 
 	if (!json_is_object(val)) {
-		cc_error(c, conf_loc(c->doc, rule), "rule \"%s\" has no "
-		    "validate: remediate evaluates validate rules only",
-		    r->name);
+		/* a mutate/generate/verifyImages rule was refused already */
+		if (!json_object_get(rule, "mutate") &&
+		    !json_object_get(rule, "generate") &&
+		    !json_object_get(rule, "verifyImages"))
+			cc_error(c, conf_loc(c->doc, rule), "rule \"%s\" has "
+			    "no validate: remediate evaluates validate rules "
+			    "only", r->name);
 		return;
 	}
 	for (i = 0; i < UTIL_ARRAY_LEN(unsupported); i++)

@@ -366,8 +366,25 @@ verdict_is(const char *file, int line, const char *name,
     const struct pol_verdict *got, json_t *want)
 {
 	json_t *wv = json_object_get(want, "violations"), *w;
+	json_t *rules = json_object_get(want, "rules");
 	size_t i;
 	int ok = 1;
+
+	/* rules: just the names of the rules violated, in order */
+	if (rules != NULL) {
+		ok = json_array_size(rules) == got->n;
+		for (i = 0; ok && i < got->n; i++)
+			ok = str_is(json_array_get(rules, i), got->v[i].rule);
+		if (!ok) {
+			fprintf(stderr, "%s:%d: %s: rules violated:", file,
+			    line, name);
+			for (i = 0; i < got->n; i++)
+				fprintf(stderr, " %s", got->v[i].rule);
+			fprintf(stderr, "\n");
+		}
+		if (wv == NULL)
+			return ok;
+	}
 
 	if (json_is_boolean(json_object_get(want, "denied")) &&
 	    got->denied != json_is_true(json_object_get(want, "denied"))) {
@@ -496,6 +513,78 @@ TEST(admit_errors)
 	run_admit_file(DATA "admit/errors.yaml");
 }
 
+/*
+ * tests/policy/check.yaml: each policy must be refused with the error its
+ * annotations name, at the line they name, or with that many errors.
+ */
+TEST(check_errors)
+{
+	struct mdoc **docs;
+	size_t n, i, j;
+
+	docs = load(DATA "check.yaml", &n);
+	CHECK(n >= 10);
+	for (i = 0; i < n; i++) {
+		json_t *ann = json_object_get(json_object_get(docs[i]->root,
+		    "metadata"), "annotations");
+		const char *want = json_string_value(json_object_get(ann,
+		    "check.remediate.dev/error"));
+		const char *line = json_string_value(json_object_get(ann,
+		    "check.remediate.dev/line"));
+		const char *count = json_string_value(json_object_get(ann,
+		    "check.remediate.dev/errors"));
+		struct pol_set *set = pol_set_new();
+		struct diags d;
+		int found = 0;
+
+		diag_init(&d);
+		CHECK_INT(pol_set_add(set, docs[i], &d), -1);
+		CHECK_INT(pol_set_count(set), 0);
+		for (j = 0; j < d.n; j++)
+			if (want && strstr(d.v[j].msg, want) &&
+			    (line == NULL || d.v[j].line == atoi(line)))
+				found = 1;
+		if (count && d.errors != (size_t)atoi(count))
+			found = 0;
+		if (!found) {
+			fprintf(stderr, "%s: want \"%s\" at line %s, got:\n",
+			    docs[i]->name, want, line ? line : "any");
+			diag_print(&d, stderr);
+			harness_cur_failed = 1;
+		}
+		diag_free(&d);
+		pol_set_free(set);
+	}
+	free_docs(docs, n);
+}
+
+/* A compiled set says what it holds, for `remediate check`. */
+TEST(describe)
+{
+	struct mdoc **docs;
+	struct pol_set *set = pol_set_new();
+	struct diags d;
+	size_t n;
+	char *s;
+
+	diag_init(&d);
+	docs = load("examples/seed/manifests/clusterpolicy.yaml", &n);
+	CHECK(n == 1 && pol_set_add(set, docs[0], &d) == 0);
+	CHECK_INT(pol_set_count(set), 1);
+	s = pol_describe(set, 0);
+	CHECK_STR(s, "1 rule (validate deny), Enforce");
+	free(s);
+	s = pol_describe(set, 1);
+	CHECK_STR(s, "");
+	free(s);
+	CHECK_INT(d.n, 0);
+	diag_free(&d);
+	pol_set_free(set);
+	free_docs(docs, n);
+	pol_set_free(NULL);
+	pol_verdict_clear(NULL);
+}
+
 int
 main(void)
 {
@@ -510,5 +599,7 @@ main(void)
 	RUN(admit_match);
 	RUN(admit_conditions);
 	RUN(admit_errors);
+	RUN(check_errors);
+	RUN(describe);
 	return harness_done();
 }
