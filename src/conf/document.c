@@ -61,8 +61,9 @@ walk_dir(struct conf_files *fl, const char *dir, int depth,
 		return;
 	}
 	while ((de = readdir(dp)) != NULL) {
+		/* hidden, ".", "..", a ConfigMap mount's ..data */
 		if (de->d_name[0] == '.')
-			continue;	/* hidden, ".", "..", ConfigMap ..data */
+			continue;
 		xgrow(&names, &cap, n + 1, sizeof *names);
 		names[n++] = xstrdup(de->d_name);
 	}

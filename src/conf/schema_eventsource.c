@@ -11,7 +11,7 @@
 
 #define END	{ NULL, NULL, 0, NULL, NULL }
 
-/* ---- shared pieces --------------------------------------------------------- */
+/* ---- shared pieces ------------------------------------------------------- */
 
 static const struct sfield secret_fields[] = {
 	{ "name", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
@@ -35,7 +35,7 @@ static const struct snode t_basic_auth = { .kind = S_OBJECT,
 #define FILTER_HINT	"filter in the Sensor's dependency (filters.data " \
 	"or filters.exprs)"
 
-/* ---- resource ---------------------------------------------------------------- */
+/* ---- resource ------------------------------------------------------------ */
 
 static const char *const sel_ops[] = { "=", "==", "!=", "in", "notin",
     "exists", "!", "gt", "lt", "", NULL };
@@ -116,7 +116,7 @@ resource_post(struct sctx *c, json_t *o)
 static const struct snode t_resource = { .kind = S_OBJECT,
     .fields = resource_fields, .post = resource_post };
 
-/* ---- webhook ----------------------------------------------------------------- */
+/* ---- webhook ------------------------------------------------------------- */
 
 static const char *const methods[] = { "GET", "POST", "PUT", "PATCH",
     "DELETE", NULL };
@@ -161,7 +161,7 @@ webhook_post(struct sctx *c, json_t *o)
 static const struct snode t_webhook = { .kind = S_OBJECT,
     .fields = webhook_fields, .post = webhook_post };
 
-/* ---- calendar ---------------------------------------------------------------- */
+/* ---- calendar ------------------------------------------------------------ */
 
 static const struct sfield calendar_fields[] = {
 	{ "schedule", &conf_t_cron, 0, NULL, NULL },
@@ -187,7 +187,7 @@ calendar_post(struct sctx *c, json_t *o)
 static const struct snode t_calendar = { .kind = S_OBJECT,
     .fields = calendar_fields, .post = calendar_post };
 
-/* ---- prometheus (this project's) ------------------------------------------ */
+/* ---- prometheus (this project's) ----------------------------------------- */
 
 static const struct sfield prometheus_fields[] = {
 	{ "query", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
@@ -229,7 +229,7 @@ prometheus_post(struct sctx *c, json_t *o)
 static const struct snode t_prometheus = { .kind = S_OBJECT,
     .fields = prometheus_fields, .post = prometheus_post };
 
-/* ---- spec ---------------------------------------------------------------------- */
+/* ---- spec ---------------------------------------------------------------- */
 
 static const struct snode t_resources = { .kind = S_MAP,
     .elem = &t_resource, .flags = SF_NONEMPTY };

@@ -23,7 +23,7 @@ static const char *const logical_ops[] = { "and", "or", "", NULL };
 static const struct snode t_logical = { .kind = S_ENUM,
     .values = logical_ops };
 
-/* ---- dependencies ---------------------------------------------------------- */
+/* ---- dependencies -------------------------------------------------------- */
 
 static const char *const json_types[] = { "string", "number", "bool", NULL };
 static const struct snode t_json_type = { .kind = S_ENUM,
@@ -151,7 +151,7 @@ static const struct snode t_dependency = { .kind = S_OBJECT,
 static const struct snode t_dependencies = { .kind = S_ARRAY,
     .elem = &t_dependency, .flags = SF_NONEMPTY };
 
-/* ---- trigger parameters ---------------------------------------------------- */
+/* ---- trigger parameters -------------------------------------------------- */
 
 static const struct sfield param_src_fields[] = {
 	{ "dependencyName", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
@@ -181,7 +181,7 @@ static const struct snode t_param = { .kind = S_OBJECT,
     .fields = param_fields };
 static const struct snode t_params = { .kind = S_ARRAY, .elem = &t_param };
 
-/* ---- k8s ---------------------------------------------------------------------- */
+/* ---- k8s ----------------------------------------------------------------- */
 
 #define SOURCE_NOTE	"source.%s is not supported: give the object inline " \
 	"as source.resource"
@@ -292,7 +292,7 @@ k8s_post(struct sctx *c, json_t *k)
 static const struct snode t_k8s = { .kind = S_OBJECT, .fields = k8s_fields,
     .post = k8s_post };
 
-/* ---- http, log ------------------------------------------------------------- */
+/* ---- http, log ----------------------------------------------------------- */
 
 static const struct sfield secret_fields[] = {
 	{ "name", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
@@ -367,7 +367,7 @@ static const struct sfield log_fields[] = {
 };
 static const struct snode t_log = { .kind = S_OBJECT, .fields = log_fields };
 
-/* ---- remediate: native actions -------------------------------------------- */
+/* ---- remediate: native actions ------------------------------------------- */
 
 static const struct sfield bump_fields[] = {
 	{ "increment", &conf_t_increment, 0, NULL, NULL },
@@ -459,7 +459,7 @@ remediate_post(struct sctx *c, json_t *o)
 static const struct snode t_remediate = { .kind = S_OBJECT,
     .fields = remediate_fields, .post = remediate_post };
 
-/* ---- template, trigger ----------------------------------------------------- */
+/* ---- template, trigger --------------------------------------------------- */
 
 static const struct sfield by_time_fields[] = {
 	{ "cron", &conf_t_cron, F_REQUIRED, NULL, NULL },
@@ -643,7 +643,7 @@ static const struct snode t_trigger = { .kind = S_OBJECT,
 static const struct snode t_triggers = { .kind = S_ARRAY,
     .elem = &t_trigger, .flags = SF_NONEMPTY };
 
-/* ---- spec: checks across dependencies and triggers ------------------------ */
+/* ---- spec: checks across dependencies and triggers ----------------------- */
 
 static const char *
 dep_name(json_t *dep)

@@ -431,7 +431,7 @@ TEST(json_input)
 }
 
 
-/* ---- conf_load: files, kinds, schema, cross-checks ------------------------ */
+/* ---- conf_load: files, kinds, schema, cross-checks ----------------------- */
 
 static char tmpdir[64];
 
