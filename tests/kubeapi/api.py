@@ -330,7 +330,8 @@ class API:
             objects.admit_pod(obj, self.rng)
         errs = objects.validate(rd, obj, wire=wire)
         if errs:
-            raise errors.invalid(rd, md.get("name") or "", errs)
+            raise errors.invalid(self.storage_def(rd), md.get("name") or "",
+                                 errs)
         with self.store.lock:
             if self.store.get(rd.storage, md.get("namespace", ""),
                               md["name"]) is not None:
@@ -411,7 +412,9 @@ class API:
                 else:
                     md.pop(k, None)
             sent_mf = md.get("managedFields")
-            if "managedFields" in omd:
+            if precomputed_fields:
+                pass
+            elif "managedFields" in omd:
                 md["managedFields"] = copy.deepcopy(omd["managedFields"])
             else:
                 md.pop("managedFields", None)
@@ -421,7 +424,7 @@ class API:
             objects.normalize_times(rd, obj)
             errs = objects.validate(rd, obj, old=old, wire=wire)
             if errs:
-                raise errors.invalid(rd, name, errs)
+                raise errors.invalid(self.storage_def(rd), name, errs)
             if not precomputed_fields:
                 mgr = manager or self.manager_name(
                     params.get("fieldManager"), user_agent)

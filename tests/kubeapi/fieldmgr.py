@@ -142,7 +142,7 @@ def applied_fields(cfg, kind):
     for p, (v, walked) in nodes(cfg, kind).items():
         if not walked or p[-1].startswith("k:"):
             out.add(p)
-        elif isinstance(v, dict) and not v:
+        elif isinstance(v, dict) and not v and p != ("f:metadata",):
             out.add(p)
     return out
 

@@ -97,6 +97,22 @@ def _unknown_fields(rd, obj):
     return out
 
 
+def _drop_path(obj, dotted):
+    """Remove 'spec.template.spec.containers[0].x' from obj (decoding into
+    a typed struct drops unknown fields)."""
+    cur = obj
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        m = re.match(r"^(.*)\[(\d+)\]$", p)
+        if m:
+            cur = (cur.get(m.group(1)) or [])[int(m.group(2))]
+        else:
+            cur = cur.get(p)
+        if not isinstance(cur, dict):
+            return
+    cur.pop(parts[-1], None)
+
+
 def _containers(obj, kind):
     spec = pod_spec_of(obj, kind)
     if not isinstance(spec, dict):
@@ -146,7 +162,12 @@ def decode_check(rd, obj, field_validation):
                         '%s in version "%s" cannot be handled as a %s: %s'
                         % (rd.kind, version, rd.kind, e))
     unknown = _unknown_fields(rd, obj)
-    if not unknown or field_validation == "Ignore":
+    if not unknown:
+        return []
+    if field_validation != "Strict":
+        for u in unknown:
+            _drop_path(obj, u)
+    if field_validation == "Ignore":
         return []
     if field_validation == "Strict":
         raise errors.bad_request(
@@ -396,7 +417,7 @@ SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
     "characters, '-' or '.', and must start and end with an alphanumeric "
     "character (e.g. 'example.com', regex used for validation is '%s')"
-    % DNS1123_SUBDOMAIN.replace("\\", "\\\\"))
+    % DNS1123_SUBDOMAIN)
 LABEL_MSG = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric "
     "characters or '-', and must start and end with an alphanumeric "
