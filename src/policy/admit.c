@@ -46,7 +46,7 @@ violation(struct actx *a, const struct pol_policy *p,
 		a->out->denied = 1;
 }
 
-/* ---- conditions ------------------------------------------------------------- */
+/* ---- conditions --------------------------------------------------------- */
 
 /* Substituted keys and values of one list of conditions. */
 struct subst {
@@ -122,7 +122,7 @@ out:
 	return rc;
 }
 
-/* ---- context entries ----------------------------------------------------------- */
+/* ---- context entries ---------------------------------------------------- */
 
 static json_t *
 apply_jmespath(struct actx *a, const char *path, json_t *data, char **err)
@@ -216,7 +216,7 @@ rule_context(struct actx *a, json_t *ctx, const struct pol_rule *r,
 	return rctx;
 }
 
-/* ---- rules ------------------------------------------------------------------------ */
+/* ---- rules -------------------------------------------------------------- */
 
 static int
 rule_enforces(const struct pol_policy *p, const struct pol_rule *r,
@@ -286,7 +286,7 @@ error:
 	free(err);
 }
 
-/* ---- the request ------------------------------------------------------------------ */
+/* ---- the request -------------------------------------------------------- */
 
 static json_t *
 request_context(const struct pol_req *r, int delete_op)

@@ -1,10 +1,11 @@
 /*
  * The typed readings of a string that Kyverno's operators try in turn:
  * Go durations ("1h30m"), Go floats and semantic versions ("1.2.3");
- * Kubernetes quantities ("512Mi") are util's.  Each parser is strict, as the Go one it
- * stands for, because a lenient one would make "1e3h" a duration here and
- * a plain string in the cluster, and the same policy would decide
- * differently.
+ * Kubernetes quantities ("512Mi") are util's.  Each parser is strict, as
+ * the Go one it stands for, because a lenient one would make "1e3h" a
+ * duration here and a plain string in the cluster, and the same policy
+ * would decide differently.  (util's duration_parse is lenient that way
+ * and counts in milliseconds; Kyverno compares nanoseconds.)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +15,7 @@
 
 #include "policy/pol_int.h"
 
-/* ---- Go durations ---------------------------------------------------------- */
+/* ---- Go durations ------------------------------------------------------- */
 
 static const struct {
 	const char	*name;
@@ -82,7 +83,7 @@ pol_parse_duration(const char *s, int64_t *ns)
 	return 0;
 }
 
-/* ---- Go floats ------------------------------------------------------------- */
+/* ---- Go floats ---------------------------------------------------------- */
 
 static int
 ieq(const char *a, const char *b)
@@ -131,7 +132,7 @@ pol_parse_float(const char *s, double *out)
 	return 0;
 }
 
-/* ---- semantic versions ----------------------------------------------------- */
+/* ---- semantic versions -------------------------------------------------- */
 
 struct semver {
 	unsigned long long	 v[3];

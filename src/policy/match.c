@@ -193,7 +193,8 @@ annotations_match(json_t *want, json_t *object)
 
 		json_object_foreach(have, hk, hv)
 			if (json_is_string(hv) && json_is_string(v) &&
-			    util_glob(key, hk) && util_glob(json_string_value(v),
+			    util_glob(key, hk) &&
+			    util_glob(json_string_value(v),
 			    json_string_value(hv))) {
 				found = 1;
 				break;

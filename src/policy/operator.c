@@ -84,7 +84,7 @@ pol_op_deprecated(const char *name)
 	return 0;
 }
 
-/* ---- scalars --------------------------------------------------------------- */
+/* ---- scalars ------------------------------------------------------------ */
 
 static double
 num(json_t *v)
@@ -157,7 +157,7 @@ durations(json_t *k, json_t *v, long double *kd, long double *vd)
 	return 0;
 }
 
-/* ---- Equals ---------------------------------------------------------------- */
+/* ---- Equals ------------------------------------------------------------- */
 
 static int
 equals_string(json_t *k, json_t *v)
@@ -210,7 +210,7 @@ equals(json_t *k, json_t *v)
 	}
 }
 
-/* ---- GreaterThan and friends ----------------------------------------------- */
+/* ---- GreaterThan and friends -------------------------------------------- */
 
 static int
 numeric_float(enum pol_op op, double k, json_t *v)
@@ -290,7 +290,7 @@ duration_op(enum pol_op op, json_t *k, json_t *v)
 	return cmp_by(a, b, op);
 }
 
-/* ---- sets ------------------------------------------------------------------ */
+/* ---- sets --------------------------------------------------------------- */
 
 struct strs {
 	char	**v;
@@ -346,7 +346,7 @@ strs_from_json_text(struct strs *s, const char *text)
 	if (j == NULL)
 		return 0;
 	if (json_is_null(j))
-		rc = 1;		/* Go: null unmarshals to an empty list */
+		rc = 1;	/* Go: null unmarshals to an empty list */
 	else if (!json_is_array(j))
 		rc = -1;
 	else
@@ -564,7 +564,7 @@ out:
 	return rc;
 }
 
-/* ---- dispatch -------------------------------------------------------------- */
+/* ---- dispatch ----------------------------------------------------------- */
 
 int
 pol_op_eval(enum pol_op op, json_t *key, json_t *value)

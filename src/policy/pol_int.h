@@ -26,7 +26,7 @@
 /* {{ }} nested inside one another, at most. */
 #define POL_MAX_NEST	16
 
-/* ---- operators ----------------------------------------------------------- */
+/* ---- operators ---------------------------------------------------------- */
 enum pol_op {
 	POL_OP_EQUALS,
 	POL_OP_NOTEQUALS,
@@ -56,7 +56,7 @@ int		 pol_op_deprecated(const char *name);
 /* pol_operator with a looked-up operator: 1 true, 0 false. */
 int		 pol_op_eval(enum pol_op, json_t *key, json_t *value);
 
-/* ---- compare.c ----------------------------------------------------------- */
+/* ---- compare.c ---------------------------------------------------------- */
 /* Go's time.ParseDuration, in nanoseconds: 0 ok, -1 not a duration. */
 int	pol_parse_duration(const char *, int64_t *ns);
 /* Go's strconv.ParseFloat(s, 64) for decimal text: 0 ok, -1 bad. */
@@ -69,7 +69,7 @@ int	pol_semver_cmp(const char *a, const char *b, int *cmp);
 /* Whether s is a valid semantic version. */
 int	pol_semver_valid(const char *);
 
-/* ---- gostr.c ------------------------------------------------------------- */
+/* ---- gostr.c ------------------------------------------------------------ */
 /* fmt.Sprint(v) of the Go value Kyverno would hold for v.  Owned. */
 char	*pol_sprint(json_t *);
 /*
@@ -80,7 +80,7 @@ int	 pol_marshal(struct buf *, json_t *);
 /* Deep equality with numbers compared by value (1 == 1.0), as Go's. */
 int	 pol_json_equal(json_t *, json_t *);
 
-/* ---- subst.c ------------------------------------------------------------- */
+/* ---- subst.c ------------------------------------------------------------ */
 struct pol_cache;
 
 /* How an expression that fails to evaluate is treated. */
@@ -128,11 +128,12 @@ json_t	*pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *,
 	    const struct pol_cache *, enum pol_vmode, int delete_op,
 	    char **err);
 
-/* ---- a compiled set ------------------------------------------------------ */
+/* ---- a compiled set ----------------------------------------------------- */
 
 /* One condition; key and value are substituted at admission. */
 struct pol_cond {
-	json_t		*key, *value;	/* owned; value may be NULL */
+	json_t		*key;		/* owned */
+	json_t		*value;		/* owned; NULL if absent */
 	enum pol_op	 op;
 	const char	*opname;	/* borrowed from the document */
 };
@@ -146,19 +147,23 @@ struct pol_conds {
 
 /* One kinds entry: group/version/Kind[/subresource], each a wildcard. */
 struct pol_kind {
-	char	*group, *version, *kind, *sub;	/* owned; sub NULL if none */
+	char	*group, *version, *kind;	/* owned */
+	char	*sub;			/* owned; NULL if none */
 };
 
-/* One resource filter (an element of any/all, or the older form). */
+/*
+ * One resource filter (an element of any/all, or the older form).  Every
+ * pointer is owned; json_t members are NULL when absent.
+ */
 struct pol_filter {
-	struct pol_kind	*kinds;			/* owned */
+	struct pol_kind	*kinds;
 	size_t		 nkinds;
-	char		**names, **namespaces, **operations; /* owned */
+	char		**names, **namespaces, **operations;
 	size_t		 nnames, nnamespaces, noperations;
-	json_t		*annotations;		/* owned; NULL if absent */
-	json_t		*selector, *ns_selector; /* owned; NULL if absent */
-	int		 users;		/* subjects/roles/clusterRoles given */
-	int		 conditions;	/* how many of the above are given */
+	json_t		*annotations;
+	json_t		*selector, *ns_selector;
+	int		 users;		/* subjects, roles... */
+	int		 conditions;	/* how many of these are given */
 };
 
 enum pol_mmode { POL_MATCH_NONE, POL_MATCH_ANY, POL_MATCH_ALL };
@@ -169,17 +174,17 @@ struct pol_match {
 	size_t			 n;
 };
 
-/* A context entry of type variable. */
+/* A context entry of type variable; every member owned, NULL if absent. */
 struct pol_var {
-	char	*name;				/* owned */
-	json_t	*value, *def;			/* owned; NULL if absent */
-	char	*jmespath;			/* owned; NULL if absent */
+	char	*name;
+	json_t	*value, *def;
+	char	*jmespath;
 };
 
 struct pol_rule {
 	char			*name;		/* owned */
 	struct pol_match	 match, exclude;
-	struct pol_var		*vars;		/* owned: context entries */
+	struct pol_var		*vars;		/* owned: context */
 	size_t			 nvars;
 	struct pol_conds	 pre, deny;
 	int			 has_pre;
@@ -196,11 +201,11 @@ struct pol_override {
 };
 
 struct pol_policy {
-	char			*name;		/* owned: name or ns/name */
-	char			*namespace;	/* owned; NULL: ClusterPolicy */
+	char			*name;	/* owned: name, ns/name */
+	char			*namespace; /* owned; NULL: cluster */
 	int			 enforce;
-	int			 ignore_errors;	/* failurePolicy: Ignore */
-	int			 admission;	/* spec.admission (default 1) */
+	int			 ignore_errors; /* failurePolicy */
+	int			 admission;	/* spec.admission */
 	struct pol_override	*ov;		/* owned */
 	size_t			 nov;
 	struct pol_rule		*rules;		/* owned */
@@ -213,7 +218,7 @@ struct pol_set {
 	struct pol_cache	*cache;		/* owned */
 };
 
-/* ---- match.c ---------------------------------------------------------------- */
+/* ---- match.c ------------------------------------------------------------ */
 
 /* The request as the filters see it. */
 struct pol_req {
@@ -221,7 +226,7 @@ struct pol_req {
 	const char		*operation;
 	const char		*group, *version, *kind; /* of the object */
 	const char		*name, *namespace;	/* "" when absent */
-	const struct jp_env	*env;		/* for namespaceSelector */
+	const struct jp_env	*env;	/* for namespaceSelector */
 };
 
 /* Whether the rule's match holds and its exclude does not. */

@@ -21,7 +21,7 @@ struct cc {
 	const struct mdoc	*doc;
 	struct diags		*d;
 	int			 errors;
-	char			**names;	/* the rule's context entries */
+	char			**names;	/* the rule's context */
 	size_t			 nnames;
 };
 
@@ -49,7 +49,7 @@ at(struct cc *c, json_t *parent, const char *key, size_t idx)
 	return conf_loc_value(c->doc, parent, key, idx);
 }
 
-/* ---- freeing ------------------------------------------------------------- */
+/* ---- freeing ------------------------------------------------------------ */
 
 static void
 free_strs(char **v, size_t n)
@@ -165,7 +165,7 @@ pol_set_count(const struct pol_set *s)
 	return s ? s->n : 0;
 }
 
-/* ---- expressions ------------------------------------------------------------ */
+/* ---- expressions -------------------------------------------------------- */
 
 struct visit {
 	struct cc	*c;
@@ -231,7 +231,7 @@ check_vars(struct cc *c, json_t *v, struct loc l)
 	}
 }
 
-/* ---- small readers ------------------------------------------------------------- */
+/* ---- small readers ------------------------------------------------------ */
 
 /* A list of strings at parent.key into *out; absent is an empty list. */
 static void
@@ -279,7 +279,7 @@ action(struct cc *c, json_t *parent, const char *key)
 	return -2;
 }
 
-/* ---- conditions ------------------------------------------------------------------ */
+/* ---- conditions --------------------------------------------------------- */
 
 static void
 compile_cond(struct cc *c, json_t *list, size_t idx, struct pol_cond *out)
@@ -363,7 +363,7 @@ compile_conds(struct cc *c, json_t *parent, const char *key,
 	}
 }
 
-/* ---- match / exclude ----------------------------------------------------------- */
+/* ---- match / exclude ---------------------------------------------------- */
 
 static const char *const operations[] = { "CREATE", "UPDATE", "DELETE",
     "CONNECT" };
@@ -470,8 +470,8 @@ compile_match(struct cc *c, json_t *rule, const char *key,
 	memset(m, 0, sizeof(*m));
 	if (v == NULL || json_is_null(v)) {
 		if (!excluding)
-			cc_error(c, conf_loc(c->doc, rule), "rule has no match: "
-			    "it would apply to nothing");
+			cc_error(c, conf_loc(c->doc, rule), "rule has no "
+			    "match: it would apply to nothing");
 		return;
 	}
 	if (!json_is_object(v)) {
@@ -513,7 +513,7 @@ compile_match(struct cc *c, json_t *rule, const char *key,
 		    excluding);
 }
 
-/* ---- rules ------------------------------------------------------------------------- */
+/* ---- rules -------------------------------------------------------------- */
 
 static void
 compile_context(struct cc *c, json_t *rule, struct pol_rule *r)
@@ -524,7 +524,8 @@ compile_context(struct cc *c, json_t *rule, struct pol_rule *r)
 	if (list == NULL || json_is_null(list))
 		return;
 	if (!json_is_array(list)) {
-		cc_error(c, at(c, rule, "context", 0), "context must be a list");
+		cc_error(c, at(c, rule, "context", 0), "context must be a "
+		    "list");
 		return;
 	}
 	r->vars = xcalloc(json_array_size(list) + 1, sizeof(*r->vars));
@@ -558,7 +559,8 @@ compile_context(struct cc *c, json_t *rule, struct pol_rule *r)
 
 			v->jmespath = xstrdup(json_string_value(jp));
 			if (strstr(v->jmespath, "{{") == NULL &&
-			    pol_cache_add(c->set->cache, v->jmespath, &err) != 0) {
+			    pol_cache_add(c->set->cache, v->jmespath,
+			    &err) != 0) {
 				cc_error(c, at(c, var, "jmesPath", 0),
 				    "invalid JMESPath: %s", err);
 				free(err);
@@ -603,7 +605,8 @@ compile_validate(struct cc *c, json_t *rule, struct pol_rule *r)
 		r->message = xstrdup(json_string_value(msg));
 		check_vars(c, msg, at(c, val, "message", 0));
 	} else if (msg != NULL && !json_is_null(msg))
-		cc_error(c, at(c, val, "message", 0), "message must be a string");
+		cc_error(c, at(c, val, "message", 0), "message must be a "
+		    "string");
 	r->action = action(c, val, "failureAction");
 }
 
@@ -619,7 +622,8 @@ compile_rule(struct cc *c, json_t *rules, size_t idx, struct pol_rule *r)
 	memset(r, 0, sizeof(*r));
 	r->action = -1;
 	if (!json_is_object(rule)) {
-		cc_error(c, at(c, rules, NULL, idx), "a rule must be an object");
+		cc_error(c, at(c, rules, NULL, idx), "a rule must be an "
+		    "object");
 		return;
 	}
 	name = json_string_value(json_object_get(rule, "name"));
@@ -645,15 +649,15 @@ compile_rule(struct cc *c, json_t *rules, size_t idx, struct pol_rule *r)
 	c->nnames = 0;
 }
 
-/* ---- policies ------------------------------------------------------------------- */
+/* ---- policies ----------------------------------------------------------- */
 
 static void
 compile_overrides(struct cc *c, json_t *spec, struct pol_policy *p)
 {
-	json_t *list = json_object_get(spec, "validationFailureActionOverrides");
-	json_t *e;
+	json_t *list, *e;
 	size_t i;
 
+	list = json_object_get(spec, "validationFailureActionOverrides");
 	if (list == NULL || json_is_null(list))
 		return;
 	if (!json_is_array(list)) {

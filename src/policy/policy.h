@@ -38,7 +38,7 @@ char		*pol_describe(const struct pol_set *, size_t i);
 
 /* One violated rule. */
 struct pol_violation {
-	char	*policy;	/* owned: policy name (ns/name for Policy) */
+	char	*policy;	/* owned: name (ns/name for a Policy) */
 	char	*rule;		/* owned */
 	char	*message;	/* owned: the rule's message, rendered */
 	int	 enforce;	/* 1 Enforce, 0 Audit */

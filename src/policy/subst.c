@@ -24,7 +24,7 @@
 #include "policy/pol_int.h"
 
 struct pol_cache {
-	struct map	 exprs;		/* source -> struct jp_expr * */
+	struct map	 exprs;	/* source -> struct jp_expr * */
 };
 
 struct pol_cache *
@@ -51,7 +51,7 @@ pol_cache_free(struct pol_cache *c)
 	free(c);
 }
 
-/* ---- the grammar ------------------------------------------------------------ */
+/* ---- the grammar -------------------------------------------------------- */
 
 static int
 at_open(const char *s, size_t i, size_t n)
@@ -101,7 +101,7 @@ var_end(const char *s, size_t i, size_t n, int depth, int *nested)
 	return 0;
 }
 
-/* ---- evaluation --------------------------------------------------------------- */
+/* ---- evaluation --------------------------------------------------------- */
 
 struct sctx {
 	json_t			*ctx;
@@ -236,7 +236,8 @@ expand(struct sctx *c, const char *s, size_t n, struct buf *b,
 		nested = 0;
 		if (s[i] == '\\' && at_open(s, i + 1, n) &&
 		    (end = var_end(s, i + 1, n, depth, &nested)) != 0) {
-			buf_add(b, s + i + 1, end - i - 1);	/* "\{{" escape */
+			/* "\{{ x }}" is the text "{{ x }}" */
+			buf_add(b, s + i + 1, end - i - 1);
 			i = end;
 			continue;
 		}
@@ -305,7 +306,8 @@ pol_substitute(const char *text, json_t *ctx, const struct jp_env *env,
 
 json_t *
 pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *env,
-    const struct pol_cache *cache, enum pol_vmode mode, int delete_op, char **err)
+    const struct pol_cache *cache, enum pol_vmode mode, int delete_op,
+    char **err)
 {
 	const char *key;
 	json_t *out, *e, *r;
@@ -333,7 +335,8 @@ pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *env,
 			json_t *k;
 			char *ks;
 
-			k = pol_subst(key, ctx, env, cache, mode, delete_op, err);
+			k = pol_subst(key, ctx, env, cache, mode, delete_op,
+			    err);
 			if (k == NULL)
 				goto fail;
 			ks = json_is_string(k) ? xstrdup(json_string_value(k)) :
@@ -373,7 +376,7 @@ pol_vars_each(const char *text, int (*fn)(void *, const char *, size_t),
 	return c.vrc;
 }
 
-/* ---- the cache, filled at compile time ---------------------------------------- */
+/* ---- the cache, filled at compile time ---------------------------------- */
 
 /*
  * Compiles expr into the cache.  Returns 0, or -1 with *err (owned).
@@ -401,7 +404,7 @@ pol_cache_add(struct pol_cache *c, const char *expr, char **err)
 	return 0;
 }
 
-/* ---- variables a policy may name ------------------------------------------------ */
+/* ---- variables a policy may name ---------------------------------------- */
 
 /* Whether s holds, anywhere, a lowercase function call "name(x". */
 static int

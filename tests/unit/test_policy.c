@@ -59,7 +59,7 @@ parse(const char *json)
 	return v;
 }
 
-/* ---- operators -------------------------------------------------------------- */
+/* ---- operators ---------------------------------------------------------- */
 
 TEST(operator_table)
 {
@@ -202,7 +202,7 @@ count_var(void *arg, const char *expr, size_t len)
 	return 0;
 }
 
-/* ---- substitution ------------------------------------------------------------ */
+/* ---- substitution ------------------------------------------------------- */
 
 TEST(substitute_table)
 {
@@ -220,7 +220,8 @@ TEST(substitute_table)
 	cases = json_object_get(docs[0]->root, "cases");
 	CHECK(json_array_size(cases) > 35);
 	json_array_foreach(cases, i, c) {
-		const char *text = json_string_value(json_object_get(c, "text"));
+		const char *text = json_string_value(json_object_get(c,
+		    "text"));
 		const char *want_err = json_string_value(json_object_get(c,
 		    "error"));
 		json_t *want = json_object_get(c, "want"), *got;
@@ -326,7 +327,7 @@ TEST(substitute_bounds)
 	json_decref(ctx);
 }
 
-/* ---- whole policies ------------------------------------------------------------- */
+/* ---- whole policies ----------------------------------------------------- */
 
 /* The cluster lookup() reads: a list of objects. */
 static json_t *
@@ -472,7 +473,8 @@ run_admit_file(const char *file)
 		struct pol_verdict v;
 		const char *op = json_string_value(json_object_get(c,
 		    "operation"));
-		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *name = json_string_value(json_object_get(c,
+		    "name"));
 		struct jp_env e = env;
 
 		/* no cluster to read: lookup() is an error */
@@ -535,16 +537,21 @@ TEST(check_errors)
 		    "check.remediate.dev/errors"));
 		struct pol_set *set = pol_set_new();
 		struct diags d;
+		long long wline = 0, wcount = -1;
 		int found = 0;
 
+		if (line)
+			CHECK(util_parse_int(line, &wline) == 0);
+		if (count)
+			CHECK(util_parse_int(count, &wcount) == 0);
 		diag_init(&d);
 		CHECK_INT(pol_set_add(set, docs[i], &d), -1);
 		CHECK_INT(pol_set_count(set), 0);
 		for (j = 0; j < d.n; j++)
 			if (want && strstr(d.v[j].msg, want) &&
-			    (line == NULL || d.v[j].line == atoi(line)))
+			    (line == NULL || d.v[j].line == wline))
 				found = 1;
-		if (count && d.errors != (size_t)atoi(count))
+		if (count && (long long)d.errors != wcount)
 			found = 0;
 		if (!found) {
 			fprintf(stderr, "%s: want \"%s\" at line %s, got:\n",
@@ -585,6 +592,157 @@ TEST(describe)
 	pol_verdict_clear(NULL);
 }
 
+/* ---- robustness ------------------------------------------------------------ */
+
+/* The places of every node below v: (parent, key) or (parent, index). */
+struct spot {
+	json_t		*parent;
+	const char	*key;
+	size_t		 idx;
+};
+
+static void
+spots(json_t *v, struct spot **out, size_t *n, size_t *cap)
+{
+	const char *key;
+	json_t *e;
+	size_t i;
+
+	json_object_foreach(v, key, e) {
+		xgrow(out, cap, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = (struct spot){ v, key, 0 };
+		spots(e, out, n, cap);
+	}
+	json_array_foreach(v, i, e) {
+		xgrow(out, cap, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = (struct spot){ v, NULL, i };
+		spots(e, out, n, cap);
+	}
+}
+
+/* Follows the path of spot s (found in orig) inside copy. */
+static json_t *
+twin(json_t *orig, json_t *copy, json_t *parent)
+{
+	const char *key;
+	json_t *e, *r;
+	size_t i;
+
+	if (orig == parent)
+		return copy;
+	json_object_foreach(orig, key, e)
+		if ((r = twin(e, json_object_get(copy, key), parent)) != NULL)
+			return r;
+	json_array_foreach(orig, i, e)
+		if ((r = twin(e, json_array_get(copy, i), parent)) != NULL)
+			return r;
+	return NULL;
+}
+
+/*
+ * Every node of the test policies replaced, in turn, by a value of each
+ * other type: the set must refuse the policy with a diagnostic or admit
+ * objects with it, never crash (the sanitizer run checks for leaks and
+ * undefined behaviour).
+ */
+TEST(mutated_policies)
+{
+	static const char *const files[] = { DATA "admit/conditions.yaml",
+	    DATA "admit/match.yaml", DATA "admit/errors.yaml",
+	    "examples/seed/manifests/clusterpolicy.yaml" };
+	static const char *const repl[] = { "null", "7", "\"{{ x.{{\"",
+	    "[]", "{}", "[{}]", "\"{{ request.object }}\"" };
+	json_t *obj = parse("{\"apiVersion\":\"apps/v1\",\"kind\":"
+	    "\"Deployment\",\"metadata\":{\"name\":\"cart\","
+	    "\"namespace\":\"shop\",\"labels\":{\"app\":\"cart\"}},"
+	    "\"spec\":{\"replicas\":2}}");
+	size_t f, i, r, d, runs = 0, added = 0;
+
+	for (f = 0; f < UTIL_ARRAY_LEN(files); f++) {
+		struct mdoc **docs;
+		size_t n;
+
+		docs = load(files[f], &n);
+		for (d = 0; d < n; d++) {
+			struct spot *sp = NULL;
+			size_t nsp = 0, cap = 0;
+
+			if (docs[d]->kind && strcmp(docs[d]->kind,
+			    "PolicyTest") == 0)
+				continue;
+			spots(docs[d]->root, &sp, &nsp, &cap);
+			for (i = 0; i < nsp; i++)
+				for (r = 0; r < UTIL_ARRAY_LEN(repl); r++) {
+					struct mdoc m = *docs[d];
+					struct pol_set *set = pol_set_new();
+					struct pol_verdict v;
+					struct diags dg;
+					json_t *p;
+
+					m.root = json_deep_copy(docs[d]->root);
+					p = twin(docs[d]->root, m.root,
+					    sp[i].parent);
+					if (sp[i].key)
+						json_object_set_new(p, sp[i].key,
+						    parse(repl[r]));
+					else
+						json_array_set_new(p, sp[i].idx,
+						    parse(repl[r]));
+					diag_init(&dg);
+					if (pol_set_add(set, &m, &dg) == 0) {
+						added++;
+						pol_admit(set, obj, "CREATE",
+						    NULL, &v);
+						pol_verdict_clear(&v);
+						pol_admit(set, obj, "DELETE",
+						    NULL, &v);
+						pol_verdict_clear(&v);
+					} else
+						CHECK(dg.errors > 0);
+					diag_free(&dg);
+					pol_set_free(set);
+					json_decref(m.root);
+					runs++;
+				}
+			free(sp);
+		}
+		free_docs(docs, n);
+	}
+	CHECK(runs > 1000);
+	CHECK(added > 0);
+	json_decref(obj);
+}
+
+/* Text of braces, backslashes and names: substitution never crashes. */
+TEST(random_templates)
+{
+	static const char alphabet[] = "{}{}\\ .@`'[]|ab(request.object)";
+	json_t *ctx = parse("{\"request\":{\"object\":{\"a\":[1,{\"b\":"
+	    "\"{{a}}\"}]}},\"a\":\"x\",\"b\":2}");
+	unsigned long long seed = 42;
+	char text[64];
+	int i, j, len;
+
+	for (i = 0; i < 20000; i++) {
+		json_t *v;
+		char *err = NULL;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		len = (int)(seed >> 59) + 4;
+		for (j = 0; j < len && j < (int)sizeof(text) - 1; j++) {
+			seed = seed * 6364136223846793005ULL + 1;
+			text[j] = alphabet[(seed >> 33) % (sizeof(alphabet) -
+			    1)];
+		}
+		text[j] = '\0';
+		v = pol_substitute(text, ctx, NULL, &err);
+		CHECK((v == NULL) != (err == NULL));
+		json_decref(v);
+		free(err);
+	}
+	json_decref(ctx);
+}
+
 int
 main(void)
 {
@@ -601,5 +759,7 @@ main(void)
 	RUN(admit_errors);
 	RUN(check_errors);
 	RUN(describe);
+	RUN(mutated_policies);
+	RUN(random_templates);
 	return harness_done();
 }
