@@ -1,0 +1,123 @@
+/*
+ * jp_bench: times this engine in-process on a list of cases.
+ *
+ *	jp_bench CASES.json
+ *
+ * CASES.json is an array of {name, kind, expression, given, objects?}
+ * with kind "parse" (compile + free), "interpret" (eval of a compiled
+ * expression) or "full" (compile, eval, free).  Each case runs for about
+ * 0.3 s after a warm-up; one line of JSON per case goes to stdout:
+ * {"name": ..., "ns": NANOSECONDS_PER_OP, "iters": N}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jp/jp.h"
+
+static json_t *objects;
+
+static json_t *
+lookup(void *ctx, const char *kind, const char *ns, const char *name)
+{
+	json_t *o, *md;
+	size_t i;
+
+	(void)ctx;
+	json_array_foreach(objects, i, o) {
+		md = json_object_get(o, "metadata");
+		if (strcmp(json_string_value(json_object_get(o, "kind")),
+		    kind) == 0 && strcmp(json_string_value(json_object_get(md,
+		    "namespace")), ns) == 0 && strcmp(json_string_value(
+		    json_object_get(md, "name")), name) == 0)
+			return json_incref(o);
+	}
+	return NULL;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One round of n operations; returns seconds, or -1 on error. */
+static double
+round_of(const char *kind, const char *src, const struct jp_expr *ce,
+    json_t *given, const struct jp_env *env, long n)
+{
+	struct jp_error err;
+	struct jp_expr *e;
+	json_t *r;
+	double t0 = now();
+	long i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(kind, "interpret") == 0) {
+			if ((r = jp_eval(ce, given, env, &err)) == NULL)
+				return -1;
+			json_decref(r);
+			continue;
+		}
+		if ((e = jp_compile(src, &err)) == NULL)
+			return -1;
+		if (strcmp(kind, "full") == 0) {
+			if ((r = jp_eval(e, given, env, &err)) == NULL) {
+				jp_free(e);
+				return -1;
+			}
+			json_decref(r);
+		}
+		jp_free(e);
+	}
+	return now() - t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	json_error_t je;
+	json_t *cases, *c;
+	struct jp_env env = { lookup, NULL, 0 };
+	struct jp_expr *ce;
+	const char *name, *kind, *src;
+	double t;
+	long n;
+	size_t i;
+
+	if (argc != 2 || (cases = json_load_file(argv[1], 0, &je)) == NULL) {
+		fprintf(stderr, "usage: jp_bench CASES.json\n");
+		return 2;
+	}
+	json_array_foreach(cases, i, c) {
+		name = json_string_value(json_object_get(c, "name"));
+		kind = json_string_value(json_object_get(c, "kind"));
+		src = json_string_value(json_object_get(c, "expression"));
+		objects = json_object_get(c, "objects");
+		if ((ce = jp_compile(src, NULL)) == NULL) {
+			fprintf(stderr, "%s: does not compile\n", name);
+			return 1;
+		}
+		/* Grow the round until it lasts 0.3 s. */
+		for (n = 100;; n *= 4) {
+			t = round_of(kind, src, ce, json_object_get(c, "given"),
+			    &env, n);
+			if (t < 0) {
+				fprintf(stderr, "%s: evaluation failed\n", name);
+				return 1;
+			}
+			if (t > 0.3 || n > 100000000L)
+				break;
+		}
+		printf("{\"name\": \"%s\", \"ns\": %.1f, \"iters\": %ld}\n", name,
+		    t / (double)n * 1e9, n);
+		fflush(stdout);
+		jp_free(ce);
+	}
+	json_decref(cases);
+	return 0;
+}
