@@ -1,1 +1,1 @@
-action_DEPS := util conf cluster sensor
+action_DEPS := util conf cluster

@@ -1,1 +1,1 @@
-record_DEPS := util cluster
+record_DEPS := util conf cluster
