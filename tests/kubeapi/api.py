@@ -531,8 +531,9 @@ class API:
         text = body.decode("utf-8", "replace") if isinstance(
             body, (bytes, bytearray)) else (body or "")
         try:
-            cfg = yamlish.load(text)
-        except yamlish.YAMLError as e:
+            cfg = util.go_json_loads(text) if text.lstrip().startswith(
+                "{") else yamlish.load(text)
+        except (yamlish.YAMLError, util.GoJSONError) as e:
             raise errors.bad_request("error decoding YAML: %s" % e)
         if not isinstance(cfg, dict):
             raise errors.bad_request("error decoding YAML: expected an "
@@ -556,7 +557,6 @@ class API:
         with self.store.lock:
             stored = self.store.get(rd.storage, key_ns, name)
             live = self.render(rd, stored) if stored is not None else None
-            objects.default(rd, copy.deepcopy(cfg))
             try:
                 merged = fieldmgr.apply(live, cfg, mgr, rd.api_version,
                                         rd.kind, force, now=self.now())
@@ -965,6 +965,8 @@ class API:
                 fieldmgr.record_update(old, o, manager, rd.api_version,
                                        rd.kind, now=self.now(),
                                        zero=rd.zero())
+            if rd.has_status() and "status" not in o and rd.kind != "Pod":
+                objects.initial_status(rd, o)
             if rd.kind == "Namespace":
                 o.setdefault("spec", {}).setdefault("finalizers",
                                                     ["kubernetes"])

@@ -22,20 +22,25 @@ In-process use from a test:
 See docs/testing-kubeapi.md for the whole API.
 """
 
-import argparse
-import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 
 if __package__ in (None, ""):
-    sys.path.insert(0, os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
+    # Run as a script: this directory holds modules (selectors.py) that
+    # would shadow the standard library's; import the package from above.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path = [p for p in sys.path
+                if os.path.abspath(p or ".") != _here]
+    sys.path.insert(0, os.path.dirname(_here))
+
+import argparse         # noqa: E402
+import json             # noqa: E402
+import shutil           # noqa: E402
+import signal           # noqa: E402
+import subprocess       # noqa: E402
+import tempfile         # noqa: E402
+import threading        # noqa: E402
+import time             # noqa: E402
 
 from kubeapi import api as api_mod          # noqa: E402
 from kubeapi import server as server_mod    # noqa: E402

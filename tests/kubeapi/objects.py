@@ -161,6 +161,19 @@ def decode_check(rd, obj, field_validation):
                     raise errors.bad_request(
                         '%s in version "%s" cannot be handled as a %s: %s'
                         % (rd.kind, version, rd.kind, e))
+    md = obj.get("metadata")
+    if isinstance(md, dict):
+        for f in ("labels", "annotations"):
+            for k, v in (md.get(f) or {}).items():
+                if not isinstance(v, str):
+                    raise errors.bad_request(
+                        '%s in version "%s" cannot be handled as a %s: json: '
+                        'cannot unmarshal %s into Go struct field ObjectMeta.'
+                        'metadata.%s of type string'
+                        % (rd.kind, version, rd.kind,
+                           "number" if isinstance(v, (int, float)) else
+                           "object" if isinstance(v, dict) else "array"
+                           if isinstance(v, list) else "bool", f))
     unknown = _unknown_fields(rd, obj)
     if not unknown:
         return []

@@ -189,6 +189,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = body.encode("utf-8")
         else:
             data = body or b""
+        if self._log is not None:
+            self._log["status"] = code
         self.send_response(code)
         self._std_headers(content_type if code != 204 else None)
         for k, v in headers:
@@ -211,8 +213,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.command != "HEAD":
                 self.wfile.write(data)
         self.wfile.flush()
-        if self._log is not None:
-            self._log["status"] = code
 
     def write_error(self, err):
         hdrs = list(err.headers)
@@ -700,13 +700,13 @@ class Frontend:
             too_old = e
             w = None
         w_path = h.path
+        if h._log is not None:
+            h._log["status"] = 200
         h.send_response(200)
         h._std_headers("application/json")
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
         h.wfile.flush()
-        if h._log is not None:
-            h._log["status"] = 200
         sent = [0]
         limit = int(drop.get("afterEvents", 0)) if drop else None
 
