@@ -135,7 +135,6 @@ struct pol_cond {
 	json_t		*key;		/* owned */
 	json_t		*value;		/* owned; NULL if absent */
 	enum pol_op	 op;
-	const char	*opname;	/* borrowed from the document */
 };
 
 /* {any: [...], all: [...]}; the older bare list is all. */

@@ -284,9 +284,9 @@ action(struct cc *c, json_t *parent, const char *key)
 static void
 compile_cond(struct cc *c, json_t *list, size_t idx, struct pol_cond *out)
 {
-	json_t *o = json_array_get(list, idx), *op;
+	json_t *o = json_array_get(list, idx);
 	const char *const *names;
-	const char *hint;
+	const char *hint, *opname;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
@@ -296,15 +296,13 @@ compile_cond(struct cc *c, json_t *list, size_t idx, struct pol_cond *out)
 		    "object with key, operator and value");
 		return;
 	}
-	op = json_object_get(o, "operator");
-	out->opname = json_string_value(op);
-	out->op = pol_op_lookup(out->opname);
+	opname = json_string_value(json_object_get(o, "operator"));
+	out->op = pol_op_lookup(opname);
 	if (out->op == POL_OP_NONE) {
 		cc_error(c, at(c, o, "operator", 0), "unknown condition "
-		    "operator \"%s\"", out->opname ? out->opname : "");
+		    "operator \"%s\"", opname ? opname : "");
 		names = pol_op_names(&n);
-		if (out->opname && (hint = util_suggest(out->opname, names,
-		    n)) != NULL)
+		if (opname && (hint = util_suggest(opname, names, n)) != NULL)
 			diag_hint(c->d, "did you mean %s?", hint);
 	}
 	out->key = json_incref(json_object_get(o, "key"));

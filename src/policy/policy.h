@@ -6,10 +6,15 @@
  *
  * Supported: match/exclude (any/all; kinds incl. group/version/Kind forms,
  * names and namespaces with wildcards, label and namespace selectors,
- * operations), preconditions (any/all), validate.deny.conditions (any/all)
- * with every Kyverno operator, validationFailureAction Enforce (deny) and
- * Audit (record, allow), per-rule message, `{{ }}` variables in JMESPath
- * with Kyverno's functions (request.object, request.operation, ...).
+ * operations), context entries of type variable, preconditions (any/all),
+ * validate.deny.conditions (any/all) with every Kyverno operator,
+ * validationFailureAction Enforce (deny) and Audit (record, allow) with
+ * overrides and the rule-level failureAction, failurePolicy, per-rule
+ * message, `{{ }}` variables in JMESPath with Kyverno's functions
+ * (request.object, request.operation, ...).  docs/policies.md has the
+ * details and what is refused.
+ *
+ * A built set is immutable: pol_admit does not change it.
  */
 #ifndef POLICY_H
 #define POLICY_H
@@ -27,8 +32,10 @@ struct pol_set	*pol_set_new(void);
 void		 pol_set_free(struct pol_set *);
 /*
  * Compiles a ClusterPolicy or Policy document (schema already checked by
- * conf) into the set: every {{ }} expression is compiled now, so a bad one
- * is a diagnostic at its location.  Returns 0, or -1 after adding diags.
+ * conf; borrowed, and may be freed afterwards) into the set: every {{ }}
+ * expression is compiled now, so a bad one is a diagnostic at its
+ * location.  Returns 0, or -1 after adding diags (every problem of the
+ * document, not just the first); a refused policy is not added.
  */
 int		 pol_set_add(struct pol_set *, const struct mdoc *,
 		    struct diags *);
@@ -51,9 +58,12 @@ struct pol_verdict {
 };
 
 /*
- * Admits object (borrowed) for operation ("CREATE", "UPDATE", "DELETE")
- * against every policy of the set.  env gives lookup() its cluster.
- * Fills *out (caller frees with pol_verdict_clear).  Returns 0.
+ * Admits object (borrowed) for operation ("CREATE", "UPDATE", "DELETE";
+ * NULL is CREATE) against every policy of the set.  env (may be NULL)
+ * gives lookup() and namespaceSelector their cluster.  Fills *out with
+ * the violations in policy and rule order (caller frees with
+ * pol_verdict_clear); a NULL set or object gives an empty verdict.
+ * Returns 0: errors are violations (failing closed), not return codes.
  */
 int	pol_admit(const struct pol_set *, json_t *object,
 	    const char *operation, const struct jp_env *env,

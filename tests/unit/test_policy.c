@@ -516,14 +516,37 @@ TEST(admit_errors)
 }
 
 /*
+ * The 1-based line of the last occurrence of s in text (the first is the
+ * annotation that quotes it), or 0.
+ */
+static int
+line_of(const char *text, const char *s)
+{
+	const char *hit = NULL, *p;
+	int line = 1;
+
+	for (p = text ? strstr(text, s) : NULL; p; p = strstr(p + 1, s))
+		hit = p;
+	if (hit == NULL)
+		return 0;
+	for (p = text; p < hit; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/*
  * tests/policy/check.yaml: each policy must be refused with the error its
- * annotations name, at the line they name, or with that many errors.
+ * annotations name, on the line holding their text, with their hint, or
+ * with that many errors.
  */
 TEST(check_errors)
 {
 	struct mdoc **docs;
-	size_t n, i, j;
+	size_t n, i, j, len;
+	char *text, *err = NULL;
 
+	text = util_read_file(DATA "check.yaml", 1 << 20, &len, &err);
+	CHECK(text != NULL);
 	docs = load(DATA "check.yaml", &n);
 	CHECK(n >= 10);
 	for (i = 0; i < n; i++) {
@@ -531,17 +554,17 @@ TEST(check_errors)
 		    "metadata"), "annotations");
 		const char *want = json_string_value(json_object_get(ann,
 		    "check.remediate.dev/error"));
-		const char *line = json_string_value(json_object_get(ann,
-		    "check.remediate.dev/line"));
+		const char *at = json_string_value(json_object_get(ann,
+		    "check.remediate.dev/at"));
 		const char *count = json_string_value(json_object_get(ann,
 		    "check.remediate.dev/errors"));
+		const char *hint = json_string_value(json_object_get(ann,
+		    "check.remediate.dev/hint"));
 		struct pol_set *set = pol_set_new();
 		struct diags d;
-		long long wline = 0, wcount = -1;
-		int found = 0;
+		long long wcount = -1;
+		int found = 0, wline = at ? line_of(text, at) : 0;
 
-		if (line)
-			CHECK(util_parse_int(line, &wline) == 0);
 		if (count)
 			CHECK(util_parse_int(count, &wcount) == 0);
 		diag_init(&d);
@@ -549,13 +572,15 @@ TEST(check_errors)
 		CHECK_INT(pol_set_count(set), 0);
 		for (j = 0; j < d.n; j++)
 			if (want && strstr(d.v[j].msg, want) &&
-			    (line == NULL || d.v[j].line == wline))
+			    (at == NULL || d.v[j].line == wline) &&
+			    (hint == NULL || (d.v[j].hint &&
+			    strstr(d.v[j].hint, hint))))
 				found = 1;
 		if (count && (long long)d.errors != wcount)
 			found = 0;
 		if (!found) {
-			fprintf(stderr, "%s: want \"%s\" at line %s, got:\n",
-			    docs[i]->name, want, line ? line : "any");
+			fprintf(stderr, "%s: want \"%s\" at line %d, got:\n",
+			    docs[i]->name, want, wline);
 			diag_print(&d, stderr);
 			harness_cur_failed = 1;
 		}
@@ -563,6 +588,8 @@ TEST(check_errors)
 		pol_set_free(set);
 	}
 	free_docs(docs, n);
+	free(text);
+	free(err);
 }
 
 /* A compiled set says what it holds, for `remediate check`. */
