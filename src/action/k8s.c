@@ -115,8 +115,10 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		json_decref(obj);
 		return -1;
 	}
-	out->plan = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "type", "k8s",
-	    "operation", op_names[t->operation], "kind", kind,
+	out->plan = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s}", "type",
+	    "k8s", "operation", op_names[t->operation], "apiVersion",
+	    json_string_value(json_object_get(resource, "apiVersion")),
+	    "kind", kind,
 	    "namespace", ns, "name", name);
 	switch (t->operation) {
 	case K8S_CREATE:

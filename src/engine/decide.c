@@ -312,9 +312,23 @@ decide_mode(struct decision *d)
 		[MODE_AUTO] = REC_ACTED,
 	};
 
-	guard_record_action(d->e->state, d->et->id, d->target_key, d->e->now);
+	enum rec_decision dec = by_mode[d->cfg->mode];
+	struct engine *e = d->e;
+	json_t *result = NULL;
+	char *err = NULL;
+
+	guard_record_action(e->state, d->et->id, d->target_key, e->now);
 	d->msg[0] = '\0';
-	finish(d, by_mode[d->cfg->mode], REASON_NONE);
+	if (e->opts.execute && d->plan.plan && (dec == REC_ACTED ||
+	    (dec == REC_DRY_RUN && d->cfg->server_dry_run))) {
+		if (e->opts.execute(e->opts.execute_ctx, d->plan.plan,
+		    dec == REC_DRY_RUN, &result, &err) == -1) {
+			dec = REC_FAILED;
+			d->rec.message = err;
+		} else if (result)
+			extra_set(d, "result", result);
+	}
+	finish(d, dec, REASON_NONE);
 }
 
 void

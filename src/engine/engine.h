@@ -36,6 +36,16 @@ struct engine_opts {
 	int	(*budget)(void *ctx, const char *query, int64_t now,
 		    double *value, int64_t *at);
 	void	 *budget_ctx;
+	/*
+	 * Executes a planned action (the live daemon).  dry_run asks the
+	 * server for a dry run (dryRun=All).  Returns 0 with *result (owned,
+	 * may be NULL: what the server answered), or -1 with *err (owned:
+	 * the server's message).  NULL: nothing is executed (replay), and
+	 * "acted" means the action would have been sent.
+	 */
+	int	(*execute)(void *ctx, const json_t *plan, int dry_run,
+		    json_t **result, char **err);
+	void	 *execute_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;

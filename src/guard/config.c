@@ -223,6 +223,18 @@ guard_config_apply(struct guard_config *c, json_t *block,
 	if (!json_is_object(block))
 		return 0;
 	apply_mode(c, &f);
+	if ((v = json_object_get(block, "dryRun")) != NULL) {
+		if (json_is_string(v) && strcmp(json_string_value(v), "server")
+		    == 0)
+			c->server_dry_run = 1;
+		else if (json_is_string(v) && strcmp(json_string_value(v),
+		    "client") == 0)
+			c->server_dry_run = 0;
+		else
+			diag_error(dg, conf_loc_key(doc, block, "dryRun"),
+			    "dryRun must be client (plan only) or server "
+			    "(dryRun=All on the API server)");
+	}
 	get_duration(&f, "cooldown", &c->cooldown);
 	get_duration(&f, "maxSignalAge", &c->max_signal_age);
 	get_fraction(&f, "maxClusterImpact", &c->max_cluster_impact);

@@ -31,6 +31,8 @@ enum guard_mode {
 
 struct guard_config {
 	enum guard_mode	 mode;
+	int		 server_dry_run;	/* dry-run asks the API server
+						   (dryRun=All) */
 	/* threshold: act once count signals for the key fall inside within */
 	int		 threshold_count;	/* 0: act on each signal */
 	int64_t		 threshold_within;	/* ms */
