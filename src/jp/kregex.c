@@ -20,6 +20,8 @@
 #include "util/util.h"
 
 #define MAX_GROUPS	32
+#define MAX_PATTERN	1024	/* bytes of pattern */
+#define MAX_REPEAT	1000	/* product of all {n,m} counts */
 
 struct rx {
 	regex_t	 re;
@@ -34,6 +36,9 @@ struct tr {
 	struct buf	 out;
 	struct rx	*rx;
 	int		 posix;		/* POSIX groups so far */
+	int		 repeated;	/* the last atom has a repetition */
+	int		 atom;		/* something a repetition can follow */
+	long		 product;	/* of {n,m} counts so far */
 	const char	*err;
 };
 
@@ -165,6 +170,61 @@ group(struct tr *t)
 	return 0;
 }
 
+/*
+ * A repetition operator at t->i.  Go refuses one that follows another
+ * ("a**") or nothing; glibc would instead build trees that grow
+ * exponentially, so both are refused here, and the counts of {n,m} are
+ * capped in product.  A '{' that is not a count is a literal, as in Go.
+ */
+static int
+repetition(struct tr *t)
+{
+	const char *p = t->p + t->i;
+	size_t j = 1;
+	long lo = 0, hi = -1;
+
+	if (*p == '{') {
+		while (t->i + j < t->n && p[j] >= '0' && p[j] <= '9' &&
+		    lo <= MAX_REPEAT)
+			lo = lo * 10 + (p[j++] - '0');
+		if (j == 1)
+			goto literal;
+		if (t->i + j < t->n && p[j] == ',') {
+			j++;
+			if (t->i + j < t->n && p[j] >= '0' && p[j] <= '9')
+				for (hi = 0; t->i + j < t->n && p[j] >= '0' &&
+				    p[j] <= '9' && hi <= MAX_REPEAT; j++)
+					hi = hi * 10 + (p[j] - '0');
+		} else
+			hi = lo;
+		if (t->i + j >= t->n || p[j] != '}')
+			goto literal;
+		if (lo > MAX_REPEAT || hi > MAX_REPEAT || (hi >= 0 && hi < lo)) {
+			t->err = "a repeat count above 1000";
+			return -1;
+		}
+		t->product *= (hi > lo ? hi : lo) > 1 ? (hi > lo ? hi : lo) : 1;
+		if (t->product > MAX_REPEAT) {
+			t->err = "repeat counts multiplying past 1000";
+			return -1;
+		}
+	}
+	if (!t->atom || t->repeated) {
+		t->err = t->repeated ? "a repetition of a repetition" :
+		    "a repetition of nothing";
+		return -1;
+	}
+	buf_add(&t->out, p, j);
+	t->i += j - 1;
+	t->repeated = 1;
+	return 0;
+literal:
+	buf_adds(&t->out, "\\{");
+	t->atom = 1;
+	t->repeated = 0;
+	return 0;
+}
+
 static int
 translate(struct tr *t, int *icase)
 {
@@ -172,6 +232,11 @@ translate(struct tr *t, int *icase)
 	char c;
 	int neg;
 
+	t->product = 1;
+	if (t->n > MAX_PATTERN) {
+		t->err = "a pattern longer than 1024 bytes";
+		return -1;
+	}
 	if (t->n >= 4 && memcmp(t->p, "(?i)", 4) == 0) {
 		*icase = 1;
 		t->i = 4;
@@ -187,6 +252,14 @@ translate(struct tr *t, int *icase)
 			t->err = "non-greedy repetition";
 			break;
 		}
+		if (c == '*' || c == '+' || c == '?' || c == '{') {
+			if (repetition(t) < 0)
+				break;
+			continue;
+		}
+		/* What follows '(' or '|' or the start is not an atom yet. */
+		t->atom = c != '(' && c != '|' && c != '^';
+		t->repeated = 0;
 		if (c == '[') {
 			t->i++;
 			if (bracket(t) < 0)
