@@ -296,7 +296,7 @@ request_context(const struct pol_req *r, int delete_op)
 	req = json_pack("{s:s, s:O, s:O, s:s, s:{s:s, s:s, s:s}, s:b}",
 	    "operation", r->operation,
 	    "object", delete_op ? json_null() : r->object,
-	    "oldObject", delete_op ? r->object : json_null(),
+	    "oldObject", delete_op ? r->object : r->old ? r->old : json_null(),
 	    "name", r->name,
 	    "kind", "group", r->group, "version", r->version, "kind", r->kind,
 	    "dryRun", 0);
@@ -322,6 +322,13 @@ int
 pol_admit(const struct pol_set *set, json_t *object, const char *operation,
     const struct jp_env *env, struct pol_verdict *out)
 {
+	return pol_admit_update(set, object, NULL, operation, env, out);
+}
+
+int
+pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
+    const char *operation, const struct jp_env *env, struct pol_verdict *out)
+{
 	struct pol_req req;
 	struct actx a;
 	const char *av;
@@ -334,6 +341,7 @@ pol_admit(const struct pol_set *set, json_t *object, const char *operation,
 		return 0;
 	memset(&req, 0, sizeof(req));
 	req.object = object;
+	req.old = old;
 	req.operation = operation ? operation : "CREATE";
 	av = str_at(object, "apiVersion", NULL);
 	if (strchr(av, '/') != NULL) {

@@ -222,6 +222,7 @@ struct pol_set {
 /* The request as the filters see it. */
 struct pol_req {
 	json_t			*object;	/* borrowed */
+	json_t			*old;		/* borrowed; may be NULL */
 	const char		*operation;
 	const char		*group, *version, *kind; /* of the object */
 	const char		*name, *namespace;	/* "" when absent */

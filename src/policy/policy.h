@@ -68,6 +68,13 @@ struct pol_verdict {
 int	pol_admit(const struct pol_set *, json_t *object,
 	    const char *operation, const struct jp_env *env,
 	    struct pol_verdict *out);
+/*
+ * pol_admit with the object as it is now (borrowed, may be NULL), which
+ * an UPDATE's rules read as request.oldObject (pol_admit gives null).
+ */
+int	pol_admit_update(const struct pol_set *, json_t *object,
+	    json_t *old_object, const char *operation,
+	    const struct jp_env *env, struct pol_verdict *out);
 void	pol_verdict_clear(struct pol_verdict *);
 
 /*

@@ -480,8 +480,9 @@ run_admit_file(const char *file)
 		/* no cluster to read: lookup() is an error */
 		if (json_is_true(json_object_get(c, "noCluster")))
 			e.lookup = NULL;
-		CHECK(pol_admit(set, json_object_get(c, "object"),
-		    op ? op : "CREATE", &e, &v) == 0);
+		CHECK(pol_admit_update(set, json_object_get(c, "object"),
+		    json_object_get(c, "oldObject"), op ? op : "CREATE", &e,
+		    &v) == 0);
 		if (!verdict_is(file, conf_loc(tdoc, c).line,
 		    name ? name : "?", &v, c))
 			harness_cur_failed = 1;
@@ -619,7 +620,7 @@ TEST(describe)
 	pol_verdict_clear(NULL);
 }
 
-/* ---- robustness ------------------------------------------------------------ */
+/* ---- robustness ---------------------------------------------------------- */
 
 /* The places of every node below v: (parent, key) or (parent, index). */
 struct spot {
@@ -667,6 +668,42 @@ twin(json_t *orig, json_t *copy, json_t *parent)
 }
 
 /*
+ * doc with the node at sp replaced by repl, compiled and, when it
+ * compiles, used to admit obj.  Returns 1 when it compiled.
+ */
+static int
+mutate_once(const struct mdoc *doc, const struct spot *sp, const char *repl,
+    json_t *obj)
+{
+	struct mdoc m = *doc;
+	struct pol_set *set = pol_set_new();
+	struct pol_verdict v;
+	struct diags dg;
+	json_t *p;
+	int added = 0;
+
+	m.root = json_deep_copy(doc->root);
+	p = twin(doc->root, m.root, sp->parent);
+	if (sp->key)
+		json_object_set_new(p, sp->key, parse(repl));
+	else
+		json_array_set_new(p, sp->idx, parse(repl));
+	diag_init(&dg);
+	if (pol_set_add(set, &m, &dg) == 0) {
+		added = 1;
+		pol_admit(set, obj, "CREATE", NULL, &v);
+		pol_verdict_clear(&v);
+		pol_admit(set, obj, "DELETE", NULL, &v);
+		pol_verdict_clear(&v);
+	} else
+		CHECK(dg.errors > 0);
+	diag_free(&dg);
+	pol_set_free(set);
+	json_decref(m.root);
+	return added;
+}
+
+/*
  * Every node of the test policies replaced, in turn, by a value of each
  * other type: the set must refuse the policy with a diagnostic or admit
  * objects with it, never crash (the sanitizer run checks for leaks and
@@ -700,35 +737,8 @@ TEST(mutated_policies)
 			spots(docs[d]->root, &sp, &nsp, &cap);
 			for (i = 0; i < nsp; i++)
 				for (r = 0; r < UTIL_ARRAY_LEN(repl); r++) {
-					struct mdoc m = *docs[d];
-					struct pol_set *set = pol_set_new();
-					struct pol_verdict v;
-					struct diags dg;
-					json_t *p;
-
-					m.root = json_deep_copy(docs[d]->root);
-					p = twin(docs[d]->root, m.root,
-					    sp[i].parent);
-					if (sp[i].key)
-						json_object_set_new(p, sp[i].key,
-						    parse(repl[r]));
-					else
-						json_array_set_new(p, sp[i].idx,
-						    parse(repl[r]));
-					diag_init(&dg);
-					if (pol_set_add(set, &m, &dg) == 0) {
-						added++;
-						pol_admit(set, obj, "CREATE",
-						    NULL, &v);
-						pol_verdict_clear(&v);
-						pol_admit(set, obj, "DELETE",
-						    NULL, &v);
-						pol_verdict_clear(&v);
-					} else
-						CHECK(dg.errors > 0);
-					diag_free(&dg);
-					pol_set_free(set);
-					json_decref(m.root);
+					added += mutate_once(docs[d], &sp[i],
+					    repl[r], obj);
 					runs++;
 				}
 			free(sp);
