@@ -303,6 +303,8 @@ request_context(const struct pol_req *r, int delete_op)
 	if (*r->namespace)
 		json_object_set_new(req, "namespace",
 		    json_string(r->namespace));
+	if (req == NULL)
+		return NULL;
 	json_object_set(req, "requestKind", json_object_get(req, "kind"));
 	ctx = json_pack("{s:o, s:s, s:s}", "request", req,
 	    "serviceAccountName", "", "serviceAccountNamespace", "");
@@ -362,7 +364,9 @@ pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
 	a.req = &req;
 	a.delete_op = strcmp(req.operation, "DELETE") == 0;
 	a.out = out;
-	ctx = request_context(&req, a.delete_op);
+	/* json_pack refuses only text that is not UTF-8 (an operation) */
+	if ((ctx = request_context(&req, a.delete_op)) == NULL)
+		ctx = json_object();
 	for (i = 0; i < set->n; i++) {
 		const struct pol_policy *p = &set->p[i];
 
