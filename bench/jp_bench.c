@@ -107,14 +107,15 @@ main(int argc, char **argv)
 			t = round_of(kind, src, ce, json_object_get(c, "given"),
 			    &env, n);
 			if (t < 0) {
-				fprintf(stderr, "%s: evaluation failed\n", name);
+				fprintf(stderr, "%s: evaluation failed\n",
+				    name);
 				return 1;
 			}
 			if (t > 0.3 || n > 100000000L)
 				break;
 		}
-		printf("{\"name\": \"%s\", \"ns\": %.1f, \"iters\": %ld}\n", name,
-		    t / (double)n * 1e9, n);
+		printf("{\"name\": \"%s\", \"ns\": %.1f, \"iters\": %ld}\n",
+		    name, t / (double)n * 1e9, n);
 		fflush(stdout);
 		jp_free(ce);
 	}

@@ -46,9 +46,9 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 	json_t *data = NULL, *r;
 
 	if (pod == NULL)
-		pod = json_loads("{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
-		    "\"labels\":{\"remediation.platform/optin\":\"true\"}}}",
-		    0, NULL);
+		pod = json_loads("{\"kind\":\"Pod\",\"metadata\":"
+		    "{\"name\":\"p\",\"labels\":"
+		    "{\"remediation.platform/optin\":\"true\"}}}", 0, NULL);
 	nul = memchr(buf, 0, len);
 	el = nul ? (size_t)(nul - buf) : len;
 	src = malloc(el + 1);

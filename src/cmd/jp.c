@@ -124,8 +124,8 @@ show_caret(const char *src, int pos)
 			line = src + i + 1;
 	end = strchr(line, '\n');
 	col = pos - (int)(line - src);
-	fprintf(stderr, "  %.*s\n  ", end ? (int)(end - line) : (int)strlen(line),
-	    line);
+	fprintf(stderr, "  %.*s\n  ",
+	    end ? (int)(end - line) : (int)strlen(line), line);
 	for (i = 0; i < col; i++)
 		fputc(line[i] == '\t' ? '\t' : ' ', stderr);
 	fputs("^\n", stderr);

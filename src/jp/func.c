@@ -21,7 +21,8 @@ elem_kind(const json_t *a, unsigned allowed)
 	for (i = 0; i < n; i++) {
 		const json_t *e = json_array_get(a, i);
 
-		t = json_is_number(e) ? JT_NUM : json_is_string(e) ? JT_STR : -1;
+		t = json_is_number(e) ? JT_NUM :
+		    json_is_string(e) ? JT_STR : -1;
 		if (t < 0 || !((unsigned)t & allowed) || (k && t != k))
 			return -1;
 		k = t;

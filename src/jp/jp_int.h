@@ -125,7 +125,7 @@ struct jp_func {
 	int		 min, max;	/* arity; max -1: variadic */
 	unsigned	 types[JP_MAX_ARGS]; /* last repeats for variadics */
 	json_t		*(*fn)(struct jp_call *);
-	int		 exact;		/* arity is min or max, nothing between */
+	int		 exact;		/* arity is min or max only */
 };
 
 /* The tree's root (parse.c). */

@@ -72,7 +72,8 @@ jp_godur_parse(const char *s, size_t n, int64_t *out)
 		pre = i != j;
 		post = 0;
 		if (i < n && s[i] == '.') {
-			for (j = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			for (j = ++i; i < n && s[i] >= '0' && s[i] <= '9';
+			    i++) {
 				if (f > (lim - 1) / 10)
 					continue;	/* beyond precision */
 				f = f * 10 + (uint64_t)(s[i] - '0');

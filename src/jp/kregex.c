@@ -199,7 +199,8 @@ repetition(struct tr *t)
 			hi = lo;
 		if (t->i + j >= t->n || p[j] != '}')
 			goto literal;
-		if (lo > MAX_REPEAT || hi > MAX_REPEAT || (hi >= 0 && hi < lo)) {
+		if (lo > MAX_REPEAT || hi > MAX_REPEAT ||
+		    (hi >= 0 && hi < lo)) {
 			t->err = "a repeat count above 1000";
 			return -1;
 		}
@@ -422,7 +423,8 @@ expand(struct buf *b, const struct rx *rx, const char *s, const regmatch_t *m,
 				g = g * 10 + (name[j] - '0');
 		} else if (!digits) {
 			for (k = 1; k <= rx->ngroups; k++)
-				if (rx->names[k] && strlen(rx->names[k]) == nl &&
+				if (rx->names[k] &&
+				    strlen(rx->names[k]) == nl &&
 				    memcmp(rx->names[k], name, nl) == 0)
 					g = k;
 		}

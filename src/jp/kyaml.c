@@ -93,7 +93,8 @@ yaml_int(const char *s, long long *out)
 	return 0;
 }
 
-/* A float in go-yaml's style: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+/* A float in go-yaml's style:
+ * [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
 static int
 yaml_float(const char *s, double *out)
 {

@@ -337,7 +337,8 @@ put_i128(char *out, size_t len, i128 v)
 {
 	char tmp[48];
 	int i = (int)sizeof tmp - 1, neg = v < 0;
-	unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+	unsigned __int128 u = neg ? -(unsigned __int128)v :
+	    (unsigned __int128)v;
 
 	tmp[i] = '\0';
 	do {

@@ -111,7 +111,8 @@ run_case(const char *file, json_t *given, json_t *c, const struct jp_env *env)
 	}
 	got = jp_search(expr, given, env, &err);
 	if (werr) {
-		ok = got == NULL && strcmp(jp_errkind_name(err.kind), werr) == 0;
+		ok = got == NULL &&
+		    strcmp(jp_errkind_name(err.kind), werr) == 0;
 		if (!ok) {
 			gs = got ? jp_dump(got, 0) : NULL;
 			fprintf(stderr, "%s: %s: want error %s, got %s%s%s\n",
