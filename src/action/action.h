@@ -21,6 +21,8 @@ struct act_plan {
 	json_t		*plan;		/* owned: the JSON for the record */
 	json_t		*object;	/* owned: what admission would see
 					   (NULL when nothing is admitted) */
+	json_t		*old;		/* owned: the live object an update,
+					   patch or delete changes, or NULL */
 	const char	*operation;	/* "CREATE", "UPDATE", "DELETE" */
 };
 

@@ -53,7 +53,8 @@ act_plan_clear(struct act_plan *p)
 {
 	json_decref(p->plan);
 	json_decref(p->object);
-	p->plan = p->object = NULL;
+	json_decref(p->old);
+	p->plan = p->object = p->old = NULL;
 	p->operation = NULL;
 }
 
@@ -145,6 +146,8 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		out->object = live ? json_incref(live) : json_incref(obj);
 		break;
 	}
+	if (live && t->operation != K8S_CREATE)
+		out->old = json_incref(live);
 	json_decref(obj);
 	return 0;
 }

@@ -176,8 +176,8 @@ check_policy(struct decision *d)
 	if (d->plan.object == NULL)
 		return 1;
 	memset(&v, 0, sizeof v);
-	pol_admit(d->e->policies, d->plan.object, d->plan.operation, &env,
-	    &v);
+	pol_admit_update(d->e->policies, d->plan.object, d->plan.old,
+	    d->plan.operation, &env, &v);
 	for (i = 0; i < v.n; i++) {
 		struct pol_violation *p = &v.v[i];
 

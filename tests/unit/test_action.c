@@ -81,6 +81,7 @@ TEST(patch_never_creates)
 	    NULL);
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(p.object,
 	    "spec"), "x")), 1);
+	CHECK(p.old == live);	/* request.oldObject for policies */
 	act_plan_clear(&p);
 	json_decref(res);
 	json_decref(live);
