@@ -548,9 +548,6 @@ check_value(struct sctx *c, const struct snode *t, json_t *parent,
 	const char *k;
 	json_t *e;
 
-	if (!json_is_array(v) && t->kind == S_ARRAY &&
-	    (t->flags & SF_SCALAROK) && !json_is_object(v) && !json_is_null(v))
-		goto done;	/* a lone scalar stands for a list of one */
 	if (t->kind == S_OBJECT && (t->flags & SF_ORLIST) &&
 	    json_is_array(v)) {
 		for (i = 0; i < json_array_size(v); i++)

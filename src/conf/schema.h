@@ -41,7 +41,6 @@ enum skind {
 #define SF_OPEN		0x01	/* S_OBJECT: unknown members allowed */
 #define SF_NONEMPTY	0x02	/* S_STRING, S_ARRAY, S_MAP: not empty */
 #define SF_INTOK	0x04	/* S_DURATION: an integer (seconds) too */
-#define SF_SCALAROK	0x08	/* S_ARRAY: one scalar stands for [it] */
 #define SF_ORLIST	0x10	/* S_OBJECT: or a list of elem */
 
 struct sctx;
