@@ -926,7 +926,14 @@ class API:
         if not isinstance(obj, dict):
             raise errors.bad_request("expected an object or a list")
         if obj.get("kind", "").endswith("List") and "items" in obj:
-            return self.admin_load(obj["items"], manager, replace)
+            items = obj["items"] or []
+            if obj["kind"] != "List":
+                # A typed list (PodList): its items carry no kind.
+                items = [dict(i, kind=i.get("kind") or obj["kind"][:-4],
+                              apiVersion=i.get("apiVersion") or
+                              obj.get("apiVersion"))
+                         for i in items if isinstance(i, dict)]
+            return self.admin_load(items, manager, replace)
         av, kind = obj.get("apiVersion"), obj.get("kind")
         rd = self.catalogue.by_kind(av or "", kind or "")
         if rd is None:

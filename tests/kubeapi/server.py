@@ -20,6 +20,7 @@ import queue
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
@@ -980,8 +981,17 @@ class Frontend:
             else:
                 continue
             for d in docs:
-                if isinstance(d, dict) and "kind" in d:
-                    out += self.api.admin_load(d, replace=replace)
+                if not (isinstance(d, dict) and "kind" in d and
+                        "apiVersion" in d):
+                    continue
+                if not d["kind"].endswith("List") and \
+                        self.api.catalogue.by_kind(d["apiVersion"],
+                                                   d["kind"]) is None:
+                    # Not a served kind (a Status, a Config...): skip it.
+                    sys.stderr.write("kubeapi: %s: skipping %s %s\n"
+                                     % (full, d["apiVersion"], d["kind"]))
+                    continue
+                out += self.api.admin_load(d, replace=replace)
         return out
 
     def configure(self, d):

@@ -737,3 +737,15 @@ def test_namespace_delete_removes_content(emu, cl):
     assert r.status == 200 and r.json()["status"]["phase"] == "Terminating"
     assert cl.request("GET", "/api/v1/namespaces/shop/pods/a").status == 404
     assert cl.request("GET", "/api/v1/namespaces/shop").status == 404
+
+
+def test_load_shared_fixtures_dir():
+    with Emulator(http=True) as e:
+        loaded = e.load_dir(FIX)
+        kinds = sorted({k for k, _, _ in loaded})
+        assert "Pod" in kinds and "Application" in kinds
+        assert "Status" not in kinds
+        c = Client(e.url, e.token)
+        r = c.request("GET", "/api/v1/namespaces/shop/pods").json()
+        names = [i["metadata"]["name"] for i in r["items"]]
+        assert "checkout-6d5f8b7c9d-x7k2p" in names
