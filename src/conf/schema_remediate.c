@@ -30,6 +30,8 @@ const struct snode conf_t_metadata = { .kind = S_OBJECT, .flags = SF_OPEN,
 static const char *const modes[] = { "off", "notify", "dry-run", "confirm",
     "auto", NULL };
 static const struct snode t_mode = { .kind = S_ENUM, .values = modes };
+static const char *const dry_runs[] = { "client", "server", NULL };
+static const struct snode t_dry_run = { .kind = S_ENUM, .values = dry_runs };
 static const struct snode t_count = { .kind = S_INT, .min = 1,
     .max = 1000000 };
 
@@ -104,6 +106,7 @@ static const struct snode t_recurrence = { .kind = S_OBJECT,
 
 static const struct sfield guardrails_fields[] = {
 	{ "mode", &t_mode, 0, NULL, NULL },
+	{ "dryRun", &t_dry_run, 0, NULL, NULL },
 	{ "threshold", &t_threshold, 0, NULL, NULL },
 	{ "cooldown", &conf_t_duration, 0, NULL, NULL },
 	{ "maxSignalAge", &conf_t_duration, 0, NULL, NULL },
