@@ -75,6 +75,13 @@ def cl(emu):
     return Client(emu.url, emu.token, user_agent="remediate/0.1")
 
 
+def wait_watch(emu, n=1):
+    deadline = time.monotonic() + 10
+    while len(emu.front.open_watches) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+
+
 def lines_of(cl, path):
     status, headers, lines = cl.watch_events(path)
     return status, [json.loads(x) for x in lines]
@@ -378,7 +385,7 @@ def test_watch_label_selector_transitions(emu, cl):
                             "timeoutSeconds=10")
     t = threading.Thread(target=run)
     t.start()
-    time.sleep(0.3)
+    wait_watch(emu)
     emu.change(apiVersion="v1", kind="Pod", namespace=NS, name="a",
                merge={"metadata": {"labels": {"app": "y"}}})
     emu.change(apiVersion="v1", kind="Pod", namespace=NS, name="a",
@@ -396,7 +403,7 @@ def test_expire_open_watch_and_admin_bookmark(emu, cl):
                             "timeoutSeconds=100")
     t = threading.Thread(target=run)
     t.start()
-    time.sleep(0.3)
+    wait_watch(emu)
     assert emu.bookmark() == 1
     time.sleep(0.2)
     assert emu.expire_watches("/pods") == 1

@@ -235,7 +235,12 @@ class Run:
             box["status"], box["headers"] = next(it)
             box["lines"] = list(it)
         t = threading.Thread(target=run, daemon=True)
+        before = len(self.emu.api.store.watchers)
         t.start()
+        deadline = time.monotonic() + 10
+        while len(self.emu.api.store.watchers) <= before and \
+                time.monotonic() < deadline and t.is_alive():
+            time.sleep(0.01)
         return t, box
 
 
@@ -301,7 +306,6 @@ def simple(run, name, **kw):
 def step_09(run):
     rec = load("09-watch-deployments-allowWatchBookmarks")
     t, box = run.watch_async(rec)
-    time.sleep(0.3)
     for sub in ("09a-patch-during-watch-merge",
                 "09b-patch-during-watch-strategic"):
         s = load(sub)
@@ -313,7 +317,6 @@ def step_09(run):
 def step_09c(run):
     rec = load("09c-watch-deployments-no-resourceversion")
     t, box = run.watch_async(rec)
-    time.sleep(0.3)
     r = run.client.request(
         "PATCH", "/apis/apps/v1/namespaces/remediation-demo/deployments/"
         "web", {"metadata": {"annotations": {
@@ -332,7 +335,6 @@ def step_10(run):
     target = "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&" \
         "timeoutSeconds=8" % (rec["request"]["path"], rv)
     t, box = run.watch_async(rec, target)
-    time.sleep(0.3)
     pod = copy.deepcopy(load("06-create-pod-owned-by-replicaset")
                         ["request"]["body"])
     pod["metadata"]["name"] = "web-7c5ddbdf54-tmp01"
