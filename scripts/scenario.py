@@ -81,8 +81,10 @@ class Workload:
             "spec": {"replicas": self.replicas},
         }
 
-    def pod(self, i):
-        restarts, finished = self.kills.get(i, (0, None))
+    def pod(self, i, fresh=False):
+        """Pod i as it is now, or before any kill (fresh)."""
+        restarts, finished = (0, None) if fresh else self.kills.get(
+            i, (0, None))
         status = {"name": "app", "ready": True, "restartCount": restarts,
                   "state": {"running": {"startedAt": "2026-11-25T09:00:00Z"}}}
         if finished:
@@ -104,8 +106,9 @@ class Workload:
         }
 
     def objects(self):
+        """The snapshot: the workload before any of the recorded kills."""
         return ([self.deployment(), self.replicaset()] +
-                [self.pod(i) for i in range(self.replicas)])
+                [self.pod(i, fresh=True) for i in range(self.replicas)])
 
     def oom(self, i, when):
         """A watch line: pod i's container was OOM-killed at `when`."""

@@ -32,9 +32,9 @@ def replay(tmp_path, manifests, workloads, lines, budgets=None,
     cluster.mkdir(exist_ok=True)
     scenario.write_list(str(cluster / "snapshot.json"), objects)
     scenario.write_ndjson(str(tmp_path / "signals.ndjson"), lines)
-    if budgets is None:
-        budgets = [scenario.budget_line(at(-1), w.ns, 0.9)
-                   for w in workloads]
+    if budgets is None:     # a healthy budget sampled every 2 minutes
+        budgets = [scenario.budget_line(at(m), w.ns, 0.9)
+                   for m in range(-1, 60, 2) for w in workloads]
     scenario.write_ndjson(str(tmp_path / "budget.ndjson"), budgets)
     p = run("replay", "-c", str(manifests), "--cluster", str(cluster),
             "--prometheus-recording", str(tmp_path / "budget.ndjson"),
@@ -88,7 +88,7 @@ def test_shipped_demo_storm_two_acted_eighteen_rate_limited():
         args = obj["spec"]["templates"][0]["container"]["args"]
         # Argo Workflows' own templates are left for Argo to render
         assert "--pod={{workflow.parameters.pod}}" in args
-        assert r["budget"]["value"] == 0.82
+        assert r["budget"]["value"] == 0.8   # the 10:00:30 sample
     limited = [r for r in recs if r.get("reason") == "rate-limited"]
     assert all(r["message"] == "2 per Minute reached" for r in limited)
     # the two acted are the first two second-kills, in signal order
@@ -148,11 +148,14 @@ def test_pods_lacking_label_are_denied_by_policy(tmp_path, seed_manifests):
 
 def test_repeat_inside_cooldown(tmp_path, seed_manifests):
     w = scenario.Workload("shop", "cart")
-    lines = twice(w) + [w.oom(0, at(3)), w.oom(0, at(17))]
+    lines = twice(w) + [w.oom(0, at(3)), w.oom(0, at(17)),
+                        w.oom(0, at(18))]
     recs = replay(tmp_path, seed_manifests, [w], lines)
+    # at 17m the 5m window holds one kill; at 18m two, and the 15m
+    # cooldown since the action at 1m is over
     assert [r["decision"] + "/" + r.get("reason", "") for r in recs] == [
         "suppressed/below-threshold", "acted/", "suppressed/cooldown",
-        "acted/"]
+        "suppressed/below-threshold", "acted/"]
     assert recs[2]["message"] == \
         "last action 2m ago, inside the 15m cooldown"
 
@@ -174,7 +177,7 @@ def test_budget_low_and_budget_missing(tmp_path, seed_manifests):
     none = scenario.Workload("unknown", "api")
     ok = scenario.Workload("shop", "api")
     budgets = [scenario.budget_line(at(-1), "tight", 0.1),
-               scenario.budget_line(at(-1), "shop", 0.5)]
+               scenario.budget_line(at(3), "shop", 0.5)]
     lines = twice(low) + twice(none, 2, 3) + twice(ok, 4, 5)
     recs = replay(tmp_path, seed_manifests, [low, none, ok], lines, budgets)
     decided = [r for r in recs if r.get("reason") != "below-threshold"]
@@ -264,7 +267,8 @@ def test_bad_lines_are_reported_and_skipped(tmp_path, seed_manifests):
     recs_ok = twice(w)
     cluster = tmp_path / "cluster"
     cluster.mkdir()
-    scenario.write_list(str(cluster / "s.json"), w.objects())
+    scenario.write_list(str(cluster / "s.json"), w.objects() +
+                        scenario.filler_pods("platform", 100))
     sig = tmp_path / "signals.ndjson"
     sig.write_text(json.dumps(recs_ok[0]) + "\n{not json\n"
                    '{"time":"yesterday","watch":{}}\n' +
