@@ -141,14 +141,11 @@ describe_sensor(const struct engine_sensor *es)
 	buf_adds(&b, s);
 	free(s);
 	for (i = 0; i < es->ntriggers; i++) {
-		const struct guard_config *c = &es->triggers[i].cfg;
-		char cd[32];
+		char *g = guard_config_describe(&es->triggers[i].cfg);
 
-		duration_format(c->cooldown, cd, sizeof cd);
-		buf_printf(&b, "; %s: mode %s, cooldown %s%s",
-		    sensor_trigger(es->sensor, i)->name,
-		    guard_mode_name(c->mode), cd,
-		    c->budget_query ? ", budget gate" : "");
+		buf_printf(&b, "; %s guardrails: %s",
+		    sensor_trigger(es->sensor, i)->name, g);
+		free(g);
 	}
 	return buf_steal(&b);
 }
@@ -188,10 +185,10 @@ engine_describe(const struct engine *e, const struct mdoc *d)
 				return pol_describe(e->policies, off + i);
 	}
 	if (d->kind && strcmp(d->kind, "RemediationConfig") == 0) {
-		json_t *j = guard_config_json(&e->defaults);
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *g = guard_config_describe(&e->defaults);
+		char *s = xasprintf("guardrail defaults: %s", g);
 
-		json_decref(j);
+		free(g);
 		return s;
 	}
 	return NULL;

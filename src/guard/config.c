@@ -318,3 +318,35 @@ guard_config_json(const struct guard_config *c)
 	free(optin);
 	return o;
 }
+
+char *
+guard_config_describe(const struct guard_config *c)
+{
+	struct buf b;
+	char d1[32], d2[32];
+
+	buf_init(&b, 0);
+	buf_printf(&b, "mode %s", guard_mode_name(c->mode));
+	if (c->server_dry_run)
+		buf_adds(&b, " (server)");
+	buf_printf(&b, ", rate %lld/%s", (long long)c->rate_per_unit,
+	    c->rate_unit == 1000 ? "Second" : c->rate_unit == 3600000 ?
+	    "Hour" : "Minute");
+	if (c->threshold_count > 1) {
+		duration_format(c->threshold_within, d1, sizeof d1);
+		buf_printf(&b, ", threshold %d in %s", c->threshold_count, d1);
+	}
+	duration_format(c->cooldown, d1, sizeof d1);
+	duration_format(c->max_signal_age, d2, sizeof d2);
+	buf_printf(&b, ", cooldown %s, maxSignalAge %s", d1, d2);
+	if (c->optin_key)
+		buf_printf(&b, ", opt-in %s%s%s", c->optin_key,
+		    c->optin_value ? "=" : "", c->optin_value ?
+		    c->optin_value : "");
+	if (c->budget_query)
+		buf_printf(&b, ", budget >= %g", c->budget_min);
+	buf_printf(&b, ", maxClusterImpact %g%%", c->max_cluster_impact * 100);
+	duration_format(c->circuit_within, d1, sizeof d1);
+	buf_printf(&b, ", circuit %d in %s", c->circuit_max, d1);
+	return buf_steal(&b);
+}

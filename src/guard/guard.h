@@ -70,8 +70,10 @@ void	guard_config_copy(struct guard_config *dst,
 	    const struct guard_config *src);
 void	guard_config_clear(struct guard_config *);
 const char	*guard_mode_name(enum guard_mode);
-/* The guardrails as JSON, for `check -v` and the docs' golden tests. */
+/* The guardrails as JSON (the normalized configuration). */
 json_t	*guard_config_json(const struct guard_config *);
+/* One line for people: "mode dry-run, rate 1/Minute, cooldown 10m, ...". */
+char	*guard_config_describe(const struct guard_config *);	/* owned */
 
 struct guard_state;
 
