@@ -67,8 +67,16 @@ struct sensor_fire {
 							   rendered
 							   source.resource
 							   (k8s), payload
-							   (http); NULL if
-							   none */
+							   (http), the
+							   remediate block;
+							   NULL if none */
+	/*
+	 * The trigger's <kind> template (k8s, http, ...) after `parameters`
+	 * beside `template` and http's `parameters` are applied: the url,
+	 * method and headers of an http trigger.  Borrowed until the
+	 * callback returns; trigger->tmpl itself when nothing applied.
+	 */
+	json_t				*spec;
 	char				*error;		/* borrowed: why
 							   rendering failed,
 							   or NULL */
@@ -118,7 +126,24 @@ char	*sensor_render(const char *tmpl, json_t *input, char **err);
 /*
  * Resolves a gjson-style path ("body.involvedObject.kind", "a.0.b",
  * escaped dots "a\.b") in data.  Returns a borrowed value or NULL.
+ * Paths whose answer is built rather than found (`#`, `#.x`, `#(...)#`)
+ * give NULL here; use sensor_path_value for those.
  */
 json_t	*sensor_path_get(json_t *data, const char *path);
+/* The same for any supported path; returns a new reference or NULL. */
+json_t	*sensor_path_value(json_t *data, const char *path);
+
+/*
+ * A Go template compiled once and rendered many times (the guardrails'
+ * `threshold.key`, `budget.query`).  sensor_template returns an owned
+ * template, or NULL with *err (owned, "1:12: function \"x\" not
+ * defined").  sensor_template_render is sensor_render without the
+ * parsing; sensor_tmpl_free(NULL) is a no-op.
+ */
+struct sensor_tmpl;
+struct sensor_tmpl *sensor_template(const char *src, char **err);
+char	*sensor_template_render(const struct sensor_tmpl *, json_t *input,
+	    char **err);
+void	 sensor_tmpl_free(struct sensor_tmpl *);
 
 #endif /* SENSOR_H */

@@ -1,0 +1,488 @@
+/*
+ * sensor_feed: an event in, trigger firings out.
+ *
+ * An event reaches the dependencies naming its event source and event
+ * name; each applies its filters.  Then, as Argo Events' Jetstream sensor
+ * does, each trigger listening to an accepting dependency either fires at
+ * once (its conditions have no `&`: with one dependency, every accepted
+ * event fires) or keeps the event as the latest of that dependency and
+ * fires when its conditions hold, with the latest event of each
+ * dependency; the events a firing used are then consumed.
+ *
+ * A firing renders what the action needs: the resource with `{{ .Input }}`
+ * strings rendered from the firing event (our extension) and then Argo's
+ * `parameters` applied; an http payload built from `payload` parameters.
+ * Rendering failures are the firing's `error`, never a crash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor/sensor_int.h"
+
+/* ---- parameters -------------------------------------------------------- */
+
+/*
+ * Argo's ResolveParamValue.  Writes the value into out; *is_str says
+ * whether it is a string (else a number, bool, null or JSON block, which
+ * useRawData sets as JSON).  Returns 1, 0 when there is nothing to set
+ * (the dependency has no event and no default), -1 with *err.
+ */
+static int
+resolve(const struct sensor_param *p, const struct sensor *s,
+    struct buf *out, int *is_str, char **err)
+{
+	json_t *payload, *v, *tmp, *whole;
+	size_t i = p->depi;
+	char *terr;
+
+	*is_str = 1;
+	buf_reset(out);
+	if (!s->fhave[i] || (p->key == NULL && p->tmpl == NULL)) {
+		if (p->value) {
+			buf_adds(out, p->value);
+			return 1;
+		}
+		if (!s->fhave[i])
+			return 0;
+		/* the whole event */
+		whole = json_pack("{s:O?, s:O?}", "context", s->fctx[i],
+		    "data", s->fdata[i]);
+		sensor_fmt_gjson(out, whole);
+		json_decref(whole);
+		return 1;
+	}
+	payload = p->key_ctx ? s->fctx[i] : s->fdata[i];
+	if (p->tmpl) {
+		if (sensor_tmpl_exec(p->tmpl, payload, out, &terr) == 0 &&
+		    out->len && strcmp(out->data, "<no value>") != 0)
+			return 1;
+		free(terr);
+		buf_reset(out);
+	}
+	if (p->key && (v = sensor_path_eval(p->key, payload, &tmp)) != NULL) {
+		if (json_is_null(v))
+			buf_adds(out, "null");
+		else
+			sensor_fmt_gjson(out, v);
+		*is_str = json_is_string(v);
+		json_decref(tmp);
+		return 1;
+	}
+	if (p->value) {
+		buf_adds(out, p->value);
+		return 1;
+	}
+	*err = xasprintf("unable to resolve a parameter from dependency %s: "
+	    "%s", p->dep, p->key ? "its key is not in the event" :
+	    "its template rendered nothing");
+	return -1;
+}
+
+static json_t *
+make_value(const char *s, size_t n, int is_str, int raw, char **err)
+{
+	json_t *j = NULL;
+
+	if (!is_str && raw)
+		j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+	if (j == NULL && (j = json_stringn(s, n)) == NULL)
+		*err = xstrdup("a parameter value is not valid UTF-8");
+	return j;
+}
+
+static int
+apply_params(const struct params *ps, const struct sensor *s, json_t *root,
+    char **err)
+{
+	const struct sensor_param *p;
+	struct buf b, cur;
+	json_t *c, *j;
+	size_t i;
+	int is_str, rc = 0;
+
+	buf_init(&b, SENSOR_MAX_OUTPUT);
+	buf_init(&cur, SENSOR_MAX_OUTPUT);
+	for (i = 0; i < ps->n && rc == 0; i++) {
+		p = &ps->v[i];
+		if ((rc = resolve(p, s, &b, &is_str, err)) != 1) {
+			rc = rc == -1 ? -1 : 0;
+			continue;
+		}
+		rc = 0;
+		if (p->dest == NULL) {
+			*err = xstrdup("a parameter has no dest");
+			rc = -1;
+			break;
+		}
+		if (p->op != POP_OVERWRITE &&
+		    (c = sensor_dest_get(p->dest, root)) != NULL) {
+			buf_reset(&cur);
+			sensor_fmt_gjson(&cur, c);
+			if (p->op == POP_APPEND) {
+				buf_add(&cur, b.data ? b.data : "", b.len);
+				buf_reset(&b);
+				buf_add(&b, cur.data ? cur.data : "", cur.len);
+			} else
+				buf_add(&b, cur.data ? cur.data : "", cur.len);
+			is_str = 1;
+		}
+		if (b.overflow || cur.overflow) {
+			*err = xstrdup("a parameter value is too long");
+			rc = -1;
+			break;
+		}
+		if ((j = make_value(b.data ? b.data : "", b.len, is_str, p->raw,
+		    err)) == NULL ||
+		    sensor_dest_set(p->dest, root, j, err) == -1)
+			rc = -1;
+	}
+	buf_free(&b);
+	buf_free(&cur);
+	return rc;
+}
+
+/* Argo's ConstructPayload for http triggers. */
+static int
+construct_payload(const struct params *ps, const struct sensor *s,
+    json_t **out, char **err)
+{
+	const struct sensor_param *p;
+	json_t *payload = NULL, *j;
+	struct buf b;
+	size_t i;
+	int is_str, rc = 0;
+
+	buf_init(&b, SENSOR_MAX_OUTPUT);
+	for (i = 0; i < ps->n && rc == 0; i++) {
+		p = &ps->v[i];
+		if ((rc = resolve(p, s, &b, &is_str, err)) != 1) {
+			rc = rc == -1 ? -1 : 0;
+			continue;
+		}
+		rc = 0;
+		if (p->dest == NULL) {
+			/* no dest: the value is the whole payload */
+			json_decref(payload);
+			payload = json_loadb(b.data ? b.data : "", b.len,
+			    JSON_DECODE_ANY, NULL);
+			if (payload == NULL && (payload = json_stringn(b.data ?
+			    b.data : "", b.len)) == NULL) {
+				*err = xstrdup("the payload is not valid "
+				    "UTF-8");
+				rc = -1;
+			}
+			break;
+		}
+		if (payload == NULL || !json_is_object(payload)) {
+			json_decref(payload);
+			payload = json_object();
+		}
+		if ((j = make_value(b.data ? b.data : "", b.len, is_str, p->raw,
+		    err)) == NULL || sensor_dest_set(p->dest, payload, j, err)
+		    == -1)
+			rc = -1;
+	}
+	buf_free(&b);
+	if (rc == -1) {
+		json_decref(payload);
+		return -1;
+	}
+	*out = payload;
+	return 0;
+}
+
+/* ---- `{{ .Input }}` strings -------------------------------------------- */
+
+static void
+path_text(struct buf *b, json_t *path)
+{
+	json_t *step;
+	size_t i;
+
+	json_array_foreach(path, i, step) {
+		if (i)
+			buf_addc(b, '.');
+		if (json_is_string(step))
+			buf_adds(b, json_string_value(step));
+		else
+			buf_printf(b, "%lld", (long long)json_integer_value(
+			    step));
+	}
+}
+
+static json_t *
+child(json_t *v, json_t *step)
+{
+	return json_is_string(step) ? json_object_get(v, json_string_value(
+	    step)) : json_array_get(v, (size_t)json_integer_value(step));
+}
+
+static int
+render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
+    char **err)
+{
+	const struct rstring *r;
+	json_t *parent, *node, *last, *val;
+	struct buf b, where;
+	size_t i, k, n;
+	char *terr;
+
+	buf_init(&b, SENSOR_MAX_OUTPUT);
+	for (i = 0; i < rs->n; i++) {
+		r = &rs->v[i];
+		n = json_array_size(r->path);
+		parent = NULL;
+		node = *rootp;
+		for (k = 0; k < n && node; k++) {
+			parent = node;
+			node = child(node, json_array_get(r->path, k));
+		}
+		/* parameters beside the template may have moved things */
+		if (!json_is_string(node) || strcmp(json_string_value(node),
+		    r->src) != 0)
+			continue;
+		buf_reset(&b);
+		if (sensor_tmpl_exec(r->tmpl, input, &b, &terr) == -1 ||
+		    (val = json_stringn(b.data ? b.data : "", b.len)) == NULL) {
+			buf_init(&where, 0);
+			path_text(&where, r->path);
+			*err = xasprintf("rendering %s: %s", where.data ?
+			    where.data : "the template", terr ? terr :
+			    "not valid UTF-8");
+			buf_free(&where);
+			free(terr);
+			buf_free(&b);
+			return -1;
+		}
+		if (n == 0) {
+			json_decref(*rootp);
+			*rootp = val;
+			continue;
+		}
+		last = json_array_get(r->path, n - 1);
+		if (json_is_string(last))
+			json_object_set_new(parent, json_string_value(last),
+			    val);
+		else
+			json_array_set_new(parent, (size_t)json_integer_value(
+			    last), val);
+	}
+	buf_free(&b);
+	return 0;
+}
+
+/* ---- firing ------------------------------------------------------------ */
+
+static void
+do_fire(struct sensor *s, struct trig *t, const struct event *ev,
+    sensor_fire_fn fire, void *ctx)
+{
+	struct sensor_fire f;
+	json_t *inputs, *whole = NULL, *spec = t->pub.tmpl, *res = NULL,
+	    *copy = NULL, *src;
+	char *err = NULL;
+	size_t i;
+
+	inputs = json_object();
+	for (i = 0; i < s->ndeps; i++)
+		if (s->fhave[i])
+			json_object_set(inputs, s->deps[i].name, s->fdata[i] ?
+			    s->fdata[i] : json_null());
+	if (t->tparams.n) {
+		whole = json_deep_copy(t->whole);
+		if (apply_params(&t->tparams, s, whole, &err) == -1)
+			goto done;
+		spec = json_object_get(whole, t->kindkey);
+	}
+	switch (t->pub.kind) {
+	case TRIGGER_K8S:
+		src = whole ? json_object_get(json_object_get(spec, "source"),
+		    "resource") : t->resource;
+		if (!json_is_object(src)) {
+			err = xstrdup("the trigger has no source.resource");
+			break;
+		}
+		res = json_deep_copy(src);
+		if (render_strings(&t->rstr, &res, ev->data, &err) == 0)
+			(void)apply_params(&t->kparams, s, res, &err);
+		break;
+	case TRIGGER_HTTP:
+		if (t->kparams.n) {
+			copy = json_deep_copy(spec);
+			if (apply_params(&t->kparams, s, copy, &err) == -1)
+				break;
+			spec = copy;
+		}
+		if (t->payload.n)
+			(void)construct_payload(&t->payload, s, &res, &err);
+		break;
+	case TRIGGER_REMEDIATE:
+		res = json_deep_copy(spec);
+		(void)render_strings(&t->rstr, &res, ev->data, &err);
+		break;
+	case TRIGGER_LOG:
+		break;
+	}
+done:
+	if (err) {
+		json_decref(res);
+		res = NULL;
+	}
+	memset(&f, 0, sizeof f);
+	f.trigger = &t->pub;
+	f.event = ev;
+	f.inputs = inputs;
+	f.resource = res;
+	f.error = err;
+	f.spec = spec;
+	if (fire)
+		fire(ctx, &f);
+	json_decref(inputs);
+	json_decref(res);
+	json_decref(copy);
+	json_decref(whole);
+	free(err);
+}
+
+static int
+cond_true(const struct cnode *n, const struct saved *sv)
+{
+	switch (n->k) {
+	case CN_DEP:
+		return sv[n->dep].have;
+	case CN_AND:
+		return cond_true(n->a, sv) && cond_true(n->b, sv);
+	default:
+		return cond_true(n->a, sv) || cond_true(n->b, sv);
+	}
+}
+
+static int
+all_true(const struct trig *t, size_t ndeps)
+{
+	size_t i;
+
+	for (i = 0; i < ndeps; i++)
+		if (t->listens[i] && !t->saved[i].have)
+			return 0;
+	return 1;
+}
+
+static void
+clear_saved(struct saved *sv)
+{
+	json_decref(sv->data);
+	json_decref(sv->ctx);
+	memset(sv, 0, sizeof *sv);
+}
+
+/* conditionsReset: events kept from before a reset instant are gone. */
+static void
+apply_resets(struct trig *t, size_t ndeps, int64_t now)
+{
+	int64_t at, next;
+	size_t r, i;
+
+	for (i = 0; i < ndeps; i++) {
+		if (!t->saved[i].have)
+			continue;
+		at = t->saved[i].at;
+		at = at >= 0 ? at / 1000 : (at - 999) / 1000;
+		for (r = 0; r < t->nresets; r++) {
+			next = sensor_cron_next(t->resets[r].cron,
+			    t->resets[r].tz, at);
+			if (next >= 0 && next * 1000 <= now) {
+				clear_saved(&t->saved[i]);
+				break;
+			}
+		}
+	}
+}
+
+static int
+needs_ctx(const struct trig *t)
+{
+	return t->tparams.n || t->kparams.n || t->payload.n;
+}
+
+static void
+run_trigger(struct sensor *s, struct trig *t, const struct event *ev,
+    int64_t now, sensor_fire_fn fire, void *ctx)
+{
+	json_t *evctx = NULL;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < s->ndeps; i++)
+		if (s->hit[i] && t->listens[i])
+			any = 1;
+	if (!any)
+		return;
+	if (needs_ctx(t))
+		evctx = sensor_event_context(ev);
+	memset(s->fhave, 0, s->ndeps);
+	if (!t->requires_and) {
+		for (i = 0; i < s->ndeps; i++) {
+			s->fhave[i] = s->hit[i] && t->listens[i];
+			s->fdata[i] = s->fhave[i] ? ev->data : NULL;
+			s->fctx[i] = s->fhave[i] ? evctx : NULL;
+		}
+		do_fire(s, t, ev, fire, ctx);
+		json_decref(evctx);
+		return;
+	}
+	if (t->nresets)
+		apply_resets(t, s->ndeps, now);
+	for (i = 0; i < s->ndeps; i++) {
+		if (!s->hit[i] || !t->listens[i])
+			continue;
+		clear_saved(&t->saved[i]);	/* the latest event wins */
+		t->saved[i].have = 1;
+		t->saved[i].data = json_incref(ev->data);
+		t->saved[i].ctx = json_incref(evctx);
+		t->saved[i].at = now;
+	}
+	json_decref(evctx);
+	if (!(t->cond ? cond_true(t->cond, t->saved) : all_true(t,
+	    s->ndeps)))
+		return;
+	for (i = 0; i < s->ndeps; i++) {
+		s->fhave[i] = (unsigned char)t->saved[i].have;
+		s->fdata[i] = t->saved[i].data;
+		s->fctx[i] = t->saved[i].ctx;
+	}
+	do_fire(s, t, ev, fire, ctx);
+	for (i = 0; i < s->ndeps; i++)
+		clear_saved(&t->saved[i]);
+}
+
+enum sensor_outcome
+sensor_feed(struct sensor *s, const struct event *ev, int64_t now,
+    sensor_fire_fn fire, void *ctx)
+{
+	const struct sensor_dep *dep;
+	uint64_t h;
+	size_t i;
+	int matched = 0, accepted = 0;
+
+	if (ev->source == NULL || ev->name == NULL)
+		return SENSOR_UNMATCHED;
+	h = sensor_dep_hash(ev->source, ev->name);
+	for (i = 0; i < s->ndeps; i++) {
+		dep = &s->deps[i];
+		s->hit[i] = 0;
+		if (dep->hash != h || strcmp(dep->source, ev->source) != 0 ||
+		    strcmp(dep->event, ev->name) != 0)
+			continue;
+		matched = 1;
+		if (sensor_filters_pass(dep, ev, now)) {
+			s->hit[i] = 1;
+			accepted = 1;
+		}
+	}
+	if (!accepted)
+		return matched ? SENSOR_FILTERED : SENSOR_UNMATCHED;
+	for (i = 0; i < s->ntrigs; i++)
+		run_trigger(s, &s->trigs[i], ev, now, fire, ctx);
+	return SENSOR_ACCEPTED;
+}
