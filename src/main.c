@@ -14,6 +14,9 @@ static const struct {
 } commands[] = {
 	{ "check", cmd_check,
 	    "check -c DIR|FILE...   load and validate every manifest" },
+	{ "run", cmd_run,
+	    "run -c DIR [--kubeconfig F] [--context C] [--listen ADDR]\n"
+	    "         [--state FILE]  the daemon: watch, decide, act" },
 	{ "replay", cmd_replay,
 	    "replay -c DIR [--cluster DIR] [--prometheus-recording FILE]\n"
 	    "         [--table] SIGNALS.ndjson\n"

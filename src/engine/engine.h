@@ -72,6 +72,19 @@ struct engine	*engine_new(const struct conf *, const struct engine_opts *,
 		    struct diags *);
 void		 engine_free(struct engine *);
 
+/*
+ * The watches the live daemon must run: one per resource source (with
+ * the selectors the server can apply), plus all Pods when the OOM
+ * detector is on.  Fills *out (owned array; clear each with
+ * sig_watch_clear, then free) and returns the count.  Strings other than
+ * the selectors are borrowed from the engine.
+ */
+size_t	engine_watches(const struct engine *, struct sig_watch **out);
+/*
+ * An object present when a watch (re)listed: the cluster view learns it,
+ * no source sees it (a restarted watch does not replay the world as new).
+ */
+void	engine_sync(struct engine *, json_t *obj);
 /* A cluster change at the clock's now: updates the cluster, then routes. */
 void	engine_watch(struct engine *, enum sig_watch_type, json_t *obj);
 /* A signal from a non-resource source (webhook, calendar, replay line). */

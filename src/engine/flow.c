@@ -55,6 +55,18 @@ engine_signal(struct engine *e, struct event *ev)
 	dispatch(e, ev);
 }
 
+/*
+ * Events are signals, not state: keeping every Event of a cluster in the
+ * view would grow without bound and no guardrail reads them.
+ */
+static int
+kept_in_view(json_t *obj)
+{
+	const char *k = obj_kind(obj);
+
+	return k == NULL || strcmp(k, "Event") != 0;
+}
+
 static int
 is_pod(json_t *obj)
 {
@@ -70,7 +82,9 @@ engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
 	size_t i;
 
 	e->now = clock_now(e->opts.clock);
-	if (t == SIG_DELETE) {
+	if (!kept_in_view(obj)) {
+		/* routed below, never stored */
+	} else if (t == SIG_DELETE) {
 		const char *kind = obj_kind(obj), *name = obj_name(obj);
 
 		if (kind && name)
@@ -85,4 +99,34 @@ engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
 	json_array_foreach(kills, i, ev)
 		sig_route_watch(e->sources, SIG_ADD, ev, e->now, on_event, e);
 	json_decref(kills);
+}
+
+void
+engine_sync(struct engine *e, json_t *obj)
+{
+	if (kept_in_view(obj))
+		cluster_put(e->opts.cluster, obj, NULL);
+}
+
+size_t
+engine_watches(const struct engine *e, struct sig_watch **out)
+{
+	size_t i, n = 0, cap = 0;
+	struct sig_watch *v = NULL;
+
+	for (i = 0; i < sig_set_count(e->sources); i++) {
+		xgrow(&v, &cap, n + 1, sizeof *v);
+		if (sig_source_watch(sig_set_get(e->sources, i), &v[n]) == 0)
+			n++;
+	}
+	if (e->detect_oom) {
+		xgrow(&v, &cap, n + 1, sizeof *v);
+		memset(&v[n], 0, sizeof v[n]);
+		v[n].group = "";
+		v[n].version = "v1";
+		v[n].resource = "pods";
+		n++;
+	}
+	*out = v;
+	return n;
 }

@@ -58,6 +58,23 @@ enum sig_type	 sig_source_type(const struct sig_source *);
 /* One line for `check`: "resource oom-events: v1/events, ADD". Owned. */
 char		*sig_source_describe(const struct sig_source *);
 
+/*
+ * What a live watch for a resource source asks the API server: group,
+ * version, plural resource, namespace (NULL: all) borrowed from the
+ * source; the selectors the server can apply (label requirements with
+ * = == != in notin exists !, field requirements with = == !=) as owned
+ * strings or NULL.  Requirements the server cannot apply are still
+ * applied in-process by sig_route_watch.
+ */
+struct sig_watch {
+	const char	*group, *version, *resource, *namespace;
+	char		*label_selector;	/* owned, may be NULL */
+	char		*field_selector;	/* owned, may be NULL */
+};
+/* Fills *w for a resource source; returns -1 for other types. */
+int	sig_source_watch(const struct sig_source *, struct sig_watch *w);
+void	sig_watch_clear(struct sig_watch *);
+
 /* Parses "ADDED"/"MODIFIED"/"DELETED" (or ADD/UPDATE/DELETE); 0 if bad. */
 enum sig_watch_type sig_watch_type_parse(const char *);
 

@@ -318,3 +318,70 @@ sig_watch_type_parse(const char *s)
 		return SIG_DELETE;
 	return 0;
 }
+
+/* One requirement in the API server's selector syntax, or none. */
+static int
+add_requirement(struct buf *b, const struct sel *s, int field)
+{
+	const char *v = s->value ? s->value : "";
+
+	if (b->len)
+		buf_addc(b, ',');
+	if (strcmp(s->op, "=") == 0 || strcmp(s->op, "==") == 0)
+		return buf_printf(b, "%s=%s", s->key, v);
+	if (strcmp(s->op, "!=") == 0)
+		return buf_printf(b, "%s!=%s", s->key, v);
+	if (field)
+		return -1;
+	if (strcmp(s->op, "in") == 0 || strcmp(s->op, "notin") == 0)
+		return buf_printf(b, "%s %s (%s)", s->key, s->op, v);
+	if (strcmp(s->op, "exists") == 0)
+		return buf_adds(b, s->key);
+	if (strcmp(s->op, "!") == 0)
+		return buf_printf(b, "!%s", s->key);
+	return -1;
+}
+
+static char *
+selector(const struct sel *v, size_t n, int field)
+{
+	struct buf b;
+	size_t i, before;
+
+	buf_init(&b, 0);
+	for (i = 0; i < n; i++) {
+		before = b.len;
+		if (add_requirement(&b, &v[i], field) == -1) {
+			b.len = before;	/* gt, lt: filtered in-process */
+			b.data[b.len] = '\0';
+		}
+	}
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+int
+sig_source_watch(const struct sig_source *s, struct sig_watch *w)
+{
+	memset(w, 0, sizeof *w);
+	if (s->type != SIG_RESOURCE)
+		return -1;
+	w->group = s->group;
+	w->version = s->version ? s->version : "v1";
+	w->resource = s->resource;
+	w->namespace = s->namespace;
+	w->label_selector = selector(s->labels, s->nlabels, 0);
+	w->field_selector = selector(s->fields, s->nfields, 1);
+	return 0;
+}
+
+void
+sig_watch_clear(struct sig_watch *w)
+{
+	free(w->label_selector);
+	free(w->field_selector);
+	memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,78 @@
+/*
+ * remediate run: the daemon.  Option parsing only; src/daemon/ runs it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/args.h"
+#include "cmd/cmd.h"
+#include "daemon/daemon.h"
+#include "util/util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: remediate run -c DIR [-c DIR]... [--kubeconfig F] "
+	    "[--context C]\n"
+	    "                     [--listen ADDR] [--state FILE] "
+	    "[--queue-size N]\n"
+	    "Watches the cluster, runs every sensor, guardrail and policy, "
+	    "executes\nactions.  Decision records go to stdout, logs (JSON "
+	    "lines) to stderr.\n");
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct cmd_args a;
+	struct daemon_opts o;
+	long long n;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.config = calloc((size_t)argc, sizeof *o.config);
+	if (o.config == NULL)
+		return CMD_FAILED;
+	o.listen = "127.0.0.1:8080";
+	o.state = "remediate-state.db";
+	cmd_args_init(&a, argc, argv);
+	for (; a.i < argc && !a.error; a.i++) {
+		if (cmd_args_opt(&a, "--help", "-h", 0)) {
+			usage(stdout);
+			free(o.config);
+			return CMD_OK;
+		} else if (cmd_args_opt(&a, "--config", "-c", 1)) {
+			if (a.value)
+				o.config[o.nconfig++] = a.value;
+		} else if (cmd_args_opt(&a, "--kubeconfig", NULL, 1))
+			o.kubeconfig = a.value;
+		else if (cmd_args_opt(&a, "--context", NULL, 1))
+			o.context = a.value;
+		else if (cmd_args_opt(&a, "--listen", NULL, 1))
+			o.listen = a.value;
+		else if (cmd_args_opt(&a, "--state", NULL, 1))
+			o.state = a.value;
+		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
+			if (a.value && (util_parse_int(a.value, &n) == -1 ||
+			    n < 1 || n > 10000000)) {
+				fprintf(stderr, "remediate run: --queue-size "
+				    "must be from 1 to 10000000\n");
+				a.error = 1;
+			} else if (a.value)
+				o.queue_size = (size_t)n;
+		} else {
+			fprintf(stderr, "remediate run: unknown argument %s\n",
+			    argv[a.i]);
+			a.error = 1;
+		}
+	}
+	if (a.error || o.nconfig == 0) {
+		usage(stderr);
+		free(o.config);
+		return CMD_USAGE;
+	}
+	rc = daemon_run(&o);
+	free(o.config);
+	return rc;
+}

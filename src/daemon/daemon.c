@@ -1,0 +1,281 @@
+/*
+ * The live pipeline: configuration, the Kubernetes client, one watch per
+ * resource the sources need, and the engine loop.  See daemon.h for who
+ * owns what.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/queue.h"
+#include "engine/engine.h"
+#include "kube/kube.h"
+
+#define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
+
+struct watch_ctx {
+	struct dq	*q;
+	struct sig_watch spec;		/* owned selectors */
+};
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct conf		*conf;
+	struct cluster		*cluster;
+	struct engine		*engine;
+	struct clock		 clock;
+	struct kube_client	*kube;
+	struct dq		*q;
+	struct kube_watch	**watches;
+	struct watch_ctx	*wctx;
+	size_t			 nwatches;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* Runs on a watch's thread: hands the change to the engine thread. */
+static void
+on_watch(void *ctx, enum kube_event_type t, json_t *obj)
+{
+	struct watch_ctx *w = ctx;
+	struct dq_item it;
+
+	memset(&it, 0, sizeof it);
+	it.kind = t == KUBE_SYNC ? DQ_SYNC : DQ_WATCH;
+	it.watch = t == KUBE_ADDED ? SIG_ADD : t == KUBE_MODIFIED ?
+	    SIG_UPDATE : SIG_DELETE;
+	it.obj = json_incref(obj);
+	if (dq_push(w->q, &it, 1) == -1)	/* closed: shutting down */
+		dq_item_clear(&it);
+}
+
+/* The Event on the target of an executed action, for kubectl describe. */
+static void
+record_event(struct daemon *d, const struct rec_decision_record *r)
+{
+	json_t *live = cluster_get(d->cluster, r->target.kind,
+	    r->target.namespace, r->target.name), *ref;
+	const char *op = json_string_value(json_object_get(r->plan,
+	    "operation"));
+	struct kube_error err;
+	char *msg;
+	int ok = r->decision == REC_ACTED;
+
+	if (live == NULL || json_object_get(live, "apiVersion") == NULL)
+		return;		/* cannot name it to the API server */
+	ref = json_pack("{s:O, s:s, s:s?, s:s, s:O?}", "apiVersion",
+	    json_object_get(live, "apiVersion"), "kind", r->target.kind,
+	    "namespace", r->target.namespace, "name", r->target.name,
+	    "uid", json_object_get(json_object_get(live, "metadata"), "uid"));
+	msg = ok ? xasprintf("%s: %s %s %s%s%s", r->trigger, op ? op : "sent",
+	    json_string_value(json_object_get(r->plan, "kind")),
+	    json_string_value(json_object_get(r->plan, "namespace")) ?
+	    json_string_value(json_object_get(r->plan, "namespace")) : "",
+	    json_string_value(json_object_get(r->plan, "namespace")) ? "/" :
+	    "", json_string_value(json_object_get(r->plan, "name"))) :
+	    xasprintf("%s: %s", r->trigger, r->message ? r->message :
+	    "failed");
+	kube_error_init(&err);
+	if (kube_record_event(d->kube, ref, ok ? "Remediated" :
+	    "RemediationFailed", msg, ok ? "Normal" : "Warning", &err) == -1)
+		daemon_log("warn", "could not record the Event on the target",
+		    json_pack("{s:s, s:s}", "target", r->target.name, "error",
+		    err.message ? err.message : "?"));
+	kube_error_clear(&err);
+	free(msg);
+	json_decref(ref);
+}
+
+static void
+emit_record(void *ctx, const struct rec_decision_record *r)
+{
+	struct daemon *d = ctx;
+	char *line = rec_to_line(r);
+
+	fputs(line, stdout);
+	fflush(stdout);
+	free(line);
+	if (r->plan && (r->decision == REC_ACTED ||
+	    r->decision == REC_FAILED))
+		record_event(d, r);
+}
+
+static int
+start_watches(struct daemon *d)
+{
+	struct sig_watch *specs;
+	size_t i, n = engine_watches(d->engine, &specs);
+	char *err = NULL;
+
+	d->watches = xcalloc(n ? n : 1, sizeof *d->watches);
+	d->wctx = xcalloc(n ? n : 1, sizeof *d->wctx);
+	for (i = 0; i < n; i++) {
+		struct kube_watch_spec ks;
+
+		d->wctx[i].q = d->q;
+		d->wctx[i].spec = specs[i];
+		memset(&ks, 0, sizeof ks);
+		ks.group = specs[i].group;
+		ks.version = specs[i].version;
+		ks.resource = specs[i].resource;
+		ks.namespace = specs[i].namespace;
+		ks.label_selector = specs[i].label_selector;
+		ks.field_selector = specs[i].field_selector;
+		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
+		    &d->wctx[i], &err);
+		if (d->watches[i] == NULL) {
+			daemon_log("error", "cannot start watch", json_pack(
+			    "{s:s, s:s}", "resource", ks.resource, "error",
+			    err ? err : "?"));
+			free(err);
+			free(specs);
+			d->nwatches = i;
+			return -1;
+		}
+		daemon_log("info", "watching", json_pack("{s:s, s:s, s:s?, "
+		    "s:s?, s:s?}", "group", ks.group, "resource", ks.resource,
+		    "namespace", ks.namespace, "labelSelector",
+		    ks.label_selector, "fieldSelector", ks.field_selector));
+	}
+	d->nwatches = n;
+	free(specs);
+	return 0;
+}
+
+static void
+stop_watches(struct daemon *d)
+{
+	size_t i;
+
+	dq_close(d->q);		/* unblock watch threads waiting for room */
+	for (i = 0; i < d->nwatches; i++) {
+		kube_watch_stop(d->watches[i]);
+		sig_watch_clear(&d->wctx[i].spec);
+	}
+	free(d->watches);
+	free(d->wctx);
+}
+
+static void
+loop(struct daemon *d)
+{
+	struct dq_item it;
+
+	while (!stopping) {
+		if (dq_pop(d->q, &it, POP_TIMEOUT_MS) == -1)
+			continue;
+		switch (it.kind) {
+		case DQ_SYNC:
+			engine_sync(d->engine, it.obj);
+			break;
+		case DQ_WATCH:
+			engine_watch(d->engine, it.watch, it.obj);
+			break;
+		case DQ_EVENT:
+			engine_signal(d->engine, &it.ev);
+			break;
+		case DQ_STOP:
+			stopping = 1;
+			break;
+		}
+		dq_item_clear(&it);
+	}
+}
+
+static int
+connect_cluster(struct daemon *d)
+{
+	struct kube_config cfg;
+	char *err = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	if (kube_config_load(d->o->kubeconfig, d->o->context, &cfg,
+	    &err) == -1) {
+		daemon_log("error", "no cluster configuration", json_pack(
+		    "{s:s}", "error", err));
+		free(err);
+		return -1;
+	}
+	d->kube = kube_client_new(&cfg, &err);
+	daemon_log(d->kube ? "info" : "error", d->kube ? "cluster" :
+	    "cannot create the Kubernetes client", json_pack("{s:s?, s:s?, "
+	    "s:s?, s:s?}", "server", cfg.server, "context", cfg.context,
+	    "source", cfg.source, "error", err));
+	free(err);
+	kube_config_clear(&cfg);
+	return d->kube ? 0 : -1;
+}
+
+static int
+load(struct daemon *d)
+{
+	struct diags dg;
+	struct engine_opts eo;
+	int rc = 0;
+
+	diag_init(&dg);
+	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
+	if (dg.errors == 0) {
+		memset(&eo, 0, sizeof eo);
+		eo.clock = &d->clock;
+		eo.cluster = d->cluster;
+		eo.execute = kube_execute_plan;
+		eo.execute_ctx = d->kube;
+		eo.emit = emit_record;
+		eo.emit_ctx = d;
+		d->engine = engine_new(d->conf, &eo, &dg);
+	}
+	diag_print(&dg, stderr);
+	if (d->engine == NULL) {
+		daemon_log("error", "invalid configuration", json_pack(
+		    "{s:i}", "errors", (int)dg.errors));
+		rc = -1;
+	}
+	diag_free(&dg);
+	return rc;
+}
+
+int
+daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d;
+	struct sigaction sa;
+	int rc = 1;
+
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	clock_system(&d.clock);
+	d.cluster = cluster_new();
+	d.q = dq_new(o->queue_size ? o->queue_size : 10000);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (connect_cluster(&d) == 0 && load(&d) == 0 &&
+	    start_watches(&d) == 0) {
+		daemon_log("info", "running", json_pack("{s:i}", "watches",
+		    (int)d.nwatches));
+		loop(&d);
+		rc = 0;
+	}
+	daemon_log("info", "stopping", NULL);
+	stop_watches(&d);
+	engine_free(d.engine);
+	conf_free(d.conf);
+	kube_client_free(d.kube);
+	dq_free(d.q);
+	cluster_free(d.cluster);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * daemon: `remediate run`, the live pipeline.
+ *
+ * Threads and who owns what:
+ *   - one engine thread owns the engine, the cluster view and the guard
+ *     state; it pops items from the queue and decides, one at a time, so
+ *     the hot path takes no locks;
+ *   - one thread per watch (the kube module's) pushes cluster changes,
+ *     waiting for room when the queue is full;
+ *   - the HTTP server's threads serve /metrics, /healthz, /readyz and
+ *     webhooks, which push signals or answer 503 when the queue is full.
+ * Actions run on the engine thread through the Kubernetes client, so a
+ * decision and its action are never reordered.
+ */
+#ifndef DAEMON_H
+#define DAEMON_H
+
+#include <stddef.h>
+
+struct daemon_opts {
+	const char	**config;	/* manifest paths, borrowed */
+	size_t		  nconfig;
+	const char	 *kubeconfig;	/* NULL: the usual chain */
+	const char	 *context;	/* NULL: current-context */
+	const char	 *listen;	/* "127.0.0.1:8080" */
+	const char	 *state;	/* state file */
+	size_t		  queue_size;	/* items */
+	int		  once;		/* exit when the queue is idle after
+					   the watches synced (tests) */
+};
+
+/* Runs until SIGINT/SIGTERM.  Returns the exit status (0, 1). */
+int	daemon_run(const struct daemon_opts *);
+
+#endif /* DAEMON_H */

@@ -1,0 +1,162 @@
+/*
+ * A bounded ring of items guarded by one mutex and two condition
+ * variables.  Pushes are rare next to the engine's work per item, so a
+ * lock is simpler than a lock-free ring and costs nothing measurable.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/queue.h"
+#include "util/util.h"
+
+struct dq {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 not_empty, not_full;
+	struct dq_item	*ring;		/* owned: cap items */
+	size_t		 cap, head, n;
+	int		 closed;
+};
+
+struct dq *
+dq_new(size_t capacity)
+{
+	struct dq *q = xcalloc(1, sizeof *q);
+
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->not_empty, NULL);
+	pthread_cond_init(&q->not_full, NULL);
+	q->cap = capacity ? capacity : 1;
+	q->ring = xcalloc(q->cap, sizeof *q->ring);
+	return q;
+}
+
+void
+dq_item_clear(struct dq_item *it)
+{
+	json_decref(it->obj);
+	event_clear(&it->ev);
+	free(it->source);
+	free(it->name);
+	memset(it, 0, sizeof *it);
+}
+
+void
+dq_free(struct dq *q)
+{
+	if (q == NULL)
+		return;
+	while (q->n) {
+		dq_item_clear(&q->ring[q->head]);
+		q->head = (q->head + 1) % q->cap;
+		q->n--;
+	}
+	free(q->ring);
+	pthread_cond_destroy(&q->not_empty);
+	pthread_cond_destroy(&q->not_full);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}
+
+static void
+put(struct dq *q, struct dq_item *it)
+{
+	q->ring[(q->head + q->n) % q->cap] = *it;
+	q->n++;
+	memset(it, 0, sizeof *it);
+}
+
+int
+dq_push(struct dq *q, struct dq_item *it, int wait)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->n == q->cap && !q->closed) {
+		if (!wait)
+			break;
+		pthread_cond_wait(&q->not_full, &q->mu);
+	}
+	if (q->n == q->cap || q->closed) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	put(q, it);
+	pthread_cond_signal(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+int
+dq_push_all(struct dq *q, struct dq_item *items, size_t n)
+{
+	size_t i;
+
+	pthread_mutex_lock(&q->mu);
+	if (q->closed || q->cap - q->n < n) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		put(q, &items[i]);
+	pthread_cond_broadcast(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+int
+dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (timeout_ms >= 0) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&q->mu);
+	while (q->n == 0 && rc != ETIMEDOUT) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&q->not_empty, &q->mu);
+		else
+			rc = pthread_cond_timedwait(&q->not_empty, &q->mu,
+			    &until);
+	}
+	if (q->n == 0) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	*out = q->ring[q->head];
+	memset(&q->ring[q->head], 0, sizeof q->ring[q->head]);
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	pthread_cond_signal(&q->not_full);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+size_t
+dq_depth(struct dq *q)
+{
+	size_t n;
+
+	pthread_mutex_lock(&q->mu);
+	n = q->n;
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+void
+dq_close(struct dq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = 1;
+	pthread_cond_broadcast(&q->not_full);
+	pthread_cond_broadcast(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+}
