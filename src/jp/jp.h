@@ -47,8 +47,9 @@ struct jp_error {
  * The environment of an evaluation: what Kyverno functions may reach.
  * lookup: the 4-argument lookup(kind, namespace, name, path) reads the live
  * object through this hook; it returns a new reference or NULL when the
- * object does not exist.  now: ms since the epoch for time_now() and
- * friends (0: the system clock).
+ * object does not exist (ns is "" for a cluster-scoped kind); with no hook
+ * a 4-argument lookup() is a JP_ERR_LOOKUP error.  now: ms since the epoch
+ * for time_now() and friends (0: the system clock).
  */
 struct jp_env {
 	json_t	*(*lookup)(void *ctx, const char *kind, const char *ns,
