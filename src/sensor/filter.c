@@ -154,6 +154,7 @@ compile_data(struct dfilter *f, const struct mdoc *doc, json_t *o,
 	}
 	f->nvals = json_array_size(vals);
 	f->res = xcalloc(f->nvals, sizeof *f->res);
+	f->lits = xcalloc(f->nvals, sizeof *f->lits);
 	f->nums = xcalloc(f->nvals, sizeof *f->nums);
 	f->bools = xcalloc(f->nvals, sizeof *f->bools);
 	json_array_foreach(vals, i, v) {
@@ -178,6 +179,11 @@ compile_data(struct dfilter *f, const struct mdoc *doc, json_t *o,
 			/* keep the array regfree()-able */
 			(void)sensor_regex_compile(&f->res[i], "$^", 0, 1,
 			    &err);
+		} else if (f->type == DT_STRING && strpbrk(txt,
+		    "\\^$.|?*+()[]{}") == NULL) {
+			/* anchored plain text: strcmp says the same, faster */
+			f->lits[i] = txt;
+			txt = NULL;
 		}
 		free(txt);
 	}
@@ -329,6 +335,9 @@ sensor_filters_free(struct filters *f)
 		    f->data[i].nvals; j++)
 			regfree(&f->data[i].res[j]);
 		free(f->data[i].res);
+		for (j = 0; j < f->data[i].nvals; j++)
+			free(f->data[i].lits[j]);
+		free(f->data[i].lits);
 		free(f->data[i].nums);
 		free(f->data[i].bools);
 	}
@@ -421,7 +430,8 @@ match_value(const struct dfilter *f, json_t *v)
 			s = b.data ? b.data : "";
 		}
 		for (i = 0; i < f->nvals && !ok; i++) {
-			m = regexec(&f->res[i], s, 0, NULL, 0) == 0;
+			m = f->lits[i] ? strcmp(f->lits[i], s) == 0 :
+			    regexec(&f->res[i], s, 0, NULL, 0) == 0;
 			ok = f->cmp == CMP_NE ? !m : m;
 		}
 		buf_free(&b);

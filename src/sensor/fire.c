@@ -19,6 +19,42 @@
 
 #include "sensor/sensor_int.h"
 
+/*
+ * A deep copy for every firing's resource.  jansson's json_deep_copy
+ * checks for loops by formatting every container's address into a hash
+ * table, which costs more than the copy; values from a manifest are
+ * trees, so a plain recursive copy does (depth bounded by the parser).
+ */
+static json_t *
+tree_copy(json_t *v)
+{
+	json_t *c, *m;
+	const char *k;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		c = json_object();
+		json_object_foreach(v, k, m)
+			json_object_set_new_nocheck(c, k, tree_copy(m));
+		return c;
+	case JSON_ARRAY:
+		c = json_array();
+		json_array_foreach(v, i, m)
+			json_array_append_new(c, tree_copy(m));
+		return c;
+	case JSON_STRING:
+		return json_stringn_nocheck(json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		return json_integer(json_integer_value(v));
+	case JSON_REAL:
+		return json_real(json_real_value(v));
+	default:
+		return json_incref(v);	/* true, false, null: singletons */
+	}
+}
+
 /* ---- parameters -------------------------------------------------------- */
 
 /*
@@ -217,25 +253,77 @@ child(json_t *v, json_t *step)
 	    step)) : json_array_get(v, (size_t)json_integer_value(step));
 }
 
+/* Replaces the child of parent at step with v (stolen). */
+static void
+put_child(json_t *parent, json_t *step, json_t *v)
+{
+	if (json_is_string(step))
+		json_object_set_new(parent, json_string_value(step), v);
+	else
+		json_array_set_new(parent, (size_t)json_integer_value(step), v);
+}
+
+struct owned {
+	json_t	**v;
+	size_t	  n, cap;
+};
+
+/* The child at step, made private to this firing first (copy on write). */
+static json_t *
+own_child(json_t *parent, json_t *step, struct owned *o)
+{
+	json_t *c = child(parent, step), *n;
+	size_t i;
+
+	if (!json_is_object(c) && !json_is_array(c))
+		return c;
+	for (i = 0; i < o->n; i++)
+		if (o->v[i] == c)
+			return c;
+	n = json_copy(c);	/* shallow: members are shared */
+	put_child(parent, step, n);
+	xgrow(&o->v, &o->cap, o->n + 1, sizeof *o->v);
+	o->v[o->n++] = n;
+	return n;
+}
+
+/*
+ * Renders the `{{ .Input }}` strings under *rootp.  With cow, *rootp is
+ * the manifest's (borrowed) tree and becomes a new tree that shares every
+ * subtree no string was rendered in; without, *rootp is already private
+ * and is changed in place.  0, or -1 with *err (*rootp stays a reference
+ * the caller drops).
+ */
 static int
 render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
-    char **err)
+    int cow, char **err)
 {
 	const struct rstring *r;
-	json_t *parent, *node, *last, *val;
+	json_t *parent, *node, *val;
+	struct owned o = { NULL, 0, 0 };
 	struct buf b, where;
 	size_t i, k, n;
 	char *terr;
+	int rc = 0;
 
+	if (cow) {
+		*rootp = rs->n && (json_is_object(*rootp) ||
+		    json_is_array(*rootp)) ? json_copy(*rootp) :
+		    json_incref(*rootp);
+		if (rs->n == 0)
+			return 0;
+	}
 	buf_init(&b, SENSOR_MAX_OUTPUT);
-	for (i = 0; i < rs->n; i++) {
+	for (i = 0; i < rs->n && rc == 0; i++) {
 		r = &rs->v[i];
 		n = json_array_size(r->path);
 		parent = NULL;
 		node = *rootp;
 		for (k = 0; k < n && node; k++) {
 			parent = node;
-			node = child(node, json_array_get(r->path, k));
+			node = cow && k + 1 < n ? own_child(node,
+			    json_array_get(r->path, k), &o) : child(node,
+			    json_array_get(r->path, k));
 		}
 		/* parameters beside the template may have moved things */
 		if (!json_is_string(node) || strcmp(json_string_value(node),
@@ -251,24 +339,16 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 			    "not valid UTF-8");
 			buf_free(&where);
 			free(terr);
-			buf_free(&b);
-			return -1;
-		}
-		if (n == 0) {
+			rc = -1;
+		} else if (n == 0) {
 			json_decref(*rootp);
 			*rootp = val;
-			continue;
-		}
-		last = json_array_get(r->path, n - 1);
-		if (json_is_string(last))
-			json_object_set_new(parent, json_string_value(last),
-			    val);
-		else
-			json_array_set_new(parent, (size_t)json_integer_value(
-			    last), val);
+		} else
+			put_child(parent, json_array_get(r->path, n - 1), val);
 	}
 	buf_free(&b);
-	return 0;
+	free(o.v);
+	return rc;
 }
 
 /* ---- firing ------------------------------------------------------------ */
@@ -289,7 +369,7 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			json_object_set(inputs, s->deps[i].name, s->fdata[i] ?
 			    s->fdata[i] : json_null());
 	if (t->tparams.n) {
-		whole = json_deep_copy(t->whole);
+		whole = tree_copy(t->whole);
 		if (apply_params(&t->tparams, s, whole, &err) == -1)
 			goto done;
 		spec = json_object_get(whole, t->kindkey);
@@ -302,13 +382,20 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			err = xstrdup("the trigger has no source.resource");
 			break;
 		}
-		res = json_deep_copy(src);
-		if (render_strings(&t->rstr, &res, ev->data, &err) == 0)
+		if (t->kparams.n == 0) {
+			/* nothing writes into the tree but rendering: share
+			 * what it does not touch with the manifest */
+			res = src;
+			(void)render_strings(&t->rstr, &res, ev->data, 1, &err);
+			break;
+		}
+		res = tree_copy(src);
+		if (render_strings(&t->rstr, &res, ev->data, 0, &err) == 0)
 			(void)apply_params(&t->kparams, s, res, &err);
 		break;
 	case TRIGGER_HTTP:
 		if (t->kparams.n) {
-			copy = json_deep_copy(spec);
+			copy = tree_copy(spec);
 			if (apply_params(&t->kparams, s, copy, &err) == -1)
 				break;
 			spec = copy;
@@ -317,8 +404,8 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			(void)construct_payload(&t->payload, s, &res, &err);
 		break;
 	case TRIGGER_REMEDIATE:
-		res = json_deep_copy(spec);
-		(void)render_strings(&t->rstr, &res, ev->data, &err);
+		res = spec;
+		(void)render_strings(&t->rstr, &res, ev->data, 1, &err);
 		break;
 	case TRIGGER_LOG:
 		break;

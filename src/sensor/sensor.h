@@ -63,13 +63,13 @@ struct sensor_fire {
 	 * returns.
 	 */
 	json_t				*inputs;
-	json_t				*resource;	/* owned by sensor:
-							   rendered
-							   source.resource
-							   (k8s), payload
-							   (http), the
-							   remediate block;
-							   NULL if none */
+	/*
+	 * Owned by the sensor: the rendered source.resource (k8s), payload
+	 * (http) or remediate block; NULL if none.  Read-only: parts the
+	 * firing did not change are shared with the manifest, so copy
+	 * before changing anything.
+	 */
+	json_t				*resource;
 	/*
 	 * The trigger's <kind> template (k8s, http, ...) after `parameters`
 	 * beside `template` and http's `parameters` are applied: the url,

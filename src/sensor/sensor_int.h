@@ -151,6 +151,7 @@ struct dfilter {
 	enum dcmp		 cmp;
 	size_t			 nvals;
 	regex_t			*res;		/* DT_STRING: nvals */
+	char			**lits;		/* value when plain text */
 	double			*nums;		/* DT_NUMBER */
 	int			*bools;		/* DT_BOOL */
 	struct sensor_tmpl	*tmpl;		/* may be NULL */

@@ -245,6 +245,22 @@ TEST(seed_sensor)
 	    "{{ .Input.body.involvedObject.name }}");
 	clear_event(&ev);
 
+	/* a second firing renders its own; the first keeps what it had */
+	mkevent(&ev, "oomkilled-events", "oom-events", oom_event("Pod",
+	    "web-1"), at("2026-11-25T10:00:01Z"));
+	CHECK_INT(sensor_feed(s, &ev, ev.time, capture, fires),
+	    SENSOR_ACCEPTED);
+	CHECK_STR(json_string_value(sensor_path_get(json_array_get(fires, 1),
+	    "resource.spec.arguments.parameters.0.value")), "web-1");
+	CHECK_STR(json_string_value(sensor_path_get(json_array_get(fires, 0),
+	    "resource.spec.arguments.parameters.0.value")),
+	    "cart-7d9f8-x2x9q");
+	CHECK(sensor_path_get(json_array_get(fires, 0),
+	    "resource.spec.templates") == sensor_path_get(t->tmpl,
+	    "source.resource.spec.templates"));
+	clear_event(&ev);
+	json_array_remove(fires, 1);
+
 	/* a Node is filtered; another source is not the sensor's */
 	mkevent(&ev, "oomkilled-events", "oom-events", oom_event("Node", "n1"),
 	    0);
