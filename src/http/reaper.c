@@ -1,0 +1,144 @@
+/*
+ * The request deadline.  libmicrohttpd's connection timeout counts
+ * inactivity, so a client that sends one header byte every few seconds
+ * (slow-loris) would hold its connection forever.  Every connection is
+ * tracked from accept to close; a reaper thread shuts down the socket of
+ * any connection whose current request has taken longer than
+ * opts.request_timeout without reaching a handler.  libmicrohttpd then
+ * sees the connection fail and closes it the ordinary way.
+ *
+ * The fd is safe to shut down: libmicrohttpd tells us a connection is
+ * closed (http_conn_close, which unlinks it under the lock) before it
+ * closes the socket, and the reaper only touches linked connections under
+ * the same lock, so it never reaches a reused descriptor.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "http/http_int.h"
+
+int64_t
+http_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct http_conn *
+http_conn_open(struct http_server *s, int fd)
+{
+	struct http_conn *c = xcalloc(1, sizeof *c);
+
+	c->magic = HTTP_CONN_MAGIC;
+	c->fd = fd;
+	c->since = http_mono_ms();
+	pthread_mutex_lock(&s->lock);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->open++;
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add(&s->n_conns, 1);
+	return c;
+}
+
+void
+http_conn_close(struct http_server *s, struct http_conn *c)
+{
+	if (c == NULL || c->magic != HTTP_CONN_MAGIC)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->open--;
+	pthread_mutex_unlock(&s->lock);
+	c->magic = 0;
+	free(c);
+}
+
+void
+http_conn_busy(struct http_server *s, struct http_conn *c, int busy)
+{
+	if (c == NULL || c->magic != HTTP_CONN_MAGIC)
+		return;
+	pthread_mutex_lock(&s->lock);
+	c->busy = busy;
+	if (!busy)
+		c->since = http_mono_ms();
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void
+reap(struct http_server *s, int64_t now)
+{
+	int64_t limit = (int64_t)s->o.request_timeout * 1000;
+	struct http_conn *c;
+
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->busy || c->reaped || now - c->since < limit)
+			continue;
+		c->reaped = 1;
+		if (shutdown(c->fd, SHUT_RDWR) == 0)
+			atomic_fetch_add(&s->n_reaped, 1);
+	}
+}
+
+static void *
+reaper_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+		if (!s->stopping)
+			reap(s, http_mono_ms());
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int
+http_reaper_start(struct http_server *s, char **err)
+{
+	int e;
+
+	s->stopping = 0;
+	if ((e = pthread_create(&s->reaper, NULL, reaper_main, s)) != 0) {
+		*err = xasprintf("cannot start the reaper thread: %s",
+		    strerror(e));
+		return -1;
+	}
+	s->reaper_on = 1;
+	return 0;
+}
+
+void
+http_reaper_stop(struct http_server *s)
+{
+	if (!s->reaper_on)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->reaper, NULL);
+	s->reaper_on = 0;
+}

@@ -1,0 +1,678 @@
+/*
+ * The HTTP server: routes, 404/405, admit, body limits (Content-Length and
+ * chunked), headers and query arguments, response headers, the idle
+ * timeout, the request deadline against slow-loris clients, the per-IP
+ * connection limit, oversized heads, TLS, IPv6, many clients at once.
+ *
+ * Every server listens on loopback with port 0.  The client is a plain
+ * socket so each test controls exactly what goes on the wire.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "harness.h"
+#include "http/http.h"
+#include "http/http_int.h"
+
+/* ---- a raw client ----------------------------------------------------- */
+
+static int
+dial(const char *ip, const char *from, unsigned port)
+{
+	struct sockaddr_in a, b;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (from != NULL) {
+		memset(&b, 0, sizeof b);
+		b.sin_family = AF_INET;
+		inet_pton(AF_INET, from, &b.sin_addr);
+		if (bind(fd, (struct sockaddr *)&b, sizeof b) == -1) {
+			close(fd);
+			return -1;
+		}
+	}
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads until EOF or timeout_ms; returns bytes read (NUL-terminated). */
+static size_t
+read_all(int fd, char *out, size_t outlen, int timeout_ms)
+{
+	size_t n = 0;
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	while (n + 1 < outlen && poll(&p, 1, timeout_ms) == 1) {
+		ssize_t k = recv(fd, out + n, outlen - 1 - n, 0);
+
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Sends raw (closing the write side) and returns the status, or -1. */
+static int
+exchange(unsigned port, const char *raw, size_t len, char *out,
+    size_t outlen)
+{
+	int fd = dial("127.0.0.1", NULL, port), status = -1;
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t k = send(fd, raw + off, len - off, MSG_NOSIGNAL);
+
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+	read_all(fd, out, outlen, 5000);
+	close(fd);
+	if (strncmp(out, "HTTP/1.1 ", 9) == 0)
+		status = (int)strtol(out + 9, NULL, 10);
+	return status;
+}
+
+static int
+req(unsigned port, const char *raw, char *out, size_t outlen)
+{
+	return exchange(port, raw, strlen(raw), out, outlen);
+}
+
+static const char simple_get[] = "GET /hello HTTP/1.1\r\nHost: x\r\n"
+    "Connection: close\r\n\r\n";
+
+/* ---- handlers -------------------------------------------------------------- */
+
+static void
+hello(void *ctx, const struct http_request *r, struct http_response *resp)
+{
+	const char *who = http_arg_get(r, "who");
+	char text[256];
+
+	(void)ctx;
+	snprintf(text, sizeof text, "hello %s via %s from %s ua=%s",
+	    who ? who : "nobody", r->method, r->remote,
+	    http_header_get(r, "user-agent") ? http_header_get(r,
+	    "USER-AGENT") : "-");
+	http_reply(resp, 200, "text/plain", text);
+	http_response_header(resp, "Retry-After", "7");
+}
+
+/* Echoes the body length and a checksum so truncation shows. */
+static void
+echo(void *ctx, const struct http_request *r, struct http_response *resp)
+{
+	unsigned long sum = 0;
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < r->body_len; i++)
+		sum = sum * 31 + (unsigned char)r->body[i];
+	resp->status = 201;
+	buf_printf(&resp->body, "len=%zu sum=%lu nul=%d", r->body_len, sum,
+	    r->body[r->body_len] == '\0');
+}
+
+static size_t
+gate(void *ctx, const struct http_request *r, struct http_response *resp)
+{
+	(void)ctx;
+	if (strcmp(r->path, "/deny") == 0) {
+		http_reply_error(resp, 401, "no \"token\"");
+		return 0;
+	}
+	if (strcmp(r->path, "/small") == 0)
+		return 10;
+	return 1000;
+}
+
+static struct http_server *
+serve(struct http_opts *o, unsigned *port)
+{
+	struct http_server *s;
+	char *err = NULL;
+
+	if (o->nlisten == 0) {
+		o->listen[0] = "127.0.0.1:0";
+		o->nlisten = 1;
+	}
+	s = http_server_new(o, &err);
+	if (s == NULL) {
+		fprintf(stderr, "server: %s\n", err);
+		free(err);
+		return NULL;
+	}
+	http_route_add(s, "GET", "/hello", hello, NULL);
+	http_route_add(s, "PUT", "/hello", echo, NULL);
+	http_route_fallback(s, gate, echo, NULL);
+	if (http_server_start(s, &err) == -1) {
+		fprintf(stderr, "start: %s\n", err);
+		free(err);
+		http_server_free(s);
+		return NULL;
+	}
+	*port = http_server_port(s, 0);
+	return s;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+TEST(listen_addresses)
+{
+	static const struct {
+		const char	*text;
+		int		 ok, any, v6;
+		unsigned	 port;
+	} cases[] = {
+		{ "127.0.0.1:8080", 1, 0, 0, 8080 },
+		{ "[::1]:9", 1, 0, 1, 9 },
+		{ "0.0.0.0:0", 1, 0, 0, 0 },
+		{ ":12000", 1, 1, 0, 12000 },
+		{ "localhost:80", 1, 0, 0, 80 },
+		{ "127.0.0.1", 0, 0, 0, 0 },
+		{ "::1:80", 0, 0, 0, 0 },
+		{ "[::1]80", 0, 0, 0, 0 },
+		{ "127.0.0.1:65536", 0, 0, 0, 0 },
+		{ "127.0.0.1:-1", 0, 0, 0, 0 },
+		{ "127.0.0.1:", 0, 0, 0, 0 },
+		{ "example.com:80", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+		{ "999.1.1.1:80", 0, 0, 0, 0 },
+	};
+	struct http_addr a;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		err = NULL;
+		if (cases[i].ok) {
+			CHECK_INT(http_addr_parse(cases[i].text, &a, &err), 0);
+			CHECK_INT(a.any, cases[i].any);
+			CHECK_INT(a.v6, cases[i].v6);
+			CHECK_INT(a.port, cases[i].port);
+		} else {
+			CHECK_INT(http_addr_parse(cases[i].text, &a, &err), -1);
+			CHECK(err != NULL && strstr(err, "HOST:PORT"));
+		}
+		free(err);
+	}
+}
+
+TEST(options_checked)
+{
+	struct http_opts o = { .listen = { "127.0.0.1:0" }, .nlisten = 1,
+	    .tls_cert = "/x.pem" };
+	struct http_server *s;
+	char *err = NULL;
+
+	CHECK(http_server_new(&o, &err) == NULL);
+	CHECK(err != NULL && strstr(err, "both"));
+	free(err);
+	o.tls_cert = NULL;
+	o.nlisten = 0;
+	CHECK(http_server_new(&o, &err) == NULL);
+	free(err);
+	o.nlisten = 1;
+	s = http_server_new(&o, &err);
+	CHECK(s != NULL);
+	CHECK_INT(http_route_add(s, "GET", "/a", hello, NULL), 0);
+	CHECK_INT(http_route_add(s, "GET", "/a", hello, NULL), -1);
+	CHECK_INT(http_route_add(s, NULL, "/a", hello, NULL), -1);
+	CHECK_INT(http_route_add(s, "POST", "/a", hello, NULL), 0);
+	CHECK_INT(http_route_add(s, "GET", "a", hello, NULL), -1);
+	CHECK(http_route_exists(s, "HEAD", "/a"));
+	CHECK(!http_route_exists(s, "PUT", "/a"));
+	CHECK_INT(http_server_start(s, &err), 0);
+	CHECK_INT(http_route_add(s, "GET", "/b", hello, NULL), -1);
+	CHECK(http_server_port(s, 0) != 0);
+	http_server_free(s);
+	http_server_free(NULL);
+}
+
+TEST(address_in_use_is_reported)
+{
+	struct http_opts o = { 0 };
+	struct http_server *a, *b;
+	unsigned port;
+	char addr[32], *err = NULL;
+
+	a = serve(&o, &port);
+	CHECK(a != NULL);
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+	memset(&o, 0, sizeof o);
+	o.listen[0] = addr;
+	o.nlisten = 1;
+	b = http_server_new(&o, &err);
+	CHECK(b != NULL);
+	CHECK_INT(http_server_start(b, &err), -1);
+	CHECK(err != NULL && strstr(err, addr) != NULL);
+	free(err);
+	http_server_free(b);
+	http_server_free(a);
+}
+
+TEST(routes_and_errors)
+{
+	static const char nulbody[] = "POST /any HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\nConnection: close\r\n\r\nab\0cd";
+	struct http_opts o = { 0 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096];
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_INT(req(port, "GET /hello?who=ann%20b HTTP/1.1\r\nHost: x\r\n"
+	    "User-Agent: t/1\r\nConnection: close\r\n\r\n", out, sizeof out),
+	    200);
+	CHECK(strstr(out, "hello ann b via GET from 127.0.0.1 ua=t/1"));
+	CHECK(strstr(out, "Retry-After: 7\r\n"));
+	CHECK(strstr(out, "Content-Type: text/plain\r\n"));
+	CHECK_INT(req(port, "HEAD /hello HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n", out, sizeof out), 200);
+	CHECK(strstr(out, "hello") == NULL);
+	CHECK_INT(req(port, "DELETE /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof out), 405);
+	CHECK(strstr(out, "Allow: GET, PUT\r\n"));
+	CHECK(strstr(out, "application/json"));
+	CHECK(strstr(out, "{\"error\":\"DELETE is not allowed on /hello\"}"));
+	CHECK_INT(req(port, "GET /deny HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n", out, sizeof out), 401);
+	CHECK(strstr(out, "{\"error\":\"no \\\"token\\\"\"}"));
+	CHECK_INT(exchange(port, nulbody, sizeof nulbody - 1, out,
+	    sizeof out), 201);
+	CHECK(strstr(out, "len=5 sum=92504224 nul=1"));
+	http_server_free(s);
+}
+
+TEST(no_fallback_is_404)
+{
+	struct http_opts o = { .listen = { "127.0.0.1:0" }, .nlisten = 1 };
+	struct http_server *s;
+	char *err = NULL, out[2048];
+	unsigned port;
+
+	s = http_server_new(&o, &err);
+	CHECK(s != NULL);
+	http_route_add(s, "GET", "/metrics", hello, NULL);
+	CHECK_INT(http_server_start(s, &err), 0);
+	port = http_server_port(s, 0);
+	CHECK_INT(req(port, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n", out, sizeof out), 404);
+	CHECK(strstr(out, "{\"error\":\"nothing is served at /nope\"}"));
+	http_server_free(s);
+}
+
+TEST(body_limits)
+{
+	struct http_opts o = { .max_body = 16 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096], big[8192];
+	int st;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* declared too large: refused before the body is read */
+	CHECK_INT(req(port, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 11\r\nConnection: close\r\n\r\nhello world",
+	    out, sizeof out), 413);
+	CHECK(strstr(out, "exceeds the limit of 10 bytes"));
+	CHECK_INT(req(port, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 10\r\nConnection: close\r\n\r\nhelloworld",
+	    out, sizeof out), 201);
+	st = req(port, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 99999999999999999999\r\nConnection: close\r\n"
+	    "\r\n", out, sizeof out);
+	CHECK(st == 400 || st == 413);
+	/* chunked, growing past the limit */
+	CHECK_INT(req(port, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+	    "6\r\nhello \r\n6\r\nworld!\r\n0\r\n\r\n", out, sizeof out), 413);
+	CHECK_INT(req(port, "POST /small HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+	    "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", out, sizeof out), 201);
+	CHECK(strstr(out, "len=10 "));
+	/* exact routes use opts.max_body */
+	snprintf(big, sizeof big, "PUT /hello HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 17\r\nConnection: close\r\n\r\n"
+	    "12345678901234567");
+	CHECK_INT(req(port, big, out, sizeof out), 413);
+	http_server_free(s);
+}
+
+TEST(oversized_head)
+{
+	struct http_opts o = { .max_header = 4096 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096], *raw;
+	struct buf b;
+	int i, st;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	buf_init(&b, 0);
+	buf_adds(&b, "GET /hello HTTP/1.1\r\nHost: x\r\n");
+	for (i = 0; i < 200; i++)
+		buf_printf(&b, "X-Pad-%d: %040d\r\n", i, i);
+	buf_adds(&b, "Connection: close\r\n\r\n");
+	raw = buf_steal(&b);
+	st = req(port, raw, out, sizeof out);
+	CHECK(st == 431 || st == 413 || st == -1);
+	free(raw);
+	/* many small headers: more than HTTP_MAX_HEADERS */
+	o.max_header = 64 << 10;
+	http_server_free(s);
+	s = serve(&o, &port);
+	buf_init(&b, 0);
+	buf_adds(&b, "GET /hello HTTP/1.1\r\nHost: x\r\n");
+	for (i = 0; i < HTTP_MAX_HEADERS + 5; i++)
+		buf_printf(&b, "X-%d: 1\r\n", i);
+	buf_adds(&b, "Connection: close\r\n\r\n");
+	raw = buf_steal(&b);
+	CHECK_INT(req(port, raw, out, sizeof out), 431);
+	free(raw);
+	/* and the server still answers */
+	CHECK_INT(req(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n", out, sizeof out), 200);
+	http_server_free(s);
+}
+
+/* A client that sends its head one byte at a time, every gap_ms. */
+static int
+slow_client(unsigned port, const char *from, int gap_ms, int max_ms)
+{
+	static const char head[] = "POST /any HTTP/1.1\r\nHost: x\r\n"
+	    "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\r\n\r\n";
+	int fd = dial("127.0.0.1", from, port), waited = 0;
+	size_t i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < sizeof head - 1 && waited < max_ms; i++) {
+		if (send(fd, head + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		usleep((useconds_t)gap_ms * 1000);
+		waited += gap_ms;
+	}
+	close(fd);
+	return waited;
+}
+
+TEST(slow_loris_is_cut_at_the_deadline)
+{
+	struct http_opts o = { .idle_timeout = 5, .request_timeout = 1 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	struct http_stats st;
+	char out[2048];
+	int waited;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	/* 100 ms between bytes never trips the idle timeout; the deadline
+	 * (1 s, checked every 250 ms) cuts it well before 4 s */
+	waited = slow_client(port, NULL, 100, 4000);
+	CHECK(waited >= 900 && waited < 3000);
+	http_server_stats(s, &st);
+	CHECK_INT(st.reaped, 1);
+	CHECK_INT(req(port, "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n", out, sizeof out), 200);
+	http_server_free(s);
+}
+
+TEST(idle_connection_times_out)
+{
+	struct http_opts o = { .idle_timeout = 1, .request_timeout = 30 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[64];
+	int fd;
+	int64_t t0;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	fd = dial("127.0.0.1", NULL, port);
+	CHECK(fd >= 0);
+	t0 = http_mono_ms();
+	read_all(fd, out, sizeof out, 5000);	/* returns at close */
+	CHECK(http_mono_ms() - t0 < 4000);
+	close(fd);
+	http_server_free(s);
+}
+
+TEST(per_ip_limit)
+{
+	struct http_opts o = { .max_per_ip = 2, .threads = 4 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[2048];
+	int a, b, c, d;
+	size_t n;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	a = dial("127.0.0.1", "127.0.0.2", port);
+	b = dial("127.0.0.1", "127.0.0.2", port);
+	usleep(200 * 1000);
+	c = dial("127.0.0.1", "127.0.0.2", port);
+	CHECK(a >= 0 && b >= 0 && c >= 0);
+	/* the third from the same address is closed at once */
+	n = read_all(c, out, sizeof out, 2000);
+	CHECK_INT(n, 0);
+	/* another address is still served */
+	d = dial("127.0.0.1", "127.0.0.3", port);
+	CHECK(d >= 0);
+	CHECK(send(d, simple_get, strlen(simple_get), MSG_NOSIGNAL) ==
+	    (ssize_t)strlen(simple_get));
+	read_all(d, out, sizeof out, 3000);
+	CHECK(strncmp(out, "HTTP/1.1 200", 12) == 0);
+	close(a);
+	close(b);
+	close(c);
+	close(d);
+	http_server_free(s);
+}
+
+struct flood {
+	unsigned	port;
+	int		ok;
+};
+
+static void *
+flood_main(void *arg)
+{
+	struct flood *f = arg;
+	char out[1024];
+	int i;
+
+	for (i = 0; i < 50; i++)
+		if (req(f->port, "POST /any HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: 3\r\nConnection: close\r\n\r\nabc", out,
+		    sizeof out) == 201)
+			f->ok++;
+	return NULL;
+}
+
+TEST(many_clients_at_once)
+{
+	struct http_opts o = { 0 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	struct flood f[8];
+	pthread_t t[8];
+	struct http_stats st;
+	int i, ok = 0;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (i = 0; i < 8; i++) {
+		f[i].port = port;
+		f[i].ok = 0;
+		pthread_create(&t[i], NULL, flood_main, &f[i]);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ok += f[i].ok;
+	}
+	CHECK_INT(ok, 400);
+	http_server_stats(s, &st);
+	CHECK_INT(st.status_2xx, 400);
+	CHECK_INT(st.connections, 400);
+	http_server_free(s);
+}
+
+TEST(ipv6_and_dual_stack)
+{
+	struct http_opts o = { .listen = { "[::1]:0", ":0" }, .nlisten = 2 };
+	struct http_server *s;
+	struct sockaddr_in6 a;
+	char *err = NULL, out[2048];
+	int fd;
+
+	s = http_server_new(&o, &err);
+	CHECK(s != NULL);
+	http_route_add(s, "GET", "/hello", hello, NULL);
+	if (http_server_start(s, &err) == -1) {
+		fprintf(stderr, "ipv6 unavailable here: %s\n", err);
+		free(err);
+		http_server_free(s);
+		return;
+	}
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof a);
+	a.sin6_family = AF_INET6;
+	a.sin6_port = htons((uint16_t)http_server_port(s, 0));
+	inet_pton(AF_INET6, "::1", &a.sin6_addr);
+	CHECK(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	send(fd, simple_get, strlen(simple_get), MSG_NOSIGNAL);
+	read_all(fd, out, sizeof out, 3000);
+	CHECK(strstr(out, "from ::1"));
+	close(fd);
+	/* the any-address listener answers IPv4 too */
+	CHECK_INT(req(http_server_port(s, 1), "GET /hello HTTP/1.1\r\nHost: "
+	    "x\r\nConnection: close\r\n\r\n", out, sizeof out), 200);
+	http_server_free(s);
+}
+
+static size_t
+sink(char *p, size_t sz, size_t n, void *ud)
+{
+	struct buf *b = ud;
+
+	buf_add(b, p, sz * n);
+	return sz * n;
+}
+
+TEST(tls)
+{
+	char dir[] = "/tmp/remediate-http-tlsXXXXXX", cmd[1400], cert[512],
+	    key[512], url[128], *err = NULL;
+	struct http_opts o = { 0 };
+	struct http_server *s;
+	struct buf b;
+	CURL *c;
+	long code = 0;
+	unsigned port;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes "
+	    "-keyout %s -out %s -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1",
+	    key, cert);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "openssl unavailable: TLS not tested\n");
+		return;
+	}
+	o.tls_cert = cert;
+	o.tls_key = key;
+	s = serve(&o, &port);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	buf_init(&b, 1 << 16);
+	c = curl_easy_init();
+	snprintf(url, sizeof url, "https://127.0.0.1:%u/hello?who=tls", port);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	CHECK_INT(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	CHECK_INT(code, 200);
+	CHECK(strstr(b.data, "hello tls via GET") != NULL);
+	curl_easy_cleanup(c);
+	buf_free(&b);
+	http_server_free(s);
+	/* an unreadable key is an error at start, not a crash */
+	o.tls_key = "/nonexistent/key.pem";
+	o.listen[0] = "127.0.0.1:0";
+	o.nlisten = 1;
+	s = http_server_new(&o, &err);
+	CHECK(s != NULL);
+	CHECK_INT(http_server_start(s, &err), -1);
+	CHECK(err != NULL && strstr(err, "TLS key") != NULL);
+	free(err);
+	http_server_free(s);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	RUN(listen_addresses);
+	RUN(options_checked);
+	RUN(address_in_use_is_reported);
+	RUN(routes_and_errors);
+	RUN(no_fallback_is_404);
+	RUN(body_limits);
+	RUN(oversized_head);
+	RUN(slow_loris_is_cut_at_the_deadline);
+	RUN(idle_connection_times_out);
+	RUN(per_ip_limit);
+	RUN(many_clients_at_once);
+	RUN(ipv6_and_dual_stack);
+	RUN(tls);
+	curl_global_cleanup();
+	return harness_done();
+}
