@@ -56,6 +56,7 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 	it.watch = t == KUBE_ADDED ? SIG_ADD : t == KUBE_MODIFIED ?
 	    SIG_UPDATE : SIG_DELETE;
 	it.obj = json_incref(obj);
+	it.watcher = w->spec.source;
 	if (dq_push(w->q, &it, 1) == -1)	/* closed: shutting down */
 		dq_item_clear(&it);
 }
@@ -167,20 +168,47 @@ stop_watches(struct daemon *d)
 	free(d->wctx);
 }
 
+/* Logs "synced" once every watch has delivered its initial list. */
+static void
+check_synced(struct daemon *d, int *synced)
+{
+	struct kube_watch_status st;
+	size_t i, n = 0;
+
+	for (i = 0; i < d->nwatches; i++) {
+		kube_watch_status(d->watches[i], &st);
+		n += st.synced != 0;
+		free(st.last_error);
+	}
+	if (n == d->nwatches && dq_depth(d->q) == 0) {
+		*synced = 1;
+		daemon_log("info", "synced", json_pack("{s:i, s:i}", "watches",
+		    (int)n, "objects", (int)cluster_count(d->cluster, NULL)));
+	}
+}
+
 static void
 loop(struct daemon *d)
 {
 	struct dq_item it;
+	int synced = 0;
 
 	while (!stopping) {
-		if (dq_pop(d->q, &it, POP_TIMEOUT_MS) == -1)
+		if (!synced)
+			check_synced(d, &synced);
+		if (dq_pop(d->q, &it, synced ? POP_TIMEOUT_MS : 50) == -1)
 			continue;
 		switch (it.kind) {
 		case DQ_SYNC:
-			engine_sync(d->engine, it.obj);
+			if (it.watcher < 0)
+				engine_sync(d->engine, it.obj);
 			break;
 		case DQ_WATCH:
-			engine_watch(d->engine, it.watch, it.obj);
+			if (it.watcher < 0)
+				engine_watch_view(d->engine, it.watch, it.obj);
+			else
+				engine_watch_source(d->engine,
+				    (size_t)it.watcher, it.watch, it.obj);
 			break;
 		case DQ_EVENT:
 			engine_signal(d->engine, &it.ev);

@@ -24,6 +24,9 @@ enum dq_kind {
 struct dq_item {
 	enum dq_kind		 kind;
 	enum sig_watch_type	 watch;		/* DQ_WATCH */
+	int			 watcher;	/* DQ_WATCH, DQ_SYNC: the
+						   resource source's index, or
+						   -1 for the cluster view */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
 	char			*source;	/* owned: ev.source's storage */

@@ -11,9 +11,15 @@
  * else spends one.  Then the mode decides what happens; notify, dry-run
  * and confirm keep the same cooldown, circuit and rate state as auto, so
  * what they report is what auto would have done.
+ *
+ * Before the checks, recurrence: a signal for a target that an action of
+ * this trigger remediated shortly before means the remediation did not
+ * hold.  Too many of those and the trigger is demoted to notify (its own
+ * "demoted" record first), until its manifest changes.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "action/action.h"
 #include "engine/internal.h"
@@ -30,6 +36,8 @@ struct decision {
 	json_t				*target_obj;	/* borrowed */
 	char				*target_key;	/* owned */
 	struct act_plan			 plan;
+	enum guard_mode			 mode;	/* cfg's, or notify when
+						   demoted */
 	char				 msg[GUARD_MSGLEN];
 };
 
@@ -262,6 +270,107 @@ suppress(struct decision *d, enum rec_reason r)
 	finish(d, REC_SUPPRESSED, r);
 }
 
+/* Identifies the trigger's manifest: a demotion holds until it changes. */
+static uint64_t
+trigger_hash(struct decision *d)
+{
+	const struct sensor_trigger *t = d->fire->trigger;
+	json_t *g;
+	char *a, *b;
+	uint64_t h;
+
+	if (d->et->hash)
+		return d->et->hash;
+	g = guard_config_json(d->cfg);
+	a = t->tmpl ? json_dumps(t->tmpl, JSON_COMPACT | JSON_SORT_KEYS) :
+	    NULL;
+	b = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
+	h = util_hash(t->name, strlen(t->name), UTIL_HASH_SEED);
+	h = util_hash(a ? a : "", a ? strlen(a) : 0, h);
+	h = util_hash(b ? b : "", b ? strlen(b) : 0, h);
+	free(a);
+	free(b);
+	json_decref(g);
+	d->et->hash = h ? h : 1;
+	return d->et->hash;
+}
+
+static json_t *
+recurrence_json(const struct guard_recurrence *r)
+{
+	char when[TIME_FMTLEN];
+
+	time_format(r->action, when, sizeof when);
+	return json_pack("{s:s, s:i, s:i, s:f}", "of", when, "actions",
+	    r->actions, "recurred", r->recurred, "ratio", r->ratio);
+}
+
+static void
+emit_demoted(struct decision *d, const struct guard_recurrence *r)
+{
+	struct engine *e = d->e;
+	struct rec_decision_record dr = d->rec;
+
+	memset(&dr.target, 0, sizeof dr.target);
+	memset(&dr.subject, 0, sizeof dr.subject);
+	objref_set(&dr.target, d->rec.target.kind, d->rec.target.namespace,
+	    d->rec.target.name);
+	objref_set(&dr.subject, d->rec.subject.kind,
+	    d->rec.subject.namespace, d->rec.subject.name);
+	dr.decision = REC_DEMOTED;
+	dr.reason = REASON_NONE;
+	dr.message = xasprintf("%d of the last %d actions recurred within "
+	    "%lld min (%.0f%%), above demoteAbove %.0f%%: mode %s -> notify "
+	    "until the trigger's manifest changes", r->recurred, r->actions,
+	    (long long)(d->cfg->recurrence_within / 60000), 100 * r->ratio,
+	    100 * d->cfg->recurrence_demote_above,
+	    guard_mode_name(d->cfg->mode));
+	dr.plan = NULL;
+	dr.extra = json_pack("{s:o}", "recurrence", recurrence_json(r));
+	e->stats.records++;
+	e->stats.by_decision[REC_DEMOTED]++;
+	if (e->opts.emit)
+		e->opts.emit(e->opts.emit_ctx, &dr);
+	rec_clear(&dr);
+}
+
+/*
+ * Recurrence, before the checks: a demoted trigger decides as notify; a
+ * signal that shows an earlier remediation did not hold is noted, and may
+ * demote the trigger.
+ */
+static void
+recurrence(struct decision *d)
+{
+	struct engine *e = d->e;
+	struct guard_recurrence r;
+	uint64_t h = trigger_hash(d);
+	int64_t since;
+	char when[TIME_FMTLEN];
+
+	d->mode = d->cfg->mode;
+	if (guard_demoted(e->state, d->et->id, h, &since) == GUARD_DEMOTED) {
+		time_format(since, when, sizeof when);
+		extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
+		    when, "mode", guard_mode_name(d->cfg->mode)));
+		if (d->mode > MODE_NOTIFY)
+			d->mode = MODE_NOTIFY;
+		return;
+	}
+	if (!guard_note_recurrence(e->state, d->cfg, d->et->id, d->target_key,
+	    d->fire->event->time, &r))
+		return;
+	extra_set(d, "recurrence", recurrence_json(&r));
+	if (d->mode > MODE_NOTIFY && guard_should_demote(d->cfg, &r)) {
+		guard_demote(e->state, d->et->id, h, e->now, &r);
+		emit_demoted(d, &r);
+		time_format(e->now, when, sizeof when);
+		extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
+		    when, "mode", guard_mode_name(d->cfg->mode)));
+		d->mode = MODE_NOTIFY;
+	}
+}
+
 /* The checks, in order; returns REASON_NONE when every one passed. */
 static enum rec_reason
 run_checks(struct decision *d)
@@ -270,6 +379,7 @@ run_checks(struct decision *d)
 	const struct guard_config *c = d->cfg;
 	int rc;
 
+	recurrence(d);
 	if (!guard_check_stale(c, d->fire->event->time, e->now, d->msg,
 	    sizeof d->msg))
 		return REASON_STALE;
@@ -301,6 +411,8 @@ run_checks(struct decision *d)
 	return REASON_NONE;
 }
 
+static enum rec_decision execute(struct decision *, enum rec_decision);
+
 static void
 decide_mode(struct decision *d)
 {
@@ -312,23 +424,64 @@ decide_mode(struct decision *d)
 		[MODE_AUTO] = REC_ACTED,
 	};
 
-	enum rec_decision dec = by_mode[d->cfg->mode];
+	enum rec_decision dec = by_mode[d->mode];
 	struct engine *e = d->e;
-	json_t *result = NULL;
-	char *err = NULL;
 
 	guard_record_action(e->state, d->et->id, d->target_key, e->now);
 	d->msg[0] = '\0';
 	if (e->opts.execute && d->plan.plan && (dec == REC_ACTED ||
-	    (dec == REC_DRY_RUN && d->cfg->server_dry_run))) {
-		if (e->opts.execute(e->opts.execute_ctx, d->plan.plan,
-		    dec == REC_DRY_RUN, &result, &err) == -1) {
-			dec = REC_FAILED;
-			d->rec.message = err;
-		} else if (result)
-			extra_set(d, "result", result);
-	}
+	    (dec == REC_DRY_RUN && d->cfg->server_dry_run)))
+		dec = execute(d, dec);
+	if (dec == REC_ACTED)
+		guard_record_remediation(e->state, d->cfg, d->et->id,
+		    d->target_key, e->now);
 	finish(d, dec, REASON_NONE);
+}
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Runs the action; an action (not a server dry run) is first written down
+ * through the intend hook, so its cooldown survives a crash during it.
+ */
+static enum rec_decision
+execute(struct decision *d, enum rec_decision dec)
+{
+	struct engine *e = d->e;
+	json_t *result = NULL;
+	char *err = NULL;
+	int64_t t0;
+
+	if (dec == REC_ACTED && e->opts.intend) {
+		d->rec.decision = REC_ACTED;
+		if (e->opts.intend(e->opts.intend_ctx, &d->rec) == -1) {
+			d->rec.message = xstrdup("not executed: the audit log "
+			    "could not record the intent");
+			return REC_FAILED;
+		}
+	}
+	t0 = monotonic_ms();
+	if (e->opts.execute(e->opts.execute_ctx, d->plan.plan,
+	    dec == REC_DRY_RUN, &result, &err) == -1) {
+		dec = REC_FAILED;
+		d->rec.message = err;
+	} else if (result)
+		extra_set(d, "result", result);
+	extra_set(d, "durationMs", json_integer(monotonic_ms() - t0));
+	return dec;
+}
+
+struct guard_state *
+engine_guard_state(struct engine *e)
+{
+	return e->state;
 }
 
 void

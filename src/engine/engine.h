@@ -46,6 +46,18 @@ struct engine_opts {
 	int	(*execute)(void *ctx, const json_t *plan, int dry_run,
 		    json_t **result, char **err);
 	void	 *execute_ctx;
+	/*
+	 * Called just before execute runs an action (decision acted), with
+	 * the record as it stands (borrowed for the call) and the guard
+	 * state's changes (cooldown mark, rate token) already made: the
+	 * audit store writes both durably, so a crash during the action
+	 * still holds its cooldown after a restart.  The final record then
+	 * goes to emit.  Returns 0, or -1 when the intent could not be
+	 * written: the action is not executed and the record is "failed".
+	 * NULL: not called.
+	 */
+	int	(*intend)(void *ctx, const struct rec_decision_record *);
+	void	 *intend_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
@@ -74,23 +86,43 @@ void		 engine_free(struct engine *);
 
 /*
  * The watches the live daemon must run: one per resource source (with
- * the selectors the server can apply), plus all Pods when the OOM
- * detector is on.  Fills *out (owned array; clear each with
+ * the selectors the server can apply; its changes go to
+ * engine_watch_source), and the cluster view's own (Pods and the
+ * workload controllers that own them, for owner resolution, opt-in
+ * labels, blast radius and the OOM detector; source -1, changes go to
+ * engine_watch_view).  Fills *out (owned array; clear each with
  * sig_watch_clear, then free) and returns the count.  Strings other than
  * the selectors are borrowed from the engine.
  */
 size_t	engine_watches(const struct engine *, struct sig_watch **out);
+/* A change seen by the cluster view's watch: view, OOM detector. */
+void	engine_watch_view(struct engine *, enum sig_watch_type, json_t *obj);
+/* A change seen by resource source i's own watch: that source only. */
+void	engine_watch_source(struct engine *, size_t i, enum sig_watch_type,
+	    json_t *obj);
 /*
  * An object present when a watch (re)listed: the cluster view learns it,
  * no source sees it (a restarted watch does not replay the world as new).
  */
 void	engine_sync(struct engine *, json_t *obj);
-/* A cluster change at the clock's now: updates the cluster, then routes. */
+/*
+ * A cluster change at the clock's now (replay): updates the cluster view,
+ * routes it to every resource source that watches it, and feeds the OOM
+ * detector.
+ */
 void	engine_watch(struct engine *, enum sig_watch_type, json_t *obj);
 /* A signal from a non-resource source (webhook, calendar, replay line). */
 void	engine_signal(struct engine *, struct event *);
 
 const struct engine_stats *engine_stats(const struct engine *);
+
+/*
+ * The guard state the engine owns (cooldowns, buckets, windows,
+ * recurrence, demotions), for the audit store to load and journal
+ * (audit_attach_guard).  Use it on the engine's thread only.
+ */
+struct guard_state;
+struct guard_state *engine_guard_state(struct engine *);
 
 /*
  * One line describing what the engine compiled from doc (borrowed), for

@@ -75,16 +75,15 @@ is_pod(json_t *obj)
 	return k && strcmp(k, "Pod") == 0;
 }
 
-void
-engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
+/* Updates the view; returns the previous object (owned) or NULL. */
+static json_t *
+update_view(struct engine *e, enum sig_watch_type t, json_t *obj)
 {
-	json_t *old = NULL, *kills = NULL, *ev;
-	size_t i;
+	json_t *old = NULL;
 
-	e->now = clock_now(e->opts.clock);
-	if (!kept_in_view(obj)) {
-		/* routed below, never stored */
-	} else if (t == SIG_DELETE) {
+	if (!kept_in_view(obj))
+		return NULL;	/* routed, never stored */
+	if (t == SIG_DELETE) {
 		const char *kind = obj_kind(obj), *name = obj_name(obj);
 
 		if (kind && name)
@@ -92,13 +91,54 @@ engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
 			    obj_namespace(obj), name));
 	} else
 		cluster_put(e->opts.cluster, obj, &old);
-	if (e->detect_oom && t == SIG_UPDATE && is_pod(obj))
-		kills = sig_oom_detect(old, obj);
-	json_decref(old);
-	sig_route_watch(e->sources, t, obj, e->now, on_event, e);
+	return old;
+}
+
+/* New OOM kills in a Pod update, as Events to the sources. */
+static void
+detect_oom(struct engine *e, enum sig_watch_type t, json_t *obj,
+    json_t *old)
+{
+	json_t *kills, *ev;
+	size_t i;
+
+	if (!e->detect_oom || t != SIG_UPDATE || !is_pod(obj))
+		return;
+	kills = sig_oom_detect(old, obj);
 	json_array_foreach(kills, i, ev)
 		sig_route_watch(e->sources, SIG_ADD, ev, e->now, on_event, e);
 	json_decref(kills);
+}
+
+void
+engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
+{
+	json_t *old;
+
+	e->now = clock_now(e->opts.clock);
+	old = update_view(e, t, obj);
+	sig_route_watch(e->sources, t, obj, e->now, on_event, e);
+	detect_oom(e, t, obj, old);
+	json_decref(old);
+}
+
+void
+engine_watch_view(struct engine *e, enum sig_watch_type t, json_t *obj)
+{
+	json_t *old;
+
+	e->now = clock_now(e->opts.clock);
+	old = update_view(e, t, obj);
+	detect_oom(e, t, obj, old);
+	json_decref(old);
+}
+
+void
+engine_watch_source(struct engine *e, size_t i, enum sig_watch_type t,
+    json_t *obj)
+{
+	e->now = clock_now(e->opts.clock);
+	sig_route_watch_one(e->sources, i, t, obj, e->now, on_event, e);
 }
 
 void
@@ -108,6 +148,18 @@ engine_sync(struct engine *e, json_t *obj)
 		cluster_put(e->opts.cluster, obj, NULL);
 }
 
+/* What the cluster view watches: Pods and the controllers that own them. */
+static const struct {
+	const char	*group, *version, *resource;
+} view_resources[] = {
+	{ "", "v1", "pods" },
+	{ "apps", "v1", "replicasets" },
+	{ "apps", "v1", "deployments" },
+	{ "apps", "v1", "statefulsets" },
+	{ "apps", "v1", "daemonsets" },
+	{ "batch", "v1", "jobs" },
+};
+
 size_t
 engine_watches(const struct engine *e, struct sig_watch **out)
 {
@@ -116,15 +168,18 @@ engine_watches(const struct engine *e, struct sig_watch **out)
 
 	for (i = 0; i < sig_set_count(e->sources); i++) {
 		xgrow(&v, &cap, n + 1, sizeof *v);
-		if (sig_source_watch(sig_set_get(e->sources, i), &v[n]) == 0)
+		if (sig_source_watch(sig_set_get(e->sources, i), &v[n]) == 0) {
+			v[n].source = (int)i;
 			n++;
+		}
 	}
-	if (e->detect_oom) {
+	for (i = 0; i < UTIL_ARRAY_LEN(view_resources); i++) {
 		xgrow(&v, &cap, n + 1, sizeof *v);
 		memset(&v[n], 0, sizeof v[n]);
-		v[n].group = "";
-		v[n].version = "v1";
-		v[n].resource = "pods";
+		v[n].source = -1;
+		v[n].group = view_resources[i].group;
+		v[n].version = view_resources[i].version;
+		v[n].resource = view_resources[i].resource;
 		n++;
 	}
 	*out = v;

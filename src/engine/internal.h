@@ -13,6 +13,9 @@
 struct engine_trigger {
 	struct guard_config	 cfg;		/* owned strings */
 	char			*id;		/* owned: ns/sensor/trigger */
+	uint64_t		 hash;		/* of the trigger's manifest and
+						   guardrails, for demotions;
+						   0 until decide.c needs it */
 };
 
 struct engine_sensor {

@@ -235,6 +235,27 @@ set_subject(struct event *ev, json_t *obj)
 	    xstrdup(obj_namespace(obj)) : NULL;
 }
 
+static void
+route_one(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
+    int64_t when, sig_emit_fn emit, void *ctx)
+{
+	struct event ev;
+
+	if (s->type != SIG_RESOURCE || !(s->event_types & t) ||
+	    !matches_resource(s, obj) || !passes_filters(s, obj))
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.source = s->eventsource;
+	ev.name = s->name;
+	ev.type = "resource";
+	ev.time = when;
+	ev.id = make_id(s, t, obj, when);
+	ev.data = json_pack("{s:s, s:O}", "type", watch_name(t), "body", obj);
+	set_subject(&ev, obj);
+	emit(ctx, &ev);
+	event_clear(&ev);
+}
+
 void
 sig_route_watch(const struct sig_set *set, enum sig_watch_type t,
     json_t *obj, int64_t now, sig_emit_fn emit, void *ctx)
@@ -244,25 +265,22 @@ sig_route_watch(const struct sig_set *set, enum sig_watch_type t,
 
 	if (sig_object_time(obj, &when) == -1)
 		when = now;
-	for (i = 0; i < set->n; i++) {
-		const struct sig_source *s = set->v[i];
-		struct event ev;
+	for (i = 0; i < set->n; i++)
+		route_one(set->v[i], t, obj, when, emit, ctx);
+}
 
-		if (s->type != SIG_RESOURCE || !(s->event_types & t) ||
-		    !matches_resource(s, obj) || !passes_filters(s, obj))
-			continue;
-		memset(&ev, 0, sizeof ev);
-		ev.source = s->eventsource;
-		ev.name = s->name;
-		ev.type = "resource";
-		ev.time = when;
-		ev.id = make_id(s, t, obj, when);
-		ev.data = json_pack("{s:s, s:O}", "type", watch_name(t),
-		    "body", obj);
-		set_subject(&ev, obj);
-		emit(ctx, &ev);
-		event_clear(&ev);
-	}
+void
+sig_route_watch_one(const struct sig_set *set, size_t i,
+    enum sig_watch_type t, json_t *obj, int64_t now, sig_emit_fn emit,
+    void *ctx)
+{
+	int64_t when;
+
+	if (i >= set->n)
+		return;
+	if (sig_object_time(obj, &when) == -1)
+		when = now;
+	route_one(set->v[i], t, obj, when, emit, ctx);
 }
 
 /* Alert labels that name a workload, most specific first. */

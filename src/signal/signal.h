@@ -67,6 +67,8 @@ char		*sig_source_describe(const struct sig_source *);
  * applied in-process by sig_route_watch.
  */
 struct sig_watch {
+	int		 source;	/* index of the resource source it
+					   feeds, or -1: the cluster view */
 	const char	*group, *version, *resource, *namespace;
 	char		*label_selector;	/* owned, may be NULL */
 	char		*field_selector;	/* owned, may be NULL */
@@ -88,6 +90,10 @@ enum sig_watch_type sig_watch_type_parse(const char *);
 typedef void	(*sig_emit_fn)(void *ctx, struct event *);
 void	sig_route_watch(const struct sig_set *, enum sig_watch_type,
 	    json_t *obj, int64_t now, sig_emit_fn emit, void *ctx);
+/* The same for the one source of index i (a live watch of its own). */
+void	sig_route_watch_one(const struct sig_set *, size_t i,
+	    enum sig_watch_type, json_t *obj, int64_t now, sig_emit_fn emit,
+	    void *ctx);
 
 /*
  * Compares a Pod's previous state (old, may be NULL when first seen) with

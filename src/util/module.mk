@@ -1,1 +1,2 @@
 util_DEPS :=
+quantity_DEPS := util

@@ -1,0 +1,168 @@
+"""`remediate run` live against the Kubernetes API emulator: the seed
+example, with Pods whose status turns OOMKilled, leads to exactly the
+Workflows the replay predicts, none for workloads that are not opted in,
+and a Remediated Event on each acted-on Deployment."""
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import scenario
+from conftest import ROOT, binary
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402
+
+WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
+
+
+class Daemon:
+    """remediate run in the background; stdout records, stderr logs."""
+
+    def __init__(self, manifests, kubeconfig):
+        self.p = subprocess.Popen(
+            [binary(), "run", "-c", str(manifests), "--kubeconfig",
+             kubeconfig, "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.records, self.logs = queue.Queue(), queue.Queue()
+        for stream, q in ((self.p.stdout, self.records),
+                          (self.p.stderr, self.logs)):
+            threading.Thread(target=self._pump, args=(stream, q),
+                             daemon=True).start()
+        self.log_lines = []
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in stream:
+            q.put(line)
+
+    def wait_log(self, msg, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                line = self.logs.get(timeout=0.2)
+            except queue.Empty:
+                assert self.p.poll() is None, "daemon exited: %s" % \
+                    "".join(self.log_lines)
+                continue
+            self.log_lines.append(line)
+            try:
+                if json.loads(line).get("msg") == msg:
+                    return
+            except ValueError:
+                pass
+        raise AssertionError("no %r log in %ss: %s" % (
+            msg, timeout, "".join(self.log_lines)))
+
+    def take(self, n, timeout=30):
+        out, end = [], time.time() + timeout
+        while len(out) < n and time.time() < end:
+            try:
+                out.append(json.loads(self.records.get(timeout=0.2)))
+            except queue.Empty:
+                pass
+        return out
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        return self.p.returncode
+
+
+@pytest.fixture
+def live_manifests(tmp_path):
+    """The seed manifests without the budget gate (no Prometheus here)."""
+    d = tmp_path / "manifests"
+    shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"), d)
+    s = (d / "sensor.yaml").read_text()
+    start = s.index("        budget:")
+    (d / "sensor.yaml").write_text(s[:start])
+    return d
+
+
+def body(req):
+    """A logged request body: the emulator decodes JSON already."""
+    b = req["body"]
+    return json.loads(b) if isinstance(b, (str, bytes)) else b
+
+
+def cluster_objects(workloads):
+    objs = [{"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": ns}}
+            for ns in ("shop", "platform", "argo-events")]
+    for w in workloads:
+        objs += w.objects()
+    return objs + scenario.filler_pods("platform", 160)
+
+
+def test_seed_live_two_workflows_and_events(live_manifests):
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout",
+                                                 "search")]
+    legacy = scenario.Workload("shop", "legacy", deploy_optin=False,
+                               pod_optin=False)
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws + [legacy]))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            emu.clear_requests()
+            for w in ws + [legacy]:
+                emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+            first = d.take(4)
+            for w in ws + [legacy]:
+                emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+            second = d.take(4)
+            time.sleep(0.5)
+            reqs = emu.requests()
+        finally:
+            assert d.stop() == 0
+    assert [r["reason"] for r in first] == ["below-threshold"] * 4, first
+    assert len(second) == 4, (second, d.log_lines)
+    by_target = {r["target"]["name"]: r for r in second}
+    assert set(by_target) == {"cart", "checkout", "search", "legacy"}, \
+        second
+    assert by_target["cart"]["decision"] == "acted"
+    assert by_target["checkout"]["decision"] == "acted"
+    assert by_target["search"]["reason"] == "rate-limited"
+    assert by_target["legacy"]["reason"] == "opt-out"
+    posts = [r for r in reqs if r["method"] == "POST" and
+             r["path"] == WORKFLOWS]
+    assert len(posts) == 2
+    pods = sorted(p["value"] for r in posts
+                  for p in body(r)["spec"]["arguments"]
+                  ["parameters"] if p["name"] == "pod")
+    assert pods == sorted(scenario.pod_name(n, 0)
+                          for n in ("cart", "checkout"))
+    events = [body(r) for r in reqs if r["method"] == "POST"
+              and r["path"].endswith("/events")]
+    assert sorted(e["involvedObject"]["name"] for e in events
+                  if e["reason"] == "Remediated") == ["cart", "checkout"]
+    assert all(e["involvedObject"]["kind"] == "Deployment" for e in events)
+
+
+def test_restart_does_not_replay_existing_kills(live_manifests):
+    w = scenario.Workload("shop", "cart")
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        # two kills happen before remediate starts: history, not news
+        emu.oom_kill("shop", scenario.pod_name("cart", 0))
+        emu.oom_kill("shop", scenario.pod_name("cart", 0))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            assert d.take(1, timeout=2) == []
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            recs = d.take(1)
+        finally:
+            d.stop()
+    assert [r["reason"] for r in recs] == ["below-threshold"]
