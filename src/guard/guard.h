@@ -5,7 +5,9 @@
  * over the cluster-wide RemediationConfig defaults, laid over the built-in
  * safe defaults (DESIGN.md).  A guard_state holds what the guardrails
  * remember (threshold windows, cooldown marks, rate buckets, the circuit's
- * recent actions); it has one owner, the engine, and no locks.
+ * recent actions, each trigger's recent remediations and its demotion);
+ * it has one owner, the engine, and no locks.  It journals its changes so
+ * the audit store can keep it on disk (see guard_state_journal).
  *
  * Each check is its own function so the engine can run them in the order
  * the design fixes, stop at the first that says no, and name it.  Checks
@@ -134,5 +136,98 @@ int	guard_take_rate_token(struct guard_state *,
  */
 void	guard_record_action(struct guard_state *, const char *trigger,
 	    const char *target, int64_t now);
+
+/*
+ * Recurrence: a remediation whose signal comes back for the same target
+ * within recurrence_within counts as recurred.  Each trigger keeps its
+ * last GUARD_RECURRENCE_KEEP remediations (or recurrence_min_actions, if
+ * more); the ratio is recurred / kept.
+ */
+#define GUARD_RECURRENCE_KEEP 20
+
+struct guard_recurrence {
+	int64_t	 action;	/* ms: the remediation that recurred */
+	int	 actions;	/* remediations kept for the trigger */
+	int	 recurred;	/* of those, how many recurred */
+	double	 ratio;		/* recurred / actions */
+};
+
+/*
+ * Records a remediation (decision acted) of target by trigger at now.
+ */
+void	guard_record_remediation(struct guard_state *,
+	    const struct guard_config *, const char *trigger,
+	    const char *target, int64_t now);
+/*
+ * A signal for (trigger, target) whose own time is signal_time: if the
+ * trigger's latest remediation of target happened before it and at most
+ * recurrence_within earlier, and has not recurred yet, marks it recurred,
+ * fills *out and returns 1.  Otherwise returns 0 (*out untouched).
+ */
+int	guard_note_recurrence(struct guard_state *,
+	    const struct guard_config *, const char *trigger,
+	    const char *target, int64_t signal_time,
+	    struct guard_recurrence *out);
+/* Does *r call for demotion: at least minActions, ratio above demoteAbove. */
+int	guard_should_demote(const struct guard_config *,
+	    const struct guard_recurrence *);
+/*
+ * Demotes trigger to notify at now.  hash identifies the trigger's
+ * manifest: only a different hash lifts the demotion (guard_demoted).
+ */
+void	guard_demote(struct guard_state *, const char *trigger, uint64_t hash,
+	    int64_t now, const struct guard_recurrence *);
+
+enum guard_demotion {
+	GUARD_NOT_DEMOTED,
+	GUARD_DEMOTED,		/* demoted under this manifest */
+	GUARD_LIFTED,		/* was demoted; the manifest changed since */
+};
+
+/*
+ * Is trigger demoted under the manifest whose hash is given?  A demotion
+ * recorded under another hash is lifted here, once (GUARD_LIFTED), and
+ * the trigger's recurrence history starts afresh.  *since (may be NULL)
+ * gets the time of the demotion.
+ */
+enum guard_demotion guard_demoted(struct guard_state *, const char *trigger,
+	    uint64_t hash, int64_t *since);
+
+/*
+ * Persistence.  Every change marks the entry it touched; the store asks
+ * for the marked entries after each decision and writes them in the same
+ * transaction as the record, so the state on disk always matches the
+ * records on disk.  Entries are (kind, key, JSON value):
+ *
+ *   window      trigger\x1fkey  {"cap":N,"t":[ms oldest first]}
+ *   cooldown    trigger\x1ftarget  {"at":ms}
+ *   bucket      trigger      {"tokens":X,"at":ms}
+ *   circuit     ""           {"cap":N,"t":[ms oldest first]}
+ *   recurrence  trigger      {"cap":N,"a":[{"at":ms,"target":T,
+ *                             "recurred":B} oldest first]}
+ *   demotion    trigger      {"hash":"16 hex digits","at":ms,"ratio":R,
+ *                             "actions":N,"recurred":N}
+ *
+ * put gets each entry (value borrowed for the call; NULL: the entry was
+ * removed).  all != 0 visits every live entry instead of the marked ones
+ * (a full rewrite after a failed write).  Either way the marks are
+ * cleared.
+ */
+void	guard_state_journal(struct guard_state *, int all,
+	    void (*put)(void *ctx, const char *kind, const char *key,
+	    json_t *value), void *ctx);
+/*
+ * Loads one entry written by guard_state_journal (value borrowed).  It is
+ * not marked.  Returns 0, or -1 for an unknown kind or a malformed value
+ * (the entry is ignored).
+ */
+int	guard_state_load(struct guard_state *, const char *kind,
+	    const char *key, json_t *value);
+/*
+ * Forgets cooldown marks, threshold windows, rate buckets and recurrence
+ * histories last touched before `before` (ms), so the state stays bounded
+ * by the activity of the retention period.  Demotions are kept.
+ */
+void	guard_state_prune(struct guard_state *, int64_t before);
 
 #endif /* GUARD_H */

@@ -3,9 +3,18 @@
  *
  * All windows are bounded: a threshold keeps only the last `count` signal
  * times per key (enough to answer "count inside within?"), the circuit the
- * last `maxActions` action times.  Times come from the caller's clock; a
- * clock that steps back (out-of-order replay lines) never refills a bucket
- * or shortens a window.
+ * last `maxActions` action times, recurrence the last few remediations per
+ * trigger.  Times come from the caller's clock; a clock that steps back
+ * (out-of-order replay lines) never refills a bucket or shortens a window.
+ *
+ * Persistence is a journal, not a snapshot: every change marks the entry
+ * it touched ("w" + key in the dirty map), and the audit store collects
+ * the marked entries after each decision, writing them in the same
+ * transaction as the decision record.  The state on disk is then exactly
+ * the state that produced the records on disk, whatever moment a crash
+ * picks.  Rebuilding the state from the records instead would need the
+ * threshold keys (templates, not in the record) and the bucket arithmetic
+ * replayed in order; the journal keeps it to a few small rows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +32,41 @@ struct bucket {
 	int64_t	 at;		/* ms of the last refill */
 };
 
+struct remediation {
+	int64_t	 at;		/* ms */
+	char	*target;	/* owned */
+	int	 recurred;
+};
+
+struct recurrence {		/* ring of a trigger's last remediations */
+	struct remediation	*a;	/* owned; cap entries */
+	int			 cap, n, head;
+};
+
+struct demotion {
+	uint64_t	 hash;	/* of the trigger's manifest */
+	int64_t		 at;	/* ms */
+	double		 ratio;
+	int		 actions, recurred;
+};
+
 struct guard_state {
 	struct map	 windows;	/* trigger\x1fkey -> struct window */
 	struct map	 cooldowns;	/* trigger\x1ftarget -> int64_t ms */
 	struct map	 buckets;	/* trigger -> struct bucket */
 	struct window	 circuit;	/* recent actions, all triggers */
+	struct map	 recurrences;	/* trigger -> struct recurrence */
+	struct map	 demotions;	/* trigger -> struct demotion */
+	struct map	 dirty;		/* kind letter + key -> (void *)1 */
+};
+
+/* The entry kinds, by the letter that prefixes their dirty marks. */
+static const struct {
+	char		 letter;
+	const char	*name;
+} kinds[] = {
+	{ 'w', "window" }, { 'c', "cooldown" }, { 'b', "bucket" },
+	{ 'C', "circuit" }, { 'r', "recurrence" }, { 'd', "demotion" },
 };
 
 struct guard_state *
@@ -38,6 +77,9 @@ guard_state_new(void)
 	map_init(&g->windows);
 	map_init(&g->cooldowns);
 	map_init(&g->buckets);
+	map_init(&g->recurrences);
+	map_init(&g->demotions);
+	map_init(&g->dirty);
 	return g;
 }
 
@@ -50,6 +92,20 @@ window_free(void *p)
 	free(w);
 }
 
+static void
+recurrence_free(void *p)
+{
+	struct recurrence *r = p;
+	int i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->cap; i++)	/* unused slots hold NULL */
+		free(r->a[i].target);
+	free(r->a);
+	free(r);
+}
+
 void
 guard_state_free(struct guard_state *g)
 {
@@ -58,8 +114,24 @@ guard_state_free(struct guard_state *g)
 	map_clear(&g->windows, window_free);
 	map_clear(&g->cooldowns, free);
 	map_clear(&g->buckets, free);
+	map_clear(&g->recurrences, recurrence_free);
+	map_clear(&g->demotions, free);
+	map_clear(&g->dirty, NULL);
 	free(g->circuit.t);
 	free(g);
+}
+
+static void
+mark(struct guard_state *g, char letter, const char *key)
+{
+	size_t n = strlen(key);
+	char stack[256], *k = n + 2 <= sizeof stack ? stack : xmalloc(n + 2);
+
+	k[0] = letter;
+	memcpy(k + 1, key, n + 1);
+	map_put(&g->dirty, k, g);	/* any non-NULL value */
+	if (k != stack)
+		free(k);
 }
 
 static void
@@ -86,6 +158,13 @@ window_count(const struct window *w, int64_t now, int64_t within)
 		if (now - w->t[i] < within)
 			n++;
 	return n;
+}
+
+/* The latest time in a window (0 when empty). */
+static int64_t
+window_newest(const struct window *w)
+{
+	return w->n ? w->t[(w->head + w->cap - 1) % w->cap] : 0;
 }
 
 static char *
@@ -131,9 +210,10 @@ guard_check_threshold(struct guard_state *g, const struct guard_config *c,
 		w = xcalloc(1, sizeof *w);
 		map_put(&g->windows, k, w);
 	}
+	window_push(w, c->threshold_count, now);
+	mark(g, 'w', k);
 	if (k != stack)
 		free(k);
-	window_push(w, c->threshold_count, now);
 	n = window_count(w, now, c->threshold_within + 1);
 	if (n >= c->threshold_count)
 		return 1;
@@ -282,6 +362,7 @@ guard_take_rate_token(struct guard_state *g, const struct guard_config *c,
 			b->tokens = cap;
 		b->at = now;
 	}
+	mark(g, 'b', trigger);
 	if (b->tokens >= 1.0) {
 		b->tokens -= 1.0;
 		return 1;
@@ -303,8 +384,553 @@ guard_record_action(struct guard_state *g, const char *trigger,
 		map_put(&g->cooldowns, k, t);
 	}
 	*t = now;
+	mark(g, 'c', k);
 	if (k != stack)
 		free(k);
 	/* the circuit keeps enough history for any maxActions up to 1024 */
 	window_push(&g->circuit, g->circuit.cap ? g->circuit.cap : 1024, now);
+	mark(g, 'C', "");
+}
+
+/* ---- recurrence and demotion ------------------------------------------ */
+
+static int
+recurrence_cap(const struct guard_config *c)
+{
+	int cap = c->recurrence_min_actions;
+
+	if (cap < GUARD_RECURRENCE_KEEP)
+		cap = GUARD_RECURRENCE_KEEP;
+	return cap > 1024 ? 1024 : cap;
+}
+
+/* Appends to the ring, growing or shrinking it to cap (oldest dropped). */
+static void
+recurrence_push(struct recurrence *r, int cap, int64_t at, const char *target,
+    int recurred)
+{
+	struct remediation *slot;
+
+	if (r->cap != cap) {
+		struct remediation *a = xcalloc((size_t)cap, sizeof *a);
+		int i, keep = r->n < cap ? r->n : cap, n = 0;
+
+		for (i = r->n - keep; i < r->n; i++) {
+			struct remediation *o = &r->a[(r->head - r->n + i +
+			    r->cap) % r->cap];
+
+			a[n++] = *o;
+			o->target = NULL;
+		}
+		for (i = 0; i < r->cap; i++)	/* the dropped ones */
+			free(r->a[i].target);
+		free(r->a);
+		r->a = a;
+		r->cap = cap;
+		r->n = n;
+		r->head = n % cap;
+	}
+	slot = &r->a[r->head];
+	if (r->n == r->cap)
+		free(slot->target);
+	slot->at = at;
+	slot->target = xstrdup(target);
+	slot->recurred = recurred;
+	r->head = (r->head + 1) % r->cap;
+	if (r->n < r->cap)
+		r->n++;
+}
+
+/* The i-th kept remediation, oldest first. */
+static struct remediation *
+recurrence_at(const struct recurrence *r, int i)
+{
+	return &r->a[(r->head - r->n + i + r->cap) % r->cap];
+}
+
+static void
+recurrence_fill(const struct recurrence *r, int64_t action,
+    struct guard_recurrence *out)
+{
+	int i, k = 0;
+
+	for (i = 0; i < r->n; i++)
+		k += recurrence_at(r, i)->recurred != 0;
+	out->action = action;
+	out->actions = r->n;
+	out->recurred = k;
+	out->ratio = r->n ? (double)k / (double)r->n : 0;
+}
+
+void
+guard_record_remediation(struct guard_state *g, const struct guard_config *c,
+    const char *trigger, const char *target, int64_t now)
+{
+	struct recurrence *r = map_get(&g->recurrences, trigger);
+
+	if (r == NULL) {
+		r = xcalloc(1, sizeof *r);
+		map_put(&g->recurrences, trigger, r);
+	}
+	recurrence_push(r, recurrence_cap(c), now, target, 0);
+	mark(g, 'r', trigger);
+}
+
+int
+guard_note_recurrence(struct guard_state *g, const struct guard_config *c,
+    const char *trigger, const char *target, int64_t signal_time,
+    struct guard_recurrence *out)
+{
+	struct recurrence *r = map_get(&g->recurrences, trigger);
+	struct remediation *m;
+	int i;
+
+	if (r == NULL)
+		return 0;
+	for (i = r->n - 1; i >= 0; i--) {
+		m = recurrence_at(r, i);
+		if (strcmp(m->target, target) != 0 || m->at >= signal_time)
+			continue;
+		/* the latest remediation of target before the signal */
+		if (m->recurred || signal_time - m->at > c->recurrence_within)
+			return 0;
+		m->recurred = 1;
+		mark(g, 'r', trigger);
+		recurrence_fill(r, m->at, out);
+		return 1;
+	}
+	return 0;
+}
+
+int
+guard_should_demote(const struct guard_config *c,
+    const struct guard_recurrence *r)
+{
+	return r->actions >= c->recurrence_min_actions &&
+	    r->ratio > c->recurrence_demote_above;
+}
+
+void
+guard_demote(struct guard_state *g, const char *trigger, uint64_t hash,
+    int64_t now, const struct guard_recurrence *r)
+{
+	struct demotion *d = map_get(&g->demotions, trigger);
+
+	if (d == NULL) {
+		d = xcalloc(1, sizeof *d);
+		map_put(&g->demotions, trigger, d);
+	}
+	d->hash = hash;
+	d->at = now;
+	d->ratio = r->ratio;
+	d->actions = r->actions;
+	d->recurred = r->recurred;
+	mark(g, 'd', trigger);
+}
+
+enum guard_demotion
+guard_demoted(struct guard_state *g, const char *trigger, uint64_t hash,
+    int64_t *since)
+{
+	struct demotion *d = map_get(&g->demotions, trigger);
+
+	if (d == NULL)
+		return GUARD_NOT_DEMOTED;
+	if (d->hash == hash) {
+		if (since)
+			*since = d->at;
+		return GUARD_DEMOTED;
+	}
+	/* the manifest changed: a new trigger, judged afresh */
+	free(map_del(&g->demotions, trigger));
+	recurrence_free(map_del(&g->recurrences, trigger));
+	mark(g, 'd', trigger);
+	mark(g, 'r', trigger);
+	return GUARD_LIFTED;
+}
+
+/* ---- persistence ------------------------------------------------------- */
+
+static json_t *
+window_json(const struct window *w)
+{
+	json_t *t = json_array();
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		json_array_append_new(t, json_integer(w->t[(w->head - w->n +
+		    i + w->cap) % w->cap]));
+	return json_pack("{s:i, s:o}", "cap", w->cap, "t", t);
+}
+
+static json_t *
+recurrence_json(const struct recurrence *r)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		struct remediation *m = recurrence_at(r, i);
+
+		json_array_append_new(a, json_pack("{s:I, s:s, s:b}", "at",
+		    (json_int_t)m->at, "target", m->target, "recurred",
+		    m->recurred));
+	}
+	return json_pack("{s:i, s:o}", "cap", r->cap, "a", a);
+}
+
+/* The current value of an entry as JSON (new reference), NULL if gone. */
+static json_t *
+entry_json(struct guard_state *g, char letter, const char *key)
+{
+	char hash[17];
+	void *v;
+
+	if (letter == 'C')
+		return g->circuit.n ? window_json(&g->circuit) : NULL;
+	switch (letter) {
+	case 'w':
+		v = map_get(&g->windows, key);
+		return v ? window_json(v) : NULL;
+	case 'c':
+		v = map_get(&g->cooldowns, key);
+		return v ? json_pack("{s:I}", "at",
+		    (json_int_t)*(int64_t *)v) : NULL;
+	case 'b':
+		if ((v = map_get(&g->buckets, key)) == NULL)
+			return NULL;
+		return json_pack("{s:f, s:I}", "tokens",
+		    ((struct bucket *)v)->tokens, "at",
+		    (json_int_t)((struct bucket *)v)->at);
+	case 'r':
+		v = map_get(&g->recurrences, key);
+		return v ? recurrence_json(v) : NULL;
+	case 'd':
+		if ((v = map_get(&g->demotions, key)) == NULL)
+			return NULL;
+		snprintf(hash, sizeof hash, "%016llx",
+		    (unsigned long long)((struct demotion *)v)->hash);
+		return json_pack("{s:s, s:I, s:f, s:i, s:i}", "hash", hash,
+		    "at", (json_int_t)((struct demotion *)v)->at, "ratio",
+		    ((struct demotion *)v)->ratio, "actions",
+		    ((struct demotion *)v)->actions, "recurred",
+		    ((struct demotion *)v)->recurred);
+	}
+	return NULL;
+}
+
+static const char *
+kind_name(char letter)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(kinds); i++)
+		if (kinds[i].letter == letter)
+			return kinds[i].name;
+	return NULL;
+}
+
+struct journal {
+	struct guard_state	*g;
+	char			 letter;	/* for visiting all entries */
+	void			(*put)(void *, const char *, const char *,
+				    json_t *);
+	void			*ctx;
+};
+
+static void
+put_entry(struct journal *j, char letter, const char *key)
+{
+	json_t *v = entry_json(j->g, letter, key);
+
+	j->put(j->ctx, kind_name(letter), key, v);
+	json_decref(v);
+}
+
+static int
+visit_dirty(void *ctx, const char *key, void *value)
+{
+	(void)value;
+	put_entry(ctx, key[0], key + 1);
+	return 0;
+}
+
+static int
+visit_live(void *ctx, const char *key, void *value)
+{
+	struct journal *j = ctx;
+
+	(void)value;
+	put_entry(j, j->letter, key);
+	return 0;
+}
+
+void
+guard_state_journal(struct guard_state *g, int all,
+    void (*put)(void *, const char *, const char *, json_t *), void *ctx)
+{
+	struct journal j = { g, 0, put, ctx };
+	const struct {
+		char		 letter;
+		struct map	*map;
+	} maps[] = {
+		{ 'w', &g->windows }, { 'c', &g->cooldowns },
+		{ 'b', &g->buckets }, { 'r', &g->recurrences },
+		{ 'd', &g->demotions },
+	};
+	size_t i;
+
+	if (!all)
+		map_each(&g->dirty, visit_dirty, &j);
+	else {
+		for (i = 0; i < UTIL_ARRAY_LEN(maps); i++) {
+			j.letter = maps[i].letter;
+			map_each(maps[i].map, visit_live, &j);
+		}
+		if (g->circuit.n)
+			put_entry(&j, 'C', "");
+	}
+	map_clear(&g->dirty, NULL);
+}
+
+/*
+ * Reads {"cap":N,"t":[...]} into a fresh window of N entries (of cap
+ * entries when cap is not 0); -1 if malformed.
+ */
+static int
+window_load(struct window *w, json_t *v, int cap)
+{
+	json_t *t = json_object_get(v, "t"), *x;
+	json_int_t n = json_integer_value(json_object_get(v, "cap"));
+	size_t i;
+
+	if (n < 1 || n > 1024 || !json_is_array(t))
+		return -1;
+	if (cap == 0)
+		cap = (int)n;
+	w->t = xcalloc((size_t)cap, sizeof *w->t);
+	w->cap = cap;
+	json_array_foreach(t, i, x) {
+		if (!json_is_integer(x))
+			return -1;
+		window_push(w, cap, json_integer_value(x));
+	}
+	return 0;
+}
+
+static int
+load_window(struct guard_state *g, const char *key, json_t *v)
+{
+	struct window *w = xcalloc(1, sizeof *w);
+
+	if (window_load(w, v, 0) == -1) {
+		window_free(w);
+		return -1;
+	}
+	window_free(map_put(&g->windows, key, w));
+	return 0;
+}
+
+static int
+load_circuit(struct guard_state *g, json_t *v)
+{
+	struct window w;
+
+	memset(&w, 0, sizeof w);
+	if (window_load(&w, v, 1024) == -1) {	/* as guard_record_action */
+		free(w.t);
+		return -1;
+	}
+	free(g->circuit.t);
+	g->circuit = w;
+	return 0;
+}
+
+static int
+load_time(json_t *v, const char *field, int64_t *out)
+{
+	json_t *x = json_object_get(v, field);
+
+	if (!json_is_integer(x))
+		return -1;
+	*out = json_integer_value(x);
+	return 0;
+}
+
+static int
+load_cooldown(struct guard_state *g, const char *key, json_t *v)
+{
+	int64_t at, *t;
+
+	if (load_time(v, "at", &at) == -1)
+		return -1;
+	t = xmalloc(sizeof *t);
+	*t = at;
+	free(map_put(&g->cooldowns, key, t));
+	return 0;
+}
+
+static int
+load_bucket(struct guard_state *g, const char *key, json_t *v)
+{
+	json_t *tok = json_object_get(v, "tokens");
+	struct bucket *b;
+	int64_t at;
+
+	if (!json_is_number(tok) || load_time(v, "at", &at) == -1 ||
+	    json_number_value(tok) < 0)
+		return -1;
+	b = xcalloc(1, sizeof *b);
+	b->tokens = json_number_value(tok);
+	b->at = at;
+	free(map_put(&g->buckets, key, b));
+	return 0;
+}
+
+static int
+load_recurrence(struct guard_state *g, const char *key, json_t *v)
+{
+	json_t *a = json_object_get(v, "a"), *x;
+	json_int_t cap = json_integer_value(json_object_get(v, "cap"));
+	struct recurrence *r;
+	int64_t at;
+	size_t i;
+
+	if (cap < 1 || cap > 1024 || !json_is_array(a))
+		return -1;
+	r = xcalloc(1, sizeof *r);
+	json_array_foreach(a, i, x) {
+		const char *t = json_string_value(json_object_get(x,
+		    "target"));
+
+		if (t == NULL || load_time(x, "at", &at) == -1) {
+			recurrence_free(r);
+			return -1;
+		}
+		recurrence_push(r, (int)cap, at, t, json_is_true(
+		    json_object_get(x, "recurred")));
+	}
+	if (r->n == 0) {		/* nothing to remember */
+		recurrence_free(r);
+		return 0;
+	}
+	recurrence_free(map_put(&g->recurrences, key, r));
+	return 0;
+}
+
+static int
+load_demotion(struct guard_state *g, const char *key, json_t *v)
+{
+	const char *h = json_string_value(json_object_get(v, "hash"));
+	struct demotion *d;
+	unsigned long long hash;
+	char *end;
+	int64_t at;
+
+	if (h == NULL || strlen(h) != 16 || load_time(v, "at", &at) == -1)
+		return -1;
+	hash = strtoull(h, &end, 16);
+	if (*end != '\0')
+		return -1;
+	d = xcalloc(1, sizeof *d);
+	d->hash = hash;
+	d->at = at;
+	d->ratio = json_number_value(json_object_get(v, "ratio"));
+	d->actions = (int)json_integer_value(json_object_get(v, "actions"));
+	d->recurred = (int)json_integer_value(json_object_get(v,
+	    "recurred"));
+	free(map_put(&g->demotions, key, d));
+	return 0;
+}
+
+int
+guard_state_load(struct guard_state *g, const char *kind, const char *key,
+    json_t *value)
+{
+	if (kind == NULL || key == NULL || !json_is_object(value))
+		return -1;
+	if (strcmp(kind, "window") == 0)
+		return load_window(g, key, value);
+	if (strcmp(kind, "cooldown") == 0)
+		return load_cooldown(g, key, value);
+	if (strcmp(kind, "bucket") == 0)
+		return load_bucket(g, key, value);
+	if (strcmp(kind, "circuit") == 0)
+		return load_circuit(g, value);
+	if (strcmp(kind, "recurrence") == 0)
+		return load_recurrence(g, key, value);
+	if (strcmp(kind, "demotion") == 0)
+		return load_demotion(g, key, value);
+	return -1;
+}
+
+struct prune {
+	struct guard_state	*g;
+	int64_t			 before;
+	char			 letter;
+	char			**keys;		/* owned: to remove */
+	size_t			 n, cap;
+};
+
+static int
+stale_entry(struct prune *p, void *v)
+{
+	struct recurrence *r;
+
+	switch (p->letter) {
+	case 'w':
+		return window_newest(v) < p->before;
+	case 'c':
+		return *(int64_t *)v < p->before;
+	case 'b':
+		return ((struct bucket *)v)->at < p->before;
+	case 'r':
+		r = v;
+		return r->n == 0 || recurrence_at(r, r->n - 1)->at < p->before;
+	}
+	return 0;
+}
+
+static int
+collect_stale(void *ctx, const char *key, void *value)
+{
+	struct prune *p = ctx;
+
+	if (stale_entry(p, value)) {
+		xgrow(&p->keys, &p->cap, p->n + 1, sizeof *p->keys);
+		p->keys[p->n++] = xstrdup(key);
+	}
+	return 0;
+}
+
+void
+guard_state_prune(struct guard_state *g, int64_t before)
+{
+	const struct {
+		char		 letter;
+		struct map	*map;
+		void		(*free_value)(void *);
+	} maps[] = {
+		{ 'w', &g->windows, window_free },
+		{ 'c', &g->cooldowns, free },
+		{ 'b', &g->buckets, free },
+		{ 'r', &g->recurrences, recurrence_free },
+	};
+	struct prune p;
+	size_t i, k;
+
+	memset(&p, 0, sizeof p);
+	p.g = g;
+	p.before = before;
+	for (i = 0; i < UTIL_ARRAY_LEN(maps); i++) {
+		p.letter = maps[i].letter;
+		p.n = 0;
+		map_each(maps[i].map, collect_stale, &p);
+		for (k = 0; k < p.n; k++) {
+			maps[i].free_value(map_del(maps[i].map, p.keys[k]));
+			mark(g, p.letter, p.keys[k]);
+			free(p.keys[k]);
+		}
+	}
+	free(p.keys);
 }
