@@ -1,0 +1,180 @@
+/*
+ * The memory bump: how much a container's memory request and limit grow
+ * after an OOM kill.  Pure arithmetic on Kubernetes quantities, exact
+ * (no floating point): 25% of 333Mi is computed in decimal and rounded
+ * up to a whole byte, and the result keeps the request's format (binary
+ * stays binary, "1G" stays decimal), canonical as the API server would
+ * print it.
+ *
+ * A kill means the container reached its limit, so raising the request
+ * alone would not help: the limit grows by the same increment too (the
+ * request/limit ratio stays), and always at least to the new request.
+ * The cap bounds both; a limit already above the cap is not lowered (a
+ * bump never shrinks anything).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/kube.h"
+#include "util/util.h"
+
+int
+kube_bump_parse_increment(const char *s, struct kube_bump_opts *o)
+{
+	size_t n;
+	struct quantity q, zero = { 0, 0, QUANTITY_DECIMAL_SI };
+
+	if (s == NULL || (n = strlen(s)) == 0)
+		return -1;
+	o->percent = s[n - 1] == '%';
+	if (o->percent)
+		n--;
+	if (quantity_parsen(s, n, &q) < 0 || quantity_cmp(&q, &zero) <= 0)
+		return -1;
+	/* a percentage is a plain number: "25Mi%" makes no sense */
+	if (o->percent && q.format != QUANTITY_DECIMAL_SI)
+		return -1;
+	o->increment = q;
+	return 0;
+}
+
+/* Rounds q up to a whole number (memory is counted in bytes). */
+static int
+ceil_whole(struct quantity *q)
+{
+	int64_t d = 1, r;
+	int i;
+
+	if (q->scale >= 0)
+		return 0;
+	if (q->scale < -18) {
+		q->mant = q->mant > 0 ? 1 : 0;
+		q->scale = 0;
+		return 0;
+	}
+	for (i = 0; i < -q->scale; i++)
+		d *= 10;
+	r = q->mant % d;
+	q->mant = q->mant / d + (r > 0 ? 1 : 0);
+	q->scale = 0;
+	return 0;
+}
+
+/* base grown by the increment: base + increment, or base * (1 + p/100). */
+static int
+grow(const struct quantity *base, const struct kube_bump_opts *o,
+    struct quantity *out)
+{
+	struct quantity delta;
+
+	if (o->percent) {
+		if (quantity_mul(&delta, base, &o->increment) < 0)
+			return -1;
+		delta.scale -= 2;	/* / 100, exactly */
+		delta.format = base->format;
+	} else
+		delta = o->increment;
+	if (quantity_add(out, base, &delta) < 0)
+		return -1;
+	out->format = base->format;
+	return ceil_whole(out);
+}
+
+static int
+parse_mem(const char *what, const char *s, struct quantity *q, char **err)
+{
+	struct quantity zero = { 0, 0, QUANTITY_DECIMAL_SI };
+
+	if (quantity_parse(s, q) < 0 || quantity_cmp(q, &zero) < 0) {
+		*err = xasprintf("memory %s \"%s\" is not a quantity", what,
+		    s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+kube_bump_compute(const char *request, const char *limit,
+    const struct kube_bump_opts *o, struct kube_bump_result *r,
+    char **err)
+{
+	struct quantity req, lim, nreq, nlim;
+
+	memset(r, 0, sizeof *r);
+	*err = NULL;
+	if ((request == NULL || *request == '\0') && (limit == NULL ||
+	    *limit == '\0')) {
+		*err = xstrdup("the container sets no memory request or "
+		    "limit to raise");
+		return -1;
+	}
+	if (limit && *limit && parse_mem("limit", limit, &lim, err) < 0)
+		return -1;
+	if (request && *request) {
+		if (parse_mem("request", request, &req, err) < 0)
+			return -1;
+		quantity_format(&req, r->request_old, sizeof r->request_old);
+	} else
+		req = lim;	/* the API server defaults it so */
+	if (limit && *limit)
+		quantity_format(&lim, r->limit_old, sizeof r->limit_old);
+	if (o->has_cap && quantity_cmp(&req, &o->cap) >= 0) {
+		r->at_cap = 1;
+		quantity_format(&req, r->request_new, sizeof r->request_new);
+		memcpy(r->limit_new, r->limit_old, sizeof r->limit_new);
+		return 0;
+	}
+	if (grow(&req, o, &nreq) < 0) {
+		*err = xstrdup("the new memory request does not fit in a "
+		    "quantity");
+		return -1;
+	}
+	if (o->has_cap && quantity_cmp(&nreq, &o->cap) > 0) {
+		nreq = o->cap;
+		r->capped = 1;
+	}
+	quantity_format(&nreq, r->request_new, sizeof r->request_new);
+	if (!(limit && *limit))
+		return 0;
+	if (o->has_cap && quantity_cmp(&lim, &o->cap) >= 0) {
+		nlim = lim;	/* never lowered */
+	} else {
+		if (grow(&lim, o, &nlim) < 0) {
+			*err = xstrdup("the new memory limit does not fit in "
+			    "a quantity");
+			return -1;
+		}
+		if (o->has_cap && quantity_cmp(&nlim, &o->cap) > 0)
+			nlim = o->cap;
+	}
+	if (quantity_cmp(&nlim, &nreq) < 0)
+		nlim = nreq;
+	quantity_format(&nlim, r->limit_new, sizeof r->limit_new);
+	return 0;
+}
+
+json_t *
+kube_bump_patch(const char *container, int init, const char *rv,
+    const struct kube_bump_result *r, const char *change_note)
+{
+	json_t *res, *ctr, *patch, *md, *ann;
+
+	res = json_pack("{s:{s:s}}", "requests", "memory", r->request_new);
+	if (r->limit_new[0])
+		json_object_set_new(res, "limits", json_pack("{s:s}",
+		    "memory", r->limit_new));
+	ctr = json_pack("{s:s, s:o}", "name", container, "resources", res);
+	ann = json_pack("{s:s}", "remediation.platform/last-action",
+	    "memory-request-raise");
+	if (change_note)
+		json_object_set_new(ann, "remediation.platform/last-change",
+		    json_string(change_note));
+	md = json_object();
+	if (rv)
+		json_object_set_new(md, "resourceVersion", json_string(rv));
+	json_object_set_new(md, "annotations", ann);
+	patch = json_pack("{s:o, s:{s:{s:{s:[o]}}}}", "metadata", md,
+	    "spec", "template", "spec", init ? "initContainers" :
+	    "containers", ctr);
+	return patch;
+}

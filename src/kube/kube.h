@@ -1,0 +1,484 @@
+/*
+ * kube: the Kubernetes API client.
+ *
+ *   config     where the cluster is and who we are: a kubeconfig (explicit
+ *              path, $KUBECONFIG, ~/.kube/config; contexts; CA file or
+ *              data; token, token file, client certificate, exec plugins)
+ *              or in-cluster (service account token, CA, namespace,
+ *              KUBERNETES_SERVICE_HOST/PORT);
+ *   client     HTTPS requests with libcurl: verified TLS, bounded bodies,
+ *              timeouts, credentials refreshed as they rotate, retries of
+ *              429 / 5xx that honour Retry-After; safe to share between
+ *              threads;
+ *   errors     the server's Status bodies as struct kube_error;
+ *   discovery  (apiVersion, kind) <-> plural resource and scope, from
+ *              /api and /apis, cached, with a built-in table for the kinds
+ *              the project uses when discovery cannot answer;
+ *   verbs      get, list, create, update, patch, delete, each with
+ *              server-side dry-run;
+ *   executor   the engine's execute hook for k8s plans, and core/v1 Events
+ *              on the targets of actions;
+ *   watches    list+watch in a thread of its own: resume, bookmarks,
+ *              relist on 410 without replaying what did not change,
+ *              backoff with jitter;
+ *   bump       the memory-bump computation of `remediate bump-memory`.
+ *
+ * Errors: every function that talks to the server fills a struct
+ * kube_error (the caller clears it with kube_error_clear) and returns -1
+ * or NULL; nothing is logged here, the caller decides.  Strings handed in
+ * are borrowed for the call unless said otherwise.
+ */
+#ifndef KUBE_H
+#define KUBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "util/quantity.h"
+
+/* ---- limits ---------------------------------------------------------- */
+#define KUBE_MAX_BODY		(64u << 20)	/* bytes of one response */
+#define KUBE_MAX_EVENT		(16u << 20)	/* bytes of one watch line */
+#define KUBE_MAX_CONFIG		(4u << 20)	/* bytes of a kubeconfig */
+#define KUBE_TIMEOUT_MS		30000		/* one request, default */
+#define KUBE_TOKEN_REREAD_S	60		/* token file re-read period */
+#define KUBE_EXEC_TIMEOUT_MS	30000		/* exec plugin run */
+
+/* ---- errors ----------------------------------------------------------- */
+struct kube_cause {
+	char	*field;		/* owned, may be NULL */
+	char	*reason;	/* owned, may be NULL */
+	char	*message;	/* owned, may be NULL */
+};
+
+struct kube_error {
+	long			 status;	/* HTTP status; 0 when no
+						   answer (transport, local) */
+	char			*reason;	/* owned: Status reason
+						   ("NotFound"), or NULL */
+	char			*message;	/* owned: always set when the
+						   call failed */
+	struct kube_cause	*causes;	/* owned: details.causes */
+	size_t			 ncauses;
+	int			 retry_after_s;	/* Retry-After header or
+						   details.retryAfterSeconds;
+						   -1 none */
+	int			 attempts;	/* requests sent */
+};
+
+void	kube_error_init(struct kube_error *);
+void	kube_error_clear(struct kube_error *);	/* frees, re-inits */
+/* A local error (status 0) with a printf message; replaces what was set. */
+void	kube_error_set(struct kube_error *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
+ * One line for logs and decision records, owned: "403 Forbidden:
+ * MESSAGE", with the causes appended when the message does not already
+ * carry them ("... [spec.x: Invalid value ...]").
+ */
+char	*kube_error_text(const struct kube_error *);
+/*
+ * Reads an error response: a JSON Status body (message, reason,
+ * details.causes, details.retryAfterSeconds) or any other body (text/plain
+ * 429 from API priority and fairness, HTML from a proxy), with the
+ * Retry-After header value (may be NULL).  Fills *e (cleared first).
+ * Never fails: an unreadable body gives the HTTP status text.
+ */
+void	kube_status_parse(long status, const char *body, size_t len,
+	    const char *retry_after, struct kube_error *e);
+
+/* ---- configuration ------------------------------------------------------ */
+struct kube_exec {
+	char	 *command;	/* owned: program (PATH searched when bare) */
+	char	**args;		/* owned, nargs entries */
+	size_t	  nargs;
+	char	**env;		/* owned "NAME=VALUE" added to ours */
+	size_t	  nenv;
+	char	 *api_version;	/* owned: client.authentication.k8s.io/v1 */
+	int	  provide_cluster_info;
+};
+
+struct kube_config {
+	char		*server;	/* owned: "https://host:port" */
+	char		*tls_server_name; /* owned, may be NULL */
+	int		 insecure;	/* insecure-skip-tls-verify */
+	char		*ca_file;	/* owned, may be NULL */
+	char		*ca_data;	/* owned PEM, may be NULL */
+	size_t		 ca_len;
+	char		*token;		/* owned static token, may be NULL */
+	char		*token_file;	/* owned, re-read as it rotates */
+	char		*cert_file, *key_file;	/* owned, may be NULL */
+	char		*cert_data, *key_data;	/* owned PEM, may be NULL */
+	size_t		 cert_len, key_len;
+	char		*username, *password;	/* owned basic auth, or NULL */
+	struct kube_exec *exec;		/* owned, may be NULL */
+	char		*namespace;	/* owned: context's, else "default" */
+	char		*context;	/* owned: context used, "in-cluster" */
+	char		*source;	/* owned: the file read, or
+					   "in-cluster" */
+};
+
+/*
+ * Loads the configuration by the usual chain: path when not NULL; else the
+ * first file of $KUBECONFIG (the other files of the list are not merged);
+ * else in-cluster when KUBERNETES_SERVICE_HOST is set and the service
+ * account token exists; else ~/.kube/config.  context NULL means the
+ * kubeconfig's current-context.  Returns 0 with *cfg filled (the caller
+ * clears it), or -1 with *err (owned) naming the file and what is wrong.
+ */
+int	kube_config_load(const char *path, const char *context,
+	    struct kube_config *cfg, char **err);
+/*
+ * Reads kubeconfig text (len bytes; name is the file for messages and the
+ * base of relative paths).  As kube_config_load.
+ */
+int	kube_config_parse(const char *text, size_t len, const char *name,
+	    const char *context, struct kube_config *cfg, char **err);
+/*
+ * In-cluster configuration from sa_dir (NULL: the standard
+ * /var/run/secrets/kubernetes.io/serviceaccount) and
+ * KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT.  As kube_config_load.
+ */
+int	kube_config_in_cluster(const char *sa_dir, struct kube_config *cfg,
+	    char **err);
+void	kube_config_clear(struct kube_config *);
+
+/*
+ * Runs an exec credential plugin (fork/exec, no shell; our environment
+ * plus exec->env; KUBERNETES_EXEC_INFO holds the ExecCredential input;
+ * stdin closed, stdout bounded, stderr passed through, killed after
+ * KUBE_EXEC_TIMEOUT_MS).  Returns 0 with the owned parts of its
+ * ExecCredential status (token, or client certificate and key data, each
+ * may be NULL) and *expires (ms since the epoch, 0 if none), or -1 with
+ * *err (owned).
+ */
+int	kube_exec_credential(const struct kube_exec *, const char *server,
+	    char **token, char **cert, char **key, int64_t *expires,
+	    char **err);
+/* Reads an ExecCredential JSON (the part after the plugin ran). */
+int	kube_exec_parse(const char *json, size_t len, char **token,
+	    char **cert, char **key, int64_t *expires, char **err);
+
+/* ---- retries ------------------------------------------------------------- */
+/*
+ * Argo Events' retryStrategy (a k8s.io/apimachinery wait.Backoff): the
+ * n-th retry waits duration * factor^(n-1), plus up to jitter times that,
+ * never longer than cap_ms; Retry-After from the server wins when longer.
+ * steps counts every attempt, the first included.
+ */
+struct kube_retry {
+	int	 steps;		/* attempts, >= 1 */
+	int64_t	 duration_ms;	/* first wait */
+	double	 factor;	/* >= 1 */
+	double	 jitter;	/* 0..1 */
+	int64_t	 cap_ms;	/* longest single wait */
+};
+
+/* The client's default: 5 attempts, 500ms, x2, 0.2 jitter, 30s cap. */
+void	kube_retry_default(struct kube_retry *);
+/*
+ * Reads Argo's retryStrategy JSON ({steps, duration: "1s" or nanoseconds,
+ * factor, jitter}); missing members keep r's values.  Returns 0, or -1
+ * with *err (owned) for a malformed member.
+ */
+int	kube_retry_from_json(const json_t *, struct kube_retry *r, char **err);
+/* The wait before attempt n (2 = first retry); rnd in [0,1). */
+int64_t	kube_retry_delay(const struct kube_retry *, int n, double rnd);
+
+/* ---- client -------------------------------------------------------------- */
+struct kube_client;
+
+/*
+ * A client for cfg (copied: the caller may clear cfg after).  Reads the
+ * CA, certificate and key files now, so a missing file is reported here.
+ * Returns an owned client, or NULL with *err (owned).  curl_global_init
+ * runs once per process, on the first call.
+ */
+struct kube_client *kube_client_new(const struct kube_config *cfg,
+	    char **err);
+void	 kube_client_free(struct kube_client *);
+/* Per-request timeout for non-watch requests (default KUBE_TIMEOUT_MS). */
+void	 kube_client_set_timeout(struct kube_client *, long ms);
+/* Retry policy for 429 and 5xx (default kube_retry_default). */
+void	 kube_client_set_retry(struct kube_client *, const struct kube_retry *);
+/* The default namespace of the configuration (borrowed). */
+const char *kube_client_namespace(const struct kube_client *);
+const char *kube_client_server(const struct kube_client *);
+
+/* One response, as read. */
+struct kube_response {
+	long	 status;	/* HTTP status */
+	char	*body;		/* owned, NUL-terminated */
+	size_t	 len;
+	char	*warning;	/* owned: Warning header(s), or NULL */
+};
+void	kube_response_clear(struct kube_response *);
+
+/* What one request may do besides the basics. */
+struct kube_req {
+	const char		*method;	/* "GET", "POST"... */
+	const char		*path;		/* path and query, escaped */
+	const char		*content_type;	/* of body, or NULL */
+	const char		*body;		/* may be NULL */
+	size_t			 len;
+	size_t			 max_body;	/* 0: KUBE_MAX_BODY */
+	const struct kube_retry	*retry;		/* NULL: the client's */
+	int			 no_retry_5xx;	/* a create that may have
+						   happened (generateName) */
+};
+
+/*
+ * Sends the request (retrying 429 and 5xx as the retry policy says, and a
+ * 401 once after refreshing a rotated or expired credential).  Returns 0
+ * with *resp (the caller clears it) for a 2xx answer; -1 with *err for
+ * anything else (the last answer's Status).
+ */
+int	kube_request(struct kube_client *, const struct kube_req *,
+	    struct kube_response *resp, struct kube_error *err);
+/* kube_request with a JSON answer: returns it (owned) or NULL with *err. */
+json_t	*kube_request_json(struct kube_client *, const struct kube_req *,
+	    struct kube_error *err);
+
+/* ---- discovery ----------------------------------------------------------- */
+struct kube_resource {
+	char	*group;		/* owned: "" for core */
+	char	*version;	/* owned */
+	char	*resource;	/* owned: plural, "deployments" */
+	char	*kind;		/* owned */
+	int	 namespaced;
+};
+void	kube_resource_clear(struct kube_resource *);
+
+/*
+ * The resource serving kind in api_version ("apps/v1", "v1"), from the
+ * server's discovery documents (cached in the client for its life), or
+ * from the built-in table when the server cannot be asked (c NULL, or
+ * discovery fails other than with a 404).  Returns 0 with *out (the caller
+ * clears it), or -1 with *err (kind not served).
+ */
+int	kube_resource_for(struct kube_client *, const char *api_version,
+	    const char *kind, struct kube_resource *out,
+	    struct kube_error *err);
+/* The built-in table only: 0 found, -1 not in it. */
+int	kube_resource_builtin(const char *api_version, const char *kind,
+	    struct kube_resource *out);
+/*
+ * The URL path of a resource (collection when name is NULL), with
+ * namespace when the resource is namespaced and ns is not NULL, and
+ * subresource when not NULL.  Owned.  Names are percent-escaped.
+ */
+char	*kube_resource_path(const struct kube_resource *, const char *ns,
+	    const char *name, const char *subresource);
+
+/* ---- verbs ----------------------------------------------------------------- */
+enum kube_patch_type {
+	KUBE_PATCH_MERGE,	/* application/merge-patch+json (RFC 7386) */
+	KUBE_PATCH_STRATEGIC,	/* application/strategic-merge-patch+json */
+	KUBE_PATCH_JSON,	/* application/json-patch+json (RFC 6902) */
+};
+/*
+ * "merge", "strategic", "json", "strategic-merge", "json-patch" or the
+ * content types themselves: 0 with *t, -1 unknown.
+ */
+int	kube_patch_type_parse(const char *, enum kube_patch_type *t);
+const char *kube_patch_content_type(enum kube_patch_type);
+
+/*
+ * Each returns the server's object (owned) or NULL with *err.  dry_run
+ * sends dryRun=All: the server validates and answers as if done, and
+ * persists nothing.  Namespaces of namespaced kinds default to the
+ * client's namespace when the object or argument gives none.
+ */
+json_t	*kube_get(struct kube_client *, const char *api_version,
+	    const char *kind, const char *ns, const char *name,
+	    struct kube_error *err);
+/* Creates obj (borrowed); generateName works (the server picks). */
+json_t	*kube_create(struct kube_client *, const json_t *obj, int dry_run,
+	    struct kube_error *err);
+/*
+ * Replaces obj (borrowed; metadata.resourceVersion, when set, makes a
+ * stale write a 409 Conflict, reported as is).
+ */
+json_t	*kube_update(struct kube_client *, const json_t *obj, int dry_run,
+	    struct kube_error *err);
+/*
+ * Read-modify-write with conflict retries: GETs the object, calls
+ * mutate(ctx, obj) (obj owned by the call; return 0 to write, 1 to stop
+ * with nothing to do (returns the object unchanged), -1 to fail with *err
+ * set by the callback), PUTs it with its resourceVersion, and on 409
+ * Conflict starts again from a fresh GET, at most attempts times.
+ */
+json_t	*kube_update_retry(struct kube_client *, const char *api_version,
+	    const char *kind, const char *ns, const char *name, int attempts,
+	    int (*mutate)(void *ctx, json_t *obj, struct kube_error *err),
+	    void *ctx, int dry_run, struct kube_error *err);
+json_t	*kube_patch(struct kube_client *, const char *api_version,
+	    const char *kind, const char *ns, const char *name,
+	    enum kube_patch_type, const json_t *patch, int dry_run,
+	    struct kube_error *err);
+/*
+ * Deletes (propagationPolicy Background).  Returns the server's answer
+ * (the object, or a Status Success) or NULL with *err.
+ */
+json_t	*kube_delete(struct kube_client *, const char *api_version,
+	    const char *kind, const char *ns, const char *name, int dry_run,
+	    struct kube_error *err);
+/*
+ * One page of a list: selectors may be NULL, limit 0 for no limit,
+ * cont the continue token or NULL.  Returns the List (owned; items get
+ * their kind and apiVersion back) or NULL with *err.
+ */
+json_t	*kube_list(struct kube_client *, const struct kube_resource *,
+	    const char *ns, const char *label_selector,
+	    const char *field_selector, long limit, const char *cont,
+	    struct kube_error *err);
+
+/* ---- executor and events ---------------------------------------------------- */
+/*
+ * The engine's execute hook (engine_opts.execute, ctx = the client).
+ * plan (borrowed) is an action plan: {"type":"k8s", "operation":
+ * create|update|patch|delete, apiVersion, kind, namespace, name,
+ * object|patch, patchStrategy (a content type or merge/strategic/json),
+ * retryStrategy (optional, Argo's)}.  update without a resourceVersion
+ * is a read-modify-write that retries conflicts.  Returns 0 with *result
+ * (owned: the server's answer) or -1 with *err (owned: kube_error_text of
+ * the last answer).
+ */
+int	kube_execute_plan(void *client, const json_t *plan, int dry_run,
+	    json_t **result, char **err);
+/*
+ * Records a core/v1 Event on the object ref names (borrowed JSON:
+ * apiVersion, kind, namespace, name, uid and resourceVersion when known),
+ * so `kubectl describe` shows it: reason (e.g. "Remediated",
+ * "RemediationFailed"), message (truncated to 1024 bytes), type "Normal"
+ * or "Warning".  Returns 0, or -1 with *err.
+ */
+int	kube_record_event(struct kube_client *, const json_t *ref,
+	    const char *reason, const char *message, const char *type,
+	    struct kube_error *err);
+/* The Event kube_record_event sends (owned), at now (ms), for tests. */
+json_t	*kube_event_object(const json_t *ref, const char *reason,
+	    const char *message, const char *type, int64_t now,
+	    const char *instance);
+
+/* ---- watches ------------------------------------------------------------------ */
+enum kube_event_type {
+	KUBE_SYNC,	/* present at the initial list: fills a cache, is
+			   not a new signal */
+	KUBE_ADDED,
+	KUBE_MODIFIED,
+	KUBE_DELETED,
+};
+const char *kube_event_type_name(enum kube_event_type);
+
+struct kube_watch_spec {
+	const char	*group;		/* "" for core */
+	const char	*version;
+	const char	*resource;	/* plural */
+	const char	*namespace;	/* NULL: all namespaces */
+	const char	*label_selector;	/* may be NULL */
+	const char	*field_selector;	/* may be NULL */
+	long		 page_limit;	/* list page size; 0: 500 */
+	int		 timeout_s;	/* watch request timeoutSeconds;
+					   0: random 300..600 */
+	/*
+	 * Optional: told (from the watch's thread, with the ctx given to
+	 * kube_watch_start) of every failed list, watch or stream (error
+	 * is the message, borrowed) and of the first success after
+	 * failures (error NULL), so the caller can log it.
+	 */
+	void		(*on_error)(void *ctx, const char *error);
+};
+
+/*
+ * Called from the watch's thread for each change, in order.  obj is
+ * borrowed for the call (json_incref to keep it); it has kind and
+ * apiVersion.  A DELETED found by a relist (the object vanished while
+ * the watch was broken) carries the last object this watch delivered
+ * only as metadata {name, namespace, uid, resourceVersion} and the
+ * annotation "remediate.dev/deleted-final-state-unknown": "true".
+ */
+typedef void kube_watch_fn(void *ctx, enum kube_event_type, json_t *obj);
+
+struct kube_watch;
+
+/*
+ * Starts list+watch of spec (copied) in a new thread.  The initial list
+ * arrives as KUBE_SYNC; then changes.  On a dropped stream or an error it
+ * backs off (exponential, jittered, capped at 30s) and resumes from the
+ * last resourceVersion (bookmarks keep it fresh); on 410 Gone (HTTP or an
+ * ERROR event) it relists and delivers only the differences with what it
+ * delivered before, so nothing is replayed as new and nothing is lost.
+ * The client must outlive the watch.  Returns the owned watch, or NULL
+ * with *err (bad spec, thread creation).
+ */
+struct kube_watch *kube_watch_start(struct kube_client *,
+	    const struct kube_watch_spec *, kube_watch_fn *fn, void *ctx,
+	    char **err);
+/* Stops the thread (interrupting a stream or a backoff) and frees. */
+void	kube_watch_stop(struct kube_watch *);
+
+struct kube_watch_status {
+	int		 healthy;	/* listed, and fewer than 3 failures
+					   in a row since the last success */
+	int		 synced;	/* the initial list was delivered */
+	char		*last_error;	/* owned copy, NULL if none yet */
+	uint64_t	 restarts;	/* watch requests after the first */
+	uint64_t	 relists;	/* lists after the first (410) */
+	uint64_t	 events;	/* changes delivered (not SYNC) */
+	uint64_t	 errors;	/* failed requests and streams */
+	size_t		 cached;	/* objects known */
+	char		 resource_version[32];	/* last seen */
+};
+/* Fills *st (the caller frees st->last_error). */
+void	kube_watch_status(struct kube_watch *, struct kube_watch_status *st);
+/* Waits until synced: 0, or -1 after timeout_ms (or stopped). */
+int	kube_watch_wait_synced(struct kube_watch *, long timeout_ms);
+
+/* ---- bump-memory ------------------------------------------------------------- */
+struct kube_bump_opts {
+	struct quantity	 increment;	/* absolute, or a percentage */
+	int		 percent;	/* increment is a percentage */
+	struct quantity	 cap;
+	int		 has_cap;
+};
+
+/* "25%", "12.5%", "256Mi": 0, or -1 (not a quantity or negative). */
+int	kube_bump_parse_increment(const char *, struct kube_bump_opts *);
+
+struct kube_bump_result {
+	char	request_old[QUANTITY_FMTLEN];	/* "" if none was set */
+	char	request_new[QUANTITY_FMTLEN];
+	char	limit_old[QUANTITY_FMTLEN];	/* "" if none: left alone */
+	char	limit_new[QUANTITY_FMTLEN];
+	int	at_cap;		/* the request is already at or above the
+				   cap: nothing to do */
+	int	capped;		/* the increment was cut by the cap */
+};
+
+/*
+ * The new memory request and limit of one container: the request grows by
+ * the increment but never above the cap; a limit grows by the same
+ * increment, at least to the new request, and never above the cap (a
+ * limit already above the cap is left alone, as is a missing limit).  A
+ * missing request with a limit starts from the limit (as the API server
+ * defaults it).  request/limit may be NULL.  Returns 0 with *out, or -1
+ * with *err (owned): no request nor limit, an unparsable quantity, an
+ * overflow.
+ */
+int	kube_bump_compute(const char *request, const char *limit,
+	    const struct kube_bump_opts *, struct kube_bump_result *out,
+	    char **err);
+/*
+ * The strategic-merge patch for the controller: container (in
+ * "containers" or, when init, "initContainers") resources from r,
+ * metadata.resourceVersion rv (NULL: none, the patch then wins over
+ * concurrent writers) and annotations "remediation.platform/last-action":
+ * "memory-request-raise" and "remediation.platform/last-change" (a
+ * one-line JSON of what changed, when and why).  Owned.
+ */
+json_t	*kube_bump_patch(const char *container, int init, const char *rv,
+	    const struct kube_bump_result *r, const char *change_note);
+
+#endif /* KUBE_H */

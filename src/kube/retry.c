@@ -1,0 +1,108 @@
+/*
+ * Retry policy: Argo Events' retryStrategy is k8s.io/apimachinery's
+ * wait.Backoff (steps, duration, factor, jitter); we add a cap so a large
+ * factor cannot park an action for hours.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/kube.h"
+#include "util/util.h"
+
+void
+kube_retry_default(struct kube_retry *r)
+{
+	r->steps = 5;
+	r->duration_ms = 500;
+	r->factor = 2.0;
+	r->jitter = 0.2;
+	r->cap_ms = 30000;
+}
+
+/* Argo's Amount: a JSON number, or a string holding one. */
+static int
+amount(const json_t *v, double *out)
+{
+	const char *s;
+	char *end;
+
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return 0;
+	}
+	if ((s = json_string_value(v)) == NULL || *s == '\0')
+		return -1;
+	*out = strtod(s, &end);
+	return *end == '\0' && isfinite(*out) ? 0 : -1;
+}
+
+int
+kube_retry_from_json(const json_t *o, struct kube_retry *r, char **err)
+{
+	const json_t *v;
+	double d;
+	int64_t ms;
+
+	*err = NULL;
+	if (o == NULL || json_is_null(o))
+		return 0;
+	if (!json_is_object(o)) {
+		*err = xstrdup("retryStrategy is not an object");
+		return -1;
+	}
+	if ((v = json_object_get(o, "steps")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 100) {
+			*err = xstrdup("retryStrategy.steps must be 1..100");
+			return -1;
+		}
+		r->steps = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "duration")) != NULL) {
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			/* Int64OrString: an integer is nanoseconds */
+			ms = json_integer_value(v) / 1000000;
+		else if (!json_is_string(v) ||
+		    duration_parse(json_string_value(v), &ms) < 0 || ms < 0) {
+			*err = xstrdup("retryStrategy.duration is not a "
+			    "duration (\"1s\") nor nanoseconds");
+			return -1;
+		}
+		r->duration_ms = ms;
+	}
+	if ((v = json_object_get(o, "factor")) != NULL) {
+		if (amount(v, &d) < 0 || d < 1.0 || d > 100.0) {
+			*err = xstrdup("retryStrategy.factor must be a number "
+			    "from 1 to 100");
+			return -1;
+		}
+		r->factor = d;
+	}
+	if ((v = json_object_get(o, "jitter")) != NULL) {
+		if (amount(v, &d) < 0 || d < 0.0 || d > 1.0) {
+			*err = xstrdup("retryStrategy.jitter must be a number "
+			    "from 0 to 1");
+			return -1;
+		}
+		r->jitter = d;
+	}
+	return 0;
+}
+
+int64_t
+kube_retry_delay(const struct kube_retry *r, int n, double rnd)
+{
+	double d = (double)r->duration_ms;
+	int i;
+
+	if (n < 2)
+		return 0;
+	for (i = 2; i < n && d < (double)r->cap_ms; i++)
+		d *= r->factor;
+	if (r->jitter > 0)
+		d += d * r->jitter * rnd;
+	if (r->cap_ms > 0 && d > (double)r->cap_ms)
+		d = (double)r->cap_ms;
+	return (int64_t)d;
+}
