@@ -26,6 +26,7 @@
 
 #define MAX_PATH	4096	/* bytes of one path */
 #define MAX_INDEX	100000	/* sjson pads arrays up to here */
+#define MAX_NEST	16	/* queries inside queries */
 
 enum pskind { PS_KEY, PS_GLOB, PS_COUNT, PS_MAP, PS_QUERY, PS_QUERY_ALL };
 enum qop { Q_EXISTS, Q_EQ, Q_NE, Q_LT, Q_LE, Q_GT, Q_GE, Q_LIKE, Q_NLIKE };
@@ -104,8 +105,10 @@ close_paren(const char *s)
 	return NULL;
 }
 
+static struct sensor_path *compile(const char *, int, char **);
+
 static int
-parse_query(struct pquery *q, const char *s, size_t n, char **err)
+parse_query(struct pquery *q, const char *s, size_t n, int nest, char **err)
 {
 	static const struct { const char *t; enum qop op; } ops[] = {
 		{ "==", Q_EQ }, { "!=", Q_NE }, { "<=", Q_LE }, { ">=", Q_GE },
@@ -148,7 +151,7 @@ parse_query(struct pquery *q, const char *s, size_t n, char **err)
 		q->lhs = xcalloc(1, sizeof *q->lhs);
 		q->lhs->src = xstrdup("");
 	} else
-		q->lhs = sensor_path_compile(lhs + strspn(lhs, " "), err);
+		q->lhs = compile(lhs + strspn(lhs, " "), nest + 1, err);
 	free(lhs);
 	if (q->lhs == NULL)
 		return -1;
@@ -200,8 +203,8 @@ read_key(const char *s, struct buf *k, int *glob, char **err)
 	return s;
 }
 
-struct sensor_path *
-sensor_path_compile(const char *src, char **err)
+static struct sensor_path *
+compile(const char *src, int depth, char **err)
 {
 	struct sensor_path *p;
 	struct pstep *st;
@@ -210,8 +213,9 @@ sensor_path_compile(const char *src, char **err)
 	int glob;
 
 	*err = NULL;
-	if (strlen(src) > MAX_PATH) {
-		*err = xstrdup("path too long");
+	if (strlen(src) > MAX_PATH || depth > MAX_NEST) {
+		*err = xstrdup(depth > MAX_NEST ? "queries nested too deeply" :
+		    "path too long");
 		return NULL;
 	}
 	p = xcalloc(1, sizeof *p);
@@ -232,7 +236,7 @@ sensor_path_compile(const char *src, char **err)
 			}
 			st = add_step(p, PS_QUERY);
 			if (parse_query(&st->q, s + 2, (size_t)(end - s - 2),
-			    err) == -1)
+			    depth, err) == -1)
 				goto fail;
 			s = end + 1;
 			if (*s == '#') {
@@ -273,6 +277,12 @@ sensor_path_compile(const char *src, char **err)
 fail:
 	sensor_path_free(p);
 	return NULL;
+}
+
+struct sensor_path *
+sensor_path_compile(const char *src, char **err)
+{
+	return compile(src, 0, err);
 }
 
 void

@@ -111,7 +111,9 @@ enum sensor_outcome {
 
 /*
  * Feeds one event (borrowed) at time now (ms).  Calls fire once per trigger
- * that fires, in manifest order.  Returns the outcome.
+ * that fires, in manifest order.  Returns the outcome.  A sensor keeps
+ * state (the latest event per dependency) and scratch space: one caller
+ * at a time.
  */
 enum sensor_outcome sensor_feed(struct sensor *, const struct event *,
 		    int64_t now, sensor_fire_fn fire, void *ctx);

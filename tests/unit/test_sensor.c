@@ -1271,6 +1271,115 @@ TEST(remediate_block_renders)
 	diag_free(&d);
 }
 
+/* ---- mutations: every parser survives garbage ------------------------ */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A copy of s with a few random edits drawn from syntax characters. */
+static char *
+mutate(const char *s)
+{
+	static const char alpha[] = "{}()[]|.$#=!<>&%\\\"'`-+*?:,; \n\tabc019"
+	    "Input";
+	size_t n = strlen(s), i, edits = 1 + next_rand() % 4, at;
+	char *m = xmalloc(n + edits + 1);
+
+	memcpy(m, s, n + 1);
+	for (i = 0; i < edits; i++) {
+		at = n ? next_rand() % (n + 1) : 0;
+		switch (next_rand() % 3) {
+		case 0:		/* insert */
+			memmove(m + at + 1, m + at, n - at + 1);
+			m[at] = alpha[next_rand() % (sizeof alpha - 1)];
+			n++;
+			break;
+		case 1:		/* delete */
+			if (at < n) {
+				memmove(m + at, m + at + 1, n - at);
+				n--;
+			}
+			break;
+		default:	/* replace */
+			if (at < n)
+				m[at] = alpha[next_rand() % (sizeof alpha - 1)];
+		}
+	}
+	return m;
+}
+
+TEST(mutations_do_not_crash)
+{
+	json_t *tj = load_json("templates.json"), *pj = load_json(
+	    "paths.json"), *ej = load_json("exprs.json"), *c;
+	const char *names[] = { "a", "c", "e", "n", "s", "action" };
+	json_t *vals[6];
+	struct sensor_tmpl *t;
+	struct sensor_path *p;
+	struct sensor_expr *e;
+	struct buf b;
+	size_t i, k, ok = 0;
+	char *m, *err;
+
+	for (k = 0; k < 6; k++)
+		vals[k] = json_integer((json_int_t)k);
+	for (i = 0; i < 20000; i++) {
+		c = json_array_get(json_object_get(tj, "cases"), next_rand() %
+		    json_array_size(json_object_get(tj, "cases")));
+		m = mutate(json_string_value(json_object_get(c, "t")));
+		t = sensor_tmpl_compile(m, next_rand() % 2 ? TMPL_INPUT :
+		    TMPL_STRICT, &err);
+		if (t) {
+			buf_init(&b, 0);
+			if (sensor_tmpl_exec(t, json_object_get(tj, "input"), &b,
+			    &err) == 0)
+				ok++;
+			buf_free(&b);
+		}
+		free(err);
+		sensor_tmpl_free(t);
+		free(m);
+
+		c = json_array_get(json_object_get(pj, "cases"), next_rand() %
+		    json_array_size(json_object_get(pj, "cases")));
+		m = mutate(json_string_value(json_object_get(c, "path")));
+		if ((p = sensor_path_compile(m, &err)) != NULL) {
+			json_t *tmp = NULL;
+
+			(void)sensor_path_eval(p, json_object_get(pj, "data"),
+			    &tmp);
+			json_decref(tmp);
+		}
+		free(err);
+		sensor_path_free(p);
+		free(m);
+
+		c = json_array_get(ej, next_rand() % json_array_size(ej));
+		m = mutate(json_string_value(json_object_get(c, "expr")));
+		if ((e = sensor_expr_compile(m, names, 6, &err)) != NULL) {
+			(void)sensor_expr_eval(e, vals, &err);
+			free(err);
+		} else
+			free(err);
+		sensor_expr_free(e);
+		free(m);
+	}
+	CHECK(ok > 100);	/* mutations still exercise execution */
+	for (k = 0; k < 6; k++)
+		json_decref(vals[k]);
+	json_decref(tj);
+	json_decref(pj);
+	json_decref(ej);
+}
+
 int
 main(void)
 {
@@ -1294,5 +1403,6 @@ main(void)
 	RUN(regex_translation);
 	RUN(describe_many);
 	RUN(remediate_block_renders);
+	RUN(mutations_do_not_crash);
 	return harness_done();
 }
