@@ -13,6 +13,7 @@
 #include "daemon/log.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
+#include "http/http.h"
 #include "kube/kube.h"
 
 #define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
@@ -33,6 +34,7 @@ struct daemon {
 	struct kube_watch	**watches;
 	struct watch_ctx	*wctx;
 	size_t			 nwatches;
+	struct http_server	*http;
 };
 
 static volatile sig_atomic_t stopping;
@@ -221,6 +223,84 @@ loop(struct daemon *d)
 	}
 }
 
+static void
+serve_healthz(void *ctx, const struct http_request *req,
+    struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	http_reply(resp, 200, "text/plain", "ok\n");
+}
+
+/*
+ * Ready when every watch has listed and is not failing: a watch that
+ * stays broken shows here, with its last error, as well as in the logs.
+ */
+static void
+serve_readyz(void *ctx, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	struct kube_watch_status st;
+	json_t *bad = json_array(), *report;
+	char *body;
+	size_t i;
+
+	(void)req;
+	for (i = 0; i < d->nwatches; i++) {
+		kube_watch_status(d->watches[i], &st);
+		if (!st.synced || !st.healthy)
+			json_array_append_new(bad, json_pack("{s:s, s:b, s:b, "
+			    "s:s?, s:I}", "resource", d->wctx[i].spec.resource,
+			    "synced", st.synced, "healthy", st.healthy,
+			    "lastError", st.last_error, "restarts",
+			    (json_int_t)st.restarts));
+		free(st.last_error);
+	}
+	if (json_array_size(bad) == 0) {
+		http_reply(resp, 200, "text/plain", "ok\n");
+		json_decref(bad);
+		return;
+	}
+	report = json_pack("{s:s, s:o}", "status", "not ready", "watches",
+	    bad);
+	body = json_dumps(report, JSON_COMPACT);
+	http_reply(resp, 503, "application/json", body);
+	free(body);
+	json_decref(report);
+}
+
+static void
+http_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	daemon_log("warn", "http", json_pack("{s:s}", "detail", msg));
+}
+
+static int
+start_http(struct daemon *d)
+{
+	struct http_opts ho;
+	char *err = NULL;
+
+	memset(&ho, 0, sizeof ho);
+	ho.listen[0] = d->o->listen;
+	ho.nlisten = 1;
+	ho.log = http_log;
+	if ((d->http = http_server_new(&ho, &err)) == NULL ||
+	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
+	    http_route_add(d->http, "GET", "/readyz", serve_readyz, d) ||
+	    http_server_start(d->http, &err) == -1) {
+		daemon_log("error", "cannot serve HTTP", json_pack("{s:s, "
+		    "s:s}", "listen", d->o->listen, "error", err ? err : "?"));
+		free(err);
+		return -1;
+	}
+	daemon_log("info", "listening", json_pack("{s:s, s:i}", "listen",
+	    d->o->listen, "port", (int)http_server_port(d->http, 0)));
+	return 0;
+}
+
 static int
 connect_cluster(struct daemon *d)
 {
@@ -292,13 +372,14 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (connect_cluster(&d) == 0 && load(&d) == 0 &&
-	    start_watches(&d) == 0) {
+	    start_watches(&d) == 0 && start_http(&d) == 0) {
 		daemon_log("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
 		loop(&d);
 		rc = 0;
 	}
 	daemon_log("info", "stopping", NULL);
+	http_server_free(d.http);	/* no handler may see freed watches */
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);

@@ -166,3 +166,54 @@ def test_restart_does_not_replay_existing_kills(live_manifests):
         finally:
             d.stop()
     assert [r["reason"] for r in recs] == ["below-threshold"]
+
+
+def http_get(port, path):
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def listening_port(d):
+    for line in d.log_lines:
+        rec = json.loads(line)
+        if rec.get("msg") == "listening":
+            return rec["port"]
+    raise AssertionError("no listening log")
+
+
+def test_readyz_shows_a_broken_watch(live_manifests):
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "cart")]))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            port = listening_port(d)
+            assert http_get(port, "/healthz") == (200, "ok\n")
+            assert http_get(port, "/readyz") == (200, "ok\n")
+            # every request for pods now fails: the watch cannot resume
+            emu.fault({"type": "error", "path": "^/api/v1/pods$",
+                       "status": 500, "count": 0})
+            emu.expire_watches()
+            deadline = time.time() + 30
+            status, body = http_get(port, "/readyz")
+            while status == 200 and time.time() < deadline:
+                time.sleep(0.5)
+                status, body = http_get(port, "/readyz")
+            assert status == 503
+            watches = json.loads(body)["watches"]
+            assert [w["resource"] for w in watches] == ["pods"]
+            assert watches[0]["lastError"]
+            emu.clear_faults()
+            deadline = time.time() + 60
+            while status != 200 and time.time() < deadline:
+                time.sleep(0.5)
+                status, body = http_get(port, "/readyz")
+            assert status == 200
+        finally:
+            d.stop()

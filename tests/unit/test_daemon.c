@@ -1,0 +1,100 @@
+/*
+ * The daemon's queue: bounded, all-or-none batches, close unblocks.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/queue.h"
+#include "harness.h"
+
+static struct dq_item
+watch_item(int n)
+{
+	struct dq_item it;
+
+	memset(&it, 0, sizeof it);
+	it.kind = DQ_WATCH;
+	it.obj = json_integer(n);
+	return it;
+}
+
+TEST(fifo_and_bounded)
+{
+	struct dq *q = dq_new(2);
+	struct dq_item a = watch_item(1), b = watch_item(2), c = watch_item(3);
+	struct dq_item out;
+
+	CHECK(dq_push(q, &a, 0) == 0);
+	CHECK(a.obj == NULL);		/* ownership moved */
+	CHECK(dq_push(q, &b, 0) == 0);
+	CHECK(dq_push(q, &c, 0) == -1);	/* full: the caller keeps it */
+	CHECK(c.obj != NULL);
+	CHECK_INT(dq_depth(q), 2);
+	CHECK(dq_pop(q, &out, 0) == 0 && json_integer_value(out.obj) == 1);
+	dq_item_clear(&out);
+	CHECK(dq_push(q, &c, 0) == 0);
+	CHECK(dq_pop(q, &out, 0) == 0 && json_integer_value(out.obj) == 2);
+	dq_item_clear(&out);
+	CHECK(dq_pop(q, &out, 0) == 0 && json_integer_value(out.obj) == 3);
+	dq_item_clear(&out);
+	CHECK(dq_pop(q, &out, 10) == -1);	/* empty: times out */
+	dq_free(q);
+}
+
+TEST(batches_all_or_none)
+{
+	struct dq *q = dq_new(3);
+	struct dq_item v[3] = { watch_item(1), watch_item(2), watch_item(3) };
+	struct dq_item one = watch_item(0), out;
+
+	CHECK(dq_push(q, &one, 0) == 0);
+	CHECK(dq_push_all(q, v, 3) == -1);	/* room for 2 only */
+	CHECK_INT(dq_depth(q), 1);
+	CHECK(v[0].obj != NULL && v[2].obj != NULL);
+	CHECK(dq_push_all(q, v, 2) == 0);
+	CHECK_INT(dq_depth(q), 3);
+	dq_item_clear(&v[2]);
+	CHECK(dq_pop(q, &out, 0) == 0);
+	dq_item_clear(&out);
+	dq_free(q);		/* frees what is still queued */
+}
+
+static void *
+blocked_pusher(void *arg)
+{
+	struct dq *q = arg;
+	struct dq_item it = watch_item(9);
+	int *rc = malloc(sizeof *rc);
+
+	*rc = dq_push(q, &it, 1);	/* waits: the queue is full */
+	dq_item_clear(&it);
+	return rc;
+}
+
+TEST(close_unblocks_waiting_pushers)
+{
+	struct dq *q = dq_new(1);
+	struct dq_item it = watch_item(1);
+	pthread_t t;
+	void *rc;
+
+	CHECK(dq_push(q, &it, 0) == 0);
+	pthread_create(&t, NULL, blocked_pusher, q);
+	usleep(50000);
+	dq_close(q);
+	pthread_join(t, &rc);
+	CHECK(*(int *)rc == -1);
+	free(rc);
+	dq_free(q);
+}
+
+int
+main(void)
+{
+	RUN(fifo_and_bounded);
+	RUN(batches_all_or_none);
+	RUN(close_unblocks_waiting_pushers);
+	return harness_done();
+}
