@@ -315,6 +315,15 @@ sensor_filters_compile(struct filters *f, const struct mdoc *doc,
 	if ((v = json_object_get(o, "time")) != NULL)
 		compile_time(f, doc, v, d);
 	if ((v = json_object_get(o, "context")) != NULL) {
+		static const char *const ignored[] = { "id", "specversion",
+		    "time" };
+
+		for (i = 0; i < UTIL_ARRAY_LEN(ignored); i++)
+			if (json_object_get(v, ignored[i]))
+				diag_warn(d, sensor_loc_key(doc, v, ignored[i]),
+				    "context.%s is not compared: Argo Events "
+				    "filters on type, subject, source and "
+				    "datacontenttype only", ignored[i]);
 		f->has_ctx = 1;
 		f->ctx_type = dup_nonempty(v, "type");
 		f->ctx_subject = dup_nonempty(v, "subject");
