@@ -1180,6 +1180,10 @@ TEST(regex_translation)
 		{ "\\.", "x", 0 },
 		{ "x\\x41", "xA", 1 },
 		{ "", "", 1 },
+		{ "^Pod$", "Pod", 1 },
+		{ "^Pod$", "APod", 0 },
+		{ "(?i)^pod", "POD", 1 },
+		{ "a+?b??c*?", "aab", 1 },
 	};
 	regex_t re;
 	char *err;
@@ -1203,6 +1207,10 @@ TEST(regex_translation)
 	CHECK(sensor_regex_compile(&re, "(?=x)", 1, 1, &err) == -1);
 	free(err);
 	CHECK(sensor_regex_compile(&re, "\\pL", 1, 1, &err) == -1);
+	free(err);
+	CHECK(sensor_regex_compile(&re, "(a)\\1", 1, 1, &err) == -1);
+	free(err);
+	CHECK(sensor_regex_compile(&re, "a(?i)b", 1, 1, &err) == -1);
 	free(err);
 }
 
