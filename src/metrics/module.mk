@@ -1,0 +1,1 @@
+metrics_DEPS := util conf cluster record

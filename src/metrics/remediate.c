@@ -1,0 +1,254 @@
+/*
+ * remediate's own metrics: every family /metrics shows, registered in one
+ * place, with the helpers that are their only writers.  docs/metrics.md
+ * lists the same names; keep the two together.
+ *
+ * Label values come from the configuration (sensors, triggers, event
+ * sources) and from fixed sets (decisions, reasons), never from targets or
+ * signals, so the series stay few.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/metrics.h"
+#include "metrics/metrics_int.h"
+#include "util/util.h"
+
+#ifndef REMEDIATE_VERSION
+#define REMEDIATE_VERSION "0.0.0"
+#endif
+#ifndef REMEDIATE_GITREV
+#define REMEDIATE_GITREV "unknown"
+#endif
+
+static const double latency_bounds[] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	2.5, 5, 10,
+};
+static const double duration_bounds[] = {
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+};
+
+static struct {
+	struct metrics_family	*signals, *engine_signals, *engine_filtered;
+	struct metrics_family	*decisions, *actions, *actions_failed;
+	struct metrics_family	*argo_triggered, *argo_failed;
+	struct metrics_family	*recurrences, *ratio, *demoted;
+	struct metrics_family	*latency, *duration;
+	struct metrics_family	*queue, *watch_restarts, *pages, *audit;
+	struct metrics_family	*build;
+} fam;
+
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int ready;
+
+static const char *const l_none[] = { NULL };
+static const char *const l_source[] = { "event_source", "event_name",
+    NULL };
+static const char *const l_decision[] = { "sensor", "trigger", "decision",
+    "reason", NULL };
+static const char *const l_trigger[] = { "sensor", "trigger", NULL };
+static const char *const l_argo[] = { "namespace", "sensor_name",
+    "trigger_name", NULL };
+static const char *const l_queue[] = { "queue", NULL };
+static const char *const l_resource[] = { "resource", NULL };
+static const char *const l_page[] = { "destination", "result", NULL };
+static const char *const l_result[] = { "result", NULL };
+static const char *const l_build[] = { "version", "revision", NULL };
+
+static struct metrics_family *
+counter(const char *name, const char *help, const char *const *labels)
+{
+	return metrics_family(METRICS_COUNTER, name, help, labels, NULL, 0);
+}
+
+static struct metrics_family *
+gauge(const char *name, const char *help, const char *const *labels)
+{
+	return metrics_family(METRICS_GAUGE, name, help, labels, NULL, 0);
+}
+
+static void
+register_all(void)
+{
+	const char *bv[] = { REMEDIATE_VERSION, REMEDIATE_GITREV };
+
+	fam.signals = counter("remediate_signals_received_total",
+	    "Signals received from event sources.", l_source);
+	fam.engine_signals = counter("remediate_events_total",
+	    "Events handed to the sensors.", l_none);
+	fam.engine_filtered = counter("remediate_events_filtered_total",
+	    "Events that matched a dependency and were filtered out.",
+	    l_none);
+	fam.decisions = counter("remediate_decisions_total",
+	    "Decision records by sensor, trigger, decision and reason.",
+	    l_decision);
+	fam.actions = counter("remediate_actions_total",
+	    "Actions executed successfully (decision acted).", l_trigger);
+	fam.actions_failed = counter("remediate_actions_failed_total",
+	    "Actions that failed (decision failed).", l_trigger);
+	fam.argo_triggered = counter("argo_events_action_triggered_total",
+	    "How many actions have been triggered successfully (Argo Events' "
+	    "name).", l_argo);
+	fam.argo_failed = counter("argo_events_action_failed_total",
+	    "How many actions failed (Argo Events' name).", l_argo);
+	fam.recurrences = counter("remediate_recurrences_total",
+	    "Remediations whose signal came back for the same target within "
+	    "recurrence.within.", l_trigger);
+	fam.ratio = gauge("remediate_recurrence_ratio",
+	    "Recurred share of the trigger's recent remediations.",
+	    l_trigger);
+	fam.demoted = gauge("remediate_trigger_demoted",
+	    "1 while the trigger is demoted to notify by recurrence.",
+	    l_trigger);
+	fam.latency = metrics_family(METRICS_HISTOGRAM,
+	    "remediate_decision_latency_seconds",
+	    "Time from a signal's arrival to its decisions.", l_none,
+	    latency_bounds, UTIL_ARRAY_LEN(latency_bounds));
+	fam.duration = metrics_family(METRICS_HISTOGRAM,
+	    "remediate_action_duration_seconds",
+	    "Time an executed action took.", l_trigger, duration_bounds,
+	    UTIL_ARRAY_LEN(duration_bounds));
+	fam.queue = gauge("remediate_queue_depth", "Items waiting in a queue.",
+	    l_queue);
+	fam.watch_restarts = counter("remediate_watch_restarts_total",
+	    "Kubernetes watches restarted (relist or reconnect).",
+	    l_resource);
+	fam.pages = counter("remediate_pages_total",
+	    "Pages by destination and result (sent, retried, failed, "
+	    "dropped).", l_page);
+	fam.audit = counter("remediate_audit_writes_total",
+	    "Audit-log transactions by result (ok, error).", l_result);
+	fam.build = gauge("remediate_build_info",
+	    "Version and git revision of this build.", l_build);
+	metrics_set(fam.build, bv, 1);
+}
+
+void
+metrics_init(void)
+{
+	if (atomic_load(&ready))
+		return;
+	pthread_mutex_lock(&init_mu);
+	if (!atomic_load(&ready)) {
+		register_all();
+		atomic_store(&ready, 1);
+	}
+	pthread_mutex_unlock(&init_mu);
+}
+
+void
+metrics_forget_own(void)
+{
+	atomic_store(&ready, 0);
+}
+
+void
+metrics_count_signal(const char *event_source, const char *event_name)
+{
+	const char *v[] = { event_source, event_name };
+
+	metrics_init();
+	metrics_add(fam.signals, v, 1);
+}
+
+void
+metrics_engine_totals(uint64_t signals, uint64_t filtered)
+{
+	metrics_init();
+	metrics_set(fam.engine_signals, NULL, (double)signals);
+	metrics_set(fam.engine_filtered, NULL, (double)filtered);
+}
+
+/* Argo's labels: the sensor's namespace and name apart. */
+static void
+count_argo(struct metrics_family *f, const char *sensor, const char *trigger)
+{
+	const char *slash = strchr(sensor, '/');
+	char *ns = slash ? xstrndup(sensor, (size_t)(slash - sensor)) :
+	    xstrdup("");
+	const char *v[] = { ns, slash ? slash + 1 : sensor, trigger };
+
+	metrics_add(f, v, 1);
+	free(ns);
+}
+
+void
+metrics_observe_record(const struct rec_decision_record *r)
+{
+	const char *reason = rec_reason_name(r->reason);
+	const char *dv[] = { r->sensor, r->trigger,
+	    rec_decision_name(r->decision), reason ? reason : "" };
+	const char *tv[] = { r->sensor, r->trigger };
+	json_t *rec = json_object_get(r->extra, "recurrence");
+	json_t *ms = json_object_get(r->extra, "durationMs");
+
+	if (r->sensor == NULL || r->trigger == NULL)
+		return;
+	metrics_init();
+	metrics_add(fam.decisions, dv, 1);
+	if (r->decision == REC_ACTED) {
+		metrics_add(fam.actions, tv, 1);
+		count_argo(fam.argo_triggered, r->sensor, r->trigger);
+	} else if (r->decision == REC_FAILED) {
+		metrics_add(fam.actions_failed, tv, 1);
+		count_argo(fam.argo_failed, r->sensor, r->trigger);
+	}
+	if (json_is_integer(ms))
+		metrics_observe(fam.duration, tv,
+		    (double)json_integer_value(ms) / 1000.0);
+	if (rec) {
+		if (r->decision != REC_DEMOTED)	/* counted on its signal */
+			metrics_add(fam.recurrences, tv, 1);
+		metrics_set(fam.ratio, tv, json_number_value(
+		    json_object_get(rec, "ratio")));
+	}
+	if (r->decision != REC_FAILED)
+		metrics_set(fam.demoted, tv, r->decision == REC_DEMOTED ||
+		    json_object_get(r->extra, "demoted") ? 1 : 0);
+}
+
+void
+metrics_observe_latency(double seconds)
+{
+	metrics_init();
+	metrics_observe(fam.latency, NULL, seconds);
+}
+
+void
+metrics_set_queue_depth(const char *queue, double depth)
+{
+	const char *v[] = { queue };
+
+	metrics_init();
+	metrics_set(fam.queue, v, depth);
+}
+
+void
+metrics_count_watch_restart(const char *resource)
+{
+	const char *v[] = { resource };
+
+	metrics_init();
+	metrics_add(fam.watch_restarts, v, 1);
+}
+
+void
+metrics_count_page(const char *destination, const char *result)
+{
+	const char *v[] = { destination, result };
+
+	metrics_init();
+	metrics_add(fam.pages, v, 1);
+}
+
+void
+metrics_count_audit_write(const char *result)
+{
+	const char *v[] = { result };
+
+	metrics_init();
+	metrics_add(fam.audit, v, 1);
+}
