@@ -98,6 +98,7 @@ static const struct snode t_expr_filter = { .kind = S_OBJECT,
 static const struct sfield time_filter_fields[] = {
 	{ "start", &conf_t_clock, F_REQUIRED, NULL, NULL },
 	{ "stop", &conf_t_clock, F_REQUIRED, NULL, NULL },
+	{ "timezone", &conf_t_nonempty, 0, NULL, NULL },
 	END
 };
 static const struct snode t_time_filter = { .kind = S_OBJECT,
@@ -180,6 +181,18 @@ static const struct sfield param_fields[] = {
 static const struct snode t_param = { .kind = S_OBJECT,
     .fields = param_fields };
 static const struct snode t_params = { .kind = S_ARRAY, .elem = &t_param };
+
+/* An http payload parameter may have an empty dest: the whole body. */
+static const struct sfield payload_param_fields[] = {
+	{ "src", &t_param_src, F_REQUIRED, NULL, NULL },
+	{ "dest", &conf_t_string, F_REQUIRED, NULL, NULL },
+	{ "operation", &t_param_op, 0, NULL, NULL },
+	END
+};
+static const struct snode t_payload_param = { .kind = S_OBJECT,
+    .fields = payload_param_fields };
+static const struct snode t_payload_params = { .kind = S_ARRAY,
+    .elem = &t_payload_param };
 
 /* ---- k8s ----------------------------------------------------------------- */
 
@@ -347,7 +360,7 @@ static const struct snode t_timeout = { .kind = S_INT, .min = 1,
 static const struct sfield http_fields[] = {
 	{ "url", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
 	{ "method", &t_http_method, 0, NULL, NULL },
-	{ "payload", &t_params, 0, NULL, NULL },
+	{ "payload", &t_payload_params, 0, NULL, NULL },
 	{ "parameters", &t_params, 0, NULL, NULL },
 	{ "headers", &conf_t_strmap, 0, NULL, NULL },
 	{ "secureHeaders", &t_secure_headers, 0, NULL, NULL },
