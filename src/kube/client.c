@@ -529,6 +529,13 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	} else if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last */
 		x->retry_after[0] = '\0';
+	} else if ((len == 2 && p[0] == '\r') || (len == 1 && p[0] == '\n')) {
+		long status = 0;
+
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		if (x->stream && x->stream->on_open && status >= 200 &&
+		    status < 300)
+			x->stream->on_open(x->stream->ctx);
 	}
 	return len;
 }

@@ -12,6 +12,8 @@
 struct kube_stream {
 	/* Returns 0 to go on, -1 to abort the transfer. */
 	int		(*on_data)(void *ctx, const char *p, size_t n);
+	/* Called once the 2xx headers are in (may be NULL). */
+	void		(*on_open)(void *ctx);
 	void		 *ctx;
 	atomic_int	 *stop;		/* borrowed; non-zero aborts */
 	long		  timeout_ms;	/* whole transfer; 0 none */

@@ -472,6 +472,13 @@ too_long:
 	return -1;
 }
 
+/* The server took the watch: whatever failed before has recovered. */
+static void
+on_open(void *arg)
+{
+	succeeded(arg);
+}
+
 static char *
 watch_path(struct kube_watch *w, int timeout_s)
 {
@@ -515,6 +522,7 @@ watch_once(struct kube_watch *w)
 	path = watch_path(w, timeout_s);
 	memset(&s, 0, sizeof s);
 	s.on_data = on_stream;
+	s.on_open = on_open;
 	s.ctx = w;
 	s.stop = &w->stop;
 	s.timeout_ms = (long)(timeout_s + 30) * 1000;

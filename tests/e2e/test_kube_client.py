@@ -1,0 +1,558 @@
+"""The kube client against the Kubernetes API emulator (HTTPS on
+127.0.0.1): configurations and credentials, verbs and the executor, the
+server's errors as messages, retries, Events, and watches that survive
+every injected fault with no missed and no duplicated change.
+
+The client is driven through tests/kube/kube_probe.c, built here."""
+import json
+import os
+import stat
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kube"))
+import kubehelp  # noqa: E402
+from kubehelp import Emulator, Lines, pod  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not kubehelp.have_cc(),
+                                reason="needs a C compiler")
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    return kubehelp.build_probe(tmp_path_factory.mktemp("probe"))
+
+
+@pytest.fixture
+def emu():
+    with Emulator(http=False, config={"watch_time_scale": 0.25}) as e:
+        e.load({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "shop"}})
+        yield e
+
+
+def run(probe, emu, *args, kubeconfig=None, env=None, timeout=60):
+    import subprocess
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([probe, kubeconfig or emu.kubeconfig] + list(args),
+                       capture_output=True, text=True, timeout=timeout,
+                       env=e)
+    out = [json.loads(line) for line in p.stdout.splitlines() if line]
+    return p.returncode, (out[-1] if out else None), p.stderr
+
+
+def deployment(name="web", ns="shop", rv=None, memory="256Mi"):
+    d = {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": name, "namespace": ns,
+                      "labels": {"app": name}},
+         "spec": {"replicas": 1,
+                  "selector": {"matchLabels": {"app": name}},
+                  "template": {
+                      "metadata": {"labels": {"app": name}},
+                      "spec": {"containers": [
+                          {"name": "app", "image": "example/app:1",
+                           "resources": {
+                               "requests": {"memory": memory},
+                               "limits": {"memory": "1Gi"}}}]}}}}
+    if rv:
+        d["metadata"]["resourceVersion"] = rv
+    return d
+
+
+def plan_file(tmp_path, plan, name="plan.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(plan))
+    return str(p)
+
+
+def api_requests(emu, method=None, path=None):
+    out = []
+    for r in emu.requests():
+        if method and r["method"] != method:
+            continue
+        if path and path not in r["path"]:
+            continue
+        out.append(r)
+    return out
+
+
+# ---- configuration and credentials ------------------------------------------
+
+def kubeconfig(tmp_path, emu, user, cluster_extra="", name="kc"):
+    text = ("apiVersion: v1\nkind: Config\ncurrent-context: t\n"
+            "clusters:\n- name: c\n  cluster:\n    server: %s\n"
+            "    certificate-authority: %s\n%s"
+            "users:\n- name: u\n  user:\n%s"
+            "contexts:\n- name: t\n  context: {cluster: c, user: u, "
+            "namespace: shop}\n" % (emu.url, emu.ca_file, cluster_extra,
+                                    user))
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_token_file_and_rotation_after_401(probe, emu, tmp_path):
+    tok = tmp_path / "token"
+    tok.write_text(emu.token + "\n")
+    kc = kubeconfig(tmp_path, emu, "    tokenFile: %s\n" % tok)
+    rc, out, err = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                       kubeconfig=kc)
+    assert rc == 0, err
+    assert out["metadata"]["name"] == "shop"
+    # a token the server does not know: 401 with the server's message
+    tok.write_text("stale-token")
+    rc, out, _ = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                     kubeconfig=kc)
+    assert rc == 1
+    assert out["status"] == 401
+    assert out["error"] == "401 Unauthorized: Unauthorized"
+
+
+def test_exec_plugin_and_client_certificate(probe, emu, tmp_path):
+    plugin = tmp_path / "plugin"
+    plugin.write_text(
+        "#!/bin/sh\n"
+        "[ \"$PLUGIN_MODE\" = ok ] || exit 9\n"
+        "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+        "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' "
+        "\"$1\"\n")
+    plugin.chmod(plugin.stat().st_mode | stat.S_IEXEC)
+    kc = kubeconfig(tmp_path, emu,
+                    "    exec:\n      apiVersion: "
+                    "client.authentication.k8s.io/v1\n"
+                    "      command: %s\n      args: [%s]\n"
+                    "      env:\n      - {name: PLUGIN_MODE, value: ok}\n"
+                    % (plugin, emu.token))
+    rc, out, err = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                       kubeconfig=kc)
+    assert rc == 0, err
+    assert emu.requests()[-1]["user"] == "admin"
+    kc = kubeconfig(tmp_path, emu,
+                    "    client-certificate: %s\n    client-key: %s\n"
+                    % (emu.client_cert, emu.client_key), name="kc2")
+    rc, out, err = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                       kubeconfig=kc)
+    assert rc == 0, err
+    assert emu.requests()[-1]["user"] == "emulator-admin"
+
+
+def test_tls_is_verified(probe, emu, tmp_path):
+    # the server's certificate names kubernetes.default.svc: reaching
+    # 127.0.0.1 under that name works, under another it does not
+    kc = kubeconfig(tmp_path, emu, "    token: %s\n" % emu.token,
+                    "    tls-server-name: kubernetes.default.svc\n")
+    rc, out, err = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                       kubeconfig=kc)
+    assert rc == 0, err
+    kc = kubeconfig(tmp_path, emu, "    token: %s\n" % emu.token,
+                    "    tls-server-name: other.example\n", name="kc2")
+    rc, out, err = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                       kubeconfig=kc)
+    assert rc == 1 and out["status"] == 0
+    assert "SSL" in out["error"] or "certificate" in out["error"]
+    # a CA that did not sign the server's certificate
+    other = tmp_path / "other-ca.crt"
+    import subprocess
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                    str(tmp_path / "k"), "-out", str(other), "-days", "1",
+                    "-subj", "/CN=other"], check=True,
+                   capture_output=True)
+    kc = str(tmp_path / "kc3")
+    with open(kc, "w") as f:
+        f.write(open(emu.kubeconfig).read().replace(emu.ca_file,
+                                                    str(other)))
+    rc, out, err = run(probe, emu, "get", "v1", "Namespace", "-", "shop",
+                       kubeconfig=kc)
+    assert rc == 1 and "certificate" in out["error"].lower()
+
+
+# ---- verbs, executor, errors ---------------------------------------------------
+
+def test_executor_operations(probe, emu, tmp_path):
+    emu.load(deployment())
+    # create with generateName
+    cm = {"apiVersion": "v1", "kind": "ConfigMap",
+          "metadata": {"generateName": "note-", "namespace": "shop"},
+          "data": {"a": "1"}}
+    rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "create", "apiVersion": "v1",
+        "kind": "ConfigMap", "namespace": "shop", "object": cm}))
+    assert rc == 0, (out, err)
+    name = out["metadata"]["name"]
+    assert name.startswith("note-") and len(name) == 10
+    # patch: merge, strategic, json
+    for strategy, patch in (
+            ("application/merge-patch+json",
+             {"metadata": {"labels": {"m": "1"}}}),
+            ("strategic", {"spec": {"template": {"spec": {"containers": [
+                {"name": "app", "resources": {"requests": {
+                    "memory": "300Mi"}}}]}}}}),
+            ("json", [{"op": "add", "path": "/metadata/labels/j",
+                       "value": "2"}])):
+        rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+            "type": "k8s", "operation": "patch", "apiVersion": "apps/v1",
+            "kind": "Deployment", "namespace": "shop", "name": "web",
+            "patchStrategy": strategy, "patch": patch}))
+        assert rc == 0, (strategy, out, err)
+    live = emu.get("apps/v1", "Deployment", "shop", "web")
+    assert live["metadata"]["labels"] == {"app": "web", "m": "1", "j": "2"}
+    c = live["spec"]["template"]["spec"]["containers"][0]
+    assert c["resources"]["requests"]["memory"] == "300Mi"
+    assert c["image"] == "example/app:1"     # strategic kept the rest
+    patches = api_requests(emu, "PATCH")
+    assert [r["contentType"] for r in patches] == [
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/json-patch+json"]
+    # update without a resourceVersion: read, modify, write
+    d = deployment(memory="400Mi")
+    rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "update", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "object": d}))
+    assert rc == 0, (out, err)
+    live = emu.get("apps/v1", "Deployment", "shop", "web")
+    assert live["spec"]["template"]["spec"]["containers"][0][
+        "resources"]["requests"]["memory"] == "400Mi"
+    # delete
+    rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "delete", "apiVersion": "v1",
+        "kind": "ConfigMap", "namespace": "shop", "name": name}))
+    assert rc == 0, (out, err)
+    assert emu.get("v1", "ConfigMap", "shop", name) is None
+    dels = api_requests(emu, "DELETE")
+    assert "propagationPolicy=Background" in dels[-1]["query"]
+
+
+def test_executor_server_dry_run(probe, emu, tmp_path):
+    emu.load(deployment())
+    before = emu.get("apps/v1", "Deployment", "shop", "web")
+    rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "patch", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "patchStrategy": "merge",
+        "patch": {"metadata": {"labels": {"x": "y"}}}}), "dry-run")
+    assert rc == 0, (out, err)
+    assert out["metadata"]["labels"]["x"] == "y"   # as if done
+    after = emu.get("apps/v1", "Deployment", "shop", "web")
+    assert after == before                          # nothing persisted
+    assert "dryRun=All" in api_requests(emu, "PATCH")[-1]["query"]
+    rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "create", "apiVersion": "v1",
+        "kind": "ConfigMap", "object": {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "dry", "namespace": "shop"}}}),
+        "dry-run")
+    assert rc == 0
+    assert emu.get("v1", "ConfigMap", "shop", "dry") is None
+
+
+def test_errors_become_messages(probe, emu, tmp_path):
+    emu.load(deployment())
+    # 404
+    rc, out, _ = run(probe, emu, "get", "apps/v1", "Deployment", "shop",
+                     "nope")
+    assert (rc, out["status"]) == (1, 404)
+    assert out["error"] == \
+        '404 NotFound: deployments.apps "nope" not found'
+    # 403
+    emu.forbid(verb="patch", resource="deployments")
+    rc, out, _ = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "patch", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "patch": {"metadata": {"labels": {"x": "y"}}}}))
+    assert rc == 1
+    assert out["error"].startswith("403 Forbidden: deployments.apps "
+                                   "\"web\" is forbidden: User \"admin\" "
+                                   "cannot patch resource \"deployments\"")
+    # 409 on a stale resourceVersion is reported, not retried
+    rc, out, _ = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "update", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "object": deployment(rv="1")}))
+    assert rc == 1
+    assert out["error"].startswith("409 Conflict: Operation cannot be "
+                                   "fulfilled on deployments.apps")
+    # 409 AlreadyExists
+    rc, out, _ = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "create", "apiVersion": "apps/v1",
+        "kind": "Deployment", "object": deployment()}))
+    assert rc == 1 and out["error"].startswith("409 AlreadyExists:")
+    # 422 with the field causes
+    bad = deployment(name="bad", memory="2Gi")
+    rc, out, _ = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "create", "apiVersion": "apps/v1",
+        "kind": "Deployment", "object": bad}))
+    assert rc == 1 and out["error"].startswith("422 Invalid:")
+    assert "must be less than or equal to memory limit" in out["error"]
+    assert "spec.template.spec.containers[0].resources.requests" in \
+        out["error"]
+
+
+def test_update_conflict_is_retried(probe, emu, tmp_path):
+    emu.load(deployment())
+    emu.clear_requests()
+    emu.fault({"type": "error", "status": 409, "reason": "Conflict",
+               "message": "Operation cannot be fulfilled on "
+               "deployments.apps \"web\": the object has been modified",
+               "method": "PUT", "count": 1})
+    rc, out, err = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "update", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "object": deployment(memory="500Mi")}))
+    assert rc == 0, (out, err)
+    seq = [(r["method"], r["status"]) for r in emu.requests()
+           if "/deployments/" in r["path"]]
+    assert seq == [("GET", 200), ("PUT", 409), ("GET", 200), ("PUT", 200)]
+
+
+def test_429_retry_after_and_5xx(probe, emu, tmp_path):
+    emu.load(deployment())
+    # throttled twice (text/plain, Retry-After: 1): the third try works,
+    # and the waits honour Retry-After
+    emu.clear_requests()
+    emu.fault({"type": "throttle", "retryAfter": 1, "count": 2,
+               "path": "/deployments/web"})
+    t0 = time.monotonic()
+    rc, out, err = run(probe, emu, "get", "apps/v1", "Deployment", "shop",
+                       "web")
+    assert rc == 0, (out, err)
+    assert time.monotonic() - t0 >= 2.0
+    assert [r["status"] for r in api_requests(emu, "GET",
+                                              "/deployments/web")] == \
+        [429, 429, 200]
+    # throttled for good: the plan's retryStrategy bounds the attempts
+    emu.clear_requests()
+    emu.fault({"type": "status429", "retryAfter": 1, "count": -1,
+               "path": "/deployments/web"})
+    rc, out, _ = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "patch", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "patch": {"metadata": {"labels": {"x": "y"}}},
+        "retryStrategy": {"steps": 2, "duration": "10ms"}}))
+    assert rc == 1
+    assert out["error"].startswith("429 TooManyRequests:")
+    assert "(retry after 1s)" in out["error"]
+    assert len(api_requests(emu, "PATCH")) == 2
+    emu.clear_faults()
+    # a 500 once is retried; for good it fails with the server's message
+    emu.clear_requests()
+    emu.fault({"type": "error", "status": 500, "count": 1,
+               "message": "etcdserver: leader changed",
+               "path": "/deployments/web"})
+    rc, out, err = run(probe, emu, "get", "apps/v1", "Deployment", "shop",
+                       "web")
+    assert rc == 0, (out, err)
+    emu.fault({"type": "error", "status": 500, "count": -1,
+               "message": "etcdserver: leader changed",
+               "path": "/deployments/web"})
+    emu.clear_requests()
+    rc, out, _ = run(probe, emu, "exec", plan_file(tmp_path, {
+        "type": "k8s", "operation": "patch", "apiVersion": "apps/v1",
+        "kind": "Deployment", "namespace": "shop", "name": "web",
+        "patch": {"metadata": {"labels": {"x": "y"}}},
+        "retryStrategy": {"steps": 3, "duration": "10ms", "factor": 2}}))
+    assert rc == 1
+    assert out["error"].startswith("500 InternalError:")
+    assert "etcdserver: leader changed" in out["error"]
+    assert len(api_requests(emu, "PATCH")) == 3
+    emu.clear_faults()
+
+
+def test_discovery_and_custom_resources(probe, emu):
+    rc, out, _ = run(probe, emu, "resource", "argoproj.io/v1alpha1",
+                     "Workflow")
+    assert rc == 0 and out == {"group": "argoproj.io", "version":
+                               "v1alpha1", "resource": "workflows",
+                               "namespaced": True}
+    rc, out, _ = run(probe, emu, "resource", "v1", "Namespace")
+    assert out["namespaced"] is False
+    assert any(r["path"] == "/api/v1" for r in emu.requests())
+    rc, out, _ = run(probe, emu, "resource", "apps/v1", "Widget")
+    assert rc == 1 and "no resource for kind Widget" in out["error"]
+    rc, out, _ = run(probe, emu, "resource", "example.com/v1", "Widget")
+    assert rc == 1 and "does not serve example.com/v1" in out["error"]
+    # discovery failing (not 404): the built-in table answers
+    emu.fault({"type": "error", "status": 503, "count": -1,
+               "path": "^/apis/apps/v1$"})
+    rc, out, _ = run(probe, emu, "resource", "apps/v1", "StatefulSet")
+    assert rc == 0 and out["resource"] == "statefulsets"
+    emu.clear_faults()
+
+
+def test_event_recorded(probe, emu, tmp_path):
+    emu.load(deployment())
+    d = emu.get("apps/v1", "Deployment", "shop", "web")
+    ref = {"apiVersion": "apps/v1", "kind": "Deployment", "namespace":
+           "shop", "name": "web", "uid": d["metadata"]["uid"]}
+    rc, out, err = run(probe, emu, "event", plan_file(tmp_path, ref),
+                       "Remediated", "raised memory of app", "Normal")
+    assert rc == 0, (out, err)
+    c = kubehelp.Emulator  # noqa: F841
+    evs = [r for r in emu.requests() if r["method"] == "POST" and
+           r["path"] == "/api/v1/namespaces/shop/events"]
+    assert len(evs) == 1 and evs[0]["status"] == 201
+    body = evs[0]["body"]
+    assert body["involvedObject"] == ref
+    assert body["reason"] == "Remediated"
+    assert body["type"] == "Normal"
+    assert body["source"] == {"component": "remediate"}
+    assert body["metadata"]["name"].startswith("web.")
+
+
+# ---- watches ---------------------------------------------------------------------
+
+def start_watch(probe, emu, *args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    w = Lines([probe, emu.kubeconfig, "watch", ""] + list(args), env=e)
+    w.wait_for(lambda ls: any(x.get("synced") for x in ls))
+    return w
+
+
+def changes(lines):
+    return [x for x in lines if "type" in x]
+
+
+def pods(n, prefix="p", ns="shop"):
+    return [pod("%s%d" % (prefix, i), ns=ns, labels={"app": "w"})
+            for i in range(n)]
+
+
+def assert_exact(w, expected, timeout=30):
+    """Every (type, name) in expected arrives once, in that order among
+    themselves, and nothing else arrives."""
+    w.wait_for(lambda ls: len([x for x in changes(ls) if x["type"] !=
+                               "SYNC"]) >= len(expected), timeout)
+    time.sleep(0.5)
+    got = [(x["type"], x["name"]) for x in changes(w.drain())
+           if x["type"] != "SYNC"]
+    assert got == expected
+
+
+def test_watch_sync_then_changes(probe, emu):
+    emu.load(pods(3) + [pod("other", labels={"app": "x"})])
+    w = start_watch(probe, emu, "v1", "pods", "shop", "app=w",
+                    env={"KUBE_PROBE_PAGE": "2"})
+    try:
+        sync = [x["name"] for x in changes(w.lines)]
+        assert sorted(sync) == ["p0", "p1", "p2"]
+        assert all(x["type"] == "SYNC" for x in changes(w.lines))
+        lists = [r for r in emu.requests() if r["method"] == "GET" and
+                 not r["watch"] and r["path"] == "/api/v1/namespaces/shop/"
+                 "pods"]
+        assert len(lists) == 2            # pages of 2: limit + continue
+        emu.load(pod("p3", labels={"app": "w"}))
+        emu.change(kind="Pod", namespace="shop", name="p0",
+                   merge={"metadata": {"annotations": {"a": "1"}}})
+        emu.change(kind="Pod", namespace="shop", name="p1", delete=True)
+        emu.change(kind="Pod", namespace="shop", name="other",
+                   merge={"metadata": {"annotations": {"a": "1"}}})
+        assert_exact(w, [("ADDED", "p3"), ("MODIFIED", "p0"),
+                         ("DELETED", "p1")])
+        watches = [r for r in emu.requests() if r["watch"]]
+        assert "allowWatchBookmarks=true" in watches[0]["query"]
+        assert "labelSelector=app%3Dw" in watches[0]["query"]
+        st = w.status()
+        assert st["healthy"] and st["events"] == 3 and st["cached"] == 3
+    finally:
+        w.close()
+
+
+def test_watch_survives_faults(probe, emu):
+    emu.load(pods(5))
+    w = start_watch(probe, emu, "v1", "pods", "shop",
+                    env={"KUBE_PROBE_WATCH_TIMEOUT": "20"})
+    expected = []
+    try:
+        def mod(name, n):
+            emu.change(kind="Pod", namespace="shop", name=name,
+                       merge={"metadata": {"annotations": {"n": str(n)}}})
+            expected.append(("MODIFIED", name))
+
+        # 1. a stream that ends cleanly and one cut mid-stream
+        for mode in ("close", "abort"):
+            emu.fault({"type": "drop-watch", "afterEvents": 1,
+                       "mode": mode, "watch": True})
+            mod("p0", 1 if mode == "close" else 2)
+            mod("p1", 1 if mode == "close" else 2)
+            assert_exact(w, list(expected))
+        # 2. the watch request fails with 500 twice: back off, resume
+        emu.fault({"type": "error", "status": 500, "count": 2,
+                   "watch": True})
+        emu.expire_watches("")            # force a new watch request...
+        mod("p2", 1)                      # ...changes while it is down
+        assert_exact(w, list(expected))
+        # 3. compaction: the resume answers 410; relist delivers only
+        #    what changed, deleted pods included
+        emu.fault({"type": "drop-watch", "afterEvents": 0, "mode": "abort",
+                   "watch": True})
+        time.sleep(0.2)
+        mod("p3", 1)
+        emu.change(kind="Pod", namespace="shop", name="p4", delete=True)
+        emu.load(pod("p5"))
+        emu.compact()
+        expected += [("DELETED", "p4"), ("ADDED", "p5")]
+        w.wait_for(lambda ls: len([x for x in changes(ls)
+                                   if x["type"] != "SYNC"]) >=
+                   len(expected), 30)
+        time.sleep(0.5)
+        got = [(x["type"], x["name"]) for x in changes(w.drain())
+               if x["type"] != "SYNC"]
+        # the gap's changes arrive in some order, each exactly once
+        assert sorted(got) == sorted(expected)
+        stub = [x for x in changes(w.lines) if x["type"] == "DELETED" and
+                x["name"] == "p4"]
+        assert len(stub) == 1
+        st = w.status()
+        assert st["relists"] >= 1 and st["restarts"] >= 4
+        assert st["errors"] >= 2 and st["healthy"]
+        # no SYNC after the initial list
+        assert len([x for x in changes(w.lines) if x["type"] == "SYNC"]) \
+            == 5
+    finally:
+        w.close()
+
+
+def test_watch_error_event_410_relists(probe, emu):
+    emu.load(pods(3))
+    w = start_watch(probe, emu, "v1", "pods", "shop")
+    try:
+        emu.expire_watches("/pods")       # ERROR 410 inside the stream
+        emu.change(kind="Pod", namespace="shop", name="p1",
+                   merge={"metadata": {"labels": {"z": "1"}}})
+        assert_exact(w, [("MODIFIED", "p1")])
+        st = w.status()
+        assert st["relists"] == 1 and st["healthy"]
+    finally:
+        w.close()
+
+
+def test_watch_unhealthy_while_broken(probe, emu):
+    emu.load(pods(1))
+    w = start_watch(probe, emu, "v1", "pods", "shop")
+    try:
+        emu.fault({"type": "error", "status": 503, "count": -1,
+                   "message": "apiserver is shutting down"})
+        emu.expire_watches("")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st = w.status()
+            if not st["healthy"]:
+                break
+            time.sleep(0.3)
+        assert not st["healthy"]
+        assert "503" in st["lastError"]
+        assert any("503" in e for e in w.err)
+        emu.clear_faults()
+        emu.change(kind="Pod", namespace="shop", name="p0",
+                   merge={"metadata": {"labels": {"z": "1"}}})
+        assert_exact(w, [("MODIFIED", "p0")], timeout=60)
+        assert w.status()["healthy"]
+        assert w.err[-1] == "watch: recovered"
+    finally:
+        w.close()
