@@ -65,6 +65,21 @@ $(BUILD)-san/tests/test_$(1): tests/unit/test_$(1).c $(call mod_objs,$(1),$(BUIL
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
+# --- fuzz corpora replayed as unit tests: fuzz/MOD_fuzz.c links module MOD -
+FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+
+define fuzz_rule
+$(BUILD)/tests/test_fuzz-$(1): fuzz/$(1)_fuzz.c fuzz/replay.c $(call mod_objs,$(1),$(BUILD))
+	@mkdir -p $$(dir $$@)
+	$$(call quiet,LINK,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -DFUZZ_CORPUS='"fuzz/corpus/$(1)"' -o $$@ $$^ $$(LDLIBS)
+$(BUILD)-san/tests/test_fuzz-$(1): fuzz/$(1)_fuzz.c fuzz/replay.c $(call mod_objs,$(1),$(BUILD)-san)
+	@mkdir -p $$(dir $$@)
+	$$(call quiet,LINK,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -DFUZZ_CORPUS='"fuzz/corpus/$(1)"' -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+UNIT_ALL := $(UNIT_TESTS) $(addprefix fuzz-,$(FUZZ_TARGETS))
+
 $(BUILD)-san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call quiet,CC-SAN,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -74,13 +89,13 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 $(BUILD)-san/%: CFLAGS += $(SANFLAGS)
 $(BUILD)-san/%: LDFLAGS += -fsanitize=address,undefined
 
-unit: $(addprefix $(BUILD)/tests/test_,$(UNIT_TESTS))
-	@tests/run-unit $(BUILD)/tests $(UNIT_TESTS)
+unit: $(addprefix $(BUILD)/tests/test_,$(UNIT_ALL))
+	@tests/run-unit $(BUILD)/tests $(UNIT_ALL)
 
-unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_TESTS))
+unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_ALL))
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    tests/run-unit $(BUILD)-san/tests $(UNIT_TESTS)
+	    tests/run-unit $(BUILD)-san/tests $(UNIT_ALL)
 
 e2e: $(BUILD)/remediate
 	@tests/run-e2e $(BUILD)/remediate

@@ -7,11 +7,8 @@
  * result is printed.  Anything but a clean result or a reported error is
  * a bug: a crash, a sanitizer report, a leak or a hang.
  *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *	    fuzz/jp_fuzz.c src/jp/*.c src/util/*.c -ljansson -lyaml -lcrypto -lm
- *	./a.out -max_total_time=600 fuzz/corpus/jp
- *
- * (fuzz/run-jp does exactly this.)
+ * Run it with fuzz/run jp [SECONDS]; the ordinary test run replays the
+ * corpus in fuzz/corpus/jp (fuzz/replay.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
