@@ -104,15 +104,24 @@ rec_table_row(FILE *f, json_t *r)
 	const char *ns = json_string_value(json_object_get(t, "namespace"));
 	const char *reason = json_string_value(json_object_get(r, "reason"));
 	const char *msg = json_string_value(json_object_get(r, "message"));
+	json_t *plan = json_object_get(r, "plan");
+	const char *pns = json_string_value(json_object_get(plan, "namespace"));
+	char *plan_line = NULL;
 	char *target = json_is_object(t) ? xasprintf("%s/%s%s%s",
 	    json_string_value(json_object_get(t, "kind")), ns ? ns : "",
 	    ns ? "/" : "", json_string_value(json_object_get(t, "name"))) :
 	    xstrdup("-");
 
+	if (msg == NULL && plan_line == NULL && json_is_object(plan))
+		plan_line = xasprintf("%s %s %s%s%s", json_string_value(
+		    json_object_get(plan, "operation")), json_string_value(
+		    json_object_get(plan, "kind")), pns ? pns : "", pns ? "/" :
+		    "", json_string_value(json_object_get(plan, "name")));
 	fprintf(f, "%-20s  %-22s  %-34s  %-17s  %-16s  %s\n",
 	    time ? time : "-",
 	    json_string_value(json_object_get(r, "trigger")), target,
 	    json_string_value(json_object_get(r, "decision")),
-	    reason ? reason : "-", msg ? msg : "");
+	    reason ? reason : "-", msg ? msg : plan_line ? plan_line : "");
 	free(target);
+	free(plan_line);
 }
