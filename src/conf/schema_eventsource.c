@@ -22,9 +22,49 @@ static const struct sfield secret_fields[] = {
 static const struct snode t_secret = { .kind = S_OBJECT,
     .fields = secret_fields };
 
+/*
+ * The secrets a webhook checks requests against: Argo's Kubernetes Secret
+ * selector {name, key} (remediate reads it from a mounted directory), or
+ * remediate's {file: PATH} / {env: NAME} for hosts without Kubernetes.
+ */
+static const struct sfield hook_secret_fields[] = {
+	{ "name", &conf_t_nonempty, 0, NULL, NULL },
+	{ "key", &conf_t_nonempty, 0, NULL, NULL },
+	{ "optional", &conf_t_bool, 0, NULL, NULL },
+	{ "file", &conf_t_nonempty, 0, NULL, NULL },
+	{ "env", &conf_t_nonempty, 0, NULL, NULL },
+	END
+};
+
+static void
+hook_secret_post(struct sctx *c, json_t *o)
+{
+	int sel = json_object_get(o, "name") != NULL ||
+	    json_object_get(o, "key") != NULL;
+	int file = json_object_get(o, "file") != NULL;
+	int env = json_object_get(o, "env") != NULL;
+	const char *f = json_string_value(json_object_get(o, "file"));
+
+	if (sel + file + env != 1) {
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "give one of "
+		    "{name, key} (a Kubernetes Secret), {file} or {env}");
+		return;
+	}
+	if (sel && (json_object_get(o, "name") == NULL ||
+	    json_object_get(o, "key") == NULL))
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "a Secret "
+		    "selector needs both name and key");
+	if (f != NULL && *f != '/')
+		conf_serr(c, conf_sloc(c, o, "file"), "file", "\"%s\" is not "
+		    "an absolute path", f);
+}
+
+static const struct snode t_hook_secret = { .kind = S_OBJECT,
+    .fields = hook_secret_fields, .post = hook_secret_post };
+
 static const struct sfield basic_auth_fields[] = {
-	{ "username", &t_secret, F_REQUIRED, NULL, NULL },
-	{ "password", &t_secret, F_REQUIRED, NULL, NULL },
+	{ "username", &t_hook_secret, F_REQUIRED, NULL, NULL },
+	{ "password", &t_hook_secret, F_REQUIRED, NULL, NULL },
 	END
 };
 static const struct snode t_basic_auth = { .kind = S_OBJECT,
@@ -123,7 +163,7 @@ static const char *const methods[] = { "GET", "POST", "PUT", "PATCH",
 static const struct snode t_method = { .kind = S_ENUM, .values = methods };
 
 static const struct sfield hmac_fields[] = {
-	{ "secret", &t_secret, F_REQUIRED, NULL, NULL },
+	{ "secret", &t_hook_secret, F_REQUIRED, NULL, NULL },
 	{ "header", &conf_t_nonempty, 0, NULL, NULL },
 	END
 };
@@ -138,7 +178,7 @@ static const struct sfield webhook_fields[] = {
 	{ "serverCertSecret", &t_secret, 0, NULL, NULL },
 	{ "serverKeySecret", &t_secret, 0, NULL, NULL },
 	{ "metadata", &conf_t_strmap, 0, NULL, NULL },
-	{ "authSecret", &t_secret, 0, NULL, NULL },
+	{ "authSecret", &t_hook_secret, 0, NULL, NULL },
 	{ "basicAuth", &t_basic_auth, 0, NULL, NULL },
 	{ "hmac", &t_hmac, 0, NULL, NULL },
 	{ "maxPayloadSize", &conf_t_uint, 0, NULL, NULL },
@@ -156,6 +196,14 @@ webhook_post(struct sctx *c, json_t *o)
 		    "\"%s\" must be a path starting with /", ep);
 		diag_hint(c->d, "endpoint: /%s", ep);
 	}
+	/* one listener serves every webhook: its TLS is the daemon's */
+	if (json_object_get(o, "serverCertSecret") != NULL ||
+	    json_object_get(o, "serverKeySecret") != NULL)
+		conf_swarn(c, conf_sloc(c, o, json_object_get(o,
+		    "serverCertSecret") ? "serverCertSecret" :
+		    "serverKeySecret"), NULL, "per-webhook TLS is not "
+		    "supported: every webhook is served on remediate's "
+		    "listener, with its TLS settings");
 }
 
 static const struct snode t_webhook = { .kind = S_OBJECT,

@@ -1,0 +1,1 @@
+prom_DEPS := util conf cluster signal

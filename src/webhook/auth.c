@@ -1,0 +1,236 @@
+/*
+ * Credentials: Argo's authSecret (Authorization: Bearer TOKEN), basicAuth,
+ * and remediate's hmac (HMAC-SHA256 of the body, hex, in a header, with or
+ * without GitHub's "sha256=" prefix).
+ *
+ * Comparisons run in constant time: tokens are compared as SHA-256
+ * digests (so not even their length leaks), signatures with
+ * CRYPTO_memcmp.  File secrets are read at each request, so a rotated
+ * Secret takes effect without a reload; a secret that cannot be read
+ * fails closed (500, logged), never open.
+ */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "webhook/hook_int.h"
+
+void
+hook_secret_clear(struct hook_secret *s)
+{
+	free(s->path);
+	if (s->value != NULL)
+		explicit_bzero(s->value, strlen(s->value));
+	free(s->value);
+	free(s->what);
+	memset(s, 0, sizeof *s);
+}
+
+int
+hook_secret_read(const struct hook_secret *s, char *out, size_t outlen,
+    char **err)
+{
+	char *text, *e = NULL;
+	size_t len = 0;
+
+	*err = NULL;
+	if (s->kind == SECRET_VALUE) {
+		len = strlen(s->value);
+		if (len >= outlen) {
+			*err = xasprintf("%s is longer than %zu bytes",
+			    s->what, outlen - 1);
+			return -1;
+		}
+		memcpy(out, s->value, len + 1);
+	} else if (s->kind == SECRET_FILE) {
+		text = util_read_file(s->path, outlen - 1, &len, &e);
+		if (text == NULL) {
+			*err = xasprintf("%s cannot be read: %s", s->what, e);
+			free(e);
+			return -1;
+		}
+		memcpy(out, text, len + 1);
+		explicit_bzero(text, len);
+		free(text);
+	} else {
+		*err = xstrdup("no secret");
+		return -1;
+	}
+	/* `kubectl create secret --from-file` keeps a trailing newline */
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		out[--len] = '\0';
+	if (len == 0 || memchr(out, '\0', len) != NULL) {
+		*err = xasprintf("%s is empty or not text", s->what);
+		return -1;
+	}
+	return (int)len;
+}
+
+static int
+same_text(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)a, alen, da);
+	SHA256((const unsigned char *)b, blen, db);
+	return CRYPTO_memcmp(da, db, sizeof da) == 0;
+}
+
+/* The credentials after "SCHEME " in Authorization, or NULL. */
+static const char *
+credentials(const struct http_request *r, const char *scheme)
+{
+	const char *h = http_header_get(r, "Authorization");
+	size_t n = strlen(scheme);
+
+	if (h == NULL || strncasecmp(h, scheme, n) != 0 || h[n] != ' ')
+		return NULL;
+	h += n;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+static int
+check_bearer(const struct hook_endpoint *e, const struct http_request *r,
+    const char **why, char **err)
+{
+	char tok[HOOK_MAX_SECRET];
+	const char *given = credentials(r, "Bearer");
+	int n, ok;
+
+	if ((n = hook_secret_read(&e->token, tok, sizeof tok, err)) == -1) {
+		*why = "the endpoint's token cannot be read";
+		return 500;
+	}
+	ok = given != NULL && same_text(tok, (size_t)n, given,
+	    strlen(given));
+	explicit_bzero(tok, sizeof tok);
+	if (!ok) {
+		*why = given ? "the bearer token does not match" :
+		    "an Authorization: Bearer token is required";
+		return 401;
+	}
+	return 0;
+}
+
+static int
+check_basic(const struct hook_endpoint *e, const struct http_request *r,
+    const char **why, char **err)
+{
+	char user[HOOK_MAX_SECRET], pass[HOOK_MAX_SECRET];
+	unsigned char dec[3 * 1024];
+	const char *given = credentials(r, "Basic"), *colon;
+	int nu, np, nd, ok = 0;
+	size_t glen, pad = 0;
+
+	if ((nu = hook_secret_read(&e->user, user, sizeof user, err)) == -1 ||
+	    (np = hook_secret_read(&e->pass, pass, sizeof pass, err)) == -1) {
+		*why = "the endpoint's basic auth secret cannot be read";
+		return 500;
+	}
+	if (given != NULL && (glen = strlen(given)) > 0 && glen % 4 == 0 &&
+	    glen / 4 * 3 < sizeof dec) {
+		nd = EVP_DecodeBlock(dec, (const unsigned char *)given,
+		    (int)glen);
+		pad = (given[glen - 1] == '=') + (given[glen - 2] == '=');
+		if (nd >= 0 && (size_t)nd >= pad) {
+			nd -= (int)pad;
+			colon = memchr(dec, ':', (size_t)nd);
+			if (colon != NULL) {
+				size_t ul = (size_t)(colon - (char *)dec);
+
+				ok = same_text(user, (size_t)nu,
+				    (char *)dec, ul) & same_text(pass,
+				    (size_t)np, colon + 1,
+				    (size_t)nd - ul - 1);
+			}
+		}
+	}
+	explicit_bzero(user, sizeof user);
+	explicit_bzero(pass, sizeof pass);
+	explicit_bzero(dec, sizeof dec);
+	if (!ok) {
+		*why = given ? "the basic auth credentials do not match" :
+		    "Authorization: Basic credentials are required";
+		return 401;
+	}
+	return 0;
+}
+
+int
+hook_auth_head(const struct hook_endpoint *e, const struct http_request *r,
+    const char **why, char **err)
+{
+	*err = NULL;
+	if (e->token.kind != SECRET_NONE)
+		return check_bearer(e, r, why, err);
+	if (e->user.kind != SECRET_NONE)
+		return check_basic(e, r, why, err);
+	return 0;
+}
+
+static int
+unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
+    const char **why, char **err)
+{
+	char key[HOOK_MAX_SECRET];
+	unsigned char mac[EVP_MAX_MD_SIZE], want[SHA256_DIGEST_LENGTH];
+	unsigned int maclen = 0;
+	const char *sig;
+	int n, ok = 1;
+	size_t i;
+
+	*err = NULL;
+	if (e->hmac.kind == SECRET_NONE)
+		return 0;
+	sig = http_header_get(r, e->hmac_header);
+	if (sig == NULL) {
+		*why = "the request is not signed";
+		return 401;
+	}
+	if (strncasecmp(sig, "sha256=", 7) == 0)
+		sig += 7;
+	if (strlen(sig) != 2 * sizeof want) {
+		*why = "the signature is not a hex HMAC-SHA256";
+		return 403;
+	}
+	for (i = 0; i < sizeof want; i++) {
+		int hi = unhex(sig[2 * i]), lo = unhex(sig[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			*why = "the signature is not a hex HMAC-SHA256";
+			return 403;
+		}
+		want[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if ((n = hook_secret_read(&e->hmac, key, sizeof key, err)) == -1) {
+		*why = "the endpoint's HMAC secret cannot be read";
+		return 500;
+	}
+	if (HMAC(EVP_sha256(), key, n, (const unsigned char *)r->body,
+	    r->body_len, mac, &maclen) == NULL || maclen != sizeof want)
+		ok = 0;
+	explicit_bzero(key, sizeof key);
+	if (!ok || CRYPTO_memcmp(mac, want, sizeof want) != 0) {
+		*why = "the signature does not match the body";
+		return 403;
+	}
+	return 0;
+}

@@ -1,0 +1,97 @@
+/*
+ * The webhook module's private layout, shared by its files (compile.c
+ * builds sets, auth.c checks credentials, decode.c and alertmanager.c
+ * shape events, dedup.c remembers alert ids, ingress.c serves).  Not part
+ * of the public surface.
+ */
+#ifndef HOOK_INT_H
+#define HOOK_INT_H
+
+#include <stdatomic.h>
+
+#include "util/util.h"
+#include "webhook/webhook.h"
+
+#define HOOK_SET_MAGIC		0x686b7374u	/* "hkst" */
+#define HOOK_INGRESS_MAGIC	0x686b6967u	/* "hkig" */
+
+/* Where a secret comes from. */
+enum hook_secret_kind {
+	SECRET_NONE,
+	SECRET_FILE,		/* read at each request: rotation works */
+	SECRET_VALUE,		/* read once at load (env) */
+};
+
+struct hook_secret {
+	enum hook_secret_kind	 kind;
+	char			*path;	/* owned: SECRET_FILE */
+	char			*value;	/* owned: SECRET_VALUE; wiped */
+	char			*what;	/* owned: "authSecret (file ...)" */
+};
+
+struct hook_endpoint {
+	const char		*source, *name;	/* interned: live forever */
+	char			*method;	/* owned */
+	char			*path;		/* owned */
+	size_t			 max_body;	/* bytes */
+	struct hook_secret	 token;		/* bearer (authSecret) */
+	struct hook_secret	 user, pass;	/* basicAuth */
+	struct hook_secret	 hmac;
+	char			*hmac_header;	/* owned */
+	json_t			*metadata;	/* owned, may be NULL */
+};
+
+struct hook_set {
+	unsigned		 magic;
+	struct hook_endpoint	*v;		/* owned */
+	size_t			 n, cap;
+	_Atomic unsigned	 refs;		/* requests using it, +1 */
+};
+
+/* compile.c: a string that lives until exit (events borrow it). */
+const char	*hook_intern(const char *);
+/* The endpoint for method and path; NULL with *path_known on 405. */
+const struct hook_endpoint *hook_set_find(const struct hook_set *,
+		    const char *method, const char *path, int *path_known);
+
+/* auth.c */
+void	hook_secret_clear(struct hook_secret *);
+/*
+ * Reads the secret's bytes into out (trailing newline trimmed).  Returns
+ * the length, or -1 with *err (owned).
+ */
+int	hook_secret_read(const struct hook_secret *, char *out, size_t outlen,
+	    char **err);
+/*
+ * The head's credentials against ep's bearer token or basic auth:
+ * 0 accepted (or none required), 401 refused (*why static text), 500 the
+ * secret is unreadable (*why static, *err owned for the log).
+ */
+int	hook_auth_head(const struct hook_endpoint *,
+	    const struct http_request *, const char **why, char **err);
+/* The body's signature: 0, 401 (missing), 403 (wrong), 500 as above. */
+int	hook_auth_body(const struct hook_endpoint *,
+	    const struct http_request *, const char **why, char **err);
+
+/* alertmanager.c */
+int	hook_is_alertmanager(json_t *body);
+/*
+ * One event per alert of payload (a recognized Alertmanager body);
+ * header is the data.header object (borrowed, shared by the events).
+ * Returns the count with *evs (owned), or -1 with *err.
+ */
+int	hook_alertmanager_events(const struct hook_target *, json_t *payload,
+	    json_t *header, struct event **evs, char **err);
+/* A fresh id for a plain webhook event. */
+char	*hook_unique_id(const struct hook_target *, int64_t now);
+
+/* dedup.c: a bounded LRU set of strings, not thread-safe */
+struct hook_dedup;
+struct hook_dedup *hook_dedup_new(size_t max);
+void	hook_dedup_free(struct hook_dedup *);
+int	hook_dedup_has(struct hook_dedup *, const char *id);	/* refreshes */
+void	hook_dedup_add(struct hook_dedup *, const char *id);
+void	hook_dedup_del(struct hook_dedup *, const char *id);
+size_t	hook_dedup_count(const struct hook_dedup *);
+
+#endif /* HOOK_INT_H */

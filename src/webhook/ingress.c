@@ -1,0 +1,354 @@
+/*
+ * The ingress: the HTTP server's fallback route, serving every webhook
+ * endpoint of the current hook set.
+ *
+ * Ordering is what makes the guarantees:
+ *
+ *   head    endpoint (404/405), Authorization (401) - before the body is
+ *           read, so an unauthenticated sender cannot make us buffer it;
+ *   body    the endpoint's limit (413, enforced by the server while
+ *           reading), the signature (401/403), decoding (400);
+ *   queue   redeliveries dropped, the rest pushed all-or-none; 200 only
+ *           after the push succeeded, 503 + Retry-After when the queue is
+ *           full.  A sender that sees anything but 200 still owns its
+ *           signal; a 200 means the engine has it.
+ *
+ * Alert ids are recorded as seen only when their push succeeds (under the
+ * dedup lock, held across the push so two concurrent deliveries of the
+ * same alert cannot both be queued).
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "webhook/hook_int.h"
+
+#define DEF_RETRY_AFTER	5
+
+struct hook_ingress {
+	unsigned		 magic;
+	struct hook_sink	 sink;
+	struct hook_ingress_opts o;
+	struct clock		 sysclock;
+	pthread_mutex_t		 set_lock;
+	struct hook_set		*set;
+	pthread_mutex_t		 dedup_lock;
+	struct hook_dedup	*dedup;
+	_Atomic uint64_t	 n_requests, n_events, n_dups, n_full, n_401,
+				 n_403, n_400, n_413, n_404;
+};
+
+static void
+ilog(const struct hook_ingress *ing, const char *fmt, ...)
+    UTIL_PRINTF(2, 3);
+
+static void
+ilog(const struct hook_ingress *ing, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (ing->o.log == NULL)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	ing->o.log(ing->o.log_ctx, msg);
+	free(msg);
+}
+
+/* ---- the current set, reference-counted ---------------------------------- */
+
+static struct hook_set *
+acquire(struct hook_ingress *ing)
+{
+	struct hook_set *s;
+
+	pthread_mutex_lock(&ing->set_lock);
+	s = ing->set;
+	atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&ing->set_lock);
+	return s;
+}
+
+static void
+release(struct hook_set *s)
+{
+	if (atomic_fetch_sub(&s->refs, 1) == 1)
+		hook_set_free(s);
+}
+
+struct hook_ingress *
+hook_ingress_new(const struct hook_sink *sink,
+    const struct hook_ingress_opts *o)
+{
+	struct hook_ingress *ing = xcalloc(1, sizeof *ing);
+
+	ing->magic = HOOK_INGRESS_MAGIC;
+	ing->sink = *sink;
+	if (o != NULL)
+		ing->o = *o;
+	if (ing->o.dedup_max == 0)
+		ing->o.dedup_max = HOOK_DEDUP_DEFAULT;
+	if (ing->o.retry_after == 0)
+		ing->o.retry_after = DEF_RETRY_AFTER;
+	clock_system(&ing->sysclock);
+	if (ing->sink.clock == NULL)
+		ing->sink.clock = &ing->sysclock;
+	pthread_mutex_init(&ing->set_lock, NULL);
+	pthread_mutex_init(&ing->dedup_lock, NULL);
+	ing->set = hook_set_new();
+	ing->dedup = hook_dedup_new(ing->o.dedup_max);
+	return ing;
+}
+
+void
+hook_ingress_set(struct hook_ingress *ing, struct hook_set *s)
+{
+	struct hook_set *old;
+
+	if (s == NULL)
+		s = hook_set_new();
+	pthread_mutex_lock(&ing->set_lock);
+	old = ing->set;
+	ing->set = s;
+	pthread_mutex_unlock(&ing->set_lock);
+	release(old);
+}
+
+void
+hook_ingress_free(struct hook_ingress *ing)
+{
+	if (ing == NULL || ing->magic != HOOK_INGRESS_MAGIC)
+		return;
+	release(ing->set);
+	hook_dedup_free(ing->dedup);
+	pthread_mutex_destroy(&ing->set_lock);
+	pthread_mutex_destroy(&ing->dedup_lock);
+	ing->magic = 0;
+	free(ing);
+}
+
+void
+hook_ingress_stats(const struct hook_ingress *ing, struct hook_stats *st)
+{
+	st->requests = atomic_load(&ing->n_requests);
+	st->events = atomic_load(&ing->n_events);
+	st->duplicates = atomic_load(&ing->n_dups);
+	st->full = atomic_load(&ing->n_full);
+	st->unauthorized = atomic_load(&ing->n_401);
+	st->forbidden = atomic_load(&ing->n_403);
+	st->malformed = atomic_load(&ing->n_400);
+	st->too_large = atomic_load(&ing->n_413);
+	st->not_found = atomic_load(&ing->n_404);
+}
+
+/* ---- request steps --------------------------------------------------------- */
+
+static void
+not_found(struct hook_ingress *ing, const struct hook_set *s,
+    const struct http_request *r, int known, struct http_response *resp)
+{
+	struct buf allow;
+	const char *sep = "";
+	size_t i;
+
+	atomic_fetch_add(&ing->n_404, 1);
+	if (!known) {
+		http_reply_error(resp, 404, "no webhook at %s", r->path);
+		return;
+	}
+	buf_init(&allow, 256);
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].path, r->path) == 0) {
+			buf_printf(&allow, "%s%s", sep, s->v[i].method);
+			sep = ", ";
+		}
+	http_reply_error(resp, 405, "the webhook at %s takes %s, not %s",
+	    r->path, allow.data, r->method);
+	http_response_header(resp, "Allow", allow.data);
+	buf_free(&allow);
+}
+
+/* Turns an auth result into a response; returns 1 when refused. */
+static int
+refuse(struct hook_ingress *ing, const struct hook_endpoint *e, int code,
+    const char *why, char *err, struct http_response *resp)
+{
+	if (code == 0)
+		return 0;
+	if (code == 500) {
+		ilog(ing, "webhook %s/%s: %s", e->source, e->name, err);
+		http_reply_error(resp, 500, "%s", why);
+	} else {
+		atomic_fetch_add(code == 401 ? &ing->n_401 : &ing->n_403, 1);
+		http_reply_error(resp, code, "%s", why);
+		if (code == 401)
+			http_response_header(resp, "WWW-Authenticate",
+			    e->user.kind != SECRET_NONE ?
+			    "Basic realm=\"remediate\"" : "Bearer");
+	}
+	free(err);
+	return 1;
+}
+
+static size_t
+admit(void *ctx, const struct http_request *r, struct http_response *resp)
+{
+	struct hook_ingress *ing = ctx;
+	const struct hook_endpoint *e;
+	struct hook_set *s;
+	const char *why = NULL;
+	char *err = NULL;
+	size_t limit = 0;
+	int known, code;
+
+	if (ing == NULL || ing->magic != HOOK_INGRESS_MAGIC) {
+		http_reply_error(resp, 500, "webhook ingress unavailable");
+		return 0;
+	}
+	atomic_fetch_add(&ing->n_requests, 1);
+	s = acquire(ing);
+	e = hook_set_find(s, r->method, r->path, &known);
+	if (e == NULL)
+		not_found(ing, s, r, known, resp);
+	else {
+		code = hook_auth_head(e, r, &why, &err);
+		if (!refuse(ing, e, code, why, err, resp))
+			limit = e->max_body;
+	}
+	release(s);
+	return limit;
+}
+
+static void
+reply_queued(struct http_response *resp, size_t queued, size_t dups)
+{
+	resp->status = 200;
+	resp->content_type = "application/json";
+	buf_printf(&resp->body, "{\"queued\":%zu,\"duplicates\":%zu}\n",
+	    queued, dups);
+}
+
+/*
+ * Pushes evs[0..n) all or none, dropping redelivered alerts first when
+ * dedup is set.  Takes the events: on return their members are queued or
+ * cleared, and the array freed.
+ */
+static void
+queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
+    struct http_response *resp)
+{
+	struct event *keep = xcalloc(n + 1, sizeof *keep);
+	size_t i, k = 0, dups = 0;
+	int rc = 0, too_many;
+
+	if (dedup)
+		pthread_mutex_lock(&ing->dedup_lock);
+	for (i = 0; i < n; i++) {
+		if (dedup && hook_dedup_has(ing->dedup, evs[i].id)) {
+			event_clear(&evs[i]);
+			dups++;
+			continue;
+		}
+		if (dedup)	/* tentatively: a repeat inside the batch */
+			hook_dedup_add(ing->dedup, evs[i].id);
+		keep[k++] = evs[i];
+	}
+	too_many = ing->sink.capacity != 0 && k > ing->sink.capacity;
+	if (k > 0 && !too_many)
+		rc = ing->sink.push(ing->sink.ctx, keep, k);
+	if (dedup && (too_many || rc != 0))
+		for (i = 0; i < k; i++)
+			hook_dedup_del(ing->dedup, keep[i].id);
+	if (dedup)
+		pthread_mutex_unlock(&ing->dedup_lock);
+	atomic_fetch_add(&ing->n_dups, dups);
+	if (too_many) {
+		atomic_fetch_add(&ing->n_413, 1);
+		http_reply_error(resp, 413, "%zu events in one request; the "
+		    "queue holds at most %zu (lower the sender's batch, e.g. "
+		    "Alertmanager's max_alerts)", k, ing->sink.capacity);
+	} else if (rc != 0) {
+		char ra[16];
+
+		atomic_fetch_add(&ing->n_full, 1);
+		http_reply_error(resp, 503, "the event queue is full; retry");
+		snprintf(ra, sizeof ra, "%u", ing->o.retry_after);
+		http_response_header(resp, "Retry-After", ra);
+	} else {
+		atomic_fetch_add(&ing->n_events, k);
+		reply_queued(resp, k, dups);
+	}
+	if (too_many || rc != 0)
+		for (i = 0; i < k; i++)
+			event_clear(&keep[i]);
+	free(keep);
+	free(evs);
+}
+
+static void
+serve(struct hook_ingress *ing, const struct hook_endpoint *e,
+    const struct http_request *r, struct http_response *resp)
+{
+	struct hook_target t = { e->source, e->name, e->metadata };
+	struct event *evs = NULL;
+	const char *why = NULL;
+	char *err = NULL;
+	int n, am, code;
+
+	if (r->body_len > e->max_body) {	/* the set changed meanwhile */
+		atomic_fetch_add(&ing->n_413, 1);
+		http_reply_error(resp, 413, "the body exceeds the limit of "
+		    "%zu bytes", e->max_body);
+		return;
+	}
+	/* again: the set may have changed since the head was admitted */
+	code = hook_auth_head(e, r, &why, &err);
+	if (refuse(ing, e, code, why, err, resp))
+		return;
+	code = hook_auth_body(e, r, &why, &err);
+	if (refuse(ing, e, code, why, err, resp))
+		return;
+	n = hook_decode(&t, r, clock_now(ing->sink.clock), &evs, &am, &err);
+	if (n < 0) {
+		atomic_fetch_add(&ing->n_400, 1);
+		http_reply_error(resp, 400, "%s", err);
+		free(err);
+		return;
+	}
+	if (n == 0) {
+		free(evs);
+		reply_queued(resp, 0, 0);
+		return;
+	}
+	queue(ing, evs, (size_t)n, am, resp);
+}
+
+static void
+handle(void *ctx, const struct http_request *r, struct http_response *resp)
+{
+	struct hook_ingress *ing = ctx;
+	const struct hook_endpoint *e;
+	struct hook_set *s;
+	int known;
+
+	if (ing == NULL || ing->magic != HOOK_INGRESS_MAGIC) {
+		http_reply_error(resp, 500, "webhook ingress unavailable");
+		return;
+	}
+	s = acquire(ing);
+	e = hook_set_find(s, r->method, r->path, &known);
+	if (e == NULL)
+		not_found(ing, s, r, known, resp);
+	else
+		serve(ing, e, r, resp);
+	release(s);
+}
+
+void
+hook_ingress_attach(struct hook_ingress *ing, struct http_server *srv)
+{
+	http_route_fallback(srv, admit, handle, ing);
+}

@@ -1,0 +1,1 @@
+webhook_DEPS := util conf cluster signal http prom
