@@ -178,3 +178,107 @@ kube_bump_patch(const char *container, int init, const char *rv,
 	    "containers", ctr);
 	return patch;
 }
+
+/* The container named name in the pod spec's list key, or NULL. */
+static json_t *
+spec_container(json_t *pod, const char *key, const char *name)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(pod, "spec"), key),
+	    i, c) {
+		const char *n = json_string_value(json_object_get(c, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* The terminated state of a status if it was an OOM kill, else NULL. */
+static json_t *
+oom_state(json_t *cs)
+{
+	static const char *const keys[] = { "lastState", "state" };
+	json_t *t;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(keys); i++) {
+		t = json_object_get(json_object_get(cs, keys[i]),
+		    "terminated");
+		if (json_is_object(t) && json_string_value(json_object_get(t,
+		    "reason")) && strcmp(json_string_value(json_object_get(t,
+		    "reason")), "OOMKilled") == 0)
+			return t;
+	}
+	return NULL;
+}
+
+int
+kube_bump_pick_container(json_t *pod, const char *name,
+    const char **container, int *init, json_t **oom, char **err)
+{
+	static const char *const lists[] = { "containerStatuses",
+	    "initContainerStatuses" };
+	json_t *st = json_object_get(pod, "status"), *cs, *t, *spec;
+	const char *best = NULL, *best_at = "", *at;
+	size_t i, j, n;
+
+	*err = NULL;
+	*oom = NULL;
+	*init = 0;
+	if (name) {
+		*init = spec_container(pod, "containers", name) == NULL;
+		if (*init && spec_container(pod, "initContainers", name) ==
+		    NULL) {
+			*err = xasprintf("the pod has no container \"%s\"",
+			    name);
+			return -1;
+		}
+		*container = json_string_value(json_object_get(
+		    spec_container(pod, *init ? "initContainers" :
+		    "containers", name), "name"));
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(lists); i++)
+		json_array_foreach(json_object_get(st, lists[i]), j, cs) {
+			const char *cn = json_string_value(json_object_get(cs,
+			    "name"));
+
+			if (cn == NULL || (t = oom_state(cs)) == NULL)
+				continue;
+			if (name && strcmp(cn, name) == 0) {
+				*oom = t;
+				return 0;
+			}
+			at = json_string_value(json_object_get(t,
+			    "finishedAt"));
+			if (!name && (best == NULL || (at && strcmp(at,
+			    best_at) > 0))) {
+				best = cn;
+				best_at = at ? at : "";
+				*oom = t;
+				*init = i == 1;
+			}
+		}
+	if (name)
+		return 0;
+	if (best) {
+		*container = best;
+		return 0;
+	}
+	spec = json_object_get(pod, "spec");
+	n = json_array_size(json_object_get(spec, "containers"));
+	if (n == 1 && json_array_size(json_object_get(spec,
+	    "initContainers")) == 0) {
+		*container = json_string_value(json_object_get(
+		    json_array_get(json_object_get(spec, "containers"), 0),
+		    "name"));
+		if (*container)
+			return 0;
+	}
+	*err = xasprintf("no container of the pod was OOMKilled and it has "
+	    "%zu: name one with --container", n + json_array_size(
+	    json_object_get(spec, "initContainers")));
+	return -1;
+}

@@ -481,4 +481,74 @@ int	kube_bump_compute(const char *request, const char *limit,
 json_t	*kube_bump_patch(const char *container, int init, const char *rv,
 	    const struct kube_bump_result *r, const char *change_note);
 
+/*
+ * The container of pod (borrowed) to bump: the one named (in containers or
+ * initContainers), else the one whose last termination (or current
+ * state) was OOMKilled (the latest kill when several were), else the only
+ * container.  Fills *container (borrowed from pod), *init and *oom (the
+ * OOMKilled status, borrowed, or NULL).  Returns 0, or -1 with *err
+ * (owned).
+ */
+int	kube_bump_pick_container(json_t *pod, const char *name,
+	    const char **container, int *init, json_t **oom, char **err);
+
+/* `remediate bump-memory` as a call, for the CLI and the daemon. */
+enum kube_dry_run {
+	KUBE_DRY_RUN_NONE,	/* patch for real */
+	KUBE_DRY_RUN_CLIENT,	/* compute and print; send nothing */
+	KUBE_DRY_RUN_SERVER,	/* send with dryRun=All */
+};
+
+struct kube_bump_req {
+	const char		*namespace;
+	const char		*pod;
+	const char		*container;	/* NULL: the OOMKilled one */
+	struct kube_bump_opts	 opts;
+	enum kube_dry_run	 dry_run;
+	const char		*optin_key;	/* NULL: remediation.platform/
+						   optin (value "true") */
+	int			 record_event;	/* an Event on the workload
+						   when patched (or failed) */
+};
+
+enum kube_bump_status {
+	KUBE_BUMP_PATCHED,	/* done (or accepted by a server dry run) */
+	KUBE_BUMP_DRY_RUN,	/* computed, nothing sent */
+	KUBE_BUMP_REFUSED,	/* reason says why; nothing changed */
+	KUBE_BUMP_FAILED,	/* the API failed: message */
+};
+
+struct kube_bump_outcome {
+	enum kube_bump_status	 status;
+	const char		*reason;	/* static: "at-cap",
+						   "unsupported-target",
+						   "opt-out", or NULL */
+	char			*message;	/* owned, one line */
+	json_t			*target;	/* owned ref of the workload
+						   {apiVersion, kind,
+						   namespace, name, uid}, or
+						   NULL */
+	char			*container;	/* owned, or NULL */
+	int			 init;
+	struct kube_bump_result	 result;
+	json_t			*patch;		/* owned, or NULL */
+	char			*path;		/* owned: where it goes */
+	json_t			*answer;	/* owned: the server's object
+						   after the patch, or NULL */
+};
+
+/*
+ * Finds the pod's container and controller (Pod -> ReplicaSet ->
+ * Deployment, StatefulSet, DaemonSet; bare Pods, Jobs and anything else
+ * refused with the reason), checks opt-in on the workload or the pod,
+ * computes the bump and, unless a client dry run, sends one
+ * strategic-merge patch to the controller's pod template guarded by its
+ * resourceVersion (a conflict recomputes from the fresh object, up to 3
+ * times).  Fills *out (the caller clears it); returns 0 for PATCHED and
+ * DRY_RUN, -1 otherwise.
+ */
+int	kube_bump_run(struct kube_client *, const struct kube_bump_req *,
+	    struct kube_bump_outcome *out);
+void	kube_bump_outcome_clear(struct kube_bump_outcome *);
+
 #endif /* KUBE_H */
