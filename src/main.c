@@ -26,6 +26,13 @@ static const struct {
 	    "jp [-u] [-f FILE] [-e FILE] EXPRESSION\n"
 	    "                         evaluate JMESPath (with Kyverno's "
 	    "functions)" },
+	{ "bump-memory", cmd_bump_memory,
+	    "bump-memory --pod P --namespace N [--container C] [--increment "
+	    "25%]\n"
+	    "         [--cap 8Gi] [--dry-run[=true|false|server]]\n"
+	    "                         raise an OOMKilled container's memory "
+	    "in its\n"
+	    "                         controller's pod template" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };

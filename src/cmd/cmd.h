@@ -15,5 +15,6 @@ int	cmd_replay(int argc, char **argv);
 int	cmd_run(int argc, char **argv);
 int	cmd_jp(int argc, char **argv);
 int	cmd_version(int argc, char **argv);
+int	cmd_bump_memory(int argc, char **argv);
 
 #endif /* CMD_H */
