@@ -16,7 +16,8 @@ usage(FILE *f)
 	fprintf(f, "usage: remediate run -c DIR [-c DIR]... [--kubeconfig F] "
 	    "[--context C]\n"
 	    "                     [--listen ADDR] [--state FILE] "
-	    "[--queue-size N]\n"
+	    "[--prometheus URL]\n"
+	    "                     [--queue-size N]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to stdout, logs (JSON "
 	    "lines) to stderr.\n");
@@ -53,6 +54,8 @@ cmd_run(int argc, char **argv)
 			o.listen = a.value;
 		else if (cmd_args_opt(&a, "--state", NULL, 1))
 			o.state = a.value;
+		else if (cmd_args_opt(&a, "--prometheus", NULL, 1))
+			o.prometheus = a.value;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {

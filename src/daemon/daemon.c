@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "kube/kube.h"
+#include "prom/prom.h"
 
 #define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
 
@@ -35,6 +36,8 @@ struct daemon {
 	struct watch_ctx	*wctx;
 	size_t			 nwatches;
 	struct http_server	*http;
+	const char		*prom_url;	/* borrowed: opts or conf */
+	long			 prom_timeout;	/* ms */
 };
 
 static volatile sig_atomic_t stopping;
@@ -112,6 +115,58 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	if (r->plan && (r->decision == REC_ACTED ||
 	    r->decision == REC_FAILED))
 		record_event(d, r);
+}
+
+/*
+ * The budget gate's question, asked of Prometheus on the engine thread
+ * with a short timeout.  Any failure is "no value": the gate fails closed
+ * and the record says so; the log says why.
+ */
+static int
+budget_from_prometheus(void *ctx, const char *query, int64_t now,
+    double *value, int64_t *at)
+{
+	struct daemon *d = ctx;
+	struct prom_result res;
+	const char *why = NULL;
+	char *err = NULL;
+	int rc = -1;
+
+	if (d->prom_url == NULL) {
+		daemon_log("warn", "budget query without a Prometheus URL",
+		    json_pack("{s:s}", "query", query));
+		return -1;
+	}
+	memset(&res, 0, sizeof res);
+	if (prom_query(d->prom_url, query, d->prom_timeout, now, &res,
+	    &err) == -1)
+		why = err;
+	else if (prom_gate_value(&res, now, 0, value, at, &why) == 0)
+		rc = 0;
+	if (rc == -1)
+		daemon_log("warn", "no error-budget value", json_pack("{s:s, "
+		    "s:s}", "query", query, "why", why ? why : "?"));
+	prom_result_clear(&res);
+	free(err);
+	return rc;
+}
+
+/* --prometheus, else RemediationConfig spec.prometheus {url, timeout}. */
+static void
+configure_prometheus(struct daemon *d)
+{
+	json_t *p = NULL;
+	int64_t ms;
+
+	if (d->conf->nby_kind[CONF_REMEDIATIONCONFIG])
+		p = json_object_get(json_object_get(d->conf->by_kind[
+		    CONF_REMEDIATIONCONFIG][0]->root, "spec"), "prometheus");
+	d->prom_url = d->o->prometheus ? d->o->prometheus :
+	    json_string_value(json_object_get(p, "url"));
+	d->prom_timeout = 5000;
+	if (json_is_string(json_object_get(p, "timeout")) && duration_parse(
+	    json_string_value(json_object_get(p, "timeout")), &ms) == 0)
+		d->prom_timeout = (long)ms;
 }
 
 static int
@@ -335,7 +390,10 @@ load(struct daemon *d)
 	diag_init(&dg);
 	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
 	if (dg.errors == 0) {
+		configure_prometheus(d);
 		memset(&eo, 0, sizeof eo);
+		eo.budget = budget_from_prometheus;
+		eo.budget_ctx = d;
 		eo.clock = &d->clock;
 		eo.cluster = d->cluster;
 		eo.execute = kube_execute_plan;

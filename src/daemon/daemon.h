@@ -24,9 +24,8 @@ struct daemon_opts {
 	const char	 *context;	/* NULL: current-context */
 	const char	 *listen;	/* "127.0.0.1:8080" */
 	const char	 *state;	/* state file */
+	const char	 *prometheus;	/* URL; NULL: RemediationConfig's */
 	size_t		  queue_size;	/* items */
-	int		  once;		/* exit when the queue is idle after
-					   the watches synced (tests) */
 };
 
 /* Runs until SIGINT/SIGTERM.  Returns the exit status (0, 1). */

@@ -25,10 +25,10 @@ WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
 class Daemon:
     """remediate run in the background; stdout records, stderr logs."""
 
-    def __init__(self, manifests, kubeconfig):
+    def __init__(self, manifests, kubeconfig, extra=()):
         self.p = subprocess.Popen(
             [binary(), "run", "-c", str(manifests), "--kubeconfig",
-             kubeconfig, "--listen", "127.0.0.1:0"],
+             kubeconfig, "--listen", "127.0.0.1:0"] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.records, self.logs = queue.Queue(), queue.Queue()
         for stream, q in ((self.p.stdout, self.records),
