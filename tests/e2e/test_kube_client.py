@@ -460,7 +460,7 @@ def test_watch_sync_then_changes(probe, emu):
         st = w.status()
         assert st["healthy"] and st["events"] == 3 and st["cached"] == 3
     finally:
-        w.close()
+        assert w.close() == 0, w.err[-20:]
 
 
 def test_watch_survives_faults(probe, emu):
@@ -515,7 +515,7 @@ def test_watch_survives_faults(probe, emu):
         assert len([x for x in changes(w.lines) if x["type"] == "SYNC"]) \
             == 5
     finally:
-        w.close()
+        assert w.close() == 0, w.err[-20:]
 
 
 def test_watch_error_event_410_relists(probe, emu):
@@ -529,7 +529,7 @@ def test_watch_error_event_410_relists(probe, emu):
         st = w.status()
         assert st["relists"] == 1 and st["healthy"]
     finally:
-        w.close()
+        assert w.close() == 0, w.err[-20:]
 
 
 def test_watch_unhealthy_while_broken(probe, emu):
@@ -555,4 +555,31 @@ def test_watch_unhealthy_while_broken(probe, emu):
         assert w.status()["healthy"]
         assert w.err[-1] == "watch: recovered"
     finally:
-        w.close()
+        assert w.close() == 0, w.err[-20:]
+
+
+def test_watch_follows_a_rotated_token(probe, emu, tmp_path):
+    """The kubelet rotates a projected service account token: a watch
+    that gets 401 with the old one re-reads the file and goes on."""
+    emu.add_token("old-token", "admin", groups=["system:masters"])
+    tok = tmp_path / "token"
+    tok.write_text("old-token\n")
+    kc = kubeconfig(tmp_path, emu, "    tokenFile: %s\n" % tok)
+    emu.load(pods(2))
+    w = Lines([probe, kc, "watch", "", "v1", "pods", "shop"])
+    try:
+        w.wait_for(lambda ls: any(x.get("synced") for x in ls))
+        emu.add_token("new-token", "admin", groups=["system:masters"])
+        tok.write_text("new-token\n")
+        del emu.tokens["old-token"]
+        emu.expire_watches("")
+        emu.change(kind="Pod", namespace="shop", name="p0",
+                   merge={"metadata": {"labels": {"z": "1"}}})
+        assert_exact(w, [("MODIFIED", "p0")])
+        # the old token was refused once, then the new one was read
+        seq = [r["status"] for r in emu.requests()
+               if r["path"] == "/api/v1/namespaces/shop/pods"]
+        assert 401 in seq and seq[-1] == 200
+        assert seq[seq.index(401) + 1] == 200
+    finally:
+        assert w.close() == 0, w.err[-20:]

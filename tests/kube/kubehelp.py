@@ -38,6 +38,10 @@ def build_probe(outdir, source="tests/kube/kube_probe.c", name="kube_probe",
         srcs += sorted(os.path.join(d, f) for f in os.listdir(d)
                        if f.endswith(".c"))
     out = os.path.join(str(outdir), name)
+    if os.environ.get("KUBE_PROBE_SAN"):     # ASan + UBSan build
+        extra = list(extra) + ["-fsanitize=address,undefined",
+                               "-fno-sanitize-recover=all",
+                               "-fno-omit-frame-pointer"]
     cmd = ([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-D_DEFAULT_SOURCE",
             "-O2", "-g"] + WARN + ["-I" + os.path.join(ROOT, "src")] +
            flags + list(extra) + ["-o", out] + srcs + libs +
