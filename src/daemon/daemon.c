@@ -16,6 +16,7 @@
 #include "http/http.h"
 #include "kube/kube.h"
 #include "prom/prom.h"
+#include "webhook/webhook.h"
 
 #define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
 
@@ -36,6 +37,8 @@ struct daemon {
 	struct watch_ctx	*wctx;
 	size_t			 nwatches;
 	struct http_server	*http;
+	struct hook_ingress	*hooks;
+	size_t			 queue_size;
 	const char		*prom_url;	/* borrowed: opts or conf */
 	long			 prom_timeout;	/* ms */
 };
@@ -332,6 +335,78 @@ http_log(void *ctx, const char *msg)
 	daemon_log("warn", "http", json_pack("{s:s}", "detail", msg));
 }
 
+/*
+ * Runs on an HTTP server thread: all of a request's events go to the
+ * queue or none do (the sender then gets 503 and retries).
+ */
+static int
+push_events(void *ctx, struct event *evs, size_t n)
+{
+	struct daemon *d = ctx;
+	struct dq_item *items = xcalloc(n, sizeof *items);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		items[i].kind = DQ_EVENT;
+		items[i].ev = evs[i];
+	}
+	rc = dq_push_all(d->q, items, n);
+	free(items);	/* on success the queue holds copies of the items */
+	return rc;
+}
+
+static void
+hook_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	daemon_log("warn", "webhook", json_pack("{s:s}", "detail", msg));
+}
+
+/* Every webhook EventSource entry, served through the ingress. */
+static int
+attach_webhooks(struct daemon *d)
+{
+	struct hook_set *set = hook_set_new();
+	struct hook_set_opts so;
+	struct hook_sink sink;
+	struct hook_ingress_opts io;
+	struct diags dg;
+	size_t i;
+
+	memset(&so, 0, sizeof so);
+	so.read_secrets = 1;
+	so.server = d->http;
+	diag_init(&dg);
+	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
+		hook_set_add(set, d->conf->by_kind[CONF_EVENTSOURCE][i], &so,
+		    &dg);
+	diag_print(&dg, stderr);
+	if (dg.errors) {
+		diag_free(&dg);
+		hook_set_free(set);
+		return -1;
+	}
+	diag_free(&dg);
+	for (i = 0; i < hook_set_count(set); i++) {
+		char *line = hook_set_describe(set, i);
+
+		daemon_log("info", "webhook", json_pack("{s:s}", "endpoint",
+		    line));
+		free(line);
+	}
+	memset(&sink, 0, sizeof sink);
+	sink.push = push_events;
+	sink.ctx = d;
+	sink.capacity = d->queue_size;
+	memset(&io, 0, sizeof io);
+	io.log = hook_log;
+	d->hooks = hook_ingress_new(&sink, &io);
+	hook_ingress_set(d->hooks, set);
+	hook_ingress_attach(d->hooks, d->http);
+	return 0;
+}
+
 static int
 start_http(struct daemon *d)
 {
@@ -345,6 +420,7 @@ start_http(struct daemon *d)
 	if ((d->http = http_server_new(&ho, &err)) == NULL ||
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
 	    http_route_add(d->http, "GET", "/readyz", serve_readyz, d) ||
+	    attach_webhooks(d) == -1 ||
 	    http_server_start(d->http, &err) == -1) {
 		daemon_log("error", "cannot serve HTTP", json_pack("{s:s, "
 		    "s:s}", "listen", d->o->listen, "error", err ? err : "?"));
@@ -423,7 +499,8 @@ daemon_run(const struct daemon_opts *o)
 	d.o = o;
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
-	d.q = dq_new(o->queue_size ? o->queue_size : 10000);
+	d.queue_size = o->queue_size ? o->queue_size : 10000;
+	d.q = dq_new(d.queue_size);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -438,6 +515,7 @@ daemon_run(const struct daemon_opts *o)
 	}
 	daemon_log("info", "stopping", NULL);
 	http_server_free(d.http);	/* no handler may see freed watches */
+	hook_ingress_free(d.hooks);
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);

@@ -1,0 +1,115 @@
+"""Webhooks through `remediate run`: an Alertmanager payload posted to the
+daemon drives a sensor to a decision; a redelivery (same fingerprint and
+startsAt) is acknowledged but not decided twice; bad requests get clear
+errors and nothing crashes."""
+import copy
+import datetime
+import json
+import os
+import urllib.error
+import urllib.request
+
+import scenario
+from conftest import ROOT, SHARED
+from test_run_live import Daemon, Emulator, cluster_objects, listening_port
+
+EVENTSOURCE = """apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: alertmanager, namespace: argo-events}
+spec:
+  webhook:
+    alerts: {endpoint: /alerts, method: POST, port: "12000"}
+"""
+
+SENSOR = """apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: oom-alerts, namespace: argo-events}
+spec:
+  dependencies:
+    - name: oom
+      eventSourceName: alertmanager
+      eventName: alerts
+      filters:
+        data:
+          - path: body.labels.alertname
+            type: string
+            value: ["KubePodOOMKilled"]
+          - path: body.status
+            type: string
+            value: ["firing"]
+  triggers:
+    - template:
+        name: restart-note
+        k8s:
+          operation: create
+          source:
+            resource:
+              apiVersion: v1
+              kind: ConfigMap
+              metadata: {generateName: oom-note-}
+              data:
+                pod: "{{ .Input.body.labels.pod }}"
+      rateLimit: {unit: Minute, requestsPerUnit: 10}
+      guardrails:
+        mode: auto
+        maxSignalAge: 10m
+"""
+
+
+def post(port, path, body, headers=None):
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d%s" % (port, path),
+        data=body if isinstance(body, bytes) else json.dumps(body).encode(),
+        headers=dict({"Content-Type": "application/json"}, **(headers or {})),
+        method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, ConnectionError):
+        # refused before the body was read: the server closed on us
+        return "closed", ""
+
+
+def test_alertmanager_payload_drives_a_sensor(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
+    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
+    w = scenario.Workload("shop", "checkout")
+    payload = json.load(open(os.path.join(
+        SHARED, "fixtures", "alertmanager-webhook-oomkilled.json")))
+    alert = payload["alerts"][0]
+    alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
+    alert["startsAt"] = datetime.datetime.utcnow().strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+    resolved = copy.deepcopy(payload)
+    resolved["alerts"][0]["status"] = "resolved"
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(tmp_path / "m", emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            port = listening_port(d)
+            assert post(port, "/alerts", payload)[0] == 200
+            first = d.take(1)
+            # Alertmanager delivers at least once: the same alert again
+            assert post(port, "/alerts", payload)[0] == 200
+            # a resolved alert reaches the sensor, whose filter drops it
+            assert post(port, "/alerts", resolved)[0] == 200
+            again = d.take(1, timeout=2)
+            assert post(port, "/alerts", b"{not json")[0] == 400
+            assert post(port, "/nowhere", payload)[0] == 404
+            assert post(port, "/alerts", b"x" * (2 << 20))[0] in \
+                (413, "closed")
+            reqs = emu.requests()
+        finally:
+            assert d.stop() == 0
+    assert [r["decision"] for r in first] == ["acted"]
+    assert first[0]["subject"] == {"kind": "Pod", "namespace": "shop",
+                                   "name": scenario.pod_name("checkout", 0)}
+    assert first[0]["target"]["name"] == "checkout"
+    assert again == []
+    created = [r for r in reqs if r["method"] == "POST" and
+               r["path"].endswith("/configmaps")]
+    assert len(created) == 1
