@@ -162,10 +162,6 @@ int	 jp_arg_error(struct jp_call *, int i, const char *want);
 int	 jp_call_fail(struct jp_call *, int i, enum jp_errkind,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
 
-/* UTF-8 (value.c): decodes one code point at *i (invalid bytes are
- * U+FFFD, one byte each) and advances; encodes into out (4 bytes). */
-uint32_t jp_utf8_next(const char *, size_t, size_t *i);
-size_t	 jp_utf8_put(uint32_t, char *out);
 /* A string from arbitrary bytes, invalid UTF-8 replaced by U+FFFD. */
 json_t	*jp_str_lossy(struct jp_ctx *, const char *, size_t);
 /* Kyverno's string form of a scalar argument (numbers as float32, as

@@ -476,7 +476,7 @@ replace_all(struct jp_call *k, int literal)
 		last = end;
 		w = pos;
 		if (pos < n)
-			jp_utf8_next(s, n, &w);
+			utf8_next(s, n, &w);
 		else
 			w = pos + 1;
 		pos = w > end ? w : end;

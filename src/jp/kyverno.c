@@ -54,7 +54,7 @@ map_case(struct jp_call *k, uint32_t (*f)(uint32_t))
 
 	buf_init(&b, 0);
 	while (i < n)
-		buf_add(&b, tmp, jp_utf8_put(f(jp_utf8_next(s, n, &i)), tmp));
+		buf_add(&b, tmp, utf8_encode(f(utf8_next(s, n, &i)), tmp));
 	r = jp_strn(k->c, b.data ? b.data : "", b.len);
 	buf_free(&b);
 	return r;
@@ -90,8 +90,8 @@ f_equal_fold(struct jp_call *k)
 	size_t an = SN(k, 0), bn = SN(k, 1), i = 0, j = 0;
 
 	while (i < an && j < bn)
-		if (lower(jp_utf8_next(a, an, &i)) !=
-		    lower(jp_utf8_next(b, bn, &j)))
+		if (lower(utf8_next(a, an, &i)) !=
+		    lower(utf8_next(b, bn, &j)))
 			return json_false();
 	return json_boolean(i == an && j == bn);
 }
@@ -135,7 +135,7 @@ replace(struct jp_call *k, const char *s, size_t sn, const char *old,
 		if (on == 0) {
 			if (done > 0 && j < sn) {
 				i = j;
-				jp_utf8_next(s, sn, &i);
+				utf8_next(s, sn, &i);
 				j = i;
 			}
 		} else
@@ -179,7 +179,7 @@ in_cutset(const char *set, size_t n, uint32_t c)
 	size_t i = 0;
 
 	while (i < n)
-		if (jp_utf8_next(set, n, &i) == c)
+		if (utf8_next(set, n, &i) == c)
 			return 1;
 	return 0;
 }
@@ -192,7 +192,7 @@ f_trim(struct jp_call *k)
 
 	while (i < n) {
 		start = i;
-		if (!in_cutset(set, sn, jp_utf8_next(s, n, &i))) {
+		if (!in_cutset(set, sn, utf8_next(s, n, &i))) {
 			i = start;
 			break;
 		}
@@ -200,7 +200,7 @@ f_trim(struct jp_call *k)
 	start = i;
 	end = start;
 	while (i < n)
-		if (!in_cutset(set, sn, jp_utf8_next(s, n, &i)))
+		if (!in_cutset(set, sn, utf8_next(s, n, &i)))
 			end = i;
 	return jp_strn(k->c, s + start, end - start);
 }
@@ -229,7 +229,7 @@ f_split(struct jp_call *k)
 			if (i >= n)
 				break;
 			start = i;
-			jp_utf8_next(s, n, &i);
+			utf8_next(s, n, &i);
 			e = jp_strn(k->c, s + start, i - start);
 		} else {
 			p = memfind(s + start, n - start, sep, sn);
@@ -444,7 +444,7 @@ f_truncate(struct jp_call *k)
 	size_t lim = want < 0 ? 0 : want > 1e15 ? (size_t)1e15 : (size_t)want;
 
 	while (i < n && lim > 0) {
-		jp_utf8_next(s, n, &i);
+		utf8_next(s, n, &i);
 		lim--;
 	}
 	if (i >= n)

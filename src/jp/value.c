@@ -192,72 +192,6 @@ jp_utf8_len(const char *s, size_t n)
 	return k;
 }
 
-uint32_t
-jp_utf8_next(const char *s, size_t n, size_t *i)
-{
-	const unsigned char *p = (const unsigned char *)s + *i;
-	size_t left = n - *i, len, k;
-	uint32_t c, min;
-
-	if (p[0] < 0x80) {
-		(*i)++;
-		return p[0];
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = p[0] & 0x1f;
-		min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = p[0] & 0x0f;
-		min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = p[0] & 0x07;
-		min = 0x10000;
-	} else
-		goto bad;
-	if (len > left)
-		goto bad;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			goto bad;
-		c = (c << 6) | (p[k] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto bad;
-	*i += len;
-	return c;
-bad:
-	(*i)++;
-	return 0xfffd;
-}
-
-size_t
-jp_utf8_put(uint32_t c, char *o)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 json_t *
 jp_str_lossy(struct jp_ctx *c, const char *s, size_t n)
 {
@@ -268,7 +202,7 @@ jp_str_lossy(struct jp_ctx *c, const char *s, size_t n)
 
 	buf_init(&b, 0);
 	while (i < n)
-		buf_add(&b, tmp, jp_utf8_put(jp_utf8_next(s, n, &i), tmp));
+		buf_add(&b, tmp, utf8_encode(utf8_next(s, n, &i), tmp));
 	r = jp_strn(c, b.data ? b.data : "", b.len);
 	buf_free(&b);
 	return r;

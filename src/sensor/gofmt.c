@@ -120,43 +120,6 @@ sensor_fmt_float(struct buf *b, double d, enum gofloat mode)
 	}
 }
 
-/* Decodes one UTF-8 sequence; returns the rune and its length in *len, or
- * -1 (length 1) for an invalid byte. */
-static long
-utf8_decode(const unsigned char *s, size_t n, size_t *len)
-{
-	long r;
-	size_t need, i;
-
-	*len = 1;
-	if (s[0] < 0x80)
-		return s[0];
-	if ((s[0] & 0xe0) == 0xc0) {
-		need = 1;
-		r = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		need = 2;
-		r = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		need = 3;
-		r = s[0] & 0x07;
-	} else
-		return -1;
-	if (need >= n)
-		return -1;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		r = (r << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 1 && r < 0x80) || (need == 2 && r < 0x800) ||
-	    (need == 3 && r < 0x10000) || r > 0x10ffff ||
-	    (r >= 0xd800 && r <= 0xdfff))
-		return -1;
-	*len = need + 1;
-	return r;
-}
-
 /* Go's unicode.IsPrint, approximated for the runes that matter in
  * practice: C1 controls, the odd spaces, line/paragraph separators. */
 static int
@@ -179,7 +142,7 @@ sensor_fmt_quote(struct buf *b, const char *s, size_t n)
 
 	buf_addc(b, '"');
 	while (i < n) {
-		r = utf8_decode(p + i, n - i, &len);
+		r = utf8_decode(s + i, n - i, &len);
 		if (r < 0) {
 			buf_printf(b, "\\x%02x", p[i]);
 			i++;
@@ -293,7 +256,7 @@ json_str(struct buf *b, const char *s, size_t n, int flags)
 
 	buf_addc(b, '"');
 	while (i < n) {
-		r = utf8_decode(p + i, n - i, &len);
+		r = utf8_decode(s + i, n - i, &len);
 		if (r < 0) {
 			buf_adds(b, "\\ufffd");
 			i++;

@@ -354,33 +354,13 @@ free_pipe(struct pipe *p)
 
 /* ---- parsing ------------------------------------------------------------- */
 
-static void
-utf8_put(struct buf *b, unsigned long r)
-{
-	if (r < 0x80)
-		buf_addc(b, (char)r);
-	else if (r < 0x800) {
-		buf_addc(b, (char)(0xc0 | (r >> 6)));
-		buf_addc(b, (char)(0x80 | (r & 0x3f)));
-	} else if (r < 0x10000) {
-		buf_addc(b, (char)(0xe0 | (r >> 12)));
-		buf_addc(b, (char)(0x80 | ((r >> 6) & 0x3f)));
-		buf_addc(b, (char)(0x80 | (r & 0x3f)));
-	} else {
-		buf_addc(b, (char)(0xf0 | (r >> 18)));
-		buf_addc(b, (char)(0x80 | ((r >> 12) & 0x3f)));
-		buf_addc(b, (char)(0x80 | ((r >> 6) & 0x3f)));
-		buf_addc(b, (char)(0x80 | (r & 0x3f)));
-	}
-}
-
 /* Go's strconv.Unquote of "..." or '...' (s, n include the quotes). */
 static int
 unquote(const char *s, size_t n, struct buf *out)
 {
 	size_t i, k, digits;
 	unsigned long r;
-	char c;
+	char c, tmp[4];
 
 	for (i = 1; i + 1 < n; i++) {
 		if (s[i] != '\\') {
@@ -413,7 +393,8 @@ unquote(const char *s, size_t n, struct buf *out)
 			else if (r > 0x10ffff)
 				return -1;
 			else
-				utf8_put(out, r);
+				buf_add(out, tmp, utf8_encode((uint32_t)r,
+				    tmp));
 			break;
 		case '0': case '1': case '2': case '3':
 			r = 0;

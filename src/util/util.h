@@ -10,7 +10,8 @@
  *                every problem;
  *   time         one replaceable clock in milliseconds since the epoch,
  *                RFC 3339 parsing/formatting, Go-style durations;
- *   text         did-you-mean suggestions, glob matching, hashing.
+ *   text         did-you-mean suggestions, glob matching, hashing;
+ *   utf8         decoding and encoding one code point.
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -139,6 +140,18 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 #define UTIL_HASH_SEED 0xcbf29ce484222325ULL
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
+
+/* ---- utf8 ---------------------------------------------------------------- */
+/*
+ * The code point at the start of s (n > 0 bytes): returns it and sets *len
+ * to its length, or returns -1 with *len = 1 when s does not start a valid
+ * sequence (a stray byte, truncated, overlong, a surrogate, > U+10FFFF).
+ */
+long	 utf8_decode(const char *s, size_t n, size_t *len);
+/* utf8_decode at s + *i (*i < n), advancing *i; a bad byte is U+FFFD. */
+uint32_t utf8_next(const char *s, size_t n, size_t *i);
+/* Writes r (<= U+10FFFF) into out (4 bytes at most); returns the length. */
+size_t	 utf8_encode(uint32_t r, char *out);
 
 /* ---- map: string keys to pointers, open addressing ------------------------ */
 struct map_slot;

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "util/util.h"
@@ -85,6 +86,51 @@ TEST(parse_int)
 	CHECK(util_parse_int("99999999999999999999", &v) == -1);
 }
 
+TEST(utf8_decoding)
+{
+	/* bytes, the code point read (-1: invalid) and its length */
+	static const struct {
+		const char *s;
+		long r;
+		size_t len;
+	} cases[] = {
+		{ "a", 'a', 1 },
+		{ "\xc3\xa9", 0xe9, 2 },
+		{ "\xe2\x80\xa8", 0x2028, 3 },
+		{ "\xf0\x9f\x98\x80", 0x1f600, 4 },
+		{ "\xf4\x8f\xbf\xbf", 0x10ffff, 4 },
+		{ "\xff", -1, 1 },			/* never a lead byte */
+		{ "\x80", -1, 1 },			/* continuation */
+		{ "\xc3", -1, 1 },			/* truncated */
+		{ "\xe2\x80", -1, 1 },
+		{ "\xc3(", -1, 1 },			/* not a continuation */
+		{ "\xc0\xaf", -1, 1 },			/* overlong '/' */
+		{ "\xe0\x80\xaf", -1, 1 },
+		{ "\xed\xa0\x80", -1, 1 },		/* a surrogate */
+		{ "\xf4\x90\x80\x80", -1, 1 },		/* > U+10FFFF */
+		{ "\xf8\x88\x80\x80\x80", -1, 1 },	/* 5 bytes */
+	};
+	size_t i, len;
+	char out[4];
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		CHECK_INT(utf8_decode(cases[i].s, strlen(cases[i].s), &len),
+		    cases[i].r);
+		CHECK_INT(len, cases[i].len);
+		if (cases[i].r >= 0) {
+			CHECK_INT(utf8_encode((uint32_t)cases[i].r, out),
+			    cases[i].len);
+			CHECK(memcmp(out, cases[i].s, len) == 0);
+		}
+	}
+	/* utf8_next: a bad byte is U+FFFD and one byte long */
+	i = 0;
+	CHECK_INT(utf8_next("\xff" "a", 2, &i), 0xfffd);
+	CHECK_INT(i, 1);
+	CHECK_INT(utf8_next("\xff" "a", 2, &i), 'a');
+	CHECK_INT(i, 2);
+}
+
 int
 main(void)
 {
@@ -94,5 +140,6 @@ main(void)
 	RUN(buf_respects_max);
 	RUN(suggest_and_glob);
 	RUN(parse_int);
+	RUN(utf8_decoding);
 	return harness_done();
 }
