@@ -88,6 +88,8 @@ window_free(void *p)
 {
 	struct window *w = p;
 
+	if (w == NULL)
+		return;
 	free(w->t);
 	free(w);
 }

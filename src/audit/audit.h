@@ -1,0 +1,141 @@
+/*
+ * audit: the durable state, in one SQLite file (`--state FILE`).
+ *
+ * It holds every decision record, and beside them what the guardrails
+ * and the pager remember (cooldown marks, rate buckets, threshold
+ * windows, recurrence histories, demotions, aggregated pages).  A decision
+ * is one transaction: the record and the state it changed are written
+ * together, so after a crash the file holds either both or neither.  An
+ * action is written before it runs (audit_intend) and completed after
+ * (audit_write), so a crash during an action leaves an "acted, outcome
+ * unknown" record whose cooldown still holds.
+ *
+ * Threads: a writer (audit_open without readonly) belongs to the engine
+ * thread, which is the only caller of everything but audit_close.  Readers
+ * (`remediate history`) open their own handle, in any process; SQLite's
+ * WAL lets them read while the daemon writes.  docs/state.md has the
+ * schema, the durability argument and the numbers.
+ */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "guard/guard.h"
+#include "page/page.h"
+#include "record/record.h"
+
+/* The schema this build writes; older files migrate forward on open. */
+#define AUDIT_SCHEMA_VERSION 2
+
+struct audit_opts {
+	int		 readonly;	/* history: never writes or migrates */
+	int		 sync_full;	/* synchronous=FULL (default) rather
+					   than NORMAL: see docs/state.md */
+	int64_t		 retain_age;	/* ms; records older are pruned, 0 no
+					   age bound (default 30 days) */
+	int64_t		 retain_count;	/* records kept at most, 0 no count
+					   bound (default 1000000) */
+	/*
+	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
+	 * stderr.
+	 */
+	void		(*log)(const char *level, const char *msg,
+			    json_t *fields);
+};
+
+/* The defaults above: read-write, FULL, 30 days, one million records. */
+void	audit_opts_defaults(struct audit_opts *);
+/*
+ * Parses `--retain` into o: "30d", "12h" (an age: Go durations, plus d
+ * for days), "500000" (a count), or both "30d,500000"; "0" for either
+ * part means unbounded.  Returns 0, or -1 with *err (owned).
+ */
+int	audit_parse_retain(const char *, struct audit_opts *, char **err);
+
+struct audit;
+
+/*
+ * Opens (creating it if needed, unless readonly) the state file at path,
+ * migrating an older schema forward in one transaction.  A writer takes
+ * an exclusive lock (path + ".lock"): two daemons on one state file would
+ * both act.  Returns an owned handle, or NULL with *err (owned): file
+ * missing (readonly), not a state file, schema newer than this build,
+ * locked by another process, I/O error.
+ */
+struct audit	*audit_open(const char *path, const struct audit_opts *,
+		    char **err);
+/* Writes what is journaled, closes, releases the lock.  NULL: no-op. */
+void		 audit_close(struct audit *);
+/* The schema version of the open file (after migration for writers). */
+int		 audit_schema_version(const struct audit *);
+
+/*
+ * Loads the guard state kept in the file into g (borrowed; must outlive
+ * the handle, or be detached by closing), and from then on journals g's
+ * changes with every record.  Call once, before the first signal (on the
+ * engine thread, with engine_guard_state).  Returns 0, or -1 with *err.
+ * Entries that do not load (malformed) are logged and dropped.
+ */
+int	audit_attach_guard(struct audit *, struct guard_state *, char **err);
+/* The same for the pager's aggregation state. */
+int	audit_attach_pages(struct audit *, struct page *, char **err);
+
+/*
+ * Writes r (borrowed) as an action about to run, with the journaled state
+ * (its cooldown mark and rate token), and waits for it to be durable.
+ * The next audit_write completes this row.  Returns 0, or -1 (logged,
+ * counted): the caller must not run the action.
+ */
+int	audit_intend(struct audit *, const struct rec_decision_record *);
+/*
+ * Writes r (borrowed), completing the row of a preceding audit_intend for
+ * the same decision, with the journaled state, in one transaction.
+ * Returns 0, or -1 (logged, counted): the record is kept in memory
+ * (up to 10000 records) and written with the next transaction that works;
+ * the state is rewritten whole then.
+ */
+int	audit_write(struct audit *, const struct rec_decision_record *);
+/* The same shapes as engine_opts.intend and .emit; ctx is the handle. */
+int	audit_intend_hook(void *audit, const struct rec_decision_record *);
+void	audit_emit_hook(void *audit, const struct rec_decision_record *);
+/*
+ * Writes the journaled state now, without a record (after page_tick).
+ * Returns 0 or -1.
+ */
+int	audit_sync(struct audit *);
+/*
+ * Deletes records older than the retention age and beyond the retention
+ * count (at most 20000 per call: call it every minute or so), forgets
+ * guard state untouched for the retention age, writes the journal, and
+ * gives freed pages back to the file system.  now in ms.  Returns the
+ * number of records deleted, or -1.
+ */
+long	audit_prune(struct audit *, int64_t now);
+
+/* ---- reading: remediate history ---------------------------------------- */
+
+struct audit_filter {
+	int64_t		 since, until;	/* ms; 0: unbounded */
+	const char	*sensor;	/* "ns/name" or "name"; NULL any */
+	const char	*trigger;	/* trigger name; NULL any */
+	const char	*target;	/* glob on "Kind/ns/name", or on the
+					   name alone when it has no '/' */
+	const char	*decision;	/* decision name; NULL any */
+	const char	*reason;	/* reason name; NULL any */
+	long		 limit;		/* the newest N matches, 0 all */
+};
+
+/*
+ * Calls fn for each record matching f, oldest first, with the record
+ * (borrowed for the call; an intended action whose outcome was never
+ * written carries "outcome": "unknown").  fn returns non-zero to stop.
+ * Returns the number of records given to fn, or -1 with *err (owned).
+ */
+long	audit_query(struct audit *, const struct audit_filter *,
+	    int (*fn)(void *ctx, json_t *record), void *ctx, char **err);
+/* Records in the file, and its size in bytes (for history --summary). */
+int	audit_stats(struct audit *, int64_t *records, int64_t *bytes);
+
+#endif /* AUDIT_H */

@@ -1,0 +1,66 @@
+/*
+ * The store's layout, shared by its files: store.c (opening, schema,
+ * migrations, attaching state), write.c (transactions, pruning), query.c
+ * (reading for history).
+ */
+#ifndef AUDIT_INT_H
+#define AUDIT_INT_H
+
+#include <sqlite3.h>
+
+#include "audit/audit.h"
+#include "util/util.h"
+
+#define AUDIT_MAGIC	0x61756474u	/* "audt" */
+#define BACKLOG_MAX	10000		/* records kept while writes fail */
+
+/* One decisions row, as written. */
+struct audit_row {
+	int64_t	 time;		/* ms */
+	char	*sensor, *trigger, *target, *decision, *reason;	/* owned */
+	char	*record;	/* owned JSON */
+	int	 intended;	/* outcome still unknown */
+	int64_t	 update_id;	/* completes this intended row; 0 insert */
+};
+
+enum audit_source_kind { SRC_GUARD, SRC_PAGE };
+
+struct audit_source {
+	enum audit_source_kind	 kind;
+	void			*obj;	/* borrowed guard_state or page */
+};
+
+struct audit {
+	unsigned		 magic;
+	sqlite3			*db;
+	char			*path;		/* owned */
+	struct audit_opts	 opts;
+	int			 version;	/* schema of the file */
+	int			 lock_fd;	/* -1: none (readonly) */
+	sqlite3_stmt		*ins, *upd, *put, *del;
+	struct audit_source	 src[2];
+	int			 nsrc;
+	/* the intended action awaiting its outcome */
+	int64_t			 pending;	/* rowid, 0 none */
+	int64_t			 pending_time;
+	char			*pending_key;	/* owned: sensor\x1ftrigger */
+	/* writes that failed, to retry */
+	struct audit_row	*backlog;	/* owned */
+	size_t			 nbacklog, capbacklog;
+	int			 resync;	/* rewrite the whole state */
+	int			 failed;	/* a statement failed in this
+						   transaction */
+	char			*error;		/* owned: its message */
+};
+
+/* store.c */
+void	audit_log(const struct audit *, const char *level, const char *msg,
+	    json_t *fields);
+int	audit_exec(struct audit *, const char *sql);
+void	audit_fail(struct audit *, const char *what);
+
+/* write.c */
+void	audit_row_clear(struct audit_row *);
+void	audit_backlog_free(struct audit *);
+
+#endif /* AUDIT_INT_H */

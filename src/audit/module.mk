@@ -1,0 +1,1 @@
+audit_DEPS := util conf cluster record guard metrics page

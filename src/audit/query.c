@@ -1,0 +1,114 @@
+/*
+ * Reading records back for `remediate history`.  Time, trigger, decision,
+ * reason and sensor narrow the query in SQL (the time index does the
+ * work); the target glob runs here, on the few rows left.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit_int.h"
+
+static int
+target_matches(const char *pattern, const char *target)
+{
+	const char *name;
+
+	if (pattern == NULL)
+		return 1;
+	if (target == NULL)
+		return 0;
+	if (strchr(pattern, '/'))
+		return util_glob(pattern, target);
+	name = strrchr(target, '/');
+	return util_glob(pattern, name ? name + 1 : target);
+}
+
+static char *
+build_sql(const struct audit *a, const struct audit_filter *f)
+{
+	return xasprintf("SELECT id, target, %s, record FROM decisions "
+	    "WHERE time >= ?1 AND time < ?2"
+	    "%s%s%s%s ORDER BY id %s",
+	    a->version >= 2 ? "outcome" : "'final'",
+	    f->trigger ? " AND trigger = ?3" : "",
+	    f->decision ? " AND decision = ?4" : "",
+	    f->reason ? " AND reason = ?5" : "",
+	    f->sensor ? " AND (sensor = ?6 OR substr(sensor, "
+	    "instr(sensor, '/') + 1) = ?6)" : "",
+	    f->limit > 0 ? "DESC" : "ASC");
+}
+
+/* The record of a row, with the outcome of an unfinished action. */
+static json_t *
+row_record(sqlite3_stmt *st)
+{
+	const char *text = (const char *)sqlite3_column_text(st, 3);
+	const char *outcome = (const char *)sqlite3_column_text(st, 2);
+	json_error_t je;
+	json_t *r;
+
+	if (text == NULL || (r = json_loads(text, 0, &je)) == NULL ||
+	    !json_is_object(r))
+		return NULL;
+	if (outcome && strcmp(outcome, "intended") == 0)
+		json_object_set_new(r, "outcome", json_string("unknown"));
+	return r;
+}
+
+long
+audit_query(struct audit *a, const struct audit_filter *f,
+    int (*fn)(void *, json_t *), void *ctx, char **err)
+{
+	char *sql = build_sql(a, f);
+	json_t **keep = NULL, *r;
+	size_t nkeep = 0, cap = 0, i;
+	sqlite3_stmt *st;
+	long n = 0;
+	int rc, stop = 0;
+
+	rc = sqlite3_prepare_v2(a->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, f->since);
+	sqlite3_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
+	if (f->trigger)
+		sqlite3_bind_text(st, 3, f->trigger, -1, SQLITE_STATIC);
+	if (f->decision)
+		sqlite3_bind_text(st, 4, f->decision, -1, SQLITE_STATIC);
+	if (f->reason)
+		sqlite3_bind_text(st, 5, f->reason, -1, SQLITE_STATIC);
+	if (f->sensor)
+		sqlite3_bind_text(st, 6, f->sensor, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!target_matches(f->target, (const char *)
+		    sqlite3_column_text(st, 1)) || (r = row_record(st)) == NULL)
+			continue;
+		if (f->limit > 0) {	/* newest first: keep, then reverse */
+			xgrow(&keep, &cap, nkeep + 1, sizeof *keep);
+			keep[nkeep++] = r;
+			stop = (long)nkeep == f->limit;
+			continue;
+		}
+		n++;
+		stop = fn(ctx, r);
+		json_decref(r);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	stop = n < 0;
+	for (i = nkeep; i > 0; i--) {	/* oldest first */
+		if (!stop) {
+			n++;
+			stop = fn(ctx, keep[i - 1]);
+		}
+		json_decref(keep[i - 1]);
+	}
+	free(keep);
+	return n;
+}

@@ -1,0 +1,492 @@
+/*
+ * Opening the state file: the lock, the pragmas, the schema and its
+ * migrations, and loading the state that was kept.
+ *
+ * Durability rests on SQLite's WAL: a transaction is in the log before
+ * COMMIT returns, and a log that a crash cut short is ignored from the
+ * last complete commit on, so a kill -9 at any instant leaves the last
+ * committed decision and nothing half-written.  synchronous=FULL also
+ * survives a power cut (the log is fsynced at every commit);
+ * synchronous=NORMAL survives process crashes only, and intents are
+ * written FULL whatever the setting (write.c).
+ *
+ * Schemas migrate forward in one transaction each open, using
+ * PRAGMA user_version; the file is marked with PRAGMA application_id so
+ * another program's SQLite file is refused rather than modified.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit_int.h"
+
+#define APPLICATION_ID	0x52454d44	/* "REMD" */
+#define DAY		(24LL * 3600 * 1000)
+
+/*
+ * Each step takes the schema from version i to i + 1.  Never edit a
+ * shipped step: add one.
+ */
+static const char *const migrations[] = {
+	/* 1: the decision log */
+	"CREATE TABLE decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"		/* ms since the epoch */
+	"  sensor TEXT NOT NULL,"
+	"  trigger TEXT NOT NULL,"
+	"  target TEXT,"			/* Kind/namespace/name */
+	"  decision TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  record TEXT NOT NULL);"		/* the JSON record */
+	"CREATE INDEX decisions_time ON decisions(time);",
+	/* 2: durable guard and pager state, action intents */
+	"ALTER TABLE decisions ADD COLUMN outcome TEXT NOT NULL "
+	"  DEFAULT 'final';"			/* final | intended */
+	"CREATE INDEX decisions_trigger ON decisions(trigger, time);"
+	"CREATE TABLE state ("
+	"  kind TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"		/* JSON */
+	"  PRIMARY KEY (kind, key)) WITHOUT ROWID;",
+};
+
+void
+audit_opts_defaults(struct audit_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->sync_full = 1;
+	o->retain_age = 30 * DAY;
+	o->retain_count = 1000000;
+}
+
+static int
+parse_age(const char *s, int64_t *ms)
+{
+	size_t n = strlen(s);
+	long long days;
+	char *d;
+	int rc;
+
+	if (n > 1 && s[n - 1] == 'd') {
+		d = xstrndup(s, n - 1);
+		rc = util_parse_int(d, &days);
+		free(d);
+		if (rc == -1 || days < 0 || days > 100000)
+			return -1;
+		*ms = days * DAY;
+		return 0;
+	}
+	return duration_parse(s, ms) == -1 || *ms < 0 ? -1 : 0;
+}
+
+/* One part of --retain: a count (digits only) or an age. */
+static int
+parse_part(const char *s, struct audit_opts *o, int *have_age,
+    int *have_count)
+{
+	long long n;
+
+	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		if (util_parse_int(s, &n) == -1 || *have_count)
+			return -1;
+		o->retain_count = n;
+		*have_count = 1;
+		return 0;
+	}
+	if (*have_age || parse_age(s, &o->retain_age) == -1)
+		return -1;
+	*have_age = 1;
+	return 0;
+}
+
+int
+audit_parse_retain(const char *s, struct audit_opts *o, char **err)
+{
+	const char *comma = strchr(s, ',');
+	int age = 0, count = 0, rc;
+	char *first;
+
+	if (comma == NULL)
+		rc = parse_part(s, o, &age, &count);
+	else {
+		first = xstrndup(s, (size_t)(comma - s));
+		rc = parse_part(first, o, &age, &count);
+		free(first);
+		if (rc == 0)
+			rc = parse_part(comma + 1, o, &age, &count);
+	}
+	if (rc == -1) {
+		*err = xasprintf("--retain \"%s\": want an age (30d, 12h), a "
+		    "record count (500000) or both (30d,500000)", s);
+		return -1;
+	}
+	if (strcmp(s, "0") == 0)	/* "0" alone: no bound at all */
+		o->retain_age = 0;
+	return 0;
+}
+
+void
+audit_log(const struct audit *a, const char *level, const char *msg,
+    json_t *fields)
+{
+	char when[TIME_FMTLEN], *s;
+	struct timespec ts;
+	json_t *o;
+
+	if (a->opts.log) {
+		a->opts.log(level, msg, fields);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when,
+	    sizeof when);
+	o = json_pack("{s:s, s:s, s:s}", "time", when, "level", level, "msg",
+	    msg);
+	if (fields)
+		json_object_update(o, fields);
+	json_decref(fields);
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fprintf(stderr, "%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+/* Remembers the first failure of the current transaction. */
+void
+audit_fail(struct audit *a, const char *what)
+{
+	if (a->failed)
+		return;
+	a->failed = 1;
+	free(a->error);
+	a->error = xasprintf("%s: %s", what, sqlite3_errmsg(a->db));
+}
+
+int
+audit_exec(struct audit *a, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(a->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	if (!a->failed) {
+		a->failed = 1;
+		free(a->error);
+		a->error = xasprintf("%.40s: %s", sql, msg ? msg :
+		    sqlite3_errmsg(a->db));
+	}
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int
+pragma_int(struct audit *a, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Does the file hold tables of its own (another program's file)? */
+static int
+has_tables(struct audit *a)
+{
+	int n = 0;
+
+	pragma_int(a, "SELECT count(*) FROM sqlite_schema", &n);
+	return n > 0;
+}
+
+static int
+migrate(struct audit *a, char **err)
+{
+	char sql[64];
+	int v;
+
+	if (a->version == AUDIT_SCHEMA_VERSION)
+		return 0;
+	if (audit_exec(a, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	/* read again under the write lock: another opener may have won */
+	if (pragma_int(a, "PRAGMA user_version", &a->version) == -1)
+		goto fail;
+	for (v = a->version; v < AUDIT_SCHEMA_VERSION; v++)
+		if (audit_exec(a, migrations[v]) == -1)
+			goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+	    AUDIT_SCHEMA_VERSION);
+	if (audit_exec(a, sql) == -1 || audit_exec(a, "COMMIT") == -1)
+		goto fail;
+	if (a->version && a->version < AUDIT_SCHEMA_VERSION)
+		audit_log(a, "info", "state file migrated", json_pack(
+		    "{s:s, s:i, s:i}", "path", a->path, "from", a->version,
+		    "to", AUDIT_SCHEMA_VERSION));
+	a->version = AUDIT_SCHEMA_VERSION;
+	return 0;
+fail:
+	*err = xasprintf("%s: cannot migrate the schema from version %d: %s",
+	    a->path, a->version, a->error ? a->error : "?");
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* What every writer's connection needs, before the schema is touched. */
+static int
+setup_writer(struct audit *a, char **err)
+{
+	char sql[64];
+
+	/* only takes effect before the first table: a new file */
+	if (!has_tables(a) && audit_exec(a, "PRAGMA auto_vacuum = "
+	    "INCREMENTAL") == -1)
+		goto fail;
+	if (audit_exec(a, "PRAGMA journal_mode = WAL") == -1)
+		goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s",
+	    a->opts.sync_full ? "FULL" : "NORMAL");
+	if (audit_exec(a, sql) == -1 ||
+	    audit_exec(a, "PRAGMA journal_size_limit = 67108864") == -1)
+		goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA application_id = %d",
+	    APPLICATION_ID);
+	if (audit_exec(a, sql) == -1)
+		goto fail;
+	return 0;
+fail:
+	*err = xasprintf("%s: %s", a->path, a->error ? a->error : "?");
+	return -1;
+}
+
+static int
+take_lock(struct audit *a, char **err)
+{
+	char *lock = xasprintf("%s.lock", a->path);
+
+	a->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (a->lock_fd == -1) {
+		*err = xasprintf("%s: %s", lock, strerror(errno));
+		free(lock);
+		return -1;
+	}
+	if (flock(a->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		*err = xasprintf("%s is in use by another remediate (it holds "
+		    "%s): one daemon per state file", a->path, lock);
+		free(lock);
+		return -1;
+	}
+	free(lock);
+	return 0;
+}
+
+static int
+prepare(struct audit *a, sqlite3_stmt **st, const char *sql, char **err)
+{
+	if (sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	    NULL) == SQLITE_OK)
+		return 0;
+	*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	return -1;
+}
+
+static int
+prepare_writer(struct audit *a, char **err)
+{
+	return prepare(a, &a->ins, "INSERT INTO decisions (time, sensor, "
+	    "trigger, target, decision, reason, outcome, record) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?)", err) == -1 ||
+	    prepare(a, &a->upd, "UPDATE decisions SET decision = ?, reason = "
+	    "?, outcome = ?, record = ? WHERE id = ?", err) == -1 ||
+	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
+	    "value) VALUES (?, ?, ?)", err) == -1 ||
+	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",
+	    err) == -1 ? -1 : 0;
+}
+
+/* Checks the file is ours and not from a newer build. */
+static int
+check_file(struct audit *a, char **err)
+{
+	int id = 0;
+
+	if (pragma_int(a, "PRAGMA application_id", &id) == -1 ||
+	    pragma_int(a, "PRAGMA user_version", &a->version) == -1) {
+		*err = xasprintf("%s: not a state file: %s", a->path,
+		    sqlite3_errmsg(a->db));
+		return -1;
+	}
+	if (id != APPLICATION_ID && (id != 0 || has_tables(a))) {
+		*err = xasprintf("%s: not a remediate state file (another "
+		    "program's SQLite database?)", a->path);
+		return -1;
+	}
+	if (a->version > AUDIT_SCHEMA_VERSION) {
+		*err = xasprintf("%s: written by a newer remediate (schema %d; "
+		    "this one knows up to %d)", a->path, a->version,
+		    AUDIT_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+struct audit *
+audit_open(const char *path, const struct audit_opts *o, char **err)
+{
+	struct audit *a = xcalloc(1, sizeof *a);
+	int flags = o->readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	struct stat sb;
+
+	a->magic = AUDIT_MAGIC;
+	a->path = xstrdup(path);
+	a->opts = *o;
+	a->lock_fd = -1;
+	if (o->readonly && stat(path, &sb) == -1) {
+		*err = xasprintf("%s: %s (remediate run writes it; --state FILE "
+		    "names another)", path, strerror(errno));
+		goto fail;
+	}
+	if (!o->readonly && take_lock(a, err) == -1)
+		goto fail;
+	if (sqlite3_open_v2(path, &a->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, a->db ? sqlite3_errmsg(a->db) :
+		    "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(a->db, 5000);
+	sqlite3_extended_result_codes(a->db, 1);
+	if (check_file(a, err) == -1)
+		goto fail;
+	if (!o->readonly && (setup_writer(a, err) == -1 ||
+	    migrate(a, err) == -1 || prepare_writer(a, err) == -1))
+		goto fail;
+	return a;
+fail:
+	audit_close(a);
+	return NULL;
+}
+
+int
+audit_schema_version(const struct audit *a)
+{
+	return a->version;
+}
+
+void
+audit_close(struct audit *a)
+{
+	if (a == NULL)
+		return;
+	if (a->magic != AUDIT_MAGIC)
+		abort();
+	if (a->nsrc && a->ins)
+		audit_sync(a);
+	sqlite3_finalize(a->ins);
+	sqlite3_finalize(a->upd);
+	sqlite3_finalize(a->put);
+	sqlite3_finalize(a->del);
+	if (a->db)
+		sqlite3_close(a->db);
+	if (a->lock_fd != -1)
+		close(a->lock_fd);	/* releases the flock */
+	audit_backlog_free(a);
+	free(a->pending_key);
+	free(a->error);
+	free(a->path);
+	a->magic = 0;
+	free(a);
+}
+
+/* Loads the kept state rows of one kind family into a source. */
+static int
+load_rows(struct audit *a, const struct audit_source *s, char **err)
+{
+	sqlite3_stmt *st;
+	json_error_t je;
+	size_t bad = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db, s->kind == SRC_PAGE ?
+	    "SELECT kind, key, value FROM state WHERE kind = 'page'" :
+	    "SELECT kind, key, value FROM state WHERE kind <> 'page'", -1, &st,
+	    NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		const char *key = (const char *)sqlite3_column_text(st, 1);
+		const char *text = (const char *)sqlite3_column_text(st, 2);
+		json_t *v = text ? json_loads(text, 0, &je) : NULL;
+
+		if (v == NULL || (s->kind == SRC_GUARD ? guard_state_load(
+		    s->obj, kind, key, v) : page_state_load(s->obj, kind, key,
+		    v)) == -1)
+			bad++;
+		json_decref(v);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		return -1;
+	}
+	if (bad)
+		audit_log(a, "warn", "state entries that do not load were "
+		    "dropped", json_pack("{s:s, s:i}", "path", a->path,
+		    "entries", (int)bad));
+	return 0;
+}
+
+static int
+attach(struct audit *a, enum audit_source_kind kind, void *obj, char **err)
+{
+	struct audit_source s = { kind, obj };
+
+	if (a->opts.readonly || a->nsrc == (int)UTIL_ARRAY_LEN(a->src)) {
+		*err = xstrdup("audit: cannot attach state to this handle");
+		return -1;
+	}
+	if (load_rows(a, &s, err) == -1)
+		return -1;
+	a->src[a->nsrc++] = s;
+	return 0;
+}
+
+int
+audit_attach_guard(struct audit *a, struct guard_state *g, char **err)
+{
+	return attach(a, SRC_GUARD, g, err);
+}
+
+int
+audit_attach_pages(struct audit *a, struct page *p, char **err)
+{
+	return attach(a, SRC_PAGE, p, err);
+}
+
+int
+audit_stats(struct audit *a, int64_t *records, int64_t *bytes)
+{
+	int count = 0, pages = 0, size = 0;
+
+	if (pragma_int(a, "SELECT count(*) FROM decisions", &count) == -1 ||
+	    pragma_int(a, "PRAGMA page_count", &pages) == -1 ||
+	    pragma_int(a, "PRAGMA page_size", &size) == -1)
+		return -1;
+	*records = count;
+	*bytes = (int64_t)pages * size;
+	return 0;
+}

@@ -1,0 +1,365 @@
+/*
+ * Writing: one transaction per decision, holding the record and every
+ * state entry the decision changed (collected from the guard and pager
+ * journals), so the file never holds a record without its state or the
+ * other way round.
+ *
+ * An action is two writes.  audit_intend inserts it as "intended" with its
+ * cooldown mark and rate token, always with synchronous=FULL, before the
+ * action runs; audit_write then completes that row with the outcome.  A
+ * crash in between leaves the intended row, which history shows as
+ * "acted, outcome unknown", and the cooldown mark, which stops the action
+ * from being repeated after the restart.
+ *
+ * A write that fails (disk full, I/O error) is not lost at once: the
+ * record waits in memory, bounded, and goes out with the next transaction
+ * that succeeds; the state is then rewritten whole, since the journal
+ * marks of the failed transaction were spent.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit_int.h"
+#include "metrics/metrics.h"
+
+void
+audit_row_clear(struct audit_row *row)
+{
+	free(row->sensor);
+	free(row->trigger);
+	free(row->target);
+	free(row->decision);
+	free(row->reason);
+	free(row->record);
+	memset(row, 0, sizeof *row);
+}
+
+void
+audit_backlog_free(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nbacklog; i++)
+		audit_row_clear(&a->backlog[i]);
+	free(a->backlog);
+	a->backlog = NULL;
+	a->nbacklog = a->capbacklog = 0;
+}
+
+static void
+row_from_record(struct audit_row *row, const struct rec_decision_record *r,
+    int intended)
+{
+	const struct objref *t = &r->target;
+	const char *reason = rec_reason_name(r->reason);
+	json_t *j = rec_to_json(r);
+
+	memset(row, 0, sizeof *row);
+	row->time = r->time;
+	row->sensor = xstrdup(r->sensor ? r->sensor : "");
+	row->trigger = xstrdup(r->trigger ? r->trigger : "");
+	if (t->kind && t->name)
+		row->target = xasprintf("%s/%s%s%s", t->kind, t->namespace ?
+		    t->namespace : "", t->namespace ? "/" : "", t->name);
+	row->decision = xstrdup(rec_decision_name(r->decision));
+	row->reason = reason ? xstrdup(reason) : NULL;
+	row->record = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	row->intended = intended;
+	json_decref(j);
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int
+step(struct audit *a, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		audit_fail(a, what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+write_row(struct audit *a, const struct audit_row *row, int64_t *rowid)
+{
+	const char *outcome = row->intended ? "intended" : "final";
+
+	if (row->update_id) {
+		bind_text(a->upd, 1, row->decision);
+		bind_text(a->upd, 2, row->reason);
+		bind_text(a->upd, 3, outcome);
+		bind_text(a->upd, 4, row->record);
+		sqlite3_bind_int64(a->upd, 5, row->update_id);
+		if (step(a, a->upd, "update") == -1 ||
+		    sqlite3_changes(a->db) == 1)
+			return;
+		/* the intended row is gone (pruned): write it anew */
+	}
+	sqlite3_bind_int64(a->ins, 1, row->time);
+	bind_text(a->ins, 2, row->sensor);
+	bind_text(a->ins, 3, row->trigger);
+	bind_text(a->ins, 4, row->target);
+	bind_text(a->ins, 5, row->decision);
+	bind_text(a->ins, 6, row->reason);
+	bind_text(a->ins, 7, outcome);
+	bind_text(a->ins, 8, row->record);
+	if (step(a, a->ins, "insert") == 0 && rowid)
+		*rowid = sqlite3_last_insert_rowid(a->db);
+}
+
+/* A journal entry: kept (value) or removed (NULL). */
+static void
+put_state(void *ctx, const char *kind, const char *key, json_t *value)
+{
+	struct audit *a = ctx;
+	char *text;
+
+	if (a->failed)
+		return;
+	if (value == NULL) {
+		bind_text(a->del, 1, kind);
+		bind_text(a->del, 2, key);
+		step(a, a->del, "delete state");
+		return;
+	}
+	text = json_dumps(value, JSON_COMPACT);
+	bind_text(a->put, 1, kind);
+	bind_text(a->put, 2, key);
+	bind_text(a->put, 3, text);
+	step(a, a->put, "write state");
+	free(text);
+}
+
+static void
+journal(struct audit *a)
+{
+	int i;
+
+	if (a->resync)
+		audit_exec(a, "DELETE FROM state");
+	for (i = 0; i < a->nsrc && !a->failed; i++) {
+		if (a->src[i].kind == SRC_GUARD)
+			guard_state_journal(a->src[i].obj, a->resync,
+			    put_state, a);
+		else
+			page_state_journal(a->src[i].obj, a->resync,
+			    put_state, a);
+	}
+}
+
+static void
+failed(struct audit *a, const char *what)
+{
+	metrics_count_audit_write("error");
+	audit_log(a, "error", what, json_pack("{s:s, s:s, s:i}", "path",
+	    a->path, "error", a->error ? a->error : "?", "waiting",
+	    (int)a->nbacklog));
+}
+
+/*
+ * One transaction: the records that failed before, row (may be NULL),
+ * the journal.  Returns 0, or -1 with the transaction rolled back.
+ */
+static int
+transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
+{
+	size_t i;
+
+	if (a->ins == NULL)
+		return -1;		/* a reader */
+	a->failed = 0;
+	if (audit_exec(a, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	for (i = 0; i < a->nbacklog && !a->failed; i++)
+		write_row(a, &a->backlog[i], NULL);
+	if (row && !a->failed)
+		write_row(a, row, rowid);
+	if (!a->failed)
+		journal(a);
+	if (a->failed || audit_exec(a, "COMMIT") == -1)
+		goto fail;
+	if (a->nbacklog)
+		audit_log(a, "info", "audit log writes work again", json_pack(
+		    "{s:s, s:i}", "path", a->path, "written",
+		    (int)a->nbacklog));
+	audit_backlog_free(a);
+	a->resync = 0;
+	metrics_count_audit_write("ok");
+	return 0;
+fail:
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	a->resync = 1;
+	return -1;
+}
+
+/* Keeps a row that could not be written, dropping the oldest if full. */
+static void
+keep(struct audit *a, struct audit_row *row)
+{
+	if (a->nbacklog == BACKLOG_MAX) {
+		audit_row_clear(&a->backlog[0]);
+		memmove(a->backlog, a->backlog + 1, (a->nbacklog - 1) *
+		    sizeof *a->backlog);
+		a->nbacklog--;
+		metrics_count_audit_write("dropped");
+	}
+	xgrow(&a->backlog, &a->capbacklog, a->nbacklog + 1,
+	    sizeof *a->backlog);
+	a->backlog[a->nbacklog++] = *row;
+	memset(row, 0, sizeof *row);
+}
+
+static char *
+pending_key(const struct rec_decision_record *r)
+{
+	return xasprintf("%s\x1f%s", r->sensor ? r->sensor : "",
+	    r->trigger ? r->trigger : "");
+}
+
+int
+audit_intend(struct audit *a, const struct rec_decision_record *r)
+{
+	struct audit_row row;
+	int64_t rowid = 0;
+	int rc;
+
+	row_from_record(&row, r, 1);
+	if (!a->opts.sync_full)
+		audit_exec(a, "PRAGMA synchronous = FULL");
+	rc = transact(a, &row, &rowid);
+	if (!a->opts.sync_full)
+		audit_exec(a, "PRAGMA synchronous = NORMAL");
+	audit_row_clear(&row);
+	if (rc == -1) {
+		failed(a, "cannot record an action's intent: not acting");
+		return -1;
+	}
+	a->pending = rowid;
+	a->pending_time = r->time;
+	free(a->pending_key);
+	a->pending_key = pending_key(r);
+	return 0;
+}
+
+int
+audit_write(struct audit *a, const struct rec_decision_record *r)
+{
+	struct audit_row row;
+	char *key;
+
+	if (a->ins == NULL)
+		return -1;		/* a reader */
+	row_from_record(&row, r, 0);
+	if (a->pending) {
+		key = pending_key(r);
+		if (r->time == a->pending_time &&
+		    strcmp(key, a->pending_key) == 0)
+			row.update_id = a->pending;
+		else
+			audit_log(a, "warn", "an intended action got no outcome",
+			    json_pack("{s:s, s:I}", "path", a->path, "row",
+			    (json_int_t)a->pending));
+		free(key);
+		a->pending = 0;
+	}
+	if (transact(a, &row, NULL) == 0) {
+		audit_row_clear(&row);
+		return 0;
+	}
+	keep(a, &row);
+	failed(a, "cannot write a decision record: kept to retry");
+	return -1;
+}
+
+int
+audit_intend_hook(void *ctx, const struct rec_decision_record *r)
+{
+	return audit_intend(ctx, r);
+}
+
+void
+audit_emit_hook(void *ctx, const struct rec_decision_record *r)
+{
+	audit_write(ctx, r);
+}
+
+int
+audit_sync(struct audit *a)
+{
+	if (transact(a, NULL, NULL) == 0)
+		return 0;
+	failed(a, "cannot write the guard state");
+	return -1;
+}
+
+/* Runs one bounded DELETE; returns the rows deleted or -1. */
+static long
+delete_some(struct audit *a, const char *sql, int64_t arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		audit_fail(a, "prune");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, arg);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		audit_fail(a, "prune");
+		return -1;
+	}
+	return sqlite3_changes(a->db);
+}
+
+long
+audit_prune(struct audit *a, int64_t now)
+{
+	long n = 0, k;
+	int i;
+
+	if (a->ins == NULL)
+		return -1;
+	if (a->opts.retain_age > 0)
+		for (i = 0; i < a->nsrc; i++)
+			if (a->src[i].kind == SRC_GUARD)
+				guard_state_prune(a->src[i].obj,
+				    now - a->opts.retain_age);
+	a->failed = 0;
+	if (audit_exec(a, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	if (a->opts.retain_age > 0 && (k = delete_some(a, "DELETE FROM "
+	    "decisions WHERE id IN (SELECT id FROM decisions WHERE time < ? "
+	    "ORDER BY time LIMIT 10000)", now - a->opts.retain_age)) >= 0)
+		n += k;
+	if (!a->failed && a->opts.retain_count > 0 && (k = delete_some(a,
+	    "DELETE FROM decisions WHERE id IN (SELECT id FROM decisions "
+	    "WHERE id <= (SELECT max(id) FROM decisions) - ? ORDER BY id "
+	    "LIMIT 10000)", a->opts.retain_count)) >= 0)
+		n += k;
+	if (!a->failed)
+		journal(a);
+	if (a->failed || audit_exec(a, "COMMIT") == -1)
+		goto fail;
+	a->resync = 0;
+	/* give the freed pages back, a bounded amount at a time */
+	if (n)
+		audit_exec(a, "PRAGMA incremental_vacuum(4000)");
+	return n;
+fail:
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	a->resync = 1;
+	failed(a, "cannot prune the audit log");
+	return -1;
+}

@@ -1,0 +1,1 @@
+page_DEPS := util conf cluster record metrics

@@ -1,0 +1,898 @@
+/*
+ * The audit store: schema and migration, the writer's lock, records and
+ * queries, the guard and pager state across a close and reopen (a
+ * restart), intents without outcomes, pruning, failed writes kept and
+ * retried, and kill -9 at random moments (tests/audit/crash_probe.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "metrics/metrics.h"
+#include "../audit/crash_probe.c"
+
+#define S	1000LL
+#define MIN	(60 * S)
+#define T0	PROBE_T0
+
+static char dir[] = "/tmp/remediate-audit-XXXXXX";
+static char msg[GUARD_MSGLEN];
+
+static char *
+tmpfile_path(const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+
+	unlink(p);
+	return p;
+}
+
+static void
+rm_state(const char *path)
+{
+	char *p;
+
+	unlink(path);
+	p = xasprintf("%s-wal", path);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s-shm", path);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s.lock", path);
+	unlink(p);
+	free(p);
+}
+
+static struct audit *
+open_rw(const char *path)
+{
+	struct audit_opts o;
+	struct audit *a;
+	char *err = NULL;
+
+	audit_opts_defaults(&o);
+	a = audit_open(path, &o, &err);
+	if (a == NULL)
+		fprintf(stderr, "open %s: %s\n", path, err);
+	free(err);
+	return a;
+}
+
+static void
+record(struct rec_decision_record *r, int64_t t, const char *trigger,
+    const char *target, enum rec_decision d, enum rec_reason reason)
+{
+	memset(r, 0, sizeof *r);
+	r->time = t;
+	r->sensor = "argo-events/oom";
+	r->trigger = trigger;
+	r->decision = d;
+	r->reason = reason;
+	r->event_source = "k8s";
+	r->event_name = "oom";
+	objref_set(&r->target, "Deployment", "shop", target);
+}
+
+static int
+write_one(struct audit *a, int64_t t, const char *trigger, const char *target,
+    enum rec_decision d, enum rec_reason reason)
+{
+	struct rec_decision_record r;
+	int rc;
+
+	record(&r, t, trigger, target, d, reason);
+	rc = audit_write(a, &r);
+	rec_clear(&r);
+	return rc;
+}
+
+struct seen {
+	json_t	*v;
+};
+
+static int
+collect(void *ctx, json_t *rec)
+{
+	json_array_append(((struct seen *)ctx)->v, rec);
+	return 0;
+}
+
+/* The records matching f as a JSON array (new reference). */
+static json_t *
+query(struct audit *a, const struct audit_filter *f)
+{
+	struct seen s = { json_array() };
+	char *err = NULL;
+
+	if (audit_query(a, f, collect, &s, &err) == -1) {
+		fprintf(stderr, "query: %s\n", err);
+		free(err);
+	}
+	return s.v;
+}
+
+static const char *
+field(json_t *arr, size_t i, const char *k)
+{
+	return json_string_value(json_object_get(json_array_get(arr, i), k));
+}
+
+TEST(new_file_schema_and_reopen)
+{
+	char *p = tmpfile_path("new.db");
+	struct audit *a = open_rw(p);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int id = 0;
+
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	CHECK_INT(audit_schema_version(a), AUDIT_SCHEMA_VERSION);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE), 0);
+	audit_close(a);
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK_INT(id, 0x52454d44);
+	a = open_rw(p);
+	CHECK(a != NULL);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
+static void
+exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *e = NULL;
+
+	sqlite3_open(path, &db);
+	if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK)
+		fprintf(stderr, "exec: %s\n", e);
+	sqlite3_free(e);
+	sqlite3_close(db);
+}
+
+TEST(refuses_other_files_and_newer_schemas)
+{
+	char *p = tmpfile_path("other.db"), *err = NULL;
+	struct audit_opts o;
+
+	audit_opts_defaults(&o);
+	exec_sql(p, "CREATE TABLE notes (x TEXT)");
+	CHECK(audit_open(p, &o, &err) == NULL);
+	CHECK(err && strstr(err, "not a remediate state file") != NULL);
+	free(err);
+	err = NULL;
+	rm_state(p);
+	exec_sql(p, "PRAGMA application_id = 1380273476; "
+	    "PRAGMA user_version = 99");
+	CHECK(audit_open(p, &o, &err) == NULL);
+	CHECK(err && strstr(err, "written by a newer remediate (schema 99") !=
+	    NULL);
+	free(err);
+	err = NULL;
+	rm_state(p);
+	/* text that is not SQLite at all */
+	exec_sql(p, "");
+	{
+		FILE *f = fopen(p, "w");
+
+		fputs("this is not a database, not even close to one.....\n"
+		    "padding padding padding padding padding padding pad\n",
+		    f);
+		fclose(f);
+	}
+	CHECK(audit_open(p, &o, &err) == NULL);
+	CHECK(err != NULL);
+	free(err);
+	err = NULL;
+	rm_state(p);
+	o.readonly = 1;
+	CHECK(audit_open(p, &o, &err) == NULL);
+	CHECK(err && strstr(err, "No such file") != NULL);
+	free(err);
+	free(p);
+}
+
+/* A file from schema 1 (tests/audit/v1.sql) keeps its records. */
+TEST(migrates_v1_forward)
+{
+	char *p = tmpfile_path("v1.db"), *sql, *err = NULL;
+	struct audit_filter f;
+	struct audit *a;
+	json_t *got;
+
+	sql = util_read_file("tests/audit/v1.sql", 1 << 20, NULL, &err);
+	CHECK(sql != NULL);
+	if (sql == NULL) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		free(p);
+		return;
+	}
+	exec_sql(p, sql);
+	free(sql);
+	a = open_rw(p);
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	CHECK_INT(audit_schema_version(a), 2);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 2);
+	CHECK_STR(field(got, 0, "decision"), "acted");
+	CHECK_STR(field(got, 1, "reason"), "cooldown");
+	json_decref(got);
+	/* and new records go in beside them, with state */
+	CHECK_INT(write_one(a, T0 + 10 * MIN, "t", "cart", REC_NOTIFIED,
+	    REASON_NONE), 0);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);
+	json_decref(got);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
+TEST(one_writer_many_readers)
+{
+	char *p = tmpfile_path("lock.db"), *err = NULL;
+	struct audit *a = open_rw(p), *b, *r;
+	struct audit_opts o;
+	struct audit_filter f;
+	json_t *got;
+
+	audit_opts_defaults(&o);
+	CHECK(a != NULL);
+	b = audit_open(p, &o, &err);
+	CHECK(b == NULL);
+	CHECK(err && strstr(err, "in use by another remediate") != NULL);
+	free(err);
+	write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE);
+	o.readonly = 1;
+	r = audit_open(p, &o, &err);
+	CHECK(r != NULL);
+	if (r) {
+		memset(&f, 0, sizeof f);
+		got = query(r, &f);
+		CHECK_INT(json_array_size(got), 1);
+		json_decref(got);
+		/* a reader cannot write */
+		CHECK_INT(write_one(r, T0, "t", "x", REC_ACTED, REASON_NONE),
+		    -1);
+	}
+	audit_close(r);
+	audit_close(a);
+	b = open_rw(p);		/* the lock went with the writer */
+	CHECK(b != NULL);
+	audit_close(b);
+	rm_state(p);
+	free(p);
+}
+
+TEST(query_filters)
+{
+	char *p = tmpfile_path("query.db");
+	struct audit *a = open_rw(p);
+	struct audit_filter f;
+	json_t *got;
+	int i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < 10; i++)
+		write_one(a, T0 + i * MIN, i % 2 ? "bump" : "restart",
+		    i < 5 ? "cart" : "checkout", i % 3 ? REC_SUPPRESSED :
+		    REC_ACTED, i % 3 ? (i % 3 == 1 ? REASON_COOLDOWN :
+		    REASON_RATE_LIMITED) : REASON_NONE);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 10);
+	CHECK_STR(field(got, 0, "time"), "2025-11-25T10:00:00Z");
+	json_decref(got);
+	f.since = T0 + 5 * MIN;
+	f.until = T0 + 8 * MIN;
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);	/* 5, 6, 7: until excluded */
+	json_decref(got);
+	memset(&f, 0, sizeof f);
+	f.trigger = "bump";
+	f.decision = "suppressed";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);	/* 1, 5, 7; not 3, 9 */
+	json_decref(got);
+	memset(&f, 0, sizeof f);
+	f.reason = "rate-limited";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);	/* 2, 5, 8 */
+	json_decref(got);
+	memset(&f, 0, sizeof f);
+	f.sensor = "oom";			/* the name alone */
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 10);
+	json_decref(got);
+	f.sensor = "argo-events/oom";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 10);
+	json_decref(got);
+	f.sensor = "other/oom";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 0);
+	json_decref(got);
+	memset(&f, 0, sizeof f);
+	f.target = "check*";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 5);
+	json_decref(got);
+	f.target = "Deployment/shop/cart";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 5);
+	json_decref(got);
+	f.target = "StatefulSet/*";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 0);
+	json_decref(got);
+	/* the newest N, still oldest first */
+	memset(&f, 0, sizeof f);
+	f.limit = 3;
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);
+	CHECK_STR(field(got, 0, "time"), "2025-11-25T10:07:00Z");
+	CHECK_STR(field(got, 2, "time"), "2025-11-25T10:09:00Z");
+	json_decref(got);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
+static void
+cfg_defaults(struct guard_config *c)
+{
+	guard_config_defaults(c);
+	c->cooldown = 10 * MIN;
+	c->rate_per_unit = 2;
+	c->rate_unit = MIN;
+	c->threshold_count = 3;
+	c->threshold_within = 5 * MIN;
+	c->recurrence_min_actions = 2;
+	c->recurrence_demote_above = 0.5;
+}
+
+/* A restart: state written with each record is there after reopening. */
+TEST(guard_state_survives_a_restart)
+{
+	char *p = tmpfile_path("guard.db"), *err = NULL;
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	struct guard_recurrence rr;
+	struct audit *a = open_rw(p);
+
+	cfg_defaults(&c);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	/* two threshold signals, two rate tokens, one action + recurrence */
+	CHECK(guard_check_threshold(g, &c, "t", "k", T0, msg, sizeof msg) ==
+	    0);
+	CHECK(guard_check_threshold(g, &c, "t", "k", T0 + S, msg,
+	    sizeof msg) == 0);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	guard_record_action(g, "t", "Deployment/shop/cart", T0);
+	guard_record_remediation(g, &c, "t", "Deployment/shop/cart", T0);
+	guard_record_remediation(g, &c, "t", "Deployment/shop/cart", T0 + S);
+	CHECK(guard_note_recurrence(g, &c, "t", "Deployment/shop/cart",
+	    T0 + 2 * S, &rr) == 1);
+	CHECK_INT(rr.actions, 2);
+	CHECK_INT(rr.recurred, 1);
+	guard_demote(g, "t", 0x1234abcdULL, T0 + 2 * S, &rr);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE), 0);
+	audit_close(a);
+	guard_state_free(g);
+
+	/* the restart */
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	/* the third signal inside the window completes the threshold */
+	CHECK(guard_check_threshold(g, &c, "t", "k", T0 + 2 * S, msg,
+	    sizeof msg) == 1);
+	/* the cooldown holds, the bucket is still empty (not reset) */
+	CHECK(guard_check_cooldown(g, &c, "t", "Deployment/shop/cart",
+	    T0 + 5 * MIN, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "last action 5m ago, inside the 10m cooldown");
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 0);
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + 30 * S, msg,
+	    sizeof msg) == 1);		/* refilled by time, not by restart */
+	/* the recurrence history continues: the second action recurs too */
+	CHECK(guard_note_recurrence(g, &c, "t", "Deployment/shop/cart",
+	    T0 + 3 * S, &rr) == 0);	/* latest action already recurred */
+	CHECK(guard_demoted(g, "t", 0x1234abcdULL, NULL) == GUARD_DEMOTED);
+	/* a changed manifest lifts the demotion, durably */
+	CHECK(guard_demoted(g, "t", 0x9999ULL, NULL) == GUARD_LIFTED);
+	CHECK(guard_demoted(g, "t", 0x9999ULL, NULL) == GUARD_NOT_DEMOTED);
+	CHECK_INT(write_one(a, T0 + 4 * S, "t", "cart", REC_NOTIFIED,
+	    REASON_NONE), 0);
+	audit_close(a);
+	guard_state_free(g);
+
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_demoted(g, "t", 0x1234abcdULL, NULL) == GUARD_NOT_DEMOTED);
+	audit_close(a);
+	guard_state_free(g);
+	free(err);
+	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+/* A crash during an action: the intent is there, and its cooldown. */
+TEST(intent_without_outcome)
+{
+	char *p = tmpfile_path("intent.db"), *err = NULL;
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	struct rec_decision_record r;
+	struct audit_filter f;
+	struct audit *a = open_rw(p);
+	json_t *got;
+
+	cfg_defaults(&c);
+	if (a == NULL || audit_attach_guard(a, g, &err) == -1) {
+		guard_config_clear(&c);
+		return;
+	}
+	/* a whole action first: one row, outcome written over the intent */
+	guard_record_action(g, "t", "Deployment/shop/a", T0);
+	record(&r, T0, "t", "a", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_intend(a, &r), 0);
+	r.decision = REC_FAILED;
+	r.message = xstrdup("the server said no");
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	/* then one the process dies in */
+	guard_record_action(g, "t", "Deployment/shop/b", T0 + S);
+	record(&r, T0 + S, "t", "b", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	/* no audit_write, no close: the crash.  Readers see it already. */
+	{
+		struct audit_opts o;
+		struct audit *rd;
+
+		audit_opts_defaults(&o);
+		o.readonly = 1;
+		rd = audit_open(p, &o, &err);
+		CHECK(rd != NULL);
+		memset(&f, 0, sizeof f);
+		got = query(rd, &f);
+		CHECK_INT(json_array_size(got), 2);
+		CHECK_STR(field(got, 0, "decision"), "failed");
+		CHECK(json_object_get(json_array_get(got, 0), "outcome") ==
+		    NULL);
+		CHECK_STR(field(got, 1, "decision"), "acted");
+		CHECK_STR(field(got, 1, "outcome"), "unknown");
+		json_decref(got);
+		audit_close(rd);
+	}
+	/*
+	 * The restart.  Closing writes nothing a crash would not have
+	 * written (the state went with the intent); the crash itself is
+	 * kill_9_at_random_moments' business.
+	 */
+	audit_close(a);
+	guard_state_free(g);
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", "Deployment/shop/b", T0 + MIN,
+	    msg, sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+TEST(prune_by_count_and_age)
+{
+	char *p = tmpfile_path("prune.db"), *err = NULL;
+	struct audit_opts o;
+	struct audit_filter f;
+	struct guard_state *g = guard_state_new();
+	struct guard_config c;
+	struct audit *a;
+	int64_t n, bytes;
+	json_t *got;
+	int i;
+
+	audit_opts_defaults(&o);
+	o.retain_count = 30;
+	o.retain_age = 60 * MIN;
+	cfg_defaults(&c);
+	a = audit_open(p, &o, &err);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	if (a == NULL) {
+		guard_config_clear(&c);
+		return;
+	}
+	guard_record_action(g, "t", "Deployment/shop/old", T0);
+	for (i = 0; i < 100; i++)
+		write_one(a, T0 + i * MIN, "t", "cart", REC_ACTED,
+		    REASON_NONE);
+	/* at T0 + 100m: age keeps 40..99 (60), count keeps the last 30 */
+	CHECK_INT(audit_prune(a, T0 + 100 * MIN), 70);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 30);
+	CHECK_STR(field(got, 0, "time"), "2025-11-25T11:10:00Z");
+	json_decref(got);
+	CHECK_INT(audit_stats(a, &n, &bytes), 0);
+	CHECK_INT(n, 30);
+	/* the cooldown mark of T0 was older than the age: forgotten */
+	CHECK(guard_check_cooldown(g, &c, "t", "Deployment/shop/old",
+	    T0 + 100 * MIN, msg, sizeof msg) == 1);
+	audit_close(a);
+	guard_state_free(g);
+	g = guard_state_new();
+	a = audit_open(p, &o, &err);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK_INT(audit_prune(a, T0 + 100 * MIN), 0);
+	audit_close(a);
+	guard_state_free(g);
+	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+/* The file stays bounded: a write-prune cycle does not grow it. */
+TEST(file_size_is_bounded)
+{
+	char *p = tmpfile_path("bounded.db"), *err = NULL;
+	struct audit_opts o;
+	struct audit *a;
+	int64_t n, first = 0, bytes = 0;
+	int round, i;
+
+	audit_opts_defaults(&o);
+	o.retain_count = 2000;
+	o.sync_full = 0;
+	a = audit_open(p, &o, &err);
+	if (a == NULL)
+		return;
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < 4000; i++)
+			write_one(a, T0 + (round * 4000 + i) * S, "t", "cart",
+			    REC_SUPPRESSED, REASON_COOLDOWN);
+		while (audit_prune(a, T0) > 0)
+			;
+		audit_stats(a, &n, &bytes);
+		CHECK_INT(n, 2000);
+		if (round == 1)
+			first = bytes;
+	}
+	/* after the first prune the size holds (free pages are reused) */
+	CHECK(bytes <= first + first / 10);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
+TEST(pages_state_survives_a_restart)
+{
+	char *p = tmpfile_path("pages.db"), *err = NULL;
+	struct page_opts po;
+	struct page *pg;
+	struct rec_decision_record r;
+	struct audit *a = open_rw(p);
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int rows = -1;
+
+	page_opts_defaults(&po);
+	pg = page_new(&po, &err);
+	CHECK(pg != NULL && a != NULL);
+	if (pg == NULL || a == NULL)
+		return;
+	CHECK_INT(audit_attach_pages(a, pg, &err), 0);
+	record(&r, T0, "t", "cart", REC_SUPPRESSED, REASON_RATE_LIMITED);
+	page_decision(pg, &r);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	audit_close(a);
+	page_free(pg);
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM state WHERE kind = "
+	    "'page' AND value LIKE '%\"firing\":true%'", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK_INT(rows, 1);
+	/* reloaded, the condition resolves on its own after a window */
+	pg = page_new(&po, &err);
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_pages(a, pg, &err) == 0);
+	page_tick(pg, T0 + 5 * MIN);
+	page_tick(pg, T0 + 10 * MIN);	/* forgotten after another window */
+	CHECK_INT(audit_sync(a), 0);
+	audit_close(a);
+	page_free(pg);
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM state WHERE kind = "
+	    "'page'", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK_INT(rows, 0);
+	rm_state(p);
+	free(p);
+}
+
+/*
+ * Another connection holds the write lock: the write fails after the busy
+ * timeout (5 s), the record waits in memory, and the next write that
+ * works carries it, with the whole state.
+ */
+TEST(failed_write_is_kept_and_retried)
+{
+	char *p = tmpfile_path("busy.db"), *err = NULL;
+	struct guard_state *g = guard_state_new();
+	struct audit_filter f;
+	struct audit *a = open_rw(p);
+	sqlite3 *db;
+	json_t *got;
+
+	if (a == NULL || audit_attach_guard(a, g, &err) == -1)
+		return;
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	guard_record_action(g, "t", "Deployment/shop/cart", T0);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE), -1);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(write_one(a, T0 + S, "t", "cart", REC_SUPPRESSED,
+	    REASON_COOLDOWN), 0);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 2);
+	CHECK_STR(field(got, 0, "decision"), "acted");
+	json_decref(got);
+	audit_close(a);
+	guard_state_free(g);
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &(struct guard_config){ .cooldown =
+	    10 * MIN }, "t", "Deployment/shop/cart", T0 + S, msg,
+	    sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	rm_state(p);
+	free(p);
+}
+
+TEST(parse_retain)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		int64_t		 age, count;
+	} cases[] = {
+		{ "30d", 0, 30 * 24 * 60 * MIN, 1000000 },
+		{ "12h", 0, 12 * 60 * MIN, 1000000 },
+		{ "500000", 0, 30 * 24 * 60 * MIN, 500000 },
+		{ "7d,1000", 0, 7 * 24 * 60 * MIN, 1000 },
+		{ "1000,7d", 0, 7 * 24 * 60 * MIN, 1000 },
+		{ "0", 0, 0, 0 },
+		{ "0d,0", 0, 0, 0 },
+		{ "", -1, 0, 0 },
+		{ "30x", -1, 0, 0 },
+		{ "7d,8d", -1, 0, 0 },
+		{ "-5", -1, 0, 0 },
+		{ "d", -1, 0, 0 },
+		{ "1,2", -1, 0, 0 },
+	};
+	struct audit_opts o;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		audit_opts_defaults(&o);
+		err = NULL;
+		CHECK_INT(audit_parse_retain(cases[i].in, &o, &err),
+		    cases[i].rc);
+		if (cases[i].rc == 0) {
+			CHECK_INT(o.retain_age, cases[i].age);
+			CHECK_INT(o.retain_count, cases[i].count);
+		} else
+			CHECK(err != NULL);
+		free(err);
+	}
+}
+
+/* ---- kill -9 at random moments ------------------------------------------ */
+
+struct told {
+	long	 intended, written;	/* highest n told, -1 none */
+};
+
+static void
+read_told(int fd, struct told *t)
+{
+	char buf[4096], line[64];
+	size_t len = 0;
+	ssize_t n;
+	long v;
+	int i;
+
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n') {
+				if (len < sizeof line - 1)
+					line[len++] = buf[i];
+				continue;
+			}
+			line[len] = '\0';
+			len = 0;
+			v = strtol(line + 2, NULL, 10);
+			if (line[0] == 'I' && v > t->intended)
+				t->intended = v;
+			if (line[0] == 'W' && v > t->written)
+				t->written = v;
+		}
+}
+
+struct bucket_probe {
+	double	tokens;
+};
+
+static void
+find_bucket(void *ctx, const char *kind, const char *key, json_t *v)
+{
+	if (strcmp(kind, "bucket") == 0 && strcmp(key, "t") == 0)
+		((struct bucket_probe *)ctx)->tokens = json_number_value(
+		    json_object_get(v, "tokens"));
+}
+
+/*
+ * Checks the file after a kill of a probe that started at decision
+ * `start`; returns the number of decisions in it.
+ */
+static long
+check_after_kill(const char *path, long start, const struct told *t)
+{
+	struct guard_state *g = guard_state_new();
+	struct bucket_probe b = { -1 };
+	struct audit_filter f;
+	struct guard_config c;
+	char *err = NULL;
+	struct audit *a = open_rw(path);
+	json_t *got, *r;
+	size_t i, unknown = 0;
+	long rows;
+
+	CHECK(a != NULL);
+	if (a == NULL)
+		return 0;
+	probe_config(&c);
+	CHECK(audit_attach_guard(a, g, &err) == 0);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	rows = (long)json_array_size(got);
+	json_array_foreach(got, i, r) {
+		char want[32];
+
+		/* every row whole, in order, none twice */
+		snprintf(want, sizeof want, "%zu", i);
+		CHECK_STR(json_string_value(json_object_get(json_object_get(r,
+		    "signal"), "id")), want);
+		if ((long)i < start || !json_object_get(r, "outcome"))
+			continue;	/* earlier rounds: checked then */
+		unknown++;
+		CHECK_INT((long)i, rows - 1);	/* only this round's last */
+		CHECK((long)i > t->written);	/* not one told written */
+	}
+	CHECK(unknown <= 1);
+	/* no promise broken: told intended or written -> in the file */
+	CHECK(rows >= t->intended + 1);
+	CHECK(rows >= t->written + 1);
+	CHECK(rows <= (t->intended > t->written ? t->intended :
+	    t->written) + 2);
+	json_decref(got);
+	/* the state matches the records: one token per decision, no more */
+	guard_state_journal(g, 1, find_bucket, &b);
+	if (rows > 0) {
+		CHECK(b.tokens == (double)(PROBE_TOKENS - rows));
+		CHECK(guard_check_cooldown(g, &c, "t", "Deployment/ns/w",
+		    PROBE_T0 + 1, msg, sizeof msg) == 0);
+	}
+	audit_close(a);
+	guard_state_free(g);
+	guard_config_clear(&c);
+	free(err);
+	return rows;
+}
+
+TEST(kill_9_at_random_moments)
+{
+	char *p = tmpfile_path("crash.db");
+	unsigned seed = (unsigned)time(NULL);
+	long start = 0, rounds = 25, k;
+	struct told t;
+	int fds[2], status;
+	pid_t pid;
+
+	printf("kill -9 test: seed %u\n", seed);
+	srand(seed);
+	for (k = 0; k < rounds; k++) {
+		if (pipe(fds) == -1)
+			return;
+		fflush(NULL);
+		if ((pid = fork()) == 0) {
+			close(fds[0]);
+			crash_probe_child(p, fds[1], start);
+			_exit(0);
+		}
+		close(fds[1]);
+		/* from "just opened" to a few dozen decisions in */
+		usleep((useconds_t)(rand() % 100000));
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		if (!WIFSIGNALED(status))
+			fprintf(stderr, "probe exited %d\n",
+			    WEXITSTATUS(status));
+		t.intended = t.written = start - 1;
+		read_told(fds[0], &t);
+		close(fds[0]);
+		start = check_after_kill(p, start, &t);
+	}
+	CHECK(start > rounds);		/* decisions were made */
+	printf("kill -9 test: %ld rounds, %ld decisions survived\n", rounds,
+	    start);
+	rm_state(p);
+	free(p);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(new_file_schema_and_reopen);
+	RUN(refuses_other_files_and_newer_schemas);
+	RUN(migrates_v1_forward);
+	RUN(one_writer_many_readers);
+	RUN(query_filters);
+	RUN(guard_state_survives_a_restart);
+	RUN(intent_without_outcome);
+	RUN(prune_by_count_and_age);
+	RUN(file_size_is_bounded);
+	RUN(pages_state_survives_a_restart);
+	RUN(failed_write_is_kept_and_retried);
+	RUN(parse_retain);
+	RUN(kill_9_at_random_moments);
+	rmdir(dir);
+	metrics_shutdown();
+	return harness_done();
+}
