@@ -81,8 +81,10 @@ page_enqueue(struct page *p, enum page_dest d, char *body)
 	pthread_mutex_lock(&p->mu);
 	if (f->n == p->opts.queue_max) {
 		drop_oldest(p, d);
-		dropped = 1;
-	}
+		dropped = !p->dropping[d];	/* log once per overflow */
+		p->dropping[d] = 1;
+	} else if (f->n < p->opts.queue_max / 2)
+		p->dropping[d] = 0;
 	m = fifo_at(p, f, f->n++);
 	m->body = body;
 	m->attempt = 0;
@@ -91,7 +93,8 @@ page_enqueue(struct page *p, enum page_dest d, char *body)
 	pthread_mutex_unlock(&p->mu);
 	metrics_set_queue_depth("pages", (double)page_queue_depth(p));
 	if (dropped)
-		page_log(p, "warn", "page queue full: oldest page dropped",
+		page_log(p, "warn", "page queue full: dropping the oldest "
+		    "pages (remediate_pages_total{result=\"dropped\"})",
 		    json_pack("{s:s}", "destination", dest_names[d]));
 }
 
