@@ -33,6 +33,11 @@ static const struct {
 	    "                         raise an OOMKilled container's memory "
 	    "in its\n"
 	    "                         controller's pod template" },
+	{ "history", cmd_history,
+	    "history [--state FILE] [--since 1h] [--sensor S] [--json]\n"
+	    "         [--summary]     read the audit log: decisions, or per\n"
+	    "                         trigger actions, suppressions and\n"
+	    "                         recurrence" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };

@@ -13,6 +13,7 @@
 int	cmd_check(int argc, char **argv);
 int	cmd_replay(int argc, char **argv);
 int	cmd_run(int argc, char **argv);
+int	cmd_history(int argc, char **argv);
 int	cmd_jp(int argc, char **argv);
 int	cmd_version(int argc, char **argv);
 int	cmd_bump_memory(int argc, char **argv);
