@@ -45,4 +45,102 @@ void	act_generate_suffix(uint64_t seed, char out[6]);
 /* RFC 7386 JSON merge patch of target by patch; returns a new value. */
 json_t	*act_merge_patch(json_t *target, json_t *patch);
 
+/* ---- native actions ----------------------------------------------------- */
+/*
+ * A `remediate:` trigger names one native action: bumpMemory, restartPod,
+ * argocdSync or quarantine (native.c has the design).  Planning is pure:
+ * it reads only its arguments (the cluster view, the clock's now), so
+ * replay and the daemon plan alike and dry-run shows exactly what auto
+ * sends.  The plan JSON is
+ *
+ *	{"type": "remediate", "action": "bumpMemory",
+ *	 "operation", "apiVersion", "kind", "namespace", "name": the object
+ *	     acted on (as k8s plans name it, for tables and Events),
+ *	 "target": {apiVersion, kind, namespace, name, uid},
+ *	 "requests": [{"method", "path", "contentType"?, "body"?, "note"?}...],
+ *	 "change": what changes, for people and notifications,
+ *	 ...action-specific members the executor needs}
+ *
+ * where "requests" are the exact API requests, in order, that
+ * act_execute_native sends (a server dry run adds dryRun=All to each).
+ */
+
+#define ACT_MSGLEN	512
+
+enum act_verdict_kind {
+	ACT_GO,			/* the plan may run */
+	ACT_AT_CAP,		/* bumpMemory: the request is at the cap
+				   already: suppressed, reason at-cap */
+	ACT_UNSUPPORTED,	/* the target cannot take this action (a
+				   bare Pod, a Job...): suppressed, reason
+				   unsupported-target */
+	ACT_NOT_NEEDED,		/* argocdSync: the Application is neither
+				   stuck nor failed: suppressed, reason
+				   unsupported-target (nothing to fix) */
+};
+
+struct act_verdict {
+	enum act_verdict_kind	 kind;
+	const char		*action;	/* static: "bumpMemory"... */
+	char			 message[ACT_MSGLEN];	/* why, one line */
+	/*
+	 * What the action moves, for maxClusterImpact: pods restarted or
+	 * rolled (bumpMemory: the workload's replicas, a rollout;
+	 * restartPod: 1 + the workload's other pods that are not Ready;
+	 * quarantine: 1; argocdSync: the Application's workload pods are
+	 * not known: 0) and the memory requests the action adds (bytes,
+	 * bumpMemory only, 0 otherwise).
+	 */
+	long			 pods;
+	int64_t			 memory;
+	int			 page;	/* taking it pages (quarantine) */
+};
+
+/*
+ * Plans the native action of trigger t (borrowed; t->name goes into the
+ * change notes).  spec is the rendered `remediate:` block (borrowed:
+ * {"bumpMemory": {...}}), target the resolved workload object and
+ * subject the signal's object (both borrowed from the cluster view, each
+ * may be NULL when the view does not hold it), cluster the view (may be
+ * NULL), now the clock (ms).  Returns 0 with *v filled and, when v->kind
+ * is ACT_GO, *out (the caller clears it with act_plan_clear; out->object
+ * is what admission sees first, act_plan_admission lists every object);
+ * for a refusal out stays empty and v->message says why.  Returns -1 with
+ * *err (owned) when no plan can be made: the spec names no action or a
+ * malformed value, the object to act on is not in the cluster view.
+ */
+int	act_plan_native(const struct sensor_trigger *t, json_t *spec,
+	    json_t *target, json_t *subject, const struct cluster *cluster,
+	    int64_t now, struct act_plan *out, struct act_verdict *v,
+	    char **err);
+
+/* One object admission must see for a plan: CREATE, UPDATE or DELETE. */
+struct act_admission {
+	const char	*operation;	/* "CREATE", "UPDATE", "DELETE" */
+	json_t		*object;	/* borrowed from the plan */
+	json_t		*old;		/* borrowed, or NULL */
+};
+/*
+ * The i-th object of plan p that policies must admit (0: out->object,
+ * then, for a native plan, what else it creates: quarantine's
+ * NetworkPolicy).  Returns 0 with *a, or -1 when there is no i-th.
+ */
+int	act_plan_admission(const struct act_plan *p, size_t i,
+	    struct act_admission *a);
+
+/*
+ * Runs a native plan (borrowed, as act_plan_native made it) against the
+ * cluster: the engine's execute hook for plans of type "remediate" (ctx
+ * is the struct kube_client *).  dry_run sends each request with
+ * dryRun=All.  What the world changed since planning is handled, not
+ * ignored: bumpMemory recomputes from the fresh workload on a 409
+ * Conflict (and stops if it is at the cap now), restartPod deletes only
+ * the pod it planned for (uid precondition), argocdSync refuses to start
+ * a sync while another operation runs.  Returns 0 with *result (owned:
+ * {"action", "responses": [...], ...}), or -1 with *err (owned: which
+ * request failed and the server's answer).
+ */
+int	act_execute_native(void *ctx, const json_t *plan, int dry_run,
+	    json_t **result, char **err);
+
 #endif /* ACTION_H */

@@ -1,1 +1,1 @@
-action_DEPS := util conf cluster
+action_DEPS := util conf cluster kube

@@ -1,20 +1,27 @@
 /*
  * Plans for k8s triggers: names from generateName, the sensor's namespace
- * as default, patch never creating, merge-patch semantics.
+ * as default, patch never creating, merge-patch semantics.  Plans of the
+ * native actions (bumpMemory, restartPod, argocdSync, quarantine): the
+ * exact requests, the refusals, at-cap, the pods each would move.
+ *
+ * Shared fixtures are read from $REMEDIATE_SHARED/fixtures (default
+ * ../shared/fixtures).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "action/action.h"
+#include "kube/kube.h"
 #include "harness.h"
 
 static struct sensor_trigger
 trigger(enum k8s_operation op)
 {
+	static char name[] = "t";	/* outlives the call */
 	struct sensor_trigger t;
 
 	memset(&t, 0, sizeof t);
-	t.name = (char[]){ "t" };
+	t.name = name;
 	t.kind = TRIGGER_K8S;
 	t.operation = op;
 	return t;
@@ -150,6 +157,673 @@ TEST(merge_patch_rfc7386_examples)
 	}
 }
 
+/* ---- native actions ---------------------------------------------------- */
+
+static json_t *
+fixture(const char *name)
+{
+	const char *shared = getenv("REMEDIATE_SHARED");
+	char *path = xasprintf("%s/fixtures/%s", shared ? shared :
+	    "../shared", name);
+	json_t *v = json_load_file(path, 0, NULL);
+
+	if (v == NULL)
+		fprintf(stderr, "cannot read fixture %s\n", path);
+	free(path);
+	return v;
+}
+
+static json_t *
+J(const char *text)
+{
+	json_error_t e;
+	json_t *v = json_loads(text, 0, &e);
+
+	if (v == NULL)
+		fprintf(stderr, "bad test JSON: %s: %s\n", e.text, text);
+	return v;
+}
+
+static const char *
+S(json_t *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
+		o = json_is_array(o) ? json_array_get(o, (size_t)strtol(key,
+		    NULL, 10)) : json_object_get(o, key);
+		path = dot + 1;
+	}
+	return json_string_value(json_is_array(o) ? json_array_get(o,
+	    (size_t)strtol(path, NULL, 10)) : json_object_get(o, path));
+}
+
+static json_t *
+G(json_t *o, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	for (;;) {
+		dot = strchr(path, '.');
+		snprintf(key, sizeof key, "%.*s", dot ? (int)(dot - path) :
+		    (int)strlen(path), path);
+		o = json_is_array(o) ? json_array_get(o, (size_t)strtol(key,
+		    NULL, 10)) : json_object_get(o, key);
+		if (dot == NULL)
+			return o;
+		path = dot + 1;
+	}
+}
+
+struct world {
+	struct cluster	*c;
+	json_t		*deploy, *rs, *pod;
+};
+
+/* The fixtures' checkout Deployment, its ReplicaSet and OOMKilled pod. */
+static void
+world_init(struct world *w)
+{
+	w->c = cluster_new();
+	w->deploy = fixture("deployment-checkout.json");
+	w->rs = fixture("replicaset-checkout.json");
+	w->pod = fixture("pod-checkout-oomkilled.json");
+	cluster_put(w->c, w->deploy, NULL);
+	cluster_put(w->c, w->rs, NULL);
+	cluster_put(w->c, w->pod, NULL);
+}
+
+static void
+world_free(struct world *w)
+{
+	json_decref(w->deploy);
+	json_decref(w->rs);
+	json_decref(w->pod);
+	cluster_free(w->c);
+}
+
+static struct sensor_trigger
+native_trigger(void)
+{
+	static char name[] = "fix";
+	struct sensor_trigger t;
+
+	memset(&t, 0, sizeof t);
+	t.name = name;
+	t.kind = TRIGGER_REMEDIATE;
+	return t;
+}
+
+#define NOW_MS	1773481200000LL	/* 2026-03-14T09:40:00Z */
+
+static int
+plan(const char *spec_text, json_t *target, json_t *subject,
+    const struct cluster *c, int64_t now, struct act_plan *p,
+    struct act_verdict *v, char **err)
+{
+	struct sensor_trigger t = native_trigger();
+	json_t *spec = J(spec_text);
+	int rc;
+
+	*err = NULL;
+	rc = act_plan_native(&t, spec, target, subject, c, now, p, v, err);
+	json_decref(spec);
+	return rc;
+}
+
+TEST(bump_memory_plans_the_cli_patch)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	struct act_admission a;
+	json_t *want, *body, *ann, *ctr;
+	const char *note;
+	char *err;
+
+	world_init(&w);
+	/* 50% of 256Mi/512Mi is the fixture's 384Mi/768Mi */
+	CHECK(plan("{\"bumpMemory\":{\"increment\":\"50%\",\"cap\":\"8Gi\"}}",
+	    w.deploy, w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_STR(v.action, "bumpMemory");
+	CHECK_STR(S(p.plan, "type"), "remediate");
+	CHECK_STR(S(p.plan, "operation"), "patch");
+	CHECK_STR(S(p.plan, "kind"), "Deployment");
+	CHECK_STR(S(p.plan, "requests.0.method"), "PATCH");
+	CHECK_STR(S(p.plan, "requests.0.path"),
+	    "/apis/apps/v1/namespaces/shop/deployments/checkout");
+	CHECK_STR(S(p.plan, "requests.0.contentType"),
+	    "application/strategic-merge-patch+json");
+	CHECK_INT(json_array_size(G(p.plan, "requests")), 1);
+	body = json_deep_copy(G(p.plan, "requests.0.body"));
+	ann = G(body, "metadata.annotations");
+	note = json_string_value(json_object_get(ann,
+	    "remediation.platform/last-change"));
+	CHECK(note && strstr(note, "\"trigger\":\"fix\"") != NULL);
+	CHECK(note && strstr(note, "\"time\":\"2026-03-14T09:40:00Z\"") !=
+	    NULL);
+	json_object_del(ann, "remediation.platform/last-change");
+	want = fixture("patch-deployment-memory.strategic-merge.json");
+	CHECK(json_equal(body, want));
+	CHECK_STR(S(p.plan, "change.request.from"), "256Mi");
+	CHECK_STR(S(p.plan, "change.request.to"), "384Mi");
+	CHECK_STR(S(p.plan, "change.limit.to"), "768Mi");
+	/* admission sees the Deployment as the patch leaves it */
+	CHECK(act_plan_admission(&p, 0, &a) == 0);
+	CHECK_STR(a.operation, "UPDATE");
+	CHECK(a.old == w.deploy);
+	ctr = G(a.object, "spec.template.spec.containers.0");
+	CHECK_STR(S(ctr, "resources.requests.memory"), "384Mi");
+	CHECK_STR(S(ctr, "resources.limits.memory"), "768Mi");
+	CHECK(act_plan_admission(&p, 1, &a) == -1);
+	/* a rollout of every replica: blast radius counts them all */
+	CHECK_INT(v.pods, cluster_workload_pods(w.deploy));
+	CHECK(v.pods > 0);
+	CHECK_INT(v.memory, (int64_t)v.pods * 128 * 1024 * 1024);
+	json_decref(want);
+	json_decref(body);
+	act_plan_clear(&p);
+	world_free(&w);
+}
+
+TEST(bump_memory_same_arithmetic_as_cli)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	struct kube_bump_opts o;
+	struct kube_bump_result r;
+	char *err = NULL;
+
+	world_init(&w);
+	/* defaults: 25%, cap 8Gi */
+	CHECK(plan("{\"bumpMemory\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
+	    &v, &err) == 0);
+	memset(&o, 0, sizeof o);
+	CHECK(kube_bump_parse_increment("25%", &o) == 0);
+	CHECK(quantity_parse("8Gi", &o.cap) == 0);
+	o.has_cap = 1;
+	CHECK(kube_bump_compute("256Mi", "512Mi", &o, &r, &err) == 0);
+	CHECK_STR(S(p.plan, "change.request.to"), r.request_new);
+	CHECK_STR(S(p.plan, "change.limit.to"), r.limit_new);
+	CHECK_STR(S(p.plan, "bump.increment"), "25%");
+	CHECK_STR(S(p.plan, "bump.cap"), "8Gi");
+	CHECK_STR(S(p.plan, "bump.container"), "app");
+	act_plan_clear(&p);
+	/* capped below the increment */
+	CHECK(plan("{\"bumpMemory\":{\"cap\":\"300Mi\"}}", w.deploy, w.pod,
+	    w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_STR(S(p.plan, "change.request.to"), "300Mi");
+	CHECK(json_is_true(G(p.plan, "change.capped")));
+	act_plan_clear(&p);
+	world_free(&w);
+}
+
+TEST(bump_memory_at_cap_is_a_verdict)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	char *err = NULL;
+
+	world_init(&w);
+	CHECK(plan("{\"bumpMemory\":{\"cap\":\"256Mi\"}}", w.deploy, w.pod,
+	    w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_AT_CAP);
+	CHECK(p.plan == NULL && p.object == NULL);
+	CHECK_STR(v.message, "at cap: container app of Deployment "
+	    "shop/checkout requests 256Mi, at or above the cap 256Mi; "
+	    "nothing changed");
+	CHECK(plan("{\"bumpMemory\":{\"cap\":\"128Mi\"}}", w.deploy, w.pod,
+	    w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_AT_CAP);
+	world_free(&w);
+}
+
+TEST(bump_memory_refuses_what_it_cannot_change)
+{
+	static const struct {
+		const char	*pod;
+		const char	*target;	/* NULL: the pod */
+		const char	*want;		/* start of the message */
+	} cases[] = {
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"shop\"},\"spec\":{\"containers\":[{"
+		    "\"name\":\"app\"}]}}", NULL,
+		    "pod shop/p is a bare Pod" },
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"shop\",\"ownerReferences\":[{\"apiVersion\":"
+		    "\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\",\"controller\":"
+		    "true}]},\"spec\":{\"containers\":[{\"name\":\"app\"}]}}",
+		    "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":"
+		    "{\"name\":\"j\",\"namespace\":\"shop\"}}",
+		    "pod shop/p belongs to Job j" },
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"shop\",\"ownerReferences\":[{\"apiVersion\":"
+		    "\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs\","
+		    "\"controller\":true}]},\"spec\":{\"containers\":[{\"name\":"
+		    "\"app\"}]}}",
+		    "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\","
+		    "\"metadata\":{\"name\":\"rs\",\"namespace\":\"shop\"}}",
+		    "ReplicaSet shop/rs is not a Deployment" },
+	};
+	struct act_plan p;
+	struct act_verdict v;
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *pod = J(cases[i].pod);
+		json_t *tgt = cases[i].target ? J(cases[i].target) :
+		    json_incref(pod);
+
+		CHECK(plan("{\"bumpMemory\":{}}", tgt, pod, NULL, NOW_MS, &p,
+		    &v, &err) == 0);
+		CHECK_INT(v.kind, ACT_UNSUPPORTED);
+		CHECK(strncmp(v.message, cases[i].want,
+		    strlen(cases[i].want)) == 0);
+		if (strncmp(v.message, cases[i].want, strlen(cases[i].want)))
+			fprintf(stderr, "  case %zu: %s\n", i, v.message);
+		CHECK(p.plan == NULL);
+		json_decref(pod);
+		json_decref(tgt);
+	}
+	/* a bad increment is an error, not a refusal */
+	CHECK(plan("{\"bumpMemory\":{\"increment\":\"lots\"}}", NULL, NULL,
+	    NULL, NOW_MS, &p, &v, &err) == -1);
+	CHECK_STR(err, "bumpMemory.increment \"lots\" is neither a percentage "
+	    "(25%) nor a quantity (256Mi)");
+	free(err);
+}
+
+TEST(restart_pod_plans_a_guarded_delete)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	struct act_admission a;
+	json_t *deploy, *notready;
+	char *err = NULL;
+
+	world_init(&w);
+	CHECK(plan("{\"restartPod\":{\"gracePeriodSeconds\":10}}", w.deploy,
+	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_STR(S(p.plan, "operation"), "delete");
+	CHECK_STR(S(p.plan, "kind"), "Pod");
+	CHECK_STR(S(p.plan, "name"), "checkout-6d5f8b7c9d-x7k2p");
+	CHECK_STR(S(p.plan, "requests.0.method"), "DELETE");
+	CHECK_STR(S(p.plan, "requests.0.path"),
+	    "/api/v1/namespaces/shop/pods/checkout-6d5f8b7c9d-x7k2p");
+	CHECK_STR(S(p.plan, "requests.0.body.kind"), "DeleteOptions");
+	CHECK_STR(S(p.plan, "requests.0.body.preconditions.uid"),
+	    "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e");
+	CHECK_INT(json_integer_value(G(p.plan,
+	    "requests.0.body.gracePeriodSeconds")), 10);
+	CHECK(act_plan_admission(&p, 0, &a) == 0);
+	CHECK_STR(a.operation, "DELETE");
+	CHECK(a.object == w.pod);
+	/* 1 of the Deployment's 2 replicas is not ready, and not this one */
+	CHECK_INT(v.pods, 2);
+	CHECK(strstr(v.message, "(1 other pod of the workload not ready)") !=
+	    NULL);
+	act_plan_clear(&p);
+	/* 2 of 4 replicas not ready: the restart takes a third down */
+	deploy = json_deep_copy(w.deploy);
+	json_object_set_new(deploy, "status", J("{\"replicas\":4,"
+	    "\"readyReplicas\":2}"));
+	CHECK(plan("{\"restartPod\":{}}", deploy, w.pod, w.c, NOW_MS, &p, &v,
+	    &err) == 0);
+	CHECK_INT(v.pods, 3);
+	CHECK(G(p.plan, "requests.0.body.gracePeriodSeconds") == NULL);
+	act_plan_clear(&p);
+	/* the pod itself is one of the not ready: counted once */
+	notready = json_deep_copy(w.pod);
+	json_object_set_new(json_object_get(notready, "status"), "conditions",
+	    J("[{\"type\":\"Ready\",\"status\":\"False\"}]"));
+	CHECK(plan("{\"restartPod\":null}", deploy, notready, w.c, NOW_MS, &p,
+	    &v, &err) == 0);
+	CHECK_INT(v.pods, 2);
+	act_plan_clear(&p);
+	json_decref(deploy);
+	json_decref(notready);
+	world_free(&w);
+}
+
+TEST(restart_pod_refuses_bare_static_and_job_pods)
+{
+	static const struct {
+		const char	*pod;
+		int		 kind;
+		const char	*want;
+	} cases[] = {
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"n\"}}", ACT_UNSUPPORTED,
+		    "pod n/p is a bare Pod" },
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"n\",\"annotations\":{"
+		    "\"kubernetes.io/config.mirror\":\"x\"},\"ownerReferences\":"
+		    "[{\"kind\":\"Node\",\"name\":\"n1\",\"controller\":true}]}}",
+		    ACT_UNSUPPORTED, "pod n/p is a static pod" },
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"n\",\"ownerReferences\":[{\"kind\":\"Node\","
+		    "\"name\":\"n1\",\"controller\":true}]}}",
+		    ACT_UNSUPPORTED, "pod n/p is a static pod of node n1" },
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"n\",\"ownerReferences\":[{\"kind\":\"Job\","
+		    "\"name\":\"j\",\"controller\":true}]}}", ACT_UNSUPPORTED,
+		    "pod n/p belongs to Job j" },
+		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+		    "\"namespace\":\"n\",\"deletionTimestamp\":"
+		    "\"2026-03-14T09:00:00Z\",\"ownerReferences\":[{\"kind\":"
+		    "\"ReplicaSet\",\"name\":\"r\",\"controller\":true}]}}",
+		    ACT_NOT_NEEDED, "pod n/p is already terminating" },
+		{ "{\"kind\":\"Deployment\",\"metadata\":{\"name\":\"d\","
+		    "\"namespace\":\"n\"}}", ACT_UNSUPPORTED,
+		    "restartPod deletes a pod; the signal's object is "
+		    "Deployment d" },
+	};
+	struct act_plan p;
+	struct act_verdict v;
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *pod = J(cases[i].pod);
+
+		CHECK(plan("{\"restartPod\":{}}", pod, pod, NULL, NOW_MS, &p,
+		    &v, &err) == 0);
+		CHECK_INT(v.kind, cases[i].kind);
+		CHECK(strncmp(v.message, cases[i].want,
+		    strlen(cases[i].want)) == 0);
+		if (strncmp(v.message, cases[i].want, strlen(cases[i].want)))
+			fprintf(stderr, "  case %zu: %s\n", i, v.message);
+		CHECK(p.plan == NULL);
+		json_decref(pod);
+	}
+	CHECK(plan("{\"restartPod\":{}}", NULL, NULL, NULL, NOW_MS, &p, &v,
+	    &err) == -1);
+	CHECK_STR(err, "the pod to restart is not in the cluster view");
+	free(err);
+}
+
+TEST(argocd_sync_terminates_a_stuck_operation_then_syncs)
+{
+	json_t *app = fixture("argocd-application-stuck-sync.json");
+	json_t *want = fixture("patch-argocd-app-sync.merge.json");
+	json_t *term = fixture("patch-argocd-app-terminate.merge.json");
+	json_t *body;
+	struct act_plan p;
+	struct act_verdict v;
+	int64_t started;
+	char *err = NULL;
+
+	CHECK(time_parse("2026-03-14T08:02:11Z", &started) == 0);
+	/* stuck for 2h, terminateAfter 30m */
+	CHECK(plan("{\"argocdSync\":{\"terminateAfter\":\"30m\"}}", app, app,
+	    NULL, started + 7200000, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_INT(v.pods, 0);
+	CHECK_INT(json_array_size(G(p.plan, "requests")), 3);
+	CHECK_STR(S(p.plan, "requests.0.method"), "PATCH");
+	CHECK_STR(S(p.plan, "requests.0.path"), "/apis/argoproj.io/v1alpha1/"
+	    "namespaces/argocd/applications/checkout");
+	CHECK_STR(S(p.plan, "requests.0.contentType"),
+	    "application/merge-patch+json");
+	/* the terminate patch is the fixture's, guarded by resourceVersion */
+	body = json_deep_copy(G(p.plan, "requests.0.body"));
+	CHECK_STR(S(body, "metadata.resourceVersion"), "1203344");
+	json_object_del(body, "metadata");
+	CHECK(json_equal(body, term));
+	json_decref(body);
+	CHECK_STR(S(p.plan, "requests.1.method"), "GET");
+	CHECK_STR(S(p.plan, "requests.2.method"), "PATCH");
+	/* the sync: the fixture's operation, as the argocd CLI starts it */
+	body = G(p.plan, "requests.2.body");
+	CHECK_STR(S(body, "operation.sync.revision"),
+	    S(want, "operation.sync.revision"));
+	CHECK(json_equal(G(body, "operation.sync.syncStrategy"),
+	    G(want, "operation.sync.syncStrategy")));
+	CHECK(json_is_false(G(body, "operation.sync.prune")));
+	CHECK_STR(S(body, "operation.initiatedBy.username"), "remediate");
+	CHECK_STR(S(body, "operation.info.0.name"), "reason");
+	CHECK_STR(S(body, "operation.info.0.value"), "remediate fix: resync "
+	    "after stuck operation (Running 2h)");
+	/* the stuck operation's retry is kept */
+	CHECK(json_equal(G(body, "operation.retry"),
+	    G(want, "operation.retry.backoff") ? G(app, "operation.retry") :
+	    NULL));
+	CHECK(json_is_true(G(p.plan, "terminate")));
+	CHECK_STR(S(p.object, "operation.sync.revision"),
+	    "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a");
+	act_plan_clear(&p);
+	/* not stuck long enough, or not asked to terminate: nothing */
+	CHECK(plan("{\"argocdSync\":{\"terminateAfter\":\"3h\"}}", app, app,
+	    NULL, started + 7200000, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_NOT_NEEDED);
+	CHECK_STR(v.message, "Application argocd/checkout: its operation has "
+	    "run 2h, less than terminateAfter 3h");
+	CHECK(plan("{\"argocdSync\":{}}", app, app, NULL, started + 7200000,
+	    &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_NOT_NEEDED);
+	json_decref(app);
+	json_decref(want);
+	json_decref(term);
+}
+
+TEST(argocd_sync_retries_a_failed_sync)
+{
+	json_t *app = fixture("argocd-application-sync-failed.json");
+	json_t *ok;
+	struct cluster *c = cluster_new();
+	struct act_plan p;
+	struct act_verdict v;
+	char *err = NULL;
+
+	cluster_put(c, app, NULL);
+	/* named in the spec, found in the view; the signal is something
+	   else */
+	CHECK(plan("{\"argocdSync\":{\"application\":\"checkout\","
+	    "\"namespace\":\"argocd\",\"prune\":true,\"revision\":\"v1.2\","
+	    "\"retry\":{\"limit\":2,\"backoff\":{\"duration\":\"10s\"}}}}",
+	    NULL, NULL, c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_INT(json_array_size(G(p.plan, "requests")), 1);
+	CHECK(json_is_false(G(p.plan, "terminate")));
+	CHECK_STR(S(p.plan, "requests.0.body.operation.sync.revision"),
+	    "v1.2");
+	CHECK(json_is_true(G(p.plan, "requests.0.body.operation.sync.prune")));
+	CHECK_INT(json_integer_value(G(p.plan,
+	    "requests.0.body.operation.retry.limit")), 2);
+	CHECK_STR(S(p.plan, "requests.0.body.metadata.resourceVersion"),
+	    "1203590");
+	CHECK_STR(S(p.plan, "change.reason"), "resync after Failed operation");
+	act_plan_clear(&p);
+	/* not in the view */
+	CHECK(plan("{\"argocdSync\":{\"application\":\"nope\"}}", NULL, NULL,
+	    c, NOW_MS, &p, &v, &err) == -1);
+	CHECK_STR(err, "Application argocd/nope is not in the cluster view: "
+	    "watch applications.argoproj.io with a resource event source");
+	free(err);
+	/* succeeded: nothing to retry */
+	ok = json_deep_copy(app);
+	json_object_set_new(G(ok, "status.operationState"), "phase",
+	    json_string("Succeeded"));
+	CHECK(plan("{\"argocdSync\":{}}", ok, ok, NULL, NOW_MS, &p, &v,
+	    &err) == 0);
+	CHECK_INT(v.kind, ACT_NOT_NEEDED);
+	CHECK_STR(v.message, "Application argocd/checkout: its last operation "
+	    "is Succeeded; nothing to retry");
+	json_decref(ok);
+	json_decref(app);
+	cluster_free(c);
+}
+
+TEST(quarantine_labels_and_isolates_never_deletes)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	struct act_admission a;
+	json_t *r;
+	size_t i;
+	char *err = NULL;
+
+	world_init(&w);
+	CHECK(plan("{\"quarantine\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
+	    &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_INT(v.pods, 1);
+	CHECK_INT(v.page, 1);
+	CHECK_INT(json_array_size(G(p.plan, "requests")), 2);
+	CHECK_STR(S(p.plan, "requests.0.method"), "POST");
+	CHECK_STR(S(p.plan, "requests.0.path"),
+	    "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies");
+	CHECK_STR(S(p.plan, "requests.0.body.metadata.name"),
+	    "remediate-quarantine");
+	CHECK_STR(S(p.plan, "requests.0.body.spec.podSelector.matchLabels."
+	    "remediation.platform/quarantine"), NULL);	/* dotted key */
+	CHECK_STR(json_string_value(json_object_get(G(p.plan,
+	    "requests.0.body.spec.podSelector.matchLabels"),
+	    "remediation.platform/quarantine")), "true");
+	CHECK_INT(json_array_size(G(p.plan, "requests.0.body.spec."
+	    "policyTypes")), 2);
+	CHECK(G(p.plan, "requests.0.body.spec.ingress") == NULL);
+	CHECK(G(p.plan, "requests.0.body.spec.egress") == NULL);
+	CHECK_STR(S(p.plan, "requests.1.method"), "PATCH");
+	CHECK_STR(S(p.plan, "requests.1.path"),
+	    "/api/v1/namespaces/shop/pods/checkout-6d5f8b7c9d-x7k2p");
+	CHECK_STR(S(p.plan, "requests.1.body.metadata.uid"),
+	    "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e");
+	/* never a delete, never a restart */
+	json_array_foreach(G(p.plan, "requests"), i, r)
+		CHECK(strcmp(S(r, "method"), "DELETE") != 0);
+	/* admission sees the labelled pod and the policy */
+	CHECK(act_plan_admission(&p, 0, &a) == 0);
+	CHECK_STR(a.operation, "UPDATE");
+	CHECK_STR(json_string_value(json_object_get(G(a.object,
+	    "metadata.labels"), "remediation.platform/quarantine")), "true");
+	CHECK(act_plan_admission(&p, 1, &a) == 0);
+	CHECK_STR(a.operation, "CREATE");
+	CHECK_STR(S(a.object, "kind"), "NetworkPolicy");
+	CHECK(act_plan_admission(&p, 2, &a) == -1);
+	act_plan_clear(&p);
+	/* another label gets its own policy; no policy when told not to */
+	CHECK(plan("{\"quarantine\":{\"label\":\"sec/q=yes\"}}", w.deploy,
+	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK(strncmp(S(p.plan, "requests.0.body.metadata.name"),
+	    "remediate-quarantine-", 21) == 0);
+	CHECK_STR(json_string_value(json_object_get(G(p.plan,
+	    "requests.1.body.metadata.labels"), "sec/q")), "yes");
+	act_plan_clear(&p);
+	CHECK(plan("{\"quarantine\":{\"networkPolicy\":false}}", w.deploy,
+	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(json_array_size(G(p.plan, "requests")), 1);
+	CHECK(act_plan_admission(&p, 1, &a) == -1);
+	act_plan_clear(&p);
+	/* only pods */
+	CHECK(plan("{\"quarantine\":{}}", w.deploy, w.deploy, w.c, NOW_MS, &p,
+	    &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_UNSUPPORTED);
+	world_free(&w);
+}
+
+TEST(quarantine_twice_is_not_needed)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *pod, *np;
+	char *err = NULL;
+
+	world_init(&w);
+	pod = json_deep_copy(w.pod);
+	json_object_set_new(G(pod, "metadata.labels"),
+	    "remediation.platform/quarantine", json_string("true"));
+	/* labelled, but the policy is not known to exist: plan it again */
+	CHECK(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
+	    &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	act_plan_clear(&p);
+	np = J("{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+	    "\"NetworkPolicy\",\"metadata\":{\"name\":\"remediate-quarantine\","
+	    "\"namespace\":\"shop\"}}");
+	cluster_put(w.c, np, NULL);
+	CHECK(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
+	    &err) == 0);
+	CHECK_INT(v.kind, ACT_NOT_NEEDED);
+	json_decref(np);
+	json_decref(pod);
+	world_free(&w);
+}
+
+TEST(native_spec_errors)
+{
+	struct act_plan p;
+	struct act_verdict v;
+	char *err = NULL;
+
+	CHECK(plan("{}", NULL, NULL, NULL, NOW_MS, &p, &v, &err) == -1);
+	CHECK_STR(err, "the remediate block names no action: give bumpMemory, "
+	    "restartPod, argocdSync or quarantine");
+	free(err);
+	CHECK(plan("{\"rotateLogs\":{}}", NULL, NULL, NULL, NOW_MS, &p, &v,
+	    &err) == -1);
+	CHECK_STR(err, "rotateLogs is not supported: node-local log rotation "
+	    "is outside the cluster API's reach");
+	free(err);
+	CHECK(plan("{\"restartPod\":[1]}", NULL, NULL, NULL, NOW_MS, &p, &v,
+	    &err) == -1);
+	CHECK_STR(err, "remediate.restartPod is not an object");
+	free(err);
+	CHECK(plan("[]", NULL, NULL, NULL, NOW_MS, &p, &v, &err) == -1);
+	free(err);
+}
+
+TEST(execute_refuses_other_plans)
+{
+	json_t *k8s = J("{\"type\":\"k8s\",\"operation\":\"delete\"}");
+	json_t *bad = J("{\"type\":\"remediate\",\"action\":\"reboot\"}");
+	json_t *res = NULL;
+	char *err = NULL;
+	int dummy;
+
+	CHECK(act_execute_native(&dummy, k8s, 0, &res, &err) == -1);
+	CHECK_STR(err, "not a native action plan (type k8s)");
+	CHECK(res == NULL);
+	free(err);
+	CHECK(act_execute_native(&dummy, bad, 0, &res, &err) == -1);
+	CHECK_STR(err, "unknown native action \"reboot\"");
+	free(err);
+	CHECK(act_execute_native(NULL, bad, 0, &res, &err) == -1);
+	CHECK_STR(err, "no Kubernetes client to run the action with");
+	free(err);
+	json_decref(k8s);
+	json_decref(bad);
+}
+
+TEST(admission_of_k8s_plans_is_the_object)
+{
+	struct sensor_trigger t = trigger(K8S_CREATE);
+	json_t *res = J("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+	    "\"metadata\":{\"name\":\"x\"}}");
+	struct act_plan p;
+	struct act_admission a;
+	char *err;
+
+	CHECK(act_plan_k8s(&t, res, "ns", 1, NULL, &p, &err) == 0);
+	CHECK(act_plan_admission(&p, 0, &a) == 0);
+	CHECK(a.object == p.object);
+	CHECK_STR(a.operation, "CREATE");
+	CHECK(act_plan_admission(&p, 1, &a) == -1);
+	act_plan_clear(&p);
+	json_decref(res);
+}
+
 int
 main(void)
 {
@@ -158,5 +832,18 @@ main(void)
 	RUN(generate_name_only_works_with_create);
 	RUN(resource_without_kind);
 	RUN(merge_patch_rfc7386_examples);
+	RUN(bump_memory_plans_the_cli_patch);
+	RUN(bump_memory_same_arithmetic_as_cli);
+	RUN(bump_memory_at_cap_is_a_verdict);
+	RUN(bump_memory_refuses_what_it_cannot_change);
+	RUN(restart_pod_plans_a_guarded_delete);
+	RUN(restart_pod_refuses_bare_static_and_job_pods);
+	RUN(argocd_sync_terminates_a_stuck_operation_then_syncs);
+	RUN(argocd_sync_retries_a_failed_sync);
+	RUN(quarantine_labels_and_isolates_never_deletes);
+	RUN(quarantine_twice_is_not_needed);
+	RUN(native_spec_errors);
+	RUN(execute_refuses_other_plans);
+	RUN(admission_of_k8s_plans_is_the_object);
 	return harness_done();
 }
