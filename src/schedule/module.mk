@@ -1,0 +1,1 @@
+schedule_DEPS := util conf cluster signal prom

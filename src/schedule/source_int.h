@@ -1,0 +1,45 @@
+/*
+ * The layout of compiled time-driven sources, shared by set.c (compiling,
+ * the set), calendar.c and poll.c.  Not part of the public surface.
+ */
+#ifndef SCHED_SOURCE_INT_H
+#define SCHED_SOURCE_INT_H
+
+#include "schedule/sched_int.h"
+
+struct exdate {
+	int		 y, m, d;
+};
+
+struct sched_source {
+	enum sched_kind		 kind;
+	char			*eventsource, *name;	/* owned */
+	int64_t			 due;		/* ms; -1: never */
+	json_t			*metadata;	/* owned, may be NULL */
+	/* calendar */
+	struct sched_cron	*cron;		/* owned */
+	struct sched_zone	*zone;		/* owned */
+	struct exdate		*ex;		/* owned */
+	size_t			 nex;
+	json_t			*user_payload;	/* owned, may be NULL */
+	/* prometheus */
+	char			*query, *url;	/* owned */
+	int64_t			 interval;	/* ms */
+	int64_t			 repeat;	/* ms; 0: edge only */
+	struct prom_cond	 cond;
+	int			 has_cond;
+	struct map		 series;	/* labels -> struct series */
+	unsigned		 gen;		/* evaluations fed */
+};
+
+struct sched_set {
+	struct sched_source	**v;		/* owned */
+	size_t			  n, cap;
+};
+
+/* calendar.c: is y-m-d one of calendar s's exclusion dates? */
+int	sched_excluded(void *s, int y, int m, int d);
+/* poll.c: frees the per-series state of a prometheus source. */
+void	sched_prom_clear(struct sched_source *);
+
+#endif /* SCHED_SOURCE_INT_H */
