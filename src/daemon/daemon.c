@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "http/http.h"
 #include "kube/kube.h"
+#include "metrics/metrics.h"
 #include "prom/prom.h"
 #include "webhook/webhook.h"
 
@@ -23,6 +24,7 @@
 struct watch_ctx {
 	struct dq	*q;
 	struct sig_watch spec;		/* owned selectors */
+	uint64_t	 restarts;	/* last seen, for the metric */
 };
 
 struct daemon {
@@ -112,6 +114,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	struct daemon *d = ctx;
 	char *line = rec_to_line(r);
 
+	metrics_observe_record(r);
 	fputs(line, stdout);
 	fflush(stdout);
 	free(line);
@@ -247,17 +250,60 @@ check_synced(struct daemon *d, int *synced)
 	}
 }
 
+/* Gauges and counters read from other owners, between items. */
+static void
+update_metrics(struct daemon *d)
+{
+	const struct engine_stats *st = engine_stats(d->engine);
+	struct kube_watch_status ws;
+	size_t i;
+
+	metrics_engine_totals(st->signals, st->filtered);
+	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
+	for (i = 0; i < d->nwatches; i++) {
+		kube_watch_status(d->watches[i], &ws);
+		while (d->wctx[i].restarts < ws.restarts) {
+			metrics_count_watch_restart(d->wctx[i].spec.resource);
+			d->wctx[i].restarts++;
+		}
+		free(ws.last_error);
+	}
+}
+
+static void
+count_signal(struct daemon *d, const struct dq_item *it)
+{
+	const struct watch_ctx *w;
+
+	if (it->kind == DQ_EVENT)
+		metrics_count_signal(it->ev.source, it->ev.name);
+	else if (it->kind == DQ_WATCH && it->watcher >= 0) {
+		for (w = d->wctx; w < d->wctx + d->nwatches; w++)
+			if (w->spec.source == it->watcher) {
+				metrics_count_signal(w->spec.eventsource,
+				    w->spec.name);
+				return;
+			}
+	}
+}
+
 static void
 loop(struct daemon *d)
 {
 	struct dq_item it;
 	int synced = 0;
+	unsigned n = 0;
 
 	while (!stopping) {
 		if (!synced)
 			check_synced(d, &synced);
-		if (dq_pop(d->q, &it, synced ? POP_TIMEOUT_MS : 50) == -1)
+		if ((n++ & 63) == 0)
+			update_metrics(d);
+		if (dq_pop(d->q, &it, synced ? POP_TIMEOUT_MS : 50) == -1) {
+			update_metrics(d);
 			continue;
+		}
+		count_signal(d, &it);
 		switch (it.kind) {
 		case DQ_SYNC:
 			if (it.watcher < 0)
@@ -277,6 +323,8 @@ loop(struct daemon *d)
 			stopping = 1;
 			break;
 		}
+		if (it.kind == DQ_WATCH || it.kind == DQ_EVENT)
+			metrics_observe_latency(dq_age(&it));
 		dq_item_clear(&it);
 	}
 }
@@ -326,6 +374,18 @@ serve_readyz(void *ctx, const struct http_request *req,
 	http_reply(resp, 503, "application/json", body);
 	free(body);
 	json_decref(report);
+}
+
+static void
+serve_metrics(void *ctx, const struct http_request *req,
+    struct http_response *resp)
+{
+	char *text = metrics_render();
+
+	(void)ctx;
+	(void)req;
+	http_reply(resp, 200, METRICS_CONTENT_TYPE, text);
+	free(text);
 }
 
 static void
@@ -420,6 +480,7 @@ start_http(struct daemon *d)
 	if ((d->http = http_server_new(&ho, &err)) == NULL ||
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
 	    http_route_add(d->http, "GET", "/readyz", serve_readyz, d) ||
+	    http_route_add(d->http, "GET", "/metrics", serve_metrics, d) ||
 	    attach_webhooks(d) == -1 ||
 	    http_server_start(d->http, &err) == -1) {
 		daemon_log("error", "cannot serve HTTP", json_pack("{s:s, "
@@ -497,6 +558,7 @@ daemon_run(const struct daemon_opts *o)
 
 	memset(&d, 0, sizeof d);
 	d.o = o;
+	metrics_init();
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
 	d.queue_size = o->queue_size ? o->queue_size : 10000;
@@ -522,5 +584,6 @@ daemon_run(const struct daemon_opts *o)
 	kube_client_free(d.kube);
 	dq_free(d.q);
 	cluster_free(d.cluster);
+	metrics_shutdown();
 	return rc;
 }

@@ -60,9 +60,19 @@ dq_free(struct dq *q)
 	free(q);
 }
 
+static int64_t
+monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void
 put(struct dq *q, struct dq_item *it)
 {
+	it->queued = monotonic_ns();
 	q->ring[(q->head + q->n) % q->cap] = *it;
 	q->n++;
 	memset(it, 0, sizeof *it);
@@ -138,6 +148,12 @@ dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
 	pthread_cond_signal(&q->not_full);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
+}
+
+double
+dq_age(const struct dq_item *it)
+{
+	return (double)(monotonic_ns() - it->queued) / 1e9;
 }
 
 size_t

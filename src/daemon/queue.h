@@ -29,6 +29,7 @@ struct dq_item {
 						   -1 for the cluster view */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
+	int64_t			 queued;	/* ns, monotonic: set by push */
 	char			*source;	/* owned: ev.source's storage */
 	char			*name;		/* owned: ev.name's storage */
 };
@@ -56,6 +57,8 @@ int		 dq_push_all(struct dq *, struct dq_item *, size_t n);
  */
 int		 dq_pop(struct dq *, struct dq_item *out, int timeout_ms);
 size_t		 dq_depth(struct dq *);
+/* Seconds since the item was pushed (queue wait plus work so far). */
+double		 dq_age(const struct dq_item *);
 /*
  * Closes the queue: every waiting push returns -1 and later pushes fail,
  * so threads blocked on a full queue can be joined at shutdown.

@@ -69,6 +69,8 @@ char		*sig_source_describe(const struct sig_source *);
 struct sig_watch {
 	int		 source;	/* index of the resource source it
 					   feeds, or -1: the cluster view */
+	const char	*eventsource;	/* the source's EventSource, or NULL */
+	const char	*name;		/* the source's entry name, or NULL */
 	const char	*group, *version, *resource, *namespace;
 	char		*label_selector;	/* owned, may be NULL */
 	char		*field_selector;	/* owned, may be NULL */

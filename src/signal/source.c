@@ -369,6 +369,8 @@ sig_source_watch(const struct sig_source *s, struct sig_watch *w)
 	memset(w, 0, sizeof *w);
 	if (s->type != SIG_RESOURCE)
 		return -1;
+	w->eventsource = s->eventsource;
+	w->name = s->name;
 	w->group = s->group;
 	w->version = s->version ? s->version : "v1";
 	w->resource = s->resource;

@@ -96,6 +96,22 @@ def body(req):
     return json.loads(b) if isinstance(b, (str, bytes)) else b
 
 
+def check_metrics(text, want):
+    """promtool accepts the exposition; the series have the values."""
+    import shutil as sh
+    if sh.which("promtool"):
+        p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, v = line.rpartition(" ")
+            values[series] = float(v)
+    for series, v in want.items():
+        assert values.get(series) == v, (series, values.get(series))
+
+
 def cluster_objects(workloads):
     objs = [{"apiVersion": "v1", "kind": "Namespace",
              "metadata": {"name": ns}}
@@ -124,8 +140,21 @@ def test_seed_live_two_workflows_and_events(live_manifests):
             second = d.take(4)
             time.sleep(0.5)
             reqs = emu.requests()
+            time.sleep(0.6)     # the loop refreshes engine totals
+            status, metrics = http_get(listening_port(d), "/metrics")
         finally:
             assert d.stop() == 0
+    assert status == 200
+    check_metrics(metrics, {
+        'argo_events_action_triggered_total{namespace="argo-events",'
+        'sensor_name="oom-remediation",trigger_name="bump-memory-request"}':
+        2,
+        'remediate_actions_total{sensor="argo-events/oom-remediation",'
+        'trigger="bump-memory-request"}': 2,
+        'remediate_events_total': 8,
+    })
+    assert 'reason="rate-limited"} 1' in metrics
+    assert 'reason="below-threshold"} 4' in metrics
     assert [r["reason"] for r in first] == ["below-threshold"] * 4, first
     assert len(second) == 4, (second, d.log_lines)
     by_target = {r["target"]["name"]: r for r in second}
