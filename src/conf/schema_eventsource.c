@@ -217,6 +217,8 @@ static const struct sfield calendar_fields[] = {
 	{ "timezone", &conf_t_string, 0, NULL, NULL },
 	{ "exclusionDates", &conf_t_strlist, 0, NULL, NULL },
 	{ "metadata", &conf_t_strmap, 0, NULL, NULL },
+	/* older Argo releases: JSON copied into each event */
+	{ "userPayload", &conf_t_any, 0, NULL, NULL },
 	{ "persistence", &conf_t_reject, 0, "%s: catch-up of missed "
 	    "schedules is not supported", NULL },
 	{ "filter", &conf_t_reject, 0, FILTER_NOTE, FILTER_HINT },
@@ -242,6 +244,9 @@ static const struct sfield prometheus_fields[] = {
 	{ "interval", &conf_t_duration, 0, NULL, NULL },
 	{ "condition", &conf_t_nonempty, 0, NULL, NULL },
 	{ "url", &conf_t_nonempty, 0, NULL, NULL },
+	/* re-emit a series still satisfying condition this often */
+	{ "repeat", &conf_t_duration, 0, NULL, NULL },
+	{ "metadata", &conf_t_strmap, 0, NULL, NULL },
 	END
 };
 
