@@ -1,0 +1,358 @@
+"""`remediate history`: the audit log as a table, JSON records and a
+per-trigger summary, with every filter and every error.
+
+Most tests read a state file laid out as docs/state.md documents schema 2,
+written here with Python's sqlite3, so each can hold exactly the records it
+needs.  The last two run `remediate run --state FILE` against the Kubernetes
+API emulator: decisions written by the daemon, a kill -9, a restart that
+keeps the cooldown, and history reading it all back."""
+import datetime
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+import scenario
+from conftest import ROOT, binary, run
+from test_run_live import Daemon, Emulator, cluster_objects
+
+APPLICATION_ID = 0x52454d44
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+SCHEMA = open(os.path.join(ROOT, "tests", "audit", "v1.sql")).read()
+
+
+def iso(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rec(minutes_ago, trigger, target, decision, reason=None, **extra):
+    t = NOW - datetime.timedelta(minutes=minutes_ago)
+    r = {"time": iso(t), "sensor": "argo-events/oom-remediation",
+         "trigger": trigger,
+         "target": {"kind": "Deployment", "namespace": "shop",
+                    "name": target},
+         "subject": {"kind": "Pod", "namespace": "shop",
+                     "name": target + "-7d9f8-x2x9q"},
+         "decision": decision}
+    if reason:
+        r["reason"] = reason
+    r["message"] = extra.pop("message", "%s %s" % (decision, reason or ""))
+    r["signal"] = {"eventSource": "k8s-events", "eventName": "oom",
+                   "id": "%s-%d" % (target, minutes_ago)}
+    r.update(extra)
+    return r
+
+
+def write_state(path, records, intended=()):
+    """A schema-2 state file holding records (intended: their indexes)."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        PRAGMA application_id = %d;
+        CREATE TABLE decisions (id INTEGER PRIMARY KEY, time INTEGER NOT
+          NULL, sensor TEXT NOT NULL, trigger TEXT NOT NULL, target TEXT,
+          decision TEXT NOT NULL, reason TEXT, record TEXT NOT NULL,
+          outcome TEXT NOT NULL DEFAULT 'final');
+        CREATE INDEX decisions_time ON decisions(time);
+        CREATE TABLE state (kind TEXT NOT NULL, key TEXT NOT NULL, value
+          TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+        PRAGMA user_version = 2;""" % APPLICATION_ID)
+    for i, r in enumerate(records):
+        t = datetime.datetime.strptime(r["time"], "%Y-%m-%dT%H:%M:%SZ")
+        ms = int(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+        tg = r["target"]
+        db.execute("INSERT INTO decisions (time, sensor, trigger, target, "
+                   "decision, reason, outcome, record) VALUES "
+                   "(?,?,?,?,?,?,?,?)",
+                   (ms, r["sensor"], r["trigger"], "%s/%s/%s" % (
+                       tg["kind"], tg["namespace"], tg["name"]),
+                    r["decision"], r.get("reason"),
+                    "intended" if i in intended else "final",
+                    json.dumps(r)))
+    db.commit()
+    db.close()
+    return path
+
+
+RECORDS = [
+    rec(50, "bump-memory-request", "cart", "suppressed", "below-threshold"),
+    rec(49, "bump-memory-request", "cart", "acted"),
+    rec(40, "bump-memory-request", "cart", "suppressed", "cooldown",
+        recurrence={"of": "x", "actions": 1, "recurred": 1, "ratio": 1.0}),
+    rec(30, "bump-memory-request", "checkout", "acted"),
+    rec(29, "bump-memory-request", "search", "suppressed", "rate-limited"),
+    rec(20, "restart-pod", "search", "dry-run"),
+    rec(10, "bump-memory-request", "legacy", "suppressed", "opt-out"),
+    rec(5, "bump-memory-request", "cart", "acted"),
+]
+
+
+@pytest.fixture
+def state(tmp_path):
+    return write_state(str(tmp_path / "remediate-state.db"), RECORDS,
+                       intended={7})
+
+
+def history(*args, check=0):
+    p = run("history", *args)
+    assert p.returncode == check, (p.returncode, p.stdout, p.stderr)
+    return p
+
+
+def lines(p):
+    return [json.loads(x) for x in p.stdout.splitlines()]
+
+
+def test_table_lists_every_decision_oldest_first(state):
+    out = history("--state", state).stdout.splitlines()
+    assert out[0].split()[:6] == ["TIME", "TRIGGER", "TARGET", "DECISION",
+                                  "REASON", "MESSAGE"]
+    assert len(out) == 1 + len(RECORDS)
+    assert "Deployment/shop/cart" in out[1] and "below-threshold" in out[1]
+    assert "outcome unknown: the process stopped during the action" in \
+        out[-1]
+
+
+def test_json_records_and_unknown_outcome(state):
+    got = lines(history("--state", state, "--json"))
+    assert [r["signal"]["id"] for r in got] == \
+        [r["signal"]["id"] for r in RECORDS]
+    assert got[1] == RECORDS[1]
+    assert got[-1]["outcome"] == "unknown"
+    assert "outcome" not in got[3]
+
+
+def test_default_state_file_is_in_the_working_directory(state, tmp_path):
+    p = subprocess.run([os.path.abspath(binary()), "history", "--json"],
+        cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.splitlines()) == len(RECORDS)
+
+
+@pytest.mark.parametrize("args,ids", [
+    (["--since", "35m"], ["checkout-30", "search-29", "search-20",
+                          "legacy-10", "cart-5"]),
+    (["--since", "35m", "--until", "15m"], ["checkout-30", "search-29",
+                                           "search-20"]),
+    (["--since", iso(NOW - datetime.timedelta(minutes=11))],
+     ["legacy-10", "cart-5"]),
+    (["--trigger", "restart-pod"], ["search-20"]),
+    (["--sensor", "oom-remediation", "--decision", "acted"],
+     ["cart-49", "checkout-30", "cart-5"]),
+    (["--sensor", "argo-events/oom-remediation", "--reason", "cooldown"],
+     ["cart-40"]),
+    (["--sensor", "other/oom-remediation"], []),
+    (["--target", "search"], ["search-29", "search-20"]),
+    (["--target", "c*"], ["cart-50", "cart-49", "cart-40", "checkout-30",
+                          "cart-5"]),
+    (["--target", "Deployment/shop/leg*"], ["legacy-10"]),
+    (["--target", "StatefulSet/*"], []),
+    (["--limit", "2"], ["legacy-10", "cart-5"]),
+    (["--decision", "suppressed", "--limit", "1"], ["legacy-10"]),
+])
+def test_filters(state, args, ids):
+    got = lines(history("--state", state, "--json", *args))
+    assert [r["signal"]["id"] for r in got] == ids
+
+
+def test_summary_per_trigger(state):
+    got = {r["trigger"]: r for r in lines(history("--state", state,
+                                                  "--summary", "--json"))}
+    bump = got["bump-memory-request"]
+    assert bump["records"] == 7
+    assert bump["actions"] == 3
+    assert bump["decisions"] == {"suppressed": 4, "acted": 3}
+    assert bump["suppressed"] == {"below-threshold": 1, "cooldown": 1,
+                                  "rate-limited": 1, "opt-out": 1}
+    assert bump["recurrences"] == 1
+    assert abs(bump["recurrenceRatio"] - 1 / 3) < 1e-9
+    assert bump["demoted"] is False
+    assert got["restart-pod"]["recurrenceRatio"] is None
+    table = history("--state", state, "--summary").stdout.splitlines()
+    assert table[0].split()[:3] == ["TRIGGER", "RECORDS", "ACTED"]
+    row = [x for x in table if "bump-memory-request" in x][0]
+    assert "33%" in row
+    assert row.endswith("below-threshold 1, cooldown 1, opt-out 1, "
+                        "rate-limited 1")
+
+
+def test_summary_shows_a_demotion(tmp_path):
+    rs = [rec(9, "t", "cart", "acted"),
+          rec(8, "t", "cart", "demoted",
+              message="3 of the last 4 actions recurred",
+              recurrence={"of": "x", "actions": 4, "recurred": 3,
+                          "ratio": 0.75}),
+          rec(8, "t", "cart", "notified",
+              recurrence={"of": "x", "actions": 4, "recurred": 3,
+                          "ratio": 0.75}, demoted={"since": "x"})]
+    s = write_state(str(tmp_path / "d.db"), rs)
+    got = lines(history("--state", s, "--summary", "--json"))
+    assert got[0]["demoted"] is True
+    assert got[0]["recurrences"] == 1       # the demoted record repeats it
+    assert got[0]["decisions"]["demoted"] == 1
+
+
+@pytest.mark.parametrize("args,err", [
+    (["--decision", "actd"], 'unknown decision "actd"; did you mean '
+                             '"acted"?'),
+    (["--reason", "ratelimited"], 'unknown reason "ratelimited"; did you '
+                                  'mean "rate-limited"?'),
+    (["--since", "yesterday"], "--since wants a duration (90m, 2h, 7d) or "
+                               'an RFC 3339 time, not "yesterday"'),
+    (["--limit", "0"], '--limit wants a positive count, not "0"'),
+    (["--since", "1h", "--until", "2h"], "--until is not after --since"),
+    (["--colour"], "unknown argument --colour"),
+    (["--state"], "--state needs a value"),
+])
+def test_usage_errors(state, args, err):
+    p = history("--state", state, *args, check=2)
+    assert err in p.stderr
+
+
+def test_missing_file(tmp_path):
+    p = history("--state", str(tmp_path / "nope.db"), check=1)
+    assert "nope.db: No such file or directory" in p.stderr
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_other_files_are_refused(tmp_path):
+    other = str(tmp_path / "other.db")
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE notes (x)")
+    db.commit()
+    db.close()
+    p = history("--state", other, check=1)
+    assert "not a remediate state file" in p.stderr
+    newer = write_state(str(tmp_path / "newer.db"), [])
+    db = sqlite3.connect(newer)
+    db.execute("PRAGMA user_version = 7")
+    db.commit()
+    db.close()
+    p = history("--state", newer, check=1)
+    assert "written by a newer remediate (schema 7" in p.stderr
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00garbage" * 100)
+    history("--state", str(junk), check=1)
+
+
+def test_a_schema_1_file_reads_without_being_changed(tmp_path):
+    old = str(tmp_path / "v1.db")
+    db = sqlite3.connect(old)
+    db.executescript(SCHEMA)
+    db.close()
+    before = open(old, "rb").read()
+    got = lines(history("--state", old, "--json"))
+    assert [r["decision"] for r in got] == ["acted", "suppressed"]
+    assert open(old, "rb").read() == before     # read-only: no migration
+
+
+def test_reads_while_a_writer_holds_the_lock(state):
+    db = sqlite3.connect(state, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("DELETE FROM decisions")
+    try:
+        got = lines(history("--state", state, "--json"))
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    assert len(got) == len(RECORDS)
+
+
+# ---- through remediate run --------------------------------------------------
+
+def seed_without_budget(tmp_path, rate=None):
+    """The seed manifests without the budget gate (no Prometheus here)."""
+    import shutil
+    m = tmp_path / "manifests"
+    shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"), m)
+    s = (m / "sensor.yaml").read_text()
+    s = s[:s.index("        budget:")]
+    if rate:
+        s = s.replace("requestsPerUnit: 2", "requestsPerUnit: %d" % rate)
+    (m / "sensor.yaml").write_text(s)
+    return m
+
+
+def skip_unless_written(path):
+    if not os.path.exists(path):
+        pytest.skip("remediate run does not write --state yet (daemon "
+                    "wiring of src/audit pending)")
+
+
+def test_decisions_survive_kill_9_and_the_cooldown_holds(tmp_path):
+    m = seed_without_budget(tmp_path)
+    st = str(tmp_path / "state.db")
+    w = scenario.Workload("shop", "cart")
+    pod = scenario.pod_name("cart", 0)
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(m, emu.kubeconfig, ["--state", st])
+        try:
+            d.wait_log("synced")
+            skip_unless_written(st)
+            emu.oom_kill("shop", pod)
+            emu.oom_kill("shop", pod)
+            first = d.take(2)
+        finally:
+            d.p.send_signal(signal.SIGKILL)
+            d.p.wait()
+        assert [r["decision"] for r in first] == ["suppressed", "acted"]
+        got = lines(history("--state", st, "--json"))
+        assert [r["decision"] for r in got] == ["suppressed", "acted"]
+        assert "outcome" not in got[1]
+        # the restart: the same workload OOMs again inside the cooldown
+        d = Daemon(m, emu.kubeconfig, ["--state", st])
+        try:
+            d.wait_log("synced")
+            emu.oom_kill("shop", pod)
+            again = d.take(1)
+        finally:
+            assert d.stop() == 0
+    assert [(r["decision"], r.get("reason")) for r in again] == \
+        [("suppressed", "cooldown")], again
+    got = lines(history("--state", st, "--json"))
+    assert [r.get("reason", r["decision"]) for r in got] == \
+        ["below-threshold", "acted", "cooldown"]
+    summary = lines(history("--state", st, "--summary", "--json"))
+    assert summary[0]["actions"] == 1
+
+
+def test_kill_9_at_random_moments_under_load(tmp_path):
+    """Many OOM kills while the daemon is killed at random moments: every
+    record printed before the kill is in the file afterwards, and no
+    workload is acted on twice inside its cooldown across restarts."""
+    import random
+    m = seed_without_budget(tmp_path, rate=1000)
+    st = str(tmp_path / "state.db")
+    ws = [scenario.Workload("shop", "w%02d" % i) for i in range(12)]
+    rnd = random.Random(int(time.time()))
+    printed = []
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        for _ in range(4):
+            d = Daemon(m, emu.kubeconfig, ["--state", st])
+            try:
+                d.wait_log("synced")
+                skip_unless_written(st)
+                for _ in range(rnd.randint(5, 20)):
+                    w = rnd.choice(ws)
+                    emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+                time.sleep(rnd.random() * 0.5)
+            finally:
+                d.p.send_signal(signal.SIGKILL)
+                d.p.wait()
+            printed += d.take(10000, timeout=0.5)
+    got = lines(history("--state", st, "--json"))
+    keyed = {(r["time"], r["signal"]["id"]) for r in got}
+    for r in printed:
+        assert (r["time"], r["signal"]["id"]) in keyed, r
+    acted = {}
+    for r in got:
+        if r["decision"] == "acted":
+            name = r["target"]["name"]
+            assert name not in acted, ("acted twice", name)
+            acted[name] = r
