@@ -12,6 +12,8 @@
 #include "cmd/cmd.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "schedule/schedule.h"
+#include "webhook/webhook.h"
 
 static void
 usage(FILE *f)
@@ -20,6 +22,30 @@ usage(FILE *f)
 	    "Loads every *.yaml, *.yml and *.json below each path, reports\n"
 	    "every problem as file:line:col: error: message (exit 1), or\n"
 	    "prints one summary line per manifest (exit 0).\n");
+}
+
+/*
+ * The sources the daemon serves itself (webhooks, calendars, prometheus)
+ * compile here as `run` will compile them, secrets aside: check may run
+ * where the secrets are not mounted.
+ */
+static void
+check_served_sources(const struct conf *c, struct diags *dg)
+{
+	struct hook_set *hooks = hook_set_new();
+	struct sched_set *timed = sched_set_new();
+	struct hook_set_opts ho;
+	struct sched_opts so;
+	size_t i;
+
+	memset(&ho, 0, sizeof ho);
+	memset(&so, 0, sizeof so);
+	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++) {
+		hook_set_add(hooks, c->by_kind[CONF_EVENTSOURCE][i], &ho, dg);
+		sched_set_add(timed, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);
+	}
+	hook_set_free(hooks);
+	sched_set_free(timed);
 }
 
 static void
@@ -82,6 +108,7 @@ cmd_check(int argc, char **argv)
 		o.clock = &clk;
 		o.cluster = NULL;
 		e = engine_new(c, &o, &dg);
+		check_served_sources(c, &dg);
 	}
 	diag_print(&dg, stderr);
 	print_summary(c, e);

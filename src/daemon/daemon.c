@@ -17,6 +17,7 @@
 #include "kube/kube.h"
 #include "metrics/metrics.h"
 #include "prom/prom.h"
+#include "schedule/schedule.h"
 #include "webhook/webhook.h"
 
 #define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
@@ -40,6 +41,7 @@ struct daemon {
 	size_t			 nwatches;
 	struct http_server	*http;
 	struct hook_ingress	*hooks;
+	struct sched_set	*timed;		/* calendar, prometheus */
 	size_t			 queue_size;
 	const char		*prom_url;	/* borrowed: opts or conf */
 	long			 prom_timeout;	/* ms */
@@ -250,6 +252,77 @@ check_synced(struct daemon *d, int *synced)
 	}
 }
 
+/* A calendar or prometheus event, on the engine thread. */
+static void
+timed_emit(void *ctx, struct event *ev)
+{
+	struct daemon *d = ctx;
+
+	metrics_count_signal(ev->source, ev->name);
+	engine_signal(d->engine, ev);
+}
+
+/* Fires what is due; returns ms until the next due source (or -1). */
+static long
+run_timed(struct daemon *d)
+{
+	struct prom_result res;
+	struct sched_source *s;
+	int64_t now = clock_now(&d->clock), due;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < sched_set_count(d->timed); i++) {
+		s = sched_set_get(d->timed, i);
+		due = sched_source_due(s);
+		if (due < 0 || due > now)
+			continue;
+		if (sched_source_kind(s) == SCHED_CALENDAR) {
+			sched_calendar_fire(s, now, timed_emit, d);
+			continue;
+		}
+		err = NULL;
+		memset(&res, 0, sizeof res);
+		if (sched_prom_url(s) == NULL || prom_query(sched_prom_url(s),
+		    sched_prom_query(s), d->prom_timeout, now, &res,
+		    &err) == -1) {
+			daemon_log("warn", "prometheus source query failed",
+			    json_pack("{s:s, s:s}", "source",
+			    sched_source_name(s), "error", err ? err :
+			    "no Prometheus URL"));
+			sched_prom_feed(s, NULL, now, timed_emit, d);
+		} else
+			sched_prom_feed(s, &res, now, timed_emit, d);
+		prom_result_clear(&res);
+		free(err);
+	}
+	due = sched_set_next_due(d->timed);
+	return due < 0 ? -1 : (long)(due > now ? due - now : 0);
+}
+
+static int
+start_timed(struct daemon *d)
+{
+	struct sched_opts so;
+	struct diags dg;
+	size_t i;
+
+	memset(&so, 0, sizeof so);
+	so.prometheus_url = d->prom_url;
+	d->timed = sched_set_new();
+	diag_init(&dg);
+	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
+		sched_set_add(d->timed, d->conf->by_kind[CONF_EVENTSOURCE][i],
+		    &so, &dg);
+	diag_print(&dg, stderr);
+	i = dg.errors;
+	diag_free(&dg);
+	if (i)
+		return -1;
+	sched_set_start(d->timed, clock_now(&d->clock));
+	return 0;
+}
+
 /* Gauges and counters read from other owners, between items. */
 static void
 update_metrics(struct daemon *d)
@@ -293,13 +366,17 @@ loop(struct daemon *d)
 	struct dq_item it;
 	int synced = 0;
 	unsigned n = 0;
+	long wait;
 
 	while (!stopping) {
 		if (!synced)
 			check_synced(d, &synced);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
-		if (dq_pop(d->q, &it, synced ? POP_TIMEOUT_MS : 50) == -1) {
+		wait = run_timed(d);
+		if (wait < 0 || wait > POP_TIMEOUT_MS)
+			wait = synced ? POP_TIMEOUT_MS : 50;
+		if (dq_pop(d->q, &it, (int)wait) == -1) {
 			update_metrics(d);
 			continue;
 		}
@@ -569,7 +646,8 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (connect_cluster(&d) == 0 && load(&d) == 0 &&
-	    start_watches(&d) == 0 && start_http(&d) == 0) {
+	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
+	    start_http(&d) == 0) {
 		daemon_log("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
 		loop(&d);
@@ -578,6 +656,7 @@ daemon_run(const struct daemon_opts *o)
 	daemon_log("info", "stopping", NULL);
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
+	sched_set_free(d.timed);
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);
