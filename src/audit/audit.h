@@ -36,7 +36,7 @@ struct audit_opts {
 	int64_t		 retain_age;	/* ms; records older are pruned, 0 no
 					   age bound (default 30 days) */
 	int64_t		 retain_count;	/* records kept at most, 0 no count
-					   bound (default 1000000) */
+					   bound (default 500000) */
 	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
@@ -45,7 +45,7 @@ struct audit_opts {
 			    json_t *fields);
 };
 
-/* The defaults above: read-write, FULL, 30 days, one million records. */
+/* The defaults above: read-write, FULL, 30 days, 500000 records. */
 void	audit_opts_defaults(struct audit_opts *);
 /*
  * Parses `--retain` into o: "30d", "12h" (an age: Go durations, plus d

@@ -62,7 +62,7 @@ audit_opts_defaults(struct audit_opts *o)
 	memset(o, 0, sizeof *o);
 	o->sync_full = 1;
 	o->retain_age = 30 * DAY;
-	o->retain_count = 1000000;
+	o->retain_count = 500000;
 }
 
 static int
@@ -468,7 +468,10 @@ attach(struct audit *a, enum audit_source_kind kind, void *obj, char **err)
 int
 audit_attach_guard(struct audit *a, struct guard_state *g, char **err)
 {
-	return attach(a, SRC_GUARD, g, err);
+	if (attach(a, SRC_GUARD, g, err) == -1)
+		return -1;
+	guard_state_track(g);
+	return 0;
 }
 
 int

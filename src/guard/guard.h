@@ -213,6 +213,11 @@ enum guard_demotion guard_demoted(struct guard_state *, const char *trigger,
  * (a full rewrite after a failed write).  Either way the marks are
  * cleared.
  */
+/*
+ * Marks are kept only once the store asks for them (audit_attach_guard
+ * calls this), so replay and tests pay nothing for persistence.
+ */
+void	guard_state_track(struct guard_state *);
 void	guard_state_journal(struct guard_state *, int all,
 	    void (*put)(void *ctx, const char *kind, const char *key,
 	    json_t *value), void *ctx);

@@ -58,6 +58,7 @@ struct guard_state {
 	struct map	 recurrences;	/* trigger -> struct recurrence */
 	struct map	 demotions;	/* trigger -> struct demotion */
 	struct map	 dirty;		/* kind letter + key -> (void *)1 */
+	int		 tracking;	/* keep dirty marks */
 };
 
 /* The entry kinds, by the letter that prefixes their dirty marks. */
@@ -127,8 +128,11 @@ static void
 mark(struct guard_state *g, char letter, const char *key)
 {
 	size_t n = strlen(key);
-	char stack[256], *k = n + 2 <= sizeof stack ? stack : xmalloc(n + 2);
+	char stack[256], *k;
 
+	if (!g->tracking)
+		return;
+	k = n + 2 <= sizeof stack ? stack : xmalloc(n + 2);
 	k[0] = letter;
 	memcpy(k + 1, key, n + 1);
 	map_put(&g->dirty, k, g);	/* any non-NULL value */
@@ -665,6 +669,12 @@ visit_live(void *ctx, const char *key, void *value)
 	(void)value;
 	put_entry(j, j->letter, key);
 	return 0;
+}
+
+void
+guard_state_track(struct guard_state *g)
+{
+	g->tracking = 1;
 }
 
 void

@@ -1,0 +1,197 @@
+/*
+ * The driver of bench/state: replays a signal file through the whole
+ * engine, as `remediate replay` does, with the decisions' state either in
+ * memory only or in the audit store (intents and records, one transaction
+ * each, as the daemon writes them), and prints one JSON line of figures.
+ *
+ *	state_bench MODE MANIFESTS CLUSTER BUDGET SIGNALS [STATE]
+ *
+ * MODE: memory | full | normal (the store's synchronous setting).  An
+ * execute hook that answers at once stands in for the API server, so
+ * acted decisions take the daemon's path: intend, execute, write.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "conf/conf.h"
+#include "engine/engine.h"
+
+struct bench {
+	struct clock		 clock;
+	struct audit		*audit;
+	struct sig_recording	*recording;
+	long			 records, acted;
+};
+
+static int
+budget(void *ctx, const char *q, int64_t now, double *v, int64_t *at)
+{
+	return sig_recording_query(ctx, q, now, v, at);
+}
+
+static int
+execute(void *ctx, const json_t *plan, int dry_run, json_t **result,
+    char **err)
+{
+	(void)ctx;
+	(void)plan;
+	(void)dry_run;
+	(void)err;
+	*result = NULL;
+	return 0;
+}
+
+static int
+intend(void *ctx, const struct rec_decision_record *r)
+{
+	struct bench *b = ctx;
+
+	return b->audit ? audit_intend(b->audit, r) : 0;
+}
+
+static void
+emit(void *ctx, const struct rec_decision_record *r)
+{
+	struct bench *b = ctx;
+
+	b->records++;
+	b->acted += r->decision == REC_ACTED;
+	if (b->audit)
+		audit_write(b->audit, r);
+}
+
+static void
+feed(struct bench *b, struct engine *e, const char *text, long lineno)
+{
+	json_error_t je;
+	json_t *line = json_loads(text, 0, &je), *w;
+	const char *t;
+	int64_t when;
+	struct event ev;
+
+	if (line == NULL)
+		return;
+	t = json_string_value(json_object_get(line, "time"));
+	if (t && time_parse(t, &when) == 0 && when >= b->clock.fixed)
+		clock_fixed(&b->clock, when);
+	if ((w = json_object_get(line, "watch")) != NULL) {
+		const char *type = json_string_value(json_object_get(w,
+		    "type"));
+		enum sig_watch_type wt = sig_watch_type_parse(type);
+
+		if (wt)
+			engine_watch(e, wt, json_object_get(w, "object"));
+	} else {
+		memset(&ev, 0, sizeof ev);
+		ev.source = json_string_value(json_object_get(line,
+		    "eventSource"));
+		ev.name = json_string_value(json_object_get(line, "eventName"));
+		ev.type = "replay";
+		ev.time = b->clock.fixed;
+		ev.id = xasprintf("bench:%ld", lineno);
+		ev.data = json_incref(json_object_get(line, "data"));
+		sig_event_infer(&ev);
+		engine_signal(e, &ev);
+		event_clear(&ev);
+	}
+	json_decref(line);
+}
+
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *paths[1];
+	struct engine_opts eo;
+	struct audit_opts ao;
+	struct diags dg;
+	struct bench b;
+	struct cluster *cl;
+	struct conf *c;
+	struct engine *e;
+	char *line = NULL, *err = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int64_t rows = 0, bytes = 0;
+	double t0, t1;
+	FILE *in;
+
+	if (argc < 6 || (strcmp(argv[1], "memory") != 0 && argc < 7)) {
+		fprintf(stderr, "usage: state_bench memory|full|normal "
+		    "MANIFESTS CLUSTER BUDGET SIGNALS [STATE]\n");
+		return 2;
+	}
+	memset(&b, 0, sizeof b);
+	clock_fixed(&b.clock, 0);
+	diag_init(&dg);
+	paths[0] = argv[2];
+	c = conf_load(paths, 1, &dg);
+	cl = cluster_new();
+	cluster_load(cl, argv[3], &dg);
+	b.recording = sig_recording_load(argv[4], &dg);
+	memset(&eo, 0, sizeof eo);
+	eo.clock = &b.clock;
+	eo.cluster = cl;
+	eo.budget = budget;
+	eo.budget_ctx = b.recording;
+	eo.execute = execute;
+	eo.intend = intend;
+	eo.intend_ctx = &b;
+	eo.emit = emit;
+	eo.emit_ctx = &b;
+	e = dg.errors ? NULL : engine_new(c, &eo, &dg);
+	diag_print(&dg, stderr);
+	if (e == NULL)
+		return 1;
+	if (strcmp(argv[1], "memory") != 0) {
+		audit_opts_defaults(&ao);
+		ao.sync_full = strcmp(argv[1], "full") == 0;
+		ao.retain_age = 0;
+		ao.retain_count = 0;
+		unlink(argv[6]);
+		if ((b.audit = audit_open(argv[6], &ao, &err)) == NULL ||
+		    audit_attach_guard(b.audit, engine_guard_state(e),
+		    &err) == -1) {
+			fprintf(stderr, "state_bench: %s\n", err);
+			return 1;
+		}
+	}
+	if ((in = fopen(argv[5], "r")) == NULL) {
+		perror(argv[5]);
+		return 1;
+	}
+	t0 = seconds();
+	while ((n = getline(&line, &cap, in)) != -1)
+		feed(&b, e, line, ++lineno);
+	t1 = seconds();
+	fclose(in);
+	free(line);
+	if (b.audit) {
+		audit_stats(b.audit, &rows, &bytes);
+		audit_close(b.audit);
+	}
+	printf("{\"mode\":\"%s\",\"signals\":%ld,\"records\":%ld,"
+	    "\"acted\":%ld,\"seconds\":%.3f,\"decisions_per_s\":%.0f,"
+	    "\"rows\":%lld,\"bytes\":%lld}\n", argv[1], lineno, b.records,
+	    b.acted, t1 - t0, (double)b.records / (t1 - t0),
+	    (long long)rows, (long long)bytes);
+	engine_free(e);
+	sig_recording_free(b.recording);
+	cluster_free(cl);
+	conf_free(c);
+	diag_free(&dg);
+	return 0;
+}
