@@ -3,68 +3,17 @@
  * prints reals with 17 significant digits (0.1 becomes
  * 0.10000000000000001), which is neither what the user wrote nor what
  * to_string() must return, so numbers take the shortest form that reads
- * back to the same double, laid out as Go's encoding/json lays it out.
+ * back to the same double, laid out as Go's encoding/json lays it out
+ * (util's gofmt).  Strings and key order are jp's own: insertion order,
+ * no HTML escapes.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jp/jp_int.h"
+#include "util/gofmt.h"
 #include "util/util.h"
-
-static void
-put_real(struct buf *b, double v)
-{
-	char tmp[40], digits[24];
-	int p, exp, nd, i;
-	char *e;
-
-	if (v == 0) {
-		buf_adds(b, signbit(v) ? "-0" : "0");
-		return;
-	}
-	for (p = 1; p <= 17; p++) {
-		snprintf(tmp, sizeof tmp, "%.*e", p - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	/* tmp is [-]d[.ddd]e[+-]xx: split into digits and exponent. */
-	e = strchr(tmp, 'e');
-	exp = (int)strtol(e + 1, NULL, 10);
-	nd = 0;
-	for (i = 0; tmp + i < e; i++)
-		if (tmp[i] >= '0' && tmp[i] <= '9')
-			digits[nd++] = tmp[i];
-	digits[nd] = '\0';
-	if (v < 0)
-		buf_addc(b, '-');
-	if (fabs(v) < 1e-6 || fabs(v) >= 1e21) {
-		buf_addc(b, digits[0]);
-		if (nd > 1) {
-			buf_addc(b, '.');
-			buf_adds(b, digits + 1);
-		}
-		snprintf(tmp, sizeof tmp, "e%c%d", exp < 0 ? '-' : '+',
-		    abs(exp));
-		buf_adds(b, tmp);
-		return;
-	}
-	if (exp < 0) {
-		buf_adds(b, "0.");
-		for (i = -1; i > exp; i--)
-			buf_addc(b, '0');
-		buf_adds(b, digits);
-	} else if (exp + 1 >= nd) {
-		buf_adds(b, digits);
-		for (i = nd; i <= exp; i++)
-			buf_addc(b, '0');
-	} else {
-		buf_add(b, digits, (size_t)exp + 1);
-		buf_addc(b, '.');
-		buf_adds(b, digits + exp + 1);
-	}
-}
 
 static void
 put_string(struct buf *b, const char *s, size_t n)
@@ -159,7 +108,7 @@ put(struct buf *b, const json_t *v, int flags, int depth)
 		buf_add(b, num, n);
 		return;
 	case JSON_REAL:
-		put_real(b, json_real_value(v));
+		gofmt_float(b, json_real_value(v), GOFMT_JSON);
 		return;
 	case JSON_TRUE:
 		buf_adds(b, "true");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jp/jp_int.h"
+#include "util/gofmt.h"
 #include "util/util.h"
 
 int
@@ -208,55 +209,13 @@ jp_str_lossy(struct jp_ctx *c, const char *s, size_t n)
 	return r;
 }
 
-/* Shortest digits of a float32 printed without an exponent (Go's 'f'). */
-static void
-float32_string(double d, char *out, size_t len)
-{
-	float f = (float)d;
-	char tmp[48], digits[16], *e;
-	int p, exp, nd = 0, i;
-	struct buf b;
-
-	if (f == 0) {
-		snprintf(out, len, "0");
-		return;
-	}
-	for (p = 1; p <= 9; p++) {
-		snprintf(tmp, sizeof tmp, "%.*e", p - 1, (double)f);
-		if (strtof(tmp, NULL) == f)
-			break;
-	}
-	e = strchr(tmp, 'e');
-	exp = (int)strtol(e + 1, NULL, 10);
-	for (i = 0; tmp + i < e; i++)
-		if (tmp[i] >= '0' && tmp[i] <= '9')
-			digits[nd++] = tmp[i];
-	digits[nd] = '\0';
-	buf_init(&b, 0);
-	if (f < 0)
-		buf_addc(&b, '-');
-	if (exp < 0) {
-		buf_adds(&b, "0.");
-		for (i = -1; i > exp; i--)
-			buf_addc(&b, '0');
-		buf_adds(&b, digits);
-	} else if (exp + 1 >= nd) {
-		buf_adds(&b, digits);
-		for (i = nd; i <= exp; i++)
-			buf_addc(&b, '0');
-	} else {
-		buf_add(&b, digits, (size_t)exp + 1);
-		buf_addc(&b, '.');
-		buf_adds(&b, digits + exp + 1);
-	}
-	snprintf(out, len, "%s", b.data);
-	buf_free(&b);
-}
-
 int
 jp_kstring(const json_t *v, char *out, size_t len, const char **s,
     size_t *n)
 {
+	struct buf b;
+	double d;
+
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		*s = json_string_value(v);
@@ -264,7 +223,15 @@ jp_kstring(const json_t *v, char *out, size_t len, const char **s,
 		return 0;
 	case JSON_INTEGER:
 	case JSON_REAL:
-		float32_string(jp_num(v), out, len);
+		/* Go's 'f' for float32, but whatever rounds to a zero
+		   float32 prints as "0", without a sign */
+		d = jp_num(v);
+		if (fabs(d) <= 0x1p-150)
+			d = 0;
+		buf_init(&b, 0);
+		gofmt_float(&b, d, GOFMT_F32);
+		snprintf(out, len, "%s", b.data);
+		buf_free(&b);
 		break;
 	case JSON_TRUE:
 		snprintf(out, len, "true");

@@ -204,7 +204,7 @@ equals(json_t *k, json_t *v)
 	case JSON_OBJECT:
 	case JSON_ARRAY:
 		return json_typeof(k) == json_typeof(v) &&
-		    pol_json_equal(k, v);
+		    gofmt_equal(k, v);
 	default:
 		return 0;	/* null equals nothing, not even null */
 	}

@@ -5,8 +5,8 @@
  *   operator.c	Kyverno's condition operators
  *   compare.c	the typed readings they rest on: Go durations, semantic
  *		versions, Go number parsing (quantities are util's)
- *   gostr.c	Go's ways of turning a value into text (fmt.Sprint and
- *		encoding/json), which Kyverno's results depend on
+ *   gostr.c	fmt.Sprint of a value, bounded (Go's printing, which
+ *		Kyverno's results depend on, is util/gofmt.h)
  *   subst.c	{{ }} variable substitution
  *   match.c	match/exclude resource filters
  *   policy.c	compiling a ClusterPolicy/Policy into a set
@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "jp/jp.h"
+#include "util/gofmt.h"
 #include "util/util.h"
 
 /* Bytes one substituted string may grow to. */
@@ -70,15 +71,9 @@ int	pol_semver_cmp(const char *a, const char *b, int *cmp);
 int	pol_semver_valid(const char *);
 
 /* ---- gostr.c ------------------------------------------------------------ */
-/* fmt.Sprint(v) of the Go value Kyverno would hold for v.  Owned. */
+/* fmt.Sprint(v) of the Go value Kyverno would hold for v, at most
+ * POL_MAX_TEXT bytes.  Owned. */
 char	*pol_sprint(json_t *);
-/*
- * encoding/json.Marshal(v) (sorted keys, HTML-safe escapes, Go number
- * format) into b.  Returns 0, or -1 when b's maximum was exceeded.
- */
-int	 pol_marshal(struct buf *, json_t *);
-/* Deep equality with numbers compared by value (1 == 1.0), as Go's. */
-int	 pol_json_equal(json_t *, json_t *);
 
 /* ---- subst.c ------------------------------------------------------------ */
 struct pol_cache;

@@ -176,7 +176,7 @@ splice(struct sctx *c, struct buf *b, json_t *v)
 {
 	if (json_is_string(v))
 		buf_add(b, json_string_value(v), json_string_length(v));
-	else if (pol_marshal(b, v) != 0 && !b->overflow) {
+	else if (gofmt_json(b, v, GOFMT_HTML) != 0 && !b->overflow) {
 		c->err = xstrdup("a variable's value cannot be written as "
 		    "JSON (NaN or infinity)");
 		return -1;

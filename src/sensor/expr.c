@@ -630,9 +630,9 @@ show(struct buf *b, const struct eval *v)
 	switch (v->k) {
 	case EV_NIL:	buf_adds(b, "<nil>"); break;
 	case EV_BOOL:	buf_adds(b, v->b ? "true" : "false"); break;
-	case EV_NUM:	sensor_fmt_float(b, v->n, GOFLOAT_V); break;
+	case EV_NUM:	gofmt_float(b, v->n, GOFMT_V); break;
 	case EV_STR:	buf_add(b, v->s, v->len); break;
-	case EV_JSON:	sensor_fmt_json_v(b, v->j); break;
+	case EV_JSON:	gofmt_sprint(b, v->j); break;
 	}
 }
 
@@ -652,40 +652,6 @@ efail(struct ectx *cx, const struct eval *v, const char *what,
 	return -1;
 }
 
-/* Deep equality with numbers compared by value (reflect.DeepEqual on
- * what json.Unmarshal gives: every number is a float64). */
-static int
-json_same(json_t *a, json_t *b)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (json_is_number(a) && json_is_number(b))
-		return json_number_value(a) == json_number_value(b);
-	if (json_typeof(a) != json_typeof(b))
-		return 0;
-	switch (json_typeof(a)) {
-	case JSON_OBJECT:
-		if (json_object_size(a) != json_object_size(b))
-			return 0;
-		json_object_foreach(a, k, v)
-			if (!json_same(v, json_object_get(b, k)))
-				return 0;
-		return 1;
-	case JSON_ARRAY:
-		if (json_array_size(a) != json_array_size(b))
-			return 0;
-		for (i = 0; i < json_array_size(a); i++)
-			if (!json_same(json_array_get(a, i),
-			    json_array_get(b, i)))
-				return 0;
-		return 1;
-	default:
-		return json_equal(a, b);
-	}
-}
-
 static int
 same(const struct eval *a, const struct eval *b)
 {
@@ -697,7 +663,7 @@ same(const struct eval *a, const struct eval *b)
 	case EV_NUM:	return a->n == b->n;
 	case EV_STR:	return a->len == b->len && memcmp(a->s, b->s, a->len)
 			    == 0;
-	case EV_JSON:	return json_same(a->j, b->j);
+	case EV_JSON:	return gofmt_equal(a->j, b->j);
 	}
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "sensor/sensor.h"
+#include "util/gofmt.h"
 #include "util/util.h"
 
 /* Longest rendered template, parameter value or path we produce. */
@@ -32,22 +33,8 @@
 #define SENSOR_MAX_PATTERN	4096		/* bytes of one regexp */
 
 /* ---- gofmt.c ------------------------------------------------------------ */
-enum gofloat {
-	GOFLOAT_V,	/* fmt %v: strconv 'g', shortest, e+06 style */
-	GOFLOAT_F,	/* strconv 'f', shortest (gjson String()) */
-	GOFLOAT_JSON,	/* encoding/json */
-};
-void	sensor_fmt_float(struct buf *, double, enum gofloat);
-/* strconv.Quote of s (n bytes). */
-void	sensor_fmt_quote(struct buf *, const char *s, size_t n);
-/* fmt %v of a JSON value as Go holds it after json.Unmarshal. */
-void	sensor_fmt_json_v(struct buf *, json_t *);
 /* gjson Result.String() of a value. */
 void	sensor_fmt_gjson(struct buf *, json_t *);
-#define GOJSON_HTML	0x1	/* escape <, >, & as json.Marshal does */
-#define GOJSON_INDENT	0x2	/* MarshalIndent(v, "", "  ") */
-/* encoding/json of a value: sorted keys, Go float format.  0 or -1 (NaN). */
-int	sensor_fmt_gojson(struct buf *, json_t *, int flags);
 /* Parses a float the way strconv.ParseFloat does; 0 ok, -1 bad. */
 int	sensor_parse_float(const char *, double *);
 /* strconv.ParseBool; 0 ok, -1 bad. */

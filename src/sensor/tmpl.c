@@ -1128,18 +1128,18 @@ sensor_tv_print(struct tex *ex, struct buf *b, const struct tv *v)
 		buf_printf(b, "%lld", (long long)v->i);
 		break;
 	case TV_FLOAT:
-		sensor_fmt_float(b, v->f, GOFLOAT_V);
+		gofmt_float(b, v->f, GOFMT_V);
 		break;
 	case TV_STR:
 		buf_add(b, v->s, v->n);
 		break;
 	case TV_MAP:
 	case TV_ARRAY:
-		sensor_fmt_json_v(b, v->j);
+		gofmt_sprint(b, v->j);
 		break;
 	case TV_ROOT:
 		j = sensor_tv_to_json(ex, v);
-		sensor_fmt_json_v(b, j);
+		gofmt_sprint(b, j);
 		json_decref(j);
 		break;
 	}

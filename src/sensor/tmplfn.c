@@ -481,7 +481,7 @@ fn_quote(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 			buf_add(&b, v.data ? v.data : "", v.len);
 			buf_addc(&b, '\'');
 		} else
-			sensor_fmt_quote(&b, v.data ? v.data : "", v.len);
+			gofmt_quote(&b, v.data ? v.data : "", v.len);
 		buf_free(&v);
 	}
 	ret_buf(ex, out, &b);
@@ -1023,16 +1023,16 @@ fn_tojson(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
 	struct buf b;
 	json_t *j;
-	int flags = 0;
+	int flags = GOFMT_HEX_BF;
 
 	(void)n;
 	if (strcmp(ex->fname, "toJson") == 0)
-		flags = GOJSON_HTML;
+		flags |= GOFMT_HTML;
 	else if (strcmp(ex->fname, "toPrettyJson") == 0)
-		flags = GOJSON_HTML | GOJSON_INDENT;
+		flags |= GOFMT_HTML | GOFMT_INDENT;
 	j = sensor_tv_to_json(ex, a);
 	buf_init(&b, 0);
-	if (sensor_fmt_gojson(&b, j, flags) == -1)
+	if (gofmt_json(&b, j, flags) == -1)
 		buf_reset(&b);		/* sprig: "" on a marshal error */
 	json_decref(j);
 	ret_buf(ex, out, &b);
@@ -1345,7 +1345,7 @@ one_verb(struct tex *ex, struct buf *b, const char *spec, size_t sl,
 		}
 		buf_init(&s, 0);
 		if (verb == 'q')
-			sensor_fmt_quote(&s, v->s, v->n);
+			gofmt_quote(&s, v->s, v->n);
 		else
 			strval(ex, &s, v);
 		n = s.len;
@@ -1410,7 +1410,7 @@ one_verb(struct tex *ex, struct buf *b, const char *spec, size_t sl,
 		}
 		if (sp.prec < 0 && (verb == 'g' || verb == 'G')) {
 			buf_init(&s, 0);
-			sensor_fmt_float(&s, v->f, GOFLOAT_V);
+			gofmt_float(&s, v->f, GOFMT_V);
 			signed_num(b, &sp, s.data);
 			buf_free(&s);
 			return;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/gofmt.h"
 #include "util/quantity.h"
 
 typedef __int128 i128;
@@ -182,30 +183,20 @@ quantity_parse(const char *s, struct quantity *q)
 int
 quantity_from_double(double d, struct quantity *q)
 {
-	char tmp[40], *e;
-	int p, exp, nd = 0, i;
+	char dig[GOFMT_DIGITS];
+	int dp, exp, nd, i;
 	i128 v = 0;
 
 	if (!isfinite(d))
 		return -1;
 	if (d == 0)
 		return store(q, 0, 0, QUANTITY_DECIMAL_SI);
-	for (p = 1; p <= 17; p++) {
-		snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	e = strchr(tmp, 'e');
-	exp = (int)strtol(e + 1, NULL, 10);
-	for (i = 0; tmp + i < e; i++) {
-		if (tmp[i] >= '0' && tmp[i] <= '9') {
-			v = v * 10 + (tmp[i] - '0');
-			nd++;
-		}
-	}
+	nd = gofmt_shortest(d, dig, &dp);
+	for (i = 0; i < nd; i++)
+		v = v * 10 + (dig[i] - '0');
 	if (d < 0)
 		v = -v;
-	exp -= nd - 1;
+	exp = dp - nd;
 	round_nano(&v, &exp);
 	return store(q, v, exp, QUANTITY_DECIMAL_SI);
 }

@@ -992,18 +992,18 @@ TEST(go_float_formatting)
 
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
 		buf_init(&b, 0);
-		sensor_fmt_float(&b, cases[i].d, GOFLOAT_V);
+		gofmt_float(&b, cases[i].d, GOFMT_V);
 		CHECK_STR(b.data, cases[i].v);
 		buf_reset(&b);
-		sensor_fmt_float(&b, cases[i].d, GOFLOAT_F);
+		gofmt_float(&b, cases[i].d, GOFMT_F);
 		CHECK_STR(b.data, cases[i].f);
 		buf_reset(&b);
-		sensor_fmt_float(&b, cases[i].d, GOFLOAT_JSON);
+		gofmt_float(&b, cases[i].d, GOFMT_JSON);
 		CHECK_STR(b.data, cases[i].j);
 		buf_free(&b);
 	}
 	buf_init(&b, 0);
-	sensor_fmt_quote(&b, "a\"b\\\n\x01\xff\xc3\xa9", 9);
+	gofmt_quote(&b, "a\"b\\\n\x01\xff\xc3\xa9", 9);
 	CHECK_STR(b.data, "\"a\\\"b\\\\\\n\\x01\\xffé\"");
 	buf_free(&b);
 }

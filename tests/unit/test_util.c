@@ -1,7 +1,9 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "util/gofmt.h"
 #include "util/util.h"
 
 TEST(durations)
@@ -131,6 +133,142 @@ TEST(utf8_decoding)
 	CHECK_INT(i, 2);
 }
 
+/* ---- gofmt: cases in tests/util/gofmt.json ------------------------------- */
+
+#define DATA "tests/util/"
+
+static json_t *
+load_json(const char *path)
+{
+	json_error_t e;
+	json_t *v = json_load_file(path, JSON_DECODE_ANY, &e);
+
+	if (v == NULL)
+		fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
+	return v;
+}
+
+/* The flags named in s ("html indent"). */
+static int
+gofmt_flags(const char *s)
+{
+	int f = 0;
+
+	f |= strstr(s, "html") ? GOFMT_HTML : 0;
+	f |= strstr(s, "indent") ? GOFMT_INDENT : 0;
+	f |= strstr(s, "keep") ? GOFMT_KEEP_ORDER : 0;
+	f |= strstr(s, "hexbf") ? GOFMT_HEX_BF : 0;
+	return f;
+}
+
+TEST(gofmt_floats)
+{
+	static const enum gofmt_float modes[] = { GOFMT_V, GOFMT_F,
+	    GOFMT_JSON, GOFMT_F32 };
+	json_t *d = load_json(DATA "gofmt.json"), *c;
+	struct buf b;
+	size_t i, m;
+	double v;
+
+	CHECK(d != NULL);
+	json_array_foreach(json_object_get(d, "floats"), i, c) {
+		v = strtod(json_string_value(json_array_get(c, 0)), NULL);
+		for (m = 0; m < UTIL_ARRAY_LEN(modes); m++) {
+			json_t *want = json_array_get(c, m + 1);
+			int rc;
+
+			buf_init(&b, 0);
+			rc = gofmt_float(&b, v, modes[m]);
+			if (json_is_null(want)) {
+				CHECK(rc == -1 && b.len == 0);
+			} else {
+				CHECK(rc == 0);
+				CHECK_STR(b.data, json_string_value(want));
+			}
+			buf_free(&b);
+		}
+	}
+	json_decref(d);
+}
+
+TEST(gofmt_values)
+{
+	json_t *d = load_json(DATA "gofmt.json"), *c, *want;
+	const char *flags;
+	struct buf b;
+	size_t i;
+
+	CHECK(d != NULL);
+	json_array_foreach(json_object_get(d, "values"), i, c) {
+		json_t *in = json_object_get(c, "in");
+
+		buf_init(&b, 0);
+		gofmt_sprint(&b, in);
+		CHECK_STR(b.data, json_string_value(json_object_get(c,
+		    "sprint")));
+		json_object_foreach(json_object_get(c, "json"), flags, want) {
+			buf_reset(&b);
+			CHECK(gofmt_json(&b, in, gofmt_flags(flags)) == 0);
+			CHECK_STR(b.data, json_string_value(want));
+		}
+		buf_free(&b);
+	}
+	json_array_foreach(json_object_get(d, "equal"), i, c) {
+		json_t *x = json_array_get(c, 0), *y = json_array_get(c, 1);
+		int eq = json_is_true(json_array_get(c, 2));
+
+		CHECK_INT(gofmt_equal(x, y), eq);
+		CHECK_INT(gofmt_equal(y, x), eq);
+	}
+	json_array_foreach(json_object_get(d, "quote"), i, c) {
+		want = json_array_get(c, 0);
+		buf_init(&b, 0);
+		gofmt_quote(&b, json_string_value(want),
+		    json_string_length(want));
+		CHECK_STR(b.data, json_string_value(json_array_get(c, 1)));
+		buf_free(&b);
+	}
+	json_decref(d);
+}
+
+/* What JSON text cannot hold: bad UTF-8, a bounded buf, deep nesting. */
+TEST(gofmt_edges)
+{
+	json_t *v = json_stringn_nocheck("a\xff" "b\xe2\x80", 5), *deep;
+	struct buf b;
+	int i;
+
+	buf_init(&b, 0);
+	CHECK(gofmt_json(&b, v, 0) == 0);
+	CHECK_STR(b.data, "\"a\\ufffdb\\ufffd\\ufffd\"");
+	buf_reset(&b);
+	gofmt_quote(&b, json_string_value(v), 5);
+	CHECK_STR(b.data, "\"a\\xffb\\xe2\\x80\"");
+	buf_free(&b);
+	json_decref(v);
+
+	v = json_pack("{s:[i,i,i]}", "k", 1, 2, 3);
+	buf_init(&b, 8);
+	CHECK(gofmt_json(&b, v, 0) == -1 && b.overflow);
+	buf_free(&b);
+	json_decref(v);
+
+	deep = v = json_array();
+	for (i = 0; i < GOFMT_MAX_DEPTH + 1; i++) {
+		json_t *in = json_array();
+
+		json_array_append_new(v, in);
+		v = in;
+	}
+	buf_init(&b, 0);
+	CHECK(gofmt_json(&b, deep, 0) == -1);
+	buf_reset(&b);
+	gofmt_sprint(&b, deep);
+	CHECK(strstr(b.data, "[...]") != NULL);
+	buf_free(&b);
+	json_decref(deep);
+}
+
 int
 main(void)
 {
@@ -141,5 +279,8 @@ main(void)
 	RUN(suggest_and_glob);
 	RUN(parse_int);
 	RUN(utf8_decoding);
+	RUN(gofmt_floats);
+	RUN(gofmt_values);
+	RUN(gofmt_edges);
 	return harness_done();
 }
