@@ -11,8 +11,8 @@
  *
  * The body: GET (and HEAD) carries its query, {"name": ["value"]}; a POST
  * with Content-Type application/x-www-form-urlencoded carries its form the
- * same way (both as Argo does); anything else must be JSON (an empty body
- * is null).  Alertmanager payloads are recognized and split per alert
+ * same way (both as Argo does), unless it is JSON mislabelled as a form
+ * (curl -d); anything else must be JSON (an empty body is null).  Alertmanager payloads are recognized and split per alert
  * (alertmanager.c).
  */
 #include <pthread.h>
@@ -211,6 +211,25 @@ is_form(const struct http_request *r)
 	    ct[sizeof form - 1] == ' ');
 }
 
+/*
+ * `curl -d @alert.json` labels JSON as a form; Argo would then turn it
+ * into a form map.  A form-labelled body that is a JSON object or array
+ * is read as JSON instead (a real form never starts with { or [ and
+ * parses as JSON).
+ */
+static int
+looks_like_json(const char *body, size_t len)
+{
+	json_t *v;
+	size_t i = strspn(body, " \t\r\n");
+
+	if (i >= len || (body[i] != '{' && body[i] != '['))
+		return 0;
+	v = json_loadb(body, len, 0, NULL);
+	json_decref(v);
+	return v != NULL;
+}
+
 static json_t *
 json_body(const char *body, size_t len, char **err)
 {
@@ -270,7 +289,7 @@ hook_decode(const struct hook_target *t, const struct http_request *r,
 	*err = NULL;
 	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
 		body = args_object(r, err);
-	else if (is_form(r))
+	else if (is_form(r) && !looks_like_json(r->body, r->body_len))
 		body = form_object(r->body, r->body_len, err);
 	else
 		body = json_body(r->body, r->body_len, err);

@@ -160,6 +160,11 @@ TEST(body_forms)
 		    "k=%C3%A9", "{\"k\":[\"\xc3\xa9\"]}" },
 		{ "POST", "application/x-www-form-urlencodedX", "[1]",
 		    "[1]" },
+		/* curl -d labels JSON as a form */
+		{ "POST", "application/x-www-form-urlencoded",
+		    " {\"a\":1}", "{\"a\":1}" },
+		{ "POST", "application/x-www-form-urlencoded", "{x=1",
+		    "{\"{x\":[\"1\"]}" },
 	};
 	struct hook_target t = { "es", "hook", NULL };
 	struct http_header h[1];
