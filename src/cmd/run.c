@@ -16,11 +16,14 @@ usage(FILE *f)
 	fprintf(f, "usage: remediate run -c DIR [-c DIR]... [--kubeconfig F] "
 	    "[--context C]\n"
 	    "                     [--listen ADDR] [--state FILE] "
-	    "[--prometheus URL]\n"
+	    "[--retain 30d,1000000]\n"
+	    "                     [--prometheus URL] [--alertmanager URL] "
+	    "[--page-webhook URL]\n"
 	    "                     [--queue-size N]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
-	    "executes\nactions.  Decision records go to stdout, logs (JSON "
-	    "lines) to stderr.\n");
+	    "executes\nactions.  Decision records go to stdout and the state "
+	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
+	    "token comes from\n$REMEDIATE_PAGE_TOKEN.\n");
 }
 
 int
@@ -56,6 +59,12 @@ cmd_run(int argc, char **argv)
 			o.state = a.value;
 		else if (cmd_args_opt(&a, "--prometheus", NULL, 1))
 			o.prometheus = a.value;
+		else if (cmd_args_opt(&a, "--alertmanager", NULL, 1))
+			o.alertmanager = a.value;
+		else if (cmd_args_opt(&a, "--page-webhook", NULL, 1))
+			o.page_webhook = a.value;
+		else if (cmd_args_opt(&a, "--retain", NULL, 1))
+			o.retain = a.value;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {

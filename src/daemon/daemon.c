@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -16,11 +17,14 @@
 #include "http/http.h"
 #include "kube/kube.h"
 #include "metrics/metrics.h"
+#include "page/page.h"
 #include "prom/prom.h"
 #include "schedule/schedule.h"
 #include "webhook/webhook.h"
 
 #define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
+#define TICK_MS		5000	/* pages resolve, state is synced */
+#define PRUNE_MS	60000	/* old records are pruned */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -42,6 +46,9 @@ struct daemon {
 	struct http_server	*http;
 	struct hook_ingress	*hooks;
 	struct sched_set	*timed;		/* calendar, prometheus */
+	struct audit		*audit;		/* the state file */
+	struct page		*pager;
+	int64_t			 next_tick, next_prune;	/* ms */
 	size_t			 queue_size;
 	const char		*prom_url;	/* borrowed: opts or conf */
 	long			 prom_timeout;	/* ms */
@@ -117,6 +124,8 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	char *line = rec_to_line(r);
 
 	metrics_observe_record(r);
+	page_decision(d->pager, r);	/* before the write: same journal */
+	audit_write(d->audit, r);
 	fputs(line, stdout);
 	fflush(stdout);
 	free(line);
@@ -323,6 +332,26 @@ start_timed(struct daemon *d)
 	return 0;
 }
 
+/* The pager's and the state file's housekeeping, on the engine thread. */
+static void
+housekeeping(struct daemon *d)
+{
+	int64_t now = clock_now(&d->clock);
+	long pruned;
+
+	if (now >= d->next_tick) {
+		page_tick(d->pager, now);
+		audit_sync(d->audit);
+		d->next_tick = now + TICK_MS;
+	}
+	if (now >= d->next_prune) {
+		if ((pruned = audit_prune(d->audit, now)) > 0)
+			daemon_log("info", "pruned old records", json_pack(
+			    "{s:I}", "records", (json_int_t)pruned));
+		d->next_prune = now + PRUNE_MS;
+	}
+}
+
 /* Gauges and counters read from other owners, between items. */
 static void
 update_metrics(struct daemon *d)
@@ -333,6 +362,7 @@ update_metrics(struct daemon *d)
 
 	metrics_engine_totals(st->signals, st->filtered);
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
+	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &ws);
 		while (d->wctx[i].restarts < ws.restarts) {
@@ -373,6 +403,7 @@ loop(struct daemon *d)
 			check_synced(d, &synced);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
+		housekeeping(d);
 		wait = run_timed(d);
 		if (wait < 0 || wait > POP_TIMEOUT_MS)
 			wait = synced ? POP_TIMEOUT_MS : 50;
@@ -594,6 +625,83 @@ connect_cluster(struct daemon *d)
 	return d->kube ? 0 : -1;
 }
 
+static void
+state_log(const char *level, const char *msg, json_t *fields)
+{
+	daemon_log(level, msg, fields);
+}
+
+/* The state file: decisions, guard state and page state survive us. */
+static int
+open_state(struct daemon *d)
+{
+	struct audit_opts ao;
+	char *err = NULL;
+
+	audit_opts_defaults(&ao);
+	ao.log = state_log;
+	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
+		daemon_log("error", "bad --retain", json_pack("{s:s}", "error",
+		    err));
+		free(err);
+		return -1;
+	}
+	if ((d->audit = audit_open(d->o->state, &ao, &err)) == NULL) {
+		daemon_log("error", "cannot use the state file", json_pack(
+		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
+		    "?"));
+		free(err);
+		return -1;
+	}
+	daemon_log("info", "state", json_pack("{s:s, s:i}", "file",
+	    d->o->state, "schema", audit_schema_version(d->audit)));
+	return 0;
+}
+
+/* What the guardrails and the pager remembered before we started. */
+static int
+restore_state(struct daemon *d)
+{
+	char *err = NULL;
+
+	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
+	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
+	    -1) {
+		daemon_log("error", "cannot restore the state", json_pack(
+		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
+		    "?"));
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --alertmanager / --page-webhook, else RemediationConfig's alertmanager. */
+static int
+start_pager(struct daemon *d)
+{
+	struct page_opts po;
+	json_t *am = NULL;
+	char *err = NULL;
+
+	page_opts_defaults(&po);
+	po.log = state_log;
+	if (d->conf->nby_kind[CONF_REMEDIATIONCONFIG])
+		am = json_object_get(json_object_get(d->conf->by_kind[
+		    CONF_REMEDIATIONCONFIG][0]->root, "spec"), "alertmanager");
+	po.alertmanager = d->o->alertmanager ? d->o->alertmanager :
+	    json_string_value(json_object_get(am, "url"));
+	po.webhook = d->o->page_webhook;
+	po.webhook_token = getenv("REMEDIATE_PAGE_TOKEN");
+	if ((d->pager = page_new(&po, &err)) == NULL) {
+		daemon_log("error", "cannot page", json_pack("{s:s}", "error",
+		    err ? err : "?"));
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -614,6 +722,8 @@ load(struct daemon *d)
 		eo.execute_ctx = d->kube;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
+		eo.intend = audit_intend_hook;
+		eo.intend_ctx = d->audit;
 		d->engine = engine_new(d->conf, &eo, &dg);
 	}
 	diag_print(&dg, stderr);
@@ -645,7 +755,8 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (connect_cluster(&d) == 0 && load(&d) == 0 &&
+	if (connect_cluster(&d) == 0 && open_state(&d) == 0 &&
+	    load(&d) == 0 && start_pager(&d) == 0 && restore_state(&d) == 0 &&
 	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
 		daemon_log("info", "running", json_pack("{s:i}", "watches",
@@ -657,6 +768,10 @@ daemon_run(const struct daemon_opts *o)
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);
+	if (d.pager)
+		page_flush(d.pager, 2000);
+	page_free(d.pager);
+	audit_close(d.audit);
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);

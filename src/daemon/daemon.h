@@ -25,6 +25,9 @@ struct daemon_opts {
 	const char	 *listen;	/* "127.0.0.1:8080" */
 	const char	 *state;	/* state file */
 	const char	 *prometheus;	/* URL; NULL: RemediationConfig's */
+	const char	 *alertmanager;	/* URL; NULL: RemediationConfig's */
+	const char	 *page_webhook;	/* URL of a generic page receiver */
+	const char	 *retain;	/* "30d", "500000", "30d,500000" */
 	size_t		  queue_size;	/* items */
 };
 

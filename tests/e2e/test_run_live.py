@@ -25,10 +25,13 @@ WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
 class Daemon:
     """remediate run in the background; stdout records, stderr logs."""
 
-    def __init__(self, manifests, kubeconfig, extra=()):
+    def __init__(self, manifests, kubeconfig, extra=(), state=None):
+        self.state = state or os.path.join(os.path.dirname(
+            str(manifests)), "state.db")
         self.p = subprocess.Popen(
             [binary(), "run", "-c", str(manifests), "--kubeconfig",
-             kubeconfig, "--listen", "127.0.0.1:0"] + list(extra),
+             kubeconfig, "--listen", "127.0.0.1:0", "--state",
+             self.state] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.records, self.logs = queue.Queue(), queue.Queue()
         for stream, q in ((self.p.stdout, self.records),
@@ -68,6 +71,11 @@ class Daemon:
             except queue.Empty:
                 pass
         return out
+
+    def kill(self):
+        """kill -9: no chance to flush or close anything."""
+        self.p.kill()
+        self.p.wait()
 
     def stop(self):
         self.p.terminate()
@@ -246,3 +254,36 @@ def test_readyz_shows_a_broken_watch(live_manifests):
             assert status == 200
         finally:
             d.stop()
+
+
+def test_kill_9_after_an_action_keeps_its_cooldown(live_manifests):
+    w = scenario.Workload("shop", "cart")
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            before = d.take(2)
+        finally:
+            d.kill()
+        # the same state file: the cooldown and the rate bucket survive
+        d = Daemon(live_manifests, emu.kubeconfig, state=d.state)
+        try:
+            d.wait_log("synced")
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            after = d.take(2)
+        finally:
+            d.stop()
+        history = subprocess.run(
+            [binary(), "history", "--state", d.state, "--json"],
+            capture_output=True, text=True, timeout=30)
+    assert [r["decision"] for r in before] == ["suppressed", "acted"]
+    # the first kill after the restart counts with the ones before it
+    assert [r.get("reason") for r in after] == ["cooldown", "cooldown"]
+    assert history.returncode == 0, history.stderr
+    kept = [json.loads(x) for x in history.stdout.splitlines()]
+    assert [r["decision"] for r in kept] == [
+        "suppressed", "acted", "suppressed", "suppressed"]
