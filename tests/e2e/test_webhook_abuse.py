@@ -1,0 +1,324 @@
+"""Hostile and careless senders against the webhook ingest path.
+
+The probe (tests/webhook/ingest_probe: http server + webhook ingress +
+queue) is built with AddressSanitizer and UndefinedBehaviorSanitizer, so a
+memory error under abuse fails the test, and every test ends by stopping
+it cleanly (exit 0, no sanitizer report).  Everything is on loopback and
+every loop is bounded.  Pinned: 413 for oversized bodies (declared or
+chunked), 431 for oversized heads, 400 with a JSON error for malformed
+JSON, 401/403 for missing credentials and wrong signatures, 404/405,
+garbage on the wire, slow-loris connections cut at the request deadline
+while others are served, a connection flood held to the per-address
+limit, and a request flood against a full queue: 503 + Retry-After, and
+with retries every accepted request's event is in the queue exactly once.
+"""
+import hashlib
+import hmac
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "webhook"))
+import probe as P  # noqa: E402
+
+TOKEN = "t0ken"
+KEY = "hm4c-key"
+
+
+@pytest.fixture(scope="module")
+def probe_bin(tmp_path_factory):
+    return P.build(str(tmp_path_factory.mktemp("probe-san")), sanitize=True)
+
+
+HOOKS = """open:
+  endpoint: /open
+  method: POST
+small:
+  endpoint: /small
+  method: POST
+  maxPayloadSize: 1024
+bearer:
+  endpoint: /bearer
+  method: POST
+  authSecret: {name: hooks, key: token}
+signed:
+  endpoint: /signed
+  method: POST
+  hmac: {secret: {file: %(secrets)s/hooks/hmac}}
+"""
+
+
+def start(tmp, probe_bin, *args):
+    sec = tmp / "secrets" / "hooks"
+    sec.mkdir(parents=True, exist_ok=True)
+    (sec / "token").write_text(TOKEN)
+    (sec / "hmac").write_text(KEY + "\n")
+    m = tmp / "manifests"
+    m.mkdir(exist_ok=True)
+    P.eventsource(str(m / "es.yaml"), "hooks",
+                  HOOKS % {"secrets": tmp / "secrets"})
+    return P.Probe(probe_bin, m, "--secrets-dir", tmp / "secrets", *args)
+
+
+def finish(p):
+    rc, err = p.stop()
+    assert rc == 0, err
+    assert "Sanitizer" not in err and "runtime error" not in err, err
+    return p.final
+
+
+def raw(port, data, source=None, read_timeout=5.0):
+    """Sends raw bytes; returns (status or -1, response bytes)."""
+    s = socket.socket()
+    s.settimeout(read_timeout)
+    if source:
+        s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    out = b""
+    try:
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            out += c
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    st = P.parse_response(out)[0]
+    return st, out
+
+
+def test_sizes_formats_and_credentials(tmp_path, probe_bin):
+    p = start(tmp_path, probe_bin)
+    try:
+        port = p.port
+        # declared too large: refused before the body is sent
+        st, out = raw(port, b"POST /small HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 5000\r\n\r\n")
+        assert st == 413
+        assert b"exceeds the limit of 1024 bytes" in out
+        st, _, _ = P.request(port, "POST", "/open", b"x" * (2 << 20))
+        assert st in (413, -1)
+        # chunked, growing past the limit
+        chunk = b"400\r\n" + b"a" * 1024 + b"\r\n"
+        st, _ = raw(port, b"POST /small HTTP/1.1\r\nHost: x\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 3 +
+                    b"0\r\n\r\n")
+        assert st == 413
+        # an oversized head
+        st, _ = raw(port, b"POST /open HTTP/1.1\r\nHost: x\r\n" +
+                    b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 200)
+                             for i in range(400)) + b"\r\n")
+        assert st in (431, 413, -1)
+        # malformed JSON: 400 with a JSON error
+        for body in ('{"a":', '{"a":1}}', '\xff', '[1, 2', '"\\u0000"',
+                     '{"a": 1e999999}', "[" * 5000 + "]" * 5000):
+            st, hdr, text = P.request(port, "POST", "/open",
+                                      body.encode("utf-8", "surrogateescape")
+                                      if isinstance(body, str) else body)
+            assert st == 400, (body[:20], st, text)
+            assert hdr["content-type"] == "application/json"
+            assert json.loads(text)["error"].startswith(
+                "the body is not JSON")
+        # credentials
+        st, hdr, _ = P.request(port, "POST", "/bearer", "{}")
+        assert st == 401 and hdr["www-authenticate"] == "Bearer"
+        st, _, _ = P.request(port, "POST", "/bearer", "{}",
+                             {"Authorization": "Bearer nope"})
+        assert st == 401
+        st, _, _ = P.request(port, "POST", "/bearer", "{}",
+                             {"Authorization": "Bearer " + TOKEN})
+        assert st == 200
+        body = '{"signed": true}'
+        good = hmac.new(KEY.encode(), body.encode(), hashlib.sha256)
+        st, _, _ = P.request(port, "POST", "/signed", body)
+        assert st == 401
+        st, _, _ = P.request(port, "POST", "/signed", body,
+                             {"X-Hub-Signature-256": "sha256=" + "0" * 64})
+        assert st == 403
+        st, _, _ = P.request(port, "POST", "/signed", body + " ",
+                             {"X-Hub-Signature-256":
+                              "sha256=" + good.hexdigest()})
+        assert st == 403
+        st, _, _ = P.request(port, "POST", "/signed", body,
+                             {"X-Hub-Signature-256":
+                              "sha256=" + good.hexdigest()})
+        assert st == 200
+        # paths and methods
+        st, _, text = P.request(port, "POST", "/nope", "{}")
+        assert st == 404 and "no webhook at /nope" in text
+        st, hdr, _ = P.request(port, "PUT", "/open", "{}")
+        assert st == 405 and hdr["allow"] == "POST"
+        # garbage on the wire
+        for junk in (b"\x00\x01\x02\r\n\r\n", b"GET\r\n\r\n",
+                     b"POST /open HTTP/9.9\r\n\r\n",
+                     b"POST /open HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                     b"POST /open HTTP/1.1\r\nHost: x\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"):
+            st, _ = raw(port, junk, read_timeout=3)
+            assert st in (-1, 400, 404, 405, 413, 505), (junk, st)
+        st, _, _ = P.request(port, "POST", "/open", '{"still": "alive"}')
+        assert st == 200
+        evs = p.events()
+        assert [e["data"]["body"] for e in evs] == [
+            {}, {"signed": True}, {"still": "alive"}]
+        auth = evs[0]["data"]["header"]["Authorization"]
+        assert auth == ["*** Masked Auth Secret ***"]
+    finally:
+        final = finish(p)
+    assert final["events"] == 3
+
+
+def slow_sender(port, source, stop, results, gap=0.2):
+    """Trickles a request head one byte per gap until cut or stopped."""
+    head = (b"POST /open HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200 +
+            b"\r\n\r\n")
+    s = socket.socket()
+    t0 = time.time()
+    try:
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        for i in range(len(head)):
+            if stop.is_set():
+                break
+            s.send(head[i:i + 1])
+            time.sleep(gap)
+        results.append(("finished", time.time() - t0))
+    except OSError:
+        results.append(("cut", time.time() - t0))
+    finally:
+        s.close()
+
+
+def test_slow_loris_is_cut_and_others_are_served(tmp_path, probe_bin):
+    p = start(tmp_path, probe_bin, "--request-timeout", "2",
+              "--idle-timeout", "5", "--max-per-ip", "16")
+    stop = threading.Event()
+    results = []
+    try:
+        slow = [threading.Thread(target=slow_sender,
+                                 args=(p.port, "127.0.0.2", stop, results))
+                for _ in range(16)]
+        for t in slow:
+            t.start()
+        time.sleep(0.3)
+        # meanwhile, others are served promptly
+        lat = []
+        for i in range(20):
+            t0 = time.time()
+            st, _, _ = P.request(p.port, "POST", "/open", '{"i": %d}' % i)
+            lat.append(time.time() - t0)
+            assert st == 200
+        assert max(lat) < 1.0, lat
+        for t in slow:
+            t.join(timeout=20)
+        stop.set()
+        assert len(results) == 16
+        cut = [d for kind, d in results if kind == "cut"]
+        assert len(cut) == 16, results
+        assert max(cut) < 6.0, results
+        assert p.stats()["reaped"] >= 16
+    finally:
+        stop.set()
+        final = finish(p)
+    assert final["events"] == 20
+
+
+def test_connection_flood_is_bounded_per_address(tmp_path, probe_bin):
+    p = start(tmp_path, probe_bin, "--max-per-ip", "8", "--idle-timeout",
+              "3", "--request-timeout", "3")
+    socks = []
+    try:
+        for _ in range(100):
+            s = socket.socket()
+            s.bind(("127.0.0.3", 0))
+            s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", p.port))
+            except OSError:
+                s.close()
+                continue
+            socks.append(s)
+        time.sleep(0.3)
+        # connections past the limit are closed at once
+        closed = 0
+        for s in socks:
+            s.settimeout(0.05)
+            try:
+                if s.recv(1) == b"":
+                    closed += 1
+            except socket.timeout:
+                pass
+            except OSError:
+                closed += 1
+        assert closed >= len(socks) - 8, (closed, len(socks))
+        st, _, _ = P.request(p.port, "POST", "/open", "{}")
+        assert st == 200
+    finally:
+        for s in socks:
+            s.close()
+        finish(p)
+
+
+def test_request_flood_against_a_full_queue_loses_nothing(tmp_path,
+                                                          probe_bin):
+    p = start(tmp_path, probe_bin, "--hold", "--capacity", "25")
+    accepted = []
+    refused = []
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def sender(k):
+        for i in range(40):
+            body = '{"sender": %d, "seq": %d}' % (k, i)
+            for attempt in range(400):
+                st, hdr, _ = P.request(p.port, "POST", "/open", body)
+                if st == 200:
+                    with lock:
+                        accepted.append((k, i))
+                    break
+                assert st == 503, st
+                assert hdr["retry-after"] == "5"
+                with lock:
+                    refused.append((k, i))
+                time.sleep(0.01)
+
+    def drainer():
+        while not done.is_set():
+            time.sleep(0.05)
+            p.drain()
+
+    try:
+        ts = [threading.Thread(target=sender, args=(k,)) for k in range(6)]
+        d = threading.Thread(target=drainer)
+        for t in ts:
+            t.start()
+        time.sleep(0.5)		# let the queue fill before draining
+        d.start()
+        for t in ts:
+            t.join(timeout=120)
+        done.set()
+        d.join(timeout=10)
+        p.drain()
+        assert len(accepted) == 240
+        assert len(refused) > 0		# the queue did fill
+        bodies = [(e["data"]["body"]["sender"], e["data"]["body"]["seq"])
+                  for e in p.wait_events(240, timeout=10)]
+        assert sorted(bodies) == sorted(accepted)
+        assert len(set(bodies)) == 240
+        st = p.stats()
+        assert st["full"] == len(refused)
+        assert st["events"] == 240
+    finally:
+        done.set()
+        final = finish(p)
+    assert final["held"] == 0
