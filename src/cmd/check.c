@@ -40,6 +40,8 @@ check_served_sources(const struct conf *c, struct diags *dg)
 
 	memset(&ho, 0, sizeof ho);
 	memset(&so, 0, sizeof so);
+	/* run may be given --prometheus; it refuses to start without one */
+	so.prometheus_url = "http://prometheus-from-run.invalid";
 	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++) {
 		hook_set_add(hooks, c->by_kind[CONF_EVENTSOURCE][i], &ho, dg);
 		sched_set_add(timed, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);

@@ -30,6 +30,28 @@ build_defaults(struct engine *e, const struct conf *c, struct diags *dg)
 	    d->root, "spec"), "guardrails"), d, dg);
 }
 
+/*
+ * Compiles a guardrail's template now, so a bad one is a `check` error at
+ * the guardrails block rather than a failed record at run time.
+ */
+static struct sensor_tmpl *
+compile_tmpl(const char *src, const char *field,
+    const struct sensor_trigger *t, const struct mdoc *doc,
+    struct diags *dg)
+{
+	struct sensor_tmpl *tm;
+	char *err = NULL;
+
+	if (src == NULL || strstr(src, "{{") == NULL)
+		return NULL;
+	if ((tm = sensor_template(src, &err)) == NULL) {
+		diag_error(dg, t->guardrails ? conf_loc_key(doc, t->guardrails,
+		    field) : t->at, "guardrails %s: %s", field, err);
+		free(err);
+	}
+	return tm;
+}
+
 static void
 build_trigger(struct engine *e, struct engine_sensor *es, size_t i,
     struct diags *dg)
@@ -44,6 +66,12 @@ build_trigger(struct engine *e, struct engine_sensor *es, size_t i,
 	}
 	guard_config_apply(&et->cfg, t->guardrails, es->doc, dg);
 	et->id = xasprintf("%s/%s", es->ident, t->name);
+	et->tmpl[TMPL_TARGET] = compile_tmpl(et->cfg.target, "target", t,
+	    es->doc, dg);
+	et->tmpl[TMPL_THRESHOLD_KEY] = compile_tmpl(et->cfg.threshold_key,
+	    "threshold", t, es->doc, dg);
+	et->tmpl[TMPL_BUDGET_QUERY] = compile_tmpl(et->cfg.budget_query,
+	    "budget", t, es->doc, dg);
 }
 
 static void
@@ -109,6 +137,10 @@ engine_free(struct engine *e)
 		struct engine_sensor *es = &e->sensors[i];
 
 		for (j = 0; j < es->ntriggers; j++) {
+			size_t k;
+
+			for (k = 0; k < TMPL_COUNT; k++)
+				sensor_tmpl_free(es->triggers[j].tmpl[k]);
 			guard_config_clear(&es->triggers[j].cfg);
 			free(es->triggers[j].id);
 		}

@@ -59,13 +59,15 @@ extra_set(struct decision *d, const char *key, json_t *v)
 
 /* Renders a guardrail template from the firing event, as triggers are. */
 static char *
-render(struct decision *d, const char *tmpl, const char *what)
+render(struct decision *d, enum engine_tmpl which, const char *text,
+    const char *what)
 {
 	char *err = NULL, *out;
 
-	if (strstr(tmpl, "{{") == NULL)
-		return xstrdup(tmpl);
-	out = sensor_render(tmpl, d->fire->event->data, &err);
+	if (d->et->tmpl[which] == NULL)
+		return xstrdup(text);	/* no {{ }}: the text itself */
+	out = sensor_template_render(d->et->tmpl[which], d->fire->event->data,
+	    &err);
 	if (out == NULL) {
 		snprintf(d->msg, sizeof d->msg, "%s: %s", what,
 		    err ? err : "template failed");
@@ -109,7 +111,8 @@ resolve_target(struct decision *d)
 	objref_set(&d->rec.subject, ev->subject.kind, ev->subject.namespace,
 	    ev->subject.name);
 	if (d->cfg->target) {
-		char *t = render(d, d->cfg->target, "guardrails.target");
+		char *t = render(d, TMPL_TARGET, d->cfg->target,
+		    "guardrails.target");
 		int rc = t ? parse_target(d, t) : -1;
 
 		free(t);
@@ -136,8 +139,8 @@ resolve_target(struct decision *d)
 static int
 check_threshold(struct decision *d)
 {
-	char *key = d->cfg->threshold_key ? render(d, d->cfg->threshold_key,
-	    "threshold.key") : xstrdup(d->target_key);
+	char *key = d->cfg->threshold_key ? render(d, TMPL_THRESHOLD_KEY,
+	    d->cfg->threshold_key, "threshold.key") : xstrdup(d->target_key);
 	int ok;
 
 	if (key == NULL)
@@ -228,7 +231,8 @@ check_budget(struct decision *d)
 
 	if (d->cfg->budget_query == NULL)
 		return 1;
-	if ((q = render(d, d->cfg->budget_query, "budget.query")) == NULL)
+	if ((q = render(d, TMPL_BUDGET_QUERY, d->cfg->budget_query,
+	    "budget.query")) == NULL)
 		return 0;
 	if (d->e->opts.budget)
 		have = d->e->opts.budget(d->e->opts.budget_ctx, q, d->e->now,

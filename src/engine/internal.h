@@ -10,8 +10,17 @@
 #include "policy/policy.h"
 #include "sensor/sensor.h"
 
+/* The guardrails' templates, compiled once (NULL: none or no {{ }}). */
+enum engine_tmpl {
+	TMPL_TARGET,
+	TMPL_THRESHOLD_KEY,
+	TMPL_BUDGET_QUERY,
+	TMPL_COUNT
+};
+
 struct engine_trigger {
 	struct guard_config	 cfg;		/* owned strings */
+	struct sensor_tmpl	*tmpl[TMPL_COUNT];	/* owned */
 	char			*id;		/* owned: ns/sensor/trigger */
 	uint64_t		 hash;		/* of the trigger's manifest and
 						   guardrails, for demotions;
