@@ -356,3 +356,55 @@ def test_kill_9_at_random_moments_under_load(tmp_path):
             name = r["target"]["name"]
             assert name not in acted, ("acted twice", name)
             acted[name] = r
+
+
+# ---- recurrence and demotion, as replay shows them ---------------------------
+
+def recurring(seed_manifests):
+    from test_replay_seed import set_guardrail
+    set_guardrail(seed_manifests, [
+        ("count: 2", "count: 1"), ("cooldown: 15m", "cooldown: 1m"),
+        ("        maxSignalAge: 2m",
+         "        maxSignalAge: 2m\n"
+         "        recurrence: {within: 30m, demoteAbove: 50%, "
+         "minActions: 2}")])
+    return seed_manifests
+
+
+def test_recurring_remediation_demotes_the_trigger(tmp_path, seed_manifests):
+    from test_replay_seed import at, replay
+    w = scenario.Workload("shop", "cart")
+    lines = [w.oom(0, at(m)) for m in (0, 2, 4, 6)]
+    recs = replay(tmp_path, recurring(seed_manifests), [w], lines)
+    assert [r["decision"] for r in recs] == [
+        "acted", "acted", "demoted", "notified", "notified"]
+    assert "recurrence" not in recs[0]
+    assert recs[1]["recurrence"] == {"of": "2026-11-25T10:00:00Z",
+                                     "actions": 1, "recurred": 1,
+                                     "ratio": 1.0}
+    assert recs[2]["message"] == (
+        "2 of the last 2 actions recurred within 30 min (100%), above "
+        "demoteAbove 50%: mode auto -> notify until the trigger's "
+        "manifest changes")
+    assert recs[2]["recurrence"]["of"] == "2026-11-25T10:02:00Z"
+    assert recs[3]["demoted"] == {"since": "2026-11-25T10:04:00Z",
+                                  "mode": "auto"}
+    assert recs[4]["demoted"]["since"] == "2026-11-25T10:04:00Z"
+    assert "recurrence" not in recs[4]  # no action since to recur
+
+
+def test_recurrence_is_per_target_and_strictly_above(tmp_path,
+                                                      seed_manifests):
+    from test_replay_seed import at, replay
+    cart = scenario.Workload("shop", "cart")
+    checkout = scenario.Workload("shop", "checkout")
+    lines = [cart.oom(0, at(0)), checkout.oom(0, at(1)),
+             cart.oom(0, at(2, 30)), checkout.oom(0, at(31, 30))]
+    recs = replay(tmp_path, recurring(seed_manifests), [cart, checkout],
+                  lines)
+    assert [r["decision"] for r in recs] == ["acted", "acted", "acted",
+                                             "acted"]
+    # cart's second kill recurs: 1 of 2 actions, 50%, not above 50%
+    assert recs[2]["recurrence"]["ratio"] == 0.5
+    # checkout's comes back after the 30m window: not a recurrence
+    assert "recurrence" not in recs[3]
