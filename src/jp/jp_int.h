@@ -169,10 +169,7 @@ json_t	*jp_str_lossy(struct jp_ctx *, const char *, size_t);
 int	 jp_kstring(const json_t *, char *out, size_t len,
 	    const char **s, size_t *n);
 
-/* Go durations in nanoseconds (karith.c). */
-int	 jp_godur_parse(const char *, size_t, int64_t *ns);
-void	 jp_godur_format(int64_t ns, char *out, size_t len);
-json_t	*jp_k_sum(struct jp_call *);
+json_t	*jp_k_sum(struct jp_call *);		/* karith.c */
 json_t	*jp_f_parse_yaml(struct jp_call *);	/* kyaml.c */
 json_t	*jp_f_semver_compare(struct jp_call *);	/* semver.c */
 

@@ -32,161 +32,6 @@ struct operand {
 	int64_t		 ns;
 };
 
-/* ---- Go durations --------------------------------------------------- */
-
-static const struct { const char *u; uint64_t ns; } units[] = {
-	{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
-	{ "\xce\xbcs", 1000 }, { "ms", 1000000 }, { "s", NS_PER_S },
-	{ "m", 60 * NS_PER_S }, { "h", 3600 * NS_PER_S },
-};
-
-int
-jp_godur_parse(const char *s, size_t n, int64_t *out)
-{
-	const uint64_t lim = (uint64_t)1 << 63;
-	uint64_t d = 0, v, f, unit;
-	double scale;
-	size_t i = 0, j, u;
-	int neg = 0, pre, post;
-
-	if (n > 0 && (s[0] == '-' || s[0] == '+'))
-		neg = s[i++] == '-';
-	if (n - i == 1 && s[i] == '0') {
-		*out = 0;
-		return 0;
-	}
-	if (i >= n)
-		return -1;
-	while (i < n) {
-		v = f = 0;
-		scale = 1;
-		if (s[i] != '.' && (s[i] < '0' || s[i] > '9'))
-			return -1;
-		for (j = i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-			if (v > (lim - 1) / 10)
-				return -1;
-			v = v * 10 + (uint64_t)(s[i] - '0');
-			if (v > lim)
-				return -1;
-		}
-		pre = i != j;
-		post = 0;
-		if (i < n && s[i] == '.') {
-			for (j = ++i; i < n && s[i] >= '0' && s[i] <= '9';
-			    i++) {
-				if (f > (lim - 1) / 10)
-					continue;	/* beyond precision */
-				f = f * 10 + (uint64_t)(s[i] - '0');
-				scale *= 10;
-			}
-			post = i != j;
-		}
-		if (!pre && !post)
-			return -1;
-		for (j = i; i < n && s[i] != '.' && (s[i] < '0' ||
-		    s[i] > '9'); i++)
-			;
-		if (i == j)
-			return -1;
-		unit = 0;
-		for (u = 0; u < UTIL_ARRAY_LEN(units); u++)
-			if (strlen(units[u].u) == i - j &&
-			    memcmp(units[u].u, s + j, i - j) == 0)
-				unit = units[u].ns;
-		if (unit == 0 || v > lim / unit)
-			return -1;
-		v *= unit;
-		if (f > 0) {
-			v += (uint64_t)((double)f * ((double)unit / scale));
-			if (v > lim)
-				return -1;
-		}
-		d += v;
-		if (d > lim)
-			return -1;
-	}
-	if (!neg && d > lim - 1)
-		return -1;
-	*out = neg ? (int64_t)(0 - d) : (int64_t)d;
-	return 0;
-}
-
-/* Appends v / 10^prec's fraction, trailing zeros dropped; returns v. */
-static uint64_t
-put_frac(char *buf, size_t *w, uint64_t v, int prec)
-{
-	int i, print = 0;
-
-	for (i = 0; i < prec; i++) {
-		int digit = (int)(v % 10);
-
-		print = print || digit != 0;
-		if (print)
-			buf[--*w] = (char)('0' + digit);
-		v /= 10;
-	}
-	if (print)
-		buf[--*w] = '.';
-	return v;
-}
-
-static void
-put_int(char *buf, size_t *w, uint64_t v)
-{
-	do {
-		buf[--*w] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-}
-
-/* time.Duration.String(): "1h2m3.5s", "1.5ms", "0s". */
-void
-jp_godur_format(int64_t d, char *out, size_t len)
-{
-	char buf[40];
-	size_t w = sizeof buf;
-	uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
-
-	if (u < (uint64_t)NS_PER_S) {
-		if (u == 0) {
-			snprintf(out, len, "0s");
-			return;
-		}
-		buf[--w] = 's';
-		if (u < 1000) {
-			w--;
-			buf[w] = 'n';
-			put_int(buf, &w, u);
-		} else if (u < 1000000) {
-			w -= 2;
-			memcpy(buf + w, "\xc2\xb5", 2);
-			u = put_frac(buf, &w, u, 3);
-			put_int(buf, &w, u);
-		} else {
-			buf[--w] = 'm';
-			u = put_frac(buf, &w, u, 6);
-			put_int(buf, &w, u);
-		}
-	} else {
-		buf[--w] = 's';
-		u = put_frac(buf, &w, u, 9);
-		put_int(buf, &w, u % 60);
-		u /= 60;
-		if (u > 0) {
-			buf[--w] = 'm';
-			put_int(buf, &w, u % 60);
-			u /= 60;
-			if (u > 0) {
-				buf[--w] = 'h';
-				put_int(buf, &w, u);
-			}
-		}
-	}
-	if (d < 0)
-		buf[--w] = '-';
-	snprintf(out, len, "%.*s", (int)(sizeof buf - w), buf + w);
-}
-
 /* ---- operands and results ------------------------------------------- */
 
 static int
@@ -209,7 +54,7 @@ operand_of(struct jp_call *k, const json_t *v, int i, struct operand *o)
 		o->kind = O_QTY;
 		return 0;
 	}
-	if (jp_godur_parse(s, n, &o->ns) == 0) {
+	if (duration_parsen_ns(s, n, &o->ns) == 0) {
 		o->kind = O_DUR;
 		return 0;
 	}
@@ -239,7 +84,7 @@ dur_result(struct jp_call *k, double ns)
 		jp_call_fail(k, -1, JP_ERR_VALUE, "duration out of range");
 		return NULL;
 	}
-	jp_godur_format((int64_t)ns, out, sizeof out);
+	duration_format_ns((int64_t)ns, out, sizeof out);
 	return json_string(out);
 }
 
@@ -429,7 +274,7 @@ jp_k_sum(struct jp_call *k)
 		if (!json_is_number(next) && (!json_is_string(next) ||
 		    (quantity_parsen(json_string_value(next),
 		    json_string_length(next), &o.q) < 0 &&
-		    jp_godur_parse(json_string_value(next),
+		    duration_parsen_ns(json_string_value(next),
 		    json_string_length(next), &o.ns) < 0)))
 			return jp_arg_error(k, 0, "array of numbers, "
 			    "quantities or durations"), NULL;

@@ -444,7 +444,7 @@ time_arg(struct jp_call *k, int i, const char *layout, struct gtime *t)
 static int
 dur_arg(struct jp_call *k, int i, int64_t *ns)
 {
-	if (jp_godur_parse(json_string_value(k->args[i]),
+	if (duration_parsen_ns(json_string_value(k->args[i]),
 	    json_string_length(k->args[i]), ns) == 0)
 		return 0;
 	return jp_call_fail(k, i, JP_ERR_VALUE, "\"%.40s\" is not a "
@@ -492,8 +492,8 @@ diff(struct jp_call *k, const struct gtime *a, const struct gtime *b)
 		jp_call_fail(k, -1, JP_ERR_VALUE, "difference out of range");
 		return NULL;
 	}
-	jp_godur_format((b->sec - a->sec) * NS + (b->nsec - a->nsec), out,
-	    sizeof out);
+	duration_format_ns((b->sec - a->sec) * NS + (b->nsec - a->nsec),
+	    out, sizeof out);
 	return json_string(out);
 }
 

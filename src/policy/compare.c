@@ -1,11 +1,10 @@
 /*
  * The typed readings of a string that Kyverno's operators try in turn:
- * Go durations ("1h30m"), Go floats and semantic versions ("1.2.3");
- * Kubernetes quantities ("512Mi") are util's.  Each parser is strict, as
- * the Go one it stands for, because a lenient one would make "1e3h" a
- * duration here and a plain string in the cluster, and the same policy
- * would decide differently.  (util's duration_parse is lenient that way
- * and counts in milliseconds; Kyverno compares nanoseconds.)
+ * Go floats and semantic versions ("1.2.3"); Go durations ("1h30m",
+ * duration_parse_ns) and Kubernetes quantities ("512Mi") are util's.
+ * Each parser is strict, as the Go one it stands for, because a lenient
+ * one would make "1e3h" a duration here and a plain string in the
+ * cluster, and the same policy would decide differently.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,74 +13,6 @@
 #include <string.h>
 
 #include "policy/pol_int.h"
-
-/* ---- Go durations ------------------------------------------------------- */
-
-static const struct {
-	const char	*name;
-	long double	 ns;
-} dunits[] = {
-	{ "ns", 1 }, { "us", 1e3L }, { "\xc2\xb5s", 1e3L },
-	{ "\xce\xbcs", 1e3L }, { "ms", 1e6L }, { "s", 1e9L },
-	{ "m", 60e9L }, { "h", 3600e9L },
-};
-
-/*
- * time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?unit)+ or "0".  The unit is
- * the run of characters up to the next digit or dot, and must be known.
- */
-int
-pol_parse_duration(const char *s, int64_t *ns)
-{
-	long double total = 0;
-	int neg = 0;
-
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s) {
-		long double v = 0, scale = 1;
-		int digits = 0;
-		size_t i, ulen;
-
-		while (isdigit((unsigned char)*s)) {
-			v = v * 10 + (*s++ - '0');
-			digits++;
-		}
-		if (*s == '.') {
-			s++;
-			while (isdigit((unsigned char)*s)) {
-				scale /= 10;
-				v += (*s++ - '0') * scale;
-				digits++;
-			}
-		}
-		if (digits == 0)
-			return -1;
-		for (ulen = 0; s[ulen] && s[ulen] != '.' &&
-		    !isdigit((unsigned char)s[ulen]); ulen++)
-			;
-		if (ulen == 0)
-			return -1;	/* Go: missing unit */
-		for (i = 0; i < UTIL_ARRAY_LEN(dunits); i++)
-			if (strlen(dunits[i].name) == ulen &&
-			    strncmp(s, dunits[i].name, ulen) == 0)
-				break;
-		if (i == UTIL_ARRAY_LEN(dunits))
-			return -1;
-		total += v * dunits[i].ns;
-		if (total > 9223372036854775807.0L)
-			return -1;	/* Go: overflow */
-		s += ulen;
-	}
-	*ns = (int64_t)(neg ? -total : total);
-	return 0;
-}
 
 /* ---- Go floats ---------------------------------------------------------- */
 

@@ -133,12 +133,12 @@ durations(json_t *k, json_t *v, long double *kd, long double *vd)
 	int kok = 0, vok = 0;
 
 	if (json_is_string(k) && strcmp(json_string_value(k), "0") != 0 &&
-	    pol_parse_duration(json_string_value(k), &ns) == 0) {
+	    duration_parse_ns(json_string_value(k), &ns) == 0) {
 		*kd = (long double)ns;
 		kok = 1;
 	}
 	if (json_is_string(v) && strcmp(json_string_value(v), "0") != 0 &&
-	    pol_parse_duration(json_string_value(v), &ns) == 0) {
+	    duration_parse_ns(json_string_value(v), &ns) == 0) {
 		*vd = (long double)ns;
 		vok = 1;
 	}
@@ -273,7 +273,7 @@ duration_operand(json_t *x, long double *ns)
 		return 0;
 	}
 	if (json_is_string(x) &&
-	    pol_parse_duration(json_string_value(x), &v) == 0) {
+	    duration_parse_ns(json_string_value(x), &v) == 0) {
 		*ns = (long double)v;
 		return 0;
 	}
@@ -376,8 +376,8 @@ bound_cmp(const char *k, const char *bound, enum pol_op op)
 	struct quantity qa, qb;
 	int64_t a, b;
 
-	if (pol_parse_duration(bound, &b) == 0)
-		return pol_parse_duration(k, &a) == 0 &&
+	if (duration_parse_ns(bound, &b) == 0)
+		return duration_parse_ns(k, &a) == 0 &&
 		    cmp_by((long double)a, (long double)b, op);
 	if (quantity_parse(bound, &qb) == 0)
 		return quantity_parse(k, &qa) == 0 &&

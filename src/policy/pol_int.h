@@ -3,8 +3,8 @@
  * public surface (policy.h is).
  *
  *   operator.c	Kyverno's condition operators
- *   compare.c	the typed readings they rest on: Go durations, semantic
- *		versions, Go number parsing (quantities are util's)
+ *   compare.c	the typed readings they rest on: semantic versions, Go
+ *		number parsing (durations and quantities are util's)
  *   gostr.c	fmt.Sprint of a value, bounded (Go's printing, which
  *		Kyverno's results depend on, is util/gofmt.h)
  *   subst.c	{{ }} variable substitution
@@ -58,8 +58,6 @@ int		 pol_op_deprecated(const char *name);
 int		 pol_op_eval(enum pol_op, json_t *key, json_t *value);
 
 /* ---- compare.c ---------------------------------------------------------- */
-/* Go's time.ParseDuration, in nanoseconds: 0 ok, -1 not a duration. */
-int	pol_parse_duration(const char *, int64_t *ns);
 /* Go's strconv.ParseFloat(s, 64) for decimal text: 0 ok, -1 bad. */
 int	pol_parse_float(const char *, double *);
 /*

@@ -1,10 +1,11 @@
 /*
  * Time: one clock the caller can replace, RFC 3339 instants and Go-style
- * durations, all in int64 milliseconds.  Manifests are written by people
- * used to Argo and Kubernetes, so durations follow Go's time.ParseDuration.
+ * durations, in int64 milliseconds (Go durations also in nanoseconds, as
+ * Kyverno computes with them).  Manifests are written by people used to
+ * Argo and Kubernetes, so durations follow Go's time.ParseDuration
+ * exactly: "1e3h" is not a duration there, so it is not one here.
  */
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,55 +144,194 @@ time_format(int64_t ms, char *out, size_t outlen)
 		    tm.tm_min, tm.tm_sec);
 }
 
+/* ---- Go durations --------------------------------------------------- */
+
+#define NS_PER_S	1000000000LL
+
 static const struct {
 	const char	*name;
-	double		 ms;
+	uint64_t	 ns;
 } units[] = {
-	{ "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "ms", 1 },
-	{ "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	/* micro as u, U+00B5 (micro sign) and U+03BC (Greek mu) */
+	{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
+	{ "\xce\xbcs", 1000 }, { "ms", 1000000 }, { "s", NS_PER_S },
+	{ "m", 60 * NS_PER_S }, { "h", 3600 * NS_PER_S },
 };
 
+/*
+ * Go's time.ParseDuration step by step: [-+]?([0-9]*(\.[0-9]*)?unit)+ or
+ * "0", the integer part exact in 64 bits, the fraction through a float64
+ * as Go computes it, and every overflow an error.
+ */
+int
+duration_parsen_ns(const char *s, size_t n, int64_t *out)
+{
+	const uint64_t lim = (uint64_t)1 << 63;
+	uint64_t d = 0, v, f, unit;
+	double scale;
+	size_t i = 0, j, u;
+	int neg = 0, pre, post;
+
+	if (n > 0 && (s[0] == '-' || s[0] == '+'))
+		neg = s[i++] == '-';
+	if (n - i == 1 && s[i] == '0') {
+		*out = 0;
+		return 0;
+	}
+	if (i >= n)
+		return -1;
+	while (i < n) {
+		v = f = 0;
+		scale = 1;
+		if (s[i] != '.' && (s[i] < '0' || s[i] > '9'))
+			return -1;
+		for (j = i; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			if (v > (lim - 1) / 10)
+				return -1;
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			if (v > lim)
+				return -1;
+		}
+		pre = i != j;
+		post = 0;
+		if (i < n && s[i] == '.') {
+			for (j = ++i; i < n && s[i] >= '0' && s[i] <= '9';
+			    i++) {
+				if (f > (lim - 1) / 10)
+					continue;	/* beyond precision */
+				f = f * 10 + (uint64_t)(s[i] - '0');
+				scale *= 10;
+			}
+			post = i != j;
+		}
+		if (!pre && !post)
+			return -1;
+		/* the unit: everything up to the next number */
+		for (j = i; i < n && s[i] != '.' && (s[i] < '0' ||
+		    s[i] > '9'); i++)
+			;
+		if (i == j)
+			return -1;
+		unit = 0;
+		for (u = 0; u < UTIL_ARRAY_LEN(units); u++)
+			if (strlen(units[u].name) == i - j &&
+			    memcmp(units[u].name, s + j, i - j) == 0)
+				unit = units[u].ns;
+		if (unit == 0 || v > lim / unit)
+			return -1;
+		v *= unit;
+		if (f > 0) {
+			v += (uint64_t)((double)f * ((double)unit / scale));
+			if (v > lim)
+				return -1;
+		}
+		d += v;
+		if (d > lim)
+			return -1;
+	}
+	if (!neg && d > lim - 1)
+		return -1;
+	*out = neg ? (int64_t)(0 - d) : (int64_t)d;
+	return 0;
+}
+
+int
+duration_parse_ns(const char *s, int64_t *ns)
+{
+	return duration_parsen_ns(s, strlen(s), ns);
+}
+
+/* Writes v / 10^prec's fraction before *w, trailing zeros dropped;
+ * returns v / 10^prec. */
+static uint64_t
+put_frac(char *buf, size_t *w, uint64_t v, int prec)
+{
+	int i, print = 0;
+
+	for (i = 0; i < prec; i++) {
+		int digit = (int)(v % 10);
+
+		print = print || digit != 0;
+		if (print)
+			buf[--*w] = (char)('0' + digit);
+		v /= 10;
+	}
+	if (print)
+		buf[--*w] = '.';
+	return v;
+}
+
+static void
+put_int(char *buf, size_t *w, uint64_t v)
+{
+	do {
+		buf[--*w] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+}
+
+/* time.Duration.String(), written from the right as Go writes it. */
+void
+duration_format_ns(int64_t d, char *out, size_t len)
+{
+	char buf[40];
+	size_t w = sizeof buf;
+	uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
+
+	if (u < (uint64_t)NS_PER_S) {
+		if (u == 0) {
+			snprintf(out, len, "0s");
+			return;
+		}
+		buf[--w] = 's';
+		if (u < 1000) {
+			buf[--w] = 'n';
+			put_int(buf, &w, u);
+		} else if (u < 1000000) {
+			w -= 2;
+			memcpy(buf + w, "\xc2\xb5", 2);
+			u = put_frac(buf, &w, u, 3);
+			put_int(buf, &w, u);
+		} else {
+			buf[--w] = 'm';
+			u = put_frac(buf, &w, u, 6);
+			put_int(buf, &w, u);
+		}
+	} else {
+		buf[--w] = 's';
+		u = put_frac(buf, &w, u, 9);
+		put_int(buf, &w, u % 60);
+		u /= 60;
+		if (u > 0) {
+			buf[--w] = 'm';
+			put_int(buf, &w, u % 60);
+			u /= 60;
+			if (u > 0) {
+				buf[--w] = 'h';
+				put_int(buf, &w, u);
+			}
+		}
+	}
+	if (d < 0)
+		buf[--w] = '-';
+	snprintf(out, len, "%.*s", (int)(sizeof buf - w), buf + w);
+}
+
+/* Milliseconds: the strict parse, rounded half away from zero. */
 int
 duration_parse(const char *s, int64_t *ms)
 {
-	double total = 0;
-	int neg = 0;
+	int64_t ns, q, r;
 
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*ms = 0;
-		return 0;
-	}
-	if (*s == '\0')
+	if (duration_parse_ns(s, &ns) != 0)
 		return -1;
-	while (*s) {
-		char *end;
-		double v;
-		size_t i, best = 0, blen = 0;
-
-		if (!isdigit((unsigned char)*s) && *s != '.')
-			return -1;
-		v = strtod(s, &end);
-		if (end == s)
-			return -1;
-		s = end;
-		for (i = 0; i < UTIL_ARRAY_LEN(units); i++) {
-			size_t l = strlen(units[i].name);
-
-			if (strncmp(s, units[i].name, l) == 0 && l > blen) {
-				best = i;
-				blen = l;
-			}
-		}
-		if (blen == 0)
-			return -1;
-		total += v * units[best].ms;
-		s += blen;
-	}
-	if (total > 9.2e15)
-		return -1;
-	*ms = (int64_t)llround(neg ? -total : total);
+	q = ns / 1000000;
+	r = ns % 1000000;
+	if (r >= 500000)
+		q++;
+	else if (r <= -500000)
+		q--;
+	*ms = q;
 	return 0;
 }
 

@@ -9,7 +9,7 @@
  *                the source line and a caret), collected so one run shows
  *                every problem;
  *   time         one replaceable clock in milliseconds since the epoch,
- *                RFC 3339 parsing/formatting, Go-style durations;
+ *                RFC 3339 parsing/formatting, Go durations (ms and ns);
  *   text         did-you-mean suggestions, glob matching, hashing;
  *   utf8         decoding and encoding one code point.
  */
@@ -123,9 +123,18 @@ void	 time_format(int64_t ms, char *out, size_t outlen);
 #define TIME_FMTLEN 32
 
 /*
- * Go durations ("5m", "1h30m", "250ms", "1.5h", "90s"); a bare "0" is 0.
- * Returns 0 and the value in ms, or -1.
+ * Go durations exactly as time.ParseDuration reads them ("5m", "1h30m",
+ * "250ms", "1.5h", "-90s", "0"; not "1e3h", "5" or "5d"), in nanoseconds:
+ * returns 0, or -1 for anything Go refuses, overflow included.  The n form
+ * takes s's length (a NUL inside is not a duration).
  */
+int	 duration_parse_ns(const char *s, int64_t *ns);
+int	 duration_parsen_ns(const char *s, size_t n, int64_t *ns);
+/* Go's time.Duration.String() ("1h30m0s", "1.5ms", "0s"); out of at least
+ * DURATION_FMTLEN bytes holds any value. */
+void	 duration_format_ns(int64_t ns, char *out, size_t outlen);
+#define DURATION_FMTLEN 32
+/* duration_parse_ns in ms, rounded half away from zero: 0 ok, -1 bad. */
 int	 duration_parse(const char *, int64_t *ms);
 /* Formats as the shortest Go-style duration ("15m", "1h30m", "250ms"). */
 void	 duration_format(int64_t ms, char *out, size_t outlen);

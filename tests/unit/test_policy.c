@@ -118,17 +118,17 @@ TEST(readings)
 	double f;
 	int c;
 
-	CHECK(pol_parse_duration("1h30m", &ns) == 0 &&
+	CHECK(duration_parse_ns("1h30m", &ns) == 0 &&
 	    ns == 5400000000000LL);
-	CHECK(pol_parse_duration("1.5h", &ns) == 0 && ns == 5400000000000LL);
-	CHECK(pol_parse_duration("-90s", &ns) == 0 && ns == -90000000000LL);
-	CHECK(pol_parse_duration("250\xc2\xb5s", &ns) == 0 && ns == 250000);
-	CHECK(pol_parse_duration("0", &ns) == 0 && ns == 0);
-	CHECK(pol_parse_duration("5", &ns) == -1);
-	CHECK(pol_parse_duration("5d", &ns) == -1);
-	CHECK(pol_parse_duration("", &ns) == -1);
-	CHECK(pol_parse_duration(".s", &ns) == -1);
-	CHECK(pol_parse_duration("3000000h", &ns) == -1);	/* overflow */
+	CHECK(duration_parse_ns("1.5h", &ns) == 0 && ns == 5400000000000LL);
+	CHECK(duration_parse_ns("-90s", &ns) == 0 && ns == -90000000000LL);
+	CHECK(duration_parse_ns("250\xc2\xb5s", &ns) == 0 && ns == 250000);
+	CHECK(duration_parse_ns("0", &ns) == 0 && ns == 0);
+	CHECK(duration_parse_ns("5", &ns) == -1);
+	CHECK(duration_parse_ns("5d", &ns) == -1);
+	CHECK(duration_parse_ns("", &ns) == -1);
+	CHECK(duration_parse_ns(".s", &ns) == -1);
+	CHECK(duration_parse_ns("3000000h", &ns) == -1);	/* overflow */
 	CHECK(pol_parse_float("1e3", &f) == 0 && f == 1000);
 	CHECK(pol_parse_float("-Inf", &f) == 0 && f < 0);
 	CHECK(pol_parse_float(" 1", &f) == -1);

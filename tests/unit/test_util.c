@@ -21,6 +21,57 @@ TEST(durations)
 	CHECK(duration_parse("m", &ms) == -1);
 }
 
+/* Data-driven cases live in tests/util/ (run from the repository root). */
+#define DATA "tests/util/"
+
+static json_t *
+load_json(const char *path)
+{
+	json_error_t e;
+	json_t *v = json_load_file(path, JSON_DECODE_ANY, &e);
+
+	if (v == NULL)
+		fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
+	return v;
+}
+
+/* Go durations: cases in tests/util/durations.json. */
+TEST(go_durations)
+{
+	json_t *d = load_json(DATA "durations.json"), *c, *ns, *ms;
+	char out[DURATION_FMTLEN];
+	const char *s;
+	int64_t v, ns_back;
+	size_t i;
+
+	CHECK(d != NULL);
+	json_array_foreach(json_object_get(d, "parse"), i, c) {
+		s = json_string_value(json_array_get(c, 0));
+		ns = json_array_get(c, 1);
+		ms = json_array_get(c, 2);
+		if (json_is_null(ns)) {
+			CHECK(duration_parse_ns(s, &v) == -1);
+			CHECK(duration_parse(s, &v) == -1);
+			continue;
+		}
+		CHECK(duration_parse_ns(s, &v) == 0);
+		CHECK_INT(v, json_integer_value(ns));
+		CHECK(duration_parse(s, &v) == 0);
+		CHECK_INT(v, json_integer_value(ms));
+	}
+	json_array_foreach(json_object_get(d, "format"), i, c) {
+		v = json_integer_value(json_array_get(c, 0));
+		duration_format_ns(v, out, sizeof out);
+		CHECK_STR(out, json_string_value(json_array_get(c, 1)));
+		/* what Go prints, Go reads back */
+		CHECK(duration_parse_ns(out, &ns_back) == 0 && ns_back == v);
+	}
+	/* the length is the string's: a NUL inside is not a duration */
+	CHECK(duration_parsen_ns("5m\0" "1s", 5, &v) == -1);
+	CHECK(duration_parsen_ns("5m1s", 2, &v) == 0 && v == 300000000000LL);
+	json_decref(d);
+}
+
 TEST(duration_format_round_trips)
 {
 	char s[32];
@@ -134,19 +185,6 @@ TEST(utf8_decoding)
 }
 
 /* ---- gofmt: cases in tests/util/gofmt.json ------------------------------- */
-
-#define DATA "tests/util/"
-
-static json_t *
-load_json(const char *path)
-{
-	json_error_t e;
-	json_t *v = json_load_file(path, JSON_DECODE_ANY, &e);
-
-	if (v == NULL)
-		fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
-	return v;
-}
 
 /* The flags named in s ("html indent"). */
 static int
@@ -274,6 +312,7 @@ main(void)
 {
 	RUN(durations);
 	RUN(duration_format_round_trips);
+	RUN(go_durations);
 	RUN(rfc3339);
 	RUN(buf_respects_max);
 	RUN(suggest_and_glob);
