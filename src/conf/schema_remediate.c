@@ -125,6 +125,208 @@ static const struct sfield guardrails_fields[] = {
 const struct snode conf_t_guardrails = { .kind = S_OBJECT,
     .fields = guardrails_fields };
 
+/* ---- owners and notifications ------------------------------------------- */
+
+/*
+ * A secret is never written in a manifest: {file: PATH}, {env: NAME}, or
+ * a Kubernetes Secret's {name, key} (mounted under the secrets directory).
+ */
+static const struct sfield secret_ref_fields[] = {
+	{ "file", &conf_t_nonempty, 0, NULL, NULL },
+	{ "env", &conf_t_nonempty, 0, NULL, NULL },
+	{ "name", &conf_t_nonempty, 0, NULL, NULL },
+	{ "key", &conf_t_nonempty, 0, NULL, NULL },
+	{ "value", &conf_t_reject, 0, "a secret's value never sits in a "
+	    "manifest", "read it from a file or the environment: {file: "
+	    "PATH} or {env: NAME}" },
+	END
+};
+
+static void
+secret_ref_post(struct sctx *c, json_t *o)
+{
+	int file = json_object_get(o, "file") != NULL;
+	int env = json_object_get(o, "env") != NULL;
+	int sel = json_object_get(o, "name") != NULL ||
+	    json_object_get(o, "key") != NULL;
+
+	if (file + env + sel != 1)
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "give exactly one "
+		    "of {file: PATH}, {env: NAME} or a Secret's {name, key}");
+	else if (sel && (json_object_get(o, "name") == NULL ||
+	    json_object_get(o, "key") == NULL))
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "a Secret reference "
+		    "needs both name and key");
+}
+
+static const struct snode t_secret_ref = { .kind = S_OBJECT,
+    .fields = secret_ref_fields, .post = secret_ref_post };
+
+/* A webhook URL: a plain string, or a secret when it carries a token. */
+static void
+url_post(struct sctx *c, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (json_is_object(v)) {
+		conf_scheck(c, &t_secret_ref, NULL, NULL, v);
+		return;
+	}
+	if (s == NULL) {
+		conf_serr(c, conf_loc(c->doc, v), NULL, "a URL is a string or "
+		    "a secret reference ({file} or {env})");
+		return;
+	}
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		conf_serr(c, conf_loc(c->doc, v), NULL, "\"%s\" is not an "
+		    "http:// or https:// URL", s);
+}
+
+static const struct snode t_url = { .kind = S_ANY, .post = url_post };
+
+/* A Slack incoming-webhook URL is its own credential. */
+static void
+slack_url_post(struct sctx *c, json_t *v)
+{
+	if (json_is_string(v)) {
+		conf_serr(c, conf_loc(c->doc, v), NULL, "a Slack "
+		    "incoming-webhook URL carries its token: it is a secret "
+		    "and never sits in a manifest");
+		diag_hint(c->d, "url: {env: SLACK_WEBHOOK_URL} or {file: "
+		    "/var/run/secrets/remediate/slack/url}");
+		return;
+	}
+	if (!json_is_object(v)) {
+		conf_serr(c, conf_loc(c->doc, v), NULL, "expected a secret "
+		    "reference: {file: PATH}, {env: NAME} or {name, key}");
+		return;
+	}
+	conf_scheck(c, &t_secret_ref, NULL, NULL, v);
+}
+
+static const struct snode t_slack_url = { .kind = S_ANY,
+    .post = slack_url_post };
+
+static const struct sfield slack_fields[] = {
+	{ "url", &t_slack_url, F_REQUIRED, NULL, NULL },
+	{ "channel", &conf_t_nonempty, 0, NULL, NULL },
+	{ "username", &conf_t_nonempty, 0, NULL, NULL },
+	{ "iconEmoji", &conf_t_nonempty, 0, NULL, NULL },
+	END
+};
+static const struct snode t_slack = { .kind = S_OBJECT,
+    .fields = slack_fields };
+
+static const struct sfield secure_header_fields[] = {
+	{ "name", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "valueFrom", &t_secret_ref, F_REQUIRED, NULL, NULL },
+	END
+};
+static const struct snode t_secure_header = { .kind = S_OBJECT,
+    .fields = secure_header_fields };
+static const struct snode t_secure_headers = { .kind = S_ARRAY,
+    .elem = &t_secure_header };
+
+static const struct sfield webhook_fields[] = {
+	{ "url", &t_url, F_REQUIRED, NULL, NULL },
+	{ "headers", &conf_t_strmap, 0, NULL, NULL },
+	{ "secureHeaders", &t_secure_headers, 0, NULL, NULL },
+	END
+};
+static const struct snode t_webhook = { .kind = S_OBJECT,
+    .fields = webhook_fields };
+
+static const struct sfield dest_tls_fields[] = {
+	{ "caFile", &conf_t_nonempty, 0, NULL, NULL },
+	{ "insecureSkipVerify", &conf_t_bool, 0, NULL, NULL },
+	END
+};
+static const struct snode t_dest_tls = { .kind = S_OBJECT,
+    .fields = dest_tls_fields };
+
+static const struct sfield dest_fields[] = {
+	{ "slack", &t_slack, 0, NULL, NULL },
+	{ "webhook", &t_webhook, 0, NULL, NULL },
+	{ "timeout", &conf_t_duration, 0, NULL, NULL },
+	{ "tls", &t_dest_tls, 0, NULL, NULL },
+	END
+};
+
+static void
+dest_post(struct sctx *c, json_t *o)
+{
+	int n = (json_object_get(o, "slack") != NULL) +
+	    (json_object_get(o, "webhook") != NULL);
+
+	if (n != 1)
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "a destination is "
+		    "either slack or webhook%s", n ? ", not both" : "");
+}
+
+static const struct snode t_dest = { .kind = S_OBJECT,
+    .fields = dest_fields, .post = dest_post };
+static const struct snode t_dests = { .kind = S_MAP, .elem = &t_dest };
+
+static const struct snode t_attempts = { .kind = S_INT, .min = 1,
+    .max = 10 };
+
+static void
+base_url_post(struct sctx *c, json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://",
+	    8) != 0)
+		conf_serr(c, conf_loc(c->doc, v), NULL, "\"%s\" is not an "
+		    "http:// or https:// URL", s);
+}
+
+static const struct snode t_base_url = { .kind = S_STRING,
+    .flags = SF_NONEMPTY, .post = base_url_post };
+
+static const struct sfield notifications_fields[] = {
+	{ "destinations", &t_dests, 0, NULL, NULL },
+	{ "default", &conf_t_nonempty, 0, NULL, NULL },
+	{ "baseURL", &t_base_url, 0, NULL, NULL },
+	{ "attempts", &t_attempts, 0, NULL, NULL },
+	{ "links", &conf_t_strmap, 0, NULL, NULL },
+	{ "approvalTTL", &conf_t_duration, 0, NULL, NULL },
+	END
+};
+static const struct snode t_notifications = { .kind = S_OBJECT,
+    .fields = notifications_fields };
+
+/* An owner routes to one destination or several. */
+static void
+route_post(struct sctx *c, json_t *v)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_is_string(v) && *json_string_value(v))
+		return;
+	if (json_is_array(v) && json_array_size(v) > 0) {
+		json_array_foreach(v, i, e)
+			if (!json_is_string(e) || !*json_string_value(e))
+				conf_serr(c, conf_loc(c->doc, e), NULL, "a "
+				    "destination name is a non-empty string");
+		return;
+	}
+	conf_serr(c, conf_loc(c->doc, v), NULL, "an owner routes to a "
+	    "destination name or a list of them");
+}
+
+static const struct snode t_route = { .kind = S_ANY, .post = route_post };
+static const struct snode t_routes = { .kind = S_MAP, .elem = &t_route };
+
+static const struct sfield owners_fields[] = {
+	{ "key", &conf_t_nonempty, 0, NULL, NULL },
+	{ "routes", &t_routes, 0, NULL, NULL },
+	END
+};
+static const struct snode t_owners = { .kind = S_OBJECT,
+    .fields = owners_fields };
+
 /* ---- RemediationConfig --------------------------------------------------- */
 
 static const struct sfield endpoint_fields[] = {
@@ -139,9 +341,8 @@ static const struct sfield rc_spec_fields[] = {
 	{ "guardrails", &conf_t_guardrails, 0, NULL, NULL },
 	{ "prometheus", &t_endpoint, 0, NULL, NULL },
 	{ "alertmanager", &t_endpoint, 0, NULL, NULL },
-	/* shapes defined by the notification work; kept open until then */
-	{ "owners", &conf_t_any, 0, NULL, NULL },
-	{ "notifications", &conf_t_any, 0, NULL, NULL },
+	{ "owners", &t_owners, 0, NULL, NULL },
+	{ "notifications", &t_notifications, 0, NULL, NULL },
 	END
 };
 static const struct snode t_rc_spec = { .kind = S_OBJECT,

@@ -316,13 +316,34 @@ static const struct sfield secret_fields[] = {
 static const struct snode t_secret = { .kind = S_OBJECT,
     .fields = secret_fields };
 
+/*
+ * Argo's Secret and ConfigMap selectors (read from the mounted secrets
+ * directory), or remediate's {file: PATH} / {env: NAME}: one of them.
+ */
 static const struct sfield value_from_fields[] = {
 	{ "secretKeyRef", &t_secret, 0, NULL, NULL },
 	{ "configMapKeyRef", &t_secret, 0, NULL, NULL },
+	{ "file", &conf_t_nonempty, 0, NULL, NULL },
+	{ "env", &conf_t_nonempty, 0, NULL, NULL },
 	END
 };
+
+static void
+value_from_post(struct sctx *c, json_t *o)
+{
+	static const char *const keys[] = { "secretKeyRef",
+	    "configMapKeyRef", "file", "env" };
+	size_t i, n = 0;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(keys); i++)
+		n += json_object_get(o, keys[i]) != NULL;
+	if (n != 1)
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "give exactly one of "
+		    "secretKeyRef, configMapKeyRef, file or env");
+}
+
 static const struct snode t_value_from = { .kind = S_OBJECT,
-    .fields = value_from_fields };
+    .fields = value_from_fields, .post = value_from_post };
 static const struct sfield secure_header_fields[] = {
 	{ "name", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
 	{ "valueFrom", &t_value_from, F_REQUIRED, NULL, NULL },

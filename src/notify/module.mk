@@ -1,0 +1,1 @@
+notify_DEPS := util conf record cluster sensor
