@@ -32,50 +32,17 @@ struct civil {
 	int	 mon, day, hour, min, sec, wday;
 };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void
 civil_from_secs(int64_t s, struct civil *c)
 {
-	int64_t z = (s >= 0 ? s : s - 86399) / 86400, era, doe, yoe, doy, mp;
+	int64_t z = (s >= 0 ? s : s - 86399) / 86400;
 	int64_t rem = s - z * 86400;
 
 	c->hour = (int)(rem / 3600);
 	c->min = (int)(rem % 3600 / 60);
 	c->sec = (int)(rem % 60);
 	c->wday = (int)(((z % 7) + 11) % 7);	/* 1970-01-01 was Thursday */
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	c->day = (int)(doy - (153 * mp + 2) / 5 + 1);
-	c->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
-	c->y = yoe + era * 400 + (c->mon <= 2);
-}
-
-static int
-days_in(int64_t y, int m)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-	    31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return d[m - 1];
+	time_civil_from_days(z, &c->y, &c->mon, &c->day);
 }
 
 static void
@@ -412,18 +379,18 @@ layout_parse(const char *l, const char *v, struct gtime *t)
 			p.hour = 0;
 	}
 	if (p.yday) {
-		if (p.yday > 365 + (days_in(p.year, 2) == 29))
+		if (p.yday > 365 + (time_days_in_month(p.year, 2) == 29))
 			return -1;
 		p.mon = 1;
 		p.day = p.yday;
-		while (p.day > days_in(p.year, p.mon))
-			p.day -= days_in(p.year, p.mon++);
+		while (p.day > time_days_in_month(p.year, p.mon))
+			p.day -= time_days_in_month(p.year, p.mon++);
 	}
 	if (p.mon < 1 || p.mon > 12 || p.day < 1 ||
-	    p.day > days_in(p.year, p.mon) || p.hour > 23 || p.min > 59 ||
-	    p.sec > 59)
+	    p.day > time_days_in_month(p.year, p.mon) || p.hour > 23 ||
+	    p.min > 59 || p.sec > 59)
 		return -1;
-	t->sec = days_from_civil(p.year, p.mon, p.day) * 86400 +
+	t->sec = time_days_from_civil(p.year, p.mon, p.day) * 86400 +
 	    p.hour * 3600 + p.min * 60 + p.sec - p.off;
 	t->nsec = p.nsec;
 	t->off = p.off;

@@ -186,10 +186,10 @@ sensor_cron_next(const struct sensor_cron *c, const struct sensor_tz *tz,
 		w = u + off;
 		dd = (w >= 0 ? w : w - 86399) / 86400;
 		sod = w - dd * 86400;
-		sensor_civil_from_days(dd, &y, &m, &d);
+		time_civil_from_days(dd, &y, &m, &d);
 		if (!((c->mon >> m) & 1))
-			nu = (m == 12 ? sensor_days_from_civil(y + 1, 1, 1) :
-			    sensor_days_from_civil(y, m + 1, 1)) * 86400 - off;
+			nu = (m == 12 ? time_days_from_civil(y + 1, 1, 1) :
+			    time_days_from_civil(y, m + 1, 1)) * 86400 - off;
 		else if (!day_ok(c, dd, d))
 			nu = (dd + 1) * 86400 - off;
 		else if (!((c->hour >> (sod / 3600)) & 1))

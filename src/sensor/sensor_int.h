@@ -116,9 +116,6 @@ struct sensor_tz *sensor_tz_posix(const char *spec, char **err);
 void	 sensor_tz_free(struct sensor_tz *);
 /* Seconds east of UTC at the instant t (seconds); NULL tz is UTC. */
 int32_t	 sensor_tz_offset(const struct sensor_tz *, int64_t t);
-/* Days since 1970-01-01 of a civil date, and back. */
-int64_t	 sensor_days_from_civil(int64_t y, int m, int d);
-void	 sensor_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
 
 /* ---- cron.c -------------------------------------------------------------- */
 struct sensor_cron;

@@ -35,50 +35,6 @@ struct sensor_tz {
 	struct rule	 start, end;
 };
 
-int64_t
-sensor_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-void
-sensor_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int
-leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-mdays(int64_t y, int m)
-{
-	static const int n[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-	    31 };
-
-	return m == 2 && leap(y) ? 29 : n[m - 1];
-}
-
 /* ---- POSIX TZ rules ------------------------------------------------------ */
 
 static const char *
@@ -188,15 +144,15 @@ rule_day(const struct rule *r, int64_t y)
 
 	switch (r->kind) {
 	case 'J':
-		return sensor_days_from_civil(y, 1, 1) + r->n - 1 +
-		    (leap(y) && r->n >= 60);
+		return time_days_from_civil(y, 1, 1) + r->n - 1 +
+		    (time_days_in_month(y, 2) == 29 && r->n >= 60);
 	case 'N':
-		return sensor_days_from_civil(y, 1, 1) + r->n;
+		return time_days_from_civil(y, 1, 1) + r->n;
 	default:
-		first = sensor_days_from_civil(y, r->m, 1);
+		first = time_days_from_civil(y, r->m, 1);
 		wd = (int)(((first % 7) + 11) % 7);	/* 0 = Sunday */
 		day = 1 + (r->d - wd + 7) % 7 + (r->w - 1) * 7;
-		while (day > mdays(y, r->m))
+		while (day > time_days_in_month(y, r->m))
 			day -= 7;
 		return first + day - 1;
 	}
@@ -212,7 +168,7 @@ posix_offset(const struct sensor_tz *tz, int64_t t)
 		return tz->std_off;
 	days = t + tz->std_off;
 	days = (days >= 0 ? days : days - 86399) / 86400;
-	sensor_civil_from_days(days, &y, &m, &d);
+	time_civil_from_days(days, &y, &m, &d);
 	s = rule_day(&tz->start, y) * 86400 + tz->start.time - tz->std_off;
 	e = rule_day(&tz->end, y) * 86400 + tz->end.time - tz->dst_off;
 	if (s < e)

@@ -116,6 +116,15 @@ int64_t	 clock_now(const struct clock *);
 void	 clock_system(struct clock *);
 void	 clock_fixed(struct clock *, int64_t ms);
 
+/*
+ * Proleptic Gregorian calendar arithmetic, valid for any year: days since
+ * 1970-01-01 of a date (m 1..12, d 1..31) and back, and the length of a
+ * month (m 1..12).
+ */
+int64_t	 time_days_from_civil(int64_t y, int m, int d);
+void	 time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int	 time_days_in_month(int64_t y, int m);
+
 /* RFC 3339 ("2026-11-25T10:00:00Z", fractions, offsets): 0 ok, -1 bad. */
 int	 time_parse(const char *, int64_t *ms);
 /* Formats as UTC "2026-11-25T10:00:00Z" (".123Z" when ms != 0). */

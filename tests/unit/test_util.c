@@ -86,6 +86,55 @@ TEST(duration_format_round_trips)
 	CHECK_STR(s, "0s");
 }
 
+TEST(calendar)
+{
+	/* dates and their day numbers, as Python's datetime counts them */
+	static const struct {
+		int64_t y;
+		int m, d;
+		int64_t days;
+	} dates[] = {
+		{ 1970, 1, 1, 0 },
+		{ 1969, 12, 31, -1 },
+		{ 2000, 2, 29, 11016 },
+		{ 2000, 3, 1, 11017 },
+		{ 1900, 3, 1, -25508 },
+		{ 1600, 2, 29, -135081 },
+		{ 1, 1, 1, -719162 },
+		{ 9999, 12, 31, 2932896 },
+		{ 2026, 11, 25, 20782 },
+	};
+	static const struct {
+		int64_t y;
+		int m, n;
+	} months[] = {
+		{ 2023, 2, 28 }, { 2024, 2, 29 }, { 1900, 2, 28 },
+		{ 2000, 2, 29 }, { 2023, 4, 30 }, { 2023, 12, 31 },
+		{ -4, 2, 29 }, { -100, 2, 28 },
+	};
+	size_t i;
+	int64_t z, y;
+	int m, d, bad = 0;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(dates); i++) {
+		CHECK_INT(time_days_from_civil(dates[i].y, dates[i].m,
+		    dates[i].d), dates[i].days);
+		time_civil_from_days(dates[i].days, &y, &m, &d);
+		CHECK(y == dates[i].y && m == dates[i].m && d == dates[i].d);
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(months); i++)
+		CHECK_INT(time_days_in_month(months[i].y, months[i].m),
+		    months[i].n);
+	/* every day of 4000 years on either side reads back, in order */
+	for (z = -1500000; z <= 1500000; z++) {
+		time_civil_from_days(z, &y, &m, &d);
+		if (time_days_from_civil(y, m, d) != z || d < 1 ||
+		    d > time_days_in_month(y, m))
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+}
+
 TEST(rfc3339)
 {
 	int64_t ms;
@@ -313,6 +362,7 @@ main(void)
 	RUN(durations);
 	RUN(duration_format_round_trips);
 	RUN(go_durations);
+	RUN(calendar);
 	RUN(rfc3339);
 	RUN(buf_respects_max);
 	RUN(suggest_and_glob);
