@@ -1,0 +1,1 @@
+approve_DEPS := util http

@@ -1,0 +1,536 @@
+/*
+ * The approvals table, in the state file the audit log lives in (one file
+ * to back up, one place that says what happened):
+ *
+ *   CREATE TABLE approvals (
+ *     id      TEXT PRIMARY KEY,   -- 32 hex characters, random
+ *     created INTEGER NOT NULL,   -- ms
+ *     expires INTEGER NOT NULL,   -- ms
+ *     state   TEXT NOT NULL,      -- pending | used | expired
+ *     record  TEXT NOT NULL,      -- the pending-approval decision record
+ *     url     TEXT,               -- BASE/approve/ID, or NULL
+ *     decided INTEGER,            -- ms: used or expired
+ *     outcome TEXT)               -- the decision record after approval
+ *
+ * Our own connection, so this module never reaches into the audit
+ * store's; SQLite's locking (WAL, a busy timeout) orders the two writers.
+ * A fresh file is marked with the audit store's application_id ("REMD")
+ * so that whichever opens it first, the other accepts it.  Writes are
+ * synchronous=FULL: an approval is rare and must survive a power cut.
+ */
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "approve/approve.h"
+#include "util/util.h"
+
+#define APPLICATION_ID	0x52454d44	/* "REMD", the audit store's mark */
+#define BUSY_MS		5000
+
+struct approve_store {
+	sqlite3			*db;
+	pthread_mutex_t		 mu;
+	struct approve_key	 key;
+	char			*base_url;	/* owned, no trailing '/' */
+	int			 readonly;
+};
+
+static const char *const state_names[] = { "pending", "used", "expired" };
+
+const char *
+approve_status_name(enum approve_status s)
+{
+	static const char *const n[] = { "ok", "not-found", "bad-signature",
+	    "expired", "used", "error" };
+
+	return (size_t)s < UTIL_ARRAY_LEN(n) ? n[s] : "?";
+}
+
+void
+approve_pending_clear(struct approve_pending *p)
+{
+	json_decref(p->record);
+	json_decref(p->outcome);
+	free(p->url);
+	memset(p, 0, sizeof *p);
+}
+
+void
+approve_ticket_clear(struct approve_ticket *t)
+{
+	free(t->url);
+	memset(t, 0, sizeof *t);
+}
+
+static int
+exec(struct approve_store *s, const char *sql, char **err)
+{
+	char *e = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &e) != SQLITE_OK) {
+		*err = xasprintf("state file: %s", e ? e : sqlite3_errmsg(
+		    s->db));
+		sqlite3_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pragma_int(struct approve_store *s, const char *sql, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Marks a fresh file as remediate's; refuses another program's. */
+static int
+claim(struct approve_store *s, const char *path, char **err)
+{
+	int id = 0, tables = 0;
+
+	if (pragma_int(s, "PRAGMA application_id", &id) == -1 ||
+	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables) ==
+	    -1) {
+		*err = xasprintf("%s: not a state file: %s", path,
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (id == APPLICATION_ID)
+		return 0;
+	if (id != 0 || tables > 0) {
+		*err = xasprintf("%s: not a remediate state file (another "
+		    "program's SQLite database?)", path);
+		return -1;
+	}
+	if (s->readonly)
+		return 0;
+	return exec(s, "PRAGMA application_id = 1380273476", err);
+}
+
+static int
+setup(struct approve_store *s, const char *path, char **err)
+{
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	if (claim(s, path, err) == -1)
+		return -1;
+	if (s->readonly)
+		return 0;
+	return exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL", err) == -1 ||
+	    exec(s, "CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY "
+	    "KEY, created INTEGER NOT NULL, expires INTEGER NOT NULL, state "
+	    "TEXT NOT NULL, record TEXT NOT NULL, url TEXT, decided INTEGER, "
+	    "outcome TEXT)", err) == -1 ||
+	    exec(s, "CREATE INDEX IF NOT EXISTS approvals_pending ON "
+	    "approvals (state, expires)", err) == -1 ? -1 : 0;
+}
+
+struct approve_store *
+approve_store_open(const char *path, const struct approve_key *key,
+    const char *base_url, int readonly, char **err)
+{
+	struct approve_store *s = xcalloc(1, sizeof *s);
+	size_t n;
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE;
+
+	*err = NULL;
+	s->readonly = readonly;
+	if (key)
+		s->key = *key;
+	if (base_url && *base_url) {
+		s->base_url = xstrdup(base_url);
+		n = strlen(s->base_url);
+		while (n > 0 && s->base_url[n - 1] == '/')
+			s->base_url[--n] = '\0';
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_FULLMUTEX,
+	    NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) :
+		    "cannot open");
+		approve_store_close(s);
+		return NULL;
+	}
+	if (setup(s, path, err) == -1) {
+		approve_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+approve_store_close(struct approve_store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->mu);
+	explicit_bzero(&s->key, sizeof s->key);
+	free(s->base_url);
+	free(s);
+}
+
+static char *
+link_of(struct approve_store *s, const char *id, const char *sig)
+{
+	return xasprintf("%s/approve/%s%s%s", s->base_url ? s->base_url : "",
+	    id, sig ? "?sig=" : "", sig ? sig : "");
+}
+
+int
+approve_issue(struct approve_store *s, const json_t *record, int64_t now,
+    int64_t ttl, struct approve_ticket *t, char **err)
+{
+	unsigned char raw[APPROVE_ID_LEN / 2];
+	sqlite3_stmt *st = NULL;
+	char *text, *url;
+	size_t i;
+	int rc = -1;
+
+	memset(t, 0, sizeof *t);
+	*err = NULL;
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		*err = xstrdup("no randomness for an approval id");
+		return -1;
+	}
+	for (i = 0; i < sizeof raw; i++)
+		snprintf(t->id + 2 * i, 3, "%02x", raw[i]);
+	t->expires = now + (ttl > 0 ? ttl : APPROVE_TTL_MS);
+	approve_sign(&s->key, t->id, t->expires, t->sig);
+	text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	url = s->base_url ? link_of(s, t->id, NULL) : NULL;
+	pthread_mutex_lock(&s->mu);
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO approvals (id, created, "
+	    "expires, state, record, url) VALUES (?, ?, ?, 'pending', ?, ?)",
+	    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, t->expires);
+		sqlite3_bind_text(st, 4, text ? text : "null", -1,
+		    SQLITE_STATIC);
+		if (url)
+			sqlite3_bind_text(st, 5, url, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	}
+	if (rc == -1)
+		*err = xasprintf("cannot keep the approval: %s",
+		    sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->mu);
+	free(text);
+	free(url);
+	if (rc == 0)
+		t->url = link_of(s, t->id, t->sig);
+	return rc;
+}
+
+static json_t *
+col_json(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? json_loads((const char *)t, 0, NULL) : NULL;
+}
+
+static void
+row(sqlite3_stmt *st, struct approve_pending *p)
+{
+	const char *state = (const char *)sqlite3_column_text(st, 3);
+	const unsigned char *url = sqlite3_column_text(st, 7);
+	size_t i;
+
+	memset(p, 0, sizeof *p);
+	snprintf(p->id, sizeof p->id, "%s", (const char *)
+	    sqlite3_column_text(st, 0));
+	p->created = sqlite3_column_int64(st, 1);
+	p->expires = sqlite3_column_int64(st, 2);
+	for (i = 0; state && i < UTIL_ARRAY_LEN(state_names); i++)
+		if (strcmp(state, state_names[i]) == 0)
+			p->state = (enum approve_state)i;
+	p->record = col_json(st, 4);
+	p->decided = sqlite3_column_int64(st, 5);
+	p->outcome = col_json(st, 6);
+	p->url = url ? xstrdup((const char *)url) : NULL;
+}
+
+#define COLUMNS	"id, created, expires, state, record, decided, outcome, url"
+
+/* Reads id into *p (mu held): 1 found, 0 not, -1 error. */
+static int
+get(struct approve_store *s, const char *id, struct approve_pending *p,
+    char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM approvals "
+	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row(st, p);
+	else if (rc != SQLITE_DONE)
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One conditional UPDATE (mu held): rows changed, or -1. */
+static int
+transition(struct approve_store *s, const char *id, const char *to,
+    int64_t now, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "UPDATE approvals SET state = ?, "
+	    "decided = ? WHERE id = ? AND state = 'pending' AND "
+	    "(? = 'expired' OR expires > ?)", -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return sqlite3_changes(s->db);
+}
+
+static int
+valid_id(const char *id)
+{
+	return id && strlen(id) == APPROVE_ID_LEN && strspn(id,
+	    "0123456789abcdef") == APPROVE_ID_LEN;
+}
+
+enum approve_status
+approve_lookup(struct approve_store *s, const char *id, const char *sig,
+    struct approve_pending *out, char **err)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	*err = NULL;
+	if (!valid_id(id))
+		return APPROVE_NOT_FOUND;
+	pthread_mutex_lock(&s->mu);
+	rc = get(s, id, out, err);
+	pthread_mutex_unlock(&s->mu);
+	if (rc <= 0)
+		return rc == 0 ? APPROVE_NOT_FOUND : APPROVE_ERROR;
+	if (sig && !approve_verify(&s->key, out->id, out->expires, sig)) {
+		approve_pending_clear(out);
+		return APPROVE_BAD_SIGNATURE;
+	}
+	return APPROVE_OK;
+}
+
+enum approve_status
+approve_redeem(struct approve_store *s, const char *id, const char *sig,
+    int64_t now, struct approve_pending *out, char **err)
+{
+	enum approve_status r = APPROVE_OK;
+	int rc, won;
+
+	memset(out, 0, sizeof *out);
+	*err = NULL;
+	if (!valid_id(id))
+		return APPROVE_NOT_FOUND;
+	pthread_mutex_lock(&s->mu);
+	if ((rc = get(s, id, out, err)) <= 0) {
+		r = rc == 0 ? APPROVE_NOT_FOUND : APPROVE_ERROR;
+		goto out;
+	}
+	if (!approve_verify(&s->key, out->id, out->expires, sig)) {
+		approve_pending_clear(out);
+		r = APPROVE_BAD_SIGNATURE;
+		goto out;
+	}
+	if (out->state == APPROVE_USED) {
+		r = APPROVE_GONE_USED;
+		goto out;
+	}
+	if (out->state == APPROVE_EXPIRED || now >= out->expires) {
+		if (out->state == APPROVE_PENDING)
+			(void)transition(s, id, "expired", now, err);
+		free(*err);
+		*err = NULL;
+		out->state = APPROVE_EXPIRED;
+		r = APPROVE_GONE_EXPIRED;
+		goto out;
+	}
+	/* the one conditional UPDATE that makes it single use */
+	if ((won = transition(s, id, "used", now, err)) < 0)
+		r = APPROVE_ERROR;
+	else if (won == 0)
+		r = APPROVE_GONE_USED;
+	else {
+		out->state = APPROVE_USED;
+		out->decided = now;
+	}
+out:
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int
+approve_finish(struct approve_store *s, const char *id,
+    const json_t *outcome, char **err)
+{
+	sqlite3_stmt *st;
+	char *text = json_dumps(outcome, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	int rc = -1;
+
+	*err = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (sqlite3_prepare_v2(s->db, "UPDATE approvals SET outcome = ? "
+	    "WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, text ? text : "null", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(st);
+	}
+	if (rc == -1)
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	pthread_mutex_unlock(&s->mu);
+	free(text);
+	return rc;
+}
+
+/* The rows of sql (one int64 bound as ?1 when has_bind), owned. */
+static int
+each(struct approve_store *s, const char *sql, int64_t bind, int has_bind,
+    size_t limit, struct approve_pending **rows, size_t *n, char **err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (has_bind)
+		sqlite3_bind_int64(st, 1, bind);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (limit == 0 || *n < limit)) {
+		xgrow(rows, &cap, *n + 1, sizeof **rows);
+		row(st, &(*rows)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+free_rows(struct approve_pending *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		approve_pending_clear(&rows[i]);
+	free(rows);
+}
+
+int
+approve_expire(struct approve_store *s, int64_t now,
+    void (*fn)(void *, const struct approve_pending *), void *ctx,
+    char **err)
+{
+	struct approve_pending *rows;
+	size_t n, i;
+	int count = 0, won;
+
+	*err = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (each(s, "SELECT " COLUMNS " FROM approvals WHERE state = "
+	    "'pending' AND expires <= ?1 ORDER BY expires", now, 1, 0, &rows,
+	    &n, err) == -1) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		/* a redeem may win the race for it: then it is not expired */
+		if ((won = transition(s, rows[i].id, "expired", now, err)) <
+		    0)
+			break;
+		if (won == 0)
+			continue;
+		rows[i].state = APPROVE_EXPIRED;
+		rows[i].decided = now;
+		count++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; fn && i < n; i++)
+		if (rows[i].state == APPROVE_EXPIRED)
+			fn(ctx, &rows[i]);
+	free_rows(rows, n);
+	return *err ? -1 : count;
+}
+
+int
+approve_list(struct approve_store *s, int pending_only, size_t limit,
+    void (*fn)(void *, const struct approve_pending *), void *ctx,
+    char **err)
+{
+	struct approve_pending *rows;
+	size_t n, i;
+
+	*err = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (each(s, pending_only ? "SELECT " COLUMNS " FROM approvals WHERE "
+	    "state = 'pending' ORDER BY created DESC" : "SELECT " COLUMNS
+	    " FROM approvals ORDER BY created DESC", 0, 0, limit, &rows, &n,
+	    err) == -1) {
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; fn && i < n; i++)
+		fn(ctx, &rows[i]);
+	free_rows(rows, n);
+	return (int)n;
+}
+
+char *
+approve_link(struct approve_store *s, const struct approve_pending *p)
+{
+	char sig[APPROVE_SIG_LEN + 1];
+
+	approve_sign(&s->key, p->id, p->expires, sig);
+	if (p->url)
+		return xasprintf("%s?sig=%s", p->url, sig);
+	return link_of(s, p->id, sig);
+}
