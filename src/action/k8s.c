@@ -148,6 +148,9 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	}
 	if (live && t->operation != K8S_CREATE)
 		out->old = json_incref(live);
+	/* the executor retries as the trigger says (Argo's retryStrategy) */
+	if (t->retry_strategy)
+		json_object_set(out->plan, "retryStrategy", t->retry_strategy);
 	json_decref(obj);
 	return 0;
 }

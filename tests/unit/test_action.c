@@ -110,6 +110,24 @@ TEST(generate_name_only_works_with_create)
 	json_decref(res);
 }
 
+TEST(plan_carries_the_retry_strategy)
+{
+	struct sensor_trigger t = trigger(K8S_CREATE);
+	json_t *res = json_loads("{\"kind\":\"ConfigMap\",\"metadata\":"
+	    "{\"name\":\"x\"}}", 0, NULL);
+	struct act_plan p;
+	char *err = NULL;
+
+	t.retry_strategy = json_loads("{\"steps\":3,\"duration\":\"1s\"}",
+	    0, NULL);
+	CHECK(act_plan_k8s(&t, res, "ns", 1, NULL, &p, &err) == 0);
+	CHECK(json_equal(json_object_get(p.plan, "retryStrategy"),
+	    t.retry_strategy));
+	act_plan_clear(&p);
+	json_decref(t.retry_strategy);
+	json_decref(res);
+}
+
 TEST(resource_without_kind)
 {
 	struct sensor_trigger t = trigger(K8S_CREATE);
@@ -830,6 +848,7 @@ main(void)
 	RUN(create_names_from_generate_name_in_sensor_namespace);
 	RUN(patch_never_creates);
 	RUN(generate_name_only_works_with_create);
+	RUN(plan_carries_the_retry_strategy);
 	RUN(resource_without_kind);
 	RUN(merge_patch_rfc7386_examples);
 	RUN(bump_memory_plans_the_cli_patch);
