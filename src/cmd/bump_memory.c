@@ -139,9 +139,9 @@ print_outcome(const struct opts *o, const struct kube_bump_outcome *out)
 	else
 		printf("memory limit:   (none, unchanged)\n");
 	if (out->patch && o->dry_run != KUBE_DRY_RUN_NONE) {
-		printf("PATCH %s (application/strategic-merge-patch+json)%s\n",
+		printf("PATCH %s%s (application/strategic-merge-patch+json)\n",
 		    out->path ? out->path : "?", o->dry_run ==
-		    KUBE_DRY_RUN_SERVER ? " ?dryRun=All" : "");
+		    KUBE_DRY_RUN_SERVER ? "?dryRun=All" : "");
 		s = json_dumps(out->patch, JSON_INDENT(2));
 		printf("%s\n", s);
 		free(s);

@@ -79,7 +79,7 @@ curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_ALL);
 }
 
-/* ---- small shared helpers -------------------------------------------------- */
+/* ---- small shared helpers ---------------------------------------------- */
 
 int64_t
 kube_mono_ms(void)
@@ -172,7 +172,7 @@ kube_response_clear(struct kube_response *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* ---- construction ---------------------------------------------------------- */
+/* ---- construction ------------------------------------------------------ */
 
 static char *
 read_pem(const char *path, size_t *len, const char *what, char **err)
@@ -404,7 +404,7 @@ kube_discovery_store(struct kube_client *c, const char *gv, json_t *v)
 	json_decref(old);
 }
 
-/* ---- credentials ------------------------------------------------------------ */
+/* ---- credentials ------------------------------------------------------- */
 
 /* What one request authenticates with: owned copies. */
 struct creds {
@@ -499,7 +499,7 @@ get_creds(struct kube_client *c, int force, struct creds *cr,
 	return rc;
 }
 
-/* ---- one transfer ---------------------------------------------------------- */
+/* ---- one transfer ------------------------------------------------------ */
 
 struct xfer {
 	CURL			*h;

@@ -57,7 +57,7 @@ kube_config_clear(struct kube_config *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* ---- base64 (the *-data fields) ------------------------------------------ */
+/* ---- base64 (the *-data fields) ---------------------------------------- */
 
 static int
 b64val(int ch)
@@ -111,7 +111,7 @@ b64_decode(const char *s, size_t *outlen)
 	return out;
 }
 
-/* ---- kubeconfig ---------------------------------------------------------- */
+/* ---- kubeconfig -------------------------------------------------------- */
 
 struct kc {
 	const char	*name;		/* file, for messages */

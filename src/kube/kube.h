@@ -37,7 +37,7 @@
 
 #include "util/quantity.h"
 
-/* ---- limits ---------------------------------------------------------- */
+/* ---- limits ------------------------------------------------------------ */
 #define KUBE_MAX_BODY		(64u << 20)	/* bytes of one response */
 #define KUBE_MAX_EVENT		(16u << 20)	/* bytes of one watch line */
 #define KUBE_MAX_CONFIG		(4u << 20)	/* bytes of a kubeconfig */
@@ -45,7 +45,7 @@
 #define KUBE_TOKEN_REREAD_S	60		/* token file re-read period */
 #define KUBE_EXEC_TIMEOUT_MS	30000		/* exec plugin run */
 
-/* ---- errors ----------------------------------------------------------- */
+/* ---- errors ------------------------------------------------------------ */
 struct kube_cause {
 	char	*field;		/* owned, may be NULL */
 	char	*reason;	/* owned, may be NULL */
@@ -88,7 +88,7 @@ char	*kube_error_text(const struct kube_error *);
 void	kube_status_parse(long status, const char *body, size_t len,
 	    const char *retry_after, struct kube_error *e);
 
-/* ---- configuration ------------------------------------------------------ */
+/* ---- configuration ----------------------------------------------------- */
 struct kube_exec {
 	char	 *command;	/* owned: program (PATH searched when bare) */
 	char	**args;		/* owned, nargs entries */
@@ -160,7 +160,7 @@ int	kube_exec_credential(const struct kube_exec *, const char *server,
 int	kube_exec_parse(const char *json, size_t len, char **token,
 	    char **cert, char **key, int64_t *expires, char **err);
 
-/* ---- retries ------------------------------------------------------------- */
+/* ---- retries ----------------------------------------------------------- */
 /*
  * Argo Events' retryStrategy (a k8s.io/apimachinery wait.Backoff): the
  * n-th retry waits duration * factor^(n-1), plus up to jitter times that,
@@ -186,7 +186,7 @@ int	kube_retry_from_json(const json_t *, struct kube_retry *r, char **err);
 /* The wait before attempt n (2 = first retry); rnd in [0,1). */
 int64_t	kube_retry_delay(const struct kube_retry *, int n, double rnd);
 
-/* ---- client -------------------------------------------------------------- */
+/* ---- client ------------------------------------------------------------ */
 struct kube_client;
 
 /*
@@ -240,7 +240,7 @@ int	kube_request(struct kube_client *, const struct kube_req *,
 json_t	*kube_request_json(struct kube_client *, const struct kube_req *,
 	    struct kube_error *err);
 
-/* ---- discovery ----------------------------------------------------------- */
+/* ---- discovery --------------------------------------------------------- */
 struct kube_resource {
 	char	*group;		/* owned: "" for core */
 	char	*version;	/* owned */
@@ -271,7 +271,7 @@ int	kube_resource_builtin(const char *api_version, const char *kind,
 char	*kube_resource_path(const struct kube_resource *, const char *ns,
 	    const char *name, const char *subresource);
 
-/* ---- verbs ----------------------------------------------------------------- */
+/* ---- verbs ------------------------------------------------------------- */
 enum kube_patch_type {
 	KUBE_PATCH_MERGE,	/* application/merge-patch+json (RFC 7386) */
 	KUBE_PATCH_STRATEGIC,	/* application/strategic-merge-patch+json */
@@ -334,7 +334,7 @@ json_t	*kube_list(struct kube_client *, const struct kube_resource *,
 	    const char *field_selector, long limit, const char *cont,
 	    struct kube_error *err);
 
-/* ---- executor and events ---------------------------------------------------- */
+/* ---- executor and events ----------------------------------------------- */
 /*
  * The engine's execute hook (engine_opts.execute, ctx = the client).
  * plan (borrowed) is an action plan: {"type":"k8s", "operation":
@@ -362,7 +362,7 @@ json_t	*kube_event_object(const json_t *ref, const char *reason,
 	    const char *message, const char *type, int64_t now,
 	    const char *instance);
 
-/* ---- watches ------------------------------------------------------------------ */
+/* ---- watches ----------------------------------------------------------- */
 enum kube_event_type {
 	KUBE_SYNC,	/* present at the initial list: fills a cache, is
 			   not a new signal */
@@ -436,7 +436,7 @@ void	kube_watch_status(struct kube_watch *, struct kube_watch_status *st);
 /* Waits until synced: 0, or -1 after timeout_ms (or stopped). */
 int	kube_watch_wait_synced(struct kube_watch *, long timeout_ms);
 
-/* ---- bump-memory ------------------------------------------------------------- */
+/* ---- bump-memory ------------------------------------------------------- */
 struct kube_bump_opts {
 	struct quantity	 increment;	/* absolute, or a percentage */
 	int		 percent;	/* increment is a percentage */

@@ -85,7 +85,7 @@ kube_event_type_name(enum kube_event_type t)
 	return "?";
 }
 
-/* ---- status ----------------------------------------------------------------- */
+/* ---- status ------------------------------------------------------------ */
 
 static void
 set_rv(struct kube_watch *w, const char *rv)
@@ -172,7 +172,7 @@ kube_watch_wait_synced(struct kube_watch *w, long timeout_ms)
 	return rc;
 }
 
-/* ---- the cache ------------------------------------------------------------------ */
+/* ---- the cache --------------------------------------------------------- */
 
 static const char *
 meta(json_t *obj, const char *key)
@@ -240,7 +240,7 @@ deleted_stub(struct kube_watch *w, const char *uid, const struct centry *e)
 	    "kind", w->kind ? w->kind : "", "metadata", md);
 }
 
-/* ---- list ------------------------------------------------------------------------- */
+/* ---- list -------------------------------------------------------------- */
 
 /* The uids the relist did not see: deleted while we were away. */
 struct sweep {
@@ -361,7 +361,7 @@ out:
 	return rc;
 }
 
-/* ---- watch -------------------------------------------------------------------------- */
+/* ---- watch ------------------------------------------------------------- */
 
 enum outcome { W_END, W_GONE, W_ERROR, W_STOP };
 

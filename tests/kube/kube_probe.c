@@ -7,7 +7,8 @@
  *	kube_probe KUBECONFIG resource APIVERSION KIND
  *	kube_probe KUBECONFIG exec PLAN.json [dry-run]
  *	kube_probe KUBECONFIG event REF.json REASON MESSAGE TYPE
- *	kube_probe KUBECONFIG watch GROUP VERSION RESOURCE NS|- [LSEL|-] [FSEL|-]
+ *	kube_probe KUBECONFIG watch GROUP VERSION RESOURCE NS|- [LSEL|-]
+ *	    [FSEL|-]
  *
  * Results go to stdout as one JSON value per line; errors as
  * {"error": TEXT, "status": N, "attempts": N} with exit status 1.  A watch

@@ -39,7 +39,7 @@ read_fixture(const char *name, size_t *len)
 	return s;
 }
 
-/* ---- kubeconfig ---------------------------------------------------------- */
+/* ---- kubeconfig -------------------------------------------------------- */
 
 TEST(kubeconfig_sample_current_context)
 {
@@ -311,7 +311,7 @@ TEST(config_load_chain)
 	free(dir);
 }
 
-/* ---- exec credentials --------------------------------------------------------- */
+/* ---- exec credentials -------------------------------------------------- */
 
 TEST(exec_parse_fixture)
 {
@@ -405,7 +405,7 @@ TEST(exec_runs_plugin)
 	free(dir);
 }
 
-/* ---- Status errors ------------------------------------------------------------- */
+/* ---- Status errors ----------------------------------------------------- */
 
 static const struct {
 	const char	*file;
@@ -567,7 +567,7 @@ TEST(status_odd_bodies)
 	kube_error_clear(&e);
 }
 
-/* ---- retries ------------------------------------------------------------------------ */
+/* ---- retries ----------------------------------------------------------- */
 
 TEST(retry_policy)
 {
@@ -611,7 +611,7 @@ TEST(retry_policy)
 	json_decref(j);
 }
 
-/* ---- discovery fallback, paths, patch types ------------------------------------------- */
+/* ---- discovery fallback, paths, patch types ---------------------------- */
 
 static const struct {
 	const char	*api_version, *kind, *resource;
@@ -703,7 +703,7 @@ TEST(patch_types)
 	    "application/json-patch+json");
 }
 
-/* ---- bump-memory ------------------------------------------------------------------------ */
+/* ---- bump-memory ------------------------------------------------------- */
 
 static const struct {
 	const char	*request, *limit, *increment, *cap;
@@ -853,7 +853,7 @@ TEST(bump_patch_matches_fixture)
 	json_decref(want);
 }
 
-/* ---- Events ---------------------------------------------------------------------------- */
+/* ---- Events ------------------------------------------------------------ */
 
 TEST(event_object)
 {
