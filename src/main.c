@@ -38,6 +38,11 @@ static const struct {
 	    "         [--summary]     read the audit log: decisions, or per\n"
 	    "                         trigger actions, suppressions and\n"
 	    "                         recurrence" },
+	{ "approve", cmd_approve,
+	    "approve [--state FILE] [--url BASE] ID|LINK | --list\n"
+	    "                         approve a pending remediation (the "
+	    "daemon\n"
+	    "                         re-checks every guardrail first)" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };

@@ -17,5 +17,6 @@ int	cmd_history(int argc, char **argv);
 int	cmd_jp(int argc, char **argv);
 int	cmd_version(int argc, char **argv);
 int	cmd_bump_memory(int argc, char **argv);
+int	cmd_approve(int argc, char **argv);
 
 #endif /* CMD_H */
