@@ -298,91 +298,35 @@ f_to_boolean(struct jp_call *k)
 	return NULL;
 }
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static json_t *
 f_base64_encode(struct jp_call *k)
 {
-	const unsigned char *s = (const unsigned char *)S(k, 0);
-	size_t n = SN(k, 0), i, o = 0;
-	char *out = xmalloc((n + 2) / 3 * 4 + 1);
-	unsigned v;
+	struct buf b;
 	json_t *r;
 
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned)s[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= s[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
-	r = jp_strn(k->c, out, o);
-	free(out);
+	buf_init(&b, 0);
+	base64_encode(&b, S(k, 0), SN(k, 0));
+	r = jp_strn(k->c, b.data ? b.data : "", b.len);
+	buf_free(&b);
 	return r;
-}
-
-static int
-b64val(char c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-
-	return p ? (int)(p - b64) : -1;
 }
 
 /* Go's StdEncoding: padding required, CR and LF ignored. */
 static json_t *
 f_base64_decode(struct jp_call *k)
 {
-	const char *s = S(k, 0);
-	size_t n = SN(k, 0), i, o = 0, q = 0, pad = 0;
-	unsigned char *out = xmalloc(n / 4 * 3 + 3);
-	unsigned v = 0;
-	int d;
-	json_t *r;
+	struct buf b;
+	size_t at;
+	json_t *r = NULL;
 
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (s[i] == '=' && q >= 2) {
-			pad++;
-			q++;
-		} else if (pad || (d = b64val(s[i])) < 0)
-			goto bad;
-		else {
-			v = v << 6 | (unsigned)d;
-			q++;
-		}
-		if (q == 4) {
-			v <<= 6 * pad;
-			out[o++] = (unsigned char)(v >> 16);
-			if (pad < 2)
-				out[o++] = (unsigned char)(v >> 8);
-			if (pad < 1)
-				out[o++] = (unsigned char)v;
-			q = 0;
-			v = 0;
-			if (pad)
-				break;
-		}
-	}
-	for (i++; i < n; i++)
-		if (s[i] != '\r' && s[i] != '\n')
-			goto bad;
-	if (q != 0)
-		goto bad;
-	r = jp_str_lossy(k->c, (char *)out, o);
-	free(out);
+	buf_init(&b, 0);
+	if (base64_decode(&b, S(k, 0), SN(k, 0), &at) == 0)
+		r = jp_str_lossy(k->c, b.data ? b.data : "", b.len);
+	else
+		jp_call_fail(k, 0, JP_ERR_VALUE, "illegal base64 data at "
+		    "input byte %zu", at);
+	buf_free(&b);
 	return r;
-bad:
-	free(out);
-	jp_call_fail(k, 0, JP_ERR_VALUE, "illegal base64 data at input "
-	    "byte %zu", i < n ? i : n);
-	return NULL;
 }
 
 /* Go's filepath.Join of one element: Clean, and "" stays "". */

@@ -676,43 +676,18 @@ fn_tostring(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	return 0;
 }
 
-static const char b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static int
 fn_b64enc(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
-	const unsigned char *s;
-	const char *str;
-	size_t len, i;
-	unsigned long v;
+	const char *s;
+	size_t len;
 	struct buf b;
 
 	(void)n;
-	if (want_str(ex, a, &str, &len) == -1)
+	if (want_str(ex, a, &s, &len) == -1)
 		return -1;
-	s = (const unsigned char *)str;
 	buf_init(&b, 0);
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8 |
-		    s[i + 2];
-		buf_addc(&b, b64[v >> 18 & 63]);
-		buf_addc(&b, b64[v >> 12 & 63]);
-		buf_addc(&b, b64[v >> 6 & 63]);
-		buf_addc(&b, b64[v & 63]);
-	}
-	if (len - i == 1) {
-		v = (unsigned long)s[i] << 16;
-		buf_addc(&b, b64[v >> 18 & 63]);
-		buf_addc(&b, b64[v >> 12 & 63]);
-		buf_adds(&b, "==");
-	} else if (len - i == 2) {
-		v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8;
-		buf_addc(&b, b64[v >> 18 & 63]);
-		buf_addc(&b, b64[v >> 12 & 63]);
-		buf_addc(&b, b64[v >> 6 & 63]);
-		buf_addc(&b, '=');
-	}
+	base64_encode(&b, s, len);
 	ret_buf(ex, out, &b);
 	return 0;
 }
@@ -720,9 +695,8 @@ fn_b64enc(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 static int
 fn_b64dec(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
-	const char *s, *p;
-	size_t len, i, q = 0, pad = 0, at = 0;
-	unsigned long v = 0;
+	const char *s;
+	size_t len, at;
 	struct buf b;
 	char *msg;
 
@@ -730,44 +704,10 @@ fn_b64dec(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	if (want_str(ex, a, &s, &len) == -1)
 		return -1;
 	buf_init(&b, 0);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (s[i] == '=' && q >= 2) {
-			pad++;
-			q++;
-			if (q == 4)
-				break;
-			continue;
-		}
-		if (pad || (p = strchr(b64, s[i])) == NULL || s[i] == '\0')
-			goto bad;
-		v = v << 6 | (unsigned long)(p - b64);
-		if (++q == 4) {
-			buf_addc(&b, (char)(v >> 16));
-			buf_addc(&b, (char)(v >> 8));
-			buf_addc(&b, (char)v);
-			q = 0;
-			v = 0;
-			at = i + 1;
-		}
+	if (base64_decode(&b, s, len, &at) == 0) {
+		ret_buf(ex, out, &b);
+		return 0;
 	}
-	if (q == 4 && pad) {
-		v <<= 6 * pad;
-		buf_addc(&b, (char)(v >> 16));
-		if (pad == 1)
-			buf_addc(&b, (char)(v >> 8));
-		q = 0;
-		at = i + 1;
-		for (i++; i < len; i++)
-			if (s[i] != '\r' && s[i] != '\n')
-				goto bad;
-	}
-	if (q != 0)
-		goto bad;
-	ret_buf(ex, out, &b);
-	return 0;
-bad:
 	/* sprig returns the error's text instead of failing */
 	buf_free(&b);
 	msg = xasprintf("illegal base64 data at input byte %zu", at);

@@ -11,6 +11,7 @@
  *   time         one replaceable clock in milliseconds since the epoch,
  *                RFC 3339 parsing/formatting, Go durations (ms and ns);
  *   text         did-you-mean suggestions, glob matching, hashing;
+ *   base64       Go's standard encoding, both ways;
  *   utf8         decoding and encoding one code point.
  */
 #ifndef UTIL_H
@@ -148,7 +149,7 @@ int	 duration_parse(const char *, int64_t *ms);
 /* Formats as the shortest Go-style duration ("15m", "1h30m", "250ms"). */
 void	 duration_format(int64_t ms, char *out, size_t outlen);
 
-/* ---- text ----------------------------------------------------------------- */
+/* ---- text ---------------------------------------------------------------- */
 /* The candidate closest to word by edit distance, or NULL if none is close. */
 const char *util_suggest(const char *word, const char *const *cands, size_t n);
 /* Shell-style glob with '*' and '?', as Kyverno's wildcard names. */
@@ -158,6 +159,17 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 #define UTIL_HASH_SEED 0xcbf29ce484222325ULL
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
+
+/* ---- base64: Go's encoding/base64.StdEncoding ---------------------------- */
+/* Appends the padded standard encoding of data (n bytes) to b. */
+void	 base64_encode(struct buf *b, const void *data, size_t n);
+/*
+ * Appends the bytes s (n bytes) encodes to b, as Go's DecodeString: CR
+ * and LF are ignored, padding is required.  Returns 0, or -1 with *at
+ * (if not NULL) the input offset Go's error names ("illegal base64 data
+ * at input byte N"); b then holds a prefix of no use.
+ */
+int	 base64_decode(struct buf *b, const char *s, size_t n, size_t *at);
 
 /* ---- utf8 ---------------------------------------------------------------- */
 /*
@@ -171,7 +183,7 @@ uint32_t utf8_next(const char *s, size_t n, size_t *i);
 /* Writes r (<= U+10FFFF) into out (4 bytes at most); returns the length. */
 size_t	 utf8_encode(uint32_t r, char *out);
 
-/* ---- map: string keys to pointers, open addressing ------------------------ */
+/* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;
 struct map {
 	struct map_slot	*slots;		/* owned */

@@ -28,7 +28,8 @@ static json_t *
 load_json(const char *path)
 {
 	json_error_t e;
-	json_t *v = json_load_file(path, JSON_DECODE_ANY, &e);
+	json_t *v = json_load_file(path, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    &e);
 
 	if (v == NULL)
 		fprintf(stderr, "%s:%d: %s\n", path, e.line, e.text);
@@ -69,6 +70,43 @@ TEST(go_durations)
 	/* the length is the string's: a NUL inside is not a duration */
 	CHECK(duration_parsen_ns("5m\0" "1s", 5, &v) == -1);
 	CHECK(duration_parsen_ns("5m1s", 2, &v) == 0 && v == 300000000000LL);
+	json_decref(d);
+}
+
+/* Go's StdEncoding: cases in tests/util/base64.json. */
+TEST(base64)
+{
+	json_t *d = load_json(DATA "base64.json"), *c, *in, *want;
+	struct buf b;
+	size_t i, at;
+
+	CHECK(d != NULL);
+	json_array_foreach(json_object_get(d, "encode"), i, c) {
+		in = json_array_get(c, 0);
+		buf_init(&b, 0);
+		base64_encode(&b, json_string_value(in),
+		    json_string_length(in));
+		CHECK_STR(b.data ? b.data : "", json_string_value(
+		    json_array_get(c, 1)));
+		buf_free(&b);
+	}
+	json_array_foreach(json_object_get(d, "decode"), i, c) {
+		in = json_array_get(c, 0);
+		want = json_array_get(c, 1);
+		buf_init(&b, 0);
+		if (json_is_integer(want)) {
+			CHECK(base64_decode(&b, json_string_value(in),
+			    json_string_length(in), &at) == -1);
+			CHECK_INT(at, json_integer_value(want));
+		} else {
+			CHECK(base64_decode(&b, json_string_value(in),
+			    json_string_length(in), &at) == 0);
+			CHECK_INT(b.len, json_string_length(want));
+			CHECK(memcmp(b.data ? b.data : "", json_string_value(
+			    want), b.len) == 0);
+		}
+		buf_free(&b);
+	}
 	json_decref(d);
 }
 
@@ -362,6 +400,7 @@ main(void)
 	RUN(durations);
 	RUN(duration_format_round_trips);
 	RUN(go_durations);
+	RUN(base64);
 	RUN(calendar);
 	RUN(rfc3339);
 	RUN(buf_respects_max);
