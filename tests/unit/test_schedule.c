@@ -7,6 +7,7 @@
  * errors, the calendar event, and the prometheus source's edge
  * triggering.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -765,6 +766,72 @@ out:
 	unload(set, &d, docs, n);
 }
 
+/* The fuzz corpus' cron and TZif inputs (selectors 5 and 6). */
+TEST(fuzz_corpus_replay)
+{
+	const char *dir = getenv("WEBHOOK_CORPUS_DIR");
+	struct sched_zone *utc;
+	struct dirent *de;
+	DIR *dp;
+	char *err = NULL;
+	int ran = 0;
+
+	if (dir == NULL)
+		dir = "fuzz/corpus/webhook";
+	if ((dp = opendir(dir)) == NULL) {
+		fprintf(stderr, "fuzz corpus not found in %s\n", dir);
+		CHECK(!"fuzz corpus present");
+		return;
+	}
+	utc = sched_zone_load("UTC", &err);
+	while ((de = readdir(dp)) != NULL) {
+		char path[4096], *text;
+		struct sched_cron *c;
+		struct sched_zone *z;
+		size_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if ((text = util_read_file(path, 1 << 20, &len, &err)) ==
+		    NULL || len == 0) {
+			free(err);
+			err = NULL;
+			free(text);
+			continue;
+		}
+		if ((text[0] & 7) == 5) {
+			ran++;
+			if ((c = sched_cron_parse(text + 1, &err)) != NULL) {
+				sched_cron_next(c, utc, 1795600800000LL, NULL,
+				    NULL);
+				sched_cron_free(c);
+			} else {
+				CHECK(err != NULL);
+				free(err);
+				err = NULL;
+			}
+		} else if ((text[0] & 7) == 6) {
+			ran++;
+			z = sched_zone_parse("fuzz", (unsigned char *)text + 1,
+			    len - 1, &err);
+			if (z != NULL)
+				sched_zone_offset(z, 1795600800LL, NULL, 0);
+			else {
+				CHECK(err != NULL);
+				free(err);
+				err = NULL;
+			}
+			sched_zone_free(z);
+		}
+		free(text);
+	}
+	closedir(dp);
+	sched_zone_free(utc);
+	printf("fuzz corpus: %d schedule inputs replayed\n", ran);
+	CHECK(ran >= 10);
+}
+
 int
 main(void)
 {
@@ -778,5 +845,6 @@ main(void)
 	RUN(compile_errors);
 	RUN(calendar_fires);
 	RUN(prometheus_edges);
+	RUN(fuzz_corpus_replay);
 	return harness_done();
 }

@@ -9,6 +9,7 @@
  * Fixtures come from REMEDIATE_SHARED (default ../shared)/fixtures.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "prom/prom.h"
 #include "webhook/webhook.h"
 #include "webhook/hook_int.h"
 
@@ -1032,6 +1034,115 @@ TEST(dedup_lru)
 	hook_dedup_free(d);
 }
 
+/*
+ * The fuzz corpus (fuzz/webhook_fuzz.c; WEBHOOK_CORPUS_DIR overrides
+ * fuzz/corpus/webhook): the inputs of this module's selectors (bodies,
+ * forms, queries, Prometheus answers) decode or fail cleanly, and what
+ * must hold for any input holds.  test_schedule replays the rest.
+ */
+TEST(fuzz_corpus_replay)
+{
+	const char *dir = getenv("WEBHOOK_CORPUS_DIR");
+	struct hook_target t = { "es", "hook", NULL };
+	struct http_header h[2], args[64];
+	struct dirent *de;
+	DIR *dp;
+	int ran = 0;
+
+	if (dir == NULL)
+		dir = "fuzz/corpus/webhook";
+	if ((dp = opendir(dir)) == NULL) {
+		fprintf(stderr, "fuzz corpus not found in %s\n", dir);
+		CHECK(!"fuzz corpus present");
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		char path[4096], *text, *err = NULL, *body, *copy = NULL;
+		struct http_request r;
+		struct prom_result pr;
+		struct event *evs = NULL;
+		size_t len, na = 0;
+		int sel, n, am = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		if ((text = util_read_file(path, 1 << 20, &len, &err)) ==
+		    NULL || len == 0) {
+			free(err);
+			free(text);
+			continue;
+		}
+		sel = text[0] & 7;
+		body = text + 1;
+		len--;
+		if (sel == 5 || sel == 6) {
+			free(text);
+			continue;
+		}
+		ran++;
+		if (sel == 4) {
+			static const long st[] = { 200, 400, 503, 0 };
+
+			if (prom_parse(body, len, st[((unsigned char)text[0] >>
+			    3) & 3], &pr, &err) == 0)
+				prom_result_clear(&pr);
+			else
+				CHECK(err != NULL);
+			free(err);
+			free(text);
+			continue;
+		}
+		r = post(body, h, 1);
+		r.body_len = len;
+		h[0].name = "Content-Type";
+		h[0].value = sel == 1 ? "application/x-www-form-urlencoded" :
+		    "application/json";
+		if (sel == 7) {
+			h[1].name = "authorization";
+			h[1].value = "Bearer x";
+			r.nheaders = 2;
+		}
+		if (sel == 3) {
+			r.method = "PUT";
+			r.nheaders = 0;
+		}
+		if (sel == 2) {
+			char *p, *amp, *eq;
+
+			r.method = "GET";
+			copy = xstrdup(body);
+			for (p = copy; p != NULL && *p && na < 64; p = amp) {
+				if ((amp = strchr(p, '&')) != NULL)
+					*amp++ = '\0';
+				if ((eq = strchr(p, '=')) != NULL)
+					*eq++ = '\0';
+				args[na].name = p;
+				args[na].value = eq ? eq : "";
+				na++;
+			}
+			r.args = args;
+			r.nargs = na;
+		}
+		n = hook_decode(&t, &r, 0, &evs, &am, &err);
+		if (n >= 0) {
+			int i;
+
+			for (i = 0; i < n; i++)
+				CHECK(strlen(evs[i].id) == 32 &&
+				    json_is_object(evs[i].data));
+			hook_events_free(evs, (size_t)n);
+		} else
+			CHECK(err != NULL && evs == NULL);
+		free(err);
+		free(copy);
+		free(text);
+	}
+	closedir(dp);
+	printf("fuzz corpus: %d inputs replayed\n", ran);
+	CHECK(ran >= 20);
+}
+
 static void
 cleanup(void)
 {
@@ -1063,6 +1174,7 @@ main(void)
 	RUN(ingress_set_swap);
 	RUN(ingress_concurrent_redeliveries);
 	RUN(dedup_lru);
+	RUN(fuzz_corpus_replay);
 	cleanup();
 	return harness_done();
 }
