@@ -31,8 +31,9 @@
 
 struct audit_opts {
 	int		 readonly;	/* history: never writes or migrates */
-	int		 sync_full;	/* synchronous=FULL (default) rather
-					   than NORMAL: see docs/state.md */
+	int		 sync_full;	/* every transaction synchronous=FULL;
+					   default 0: NORMAL, with action
+					   intents FULL (docs/state.md) */
 	int64_t		 retain_age;	/* ms; records older are pruned, 0 no
 					   age bound (default 30 days) */
 	int64_t		 retain_count;	/* records kept at most, 0 no count
@@ -45,7 +46,7 @@ struct audit_opts {
 			    json_t *fields);
 };
 
-/* The defaults above: read-write, FULL, 30 days, 500000 records. */
+/* The defaults: read-write, NORMAL (intents FULL), 30 days, 500000. */
 void	audit_opts_defaults(struct audit_opts *);
 /*
  * Parses `--retain` into o: "30d", "12h" (an age: Go durations, plus d

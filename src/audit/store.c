@@ -60,7 +60,7 @@ void
 audit_opts_defaults(struct audit_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->sync_full = 1;
+	o->sync_full = 0;		/* intents are FULL regardless */
 	o->retain_age = 30 * DAY;
 	o->retain_count = 500000;
 }

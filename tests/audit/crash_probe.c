@@ -67,9 +67,12 @@ tell(int fd, char what, long n)
 		_exit(3);
 }
 
-/* The child: decides from decision `start` on until killed. */
+/*
+ * The child: decides from decision `start` on until killed, with every
+ * transaction synchronous=FULL or as shipped (NORMAL, intents FULL).
+ */
 static void
-crash_probe_child(const char *path, int fd, long start)
+crash_probe_child(const char *path, int fd, long start, int sync_full)
 {
 	struct audit_opts o;
 	struct guard_config c;
@@ -80,6 +83,7 @@ crash_probe_child(const char *path, int fd, long start)
 	long n;
 
 	audit_opts_defaults(&o);
+	o.sync_full = sync_full;
 	probe_config(&c);
 	if ((a = audit_open(path, &o, &err)) == NULL ||
 	    audit_attach_guard(a, g, &err) == -1) {

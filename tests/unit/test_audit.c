@@ -848,7 +848,7 @@ TEST(kill_9_at_random_moments)
 		fflush(NULL);
 		if ((pid = fork()) == 0) {
 			close(fds[0]);
-			crash_probe_child(p, fds[1], start);
+			crash_probe_child(p, fds[1], start, (int)(k % 2));
 			_exit(0);
 		}
 		close(fds[1]);
