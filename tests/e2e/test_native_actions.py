@@ -1,0 +1,538 @@
+"""Native actions against the Kubernetes API emulator (tests/kubeapi):
+each action is planned from the objects as the cluster view holds them,
+executed through the project's Kubernetes client, and judged by the
+emulator's request log (exactly the planned requests, in order) and by
+the objects afterwards.  Also what changed between planning and executing:
+a workload modified under a bump, a pod replaced under a restart, another
+Argo CD operation started, a quarantine policy that exists already.
+
+The driver (native_probe) is a few lines of C written and compiled here
+against src/action, src/kube, src/cluster, src/conf and src/util:
+
+    native_probe KUBECONFIG SPEC TARGET SUBJECT NOW_MS MODE [EXTRA]
+
+plans act_plan_native(SPEC, TARGET, SUBJECT, view of TARGET, SUBJECT and
+EXTRA) and prints {"verdict", "plan"}; MODE "exec" or "dry-run" then runs
+act_execute_native and prints {"result"} or {"error"}.  Files may be "-"
+(NULL)."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
+from kubehelp import Emulator, have_cc  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not have_cc(), reason="no C compiler")
+
+OPTIN = {"remediation.platform/optin": "true"}
+NOW = 1773481200000     # 2026-03-14T09:40:00Z
+
+DRIVER = r'''
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action/action.h"
+#include "kube/kube.h"
+
+static json_t *
+load(const char *p)
+{
+	return strcmp(p, "-") == 0 ? NULL : json_load_file(p, 0, NULL);
+}
+
+static void
+out(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+
+	printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	json_decref(o);
+}
+
+int
+main(int argc, char **argv)
+{
+	static char name[] = "probe";
+	struct sensor_trigger t;
+	struct kube_config cfg;
+	struct kube_client *c;
+	struct cluster *cl = cluster_new();
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *spec, *target, *subject, *extra = NULL, *res = NULL, *x;
+	char *err = NULL;
+	size_t i;
+	int rc;
+	static const char *const kinds[] = { "go", "at-cap",
+	    "unsupported-target", "not-needed" };
+
+	if (argc < 7)
+		return 2;
+	spec = load(argv[2]);
+	target = load(argv[3]);
+	subject = load(argv[4]);
+	if (argc > 7)
+		extra = load(argv[7]);
+	if (target)
+		cluster_put(cl, target, NULL);
+	if (subject)
+		cluster_put(cl, subject, NULL);
+	json_array_foreach(extra, i, x)
+		cluster_put(cl, x, NULL);
+	memset(&t, 0, sizeof t);
+	t.name = name;
+	t.kind = TRIGGER_REMEDIATE;
+	rc = act_plan_native(&t, spec, target, subject, cl,
+	    strtoll(argv[5], NULL, 10), &p, &v, &err);
+	if (rc == -1) {
+		out(json_pack("{s:s}", "planError", err));
+		free(err);
+		err = NULL;
+		rc = 1;
+		c = NULL;
+		goto done;
+	}
+	out(json_pack("{s:{s:s, s:s, s:I, s:I, s:b}, s:O?}", "verdict",
+	    "kind", kinds[v.kind], "message", v.message, "pods",
+	    (json_int_t)v.pods, "memory", (json_int_t)v.memory, "page",
+	    v.page, "plan", p.plan));
+	c = NULL;
+	if (v.kind != ACT_GO || strcmp(argv[6], "plan") == 0)
+		goto done;
+	memset(&cfg, 0, sizeof cfg);
+	if (kube_config_load(argv[1], NULL, &cfg, &err) == -1 ||
+	    (c = kube_client_new(&cfg, &err)) == NULL) {
+		out(json_pack("{s:s}", "error", err));
+		kube_config_clear(&cfg);
+		rc = 1;
+		goto done;
+	}
+	kube_config_clear(&cfg);
+	if (act_execute_native(c, p.plan, strcmp(argv[6], "dry-run") == 0,
+	    &res, &err) == -1) {
+		out(json_pack("{s:s}", "error", err));
+		rc = 1;
+	} else
+		out(json_pack("{s:o}", "result", res));
+done:
+	free(err);
+	act_plan_clear(&p);
+	kube_client_free(c);
+	json_decref(spec);
+	json_decref(target);
+	json_decref(subject);
+	json_decref(extra);
+	cluster_free(cl);
+	return rc;
+}
+'''
+
+PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl"]
+WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
+        "-Wmissing-prototypes", "-Wpointer-arith", "-Wcast-qual",
+        "-Wwrite-strings", "-Wundef", "-Wformat=2"]
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    d = tmp_path_factory.mktemp("native")
+    src = d / "native_probe.c"
+    src.write_text(DRIVER)
+    cc = os.environ.get("CC", "cc")
+    pc = lambda what: subprocess.run(  # noqa: E731
+        ["pkg-config", what] + PKGS, capture_output=True, text=True,
+        check=True).stdout.split()
+    srcs = [str(src)]
+    for mod in ("action", "kube", "cluster", "conf", "util"):
+        md = os.path.join(ROOT, "src", mod)
+        srcs += sorted(os.path.join(md, f) for f in os.listdir(md)
+                       if f.endswith(".c"))
+    out = str(d / "native_probe")
+    extra = []
+    if os.environ.get("KUBE_PROBE_SAN"):
+        extra = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    subprocess.run([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L",
+                    "-D_DEFAULT_SOURCE", "-O1", "-g"] + WARN +
+                   ["-I" + os.path.join(ROOT, "src")] + pc("--cflags") +
+                   extra + ["-o", out] + srcs + pc("--libs") +
+                   ["-lm", "-lpthread"], check=True)
+    return out
+
+
+@pytest.fixture
+def emu():
+    with Emulator(http=False) as e:
+        e.load({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "shop"}})
+        e.load({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "argocd"}})
+        yield e
+
+
+class Probe:
+    def __init__(self, path, emu, tmp_path):
+        self.path, self.emu, self.dir = path, emu, tmp_path
+        self.n = 0
+
+    def _file(self, obj):
+        if obj is None:
+            return "-"
+        self.n += 1
+        p = self.dir / ("o%d.json" % self.n)
+        p.write_text(json.dumps(obj))
+        return str(p)
+
+    def run(self, spec, target, subject, mode="exec", now=NOW, extra=None):
+        argv = [self.path, self.emu.kubeconfig, self._file(spec),
+                self._file(target), self._file(subject), str(now), mode]
+        if extra is not None:
+            argv.append(self._file(extra))
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=90)
+        lines = [json.loads(x) for x in p.stdout.splitlines() if x]
+        assert lines, (p.returncode, p.stdout, p.stderr)
+        assert "Sanitizer" not in p.stderr, p.stderr
+        plan = lines[0]
+        done = lines[1] if len(lines) > 1 else None
+        return plan, done
+
+
+@pytest.fixture
+def run(probe, emu, tmp_path):
+    return Probe(probe, emu, tmp_path)
+
+
+def containers(request="256Mi", limit="512Mi"):
+    return [{"name": "app", "image": "example/app:1",
+             "resources": {"requests": {"memory": request},
+                           "limits": {"memory": limit}}}]
+
+
+def owner_ref(o):
+    return {"apiVersion": o["apiVersion"], "kind": o["kind"],
+            "name": o["metadata"]["name"], "uid": o["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def deployment(emu, name="checkout", replicas=2, **kw):
+    sel = {"app": name}
+    emu.load({"apiVersion": "apps/v1", "kind": "Deployment",
+              "metadata": {"name": name, "namespace": "shop",
+                           "labels": dict(sel, **OPTIN)},
+              "spec": {"replicas": replicas,
+                       "selector": {"matchLabels": sel},
+                       "template": {"metadata": {"labels": sel},
+                                    "spec": {"containers":
+                                             containers(**kw)}}}})
+    d = emu.get("apps/v1", "Deployment", "shop", name)
+    emu.load({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": name + "-6d5f8", "namespace": "shop",
+                           "labels": sel, "ownerReferences": [owner_ref(d)]},
+              "spec": {"replicas": replicas,
+                       "selector": {"matchLabels": sel},
+                       "template": {"metadata": {"labels": sel},
+                                    "spec": {"containers":
+                                             containers(**kw)}}}})
+    rs = emu.get("apps/v1", "ReplicaSet", "shop", name + "-6d5f8")
+    return d, rs
+
+
+def pod(emu, name, owner=None, **kw):
+    p = {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": name, "namespace": "shop",
+                      "labels": dict(OPTIN)},
+         "spec": {"containers": containers(**kw)}}
+    if owner:
+        p["metadata"]["ownerReferences"] = [owner_ref(owner)]
+    emu.load(p)
+    return emu.get("v1", "Pod", "shop", name)
+
+
+def writes(emu):
+    """The requests that change something (not GETs), in order."""
+    return [r for r in emu.requests() if r["method"] != "GET"]
+
+
+# ---- bumpMemory ----------------------------------------------------------
+
+def test_bump_memory_sends_the_planned_patch(emu, run):
+    d, rs = deployment(emu)
+    p = pod(emu, "checkout-6d5f8-x7k2p", rs)
+    emu.oom_kill("shop", p["metadata"]["name"], "app")
+    p = emu.get("v1", "Pod", "shop", p["metadata"]["name"])
+    emu.clear_requests()
+    plan, done = run.run({"bumpMemory": {"increment": "25%",
+                                          "cap": "8Gi"}}, d, p, extra=[rs])
+    assert plan["verdict"]["kind"] == "go"
+    assert plan["verdict"]["pods"] == 2
+    assert plan["verdict"]["memory"] == 2 * 64 * 1024 * 1024
+    assert done == {"result": done["result"]}, done
+    w = writes(emu)
+    assert len(w) == 1
+    req = plan["plan"]["requests"][0]
+    assert w[0]["method"] == "PATCH"
+    assert w[0]["path"] == req["path"] == \
+        "/apis/apps/v1/namespaces/shop/deployments/checkout"
+    assert w[0]["contentType"] == "application/strategic-merge-patch+json"
+    assert w[0]["body"] == req["body"]
+    assert w[0]["status"] == 200
+    after = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    res = after["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res == {"requests": {"memory": "320Mi"},
+                   "limits": {"memory": "640Mi"}}
+    ann = after["metadata"]["annotations"]
+    assert ann["remediation.platform/last-action"] == "memory-request-raise"
+    note = json.loads(ann["remediation.platform/last-change"])
+    assert note["requestTo"] == "320Mi" and note["trigger"] == "probe"
+
+
+def test_bump_memory_recomputes_after_a_conflict(emu, run):
+    d, rs = deployment(emu)
+    p = pod(emu, "checkout-6d5f8-a", rs)
+    emu.oom_kill("shop", "checkout-6d5f8-a", "app")
+    p = emu.get("v1", "Pod", "shop", "checkout-6d5f8-a")
+    # someone raised it to 300Mi after the view saw 256Mi
+    plan, _ = run.run({"bumpMemory": {}}, d, p, mode="plan", extra=[rs])
+    emu.change(apiVersion="apps/v1", kind="Deployment", namespace="shop",
+               name="checkout", strategic={"spec": {"template": {"spec": {
+                   "containers": [{"name": "app", "resources": {
+                       "requests": {"memory": "300Mi"}}}]}}}})
+    emu.clear_requests()
+    _, done = run.run({"bumpMemory": {}}, d, p, extra=[rs])
+    assert "result" in done, done
+    w = writes(emu)
+    assert [x["status"] for x in w] == [409, 200]
+    assert "recomputed" in done["result"]
+    after = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    res = after["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res["requests"]["memory"] == "375Mi"     # 300Mi + 25%, fresh
+    assert plan["plan"]["change"]["request"]["to"] == "320Mi"
+
+
+def test_bump_memory_server_dry_run_changes_nothing(emu, run):
+    d, rs = deployment(emu)
+    p = pod(emu, "checkout-6d5f8-b", rs)
+    emu.clear_requests()
+    _, done = run.run({"bumpMemory": {"container": "app"}}, d, p,
+                      mode="dry-run", extra=[rs])
+    assert done["result"]["dryRun"] is True
+    w = writes(emu)
+    assert len(w) == 1 and "dryRun=All" in w[0]["query"]
+    after = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    assert after["spec"]["template"]["spec"]["containers"][0][
+        "resources"]["requests"]["memory"] == "256Mi"
+
+
+def test_bump_memory_at_cap_and_bare_pod_send_nothing(emu, run):
+    d, rs = deployment(emu, request="8Gi", limit="8Gi")
+    p = pod(emu, "checkout-6d5f8-c", rs)
+    emu.clear_requests()
+    plan, done = run.run({"bumpMemory": {"cap": "8Gi"}}, d, p, extra=[rs])
+    assert plan["verdict"]["kind"] == "at-cap"
+    assert plan["verdict"]["message"].startswith("at cap: container app")
+    assert done is None
+    bare = pod(emu, "bare")
+    plan, done = run.run({"bumpMemory": {}}, bare, bare)
+    assert plan["verdict"]["kind"] == "unsupported-target"
+    assert writes(emu) == []
+
+
+# ---- restartPod ----------------------------------------------------------
+
+def test_restart_pod_deletes_with_a_uid_precondition(emu, run):
+    d, rs = deployment(emu)
+    p = pod(emu, "checkout-6d5f8-r", rs)
+    emu.clear_requests()
+    plan, done = run.run({"restartPod": {"gracePeriodSeconds": 5}}, d, p,
+                         extra=[rs])
+    assert plan["verdict"]["kind"] == "go" and plan["verdict"]["pods"] == 1
+    assert done["result"]["deleted"] is True, done
+    w = writes(emu)
+    assert len(w) == 1 and w[0]["method"] == "DELETE"
+    assert w[0]["path"] == "/api/v1/namespaces/shop/pods/checkout-6d5f8-r"
+    assert w[0]["body"]["preconditions"] == {"uid": p["metadata"]["uid"]}
+    assert w[0]["body"]["gracePeriodSeconds"] == 5
+    gone = emu.get("v1", "Pod", "shop", "checkout-6d5f8-r")
+    assert gone is None or gone["metadata"].get("deletionTimestamp")
+
+
+def test_restart_pod_never_deletes_a_replacement(emu, run):
+    d, rs = deployment(emu)
+    p = pod(emu, "web-0", rs)
+    plan, _ = run.run({"restartPod": {}}, d, p, mode="plan", extra=[rs])
+    # the pod is replaced by a new one of the same name (a StatefulSet)
+    emu.change(apiVersion="v1", kind="Pod", namespace="shop", name="web-0",
+               delete=True)
+    pod(emu, "web-0", rs)
+    emu.clear_requests()
+    _, done = run.run({"restartPod": {}}, d, p, extra=[rs])
+    assert "replaced after the plan was made" in done["error"], done
+    assert [x["status"] for x in writes(emu)] == [409]
+    assert emu.get("v1", "Pod", "shop", "web-0") is not None
+
+
+def test_restart_pod_refuses_bare_pods(emu, run):
+    bare = pod(emu, "lonely")
+    emu.clear_requests()
+    plan, done = run.run({"restartPod": {}}, bare, bare)
+    assert plan["verdict"]["kind"] == "unsupported-target"
+    assert "bare Pod" in plan["verdict"]["message"]
+    assert done is None and writes(emu) == []
+
+
+# ---- argocdSync ------------------------------------------------------------
+
+SHARED = os.environ.get("REMEDIATE_SHARED",
+                        os.path.join(ROOT, "..", "shared"))
+
+
+def fixture(name):
+    with open(os.path.join(SHARED, "fixtures", name)) as f:
+        return json.load(f)
+
+
+def load_app(emu, name):
+    app = fixture(name)
+    app["metadata"].pop("resourceVersion", None)
+    app["metadata"].pop("uid", None)
+    emu.load(app)
+    return emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                   "checkout")
+
+
+def test_argocd_sync_retries_a_failed_sync(emu, run):
+    app = load_app(emu, "argocd-application-sync-failed.json")
+    emu.clear_requests()
+    plan, done = run.run({"argocdSync": {"retry": {"limit": 2}}}, app, app)
+    assert plan["verdict"]["kind"] == "go", plan
+    assert "result" in done, done
+    w = writes(emu)
+    assert len(w) == 1 and w[0]["method"] == "PATCH"
+    assert w[0]["contentType"] == "application/merge-patch+json"
+    assert w[0]["body"]["operation"] == \
+        plan["plan"]["requests"][0]["body"]["operation"]
+    after = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                    "checkout")
+    op = after["operation"]
+    assert op["sync"]["revision"] == "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
+    assert op["retry"] == {"limit": 2}
+    assert op["initiatedBy"] == {"username": "remediate"}
+
+
+def test_argocd_sync_terminates_a_stuck_operation_first(emu, run):
+    app = load_app(emu, "argocd-application-stuck-sync.json")
+    started = 1773475331000     # 2026-03-14T08:02:11Z
+    stop = threading.Event()
+
+    def controller():
+        """Argo CD's controller, as far as termination goes."""
+        while not stop.is_set():
+            a = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                        "checkout")
+            st = a.get("status", {}).get("operationState", {})
+            if st.get("phase") == "Terminating":
+                time.sleep(0.3)
+                emu.change(apiVersion="argoproj.io/v1alpha1",
+                           kind="Application", namespace="argocd",
+                           name="checkout",
+                           merge={"operation": None, "status": {
+                               "operationState": {
+                                   "phase": "Failed",
+                                   "message": "Operation terminated"}}})
+                return
+            time.sleep(0.05)
+
+    th = threading.Thread(target=controller, daemon=True)
+    th.start()
+    emu.clear_requests()
+    plan, done = run.run({"argocdSync": {"terminateAfter": "30m"}}, app,
+                         app, now=started + 2 * 3600 * 1000)
+    stop.set()
+    th.join(5)
+    assert plan["verdict"]["kind"] == "go", plan
+    assert [r["method"] for r in plan["plan"]["requests"]] == \
+        ["PATCH", "GET", "PATCH"]
+    assert done["result"]["terminated"] is True, done
+    w = writes(emu)
+    assert len(w) == 2
+    assert w[0]["body"]["status"] == {"operationState":
+                                      {"phase": "Terminating"}}
+    assert "operation" in w[1]["body"]
+    # each write carried the resourceVersion read just before it
+    assert w[0]["body"]["metadata"]["resourceVersion"]
+    assert w[1]["body"]["metadata"]["resourceVersion"] != \
+        w[0]["body"]["metadata"]["resourceVersion"]
+    after = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                    "checkout")
+    assert after["operation"]["initiatedBy"] == {"username": "remediate"}
+    assert "stuck operation" in after["operation"]["info"][0]["value"]
+
+
+def test_argocd_sync_waits_for_no_one(emu, run):
+    """Another operation started after the decision: no sync is sent."""
+    app = load_app(emu, "argocd-application-sync-failed.json")
+    plan, _ = run.run({"argocdSync": {}}, app, app, mode="plan")
+    emu.change(apiVersion="argoproj.io/v1alpha1", kind="Application",
+               namespace="argocd", name="checkout",
+               merge={"operation": {"sync": {"revision": "HEAD"},
+                                    "initiatedBy": {"username": "alice"}}})
+    emu.clear_requests()
+    _, done = run.run({"argocdSync": {}}, app, app)
+    assert "another operation is in progress" in done["error"], done
+    assert writes(emu) == []
+    after = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                    "checkout")
+    assert after["operation"]["initiatedBy"] == {"username": "alice"}
+
+
+# ---- quarantine --------------------------------------------------------------
+
+def test_quarantine_isolates_and_labels_never_deletes(emu, run):
+    d, rs = deployment(emu)
+    a = pod(emu, "checkout-6d5f8-q1", rs)
+    b = pod(emu, "checkout-6d5f8-q2", rs)
+    emu.clear_requests()
+    plan, done = run.run({"quarantine": {}}, d, a, extra=[rs])
+    assert plan["verdict"]["page"] is True and plan["verdict"]["pods"] == 1
+    assert done["result"]["networkPolicy"] == "created", done
+    np = emu.get("networking.k8s.io/v1", "NetworkPolicy", "shop",
+                 "remediate-quarantine")
+    assert np["spec"]["podSelector"] == {
+        "matchLabels": {"remediation.platform/quarantine": "true"}}
+    assert sorted(np["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in np["spec"] and "egress" not in np["spec"]
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q1")
+    assert got["metadata"]["labels"][
+        "remediation.platform/quarantine"] == "true"
+    # a second pod reuses the policy (409, same selector)
+    _, done = run.run({"quarantine": {}}, d, b, extra=[rs])
+    assert done["result"]["networkPolicy"] == "existed", done
+    w = writes(emu)
+    assert [x["method"] for x in w] == ["POST", "PATCH", "POST", "PATCH"]
+    assert [x["status"] for x in w] == [201, 200, 409, 200]
+    assert all(x["method"] != "DELETE" for x in emu.requests())
+    assert emu.get("v1", "Pod", "shop", "checkout-6d5f8-q1") is not None
+
+
+def test_quarantine_does_not_reuse_a_foreign_policy(emu, run):
+    d, rs = deployment(emu)
+    a = pod(emu, "checkout-6d5f8-q3", rs)
+    emu.load({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "remediate-quarantine",
+                           "namespace": "shop"},
+              "spec": {"podSelector": {"matchLabels": {"app": "x"}}}})
+    emu.clear_requests()
+    _, done = run.run({"quarantine": {}}, d, a, extra=[rs])
+    assert "selects other pods" in done["error"], done
+    assert [x["method"] for x in writes(emu)] == ["POST"]
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q3")
+    assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
