@@ -78,19 +78,6 @@ f_floor(struct jp_call *k)
 	return jp_number(floor(jp_num(k->args[0])));
 }
 
-static const char *
-memfind(const char *h, size_t hn, const char *n, size_t nn)
-{
-	size_t i;
-
-	if (nn == 0)
-		return h;
-	for (i = 0; i + nn <= hn; i++)
-		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
-			return h + i;
-	return NULL;
-}
-
 static json_t *
 f_contains(struct jp_call *k)
 {
@@ -99,7 +86,7 @@ f_contains(struct jp_call *k)
 
 	if (json_is_string(s))
 		return json_boolean(json_is_string(x) &&
-		    memfind(json_string_value(s), json_string_length(s),
+		    util_memfind(json_string_value(s), json_string_length(s),
 		    json_string_value(x), json_string_length(x)) != NULL);
 	n = json_array_size(s);
 	for (i = 0; i < n; i++)

@@ -96,19 +96,6 @@ f_equal_fold(struct jp_call *k)
 	return json_boolean(i == an && j == bn);
 }
 
-static const char *
-memfind(const char *h, size_t hn, const char *n, size_t nn)
-{
-	size_t i;
-
-	if (nn == 0)
-		return h;
-	for (i = 0; i + nn <= hn; i++)
-		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
-			return h + i;
-	return NULL;
-}
-
 /* Go's strings.Replace: n < 0 replaces all; an empty old matches before
  * every code point and at the end. */
 static json_t *
@@ -124,8 +111,8 @@ replace(struct jp_call *k, const char *s, size_t sn, const char *old,
 	if (on == 0)
 		m = jp_utf8_len(s, sn) + 1;
 	else
-		for (p = s; (p = memfind(p, sn - (size_t)(p - s), old, on));
-		    p += on)
+		for (p = s; (p = util_memfind(p, sn - (size_t)(p - s), old,
+		    on)); p += on)
 			m++;
 	if (n < 0 || (unsigned long long)n > m)
 		n = (long long)m;
@@ -139,8 +126,8 @@ replace(struct jp_call *k, const char *s, size_t sn, const char *old,
 				j = i;
 			}
 		} else
-			j = (size_t)(memfind(s + start, sn - start, old, on) -
-			    s);
+			j = (size_t)(util_memfind(s + start, sn - start, old,
+			    on) - s);
 		buf_add(&b, s + start, j - start);
 		buf_add(&b, nw, nn);
 		start = j + on;
@@ -232,7 +219,7 @@ f_split(struct jp_call *k)
 			utf8_next(s, n, &i);
 			e = jp_strn(k->c, s + start, i - start);
 		} else {
-			p = memfind(s + start, n - start, sep, sn);
+			p = util_memfind(s + start, n - start, sep, sn);
 			e = jp_strn(k->c, s + start, p ? (size_t)(p - s) -
 			    start : n - start);
 			if (p)

@@ -406,19 +406,6 @@ fn_substr(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	return 0;
 }
 
-static const char *
-memfind(const char *h, size_t hn, const char *nd, size_t nn)
-{
-	size_t i;
-
-	if (nn == 0)
-		return h;
-	for (i = 0; i + nn <= hn; i++)
-		if (memcmp(h + i, nd, nn) == 0)
-			return h + i;
-	return NULL;
-}
-
 static int
 fn_contains(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
@@ -429,7 +416,7 @@ fn_contains(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	if (want_str(ex, &a[0], &sub, &ns) == -1 ||
 	    want_str(ex, &a[1], &s, &len) == -1)
 		return -1;
-	ret_bool(out, memfind(s, len, sub, ns) != NULL);
+	ret_bool(out, util_memfind(s, len, sub, ns) != NULL);
 	return 0;
 }
 
@@ -529,7 +516,7 @@ fn_replace(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 			buf_add(&b, new, nn);
 		}
 	} else {
-		while ((hit = memfind(s, len, old, no)) != NULL) {
+		while ((hit = util_memfind(s, len, old, no)) != NULL) {
 			buf_add(&b, s, (size_t)(hit - s));
 			buf_add(&b, new, nn);
 			len -= (size_t)(hit - s) + no;
@@ -569,7 +556,7 @@ split(json_t *arr, const char *s, size_t len, const char *sep, size_t ns,
 		return;
 	}
 	while ((max < 0 || (int64_t)json_array_size(arr) < max - 1) &&
-	    (hit = memfind(s, len, sep, ns)) != NULL) {
+	    (hit = util_memfind(s, len, sep, ns)) != NULL) {
 		json_array_append_new(arr, json_stringn_nocheck(s,
 		    (size_t)(hit - s)));
 		len -= (size_t)(hit - s) + ns;

@@ -110,3 +110,17 @@ util_parse_int(const char *s, long long *out)
 	*out = v;
 	return 0;
 }
+
+/* memmem(3), which glibc declares only under _GNU_SOURCE. */
+const char *
+util_memfind(const char *h, size_t hn, const char *n, size_t nn)
+{
+	size_t i;
+
+	if (nn == 0)
+		return h;
+	for (i = 0; i + nn <= hn; i++)
+		if (h[i] == n[0] && memcmp(h + i, n, nn) == 0)
+			return h + i;
+	return NULL;
+}

@@ -159,6 +159,8 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 #define UTIL_HASH_SEED 0xcbf29ce484222325ULL
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
+/* The first n (nn bytes) in h (hn bytes), or NULL; an empty n is at h. */
+const char *util_memfind(const char *h, size_t hn, const char *n, size_t nn);
 
 /* ---- base64: Go's encoding/base64.StdEncoding ---------------------------- */
 /* Appends the padded standard encoding of data (n bytes) to b. */

@@ -226,6 +226,19 @@ TEST(parse_int)
 	CHECK(util_parse_int("99999999999999999999", &v) == -1);
 }
 
+TEST(memfind)
+{
+	static const char h[] = "abcab\0c";
+
+	CHECK(util_memfind(h, 7, "ab", 2) == h);
+	CHECK(util_memfind(h + 1, 6, "ab", 2) == h + 3);
+	CHECK(util_memfind(h, 7, "\0c", 2) == h + 5);	/* bytes, not C text */
+	CHECK(util_memfind(h, 7, "", 0) == h);
+	CHECK(util_memfind(h, 3, "ca", 2) == NULL);	/* not past hn */
+	CHECK(util_memfind(h, 2, "abc", 3) == NULL);
+	CHECK(util_memfind(h, 0, "a", 1) == NULL);
+}
+
 TEST(utf8_decoding)
 {
 	/* bytes, the code point read (-1: invalid) and its length */
@@ -406,6 +419,7 @@ main(void)
 	RUN(buf_respects_max);
 	RUN(suggest_and_glob);
 	RUN(parse_int);
+	RUN(memfind);
 	RUN(utf8_decoding);
 	RUN(gofmt_floats);
 	RUN(gofmt_values);
