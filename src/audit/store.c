@@ -354,8 +354,8 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 	a->opts = *o;
 	a->lock_fd = -1;
 	if (o->readonly && stat(path, &sb) == -1) {
-		*err = xasprintf("%s: %s (remediate run writes it; --state FILE "
-		    "names another)", path, strerror(errno));
+		*err = xasprintf("%s: %s (remediate run writes it; --state "
+		    "FILE names another)", path, strerror(errno));
 		goto fail;
 	}
 	if (!o->readonly && take_lock(a, err) == -1)

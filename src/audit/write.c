@@ -266,9 +266,9 @@ audit_write(struct audit *a, const struct rec_decision_record *r)
 		    strcmp(key, a->pending_key) == 0)
 			row.update_id = a->pending;
 		else
-			audit_log(a, "warn", "an intended action got no outcome",
-			    json_pack("{s:s, s:I}", "path", a->path, "row",
-			    (json_int_t)a->pending));
+			audit_log(a, "warn", "an intended action got no "
+			    "outcome", json_pack("{s:s, s:I}", "path",
+			    a->path, "row", (json_int_t)a->pending));
 		free(key);
 		a->pending = 0;
 	}

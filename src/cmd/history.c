@@ -166,7 +166,7 @@ parse_option(struct cmd_args *a, struct history *h, int64_t now)
 	return a->error ? -1 : 0;
 }
 
-/* ---- one record at a time ------------------------------------------------- */
+/* ---- one record at a time ----------------------------------------------- */
 
 static int
 print_record(void *ctx, json_t *r)
@@ -192,7 +192,7 @@ print_record(void *ctx, json_t *r)
 	return 0;
 }
 
-/* ---- per trigger ------------------------------------------------------------ */
+/* ---- per trigger --------------------------------------------------------- */
 
 static void
 bump(json_t *o, const char *k)

@@ -43,7 +43,7 @@ struct page {
 	pthread_cond_t		 idle;		/* page_flush: drained */
 	struct page_fifo	 q[NDEST];
 	int			 inflight;
-	int			 dropping[NDEST];	/* logged the overflow */
+	int			 dropping[NDEST]; /* overflow logged */
 	int			 stop;
 	pthread_t		 thread;
 	int			 started;

@@ -100,7 +100,7 @@ TEST(series_cap_counts_drops)
 	}
 	CHECK(metrics_get(c, v) == 0);		/* the last one was dropped */
 	snprintf(key, sizeof key, "k0");
-	metrics_add(c, v, 1);			/* existing series still count */
+	metrics_add(c, v, 1);		/* existing series still count */
 	CHECK(metrics_get(c, v) == 2);
 	t = metrics_render();
 	CHECK(contains(t, "remediate_metrics_series_dropped_total 5\n"));

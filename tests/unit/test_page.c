@@ -168,7 +168,7 @@ fake_body(struct fake *f, size_t i)
 	return b;
 }
 
-/* ---- helpers --------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static struct page *
 pager(struct fake *am, struct fake *hook, void (*tune)(struct page_opts *))
@@ -238,7 +238,7 @@ pages(const char *dest, const char *result)
 	    "remediate_pages_total", NULL, labels, NULL, 0), v);
 }
 
-/* ---- tests ----------------------------------------------------------------- */
+/* ---- tests --------------------------------------------------------------- */
 
 TEST(one_page_per_trigger_and_reason_per_window)
 {
