@@ -1,0 +1,482 @@
+"""Notifications and http triggers end to end, against a loopback HTTP
+receiver: a RemediationConfig loaded by the real loader, owners routed to
+their destinations, Slack-compatible and webhook payloads as received,
+secrets read from files and the environment (and found nowhere in the
+logs), retries, and the http trigger's request.  `remediate check`'s
+answers about secrets in manifests and rotateLogs are checked through
+the binary.
+
+The driver (notify_probe) is C written and compiled here against
+src/notify and what it uses:
+
+    notify_probe send CONFIG_DIR SECRETS_DIR RECORD TARGET [APPROVAL_URL]
+    notify_probe http SPEC PAYLOAD SECRETS_DIR
+
+`send` loads the configuration (reading every secret once), routes and
+sends one notification, waits for delivery and prints the sender's
+counters; its logs go to stderr.  `http` plans and executes an http
+trigger and prints {"plan", "result"|"error"}."""
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
+sys.path.insert(0, HERE)
+from kubehelp import have_cc  # noqa: E402
+from conftest import binary  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not have_cc(), reason="no C compiler")
+
+DRIVER = r'''
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify/notify.h"
+
+static void
+logline(const char *level, const char *msg, json_t *f)
+{
+	char *s = json_dumps(f, JSON_COMPACT);
+
+	fprintf(stderr, "{\"level\":\"%s\",\"msg\":\"%s\",\"fields\":%s}\n",
+	    level, msg, s ? s : "null");
+	free(s);
+	json_decref(f);
+}
+
+static void
+print(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+
+	printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+static int
+send(char **argv, int argc)
+{
+	const char *paths[1] = { argv[2] };
+	struct diags dg;
+	struct conf *cf;
+	struct notify_config *c;
+	struct notify_opts o;
+	struct notify_stats st;
+	struct notify *n;
+	struct notify_msg m;
+	char *err = NULL;
+	size_t k;
+
+	diag_init(&dg);
+	cf = conf_load(paths, 1, &dg);
+	c = dg.errors ? NULL : notify_config_new(cf, argv[3], 1, &dg);
+	if (c == NULL) {
+		diag_print(&dg, stderr);
+		return 1;
+	}
+	memset(&o, 0, sizeof o);
+	o.retry_base = 100;
+	o.log = logline;
+	n = notify_new(c, &o, &err);
+	memset(&m, 0, sizeof m);
+	m.record = json_load_file(argv[4], 0, NULL);
+	m.target = json_load_file(argv[5], 0, NULL);
+	m.approval_url = argc > 6 ? argv[6] : NULL;
+	k = notify_send(n, &m);
+	notify_flush(n, 30000);
+	notify_stats(n, &st);
+	print(json_pack("{s:I, s:I, s:I, s:I, s:I, s:s?}", "routed",
+	    (json_int_t)k, "sent", (json_int_t)st.sent, "failed",
+	    (json_int_t)st.failed, "retries", (json_int_t)st.retries,
+	    "dropped", (json_int_t)st.dropped, "owner", notify_owner(c,
+	    m.target, NULL)));
+	notify_free(n);
+	json_decref(m.record);
+	json_decref(m.target);
+	notify_config_free(c);
+	conf_free(cf);
+	diag_free(&dg);
+	return 0;
+}
+
+static int
+http(char **argv)
+{
+	json_t *spec = json_load_file(argv[2], 0, NULL);
+	json_t *payload = json_load_file(argv[3], 0, NULL), *plan = NULL;
+	json_t *res = NULL, *o;
+	char *err = NULL;
+
+	if (notify_plan_http(spec, payload, &plan, &err) == -1) {
+		print(json_pack("{s:s}", "planError", err));
+		return 1;
+	}
+	o = json_pack("{s:O}", "plan", plan);
+	if (notify_execute_http(argv[4], plan, 0, &res, &err) == -1)
+		json_object_set_new(o, "error", json_string(err));
+	else
+		json_object_set_new(o, "result", res);
+	print(o);
+	free(err);
+	json_decref(plan);
+	json_decref(spec);
+	json_decref(payload);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 5 && strcmp(argv[1], "send") == 0)
+		return send(argv, argc);
+	if (argc > 4 && strcmp(argv[1], "http") == 0)
+		return http(argv);
+	return 2;
+}
+'''
+
+PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl"]
+WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
+        "-Wmissing-prototypes", "-Wpointer-arith", "-Wcast-qual",
+        "-Wwrite-strings", "-Wundef", "-Wformat=2"]
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory):
+    d = tmp_path_factory.mktemp("notify")
+    src = d / "notify_probe.c"
+    src.write_text(DRIVER)
+    cc = os.environ.get("CC", "cc")
+
+    def pc(what):
+        return subprocess.run(["pkg-config", what] + PKGS,
+                              capture_output=True, text=True,
+                              check=True).stdout.split()
+    srcs = [str(src)]
+    for mod in ("notify", "sensor", "record", "cluster", "conf", "util"):
+        md = os.path.join(ROOT, "src", mod)
+        srcs += sorted(os.path.join(md, f) for f in os.listdir(md)
+                       if f.endswith(".c"))
+    out = str(d / "notify_probe")
+    extra = []
+    if os.environ.get("KUBE_PROBE_SAN"):
+        extra = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    subprocess.run([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L",
+                    "-D_DEFAULT_SOURCE", "-O1", "-g"] + WARN +
+                   ["-I" + os.path.join(ROOT, "src")] + pc("--cflags") +
+                   extra + ["-o", out] + srcs + pc("--libs") +
+                   ["-lm", "-lpthread"], check=True)
+    return out
+
+
+class Receiver:
+    """A loopback HTTP server that records every request."""
+
+    def __init__(self, statuses=()):
+        self.requests = []
+        self.statuses = list(statuses)
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                outer.requests.append({"path": self.path,
+                                       "headers": dict(self.headers),
+                                       "body": body})
+                st = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(st)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            do_PUT = do_POST
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        self.th = threading.Thread(target=self.srv.serve_forever,
+                                   daemon=True)
+        self.th.start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+    def json(self, i):
+        return json.loads(self.requests[i]["body"])
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+RECORD = {"time": "2026-03-14T09:40:00Z", "sensor": "argo-events/oom",
+          "trigger": "bump-memory",
+          "target": {"kind": "Deployment", "namespace": "shop",
+                     "name": "checkout"},
+          "subject": {"kind": "Pod", "namespace": "shop",
+                      "name": "checkout-6d5f8b7c9d-x7k2p"},
+          "decision": "acted",
+          "plan": {"type": "remediate", "action": "bumpMemory",
+                   "summary": "raise memory of container app of Deployment "
+                              "shop/checkout: request 256Mi -> 320Mi, "
+                              "limit 512Mi -> 640Mi"},
+          "signal": {"eventSource": "oomkilled-events",
+                     "eventName": "oom-events", "id": "e1"}}
+
+CONFIG = """apiVersion: remediate.dev/v1alpha1
+kind: RemediationConfig
+metadata: {name: defaults}
+spec:
+  owners:
+    routes:
+      team-shop: shop
+      team-pay: pay-hook
+  notifications:
+    default: platform
+    attempts: 3
+    links:
+      dashboard: "https://grafana.example/d/w?ns={{ .Input.target.namespace }}"
+    destinations:
+      platform: {slack: {url: {env: E2E_PLATFORM_URL}, channel: "#oncall"}}
+      shop: {slack: {url: {name: shop-slack, key: url}}}
+      pay-hook:
+        webhook:
+          url: %(hook)s
+          headers: {X-Team: pay}
+          secureHeaders: [{name: Authorization, valueFrom: {file: %(tok)s}}]
+        timeout: 3s
+"""
+
+
+@pytest.fixture
+def setup(tmp_path, receiver):
+    """A configuration dir and secrets dir pointing at the receiver."""
+    cfg = tmp_path / "conf"
+    cfg.mkdir()
+    secrets = tmp_path / "secrets"
+    (secrets / "shop-slack").mkdir(parents=True)
+    (secrets / "shop-slack" / "url").write_text(receiver.url +
+                                                "/services/T0/SHOP/s3cr3t\n")
+    tok = tmp_path / "hook-token"
+    tok.write_text("Bearer hook-t0k3n\n")
+    (cfg / "config.yaml").write_text(CONFIG % {
+        "hook": receiver.url + "/hook", "tok": str(tok)})
+    env = dict(os.environ, E2E_PLATFORM_URL=receiver.url +
+               "/services/T0/PLATFORM/pl4tf0rm")
+    return cfg, secrets, env
+
+
+def send(probe, tmp_path, setup, record, target, approval=None):
+    cfg, secrets, env = setup
+    r = tmp_path / "record.json"
+    r.write_text(json.dumps(record))
+    t = tmp_path / "target.json"
+    t.write_text(json.dumps(target))
+    argv = [probe, "send", str(cfg), str(secrets), str(r), str(t)]
+    if approval:
+        argv.append(approval)
+    p = subprocess.run(argv, capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Sanitizer" not in p.stderr, p.stderr
+    return json.loads(p.stdout), p.stderr
+
+
+def owned_by(owner):
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "checkout", "namespace": "shop",
+                         "labels": {"remediation.platform/owner": owner}}}
+
+
+def test_owner_label_routes_to_its_slack(probe, tmp_path, setup, receiver):
+    out, _ = send(probe, tmp_path, setup, RECORD, owned_by("team-shop"))
+    assert out["routed"] == 1 and out["sent"] == 1 and out["owner"] == \
+        "team-shop"
+    assert len(receiver.requests) == 1
+    req = receiver.requests[0]
+    assert req["path"] == "/services/T0/SHOP/s3cr3t"
+    assert req["headers"]["Content-Type"] == "application/json"
+    body = receiver.json(0)
+    assert body["text"] == (
+        "[remediate] bump-memory: acted: raise memory of container app of "
+        "Deployment shop/checkout: request 256Mi -> 320Mi, limit 512Mi -> "
+        "640Mi (Deployment shop/checkout)")
+    kinds = [b["type"] for b in body["blocks"]]
+    assert kinds[0] == "header" and "section" in kinds and \
+        kinds[-1] == "context"
+    blob = json.dumps(body)
+    assert "*Owner*\\nteam-shop" in blob
+    assert "*What changed*" in blob
+    assert "https://grafana.example/d/w?ns=shop" in blob
+
+
+def test_annotation_owner_and_default(probe, tmp_path, setup, receiver):
+    target = {"metadata": {"annotations": {
+        "remediation.platform/owner": "team-shop"}}}
+    out, _ = send(probe, tmp_path, setup, RECORD, target)
+    assert out["owner"] == "team-shop"
+    out, _ = send(probe, tmp_path, setup, RECORD, owned_by("team-nobody"))
+    assert out["routed"] == 1
+    out, _ = send(probe, tmp_path, setup, RECORD, {"metadata": {}})
+    assert [r["path"] for r in receiver.requests] == [
+        "/services/T0/SHOP/s3cr3t", "/services/T0/PLATFORM/pl4tf0rm",
+        "/services/T0/PLATFORM/pl4tf0rm"]
+    assert receiver.json(2)["channel"] == "#oncall"
+
+
+def test_pending_approval_link_in_the_message(probe, tmp_path, setup,
+                                              receiver):
+    rec = dict(RECORD, decision="pending-approval")
+    link = "https://remediate.example.com/approve/" + "a" * 32 + \
+        "?sig=" + "b" * 64
+    send(probe, tmp_path, setup, rec, {"metadata": {}}, approval=link)
+    body = receiver.json(0)
+    assert body["text"].endswith(" approve: " + link)
+    assert "pending approval: would raise memory" in body["text"]
+    buttons = [e for b in body["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons[0]["url"] == link and buttons[0]["style"] == "primary"
+
+
+def test_webhook_gets_the_record_and_secret_header(probe, tmp_path, setup,
+                                                   receiver):
+    rec = dict(RECORD, decision="suppressed", reason="at-cap",
+               message="at cap: container app of Deployment shop/checkout "
+                       "requests 8Gi, at or above the cap 8Gi; nothing "
+                       "changed")
+    del rec["plan"]
+    send(probe, tmp_path, setup, rec, owned_by("team-pay"))
+    req = receiver.requests[0]
+    assert req["path"] == "/hook"
+    assert req["headers"]["Authorization"] == "Bearer hook-t0k3n"
+    assert req["headers"]["X-Team"] == "pay"
+    body = receiver.json(0)
+    assert body["decision"] == rec
+    assert body["owner"] == "team-pay"
+    assert body["text"].startswith("suppressed (at-cap): at cap:")
+
+
+def test_retries_then_gives_up_without_leaking_secrets(probe, tmp_path,
+                                                       setup, receiver):
+    receiver.statuses = [502, 200]
+    out, _ = send(probe, tmp_path, setup, RECORD, owned_by("team-shop"))
+    assert out["sent"] == 1 and out["retries"] == 1
+    receiver.requests.clear()
+    receiver.statuses = [500, 500, 500]
+    out, err = send(probe, tmp_path, setup, RECORD, owned_by("team-shop"))
+    assert out["failed"] == 1 and out["retries"] == 2
+    assert len(receiver.requests) == 3
+    assert '"destination":"shop"' in err
+    assert "s3cr3t" not in err and "SHOP" not in err
+    # a 4xx is not retried
+    receiver.requests.clear()
+    receiver.statuses = [404]
+    out, err = send(probe, tmp_path, setup, RECORD, owned_by("team-pay"))
+    assert out["failed"] == 1 and out["retries"] == 0
+    assert "hook-t0k3n" not in err
+
+
+def test_missing_secret_is_reported_at_load(probe, tmp_path, setup):
+    cfg, secrets, env = setup
+    env = dict(env)
+    del env["E2E_PLATFORM_URL"]
+    r = tmp_path / "r.json"
+    r.write_text(json.dumps(RECORD))
+    p = subprocess.run([probe, "send", str(cfg), str(secrets), str(r),
+                        str(r)], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert p.returncode == 1
+    assert "environment variable E2E_PLATFORM_URL is not set" in p.stderr
+
+
+def test_http_trigger_request(probe, tmp_path, receiver):
+    secrets = tmp_path / "secrets"
+    (secrets / "runbook").mkdir(parents=True)
+    (secrets / "runbook" / "header").write_text("Bearer rb-t0k3n\n")
+    spec = {"url": receiver.url + "/runs", "method": "PUT", "timeout": 5,
+            "headers": {"X-Source": "remediate"},
+            "secureHeaders": [{"name": "Authorization", "valueFrom": {
+                "secretKeyRef": {"name": "runbook", "key": "header"}}}]}
+    payload = {"node": "node-3", "alert": "NodeLogDiskFilling"}
+    sp = tmp_path / "spec.json"
+    sp.write_text(json.dumps(spec))
+    pp = tmp_path / "payload.json"
+    pp.write_text(json.dumps(payload))
+    p = subprocess.run([probe, "http", str(sp), str(pp), str(secrets)],
+                       capture_output=True, text=True, timeout=60)
+    out = json.loads(p.stdout)
+    assert out["result"]["status"] == 200, out
+    plan = out["plan"]
+    assert plan["secureHeaders"] == {"Authorization": {"secretKeyRef": {
+        "name": "runbook", "key": "header"}}}
+    assert "rb-t0k3n" not in p.stdout
+    req = receiver.requests[0]
+    assert req["path"] == "/runs"
+    assert req["headers"]["Authorization"] == "Bearer rb-t0k3n"
+    assert req["headers"]["X-Source"] == "remediate"
+    assert json.loads(req["body"]) == payload
+    # a failing endpoint is a failed action, with its status
+    receiver.statuses = [503]
+    p = subprocess.run([probe, "http", str(sp), str(pp), str(secrets)],
+                       capture_output=True, text=True, timeout=60)
+    assert "answered HTTP 503" in json.loads(p.stdout)["error"]
+
+
+# ---- check, through the binary ------------------------------------------------
+
+needs_binary = pytest.mark.skipif(not os.path.exists(binary()),
+                                  reason="remediate not built")
+
+
+@needs_binary
+def test_check_refuses_secrets_and_rotate_logs(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "apiVersion: remediate.dev/v1alpha1\nkind: RemediationConfig\n"
+        "metadata: {name: d}\nspec:\n  notifications:\n    destinations:\n"
+        "      a: {slack: {url: \"https://hooks.slack.com/services/T/B/x\"}}"
+        "\n")
+    p = subprocess.run([binary(), "check", "-c", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert "a Slack incoming-webhook URL carries its token" in p.stderr
+    assert "url: {env: SLACK_WEBHOOK_URL}" in p.stderr
+    (tmp_path / "c.yaml").unlink()
+    (tmp_path / "s.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: EventSource\n"
+        "metadata: {name: hooks}\nspec:\n  webhook:\n    disk:\n"
+        "      {endpoint: /disk, method: POST}\n---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Sensor\n"
+        "metadata: {name: disk}\nspec:\n  dependencies:\n"
+        "    - {name: full, eventSourceName: hooks, eventName: disk}\n"
+        "  triggers:\n    - template:\n        name: rotate\n"
+        "        remediate: {rotateLogs: {}}\n")
+    p = subprocess.run([binary(), "check", "-c", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert "rotateLogs is not supported: node-local log rotation is " \
+        "outside the cluster API's reach" in p.stderr
+
+
+@needs_binary
+def test_check_accepts_the_examples():
+    d = os.path.join(ROOT, "examples", "actions")
+    p = subprocess.run([binary(), "check", "-c", d], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "0 errors" in p.stdout + p.stderr
