@@ -39,8 +39,9 @@ struct req {
 	int			 discard;	/* answer decided: drop body */
 	struct buf		 body;
 	struct http_request	 hr;
-	struct http_header	 hdrs[HTTP_MAX_HEADERS];
-	struct http_header	 args[HTTP_MAX_ARGS];
+	/* sized to the request: no large allocation per request */
+	struct http_header	*hdrs, *args;		/* owned */
+	size_t			 maxh, maxa;
 	int			 too_many;	/* headers or args dropped */
 	char			 remote[INET6_ADDRSTRLEN];
 	struct http_response	 resp;
@@ -279,8 +280,7 @@ collect(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct req *r = cls;
 	struct http_header *v = kind == MHD_HEADER_KIND ? r->hdrs : r->args;
 	size_t *n = kind == MHD_HEADER_KIND ? &r->hr.nheaders : &r->hr.nargs;
-	size_t max = kind == MHD_HEADER_KIND ? HTTP_MAX_HEADERS :
-	    HTTP_MAX_ARGS;
+	size_t max = kind == MHD_HEADER_KIND ? r->maxh : r->maxa;
 
 	if (*n >= max) {
 		r->too_many = 1;
@@ -316,6 +316,7 @@ req_new(struct http_listener *l, struct MHD_Connection *mc, const char *url,
 {
 	const union MHD_ConnectionInfo *ci;
 	struct req *r = xcalloc(1, sizeof *r);
+	int nh, na;
 
 	r->magic = HTTP_REQ_MAGIC;
 	r->srv = l->srv;
@@ -325,11 +326,19 @@ req_new(struct http_listener *l, struct MHD_Connection *mc, const char *url,
 		r->conn = ci->socket_context;
 	r->hr.method = method;
 	r->hr.path = url;
-	r->hr.headers = r->hdrs;
-	r->hr.args = r->args;
 	r->hr.tls = l->srv->tls_cert != NULL;
 	remote_text(r);
 	r->hr.remote = r->remote;
+	nh = MHD_get_connection_values(mc, MHD_HEADER_KIND, NULL, NULL);
+	na = MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+	r->maxh = nh < 0 ? 0 : nh > HTTP_MAX_HEADERS ? HTTP_MAX_HEADERS :
+	    (size_t)nh;
+	r->maxa = na < 0 ? 0 : na > HTTP_MAX_ARGS ? HTTP_MAX_ARGS : (size_t)na;
+	r->too_many = nh > HTTP_MAX_HEADERS || na > HTTP_MAX_ARGS;
+	r->hdrs = xcalloc(r->maxh + 1, sizeof *r->hdrs);
+	r->args = xcalloc(r->maxa + 1, sizeof *r->args);
+	r->hr.headers = r->hdrs;
+	r->hr.args = r->args;
 	MHD_get_connection_values(mc, MHD_HEADER_KIND, collect, r);
 	MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect, r);
 	buf_init(&r->resp.body, 0);
@@ -388,6 +397,7 @@ admit(struct req *r)
 		    r->hr.path);
 		return;
 	}
+	buf_init(&r->body, r->limit);
 	cl = http_header_get(&r->hr, "Content-Length");
 	if (cl != NULL) {
 		long long n;
@@ -397,8 +407,11 @@ admit(struct req *r)
 		else if ((unsigned long long)n > r->limit)
 			http_reply_error(&r->resp, 413, "the body (%lld bytes) "
 			    "exceeds the limit of %zu bytes", n, r->limit);
+		else if (n > 0) {	/* one allocation for the whole body */
+			xgrow(&r->body.data, &r->body.cap, (size_t)n + 1, 1);
+			r->body.data[0] = '\0';
+		}
 	}
-	buf_init(&r->body, r->limit);
 }
 
 static enum MHD_Result
@@ -435,7 +448,7 @@ on_access(void *cls, struct MHD_Connection *mc, const char *url,
 		return MHD_YES;
 	}
 	if (!r->discard) {
-		r->hr.body = r->body.data;
+		r->hr.body = r->body.data ? r->body.data : "";
 		r->hr.body_len = r->body.len;
 		http_conn_busy(r->srv, r->conn, 1);
 		r->fn(r->ctx, &r->hr, &r->resp);
@@ -457,6 +470,8 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	http_conn_busy(l->srv, r->conn, 0);
 	buf_free(&r->body);
 	response_clear(&r->resp);
+	free(r->hdrs);
+	free(r->args);
 	r->magic = 0;
 	free(r);
 	*con_cls = NULL;

@@ -121,11 +121,16 @@ check_alert(json_t *a, size_t i, int64_t *starts, int64_t *ends)
 	return NULL;
 }
 
+/*
+ * Fills ev from alert a, taking references to a (the parsed payload is
+ * the caller's to drop, so the alert is modified in place, not copied),
+ * group and header (which the caller gives to one event only).
+ */
 static void
 fill_event(const struct hook_target *t, json_t *a, json_t *group,
     json_t *header, int64_t starts, int64_t ends, struct event *ev)
 {
-	json_t *body = json_deep_copy(a), *labels;
+	json_t *body = json_incref(a), *labels;
 	const char *fp = json_string_value(json_object_get(a, "fingerprint"));
 	const char *status = json_string_value(json_object_get(a, "status"));
 	char *own = NULL;
@@ -136,7 +141,7 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 		json_object_set_new(body, "fingerprint", json_string(own));
 		fp = own;
 	}
-	json_object_set_new(body, "group", json_deep_copy(group));
+	json_object_set_new(body, "group", group);
 	ev->source = t->source;
 	ev->name = t->name;
 	ev->type = "webhook";
@@ -145,8 +150,7 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 	ev->time = starts;
 	if (strcmp(status, "resolved") == 0 && ends > starts)
 		ev->time = ends;
-	ev->data = json_pack("{s:o, s:o}", "header", json_deep_copy(header),
-	    "body", body);
+	ev->data = json_pack("{s:o, s:o}", "header", header, "body", body);
 	if (t->metadata != NULL)
 		json_object_set_new(ev->data, "metadata",
 		    json_deep_copy(t->metadata));
@@ -180,8 +184,11 @@ hook_alertmanager_events(const struct hook_target *t, json_t *payload,
 	group = json_copy(payload);
 	json_object_del(group, "alerts");
 	v = xcalloc(n + 1, sizeof *v);
+	/* events travel alone: each gets its own group and header */
 	json_array_foreach(alerts, i, a)
-		fill_event(t, a, group, header, starts[i], ends[i], &v[i]);
+		fill_event(t, a, i + 1 < n ? json_deep_copy(group) :
+		    json_incref(group), i + 1 < n ? json_deep_copy(header) :
+		    json_incref(header), starts[i], ends[i], &v[i]);
 	json_decref(group);
 	free(starts);
 	free(ends);
