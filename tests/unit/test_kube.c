@@ -298,11 +298,20 @@ TEST(config_load_chain)
 	free(err);
 	err = NULL;
 	/* nothing at all */
-	setenv("KUBECONFIG", "", 1);
-	setenv("HOME", dir, 1);
-	CHECK_INT(kube_config_load(NULL, NULL, &c, &err), -1);
-	CHECK(err && strstr(err, "--kubeconfig"));
-	free(err);
+	{
+		char *home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+
+		setenv("KUBECONFIG", "", 1);
+		setenv("HOME", dir, 1);
+		CHECK_INT(kube_config_load(NULL, NULL, &c, &err), -1);
+		CHECK(err && strstr(err, "--kubeconfig"));
+		free(err);
+		if (home)
+			setenv("HOME", home, 1);
+		else
+			unsetenv("HOME");
+		free(home);
+	}
 	unsetenv("KUBECONFIG");
 	unlink(kc);
 	rmdir(dir);
