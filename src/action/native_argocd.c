@@ -137,8 +137,8 @@ sync_patch(const struct native_in *in, json_t *app, const char *why)
 		    "spec"), "syncPolicy"), "syncOptions");
 	if (json_is_array(opts))
 		json_object_set_new(sync, "syncOptions", json_deep_copy(opts));
-	reason = xasprintf("remediate %s: %s", in->trigger && in->trigger->name ?
-	    in->trigger->name : "argocdSync", why);
+	reason = xasprintf("remediate %s: %s", in->trigger &&
+	    in->trigger->name ? in->trigger->name : "argocdSync", why);
 	op = json_pack("{s:{s:s}, s:[{s:s, s:s}], s:o}", "initiatedBy",
 	    "username", USERNAME, "info", "name", "reason", "value", reason,
 	    "sync", sync);

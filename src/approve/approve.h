@@ -76,7 +76,7 @@ void	approve_sign(const struct approve_key *, const char *id,
 int	approve_verify(const struct approve_key *, const char *id,
 	    int64_t expires, const char *sig);
 
-/* ---- the store ------------------------------------------------------------ */
+/* ---- the store ----------------------------------------------------------- */
 
 enum approve_state {
 	APPROVE_PENDING,
@@ -180,7 +180,7 @@ int	approve_list(struct approve_store *, int pending_only, size_t limit,
 /* The signed link of an existing approval (owned), for the CLI. */
 char	*approve_link(struct approve_store *, const struct approve_pending *);
 
-/* ---- serving /approve/ID -------------------------------------------------- */
+/* ---- serving /approve/ID ------------------------------------------------- */
 
 /*
  * What approving runs, supplied by the daemon: re-check every guardrail

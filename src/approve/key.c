@@ -153,7 +153,7 @@ approve_sign(const struct approve_key *k, const char *id, int64_t expires,
 	len = snprintf(msg, sizeof msg, "%s%c%s%c%lld", PURPOSE, 0, id, 0,
 	    (long long)expires);
 	if (len < 0 || (size_t)len >= sizeof msg)
-		len = 0;	/* an oversized id signs nothing it could match */
+		len = 0;	/* an oversized id signs nothing it matches */
 	HMAC(EVP_sha256(), k->k, (int)k->len, (const unsigned char *)msg,
 	    (size_t)len, mac, &n);
 	hex(mac, n > 32 ? 32 : n, out);

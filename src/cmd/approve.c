@@ -301,7 +301,8 @@ approve(const struct opts *o)
 			fprintf(stderr, "remediate approve: %s\n", err);
 			goto out;
 		}
-		if ((st = approve_lookup(s, id, NULL, &p, &err)) != APPROVE_OK) {
+		st = approve_lookup(s, id, NULL, &p, &err);
+		if (st != APPROVE_OK) {
 			fprintf(stderr, "remediate approve: %s: %s\n", id,
 			    st == APPROVE_NOT_FOUND ? "no such approval in the "
 			    "state file" : err ? err : "cannot read it");

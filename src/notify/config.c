@@ -13,7 +13,7 @@
  *       default: platform
  *       baseURL: https://remediate.example.com
  *       attempts: 3
- *       links: {dashboard: "https://grafana/d/x?ns={{ .Input.target.namespace }}"}
+ *       links: {dashboard: "https://g/d?ns={{ .Input.target.namespace }}"}
  *       destinations:
  *         platform: {slack: {url: {env: SLACK_URL}, channel: "#oncall"}}
  *         pay-hook: {webhook: {url: https://hooks.internal/x,

@@ -134,7 +134,8 @@ links(const struct notify_config *c, const struct notify_msg *m)
 	for (i = 0; i < c->nlinks; i++) {
 		if ((u = sensor_render(c->links[i].tmpl, m->record, &err)) ==
 		    NULL) {
-			free(err);	/* a link that cannot render is left out */
+			/* a link that cannot render is left out */
+			free(err);
 			err = NULL;
 			continue;
 		}
@@ -213,8 +214,8 @@ slack(const struct notify_config *c, const struct notify_dest *d,
 		if (buttons == NULL)
 			buttons = json_array();
 		o = json_pack("{s:s, s:{s:s, s:s}, s:O}", "type", "button",
-		    "text", "type", "plain_text", "text", strcmp(k, "approve") ==
-		    0 ? "Review and approve" : k, "url", v);
+		    "text", "type", "plain_text", "text", strcmp(k,
+		    "approve") == 0 ? "Review and approve" : k, "url", v);
 		if (strcmp(k, "approve") == 0)
 			json_object_set_new(o, "style", json_string("primary"));
 		json_array_append_new(buttons, o);

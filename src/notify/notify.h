@@ -78,7 +78,7 @@ void	 notify_secret_clear(struct notify_secret *);
 /* The reference as JSON for plans and logs ({"env": "X"}), owned. */
 json_t	*notify_secret_json(const struct notify_secret *);
 
-/* ---- configuration ---------------------------------------------------------- */
+/* ---- configuration ------------------------------------------------------- */
 
 enum notify_format {
 	NOTIFY_SLACK,		/* Slack-compatible incoming webhook JSON */
@@ -188,7 +188,7 @@ char	*notify_summary(const struct notify_msg *);
 json_t	*notify_payload(const struct notify_config *,
 	    const struct notify_dest *d, const struct notify_msg *);
 
-/* ---- sender ---------------------------------------------------------------- */
+/* ---- sender -------------------------------------------------------------- */
 
 struct notify_opts {
 	size_t		 queue_max;	/* messages waiting; the oldest is
@@ -236,7 +236,7 @@ void	notify_stats(struct notify *, struct notify_stats *);
 int	notify_post(const struct notify_dest *d, const json_t *body,
 	    long *status, char **err);
 
-/* ---- http triggers --------------------------------------------------------- */
+/* ---- http triggers ------------------------------------------------------- */
 
 /*
  * Plans an http trigger: spec is the fired trigger's http block

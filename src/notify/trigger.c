@@ -42,6 +42,13 @@ ref_of(const json_t *value_from)
 	return json_deep_copy(value_from);
 }
 
+/* Argo's TLS secrets, and what the plan calls them. */
+static const char *const tls_keys[][2] = {
+	{ "caCertSecret", "caCert" },
+	{ "clientCertSecret", "clientCert" },
+	{ "clientKeySecret", "clientKey" },
+};
+
 int
 notify_plan_http(const json_t *spec, const json_t *payload, json_t **plan,
     char **err)
@@ -91,15 +98,14 @@ notify_plan_http(const json_t *spec, const json_t *payload, json_t **plan,
 	if (json_is_object(tls)) {
 		t = json_pack("{s:b}", "insecureSkipVerify", json_is_true(
 		    json_object_get(tls, "insecureSkipVerify")));
-		if (json_object_get(tls, "caCertSecret"))
-			json_object_set_new(t, "caCert", json_pack("{s:O}",
-			    "secretKeyRef", json_object_get(tls, "caCertSecret")));
-		if (json_object_get(tls, "clientCertSecret"))
-			json_object_set_new(t, "clientCert", json_pack("{s:O}",
-			    "secretKeyRef", json_object_get(tls, "clientCertSecret")));
-		if (json_object_get(tls, "clientKeySecret"))
-			json_object_set_new(t, "clientKey", json_pack("{s:O}",
-			    "secretKeyRef", json_object_get(tls, "clientKeySecret")));
+		for (i = 0; i < UTIL_ARRAY_LEN(tls_keys); i++)
+			if (json_object_get(tls, tls_keys[i][0]))
+				json_object_set_new(t, tls_keys[i][1],
+				    json_pack("{s:O}", "secretKeyRef",
+				    json_object_get(tls, tls_keys[i][0])));
+
+
+
 		json_object_set_new(p, "tls", t);
 	}
 	if (payload)

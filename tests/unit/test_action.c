@@ -414,16 +414,21 @@ TEST(bump_memory_refuses_what_it_cannot_change)
 		    "\"name\":\"app\"}]}}", NULL,
 		    "pod shop/p is a bare Pod" },
 		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
-		    "\"namespace\":\"shop\",\"ownerReferences\":[{\"apiVersion\":"
-		    "\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\",\"controller\":"
+		    "\"namespace\":\"shop\",\"ownerReferences\":[{\"apiVersion"
+		    "\":"
+		    "\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\",\"controller"
+		    "\":"
 		    "true}]},\"spec\":{\"containers\":[{\"name\":\"app\"}]}}",
-		    "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":"
+		    "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\""
+		    ":"
 		    "{\"name\":\"j\",\"namespace\":\"shop\"}}",
 		    "pod shop/p belongs to Job j" },
 		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
-		    "\"namespace\":\"shop\",\"ownerReferences\":[{\"apiVersion\":"
+		    "\"namespace\":\"shop\",\"ownerReferences\":[{\"apiVersion"
+		    "\":"
 		    "\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"rs\","
-		    "\"controller\":true}]},\"spec\":{\"containers\":[{\"name\":"
+		    "\"controller\":true}]},\"spec\":{\"containers\":[{\"name\""
+		    ":"
 		    "\"app\"}]}}",
 		    "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\","
 		    "\"metadata\":{\"name\":\"rs\",\"namespace\":\"shop\"}}",
@@ -524,15 +529,19 @@ TEST(restart_pod_refuses_bare_static_and_job_pods)
 		    "pod n/p is a bare Pod" },
 		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
 		    "\"namespace\":\"n\",\"annotations\":{"
-		    "\"kubernetes.io/config.mirror\":\"x\"},\"ownerReferences\":"
-		    "[{\"kind\":\"Node\",\"name\":\"n1\",\"controller\":true}]}}",
+		    "\"kubernetes.io/config.mirror\":\"x\"},\"ownerReferences\""
+		    ":"
+		    "[{\"kind\":\"Node\",\"name\":\"n1\",\"controller\":true}]}"
+		    "}",
 		    ACT_UNSUPPORTED, "pod n/p is a static pod" },
 		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
-		    "\"namespace\":\"n\",\"ownerReferences\":[{\"kind\":\"Node\","
+		    "\"namespace\":\"n\",\"ownerReferences\":[{\"kind\":\"Node"
+		    "\","
 		    "\"name\":\"n1\",\"controller\":true}]}}",
 		    ACT_UNSUPPORTED, "pod n/p is a static pod of node n1" },
 		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
-		    "\"namespace\":\"n\",\"ownerReferences\":[{\"kind\":\"Job\","
+		    "\"namespace\":\"n\",\"ownerReferences\":[{\"kind\":\"Job\""
+		    ","
 		    "\"name\":\"j\",\"controller\":true}]}}", ACT_UNSUPPORTED,
 		    "pod n/p belongs to Job j" },
 		{ "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","

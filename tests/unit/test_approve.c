@@ -123,7 +123,7 @@ TEST(signatures_bind_id_and_expiry)
 	CHECK(!approve_verify(&k, id, NOW, NULL));
 }
 
-/* ---- the store ------------------------------------------------------------ */
+/* ---- the store ----------------------------------------------------------- */
 
 static struct approve_store *
 open_store(const char *name, const char *base)
@@ -358,7 +358,7 @@ TEST(state_file_ownership)
 	free(path);
 }
 
-/* ---- /approve/ID -------------------------------------------------------------- */
+/* ---- /approve/ID --------------------------------------------------------- */
 
 struct served {
 	struct approve_store	*s;

@@ -366,7 +366,7 @@ TEST(config_errors)
 	}
 }
 
-/* ---- owners and payloads -------------------------------------------------- */
+/* ---- owners and payloads ------------------------------------------------- */
 
 static struct notify_config *
 test_config(void)
@@ -524,7 +524,7 @@ TEST(pending_approval_carries_the_link)
 	notify_config_free(c);
 }
 
-/* ---- sending ---------------------------------------------------------------- */
+/* ---- sending ------------------------------------------------------------- */
 
 static struct notify_config *
 loopback_config(unsigned port, int attempts)
@@ -691,7 +691,7 @@ TEST(sender_queue_drops_the_oldest_when_full)
 	notify_config_free(c);
 }
 
-/* ---- http triggers ------------------------------------------------------------ */
+/* ---- http triggers ------------------------------------------------------- */
 
 TEST(http_trigger_plan_shows_references_not_secrets)
 {
