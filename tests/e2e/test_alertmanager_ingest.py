@@ -13,7 +13,9 @@ ingress, a queue printing events).  Pinned here:
 - a resolved alert arrives once, as resolved, timed at its endsAt;
 - a wrong token is refused and nothing is queued;
 - with the queue full the receiver answers 503, Alertmanager retries,
-  and once there is room every alert arrives exactly once.
+  and once there is room every alert arrives exactly once;
+- through `remediate run` (with the Kubernetes API emulator), the alert
+  is decided once, its redeliveries and resolution are not decided again.
 """
 import datetime
 import json
@@ -246,3 +248,82 @@ def test_full_queue_answers_503_and_nothing_is_lost(tmp_path, probe_bin):
         assert rig.probe.stats()["held"] == 0
     finally:
         rig.close()
+
+
+def test_alertmanager_to_remediate_run(tmp_path):
+    """The same path through the daemon: Alertmanager's notifications reach
+    `remediate run`, the sensor decides once per alert (redeliveries are
+    not decided again), resolved alerts are filtered by the sensor."""
+    import scenario
+    from test_run_live import Daemon, Emulator, cluster_objects, \
+        listening_port
+    from test_run_webhook import SENSOR
+
+    (tmp_path / "token").write_text(TOKEN + "\n")
+    m = tmp_path / "m"
+    m.mkdir()
+    P.eventsource(str(m / "es.yaml"), "alertmanager",
+                  "alerts:\n  endpoint: /alerts\n  method: POST\n"
+                  "  authSecret: {file: %s}\n" % (tmp_path / "token"))
+    (m / "sensor.yaml").write_text(SENSOR)
+    w = scenario.Workload("shop", "checkout")
+    pod = scenario.pod_name("checkout", 0)
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(m, emu.kubeconfig)
+        am = None
+        try:
+            d.wait_log("synced")
+            port = listening_port(d)
+            am_port = P.free_port()
+            cfg = tmp_path / "alertmanager.yml"
+            cfg.write_text(AM_CONFIG.replace("/alertmanager", "/alerts") % {
+                "port": port, "token": TOKEN})
+            am = subprocess.Popen(
+                [AM, "--config.file=%s" % cfg,
+                 "--storage.path=%s" % (tmp_path / "am-data"),
+                 "--web.listen-address=127.0.0.1:%d" % am_port,
+                 "--cluster.listen-address=", "--log.level=warn"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            end = time.time() + 30
+            while True:
+                try:
+                    urllib.request.urlopen("http://127.0.0.1:%d/-/ready" %
+                                           am_port, timeout=1).read()
+                    break
+                except OSError:
+                    assert time.time() < end
+                    time.sleep(0.1)
+            now = datetime.datetime.now(datetime.timezone.utc)
+            oom = alert("KubePodOOMKilled", {"namespace": "shop",
+                        "pod": pod, "container": "app"}, now)
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/api/v2/alerts" % am_port,
+                data=json.dumps([oom]).encode(), method="POST",
+                headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=5).read()
+            first = d.take(1, timeout=20)
+            # repeat_interval (3s) passes: Alertmanager resends the alert
+            again = d.take(1, timeout=6)
+            oom["endsAt"] = iso(datetime.datetime.now(
+                datetime.timezone.utc))
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/api/v2/alerts" % am_port,
+                data=json.dumps([oom]).encode(), method="POST",
+                headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=5).read()
+            after = d.take(1, timeout=4)
+            reqs = emu.requests()
+        finally:
+            if am is not None:
+                am.terminate()
+                am.wait(timeout=30)
+            assert d.stop() == 0
+    assert [r["decision"] for r in first] == ["acted"], first
+    assert first[0]["subject"] == {"kind": "Pod", "namespace": "shop",
+                                   "name": pod}
+    assert first[0]["target"]["name"] == "checkout"
+    assert again == [] and after == []
+    created = [r for r in reqs if r["method"] == "POST" and
+               r["path"].endswith("/configmaps")]
+    assert len(created) == 1
