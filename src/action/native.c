@@ -75,11 +75,33 @@ act_controller_ref(json_t *obj)
 	return NULL;
 }
 
+const char *
+act_api_version(json_t *obj)
+{
+	static const struct {
+		const char *kind, *av;
+	} tab[] = {
+		{ "Pod", "v1" }, { "Deployment", "apps/v1" },
+		{ "StatefulSet", "apps/v1" }, { "DaemonSet", "apps/v1" },
+		{ "ReplicaSet", "apps/v1" }, { "Job", "batch/v1" },
+		{ "Application", "argoproj.io/v1alpha1" },
+		{ "NetworkPolicy", "networking.k8s.io/v1" },
+	};
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	size_t i;
+
+	for (i = 0; av == NULL && kind && i < UTIL_ARRAY_LEN(tab); i++)
+		if (strcmp(tab[i].kind, kind) == 0)
+			av = tab[i].av;
+	return av;
+}
+
 json_t *
 act_ref(json_t *obj)
 {
 	return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "apiVersion",
-	    json_string_value(json_object_get(obj, "apiVersion")), "kind",
+	    act_api_version(obj), "kind",
 	    json_string_value(json_object_get(obj, "kind")), "namespace",
 	    act_meta(obj, "namespace"), "name", act_meta(obj, "name"), "uid",
 	    act_meta(obj, "uid"));
@@ -105,9 +127,8 @@ act_plan_new(const char *action, const char *op, json_t *obj)
 {
 	return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o, s:[]}",
 	    "type", "remediate", "action", action, "operation", op,
-	    "apiVersion", json_string_value(json_object_get(obj,
-	    "apiVersion")), "kind", json_string_value(json_object_get(obj,
-	    "kind")), "namespace", act_meta(obj, "namespace"), "name",
+	    "apiVersion", act_api_version(obj), "kind", json_string_value(
+	    json_object_get(obj, "kind")), "namespace", act_meta(obj, "namespace"), "name",
 	    act_meta(obj, "name"), "target", act_ref(obj), "requests");
 }
 

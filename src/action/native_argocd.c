@@ -205,9 +205,7 @@ act_native_argocd(const struct native_in *in, struct act_plan *out,
 		return act_refuse(v, ACT_NOT_NEEDED, "Application %s/%s: its "
 		    "last operation is %s; nothing to retry", ns, name,
 		    phase ? phase : "absent");
-	if ((path = act_path(json_string_value(json_object_get(app,
-	    "apiVersion")) ? json_string_value(json_object_get(app,
-	    "apiVersion")) : "argoproj.io/v1alpha1", "Application", ns,
+	if ((path = act_path(act_api_version(app), "Application", ns,
 	    name)) == NULL) {
 		*err = xstrdup("no path for Applications");
 		return -1;

@@ -312,8 +312,8 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 		    "%s/%s requests %s, at or above the cap %s; nothing "
 		    "changed", cname, kind, ns, name, r.request_old[0] ?
 		    r.request_old : r.request_new, cap);
-	if ((path = act_path(json_string_value(json_object_get(in->target,
-	    "apiVersion")), kind, ns, name)) == NULL) {
+	if ((path = act_path(act_api_version(in->target), kind, ns,
+	    name)) == NULL) {
 		*err = xasprintf("%s %s/%s has no apiVersion the client knows",
 		    kind, ns, name);
 		return -1;

@@ -50,6 +50,11 @@ int	act_refuse(struct act_verdict *, enum act_verdict_kind,
 	    const char *fmt, ...) UTIL_PRINTF(3, 4);
 /* metadata.KEY of obj, or NULL. */
 const char *act_meta(json_t *obj, const char *key);
+/*
+ * obj's apiVersion, or the usual one of its kind when a snapshot left it
+ * out (List items have none); NULL for a kind we do not know.
+ */
+const char *act_api_version(json_t *obj);
 /* The ownerReference with controller: true, or NULL. */
 json_t	*act_controller_ref(json_t *obj);
 /* {apiVersion, kind, namespace, name, uid} of obj (absent ones left out). */

@@ -381,6 +381,28 @@ TEST(bump_memory_same_arithmetic_as_cli)
 	world_free(&w);
 }
 
+TEST(plans_name_objects_a_snapshot_left_without_apiversion)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *deploy;
+	char *err = NULL;
+
+	world_init(&w);
+	deploy = json_deep_copy(w.deploy);
+	json_object_del(deploy, "apiVersion");	/* a List item */
+	CHECK(plan("{\"bumpMemory\":{}}", deploy, w.pod, w.c, NOW_MS, &p, &v,
+	    &err) == 0);
+	CHECK_STR(S(p.plan, "apiVersion"), "apps/v1");
+	CHECK_STR(S(p.plan, "target.apiVersion"), "apps/v1");
+	CHECK_STR(S(p.plan, "requests.0.path"),
+	    "/apis/apps/v1/namespaces/shop/deployments/checkout");
+	act_plan_clear(&p);
+	json_decref(deploy);
+	world_free(&w);
+}
+
 TEST(bump_memory_at_cap_is_a_verdict)
 {
 	struct world w;
@@ -862,6 +884,7 @@ main(void)
 	RUN(merge_patch_rfc7386_examples);
 	RUN(bump_memory_plans_the_cli_patch);
 	RUN(bump_memory_same_arithmetic_as_cli);
+	RUN(plans_name_objects_a_snapshot_left_without_apiversion);
 	RUN(bump_memory_at_cap_is_a_verdict);
 	RUN(bump_memory_refuses_what_it_cannot_change);
 	RUN(restart_pod_plans_a_guarded_delete);
