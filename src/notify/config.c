@@ -250,7 +250,8 @@ compile(struct notify_config *c, const struct mdoc *doc, int read,
 	json_t *owners = json_object_get(spec, "owners");
 	json_t *n = json_object_get(spec, "notifications");
 	json_t *ds = json_object_get(n, "destinations"), *v;
-	const char *k, *def;
+	const char *k, *def, *t;
+	int64_t ms;
 	int rc = 0;
 
 	free(c->owner_key);
@@ -258,6 +259,9 @@ compile(struct notify_config *c, const struct mdoc *doc, int read,
 	if (c->owner_key == NULL)
 		c->owner_key = xstrdup(NOTIFY_OWNER_KEY);
 	c->base_url = dupstr(n, "baseURL");
+	if ((t = json_string_value(json_object_get(n, "approvalTTL"))) &&
+	    duration_parse(t, &ms) == 0 && ms > 0)
+		c->approval_ttl = ms;
 	if (json_is_integer(json_object_get(n, "attempts")))
 		c->attempts = (int)json_integer_value(json_object_get(n,
 		    "attempts"));

@@ -131,6 +131,9 @@ struct notify_config {
 						   or NULL */
 	int			 attempts;	/* per message and
 						   destination */
+	int64_t			 approval_ttl;	/* ms: notifications.
+						   approvalTTL, 0: not set
+						   (approve's default, 1h) */
 	char			*secrets_dir;	/* owned */
 };
 

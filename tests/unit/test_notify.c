@@ -259,6 +259,7 @@ static const char config_yaml[] =
     "    default: platform\n"
     "    baseURL: https://remediate.example.com\n"
     "    attempts: 2\n"
+    "    approvalTTL: 30m\n"
     "    links:\n"
     "      dashboard: \"https://grafana.example/d/k?ns={{ .Input.target."
     "namespace }}\"\n"
@@ -292,6 +293,7 @@ TEST(config_compiles_destinations_and_routes)
 	CHECK_STR(c->owner_key, "remediation.platform/owner");
 	CHECK_STR(c->base_url, "https://remediate.example.com");
 	CHECK_INT(c->attempts, 2);
+	CHECK_INT(c->approval_ttl, 30 * 60000);
 	CHECK_STR(notify_dest_find(c, "platform")->channel, "#oncall");
 	CHECK_INT(notify_dest_find(c, "hook")->timeout_ms, 2000);
 	CHECK_INT(notify_dest_find(c, "hook")->format, NOTIFY_WEBHOOK);
