@@ -69,7 +69,7 @@ struct http_header {
 struct http_request {
 	const char		*method;	/* "GET", "POST"... */
 	const char		*path;		/* decoded, without the query */
-	const char		*remote;	/* client address, "127.0.0.1" */
+	const char		*remote;	/* client address */
 	const struct http_header *headers;	/* as sent, in order */
 	size_t			 nheaders;
 	const struct http_header *args;		/* query arguments, decoded */

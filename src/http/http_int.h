@@ -50,7 +50,7 @@ struct http_conn {
 	unsigned		 magic;
 	struct http_conn	*prev, *next;
 	int			 fd;
-	int64_t			 since;		/* ms, monotonic: request start */
+	int64_t			 since;		/* ms, monotonic: started */
 	int			 busy;		/* a handler owns the request */
 	int			 reaped;
 };

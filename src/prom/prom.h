@@ -35,7 +35,7 @@ enum prom_type {
 };
 
 struct prom_sample {
-	json_t		*metric;	/* owned: {label: value}; {} for scalar */
+	json_t		*metric;	/* owned: labels; {} for scalar */
 	double		 value;		/* NaN and +-Inf as sent */
 	int64_t		 time;		/* ms: the sample's own timestamp */
 };

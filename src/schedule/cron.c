@@ -219,7 +219,7 @@ sched_cron_free(struct sched_cron *c)
 	free(c);
 }
 
-/* ---- the search ------------------------------------------------------------ */
+/* ---- the search ---------------------------------------------------------- */
 
 static int64_t
 floor_div(int64_t a, int64_t b)

@@ -36,7 +36,7 @@
 #define SCHED_MAX_SERIES	10000	/* series one prometheus source keeps */
 #define SCHED_PROM_INTERVAL	60000	/* ms: default prometheus interval */
 
-/* ---- time zones ------------------------------------------------------------ */
+/* ---- time zones ---------------------------------------------------------- */
 
 struct sched_zone;
 
@@ -59,7 +59,7 @@ const char	*sched_zone_name(const struct sched_zone *);
 int		 sched_zone_offset(const struct sched_zone *, int64_t utc,
 		    char *abbr, size_t abbrlen);
 
-/* ---- cron ------------------------------------------------------------------ */
+/* ---- cron ---------------------------------------------------------------- */
 
 struct sched_cron;
 
@@ -87,7 +87,7 @@ int64_t		 sched_cron_next(const struct sched_cron *,
 		    const struct sched_zone *, int64_t after,
 		    int (*excluded)(void *, int, int, int), void *ctx);
 
-/* ---- the sources -------------------------------------------------------------- */
+/* ---- the sources --------------------------------------------------------- */
 
 enum sched_kind {
 	SCHED_CALENDAR,

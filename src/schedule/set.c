@@ -104,7 +104,7 @@ sched_set_next_due(const struct sched_set *set)
 	return best;
 }
 
-/* ---- exclusion dates -------------------------------------------------------- */
+/* ---- exclusion dates ----------------------------------------------------- */
 
 static int
 digits(const char *s, int n, int *v)
@@ -174,7 +174,7 @@ parse_exdates(struct sched_source *s, const char *v)
 	return 0;
 }
 
-/* ---- entries ---------------------------------------------------------------- */
+/* ---- entries ------------------------------------------------------------- */
 
 static struct sched_source *
 new_source(const struct mdoc *d, const char *name, enum sched_kind k,

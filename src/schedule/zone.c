@@ -16,7 +16,7 @@
 #define MAX_TRANS	5000
 #define MAX_TYPES	256
 
-/* ---- calendar arithmetic -------------------------------------------------- */
+/* ---- calendar arithmetic ------------------------------------------------- */
 
 /* Hinnant's civil-from-days and days-from-civil (public domain math). */
 int64_t
@@ -63,7 +63,7 @@ sched_month_days(int64_t y, int m)
 	return m == 2 ? 28 + leap : days[m - 1];
 }
 
-/* ---- the POSIX TZ rule ------------------------------------------------------ */
+/* ---- the POSIX TZ rule --------------------------------------------------- */
 
 struct rule_date {
 	char	 kind;		/* 'M' Mm.w.d, 'J' Jn (no Feb 29), 'n' n */
@@ -279,7 +279,7 @@ posix_isdst(const struct posix_tz *tz, int64_t utc)
 	return 0;
 }
 
-/* ---- TZif -------------------------------------------------------------------- */
+/* ---- TZif ---------------------------------------------------------------- */
 
 static int64_t
 be(const unsigned char *p, int n)

@@ -36,7 +36,7 @@ hook_intern(const char *s)
 	return v;
 }
 
-/* ---- sets ------------------------------------------------------------------ */
+/* ---- sets ---------------------------------------------------------------- */
 
 struct hook_set *
 hook_set_new(void)
@@ -122,7 +122,7 @@ hook_set_describe(const struct hook_set *s, size_t i)
 	return buf_steal(&b);
 }
 
-/* ---- secrets --------------------------------------------------------------- */
+/* ---- secrets ------------------------------------------------------------- */
 
 /* A Secret name (DNS subdomain) or key ([-._a-zA-Z0-9]); never . or .. */
 static int
@@ -209,7 +209,7 @@ compile_secret(const struct mdoc *d, json_t *parent, const char *field,
 	return 0;
 }
 
-/* ---- entries ---------------------------------------------------------------- */
+/* ---- entries ------------------------------------------------------------- */
 
 static int
 check_unique(struct hook_set *set, const struct mdoc *d, json_t *spec,

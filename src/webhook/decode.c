@@ -12,7 +12,8 @@
  * The body: GET (and HEAD) carries its query, {"name": ["value"]}; a POST
  * with Content-Type application/x-www-form-urlencoded carries its form the
  * same way (both as Argo does), unless it is JSON mislabelled as a form
- * (curl -d); anything else must be JSON (an empty body is null).  Alertmanager payloads are recognized and split per alert
+ * (curl -d); anything else must be JSON (an empty body is null).
+ * Alertmanager payloads are recognized and split per alert
  * (alertmanager.c).
  */
 #include <pthread.h>

@@ -144,7 +144,7 @@ hook_ingress_stats(const struct hook_ingress *ing, struct hook_stats *st)
 	st->not_found = atomic_load(&ing->n_404);
 }
 
-/* ---- request steps --------------------------------------------------------- */
+/* ---- request steps ------------------------------------------------------- */
 
 static void
 not_found(struct hook_ingress *ing, const struct hook_set *s,

@@ -106,7 +106,7 @@ req(unsigned port, const char *raw, char *out, size_t outlen)
 static const char simple_get[] = "GET /hello HTTP/1.1\r\nHost: x\r\n"
     "Connection: close\r\n\r\n";
 
-/* ---- handlers -------------------------------------------------------------- */
+/* ---- handlers ------------------------------------------------------------ */
 
 static void
 hello(void *ctx, const struct http_request *r, struct http_response *resp)
@@ -180,7 +180,7 @@ serve(struct http_opts *o, unsigned *port)
 	return s;
 }
 
-/* ---- tests ------------------------------------------------------------------ */
+/* ---- tests --------------------------------------------------------------- */
 
 TEST(listen_addresses)
 {

@@ -167,7 +167,8 @@ TEST(other_answers)
 		{ "", 503, "HTTP 503: (empty body)", 0 },
 		{ "<html>", 200, "not a JSON object: <html>", 0 },
 		{ "{\"status\":\"success\"}", 200, "no data.resultType", 0 },
-		{ "{\"status\":\"weird\"}", 200, "neither success nor error", 0 },
+		{ "{\"status\":\"weird\"}", 200, "neither success nor error",
+		  0 },
 		{ "{\"status\":\"success\",\"data\":{}}", 401, "HTTP 401", 0 },
 		{ "{\"status\":\"error\"}", 422, "error: (no message)", 0 },
 		{ "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\","

@@ -459,7 +459,7 @@ TEST(cron_in_time_zones_and_dst)
 	}
 }
 
-/* ---- manifests ----------------------------------------------------------------- */
+/* ---- manifests ----------------------------------------------------------- */
 
 static struct sched_set *
 load(const char *yaml, struct diags *d, struct mdoc ***docs, size_t *n)
@@ -510,7 +510,8 @@ TEST(compile_errors)
 		{ HEAD "  calendar:\n    c:\n      interval: 1h\n"
 		  "      exclusionDates: [\"EXDATE:20261225\"]\n",
 		  "exclusion date", 8 },
-		{ HEAD "  prometheus:\n    p: {query: up, condition: \"=> 1\"}\n",
+		{ HEAD "  prometheus:\n    p: {query: up, condition: "
+		  "\"=> 1\"}\n",
 		  "\"=> 1\" is not a comparison", 6 },
 		{ HEAD "  prometheus:\n    p: {query: up, url: \"ftp://x\"}\n",
 		  "url must start with http", 6 },

@@ -376,7 +376,7 @@ TEST(alert_without_fingerprint_and_other_workloads)
 	hook_events_free(evs, 1);
 }
 
-/* ---- compiling ------------------------------------------------------------ */
+/* ---- compiling ----------------------------------------------------------- */
 
 static char tmpdir[] = "/tmp/remediate-hookXXXXXX";
 
@@ -565,7 +565,7 @@ TEST(compile_errors)
 	}
 }
 
-/* ---- the ingress on a live server ----------------------------------------- */
+/* ---- the ingress on a live server ---------------------------------------- */
 
 struct queue {
 	pthread_mutex_t	 lock;

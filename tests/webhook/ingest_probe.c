@@ -50,12 +50,14 @@ print_event(struct probe *p, const struct event *ev)
 		return;
 	subj = json_object();
 	if (ev->subject.kind)
-		json_object_set_new(subj, "kind", json_string(ev->subject.kind));
+		json_object_set_new(subj, "kind",
+		    json_string(ev->subject.kind));
 	if (ev->subject.namespace)
 		json_object_set_new(subj, "namespace",
 		    json_string(ev->subject.namespace));
 	if (ev->subject.name)
-		json_object_set_new(subj, "name", json_string(ev->subject.name));
+		json_object_set_new(subj, "name",
+		    json_string(ev->subject.name));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:O}", "id", ev->id,
 	    "source", ev->source, "name", ev->name, "type", ev->type,
 	    "time", (json_int_t)ev->time, "subject", subj, "data", ev->data);
