@@ -11,164 +11,60 @@
 #include <string.h>
 
 #include "jp/jp_int.h"
+#include "util/semver.h"
 #include "util/util.h"
-
-struct ver {
-	unsigned long long	 v[3];
-	const char		*pre;	/* borrowed; NULL if none */
-	size_t			 prelen;
-};
 
 enum op { OP_EQ, OP_NE, OP_GT, OP_GE, OP_LT, OP_LE };
 
 static int
-num(const char **p, const char *end, unsigned long long *out)
+is_wild(const char *p, const char *end)
 {
-	const char *s = *p;
-	unsigned long long v = 0;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return -1;
-	if (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9')
-		return -1;	/* no leading zeros */
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		if (v > 1844674407370955161ULL)
-			return -1;
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	*p = s;
-	*out = v;
-	return 0;
+	return p < end && (*p == 'x' || *p == 'X' || *p == '*');
 }
 
+/*
+ * A version in a range: a whole one (util's semver_parse, as blang's), or
+ * one whose parts from *wild on are wildcards or missing ("1.x", "1.2.*",
+ * "1.2"); *wild is 3 for a whole version.
+ */
 static int
-ident_ok(const char *s, size_t n)
+parse_ver(const char *s, const char *end, struct semver *v, int *wild)
 {
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
-/* MAJOR.MINOR.PATCH[-pre][+build]; wild: 'x' allowed, *wild set to the
- * first wildcard part (3 if none). */
-static int
-parse_ver(const char *s, const char *end, struct ver *v, int *wild)
-{
-	const char *p = s, *q, *dot;
+	const char *p = s, *q;
 	int i;
 
-
+	*wild = 3;
+	if (semver_parse(s, (size_t)(end - s), v) == 0)
+		return 0;
 	memset(v, 0, sizeof *v);
-	if (wild)
-		*wild = 3;
 	for (i = 0; i < 3; i++) {
 		if (i > 0) {
-			if (p >= end && wild) {
+			if (p >= end) {
 				/* "1.2" spans like "1.2.x" */
 				if (*wild == 3)
 					*wild = i;
 				return 0;
 			}
-			if (p >= end || *p != '.')
+			if (*p != '.')
 				return -1;
 			p++;
 		}
-		if (wild && p < end && (*p == 'x' || *p == 'X' || *p == '*')) {
+		if (is_wild(p, end)) {
 			if (*wild == 3)
 				*wild = i;
 			p++;
 			continue;
 		}
-		if ((wild && *wild < 3) || num(&p, end, &v->v[i]) < 0)
+		if (*wild < 3)
+			return -1;	/* "1.x.3" */
+		for (q = p; q < end && *q >= '0' && *q <= '9'; q++)
+			;
+		if (semver_number(p, (size_t)(q - p), &v->v[i]) < 0)
 			return -1;
+		p = q;
 	}
-	if (wild && *wild < 3)
-		return p == end ? 0 : -1;
-	if (p < end && *p == '-') {
-		q = ++p;
-		while (p < end && *p != '+')
-			p++;
-		v->pre = q;
-		v->prelen = (size_t)(p - q);
-		for (; q < p; q = dot + 1) {
-			dot = memchr(q, '.', (size_t)(p - q));
-			if (dot == NULL)
-				dot = p;
-			if (!ident_ok(q, (size_t)(dot - q)) || (*q == '0' &&
-			    dot - q > 1 && strspn(q, "0123456789") >=
-			    (size_t)(dot - q)))
-				return -1;
-			if (dot == p)
-				break;
-		}
-	}
-	if (p < end && *p == '+') {
-		q = ++p;
-		if (q == end || strspn(q, "0123456789abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-.") < (size_t)(end - q))
-			return -1;
-		p = end;
-	}
-	return p == end ? 0 : -1;
-}
-
-static int
-is_num(const char *s, size_t n)
-{
-	return n > 0 && strspn(s, "0123456789") >= n;
-}
-
-static int
-cmp_pre(const struct ver *a, const struct ver *b)
-{
-	const char *p = a->pre, *q = b->pre, *pe, *qe, *pd, *qd;
-	size_t pl, ql;
-	int r;
-
-	if (!a->pre || !b->pre)
-		return a->pre ? -1 : b->pre ? 1 : 0;
-	pe = p + a->prelen;
-	qe = q + b->prelen;
-	while (p < pe && q < qe) {
-		pd = memchr(p, '.', (size_t)(pe - p));
-		qd = memchr(q, '.', (size_t)(qe - q));
-		pl = (size_t)((pd ? pd : pe) - p);
-		ql = (size_t)((qd ? qd : qe) - q);
-		if (is_num(p, pl) && is_num(q, ql)) {
-			if (pl != ql)
-				return pl < ql ? -1 : 1;
-			r = memcmp(p, q, pl);
-		} else if (is_num(p, pl) || is_num(q, ql))
-			r = is_num(p, pl) ? -1 : 1;
-		else {
-			r = memcmp(p, q, pl < ql ? pl : ql);
-			if (r == 0 && pl != ql)
-				r = pl < ql ? -1 : 1;
-		}
-		if (r)
-			return r < 0 ? -1 : 1;
-		p += pl + 1;
-		q += ql + 1;
-	}
-	return p < pe ? 1 : q < qe ? -1 : 0;
-}
-
-static int
-cmp_ver(const struct ver *a, const struct ver *b)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (a->v[i] != b->v[i])
-			return a->v[i] < b->v[i] ? -1 : 1;
-	return cmp_pre(a, b);
+	/* a whole version would have parsed above */
+	return *wild < 3 && p == end ? 0 : -1;
 }
 
 static int
@@ -189,10 +85,11 @@ holds(int c, enum op op)
  * returns -1 when it does not parse.
  */
 static int
-comparator(const char *s, const char *end, const struct ver *v, int *ok)
+comparator(const char *s, const char *end, const struct semver *v,
+    int *ok)
 {
 	enum op op = OP_EQ;
-	struct ver c, hi;
+	struct semver c, hi;
 	int wild;
 
 	if (end - s >= 2 && (memcmp(s, ">=", 2) == 0 ||
@@ -210,7 +107,7 @@ comparator(const char *s, const char *end, const struct ver *v, int *ok)
 	if (parse_ver(s, end, &c, &wild) < 0)
 		return -1;
 	if (wild == 3) {
-		*ok = holds(cmp_ver(v, &c), op);
+		*ok = holds(semver_cmp(v, &c), op);
 		return 0;
 	}
 	if (wild == 0)
@@ -222,22 +119,22 @@ comparator(const char *s, const char *end, const struct ver *v, int *ok)
 		hi.v[1] = 0;
 	switch (op) {
 	case OP_GT:
-		*ok = cmp_ver(v, &hi) >= 0;
+		*ok = semver_cmp(v, &hi) >= 0;
 		break;
 	case OP_GE:
-		*ok = cmp_ver(v, &c) >= 0;
+		*ok = semver_cmp(v, &c) >= 0;
 		break;
 	case OP_LT:
-		*ok = cmp_ver(v, &c) < 0;
+		*ok = semver_cmp(v, &c) < 0;
 		break;
 	case OP_LE:
-		*ok = cmp_ver(v, &hi) < 0;
+		*ok = semver_cmp(v, &hi) < 0;
 		break;
 	case OP_NE:
-		*ok = cmp_ver(v, &c) < 0 || cmp_ver(v, &hi) >= 0;
+		*ok = semver_cmp(v, &c) < 0 || semver_cmp(v, &hi) >= 0;
 		break;
 	default:
-		*ok = cmp_ver(v, &c) >= 0 && cmp_ver(v, &hi) < 0;
+		*ok = semver_cmp(v, &c) >= 0 && semver_cmp(v, &hi) < 0;
 		break;
 	}
 	return 0;
@@ -245,7 +142,7 @@ comparator(const char *s, const char *end, const struct ver *v, int *ok)
 
 /* 1 satisfied, 0 not, -1 the range does not parse. */
 static int
-satisfies(const char *r, const struct ver *v)
+satisfies(const char *r, const struct semver *v)
 {
 	const char *p = r, *e, *tok;
 	int any = 0, all, ok, seen;
@@ -300,10 +197,10 @@ jp_f_semver_compare(struct jp_call *k)
 {
 	const char *vs = json_string_value(k->args[0]);
 	const char *rs = json_string_value(k->args[1]);
-	struct ver v;
+	struct semver v;
 	int r;
 
-	if (parse_ver(vs, vs + json_string_length(k->args[0]), &v, NULL) < 0)
+	if (semver_parse(vs, json_string_length(k->args[0]), &v) < 0)
 		memset(&v, 0, sizeof v);	/* Kyverno: 0.0.0 */
 	if ((r = satisfies(rs, &v)) < 0) {
 		jp_call_fail(k, 1, JP_ERR_VALUE, "\"%.60s\" is not a version "

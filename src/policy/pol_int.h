@@ -3,8 +3,8 @@
  * public surface (policy.h is).
  *
  *   operator.c	Kyverno's condition operators
- *   compare.c	the typed readings they rest on: semantic versions, Go
- *		number parsing (durations and quantities are util's)
+ *   compare.c	the typed readings they rest on: Go number parsing, and
+ *		semantic versions on util's (as durations and quantities)
  *   gostr.c	fmt.Sprint of a value, bounded (Go's printing, which
  *		Kyverno's results depend on, is util/gofmt.h)
  *   subst.c	{{ }} variable substitution
@@ -61,7 +61,7 @@ int		 pol_op_eval(enum pol_op, json_t *key, json_t *value);
 /* Go's strconv.ParseFloat(s, 64) for decimal text: 0 ok, -1 bad. */
 int	pol_parse_float(const char *, double *);
 /*
- * Semantic versions (semver 2.0, strict, as blang/semver): returns 0 and
+ * Semantic versions (util's semver_parse, as blang/semver): returns 0 and
  * *cmp = -1/0/1 when both parse, -1 when either does not.
  */
 int	pol_semver_cmp(const char *a, const char *b, int *cmp);

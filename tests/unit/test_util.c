@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "util/gofmt.h"
+#include "util/semver.h"
 #include "util/util.h"
 
 TEST(durations)
@@ -107,6 +108,54 @@ TEST(base64)
 		}
 		buf_free(&b);
 	}
+	json_decref(d);
+}
+
+/* Whether every version in xs compares with every one in ys as want. */
+static int
+all_compare(json_t *xs, json_t *ys, int want)
+{
+	struct semver a, b;
+	json_t *x, *y;
+	size_t i, j;
+	const char *s, *t;
+
+	json_array_foreach(xs, i, x) json_array_foreach(ys, j, y) {
+		s = json_string_value(x);
+		t = json_string_value(y);
+		if (semver_parse(s, strlen(s), &a) != 0 ||
+		    semver_parse(t, strlen(t), &b) != 0 ||
+		    semver_cmp(&a, &b) != want) {
+			fprintf(stderr, "%s vs %s: not %d\n", s, t, want);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Semantic versions: cases in tests/util/semver.json. */
+TEST(semantic_versions)
+{
+	json_t *d = load_json(DATA "semver.json"), *c, *ord;
+	struct semver v;
+	size_t i, k;
+	const char *s;
+
+	CHECK(d != NULL);
+	json_array_foreach(json_object_get(d, "valid"), i, c) {
+		s = json_string_value(c);
+		CHECK(semver_parse(s, strlen(s), &v) == 0);
+	}
+	json_array_foreach(json_object_get(d, "invalid"), i, c) {
+		s = json_string_value(c);
+		CHECK(semver_parse(s, strlen(s), &v) == -1);
+	}
+	/* every pair from the list compares as their places do */
+	ord = json_object_get(d, "ordered");
+	for (i = 0; i < json_array_size(ord); i++)
+		for (k = 0; k < json_array_size(ord); k++)
+			CHECK(all_compare(json_array_get(ord, i),
+			    json_array_get(ord, k), i < k ? -1 : i > k));
 	json_decref(d);
 }
 
@@ -414,6 +463,7 @@ main(void)
 	RUN(duration_format_round_trips);
 	RUN(go_durations);
 	RUN(base64);
+	RUN(semantic_versions);
 	RUN(calendar);
 	RUN(rfc3339);
 	RUN(buf_respects_max);
