@@ -480,3 +480,134 @@ def test_check_accepts_the_examples():
                        text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "0 errors" in p.stdout + p.stderr
+
+
+# ---- remediate approve, through the binary --------------------------------------
+
+def make_state(path, rows):
+    """A state file as the daemon leaves it: the approvals table."""
+    import sqlite3
+    db = sqlite3.connect(str(path))
+    db.execute("PRAGMA application_id = 1380273476")
+    db.execute("CREATE TABLE approvals (id TEXT PRIMARY KEY, created "
+               "INTEGER NOT NULL, expires INTEGER NOT NULL, state TEXT NOT "
+               "NULL, record TEXT NOT NULL, url TEXT, decided INTEGER, "
+               "outcome TEXT)")
+    for r in rows:
+        db.execute("INSERT INTO approvals (id, created, expires, state, "
+                   "record, url) VALUES (?, ?, ?, ?, ?, ?)", r)
+    db.commit()
+    db.close()
+
+
+def signature(key, ident, expires):
+    """The documented scheme, written independently of the C code."""
+    import hashlib
+    import hmac
+    msg = b"remediate-approval\0" + ident.encode() + b"\0" + \
+        str(expires).encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+class FakeDaemon:
+    """Answers POST /approve/ID as `remediate run` does, recording it."""
+
+    def __init__(self, status=200, answer=None):
+        self.posts = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                outer.posts.append({"path": self.path,
+                                    "headers": dict(self.headers),
+                                    "body": self.rfile.read(n).decode()})
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+@needs_binary
+def test_approve_cli_signs_and_posts_to_the_daemon(tmp_path):
+    ident = "0123456789abcdef0123456789abcdef"
+    expires = 4102444800000
+    key = b"k" * 40
+    d = FakeDaemon(answer={"id": ident, "status": "approved", "outcome": {
+        "decision": "acted", "trigger": "bump-memory"}})
+    try:
+        state = tmp_path / "state.db"
+        make_state(state, [(ident, 1, expires, "pending",
+                            json.dumps(dict(RECORD, decision=
+                                            "pending-approval")),
+                            d.url + "/approve/" + ident)])
+        (tmp_path / "state.db.approval-key").write_bytes(key + b"\n")
+        p = subprocess.run([binary(), "approve", "--state", str(state),
+                            ident], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("approved: acted")
+        post = d.posts[0]
+        assert post["path"] == "/approve/" + ident
+        assert post["headers"]["Accept"] == "application/json"
+        assert post["body"] == "sig=" + signature(key, ident, expires)
+        # --list shows it, with what it would do
+        p = subprocess.run([binary(), "approve", "--list", "--state",
+                            str(state)], capture_output=True, text=True,
+                           timeout=60)
+        assert ident in p.stdout and "raise memory" in p.stdout
+        # the link form needs neither the state file nor the key
+        link = "%s/approve/%s?sig=%s" % (d.url, ident, "c" * 64)
+        p = subprocess.run([binary(), "approve", "--state",
+                            str(tmp_path / "none.db"), link],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert d.posts[1]["body"] == "sig=" + "c" * 64
+    finally:
+        d.close()
+
+
+@needs_binary
+def test_approve_cli_refusals(tmp_path):
+    ident = "fedcba9876543210fedcba9876543210"
+    d = FakeDaemon(status=410, answer={"status": "used", "error":
+                                       "This approval was used already",
+                                       "outcome": {"decision": "acted"}})
+    try:
+        state = tmp_path / "state.db"
+        make_state(state, [(ident, 1, 4102444800000, "pending",
+                            json.dumps(RECORD), None)])
+        run = lambda *a: subprocess.run(  # noqa: E731
+            [binary(), "approve", "--state", str(state)] + list(a),
+            capture_output=True, text=True, timeout=60)
+        p = run("nope")
+        assert p.returncode == 2
+        p = run("0" * 32)
+        assert p.returncode == 1 and "no such approval" in p.stderr
+        # no baseURL was known: the daemon's address is asked for
+        p = run(ident)
+        assert p.returncode == 1 and "give --url" in p.stderr
+        # no key here: never invent one
+        p = run("--url", d.url, ident)
+        assert p.returncode == 1 and "approval key" in p.stderr
+        assert not (tmp_path / "state.db.approval-key").exists()
+        (tmp_path / "state.db.approval-key").write_text("x" * 40)
+        p = run("--url", d.url + "/", ident)
+        assert p.returncode == 1
+        assert "HTTP 410: This approval was used already" in p.stderr
+        assert d.posts[0]["path"] == "/approve/" + ident
+    finally:
+        d.close()
