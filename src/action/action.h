@@ -65,7 +65,7 @@ json_t	*act_merge_patch(json_t *target, json_t *patch);
  * act_execute_native sends (a server dry run adds dryRun=All to each).
  */
 
-#define ACT_MSGLEN	512
+#define ACT_MSGLEN	256	/* the engine's message size (GUARD_MSGLEN) */
 
 enum act_verdict_kind {
 	ACT_GO,			/* the plan may run */
