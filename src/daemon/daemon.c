@@ -80,6 +80,21 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 		dq_item_clear(&it);
 }
 
+/* Runs on a watch's thread: every failure, and the recovery, logged. */
+static void
+on_watch_error(void *ctx, const char *error)
+{
+	struct watch_ctx *w = ctx;
+
+	if (error)
+		daemon_log("warn", "watch failing", json_pack("{s:s, s:s, "
+		    "s:s}", "group", w->spec.group, "resource",
+		    w->spec.resource, "error", error));
+	else
+		daemon_log("info", "watch recovered", json_pack("{s:s, s:s}",
+		    "group", w->spec.group, "resource", w->spec.resource));
+}
+
 /* The Event on the target of an executed action, for kubectl describe. */
 static void
 record_event(struct daemon *d, const struct rec_decision_record *r)
@@ -207,6 +222,7 @@ start_watches(struct daemon *d)
 		ks.namespace = specs[i].namespace;
 		ks.label_selector = specs[i].label_selector;
 		ks.field_selector = specs[i].field_selector;
+		ks.on_error = on_watch_error;
 		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
 		    &d->wctx[i], &err);
 		if (d->watches[i] == NULL) {

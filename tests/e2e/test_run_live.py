@@ -254,6 +254,9 @@ def test_readyz_shows_a_broken_watch(live_manifests):
             assert status == 200
         finally:
             d.stop()
+    logged = [json.loads(x) for x in d.log_lines + list(d.logs.queue)]
+    assert any(x.get("msg") == "watch failing" and
+               x.get("resource") == "pods" for x in logged)
 
 
 def test_kill_9_after_an_action_keeps_its_cooldown(live_manifests):
