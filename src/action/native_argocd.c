@@ -231,7 +231,6 @@ act_native_argocd(const struct native_in *in, struct act_plan *out,
 	    json_incref(patch)), "note", json_string("metadata."
 	    "resourceVersion is the one read just before sending"));
 	free(path);
-	json_object_set_new(plan, "patchStrategy", json_string(MERGE));
 	json_object_set_new(plan, "change", json_pack("{s:s, s:b, s:s?, "
 	    "s:s, s:O?}", "application", name, "terminate", terminate,
 	    "phase", phase, "reason", why, "revision", json_object_get(

@@ -329,8 +329,6 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 	plan = act_plan_new("bumpMemory", "patch", in->target);
 	act_plan_request(plan, "PATCH", path, STRATEGIC, json_incref(patch));
 	free(path);
-	json_object_set_new(plan, "patchStrategy", json_string(STRATEGIC));
-	json_object_set_new(plan, "patch", json_incref(patch));
 	json_object_set_new(plan, "change", change_json(cname, init, &r));
 	json_object_set_new(plan, "bump", json_pack("{s:s, s:s, s:s, s:b}",
 	    "increment", inc, "cap", cap, "container", cname, "init", init));
@@ -392,7 +390,8 @@ recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 		return -1;
 	}
 	/* keep the planned note, with what the fresh object gave */
-	planned = json_object_get(json_object_get(plan, "patch"), "metadata");
+	planned = json_object_get(json_object_get(json_array_get(
+	    json_object_get(plan, "requests"), 0), "body"), "metadata");
 	old_note = json_string_value(json_object_get(json_object_get(planned,
 	    "annotations"), "remediation.platform/last-change"));
 	note = old_note ? json_loads(old_note, 0, NULL) : NULL;

@@ -139,8 +139,6 @@ act_native_quarantine(const struct native_in *in, struct act_plan *out,
 	    in->trigger->name : NULL);
 	patch = json_pack("{s:o}", "metadata", meta);
 	act_plan_request(plan, "PATCH", ppath, MERGE, json_incref(patch));
-	json_object_set_new(plan, "patchStrategy", json_string(MERGE));
-	json_object_set_new(plan, "patch", json_incref(patch));
 	json_object_set_new(plan, "change", json_pack("{s:s, s:s, s:s, s:s?}",
 	    "pod", name, "label", key, "value", value, "networkPolicy",
 	    pname));
