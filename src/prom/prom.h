@@ -14,7 +14,7 @@
  * an HTTP error status, and anything else as a reported error.
  *
  * Prometheus labels also name workloads (kube-state-metrics' namespace,
- * pod, deployment...); prom_labels_subject turns them into an event's
+ * pod, deployment...); sig_labels_subject (src/signal) turns them into an event's
  * subject, for alert labels and sample labels alike.
  */
 #ifndef PROM_H
@@ -98,13 +98,5 @@ int	prom_cond_holds(const struct prom_cond *, double v);
 /* Writes the condition back as text ("> 0.5"). */
 void	prom_cond_format(const struct prom_cond *, char *out, size_t outlen);
 
-/*
- * Sets ev->subject from Prometheus labels naming a workload, most
- * specific first: pod, deployment, statefulset, daemonset, replicaset,
- * job_name (Job), cronjob, node (Node, cluster-scoped), with the
- * namespace label.  Leaves the subject untouched when it is already set
- * or no label names a workload.  Returns 1 when it set one, else 0.
- */
-int	prom_labels_subject(json_t *labels, struct event *ev);
 
 #endif /* PROM_H */

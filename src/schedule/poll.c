@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "prom/prom.h"
+#include "signal/signal.h"
 #include "schedule/source_int.h"
 
 struct series {
@@ -104,7 +105,7 @@ emit_sample(struct sched_source *s, const struct prom_sample *p,
 	if (s->metadata != NULL)
 		json_object_set_new(ev.data, "metadata",
 		    json_deep_copy(s->metadata));
-	prom_labels_subject(p->metric, &ev);
+	sig_labels_subject(p->metric, &ev);
 	emit(ctx, &ev);
 	event_clear(&ev);
 }

@@ -283,38 +283,22 @@ sig_route_watch_one(const struct sig_set *set, size_t i,
 	route_one(set->v[i], t, obj, when, emit, ctx);
 }
 
-/* Alert labels that name a workload, most specific first. */
-static const struct {
-	const char	*label, *kind;
-} alert_kinds[] = {
-	{ "pod", "Pod" }, { "deployment", "Deployment" },
-	{ "statefulset", "StatefulSet" }, { "daemonset", "DaemonSet" },
-};
-
+/*
+ * An alert is about the workload its labels name; a resolved alert is as
+ * fresh as its end (as live ingest times it), a firing one as its start.
+ */
 static void
 infer_from_alert(struct event *ev, json_t *alert)
 {
-	json_t *labels = json_object_get(alert, "labels");
-	const char *ns = json_string_value(json_object_get(labels,
-	    "namespace"));
-	const char *starts = json_string_value(json_object_get(alert,
-	    "startsAt"));
+	const char *status = json_string_value(json_object_get(alert,
+	    "status"));
+	const char *when = json_string_value(json_object_get(alert,
+	    status && strcmp(status, "resolved") == 0 ? "endsAt" : "startsAt"));
 	int64_t t;
-	size_t i;
 
-	if (starts && time_parse(starts, &t) == 0)
+	if (when && time_parse(when, &t) == 0)
 		ev->time = t;
-	for (i = 0; i < UTIL_ARRAY_LEN(alert_kinds); i++) {
-		const char *n = json_string_value(json_object_get(labels,
-		    alert_kinds[i].label));
-
-		if (n) {
-			ev->subject.kind = xstrdup(alert_kinds[i].kind);
-			ev->subject.name = xstrdup(n);
-			ev->subject.namespace = ns ? xstrdup(ns) : NULL;
-			return;
-		}
-	}
+	sig_labels_subject(json_object_get(alert, "labels"), ev);
 }
 
 void

@@ -122,6 +122,14 @@ int	sig_object_time(json_t *obj, int64_t *ms);
  */
 void	sig_event_infer(struct event *);
 
+/*
+ * Fills ev->subject from workload labels (pod, deployment, statefulset,
+ * daemonset, replicaset, job_name, cronjob with namespace; node), as
+ * Prometheus series and Alertmanager alerts carry them.  Does nothing
+ * when ev already has a subject.  Returns 1 when it set one, else 0.
+ */
+int	sig_labels_subject(json_t *labels, struct event *ev);
+
 /* ---- Prometheus recordings ---------------------------------------------- */
 struct sig_recording;
 

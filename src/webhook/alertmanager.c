@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "prom/prom.h"
+#include "signal/signal.h"
 #include "webhook/hook_int.h"
 
 int
@@ -154,7 +155,7 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 	if (t->metadata != NULL)
 		json_object_set_new(ev->data, "metadata",
 		    json_deep_copy(t->metadata));
-	prom_labels_subject(labels, ev);
+	sig_labels_subject(labels, ev);
 	free(own);
 }
 

@@ -31,7 +31,7 @@
  *                  fingerprint, startsAt, status), so a redelivered alert
  *                  is acknowledged but not queued twice; the time is the
  *                  alert's startsAt (endsAt once resolved); the subject
- *                  comes from its labels (prom_labels_subject).
+ *                  comes from its labels (sig_labels_subject).
  */
 #ifndef WEBHOOK_H
 #define WEBHOOK_H

@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "prom/prom.h"
+#include "signal/signal.h"
 #include "util/util.h"
 
 static char *
@@ -290,12 +291,12 @@ TEST(labels_name_workloads)
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
 		memset(&ev, 0, sizeof ev);
 		l = json_loads(cases[i].labels, 0, NULL);
-		CHECK_INT(prom_labels_subject(l, &ev), cases[i].kind != NULL);
+		CHECK_INT(sig_labels_subject(l, &ev), cases[i].kind != NULL);
 		CHECK_STR(ev.subject.kind, cases[i].kind);
 		CHECK_STR(ev.subject.namespace, cases[i].ns);
 		CHECK_STR(ev.subject.name, cases[i].name);
 		/* a subject already set is kept */
-		CHECK_INT(prom_labels_subject(l, &ev), 0);
+		CHECK_INT(sig_labels_subject(l, &ev), 0);
 		free(ev.subject.kind);
 		free(ev.subject.namespace);
 		free(ev.subject.name);

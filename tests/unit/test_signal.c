@@ -123,6 +123,17 @@ TEST(alert_subject_and_time)
 	CHECK_STR(ev.subject.name, "cart-1");
 	CHECK(ev.time > 0);
 	event_clear(&ev);
+	/* resolved: as fresh as its end; a node alert names the Node */
+	memset(&ev, 0, sizeof ev);
+	ev.data = json_loads("{\"body\":{\"status\":\"resolved\","
+	    "\"labels\":{\"node\":\"n1\"},\"startsAt\":"
+	    "\"2026-11-25T10:00:00Z\",\"endsAt\":\"2026-11-25T10:05:00Z\"}}",
+	    0, NULL);
+	sig_event_infer(&ev);
+	CHECK_STR(ev.subject.kind, "Node");
+	CHECK(ev.subject.namespace == NULL);
+	CHECK_INT(ev.time % 3600000, 5 * 60000);
+	event_clear(&ev);
 }
 
 TEST(recording_latest_at_or_before)

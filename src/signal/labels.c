@@ -1,12 +1,13 @@
 /*
- * Workloads named by Prometheus labels, as kube-state-metrics and the
+ * Who a signal is about, from labels: Prometheus series and Alertmanager
+ * alerts name workloads the way kube-state-metrics and the
  * usual alerting rules write them.  "job" is not here: in Prometheus it is
  * the scrape job, not a Kubernetes Job (kube-state-metrics calls that
  * job_name).  "node" comes last because pod series carry it too.
  */
 #include <string.h>
 
-#include "prom/prom.h"
+#include "signal/signal.h"
 #include "util/util.h"
 
 static const struct {
@@ -24,7 +25,7 @@ static const struct {
 };
 
 int
-prom_labels_subject(json_t *labels, struct event *ev)
+sig_labels_subject(json_t *labels, struct event *ev)
 {
 	const char *ns, *name;
 	size_t i;
