@@ -19,7 +19,8 @@ usage(FILE *f)
 	    "[--retain 30d,1000000]\n"
 	    "                     [--prometheus URL] [--alertmanager URL] "
 	    "[--page-webhook URL]\n"
-	    "                     [--queue-size N]\n"
+	    "                     [--secrets-dir DIR] [--tls-cert F "
+	    "--tls-key F] [--queue-size N]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to stdout and the state "
 	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
@@ -65,6 +66,12 @@ cmd_run(int argc, char **argv)
 			o.page_webhook = a.value;
 		else if (cmd_args_opt(&a, "--retain", NULL, 1))
 			o.retain = a.value;
+		else if (cmd_args_opt(&a, "--secrets-dir", NULL, 1))
+			o.secrets_dir = a.value;
+		else if (cmd_args_opt(&a, "--tls-cert", NULL, 1))
+			o.tls_cert = a.value;
+		else if (cmd_args_opt(&a, "--tls-key", NULL, 1))
+			o.tls_key = a.value;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {

@@ -560,6 +560,7 @@ attach_webhooks(struct daemon *d)
 
 	memset(&so, 0, sizeof so);
 	so.read_secrets = 1;
+	so.secrets_dir = d->o->secrets_dir;
 	so.server = d->http;
 	diag_init(&dg);
 	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
@@ -600,6 +601,8 @@ start_http(struct daemon *d)
 	memset(&ho, 0, sizeof ho);
 	ho.listen[0] = d->o->listen;
 	ho.nlisten = 1;
+	ho.tls_cert = d->o->tls_cert;
+	ho.tls_key = d->o->tls_key;
 	ho.log = http_log;
 	if ((d->http = http_server_new(&ho, &err)) == NULL ||
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
