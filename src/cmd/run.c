@@ -16,7 +16,7 @@ usage(FILE *f)
 	fprintf(f, "usage: remediate run -c DIR [-c DIR]... [--kubeconfig F] "
 	    "[--context C]\n"
 	    "                     [--listen ADDR] [--state FILE] "
-	    "[--retain 30d,1000000]\n"
+	    "[--retain 30d,500000]\n"
 	    "                     [--prometheus URL] [--alertmanager URL] "
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
