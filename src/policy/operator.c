@@ -184,7 +184,7 @@ equals_number(double k, json_t *v)
 	if (json_is_number(v))
 		return k == num(v);
 	if (json_is_string(v))
-		return pol_parse_float(json_string_value(v), &d) == 0 &&
+		return gofmt_parse_float(json_string_value(v), &d) == 0 &&
 		    d == k;
 	return 0;
 }
@@ -229,7 +229,7 @@ numeric_float(enum pol_op op, double k, json_t *v)
 	json_decref(kj);
 	if (rc == 0)
 		return cmp_by(a, b, op);
-	if (pol_parse_float(json_string_value(v), &d) == 0)
+	if (gofmt_parse_float(json_string_value(v), &d) == 0)
 		return cmp_by(k, d, op);
 	return 0;
 }
@@ -253,7 +253,7 @@ numeric(enum pol_op op, json_t *k, json_t *v)
 	if (quantity_parse(ks, &qa) == 0 && json_is_string(v) &&
 	    quantity_parse(json_string_value(v), &qb) == 0)
 		return cmp_by(quantity_cmp(&qa, &qb), 0, op);
-	if (pol_parse_float(ks, &d) == 0)
+	if (gofmt_parse_float(ks, &d) == 0)
 		return numeric_float(op, d, v);
 	if (pol_semver_valid(ks))
 		return json_is_string(v) &&

@@ -3,8 +3,8 @@
  * public surface (policy.h is).
  *
  *   operator.c	Kyverno's condition operators
- *   compare.c	the typed readings they rest on: Go number parsing, and
- *		semantic versions on util's (as durations and quantities)
+ *   compare.c	semantic versions as the operators ask for them (the
+ *		typed readings themselves are util's)
  *   gostr.c	fmt.Sprint of a value, bounded (Go's printing, which
  *		Kyverno's results depend on, is util/gofmt.h)
  *   subst.c	{{ }} variable substitution
@@ -58,8 +58,6 @@ int		 pol_op_deprecated(const char *name);
 int		 pol_op_eval(enum pol_op, json_t *key, json_t *value);
 
 /* ---- compare.c ---------------------------------------------------------- */
-/* Go's strconv.ParseFloat(s, 64) for decimal text: 0 ok, -1 bad. */
-int	pol_parse_float(const char *, double *);
 /*
  * Semantic versions (util's semver_parse, as blang/semver): returns 0 and
  * *cmp = -1/0/1 when both parse, -1 when either does not.

@@ -163,7 +163,7 @@ compile_data(struct dfilter *f, const struct mdoc *doc, json_t *o,
 			    "string");
 			txt = xstrdup("");
 		}
-		if (f->type == DT_NUMBER && sensor_parse_float(txt,
+		if (f->type == DT_NUMBER && gofmt_parse_float(txt,
 		    &f->nums[i]) == -1)
 			diag_error(d, sensor_loc(doc, v), "\"%s\" is not a "
 			    "number", txt);
@@ -378,9 +378,11 @@ as_float(json_t *v)
 		return json_number_value(v);
 	if (json_is_true(v))
 		return 1;
-	if (json_is_string(v) && sensor_parse_float(json_string_value(v),
-	    &d) == 0)
+	if (json_is_string(v)) {
+		/* ParseFloat's value even on error: 0, or an infinity */
+		(void)gofmt_parse_float(json_string_value(v), &d);
 		return d;
+	}
 	return 0;
 }
 

@@ -6,8 +6,6 @@
  * toJson with encoding/json.  Go's printing itself is util's gofmt; the
  * sensor writes \b and \f as \u0008 and \u000c in JSON (GOFMT_HEX_BF).
  */
-#include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sensor/sensor_int.h"
@@ -39,17 +37,6 @@ sensor_fmt_gjson(struct buf *b, json_t *v)
 		(void)gofmt_json(b, v, GOFMT_KEEP_ORDER | GOFMT_HEX_BF);
 		break;
 	}
-}
-
-int
-sensor_parse_float(const char *s, double *out)
-{
-	char *end;
-
-	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
-		return -1;
-	*out = strtod(s, &end);
-	return *end == '\0' ? 0 : -1;
 }
 
 int

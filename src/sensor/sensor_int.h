@@ -35,8 +35,6 @@
 /* ---- gofmt.c ------------------------------------------------------------ */
 /* gjson Result.String() of a value. */
 void	sensor_fmt_gjson(struct buf *, json_t *);
-/* Parses a float the way strconv.ParseFloat does; 0 ok, -1 bad. */
-int	sensor_parse_float(const char *, double *);
 /* strconv.ParseBool; 0 ok, -1 bad. */
 int	sensor_parse_bool(const char *, int *);
 

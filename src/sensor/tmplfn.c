@@ -133,8 +133,8 @@ to_float64(const struct tv *v)
 		return v->b;
 	case TV_STR:
 		s = xstrndup(v->s, v->n);
-		if (sensor_parse_float(s, &d) == -1)
-			d = 0;
+		if (gofmt_parse_float(s, &d) == -1)
+			d = 0;	/* spf13/cast: 0 on any error */
 		free(s);
 		return d;
 	default:

@@ -1,12 +1,15 @@
 /*
  * Go's ways of printing a value (see gofmt.h): strconv's shortest floats,
- * strconv.Quote, fmt.Sprint and encoding/json, and reflect.DeepEqual on
- * unmarshalled JSON.
+ * strconv.Quote, fmt.Sprint and encoding/json; and of reading a float back
+ * (strconv.ParseFloat), and reflect.DeepEqual on unmarshalled JSON.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/gofmt.h"
 
@@ -46,7 +49,7 @@ gofmt_shortest(double v, char *digits, int *dp)
 	return shortest(v, 0, digits, dp);
 }
 
-/* d.ddde±XX; json: encoding/json drops the exponent's leading 0 (e-7). */
+/* d.ddde+XX; json: encoding/json drops the exponent's leading 0 (e-7). */
 static void
 put_e(struct buf *b, const char *dig, int nd, int dp, int json)
 {
@@ -429,6 +432,120 @@ gofmt_json(struct buf *b, json_t *v, int flags)
 	if (marshal_value(b, v, flags, 0) != 0 || b->overflow)
 		return -1;
 	return 0;
+}
+
+/* ---- strconv.ParseFloat -------------------------------------------------- */
+
+/* Go's underscoreOK: '_' only between digits or after a base prefix. */
+static int
+underscore_ok(const char *s)
+{
+	char saw = '^';
+	int hex = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X' || s[1] == 'b' ||
+	    s[1] == 'B' || s[1] == 'o' || s[1] == 'O')) {
+		hex = s[1] == 'x' || s[1] == 'X';
+		saw = '0';	/* the prefix counts as a digit */
+		s += 2;
+	}
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s) || (hex &&
+		    isxdigit((unsigned char)*s))) {
+			saw = '0';
+			continue;
+		}
+		if (*s == '_') {
+			if (saw != '0')
+				return 0;
+			saw = '_';
+			continue;
+		}
+		if (saw == '_')
+			return 0;
+		saw = '!';
+	}
+	return saw != '_';
+}
+
+/* Go's readFloat, for syntax only: 1 if s is a Go float literal. */
+static int
+float_syntax(const char *s, int *underscores)
+{
+	const char *p = s;
+	int hex = 0, digits = 0, dot = 0;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && p[2] != '\0') {
+		hex = 1;
+		p += 2;
+	}
+	for (; *p; p++) {
+		if (*p == '_')
+			*underscores = 1;
+		else if (*p == '.' && !dot)
+			dot = 1;
+		else if (isdigit((unsigned char)*p) || (hex &&
+		    isxdigit((unsigned char)*p)))
+			digits = 1;
+		else
+			break;
+	}
+	if (!digits)
+		return 0;
+	if ((*p | 0x20) == (hex ? 'p' : 'e')) {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		for (; isdigit((unsigned char)*p) || *p == '_'; p++)
+			if (*p == '_')
+				*underscores = 1;
+	} else if (hex)
+		return 0;	/* a hex mantissa needs its p exponent */
+	return *p == '\0';
+}
+
+int
+gofmt_parse_float(const char *s, double *out)
+{
+	const char *p = s + (*s == '+' || *s == '-');
+	int underscores = 0;
+	char *clean, *end;
+	size_t i, j;
+	double v;
+
+	*out = 0;
+	if (strcasecmp(p, "inf") == 0 || strcasecmp(p, "infinity") == 0) {
+		*out = *s == '-' ? -INFINITY : INFINITY;
+		return 0;
+	}
+	if (p == s && strcasecmp(s, "nan") == 0) {
+		*out = NAN;		/* no sign: Go refuses "-nan" */
+		return 0;
+	}
+	if (!float_syntax(s, &underscores) ||
+	    (underscores && !underscore_ok(s)))
+		return -1;
+	/* strtod reads the same literal once the underscores are gone */
+	clean = xstrdup(s);
+	for (i = j = 0; clean[i]; i++)
+		if (clean[i] != '_')
+			clean[j++] = clean[i];
+	clean[j] = '\0';
+	errno = 0;
+	v = strtod(clean, &end);
+	i = *end != '\0';
+	free(clean);
+	if (i)
+		return -1;
+	*out = v;
+	/* Go: overflow is an infinity and an error; underflow no error */
+	return errno == ERANGE && fabs(v) > 1 ? -1 : 0;
 }
 
 /* ---- reflect.DeepEqual --------------------------------------------------- */

@@ -51,6 +51,15 @@ enum gofmt_float {
 int	 gofmt_float(struct buf *, double v, enum gofmt_float);
 
 /*
+ * strconv.ParseFloat(s, 64): decimal and hexadecimal (0x1p-2) Go float
+ * literals, '_' between digits, "inf", "infinity" (either with a sign) and
+ * "nan" in any case; nothing before or after.  Returns 0, or -1 with *out
+ * what Go returns beside its error: 0 for bad syntax, an infinity when
+ * the value is out of range (gjson's Float() keeps that infinity).
+ */
+int	 gofmt_parse_float(const char *s, double *out);
+
+/*
  * strconv.Quote of s (n bytes): "..." with Go's escapes, \xff for a byte
  * that is not UTF-8, \u for runes Go does not count as printable.
  */

@@ -129,11 +129,11 @@ TEST(readings)
 	CHECK(duration_parse_ns("", &ns) == -1);
 	CHECK(duration_parse_ns(".s", &ns) == -1);
 	CHECK(duration_parse_ns("3000000h", &ns) == -1);	/* overflow */
-	CHECK(pol_parse_float("1e3", &f) == 0 && f == 1000);
-	CHECK(pol_parse_float("-Inf", &f) == 0 && f < 0);
-	CHECK(pol_parse_float(" 1", &f) == -1);
-	CHECK(pol_parse_float("0x10", &f) == -1);
-	CHECK(pol_parse_float("1e999", &f) == -1);
+	CHECK(gofmt_parse_float("1e3", &f) == 0 && f == 1000);
+	CHECK(gofmt_parse_float("-Inf", &f) == 0 && f < 0);
+	CHECK(gofmt_parse_float(" 1", &f) == -1);
+	CHECK(gofmt_parse_float("0x10", &f) == -1);
+	CHECK(gofmt_parse_float("1e999", &f) == -1);
 	CHECK(pol_semver_cmp("1.2.3", "1.2.3", &c) == 0 && c == 0);
 	CHECK(pol_semver_cmp("1.2.3-rc.1", "1.2.3-rc.1.0", &c) == 0 &&
 	    c == -1);

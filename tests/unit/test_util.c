@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,24 @@ TEST(gofmt_values)
 
 		CHECK_INT(gofmt_equal(x, y), eq);
 		CHECK_INT(gofmt_equal(y, x), eq);
+	}
+	json_array_foreach(json_object_get(d, "parse"), i, c) {
+		double v, w;
+		int rc;
+
+		want = json_array_get(c, 1);
+		rc = gofmt_parse_float(json_string_value(json_array_get(c, 0)),
+		    &v);
+		if (json_is_string(want)) {
+			w = strtod(json_string_value(want), NULL);
+			CHECK(rc == 0 && (v == w || (isnan(v) && isnan(w))));
+		} else if (json_is_null(want)) {
+			CHECK(rc == -1 && v == 0);
+		} else {
+			w = strtod(json_string_value(json_object_get(want,
+			    "range")), NULL);
+			CHECK(rc == -1 && v == w);
+		}
 	}
 	json_array_foreach(json_object_get(d, "quote"), i, c) {
 		want = json_array_get(c, 0);
