@@ -536,3 +536,201 @@ def test_quarantine_does_not_reuse_a_foreign_policy(emu, run):
     assert [x["method"] for x in writes(emu)] == ["POST"]
     got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q3")
     assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
+
+
+# ---- through the pipeline: remediate replay and remediate run ---------------
+#
+# These run once the engine plans `remediate:` triggers (the lead's
+# integration: act_plan_native in decide.c, act_execute_native behind the
+# daemon's execute hook); until then they are skipped, not failed.
+
+import queue  # noqa: E402
+import shutil  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, HERE)
+import scenario  # noqa: E402
+from conftest import binary  # noqa: E402
+
+SEED = os.path.join(ROOT, "examples", "seed")
+
+
+def native_manifests(d, action, budget=True, mode="auto"):
+    """The seed manifests with the trigger made a native action."""
+    shutil.copytree(os.path.join(SEED, "manifests"), d)
+    os.remove(os.path.join(d, "clusterpolicy.yaml"))  # it admits Workflows
+    p = os.path.join(d, "sensor.yaml")
+    s = open(p).read()
+    a, b = s.index("        k8s:"), s.index("      rateLimit:")
+    s = s[:a] + "        remediate:\n          " + action + "\n" + s[b:]
+    s = s.replace("        mode: auto", "        mode: " + mode)
+    if not budget:
+        s = s[:s.index("        budget:")]
+    open(p, "w").write(s)
+    return d
+
+
+def replay(manifests):
+    p = subprocess.run([binary(), "replay", "-c", str(manifests),
+                        "--cluster", os.path.join(SEED, "cluster"),
+                        "--prometheus-recording",
+                        os.path.join(SEED, "budget.ndjson"),
+                        os.path.join(SEED, "signals.ndjson")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(x) for x in p.stdout.splitlines() if x]
+
+
+def engine_runs_native():
+    if not os.path.exists(binary()):
+        return False
+    import tempfile
+    d = tempfile.mkdtemp()
+    try:
+        recs = replay(native_manifests(os.path.join(d, "m"),
+                                       "restartPod: {}"))
+    except AssertionError:
+        return False
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return any((r.get("plan") or {}).get("type") == "remediate"
+               for r in recs)
+
+
+needs_engine = pytest.mark.skipif(not engine_runs_native(),
+                                  reason="the engine does not plan native "
+                                  "actions yet")
+
+
+@needs_engine
+def test_replay_plans_the_bump_and_rate_limits_the_storm(tmp_path):
+    recs = replay(native_manifests(tmp_path / "m", "bumpMemory: "
+                                   "{increment: 25%, cap: 8Gi}"))
+    acted = [r for r in recs if r["decision"] == "acted"]
+    assert len(acted) == 2
+    assert sum(r.get("reason") == "rate-limited" for r in recs) == 18
+    for r in acted:
+        req = r["plan"]["requests"][0]
+        assert req["method"] == "PATCH"
+        assert req["path"] == "/apis/apps/v1/namespaces/shop/deployments/" \
+            + r["target"]["name"]
+        c = req["body"]["spec"]["template"]["spec"]["containers"][0]
+        assert c["resources"]["requests"]["memory"] == "320Mi"
+
+
+@needs_engine
+def test_replay_at_cap_is_suppressed_with_its_reason(tmp_path):
+    recs = replay(native_manifests(tmp_path / "m", "bumpMemory: "
+                                   "{cap: 256Mi}"))
+    capped = [r for r in recs if r.get("reason") == "at-cap"]
+    assert len(capped) == 20
+    assert capped[0]["message"].startswith("at cap: container app of "
+                                           "Deployment shop/")
+    assert not any(r["decision"] == "acted" for r in recs)
+
+
+@needs_engine
+def test_replay_restart_counts_pods_for_blast_radius(tmp_path):
+    # 2 of 200 pods is 1%: under 0.5% the restart is refused
+    d = native_manifests(tmp_path / "m", "restartPod: {}")
+    p = os.path.join(str(d), "sensor.yaml")
+    s = open(p).read().replace("        cooldown: 15m",
+                               "        cooldown: 15m\n"
+                               "        maxClusterImpact: 0.4%")
+    open(p, "w").write(s)
+    recs = replay(d)
+    radius = [r for r in recs if r.get("reason") == "blast-radius"]
+    assert len(radius) == 20, [r.get("reason") for r in recs]
+    assert not any(r["decision"] == "acted" for r in recs)
+
+
+class Daemon:
+    """remediate run in the background; stdout records, stderr logs."""
+
+    def __init__(self, manifests, kubeconfig, state):
+        self.p = subprocess.Popen(
+            [binary(), "run", "-c", str(manifests), "--kubeconfig",
+             kubeconfig, "--listen", "127.0.0.1:0", "--state", str(state)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.records, self.logs = queue.Queue(), []
+        threading.Thread(target=self._pump, daemon=True).start()
+        threading.Thread(target=self._logs, daemon=True).start()
+
+    def _pump(self):
+        for line in self.p.stdout:
+            self.records.put(json.loads(line))
+
+    def _logs(self):
+        for line in self.p.stderr:
+            self.logs.append(line)
+
+    def wait_log(self, msg, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            for line in list(self.logs):
+                try:
+                    if json.loads(line).get("msg") == msg:
+                        return
+                except ValueError:
+                    pass
+            assert self.p.poll() is None, "".join(self.logs)
+            time.sleep(0.1)
+        raise AssertionError("no %r: %s" % (msg, "".join(self.logs)))
+
+    def take(self, n, timeout=30):
+        out, end = [], time.time() + timeout
+        while len(out) < n and time.time() < end:
+            try:
+                out.append(self.records.get(timeout=0.2))
+            except queue.Empty:
+                pass
+        return out
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            return self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return self.p.wait()
+
+
+@needs_engine
+def test_run_bumps_memory_live(tmp_path):
+    m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
+                         "cap: 8Gi}", budget=False)
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout")]
+    with Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        for w in ws:
+            objs += w.objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        try:
+            d.wait_log("synced")
+            emu.clear_requests()
+            for _ in range(2):
+                for w in ws:
+                    emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+            recs = d.take(4)
+            time.sleep(0.5)
+            reqs = emu.requests()
+        finally:
+            d.stop()
+        after = {w.name: emu.get("apps/v1", "Deployment", "shop", w.name)
+                 for w in ws}
+    assert [r["decision"] for r in recs].count("acted") == 2, recs
+    patches = [r for r in reqs if r["method"] == "PATCH" and
+               "/deployments/" in r["path"]]
+    assert len(patches) == 2
+    for r in recs:
+        if r["decision"] == "acted":
+            assert r["result"]["responses"][0]["status"] == 200
+    for w in ws:
+        c = after[w.name]["spec"]["template"]["spec"]["containers"][0]
+        assert c["resources"]["requests"]["memory"] == "320Mi"
+    events = [r["body"] for r in reqs if r["method"] == "POST" and
+              r["path"].endswith("/events")]
+    assert sorted(e["involvedObject"]["name"] for e in events
+                  if e["reason"] == "Remediated") == ["cart", "checkout"]
