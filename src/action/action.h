@@ -59,6 +59,7 @@ json_t	*act_merge_patch(json_t *target, json_t *patch);
  *	 "target": {apiVersion, kind, namespace, name, uid},
  *	 "requests": [{"method", "path", "contentType"?, "body"?, "note"?}...],
  *	 "change": what changes, for people and notifications,
+ *	 "summary": the same in one line, "page": true when taking it pages,
  *	 ...action-specific members the executor needs}
  *
  * where "requests" are the exact API requests, in order, that

@@ -184,9 +184,14 @@ act_plan_native(const struct sensor_trigger *t, json_t *spec,
 		rc = actions[i].plan(&in, out, v, err);
 		if (rc == -1 || v->kind != ACT_GO)
 			act_plan_clear(out);
-		else	/* what changes, in words, for records and people */
+		else {	/* what changes, in words, for records and people */
 			json_object_set_new(out->plan, "summary",
 			    json_string(v->message));
+			/* the record alone tells the pager (quarantine) */
+			if (v->page)
+				json_object_set_new(out->plan, "page",
+				    json_true());
+		}
 		return rc;
 	}
 	if (json_object_get(spec, "rotateLogs"))

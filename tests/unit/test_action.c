@@ -728,6 +728,7 @@ TEST(quarantine_labels_and_isolates_never_deletes)
 	CHECK_INT(v.kind, ACT_GO);
 	CHECK_INT(v.pods, 1);
 	CHECK_INT(v.page, 1);
+	CHECK(json_is_true(G(p.plan, "page")));
 	CHECK_INT(json_array_size(G(p.plan, "requests")), 2);
 	CHECK_STR(S(p.plan, "requests.0.method"), "POST");
 	CHECK_STR(S(p.plan, "requests.0.path"),
