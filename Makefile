@@ -67,12 +67,14 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 # --- fuzz corpora replayed as unit tests: fuzz/MOD_fuzz.c links module MOD -
 FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+include fuzz/fuzz.mk
+fuzz_objs = $(sort $(call mod_objs,$(1),$(2)) $(foreach m,$(fuzz_$(1)_EXTRA),$(call objs_of,$(m),$(2))))
 
 define fuzz_rule
-$(BUILD)/tests/test_fuzz-$(1): fuzz/$(1)_fuzz.c fuzz/replay.c $(call mod_objs,$(1),$(BUILD))
+$(BUILD)/tests/test_fuzz-$(1): fuzz/$(1)_fuzz.c fuzz/replay.c $(call fuzz_objs,$(1),$(BUILD))
 	@mkdir -p $$(dir $$@)
 	$$(call quiet,LINK,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -DFUZZ_CORPUS='"fuzz/corpus/$(1)"' -o $$@ $$^ $$(LDLIBS)
-$(BUILD)-san/tests/test_fuzz-$(1): fuzz/$(1)_fuzz.c fuzz/replay.c $(call mod_objs,$(1),$(BUILD)-san)
+$(BUILD)-san/tests/test_fuzz-$(1): fuzz/$(1)_fuzz.c fuzz/replay.c $(call fuzz_objs,$(1),$(BUILD)-san)
 	@mkdir -p $$(dir $$@)
 	$$(call quiet,LINK,$$@)$$(CC) $$(CFLAGS) $$(LDFLAGS) -DFUZZ_CORPUS='"fuzz/corpus/$(1)"' -o $$@ $$^ $$(LDLIBS)
 endef

@@ -17,7 +17,7 @@
  * must hold for any input: an Alertmanager payload yields one event per
  * alert, every event has a 32-hex id and an object as data.
  *
- *	fuzz/run-webhook [SECONDS]
+ *	fuzz/run webhook [SECONDS]
  *
  * builds it (clang -fsanitize=fuzzer,address,undefined) and runs it on a
  * copy of fuzz/corpus/webhook; tests/unit/test_webhook.c and
