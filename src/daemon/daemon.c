@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action/action.h"
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
@@ -17,6 +18,7 @@
 #include "http/http.h"
 #include "kube/kube.h"
 #include "metrics/metrics.h"
+#include "notify/notify.h"
 #include "page/page.h"
 #include "prom/prom.h"
 #include "schedule/schedule.h"
@@ -93,6 +95,25 @@ on_watch_error(void *ctx, const char *error)
 	else
 		daemon_log("info", "watch recovered", json_pack("{s:s, s:s}",
 		    "group", w->spec.group, "resource", w->spec.resource));
+}
+
+/*
+ * The engine's execute hook: each kind of plan to its executor.  Runs on
+ * the engine thread (an http trigger waits for its answer within its
+ * timeout; argocdSync may wait up to 15 s for a termination).
+ */
+static int
+execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
+    char **err)
+{
+	struct daemon *d = ctx;
+	const char *type = json_string_value(json_object_get(plan, "type"));
+
+	if (type && strcmp(type, "remediate") == 0)
+		return act_execute_native(d->kube, plan, dry_run, result, err);
+	if (type && strcmp(type, "http") == 0)
+		return notify_execute_http(NULL, plan, dry_run, result, err);
+	return kube_execute_plan(d->kube, plan, dry_run, result, err);
 }
 
 /* The Event on the target of an executed action, for kubectl describe. */
@@ -737,8 +758,8 @@ load(struct daemon *d)
 		eo.budget_ctx = d;
 		eo.clock = &d->clock;
 		eo.cluster = d->cluster;
-		eo.execute = kube_execute_plan;
-		eo.execute_ctx = d->kube;
+		eo.execute = execute_plan;
+		eo.execute_ctx = d;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
 		eo.intend = audit_intend_hook;

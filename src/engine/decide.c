@@ -23,6 +23,7 @@
 
 #include "action/action.h"
 #include "engine/internal.h"
+#include "notify/notify.h"
 
 /* Everything one decision gathers on its way through the checks. */
 struct decision {
@@ -36,6 +37,8 @@ struct decision {
 	json_t				*target_obj;	/* borrowed */
 	char				*target_key;	/* owned */
 	struct act_plan			 plan;
+	struct act_verdict		 verdict;	/* native actions */
+	int				 native;	/* verdict is set */
 	enum guard_mode			 mode;	/* cfg's, or notify when
 						   demoted */
 	char				 msg[GUARD_MSGLEN];
@@ -160,6 +163,30 @@ plan_action(struct decision *d)
 	uint64_t seed;
 	char *err = NULL;
 
+	if (t->kind == TRIGGER_REMEDIATE) {
+		/* pure: the cluster view and the clock, nothing else */
+		if (act_plan_native(t, d->fire->resource, d->target_obj,
+		    d->subject_obj, d->e->opts.cluster, d->e->now, &d->plan,
+		    &d->verdict, &err) == -1) {
+			snprintf(d->msg, sizeof d->msg, "%s", err);
+			free(err);
+			return -1;
+		}
+		d->native = 1;
+		if (d->plan.plan)
+			d->rec.plan = json_incref(d->plan.plan);
+		return 0;
+	}
+	if (t->kind == TRIGGER_HTTP) {
+		if (notify_plan_http(d->fire->spec, d->fire->resource,
+		    &d->plan.plan, &err) == -1) {
+			snprintf(d->msg, sizeof d->msg, "%s", err);
+			free(err);
+			return -1;
+		}
+		d->rec.plan = json_incref(d->plan.plan);
+		return 0;
+	}
 	if (t->kind != TRIGGER_K8S)
 		return 0;
 	seed = util_hash(ev->id ? ev->id : "", ev->id ? strlen(ev->id) : 0,
@@ -175,20 +202,18 @@ plan_action(struct decision *d)
 	return 0;
 }
 
+/* Admission of one object the plan writes; 0 when Enforce denies it. */
 static int
-check_policy(struct decision *d)
+admit(struct decision *d, const struct act_admission *a, json_t **audits)
 {
 	struct jp_env env = { lookup_cluster, d->e->opts.cluster, d->e->now };
 	struct pol_verdict v;
-	json_t *audits = NULL;
 	size_t i;
 	int ok = 1;
 
-	if (d->plan.object == NULL)
-		return 1;
 	memset(&v, 0, sizeof v);
-	pol_admit_update(d->e->policies, d->plan.object, d->plan.old,
-	    d->plan.operation, &env, &v);
+	pol_admit_update(d->e->policies, a->object, a->old, a->operation,
+	    &env, &v);
 	for (i = 0; i < v.n; i++) {
 		struct pol_violation *p = &v.v[i];
 
@@ -197,16 +222,30 @@ check_policy(struct decision *d)
 			    p->policy, p->rule, p->message);
 			ok = 0;
 		} else if (!p->enforce) {
-			if (audits == NULL)
-				audits = json_array();
-			json_array_append_new(audits, json_pack(
+			if (*audits == NULL)
+				*audits = json_array();
+			json_array_append_new(*audits, json_pack(
 			    "{s:s, s:s, s:s}", "policy", p->policy,
 			    "rule", p->rule, "message", p->message));
 		}
 	}
+	pol_verdict_clear(&v);
+	return ok;
+}
+
+/* Every object the plan writes (quarantine's NetworkPolicy too). */
+static int
+check_policy(struct decision *d)
+{
+	struct act_admission a;
+	json_t *audits = NULL;
+	size_t k;
+	int ok = 1;
+
+	for (k = 0; ok && act_plan_admission(&d->plan, k, &a) == 0; k++)
+		ok = admit(d, &a, &audits);
 	if (audits)
 		extra_set(d, "policyAudit", audits);
-	pol_verdict_clear(&v);
 	return ok;
 }
 
@@ -214,7 +253,8 @@ static int
 check_blast_radius(struct decision *d)
 {
 	json_t *w = d->target_obj ? d->target_obj : d->subject_obj;
-	long pods = w ? cluster_workload_pods(w) : 0;
+	long pods = d->native ? d->verdict.pods : w ?
+	    cluster_workload_pods(w) : 0;
 	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
 
 	return guard_check_blast_radius(d->cfg, pods, total, d->msg,
@@ -403,6 +443,11 @@ run_checks(struct decision *d)
 		return REASON_NONE;	/* msg set: the record is "failed" */
 	if (!check_policy(d))
 		return REASON_POLICY;
+	if (d->native && d->verdict.kind != ACT_GO) {
+		snprintf(d->msg, sizeof d->msg, "%s", d->verdict.message);
+		return d->verdict.kind == ACT_AT_CAP ? REASON_AT_CAP :
+		    REASON_UNSUPPORTED_TARGET;
+	}
 	if (!check_blast_radius(d))
 		return REASON_BLAST_RADIUS;
 	if (!check_budget(d))
