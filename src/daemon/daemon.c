@@ -50,6 +50,10 @@ struct daemon {
 	struct sched_set	*timed;		/* calendar, prometheus */
 	struct audit		*audit;		/* the state file */
 	struct page		*pager;
+	struct notify_config	*notify_cfg;
+	struct notify		*notify;
+	char			*secrets_dir;	/* owned copy of --secrets-dir
+						   (the http executor's ctx) */
 	int64_t			 next_tick, next_prune;	/* ms */
 	size_t			 queue_size;
 	const char		*prom_url;	/* borrowed: opts or conf */
@@ -112,7 +116,8 @@ execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
 	if (type && strcmp(type, "remediate") == 0)
 		return act_execute_native(d->kube, plan, dry_run, result, err);
 	if (type && strcmp(type, "http") == 0)
-		return notify_execute_http(NULL, plan, dry_run, result, err);
+		return notify_execute_http(d->secrets_dir, plan, dry_run,
+		    result, err);
 	return kube_execute_plan(d->kube, plan, dry_run, result, err);
 }
 
@@ -153,6 +158,27 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 	json_decref(ref);
 }
 
+/*
+ * The owner hears of what was done or would be done; suppressions page
+ * the on-call instead (page_decision), so nobody gets both.
+ */
+static void
+tell_owner(struct daemon *d, const struct rec_decision_record *r)
+{
+	struct notify_msg m;
+
+	if (d->notify == NULL || r->decision == REC_SUPPRESSED)
+		return;
+	memset(&m, 0, sizeof m);
+	m.record = rec_to_json(r);
+	m.target = cluster_get(d->cluster, r->target.kind,
+	    r->target.namespace, r->target.name);
+	m.subject = cluster_get(d->cluster, r->subject.kind,
+	    r->subject.namespace, r->subject.name);
+	notify_send(d->notify, &m);
+	json_decref(m.record);
+}
+
 static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
@@ -162,6 +188,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
 	audit_write(d->audit, r);
+	tell_owner(d, r);
 	fputs(line, stdout);
 	fflush(stdout);
 	free(line);
@@ -742,6 +769,31 @@ start_pager(struct daemon *d)
 	return 0;
 }
 
+/* Owners and destinations from the RemediationConfig; secrets read now. */
+static int
+start_notify(struct daemon *d)
+{
+	struct notify_opts no;
+	struct diags dg;
+	char *err = NULL;
+
+	diag_init(&dg);
+	d->notify_cfg = notify_config_new(d->conf, d->o->secrets_dir, 1, &dg);
+	diag_print(&dg, stderr);
+	diag_free(&dg);
+	if (d->notify_cfg == NULL)
+		return -1;
+	memset(&no, 0, sizeof no);
+	no.log = state_log;
+	if ((d->notify = notify_new(d->notify_cfg, &no, &err)) == NULL) {
+		daemon_log("error", "cannot notify", json_pack("{s:s}",
+		    "error", err ? err : "?"));
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -785,6 +837,7 @@ daemon_run(const struct daemon_opts *o)
 
 	memset(&d, 0, sizeof d);
 	d.o = o;
+	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
 	metrics_init();
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
@@ -796,7 +849,8 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (connect_cluster(&d) == 0 && open_state(&d) == 0 &&
-	    load(&d) == 0 && start_pager(&d) == 0 && restore_state(&d) == 0 &&
+	    load(&d) == 0 && start_pager(&d) == 0 && start_notify(&d) == 0 &&
+	    restore_state(&d) == 0 &&
 	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
 		daemon_log("info", "running", json_pack("{s:i}", "watches",
@@ -811,6 +865,10 @@ daemon_run(const struct daemon_opts *o)
 	if (d.pager)
 		page_flush(d.pager, 2000);
 	page_free(d.pager);
+	if (d.notify)
+		notify_flush(d.notify, 2000);
+	notify_free(d.notify);
+	notify_config_free(d.notify_cfg);
 	audit_close(d.audit);
 	stop_watches(&d);
 	engine_free(d.engine);
@@ -819,5 +877,6 @@ daemon_run(const struct daemon_opts *o)
 	dq_free(d.q);
 	cluster_free(d.cluster);
 	metrics_shutdown();
+	free(d.secrets_dir);
 	return rc;
 }

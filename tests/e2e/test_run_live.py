@@ -34,10 +34,13 @@ class Daemon:
              self.state] + list(extra),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.records, self.logs = queue.Queue(), queue.Queue()
+        self.pumps = []
         for stream, q in ((self.p.stdout, self.records),
                           (self.p.stderr, self.logs)):
-            threading.Thread(target=self._pump, args=(stream, q),
-                             daemon=True).start()
+            t = threading.Thread(target=self._pump, args=(stream, q),
+                                 daemon=True)
+            t.start()
+            self.pumps.append(t)
         self.log_lines = []
 
     @staticmethod
@@ -71,6 +74,14 @@ class Daemon:
             except queue.Empty:
                 pass
         return out
+
+    def all_logs(self):
+        """Every log line, once the process has exited and been read."""
+        for t in self.pumps:
+            t.join(10)
+        while not self.logs.empty():
+            self.log_lines.append(self.logs.get())
+        return [json.loads(x) for x in self.log_lines]
 
     def kill(self):
         """kill -9: no chance to flush or close anything."""
@@ -254,7 +265,7 @@ def test_readyz_shows_a_broken_watch(live_manifests):
             assert status == 200
         finally:
             d.stop()
-    logged = [json.loads(x) for x in d.log_lines + list(d.logs.queue)]
+    logged = d.all_logs()
     assert any(x.get("msg") == "watch failing" and
                x.get("resource") == "pods" for x in logged)
 
