@@ -12,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "notify/notify.h"
 #include "schedule/schedule.h"
 #include "webhook/webhook.h"
 
@@ -25,9 +26,10 @@ usage(FILE *f)
 }
 
 /*
- * The sources the daemon serves itself (webhooks, calendars, prometheus)
- * compile here as `run` will compile them, secrets aside: check may run
- * where the secrets are not mounted.
+ * What the daemon compiles beside the engine (webhooks, calendars,
+ * prometheus sources, owners and notification destinations) compiles here
+ * as `run` will compile it, secrets aside: check may run where the
+ * secrets are not mounted.
  */
 static void
 check_served_sources(const struct conf *c, struct diags *dg)
@@ -48,6 +50,9 @@ check_served_sources(const struct conf *c, struct diags *dg)
 	}
 	hook_set_free(hooks);
 	sched_set_free(timed);
+	/* owners and destinations, without reading secrets that may be
+	   mounted only where run runs */
+	notify_config_free(notify_config_new(c, NULL, 0, dg));
 }
 
 static void
