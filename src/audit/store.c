@@ -135,26 +135,10 @@ void
 audit_log(const struct audit *a, const char *level, const char *msg,
     json_t *fields)
 {
-	char when[TIME_FMTLEN], *s;
-	struct timespec ts;
-	json_t *o;
-
-	if (a->opts.log) {
+	if (a->opts.log)
 		a->opts.log(level, msg, fields);
-		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when,
-	    sizeof when);
-	o = json_pack("{s:s, s:s, s:s}", "time", when, "level", level, "msg",
-	    msg);
-	if (fields)
-		json_object_update(o, fields);
-	json_decref(fields);
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	fprintf(stderr, "%s\n", s);
-	free(s);
-	json_decref(o);
+	else
+		util_log_json(level, msg, fields);
 }
 
 /* Remembers the first failure of the current transaction. */

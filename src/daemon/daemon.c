@@ -12,7 +12,6 @@
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
-#include "daemon/log.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
@@ -93,11 +92,11 @@ on_watch_error(void *ctx, const char *error)
 	struct watch_ctx *w = ctx;
 
 	if (error)
-		daemon_log("warn", "watch failing", json_pack("{s:s, s:s, "
+		util_log_json("warn", "watch failing", json_pack("{s:s, s:s, "
 		    "s:s}", "group", w->spec.group, "resource",
 		    w->spec.resource, "error", error));
 	else
-		daemon_log("info", "watch recovered", json_pack("{s:s, s:s}",
+		util_log_json("info", "watch recovered", json_pack("{s:s, s:s}",
 		    "group", w->spec.group, "resource", w->spec.resource));
 }
 
@@ -150,7 +149,7 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 	kube_error_init(&err);
 	if (kube_record_event(d->kube, ref, ok ? "Remediated" :
 	    "RemediationFailed", msg, ok ? "Normal" : "Warning", &err) == -1)
-		daemon_log("warn", "could not record the Event on the target",
+		util_log_json("warn", "could not record the Event on the target",
 		    json_pack("{s:s, s:s}", "target", r->target.name, "error",
 		    err.message ? err.message : "?"));
 	kube_error_clear(&err);
@@ -213,7 +212,7 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 	int rc = -1;
 
 	if (d->prom_url == NULL) {
-		daemon_log("warn", "budget query without a Prometheus URL",
+		util_log_json("warn", "budget query without a Prometheus URL",
 		    json_pack("{s:s}", "query", query));
 		return -1;
 	}
@@ -224,7 +223,7 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 	else if (prom_gate_value(&res, now, 0, value, at, &why) == 0)
 		rc = 0;
 	if (rc == -1)
-		daemon_log("warn", "no error-budget value", json_pack("{s:s, "
+		util_log_json("warn", "no error-budget value", json_pack("{s:s, "
 		    "s:s}", "query", query, "why", why ? why : "?"));
 	prom_result_clear(&res);
 	free(err);
@@ -274,7 +273,7 @@ start_watches(struct daemon *d)
 		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
 		    &d->wctx[i], &err);
 		if (d->watches[i] == NULL) {
-			daemon_log("error", "cannot start watch", json_pack(
+			util_log_json("error", "cannot start watch", json_pack(
 			    "{s:s, s:s}", "resource", ks.resource, "error",
 			    err ? err : "?"));
 			free(err);
@@ -282,7 +281,7 @@ start_watches(struct daemon *d)
 			d->nwatches = i;
 			return -1;
 		}
-		daemon_log("info", "watching", json_pack("{s:s, s:s, s:s?, "
+		util_log_json("info", "watching", json_pack("{s:s, s:s, s:s?, "
 		    "s:s?, s:s?}", "group", ks.group, "resource", ks.resource,
 		    "namespace", ks.namespace, "labelSelector",
 		    ks.label_selector, "fieldSelector", ks.field_selector));
@@ -320,7 +319,7 @@ check_synced(struct daemon *d, int *synced)
 	}
 	if (n == d->nwatches && dq_depth(d->q) == 0) {
 		*synced = 1;
-		daemon_log("info", "synced", json_pack("{s:i, s:i}", "watches",
+		util_log_json("info", "synced", json_pack("{s:i, s:i}", "watches",
 		    (int)n, "objects", (int)cluster_count(d->cluster, NULL)));
 	}
 }
@@ -359,7 +358,7 @@ run_timed(struct daemon *d)
 		if (sched_prom_url(s) == NULL || prom_query(sched_prom_url(s),
 		    sched_prom_query(s), d->prom_timeout, now, &res,
 		    &err) == -1) {
-			daemon_log("warn", "prometheus source query failed",
+			util_log_json("warn", "prometheus source query failed",
 			    json_pack("{s:s, s:s}", "source",
 			    sched_source_name(s), "error", err ? err :
 			    "no Prometheus URL"));
@@ -410,7 +409,7 @@ housekeeping(struct daemon *d)
 	}
 	if (now >= d->next_prune) {
 		if ((pruned = audit_prune(d->audit, now)) > 0)
-			daemon_log("info", "pruned old records", json_pack(
+			util_log_json("info", "pruned old records", json_pack(
 			    "{s:I}", "records", (json_int_t)pruned));
 		d->next_prune = now + PRUNE_MS;
 	}
@@ -564,7 +563,7 @@ static void
 http_log(void *ctx, const char *msg)
 {
 	(void)ctx;
-	daemon_log("warn", "http", json_pack("{s:s}", "detail", msg));
+	util_log_json("warn", "http", json_pack("{s:s}", "detail", msg));
 }
 
 /*
@@ -592,7 +591,7 @@ static void
 hook_log(void *ctx, const char *msg)
 {
 	(void)ctx;
-	daemon_log("warn", "webhook", json_pack("{s:s}", "detail", msg));
+	util_log_json("warn", "webhook", json_pack("{s:s}", "detail", msg));
 }
 
 /* Every webhook EventSource entry, served through the ingress. */
@@ -624,7 +623,7 @@ attach_webhooks(struct daemon *d)
 	for (i = 0; i < hook_set_count(set); i++) {
 		char *line = hook_set_describe(set, i);
 
-		daemon_log("info", "webhook", json_pack("{s:s}", "endpoint",
+		util_log_json("info", "webhook", json_pack("{s:s}", "endpoint",
 		    line));
 		free(line);
 	}
@@ -658,12 +657,12 @@ start_http(struct daemon *d)
 	    http_route_add(d->http, "GET", "/metrics", serve_metrics, d) ||
 	    attach_webhooks(d) == -1 ||
 	    http_server_start(d->http, &err) == -1) {
-		daemon_log("error", "cannot serve HTTP", json_pack("{s:s, "
+		util_log_json("error", "cannot serve HTTP", json_pack("{s:s, "
 		    "s:s}", "listen", d->o->listen, "error", err ? err : "?"));
 		free(err);
 		return -1;
 	}
-	daemon_log("info", "listening", json_pack("{s:s, s:i}", "listen",
+	util_log_json("info", "listening", json_pack("{s:s, s:i}", "listen",
 	    d->o->listen, "port", (int)http_server_port(d->http, 0)));
 	return 0;
 }
@@ -677,25 +676,19 @@ connect_cluster(struct daemon *d)
 	memset(&cfg, 0, sizeof cfg);
 	if (kube_config_load(d->o->kubeconfig, d->o->context, &cfg,
 	    &err) == -1) {
-		daemon_log("error", "no cluster configuration", json_pack(
+		util_log_json("error", "no cluster configuration", json_pack(
 		    "{s:s}", "error", err));
 		free(err);
 		return -1;
 	}
 	d->kube = kube_client_new(&cfg, &err);
-	daemon_log(d->kube ? "info" : "error", d->kube ? "cluster" :
+	util_log_json(d->kube ? "info" : "error", d->kube ? "cluster" :
 	    "cannot create the Kubernetes client", json_pack("{s:s?, s:s?, "
 	    "s:s?, s:s?}", "server", cfg.server, "context", cfg.context,
 	    "source", cfg.source, "error", err));
 	free(err);
 	kube_config_clear(&cfg);
 	return d->kube ? 0 : -1;
-}
-
-static void
-state_log(const char *level, const char *msg, json_t *fields)
-{
-	daemon_log(level, msg, fields);
 }
 
 /* The state file: decisions, guard state and page state survive us. */
@@ -706,21 +699,21 @@ open_state(struct daemon *d)
 	char *err = NULL;
 
 	audit_opts_defaults(&ao);
-	ao.log = state_log;
+	ao.log = util_log_json;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
-		daemon_log("error", "bad --retain", json_pack("{s:s}", "error",
+		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));
 		free(err);
 		return -1;
 	}
 	if ((d->audit = audit_open(d->o->state, &ao, &err)) == NULL) {
-		daemon_log("error", "cannot use the state file", json_pack(
+		util_log_json("error", "cannot use the state file", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
 		free(err);
 		return -1;
 	}
-	daemon_log("info", "state", json_pack("{s:s, s:i}", "file",
+	util_log_json("info", "state", json_pack("{s:s, s:i}", "file",
 	    d->o->state, "schema", audit_schema_version(d->audit)));
 	return 0;
 }
@@ -734,7 +727,7 @@ restore_state(struct daemon *d)
 	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
 	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
 	    -1) {
-		daemon_log("error", "cannot restore the state", json_pack(
+		util_log_json("error", "cannot restore the state", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
 		free(err);
@@ -752,7 +745,7 @@ start_pager(struct daemon *d)
 	char *err = NULL;
 
 	page_opts_defaults(&po);
-	po.log = state_log;
+	po.log = util_log_json;
 	if (d->conf->nby_kind[CONF_REMEDIATIONCONFIG])
 		am = json_object_get(json_object_get(d->conf->by_kind[
 		    CONF_REMEDIATIONCONFIG][0]->root, "spec"), "alertmanager");
@@ -761,7 +754,7 @@ start_pager(struct daemon *d)
 	po.webhook = d->o->page_webhook;
 	po.webhook_token = getenv("REMEDIATE_PAGE_TOKEN");
 	if ((d->pager = page_new(&po, &err)) == NULL) {
-		daemon_log("error", "cannot page", json_pack("{s:s}", "error",
+		util_log_json("error", "cannot page", json_pack("{s:s}", "error",
 		    err ? err : "?"));
 		free(err);
 		return -1;
@@ -784,9 +777,9 @@ start_notify(struct daemon *d)
 	if (d->notify_cfg == NULL)
 		return -1;
 	memset(&no, 0, sizeof no);
-	no.log = state_log;
+	no.log = util_log_json;
 	if ((d->notify = notify_new(d->notify_cfg, &no, &err)) == NULL) {
-		daemon_log("error", "cannot notify", json_pack("{s:s}",
+		util_log_json("error", "cannot notify", json_pack("{s:s}",
 		    "error", err ? err : "?"));
 		free(err);
 		return -1;
@@ -820,7 +813,7 @@ load(struct daemon *d)
 	}
 	diag_print(&dg, stderr);
 	if (d->engine == NULL) {
-		daemon_log("error", "invalid configuration", json_pack(
+		util_log_json("error", "invalid configuration", json_pack(
 		    "{s:i}", "errors", (int)dg.errors));
 		rc = -1;
 	}
@@ -853,12 +846,12 @@ daemon_run(const struct daemon_opts *o)
 	    restore_state(&d) == 0 &&
 	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
-		daemon_log("info", "running", json_pack("{s:i}", "watches",
+		util_log_json("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
 		loop(&d);
 		rc = 0;
 	}
-	daemon_log("info", "stopping", NULL);
+	util_log_json("info", "stopping", NULL);
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #define UTIL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define UTIL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -184,6 +186,13 @@ long	 utf8_decode(const char *s, size_t n, size_t *len);
 uint32_t utf8_next(const char *s, size_t n, size_t *i);
 /* Writes r (<= U+10FFFF) into out (4 bytes at most); returns the length. */
 size_t	 utf8_encode(uint32_t r, char *out);
+
+/* ---- logs -------------------------------------------------------------- */
+/*
+ * One JSON log line {"time","level","msg",...fields} on stderr; fields are
+ * stolen (may be NULL).  Safe from any thread: a line is written whole.
+ */
+void	 util_log_json(const char *level, const char *msg, json_t *fields);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;

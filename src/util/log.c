@@ -1,16 +1,16 @@
 /*
- * JSON-line logs.  A line is built whole and written with one fputs under
- * stdio's own lock, so lines from different threads never interleave.
+ * Logs as JSON lines on stderr: {"time","level","msg",...fields}.  A line
+ * is built whole and written with one fputs under stdio's own lock, so
+ * lines from different threads never interleave.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "daemon/log.h"
 #include "util/util.h"
 
 void
-daemon_log(const char *level, const char *msg, json_t *fields)
+util_log_json(const char *level, const char *msg, json_t *fields)
 {
 	struct timespec ts;
 	char when[TIME_FMTLEN], *s, *line;
