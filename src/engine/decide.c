@@ -162,6 +162,7 @@ plan_action(struct decision *d)
 	const struct event *ev = d->fire->event;
 	uint64_t seed;
 	char *err = NULL;
+	json_t *allow;
 
 	if (t->kind == TRIGGER_REMEDIATE) {
 		/* pure: the cluster view and the clock, nothing else */
@@ -184,6 +185,13 @@ plan_action(struct decision *d)
 			free(err);
 			return -1;
 		}
+		allow = json_object_get(json_object_get(t->policy, "status"),
+		    "allow");
+		if (allow)
+			json_object_set(d->plan.plan, "statusAllow", allow);
+		if (t->retry_strategy)
+			json_object_set(d->plan.plan, "retryStrategy",
+			    t->retry_strategy);
 		d->rec.plan = json_incref(d->plan.plan);
 		return 0;
 	}

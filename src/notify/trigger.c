@@ -232,6 +232,26 @@ read_tls(const json_t *tls, const char *dir, char **pem, char **err)
 	return 0;
 }
 
+/*
+ * Argo's policy.status.allow: when the plan carries it, success is
+ * exactly a status in the list (a 2xx outside it fails too); otherwise
+ * any 2xx.  Returns 1 when the list decides, with *ok set.
+ */
+static int
+status_policy(const json_t *plan, long status, int *ok)
+{
+	json_t *allow = json_object_get(plan, "statusAllow"), *v;
+	size_t i;
+
+	if (!json_is_array(allow) || status <= 0)
+		return 0;
+	*ok = 0;
+	json_array_foreach(allow, i, v)
+		if (json_is_integer(v) && json_integer_value(v) == status)
+			*ok = 1;
+	return 1;
+}
+
 int
 notify_execute_http(void *ctx, const json_t *plan, int dry_run,
     json_t **result, char **err)
@@ -243,7 +263,7 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	    NULL, NULL };
 	size_t n = 0, i;
 	long status = 0;
-	int rc = -1;
+	int rc = -1, allowed;
 
 	*result = NULL;
 	*err = NULL;
@@ -277,7 +297,14 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	r.ca_pem = pem[0];
 	r.cert_pem = pem[1];
 	r.key_pem = pem[2];
-	if ((rc = notify_http(&r, &status, NULL, &answer, err)) == 0)
+	rc = notify_http(&r, &status, NULL, &answer, err);
+	if (status_policy(plan, status, &allowed)) {
+		free(*err);
+		*err = allowed ? NULL : xasprintf("%s answered HTTP %ld, not "
+		    "in policy.status.allow", r.url, status);
+		rc = allowed ? 0 : -1;
+	}
+	if (rc == 0)
 		*result = json_pack("{s:I, s:s%}", "status", (json_int_t)status,
 		    "body", answer ? answer : "", answer ? (strlen(answer) >
 		    RESULT_BODY ? RESULT_BODY : strlen(answer)) : 0);

@@ -47,6 +47,8 @@ struct sensor_trigger {
 	json_t			*guardrails;	/* borrowed: may be NULL */
 	json_t			*retry_strategy;/* borrowed: Argo's retryStrategy
 						   beside template, or NULL */
+	json_t			*policy;	/* borrowed: Argo's trigger
+						   policy, or NULL */
 	/* Argo's rateLimit beside template; has_rate_limit 0 if absent */
 	int			 has_rate_limit;
 	int64_t			 rate_unit;	/* ms: 1000, 60000, 3600000 */

@@ -631,6 +631,7 @@ compile_trigger(struct sensor *s, struct trig *t, const struct mdoc *doc,
 			    "name")), "trigger %s is named twice", t->pub.name);
 	t->pub.guardrails = json_object_get(o, "guardrails");
 	t->pub.retry_strategy = json_object_get(o, "retryStrategy");
+	t->pub.policy = json_object_get(o, "policy");
 	rl = json_object_get(o, "rateLimit");
 	if (rl == NULL)
 		rl = json_object_get(tpl, "rateLimit");	/* seed-verbatim */

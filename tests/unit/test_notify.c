@@ -742,7 +742,9 @@ TEST(http_trigger_executes_with_secrets_read_now)
 	free(write_tmp("ci/pass", "pw\n"));
 	memset(&rv, 0, sizeof rv);
 	rv.statuses[1] = 500;
-	receiver_start(&rv, 2);
+	rv.statuses[2] = 500;
+	rv.statuses[3] = 200;
+	receiver_start(&rv, 4);
 	url = xasprintf("http://127.0.0.1:%u/run", rv.port);
 	spec = json_pack("{s:s, s:[{s:s, s:{s:{s:s, s:s}}}], s:{s:{s:s, s:s},"
 	    " s:{s:s, s:s}}}", "url", url, "secureHeaders", "name",
@@ -763,8 +765,20 @@ TEST(http_trigger_executes_with_secrets_read_now)
 	CHECK(err && strstr(err, "answered HTTP 500") != NULL);
 	CHECK(err && strstr(err, "t0k3n") == NULL);
 	free(err);
+	/* policy.status.allow decides: a listed 500 is success... */
+	json_object_set_new(plan, "statusAllow", json_pack("[i, i]", 202,
+	    500));
+	CHECK(notify_execute_http(tmpdir, plan, 0, &res, &err) == 0);
+	CHECK_INT(json_integer_value(json_object_get(res, "status")), 500);
+	json_decref(res);
+	/* ...and an unlisted 200 a failure */
+	CHECK(notify_execute_http(tmpdir, plan, 0, &res, &err) == -1);
+	CHECK(err && strstr(err, "answered HTTP 200, not in "
+	    "policy.status.allow") != NULL);
+	free(err);
+	json_object_del(plan, "statusAllow");
 	receiver_stop(&rv);
-	CHECK_INT(rv.n, 2);
+	CHECK_INT(rv.n, 4);
 	CHECK(rv.reqs[0] && strncmp(rv.reqs[0], "POST /run HTTP/1.1", 18) ==
 	    0);
 	CHECK(rv.reqs[0] && strstr(rv.reqs[0], "X-Token: Bearer ci-t0k3n\r\n")
