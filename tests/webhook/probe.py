@@ -129,7 +129,12 @@ def request(port, method, path, body=b"", headers=None, host="127.0.0.1",
         if source:
             s.bind((source, 0))
         s.connect((host, port))
-        s.sendall(head.encode() + body)
+        try:
+            s.sendall(head.encode() + body)
+        except (BrokenPipeError, ConnectionResetError):
+            # the server refused the body early (413) and closed while we
+            # were still sending: its answer may be waiting to be read
+            pass
         data = b""
         while True:
             try:
