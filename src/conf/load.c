@@ -157,6 +157,8 @@ conf_load(const char *const *paths, size_t npaths, struct diags *d)
 		for (k = 0; k < CONF_NKINDS; k++)
 			if (strcmp(c->docs[i]->kind, kinds[k].name) == 0)
 				break;
+		if (k == CONF_NKINDS)
+			continue;	/* valid documents have known kinds */
 		n = c->nby_kind[k];
 		c->by_kind[k] = xrealloc(c->by_kind[k],
 		    (n + 1) * sizeof *c->by_kind[k]);
