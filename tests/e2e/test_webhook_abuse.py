@@ -168,7 +168,7 @@ def test_sizes_formats_and_credentials(tmp_path, probe_bin):
             assert st in (-1, 400, 404, 405, 413, 505), (junk, st)
         st, _, _ = P.request(port, "POST", "/open", '{"still": "alive"}')
         assert st == 200
-        evs = p.events()
+        evs = p.wait_events(3)      # printed by the probe asynchronously
         assert [e["data"]["body"] for e in evs] == [
             {}, {"signed": True}, {"still": "alive"}]
         auth = evs[0]["data"]["header"]["Authorization"]
