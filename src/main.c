@@ -40,9 +40,10 @@ static const struct {
 	    "                         recurrence" },
 	{ "approve", cmd_approve,
 	    "approve [--state FILE] [--url BASE] ID|LINK | --list\n"
-	    "                         approve a pending remediation (the "
-	    "daemon\n"
-	    "                         re-checks every guardrail first)" },
+	    "                         approve a pending remediation through "
+	    "the\n"
+	    "                         daemon (run does not serve approvals "
+	    "yet)" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };
