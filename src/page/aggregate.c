@@ -141,6 +141,10 @@ static const char *
 page_reason(const struct rec_decision_record *r)
 {
 	switch (r->decision) {
+	case REC_ACTED:
+		/* an action a person must follow up (quarantine) pages */
+		return json_is_true(json_object_get(r->plan, "page")) ?
+		    "quarantined" : NULL;
 	case REC_FAILED:
 		return "failed";
 	case REC_DEMOTED:

@@ -3,7 +3,8 @@
  * webhook, aggregated as DESIGN.md says.
  *
  * Which records page: suppressed for rate-limited, budget, circuit-open
- * or at-cap; failed; demoted.  One page per (sensor, trigger, reason) per
+ * or at-cap; failed; demoted; an action whose plan asks for a person
+ * ("page": true, quarantine), as reason "quarantined".  One page per (sensor, trigger, reason) per
  * window (5 minutes): the first occurrence pages at once, later ones are
  * counted and go out with the next page, at most one per window.  A page
  * resolves (Alertmanager's endsAt) when the condition clears: the trigger

@@ -297,6 +297,36 @@ TEST(one_page_per_trigger_and_reason_per_window)
 	fake_stop(&am);
 }
 
+TEST(a_quarantine_pages_and_a_plain_action_does_not)
+{
+	struct fake am;
+	struct page *p;
+	struct rec_decision_record r;
+
+	fake_start(&am);
+	p = pager(&am, NULL, NULL);
+	if (p == NULL)
+		return;
+	decide(p, T0, "restart", REC_ACTED, REASON_NONE, "cart", NULL);
+	memset(&r, 0, sizeof r);
+	r.time = T0 + MIN;
+	r.sensor = "argo-events/falco";
+	r.trigger = "isolate";
+	r.decision = REC_ACTED;
+	r.plan = json_pack("{s:s, s:b}", "type", "remediate", "page", 1);
+	objref_set(&r.target, "Pod", "shop", "cart-1");
+	page_decision(p, &r);
+	rec_clear(&r);
+	CHECK_INT(page_flush(p, 5000), 0);
+	CHECK_INT(fake_count(&am), 1);
+	CHECK_STR(alert_str(fake_body(&am, 0), "labels", "reason"),
+	    "quarantined");
+	CHECK_STR(alert_str(fake_body(&am, 0), "labels", "trigger"),
+	    "isolate");
+	page_free(p);
+	fake_stop(&am);
+}
+
 TEST(quiet_conditions_resolve_and_held_pages_go_out)
 {
 	struct fake am;
@@ -695,6 +725,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	RUN(one_page_per_trigger_and_reason_per_window);
+	RUN(a_quarantine_pages_and_a_plain_action_does_not);
 	RUN(quiet_conditions_resolve_and_held_pages_go_out);
 	RUN(demotion_pages_until_the_manifest_changes);
 	RUN(webhook_gets_the_alertmanager_webhook_shape);
