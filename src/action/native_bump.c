@@ -68,31 +68,6 @@ is_kind(const char *kind, const char *want)
 	return kind && strcmp(kind, want) == 0;
 }
 
-/* The container named name in the workload's template list. */
-static json_t *
-template_container(json_t *wl, const char *name, int init)
-{
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_object_get(json_object_get(
-	    json_object_get(wl, "spec"), "template"), "spec"), init ?
-	    "initContainers" : "containers"), i, c) {
-		const char *n = json_string_value(json_object_get(c, "name"));
-
-		if (n && strcmp(n, name) == 0)
-			return c;
-	}
-	return NULL;
-}
-
-static const char *
-mem(json_t *ctr, const char *which)
-{
-	return json_string_value(json_object_get(json_object_get(
-	    json_object_get(ctr, "resources"), which), "memory"));
-}
-
 /*
  * Refuses what a bump cannot change: 1 refused (verdict set), 0 go on.
  * The pod's own controller reference decides bare Pods and Jobs even
@@ -153,8 +128,9 @@ pick(const struct native_in *in, const char **name, int *init, char **err)
 	*init = 0;
 	if (want) {
 		*name = want;
-		*init = template_container(in->target, want, 0) == NULL &&
-		    template_container(in->target, want, 1) != NULL;
+		*init = kube_bump_template_container(in->target, want, 0) ==
+		    NULL && kube_bump_template_container(in->target, want, 1)
+		    != NULL;
 		return 0;
 	}
 	list = json_object_get(json_object_get(json_object_get(
@@ -211,7 +187,7 @@ patched(json_t *wl, const char *container, int init,
 {
 	json_t *o = json_deep_copy(wl), *ctr, *res, *md, *ann;
 
-	ctr = template_container(o, container, init);
+	ctr = kube_bump_template_container(o, container, init);
 	if (ctr) {
 		res = json_object_get(ctr, "resources");
 		if (!json_is_object(res)) {
@@ -295,11 +271,13 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 	name = act_meta(in->target, "name");
 	if (pick(in, &cname, &init, err) < 0)
 		return -1;
-	if ((ctr = template_container(in->target, cname, init)) == NULL)
+	if ((ctr = kube_bump_template_container(in->target, cname,
+	    init)) == NULL)
 		return act_refuse(v, ACT_UNSUPPORTED, "%s %s/%s has no "
 		    "container \"%s\" in its pod template", kind, ns, name,
 		    cname);
-	if (kube_bump_compute(mem(ctr, "requests"), mem(ctr, "limits"), &o,
+	if (kube_bump_compute(kube_bump_memory(ctr, "requests"),
+	    kube_bump_memory(ctr, "limits"), &o,
 	    &r, err) < 0) {
 		act_refuse(v, ACT_UNSUPPORTED, "%s %s/%s container %s: %s",
 		    kind, ns, name, cname, *err);
@@ -374,12 +352,13 @@ recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 			*err = xstrdup("the plan has no bump to recompute");
 		return -1;
 	}
-	if ((ctr = template_container(fresh, cname, init)) == NULL) {
+	if ((ctr = kube_bump_template_container(fresh, cname, init)) == NULL) {
 		*err = xasprintf("container %s is gone from the workload's "
 		    "template", cname);
 		return -1;
 	}
-	if (kube_bump_compute(mem(ctr, "requests"), mem(ctr, "limits"), &o,
+	if (kube_bump_compute(kube_bump_memory(ctr, "requests"),
+	    kube_bump_memory(ctr, "limits"), &o,
 	    &r, err) < 0)
 		return -1;
 	if (r.at_cap) {

@@ -187,9 +187,8 @@ opted_in(json_t *obj, const char *key)
 	return v && strcmp(v, "true") == 0;
 }
 
-/* The container's memory request and limit in the workload's template. */
-static json_t *
-template_container(json_t *wl, const char *name, int init)
+json_t *
+kube_bump_template_container(json_t *wl, const char *name, int init)
 {
 	json_t *c;
 	size_t i;
@@ -205,8 +204,8 @@ template_container(json_t *wl, const char *name, int init)
 	return NULL;
 }
 
-static const char *
-mem(json_t *ctr, const char *which)
+const char *
+kube_bump_memory(json_t *ctr, const char *which)
 {
 	return json_string_value(json_object_get(json_object_get(
 	    json_object_get(ctr, "resources"), which), "memory"));
@@ -295,13 +294,15 @@ plan_bump(const struct kube_bump_req *rq, json_t *pod, json_t *wl,
 
 	json_decref(o->target);
 	o->target = workload_ref(wl);
-	if ((ctr = template_container(wl, o->container, o->init)) == NULL)
+	ctr = kube_bump_template_container(wl, o->container, o->init);
+	if (ctr == NULL)
 		return outcome(o, KUBE_BUMP_REFUSED, "unsupported-target",
 		    "%s %s/%s has no container \"%s\" in its pod template",
 		    kind, mstr(wl, "namespace"), mstr(wl, "name"),
 		    o->container);
-	if (kube_bump_compute(mem(ctr, "requests"), mem(ctr, "limits"),
-	    &rq->opts, &o->result, &err) < 0) {
+	if (kube_bump_compute(kube_bump_memory(ctr, "requests"),
+	    kube_bump_memory(ctr, "limits"), &rq->opts, &o->result,
+	    &err) < 0) {
 		outcome(o, KUBE_BUMP_REFUSED, "unsupported-target", "%s %s/%s "
 		    "container %s: %s", kind, mstr(wl, "namespace"),
 		    mstr(wl, "name"), o->container, err);

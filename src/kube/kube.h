@@ -489,6 +489,14 @@ json_t	*kube_bump_patch(const char *container, int init, const char *rv,
  * OOMKilled status, borrowed, or NULL).  Returns 0, or -1 with *err
  * (owned).
  */
+/*
+ * The container named name in a workload's pod template (initContainers
+ * when init), borrowed, or NULL.
+ */
+json_t	*kube_bump_template_container(json_t *workload, const char *name,
+	    int init);
+/* A container's memory "requests" or "limits" (which), borrowed, or NULL. */
+const char *kube_bump_memory(json_t *container, const char *which);
 int	kube_bump_pick_container(json_t *pod, const char *name,
 	    const char **container, int *init, json_t **oom, char **err);
 
