@@ -162,35 +162,37 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
  * the on-call instead (page_decision), so nobody gets both.
  */
 static void
-tell_owner(struct daemon *d, const struct rec_decision_record *r)
+tell_owner(struct daemon *d, const struct rec_decision_record *r,
+    json_t *record)
 {
 	struct notify_msg m;
 
 	if (d->notify == NULL || r->decision == REC_SUPPRESSED)
 		return;
 	memset(&m, 0, sizeof m);
-	m.record = rec_to_json(r);
+	m.record = record;
 	m.target = cluster_get(d->cluster, r->target.kind,
 	    r->target.namespace, r->target.name);
 	m.subject = cluster_get(d->cluster, r->subject.kind,
 	    r->subject.namespace, r->subject.name);
 	notify_send(d->notify, &m);
-	json_decref(m.record);
 }
 
 static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
 	struct daemon *d = ctx;
-	char *line = rec_to_line(r);
+	json_t *record = rec_to_json(r);	/* built once: stdout, owner */
+	char *line = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
 	audit_write(d->audit, r);
-	tell_owner(d, r);
-	fputs(line, stdout);
+	tell_owner(d, r, record);
+	printf("%s\n", line);
 	fflush(stdout);
 	free(line);
+	json_decref(record);
 	if (r->plan && (r->decision == REC_ACTED ||
 	    r->decision == REC_FAILED))
 		record_event(d, r);
