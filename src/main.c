@@ -42,8 +42,8 @@ static const struct {
 	    "approve [--state FILE] [--url BASE] ID|LINK | --list\n"
 	    "                         approve a pending remediation through "
 	    "the\n"
-	    "                         daemon (run does not serve approvals "
-	    "yet)" },
+	    "                         daemon, which re-checks every "
+	    "guardrail" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };

@@ -105,6 +105,9 @@ struct approve_pending {
 						   decision record */
 	json_t			*outcome;	/* owned: the record after
 						   approval, or NULL */
+	json_t			*input;		/* owned: what the engine
+						   needs to decide again
+						   (engine_approve), or NULL */
 	char			*url;		/* owned: BASE/approve/ID
 						   (no signature), or NULL */
 };
@@ -137,11 +140,13 @@ void	approve_store_close(struct approve_store *);	/* NULL ok */
 
 /*
  * Keeps record (borrowed: the pending-approval decision record, plan
- * included) until now + ttl (ttl 0: APPROVE_TTL_MS) and fills *t (clear
- * it).  Returns 0, or -1 with *err.
+ * included, shown to whoever opens the link) and input (borrowed, may be
+ * NULL: the engine's, never shown) until now + ttl (ttl 0:
+ * APPROVE_TTL_MS) and fills *t (clear it).  Returns 0, or -1 with *err.
  */
 int	approve_issue(struct approve_store *, const json_t *record,
-	    int64_t now, int64_t ttl, struct approve_ticket *t, char **err);
+	    const json_t *input, int64_t now, int64_t ttl,
+	    struct approve_ticket *t, char **err);
 /*
  * Verifies sig for id, and if the approval is pending and not expired at
  * now, marks it used (once: of concurrent callers exactly one gets

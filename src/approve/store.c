@@ -10,7 +10,9 @@
  *     record  TEXT NOT NULL,      -- the pending-approval decision record
  *     url     TEXT,               -- BASE/approve/ID, or NULL
  *     decided INTEGER,            -- ms: used or expired
- *     outcome TEXT)               -- the decision record after approval
+ *     outcome TEXT,               -- the decision record after approval
+ *     input   TEXT)               -- what the engine needs to decide
+ *                                 -- again (older tables get it by ALTER)
  *
  * Our own connection, so this module never reaches into the audit
  * store's; SQLite's locking (WAL, a busy timeout) orders the two writers.
@@ -36,6 +38,7 @@ struct approve_store {
 	struct approve_key	 key;
 	char			*base_url;	/* owned, no trailing '/' */
 	int			 readonly;
+	int			 has_input;	/* the table has the column */
 };
 
 static const char *const state_names[] = { "pending", "used", "expired" };
@@ -54,6 +57,7 @@ approve_pending_clear(struct approve_pending *p)
 {
 	json_decref(p->record);
 	json_decref(p->outcome);
+	json_decref(p->input);
 	free(p->url);
 	memset(p, 0, sizeof *p);
 }
@@ -121,21 +125,48 @@ claim(struct approve_store *s, const char *path, char **err)
 }
 
 static int
+has_input_column(struct approve_store *s)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT input FROM approvals LIMIT 0",
+	    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_finalize(st);
+	return 1;
+}
+
+/* A table made before approvals carried the engine's input gets it. */
+static int
+add_input_column(struct approve_store *s, char **err)
+{
+	if ((s->has_input = has_input_column(s)))
+		return 0;
+	if (exec(s, "ALTER TABLE approvals ADD COLUMN input TEXT", err) == -1)
+		return -1;
+	s->has_input = 1;
+	return 0;
+}
+
+static int
 setup(struct approve_store *s, const char *path, char **err)
 {
 	sqlite3_busy_timeout(s->db, BUSY_MS);
 	if (claim(s, path, err) == -1)
 		return -1;
-	if (s->readonly)
+	if (s->readonly) {
+		s->has_input = has_input_column(s);
 		return 0;
+	}
 	return exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
 	    exec(s, "PRAGMA synchronous = FULL", err) == -1 ||
 	    exec(s, "CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY "
 	    "KEY, created INTEGER NOT NULL, expires INTEGER NOT NULL, state "
 	    "TEXT NOT NULL, record TEXT NOT NULL, url TEXT, decided INTEGER, "
-	    "outcome TEXT)", err) == -1 ||
+	    "outcome TEXT, input TEXT)", err) == -1 ||
 	    exec(s, "CREATE INDEX IF NOT EXISTS approvals_pending ON "
-	    "approvals (state, expires)", err) == -1 ? -1 : 0;
+	    "approvals (state, expires)", err) == -1 ||
+	    add_input_column(s, err) == -1 ? -1 : 0;
 }
 
 struct approve_store *
@@ -192,12 +223,13 @@ link_of(struct approve_store *s, const char *id, const char *sig)
 }
 
 int
-approve_issue(struct approve_store *s, const json_t *record, int64_t now,
-    int64_t ttl, struct approve_ticket *t, char **err)
+approve_issue(struct approve_store *s, const json_t *record,
+    const json_t *input, int64_t now, int64_t ttl, struct approve_ticket *t,
+    char **err)
 {
 	unsigned char raw[APPROVE_ID_LEN / 2];
 	sqlite3_stmt *st = NULL;
-	char *text, *url;
+	char *text, *url, *in;
 	size_t i;
 	int rc = -1;
 
@@ -212,11 +244,13 @@ approve_issue(struct approve_store *s, const json_t *record, int64_t now,
 	t->expires = now + (ttl > 0 ? ttl : APPROVE_TTL_MS);
 	approve_sign(&s->key, t->id, t->expires, t->sig);
 	text = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	in = input ? json_dumps(input, JSON_COMPACT | JSON_PRESERVE_ORDER) :
+	    NULL;
 	url = s->base_url ? link_of(s, t->id, NULL) : NULL;
 	pthread_mutex_lock(&s->mu);
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO approvals (id, created, "
-	    "expires, state, record, url) VALUES (?, ?, ?, 'pending', ?, ?)",
-	    -1, &st, NULL) == SQLITE_OK) {
+	    "expires, state, record, url, input) VALUES (?, ?, ?, 'pending', "
+	    "?, ?, ?)", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, now);
 		sqlite3_bind_int64(st, 3, t->expires);
@@ -226,6 +260,10 @@ approve_issue(struct approve_store *s, const json_t *record, int64_t now,
 			sqlite3_bind_text(st, 5, url, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 5);
+		if (in)
+			sqlite3_bind_text(st, 6, in, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 6);
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	}
 	if (rc == -1)
@@ -234,6 +272,7 @@ approve_issue(struct approve_store *s, const json_t *record, int64_t now,
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->mu);
 	free(text);
+	free(in);
 	free(url);
 	if (rc == 0)
 		t->url = link_of(s, t->id, t->sig);
@@ -267,9 +306,21 @@ row(sqlite3_stmt *st, struct approve_pending *p)
 	p->decided = sqlite3_column_int64(st, 5);
 	p->outcome = col_json(st, 6);
 	p->url = url ? xstrdup((const char *)url) : NULL;
+	p->input = col_json(st, 8);
 }
 
 #define COLUMNS	"id, created, expires, state, record, decided, outcome, url"
+
+/*
+ * SELECT every column, then tail; owned.  A state file read-only (the
+ * CLI) may predate the input column: then input reads as NULL.
+ */
+static char *
+select_sql(const struct approve_store *s, const char *tail)
+{
+	return xasprintf("SELECT " COLUMNS ", %s FROM approvals %s",
+	    s->has_input ? "input" : "NULL", tail);
+}
 
 /* Reads id into *p (mu held): 1 found, 0 not, -1 error. */
 static int
@@ -277,10 +328,12 @@ get(struct approve_store *s, const char *id, struct approve_pending *p,
     char **err)
 {
 	sqlite3_stmt *st;
+	char *sql = select_sql(s, "WHERE id = ?");
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM approvals "
-	    "WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
 		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
 		return -1;
 	}
@@ -424,18 +477,24 @@ approve_finish(struct approve_store *s, const char *id,
 	return rc;
 }
 
-/* The rows of sql (one int64 bound as ?1 when has_bind), owned. */
+/*
+ * The rows whose SELECT ends in tail (one int64 bound as ?1 when
+ * has_bind), owned.
+ */
 static int
-each(struct approve_store *s, const char *sql, int64_t bind, int has_bind,
+each(struct approve_store *s, const char *tail, int64_t bind, int has_bind,
     size_t limit, struct approve_pending **rows, size_t *n, char **err)
 {
 	sqlite3_stmt *st;
+	char *sql = select_sql(s, tail);
 	size_t cap = 0;
 	int rc;
 
 	*rows = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
 		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
 		return -1;
 	}
@@ -475,9 +534,8 @@ approve_expire(struct approve_store *s, int64_t now,
 
 	*err = NULL;
 	pthread_mutex_lock(&s->mu);
-	if (each(s, "SELECT " COLUMNS " FROM approvals WHERE state = "
-	    "'pending' AND expires <= ?1 ORDER BY expires", now, 1, 0, &rows,
-	    &n, err) == -1) {
+	if (each(s, "WHERE state = 'pending' AND expires <= ?1 ORDER BY "
+	    "expires", now, 1, 0, &rows, &n, err) == -1) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
@@ -510,9 +568,8 @@ approve_list(struct approve_store *s, int pending_only, size_t limit,
 
 	*err = NULL;
 	pthread_mutex_lock(&s->mu);
-	if (each(s, pending_only ? "SELECT " COLUMNS " FROM approvals WHERE "
-	    "state = 'pending' ORDER BY created DESC" : "SELECT " COLUMNS
-	    " FROM approvals ORDER BY created DESC", 0, 0, limit, &rows, &n,
+	if (each(s, pending_only ? "WHERE state = 'pending' ORDER BY "
+	    "created DESC" : "ORDER BY created DESC", 0, 0, limit, &rows, &n,
 	    err) == -1) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;

@@ -44,6 +44,11 @@ json_t		*cluster_remove(struct cluster *, const char *kind,
 json_t		*cluster_get(const struct cluster *, const char *kind,
 		    const char *ns, const char *name);
 size_t		 cluster_count(const struct cluster *, const char *kind);
+/*
+ * The memory the cluster's Nodes can allocate (status.allocatable.memory
+ * summed over the Nodes stored), in bytes; 0 when no Node is known.
+ */
+int64_t		 cluster_allocatable_memory(const struct cluster *);
 
 /*
  * Loads every object of the YAML/JSON files under path (Lists and *List

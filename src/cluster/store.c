@@ -7,11 +7,34 @@
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "util/quantity.h"
 
 struct cluster {
 	struct map	 objects;	/* key -> json_t * (owned reference) */
 	size_t		 pods;		/* live objects of kind Pod */
+	int64_t		 node_memory;	/* bytes: Nodes' allocatable, summed */
 };
+
+static int
+is_node(const char *kind)
+{
+	return strcmp(kind, "Node") == 0;
+}
+
+/* A Node's status.allocatable.memory in bytes; 0 when absent or bad. */
+static int64_t
+allocatable_memory(json_t *node)
+{
+	const char *m = json_string_value(json_object_get(json_object_get(
+	    json_object_get(node, "status"), "allocatable"), "memory"));
+	struct quantity q;
+	int64_t n;
+
+	if (m == NULL || quantity_parse(m, &q) < 0 ||
+	    quantity_to_int64(&q, &n) < 0 || n < 0)
+		return 0;
+	return n;
+}
 
 static char *
 make_key(const char *kind, const char *ns, const char *name, char *stack,
@@ -101,6 +124,9 @@ cluster_put(struct cluster *c, json_t *obj, json_t **old)
 		free(key);
 	if (prev == NULL && strcmp(kind, "Pod") == 0)
 		c->pods++;
+	if (is_node(kind))
+		c->node_memory += allocatable_memory(obj) -
+		    (prev ? allocatable_memory(prev) : 0);
 	if (old)
 		*old = prev;
 	else
@@ -120,6 +146,8 @@ cluster_remove(struct cluster *c, const char *kind, const char *ns,
 		free(key);
 	if (obj && strcmp(kind, "Pod") == 0)
 		c->pods--;
+	if (obj && is_node(kind))
+		c->node_memory -= allocatable_memory(obj);
 	return obj;
 }
 
@@ -153,6 +181,12 @@ count_kind(void *ctx, const char *key, void *value)
 	if (strcmp(obj_kind(value), cc->kind) == 0)
 		cc->n++;
 	return 0;
+}
+
+int64_t
+cluster_allocatable_memory(const struct cluster *c)
+{
+	return c->node_memory;
 }
 
 size_t

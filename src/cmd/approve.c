@@ -48,9 +48,7 @@ usage(FILE *f)
 	    "which re-checks\nevery guardrail first.  ID is from the decision "
 	    "record or the notification;\nLINK is the notification's link.  "
 	    "--url is the daemon's address\n(http://HOST:PORT) when the state "
-	    "file does not know it.\n"
-	    "Note: remediate run does not serve /approve/ yet; until it does, "
-	    "approving\nfails with the daemon's 404.\n");
+	    "file does not know it.\n");
 }
 
 /* 0 parsed, 1 --help, 2 usage error (printed). */

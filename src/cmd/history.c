@@ -140,7 +140,7 @@ parse_option(struct cmd_args *a, struct history *h, int64_t now)
 	else if (cmd_args_opt(a, "--decision", NULL, 1)) {
 		if ((h->f.decision = a->value) != NULL &&
 		    check_name("decision", a->value, decision_at,
-		    REC_DEMOTED + 1) == -1)
+		    REC_NDECISIONS) == -1)
 			return -1;
 	} else if (cmd_args_opt(a, "--reason", NULL, 1)) {
 		if ((h->f.reason = a->value) != NULL && check_name("reason",

@@ -21,10 +21,14 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
+	    "                     [--approval-key FILE]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to stdout and the state "
 	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
-	    "token comes from\n$REMEDIATE_PAGE_TOKEN.\n");
+	    "token comes from\n$REMEDIATE_PAGE_TOKEN.  Confirm mode's "
+	    "approval links are served at\n/approve/ID and signed with "
+	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
+	    "STATE.approval-key (generated).\n");
 }
 
 int
@@ -72,6 +76,8 @@ cmd_run(int argc, char **argv)
 			o.tls_cert = a.value;
 		else if (cmd_args_opt(&a, "--tls-key", NULL, 1))
 			o.tls_key = a.value;
+		else if (cmd_args_opt(&a, "--approval-key", NULL, 1))
+			o.approval_key = a.value;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "action/action.h"
+#include "approve/approve.h"
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
@@ -26,6 +27,7 @@
 #define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
 #define TICK_MS		5000	/* pages resolve, state is synced */
 #define PRUNE_MS	60000	/* old records are pruned */
+#define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -53,6 +55,10 @@ struct daemon {
 	struct notify		*notify;
 	char			*secrets_dir;	/* owned copy of --secrets-dir
 						   (the http executor's ctx) */
+	struct approve_store	*approvals;	/* confirm mode's links */
+	char			*link;		/* owned: the signed link of
+						   the approval just issued,
+						   for its owner's message */
 	int64_t			 next_tick, next_prune;	/* ms */
 	size_t			 queue_size;
 	const char		*prom_url;	/* borrowed: opts or conf */
@@ -171,6 +177,8 @@ tell_owner(struct daemon *d, const struct rec_decision_record *r,
 		return;
 	memset(&m, 0, sizeof m);
 	m.record = record;
+	if (r->decision == REC_PENDING_APPROVAL)
+		m.approval_url = d->link;
 	m.target = cluster_get(d->cluster, r->target.kind,
 	    r->target.namespace, r->target.name);
 	m.subject = cluster_get(d->cluster, r->subject.kind,
@@ -193,9 +201,90 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	fflush(stdout);
 	free(line);
 	json_decref(record);
+	free(d->link);		/* told, or nobody to tell */
+	d->link = NULL;
 	if (r->plan && (r->decision == REC_ACTED ||
 	    r->decision == REC_FAILED))
 		record_event(d, r);
+}
+
+/*
+ * The engine's pend hook: a pending-approval decision gets its approval,
+ * kept in the state file.  The record names the approval by id (enough
+ * for `remediate approve ID`); the signed link goes only to the owner's
+ * message, never into records or logs, which more people read.
+ */
+static int
+pend_approval(void *ctx, const struct rec_decision_record *r,
+    const json_t *input, json_t **approval, char **err)
+{
+	struct daemon *d = ctx;
+	struct approve_ticket t;
+	json_t *record = rec_to_json(r);
+	char when[TIME_FMTLEN];
+	int rc;
+
+	rc = approve_issue(d->approvals, record, input, clock_now(&d->clock),
+	    d->notify_cfg ? d->notify_cfg->approval_ttl : 0, &t, err);
+	json_decref(record);
+	if (rc == -1)
+		return -1;
+	time_format(t.expires, when, sizeof when);
+	*approval = json_pack("{s:s, s:s}", "id", t.id, "expires", when);
+	free(d->link);
+	d->link = t.url;
+	t.url = NULL;
+	approve_ticket_clear(&t);
+	return 0;
+}
+
+/* On the engine thread: an approval nobody used in time is recorded. */
+static void
+on_expired(void *ctx, const struct approve_pending *p)
+{
+	struct daemon *d = ctx;
+
+	json_decref(engine_expire(d->engine, p->input, p->record, p->id,
+	    p->decided ? p->decided : p->expires));
+}
+
+/*
+ * On an HTTP thread (approve_http's callback): the engine thread decides
+ * again and acts; this thread waits for its answer.
+ */
+static int
+run_approval(void *ctx, const struct approve_pending *p, json_t **record,
+    char **err)
+{
+	struct daemon *d = ctx;
+	struct dq_call *c = dq_call_new(0, json_pack("{s:s, s:O?}", "id",
+	    p->id, "input", p->input));
+	struct dq_item it;
+	int rc = -1;
+
+	memset(&it, 0, sizeof it);
+	it.kind = DQ_CALL;
+	it.call = dq_call_ref(c);
+	if (dq_push(d->q, &it, 1) == -1)
+		dq_item_clear(&it);	/* closed: answers "stopping" */
+	if (dq_call_wait(c, APPROVE_WAIT_MS) == -1)
+		*err = xstrdup("the engine did not answer in time; see the "
+		    "decision records for what happened");
+	else if (c->out) {
+		*record = json_incref(c->out);
+		rc = 0;
+	} else
+		*err = xstrdup(c->err ? c->err : "no answer");
+	dq_call_release(c);
+	return rc;
+}
+
+/* On the engine thread: the approval an HTTP thread is waiting on. */
+static void
+answer_call(struct daemon *d, struct dq_call *c)
+{
+	dq_call_answer(c, engine_approve(d->engine, json_object_get(c->in,
+	    "input"), json_string_value(json_object_get(c->in, "id"))), NULL);
 }
 
 /*
@@ -397,6 +486,19 @@ start_timed(struct daemon *d)
 	return 0;
 }
 
+static void
+expire_approvals(struct daemon *d, int64_t now)
+{
+	char *err = NULL;
+
+	if (d->approvals && approve_expire(d->approvals, now, on_expired, d,
+	    &err) == -1) {
+		util_log_json("warn", "cannot expire approvals", json_pack(
+		    "{s:s}", "error", err ? err : "?"));
+		free(err);
+	}
+}
+
 /* The pager's and the state file's housekeeping, on the engine thread. */
 static void
 housekeeping(struct daemon *d)
@@ -406,6 +508,7 @@ housekeeping(struct daemon *d)
 
 	if (now >= d->next_tick) {
 		page_tick(d->pager, now);
+		expire_approvals(d, now);
 		audit_sync(d->audit);
 		d->next_tick = now + TICK_MS;
 	}
@@ -492,6 +595,9 @@ loop(struct daemon *d)
 		case DQ_EVENT:
 			engine_signal(d->engine, &it.ev);
 			break;
+		case DQ_CALL:
+			answer_call(d, it.call);
+			break;
 		case DQ_STOP:
 			stopping = 1;
 			break;
@@ -500,6 +606,21 @@ loop(struct daemon *d)
 			metrics_observe_latency(dq_age(&it));
 		dq_item_clear(&it);
 	}
+}
+
+/*
+ * After the loop: nothing more gets in, and what is queued is dropped;
+ * an approval still waiting is told remediate is stopping (it stays
+ * used: approving again after a restart would act twice on one click).
+ */
+static void
+drain(struct daemon *d)
+{
+	struct dq_item it;
+
+	dq_close(d->q);
+	while (dq_pop(d->q, &it, 0) == 0)
+		dq_item_clear(&it);
 }
 
 static void
@@ -559,6 +680,16 @@ serve_metrics(void *ctx, const struct http_request *req,
 	(void)req;
 	http_reply(resp, 200, METRICS_CONTENT_TYPE, text);
 	free(text);
+}
+
+static void
+serve_approve(void *ctx, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct daemon *d = ctx;
+
+	approve_http(d->approvals, req, resp, clock_now(&d->clock),
+	    run_approval, d);
 }
 
 static void
@@ -657,6 +788,7 @@ start_http(struct daemon *d)
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
 	    http_route_add(d->http, "GET", "/readyz", serve_readyz, d) ||
 	    http_route_add(d->http, "GET", "/metrics", serve_metrics, d) ||
+	    http_route_prefix(d->http, NULL, "/approve/", serve_approve, d) ||
 	    attach_webhooks(d) == -1 ||
 	    http_server_start(d->http, &err) == -1) {
 		util_log_json("error", "cannot serve HTTP", json_pack("{s:s, "
@@ -789,6 +921,32 @@ start_notify(struct daemon *d)
 	return 0;
 }
 
+/*
+ * Confirm mode's approvals, in the state file beside the audit log, with
+ * links under notifications.baseURL.
+ */
+static int
+open_approvals(struct daemon *d)
+{
+	struct approve_key key;
+	char *err = NULL;
+
+	if (approve_key_load(d->o->approval_key, d->o->state, &key,
+	    &err) == 0)
+		d->approvals = approve_store_open(d->o->state, &key,
+		    d->notify_cfg ? d->notify_cfg->base_url : NULL, 0, &err);
+	if (d->approvals == NULL) {
+		util_log_json("error", "cannot keep approvals", json_pack(
+		    "{s:s}", "error", err ? err : "?"));
+		free(err);
+	} else
+		util_log_json("info", "approvals", json_pack("{s:s, s:s?}",
+		    "key", key.source, "baseURL", d->notify_cfg ?
+		    d->notify_cfg->base_url : NULL));
+	explicit_bzero(&key, sizeof key);
+	return d->approvals ? 0 : -1;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -811,6 +969,8 @@ load(struct daemon *d)
 		eo.emit_ctx = d;
 		eo.intend = audit_intend_hook;
 		eo.intend_ctx = d->audit;
+		eo.pend = pend_approval;
+		eo.pend_ctx = d;
 		d->engine = engine_new(d->conf, &eo, &dg);
 	}
 	diag_print(&dg, stderr);
@@ -845,7 +1005,7 @@ daemon_run(const struct daemon_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	if (connect_cluster(&d) == 0 && open_state(&d) == 0 &&
 	    load(&d) == 0 && start_pager(&d) == 0 && start_notify(&d) == 0 &&
-	    restore_state(&d) == 0 &&
+	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
 	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
@@ -854,6 +1014,7 @@ daemon_run(const struct daemon_opts *o)
 		rc = 0;
 	}
 	util_log_json("info", "stopping", NULL);
+	drain(&d);		/* approvals waiting on the engine hear so */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);
@@ -864,6 +1025,8 @@ daemon_run(const struct daemon_opts *o)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
+	approve_store_close(d.approvals);
+	free(d.link);
 	audit_close(d.audit);
 	stop_watches(&d);
 	engine_free(d.engine);

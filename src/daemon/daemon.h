@@ -31,6 +31,8 @@ struct daemon_opts {
 	const char	 *secrets_dir;	/* webhook secrets {name, key} */
 	const char	 *tls_cert;	/* PEM: serve HTTPS (both or none) */
 	const char	 *tls_key;
+	const char	 *approval_key;	/* key file; NULL: env or beside
+					   the state file */
 	size_t		  queue_size;	/* items */
 };
 

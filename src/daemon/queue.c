@@ -36,6 +36,10 @@ dq_new(size_t capacity)
 void
 dq_item_clear(struct dq_item *it)
 {
+	if (it->call) {
+		dq_call_answer(it->call, NULL, xstrdup("remediate is stopping"));
+		dq_call_release(it->call);
+	}
 	json_decref(it->obj);
 	event_clear(&it->ev);
 	free(it->source);
@@ -175,4 +179,90 @@ dq_close(struct dq *q)
 	pthread_cond_broadcast(&q->not_full);
 	pthread_cond_broadcast(&q->not_empty);
 	pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- calls ---------------------------------------------------------------- */
+
+struct dq_call *
+dq_call_new(int what, json_t *in)
+{
+	struct dq_call *c = xcalloc(1, sizeof *c);
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	c->what = what;
+	c->in = in;
+	c->refs = 1;
+	return c;
+}
+
+struct dq_call *
+dq_call_ref(struct dq_call *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->refs++;
+	pthread_mutex_unlock(&c->mu);
+	return c;
+}
+
+void
+dq_call_release(struct dq_call *c)
+{
+	int last;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&c->mu);
+	if (!last)
+		return;
+	json_decref(c->in);
+	json_decref(c->out);
+	free(c->err);
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+void
+dq_call_answer(struct dq_call *c, json_t *out, char *err)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->done) {
+		pthread_mutex_unlock(&c->mu);
+		json_decref(out);
+		free(err);
+		return;
+	}
+	c->out = out;
+	c->err = err;
+	c->done = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+int
+dq_call_wait(struct dq_call *c, int timeout_ms)
+{
+	struct timespec until;
+	int rc = 0, done;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (!c->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&c->cv, &c->mu, &until);
+	done = c->done;
+	pthread_mutex_unlock(&c->mu);
+	return done ? 0 : -1;
 }

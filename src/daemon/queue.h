@@ -8,6 +8,7 @@
 #ifndef DAEMON_QUEUE_H
 #define DAEMON_QUEUE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -18,7 +19,27 @@ enum dq_kind {
 	DQ_WATCH,	/* a cluster change: type + object */
 	DQ_SYNC,	/* an object present at a (re)list: cache only */
 	DQ_EVENT,	/* a signal from a webhook, calendar, prometheus */
+	DQ_CALL,	/* a request that waits for the engine's answer */
 	DQ_STOP,	/* leave the loop */
+};
+
+/*
+ * A question another thread asks the engine thread and waits for (an
+ * approval from an HTTP thread).  Shared by the asker and the queue item,
+ * each holding a reference, so neither outlives the other's use: an
+ * asker that gives up (timeout, shutdown) may return while the engine
+ * still works on it.
+ */
+struct dq_call {
+	int	 what;		/* the asker's kind of question */
+	json_t	*in;		/* owned: the question */
+	/* the answer, set once by dq_call_answer: */
+	json_t	*out;		/* owned, may be NULL */
+	char	*err;		/* owned, NULL when answered */
+	/* private */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 refs, done;
 };
 
 struct dq_item {
@@ -29,6 +50,7 @@ struct dq_item {
 						   -1 for the cluster view */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
+	struct dq_call		*call;		/* one reference: DQ_CALL */
 	int64_t			 queued;	/* ns, monotonic: set by push */
 	char			*source;	/* owned: ev.source's storage */
 	char			*name;		/* owned: ev.name's storage */
@@ -64,7 +86,28 @@ double		 dq_age(const struct dq_item *);
  * so threads blocked on a full queue can be joined at shutdown.
  */
 void		 dq_close(struct dq *);
-/* Frees an item's owned members. */
+/*
+ * Frees an item's owned members.  A call still unanswered is answered
+ * with the error "remediate is stopping", so its asker does not wait for
+ * an engine that will never look.
+ */
 void		 dq_item_clear(struct dq_item *);
+
+/* A new call holding in (owned) with one reference, the asker's. */
+struct dq_call	*dq_call_new(int what, json_t *in);
+/* Another reference (the queue item's); returns c. */
+struct dq_call	*dq_call_ref(struct dq_call *c);
+/* Drops a reference; the last frees the call.  NULL ok. */
+void		 dq_call_release(struct dq_call *);
+/*
+ * The engine's answer: out (owned, may be NULL) or err (owned message).
+ * Only the first answer counts; later ones are freed.
+ */
+void		 dq_call_answer(struct dq_call *, json_t *out, char *err);
+/*
+ * Waits up to timeout_ms for the answer.  Returns 0 when answered (read
+ * c->out, c->err), -1 on timeout.
+ */
+int		 dq_call_wait(struct dq_call *, int timeout_ms);
 
 #endif /* DAEMON_QUEUE_H */

@@ -25,25 +25,6 @@
 #include "engine/internal.h"
 #include "notify/notify.h"
 
-/* Everything one decision gathers on its way through the checks. */
-struct decision {
-	struct engine			*e;
-	struct engine_sensor		*es;
-	struct engine_trigger		*et;
-	const struct sensor_fire	*fire;
-	const struct guard_config	*cfg;
-	struct rec_decision_record	 rec;
-	json_t				*subject_obj;	/* borrowed */
-	json_t				*target_obj;	/* borrowed */
-	char				*target_key;	/* owned */
-	struct act_plan			 plan;
-	struct act_verdict		 verdict;	/* native actions */
-	int				 native;	/* verdict is set */
-	enum guard_mode			 mode;	/* cfg's, or notify when
-						   demoted */
-	char				 msg[GUARD_MSGLEN];
-};
-
 static json_t *
 lookup_cluster(void *ctx, const char *kind, const char *ns, const char *name)
 {
@@ -52,8 +33,8 @@ lookup_cluster(void *ctx, const char *kind, const char *ns, const char *name)
 	return o ? json_incref(o) : NULL;
 }
 
-static void
-extra_set(struct decision *d, const char *key, json_t *v)
+void
+decide_extra_set(struct decision *d, const char *key, json_t *v)
 {
 	if (d->rec.extra == NULL)
 		d->rec.extra = json_object();
@@ -253,7 +234,7 @@ check_policy(struct decision *d)
 	for (k = 0; ok && act_plan_admission(&d->plan, k, &a) == 0; k++)
 		ok = admit(d, &a, &audits);
 	if (audits)
-		extra_set(d, "policyAudit", audits);
+		decide_extra_set(d, "policyAudit", audits);
 	return ok;
 }
 
@@ -265,7 +246,13 @@ check_blast_radius(struct decision *d)
 	    cluster_workload_pods(w) : 0;
 	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
 
-	return guard_check_blast_radius(d->cfg, pods, total, d->msg,
+	if (!guard_check_blast_radius(d->cfg, pods, total, d->msg,
+	    sizeof d->msg))
+		return 0;
+	/* what an action adds to the requests, against the Nodes' room */
+	return !d->native || d->verdict.memory <= 0 ||
+	    guard_check_blast_radius_memory(d->cfg, d->verdict.memory,
+	    cluster_allocatable_memory(d->e->opts.cluster), d->msg,
 	    sizeof d->msg);
 }
 
@@ -291,17 +278,18 @@ check_budget(struct decision *d)
 		char when[TIME_FMTLEN];
 
 		time_format(at, when, sizeof when);
-		extra_set(d, "budget", json_pack("{s:s, s:f, s:s}", "query", q,
+		decide_extra_set(d, "budget", json_pack("{s:s, s:f, s:s}", "query", q,
 		    "value", value, "at", when));
 	} else
-		extra_set(d, "budget", json_pack("{s:s, s:n}", "query", q,
+		decide_extra_set(d, "budget", json_pack("{s:s, s:n}", "query", q,
 		    "value"));
 	free(q);
 	return ok;
 }
 
-static void
-finish(struct decision *d, enum rec_decision dec, enum rec_reason reason)
+void
+decide_finish(struct decision *d, enum rec_decision dec,
+    enum rec_reason reason)
 {
 	struct engine *e = d->e;
 
@@ -319,12 +307,15 @@ finish(struct decision *d, enum rec_decision dec, enum rec_reason reason)
 static void
 suppress(struct decision *d, enum rec_reason r)
 {
-	finish(d, REC_SUPPRESSED, r);
+	decide_finish(d, REC_SUPPRESSED, r);
 }
 
-/* Identifies the trigger's manifest: a demotion holds until it changes. */
-static uint64_t
-trigger_hash(struct decision *d)
+/*
+ * Identifies the trigger's manifest and guardrails: a demotion holds, and
+ * an approval applies, until it changes.
+ */
+uint64_t
+decide_trigger_hash(struct decision *d)
 {
 	const struct sensor_trigger *t = d->fire->trigger;
 	json_t *g;
@@ -396,14 +387,14 @@ recurrence(struct decision *d)
 {
 	struct engine *e = d->e;
 	struct guard_recurrence r;
-	uint64_t h = trigger_hash(d);
+	uint64_t h = decide_trigger_hash(d);
 	int64_t since;
 	char when[TIME_FMTLEN];
 
 	d->mode = d->cfg->mode;
 	if (guard_demoted(e->state, d->et->id, h, &since) == GUARD_DEMOTED) {
 		time_format(since, when, sizeof when);
-		extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
+		decide_extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
 		    when, "mode", guard_mode_name(d->cfg->mode)));
 		if (d->mode > MODE_NOTIFY)
 			d->mode = MODE_NOTIFY;
@@ -412,38 +403,24 @@ recurrence(struct decision *d)
 	if (!guard_note_recurrence(e->state, d->cfg, d->et->id, d->target_key,
 	    d->fire->event->time, &r))
 		return;
-	extra_set(d, "recurrence", recurrence_json(&r));
+	decide_extra_set(d, "recurrence", recurrence_json(&r));
 	if (d->mode > MODE_NOTIFY && guard_should_demote(d->cfg, &r)) {
 		guard_demote(e->state, d->et->id, h, e->now, &r);
 		emit_demoted(d, &r);
 		time_format(e->now, when, sizeof when);
-		extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
+		decide_extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
 		    when, "mode", guard_mode_name(d->cfg->mode)));
 		d->mode = MODE_NOTIFY;
 	}
 }
 
-/* The checks, in order; returns REASON_NONE when every one passed. */
-static enum rec_reason
-run_checks(struct decision *d)
+enum rec_reason
+decide_action_checks(struct decision *d, int64_t decided)
 {
 	struct engine *e = d->e;
 	const struct guard_config *c = d->cfg;
-	int rc;
+	int ok;
 
-	recurrence(d);
-	if (!guard_check_stale(c, d->fire->event->time, e->now, d->msg,
-	    sizeof d->msg))
-		return REASON_STALE;
-	if ((rc = check_threshold(d)) <= 0)
-		return rc < 0 ? REASON_NONE : REASON_BELOW_THRESHOLD;
-	if (c->mode == MODE_OFF) {
-		snprintf(d->msg, sizeof d->msg, "trigger mode is off");
-		return REASON_DISABLED;
-	}
-	if (!guard_check_cooldown(e->state, c, d->et->id, d->target_key,
-	    e->now, d->msg, sizeof d->msg))
-		return REASON_COOLDOWN;
 	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
 	    sizeof d->msg))
 		return REASON_OPT_OUT;
@@ -460,15 +437,42 @@ run_checks(struct decision *d)
 		return REASON_BLAST_RADIUS;
 	if (!check_budget(d))
 		return REASON_BUDGET;
-	if (!guard_check_circuit(e->state, c, e->now, d->msg, sizeof d->msg))
-		return REASON_CIRCUIT_OPEN;
+	ok = decided ? guard_check_circuit_approved(e->state, c, decided,
+	    e->now, d->msg, sizeof d->msg) : guard_check_circuit(e->state, c,
+	    e->now, d->msg, sizeof d->msg);
+	return ok ? REASON_NONE : REASON_CIRCUIT_OPEN;
+}
+
+/* The checks, in order; returns REASON_NONE when every one passed. */
+static enum rec_reason
+run_checks(struct decision *d)
+{
+	struct engine *e = d->e;
+	const struct guard_config *c = d->cfg;
+	enum rec_reason r;
+	int rc;
+
+	recurrence(d);
+	if (!guard_check_stale(c, d->fire->event->time, e->now, d->msg,
+	    sizeof d->msg))
+		return REASON_STALE;
+	if ((rc = check_threshold(d)) <= 0)
+		return rc < 0 ? REASON_NONE : REASON_BELOW_THRESHOLD;
+	if (c->mode == MODE_OFF) {
+		snprintf(d->msg, sizeof d->msg, "trigger mode is off");
+		return REASON_DISABLED;
+	}
+	if (!guard_check_cooldown(e->state, c, d->et->id, d->target_key,
+	    e->now, d->msg, sizeof d->msg))
+		return REASON_COOLDOWN;
+	if ((r = decide_action_checks(d, 0)) != REASON_NONE || d->msg[0])
+		return r;
 	if (!guard_take_rate_token(e->state, c, d->et->id, e->now, d->msg,
 	    sizeof d->msg))
 		return REASON_RATE_LIMITED;
 	return REASON_NONE;
 }
 
-static enum rec_decision execute(struct decision *, enum rec_decision);
 
 static void
 decide_mode(struct decision *d)
@@ -486,13 +490,16 @@ decide_mode(struct decision *d)
 
 	guard_record_action(e->state, d->et->id, d->target_key, e->now);
 	d->msg[0] = '\0';
+	if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
+	    approval_pend(d) == -1)
+		dec = REC_FAILED;
 	if (e->opts.execute && d->plan.plan && (dec == REC_ACTED ||
 	    (dec == REC_DRY_RUN && d->cfg->server_dry_run)))
-		dec = execute(d, dec);
+		dec = decide_execute(d, dec);
 	if (dec == REC_ACTED)
 		guard_record_remediation(e->state, d->cfg, d->et->id,
 		    d->target_key, e->now);
-	finish(d, dec, REASON_NONE);
+	decide_finish(d, dec, REASON_NONE);
 }
 
 static int64_t
@@ -508,8 +515,8 @@ monotonic_ms(void)
  * Runs the action; an action (not a server dry run) is first written down
  * through the intend hook, so its cooldown survives a crash during it.
  */
-static enum rec_decision
-execute(struct decision *d, enum rec_decision dec)
+enum rec_decision
+decide_execute(struct decision *d, enum rec_decision dec)
 {
 	struct engine *e = d->e;
 	json_t *result = NULL;
@@ -530,8 +537,8 @@ execute(struct decision *d, enum rec_decision dec)
 		dec = REC_FAILED;
 		d->rec.message = err;
 	} else if (result)
-		extra_set(d, "result", result);
-	extra_set(d, "durationMs", json_integer(monotonic_ms() - t0));
+		decide_extra_set(d, "result", result);
+	decide_extra_set(d, "durationMs", json_integer(monotonic_ms() - t0));
 	return dec;
 }
 
@@ -562,14 +569,14 @@ engine_decide(struct engine *e, struct engine_sensor *es,
 	d.rec.event_id = f->event->id;
 	if (f->error) {
 		snprintf(d.msg, sizeof d.msg, "%s", f->error);
-		finish(&d, REC_FAILED, REASON_NONE);
+		decide_finish(&d, REC_FAILED, REASON_NONE);
 	} else if (resolve_target(&d) == -1) {
-		finish(&d, REC_FAILED, REASON_NONE);
+		decide_finish(&d, REC_FAILED, REASON_NONE);
 	} else if ((r = run_checks(&d)) != REASON_NONE) {
 		suppress(&d, r);
 	} else if (d.msg[0]) {
 		/* a check could not be evaluated (a template failed) */
-		finish(&d, REC_FAILED, REASON_NONE);
+		decide_finish(&d, REC_FAILED, REASON_NONE);
 	} else
 		decide_mode(&d);
 	rec_clear(&d.rec);

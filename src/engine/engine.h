@@ -58,6 +58,18 @@ struct engine_opts {
 	 */
 	int	(*intend)(void *ctx, const struct rec_decision_record *);
 	void	 *intend_ctx;
+	/*
+	 * Called for a pending-approval decision (confirm mode) before it
+	 * is emitted: keep input (borrowed: what engine_approve needs to
+	 * decide again) with the record (borrowed), and return 0 with
+	 * *approval (owned, e.g. {id, expires}: the record's "approval"),
+	 * or -1 with *err (owned): the decision is then "failed", since
+	 * nobody could ever approve it.  NULL: pending-approval records
+	 * carry no approval (replay).
+	 */
+	int	(*pend)(void *ctx, const struct rec_decision_record *,
+		    const json_t *input, json_t **approval, char **err);
+	void	 *pend_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
@@ -68,7 +80,7 @@ struct engine_stats {
 	uint64_t	 signals;	/* events handed to sensors */
 	uint64_t	 filtered;	/* matched a dependency, filtered out */
 	uint64_t	 records;	/* decision records emitted */
-	uint64_t	 by_decision[REC_DEMOTED + 1];
+	uint64_t	 by_decision[REC_NDECISIONS];
 	uint64_t	 by_reason[REASON_RATE_LIMITED + 1];
 };
 
@@ -89,7 +101,8 @@ void		 engine_free(struct engine *);
  * the selectors the server can apply; its changes go to
  * engine_watch_source), and the cluster view's own (Pods and the
  * workload controllers that own them, for owner resolution, opt-in
- * labels, blast radius and the OOM detector; source -1, changes go to
+ * labels, blast radius and the OOM detector; Nodes too when a bumpMemory
+ * action needs the memory the cluster can allocate; source -1, changes go to
  * engine_watch_view).  Fills *out (owned array; clear each with
  * sig_watch_clear, then free) and returns the count.  Strings other than
  * the selectors are borrowed from the engine.
@@ -113,6 +126,26 @@ void	engine_sync(struct engine *, json_t *obj);
 void	engine_watch(struct engine *, enum sig_watch_type, json_t *obj);
 /* A signal from a non-resource source (webhook, calendar, replay line). */
 void	engine_signal(struct engine *, struct event *);
+
+/*
+ * Confirm mode, after the decision (see src/engine/approval.c): someone
+ * approved the pending decision whose pend-hook input is `input`
+ * (borrowed), under approval id.  The world has moved on, so the engine
+ * decides again against the cluster and guard state as they are now
+ * (trigger unchanged, mode, acted on since, opt-out, policy, at-cap,
+ * blast radius, budget, circuit), re-plans, and acts if all pass.  The
+ * record (acted, failed, suppressed, or expired when the trigger changed)
+ * is emitted and returned (owned JSON).
+ */
+json_t	*engine_approve(struct engine *, const json_t *input,
+	    const char *id);
+/*
+ * A pending approval nobody used before `expired` (ms): emits and returns
+ * (owned JSON) an `expired` record built from the pending record
+ * (borrowed; input, borrowed, may be NULL, fills what it lacks).
+ */
+json_t	*engine_expire(struct engine *, const json_t *input,
+	    const json_t *record, const char *id, int64_t expired);
 
 const struct engine_stats *engine_stats(const struct engine *);
 

@@ -148,7 +148,10 @@ engine_sync(struct engine *e, json_t *obj)
 		cluster_put(e->opts.cluster, obj, NULL);
 }
 
-/* What the cluster view watches: Pods and the controllers that own them. */
+/*
+ * What the cluster view watches: Pods and the controllers that own them
+ * (and Nodes, see needs_nodes).
+ */
 static const struct {
 	const char	*group, *version, *resource;
 } view_resources[] = {
@@ -159,6 +162,26 @@ static const struct {
 	{ "apps", "v1", "daemonsets" },
 	{ "batch", "v1", "jobs" },
 };
+
+/*
+ * Nodes, for maxClusterImpact by memory, only when an action adds memory
+ * requests (bumpMemory): the others need no cluster-scoped permission.
+ */
+static int
+needs_nodes(const struct engine *e)
+{
+	const struct sensor_trigger *t;
+	size_t i, k;
+
+	for (i = 0; i < e->nsensors; i++)
+		for (k = 0; k < e->sensors[i].ntriggers; k++) {
+			t = sensor_trigger(e->sensors[i].sensor, k);
+			if (t->kind == TRIGGER_REMEDIATE &&
+			    json_object_get(t->tmpl, "bumpMemory"))
+				return 1;
+		}
+	return 0;
+}
 
 size_t
 engine_watches(const struct engine *e, struct sig_watch **out)
@@ -180,6 +203,15 @@ engine_watches(const struct engine *e, struct sig_watch **out)
 		v[n].group = view_resources[i].group;
 		v[n].version = view_resources[i].version;
 		v[n].resource = view_resources[i].resource;
+		n++;
+	}
+	if (needs_nodes(e)) {
+		xgrow(&v, &cap, n + 1, sizeof *v);
+		memset(&v[n], 0, sizeof v[n]);
+		v[n].source = -1;
+		v[n].group = "";
+		v[n].version = "v1";
+		v[n].resource = "nodes";
 		n++;
 	}
 	*out = v;

@@ -5,6 +5,7 @@
 #ifndef ENGINE_INTERNAL_H
 #define ENGINE_INTERNAL_H
 
+#include "action/action.h"
 #include "engine/engine.h"
 #include "guard/guard.h"
 #include "policy/policy.h"
@@ -49,8 +50,54 @@ struct engine {
 	int64_t			 now;		/* ms: read once per signal */
 };
 
+/* Everything one decision gathers on its way through the checks. */
+struct decision {
+	struct engine			*e;
+	struct engine_sensor		*es;
+	struct engine_trigger		*et;
+	const struct sensor_fire	*fire;
+	const struct guard_config	*cfg;
+	struct rec_decision_record	 rec;
+	json_t				*subject_obj;	/* borrowed */
+	json_t				*target_obj;	/* borrowed */
+	char				*target_key;	/* owned */
+	struct act_plan			 plan;
+	struct act_verdict		 verdict;	/* native actions */
+	int				 native;	/* verdict is set */
+	enum guard_mode			 mode;	/* cfg's, or notify when
+						   demoted */
+	char				 msg[GUARD_MSGLEN];
+};
+
 /* decide.c: one trigger fire -> one decision record. */
 void	engine_decide(struct engine *, struct engine_sensor *,
 	    struct engine_trigger *, const struct sensor_fire *);
+/*
+ * The checks that depend on the action, in order, from opt-out to the
+ * circuit (not the rate token): they plan the action on the way.
+ * decided: 0, or the time of the pending decision being approved (its
+ * own circuit mark is not counted).  Returns the first reason that stops
+ * it, or REASON_NONE (with d->msg set when a check could not be
+ * evaluated: the record is then "failed").
+ */
+enum rec_reason decide_action_checks(struct decision *, int64_t decided);
+/*
+ * Runs the planned action (after writing the intent down); returns
+ * dec, or REC_FAILED with the message in the record.
+ */
+enum rec_decision decide_execute(struct decision *, enum rec_decision dec);
+/* Sets the decision and reason, counts it, and emits the record. */
+void	decide_finish(struct decision *, enum rec_decision,
+	    enum rec_reason);
+void	decide_extra_set(struct decision *, const char *key, json_t *v);
+uint64_t decide_trigger_hash(struct decision *);
+
+/*
+ * approval.c: what a pending-approval decision keeps for engine_approve
+ * (owned), and handing it to the pend hook: 0 with the approval in the
+ * record, or -1 with the record's message saying why there is none.
+ */
+json_t	*approval_input(struct decision *);
+int	 approval_pend(struct decision *);
 
 #endif /* ENGINE_INTERNAL_H */

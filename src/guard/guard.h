@@ -112,6 +112,13 @@ int	guard_check_optin(const struct guard_config *, json_t *controller,
 int	guard_check_blast_radius(const struct guard_config *, long pods,
 	    long total, char *msg, size_t msglen);
 /*
+ * blast-radius by memory: adding `bytes` of memory requests exceeds
+ * max_cluster_impact of the `total` the Nodes can allocate.  total 0 (no
+ * Node known) lets the action through; the pod count still applies.
+ */
+int	guard_check_blast_radius_memory(const struct guard_config *,
+	    int64_t bytes, int64_t total, char *msg, size_t msglen);
+/*
  * budget: have is 0 when the query gave no value; the value counts only
  * if at most budget_max_age old and at least budget_min.
  */
@@ -136,6 +143,23 @@ int	guard_take_rate_token(struct guard_state *,
  */
 void	guard_record_action(struct guard_state *, const char *trigger,
 	    const char *target, int64_t now);
+
+/*
+ * Approval of a confirm-mode decision (engine_approve): the pending
+ * decision left its cooldown and circuit marks at `decided`, as auto
+ * would have, and its rate token is spent.  At approval the circuit is
+ * asked again without counting that own mark, and the action, when it
+ * runs, moves the marks to now: one action, counted once.
+ */
+/* When (trigger, target) last acted or would have (ms), or 0. */
+int64_t	guard_last_action(struct guard_state *, const char *trigger,
+	    const char *target);
+int	guard_check_circuit_approved(struct guard_state *,
+	    const struct guard_config *, int64_t decided, int64_t now,
+	    char *msg, size_t msglen);
+void	guard_record_approved_action(struct guard_state *,
+	    const char *trigger, const char *target, int64_t decided,
+	    int64_t now);
 
 /*
  * Recurrence: a remediation whose signal comes back for the same target

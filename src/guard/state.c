@@ -166,11 +166,20 @@ window_count(const struct window *w, int64_t now, int64_t within)
 	return n;
 }
 
-/* The latest time in a window (0 when empty). */
+/*
+ * The latest time in a window (0 when empty).  Scanned, not read at the
+ * head: an approved action's mark moves forward in place.
+ */
 static int64_t
 window_newest(const struct window *w)
 {
-	return w->n ? w->t[(w->head + w->cap - 1) % w->cap] : 0;
+	int64_t m = 0;
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->t[i] > m)
+			m = w->t[i];
+	return m;
 }
 
 static char *
@@ -285,6 +294,21 @@ guard_check_optin(const struct guard_config *c, json_t *controller,
 }
 
 int
+guard_check_blast_radius_memory(const struct guard_config *c,
+    int64_t bytes, int64_t total, char *msg, size_t msglen)
+{
+	if (total <= 0 || (double)bytes <= c->max_cluster_impact *
+	    (double)total)
+		return 1;
+	snprintf(msg, msglen, "would add %.0f MiB of memory requests, %.1f%% "
+	    "of the %.0f MiB the cluster's Nodes can allocate, above "
+	    "maxClusterImpact %.1f%%", (double)bytes / 1048576.0,
+	    100.0 * (double)bytes / (double)total,
+	    (double)total / 1048576.0, 100.0 * c->max_cluster_impact);
+	return 0;
+}
+
+int
 guard_check_blast_radius(const struct guard_config *c, long pods,
     long total, char *msg, size_t msglen)
 {
@@ -324,9 +348,21 @@ guard_check_budget(const struct guard_config *c, int have, double value,
 	return 0;
 }
 
-int
-guard_check_circuit(struct guard_state *g, const struct guard_config *c,
-    int64_t now, char *msg, size_t msglen)
+/* The slot of the window holding exactly t, or -1. */
+static int
+window_find(const struct window *w, int64_t t)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->t[i] == t)
+			return i;
+	return -1;
+}
+
+static int
+circuit_check(struct guard_state *g, const struct guard_config *c,
+    int64_t now, int own, char *msg, size_t msglen)
 {
 	char within[32];
 	int n;
@@ -335,12 +371,31 @@ guard_check_circuit(struct guard_state *g, const struct guard_config *c,
 		return 1;
 	n = g->circuit.n ? window_count(&g->circuit, now, c->circuit_within) :
 	    0;
+	n -= own;
 	if (n < c->circuit_max)
 		return 1;
 	duration_format(c->circuit_within, within, sizeof within);
 	snprintf(msg, msglen, "%d actions across all triggers within %s", n,
 	    within);
 	return 0;
+}
+
+int
+guard_check_circuit(struct guard_state *g, const struct guard_config *c,
+    int64_t now, char *msg, size_t msglen)
+{
+	return circuit_check(g, c, now, 0, msg, msglen);
+}
+
+int
+guard_check_circuit_approved(struct guard_state *g,
+    const struct guard_config *c, int64_t decided, int64_t now, char *msg,
+    size_t msglen)
+{
+	int own = now - decided < c->circuit_within &&
+	    window_find(&g->circuit, decided) >= 0;
+
+	return circuit_check(g, c, now, own, msg, msglen);
 }
 
 static const char *
@@ -378,8 +433,8 @@ guard_take_rate_token(struct guard_state *g, const struct guard_config *c,
 	return 0;
 }
 
-void
-guard_record_action(struct guard_state *g, const char *trigger,
+static void
+guard_record_action_cooldown(struct guard_state *g, const char *trigger,
     const char *target, int64_t now)
 {
 	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
@@ -393,9 +448,44 @@ guard_record_action(struct guard_state *g, const char *trigger,
 	mark(g, 'c', k);
 	if (k != stack)
 		free(k);
+}
+
+void
+guard_record_action(struct guard_state *g, const char *trigger,
+    const char *target, int64_t now)
+{
+	guard_record_action_cooldown(g, trigger, target, now);
 	/* the circuit keeps enough history for any maxActions up to 1024 */
 	window_push(&g->circuit, g->circuit.cap ? g->circuit.cap : 1024, now);
 	mark(g, 'C', "");
+}
+
+int64_t
+guard_last_action(struct guard_state *g, const char *trigger,
+    const char *target)
+{
+	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
+	int64_t *t = map_get(&g->cooldowns, k);
+
+	if (k != stack)
+		free(k);
+	return t ? *t : 0;
+}
+
+void
+guard_record_approved_action(struct guard_state *g, const char *trigger,
+    const char *target, int64_t decided, int64_t now)
+{
+	int i = window_find(&g->circuit, decided);
+
+	if (i < 0) {		/* pruned, or another state file */
+		guard_record_action(g, trigger, target, now);
+		return;
+	}
+	/* the pending decision's own mark moves: one action, counted once */
+	g->circuit.t[i] = now;
+	mark(g, 'C', "");
+	guard_record_action_cooldown(g, trigger, target, now);
 }
 
 /* ---- recurrence and demotion ------------------------------------------ */

@@ -2,9 +2,9 @@
  * http: the one HTTP server of the daemon, on libmicrohttpd.
  *
  * Webhooks, /metrics, /healthz and /readyz are all routes of this server.
- * A route is a method and an exact path with a handler; the handler gets
- * the whole request (headers, query arguments, a bounded body) and fills a
- * response.  Paths no route names go to the fallback route when one is set
+ * A route is a method and an exact path (or a prefix: /approve/) with a
+ * handler; the handler gets the whole request (headers, query arguments,
+ * a bounded body) and fills a response.  Paths no route names go to the fallback route when one is set
  * (the webhook module serves every EventSource endpoint through it, so a
  * configuration reload can swap endpoints without touching the server),
  * otherwise they get 404.
@@ -124,6 +124,13 @@ struct http_server *http_server_new(const struct http_opts *opts,
  */
 int	http_route_add(struct http_server *, const char *method,
 	    const char *path, http_handler_fn, void *ctx);
+/*
+ * Adds a route for every path that starts with prefix (copied; must end
+ * in '/': "/approve/"), as http_route_add otherwise.  An exact route
+ * wins over a prefix; of prefixes, the first added that matches.
+ */
+int	http_route_prefix(struct http_server *, const char *method,
+	    const char *prefix, http_handler_fn, void *ctx);
 /*
  * Sets the route for every path no http_route_add names (replacing any
  * earlier one), before start.  admit may be NULL (body limited to

@@ -31,6 +31,7 @@ struct http_addr {
 struct http_route {
 	char		*method;	/* owned; NULL: any */
 	char		*path;		/* owned */
+	int		 prefix;	/* path is a prefix ending in '/' */
 	http_handler_fn	 fn;
 	void		*ctx;		/* borrowed */
 };

@@ -137,18 +137,20 @@ http_server_new(const struct http_opts *opts, char **err)
 	return s;
 }
 
-int
-http_route_add(struct http_server *s, const char *method, const char *path,
-    http_handler_fn fn, void *ctx)
+static int
+route_add(struct http_server *s, const char *method, const char *path,
+    int prefix, http_handler_fn fn, void *ctx)
 {
 	struct http_route *r;
 	size_t i;
 
 	if (s->started || path == NULL || path[0] != '/' || fn == NULL)
 		return -1;
+	if (prefix && path[strlen(path) - 1] != '/')
+		return -1;
 	for (i = 0; i < s->nroutes; i++) {
 		r = &s->routes[i];
-		if (strcmp(r->path, path) != 0)
+		if (strcmp(r->path, path) != 0 || r->prefix != prefix)
 			continue;
 		if (r->method == NULL || method == NULL ||
 		    strcmp(r->method, method) == 0)
@@ -158,9 +160,24 @@ http_route_add(struct http_server *s, const char *method, const char *path,
 	r = &s->routes[s->nroutes++];
 	r->method = method ? xstrdup(method) : NULL;
 	r->path = xstrdup(path);
+	r->prefix = prefix;
 	r->fn = fn;
 	r->ctx = ctx;
 	return 0;
+}
+
+int
+http_route_add(struct http_server *s, const char *method, const char *path,
+    http_handler_fn fn, void *ctx)
+{
+	return route_add(s, method, path, 0, fn, ctx);
+}
+
+int
+http_route_prefix(struct http_server *s, const char *method,
+    const char *prefix, http_handler_fn fn, void *ctx)
+{
+	return route_add(s, method, prefix, 1, fn, ctx);
 }
 
 void
@@ -182,22 +199,42 @@ method_matches(const char *route, const char *method)
 	return strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0;
 }
 
-/* The route for method and path; NULL with *path_known set on 405. */
+static int
+path_matches(const struct http_route *r, const char *path)
+{
+	if (r->prefix)
+		return strncmp(r->path, path, strlen(r->path)) == 0;
+	return strcmp(r->path, path) == 0;
+}
+
+/*
+ * The route for method and path (exact routes before prefixes); NULL with
+ * *path_known set on 405.
+ */
 static const struct http_route *
 find_route(const struct http_server *s, const char *method, const char *path,
     int *path_known)
 {
+	const struct http_route *pre = NULL;
 	size_t i;
 
 	*path_known = 0;
 	for (i = 0; i < s->nroutes; i++) {
+		if (s->routes[i].prefix) {
+			if (pre == NULL && path_matches(&s->routes[i], path) &&
+			    method_matches(s->routes[i].method, method))
+				pre = &s->routes[i];
+			if (path_matches(&s->routes[i], path))
+				*path_known = 1;
+			continue;
+		}
 		if (strcmp(s->routes[i].path, path) != 0)
 			continue;
 		*path_known = 1;
 		if (method_matches(s->routes[i].method, method))
 			return &s->routes[i];
 	}
-	return NULL;
+	return pre;
 }
 
 int
@@ -374,7 +411,7 @@ admit(struct req *r)
 
 		buf_init(&allow, 256);
 		for (i = 0; i < s->nroutes; i++)
-			if (strcmp(s->routes[i].path, r->hr.path) == 0) {
+			if (path_matches(&s->routes[i], r->hr.path)) {
 				buf_printf(&allow, "%s%s", sep,
 				    s->routes[i].method);
 				sep = ", ";

@@ -11,7 +11,7 @@
 
 static const char *const decision_names[] = {
 	"acted", "failed", "dry-run", "notified", "pending-approval",
-	"suppressed", "demoted",
+	"suppressed", "demoted", "expired",
 };
 
 static const char *const reason_names[] = {

@@ -21,7 +21,10 @@ enum rec_decision {
 	REC_PENDING_APPROVAL,
 	REC_SUPPRESSED,
 	REC_DEMOTED,
+	REC_EXPIRED,		/* a pending approval nobody approved in time,
+				   or one its trigger's change made void */
 };
+#define REC_NDECISIONS	(REC_EXPIRED + 1)
 
 /* Reasons for REC_SUPPRESSED, in the order the checks run. */
 enum rec_reason {

@@ -570,9 +570,10 @@ def native_manifests(d, action, budget=True, mode="auto"):
     return d
 
 
-def replay(manifests):
+def replay(manifests, cluster=None):
     p = subprocess.run([binary(), "replay", "-c", str(manifests),
-                        "--cluster", os.path.join(SEED, "cluster"),
+                        "--cluster", str(cluster or os.path.join(SEED,
+                                                                 "cluster")),
                         "--prometheus-recording",
                         os.path.join(SEED, "budget.ndjson"),
                         os.path.join(SEED, "signals.ndjson")],
@@ -642,6 +643,64 @@ def test_replay_restart_counts_pods_for_blast_radius(tmp_path):
     radius = [r for r in recs if r.get("reason") == "blast-radius"]
     assert len(radius) == 20, [r.get("reason") for r in recs]
     assert not any(r["decision"] == "acted" for r in recs)
+
+
+def seed_cluster(d, deployment=None, status=None, nodes=()):
+    """The seed snapshot in d, one Deployment's status changed, Nodes
+    with the given allocatable memory added."""
+    d.mkdir()
+    snap = json.load(open(os.path.join(SEED, "cluster", "shop.json")))
+    for o in snap["items"]:
+        if o["kind"] == "Deployment" and \
+                o["metadata"]["name"] == deployment:
+            o["spec"]["replicas"] = status["replicas"]
+            o["status"] = status
+    snap["items"] += [{"apiVersion": "v1", "kind": "Node",
+                       "metadata": {"name": "node-%d" % i},
+                       "status": {"allocatable": {"memory": m}}}
+                      for i, m in enumerate(nodes)]
+    with open(d / "shop.json", "w") as f:
+        json.dump(snap, f)
+    return d
+
+
+@needs_engine
+def test_replay_restart_refused_above_five_percent(tmp_path):
+    """The default maxClusterImpact (5%): restarting a pod of cart, whose
+    other 11 of 12 pods are not Ready, would take 12 of the cluster's 212
+    pods down (5.7%): refused, while a restart elsewhere (1 pod) acts."""
+    cluster = seed_cluster(tmp_path / "c", "cart", {
+        "replicas": 12, "readyReplicas": 1})
+    d = native_manifests(tmp_path / "m", "restartPod: {}")
+    recs = replay(d, cluster)
+    cart = [r for r in recs if r["target"]["name"] == "cart"]
+    refused = [r for r in cart if r.get("reason") == "blast-radius"]
+    assert len(refused) == 1, cart
+    assert refused[0]["message"].startswith(
+        "would move 12 of 200 pods (6.0%), above maxClusterImpact 5.0%"), \
+        refused[0]["message"]
+    acted = [r for r in recs if r["decision"] == "acted"]
+    assert len(acted) == 2 and "cart" not in [
+        r["target"]["name"] for r in acted]
+
+
+@needs_engine
+def test_replay_bump_refused_by_memory_share(tmp_path):
+    """maxClusterImpact by memory: each bump adds 2 x 64Mi of requests.
+    Against Nodes that can allocate 2 GiB in all that is 6.25%, above 5%:
+    refused; against 64 GiB it is 0.2%: acted."""
+    small = seed_cluster(tmp_path / "small", nodes=("1Gi", "1Gi"))
+    big = seed_cluster(tmp_path / "big", nodes=("32Gi", "32Gi"))
+    action = "bumpMemory: {increment: 25%, cap: 8Gi}"
+    refused = replay(native_manifests(tmp_path / "m1", action), small)
+    acted = replay(native_manifests(tmp_path / "m2", action), big)
+    radius = [r for r in refused if r.get("reason") == "blast-radius"]
+    assert len(radius) == 20, [r.get("reason") for r in refused]
+    assert not any(r["decision"] == "acted" for r in refused)
+    assert radius[0]["message"] == (
+        "would add 128 MiB of memory requests, 6.2% of the 2048 MiB the "
+        "cluster's Nodes can allocate, above maxClusterImpact 5.0%")
+    assert sum(r["decision"] == "acted" for r in acted) == 2
 
 
 class Daemon:

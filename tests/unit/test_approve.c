@@ -141,6 +141,64 @@ open_store(const char *name, const char *base)
 	return s;
 }
 
+/*
+ * The engine's input travels with the approval but apart from the record
+ * people see; a table from before input existed gains the column.
+ */
+TEST(input_kept_apart_and_old_tables_upgraded)
+{
+	char *path = tmp("old.db"), *err = NULL;
+	struct approve_store *s;
+	struct approve_ticket t;
+	struct approve_pending p;
+	json_t *rec = pending_record("bump"), *in = json_pack("{s:s, s:i}",
+	    "trigger", "bump", "hash", 7);
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "PRAGMA application_id = 1380273476; CREATE "
+	    "TABLE approvals (id TEXT PRIMARY KEY, created INTEGER NOT NULL, "
+	    "expires INTEGER NOT NULL, state TEXT NOT NULL, record TEXT NOT "
+	    "NULL, url TEXT, decided INTEGER, outcome TEXT); INSERT INTO "
+	    "approvals VALUES ('00112233445566778899aabbccddeeff', 1, 2, "
+	    "'pending', '{}', NULL, NULL, NULL)", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	sqlite3_close(db);
+	/* the CLI reads it as it is: no column, input NULL, no change */
+	{
+		struct approve_key k;
+
+		test_key(&k);
+		s = approve_store_open(path, &k, NULL, 1, &err);
+		CHECK(s != NULL);
+		CHECK_INT(approve_lookup(s, "00112233445566778899aabbccddeeff",
+		    NULL, &p, &err), APPROVE_OK);
+		CHECK(p.input == NULL && p.state == APPROVE_PENDING);
+		approve_pending_clear(&p);
+		CHECK_INT(approve_list(s, 1, 0, NULL, NULL, &err), 1);
+		approve_store_close(s);
+	}
+	free(path);
+	s = open_store("old.db", NULL);
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_INT(approve_lookup(s, "00112233445566778899aabbccddeeff", NULL,
+	    &p, &err), APPROVE_OK);
+	CHECK(p.input == NULL);		/* the old row: no input */
+	approve_pending_clear(&p);
+	CHECK(approve_issue(s, rec, in, NOW, 0, &t, &err) == 0);
+	CHECK_INT(approve_lookup(s, t.id, t.sig, &p, &err), APPROVE_OK);
+	CHECK(json_equal(p.input, in));
+	CHECK(json_equal(p.record, rec));
+	CHECK(json_object_get(p.record, "hash") == NULL);
+	approve_pending_clear(&p);
+	approve_ticket_clear(&t);
+	approve_store_close(s);
+	json_decref(rec);
+	json_decref(in);
+}
+
 TEST(issue_redeem_once)
 {
 	struct approve_store *s = open_store("a.db", "https://r.example/");
@@ -149,7 +207,7 @@ TEST(issue_redeem_once)
 	struct approve_pending p;
 	char *err = NULL, *want;
 
-	CHECK(approve_issue(s, rec, NOW, 0, &t, &err) == 0);
+	CHECK(approve_issue(s, rec, NULL, NOW, 0, &t, &err) == 0);
 	CHECK_INT(strlen(t.id), 32);
 	CHECK_INT(t.expires, NOW + APPROVE_TTL_MS);
 	want = xasprintf("https://r.example/approve/%s?sig=%s", t.id, t.sig);
@@ -200,9 +258,9 @@ TEST(expiry)
 	struct approve_pending p;
 	char *err = NULL;
 
-	CHECK(approve_issue(s, rec, NOW, 60000, &t, &err) == 0);
+	CHECK(approve_issue(s, rec, NULL, NOW, 60000, &t, &err) == 0);
 	CHECK(strncmp(t.url, "/approve/", 9) == 0);	/* no base URL */
-	CHECK(approve_issue(s, rec, NOW, 0, &u, &err) == 0);
+	CHECK(approve_issue(s, rec, NULL, NOW, 0, &u, &err) == 0);
 	/* a redeem at the expiry instant is too late, and marks it */
 	CHECK_INT(approve_redeem(s, t.id, t.sig, NOW + 60000, &p, &err),
 	    APPROVE_GONE_EXPIRED);
@@ -236,8 +294,8 @@ TEST(durable_across_reopen)
 	char *err = NULL, *link;
 	int n;
 
-	CHECK(approve_issue(s, rec, NOW, 0, &t, &err) == 0);
-	CHECK(approve_issue(s, rec, NOW, 0, &u, &err) == 0);
+	CHECK(approve_issue(s, rec, NULL, NOW, 0, &t, &err) == 0);
+	CHECK(approve_issue(s, rec, NULL, NOW, 0, &u, &err) == 0);
 	CHECK_INT(approve_redeem(s, u.id, u.sig, NOW + 1, &p, &err),
 	    APPROVE_OK);
 	approve_pending_clear(&p);
@@ -300,7 +358,7 @@ TEST(concurrent_redeems_have_one_winner)
 	/* a second connection, as a second replica would have */
 	s2 = approve_store_open(path, &k, NULL, 0, &err);
 	CHECK(s2 != NULL);
-	CHECK(approve_issue(s, rec, NOW, 0, &t, &err) == 0);
+	CHECK(approve_issue(s, rec, NULL, NOW, 0, &t, &err) == 0);
 	for (i = 0; i < 8; i++) {
 		r[i].s = i % 2 ? s2 : s;
 		r[i].id = t.id;
@@ -448,7 +506,7 @@ TEST(pages_show_then_approve_once)
 	struct approve_ticket t;
 	char *err = NULL, *out, *path, *form;
 
-	CHECK(approve_issue(sv.s, rec, NOW, 0, &t, &err) == 0);
+	CHECK(approve_issue(sv.s, rec, NULL, NOW, 0, &t, &err) == 0);
 	path = xasprintf("/approve/%s", t.id);
 	/* GET shows, escapes, never runs */
 	CHECK_INT(call(&sv, "GET", path, t.sig, NULL, NULL, &out), 200);
@@ -510,7 +568,7 @@ TEST(engine_failure_is_recorded_and_consumes_the_link)
 	struct approve_pending p;
 	char *err = NULL, *out, *path;
 
-	CHECK(approve_issue(sv.s, rec, NOW, 0, &t, &err) == 0);
+	CHECK(approve_issue(sv.s, rec, NULL, NOW, 0, &t, &err) == 0);
 	path = xasprintf("/approve/%s", t.id);
 	CHECK_INT(call(&sv, "POST", path, t.sig, NULL, NULL, &out), 500);
 	CHECK(strstr(out, "engine queue closed") != NULL);
@@ -543,7 +601,7 @@ TEST(client_approves_through_a_real_server)
 	CHECK(srv != NULL);
 	http_route_fallback(srv, NULL, handle, &sv);
 	CHECK(http_server_start(srv, &err) == 0);
-	CHECK(approve_issue(sv.s, rec, NOW, 0, &t, &err) == 0);
+	CHECK(approve_issue(sv.s, rec, NULL, NOW, 0, &t, &err) == 0);
 	link = xasprintf("http://127.0.0.1:%u/approve/%s",
 	    http_server_port(srv, 0), t.id);
 	status = approve_remote(link, t.sig, 5000, &answer, &err);
@@ -580,6 +638,7 @@ main(void)
 		return 1;
 	RUN(key_from_env_file_or_generated_once);
 	RUN(signatures_bind_id_and_expiry);
+	RUN(input_kept_apart_and_old_tables_upgraded);
 	RUN(issue_redeem_once);
 	RUN(expiry);
 	RUN(durable_across_reopen);

@@ -135,6 +135,42 @@ TEST(workload_pods)
 	json_decref(p);
 }
 
+static json_t *
+node(const char *name, const char *memory)
+{
+	return json_pack("{s:s, s:s, s:{s:s}, s:{s:{s:s?}}}", "apiVersion",
+	    "v1", "kind", "Node", "metadata", "name", name, "status",
+	    "allocatable", "memory", memory);
+}
+
+static void
+put(struct cluster *c, json_t *o)
+{
+	CHECK_INT(cluster_put(c, o, NULL), 0);
+	json_decref(o);
+}
+
+TEST(allocatable_memory_follows_nodes)
+{
+	struct cluster *c = cluster_new();
+
+	CHECK(cluster_allocatable_memory(c) == 0);
+	put(c, node("a", "16Gi"));
+	put(c, node("b", "8053040Ki"));		/* as kubelets report it */
+	CHECK(cluster_allocatable_memory(c) == 17179869184LL +
+	    8053040LL * 1024);
+	put(c, node("b", "1G"));		/* replaced: counted once */
+	CHECK(cluster_allocatable_memory(c) == 17179869184LL + 1000000000);
+	put(c, node("c", "lots"));		/* unparsable: 0, no harm */
+	put(c, node("d", NULL));
+	CHECK(cluster_allocatable_memory(c) == 17179869184LL + 1000000000);
+	json_decref(cluster_remove(c, "Node", NULL, "a"));
+	CHECK(cluster_allocatable_memory(c) == 1000000000);
+	json_decref(cluster_remove(c, "Node", NULL, "b"));
+	CHECK(cluster_allocatable_memory(c) == 0);
+	cluster_free(c);
+}
+
 int
 main(void)
 {
@@ -143,5 +179,6 @@ main(void)
 	RUN(refuses_objects_without_identity);
 	RUN(top_controller_through_replicaset);
 	RUN(workload_pods);
+	RUN(allocatable_memory_follows_nodes);
 	return harness_done();
 }

@@ -90,11 +90,71 @@ TEST(close_unblocks_waiting_pushers)
 	dq_free(q);
 }
 
+static void *
+engine_side(void *arg)
+{
+	struct dq *q = arg;
+	struct dq_item it;
+
+	if (dq_pop(q, &it, 5000) == 0) {
+		if (it.kind == DQ_CALL)
+			dq_call_answer(it.call, json_pack("{s:O}", "echo",
+			    it.call->in), NULL);
+		dq_item_clear(&it);
+	}
+	return NULL;
+}
+
+TEST(call_waits_for_the_engines_answer)
+{
+	struct dq *q = dq_new(4);
+	struct dq_call *c = dq_call_new(7, json_string("approve"));
+	struct dq_item it;
+	pthread_t t;
+
+	memset(&it, 0, sizeof it);
+	it.kind = DQ_CALL;
+	it.call = dq_call_ref(c);
+	CHECK(dq_push(q, &it, 1) == 0);
+	pthread_create(&t, NULL, engine_side, q);
+	CHECK(dq_call_wait(c, 5000) == 0);
+	CHECK(c->err == NULL);
+	CHECK_STR(json_string_value(json_object_get(c->out, "echo")),
+	    "approve");
+	CHECK_INT(c->what, 7);
+	/* a second answer does not replace the first */
+	dq_call_answer(c, json_string("late"), NULL);
+	CHECK(json_is_object(c->out));
+	pthread_join(t, NULL);
+	dq_call_release(c);
+	dq_free(q);
+}
+
+TEST(unanswered_call_is_told_when_the_queue_goes)
+{
+	struct dq *q = dq_new(4);
+	struct dq_call *c = dq_call_new(0, NULL);
+	struct dq_item it;
+
+	memset(&it, 0, sizeof it);
+	it.kind = DQ_CALL;
+	it.call = dq_call_ref(c);
+	CHECK(dq_push(q, &it, 0) == 0);
+	CHECK(dq_call_wait(c, 20) == -1);	/* nobody answered yet */
+	dq_free(q);	/* shutdown: the item is cleared, the call answered */
+	CHECK(dq_call_wait(c, 0) == 0);
+	CHECK_STR(c->err, "remediate is stopping");
+	CHECK(c->out == NULL);
+	dq_call_release(c);	/* the last reference: freed (ASan checks) */
+}
+
 int
 main(void)
 {
 	RUN(fifo_and_bounded);
 	RUN(batches_all_or_none);
 	RUN(close_unblocks_waiting_pushers);
+	RUN(call_waits_for_the_engines_answer);
+	RUN(unanswered_call_is_told_when_the_queue_goes);
 	return harness_done();
 }

@@ -125,6 +125,16 @@ TEST(blast_radius)
 	CHECK(guard_check_blast_radius(&c, 6, 100, msg, sizeof msg) == 0);
 	CHECK_STR(msg, "would move 6 of 100 pods (6.0%), above "
 	    "maxClusterImpact 5.0%");
+	/* memory requests an action adds, against the Nodes' allocatable */
+	CHECK(guard_check_blast_radius_memory(&c, 100 << 20, 2048LL << 20,
+	    msg, sizeof msg) == 1);
+	CHECK(guard_check_blast_radius_memory(&c, 128 << 20, 2048LL << 20,
+	    msg, sizeof msg) == 0);
+	CHECK_STR(msg, "would add 128 MiB of memory requests, 6.2% of the "
+	    "2048 MiB the cluster's Nodes can allocate, above maxClusterImpact "
+	    "5.0%");
+	CHECK(guard_check_blast_radius_memory(&c, 1LL << 40, 0, msg,
+	    sizeof msg) == 1);		/* no Node known */
 	guard_config_clear(&c);
 }
 
@@ -164,6 +174,50 @@ TEST(circuit)
 	CHECK(guard_check_circuit(g, &c, T0 + 5, msg, sizeof msg) == 0);
 	CHECK_STR(msg, "3 actions across all triggers within 10m");
 	CHECK(guard_check_circuit(g, &c, T0 + 10 * MIN + 1, msg,
+	    sizeof msg) == 1);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
+/*
+ * A confirm decision left its marks at T0; approving at T0+2m must not
+ * count that own mark against the circuit, and acting moves the marks
+ * (cooldown from the real action, circuit counted once).
+ */
+TEST(approval_counts_its_own_marks_once)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+
+	guard_config_defaults(&c);
+	c.circuit_max = 2;
+	c.circuit_within = 10 * MIN;
+	c.cooldown = 5 * MIN;
+	CHECK(guard_last_action(g, "t", "D/ns/a") == 0);
+	guard_record_action(g, "t", "D/ns/a", T0);		/* pending */
+	guard_record_action(g, "u", "D/ns/b", T0 + MIN);	/* another */
+	CHECK(guard_last_action(g, "t", "D/ns/a") == T0);
+	/* two marks: the plain check stops, the approval's does not */
+	CHECK(guard_check_circuit(g, &c, T0 + 2 * MIN, msg, sizeof msg) == 0);
+	CHECK(guard_check_circuit_approved(g, &c, T0, T0 + 2 * MIN, msg,
+	    sizeof msg) == 1);
+	/* a decided time that left no mark excludes nothing */
+	CHECK(guard_check_circuit_approved(g, &c, T0 + 7, T0 + 2 * MIN, msg,
+	    sizeof msg) == 0);
+	guard_record_approved_action(g, "t", "D/ns/a", T0, T0 + 2 * MIN);
+	CHECK(guard_last_action(g, "t", "D/ns/a") == T0 + 2 * MIN);
+	/* still two marks in all, the moved one newer */
+	CHECK(guard_check_circuit(g, &c, T0 + 2 * MIN, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "2 actions across all triggers within 10m");
+	/* at T0+11m the old mark (T0) would be out; the moved one is in */
+	c.circuit_max = 1;
+	CHECK(guard_check_circuit(g, &c, T0 + 11 * MIN, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "1 actions across all triggers within 10m");
+	CHECK(guard_check_circuit(g, &c, T0 + 12 * MIN, msg, sizeof msg) == 1);
+	/* the cooldown runs from the approved action, not the decision */
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 6 * MIN, msg,
+	    sizeof msg) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 7 * MIN, msg,
 	    sizeof msg) == 1);
 	guard_state_free(g);
 	guard_config_clear(&c);
@@ -242,6 +296,7 @@ main(void)
 	RUN(blast_radius);
 	RUN(budget_fails_closed);
 	RUN(circuit);
+	RUN(approval_counts_its_own_marks_once);
 	RUN(rate_bucket_starts_full_refills_evenly_and_drops);
 	RUN(config_block_overrides_and_reports_errors);
 	return harness_done();

@@ -311,6 +311,50 @@ TEST(routes_and_errors)
 	http_server_free(s);
 }
 
+static void
+where(void *ctx, const struct http_request *r, struct http_response *resp)
+{
+	(void)ctx;
+	resp->status = 202;
+	buf_printf(&resp->body, "prefix saw %s %s", r->method, r->path);
+}
+
+TEST(prefix_routes)
+{
+	struct http_opts o = { .listen = { "127.0.0.1:0" }, .nlisten = 1 };
+	struct http_server *s;
+	char *err = NULL, out[2048];
+	unsigned port;
+
+	s = http_server_new(&o, &err);
+	CHECK(s != NULL);
+	CHECK_INT(http_route_prefix(s, NULL, "/approve", where, NULL), -1);
+	CHECK_INT(http_route_prefix(s, NULL, "/approve/", where, NULL), 0);
+	CHECK_INT(http_route_prefix(s, "GET", "/approve/", where, NULL), -1);
+	CHECK_INT(http_route_prefix(s, "GET", "/ro/", where, NULL), 0);
+	CHECK_INT(http_route_add(s, "GET", "/approve/exact", hello, NULL), 0);
+	http_route_fallback(s, gate, echo, NULL);
+	CHECK_INT(http_server_start(s, &err), 0);
+	port = http_server_port(s, 0);
+	CHECK_INT(req(port, "POST /approve/abc?sig=1 HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", out,
+	    sizeof out), 202);
+	CHECK(strstr(out, "prefix saw POST /approve/abc"));
+	/* the exact route wins over the prefix */
+	CHECK_INT(req(port, "GET /approve/exact HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof out), 200);
+	/* the bare prefix without its slash is not under it: fallback */
+	CHECK_INT(req(port, "GET /approve HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof out), 201);
+	/* a prefix's method is enforced: 405 with Allow, not the fallback */
+	CHECK_INT(req(port, "DELETE /ro/x HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof out), 405);
+	CHECK(strstr(out, "Allow: GET\r\n"));
+	CHECK_INT(req(port, "HEAD /ro/x HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof out), 202);
+	http_server_free(s);
+}
+
 TEST(no_fallback_is_404)
 {
 	struct http_opts o = { .listen = { "127.0.0.1:0" }, .nlisten = 1 };
@@ -664,6 +708,7 @@ main(void)
 	RUN(options_checked);
 	RUN(address_in_use_is_reported);
 	RUN(routes_and_errors);
+	RUN(prefix_routes);
 	RUN(no_fallback_is_404);
 	RUN(body_limits);
 	RUN(oversized_head);

@@ -1,0 +1,395 @@
+/*
+ * The engine's confirm mode end to end in-process: a pending-approval
+ * decision hands its input to the pend hook, and engine_approve decides
+ * again later against the cluster and guard state as they are then.
+ *
+ * The configuration is real manifests written to a temporary directory
+ * and loaded by conf_load: a webhook EventSource, and a Sensor whose
+ * trigger restarts the signal's pod (a native action, planned from the
+ * cluster view) in confirm mode, 1 action per minute, circuit of 1.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "harness.h"
+
+#define T0	1773481200000LL		/* 2026-03-14T09:40:00Z */
+#define MIN	60000LL
+
+static char dir[64];
+
+static const char eventsource[] =
+    "apiVersion: argoproj.io/v1alpha1\n"
+    "kind: EventSource\n"
+    "metadata: {name: hooks, namespace: argo-events}\n"
+    "spec:\n"
+    "  webhook:\n"
+    "    stuck: {endpoint: /stuck, method: POST, port: \"12000\"}\n";
+
+/* %s: the guardrails' cooldown, so a test can change the manifest. */
+static const char sensor_fmt[] =
+    "apiVersion: argoproj.io/v1alpha1\n"
+    "kind: Sensor\n"
+    "metadata: {name: stuck, namespace: argo-events}\n"
+    "spec:\n"
+    "  dependencies:\n"
+    "    - {name: s, eventSourceName: hooks, eventName: stuck}\n"
+    "  triggers:\n"
+    "    - template:\n"
+    "        name: restart\n"
+    "        remediate: {restartPod: {}}\n"
+    "      rateLimit: {unit: Minute, requestsPerUnit: 1}\n"
+    "      guardrails:\n"
+    "        mode: confirm\n"
+    "        cooldown: %s\n"
+    "        maxSignalAge: 1h\n"
+    "        optIn: {label: remediation.platform/optin=true}\n"
+    "        maxClusterImpact: 100%%\n"
+    "        circuit: {maxActions: 1, within: 1h}\n";
+
+/* What the hooks saw. */
+struct seen {
+	json_t		*records;	/* array of emitted records */
+	json_t		*input;		/* the last pend input */
+	int		 executed;
+	int		 pend_fails;
+	int		 approvals;
+};
+
+static void
+on_emit(void *ctx, const struct rec_decision_record *r)
+{
+	struct seen *s = ctx;
+
+	json_array_append_new(s->records, rec_to_json(r));
+}
+
+static int
+on_pend(void *ctx, const struct rec_decision_record *r, const json_t *in,
+    json_t **approval, char **err)
+{
+	struct seen *s = ctx;
+
+	CHECK(r->decision == REC_PENDING_APPROVAL);
+	if (s->pend_fails) {
+		*err = xstrdup("state file is read-only");
+		return -1;
+	}
+	json_decref(s->input);
+	s->input = json_deep_copy(in);
+	*approval = json_pack("{s:s}", "id", "a1");
+	s->approvals++;
+	return 0;
+}
+
+static int
+on_execute(void *ctx, const json_t *plan, int dry_run, json_t **result,
+    char **err)
+{
+	struct seen *s = ctx;
+
+	(void)plan;
+	(void)err;
+	CHECK(!dry_run);
+	s->executed++;
+	*result = NULL;
+	return 0;
+}
+
+struct world {
+	struct diags	 dg;
+	struct conf	*conf;
+	struct cluster	*cluster;
+	struct clock	 clock;
+	struct engine	*e;
+	struct seen	 seen;
+};
+
+static void
+write_file(const char *name, const char *text)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(p);
+}
+
+static json_t *
+pod(int ready, int optin)
+{
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s, s:s?}, "
+	    "s:[{s:s, s:s, s:s, s:b}]}, s:{s:[{s:s, s:b}]}}",
+	    "apiVersion", "v1", "kind", "Pod", "metadata", "name", "cart-0",
+	    "namespace", "shop", "uid", "u-pod", "labels", "app", "cart",
+	    "remediation.platform/optin", optin ? "true" : NULL,
+	    "ownerReferences", "apiVersion", "apps/v1", "kind", "ReplicaSet",
+	    "name", "cart-rs", "controller", 1, "status", "containerStatuses",
+	    "name", "app", "ready", ready);
+}
+
+/* Stores obj in the view, which takes its own reference. */
+static void
+put(struct cluster *cl, json_t *obj)
+{
+	cluster_put(cl, obj, NULL);
+	json_decref(obj);
+}
+
+static void
+world_open(struct world *w, const char *cooldown)
+{
+	const char *paths[1] = { dir };
+	struct engine_opts o;
+	char *s = xasprintf(sensor_fmt, cooldown);
+
+	memset(w, 0, sizeof *w);
+	write_file("eventsource.yaml", eventsource);
+	write_file("sensor.yaml", s);
+	free(s);
+	diag_init(&w->dg);
+	w->conf = conf_load(paths, 1, &w->dg);
+	w->cluster = cluster_new();
+	clock_fixed(&w->clock, T0);
+	w->seen.records = json_array();
+	put(w->cluster, json_pack("{s:s, s:s, s:{s:s, s:s, s:s, "
+	    "s:{s:s}}, s:{s:i}}", "apiVersion", "apps/v1", "kind",
+	    "Deployment", "metadata", "name", "cart", "namespace", "shop", "uid",
+	    "u-d", "labels", "remediation.platform/optin", "true", "spec",
+	    "replicas", 2));
+	put(w->cluster, json_pack("{s:s, s:s, s:{s:s, s:s, s:s, "
+	    "s:[{s:s, s:s, s:s, s:b}]}}", "apiVersion", "apps/v1", "kind",
+	    "ReplicaSet", "metadata", "name", "cart-rs", "namespace", "shop",
+	    "uid", "u-rs", "ownerReferences", "apiVersion", "apps/v1", "kind",
+	    "Deployment", "name", "cart", "controller", 1));
+	put(w->cluster, pod(0, 1));
+	memset(&o, 0, sizeof o);
+	o.clock = &w->clock;
+	o.cluster = w->cluster;
+	o.emit = on_emit;
+	o.emit_ctx = &w->seen;
+	o.pend = on_pend;
+	o.pend_ctx = &w->seen;
+	o.execute = on_execute;
+	o.execute_ctx = &w->seen;
+	w->e = w->dg.errors ? NULL : engine_new(w->conf, &o, &w->dg);
+	if (w->dg.errors)
+		diag_print(&w->dg, stderr);
+	CHECK(w->e != NULL);
+}
+
+static void
+world_close(struct world *w)
+{
+	engine_free(w->e);
+	conf_free(w->conf);
+	cluster_free(w->cluster);
+	diag_free(&w->dg);
+	json_decref(w->seen.records);
+	json_decref(w->seen.input);
+}
+
+/* One signal about shop/cart-0 at the clock's now. */
+static void
+signal_stuck(struct world *w, const char *id)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.source = "hooks";
+	ev.name = "stuck";
+	ev.type = "webhook";
+	ev.id = xstrdup(id);
+	ev.time = clock_now(&w->clock);
+	ev.data = json_pack("{s:{s:s}}", "body", "pod", "cart-0");
+	ev.subject.kind = xstrdup("Pod");
+	ev.subject.namespace = xstrdup("shop");
+	ev.subject.name = xstrdup("cart-0");
+	engine_signal(w->e, &ev);
+	event_clear(&ev);
+}
+
+static json_t *
+last(struct world *w)
+{
+	size_t n = json_array_size(w->seen.records);
+
+	return n ? json_array_get(w->seen.records, n - 1) : NULL;
+}
+
+static const char *
+field(json_t *r, const char *k)
+{
+	return json_string_value(json_object_get(r, k));
+}
+
+TEST(pending_then_approved_acts_once)
+{
+	struct world w;
+	json_t *out, *r;
+
+	world_open(&w, "30m");
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	r = last(&w);
+	CHECK_STR(field(r, "decision"), "pending-approval");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r,
+	    "approval"), "id")), "a1");
+	CHECK_INT(w.seen.executed, 0);
+	CHECK(w.seen.input != NULL);
+	CHECK_STR(field(w.seen.input, "trigger"), "restart");
+	/*
+	 * Two minutes later: the rate token (spent at the decision) is not
+	 * asked for again, and the circuit of 1 does not count the
+	 * decision's own mark.
+	 */
+	clock_fixed(&w.clock, T0 + 2 * MIN);
+	out = engine_approve(w.e, w.seen.input, "a1");
+	CHECK_STR(field(out, "decision"), "acted");
+	CHECK_INT(w.seen.executed, 1);
+	CHECK(json_equal(out, last(&w)));
+	CHECK_STR(json_string_value(json_object_get(json_object_get(out,
+	    "approval"), "decided")), "2026-03-14T09:40:00Z");
+	CHECK_STR(field(json_object_get(out, "plan"), "action"),
+	    "restartPod");
+	json_decref(out);
+	/*
+	 * The same input again (the store makes links single use; the
+	 * engine must not rely on it): acted on since the decision.
+	 */
+	clock_fixed(&w.clock, T0 + 3 * MIN);
+	out = engine_approve(w.e, w.seen.input, "a1");
+	CHECK_STR(field(out, "decision"), "suppressed");
+	CHECK_STR(field(out, "reason"), "cooldown");
+	CHECK(strstr(field(out, "message"), "after this decision") != NULL);
+	CHECK_INT(w.seen.executed, 1);
+	json_decref(out);
+	world_close(&w);
+}
+
+TEST(guardrails_are_asked_again_at_approval)
+{
+	struct world w;
+	json_t *out, *in;
+
+	world_open(&w, "30m");
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	in = json_incref(w.seen.input);
+	/* the opt-in label went from the Deployment and the pod */
+	put(w.cluster, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
+	    "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name",
+	    "cart", "namespace", "shop", "uid", "u-d"));
+	put(w.cluster, pod(0, 0));
+	clock_fixed(&w.clock, T0 + MIN);
+	out = engine_approve(w.e, in, "a1");
+	CHECK_STR(field(out, "reason"), "opt-out");
+	json_decref(out);
+	/* the workload was deleted meanwhile: failed, and named */
+	json_decref(cluster_remove(w.cluster, "Deployment", "shop", "cart"));
+	out = engine_approve(w.e, in, "a1");
+	CHECK_STR(field(out, "decision"), "failed");
+	CHECK(strstr(field(out, "message"), "no longer exists") != NULL);
+	json_decref(out);
+	CHECK_INT(w.seen.executed, 0);
+	json_decref(in);
+	world_close(&w);
+}
+
+TEST(changed_trigger_voids_the_approval)
+{
+	struct world w;
+	json_t *in, *out;
+
+	world_open(&w, "30m");
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	in = json_incref(w.seen.input);
+	world_close(&w);
+	/* the same trigger with another cooldown: a new manifest */
+	world_open(&w, "45m");
+	if (w.e == NULL) {
+		json_decref(in);
+		return;
+	}
+	out = engine_approve(w.e, in, "a1");
+	CHECK_STR(field(out, "decision"), "expired");
+	CHECK(strstr(field(out, "message"), "no longer applies") != NULL);
+	CHECK_INT(w.seen.executed, 0);
+	json_decref(out);
+	/* a trigger that is gone */
+	json_object_set_new(in, "trigger", json_string("gone"));
+	out = engine_approve(w.e, in, "a1");
+	CHECK_STR(field(out, "decision"), "expired");
+	CHECK(strstr(field(out, "message"), "no longer configured") != NULL);
+	json_decref(out);
+	/* not an input this version wrote */
+	out = engine_approve(w.e, NULL, "a1");
+	CHECK_STR(field(out, "decision"), "failed");
+	json_decref(out);
+	CHECK_INT(w.seen.executed, 0);
+	json_decref(in);
+	world_close(&w);
+}
+
+TEST(no_approval_is_a_failed_decision_and_expiry_is_recorded)
+{
+	struct world w;
+	json_t *r, *out;
+
+	world_open(&w, "30m");
+	if (w.e == NULL)
+		return;
+	w.seen.pend_fails = 1;
+	signal_stuck(&w, "e1");
+	r = last(&w);
+	CHECK_STR(field(r, "decision"), "failed");
+	CHECK(strstr(field(r, "message"), "read-only") != NULL);
+	CHECK_INT(w.seen.executed, 0);
+	/* an expiry: the pending record's target and plan, and why */
+	out = engine_expire(w.e, NULL, r, "a9", T0 + 60 * MIN);
+	CHECK_STR(field(out, "decision"), "expired");
+	CHECK_STR(field(json_object_get(out, "target"), "name"), "cart");
+	CHECK(json_equal(json_object_get(out, "plan"), json_object_get(r,
+	    "plan")));
+	CHECK(strstr(field(out, "message"), "2026-03-14T10:40:00Z") != NULL);
+	CHECK(json_equal(out, last(&w)));
+	CHECK_INT(engine_stats(w.e)->by_decision[REC_EXPIRED], 1);
+	json_decref(out);
+	world_close(&w);
+}
+
+int
+main(void)
+{
+	char *d;
+
+	snprintf(dir, sizeof dir, "/tmp/test_engine.XXXXXX");
+	if ((d = mkdtemp(dir)) == NULL)
+		return 1;
+	RUN(pending_then_approved_acts_once);
+	RUN(guardrails_are_asked_again_at_approval);
+	RUN(changed_trigger_voids_the_approval);
+	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
+	{
+		char *a = xasprintf("%s/eventsource.yaml", dir);
+		char *b = xasprintf("%s/sensor.yaml", dir);
+
+		unlink(a);
+		unlink(b);
+		free(a);
+		free(b);
+		rmdir(dir);
+	}
+	return harness_done();
+}
