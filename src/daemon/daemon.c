@@ -520,6 +520,32 @@ housekeeping(struct daemon *d)
 	}
 }
 
+/* The listener's and the webhook ingress's counters. */
+static void
+update_http_metrics(struct daemon *d)
+{
+	struct http_stats hs;
+	struct hook_stats ks;
+
+	if (d->http) {
+		http_server_stats(d->http, &hs);
+		metrics_http_server(hs.status_2xx, hs.status_4xx,
+		    hs.status_5xx, hs.reaped, hs.open);
+	}
+	if (d->hooks) {
+		hook_ingress_stats(d->hooks, &ks);
+		metrics_webhook_requests("received", ks.requests);
+		metrics_webhook_requests("full", ks.full);
+		metrics_webhook_requests("unauthorized", ks.unauthorized);
+		metrics_webhook_requests("forbidden", ks.forbidden);
+		metrics_webhook_requests("malformed", ks.malformed);
+		metrics_webhook_requests("too_large", ks.too_large);
+		metrics_webhook_requests("not_found", ks.not_found);
+		metrics_webhook_events("queued", ks.events);
+		metrics_webhook_events("duplicate", ks.duplicates);
+	}
+}
+
 /* Gauges and counters read from other owners, between items. */
 static void
 update_metrics(struct daemon *d)
@@ -528,6 +554,7 @@ update_metrics(struct daemon *d)
 	struct kube_watch_status ws;
 	size_t i;
 
+	update_http_metrics(d);
 	metrics_engine_totals(st->signals, st->filtered);
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
 	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));

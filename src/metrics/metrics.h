@@ -100,5 +100,18 @@ void	metrics_count_watch_restart(const char *resource);
 void	metrics_count_page(const char *destination, const char *result);
 /* An audit-log write: "ok", or "error" (the record is kept to retry). */
 void	metrics_count_audit_write(const char *result);
+/*
+ * The HTTP server's counters as of now (totals since start, read from
+ * its snapshot): answers by status class, connections cut, open now.
+ */
+void	metrics_http_server(uint64_t s2xx, uint64_t s4xx, uint64_t s5xx,
+	    uint64_t reaped, unsigned open);
+/*
+ * Webhook ingress totals since start.  Requests by result: received (all
+ * that reached the ingress), full, unauthorized, forbidden, malformed,
+ * too_large, not_found; events by result: queued, duplicate.
+ */
+void	metrics_webhook_requests(const char *result, uint64_t total);
+void	metrics_webhook_events(const char *result, uint64_t total);
 
 #endif /* METRICS_H */

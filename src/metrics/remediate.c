@@ -38,6 +38,8 @@ static struct {
 	struct metrics_family	*recurrences, *ratio, *demoted;
 	struct metrics_family	*latency, *duration;
 	struct metrics_family	*queue, *watch_restarts, *pages, *audit;
+	struct metrics_family	*http_requests, *http_open, *http_reaped;
+	struct metrics_family	*webhook, *webhook_events;
 	struct metrics_family	*build;
 } fam;
 
@@ -57,6 +59,7 @@ static const char *const l_resource[] = { "resource", NULL };
 static const char *const l_page[] = { "destination", "result", NULL };
 static const char *const l_result[] = { "result", NULL };
 static const char *const l_build[] = { "version", "revision", NULL };
+static const char *const l_code[] = { "code", NULL };
 
 static struct metrics_family *
 counter(const char *name, const char *help, const char *const *labels)
@@ -121,6 +124,18 @@ register_all(void)
 	    "dropped).", l_page);
 	fam.audit = counter("remediate_audit_writes_total",
 	    "Audit-log transactions by result (ok, error).", l_result);
+	fam.http_requests = counter("remediate_http_requests_total",
+	    "HTTP requests answered, by status class.", l_code);
+	fam.http_open = gauge("remediate_http_connections_open",
+	    "HTTP connections open now.", l_none);
+	fam.http_reaped = counter("remediate_http_connections_reaped_total",
+	    "HTTP connections cut at the request deadline.", l_none);
+	fam.webhook = counter("remediate_webhook_requests_total",
+	    "Webhook requests: received, and those refused by reason.",
+	    l_result);
+	fam.webhook_events = counter("remediate_webhook_events_total",
+	    "Events from webhook requests: queued, or duplicate (a "
+	    "redelivered alert).", l_result);
 	fam.build = gauge("remediate_build_info",
 	    "Version and git revision of this build.", l_build);
 	metrics_set(fam.build, bv, 1);
@@ -143,6 +158,38 @@ void
 metrics_forget_own(void)
 {
 	atomic_store(&ready, 0);
+}
+
+void
+metrics_http_server(uint64_t s2xx, uint64_t s4xx, uint64_t s5xx,
+    uint64_t reaped, unsigned open)
+{
+	const char *c2[] = { "2xx" }, *c4[] = { "4xx" }, *c5[] = { "5xx" };
+
+	metrics_init();
+	metrics_set(fam.http_requests, c2, (double)s2xx);
+	metrics_set(fam.http_requests, c4, (double)s4xx);
+	metrics_set(fam.http_requests, c5, (double)s5xx);
+	metrics_set(fam.http_reaped, NULL, (double)reaped);
+	metrics_set(fam.http_open, NULL, (double)open);
+}
+
+void
+metrics_webhook_requests(const char *result, uint64_t total)
+{
+	const char *v[] = { result };
+
+	metrics_init();
+	metrics_set(fam.webhook, v, (double)total);
+}
+
+void
+metrics_webhook_events(const char *result, uint64_t total)
+{
+	const char *v[] = { result };
+
+	metrics_init();
+	metrics_set(fam.webhook_events, v, (double)total);
 }
 
 void

@@ -6,12 +6,14 @@ import copy
 import datetime
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 
 import scenario
 from conftest import ROOT, SHARED
-from test_run_live import Daemon, Emulator, cluster_objects, listening_port
+from test_run_live import (Daemon, Emulator, check_metrics, cluster_objects,
+                           http_get, listening_port)
 
 EVENTSOURCE = """apiVersion: argoproj.io/v1alpha1
 kind: EventSource
@@ -103,6 +105,8 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
             assert post(port, "/alerts", b"x" * (2 << 20))[0] in \
                 (413, "closed")
             reqs = emu.requests()
+            time.sleep(1.2)     # the loop refreshes the totals
+            status, metrics = http_get(port, "/metrics")
         finally:
             assert d.stop() == 0
     assert [r["decision"] for r in first] == ["acted"]
@@ -113,3 +117,14 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
     created = [r for r in reqs if r["method"] == "POST" and
                r["path"].endswith("/configmaps")]
     assert len(created) == 1
+    # what the ingress saw, as /metrics counts it: 3 accepted requests
+    # (2 events queued: the first alert and the resolved one; 1
+    # duplicate), a malformed body, an unknown path
+    assert status == 200
+    check_metrics(metrics, {
+        'remediate_webhook_events_total{result="queued"}': 2,
+        'remediate_webhook_events_total{result="duplicate"}': 1,
+        'remediate_webhook_requests_total{result="malformed"}': 1,
+        'remediate_webhook_requests_total{result="not_found"}': 1,
+    })
+    assert 'remediate_http_requests_total{code="2xx"}' in metrics

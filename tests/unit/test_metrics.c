@@ -243,7 +243,17 @@ TEST(promtool_accepts_the_exposition)
 	metrics_count_watch_restart("pods");
 	metrics_count_page("alertmanager", "sent");
 	metrics_count_audit_write("ok");
+	metrics_http_server(7, 2, 1, 1, 3);
+	metrics_webhook_requests("received", 9);
+	metrics_webhook_requests("unauthorized", 2);
+	metrics_webhook_events("queued", 12);
 	t = metrics_render();
+	CHECK(contains(t, "remediate_http_requests_total{code=\"4xx\"} 2\n"));
+	CHECK(contains(t, "remediate_http_connections_open 3\n"));
+	CHECK(contains(t, "remediate_webhook_requests_total{result="
+	    "\"unauthorized\"} 2\n"));
+	CHECK(contains(t, "remediate_webhook_events_total{result=\"queued\"} 12"
+	    "\n"));
 	fd = mkstemp(path);
 	CHECK(fd >= 0);
 	f = fdopen(fd, "w");
