@@ -64,12 +64,12 @@ struct kube_client {
 	CURL			*pool[POOL_MAX];
 	size_t			 npool;
 	long			 timeout_ms;
-	struct kube_retry	 retry;
+	struct retry	 retry;
 	struct map		 discovery;	/* "group/version" -> json_t
 						   (APIResourceList) */
 };
 
-_Thread_local const struct kube_retry *kube_thread_retry;
+_Thread_local const struct retry *kube_thread_retry;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -88,24 +88,6 @@ kube_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-double
-kube_random(void)
-{
-	static _Thread_local uint64_t s;
-
-	if (s == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		s = util_hash(&ts, sizeof ts, (uint64_t)(uintptr_t)&s) | 1;
-	}
-	/* xorshift64*: enough for jitter */
-	s ^= s >> 12;
-	s ^= s << 25;
-	s ^= s >> 27;
-	return (double)((s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
 void
@@ -268,7 +250,7 @@ kube_client_new(const struct kube_config *cfg, char **err)
 	pthread_mutex_init(&c->lock, NULL);
 	map_init(&c->discovery);
 	c->timeout_ms = KUBE_TIMEOUT_MS;
-	kube_retry_default(&c->retry);
+	retry_default(&c->retry);
 	c->insecure = cfg->insecure;
 	c->namespace = xstrdup(cfg->namespace ? cfg->namespace : "default");
 	c->user_agent = xstrdup("remediate/" REMEDIATE_VERSION);
@@ -361,7 +343,7 @@ kube_client_set_timeout(struct kube_client *c, long ms)
 }
 
 void
-kube_client_set_retry(struct kube_client *c, const struct kube_retry *r)
+kube_client_set_retry(struct kube_client *c, const struct retry *r)
 {
 	pthread_mutex_lock(&c->lock);
 	c->retry = *r;
@@ -740,7 +722,7 @@ int
 kube_request(struct kube_client *c, const struct kube_req *rq,
     struct kube_response *resp, struct kube_error *err)
 {
-	struct kube_retry r;
+	struct retry r;
 	struct creds cr;
 	struct xfer x;
 	CURLcode rc;
@@ -806,7 +788,7 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 			return -1;
 		if (err->retry_after_s > MAX_RETRY_AFTER_S)
 			return -1;
-		wait = kube_retry_delay(&r, attempt + 1, kube_random());
+		wait = retry_delay(&r, attempt + 1, retry_random());
 		if (err->retry_after_s >= 0 &&
 		    (int64_t)err->retry_after_s * 1000 > wait)
 			wait = (int64_t)err->retry_after_s * 1000;

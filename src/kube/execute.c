@@ -122,7 +122,7 @@ kube_execute_plan(void *client, const json_t *plan, int dry_run,
 {
 	struct kube_client *c = client;
 	struct kube_error err;
-	struct kube_retry r;
+	struct retry r;
 	char *e = NULL;
 	const char *type = pstr(plan, "type");
 
@@ -134,8 +134,8 @@ kube_execute_plan(void *client, const json_t *plan, int dry_run,
 		return -1;
 	}
 	kube_error_init(&err);
-	kube_retry_default(&r);
-	if (kube_retry_from_json(json_object_get(plan, "retryStrategy"), &r,
+	retry_default(&r);
+	if (retry_from_json(json_object_get(plan, "retryStrategy"), &r,
 	    &e) < 0) {
 		*errp = e;
 		return -1;

@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "util/quantity.h"
+#include "util/retry.h"
 
 /* ---- limits ------------------------------------------------------------ */
 #define KUBE_MAX_BODY		(64u << 20)	/* bytes of one response */
@@ -160,31 +161,7 @@ int	kube_exec_credential(const struct kube_exec *, const char *server,
 int	kube_exec_parse(const char *json, size_t len, char **token,
 	    char **cert, char **key, int64_t *expires, char **err);
 
-/* ---- retries ----------------------------------------------------------- */
-/*
- * Argo Events' retryStrategy (a k8s.io/apimachinery wait.Backoff): the
- * n-th retry waits duration * factor^(n-1), plus up to jitter times that,
- * never longer than cap_ms; Retry-After from the server wins when longer.
- * steps counts every attempt, the first included.
- */
-struct kube_retry {
-	int	 steps;		/* attempts, >= 1 */
-	int64_t	 duration_ms;	/* first wait */
-	double	 factor;	/* >= 1 */
-	double	 jitter;	/* 0..1 */
-	int64_t	 cap_ms;	/* longest single wait */
-};
-
-/* The client's default: 5 attempts, 500ms, x2, 0.2 jitter, 30s cap. */
-void	kube_retry_default(struct kube_retry *);
-/*
- * Reads Argo's retryStrategy JSON ({steps, duration: "1s" or nanoseconds,
- * factor, jitter}); missing members keep r's values.  Returns 0, or -1
- * with *err (owned) for a malformed member.
- */
-int	kube_retry_from_json(const json_t *, struct kube_retry *r, char **err);
-/* The wait before attempt n (2 = first retry); rnd in [0,1). */
-int64_t	kube_retry_delay(const struct kube_retry *, int n, double rnd);
+/* ---- retries: util/retry.h (shared with the http trigger) ---------------- */
 
 /* ---- client ------------------------------------------------------------ */
 struct kube_client;
@@ -200,8 +177,8 @@ struct kube_client *kube_client_new(const struct kube_config *cfg,
 void	 kube_client_free(struct kube_client *);
 /* Per-request timeout for non-watch requests (default KUBE_TIMEOUT_MS). */
 void	 kube_client_set_timeout(struct kube_client *, long ms);
-/* Retry policy for 429 and 5xx (default kube_retry_default). */
-void	 kube_client_set_retry(struct kube_client *, const struct kube_retry *);
+/* Retry policy for 429 and 5xx (default retry_default). */
+void	 kube_client_set_retry(struct kube_client *, const struct retry *);
 /* The default namespace of the configuration (borrowed). */
 const char *kube_client_namespace(const struct kube_client *);
 const char *kube_client_server(const struct kube_client *);
@@ -223,7 +200,7 @@ struct kube_req {
 	const char		*body;		/* may be NULL */
 	size_t			 len;
 	size_t			 max_body;	/* 0: KUBE_MAX_BODY */
-	const struct kube_retry	*retry;		/* NULL: the client's */
+	const struct retry	*retry;		/* NULL: the client's */
 	int			 no_retry_5xx;	/* a create that may have
 						   happened (generateName) */
 };

@@ -33,10 +33,8 @@ int	kube_stream_get(struct kube_client *, const char *path,
  * executor sets a trigger's retryStrategy around one plan); NULL: the
  * client's.
  */
-extern _Thread_local const struct kube_retry *kube_thread_retry;
+extern _Thread_local const struct retry *kube_thread_retry;
 
-/* A uniform random number in [0, 1), thread-safe. */
-double	kube_random(void);
 /* Monotonic milliseconds. */
 int64_t	kube_mono_ms(void);
 /* Sleeps ms, or until *stop (may be NULL) becomes non-zero. */

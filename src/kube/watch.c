@@ -518,7 +518,7 @@ watch_once(struct kube_watch *w)
 	int timeout_s = w->timeout_s, rc;
 
 	if (timeout_s <= 0)
-		timeout_s = 300 + (int)(kube_random() * 300);
+		timeout_s = 300 + (int)(retry_random() * 300);
 	path = watch_path(w, timeout_s);
 	memset(&s, 0, sizeof s);
 	s.on_data = on_stream;
@@ -556,10 +556,10 @@ watch_once(struct kube_watch *w)
 static void
 backoff(struct kube_watch *w)
 {
-	static const struct kube_retry r = { 1000, 500, 2.0, 0.5, 30000 };
+	static const struct retry r = { 1000, 500, 2.0, 0.5, 30000 };
 	int n = fail_count(w);
 
-	kube_sleep_ms(kube_retry_delay(&r, n + 1, kube_random()), &w->stop);
+	kube_sleep_ms(retry_delay(&r, n + 1, retry_random()), &w->stop);
 }
 
 static void *

@@ -10,15 +10,21 @@
  * Argo's secretKeyRef, or remediate's {file} / {env}) and sends, on the
  * engine's thread, within the trigger's timeout: the answer decides
  * between acted and failed, so it cannot be queued like a notification.
+ * With the trigger's retryStrategy, an attempt that got no answer, 429 or
+ * 5xx is tried again after its backoff (on the engine thread: keep steps
+ * and durations small); without one it is tried once, as Argo does.
  * configMapKeyRef values are read the same way, from the ConfigMap
  * mounted at SECRETS_DIR/NAME/KEY.
  */
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "notify/notify_int.h"
+#include "util/retry.h"
 
 #define DEFAULT_TIMEOUT_S	60	/* Argo's */
 #define RESULT_BODY		4096	/* bytes of the answer recorded */
@@ -252,6 +258,26 @@ status_policy(const json_t *plan, long status, int *ok)
 	return 1;
 }
 
+/*
+ * Tried again: no answer at all, 429 and 5xx.  Another 4xx, or a status
+ * policy.status.allow does not list, would fail again.
+ */
+static int
+worth_retrying(long status)
+{
+	return status == 0 || status == 429 || status >= 500;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) *
+	    1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 int
 notify_execute_http(void *ctx, const json_t *plan, int dry_run,
     json_t **result, char **err)
@@ -263,7 +289,8 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	    NULL, NULL };
 	size_t n = 0, i;
 	long status = 0;
-	int rc = -1, allowed;
+	struct retry rs;
+	int rc = -1, allowed, attempt;
 
 	*result = NULL;
 	*err = NULL;
@@ -277,6 +304,13 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 		    "HTTP endpoint has no dry run: nothing was sent");
 		return 0;
 	}
+	/* Argo's http trigger tries once unless a retryStrategy says more */
+	retry_default(&rs);
+	if (json_object_get(plan, "retryStrategy") == NULL)
+		rs.steps = 1;
+	else if (retry_from_json(json_object_get(plan, "retryStrategy"), &rs,
+	    err) == -1)
+		return -1;
 	if (lines_of(plan, dir, &lines, &n, err) == -1 || read_tls(tls, dir,
 	    pem, err) == -1)
 		goto out;
@@ -297,17 +331,35 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	r.ca_pem = pem[0];
 	r.cert_pem = pem[1];
 	r.key_pem = pem[2];
-	rc = notify_http(&r, &status, NULL, &answer, err);
-	if (status_policy(plan, status, &allowed)) {
+	for (attempt = 1;; attempt++) {
+		free(answer);
+		answer = NULL;
 		free(*err);
-		*err = allowed ? NULL : xasprintf("%s answered HTTP %ld, not "
-		    "in policy.status.allow", r.url, status);
-		rc = allowed ? 0 : -1;
+		*err = NULL;
+		status = 0;
+		rc = notify_http(&r, &status, NULL, &answer, err);
+		if (status_policy(plan, status, &allowed)) {
+			free(*err);
+			*err = allowed ? NULL : xasprintf("%s answered HTTP %ld, "
+			    "not in policy.status.allow", r.url, status);
+			rc = allowed ? 0 : -1;
+		}
+		if (rc == 0 || attempt >= rs.steps || !worth_retrying(status))
+			break;
+		sleep_ms(retry_delay(&rs, attempt + 1, retry_random()));
 	}
 	if (rc == 0)
-		*result = json_pack("{s:I, s:s%}", "status", (json_int_t)status,
-		    "body", answer ? answer : "", answer ? (strlen(answer) >
-		    RESULT_BODY ? RESULT_BODY : strlen(answer)) : 0);
+		*result = json_pack("{s:I, s:s%, s:i}", "status",
+		    (json_int_t)status, "body", answer ? answer : "", answer ?
+		    (strlen(answer) > RESULT_BODY ? RESULT_BODY :
+		    strlen(answer)) : 0, "attempts", attempt);
+	else if (attempt > 1) {
+		char *e = xasprintf("%s (after %d attempts)", *err ? *err :
+		    "failed", attempt);
+
+		free(*err);
+		*err = e;
+	}
 out:
 	for (i = 0; i < 3; i++)
 		notify_secret_free(pem[i]);

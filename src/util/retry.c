@@ -4,14 +4,16 @@
  * factor cannot park an action for hours.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "kube/kube.h"
+#include "util/retry.h"
 #include "util/util.h"
 
 void
-kube_retry_default(struct kube_retry *r)
+retry_default(struct retry *r)
 {
 	r->steps = 5;
 	r->duration_ms = 500;
@@ -38,7 +40,7 @@ amount(const json_t *v, double *out)
 }
 
 int
-kube_retry_from_json(const json_t *o, struct kube_retry *r, char **err)
+retry_from_json(const json_t *o, struct retry *r, char **err)
 {
 	const json_t *v;
 	double d;
@@ -91,7 +93,7 @@ kube_retry_from_json(const json_t *o, struct kube_retry *r, char **err)
 }
 
 int64_t
-kube_retry_delay(const struct kube_retry *r, int n, double rnd)
+retry_delay(const struct retry *r, int n, double rnd)
 {
 	double d = (double)r->duration_ms;
 	int i;
@@ -105,4 +107,22 @@ kube_retry_delay(const struct kube_retry *r, int n, double rnd)
 	if (r->cap_ms > 0 && d > (double)r->cap_ms)
 		d = (double)r->cap_ms;
 	return (int64_t)d;
+}
+
+double
+retry_random(void)
+{
+	static _Thread_local uint64_t s;
+
+	if (s == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s = util_hash(&ts, sizeof ts, (uint64_t)(uintptr_t)&s) | 1;
+	}
+	/* xorshift64*: enough for jitter */
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return (double)((s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }

@@ -10,7 +10,7 @@ The driver (notify_probe) is C written and compiled here against
 src/notify and what it uses:
 
     notify_probe send CONFIG_DIR SECRETS_DIR RECORD TARGET [APPROVAL_URL]
-    notify_probe http SPEC PAYLOAD SECRETS_DIR
+    notify_probe http SPEC PAYLOAD SECRETS_DIR [RETRY_STRATEGY]
 
 `send` loads the configuration (reading every secret once), routes and
 sends one notification, waits for delivery and prints the sender's
@@ -120,6 +120,9 @@ http(char **argv)
 		print(json_pack("{s:s}", "planError", err));
 		return 1;
 	}
+	if (argv[5] != NULL)	/* the trigger's retryStrategy, as decide.c */
+		json_object_set_new(plan, "retryStrategy",
+		    json_load_file(argv[5], 0, NULL));
 	o = json_pack("{s:O}", "plan", plan);
 	if (notify_execute_http(argv[4], plan, 0, &res, &err) == -1)
 		json_object_set_new(o, "error", json_string(err));
@@ -436,6 +439,40 @@ def test_http_trigger_request(probe, tmp_path, receiver):
     p = subprocess.run([probe, "http", str(sp), str(pp), str(secrets)],
                        capture_output=True, text=True, timeout=60)
     assert "answered HTTP 503" in json.loads(p.stdout)["error"]
+
+
+def test_http_trigger_retry_strategy(probe, tmp_path, receiver):
+    """With a retryStrategy, no answer, 429 and 5xx are tried again after
+    the backoff; another 4xx is not; without one, Argo tries once."""
+    spec = {"url": receiver.url + "/runs", "method": "POST", "timeout": 5}
+    sp, pp, rp = (tmp_path / "spec.json", tmp_path / "payload.json",
+                  tmp_path / "retry.json")
+    sp.write_text(json.dumps(spec))
+    pp.write_text(json.dumps({"node": "node-3"}))
+    rp.write_text(json.dumps({"steps": 3, "duration": "50ms",
+                              "factor": 2}))
+
+    def run(retry=True):
+        n = len(receiver.requests)
+        p = subprocess.run([probe, "http", str(sp), str(pp),
+                            str(tmp_path)] + ([str(rp)] if retry else []),
+                           capture_output=True, text=True, timeout=60)
+        return json.loads(p.stdout), len(receiver.requests) - n
+
+    receiver.statuses = [503, 429, 200]
+    out, sent = run()
+    assert out["result"]["status"] == 200 and sent == 3, out
+    assert out["result"]["attempts"] == 3
+    receiver.statuses = [500, 500, 500, 200]
+    out, sent = run()
+    assert sent == 3 and "(after 3 attempts)" in out["error"], out
+    receiver.statuses = [404, 200]
+    out, sent = run()
+    assert sent == 1 and "404" in out["error"], out
+    receiver.statuses = [503, 200]
+    out, sent = run(retry=False)
+    assert sent == 1 and "answered HTTP 503" in out["error"], out
+    receiver.statuses = []
 
 
 # ---- check, through the binary ------------------------------------------------

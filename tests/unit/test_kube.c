@@ -576,50 +576,6 @@ TEST(status_odd_bodies)
 	kube_error_clear(&e);
 }
 
-/* ---- retries ----------------------------------------------------------- */
-
-TEST(retry_policy)
-{
-	struct kube_retry r;
-	json_t *j;
-	char *err = NULL;
-
-	kube_retry_default(&r);
-	CHECK_INT(r.steps, 5);
-	CHECK_INT(kube_retry_delay(&r, 1, 0.5), 0);
-	CHECK_INT(kube_retry_delay(&r, 2, 0.0), 500);
-	CHECK_INT(kube_retry_delay(&r, 3, 0.0), 1000);
-	CHECK_INT(kube_retry_delay(&r, 4, 0.0), 2000);
-	CHECK_INT(kube_retry_delay(&r, 2, 0.5), 550);
-	CHECK_INT(kube_retry_delay(&r, 40, 0.9), 30000);
-
-	j = json_loads("{\"steps\":3,\"duration\":\"2s\",\"factor\":1.5,"
-	    "\"jitter\":\"0.1\"}", 0, NULL);
-	CHECK_INT(kube_retry_from_json(j, &r, &err), 0);
-	CHECK_INT(r.steps, 3);
-	CHECK_INT(r.duration_ms, 2000);
-	CHECK(r.factor == 1.5 && r.jitter > 0.099 && r.jitter < 0.101);
-	CHECK_INT(kube_retry_delay(&r, 3, 0.0), 3000);
-	json_decref(j);
-	j = json_loads("{\"duration\":250000000}", 0, NULL);
-	CHECK_INT(kube_retry_from_json(j, &r, &err), 0);
-	CHECK_INT(r.duration_ms, 250);
-	json_decref(j);
-	j = json_loads("{\"steps\":0}", 0, NULL);
-	CHECK_INT(kube_retry_from_json(j, &r, &err), -1);
-	CHECK(err && strstr(err, "steps"));
-	free(err);
-	json_decref(j);
-	j = json_loads("{\"factor\":0.5}", 0, NULL);
-	CHECK_INT(kube_retry_from_json(j, &r, &err), -1);
-	free(err);
-	json_decref(j);
-	j = json_loads("{\"duration\":\"soon\"}", 0, NULL);
-	CHECK_INT(kube_retry_from_json(j, &r, &err), -1);
-	free(err);
-	json_decref(j);
-}
-
 /* ---- discovery fallback, paths, patch types ---------------------------- */
 
 static const struct {
@@ -916,7 +872,6 @@ main(void)
 	RUN(status_causes_in_text);
 	RUN(status_429_text_plain);
 	RUN(status_odd_bodies);
-	RUN(retry_policy);
 	RUN(discovery_builtin);
 	RUN(resource_paths);
 	RUN(patch_types);

@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "util/gofmt.h"
+#include "util/retry.h"
 #include "util/semver.h"
 #include "util/util.h"
 
@@ -475,10 +476,55 @@ TEST(gofmt_edges)
 	json_decref(deep);
 }
 
+/* ---- retries ----------------------------------------------------------- */
+
+TEST(retry_policy)
+{
+	struct retry r;
+	json_t *j;
+	char *err = NULL;
+
+	retry_default(&r);
+	CHECK_INT(r.steps, 5);
+	CHECK_INT(retry_delay(&r, 1, 0.5), 0);
+	CHECK_INT(retry_delay(&r, 2, 0.0), 500);
+	CHECK_INT(retry_delay(&r, 3, 0.0), 1000);
+	CHECK_INT(retry_delay(&r, 4, 0.0), 2000);
+	CHECK_INT(retry_delay(&r, 2, 0.5), 550);
+	CHECK_INT(retry_delay(&r, 40, 0.9), 30000);
+
+	j = json_loads("{\"steps\":3,\"duration\":\"2s\",\"factor\":1.5,"
+	    "\"jitter\":\"0.1\"}", 0, NULL);
+	CHECK_INT(retry_from_json(j, &r, &err), 0);
+	CHECK_INT(r.steps, 3);
+	CHECK_INT(r.duration_ms, 2000);
+	CHECK(r.factor == 1.5 && r.jitter > 0.099 && r.jitter < 0.101);
+	CHECK_INT(retry_delay(&r, 3, 0.0), 3000);
+	json_decref(j);
+	j = json_loads("{\"duration\":250000000}", 0, NULL);
+	CHECK_INT(retry_from_json(j, &r, &err), 0);
+	CHECK_INT(r.duration_ms, 250);
+	json_decref(j);
+	j = json_loads("{\"steps\":0}", 0, NULL);
+	CHECK_INT(retry_from_json(j, &r, &err), -1);
+	CHECK(err && strstr(err, "steps"));
+	free(err);
+	json_decref(j);
+	j = json_loads("{\"factor\":0.5}", 0, NULL);
+	CHECK_INT(retry_from_json(j, &r, &err), -1);
+	free(err);
+	json_decref(j);
+	j = json_loads("{\"duration\":\"soon\"}", 0, NULL);
+	CHECK_INT(retry_from_json(j, &r, &err), -1);
+	free(err);
+	json_decref(j);
+}
+
 int
 main(void)
 {
 	RUN(durations);
+	RUN(retry_policy);
 	RUN(duration_format_round_trips);
 	RUN(go_durations);
 	RUN(base64);
