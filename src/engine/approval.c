@@ -37,6 +37,16 @@ str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/*
+ * A name for records, metrics and pages, which need one: an approval
+ * from a state file this version did not write may lack it.
+ */
+static const char *
+name_or_unknown(const char *s)
+{
+	return s ? s : "(unknown)";
+}
+
 static json_t *
 ref_json(const struct objref *r)
 {
@@ -221,8 +231,8 @@ undecidable(struct engine *e, const json_t *in, const char *id,
 
 	memset(&r, 0, sizeof r);
 	r.time = e->now;
-	r.sensor = str(in, "sensor");
-	r.trigger = str(in, "trigger");
+	r.sensor = name_or_unknown(str(in, "sensor"));
+	r.trigger = name_or_unknown(str(in, "trigger"));
 	ref_from(&r.target, json_object_get(in, "target"));
 	ref_from(&r.subject, json_object_get(in, "subject"));
 	r.decision = dec;
@@ -329,10 +339,10 @@ engine_expire(struct engine *e, const json_t *in, const json_t *record,
 	e->now = clock_now(e->opts.clock);
 	memset(&r, 0, sizeof r);
 	r.time = e->now;
-	r.sensor = str(record, "sensor") ? str(record, "sensor") :
-	    str(in, "sensor");
-	r.trigger = str(record, "trigger") ? str(record, "trigger") :
-	    str(in, "trigger");
+	r.sensor = name_or_unknown(str(record, "sensor") ? str(record,
+	    "sensor") : str(in, "sensor"));
+	r.trigger = name_or_unknown(str(record, "trigger") ? str(record,
+	    "trigger") : str(in, "trigger"));
 	ref_from(&r.target, json_object_get(record, "target"));
 	ref_from(&r.subject, json_object_get(record, "subject"));
 	r.decision = REC_EXPIRED;

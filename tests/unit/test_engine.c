@@ -333,9 +333,15 @@ TEST(changed_trigger_voids_the_approval)
 	CHECK_STR(field(out, "decision"), "expired");
 	CHECK(strstr(field(out, "message"), "no longer configured") != NULL);
 	json_decref(out);
-	/* not an input this version wrote */
+	/* not an input this version wrote: still a whole record */
 	out = engine_approve(w.e, NULL, "a1");
 	CHECK_STR(field(out, "decision"), "failed");
+	CHECK_STR(field(out, "sensor"), "(unknown)");
+	CHECK_STR(field(out, "trigger"), "(unknown)");
+	json_decref(out);
+	out = engine_expire(w.e, NULL, NULL, "a2", T0);
+	CHECK_STR(field(out, "decision"), "expired");
+	CHECK_STR(field(out, "sensor"), "(unknown)");
 	json_decref(out);
 	CHECK_INT(w.seen.executed, 0);
 	json_decref(in);
