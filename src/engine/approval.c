@@ -61,14 +61,21 @@ ref_from(struct objref *r, const json_t *o)
 		    str(o, "name"));
 }
 
+/* The trigger's manifest hash as the input keeps it: 16 hex digits. */
+static void
+hash_text(struct decision *d, char out[17])
+{
+	snprintf(out, 17, "%016llx",
+	    (unsigned long long)decide_trigger_hash(d));
+}
+
 json_t *
 approval_input(struct decision *d)
 {
 	const struct event *ev = d->fire->event;
 	char hash[17];
 
-	snprintf(hash, sizeof hash, "%016llx",
-	    (unsigned long long)decide_trigger_hash(d));
+	hash_text(d, hash);
 	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:o, s:o, s:b, "
 	    "s:{s:s?, s:s?, s:s?, s:s?, s:I, s:O?, s:{s:s?, s:s?, s:s?}}, "
 	    "s:O?, s:O?, s:O?}",
@@ -174,8 +181,7 @@ approval_checks(struct decision *d, const json_t *in, int64_t decided,
 	char hash[17], when[TIME_FMTLEN], ago[32];
 	int64_t since, last;
 
-	snprintf(hash, sizeof hash, "%016llx",
-	    (unsigned long long)decide_trigger_hash(d));
+	hash_text(d, hash);
 	if (str(in, "hash") == NULL || strcmp(str(in, "hash"), hash) != 0) {
 		snprintf(d->msg, sizeof d->msg, "the trigger's manifest or "
 		    "guardrails changed after this decision; its approval no "
@@ -204,23 +210,6 @@ approval_checks(struct decision *d, const json_t *in, int64_t decided,
 	return decide_action_checks(d, decided);
 }
 
-static void
-approval_act(struct decision *d, int64_t decided)
-{
-	struct engine *e = d->e;
-	enum rec_decision dec = REC_ACTED;
-
-	guard_record_approved_action(e->state, d->et->id, d->target_key,
-	    decided, e->now);
-	d->msg[0] = '\0';
-	if (e->opts.execute && d->plan.plan)
-		dec = decide_execute(d, REC_ACTED);
-	if (dec == REC_ACTED)
-		guard_record_remediation(e->state, d->cfg, d->et->id,
-		    d->target_key, e->now);
-	decide_finish(d, dec, REASON_NONE);
-}
-
 /* A record for an input the configuration cannot decide again. */
 static json_t *
 undecidable(struct engine *e, const json_t *in, const char *id,
@@ -241,10 +230,7 @@ undecidable(struct engine *e, const json_t *in, const char *id,
 	r.event_name = str(json_object_get(in, "event"), "name");
 	r.event_id = str(json_object_get(in, "event"), "id");
 	r.extra = json_pack("{s:{s:s}}", "approval", "id", id);
-	e->stats.records++;
-	e->stats.by_decision[dec]++;
-	if (e->opts.emit)
-		e->opts.emit(e->opts.emit_ctx, &r);
+	decide_emit(e, &r);
 	out = rec_to_json(&r);
 	rec_clear(&r);
 	return out;
@@ -267,8 +253,9 @@ engine_approve(struct engine *e, const json_t *in, const char *id)
 
 	e->now = clock_now(e->opts.clock);
 	if (!json_is_object(in) || int_of(in, "version") != INPUT_VERSION)
-		return undecidable(e, in, id, REC_FAILED, "the approval carries "
-		    "no decision this version of remediate can re-check");
+		return undecidable(e, in, id, REC_FAILED, "the approval "
+		    "carries no decision this version of remediate can "
+		    "re-check");
 	if (find_trigger(e, in, &es, &et, &t) == -1)
 		return undecidable(e, in, id, REC_EXPIRED, "the trigger is no "
 		    "longer configured; its approval no longer applies");
@@ -279,19 +266,8 @@ engine_approve(struct engine *e, const json_t *in, const char *id)
 	f.inputs = json_object_get(in, "inputs");
 	f.resource = json_object_get(in, "resource");
 	f.spec = json_object_get(in, "spec");
-	memset(&d, 0, sizeof d);
-	d.e = e;
-	d.es = es;
-	d.et = et;
-	d.fire = &f;
-	d.cfg = &et->cfg;
+	decide_init(&d, e, es, et, &f);
 	d.mode = MODE_CONFIRM;
-	d.rec.time = e->now;
-	d.rec.sensor = es->ident;
-	d.rec.trigger = t->name;
-	d.rec.event_source = ev.source;
-	d.rec.event_name = ev.name;
-	d.rec.event_id = ev.id;
 	time_format(decided, when, sizeof when);
 	decide_extra_set(&d, "approval", json_pack("{s:s, s:s}", "id", id,
 	    "decided", when));
@@ -317,12 +293,15 @@ engine_approve(struct engine *e, const json_t *in, const char *id)
 		decide_finish(&d, REC_EXPIRED, REASON_NONE);
 	else if (d.msg[0])
 		decide_finish(&d, REC_FAILED, REASON_NONE);
-	else
-		approval_act(&d, decided);
+	else {
+		/* the marks the decision left move to the action */
+		guard_record_approved_action(e->state, et->id, d.target_key,
+		    decided, e->now);
+		d.msg[0] = '\0';
+		decide_act(&d, REC_ACTED);
+	}
 	out = rec_to_json(&d.rec);
-	rec_clear(&d.rec);
-	act_plan_clear(&d.plan);
-	free(d.target_key);
+	decide_clear(&d);
 	event_clear(&ev);
 	return out;
 }
@@ -355,10 +334,7 @@ engine_expire(struct engine *e, const json_t *in, const json_t *record,
 	r.event_id = str(sig, "id");
 	r.extra = json_pack("{s:{s:s, s:s?}}", "approval", "id", id,
 	    "decided", str(record, "time"));
-	e->stats.records++;
-	e->stats.by_decision[REC_EXPIRED]++;
-	if (e->opts.emit)
-		e->opts.emit(e->opts.emit_ctx, &r);
+	decide_emit(e, &r);
 	out = rec_to_json(&r);
 	rec_clear(&r);
 	return out;

@@ -278,11 +278,11 @@ check_budget(struct decision *d)
 		char when[TIME_FMTLEN];
 
 		time_format(at, when, sizeof when);
-		decide_extra_set(d, "budget", json_pack("{s:s, s:f, s:s}", "query", q,
-		    "value", value, "at", when));
+		decide_extra_set(d, "budget", json_pack("{s:s, s:f, s:s}",
+		    "query", q, "value", value, "at", when));
 	} else
-		decide_extra_set(d, "budget", json_pack("{s:s, s:n}", "query", q,
-		    "value"));
+		decide_extra_set(d, "budget", json_pack("{s:s, s:n}",
+		    "query", q, "value"));
 	free(q);
 	return ok;
 }
@@ -297,11 +297,17 @@ decide_finish(struct decision *d, enum rec_decision dec,
 	d->rec.reason = reason;
 	if (d->msg[0] && d->rec.message == NULL)
 		d->rec.message = xstrdup(d->msg);
+	decide_emit(e, &d->rec);
+}
+
+void
+decide_emit(struct engine *e, const struct rec_decision_record *r)
+{
 	e->stats.records++;
-	e->stats.by_decision[dec]++;
-	e->stats.by_reason[reason]++;
+	e->stats.by_decision[r->decision]++;
+	e->stats.by_reason[r->reason]++;
 	if (e->opts.emit)
-		e->opts.emit(e->opts.emit_ctx, &d->rec);
+		e->opts.emit(e->opts.emit_ctx, r);
 }
 
 static void
@@ -351,7 +357,6 @@ recurrence_json(const struct guard_recurrence *r)
 static void
 emit_demoted(struct decision *d, const struct guard_recurrence *r)
 {
-	struct engine *e = d->e;
 	struct rec_decision_record dr = d->rec;
 
 	memset(&dr.target, 0, sizeof dr.target);
@@ -370,10 +375,7 @@ emit_demoted(struct decision *d, const struct guard_recurrence *r)
 	    guard_mode_name(d->cfg->mode));
 	dr.plan = NULL;
 	dr.extra = json_pack("{s:o}", "recurrence", recurrence_json(r));
-	e->stats.records++;
-	e->stats.by_decision[REC_DEMOTED]++;
-	if (e->opts.emit)
-		e->opts.emit(e->opts.emit_ctx, &dr);
+	decide_emit(d->e, &dr);
 	rec_clear(&dr);
 }
 
@@ -474,6 +476,8 @@ run_checks(struct decision *d)
 }
 
 
+static enum rec_decision execute(struct decision *, enum rec_decision);
+
 static void
 decide_mode(struct decision *d)
 {
@@ -493,9 +497,17 @@ decide_mode(struct decision *d)
 	if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
 	    approval_pend(d) == -1)
 		dec = REC_FAILED;
+	decide_act(d, dec);
+}
+
+void
+decide_act(struct decision *d, enum rec_decision dec)
+{
+	struct engine *e = d->e;
+
 	if (e->opts.execute && d->plan.plan && (dec == REC_ACTED ||
 	    (dec == REC_DRY_RUN && d->cfg->server_dry_run)))
-		dec = decide_execute(d, dec);
+		dec = execute(d, dec);
 	if (dec == REC_ACTED)
 		guard_record_remediation(e->state, d->cfg, d->et->id,
 		    d->target_key, e->now);
@@ -515,8 +527,8 @@ monotonic_ms(void)
  * Runs the action; an action (not a server dry run) is first written down
  * through the intend hook, so its cooldown survives a crash during it.
  */
-enum rec_decision
-decide_execute(struct decision *d, enum rec_decision dec)
+static enum rec_decision
+execute(struct decision *d, enum rec_decision dec)
 {
 	struct engine *e = d->e;
 	json_t *result = NULL;
@@ -555,18 +567,7 @@ engine_decide(struct engine *e, struct engine_sensor *es,
 	struct decision d;
 	enum rec_reason r;
 
-	memset(&d, 0, sizeof d);
-	d.e = e;
-	d.es = es;
-	d.et = et;
-	d.fire = f;
-	d.cfg = &et->cfg;
-	d.rec.time = e->now;
-	d.rec.sensor = es->ident;
-	d.rec.trigger = f->trigger->name;
-	d.rec.event_source = f->event->source;
-	d.rec.event_name = f->event->name;
-	d.rec.event_id = f->event->id;
+	decide_init(&d, e, es, et, f);
 	if (f->error) {
 		snprintf(d.msg, sizeof d.msg, "%s", f->error);
 		decide_finish(&d, REC_FAILED, REASON_NONE);
@@ -579,7 +580,31 @@ engine_decide(struct engine *e, struct engine_sensor *es,
 		decide_finish(&d, REC_FAILED, REASON_NONE);
 	} else
 		decide_mode(&d);
-	rec_clear(&d.rec);
-	act_plan_clear(&d.plan);
-	free(d.target_key);
+	decide_clear(&d);
+}
+
+void
+decide_init(struct decision *d, struct engine *e, struct engine_sensor *es,
+    struct engine_trigger *et, const struct sensor_fire *f)
+{
+	memset(d, 0, sizeof *d);
+	d->e = e;
+	d->es = es;
+	d->et = et;
+	d->fire = f;
+	d->cfg = &et->cfg;
+	d->rec.time = e->now;
+	d->rec.sensor = es->ident;
+	d->rec.trigger = f->trigger->name;
+	d->rec.event_source = f->event->source;
+	d->rec.event_name = f->event->name;
+	d->rec.event_id = f->event->id;
+}
+
+void
+decide_clear(struct decision *d)
+{
+	rec_clear(&d->rec);
+	act_plan_clear(&d->plan);
+	free(d->target_key);
 }

@@ -82,13 +82,25 @@ void	engine_decide(struct engine *, struct engine_sensor *,
  */
 enum rec_reason decide_action_checks(struct decision *, int64_t decided);
 /*
- * Runs the planned action (after writing the intent down); returns
- * dec, or REC_FAILED with the message in the record.
+ * A decision for fire f of trigger et, its record named from them;
+ * decide_clear frees what it gathered.
  */
-enum rec_decision decide_execute(struct decision *, enum rec_decision dec);
+void	decide_init(struct decision *, struct engine *,
+	    struct engine_sensor *, struct engine_trigger *,
+	    const struct sensor_fire *);
+void	decide_clear(struct decision *);
+/*
+ * The mode's outcome dec after the checks passed and the action was
+ * marked (cooldown, circuit): runs the planned action when dec is acted
+ * (or a server dry run), after writing the intent down; an action that
+ * ran counts for recurrence; then finishes the record (acted, failed...).
+ */
+void	decide_act(struct decision *, enum rec_decision dec);
 /* Sets the decision and reason, counts it, and emits the record. */
 void	decide_finish(struct decision *, enum rec_decision,
 	    enum rec_reason);
+/* Counts a finished record (r borrowed) and hands it to the emit hook. */
+void	decide_emit(struct engine *, const struct rec_decision_record *r);
 void	decide_extra_set(struct decision *, const char *key, json_t *v);
 uint64_t decide_trigger_hash(struct decision *);
 
