@@ -21,7 +21,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "action/native_int.h"
 
@@ -252,15 +251,6 @@ act_native_argocd(const struct native_in *in, struct act_plan *out,
 
 /* ---- executing ---------------------------------------------------------- */
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1)
-		;
-}
-
 static const char *
 phase_of(json_t *app)
 {
@@ -315,7 +305,7 @@ terminate(struct kube_client *c, const json_t *plan, int dry_run,
 		if (waited >= WAIT_MS)
 			break;
 		json_decref(app);
-		sleep_ms(POLL_MS);
+		util_sleep_ms(POLL_MS);
 	}
 	*err = xasprintf("the operation was told to terminate but is still "
 	    "%s after %dms; no sync started", phase_of(app) ? phase_of(app) :

@@ -257,8 +257,8 @@ run_approval(void *ctx, const struct approve_pending *p, json_t **record,
     char **err)
 {
 	struct daemon *d = ctx;
-	struct dq_call *c = dq_call_new(0, json_pack("{s:s, s:O?}", "id",
-	    p->id, "input", p->input));
+	struct dq_call *c = dq_call_new(json_pack("{s:s, s:O?}", "id", p->id,
+	    "input", p->input));
 	struct dq_item it;
 	int rc = -1;
 

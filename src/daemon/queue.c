@@ -37,7 +37,8 @@ void
 dq_item_clear(struct dq_item *it)
 {
 	if (it->call) {
-		dq_call_answer(it->call, NULL, xstrdup("remediate is stopping"));
+		dq_call_answer(it->call, NULL,
+		    xstrdup("remediate is stopping"));
 		dq_call_release(it->call);
 	}
 	json_decref(it->obj);
@@ -118,21 +119,30 @@ dq_push_all(struct dq *q, struct dq_item *items, size_t n)
 	return 0;
 }
 
+/* The instant timeout_ms from now on clock id, for a timed wait. */
+static struct timespec
+deadline(clockid_t id, int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(id, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return until;
+}
+
 int
 dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
 {
 	struct timespec until;
 	int rc = 0;
 
-	if (timeout_ms >= 0) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout_ms >= 0)
+		until = deadline(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&q->mu);
 	while (q->n == 0 && rc != ETIMEDOUT) {
 		if (timeout_ms < 0)
@@ -181,10 +191,10 @@ dq_close(struct dq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* ---- calls ---------------------------------------------------------------- */
+/* ---- calls -------------------------------------------------------------- */
 
 struct dq_call *
-dq_call_new(int what, json_t *in)
+dq_call_new(json_t *in)
 {
 	struct dq_call *c = xcalloc(1, sizeof *c);
 	pthread_condattr_t ca;
@@ -194,7 +204,6 @@ dq_call_new(int what, json_t *in)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	c->what = what;
 	c->in = in;
 	c->refs = 1;
 	return c;
@@ -249,16 +258,9 @@ dq_call_answer(struct dq_call *c, json_t *out, char *err)
 int
 dq_call_wait(struct dq_call *c, int timeout_ms)
 {
-	struct timespec until;
+	struct timespec until = deadline(CLOCK_MONOTONIC, timeout_ms);
 	int rc = 0, done;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&c->mu);
 	while (!c->done && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&c->cv, &c->mu, &until);

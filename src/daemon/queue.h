@@ -31,7 +31,6 @@ enum dq_kind {
  * still works on it.
  */
 struct dq_call {
-	int	 what;		/* the asker's kind of question */
 	json_t	*in;		/* owned: the question */
 	/* the answer, set once by dq_call_answer: */
 	json_t	*out;		/* owned, may be NULL */
@@ -94,7 +93,7 @@ void		 dq_close(struct dq *);
 void		 dq_item_clear(struct dq_item *);
 
 /* A new call holding in (owned) with one reference, the asker's. */
-struct dq_call	*dq_call_new(int what, json_t *in);
+struct dq_call	*dq_call_new(json_t *in);
 /* Another reference (the queue item's); returns c. */
 struct dq_call	*dq_call_ref(struct dq_call *c);
 /* Drops a reference; the last frees the call.  NULL ok. */

@@ -4,10 +4,10 @@
  * Webhooks, /metrics, /healthz and /readyz are all routes of this server.
  * A route is a method and an exact path (or a prefix: /approve/) with a
  * handler; the handler gets the whole request (headers, query arguments,
- * a bounded body) and fills a response.  Paths no route names go to the fallback route when one is set
- * (the webhook module serves every EventSource endpoint through it, so a
- * configuration reload can swap endpoints without touching the server),
- * otherwise they get 404.
+ * a bounded body) and fills a response.  Paths no route names go to the
+ * fallback route when one is set (the webhook module serves every
+ * EventSource endpoint through it, so a configuration reload can swap
+ * endpoints without touching the server), otherwise they get 404.
  *
  * Threads: each listener runs libmicrohttpd with its own internal polling
  * thread pool, so handlers run on those threads, several at once.  A

@@ -220,19 +220,15 @@ find_route(const struct http_server *s, const char *method, const char *path,
 
 	*path_known = 0;
 	for (i = 0; i < s->nroutes; i++) {
-		if (s->routes[i].prefix) {
-			if (pre == NULL && path_matches(&s->routes[i], path) &&
-			    method_matches(s->routes[i].method, method))
-				pre = &s->routes[i];
-			if (path_matches(&s->routes[i], path))
-				*path_known = 1;
-			continue;
-		}
-		if (strcmp(s->routes[i].path, path) != 0)
+		if (!path_matches(&s->routes[i], path))
 			continue;
 		*path_known = 1;
-		if (method_matches(s->routes[i].method, method))
+		if (!method_matches(s->routes[i].method, method))
+			continue;
+		if (!s->routes[i].prefix)
 			return &s->routes[i];
+		if (pre == NULL)
+			pre = &s->routes[i];
 	}
 	return pre;
 }

@@ -16,12 +16,10 @@
  * configMapKeyRef values are read the same way, from the ConfigMap
  * mounted at SECRETS_DIR/NAME/KEY.
  */
-#include <errno.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "notify/notify_int.h"
 #include "util/retry.h"
@@ -268,16 +266,6 @@ worth_retrying(long status)
 	return status == 0 || status == 429 || status >= 500;
 }
 
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) *
-	    1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 int
 notify_execute_http(void *ctx, const json_t *plan, int dry_run,
     json_t **result, char **err)
@@ -340,13 +328,14 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 		rc = notify_http(&r, &status, NULL, &answer, err);
 		if (status_policy(plan, status, &allowed)) {
 			free(*err);
-			*err = allowed ? NULL : xasprintf("%s answered HTTP %ld, "
-			    "not in policy.status.allow", r.url, status);
+			*err = allowed ? NULL : xasprintf("%s answered HTTP "
+			    "%ld, not in policy.status.allow", r.url, status);
 			rc = allowed ? 0 : -1;
 		}
 		if (rc == 0 || attempt >= rs.steps || !worth_retrying(status))
 			break;
-		sleep_ms(retry_delay(&rs, attempt + 1, retry_random()));
+		util_sleep_ms(retry_delay(&rs, attempt + 1,
+		    retry_random()));
 	}
 	if (rc == 0)
 		*result = json_pack("{s:I, s:s%, s:i}", "status",

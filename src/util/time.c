@@ -6,6 +6,7 @@
  * exactly: "1e3h" is not a duration there, so it is not one here.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,18 @@ clock_fixed(struct clock *c, int64_t ms)
 {
 	c->now = fixed_now;
 	c->fixed = ms;
+}
+
+void
+util_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) *
+	    1000000L };
+
+	if (ms <= 0)
+		return;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 /* Proleptic Gregorian dates (Howard Hinnant's algorithms). */

@@ -118,6 +118,12 @@ struct clock {
 int64_t	 clock_now(const struct clock *);
 void	 clock_system(struct clock *);
 void	 clock_fixed(struct clock *, int64_t ms);
+/*
+ * Sleeps ms of real time (the whole of it: a signal does not cut it
+ * short).  Only for waits an action itself asks for (a retry's backoff,
+ * a poll); never for "now".
+ */
+void	 util_sleep_ms(int64_t ms);
 
 /*
  * Proleptic Gregorian calendar arithmetic, valid for any year: days since
