@@ -183,6 +183,20 @@ needs_nodes(const struct engine *e)
 	return 0;
 }
 
+/* Appends one of the cluster view's watches (source -1) at v[n]. */
+static size_t
+add_view_watch(struct sig_watch **v, size_t *cap, size_t n,
+    const char *group, const char *version, const char *resource)
+{
+	xgrow(v, cap, n + 1, sizeof **v);
+	memset(&(*v)[n], 0, sizeof (*v)[n]);
+	(*v)[n].source = -1;
+	(*v)[n].group = group;
+	(*v)[n].version = version;
+	(*v)[n].resource = resource;
+	return n + 1;
+}
+
 size_t
 engine_watches(const struct engine *e, struct sig_watch **out)
 {
@@ -196,24 +210,11 @@ engine_watches(const struct engine *e, struct sig_watch **out)
 			n++;
 		}
 	}
-	for (i = 0; i < UTIL_ARRAY_LEN(view_resources); i++) {
-		xgrow(&v, &cap, n + 1, sizeof *v);
-		memset(&v[n], 0, sizeof v[n]);
-		v[n].source = -1;
-		v[n].group = view_resources[i].group;
-		v[n].version = view_resources[i].version;
-		v[n].resource = view_resources[i].resource;
-		n++;
-	}
-	if (needs_nodes(e)) {
-		xgrow(&v, &cap, n + 1, sizeof *v);
-		memset(&v[n], 0, sizeof v[n]);
-		v[n].source = -1;
-		v[n].group = "";
-		v[n].version = "v1";
-		v[n].resource = "nodes";
-		n++;
-	}
+	for (i = 0; i < UTIL_ARRAY_LEN(view_resources); i++)
+		n = add_view_watch(&v, &cap, n, view_resources[i].group,
+		    view_resources[i].version, view_resources[i].resource);
+	if (needs_nodes(e))
+		n = add_view_watch(&v, &cap, n, "", "v1", "nodes");
 	*out = v;
 	return n;
 }

@@ -238,18 +238,27 @@ guard_check_threshold(struct guard_state *g, const struct guard_config *c,
 	return 0;
 }
 
+/* The time (trigger, target) last acted or would have, or NULL. */
+static const int64_t *
+cooldown_mark(struct guard_state *g, const char *trigger,
+    const char *target)
+{
+	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
+	const int64_t *t = map_get(&g->cooldowns, k);
+
+	if (k != stack)
+		free(k);
+	return t;
+}
+
 int
 guard_check_cooldown(struct guard_state *g, const struct guard_config *c,
     const char *trigger, const char *target, int64_t now, char *msg,
     size_t msglen)
 {
-	char stack[256], *k, ago[32], cd[32];
-	int64_t *last;
+	const int64_t *last = cooldown_mark(g, trigger, target);
+	char ago[32], cd[32];
 
-	k = pair_key(trigger, target, stack, sizeof stack);
-	last = map_get(&g->cooldowns, k);
-	if (k != stack)
-		free(k);
 	if (last == NULL || now - *last >= c->cooldown)
 		return 1;
 	duration_format(now - *last, ago, sizeof ago);
@@ -464,11 +473,8 @@ int64_t
 guard_last_action(struct guard_state *g, const char *trigger,
     const char *target)
 {
-	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
-	int64_t *t = map_get(&g->cooldowns, k);
+	const int64_t *t = cooldown_mark(g, trigger, target);
 
-	if (k != stack)
-		free(k);
 	return t ? *t : 0;
 }
 
