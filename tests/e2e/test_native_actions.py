@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
 from kubehelp import Emulator, have_cc  # noqa: E402
+from conftest import fixture  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have_cc(), reason="no C compiler")
 
@@ -390,14 +391,6 @@ def test_restart_pod_refuses_bare_pods(emu, run):
 
 
 # ---- argocdSync ------------------------------------------------------------
-
-SHARED = os.environ.get("REMEDIATE_SHARED",
-                        os.path.join(ROOT, "..", "shared"))
-
-
-def fixture(name):
-    with open(os.path.join(SHARED, "fixtures", name)) as f:
-        return json.load(f)
 
 
 def load_app(emu, name):

@@ -20,7 +20,8 @@ from kubeapi.client import Client             # noqa: E402
 from kubeapi.emulator import Emulator         # noqa: E402
 from kubeapi.util import NAME_ALPHABET        # noqa: E402
 
-FIX = "/work/shared/fixtures"
+FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))), "data", "fixtures")
 NS = "shop"
 
 
@@ -746,7 +747,7 @@ def test_namespace_delete_removes_content(emu, cl):
     assert cl.request("GET", "/api/v1/namespaces/shop").status == 404
 
 
-def test_load_shared_fixtures_dir():
+def test_load_fixtures_dir():
     with Emulator(http=True) as e:
         loaded = e.load_dir(FIX)
         kinds = sorted({k for k, _, _ in loaded})

@@ -3,8 +3,8 @@
  * Kyverno's functions as data (tests/jp/kyverno.json), the bounds, and a
  * replay of the fuzz corpus through compile + eval.
  *
- * JP_COMPLIANCE_DIR names the suite (default ../shared/conformance/jmespath
- * from the repository root); JP_DATA_DIR the Kyverno cases (default
+ * JP_COMPLIANCE_DIR names the suite (default tests/data/jmespath-compliance,
+ * the official suite copied into the tree); JP_DATA_DIR the Kyverno cases (default
  * tests/jp); JP_CORPUS_DIR the fuzz corpus (default fuzz/corpus/jp).
  */
 #include <dirent.h>
@@ -188,7 +188,7 @@ run_file(const char *dir, const char *name, const struct jp_env *env,
 TEST(compliance)
 {
 	const char *dir = env_or("JP_COMPLIANCE_DIR",
-	    "../shared/conformance/jmespath");
+	    TEST_DATA "/jmespath-compliance");
 	char **files;
 	size_t n, i;
 	int pass = 0, fail = 0;

@@ -29,16 +29,13 @@
 static char *
 fixture(const char *name, size_t *len)
 {
-	const char *shared = getenv("REMEDIATE_SHARED");
-	char *path, *text, *err = NULL;
+	const char *path = harness_fixture(name);
+	char *text, *err = NULL;
 
-	path = xasprintf("%s/fixtures/%s", shared ? shared : "../shared",
-	    name);
 	text = util_read_file(path, 1 << 20, len, &err);
 	if (text == NULL)
 		fprintf(stderr, "fixture %s: %s\n", path, err);
 	free(err);
-	free(path);
 	return text;
 }
 
@@ -69,8 +66,8 @@ TEST(fixture_vector)
 	int64_t at;
 	const char *why;
 
-	CHECK_INT(parse_fixture("prometheus-query-budget-remaining.json", 200,
-	    &r, &err), 0);
+	REQUIRE(parse_fixture("prometheus-query-budget-remaining.json", 200,
+	    &r, &err) == 0);
 	CHECK_INT(r.type, PROM_VECTOR);
 	CHECK_INT(r.n, 2);
 	if (r.n == 2) {
@@ -101,25 +98,25 @@ TEST(fixture_scalar_empty_nan)
 	int64_t at;
 	const char *why;
 
-	CHECK_INT(parse_fixture("prometheus-query-scalar.json", 200, &r,
-	    &err), 0);
+	REQUIRE(parse_fixture("prometheus-query-scalar.json", 200, &r,
+	    &err) == 0);
 	CHECK_INT(r.type, PROM_SCALAR);
-	CHECK_INT(r.n, 1);
+	REQUIRE(r.n == 1);
 	CHECK_INT(prom_gate_value(&r, T0, 60000, &v, &at, &why), 0);
 	CHECK(v == 0.2134920634920635);
 	CHECK_INT(json_object_size(r.v[0].metric), 0);
 	prom_result_clear(&r);
 
-	CHECK_INT(parse_fixture("prometheus-query-empty-vector.json", 200, &r,
-	    &err), 0);
+	REQUIRE(parse_fixture("prometheus-query-empty-vector.json", 200, &r,
+	    &err) == 0);
 	CHECK_INT(r.n, 0);
 	CHECK_INT(prom_gate_value(&r, T0, 60000, &v, &at, &why), -1);
 	CHECK_STR(why, "empty");
 	prom_result_clear(&r);
 
-	CHECK_INT(parse_fixture("prometheus-query-nan-warning.json", 200, &r,
-	    &err), 0);
-	CHECK_INT(r.n, 1);
+	REQUIRE(parse_fixture("prometheus-query-nan-warning.json", 200, &r,
+	    &err) == 0);
+	REQUIRE(r.n == 1);
 	CHECK(isnan(r.v[0].value));
 	CHECK_INT(r.nwarnings, 1);
 	CHECK(r.nwarnings == 1 && strstr(r.warnings[0], "PromQL warning:"));

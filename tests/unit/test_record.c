@@ -1,5 +1,5 @@
 /*
- * Decision records: the JSON shape DESIGN.md gives, field order included.
+ * Decision records: the JSON shape docs/replay.md gives, field order included.
  */
 #include <stdlib.h>
 #include <string.h>

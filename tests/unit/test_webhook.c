@@ -6,7 +6,7 @@
  * redeliveries acknowledged but queued once, 503 + Retry-After with the
  * queue full and all-or-none batches, set swaps, concurrent senders.
  *
- * Fixtures come from REMEDIATE_SHARED (default ../shared)/fixtures.
+ * Fixtures come from tests/data/fixtures (harness_fixture).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -29,16 +29,13 @@
 static char *
 fixture(const char *name)
 {
-	const char *shared = getenv("REMEDIATE_SHARED");
-	char *path, *text, *err = NULL;
+	const char *path = harness_fixture(name);
+	char *text, *err = NULL;
 
-	path = xasprintf("%s/fixtures/%s", shared ? shared : "../shared",
-	    name);
 	text = util_read_file(path, 1 << 20, NULL, &err);
 	if (text == NULL)
 		fprintf(stderr, "fixture %s: %s\n", path, err);
 	free(err);
-	free(path);
 	return text;
 }
 
