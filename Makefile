@@ -1,7 +1,8 @@
 # remediate: plain GNU make + pkg-config.
 #
 #   make            build build/remediate
-#   make test       build and run every test (unit, unit under ASan+UBSan, e2e)
+#   make test       install missing Debian test packages, build, run every test
+#                   (unit, unit under ASan+UBSan, e2e)
 #   make demo       install missing Debian packages, build, replay the seed scenario
 #
 # Each folder under src/ is one pipeline stage.  Its module.mk names the
@@ -102,7 +103,9 @@ unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_ALL))
 e2e: $(BUILD)/remediate
 	@tests/run-e2e $(BUILD)/remediate
 
-test: all
+test:
+	@scripts/install-deps --test
+	@$(MAKE) --no-print-directory all
 	@tests/run-all $(MAKE)
 
 demo:
