@@ -98,9 +98,6 @@ int	audit_intend(struct audit *, const struct rec_decision_record *);
  * the state is rewritten whole then.
  */
 int	audit_write(struct audit *, const struct rec_decision_record *);
-/* The same shapes as engine_opts.intend and .emit; ctx is the handle. */
-int	audit_intend_hook(void *audit, const struct rec_decision_record *);
-void	audit_emit_hook(void *audit, const struct rec_decision_record *);
 /*
  * Writes the journaled state now, without a record (after page_tick).
  * Returns 0 or -1.

@@ -63,7 +63,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 		    t->namespace : "", t->namespace ? "/" : "", t->name);
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
-	row->record = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	row->record = json_dumps(j, REC_JSON_FLAGS);
 	row->intended = intended;
 	json_decref(j);
 }
@@ -279,18 +279,6 @@ audit_write(struct audit *a, const struct rec_decision_record *r)
 	keep(a, &row);
 	failed(a, "cannot write a decision record: kept to retry");
 	return -1;
-}
-
-int
-audit_intend_hook(void *ctx, const struct rec_decision_record *r)
-{
-	return audit_intend(ctx, r);
-}
-
-void
-audit_emit_hook(void *ctx, const struct rec_decision_record *r)
-{
-	audit_write(ctx, r);
 }
 
 int

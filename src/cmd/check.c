@@ -95,14 +95,15 @@ cmd_check(int argc, char **argv)
 		} else if (cmd_args_opt(&a, "--config", "-c", 1)) {
 			if (a.value)
 				paths[npaths++] = a.value;
-		} else if (argv[a.i][0] == '-') {
-			fprintf(stderr, "remediate check: unknown option %s\n",
-			    argv[a.i]);
-			a.error = 1;
-		} else
+		} else if (argv[a.i][0] == '-')
+			cmd_args_fail(&a, "unknown option %s", argv[a.i]);
+		else
 			paths[npaths++] = argv[a.i];
 	}
-	if (a.error || npaths == 0) {
+	if (!a.error && npaths == 0)
+		cmd_args_fail(&a, "nothing to check: name a folder or file of "
+		    "manifests (-c DIR)");
+	if (a.error) {
 		usage(stderr);
 		free(paths);
 		return CMD_USAGE;

@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "record/record.h"
 #include "util/util.h"
 
 #define DAY (24LL * 3600 * 1000)
@@ -28,6 +29,7 @@ struct history {
 	int			 json, summary;
 	json_t			*triggers;	/* summary: key -> counts */
 	json_t			*order;		/* summary: keys, first seen */
+	struct rec_table	*table;		/* the default form; owned */
 };
 
 static void
@@ -176,7 +178,7 @@ print_record(void *ctx, json_t *r)
 	char *s;
 
 	if (h->json) {
-		s = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		s = json_dumps(r, REC_JSON_FLAGS);
 		printf("%s\n", s);
 		free(s);
 		return 0;
@@ -188,7 +190,7 @@ print_record(void *ctx, json_t *r)
 		json_object_set_new(r, "message", json_string(s));
 		free(s);
 	}
-	rec_table_row(stdout, r);
+	rec_table_add(h->table, r);
 	return 0;
 }
 
@@ -339,10 +341,13 @@ run(struct history *h)
 		return CMD_FAILED;
 	}
 	if (!h->json && !h->summary)
-		rec_table_header(stdout);
+		h->table = rec_table_new();
 	n = audit_query(a, &h->f, h->summary ? count_record : print_record, h,
 	    &err);
 	audit_close(a);
+	if (h->table && n != -1)
+		rec_table_print(h->table, stdout);
+	rec_table_free(h->table);
 	if (n == -1) {
 		fprintf(stderr, "remediate history: %s\n", err);
 		free(err);

@@ -8,6 +8,7 @@
 #include "cmd/args.h"
 #include "cmd/cmd.h"
 #include "daemon/daemon.h"
+#include "http/http.h"
 #include "util/util.h"
 
 static void
@@ -29,6 +30,22 @@ usage(FILE *f)
 	    "approval links are served at\n/approve/ID and signed with "
 	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
 	    "STATE.approval-key (generated).\n");
+}
+
+/*
+ * What can be refused before anything starts: a usage error found after
+ * the first watch would cost a cluster round trip and a state file.
+ */
+static void
+check_flags(struct cmd_args *a, const struct daemon_opts *o)
+{
+	char *err = NULL;
+
+	if (o->nconfig == 0)
+		cmd_args_fail(a, "no manifests: -c DIR names them");
+	else if (http_listen_check(o->listen, &err) == -1)
+		cmd_args_fail(a, "--listen: %s", err);
+	free(err);
 }
 
 int
@@ -58,8 +75,10 @@ cmd_run(int argc, char **argv)
 			o.kubeconfig = a.value;
 		else if (cmd_args_opt(&a, "--context", NULL, 1))
 			o.context = a.value;
-		else if (cmd_args_opt(&a, "--listen", NULL, 1))
-			o.listen = a.value;
+		else if (cmd_args_opt(&a, "--listen", NULL, 1)) {
+			if (a.value)
+				o.listen = a.value;
+		}
 		else if (cmd_args_opt(&a, "--state", NULL, 1))
 			o.state = a.value;
 		else if (cmd_args_opt(&a, "--prometheus", NULL, 1))
@@ -86,13 +105,12 @@ cmd_run(int argc, char **argv)
 				a.error = 1;
 			} else if (a.value)
 				o.queue_size = (size_t)n;
-		} else {
-			fprintf(stderr, "remediate run: unknown argument %s\n",
-			    argv[a.i]);
-			a.error = 1;
-		}
+		} else
+			cmd_args_fail(&a, "unknown argument %s", argv[a.i]);
 	}
-	if (a.error || o.nconfig == 0) {
+	if (!a.error)
+		check_flags(&a, &o);
+	if (a.error) {
 		usage(stderr);
 		free(o.config);
 		return CMD_USAGE;

@@ -191,7 +191,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 {
 	struct daemon *d = ctx;
 	json_t *record = rec_to_json(r);	/* built once: stdout, owner */
-	char *line = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *line = json_dumps(record, REC_JSON_FLAGS);
 
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
@@ -382,12 +382,23 @@ start_watches(struct daemon *d)
 	return 0;
 }
 
+/* Every watch told to stop at once; stop_watches then joins them. */
+static void
+cancel_watches(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		kube_watch_cancel(d->watches[i]);
+}
+
 static void
 stop_watches(struct daemon *d)
 {
 	size_t i;
 
 	dq_close(d->q);		/* unblock watch threads waiting for room */
+	cancel_watches(d);
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_stop(d->watches[i]);
 		sig_watch_clear(&d->wctx[i].spec);
@@ -974,6 +985,15 @@ open_approvals(struct daemon *d)
 	return d->approvals ? 0 : -1;
 }
 
+/* The state file opens after the configuration loads: see daemon_run. */
+static int
+intend_durably(void *ctx, const struct rec_decision_record *r)
+{
+	struct daemon *d = ctx;
+
+	return audit_intend(d->audit, r);
+}
+
 static int
 load(struct daemon *d)
 {
@@ -994,8 +1014,8 @@ load(struct daemon *d)
 		eo.execute_ctx = d;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
-		eo.intend = audit_intend_hook;
-		eo.intend_ctx = d->audit;
+		eo.intend = intend_durably;
+		eo.intend_ctx = d;
 		eo.pend = pend_approval;
 		eo.pend_ctx = d;
 		d->engine = engine_new(d->conf, &eo, &dg);
@@ -1030,8 +1050,10 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (connect_cluster(&d) == 0 && open_state(&d) == 0 &&
-	    load(&d) == 0 && start_pager(&d) == 0 && start_notify(&d) == 0 &&
+	/* manifests first: a bad one is refused before we ask for a
+	   cluster or create a state file */
+	if (load(&d) == 0 && connect_cluster(&d) == 0 && open_state(&d) == 0 &&
+	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
 	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
 	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
@@ -1041,6 +1063,7 @@ daemon_run(const struct daemon_opts *o)
 		rc = 0;
 	}
 	util_log_json("info", "stopping", NULL);
+	cancel_watches(&d);	/* they wind down while we flush */
 	drain(&d);		/* approvals waiting on the engine hear so */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);

@@ -489,6 +489,7 @@ struct xfer {
 	struct buf		 warning;
 	char			 retry_after[32];
 	struct kube_stream	*stream;	/* NULL: buffer the body */
+	atomic_int		*stop;		/* borrowed; set: abort */
 	int			 aborted;	/* on_data said stop */
 };
 
@@ -554,7 +555,7 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return x->stream && x->stream->stop && atomic_load(x->stream->stop);
+	return x->stop && atomic_load(x->stop);
 }
 
 static CURL *
@@ -615,7 +616,7 @@ setup(struct kube_client *c, struct xfer *x, const char *method,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	if (x->stream) {
+	if (x->stop) {
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
@@ -745,6 +746,7 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 		memset(&x, 0, sizeof x);
 		buf_init(&x.body, rq->max_body ? rq->max_body : KUBE_MAX_BODY);
 		buf_init(&x.warning, MAX_HEADER);
+		x.stop = rq->stop;
 		rc = perform(c, &x, rq->method, rq->path, rq->content_type,
 		    rq->body, rq->len, &cr, timeout, &status);
 		creds_clear(&cr);
@@ -784,7 +786,8 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 			refreshed = 2;
 		buf_free(&x.body);
 		buf_free(&x.warning);
-		if (!again || attempt >= r.steps)
+		if (!again || attempt >= r.steps ||
+		    (rq->stop && atomic_load(rq->stop)))
 			return -1;
 		if (err->retry_after_s > MAX_RETRY_AFTER_S)
 			return -1;
@@ -792,7 +795,9 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 		if (err->retry_after_s >= 0 &&
 		    (int64_t)err->retry_after_s * 1000 > wait)
 			wait = (int64_t)err->retry_after_s * 1000;
-		kube_sleep_ms(wait, NULL);
+		kube_sleep_ms(wait, rq->stop);
+		if (rq->stop && atomic_load(rq->stop))
+			return -1;
 	}
 }
 
@@ -833,6 +838,7 @@ kube_stream_get(struct kube_client *c, const char *path,
 		buf_init(&x.body, 1u << 20);
 		buf_init(&x.warning, MAX_HEADER);
 		x.stream = s;
+		x.stop = s->stop;
 		rc = perform(c, &x, "GET", path, NULL, NULL, 0, &cr,
 		    s->timeout_ms, &status);
 		creds_clear(&cr);

@@ -31,6 +31,7 @@
 #ifndef KUBE_H
 #define KUBE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -203,6 +204,12 @@ struct kube_req {
 	const struct retry	*retry;		/* NULL: the client's */
 	int			 no_retry_5xx;	/* a create that may have
 						   happened (generateName) */
+	/*
+	 * Borrowed, may be NULL.  Once set, the transfer aborts and the
+	 * wait before a retry ends: a watch told to stop while the API
+	 * server is unreachable stops at once, not after its retries.
+	 */
+	atomic_int		*stop;
 };
 
 /*
@@ -303,13 +310,14 @@ json_t	*kube_delete(struct kube_client *, const char *api_version,
 	    struct kube_error *err);
 /*
  * One page of a list: selectors may be NULL, limit 0 for no limit,
- * cont the continue token or NULL.  Returns the List (owned; items get
- * their kind and apiVersion back) or NULL with *err.
+ * cont the continue token or NULL, stop as kube_req's (may be NULL).
+ * Returns the List (owned; items get their kind and apiVersion back) or
+ * NULL with *err.
  */
 json_t	*kube_list(struct kube_client *, const struct kube_resource *,
 	    const char *ns, const char *label_selector,
 	    const char *field_selector, long limit, const char *cont,
-	    struct kube_error *err);
+	    atomic_int *stop, struct kube_error *err);
 
 /* ---- executor and events ----------------------------------------------- */
 /*
@@ -393,6 +401,12 @@ struct kube_watch;
 struct kube_watch *kube_watch_start(struct kube_client *,
 	    const struct kube_watch_spec *, kube_watch_fn *fn, void *ctx,
 	    char **err);
+/*
+ * Tells the thread to stop (interrupting a stream, a request or a backoff)
+ * and returns at once: cancel every watch, then stop each, and shutting
+ * down takes as long as the slowest watch, not the sum of them all.
+ */
+void	kube_watch_cancel(struct kube_watch *);
 /* Stops the thread (interrupting a stream or a backoff) and frees. */
 void	kube_watch_stop(struct kube_watch *);
 

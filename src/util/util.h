@@ -199,6 +199,9 @@ size_t	 utf8_encode(uint32_t r, char *out);
  * stolen (may be NULL).  Safe from any thread: a line is written whole.
  */
 void	 util_log_json(const char *level, const char *msg, json_t *fields);
+/* A JSON value's type as messages name it: "object", "array", "string",
+ * "number", "boolean" or "null" (also for NULL).  Static. */
+const char *util_json_type(const json_t *);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;
