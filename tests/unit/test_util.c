@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "util/cron.h"
 #include "util/gofmt.h"
 #include "util/retry.h"
+#include "util/secret.h"
 #include "util/semver.h"
 #include "util/tz.h"
 #include "util/util.h"
@@ -1200,9 +1202,235 @@ TEST(fuzz_corpus_replay)
 	CHECK(ran >= 10);
 }
 
+/* ---- secrets (util/secret.c) ------------------------------------------- */
+
+static char tmpdir[64];
+
+/* Writes n bytes of text to tmpdir/name; returns the owned path. */
+static char *
+write_tmpn(const char *name, const char *text, size_t n)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fwrite(text, 1, n, f);
+		fclose(f);
+	}
+	return path;
+}
+
+static char *
+write_tmp(const char *name, const char *text)
+{
+	return write_tmpn(name, text, strlen(text));
+}
+
+static json_t *
+J(const char *text)
+{
+	json_error_t e;
+	json_t *v = json_loads(text, 0, &e);
+
+	if (v == NULL)
+		fprintf(stderr, "bad test JSON: %s: %s\n", e.text, text);
+	return v;
+}
+
+TEST(secrets_from_files_env_and_mounted_secrets)
+{
+	struct secret s;
+	char *path = write_tmp("tok", "s3cr3t\n"), *v, *err = NULL;
+	json_t *ref;
+	char dir[128];
+
+	ref = json_pack("{s:s}", "file", path);
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	v = secret_read(&s, &err);
+	CHECK_STR(v, "s3cr3t");	/* trailing newline dropped */
+	secret_free(v);
+	json_decref(ref);
+	secret_clear(&s);
+	/* a Secret mounted at DIR/NAME/KEY, in both spellings */
+	snprintf(dir, sizeof dir, "%s/hook", tmpdir);
+	mkdir(dir, 0700);
+	free(write_tmp("hook/url", "https://hooks.example/T0/B0/x"));
+	ref = J("{\"secretKeyRef\":{\"name\":\"hook\",\"key\":\"url\"}}");
+	CHECK(secret_compile(ref, tmpdir, &s, &err) == 0);
+	v = secret_read(&s, &err);
+	CHECK_STR(v, "https://hooks.example/T0/B0/x");
+	secret_free(v);
+	secret_clear(&s);
+	json_decref(ref);
+	ref = J("{\"name\":\"hook\",\"key\":\"url\"}");
+	CHECK(secret_compile(ref, tmpdir, &s, &err) == 0);
+	{
+		json_t *got = secret_json(&s);
+		char *want = xasprintf("%s/hook/url", tmpdir);
+
+		CHECK_STR(json_string_value(json_object_get(got, "file")),
+		    want);
+		json_decref(got);
+		free(want);
+	}
+	secret_clear(&s);
+	json_decref(ref);
+	/* environment */
+	setenv("NOTIFY_TEST_TOKEN", "from-env", 1);
+	ref = J("{\"env\":\"NOTIFY_TEST_TOKEN\"}");
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	v = secret_read(&s, &err);
+	CHECK_STR(v, "from-env");
+	secret_free(v);
+	unsetenv("NOTIFY_TEST_TOKEN");
+	CHECK(secret_read(&s, &err) == NULL);
+	CHECK_STR(err, "environment variable NOTIFY_TEST_TOKEN is not set");
+	free(err);
+	secret_clear(&s);
+	json_decref(ref);
+	free(path);
+}
+
+TEST(secrets_refused)
+{
+	struct secret s;
+	char *path, *err = NULL;
+	json_t *ref;
+
+	/* a path out of the mounted directory */
+	ref = J("{\"name\":\"..\",\"key\":\"passwd\"}");
+	CHECK(secret_compile(ref, NULL, &s, &err) == -1);
+	CHECK_STR(err, "secret \"..\" key \"passwd\" is not a Kubernetes "
+	    "Secret name and key");
+	free(err);
+	json_decref(ref);
+	ref = J("{\"value\":\"inline\"}");
+	CHECK(secret_compile(ref, NULL, &s, &err) == -1);
+	free(err);
+	json_decref(ref);
+	/* two lines would inject a header: refused, and not quoted */
+	path = write_tmp("two", "Bearer x\r\nX-Evil: 1\n");
+	ref = json_pack("{s:s}", "file", path);
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	CHECK(secret_read(&s, &err) == NULL);
+	CHECK(err && strstr(err, "more than one line") != NULL);
+	CHECK(err && strstr(err, "Evil") == NULL);
+	free(err);
+	secret_clear(&s);
+	json_decref(ref);
+	free(path);
+}
+
+
+/* What a file holds -> the secret read as one line, or the error. */
+TEST(secret_values_as_argo_reads_them)
+{
+	static const struct {
+		const char	*text;
+		size_t		 len;
+		const char	*one, *pem, *err;
+	} cases[] = {
+		{ "s3cr3t\n", 7, "s3cr3t", "s3cr3t", NULL },
+		{ "s3cr3t", 6, "s3cr3t", "s3cr3t", NULL },
+		/* Argo drops one "\n", no more: these are other values */
+		{ "s3cr3t\n\n", 8, NULL, "s3cr3t\n", "more than one line" },
+		{ "s3cr3t\r\n", 8, NULL, "s3cr3t\r", "more than one line" },
+		{ "a\nb\n", 4, NULL, "a\nb", "more than one line" },
+		{ "\n", 1, NULL, NULL, "is empty" },
+		{ "", 0, NULL, NULL, "is empty" },
+		{ "a\0b", 3, NULL, NULL, "is not text" },
+	};
+	struct secret s;
+	char *path, *v, *err = NULL;
+	json_t *ref;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		path = write_tmpn("v", cases[i].text, cases[i].len);
+		ref = json_pack("{s:s}", "file", path);
+		CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+		v = secret_read(&s, &err);
+		CHECK_STR(v, cases[i].one);
+		if (cases[i].err != NULL) {
+			CHECK(err != NULL && strstr(err, cases[i].err));
+			/* where, never what */
+			CHECK(err != NULL && strstr(err, path) != NULL &&
+			    strstr(err, "s3cr3t") == NULL);
+		}
+		free(err);
+		err = NULL;
+		secret_free(v);
+		v = secret_read_pem(&s, &err);
+		CHECK_STR(v, cases[i].pem);
+		free(err);
+		err = NULL;
+		secret_free(v);
+		secret_clear(&s);
+		json_decref(ref);
+		free(path);
+	}
+}
+
+TEST(secret_size_limit)
+{
+	char *big = xmalloc(SECRET_MAX + 2), *path, *v, *err = NULL;
+	struct secret s;
+	json_t *ref;
+
+	memset(big, 'x', SECRET_MAX + 1);
+	big[SECRET_MAX + 1] = '\0';
+	/* SECRET_MAX bytes are a secret ... */
+	path = write_tmpn("big", big, SECRET_MAX);
+	ref = json_pack("{s:s}", "file", path);
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	v = secret_read(&s, &err);
+	CHECK(v != NULL && strlen(v) == SECRET_MAX);
+	secret_free(v);
+	secret_clear(&s);
+	json_decref(ref);
+	free(path);
+	/* ... one more is an error, from a file or the environment */
+	path = write_tmpn("big", big, SECRET_MAX + 1);
+	ref = json_pack("{s:s}", "file", path);
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	CHECK(secret_read(&s, &err) == NULL);
+	CHECK(err != NULL && strstr(err, "cannot be read") != NULL);
+	free(err);
+	secret_clear(&s);
+	json_decref(ref);
+	free(path);
+	setenv("UTIL_TEST_BIG", big, 1);
+	ref = J("{\"env\":\"UTIL_TEST_BIG\"}");
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	CHECK(secret_read(&s, &err) == NULL);
+	CHECK(err != NULL && strstr(err, "longer than 4096 bytes") != NULL);
+	free(err);
+	unsetenv("UTIL_TEST_BIG");
+	secret_clear(&s);
+	json_decref(ref);
+	free(big);
+	/* the default directory, and what no reference is */
+	ref = J("{\"name\":\"hook\",\"key\":\"url\"}");
+	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
+	CHECK_STR(s.path, SECRET_DIR "/hook/url");
+	secret_clear(&s);
+	json_decref(ref);
+	CHECK(secret_read(&s, &err) == NULL);
+	CHECK_STR(err, "no secret");
+	free(err);
+	CHECK(json_is_null(secret_json(&s)));
+	secret_free(NULL);
+}
+
 int
 main(void)
 {
+	char cmd[128];
+	int rc;
+
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_util.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
 	RUN(durations);
 	RUN(retry_policy);
 	RUN(duration_format_round_trips);
@@ -1228,5 +1456,12 @@ main(void)
 	RUN(truncated_tzif_never_crashes);
 	RUN(cron_in_time_zones_and_dst);
 	RUN(fuzz_corpus_replay);
-	return harness_done();
+	RUN(secrets_from_files_env_and_mounted_secrets);
+	RUN(secrets_refused);
+	RUN(secret_values_as_argo_reads_them);
+	RUN(secret_size_limit);
+	rc = harness_done();
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	(void)!system(cmd);
+	return rc;
 }
