@@ -10,28 +10,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "testtime.h"
 #include "schedule/schedule.h"
-
-static int64_t
-T(const char *s)
-{
-	int64_t ms = 0;
-
-	if (time_parse(s, &ms) == -1)
-		fprintf(stderr, "bad time in test: %s\n", s);
-	return ms;
-}
-
-static int
-have_tzdata(void)
-{
-	FILE *f = fopen("/usr/share/zoneinfo/Europe/Paris", "r");
-
-	if (f == NULL)
-		return 0;
-	fclose(f);
-	return 1;
-}
 
 /* ---- manifests ----------------------------------------------------------- */
 
@@ -171,7 +151,7 @@ TEST(calendar_fires)
 	size_t n;
 	char *dump;
 
-	if (!have_tzdata())
+	if (!test_have_tzdata())
 		return;
 	set = load(yaml, &d, &docs, &n);
 	CHECK_INT(d.errors, 0);
@@ -183,36 +163,36 @@ TEST(calendar_fires)
 	CHECK_INT(sched_source_kind(cal), SCHED_CALENDAR);
 	CHECK_STR(sched_source_eventsource(cal), "timers");
 	CHECK_STR(sched_source_name(cal), "nightly");
-	sched_set_start(set, T("2026-11-25T08:00:00Z"));
-	CHECK_INT(sched_source_due(cal), T("2026-11-25T09:00:00Z"));
-	CHECK_INT(sched_source_due(tick), T("2026-11-25T09:00:00Z"));
-	CHECK_INT(sched_set_next_due(set), T("2026-11-25T09:00:00Z"));
+	sched_set_start(set, test_ms("2026-11-25T08:00:00Z"));
+	CHECK_INT(sched_source_due(cal), test_ms("2026-11-25T09:00:00Z"));
+	CHECK_INT(sched_source_due(tick), test_ms("2026-11-25T09:00:00Z"));
+	CHECK_INT(sched_set_next_due(set), test_ms("2026-11-25T09:00:00Z"));
 	/* not yet due */
-	CHECK_INT(sched_calendar_fire(cal, T("2026-11-25T08:59:59Z"), take,
-	    &out), 0);
-	CHECK_INT(sched_calendar_fire(cal, T("2026-11-25T09:00:00.004Z"), take,
-	    &out), 1);
+	CHECK_INT(sched_calendar_fire(cal, test_ms("2026-11-25T08:59:59Z"),
+	    take, &out), 0);
+	CHECK_INT(sched_calendar_fire(cal, test_ms("2026-11-25T09:00:00.004Z"),
+	    take, &out), 1);
 	CHECK_INT(out.n, 1);
 	CHECK_STR(out.v[0].type, "calendar");
 	CHECK_STR(out.v[0].name, "nightly");
-	CHECK_INT(out.v[0].time, T("2026-11-25T09:00:00Z"));
+	CHECK_INT(out.v[0].time, test_ms("2026-11-25T09:00:00Z"));
 	dump = json_dumps(out.v[0].data, JSON_SORT_KEYS | JSON_COMPACT);
 	CHECK_STR(dump, "{\"eventTime\":\"2026-11-25 10:00:00 +0100 CET\","
 	    "\"metadata\":{\"team\":\"sre\"},\"userPayload\":{\"k\":[1]}}");
 	free(dump);
 	/* 26, 27 and 28 are excluded */
-	CHECK_INT(sched_source_due(cal), T("2026-11-29T09:00:00Z"));
+	CHECK_INT(sched_source_due(cal), test_ms("2026-11-29T09:00:00Z"));
 	/* the interval skips the excluded day */
-	CHECK_INT(sched_next(tick, T("2026-11-25T23:30:00Z")),
-	    T("2026-11-27T00:30:00Z"));
+	CHECK_INT(sched_next(tick, test_ms("2026-11-25T23:30:00Z")),
+	    test_ms("2026-11-27T00:30:00Z"));
 	/* fire times missed while busy collapse into the latest */
-	CHECK_INT(sched_calendar_fire(tick, T("2026-11-25T12:10:00Z"), take,
-	    &out), 1);
+	CHECK_INT(sched_calendar_fire(tick, test_ms("2026-11-25T12:10:00Z"),
+	    take, &out), 1);
 	CHECK_INT(out.n, 2);
-	CHECK_INT(out.v[1].time, T("2026-11-25T12:00:00Z"));
+	CHECK_INT(out.v[1].time, test_ms("2026-11-25T12:00:00Z"));
 	CHECK_STR(json_string_value(json_object_get(out.v[1].data,
 	    "eventTime")), "2026-11-25 12:00:00 +0000 UTC");
-	CHECK_INT(sched_source_due(tick), T("2026-11-25T13:10:00Z"));
+	CHECK_INT(sched_source_due(tick), test_ms("2026-11-25T13:10:00Z"));
 	CHECK(strcmp(out.v[0].id, out.v[1].id) != 0);
 	CHECK(sched_prom_query(cal) == NULL);
 	sink_clear(&out);
@@ -268,7 +248,7 @@ TEST(prometheus_edges)
 	struct sink out = { .n = 0 };
 	struct prom_result r;
 	size_t n;
-	int64_t t0 = T("2026-11-25T10:00:00Z"), m = 60000;
+	int64_t t0 = test_ms("2026-11-25T10:00:00Z"), m = 60000;
 
 	set = load(yaml, &d, &docs, &n);
 	CHECK_INT(d.errors, 0);

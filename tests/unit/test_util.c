@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "testtime.h"
 #include "util/cron.h"
 #include "util/gofmt.h"
 #include "util/retry.h"
@@ -528,27 +529,6 @@ TEST(retry_policy)
 
 /* ---- time zones and cron (util/tz.c, util/cron.c) -------------------- */
 
-static int64_t
-T(const char *s)
-{
-	int64_t ms = 0;
-
-	if (time_parse(s, &ms) == -1)
-		fprintf(stderr, "bad time in test: %s\n", s);
-	return ms;
-}
-
-static int
-have_tzdata(void)
-{
-	FILE *f = fopen("/usr/share/zoneinfo/Europe/Paris", "r");
-
-	if (f == NULL)
-		return 0;
-	fclose(f);
-	return 1;
-}
-
 TEST(cron_parse_errors)
 {
 	static const struct {
@@ -690,12 +670,12 @@ TEST(cron_next_utc)
 			free(err);
 			continue;
 		}
-		n = cron_next(c, utc, T(cases[i].after), NULL, NULL);
+		n = cron_next(c, utc, test_ms(cases[i].after), NULL, NULL);
 		if (cases[i].want == NULL) {
 			CHECK_INT(n, -1);
 		} else {
 			time_format(n, got, sizeof got);
-			if (n != T(cases[i].want))
+			if (n != test_ms(cases[i].want))
 				fprintf(stderr, "%s after %s\n", cases[i].expr,
 				    cases[i].after);
 			CHECK_STR(got, cases[i].want);
@@ -732,7 +712,7 @@ TEST(zones_agree_with_libc)
 	int bad = 0, checked = 0;
 	uint64_t r = 12345;
 
-	if (!have_tzdata()) {
+	if (!test_have_tzdata()) {
 		fprintf(stderr, "no tzdata: skipped\n");
 		return;
 	}
@@ -773,16 +753,16 @@ TEST(zone_abbreviations_and_names)
 	struct tz *z;
 	char *err = NULL, abbr[16];
 
-	if (!have_tzdata())
+	if (!test_have_tzdata())
 		return;
 	z = tz_load("Europe/Paris", &err);
 	CHECK(z != NULL);
 	if (z == NULL)
 		return;
-	CHECK_INT(tz_offset(z, T("2026-01-15T00:00:00Z") / 1000, abbr,
+	CHECK_INT(tz_offset(z, test_ms("2026-01-15T00:00:00Z") / 1000, abbr,
 	    sizeof abbr), 3600);
 	CHECK_STR(abbr, "CET");
-	CHECK_INT(tz_offset(z, T("2040-07-15T00:00:00Z") / 1000, abbr,
+	CHECK_INT(tz_offset(z, test_ms("2040-07-15T00:00:00Z") / 1000, abbr,
 	    sizeof abbr), 7200);
 	CHECK_STR(abbr, "CEST");
 	CHECK_STR(tz_name(z), "Europe/Paris");
@@ -828,7 +808,7 @@ TEST(zone_offsets)
 	char *err = NULL, abbr[16];
 	size_t i;
 
-	if (!have_tzdata()) {
+	if (!test_have_tzdata()) {
 		fprintf(stderr, "no tzdata: skipped\n");
 		return;
 	}
@@ -840,11 +820,11 @@ TEST(zone_offsets)
 			free(err);
 			continue;
 		}
-		if (tz_offset(z, T(cases[i].when) / 1000, NULL, 0) !=
+		if (tz_offset(z, test_ms(cases[i].when) / 1000, NULL, 0) !=
 		    cases[i].off)
 			fprintf(stderr, "%s at %s\n", cases[i].zone,
 			    cases[i].when);
-		CHECK_INT(tz_offset(z, T(cases[i].when) / 1000, NULL, 0),
+		CHECK_INT(tz_offset(z, test_ms(cases[i].when) / 1000, NULL, 0),
 		    cases[i].off);
 		tz_free(z);
 	}
@@ -960,7 +940,7 @@ TEST(posix_footers)
 			free(err);
 			continue;
 		}
-		CHECK_INT(tz_offset(z, T(cases[i].at) / 1000, abbr,
+		CHECK_INT(tz_offset(z, test_ms(cases[i].at) / 1000, abbr,
 		    sizeof abbr), cases[i].off);
 		CHECK_STR(abbr, cases[i].abbr);
 		tz_free(z);
@@ -979,7 +959,7 @@ TEST(truncated_tzif_never_crashes)
 	struct tz *z;
 	int ok = 0;
 
-	if (!have_tzdata())
+	if (!test_have_tzdata())
 		return;
 	text = util_read_file("/usr/share/zoneinfo/America/New_York", 1 << 20,
 	    &len, &err);
@@ -1117,7 +1097,7 @@ TEST(cron_in_time_zones_and_dst)
 	size_t i;
 	int64_t n;
 
-	if (!have_tzdata())
+	if (!test_have_tzdata())
 		return;
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
 		z = tz_load(cases[i].zone, &err);
@@ -1125,9 +1105,9 @@ TEST(cron_in_time_zones_and_dst)
 		CHECK(z != NULL && c != NULL);
 		if (z == NULL || c == NULL)
 			continue;
-		n = cron_next(c, z, T(cases[i].after), NULL, NULL);
+		n = cron_next(c, z, test_ms(cases[i].after), NULL, NULL);
 		time_format(n, got, sizeof got);
-		if (n != T(cases[i].want))
+		if (n != test_ms(cases[i].want))
 			fprintf(stderr, "%s %s after %s\n", cases[i].zone,
 			    cases[i].expr, cases[i].after);
 		CHECK_STR(got, cases[i].want);
@@ -1198,7 +1178,7 @@ TEST(fuzz_corpus_replay)
 	}
 	closedir(dp);
 	tz_free(utc);
-	printf("fuzz corpus: %d schedule inputs replayed\n", ran);
+	printf("fuzz corpus: %d cron and TZif inputs replayed\n", ran);
 	CHECK(ran >= 10);
 }
 
@@ -1226,17 +1206,6 @@ write_tmp(const char *name, const char *text)
 	return write_tmpn(name, text, strlen(text));
 }
 
-static json_t *
-J(const char *text)
-{
-	json_error_t e;
-	json_t *v = json_loads(text, 0, &e);
-
-	if (v == NULL)
-		fprintf(stderr, "bad test JSON: %s: %s\n", e.text, text);
-	return v;
-}
-
 TEST(secrets_from_files_env_and_mounted_secrets)
 {
 	struct secret s;
@@ -1255,14 +1224,15 @@ TEST(secrets_from_files_env_and_mounted_secrets)
 	snprintf(dir, sizeof dir, "%s/hook", tmpdir);
 	mkdir(dir, 0700);
 	free(write_tmp("hook/url", "https://hooks.example/T0/B0/x"));
-	ref = J("{\"secretKeyRef\":{\"name\":\"hook\",\"key\":\"url\"}}");
+	ref = json_pack("{s:{s:s, s:s}}", "secretKeyRef", "name", "hook",
+	    "key", "url");
 	CHECK(secret_compile(ref, tmpdir, &s, &err) == 0);
 	v = secret_read(&s, &err);
 	CHECK_STR(v, "https://hooks.example/T0/B0/x");
 	secret_free(v);
 	secret_clear(&s);
 	json_decref(ref);
-	ref = J("{\"name\":\"hook\",\"key\":\"url\"}");
+	ref = json_pack("{s:s, s:s}", "name", "hook", "key", "url");
 	CHECK(secret_compile(ref, tmpdir, &s, &err) == 0);
 	{
 		json_t *got = secret_json(&s);
@@ -1277,7 +1247,7 @@ TEST(secrets_from_files_env_and_mounted_secrets)
 	json_decref(ref);
 	/* environment */
 	setenv("NOTIFY_TEST_TOKEN", "from-env", 1);
-	ref = J("{\"env\":\"NOTIFY_TEST_TOKEN\"}");
+	ref = json_pack("{s:s}", "env", "NOTIFY_TEST_TOKEN");
 	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
 	v = secret_read(&s, &err);
 	CHECK_STR(v, "from-env");
@@ -1298,13 +1268,13 @@ TEST(secrets_refused)
 	json_t *ref;
 
 	/* a path out of the mounted directory */
-	ref = J("{\"name\":\"..\",\"key\":\"passwd\"}");
+	ref = json_pack("{s:s, s:s}", "name", "..", "key", "passwd");
 	CHECK(secret_compile(ref, NULL, &s, &err) == -1);
 	CHECK_STR(err, "secret \"..\" key \"passwd\" is not a Kubernetes "
 	    "Secret name and key");
 	free(err);
 	json_decref(ref);
-	ref = J("{\"value\":\"inline\"}");
+	ref = json_pack("{s:s}", "value", "inline");
 	CHECK(secret_compile(ref, NULL, &s, &err) == -1);
 	free(err);
 	json_decref(ref);
@@ -1400,7 +1370,7 @@ TEST(secret_size_limit)
 	json_decref(ref);
 	free(path);
 	setenv("UTIL_TEST_BIG", big, 1);
-	ref = J("{\"env\":\"UTIL_TEST_BIG\"}");
+	ref = json_pack("{s:s}", "env", "UTIL_TEST_BIG");
 	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
 	CHECK(secret_read(&s, &err) == NULL);
 	CHECK(err != NULL && strstr(err, "longer than 4096 bytes") != NULL);
@@ -1410,7 +1380,7 @@ TEST(secret_size_limit)
 	json_decref(ref);
 	free(big);
 	/* the default directory, and what no reference is */
-	ref = J("{\"name\":\"hook\",\"key\":\"url\"}");
+	ref = json_pack("{s:s, s:s}", "name", "hook", "key", "url");
 	CHECK(secret_compile(ref, NULL, &s, &err) == 0);
 	CHECK_STR(s.path, SECRET_DIR "/hook/url");
 	secret_clear(&s);
