@@ -474,11 +474,10 @@ apply_resets(struct trig *t, size_t ndeps, int64_t now)
 		if (!t->saved[i].have)
 			continue;
 		at = t->saved[i].at;
-		at = at >= 0 ? at / 1000 : (at - 999) / 1000;
 		for (r = 0; r < t->nresets; r++) {
-			next = sensor_cron_next(t->resets[r].cron,
-			    t->resets[r].tz, at);
-			if (next >= 0 && next * 1000 <= now) {
+			next = cron_next(t->resets[r].cron, t->resets[r].tz,
+			    at, NULL, NULL);
+			if (next >= 0 && next <= now) {
 				clear_saved(&t->saved[i]);
 				break;
 			}

@@ -92,6 +92,19 @@ time_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+void
+time_civil_from_secs(int64_t s, struct time_civil *c)
+{
+	int64_t z = (s >= 0 ? s : s - 86399) / 86400;
+	int64_t rem = s - z * 86400;
+
+	c->hour = (int)(rem / 3600);
+	c->min = (int)(rem % 3600 / 60);
+	c->sec = (int)(rem % 60);
+	c->wday = (int)(((z % 7) + 11) % 7);	/* 1970-01-01 was Thursday */
+	time_civil_from_days(z, &c->y, &c->mon, &c->day);
+}
+
 int
 time_days_in_month(int64_t y, int m)
 {

@@ -133,6 +133,17 @@ void	 util_sleep_ms(int64_t ms);
 int64_t	 time_days_from_civil(int64_t y, int m, int d);
 void	 time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 int	 time_days_in_month(int64_t y, int m);
+/*
+ * Seconds since the epoch broken into fields.  The seconds may be UTC or
+ * a zone's wall clock counted as if it were UTC (utc + tz_offset()).
+ */
+struct time_civil {
+	int64_t	 y;
+	int	 mon, day;	/* 1..12, 1..31 */
+	int	 hour, min, sec;
+	int	 wday;		/* 0 = Sunday */
+};
+void	 time_civil_from_secs(int64_t secs, struct time_civil *);
 
 /* RFC 3339 ("2026-11-25T10:00:00Z", fractions, offsets): 0 ok, -1 bad. */
 int	 time_parse(const char *, int64_t *ms);

@@ -9,34 +9,22 @@
 
 #include <stdatomic.h>
 
+#include "util/secret.h"
 #include "util/util.h"
 #include "webhook/webhook.h"
 
 #define HOOK_SET_MAGIC		0x686b7374u	/* "hkst" */
 #define HOOK_INGRESS_MAGIC	0x686b6967u	/* "hkig" */
 
-/* Where a secret comes from. */
-enum hook_secret_kind {
-	SECRET_NONE,
-	SECRET_FILE,		/* read at each request: rotation works */
-	SECRET_VALUE,		/* read once at load (env) */
-};
-
-struct hook_secret {
-	enum hook_secret_kind	 kind;
-	char			*path;	/* owned: SECRET_FILE */
-	char			*value;	/* owned: SECRET_VALUE; wiped */
-	char			*what;	/* owned: "authSecret (file ...)" */
-};
-
 struct hook_endpoint {
 	const char		*source, *name;	/* interned: live forever */
 	char			*method;	/* owned */
 	char			*path;		/* owned */
 	size_t			 max_body;	/* bytes */
-	struct hook_secret	 token;		/* bearer (authSecret) */
-	struct hook_secret	 user, pass;	/* basicAuth */
-	struct hook_secret	 hmac;
+	/* read at each request (util/secret.h): rotation works */
+	struct secret		 token;		/* bearer (authSecret) */
+	struct secret		 user, pass;	/* basicAuth */
+	struct secret		 hmac;
 	char			*hmac_header;	/* owned */
 	json_t			*metadata;	/* owned, may be NULL */
 };
@@ -55,13 +43,6 @@ const struct hook_endpoint *hook_set_find(const struct hook_set *,
 		    const char *method, const char *path, int *path_known);
 
 /* auth.c */
-void	hook_secret_clear(struct hook_secret *);
-/*
- * Reads the secret's bytes into out (trailing newline trimmed).  Returns
- * the length, or -1 with *err (owned).
- */
-int	hook_secret_read(const struct hook_secret *, char *out, size_t outlen,
-	    char **err);
 /*
  * The head's credentials against ep's bearer token or basic auth:
  * 0 accepted (or none required), 401 refused (*why static text), 500 the

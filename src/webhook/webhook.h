@@ -45,10 +45,8 @@
 #include "signal/event.h"
 #include "util/util.h"
 
-#define HOOK_SECRETS_DIR	"/var/run/secrets/remediate"
 #define HOOK_DEDUP_DEFAULT	16384	/* alert ids remembered */
 #define HOOK_SIG_HEADER		"X-Hub-Signature-256"
-#define HOOK_MAX_SECRET		4096	/* bytes of one secret */
 
 /* ---- compiled endpoints ------------------------------------------------- */
 
@@ -58,7 +56,7 @@ struct hook_set_opts {
 	/*
 	 * Where Kubernetes-style secrets {name, key} are mounted: the
 	 * secret is the file DIR/NAME/KEY (mount Secret NAME at DIR/NAME).
-	 * NULL: HOOK_SECRETS_DIR.  Borrowed.
+	 * NULL: SECRET_DIR (util/secret.h).  Borrowed.
 	 */
 	const char			*secrets_dir;
 	/*

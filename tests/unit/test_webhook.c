@@ -1035,7 +1035,8 @@ TEST(dedup_lru)
  * The fuzz corpus (fuzz/webhook_fuzz.c; WEBHOOK_CORPUS_DIR overrides
  * fuzz/corpus/webhook): the inputs of this module's selectors (bodies,
  * forms, queries, Prometheus answers) decode or fail cleanly, and what
- * must hold for any input holds.  test_schedule replays the rest.
+ * must hold for any input holds.  test_util replays the rest (cron and
+ * TZif inputs).
  */
 TEST(fuzz_corpus_replay)
 {

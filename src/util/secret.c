@@ -1,16 +1,17 @@
 /*
- * Secrets: where a credential lives, read when it is used.
+ * Secret references and reading them (see secret.h).
  *
- * Reading at each use lets a rotated Secret (a new file under the mounted
- * directory, a new environment at restart) take effect without a reload.
- * A value never sits in the manifest, a plan or a log: plans and logs
- * show the reference ({"env": "SLACK_URL"}), and values are wiped from
- * memory when done with.
+ * Argo Events reads a mounted Secret with os.ReadFile and drops one
+ * trailing "\n" (editors add it; `kubectl create secret --from-file`
+ * keeps it), so do we, and no more: a value with "\r\n" or two newlines
+ * at its end would be another value in Argo, so as one line it is an
+ * error here rather than silently a third value.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "notify/notify_int.h"
+#include "util/secret.h"
+#include "util/util.h"
 
 /* A Secret name (DNS subdomain) or key ([-._a-zA-Z0-9]); never . or .. */
 static int
@@ -35,7 +36,7 @@ safe_component(const char *s, int key)
 }
 
 void
-notify_secret_clear(struct notify_secret *s)
+secret_clear(struct secret *s)
 {
 	free(s->path);
 	free(s->env);
@@ -44,8 +45,8 @@ notify_secret_clear(struct notify_secret *s)
 }
 
 int
-notify_secret_compile(const json_t *ref, const char *dir,
-    struct notify_secret *s, char **err)
+secret_compile(const json_t *ref, const char *dir, struct secret *s,
+    char **err)
 {
 	const json_t *sel = json_object_get(ref, "secretKeyRef");
 	const char *file = json_string_value(json_object_get(ref, "file"));
@@ -59,11 +60,11 @@ notify_secret_compile(const json_t *ref, const char *dir,
 	name = json_string_value(json_object_get(sel, "name"));
 	key = json_string_value(json_object_get(sel, "key"));
 	if (file && *file) {
-		s->kind = NOTIFY_SECRET_FILE;
+		s->kind = SECRET_FILE;
 		s->path = xstrdup(file);
 		s->what = xasprintf("file %s", file);
 	} else if (env && *env) {
-		s->kind = NOTIFY_SECRET_ENV;
+		s->kind = SECRET_ENV;
 		s->env = xstrdup(env);
 		s->what = xasprintf("environment variable %s", env);
 	} else if (name && key) {
@@ -72,9 +73,9 @@ notify_secret_compile(const json_t *ref, const char *dir,
 			    "Kubernetes Secret name and key", name, key);
 			return -1;
 		}
-		s->kind = NOTIFY_SECRET_FILE;
-		s->path = xasprintf("%s/%s/%s", dir ? dir :
-		    NOTIFY_SECRETS_DIR, name, key);
+		s->kind = SECRET_FILE;
+		s->path = xasprintf("%s/%s/%s", dir ? dir : SECRET_DIR, name,
+		    key);
 		s->what = xasprintf("secret %s key %s (file %s)", name, key,
 		    s->path);
 	} else {
@@ -85,9 +86,8 @@ notify_secret_compile(const json_t *ref, const char *dir,
 	return 0;
 }
 
-/* Reads s; a PEM (multiline) may span lines, a token may not. */
 static char *
-read_secret(const struct notify_secret *s, int multiline, char **err)
+read_secret(const struct secret *s, int multiline, char **err)
 {
 	const char *v;
 	char *out, *e = NULL;
@@ -95,21 +95,21 @@ read_secret(const struct notify_secret *s, int multiline, char **err)
 
 	*err = NULL;
 	switch (s->kind) {
-	case NOTIFY_SECRET_ENV:
+	case SECRET_ENV:
 		if ((v = getenv(s->env)) == NULL || *v == '\0') {
 			*err = xasprintf("%s is not set", s->what);
 			return NULL;
 		}
-		if ((len = strlen(v)) > NOTIFY_MAX_SECRET) {
+		if ((len = strlen(v)) > SECRET_MAX) {
 			*err = xasprintf("%s is longer than %u bytes", s->what,
-			    NOTIFY_MAX_SECRET);
+			    SECRET_MAX);
 			return NULL;
 		}
 		out = xstrdup(v);
 		break;
-	case NOTIFY_SECRET_FILE:
-		if ((out = util_read_file(s->path, NOTIFY_MAX_SECRET, &len,
-		    &e)) == NULL) {
+	case SECRET_FILE:
+		if ((out = util_read_file(s->path, SECRET_MAX, &len, &e)) ==
+		    NULL) {
 			*err = xasprintf("%s cannot be read: %s", s->what, e);
 			free(e);
 			return NULL;
@@ -119,34 +119,37 @@ read_secret(const struct notify_secret *s, int multiline, char **err)
 		*err = xstrdup("no secret");
 		return NULL;
 	}
-	/* `kubectl create secret --from-file` keeps a trailing newline */
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+	if (len > 0 && out[len - 1] == '\n')	/* Argo's TrimSuffix "\n" */
 		out[--len] = '\0';
-	if (len == 0 || memchr(out, '\0', len) != NULL || (!multiline &&
-	    strpbrk(out, "\r\n") != NULL)) {
-		*err = xasprintf("%s is empty, not text, or more than one "
-		    "line", s->what);
-		notify_secret_free(out);
+	if (len == 0)
+		*err = xasprintf("%s is empty", s->what);
+	else if (memchr(out, '\0', len) != NULL)
+		*err = xasprintf("%s is not text", s->what);
+	else if (!multiline && strpbrk(out, "\r\n") != NULL)
+		*err = xasprintf("%s holds more than one line (only one "
+		    "trailing newline is dropped)", s->what);
+	if (*err != NULL) {
+		explicit_bzero(out, len);
+		free(out);
 		return NULL;
 	}
 	return out;
 }
 
 char *
-notify_secret_read(const struct notify_secret *s, char **err)
+secret_read(const struct secret *s, char **err)
 {
-	/* one line: a header value with a newline would inject headers */
 	return read_secret(s, 0, err);
 }
 
 char *
-notify_secret_read_pem(const struct notify_secret *s, char **err)
+secret_read_pem(const struct secret *s, char **err)
 {
 	return read_secret(s, 1, err);
 }
 
 void
-notify_secret_free(char *v)
+secret_free(char *v)
 {
 	if (v == NULL)
 		return;
@@ -155,12 +158,12 @@ notify_secret_free(char *v)
 }
 
 json_t *
-notify_secret_json(const struct notify_secret *s)
+secret_json(const struct secret *s)
 {
 	switch (s->kind) {
-	case NOTIFY_SECRET_ENV:
+	case SECRET_ENV:
 		return json_pack("{s:s}", "env", s->env);
-	case NOTIFY_SECRET_FILE:
+	case SECRET_FILE:
 		return json_pack("{s:s}", "file", s->path);
 	default:
 		return json_null();

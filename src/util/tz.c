@@ -1,67 +1,23 @@
 /*
  * Time zones from TZif files (RFC 8536), without the C library's global
- * TZ state.  A zone is its transitions (64-bit section of version 2+
- * files) plus the POSIX TZ string of the footer, which rules every time
- * after the last transition ("CET-1CEST,M3.5.0,M10.5.0/3"); Debian's
- * tzdata may be "slim", where the footer is all there is for recent
- * years.
+ * TZ state: libc only converts through the process-wide TZ variable, and
+ * setenv() while other threads call localtime_r() is undefined behaviour.
+ * A zone is its transitions (64-bit section of version 2+ files) plus the
+ * POSIX TZ string of the footer, which rules every time after the last
+ * transition ("CET-1CEST,M3.5.0,M10.5.0/3"); Debian's tzdata may be
+ * "slim", where the footer is all there is for recent years.  A loaded
+ * zone is immutable and shared freely between threads.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "schedule/sched_int.h"
+#include "util/tz.h"
+#include "util/util.h"
 
 #define MAX_TZFILE	(1u << 20)
 #define MAX_TRANS	5000
 #define MAX_TYPES	256
-
-/* ---- calendar arithmetic ------------------------------------------------- */
-
-/* Hinnant's civil-from-days and days-from-civil (public domain math). */
-int64_t
-sched_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-void
-sched_civil(int64_t secs, struct civil *c)
-{
-	int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-	int64_t rem = secs - days * 86400, z, era, doe, yoe, doy, mp;
-
-	c->hh = (int)(rem / 3600);
-	c->mm = (int)(rem % 3600 / 60);
-	c->ss = (int)(rem % 60);
-	c->wday = (int)((days % 7 + 11) % 7);	/* 1970-01-01: Thursday */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	c->d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	c->m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	c->y = (int)(yoe + era * 400 + (c->m <= 2));
-}
-
-int
-sched_month_days(int64_t y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 ? 28 + leap : days[m - 1];
-}
 
 /* ---- the POSIX TZ rule --------------------------------------------------- */
 
@@ -78,7 +34,7 @@ struct posix_tz {
 	struct rule_date start, end;
 };
 
-struct sched_zone {
+struct tz {
 	char		*name;			/* owned */
 	int64_t		*trans;			/* owned: UTC s, ascending */
 	unsigned char	*idx;			/* owned: type of each */
@@ -230,19 +186,19 @@ static int64_t
 rule_day(const struct rule_date *r, int64_t y)
 {
 	int64_t first, day;
-	int leap = sched_month_days(y, 2) == 29, wd;
+	int leap = time_days_in_month(y, 2) == 29, wd;
 
 	switch (r->kind) {
 	case 'J':	/* 1..365, Feb 29 never counted */
 		day = r->d - 1 + (leap && r->d >= 60);
-		return (sched_days_from_civil(y, 1, 1) + day) * 86400;
+		return (time_days_from_civil(y, 1, 1) + day) * 86400;
 	case 'n':
-		return (sched_days_from_civil(y, 1, 1) + r->d) * 86400;
+		return (time_days_from_civil(y, 1, 1) + r->d) * 86400;
 	default:
-		first = sched_days_from_civil(y, r->m, 1);
+		first = time_days_from_civil(y, r->m, 1);
 		wd = (int)((first % 7 + 11) % 7);
 		day = (r->d - wd + 7) % 7 + (int64_t)(r->w - 1) * 7;
-		while (day >= sched_month_days(y, r->m))
+		while (day >= time_days_in_month(y, r->m))
 			day -= 7;
 		return (first + day) * 86400;
 	}
@@ -251,13 +207,12 @@ rule_day(const struct rule_date *r, int64_t y)
 static int
 posix_isdst(const struct posix_tz *tz, int64_t utc)
 {
-	struct civil c;
-	int64_t start, end;
-	int y;
+	struct time_civil c;
+	int64_t start, end, y;
 
 	if (!tz->has_dst)
 		return 0;
-	sched_civil(utc + tz->std_off, &c);
+	time_civil_from_secs(utc + tz->std_off, &c);
 	for (y = c.y - 1; y <= c.y + 1; y++) {
 		/* start is in standard time, end in daylight time */
 		start = rule_day(&tz->start, y) + tz->start.time - tz->std_off;
@@ -267,9 +222,9 @@ posix_isdst(const struct posix_tz *tz, int64_t utc)
 				return 1;
 		} else if (y == c.y) {
 			/* southern hemisphere: daylight across new year */
-			int64_t ny = sched_days_from_civil(y, 1, 1) * 86400 -
+			int64_t ny = time_days_from_civil(y, 1, 1) * 86400 -
 			    tz->std_off;
-			int64_t nny = sched_days_from_civil(y + 1, 1, 1) *
+			int64_t nny = time_days_from_civil(y + 1, 1, 1) *
 			    86400 - tz->std_off;
 
 			if (utc >= ny && utc < nny)
@@ -324,7 +279,7 @@ block_size(const struct counts *c, int tsize)
 }
 
 static int
-read_block(struct sched_zone *z, const unsigned char *p, size_t len,
+read_block(struct tz *z, const unsigned char *p, size_t len,
     const struct counts *c, int tsize)
 {
 	const unsigned char *types, *chars;
@@ -365,11 +320,11 @@ read_block(struct sched_zone *z, const unsigned char *p, size_t len,
 	return 0;
 }
 
-struct sched_zone *
-sched_zone_parse(const char *name, const unsigned char *p, size_t len,
+struct tz *
+tz_parse(const char *name, const unsigned char *p, size_t len,
     char **err)
 {
-	struct sched_zone *z = xcalloc(1, sizeof *z);
+	struct tz *z = xcalloc(1, sizeof *z);
 	struct counts c;
 	size_t off;
 	char footer[128];
@@ -408,7 +363,7 @@ sched_zone_parse(const char *name, const unsigned char *p, size_t len,
 bad:
 	*err = xasprintf("time zone %s: not a TZif file this reader "
 	    "understands", name);
-	sched_zone_free(z);
+	tz_free(z);
 	return NULL;
 }
 
@@ -427,45 +382,60 @@ name_ok(const char *s)
 	return strstr(s, "..") == NULL && strstr(s, "//") == NULL;
 }
 
-struct sched_zone *
-sched_zone_load(const char *name, char **err)
+static struct tz *
+utc_zone(const char *name, const char *abbr)
+{
+	struct tz *z = xcalloc(1, sizeof *z);
+
+	z->name = xstrdup(name);
+	z->ntypes = 1;
+	snprintf(z->types[0].abbr, sizeof z->types[0].abbr, "%s", abbr);
+	return z;
+}
+
+struct tz *
+tz_load(const char *name, char **err)
 {
 	const char *dir = getenv("TZDIR");
 	char *path, *text, *e = NULL;
-	struct sched_zone *z;
+	struct tz *z;
 	size_t len;
 
 	*err = NULL;
+	/* Go's time.LoadLocation: "" and "UTC" need no file */
 	if (name == NULL || *name == '\0' || strcmp(name, "UTC") == 0 ||
-	    strcmp(name, "Etc/UTC") == 0) {
-		z = xcalloc(1, sizeof *z);
-		z->name = xstrdup("UTC");
-		z->ntypes = 1;
-		memcpy(z->types[0].abbr, "UTC", 4);
-		return z;
-	}
-	if (!name_ok(name)) {
+	    strcmp(name, "Etc/UTC") == 0)
+		return utc_zone("UTC", "UTC");
+	if (strcmp(name, "Local") == 0) {
+		path = xstrdup("/etc/localtime");
+	} else if (!name_ok(name)) {
 		*err = xasprintf("\"%s\" is not an IANA time zone name (like "
 		    "Europe/Paris)", name);
 		return NULL;
-	}
-	path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo",
-	    name);
+	} else
+		path = xasprintf("%s/%s", dir && *dir ? dir :
+		    "/usr/share/zoneinfo", name);
 	text = util_read_file(path, MAX_TZFILE, &len, &e);
+	free(path);
+	if (text == NULL && (strcmp(name, "Local") == 0 ||
+	    strcmp(name, "GMT") == 0 || strcmp(name, "Etc/GMT") == 0)) {
+		/* no zone files installed: Go falls back to UTC too */
+		free(e);
+		return utc_zone(name, strcmp(name, "Local") == 0 ? "UTC" :
+		    "GMT");
+	}
 	if (text == NULL) {
 		*err = xasprintf("unknown time zone \"%s\" (%s)", name, e);
 		free(e);
-		free(path);
 		return NULL;
 	}
-	free(path);
-	z = sched_zone_parse(name, (const unsigned char *)text, len, err);
+	z = tz_parse(name, (const unsigned char *)text, len, err);
 	free(text);
 	return z;
 }
 
 void
-sched_zone_free(struct sched_zone *z)
+tz_free(struct tz *z)
 {
 	if (z == NULL)
 		return;
@@ -476,9 +446,9 @@ sched_zone_free(struct sched_zone *z)
 }
 
 const char *
-sched_zone_name(const struct sched_zone *z)
+tz_name(const struct tz *z)
 {
-	return z->name;
+	return z != NULL ? z->name : "UTC";
 }
 
 static void
@@ -489,10 +459,15 @@ set_abbr(char *abbr, size_t abbrlen, const char *s)
 }
 
 int
-sched_zone_offset(const struct sched_zone *z, int64_t utc, char *abbr,
-    size_t abbrlen)
+tz_offset(const struct tz *z, int64_t utc, char *abbr, size_t abbrlen)
 {
-	size_t lo = 0, hi = z->ntrans, t = 0;
+	size_t lo = 0, hi, t = 0;
+
+	if (z == NULL) {
+		set_abbr(abbr, abbrlen, "UTC");
+		return 0;
+	}
+	hi = z->ntrans;
 
 	if (z->ntrans > 0 && utc >= z->trans[z->ntrans - 1] && z->has_tz) {
 		int dst = posix_isdst(&z->tz, utc);
