@@ -22,10 +22,16 @@ buf_init(struct buf *b, size_t max)
 	b->overflow = 0;
 }
 
+/*
+ * Makes room for extra bytes and the terminator, and writes the terminator
+ * so a buffer that never receives a byte (an empty file) is "", not
+ * whatever the allocator left there.
+ */
 static void
 reserve(struct buf *b, size_t extra)
 {
 	xgrow(&b->data, &b->cap, b->len + extra + 1, 1);
+	b->data[b->len] = '\0';
 }
 
 int
