@@ -349,11 +349,22 @@ make_float(struct parse *p, const char *s, struct loc l)
 	return json_real(v);
 }
 
+/*
+ * A quoted scalar may spell NUL ("\0", "\x00", "\u0000"); jansson keeps
+ * it, but every C string made from the value later ends there, so a name
+ * or a query would silently lose its tail.  Refused at its place.
+ */
 static json_t *
 make_string(struct parse *p, const char *s, size_t len, struct loc l)
 {
-	json_t *v = json_stringn(s, len);
+	json_t *v;
 
+	if (memchr(s, '\0', len) != NULL) {
+		diag_error(p->d, l, "a string may not contain a NUL character");
+		diag_hint(p->d, "remove the \\0, \\x00 or \\u0000 escape");
+		return json_null();
+	}
+	v = json_stringn(s, len);
 	if (v == NULL) {
 		diag_error(p->d, l, "string is not valid UTF-8");
 		return json_null();

@@ -92,7 +92,6 @@ TEST(scalar_typing)
 		{ "! 42", JSON_STRING, "\"42\"" },
 		{ "|\n  a\n  b\n", JSON_STRING, "\"a\\nb\\n\"" },
 		{ "\"a\\u00e9\\tb\"", JSON_STRING, "\"aé\\tb\"" },
-		{ "\"nul\\0x\"", JSON_STRING, "\"nul\\u0000x\"" },
 	};
 	size_t i;
 	struct parsed p;
@@ -134,6 +133,11 @@ TEST(scalar_errors)
 		{ "v: !!int abc\n", "\"abc\" is not a valid !!int" },
 		{ "v: !Ref x\n", "unsupported tag !Ref" },
 		{ "v: !!set {a}\n", "unsupported tag" },
+		/* NUL would cut the C strings made from the value */
+		{ "v: \"ab\\0cd\"\n", "a string may not contain a NUL" },
+		{ "v: \"ab\\x00\"\n", "a string may not contain a NUL" },
+		{ "v: \"\\u0000\"\n", "a string may not contain a NUL" },
+		{ "v: !!str \"a\\0\"\n", "a string may not contain a NUL" },
 	};
 	size_t i;
 	struct parsed p;
