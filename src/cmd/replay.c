@@ -168,25 +168,26 @@ replay_line(struct replay *rp, const char *text)
 	json_decref(line);
 }
 
+/* Lines are read bounded: a longer one is skipped as it streams past. */
 static int
 replay_stream(struct replay *rp, FILE *in)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct buf line;
+	int rc, toolong;
 
-	while ((n = getline(&line, &cap, in)) != -1) {
+	buf_init(&line, 0);
+	while ((rc = util_read_line(in, &line, MAX_LINE, &toolong)) == 1) {
 		rp->lineno++;
-		if ((size_t)n > MAX_LINE) {
+		if (toolong) {
 			bad_line(rp, "line longer than %u bytes", MAX_LINE);
 			continue;
 		}
-		if (line[strspn(line, " \t\r\n")] == '\0')
+		if (line.data[strspn(line.data, " \t\r\n")] == '\0')
 			continue;
-		replay_line(rp, line);
+		replay_line(rp, line.data);
 	}
-	free(line);
-	return ferror(in) ? -1 : 0;
+	buf_free(&line);
+	return rc;
 }
 
 struct replay_opts {

@@ -140,3 +140,42 @@ util_read_file(const char *path, size_t max, size_t *lenp, char **err)
 		*lenp = b.len;
 	return buf_steal(&b);
 }
+
+int
+util_read_line(FILE *f, struct buf *b, size_t max, int *toolong)
+{
+	char chunk[4096];
+	size_t n = 0;
+	int c, any = 0;
+
+	buf_reset(b);
+	*toolong = 0;
+	flockfile(f);
+	while ((c = getc_unlocked(f)) != EOF) {
+		any = 1;
+		chunk[n++] = (char)c;
+		if (n == sizeof chunk || c == '\n') {
+			if (!*toolong && b->len + n > max) {
+				*toolong = 1;
+				buf_reset(b);
+			}
+			if (!*toolong)
+				buf_add(b, chunk, n);
+			n = 0;
+		}
+		if (c == '\n')
+			break;
+	}
+	if (n > 0 && !*toolong) {
+		if (b->len + n > max) {
+			*toolong = 1;
+			buf_reset(b);
+		} else
+			buf_add(b, chunk, n);
+	}
+	c = ferror(f);
+	funlockfile(f);
+	if (c)
+		return -1;
+	return any;
+}

@@ -552,9 +552,48 @@ TEST(read_empty_file)
 	unlink(path);
 }
 
+/* Lines stream through a bounded buffer; a long one is skipped whole. */
+TEST(read_line_bounded)
+{
+	FILE *f = tmpfile();
+	struct buf b;
+	int toolong, i;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs("short\n", f);
+	for (i = 0; i < 10000; i++)
+		fputc('x', f);
+	fputs("\nafter\nlast", f);
+	rewind(f);
+	buf_init(&b, 0);
+	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK_STR(b.data, "short\n");
+	CHECK_INT(toolong, 0);
+	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK_INT(toolong, 1);
+	CHECK_INT(b.len, 0);
+	CHECK(b.cap <= 100 + 4096 + 1);
+	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK_STR(b.data, "after\n");
+	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK_STR(b.data, "last");
+	CHECK_INT(util_read_line(f, &b, 100, &toolong), 0);
+	/* exactly max bytes is a line; one more is not */
+	rewind(f);
+	CHECK_INT(util_read_line(f, &b, 6, &toolong), 1);
+	CHECK_INT(toolong, 0);
+	CHECK_INT(util_read_line(f, &b, 10000, &toolong), 1);
+	CHECK_INT(toolong, 1);
+	buf_free(&b);
+	fclose(f);
+}
+
 int
 main(void)
 {
+	RUN(read_line_bounded);
 	RUN(read_empty_file);
 	RUN(durations);
 	RUN(retry_policy);
