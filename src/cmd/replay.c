@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "prom/prom.h"
 
 #define MAX_LINE (16u << 20)	/* bytes per signal line */
 
@@ -49,7 +50,19 @@ static int
 budget_from_recording(void *ctx, const char *q, int64_t now, double *v,
     int64_t *at)
 {
-	return sig_recording_query(ctx, q, now, v, at);
+	struct prom_sample s = { NULL, 0, 0 };
+	struct prom_result r = { PROM_SCALAR, &s, 1, NULL, 0, 0 };
+	const char *why;
+
+	if (sig_recording_query(ctx, q, now, &s.value, &s.time) == -1)
+		return -1;
+	/* the live path's rule: NaN, +Inf, the future are no budget */
+	if (prom_gate_value(&r, now, 0, v, at, &why) == -1) {
+		fprintf(stderr, "warning: budget %s: recorded value counted as "
+		    "no budget: %s\n", q, why);
+		return -1;
+	}
+	return 0;
 }
 
 static void

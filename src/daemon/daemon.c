@@ -315,7 +315,8 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 		rc = 0;
 	if (rc == -1)
 		util_log_json("warn", "no error-budget value", json_pack("{s:s, "
-		    "s:s}", "query", query, "why", why ? why : "?"));
+		    "s:s, s:s*}", "query", query, "why", why ? why : "?",
+		    "warning", res.nwarnings ? res.warnings[0] : NULL));
 	prom_result_clear(&res);
 	free(err);
 	return rc;

@@ -192,6 +192,28 @@ def test_budget_low_and_budget_missing(tmp_path, seed_manifests):
         'slo:error_budget_remaining:ratio{namespace="unknown"}'
 
 
+def test_budget_infinite_or_nan_recording_counts_as_none(tmp_path,
+                                                         seed_manifests):
+    """The live path refuses NaN and +Inf; so does replay (a recorded +Inf
+    budget used to pass `min` and act)."""
+    inf = scenario.Workload("inf", "api")
+    nan = scenario.Workload("nan", "api")
+    ok = scenario.Workload("shop", "api")
+    budgets = [scenario.budget_line(at(-1), "inf", "+Inf"),
+               scenario.budget_line(at(-1), "nan", "NaN"),
+               scenario.budget_line(at(3), "shop", 0.9)]
+    lines = twice(inf) + twice(nan, 2, 3) + twice(ok, 4, 5)
+    recs = replay(tmp_path, seed_manifests, [inf, nan, ok], lines, budgets)
+    decided = [r for r in recs if r.get("reason") != "below-threshold"]
+    assert [(r["target"]["namespace"], r["decision"], r.get("reason"))
+            for r in decided] == [("inf", "suppressed", "budget"),
+                                  ("nan", "suppressed", "budget"),
+                                  ("shop", "acted", None)]
+    assert decided[0]["budget"]["value"] is None
+    assert decided[0]["message"] == \
+        "no error-budget value: counted as no budget"
+
+
 def test_budget_older_than_max_age_counts_as_none(tmp_path, seed_manifests):
     w = scenario.Workload("shop", "cart")
     budgets = [scenario.budget_line(at(-10), "shop", 0.9)]
