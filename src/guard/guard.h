@@ -101,8 +101,15 @@ int	guard_check_cooldown(struct guard_state *,
 	    const char *target, int64_t now, char *msg, size_t msglen);
 /*
  * opt-out: the label is on neither the controller nor the subject (either
- * may be NULL when not found in the cluster).
+ * may be NULL when not found in the cluster), or its key is on either with
+ * another value (a veto, whatever the other says).
  */
+/*
+ * The opt-in label on obj (NULL: none): 1 key=value (or just the key when
+ * value is NULL), 0 key absent, -1 key present with another value (a
+ * veto).  The one reading of the label, for the engine and bump-memory.
+ */
+int	guard_optin_label(json_t *obj, const char *key, const char *value);
 int	guard_check_optin(const struct guard_config *, json_t *controller,
 	    json_t *subject, char *msg, size_t msglen);
 /*

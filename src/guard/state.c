@@ -280,11 +280,50 @@ has_label(json_t *obj, const char *key, const char *value)
 }
 
 int
+guard_optin_label(json_t *obj, const char *key, const char *value)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), "labels"), key);
+
+	if (obj == NULL || v == NULL)
+		return 0;
+	if (value == NULL || (json_is_string(v) &&
+	    strcmp(json_string_value(v), value) == 0))
+		return 1;
+	return -1;
+}
+
+/*
+ * The opt-in key present with another value ("false") on obj: a veto, as
+ * cluster-autoscaler's and Karpenter's "do not touch" annotations are.
+ * Writes the message and returns 1.
+ */
+static int
+vetoes(const struct guard_config *c, json_t *obj, const char *what,
+    char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), "labels"), c->optin_key);
+
+	if (guard_optin_label(obj, c->optin_key, c->optin_value) != -1)
+		return 0;
+	snprintf(msg, msglen, "the %s opts out: label %s=%s (opt-in wants "
+	    "%s)", what, c->optin_key, json_is_string(v) ?
+	    json_string_value(v) : "(not a string)", c->optin_value);
+	return 1;
+}
+
+int
 guard_check_optin(const struct guard_config *c, json_t *controller,
     json_t *subject, char *msg, size_t msglen)
 {
 	if (c->optin_key == NULL)
 		return 1;
+	/* a veto on either side wins over "true" on the other */
+	if (vetoes(c, controller, "workload", msg, msglen) ||
+	    (subject != controller && vetoes(c, subject, "pod", msg,
+	    msglen)))
+		return 0;
 	if ((controller && has_label(controller, c->optin_key,
 	    c->optin_value)) || (subject && has_label(subject, c->optin_key,
 	    c->optin_value)))

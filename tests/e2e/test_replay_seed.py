@@ -133,6 +133,43 @@ def test_workload_without_optin(tmp_path, seed_manifests):
     assert "not opted in" in recs[1]["message"]
 
 
+def test_optin_false_on_either_side_is_a_veto(tmp_path, seed_manifests):
+    """The key with any other value on the workload or the pod vetoes,
+    whatever the other side says (DESIGN.md); both "true" acts."""
+    no_wl = scenario.Workload("shop", "nowl", deploy_optin="false",
+                              pod_optin=True)
+    no_pod = scenario.Workload("shop", "nopod", deploy_optin=True,
+                               pod_optin="false")
+    ok = scenario.Workload("shop", "both", deploy_optin=True, pod_optin=True)
+    recs = replay(tmp_path, seed_manifests, [no_wl, no_pod, ok],
+                  twice(no_wl) + twice(no_pod, 2, 3) + twice(ok, 4, 5))
+    decided = [r for r in recs if r.get("reason") != "below-threshold"]
+    assert [(r["target"]["name"], r["decision"], r.get("reason"))
+            for r in decided] == [("nowl", "suppressed", "opt-out"),
+                                  ("nopod", "suppressed", "opt-out"),
+                                  ("both", "acted", None)]
+    assert decided[0]["message"] == (
+        "the workload opts out: label remediation.platform/optin=false "
+        "(opt-in wants true)")
+    assert decided[1]["message"].startswith("the pod opts out")
+
+
+def test_pod_whose_owner_is_missing_is_unsupported_target(tmp_path,
+                                                          seed_manifests):
+    """The Pod is in the view, its ReplicaSet is not: nothing can be read
+    or changed, so nothing is tried: unsupported-target, not failed (which
+    pages)."""
+    w = scenario.Workload("shop", "orphan")
+    pods = [w.pod(i, fresh=True) for i in range(w.replicas)]
+    recs = replay(tmp_path, seed_manifests, [], twice(w), extra=pods)
+    assert summary(recs) == {"suppressed/below-threshold": 1,
+                             "suppressed/unsupported-target": 1}
+    assert recs[1]["message"] == (
+        "the owner ReplicaSet shop/%s of Pod shop/%s is not in the "
+        "cluster view" % (scenario.rs_name("orphan"),
+                          scenario.pod_name("orphan", 0)))
+
+
 def test_pods_lacking_label_are_denied_by_policy(tmp_path, seed_manifests):
     # The Deployment opted in (passes the opt-in guard), but the policy
     # reads the live Pod's label, which is missing.
