@@ -862,6 +862,7 @@ open_state(struct daemon *d)
 
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
+	ao.recover = d->o->state_recover;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));

@@ -257,6 +257,17 @@ void	guard_state_journal(struct guard_state *, int all,
  * not marked.  Returns 0, or -1 for an unknown kind or a malformed value
  * (the entry is ignored).
  */
+/*
+ * An entry whose value cannot be read, counted as its most restrictive
+ * value at now, never as absent (absent resets a guardrail): a cooldown
+ * that just started, an empty rate bucket, an open circuit (1024 actions
+ * at now), a demoted trigger (whatever its manifest).  A threshold window
+ * and recurrence history are restrictive when empty, so they stay absent.
+ * The entry is marked, so the next journal writes the value back.
+ * Returns 0, or -1 for an unknown kind or a NULL key.
+ */
+int	guard_state_load_damaged(struct guard_state *, const char *kind,
+	    const char *key, int64_t now);
 int	guard_state_load(struct guard_state *, const char *kind,
 	    const char *key, json_t *value);
 /*

@@ -48,6 +48,8 @@ struct demotion {
 	int64_t		 at;	/* ms */
 	double		 ratio;
 	int		 actions, recurred;
+	int		 anyhash;	/* read from a damaged entry: holds
+					   whatever the manifest */
 };
 
 struct guard_state {
@@ -677,6 +679,11 @@ guard_demoted(struct guard_state *g, const char *trigger, uint64_t hash,
 
 	if (d == NULL)
 		return GUARD_NOT_DEMOTED;
+	if (d->anyhash) {
+		d->hash = hash;
+		d->anyhash = 0;
+		mark(g, 'd', trigger);
+	}
 	if (d->hash == hash) {
 		if (since)
 			*since = d->at;
@@ -987,6 +994,43 @@ load_demotion(struct guard_state *g, const char *key, json_t *v)
 	d->recurred = (int)json_integer_value(json_object_get(v,
 	    "recurred"));
 	free(map_put(&g->demotions, key, d));
+	return 0;
+}
+
+int
+guard_state_load_damaged(struct guard_state *g, const char *kind,
+    const char *key, int64_t now)
+{
+	struct bucket *b;
+	struct demotion *d;
+	int64_t *t;
+	int i;
+
+	if (kind == NULL || key == NULL)
+		return -1;
+	if (strcmp(kind, "cooldown") == 0) {
+		t = xmalloc(sizeof *t);
+		*t = now;
+		free(map_put(&g->cooldowns, key, t));
+		mark(g, 'c', key);
+	} else if (strcmp(kind, "bucket") == 0) {
+		b = xcalloc(1, sizeof *b);
+		b->at = now;
+		free(map_put(&g->buckets, key, b));
+		mark(g, 'b', key);
+	} else if (strcmp(kind, "circuit") == 0) {
+		for (i = 0; i < 1024; i++)
+			window_push(&g->circuit, 1024, now);
+		mark(g, 'C', "");
+	} else if (strcmp(kind, "demotion") == 0) {
+		d = xcalloc(1, sizeof *d);
+		d->at = now;
+		d->anyhash = 1;
+		free(map_put(&g->demotions, key, d));
+		mark(g, 'd', key);
+	} else if (strcmp(kind, "window") != 0 &&
+	    strcmp(kind, "recurrence") != 0)
+		return -1;
 	return 0;
 }
 
