@@ -39,6 +39,12 @@ struct audit_opts {
 	int64_t		 retain_count;	/* records kept at most, 0 no count
 					   bound (default 500000) */
 	/*
+	 * --state-recover: a file failing PRAGMA quick_check is moved aside
+	 * and replaced by a copy of what reads; a guard row that does not
+	 * read counts as its most restrictive value.  0: both refuse.
+	 */
+	int		 recover;
+	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
 	 */
@@ -61,8 +67,10 @@ struct audit;
  * Opens (creating it if needed, unless readonly) the state file at path,
  * migrating an older schema forward in one transaction.  A writer takes
  * an exclusive lock (path + ".lock"): two daemons on one state file would
- * both act.  Returns an owned handle, or NULL with *err (owned): file
- * missing (readonly), not a state file, schema newer than this build,
+ * both act.  A writer runs PRAGMA quick_check first: a damaged file is an
+ * error (or, with o->recover, moved aside and replaced, recover.c).
+ * Returns an owned handle, or NULL with *err (owned): file missing
+ * (readonly), not a state file, damaged, schema newer than this build,
  * locked by another process, I/O error.
  */
 struct audit	*audit_open(const char *path, const struct audit_opts *,
@@ -77,7 +85,9 @@ int		 audit_schema_version(const struct audit *);
  * the handle, or be detached by closing), and from then on journals g's
  * changes with every record.  Call once, before the first signal (on the
  * engine thread, with engine_guard_state).  Returns 0, or -1 with *err.
- * Entries that do not load (malformed) are logged and dropped.
+ * An entry that does not load is an error naming the file (a guardrail
+ * would reset), unless opened with recover: then it counts as its most
+ * restrictive value (guard_state_load_damaged), logged.
  */
 int	audit_attach_guard(struct audit *, struct guard_state *, char **err);
 /* The same for the pager's aggregation state. */

@@ -51,6 +51,8 @@ struct audit {
 	int			 failed;	/* a statement failed in this
 						   transaction */
 	char			*error;		/* owned: its message */
+	/* guard rows whose value did not read, [[kind, key], ...] */
+	json_t			*damaged;	/* owned, NULL: none */
 };
 
 /* store.c */
@@ -58,6 +60,14 @@ void	audit_log(const struct audit *, const char *level, const char *msg,
 	    json_t *fields);
 int	audit_exec(struct audit *, const char *sql);
 void	audit_fail(struct audit *, const char *what);
+
+/* recover.c */
+/* PRAGMA quick_check: 0, or -1 with *why (owned) naming the damage. */
+int	audit_quick_check(struct audit *, char **why);
+/* Moves path (and its log) to an owned PATH.damaged-NOW, or NULL, *err. */
+char	*audit_recover_aside(const char *path, int64_t now, char **err);
+/* Copies what reads of the file at aside into the open (new) file. */
+int	audit_recover_copy(struct audit *, const char *aside, char **err);
 
 /* write.c */
 void	audit_row_clear(struct audit_row *);

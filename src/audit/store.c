@@ -325,10 +325,59 @@ check_file(struct audit *a, char **err)
 	return 0;
 }
 
+static int64_t
+wall_ms(void)
+{
+	struct clock c;
+
+	clock_system(&c);
+	return clock_now(&c);
+}
+
+/*
+ * PRAGMA quick_check on a writer's file.  Damaged: an error, or with
+ * recover the file is moved aside (*aside, owned) and a new one opened in
+ * its place for audit_open to fill.
+ */
+static int
+damaged(struct audit *a, char **err, char **aside)
+{
+	char *why;
+
+	*aside = NULL;
+	if (audit_quick_check(a, &why) == 0)
+		return 0;
+	if (!a->opts.recover) {
+		*err = xasprintf("%s: the state file is damaged (PRAGMA "
+		    "quick_check: %s); refusing to start on it: a guardrail "
+		    "could reset.  remediate run --state-recover moves it "
+		    "aside and starts from a copy of what still reads "
+		    "(docs/state.md)", a->path, why);
+		free(why);
+		return -1;
+	}
+	free(why);
+	sqlite3_close(a->db);
+	a->db = NULL;
+	if ((*aside = audit_recover_aside(a->path, wall_ms(), err)) == NULL)
+		return -1;
+	if (sqlite3_open_v2(a->path, &a->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, a->db ?
+		    sqlite3_errmsg(a->db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_timeout(a->db, 5000);
+	sqlite3_extended_result_codes(a->db, 1);
+	a->version = 0;
+	return 0;
+}
+
 struct audit *
 audit_open(const char *path, const struct audit_opts *o, char **err)
 {
 	struct audit *a = xcalloc(1, sizeof *a);
+	char *aside = NULL;
 	int flags = o->readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	struct stat sb;
@@ -354,11 +403,17 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 	sqlite3_extended_result_codes(a->db, 1);
 	if (check_file(a, err) == -1)
 		goto fail;
+	if (!o->readonly && damaged(a, err, &aside) == -1)
+		goto fail;
 	if (!o->readonly && (setup_writer(a, err) == -1 ||
 	    migrate(a, err) == -1 || prepare_writer(a, err) == -1))
 		goto fail;
+	if (aside && audit_recover_copy(a, aside, err) == -1)
+		goto fail;
+	free(aside);
 	return a;
 fail:
+	free(aside);
 	audit_close(a);
 	return NULL;
 }
@@ -387,11 +442,31 @@ audit_close(struct audit *a)
 	if (a->lock_fd != -1)
 		close(a->lock_fd);	/* releases the flock */
 	audit_backlog_free(a);
+	json_decref(a->damaged);
 	free(a->pending_key);
 	free(a->error);
 	free(a->path);
 	a->magic = 0;
 	free(a);
+}
+
+/*
+ * A guard row that does not load: without recover an error (first one
+ * named); with recover kept for audit_attach_guard to count as its most
+ * restrictive value.
+ */
+static void
+guard_row_damaged(struct audit *a, const char *kind, const char *key,
+    char **first)
+{
+	if (*first == NULL)
+		*first = xasprintf("%s %s", kind ? kind : "(unreadable kind)",
+		    key ? key : "(unreadable key)");
+	if (!a->opts.recover)
+		return;
+	if (a->damaged == NULL)
+		a->damaged = json_array();
+	json_array_append_new(a->damaged, json_pack("[s?, s?]", kind, key));
 }
 
 /* Loads the kept state rows of one kind family into a source. */
@@ -401,6 +476,7 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 	sqlite3_stmt *st;
 	json_error_t je;
 	size_t bad = 0;
+	char *first = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(a->db, s->kind == SRC_PAGE ?
@@ -418,14 +494,36 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 
 		if (v == NULL || (s->kind == SRC_GUARD ? guard_state_load(
 		    s->obj, kind, key, v) : page_state_load(s->obj, kind, key,
-		    v)) == -1)
+		    v)) == -1) {
 			bad++;
+			if (s->kind == SRC_GUARD)
+				guard_row_damaged(a, kind, key, &first);
+		}
 		json_decref(v);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		free(first);
 		return -1;
+	}
+	if (first && !a->opts.recover) {
+		*err = xasprintf("%s: %zu guard-state row%s cannot be read "
+		    "(the first: %s); refusing to start: its guardrail would "
+		    "reset.  remediate run --state-recover starts anyway, "
+		    "counting each as its most restrictive value "
+		    "(docs/state.md)", a->path, bad, bad == 1 ? "" : "s",
+		    first);
+		free(first);
+		return -1;
+	}
+	if (first) {
+		audit_log(a, "error", "guard-state rows that cannot be read "
+		    "count as their most restrictive value", json_pack(
+		    "{s:s, s:i, s:s}", "path", a->path, "entries", (int)bad,
+		    "first", first));
+		free(first);
+		return 0;
 	}
 	if (bad)
 		audit_log(a, "warn", "state entries that do not load were "
@@ -452,9 +550,21 @@ attach(struct audit *a, enum audit_source_kind kind, void *obj, char **err)
 int
 audit_attach_guard(struct audit *a, struct guard_state *g, char **err)
 {
+	json_t *row;
+	int64_t now;
+	size_t i;
+
 	if (attach(a, SRC_GUARD, g, err) == -1)
 		return -1;
 	guard_state_track(g);
+	/* tracked now, so the restrictive values are written back */
+	now = wall_ms();
+	json_array_foreach(a->damaged, i, row)
+		(void)guard_state_load_damaged(g, json_string_value(
+		    json_array_get(row, 0)), json_string_value(json_array_get(
+		    row, 1)), now);
+	json_decref(a->damaged);
+	a->damaged = NULL;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "prom/prom.h"
 
 #define MAX_LINE (16u << 20)	/* bytes per signal line */
 
@@ -49,7 +50,19 @@ static int
 budget_from_recording(void *ctx, const char *q, int64_t now, double *v,
     int64_t *at)
 {
-	return sig_recording_query(ctx, q, now, v, at);
+	struct prom_sample s = { NULL, 0, 0 };
+	struct prom_result r = { PROM_SCALAR, &s, 1, NULL, 0, 0 };
+	const char *why;
+
+	if (sig_recording_query(ctx, q, now, &s.value, &s.time) == -1)
+		return -1;
+	/* the live path's rule: NaN, +Inf, the future are no budget */
+	if (prom_gate_value(&r, now, 0, v, at, &why) == -1) {
+		fprintf(stderr, "warning: budget %s: recorded value counted as "
+		    "no budget: %s\n", q, why);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -172,25 +185,26 @@ replay_line(struct replay *rp, const char *text)
 	json_decref(line);
 }
 
+/* Lines are read bounded: a longer one is skipped as it streams past. */
 static int
 replay_stream(struct replay *rp, FILE *in)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct buf line;
+	int rc, toolong;
 
-	while ((n = getline(&line, &cap, in)) != -1) {
+	buf_init(&line, 0);
+	while ((rc = util_read_line(in, &line, MAX_LINE, &toolong)) == 1) {
 		rp->lineno++;
-		if ((size_t)n > MAX_LINE) {
+		if (toolong) {
 			bad_line(rp, "line longer than %u bytes", MAX_LINE);
 			continue;
 		}
-		if (line[strspn(line, " \t\r\n")] == '\0')
+		if (line.data[strspn(line.data, " \t\r\n")] == '\0')
 			continue;
-		replay_line(rp, line);
+		replay_line(rp, line.data);
 	}
-	free(line);
-	return ferror(in) ? -1 : 0;
+	buf_free(&line);
+	return rc;
 }
 
 struct replay_opts {

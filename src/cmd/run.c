@@ -22,14 +22,19 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
-	    "                     [--approval-key FILE]\n"
+	    "                     [--approval-key FILE] [--state-recover]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to stdout and the state "
 	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
 	    "token comes from\n$REMEDIATE_PAGE_TOKEN.  Confirm mode's "
 	    "approval links are served at\n/approve/ID and signed with "
 	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
-	    "STATE.approval-key (generated).\n");
+	    "STATE.approval-key (generated).\n"
+	    "A damaged state file (PRAGMA quick_check fails, or a guard row "
+	    "does not read)\nstops run; --state-recover moves a damaged file "
+	    "aside (STATE.damaged-MS),\nstarts from a copy of what still "
+	    "reads, and counts each unreadable guard\nrow as its most "
+	    "restrictive value (docs/state.md).\n");
 }
 
 /*
@@ -87,6 +92,8 @@ cmd_run(int argc, char **argv)
 			o.alertmanager = a.value;
 		else if (cmd_args_opt(&a, "--page-webhook", NULL, 1))
 			o.page_webhook = a.value;
+		else if (cmd_args_opt(&a, "--state-recover", NULL, 0))
+			o.state_recover = 1;
 		else if (cmd_args_opt(&a, "--retain", NULL, 1))
 			o.retain = a.value;
 		else if (cmd_args_opt(&a, "--secrets-dir", NULL, 1))

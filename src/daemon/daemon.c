@@ -315,7 +315,8 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 		rc = 0;
 	if (rc == -1)
 		util_log_json("warn", "no error-budget value", json_pack("{s:s, "
-		    "s:s}", "query", query, "why", why ? why : "?"));
+		    "s:s, s:s*}", "query", query, "why", why ? why : "?",
+		    "warning", res.nwarnings ? res.warnings[0] : NULL));
 	prom_result_clear(&res);
 	free(err);
 	return rc;
@@ -872,6 +873,7 @@ open_state(struct daemon *d)
 
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
+	ao.recover = d->o->state_recover;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));

@@ -28,6 +28,7 @@ struct daemon_opts {
 	const char	 *alertmanager;	/* URL; NULL: RemediationConfig's */
 	const char	 *page_webhook;	/* URL of a generic page receiver */
 	const char	 *retain;	/* "30d", "500000", "30d,500000" */
+	int		  state_recover;	/* --state-recover */
 	const char	 *secrets_dir;	/* webhook secrets {name, key} */
 	const char	 *tls_cert;	/* PEM: serve HTTPS (both or none) */
 	const char	 *tls_key;

@@ -426,6 +426,20 @@ decide_action_checks(struct decision *d, int64_t decided)
 	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
 	    sizeof d->msg))
 		return REASON_OPT_OUT;
+	/*
+	 * The subject is in the view but its controller is not: neither the
+	 * controller's opt-in (or veto) nor the object to change can be read.
+	 * Nothing was tried, so this is no failure (a failure pages).
+	 */
+	if (d->subject_obj != NULL && d->target_obj == NULL) {
+		snprintf(d->msg, sizeof d->msg, "the owner %s %s/%s of %s %s/%s "
+		    "is not in the cluster view", d->rec.target.kind,
+		    d->rec.target.namespace ? d->rec.target.namespace : "",
+		    d->rec.target.name, d->rec.subject.kind,
+		    d->rec.subject.namespace ? d->rec.subject.namespace : "",
+		    d->rec.subject.name);
+		return REASON_UNSUPPORTED_TARGET;
+	}
 	if (plan_action(d) == -1)
 		return REASON_NONE;	/* msg set: the record is "failed" */
 	if (!check_policy(d))

@@ -101,8 +101,15 @@ int	guard_check_cooldown(struct guard_state *,
 	    const char *target, int64_t now, char *msg, size_t msglen);
 /*
  * opt-out: the label is on neither the controller nor the subject (either
- * may be NULL when not found in the cluster).
+ * may be NULL when not found in the cluster), or its key is on either with
+ * another value (a veto, whatever the other says).
  */
+/*
+ * The opt-in label on obj (NULL: none): 1 key=value (or just the key when
+ * value is NULL), 0 key absent, -1 key present with another value (a
+ * veto).  The one reading of the label, for the engine and bump-memory.
+ */
+int	guard_optin_label(json_t *obj, const char *key, const char *value);
 int	guard_check_optin(const struct guard_config *, json_t *controller,
 	    json_t *subject, char *msg, size_t msglen);
 /*
@@ -250,6 +257,17 @@ void	guard_state_journal(struct guard_state *, int all,
  * not marked.  Returns 0, or -1 for an unknown kind or a malformed value
  * (the entry is ignored).
  */
+/*
+ * An entry whose value cannot be read, counted as its most restrictive
+ * value at now, never as absent (absent resets a guardrail): a cooldown
+ * that just started, an empty rate bucket, an open circuit (1024 actions
+ * at now), a demoted trigger (whatever its manifest).  A threshold window
+ * and recurrence history are restrictive when empty, so they stay absent.
+ * The entry is marked, so the next journal writes the value back.
+ * Returns 0, or -1 for an unknown kind or a NULL key.
+ */
+int	guard_state_load_damaged(struct guard_state *, const char *kind,
+	    const char *key, int64_t now);
 int	guard_state_load(struct guard_state *, const char *kind,
 	    const char *key, json_t *value);
 /*

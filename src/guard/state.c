@@ -48,6 +48,8 @@ struct demotion {
 	int64_t		 at;	/* ms */
 	double		 ratio;
 	int		 actions, recurred;
+	int		 anyhash;	/* read from a damaged entry: holds
+					   whatever the manifest */
 };
 
 struct guard_state {
@@ -280,11 +282,50 @@ has_label(json_t *obj, const char *key, const char *value)
 }
 
 int
+guard_optin_label(json_t *obj, const char *key, const char *value)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), "labels"), key);
+
+	if (obj == NULL || v == NULL)
+		return 0;
+	if (value == NULL || (json_is_string(v) &&
+	    strcmp(json_string_value(v), value) == 0))
+		return 1;
+	return -1;
+}
+
+/*
+ * The opt-in key present with another value ("false") on obj: a veto, as
+ * cluster-autoscaler's and Karpenter's "do not touch" annotations are.
+ * Writes the message and returns 1.
+ */
+static int
+vetoes(const struct guard_config *c, json_t *obj, const char *what,
+    char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), "labels"), c->optin_key);
+
+	if (guard_optin_label(obj, c->optin_key, c->optin_value) != -1)
+		return 0;
+	snprintf(msg, msglen, "the %s opts out: label %s=%s (opt-in wants "
+	    "%s)", what, c->optin_key, json_is_string(v) ?
+	    json_string_value(v) : "(not a string)", c->optin_value);
+	return 1;
+}
+
+int
 guard_check_optin(const struct guard_config *c, json_t *controller,
     json_t *subject, char *msg, size_t msglen)
 {
 	if (c->optin_key == NULL)
 		return 1;
+	/* a veto on either side wins over "true" on the other */
+	if (vetoes(c, controller, "workload", msg, msglen) ||
+	    (subject != controller && vetoes(c, subject, "pod", msg,
+	    msglen)))
+		return 0;
 	if ((controller && has_label(controller, c->optin_key,
 	    c->optin_value)) || (subject && has_label(subject, c->optin_key,
 	    c->optin_value)))
@@ -638,6 +679,11 @@ guard_demoted(struct guard_state *g, const char *trigger, uint64_t hash,
 
 	if (d == NULL)
 		return GUARD_NOT_DEMOTED;
+	if (d->anyhash) {
+		d->hash = hash;
+		d->anyhash = 0;
+		mark(g, 'd', trigger);
+	}
 	if (d->hash == hash) {
 		if (since)
 			*since = d->at;
@@ -948,6 +994,43 @@ load_demotion(struct guard_state *g, const char *key, json_t *v)
 	d->recurred = (int)json_integer_value(json_object_get(v,
 	    "recurred"));
 	free(map_put(&g->demotions, key, d));
+	return 0;
+}
+
+int
+guard_state_load_damaged(struct guard_state *g, const char *kind,
+    const char *key, int64_t now)
+{
+	struct bucket *b;
+	struct demotion *d;
+	int64_t *t;
+	int i;
+
+	if (kind == NULL || key == NULL)
+		return -1;
+	if (strcmp(kind, "cooldown") == 0) {
+		t = xmalloc(sizeof *t);
+		*t = now;
+		free(map_put(&g->cooldowns, key, t));
+		mark(g, 'c', key);
+	} else if (strcmp(kind, "bucket") == 0) {
+		b = xcalloc(1, sizeof *b);
+		b->at = now;
+		free(map_put(&g->buckets, key, b));
+		mark(g, 'b', key);
+	} else if (strcmp(kind, "circuit") == 0) {
+		for (i = 0; i < 1024; i++)
+			window_push(&g->circuit, 1024, now);
+		mark(g, 'C', "");
+	} else if (strcmp(kind, "demotion") == 0) {
+		d = xcalloc(1, sizeof *d);
+		d->at = now;
+		d->anyhash = 1;
+		free(map_put(&g->demotions, key, d));
+		mark(g, 'd', key);
+	} else if (strcmp(kind, "window") != 0 &&
+	    strcmp(kind, "recurrence") != 0)
+		return -1;
 	return 0;
 }
 

@@ -64,6 +64,15 @@ void	 buf_free(struct buf *);
  */
 char	*util_read_file(const char *path, size_t max, size_t *len, char **err);
 
+/*
+ * Reads one line of f, its '\n' included, into b (reset first).  A line
+ * longer than max bytes is read to its end but not kept: *toolong is set
+ * and b stays empty, so a 1 GiB line costs max bytes of memory, not 1 GiB.
+ * Returns 1 for a line (possibly the last, without '\n'), 0 at the end of
+ * the file, -1 on a read error (errno says which).
+ */
+int	 util_read_line(FILE *f, struct buf *b, size_t max, int *toolong);
+
 /* ---- diag: diagnostics about user input --------------------------------- */
 enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
 

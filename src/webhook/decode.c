@@ -76,7 +76,15 @@ header_object(const struct http_request *r)
 			v = json_string("(not UTF-8)");
 		if ((list = json_object_get(h, name)) == NULL) {
 			list = json_array();
-			json_object_set_new(h, name, list);
+			/*
+			 * A name that is not UTF-8 cannot be a key; the set
+			 * frees list then, so the header is left out (HTTP
+			 * names are tokens: no sender means one).
+			 */
+			if (json_object_set_new(h, name, list) != 0) {
+				json_decref(v);
+				continue;
+			}
 		}
 		json_array_append_new(list, v);
 	}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -438,6 +439,175 @@ TEST(guard_state_survives_a_restart)
 	guard_state_free(g);
 	free(err);
 	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+static struct audit *
+open_recover(const char *path, char **err)
+{
+	struct audit_opts o;
+
+	audit_opts_defaults(&o);
+	o.recover = 1;
+	return audit_open(path, &o, err);
+}
+
+static void
+sql(const char *path, const char *stmt)
+{
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, stmt, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t
+wall(void)
+{
+	struct clock c;
+
+	clock_system(&c);
+	return clock_now(&c);
+}
+
+/*
+ * A cooldown and a rate-bucket row that no longer read.  They used to be
+ * dropped with a warning, so the cooldown reset and a second action could
+ * run inside it.  Now attaching refuses, naming the file; with recover
+ * each counts as its most restrictive value, written back with the next
+ * record.
+ */
+TEST(damaged_guard_rows_refuse_or_count_restrictive)
+{
+	char *p = tmpfile_path("damaged.db"), *err = NULL;
+	const char *target = "Deployment/shop/cart";
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	struct audit *a = open_rw(p);
+	int64_t now = wall();
+
+	cfg_defaults(&c);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	guard_record_action(g, "t", target, now - 20 * MIN);
+	CHECK(guard_take_rate_token(g, &c, "t", now - 20 * MIN, msg,
+	    sizeof msg) == 1);
+	CHECK_INT(write_one(a, now - 20 * MIN, "t", "cart", REC_ACTED,
+	    REASON_NONE), 0);
+	audit_close(a);
+	guard_state_free(g);
+	sql(p, "UPDATE state SET value = '{\"at\": \"torn' "
+	    "WHERE kind IN ('cooldown', 'bucket')");
+
+	/* refused, naming the file and the way out */
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == -1);
+	CHECK(err != NULL && strstr(err, p) != NULL &&
+	    strstr(err, "2 guard-state rows cannot be read") != NULL &&
+	    strstr(err, "--state-recover") != NULL);
+	free(err);
+	err = NULL;
+	audit_close(a);
+	guard_state_free(g);
+
+	/* recovered: the cooldown holds from now, the bucket is empty */
+	g = guard_state_new();
+	a = open_recover(p, &err);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", target, now + MIN, msg,
+	    sizeof msg) == 0);
+	CHECK(guard_take_rate_token(g, &c, "t", wall(), msg, sizeof msg) ==
+	    0);
+	CHECK_INT(write_one(a, wall(), "t", "cart", REC_SUPPRESSED,
+	    REASON_COOLDOWN), 0);
+	audit_close(a);
+	guard_state_free(g);
+
+	/* written back: an ordinary start reads them again */
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", target, now + MIN, msg,
+	    sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	free(err);
+	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+/*
+ * A file whose pages are damaged fails PRAGMA quick_check: refused with
+ * the file named; with recover it is moved aside (kept) and a new file
+ * holds what still reads.
+ */
+TEST(damaged_file_refused_or_recovered)
+{
+	char *p = tmpfile_path("torn.db"), *aside, *err = NULL;
+	struct audit *a = open_rw(p);
+	char junk[4096];
+	json_t *got;
+	struct audit_filter f;
+	struct stat sb;
+	int i, fd;
+
+	for (i = 0; a && i < 400; i++)
+		CHECK_INT(write_one(a, T0 + i * S, "t", "cart", REC_ACTED,
+		    REASON_NONE), 0);
+	audit_close(a);
+	/* tear a page in the middle of the decisions table */
+	memset(junk, 0xa5, sizeof junk);
+	fd = open(p, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, junk, sizeof junk, 6 * 4096) ==
+	    (ssize_t)sizeof junk);
+	close(fd);
+
+	a = open_rw(p);
+	CHECK(a == NULL);
+	a = audit_open(p, &(struct audit_opts){ 0 }, &err);
+	CHECK(a == NULL && err != NULL && strstr(err, p) != NULL &&
+	    strstr(err, "damaged (PRAGMA quick_check") != NULL &&
+	    strstr(err, "--state-recover") != NULL);
+	free(err);
+	err = NULL;
+
+	a = open_recover(p, &err);
+	CHECK(a != NULL);
+	if (a == NULL)
+		fprintf(stderr, "recover: %s\n", err);
+	memset(&f, 0, sizeof f);
+	got = a ? query(a, &f) : json_array();
+	CHECK(json_array_size(got) > 0 && json_array_size(got) < 400);
+	json_decref(got);
+	audit_close(a);
+	/* the damaged file is kept beside it */
+	aside = NULL;
+	{
+		char cmd[512];
+		FILE *ls;
+
+		snprintf(cmd, sizeof cmd, "ls %s/torn.db.damaged-* 2>/dev/null",
+		    dir);
+		ls = popen(cmd, "r");
+		if (ls && fgets(cmd, sizeof cmd, ls)) {
+			cmd[strcspn(cmd, "\n")] = '\0';
+			aside = xstrdup(cmd);
+		}
+		if (ls)
+			pclose(ls);
+	}
+	CHECK(aside != NULL && stat(aside, &sb) == 0 && sb.st_size > 6 * 4096);
+	if (aside && getenv("KEEP") == NULL)
+		unlink(aside);
+	free(aside);
+	free(err);
+	/* and the new file is whole */
+	a = open_rw(p);
+	CHECK(a != NULL);
+	audit_close(a);
 	rm_state(p);
 	free(p);
 }
@@ -916,6 +1086,8 @@ main(void)
 	RUN(pages_state_survives_a_restart);
 	RUN(failed_write_is_kept_and_retried);
 	RUN(parse_retain);
+	RUN(damaged_guard_rows_refuse_or_count_restrictive);
+	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);
 	rmdir(dir);
 	metrics_shutdown();

@@ -110,6 +110,20 @@ TEST(optin_on_controller_or_pod)
 	CHECK(guard_check_optin(&c, NULL, NULL, msg, sizeof msg) == 0);
 	CHECK_STR(msg, "target not found in the cluster; cannot read its "
 	    "opt-in label remediation.platform/optin=true");
+	/* the key with another value on either side is a veto */
+	CHECK(guard_check_optin(&c, wrong, in, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "the workload opts out: label "
+	    "remediation.platform/optin=false (opt-in wants true)");
+	CHECK(guard_check_optin(&c, in, wrong, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "the pod opts out: label "
+	    "remediation.platform/optin=false (opt-in wants true)");
+	CHECK(guard_check_optin(&c, in, in, msg, sizeof msg) == 1);
+	CHECK_INT(guard_optin_label(wrong, c.optin_key, "true"), -1);
+	CHECK_INT(guard_optin_label(none, c.optin_key, "true"), 0);
+	CHECK_INT(guard_optin_label(NULL, c.optin_key, "true"), 0);
+	CHECK_INT(guard_optin_label(in, c.optin_key, "true"), 1);
+	/* a label given as a key alone: any value opts in, none vetoes */
+	CHECK_INT(guard_optin_label(wrong, c.optin_key, NULL), 1);
 	json_decref(in);
 	json_decref(wrong);
 	json_decref(none);

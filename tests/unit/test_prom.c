@@ -126,6 +126,51 @@ TEST(fixture_scalar_empty_nan)
 	CHECK_INT(prom_gate_value(NULL, T0, 0, &v, &at, &why), -1);
 }
 
+/*
+ * Failing closed on what looks like a number: a sample from the future
+ * (beyond PROM_MAX_SKEW) and an answer with warnings (partial: a shard or
+ * remote store did not answer, so the smallest value may be missing) are
+ * no budget; infos alone, and a little skew, are fine.
+ */
+TEST(gate_future_and_partial)
+{
+	static const char *const body = "{\"status\":\"success\",\"data\":{"
+	    "\"resultType\":\"vector\",\"result\":[{\"metric\":{},"
+	    "\"value\":[1773480130.512,\"0.9\"]}]}%s}";
+	struct prom_result r;
+	char *text, *err = NULL;
+	double v;
+	int64_t at;
+	const char *why = NULL;
+
+	text = xasprintf(body, "");
+	CHECK_INT(prom_parse(text, strlen(text), 200, &r, &err), 0);
+	CHECK_INT(prom_gate_value(&r, T0, 0, &v, &at, &why), 0);
+	CHECK_INT(prom_gate_value(&r, T0 - PROM_MAX_SKEW, 0, &v, &at, &why), 0);
+	CHECK_INT(prom_gate_value(&r, T0 - PROM_MAX_SKEW - 1, 0, &v, &at,
+	    &why), -1);
+	CHECK_STR(why, "from the future");
+	prom_result_clear(&r);
+	free(text);
+
+	text = xasprintf(body, ",\"warnings\":[\"remote store down\"]");
+	CHECK_INT(prom_parse(text, strlen(text), 200, &r, &err), 0);
+	CHECK_INT(r.nwarnings, 1);
+	CHECK_INT(prom_gate_value(&r, T0, 0, &v, &at, &why), -1);
+	CHECK_STR(why, "partial answer");
+	prom_result_clear(&r);
+	free(text);
+
+	text = xasprintf(body, ",\"infos\":[\"metric might not be a "
+	    "counter\"]");
+	CHECK_INT(prom_parse(text, strlen(text), 200, &r, &err), 0);
+	CHECK_INT(r.nwarnings, 1);
+	CHECK_INT(prom_gate_value(&r, T0, 0, &v, &at, &why), 0);
+	CHECK(v == 0.9);
+	prom_result_clear(&r);
+	free(text);
+}
+
 TEST(fixture_errors)
 {
 	struct prom_result r;
@@ -537,6 +582,7 @@ main(void)
 {
 	RUN(fixture_vector);
 	RUN(fixture_scalar_empty_nan);
+	RUN(gate_future_and_partial);
 	RUN(fixture_errors);
 	RUN(other_answers);
 	RUN(conditions);

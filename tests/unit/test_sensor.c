@@ -1128,6 +1128,63 @@ TEST(remediate_block_renders)
 	diag_free(&d);
 }
 
+/*
+ * Each template is bounded, and so are all of a trigger's together: two
+ * strings of 600 KB fail at the second, naming its path; one of them
+ * renders.
+ */
+TEST(rendered_total_bounded)
+{
+	static const char *const srcs[] = {
+		"{\"a\":\"{{ repeat 600000 .Input.c }}\",\"b\":\"k\"}",
+		"{\"a\":\"{{ repeat 600000 .Input.c }}\","
+		    "\"b\":\"{{ repeat 600000 .Input.c }}\"}",
+	};
+	struct diags d;
+	struct mdoc *doc;
+	struct sensor *s;
+	struct event ev;
+	json_error_t je;
+	json_t *fires, *f;
+	const char *e;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(srcs); i++) {
+		diag_init(&d);
+		fires = json_array();
+		text = xasprintf("{\"metadata\":{\"name\":\"m\"},\"spec\":{"
+		    "\"dependencies\":[{\"name\":\"a\",\"eventSourceName\":"
+		    "\"w\",\"eventName\":\"x\"}],\"triggers\":[{\"template\":"
+		    "{\"name\":\"fix\",\"remediate\":{\"bumpMemory\":{"
+		    "\"container\":\"app\",\"cap\":\"8Gi\",\"note\":%s}}}}]}}",
+		    srcs[i]);
+		doc = json_doc(json_loads(text, 0, &je));
+		s = sensor_compile(doc, &d);
+		CHECK(s != NULL);
+		mkevent(&ev, "w", "x", json_pack("{s:s}", "c", "y"), 0);
+		if (s)
+			sensor_feed(s, &ev, 0, capture, fires);
+		f = json_array_get(fires, 0);
+		if (i == 0) {
+			CHECK(json_object_get(f, "error") == NULL);
+			CHECK_INT(json_string_length(sensor_path_get(f,
+			    "resource.bumpMemory.note.a")), 600000);
+		} else {
+			CHECK(json_object_get(f, "resource") == NULL);
+			e = json_string_value(json_object_get(f, "error"));
+			CHECK(e != NULL && strstr(e, "the rendered strings of "
+			    "this trigger pass 1048576 bytes") != NULL);
+		}
+		clear_event(&ev);
+		json_decref(fires);
+		sensor_free(s);
+		mdoc_free(doc);
+		diag_free(&d);
+		free(text);
+	}
+}
+
 /* ---- mutations: every parser survives garbage ------------------------ */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -1257,6 +1314,7 @@ main(void)
 	RUN(regex_translation);
 	RUN(describe_many);
 	RUN(remediate_block_renders);
+	RUN(rendered_total_bounded);
 	RUN(mutations_do_not_crash);
 	return harness_done();
 }
