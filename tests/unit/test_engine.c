@@ -375,6 +375,72 @@ TEST(no_approval_is_a_failed_decision_and_expiry_is_recorded)
 	world_close(&w);
 }
 
+/* %s: the rule's context and its deny block. */
+static const char policy_fmt[] =
+    "apiVersion: kyverno.io/v1\n"
+    "kind: ClusterPolicy\n"
+    "metadata: {name: no-restarts}\n"
+    "spec:\n"
+    "  validationFailureAction: Enforce\n"
+    "  rules:\n"
+    "    - name: frozen\n"
+    "      match: {any: [{resources: {kinds: [Pod], operations: [DELETE]}}]}\n"
+    "%s"
+    "      validate:\n"
+    "        message: \"%s {{ request.oldObject.metadata.name }} END\"\n"
+    "        deny: {}\n";
+
+/*
+ * A policy stops the action: the record keeps the rule's message whole
+ * (longer than the guardrails' message buffer) and says whether the rule
+ * denied or could not be evaluated.
+ */
+TEST(policy_denial_is_recorded_whole_and_errors_apart)
+{
+	struct world w;
+	json_t *r, *pd;
+	char filler[401], *text;
+
+	memset(filler, 'x', sizeof filler - 1);
+	filler[sizeof filler - 1] = '\0';
+	text = xasprintf(policy_fmt, "", filler);
+	write_file("policy.yaml", text);
+	free(text);
+	world_open(&w, "30m");
+	if (w.e != NULL) {
+		signal_stuck(&w, "e1");
+		r = last(&w);
+		CHECK_STR(field(r, "reason"), "policy");
+		CHECK(strlen(field(r, "message")) > 400);
+		CHECK(strstr(field(r, "message"), "cart-0 END") != NULL);
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "fail");
+		CHECK_STR(field(pd, "rule"), "frozen");
+		CHECK_INT(w.seen.approvals, 0);
+		world_close(&w);
+	}
+	/* a context entry that cannot be read: an error, still stopping */
+	text = xasprintf(policy_fmt, "      context: [{name: cm, configMap: "
+	    "{name: absent, namespace: shop}}]\n", "short");
+	write_file("policy.yaml", text);
+	free(text);
+	world_open(&w, "30m");
+	if (w.e != NULL) {
+		signal_stuck(&w, "e1");
+		r = last(&w);
+		CHECK_STR(field(r, "reason"), "policy");
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "error");
+		CHECK(strstr(field(pd, "message"), "ConfigMap shop/absent not "
+		    "found") != NULL);
+		CHECK_INT(w.seen.approvals, 0);
+		world_close(&w);
+	}
+	text = xasprintf("%s/policy.yaml", dir);
+	unlink(text);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -387,6 +453,7 @@ main(void)
 	RUN(guardrails_are_asked_again_at_approval);
 	RUN(changed_trigger_voids_the_approval);
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
+	RUN(policy_denial_is_recorded_whole_and_errors_apart);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);
