@@ -576,6 +576,11 @@ TEST(admit_autogen)
 	run_admit_file(DATA "admit/autogen.yaml");
 }
 
+TEST(admit_nulls)
+{
+	run_admit_file(DATA "admit/nulls.yaml");
+}
+
 TEST(admit_context)
 {
 	run_admit_file(DATA "admit/context.yaml");
@@ -863,6 +868,7 @@ main(void)
 	RUN(admit_foreach);
 	RUN(admit_autogen);
 	RUN(admit_context);
+	RUN(admit_nulls);
 	RUN(check_errors);
 	RUN(describe);
 	RUN(mutated_policies);
