@@ -1,0 +1,61 @@
+"""`remediate test` on Kyverno's kyverno-test.yaml files.
+
+The data in tests/data/kyverno-test: `pass/` is a test in kyverno/policies'
+layout (.kyverno-test/ beside the policy) whose every expectation our
+engine meets, autogen rules for a Deployment and a CronJob included;
+`fail/` expects what the engine does not do.
+"""
+import os
+import xml.etree.ElementTree as ET
+
+from conftest import ROOT, run
+
+DATA = os.path.join(ROOT, "tests", "data", "kyverno-test")
+
+
+def test_a_directory_of_passing_tests_exits_0():
+    p = run("test", "-v", os.path.join(DATA, "pass"), check=0)
+    assert "7 passed, 0 failed" in p.stdout
+    # the Pod rule answers for the Deployment through autogen-no-latest
+    assert "PASS" in p.stdout and "no-latest Deployment/web" in p.stdout
+
+
+def test_a_failing_expectation_exits_1_with_the_difference(tmp_path):
+    junit = tmp_path / "junit.xml"
+    p = run("test", "--junit", str(junit), os.path.join(DATA, "fail"),
+            check=1)
+    assert "1 passed, 2 failed" in p.stdout
+    assert ("pod-basics/no-latest Pod/latest: want pass, got fail: "
+            "validation error: An image tag is required") in p.stdout
+    assert "Pod/missing: no such resource" in p.stdout
+    root = ET.parse(junit).getroot()
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+    failed = [c.get("name") for c in root.iter("testcase")
+              if c.find("failure") is not None]
+    assert failed == ["pod-basics/no-latest Pod/latest",
+                      "pod-basics/no-latest Pod/missing"]
+
+
+def test_nothing_to_run_or_a_bad_path_is_an_error(tmp_path):
+    p = run("test", str(tmp_path), check=1)
+    assert "no kyverno-test.yaml found" in p.stderr
+    p = run("test", str(tmp_path / "absent"), check=1)
+    assert "no such file or directory" in p.stderr
+    run("test", "--bogus", check=2)
+
+
+def test_a_policy_that_does_not_load_fails_the_file(tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\n"
+        "metadata: {name: m}\nspec:\n  rules:\n    - name: r\n"
+        "      match: {any: [{resources: {kinds: [Pod]}}]}\n"
+        "      mutate: {patchStrategicMerge: {metadata: {labels: {a: b}}}}\n")
+    (tmp_path / "resource.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
+    (tmp_path / "kyverno-test.yaml").write_text(
+        "name: t\npolicies: [policy.yaml]\nresources: [resource.yaml]\n"
+        "results:\n  - {policy: m, rule: r, resource: p, kind: Pod, "
+        "result: pass}\n")
+    p = run("test", str(tmp_path), check=1)
+    assert "mutate rules are not supported" in p.stderr
+    assert "do not load" in p.stdout
