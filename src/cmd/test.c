@@ -159,16 +159,6 @@ str_list(json_t *o, const char *key, size_t *n)
 	return out;
 }
 
-static void
-free_list(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Everything one test file evaluates. */
 struct tfile {
 	const char		*path;
@@ -204,8 +194,8 @@ load_policies(struct tfile *t, json_t *test, struct diags *d)
 	if (d->errors || n == 0)
 		rc = -1;
 	conf_free(c);
-	free_list(rel, n);
-	free_list(paths, n);
+	util_strv_free(rel, n);
+	util_strv_free(paths, n);
 	return rc;
 }
 
@@ -231,7 +221,7 @@ load_resources(struct tfile *t, json_t *test, struct diags *d)
 		mdoc_free(docs[i]);
 	}
 	free(docs);
-	free_list(rel, n);
+	util_strv_free(rel, n);
 	return rc;
 }
 
@@ -556,6 +546,6 @@ cmd_test(int argc, char **argv)
 		free(r.c[i].failure);
 	}
 	free(r.c);
-	free_list(files, nfiles);
+	util_strv_free(files, nfiles);
 	return rc;
 }

@@ -446,50 +446,57 @@ has_anchors(json_t *v)
 	return 0;
 }
 
+/*
+ * One element of a list against its pattern: a skip is counted, not
+ * returned (the list skips only when every element did).  Returns a
+ * failure, or PE_NONE.
+ */
+static enum perr
+walk_elem(struct walk *w, json_t *res, json_t *pat, const char *path,
+    size_t i, enum perr *skip, size_t *applied)
+{
+	char *sub = xasprintf("%s%zu/", path, i);
+	enum perr r = walk(w, res, pat, sub);
+
+	free(sub);
+	if (skips(r)) {
+		*skip = r;
+		return PE_NONE;
+	}
+	if (r == PE_NONE)
+		(*applied)++;
+	return r;
+}
+
 static enum perr
 walk_array(struct walk *w, json_t *res, json_t *pat, const char *path)
 {
 	json_t *p0 = json_array_get(pat, 0), *e;
 	enum perr r, skip = PE_NONE;
 	size_t i, applied = 0;
-	char *sub;
 
 	if (json_array_size(pat) == 0)
 		return set_err(w, PE_FAIL, path, xstrdup("pattern Array "
 		    "empty"));
 	if (json_is_object(p0)) {
-		json_array_foreach(res, i, e) {
-			sub = xasprintf("%s%zu/", path, i);
-			r = walk(w, e, p0, sub);
-			free(sub);
-			if (skips(r)) {
-				skip = r;
-				continue;
-			}
-			if (r != PE_NONE)
+		/* a map applies to every element */
+		json_array_foreach(res, i, e)
+			if ((r = walk_elem(w, e, p0, path, i, &skip,
+			    &applied)) != PE_NONE)
 				return r;
-			applied++;
-		}
-		return applied == 0 && skip != PE_NONE ? skip : PE_NONE;
-	}
-	if (!json_is_array(p0))
+	} else if (!json_is_array(p0))
 		return walk_scalar(w, res, p0, path);
-	if (json_array_size(res) < json_array_size(pat))
+	else if (json_array_size(res) < json_array_size(pat))
 		return set_err(w, PE_FAIL, path, xasprintf("validate Array "
 		    "failed, array length mismatch, resource Array len is %zu "
 		    "and pattern Array len is %zu", json_array_size(res),
 		    json_array_size(pat)));
-	json_array_foreach(pat, i, e) {
-		sub = xasprintf("%s%zu/", path, i);
-		r = walk(w, json_array_get(res, i), e, sub);
-		free(sub);
-		if (skips(r)) {
-			skip = r;
-			continue;
-		}
-		if (r != PE_NONE)
-			return r;
-		applied++;
+	else {
+		/* lists of lists: element by element */
+		json_array_foreach(pat, i, e)
+			if ((r = walk_elem(w, json_array_get(res, i), e, path,
+			    i, &skip, &applied)) != PE_NONE)
+				return r;
 	}
 	return applied == 0 && skip != PE_NONE ? skip : PE_NONE;
 }

@@ -52,16 +52,6 @@ at(struct cc *c, json_t *parent, const char *key, size_t idx)
 /* ---- freeing ------------------------------------------------------------ */
 
 static void
-free_strs(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
 free_conds(struct pol_conds *cs)
 {
 	size_t i;
@@ -90,9 +80,9 @@ free_match(struct pol_match *m)
 		for (j = 0; j < f->nkinds; j++)
 			pol_kind_clear(&f->kinds[j]);
 		free(f->kinds);
-		free_strs(f->names, f->nnames);
-		free_strs(f->namespaces, f->nnamespaces);
-		free_strs(f->operations, f->noperations);
+		util_strv_free(f->names, f->nnames);
+		util_strv_free(f->namespaces, f->nnamespaces);
+		util_strv_free(f->operations, f->noperations);
 		json_decref(f->annotations);
 		json_decref(f->selector);
 		json_decref(f->ns_selector);
@@ -142,7 +132,7 @@ free_policy(struct pol_policy *p)
 	free(p->name);
 	free(p->namespace);
 	for (i = 0; i < p->nov; i++)
-		free_strs(p->ov[i].namespaces, p->ov[i].n);
+		util_strv_free(p->ov[i].namespaces, p->ov[i].n);
 	free(p->ov);
 	for (i = 0; i < p->nrules; i++)
 		free_rule(&p->rules[i]);
@@ -411,7 +401,7 @@ compile_resources(struct cc *c, json_t *res, struct pol_filter *f)
 		else
 			f->nkinds++;
 	}
-	free_strs(kinds, nk);
+	util_strv_free(kinds, nk);
 	listed = nk > 0;
 	strlist(c, res, "names", &f->names, &f->nnames);
 	if (json_is_string(name)) {
@@ -633,25 +623,34 @@ api_path(const char *path, char **why)
 	return out;
 }
 
+/* An entry's jmesPath (a variable's or an apiCall's), compiled now unless
+ * it holds {{ }} (then it is substituted first, at admission). */
+static void
+compile_entry_jmespath(struct cc *c, json_t *holder, struct pol_var *v)
+{
+	json_t *jp = json_object_get(holder, "jmesPath");
+	char *err = NULL;
+
+	if (!json_is_string(jp))
+		return;
+	v->jmespath = xstrdup(json_string_value(jp));
+	if (strstr(v->jmespath, "{{") == NULL &&
+	    pol_cache_add(c->set->cache, v->jmespath, &err) != 0) {
+		cc_error(c, at(c, holder, "jmesPath", 0), "invalid JMESPath: "
+		    "%s", err);
+		free(err);
+	}
+}
+
 static void
 compile_variable(struct cc *c, json_t *e, struct pol_var *v)
 {
-	json_t *var = json_object_get(e, "variable"), *jp;
-	char *err = NULL;
+	json_t *var = json_object_get(e, "variable");
 
 	v->type = POL_CTX_VARIABLE;
 	v->value = json_incref(json_object_get(var, "value"));
 	v->def = json_incref(json_object_get(var, "default"));
-	jp = json_object_get(var, "jmesPath");
-	if (json_is_string(jp)) {
-		v->jmespath = xstrdup(json_string_value(jp));
-		if (strstr(v->jmespath, "{{") == NULL &&
-		    pol_cache_add(c->set->cache, v->jmespath, &err) != 0) {
-			cc_error(c, at(c, var, "jmesPath", 0), "invalid "
-			    "JMESPath: %s", err);
-			free(err);
-		}
-	}
+	compile_entry_jmespath(c, var, v);
 	check_vars(c, var, at(c, e, "variable", 0));
 }
 
@@ -675,11 +674,11 @@ compile_configmap(struct cc *c, json_t *e, struct pol_var *v)
 static void
 compile_apicall(struct cc *c, json_t *e, struct pol_var *v)
 {
-	json_t *call = json_object_get(e, "apiCall"), *jp;
+	json_t *call = json_object_get(e, "apiCall");
 	const char *path = json_string_value(json_object_get(call, "urlPath"));
 	const char *method = json_string_value(json_object_get(call,
 	    "method"));
-	char *why = NULL, *err = NULL;
+	char *why = NULL;
 
 	v->type = POL_CTX_APICALL;
 	if (json_object_get(call, "service") != NULL) {
@@ -705,16 +704,7 @@ compile_apicall(struct cc *c, json_t *e, struct pol_var *v)
 		return;
 	}
 	v->def = json_incref(json_object_get(call, "default"));
-	jp = json_object_get(call, "jmesPath");
-	if (json_is_string(jp)) {
-		v->jmespath = xstrdup(json_string_value(jp));
-		if (strstr(v->jmespath, "{{") == NULL &&
-		    pol_cache_add(c->set->cache, v->jmespath, &err) != 0) {
-			cc_error(c, at(c, call, "jmesPath", 0), "invalid "
-			    "JMESPath: %s", err);
-			free(err);
-		}
-	}
+	compile_entry_jmespath(c, call, v);
 	check_vars(c, call, at(c, e, "apiCall", 0));
 }
 
@@ -955,7 +945,7 @@ compile_rule(struct cc *c, json_t *rules, size_t idx, struct pol_rule *r)
 	compile_match(c, rule, "match", &r->match);
 	compile_match(c, rule, "exclude", &r->exclude);
 	compile_validate(c, rule, r);
-	free_strs(c->names, c->nnames);
+	util_strv_free(c->names, c->nnames);
 	c->names = NULL;
 	c->nnames = c->names_cap = 0;
 }

@@ -391,54 +391,62 @@ static const char policy_fmt[] =
     "        deny: {}\n";
 
 /*
- * A policy stops the action: the record keeps the rule's message whole
- * (longer than the guardrails' message buffer) and says whether the rule
- * denied or could not be evaluated.
+ * Writes the policy (context lines, message), signals once, checks the
+ * action was stopped by the policy; returns a copy of the record (owned)
+ * or NULL when the engine did not build.
  */
-TEST(policy_denial_is_recorded_whole_and_errors_apart)
+static json_t *
+denied_by(const char *context, const char *message)
 {
 	struct world w;
-	json_t *r, *pd;
-	char filler[401], *text;
+	json_t *r = NULL;
+	char *text = xasprintf(policy_fmt, context, message);
 
-	memset(filler, 'x', sizeof filler - 1);
-	filler[sizeof filler - 1] = '\0';
-	text = xasprintf(policy_fmt, "", filler);
 	write_file("policy.yaml", text);
 	free(text);
 	world_open(&w, "30m");
 	if (w.e != NULL) {
 		signal_stuck(&w, "e1");
-		r = last(&w);
+		r = json_deep_copy(last(&w));
 		CHECK_STR(field(r, "reason"), "policy");
-		CHECK(strlen(field(r, "message")) > 400);
-		CHECK(strstr(field(r, "message"), "cart-0 END") != NULL);
-		pd = json_object_get(r, "policyDenial");
-		CHECK_STR(field(pd, "result"), "fail");
-		CHECK_STR(field(pd, "rule"), "frozen");
-		CHECK_INT(w.seen.approvals, 0);
-		world_close(&w);
-	}
-	/* a context entry that cannot be read: an error, still stopping */
-	text = xasprintf(policy_fmt, "      context: [{name: cm, configMap: "
-	    "{name: absent, namespace: shop}}]\n", "short");
-	write_file("policy.yaml", text);
-	free(text);
-	world_open(&w, "30m");
-	if (w.e != NULL) {
-		signal_stuck(&w, "e1");
-		r = last(&w);
-		CHECK_STR(field(r, "reason"), "policy");
-		pd = json_object_get(r, "policyDenial");
-		CHECK_STR(field(pd, "result"), "error");
-		CHECK(strstr(field(pd, "message"), "ConfigMap shop/absent not "
-		    "found") != NULL);
 		CHECK_INT(w.seen.approvals, 0);
 		world_close(&w);
 	}
 	text = xasprintf("%s/policy.yaml", dir);
 	unlink(text);
 	free(text);
+	return r;
+}
+
+/*
+ * A policy stops the action: the record keeps the rule's message whole
+ * (longer than the guardrails' message buffer) and says whether the rule
+ * denied or could not be evaluated.
+ */
+TEST(policy_denial_is_recorded_whole_and_errors_apart)
+{
+	json_t *r, *pd;
+	char filler[401];
+
+	memset(filler, 'x', sizeof filler - 1);
+	filler[sizeof filler - 1] = '\0';
+	if ((r = denied_by("", filler)) != NULL) {
+		CHECK(strlen(field(r, "message")) > 400);
+		CHECK(strstr(field(r, "message"), "cart-0 END") != NULL);
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "fail");
+		CHECK_STR(field(pd, "rule"), "frozen");
+		json_decref(r);
+	}
+	/* a context entry that cannot be read: an error, still stopping */
+	if ((r = denied_by("      context: [{name: cm, configMap: {name: "
+	    "absent, namespace: shop}}]\n", "short")) != NULL) {
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "error");
+		CHECK(strstr(field(pd, "message"), "ConfigMap shop/absent not "
+		    "found") != NULL);
+		json_decref(r);
+	}
 }
 
 int
