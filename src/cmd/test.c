@@ -14,6 +14,13 @@
  * give request.operation from globalValues; other values are not applied
  * (the case then says which).
  *
+ * remediate's own test files (kind: RemediationTest, named
+ * remediate-test.yaml or *.remediate-test.yaml) name the manifests, a
+ * cluster snapshot, recorded signals and a Prometheus recording, and the
+ * decisions expected: the signals are replayed through the whole pipeline
+ * (cmd_replay_collect) and each record is matched, in order, on the
+ * fields the expectation gives (target, decision, reason, plan excerpts).
+ *
  * Every case prints PASS or FAIL with what differs; the exit status is 1
  * on any failure or any file that does not load; --junit writes the
  * cases as JUnit XML for CI systems.
@@ -26,6 +33,7 @@
 
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_int.h"
 #include "conf/conf.h"
 #include "policy/policy.h"
 
@@ -53,9 +61,11 @@ usage(FILE *f)
 	fprintf(f, "usage: remediate test [--junit FILE] [-v] [DIR|FILE]...\n"
 	    "Runs Kyverno test files (kyverno-test.yaml: policies, resources,\n"
 	    "expected results per rule and resource) against remediate's\n"
-	    "policy engine.  A directory is searched for kyverno-test.yaml\n"
-	    "files; the default is the current directory.  Prints each case\n"
-	    "PASS or FAIL; exit 1 on any failure.\n");
+	    "policy engine, and remediate's own (remediate-test.yaml:\n"
+	    "manifests, cluster snapshot, signals, expected decisions)\n"
+	    "through the whole pipeline offline.  A directory is searched\n"
+	    "for both; the default is the current directory.  Prints each\n"
+	    "failing case (-v: every case); exit 1 on any failure.\n");
 }
 
 static void
@@ -87,8 +97,12 @@ cmp_str(const void *a, const void *b)
 static int
 is_test_name(const char *n)
 {
+	size_t len = strlen(n), sl = strlen(".remediate-test.yaml");
+
 	return strcmp(n, "kyverno-test.yaml") == 0 ||
-	    strcmp(n, "kyverno-test.yml") == 0;
+	    strcmp(n, "kyverno-test.yml") == 0 ||
+	    strcmp(n, "remediate-test.yaml") == 0 ||
+	    (len > sl && strcmp(n + len - sl, ".remediate-test.yaml") == 0);
 }
 
 /* Collects the test files below dir (owned strings into *v). */
@@ -362,6 +376,163 @@ run_result(struct run *r, struct tfile *t, json_t *res, const char *name)
 	    hit && hit->message ? hit->message : ""));
 }
 
+/* ---- remediate's own test files ------------------------------------- */
+
+/*
+ * Whether got has everything want gives: objects by want's keys, lists
+ * element by element, scalars equal (numbers by value).  On a difference,
+ * *where (owned) says where and what.
+ */
+static int
+subset(json_t *want, json_t *got, const char *path, char **where)
+{
+	const char *k;
+	json_t *w;
+	char *sub, *a, *b;
+	size_t i;
+	int ok = 1;
+
+	if (json_is_object(want) && json_is_object(got)) {
+		json_object_foreach(want, k, w) {
+			sub = xasprintf("%s%s%s", path, *path ? "." : "", k);
+			ok = subset(w, json_object_get(got, k), sub, where);
+			free(sub);
+			if (!ok)
+				return 0;
+		}
+		return 1;
+	}
+	if (json_is_array(want) && json_is_array(got) &&
+	    json_array_size(want) == json_array_size(got)) {
+		json_array_foreach(want, i, w) {
+			sub = xasprintf("%s[%zu]", path, i);
+			ok = subset(w, json_array_get(got, i), sub, where);
+			free(sub);
+			if (!ok)
+				return 0;
+		}
+		return 1;
+	}
+	if (got != NULL && json_equal(want, got))
+		return 1;
+	if (got != NULL && json_is_number(want) && json_is_number(got) &&
+	    json_number_value(want) == json_number_value(got))
+		return 1;
+	a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+	b = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	*where = xasprintf("%s: want %s, got %s", path, a ? a : "?",
+	    b ? b : "nothing");
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* "10:01:00 Deployment shop/cart" for a record. */
+static char *
+describe_record(json_t *rec)
+{
+	json_t *t = json_object_get(rec, "target");
+	const char *ns = json_string_value(json_object_get(t, "namespace"));
+
+	return xasprintf("%s %s %s%s%s",
+	    json_string_value(json_object_get(rec, "time")) ?
+	    json_string_value(json_object_get(rec, "time")) : "?",
+	    json_string_value(json_object_get(t, "kind")) ?
+	    json_string_value(json_object_get(t, "kind")) : "?",
+	    ns ? ns : "", ns ? "/" : "",
+	    json_string_value(json_object_get(t, "name")) ?
+	    json_string_value(json_object_get(t, "name")) : "?");
+}
+
+/* A path member (string) of the test, beside it; NULL when absent. */
+static char *
+member_path(const char *test, json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? beside(test, v) : NULL;
+}
+
+/* The expectations against the records, in order. */
+static void
+match_decisions(struct run *r, const char *path, json_t *want,
+    json_t *recs)
+{
+	json_t *e, *exp, *got;
+	size_t i, k, count, at = 0;
+	char *where, *what;
+
+	json_array_foreach(want, i, e) {
+		count = json_is_integer(json_object_get(e, "count")) &&
+		    json_integer_value(json_object_get(e, "count")) > 0 ?
+		    (size_t)json_integer_value(json_object_get(e, "count")) :
+		    1;
+		exp = json_deep_copy(e);
+		json_object_del(exp, "count");
+		for (k = 0; k < count; k++, at++) {
+			got = json_array_get(recs, at);
+			where = NULL;
+			what = got ? describe_record(got) : xstrdup("-");
+			if (got == NULL)
+				where = xstrdup("no record: the signals made "
+				    "fewer decisions");
+			else
+				subset(exp, got, "", &where);
+			add_case(r, path, xasprintf("decision %zu (%s)",
+			    at + 1, what), where);
+			free(what);
+		}
+		json_decref(exp);
+	}
+	if (at < json_array_size(recs)) {
+		what = describe_record(json_array_get(recs, at));
+		add_case(r, path, xasprintf("decision %zu (%s)", at + 1, what),
+		    xasprintf("%zu more decisions than the test expects",
+		    json_array_size(recs) - at));
+		free(what);
+	}
+}
+
+static void
+run_remediation_test(struct run *r, const char *path, json_t *test)
+{
+	char **manifests, *cluster, *prom, *signals;
+	const char **paths;
+	json_t *recs = json_array();
+	size_t n, i;
+	int rc;
+
+	manifests = str_list(test, "manifests", &n);
+	paths = xcalloc(n + 1, sizeof *paths);
+	for (i = 0; i < n; i++) {
+		char *p = beside(path, manifests[i]);
+
+		free(manifests[i]);
+		paths[i] = manifests[i] = p;
+	}
+	cluster = member_path(path, test, "cluster");
+	prom = member_path(path, test, "prometheus");
+	signals = member_path(path, test, "signals");
+	if (n == 0 || signals == NULL) {
+		add_case(r, path, xstrdup("(load)"), xstrdup("a RemediationTest "
+		    "needs manifests and signals"));
+		r->broken = 1;
+	} else if ((rc = cmd_replay_collect(paths, n,
+	    cluster, prom, signals, recs)) != CMD_OK) {
+		add_case(r, path, xstrdup("(load)"), xstrdup("the manifests, "
+		    "cluster, recording or signals do not load (above)"));
+		r->broken = 1;
+	} else
+		match_decisions(r, path, json_object_get(test, "decisions"),
+		    recs);
+	json_decref(recs);
+	free(paths);
+	util_strv_free(manifests, n);
+	free(cluster);
+	free(prom);
+	free(signals);
+}
+
 static void
 run_file(struct run *r, const char *path)
 {
@@ -375,16 +546,22 @@ run_file(struct run *r, const char *path)
 	t.path = path;
 	diag_init(&d);
 	if (conf_load_documents(path, &docs, &nd, &d) != 0 || nd == 0 ||
-	    !json_is_array(json_object_get(docs[0]->root, "results"))) {
+	    (!json_is_array(json_object_get(docs[0]->root, "results")) &&
+	    !json_is_array(json_object_get(docs[0]->root, "decisions")))) {
 		if (d.n)
 			diag_print(&d, stderr);
 		else
-			fprintf(stderr, "%s: not a Kyverno test file (no "
-			    "results)\n", path);
+			fprintf(stderr, "%s: not a test file (a Kyverno test "
+			    "has results, a RemediationTest decisions)\n",
+			    path);
 		r->broken = 1;
 		goto out;
 	}
 	test = docs[0]->root;
+	if (docs[0]->kind && strcmp(docs[0]->kind, "RemediationTest") == 0) {
+		run_remediation_test(r, path, test);
+		goto out;
+	}
 	if (load_policies(&t, test, &d) != 0 ||
 	    load_resources(&t, test, &d) != 0) {
 		diag_print(&d, stderr);
@@ -533,7 +710,8 @@ cmd_test(int argc, char **argv)
 	}
 	free(args);
 	if (nfiles == 0 && !r.broken)
-		fprintf(stderr, "remediate test: no kyverno-test.yaml found\n");
+		fprintf(stderr, "remediate test: no kyverno-test.yaml or "
+		    "remediate-test.yaml found\n");
 	for (i = 0; i < nfiles; i++)
 		run_file(&r, files[i]);
 	printf("%zu passed, %zu failed\n", r.n - r.failed, r.failed);

@@ -1,4 +1,5 @@
-"""`remediate test` on Kyverno's kyverno-test.yaml files.
+"""`remediate test`: Kyverno's kyverno-test.yaml files, and remediate's own
+remediate-test.yaml (examples/seed/remediate-test.yaml is the seed storm).
 
 The data in tests/data/kyverno-test: `pass/` is a test in kyverno/policies'
 layout (.kyverno-test/ beside the policy) whose every expectation our
@@ -38,7 +39,7 @@ def test_a_failing_expectation_exits_1_with_the_difference(tmp_path):
 
 def test_nothing_to_run_or_a_bad_path_is_an_error(tmp_path):
     p = run("test", str(tmp_path), check=1)
-    assert "no kyverno-test.yaml found" in p.stderr
+    assert "no kyverno-test.yaml or remediate-test.yaml found" in p.stderr
     p = run("test", str(tmp_path / "absent"), check=1)
     assert "no such file or directory" in p.stderr
     run("test", "--bogus", check=2)
@@ -59,3 +60,37 @@ def test_a_policy_that_does_not_load_fails_the_file(tmp_path):
     p = run("test", str(tmp_path), check=1)
     assert "mutate rules are not supported" in p.stderr
     assert "do not load" in p.stdout
+
+
+SEED = os.path.join(ROOT, "examples", "seed")
+
+
+def test_the_seed_example_test_passes():
+    p = run("test", SEED, check=0)
+    assert "40 passed, 0 failed" in p.stdout
+
+
+def test_a_decision_that_differs_fails_with_the_field(tmp_path):
+    text = open(os.path.join(SEED, "remediate-test.yaml")).read()
+    for rel in ("manifests", "cluster", "budget.ndjson", "signals.ndjson"):
+        text = text.replace(" %s" % rel, " " + os.path.join(SEED, rel))
+        text = text.replace("[%s]" % rel, "[%s]" % os.path.join(SEED, rel))
+    text = text.replace("name: cart}", "name: carts}")
+    text = text.replace("count: 18", "count: 17")
+    t = tmp_path / "storm.remediate-test.yaml"
+    t.write_text(text)
+    junit = tmp_path / "j.xml"
+    p = run("test", "--junit", str(junit), str(tmp_path), check=1)
+    assert ('decision 21 (2026-11-25T10:01:00Z Deployment shop/cart): '
+            'target.name: want "carts", got "cart"') in p.stdout
+    assert "1 more decisions than the test expects" in p.stdout
+    assert "38 passed, 2 failed" in p.stdout
+    assert ET.parse(junit).getroot().get("failures") == "2"
+
+
+def test_a_remediation_test_without_signals_is_refused(tmp_path):
+    (tmp_path / "remediate-test.yaml").write_text(
+        "apiVersion: remediate.dev/v1alpha1\nkind: RemediationTest\n"
+        "metadata: {name: x}\nmanifests: [m]\ndecisions: []\n")
+    p = run("test", str(tmp_path), check=1)
+    assert "needs manifests and signals" in p.stdout
