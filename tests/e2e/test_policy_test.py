@@ -70,6 +70,12 @@ def test_the_seed_example_test_passes():
     assert "40 passed, 0 failed" in p.stdout
 
 
+def test_every_example_test_passes():
+    # the seed, restart-pod's guardrails, bump-memory in confirm mode
+    p = run("test", os.path.join(ROOT, "examples"), check=0)
+    assert "85 passed, 0 failed" in p.stdout
+
+
 def test_a_decision_that_differs_fails_with_the_field(tmp_path):
     text = open(os.path.join(SEED, "remediate-test.yaml")).read()
     for rel in ("manifests", "cluster", "budget.ndjson", "signals.ndjson"):
