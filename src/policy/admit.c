@@ -641,7 +641,7 @@ eval_rule(struct actx *a, json_t *ctx, const struct pol_policy *p,
 static json_t *
 request_context(const struct pol_req *r, int delete_op)
 {
-	json_t *req, *ctx;
+	json_t *req, *ctx, *images;
 
 	req = json_pack("{s:s, s:O, s:O, s:s, s:{s:s, s:s, s:s}, s:b}",
 	    "operation", r->operation,
@@ -658,6 +658,8 @@ request_context(const struct pol_req *r, int delete_op)
 	json_object_set(req, "requestKind", json_object_get(req, "kind"));
 	ctx = json_pack("{s:o, s:s, s:s}", "request", req,
 	    "serviceAccountName", "", "serviceAccountNamespace", "");
+	if (ctx != NULL && (images = pol_images(r->object)) != NULL)
+		json_object_set_new(ctx, "images", images);
 	return ctx;
 }
 

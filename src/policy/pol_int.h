@@ -140,6 +140,15 @@ int		pol_pattern_value(json_t *value, json_t *pattern);
  */
 int		pol_anchor(const char *key, char *mod, char **inner);
 
+/* ---- images.c ----------------------------------------------------------- */
+
+/*
+ * Kyverno's `images` variable for object (borrowed): its Pod spec's images
+ * parsed, by list and container name.  New reference, or NULL when the
+ * object has no Pod spec or no image.
+ */
+json_t	*pol_images(json_t *object);
+
 /* ---- autogen.c ---------------------------------------------------------- */
 
 /*

@@ -576,6 +576,11 @@ TEST(admit_autogen)
 	run_admit_file(DATA "admit/autogen.yaml");
 }
 
+TEST(admit_images)
+{
+	run_admit_file(DATA "admit/images.yaml");
+}
+
 TEST(admit_nulls)
 {
 	run_admit_file(DATA "admit/nulls.yaml");
@@ -869,6 +874,7 @@ main(void)
 	RUN(admit_autogen);
 	RUN(admit_context);
 	RUN(admit_nulls);
+	RUN(admit_images);
 	RUN(check_errors);
 	RUN(describe);
 	RUN(mutated_policies);
