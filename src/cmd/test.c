@@ -10,9 +10,9 @@
  * with every rule's outcome); a rule's result is matched by its name or
  * the names Kyverno gives the rules it generates for Pod controllers
  * (autogen-NAME, autogen-cronjob-NAME), as the Kyverno CLI does.  A rule
- * that does not apply to the resource reads as skip.  Variables files
- * give request.operation from globalValues; other values are not applied
- * (the case then says which).
+ * that does not apply to the resource reads as skip.  A variables file
+ * gives request.operation and values for context entries (globally, by
+ * policy rule, by resource), which are then not loaded.
  *
  * remediate's own test files (kind: RemediationTest, named
  * remediate-test.yaml or *.remediate-test.yaml) name the manifests, a
@@ -239,7 +239,7 @@ load_resources(struct tfile *t, json_t *test, struct diags *d)
 	return rc;
 }
 
-/* variables: globalValues' request.operation. */
+/* variables: the values file; globalValues' request.operation. */
 static void
 load_variables(struct tfile *t, json_t *test, struct diags *d)
 {
@@ -303,12 +303,73 @@ find_resource(const struct tfile *t, const char *kind, const char *name)
 	return -1;
 }
 
+/*
+ * The values file as pol_values for resource res: globalValues for every
+ * rule, each policy's rules[].values by rule, and its resources[].values
+ * for res by policy; *op from request.operation where one gives it.
+ * Fills vs with new references (the caller decrefs the three).
+ */
+static void
+values_for(const struct tfile *t, json_t *res, struct pol_values *vs,
+    const char **op)
+{
+	const char *name = json_string_value(json_object_get(
+	    json_object_get(res, "metadata"), "name")), *pn, *o;
+	json_t *p, *x, *vals;
+	size_t i, j;
+
+	vs->global = json_deep_copy(json_object_get(t->variables,
+	    "globalValues"));
+	vs->by_policy = json_object();
+	vs->by_rule = json_object();
+	if (vs->global == NULL)
+		vs->global = json_object();
+	*op = t->operation;
+	json_array_foreach(json_object_get(t->variables, "policies"), i, p) {
+		if ((pn = json_string_value(json_object_get(p, "name"))) ==
+		    NULL)
+			continue;
+		json_array_foreach(json_object_get(p, "rules"), j, x) {
+			const char *rn = json_string_value(json_object_get(x,
+			    "name"));
+			char *key;
+
+			if (rn == NULL || !json_is_object(vals =
+			    json_object_get(x, "values")))
+				continue;
+			key = xasprintf("%s/%s", pn, rn);
+			json_object_set(vs->by_rule, key, vals);
+			free(key);
+		}
+		json_array_foreach(json_object_get(p, "resources"), j, x) {
+			vals = json_object_get(x, "values");
+			if (name == NULL || !json_is_object(vals) ||
+			    !json_is_string(json_object_get(x, "name")) ||
+			    strcmp(json_string_value(json_object_get(x,
+			    "name")), name) != 0)
+				continue;
+			json_object_set(vs->by_policy, pn, vals);
+			if ((o = json_string_value(json_object_get(vals,
+			    "request.operation"))) != NULL)
+				*op = o;
+		}
+	}
+}
+
 static const struct pol_verdict *
 verdict(struct tfile *t, size_t i)
 {
+	struct pol_values vs;
+	const char *op;
+	json_t *res = json_array_get(t->resources, i);
+
 	if (!t->done[i]) {
-		pol_evaluate(t->set, json_array_get(t->resources, i), NULL,
-		    t->operation, NULL, POL_ALL, &t->verdicts[i]);
+		values_for(t, res, &vs, &op);
+		pol_evaluate(t->set, res, NULL, op, NULL, POL_ALL, &vs,
+		    &t->verdicts[i]);
+		json_decref(vs.global);
+		json_decref(vs.by_policy);
+		json_decref(vs.by_rule);
 		t->done[i] = 1;
 	}
 	return &t->verdicts[i];

@@ -29,6 +29,9 @@ struct actx {
 	struct pol_verdict	*out;
 	size_t			 cap;
 	int			 all;	/* POL_ALL: passes and skips too */
+	const struct pol_values	*values;	/* may be NULL */
+	const struct pol_policy	*policy;	/* being evaluated */
+	const struct pol_rule	*rule;
 };
 
 static void
@@ -255,6 +258,32 @@ out:
 	return out;
 }
 
+/* The value a test gives for a context entry, most specific first;
+ * borrowed, NULL when none. */
+static json_t *
+given_value(const struct actx *a, const char *name)
+{
+	const struct pol_values *vs = a->values;
+	const char *slash;
+	char *key;
+	json_t *v;
+
+	if (vs == NULL || a->policy == NULL || a->rule == NULL)
+		return NULL;
+	/* a Policy's name is ns/name; tests name it by name */
+	slash = strchr(a->policy->name, '/');
+	key = xasprintf("%s/%s", slash ? slash + 1 : a->policy->name,
+	    a->rule->name);
+	v = json_object_get(json_object_get(vs->by_rule, key), name);
+	free(key);
+	if (v == NULL)
+		v = json_object_get(json_object_get(vs->by_policy, slash ?
+		    slash + 1 : a->policy->name), name);
+	if (v == NULL)
+		v = json_object_get(vs->global, name);
+	return v;
+}
+
 /*
  * ctx with the body's context entries added (new reference).  An entry
  * that cannot be loaded is left out and the first such failure is in
@@ -273,6 +302,10 @@ body_context(struct actx *a, json_t *ctx, const struct pol_body *b,
 	rctx = json_copy(ctx);
 	for (i = 0; i < b->nvars; i++) {
 		e = NULL;
+		if ((v = given_value(a, b->vars[i].name)) != NULL) {
+			json_object_set(rctx, b->vars[i].name, v);
+			continue;
+		}
 		if ((v = load_var(a, rctx, &b->vars[i], &e)) == NULL) {
 			if (*err == NULL)
 				*err = xasprintf("context entry %s: %s",
@@ -624,6 +657,8 @@ eval_rule(struct actx *a, json_t *ctx, const struct pol_policy *p,
 	int enforce;
 
 	memset(&res, 0, sizeof res);
+	a->policy = p;
+	a->rule = r;
 	eval_body(a, ctx, a->req->object, r, &r->body, 0, &res);
 	enforce = res.out == POL_ERROR ? !p->ignore_errors :
 	    rule_enforces(p, r, a->req->namespace);
@@ -683,7 +718,7 @@ int
 pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, struct pol_verdict *out)
 {
-	return pol_evaluate(set, object, old, operation, env, 0, out);
+	return pol_evaluate(set, object, old, operation, env, 0, NULL, out);
 }
 
 const char *
@@ -705,7 +740,7 @@ pol_outcome_name(enum pol_outcome o)
 int
 pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, int flags,
-    struct pol_verdict *out)
+    const struct pol_values *values, struct pol_verdict *out)
 {
 	struct pol_req req;
 	struct actx a;
@@ -741,6 +776,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	a.delete_op = strcmp(req.operation, "DELETE") == 0;
 	a.out = out;
 	a.all = flags & POL_ALL;
+	a.values = values;
 	/* json_pack refuses only text that is not UTF-8 (an operation) */
 	if ((ctx = request_context(&req, a.delete_op)) == NULL)
 		ctx = json_object();

@@ -95,10 +95,24 @@ int	pol_admit_update(const struct pol_set *, json_t *object,
 /* flags of pol_evaluate */
 #define POL_ALL		0x1	/* every rule that matched: passes and skips
 				   too, as `kyverno test` reports them */
-/* pol_admit_update with flags. */
+/*
+ * Values a test gives in place of context entries (the Kyverno CLI's
+ * values file), each an object of entry name -> value, borrowed; any may
+ * be NULL.  The most specific wins: by_rule["POLICY/RULE"], then
+ * by_policy["POLICY"], then global.  An entry given a value is not
+ * loaded.
+ */
+struct pol_values {
+	json_t	*global;
+	json_t	*by_policy;
+	json_t	*by_rule;
+};
+
+/* pol_admit_update with flags and values (may be NULL). */
 int	pol_evaluate(const struct pol_set *, json_t *object,
 	    json_t *old_object, const char *operation,
-	    const struct jp_env *env, int flags, struct pol_verdict *out);
+	    const struct jp_env *env, int flags, const struct pol_values *,
+	    struct pol_verdict *out);
 /* "fail", "error", "pass", "skip". */
 const char *pol_outcome_name(enum pol_outcome);
 void	pol_verdict_clear(struct pol_verdict *);

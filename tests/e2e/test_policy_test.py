@@ -21,6 +21,23 @@ def test_a_directory_of_passing_tests_exits_0():
     assert "PASS" in p.stdout and "no-latest Deployment/web" in p.stdout
 
 
+def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
+    d = os.path.join(DATA, "values")
+    p = run("test", d, check=0)
+    assert "6 passed, 0 failed" in p.stdout
+    # without the values the entries must be loaded, and there is no
+    # cluster to load them from: errors, not passes
+    t = tmp_path / "kyverno-test.yaml"
+    text = open(os.path.join(d, "kyverno-test.yaml")).read()
+    text = text.replace("variables: values.yaml\n", "")
+    for f in ("policy.yaml", "resources.yaml"):
+        text = text.replace(f, os.path.join(d, f))
+    t.write_text(text)
+    p = run("test", str(t), check=1)
+    assert "want fail, got error" in p.stdout
+    assert "no cluster to read ConfigMap platform/replica-limits" in p.stdout
+
+
 def test_a_failing_expectation_exits_1_with_the_difference(tmp_path):
     junit = tmp_path / "junit.xml"
     p = run("test", "--junit", str(junit), os.path.join(DATA, "fail"),

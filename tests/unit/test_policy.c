@@ -516,7 +516,7 @@ run_admit_file(const char *file)
 		if (json_object_get(c, "results") != NULL) {
 			CHECK(pol_evaluate(set, json_object_get(c, "object"),
 			    json_object_get(c, "oldObject"), op ? op :
-			    "CREATE", &e, POL_ALL, &v) == 0);
+			    "CREATE", &e, POL_ALL, NULL, &v) == 0);
 			if (!results_are(file, conf_loc(tdoc, c).line,
 			    name ? name : "?", &v, json_object_get(c,
 			    "results")))
