@@ -22,6 +22,11 @@ static const struct {
 	    "         [--table] SIGNALS.ndjson\n"
 	    "                         feed recorded signals through the whole\n"
 	    "                         pipeline offline; print decision records" },
+	{ "test", cmd_test,
+	    "test [--junit FILE] [-v] [DIR|FILE]...\n"
+	    "                         run Kyverno kyverno-test.yaml files "
+	    "against\n"
+	    "                         remediate's policy engine" },
 	{ "jp", cmd_jp,
 	    "jp [-u] [-f FILE] [-e FILE] EXPRESSION\n"
 	    "                         evaluate JMESPath (with Kyverno's "

@@ -18,6 +18,7 @@
 
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_int.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
 #include "prom/prom.h"
@@ -32,6 +33,8 @@ struct replay {
 	struct sig_recording	*recording;
 	struct rec_table	*table;		/* --table; owned */
 	size_t			 bad_lines;
+	json_t			*collect;	/* borrowed: records go here
+						   instead of stdout */
 };
 
 static void
@@ -72,6 +75,10 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	char *line;
 	json_t *j;
 
+	if (rp->collect) {
+		json_array_append_new(rp->collect, rec_to_json(r));
+		return;
+	}
 	if (rp->table) {
 		j = rec_to_json(r);
 		rec_table_add(rp->table, j);
@@ -307,6 +314,35 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 	}
 	engine_free(rp->engine);
 	conf_free(c);
+	return rc;
+}
+
+int
+cmd_replay_collect(const char **config, size_t nconfig, const char *cluster,
+    const char *recording, const char *signals, json_t *out)
+{
+	struct replay_opts o;
+	struct replay rp;
+	struct cluster *cl;
+	struct diags dg;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.config = config;
+	o.nconfig = nconfig;
+	o.cluster = cluster;
+	o.recording = recording;
+	o.signals = signals;
+	memset(&rp, 0, sizeof rp);
+	rp.path = signals;
+	rp.collect = out;
+	clock_fixed(&rp.clock, 0);
+	cl = cluster_new();
+	diag_init(&dg);
+	rc = run(&o, &rp, cl, &dg);
+	sig_recording_free(rp.recording);
+	cluster_free(cl);
+	diag_free(&dg);
 	return rc;
 }
 

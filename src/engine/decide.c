@@ -207,15 +207,28 @@ admit(struct decision *d, const struct act_admission *a, json_t **audits)
 		struct pol_violation *p = &v.v[i];
 
 		if (p->enforce && ok) {
+			/* msg only says a check stopped the action; the
+			   record keeps the message whole, and whether the
+			   rule denied or could not be evaluated */
 			snprintf(d->msg, sizeof d->msg, "%s/%s: %s",
 			    p->policy, p->rule, p->message);
+			free(d->rec.message);
+			d->rec.message = xasprintf("%s/%s: %s", p->policy,
+			    p->rule, p->message);
+			decide_extra_set(d, "policyDenial", json_pack(
+			    "{s:s, s:s, s:s, s:s}", "policy", p->policy,
+			    "rule", p->rule, "result",
+			    pol_outcome_name(p->outcome), "message",
+			    p->message));
 			ok = 0;
 		} else if (!p->enforce) {
 			if (*audits == NULL)
 				*audits = json_array();
 			json_array_append_new(*audits, json_pack(
-			    "{s:s, s:s, s:s}", "policy", p->policy,
-			    "rule", p->rule, "message", p->message));
+			    "{s:s, s:s, s:s, s:s}", "policy", p->policy,
+			    "rule", p->rule, "result",
+			    pol_outcome_name(p->outcome), "message",
+			    p->message));
 		}
 	}
 	pol_verdict_clear(&v);

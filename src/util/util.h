@@ -180,6 +180,8 @@ void	 duration_format(int64_t ms, char *out, size_t outlen);
 /* ---- text ---------------------------------------------------------------- */
 /* The candidate closest to word by edit distance, or NULL if none is close. */
 const char *util_suggest(const char *word, const char *const *cands, size_t n);
+/* Frees n owned strings of v, then v itself (NULL is a no-op). */
+void	 util_strv_free(char **v, size_t n);
 /* Shell-style glob with '*' and '?', as Kyverno's wildcard names. */
 int	 util_glob(const char *pattern, const char *s);
 /* FNV-1a 64-bit. */

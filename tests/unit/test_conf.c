@@ -783,6 +783,47 @@ TEST(cross_checks)
 	diag_free(&d);
 }
 
+/*
+ * An EventSource with more than 256 events: a dependency on the last is
+ * found, and a typo of it gets the right suggestion (a fixed array of 256
+ * names once cut the list and suggested another event).
+ */
+TEST(many_events_and_many_manifests)
+{
+	struct diags d;
+	struct conf *c;
+	struct buf b;
+	int i;
+
+	buf_init(&b, 0);
+	buf_adds(&b, "apiVersion: argoproj.io/v1alpha1\nkind: EventSource\n"
+	    "metadata: {name: many}\nspec:\n  webhook:\n");
+	for (i = 0; i < 300; i++)
+		buf_printf(&b, "    ev%d: {endpoint: /ev%d, method: POST}\n", i,
+		    i);
+	buf_adds(&b, "    last-event-name: {endpoint: /last, method: POST}\n"
+	    "---\napiVersion: argoproj.io/v1alpha1\nkind: Sensor\n"
+	    "metadata: {name: s}\nspec:\n  dependencies:\n"
+	    "    - {name: a, eventSourceName: many, eventName: last-event-name}\n"
+	    "    - {name: b, eventSourceName: many, eventName: last-event-nam}\n"
+	    "  triggers:\n    - template: {name: t, log: {}}\n");
+	/* many manifests, one defined twice far apart */
+	for (i = 0; i < 2000; i++)
+		buf_printf(&b, "---\napiVersion: argoproj.io/v1alpha1\n"
+		    "kind: EventSource\nmetadata: {name: es%d}\nspec:\n"
+		    "  webhook:\n    x: {endpoint: /x, method: POST}\n",
+		    i == 1999 ? 3 : i);
+	c = load_text(b.data, &d);
+	buf_free(&b);
+	CHECK_INT(d.errors, 2);
+	CHECK(has_diag(&d, 314, 51, "EventSource many has no event named "
+	    "\"last-event-nam\"", "did you mean \"last-event-name\"?"));
+	CHECK(has_diag(&d, 14313, 18, "EventSource es3 is defined twice",
+	    "at line 341"));
+	conf_free(c);
+	diag_free(&d);
+}
+
 /* Snapshots: JSON files take jansson's path, NDJSON included. */
 TEST(load_documents_json_and_yaml)
 {
@@ -842,6 +883,7 @@ main(void)
 	RUN(kinds_and_versions);
 	RUN(rate_limit_moved_out_of_template);
 	RUN(cross_checks);
+	RUN(many_events_and_many_manifests);
 	RUN(load_documents_json_and_yaml);
 	return harness_done();
 }

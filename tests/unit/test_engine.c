@@ -375,6 +375,80 @@ TEST(no_approval_is_a_failed_decision_and_expiry_is_recorded)
 	world_close(&w);
 }
 
+/* %s: the rule's context and its deny block. */
+static const char policy_fmt[] =
+    "apiVersion: kyverno.io/v1\n"
+    "kind: ClusterPolicy\n"
+    "metadata: {name: no-restarts}\n"
+    "spec:\n"
+    "  validationFailureAction: Enforce\n"
+    "  rules:\n"
+    "    - name: frozen\n"
+    "      match: {any: [{resources: {kinds: [Pod], operations: [DELETE]}}]}\n"
+    "%s"
+    "      validate:\n"
+    "        message: \"%s {{ request.oldObject.metadata.name }} END\"\n"
+    "        deny: {}\n";
+
+/*
+ * Writes the policy (context lines, message), signals once, checks the
+ * action was stopped by the policy; returns a copy of the record (owned)
+ * or NULL when the engine did not build.
+ */
+static json_t *
+denied_by(const char *context, const char *message)
+{
+	struct world w;
+	json_t *r = NULL;
+	char *text = xasprintf(policy_fmt, context, message);
+
+	write_file("policy.yaml", text);
+	free(text);
+	world_open(&w, "30m");
+	if (w.e != NULL) {
+		signal_stuck(&w, "e1");
+		r = json_deep_copy(last(&w));
+		CHECK_STR(field(r, "reason"), "policy");
+		CHECK_INT(w.seen.approvals, 0);
+		world_close(&w);
+	}
+	text = xasprintf("%s/policy.yaml", dir);
+	unlink(text);
+	free(text);
+	return r;
+}
+
+/*
+ * A policy stops the action: the record keeps the rule's message whole
+ * (longer than the guardrails' message buffer) and says whether the rule
+ * denied or could not be evaluated.
+ */
+TEST(policy_denial_is_recorded_whole_and_errors_apart)
+{
+	json_t *r, *pd;
+	char filler[401];
+
+	memset(filler, 'x', sizeof filler - 1);
+	filler[sizeof filler - 1] = '\0';
+	if ((r = denied_by("", filler)) != NULL) {
+		CHECK(strlen(field(r, "message")) > 400);
+		CHECK(strstr(field(r, "message"), "cart-0 END") != NULL);
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "fail");
+		CHECK_STR(field(pd, "rule"), "frozen");
+		json_decref(r);
+	}
+	/* a context entry that cannot be read: an error, still stopping */
+	if ((r = denied_by("      context: [{name: cm, configMap: {name: "
+	    "absent, namespace: shop}}]\n", "short")) != NULL) {
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "error");
+		CHECK(strstr(field(pd, "message"), "ConfigMap shop/absent not "
+		    "found") != NULL);
+		json_decref(r);
+	}
+}
+
 int
 main(void)
 {
@@ -387,6 +461,7 @@ main(void)
 	RUN(guardrails_are_asked_again_at_approval);
 	RUN(changed_trigger_voids_the_approval);
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
+	RUN(policy_denial_is_recorded_whole_and_errors_apart);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

@@ -415,6 +415,31 @@ TEST(output_keeps_numbers_and_order)
 	json_decref(v);
 }
 
+/*
+ * A literal regular expression the evaluator can never run is refused
+ * when the expression is compiled (what `check` does), not at the first
+ * evaluation; one it can run, or one from data, compiles.
+ */
+TEST(regex_literal_checked_at_compile)
+{
+	struct jp_error err;
+	struct jp_expr *e;
+
+	e = jp_compile("regex_match('\\bfoo', @)", &err);
+	CHECK(e == NULL);
+	CHECK_STR(jp_errkind_name(err.kind), "invalid-value");
+	CHECK(strstr(err.msg, "regex_match() argument 1") != NULL);
+	CHECK_INT(err.pos, 12);
+	e = jp_compile("regex_replace_all('a+?', @, 'b')", &err);
+	CHECK(e == NULL);
+	e = jp_compile("regex_match('^x\\d', @)", &err);
+	CHECK(e != NULL);
+	jp_free(e);
+	e = jp_compile("regex_match(@, 'x')", &err);
+	CHECK(e != NULL);
+	jp_free(e);
+}
+
 TEST(compiled_expression_is_reusable)
 {
 	struct jp_expr *e = jp_compile("a[?b > `1`].b | sum(@)", NULL);
@@ -450,5 +475,6 @@ main(void)
 	RUN(errors_name_function_and_argument);
 	RUN(output_keeps_numbers_and_order);
 	RUN(compiled_expression_is_reusable);
+	RUN(regex_literal_checked_at_compile);
 	return harness_done();
 }
