@@ -404,8 +404,10 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 	int rc;
 
 	if (sqlite3_prepare_v2(a->db, s->kind == SRC_PAGE ?
-	    "SELECT kind, key, value FROM state WHERE kind = 'page'" :
-	    "SELECT kind, key, value FROM state WHERE kind <> 'page'", -1, &st,
+	    "SELECT kind, key, value FROM state WHERE kind IN ('page', "
+	    "'pageout') ORDER BY kind, key" :
+	    "SELECT kind, key, value FROM state WHERE kind NOT IN ('page', "
+	    "'pageout')", -1, &st,
 	    NULL) != SQLITE_OK) {
 		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;

@@ -1045,16 +1045,16 @@ daemon_run(const struct daemon_opts *o)
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);
-	if (d.pager)
-		page_flush(d.pager, 2000);
-	page_free(d.pager);
+	if (d.pager)		/* what is not sent stays due in the file */
+		page_flush(d.pager, 500);
 	if (d.notify)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
 	free(d.link);
-	audit_close(d.audit);
+	audit_close(d.audit);	/* journals the pager: before page_free */
+	page_free(d.pager);
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);
