@@ -54,6 +54,15 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  value TEXT NOT NULL,"		/* JSON */
 	"  PRIMARY KEY (kind, key)) WITHOUT ROWID;",
+	/* 3: durable intake (src/intake/), replay marks of signed webhooks */
+	"CREATE TABLE intake ("
+	"  id INTEGER PRIMARY KEY,"
+	"  received INTEGER NOT NULL,"		/* ms since the epoch */
+	"  event TEXT NOT NULL);"		/* the JSON event */
+	"CREATE TABLE replay ("
+	"  key TEXT PRIMARY KEY,"		/* endpoint + signature */
+	"  seen INTEGER NOT NULL) WITHOUT ROWID;"	/* ms */
+	"CREATE INDEX replay_seen ON replay(seen);",
 };
 
 void
@@ -296,6 +305,8 @@ prepare_writer(struct audit *a, char **err)
 	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
 	    "value) VALUES (?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",
+	    err) == -1 ||
+	    prepare(a, &a->done_st, "DELETE FROM intake WHERE id = ?",
 	    err) == -1 ? -1 : 0;
 }
 
@@ -337,6 +348,7 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 	a->path = xstrdup(path);
 	a->opts = *o;
 	a->lock_fd = -1;
+	pthread_mutex_init(&a->health_mu, NULL);
 	if (o->readonly && stat(path, &sb) == -1) {
 		*err = xasprintf("%s: %s (remediate run writes it; --state "
 		    "FILE names another)", path, strerror(errno));
@@ -382,11 +394,16 @@ audit_close(struct audit *a)
 	sqlite3_finalize(a->upd);
 	sqlite3_finalize(a->put);
 	sqlite3_finalize(a->del);
+	sqlite3_finalize(a->done_st);
 	if (a->db)
 		sqlite3_close(a->db);
 	if (a->lock_fd != -1)
 		close(a->lock_fd);	/* releases the flock */
 	audit_backlog_free(a);
+	audit_held_free(a);
+	free(a->done);
+	free(a->health);
+	pthread_mutex_destroy(&a->health_mu);
 	free(a->pending_key);
 	free(a->error);
 	free(a->path);

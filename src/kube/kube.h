@@ -393,6 +393,12 @@ struct kube_watch;
 struct kube_watch *kube_watch_start(struct kube_client *,
 	    const struct kube_watch_spec *, kube_watch_fn *fn, void *ctx,
 	    char **err);
+/*
+ * Asks the thread to stop (interrupting a stream or a backoff) without
+ * waiting: cancel every watch, then kube_watch_stop each, and they stop
+ * in parallel.
+ */
+void	kube_watch_cancel(struct kube_watch *);
 /* Stops the thread (interrupting a stream or a backoff) and frees. */
 void	kube_watch_stop(struct kube_watch *);
 

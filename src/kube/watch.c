@@ -669,6 +669,13 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 }
 
 void
+kube_watch_cancel(struct kube_watch *w)
+{
+	if (w != NULL && w->magic == WATCH_MAGIC)
+		atomic_store(&w->stop, 1);
+}
+
+void
 kube_watch_stop(struct kube_watch *w)
 {
 	if (w == NULL)

@@ -69,11 +69,12 @@ print_event(struct probe *p, const struct event *ev)
 }
 
 static int
-push(void *ctx, struct event *evs, size_t n)
+push(void *ctx, struct event *evs, size_t n, const char *replay)
 {
 	struct probe *p = ctx;
 	size_t i;
 
+	(void)replay;
 	pthread_mutex_lock(&p->lock);
 	if (p->hold) {
 		if (p->n + n > p->cap) {
