@@ -927,6 +927,9 @@ start_http(struct daemon *d)
 	ho.nlisten = 1;
 	ho.tls_cert = d->o->tls_cert;
 	ho.tls_key = d->o->tls_key;
+	ho.threads = 8;		/* webhooks wait for the state file's
+				   commit: more waiting, bigger group
+				   commits (src/intake/) */
 	ho.log = http_log;
 	if ((d->http = http_server_new(&ho, &err)) == NULL ||
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
