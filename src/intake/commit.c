@@ -271,17 +271,20 @@ intake_stop(struct intake *in)
 
 /* ---- opening and recovery ------------------------------------------------ */
 
+/* The undecided rows an earlier run left: how many, and the newest. */
 static int
-query_int(struct intake *in, const char *sql, int64_t *out)
+count_undecided(struct intake *in, int64_t *n)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(in->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(in->db, "SELECT count(*), coalesce(max(id), 0) "
+	    "FROM intake", -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		in->recover_max = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -310,9 +313,7 @@ open_db(struct intake *in, char **err)
 	    prepare(in, &in->mark, "INSERT OR IGNORE INTO replay (key, seen) "
 	    "VALUES (?, ?)") == -1 ||
 	    prepare(in, &in->prune, "DELETE FROM replay WHERE seen < ?") == -1 ||
-	    query_int(in, "SELECT count(*) FROM intake", &n) == -1 ||
-	    query_int(in, "SELECT coalesce(max(id), 0) FROM intake",
-	    &in->recover_max) == -1)
+	    count_undecided(in, &n) == -1)
 		goto fail;
 	in->undecided = (size_t)n;
 	if (n)

@@ -91,8 +91,9 @@ char		*intake_health(struct intake *);
  * Engine thread: calls fn for up to max of the events an earlier run left
  * undecided, oldest first (the event's members are owned by the call;
  * source, name and type live for the call only).  fn decides the event
- * with audit_event_begin(id) ... audit_event_end.  Returns how many were
- * given (0: none left), or -1 when the file cannot be read (logged).
+ * with audit_event_begin(id) ... audit_event_end and intake_decided.
+ * Returns how many were given (0: none left), or -1 when the file cannot
+ * be read (logged).
  */
 long		 intake_recover(struct intake *, size_t max, void (*fn)(
 		    void *ctx, int64_t id, struct event *ev), void *ctx);

@@ -427,8 +427,16 @@ cond_json(const struct page_cond *c)
 	    "demoted", c->demoted);
 }
 
+static json_t *
+cond_value(const void *c)
+{
+	return cond_json(c);
+}
+
 struct journal {
-	struct page	*p;
+	const struct map *live;
+	json_t		*(*to_json)(const void *);
+	const char	*kind;
 	void		(*put)(void *, const char *, const char *, json_t *);
 	void		*ctx;
 	int		 all;
@@ -438,22 +446,31 @@ static int
 journal_one(void *ctx, const char *key, void *value)
 {
 	struct journal *j = ctx;
-	struct page_cond *c = j->all ? value : map_get(&j->p->conds, key);
-	json_t *v = c ? cond_json(c) : NULL;
+	const void *e = j->all ? value : map_get(j->live, key);
+	json_t *v = e ? j->to_json(e) : NULL;
 
-	j->put(j->ctx, "page", key, v);
+	j->put(j->ctx, j->kind, key, v);
 	json_decref(v);
 	return 0;
+}
+
+void
+page_journal_map(const struct map *live, struct map *dirty, int all,
+    const char *kind, json_t *(*to_json)(const void *), void (*put)(void *,
+    const char *, const char *, json_t *), void *ctx)
+{
+	struct journal j = { live, to_json, kind, put, ctx, all };
+
+	map_each(all ? live : dirty, journal_one, &j);
+	map_clear(dirty, NULL);
 }
 
 void
 page_state_journal(struct page *p, int all, void (*put)(void *,
     const char *, const char *, json_t *), void *ctx)
 {
-	struct journal j = { p, put, ctx, all };
-
-	map_each(all ? &p->conds : &p->dirty, journal_one, &j);
-	map_clear(&p->dirty, NULL);
+	page_journal_map(&p->conds, &p->dirty, all, "page", cond_value, put,
+	    ctx);
 	page_outbox_journal(p, all, put, ctx);
 }
 

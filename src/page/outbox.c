@@ -133,35 +133,22 @@ page_outbox_requeue(struct page *p)
 	map_each(&p->outbox, requeue_one, &r);
 }
 
-struct out_journal {
-	struct page	*p;
-	void		(*put)(void *, const char *, const char *, json_t *);
-	void		*ctx;
-	int		 all;
-};
-
-static int
-journal_one(void *ctx, const char *key, void *value)
+static json_t *
+out_json(const void *v)
 {
-	struct out_journal *j = ctx;
-	struct page_out *o = j->all ? value : map_get(&j->p->outbox, key);
-	json_t *v = o ? json_pack("{s:s, s:s}", "dest", dest_names[o->dest],
-	    "body", o->body) : NULL;
+	const struct page_out *o = v;
 
-	j->put(j->ctx, OUT_KIND, key, v);
-	json_decref(v);
-	return 0;
+	return json_pack("{s:s, s:s}", "dest", dest_names[o->dest], "body",
+	    o->body);
 }
 
 void
 page_outbox_journal(struct page *p, int all, void (*put)(void *,
     const char *, const char *, json_t *), void *ctx)
 {
-	struct out_journal j = { p, put, ctx, all };
-
 	take_reports(p);
-	map_each(all ? &p->outbox : &p->outdirty, journal_one, &j);
-	map_clear(&p->outdirty, NULL);
+	page_journal_map(&p->outbox, &p->outdirty, all, OUT_KIND, out_json,
+	    put, ctx);
 }
 
 int

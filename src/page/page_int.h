@@ -80,6 +80,14 @@ void	page_log(const struct page *, const char *level, const char *msg,
 
 /* aggregate.c */
 void	page_conds_free(struct page *);
+/*
+ * Journals a map of entries of kind: every entry (all), or the keys marked
+ * in dirty (NULL for those no longer in live); clears dirty.
+ */
+void	page_journal_map(const struct map *live, struct map *dirty, int all,
+	    const char *kind, json_t *(*to_json)(const void *),
+	    void (*put)(void *, const char *, const char *, json_t *),
+	    void *ctx);
 
 /* outbox.c: the engine thread's record of every page not yet accepted */
 void	page_outbox_add(struct page *, enum page_dest, const char *body);
