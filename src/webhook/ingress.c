@@ -8,10 +8,12 @@
  *           read, so an unauthenticated sender cannot make us buffer it;
  *   body    the endpoint's limit (413, enforced by the server while
  *           reading), the signature (401/403), decoding (400);
- *   queue   redeliveries dropped, the rest pushed all-or-none; 200 only
- *           after the push succeeded, 503 + Retry-After when the queue is
- *           full.  A sender that sees anything but 200 still owns its
- *           signal; a 200 means the engine has it.
+ *   queue   redeliveries dropped, the rest pushed all-or-none with the
+ *           request's replay mark (signed endpoints); 200 only after the
+ *           push succeeded (or found the signed request already taken),
+ *           503 + Retry-After when the sink is full, stopping or cannot
+ *           store.  A sender that sees anything but 200 still owns its
+ *           signal; a 200 means the sink (the state file) has it.
  *
  * Alert ids are recorded as seen only when their push succeeds (under the
  * dedup lock, held across the push so two concurrent deliveries of the

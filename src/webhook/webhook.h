@@ -12,9 +12,11 @@
  * request it finds the endpoint (404/405), checks credentials before the
  * body is read (401), the body limit (413), the signature (401/403),
  * decodes the body (400 with a JSON error), and hands the events to the
- * engine's queue through the sink.  It acknowledges (200) only once every
- * event of the request is queued; when the queue has no room it answers
- * 503 with Retry-After so the sender retries and no signal is lost.
+ * sink (the daemon's: the state file's intake, then the engine's queue).
+ * It acknowledges (200) only once the sink took every event of the
+ * request; when the sink cannot (no room, stopping, the state file
+ * failing) it answers 503 with Retry-After so the sender retries and no
+ * signal is lost.
  *
  * Event shapes, as Argo Events builds them (see docs/webhooks.md):
  *
