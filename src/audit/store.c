@@ -362,7 +362,7 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 		    "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(a->db, 5000);
+	sqlite3_busy_handler(a->db, util_busy_wait, NULL);	/* ~5 s */
 	sqlite3_extended_result_codes(a->db, 1);
 	if (check_file(a, err) == -1)
 		goto fail;

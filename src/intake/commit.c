@@ -304,7 +304,7 @@ open_db(struct intake *in, char **err)
 	if (sqlite3_open_v2(in->path, &in->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_busy_timeout(in->db, 5000);
+	sqlite3_busy_handler(in->db, util_busy_wait, NULL);	/* ~5 s */
 	if (sqlite3_exec(in->db, in->o.sync_full ? "PRAGMA synchronous = "
 	    "FULL" : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) !=
 	    SQLITE_OK ||
