@@ -23,12 +23,14 @@ usage(FILE *f)
 	    "--tls-key F] [--queue-size N]\n"
 	    "                     [--approval-key FILE]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
-	    "executes\nactions.  Decision records go to stdout and the state "
-	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
-	    "token comes from\n$REMEDIATE_PAGE_TOKEN.  Confirm mode's "
-	    "approval links are served at\n/approve/ID and signed with "
-	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
-	    "STATE.approval-key (generated).\n");
+	    "executes\nactions.  Decision records go to the state file, then "
+	    "stdout; logs (JSON\nlines) to stderr.  A webhook event is in the "
+	    "state file before its 200;\nSIGTERM leaves the undecided ones "
+	    "there for the next start.  The page\nwebhook's bearer token "
+	    "comes from $REMEDIATE_PAGE_TOKEN.  Confirm mode's\n"
+	    "approval links are served at /approve/ID and signed with\n"
+	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE, else "
+	    "STATE.approval-key\n(generated).\n");
 }
 
 int
