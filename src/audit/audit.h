@@ -27,7 +27,7 @@
 #include "record/record.h"
 
 /* The schema this build writes; older files migrate forward on open. */
-#define AUDIT_SCHEMA_VERSION 2
+#define AUDIT_SCHEMA_VERSION 3
 
 struct audit_opts {
 	int		 readonly;	/* history: never writes or migrates */
@@ -103,11 +103,34 @@ int	audit_intend(struct audit *, const struct rec_decision_record *);
 /*
  * Writes r (borrowed), completing the row of a preceding audit_intend for
  * the same decision, with the journaled state, in one transaction.
- * Returns 0, or -1 (logged, counted): the record is kept in memory
- * (up to 10000 records) and written with the next transaction that works;
- * the state is rewritten whole then.
+ * Returns 0 when stored; 1 when an event is being decided
+ * (audit_event_begin): the record is held for audit_event_end's
+ * transaction; -1 (logged, counted): the record is kept in memory (up to
+ * 10000 records) and written with the next transaction that works; the
+ * state is rewritten whole then.
  */
 int	audit_write(struct audit *, const struct rec_decision_record *);
+/*
+ * A durable event (an intake row, see src/intake/) is being decided: its
+ * records are held and written, with the journal and the removal of its
+ * intake row, in one transaction by audit_event_end, so after a crash
+ * the file holds the event undecided or decided with all its records.
+ * An action's intent is still written at once (with the records held so
+ * far).  id 0: not a durable event (no-op).
+ */
+void	audit_event_begin(struct audit *, int64_t intake_id);
+/*
+ * Ends the event: returns 0 when its records are stored (an event without
+ * records has its mark batched with a later transaction: redeciding it
+ * after a crash decides nothing), or -1 (logged, counted): the records
+ * are kept to retry as audit_write's are, the intake row stays.
+ */
+int	audit_event_end(struct audit *);
+/*
+ * Any thread: why the state file cannot be written now (owned), or NULL
+ * when the last write worked.
+ */
+char	*audit_health(struct audit *);
 /*
  * Writes the journaled state now, without a record (after page_tick).
  * Returns 0 or -1.

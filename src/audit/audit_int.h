@@ -6,6 +6,7 @@
 #ifndef AUDIT_INT_H
 #define AUDIT_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "audit/audit.h"
@@ -13,6 +14,7 @@
 
 #define AUDIT_MAGIC	0x61756474u	/* "audt" */
 #define BACKLOG_MAX	10000		/* records kept while writes fail */
+#define DONE_BATCH	64		/* record-less events marked at once */
 
 /* One decisions row, as written. */
 struct audit_row {
@@ -37,13 +39,23 @@ struct audit {
 	struct audit_opts	 opts;
 	int			 version;	/* schema of the file */
 	int			 lock_fd;	/* -1: none (readonly) */
-	sqlite3_stmt		*ins, *upd, *put, *del;
+	sqlite3_stmt		*ins, *upd, *put, *del, *done_st;
 	struct audit_source	 src[2];
 	int			 nsrc;
 	/* the intended action awaiting its outcome */
 	int64_t			 pending;	/* rowid, 0 none */
 	int64_t			 pending_time;
 	char			*pending_key;	/* owned: sensor\x1ftrigger */
+	/* the durable event being decided (audit_event_begin) */
+	int64_t			 event;		/* intake row, 0 none */
+	struct audit_row	*held;		/* owned: its records */
+	size_t			 nheld, capheld;
+	int64_t			*done;		/* owned: decided events whose
+						   mark is not yet written */
+	size_t			 ndone, capdone;
+	/* why writes fail, for /readyz on another thread */
+	pthread_mutex_t		 health_mu;
+	char			*health;	/* owned, NULL: writes work */
 	/* writes that failed, to retry */
 	struct audit_row	*backlog;	/* owned */
 	size_t			 nbacklog, capbacklog;
@@ -72,5 +84,6 @@ int	audit_recover_copy(struct audit *, const char *aside, char **err);
 /* write.c */
 void	audit_row_clear(struct audit_row *);
 void	audit_backlog_free(struct audit *);
+void	audit_held_free(struct audit *);
 
 #endif /* AUDIT_INT_H */

@@ -54,6 +54,15 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  value TEXT NOT NULL,"		/* JSON */
 	"  PRIMARY KEY (kind, key)) WITHOUT ROWID;",
+	/* 3: durable intake (src/intake/), replay marks of signed webhooks */
+	"CREATE TABLE intake ("
+	"  id INTEGER PRIMARY KEY,"
+	"  received INTEGER NOT NULL,"		/* ms since the epoch */
+	"  event TEXT NOT NULL);"		/* the JSON event */
+	"CREATE TABLE replay ("
+	"  key TEXT PRIMARY KEY,"		/* endpoint + signature */
+	"  seen INTEGER NOT NULL) WITHOUT ROWID;"	/* ms */
+	"CREATE INDEX replay_seen ON replay(seen);",
 };
 
 void
@@ -296,6 +305,8 @@ prepare_writer(struct audit *a, char **err)
 	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
 	    "value) VALUES (?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",
+	    err) == -1 ||
+	    prepare(a, &a->done_st, "DELETE FROM intake WHERE id = ?",
 	    err) == -1 ? -1 : 0;
 }
 
@@ -386,6 +397,7 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 	a->path = xstrdup(path);
 	a->opts = *o;
 	a->lock_fd = -1;
+	pthread_mutex_init(&a->health_mu, NULL);
 	if (o->readonly && stat(path, &sb) == -1) {
 		*err = xasprintf("%s: %s (remediate run writes it; --state "
 		    "FILE names another)", path, strerror(errno));
@@ -399,7 +411,7 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 		    "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(a->db, 5000);
+	sqlite3_busy_handler(a->db, util_busy_wait, NULL);	/* ~5 s */
 	sqlite3_extended_result_codes(a->db, 1);
 	if (check_file(a, err) == -1)
 		goto fail;
@@ -437,12 +449,17 @@ audit_close(struct audit *a)
 	sqlite3_finalize(a->upd);
 	sqlite3_finalize(a->put);
 	sqlite3_finalize(a->del);
+	sqlite3_finalize(a->done_st);
 	if (a->db)
 		sqlite3_close(a->db);
 	if (a->lock_fd != -1)
 		close(a->lock_fd);	/* releases the flock */
 	audit_backlog_free(a);
 	json_decref(a->damaged);
+	audit_held_free(a);
+	free(a->done);
+	free(a->health);
+	pthread_mutex_destroy(&a->health_mu);
 	free(a->pending_key);
 	free(a->error);
 	free(a->path);
@@ -480,8 +497,10 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 	int rc;
 
 	if (sqlite3_prepare_v2(a->db, s->kind == SRC_PAGE ?
-	    "SELECT kind, key, value FROM state WHERE kind = 'page'" :
-	    "SELECT kind, key, value FROM state WHERE kind <> 'page'", -1, &st,
+	    "SELECT kind, key, value FROM state WHERE kind IN ('page', "
+	    "'pageout') ORDER BY kind, key" :
+	    "SELECT kind, key, value FROM state WHERE kind NOT IN ('page', "
+	    "'pageout')", -1, &st,
 	    NULL) != SQLITE_OK) {
 		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;

@@ -35,6 +35,18 @@ audit_row_clear(struct audit_row *row)
 }
 
 void
+audit_held_free(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nheld; i++)
+		audit_row_clear(&a->held[i]);
+	free(a->held);
+	a->held = NULL;
+	a->nheld = a->capheld = 0;
+}
+
+void
 audit_backlog_free(struct audit *a)
 {
 	size_t i;
@@ -158,8 +170,41 @@ journal(struct audit *a)
 }
 
 static void
+set_health(struct audit *a, const char *why)
+{
+	pthread_mutex_lock(&a->health_mu);
+	free(a->health);
+	a->health = why ? xstrdup(why) : NULL;
+	pthread_mutex_unlock(&a->health_mu);
+}
+
+char *
+audit_health(struct audit *a)
+{
+	char *why;
+
+	pthread_mutex_lock(&a->health_mu);
+	why = a->health ? xstrdup(a->health) : NULL;
+	pthread_mutex_unlock(&a->health_mu);
+	return why;
+}
+
+/* The decided events' intake rows go with this transaction. */
+static void
+mark_done(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->ndone && !a->failed; i++) {
+		sqlite3_bind_int64(a->done_st, 1, a->done[i]);
+		step(a, a->done_st, "mark an event decided");
+	}
+}
+
+static void
 failed(struct audit *a, const char *what)
 {
+	set_health(a, a->error ? a->error : what);
 	metrics_count_audit_write("error");
 	audit_log(a, "error", what, json_pack("{s:s, s:s, s:i}", "path",
 	    a->path, "error", a->error ? a->error : "?", "waiting",
@@ -182,8 +227,11 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 		goto fail;
 	for (i = 0; i < a->nbacklog && !a->failed; i++)
 		write_row(a, &a->backlog[i], NULL);
+	for (i = 0; i < a->nheld && !a->failed; i++)
+		write_row(a, &a->held[i], NULL);
 	if (row && !a->failed)
 		write_row(a, row, rowid);
+	mark_done(a);
 	if (!a->failed)
 		journal(a);
 	if (a->failed || audit_exec(a, "COMMIT") == -1)
@@ -193,7 +241,10 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 		    "{s:s, s:i}", "path", a->path, "written",
 		    (int)a->nbacklog));
 	audit_backlog_free(a);
+	audit_held_free(a);
+	a->ndone = 0;
 	a->resync = 0;
+	set_health(a, NULL);
 	metrics_count_audit_write("ok");
 	return 0;
 fail:
@@ -272,12 +323,45 @@ audit_write(struct audit *a, const struct rec_decision_record *r)
 		free(key);
 		a->pending = 0;
 	}
+	if (a->event) {		/* written by audit_event_end */
+		xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
+		a->held[a->nheld++] = row;
+		return 1;
+	}
 	if (transact(a, &row, NULL) == 0) {
 		audit_row_clear(&row);
 		return 0;
 	}
 	keep(a, &row);
 	failed(a, "cannot write a decision record: kept to retry");
+	return -1;
+}
+
+void
+audit_event_begin(struct audit *a, int64_t id)
+{
+	a->event = id;
+}
+
+int
+audit_event_end(struct audit *a)
+{
+	size_t i;
+
+	if (a->event == 0)
+		return 0;
+	xgrow(&a->done, &a->capdone, a->ndone + 1, sizeof *a->done);
+	a->done[a->ndone++] = a->event;
+	a->event = 0;
+	if (a->nheld == 0 && a->ndone < DONE_BATCH)
+		return 0;
+	if (transact(a, NULL, NULL) == 0)
+		return 0;
+	/* kept to retry like any record; the intake rows stay undecided */
+	for (i = 0; i < a->nheld; i++)
+		keep(a, &a->held[i]);
+	a->nheld = 0;
+	failed(a, "cannot write a decided event's records: kept to retry");
 	return -1;
 }
 

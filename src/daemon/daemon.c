@@ -16,6 +16,7 @@
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
+#include "intake/intake.h"
 #include "kube/kube.h"
 #include "metrics/metrics.h"
 #include "notify/notify.h"
@@ -50,6 +51,12 @@ struct daemon {
 	struct hook_ingress	*hooks;
 	struct sched_set	*timed;		/* calendar, prometheus */
 	struct audit		*audit;		/* the state file */
+	struct intake		*intake;	/* pushed events, durable */
+	struct buf		 held;		/* records of the event being
+						   decided, printed once
+						   stored */
+	int			 recovering;	/* undecided events of the
+						   last run remain */
 	struct page		*pager;
 	struct notify_config	*notify_cfg;
 	struct notify		*notify;
@@ -186,19 +193,38 @@ tell_owner(struct daemon *d, const struct rec_decision_record *r,
 	notify_send(d->notify, &m);
 }
 
+/*
+ * stdout shows a record only once it is stored (held: with the event's
+ * transaction, see decide_event); one the state file refused is logged.
+ */
+static void
+show_record(struct daemon *d, int stored, const char *line)
+{
+	if (stored == 0) {
+		printf("%s\n", line);
+		fflush(stdout);
+	} else if (stored == 1) {
+		buf_adds(&d->held, line);
+		buf_addc(&d->held, '\n');
+	} else
+		util_log_json("error", "decision record not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s}", "record",
+		    line));
+}
+
 static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
 	struct daemon *d = ctx;
 	json_t *record = rec_to_json(r);	/* built once: stdout, owner */
 	char *line = json_dumps(record, REC_JSON_FLAGS);
+	int stored;
 
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
-	audit_write(d->audit, r);
+	stored = audit_write(d->audit, r);
 	tell_owner(d, r, record);
-	printf("%s\n", line);
-	fflush(stdout);
+	show_record(d, stored, line);
 	free(line);
 	json_decref(record);
 	free(d->link);		/* told, or nobody to tell */
@@ -555,6 +581,8 @@ update_http_metrics(struct daemon *d)
 		metrics_webhook_requests("not_found", ks.not_found);
 		metrics_webhook_events("queued", ks.events);
 		metrics_webhook_events("duplicate", ks.duplicates);
+		metrics_webhook_events("replay", ks.replays);
+		metrics_webhook_requests("unstored", ks.unstored);
 	}
 }
 
@@ -569,6 +597,7 @@ update_metrics(struct daemon *d)
 	update_http_metrics(d);
 	metrics_engine_totals(st->signals, st->filtered);
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
+	metrics_set_queue_depth("intake", (double)intake_undecided(d->intake));
 	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &ws);
@@ -597,6 +626,40 @@ count_signal(struct daemon *d, const struct dq_item *it)
 	}
 }
 
+/*
+ * An event, decided; a durable one (intake row id) has its records and
+ * the removal of its row written in one transaction, then shown.
+ */
+static void
+decide_event(struct daemon *d, struct event *ev, int64_t id)
+{
+	int rc;
+
+	audit_event_begin(d->audit, id);
+	engine_signal(d->engine, ev);
+	if (id == 0)
+		return;
+	rc = audit_event_end(d->audit);
+	if (rc == 0 && d->held.len)
+		fputs(d->held.data, stdout);
+	else if (rc == -1 && d->held.len)
+		util_log_json("error", "decision records not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s}", "records",
+		    d->held.data));
+	fflush(stdout);
+	buf_reset(&d->held);
+	intake_decided(d->intake, 1);
+}
+
+static void
+recovered(void *ctx, int64_t id, struct event *ev)
+{
+	struct daemon *d = ctx;
+
+	metrics_count_signal(ev->source, ev->name);
+	decide_event(d, ev, id);
+}
+
 static void
 loop(struct daemon *d)
 {
@@ -608,6 +671,9 @@ loop(struct daemon *d)
 	while (!stopping) {
 		if (!synced)
 			check_synced(d, &synced);
+		else if (d->recovering)	/* once the view is whole */
+			d->recovering = intake_recover(d->intake, 256,
+			    recovered, d) > 0;
 		if ((n++ & 63) == 0)
 			update_metrics(d);
 		housekeeping(d);
@@ -632,7 +698,7 @@ loop(struct daemon *d)
 				    (size_t)it.watcher, it.watch, it.obj);
 			break;
 		case DQ_EVENT:
-			engine_signal(d->engine, &it.ev);
+			decide_event(d, &it.ev, it.intake);
 			break;
 		case DQ_CALL:
 			answer_call(d, it.call);
@@ -648,18 +714,31 @@ loop(struct daemon *d)
 }
 
 /*
- * After the loop: nothing more gets in, and what is queued is dropped;
- * an approval still waiting is told remediate is stopping (it stays
- * used: approving again after a restart would act twice on one click).
+ * After the loop: nothing more gets in (webhooks answer 503 with
+ * Retry-After); queued webhook events are in the state file and are
+ * decided after the next start, cluster changes come again with the next
+ * list, timer events are dropped; an approval still waiting is told
+ * remediate is stopping (it stays used: approving again after a restart
+ * would act twice on one click).
  */
 static void
 drain(struct daemon *d)
 {
 	struct dq_item it;
+	size_t kept = 0, dropped = 0;
 
+	if (d->intake)
+		intake_stop(d->intake);
 	dq_close(d->q);
-	while (dq_pop(d->q, &it, 0) == 0)
+	while (dq_pop(d->q, &it, 0) == 0) {
+		kept += it.kind == DQ_EVENT && it.intake != 0;
+		dropped += it.kind == DQ_EVENT && it.intake == 0;
 		dq_item_clear(&it);
+	}
+	util_log_json("info", "stopping", json_pack("{s:I, s:I, s:I}",
+	    "eventsKept", (json_int_t)kept, "undecidedInStateFile",
+	    (json_int_t)(d->intake ? intake_undecided(d->intake) : 0),
+	    "timerEventsDropped", (json_int_t)dropped));
 }
 
 static void
@@ -672,8 +751,32 @@ serve_healthz(void *ctx, const struct http_request *req,
 }
 
 /*
- * Ready when every watch has listed and is not failing: a watch that
- * stays broken shows here, with its last error, as well as in the logs.
+ * Not ready while the state file cannot be written: no action runs then
+ * (its intent is not recorded) and webhooks answer 503.
+ */
+static int
+state_unwritable(struct daemon *d, struct http_response *resp)
+{
+	char *why = audit_health(d->audit), *body;
+	json_t *report;
+
+	if (why == NULL && d->intake)
+		why = intake_health(d->intake);
+	if (why == NULL)
+		return 0;
+	report = json_pack("{s:s, s:s}", "status", "not ready", "state", why);
+	body = json_dumps(report, JSON_COMPACT);
+	http_reply(resp, 503, "application/json", body);
+	free(body);
+	free(why);
+	json_decref(report);
+	return 1;
+}
+
+/*
+ * Ready when the state file can be written and every watch has listed and
+ * is not failing: a watch that stays broken shows here, with its last
+ * error, as well as in the logs.
  */
 static void
 serve_readyz(void *ctx, const struct http_request *req,
@@ -686,6 +789,8 @@ serve_readyz(void *ctx, const struct http_request *req,
 	size_t i;
 
 	(void)req;
+	if (state_unwritable(d, resp))
+		return;
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &st);
 		if (!st.synced || !st.healthy)
@@ -739,24 +844,34 @@ http_log(void *ctx, const char *msg)
 }
 
 /*
- * Runs on an HTTP server thread: all of a request's events go to the
- * queue or none do (the sender then gets 503 and retries).
+ * Runs on an HTTP server thread: a request's events are written to the
+ * state file (all or none) before the sender hears 200, then queued for
+ * the engine.  Queued after a stop they stay in the file for the next
+ * start.
  */
 static int
-push_events(void *ctx, struct event *evs, size_t n)
+push_events(void *ctx, struct event *evs, size_t n, const char *replay)
 {
+	static const int rcs[] = { [INTAKE_OK] = HOOK_PUSHED,
+	    [INTAKE_FULL] = HOOK_FULL, [INTAKE_STOPPING] = HOOK_STOPPING,
+	    [INTAKE_REPLAY] = HOOK_REPLAY, [INTAKE_ERROR] = HOOK_UNSTORED };
 	struct daemon *d = ctx;
-	struct dq_item *items = xcalloc(n, sizeof *items);
+	int64_t *ids = xcalloc(n, sizeof *ids);
+	enum intake_result rc;
+	struct dq_item it;
 	size_t i;
-	int rc;
 
-	for (i = 0; i < n; i++) {
-		items[i].kind = DQ_EVENT;
-		items[i].ev = evs[i];
+	rc = intake_put(d->intake, evs, n, replay, clock_now(&d->clock), ids);
+	for (i = 0; rc == INTAKE_OK && i < n; i++) {
+		memset(&it, 0, sizeof it);
+		it.kind = DQ_EVENT;
+		it.ev = evs[i];
+		it.intake = ids[i];
+		if (dq_push(d->q, &it, 1) == -1)	/* stopping */
+			dq_item_clear(&it);
 	}
-	rc = dq_push_all(d->q, items, n);
-	free(items);	/* on success the queue holds copies of the items */
-	return rc;
+	free(ids);
+	return rcs[rc];
 }
 
 static void
@@ -822,6 +937,9 @@ start_http(struct daemon *d)
 	ho.nlisten = 1;
 	ho.tls_cert = d->o->tls_cert;
 	ho.tls_key = d->o->tls_key;
+	ho.threads = 8;		/* webhooks wait for the state file's
+				   commit: more waiting, bigger group
+				   commits (src/intake/) */
 	ho.log = http_log;
 	if ((d->http = http_server_new(&ho, &err)) == NULL ||
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
@@ -864,6 +982,26 @@ connect_cluster(struct daemon *d)
 	return d->kube ? 0 : -1;
 }
 
+/* Webhook events, durable before the sender hears 200. */
+static int
+open_intake(struct daemon *d)
+{
+	struct intake_opts io;
+	char *err = NULL;
+
+	memset(&io, 0, sizeof io);
+	io.capacity = d->queue_size;
+	io.log = util_log_json;
+	if ((d->intake = intake_open(d->o->state, &io, &err)) == NULL) {
+		util_log_json("error", "cannot accept events durably",
+		    json_pack("{s:s}", "error", err ? err : "?"));
+		free(err);
+		return -1;
+	}
+	d->recovering = intake_undecided(d->intake) > 0;
+	return 0;
+}
+
 /* The state file: decisions, guard state and page state survive us. */
 static int
 open_state(struct daemon *d)
@@ -889,7 +1027,7 @@ open_state(struct daemon *d)
 	}
 	util_log_json("info", "state", json_pack("{s:s, s:i}", "file",
 	    d->o->state, "schema", audit_schema_version(d->audit)));
-	return 0;
+	return open_intake(d);
 }
 
 /* What the guardrails and the pager remembered before we started. */
@@ -1047,6 +1185,7 @@ daemon_run(const struct daemon_opts *o)
 	d.cluster = cluster_new();
 	d.queue_size = o->queue_size ? o->queue_size : 10000;
 	d.q = dq_new(d.queue_size);
+	buf_init(&d.held, 0);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -1064,22 +1203,23 @@ daemon_run(const struct daemon_opts *o)
 		loop(&d);
 		rc = 0;
 	}
-	util_log_json("info", "stopping", NULL);
-	cancel_watches(&d);	/* they wind down while we flush */
+	cancel_watches(&d);	/* they wind down while we drain and flush */
 	drain(&d);		/* approvals waiting on the engine hear so */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
+	intake_free(d.intake);
 	sched_set_free(d.timed);
-	if (d.pager)
-		page_flush(d.pager, 2000);
-	page_free(d.pager);
+	if (d.pager)		/* what is not sent stays due in the file */
+		page_flush(d.pager, 500);
 	if (d.notify)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
 	free(d.link);
-	audit_close(d.audit);
+	audit_close(d.audit);	/* journals the pager: before page_free */
+	page_free(d.pager);
+	buf_free(&d.held);
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);

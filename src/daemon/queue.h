@@ -49,6 +49,8 @@ struct dq_item {
 						   -1 for the cluster view */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
+	int64_t			 intake;	/* DQ_EVENT: its intake row,
+						   0 when not durable */
 	struct dq_call		*call;		/* one reference: DQ_CALL */
 	int64_t			 queued;	/* ns, monotonic: set by push */
 	char			*source;	/* owned: ev.source's storage */

@@ -100,6 +100,8 @@ void	metrics_count_watch_restart(const char *resource);
 void	metrics_count_page(const char *destination, const char *result);
 /* An audit-log write: "ok", or "error" (the record is kept to retry). */
 void	metrics_count_audit_write(const char *result);
+/* Pages kept in the state file that no receiver has accepted yet. */
+void	metrics_set_pages_undelivered(double n);
 /*
  * The HTTP server's counters as of now (totals since start, read from
  * its snapshot): answers by status class, connections cut, open now.

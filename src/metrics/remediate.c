@@ -38,6 +38,7 @@ static struct {
 	struct metrics_family	*recurrences, *ratio, *demoted;
 	struct metrics_family	*latency, *duration;
 	struct metrics_family	*queue, *watch_restarts, *pages, *audit;
+	struct metrics_family	*undelivered;
 	struct metrics_family	*http_requests, *http_open, *http_reaped;
 	struct metrics_family	*webhook, *webhook_events;
 	struct metrics_family	*build;
@@ -122,6 +123,9 @@ register_all(void)
 	fam.pages = counter("remediate_pages_total",
 	    "Pages by destination and result (sent, retried, failed, "
 	    "dropped).", l_page);
+	fam.undelivered = gauge("remediate_pages_undelivered",
+	    "Pages kept in the state file that no receiver has accepted "
+	    "yet.", l_none);
 	fam.audit = counter("remediate_audit_writes_total",
 	    "Audit-log transactions by result (ok, error).", l_result);
 	fam.http_requests = counter("remediate_http_requests_total",
@@ -289,6 +293,13 @@ metrics_count_page(const char *destination, const char *result)
 
 	metrics_init();
 	metrics_add(fam.pages, v, 1);
+}
+
+void
+metrics_set_pages_undelivered(double n)
+{
+	metrics_init();
+	metrics_set(fam.undelivered, NULL, n);
 }
 
 void

@@ -62,6 +62,19 @@ util_sleep_ms(int64_t ms)
 		;
 }
 
+int
+util_busy_wait(void *ctx, int count)
+{
+	struct timespec ts = { 0, count < 20 ? 50000L * (count + 1) :
+	    1000000L };
+
+	(void)ctx;
+	if (count >= 5000)	/* 10 ms in the first 20, then 1 ms each */
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 /* Proleptic Gregorian dates (Howard Hinnant's algorithms). */
 int64_t
 time_days_from_civil(int64_t y, int m, int d)

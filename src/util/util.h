@@ -133,6 +133,15 @@ void	 clock_fixed(struct clock *, int64_t ms);
  * a poll); never for "now".
  */
 void	 util_sleep_ms(int64_t ms);
+/*
+ * A busy handler for SQLite connections that share a file (the audit
+ * store, the intake): sqlite3_busy_handler(db, util_busy_wait, NULL).
+ * SQLite's own sleeps 1, 2, 5, 10... ms per retry, which makes a writer
+ * that meets another's short commit wait far longer than the commit took;
+ * this one sleeps 50 us, growing to 1 ms, and gives up after about 5 s.
+ * Returns 1 to retry, 0 to give up (SQLITE_BUSY).
+ */
+int	 util_busy_wait(void *ctx, int count);
 
 /*
  * Proleptic Gregorian calendar arithmetic, valid for any year: days since

@@ -1,7 +1,12 @@
 /*
  * Credentials: Argo's authSecret (Authorization: Bearer TOKEN), basicAuth,
  * and remediate's hmac (HMAC-SHA256 of the body, hex, in a header, with or
- * without GitHub's "sha256=" prefix).
+ * without GitHub's "sha256=" prefix).  A sender that also sends
+ * X-Webhook-Timestamp (Unix seconds) signs "TIMESTAMP.BODY" instead, and
+ * a timestamp further than HOOK_TS_SKEW from now is refused: a captured
+ * request cannot be replayed later.  Replays inside that window, and of
+ * senders that do not sign a timestamp, are caught by the replay marks
+ * (src/intake/).
  *
  * Comparisons run in constant time: tokens are compared as SHA-256
  * digests (so not even their length leaks), signatures with
@@ -9,6 +14,7 @@
  * a rotated Secret takes effect without a reload; a secret that cannot
  * be read fails closed (500, logged), never open.
  */
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -136,13 +142,52 @@ unhex(char c)
 	return -1;
 }
 
+/* A signed timestamp (Unix seconds) close enough to now (ms)? */
+static int
+check_timestamp(const char *ts, int64_t now, const char **why)
+{
+	long long t;
+
+	if (util_parse_int(ts, &t) == -1 || t < 0 || t > INT64_MAX / 1000) {
+		*why = "the " HOOK_TS_HEADER " header is not Unix seconds";
+		return -1;
+	}
+	if (t * 1000 < now - HOOK_TS_SKEW || t * 1000 > now + HOOK_TS_SKEW) {
+		*why = "the signed timestamp is too old or in the future "
+		    "(a replay?)";
+		return -1;
+	}
+	return 0;
+}
+
+/* HMAC-SHA256 of the body, or of "TS.BODY" when ts is set. */
+static int
+sign(const char *key, int keylen, const char *ts,
+    const struct http_request *r, unsigned char *mac, unsigned int *maclen)
+{
+	struct buf b;
+	int rc;
+
+	if (ts == NULL)
+		return HMAC(EVP_sha256(), key, keylen, (const unsigned char *)
+		    r->body, r->body_len, mac, maclen) == NULL ? -1 : 0;
+	buf_init(&b, strlen(ts) + 1 + r->body_len + 1);
+	buf_adds(&b, ts);
+	buf_addc(&b, '.');
+	buf_add(&b, r->body, r->body_len);
+	rc = HMAC(EVP_sha256(), key, keylen, (const unsigned char *)b.data,
+	    b.len, mac, maclen) == NULL ? -1 : 0;
+	buf_free(&b);
+	return rc;
+}
+
 int
 hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
-    const char **why, char **err)
+    int64_t now, const char **why, char **err)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE], want[SHA256_DIGEST_LENGTH];
 	unsigned int maclen = 0;
-	const char *sig;
+	const char *sig, *ts;
 	char *key;
 	int ok = 1;
 	size_t i;
@@ -150,6 +195,7 @@ hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
 	*err = NULL;
 	if (e->hmac.kind == SECRET_NONE)
 		return 0;
+	ts = http_header_get(r, HOOK_TS_HEADER);
 	sig = http_header_get(r, e->hmac_header);
 	if (sig == NULL) {
 		*why = "the request is not signed";
@@ -170,13 +216,14 @@ hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
 		}
 		want[i] = (unsigned char)(hi << 4 | lo);
 	}
+	if (ts && check_timestamp(ts, now, why) != 0)
+		return 401;
 	if ((key = secret_read(&e->hmac, err)) == NULL) {
 		*why = "the endpoint's HMAC secret cannot be read";
 		return 500;
 	}
-	if (HMAC(EVP_sha256(), key, (int)strlen(key),
-	    (const unsigned char *)r->body, r->body_len, mac, &maclen) ==
-	    NULL || maclen != sizeof want)
+	if (sign(key, (int)strlen(key), ts, r, mac, &maclen) == -1 ||
+	    maclen != sizeof want)
 		ok = 0;
 	secret_free(key);
 	if (!ok || CRYPTO_memcmp(mac, want, sizeof want) != 0) {
@@ -184,4 +231,22 @@ hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
 		return 403;
 	}
 	return 0;
+}
+
+char *
+hook_replay_key(const struct hook_endpoint *e, const struct http_request *r)
+{
+	const char *sig;
+	char *key;
+	size_t i, n;
+
+	if (e->hmac.kind == SECRET_NONE ||
+	    (sig = http_header_get(r, e->hmac_header)) == NULL)
+		return NULL;
+	if (strncasecmp(sig, "sha256=", 7) == 0)
+		sig += 7;
+	key = xasprintf("%s/%s/%s", e->source, e->name, sig);
+	for (i = strlen(key) - strlen(sig), n = strlen(key); i < n; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	return key;
 }

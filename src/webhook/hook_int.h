@@ -50,9 +50,20 @@ const struct hook_endpoint *hook_set_find(const struct hook_set *,
  */
 int	hook_auth_head(const struct hook_endpoint *,
 	    const struct http_request *, const char **why, char **err);
-/* The body's signature: 0, 401 (missing), 403 (wrong), 500 as above. */
+/*
+ * The body's signature (with X-Webhook-Timestamp when sent, checked
+ * against now, ms): 0, 401 (missing, or a stale timestamp), 403 (wrong),
+ * 500 as above.
+ */
 int	hook_auth_body(const struct hook_endpoint *,
-	    const struct http_request *, const char **why, char **err);
+	    const struct http_request *, int64_t now, const char **why,
+	    char **err);
+/*
+ * The replay mark of a signed request: "source/name/signature" (owned),
+ * or NULL when the endpoint does not sign.
+ */
+char	*hook_replay_key(const struct hook_endpoint *,
+	    const struct http_request *);
 
 /* alertmanager.c */
 int	hook_is_alertmanager(json_t *body);

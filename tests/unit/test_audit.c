@@ -233,7 +233,7 @@ TEST(migrates_v1_forward)
 	CHECK(a != NULL);
 	if (a == NULL)
 		return;
-	CHECK_INT(audit_schema_version(a), 2);
+	CHECK_INT(audit_schema_version(a), AUDIT_SCHEMA_VERSION);
 	memset(&f, 0, sizeof f);
 	got = query(a, &f);
 	CHECK_INT(json_array_size(got), 2);
@@ -558,11 +558,14 @@ TEST(damaged_file_refused_or_recovered)
 		CHECK_INT(write_one(a, T0 + i * S, "t", "cart", REC_ACTED,
 		    REASON_NONE), 0);
 	audit_close(a);
-	/* tear a page in the middle of the decisions table */
+	/* tear a page in the middle of the decisions table: 400 records
+	   fill most of the file, so its middle page is one of theirs
+	   whatever other tables the schema holds */
 	memset(junk, 0xa5, sizeof junk);
+	CHECK(stat(p, &sb) == 0 && sb.st_size >= 8 * 4096);
 	fd = open(p, O_WRONLY);
-	CHECK(fd >= 0 && pwrite(fd, junk, sizeof junk, 6 * 4096) ==
-	    (ssize_t)sizeof junk);
+	CHECK(fd >= 0 && pwrite(fd, junk, sizeof junk,
+	    (off_t)(sb.st_size / 4096 / 2) * 4096) == (ssize_t)sizeof junk);
 	close(fd);
 
 	a = open_rw(p);
@@ -860,6 +863,76 @@ TEST(failed_write_is_kept_and_retried)
 	free(p);
 }
 
+static long long
+count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	sqlite3_open(path, &db);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+TEST(an_event_and_its_records_are_one_transaction)
+{
+	char *p = tmpfile_path("event.db"), *err = NULL, *why;
+	struct guard_state *g = guard_state_new();
+	struct audit *a = open_rw(p);
+	sqlite3 *db;
+
+	if (a == NULL || audit_attach_guard(a, g, &err) == -1)
+		return;
+	exec_sql(p, "INSERT INTO intake (id, received, event) VALUES "
+	    "(7, 1, '{}'), (8, 1, '{}'), (9, 1, '{}')");
+	/* two records of event 7: held, then written with its removal */
+	audit_event_begin(a, 7);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(write_one(a, T0, "u", "cart", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 0);
+	CHECK_INT(audit_event_end(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 2);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 7"),
+	    0);
+	/* an event without records: its removal waits for a transaction */
+	audit_event_begin(a, 8);
+	CHECK_INT(audit_event_end(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    1);
+	CHECK_INT(audit_sync(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    0);
+	/* the file refuses: the event stays undecided, the health says why */
+	CHECK(audit_health(a) == NULL);
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	audit_event_begin(a, 9);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(audit_event_end(a), -1);
+	why = audit_health(a);
+	CHECK(why != NULL);
+	free(why);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 9"),
+	    1);
+	CHECK_INT(audit_sync(a), 0);	/* works again: retried */
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 9"),
+	    0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 3);
+	CHECK(audit_health(a) == NULL);
+	audit_close(a);
+	guard_state_free(g);
+	rm_state(p);
+	free(p);
+}
+
 TEST(parse_retain)
 {
 	static const struct {
@@ -1085,6 +1158,7 @@ main(void)
 	RUN(file_size_is_bounded);
 	RUN(pages_state_survives_a_restart);
 	RUN(failed_write_is_kept_and_retried);
+	RUN(an_event_and_its_records_are_one_transaction);
 	RUN(parse_retain);
 	RUN(damaged_guard_rows_refuse_or_count_restrictive);
 	RUN(damaged_file_refused_or_recovered);

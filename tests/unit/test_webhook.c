@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
+#include <time.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -569,16 +570,18 @@ struct queue {
 	struct event	 v[64];
 	size_t		 n, room;	/* room: how many more it accepts */
 	size_t		 pushes;
+	char		 replay[256];	/* the last push's replay mark */
 };
 
 static int
-push(void *ctx, struct event *evs, size_t n)
+push(void *ctx, struct event *evs, size_t n, const char *replay)
 {
 	struct queue *q = ctx;
 	size_t i;
 
 	pthread_mutex_lock(&q->lock);
 	q->pushes++;
+	snprintf(q->replay, sizeof q->replay, "%s", replay ? replay : "");
 	if (n > q->room || q->n + n > UTIL_ARRAY_LEN(q->v)) {
 		pthread_mutex_unlock(&q->lock);
 		return -1;
@@ -794,6 +797,51 @@ TEST(ingress_auth)
 	CHECK_INT(call(g.port, "POST", "/signed", "X-Hub-Signature-256: "
 	    "sha256=zz\r\n", body, out, sizeof out), 403);
 	CHECK_INT(g.q.n, 6);
+	rig_down(&g);
+}
+
+/* A timestamped signature: HMAC of "TS.BODY", TS now in Unix seconds. */
+static void
+sign_at(const char *key, long long ts, const char *body, char *hex,
+    char *hdr, size_t hdrlen)
+{
+	char *signed_text = xasprintf("%lld.%s", ts, body);
+
+	sign(key, signed_text, hex);
+	snprintf(hdr, hdrlen, "X-Hub-Signature-256: sha256=%s\r\n"
+	    "X-Webhook-Timestamp: %lld\r\n", hex, ts);
+	free(signed_text);
+}
+
+TEST(signed_timestamps_and_replay_marks)
+{
+	struct rig g;
+	char out[4096], hex[65], hdr[256], want[128];
+	const char *body = "{\"x\":1}";
+	long long now = (long long)time(NULL);
+
+	if (rig_up(&g, 0) == -1)
+		return;
+	/* a fresh signed timestamp: accepted, marked for replays */
+	sign_at("k3y", now, body, hex, hdr, sizeof hdr);
+	CHECK_INT(call(g.port, "POST", "/signed", hdr, body, out,
+	    sizeof out), 200);
+	snprintf(want, sizeof want, "alertmanager/signed/%s", hex);
+	CHECK_STR(g.q.replay, want);
+	/* captured and sent again ten minutes later: refused */
+	sign_at("k3y", now - 600, body, hex, hdr, sizeof hdr);
+	CHECK_INT(call(g.port, "POST", "/signed", hdr, body, out,
+	    sizeof out), 401);
+	CHECK(strstr(out, "too old or in the future"));
+	/* the timestamp is signed: moving it breaks the signature */
+	sign_at("k3y", now, body, hex, hdr, sizeof hdr);
+	snprintf(strstr(hdr, "Timestamp: ") + 11, 24, "%lld\r\n", now + 1);
+	CHECK_INT(call(g.port, "POST", "/signed", hdr, body, out,
+	    sizeof out), 403);
+	CHECK_INT(call(g.port, "POST", "/signed", "X-Hub-Signature-256: "
+	    "00\r\nX-Webhook-Timestamp: soon\r\n", body, out,
+	    sizeof out), 403);
+	CHECK_INT(g.q.n, 1);
 	rig_down(&g);
 }
 
@@ -1170,6 +1218,7 @@ main(void)
 	RUN(ingress_dedup_and_full_queue);
 	RUN(ingress_batches_all_or_none);
 	RUN(ingress_set_swap);
+	RUN(signed_timestamps_and_replay_marks);
 	RUN(ingress_concurrent_redeliveries);
 	RUN(dedup_lru);
 	RUN(fuzz_corpus_replay);
