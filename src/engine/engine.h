@@ -163,4 +163,30 @@ struct guard_state *engine_guard_state(struct engine *);
  */
 char	*engine_describe(const struct engine *, const struct mdoc *);
 
+/*
+ * One API permission the configuration needs (perms.c), with what needs
+ * it.  All strings owned.
+ */
+struct engine_perm {
+	char	*group;		/* "" for core; NULL when error is set */
+	char	*resource;	/* plural */
+	char	*verb;		/* list, watch, create, get, patch... */
+	char	*namespace;	/* NULL: every namespace */
+	char	*manifest;	/* "Sensor ns/name (file)"; NULL: remediate
+				   itself (the cluster view, Events) */
+	char	*why;		/* one line */
+	char	*error;		/* the permission cannot be named (a
+				   templated kind): why; else NULL */
+};
+/*
+ * Every permission the engine's configuration needs to run: list and
+ * watch for each of engine_watches, each trigger's action verbs on its
+ * resource (k8s: the operation on the manifest's kind, in its namespace
+ * when fixed; native: the action's table, any namespace), and creating
+ * Events when any trigger acts.  Duplicates are kept (each names its
+ * manifest).  Fills *out (owned: engine_perms_free) and returns the count.
+ */
+size_t	engine_permissions(const struct engine *, struct engine_perm **out);
+void	engine_perms_free(struct engine_perm *, size_t n);
+
 #endif /* ENGINE_H */
