@@ -12,6 +12,7 @@
 #include "approve/approve.h"
 #include "audit/audit.h"
 #include "conf/conf.h"
+#include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
@@ -28,6 +29,7 @@
 #define TICK_MS		5000	/* pages resolve, state is synced */
 #define PRUNE_MS	60000	/* old records are pruned */
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
+#define ACCESS_MS	10000	/* missing permissions are asked again */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -56,6 +58,8 @@ struct daemon {
 	char			*secrets_dir;	/* owned copy of --secrets-dir
 						   (the http executor's ctx) */
 	struct approve_store	*approvals;	/* confirm mode's links */
+	struct daemon_access	*access;	/* the permissions we need */
+	int64_t			 next_access;	/* ms: ask again, if missing */
 	char			*link;		/* owned: the signed link of
 						   the approval just issued,
 						   for its owner's message */
@@ -512,6 +516,9 @@ housekeeping(struct daemon *d)
 		audit_sync(d->audit);
 		d->next_tick = now + TICK_MS;
 	}
+	if (d->access && d->next_access && now >= d->next_access)
+		d->next_access = daemon_access_check(d->access, d->kube) ?
+		    now + ACCESS_MS : 0;
 	if (now >= d->next_prune) {
 		if ((pruned = audit_prune(d->audit, now)) > 0)
 			util_log_json("info", "pruned old records", json_pack(
@@ -669,11 +676,12 @@ serve_readyz(void *ctx, const struct http_request *req,
 {
 	struct daemon *d = ctx;
 	struct kube_watch_status st;
-	json_t *bad = json_array(), *report;
+	json_t *bad = json_array(), *report, *perms;
 	char *body;
 	size_t i;
 
 	(void)req;
+	perms = d->access ? daemon_access_missing(d->access) : NULL;
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &st);
 		if (!st.synced || !st.healthy)
@@ -684,13 +692,13 @@ serve_readyz(void *ctx, const struct http_request *req,
 			    (json_int_t)st.restarts));
 		free(st.last_error);
 	}
-	if (json_array_size(bad) == 0) {
+	if (json_array_size(bad) == 0 && perms == NULL) {
 		http_reply(resp, 200, "text/plain", "ok\n");
 		json_decref(bad);
 		return;
 	}
-	report = json_pack("{s:s, s:o}", "status", "not ready", "watches",
-	    bad);
+	report = json_pack("{s:s, s:o, s:o?}", "status", "not ready",
+	    "watches", bad, "permissions", perms);
 	body = json_dumps(report, JSON_COMPACT);
 	http_reply(resp, 503, "application/json", body);
 	free(body);
@@ -974,6 +982,20 @@ open_approvals(struct daemon *d)
 	return d->approvals ? 0 : -1;
 }
 
+/*
+ * Asks the server for every permission the configuration needs; a
+ * missing one is logged and keeps /readyz at 503 until it is granted
+ * (asked again every ACCESS_MS), but does not stop the start.
+ */
+static int
+check_access(struct daemon *d)
+{
+	d->access = daemon_access_new(d->engine);
+	if (daemon_access_check(d->access, d->kube))
+		d->next_access = clock_now(&d->clock) + ACCESS_MS;
+	return 0;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -1033,7 +1055,7 @@ daemon_run(const struct daemon_opts *o)
 	if (connect_cluster(&d) == 0 && open_state(&d) == 0 &&
 	    load(&d) == 0 && start_pager(&d) == 0 && start_notify(&d) == 0 &&
 	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
-	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
+	    check_access(&d) == 0 && start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
@@ -1056,6 +1078,7 @@ daemon_run(const struct daemon_opts *o)
 	free(d.link);
 	audit_close(d.audit);
 	stop_watches(&d);
+	daemon_access_free(d.access);
 	engine_free(d.engine);
 	conf_free(d.conf);
 	kube_client_free(d.kube);
