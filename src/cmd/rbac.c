@@ -157,12 +157,12 @@ print_all(const struct rule *v, size_t n, const char *name,
 	size_t i, k, nd = 0;
 
 	printf("# Least-privilege RBAC for this configuration, from `remediate "
-	    "rbac` (remediate\n# %s).  Regenerate it when the manifests "
-	    "change.  Leader election, once it\n# exists, adds: apiGroups "
+	    "rbac`.\n# Regenerate it when the manifests change.  Leader "
+	    "election, once it\n# exists, adds: apiGroups "
 	    "[\"coordination.k8s.io\"], resources [\"leases\"],\n# verbs "
 	    "[\"get\", \"create\", \"update\"] in remediate's own namespace."
 	    "\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
-	    "metadata:\n  name: %s\n", REMEDIATE_VERSION, name);
+	    "metadata:\n  name: %s\n", name);
 	print_rules(v, n, NULL);
 	print_binding("ClusterRoleBinding", "ClusterRole", name, NULL, sa_ns,
 	    sa);

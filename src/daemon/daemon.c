@@ -513,7 +513,7 @@ housekeeping(struct daemon *d)
 	if (now >= d->next_tick) {
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
-		audit_sync(d->audit);
+		metrics_set_state_writable(audit_sync(d->audit) == 0);
 		d->next_tick = now + TICK_MS;
 	}
 	if (d->access && d->next_access && now >= d->next_access)
@@ -605,6 +605,7 @@ loop(struct daemon *d)
 			check_synced(d, &synced);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
+		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
 		housekeeping(d);
 		wait = run_timed(d);
 		if (wait < 0 || wait > POP_TIMEOUT_MS)

@@ -41,6 +41,7 @@ static struct {
 	struct metrics_family	*http_requests, *http_open, *http_reaped;
 	struct metrics_family	*webhook, *webhook_events;
 	struct metrics_family	*build;
+	struct metrics_family	*budget, *circuit, *heartbeat, *writable;
 } fam;
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -139,6 +140,19 @@ register_all(void)
 	fam.build = gauge("remediate_build_info",
 	    "Version and git revision of this build.", l_build);
 	metrics_set(fam.build, bv, 1);
+	fam.budget = gauge("remediate_budget_value",
+	    "The error-budget value the trigger's last budget check read.",
+	    l_trigger);
+	fam.circuit = gauge("remediate_circuit_open",
+	    "1 while the circuit breaker stops actions, 0 once one passes.",
+	    l_none);
+	fam.heartbeat = gauge("remediate_engine_heartbeat_timestamp_seconds",
+	    "When the engine loop last went round (Unix time).", l_none);
+	fam.writable = gauge("remediate_state_writable",
+	    "1 when the last write to the state file succeeded, 0 when not.",
+	    l_none);
+	/* present from the start, so dashboards and alerts have a series */
+	metrics_set(fam.circuit, NULL, 0);
 }
 
 void
@@ -255,6 +269,30 @@ metrics_observe_record(const struct rec_decision_record *r)
 	if (r->decision != REC_FAILED)
 		metrics_set(fam.demoted, tv, r->decision == REC_DEMOTED ||
 		    json_object_get(r->extra, "demoted") ? 1 : 0);
+	if (json_is_number(json_object_get(json_object_get(r->extra,
+	    "budget"), "value")))
+		metrics_set(fam.budget, tv, json_number_value(json_object_get(
+		    json_object_get(r->extra, "budget"), "value")));
+	/* the circuit is checked after the budget and before the rate limit */
+	if (r->reason == REASON_CIRCUIT_OPEN)
+		metrics_set(fam.circuit, NULL, 1);
+	else if (r->decision == REC_ACTED ||
+	    r->reason == REASON_RATE_LIMITED)
+		metrics_set(fam.circuit, NULL, 0);
+}
+
+void
+metrics_engine_heartbeat(double unix_seconds)
+{
+	metrics_init();
+	metrics_set(fam.heartbeat, NULL, unix_seconds);
+}
+
+void
+metrics_set_state_writable(int ok)
+{
+	metrics_init();
+	metrics_set(fam.writable, NULL, ok ? 1 : 0);
 }
 
 void
