@@ -983,6 +983,13 @@ open_approvals(struct daemon *d)
 	return d->approvals ? 0 : -1;
 }
 
+static void
+init_trigger_metrics(void *ctx, const char *sensor, const char *trigger)
+{
+	(void)ctx;
+	metrics_init_trigger(sensor, trigger);
+}
+
 /*
  * Asks the server for every permission the configuration needs; a
  * missing one is logged and keeps /readyz at 503 until it is granted
@@ -1023,6 +1030,8 @@ load(struct daemon *d)
 		eo.pend_ctx = d;
 		d->engine = engine_new(d->conf, &eo, &dg);
 	}
+	if (d->engine)
+		engine_each_trigger(d->engine, init_trigger_metrics, NULL);
 	diag_print(&dg, stderr);
 	if (d->engine == NULL) {
 		util_log_json("error", "invalid configuration", json_pack(

@@ -156,6 +156,18 @@ engine_free(struct engine *e)
 	free(e);
 }
 
+void
+engine_each_trigger(const struct engine *e,
+    void (*fn)(void *ctx, const char *sensor, const char *trigger), void *ctx)
+{
+	size_t i, k;
+
+	for (i = 0; i < e->nsensors; i++)
+		for (k = 0; k < e->sensors[i].ntriggers; k++)
+			fn(ctx, e->sensors[i].ident, sensor_trigger(
+			    e->sensors[i].sensor, k)->name);
+}
+
 const struct engine_stats *
 engine_stats(const struct engine *e)
 {

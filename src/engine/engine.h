@@ -150,6 +150,15 @@ json_t	*engine_expire(struct engine *, const json_t *input,
 const struct engine_stats *engine_stats(const struct engine *);
 
 /*
+ * Calls fn for every trigger, with its sensor ("ns/name", as records name
+ * it) and trigger name (both borrowed for the call): metrics start each
+ * trigger's counters at 0, so the first failure is an increase.
+ */
+void	engine_each_trigger(const struct engine *,
+	    void (*fn)(void *ctx, const char *sensor, const char *trigger),
+	    void *ctx);
+
+/*
  * The guard state the engine owns (cooldowns, buckets, windows,
  * recurrence, demotions), for the audit store to load and journal
  * (audit_attach_guard).  Use it on the engine's thread only.

@@ -94,6 +94,12 @@ void	metrics_observe_record(const struct rec_decision_record *);
  * record has one); the circuit: 1 on a circuit-open suppression, 0 on a
  * decision that went past the circuit (acted, or rate-limited).
  */
+/*
+ * Starts a trigger's action counters (remediate_ and Argo's, acted and
+ * failed) at 0, so that its first action or failure is an increase a
+ * rate() or increase() sees (a series born at 1 shows no increase).
+ */
+void	metrics_init_trigger(const char *sensor, const char *trigger);
 /* The engine loop went round at unix_seconds (stall detection). */
 void	metrics_engine_heartbeat(double unix_seconds);
 /* Whether the last write to the state file succeeded. */

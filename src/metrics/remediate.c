@@ -225,14 +225,15 @@ metrics_engine_totals(uint64_t signals, uint64_t filtered)
 
 /* Argo's labels: the sensor's namespace and name apart. */
 static void
-count_argo(struct metrics_family *f, const char *sensor, const char *trigger)
+count_argo(struct metrics_family *f, const char *sensor, const char *trigger,
+    double n)
 {
 	const char *slash = strchr(sensor, '/');
 	char *ns = slash ? xstrndup(sensor, (size_t)(slash - sensor)) :
 	    xstrdup("");
 	const char *v[] = { ns, slash ? slash + 1 : sensor, trigger };
 
-	metrics_add(f, v, 1);
+	metrics_add(f, v, n);
 	free(ns);
 }
 
@@ -252,10 +253,10 @@ metrics_observe_record(const struct rec_decision_record *r)
 	metrics_add(fam.decisions, dv, 1);
 	if (r->decision == REC_ACTED) {
 		metrics_add(fam.actions, tv, 1);
-		count_argo(fam.argo_triggered, r->sensor, r->trigger);
+		count_argo(fam.argo_triggered, r->sensor, r->trigger, 1);
 	} else if (r->decision == REC_FAILED) {
 		metrics_add(fam.actions_failed, tv, 1);
-		count_argo(fam.argo_failed, r->sensor, r->trigger);
+		count_argo(fam.argo_failed, r->sensor, r->trigger, 1);
 	}
 	if (json_is_integer(ms))
 		metrics_observe(fam.duration, tv,
@@ -279,6 +280,18 @@ metrics_observe_record(const struct rec_decision_record *r)
 	else if (r->decision == REC_ACTED ||
 	    r->reason == REASON_RATE_LIMITED)
 		metrics_set(fam.circuit, NULL, 0);
+}
+
+void
+metrics_init_trigger(const char *sensor, const char *trigger)
+{
+	const char *tv[] = { sensor, trigger };
+
+	metrics_init();
+	metrics_add(fam.actions, tv, 0);
+	metrics_add(fam.actions_failed, tv, 0);
+	count_argo(fam.argo_triggered, sensor, trigger, 0);
+	count_argo(fam.argo_failed, sensor, trigger, 0);
 }
 
 void

@@ -239,6 +239,7 @@ TEST(budget_circuit_heartbeat_and_state_gauges)
 	    "value");
 	metrics_observe_record(&r);	/* no value: the last one stays */
 	json_decref(r.extra);
+	metrics_init_trigger("argo-events/oom-remediation", "never-acted");
 	metrics_engine_heartbeat(1764000000.5);
 	metrics_set_state_writable(0);
 	t = metrics_render();
@@ -248,6 +249,12 @@ TEST(budget_circuit_heartbeat_and_state_gauges)
 	CHECK(contains(t, "remediate_engine_heartbeat_timestamp_seconds "
 	    "1764000000.5\n"));
 	CHECK(contains(t, "remediate_state_writable 0\n"));
+	/* a trigger's counters exist at 0 before its first action */
+	CHECK(contains(t, "remediate_actions_failed_total{sensor=\"argo-"
+	    "events/oom-remediation\",trigger=\"never-acted\"} 0\n"));
+	CHECK(contains(t, "argo_events_action_triggered_total{namespace="
+	    "\"argo-events\",sensor_name=\"oom-remediation\",trigger_name="
+	    "\"never-acted\"} 0\n"));
 	free(t);
 	/* a rate-limited decision went past the circuit: it is closed */
 	record(&r, REC_SUPPRESSED, REASON_COOLDOWN);
