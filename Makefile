@@ -119,6 +119,9 @@ deps:
 deploy: $(BUILD)/remediate
 	@scripts/deploy-gen $(BUILD)/remediate
 
+image: $(BUILD)/remediate
+	@scripts/oci-image $(BUILD)/remediate $(BUILD)/image
+
 lint:
 	@scripts/lint
 
