@@ -21,14 +21,17 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
-	    "                     [--approval-key FILE]\n"
+	    "                     [--approval-key FILE] [--exit-on-change]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to stdout and the state "
 	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
 	    "token comes from\n$REMEDIATE_PAGE_TOKEN.  Confirm mode's "
 	    "approval links are served at\n/approve/ID and signed with "
 	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
-	    "STATE.approval-key (generated).\n");
+	    "STATE.approval-key (generated).  --exit-on-change: exit (0) "
+	    "when the\nmanifests change into ones that load, so a "
+	    "ConfigMap update restarts it\nwith them; a change with errors "
+	    "is logged and the old ones keep running.\n");
 }
 
 int
@@ -78,6 +81,8 @@ cmd_run(int argc, char **argv)
 			o.tls_key = a.value;
 		else if (cmd_args_opt(&a, "--approval-key", NULL, 1))
 			o.approval_key = a.value;
+		else if (cmd_args_opt(&a, "--exit-on-change", NULL, 0))
+			o.exit_on_change = 1;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {

@@ -13,6 +13,7 @@
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/access.h"
+#include "daemon/confwatch.h"
 #include "daemon/daemon.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
@@ -59,6 +60,7 @@ struct daemon {
 						   (the http executor's ctx) */
 	struct approve_store	*approvals;	/* confirm mode's links */
 	struct daemon_access	*access;	/* the permissions we need */
+	struct daemon_confwatch	 confwatch;	/* --exit-on-change */
 	int64_t			 next_access;	/* ms: ask again, if missing */
 	char			*link;		/* owned: the signed link of
 						   the approval just issued,
@@ -514,6 +516,9 @@ housekeeping(struct daemon *d)
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
 		metrics_set_state_writable(audit_sync(d->audit) == 0);
+		if (d->o->exit_on_change &&
+		    daemon_confwatch_changed(&d->confwatch))
+			stopping = 1;
 		d->next_tick = now + TICK_MS;
 	}
 	if (d->access && d->next_access && now >= d->next_access)
@@ -1012,6 +1017,8 @@ load(struct daemon *d)
 	int rc = 0;
 
 	diag_init(&dg);
+	/* before loading: a change in between is seen at the first tick */
+	daemon_confwatch_start(&d->confwatch, d->o->config, d->o->nconfig);
 	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
 	if (dg.errors == 0) {
 		configure_prometheus(d);

@@ -12,7 +12,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, run
+from conftest import ROOT, binary, run
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.client import Client  # noqa: E402
@@ -104,15 +104,28 @@ def test_every_kustomization_renders_and_the_api_accepts_it(path):
                                      r.body)
 
 
-def test_rbac_yaml_is_what_remediate_rbac_prints():
-    base = os.path.join(DEPLOY, "base")
-    p = subprocess.run([os.environ.get("REMEDIATE", os.path.join(
-        ROOT, "build", "remediate")), "rbac", "-c", "manifests"], cwd=base,
-        capture_output=True, text=True, timeout=60)
+GENERATED = ["base/rbac.yaml", "overlays/prometheus/prometheusrule.yaml",
+             "overlays/argocd/rbac.yaml"]
+
+
+def test_generated_files_are_current(tmp_path):
+    """scripts/deploy-gen (make deploy) on a copy gives the files in the
+    tree: RBAC from `remediate rbac`, the PrometheusRule from alerts.yaml."""
+    top = tmp_path / "top"
+    shutil.copytree(DEPLOY, str(top / "deploy"))
+    (top / "scripts").mkdir()
+    shutil.copy(os.path.join(ROOT, "scripts", "deploy-gen"),
+                str(top / "scripts"))
+    p = subprocess.run([str(top / "scripts" / "deploy-gen"), binary()],
+                       capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    with open(os.path.join(base, "rbac.yaml")) as f:
-        assert f.read() == p.stdout, "deploy/base/rbac.yaml is stale: " \
-            "run make deploy"
+    rems = sorted(os.listdir(os.path.join(DEPLOY, "remediations")))
+    assert rems
+    for rel in GENERATED + ["remediations/%s/rbac.yaml" % r for r in rems]:
+        with open(os.path.join(DEPLOY, rel)) as a, \
+                open(str(top / "deploy" / rel)) as b:
+            assert a.read() == b.read(), "deploy/%s is stale: run " \
+                "make deploy" % rel
 
 
 def test_the_shipped_manifests_are_the_checked_seed():
@@ -262,3 +275,179 @@ def test_prometheus_overlay_adds_monitoring_to_the_base():
     assert dash["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert "Recurrence ratio per trigger" in dash["data"][
         "remediate-dashboard.json"]
+
+
+def test_exit_on_change_restarts_only_into_manifests_that_load(tmp_path):
+    """run --exit-on-change on a ConfigMap volume: a swap to broken
+    manifests is refused (still running), a swap to good ones exits 0 so
+    the kubelet restarts it with them."""
+    import json as _json
+    import scenario
+    from test_run_live import Daemon, cluster_objects
+    seed = os.path.join(ROOT, "examples", "seed", "manifests")
+    data = {f: open(os.path.join(seed, f)).read()
+            for f in sorted(os.listdir(seed))}
+    vol = tmp_path / "manifests"
+    vol.mkdir()
+    configmap_volume(str(vol), data, "..2026_12_06_10_00_00.1")
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "cart")]))
+        d = Daemon(vol, emu.kubeconfig, extra=["--exit-on-change"])
+        try:
+            d.wait_log("synced")
+            bad = dict(data)
+            bad["sensor.yaml"] = bad["sensor.yaml"].replace(
+                "operation: create", "operation: explode")
+            configmap_volume(str(vol), bad, "..2026_12_06_10_05_00.2")
+            d.wait_log("manifests changed but do not load; still running "
+                       "the old ones")
+            assert d.p.poll() is None
+            good = dict(data)
+            good["sensor.yaml"] = good["sensor.yaml"].replace(
+                "name: oom-remediation", "name: oom-remediation-v2")
+            configmap_volume(str(vol), good, "..2026_12_06_10_10_00.3")
+            d.wait_log("manifests changed; exiting so they load at the "
+                       "restart")
+            assert d.p.wait(30) == 0
+        finally:
+            d.stop()
+    logs = [_json.loads(x) for x in d.log_lines if x.startswith("{")]
+    assert sum(x.get("msg", "").startswith("manifests changed but") for x
+               in logs) == 1
+    # the refusal says what is wrong, as check would
+    assert any("sensor.yaml" in x and "explode" in x for x in d.log_lines)
+
+
+# ---------------------------------------------------- Argo CD delivery ----
+
+REMEDIATIONS = os.path.join(DEPLOY, "remediations")
+ARGO_OVERLAY = os.path.join(DEPLOY, "overlays", "argocd")
+# where each shipped remediation comes from: it must not drift
+ORIGIN = {"oom-bump-memory": os.path.join(ROOT, "examples", "seed",
+                                          "manifests"),
+          "argocd-sync": os.path.join(ROOT, "examples", "actions",
+                                      "argocd-sync")}
+
+
+def load_yaml(*parts):
+    with open(os.path.join(*parts)) as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+def test_each_remediation_is_a_checked_example_with_its_own_rbac():
+    rems = sorted(os.listdir(REMEDIATIONS))
+    assert rems == sorted(ORIGIN)
+    for r in rems:
+        m = os.path.join(REMEDIATIONS, r, "manifests")
+        run("check", "-c", m, check=0)
+        for f in os.listdir(m):
+            with open(os.path.join(m, f)) as a, \
+                    open(os.path.join(ORIGIN[r], f)) as b:
+                assert a.read() == b.read(), (r, f)
+        roles = load_yaml(REMEDIATIONS, r, "rbac.yaml")
+        assert roles[0]["kind"] == "ClusterRole"
+        assert roles[0]["metadata"]["name"] == "remediation-" + r
+
+
+@needs_kubectl
+def test_the_argocd_overlay_mounts_every_remediation_the_set_delivers():
+    docs = render(ARGO_OVERLAY)
+    dep = by_kind(docs, "Deployment")
+    vol = [v for v in dep["spec"]["template"]["spec"]["volumes"]
+           if v["name"] == "manifests"][0]
+    assert "configMap" not in vol
+    sources = [x["configMap"] for x in vol["projected"]["sources"]]
+    assert sources[0]["name"].startswith("remediate-manifests-")
+    optional = {x["name"] for x in sources[1:] if x.get("optional")}
+    assert len(optional) == len(sources) - 1
+    delivered = set()
+    for r in os.listdir(REMEDIATIONS):
+        for d in render(os.path.join(REMEDIATIONS, r)):
+            if d["kind"] == "ConfigMap":
+                assert d["metadata"]["namespace"] == "remediate"
+                assert d["metadata"]["labels"][
+                    "remediate.dev/remediation"] == r
+                assert all(k.startswith(r + ".") for k in d["data"])
+                delivered.add(d["metadata"]["name"])
+    assert optional == delivered
+    # the seed's RBAC is gone; what is left is the cluster view's
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    assert ("ClusterRole", "remediate") not in kinds
+    assert ("Role", "remediate") not in kinds
+    assert ("ClusterRole", "remediate-view") in kinds
+    args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--exit-on-change" in args
+
+
+@needs_kubectl
+def test_what_the_pod_sees_loads_and_the_roles_grant_it(tmp_path):
+    """The projected volume with every remediation: check is clean, and the
+    delivered roles grant every permission run will ask for."""
+    vol = tmp_path / "manifests"
+    vol.mkdir()
+    data = {}
+    for d in render(ARGO_OVERLAY):
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith(
+                "remediate-manifests"):
+            data.update(d["data"])
+    grants = set()
+    roles = list(render(ARGO_OVERLAY))
+    for r in os.listdir(REMEDIATIONS):
+        rd = render(os.path.join(REMEDIATIONS, r))
+        roles += rd
+        for d in rd:
+            if d["kind"] == "ConfigMap":
+                data.update(d["data"])
+    configmap_volume(str(vol), data, "..2026_12_06_11_00_00.1")
+    p = run("check", "-c", str(vol), check=0)
+    assert p.stdout.splitlines()[-1].endswith("0 errors, 0 warnings")
+    for d in roles:
+        if d["kind"] in ("ClusterRole", "Role"):
+            ns = d["metadata"].get("namespace")
+            for rule in d["rules"]:
+                for g in rule["apiGroups"]:
+                    for res in rule["resources"]:
+                        for v in rule["verbs"]:
+                            grants.add((ns, g, res, v))
+    need = yaml.safe_load_all(run("rbac", "-c", str(vol), check=0).stdout)
+    for d in need:
+        if d and d["kind"] in ("ClusterRole", "Role"):
+            ns = d["metadata"].get("namespace")
+            for rule in d["rules"]:
+                for g in rule["apiGroups"]:
+                    for res in rule["resources"]:
+                        for v in rule["verbs"]:
+                            assert (ns, g, res, v) in grants or \
+                                (None, g, res, v) in grants, (ns, g, res, v)
+
+
+def test_application_and_applicationset_follow_argo_cds_schema():
+    app = load_yaml(DEPLOY, "argocd", "application.yaml")[0]
+    aset = load_yaml(DEPLOY, "argocd", "applicationset.yaml")[0]
+    assert (app["apiVersion"], app["kind"]) == ("argoproj.io/v1alpha1",
+                                                "Application")
+    src = app["spec"]["source"]
+    assert set(app["spec"]) == {"project", "source", "destination",
+                                "syncPolicy"}
+    assert set(src) == {"repoURL", "targetRevision", "path"}
+    assert os.path.exists(os.path.join(ROOT, src["path"],
+                                       "kustomization.yaml"))
+    assert app["spec"]["destination"] == {
+        "server": "https://kubernetes.default.svc", "namespace": "remediate"}
+    assert app["spec"]["syncPolicy"]["automated"] == {"prune": True,
+                                                      "selfHeal": True}
+    assert (aset["apiVersion"], aset["kind"]) == ("argoproj.io/v1alpha1",
+                                                  "ApplicationSet")
+    git = aset["spec"]["generators"][0]["git"]
+    assert set(git) == {"repoURL", "revision", "directories"}
+    assert git["repoURL"] == src["repoURL"]
+    pattern = git["directories"][0]["path"]
+    assert pattern == "deploy/remediations/*"
+    assert sorted(glob.glob(os.path.join(ROOT, pattern))) == sorted(
+        os.path.join(REMEDIATIONS, r) for r in os.listdir(REMEDIATIONS))
+    t = aset["spec"]["template"]
+    assert t["metadata"]["name"] == "remediation-{{path.basename}}"
+    assert t["spec"]["source"]["path"] == "{{path.path}}"
+    assert t["spec"]["source"]["repoURL"] == src["repoURL"]
+    assert t["spec"]["destination"]["namespace"] == "remediate"
+    assert t["spec"]["syncPolicy"]["automated"]["prune"] is True
