@@ -228,11 +228,9 @@ cmd_rbac(int argc, char **argv)
 	const char *name = "remediate", *sa_arg = "remediate/remediate";
 	char *sa_ns = NULL, *slash;
 	struct engine_perm *p;
-	struct engine_opts o;
 	struct engine *e = NULL;
 	struct conf *c;
 	struct diags dg;
-	struct clock clk;
 	size_t npaths = 0, np;
 	int rc = CMD_FAILED;
 
@@ -271,12 +269,8 @@ cmd_rbac(int argc, char **argv)
 	sa_ns = xasprintf("%.*s", (int)(slash - sa_arg), sa_arg);
 	diag_init(&dg);
 	c = conf_load(paths, npaths, &dg);
-	if (dg.errors == 0) {
-		memset(&o, 0, sizeof o);
-		clock_system(&clk);
-		o.clock = &clk;
-		e = engine_new(c, &o, &dg);
-	}
+	if (dg.errors == 0)
+		e = engine_compile(c, &dg);
 	diag_print(&dg, stderr);
 	if (e) {
 		np = engine_permissions(e, &p);

@@ -30,20 +30,14 @@ daemon_confwatch_start(struct daemon_confwatch *w, const char *const *paths,
 static int
 compiles(const struct daemon_confwatch *w, size_t *errors)
 {
-	struct engine_opts o;
 	struct engine *e = NULL;
 	struct conf *c;
 	struct diags dg;
-	struct clock clk;
 
 	diag_init(&dg);
 	c = conf_load(w->paths, w->npaths, &dg);
-	if (dg.errors == 0) {
-		memset(&o, 0, sizeof o);
-		clock_system(&clk);
-		o.clock = &clk;
-		e = engine_new(c, &o, &dg);
-	}
+	if (dg.errors == 0)
+		e = engine_compile(c, &dg);
 	diag_print(&dg, stderr);
 	*errors = dg.errors;
 	engine_free(e);

@@ -126,6 +126,23 @@ engine_new(const struct conf *c, const struct engine_opts *o,
 	return e;
 }
 
+struct engine *
+engine_compile(const struct conf *c, struct diags *dg)
+{
+	struct engine_opts o;
+	struct clock clk;
+	struct engine *e;
+
+	memset(&o, 0, sizeof o);
+	clock_system(&clk);
+	o.clock = &clk;
+	if ((e = engine_new(c, &o, dg)) != NULL) {
+		e->own_clock = clk;
+		e->opts.clock = &e->own_clock;
+	}
+	return e;
+}
+
 void
 engine_free(struct engine *e)
 {

@@ -95,6 +95,11 @@ struct engine;
 struct engine	*engine_new(const struct conf *, const struct engine_opts *,
 		    struct diags *);
 void		 engine_free(struct engine *);
+/*
+ * engine_new for what only compiles (check, rbac, run's manifest watch):
+ * no cluster view, no hooks, the system clock (owned by the engine).
+ */
+struct engine	*engine_compile(const struct conf *, struct diags *);
 
 /*
  * The watches the live daemon must run: one per resource source (with

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, binary, run
+from test_rbac import grants
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.client import Client  # noqa: E402
@@ -390,7 +391,6 @@ def test_what_the_pod_sees_loads_and_the_roles_grant_it(tmp_path):
         if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith(
                 "remediate-manifests"):
             data.update(d["data"])
-    grants = set()
     roles = list(render(ARGO_OVERLAY))
     for r in os.listdir(REMEDIATIONS):
         rd = render(os.path.join(REMEDIATIONS, r))
@@ -401,24 +401,13 @@ def test_what_the_pod_sees_loads_and_the_roles_grant_it(tmp_path):
     configmap_volume(str(vol), data, "..2026_12_06_11_00_00.1")
     p = run("check", "-c", str(vol), check=0)
     assert p.stdout.splitlines()[-1].endswith("0 errors, 0 warnings")
-    for d in roles:
-        if d["kind"] in ("ClusterRole", "Role"):
-            ns = d["metadata"].get("namespace")
-            for rule in d["rules"]:
-                for g in rule["apiGroups"]:
-                    for res in rule["resources"]:
-                        for v in rule["verbs"]:
-                            grants.add((ns, g, res, v))
-    need = yaml.safe_load_all(run("rbac", "-c", str(vol), check=0).stdout)
-    for d in need:
-        if d and d["kind"] in ("ClusterRole", "Role"):
-            ns = d["metadata"].get("namespace")
-            for rule in d["rules"]:
-                for g in rule["apiGroups"]:
-                    for res in rule["resources"]:
-                        for v in rule["verbs"]:
-                            assert (ns, g, res, v) in grants or \
-                                (None, g, res, v) in grants, (ns, g, res, v)
+    have = grants(roles)
+    need = grants(yaml.safe_load_all(run("rbac", "-c", str(vol),
+                                         check=0).stdout))
+    assert need
+    for ns, g, res, v in need:
+        assert (ns, g, res, v) in have or (None, g, res, v) in have, \
+            (ns, g, res, v)
 
 
 def test_application_and_applicationset_follow_argo_cds_schema():

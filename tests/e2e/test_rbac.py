@@ -27,7 +27,7 @@ def grants(docs):
     """{(namespace or None, group, resource, verb)} the roles grant."""
     out = set()
     for d in docs:
-        if d["kind"] not in ("ClusterRole", "Role"):
+        if not d or d["kind"] not in ("ClusterRole", "Role"):
             continue
         ns = d["metadata"].get("namespace")
         for r in d["rules"]:
