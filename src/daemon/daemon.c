@@ -1086,14 +1086,14 @@ daemon_run(const struct daemon_opts *o)
 	sched_set_free(d.timed);
 	if (d.pager)
 		page_flush(d.pager, 2000);
-	page_free(d.pager);
 	if (d.notify)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
 	free(d.link);
-	audit_close(d.audit);
+	audit_close(d.audit);	/* its last sync journals the pager's state */
+	page_free(d.pager);
 	stop_watches(&d);
 	daemon_access_free(d.access);
 	engine_free(d.engine);
