@@ -4,6 +4,8 @@
 #   make test       install missing Debian test packages, build, run every test
 #                   (unit, unit under ASan+UBSan, a subset under valgrind, e2e)
 #   make demo       install missing Debian packages, build, replay the seed scenario
+#   make image      the OCI image (no Docker daemon): build/image/
+#   make deploy     regenerate deploy/'s derived files (RBAC, PrometheusRule)
 #
 # Each folder under src/ is one pipeline stage.  Its module.mk names the
 # stages it links against (NAME_DEPS), so a unit test links exactly the
@@ -43,7 +45,8 @@ mod_objs = $(sort $(foreach m,$(1) $($(1)_DEPS),$(call objs_of,$(m),$(2))))
 
 ALL_OBJS := $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)))
 
-.PHONY: all test unit unit-san unit-valgrind e2e demo clean deps lint fmt bench fuzz
+.PHONY: all test unit unit-san unit-valgrind e2e demo clean deps lint fmt bench \
+        fuzz deploy image
 all: $(BUILD)/remediate
 
 $(BUILD)/remediate: $(ALL_OBJS) $(BUILD)/src/main.o
@@ -131,6 +134,12 @@ demo:
 
 deps:
 	@scripts/install-deps
+
+deploy: $(BUILD)/remediate
+	@scripts/deploy-gen $(BUILD)/remediate
+
+image: $(BUILD)/remediate
+	@scripts/oci-image $(BUILD)/remediate $(BUILD)/image
 
 lint:
 	@scripts/lint

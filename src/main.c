@@ -49,6 +49,11 @@ static const struct {
 	    "the\n"
 	    "                         daemon, which re-checks every "
 	    "guardrail" },
+	{ "rbac", cmd_rbac,
+	    "rbac -c DIR [--name NAME] [--service-account NS/NAME]\n"
+	    "                         print the least-privilege ClusterRole, "
+	    "Roles and\n"
+	    "                         bindings this configuration needs" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };

@@ -80,8 +80,6 @@ cmd_check(int argc, char **argv)
 	struct diags dg;
 	struct conf *c;
 	struct engine *e = NULL;
-	struct engine_opts o;
-	struct clock clk;
 	int rc;
 
 	if (paths == NULL)
@@ -111,11 +109,7 @@ cmd_check(int argc, char **argv)
 	diag_init(&dg);
 	c = conf_load(paths, npaths, &dg);
 	if (dg.errors == 0) {
-		memset(&o, 0, sizeof o);
-		clock_system(&clk);
-		o.clock = &clk;
-		o.cluster = NULL;
-		e = engine_new(c, &o, &dg);
+		e = engine_compile(c, &dg);
 		check_served_sources(c, &dg);
 	}
 	diag_print(&dg, stderr);

@@ -22,7 +22,8 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
-	    "                     [--approval-key FILE] [--state-recover]\n"
+	    "                     [--approval-key FILE] [--state-recover] "
+	    "[--exit-on-change]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to the state file, then "
 	    "stdout; logs (JSON\nlines) to stderr.  A webhook event is in the "
@@ -36,7 +37,10 @@ usage(FILE *f)
 	    "does not read)\nstops run; --state-recover moves a damaged file "
 	    "aside (STATE.damaged-MS),\nstarts from a copy of what still "
 	    "reads, and counts each unreadable guard\nrow as its most "
-	    "restrictive value (docs/state.md).\n");
+	    "restrictive value (docs/state.md).\n"
+	    "--exit-on-change: exit (0) when the manifests change into ones "
+	    "that load, so a\nConfigMap update restarts it with them; a "
+	    "change with errors is logged and\nthe old ones keep running.\n");
 }
 
 /*
@@ -106,6 +110,8 @@ cmd_run(int argc, char **argv)
 			o.tls_key = a.value;
 		else if (cmd_args_opt(&a, "--approval-key", NULL, 1))
 			o.approval_key = a.value;
+		else if (cmd_args_opt(&a, "--exit-on-change", NULL, 0))
+			o.exit_on_change = 1;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {

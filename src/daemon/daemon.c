@@ -12,6 +12,8 @@
 #include "approve/approve.h"
 #include "audit/audit.h"
 #include "conf/conf.h"
+#include "daemon/access.h"
+#include "daemon/confwatch.h"
 #include "daemon/daemon.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
@@ -29,6 +31,7 @@
 #define TICK_MS		5000	/* pages resolve, state is synced */
 #define PRUNE_MS	60000	/* old records are pruned */
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
+#define ACCESS_MS	10000	/* missing permissions are asked again */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -63,6 +66,9 @@ struct daemon {
 	char			*secrets_dir;	/* owned copy of --secrets-dir
 						   (the http executor's ctx) */
 	struct approve_store	*approvals;	/* confirm mode's links */
+	struct daemon_access	*access;	/* the permissions we need */
+	struct daemon_confwatch	 confwatch;	/* --exit-on-change */
+	int64_t			 next_access;	/* ms: ask again, if missing */
 	char			*link;		/* owned: the signed link of
 						   the approval just issued,
 						   for its owner's message */
@@ -547,9 +553,15 @@ housekeeping(struct daemon *d)
 	if (now >= d->next_tick) {
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
-		audit_sync(d->audit);
+		metrics_set_state_writable(audit_sync(d->audit) == 0);
+		if (d->o->exit_on_change &&
+		    daemon_confwatch_changed(&d->confwatch))
+			stopping = 1;
 		d->next_tick = now + TICK_MS;
 	}
+	if (d->access && d->next_access && now >= d->next_access)
+		d->next_access = daemon_access_check(d->access, d->kube) ?
+		    now + ACCESS_MS : 0;
 	if (now >= d->next_prune) {
 		if ((pruned = audit_prune(d->audit, now)) > 0)
 			util_log_json("info", "pruned old records", json_pack(
@@ -676,6 +688,7 @@ loop(struct daemon *d)
 			    recovered, d) > 0;
 		if ((n++ & 63) == 0)
 			update_metrics(d);
+		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
 		housekeeping(d);
 		wait = run_timed(d);
 		if (wait < 0 || wait > POP_TIMEOUT_MS)
@@ -784,13 +797,15 @@ serve_readyz(void *ctx, const struct http_request *req,
 {
 	struct daemon *d = ctx;
 	struct kube_watch_status st;
-	json_t *bad = json_array(), *report;
+	json_t *bad, *report, *perms;
 	char *body;
 	size_t i;
 
 	(void)req;
 	if (state_unwritable(d, resp))
 		return;
+	bad = json_array();
+	perms = d->access ? daemon_access_missing(d->access) : NULL;
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &st);
 		if (!st.synced || !st.healthy)
@@ -801,13 +816,13 @@ serve_readyz(void *ctx, const struct http_request *req,
 			    (json_int_t)st.restarts));
 		free(st.last_error);
 	}
-	if (json_array_size(bad) == 0) {
+	if (json_array_size(bad) == 0 && perms == NULL) {
 		http_reply(resp, 200, "text/plain", "ok\n");
 		json_decref(bad);
 		return;
 	}
-	report = json_pack("{s:s, s:o}", "status", "not ready", "watches",
-	    bad);
+	report = json_pack("{s:s, s:o, s:o?}", "status", "not ready",
+	    "watches", bad, "permissions", perms);
 	body = json_dumps(report, JSON_COMPACT);
 	http_reply(resp, 503, "application/json", body);
 	free(body);
@@ -1134,6 +1149,27 @@ intend_durably(void *ctx, const struct rec_decision_record *r)
 	return audit_intend(d->audit, r);
 }
 
+static void
+init_trigger_metrics(void *ctx, const char *sensor, const char *trigger)
+{
+	(void)ctx;
+	metrics_init_trigger(sensor, trigger);
+}
+
+/*
+ * Asks the server for every permission the configuration needs; a
+ * missing one is logged and keeps /readyz at 503 until it is granted
+ * (asked again every ACCESS_MS), but does not stop the start.
+ */
+static int
+check_access(struct daemon *d)
+{
+	d->access = daemon_access_new(d->engine);
+	if (daemon_access_check(d->access, d->kube))
+		d->next_access = clock_now(&d->clock) + ACCESS_MS;
+	return 0;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -1142,6 +1178,8 @@ load(struct daemon *d)
 	int rc = 0;
 
 	diag_init(&dg);
+	/* before loading: a change in between is seen at the first tick */
+	daemon_confwatch_start(&d->confwatch, d->o->config, d->o->nconfig);
 	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
 	if (dg.errors == 0) {
 		configure_prometheus(d);
@@ -1160,6 +1198,8 @@ load(struct daemon *d)
 		eo.pend_ctx = d;
 		d->engine = engine_new(d->conf, &eo, &dg);
 	}
+	if (d->engine)
+		engine_each_trigger(d->engine, init_trigger_metrics, NULL);
 	diag_print(&dg, stderr);
 	if (d->engine == NULL) {
 		util_log_json("error", "invalid configuration", json_pack(
@@ -1196,7 +1236,7 @@ daemon_run(const struct daemon_opts *o)
 	if (load(&d) == 0 && connect_cluster(&d) == 0 && open_state(&d) == 0 &&
 	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
 	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
-	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
+	    check_access(&d) == 0 && start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
@@ -1221,6 +1261,7 @@ daemon_run(const struct daemon_opts *o)
 	page_free(d.pager);
 	buf_free(&d.held);
 	stop_watches(&d);
+	daemon_access_free(d.access);
 	engine_free(d.engine);
 	conf_free(d.conf);
 	kube_client_free(d.kube);

@@ -35,6 +35,8 @@ struct daemon_opts {
 	const char	 *approval_key;	/* key file; NULL: env or beside
 					   the state file */
 	size_t		  queue_size;	/* items */
+	int		  exit_on_change;	/* exit 0 when the manifests
+						   change into valid ones */
 };
 
 /* Runs until SIGINT/SIGTERM.  Returns the exit status (0, 1). */

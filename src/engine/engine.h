@@ -95,6 +95,11 @@ struct engine;
 struct engine	*engine_new(const struct conf *, const struct engine_opts *,
 		    struct diags *);
 void		 engine_free(struct engine *);
+/*
+ * engine_new for what only compiles (check, rbac, run's manifest watch):
+ * no cluster view, no hooks, the system clock (owned by the engine).
+ */
+struct engine	*engine_compile(const struct conf *, struct diags *);
 
 /*
  * The watches the live daemon must run: one per resource source (with
@@ -150,6 +155,15 @@ json_t	*engine_expire(struct engine *, const json_t *input,
 const struct engine_stats *engine_stats(const struct engine *);
 
 /*
+ * Calls fn for every trigger, with its sensor ("ns/name", as records name
+ * it) and trigger name (both borrowed for the call): metrics start each
+ * trigger's counters at 0, so the first failure is an increase.
+ */
+void	engine_each_trigger(const struct engine *,
+	    void (*fn)(void *ctx, const char *sensor, const char *trigger),
+	    void *ctx);
+
+/*
  * The guard state the engine owns (cooldowns, buckets, windows,
  * recurrence, demotions), for the audit store to load and journal
  * (audit_attach_guard).  Use it on the engine's thread only.
@@ -162,5 +176,31 @@ struct guard_state *engine_guard_state(struct engine *);
  * `check`; owned; NULL if doc is not one of the engine's manifests.
  */
 char	*engine_describe(const struct engine *, const struct mdoc *);
+
+/*
+ * One API permission the configuration needs (perms.c), with what needs
+ * it.  All strings owned.
+ */
+struct engine_perm {
+	char	*group;		/* "" for core; NULL when error is set */
+	char	*resource;	/* plural */
+	char	*verb;		/* list, watch, create, get, patch... */
+	char	*namespace;	/* NULL: every namespace */
+	char	*manifest;	/* "Sensor ns/name (file)"; NULL: remediate
+				   itself (the cluster view, Events) */
+	char	*why;		/* one line */
+	char	*error;		/* the permission cannot be named (a
+				   templated kind): why; else NULL */
+};
+/*
+ * Every permission the engine's configuration needs to run: list and
+ * watch for each of engine_watches, each trigger's action verbs on its
+ * resource (k8s: the operation on the manifest's kind, in its namespace
+ * when fixed; native: the action's table, any namespace), and creating
+ * Events when any trigger acts.  Duplicates are kept (each names its
+ * manifest).  Fills *out (owned: engine_perms_free) and returns the count.
+ */
+size_t	engine_permissions(const struct engine *, struct engine_perm **out);
+void	engine_perms_free(struct engine_perm *, size_t n);
 
 #endif /* ENGINE_H */

@@ -48,6 +48,7 @@ struct engine {
 	int			 detect_oom;	/* a source watches Events */
 	struct engine_stats	 stats;
 	int64_t			 now;		/* ms: read once per signal */
+	struct clock		 own_clock;	/* engine_compile's */
 };
 
 /* Everything one decision gathers on its way through the checks. */

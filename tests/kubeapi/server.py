@@ -368,6 +368,62 @@ class Frontend:
             return False
         return True
 
+    def access_review(self, h, method, body, user):
+        """POST authorization.k8s.io/v1 selfsubjectaccessreviews: the
+        answer the same `forbidden` rules give a real request, shaped as
+        kube-apiserver's (201, the spec echoed, status.allowed; denied
+        and reason left out when RBAC simply has no rule)."""
+        if method != "POST":
+            raise errors.APIError(
+                405, "MethodNotAllowed", "the server does not allow this "
+                "method on the requested resource", {})
+        try:
+            obj = json.loads(body or b"")
+        except ValueError as e:
+            raise errors.APIError(400, "BadRequest", str(e), {})
+        if not isinstance(obj, dict) or \
+                obj.get("kind") != "SelfSubjectAccessReview" or \
+                obj.get("apiVersion") != "authorization.k8s.io/v1":
+            raise errors.APIError(
+                400, "BadRequest", "the body is not an authorization.k8s."
+                "io/v1 SelfSubjectAccessReview", {})
+        spec = obj.get("spec") or {}
+        ra, nra = spec.get("resourceAttributes"), \
+            spec.get("nonResourceAttributes")
+        if (ra is None) == (nra is None):
+            raise errors.APIError(
+                422, "Invalid", 'SelfSubjectAccessReview.authorization.'
+                'k8s.io "" is invalid: spec.resourceAttributes: Invalid '
+                'value: "null": exactly one of nonResourceAttributes or '
+                'resourceAttributes must be specified',
+                {"group": "authorization.k8s.io",
+                 "kind": "SelfSubjectAccessReview",
+                 "causes": [{"reason": "FieldValueInvalid",
+                             "field": "spec.resourceAttributes"}]})
+        if ra is not None:
+            class _G:
+                group = ra.get("group") or ""
+            ns = ra.get("namespace") or None
+            # all namespaces: refused in any one is not allowed in all
+            nss = [ns] if ns else [None] + sorted({
+                r["namespace"] for r in
+                self.api.config.get("forbidden") or []
+                if r.get("namespace")})
+            allowed = all(self.authorize(
+                user, ra.get("verb") or "", _G, ra.get("resource") or "",
+                ra.get("subresource") or None, n, ra.get("name") or None)
+                for n in nss)
+        else:
+            allowed = not user.get("deny")
+        status = {"allowed": allowed}
+        if allowed:
+            status["reason"] = "emulator: no forbidden rule matches"
+        out = {"kind": "SelfSubjectAccessReview",
+               "apiVersion": "authorization.k8s.io/v1",
+               "metadata": {"creationTimestamp": None},
+               "spec": spec, "status": status}
+        h.write_body(201, out)
+
     # --------------------------------------------------------- route ----
     def route(self, path):
         """Return a dict describing the URL, or None for unknown paths."""
@@ -390,6 +446,9 @@ class Frontend:
             return None
         if not rest:
             return {"kind": "gv", "group": group, "version": version}
+        if (group, version, rest) == ("authorization.k8s.io", "v1",
+                                      ["selfsubjectaccessreviews"]):
+            return {"kind": "ssar"}
         watch = False
         if rest[0] == "watch":
             watch = True
@@ -534,6 +593,9 @@ class Frontend:
             return
         if k == "unknown":
             raise errors.unknown_resource()
+        if k == "ssar":
+            self.access_review(h, method, body, user)
+            return
         rd, ns, name, sub = r["rd"], r["ns"], r["name"], r["sub"]
         is_watch = r["watch"] or params.get("watch") in ("1", "true",
                                                          "True")

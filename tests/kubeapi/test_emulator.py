@@ -757,3 +757,63 @@ def test_load_fixtures_dir():
         r = c.request("GET", "/api/v1/namespaces/shop/pods").json()
         names = [i["metadata"]["name"] for i in r["items"]]
         assert "checkout-6d5f8b7c9d-x7k2p" in names
+
+
+# ------------------------------------------- SelfSubjectAccessReview ----
+
+SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+
+def _ssar(cl, **attrs):
+    r = cl.request("POST", SSAR, {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": attrs}})
+    assert r.status == 201, r.body
+    return r.json()
+
+
+def test_ssar_shape_is_the_api_reference(cl):
+    ref = os.path.join(os.path.dirname(__file__), "..", "data", "install",
+                       "ssar-schema.json")
+    with open(ref) as f:
+        schema = json.load(f)
+    got = _ssar(cl, verb="list", group="apps", resource="deployments")
+    assert set(got) <= set(schema["top"])
+    assert got["kind"] == "SelfSubjectAccessReview"
+    assert set(got["spec"]) <= set(schema["spec"])
+    assert set(got["spec"]["resourceAttributes"]) <= \
+        set(schema["resourceAttributes"])
+    assert set(schema["statusRequired"]) <= set(got["status"])
+    assert set(got["status"]) <= set(schema["status"])
+    assert got["status"]["allowed"] is True
+
+
+def test_ssar_answers_as_the_forbidden_rules_do(emu, cl):
+    emu.forbid(verb="patch", resource="deployments", group="apps",
+               namespace=NS)
+    denied = _ssar(cl, verb="patch", group="apps", resource="deployments",
+                   namespace=NS)
+    assert denied["status"] == {"allowed": False}
+    # another namespace is allowed; all namespaces is not
+    assert _ssar(cl, verb="patch", group="apps", resource="deployments",
+                 namespace="other")["status"]["allowed"] is True
+    assert _ssar(cl, verb="patch", group="apps",
+                 resource="deployments")["status"]["allowed"] is False
+    assert _ssar(cl, verb="get", group="apps", resource="deployments",
+                 namespace=NS)["status"]["allowed"] is True
+    # and the real request agrees with the review
+    emu.load(deployment())
+    r = cl.request("PATCH", "/apis/apps/v1/namespaces/shop/deployments/"
+                   "checkout", {"spec": {"replicas": 3}},
+                   content_type="application/merge-patch+json")
+    assert r.status == 403
+
+
+def test_ssar_refuses_what_the_server_refuses(cl):
+    assert cl.request("GET", SSAR).status == 405
+    r = cl.request("POST", SSAR, {"apiVersion": "authorization.k8s.io/v1",
+                                  "kind": "SelfSubjectAccessReview",
+                                  "spec": {}})
+    assert r.status == 422
+    assert r.json()["reason"] == "Invalid"

@@ -294,6 +294,66 @@ plan(const char *spec_text, json_t *target, json_t *subject,
 	return rc;
 }
 
+/*
+ * Every request plan p (a native plan) sends is one its action declares
+ * in act_native_perms: `remediate rbac` and run's permission check trust
+ * that table, so a request it misses would fail only in a real cluster.
+ */
+static int
+perms_cover(const json_t *plan)
+{
+	static const char *methods[][2] = {
+		{ "GET", "get" }, { "PATCH", "patch" }, { "POST", "create" },
+		{ "PUT", "update" }, { "DELETE", "delete" },
+	};
+	const struct act_perm *tab;
+	const json_t *req;
+	const char *path, *method, *verb, *p, *group, *res;
+	char buf[512], *parts[8], *save = NULL, *tok;
+	size_t i, k, n, np;
+	int found, all = 1;
+
+	tab = act_native_perms(json_string_value(json_object_get(plan,
+	    "action")), &n);
+	if (tab == NULL)
+		return 0;
+	json_array_foreach(json_object_get(plan, "requests"), i, req) {
+		path = json_string_value(json_object_get(req, "path"));
+		method = json_string_value(json_object_get(req, "method"));
+		verb = NULL;
+		for (k = 0; method && k < 5; k++)
+			if (strcmp(methods[k][0], method) == 0)
+				verb = methods[k][1];
+		if (path == NULL || verb == NULL)
+			return 0;
+		if ((p = strchr(path, '?')) == NULL)
+			p = path + strlen(path);
+		snprintf(buf, sizeof buf, "%.*s", (int)(p - path), path);
+		np = 0;
+		for (tok = strtok_r(buf, "/", &save); tok && np < 8;
+		    tok = strtok_r(NULL, "/", &save))
+			parts[np++] = tok;
+		/* api/v1/namespaces/NS/RES[/NAME], apis/G/V/namespaces/... */
+		k = strcmp(parts[0], "api") == 0 ? 2 : 3;
+		group = k == 2 ? "" : parts[1];
+		if (np > k + 2 && strcmp(parts[k], "namespaces") == 0)
+			k += 2;
+		if (np <= k)
+			return 0;
+		res = parts[k];
+		found = 0;
+		for (k = 0; k < n; k++)
+			found |= strcmp(tab[k].group, group) == 0 &&
+			    strcmp(tab[k].resource, res) == 0 &&
+			    strcmp(tab[k].verb, verb) == 0;
+		if (!found)
+			fprintf(stderr, "  not declared: %s %s/%s\n", verb,
+			    group, res);
+		all &= found;
+	}
+	return all && i > 0;
+}
+
 TEST(bump_memory_plans_the_cli_patch)
 {
 	struct world w;
@@ -309,6 +369,7 @@ TEST(bump_memory_plans_the_cli_patch)
 	REQUIRE(plan("{\"bumpMemory\":{\"increment\":\"50%\",\"cap\":\"8Gi\"}}",
 	    w.deploy, w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_STR(v.action, "bumpMemory");
 	CHECK_STR(S(p.plan, "type"), "remediate");
 	CHECK_STR(S(p.plan, "operation"), "patch");
@@ -500,6 +561,7 @@ TEST(restart_pod_plans_a_guarded_delete)
 	REQUIRE(plan("{\"restartPod\":{\"gracePeriodSeconds\":10}}", w.deploy,
 	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_STR(S(p.plan, "operation"), "delete");
 	CHECK_STR(S(p.plan, "kind"), "Pod");
 	CHECK_STR(S(p.plan, "name"), "checkout-6d5f8b7c9d-x7k2p");
@@ -620,6 +682,7 @@ TEST(argocd_sync_terminates_a_stuck_operation_then_syncs)
 	REQUIRE(plan("{\"argocdSync\":{\"terminateAfter\":\"30m\"}}", app, app,
 	    NULL, started + 7200000, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_INT(v.pods, 0);
 	CHECK_INT(json_array_size(G(p.plan, "requests")), 3);
 	CHECK_STR(S(p.plan, "requests.0.method"), "PATCH");
@@ -733,6 +796,7 @@ TEST(quarantine_labels_and_isolates_never_deletes)
 	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
 	    &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_INT(v.pods, 1);
 	CHECK_INT(v.page, 1);
 	CHECK(json_is_true(G(p.plan, "page")));

@@ -862,6 +862,36 @@ TEST(load_documents_json_and_yaml)
 	remove_tmpdir();
 }
 
+/* What conf_load would read, as one hash: a ConfigMap swap changes it. */
+TEST(fingerprint_follows_the_files_the_loader_reads)
+{
+	const char *paths[1];
+	uint64_t a, b, c, d;
+
+	make_tmpdir();
+	paths[0] = tmpdir;
+	write_file("a.yaml", "kind: X\n");
+	write_file("notes.txt", "not a manifest\n");
+	a = conf_fingerprint(paths, 1);
+	CHECK(a == conf_fingerprint(paths, 1));
+	/* what the loader skips does not count: other extensions, dot
+	   entries such as a ConfigMap mount's ..data */
+	write_file("notes.txt", "changed\n");
+	mkdir_in("..data");
+	write_file("..data/a.yaml", "kind: Y\n");
+	b = conf_fingerprint(paths, 1);
+	CHECK(a == b);
+	write_file("a.yaml", "kind: Y\n");
+	c = conf_fingerprint(paths, 1);
+	CHECK(c != a);
+	write_file("b.yml", "kind: Z\n");
+	d = conf_fingerprint(paths, 1);
+	CHECK(d != c);
+	remove_tmpdir();
+	/* a path that is gone is a state of its own */
+	CHECK(conf_fingerprint(paths, 1) != d);
+}
+
 int
 main(void)
 {
@@ -885,5 +915,6 @@ main(void)
 	RUN(cross_checks);
 	RUN(many_events_and_many_manifests);
 	RUN(load_documents_json_and_yaml);
+	RUN(fingerprint_follows_the_files_the_loader_reads);
 	return harness_done();
 }
