@@ -104,6 +104,23 @@ static const struct sfield recurrence_fields[] = {
 static const struct snode t_recurrence = { .kind = S_OBJECT,
     .fields = recurrence_fields };
 
+static const char *const trackings[] = { "auto", "annotation", "label",
+    "annotation+label", NULL };
+static const struct snode t_tracking = { .kind = S_ENUM,
+    .values = trackings };
+
+/* Who else manages a target (src/gitops/owner.c has the defaults). */
+static const struct sfield ownership_fields[] = {
+	{ "argocdNamespace", &conf_t_name, 0, NULL, NULL },
+	{ "argocdTracking", &t_tracking, 0, NULL, NULL },
+	{ "instanceLabel", &conf_t_nonempty, 0, NULL, NULL },
+	{ "fieldManager", &conf_t_nonempty, 0, NULL, NULL },
+	{ "ignoreManagers", &conf_t_strlist, 0, NULL, NULL },
+	END
+};
+static const struct snode t_ownership = { .kind = S_OBJECT,
+    .fields = ownership_fields };
+
 static const struct sfield guardrails_fields[] = {
 	{ "mode", &t_mode, 0, NULL, NULL },
 	{ "dryRun", &t_dry_run, 0, NULL, NULL },
@@ -116,6 +133,7 @@ static const struct sfield guardrails_fields[] = {
 	{ "circuit", &t_circuit, 0, NULL, NULL },
 	{ "recurrence", &t_recurrence, 0, NULL, NULL },
 	{ "target", &conf_t_nonempty, 0, NULL, NULL },
+	{ "ownership", &t_ownership, 0, NULL, NULL },
 	{ "rateLimit", &conf_t_reject, 0, "rateLimit is Argo's own field "
 	    "of the trigger, not a guardrail", "move rateLimit out of "
 	    "guardrails, beside template" },

@@ -992,6 +992,8 @@ load(struct daemon *d)
 		eo.cluster = d->cluster;
 		eo.execute = execute_plan;
 		eo.execute_ctx = d;
+		eo.fetch = kube_fetch;
+		eo.fetch_ctx = d->kube;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
 		eo.intend = audit_intend_hook;

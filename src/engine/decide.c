@@ -5,7 +5,8 @@
  * the action names the record's reason:
  *
  *	stale, below-threshold, disabled, cooldown, opt-out, policy,
- *	blast-radius, budget, circuit-open, rate-limited
+ *	at-cap / unsupported-target / blast-radius, gitops-managed /
+ *	conflict, budget, circuit-open, rate-limited
  *
  * Rate tokens are taken last, so only an action that passed everything
  * else spends one.  Then the mode decides what happens; notify, dry-run
@@ -421,6 +422,7 @@ decide_action_checks(struct decision *d, int64_t decided)
 {
 	struct engine *e = d->e;
 	const struct guard_config *c = d->cfg;
+	enum rec_reason r;
 	int ok;
 
 	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
@@ -437,6 +439,8 @@ decide_action_checks(struct decision *d, int64_t decided)
 	}
 	if (!check_blast_radius(d))
 		return REASON_BLAST_RADIUS;
+	if ((r = decide_ownership(d)) != REASON_NONE || d->msg[0])
+		return r;
 	if (!check_budget(d))
 		return REASON_BUDGET;
 	ok = decided ? guard_check_circuit_approved(e->state, c, decided,

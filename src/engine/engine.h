@@ -70,6 +70,18 @@ struct engine_opts {
 	int	(*pend)(void *ctx, const struct rec_decision_record *,
 		    const json_t *input, json_t **approval, char **err);
 	void	 *pend_ctx;
+	/*
+	 * Reads an object fresh, for the ownership check (who manages
+	 * what an action would change: src/gitops): 0 with *out (owned), 1
+	 * when it does not exist, -1 with *err (owned).  The live daemon
+	 * reads the API server, since the cluster view need not hold
+	 * managedFields and annotations.  NULL: the cluster view answers
+	 * (replay, whose snapshot holds whole objects).
+	 */
+	int	(*fetch)(void *ctx, const char *api_version, const char *kind,
+		    const char *ns, const char *name, json_t **out,
+		    char **err);
+	void	 *fetch_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
@@ -81,7 +93,7 @@ struct engine_stats {
 	uint64_t	 filtered;	/* matched a dependency, filtered out */
 	uint64_t	 records;	/* decision records emitted */
 	uint64_t	 by_decision[REC_NDECISIONS];
-	uint64_t	 by_reason[REASON_RATE_LIMITED + 1];
+	uint64_t	 by_reason[REC_NREASONS];
 };
 
 struct engine;

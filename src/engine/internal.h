@@ -105,6 +105,14 @@ void	decide_extra_set(struct decision *, const char *key, json_t *v);
 uint64_t decide_trigger_hash(struct decision *);
 
 /*
+ * ownership.c: gitops-managed and conflict, for the planned action: a
+ * GitOps controller that would revert it, another manager owning a field
+ * it writes.  Returns the reason that stops it, or REASON_NONE (with
+ * d->msg set when ownership could not be read: the record is "failed").
+ */
+enum rec_reason decide_ownership(struct decision *);
+
+/*
  * approval.c: what a pending-approval decision keeps for engine_approve
  * (owned), and handing it to the pend hook: 0 with the approval in the
  * record, or -1 with the record's message saying why there is none.

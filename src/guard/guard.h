@@ -57,6 +57,10 @@ struct guard_config {
 	double		 recurrence_demote_above; /* fraction */
 	int		 recurrence_min_actions;
 	char		*target;		/* owned template, or NULL */
+	json_t		*ownership;		/* owned: the `ownership:`
+						   block as written, blocks
+						   merged key by key; NULL:
+						   gitops' defaults */
 };
 
 /* The built-in safe defaults of DESIGN.md. */
