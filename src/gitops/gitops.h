@@ -140,4 +140,40 @@ void	gitops_owner_clear(struct gitops_owner *);
 /* "spec.template.spec.containers[name=app].resources" for a path; owned. */
 char	*gitops_path_text(const json_t *path);
 
+/* ---- yamledit.c: format-preserving edits of manifests -------------------- */
+
+/*
+ * One value to set: in the document whose kind and metadata.name (and
+ * metadata.namespace, when the document gives one) match, or, kind NULL,
+ * in the file's first document (a Helm values file).  path: keys, and
+ * "[key=value]" for the item of a list (a container by name).
+ */
+struct gitops_yaml_edit {
+	const char		*kind, *ns, *name;	/* borrowed */
+	const char *const	*path;			/* borrowed */
+	size_t			 npath;
+	const char		*value;			/* borrowed */
+};
+
+/*
+ * Sets e's value in text (borrowed, len bytes), changing nothing else:
+ * comments, key order, quoting, other documents and line ends stay.
+ * Returns 1 with *out (owned, *outlen bytes), 0 when the value is already
+ * there, or -1 with *err (owned): not YAML, no such document, a list
+ * item that is not there, an alias or a shared anchor, a block scalar.
+ */
+int	gitops_yaml_set(const char *text, size_t len,
+	    const struct gitops_yaml_edit *e, char **out, size_t *outlen,
+	    char **err);
+/* 1 when text holds a document of kind, ns (may be NULL) and name. */
+int	gitops_yaml_defines(const char *text, size_t len, const char *kind,
+	    const char *ns, const char *name);
+/*
+ * "resources.requests.memory", "spec.containers[name=app].image" into
+ * segments (owned array of owned strings; free with gitops_yaml_path_free).
+ * Returns 0, or -1 for an empty segment or an unclosed "[".
+ */
+int	gitops_yaml_path_parse(const char *s, char ***segs, size_t *n);
+void	gitops_yaml_path_free(char **segs, size_t n);
+
 #endif /* GITOPS_H */

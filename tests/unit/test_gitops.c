@@ -3,11 +3,13 @@
  * API server writes them), and the GitOps controllers of an object.
  * Objects come from tests/data/gitops (see its README).
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gitops/gitops.h"
 #include "harness.h"
+#include "util/util.h"
 
 #define DATA	"tests/data/gitops/"
 
@@ -468,6 +470,126 @@ TEST(check_what_a_plan_acts_on)
 	world_clear(&w);
 }
 
+/* ---- yamledit: golden files ---------------------------------------------- */
+
+#define GOLDEN	DATA "yamledit/"
+
+static char *
+slurp(const char *name, const char *ext, size_t *len)
+{
+	char path[512], *err = NULL, *t;
+
+	snprintf(path, sizeof path, GOLDEN "%s%s", name, ext);
+	t = util_read_file(path, 1 << 20, len, &err);
+	free(err);
+	return t;
+}
+
+/* Applies NAME.edit to NAME.yaml: NAME.ok is the file after, NAME.err the
+ * error's text (a part of it). */
+static void
+golden(const char *name)
+{
+	size_t len, oklen, i;
+	char *text = slurp(name, ".yaml", &len), *edits = slurp(name, ".edit",
+	    &oklen), *ok = slurp(name, ".ok", &oklen), *want = slurp(name,
+	    ".err", &oklen), *err = NULL;
+	json_t *e = json_loads(edits, 0, NULL), *ed;
+	int failed = 0;
+
+	CHECK(text != NULL && e != NULL && (ok != NULL) != (want != NULL));
+	json_array_foreach(json_object_get(e, "edits"), i, ed) {
+		char **segs, *out = NULL;
+		size_t n, outlen = 0;
+		struct gitops_yaml_edit ye;
+		int rc;
+
+		CHECK(gitops_yaml_path_parse(json_string_value(json_object_get(
+		    ed, "path")), &segs, &n) == 0);
+		ye.kind = json_string_value(json_object_get(e, "kind"));
+		ye.ns = json_string_value(json_object_get(e, "namespace"));
+		ye.name = json_string_value(json_object_get(e, "name"));
+		ye.path = (const char *const *)segs;
+		ye.npath = n;
+		ye.value = json_string_value(json_object_get(ed, "value"));
+		rc = gitops_yaml_set(text, len, &ye, &out, &outlen, &err);
+		gitops_yaml_path_free(segs, n);
+		if (rc == -1) {
+			failed = 1;
+			break;
+		}
+		if (rc == 1) {
+			free(text);
+			text = out;
+			len = outlen;
+		}
+	}
+	if (want) {
+		want[strcspn(want, "\n")] = '\0';
+		CHECK(failed && err && strstr(err, want) != NULL);
+		if (!failed || err == NULL || strstr(err, want) == NULL)
+			fprintf(stderr, "  %s: error %s, want %s\n", name,
+			    err ? err : "(none)", want);
+	} else {
+		CHECK(!failed && len == oklen && memcmp(text, ok, len) == 0);
+		if (failed || len != oklen || memcmp(text, ok, len) != 0)
+			fprintf(stderr, "  %s: %s, got:\n%.*s", name,
+			    err ? err : "differs", (int)len, text);
+	}
+	free(err);
+	free(text);
+	free(edits);
+	free(ok);
+	free(want);
+	json_decref(e);
+}
+
+TEST(yamledit_golden)
+{
+	DIR *d = opendir(GOLDEN);
+	struct dirent *de;
+	int n = 0;
+
+	CHECK(d != NULL);
+	while (d && (de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char name[256];
+
+		if (l < 6 || l >= sizeof name || strcmp(de->d_name + l - 5,
+		    ".yaml") != 0)
+			continue;
+		memcpy(name, de->d_name, l - 5);
+		name[l - 5] = '\0';
+		golden(name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	CHECK(n >= 17);
+}
+
+TEST(yamledit_paths_and_documents)
+{
+	char **s;
+	size_t n;
+	const char *doc = "kind: Service\nmetadata: {name: a}\n---\n"
+	    "kind: Deployment\nmetadata: {name: cart, namespace: shop}\n";
+
+	CHECK(gitops_yaml_path_parse("spec.containers[name=app].image", &s,
+	    &n) == 0);
+	CHECK_INT((int)n, 4);
+	CHECK_STR(s[2], "[name=app]");
+	gitops_yaml_path_free(s, n);
+	CHECK(gitops_yaml_path_parse("a..b", &s, &n) == -1);
+	CHECK(gitops_yaml_path_parse("a[name=x", &s, &n) == -1);
+	CHECK(gitops_yaml_path_parse("a.", &s, &n) == -1);
+	CHECK(gitops_yaml_defines(doc, strlen(doc), "Deployment", "shop",
+	    "cart") == 1);
+	CHECK(gitops_yaml_defines(doc, strlen(doc), "Deployment", "prod",
+	    "cart") == 0);
+	CHECK(gitops_yaml_defines("a: [", 4, "Deployment", NULL, "x") == 0);
+}
+
 int
 main(void)
 {
@@ -484,5 +606,7 @@ main(void)
 	RUN(flux_labels_are_managed_unless_reconcile_is_disabled);
 	RUN(check_a_bump_plan_reads_the_written_object_fresh);
 	RUN(check_what_a_plan_acts_on);
+	RUN(yamledit_golden);
+	RUN(yamledit_paths_and_documents);
 	return harness_done();
 }
