@@ -121,6 +121,42 @@ static const struct sfield ownership_fields[] = {
 static const struct snode t_ownership = { .kind = S_OBJECT,
     .fields = ownership_fields };
 
+static const char *const forges[] = { "github", "gitlab", "gitea",
+    "forgejo", NULL };
+static const struct snode t_forge = { .kind = S_ENUM, .values = forges };
+static const struct snode t_secret_ref;	/* below, with the owners' */
+
+static const struct sfield values_fields[] = {
+	{ "file", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "paths", &conf_t_strmap, F_REQUIRED, NULL, NULL },
+	END
+};
+static const struct snode t_values = { .kind = S_OBJECT,
+    .fields = values_fields };
+
+/* confirm.pullRequest: src/gitops/propose.c reads it. */
+static const struct sfield pull_request_fields[] = {
+	{ "forge", &t_forge, F_REQUIRED, NULL, NULL },
+	{ "api", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "repo", &conf_t_nonempty, 0, NULL, NULL },
+	{ "repoURL", &conf_t_nonempty, 0, NULL, NULL },
+	{ "path", &conf_t_string, 0, NULL, NULL },
+	{ "base", &conf_t_nonempty, 0, NULL, NULL },
+	{ "gitUser", &conf_t_nonempty, 0, NULL, NULL },
+	{ "token", &t_secret_ref, 0, NULL, NULL },
+	{ "values", &t_values, 0, NULL, NULL },
+	END
+};
+static const struct snode t_pull_request = { .kind = S_OBJECT,
+    .fields = pull_request_fields };
+
+static const struct sfield confirm_fields[] = {
+	{ "pullRequest", &t_pull_request, 0, NULL, NULL },
+	END
+};
+static const struct snode t_confirm = { .kind = S_OBJECT,
+    .fields = confirm_fields };
+
 static const struct sfield guardrails_fields[] = {
 	{ "mode", &t_mode, 0, NULL, NULL },
 	{ "dryRun", &t_dry_run, 0, NULL, NULL },
@@ -134,6 +170,7 @@ static const struct sfield guardrails_fields[] = {
 	{ "recurrence", &t_recurrence, 0, NULL, NULL },
 	{ "target", &conf_t_nonempty, 0, NULL, NULL },
 	{ "ownership", &t_ownership, 0, NULL, NULL },
+	{ "confirm", &t_confirm, 0, NULL, NULL },
 	{ "rateLimit", &conf_t_reject, 0, "rateLimit is Argo's own field "
 	    "of the trigger, not a guardrail", "move rateLimit out of "
 	    "guardrails, beside template" },

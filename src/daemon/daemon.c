@@ -13,6 +13,7 @@
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
+#include "daemon/propose.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
@@ -994,6 +995,8 @@ load(struct daemon *d)
 		eo.execute_ctx = d;
 		eo.fetch = kube_fetch;
 		eo.fetch_ctx = d->kube;
+		eo.propose = daemon_propose;
+		eo.propose_ctx = d->secrets_dir;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
 		eo.intend = audit_intend_hook;

@@ -82,6 +82,17 @@ struct engine_opts {
 		    const char *ns, const char *name, json_t **out,
 		    char **err);
 	void	 *fetch_ctx;
+	/*
+	 * Confirm by pull request (src/gitops/propose.c): proposes the
+	 * decision record (borrowed JSON) per the trigger's
+	 * confirm.pullRequest (borrowed): 0 with *pr (owned: the record's
+	 * "pullRequest"), or -1 with *err (owned): the decision is then
+	 * "failed".  NULL: pending-approval records carry no pull request
+	 * (replay).
+	 */
+	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
+		    json_t **pr, char **err);
+	void	 *propose_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;

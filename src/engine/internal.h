@@ -111,6 +111,12 @@ uint64_t decide_trigger_hash(struct decision *);
  * d->msg set when ownership could not be read: the record is "failed").
  */
 enum rec_reason decide_ownership(struct decision *);
+/*
+ * propose.c: a pending-approval decision of a trigger that confirms by
+ * pull request, handed to the propose hook: the decision to record
+ * (pending-approval with "pullRequest", or failed with the reason).
+ */
+enum rec_decision decide_propose(struct decision *);
 
 /*
  * approval.c: what a pending-approval decision keeps for engine_approve

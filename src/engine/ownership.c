@@ -69,7 +69,11 @@ decide_ownership(struct decision *d)
 	}
 	if (o.owner)
 		decide_extra_set(d, "owner", json_incref(o.owner));
-	if (o.verdict != GITOPS_FREE) {
+	/* a pull request goes where the controller reads from */
+	if (o.verdict != GITOPS_FREE && d->mode == MODE_CONFIRM &&
+	    d->cfg->pull_request)
+		decide_extra_set(d, "byPullRequest", json_string(o.message));
+	else if (o.verdict != GITOPS_FREE) {
 		snprintf(d->msg, sizeof d->msg, "%s", o.message);
 		r = o.verdict == GITOPS_MANAGED ? REASON_GITOPS_MANAGED :
 		    REASON_CONFLICT;

@@ -29,6 +29,7 @@
 #define GITOPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 /*
@@ -165,6 +166,12 @@ struct gitops_yaml_edit {
 int	gitops_yaml_set(const char *text, size_t len,
 	    const struct gitops_yaml_edit *e, char **out, size_t *outlen,
 	    char **err);
+/*
+ * The scalar at e's path (e->value unused): 1 with *value (owned), 0 when
+ * there is none there, -1 when text is not YAML.
+ */
+int	gitops_yaml_get(const char *text, size_t len,
+	    const struct gitops_yaml_edit *e, char **value);
 /* 1 when text holds a document of kind, ns (may be NULL) and name. */
 int	gitops_yaml_defines(const char *text, size_t len, const char *kind,
 	    const char *ns, const char *name);
@@ -175,5 +182,130 @@ int	gitops_yaml_defines(const char *text, size_t len, const char *kind,
  */
 int	gitops_yaml_path_parse(const char *s, char ***segs, size_t *n);
 void	gitops_yaml_path_free(char **segs, size_t n);
+
+/* ---- git.c: the change, on a branch of the target's repository ---------- */
+
+struct gitops_field_edit {
+	const char	*path;		/* "spec.template...[name=app]..." */
+	const char	*value;
+};
+
+struct gitops_change {
+	const char	*url;		/* the repository to clone */
+	const char	*base;		/* branch to start from; NULL or
+					   "HEAD": the remote's default */
+	const char	*path;		/* directory of the manifests, or
+					   NULL: the whole repository */
+	const char	*branch;	/* remediate/<trigger>/<ns>-<name> */
+	const char	*kind, *ns, *name;	/* what the manifest defines */
+	const char	*values_file;	/* a Helm values file (relative to
+					   the repository) instead, or NULL */
+	const struct gitops_field_edit *edits;	/* paths in the manifest,
+						   or in the values file */
+	size_t		 nedits;
+	const char	*message;	/* the commit message */
+	const char	*author_name, *author_email;	/* NULL: remediate */
+	const char	*user, *token;	/* http(s) credentials, may be NULL;
+					   never logged */
+	const char	*workdir;	/* clones go below; NULL: /tmp */
+};
+
+struct gitops_pushed {
+	char	 commit[41];	/* hex, when changed */
+	char	*file;		/* owned: the file edited, relative */
+	int	 updated;	/* the branch existed: an earlier signal's */
+	int	 changed;	/* a commit was pushed (0: it had the values) */
+};
+
+/*
+ * Clones c->url into a fresh directory under c->workdir, takes c->branch
+ * (the remote's if it exists, else new from c->base), edits the manifest
+ * (or values file), commits and pushes, and removes the directory.
+ * Returns 0 with *out (clear with gitops_pushed_clear), or -1 with *err
+ * (owned: the step and libgit2's or the editor's reason).
+ */
+int	gitops_git_propose(const struct gitops_change *c,
+	    struct gitops_pushed *out, char **err);
+void	gitops_pushed_clear(struct gitops_pushed *);
+
+/* ---- forge.c: pull and merge requests ------------------------------------ */
+
+enum gitops_forge_kind { GITOPS_GITHUB, GITOPS_GITLAB, GITOPS_GITEA };
+
+struct gitops_forge {
+	enum gitops_forge_kind	 kind;
+	const char		*api;	/* "https://api.github.com",
+					   "https://gitlab.example/api/v4",
+					   "https://gitea.example/api/v1" */
+	const char		*repo;	/* "owner/name" (GitLab: the project
+					   path, groups included) */
+	const char		*token;	/* may be NULL; never logged */
+	long			 timeout_ms;	/* 0: 15 s */
+};
+
+enum gitops_pr_state { GITOPS_PR_OPEN, GITOPS_PR_MERGED, GITOPS_PR_CLOSED };
+
+struct gitops_pr {
+	long			 number;	/* GitLab: the iid */
+	char			*url;		/* owned: the page people see */
+	enum gitops_pr_state	 state;
+	char			*merge_sha;	/* owned, may be NULL */
+};
+
+/* "github", "gitlab", "gitea" (or "forgejo"); 0, or -1 for another. */
+int	gitops_forge_kind_parse(const char *, enum gitops_forge_kind *);
+/*
+ * The open request whose head is branch: 1 with *pr (clear it), 0 when
+ * there is none, -1 with *err (owned).
+ */
+int	gitops_forge_find(const struct gitops_forge *, const char *branch,
+	    struct gitops_pr *pr, char **err);
+/* Opens one: 0 with *pr, or -1 with *err (owned). */
+int	gitops_forge_open(const struct gitops_forge *, const char *branch,
+	    const char *base, const char *title, const char *body,
+	    struct gitops_pr *pr, char **err);
+int	gitops_forge_comment(const struct gitops_forge *, long number,
+	    const char *body, char **err);
+/* Its state now: 0 with *pr, or -1 with *err (owned). */
+int	gitops_forge_state(const struct gitops_forge *, long number,
+	    struct gitops_pr *pr, char **err);
+/* The repository's default branch: 0 with *branch (owned), or -1. */
+int	gitops_forge_default_branch(const struct gitops_forge *,
+	    char **branch, char **err);
+void	gitops_pr_clear(struct gitops_pr *);
+const char *gitops_pr_state_name(enum gitops_pr_state);
+
+/* ---- propose.c: confirm by pull request ---------------------------------- */
+
+/* What a proposal needs from the process (all borrowed). */
+struct gitops_env {
+	const char	*token;		/* the forge's and git's, or NULL */
+	const char	*workdir;	/* clones go below; NULL: /tmp */
+	const char	*author_name, *author_email;	/* NULL: remediate */
+	int		 attempts;	/* per step (git, forge); 0: 3 */
+	int64_t		 backoff_ms;	/* first wait; 0: 1 s */
+};
+
+/*
+ * The manifest edits a plan (borrowed) makes: an owned array of
+ * {path, value}, paths like "spec.template.spec.containers[name=app].
+ * resources.requests.memory", mapped through values_paths (borrowed, may
+ * be NULL: {manifest path: Helm values path}); or NULL with *err (owned):
+ * the plan does not patch its target, a field is not mapped.
+ */
+json_t	*gitops_plan_edits(const json_t *plan, const json_t *values_paths,
+	    char **err);
+/*
+ * Proposes the decision rec (borrowed: the record as JSON, with its plan
+ * and, for an Argo CD target, owner.source) as a pull request, per cfg
+ * (borrowed: confirm.pullRequest {forge, api, repo?, repoURL?, path?,
+ * base?, gitUser?, values?: {file, paths}}): pushes the branch and opens
+ * the request, or updates and comments on the open one.  Git and forge
+ * steps are each retried with backoff.  Returns 0 with *out (owned:
+ * {number, url, branch, repoURL, file, state, opened, changed, commit?}),
+ * or -1 with *err (owned: what failed; never a token).
+ */
+int	gitops_propose(const struct gitops_env *, const json_t *rec,
+	    const json_t *cfg, json_t **out, char **err);
 
 #endif /* GITOPS_H */

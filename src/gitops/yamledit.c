@@ -596,6 +596,31 @@ gitops_yaml_set(const char *text, size_t len,
 }
 
 int
+gitops_yaml_get(const char *text, size_t len,
+    const struct gitops_yaml_edit *e, char **value)
+{
+	struct ytree t = { text, len, NULL, 0, NULL, 0, NULL, 0, 0 };
+	struct ynode *n;
+	char *err = NULL;
+	size_t i;
+	int rc = -1;
+
+	*value = NULL;
+	if (parse(&t, &err) == 0) {
+		n = select_doc(&t, e);
+		for (i = 0; n && i < e->npath; i++)
+			n = e->path[i][0] == '[' ? seq_select(n, e->path[i]) :
+			    ymap_get(n, e->path[i]);
+		rc = n && n->type == Y_SCALAR;
+		if (rc)
+			*value = xstrdup(n->value);
+	}
+	free(err);
+	tree_free(&t);
+	return rc;
+}
+
+int
 gitops_yaml_path_parse(const char *s, char ***segs, size_t *n)
 {
 	const char *p = s;

@@ -59,6 +59,8 @@ guard_config_copy(struct guard_config *d, const struct guard_config *s)
 	d->budget_query = dup_or_null(s->budget_query);
 	d->target = dup_or_null(s->target);
 	d->ownership = s->ownership ? json_deep_copy(s->ownership) : NULL;
+	d->pull_request = s->pull_request ? json_deep_copy(s->pull_request) :
+	    NULL;
 }
 
 void
@@ -70,6 +72,7 @@ guard_config_clear(struct guard_config *c)
 	free(c->budget_query);
 	free(c->target);
 	json_decref(c->ownership);
+	json_decref(c->pull_request);
 	memset(c, 0, sizeof *c);
 }
 
@@ -274,6 +277,11 @@ guard_config_apply(struct guard_config *c, json_t *block,
 			c->ownership = json_object();
 		json_object_update(c->ownership, v);
 	}
+	if (json_is_object(v = json_object_get(json_object_get(block,
+	    "confirm"), "pullRequest"))) {
+		json_decref(c->pull_request);
+		c->pull_request = json_deep_copy(v);
+	}
 	if ((v = json_object_get(block, "circuit")) != NULL) {
 		sub.obj = v;
 		get_int(&sub, "maxActions", 1, &c->circuit_max);
@@ -319,6 +327,9 @@ guard_config_json(const struct guard_config *c)
 	    "demoteAbove", c->recurrence_demote_above,
 	    "minActions", c->recurrence_min_actions,
 	    "target", c->target);
+	if (c->pull_request)
+		json_object_set_new(o, "confirm", json_pack("{s:O}",
+		    "pullRequest", c->pull_request));
 	if (c->ownership)
 		json_object_set_new(o, "ownership",
 		    json_deep_copy(c->ownership));

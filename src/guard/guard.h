@@ -61,6 +61,9 @@ struct guard_config {
 						   block as written, blocks
 						   merged key by key; NULL:
 						   gitops' defaults */
+	json_t		*pull_request;		/* owned: confirm.pullRequest,
+						   or NULL: confirm by an
+						   approval link */
 };
 
 /* The built-in safe defaults of DESIGN.md. */

@@ -131,6 +131,20 @@ has_path(json_t *fields, const char *text)
 	return found;
 }
 
+static int
+has_edit(json_t *edits, const char *path, const char *value)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(edits, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "path")),
+		    path) == 0 && strcmp(json_string_value(json_object_get(e,
+		    "value")), value) == 0)
+			return 1;
+	return 0;
+}
+
 TEST(fields_of_a_strategic_patch_key_containers_by_name)
 {
 	json_t *f = bump_fields("app", "strategic");
@@ -590,6 +604,47 @@ TEST(yamledit_paths_and_documents)
 	CHECK(gitops_yaml_defines("a: [", 4, "Deployment", NULL, "x") == 0);
 }
 
+TEST(plan_edits_are_the_patched_fields_with_their_values)
+{
+	json_t *p = bump_plan("shop", "cart", "app"), *e, *paths;
+	char *err = NULL;
+	enum gitops_forge_kind k;
+
+	e = gitops_plan_edits(p, NULL, &err);
+	if (e == NULL)
+		fprintf(stderr, "  %s\n", err);
+	CHECK(e != NULL && json_array_size(e) == 2);
+	CHECK(has_edit(e, "spec.template.spec.containers[name=app]."
+	    "resources.requests.memory", "160Mi"));
+	CHECK(has_edit(e, "spec.template.spec.containers[name=app]."
+	    "resources.limits.memory", "320Mi"));
+	json_decref(e);
+	/* a Helm chart: every field mapped, or the decision fails */
+	paths = json_pack("{s:s}", "spec.template.spec.containers[name=app]."
+	    "resources.requests.memory", "resources.requests.memory");
+	CHECK(gitops_plan_edits(p, paths, &err) == NULL);
+	CHECK(err && strstr(err, "resources.limits.memory is not mapped"));
+	free(err);
+	err = NULL;
+	json_object_set_new(paths, "spec.template.spec.containers[name=app]."
+	    "resources.limits.memory", json_string("resources.limits.memory"));
+	e = gitops_plan_edits(p, paths, &err);
+	CHECK(has_edit(e, "resources.limits.memory", "320Mi"));
+	json_decref(e);
+	json_decref(paths);
+	json_decref(p);
+	/* a delete writes nothing into a manifest */
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[]}", "type",
+	    "remediate", "operation", "delete", "apiVersion", "v1", "kind",
+	    "Pod", "namespace", "shop", "name", "x", "requests");
+	CHECK(gitops_plan_edits(p, NULL, &err) == NULL && err != NULL);
+	free(err);
+	json_decref(p);
+	CHECK(gitops_forge_kind_parse("forgejo", &k) == 0 &&
+	    k == GITOPS_GITEA);
+	CHECK(gitops_forge_kind_parse("bitbucket", &k) == -1);
+}
+
 int
 main(void)
 {
@@ -608,5 +663,6 @@ main(void)
 	RUN(check_what_a_plan_acts_on);
 	RUN(yamledit_golden);
 	RUN(yamledit_paths_and_documents);
+	RUN(plan_edits_are_the_patched_fields_with_their_values);
 	return harness_done();
 }
