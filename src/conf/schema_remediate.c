@@ -145,6 +145,7 @@ static const struct sfield pull_request_fields[] = {
 	{ "gitUser", &conf_t_nonempty, 0, NULL, NULL },
 	{ "token", &t_secret_ref, 0, NULL, NULL },
 	{ "values", &t_values, 0, NULL, NULL },
+	{ "pollInterval", &conf_t_duration, 0, NULL, NULL },
 	END
 };
 static const struct snode t_pull_request = { .kind = S_OBJECT,

@@ -57,6 +57,8 @@ struct daemon {
 	char			*secrets_dir;	/* owned copy of --secrets-dir
 						   (the http executor's ctx) */
 	struct approve_store	*approvals;	/* confirm mode's links */
+	struct daemon_prs	*prs;		/* confirm mode's pull
+						   requests */
 	char			*link;		/* owned: the signed link of
 						   the approval just issued,
 						   for its owner's message */
@@ -197,6 +199,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
 	audit_write(d->audit, r);
+	daemon_prs_track(d->prs, record);
 	tell_owner(d, r, record);
 	printf("%s\n", line);
 	fflush(stdout);
@@ -510,6 +513,7 @@ housekeeping(struct daemon *d)
 	if (now >= d->next_tick) {
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
+		daemon_prs_poll(d->prs, d->engine, d->kube, now);
 		audit_sync(d->audit);
 		d->next_tick = now + TICK_MS;
 	}
@@ -880,7 +884,8 @@ open_state(struct daemon *d)
 	return 0;
 }
 
-/* What the guardrails and the pager remembered before we started. */
+/* What the guardrails, the pager and confirm mode's pull requests
+ * remembered before we started. */
 static int
 restore_state(struct daemon *d)
 {
@@ -888,7 +893,7 @@ restore_state(struct daemon *d)
 
 	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
 	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
-	    -1) {
+	    -1 || daemon_prs_seed(d->prs, d->audit, &err) == -1) {
 		util_log_json("error", "cannot restore the state", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
@@ -996,7 +1001,7 @@ load(struct daemon *d)
 		eo.fetch = kube_fetch;
 		eo.fetch_ctx = d->kube;
 		eo.propose = daemon_propose;
-		eo.propose_ctx = d->secrets_dir;
+		eo.propose_ctx = d->prs;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
 		eo.intend = audit_intend_hook;
@@ -1025,6 +1030,7 @@ daemon_run(const struct daemon_opts *o)
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
+	d.prs = daemon_prs_new(o->secrets_dir);
 	metrics_init();
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
@@ -1058,6 +1064,7 @@ daemon_run(const struct daemon_opts *o)
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
+	daemon_prs_free(d.prs);
 	free(d.link);
 	audit_close(d.audit);
 	stop_watches(&d);

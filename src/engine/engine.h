@@ -170,6 +170,17 @@ json_t	*engine_approve(struct engine *, const json_t *input,
 json_t	*engine_expire(struct engine *, const json_t *input,
 	    const json_t *record, const char *id, int64_t expired);
 
+/*
+ * The outcome of a confirm decision's pull request: merged (and, for an
+ * Argo CD target, synced to it) is `acted`; closed unmerged is
+ * `declined`, which counts toward demotion as a recurrence does (and may
+ * demote the trigger: its `demoted` record follows).  record (borrowed)
+ * is the pending-approval record, pr (borrowed) the request's state now.
+ * Emits and returns the outcome record (owned JSON).
+ */
+json_t	*engine_pr_outcome(struct engine *, const json_t *record,
+	    const json_t *pr, int merged);
+
 const struct engine_stats *engine_stats(const struct engine *);
 
 /*

@@ -117,6 +117,13 @@ enum rec_reason decide_ownership(struct decision *);
  * (pending-approval with "pullRequest", or failed with the reason).
  */
 enum rec_decision decide_propose(struct decision *);
+/*
+ * approval.c: the sensor and trigger that in's (borrowed) "sensor" and
+ * "trigger" name, in the configuration as it is now: 0, or -1 if gone.
+ */
+int	decide_find_trigger(struct engine *, const json_t *in,
+	    struct engine_sensor **, struct engine_trigger **,
+	    const struct sensor_trigger **);
 
 /*
  * approval.c: what a pending-approval decision keeps for engine_approve

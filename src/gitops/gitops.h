@@ -302,7 +302,8 @@ json_t	*gitops_plan_edits(const json_t *plan, const json_t *values_paths,
  * base?, gitUser?, values?: {file, paths}}): pushes the branch and opens
  * the request, or updates and comments on the open one.  Git and forge
  * steps are each retried with backoff.  Returns 0 with *out (owned:
- * {number, url, branch, repoURL, file, state, opened, changed, commit?}),
+ * {number, url, branch, repoURL, file, state, opened, changed, commit?,
+ * forge: {kind, api, repo}}),
  * or -1 with *err (owned: what failed; never a token).
  */
 int	gitops_propose(const struct gitops_env *, const json_t *rec,

@@ -374,6 +374,9 @@ gitops_propose(const struct gitops_env *env, const json_t *rec,
 	if (j.pushed.changed)
 		json_object_set_new(*out, "commit",
 		    json_string(j.pushed.commit));
+	/* where to ask about it later (the token stays where it is) */
+	json_object_set_new(*out, "forge", json_pack("{s:s, s:s, s:s}",
+	    "kind", jstr(cfg, "forge"), "api", j.f.api, "repo", j.f.repo));
 	rc = 0;
 out:
 	gitops_pushed_clear(&j.pushed);

@@ -183,3 +183,72 @@ def test_a_forge_failure_is_failed_with_the_reason(tmp_path):
     assert len(finds) == 3
     assert forge.pulls() == []
     assert not [q for q in reqs if q["method"] in ("PATCH", "PUT")]
+
+
+def run_until(d, pred, timeout=60):
+    """Records from d until one satisfies pred (bounded by timeout)."""
+    out, end = [], time.time() + timeout
+    while time.time() < end:
+        got = d.take(1, timeout=1)
+        out += got
+        if any(pred(r) for r in got):
+            return out
+    raise AssertionError("no such record: %s" % out)
+
+
+@pytest.mark.parametrize("outcome", ["merged", "closed"])
+def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
+                                                            outcome):
+    sha = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind="github") as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        p = os.path.join(str(m), "sensor.yaml")
+        s = open(p).read().replace('"token": {"env"',
+                                   '"pollInterval": "1s", "token": {"env"')
+        open(p, "w").write(s)
+        os.environ["FORGE_TOKEN"] = "s3cret"
+        try:
+            d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        finally:
+            del os.environ["FORGE_TOKEN"]
+        try:
+            d.wait_log("synced")
+            emu.clear_requests()
+            for _ in range(2):
+                emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+            recs = run_until(d, lambda r: r["decision"] ==
+                             "pending-approval")
+            assert recs[-1]["pullRequest"]["number"] == 1
+            if outcome == "merged":
+                forge.merge(1, sha)
+                # Argo CD syncs the merge: only then is it acted
+                app = emu.get("argoproj.io/v1alpha1", "Application",
+                              "argocd", "checkout")
+                app["status"] = {"sync": {"status": "Synced",
+                                          "revision": sha}}
+                emu.load(app)
+                recs = run_until(d, lambda r: r["decision"] == "acted")
+                r = recs[-1]
+                assert r["message"] == ("pull request #1 merged (%s): the "
+                                        "change is in Git" % sha)
+                assert r["pullRequest"]["state"] == "merged"
+            else:
+                forge.close(1)
+                recs = run_until(d, lambda r: r["decision"] == "declined")
+                r = recs[-1]
+                assert r["message"] == \
+                    "pull request #1 closed unmerged: declined"
+            assert r["target"] == {"kind": "Deployment",
+                                   "namespace": "shop", "name": "checkout"}
+            assert r["plan"]["action"] == "bumpMemory"
+            reqs = emu.requests()
+        finally:
+            d.stop()
+        assert not [q for q in reqs if q["method"] in ("PATCH", "PUT") and
+                    "/deployments/" in q["path"]]
