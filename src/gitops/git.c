@@ -9,9 +9,8 @@
  * afterwards: nothing is left to go stale between decisions, and a
  * half-done change never leaks into the next.  Which file: the YAML files
  * under the source path that define the target (kind, namespace, name);
- * of those, the one that already sets the field (a kustomize patch in the
- * overlay over its base), preferring a file a kustomization lists as a
- * patch; else the first that defines it.  A Helm values file is named by
+ * of those, a file a kustomization lists as a patch (applied last, what it
+ * sets wins), then one that already sets the fields, else the first.  A Helm values file is named by
  * the trigger, with the field mapped to a values path.
  *
  * Credentials (a token for http(s) remotes) are handed in, used by the
@@ -255,7 +254,7 @@ choose(const char *root, const struct gitops_change *c, char **err)
 	walk(root, c->path ? c->path : "", 0, c, &f);
 	qsort(f.paths, f.n, sizeof *f.paths, cmp_str);
 	for (i = 0; i < f.n; i++) {
-		int score = 0;
+		int score = 1;
 
 		full = xasprintf("%s/%s", root, f.paths[i]);
 		text = util_read_file(full, MAX_MANIFEST, &len, &e2);
@@ -264,9 +263,11 @@ choose(const char *root, const struct gitops_change *c, char **err)
 		e2 = NULL;
 		if (text && sets_fields(c, text, len))
 			score = 2;
-		for (k = 0; score && k < f.np; k++)
+		/* a patch is applied last: what it sets wins, so it is where
+		 * the change goes, whether it sets the fields yet or not */
+		for (k = 0; k < f.np; k++)
 			if (strcmp(f.patches[k], f.paths[i]) == 0)
-				score = 3;
+				score += 2;
 		free(text);
 		if (score > best) {
 			best = score;

@@ -252,3 +252,79 @@ def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
             d.stop()
         assert not [q for q in reqs if q["method"] in ("PATCH", "PUT") and
                     "/deployments/" in q["path"]]
+
+
+PATCH = """\
+# prod sizing: overrides the base
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          resources:
+            requests: {memory: 256Mi}
+"""
+VALUES = """\
+# Helm values for checkout
+image:
+  tag: "1"   # pinned
+resources:
+  requests:
+    memory: 256Mi
+  limits:
+    memory: 512Mi
+"""
+
+
+@pytest.mark.parametrize("layout", ["kustomize", "helm"])
+def test_kustomize_patch_and_helm_values_are_where_it_writes(tmp_path,
+                                                             layout):
+    files = dict(FILES)
+    if layout == "kustomize":
+        files["apps/checkout/kustomization.yaml"] = (
+            "resources:\n  - deployment.yaml\npatches:\n"
+            "  - path: prod-memory.yaml\n")
+        files["apps/checkout/prod-memory.yaml"] = PATCH
+        extra = {}
+    else:
+        files["charts/checkout/values.yaml"] = VALUES
+        c = "spec.template.spec.containers[name=app].resources."
+        extra = {"values": {"file": "charts/checkout/values.yaml",
+                            "paths": {c + "requests.memory":
+                                      "resources.requests.memory",
+                                      c + "limits.memory":
+                                      "resources.limits.memory"}}}
+    with GitRemote(tmp_path / "git", "shop-deploy", files) as remote, \
+            Forge(kind="gitea") as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        p = os.path.join(str(m), "sensor.yaml")
+        s = open(p).read().replace('"token": {"env"', json.dumps(
+            extra)[1:-1] + (", " if extra else "") + '"token": {"env"')
+        open(p, "w").write(s)
+        recs, _, _ = storm(tmp_path, emu, m, "state.db")
+        r = [x for x in recs if x.get("reason") != "below-threshold"][0]
+        assert r["decision"] == "pending-approval", r
+        if layout == "kustomize":
+            assert r["pullRequest"]["file"] == \
+                "apps/checkout/prod-memory.yaml"
+            assert remote.show(BRANCH, "apps/checkout/prod-memory.yaml") \
+                == PATCH.replace(
+                    "            requests: {memory: 256Mi}\n",
+                    "            requests: {memory: 320Mi}\n"
+                    "            limits:\n              memory: 640Mi\n")
+            assert remote.show(BRANCH, "apps/checkout/deployment.yaml") \
+                == MANIFEST
+        else:
+            assert r["pullRequest"]["file"] == "charts/checkout/values.yaml"
+            assert remote.show(BRANCH, "charts/checkout/values.yaml") == \
+                VALUES.replace("256Mi", "320Mi").replace("512Mi", "640Mi")
+        assert len(forge.pulls()) == 1
