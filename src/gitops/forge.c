@@ -207,6 +207,22 @@ fill(const struct gitops_forge *f, const json_t *j, struct gitops_pr *pr)
 	pr->merge_sha = sha ? xstrdup(sha) : NULL;
 }
 
+/* A request answered by one pull or merge request: 0 with *pr, or -1. */
+static int
+request_pr(const struct gitops_forge *f, const char *method, char *path,
+    json_t *req, struct gitops_pr *pr, char **err)
+{
+	json_t *j = NULL;
+	int rc = request(f, method, path, req, &j, err);
+
+	if (rc == 0)
+		fill(f, j, pr);
+	json_decref(j);
+	json_decref(req);
+	free(path);
+	return rc;
+}
+
 void
 gitops_pr_clear(struct gitops_pr *pr)
 {
@@ -289,8 +305,8 @@ gitops_forge_open(const struct gitops_forge *f, const char *branch,
     struct gitops_pr *pr, char **err)
 {
 	char *proj = project(f), *path;
-	json_t *req, *j = NULL;
-	int rc = -1;
+	json_t *req;
+	int rc;
 
 	memset(pr, 0, sizeof *pr);
 	if (f->kind == GITOPS_GITLAB) {
@@ -303,13 +319,7 @@ gitops_forge_open(const struct gitops_forge *f, const char *branch,
 		req = json_pack("{s:s, s:s, s:s, s:s}", "title", title, "head",
 		    branch, "base", base, "body", body);
 	}
-	if (request(f, "POST", path, req, &j, err) == 0) {
-		fill(f, j, pr);
-		rc = 0;
-	}
-	json_decref(j);
-	json_decref(req);
-	free(path);
+	rc = request_pr(f, "POST", path, req, pr, err);
 	free(proj);
 	return rc;
 }
@@ -337,16 +347,10 @@ gitops_forge_state(const struct gitops_forge *f, long number,
 {
 	char *proj = project(f), *path = xasprintf("%s/%s/%ld", proj,
 	    f->kind == GITOPS_GITLAB ? "merge_requests" : "pulls", number);
-	json_t *j = NULL;
-	int rc = -1;
+	int rc;
 
 	memset(pr, 0, sizeof *pr);
-	if (request(f, "GET", path, NULL, &j, err) == 0) {
-		fill(f, j, pr);
-		rc = 0;
-	}
-	json_decref(j);
-	free(path);
+	rc = request_pr(f, "GET", path, NULL, pr, err);
 	free(proj);
 	return rc;
 }
