@@ -152,7 +152,9 @@ walk(const char *root, const char *rel, int depth,
 			continue;	/* ., .., .git, hidden */
 		r = xasprintf("%s%s%s", rel, *rel ? "/" : "", de->d_name);
 		full = xasprintf("%s/%s", root, r);
-		if (lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode))
+		if (lstat(full, &sb) == -1)
+			;	/* gone meanwhile: nothing to read */
+		else if (S_ISDIR(sb.st_mode))	/* lstat: links not followed */
 			walk(root, r, depth + 1, c, f);
 		else if (S_ISREG(sb.st_mode) && yaml_name(de->d_name) &&
 		    (text = util_read_file(full, MAX_MANIFEST, &len, &err))) {
