@@ -146,7 +146,7 @@ parse_option(struct cmd_args *a, struct history *h, int64_t now)
 			return -1;
 	} else if (cmd_args_opt(a, "--reason", NULL, 1)) {
 		if ((h->f.reason = a->value) != NULL && check_name("reason",
-		    a->value, reason_at, REASON_RATE_LIMITED + 1) == -1)
+		    a->value, reason_at, REC_NREASONS) == -1)
 			return -1;
 	} else if (cmd_args_opt(a, "--limit", NULL, 1)) {
 		if (a->value && (util_parse_int(a->value, &n) == -1 ||
@@ -271,7 +271,7 @@ suppressed_text(json_t *t)
 
 	buf_init(&b, 0);
 	/* in the order the checks run, so the first is what stops most */
-	for (i = 1; i <= REASON_RATE_LIMITED; i++) {
+	for (i = 1; i < REC_NREASONS; i++) {
 		k = rec_reason_name((enum rec_reason)i);
 		if ((v = json_object_get(s, k)) != NULL)
 			buf_printf(&b, "%s%s %lld", b.len ? ", " : "", k,

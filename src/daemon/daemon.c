@@ -15,6 +15,7 @@
 #include "daemon/access.h"
 #include "daemon/confwatch.h"
 #include "daemon/daemon.h"
+#include "daemon/propose.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
@@ -69,6 +70,8 @@ struct daemon {
 	struct daemon_access	*access;	/* the permissions we need */
 	struct daemon_confwatch	 confwatch;	/* --exit-on-change */
 	int64_t			 next_access;	/* ms: ask again, if missing */
+	struct daemon_prs	*prs;		/* confirm mode's pull
+						   requests */
 	char			*link;		/* owned: the signed link of
 						   the approval just issued,
 						   for its owner's message */
@@ -229,6 +232,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
 	stored = audit_write(d->audit, r);
+	daemon_prs_track(d->prs, record);
 	tell_owner(d, r, record);
 	show_record(d, stored, line);
 	free(line);
@@ -554,6 +558,7 @@ housekeeping(struct daemon *d)
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
 		metrics_set_state_writable(audit_sync(d->audit) == 0);
+		daemon_prs_poll(d->prs, d->engine, d->kube, now);
 		if (d->o->exit_on_change &&
 		    daemon_confwatch_changed(&d->confwatch))
 			stopping = 1;
@@ -1045,7 +1050,8 @@ open_state(struct daemon *d)
 	return open_intake(d);
 }
 
-/* What the guardrails and the pager remembered before we started. */
+/* What the guardrails, the pager and confirm mode's pull requests
+ * remembered before we started. */
 static int
 restore_state(struct daemon *d)
 {
@@ -1053,7 +1059,7 @@ restore_state(struct daemon *d)
 
 	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
 	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
-	    -1) {
+	    -1 || daemon_prs_seed(d->prs, d->audit, &err) == -1) {
 		util_log_json("error", "cannot restore the state", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
@@ -1140,13 +1146,25 @@ open_approvals(struct daemon *d)
 	return d->approvals ? 0 : -1;
 }
 
-/* The state file opens after the configuration loads: see daemon_run. */
+/*
+ * The hooks below take the daemon, not the client or the state file:
+ * the configuration loads before either exists (see daemon_run).
+ */
 static int
 intend_durably(void *ctx, const struct rec_decision_record *r)
 {
 	struct daemon *d = ctx;
 
 	return audit_intend(d->audit, r);
+}
+
+static int
+fetch_live(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name, json_t **out, char **err)
+{
+	struct daemon *d = ctx;
+
+	return kube_fetch(d->kube, api_version, kind, ns, name, out, err);
 }
 
 static void
@@ -1190,6 +1208,10 @@ load(struct daemon *d)
 		eo.cluster = d->cluster;
 		eo.execute = execute_plan;
 		eo.execute_ctx = d;
+		eo.fetch = fetch_live;
+		eo.fetch_ctx = d;
+		eo.propose = daemon_propose;
+		eo.propose_ctx = d->prs;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
 		eo.intend = intend_durably;
@@ -1220,6 +1242,7 @@ daemon_run(const struct daemon_opts *o)
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
+	d.prs = daemon_prs_new(o->secrets_dir);
 	metrics_init();
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
@@ -1256,6 +1279,7 @@ daemon_run(const struct daemon_opts *o)
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
+	daemon_prs_free(d.prs);
 	free(d.link);
 	audit_close(d.audit);	/* journals the pager: before page_free */
 	page_free(d.pager);

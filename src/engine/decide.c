@@ -5,7 +5,8 @@
  * the action names the record's reason:
  *
  *	stale, below-threshold, disabled, cooldown, opt-out, policy,
- *	blast-radius, budget, circuit-open, rate-limited
+ *	at-cap / unsupported-target / blast-radius, gitops-managed /
+ *	conflict, budget, circuit-open, rate-limited
  *
  * Rate tokens are taken last, so only an action that passed everything
  * else spends one.  Then the mode decides what happens; notify, dry-run
@@ -434,6 +435,7 @@ decide_action_checks(struct decision *d, int64_t decided)
 {
 	struct engine *e = d->e;
 	const struct guard_config *c = d->cfg;
+	enum rec_reason r;
 	int ok;
 
 	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
@@ -464,6 +466,8 @@ decide_action_checks(struct decision *d, int64_t decided)
 	}
 	if (!check_blast_radius(d))
 		return REASON_BLAST_RADIUS;
+	if ((r = decide_ownership(d)) != REASON_NONE || d->msg[0])
+		return r;
 	if (!check_budget(d))
 		return REASON_BUDGET;
 	ok = decided ? guard_check_circuit_approved(e->state, c, decided,
@@ -521,7 +525,9 @@ decide_mode(struct decision *d)
 
 	guard_record_action(e->state, d->et->id, d->target_key, e->now);
 	d->msg[0] = '\0';
-	if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
+	if (dec == REC_PENDING_APPROVAL && d->cfg->pull_request)
+		dec = decide_propose(d);
+	else if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
 	    approval_pend(d) == -1)
 		dec = REC_FAILED;
 	decide_act(d, dec);

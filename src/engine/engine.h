@@ -70,6 +70,29 @@ struct engine_opts {
 	int	(*pend)(void *ctx, const struct rec_decision_record *,
 		    const json_t *input, json_t **approval, char **err);
 	void	 *pend_ctx;
+	/*
+	 * Reads an object fresh, for the ownership check (who manages
+	 * what an action would change: src/gitops): 0 with *out (owned), 1
+	 * when it does not exist, -1 with *err (owned).  The live daemon
+	 * reads the API server, since the cluster view need not hold
+	 * managedFields and annotations.  NULL: the cluster view answers
+	 * (replay, whose snapshot holds whole objects).
+	 */
+	int	(*fetch)(void *ctx, const char *api_version, const char *kind,
+		    const char *ns, const char *name, json_t **out,
+		    char **err);
+	void	 *fetch_ctx;
+	/*
+	 * Confirm by pull request (src/gitops/propose.c): proposes the
+	 * decision record (borrowed JSON) per the trigger's
+	 * confirm.pullRequest (borrowed): 0 with *pr (owned: the record's
+	 * "pullRequest"), or -1 with *err (owned): the decision is then
+	 * "failed".  NULL: pending-approval records carry no pull request
+	 * (replay).
+	 */
+	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
+		    json_t **pr, char **err);
+	void	 *propose_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
@@ -81,7 +104,7 @@ struct engine_stats {
 	uint64_t	 filtered;	/* matched a dependency, filtered out */
 	uint64_t	 records;	/* decision records emitted */
 	uint64_t	 by_decision[REC_NDECISIONS];
-	uint64_t	 by_reason[REASON_RATE_LIMITED + 1];
+	uint64_t	 by_reason[REC_NREASONS];
 };
 
 struct engine;
@@ -151,6 +174,17 @@ json_t	*engine_approve(struct engine *, const json_t *input,
  */
 json_t	*engine_expire(struct engine *, const json_t *input,
 	    const json_t *record, const char *id, int64_t expired);
+
+/*
+ * The outcome of a confirm decision's pull request: merged (and, for an
+ * Argo CD target, synced to it) is `acted`; closed unmerged is
+ * `declined`, which counts toward demotion as a recurrence does (and may
+ * demote the trigger: its `demoted` record follows).  record (borrowed)
+ * is the pending-approval record, pr (borrowed) the request's state now.
+ * Emits and returns the outcome record (owned JSON).
+ */
+json_t	*engine_pr_outcome(struct engine *, const json_t *record,
+	    const json_t *pr, int merged);
 
 const struct engine_stats *engine_stats(const struct engine *);
 

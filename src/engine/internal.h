@@ -106,6 +106,27 @@ void	decide_extra_set(struct decision *, const char *key, json_t *v);
 uint64_t decide_trigger_hash(struct decision *);
 
 /*
+ * ownership.c: gitops-managed and conflict, for the planned action: a
+ * GitOps controller that would revert it, another manager owning a field
+ * it writes.  Returns the reason that stops it, or REASON_NONE (with
+ * d->msg set when ownership could not be read: the record is "failed").
+ */
+enum rec_reason decide_ownership(struct decision *);
+/*
+ * propose.c: a pending-approval decision of a trigger that confirms by
+ * pull request, handed to the propose hook: the decision to record
+ * (pending-approval with "pullRequest", or failed with the reason).
+ */
+enum rec_decision decide_propose(struct decision *);
+/*
+ * approval.c: the sensor and trigger that in's (borrowed) "sensor" and
+ * "trigger" name, in the configuration as it is now: 0, or -1 if gone.
+ */
+int	decide_find_trigger(struct engine *, const json_t *in,
+	    struct engine_sensor **, struct engine_trigger **,
+	    const struct sensor_trigger **);
+
+/*
  * approval.c: what a pending-approval decision keeps for engine_approve
  * (owned), and handing it to the pend hook: 0 with the approval in the
  * record, or -1 with the record's message saying why there is none.

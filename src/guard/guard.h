@@ -57,6 +57,13 @@ struct guard_config {
 	double		 recurrence_demote_above; /* fraction */
 	int		 recurrence_min_actions;
 	char		*target;		/* owned template, or NULL */
+	json_t		*ownership;		/* owned: the `ownership:`
+						   block as written, blocks
+						   merged key by key; NULL:
+						   gitops' defaults */
+	json_t		*pull_request;		/* owned: confirm.pullRequest,
+						   or NULL: confirm by an
+						   approval link */
 };
 
 /* The built-in safe defaults of DESIGN.md. */

@@ -234,6 +234,9 @@ struct kube_resource {
 };
 void	kube_resource_clear(struct kube_resource *);
 
+/* A kube_error's reason (status 0) when the server serves no such kind. */
+#define KUBE_NOT_SERVED	"NotServed"
+
 /*
  * The resource serving kind in api_version ("apps/v1", "v1"), from the
  * server's discovery documents (cached in the client for its life), or
@@ -277,6 +280,14 @@ const char *kube_patch_content_type(enum kube_patch_type);
 json_t	*kube_get(struct kube_client *, const char *api_version,
 	    const char *kind, const char *ns, const char *name,
 	    struct kube_error *err);
+/*
+ * kube_get as a lookup (client is the struct kube_client *): 0 with *out
+ * (owned), 1 when there is no such object or the server serves no such
+ * kind (no Argo CD installed: no Application), -1 with *err (owned).
+ * The engine's fetch hook.
+ */
+int	kube_fetch(void *client, const char *api_version, const char *kind,
+	    const char *ns, const char *name, json_t **out, char **err);
 /* Creates obj (borrowed); generateName works (the server picks). */
 json_t	*kube_create(struct kube_client *, const json_t *obj, int dry_run,
 	    struct kube_error *err);

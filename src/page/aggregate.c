@@ -159,6 +159,8 @@ page_reason(const struct rec_decision_record *r)
 		case REASON_BUDGET:
 		case REASON_CIRCUIT_OPEN:
 		case REASON_AT_CAP:
+		case REASON_GITOPS_MANAGED:
+		case REASON_CONFLICT:
 			return rec_reason_name(r->reason);
 		default:
 			return NULL;

@@ -11,13 +11,13 @@
 
 static const char *const decision_names[] = {
 	"acted", "failed", "dry-run", "notified", "pending-approval",
-	"suppressed", "demoted", "expired",
+	"suppressed", "demoted", "expired", "declined",
 };
 
 static const char *const reason_names[] = {
 	NULL, "stale", "below-threshold", "disabled", "cooldown", "opt-out",
-	"policy", "at-cap", "unsupported-target", "blast-radius", "budget",
-	"circuit-open", "rate-limited",
+	"policy", "at-cap", "unsupported-target", "blast-radius",
+	"gitops-managed", "conflict", "budget", "circuit-open", "rate-limited",
 };
 
 const char *

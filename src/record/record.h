@@ -23,8 +23,11 @@ enum rec_decision {
 	REC_DEMOTED,
 	REC_EXPIRED,		/* a pending approval nobody approved in time,
 				   or one its trigger's change made void */
+	REC_DECLINED,		/* a pull request closed unmerged, an
+				   approval refused: counts toward demotion
+				   as a recurrence does */
 };
-#define REC_NDECISIONS	(REC_EXPIRED + 1)
+#define REC_NDECISIONS	(REC_DECLINED + 1)
 
 /*
  * How a record becomes text wherever it is shown or stored: compact, in
@@ -47,10 +50,13 @@ enum rec_reason {
 	REASON_AT_CAP,
 	REASON_UNSUPPORTED_TARGET,
 	REASON_BLAST_RADIUS,
+	REASON_GITOPS_MANAGED,	/* a GitOps controller would revert it */
+	REASON_CONFLICT,	/* another manager owns a field it writes */
 	REASON_BUDGET,
 	REASON_CIRCUIT_OPEN,
 	REASON_RATE_LIMITED,
 };
+#define REC_NREASONS	(REASON_RATE_LIMITED + 1)
 
 struct rec_decision_record {
 	int64_t			 time;		/* ms: the clock */

@@ -449,6 +449,54 @@ TEST(policy_denial_is_recorded_whole_and_errors_apart)
 	}
 }
 
+/*
+ * Confirm by pull request: a request closed unmerged is a remediation
+ * that did not hold.  Four declines (recurrence's minActions) at a ratio
+ * above demoteAbove demote the trigger, as recurrences would; a merged
+ * one is acted.
+ */
+TEST(declined_pull_requests_demote_like_recurrences)
+{
+	struct world w;
+	json_t *rec, *pr, *out;
+	int i;
+
+	world_open(&w, "1m");
+	if (w.e == NULL)
+		return;
+	rec = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}",
+	    "time", "2026-03-14T09:40:00Z", "sensor", "argo-events/stuck",
+	    "trigger", "restart", "target", "kind", "Deployment", "namespace",
+	    "shop", "name", "cart", "plan", "action", "restartPod");
+	pr = json_pack("{s:i, s:s}", "number", 7, "branch",
+	    "remediate/restart/shop-cart");
+	for (i = 0; i < 4; i++) {
+		clock_fixed(&w.clock, T0 + i * MIN);
+		out = engine_pr_outcome(w.e, rec, pr, 0);
+		CHECK_STR(field(out, "decision"), "declined");
+		CHECK_STR(field(out, "message"),
+		    "pull request #7 closed unmerged: declined");
+		json_decref(out);
+		CHECK_STR(field(last(&w), "decision"), i < 3 ? "declined" :
+		    "demoted");
+	}
+	CHECK_INT((int)json_array_size(w.seen.records), 5);
+	/* demoted: the next signal is only notified */
+	clock_fixed(&w.clock, T0 + 10 * MIN);
+	signal_stuck(&w, "after");
+	CHECK_STR(field(last(&w), "decision"), "notified");
+	json_object_set_new(pr, "mergeCommit", json_string("abc123"));
+	out = engine_pr_outcome(w.e, rec, pr, 1);
+	CHECK_STR(field(out, "decision"), "acted");
+	CHECK_STR(field(out, "message"), "pull request #7 merged (abc123): "
+	    "the change is in Git");
+	CHECK_INT(w.seen.executed, 0);	/* Git did it, not us */
+	json_decref(out);
+	json_decref(pr);
+	json_decref(rec);
+	world_close(&w);
+}
+
 int
 main(void)
 {
@@ -462,6 +510,7 @@ main(void)
 	RUN(changed_trigger_voids_the_approval);
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
 	RUN(policy_denial_is_recorded_whole_and_errors_apart);
+	RUN(declined_pull_requests_demote_like_recurrences);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

@@ -327,6 +327,30 @@ TEST(a_quarantine_pages_and_a_plain_action_does_not)
 	fake_stop(&am);
 }
 
+/* A target another controller manages pages: a person must decide. */
+TEST(gitops_managed_and_conflict_page_cooldown_does_not)
+{
+	struct fake am;
+	struct page *p;
+
+	fake_start(&am);
+	p = pager(&am, NULL, NULL);
+	if (p == NULL)
+		return;
+	decide(p, T0, "bump", REC_SUPPRESSED, REASON_COOLDOWN, "web", NULL);
+	decide(p, T0, "bump", REC_SUPPRESSED, REASON_GITOPS_MANAGED,
+	    "checkout", NULL);
+	decide(p, T0, "bump", REC_SUPPRESSED, REASON_CONFLICT, "cart", NULL);
+	CHECK_INT(page_flush(p, 5000), 0);
+	CHECK_INT(fake_count(&am), 2);
+	CHECK_STR(alert_str(fake_body(&am, 0), "labels", "reason"),
+	    "gitops-managed");
+	CHECK_STR(alert_str(fake_body(&am, 1), "labels", "reason"),
+	    "conflict");
+	page_free(p);
+	fake_stop(&am);
+}
+
 TEST(quiet_conditions_resolve_and_held_pages_go_out)
 {
 	struct fake am;
@@ -827,6 +851,7 @@ main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	RUN(one_page_per_trigger_and_reason_per_window);
 	RUN(a_quarantine_pages_and_a_plain_action_does_not);
+	RUN(gitops_managed_and_conflict_page_cooldown_does_not);
 	RUN(quiet_conditions_resolve_and_held_pages_go_out);
 	RUN(demotion_pages_until_the_manifest_changes);
 	RUN(webhook_gets_the_alertmanager_webhook_shape);
