@@ -30,6 +30,15 @@ struct audit_source {
 	void			*obj;	/* borrowed guard_state or page */
 };
 
+/* An intent's row, found again by its record's time and names. */
+struct audit_pending {
+	int64_t		 rowid;
+	int64_t		 time;		/* ms: the record's */
+	char		*key;		/* owned: sensor\x1ftrigger\x1ftarget */
+};
+
+#define PENDING_MAX	4096	/* intents awaiting an outcome, at most */
+
 struct audit {
 	unsigned		 magic;
 	sqlite3			*db;
@@ -40,10 +49,12 @@ struct audit {
 	sqlite3_stmt		*ins, *upd, *put, *del;
 	struct audit_source	 src[2];
 	int			 nsrc;
-	/* the intended action awaiting its outcome */
-	int64_t			 pending;	/* rowid, 0 none */
-	int64_t			 pending_time;
-	char			*pending_key;	/* owned: sensor\x1ftrigger */
+	/*
+	 * Intended actions awaiting their outcome: several at once, since
+	 * actions run on workers while the engine writes other records.
+	 */
+	struct audit_pending	*pending;	/* owned, oldest first */
+	size_t			 npending, cappending;
 	/* writes that failed, to retry */
 	struct audit_row	*backlog;	/* owned */
 	size_t			 nbacklog, capbacklog;
@@ -52,6 +63,9 @@ struct audit {
 						   transaction */
 	char			*error;		/* owned: its message */
 };
+
+/* write.c */
+void	audit_pending_free(struct audit *);
 
 /* store.c */
 void	audit_log(const struct audit *, const char *level, const char *msg,

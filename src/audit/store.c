@@ -387,7 +387,7 @@ audit_close(struct audit *a)
 	if (a->lock_fd != -1)
 		close(a->lock_fd);	/* releases the flock */
 	audit_backlog_free(a);
-	free(a->pending_key);
+	audit_pending_free(a);
 	free(a->error);
 	free(a->path);
 	a->magic = 0;
