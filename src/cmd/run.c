@@ -8,6 +8,7 @@
 #include "cmd/args.h"
 #include "cmd/cmd.h"
 #include "daemon/daemon.h"
+#include "pool/pool.h"
 #include "util/util.h"
 
 static void
@@ -21,14 +22,17 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
-	    "                     [--approval-key FILE]\n"
+	    "                     [--approval-key FILE] [--action-workers N] "
+	    "[--stall-after 30s]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to stdout and the state "
 	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
 	    "token comes from\n$REMEDIATE_PAGE_TOKEN.  Confirm mode's "
 	    "approval links are served at\n/approve/ID and signed with "
 	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
-	    "STATE.approval-key (generated).\n");
+	    "STATE.approval-key (generated).  Actions run on N workers "
+	    "(default 4), one\nat a time per target; /readyz answers 503 "
+	    "when the engine loop has not\nturned for --stall-after.\n");
 }
 
 int
@@ -37,6 +41,7 @@ cmd_run(int argc, char **argv)
 	struct cmd_args a;
 	struct daemon_opts o;
 	long long n;
+	int64_t ms;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -86,6 +91,22 @@ cmd_run(int argc, char **argv)
 				a.error = 1;
 			} else if (a.value)
 				o.queue_size = (size_t)n;
+		} else if (cmd_args_opt(&a, "--action-workers", NULL, 1)) {
+			if (a.value && (util_parse_int(a.value, &n) == -1 ||
+			    n < 1 || n > POOL_MAX_WORKERS)) {
+				fprintf(stderr, "remediate run: --action-workers "
+				    "must be from 1 to %d\n", POOL_MAX_WORKERS);
+				a.error = 1;
+			} else if (a.value)
+				o.action_workers = (size_t)n;
+		} else if (cmd_args_opt(&a, "--stall-after", NULL, 1)) {
+			if (a.value && (duration_parse(a.value, &ms) == -1 ||
+			    ms < 1000)) {
+				fprintf(stderr, "remediate run: --stall-after "
+				    "must be a duration of at least 1s\n");
+				a.error = 1;
+			} else if (a.value)
+				o.stall_after = ms;
 		} else {
 			fprintf(stderr, "remediate run: unknown argument %s\n",
 			    argv[a.i]);

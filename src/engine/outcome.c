@@ -24,7 +24,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/internal.h"
 
@@ -157,15 +156,6 @@ engine_outcome(struct engine *e, struct engine_action *a, int rc,
 	return out;
 }
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 json_t *
 decide_run_action(struct decision *d, enum rec_decision dec)
 {
@@ -192,8 +182,8 @@ decide_run_action(struct decision *d, enum rec_decision dec)
 		return engine_outcome(e, a, -1, NULL, xstrdup("not executed: "
 		    "too many actions are waiting to run"), -1);
 	}
-	t0 = monotonic_ms();
+	t0 = clock_monotonic_ms();
 	rc = e->opts.execute(e->opts.execute_ctx, a->plan,
 	    dec == REC_DRY_RUN, &result, &err);
-	return engine_outcome(e, a, rc, result, err, monotonic_ms() - t0);
+	return engine_outcome(e, a, rc, result, err, clock_monotonic_ms() - t0);
 }
