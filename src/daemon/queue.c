@@ -22,8 +22,6 @@ struct dq {
 	int		 closed;
 };
 
-static void	put(struct dq *, struct dq_item *);
-
 struct dq *
 dq_new(size_t capacity)
 {
@@ -55,19 +53,6 @@ dq_reserve(struct dq *q, size_t n)
 	pthread_mutex_unlock(&q->mu);
 }
 
-int
-dq_push_reserved(struct dq *q, struct dq_item *it)
-{
-	pthread_mutex_lock(&q->mu);
-	if (q->n == q->cap || q->closed) {
-		pthread_mutex_unlock(&q->mu);
-		return -1;
-	}
-	put(q, it);
-	pthread_cond_signal(&q->not_empty);
-	pthread_mutex_unlock(&q->mu);
-	return 0;
-}
 
 void
 dq_item_clear(struct dq_item *it)
@@ -121,16 +106,17 @@ put(struct dq *q, struct dq_item *it)
 	memset(it, 0, sizeof *it);
 }
 
-int
-dq_push(struct dq *q, struct dq_item *it, int wait)
+/* Pushes while fewer than limit items are queued (waiting for room). */
+static int
+push(struct dq *q, struct dq_item *it, size_t limit, int wait)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->n >= q->limit && !q->closed) {
+	while (q->n >= limit && !q->closed) {
 		if (!wait)
 			break;
 		pthread_cond_wait(&q->not_full, &q->mu);
 	}
-	if (q->n >= q->limit || q->closed) {
+	if (q->n >= limit || q->closed) {
 		pthread_mutex_unlock(&q->mu);
 		return -1;
 	}
@@ -138,6 +124,18 @@ dq_push(struct dq *q, struct dq_item *it, int wait)
 	pthread_cond_signal(&q->not_empty);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
+}
+
+int
+dq_push(struct dq *q, struct dq_item *it, int wait)
+{
+	return push(q, it, q->limit, wait);
+}
+
+int
+dq_push_reserved(struct dq *q, struct dq_item *it)
+{
+	return push(q, it, q->cap, 0);
 }
 
 int

@@ -225,3 +225,48 @@ def test_readyz_reports_a_stalled_engine(tmp_path):
     assert report["watches"] == []
     assert healthz == (200, "ok\n")      # alive, only not ready
     assert [r["decision"] for r in recs] == ["suppressed", "acted"]
+
+
+def test_stop_during_an_action_leaves_its_intent(live_manifests):
+    """SIGTERM while an action waits on the API server: the request gives
+    up, the process exits 0, and the action keeps its intent (acted,
+    outcome unknown) and its cooldown across the restart: no record
+    claims an outcome nobody knows."""
+    import subprocess
+    from conftest import binary
+    w = scenario.Workload("shop", "cart")
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            emu.fault({"type": "status429", "retryAfter": 1,
+                       "method": "POST", "path": WORKFLOWS + "$",
+                       "hold": HOLD, "holdTimeout": 60})
+            kill_twice(emu, "cart")
+            assert wait_until(lambda: emu.held(HOLD) == 1)
+            before = d.take(1)
+        finally:
+            rc = d.stop()
+            emu.release(HOLD)
+        logs = d.all_logs()
+        leftover = d.take(1, timeout=1)
+        h = subprocess.run([binary(), "history", "--state", d.state,
+                            "--json"], capture_output=True, text=True,
+                           timeout=30)
+        d = Daemon(live_manifests, emu.kubeconfig, state=d.state)
+        try:
+            d.wait_log("synced")
+            kill_twice(emu, "cart")
+            after = d.take(2)
+        finally:
+            assert d.stop() == 0
+    assert rc == 0
+    assert [r.get("reason") for r in before] == ["below-threshold"]
+    assert leftover == []
+    assert any(x.get("msg") == "an action was interrupted by the stop; "
+               "its outcome is unknown" for x in logs), logs
+    rows = [json.loads(x) for x in h.stdout.splitlines() if x.strip()]
+    acted = [r for r in rows if r["decision"] == "acted"]
+    assert len(acted) == 1 and acted[0]["outcome"] == "unknown", rows
+    assert [r.get("reason") for r in after] == ["cooldown", "cooldown"]
