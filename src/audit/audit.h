@@ -96,7 +96,9 @@ int	audit_attach_pages(struct audit *, struct page *, char **err);
 /*
  * Writes r (borrowed) as an action about to run, with the journaled state
  * (its cooldown mark and rate token), and waits for it to be durable.
- * The next audit_write completes this row.  Returns 0, or -1 (logged,
+ * The audit_write of the same decision (same time, sensor, trigger and
+ * target) completes this row, whatever is written in between: several
+ * actions may be running at once.  Returns 0, or -1 (logged,
  * counted): the caller must not run the action.
  */
 int	audit_intend(struct audit *, const struct rec_decision_record *);

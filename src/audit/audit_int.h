@@ -32,6 +32,15 @@ struct audit_source {
 	void			*obj;	/* borrowed guard_state or page */
 };
 
+/* An intent's row, found again by its record's time and names. */
+struct audit_pending {
+	int64_t		 rowid;
+	int64_t		 time;		/* ms: the record's */
+	char		*key;		/* owned: sensor\x1ftrigger\x1ftarget */
+};
+
+#define PENDING_MAX	4096	/* intents awaiting an outcome, at most */
+
 struct audit {
 	unsigned		 magic;
 	sqlite3			*db;
@@ -42,10 +51,12 @@ struct audit {
 	sqlite3_stmt		*ins, *upd, *put, *del, *done_st;
 	struct audit_source	 src[2];
 	int			 nsrc;
-	/* the intended action awaiting its outcome */
-	int64_t			 pending;	/* rowid, 0 none */
-	int64_t			 pending_time;
-	char			*pending_key;	/* owned: sensor\x1ftrigger */
+	/*
+	 * Intended actions awaiting their outcome: several at once, since
+	 * actions run on workers while the engine writes other records.
+	 */
+	struct audit_pending	*pending;	/* owned, oldest first */
+	size_t			 npending, cappending;
 	/* the durable event being decided (audit_event_begin) */
 	int64_t			 event;		/* intake row, 0 none */
 	struct audit_row	*held;		/* owned: its records */
@@ -66,6 +77,9 @@ struct audit {
 	/* guard rows whose value did not read, [[kind, key], ...] */
 	json_t			*damaged;	/* owned, NULL: none */
 };
+
+/* write.c */
+void	audit_pending_free(struct audit *);
 
 /* store.c */
 void	audit_log(const struct audit *, const char *level, const char *msg,

@@ -460,7 +460,7 @@ audit_close(struct audit *a)
 	free(a->done);
 	free(a->health);
 	pthread_mutex_destroy(&a->health_mu);
-	free(a->pending_key);
+	audit_pending_free(a);
 	free(a->error);
 	free(a->path);
 	a->magic = 0;

@@ -273,8 +273,73 @@ keep(struct audit *a, struct audit_row *row)
 static char *
 pending_key(const struct rec_decision_record *r)
 {
-	return xasprintf("%s\x1f%s", r->sensor ? r->sensor : "",
-	    r->trigger ? r->trigger : "");
+	const struct objref *t = &r->target;
+
+	return xasprintf("%s\x1f%s\x1f%s/%s/%s", r->sensor ? r->sensor : "",
+	    r->trigger ? r->trigger : "", t->kind ? t->kind : "",
+	    t->namespace ? t->namespace : "", t->name ? t->name : "");
+}
+
+void
+audit_pending_free(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->npending; i++)
+		free(a->pending[i].key);
+	free(a->pending);
+	a->pending = NULL;
+	a->npending = a->cappending = 0;
+}
+
+static void
+pending_drop(struct audit *a, size_t i)
+{
+	free(a->pending[i].key);
+	memmove(&a->pending[i], &a->pending[i + 1], (a->npending - i - 1) *
+	    sizeof *a->pending);
+	a->npending--;
+}
+
+static void
+pending_add(struct audit *a, const struct rec_decision_record *r,
+    int64_t rowid)
+{
+	if (a->npending == PENDING_MAX) {
+		/* its row stays "intended": history says outcome unknown */
+		audit_log(a, "warn", "an intended action got no outcome",
+		    json_pack("{s:s, s:I}", "path", a->path, "row",
+		    (json_int_t)a->pending[0].rowid));
+		pending_drop(a, 0);
+	}
+	xgrow(&a->pending, &a->cappending, a->npending + 1,
+	    sizeof *a->pending);
+	a->pending[a->npending].rowid = rowid;
+	a->pending[a->npending].time = r->time;
+	a->pending[a->npending].key = pending_key(r);
+	a->npending++;
+}
+
+/* The row of r's intent, forgotten here; 0 when r had none. */
+static int64_t
+pending_take(struct audit *a, const struct rec_decision_record *r)
+{
+	int64_t rowid = 0;
+	char *key;
+	size_t i;
+
+	if (a->npending == 0)
+		return 0;
+	key = pending_key(r);
+	for (i = 0; i < a->npending; i++)
+		if (a->pending[i].time == r->time &&
+		    strcmp(a->pending[i].key, key) == 0) {
+			rowid = a->pending[i].rowid;
+			pending_drop(a, i);
+			break;
+		}
+	free(key);
+	return rowid;
 }
 
 int
@@ -295,10 +360,7 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 		failed(a, "cannot record an action's intent: not acting");
 		return -1;
 	}
-	a->pending = rowid;
-	a->pending_time = r->time;
-	free(a->pending_key);
-	a->pending_key = pending_key(r);
+	pending_add(a, r, rowid);
 	return 0;
 }
 
@@ -306,23 +368,11 @@ int
 audit_write(struct audit *a, const struct rec_decision_record *r)
 {
 	struct audit_row row;
-	char *key;
 
 	if (a->ins == NULL)
 		return -1;		/* a reader */
 	row_from_record(&row, r, 0);
-	if (a->pending) {
-		key = pending_key(r);
-		if (r->time == a->pending_time &&
-		    strcmp(key, a->pending_key) == 0)
-			row.update_id = a->pending;
-		else
-			audit_log(a, "warn", "an intended action got no "
-			    "outcome", json_pack("{s:s, s:I}", "path",
-			    a->path, "row", (json_int_t)a->pending));
-		free(key);
-		a->pending = 0;
-	}
+	row.update_id = pending_take(a, r);
 	if (a->event) {		/* written by audit_event_end */
 		xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
 		a->held[a->nheld++] = row;

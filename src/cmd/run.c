@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "daemon/daemon.h"
 #include "http/http.h"
+#include "pool/pool.h"
 #include "util/util.h"
 
 static void
@@ -24,6 +25,7 @@ usage(FILE *f)
 	    "--tls-key F] [--queue-size N]\n"
 	    "                     [--approval-key FILE] [--state-recover] "
 	    "[--exit-on-change]\n"
+	    "                     [--action-workers N] [--stall-after 30s]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to the state file, then "
 	    "stdout; logs (JSON\nlines) to stderr.  A webhook event is in the "
@@ -32,7 +34,9 @@ usage(FILE *f)
 	    "comes from $REMEDIATE_PAGE_TOKEN.  Confirm mode's\n"
 	    "approval links are served at /approve/ID and signed with\n"
 	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE, else "
-	    "STATE.approval-key\n(generated).\n"
+	    "STATE.approval-key\n(generated).  Actions run on N workers "
+	    "(default 4), one at a time per\ntarget; /readyz answers 503 "
+	    "when the engine loop has not turned for\n--stall-after.\n"
 	    "A damaged state file (PRAGMA quick_check fails, or a guard row "
 	    "does not read)\nstops run; --state-recover moves a damaged file "
 	    "aside (STATE.damaged-MS),\nstarts from a copy of what still "
@@ -65,6 +69,7 @@ cmd_run(int argc, char **argv)
 	struct cmd_args a;
 	struct daemon_opts o;
 	long long n;
+	int64_t ms;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -120,6 +125,22 @@ cmd_run(int argc, char **argv)
 				a.error = 1;
 			} else if (a.value)
 				o.queue_size = (size_t)n;
+		} else if (cmd_args_opt(&a, "--action-workers", NULL, 1)) {
+			if (a.value && (util_parse_int(a.value, &n) == -1 ||
+			    n < 1 || n > POOL_MAX_WORKERS)) {
+				fprintf(stderr, "remediate run: --action-workers "
+				    "must be from 1 to %d\n", POOL_MAX_WORKERS);
+				a.error = 1;
+			} else if (a.value)
+				o.action_workers = (size_t)n;
+		} else if (cmd_args_opt(&a, "--stall-after", NULL, 1)) {
+			if (a.value && (duration_parse(a.value, &ms) == -1 ||
+			    ms < 1000)) {
+				fprintf(stderr, "remediate run: --stall-after "
+				    "must be a duration of at least 1s\n");
+				a.error = 1;
+			} else if (a.value)
+				o.stall_after = ms;
 		} else
 			cmd_args_fail(&a, "unknown argument %s", argv[a.i]);
 	}

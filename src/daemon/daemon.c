@@ -4,6 +4,7 @@
  * owns what.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "conf/conf.h"
 #include "daemon/access.h"
 #include "daemon/confwatch.h"
+#include "daemon/actions.h"
 #include "daemon/daemon.h"
 #include "daemon/propose.h"
 #include "daemon/queue.h"
@@ -24,6 +26,7 @@
 #include "metrics/metrics.h"
 #include "notify/notify.h"
 #include "page/page.h"
+#include "pool/pool.h"
 #include "prom/prom.h"
 #include "schedule/schedule.h"
 #include "webhook/webhook.h"
@@ -33,6 +36,7 @@
 #define PRUNE_MS	60000	/* old records are pruned */
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
 #define ACCESS_MS	10000	/* missing permissions are asked again */
+#define STALL_MS	30000	/* /readyz: the loop has not turned */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -48,6 +52,9 @@ struct daemon {
 	struct clock		 clock;
 	struct kube_client	*kube;
 	struct dq		*q;
+	struct dact		*acts;		/* actions on workers */
+	_Atomic int64_t		 beat;		/* ms, monotonic: the engine
+						   loop last turned */
 	struct kube_watch	**watches;
 	struct watch_ctx	*wctx;
 	size_t			 nwatches;
@@ -77,6 +84,7 @@ struct daemon {
 						   for its owner's message */
 	int64_t			 next_tick, next_prune;	/* ms */
 	size_t			 queue_size;
+	int64_t			 stall_ms;	/* /readyz: engine stalled */
 	const char		*prom_url;	/* borrowed: opts or conf */
 	long			 prom_timeout;	/* ms */
 };
@@ -123,9 +131,9 @@ on_watch_error(void *ctx, const char *error)
 }
 
 /*
- * The engine's execute hook: each kind of plan to its executor.  Runs on
- * the engine thread (an http trigger waits for its answer within its
- * timeout; argocdSync may wait up to 15 s for a termination).
+ * Each kind of plan to its executor.  Runs on an action worker (an http
+ * trigger waits for its answer within its timeout; argocdSync may wait up
+ * to 15 s for a termination; 429s wait for their Retry-After).
  */
 static int
 execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
@@ -150,8 +158,7 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 	    r->target.namespace, r->target.name), *ref;
 	const char *op = json_string_value(json_object_get(r->plan,
 	    "operation"));
-	struct kube_error err;
-	char *msg;
+	char *msg, *key;
 	int ok = r->decision == REC_ACTED;
 
 	if (live == NULL || json_object_get(live, "apiVersion") == NULL)
@@ -168,13 +175,11 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 	    "", json_string_value(json_object_get(r->plan, "name"))) :
 	    xasprintf("%s: %s", r->trigger, r->message ? r->message :
 	    "failed");
-	kube_error_init(&err);
-	if (kube_record_event(d->kube, ref, ok ? "Remediated" :
-	    "RemediationFailed", msg, ok ? "Normal" : "Warning", &err) == -1)
-		util_log_json("warn", "could not record the Event on the target",
-		    json_pack("{s:s, s:s}", "target", r->target.name, "error",
-		    err.message ? err.message : "?"));
-	kube_error_clear(&err);
+	/* on a worker, after the target's actions: the API may be slow */
+	key = objref_key(&r->target);
+	dact_event(d->acts, key, ref, ok ? "Remediated" : "RemediationFailed",
+	    msg, ok ? "Normal" : "Warning");
+	free(key);
 	free(msg);
 	json_decref(ref);
 }
@@ -230,6 +235,10 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	int stored;
 
 	metrics_observe_record(r);
+	if (r->decision == REC_FAILED && r->plan)
+		util_log_json("error", "action failed", json_pack("{s:s?, s:s?, "
+		    "s:o, s:s?}", "sensor", r->sensor, "trigger", r->trigger,
+		    "target", objref_json(&r->target), "error", r->message));
 	page_decision(d->pager, r);	/* before the write: same journal */
 	stored = audit_write(d->audit, r);
 	daemon_prs_track(d->prs, record);
@@ -315,12 +324,21 @@ run_approval(void *ctx, const struct approve_pending *p, json_t **record,
 	return rc;
 }
 
-/* On the engine thread: the approval an HTTP thread is waiting on. */
+/*
+ * On the engine thread: the approval an HTTP thread is waiting on.  An
+ * approved action runs on a worker; its outcome answers the call then.
+ */
 static void
 answer_call(struct daemon *d, struct dq_call *c)
 {
-	dq_call_answer(c, engine_approve(d->engine, json_object_get(c->in,
-	    "input"), json_string_value(json_object_get(c->in, "id"))), NULL);
+	json_t *out;
+
+	dact_set_call(d->acts, c);
+	out = engine_approve(d->engine, json_object_get(c->in, "input"),
+	    json_string_value(json_object_get(c->in, "id")));
+	if (dact_set_call(d->acts, NULL) && out == NULL)
+		return;
+	dq_call_answer(c, out, NULL);
 }
 
 /*
@@ -616,6 +634,7 @@ update_metrics(struct daemon *d)
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
 	metrics_set_queue_depth("intake", (double)intake_undecided(d->intake));
 	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));
+	metrics_set_queue_depth("actions", (double)dact_in_flight(d->acts));
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &ws);
 		while (d->wctx[i].restarts < ws.restarts) {
@@ -686,6 +705,7 @@ loop(struct daemon *d)
 	long wait;
 
 	while (!stopping) {
+		atomic_store(&d->beat, clock_monotonic_ms());
 		if (!synced)
 			check_synced(d, &synced);
 		else if (d->recovering)	/* once the view is whole */
@@ -720,6 +740,12 @@ loop(struct daemon *d)
 			break;
 		case DQ_CALL:
 			answer_call(d, it.call);
+			/* answered, or the action's outcome will answer it */
+			dq_call_release(it.call);
+			it.call = NULL;
+			break;
+		case DQ_OUTCOME:
+			dact_outcome(d->acts, d->engine, &it);
 			break;
 		case DQ_STOP:
 			stopping = 1;
@@ -735,7 +761,8 @@ loop(struct daemon *d)
  * After the loop: nothing more gets in (webhooks answer 503 with
  * Retry-After); queued webhook events are in the state file and are
  * decided after the next start, cluster changes come again with the next
- * list, timer events are dropped; an approval still waiting is told
+ * list, timer events are dropped; the outcomes of actions (dact_stop put
+ * them all in the queue) are recorded; an approval still waiting is told
  * remediate is stopping (it stays used: approving again after a restart
  * would act twice on one click).
  */
@@ -747,8 +774,11 @@ drain(struct daemon *d)
 
 	if (d->intake)
 		intake_stop(d->intake);
+	dact_stop(d->acts);
 	dq_close(d->q);
 	while (dq_pop(d->q, &it, 0) == 0) {
+		if (it.kind == DQ_OUTCOME && d->engine)
+			dact_outcome(d->acts, d->engine, &it);
 		kept += it.kind == DQ_EVENT && it.intake != 0;
 		dropped += it.kind == DQ_EVENT && it.intake == 0;
 		dq_item_clear(&it);
@@ -792,9 +822,10 @@ state_unwritable(struct daemon *d, struct http_response *resp)
 }
 
 /*
- * Ready when the state file can be written and every watch has listed and
- * is not failing: a watch that stays broken shows here, with its last
- * error, as well as in the logs.
+ * Ready when the state file can be written, every permission is granted,
+ * every watch has listed and is not failing, and the engine loop turned
+ * within the stall limit: a watch that stays broken, or an engine stuck
+ * in one call, shows here, with why, as well as in the logs.
  */
 static void
 serve_readyz(void *ctx, const struct http_request *req,
@@ -803,6 +834,7 @@ serve_readyz(void *ctx, const struct http_request *req,
 	struct daemon *d = ctx;
 	struct kube_watch_status st;
 	json_t *bad, *report, *perms;
+	int64_t stalled;
 	char *body;
 	size_t i;
 
@@ -811,6 +843,7 @@ serve_readyz(void *ctx, const struct http_request *req,
 		return;
 	bad = json_array();
 	perms = d->access ? daemon_access_missing(d->access) : NULL;
+	stalled = clock_monotonic_ms() - atomic_load(&d->beat);
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &st);
 		if (!st.synced || !st.healthy)
@@ -821,13 +854,18 @@ serve_readyz(void *ctx, const struct http_request *req,
 			    (json_int_t)st.restarts));
 		free(st.last_error);
 	}
-	if (json_array_size(bad) == 0 && perms == NULL) {
+	if (json_array_size(bad) == 0 && perms == NULL &&
+	    stalled < d->stall_ms) {
 		http_reply(resp, 200, "text/plain", "ok\n");
 		json_decref(bad);
 		return;
 	}
 	report = json_pack("{s:s, s:o, s:o?}", "status", "not ready",
 	    "watches", bad, "permissions", perms);
+	if (stalled >= d->stall_ms)	/* a decision or a call is stuck */
+		json_object_set_new(report, "engine", json_pack("{s:s, s:f}",
+		    "reason", "the engine loop has not turned", "stalledFor",
+		    (double)stalled / 1000));
 	body = json_dumps(report, JSON_COMPACT);
 	http_reply(resp, 503, "application/json", body);
 	free(body);
@@ -1189,6 +1227,33 @@ check_access(struct daemon *d)
 }
 
 static int
+submit_to_workers(void *ctx, struct engine_action *a)
+{
+	struct daemon *d = ctx;
+
+	return dact_submit(d->acts, a);
+}
+
+/* The action workers, before anything else pushes into the queue. */
+static int
+start_actions(struct daemon *d)
+{
+	struct dact_opts ao;
+
+	memset(&ao, 0, sizeof ao);
+	ao.q = d->q;
+	ao.kube = d->kube;
+	ao.workers = d->o->action_workers;
+	ao.execute = execute_plan;
+	ao.execute_ctx = d;
+	d->acts = dact_new(&ao);
+	util_log_json("info", "action workers", json_pack("{s:i}", "workers",
+	    (int)(d->o->action_workers ? d->o->action_workers :
+	    POOL_DEFAULT_WORKERS)));
+	return 0;
+}
+
+static int
 load(struct daemon *d)
 {
 	struct diags dg;
@@ -1206,8 +1271,8 @@ load(struct daemon *d)
 		eo.budget_ctx = d;
 		eo.clock = &d->clock;
 		eo.cluster = d->cluster;
-		eo.execute = execute_plan;
-		eo.execute_ctx = d;
+		eo.submit = submit_to_workers;
+		eo.submit_ctx = d;
 		eo.fetch = fetch_live;
 		eo.fetch_ctx = d;
 		eo.propose = daemon_propose;
@@ -1249,6 +1314,8 @@ daemon_run(const struct daemon_opts *o)
 	d.queue_size = o->queue_size ? o->queue_size : 10000;
 	d.q = dq_new(d.queue_size);
 	buf_init(&d.held, 0);
+	d.stall_ms = o->stall_after > 0 ? o->stall_after : STALL_MS;
+	atomic_store(&d.beat, clock_monotonic_ms());
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -1257,7 +1324,8 @@ daemon_run(const struct daemon_opts *o)
 	/* manifests first: a bad one is refused before we ask for a
 	   cluster or create a state file */
 	if (load(&d) == 0 && connect_cluster(&d) == 0 && open_state(&d) == 0 &&
-	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
+	    start_actions(&d) == 0 && start_pager(&d) == 0 &&
+	    start_notify(&d) == 0 &&
 	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
 	    check_access(&d) == 0 && start_timed(&d) == 0 && start_watches(&d) == 0 &&
 	    start_http(&d) == 0) {
@@ -1284,6 +1352,7 @@ daemon_run(const struct daemon_opts *o)
 	audit_close(d.audit);	/* journals the pager: before page_free */
 	page_free(d.pager);
 	buf_free(&d.held);
+	dact_free(d.acts);
 	stop_watches(&d);
 	daemon_access_free(d.access);
 	engine_free(d.engine);

@@ -9,8 +9,11 @@
  *     waiting for room when the queue is full;
  *   - the HTTP server's threads serve /metrics, /healthz, /readyz and
  *     webhooks, which push signals or answer 503 when the queue is full.
- * Actions run on the engine thread through the Kubernetes client, so a
- * decision and its action are never reordered.
+ *   - a few action workers (src/daemon/actions.c) send the actions the
+ *     engine decided, one at a time per target, in the order decided;
+ *     each outcome comes back through the queue, and the engine thread
+ *     records it, so the guard state keeps its one owner while a slow or
+ *     throttled API call holds up no other decision.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -37,6 +40,8 @@ struct daemon_opts {
 	size_t		  queue_size;	/* items */
 	int		  exit_on_change;	/* exit 0 when the manifests
 						   change into valid ones */
+	size_t		  action_workers;	/* 0: 4 */
+	int64_t		  stall_after;	/* ms; 0: 30 s (/readyz) */
 };
 
 /* Runs until SIGINT/SIGTERM.  Returns the exit status (0, 1). */

@@ -298,7 +298,10 @@ engine_approve(struct engine *e, const json_t *in, const char *id)
 		guard_record_approved_action(e->state, et->id, d.target_key,
 		    decided, e->now);
 		d.msg[0] = '\0';
-		decide_act(&d, REC_ACTED);
+		out = decide_act(&d, REC_ACTED, 1);
+		decide_clear(&d);
+		event_clear(&ev);
+		return out;	/* NULL: the action runs, engine_outcome tells */
 	}
 	out = rec_to_json(&d.rec);
 	decide_clear(&d);

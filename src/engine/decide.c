@@ -20,7 +20,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "action/action.h"
 #include "engine/internal.h"
@@ -506,9 +505,6 @@ run_checks(struct decision *d)
 	return REASON_NONE;
 }
 
-
-static enum rec_decision execute(struct decision *, enum rec_decision);
-
 static void
 decide_mode(struct decision *d)
 {
@@ -530,61 +526,30 @@ decide_mode(struct decision *d)
 	else if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
 	    approval_pend(d) == -1)
 		dec = REC_FAILED;
-	decide_act(d, dec);
+	decide_act(d, dec, 0);
 }
 
-void
-decide_act(struct decision *d, enum rec_decision dec)
+json_t *
+decide_act(struct decision *d, enum rec_decision dec, int want)
 {
 	struct engine *e = d->e;
+	json_t *out;
 
-	if (e->opts.execute && d->plan.plan && (dec == REC_ACTED ||
-	    (dec == REC_DRY_RUN && d->cfg->server_dry_run)))
-		dec = execute(d, dec);
-	if (dec == REC_ACTED)
+	if ((e->opts.execute || e->opts.submit) && d->plan.plan &&
+	    (dec == REC_ACTED || (dec == REC_DRY_RUN &&
+	    d->cfg->server_dry_run))) {
+		out = decide_run_action(d, dec);	/* outcome.c */
+		if (!want) {
+			json_decref(out);
+			out = NULL;
+		}
+		return out;
+	}
+	if (dec == REC_ACTED)	/* replay: what would have been done */
 		guard_record_remediation(e->state, d->cfg, d->et->id,
 		    d->target_key, e->now);
 	decide_finish(d, dec, REASON_NONE);
-}
-
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Runs the action; an action (not a server dry run) is first written down
- * through the intend hook, so its cooldown survives a crash during it.
- */
-static enum rec_decision
-execute(struct decision *d, enum rec_decision dec)
-{
-	struct engine *e = d->e;
-	json_t *result = NULL;
-	char *err = NULL;
-	int64_t t0;
-
-	if (dec == REC_ACTED && e->opts.intend) {
-		d->rec.decision = REC_ACTED;
-		if (e->opts.intend(e->opts.intend_ctx, &d->rec) == -1) {
-			d->rec.message = xstrdup("not executed: the audit log "
-			    "could not record the intent");
-			return REC_FAILED;
-		}
-	}
-	t0 = monotonic_ms();
-	if (e->opts.execute(e->opts.execute_ctx, d->plan.plan,
-	    dec == REC_DRY_RUN, &result, &err) == -1) {
-		dec = REC_FAILED;
-		d->rec.message = err;
-	} else if (result)
-		decide_extra_set(d, "result", result);
-	decide_extra_set(d, "durationMs", json_integer(monotonic_ms() - t0));
-	return dec;
+	return want ? rec_to_json(&d->rec) : NULL;
 }
 
 struct guard_state *

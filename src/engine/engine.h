@@ -25,6 +25,8 @@
 #include "record/record.h"
 #include "signal/signal.h"
 
+struct engine_action;
+
 struct engine_opts {
 	const struct clock	*clock;		/* borrowed */
 	struct cluster		*cluster;	/* borrowed */
@@ -46,6 +48,16 @@ struct engine_opts {
 	int	(*execute)(void *ctx, const json_t *plan, int dry_run,
 		    json_t **result, char **err);
 	void	 *execute_ctx;
+	/*
+	 * Runs actions off the engine thread (the live daemon): takes a
+	 * (owned, see engine_action_*) and returns 0; the outcome then comes
+	 * back, on the engine thread, through engine_outcome, which emits
+	 * the record.  -1: not taken (full, stopping); a stays the engine's
+	 * and the record is "failed", nothing sent.  When set, execute is
+	 * not called.  NULL: execute runs actions on the engine thread.
+	 */
+	int	(*submit)(void *ctx, struct engine_action *a);
+	void	 *submit_ctx;
 	/*
 	 * Called just before execute runs an action (decision acted), with
 	 * the record as it stands (borrowed for the call) and the guard
@@ -163,10 +175,36 @@ void	engine_signal(struct engine *, struct event *);
  * (trigger unchanged, mode, acted on since, opt-out, policy, at-cap,
  * blast radius, budget, circuit), re-plans, and acts if all pass.  The
  * record (acted, failed, suppressed, or expired when the trigger changed)
- * is emitted and returned (owned JSON).
+ * is emitted and returned (owned JSON); NULL when the action went to the
+ * submit hook: its record comes from engine_outcome.
  */
 json_t	*engine_approve(struct engine *, const json_t *input,
 	    const char *id);
+/*
+ * An action handed to the submit hook.  Its plan (the request to send),
+ * whether it is a server dry run, and its key (the target,
+ * "Kind/namespace/name": actions with one key must run one at a time, in
+ * the order submitted, as the engine decided them) are borrowed from a.
+ */
+const json_t	*engine_action_plan(const struct engine_action *a);
+int		 engine_action_dry_run(const struct engine_action *a);
+const char	*engine_action_key(const struct engine_action *a);
+/* The record as it will be emitted, less the outcome (borrowed). */
+const struct rec_decision_record *engine_action_record(
+		    const struct engine_action *a);
+/*
+ * The outcome of a submitted action, on the engine thread: rc 0 with
+ * result (stolen, may be NULL: what the server answered), or -1 with err
+ * (stolen: why); ms how long it took (-1: it never ran).  Updates the
+ * guard state (a success counts for recurrence; a failure holds a short
+ * retry backoff instead of the cooldown), emits the record (acted,
+ * dry-run or failed), frees a and returns the record (owned JSON).
+ */
+json_t	*engine_outcome(struct engine *, struct engine_action *a, int rc,
+	    json_t *result, char *err, int64_t ms);
+/* Frees an action whose outcome will never come (NULL ok). */
+void	 engine_action_free(struct engine_action *a);
+
 /*
  * A pending approval nobody used before `expired` (ms): emits and returns
  * (owned JSON) an `expired` record built from the pending record

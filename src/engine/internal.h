@@ -92,11 +92,19 @@ void	decide_init(struct decision *, struct engine *,
 void	decide_clear(struct decision *);
 /*
  * The mode's outcome dec after the checks passed and the action was
- * marked (cooldown, circuit): runs the planned action when dec is acted
- * (or a server dry run), after writing the intent down; an action that
- * ran counts for recurrence; then finishes the record (acted, failed...).
+ * marked (cooldown, circuit): hands the planned action over when dec is
+ * acted (or a server dry run), after writing the intent down (see
+ * outcome.c); otherwise finishes the record.  With want, returns the
+ * finished record (owned JSON), or NULL when the action runs elsewhere
+ * and its record comes with engine_outcome; without, NULL.
  */
-void	decide_act(struct decision *, enum rec_decision dec);
+json_t	*decide_act(struct decision *, enum rec_decision dec, int want);
+/*
+ * outcome.c: writes the intent, then submits or executes the action;
+ * d's record moves into the action.  Returns the finished record (owned
+ * JSON), or NULL when submitted.
+ */
+json_t	*decide_run_action(struct decision *, enum rec_decision dec);
 /* Sets the decision and reason, counts it, and emits the record. */
 void	decide_finish(struct decision *, enum rec_decision,
 	    enum rec_reason);

@@ -159,6 +159,20 @@ void	guard_record_action(struct guard_state *, const char *trigger,
 	    const char *target, int64_t now);
 
 /*
+ * An action that ran and failed (or could not run) does not spend the
+ * cooldown: its mark holds a retry backoff instead, from now, of
+ * GUARD_RETRY_BACKOFF doubled for each failure in a row, at most the
+ * cooldown; until then the cooldown check stops the next action as
+ * before.  A later remediation of the target ends the run of failures.
+ */
+#define GUARD_RETRY_BACKOFF	(60 * 1000)	/* ms: the first retry */
+void	guard_record_failure(struct guard_state *,
+	    const struct guard_config *, const char *trigger,
+	    const char *target, int64_t now);
+/* The backoff after `failures` failures in a row (>= 1), in ms. */
+int64_t	guard_retry_backoff(const struct guard_config *, int failures);
+
+/*
  * Approval of a confirm-mode decision (engine_approve): the pending
  * decision left its cooldown and circuit marks at `decided`, as auto
  * would have, and its rate token is spent.  At approval the circuit is
@@ -191,7 +205,8 @@ struct guard_recurrence {
 };
 
 /*
- * Records a remediation (decision acted) of target by trigger at now.
+ * Records a remediation (decision acted) of target by trigger at now; it
+ * also ends the target's run of failures (guard_record_failure).
  */
 void	guard_record_remediation(struct guard_state *,
 	    const struct guard_config *, const char *trigger,
@@ -238,7 +253,8 @@ enum guard_demotion guard_demoted(struct guard_state *, const char *trigger,
  * records on disk.  Entries are (kind, key, JSON value):
  *
  *   window      trigger\x1fkey  {"cap":N,"t":[ms oldest first]}
- *   cooldown    trigger\x1ftarget  {"at":ms}
+ *   cooldown    trigger\x1ftarget  {"at":ms} or, after failures,
+ *                             {"at":ms,"retry":ms,"failures":N}
  *   bucket      trigger      {"tokens":X,"at":ms}
  *   circuit     ""           {"cap":N,"t":[ms oldest first]}
  *   recurrence  trigger      {"cap":N,"a":[{"at":ms,"target":T,

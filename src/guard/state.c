@@ -52,9 +52,20 @@ struct demotion {
 					   whatever the manifest */
 };
 
+/*
+ * A cooldown mark.  at comes first: pruning reads it as the entry's time.
+ * An action that failed holds a short retry backoff instead of the
+ * cooldown (guard_record_failure): retry is when it may run again.
+ */
+struct cooldown {
+	int64_t	 at;		/* ms: the last action, or would-be action */
+	int64_t	 retry;		/* ms: the last action failed; 0 it did not */
+	int	 failures;	/* in a row, for the backoff's doubling */
+};
+
 struct guard_state {
 	struct map	 windows;	/* trigger\x1fkey -> struct window */
-	struct map	 cooldowns;	/* trigger\x1ftarget -> int64_t ms */
+	struct map	 cooldowns;	/* trigger\x1ftarget -> struct cooldown */
 	struct map	 buckets;	/* trigger -> struct bucket */
 	struct window	 circuit;	/* recent actions, all triggers */
 	struct map	 recurrences;	/* trigger -> struct recurrence */
@@ -240,13 +251,13 @@ guard_check_threshold(struct guard_state *g, const struct guard_config *c,
 	return 0;
 }
 
-/* The time (trigger, target) last acted or would have, or NULL. */
-static const int64_t *
+/* When (trigger, target) last acted or would have, or NULL. */
+static struct cooldown *
 cooldown_mark(struct guard_state *g, const char *trigger,
     const char *target)
 {
 	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
-	const int64_t *t = map_get(&g->cooldowns, k);
+	struct cooldown *t = map_get(&g->cooldowns, k);
 
 	if (k != stack)
 		free(k);
@@ -258,12 +269,21 @@ guard_check_cooldown(struct guard_state *g, const struct guard_config *c,
     const char *trigger, const char *target, int64_t now, char *msg,
     size_t msglen)
 {
-	const int64_t *last = cooldown_mark(g, trigger, target);
+	const struct cooldown *last = cooldown_mark(g, trigger, target);
 	char ago[32], cd[32];
 
-	if (last == NULL || now - *last >= c->cooldown)
+	if (last && last->retry) {
+		if (now >= last->retry)
+			return 1;
+		duration_format(now - last->at, ago, sizeof ago);
+		duration_format(last->retry - now, cd, sizeof cd);
+		snprintf(msg, msglen, "last action %s ago failed, retry "
+		    "allowed in %s", ago, cd);
+		return 0;
+	}
+	if (last == NULL || now - last->at >= c->cooldown)
 		return 1;
-	duration_format(now - *last, ago, sizeof ago);
+	duration_format(now - last->at, ago, sizeof ago);
 	duration_format(c->cooldown, cd, sizeof cd);
 	snprintf(msg, msglen, "last action %s ago, inside the %s cooldown",
 	    ago, cd);
@@ -488,13 +508,14 @@ guard_record_action_cooldown(struct guard_state *g, const char *trigger,
     const char *target, int64_t now)
 {
 	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
-	int64_t *t = map_get(&g->cooldowns, k);
+	struct cooldown *t = map_get(&g->cooldowns, k);
 
 	if (t == NULL) {
-		t = xmalloc(sizeof *t);
+		t = xcalloc(1, sizeof *t);
 		map_put(&g->cooldowns, k, t);
 	}
-	*t = now;
+	t->at = now;
+	t->retry = 0;		/* a new action: the cooldown holds again */
 	mark(g, 'c', k);
 	if (k != stack)
 		free(k);
@@ -514,9 +535,39 @@ int64_t
 guard_last_action(struct guard_state *g, const char *trigger,
     const char *target)
 {
-	const int64_t *t = cooldown_mark(g, trigger, target);
+	const struct cooldown *t = cooldown_mark(g, trigger, target);
 
-	return t ? *t : 0;
+	return t ? t->at : 0;
+}
+
+int64_t
+guard_retry_backoff(const struct guard_config *c, int failures)
+{
+	int64_t b = GUARD_RETRY_BACKOFF;
+
+	while (--failures > 0 && b < c->cooldown)
+		b *= 2;
+	return b < c->cooldown ? b : c->cooldown;
+}
+
+void
+guard_record_failure(struct guard_state *g, const struct guard_config *c,
+    const char *trigger, const char *target, int64_t now)
+{
+	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
+	struct cooldown *t = map_get(&g->cooldowns, k);
+
+	if (t == NULL) {	/* pruned meanwhile: the action was at now */
+		t = xcalloc(1, sizeof *t);
+		t->at = now;
+		map_put(&g->cooldowns, k, t);
+	}
+	if (t->failures < 30)
+		t->failures++;
+	t->retry = now + guard_retry_backoff(c, t->failures);
+	mark(g, 'c', k);
+	if (k != stack)
+		free(k);
 }
 
 void
@@ -610,6 +661,7 @@ guard_record_remediation(struct guard_state *g, const struct guard_config *c,
     const char *trigger, const char *target, int64_t now)
 {
 	struct recurrence *r = map_get(&g->recurrences, trigger);
+	struct cooldown *cd;
 
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
@@ -617,6 +669,16 @@ guard_record_remediation(struct guard_state *g, const struct guard_config *c,
 	}
 	recurrence_push(r, recurrence_cap(c), now, target, 0);
 	mark(g, 'r', trigger);
+	cd = cooldown_mark(g, trigger, target);
+	if (cd && cd->failures) {	/* it worked: the failures end */
+		char stack[256], *k = pair_key(trigger, target, stack,
+		    sizeof stack);
+
+		cd->failures = 0;
+		mark(g, 'c', k);
+		if (k != stack)
+			free(k);
+	}
 }
 
 int
@@ -741,9 +803,14 @@ entry_json(struct guard_state *g, char letter, const char *key)
 		v = map_get(&g->windows, key);
 		return v ? window_json(v) : NULL;
 	case 'c':
-		v = map_get(&g->cooldowns, key);
-		return v ? json_pack("{s:I}", "at",
-		    (json_int_t)*(int64_t *)v) : NULL;
+		if ((v = map_get(&g->cooldowns, key)) == NULL)
+			return NULL;
+		return ((struct cooldown *)v)->failures ? json_pack("{s:I, "
+		    "s:I, s:i}", "at", (json_int_t)((struct cooldown *)v)->at,
+		    "retry", (json_int_t)((struct cooldown *)v)->retry,
+		    "failures", ((struct cooldown *)v)->failures) :
+		    json_pack("{s:I}", "at",
+		    (json_int_t)((struct cooldown *)v)->at);
 	case 'b':
 		if ((v = map_get(&g->buckets, key)) == NULL)
 			return NULL;
@@ -914,12 +981,17 @@ load_time(json_t *v, const char *field, int64_t *out)
 static int
 load_cooldown(struct guard_state *g, const char *key, json_t *v)
 {
-	int64_t at, *t;
+	int64_t at, retry = 0;
+	struct cooldown *t;
+	json_t *f = json_object_get(v, "failures");
 
-	if (load_time(v, "at", &at) == -1)
+	if (load_time(v, "at", &at) == -1 || (json_object_get(v, "retry") &&
+	    load_time(v, "retry", &retry) == -1) || (f && !json_is_integer(f)))
 		return -1;
-	t = xmalloc(sizeof *t);
-	*t = at;
+	t = xcalloc(1, sizeof *t);
+	t->at = at;
+	t->retry = retry;
+	t->failures = f ? (int)json_integer_value(f) : 0;
 	free(map_put(&g->cooldowns, key, t));
 	return 0;
 }

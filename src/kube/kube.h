@@ -67,6 +67,9 @@ struct kube_error {
 						   details.retryAfterSeconds;
 						   -1 none */
 	int			 attempts;	/* requests sent */
+	int			 timed_out;	/* the last attempt timed out
+						   on our side: the server may
+						   have carried it out */
 };
 
 void	kube_error_init(struct kube_error *);
@@ -176,6 +179,13 @@ struct kube_client;
 struct kube_client *kube_client_new(const struct kube_config *cfg,
 	    char **err);
 void	 kube_client_free(struct kube_client *);
+/*
+ * Requests made on the calling thread from now on (flag NULL: none) stop
+ * when *flag becomes non-zero: a transfer under way is aborted, a retry
+ * is not waited for, and the request fails with "cancelled".  The action
+ * workers use it so that stopping does not wait out a Retry-After.
+ */
+void	 kube_cancel_on(atomic_int *flag);
 /* Per-request timeout for non-watch requests (default KUBE_TIMEOUT_MS). */
 void	 kube_client_set_timeout(struct kube_client *, long ms);
 /* Retry policy for 429 and 5xx (default retry_default). */

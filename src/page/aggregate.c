@@ -351,6 +351,13 @@ clear_trigger(void *ctx, const char *key, void *value)
 		return 0;
 	if (c->demoted && json_object_get(v->r->extra, "demoted"))
 		return 0;		/* still demoted */
+	/*
+	 * Only a decision made after the latest occurrence resolves it: an
+	 * action's record comes when its outcome does, which may be after
+	 * later decisions' records (actions run off the engine thread).
+	 */
+	if (v->r->time <= c->last)
+		return 0;
 	resolve(v->p, key, c, v->r->time);
 	return 0;
 }

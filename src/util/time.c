@@ -43,6 +43,15 @@ clock_system(struct clock *c)
 	c->fixed = 0;
 }
 
+int64_t
+clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 clock_fixed(struct clock *c, int64_t ms)
 {

@@ -128,6 +128,11 @@ int64_t	 clock_now(const struct clock *);
 void	 clock_system(struct clock *);
 void	 clock_fixed(struct clock *, int64_t ms);
 /*
+ * Milliseconds on the monotonic clock: for durations and deadlines, never
+ * for "now" (no clock replaces it, nothing records it).
+ */
+int64_t	 clock_monotonic_ms(void);
+/*
  * Sleeps ms of real time (the whole of it: a signal does not cut it
  * short).  Only for waits an action itself asks for (a retry's backoff,
  * a poll); never for "now".

@@ -200,6 +200,40 @@ def test_fault_429_text_plain_like_apf(emu, cl):
     assert r.header("X-Content-Type-Options") == "nosniff"
 
 
+def test_fault_hold_and_body_throttle_one_target(emu, cl):
+    """A 429 for one object's create only (body regex), held until the
+    test releases it; the other object's create is not held."""
+    import threading
+    emu.fault({"type": "status429", "retryAfter": 2, "method": "POST",
+               "path": "/configmaps$", "body": '"name": ?"slow"',
+               "hold": "slow"})
+    path = "/api/v1/namespaces/shop/configmaps"
+    got = {}
+
+    def create(name):
+        got[name] = cl.request("POST", path, {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "shop"}})
+
+    t = threading.Thread(target=create, args=("slow",))
+    t.start()
+    end = time.monotonic() + 10
+    while emu.held("slow") == 0 and time.monotonic() < end:
+        time.sleep(0.02)
+    assert emu.held("slow") == 1
+    create("fast")          # not held: answered while "slow" waits
+    assert got["fast"].status == 201 and "slow" not in got
+    admin = Client(emu.url)
+    r = admin.request("POST", "/_emulator/release", {"name": "slow"})
+    assert r.status == 200 and r.json()["held"] == {"slow": 1}
+    t.join(10)
+    assert got["slow"].status == 429
+    assert got["slow"].header("Retry-After") == "2"
+    assert got["slow"].json()["reason"] == "TooManyRequests"
+    create("slow")          # the fault fired once: the retry goes through
+    assert got["slow"].status == 201
+
+
 def test_fault_delay_and_admin_http(emu, cl):
     admin = Client(emu.url)
     r = admin.request("POST", "/_emulator/faults",

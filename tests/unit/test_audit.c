@@ -683,6 +683,53 @@ TEST(intent_without_outcome)
 	free(p);
 }
 
+/*
+ * Actions run on workers: intents of several actions are open at once,
+ * other records are written in between, and outcomes come in any order.
+ * Each outcome completes its own intent's row: one row per decision.
+ */
+TEST(intents_interleaved_with_other_records)
+{
+	char *p = tmpfile_path("interleaved.db");
+	struct rec_decision_record r;
+	struct audit_filter f;
+	struct audit *a = open_rw(p);
+	json_t *got;
+	size_t i;
+
+	if (a == NULL)
+		return;
+	record(&r, T0, "t", "a", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	record(&r, T0, "t", "b", REC_ACTED, REASON_NONE);	/* same ms */
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	CHECK_INT(write_one(a, T0 + 1, "t", "a", REC_SUPPRESSED,
+	    REASON_COOLDOWN), 0);
+	record(&r, T0, "t", "b", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	record(&r, T0, "t", "a", REC_FAILED, REASON_NONE);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);
+	for (i = 0; i < json_array_size(got); i++)
+		CHECK(json_object_get(json_array_get(got, i), "outcome") ==
+		    NULL);
+	CHECK_STR(field(got, 0, "decision"), "failed");		/* a's row */
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 0), "target"), "name")), "a");
+	CHECK_STR(field(got, 1, "decision"), "acted");		/* b's row */
+	CHECK_STR(field(got, 2, "decision"), "suppressed");
+	json_decref(got);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
 TEST(prune_by_count_and_age)
 {
 	char *p = tmpfile_path("prune.db"), *err = NULL;
@@ -1154,6 +1201,7 @@ main(void)
 	RUN(query_filters);
 	RUN(guard_state_survives_a_restart);
 	RUN(intent_without_outcome);
+	RUN(intents_interleaved_with_other_records);
 	RUN(prune_by_count_and_age);
 	RUN(file_size_is_bounded);
 	RUN(pages_state_survives_a_restart);

@@ -29,7 +29,10 @@ static const char eventsource[] =
     "  webhook:\n"
     "    stuck: {endpoint: /stuck, method: POST, port: \"12000\"}\n";
 
-/* %s: the guardrails' cooldown, so a test can change the manifest. */
+/*
+ * The mode, the guardrails' cooldown (so a test can change the manifest)
+ * and the circuit's maxActions.
+ */
 static const char sensor_fmt[] =
     "apiVersion: argoproj.io/v1alpha1\n"
     "kind: Sensor\n"
@@ -43,12 +46,12 @@ static const char sensor_fmt[] =
     "        remediate: {restartPod: {}}\n"
     "      rateLimit: {unit: Minute, requestsPerUnit: 1}\n"
     "      guardrails:\n"
-    "        mode: confirm\n"
+    "        mode: %s\n"
     "        cooldown: %s\n"
     "        maxSignalAge: 1h\n"
     "        optIn: {label: remediation.platform/optin=true}\n"
     "        maxClusterImpact: 100%%\n"
-    "        circuit: {maxActions: 1, within: 1h}\n";
+    "        circuit: {maxActions: %d, within: 1h}\n";
 
 /* What the hooks saw. */
 struct seen {
@@ -57,7 +60,32 @@ struct seen {
 	int		 executed;
 	int		 pend_fails;
 	int		 approvals;
+	/* the submit hook (async worlds): actions handed over, in order */
+	struct engine_action *actions[8];
+	int		 nactions;
+	int		 intents;
 };
+
+static int
+on_submit(void *ctx, struct engine_action *a)
+{
+	struct seen *s = ctx;
+
+	if (s->nactions == 8)
+		return -1;
+	s->actions[s->nactions++] = a;
+	return 0;
+}
+
+static int
+on_intend(void *ctx, const struct rec_decision_record *r)
+{
+	struct seen *s = ctx;
+
+	CHECK(r->decision == REC_ACTED);
+	s->intents++;
+	return 0;
+}
 
 static void
 on_emit(void *ctx, const struct rec_decision_record *r)
@@ -143,12 +171,14 @@ put(struct cluster *cl, json_t *obj)
 	json_decref(obj);
 }
 
+/* async: actions go to the submit hook, as the live daemon's do */
 static void
-world_open(struct world *w, const char *cooldown)
+world_open_mode(struct world *w, const char *mode, const char *cooldown,
+    int circuit, int async)
 {
 	const char *paths[1] = { dir };
 	struct engine_opts o;
-	char *s = xasprintf(sensor_fmt, cooldown);
+	char *s = xasprintf(sensor_fmt, mode, cooldown, circuit);
 
 	memset(w, 0, sizeof *w);
 	write_file("eventsource.yaml", eventsource);
@@ -179,10 +209,22 @@ world_open(struct world *w, const char *cooldown)
 	o.pend_ctx = &w->seen;
 	o.execute = on_execute;
 	o.execute_ctx = &w->seen;
+	o.intend = on_intend;
+	o.intend_ctx = &w->seen;
+	if (async) {
+		o.submit = on_submit;
+		o.submit_ctx = &w->seen;
+	}
 	w->e = w->dg.errors ? NULL : engine_new(w->conf, &o, &w->dg);
 	if (w->dg.errors)
 		diag_print(&w->dg, stderr);
 	CHECK(w->e != NULL);
+}
+
+static void
+world_open(struct world *w, const char *cooldown)
+{
+	world_open_mode(w, "confirm", cooldown, 1, 0);
 }
 
 static void
@@ -497,6 +539,88 @@ TEST(declined_pull_requests_demote_like_recurrences)
 	world_close(&w);
 }
 
+static const char *
+last_decision(struct world *w)
+{
+	return field(last(w), "decision");
+}
+
+/*
+ * Actions off the engine thread: the decision hands the action over and
+ * emits nothing; the engine goes on deciding (the cooldown the action
+ * took already holds); the outcome comes back and is recorded once.  A
+ * failed action holds a short retry backoff, not the cooldown; a
+ * successful one the whole cooldown, as before.
+ */
+TEST(async_outcome_failure_backs_off_success_cools_down)
+{
+	struct world w;
+	json_t *out;
+
+	world_open_mode(&w, "auto", "30m", 10, 1);
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	CHECK_INT(w.seen.nactions, 1);
+	CHECK_INT(w.seen.intents, 1);
+	CHECK_INT(json_array_size(w.seen.records), 0);	/* still running */
+	CHECK_STR(engine_action_key(w.seen.actions[0]),
+	    "Deployment/shop/cart");
+	CHECK(!engine_action_dry_run(w.seen.actions[0]));
+	CHECK_STR(json_string_value(json_object_get(engine_action_plan(
+	    w.seen.actions[0]), "type")), "remediate");
+	/* another signal meanwhile: decided at once, inside the cooldown */
+	clock_fixed(&w.clock, T0 + 1000);
+	signal_stuck(&w, "e2");
+	CHECK_INT(json_array_size(w.seen.records), 1);
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	/* the outcome: the API failed */
+	clock_fixed(&w.clock, T0 + 2000);
+	out = engine_outcome(w.e, w.seen.actions[0], -1, NULL,
+	    xstrdup("500 InternalError: etcd is sad"), 1500);
+	CHECK_STR(field(out, "decision"), "failed");
+	CHECK_STR(field(out, "message"), "500 InternalError: etcd is sad");
+	CHECK_STR(field(out, "time"), "2026-03-14T09:40:00Z");
+	CHECK(json_equal(out, last(&w)));
+	json_decref(out);
+	CHECK_INT(json_array_size(w.seen.records), 2);
+	/* inside the backoff: held, and the record says why */
+	clock_fixed(&w.clock, T0 + 30000);
+	signal_stuck(&w, "e3");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	CHECK(strstr(field(last(&w), "message"), "failed, retry allowed "
+	    "in 32s") != NULL);
+	CHECK_INT(w.seen.nactions, 1);
+	/* after it, long before the 30m cooldown: acts again */
+	clock_fixed(&w.clock, T0 + 2000 + MIN);
+	signal_stuck(&w, "e4");
+	CHECK_INT(w.seen.nactions, 2);
+	out = engine_outcome(w.e, w.seen.actions[1], 0, json_pack("{s:s}",
+	    "deleted", "cart-0"), NULL, 20);
+	CHECK_STR(field(out, "decision"), "acted");
+	CHECK_STR(last_decision(&w), "acted");
+	json_decref(out);
+	/* a success: the whole cooldown holds */
+	clock_fixed(&w.clock, T0 + 20 * MIN);
+	signal_stuck(&w, "e5");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	CHECK_INT(w.seen.nactions, 2);
+	clock_fixed(&w.clock, T0 + 2000 + 31 * MIN);
+	signal_stuck(&w, "e6");
+	CHECK_INT(w.seen.nactions, 3);
+	/* refused by a full executor: failed, nothing sent, backoff */
+	w.seen.nactions = 8;
+	json_decref(engine_outcome(w.e, w.seen.actions[2], 0, NULL, NULL,
+	    5));
+	clock_fixed(&w.clock, T0 + 2000 + 62 * MIN);
+	signal_stuck(&w, "e7");
+	CHECK_STR(last_decision(&w), "failed");
+	CHECK(strstr(field(last(&w), "message"), "too many actions") !=
+	    NULL);
+	CHECK_INT(w.seen.executed, 0);
+	world_close(&w);
+}
+
 int
 main(void)
 {
@@ -511,6 +635,7 @@ main(void)
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
 	RUN(policy_denial_is_recorded_whole_and_errors_apart);
 	RUN(declined_pull_requests_demote_like_recurrences);
+	RUN(async_outcome_failure_backs_off_success_cools_down);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

@@ -285,6 +285,13 @@ TEST(one_page_per_trigger_and_reason_per_window)
 	CHECK_STR(alert_str(b, "annotations", "lastTarget"),
 	    "Deployment/shop/cart");
 	CHECK_STR(alert_str(b, NULL, "startsAt"), "2025-11-25T10:00:00Z");
+	/*
+	 * An action decided before the latest occurrence, whose record
+	 * comes late (its outcome came back from a worker): clears nothing.
+	 */
+	decide(p, T0 + 90000, "bump", REC_ACTED, REASON_NONE, "tax", NULL);
+	CHECK_INT(page_flush(p, 5000), 0);
+	CHECK_INT(fake_count(&am), 3);
 	/* an action clears both conditions: two resolved pages */
 	decide(p, T0 + 7 * MIN, "bump", REC_ACTED, REASON_NONE, "cart", NULL);
 	CHECK_INT(page_flush(p, 5000), 0);
