@@ -1075,15 +1075,16 @@ guard_state_load_damaged(struct guard_state *g, const char *kind,
 {
 	struct bucket *b;
 	struct demotion *d;
-	int64_t *t;
+	struct cooldown *c;
 	int i;
 
 	if (kind == NULL || key == NULL)
 		return -1;
 	if (strcmp(kind, "cooldown") == 0) {
-		t = xmalloc(sizeof *t);
-		*t = now;
-		free(map_put(&g->cooldowns, key, t));
+		c = xcalloc(1, sizeof *c);	/* acted just now: a whole
+						   cooldown, not a retry */
+		c->at = now;
+		free(map_put(&g->cooldowns, key, c));
 		mark(g, 'c', key);
 	} else if (strcmp(kind, "bucket") == 0) {
 		b = xcalloc(1, sizeof *b);
