@@ -374,6 +374,52 @@ def test_decisions_survive_kill_9_and_the_cooldown_holds(tmp_path):
     assert summary[0]["actions"] == 1
 
 
+def test_a_damaged_cooldown_row_stops_run_and_recover_keeps_it(tmp_path):
+    """A cooldown row that does not read used to be dropped with a
+    warning: the cooldown reset and the next kill acted again.  run now
+    refuses to start, naming the file; --state-recover starts and counts
+    the row as a cooldown that starts now."""
+    m = seed_without_budget(tmp_path)
+    st = str(tmp_path / "state.db")
+    w = scenario.Workload("shop", "cart")
+    pod = scenario.pod_name("cart", 0)
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(m, emu.kubeconfig, ["--state", st])
+        try:
+            d.wait_log("synced")
+            emu.oom_kill("shop", pod)
+            emu.oom_kill("shop", pod)
+            first = d.take(2)
+        finally:
+            assert d.stop() == 0
+        assert [r["decision"] for r in first] == ["suppressed", "acted"]
+        db = sqlite3.connect(st)
+        n = db.execute("UPDATE state SET value = '{\"at\": \"torn' "
+                       "WHERE kind = 'cooldown'").rowcount
+        db.commit()
+        db.close()
+        assert n == 1
+        p = subprocess.run([binary(), "run", "-c", str(m), "--kubeconfig",
+                            emu.kubeconfig, "--listen", "127.0.0.1:0",
+                            "--state", st], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode != 0
+        assert "%s: 1 guard-state row cannot be read" % st in p.stderr
+        assert "--state-recover" in p.stderr
+        d = Daemon(m, emu.kubeconfig, ["--state", st, "--state-recover"])
+        try:
+            d.wait_log("synced")
+            assert any("count as their most restrictive value" in line
+                       for line in d.log_lines)
+            emu.oom_kill("shop", pod)
+            again = d.take(1)
+        finally:
+            assert d.stop() == 0
+    assert [(r["decision"], r.get("reason")) for r in again] == \
+        [("suppressed", "cooldown")], again
+
+
 def test_kill_9_at_random_moments_under_load(tmp_path):
     """Many OOM kills while the daemon is killed at random moments: every
     record printed before the kill is in the file afterwards, and no
