@@ -108,7 +108,7 @@ unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_ALL))
 # (jansson, libyaml).  The whole suite takes ~7 minutes under it on a
 # 2-core machine, so `make test` runs the tests of the stages that parse
 # outside input (files, manifests, requests, responses, templates) and the
-# fuzz corpora, ~2 minutes; `make unit-valgrind VG_TESTS='$$(UNIT_ALL)'`
+# fuzz corpora, 1 to 2 minutes; `make unit-valgrind VG_TESTS='$$(UNIT_ALL)'`
 # runs everything.  Leaks are left to ASan (unit-san).
 VG_TESTS ?= util conf webhook http prom signal sensor kube record daemon \
             guard action engine cluster quantity page \

@@ -58,7 +58,7 @@ static void
 decode(int sel, const char *body, size_t len)
 {
 	struct http_header h[3], args[64];
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_request r;
 	struct event *evs = NULL;
 	char *err = NULL, *copy = NULL, canon[128];

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -318,7 +319,11 @@ check_file(struct audit *a, char **err)
 
 	if (pragma_int(a, "PRAGMA application_id", &id) == -1 ||
 	    pragma_int(a, "PRAGMA user_version", &a->version) == -1) {
-		*err = xasprintf("%s: not a state file: %s", a->path,
+		/* only NOTADB says what the file is; the rest, why it
+		 * could not be read */
+		*err = xasprintf("%s: %s: %s", a->path,
+		    (sqlite3_errcode(a->db) & 0xff) == SQLITE_NOTADB ?
+		    "not a state file" : "cannot read it",
 		    sqlite3_errmsg(a->db));
 		return -1;
 	}
@@ -334,6 +339,80 @@ check_file(struct audit *a, char **err)
 		return -1;
 	}
 	return 0;
+}
+
+/* Is path's directory on a read-only file system (or not writable)? */
+static int
+dir_readonly(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct statvfs sv;
+	int ro;
+
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	ro = (statvfs(dir, &sv) == 0 && (sv.f_flag & ST_RDONLY)) ||
+	    access(dir, W_OK) == -1;
+	free(dir);
+	return ro;
+}
+
+/*
+ * history on a read-only file system: SQLite reads a WAL file through
+ * PATH-shm, which it cannot create there, and used to fail as "not a
+ * state file".  Without a log to read (a clean shutdown leaves none) the
+ * file is read as immutable; with one, the error says what to do.
+ */
+static int
+open_readonly_fs(struct audit *a, char **err)
+{
+	char *wal = xasprintf("%s-wal", a->path), *uri;
+	struct buf b;
+	struct stat sb;
+	const char *p;
+
+	if (!dir_readonly(a->path)) {
+		free(wal);
+		return -1;	/* *err from check_file stands */
+	}
+	free(*err);
+	if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+		*err = xasprintf("%s: on a read-only file system, and its "
+		    "write-ahead log %s holds records not yet in the file: "
+		    "SQLite must create %s-shm to read them.  Copy the file "
+		    "and its -wal to a writable directory and read the copy",
+		    a->path, wal, a->path);
+		free(wal);
+		return -1;
+	}
+	free(wal);
+	buf_init(&b, 0);
+	buf_adds(&b, "file:");
+	for (p = a->path; *p; p++)	/* the URI's own characters */
+		if (*p == '%' || *p == '?' || *p == '#')
+			buf_printf(&b, "%%%02X", (unsigned char)*p);
+		else
+			buf_addc(&b, *p);
+	buf_adds(&b, "?immutable=1");
+	uri = buf_steal(&b);
+	sqlite3_close(a->db);
+	a->db = NULL;
+	if (sqlite3_open_v2(uri, &a->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, a->db ?
+		    sqlite3_errmsg(a->db) : "cannot open");
+		free(uri);
+		return -1;
+	}
+	free(uri);
+	*err = NULL;
+	return check_file(a, err);
 }
 
 static int64_t
@@ -413,7 +492,8 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 	}
 	sqlite3_busy_handler(a->db, util_busy_wait, NULL);	/* ~5 s */
 	sqlite3_extended_result_codes(a->db, 1);
-	if (check_file(a, err) == -1)
+	if (check_file(a, err) == -1 && (!o->readonly ||
+	    open_readonly_fs(a, err) == -1))
 		goto fail;
 	if (!o->readonly && damaged(a, err, &aside) == -1)
 		goto fail;

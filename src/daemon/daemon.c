@@ -970,6 +970,12 @@ attach_webhooks(struct daemon *d)
 
 		util_log_json("info", "webhook", json_pack("{s:s}", "endpoint",
 		    line));
+		/* said at every start: anyone can send it events */
+		if (hook_set_unauthenticated(set, i))
+			util_log_json("warn", "webhook without authentication",
+			    json_pack("{s:s, s:s}", "endpoint", line, "auth",
+			    hook_set_unauthenticated(set, i) == 1 ?
+			    "none (meant)" : "not set"));
 		free(line);
 	}
 	memset(&sink, 0, sizeof sink);

@@ -59,6 +59,9 @@ endpoint_clear(struct hook_endpoint *e)
 	secret_clear(&e->pass);
 	secret_clear(&e->hmac);
 	free(e->hmac_header);
+	while (e->nsecret > 0)
+		free(e->secret[--e->nsecret]);
+	free(e->secret);
 	json_decref(e->metadata);
 }
 
@@ -119,8 +122,24 @@ hook_set_describe(const struct hook_set *s, size_t i)
 		buf_adds(&b, ", basic auth");
 	if (e->hmac.kind != SECRET_NONE)
 		buf_printf(&b, ", HMAC-SHA256 in %s", e->hmac_header);
+	if (hook_set_unauthenticated(s, i))
+		buf_adds(&b, ", no authentication");
 	buf_printf(&b, ", body <= %zu bytes", e->max_body);
 	return buf_steal(&b);
+}
+
+int
+hook_set_unauthenticated(const struct hook_set *s, size_t i)
+{
+	const struct hook_endpoint *e;
+
+	if (s == NULL || i >= s->n)
+		return 0;
+	e = &s->v[i];
+	if (e->token.kind != SECRET_NONE || e->user.kind != SECRET_NONE ||
+	    e->hmac.kind != SECRET_NONE)
+		return 0;
+	return e->auth_none ? 1 : 2;
 }
 
 /* ---- secrets ------------------------------------------------------------- */
@@ -202,7 +221,8 @@ compile_entry(struct hook_set *set, const struct mdoc *d, const char *name,
 	json_t *basic = json_object_get(spec, "basicAuth");
 	json_t *hmac = json_object_get(spec, "hmac");
 	json_t *max = json_object_get(spec, "maxPayloadSize");
-	json_t *meta = json_object_get(spec, "metadata");
+	json_t *meta = json_object_get(spec, "metadata"), *h;
+	size_t i, secretcap = 0;
 	int bad = 0;
 
 	if (ep == NULL || *ep != '/' || method == NULL)
@@ -237,6 +257,17 @@ compile_entry(struct hook_set *set, const struct mdoc *d, const char *name,
 	e.hmac_header = xstrdup(hdr ? hdr : HOOK_SIG_HEADER);
 	if (json_is_object(meta) && json_object_size(meta) > 0)
 		e.metadata = json_deep_copy(meta);
+	e.auth_none = json_object_get(spec, "auth") != NULL;
+	json_array_foreach(json_object_get(spec, "secretHeaders"), i, h) {
+		char canon[256];
+
+		if (!json_is_string(h))
+			continue;
+		hook_canonical_header(json_string_value(h), canon,
+		    sizeof canon);
+		xgrow(&e.secret, &secretcap, e.nsecret + 1, sizeof *e.secret);
+		e.secret[e.nsecret++] = xstrdup(canon);
+	}
 	bad |= check_unique(set, d, spec, name, &e, o, dg) != 0;
 	if (bad) {
 		endpoint_clear(&e);

@@ -27,6 +27,10 @@ struct hook_endpoint {
 	struct secret		 hmac;
 	char			*hmac_header;	/* owned */
 	json_t			*metadata;	/* owned, may be NULL */
+	int			 auth_none;	/* `auth: none`: meant */
+	char			**secret;	/* owned: secretHeaders,
+						   canonical */
+	size_t			 nsecret;
 };
 
 struct hook_set {

@@ -316,7 +316,8 @@ static void
 serve(struct hook_ingress *ing, const struct hook_endpoint *e,
     const struct http_request *r, struct http_response *resp)
 {
-	struct hook_target t = { e->source, e->name, e->metadata };
+	struct hook_target t = { e->source, e->name, e->metadata, e->secret,
+	    e->nsecret };
 	struct event *evs = NULL;
 	const char *why = NULL;
 	char *err = NULL, *replay;

@@ -87,6 +87,9 @@ int		 hook_set_add(struct hook_set *, const struct mdoc *doc,
 size_t		 hook_set_count(const struct hook_set *);
 /* One line per endpoint for logs and `check`: "POST /alerts (bearer)". */
 char		*hook_set_describe(const struct hook_set *, size_t i);
+/* Endpoint i takes requests without any authentication: 1 when the
+ * manifest says so (auth: none), 2 when it says nothing, else 0. */
+int		 hook_set_unauthenticated(const struct hook_set *, size_t i);
 
 /* ---- decoding (pure: no I/O, any thread) -------------------------------- */
 
@@ -94,6 +97,10 @@ char		*hook_set_describe(const struct hook_set *, size_t i);
 struct hook_target {
 	const char	*source, *name;	/* borrowed by the events */
 	json_t		*metadata;	/* borrowed, may be NULL */
+	/* headers masked beside Authorization, Proxy-Authorization,
+	 * Cookie and X-Api-Key (canonical names, borrowed) */
+	char		**secret;
+	size_t		  nsecret;
 };
 
 /*

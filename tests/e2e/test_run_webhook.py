@@ -92,6 +92,9 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
         d = Daemon(tmp_path / "m", emu.kubeconfig)
         try:
             d.wait_log("synced")
+            # the manifest gives no authentication: run says so
+            assert any('"msg":"webhook without authentication"' in line and
+                       '"auth":"not set"' in line for line in d.log_lines)
             port = listening_port(d)
             assert post(port, "/alerts", payload)[0] == 200
             first = d.take(1)

@@ -562,7 +562,7 @@ has_diag(const struct diags *d, int line, int col, const char *msg,
 	"metadata: {name: hooks}\n"					\
 	"spec:\n"							\
 	"  webhook:\n"							\
-	"    alerts: {endpoint: /a, method: POST}\n"			\
+	"    alerts: {endpoint: /a, method: POST, auth: none}\n"	\
 	"---\n"
 
 TEST(load_walks_sorted_skips_hidden)

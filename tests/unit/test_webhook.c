@@ -102,6 +102,39 @@ TEST(canonical_headers)
 	}
 }
 
+/*
+ * Credentials in headers never reach templates or records: Authorization
+ * (as Argo), Proxy-Authorization, Cookie, X-Api-Key, and the headers a
+ * webhook names in secretHeaders; other headers pass.
+ */
+TEST(secret_headers_masked)
+{
+	struct http_header h[] = {
+		{ "cookie", "session=abc" },
+		{ "x-api-key", "k3y" },
+		{ "Proxy-Authorization", "Basic eDp5" },
+		{ "x-vault-token", "hvs.123" },
+		{ "x-trace", "t1" },
+	};
+	char name[] = "X-Vault-Token", *names[] = { name };
+	struct hook_target t = { "es", "hook", NULL, names, 1 };
+	struct http_request r = post("{}", h, 5);
+	struct event *evs;
+	char *err, *dump;
+	int am;
+
+	CHECK_INT(hook_decode(&t, &r, 1700000000000LL, &evs, &am, &err), 1);
+	dump = json_dumps(json_object_get(evs[0].data, "header"),
+	    JSON_SORT_KEYS | JSON_COMPACT);
+	CHECK_STR(dump, "{\"Cookie\":[\"*** Masked Auth Secret ***\"],"
+	    "\"Proxy-Authorization\":[\"*** Masked Auth Secret ***\"],"
+	    "\"X-Api-Key\":[\"*** Masked Auth Secret ***\"],"
+	    "\"X-Trace\":[\"t1\"],"
+	    "\"X-Vault-Token\":[\"*** Masked Auth Secret ***\"]}");
+	free(dump);
+	hook_events_free(evs, 1);
+}
+
 TEST(plain_json_body)
 {
 	struct http_header h[] = {
@@ -110,7 +143,7 @@ TEST(plain_json_body)
 		{ "authorization", "Bearer s3cret" },
 	};
 	json_t *meta = json_pack("{s:s}", "team", "sre");
-	struct hook_target t = { "es", "hook", meta };
+	struct hook_target t = { "es", "hook", meta, NULL, 0 };
 	struct http_request r = post("{\"pod\":\"p\",\"n\":[1,2]}", h, 4);
 	struct event *evs;
 	char *err, *dump;
@@ -166,7 +199,7 @@ TEST(body_forms)
 		{ "POST", "application/x-www-form-urlencoded", "{x=1",
 		    "{\"{x\":[\"1\"]}" },
 	};
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_header h[1];
 	struct http_request r;
 	struct event *evs;
@@ -194,7 +227,7 @@ TEST(get_carries_the_query)
 {
 	struct http_header args[] = { { "pod", "a" }, { "pod", "b" },
 	    { "ns", "shop" } };
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_request r = post("", NULL, 0);
 	struct event *evs;
 	char *err, *dump;
@@ -240,7 +273,7 @@ TEST(malformed_bodies)
 		    "\"startsAt\":\"2026-01-01T00:00:00Z\",\"fingerprint\":7}],"
 		    "\"version\":\"4\"}", "fingerprint is not a string" },
 	};
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_header h[1];
 	struct http_request r;
 	struct event *evs;
@@ -269,7 +302,7 @@ TEST(alertmanager_fixtures)
 	char *resolved = fixture(
 	    "alertmanager-webhook-oomkilled-resolved.json");
 	char *slo = fixture("alertmanager-webhook-slo-burn.json");
-	struct hook_target t = { "alertmanager", "alerts", NULL };
+	struct hook_target t = { "alertmanager", "alerts", NULL, NULL, 0 };
 	struct http_header h[] = { { "Content-Type", "application/json" },
 	    { "User-Agent", "Alertmanager/0.25.0" } };
 	struct http_request r;
@@ -342,7 +375,7 @@ TEST(alert_without_fingerprint_and_other_workloads)
 	    "{\"status\":\"resolved\",\"labels\":{\"pod\":\"p\"},"
 	    "\"startsAt\":\"2026-01-01T00:00:00Z\","
 	    "\"endsAt\":\"0001-01-01T00:00:00Z\"}]}";
-	struct hook_target t = { "es", "am", NULL };
+	struct hook_target t = { "es", "am", NULL, NULL, 0 };
 	struct http_request r = post(body, NULL, 0);
 	struct event *evs;
 	char *err;
@@ -1089,7 +1122,7 @@ TEST(dedup_lru)
 TEST(fuzz_corpus_replay)
 {
 	const char *dir = getenv("WEBHOOK_CORPUS_DIR");
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_header h[2], args[64];
 	struct dirent *de;
 	DIR *dp;
@@ -1206,6 +1239,7 @@ main(void)
 		return 1;
 	RUN(canonical_headers);
 	RUN(plain_json_body);
+	RUN(secret_headers_masked);
 	RUN(body_forms);
 	RUN(get_carries_the_query);
 	RUN(malformed_bodies);
