@@ -2,8 +2,11 @@
  * Kyverno's regular-expression functions: regex_match,
  * regex_replace_all and regex_replace_all_literal.
  *
- * Kyverno uses Go's RE2 syntax; this program has POSIX regex.h.  The
- * pattern is translated: the Perl classes (\d \w \s and their negations),
+ * Kyverno uses Go's RE2 syntax, whose matching takes time linear in the
+ * input; this program uses TRE (a tagged-NFA matcher with the POSIX
+ * regex.h interface, also linear in the input: a nested repetition such
+ * as (x+)+y costs what it costs Go, not glibc's exponential backtracking).
+ * The pattern is translated: the Perl classes (\d \w \s and their negations),
  * \A and \z, escapes inside brackets, non-capturing (?:...) and named
  * (?P<name>...) groups, and a leading (?i).  What cannot be expressed
  * (non-greedy repetition, \b, other flags) is refused with an error that
@@ -12,8 +15,8 @@
  * Where RE2 and POSIX choose different alternatives of an ambiguous
  * match (leftmost-first vs leftmost-longest), POSIX's answer is given.
  */
-#include <regex.h>
 #include <stdlib.h>
+#include <tre/regex.h>
 #include <string.h>
 
 #include "jp/jp_int.h"
@@ -336,15 +339,23 @@ rx_compile(struct jp_call *k, struct rx *rx)
 	return 0;
 }
 
-/* Finds the first match in s[from..n); 0 found, 1 none. */
+/* Finds the first match in s[from..n); 0 found, 1 none.  Offsets in m
+ * are from s. */
 static int
 rx_exec(struct rx *rx, const char *s, size_t n, size_t from,
     regmatch_t *m, size_t nm)
 {
-	m[0].rm_so = (regoff_t)from;
-	m[0].rm_eo = (regoff_t)n;
-	return regexec(&rx->re, s, nm, m, REG_STARTEND |
-	    (from > 0 ? REG_NOTBOL : 0)) == 0 ? 0 : 1;
+	size_t i;
+
+	if (tre_regnexec(&rx->re, s + from, n - from, nm, m,
+	    from > 0 ? REG_NOTBOL : 0) != 0)
+		return 1;
+	for (i = 0; i < nm; i++)
+		if (m[i].rm_so >= 0) {
+			m[i].rm_so += (regoff_t)from;
+			m[i].rm_eo += (regoff_t)from;
+		}
+	return 0;
 }
 
 static json_t *

@@ -225,6 +225,12 @@ quantifier(struct counts *k, const char *s, size_t n, long count,
 		    count, MAX_REPEAT);
 		return -1;
 	}
+	if (count > RE_DUP_MAX) {	/* TRE's bound, below Go's */
+		*err = xasprintf("repeat count %ld: this matcher takes at "
+		    "most %d (Go takes %d); repeat a group instead, as "
+		    "(x{250}){4}", count, RE_DUP_MAX, MAX_REPEAT);
+		return -1;
+	}
 	v = (k->after_close ? k->closed : 1) * (count > 0 ? count : 1);
 	if (v > MAX_REPEAT) {
 		*err = xasprintf("invalid repeat count: nested counts multiply "

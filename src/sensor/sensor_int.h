@@ -19,7 +19,7 @@
 #ifndef SENSOR_INT_H
 #define SENSOR_INT_H
 
-#include <regex.h>
+#include <tre/regex.h>	/* POSIX interface, linear-time matching */
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>

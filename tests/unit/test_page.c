@@ -785,7 +785,8 @@ TEST(a_real_alertmanager_receives_and_resolves)
 	snprintf(cluster, sizeof cluster, "--cluster.listen-address=");
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
-		freopen("/dev/null", "w", stderr);
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(127);
 		execl(bin, "alertmanager", cfgarg, storage, listen, cluster,
 		    (char *)NULL);
 		_exit(127);
