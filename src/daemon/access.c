@@ -124,6 +124,10 @@ daemon_access_free(struct daemon_access *a)
 static int
 review(struct kube_client *c, const struct engine_perm *p, char **reason)
 {
+	/* one attempt: the whole check runs again every ACCESS_MS, and a
+	   retried review per permission would hold up the start for
+	   minutes while the API server is down */
+	static const struct retry once = { 1, 0, 1.0, 0.0, 0 };
 	struct kube_req rq;
 	struct kube_error err;
 	json_t *body, *ans, *st;
@@ -144,6 +148,7 @@ review(struct kube_client *c, const struct engine_perm *p, char **reason)
 	rq.body = text;
 	rq.len = strlen(text);
 	rq.max_body = SSAR_MAX_BODY;
+	rq.retry = &once;
 	kube_error_init(&err);
 	ans = kube_request_json(c, &rq, &err);
 	free(text);
@@ -184,7 +189,7 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 {
 	struct need *x;
 	size_t i, missing = 0, checked = 0;
-	char *reason;
+	char *reason, *unanswered = NULL;
 	int rc, before;
 
 	for (i = 0; i < a->n; i++) {
@@ -192,7 +197,12 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 		if (x->granted)
 			continue;
 		before = x->checked;
-		rc = review(c, &x->p, &reason);
+		if (unanswered) {	/* the server did not answer: the
+					   rest wait for the next round */
+			rc = -1;
+			reason = xstrdup(unanswered);
+		} else if ((rc = review(c, &x->p, &reason)) == -1)
+			unanswered = xstrdup(reason ? reason : "no answer");
 		pthread_mutex_lock(&a->lock);
 		free(x->reason);
 		x->granted = rc == 1;
@@ -209,10 +219,15 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 				    describe(x));
 			continue;
 		}
-		util_log_json("error", rc == 0 ? "permission missing" :
-		    "permission not checked", describe(x));
+		if (rc == 0)
+			util_log_json("error", "permission missing",
+			    describe(x));
 		missing++;
 	}
+	if (unanswered)		/* one line, not one per permission */
+		util_log_json("error", "permissions not checked", json_pack(
+		    "{s:s}", "reason", unanswered));
+	free(unanswered);
 	if (checked)
 		util_log_json(missing ? "error" : "info", "permissions",
 		    json_pack("{s:i, s:i, s:i, s:i}", "needed", (int)a->n,
