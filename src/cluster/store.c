@@ -1,24 +1,83 @@
 /*
- * The object store: a hash map keyed by
- * "Kind\x1fnamespace\x1fname".  Replay feeds it a million watch events, so
- * a get or put costs one hash and usually one probe.
+ * The object store: compact records in a pointer hash table keyed by
+ * kind, namespace and name.
+ *
+ * A record of a compact kind (cluster_compact_kind) holds no jansson
+ * tree: its kind and namespace are interned strings, its name and uid are
+ * inline, and the rest of its projection (cluster_project) is two
+ * interned compact JSON texts: the shape (labels, owners, replicas,
+ * container resources: the same for every pod of a ReplicaSet, so stored
+ * once for all of them) and the statuses (container names and their last
+ * termination: the same for every pod never killed).  A 100,000-pod
+ * cluster is then 100,000 small records pointing at a few thousand
+ * shared strings.
+ *
+ * Readers still get json_t objects: cluster_get() materializes one from
+ * the record on demand and caches it on the record; the cache is dropped
+ * at the next put/remove once it holds more than CACHE_KEEP objects
+ * (hence "borrowed until the next put/remove").  Other kinds (Namespaces,
+ * Applications, NetworkPolicies of a snapshot) are few and kept whole.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_int.h"
 #include "util/quantity.h"
 
-struct cluster {
-	struct map	 objects;	/* key -> json_t * (owned reference) */
-	size_t		 pods;		/* live objects of kind Pod */
-	int64_t		 node_memory;	/* bytes: Nodes' allocatable, summed */
+#define CACHE_KEEP	64	/* materialized objects kept across a put */
+#define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
+
+struct crec {
+	uint32_t	 hash;
+	uint8_t		 whole;		/* obj is the object itself */
+	uint8_t		 cached;	/* on the cluster's cached list */
+	struct istr	*kind;		/* interned */
+	struct istr	*ns;		/* interned; NULL cluster-scoped */
+	struct istr	*shape;		/* interned compact JSON, or NULL */
+	struct istr	*status;	/* interned compact JSON, or NULL */
+	json_t		*obj;		/* owned: whole, or materialized */
+	char		 id[];		/* "name\0uid\0" */
 };
 
-static int
-is_node(const char *kind)
+struct cluster {
+	struct ptab	  recs;		/* struct crec * (owned) */
+	struct itab	  strings;
+	size_t		  pods;		/* live objects of kind Pod */
+	int64_t		  node_memory;	/* bytes: Nodes' allocatable, summed */
+	size_t		  rec_bytes;	/* records, with their inline ids */
+	struct crec	**cached;	/* records whose obj is materialized */
+	size_t		  ncached, capcached;
+};
+
+struct rkey {
+	const char	*kind, *ns, *name;
+};
+
+static uint32_t
+key_hash(const char *kind, const char *ns, const char *name)
 {
-	return strcmp(kind, "Node") == 0;
+	uint32_t h = cl_hash(kind, strlen(kind), 0);
+
+	h = cl_hash(ns ? ns : "", ns ? strlen(ns) : 0, h);
+	return cl_hash(name, strlen(name), h);
+}
+
+static uint32_t
+rec_hash(const void *e)
+{
+	return ((const struct crec *)e)->hash;
+}
+
+static int
+rec_eq(const void *e, const void *key)
+{
+	const struct crec *r = e;
+	const struct rkey *k = key;
+
+	return strcmp(r->id, k->name) == 0 && strcmp(r->kind->s, k->kind) ==
+	    0 && (r->ns ? k->ns && strcmp(r->ns->s, k->ns) == 0 : k->ns ==
+	    NULL);
 }
 
 /* A Node's status.allocatable.memory in bytes; 0 when absent or bad. */
@@ -36,101 +95,243 @@ allocatable_memory(json_t *node)
 	return n;
 }
 
-static char *
-make_key(const char *kind, const char *ns, const char *name, char *stack,
-    size_t stacklen)
-{
-	size_t lk = strlen(kind), ln = ns ? strlen(ns) : 0, lm = strlen(name);
-	size_t need = lk + ln + lm + 3;
-	char *k = need <= stacklen ? stack : xmalloc(need);
-
-	memcpy(k, kind, lk);
-	k[lk] = '\x1f';
-	if (ln)
-		memcpy(k + lk + 1, ns, ln);
-	k[lk + 1 + ln] = '\x1f';
-	memcpy(k + lk + ln + 2, name, lm);
-	k[need - 1] = '\0';
-	return k;
-}
-
 struct cluster *
 cluster_new(void)
 {
-	struct cluster *c = xcalloc(1, sizeof *c);
-
-	map_init(&c->objects);
-	return c;
+	return xcalloc(1, sizeof(struct cluster));
 }
 
 static void
-decref_value(void *v)
+uncache(struct cluster *c, struct crec *r)
 {
-	json_decref(v);
+	size_t i;
+
+	if (!r->cached)
+		return;
+	for (i = 0; i < c->ncached; i++)
+		if (c->cached[i] == r) {
+			c->cached[i] = c->cached[--c->ncached];
+			break;
+		}
+	r->cached = 0;
+}
+
+static void
+rec_free(struct cluster *c, struct crec *r)
+{
+	uncache(c, r);
+	json_decref(r->obj);
+	cl_intern_drop(&c->strings, r->kind);
+	cl_intern_drop(&c->strings, r->ns);
+	cl_intern_drop(&c->strings, r->shape);
+	cl_intern_drop(&c->strings, r->status);
+	c->rec_bytes -= sizeof *r + strlen(r->id) + 1 +
+	    strlen(r->id + strlen(r->id) + 1) + 1;
+	free(r);
 }
 
 void
 cluster_free(struct cluster *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
-	map_clear(&c->objects, decref_value);
+	for (i = 0; i < c->recs.cap; i++)
+		if (c->recs.slots[i])
+			rec_free(c, c->recs.slots[i]);
+	ptab_clear(&c->recs);
+	cl_intern_clear(&c->strings);
+	free(c->cached);
 	free(c);
 }
 
-const char *
-obj_kind(json_t *o)
+/* Drops every cached materialization: at a put, once there are many. */
+static void
+trim_cache(struct cluster *c)
 {
-	return json_string_value(json_object_get(o, "kind"));
+	size_t i;
+
+	if (c->ncached <= CACHE_KEEP)
+		return;
+	for (i = 0; i < c->ncached; i++) {
+		json_decref(c->cached[i]->obj);
+		c->cached[i]->obj = NULL;
+		c->cached[i]->cached = 0;
+	}
+	c->ncached = 0;
 }
 
-const char *
-obj_name(json_t *o)
+/* Sets key in obj[section] (created as an object when absent). */
+static json_t *
+section(json_t *obj, const char *name)
 {
-	return json_string_value(json_object_get(json_object_get(o,
-	    "metadata"), "name"));
+	json_t *s = json_object_get(obj, name);
+
+	if (!json_is_object(s)) {
+		s = json_object();
+		json_object_set_new(obj, name, s);
+	}
+	return s;
 }
 
-const char *
-obj_namespace(json_t *o)
+/* The record as an object: a new reference. */
+static json_t *
+materialize(const struct crec *r)
 {
-	const char *ns = json_string_value(json_object_get(
-	    json_object_get(o, "metadata"), "namespace"));
+	const char *uid = r->id + strlen(r->id) + 1;
+	json_t *o = NULL, *m, *st, *v;
+	const char *k;
 
-	return ns && *ns ? ns : NULL;
+	if (r->whole)
+		return json_incref(r->obj);
+	if (r->shape)
+		o = json_loads(r->shape->s, 0, NULL);
+	if (o == NULL)
+		o = json_object();
+	json_object_set_new(o, "kind", json_string(r->kind->s));
+	m = section(o, "metadata");
+	json_object_set_new(m, "name", json_string(r->id));
+	if (r->ns)
+		json_object_set_new(m, "namespace", json_string(r->ns->s));
+	if (*uid)
+		json_object_set_new(m, "uid", json_string(uid));
+	if (r->status && (st = json_loads(r->status->s, 0, NULL)) != NULL) {
+		json_t *dst = section(o, "status");
+
+		json_object_foreach(st, k, v)
+			json_object_set(dst, k, v);
+		json_decref(st);
+	}
+	return o;
 }
 
-const char *
-obj_label(json_t *o, const char *key)
+static struct istr *
+intern_json(struct cluster *c, json_t *v)
 {
-	return json_string_value(json_object_get(json_object_get(
-	    json_object_get(o, "metadata"), "labels"), key));
+	char *s;
+	struct istr *x;
+
+	if (v == NULL || (json_is_object(v) && json_object_size(v) == 0))
+		return NULL;
+	s = json_dumps(v, DUMP_FLAGS);
+	x = cl_intern(&c->strings, s, strlen(s));
+	free(s);
+	return x;
+}
+
+/*
+ * Splits projection p (owned, consumed) into r's shape and statuses: the
+ * identity goes inline, restartCount goes (the OOM detector compares
+ * terminations, and a count per pod would make every statuses text
+ * unique).
+ */
+static void
+compact(struct cluster *c, struct crec *r, json_t *p)
+{
+	static const char *const lists[] = { "containerStatuses",
+	    "initContainerStatuses" };
+	json_t *st = json_object_get(p, "status"), *parts = json_object();
+	json_t *m = json_object_get(p, "metadata"), *arr, *cs;
+	size_t i, k;
+
+	json_object_del(p, "kind");
+	json_object_del(m, "name");
+	json_object_del(m, "namespace");
+	json_object_del(m, "uid");
+	for (k = 0; k < 2; k++) {
+		if ((arr = json_object_get(st, lists[k])) == NULL)
+			continue;
+		json_array_foreach(arr, i, cs)
+			json_object_del(cs, "restartCount");
+		json_object_set(parts, lists[k], arr);
+		json_object_del(st, lists[k]);
+	}
+	if (st && json_object_size(st) == 0)
+		json_object_del(p, "status");
+	r->shape = intern_json(c, p);
+	r->status = intern_json(c, parts);
+	json_decref(parts);
+	json_decref(p);
+}
+
+static struct crec *
+rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
+    const char *name, uint32_t h)
+{
+	const char *uid = json_string_value(json_object_get(json_object_get(
+	    obj, "metadata"), "uid"));
+	size_t ln = strlen(name), lu = uid ? strlen(uid) : 0;
+	struct crec *r = xcalloc(1, sizeof *r + ln + lu + 2);
+
+	r->hash = h;
+	memcpy(r->id, name, ln);
+	if (lu)
+		memcpy(r->id + ln + 1, uid, lu);
+	r->kind = cl_intern(&c->strings, kind, strlen(kind));
+	r->ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
+	c->rec_bytes += sizeof *r + ln + lu + 2;
+	if (cluster_compact_kind(kind))
+		compact(c, r, cluster_project(obj));
+	else {
+		r->whole = 1;
+		r->obj = json_incref(obj);
+	}
+	return r;
+}
+
+/* Takes r out of the table; returns it as an object if want (owned). */
+static json_t *
+take(struct cluster *c, struct crec *r, int want)
+{
+	json_t *o = NULL;
+
+	if (want || strcmp(r->kind->s, "Node") == 0) {
+		if (r->obj && !r->whole) {
+			uncache(c, r);
+			o = r->obj;	/* the cached one: borrowers see it */
+			r->obj = NULL;
+		} else
+			o = materialize(r);
+	}
+	if (strcmp(r->kind->s, "Pod") == 0)
+		c->pods--;
+	if (strcmp(r->kind->s, "Node") == 0)
+		c->node_memory -= allocatable_memory(o);
+	rec_free(c, r);
+	if (!want) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 int
 cluster_put(struct cluster *c, json_t *obj, json_t **old)
 {
 	const char *kind = obj_kind(obj), *name = obj_name(obj);
-	char stack[256], *key;
-	json_t *prev;
+	const char *ns = obj_namespace(obj);
+	struct rkey k = { kind, ns, name };
+	struct crec *r, *prev;
+	json_t *o;
+	uint32_t h;
 
 	if (old)
 		*old = NULL;
 	if (kind == NULL || name == NULL)
 		return -1;
-	key = make_key(kind, obj_namespace(obj), name, stack, sizeof stack);
-	prev = map_put(&c->objects, key, json_incref(obj));
-	if (key != stack)
-		free(key);
-	if (prev == NULL && strcmp(kind, "Pod") == 0)
-		c->pods++;
-	if (is_node(kind))
-		c->node_memory += allocatable_memory(obj) -
-		    (prev ? allocatable_memory(prev) : 0);
+	trim_cache(c);
+	h = key_hash(kind, ns, name);
+	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
+	o = prev ? take(c, prev, old != NULL) : NULL;
 	if (old)
-		*old = prev;
-	else
-		json_decref(prev);
+		*old = o;
+	r = rec_new(c, obj, kind, ns, name, h);
+	ptab_insert(&c->recs, h, r, rec_hash);
+	if (strcmp(kind, "Pod") == 0)
+		c->pods++;
+	if (strcmp(kind, "Node") == 0)
+		c->node_memory += allocatable_memory(obj);
 	return 0;
 }
 
@@ -138,49 +339,38 @@ json_t *
 cluster_remove(struct cluster *c, const char *kind, const char *ns,
     const char *name)
 {
-	char stack[256], *key = make_key(kind, ns && *ns ? ns : NULL, name,
-	    stack, sizeof stack);
-	json_t *obj = map_del(&c->objects, key);
-
-	if (key != stack)
-		free(key);
-	if (obj && strcmp(kind, "Pod") == 0)
-		c->pods--;
-	if (obj && is_node(kind))
-		c->node_memory -= allocatable_memory(obj);
-	return obj;
-}
-
-json_t *
-cluster_get(const struct cluster *c, const char *kind, const char *ns,
-    const char *name)
-{
-	char stack[256], *key;
-	json_t *obj;
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
 
 	if (kind == NULL || name == NULL)
 		return NULL;
-	key = make_key(kind, ns && *ns ? ns : NULL, name, stack, sizeof stack);
-	obj = map_get(&c->objects, key);
-	if (key != stack)
-		free(key);
-	return obj;
+	trim_cache(c);
+	r = ptab_remove(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k,
+	    rec_hash);
+	return r ? take(c, r, 1) : NULL;
 }
 
-struct count_ctx {
-	const char	*kind;
-	size_t		 n;
-};
-
-static int
-count_kind(void *ctx, const char *key, void *value)
+json_t *
+cluster_get(const struct cluster *cc, const char *kind, const char *ns,
+    const char *name)
 {
-	struct count_ctx *cc = ctx;
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* the cache */
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
 
-	(void)key;
-	if (strcmp(obj_kind(value), cc->kind) == 0)
-		cc->n++;
-	return 0;
+	if (kind == NULL || name == NULL)
+		return NULL;
+	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
+	if (r == NULL)
+		return NULL;
+	if (r->obj == NULL) {
+		r->obj = materialize(r);
+		xgrow(&c->cached, &c->capcached, c->ncached + 1,
+		    sizeof *c->cached);
+		c->cached[c->ncached++] = r;
+		r->cached = 1;
+	}
+	return r->obj;
 }
 
 int64_t
@@ -192,12 +382,40 @@ cluster_allocatable_memory(const struct cluster *c)
 size_t
 cluster_count(const struct cluster *c, const char *kind)
 {
-	struct count_ctx cc = { kind, 0 };
+	size_t i, n = 0;
 
 	if (kind == NULL)
-		return c->objects.live;
+		return c->recs.live;
 	if (strcmp(kind, "Pod") == 0)
 		return c->pods;
-	map_each(&c->objects, count_kind, &cc);
-	return cc.n;
+	for (i = 0; i < c->recs.cap; i++) {
+		const struct crec *r = c->recs.slots[i];
+
+		if (r && strcmp(r->kind->s, kind) == 0)
+			n++;
+	}
+	return n;
+}
+
+void
+cluster_stats(const struct cluster *c, struct cluster_stats *st)
+{
+	size_t i;
+
+	memset(st, 0, sizeof *st);
+	st->objects = c->recs.live;
+	st->record_bytes = c->rec_bytes;
+	st->table_bytes = ptab_bytes(&c->recs) +
+	    ptab_bytes(&c->strings.t);
+	st->string_bytes = c->strings.bytes;
+	st->strings = c->strings.t.live;
+	st->materialized = c->ncached;
+	for (i = 0; i < c->recs.cap; i++) {
+		const struct crec *r = c->recs.slots[i];
+
+		if (r && r->whole)
+			st->whole++;
+	}
+	st->bytes_per_object = st->objects ? (st->record_bytes +
+	    st->table_bytes + st->string_bytes) / st->objects : 0;
 }

@@ -85,7 +85,12 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 	it.kind = t == KUBE_SYNC ? DQ_SYNC : DQ_WATCH;
 	it.watch = t == KUBE_ADDED ? SIG_ADD : t == KUBE_MODIFIED ?
 	    SIG_UPDATE : SIG_DELETE;
-	it.obj = json_incref(obj);
+	/*
+	 * The view's own watches queue only what the view keeps: a queue of
+	 * whole Pods as a real server serves them (~60 KB each as trees)
+	 * would cost more than the whole view.  Sources get whole objects.
+	 */
+	it.obj = w->spec.source < 0 ? cluster_project(obj) : json_incref(obj);
 	it.watcher = w->spec.source;
 	if (dq_push(w->q, &it, 1) == -1)	/* closed: shutting down */
 		dq_item_clear(&it);
