@@ -28,6 +28,7 @@
 #define TICK_MS		5000	/* pages resolve, state is synced */
 #define PRUNE_MS	60000	/* old records are pruned */
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
+#define VIEW_IN_FLIGHT	64	/* view objects queued: not yet compact */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -92,7 +93,8 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 	 */
 	it.obj = w->spec.source < 0 ? cluster_project(obj) : json_incref(obj);
 	it.watcher = w->spec.source;
-	if (dq_push(w->q, &it, 1) == -1)	/* closed: shutting down */
+	if ((w->spec.source < 0 ? dq_push_below(w->q, &it, VIEW_IN_FLIGHT) :
+	    dq_push(w->q, &it, 1)) == -1)	/* closed: shutting down */
 		dq_item_clear(&it);
 }
 
@@ -1043,6 +1045,7 @@ daemon_run(const struct daemon_opts *o)
 	int rc = 1;
 
 	memset(&d, 0, sizeof d);
+	util_memory_tune();
 	d.o = o;
 	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
 	metrics_init();

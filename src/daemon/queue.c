@@ -103,6 +103,24 @@ dq_push(struct dq *q, struct dq_item *it, int wait)
 }
 
 int
+dq_push_below(struct dq *q, struct dq_item *it, size_t limit)
+{
+	pthread_mutex_lock(&q->mu);
+	if (limit == 0 || limit > q->cap)
+		limit = q->cap;
+	while (q->n >= limit && !q->closed)
+		pthread_cond_wait(&q->not_full, &q->mu);
+	if (q->closed) {
+		pthread_mutex_unlock(&q->mu);
+		return -1;
+	}
+	put(q, it);
+	pthread_cond_signal(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+int
 dq_push_all(struct dq *q, struct dq_item *items, size_t n)
 {
 	size_t i;
@@ -159,7 +177,8 @@ dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
 	memset(&q->ring[q->head], 0, sizeof q->ring[q->head]);
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
-	pthread_cond_signal(&q->not_full);
+	/* all: a watch waiting below a limit and one waiting for room */
+	pthread_cond_broadcast(&q->not_full);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
 }

@@ -67,6 +67,13 @@ void		 dq_free(struct dq *);
  */
 int		 dq_push(struct dq *, struct dq_item *, int wait);
 /*
+ * dq_push that waits (as a watch thread does) until fewer than limit items
+ * are queued: the cluster view's initial list would otherwise fill the
+ * whole queue with objects the engine has not stored yet.  Returns 0, or
+ * -1 when closed (the members stay with the caller).
+ */
+int		 dq_push_below(struct dq *, struct dq_item *, size_t limit);
+/*
  * Pushes n items all or none (an Alertmanager payload's alerts).
  * Returns 0 when all were queued, -1 (nothing queued) when there is no
  * room for all.

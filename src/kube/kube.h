@@ -318,6 +318,19 @@ json_t	*kube_list(struct kube_client *, const struct kube_resource *,
 	    const char *ns, const char *label_selector,
 	    const char *field_selector, long limit, const char *cont,
 	    atomic_int *stop, struct kube_error *err);
+/*
+ * kube_list, one item at a time: fn(ctx, item) gets each item (borrowed,
+ * kind and apiVersion restored) as soon as it is parsed, so a page of 500
+ * Pods as a real server serves them is never one tree (~30 MB).  Returns
+ * the List without "items" (owned: kind, apiVersion, metadata) or NULL
+ * with *err; items before a malformed part were delivered already.
+ */
+typedef void	 kube_item_fn(void *ctx, json_t *item);
+json_t	*kube_list_each(struct kube_client *, const struct kube_resource *,
+	    const char *ns, const char *label_selector,
+	    const char *field_selector, long limit, const char *cont,
+	    atomic_int *stop, kube_item_fn *fn, void *ctx,
+	    struct kube_error *err);
 
 /* ---- executor and events ----------------------------------------------- */
 /*

@@ -242,6 +242,12 @@ void	*map_del(struct map *, const char *key);
 void	 map_each(const struct map *, int (*fn)(void *ctx, const char *key,
 	    void *value), void *ctx);
 
+/*
+ * Tunes malloc for a long-running daemon with a few threads (memtune.c
+ * says why).  Call once, before threads start.
+ */
+void	 util_memory_tune(void);
+
 /* ---- ptab: a hash set of pointers (ptab.c) ------------------------------ */
 struct ptab {
 	void	**slots;	/* owned array; the elements are not */
