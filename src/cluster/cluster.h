@@ -77,13 +77,23 @@ int		 cluster_compact_kind(const char *kind);
  */
 json_t		*cluster_project(json_t *obj);
 
+/*
+ * A watch of kind relists (its resourceVersion expired): begin before its
+ * objects are put again; end after the last one removes every object of
+ * kind not put since the beginning (deleted while the watch was away)
+ * and returns how many.  An end without a beginning removes nothing.
+ */
+void		 cluster_relist_begin(struct cluster *, const char *kind);
+size_t		 cluster_relist_end(struct cluster *, const char *kind);
+
 /* What the view costs, for tests and the metrics. */
 struct cluster_stats {
 	size_t	objects;
 	size_t	whole;			/* objects kept whole */
 	size_t	materialized;		/* objects cached as json now */
 	size_t	strings;		/* interned */
-	size_t	record_bytes;		/* records, with names and uids */
+	size_t	classes;		/* kind, namespace and texts shared */
+	size_t	record_bytes;		/* records (names, uids), classes */
 	size_t	table_bytes;		/* hash table slots */
 	size_t	string_bytes;		/* interned strings */
 	size_t	bytes_per_object;	/* the three above / objects */

@@ -9,9 +9,10 @@
  *   metadata: name, namespace, uid, labels, ownerReferences (apiVersion,
  *     kind, name, controller), annotations kubernetes.io/config.mirror
  *     and remediation.* (notification owners)
- *   spec: replicas, selector, containers and initContainers (name,
- *     resources), template.metadata.labels, template.spec.containers and
- *     initContainers (name, resources)
+ *   spec: replicas, containers and initContainers (name, resources),
+ *     and of Deployments, StatefulSets and DaemonSets (bumpMemory's
+ *     targets) template.spec.containers and initContainers (name,
+ *     resources)
  *   status: phase, replicas, readyReplicas, desiredNumberScheduled,
  *     allocatable.memory, containerStatuses and initContainerStatuses
  *     (name, restartCount, lastState.terminated: reason, exitCode,
@@ -120,24 +121,29 @@ containers(json_t *dst, json_t *spec)
 	}
 }
 
+/* Kinds whose pod template an action changes (bumpMemory). */
+static int
+template_kind(const char *kind)
+{
+	return strcmp(kind, "Deployment") == 0 ||
+	    strcmp(kind, "StatefulSet") == 0 ||
+	    strcmp(kind, "DaemonSet") == 0;
+}
+
 static json_t *
-spec(json_t *s)
+spec(json_t *s, const char *kind)
 {
 	json_t *out = json_object(), *t;
 
 	keep(out, s, "replicas");
-	keep(out, s, "selector");
 	containers(out, s);
-	if (json_is_object(t = json_object_get(s, "template"))) {
-		json_t *tm = json_object(), *ts = json_object(), *l;
+	if (template_kind(kind) &&
+	    json_is_object(t = json_object_get(s, "template"))) {
+		json_t *ts = json_object();
 
-		if ((l = json_object_get(json_object_get(t, "metadata"),
-		    "labels")))
-			json_object_set_new(tm, "metadata", json_pack("{s:O}",
-			    "labels", l));
 		containers(ts, json_object_get(t, "spec"));
-		json_object_set_new(tm, "spec", ts);
-		json_object_set_new(out, "template", tm);
+		json_object_set_new(out, "template", json_pack("{s:o}", "spec",
+		    ts));
 	}
 	return out;
 }
@@ -203,7 +209,7 @@ cluster_project(json_t *obj)
 	json_object_set_new(out, "metadata",
 	    metadata(json_object_get(obj, "metadata")));
 	if (json_is_object(v = json_object_get(obj, "spec")))
-		json_object_set_new(out, "spec", spec(v));
+		json_object_set_new(out, "spec", spec(v, obj_kind(obj)));
 	if (json_is_object(v = json_object_get(obj, "status")))
 		json_object_set_new(out, "status", status(v));
 	return out;

@@ -28,26 +28,50 @@
 #define CACHE_KEEP	64	/* materialized objects kept across a put */
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
-struct crec {
+/*
+ * What many objects share: kind, namespace and the three texts.  Pods of
+ * one ReplicaSet that were never killed have one class between them.
+ */
+struct cclass {
+	uint32_t	 refs;
 	uint32_t	 hash;
-	uint8_t		 whole;		/* obj is the object itself */
-	uint8_t		 cached;	/* on the cluster's cached list */
 	struct istr	*kind;		/* interned */
 	struct istr	*ns;		/* interned; NULL cluster-scoped */
-	struct istr	*shape;		/* interned compact JSON, or NULL */
-	struct istr	*status;	/* interned compact JSON, or NULL */
-	json_t		*obj;		/* owned: whole, or materialized */
-	char		 id[];		/* "name\0uid\0" */
+	struct istr	*meta;		/* labels, owners...; or NULL */
+	struct istr	*body;		/* spec and status; or NULL */
+	struct istr	*status;	/* container statuses; or NULL */
+};
+
+/*
+ * One object: 16 bytes, then "name\0", a uid tag and the uid (16 bytes
+ * when it is a canonical UUID, as servers make them).
+ */
+struct crec {
+	uint32_t	 hash;
+	uint32_t	 seq;		/* c->seq when put */
+	struct cclass	*cls;		/* one reference; NULL: kept whole */
+	char		 id[];
+};
+
+enum { UID_NONE, UID_BIN, UID_TEXT };
+
+/* An object as json: kept whole, or materialized and cached. */
+struct cobj {
+	const struct crec	*r;
+	json_t			*obj;	/* owned */
 };
 
 struct cluster {
 	struct ptab	  recs;		/* struct crec * (owned) */
+	struct ptab	  classes;	/* struct cclass * (owned) */
+	struct ptab	  objs;		/* struct cobj * (owned), by record */
 	struct itab	  strings;
 	size_t		  pods;		/* live objects of kind Pod */
 	int64_t		  node_memory;	/* bytes: Nodes' allocatable, summed */
-	size_t		  rec_bytes;	/* records, with their inline ids */
-	struct crec	**cached;	/* records whose obj is materialized */
-	size_t		  ncached, capcached;
+	size_t		  rec_bytes;	/* records and classes */
+	size_t		  nwhole;	/* objects kept whole */
+	uint32_t	  seq;		/* puts, wrapping */
+	struct map	  relists;	/* kind -> seq at its relist's start + 1 */
 };
 
 struct rkey {
@@ -74,10 +98,128 @@ rec_eq(const void *e, const void *key)
 {
 	const struct crec *r = e;
 	const struct rkey *k = key;
+	const struct cclass *cl = r->cls;
 
-	return strcmp(r->id, k->name) == 0 && strcmp(r->kind->s, k->kind) ==
-	    0 && (r->ns ? k->ns && strcmp(r->ns->s, k->ns) == 0 : k->ns ==
+	return strcmp(r->id, k->name) == 0 && strcmp(cl->kind->s, k->kind) ==
+	    0 && (cl->ns ? k->ns && strcmp(cl->ns->s, k->ns) == 0 : k->ns ==
 	    NULL);
+}
+
+static const char *
+rec_kind(const struct crec *r)
+{
+	return r->cls->kind->s;
+}
+
+/* ---- classes ----------------------------------------------------------- */
+
+static uint32_t
+class_hash(const void *e)
+{
+	return ((const struct cclass *)e)->hash;
+}
+
+static int
+class_eq(const void *e, const void *key)
+{
+	const struct cclass *a = e, *b = key;
+
+	return a->kind == b->kind && a->ns == b->ns && a->meta == b->meta &&
+	    a->body == b->body && a->status == b->status;
+}
+
+/* The class of k's members (references stolen), a reference. */
+static struct cclass *
+class_get(struct cluster *c, struct cclass *k)
+{
+	struct cclass *cl;
+	const void *ptrs[5] = { k->kind, k->ns, k->meta, k->body,
+	    k->status };
+
+	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
+	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
+		cl_intern_drop(&c->strings, k->kind);
+		cl_intern_drop(&c->strings, k->ns);
+		cl_intern_drop(&c->strings, k->meta);
+		cl_intern_drop(&c->strings, k->body);
+		cl_intern_drop(&c->strings, k->status);
+		cl->refs++;
+		return cl;
+	}
+	cl = xmalloc(sizeof *cl);
+	*cl = *k;
+	cl->refs = 1;
+	ptab_insert(&c->classes, cl->hash, cl, class_hash);
+	c->rec_bytes += sizeof *cl;
+	return cl;
+}
+
+static void
+class_drop(struct cluster *c, struct cclass *cl)
+{
+	if (--cl->refs > 0)
+		return;
+	ptab_remove(&c->classes, cl->hash, class_eq, cl, class_hash);
+	cl_intern_drop(&c->strings, cl->kind);
+	cl_intern_drop(&c->strings, cl->ns);
+	cl_intern_drop(&c->strings, cl->meta);
+	cl_intern_drop(&c->strings, cl->body);
+	cl_intern_drop(&c->strings, cl->status);
+	c->rec_bytes -= sizeof *cl;
+	free(cl);
+}
+
+/* ---- whole and materialized objects ------------------------------------ */
+
+static uint32_t
+ptr_hash(const void *p)
+{
+	return cl_hash(&p, sizeof p, 1);
+}
+
+static uint32_t
+cobj_hash(const void *e)
+{
+	return ptr_hash(((const struct cobj *)e)->r);
+}
+
+static int
+cobj_eq(const void *e, const void *key)
+{
+	return ((const struct cobj *)e)->r == key;
+}
+
+static json_t *
+obj_of(const struct cluster *c, const struct crec *r)
+{
+	struct cobj *o = ptab_find(&c->objs, ptr_hash(r), cobj_eq, r);
+
+	return o ? o->obj : NULL;
+}
+
+static void
+obj_set(struct cluster *c, const struct crec *r, json_t *obj)
+{
+	struct cobj *o = xmalloc(sizeof *o);
+
+	o->r = r;
+	o->obj = obj;
+	ptab_insert(&c->objs, ptr_hash(r), o, cobj_hash);
+}
+
+/* Takes r's json out of the side table (owned), or NULL. */
+static json_t *
+obj_take(struct cluster *c, const struct crec *r)
+{
+	struct cobj *o = ptab_remove(&c->objs, ptr_hash(r), cobj_eq, r,
+	    cobj_hash);
+	json_t *obj;
+
+	if (o == NULL)
+		return NULL;
+	obj = o->obj;
+	free(o);
+	return obj;
 }
 
 /* A Node's status.allocatable.memory in bytes; 0 when absent or bad. */
@@ -101,32 +243,22 @@ cluster_new(void)
 	return xcalloc(1, sizeof(struct cluster));
 }
 
-static void
-uncache(struct cluster *c, struct crec *r)
+static size_t
+rec_size(const struct crec *r)
 {
-	size_t i;
+	size_t n = strlen(r->id) + 1;
+	unsigned char tag = (unsigned char)r->id[n];
 
-	if (!r->cached)
-		return;
-	for (i = 0; i < c->ncached; i++)
-		if (c->cached[i] == r) {
-			c->cached[i] = c->cached[--c->ncached];
-			break;
-		}
-	r->cached = 0;
+	return sizeof *r + n + 1 + (tag == UID_BIN ? 16 : tag == UID_TEXT ?
+	    strlen(r->id + n + 1) + 1 : 0);
 }
 
 static void
 rec_free(struct cluster *c, struct crec *r)
 {
-	uncache(c, r);
-	json_decref(r->obj);
-	cl_intern_drop(&c->strings, r->kind);
-	cl_intern_drop(&c->strings, r->ns);
-	cl_intern_drop(&c->strings, r->shape);
-	cl_intern_drop(&c->strings, r->status);
-	c->rec_bytes -= sizeof *r + strlen(r->id) + 1 +
-	    strlen(r->id + strlen(r->id) + 1) + 1;
+	json_decref(obj_take(c, r));
+	c->rec_bytes -= rec_size(r);
+	class_drop(c, r->cls);
 	free(r);
 }
 
@@ -141,25 +273,39 @@ cluster_free(struct cluster *c)
 		if (c->recs.slots[i])
 			rec_free(c, c->recs.slots[i]);
 	ptab_clear(&c->recs);
+	ptab_clear(&c->classes);
+	ptab_clear(&c->objs);
 	cl_intern_clear(&c->strings);
-	free(c->cached);
+	map_clear(&c->relists, NULL);
 	free(c);
 }
 
-/* Drops every cached materialization: at a put, once there are many. */
+static int
+is_whole(const struct crec *r)
+{
+	return !cluster_compact_kind(rec_kind(r));
+}
+
+/* Drops every materialized object: at a put, once there are many. */
 static void
 trim_cache(struct cluster *c)
 {
-	size_t i;
+	struct cobj **drop = NULL;
+	size_t i, n = 0, cap = 0;
 
-	if (c->ncached <= CACHE_KEEP)
+	if (c->objs.live <= c->nwhole + CACHE_KEEP)
 		return;
-	for (i = 0; i < c->ncached; i++) {
-		json_decref(c->cached[i]->obj);
-		c->cached[i]->obj = NULL;
-		c->cached[i]->cached = 0;
+	for (i = 0; i < c->objs.cap; i++) {
+		struct cobj *o = c->objs.slots[i];
+
+		if (o && !is_whole(o->r)) {
+			xgrow(&drop, &cap, n + 1, sizeof *drop);
+			drop[n++] = o;
+		}
 	}
-	c->ncached = 0;
+	for (i = 0; i < n; i++)
+		json_decref(obj_take(c, drop[i]->r));
+	free(drop);
 }
 
 /* Sets key in obj[section] (created as an object when absent). */
@@ -175,30 +321,91 @@ section(json_t *obj, const char *name)
 	return s;
 }
 
+static json_t *
+load_text(const struct istr *x)
+{
+	json_t *v = x ? json_loads(x->s, 0, NULL) : NULL;
+
+	return v ? v : json_object();
+}
+
+/* "8-4-4-4-12" hex to 16 bytes; -1 when s is not such a uid. */
+static int
+uid_pack(const char *s, unsigned char out[16])
+{
+	static const char dash[] = { 8, 13, 18, 23 };
+	size_t i, k = 0, d = 0;
+
+	if (strlen(s) != 36)
+		return -1;
+	for (i = 0; i < 36; i++) {
+		int v;
+
+		if (d < 4 && i == (size_t)dash[d]) {
+			if (s[i] != '-')
+				return -1;
+			d++;
+			continue;
+		}
+		if (s[i] >= '0' && s[i] <= '9')
+			v = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			v = s[i] - 'a' + 10;
+		else
+			return -1;	/* upper case would not round-trip */
+		if (k % 2 == 0)
+			out[k / 2] = (unsigned char)(v << 4);
+		else
+			out[k / 2] |= (unsigned char)v;
+		k++;
+	}
+	return 0;
+}
+
+static void
+uid_unpack(const unsigned char in[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[in[i] >> 4];
+		out[o++] = hex[in[i] & 15];
+	}
+	out[o] = '\0';
+}
+
 /* The record as an object: a new reference. */
 static json_t *
-materialize(const struct crec *r)
+materialize(const struct cluster *c, const struct crec *r)
 {
-	const char *uid = r->id + strlen(r->id) + 1;
-	json_t *o = NULL, *m, *st, *v;
+	const struct cclass *cl = r->cls;
+	size_t n = strlen(r->id) + 1;
+	unsigned char tag = (unsigned char)r->id[n];
+	json_t *o, *m, *st, *v;
 	const char *k;
+	char uid[37];
 
-	if (r->whole)
-		return json_incref(r->obj);
-	if (r->shape)
-		o = json_loads(r->shape->s, 0, NULL);
-	if (o == NULL)
-		o = json_object();
-	json_object_set_new(o, "kind", json_string(r->kind->s));
-	m = section(o, "metadata");
+	if (is_whole(r))
+		return json_incref(obj_of(c, r));
+	o = load_text(cl->body);
+	json_object_set_new(o, "kind", json_string(cl->kind->s));
+	m = load_text(cl->meta);
 	json_object_set_new(m, "name", json_string(r->id));
-	if (r->ns)
-		json_object_set_new(m, "namespace", json_string(r->ns->s));
-	if (*uid)
+	if (cl->ns)
+		json_object_set_new(m, "namespace", json_string(cl->ns->s));
+	if (tag == UID_BIN) {
+		uid_unpack((const unsigned char *)r->id + n + 1, uid);
 		json_object_set_new(m, "uid", json_string(uid));
-	if (r->status && (st = json_loads(r->status->s, 0, NULL)) != NULL) {
+	} else if (tag == UID_TEXT)
+		json_object_set_new(m, "uid", json_string(r->id + n + 1));
+	json_object_set_new(o, "metadata", m);
+	if (cl->status) {
 		json_t *dst = section(o, "status");
 
+		st = load_text(cl->status);
 		json_object_foreach(st, k, v)
 			json_object_set(dst, k, v);
 		json_decref(st);
@@ -221,37 +428,39 @@ intern_json(struct cluster *c, json_t *v)
 }
 
 /*
- * Splits projection p (owned, consumed) into r's shape and statuses: the
- * identity goes inline, restartCount goes (the OOM detector compares
- * terminations, and a count per pod would make every statuses text
- * unique).
+ * Splits projection p (owned, consumed) into k's texts: the identity goes
+ * inline, restartCount goes (the OOM detector compares terminations, and
+ * a count per pod would make every statuses text unique).
  */
 static void
-compact(struct cluster *c, struct crec *r, json_t *p)
+compact(struct cluster *c, struct cclass *k, json_t *p)
 {
 	static const char *const lists[] = { "containerStatuses",
 	    "initContainerStatuses" };
 	json_t *st = json_object_get(p, "status"), *parts = json_object();
-	json_t *m = json_object_get(p, "metadata"), *arr, *cs;
-	size_t i, k;
+	json_t *m = json_incref(json_object_get(p, "metadata")), *arr, *cs;
+	size_t i, j;
 
 	json_object_del(p, "kind");
+	json_object_del(p, "metadata");
 	json_object_del(m, "name");
 	json_object_del(m, "namespace");
 	json_object_del(m, "uid");
-	for (k = 0; k < 2; k++) {
-		if ((arr = json_object_get(st, lists[k])) == NULL)
+	for (j = 0; j < 2; j++) {
+		if ((arr = json_object_get(st, lists[j])) == NULL)
 			continue;
 		json_array_foreach(arr, i, cs)
 			json_object_del(cs, "restartCount");
-		json_object_set(parts, lists[k], arr);
-		json_object_del(st, lists[k]);
+		json_object_set(parts, lists[j], arr);
+		json_object_del(st, lists[j]);
 	}
 	if (st && json_object_size(st) == 0)
 		json_object_del(p, "status");
-	r->shape = intern_json(c, p);
-	r->status = intern_json(c, parts);
+	k->meta = intern_json(c, m);
+	k->body = intern_json(c, p);
+	k->status = intern_json(c, parts);
 	json_decref(parts);
+	json_decref(m);
 	json_decref(p);
 }
 
@@ -261,43 +470,60 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 {
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
-	size_t ln = strlen(name), lu = uid ? strlen(uid) : 0;
-	struct crec *r = xcalloc(1, sizeof *r + ln + lu + 2);
+	size_t ln = strlen(name) + 1, lu = 0;
+	unsigned char bin[16];
+	int tag = UID_NONE;
+	struct cclass k;
+	struct crec *r;
 
+	if (uid && uid_pack(uid, bin) == 0) {
+		tag = UID_BIN;
+		lu = 16;
+	} else if (uid) {
+		tag = UID_TEXT;
+		lu = strlen(uid) + 1;
+	}
+	r = xmalloc(sizeof *r + ln + 1 + lu);
 	r->hash = h;
+	r->seq = 0;
 	memcpy(r->id, name, ln);
+	r->id[ln] = (char)tag;
 	if (lu)
-		memcpy(r->id + ln + 1, uid, lu);
-	r->kind = cl_intern(&c->strings, kind, strlen(kind));
-	r->ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
-	c->rec_bytes += sizeof *r + ln + lu + 2;
+		memcpy(r->id + ln + 1, tag == UID_BIN ? (const char *)bin :
+		    uid, lu);
+	c->rec_bytes += sizeof *r + ln + 1 + lu;
+	memset(&k, 0, sizeof k);
+	k.kind = cl_intern(&c->strings, kind, strlen(kind));
+	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
 	if (cluster_compact_kind(kind))
-		compact(c, r, cluster_project(obj));
-	else {
-		r->whole = 1;
-		r->obj = json_incref(obj);
+		compact(c, &k, cluster_project(obj));
+	r->cls = class_get(c, &k);
+	if (!cluster_compact_kind(kind)) {
+		obj_set(c, r, json_incref(obj));
+		c->nwhole++;
 	}
 	return r;
 }
 
-/* Takes r out of the table; returns it as an object if want (owned). */
+/* Takes r (out of the table already); returns its object if want. */
 static json_t *
 take(struct cluster *c, struct crec *r, int want)
 {
+	int node = strcmp(rec_kind(r), "Node") == 0;
 	json_t *o = NULL;
 
-	if (want || strcmp(r->kind->s, "Node") == 0) {
-		if (r->obj && !r->whole) {
-			uncache(c, r);
-			o = r->obj;	/* the cached one: borrowers see it */
-			r->obj = NULL;
-		} else
-			o = materialize(r);
+	if (want || node) {
+		/* the cached one, so borrowers and the caller agree */
+		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
+		    obj_take(c, r)) == NULL)
+			o = materialize(c, r);
 	}
-	if (strcmp(r->kind->s, "Pod") == 0)
+	if (strcmp(rec_kind(r), "Pod") == 0)
 		c->pods--;
-	if (strcmp(r->kind->s, "Node") == 0)
+	if (node)
 		c->node_memory -= allocatable_memory(o);
+	if (is_whole(r))
+		c->nwhole--;
 	rec_free(c, r);
 	if (!want) {
 		json_decref(o);
@@ -327,6 +553,7 @@ cluster_put(struct cluster *c, json_t *obj, json_t **old)
 	if (old)
 		*old = o;
 	r = rec_new(c, obj, kind, ns, name, h);
+	r->seq = ++c->seq;
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;
@@ -357,20 +584,18 @@ cluster_get(const struct cluster *cc, const char *kind, const char *ns,
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* the cache */
 	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
 	struct crec *r;
+	json_t *o;
 
 	if (kind == NULL || name == NULL)
 		return NULL;
 	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
 	if (r == NULL)
 		return NULL;
-	if (r->obj == NULL) {
-		r->obj = materialize(r);
-		xgrow(&c->cached, &c->capcached, c->ncached + 1,
-		    sizeof *c->cached);
-		c->cached[c->ncached++] = r;
-		r->cached = 1;
+	if ((o = obj_of(c, r)) == NULL) {
+		o = materialize(c, r);
+		obj_set(c, r, o);
 	}
-	return r->obj;
+	return o;
 }
 
 int64_t
@@ -391,7 +616,7 @@ cluster_count(const struct cluster *c, const char *kind)
 	for (i = 0; i < c->recs.cap; i++) {
 		const struct crec *r = c->recs.slots[i];
 
-		if (r && strcmp(r->kind->s, kind) == 0)
+		if (r && strcmp(rec_kind(r), kind) == 0)
 			n++;
 	}
 	return n;
@@ -400,22 +625,56 @@ cluster_count(const struct cluster *c, const char *kind)
 void
 cluster_stats(const struct cluster *c, struct cluster_stats *st)
 {
-	size_t i;
-
 	memset(st, 0, sizeof *st);
 	st->objects = c->recs.live;
+	st->whole = c->nwhole;
+	st->materialized = c->objs.live - c->nwhole;
 	st->record_bytes = c->rec_bytes;
-	st->table_bytes = ptab_bytes(&c->recs) +
-	    ptab_bytes(&c->strings.t);
+	st->table_bytes = ptab_bytes(&c->recs) + ptab_bytes(&c->classes) +
+	    ptab_bytes(&c->objs) + ptab_bytes(&c->strings.t);
 	st->string_bytes = c->strings.bytes;
 	st->strings = c->strings.t.live;
-	st->materialized = c->ncached;
-	for (i = 0; i < c->recs.cap; i++) {
-		const struct crec *r = c->recs.slots[i];
-
-		if (r && r->whole)
-			st->whole++;
-	}
+	st->classes = c->classes.live;
 	st->bytes_per_object = st->objects ? (st->record_bytes +
 	    st->table_bytes + st->string_bytes) / st->objects : 0;
+}
+
+void
+cluster_relist_begin(struct cluster *c, const char *kind)
+{
+	if (kind && *kind)
+		map_put(&c->relists, kind, (void *)(uintptr_t)(c->seq + 1));
+}
+
+size_t
+cluster_relist_end(struct cluster *c, const char *kind)
+{
+	struct crec **gone = NULL;
+	size_t i, n = 0, cap = 0;
+	uint32_t begin;
+	void *v;
+
+	if (kind == NULL || (v = map_del(&c->relists, kind)) == NULL)
+		return 0;
+	begin = (uint32_t)((uintptr_t)v - 1);
+	trim_cache(c);
+	for (i = 0; i < c->recs.cap; i++) {
+		struct crec *r = c->recs.slots[i];
+
+		/* put before the relist began (wrap-safe) */
+		if (r && strcmp(rec_kind(r), kind) == 0 &&
+		    (int32_t)(r->seq - begin) <= 0) {
+			xgrow(&gone, &cap, n + 1, sizeof *gone);
+			gone[n++] = r;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct rkey k = { rec_kind(gone[i]), gone[i]->cls->ns ?
+		    gone[i]->cls->ns->s : NULL, gone[i]->id };
+
+		ptab_remove(&c->recs, gone[i]->hash, rec_eq, &k, rec_hash);
+		json_decref(take(c, gone[i], 0));
+	}
+	free(gone);
+	return n;
 }

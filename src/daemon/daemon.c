@@ -83,9 +83,10 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 	struct dq_item it;
 
 	memset(&it, 0, sizeof it);
-	it.kind = t == KUBE_SYNC ? DQ_SYNC : DQ_WATCH;
-	it.watch = t == KUBE_ADDED ? SIG_ADD : t == KUBE_MODIFIED ?
-	    SIG_UPDATE : SIG_DELETE;
+	it.kind = t == KUBE_SYNC ? DQ_SYNC : t == KUBE_RELIST_BEGIN ||
+	    t == KUBE_RELIST_END ? DQ_RELIST : DQ_WATCH;
+	it.watch = t == KUBE_ADDED || t == KUBE_RELIST_BEGIN ? SIG_ADD :
+	    t == KUBE_MODIFIED ? SIG_UPDATE : SIG_DELETE;
 	/*
 	 * The view's own watches queue only what the view keeps: a queue of
 	 * whole Pods as a real server serves them (~60 KB each as trees)
@@ -368,6 +369,7 @@ start_watches(struct daemon *d)
 		ks.label_selector = specs[i].label_selector;
 		ks.field_selector = specs[i].field_selector;
 		ks.on_error = on_watch_error;
+		ks.stateless = specs[i].source < 0;	/* the view keeps it */
 		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
 		    &d->wctx[i], &err);
 		if (d->watches[i] == NULL) {
@@ -414,6 +416,23 @@ stop_watches(struct daemon *d)
 	free(d->wctx);
 }
 
+/* A view watch relists: what it does not list again is gone. */
+static void
+view_relist(struct daemon *d, int begin, json_t *marker)
+{
+	const char *kind = obj_kind(marker);
+	size_t n;
+
+	if (begin) {
+		cluster_relist_begin(d->cluster, kind);
+		return;
+	}
+	n = cluster_relist_end(d->cluster, kind);
+	util_log_json("info", "view relisted", json_pack("{s:s?, s:i, s:i}",
+	    "kind", kind, "removed", (json_int_t)n, "objects",
+	    (json_int_t)cluster_count(d->cluster, NULL)));
+}
+
 /* Logs "synced" once every watch has delivered its initial list. */
 static void
 check_synced(struct daemon *d, int *synced)
@@ -427,9 +446,15 @@ check_synced(struct daemon *d, int *synced)
 		free(st.last_error);
 	}
 	if (n == d->nwatches && dq_depth(d->q) == 0) {
+		struct cluster_stats cs;
+
 		*synced = 1;
-		util_log_json("info", "synced", json_pack("{s:i, s:i}", "watches",
-		    (int)n, "objects", (int)cluster_count(d->cluster, NULL)));
+		cluster_stats(d->cluster, &cs);
+		util_log_json("info", "synced", json_pack("{s:i, s:i, s:i, "
+		    "s:i, s:i}", "watches", (int)n, "objects", (int)cs.objects,
+		    "viewBytes", (json_int_t)(cs.record_bytes + cs.table_bytes +
+		    cs.string_bytes), "viewStrings", (json_int_t)cs.strings,
+		    "bytesPerObject", (json_int_t)cs.bytes_per_object));
 	}
 }
 
@@ -629,6 +654,9 @@ loop(struct daemon *d)
 		case DQ_SYNC:
 			if (it.watcher < 0)
 				engine_sync(d->engine, it.obj);
+			break;
+		case DQ_RELIST:
+			view_relist(d, it.watch == SIG_ADD, it.obj);
 			break;
 		case DQ_WATCH:
 			if (it.watcher < 0)

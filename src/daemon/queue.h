@@ -18,6 +18,8 @@
 enum dq_kind {
 	DQ_WATCH,	/* a cluster change: type + object */
 	DQ_SYNC,	/* an object present at a (re)list: cache only */
+	DQ_RELIST,	/* the view's watch relists: obj names the kind;
+			   watch SIG_ADD at the start, SIG_DELETE at the end */
 	DQ_EVENT,	/* a signal from a webhook, calendar, prometheus */
 	DQ_CALL,	/* a request that waits for the engine's answer */
 	DQ_STOP,	/* leave the loop */

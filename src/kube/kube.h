@@ -367,6 +367,8 @@ enum kube_event_type {
 	KUBE_ADDED,
 	KUBE_MODIFIED,
 	KUBE_DELETED,
+	KUBE_RELIST_BEGIN,	/* stateless watches: a relist starts */
+	KUBE_RELIST_END,	/* ... and is whole: the rest is gone */
 };
 const char *kube_event_type_name(enum kube_event_type);
 
@@ -387,6 +389,16 @@ struct kube_watch_spec {
 	 * failures (error NULL), so the caller can log it.
 	 */
 	void		(*on_error)(void *ctx, const char *error);
+	/*
+	 * The caller keeps the state (the cluster view) and applies every
+	 * change idempotently: the watch keeps no uid -> resourceVersion
+	 * cache (for 100,000 pods that is megabytes), an overlapping resume
+	 * may repeat a change, and a relist (410) delivers every object as
+	 * KUBE_MODIFIED between KUBE_RELIST_BEGIN and KUBE_RELIST_END (their
+	 * object: {apiVersion, kind, resource}); what the caller holds of
+	 * the resource and did not get in between is gone.
+	 */
+	int		 stateless;
 };
 
 /*

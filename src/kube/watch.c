@@ -49,6 +49,7 @@ struct kube_watch {
 	char			*ns, *lsel, *fsel;	/* owned, may be NULL */
 	long			 page_limit;
 	int			 timeout_s;
+	int			 stateless;	/* the caller keeps state */
 	kube_watch_fn		*fn;
 	void			*ctx;
 	void			(*on_error)(void *, const char *);
@@ -87,6 +88,10 @@ kube_event_type_name(enum kube_event_type t)
 		return "MODIFIED";
 	case KUBE_DELETED:
 		return "DELETED";
+	case KUBE_RELIST_BEGIN:
+		return "RELIST_BEGIN";
+	case KUBE_RELIST_END:
+		return "RELIST_END";
 	}
 	return "?";
 }
@@ -345,6 +350,24 @@ unmark_all(struct kube_watch *w)
 }
 
 /* One item of a list: SYNC on the first list, else the difference. */
+/*
+ * A stateless watch's relist is bracketed: what the caller holds of this
+ * resource and did not get between BEGIN and END is gone.  The marker's
+ * object names the kind (the List's, else the resource's).
+ */
+static void
+relist_mark(struct kube_watch *w, int initial, enum kube_event_type t)
+{
+	json_t *o;
+
+	if (initial || !w->stateless)
+		return;
+	o = json_pack("{s:s, s:s, s:s}", "apiVersion", w->api_version,
+	    "kind", w->kind ? w->kind : "", "resource", w->res.resource);
+	w->fn(w->ctx, t, o);
+	json_decref(o);
+}
+
 struct list_ctx {
 	struct kube_watch	*w;
 	int			 initial;
@@ -361,6 +384,10 @@ list_item(void *arg, json_t *it)
 
 	if (uid == NULL)
 		return;
+	if (w->stateless) {	/* every object, no cache */
+		deliver(w, lc->initial ? KUBE_SYNC : KUBE_MODIFIED, it);
+		return;
+	}
 	e = cache_get(w, uid);
 	if (e && rv && strcmp(centry_rv(e), rv) == 0) {
 		e->seen = 1;
@@ -384,6 +411,7 @@ list_all(struct kube_watch *w, int initial)
 
 	kube_error_init(&err);
 	unmark_all(w);
+	relist_mark(w, initial, KUBE_RELIST_BEGIN);
 	for (;;) {
 		if (atomic_load(&w->stop))
 			goto out;
@@ -395,6 +423,7 @@ list_all(struct kube_watch *w, int initial)
 			free(cont);
 			cont = NULL;
 			unmark_all(w);
+			relist_mark(w, initial, KUBE_RELIST_BEGIN);
 			continue;
 		}
 		if (list == NULL && atomic_load(&w->stop))
@@ -423,8 +452,9 @@ list_all(struct kube_watch *w, int initial)
 		if (cont == NULL)
 			break;
 	}
-	if (!initial)
+	if (!initial && !w->stateless)
 		deliver_gone(w);
+	relist_mark(w, initial, KUBE_RELIST_END);
 	update_cached(w);
 	rc = 0;
 out:
@@ -449,6 +479,17 @@ watch_event(struct kube_watch *w, const char *type, json_t *obj)
 	}
 	if (uid == NULL)
 		return;
+	if (w->stateless) {	/* an overlap repeats a change: harmless */
+		if (strcmp(type, "DELETED") == 0)
+			deliver(w, KUBE_DELETED, obj);
+		else if (strcmp(type, "ADDED") == 0)
+			deliver(w, KUBE_ADDED, obj);
+		else if (strcmp(type, "MODIFIED") == 0)
+			deliver(w, KUBE_MODIFIED, obj);
+		else
+			return;
+		goto move;
+	}
 	e = cache_get(w, uid);
 	if (strcmp(type, "DELETED") == 0) {
 		if (e == NULL)
@@ -709,6 +750,7 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	w->fsel = dup_or_null(sp->field_selector);
 	w->page_limit = sp->page_limit > 0 ? sp->page_limit : DEFAULT_PAGE;
 	w->timeout_s = sp->timeout_s;
+	w->stateless = sp->stateless;
 	w->fn = fn;
 	w->ctx = ctx;
 	w->on_error = sp->on_error;

@@ -17,7 +17,7 @@ void
 util_memory_tune(void)
 {
 #ifdef __GLIBC__
-	mallopt(M_ARENA_MAX, 2);		/* the engine's and one more */
+	mallopt(M_ARENA_MAX, 1);		/* one heap for all threads */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);	/* fixed: pages go back */
 	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 #endif

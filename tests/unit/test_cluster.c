@@ -295,11 +295,12 @@ TEST(pods_of_a_replicaset_share_one_shape)
 	cluster_stats(c, &st);
 	CHECK_INT(st.objects, 1000);
 	CHECK_INT(cluster_count(c, "Pod"), 1000);
-	/* kind, namespace, the shape and the statuses */
-	CHECK_INT(st.strings, 4);
+	/* kind, namespace, metadata, spec and statuses: in one class */
+	CHECK_INT(st.strings, 5);
+	CHECK_INT(st.classes, 1);
 	CHECK_INT(st.materialized, 0);
-	/* name, uid, pointers and a slot: well under 200 bytes a pod */
-	CHECK(st.bytes_per_object < 200);
+	/* name, uid, a pointer and a slot: under 100 bytes a pod */
+	CHECK(st.bytes_per_object < 100);
 	fprintf(stderr, "    %zu bytes per pod (records %zu, table %zu, "
 	    "strings %zu)\n", st.bytes_per_object, st.record_bytes,
 	    st.table_bytes, st.string_bytes);
@@ -311,6 +312,7 @@ TEST(pods_of_a_replicaset_share_one_shape)
 	cluster_stats(c, &st);
 	CHECK_INT(st.objects, 0);
 	CHECK_INT(st.strings, 0);
+	CHECK_INT(st.classes, 0);
 	CHECK_INT(st.string_bytes, 0);
 	json_decref(pod);
 	cluster_free(c);
@@ -374,6 +376,32 @@ TEST(materialized_cache_is_bounded)
 	cluster_free(c);
 }
 
+/* A relist removes what it did not list again, of its kind only. */
+TEST(relist_sweeps_what_was_not_listed)
+{
+	struct cluster *c = cluster_new();
+	json_t *a = obj("Pod", "ns", "a", NULL, NULL);
+	json_t *b = obj("Pod", "ns", "b", NULL, NULL);
+	json_t *rs = obj("ReplicaSet", "ns", "rs", NULL, NULL);
+
+	cluster_put(c, a, NULL);
+	cluster_put(c, b, NULL);
+	cluster_put(c, rs, NULL);
+	CHECK_INT(cluster_relist_end(c, "Pod"), 0);	/* no beginning */
+	cluster_relist_begin(c, "Pod");
+	cluster_put(c, rs, NULL);	/* another kind, meanwhile */
+	cluster_put(c, b, NULL);	/* listed again */
+	CHECK_INT(cluster_relist_end(c, "Pod"), 1);
+	CHECK(cluster_get(c, "Pod", "ns", "a") == NULL);
+	CHECK(cluster_get(c, "Pod", "ns", "b") != NULL);
+	CHECK(cluster_get(c, "ReplicaSet", "ns", "rs") != NULL);
+	CHECK_INT(cluster_count(c, "Pod"), 1);
+	json_decref(a);
+	json_decref(b);
+	json_decref(rs);
+	cluster_free(c);
+}
+
 int
 main(void)
 {
@@ -388,5 +416,6 @@ main(void)
 	RUN(pods_of_a_replicaset_share_one_shape);
 	RUN(old_object_keeps_container_statuses);
 	RUN(materialized_cache_is_bounded);
+	RUN(relist_sweeps_what_was_not_listed);
 	return harness_done();
 }
