@@ -416,7 +416,7 @@ struct kube_watch;
 /*
  * Starts list+watch of spec (copied) in a new thread.  The initial list
  * arrives as KUBE_SYNC; then changes.  On a dropped stream or an error it
- * backs off (exponential, jittered, capped at 30s) and resumes from the
+ * backs off (exponential, jittered, capped at 3s) and resumes from the
  * last resourceVersion (bookmarks keep it fresh); on 410 Gone (HTTP or an
  * ERROR event) it relists and delivers only the differences with what it
  * delivered before, so nothing is replayed as new and nothing is lost.
