@@ -18,6 +18,7 @@
  * (hence "borrowed until the next put/remove").  Other kinds (Namespaces,
  * Applications, NetworkPolicies of a snapshot) are few and kept whole.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,15 +44,20 @@ struct cclass {
 };
 
 /*
- * One object: 16 bytes, then "name\0", a uid tag and the uid (16 bytes
- * when it is a canonical UUID, as servers make them).
+ * One object: 12 bytes, then "name\0", a uid tag and the uid (16 bytes
+ * when it is a canonical UUID, as servers make them).  A pod's record
+ * fits malloc's 64-byte chunk.
  */
 struct crec {
-	uint32_t	 hash;
-	uint32_t	 seq;		/* c->seq when put */
-	struct cclass	*cls;		/* one reference; NULL: kept whole */
+	struct cclass	*cls;		/* one reference */
+	uint32_t	 hash;		/* HASH_MASK; MARK: put since the
+					   kind's relist began */
 	char		 id[];
 };
+
+#define HASH_MASK	0x7fffffffu
+#define MARK		0x80000000u
+#define REC_HEAD	offsetof(struct crec, id)
 
 enum { UID_NONE, UID_BIN, UID_TEXT };
 
@@ -70,8 +76,7 @@ struct cluster {
 	int64_t		  node_memory;	/* bytes: Nodes' allocatable, summed */
 	size_t		  rec_bytes;	/* records and classes */
 	size_t		  nwhole;	/* objects kept whole */
-	uint32_t	  seq;		/* puts, wrapping */
-	struct map	  relists;	/* kind -> seq at its relist's start + 1 */
+	struct map	  relists;	/* kinds relisting (value unused) */
 };
 
 struct rkey {
@@ -84,13 +89,13 @@ key_hash(const char *kind, const char *ns, const char *name)
 	uint32_t h = cl_hash(kind, strlen(kind), 0);
 
 	h = cl_hash(ns ? ns : "", ns ? strlen(ns) : 0, h);
-	return cl_hash(name, strlen(name), h);
+	return cl_hash(name, strlen(name), h) & HASH_MASK;
 }
 
 static uint32_t
 rec_hash(const void *e)
 {
-	return ((const struct crec *)e)->hash;
+	return ((const struct crec *)e)->hash & HASH_MASK;
 }
 
 static int
@@ -249,7 +254,7 @@ rec_size(const struct crec *r)
 	size_t n = strlen(r->id) + 1;
 	unsigned char tag = (unsigned char)r->id[n];
 
-	return sizeof *r + n + 1 + (tag == UID_BIN ? 16 : tag == UID_TEXT ?
+	return REC_HEAD + n + 1 + (tag == UID_BIN ? 16 : tag == UID_TEXT ?
 	    strlen(r->id + n + 1) + 1 : 0);
 }
 
@@ -483,15 +488,14 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 		tag = UID_TEXT;
 		lu = strlen(uid) + 1;
 	}
-	r = xmalloc(sizeof *r + ln + 1 + lu);
-	r->hash = h;
-	r->seq = 0;
+	r = xmalloc(REC_HEAD + ln + 1 + lu);
+	r->hash = h | MARK;
 	memcpy(r->id, name, ln);
 	r->id[ln] = (char)tag;
 	if (lu)
 		memcpy(r->id + ln + 1, tag == UID_BIN ? (const char *)bin :
 		    uid, lu);
-	c->rec_bytes += sizeof *r + ln + 1 + lu;
+	c->rec_bytes += REC_HEAD + ln + 1 + lu;
 	memset(&k, 0, sizeof k);
 	k.kind = cl_intern(&c->strings, kind, strlen(kind));
 	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
@@ -553,7 +557,6 @@ cluster_put(struct cluster *c, json_t *obj, json_t **old)
 	if (old)
 		*old = o;
 	r = rec_new(c, obj, kind, ns, name, h);
-	r->seq = ++c->seq;
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;
@@ -642,8 +645,17 @@ cluster_stats(const struct cluster *c, struct cluster_stats *st)
 void
 cluster_relist_begin(struct cluster *c, const char *kind)
 {
-	if (kind && *kind)
-		map_put(&c->relists, kind, (void *)(uintptr_t)(c->seq + 1));
+	size_t i;
+
+	if (kind == NULL || *kind == '\0')
+		return;
+	map_put(&c->relists, kind, (void *)1);
+	for (i = 0; i < c->recs.cap; i++) {
+		struct crec *r = c->recs.slots[i];
+
+		if (r && strcmp(rec_kind(r), kind) == 0)
+			r->hash &= HASH_MASK;	/* not put since */
+	}
 }
 
 size_t
@@ -651,19 +663,14 @@ cluster_relist_end(struct cluster *c, const char *kind)
 {
 	struct crec **gone = NULL;
 	size_t i, n = 0, cap = 0;
-	uint32_t begin;
-	void *v;
 
-	if (kind == NULL || (v = map_del(&c->relists, kind)) == NULL)
+	if (kind == NULL || map_del(&c->relists, kind) == NULL)
 		return 0;
-	begin = (uint32_t)((uintptr_t)v - 1);
 	trim_cache(c);
 	for (i = 0; i < c->recs.cap; i++) {
 		struct crec *r = c->recs.slots[i];
 
-		/* put before the relist began (wrap-safe) */
-		if (r && strcmp(rec_kind(r), kind) == 0 &&
-		    (int32_t)(r->seq - begin) <= 0) {
+		if (r && !(r->hash & MARK) && strcmp(rec_kind(r), kind) == 0) {
 			xgrow(&gone, &cap, n + 1, sizeof *gone);
 			gone[n++] = r;
 		}
@@ -672,7 +679,8 @@ cluster_relist_end(struct cluster *c, const char *kind)
 		struct rkey k = { rec_kind(gone[i]), gone[i]->cls->ns ?
 		    gone[i]->cls->ns->s : NULL, gone[i]->id };
 
-		ptab_remove(&c->recs, gone[i]->hash, rec_eq, &k, rec_hash);
+		ptab_remove(&c->recs, gone[i]->hash & HASH_MASK, rec_eq, &k,
+		    rec_hash);
 		json_decref(take(c, gone[i], 0));
 	}
 	free(gone);
