@@ -44,6 +44,8 @@ void		 cluster_free(struct cluster *);
  * refused: -1.
  */
 int		 cluster_put(struct cluster *, json_t *obj, json_t **old);
+/* cluster_put keeping obj whole (a reference), whatever its kind. */
+int		 cluster_put_whole(struct cluster *, json_t *obj, json_t **old);
 /*
  * Removes and returns the stored object (owned by the caller; for compact
  * kinds its projection), or NULL.
@@ -56,6 +58,24 @@ json_t		*cluster_remove(struct cluster *, const char *kind,
  * next put or remove (not across threads); it holds the projection only.
  */
 json_t		*cluster_get(const struct cluster *, const char *kind,
+		    const char *ns, const char *name);
+/*
+ * Where the whole object of a compact kind comes from when one is needed
+ * (the admission of a patch or update sees the object it applies to): the
+ * live daemon sets a GET to the API server.  fetch returns a new
+ * reference, or NULL when it cannot read the object.
+ */
+typedef json_t	*cluster_fetch_fn(void *ctx, const char *api_version,
+		    const char *kind, const char *ns, const char *name);
+void		 cluster_set_fetch(struct cluster *, cluster_fetch_fn *,
+		    void *ctx);
+/*
+ * The whole object, a new reference: kinds kept whole (and snapshot
+ * objects, see cluster_load) as stored; compact kinds through the fetch
+ * hook (NULL when it fails: never a partial object in its place), or with
+ * no hook the stored projection.  NULL when the view does not hold it.
+ */
+json_t		*cluster_get_whole(const struct cluster *, const char *kind,
 		    const char *ns, const char *name);
 size_t		 cluster_count(const struct cluster *, const char *kind);
 /*
@@ -103,8 +123,10 @@ void		 cluster_stats(const struct cluster *, struct cluster_stats *st);
 
 /*
  * Loads every object of the YAML/JSON files under path (Lists and *List
- * kinds are unpacked; their items get the kind from the list).  Returns 0,
- * or -1 with diags filled.
+ * kinds are unpacked; their items get the kind from the list), kept whole:
+ * a replay's snapshot is all it has of the cluster, and a patch's
+ * admission must see the recorded object.  Returns 0, or -1 with diags
+ * filled.
  */
 int		 cluster_load(struct cluster *, const char *path,
 		    struct diags *);

@@ -36,6 +36,7 @@
 struct cclass {
 	uint32_t	 refs;
 	uint32_t	 hash;
+	int		 whole;		/* objects kept whole, in c->objs */
 	struct istr	*kind;		/* interned */
 	struct istr	*ns;		/* interned; NULL cluster-scoped */
 	struct istr	*meta;		/* labels, owners...; or NULL */
@@ -77,6 +78,8 @@ struct cluster {
 	size_t		  rec_bytes;	/* records and classes */
 	size_t		  nwhole;	/* objects kept whole */
 	struct map	  relists;	/* kinds relisting (value unused) */
+	cluster_fetch_fn *fetch;
+	void		 *fetch_ctx;
 };
 
 struct rkey {
@@ -130,7 +133,8 @@ class_eq(const void *e, const void *key)
 	const struct cclass *a = e, *b = key;
 
 	return a->kind == b->kind && a->ns == b->ns && a->meta == b->meta &&
-	    a->body == b->body && a->status == b->status;
+	    a->body == b->body && a->status == b->status && a->whole ==
+	    b->whole;
 }
 
 /* The class of k's members (references stolen), a reference. */
@@ -138,8 +142,8 @@ static struct cclass *
 class_get(struct cluster *c, struct cclass *k)
 {
 	struct cclass *cl;
-	const void *ptrs[5] = { k->kind, k->ns, k->meta, k->body,
-	    k->status };
+	const void *ptrs[6] = { k->kind, k->ns, k->meta, k->body,
+	    k->status, k->whole ? k : NULL };
 
 	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
 	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
@@ -288,7 +292,7 @@ cluster_free(struct cluster *c)
 static int
 is_whole(const struct crec *r)
 {
-	return !cluster_compact_kind(rec_kind(r));
+	return r->cls->whole;
 }
 
 /* Drops every materialized object: at a put, once there are many. */
@@ -471,7 +475,7 @@ compact(struct cluster *c, struct cclass *k, json_t *p)
 
 static struct crec *
 rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
-    const char *name, uint32_t h)
+    const char *name, uint32_t h, int whole)
 {
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
@@ -499,10 +503,11 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	memset(&k, 0, sizeof k);
 	k.kind = cl_intern(&c->strings, kind, strlen(kind));
 	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
-	if (cluster_compact_kind(kind))
+	k.whole = whole || !cluster_compact_kind(kind);
+	if (!k.whole)
 		compact(c, &k, cluster_project(obj));
 	r->cls = class_get(c, &k);
-	if (!cluster_compact_kind(kind)) {
+	if (k.whole) {
 		obj_set(c, r, json_incref(obj));
 		c->nwhole++;
 	}
@@ -536,8 +541,8 @@ take(struct cluster *c, struct crec *r, int want)
 	return o;
 }
 
-int
-cluster_put(struct cluster *c, json_t *obj, json_t **old)
+static int
+put(struct cluster *c, json_t *obj, json_t **old, int whole)
 {
 	const char *kind = obj_kind(obj), *name = obj_name(obj);
 	const char *ns = obj_namespace(obj);
@@ -556,13 +561,57 @@ cluster_put(struct cluster *c, json_t *obj, json_t **old)
 	o = prev ? take(c, prev, old != NULL) : NULL;
 	if (old)
 		*old = o;
-	r = rec_new(c, obj, kind, ns, name, h);
+	r = rec_new(c, obj, kind, ns, name, h, whole);
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;
 	if (strcmp(kind, "Node") == 0)
 		c->node_memory += allocatable_memory(obj);
 	return 0;
+}
+
+int
+cluster_put(struct cluster *c, json_t *obj, json_t **old)
+{
+	return put(c, obj, old, 0);
+}
+
+int
+cluster_put_whole(struct cluster *c, json_t *obj, json_t **old)
+{
+	return put(c, obj, old, 1);
+}
+
+void
+cluster_set_fetch(struct cluster *c, cluster_fetch_fn *fn, void *ctx)
+{
+	c->fetch = fn;
+	c->fetch_ctx = ctx;
+}
+
+json_t *
+cluster_get_whole(const struct cluster *cc, const char *kind,
+    const char *ns, const char *name)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
+	json_t *o, *w;
+
+	if (kind == NULL || name == NULL)
+		return NULL;
+	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
+	if (r == NULL)
+		return NULL;
+	if (is_whole(r))
+		return json_incref(obj_of(c, r));
+	o = materialize(c, r);
+	if (c->fetch == NULL)
+		return o;
+	w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(o,
+	    "apiVersion")), kind, k.ns, name);	/* a GET, in the daemon */
+	json_decref(o);
+	return w;
 }
 
 json_t *

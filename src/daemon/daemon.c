@@ -874,6 +874,32 @@ start_http(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The view keeps a projection of Pods and workloads; when an action's
+ * admission needs the whole object, it is read from the server.
+ */
+static json_t *
+fetch_whole(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name)
+{
+	struct daemon *d = ctx;
+	struct kube_error err;
+	json_t *o;
+	char *t;
+
+	kube_error_init(&err);
+	if ((o = kube_get(d->kube, api_version, kind, ns, name, &err)) ==
+	    NULL) {
+		t = kube_error_text(&err);
+		util_log_json("warn", "cannot read the live object", json_pack(
+		    "{s:s, s:s?, s:s, s:s}", "kind", kind, "namespace", ns,
+		    "name", name, "error", t));
+		free(t);
+	}
+	kube_error_clear(&err);
+	return o;
+}
+
 static int
 connect_cluster(struct daemon *d)
 {
@@ -895,6 +921,8 @@ connect_cluster(struct daemon *d)
 	    "source", cfg.source, "error", err));
 	free(err);
 	kube_config_clear(&cfg);
+	if (d->kube)
+		cluster_set_fetch(d->cluster, fetch_whole, d);
 	return d->kube ? 0 : -1;
 }
 

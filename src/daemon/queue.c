@@ -83,16 +83,16 @@ put(struct dq *q, struct dq_item *it)
 	memset(it, 0, sizeof *it);
 }
 
-int
-dq_push(struct dq *q, struct dq_item *it, int wait)
+/* Queues *it once fewer than limit items are queued; waits if told. */
+static int
+push(struct dq *q, struct dq_item *it, size_t limit, int wait)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->n == q->cap && !q->closed) {
-		if (!wait)
-			break;
+	if (limit == 0 || limit > q->cap)
+		limit = q->cap;
+	while (wait && q->n >= limit && !q->closed)
 		pthread_cond_wait(&q->not_full, &q->mu);
-	}
-	if (q->n == q->cap || q->closed) {
+	if (q->n >= limit || q->closed) {
 		pthread_mutex_unlock(&q->mu);
 		return -1;
 	}
@@ -103,21 +103,15 @@ dq_push(struct dq *q, struct dq_item *it, int wait)
 }
 
 int
+dq_push(struct dq *q, struct dq_item *it, int wait)
+{
+	return push(q, it, q->cap, wait);
+}
+
+int
 dq_push_below(struct dq *q, struct dq_item *it, size_t limit)
 {
-	pthread_mutex_lock(&q->mu);
-	if (limit == 0 || limit > q->cap)
-		limit = q->cap;
-	while (q->n >= limit && !q->closed)
-		pthread_cond_wait(&q->not_full, &q->mu);
-	if (q->closed) {
-		pthread_mutex_unlock(&q->mu);
-		return -1;
-	}
-	put(q, it);
-	pthread_cond_signal(&q->not_empty);
-	pthread_mutex_unlock(&q->mu);
-	return 0;
+	return push(q, it, limit, 1);
 }
 
 int
