@@ -371,6 +371,7 @@ relist_mark(struct kube_watch *w, int initial, enum kube_event_type t)
 struct list_ctx {
 	struct kube_watch	*w;
 	int			 initial;
+	size_t			 items;		/* in this list, all pages */
 };
 
 static void
@@ -382,6 +383,7 @@ list_item(void *arg, json_t *it)
 	struct centry *e;
 	int known;
 
+	lc->items++;
 	if (uid == NULL)
 		return;
 	if (w->stateless) {	/* every object, no cache */
@@ -403,10 +405,12 @@ static int
 list_all(struct kube_watch *w, int initial)
 {
 	struct kube_error err;
-	struct list_ctx lc = { w, initial };
+	struct list_ctx lc = { w, initial, 0 };
 	json_t *list;
 	char *cont = NULL;
 	const char *lk, *next;
+	int64_t t0 = kube_mono_ms();
+	long pages = 0;
 	int rc = -1;
 
 	kube_error_init(&err);
@@ -418,6 +422,7 @@ list_all(struct kube_watch *w, int initial)
 		list = kube_list_each(w->c, &w->res, w->ns, w->lsel,
 		    w->fsel, w->page_limit, cont, &w->stop, list_item, &lc,
 		    &err);
+		pages += list != NULL;
 		if (list == NULL && err.status == 410 && cont) {
 			/* the continue token expired: start over */
 			free(cont);
@@ -455,6 +460,11 @@ list_all(struct kube_watch *w, int initial)
 	if (!initial && !w->stateless)
 		deliver_gone(w);
 	relist_mark(w, initial, KUBE_RELIST_END);
+	/* a relist of a big resource is an event worth a line: its cost */
+	util_log_json("info", initial ? "listed" : "relisted", json_pack(
+	    "{s:s, s:s?, s:i, s:i, s:I}", "resource", w->res.resource,
+	    "namespace", w->ns, "pages", (json_int_t)pages, "objects",
+	    (json_int_t)lc.items, "ms", (json_int_t)(kube_mono_ms() - t0)));
 	update_cached(w);
 	rc = 0;
 out:
