@@ -7,6 +7,9 @@
  *   the stream ends (timeoutSeconds): watch again from where we were
  *   the stream drops or the server fails: back off (exponential, with
  *     jitter, capped) and watch again from where we were
+ *   410 Gone on `events` (no watch cache on a real server, so no
+ *     bookmarks and a 410 after each compaction): resume from a fresh
+ *     list's resourceVersion (limit 1), see resume_fresh
  *   410 Gone (HTTP, or an ERROR event inside the stream: our
  *     resourceVersion fell out of the server's window): list again and
  *     deliver only what differs from what we delivered before (ADDED,
@@ -681,6 +684,42 @@ watch_once(struct kube_watch *w)
  * seconds of the server (a 30 s cap left the view stale up to 45 s), and
  * one request per watch every 3-4.5 s does not load a recovering server.
  */
+/*
+ * A real kube-apiserver keeps no watch cache for events: an events watch
+ * gets no bookmarks, and on a quiet cluster a 410 after every etcd
+ * compaction (5 minutes by default).  Relisting every Event of the
+ * cluster each time would cost more than the watch; events are signals,
+ * not state, so the watch resumes from a fresh resourceVersion (a list
+ * of one item) and what the gap held is not replayed.  0, or -1 (then
+ * the caller relists).
+ */
+static int
+resume_fresh(struct kube_watch *w)
+{
+	struct kube_error err;
+	json_t *one;
+	const char *rv;
+	int rc = -1;
+
+	if (strcmp(w->res.resource, "events") != 0)
+		return -1;
+	kube_error_init(&err);
+	one = kube_list(w->c, &w->res, w->ns, w->lsel, w->fsel, 1, NULL,
+	    &w->stop, &err);
+	rv = json_string_value(json_object_get(json_object_get(one,
+	    "metadata"), "resourceVersion"));
+	if (rv && *rv) {
+		set_rv(w, rv);
+		util_log_json("info", "resumed", json_pack("{s:s, s:s?, s:s}",
+		    "resource", w->res.resource, "namespace", w->ns,
+		    "resourceVersion", rv));
+		rc = 0;
+	}
+	json_decref(one);
+	kube_error_clear(&err);
+	return rc;
+}
+
 static void
 backoff(struct kube_watch *w)
 {
@@ -723,7 +762,7 @@ run(void *arg)
 			pthread_mutex_unlock(&w->lock);
 		}
 		o = watch_once(w);
-		if (o == W_GONE)
+		if (o == W_GONE && resume_fresh(w) == -1)
 			need_list = 1;
 		else if (o == W_ERROR)
 			backoff(w);
