@@ -107,8 +107,16 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		json_decref(obj);
 		return -1;
 	}
-	if (t->operation != K8S_CREATE && cl)
-		live = cluster_get(cl, kind, ns, name);
+	if (t->operation != K8S_CREATE && cl)	/* the view holds less */
+		live = cluster_get_whole(cl, kind, ns, name);
+	if (t->operation != K8S_CREATE && cl && live == NULL &&
+	    cluster_get(cl, kind, ns, name) != NULL) {
+		*err = xasprintf("%s %s%s%s: cannot read the live object the "
+		    "%s applies to", kind, ns ? ns : "", ns ? "/" : "", name,
+		    op_names[t->operation]);
+		json_decref(obj);
+		return -1;
+	}
 	if (t->operation != K8S_CREATE && cl && live == NULL) {
 		*err = xasprintf("%s %s%s%s not found: %s never creates it",
 		    kind, ns ? ns : "", ns ? "/" : "", name,
@@ -152,5 +160,6 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	if (t->retry_strategy)
 		json_object_set(out->plan, "retryStrategy", t->retry_strategy);
 	json_decref(obj);
+	json_decref(live);
 	return 0;
 }

@@ -9,6 +9,11 @@
  *
  * Objects are stored by Kind (not group: kinds our pipeline reads do not
  * collide across groups), namespace and name.
+ *
+ * The view is compact: of Pods, workloads and Nodes it keeps only what
+ * cluster_project() keeps (see project.c for the list), in records of
+ * interned strings, no jansson tree per object.  The functions that
+ * return objects materialize them from the record on demand.
  */
 #ifndef CLUSTER_H
 #define CLUSTER_H
@@ -31,17 +36,46 @@ struct cluster	*cluster_new(void);
 void		 cluster_free(struct cluster *);
 
 /*
- * Stores obj (a reference is taken; the caller keeps its own), replacing
- * the object of the same kind, namespace and name.  Returns the previous
- * object (a reference now owned by the caller, NULL if none) so a watcher
- * can compare old and new.  Objects without kind or name are refused: -1.
+ * Stores obj (borrowed: its projection is kept, or for kinds kept whole a
+ * reference), replacing the object of the same kind, namespace and name.
+ * Returns the previous object in *old when old is not NULL (owned by the
+ * caller, NULL if none; for compact kinds its projection, materialized)
+ * so a watcher can compare old and new.  Objects without kind or name are
+ * refused: -1.
  */
 int		 cluster_put(struct cluster *, json_t *obj, json_t **old);
-/* Removes and returns the stored object (owned by the caller), or NULL. */
+/* cluster_put keeping obj whole (a reference), whatever its kind. */
+int		 cluster_put_whole(struct cluster *, json_t *obj, json_t **old);
+/*
+ * Removes and returns the stored object (owned by the caller; for compact
+ * kinds its projection), or NULL.
+ */
 json_t		*cluster_remove(struct cluster *, const char *kind,
 		    const char *ns, const char *name);
-/* The stored object, borrowed (valid until the next put/remove), or NULL. */
+/*
+ * The stored object, or NULL.  Borrowed: for compact kinds an object
+ * materialized from the record and cached by the cluster, valid until the
+ * next put or remove (not across threads); it holds the projection only.
+ */
 json_t		*cluster_get(const struct cluster *, const char *kind,
+		    const char *ns, const char *name);
+/*
+ * Where the whole object of a compact kind comes from when one is needed
+ * (the admission of a patch or update sees the object it applies to): the
+ * live daemon sets a GET to the API server.  fetch returns a new
+ * reference, or NULL when it cannot read the object.
+ */
+typedef json_t	*cluster_fetch_fn(void *ctx, const char *api_version,
+		    const char *kind, const char *ns, const char *name);
+void		 cluster_set_fetch(struct cluster *, cluster_fetch_fn *,
+		    void *ctx);
+/*
+ * The whole object, a new reference: kinds kept whole (and snapshot
+ * objects, see cluster_load) as stored; compact kinds through the fetch
+ * hook (NULL when it fails: never a partial object in its place), or with
+ * no hook the stored projection.  NULL when the view does not hold it.
+ */
+json_t		*cluster_get_whole(const struct cluster *, const char *kind,
 		    const char *ns, const char *name);
 size_t		 cluster_count(const struct cluster *, const char *kind);
 /*
@@ -51,9 +85,48 @@ size_t		 cluster_count(const struct cluster *, const char *kind);
 int64_t		 cluster_allocatable_memory(const struct cluster *);
 
 /*
+ * Pods, workloads (ReplicaSet, Deployment, StatefulSet, DaemonSet, Job)
+ * and Nodes: 1 for the kinds the view keeps compact, 0 for kinds kept
+ * whole.
+ */
+int		 cluster_compact_kind(const char *kind);
+/*
+ * What the view keeps of obj (borrowed): a new object with only the fields
+ * remediate reads (project.c lists them); for kinds kept whole, obj itself
+ * (a new reference).  Pure: safe on any thread.
+ */
+json_t		*cluster_project(json_t *obj);
+
+/*
+ * A watch of kind relists (its resourceVersion expired): begin before its
+ * objects are put again; end after the last one removes every object of
+ * kind not put since the beginning (deleted while the watch was away)
+ * and returns how many.  An end without a beginning removes nothing.
+ */
+void		 cluster_relist_begin(struct cluster *, const char *kind);
+size_t		 cluster_relist_end(struct cluster *, const char *kind);
+
+/* What the view costs, for tests and the metrics. */
+struct cluster_stats {
+	size_t	objects;
+	size_t	whole;			/* objects kept whole */
+	size_t	materialized;		/* objects cached as json now */
+	size_t	strings;		/* interned */
+	size_t	classes;		/* kind, namespace and texts shared */
+	size_t	record_bytes;		/* records (names, uids), classes */
+	size_t	table_bytes;		/* hash table slots */
+	size_t	string_bytes;		/* interned strings */
+	size_t	bytes_per_object;	/* the three above / objects */
+};
+/* Fills *st; whole objects' trees and malloc overhead are not counted. */
+void		 cluster_stats(const struct cluster *, struct cluster_stats *st);
+
+/*
  * Loads every object of the YAML/JSON files under path (Lists and *List
- * kinds are unpacked; their items get the kind from the list).  Returns 0,
- * or -1 with diags filled.
+ * kinds are unpacked; their items get the kind from the list), kept whole:
+ * a replay's snapshot is all it has of the cluster, and a patch's
+ * admission must see the recorded object.  Returns 0, or -1 with diags
+ * filled.
  */
 int		 cluster_load(struct cluster *, const char *path,
 		    struct diags *);

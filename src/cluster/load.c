@@ -34,7 +34,7 @@ put_one(struct cluster *c, const struct mdoc *d, json_t *obj,
 	}
 	if (kind == NULL && kind_hint)
 		json_object_set_new(obj, "kind", json_string(kind_hint));
-	if (cluster_put(c, obj, NULL) == -1)
+	if (cluster_put_whole(c, obj, NULL) == -1)
 		diag_error(dg, conf_loc(d, obj),
 		    "object has no kind or metadata.name");
 }

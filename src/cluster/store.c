@@ -1,24 +1,234 @@
 /*
- * The object store: a hash map keyed by
- * "Kind\x1fnamespace\x1fname".  Replay feeds it a million watch events, so
- * a get or put costs one hash and usually one probe.
+ * The object store: compact records in a pointer hash table keyed by
+ * kind, namespace and name.
+ *
+ * A record of a compact kind (cluster_compact_kind) holds no jansson
+ * tree: its kind and namespace are interned strings, its name and uid are
+ * inline, and the rest of its projection (cluster_project) is two
+ * interned compact JSON texts: the shape (labels, owners, replicas,
+ * container resources: the same for every pod of a ReplicaSet, so stored
+ * once for all of them) and the statuses (container names and their last
+ * termination: the same for every pod never killed).  A 100,000-pod
+ * cluster is then 100,000 small records pointing at a few thousand
+ * shared strings.
+ *
+ * Readers still get json_t objects: cluster_get() materializes one from
+ * the record on demand and caches it on the record; the cache is dropped
+ * at the next put/remove once it holds more than CACHE_KEEP objects
+ * (hence "borrowed until the next put/remove").  Other kinds (Namespaces,
+ * Applications, NetworkPolicies of a snapshot) are few and kept whole.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_int.h"
 #include "util/quantity.h"
 
-struct cluster {
-	struct map	 objects;	/* key -> json_t * (owned reference) */
-	size_t		 pods;		/* live objects of kind Pod */
-	int64_t		 node_memory;	/* bytes: Nodes' allocatable, summed */
+#define CACHE_KEEP	64	/* materialized objects kept across a put */
+#define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
+
+/*
+ * What many objects share: kind, namespace and the three texts.  Pods of
+ * one ReplicaSet that were never killed have one class between them.
+ */
+struct cclass {
+	uint32_t	 refs;
+	uint32_t	 hash;
+	int		 whole;		/* objects kept whole, in c->objs */
+	struct istr	*kind;		/* interned */
+	struct istr	*ns;		/* interned; NULL cluster-scoped */
+	struct istr	*meta;		/* labels, owners...; or NULL */
+	struct istr	*body;		/* spec and status; or NULL */
+	struct istr	*status;	/* container statuses; or NULL */
 };
 
-static int
-is_node(const char *kind)
+/*
+ * One object: 12 bytes, then "name\0", a uid tag and the uid (16 bytes
+ * when it is a canonical UUID, as servers make them).  A pod's record
+ * fits malloc's 64-byte chunk.
+ */
+struct crec {
+	struct cclass	*cls;		/* one reference */
+	uint32_t	 hash;		/* HASH_MASK; MARK: put since the
+					   kind's relist began */
+	char		 id[];
+};
+
+#define HASH_MASK	0x7fffffffu
+#define MARK		0x80000000u
+#define REC_HEAD	offsetof(struct crec, id)
+
+enum { UID_NONE, UID_BIN, UID_TEXT };
+
+/* An object as json: kept whole, or materialized and cached. */
+struct cobj {
+	const struct crec	*r;
+	json_t			*obj;	/* owned */
+};
+
+struct cluster {
+	struct ptab	  recs;		/* struct crec * (owned) */
+	struct ptab	  classes;	/* struct cclass * (owned) */
+	struct ptab	  objs;		/* struct cobj * (owned), by record */
+	struct itab	  strings;
+	size_t		  pods;		/* live objects of kind Pod */
+	int64_t		  node_memory;	/* bytes: Nodes' allocatable, summed */
+	size_t		  rec_bytes;	/* records and classes */
+	size_t		  nwhole;	/* objects kept whole */
+	struct map	  relists;	/* kinds relisting (value unused) */
+	cluster_fetch_fn *fetch;
+	void		 *fetch_ctx;
+};
+
+struct rkey {
+	const char	*kind, *ns, *name;
+};
+
+static uint32_t
+key_hash(const char *kind, const char *ns, const char *name)
 {
-	return strcmp(kind, "Node") == 0;
+	uint32_t h = cl_hash(kind, strlen(kind), 0);
+
+	h = cl_hash(ns ? ns : "", ns ? strlen(ns) : 0, h);
+	return cl_hash(name, strlen(name), h) & HASH_MASK;
+}
+
+static uint32_t
+rec_hash(const void *e)
+{
+	return ((const struct crec *)e)->hash & HASH_MASK;
+}
+
+static int
+rec_eq(const void *e, const void *key)
+{
+	const struct crec *r = e;
+	const struct rkey *k = key;
+	const struct cclass *cl = r->cls;
+
+	return strcmp(r->id, k->name) == 0 && strcmp(cl->kind->s, k->kind) ==
+	    0 && (cl->ns ? k->ns && strcmp(cl->ns->s, k->ns) == 0 : k->ns ==
+	    NULL);
+}
+
+static const char *
+rec_kind(const struct crec *r)
+{
+	return r->cls->kind->s;
+}
+
+/* ---- classes ----------------------------------------------------------- */
+
+static uint32_t
+class_hash(const void *e)
+{
+	return ((const struct cclass *)e)->hash;
+}
+
+static int
+class_eq(const void *e, const void *key)
+{
+	const struct cclass *a = e, *b = key;
+
+	return a->kind == b->kind && a->ns == b->ns && a->meta == b->meta &&
+	    a->body == b->body && a->status == b->status && a->whole ==
+	    b->whole;
+}
+
+/* The class of k's members (references stolen), a reference. */
+static struct cclass *
+class_get(struct cluster *c, struct cclass *k)
+{
+	struct cclass *cl;
+	const void *ptrs[6] = { k->kind, k->ns, k->meta, k->body,
+	    k->status, k->whole ? k : NULL };
+
+	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
+	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
+		cl_intern_drop(&c->strings, k->kind);
+		cl_intern_drop(&c->strings, k->ns);
+		cl_intern_drop(&c->strings, k->meta);
+		cl_intern_drop(&c->strings, k->body);
+		cl_intern_drop(&c->strings, k->status);
+		cl->refs++;
+		return cl;
+	}
+	cl = xmalloc(sizeof *cl);
+	*cl = *k;
+	cl->refs = 1;
+	ptab_insert(&c->classes, cl->hash, cl, class_hash);
+	c->rec_bytes += sizeof *cl;
+	return cl;
+}
+
+static void
+class_drop(struct cluster *c, struct cclass *cl)
+{
+	if (--cl->refs > 0)
+		return;
+	ptab_remove(&c->classes, cl->hash, class_eq, cl, class_hash);
+	cl_intern_drop(&c->strings, cl->kind);
+	cl_intern_drop(&c->strings, cl->ns);
+	cl_intern_drop(&c->strings, cl->meta);
+	cl_intern_drop(&c->strings, cl->body);
+	cl_intern_drop(&c->strings, cl->status);
+	c->rec_bytes -= sizeof *cl;
+	free(cl);
+}
+
+/* ---- whole and materialized objects ------------------------------------ */
+
+static uint32_t
+ptr_hash(const void *p)
+{
+	return cl_hash(&p, sizeof p, 1);
+}
+
+static uint32_t
+cobj_hash(const void *e)
+{
+	return ptr_hash(((const struct cobj *)e)->r);
+}
+
+static int
+cobj_eq(const void *e, const void *key)
+{
+	return ((const struct cobj *)e)->r == key;
+}
+
+static json_t *
+obj_of(const struct cluster *c, const struct crec *r)
+{
+	struct cobj *o = ptab_find(&c->objs, ptr_hash(r), cobj_eq, r);
+
+	return o ? o->obj : NULL;
+}
+
+static void
+obj_set(struct cluster *c, const struct crec *r, json_t *obj)
+{
+	struct cobj *o = xmalloc(sizeof *o);
+
+	o->r = r;
+	o->obj = obj;
+	ptab_insert(&c->objs, ptr_hash(r), o, cobj_hash);
+}
+
+/* Takes r's json out of the side table (owned), or NULL. */
+static json_t *
+obj_take(struct cluster *c, const struct crec *r)
+{
+	struct cobj *o = ptab_remove(&c->objs, ptr_hash(r), cobj_eq, r,
+	    cobj_hash);
+	json_t *obj;
+
+	if (o == NULL)
+		return NULL;
+	obj = o->obj;
+	free(o);
+	return obj;
 }
 
 /* A Node's status.allocatable.memory in bytes; 0 when absent or bad. */
@@ -36,151 +246,408 @@ allocatable_memory(json_t *node)
 	return n;
 }
 
-static char *
-make_key(const char *kind, const char *ns, const char *name, char *stack,
-    size_t stacklen)
-{
-	size_t lk = strlen(kind), ln = ns ? strlen(ns) : 0, lm = strlen(name);
-	size_t need = lk + ln + lm + 3;
-	char *k = need <= stacklen ? stack : xmalloc(need);
-
-	memcpy(k, kind, lk);
-	k[lk] = '\x1f';
-	if (ln)
-		memcpy(k + lk + 1, ns, ln);
-	k[lk + 1 + ln] = '\x1f';
-	memcpy(k + lk + ln + 2, name, lm);
-	k[need - 1] = '\0';
-	return k;
-}
-
 struct cluster *
 cluster_new(void)
 {
-	struct cluster *c = xcalloc(1, sizeof *c);
+	return xcalloc(1, sizeof(struct cluster));
+}
 
-	map_init(&c->objects);
-	return c;
+static size_t
+rec_size(const struct crec *r)
+{
+	size_t n = strlen(r->id) + 1;
+	unsigned char tag = (unsigned char)r->id[n];
+
+	return REC_HEAD + n + 1 + (tag == UID_BIN ? 16 : tag == UID_TEXT ?
+	    strlen(r->id + n + 1) + 1 : 0);
 }
 
 static void
-decref_value(void *v)
+rec_free(struct cluster *c, struct crec *r)
 {
-	json_decref(v);
+	json_decref(obj_take(c, r));
+	c->rec_bytes -= rec_size(r);
+	class_drop(c, r->cls);
+	free(r);
 }
 
 void
 cluster_free(struct cluster *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
-	map_clear(&c->objects, decref_value);
+	for (i = 0; i < c->recs.cap; i++)
+		if (c->recs.slots[i])
+			rec_free(c, c->recs.slots[i]);
+	ptab_clear(&c->recs);
+	ptab_clear(&c->classes);
+	ptab_clear(&c->objs);
+	cl_intern_clear(&c->strings);
+	map_clear(&c->relists, NULL);
 	free(c);
 }
 
-const char *
-obj_kind(json_t *o)
+static int
+is_whole(const struct crec *r)
 {
-	return json_string_value(json_object_get(o, "kind"));
+	return r->cls->whole;
 }
 
-const char *
-obj_name(json_t *o)
+/* Drops every materialized object: at a put, once there are many. */
+static void
+trim_cache(struct cluster *c)
 {
-	return json_string_value(json_object_get(json_object_get(o,
-	    "metadata"), "name"));
+	struct cobj **drop = NULL;
+	size_t i, n = 0, cap = 0;
+
+	if (c->objs.live <= c->nwhole + CACHE_KEEP)
+		return;
+	for (i = 0; i < c->objs.cap; i++) {
+		struct cobj *o = c->objs.slots[i];
+
+		if (o && !is_whole(o->r)) {
+			xgrow(&drop, &cap, n + 1, sizeof *drop);
+			drop[n++] = o;
+		}
+	}
+	for (i = 0; i < n; i++)
+		json_decref(obj_take(c, drop[i]->r));
+	free(drop);
 }
 
-const char *
-obj_namespace(json_t *o)
+/* Sets key in obj[section] (created as an object when absent). */
+static json_t *
+section(json_t *obj, const char *name)
 {
-	const char *ns = json_string_value(json_object_get(
-	    json_object_get(o, "metadata"), "namespace"));
+	json_t *s = json_object_get(obj, name);
 
-	return ns && *ns ? ns : NULL;
+	if (!json_is_object(s)) {
+		s = json_object();
+		json_object_set_new(obj, name, s);
+	}
+	return s;
 }
 
-const char *
-obj_label(json_t *o, const char *key)
+static json_t *
+load_text(const struct istr *x)
 {
-	return json_string_value(json_object_get(json_object_get(
-	    json_object_get(o, "metadata"), "labels"), key));
+	json_t *v = x ? json_loads(x->s, 0, NULL) : NULL;
+
+	return v ? v : json_object();
 }
 
-int
-cluster_put(struct cluster *c, json_t *obj, json_t **old)
+/* "8-4-4-4-12" hex to 16 bytes; -1 when s is not such a uid. */
+static int
+uid_pack(const char *s, unsigned char out[16])
+{
+	static const char dash[] = { 8, 13, 18, 23 };
+	size_t i, k = 0, d = 0;
+
+	if (strlen(s) != 36)
+		return -1;
+	for (i = 0; i < 36; i++) {
+		int v;
+
+		if (d < 4 && i == (size_t)dash[d]) {
+			if (s[i] != '-')
+				return -1;
+			d++;
+			continue;
+		}
+		if (s[i] >= '0' && s[i] <= '9')
+			v = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			v = s[i] - 'a' + 10;
+		else
+			return -1;	/* upper case would not round-trip */
+		if (k % 2 == 0)
+			out[k / 2] = (unsigned char)(v << 4);
+		else
+			out[k / 2] |= (unsigned char)v;
+		k++;
+	}
+	return 0;
+}
+
+static void
+uid_unpack(const unsigned char in[16], char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[in[i] >> 4];
+		out[o++] = hex[in[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+/* The record as an object: a new reference. */
+static json_t *
+materialize(const struct cluster *c, const struct crec *r)
+{
+	const struct cclass *cl = r->cls;
+	size_t n = strlen(r->id) + 1;
+	unsigned char tag = (unsigned char)r->id[n];
+	json_t *o, *m, *st, *v;
+	const char *k;
+	char uid[37];
+
+	if (is_whole(r))
+		return json_incref(obj_of(c, r));
+	o = load_text(cl->body);
+	json_object_set_new(o, "kind", json_string(cl->kind->s));
+	m = load_text(cl->meta);
+	json_object_set_new(m, "name", json_string(r->id));
+	if (cl->ns)
+		json_object_set_new(m, "namespace", json_string(cl->ns->s));
+	if (tag == UID_BIN) {
+		uid_unpack((const unsigned char *)r->id + n + 1, uid);
+		json_object_set_new(m, "uid", json_string(uid));
+	} else if (tag == UID_TEXT)
+		json_object_set_new(m, "uid", json_string(r->id + n + 1));
+	json_object_set_new(o, "metadata", m);
+	if (cl->status) {
+		json_t *dst = section(o, "status");
+
+		st = load_text(cl->status);
+		json_object_foreach(st, k, v)
+			json_object_set(dst, k, v);
+		json_decref(st);
+	}
+	return o;
+}
+
+static struct istr *
+intern_json(struct cluster *c, json_t *v)
+{
+	char *s;
+	struct istr *x;
+
+	if (v == NULL || (json_is_object(v) && json_object_size(v) == 0))
+		return NULL;
+	s = json_dumps(v, DUMP_FLAGS);
+	x = cl_intern(&c->strings, s, strlen(s));
+	free(s);
+	return x;
+}
+
+/*
+ * Splits projection p (owned, consumed) into k's texts: the identity goes
+ * inline, restartCount goes (the OOM detector compares terminations, and
+ * a count per pod would make every statuses text unique).
+ */
+static void
+compact(struct cluster *c, struct cclass *k, json_t *p)
+{
+	static const char *const lists[] = { "containerStatuses",
+	    "initContainerStatuses" };
+	json_t *st = json_object_get(p, "status"), *parts = json_object();
+	json_t *m = json_incref(json_object_get(p, "metadata")), *arr, *cs;
+	size_t i, j;
+
+	json_object_del(p, "kind");
+	json_object_del(p, "metadata");
+	json_object_del(m, "name");
+	json_object_del(m, "namespace");
+	json_object_del(m, "uid");
+	for (j = 0; j < 2; j++) {
+		if ((arr = json_object_get(st, lists[j])) == NULL)
+			continue;
+		json_array_foreach(arr, i, cs)
+			json_object_del(cs, "restartCount");
+		json_object_set(parts, lists[j], arr);
+		json_object_del(st, lists[j]);
+	}
+	if (st && json_object_size(st) == 0)
+		json_object_del(p, "status");
+	k->meta = intern_json(c, m);
+	k->body = intern_json(c, p);
+	k->status = intern_json(c, parts);
+	json_decref(parts);
+	json_decref(m);
+	json_decref(p);
+}
+
+static struct crec *
+rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
+    const char *name, uint32_t h, int whole)
+{
+	const char *uid = json_string_value(json_object_get(json_object_get(
+	    obj, "metadata"), "uid"));
+	size_t ln = strlen(name) + 1, lu = 0;
+	unsigned char bin[16];
+	int tag = UID_NONE;
+	struct cclass k;
+	struct crec *r;
+
+	if (uid && uid_pack(uid, bin) == 0) {
+		tag = UID_BIN;
+		lu = 16;
+	} else if (uid) {
+		tag = UID_TEXT;
+		lu = strlen(uid) + 1;
+	}
+	r = xmalloc(REC_HEAD + ln + 1 + lu);
+	r->hash = h | MARK;
+	memcpy(r->id, name, ln);
+	r->id[ln] = (char)tag;
+	if (lu)
+		memcpy(r->id + ln + 1, tag == UID_BIN ? (const char *)bin :
+		    uid, lu);
+	c->rec_bytes += REC_HEAD + ln + 1 + lu;
+	memset(&k, 0, sizeof k);
+	k.kind = cl_intern(&c->strings, kind, strlen(kind));
+	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
+	k.whole = whole || !cluster_compact_kind(kind);
+	if (!k.whole)
+		compact(c, &k, cluster_project(obj));
+	r->cls = class_get(c, &k);
+	if (k.whole) {
+		obj_set(c, r, json_incref(obj));
+		c->nwhole++;
+	}
+	return r;
+}
+
+/* Takes r (out of the table already); returns its object if want. */
+static json_t *
+take(struct cluster *c, struct crec *r, int want)
+{
+	int node = strcmp(rec_kind(r), "Node") == 0;
+	json_t *o = NULL;
+
+	if (want || node) {
+		/* the cached one, so borrowers and the caller agree */
+		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
+		    obj_take(c, r)) == NULL)
+			o = materialize(c, r);
+	}
+	if (strcmp(rec_kind(r), "Pod") == 0)
+		c->pods--;
+	if (node)
+		c->node_memory -= allocatable_memory(o);
+	if (is_whole(r))
+		c->nwhole--;
+	rec_free(c, r);
+	if (!want) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static int
+put(struct cluster *c, json_t *obj, json_t **old, int whole)
 {
 	const char *kind = obj_kind(obj), *name = obj_name(obj);
-	char stack[256], *key;
-	json_t *prev;
+	const char *ns = obj_namespace(obj);
+	struct rkey k = { kind, ns, name };
+	struct crec *r, *prev;
+	json_t *o;
+	uint32_t h;
 
 	if (old)
 		*old = NULL;
 	if (kind == NULL || name == NULL)
 		return -1;
-	key = make_key(kind, obj_namespace(obj), name, stack, sizeof stack);
-	prev = map_put(&c->objects, key, json_incref(obj));
-	if (key != stack)
-		free(key);
-	if (prev == NULL && strcmp(kind, "Pod") == 0)
-		c->pods++;
-	if (is_node(kind))
-		c->node_memory += allocatable_memory(obj) -
-		    (prev ? allocatable_memory(prev) : 0);
+	trim_cache(c);
+	h = key_hash(kind, ns, name);
+	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
+	o = prev ? take(c, prev, old != NULL) : NULL;
 	if (old)
-		*old = prev;
-	else
-		json_decref(prev);
+		*old = o;
+	r = rec_new(c, obj, kind, ns, name, h, whole);
+	ptab_insert(&c->recs, h, r, rec_hash);
+	if (strcmp(kind, "Pod") == 0)
+		c->pods++;
+	if (strcmp(kind, "Node") == 0)
+		c->node_memory += allocatable_memory(obj);
 	return 0;
+}
+
+int
+cluster_put(struct cluster *c, json_t *obj, json_t **old)
+{
+	return put(c, obj, old, 0);
+}
+
+int
+cluster_put_whole(struct cluster *c, json_t *obj, json_t **old)
+{
+	return put(c, obj, old, 1);
+}
+
+void
+cluster_set_fetch(struct cluster *c, cluster_fetch_fn *fn, void *ctx)
+{
+	c->fetch = fn;
+	c->fetch_ctx = ctx;
+}
+
+json_t *
+cluster_get_whole(const struct cluster *cc, const char *kind,
+    const char *ns, const char *name)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
+	json_t *o, *w;
+
+	if (kind == NULL || name == NULL)
+		return NULL;
+	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
+	if (r == NULL)
+		return NULL;
+	if (is_whole(r))
+		return json_incref(obj_of(c, r));
+	o = materialize(c, r);
+	if (c->fetch == NULL)
+		return o;
+	w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(o,
+	    "apiVersion")), kind, k.ns, name);	/* a GET, in the daemon */
+	json_decref(o);
+	return w;
 }
 
 json_t *
 cluster_remove(struct cluster *c, const char *kind, const char *ns,
     const char *name)
 {
-	char stack[256], *key = make_key(kind, ns && *ns ? ns : NULL, name,
-	    stack, sizeof stack);
-	json_t *obj = map_del(&c->objects, key);
-
-	if (key != stack)
-		free(key);
-	if (obj && strcmp(kind, "Pod") == 0)
-		c->pods--;
-	if (obj && is_node(kind))
-		c->node_memory -= allocatable_memory(obj);
-	return obj;
-}
-
-json_t *
-cluster_get(const struct cluster *c, const char *kind, const char *ns,
-    const char *name)
-{
-	char stack[256], *key;
-	json_t *obj;
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
 
 	if (kind == NULL || name == NULL)
 		return NULL;
-	key = make_key(kind, ns && *ns ? ns : NULL, name, stack, sizeof stack);
-	obj = map_get(&c->objects, key);
-	if (key != stack)
-		free(key);
-	return obj;
+	trim_cache(c);
+	r = ptab_remove(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k,
+	    rec_hash);
+	return r ? take(c, r, 1) : NULL;
 }
 
-struct count_ctx {
-	const char	*kind;
-	size_t		 n;
-};
-
-static int
-count_kind(void *ctx, const char *key, void *value)
+json_t *
+cluster_get(const struct cluster *cc, const char *kind, const char *ns,
+    const char *name)
 {
-	struct count_ctx *cc = ctx;
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* the cache */
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
+	json_t *o;
 
-	(void)key;
-	if (strcmp(obj_kind(value), cc->kind) == 0)
-		cc->n++;
-	return 0;
+	if (kind == NULL || name == NULL)
+		return NULL;
+	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
+	if (r == NULL)
+		return NULL;
+	if ((o = obj_of(c, r)) == NULL) {
+		o = materialize(c, r);
+		obj_set(c, r, o);
+	}
+	return o;
 }
 
 int64_t
@@ -192,12 +659,79 @@ cluster_allocatable_memory(const struct cluster *c)
 size_t
 cluster_count(const struct cluster *c, const char *kind)
 {
-	struct count_ctx cc = { kind, 0 };
+	size_t i, n = 0;
 
 	if (kind == NULL)
-		return c->objects.live;
+		return c->recs.live;
 	if (strcmp(kind, "Pod") == 0)
 		return c->pods;
-	map_each(&c->objects, count_kind, &cc);
-	return cc.n;
+	for (i = 0; i < c->recs.cap; i++) {
+		const struct crec *r = c->recs.slots[i];
+
+		if (r && strcmp(rec_kind(r), kind) == 0)
+			n++;
+	}
+	return n;
+}
+
+void
+cluster_stats(const struct cluster *c, struct cluster_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->objects = c->recs.live;
+	st->whole = c->nwhole;
+	st->materialized = c->objs.live - c->nwhole;
+	st->record_bytes = c->rec_bytes;
+	st->table_bytes = ptab_bytes(&c->recs) + ptab_bytes(&c->classes) +
+	    ptab_bytes(&c->objs) + ptab_bytes(&c->strings.t);
+	st->string_bytes = c->strings.bytes;
+	st->strings = c->strings.t.live;
+	st->classes = c->classes.live;
+	st->bytes_per_object = st->objects ? (st->record_bytes +
+	    st->table_bytes + st->string_bytes) / st->objects : 0;
+}
+
+void
+cluster_relist_begin(struct cluster *c, const char *kind)
+{
+	size_t i;
+
+	if (kind == NULL || *kind == '\0')
+		return;
+	map_put(&c->relists, kind, (void *)1);
+	for (i = 0; i < c->recs.cap; i++) {
+		struct crec *r = c->recs.slots[i];
+
+		if (r && strcmp(rec_kind(r), kind) == 0)
+			r->hash &= HASH_MASK;	/* not put since */
+	}
+}
+
+size_t
+cluster_relist_end(struct cluster *c, const char *kind)
+{
+	struct crec **gone = NULL;
+	size_t i, n = 0, cap = 0;
+
+	if (kind == NULL || map_del(&c->relists, kind) == NULL)
+		return 0;
+	trim_cache(c);
+	for (i = 0; i < c->recs.cap; i++) {
+		struct crec *r = c->recs.slots[i];
+
+		if (r && !(r->hash & MARK) && strcmp(rec_kind(r), kind) == 0) {
+			xgrow(&gone, &cap, n + 1, sizeof *gone);
+			gone[n++] = r;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct rkey k = { rec_kind(gone[i]), gone[i]->cls->ns ?
+		    gone[i]->cls->ns->s : NULL, gone[i]->id };
+
+		ptab_remove(&c->recs, gone[i]->hash & HASH_MASK, rec_eq, &k,
+		    rec_hash);
+		json_decref(take(c, gone[i], 0));
+	}
+	free(gone);
+	return n;
 }

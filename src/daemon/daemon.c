@@ -37,6 +37,7 @@
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
 #define ACCESS_MS	10000	/* missing permissions are asked again */
 #define STALL_MS	30000	/* /readyz: the loop has not turned */
+#define VIEW_IN_FLIGHT	64	/* view objects queued: not yet compact */
 
 struct watch_ctx {
 	struct dq	*q;
@@ -106,12 +107,19 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 	struct dq_item it;
 
 	memset(&it, 0, sizeof it);
-	it.kind = t == KUBE_SYNC ? DQ_SYNC : DQ_WATCH;
-	it.watch = t == KUBE_ADDED ? SIG_ADD : t == KUBE_MODIFIED ?
-	    SIG_UPDATE : SIG_DELETE;
-	it.obj = json_incref(obj);
+	it.kind = t == KUBE_SYNC ? DQ_SYNC : t == KUBE_RELIST_BEGIN ||
+	    t == KUBE_RELIST_END ? DQ_RELIST : DQ_WATCH;
+	it.watch = t == KUBE_ADDED || t == KUBE_RELIST_BEGIN ? SIG_ADD :
+	    t == KUBE_MODIFIED ? SIG_UPDATE : SIG_DELETE;
+	/*
+	 * The view's own watches queue only what the view keeps: a queue of
+	 * whole Pods as a real server serves them (~60 KB each as trees)
+	 * would cost more than the whole view.  Sources get whole objects.
+	 */
+	it.obj = w->spec.source < 0 ? cluster_project(obj) : json_incref(obj);
 	it.watcher = w->spec.source;
-	if (dq_push(w->q, &it, 1) == -1)	/* closed: shutting down */
+	if ((w->spec.source < 0 ? dq_push_below(w->q, &it, VIEW_IN_FLIGHT) :
+	    dq_push(w->q, &it, 1)) == -1)	/* closed: shutting down */
 		dq_item_clear(&it);
 }
 
@@ -416,6 +424,7 @@ start_watches(struct daemon *d)
 		ks.label_selector = specs[i].label_selector;
 		ks.field_selector = specs[i].field_selector;
 		ks.on_error = on_watch_error;
+		ks.stateless = specs[i].source < 0;	/* the view keeps it */
 		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
 		    &d->wctx[i], &err);
 		if (d->watches[i] == NULL) {
@@ -462,6 +471,23 @@ stop_watches(struct daemon *d)
 	free(d->wctx);
 }
 
+/* A view watch relists: what it does not list again is gone. */
+static void
+view_relist(struct daemon *d, int begin, json_t *marker)
+{
+	const char *kind = obj_kind(marker);
+	size_t n;
+
+	if (begin) {
+		cluster_relist_begin(d->cluster, kind);
+		return;
+	}
+	n = cluster_relist_end(d->cluster, kind);
+	util_log_json("info", "view relisted", json_pack("{s:s?, s:i, s:i}",
+	    "kind", kind, "removed", (json_int_t)n, "objects",
+	    (json_int_t)cluster_count(d->cluster, NULL)));
+}
+
 /* Logs "synced" once every watch has delivered its initial list. */
 static void
 check_synced(struct daemon *d, int *synced)
@@ -475,9 +501,15 @@ check_synced(struct daemon *d, int *synced)
 		free(st.last_error);
 	}
 	if (n == d->nwatches && dq_depth(d->q) == 0) {
+		struct cluster_stats cs;
+
 		*synced = 1;
-		util_log_json("info", "synced", json_pack("{s:i, s:i}", "watches",
-		    (int)n, "objects", (int)cluster_count(d->cluster, NULL)));
+		cluster_stats(d->cluster, &cs);
+		util_log_json("info", "synced", json_pack("{s:i, s:i, s:i, "
+		    "s:i, s:i}", "watches", (int)n, "objects", (int)cs.objects,
+		    "viewBytes", (json_int_t)(cs.record_bytes + cs.table_bytes +
+		    cs.string_bytes), "viewStrings", (json_int_t)cs.strings,
+		    "bytesPerObject", (json_int_t)cs.bytes_per_object));
 	}
 }
 
@@ -727,6 +759,9 @@ loop(struct daemon *d)
 		case DQ_SYNC:
 			if (it.watcher < 0)
 				engine_sync(d->engine, it.obj);
+			break;
+		case DQ_RELIST:
+			view_relist(d, it.watch == SIG_ADD, it.obj);
 			break;
 		case DQ_WATCH:
 			if (it.watcher < 0)
@@ -1022,6 +1057,32 @@ start_http(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The view keeps a projection of Pods and workloads; when an action's
+ * admission needs the whole object, it is read from the server.
+ */
+static json_t *
+fetch_whole(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name)
+{
+	struct daemon *d = ctx;
+	struct kube_error err;
+	json_t *o;
+	char *t;
+
+	kube_error_init(&err);
+	if ((o = kube_get(d->kube, api_version, kind, ns, name, &err)) ==
+	    NULL) {
+		t = kube_error_text(&err);
+		util_log_json("warn", "cannot read the live object", json_pack(
+		    "{s:s, s:s?, s:s, s:s}", "kind", kind, "namespace", ns,
+		    "name", name, "error", t));
+		free(t);
+	}
+	kube_error_clear(&err);
+	return o;
+}
+
 static int
 connect_cluster(struct daemon *d)
 {
@@ -1043,6 +1104,8 @@ connect_cluster(struct daemon *d)
 	    "source", cfg.source, "error", err));
 	free(err);
 	kube_config_clear(&cfg);
+	if (d->kube)
+		cluster_set_fetch(d->cluster, fetch_whole, d);
 	return d->kube ? 0 : -1;
 }
 
@@ -1311,6 +1374,7 @@ daemon_run(const struct daemon_opts *o)
 	int rc = 1;
 
 	memset(&d, 0, sizeof d);
+	util_memory_tune();
 	d.o = o;
 	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
 	d.prs = daemon_prs_new(o->secrets_dir);

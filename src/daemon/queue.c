@@ -106,16 +106,15 @@ put(struct dq *q, struct dq_item *it)
 	memset(it, 0, sizeof *it);
 }
 
-/* Pushes while fewer than limit items are queued (waiting for room). */
+/* Queues *it once fewer than limit items are queued; waits if told. */
 static int
 push(struct dq *q, struct dq_item *it, size_t limit, int wait)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->n >= limit && !q->closed) {
-		if (!wait)
-			break;
+	if (limit == 0 || limit > q->cap)
+		limit = q->cap;
+	while (wait && q->n >= limit && !q->closed)
 		pthread_cond_wait(&q->not_full, &q->mu);
-	}
 	if (q->n >= limit || q->closed) {
 		pthread_mutex_unlock(&q->mu);
 		return -1;
@@ -136,6 +135,12 @@ int
 dq_push_reserved(struct dq *q, struct dq_item *it)
 {
 	return push(q, it, q->cap, 0);
+}
+
+int
+dq_push_below(struct dq *q, struct dq_item *it, size_t limit)
+{
+	return push(q, it, limit < q->limit ? limit : q->limit, 1);
 }
 
 int
@@ -195,7 +200,8 @@ dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
 	memset(&q->ring[q->head], 0, sizeof q->ring[q->head]);
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
-	pthread_cond_signal(&q->not_full);
+	/* all: a watch waiting below a limit and one waiting for room */
+	pthread_cond_broadcast(&q->not_full);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
 }

@@ -18,6 +18,8 @@
 enum dq_kind {
 	DQ_WATCH,	/* a cluster change: type + object */
 	DQ_SYNC,	/* an object present at a (re)list: cache only */
+	DQ_RELIST,	/* the view's watch relists: obj names the kind;
+			   watch SIG_ADD at the start, SIG_DELETE at the end */
 	DQ_EVENT,	/* a signal from a webhook, calendar, prometheus */
 	DQ_CALL,	/* a request that waits for the engine's answer */
 	DQ_OUTCOME,	/* an action's outcome, from a worker (actions.h) */
@@ -84,6 +86,13 @@ void		 dq_free(struct dq *);
  * full, leaving the members with the caller.  Returns 0 when queued.
  */
 int		 dq_push(struct dq *, struct dq_item *, int wait);
+/*
+ * dq_push that waits (as a watch thread does) until fewer than limit items
+ * are queued: the cluster view's initial list would otherwise fill the
+ * whole queue with objects the engine has not stored yet.  Returns 0, or
+ * -1 when closed (the members stay with the caller).
+ */
+int		 dq_push_below(struct dq *, struct dq_item *, size_t limit);
 /*
  * Pushes n items all or none (an Alertmanager payload's alerts).
  * Returns 0 when all were queued, -1 (nothing queued) when there is no

@@ -25,12 +25,16 @@
 #include "engine/internal.h"
 #include "notify/notify.h"
 
+/*
+ * A policy's lookup() reads the whole object: the view keeps only what
+ * the guardrails read, and a path it dropped must not read null where
+ * the API server has a value (a condition on it would pass that should
+ * not).  In `run` that is a GET at the decision; in replay, the snapshot.
+ */
 static json_t *
 lookup_cluster(void *ctx, const char *kind, const char *ns, const char *name)
 {
-	json_t *o = cluster_get(ctx, kind, ns, name);
-
-	return o ? json_incref(o) : NULL;
+	return cluster_get_whole(ctx, kind, ns, name);
 }
 
 void

@@ -339,6 +339,19 @@ json_t	*kube_list(struct kube_client *, const struct kube_resource *,
 	    const char *ns, const char *label_selector,
 	    const char *field_selector, long limit, const char *cont,
 	    atomic_int *stop, struct kube_error *err);
+/*
+ * kube_list, one item at a time: fn(ctx, item) gets each item (borrowed,
+ * kind and apiVersion restored) as soon as it is parsed, so a page of 500
+ * Pods as a real server serves them is never one tree (~30 MB).  Returns
+ * the List without "items" (owned: kind, apiVersion, metadata) or NULL
+ * with *err; items before a malformed part were delivered already.
+ */
+typedef void	 kube_item_fn(void *ctx, json_t *item);
+json_t	*kube_list_each(struct kube_client *, const struct kube_resource *,
+	    const char *ns, const char *label_selector,
+	    const char *field_selector, long limit, const char *cont,
+	    atomic_int *stop, kube_item_fn *fn, void *ctx,
+	    struct kube_error *err);
 
 /* ---- executor and events ----------------------------------------------- */
 /*
@@ -375,6 +388,8 @@ enum kube_event_type {
 	KUBE_ADDED,
 	KUBE_MODIFIED,
 	KUBE_DELETED,
+	KUBE_RELIST_BEGIN,	/* stateless watches: a relist starts */
+	KUBE_RELIST_END,	/* ... and is whole: the rest is gone */
 };
 const char *kube_event_type_name(enum kube_event_type);
 
@@ -395,6 +410,16 @@ struct kube_watch_spec {
 	 * failures (error NULL), so the caller can log it.
 	 */
 	void		(*on_error)(void *ctx, const char *error);
+	/*
+	 * The caller keeps the state (the cluster view) and applies every
+	 * change idempotently: the watch keeps no uid -> resourceVersion
+	 * cache (for 100,000 pods that is megabytes), an overlapping resume
+	 * may repeat a change, and a relist (410) delivers every object as
+	 * KUBE_MODIFIED between KUBE_RELIST_BEGIN and KUBE_RELIST_END (their
+	 * object: {apiVersion, kind, resource}); what the caller holds of
+	 * the resource and did not get in between is gone.
+	 */
+	int		 stateless;
 };
 
 /*
@@ -412,7 +437,7 @@ struct kube_watch;
 /*
  * Starts list+watch of spec (copied) in a new thread.  The initial list
  * arrives as KUBE_SYNC; then changes.  On a dropped stream or an error it
- * backs off (exponential, jittered, capped at 30s) and resumes from the
+ * backs off (exponential, jittered, capped at 3s) and resumes from the
  * last resourceVersion (bookmarks keep it fresh); on 410 Gone (HTTP or an
  * ERROR event) it relists and delivers only the differences with what it
  * delivered before, so nothing is replayed as new and nothing is lost.

@@ -7,6 +7,9 @@
  *   the stream ends (timeoutSeconds): watch again from where we were
  *   the stream drops or the server fails: back off (exponential, with
  *     jitter, capped) and watch again from where we were
+ *   410 Gone on `events` (no watch cache on a real server, so no
+ *     bookmarks and a 410 after each compaction): resume from a fresh
+ *     list's resourceVersion (limit 1), see resume_fresh
  *   410 Gone (HTTP, or an ERROR event inside the stream: our
  *     resourceVersion fell out of the server's window): list again and
  *     deliver only what differs from what we delivered before (ADDED,
@@ -15,7 +18,10 @@
  *
  * Events already delivered (same uid and resourceVersion) are dropped, so
  * a resume that overlaps does not duplicate a change.  The cache holds
- * only uid, resourceVersion, name and namespace: cheap for 100,000 pods.
+ * only uid, resourceVersion, name and namespace, one block per object in
+ * a pointer table (about 100 bytes a pod), and a relist marks what it
+ * saw in the entries themselves: no second table of 100,000 uids.  A list
+ * page is parsed one item at a time (kube_list_each).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,10 +36,13 @@
 #define UNHEALTHY_AFTER		3	/* failures in a row */
 #define DELETED_UNKNOWN		"remediate.dev/deleted-final-state-unknown"
 
-/* What the cache keeps per object: "rv\0name\0namespace\0" in one block. */
+/* What the cache keeps per object, in one block. */
 struct centry {
-	size_t	name_off, ns_off;
-	char	data[];
+	uint32_t	hash;		/* of the uid */
+	uint8_t		seen;		/* by the relist under way */
+	uint8_t		rv_off;		/* data offsets: uid at 0 */
+	uint16_t	name_off, ns_off;
+	char		data[];		/* "uid\0rv\0name\0namespace\0" */
 };
 
 struct kube_watch {
@@ -43,6 +52,7 @@ struct kube_watch {
 	char			*ns, *lsel, *fsel;	/* owned, may be NULL */
 	long			 page_limit;
 	int			 timeout_s;
+	int			 stateless;	/* the caller keeps state */
 	kube_watch_fn		*fn;
 	void			*ctx;
 	void			(*on_error)(void *, const char *);
@@ -53,7 +63,7 @@ struct kube_watch {
 	atomic_int		 stop;
 
 	/* the thread's own: no lock */
-	struct map		 cache;		/* uid -> struct centry */
+	struct ptab		 cache;		/* struct centry * (owned) */
 	struct buf		 line;		/* partial watch line */
 	int			 gone;		/* 410 seen in the stream */
 	char			*stream_err;	/* owned: why we aborted */
@@ -81,6 +91,10 @@ kube_event_type_name(enum kube_event_type t)
 		return "MODIFIED";
 	case KUBE_DELETED:
 		return "DELETED";
+	case KUBE_RELIST_BEGIN:
+		return "RELIST_BEGIN";
+	case KUBE_RELIST_END:
+		return "RELIST_END";
 	}
 	return "?";
 }
@@ -181,28 +195,86 @@ meta(json_t *obj, const char *key)
 	    "metadata"), key));
 }
 
-static struct centry *
-centry_new(const char *rv, const char *name, const char *ns)
+static uint32_t
+centry_hash(const void *e)
 {
-	size_t a = strlen(rv) + 1, b = strlen(name) + 1, n = strlen(ns) + 1;
-	struct centry *e = xmalloc(sizeof *e + a + b + n);
-
-	memcpy(e->data, rv, a);
-	memcpy(e->data + a, name, b);
-	memcpy(e->data + a + b, ns, n);
-	e->name_off = a;
-	e->ns_off = a + b;
-	return e;
+	return ((const struct centry *)e)->hash;
 }
 
+static int
+centry_eq(const void *e, const void *uid)
+{
+	return strcmp(((const struct centry *)e)->data, uid) == 0;
+}
+
+static uint32_t
+uid_hash(const char *uid)
+{
+	uint64_t h = util_hash(uid, strlen(uid), UTIL_HASH_SEED);
+
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static struct centry *
+cache_get(struct kube_watch *w, const char *uid)
+{
+	return ptab_find(&w->cache, uid_hash(uid), centry_eq, uid);
+}
+
+/* Removes uid's entry; returns it (owned) or NULL. */
+static struct centry *
+cache_del(struct kube_watch *w, const char *uid)
+{
+	return ptab_remove(&w->cache, uid_hash(uid), centry_eq, uid,
+	    centry_hash);
+}
+
+static const char *
+centry_rv(const struct centry *e)
+{
+	return e->data + e->rv_off;
+}
+
+/* Remembers obj (marked seen) under uid, replacing what was there. */
 static void
 cache_put(struct kube_watch *w, const char *uid, json_t *obj)
 {
 	const char *rv = meta(obj, "resourceVersion");
 	const char *name = meta(obj, "name"), *ns = meta(obj, "namespace");
+	size_t u, a, b, n;
+	struct centry *e;
 
-	free(map_put(&w->cache, uid, centry_new(rv ? rv : "", name ? name :
-	    "", ns ? ns : "")));
+	rv = rv ? rv : "";
+	name = name ? name : "";
+	ns = ns ? ns : "";
+	u = strlen(uid) + 1;
+	a = strlen(rv) + 1;
+	b = strlen(name) + 1;
+	n = strlen(ns) + 1;
+	free(cache_del(w, uid));
+	if (u > 255 || u + a + b > 65535)
+		return;	/* no server sends such names: not remembered */
+	e = xmalloc(sizeof *e + u + a + b + n);
+	e->hash = uid_hash(uid);
+	e->seen = 1;
+	e->rv_off = (uint8_t)u;
+	e->name_off = (uint16_t)(u + a);
+	e->ns_off = (uint16_t)(u + a + b);
+	memcpy(e->data, uid, u);
+	memcpy(e->data + u, rv, a);
+	memcpy(e->data + u + a, name, b);
+	memcpy(e->data + u + a + b, ns, n);
+	ptab_insert(&w->cache, e->hash, e, centry_hash);
+}
+
+static void
+cache_clear(struct kube_watch *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->cache.cap; i++)
+		free(w->cache.slots[i]);
+	ptab_clear(&w->cache);
 }
 
 static void
@@ -227,10 +299,11 @@ deliver(struct kube_watch *w, enum kube_event_type t, json_t *obj)
 
 /* The stand-in for an object that vanished while we were not looking. */
 static json_t *
-deleted_stub(struct kube_watch *w, const char *uid, const struct centry *e)
+deleted_stub(struct kube_watch *w, const struct centry *e)
 {
 	json_t *md = json_pack("{s:s, s:s, s:s, s:{s:s}}", "name",
-	    e->data + e->name_off, "uid", uid, "resourceVersion", e->data,
+	    e->data + e->name_off, "uid", e->data, "resourceVersion",
+	    centry_rv(e),
 	    "annotations", DELETED_UNKNOWN, "true");
 
 	if (e->data[e->ns_off])
@@ -242,86 +315,123 @@ deleted_stub(struct kube_watch *w, const char *uid, const struct centry *e)
 
 /* ---- list -------------------------------------------------------------- */
 
-/* The uids the relist did not see: deleted while we were away. */
-struct sweep {
-	struct map	 *seen;
-	char		**gone;		/* owned uids */
-	size_t		  n, cap;
-};
-
-static int
-find_gone(void *arg, const char *uid, void *value)
+/* The entries the relist did not see: deleted while we were away. */
+static void
+deliver_gone(struct kube_watch *w)
 {
-	struct sweep *s = arg;
+	struct centry **gone = NULL;
+	size_t i, n = 0, cap = 0;
+	json_t *stub;
 
-	(void)value;
-	if (map_get(s->seen, uid) == NULL) {
-		xgrow(&s->gone, &s->cap, s->n + 1, sizeof *s->gone);
-		s->gone[s->n++] = xstrdup(uid);
+	for (i = 0; i < w->cache.cap; i++) {
+		struct centry *e = w->cache.slots[i];
+
+		if (e && !e->seen) {
+			xgrow(&gone, &cap, n + 1, sizeof *gone);
+			gone[n++] = e;
+		}
 	}
-	return 0;
+	for (i = 0; i < n; i++) {
+		ptab_remove(&w->cache, gone[i]->hash, centry_eq, gone[i]->data,
+		    centry_hash);
+		stub = deleted_stub(w, gone[i]);
+		deliver(w, KUBE_DELETED, stub);
+		json_decref(stub);
+		free(gone[i]);
+	}
+	free(gone);
 }
 
 static void
-deliver_gone(struct kube_watch *w, struct map *seen)
+unmark_all(struct kube_watch *w)
 {
-	struct sweep s = { seen, NULL, 0, 0 };
-	struct centry *e;
-	json_t *stub;
 	size_t i;
 
-	map_each(&w->cache, find_gone, &s);
-	for (i = 0; i < s.n; i++) {
-		if ((e = map_del(&w->cache, s.gone[i])) != NULL) {
-			stub = deleted_stub(w, s.gone[i], e);
-			deliver(w, KUBE_DELETED, stub);
-			json_decref(stub);
-			free(e);
-		}
-		free(s.gone[i]);
-	}
-	free(s.gone);
+	for (i = 0; i < w->cache.cap; i++)
+		if (w->cache.slots[i])
+			((struct centry *)w->cache.slots[i])->seen = 0;
 }
 
 /* One item of a list: SYNC on the first list, else the difference. */
+/*
+ * A stateless watch's relist is bracketed: what the caller holds of this
+ * resource and did not get between BEGIN and END is gone.  The marker's
+ * object names the kind (the List's, else the resource's).
+ */
 static void
-list_item(struct kube_watch *w, json_t *it, int initial, struct map *seen)
+relist_mark(struct kube_watch *w, int initial, enum kube_event_type t)
 {
+	json_t *o;
+
+	if (initial || !w->stateless)
+		return;
+	o = json_pack("{s:s, s:s, s:s}", "apiVersion", w->api_version,
+	    "kind", w->kind ? w->kind : "", "resource", w->res.resource);
+	w->fn(w->ctx, t, o);
+	json_decref(o);
+}
+
+struct list_ctx {
+	struct kube_watch	*w;
+	int			 initial;
+	size_t			 items;		/* in this list, all pages */
+};
+
+static void
+list_item(void *arg, json_t *it)
+{
+	struct list_ctx *lc = arg;
+	struct kube_watch *w = lc->w;
 	const char *uid = meta(it, "uid"), *rv = meta(it, "resourceVersion");
 	struct centry *e;
+	int known;
 
+	lc->items++;
 	if (uid == NULL)
 		return;
-	map_put(seen, uid, (void *)1);
-	e = map_get(&w->cache, uid);
-	if (e && rv && strcmp(e->data, rv) == 0)
+	if (w->stateless) {	/* every object, no cache */
+		deliver(w, lc->initial ? KUBE_SYNC : KUBE_MODIFIED, it);
+		return;
+	}
+	e = cache_get(w, uid);
+	if (e && rv && strcmp(centry_rv(e), rv) == 0) {
+		e->seen = 1;
 		return;		/* delivered already, unchanged */
+	}
+	known = e != NULL;
 	cache_put(w, uid, it);
-	deliver(w, initial ? KUBE_SYNC : e ? KUBE_MODIFIED : KUBE_ADDED, it);
+	deliver(w, lc->initial ? KUBE_SYNC : known ? KUBE_MODIFIED :
+	    KUBE_ADDED, it);
 }
 
 static int
 list_all(struct kube_watch *w, int initial)
 {
 	struct kube_error err;
-	struct map seen;
-	json_t *list, *it;
+	struct list_ctx lc = { w, initial, 0 };
+	json_t *list;
 	char *cont = NULL;
 	const char *lk, *next;
-	size_t i;
+	int64_t t0 = kube_mono_ms();
+	long pages = 0;
 	int rc = -1;
 
 	kube_error_init(&err);
-	map_init(&seen);
+	unmark_all(w);
+	relist_mark(w, initial, KUBE_RELIST_BEGIN);
 	for (;;) {
 		if (atomic_load(&w->stop))
 			goto out;
-		list = kube_list(w->c, &w->res, w->ns, w->lsel, w->fsel,
-		    w->page_limit, cont, &w->stop, &err);
+		list = kube_list_each(w->c, &w->res, w->ns, w->lsel,
+		    w->fsel, w->page_limit, cont, &w->stop, list_item, &lc,
+		    &err);
+		pages += list != NULL;
 		if (list == NULL && err.status == 410 && cont) {
 			/* the continue token expired: start over */
 			free(cont);
 			cont = NULL;
+			unmark_all(w);
+			relist_mark(w, initial, KUBE_RELIST_BEGIN);
 			continue;
 		}
 		if (list == NULL && atomic_load(&w->stop))
@@ -336,8 +446,6 @@ list_all(struct kube_watch *w, int initial)
 		lk = json_string_value(json_object_get(list, "kind"));
 		if (w->kind == NULL && lk && strlen(lk) > 4)
 			w->kind = xstrndup(lk, strlen(lk) - 4);
-		json_array_foreach(json_object_get(list, "items"), i, it)
-			list_item(w, it, initial, &seen);
 		free(cont);
 		cont = NULL;
 		next = json_string_value(json_object_get(json_object_get(list,
@@ -352,13 +460,18 @@ list_all(struct kube_watch *w, int initial)
 		if (cont == NULL)
 			break;
 	}
-	if (!initial)
-		deliver_gone(w, &seen);
+	if (!initial && !w->stateless)
+		deliver_gone(w);
+	relist_mark(w, initial, KUBE_RELIST_END);
+	/* a relist of a big resource is an event worth a line: its cost */
+	util_log_json("info", initial ? "listed" : "relisted", json_pack(
+	    "{s:s, s:s?, s:i, s:i, s:I}", "resource", w->res.resource,
+	    "namespace", w->ns, "pages", (json_int_t)pages, "objects",
+	    (json_int_t)lc.items, "ms", (json_int_t)(kube_mono_ms() - t0)));
 	update_cached(w);
 	rc = 0;
 out:
 	free(cont);
-	map_clear(&seen, NULL);
 	kube_error_clear(&err);
 	return rc;
 }
@@ -379,15 +492,26 @@ watch_event(struct kube_watch *w, const char *type, json_t *obj)
 	}
 	if (uid == NULL)
 		return;
-	e = map_get(&w->cache, uid);
+	if (w->stateless) {	/* an overlap repeats a change: harmless */
+		if (strcmp(type, "DELETED") == 0)
+			deliver(w, KUBE_DELETED, obj);
+		else if (strcmp(type, "ADDED") == 0)
+			deliver(w, KUBE_ADDED, obj);
+		else if (strcmp(type, "MODIFIED") == 0)
+			deliver(w, KUBE_MODIFIED, obj);
+		else
+			return;
+		goto move;
+	}
+	e = cache_get(w, uid);
 	if (strcmp(type, "DELETED") == 0) {
 		if (e == NULL)
 			goto move;	/* already known as deleted */
-		free(map_del(&w->cache, uid));
+		free(cache_del(w, uid));
 		deliver(w, KUBE_DELETED, obj);
 	} else if (strcmp(type, "ADDED") == 0 ||
 	    strcmp(type, "MODIFIED") == 0) {
-		if (e && rv && strcmp(e->data, rv) == 0)
+		if (e && rv && strcmp(centry_rv(e), rv) == 0)
 			goto move;	/* delivered already */
 		cache_put(w, uid, obj);
 		deliver(w, *type == 'A' && e == NULL ? KUBE_ADDED :
@@ -555,10 +679,51 @@ watch_once(struct kube_watch *w)
 	return W_ERROR;
 }
 
+/*
+ * Capped at 3 s: after a long outage the watch is back within a few
+ * seconds of the server (a 30 s cap left the view stale up to 45 s), and
+ * one request per watch every 3-4.5 s does not load a recovering server.
+ */
+/*
+ * A real kube-apiserver keeps no watch cache for events: an events watch
+ * gets no bookmarks, and on a quiet cluster a 410 after every etcd
+ * compaction (5 minutes by default).  Relisting every Event of the
+ * cluster each time would cost more than the watch; events are signals,
+ * not state, so the watch resumes from a fresh resourceVersion (a list
+ * of one item) and what the gap held is not replayed.  0, or -1 (then
+ * the caller relists).
+ */
+static int
+resume_fresh(struct kube_watch *w)
+{
+	struct kube_error err;
+	json_t *one;
+	const char *rv;
+	int rc = -1;
+
+	if (strcmp(w->res.resource, "events") != 0)
+		return -1;
+	kube_error_init(&err);
+	one = kube_list(w->c, &w->res, w->ns, w->lsel, w->fsel, 1, NULL,
+	    &w->stop, &err);
+	rv = json_string_value(json_object_get(json_object_get(one,
+	    "metadata"), "resourceVersion"));
+	if (rv && *rv) {
+		set_rv(w, rv);
+		util_log_json("info", "resumed", json_pack("{s:s, s:s?, s:s}",
+		    "resource", w->res.resource, "namespace", w->ns,
+		    "resourceVersion", rv));
+		rc = 0;
+	}
+	json_decref(one);
+	kube_error_clear(&err);
+	return rc;
+}
+
 static void
 backoff(struct kube_watch *w)
 {
-	static const struct retry r = { 1000, 500, 2.0, 0.5, 30000 };
+	static const struct retry r = { 1000, 500, 2.0, 0.5, 3000 };
 	int n = fail_count(w);
 
 	kube_sleep_ms(retry_delay(&r, n + 1, retry_random()), &w->stop);
@@ -597,7 +762,7 @@ run(void *arg)
 			pthread_mutex_unlock(&w->lock);
 		}
 		o = watch_once(w);
-		if (o == W_GONE)
+		if (o == W_GONE && resume_fresh(w) == -1)
 			need_list = 1;
 		else if (o == W_ERROR)
 			backoff(w);
@@ -639,12 +804,13 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	w->fsel = dup_or_null(sp->field_selector);
 	w->page_limit = sp->page_limit > 0 ? sp->page_limit : DEFAULT_PAGE;
 	w->timeout_s = sp->timeout_s;
+	w->stateless = sp->stateless;
 	w->fn = fn;
 	w->ctx = ctx;
 	w->on_error = sp->on_error;
 	w->api_version = *w->res.group ? xasprintf("%s/%s", w->res.group,
 	    w->res.version) : xstrdup(w->res.version);
-	map_init(&w->cache);
+	memset(&w->cache, 0, sizeof w->cache);
 	buf_init(&w->line, KUBE_MAX_EVENT);
 	atomic_init(&w->stop, 0);
 	pthread_mutex_init(&w->lock, NULL);
@@ -655,7 +821,7 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 		atomic_store(&w->stop, 1);
 		w->magic = 0;
 		/* free without join */
-		map_clear(&w->cache, NULL);
+		cache_clear(w);
 		buf_free(&w->line);
 		kube_resource_clear(&w->res);
 		free(w->ns);
@@ -687,7 +853,7 @@ kube_watch_stop(struct kube_watch *w)
 		return;
 	kube_watch_cancel(w);
 	pthread_join(w->thread, NULL);
-	map_clear(&w->cache, free);
+	cache_clear(w);
 	buf_free(&w->line);
 	kube_resource_clear(&w->res);
 	free(w->ns);

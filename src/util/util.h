@@ -267,4 +267,33 @@ void	*map_del(struct map *, const char *key);
 void	 map_each(const struct map *, int (*fn)(void *ctx, const char *key,
 	    void *value), void *ctx);
 
+/*
+ * Tunes malloc for a long-running daemon with a few threads (memtune.c
+ * says why).  Call once, before threads start.
+ */
+void	 util_memory_tune(void);
+
+/* ---- ptab: a hash set of pointers (ptab.c) ------------------------------ */
+struct ptab {
+	void	**slots;	/* owned array; the elements are not */
+	size_t	  cap;		/* power of two, 0 before the first insert */
+	size_t	  live;
+};
+
+typedef uint32_t ptab_hash_fn(const void *elem);	/* the element's hash */
+typedef int	 ptab_eq_fn(const void *elem, const void *key);
+
+/* The element equal to key (whose hash is h), or NULL. */
+void	*ptab_find(const struct ptab *, uint32_t h, ptab_eq_fn *,
+	    const void *key);
+/* Inserts elem (hash h, not already present), growing the table. */
+void	 ptab_insert(struct ptab *, uint32_t h, void *elem, ptab_hash_fn *);
+/* Removes and returns the element equal to key, or NULL. */
+void	*ptab_remove(struct ptab *, uint32_t h, ptab_eq_fn *,
+	    const void *key, ptab_hash_fn *);
+/* Frees the slots (not the elements); the table is empty again. */
+void	 ptab_clear(struct ptab *);
+/* Bytes the slot array takes. */
+size_t	 ptab_bytes(const struct ptab *);
+
 #endif /* UTIL_H */

@@ -615,3 +615,34 @@ def test_watch_follows_a_rotated_token(probe, emu, tmp_path):
         assert seq[seq.index(401) + 1] == 200
     finally:
         assert w.close() == 0, w.err[-20:]
+
+
+def event(name, ns="shop"):
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": ns},
+            "involvedObject": {"kind": "Pod", "name": "p0",
+                               "namespace": ns},
+            "reason": "OOMKilled", "type": "Warning", "message": name}
+
+
+def test_events_410_resumes_without_relisting(probe, emu):
+    """A real server keeps no watch cache for events: no bookmarks, and a
+    410 after compaction.  The watch resumes from a fresh resourceVersion
+    (a list of one) instead of relisting every Event."""
+    emu.load([event("e%d" % i) for i in range(3)])
+    w = start_watch(probe, emu, "v1", "events", "shop")
+    try:
+        emu.load(event("e3"))
+        assert_exact(w, [("ADDED", "e3")])
+        emu.load(pod("elsewhere", ns="other"))  # the store moves on
+        emu.compact()                   # our resourceVersion is history
+        emu.expire_watches("")          # the resume now answers 410
+        w.wait_for(lambda ls: any('"resumed"' in e for e in w.err), 30)
+        emu.load(event("e4"))
+        assert_exact(w, [("ADDED", "e3"), ("ADDED", "e4")])
+        assert not any('"relisted"' in e for e in w.err)
+        assert w.status()["relists"] == 0
+        assert [e for e in w.err if '"listed"' in e][0].count(
+            '"objects":3') == 1
+    finally:
+        assert w.close() == 0, w.err[-20:]

@@ -801,6 +801,11 @@ class Frontend:
         if rv in (None, "") and not cfg.get("bookmarks_without_rv") and \
                 not initial_events:
             bookmarks = False
+        # A real kube-apiserver keeps no watch cache for events (its
+        # default --watch-cache-sizes gives them none): an events watch is
+        # served from etcd and never gets a bookmark.
+        if rd.plural == "events":
+            bookmarks = False
         scope = ns if rd.namespaced and ns else None
         too_old = None
         try:

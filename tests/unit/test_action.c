@@ -60,6 +60,18 @@ TEST(create_names_from_generate_name_in_sensor_namespace)
 	json_decref(res);
 }
 
+/* The API server of the tests: answers with the object it was given. */
+static json_t *
+fetch_live(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name)
+{
+	(void)api_version;
+	(void)kind;
+	(void)ns;
+	(void)name;
+	return ctx ? json_incref(ctx) : NULL;
+}
+
 TEST(patch_never_creates)
 {
 	struct sensor_trigger t = trigger(K8S_PATCH);
@@ -78,6 +90,13 @@ TEST(patch_never_creates)
 	    "it");
 	free(err);
 	cluster_put(c, live, NULL);
+	/* the view keeps a projection: the whole object is read (a GET) */
+	cluster_set_fetch(c, fetch_live, NULL);
+	CHECK(act_plan_k8s(&t, res, "argo-events", 1, c, &p, &err) == -1);
+	CHECK_STR(err, "Deployment shop/cart: cannot read the live object "
+	    "the patch applies to");
+	free(err);
+	cluster_set_fetch(c, fetch_live, live);
 	CHECK(act_plan_k8s(&t, res, "argo-events", 1, c, &p, &err) == 0);
 	CHECK_STR(p.operation, "UPDATE");
 	/* admission sees the patched live object: merge semantics */

@@ -28,14 +28,19 @@ TEST(put_get_replace_remove)
 	json_t *a = obj("Pod", "shop", "p1", NULL, NULL), *old;
 	json_t *b = obj("Pod", "shop", "p1", NULL, NULL);
 
+	json_object_set_new(json_object_get(b, "metadata"), "labels",
+	    json_pack("{s:s}", "app", "web"));
 	CHECK(cluster_put(c, a, &old) == 0 && old == NULL);
-	CHECK(cluster_get(c, "Pod", "shop", "p1") == a);
+	/* compact kinds come back materialized: equal, not the same */
+	CHECK(json_equal(cluster_get(c, "Pod", "shop", "p1"), a));
+	CHECK(cluster_get(c, "Pod", "shop", "p1") ==
+	    cluster_get(c, "Pod", "shop", "p1"));	/* cached */
 	CHECK(cluster_get(c, "Pod", "other", "p1") == NULL);
-	CHECK(cluster_put(c, b, &old) == 0 && old == a);
+	CHECK(cluster_put(c, b, &old) == 0 && json_equal(old, a));
 	json_decref(old);
 	CHECK_INT(cluster_count(c, "Pod"), 1);
 	old = cluster_remove(c, "Pod", "shop", "p1");
-	CHECK(old == b);
+	CHECK(json_equal(old, b));
 	json_decref(old);
 	CHECK_INT(cluster_count(c, "Pod"), 0);
 	CHECK(cluster_remove(c, "Pod", "shop", "p1") == NULL);
@@ -96,11 +101,11 @@ TEST(top_controller_through_replicaset)
 	cluster_put(c, d, NULL);
 	cluster_put(c, rs, NULL);
 	cluster_put(c, p, NULL);
-	CHECK(cluster_top_controller(c, p, &r) == d);
+	CHECK(json_equal(cluster_top_controller(c, p, &r), d));
 	CHECK_STR(r.kind, "Deployment");
 	CHECK_STR(r.namespace, "shop");
 	CHECK_STR(r.name, "cart");
-	CHECK(cluster_top_controller(c, bare, &r) == bare);
+	CHECK(cluster_top_controller(c, bare, &r) == bare);	/* no owner */
 	CHECK_STR(r.kind, "Pod");
 	/* an owner missing from the view is still named */
 	CHECK(cluster_top_controller(c, orphan, &r) == NULL);
@@ -171,6 +176,232 @@ TEST(allocatable_memory_follows_nodes)
 	cluster_free(c);
 }
 
+/* The Pod a real kube-apiserver served after an OOM kill (recorded). */
+static json_t *
+real_pod(void)
+{
+	char path[512];
+	json_t *rec, *pod;
+
+	snprintf(path, sizeof path, "%s/fixtures/real/"
+	    "20b-get-pod-after-status-patch.json", TEST_DATA);
+	rec = json_load_file(path, 0, NULL);
+	pod = json_incref(json_object_get(json_object_get(rec, "response"),
+	    "body"));
+	json_decref(rec);
+	return pod;
+}
+
+static const char *
+spath(json_t *o, const char *a, const char *b, const char *c)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+
+	return json_string_value(c ? json_object_get(v, c) : v);
+}
+
+TEST(compact_keeps_what_remediate_reads)
+{
+	struct cluster *c = cluster_new();
+	json_t *pod = real_pod(), *got, *cs, *ref, *ctr;
+
+	CHECK(pod != NULL);
+	CHECK_INT(cluster_put(c, pod, NULL), 0);
+	got = cluster_get(c, "Pod", "remediation-demo",
+	    "web-7c5ddbdf54-x7k2p");
+	CHECK(got != NULL);
+	CHECK_STR(obj_kind(got), "Pod");
+	CHECK_STR(spath(got, "metadata", "uid", NULL),
+	    "1cf058bf-f267-401a-bde8-61270ac30547");
+	/* labels: the opt-in label and selectors */
+	CHECK_STR(obj_label(got, "remediation.platform/optin"), "true");
+	CHECK_STR(obj_label(got, "pod-template-hash"), "7c5ddbdf54");
+	/* owners */
+	ref = json_array_get(json_object_get(json_object_get(got, "metadata"),
+	    "ownerReferences"), 0);
+	CHECK_STR(json_string_value(json_object_get(ref, "kind")),
+	    "ReplicaSet");
+	CHECK_STR(json_string_value(json_object_get(ref, "name")),
+	    "web-7c5ddbdf54");
+	CHECK(json_is_true(json_object_get(ref, "controller")));
+	/* requests and limits, for the blast radius and bumpMemory */
+	ctr = json_array_get(json_object_get(json_object_get(got, "spec"),
+	    "containers"), 0);
+	CHECK_STR(spath(json_object_get(ctr, "resources"), "limits",
+	    "memory", NULL), "256Mi");
+	CHECK_STR(spath(json_object_get(ctr, "resources"), "requests",
+	    "memory", NULL), "128Mi");
+	/* the statuses the OOM detector compares */
+	cs = json_array_get(json_object_get(json_object_get(got, "status"),
+	    "containerStatuses"), 0);
+	CHECK_STR(json_string_value(json_object_get(cs, "name")), "app");
+	CHECK_STR(spath(json_object_get(cs, "lastState"), "terminated",
+	    "reason", NULL), "OOMKilled");
+	CHECK_STR(spath(json_object_get(cs, "lastState"), "terminated",
+	    "finishedAt", NULL), "2026-01-01T00:04:57Z");
+	CHECK(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(cs, "lastState"), "terminated"), "exitCode")) ==
+	    137);
+	CHECK_STR(spath(got, "status", "phase", NULL), "Running");
+	/* what nobody reads is gone: a path outside the list reads null */
+	CHECK(json_object_get(json_object_get(got, "metadata"),
+	    "managedFields") == NULL);
+	CHECK(json_object_get(json_object_get(got, "spec"), "volumes") ==
+	    NULL);
+	CHECK(json_object_get(json_object_get(got, "spec"), "tolerations") ==
+	    NULL);
+	CHECK(json_object_get(json_object_get(got, "status"), "conditions") ==
+	    NULL);
+	json_decref(pod);
+	cluster_free(c);
+}
+
+TEST(whole_kinds_keep_every_field)
+{
+	struct cluster *c = cluster_new();
+	json_t *cm = json_pack("{s:s, s:{s:s, s:s}, s:{s:s}}", "kind",
+	    "ConfigMap", "metadata", "name", "cfg", "namespace", "shop",
+	    "data", "any", "thing");
+	struct cluster_stats st;
+
+	CHECK(!cluster_compact_kind("ConfigMap"));
+	CHECK(cluster_compact_kind("Pod"));
+	cluster_put(c, cm, NULL);
+	CHECK(cluster_get(c, "ConfigMap", "shop", "cfg") == cm);
+	cluster_stats(c, &st);
+	CHECK_INT(st.whole, 1);
+	json_decref(cm);
+	cluster_free(c);
+}
+
+/* Pods of one ReplicaSet share their shape: one string for all. */
+TEST(pods_of_a_replicaset_share_one_shape)
+{
+	struct cluster *c = cluster_new();
+	json_t *pod = real_pod(), *m = json_object_get(pod, "metadata");
+	struct cluster_stats st;
+	char name[64], uid[64];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "web-7c5ddbdf54-%05d", i);
+		snprintf(uid, sizeof uid, "1cf058bf-f267-401a-bde8-%012d", i);
+		json_object_set_new(m, "name", json_string(name));
+		json_object_set_new(m, "uid", json_string(uid));
+		json_object_set_new(m, "resourceVersion",
+		    json_integer(1000 + i));
+		cluster_put(c, pod, NULL);
+	}
+	cluster_stats(c, &st);
+	CHECK_INT(st.objects, 1000);
+	CHECK_INT(cluster_count(c, "Pod"), 1000);
+	/* kind, namespace, metadata, spec and statuses: in one class */
+	CHECK_INT(st.strings, 5);
+	CHECK_INT(st.classes, 1);
+	CHECK_INT(st.materialized, 0);
+	/* name, uid, a pointer and a slot: under 100 bytes a pod */
+	CHECK(st.bytes_per_object < 100);
+	fprintf(stderr, "    %zu bytes per pod (records %zu, table %zu, "
+	    "strings %zu)\n", st.bytes_per_object, st.record_bytes,
+	    st.table_bytes, st.string_bytes);
+	/* removing every pod frees every shared string */
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "web-7c5ddbdf54-%05d", i);
+		json_decref(cluster_remove(c, "Pod", "remediation-demo", name));
+	}
+	cluster_stats(c, &st);
+	CHECK_INT(st.objects, 0);
+	CHECK_INT(st.strings, 0);
+	CHECK_INT(st.classes, 0);
+	CHECK_INT(st.string_bytes, 0);
+	json_decref(pod);
+	cluster_free(c);
+}
+
+/* The previous object a put returns carries the statuses to compare. */
+TEST(old_object_keeps_container_statuses)
+{
+	struct cluster *c = cluster_new();
+	json_t *pod = real_pod(), *fresh, *old, *cs, *arr;
+
+	fresh = json_deep_copy(pod);
+	arr = json_object_get(json_object_get(fresh, "status"),
+	    "containerStatuses");
+	json_object_del(json_array_get(arr, 0), "lastState");
+	cluster_put(c, fresh, NULL);
+	cluster_put(c, pod, &old);
+	cs = json_array_get(json_object_get(json_object_get(old, "status"),
+	    "containerStatuses"), 0);
+	CHECK_STR(json_string_value(json_object_get(cs, "name")), "app");
+	CHECK(json_object_get(cs, "lastState") == NULL);
+	json_decref(old);
+	cluster_put(c, fresh, &old);	/* and back: the kill is in old */
+	cs = json_array_get(json_object_get(json_object_get(old, "status"),
+	    "containerStatuses"), 0);
+	CHECK_STR(spath(json_object_get(cs, "lastState"), "terminated",
+	    "containerID", NULL), "containerd://11111111111111111111111111"
+	    "11111111111111111111111111111111111111");
+	json_decref(old);
+	json_decref(fresh);
+	json_decref(pod);
+	cluster_free(c);
+}
+
+/* Materialized objects are cached until a put finds too many. */
+TEST(materialized_cache_is_bounded)
+{
+	struct cluster *c = cluster_new();
+	struct cluster_stats st;
+	char name[32];
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		json_t *o;
+
+		snprintf(name, sizeof name, "p%d", i);
+		o = obj("Pod", "ns", name, "ReplicaSet", "rs");
+		cluster_put(c, o, NULL);
+		json_decref(o);
+	}
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof name, "p%d", i);
+		CHECK(cluster_get(c, "Pod", "ns", name) != NULL);
+	}
+	cluster_stats(c, &st);
+	CHECK_INT(st.materialized, 200);
+	json_decref(cluster_remove(c, "Pod", "ns", "p0"));
+	cluster_stats(c, &st);
+	CHECK_INT(st.materialized, 0);
+	CHECK_INT(st.objects, 199);
+	cluster_free(c);
+}
+
+/* A relist removes what it did not list again, of its kind only. */
+TEST(relist_sweeps_what_was_not_listed)
+{
+	struct cluster *c = cluster_new();
+	json_t *a = obj("Pod", "ns", "a", NULL, NULL);
+	json_t *b = obj("Pod", "ns", "b", NULL, NULL);
+	json_t *rs = obj("ReplicaSet", "ns", "rs", NULL, NULL);
+
+	cluster_put(c, a, NULL);
+	cluster_put(c, b, NULL);
+	cluster_put(c, rs, NULL);
+	CHECK_INT(cluster_relist_end(c, "Pod"), 0);	/* no beginning */
+	cluster_relist_begin(c, "Pod");
+	cluster_put(c, rs, NULL);	/* another kind, meanwhile */
+	cluster_put(c, b, NULL);	/* listed again */
+	CHECK_INT(cluster_relist_end(c, "Pod"), 1);
+	CHECK(cluster_get(c, "Pod", "ns", "a") == NULL);
+	CHECK(cluster_get(c, "Pod", "ns", "b") != NULL);
+	CHECK(cluster_get(c, "ReplicaSet", "ns", "rs") != NULL);
+	CHECK_INT(cluster_count(c, "Pod"), 1);
+	json_decref(a);
+	json_decref(b);
+	json_decref(rs);
+	cluster_free(c);
+}
+
 int
 main(void)
 {
@@ -180,5 +411,11 @@ main(void)
 	RUN(top_controller_through_replicaset);
 	RUN(workload_pods);
 	RUN(allocatable_memory_follows_nodes);
+	RUN(compact_keeps_what_remediate_reads);
+	RUN(whole_kinds_keep_every_field);
+	RUN(pods_of_a_replicaset_share_one_shape);
+	RUN(old_object_keeps_container_statuses);
+	RUN(materialized_cache_is_bounded);
+	RUN(relist_sweeps_what_was_not_listed);
 	return harness_done();
 }

@@ -199,6 +199,45 @@ TEST(unanswered_call_is_told_when_the_queue_goes)
 	dq_call_release(c);	/* the last reference: freed (ASan checks) */
 }
 
+static void *
+below_pusher(void *arg)
+{
+	struct dq *q = arg;
+	struct dq_item it = watch_item(3);
+	int *rc = malloc(sizeof *rc);
+
+	*rc = dq_push_below(q, &it, 2);
+	return rc;
+}
+
+/* The view's watch waits while `limit` items are queued, not `cap`. */
+TEST(push_below_waits_under_the_limit)
+{
+	struct dq *q = dq_new(10);
+	struct dq_item a = watch_item(1), b = watch_item(2), out;
+	pthread_t t;
+	void *rc;
+
+	CHECK(dq_push_below(q, &a, 2) == 0);
+	CHECK(dq_push_below(q, &b, 2) == 0);
+	pthread_create(&t, NULL, below_pusher, q);
+	/* the pusher can only finish once the engine takes one */
+	CHECK(dq_pop(q, &out, 5000) == 0);
+	CHECK_INT(json_integer_value(out.obj), 1);
+	dq_item_clear(&out);
+	pthread_join(t, &rc);
+	CHECK(*(int *)rc == 0);
+	free(rc);
+	CHECK_INT(dq_depth(q), 2);
+	CHECK(dq_pop(q, &out, 0) == 0);
+	CHECK_INT(json_integer_value(out.obj), 2);
+	dq_item_clear(&out);
+	CHECK(dq_pop(q, &out, 0) == 0);
+	CHECK_INT(json_integer_value(out.obj), 3);
+	dq_item_clear(&out);
+	dq_free(q);
+}
+
 int
 main(void)
 {
@@ -206,6 +245,7 @@ main(void)
 	RUN(reserved_slots_take_outcomes_when_full);
 	RUN(batches_all_or_none);
 	RUN(close_unblocks_waiting_pushers);
+	RUN(push_below_waits_under_the_limit);
 	RUN(call_waits_for_the_engines_answer);
 	RUN(unanswered_call_is_told_when_the_queue_goes);
 	return harness_done();
