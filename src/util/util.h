@@ -284,13 +284,14 @@ typedef uint32_t ptab_hash_fn(const void *elem);	/* the element's hash */
 typedef int	 ptab_eq_fn(const void *elem, const void *key);
 
 /* The element equal to key (whose hash is h), or NULL. */
-void	*ptab_find(const struct ptab *, uint32_t h, ptab_eq_fn *,
+void	*ptab_find(const struct ptab *t, uint32_t h, ptab_eq_fn *eq,
 	    const void *key);
 /* Inserts elem (hash h, not already present), growing the table. */
-void	 ptab_insert(struct ptab *, uint32_t h, void *elem, ptab_hash_fn *);
+void	 ptab_insert(struct ptab *t, uint32_t h, void *elem,
+	    ptab_hash_fn *hf);
 /* Removes and returns the element equal to key, or NULL. */
-void	*ptab_remove(struct ptab *, uint32_t h, ptab_eq_fn *,
-	    const void *key, ptab_hash_fn *);
+void	*ptab_remove(struct ptab *t, uint32_t h, ptab_eq_fn *eq,
+	    const void *key, ptab_hash_fn *hf);
 /* Frees the slots (not the elements); the table is empty again. */
 void	 ptab_clear(struct ptab *);
 /* Bytes the slot array takes. */
