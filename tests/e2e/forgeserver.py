@@ -23,7 +23,9 @@ GitLab (docs.gitlab.com/api/merge_requests):
   PRIVATE-TOKEN: T, else 401.
 
 Tests merge or close a request with merge()/close() and read requests()
-and pulls().
+and pulls().  hold(method, path_regex) keeps the answers to matching
+requests back (a slow or hung forge) until release(); held() counts the
+requests waiting.
 """
 import json
 import re
@@ -39,6 +41,7 @@ class Forge:
         self.default_branch = default_branch
         self.lock = threading.Lock()
         self.prs, self.comments, self.log = [], [], []
+        self.holds = []     # [method, compiled path regex, Event, waiting]
         forge = self
 
         class H(BaseHTTPRequestHandler):
@@ -75,6 +78,20 @@ class Forge:
         with self.lock:
             return list(self.log)
 
+    def hold(self, method, path):
+        with self.lock:
+            self.holds.append([method, re.compile(path), threading.Event(),
+                               0])
+
+    def held(self):
+        with self.lock:
+            return sum(h[3] for h in self.holds)
+
+    def release(self):
+        with self.lock:
+            for h in self.holds:
+                h[2].set()
+
     def merge(self, number, sha="0" * 40):
         with self.lock:
             pr = self._pr(number)
@@ -100,8 +117,20 @@ class Forge:
             self.token
         return h.headers.get("Authorization") == want
 
+    def _wait_if_held(self, method, path):
+        with self.lock:
+            hold = next((x for x in self.holds if x[0] == method and
+                         x[1].search(path) and not x[2].is_set()), None)
+            if hold is None:
+                return
+            hold[3] += 1
+        hold[2].wait(60)    # bounded: the test releases it
+        with self.lock:
+            hold[3] -= 1
+
     def _serve(self, h, method):
         u = urllib.parse.urlsplit(h.path)
+        self._wait_if_held(method, u.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         n = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(n) if n else b""
