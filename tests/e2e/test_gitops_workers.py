@@ -170,6 +170,7 @@ def test_a_held_forge_holds_up_no_other_decision(tmp_path):
             kill_twice(emu, "cart")
             during = d.take(2)
             held_during = forge.held()
+            asked_during = forge.arrived()
             cart_patched = patched(emu)
             forge.release()
             opened = d.take(1, timeout=60)
@@ -186,6 +187,7 @@ def test_a_held_forge_holds_up_no_other_decision(tmp_path):
             kill_twice(emu, "web")
             web = d.take(2)
             held_web = forge.held()
+            asked_web = forge.arrived()
             forge.release()
             merged = run_until(d, lambda r: r["decision"] == "acted" and
                                r["target"]["name"] == "checkout")
@@ -197,7 +199,9 @@ def test_a_held_forge_holds_up_no_other_decision(tmp_path):
     # while the forge held the request: cart decided and patched live
     assert brief(during) == [("cart", "suppressed", "below-threshold"),
                              ("cart", "acted", None)], during
-    assert held_during == 1
+    # the one request still waits: nobody gave up on it and asked again
+    # (a blocked engine would have, after the forge client's timeout)
+    assert (held_during, asked_during) == (1, 1)
     assert cart_patched == [DEPLOY + "cart"]
     # then the request's record, once
     assert brief(opened) == [("checkout", "pending-approval", None)]
@@ -205,7 +209,7 @@ def test_a_held_forge_holds_up_no_other_decision(tmp_path):
     # while the forge held the state: web decided and patched live
     assert brief(web) == [("web", "suppressed", "below-threshold"),
                           ("web", "acted", None)], web
-    assert held_web == 1
+    assert (held_web, asked_web) == (1, 2)
     # then the outcome, after the others
     assert brief(merged) == [("checkout", "acted", None)], merged
     assert merged[0]["message"] == \
