@@ -196,6 +196,19 @@ cancel(void *arg)
 	deliver(j);
 }
 
+/* A new job of x (owned by the caller until submitted). */
+static struct job *
+job_new(struct dact *x, enum job_kind kind)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+
+	j->magic = JOB_MAGIC;
+	j->kind = kind;
+	j->x = x;
+	j->ms = -1;
+	return j;
+}
+
 int
 dact_submit(void *ctx, struct engine_action *a)
 {
@@ -204,12 +217,8 @@ dact_submit(void *ctx, struct engine_action *a)
 
 	if (x->pool == NULL || x->in_flight >= x->o.max_in_flight)
 		return -1;
-	j = xcalloc(1, sizeof *j);
-	j->magic = JOB_MAGIC;
-	j->kind = JOB_ACTION;
-	j->x = x;
+	j = job_new(x, JOB_ACTION);
 	j->a = a;
-	j->ms = -1;
 	if (x->calling)		/* before the job can reach a worker */
 		j->call = dq_call_ref(x->calling);
 	if (pool_submit(x->pool, engine_action_key(a), run_action, j) ==
@@ -289,10 +298,7 @@ dact_task(struct dact *x, const char *key, void (*work)(void *),
 
 	if (x->pool == NULL || x->in_flight >= x->o.max_in_flight)
 		return -1;
-	j = xcalloc(1, sizeof *j);
-	j->magic = JOB_MAGIC;
-	j->kind = JOB_TASK;
-	j->x = x;
+	j = job_new(x, JOB_TASK);
 	j->work = work;
 	j->done = done;
 	j->drop = drop;
@@ -310,11 +316,8 @@ void
 dact_event(struct dact *x, const char *key, const json_t *ref,
     const char *reason, const char *message, const char *type)
 {
-	struct job *j = xcalloc(1, sizeof *j);
+	struct job *j = job_new(x, JOB_EVENT);
 
-	j->magic = JOB_MAGIC;
-	j->kind = JOB_EVENT;
-	j->x = x;
 	j->ref = json_deep_copy(ref);
 	j->reason = xstrdup(reason);
 	j->message = xstrdup(message);

@@ -1,19 +1,21 @@
 /*
  * Confirm by pull request, as `run` does it.
  *
- * The propose hook (on an action worker: src/daemon/actions.c): the token named by confirm.pullRequest.token is read
- * at each use (so a rotated file counts), handed to src/gitops for git and
- * the forge's API, and wiped; it never reaches a log or a record.  Clones
- * go under $TMPDIR.  The record's pullRequest keeps where to ask later
- * (forge, token reference, poll interval), never the token.
+ * The propose hook, on an action worker (src/daemon/actions.c): the token
+ * named by confirm.pullRequest.token is read at each use (so a rotated
+ * file counts), handed to src/gitops for git and the forge's API, and
+ * wiped; it never reaches a log or a record.  Clones go under $TMPDIR.
+ * The record's pullRequest keeps where to ask later (forge, token
+ * reference, poll interval), never the token.
  *
  * The outcome: every pending-approval record with a pullRequest is kept
  * (from the state file at start, from emitted records after) until its
  * outcome is recorded; each is asked about every pollInterval (default
- * 1m), on an action worker, in turn with its target's actions (the forge
- * may be slow; the engine thread never waits on it).  Merged, and for an Argo CD target synced to the merge commit:
- * engine_pr_outcome records `acted`; closed unmerged: `declined`.  A
- * forge that cannot be asked is asked again at the next interval.
+ * 1m), on an action worker, in turn with its target's actions: the forge
+ * may be slow, and the engine thread never waits on it.  Merged, and for
+ * an Argo CD target synced to the merge commit: engine_pr_outcome records
+ * `acted`; closed unmerged: `declined`.  A forge that cannot be asked is
+ * asked again at the next interval.
  */
 #include <stdlib.h>
 #include <string.h>
