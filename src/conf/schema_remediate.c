@@ -109,8 +109,15 @@ static const char *const trackings[] = { "auto", "annotation", "label",
 static const struct snode t_tracking = { .kind = S_ENUM,
     .values = trackings };
 
+/* A self-healed GitOps target in auto: stop, or go through Git. */
+static const char *const gitops_managed[] = { "suppress", "pullRequest",
+    NULL };
+static const struct snode t_gitops_managed = { .kind = S_ENUM,
+    .values = gitops_managed };
+
 /* Who else manages a target (src/gitops/owner.c has the defaults). */
 static const struct sfield ownership_fields[] = {
+	{ "gitopsManaged", &t_gitops_managed, 0, NULL, NULL },
 	{ "argocdNamespace", &conf_t_name, 0, NULL, NULL },
 	{ "argocdTracking", &t_tracking, 0, NULL, NULL },
 	{ "instanceLabel", &conf_t_nonempty, 0, NULL, NULL },

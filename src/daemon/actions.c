@@ -23,6 +23,7 @@
 enum job_kind {
 	JOB_ACTION,
 	JOB_EVENT,
+	JOB_TASK,
 };
 
 struct job {
@@ -41,6 +42,12 @@ struct job {
 	/* JOB_EVENT */
 	json_t			*ref;		/* owned */
 	char			*reason, *message, *type;	/* owned */
+	/* JOB_TASK: dact_task's */
+	void			(*work)(void *);
+	void			(*done)(void *, struct engine *, int);
+	void			(*drop)(void *);
+	void			*arg;		/* owned until done or drop */
+	int			 ran;
 };
 
 struct dact {
@@ -71,6 +78,8 @@ job_free(void *p)
 	free(j->reason);
 	free(j->message);
 	free(j->type);
+	if (j->arg && j->drop)
+		j->drop(j->arg);
 	j->magic = 0;
 	free(j);
 }
@@ -102,7 +111,8 @@ deliver(struct job *j)
 	if (dq_push_reserved(j->x->o.q, &it) == -1) {
 		/* closed: only after dact_stop, which runs first */
 		util_log_json("error", "an action's outcome was lost",
-		    json_pack("{s:s}", "target", engine_action_key(j->a)));
+		    json_pack("{s:s}", "target", j->a ? engine_action_key(
+		    j->a) : "?"));
 		job_free(j);
 	}
 }
@@ -113,13 +123,37 @@ run_action(void *arg)
 {
 	struct job *j = arg;
 	int64_t t0 = clock_monotonic_ms();
+	const json_t *record, *cfg;
 
+	record = engine_action_proposal(j->a, &cfg);
+	if (record) {
+		/* git and the forge: no intent was written, so a proposal
+		   always gets its record, even when stopping */
+		j->rc = j->x->o.propose ? j->x->o.propose(j->x->o.propose_ctx,
+		    record, cfg, &j->result, &j->err) : -1;
+		if (j->x->o.propose == NULL)
+			j->err = xstrdup("no pull requests here");
+		j->ms = clock_monotonic_ms() - t0;
+		deliver(j);
+		return;
+	}
 	kube_cancel_on(&j->x->cancel);
 	j->rc = j->x->o.execute(j->x->o.execute_ctx, engine_action_plan(
 	    j->a), engine_action_dry_run(j->a), &j->result, &j->err);
 	kube_cancel_on(NULL);
 	j->ms = clock_monotonic_ms() - t0;
 	j->interrupted = j->rc == -1 && atomic_load(&j->x->cancel);
+	deliver(j);
+}
+
+/* On a worker. */
+static void
+run_task(void *arg)
+{
+	struct job *j = arg;
+
+	j->work(j->arg);
+	j->ran = 1;
 	deliver(j);
 }
 
@@ -151,11 +185,28 @@ cancel(void *arg)
 		job_free(j);
 		return;
 	}
+	if (j->kind == JOB_TASK) {
+		deliver(j);	/* done hears it never ran */
+		return;
+	}
 	j->rc = -1;
 	j->err = xstrdup("not executed: remediate stopped before the action "
 	    "ran");
 	j->ms = -1;
 	deliver(j);
+}
+
+/* A new job of x (owned by the caller until submitted). */
+static struct job *
+job_new(struct dact *x, enum job_kind kind)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+
+	j->magic = JOB_MAGIC;
+	j->kind = kind;
+	j->x = x;
+	j->ms = -1;
+	return j;
 }
 
 int
@@ -166,12 +217,8 @@ dact_submit(void *ctx, struct engine_action *a)
 
 	if (x->pool == NULL || x->in_flight >= x->o.max_in_flight)
 		return -1;
-	j = xcalloc(1, sizeof *j);
-	j->magic = JOB_MAGIC;
-	j->kind = JOB_ACTION;
-	j->x = x;
+	j = job_new(x, JOB_ACTION);
 	j->a = a;
-	j->ms = -1;
 	if (x->calling)		/* before the job can reach a worker */
 		j->call = dq_call_ref(x->calling);
 	if (pool_submit(x->pool, engine_action_key(a), run_action, j) ==
@@ -204,6 +251,13 @@ dact_outcome(struct dact *x, struct engine *e, struct dq_item *it)
 	json_t *rec;
 
 	it->job = NULL;
+	if (j != NULL && j->magic == JOB_MAGIC && j->kind == JOB_TASK) {
+		x->in_flight--;
+		j->done(j->arg, e, j->ran);
+		j->arg = NULL;
+		job_free(j);
+		return;
+	}
 	if (j == NULL || j->magic != JOB_MAGIC || j->kind != JOB_ACTION) {
 		job_free(j);
 		return;
@@ -235,15 +289,35 @@ dact_outcome(struct dact *x, struct engine *e, struct dq_item *it)
 	job_free(j);
 }
 
+int
+dact_task(struct dact *x, const char *key, void (*work)(void *),
+    void (*done)(void *, struct engine *, int), void (*drop)(void *),
+    void *arg)
+{
+	struct job *j;
+
+	if (x->pool == NULL || x->in_flight >= x->o.max_in_flight)
+		return -1;
+	j = job_new(x, JOB_TASK);
+	j->work = work;
+	j->done = done;
+	j->drop = drop;
+	j->arg = arg;
+	if (pool_submit(x->pool, key, run_task, j) == -1) {
+		j->arg = NULL;	/* stays the caller's */
+		job_free(j);
+		return -1;
+	}
+	x->in_flight++;
+	return 0;
+}
+
 void
 dact_event(struct dact *x, const char *key, const json_t *ref,
     const char *reason, const char *message, const char *type)
 {
-	struct job *j = xcalloc(1, sizeof *j);
+	struct job *j = job_new(x, JOB_EVENT);
 
-	j->magic = JOB_MAGIC;
-	j->kind = JOB_EVENT;
-	j->x = x;
 	j->ref = json_deep_copy(ref);
 	j->reason = xstrdup(reason);
 	j->message = xstrdup(message);

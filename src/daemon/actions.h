@@ -9,7 +9,9 @@
  * order decided; actions on different targets side by side, up to the
  * worker count, so a throttled or slow API call delays nothing else.
  * The Kubernetes Event on an action's target is created on the same
- * worker path, after the action, for the same reason.
+ * worker path, after the action, for the same reason; so are pull
+ * requests (an action that proposes: git and the forge) and the asking
+ * after their outcome (dact_task).
  *
  * Threads: dact_submit, dact_set_call, dact_outcome, dact_event and
  * dact_stop are called on the engine thread; the jobs run on workers.
@@ -36,6 +38,11 @@ struct dact_opts {
 	int	(*execute)(void *ctx, const json_t *plan, int dry_run,
 		    json_t **result, char **err);
 	void	 *execute_ctx;
+	/* Opens a pull request, on a worker (thread-safe): engine_opts.
+	   propose's shape.  NULL: a proposal fails. */
+	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
+		    json_t **pr, char **err);
+	void	 *propose_ctx;
 };
 
 struct dact;
@@ -60,6 +67,19 @@ int		 dact_set_call(struct dact *, struct dq_call *);
  */
 void		 dact_outcome(struct dact *, struct engine *,
 		    struct dq_item *);
+/*
+ * Other work that must not hold up the engine (asking a forge about a
+ * pull request): work(arg) on a worker, after the jobs queued for key
+ * (copied); then done(arg, engine, 1) on the engine thread through the
+ * queue, which takes arg.  A job that never started (stopping) gets
+ * done(arg, engine, 0); one whose outcome is never handled, drop(arg).
+ * Counts as in flight.  Returns 0, or -1 when full or stopping: arg stays
+ * the caller's.
+ */
+int		 dact_task(struct dact *, const char *key,
+		    void (*work)(void *arg),
+		    void (*done)(void *arg, struct engine *, int ran),
+		    void (*drop)(void *arg), void *arg);
 /*
  * Creates a core/v1 Event (ref, strings borrowed) on a worker, after the
  * actions already queued for key; best effort, a failure is logged.

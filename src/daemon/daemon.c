@@ -608,7 +608,7 @@ housekeeping(struct daemon *d)
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
 		metrics_set_state_writable(audit_sync(d->audit) == 0);
-		daemon_prs_poll(d->prs, d->engine, d->kube, now);
+		daemon_prs_poll(d->prs, d->acts, d->kube, now);
 		if (d->o->exit_on_change &&
 		    daemon_confwatch_changed(&d->confwatch))
 			stopping = 1;
@@ -1315,6 +1315,8 @@ start_actions(struct daemon *d)
 	ao.workers = d->o->action_workers;
 	ao.execute = execute_plan;
 	ao.execute_ctx = d;
+	ao.propose = daemon_propose;
+	ao.propose_ctx = d->prs;
 	d->acts = dact_new(&ao);
 	util_log_json("info", "action workers", json_pack("{s:i}", "workers",
 	    (int)(d->o->action_workers ? d->o->action_workers :

@@ -1,22 +1,26 @@
 /*
  * Confirm by pull request, as `run` does it.
  *
- * The propose hook: the token named by confirm.pullRequest.token is read
- * at each use (so a rotated file counts), handed to src/gitops for git and
- * the forge's API, and wiped; it never reaches a log or a record.  Clones
- * go under $TMPDIR.  The record's pullRequest keeps where to ask later
- * (forge, token reference, poll interval), never the token.
+ * The propose hook, on an action worker (src/daemon/actions.c): the token
+ * named by confirm.pullRequest.token is read at each use (so a rotated
+ * file counts), handed to src/gitops for git and the forge's API, and
+ * wiped; it never reaches a log or a record.  Clones go under $TMPDIR.
+ * The record's pullRequest keeps where to ask later (forge, token
+ * reference, poll interval), never the token.
  *
  * The outcome: every pending-approval record with a pullRequest is kept
  * (from the state file at start, from emitted records after) until its
  * outcome is recorded; each is asked about every pollInterval (default
- * 1m).  Merged, and for an Argo CD target synced to the merge commit:
- * engine_pr_outcome records `acted`; closed unmerged: `declined`.  A
- * forge that cannot be asked is asked again at the next interval.
+ * 1m), on an action worker, in turn with its target's actions: the forge
+ * may be slow, and the engine thread never waits on it.  Merged, and for
+ * an Argo CD target synced to the merge commit: engine_pr_outcome records
+ * `acted`; closed unmerged: `declined`.  A forge that cannot be asked is
+ * asked again at the next interval.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster.h"
 #include "daemon/propose.h"
 #include "gitops/gitops.h"
 #include "kube/kube.h"
@@ -181,16 +185,46 @@ synced(struct kube_client *kube, const json_t *record, const char *sha)
 	return ok;
 }
 
+/*
+ * One asking after a request, on a worker: everything it reads is its
+ * own (a copy of the record), and what it found goes back to the engine
+ * thread with it.
+ */
+struct poll {
+	struct daemon_prs	*p;
+	struct kube_client	*kube;		/* borrowed: thread-safe */
+	json_t			*tracked;	/* a reference: p->open's
+						   record when asked */
+	json_t			*record;	/* owned copy, the worker's */
+	char			*branch;	/* owned */
+	int64_t			 next;		/* ms: when to ask again */
+	json_t			*state;		/* owned: the outcome, or NULL
+						   (still open, not asked) */
+	int			 merged;
+};
+
 static void
-poll_one(struct daemon_prs *p, struct engine *e, struct kube_client *kube,
-    json_t *record)
+poll_free(void *arg)
 {
-	const json_t *pr = json_object_get(record, "pullRequest");
+	struct poll *q = arg;
+
+	json_decref(q->tracked);
+	json_decref(q->record);
+	json_decref(q->state);
+	free(q->branch);
+	free(q);
+}
+
+/* On a worker: the forge, and for Argo CD the Application. */
+static void
+poll_work(void *arg)
+{
+	struct poll *q = arg;
+	const json_t *pr = json_object_get(q->record, "pullRequest");
 	const json_t *fj = json_object_get(pr, "forge");
 	struct gitops_forge f;
 	struct gitops_pr now;
 	char *token, *err = NULL;
-	json_t *state;
 	int rc;
 
 	memset(&f, 0, sizeof f);
@@ -199,7 +233,7 @@ poll_one(struct daemon_prs *p, struct engine *e, struct kube_client *kube,
 		return;
 	f.api = json_string_value(json_object_get(fj, "api"));
 	f.repo = json_string_value(json_object_get(fj, "repo"));
-	token = read_token(p, json_object_get(fj, "token"), &rc, &err);
+	token = read_token(q->p, json_object_get(fj, "token"), &rc, &err);
 	f.token = token;
 	if (rc == 0 && f.api && f.repo)
 		rc = gitops_forge_state(&f, (long)json_integer_value(
@@ -209,37 +243,70 @@ poll_one(struct daemon_prs *p, struct engine *e, struct kube_client *kube,
 	secret_free(token);
 	if (rc == -1) {
 		util_log_json("warn", "cannot read a pull request's state",
-		    json_pack("{s:s?, s:s}", "branch", branch_of(record),
-		    "error", err ? err : "?"));
+		    json_pack("{s:s, s:s}", "branch", q->branch, "error",
+		    err ? err : "?"));
 		free(err);
 		return;
 	}
 	if (now.state != GITOPS_PR_OPEN && (now.state == GITOPS_PR_CLOSED ||
-	    synced(kube, record, now.merge_sha))) {
-		state = json_deep_copy(pr);
-		json_object_set_new(state, "state", json_string(
+	    synced(q->kube, q->record, now.merge_sha))) {
+		q->state = json_deep_copy(pr);
+		json_object_set_new(q->state, "state", json_string(
 		    gitops_pr_state_name(now.state)));
 		if (now.merge_sha)
-			json_object_set_new(state, "mergeCommit",
+			json_object_set_new(q->state, "mergeCommit",
 			    json_string(now.merge_sha));
-		json_incref(record);	/* the outcome's emit drops it */
-		json_decref(engine_pr_outcome(e, record, state,
-		    now.state == GITOPS_PR_MERGED));
-		json_decref(record);
-		json_decref(state);
+		q->merged = now.state == GITOPS_PR_MERGED;
 	}
 	gitops_pr_clear(&now);
 }
 
+/*
+ * On the engine thread: the outcome becomes its record, unless the
+ * request was settled or proposed again meanwhile (the next asking
+ * tells about the new one).
+ */
+static void
+poll_done(void *arg, struct engine *e, int ran)
+{
+	struct poll *q = arg;
+	struct daemon_prs *p = q->p;
+
+	if (json_object_get(p->open, q->branch) == q->tracked) {
+		json_object_set_new(p->next, q->branch, json_integer(q->next));
+		if (ran && q->state)
+			json_decref(engine_pr_outcome(e, q->tracked, q->state,
+			    q->merged));
+	}
+	poll_free(q);
+}
+
+/* The target's key, as the engine names it: the asking waits its turn. */
+static char *
+key_of(const json_t *record)
+{
+	const json_t *t = json_object_get(record, "target");
+	struct objref r;
+	char *key;
+
+	memset(&r, 0, sizeof r);
+	objref_set(&r, json_string_value(json_object_get(t, "kind")),
+	    json_string_value(json_object_get(t, "namespace")),
+	    json_string_value(json_object_get(t, "name")));
+	key = objref_key(&r);
+	objref_clear(&r);
+	return key;
+}
+
 void
-daemon_prs_poll(struct daemon_prs *p, struct engine *e,
+daemon_prs_poll(struct daemon_prs *p, struct dact *acts,
     struct kube_client *kube, int64_t now)
 {
-	json_t *due = json_array(), *r;
+	json_t *r;
 	const char *b;
-	size_t i;
+	struct poll *q;
+	char *key;
 
-	/* collect first: an outcome's emit changes p->open */
 	json_object_foreach(p->open, b, r) {
 		int64_t every = POLL_DEFAULT, next = json_integer_value(
 		    json_object_get(p->next, b));
@@ -250,10 +317,22 @@ daemon_prs_poll(struct daemon_prs *p, struct engine *e,
 			continue;
 		if (iv)
 			duration_parse(iv, &every);
-		json_object_set_new(p->next, b, json_integer(now + every));
-		json_array_append(due, r);
+		q = xcalloc(1, sizeof *q);
+		q->p = p;
+		q->kube = kube;
+		q->tracked = json_incref(r);
+		q->record = json_deep_copy(r);
+		q->branch = xstrdup(b);
+		q->next = now + every;
+		key = key_of(r);
+		if (dact_task(acts, key, poll_work, poll_done, poll_free, q) ==
+		    -1) {
+			poll_free(q);	/* full or stopping: next tick */
+			free(key);
+			continue;
+		}
+		free(key);
+		/* asked once at a time: poll_done sets the next asking */
+		json_object_set_new(p->next, b, json_integer(INT64_MAX));
 	}
-	json_array_foreach(due, i, r)
-		poll_one(p, e, kube, r);
-	json_decref(due);
 }

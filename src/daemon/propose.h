@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "audit/audit.h"
+#include "daemon/actions.h"
 #include "engine/engine.h"
 #include "kube/kube.h"
 
@@ -18,7 +19,8 @@ struct daemon_prs;
 /* secrets_dir (copied, may be NULL) resolves {name, key} token refs. */
 struct daemon_prs *daemon_prs_new(const char *secrets_dir);
 void	daemon_prs_free(struct daemon_prs *);
-/* The engine's propose hook; ctx is the struct daemon_prs *. */
+/* The engine's propose hook, on a worker (thread-safe); ctx is the
+ * struct daemon_prs *. */
 int	daemon_propose(void *ctx, const json_t *record, const json_t *cfg,
 	    json_t **pr, char **err);
 /* Every emitted record (borrowed): pending ones are followed, outcomes end
@@ -27,11 +29,14 @@ void	daemon_prs_track(struct daemon_prs *, const json_t *record);
 /* The open requests recorded in the state file: 0, or -1 with *err. */
 int	daemon_prs_seed(struct daemon_prs *, struct audit *, char **err);
 /*
- * On the engine thread: asks the forge about each request due (every
- * pullRequest.pollInterval, 1m by default) and records the outcomes
- * through engine_pr_outcome.  kube (may be NULL) reads the Application.
+ * On the engine thread: hands each request due (every
+ * pullRequest.pollInterval, 1m by default; one asking at a time) to a
+ * worker of acts, which asks the forge (and, through kube, may be NULL,
+ * the Argo CD Application); the outcome comes back to the engine thread
+ * (dact_outcome), which records it through engine_pr_outcome.  A slow
+ * forge holds up no decision.
  */
-void	daemon_prs_poll(struct daemon_prs *, struct engine *,
+void	daemon_prs_poll(struct daemon_prs *, struct dact *acts,
 	    struct kube_client *kube, int64_t now);
 
 #endif /* DAEMON_PROPOSE_H */

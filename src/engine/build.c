@@ -52,6 +52,31 @@ compile_tmpl(const char *src, const char *field,
 	return tm;
 }
 
+/*
+ * ownership.gitopsManaged: pullRequest needs a confirm.pullRequest (the
+ * trigger's or the RemediationConfig's) to know the forge: without one a
+ * GitOps-managed target could be neither patched nor proposed.
+ */
+static void
+check_gitops_managed(const struct engine_trigger *et,
+    const struct sensor_trigger *t, const struct mdoc *doc,
+    struct diags *dg)
+{
+	const char *m = json_string_value(json_object_get(et->cfg.ownership,
+	    "gitopsManaged"));
+	const json_t *own = json_object_get(t->guardrails, "ownership");
+
+	if (m == NULL || strcmp(m, "pullRequest") != 0 ||
+	    et->cfg.pull_request != NULL)
+		return;
+	diag_error(dg, json_object_get(own, "gitopsManaged") ? conf_loc_key(
+	    doc, own, "gitopsManaged") : t->at, "trigger %s: ownership."
+	    "gitopsManaged: pullRequest needs confirm.pullRequest (the "
+	    "forge and repository to propose to)", t->name);
+	diag_hint(dg, "add guardrails.confirm.pullRequest here or in the "
+	    "RemediationConfig, or set gitopsManaged: suppress");
+}
+
 static void
 build_trigger(struct engine *e, struct engine_sensor *es, size_t i,
     struct diags *dg)
@@ -65,6 +90,7 @@ build_trigger(struct engine *e, struct engine_sensor *es, size_t i,
 		et->cfg.rate_per_unit = t->rate_per_unit;
 	}
 	guard_config_apply(&et->cfg, t->guardrails, es->doc, dg);
+	check_gitops_managed(et, t, es->doc, dg);
 	et->id = xasprintf("%s/%s", es->ident, t->name);
 	et->tmpl[TMPL_TARGET] = compile_tmpl(et->cfg.target, "target", t,
 	    es->doc, dg);

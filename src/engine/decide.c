@@ -525,9 +525,12 @@ decide_mode(struct decision *d)
 
 	guard_record_action(e->state, d->et->id, d->target_key, e->now);
 	d->msg[0] = '\0';
-	if (dec == REC_PENDING_APPROVAL && d->cfg->pull_request)
-		dec = decide_propose(d);
-	else if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
+	if (d->by_pr || (dec == REC_PENDING_APPROVAL &&
+	    d->cfg->pull_request)) {
+		decide_propose(d);
+		return;
+	}
+	if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
 	    approval_pend(d) == -1)
 		dec = REC_FAILED;
 	decide_act(d, dec, 0);

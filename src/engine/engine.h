@@ -54,7 +54,9 @@ struct engine_opts {
 	 * back, on the engine thread, through engine_outcome, which emits
 	 * the record.  -1: not taken (full, stopping); a stays the engine's
 	 * and the record is "failed", nothing sent.  When set, execute is
-	 * not called.  NULL: execute runs actions on the engine thread.
+	 * not called, nor is propose on the engine thread: a pull request
+	 * comes as an action too (engine_action_proposal).  NULL: execute
+	 * runs actions on the engine thread.
 	 */
 	int	(*submit)(void *ctx, struct engine_action *a);
 	void	 *submit_ctx;
@@ -99,8 +101,9 @@ struct engine_opts {
 	 * decision record (borrowed JSON) per the trigger's
 	 * confirm.pullRequest (borrowed): 0 with *pr (owned: the record's
 	 * "pullRequest"), or -1 with *err (owned): the decision is then
-	 * "failed".  NULL: pending-approval records carry no pull request
-	 * (replay).
+	 * "failed".  Thread-safe when submit is set: the submit hook's
+	 * worker calls it for a proposal.  NULL: pending-approval records
+	 * carry no pull request (replay).
 	 */
 	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
 		    json_t **pr, char **err);
@@ -189,6 +192,14 @@ json_t	*engine_approve(struct engine *, const json_t *input,
 const json_t	*engine_action_plan(const struct engine_action *a);
 int		 engine_action_dry_run(const struct engine_action *a);
 const char	*engine_action_key(const struct engine_action *a);
+/*
+ * A proposal (a pull request to open instead of a live change): returns
+ * the pending record to propose and sets *cfg to confirm.pullRequest,
+ * both borrowed from a, for the propose hook; its rc, *pr (as result)
+ * and *err go to engine_outcome.  NULL (and *cfg NULL): a live action.
+ */
+const json_t	*engine_action_proposal(const struct engine_action *a,
+		    const json_t **cfg);
 /* The record as it will be emitted, less the outcome (borrowed). */
 const struct rec_decision_record *engine_action_record(
 		    const struct engine_action *a);

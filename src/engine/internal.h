@@ -67,6 +67,7 @@ struct decision {
 	int				 native;	/* verdict is set */
 	enum guard_mode			 mode;	/* cfg's, or notify when
 						   demoted */
+	int				 by_pr;	/* goes by pull request */
 	char				 msg[GUARD_MSGLEN];
 };
 
@@ -121,11 +122,19 @@ uint64_t decide_trigger_hash(struct decision *);
  */
 enum rec_reason decide_ownership(struct decision *);
 /*
- * propose.c: a pending-approval decision of a trigger that confirms by
- * pull request, handed to the propose hook: the decision to record
- * (pending-approval with "pullRequest", or failed with the reason).
+ * propose.c: a decision that goes by pull request (confirm with
+ * confirm.pullRequest, or a GitOps-managed target under
+ * ownership.gitopsManaged: pullRequest), handed to the propose hook; its
+ * record (pending-approval with "pullRequest", or failed with the
+ * reason) comes with the outcome.
  */
-enum rec_decision decide_propose(struct decision *);
+void	decide_propose(struct decision *);
+/*
+ * outcome.c: d's pending-approval record (d's record moves) as a proposal
+ * to the submit hook, or to the propose hook at once.  Returns the
+ * finished record (owned JSON), or NULL when submitted.
+ */
+json_t	*decide_run_proposal(struct decision *);
 /*
  * approval.c: the sensor and trigger that in's (borrowed) "sensor" and
  * "trigger" name, in the configuration as it is now: 0, or -1 if gone.

@@ -21,6 +21,13 @@
  * failure gives the cooldown mark a short retry backoff instead of the
  * whole cooldown (guard_record_failure).  The record, completed with the
  * outcome, goes to the emit hook once, which completes the intent's row.
+ *
+ * A pull request (confirm by pull request, or a GitOps-managed target in
+ * auto under ownership.gitopsManaged: pullRequest) travels the same way:
+ * git and the forge may take seconds or hang, so the live daemon proposes
+ * on a worker too, ordered with the target's actions, and the engine
+ * turns the outcome into the pending-approval (or failed) record and
+ * starts the cooldown when the request opened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +46,14 @@ struct engine_action {
 	char			*event_id;
 	char			*target_key;	/* owned */
 	json_t			*plan;		/* one reference */
-	enum rec_decision	 dec;		/* acted, or dry-run (server) */
+	enum rec_decision	 dec;		/* acted, dry-run (server), or
+						   pending-approval (a pull
+						   request) */
+	/* a proposal (confirm by pull request): NULL for live actions */
+	json_t			*pr_cfg;	/* one reference:
+						   confirm.pullRequest */
+	json_t			*pr_record;	/* owned: the pending record
+						   the propose hook writes */
 };
 
 static char *
@@ -82,6 +96,8 @@ engine_action_free(struct engine_action *a)
 	free(a->event_id);
 	free(a->target_key);
 	json_decref(a->plan);
+	json_decref(a->pr_cfg);
+	json_decref(a->pr_record);
 	a->magic = 0;
 	free(a);
 }
@@ -104,10 +120,62 @@ engine_action_key(const struct engine_action *a)
 	return a->target_key;
 }
 
+const json_t *
+engine_action_proposal(const struct engine_action *a, const json_t **cfg)
+{
+	*cfg = a->pr_cfg;
+	return a->pr_record;
+}
+
 const struct rec_decision_record *
 engine_action_record(const struct engine_action *a)
 {
 	return &a->rec;
+}
+
+/* Emits a's record as dec and frees a; returns the record (owned). */
+static json_t *
+finish(struct engine *e, struct engine_action *a, enum rec_decision dec)
+{
+	json_t *out;
+
+	a->rec.decision = dec;
+	a->rec.reason = REASON_NONE;
+	decide_emit(e, &a->rec);
+	out = rec_to_json(&a->rec);
+	engine_action_free(a);
+	return out;
+}
+
+/*
+ * A pull request opened (or updated): the decision is pending until the
+ * forge tells its outcome, and the cooldown starts now, when the request
+ * opened.  A git or forge failure holds the retry backoff, as a failed
+ * action does.
+ */
+static json_t *
+proposal_outcome(struct engine *e, struct engine_action *a, int rc,
+    json_t *pr, char *err)
+{
+	if (rc == -1) {
+		json_decref(pr);
+		free(a->rec.message);
+		a->rec.message = xasprintf("pull request: %s", err ? err :
+		    "failed");
+		free(err);
+		guard_record_failure(e->state, &a->et->cfg, a->et->id,
+		    a->target_key, e->now);
+		return finish(e, a, REC_FAILED);
+	}
+	free(err);
+	if (a->rec.extra == NULL)
+		a->rec.extra = json_object();
+	json_object_set_new(a->rec.extra, "pullRequest", pr ? pr :
+	    json_object());
+	/* the decision's marks move to now: one action, counted once */
+	guard_record_approved_action(e->state, a->et->id, a->target_key,
+	    a->rec.time, e->now);
+	return finish(e, a, REC_PENDING_APPROVAL);
 }
 
 json_t *
@@ -115,7 +183,6 @@ engine_outcome(struct engine *e, struct engine_action *a, int rc,
     json_t *result, char *err, int64_t ms)
 {
 	enum rec_decision dec = a->dec;
-	json_t *out;
 
 	if (a->magic != ACTION_MAGIC) {
 		json_decref(result);
@@ -123,6 +190,8 @@ engine_outcome(struct engine *e, struct engine_action *a, int rc,
 		return NULL;
 	}
 	e->now = clock_now(e->opts.clock);
+	if (a->pr_cfg)
+		return proposal_outcome(e, a, rc, result, err);
 	if (rc == -1) {
 		dec = REC_FAILED;
 		free(a->rec.message);
@@ -148,12 +217,7 @@ engine_outcome(struct engine *e, struct engine_action *a, int rc,
 	else if (a->dec == REC_ACTED)
 		guard_record_failure(e->state, &a->et->cfg, a->et->id,
 		    a->target_key, e->now);
-	a->rec.decision = dec;
-	a->rec.reason = REASON_NONE;
-	decide_emit(e, &a->rec);
-	out = rec_to_json(&a->rec);
-	engine_action_free(a);
-	return out;
+	return finish(e, a, dec);
 }
 
 json_t *
@@ -186,4 +250,28 @@ decide_run_action(struct decision *d, enum rec_decision dec)
 	rc = e->opts.execute(e->opts.execute_ctx, a->plan,
 	    dec == REC_DRY_RUN, &result, &err);
 	return engine_outcome(e, a, rc, result, err, clock_monotonic_ms() - t0);
+}
+
+json_t *
+decide_run_proposal(struct decision *d)
+{
+	struct engine *e = d->e;
+	struct engine_action *a;
+	json_t *pr = NULL;
+	char *err = NULL;
+	int rc;
+
+	d->rec.decision = REC_PENDING_APPROVAL;
+	a = action_new(d, REC_PENDING_APPROVAL);
+	a->pr_cfg = json_incref(d->cfg->pull_request);
+	a->pr_record = rec_to_json(&a->rec);
+	if (e->opts.submit) {
+		if (e->opts.submit(e->opts.submit_ctx, a) == 0)
+			return NULL;	/* the outcome comes back later */
+		return engine_outcome(e, a, -1, NULL, xstrdup("not proposed: "
+		    "too many actions are waiting to run"), -1);
+	}
+	rc = e->opts.propose(e->opts.propose_ctx, a->pr_record, a->pr_cfg,
+	    &pr, &err);
+	return engine_outcome(e, a, rc, pr, err, -1);
 }

@@ -5,6 +5,12 @@
  * moment of the decision: a GitOps controller or a field manager may have
  * arrived since the cluster view last saw it, and the view need not hold
  * managedFields at all.  Nothing unreadable lets the action through.
+ *
+ * A target that goes through Git instead (confirm with
+ * confirm.pullRequest; auto on a GitOps-managed target under
+ * ownership.gitopsManaged: pullRequest) passes, with byPullRequest
+ * saying why: decide_mode then proposes rather than acts.  A contested
+ * field (conflict) in auto stays stopped: its owner is no Git repository.
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +51,21 @@ target_api_version(struct decision *d)
 	return NULL;
 }
 
+/*
+ * ownership.gitopsManaged: pullRequest (cluster-wide in the
+ * RemediationConfig, or per trigger) sends a self-healed GitOps target's
+ * change to Git even in auto; `check` made sure there is a
+ * confirm.pullRequest to say where.
+ */
+static int
+by_pull_request(const struct decision *d, const json_t *own)
+{
+	const char *m = json_string_value(json_object_get(own,
+	    "gitopsManaged"));
+
+	return d->cfg->pull_request && m && strcmp(m, "pullRequest") == 0;
+}
+
 enum rec_reason
 decide_ownership(struct decision *d)
 {
@@ -61,10 +82,10 @@ decide_ownership(struct decision *d)
 	    d->rec.target.kind, d->rec.target.namespace, d->rec.target.name,
 	    own, e->opts.fetch ? e->opts.fetch : from_view, e->opts.fetch ?
 	    e->opts.fetch_ctx : e->opts.cluster, &o);
-	json_decref(own);
 	if (rc == -1) {
 		snprintf(d->msg, sizeof d->msg, "%s", o.message);
 		gitops_owner_clear(&o);
+		json_decref(own);
 		return REASON_NONE;
 	}
 	if (o.owner)
@@ -73,11 +94,17 @@ decide_ownership(struct decision *d)
 	if (o.verdict != GITOPS_FREE && d->mode == MODE_CONFIRM &&
 	    d->cfg->pull_request)
 		decide_extra_set(d, "byPullRequest", json_string(o.message));
-	else if (o.verdict != GITOPS_FREE) {
+	else if (o.verdict == GITOPS_MANAGED && d->mode == MODE_AUTO &&
+	    by_pull_request(d, own)) {
+		/* auto, but the live change would be reverted: Git instead */
+		decide_extra_set(d, "byPullRequest", json_string(o.message));
+		d->by_pr = 1;
+	} else if (o.verdict != GITOPS_FREE) {
 		snprintf(d->msg, sizeof d->msg, "%s", o.message);
 		r = o.verdict == GITOPS_MANAGED ? REASON_GITOPS_MANAGED :
 		    REASON_CONFLICT;
 	}
 	gitops_owner_clear(&o);
+	json_decref(own);
 	return r;
 }

@@ -2,8 +2,9 @@
  * Confirm by pull request: the decision, as its record shows it (plan,
  * owner, budget, signal), goes to the propose hook, which writes the
  * change into the target's repository and opens (or updates) the one
- * pull request of this trigger and target.  Its cooldown started with
- * the decision; its outcome (merged: acted, closed: declined) is the
+ * pull request of this trigger and target; in the live daemon on a
+ * worker, like an action (outcome.c).  Its cooldown starts when the
+ * request opened; its outcome (merged: acted, closed: declined) is the
  * forge's to tell later.
  */
 #include <stdio.h>
@@ -12,30 +13,14 @@
 
 #include "engine/internal.h"
 
-enum rec_decision
+void
 decide_propose(struct decision *d)
 {
-	struct engine *e = d->e;
-	json_t *rec, *pr = NULL;
-	char *err = NULL;
-	int rc;
-
-	if (e->opts.propose == NULL)
-		return REC_PENDING_APPROVAL;	/* replay: what would be */
-	d->rec.decision = REC_PENDING_APPROVAL;
-	rec = rec_to_json(&d->rec);
-	rc = e->opts.propose(e->opts.propose_ctx, rec, d->cfg->pull_request,
-	    &pr, &err);
-	json_decref(rec);
-	if (rc == -1) {
-		free(d->rec.message);
-		d->rec.message = xasprintf("pull request: %s", err ? err :
-		    "failed");
-		free(err);
-		return REC_FAILED;
+	if (d->e->opts.propose == NULL) {	/* replay: what would be */
+		decide_finish(d, REC_PENDING_APPROVAL, REASON_NONE);
+		return;
 	}
-	decide_extra_set(d, "pullRequest", pr);
-	return REC_PENDING_APPROVAL;
+	json_decref(decide_run_proposal(d));	/* outcome.c */
 }
 
 static const char *

@@ -346,6 +346,7 @@ guard_config_describe(const struct guard_config *c)
 {
 	struct buf b;
 	char d1[32], d2[32];
+	const char *gm;
 
 	buf_init(&b, 0);
 	buf_printf(&b, "mode %s", guard_mode_name(c->mode));
@@ -370,5 +371,9 @@ guard_config_describe(const struct guard_config *c)
 	buf_printf(&b, ", maxClusterImpact %g%%", c->max_cluster_impact * 100);
 	duration_format(c->circuit_within, d1, sizeof d1);
 	buf_printf(&b, ", circuit %d in %s", c->circuit_max, d1);
+	gm = json_string_value(json_object_get(c->ownership,
+	    "gitopsManaged"));
+	if (c->mode == MODE_AUTO && gm && strcmp(gm, "pullRequest") == 0)
+		buf_adds(&b, ", GitOps-managed targets by pull request");
 	return buf_steal(&b);
 }

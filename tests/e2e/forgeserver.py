@@ -23,13 +23,28 @@ GitLab (docs.gitlab.com/api/merge_requests):
   PRIVATE-TOKEN: T, else 401.
 
 Tests merge or close a request with merge()/close() and read requests()
-and pulls().
+and pulls().  hold(method, path_regex) keeps the answers to matching
+requests back (a slow or hung forge) until release(); held() counts the
+requests waiting whose client still waits (one that timed out and closed
+its connection is not counted), arrived() every request a hold has
+caught (a client that gave up and asked again counts twice).
 """
 import json
 import re
+import select
+import socket
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def _connected(sock):
+    """The client has not closed its end (it still waits for us)."""
+    try:
+        r, _, _ = select.select([sock], [], [], 0)
+        return not r or sock.recv(1, socket.MSG_PEEK) != b""
+    except OSError:
+        return False
 
 
 class Forge:
@@ -39,6 +54,8 @@ class Forge:
         self.default_branch = default_branch
         self.lock = threading.Lock()
         self.prs, self.comments, self.log = [], [], []
+        # [method, compiled path regex, Event, waiting sockets, arrived]
+        self.holds = []
         forge = self
 
         class H(BaseHTTPRequestHandler):
@@ -75,6 +92,25 @@ class Forge:
         with self.lock:
             return list(self.log)
 
+    def hold(self, method, path):
+        with self.lock:
+            self.holds.append([method, re.compile(path), threading.Event(),
+                               [], 0])
+
+    def held(self):
+        with self.lock:
+            socks = [c for h in self.holds for c in h[3]]
+        return sum(1 for c in socks if _connected(c))
+
+    def arrived(self):
+        with self.lock:
+            return sum(h[4] for h in self.holds)
+
+    def release(self):
+        with self.lock:
+            for h in self.holds:
+                h[2].set()
+
     def merge(self, number, sha="0" * 40):
         with self.lock:
             pr = self._pr(number)
@@ -100,8 +136,21 @@ class Forge:
             self.token
         return h.headers.get("Authorization") == want
 
+    def _wait_if_held(self, method, path, conn):
+        with self.lock:
+            hold = next((x for x in self.holds if x[0] == method and
+                         x[1].search(path) and not x[2].is_set()), None)
+            if hold is None:
+                return
+            hold[3].append(conn)
+            hold[4] += 1
+        hold[2].wait(60)    # bounded: the test releases it
+        with self.lock:
+            hold[3].remove(conn)
+
     def _serve(self, h, method):
         u = urllib.parse.urlsplit(h.path)
+        self._wait_if_held(method, u.path, h.connection)
         q = dict(urllib.parse.parse_qsl(u.query))
         n = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(n) if n else b""

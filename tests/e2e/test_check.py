@@ -96,3 +96,15 @@ def test_common_mistakes_example_names_both():
             "with metadata.name, and this one has only "
             "metadata.generateName") in p.stderr
     assert "2 manifests, 1 error, 1 warning" in p.stdout
+
+
+def test_gitops_managed_by_pull_request_is_described():
+    """A cluster-wide ownership.gitopsManaged: pullRequest shows in each
+    auto trigger's guardrails, unless the trigger sets suppress."""
+    p = check(os.path.join(CHECK, "047-gitops-managed-cluster-wide.yaml"))
+    assert p.returncode == 0, p.stderr
+    line = [x for x in p.stdout.splitlines() if "Sensor gitops" in x][0]
+    auto, opts_out = line.split("; in-auto guardrails: ")[1].split(
+        "; opts-out guardrails: ")
+    assert auto.endswith(", GitOps-managed targets by pull request")
+    assert "pull request" not in opts_out

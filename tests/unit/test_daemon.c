@@ -1,11 +1,13 @@
 /*
- * The daemon's queue: bounded, all-or-none batches, close unblocks.
+ * The daemon's queue: bounded, all-or-none batches, close unblocks; and
+ * the work it brings back from the action workers (dact_task).
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/actions.h"
 #include "daemon/queue.h"
 #include "harness.h"
 
@@ -238,6 +240,117 @@ TEST(push_below_waits_under_the_limit)
 	dq_free(q);
 }
 
+/* ---- dact_task: work on workers, done on the engine thread ---------- */
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open, dones[8], ran_flags[8], ndone, drops;
+
+static void
+work_gated(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&gate_mu);
+	while (!gate_open)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+}
+
+static void
+work_plain(void *arg)
+{
+	(void)arg;
+}
+
+static void
+task_done(void *arg, struct engine *e, int ran)
+{
+	(void)e;
+	if (ndone < 8) {
+		dones[ndone] = *(int *)arg;
+		ran_flags[ndone++] = ran;
+	}
+	free(arg);
+}
+
+static void
+task_drop(void *arg)
+{
+	free(arg);
+	drops++;
+}
+
+static int *
+task_id(int id)
+{
+	int *p = malloc(sizeof *p);
+
+	*p = id;
+	return p;
+}
+
+/* The engine thread's side: the next outcome, handed to dact_outcome. */
+static int
+next_done(struct dq *q, struct dact *x)
+{
+	struct dq_item it;
+
+	if (dq_pop(q, &it, 10000) == -1)
+		return -1;
+	CHECK(it.kind == DQ_OUTCOME);
+	dact_outcome(x, NULL, &it);
+	dq_item_clear(&it);
+	return dones[ndone - 1];
+}
+
+/*
+ * A forge that hangs holds up only the work of its own key: the task
+ * queued behind it waits, another key's task comes back first; done runs
+ * where the queue is read, once each, and the in-flight bound refuses
+ * more (the arg stays the caller's).
+ */
+TEST(task_of_a_held_key_holds_up_no_other)
+{
+	struct dq *q = dq_new(4);
+	struct dact_opts o;
+	struct dact *x;
+	int *extra = task_id(9);
+
+	memset(&o, 0, sizeof o);
+	o.q = q;
+	o.workers = 2;
+	o.max_in_flight = 4;
+	x = dact_new(&o);
+	CHECK(dact_task(x, "K", work_gated, task_done, task_drop,
+	    task_id(1)) == 0);
+	CHECK(dact_task(x, "K", work_plain, task_done, task_drop,
+	    task_id(2)) == 0);
+	CHECK(dact_task(x, "L", work_plain, task_done, task_drop,
+	    task_id(3)) == 0);
+	CHECK(dact_task(x, "M", work_gated, task_done, task_drop,
+	    task_id(4)) == 0);
+	CHECK(dact_task(x, "N", work_plain, task_done, task_drop, extra) ==
+	    -1);			/* four in flight: full */
+	CHECK_INT(drops, 0);
+	free(extra);
+	CHECK_INT(next_done(q, x), 3);	/* L, while K is held */
+	CHECK_INT((int)dact_in_flight(x), 3);
+	pthread_mutex_lock(&gate_mu);
+	gate_open = 1;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	/* K's in order; M's anywhere among them */
+	CHECK(next_done(q, x) > 0 && next_done(q, x) > 0 &&
+	    next_done(q, x) > 0);
+	CHECK_INT(ndone, 4);
+	CHECK((dones[1] == 1 ? 1 : dones[2] == 1 ? 2 : 3) <
+	    (dones[1] == 2 ? 1 : dones[2] == 2 ? 2 : 3));
+	CHECK(ran_flags[0] && ran_flags[1] && ran_flags[2] && ran_flags[3]);
+	CHECK_INT((int)dact_in_flight(x), 0);
+	dact_free(x);
+	dq_free(q);
+}
+
 int
 main(void)
 {
@@ -248,5 +361,6 @@ main(void)
 	RUN(push_below_waits_under_the_limit);
 	RUN(call_waits_for_the_engines_answer);
 	RUN(unanswered_call_is_told_when_the_queue_goes);
+	RUN(task_of_a_held_key_holds_up_no_other);
 	return harness_done();
 }

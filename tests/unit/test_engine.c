@@ -77,6 +77,20 @@ on_submit(void *ctx, struct engine_action *a)
 	return 0;
 }
 
+/* Never called when a submit hook takes proposals. */
+static int
+on_propose(void *ctx, const json_t *record, const json_t *cfg, json_t **pr,
+    char **err)
+{
+	(void)ctx;
+	(void)record;
+	(void)cfg;
+	(void)pr;
+	*err = xstrdup("proposed on the engine thread");
+	CHECK(0);
+	return -1;
+}
+
 static int
 on_intend(void *ctx, const struct rec_decision_record *r)
 {
@@ -211,6 +225,7 @@ world_open_mode(struct world *w, const char *mode, const char *cooldown,
 	o.execute_ctx = &w->seen;
 	o.intend = on_intend;
 	o.intend_ctx = &w->seen;
+	o.propose = on_propose;
 	if (async) {
 		o.submit = on_submit;
 		o.submit_ctx = &w->seen;
@@ -621,6 +636,72 @@ TEST(async_outcome_failure_backs_off_success_cools_down)
 	world_close(&w);
 }
 
+/*
+ * Confirm by pull request off the engine thread: the decision hands a
+ * proposal (the pending record and confirm.pullRequest) to the submit
+ * hook and emits nothing; a signal meanwhile meets the cooldown; the
+ * outcome is the pending-approval record with its pullRequest, and the
+ * cooldown counts from when the request opened.  A forge failure is
+ * failed with the reason and holds the retry backoff.
+ */
+TEST(proposals_go_to_the_submit_hook_cooldown_from_the_opening)
+{
+	struct world w;
+	const json_t *cfg = NULL, *prec;
+	json_t *out;
+
+	world_open_mode(&w, "confirm\n        confirm: {pullRequest: {forge: "
+	    "github, api: \"http://127.0.0.1:9\"}}", "30m", 10, 1);
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	CHECK_INT(w.seen.nactions, 1);
+	CHECK_INT(w.seen.intents, 0);		/* nothing live to intend */
+	CHECK_INT(w.seen.approvals, 0);		/* no approval link */
+	CHECK_INT(json_array_size(w.seen.records), 0);
+	prec = engine_action_proposal(w.seen.actions[0], &cfg);
+	CHECK(prec != NULL);
+	CHECK_STR(json_string_value(json_object_get(prec, "decision")),
+	    "pending-approval");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(prec,
+	    "plan"), "action")), "restartPod");
+	CHECK_STR(json_string_value(json_object_get(cfg, "forge")),
+	    "github");
+	/* the forge is slow: another signal is decided at once */
+	clock_fixed(&w.clock, T0 + 1000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	/* the request opened 5 minutes after the decision */
+	clock_fixed(&w.clock, T0 + 5 * MIN);
+	out = engine_outcome(w.e, w.seen.actions[0], 0, json_pack("{s:i}",
+	    "number", 3), NULL, 300000);
+	CHECK_STR(field(out, "decision"), "pending-approval");
+	CHECK_INT((int)json_integer_value(json_object_get(json_object_get(out,
+	    "pullRequest"), "number")), 3);
+	CHECK(json_equal(out, last(&w)));
+	json_decref(out);
+	/* 30m after the decision, not after the opening: still cooling */
+	clock_fixed(&w.clock, T0 + 31 * MIN);
+	signal_stuck(&w, "e3");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	clock_fixed(&w.clock, T0 + 36 * MIN);
+	signal_stuck(&w, "e4");
+	CHECK_INT(w.seen.nactions, 2);
+	/* the forge fails: failed with the reason, a short backoff */
+	out = engine_outcome(w.e, w.seen.actions[1], -1, NULL,
+	    xstrdup("POST /pulls: HTTP 401: Bad credentials"), 10);
+	CHECK_STR(field(out, "decision"), "failed");
+	CHECK_STR(field(out, "message"), "pull request: POST /pulls: HTTP "
+	    "401: Bad credentials");
+	json_decref(out);
+	clock_fixed(&w.clock, T0 + 38 * MIN);
+	signal_stuck(&w, "e5");
+	CHECK_INT(w.seen.nactions, 3);		/* after 1m, not 30m */
+	engine_action_free(w.seen.actions[2]);
+	CHECK_INT(w.seen.executed, 0);
+	world_close(&w);
+}
+
 int
 main(void)
 {
@@ -636,6 +717,7 @@ main(void)
 	RUN(policy_denial_is_recorded_whole_and_errors_apart);
 	RUN(declined_pull_requests_demote_like_recurrences);
 	RUN(async_outcome_failure_backs_off_success_cools_down);
+	RUN(proposals_go_to_the_submit_hook_cooldown_from_the_opening);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);
