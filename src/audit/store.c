@@ -63,6 +63,9 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"		/* endpoint + signature */
 	"  seen INTEGER NOT NULL) WITHOUT ROWID;"	/* ms */
 	"CREATE INDEX replay_seen ON replay(seen);",
+	/* 4: what each decision read, for `remediate diff` */
+	"ALTER TABLE decisions ADD COLUMN inputs TEXT;",	/* JSON; NULL:
+							   none kept */
 };
 
 void
@@ -298,10 +301,11 @@ static int
 prepare_writer(struct audit *a, char **err)
 {
 	return prepare(a, &a->ins, "INSERT INTO decisions (time, sensor, "
-	    "trigger, target, decision, reason, outcome, record) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?)", err) == -1 ||
+	    "trigger, target, decision, reason, outcome, record, inputs) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->upd, "UPDATE decisions SET decision = ?, reason = "
-	    "?, outcome = ?, record = ? WHERE id = ?", err) == -1 ||
+	    "?, outcome = ?, record = ?, inputs = ? WHERE id = ?",
+	    err) == -1 ||
 	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
 	    "value) VALUES (?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",

@@ -13,6 +13,15 @@ struct cluster {
 	struct map	 objects;	/* key -> json_t * (owned reference) */
 	size_t		 pods;		/* live objects of kind Pod */
 	int64_t		 node_memory;	/* bytes: Nodes' allocatable, summed */
+	/*
+	 * What a decision read (cluster_record): borrowed, NULL when not
+	 * recording.  A get through a const view still notes into it: the
+	 * note is the caller's object, not the view's state.
+	 */
+	json_t		*reads;
+	/* Answers fixed by cluster_load_reads; NULL / -1: computed. */
+	json_t		*fixed_counts;	/* owned: {kind: n} */
+	int64_t		 fixed_memory;	/* bytes */
 };
 
 static int
@@ -60,6 +69,7 @@ cluster_new(void)
 	struct cluster *c = xcalloc(1, sizeof *c);
 
 	map_init(&c->objects);
+	c->fixed_memory = -1;
 	return c;
 }
 
@@ -75,7 +85,67 @@ cluster_free(struct cluster *c)
 	if (c == NULL)
 		return;
 	map_clear(&c->objects, decref_value);
+	json_decref(c->fixed_counts);
 	free(c);
+}
+
+void
+cluster_reset(struct cluster *c)
+{
+	map_clear(&c->objects, decref_value);
+	map_init(&c->objects);
+	c->pods = 0;
+	c->node_memory = 0;
+	json_decref(c->fixed_counts);
+	c->fixed_counts = NULL;
+	c->fixed_memory = -1;
+}
+
+void
+cluster_record(struct cluster *c, json_t *into)
+{
+	c->reads = into;
+}
+
+/* Notes one answer in reads[what][key] (a reference to v is taken). */
+static void
+note(const struct cluster *c, const char *what, const char *key, json_t *v)
+{
+	json_t *o;
+
+	if (c->reads == NULL) {
+		json_decref(v);
+		return;
+	}
+	if ((o = json_object_get(c->reads, what)) == NULL)
+		json_object_set_new(c->reads, what, o = json_object());
+	json_object_set_new(o, key, v);
+}
+
+int
+cluster_load_reads(struct cluster *c, const json_t *reads)
+{
+	json_t *objs = json_object_get(reads, "objects"), *o, *v;
+	json_t *counts = json_object_get(reads, "counts");
+	const char *k;
+	int rc = 0;
+
+	if (reads != NULL && !json_is_object(reads))
+		return -1;
+	json_object_foreach(objs, k, o)
+		if (cluster_put(c, o, NULL) == -1)
+			rc = -1;
+	json_object_foreach(counts, k, v) {
+		if (!json_is_integer(v))
+			return -1;
+		if (c->fixed_counts == NULL)
+			c->fixed_counts = json_object();
+		json_object_set(c->fixed_counts, k, v);
+	}
+	v = json_object_get(json_object_get(reads, "nodeMemory"), "bytes");
+	if (json_is_integer(v))
+		c->fixed_memory = json_integer_value(v);
+	return rc;
 }
 
 const char *
@@ -164,6 +234,12 @@ cluster_get(const struct cluster *c, const char *kind, const char *ns,
 	obj = map_get(&c->objects, key);
 	if (key != stack)
 		free(key);
+	if (obj && c->reads) {
+		char *ref = cluster_key(kind, ns, name);
+
+		note(c, "objects", ref, json_incref(obj));
+		free(ref);
+	}
 	return obj;
 }
 
@@ -186,18 +262,33 @@ count_kind(void *ctx, const char *key, void *value)
 int64_t
 cluster_allocatable_memory(const struct cluster *c)
 {
-	return c->node_memory;
+	int64_t n = c->fixed_memory >= 0 ? c->fixed_memory : c->node_memory;
+
+	note(c, "nodeMemory", "bytes", json_integer(n));
+	return n;
 }
 
-size_t
-cluster_count(const struct cluster *c, const char *kind)
+static size_t
+count(const struct cluster *c, const char *kind)
 {
 	struct count_ctx cc = { kind, 0 };
+	json_t *v = json_object_get(c->fixed_counts, kind ? kind : "*");
 
+	if (v)
+		return (size_t)json_integer_value(v);
 	if (kind == NULL)
 		return c->objects.live;
 	if (strcmp(kind, "Pod") == 0)
 		return c->pods;
 	map_each(&c->objects, count_kind, &cc);
 	return cc.n;
+}
+
+size_t
+cluster_count(const struct cluster *c, const char *kind)
+{
+	size_t n = count(c, kind);
+
+	note(c, "counts", kind ? kind : "*", json_integer((json_int_t)n));
+	return n;
 }

@@ -3,9 +3,13 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/args.h"
+#include "util/util.h"
+
+#define DAY (24LL * 3600 * 1000)
 
 void
 cmd_args_init(struct cmd_args *a, int argc, char **argv)
@@ -58,4 +62,30 @@ cmd_args_fail(struct cmd_args *a, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	a->error = 1;
+}
+
+int
+cmd_args_when(const char *s, int64_t now, int64_t *out)
+{
+	size_t n = strlen(s);
+	long long days;
+	int64_t ms;
+	char *d;
+	int rc;
+
+	if (time_parse(s, out) == 0)
+		return 0;
+	if (n > 1 && s[n - 1] == 'd') {
+		d = xstrndup(s, n - 1);
+		rc = util_parse_int(d, &days);
+		free(d);
+		if (rc == -1 || days < 0 || days > 100000)
+			return -1;
+		*out = now - days * DAY;
+		return 0;
+	}
+	if (duration_parse(s, &ms) == -1 || ms < 0)
+		return -1;
+	*out = now - ms;
+	return 0;
 }
