@@ -188,6 +188,8 @@ budget_recorded(void *ctx, const char *q, int64_t now, double *v,
 	    "budget"), q);
 
 	(void)now;
+	if (b == NULL)
+		df->cur->incomplete = 1;
 	if (!json_is_object(b))
 		return -1;	/* no answer then, or a query not asked */
 	*v = json_number_value(json_object_get(b, "value"));

@@ -26,6 +26,9 @@ struct diff_signal {
 					   not replayed */
 	int		 unreadable;	/* its note does not read: not
 					   replayed */
+	int		 incomplete;	/* a replay asked what the note does
+					   not answer (a budget query the
+					   recorded decisions never made) */
 };
 
 struct diff {

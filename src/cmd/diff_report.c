@@ -89,14 +89,15 @@ count(json_t *counts, json_t *r, int which)
 }
 
 static void
-change(json_t *changes, json_t *a, json_t *b)
+change(const struct diff_signal *s, json_t *changes, json_t *a, json_t *b)
 {
 	json_t *r = a ? a : b;
 	char *t = target_of(r);
 
 	json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:O?, "
-	    "s:O?}", "time", str(r, "time"), "sensor", str(r, "sensor"),
-	    "trigger", str(r, "trigger"), "target", t, "from", a, "to", b));
+	    "s:O?, s:b}", "time", str(r, "time"), "sensor", str(r, "sensor"),
+	    "trigger", str(r, "trigger"), "target", t, "from", a, "to", b,
+	    "inputsIncomplete", s->incomplete));
 	free(t);
 }
 
@@ -116,18 +117,18 @@ compare(const struct diff_signal *s, json_t *changes, json_t *counts)
 			    k)))
 				break;
 		if (k == nb) {
-			change(changes, a, NULL);
+			change(s, changes, a, NULL);
 			continue;
 		}
 		used[k] = 1;
 		b = json_array_get(s->out[1], k);
 		if (!same_decision(a, b))
-			change(changes, a, b);
+			change(s, changes, a, b);
 	}
 	json_array_foreach(s->out[1], k, b) {
 		count(counts, b, 1);
 		if (!used[k])
-			change(changes, NULL, b);
+			change(s, changes, NULL, b);
 	}
 	free(used);
 }
@@ -207,9 +208,13 @@ diff_report(const struct diff *df, int json, FILE *f)
 			char *a = outcome_text(json_object_get(c, "from"));
 			char *b = outcome_text(json_object_get(c, "to"));
 
-			fprintf(f, "%s %s %s %s\n  from: %s\n  to:   %s\n",
+			fprintf(f, "%s %s %s %s\n  from: %s\n  to:   %s\n%s",
 			    str(c, "time"), str(c, "sensor"), str(c,
-			    "trigger"), str(c, "target"), a, b);
+			    "trigger"), str(c, "target"), a, b, json_is_true(
+			    json_object_get(c, "inputsIncomplete")) ?
+			    "  (a replay asked for a budget the recorded "
+			    "decisions never read: counted as no answer)\n" :
+			    "");
 			free(a);
 			free(b);
 		}

@@ -12,6 +12,10 @@
  * the signal (an action's outcome) carries all of it.  Nothing is copied
  * until the audit store writes the record.
  *
+ * What a check reads only when reached (a policy's lookups, a budget) is
+ * noted only when this configuration reached it; `diff` says so when a
+ * replay asks for an answer the note lacks.
+ *
  *   {"signal": N, "event": EVENT, "reads": {"objects": {...},
  *    "counts": {...}, "nodeMemory": {...}, "fetched": {...}},
  *    "budget": {QUERY: {"value": V, "at": MS} | null}}
@@ -27,8 +31,16 @@ engine_inputs_begin(struct engine *e, const struct event *ev)
 	e->inputs = json_pack("{s:I, s:o, s:o}", "signal",
 	    (json_int_t)++e->signal_seq, "event", event_json(ev), "reads",
 	    reads);
-	if (e->opts.cluster)
-		cluster_record(e->opts.cluster, reads);
+	if (e->opts.cluster == NULL)
+		return;
+	cluster_record(e->opts.cluster, reads);
+	/*
+	 * Noted up front, not when a check asks (both are O(1)): another
+	 * configuration may reach blast radius where this one stopped
+	 * earlier, and must count the cluster as it was.
+	 */
+	(void)cluster_count(e->opts.cluster, "Pod");
+	(void)cluster_allocatable_memory(e->opts.cluster);
 }
 
 void
