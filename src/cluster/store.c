@@ -107,19 +107,11 @@ cluster_record(struct cluster *c, json_t *into)
 	c->reads = into;
 }
 
-/* Notes one answer in reads[what][key] (a reference to v is taken). */
+/* Notes one answer in reads[what][key] (v stolen; dropped unless recording). */
 static void
 note(const struct cluster *c, const char *what, const char *key, json_t *v)
 {
-	json_t *o;
-
-	if (c->reads == NULL) {
-		json_decref(v);
-		return;
-	}
-	if ((o = json_object_get(c->reads, what)) == NULL)
-		json_object_set_new(c->reads, what, o = json_object());
-	json_object_set_new(o, key, v);
+	json_object_set_new(util_json_child(c->reads, what), key, v);
 }
 
 int

@@ -51,24 +51,17 @@ usage(FILE *f)
 static void
 merge_into(json_t *dst, const char *key, json_t *src)
 {
-	json_t *d = json_object_get(dst, key);
-
-	if (!json_is_object(src))
-		return;
-	if (d == NULL)
-		json_object_set_new(dst, key, json_deep_copy(src));
-	else
-		json_object_update(d, src);
+	if (json_is_object(src))
+		json_object_update(util_json_child(dst, key), src);
 }
 
 static void
 merge_inputs(json_t *into, json_t *in)
 {
-	json_t *reads = json_object_get(in, "reads"), *r;
+	json_t *reads = json_object_get(in, "reads");
+	json_t *r = util_json_child(into, "reads");
 
 	merge_into(into, "budget", json_object_get(in, "budget"));
-	if ((r = json_object_get(into, "reads")) == NULL)
-		json_object_set_new(into, "reads", r = json_object());
 	merge_into(r, "objects", json_object_get(reads, "objects"));
 	merge_into(r, "counts", json_object_get(reads, "counts"));
 	merge_into(r, "nodeMemory", json_object_get(reads, "nodeMemory"));

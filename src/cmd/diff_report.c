@@ -168,6 +168,20 @@ replayed(const struct diff *df)
 	return n;
 }
 
+/* --json: one document (rows and counts borrowed). */
+static void
+print_doc(const struct diff *df, const char *what, json_t *rows,
+    json_t *counts, FILE *f)
+{
+	json_t *doc = json_pack("{s:I, s:o, s:O, s:O}", "signals",
+	    (json_int_t)replayed(df), "skipped", skipped(df), what, rows,
+	    "counts", counts);
+
+	json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(doc);
+}
+
 static void
 print_counts(json_t *counts, FILE *f)
 {
@@ -195,15 +209,9 @@ diff_report(const struct diff *df, int json, FILE *f)
 	for (i = 0; i < df->nsig; i++)
 		if (!df->sig[i].truncated && !df->sig[i].unreadable)
 			compare(&df->sig[i], changes, counts);
-	if (json) {
-		json_t *doc = json_pack("{s:I, s:o, s:O, s:O}", "signals",
-		    (json_int_t)replayed(df), "skipped", skipped(df),
-		    "changes", changes, "counts", counts);
-
-		json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', f);
-		json_decref(doc);
-	} else {
+	if (json)
+		print_doc(df, "changes", changes, counts, f);
+	else {
 		json_array_foreach(changes, i, c) {
 			char *a = outcome_text(json_object_get(c, "from"));
 			char *b = outcome_text(json_object_get(c, "to"));
@@ -318,15 +326,9 @@ diff_shadow(const struct diff *df, int json, FILE *f)
 			free(key);
 			free(t);
 		}
-	if (json) {
-		json_t *doc = json_pack("{s:I, s:o, s:O, s:O}", "signals",
-		    (json_int_t)replayed(df), "skipped", skipped(df),
-		    "shadow", rows, "counts", counts);
-
-		json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', f);
-		json_decref(doc);
-	} else {
+	if (json)
+		print_doc(df, "shadow", rows, counts, f);
+	else {
 		json_array_foreach(rows, i, row) {
 			json_t *l;
 

@@ -56,15 +56,7 @@ engine_inputs_end(struct engine *e)
 static void
 note(struct engine *e, const char *what, const char *key, json_t *v)
 {
-	json_t *o;
-
-	if (e->inputs == NULL) {
-		json_decref(v);
-		return;
-	}
-	if ((o = json_object_get(e->inputs, what)) == NULL)
-		json_object_set_new(e->inputs, what, o = json_object());
-	json_object_set_new(o, key, v);
+	json_object_set_new(util_json_child(e->inputs, what), key, v);
 }
 
 void
@@ -80,14 +72,8 @@ engine_inputs_fetched(struct engine *e, const char *kind, const char *ns,
     const char *name, json_t *obj)
 {
 	char *ref = cluster_key(kind, ns, name);
-	json_t *reads = json_object_get(e->inputs, "reads"), *o;
-
-	if (reads) {
-		if ((o = json_object_get(reads, "fetched")) == NULL)
-			json_object_set_new(reads, "fetched", o =
-			    json_object());
-		json_object_set_new(o, ref, obj ? json_deep_copy(obj) :
-		    json_null());
-	}
+	json_object_set_new(util_json_child(json_object_get(e->inputs,
+	    "reads"), "fetched"), ref, obj ? json_deep_copy(obj) :
+	    json_null());
 	free(ref);
 }

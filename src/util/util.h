@@ -238,6 +238,11 @@ void	 util_log_json(const char *level, const char *msg, json_t *fields);
 /* A JSON value's type as messages name it: "object", "array", "string",
  * "number", "boolean" or "null" (also for NULL).  Static. */
 const char *util_json_type(const json_t *);
+/*
+ * o[key] (borrowed), created as an empty object when absent.  NULL when
+ * o is not an object, or o[key] is something else.
+ */
+json_t	*util_json_child(json_t *o, const char *key);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;
