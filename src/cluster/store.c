@@ -107,7 +107,7 @@ cluster_record(struct cluster *c, json_t *into)
 	c->reads = into;
 }
 
-/* Notes one answer in reads[what][key] (v stolen; dropped unless recording). */
+/* reads[what][key] = v (stolen; dropped when not recording). */
 static void
 note(const struct cluster *c, const char *what, const char *key, json_t *v)
 {

@@ -51,7 +51,7 @@ struct engine {
 	json_t			*inputs;	/* owned: what the signal being
 						   decided read (inputs.c);
 						   NULL between signals */
-	uint64_t		 signal_seq;	/* signals decided, for inputs */
+	uint64_t		 signal_seq;	/* signals seen, for inputs */
 	struct clock		 own_clock;	/* engine_compile's */
 };
 
