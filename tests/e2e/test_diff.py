@@ -7,6 +7,7 @@ records without inputs are counted as skipped, truncated ones as not
 replayable; with one configuration, a shadow report of what auto would
 have done."""
 import copy
+import os
 import datetime
 import json
 import sqlite3
@@ -231,3 +232,54 @@ def test_bad_arguments_and_files(recorded, tmp_path):
     p = run("diff", "--from", recorded["from"], "--to", str(bad),
             "--state", recorded["state"])
     assert p.returncode == 1 and "s.yaml" in p.stderr
+
+
+def test_watched_oom_kills_replay_as_they_were_decided(tmp_path):
+    """The seed example live: OOM kills seen through the watch (not a
+    webhook), with opt-in labels, a threshold, a rate limit and blast
+    radius over 160 other pods.  Replayed through the same manifests,
+    every decision comes out as it was made; with a larger rate limit,
+    exactly the rate-limited one acts."""
+    import shutil
+    from conftest import ROOT
+    m = tmp_path / "m"
+    shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"), m)
+    s = (m / "sensor.yaml").read_text()
+    (m / "sensor.yaml").write_text(s[:s.index("        budget:")])
+    state = str(tmp_path / "state.db")
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout",
+                                                 "search")]
+    legacy = scenario.Workload("shop", "legacy", deploy_optin=False,
+                               pod_optin=False)
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws + [legacy]))
+        d = Daemon(m, emu.kubeconfig, state=state)
+        try:
+            d.wait_log("synced")
+            got = []
+            for _ in range(2):
+                for w in ws + [legacy]:
+                    emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+                got += d.take(4)
+        finally:
+            assert d.stop() == 0
+    live = {}
+    for r in got:
+        k = r["decision"] + ("/" + r["reason"] if "reason" in r else "")
+        live[k] = live.get(k, 0) + 1
+    assert live == {"suppressed/below-threshold": 4, "acted": 2,
+                    "suppressed/rate-limited": 1, "suppressed/opt-out": 1}
+    doc = diff_json("--from", str(m), "--to", str(m), "--state", state)
+    assert doc["changes"] == []
+    counts = doc["counts"]["argo-events/oom-remediation bump-memory-request"]
+    assert counts == {k: [n, n] for k, n in live.items()}
+
+    to = tmp_path / "to"
+    shutil.copytree(m, to)
+    s = (to / "sensor.yaml").read_text()
+    (to / "sensor.yaml").write_text(s.replace("requestsPerUnit: 2",
+                                              "requestsPerUnit: 3"))
+    doc = diff_json("--from", str(m), "--to", str(to), "--state", state)
+    assert [(c["target"], c["from"]["reason"], c["to"]["decision"])
+            for c in doc["changes"]] == [
+        ("Deployment/shop/search", "rate-limited", "acted")]
