@@ -285,6 +285,12 @@ keep(struct audit *a, struct audit_row *row)
 		a->nbacklog--;
 		metrics_count_audit_write("dropped");
 	}
+	/*
+	 * The record is kept, its inputs are not: up to 64 KiB each, a full
+	 * backlog would hold 640 MB.  `diff` counts it as without inputs.
+	 */
+	free(row->inputs);
+	row->inputs = NULL;
 	xgrow(&a->backlog, &a->capbacklog, a->nbacklog + 1,
 	    sizeof *a->backlog);
 	a->backlog[a->nbacklog++] = *row;

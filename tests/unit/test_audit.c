@@ -874,6 +874,7 @@ TEST(pages_state_survives_a_restart)
 TEST(failed_write_is_kept_and_retried)
 {
 	char *p = tmpfile_path("busy.db"), *err = NULL;
+	struct rec_decision_record r;
 	struct guard_state *g = guard_state_new();
 	struct audit_filter f;
 	struct audit *a = open_rw(p);
@@ -886,15 +887,24 @@ TEST(failed_write_is_kept_and_retried)
 	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
 	    SQLITE_OK);
 	guard_record_action(g, "t", "Deployment/shop/cart", T0);
-	CHECK_INT(write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE), -1);
+	record(&r, T0, "t", "cart", REC_ACTED, REASON_NONE);
+	r.inputs = json_pack("{s:i}", "signal", 1);
+	CHECK_INT(audit_write(a, &r), -1);
+	rec_clear(&r);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
-	CHECK_INT(write_one(a, T0 + S, "t", "cart", REC_SUPPRESSED,
-	    REASON_COOLDOWN), 0);
+	record(&r, T0 + S, "t", "cart", REC_SUPPRESSED, REASON_COOLDOWN);
+	r.inputs = json_pack("{s:i}", "signal", 2);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
 	memset(&f, 0, sizeof f);
+	f.inputs = 1;
 	got = query(a, &f);
 	CHECK_INT(json_array_size(got), 2);
 	CHECK_STR(field(got, 0, "decision"), "acted");
+	/* kept in memory without its inputs (bounded); written with them */
+	CHECK(json_object_get(json_array_get(got, 0), "inputs") == NULL);
+	CHECK(json_object_get(json_array_get(got, 1), "inputs") != NULL);
 	json_decref(got);
 	audit_close(a);
 	guard_state_free(g);
