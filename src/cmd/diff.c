@@ -143,7 +143,6 @@ load_signals(struct diff *df, const char *path, int64_t since)
 	struct audit_filter f;
 	struct audit *a;
 	char *err = NULL;
-	size_t i;
 
 	audit_opts_defaults(&o);
 	o.readonly = 1;
@@ -164,9 +163,6 @@ load_signals(struct diff *df, const char *path, int64_t since)
 	audit_close(a);
 	/* the index names positions: sorted, it is no longer needed */
 	qsort(df->sig, df->nsig, sizeof *df->sig, by_time);
-	for (i = 0; i < df->nsig; i++)
-		if (df->sig[i].truncated)
-			df->unreplayable++;
 	return 0;
 }
 

@@ -133,31 +133,6 @@ compare(const struct diff_signal *s, json_t *changes, json_t *counts)
 	free(used);
 }
 
-static json_t *
-skipped(const struct diff *df)
-{
-	return json_pack("{s:I, s:I, s:I}", "recordsWithoutInputs",
-	    (json_int_t)df->no_inputs, "recordsInputsTruncated",
-	    (json_int_t)df->truncated, "signalsNotReplayed",
-	    (json_int_t)df->unreplayable);
-}
-
-static void
-print_skipped(const struct diff *df, size_t replayed, FILE *f)
-{
-	fprintf(f, "%zu signal%s replayed", replayed, replayed == 1 ? "" :
-	    "s");
-	if (df->no_inputs)
-		fprintf(f, "; %ld decision%s skipped: no inputs recorded "
-		    "(written by an older version, or not from a signal)",
-		    df->no_inputs, df->no_inputs == 1 ? "" : "s");
-	if (df->truncated)
-		fprintf(f, "; %ld decision%s not replayable: inputs truncated "
-		    "(above %d KiB)", df->truncated, df->truncated == 1 ? "" :
-		    "s", AUDIT_INPUTS_MAX / 1024);
-	fputc('\n', f);
-}
-
 static size_t
 replayed(const struct diff *df)
 {
@@ -166,6 +141,37 @@ replayed(const struct diff *df)
 	for (i = 0; i < df->nsig; i++)
 		n += !df->sig[i].truncated && !df->sig[i].unreadable;
 	return n;
+}
+
+static json_t *
+skipped(const struct diff *df)
+{
+	return json_pack("{s:I, s:I, s:I}", "recordsWithoutInputs",
+	    (json_int_t)df->no_inputs, "recordsInputsTruncated",
+	    (json_int_t)df->truncated, "signalsNotReplayed",
+	    (json_int_t)(df->nsig - replayed(df)));
+}
+
+static void
+print_skipped(const struct diff *df, FILE *f)
+{
+	size_t i, n = replayed(df), bad = 0;
+
+	for (i = 0; i < df->nsig; i++)
+		bad += df->sig[i].unreadable;
+	fprintf(f, "%zu signal%s replayed", n, n == 1 ? "" : "s");
+	if (df->no_inputs)
+		fprintf(f, "; %ld decision%s skipped: no inputs recorded "
+		    "(written by an older version, or not from a signal)",
+		    df->no_inputs, df->no_inputs == 1 ? "" : "s");
+	if (df->truncated)
+		fprintf(f, "; %ld decision%s not replayable: inputs truncated "
+		    "(above %d KiB)", df->truncated, df->truncated == 1 ? "" :
+		    "s", AUDIT_INPUTS_MAX / 1024);
+	if (bad)
+		fprintf(f, "; %zu signal%s not replayable: inputs do not "
+		    "read", bad, bad == 1 ? "" : "s");
+	fputc('\n', f);
 }
 
 /* --json: one document (rows and counts borrowed). */
@@ -229,7 +235,7 @@ diff_report(const struct diff *df, int json, FILE *f)
 		fprintf(f, "%zu decision%s change%s; ",
 		    json_array_size(changes), json_array_size(changes) == 1 ?
 		    "" : "s", json_array_size(changes) == 1 ? "s" : "");
-		print_skipped(df, replayed(df), f);
+		print_skipped(df, f);
 		print_counts(counts, f);
 	}
 	json_decref(changes);
@@ -251,18 +257,27 @@ auto_decision(json_t *r)
 	return d;
 }
 
+/* A record's time in ms; 0 when it has none that reads. */
+static int64_t
+ms_of(json_t *r)
+{
+	int64_t t;
+
+	return time_parse(str(r, "time"), &t) == 0 ? t : 0;
+}
+
 /* Recorded records for r's target after r's time, up to LATER_MAX. */
 static json_t *
 later(const struct diff *df, json_t *r)
 {
 	json_t *out = json_array(), *h, *t = json_object_get(r, "target");
-	const char *when = str(r, "time");
+	int64_t when = ms_of(r);
 	size_t i;
 
 	json_array_foreach(df->history, i, h) {
 		if (json_array_size(out) == LATER_MAX)
 			break;
-		if (strcmp(str(h, "time"), when) > 0 &&
+		if (ms_of(h) > when &&
 		    json_equal(json_object_get(h, "target"), t))
 			json_array_append_new(out, json_pack("{s:s, s:s, s:s, "
 			    "s:s, s:s?}", "time", str(h, "time"), "sensor",
@@ -345,7 +360,7 @@ diff_shadow(const struct diff *df, int json, FILE *f)
 		}
 		fprintf(f, "%zu shadow decision%s; ", json_array_size(rows),
 		    json_array_size(rows) == 1 ? "" : "s");
-		print_skipped(df, replayed(df), f);
+		print_skipped(df, f);
 	}
 	json_decref(set);
 	json_decref(rows);

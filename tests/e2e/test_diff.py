@@ -176,12 +176,14 @@ def test_records_without_inputs_are_skipped(recorded, tmp_path):
     dst = sqlite3.connect(state)
     src.backup(dst)
     src.close()
-    # as an older version wrote them: no inputs; and one cut at the bound
     row = dst.execute("SELECT time, sensor, trigger, target, decision, "
                       "reason, record FROM decisions ORDER BY id LIMIT 1"
                       ).fetchone()
+    # as an older version wrote them: no inputs; one cut at the bound;
+    # one whose event does not read (refused, not guessed)
     for inputs in (None, None,
-                   '{"signal":99,"truncated":true,"bytes":70000}'):
+                   '{"signal":99,"truncated":true,"bytes":70000}',
+                   '{"signal":98,"event":{"source":"x"},"reads":{}}'):
         dst.execute("INSERT INTO decisions (time, sensor, trigger, target, "
                     "decision, reason, record, inputs) VALUES "
                     "(?, ?, ?, ?, ?, ?, ?, ?)", row + (inputs,))
@@ -193,11 +195,12 @@ def test_records_without_inputs_are_skipped(recorded, tmp_path):
     assert doc["signals"] == 3
     assert doc["skipped"] == {"recordsWithoutInputs": 2,
                               "recordsInputsTruncated": 1,
-                              "signalsNotReplayed": 1}
+                              "signalsNotReplayed": 2}
     text = diff("--from", recorded["from"], "--to", recorded["from"],
                 "--state", state).stdout
     assert "2 decisions skipped: no inputs recorded" in text
     assert "1 decision not replayable: inputs truncated" in text
+    assert "1 signal not replayable: inputs do not read" in text
 
 
 def test_shadow_report_says_what_auto_would_have_done(recorded):
