@@ -286,3 +286,22 @@ def test_watched_oom_kills_replay_as_they_were_decided(tmp_path):
     assert [(c["target"], c["from"]["reason"], c["to"]["decision"])
             for c in doc["changes"]] == [
         ("Deployment/shop/search", "rate-limited", "acted")]
+
+
+def test_an_older_schema_is_read_not_migrated(recorded, tmp_path):
+    """A schema-1 file (tests/audit/v1.sql): every record without inputs,
+    counted; the file is read-only to diff and stays at version 1."""
+    from conftest import ROOT
+    state = str(tmp_path / "v1.db")
+    db = sqlite3.connect(state)
+    db.executescript(open(os.path.join(ROOT, "tests", "audit",
+                                       "v1.sql")).read())
+    db.commit()
+    db.close()
+    doc = diff_json("--from", recorded["from"], "--to", recorded["from"],
+                    "--state", state, "--since", "2000-01-01T00:00:00Z")
+    assert doc["signals"] == 0 and doc["changes"] == []
+    assert doc["skipped"]["recordsWithoutInputs"] == 2
+    db = sqlite3.connect(state)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    db.close()
