@@ -77,26 +77,6 @@ audit_opts_defaults(struct audit_opts *o)
 	o->retain_count = 500000;
 }
 
-static int
-parse_age(const char *s, int64_t *ms)
-{
-	size_t n = strlen(s);
-	long long days;
-	char *d;
-	int rc;
-
-	if (n > 1 && s[n - 1] == 'd') {
-		d = xstrndup(s, n - 1);
-		rc = util_parse_int(d, &days);
-		free(d);
-		if (rc == -1 || days < 0 || days > 100000)
-			return -1;
-		*ms = days * DAY;
-		return 0;
-	}
-	return duration_parse(s, ms) == -1 || *ms < 0 ? -1 : 0;
-}
-
 /* One part of --retain: a count (digits only) or an age. */
 static int
 parse_part(const char *s, struct audit_opts *o, int *have_age,
@@ -111,7 +91,7 @@ parse_part(const char *s, struct audit_opts *o, int *have_age,
 		*have_count = 1;
 		return 0;
 	}
-	if (*have_age || parse_age(s, &o->retain_age) == -1)
+	if (*have_age || duration_parse_age(s, &o->retain_age) == -1)
 		return -1;
 	*have_age = 1;
 	return 0;

@@ -9,8 +9,6 @@
 #include "cmd/args.h"
 #include "util/util.h"
 
-#define DAY (24LL * 3600 * 1000)
-
 void
 cmd_args_init(struct cmd_args *a, int argc, char **argv)
 {
@@ -67,24 +65,11 @@ cmd_args_fail(struct cmd_args *a, const char *fmt, ...)
 int
 cmd_args_when(const char *s, int64_t now, int64_t *out)
 {
-	size_t n = strlen(s);
-	long long days;
 	int64_t ms;
-	char *d;
-	int rc;
 
 	if (time_parse(s, out) == 0)
 		return 0;
-	if (n > 1 && s[n - 1] == 'd') {
-		d = xstrndup(s, n - 1);
-		rc = util_parse_int(d, &days);
-		free(d);
-		if (rc == -1 || days < 0 || days > 100000)
-			return -1;
-		*out = now - days * DAY;
-		return 0;
-	}
-	if (duration_parse(s, &ms) == -1 || ms < 0)
+	if (duration_parse_age(s, &ms) == -1)
 		return -1;
 	*out = now - ms;
 	return 0;

@@ -188,6 +188,11 @@ void	 duration_format_ns(int64_t ns, char *out, size_t outlen);
 #define DURATION_FMTLEN 32
 /* duration_parse_ns in ms, rounded half away from zero: 0 ok, -1 bad. */
 int	 duration_parse(const char *, int64_t *ms);
+/*
+ * An age, as --retain and --since take it: a Go duration, or whole days
+ * ("7d", at most 100000).  0 with *ms (not negative), or -1.
+ */
+int	 duration_parse_age(const char *, int64_t *ms);
 /* Formats as the shortest Go-style duration ("15m", "1h30m", "250ms"). */
 void	 duration_format(int64_t ms, char *out, size_t outlen);
 
