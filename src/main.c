@@ -27,6 +27,12 @@ static const struct {
 	    "                         run Kyverno kyverno-test.yaml files "
 	    "against\n"
 	    "                         remediate's policy engine" },
+	{ "diff", cmd_diff,
+	    "diff --from DIR [--to DIR] --state FILE [--since 7d] [--json]\n"
+	    "                         replay the recorded signals through "
+	    "two\n"
+	    "                         configurations; print the decisions "
+	    "that change" },
 	{ "jp", cmd_jp,
 	    "jp [-u] [-f FILE] [-e FILE] EXPRESSION\n"
 	    "                         evaluate JMESPath (with Kyverno's "

@@ -27,7 +27,15 @@
 #include "record/record.h"
 
 /* The schema this build writes; older files migrate forward on open. */
-#define AUDIT_SCHEMA_VERSION 3
+#define AUDIT_SCHEMA_VERSION 4
+
+/*
+ * A decision's inputs (what it read, rec_decision_record.inputs) are kept
+ * up to this many bytes of JSON; a larger note is kept as
+ * {"signal": N, "truncated": true, "bytes": SIZE}, and `diff` reports the
+ * decision as not replayable.
+ */
+#define AUDIT_INPUTS_MAX	(64 * 1024)
 
 struct audit_opts {
 	int		 readonly;	/* history: never writes or migrates */
@@ -158,6 +166,10 @@ struct audit_filter {
 	const char	*decision;	/* decision name; NULL any */
 	const char	*reason;	/* reason name; NULL any */
 	long		 limit;		/* the newest N matches, 0 all */
+	int		 inputs;	/* each record carries "inputs": what
+					   the decision read, as kept (absent
+					   when none was: older versions,
+					   approvals) */
 };
 
 /*

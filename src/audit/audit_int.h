@@ -21,6 +21,7 @@ struct audit_row {
 	int64_t	 time;		/* ms */
 	char	*sensor, *trigger, *target, *decision, *reason;	/* owned */
 	char	*record;	/* owned JSON */
+	char	*inputs;	/* owned JSON, NULL: none */
 	int	 intended;	/* outcome still unknown */
 	int64_t	 update_id;	/* completes this intended row; 0 insert */
 };

@@ -26,10 +26,11 @@ target_matches(const char *pattern, const char *target)
 static char *
 build_sql(const struct audit *a, const struct audit_filter *f)
 {
-	return xasprintf("SELECT id, target, %s, record FROM decisions "
+	return xasprintf("SELECT id, target, %s, record, %s FROM decisions "
 	    "WHERE time >= ?1 AND time < ?2"
 	    "%s%s%s%s ORDER BY id %s",
 	    a->version >= 2 ? "outcome" : "'final'",
+	    a->version >= 4 && f->inputs ? "inputs" : "NULL",
 	    f->trigger ? " AND trigger = ?3" : "",
 	    f->decision ? " AND decision = ?4" : "",
 	    f->reason ? " AND reason = ?5" : "",
@@ -64,6 +65,16 @@ row_record(struct audit *a, sqlite3_stmt *st)
 	}
 	if (outcome && strcmp(outcome, "intended") == 0)
 		json_object_set_new(r, "outcome", json_string("unknown"));
+	text = (const char *)sqlite3_column_text(st, 4);
+	if (text) {
+		json_t *in = json_loads(text, 0, &je);
+
+		/* a note that does not read is one that was cut */
+		json_object_set_new(r, "inputs", json_is_object(in) ? in :
+		    json_pack("{s:b}", "truncated", 1));
+		if (in && !json_is_object(in))
+			json_decref(in);
+	}
 	return r;
 }
 

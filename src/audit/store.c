@@ -64,6 +64,9 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"		/* endpoint + signature */
 	"  seen INTEGER NOT NULL) WITHOUT ROWID;"	/* ms */
 	"CREATE INDEX replay_seen ON replay(seen);",
+	/* 4: what each decision read, for `remediate diff` */
+	"ALTER TABLE decisions ADD COLUMN inputs TEXT;",	/* JSON; NULL:
+							   none kept */
 };
 
 void
@@ -73,26 +76,6 @@ audit_opts_defaults(struct audit_opts *o)
 	o->sync_full = 0;		/* intents are FULL regardless */
 	o->retain_age = 30 * DAY;
 	o->retain_count = 500000;
-}
-
-static int
-parse_age(const char *s, int64_t *ms)
-{
-	size_t n = strlen(s);
-	long long days;
-	char *d;
-	int rc;
-
-	if (n > 1 && s[n - 1] == 'd') {
-		d = xstrndup(s, n - 1);
-		rc = util_parse_int(d, &days);
-		free(d);
-		if (rc == -1 || days < 0 || days > 100000)
-			return -1;
-		*ms = days * DAY;
-		return 0;
-	}
-	return duration_parse(s, ms) == -1 || *ms < 0 ? -1 : 0;
 }
 
 /* One part of --retain: a count (digits only) or an age. */
@@ -109,7 +92,7 @@ parse_part(const char *s, struct audit_opts *o, int *have_age,
 		*have_count = 1;
 		return 0;
 	}
-	if (*have_age || parse_age(s, &o->retain_age) == -1)
+	if (*have_age || duration_parse_age(s, &o->retain_age) == -1)
 		return -1;
 	*have_age = 1;
 	return 0;
@@ -299,10 +282,11 @@ static int
 prepare_writer(struct audit *a, char **err)
 {
 	return prepare(a, &a->ins, "INSERT INTO decisions (time, sensor, "
-	    "trigger, target, decision, reason, outcome, record) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?)", err) == -1 ||
+	    "trigger, target, decision, reason, outcome, record, inputs) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->upd, "UPDATE decisions SET decision = ?, reason = "
-	    "?, outcome = ?, record = ? WHERE id = ?", err) == -1 ||
+	    "?, outcome = ?, record = ?, inputs = ? WHERE id = ?",
+	    err) == -1 ||
 	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
 	    "value) VALUES (?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",

@@ -31,6 +31,7 @@ audit_row_clear(struct audit_row *row)
 	free(row->decision);
 	free(row->reason);
 	free(row->record);
+	free(row->inputs);
 	memset(row, 0, sizeof *row);
 }
 
@@ -58,6 +59,23 @@ audit_backlog_free(struct audit *a)
 	a->nbacklog = a->capbacklog = 0;
 }
 
+/* The inputs as kept: whole up to AUDIT_INPUTS_MAX, else marked. */
+static char *
+inputs_text(const json_t *inputs)
+{
+	char *s;
+	size_t n;
+
+	if (inputs == NULL || (s = json_dumps(inputs, JSON_COMPACT)) == NULL)
+		return NULL;
+	if ((n = strlen(s)) <= AUDIT_INPUTS_MAX)
+		return s;
+	free(s);
+	return xasprintf("{\"signal\":%" JSON_INTEGER_FORMAT ",\"truncated\":"
+	    "true,\"bytes\":%zu}", json_integer_value(json_object_get(inputs,
+	    "signal")), n);
+}
+
 static void
 row_from_record(struct audit_row *row, const struct rec_decision_record *r,
     int intended)
@@ -76,6 +94,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
 	row->record = json_dumps(j, REC_JSON_FLAGS);
+	row->inputs = inputs_text(r->inputs);
 	row->intended = intended;
 	json_decref(j);
 }
@@ -111,7 +130,8 @@ write_row(struct audit *a, const struct audit_row *row, int64_t *rowid)
 		bind_text(a->upd, 2, row->reason);
 		bind_text(a->upd, 3, outcome);
 		bind_text(a->upd, 4, row->record);
-		sqlite3_bind_int64(a->upd, 5, row->update_id);
+		bind_text(a->upd, 5, row->inputs);
+		sqlite3_bind_int64(a->upd, 6, row->update_id);
 		if (step(a, a->upd, "update") == -1 ||
 		    sqlite3_changes(a->db) == 1)
 			return;
@@ -125,6 +145,7 @@ write_row(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	bind_text(a->ins, 6, row->reason);
 	bind_text(a->ins, 7, outcome);
 	bind_text(a->ins, 8, row->record);
+	bind_text(a->ins, 9, row->inputs);
 	if (step(a, a->ins, "insert") == 0 && rowid)
 		*rowid = sqlite3_last_insert_rowid(a->db);
 }
@@ -264,6 +285,12 @@ keep(struct audit *a, struct audit_row *row)
 		a->nbacklog--;
 		metrics_count_audit_write("dropped");
 	}
+	/*
+	 * The record is kept, its inputs are not: up to 64 KiB each, a full
+	 * backlog would hold 640 MB.  `diff` counts it as without inputs.
+	 */
+	free(row->inputs);
+	row->inputs = NULL;
 	xgrow(&a->backlog, &a->capbacklog, a->nbacklog + 1,
 	    sizeof *a->backlog);
 	a->backlog[a->nbacklog++] = *row;

@@ -84,6 +84,25 @@ size_t		 cluster_count(const struct cluster *, const char *kind);
  */
 int64_t		 cluster_allocatable_memory(const struct cluster *);
 
+/* Forgets every object and fixed answer: an empty view again. */
+void		 cluster_reset(struct cluster *);
+
+/*
+ * Records what the view answers into `into` (borrowed; NULL stops), for
+ * a decision's inputs (docs/state.md): every object a get found, under
+ * "objects" by "Kind/ns/name" (a reference, as stored); every count under
+ * "counts" by kind; the Nodes' allocatable memory under "nodeMemory".
+ * A lookup that finds nothing is not noted: absent is what a view built
+ * from the notes answers too.
+ */
+void		 cluster_record(struct cluster *, json_t *into);
+/*
+ * Builds the view a decision saw from what cluster_record noted (reads,
+ * borrowed): its objects are stored, its counts and memory become fixed
+ * answers.  Returns 0, or -1 when reads is not such a note.
+ */
+int		 cluster_load_reads(struct cluster *, const json_t *reads);
+
 /*
  * Pods, workloads (ReplicaSet, Deployment, StatefulSet, DaemonSet, Job)
  * and Nodes: 1 for the kinds the view keeps compact, 0 for kinds kept
@@ -153,6 +172,8 @@ void	objref_set(struct objref *, const char *kind, const char *ns,
 void	objref_clear(struct objref *);
 /* "Kind/ns/name" or "Kind/name"; owned. */
 char	*objref_key(const struct objref *);
+/* The same from its parts (ns NULL or "": cluster-scoped); owned. */
+char	*cluster_key(const char *kind, const char *ns, const char *name);
 json_t	*objref_json(const struct objref *);
 
 /* Small accessors for object fields; borrowed strings or NULL. */

@@ -32,11 +32,16 @@ objref_clear(struct objref *r)
 char *
 objref_key(const struct objref *r)
 {
-	if (r->namespace)
-		return xasprintf("%s/%s/%s", r->kind ? r->kind : "",
-		    r->namespace, r->name ? r->name : "");
-	return xasprintf("%s/%s", r->kind ? r->kind : "",
-	    r->name ? r->name : "");
+	return cluster_key(r->kind, r->namespace, r->name);
+}
+
+char *
+cluster_key(const char *kind, const char *ns, const char *name)
+{
+	if (ns && *ns)
+		return xasprintf("%s/%s/%s", kind ? kind : "", ns,
+		    name ? name : "");
+	return xasprintf("%s/%s", kind ? kind : "", name ? name : "");
 }
 
 json_t *

@@ -80,6 +80,15 @@ struct cluster {
 	struct map	  relists;	/* kinds relisting (value unused) */
 	cluster_fetch_fn *fetch;
 	void		 *fetch_ctx;
+	/*
+	 * What a decision read (cluster_record): borrowed, NULL when not
+	 * recording.  A get through a const view still notes into it: the
+	 * note is the caller's object, not the view's state.
+	 */
+	json_t		 *reads;
+	/* Answers fixed by cluster_load_reads; NULL / -1: computed. */
+	json_t		 *fixed_counts;	/* owned: {kind: n} */
+	int64_t		  fixed_memory;	/* bytes */
 };
 
 struct rkey {
@@ -249,7 +258,10 @@ allocatable_memory(json_t *node)
 struct cluster *
 cluster_new(void)
 {
-	return xcalloc(1, sizeof(struct cluster));
+	struct cluster *c = xcalloc(1, sizeof *c);
+
+	c->fixed_memory = -1;
+	return c;
 }
 
 static size_t
@@ -271,13 +283,12 @@ rec_free(struct cluster *c, struct crec *r)
 	free(r);
 }
 
-void
-cluster_free(struct cluster *c)
+/* Frees every object, class and string: an empty store again. */
+static void
+clear_store(struct cluster *c)
 {
 	size_t i;
 
-	if (c == NULL)
-		return;
 	for (i = 0; i < c->recs.cap; i++)
 		if (c->recs.slots[i])
 			rec_free(c, c->recs.slots[i]);
@@ -286,7 +297,82 @@ cluster_free(struct cluster *c)
 	ptab_clear(&c->objs);
 	cl_intern_clear(&c->strings);
 	map_clear(&c->relists, NULL);
+	json_decref(c->fixed_counts);
+	c->fixed_counts = NULL;
+	c->fixed_memory = -1;
+	c->pods = 0;
+	c->node_memory = 0;
+	c->rec_bytes = 0;
+	c->nwhole = 0;
+}
+
+void
+cluster_free(struct cluster *c)
+{
+	if (c == NULL)
+		return;
+	clear_store(c);
 	free(c);
+}
+
+void
+cluster_reset(struct cluster *c)
+{
+	clear_store(c);
+	map_init(&c->relists);
+}
+
+void
+cluster_record(struct cluster *c, json_t *into)
+{
+	c->reads = into;
+}
+
+/* reads[what][key] = v (stolen; dropped when not recording). */
+static void
+note(const struct cluster *c, const char *what, const char *key, json_t *v)
+{
+	json_object_set_new(util_json_child(c->reads, what), key, v);
+}
+
+/* Notes a found object under its "Kind/ns/name" (a new reference). */
+static void
+note_object(const struct cluster *c, const char *kind, const char *ns,
+    const char *name, json_t *obj)
+{
+	char *ref;
+
+	if (obj == NULL || c->reads == NULL)
+		return;
+	ref = cluster_key(kind, ns, name);
+	note(c, "objects", ref, json_incref(obj));
+	free(ref);
+}
+
+int
+cluster_load_reads(struct cluster *c, const json_t *reads)
+{
+	json_t *objs = json_object_get(reads, "objects"), *o, *v;
+	json_t *counts = json_object_get(reads, "counts");
+	const char *k;
+	int rc = 0;
+
+	if (reads != NULL && !json_is_object(reads))
+		return -1;
+	json_object_foreach(objs, k, o)	/* whole: a snapshot's objects */
+		if (cluster_put_whole(c, o, NULL) == -1)
+			rc = -1;
+	json_object_foreach(counts, k, v) {
+		if (!json_is_integer(v))
+			return -1;
+		if (c->fixed_counts == NULL)
+			c->fixed_counts = json_object();
+		json_object_set(c->fixed_counts, k, v);
+	}
+	v = json_object_get(json_object_get(reads, "nodeMemory"), "bytes");
+	if (json_is_integer(v))
+		c->fixed_memory = json_integer_value(v);
+	return rc;
 }
 
 static int
@@ -604,13 +690,15 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 	if (r == NULL)
 		return NULL;
 	if (is_whole(r))
-		return json_incref(obj_of(c, r));
-	o = materialize(c, r);
-	if (c->fetch == NULL)
-		return o;
-	w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(o,
-	    "apiVersion")), kind, k.ns, name);	/* a GET, in the daemon */
-	json_decref(o);
+		w = json_incref(obj_of(c, r));
+	else if ((o = materialize(c, r)), c->fetch == NULL)
+		w = o;
+	else {
+		w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(
+		    o, "apiVersion")), kind, k.ns, name); /* a GET, in run */
+		json_decref(o);
+	}
+	note_object(c, kind, k.ns, name, w);
 	return w;
 }
 
@@ -647,20 +735,27 @@ cluster_get(const struct cluster *cc, const char *kind, const char *ns,
 		o = materialize(c, r);
 		obj_set(c, r, o);
 	}
+	note_object(c, kind, k.ns, name, o);
 	return o;
 }
 
 int64_t
 cluster_allocatable_memory(const struct cluster *c)
 {
-	return c->node_memory;
+	int64_t n = c->fixed_memory >= 0 ? c->fixed_memory : c->node_memory;
+
+	note(c, "nodeMemory", "bytes", json_integer(n));
+	return n;
 }
 
-size_t
-cluster_count(const struct cluster *c, const char *kind)
+static size_t
+count(const struct cluster *c, const char *kind)
 {
+	json_t *v = json_object_get(c->fixed_counts, kind ? kind : "*");
 	size_t i, n = 0;
 
+	if (v)
+		return (size_t)json_integer_value(v);
 	if (kind == NULL)
 		return c->recs.live;
 	if (strcmp(kind, "Pod") == 0)
@@ -671,6 +766,15 @@ cluster_count(const struct cluster *c, const char *kind)
 		if (r && strcmp(rec_kind(r), kind) == 0)
 			n++;
 	}
+	return n;
+}
+
+size_t
+cluster_count(const struct cluster *c, const char *kind)
+{
+	size_t n = count(c, kind);
+
+	note(c, "counts", kind ? kind : "*", json_integer((json_int_t)n));
 	return n;
 }
 

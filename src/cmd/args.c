@@ -3,9 +3,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/args.h"
+#include "util/util.h"
 
 void
 cmd_args_init(struct cmd_args *a, int argc, char **argv)
@@ -58,4 +60,17 @@ cmd_args_fail(struct cmd_args *a, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	a->error = 1;
+}
+
+int
+cmd_args_when(const char *s, int64_t now, int64_t *out)
+{
+	int64_t ms;
+
+	if (time_parse(s, out) == 0)
+		return 0;
+	if (duration_parse_age(s, &ms) == -1)
+		return -1;
+	*out = now - ms;
+	return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef CMD_ARGS_H
 #define CMD_ARGS_H
 
+#include <stdint.h>
+
 struct cmd_args {
 	int	  argc;
 	char	**argv;
@@ -30,5 +32,11 @@ int	cmd_args_opt(struct cmd_args *, const char *lng, const char *shrt,
  */
 void	cmd_args_fail(struct cmd_args *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A time for --since/--until: "90m", "2h", "7d" before now (ms), or an
+ * RFC 3339 time.  Returns 0 with *out (ms), or -1 if neither.
+ */
+int	cmd_args_when(const char *s, int64_t now, int64_t *out);
 
 #endif /* CMD_ARGS_H */

@@ -20,5 +20,6 @@ int	cmd_bump_memory(int argc, char **argv);
 int	cmd_approve(int argc, char **argv);
 int	cmd_test(int argc, char **argv);
 int	cmd_rbac(int argc, char **argv);
+int	cmd_diff(int argc, char **argv);
 
 #endif /* CMD_H */

@@ -21,7 +21,6 @@
 #include "record/record.h"
 #include "util/util.h"
 
-#define DAY (24LL * 3600 * 1000)
 
 struct history {
 	struct audit_filter	 f;
@@ -47,33 +46,6 @@ usage(FILE *f)
 	    "by reason, recurrence ratio).  --since and --until take\na "
 	    "duration before now (90m, 2h, 7d) or an RFC 3339 time; --target "
 	    "a glob on\nKind/namespace/name, or on the name alone.\n");
-}
-
-/* "1h", "7d" before now, or an RFC 3339 time; -1 if neither. */
-static int
-parse_when(const char *s, int64_t now, int64_t *out)
-{
-	size_t n = strlen(s);
-	long long days;
-	int64_t ms;
-	char *d;
-	int rc;
-
-	if (time_parse(s, out) == 0)
-		return 0;
-	if (n > 1 && s[n - 1] == 'd') {
-		d = xstrndup(s, n - 1);
-		rc = util_parse_int(d, &days);
-		free(d);
-		if (rc == -1 || days < 0 || days > 100000)
-			return -1;
-		*out = now - days * DAY;
-		return 0;
-	}
-	if (duration_parse(s, &ms) == -1 || ms < 0)
-		return -1;
-	*out = now - ms;
-	return 0;
 }
 
 /* Is v one of the names fn gives for 0..; suggests the closest if not. */
@@ -113,7 +85,7 @@ reason_at(int i)
 static int
 when(struct cmd_args *a, const char *opt, int64_t now, int64_t *out)
 {
-	if (a->value == NULL || parse_when(a->value, now, out) == 0)
+	if (a->value == NULL || cmd_args_when(a->value, now, out) == 0)
 		return 0;
 	fprintf(stderr, "remediate history: %s wants a duration (90m, 2h, 7d) "
 	    "or an RFC 3339 time, not \"%s\"\n", opt, a->value);

@@ -289,6 +289,7 @@ check_budget(struct decision *d)
 	if (d->e->opts.budget)
 		have = d->e->opts.budget(d->e->opts.budget_ctx, q, d->e->now,
 		    &value, &at) == 0;
+	engine_inputs_budget(d->e, q, have, value, at);
 	ok = guard_check_budget(d->cfg, have, value, at, d->e->now, d->msg,
 	    sizeof d->msg);
 	if (have) {
@@ -604,6 +605,7 @@ decide_init(struct decision *d, struct engine *e, struct engine_sensor *es,
 	d->rec.event_source = f->event->source;
 	d->rec.event_name = f->event->name;
 	d->rec.event_id = f->event->id;
+	d->rec.inputs = json_incref(e->inputs);
 }
 
 void

@@ -33,6 +33,7 @@ dispatch(struct engine *e, struct event *ev)
 	size_t i;
 
 	e->stats.signals++;
+	engine_inputs_begin(e, ev);
 	for (i = 0; i < e->nsensors; i++) {
 		struct fire_ctx fc = { e, &e->sensors[i] };
 
@@ -40,6 +41,7 @@ dispatch(struct engine *e, struct event *ev)
 		    &fc) == SENSOR_FILTERED)
 			e->stats.filtered++;
 	}
+	engine_inputs_end(e);
 }
 
 static void

@@ -48,6 +48,10 @@ struct engine {
 	int			 detect_oom;	/* a source watches Events */
 	struct engine_stats	 stats;
 	int64_t			 now;		/* ms: read once per signal */
+	json_t			*inputs;	/* owned: what the signal being
+						   decided read (inputs.c);
+						   NULL between signals */
+	uint64_t		 signal_seq;	/* signals seen, for inputs */
 	struct clock		 own_clock;	/* engine_compile's */
 };
 
@@ -150,5 +154,19 @@ int	decide_find_trigger(struct engine *, const json_t *in,
  */
 json_t	*approval_input(struct decision *);
 int	 approval_pend(struct decision *);
+
+/*
+ * inputs.c: what a signal's decisions read, for `remediate diff`.  begin
+ * starts the note (ev borrowed, copied) and has the cluster view record
+ * its answers until end; every record decided in between holds a
+ * reference to it.  budget and fetched note answers from outside the
+ * view (obj borrowed, copied; NULL: absent).  No-ops between signals.
+ */
+void	engine_inputs_begin(struct engine *, const struct event *ev);
+void	engine_inputs_end(struct engine *);
+void	engine_inputs_budget(struct engine *, const char *query, int have,
+	    double value, int64_t at);
+void	engine_inputs_fetched(struct engine *, const char *kind,
+	    const char *ns, const char *name, json_t *obj);
 
 #endif /* ENGINE_INTERNAL_H */

@@ -31,6 +31,21 @@ from_view(void *ctx, const char *av, const char *kind, const char *ns,
 	return o ? 0 : 1;
 }
 
+/* The live fetch hook, its answer noted in the signal's inputs. */
+static int
+fetch_noted(void *ctx, const char *av, const char *kind, const char *ns,
+    const char *name, json_t **out, char **err)
+{
+	struct engine *e = ctx;
+	int rc = e->opts.fetch(e->opts.fetch_ctx, av, kind, ns, name, out,
+	    err);
+
+	if (rc != -1)
+		engine_inputs_fetched(e, kind, ns, name, rc == 0 ? *out :
+		    NULL);
+	return rc;
+}
+
 /* The target's apiVersion: the view's object, or the workload kinds'. */
 static const char *
 target_api_version(struct decision *d)
@@ -80,8 +95,8 @@ decide_ownership(struct decision *d)
 	own = gitops_ownership_defaults(d->cfg->ownership);
 	rc = gitops_check(d->plan.plan, target_api_version(d),
 	    d->rec.target.kind, d->rec.target.namespace, d->rec.target.name,
-	    own, e->opts.fetch ? e->opts.fetch : from_view, e->opts.fetch ?
-	    e->opts.fetch_ctx : e->opts.cluster, &o);
+	    own, e->opts.fetch ? fetch_noted : from_view, e->opts.fetch ?
+	    (void *)e : e->opts.cluster, &o);
 	if (rc == -1) {
 		snprintf(d->msg, sizeof d->msg, "%s", o.message);
 		gitops_owner_clear(&o);

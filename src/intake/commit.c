@@ -208,7 +208,7 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 	pthread_mutex_unlock(&in->mu);
 	r.texts = xcalloc(n ? n : 1, sizeof *r.texts);
 	for (i = 0; i < n; i++) {
-		j = intake_event_json(&evs[i]);
+		j = event_json(&evs[i]);
 		r.texts[i] = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 	}
@@ -439,7 +439,7 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	json_array_foreach(rows, i, row) {
 		int64_t id = json_integer_value(json_object_get(row, "id"));
 
-		if (intake_event_parse(json_object_get(row, "event"), &ev) ==
+		if (event_parse(json_object_get(row, "event"), &ev) ==
 		    -1) {
 			bad++;		/* nothing to decide: the row goes */
 			event_clear(&ev);

@@ -98,13 +98,4 @@ char		*intake_health(struct intake *);
 long		 intake_recover(struct intake *, size_t max, void (*fn)(
 		    void *ctx, int64_t id, struct event *ev), void *ctx);
 
-/* The event as kept in the file (owned JSON). */
-json_t		*intake_event_json(const struct event *);
-/*
- * Reads an event kept in the file: the owned members of ev are new, the
- * borrowed ones (source, name, type) point into j.  Returns 0, or -1 when
- * j is not an event.
- */
-int		 intake_event_parse(json_t *j, struct event *ev);
-
 #endif /* INTAKE_H */

@@ -42,6 +42,7 @@ rec_clear(struct rec_decision_record *r)
 	free(r->message);
 	json_decref(r->plan);
 	json_decref(r->extra);
+	json_decref(r->inputs);
 	memset(r, 0, sizeof *r);
 }
 

@@ -73,6 +73,12 @@ struct rec_decision_record {
 	const char		*event_id;	/* borrowed */
 	json_t			*extra;		/* owned, may be NULL: more
 						   fields (budget, policy) */
+	/*
+	 * Owned reference, may be NULL: what the decision read (the
+	 * engine's inputs note, src/engine/inputs.c).  Not part of the
+	 * record's JSON: the audit store keeps it beside the record.
+	 */
+	json_t			*inputs;
 };
 
 const char	*rec_decision_name(enum rec_decision);

@@ -31,6 +31,14 @@ struct event {
 
 /* Frees the owned members (not the struct itself). */
 void	event_clear(struct event *);
+/* The event as kept in the state file (owned JSON; see event.c). */
+json_t	*event_json(const struct event *);
+/*
+ * Reads an event kept by event_json: the owned members of ev are new, the
+ * borrowed ones (source, name, type) point into j.  Returns 0, or -1 when
+ * j is not an event.
+ */
+int	event_parse(json_t *j, struct event *ev);
 /* The Argo Events context object {id, source, subject, type, time, ...}. */
 json_t	*event_context(const struct event *);
 

@@ -55,3 +55,15 @@ util_json_type(const json_t *v)
 		return "null";
 	}
 }
+
+json_t *
+util_json_child(json_t *o, const char *key)
+{
+	json_t *c;
+
+	if (!json_is_object(o))
+		return NULL;
+	if ((c = json_object_get(o, key)) == NULL)
+		json_object_set_new(o, key, c = json_object());
+	return json_is_object(c) ? c : NULL;
+}

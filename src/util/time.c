@@ -394,6 +394,26 @@ duration_format_ns(int64_t d, char *out, size_t len)
 
 /* Milliseconds: the strict parse, rounded half away from zero. */
 int
+duration_parse_age(const char *s, int64_t *ms)
+{
+	size_t n = strlen(s);
+	long long days;
+	char *d;
+	int rc;
+
+	if (n > 1 && s[n - 1] == 'd') {
+		d = xstrndup(s, n - 1);
+		rc = util_parse_int(d, &days);
+		free(d);
+		if (rc == -1 || days < 0 || days > 100000)
+			return -1;
+		*ms = days * 24 * 3600 * 1000;
+		return 0;
+	}
+	return duration_parse(s, ms) == -1 || *ms < 0 ? -1 : 0;
+}
+
+int
 duration_parse(const char *s, int64_t *ms)
 {
 	int64_t ns, q, r;

@@ -188,6 +188,11 @@ void	 duration_format_ns(int64_t ns, char *out, size_t outlen);
 #define DURATION_FMTLEN 32
 /* duration_parse_ns in ms, rounded half away from zero: 0 ok, -1 bad. */
 int	 duration_parse(const char *, int64_t *ms);
+/*
+ * An age, as --retain and --since take it: a Go duration, or whole days
+ * ("7d", at most 100000).  0 with *ms (not negative), or -1.
+ */
+int	 duration_parse_age(const char *, int64_t *ms);
 /* Formats as the shortest Go-style duration ("15m", "1h30m", "250ms"). */
 void	 duration_format(int64_t ms, char *out, size_t outlen);
 
@@ -238,6 +243,11 @@ void	 util_log_json(const char *level, const char *msg, json_t *fields);
 /* A JSON value's type as messages name it: "object", "array", "string",
  * "number", "boolean" or "null" (also for NULL).  Static. */
 const char *util_json_type(const json_t *);
+/*
+ * o[key] (borrowed), created as an empty object when absent.  NULL when
+ * o is not an object, or o[key] is something else.
+ */
+json_t	*util_json_child(json_t *o, const char *key);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;

@@ -874,6 +874,7 @@ TEST(pages_state_survives_a_restart)
 TEST(failed_write_is_kept_and_retried)
 {
 	char *p = tmpfile_path("busy.db"), *err = NULL;
+	struct rec_decision_record r;
 	struct guard_state *g = guard_state_new();
 	struct audit_filter f;
 	struct audit *a = open_rw(p);
@@ -886,15 +887,24 @@ TEST(failed_write_is_kept_and_retried)
 	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
 	    SQLITE_OK);
 	guard_record_action(g, "t", "Deployment/shop/cart", T0);
-	CHECK_INT(write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE), -1);
+	record(&r, T0, "t", "cart", REC_ACTED, REASON_NONE);
+	r.inputs = json_pack("{s:i}", "signal", 1);
+	CHECK_INT(audit_write(a, &r), -1);
+	rec_clear(&r);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
-	CHECK_INT(write_one(a, T0 + S, "t", "cart", REC_SUPPRESSED,
-	    REASON_COOLDOWN), 0);
+	record(&r, T0 + S, "t", "cart", REC_SUPPRESSED, REASON_COOLDOWN);
+	r.inputs = json_pack("{s:i}", "signal", 2);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
 	memset(&f, 0, sizeof f);
+	f.inputs = 1;
 	got = query(a, &f);
 	CHECK_INT(json_array_size(got), 2);
 	CHECK_STR(field(got, 0, "decision"), "acted");
+	/* kept in memory without its inputs (bounded); written with them */
+	CHECK(json_object_get(json_array_get(got, 0), "inputs") == NULL);
+	CHECK(json_object_get(json_array_get(got, 1), "inputs") != NULL);
 	json_decref(got);
 	audit_close(a);
 	guard_state_free(g);
@@ -1187,6 +1197,74 @@ TEST(kill_9_at_random_moments)
 	free(p);
 }
 
+/*
+ * A decision's inputs: kept beside the record, given back only when asked
+ * (history does not show them), cut to a marker above AUDIT_INPUTS_MAX,
+ * absent for a record without any, and pruned with the record.
+ */
+TEST(inputs_kept_bounded_and_pruned)
+{
+	char *p = tmpfile_path("inputs.db"), *err = NULL, *big;
+	struct rec_decision_record r;
+	struct audit_opts o;
+	struct audit_filter f;
+	struct audit *a;
+	json_t *got, *in, *small;
+
+	audit_opts_defaults(&o);
+	o.retain_count = 2;
+	a = audit_open(p, &o, &err);
+	REQUIRE(a != NULL);
+	small = json_pack("{s:i, s:{s:s}, s:{s:{s:{s:s}}}}", "signal", 1,
+	    "event", "source", "k8s", "reads", "objects", "Pod/shop/cart-1",
+	    "kind", "Pod");
+	record(&r, T0, "t", "cart", REC_ACTED, REASON_NONE);
+	r.inputs = json_incref(small);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	/* one byte above the bound: kept as a marker naming its size */
+	big = xmalloc(AUDIT_INPUTS_MAX + 1);
+	memset(big, 'x', AUDIT_INPUTS_MAX);
+	big[AUDIT_INPUTS_MAX] = '\0';
+	record(&r, T0 + S, "t", "cart", REC_ACTED, REASON_NONE);
+	r.inputs = json_pack("{s:i, s:s}", "signal", 2, "event", big);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	free(big);
+	CHECK_INT(write_one(a, T0 + 2 * S, "t", "cart", REC_ACTED,
+	    REASON_NONE), 0);
+
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK(json_object_get(json_array_get(got, 0), "inputs") == NULL);
+	json_decref(got);
+	f.inputs = 1;
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);
+	CHECK(json_equal(json_object_get(json_array_get(got, 0), "inputs"),
+	    small));
+	in = json_object_get(json_array_get(got, 1), "inputs");
+	CHECK(json_is_true(json_object_get(in, "truncated")));
+	CHECK_INT(json_integer_value(json_object_get(in, "signal")), 2);
+	CHECK(json_integer_value(json_object_get(in, "bytes")) >
+	    AUDIT_INPUTS_MAX);
+	CHECK(json_object_get(in, "event") == NULL);
+	CHECK(json_object_get(json_array_get(got, 2), "inputs") == NULL);
+	json_decref(got);
+
+	/* pruned with the records: the first one's inputs are gone too */
+	CHECK_INT(audit_prune(a, T0 + 3 * S), 1);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 2);
+	CHECK(json_is_true(json_object_get(json_object_get(json_array_get(got,
+	    0), "inputs"), "truncated")));
+	json_decref(got);
+	json_decref(small);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1208,6 +1286,7 @@ main(void)
 	RUN(failed_write_is_kept_and_retried);
 	RUN(an_event_and_its_records_are_one_transaction);
 	RUN(parse_retain);
+	RUN(inputs_kept_bounded_and_pruned);
 	RUN(damaged_guard_rows_refuse_or_count_restrictive);
 	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);

@@ -101,7 +101,7 @@ collect(void *ctx, int64_t id, struct event *ev)
 
 	if (s->n < 16)
 		s->ids[s->n++] = id;
-	json_array_append_new(s->events, intake_event_json(ev));
+	json_array_append_new(s->events, event_json(ev));
 }
 
 TEST(an_accepted_event_comes_back_after_a_restart)
@@ -132,7 +132,7 @@ TEST(an_accepted_event_comes_back_after_a_restart)
 	CHECK_INT(intake_recover(in, 0, collect, &s), 0);
 	CHECK_INT(s.n, 2);
 	CHECK(s.ids[0] == ids[0] && s.ids[1] == ids[1]);
-	want = intake_event_json(&ev[0]);
+	want = event_json(&ev[0]);
 	CHECK(json_equal(json_array_get(s.events, 0), want));
 	json_decref(want);
 	intake_decided(in, 2);

@@ -24,6 +24,12 @@ TEST(durations)
 	CHECK(duration_parse("5m", &ms) == 0 && ms == 300000);
 	CHECK(duration_parse("1h30m", &ms) == 0 && ms == 5400000);
 	CHECK(duration_parse("250ms", &ms) == 0 && ms == 250);
+	/* ages (--retain, --since): days too, never negative */
+	CHECK(duration_parse_age("7d", &ms) == 0 && ms == 7 * 86400000LL);
+	CHECK(duration_parse_age("90m", &ms) == 0 && ms == 5400000);
+	CHECK(duration_parse_age("-5m", &ms) == -1);
+	CHECK(duration_parse_age("100001d", &ms) == -1);
+	CHECK(duration_parse_age("xd", &ms) == -1);
 	CHECK(duration_parse("1.5h", &ms) == 0 && ms == 5400000);
 	CHECK(duration_parse("0", &ms) == 0 && ms == 0);
 	CHECK(duration_parse("5", &ms) == -1);
