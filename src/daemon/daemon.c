@@ -13,57 +13,18 @@
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
+#include "daemon/daemon_int.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "kube/kube.h"
+#include "lease/lease.h"
 #include "metrics/metrics.h"
 #include "notify/notify.h"
 #include "page/page.h"
 #include "prom/prom.h"
 #include "schedule/schedule.h"
 #include "webhook/webhook.h"
-
-#define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
-#define TICK_MS		5000	/* pages resolve, state is synced */
-#define PRUNE_MS	60000	/* old records are pruned */
-#define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
-
-struct watch_ctx {
-	struct dq	*q;
-	struct sig_watch spec;		/* owned selectors */
-	uint64_t	 restarts;	/* last seen, for the metric */
-};
-
-struct daemon {
-	const struct daemon_opts *o;
-	struct conf		*conf;
-	struct cluster		*cluster;
-	struct engine		*engine;
-	struct clock		 clock;
-	struct kube_client	*kube;
-	struct dq		*q;
-	struct kube_watch	**watches;
-	struct watch_ctx	*wctx;
-	size_t			 nwatches;
-	struct http_server	*http;
-	struct hook_ingress	*hooks;
-	struct sched_set	*timed;		/* calendar, prometheus */
-	struct audit		*audit;		/* the state file */
-	struct page		*pager;
-	struct notify_config	*notify_cfg;
-	struct notify		*notify;
-	char			*secrets_dir;	/* owned copy of --secrets-dir
-						   (the http executor's ctx) */
-	struct approve_store	*approvals;	/* confirm mode's links */
-	char			*link;		/* owned: the signed link of
-						   the approval just issued,
-						   for its owner's message */
-	int64_t			 next_tick, next_prune;	/* ms */
-	size_t			 queue_size;
-	const char		*prom_url;	/* borrowed: opts or conf */
-	long			 prom_timeout;	/* ms */
-};
 
 static volatile sig_atomic_t stopping;
 
@@ -118,6 +79,10 @@ execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
 	struct daemon *d = ctx;
 	const char *type = json_string_value(json_object_get(plan, "type"));
 
+	if (!daemon_leader_may_act(d)) {	/* the fence, at the last moment */
+		*err = xstrdup("not sent: this replica stopped leading");
+		return -1;
+	}
 	if (type && strcmp(type, "remediate") == 0)
 		return act_execute_native(d->kube, plan, dry_run, result, err);
 	if (type && strcmp(type, "http") == 0)
@@ -195,7 +160,8 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 
 	metrics_observe_record(r);
 	page_decision(d->pager, r);	/* before the write: same journal */
-	audit_write(d->audit, r);
+	if (d->audit)
+		audit_write(d->audit, r);
 	tell_owner(d, r, record);
 	printf("%s\n", line);
 	fflush(stdout);
@@ -206,6 +172,21 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	if (r->plan && (r->decision == REC_ACTED ||
 	    r->decision == REC_FAILED))
 		record_event(d, r);
+}
+
+/*
+ * The engine's intend hook: the state file of the moment (a standby that
+ * takes over opens it after the engine was built), and never an intent
+ * once the fence has closed.
+ */
+static int
+intend_action(void *ctx, const struct rec_decision_record *r)
+{
+	struct daemon *d = ctx;
+
+	if (d->audit == NULL || !daemon_leader_may_act(d))
+		return -1;
+	return audit_intend(d->audit, r);
 }
 
 /*
@@ -281,8 +262,14 @@ run_approval(void *ctx, const struct approve_pending *p, json_t **record,
 
 /* On the engine thread: the approval an HTTP thread is waiting on. */
 static void
-answer_call(struct daemon *d, struct dq_call *c)
+answer_call(struct daemon *d, struct dq_call *c, int acting)
 {
+	if (!acting) {
+		dq_call_answer(c, NULL, xstrdup("this replica is a standby; "
+		    "approve through the leader (the Service sends you "
+		    "there)"));
+		return;
+	}
 	dq_call_answer(c, engine_approve(d->engine, json_object_get(c->in,
 	    "input"), json_string_value(json_object_get(c->in, "id"))), NULL);
 }
@@ -322,8 +309,8 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 }
 
 /* --prometheus, else RemediationConfig spec.prometheus {url, timeout}. */
-static void
-configure_prometheus(struct daemon *d)
+void
+daemon_configure_prometheus(struct daemon *d)
 {
 	json_t *p = NULL;
 	int64_t ms;
@@ -585,51 +572,77 @@ count_signal(struct daemon *d, const struct dq_item *it)
 	}
 }
 
+/*
+ * A cluster change or a resource source's change: decided by the leader;
+ * a standby only keeps its view warm (src/daemon/leader.c).
+ */
+static void
+take_watch(struct daemon *d, const struct dq_item *it, int acting)
+{
+	if (it->watcher >= 0 && acting)
+		engine_watch_source(d->engine, (size_t)it->watcher, it->watch,
+		    it->obj);
+	else if (it->watcher < 0 && acting)
+		engine_watch_view(d->engine, it->watch, it->obj);
+	else if (it->watcher < 0)
+		engine_watch_standby(d->engine, it->watch, it->obj);
+}
+
+static long
+pop_wait(struct daemon *d, int synced, int acting)
+{
+	long wait = acting ? run_timed(d) : -1, most = POP_TIMEOUT_MS;
+
+	if (d->lease && d->o->retry_period && d->o->retry_period < most)
+		most = (long)d->o->retry_period;	/* notice a new term */
+	if (wait < 0 || wait > most)
+		wait = synced ? most : 50;
+	return wait;
+}
+
 static void
 loop(struct daemon *d)
 {
 	struct dq_item it;
-	int synced = 0;
+	int synced = 0, acting;
 	unsigned n = 0;
-	long wait;
 
 	while (!stopping) {
 		if (!synced)
 			check_synced(d, &synced);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
-		housekeeping(d);
-		wait = run_timed(d);
-		if (wait < 0 || wait > POP_TIMEOUT_MS)
-			wait = synced ? POP_TIMEOUT_MS : 50;
-		if (dq_pop(d->q, &it, (int)wait) == -1) {
+		acting = daemon_leader_step(d);
+		if (acting)
+			housekeeping(d);
+		if (dq_pop(d->q, &it, (int)pop_wait(d, synced, acting)) ==
+		    -1) {
 			update_metrics(d);
 			continue;
 		}
-		count_signal(d, &it);
+		acting = daemon_leader_step(d);
+		if (acting)
+			count_signal(d, &it);
 		switch (it.kind) {
 		case DQ_SYNC:
 			if (it.watcher < 0)
 				engine_sync(d->engine, it.obj);
 			break;
 		case DQ_WATCH:
-			if (it.watcher < 0)
-				engine_watch_view(d->engine, it.watch, it.obj);
-			else
-				engine_watch_source(d->engine,
-				    (size_t)it.watcher, it.watch, it.obj);
+			take_watch(d, &it, acting);
 			break;
 		case DQ_EVENT:
-			engine_signal(d->engine, &it.ev);
+			if (acting)
+				engine_signal(d->engine, &it.ev);
 			break;
 		case DQ_CALL:
-			answer_call(d, it.call);
+			answer_call(d, it.call, acting);
 			break;
 		case DQ_STOP:
 			stopping = 1;
 			break;
 		}
-		if (it.kind == DQ_WATCH || it.kind == DQ_EVENT)
+		if (acting && (it.kind == DQ_WATCH || it.kind == DQ_EVENT))
 			metrics_observe_latency(dq_age(&it));
 		dq_item_clear(&it);
 	}
@@ -670,10 +683,11 @@ serve_readyz(void *ctx, const struct http_request *req,
 	struct daemon *d = ctx;
 	struct kube_watch_status st;
 	json_t *bad = json_array(), *report;
-	char *body;
+	char *body, *why = NULL;
 	size_t i;
 
 	(void)req;
+	pthread_mutex_lock(&d->watch_mu);
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->watches[i], &st);
 		if (!st.synced || !st.healthy)
@@ -684,13 +698,16 @@ serve_readyz(void *ctx, const struct http_request *req,
 			    (json_int_t)st.restarts));
 		free(st.last_error);
 	}
-	if (json_array_size(bad) == 0) {
+	pthread_mutex_unlock(&d->watch_mu);
+	/* a standby is not ready: the Service sends webhooks to the leader */
+	if (daemon_leader_ready(d, &why) && json_array_size(bad) == 0) {
 		http_reply(resp, 200, "text/plain", "ok\n");
 		json_decref(bad);
 		return;
 	}
-	report = json_pack("{s:s, s:o}", "status", "not ready", "watches",
-	    bad);
+	report = json_pack("{s:s, s:s?, s:o}", "status", "not ready",
+	    "reason", why, "watches", bad);
+	free(why);
 	body = json_dumps(report, JSON_COMPACT);
 	http_reply(resp, 503, "application/json", body);
 	free(body);
@@ -714,7 +731,13 @@ serve_approve(void *ctx, const struct http_request *req,
     struct http_response *resp)
 {
 	struct daemon *d = ctx;
+	char *why = NULL;
 
+	if (!daemon_leader_ready(d, &why)) {	/* a click is used once */
+		http_reply(resp, 503, "text/plain", why);
+		free(why);
+		return;
+	}
 	approve_http(d->approvals, req, resp, clock_now(&d->clock),
 	    run_approval, d);
 }
@@ -734,10 +757,13 @@ static int
 push_events(void *ctx, struct event *evs, size_t n)
 {
 	struct daemon *d = ctx;
-	struct dq_item *items = xcalloc(n, sizeof *items);
+	struct dq_item *items;
 	size_t i;
 	int rc;
 
+	if (!daemon_leader_may_act(d))
+		return -1;	/* 503: never acknowledge what we won't decide */
+	items = xcalloc(n, sizeof *items);
 	for (i = 0; i < n; i++) {
 		items[i].kind = DQ_EVENT;
 		items[i].ev = evs[i];
@@ -853,8 +879,8 @@ connect_cluster(struct daemon *d)
 }
 
 /* The state file: decisions, guard state and page state survive us. */
-static int
-open_state(struct daemon *d)
+int
+daemon_state_open(struct daemon *d)
 {
 	struct audit_opts ao;
 	char *err = NULL;
@@ -880,8 +906,8 @@ open_state(struct daemon *d)
 }
 
 /* What the guardrails and the pager remembered before we started. */
-static int
-restore_state(struct daemon *d)
+int
+daemon_state_restore(struct daemon *d)
 {
 	char *err = NULL;
 
@@ -984,7 +1010,7 @@ load(struct daemon *d)
 	diag_init(&dg);
 	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
 	if (dg.errors == 0) {
-		configure_prometheus(d);
+		daemon_configure_prometheus(d);
 		memset(&eo, 0, sizeof eo);
 		eo.budget = budget_from_prometheus;
 		eo.budget_ctx = d;
@@ -994,8 +1020,8 @@ load(struct daemon *d)
 		eo.execute_ctx = d;
 		eo.emit = emit_record;
 		eo.emit_ctx = d;
-		eo.intend = audit_intend_hook;
-		eo.intend_ctx = d->audit;
+		eo.intend = intend_action;
+		eo.intend_ctx = d;
 		eo.pend = pend_approval;
 		eo.pend_ctx = d;
 		d->engine = engine_new(d->conf, &eo, &dg);
@@ -1030,11 +1056,15 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (connect_cluster(&d) == 0 && open_state(&d) == 0 &&
-	    load(&d) == 0 && start_pager(&d) == 0 && start_notify(&d) == 0 &&
-	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
-	    start_timed(&d) == 0 && start_watches(&d) == 0 &&
-	    start_http(&d) == 0) {
+	pthread_mutex_init(&d.watch_mu, NULL);
+	/* with an election the state file waits until this replica leads */
+	if (connect_cluster(&d) == 0 && daemon_leader_prepare(&d) == 0 &&
+	    load(&d) == 0 &&
+	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
+	    open_approvals(&d) == 0 && (o->leader_elect ||
+	    daemon_state_restore(&d) == 0) && start_timed(&d) == 0 &&
+	    start_watches(&d) == 0 && start_http(&d) == 0 &&
+	    daemon_leader_start(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
 		loop(&d);
@@ -1055,6 +1085,8 @@ daemon_run(const struct daemon_opts *o)
 	approve_store_close(d.approvals);
 	free(d.link);
 	audit_close(d.audit);
+	d.audit = NULL;
+	daemon_leader_stop(&d);	/* after the state file is free */
 	stop_watches(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);
@@ -1063,5 +1095,6 @@ daemon_run(const struct daemon_opts *o)
 	cluster_free(d.cluster);
 	metrics_shutdown();
 	free(d.secrets_dir);
+	pthread_mutex_destroy(&d.watch_mu);
 	return rc;
 }

@@ -8,7 +8,10 @@
  *   - one thread per watch (the kube module's) pushes cluster changes,
  *     waiting for room when the queue is full;
  *   - the HTTP server's threads serve /metrics, /healthz, /readyz and
- *     webhooks, which push signals or answer 503 when the queue is full.
+ *     webhooks, which push signals or answer 503 when the queue is full;
+ *   - with --leader-elect, the lease's thread campaigns (src/lease/); the
+ *     engine thread asks it before deciding and before each action, and
+ *     a standby only keeps its cluster view warm (leader.c).
  * Actions run on the engine thread through the Kubernetes client, so a
  * decision and its action are never reordered.
  */
@@ -34,9 +37,22 @@ struct daemon_opts {
 	const char	 *approval_key;	/* key file; NULL: env or beside
 					   the state file */
 	size_t		  queue_size;	/* items */
+	/* leader election (docs/ha.md); off: this process always leads */
+	int		  leader_elect;
+	int		  state_shared;	/* --state-shared-storage: every
+					   replica reaches the same state */
+	const char	 *lease_name;	/* NULL: "remediate" */
+	const char	 *lease_namespace;	/* NULL: the client's */
+	const char	 *lease_identity;	/* NULL: host_random */
+	int64_t		  lease_duration;	/* ms; 0: 15s */
+	int64_t		  renew_deadline;	/* ms; 0: 10s */
+	int64_t		  retry_period;		/* ms; 0: 2s */
 };
 
-/* Runs until SIGINT/SIGTERM.  Returns the exit status (0, 1). */
+/*
+ * Runs until SIGINT/SIGTERM (a leader hands its lease over first).
+ * Returns the exit status (0, 1).
+ */
 int	daemon_run(const struct daemon_opts *);
 
 #endif /* DAEMON_H */

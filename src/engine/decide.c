@@ -561,6 +561,22 @@ engine_guard_state(struct engine *e)
 }
 
 void
+engine_reset_guard_state(struct engine *e)
+{
+	guard_state_free(e->state);
+	e->state = guard_state_new();
+}
+
+void
+engine_adopt_guard_state(struct engine *to, struct engine *from)
+{
+	struct guard_state *g = to->state;
+
+	to->state = from->state;
+	from->state = g;
+}
+
+void
 engine_decide(struct engine *e, struct engine_sensor *es,
     struct engine_trigger *et, const struct sensor_fire *f)
 {

@@ -25,6 +25,16 @@ system_now(const struct clock *c)
 }
 
 static int64_t
+monotonic_now(const struct clock *c)
+{
+	struct timespec ts;
+
+	(void)c;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
 fixed_now(const struct clock *c)
 {
 	return c->fixed;
@@ -40,6 +50,13 @@ void
 clock_system(struct clock *c)
 {
 	c->now = system_now;
+	c->fixed = 0;
+}
+
+void
+clock_monotonic(struct clock *c)
+{
+	c->now = monotonic_now;
 	c->fixed = 0;
 }
 

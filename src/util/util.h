@@ -117,6 +117,11 @@ struct clock {
 
 int64_t	 clock_now(const struct clock *);
 void	 clock_system(struct clock *);
+/*
+ * Milliseconds of CLOCK_MONOTONIC: not the epoch, but never stepped by
+ * NTP or an operator, for deadlines that must hold (leader fencing).
+ */
+void	 clock_monotonic(struct clock *);
 void	 clock_fixed(struct clock *, int64_t ms);
 /*
  * Sleeps ms of real time (the whole of it: a signal does not cut it

@@ -1,0 +1,107 @@
+/*
+ * The daemon's own layout, shared by its files: daemon.c wires the
+ * pipeline, leader.c follows the leader election (what a standby does
+ * and what changes when it leads), reload.c swaps in a new configuration.
+ * Everything here runs on the engine thread unless a comment says so.
+ */
+#ifndef DAEMON_INT_H
+#define DAEMON_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "daemon/daemon.h"
+#include "daemon/queue.h"
+#include "signal/signal.h"
+#include "util/util.h"
+
+#define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
+#define TICK_MS		5000	/* pages resolve, state is synced */
+#define PRUNE_MS	60000	/* old records are pruned */
+#define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
+
+struct watch_ctx {
+	struct dq	*q;
+	struct sig_watch spec;		/* owned selectors */
+	uint64_t	 restarts;	/* last seen, for the metric */
+};
+
+/* A configuration replaced by a reload, kept for what still borrows it. */
+struct daemon_retired {
+	struct conf	*conf;
+	struct engine	*engine;
+};
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct conf		*conf;
+	struct cluster		*cluster;
+	struct engine		*engine;
+	struct clock		 clock;
+	struct kube_client	*kube;
+	struct dq		*q;
+	pthread_mutex_t		 watch_mu;	/* watches, wctx, nwatches
+						   against /readyz */
+	struct kube_watch	**watches;
+	struct watch_ctx	*wctx;
+	size_t			 nwatches;
+	struct http_server	*http;
+	struct hook_ingress	*hooks;
+	struct sched_set	*timed;		/* calendar, prometheus */
+	struct audit		*audit;		/* the state file; NULL on a
+						   standby */
+	struct page		*pager;
+	struct notify_config	*notify_cfg;
+	struct notify		*notify;
+	char			*secrets_dir;	/* owned copy of --secrets-dir
+						   (the http executor's ctx) */
+	struct approve_store	*approvals;	/* confirm mode's links */
+	char			*link;		/* owned: the signed link of
+						   the approval just issued,
+						   for its owner's message */
+	int64_t			 next_tick, next_prune;	/* ms */
+	size_t			 queue_size;
+	const char		*prom_url;	/* borrowed: opts or conf */
+	long			 prom_timeout;	/* ms */
+	/* leader election (leader.c) */
+	struct lease		*lease;		/* NULL: no election */
+	struct kube_client	*lease_kube;	/* the election's own client */
+	atomic_int		 leading;	/* decides and acts now */
+	int64_t			 next_takeover;	/* ms: retry opening state */
+	/* reload (reload.c) */
+	struct daemon_retired	*retired;	/* owned, freed at exit */
+	size_t			 nretired;
+	uint64_t		 config_print;	/* of the -c folders */
+	uint64_t		 pending_print;	/* changed, settling */
+	int64_t			 pending_since;	/* ms; 0: nothing pending */
+	int64_t			 next_poll;	/* ms */
+};
+
+/* daemon.c: the state file, opened and loaded (0), or -1 logged. */
+int	daemon_state_open(struct daemon *);
+int	daemon_state_restore(struct daemon *);
+/* daemon.c: the Prometheus URL and timeout from opts or conf. */
+void	daemon_configure_prometheus(struct daemon *);
+
+/*
+ * leader.c.  daemon_leader_prepare, at start: opens the state file
+ * without an election, else makes sure it exists (0, or -1 logged).
+ * daemon_leader_start campaigns when --leader-elect says so
+ * (0, or -1 logged); without it this replica always leads.
+ * daemon_leader_step, each loop iteration: follows the election, opens
+ * the state on taking over and closes it on stepping down; returns 1
+ * when this replica may decide now.  daemon_leader_may_act, any thread,
+ * just before an action: the fence.  daemon_leader_ready, an HTTP thread:
+ * 1, or 0 with *reason (owned) for /readyz.  daemon_leader_stop: steps
+ * down, releases the lease, frees.
+ */
+int	daemon_leader_prepare(struct daemon *);
+int	daemon_leader_start(struct daemon *);
+int	daemon_leader_step(struct daemon *);
+int	daemon_leader_may_act(struct daemon *);
+int	daemon_leader_ready(struct daemon *, char **reason);
+void	daemon_leader_stop(struct daemon *);
+
+#endif /* DAEMON_INT_H */

@@ -1,0 +1,282 @@
+"""Leader election: two and three `remediate run` replicas against the
+Kubernetes API emulator, sharing one state file (--state-shared-storage).
+Only the leader decides and acts; a standby is not ready; kill -9 of the
+leader during a storm hands over without any action running twice; a
+leader cut off from the API server stops acting on its own clock before
+its lease can expire; SIGTERM hands the lease over at once.
+
+Short lease timings keep the tests quick: 2s / 1.5s / 0.3s."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+import scenario
+from conftest import ROOT, binary
+from test_run_live import (Daemon, body, cluster_objects, http_get,
+                           listening_port)
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402
+
+WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
+DATA = os.path.join(ROOT, "tests", "data", "lease")
+FAST = ["--lease-duration", "2s", "--renew-deadline", "1.5s",
+        "--retry-period", "0.3s"]
+
+
+@pytest.fixture
+def ha_manifests(tmp_path):
+    """The seed, acting on the first kill of each workload, with room in
+    the rate limit and the circuit: only the cooldown (15m per target)
+    stands between a target and a second action."""
+    d = tmp_path / "manifests"
+    shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"), d)
+    s = (d / "sensor.yaml").read_text()
+    s = s[:s.index("        budget:")]
+    s = s.replace("count: 2", "count: 1")
+    s = s.replace("requestsPerUnit: 2", "requestsPerUnit: 100")
+    (d / "sensor.yaml").write_text(s)
+    c = (d / "config.yaml").read_text()
+    (d / "config.yaml").write_text(c.replace("maxActions: 10",
+                                             "maxActions: 100"))
+    return d
+
+
+def replica(manifests, emu, state, ident, extra=()):
+    return Daemon(manifests, emu.kubeconfig, state=state, extra=[
+        "--leader-elect", "--state-shared-storage", "--lease-identity",
+        ident] + FAST + list(extra))
+
+
+def wait_any(daemons, msg, timeout=30):
+    """The first daemon to log msg (each is polled briefly in turn)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for d in daemons:
+            try:
+                d.wait_log(msg, timeout=0.3)
+                return d
+            except AssertionError:
+                pass
+    raise AssertionError("nobody logged %r" % msg)
+
+
+def standby_reason(d, timeout=10):
+    """/readyz's reason once the standby has seen a leader."""
+    end = time.time() + timeout
+    while True:
+        st, text = http_get(listening_port(d), "/readyz")
+        assert st == 503, text
+        why = json.loads(text)["reason"]
+        if "nobody" not in why or time.time() > end:
+            return why
+        time.sleep(0.1)
+
+
+def logged(d, msg):
+    out = []
+    while not d.logs.empty():
+        d.log_lines.append(d.logs.get())
+    for line in d.log_lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("msg") == msg:
+            out.append(rec)
+    return out
+
+
+def workflow_pods(reqs):
+    """The pod each successful Workflow create was for."""
+    pods = []
+    for r in reqs:
+        if r["method"] == "POST" and r["path"] == WORKFLOWS and \
+                r.get("status") == 201:
+            pods += [p["value"] for p in body(r)["spec"]["arguments"]
+                     ["parameters"] if p["name"] == "pod"]
+    return pods
+
+
+def stop_all(daemons):
+    for d in daemons:
+        if d.p.poll() is None:
+            d.stop()
+
+
+def test_election_refused_with_a_local_state_file(tmp_path, ha_manifests):
+    p = subprocess.run([binary(), "run", "-c", str(ha_manifests),
+                        "--state", str(tmp_path / "s.db"),
+                        "--leader-elect"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2, p.stderr
+    assert "--state-shared-storage" in p.stderr
+    assert "would act again" in p.stderr
+    p = subprocess.run([binary(), "run", "-c", str(ha_manifests),
+                        "--leader-elect", "--state-shared-storage",
+                        "--lease-duration", "2s", "--renew-deadline", "2s"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2
+    assert "longer than the renew deadline" in p.stderr
+    p = subprocess.run([binary(), "run", "-c", str(ha_manifests),
+                        "--lease-name", "x"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 2
+    assert "need --leader-elect" in p.stderr
+
+
+def test_emulator_answers_a_stale_lease_update_as_recorded():
+    """The 409 the election relies on, as the real server sent it."""
+    from kubeapi.client import Client
+    with open(os.path.join(DATA, "18c-update-lease-stale-409.json")) as f:
+        rec = json.load(f)
+    with open(os.path.join(DATA, "18-create-lease.json")) as f:
+        create = json.load(f)
+    with Emulator(http=True) as emu:
+        c = Client(emu.url, emu.token)
+        emu.load([{"apiVersion": "v1", "kind": "Namespace",
+                   "metadata": {"name": "remediation-demo"}}])
+        path = create["request"]["path"]
+        r = c.request("POST", path, create["request"]["body"])
+        assert r.status == 201
+        made = r.json()
+        put = dict(rec["request"]["body"])
+        put["metadata"] = {"name": made["metadata"]["name"],
+                           "namespace": "remediation-demo",
+                           "resourceVersion": made["metadata"]
+                           ["resourceVersion"]}
+        assert c.request("PUT", rec["request"]["path"], put).status == 200
+        r = c.request("PUT", rec["request"]["path"], put)
+        st, stale = r.status, r.json()
+    want = rec["response"]["body"]
+    assert st == rec["response"]["status"] == 409
+    assert stale["reason"] == want["reason"] == "Conflict"
+    assert stale["message"] == want["message"]
+    assert stale["details"] == want["details"]
+
+
+def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
+        tmp_path, ha_manifests):
+    ws = [scenario.Workload("shop", "w%d" % i) for i in range(6)]
+    state = str(tmp_path / "shared" / "state.db")
+    os.makedirs(os.path.dirname(state))
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        a = replica(ha_manifests, emu, state, "replica-a")
+        b = replica(ha_manifests, emu, state, "replica-b")
+        try:
+            for d in (a, b):
+                d.wait_log("synced")
+            leader = wait_any((a, b), "leading")
+            standby = b if leader is a else a
+            ident = "replica-a" if leader is a else "replica-b"
+            assert standby_reason(standby) == "standby: leader is " + ident
+            assert http_get(listening_port(standby), "/healthz")[0] == 200
+            assert http_get(listening_port(leader), "/readyz")[0] == 200
+            # the storm, first half: the leader acts on three targets
+            for w in ws[:3]:
+                emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+            first = leader.take(3)
+            assert [r["decision"] for r in first] == ["acted"] * 3, first
+            assert standby.take(1, timeout=1) == []   # decides nothing
+            # kill -9 while the storm goes on: every target again
+            for w in ws[:2]:
+                emu.oom_kill("shop", scenario.pod_name(w.name, 1))
+            leader.kill()
+            standby.wait_log("leading", timeout=20)
+            for w in ws:
+                emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+            after = standby.take(6)
+            st, _ = http_get(listening_port(standby), "/readyz")
+            _, metrics = http_get(listening_port(standby), "/metrics")
+        finally:
+            stop_all((a, b))
+        reqs = emu.requests()
+    assert st == 200
+    by = {r["target"]["name"]: r for r in after}
+    assert len(after) == 6, after
+    for w in ws[:3]:      # the old leader's cooldowns hold
+        assert by[w.name]["reason"] == "cooldown", by[w.name]
+    for w in ws[3:]:
+        assert by[w.name]["decision"] == "acted", by[w.name]
+    pods = workflow_pods(reqs)
+    assert sorted(pods) == sorted(scenario.pod_name(w.name, 0)
+                                  for w in ws), pods   # each exactly once
+    assert "remediate_leader 1" in metrics
+    assert 'remediate_leader_transitions_total{role="leader"} 1' in metrics
+
+
+def test_sigterm_hands_over_at_once_among_three(tmp_path, ha_manifests):
+    """A long lease (30s) shows the handover is the release, not expiry."""
+    state = str(tmp_path / "state.db")
+    slow = ["--lease-duration", "30s", "--renew-deadline", "20s",
+            "--retry-period", "0.3s"]
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "cart")]))
+        ds = [Daemon(ha_manifests, emu.kubeconfig, state=state, extra=[
+            "--leader-elect", "--state-shared-storage",
+            "--lease-identity", "r%d" % i] + slow) for i in range(3)]
+        try:
+            leader = wait_any(ds, "leading")
+            rest = [d for d in ds if d is not leader]
+            assert leader.stop() == 0
+            released = [x for x in leader.all_logs()
+                        if x.get("msg") == "released the lease"]
+            assert released, leader.log_lines
+            nxt = wait_any(rest, "leading", timeout=10)
+            other = [d for d in rest if d is not nxt][0]
+            ident = nxt.p.args[nxt.p.args.index("--lease-identity") + 1]
+            why = standby_reason(other)
+        finally:
+            stop_all(ds)
+    assert why == "standby: leader is " + ident
+
+
+def test_leader_cut_off_stops_acting_before_its_lease_expires(
+        tmp_path, ha_manifests):
+    ws = [scenario.Workload("shop", "w%d" % i) for i in range(3)]
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = replica(ha_manifests, emu, str(tmp_path / "s.db"), "solo")
+        try:
+            d.wait_log("synced")
+            d.wait_log("leading")
+            emu.oom_kill("shop", scenario.pod_name("w0", 0))
+            assert d.take(1)[0]["decision"] == "acted"
+            # every lease request now hangs past the client's timeout
+            emu.fault({"type": "delay", "ms": 3000, "path": "/leases",
+                       "count": 0})
+            d.wait_log("stopped leading", timeout=20)
+            stopped = logged(d, "stopped leading")[0]
+            mark = len(emu.requests())
+            emu.oom_kill("shop", scenario.pod_name("w1", 0))
+            quiet = d.take(1, timeout=2)
+            st, text = http_get(listening_port(d), "/readyz")
+            assert http_get(listening_port(d), "/healthz")[0] == 200
+            assert d.p.poll() is None          # no crash, no restart
+            emu.clear_faults()
+            d.wait_log("leading", timeout=20)  # back in the election
+            emu.oom_kill("shop", scenario.pod_name("w2", 0))
+            back = d.take(1)
+            between = emu.requests(mark)
+        finally:
+            d.stop()
+    # fenced by its own clock: acting ended renewDeadline after the last
+    # renewal was sent, inside the lease others count from seeing it
+    assert stopped["fencedAtMs"] - stopped["lastRenewMs"] == 1500
+    assert stopped["fencedAtMs"] - stopped["lastRenewMs"] < \
+        stopped["leaseDurationMs"]
+    assert stopped["lastError"], stopped
+    assert quiet == []
+    assert st == 503 and "standby" in json.loads(text)["reason"]
+    assert back and back[0]["decision"] == "acted", back
+    assert back[0]["target"]["name"] == "w2"
+    acted_while_out = [p for p in workflow_pods(between)
+                       if p == scenario.pod_name("w1", 0)]
+    assert acted_while_out == []
