@@ -37,6 +37,8 @@ usage(FILE *f)
 	    "approval links are served at\n/approve/ID and signed with "
 	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
 	    "STATE.approval-key (generated).\n"
+	    "SIGHUP or a change under a -c folder reloads the configuration; "
+	    "it replaces\nthe running one only if it checks clean.\n"
 	    "With --leader-elect, replicas elect one leader on a "
 	    "coordination.k8s.io/v1\nLease (default name remediate, in the "
 	    "kubeconfig's namespace); only the\nleader decides and acts, "

@@ -35,38 +35,6 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/* Runs on a watch's thread: hands the change to the engine thread. */
-static void
-on_watch(void *ctx, enum kube_event_type t, json_t *obj)
-{
-	struct watch_ctx *w = ctx;
-	struct dq_item it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = t == KUBE_SYNC ? DQ_SYNC : DQ_WATCH;
-	it.watch = t == KUBE_ADDED ? SIG_ADD : t == KUBE_MODIFIED ?
-	    SIG_UPDATE : SIG_DELETE;
-	it.obj = json_incref(obj);
-	it.watcher = w->spec.source;
-	if (dq_push(w->q, &it, 1) == -1)	/* closed: shutting down */
-		dq_item_clear(&it);
-}
-
-/* Runs on a watch's thread: every failure, and the recovery, logged. */
-static void
-on_watch_error(void *ctx, const char *error)
-{
-	struct watch_ctx *w = ctx;
-
-	if (error)
-		util_log_json("warn", "watch failing", json_pack("{s:s, s:s, "
-		    "s:s}", "group", w->spec.group, "resource",
-		    w->spec.resource, "error", error));
-	else
-		util_log_json("info", "watch recovered", json_pack("{s:s, s:s}",
-		    "group", w->spec.group, "resource", w->spec.resource));
-}
-
 /*
  * The engine's execute hook: each kind of plan to its executor.  Runs on
  * the engine thread (an http trigger waits for its answer within its
@@ -310,13 +278,13 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 
 /* --prometheus, else RemediationConfig spec.prometheus {url, timeout}. */
 void
-daemon_configure_prometheus(struct daemon *d)
+daemon_configure_prometheus(struct daemon *d, const struct conf *c)
 {
 	json_t *p = NULL;
 	int64_t ms;
 
-	if (d->conf->nby_kind[CONF_REMEDIATIONCONFIG])
-		p = json_object_get(json_object_get(d->conf->by_kind[
+	if (c->nby_kind[CONF_REMEDIATIONCONFIG])
+		p = json_object_get(json_object_get(c->by_kind[
 		    CONF_REMEDIATIONCONFIG][0]->root, "spec"), "prometheus");
 	d->prom_url = d->o->prometheus ? d->o->prometheus :
 	    json_string_value(json_object_get(p, "url"));
@@ -324,63 +292,6 @@ daemon_configure_prometheus(struct daemon *d)
 	if (json_is_string(json_object_get(p, "timeout")) && duration_parse(
 	    json_string_value(json_object_get(p, "timeout")), &ms) == 0)
 		d->prom_timeout = (long)ms;
-}
-
-static int
-start_watches(struct daemon *d)
-{
-	struct sig_watch *specs;
-	size_t i, n = engine_watches(d->engine, &specs);
-	char *err = NULL;
-
-	d->watches = xcalloc(n ? n : 1, sizeof *d->watches);
-	d->wctx = xcalloc(n ? n : 1, sizeof *d->wctx);
-	for (i = 0; i < n; i++) {
-		struct kube_watch_spec ks;
-
-		d->wctx[i].q = d->q;
-		d->wctx[i].spec = specs[i];
-		memset(&ks, 0, sizeof ks);
-		ks.group = specs[i].group;
-		ks.version = specs[i].version;
-		ks.resource = specs[i].resource;
-		ks.namespace = specs[i].namespace;
-		ks.label_selector = specs[i].label_selector;
-		ks.field_selector = specs[i].field_selector;
-		ks.on_error = on_watch_error;
-		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
-		    &d->wctx[i], &err);
-		if (d->watches[i] == NULL) {
-			util_log_json("error", "cannot start watch", json_pack(
-			    "{s:s, s:s}", "resource", ks.resource, "error",
-			    err ? err : "?"));
-			free(err);
-			free(specs);
-			d->nwatches = i;
-			return -1;
-		}
-		util_log_json("info", "watching", json_pack("{s:s, s:s, s:s?, "
-		    "s:s?, s:s?}", "group", ks.group, "resource", ks.resource,
-		    "namespace", ks.namespace, "labelSelector",
-		    ks.label_selector, "fieldSelector", ks.field_selector));
-	}
-	d->nwatches = n;
-	free(specs);
-	return 0;
-}
-
-static void
-stop_watches(struct daemon *d)
-{
-	size_t i;
-
-	dq_close(d->q);		/* unblock watch threads waiting for room */
-	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_stop(d->watches[i]);
-		sig_watch_clear(&d->wctx[i].spec);
-	}
-	free(d->watches);
-	free(d->wctx);
 }
 
 /* Logs "synced" once every watch has delivered its initial list. */
@@ -391,7 +302,7 @@ check_synced(struct daemon *d, int *synced)
 	size_t i, n = 0;
 
 	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_status(d->watches[i], &st);
+		kube_watch_status(d->wctx[i]->watch, &st);
 		n += st.synced != 0;
 		free(st.last_error);
 	}
@@ -450,24 +361,32 @@ run_timed(struct daemon *d)
 	return due < 0 ? -1 : (long)(due > now ? due - now : 0);
 }
 
-static int
-start_timed(struct daemon *d)
+struct sched_set *
+daemon_timed_set(struct daemon *d, const struct conf *c, struct diags *dg)
 {
+	struct sched_set *set = sched_set_new();
 	struct sched_opts so;
-	struct diags dg;
 	size_t i;
 
 	memset(&so, 0, sizeof so);
 	so.prometheus_url = d->prom_url;
-	d->timed = sched_set_new();
+	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++)
+		sched_set_add(set, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);
+	return set;
+}
+
+static int
+start_timed(struct daemon *d)
+{
+	struct diags dg;
+	size_t errors;
+
 	diag_init(&dg);
-	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
-		sched_set_add(d->timed, d->conf->by_kind[CONF_EVENTSOURCE][i],
-		    &so, &dg);
+	d->timed = daemon_timed_set(d, d->conf, &dg);
 	diag_print(&dg, stderr);
-	i = dg.errors;
+	errors = dg.errors;
 	diag_free(&dg);
-	if (i)
+	if (errors)
 		return -1;
 	sched_set_start(d->timed, clock_now(&d->clock));
 	return 0;
@@ -546,10 +465,10 @@ update_metrics(struct daemon *d)
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
 	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));
 	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_status(d->watches[i], &ws);
-		while (d->wctx[i].restarts < ws.restarts) {
-			metrics_count_watch_restart(d->wctx[i].spec.resource);
-			d->wctx[i].restarts++;
+		kube_watch_status(d->wctx[i]->watch, &ws);
+		while (d->wctx[i]->restarts < ws.restarts) {
+			metrics_count_watch_restart(d->wctx[i]->resource);
+			d->wctx[i]->restarts++;
 		}
 		free(ws.last_error);
 	}
@@ -562,14 +481,27 @@ count_signal(struct daemon *d, const struct dq_item *it)
 
 	if (it->kind == DQ_EVENT)
 		metrics_count_signal(it->ev.source, it->ev.name);
-	else if (it->kind == DQ_WATCH && it->watcher >= 0) {
-		for (w = d->wctx; w < d->wctx + d->nwatches; w++)
-			if (w->spec.source == it->watcher) {
-				metrics_count_signal(w->spec.eventsource,
-				    w->spec.name);
-				return;
-			}
-	}
+	else if (it->kind == DQ_WATCH && it->watcher >= 0 &&
+	    (w = daemon_watch_find(d, it->watch_id)) != NULL)
+		metrics_count_signal(w->spec.eventsource, w->spec.name);
+}
+
+/*
+ * Which source a watch item goes to now: its watch's index under the
+ * configuration of the moment.  0: deliver; -1: its watch was retired by
+ * a reload (the new watches' lists bring the view up to date).
+ */
+static int
+route_watch(struct daemon *d, struct dq_item *it)
+{
+	const struct watch_ctx *w;
+
+	if (it->kind != DQ_WATCH && it->kind != DQ_SYNC)
+		return 0;
+	if ((w = daemon_watch_find(d, it->watch_id)) == NULL)
+		return -1;
+	it->watcher = w->spec.source;
+	return 0;
 }
 
 /*
@@ -591,7 +523,7 @@ take_watch(struct daemon *d, const struct dq_item *it, int acting)
 static long
 pop_wait(struct daemon *d, int synced, int acting)
 {
-	long wait = acting ? run_timed(d) : -1, most = POP_TIMEOUT_MS;
+	long wait = acting ? run_timed(d) : -1, most = RELOAD_POLL_MS;
 
 	if (d->lease && d->o->retry_period && d->o->retry_period < most)
 		most = (long)d->o->retry_period;	/* notice a new term */
@@ -613,11 +545,16 @@ loop(struct daemon *d)
 		if ((n++ & 63) == 0)
 			update_metrics(d);
 		acting = daemon_leader_step(d);
+		daemon_reload_poll(d);	/* a standby too: ready to take over */
 		if (acting)
 			housekeeping(d);
 		if (dq_pop(d->q, &it, (int)pop_wait(d, synced, acting)) ==
 		    -1) {
 			update_metrics(d);
+			continue;
+		}
+		if (route_watch(d, &it) == -1) {
+			dq_item_clear(&it);
 			continue;
 		}
 		acting = daemon_leader_step(d);
@@ -689,10 +626,10 @@ serve_readyz(void *ctx, const struct http_request *req,
 	(void)req;
 	pthread_mutex_lock(&d->watch_mu);
 	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_status(d->watches[i], &st);
+		kube_watch_status(d->wctx[i]->watch, &st);
 		if (!st.synced || !st.healthy)
 			json_array_append_new(bad, json_pack("{s:s, s:b, s:b, "
-			    "s:s?, s:I}", "resource", d->wctx[i].spec.resource,
+			    "s:s?, s:I}", "resource", d->wctx[i]->resource,
 			    "synced", st.synced, "healthy", st.healthy,
 			    "lastError", st.last_error, "restarts",
 			    (json_int_t)st.restarts));
@@ -780,32 +717,27 @@ hook_log(void *ctx, const char *msg)
 	util_log_json("warn", "webhook", json_pack("{s:s}", "detail", msg));
 }
 
-/* Every webhook EventSource entry, served through the ingress. */
-static int
-attach_webhooks(struct daemon *d)
+struct hook_set *
+daemon_hook_set(struct daemon *d, const struct conf *c, struct diags *dg)
 {
 	struct hook_set *set = hook_set_new();
 	struct hook_set_opts so;
-	struct hook_sink sink;
-	struct hook_ingress_opts io;
-	struct diags dg;
 	size_t i;
 
 	memset(&so, 0, sizeof so);
 	so.read_secrets = 1;
 	so.secrets_dir = d->o->secrets_dir;
 	so.server = d->http;
-	diag_init(&dg);
-	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
-		hook_set_add(set, d->conf->by_kind[CONF_EVENTSOURCE][i], &so,
-		    &dg);
-	diag_print(&dg, stderr);
-	if (dg.errors) {
-		diag_free(&dg);
-		hook_set_free(set);
-		return -1;
-	}
-	diag_free(&dg);
+	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++)
+		hook_set_add(set, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);
+	return set;
+}
+
+void
+daemon_hook_log(const struct hook_set *set)
+{
+	size_t i;
+
 	for (i = 0; i < hook_set_count(set); i++) {
 		char *line = hook_set_describe(set, i);
 
@@ -813,6 +745,27 @@ attach_webhooks(struct daemon *d)
 		    line));
 		free(line);
 	}
+}
+
+/* Every webhook EventSource entry, served through the ingress. */
+static int
+attach_webhooks(struct daemon *d)
+{
+	struct hook_set *set;
+	struct hook_sink sink;
+	struct hook_ingress_opts io;
+	struct diags dg;
+
+	diag_init(&dg);
+	set = daemon_hook_set(d, d->conf, &dg);
+	diag_print(&dg, stderr);
+	if (dg.errors) {
+		diag_free(&dg);
+		hook_set_free(set);
+		return -1;
+	}
+	diag_free(&dg);
+	daemon_hook_log(set);
 	memset(&sink, 0, sizeof sink);
 	sink.push = push_events;
 	sink.ctx = d;
@@ -1000,6 +953,24 @@ open_approvals(struct daemon *d)
 	return d->approvals ? 0 : -1;
 }
 
+void
+daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
+{
+	memset(eo, 0, sizeof *eo);
+	eo->budget = budget_from_prometheus;
+	eo->budget_ctx = d;
+	eo->clock = &d->clock;
+	eo->cluster = d->cluster;
+	eo->execute = execute_plan;
+	eo->execute_ctx = d;
+	eo->emit = emit_record;
+	eo->emit_ctx = d;
+	eo->intend = intend_action;
+	eo->intend_ctx = d;
+	eo->pend = pend_approval;
+	eo->pend_ctx = d;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -1010,20 +981,8 @@ load(struct daemon *d)
 	diag_init(&dg);
 	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
 	if (dg.errors == 0) {
-		daemon_configure_prometheus(d);
-		memset(&eo, 0, sizeof eo);
-		eo.budget = budget_from_prometheus;
-		eo.budget_ctx = d;
-		eo.clock = &d->clock;
-		eo.cluster = d->cluster;
-		eo.execute = execute_plan;
-		eo.execute_ctx = d;
-		eo.emit = emit_record;
-		eo.emit_ctx = d;
-		eo.intend = intend_action;
-		eo.intend_ctx = d;
-		eo.pend = pend_approval;
-		eo.pend_ctx = d;
+		daemon_configure_prometheus(d, d->conf);
+		daemon_engine_opts(d, &eo);
 		d->engine = engine_new(d->conf, &eo, &dg);
 	}
 	diag_print(&dg, stderr);
@@ -1056,6 +1015,7 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	daemon_reload_install(&d);	/* before the load it may repeat */
 	pthread_mutex_init(&d.watch_mu, NULL);
 	/* with an election the state file waits until this replica leads */
 	if (connect_cluster(&d) == 0 && daemon_leader_prepare(&d) == 0 &&
@@ -1063,7 +1023,7 @@ daemon_run(const struct daemon_opts *o)
 	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
 	    open_approvals(&d) == 0 && (o->leader_elect ||
 	    daemon_state_restore(&d) == 0) && start_timed(&d) == 0 &&
-	    start_watches(&d) == 0 && start_http(&d) == 0 &&
+	    daemon_watches_start(&d) == 0 && start_http(&d) == 0 &&
 	    daemon_leader_start(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
@@ -1087,9 +1047,10 @@ daemon_run(const struct daemon_opts *o)
 	audit_close(d.audit);
 	d.audit = NULL;
 	daemon_leader_stop(&d);	/* after the state file is free */
-	stop_watches(&d);
+	daemon_watches_stop(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);
+	daemon_reload_free(&d);	/* after the watches that borrowed them */
 	kube_client_free(d.kube);
 	dq_free(d.q);
 	cluster_free(d.cluster);

@@ -17,15 +17,30 @@
 #include "signal/signal.h"
 #include "util/util.h"
 
-#define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
+struct conf;
+struct diags;
+struct engine;
+struct engine_opts;
+struct hook_set;
+struct sched_set;
+
 #define TICK_MS		5000	/* pages resolve, state is synced */
 #define PRUNE_MS	60000	/* old records are pruned */
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
+#define RELOAD_POLL_MS	250	/* how often the -c folders are looked at */
 
+/* One watch (watches.c); the watch's thread reads only q, id, retired. */
 struct watch_ctx {
-	struct dq	*q;
-	struct sig_watch spec;		/* owned selectors */
-	uint64_t	 restarts;	/* last seen, for the metric */
+	unsigned		 magic;
+	struct dq		*q;
+	unsigned		 id;		/* names it in queue items */
+	struct kube_watch	*watch;		/* owned */
+	struct sig_watch	 spec;		/* owned selectors, the rest
+						   borrowed from the engine of
+						   the moment (engine thread) */
+	char			*group, *resource;	/* owned, for logs */
+	atomic_int		 retired;	/* a reload replaced it */
+	uint64_t		 restarts;	/* last seen, for the metric */
 };
 
 /* A configuration replaced by a reload, kept for what still borrows it. */
@@ -42,11 +57,16 @@ struct daemon {
 	struct clock		 clock;
 	struct kube_client	*kube;
 	struct dq		*q;
-	pthread_mutex_t		 watch_mu;	/* watches, wctx, nwatches
-						   against /readyz */
-	struct kube_watch	**watches;
-	struct watch_ctx	*wctx;
+	pthread_mutex_t		 watch_mu;	/* wctx, nwatches against
+						   /readyz */
+	struct watch_ctx	**wctx;		/* owned */
 	size_t			 nwatches;
+	unsigned		 watch_ids;	/* the last id given */
+	pthread_t		*reapers;	/* stopping retired watches */
+	size_t			 nreapers;
+	struct watch_ctx	***reaped;	/* retired, no thread to stop
+						   them: stopped at exit */
+	size_t			 nreaped;
 	struct http_server	*http;
 	struct hook_ingress	*hooks;
 	struct sched_set	*timed;		/* calendar, prometheus */
@@ -79,11 +99,46 @@ struct daemon {
 	int64_t			 next_poll;	/* ms */
 };
 
+/*
+ * watches.c.  daemon_watches_start: the engine's watches (0, or -1
+ * logged).  daemon_watches_update: the set next (a reloaded engine)
+ * wants, keeping the unchanged ones running.  daemon_watch_find: the
+ * watch a queue item came from, NULL when a reload retired it.
+ * daemon_watches_stop: closes the queue and stops them all (shutdown).
+ */
+int	daemon_watches_start(struct daemon *);
+void	daemon_watches_update(struct daemon *, struct engine *next);
+struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
+void	daemon_watches_stop(struct daemon *);
+
 /* daemon.c: the state file, opened and loaded (0), or -1 logged. */
 int	daemon_state_open(struct daemon *);
 int	daemon_state_restore(struct daemon *);
-/* daemon.c: the Prometheus URL and timeout from opts or conf. */
-void	daemon_configure_prometheus(struct daemon *);
+/* daemon.c: the Prometheus URL and timeout from opts or c (borrowed). */
+void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
+/*
+ * daemon.c, what run compiles from a configuration, for load and reload
+ * alike: the engine's hooks, the webhook endpoints (secrets read now) and
+ * the timed sources (owned sets; errors in dg), and a log line per
+ * endpoint.
+ */
+void	daemon_engine_opts(struct daemon *, struct engine_opts *);
+struct hook_set *daemon_hook_set(struct daemon *, const struct conf *,
+	    struct diags *);
+void	daemon_hook_log(const struct hook_set *);
+struct sched_set *daemon_timed_set(struct daemon *, const struct conf *,
+	    struct diags *);
+
+/*
+ * reload.c.  daemon_reload_install: SIGHUP asks for a reload (at start).
+ * daemon_reload_poll, each loop iteration: a SIGHUP, or -c folders that
+ * changed and then stayed still, load the whole configuration again; it
+ * replaces the running one only when it checks clean.
+ * daemon_reload_free: the configurations replaced, at exit.
+ */
+void	daemon_reload_install(struct daemon *);
+void	daemon_reload_poll(struct daemon *);
+void	daemon_reload_free(struct daemon *);
 
 /*
  * leader.c.  daemon_leader_prepare, at start: opens the state file

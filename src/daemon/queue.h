@@ -46,7 +46,11 @@ struct dq_item {
 	enum sig_watch_type	 watch;		/* DQ_WATCH */
 	int			 watcher;	/* DQ_WATCH, DQ_SYNC: the
 						   resource source's index, or
-						   -1 for the cluster view */
+						   -1 for the cluster view
+						   (set by the engine thread
+						   from watch_id) */
+	unsigned		 watch_id;	/* DQ_WATCH, DQ_SYNC: the
+						   daemon's watch it came from */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
 	struct dq_call		*call;		/* one reference: DQ_CALL */

@@ -104,7 +104,7 @@ void	metrics_count_audit_write(const char *result);
 void	metrics_set_leader(int leading);
 /* This replica took role "leader" or "standby". */
 void	metrics_count_leader_transition(const char *role);
-/* A configuration reload ended with result "ok", "error", "unchanged". */
+/* A configuration reload ended with result "ok" or "error". */
 void	metrics_count_reload(const char *result);
 /*
  * The HTTP server's counters as of now (totals since start, read from

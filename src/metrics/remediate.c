@@ -146,7 +146,8 @@ register_all(void)
 	    "Changes of this replica's role, by the role taken (leader, "
 	    "standby).", l_role);
 	fam.reloads = counter("remediate_config_reload_total",
-	    "Configuration reloads by result (ok, error, unchanged).",
+	    "Configuration reloads by result: ok (swapped in), error (refused; "
+	    "the running one stays).",
 	    l_result);
 	fam.build = gauge("remediate_build_info",
 	    "Version and git revision of this build.", l_build);

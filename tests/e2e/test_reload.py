@@ -1,0 +1,232 @@
+"""Live reload of `remediate run`: a change under -c (or SIGHUP) loads the
+whole configuration again and swaps it in only when it checks clean.
+Guard state follows trigger identity (a cooldown set before a reload
+still holds after it); a bad configuration is refused with `check`'s own
+messages and the old one keeps deciding; a file caught half-written is
+never loaded; watches and webhook endpoints follow the sources."""
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import scenario
+from conftest import binary
+from test_ha import ha_manifests, logged, workflow_pods  # noqa: F401
+from test_run_live import Daemon, body, cluster_objects, http_get, \
+    listening_port
+
+import sys
+from conftest import ROOT
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402
+
+OLD_IMAGE = "ghcr.io/internal/k8s-remediate:1.4.0"
+NEW_IMAGE = "ghcr.io/internal/k8s-remediate:1.5.0"
+WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
+
+EXTRA = """apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: extra, namespace: argo-events}
+spec:
+  webhook:
+    deploy: {endpoint: /deploy-hook, method: POST, port: "12000"}
+  resource:
+    cms:
+      namespace: ""
+      group: ""
+      version: "v1"
+      resource: "configmaps"
+      eventTypes: [ADD]
+"""
+
+
+def images(reqs):
+    """The image of each Workflow created, in order."""
+    out = []
+    for r in reqs:
+        if r["method"] == "POST" and r["path"] == WORKFLOWS and \
+                r.get("status") == 201:
+            out += [t["container"]["image"]
+                    for t in body(r)["spec"]["templates"]]
+    return out
+
+
+def replace_file(path, text):
+    """As git checkout does: a new file renamed over the old one."""
+    tmp = str(path) + ".tmp~"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def kill(emu, d, name, n=0):
+    emu.oom_kill("shop", scenario.pod_name(name, n))
+    return d.take(1)
+
+
+def reload_metric(d, result):
+    _, text = http_get(listening_port(d), "/metrics")
+    series = 'remediate_config_reload_total{result="%s"} ' % result
+    for line in text.splitlines():
+        if line.startswith(series):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def start(emu, manifests, tmp_path):
+    d = Daemon(manifests, emu.kubeconfig, state=str(tmp_path / "s.db"))
+    d.wait_log("synced")
+    return d
+
+
+def test_a_good_change_takes_effect_and_keeps_the_cooldown(
+        tmp_path, ha_manifests):  # noqa: F811
+    ws = [scenario.Workload("shop", n) for n in ("w0", "w1")]
+    sensor = ha_manifests / "sensor.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            assert kill(emu, d, "w0")[0]["decision"] == "acted"
+            replace_file(sensor, sensor.read_text().replace(OLD_IMAGE,
+                                                            NEW_IMAGE))
+            d.wait_log("configuration reloaded")
+            again = kill(emu, d, "w0", 1)
+            other = kill(emu, d, "w1")
+            ok = reload_metric(d, "ok")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    assert again[0]["reason"] == "cooldown", again   # survived the reload
+    assert other[0]["decision"] == "acted", other
+    assert images(reqs) == [OLD_IMAGE, NEW_IMAGE]    # the change works
+    assert ok == 1
+
+
+def test_a_bad_change_is_refused_and_the_old_one_keeps_deciding(
+        tmp_path, ha_manifests):  # noqa: F811
+    ws = [scenario.Workload("shop", n) for n in ("w0", "w1")]
+    sensor = ha_manifests / "sensor.yaml"
+    bad = sensor.read_text().replace(OLD_IMAGE, NEW_IMAGE).replace(
+        "cooldown: 15m", "cooldwn: 15m")
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            replace_file(sensor, bad)
+            d.wait_log("configuration refused; the running one stays")
+            first = kill(emu, d, "w0")
+            second = kill(emu, d, "w0", 1)
+            err, ok = reload_metric(d, "error"), reload_metric(d, "ok")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    check = subprocess.run([binary(), "check", str(ha_manifests)],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 1
+    diags = [x for x in check.stderr.splitlines() if x.strip()]
+    assert diags and any("cooldwn" in x for x in diags), diags
+    for line in diags:              # the same messages as check
+        assert line in [x.rstrip("\n") for x in d.log_lines], line
+    assert first[0]["decision"] == "acted"
+    assert second[0]["reason"] == "cooldown"   # the old guardrails
+    assert images(reqs) == [OLD_IMAGE]         # the old trigger
+    assert (err, ok) == (1, 0)
+
+
+def test_a_half_written_file_is_never_loaded(tmp_path, ha_manifests):  # noqa: F811,E501
+    ws = [scenario.Workload("shop", "w0")]
+    sensor = ha_manifests / "sensor.yaml"
+    text = sensor.read_text().replace(OLD_IMAGE, NEW_IMAGE)
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            # an editor saving in place, in three writes; each partial
+            # state outlives two polls (250ms) but not the settling (1s)
+            third = len(text) // 3
+            with open(sensor, "w") as f:
+                for part in (text[:third], text[third:2 * third]):
+                    f.write(part)
+                    f.flush()
+                    time.sleep(0.7)
+                f.write(text[2 * third:])
+            d.wait_log("configuration reloaded")
+            acted = kill(emu, d, "w0")
+            err, ok = reload_metric(d, "error"), reload_metric(d, "ok")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+        refused = logged(d, "configuration refused; the running one stays")
+    assert refused == []
+    assert (err, ok) == (0, 1)
+    assert acted[0]["decision"] == "acted"
+    assert images(reqs) == [NEW_IMAGE]
+
+
+def test_sighup_reloads_what_polling_cannot_see(tmp_path, ha_manifests):  # noqa: F811,E501
+    ws = [scenario.Workload("shop", "w0")]
+    sensor = ha_manifests / "sensor.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            st = os.stat(sensor)
+            text = sensor.read_text().replace(OLD_IMAGE, NEW_IMAGE)
+            with open(sensor, "r+") as f:   # same inode, same size
+                f.write(text)
+            os.utime(sensor, ns=(st.st_atime_ns, st.st_mtime_ns))
+            time.sleep(1.6)                 # polls see nothing new
+            assert logged(d, "configuration reloaded") == []
+            d.p.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded")
+            rec = logged(d, "configuration reloaded")[0]
+            acted = kill(emu, d, "w0")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    assert rec["trigger"] == "SIGHUP"
+    assert acted[0]["decision"] == "acted"
+    assert images(reqs) == [NEW_IMAGE]
+
+
+def post(port, path):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
+                                 data=b'{"x":1}', method="POST", headers={
+                                     "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_watches_and_endpoints_follow_the_sources(tmp_path, ha_manifests):  # noqa: F811,E501
+    extra = ha_manifests / "extra.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            port = listening_port(d)
+            before = post(port, "/deploy-hook")
+            replace_file(extra, EXTRA)
+            d.wait_log("configuration reloaded")
+            added = post(port, "/deploy-hook")
+            watching = [x for x in logged(d, "watching")
+                        if x["resource"] == "configmaps"]
+            os.unlink(extra)
+            d.wait_log("configuration reloaded")
+            removed = post(port, "/deploy-hook")
+            stopped = [x for x in logged(d, "stopped watching")
+                       if x["resource"] == "configmaps"]
+            kept = [x for x in logged(d, "watching")
+                    if x["resource"] == "pods"]
+            ready = http_get(port, "/readyz")[0]
+        finally:
+            d.stop()
+    assert (before, added, removed) == (404, 200, 404)
+    assert len(watching) == 1 and len(stopped) == 1
+    assert len(kept) == 1       # the unchanged watch was never restarted
+    assert ready == 200
