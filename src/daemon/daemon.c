@@ -1037,16 +1037,17 @@ daemon_run(const struct daemon_opts *o)
 	sched_set_free(d.timed);
 	if (d.pager)
 		page_flush(d.pager, 2000);
-	page_free(d.pager);
 	if (d.notify)
 		notify_flush(d.notify, 2000);
-	notify_free(d.notify);
-	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
 	free(d.link);
-	audit_close(d.audit);
+	audit_close(d.audit);	/* journals the pager's state: before
+				   page_free */
 	d.audit = NULL;
 	daemon_leader_stop(&d);	/* after the state file is free */
+	page_free(d.pager);
+	notify_free(d.notify);
+	notify_config_free(d.notify_cfg);
 	daemon_watches_stop(&d);
 	engine_free(d.engine);
 	conf_free(d.conf);

@@ -173,16 +173,9 @@ attempt(struct lease *l)
 static int
 pause_or_stop(struct lease *l, int64_t ms)
 {
-	struct timespec ts;
+	struct timespec ts = time_deadline(CLOCK_MONOTONIC, ms);
 	int stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &ts) !=
 	    ETIMEDOUT)

@@ -122,6 +122,11 @@ void	 clock_system(struct clock *);
  * NTP or an operator, for deadlines that must hold (leader fencing).
  */
 void	 clock_monotonic(struct clock *);
+/*
+ * The instant ms from now on clock id (CLOCK_REALTIME, CLOCK_MONOTONIC),
+ * for pthread_cond_timedwait.
+ */
+struct timespec time_deadline(clockid_t id, int64_t ms);
 void	 clock_fixed(struct clock *, int64_t ms);
 /*
  * Sleeps ms of real time (the whole of it: a signal does not cut it

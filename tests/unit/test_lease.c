@@ -227,6 +227,7 @@ TEST(seeing_another_holder_stops_acting)
 	lease_elector_observe(&el, NULL, 0);
 	CHECK(lease_elector_next(&el, 0, WALL, &want) == LEASE_CREATE);
 	got = accepted(&want, "19");
+	lease_record_clear(&want);
 	lease_elector_won(&el, &got, 0);
 	CHECK(lease_elector_acting(&el, 1000));
 	lease_elector_observe(&el, &other, 1000);
