@@ -105,6 +105,7 @@ struct world {
 	struct cluster	*cluster;
 	struct clock	 clock;
 	struct engine	*e;
+	struct engine_opts opts;
 	struct seen	 seen;
 };
 
@@ -143,17 +144,16 @@ put(struct cluster *cl, json_t *obj)
 	json_decref(obj);
 }
 
+/* The world with the sensor manifest given whole. */
 static void
-world_open(struct world *w, const char *cooldown)
+world_open_sensor(struct world *w, const char *sensor)
 {
 	const char *paths[1] = { dir };
 	struct engine_opts o;
-	char *s = xasprintf(sensor_fmt, cooldown);
 
 	memset(w, 0, sizeof *w);
 	write_file("eventsource.yaml", eventsource);
-	write_file("sensor.yaml", s);
-	free(s);
+	write_file("sensor.yaml", sensor);
 	diag_init(&w->dg);
 	w->conf = conf_load(paths, 1, &w->dg);
 	w->cluster = cluster_new();
@@ -179,10 +179,46 @@ world_open(struct world *w, const char *cooldown)
 	o.pend_ctx = &w->seen;
 	o.execute = on_execute;
 	o.execute_ctx = &w->seen;
+	w->opts = o;
 	w->e = w->dg.errors ? NULL : engine_new(w->conf, &o, &w->dg);
 	if (w->dg.errors)
 		diag_print(&w->dg, stderr);
 	CHECK(w->e != NULL);
+}
+
+static void
+world_open(struct world *w, const char *cooldown)
+{
+	char *s = xasprintf(sensor_fmt, cooldown);
+
+	world_open_sensor(w, s);
+	free(s);
+}
+
+/*
+ * What the daemon's reload does with the engine: the manifests loaded
+ * again, a new engine, the guard state moved over.
+ */
+static void
+world_reload(struct world *w, const char *sensor)
+{
+	const char *paths[1] = { dir };
+	struct conf *c;
+	struct engine *e;
+
+	write_file("sensor.yaml", sensor);
+	c = conf_load(paths, 1, &w->dg);
+	e = engine_new(c, &w->opts, &w->dg);
+	CHECK(e != NULL);
+	if (e == NULL) {
+		conf_free(c);
+		return;
+	}
+	engine_adopt_guard_state(e, w->e);
+	engine_free(w->e);
+	conf_free(w->conf);
+	w->e = e;
+	w->conf = c;
 }
 
 static void
@@ -375,6 +411,79 @@ TEST(no_approval_is_a_failed_decision_and_expiry_is_recorded)
 	world_close(&w);
 }
 
+/* %s: the cooldown.  Auto mode, demoted at the first recurrence. */
+static const char auto_fmt[] =
+    "apiVersion: argoproj.io/v1alpha1\n"
+    "kind: Sensor\n"
+    "metadata: {name: stuck, namespace: argo-events}\n"
+    "spec:\n"
+    "  dependencies:\n"
+    "    - {name: s, eventSourceName: hooks, eventName: stuck}\n"
+    "  triggers:\n"
+    "    - template:\n"
+    "        name: restart\n"
+    "        remediate: {restartPod: {}}\n"
+    "      rateLimit: {unit: Minute, requestsPerUnit: 10}\n"
+    "      guardrails:\n"
+    "        mode: auto\n"
+    "        cooldown: %s\n"
+    "        maxSignalAge: 1h\n"
+    "        optIn: {label: remediation.platform/optin=true}\n"
+    "        maxClusterImpact: 100%%\n"
+    "        circuit: {maxActions: 10, within: 1h}\n"
+    "        recurrence: {within: 1h, demoteAbove: 50%%, minActions: 1}\n";
+
+/*
+ * A reload keeps the guard state by trigger identity: a cooldown still
+ * holds, a demotion stays while the trigger's manifest is the same and is
+ * lifted when it changed.
+ */
+TEST(reload_keeps_guard_state_and_lifts_demotion_on_change)
+{
+	struct world w;
+	char *same = xasprintf(auto_fmt, "30s");
+	char *changed = xasprintf(auto_fmt, "45s");
+	json_t *r;
+
+	world_open_sensor(&w, same);
+	if (w.e == NULL)
+		goto out;
+	signal_stuck(&w, "e1");
+	CHECK_STR(field(last(&w), "decision"), "acted");
+	CHECK_INT(w.seen.executed, 1);
+	/* a cooldown set before the reload holds after it */
+	world_reload(&w, same);
+	clock_fixed(&w.clock, T0 + 10000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	/* the signal came back: recurred, so the trigger is demoted */
+	clock_fixed(&w.clock, T0 + 2 * MIN);
+	signal_stuck(&w, "e3");
+	r = last(&w);
+	CHECK(json_object_get(r, "demoted") != NULL);
+	CHECK_INT(w.seen.executed, 1);
+	/* an unchanged manifest reloaded: still demoted */
+	world_reload(&w, same);
+	clock_fixed(&w.clock, T0 + 4 * MIN);
+	signal_stuck(&w, "e4");
+	r = last(&w);
+	CHECK(json_object_get(r, "demoted") != NULL);
+	CHECK(strcmp(field(r, "decision"), "acted") != 0);
+	CHECK_INT(w.seen.executed, 1);
+	/* its manifest changed: the demotion is lifted, it acts again */
+	world_reload(&w, changed);
+	clock_fixed(&w.clock, T0 + 6 * MIN);
+	signal_stuck(&w, "e5");
+	r = last(&w);
+	CHECK(json_object_get(r, "demoted") == NULL);
+	CHECK_STR(field(r, "decision"), "acted");
+	CHECK_INT(w.seen.executed, 2);
+out:
+	world_close(&w);
+	free(same);
+	free(changed);
+}
+
 int
 main(void)
 {
@@ -387,6 +496,7 @@ main(void)
 	RUN(guardrails_are_asked_again_at_approval);
 	RUN(changed_trigger_voids_the_approval);
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
+	RUN(reload_keeps_guard_state_and_lifts_demotion_on_change);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);
