@@ -29,7 +29,10 @@ static const char eventsource[] =
     "  webhook:\n"
     "    stuck: {endpoint: /stuck, method: POST, port: \"12000\"}\n";
 
-/* %s: the guardrails' cooldown, so a test can change the manifest. */
+/*
+ * The guardrails: rate per minute, mode, cooldown (so a test can change
+ * the manifest), circuit, then any further lines.
+ */
 static const char sensor_fmt[] =
     "apiVersion: argoproj.io/v1alpha1\n"
     "kind: Sensor\n"
@@ -41,14 +44,14 @@ static const char sensor_fmt[] =
     "    - template:\n"
     "        name: restart\n"
     "        remediate: {restartPod: {}}\n"
-    "      rateLimit: {unit: Minute, requestsPerUnit: 1}\n"
+    "      rateLimit: {unit: Minute, requestsPerUnit: %d}\n"
     "      guardrails:\n"
-    "        mode: confirm\n"
+    "        mode: %s\n"
     "        cooldown: %s\n"
     "        maxSignalAge: 1h\n"
     "        optIn: {label: remediation.platform/optin=true}\n"
     "        maxClusterImpact: 100%%\n"
-    "        circuit: {maxActions: 1, within: 1h}\n";
+    "        circuit: {maxActions: %d, within: 1h}\n%s";
 
 /* What the hooks saw. */
 struct seen {
@@ -189,7 +192,7 @@ world_open_sensor(struct world *w, const char *sensor)
 static void
 world_open(struct world *w, const char *cooldown)
 {
-	char *s = xasprintf(sensor_fmt, cooldown);
+	char *s = xasprintf(sensor_fmt, 1, "confirm", cooldown, 1, "");
 
 	world_open_sensor(w, s);
 	free(s);
@@ -411,27 +414,9 @@ TEST(no_approval_is_a_failed_decision_and_expiry_is_recorded)
 	world_close(&w);
 }
 
-/* %s: the cooldown.  Auto mode, demoted at the first recurrence. */
-static const char auto_fmt[] =
-    "apiVersion: argoproj.io/v1alpha1\n"
-    "kind: Sensor\n"
-    "metadata: {name: stuck, namespace: argo-events}\n"
-    "spec:\n"
-    "  dependencies:\n"
-    "    - {name: s, eventSourceName: hooks, eventName: stuck}\n"
-    "  triggers:\n"
-    "    - template:\n"
-    "        name: restart\n"
-    "        remediate: {restartPod: {}}\n"
-    "      rateLimit: {unit: Minute, requestsPerUnit: 10}\n"
-    "      guardrails:\n"
-    "        mode: auto\n"
-    "        cooldown: %s\n"
-    "        maxSignalAge: 1h\n"
-    "        optIn: {label: remediation.platform/optin=true}\n"
-    "        maxClusterImpact: 100%%\n"
-    "        circuit: {maxActions: 10, within: 1h}\n"
-    "        recurrence: {within: 1h, demoteAbove: 50%%, minActions: 1}\n";
+/* Auto mode, demoted at the first recurrence. */
+#define AUTO_RECURRENCE \
+    "        recurrence: {within: 1h, demoteAbove: 50%, minActions: 1}\n"
 
 /*
  * A reload keeps the guard state by trigger identity: a cooldown still
@@ -441,8 +426,10 @@ static const char auto_fmt[] =
 TEST(reload_keeps_guard_state_and_lifts_demotion_on_change)
 {
 	struct world w;
-	char *same = xasprintf(auto_fmt, "30s");
-	char *changed = xasprintf(auto_fmt, "45s");
+	char *same = xasprintf(sensor_fmt, 10, "auto", "30s", 10,
+	    AUTO_RECURRENCE);
+	char *changed = xasprintf(sensor_fmt, 10, "auto", "45s", 10,
+	    AUTO_RECURRENCE);
 	json_t *r;
 
 	world_open_sensor(&w, same);
