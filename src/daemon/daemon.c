@@ -822,13 +822,16 @@ connect_cluster(struct daemon *d)
 		return -1;
 	}
 	d->kube = kube_client_new(&cfg, &err);
+	/* the election's own client, with its own timeout (leader.c) */
+	if (d->kube && d->o->leader_elect)
+		d->lease_kube = kube_client_new(&cfg, &err);
 	util_log_json(d->kube ? "info" : "error", d->kube ? "cluster" :
 	    "cannot create the Kubernetes client", json_pack("{s:s?, s:s?, "
 	    "s:s?, s:s?}", "server", cfg.server, "context", cfg.context,
 	    "source", cfg.source, "error", err));
 	free(err);
 	kube_config_clear(&cfg);
-	return d->kube ? 0 : -1;
+	return d->kube && (d->lease_kube || !d->o->leader_elect) ? 0 : -1;
 }
 
 /* The state file: decisions, guard state and page state survive us. */

@@ -35,31 +35,20 @@
 
 #define TAKEOVER_RETRY_MS	1000	/* state file still locked */
 
-/* The election's own client: no retries, answers within the deadline. */
-static int
+/*
+ * The election's own client (connect_cluster made it): no retries, the
+ * next retry period is the retry; an answer within half the deadline.
+ */
+static void
 lease_client(struct daemon *d, const struct lease_timing *t)
 {
-	struct kube_config cfg;
 	struct retry once;
-	char *err = NULL;
 
-	memset(&cfg, 0, sizeof cfg);
-	if (kube_config_load(d->o->kubeconfig, d->o->context, &cfg,
-	    &err) == 0)
-		d->lease_kube = kube_client_new(&cfg, &err);
-	kube_config_clear(&cfg);
-	if (d->lease_kube == NULL) {
-		util_log_json("error", "cannot create the election's client",
-		    json_pack("{s:s}", "error", err ? err : "?"));
-		free(err);
-		return -1;
-	}
 	retry_default(&once);
-	once.steps = 1;		/* we retry every retry period ourselves */
+	once.steps = 1;
 	kube_client_set_retry(d->lease_kube, &once);
 	kube_client_set_timeout(d->lease_kube, (long)(t->renew_deadline / 2 >
 	    200 ? t->renew_deadline / 2 : 200));
-	return 0;
 }
 
 /*
@@ -117,8 +106,7 @@ daemon_leader_start(struct daemon *d)
 		lo.timing.renew_deadline = o->renew_deadline;
 	if (o->retry_period)
 		lo.timing.retry_period = o->retry_period;
-	if (lease_client(d, &lo.timing) == -1)
-		return -1;
+	lease_client(d, &lo.timing);
 	lo.name = o->lease_name ? o->lease_name : "remediate";
 	lo.namespace = o->lease_namespace ? o->lease_namespace :
 	    kube_client_namespace(d->kube);

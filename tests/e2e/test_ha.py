@@ -18,8 +18,7 @@ import pytest
 
 import scenario
 from conftest import ROOT, binary
-from test_run_live import (Daemon, body, cluster_objects, http_get,
-                           listening_port)
+from test_run_live import Daemon, body, cluster_objects, http_get
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.emulator import Emulator  # noqa: E402
@@ -34,7 +33,8 @@ FAST = ["--lease-duration", "2s", "--renew-deadline", "1.5s",
 @pytest.fixture
 def ha_manifests(tmp_path):
     """The seed, acting on the first kill of each workload, with room in
-    the rate limit and the circuit: only the cooldown (15m per target)
+    the rate limit and the circuit, and no demotion by recurrence (a
+    storm brings every signal back): only the cooldown (15m per target)
     stands between a target and a second action."""
     d = tmp_path / "manifests"
     shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"), d)
@@ -44,8 +44,9 @@ def ha_manifests(tmp_path):
     s = s.replace("requestsPerUnit: 2", "requestsPerUnit: 100")
     (d / "sensor.yaml").write_text(s)
     c = (d / "config.yaml").read_text()
-    (d / "config.yaml").write_text(c.replace("maxActions: 10",
-                                             "maxActions: 100"))
+    c = c.replace("maxActions: 10", "maxActions: 100")
+    (d / "config.yaml").write_text(c.replace("minActions: 4",
+                                             "minActions: 1000"))
     return d
 
 
@@ -77,11 +78,17 @@ def wait_any(daemons, msg, timeout=30):
     raise AssertionError("nobody logged %r" % msg)
 
 
+def port(d):
+    """The port d listens on, once it has said so."""
+    wait_for(d, "listening")
+    return logged(d, "listening")[0]["port"]
+
+
 def standby_reason(d, timeout=10):
     """/readyz's reason once the standby has seen a leader."""
     end = time.time() + timeout
     while True:
-        st, text = http_get(listening_port(d), "/readyz")
+        st, text = http_get(port(d), "/readyz")
         assert st == 503, text
         why = json.loads(text)["reason"]
         if "nobody" not in why or time.time() > end:
@@ -210,8 +217,8 @@ def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
             standby = b if leader is a else a
             ident = "replica-a" if leader is a else "replica-b"
             assert standby_reason(standby) == "standby: leader is " + ident
-            assert http_get(listening_port(standby), "/healthz")[0] == 200
-            assert http_get(listening_port(leader), "/readyz")[0] == 200
+            assert http_get(port(standby), "/healthz")[0] == 200
+            assert http_get(port(leader), "/readyz")[0] == 200
             t.start()
             before = []             # the leader acts on some targets
             while len([r for r in before if r["decision"] == "acted"]) < 3:
@@ -230,8 +237,8 @@ def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
                 after += standby.take(1, timeout=0.5)
             stop.set()
             t.join(10)
-            st, _ = http_get(listening_port(standby), "/readyz")
-            _, metrics = http_get(listening_port(standby), "/metrics")
+            st, _ = http_get(port(standby), "/readyz")
+            _, metrics = http_get(port(standby), "/metrics")
         finally:
             stop.set()
             stop_all((a, b))
@@ -301,8 +308,8 @@ def test_leader_cut_off_stops_acting_before_its_lease_expires(
             mark = len(emu.requests())
             emu.oom_kill("shop", scenario.pod_name("w1", 0))
             quiet = d.take(1, timeout=2)
-            st, text = http_get(listening_port(d), "/readyz")
-            assert http_get(listening_port(d), "/healthz")[0] == 200
+            st, text = http_get(port(d), "/readyz")
+            assert http_get(port(d), "/healthz")[0] == 200
             assert d.p.poll() is None          # no crash, no restart
             emu.clear_faults()
             wait_for(d, "leading", 2, timeout=20)  # back in the election
