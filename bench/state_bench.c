@@ -6,9 +6,13 @@
  *
  *	state_bench MODE MANIFESTS CLUSTER BUDGET SIGNALS [STATE]
  *
- * MODE: memory | full | normal (the store's synchronous setting).  An
- * execute hook that answers at once stands in for the API server, so
- * acted decisions take the daemon's path: intend, execute, write.
+ * MODE: memory | full | normal (the store's synchronous setting) |
+ * intake (normal, and every signal first made durable as a webhook's is:
+ * intake_put, one request per signal so no group commit helps, then
+ * decided between audit_event_begin and audit_event_end, which removes it
+ * with its records).  An execute hook that answers at once stands in for
+ * the API server, so acted decisions take the daemon's path: intend,
+ * execute, write.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +23,12 @@
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "intake/intake.h"
 
 struct bench {
 	struct clock		 clock;
 	struct audit		*audit;
+	struct intake		*intake;	/* mode intake */
 	struct sig_recording	*recording;
 	long			 records, acted;
 };
@@ -64,6 +70,25 @@ emit(void *ctx, const struct rec_decision_record *r)
 		audit_write(b->audit, r);
 }
 
+/* One signal, durable first in mode intake, as the daemon decides it. */
+static void
+decide(struct bench *b, struct engine *e, struct event *ev)
+{
+	int64_t id = 0;
+
+	if (b->intake && intake_put(b->intake, ev, 1, NULL, b->clock.fixed,
+	    &id) != INTAKE_OK) {
+		fprintf(stderr, "state_bench: intake_put failed\n");
+		exit(1);
+	}
+	audit_event_begin(b->audit, id);
+	engine_signal(e, ev);
+	if (id) {
+		audit_event_end(b->audit);
+		intake_decided(b->intake, 1);
+	}
+}
+
 static void
 feed(struct bench *b, struct engine *e, const char *text, long lineno)
 {
@@ -95,7 +120,7 @@ feed(struct bench *b, struct engine *e, const char *text, long lineno)
 		ev.id = xasprintf("bench:%ld", lineno);
 		ev.data = json_incref(json_object_get(line, "data"));
 		sig_event_infer(&ev);
-		engine_signal(e, &ev);
+		decide(b, e, &ev);
 		event_clear(&ev);
 	}
 	json_decref(line);
@@ -130,7 +155,7 @@ main(int argc, char **argv)
 	FILE *in;
 
 	if (argc < 6 || (strcmp(argv[1], "memory") != 0 && argc < 7)) {
-		fprintf(stderr, "usage: state_bench memory|full|normal "
+		fprintf(stderr, "usage: state_bench memory|full|normal|intake "
 		    "MANIFESTS CLUSTER BUDGET SIGNALS [STATE]\n");
 		return 2;
 	}
@@ -169,6 +194,15 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (strcmp(argv[1], "intake") == 0) {
+		struct intake_opts io;
+
+		memset(&io, 0, sizeof io);
+		if ((b.intake = intake_open(argv[6], &io, &err)) == NULL) {
+			fprintf(stderr, "state_bench: %s\n", err);
+			return 1;
+		}
+	}
 	if ((in = fopen(argv[5], "r")) == NULL) {
 		perror(argv[5]);
 		return 1;
@@ -179,6 +213,7 @@ main(int argc, char **argv)
 	t1 = seconds();
 	fclose(in);
 	free(line);
+	intake_free(b.intake);
 	if (b.audit) {
 		audit_stats(b.audit, &rows, &bytes);
 		audit_close(b.audit);

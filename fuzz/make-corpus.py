@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-src = sys.argv[1] if len(sys.argv) > 1 else "../shared/conformance/jmespath"
+src = sys.argv[1] if len(sys.argv) > 1 else "tests/data/jmespath-compliance"
 out = sys.argv[2] if len(sys.argv) > 2 else "fuzz/corpus/jp"
 os.makedirs(out, exist_ok=True)
 files = sorted(glob.glob(os.path.join(src, "*.json")))

@@ -3,7 +3,7 @@
 selector byte): the Alertmanager and Prometheus fixtures, forms, queries,
 cron schedules and a few TZif files.
 
-usage: fuzz/make-webhook-corpus.py [SHARED_DIR] [OUT_DIR]
+usage: fuzz/make-webhook-corpus.py [FIXTURES_DIR] [OUT_DIR]
 """
 import glob
 import hashlib
@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-shared = sys.argv[1] if len(sys.argv) > 1 else "../shared"
+fixtures = sys.argv[1] if len(sys.argv) > 1 else "tests/data/fixtures"
 out = sys.argv[2] if len(sys.argv) > 2 else "fuzz/corpus/webhook"
 os.makedirs(out, exist_ok=True)
 seeds = []
@@ -23,7 +23,7 @@ def add(sel, data):
     seeds.append(bytes([sel]) + data)
 
 
-for f in sorted(glob.glob(os.path.join(shared, "fixtures",
+for f in sorted(glob.glob(os.path.join(fixtures,
                                        "alertmanager-webhook-*.json"))):
     text = open(f, "rb").read()
     add(0, text)
@@ -38,7 +38,7 @@ for f in sorted(glob.glob(os.path.join(shared, "fixtures",
 for statuses, name in ((0, "budget-remaining"), (0, "empty-vector"),
                        (0, "nan-warning"), (0, "scalar"),
                        (1, "error-bad-data"), (2, "error-timeout")):
-    text = open(os.path.join(shared, "fixtures",
+    text = open(os.path.join(fixtures,
                              "prometheus-query-%s.json" % name), "rb").read()
     add(4 | statuses << 3, text)
 add(4, '{"status":"success","data":{"resultType":"matrix","result":[]}}')

@@ -21,14 +21,15 @@
  *
  * builds it (clang -fsanitize=fuzzer,address,undefined) and runs it on a
  * copy of fuzz/corpus/webhook; tests/unit/test_webhook.c and
- * test_schedule.c replay the corpus in the ordinary test run.
+ * test_util.c replay the corpus in the ordinary test run.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "prom/prom.h"
-#include "schedule/schedule.h"
+#include "util/cron.h"
+#include "util/tz.h"
 #include "webhook/webhook.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -57,7 +58,7 @@ static void
 decode(int sel, const char *body, size_t len)
 {
 	struct http_header h[3], args[64];
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_request r;
 	struct event *evs = NULL;
 	char *err = NULL, *copy = NULL, canon[128];
@@ -139,40 +140,37 @@ prom(int high, const char *body, size_t len)
 static void
 cron(const char *text)
 {
-	struct sched_cron *c;
-	struct sched_zone *utc;
+	struct cron *c;
 	char *err = NULL;
 
-	if ((c = sched_cron_parse(text, &err)) == NULL) {
+	if ((c = cron_parse(text, &err)) == NULL) {
 		free(err);
 		return;
 	}
-	utc = sched_zone_load("UTC", &err);
-	sched_cron_next(c, utc, 1795600800000LL, NULL, NULL);
-	sched_zone_free(utc);
-	sched_cron_free(c);
+	cron_next(c, NULL, 1795600800000LL, NULL, NULL);
+	cron_free(c);
 }
 
 static void
 zone(const uint8_t *p, size_t len)
 {
-	struct sched_zone *z;
+	struct tz *z;
 	char *err = NULL, abbr[16];
-	struct sched_cron *c;
+	struct cron *c;
 
-	if ((z = sched_zone_parse("fuzz", p, len, &err)) == NULL) {
+	if ((z = tz_parse("fuzz", p, len, &err)) == NULL) {
 		free(err);
 		return;
 	}
-	sched_zone_offset(z, -5000000000LL, abbr, sizeof abbr);
-	sched_zone_offset(z, 0, abbr, sizeof abbr);
-	sched_zone_offset(z, 1795600800LL, abbr, sizeof abbr);
-	sched_zone_offset(z, 9000000000LL, abbr, sizeof abbr);
-	if ((c = sched_cron_parse("30 2 * * *", &err)) != NULL) {
-		sched_cron_next(c, z, 1795600800000LL, NULL, NULL);
-		sched_cron_free(c);
+	tz_offset(z, -5000000000LL, abbr, sizeof abbr);
+	tz_offset(z, 0, abbr, sizeof abbr);
+	tz_offset(z, 1795600800LL, abbr, sizeof abbr);
+	tz_offset(z, 9000000000LL, abbr, sizeof abbr);
+	if ((c = cron_parse("30 2 * * *", &err)) != NULL) {
+		cron_next(c, z, 1795600800000LL, NULL, NULL);
+		cron_free(c);
 	}
-	sched_zone_free(z);
+	tz_free(z);
 }
 
 int

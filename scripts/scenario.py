@@ -46,9 +46,10 @@ class Workload:
         self.kills = {}          # pod index -> (restarts, finishedAt)
 
     def labels(self, optin):
+        """optin: True for the label "true", a string for that value."""
         lab = {"app": self.name}
         if optin:
-            lab[OPTIN] = "true"
+            lab[OPTIN] = optin if isinstance(optin, str) else "true"
         return lab
 
     def deployment(self):

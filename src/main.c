@@ -22,6 +22,11 @@ static const struct {
 	    "         [--table] SIGNALS.ndjson\n"
 	    "                         feed recorded signals through the whole\n"
 	    "                         pipeline offline; print decision records" },
+	{ "test", cmd_test,
+	    "test [--junit FILE] [-v] [DIR|FILE]...\n"
+	    "                         run Kyverno kyverno-test.yaml files "
+	    "against\n"
+	    "                         remediate's policy engine" },
 	{ "jp", cmd_jp,
 	    "jp [-u] [-f FILE] [-e FILE] EXPRESSION\n"
 	    "                         evaluate JMESPath (with Kyverno's "
@@ -44,6 +49,11 @@ static const struct {
 	    "the\n"
 	    "                         daemon, which re-checks every "
 	    "guardrail" },
+	{ "rbac", cmd_rbac,
+	    "rbac -c DIR [--name NAME] [--service-account NS/NAME]\n"
+	    "                         print the least-privilege ClusterRole, "
+	    "Roles and\n"
+	    "                         bindings this configuration needs" },
 	{ "version", cmd_version,
 	    "version                 version and build options" },
 };

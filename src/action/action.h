@@ -11,6 +11,7 @@
 #ifndef ACTION_H
 #define ACTION_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -143,5 +144,29 @@ int	act_plan_admission(const struct act_plan *p, size_t i,
  */
 int	act_execute_native(void *ctx, const json_t *plan, int dry_run,
 	    json_t **result, char **err);
+
+/* ---- permissions (perms.c) ------------------------------------------------ */
+/*
+ * One API permission an action needs, in any namespace its targets live
+ * in.  Strings are static.
+ */
+struct act_perm {
+	const char	*group;		/* "" for core */
+	const char	*resource;	/* plural: "deployments" */
+	const char	*verb;		/* "patch", "get"... */
+	const char	*why;		/* one line, for RBAC comments */
+};
+/*
+ * The permissions native action `action` ("bumpMemory"...) needs: a
+ * static table (borrowed) with *n entries, or NULL (*n 0) for a name
+ * that is not a native action.
+ */
+const struct act_perm *act_native_perms(const char *action, size_t *n);
+/*
+ * The verbs a k8s trigger's operation sends on its kind (update also
+ * reads the live object when the plan carries no resourceVersion):
+ * fills verbs (static strings) and returns how many, 1 or 2.
+ */
+size_t	act_k8s_verbs(enum k8s_operation, const char *verbs[2]);
 
 #endif /* ACTION_H */

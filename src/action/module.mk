@@ -1,1 +1,1 @@
-action_DEPS := util conf cluster kube
+action_DEPS := util conf cluster kube guard

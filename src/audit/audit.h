@@ -27,7 +27,7 @@
 #include "record/record.h"
 
 /* The schema this build writes; older files migrate forward on open. */
-#define AUDIT_SCHEMA_VERSION 2
+#define AUDIT_SCHEMA_VERSION 3
 
 struct audit_opts {
 	int		 readonly;	/* history: never writes or migrates */
@@ -38,6 +38,12 @@ struct audit_opts {
 					   age bound (default 30 days) */
 	int64_t		 retain_count;	/* records kept at most, 0 no count
 					   bound (default 500000) */
+	/*
+	 * --state-recover: a file failing PRAGMA quick_check is moved aside
+	 * and replaced by a copy of what reads; a guard row that does not
+	 * read counts as its most restrictive value.  0: both refuse.
+	 */
+	int		 recover;
 	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
@@ -61,8 +67,10 @@ struct audit;
  * Opens (creating it if needed, unless readonly) the state file at path,
  * migrating an older schema forward in one transaction.  A writer takes
  * an exclusive lock (path + ".lock"): two daemons on one state file would
- * both act.  Returns an owned handle, or NULL with *err (owned): file
- * missing (readonly), not a state file, schema newer than this build,
+ * both act.  A writer runs PRAGMA quick_check first: a damaged file is an
+ * error (or, with o->recover, moved aside and replaced, recover.c).
+ * Returns an owned handle, or NULL with *err (owned): file missing
+ * (readonly), not a state file, damaged, schema newer than this build,
  * locked by another process, I/O error.
  */
 struct audit	*audit_open(const char *path, const struct audit_opts *,
@@ -77,7 +85,9 @@ int		 audit_schema_version(const struct audit *);
  * the handle, or be detached by closing), and from then on journals g's
  * changes with every record.  Call once, before the first signal (on the
  * engine thread, with engine_guard_state).  Returns 0, or -1 with *err.
- * Entries that do not load (malformed) are logged and dropped.
+ * An entry that does not load is an error naming the file (a guardrail
+ * would reset), unless opened with recover: then it counts as its most
+ * restrictive value (guard_state_load_damaged), logged.
  */
 int	audit_attach_guard(struct audit *, struct guard_state *, char **err);
 /* The same for the pager's aggregation state. */
@@ -86,21 +96,43 @@ int	audit_attach_pages(struct audit *, struct page *, char **err);
 /*
  * Writes r (borrowed) as an action about to run, with the journaled state
  * (its cooldown mark and rate token), and waits for it to be durable.
- * The next audit_write completes this row.  Returns 0, or -1 (logged,
+ * The audit_write of the same decision (same time, sensor, trigger and
+ * target) completes this row, whatever is written in between: several
+ * actions may be running at once.  Returns 0, or -1 (logged,
  * counted): the caller must not run the action.
  */
 int	audit_intend(struct audit *, const struct rec_decision_record *);
 /*
  * Writes r (borrowed), completing the row of a preceding audit_intend for
  * the same decision, with the journaled state, in one transaction.
- * Returns 0, or -1 (logged, counted): the record is kept in memory
- * (up to 10000 records) and written with the next transaction that works;
- * the state is rewritten whole then.
+ * Returns 0 when stored; 1 when an event is being decided
+ * (audit_event_begin): the record is held for audit_event_end's
+ * transaction; -1 (logged, counted): the record is kept in memory (up to
+ * 10000 records) and written with the next transaction that works; the
+ * state is rewritten whole then.
  */
 int	audit_write(struct audit *, const struct rec_decision_record *);
-/* The same shapes as engine_opts.intend and .emit; ctx is the handle. */
-int	audit_intend_hook(void *audit, const struct rec_decision_record *);
-void	audit_emit_hook(void *audit, const struct rec_decision_record *);
+/*
+ * A durable event (an intake row, see src/intake/) is being decided: its
+ * records are held and written, with the journal and the removal of its
+ * intake row, in one transaction by audit_event_end, so after a crash
+ * the file holds the event undecided or decided with all its records.
+ * An action's intent is still written at once (with the records held so
+ * far).  id 0: not a durable event (no-op).
+ */
+void	audit_event_begin(struct audit *, int64_t intake_id);
+/*
+ * Ends the event: returns 0 when its records are stored (an event without
+ * records has its mark batched with a later transaction: redeciding it
+ * after a crash decides nothing), or -1 (logged, counted): the records
+ * are kept to retry as audit_write's are, the intake row stays.
+ */
+int	audit_event_end(struct audit *);
+/*
+ * Any thread: why the state file cannot be written now (owned), or NULL
+ * when the last write worked.
+ */
+char	*audit_health(struct audit *);
 /*
  * Writes the journaled state now, without a record (after page_tick).
  * Returns 0 or -1.

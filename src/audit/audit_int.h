@@ -6,6 +6,7 @@
 #ifndef AUDIT_INT_H
 #define AUDIT_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "audit/audit.h"
@@ -13,6 +14,7 @@
 
 #define AUDIT_MAGIC	0x61756474u	/* "audt" */
 #define BACKLOG_MAX	10000		/* records kept while writes fail */
+#define DONE_BATCH	64		/* record-less events marked at once */
 
 /* One decisions row, as written. */
 struct audit_row {
@@ -30,6 +32,15 @@ struct audit_source {
 	void			*obj;	/* borrowed guard_state or page */
 };
 
+/* An intent's row, found again by its record's time and names. */
+struct audit_pending {
+	int64_t		 rowid;
+	int64_t		 time;		/* ms: the record's */
+	char		*key;		/* owned: sensor\x1ftrigger\x1ftarget */
+};
+
+#define PENDING_MAX	4096	/* intents awaiting an outcome, at most */
+
 struct audit {
 	unsigned		 magic;
 	sqlite3			*db;
@@ -37,13 +48,25 @@ struct audit {
 	struct audit_opts	 opts;
 	int			 version;	/* schema of the file */
 	int			 lock_fd;	/* -1: none (readonly) */
-	sqlite3_stmt		*ins, *upd, *put, *del;
+	sqlite3_stmt		*ins, *upd, *put, *del, *done_st;
 	struct audit_source	 src[2];
 	int			 nsrc;
-	/* the intended action awaiting its outcome */
-	int64_t			 pending;	/* rowid, 0 none */
-	int64_t			 pending_time;
-	char			*pending_key;	/* owned: sensor\x1ftrigger */
+	/*
+	 * Intended actions awaiting their outcome: several at once, since
+	 * actions run on workers while the engine writes other records.
+	 */
+	struct audit_pending	*pending;	/* owned, oldest first */
+	size_t			 npending, cappending;
+	/* the durable event being decided (audit_event_begin) */
+	int64_t			 event;		/* intake row, 0 none */
+	struct audit_row	*held;		/* owned: its records */
+	size_t			 nheld, capheld;
+	int64_t			*done;		/* owned: decided events whose
+						   mark is not yet written */
+	size_t			 ndone, capdone;
+	/* why writes fail, for /readyz on another thread */
+	pthread_mutex_t		 health_mu;
+	char			*health;	/* owned, NULL: writes work */
 	/* writes that failed, to retry */
 	struct audit_row	*backlog;	/* owned */
 	size_t			 nbacklog, capbacklog;
@@ -51,7 +74,12 @@ struct audit {
 	int			 failed;	/* a statement failed in this
 						   transaction */
 	char			*error;		/* owned: its message */
+	/* guard rows whose value did not read, [[kind, key], ...] */
+	json_t			*damaged;	/* owned, NULL: none */
 };
+
+/* write.c */
+void	audit_pending_free(struct audit *);
 
 /* store.c */
 void	audit_log(const struct audit *, const char *level, const char *msg,
@@ -59,8 +87,17 @@ void	audit_log(const struct audit *, const char *level, const char *msg,
 int	audit_exec(struct audit *, const char *sql);
 void	audit_fail(struct audit *, const char *what);
 
+/* recover.c */
+/* PRAGMA quick_check: 0, or -1 with *why (owned) naming the damage. */
+int	audit_quick_check(struct audit *, char **why);
+/* Moves path (and its log) to an owned PATH.damaged-NOW, or NULL, *err. */
+char	*audit_recover_aside(const char *path, int64_t now, char **err);
+/* Copies what reads of the file at aside into the open (new) file. */
+int	audit_recover_copy(struct audit *, const char *aside, char **err);
+
 /* write.c */
 void	audit_row_clear(struct audit_row *);
 void	audit_backlog_free(struct audit *);
+void	audit_held_free(struct audit *);
 
 #endif /* AUDIT_INT_H */

@@ -38,18 +38,30 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    f->limit > 0 ? "DESC" : "ASC");
 }
 
-/* The record of a row, with the outcome of an unfinished action. */
+/*
+ * The record of a row, with the outcome of an unfinished action.  A row
+ * whose record does not read is said (warn, with its id), not skipped
+ * silently: a reader would take the history as complete.
+ */
 static json_t *
-row_record(sqlite3_stmt *st)
+row_record(struct audit *a, sqlite3_stmt *st)
 {
 	const char *text = (const char *)sqlite3_column_text(st, 3);
 	const char *outcome = (const char *)sqlite3_column_text(st, 2);
 	json_error_t je;
-	json_t *r;
+	json_t *r = NULL;
 
+	memset(&je, 0, sizeof je);
 	if (text == NULL || (r = json_loads(text, 0, &je)) == NULL ||
-	    !json_is_object(r))
+	    !json_is_object(r)) {
+		audit_log(a, "warn", "a decision record cannot be read; "
+		    "skipped", json_pack("{s:s, s:I, s:s}", "path", a->path,
+		    "id", (json_int_t)sqlite3_column_int64(st, 0), "error",
+		    text == NULL ? "no record" : r == NULL ? je.text :
+		    "not a JSON object"));
+		json_decref(r);
 		return NULL;
+	}
 	if (outcome && strcmp(outcome, "intended") == 0)
 		json_object_set_new(r, "outcome", json_string("unknown"));
 	return r;
@@ -84,7 +96,7 @@ audit_query(struct audit *a, const struct audit_filter *f,
 		sqlite3_bind_text(st, 6, f->sensor, -1, SQLITE_STATIC);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!target_matches(f->target, (const char *)
-		    sqlite3_column_text(st, 1)) || (r = row_record(st)) == NULL)
+		    sqlite3_column_text(st, 1)) || (r = row_record(a, st)) == NULL)
 			continue;
 		if (f->limit > 0) {	/* newest first: keep, then reverse */
 			xgrow(&keep, &cap, nkeep + 1, sizeof *keep);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,15 @@ static const char *const migrations[] = {
 	"  key TEXT NOT NULL,"
 	"  value TEXT NOT NULL,"		/* JSON */
 	"  PRIMARY KEY (kind, key)) WITHOUT ROWID;",
+	/* 3: durable intake (src/intake/), replay marks of signed webhooks */
+	"CREATE TABLE intake ("
+	"  id INTEGER PRIMARY KEY,"
+	"  received INTEGER NOT NULL,"		/* ms since the epoch */
+	"  event TEXT NOT NULL);"		/* the JSON event */
+	"CREATE TABLE replay ("
+	"  key TEXT PRIMARY KEY,"		/* endpoint + signature */
+	"  seen INTEGER NOT NULL) WITHOUT ROWID;"	/* ms */
+	"CREATE INDEX replay_seen ON replay(seen);",
 };
 
 void
@@ -296,6 +306,8 @@ prepare_writer(struct audit *a, char **err)
 	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
 	    "value) VALUES (?, ?, ?)", err) == -1 ||
 	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",
+	    err) == -1 ||
+	    prepare(a, &a->done_st, "DELETE FROM intake WHERE id = ?",
 	    err) == -1 ? -1 : 0;
 }
 
@@ -307,7 +319,11 @@ check_file(struct audit *a, char **err)
 
 	if (pragma_int(a, "PRAGMA application_id", &id) == -1 ||
 	    pragma_int(a, "PRAGMA user_version", &a->version) == -1) {
-		*err = xasprintf("%s: not a state file: %s", a->path,
+		/* only NOTADB says what the file is; the rest, why it
+		 * could not be read */
+		*err = xasprintf("%s: %s: %s", a->path,
+		    (sqlite3_errcode(a->db) & 0xff) == SQLITE_NOTADB ?
+		    "not a state file" : "cannot read it",
 		    sqlite3_errmsg(a->db));
 		return -1;
 	}
@@ -325,10 +341,133 @@ check_file(struct audit *a, char **err)
 	return 0;
 }
 
+/* Is path's directory on a read-only file system (or not writable)? */
+static int
+dir_readonly(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct statvfs sv;
+	int ro;
+
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	ro = (statvfs(dir, &sv) == 0 && (sv.f_flag & ST_RDONLY)) ||
+	    access(dir, W_OK) == -1;
+	free(dir);
+	return ro;
+}
+
+/*
+ * history on a read-only file system: SQLite reads a WAL file through
+ * PATH-shm, which it cannot create there, and used to fail as "not a
+ * state file".  Without a log to read (a clean shutdown leaves none) the
+ * file is read as immutable; with one, the error says what to do.
+ */
+static int
+open_readonly_fs(struct audit *a, char **err)
+{
+	char *wal = xasprintf("%s-wal", a->path), *uri;
+	struct buf b;
+	struct stat sb;
+	const char *p;
+
+	if (!dir_readonly(a->path)) {
+		free(wal);
+		return -1;	/* *err from check_file stands */
+	}
+	free(*err);
+	if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+		*err = xasprintf("%s: on a read-only file system, and its "
+		    "write-ahead log %s holds records not yet in the file: "
+		    "SQLite must create %s-shm to read them.  Copy the file "
+		    "and its -wal to a writable directory and read the copy",
+		    a->path, wal, a->path);
+		free(wal);
+		return -1;
+	}
+	free(wal);
+	buf_init(&b, 0);
+	buf_adds(&b, "file:");
+	for (p = a->path; *p; p++)	/* the URI's own characters */
+		if (*p == '%' || *p == '?' || *p == '#')
+			buf_printf(&b, "%%%02X", (unsigned char)*p);
+		else
+			buf_addc(&b, *p);
+	buf_adds(&b, "?immutable=1");
+	uri = buf_steal(&b);
+	sqlite3_close(a->db);
+	a->db = NULL;
+	if (sqlite3_open_v2(uri, &a->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, a->db ?
+		    sqlite3_errmsg(a->db) : "cannot open");
+		free(uri);
+		return -1;
+	}
+	free(uri);
+	*err = NULL;
+	return check_file(a, err);
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct clock c;
+
+	clock_system(&c);
+	return clock_now(&c);
+}
+
+/*
+ * PRAGMA quick_check on a writer's file.  Damaged: an error, or with
+ * recover the file is moved aside (*aside, owned) and a new one opened in
+ * its place for audit_open to fill.
+ */
+static int
+damaged(struct audit *a, char **err, char **aside)
+{
+	char *why;
+
+	*aside = NULL;
+	if (audit_quick_check(a, &why) == 0)
+		return 0;
+	if (!a->opts.recover) {
+		*err = xasprintf("%s: the state file is damaged (PRAGMA "
+		    "quick_check: %s); refusing to start on it: a guardrail "
+		    "could reset.  remediate run --state-recover moves it "
+		    "aside and starts from a copy of what still reads "
+		    "(docs/state.md)", a->path, why);
+		free(why);
+		return -1;
+	}
+	free(why);
+	sqlite3_close(a->db);
+	a->db = NULL;
+	if ((*aside = audit_recover_aside(a->path, wall_ms(), err)) == NULL)
+		return -1;
+	if (sqlite3_open_v2(a->path, &a->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, a->db ?
+		    sqlite3_errmsg(a->db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_timeout(a->db, 5000);
+	sqlite3_extended_result_codes(a->db, 1);
+	a->version = 0;
+	return 0;
+}
+
 struct audit *
 audit_open(const char *path, const struct audit_opts *o, char **err)
 {
 	struct audit *a = xcalloc(1, sizeof *a);
+	char *aside = NULL;
 	int flags = o->readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	struct stat sb;
@@ -337,6 +476,7 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 	a->path = xstrdup(path);
 	a->opts = *o;
 	a->lock_fd = -1;
+	pthread_mutex_init(&a->health_mu, NULL);
 	if (o->readonly && stat(path, &sb) == -1) {
 		*err = xasprintf("%s: %s (remediate run writes it; --state "
 		    "FILE names another)", path, strerror(errno));
@@ -350,15 +490,22 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 		    "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(a->db, 5000);
+	sqlite3_busy_handler(a->db, util_busy_wait, NULL);	/* ~5 s */
 	sqlite3_extended_result_codes(a->db, 1);
-	if (check_file(a, err) == -1)
+	if (check_file(a, err) == -1 && (!o->readonly ||
+	    open_readonly_fs(a, err) == -1))
+		goto fail;
+	if (!o->readonly && damaged(a, err, &aside) == -1)
 		goto fail;
 	if (!o->readonly && (setup_writer(a, err) == -1 ||
 	    migrate(a, err) == -1 || prepare_writer(a, err) == -1))
 		goto fail;
+	if (aside && audit_recover_copy(a, aside, err) == -1)
+		goto fail;
+	free(aside);
 	return a;
 fail:
+	free(aside);
 	audit_close(a);
 	return NULL;
 }
@@ -382,16 +529,41 @@ audit_close(struct audit *a)
 	sqlite3_finalize(a->upd);
 	sqlite3_finalize(a->put);
 	sqlite3_finalize(a->del);
+	sqlite3_finalize(a->done_st);
 	if (a->db)
 		sqlite3_close(a->db);
 	if (a->lock_fd != -1)
 		close(a->lock_fd);	/* releases the flock */
 	audit_backlog_free(a);
-	free(a->pending_key);
+	json_decref(a->damaged);
+	audit_held_free(a);
+	free(a->done);
+	free(a->health);
+	pthread_mutex_destroy(&a->health_mu);
+	audit_pending_free(a);
 	free(a->error);
 	free(a->path);
 	a->magic = 0;
 	free(a);
+}
+
+/*
+ * A guard row that does not load: without recover an error (first one
+ * named); with recover kept for audit_attach_guard to count as its most
+ * restrictive value.
+ */
+static void
+guard_row_damaged(struct audit *a, const char *kind, const char *key,
+    char **first)
+{
+	if (*first == NULL)
+		*first = xasprintf("%s %s", kind ? kind : "(unreadable kind)",
+		    key ? key : "(unreadable key)");
+	if (!a->opts.recover)
+		return;
+	if (a->damaged == NULL)
+		a->damaged = json_array();
+	json_array_append_new(a->damaged, json_pack("[s?, s?]", kind, key));
 }
 
 /* Loads the kept state rows of one kind family into a source. */
@@ -401,11 +573,14 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 	sqlite3_stmt *st;
 	json_error_t je;
 	size_t bad = 0;
+	char *first = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(a->db, s->kind == SRC_PAGE ?
-	    "SELECT kind, key, value FROM state WHERE kind = 'page'" :
-	    "SELECT kind, key, value FROM state WHERE kind <> 'page'", -1, &st,
+	    "SELECT kind, key, value FROM state WHERE kind IN ('page', "
+	    "'pageout') ORDER BY kind, key" :
+	    "SELECT kind, key, value FROM state WHERE kind NOT IN ('page', "
+	    "'pageout')", -1, &st,
 	    NULL) != SQLITE_OK) {
 		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;
@@ -418,14 +593,36 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 
 		if (v == NULL || (s->kind == SRC_GUARD ? guard_state_load(
 		    s->obj, kind, key, v) : page_state_load(s->obj, kind, key,
-		    v)) == -1)
+		    v)) == -1) {
 			bad++;
+			if (s->kind == SRC_GUARD)
+				guard_row_damaged(a, kind, key, &first);
+		}
 		json_decref(v);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		free(first);
 		return -1;
+	}
+	if (first && !a->opts.recover) {
+		*err = xasprintf("%s: %zu guard-state row%s cannot be read "
+		    "(the first: %s); refusing to start: its guardrail would "
+		    "reset.  remediate run --state-recover starts anyway, "
+		    "counting each as its most restrictive value "
+		    "(docs/state.md)", a->path, bad, bad == 1 ? "" : "s",
+		    first);
+		free(first);
+		return -1;
+	}
+	if (first) {
+		audit_log(a, "error", "guard-state rows that cannot be read "
+		    "count as their most restrictive value", json_pack(
+		    "{s:s, s:i, s:s}", "path", a->path, "entries", (int)bad,
+		    "first", first));
+		free(first);
+		return 0;
 	}
 	if (bad)
 		audit_log(a, "warn", "state entries that do not load were "
@@ -452,9 +649,21 @@ attach(struct audit *a, enum audit_source_kind kind, void *obj, char **err)
 int
 audit_attach_guard(struct audit *a, struct guard_state *g, char **err)
 {
+	json_t *row;
+	int64_t now;
+	size_t i;
+
 	if (attach(a, SRC_GUARD, g, err) == -1)
 		return -1;
 	guard_state_track(g);
+	/* tracked now, so the restrictive values are written back */
+	now = wall_ms();
+	json_array_foreach(a->damaged, i, row)
+		(void)guard_state_load_damaged(g, json_string_value(
+		    json_array_get(row, 0)), json_string_value(json_array_get(
+		    row, 1)), now);
+	json_decref(a->damaged);
+	a->damaged = NULL;
 	return 0;
 }
 

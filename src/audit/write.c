@@ -35,6 +35,18 @@ audit_row_clear(struct audit_row *row)
 }
 
 void
+audit_held_free(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nheld; i++)
+		audit_row_clear(&a->held[i]);
+	free(a->held);
+	a->held = NULL;
+	a->nheld = a->capheld = 0;
+}
+
+void
 audit_backlog_free(struct audit *a)
 {
 	size_t i;
@@ -63,7 +75,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 		    t->namespace : "", t->namespace ? "/" : "", t->name);
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
-	row->record = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	row->record = json_dumps(j, REC_JSON_FLAGS);
 	row->intended = intended;
 	json_decref(j);
 }
@@ -158,8 +170,41 @@ journal(struct audit *a)
 }
 
 static void
+set_health(struct audit *a, const char *why)
+{
+	pthread_mutex_lock(&a->health_mu);
+	free(a->health);
+	a->health = why ? xstrdup(why) : NULL;
+	pthread_mutex_unlock(&a->health_mu);
+}
+
+char *
+audit_health(struct audit *a)
+{
+	char *why;
+
+	pthread_mutex_lock(&a->health_mu);
+	why = a->health ? xstrdup(a->health) : NULL;
+	pthread_mutex_unlock(&a->health_mu);
+	return why;
+}
+
+/* The decided events' intake rows go with this transaction. */
+static void
+mark_done(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->ndone && !a->failed; i++) {
+		sqlite3_bind_int64(a->done_st, 1, a->done[i]);
+		step(a, a->done_st, "mark an event decided");
+	}
+}
+
+static void
 failed(struct audit *a, const char *what)
 {
+	set_health(a, a->error ? a->error : what);
 	metrics_count_audit_write("error");
 	audit_log(a, "error", what, json_pack("{s:s, s:s, s:i}", "path",
 	    a->path, "error", a->error ? a->error : "?", "waiting",
@@ -182,8 +227,11 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 		goto fail;
 	for (i = 0; i < a->nbacklog && !a->failed; i++)
 		write_row(a, &a->backlog[i], NULL);
+	for (i = 0; i < a->nheld && !a->failed; i++)
+		write_row(a, &a->held[i], NULL);
 	if (row && !a->failed)
 		write_row(a, row, rowid);
+	mark_done(a);
 	if (!a->failed)
 		journal(a);
 	if (a->failed || audit_exec(a, "COMMIT") == -1)
@@ -193,7 +241,10 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 		    "{s:s, s:i}", "path", a->path, "written",
 		    (int)a->nbacklog));
 	audit_backlog_free(a);
+	audit_held_free(a);
+	a->ndone = 0;
 	a->resync = 0;
+	set_health(a, NULL);
 	metrics_count_audit_write("ok");
 	return 0;
 fail:
@@ -222,8 +273,73 @@ keep(struct audit *a, struct audit_row *row)
 static char *
 pending_key(const struct rec_decision_record *r)
 {
-	return xasprintf("%s\x1f%s", r->sensor ? r->sensor : "",
-	    r->trigger ? r->trigger : "");
+	const struct objref *t = &r->target;
+
+	return xasprintf("%s\x1f%s\x1f%s/%s/%s", r->sensor ? r->sensor : "",
+	    r->trigger ? r->trigger : "", t->kind ? t->kind : "",
+	    t->namespace ? t->namespace : "", t->name ? t->name : "");
+}
+
+void
+audit_pending_free(struct audit *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->npending; i++)
+		free(a->pending[i].key);
+	free(a->pending);
+	a->pending = NULL;
+	a->npending = a->cappending = 0;
+}
+
+static void
+pending_drop(struct audit *a, size_t i)
+{
+	free(a->pending[i].key);
+	memmove(&a->pending[i], &a->pending[i + 1], (a->npending - i - 1) *
+	    sizeof *a->pending);
+	a->npending--;
+}
+
+static void
+pending_add(struct audit *a, const struct rec_decision_record *r,
+    int64_t rowid)
+{
+	if (a->npending == PENDING_MAX) {
+		/* its row stays "intended": history says outcome unknown */
+		audit_log(a, "warn", "an intended action got no outcome",
+		    json_pack("{s:s, s:I}", "path", a->path, "row",
+		    (json_int_t)a->pending[0].rowid));
+		pending_drop(a, 0);
+	}
+	xgrow(&a->pending, &a->cappending, a->npending + 1,
+	    sizeof *a->pending);
+	a->pending[a->npending].rowid = rowid;
+	a->pending[a->npending].time = r->time;
+	a->pending[a->npending].key = pending_key(r);
+	a->npending++;
+}
+
+/* The row of r's intent, forgotten here; 0 when r had none. */
+static int64_t
+pending_take(struct audit *a, const struct rec_decision_record *r)
+{
+	int64_t rowid = 0;
+	char *key;
+	size_t i;
+
+	if (a->npending == 0)
+		return 0;
+	key = pending_key(r);
+	for (i = 0; i < a->npending; i++)
+		if (a->pending[i].time == r->time &&
+		    strcmp(a->pending[i].key, key) == 0) {
+			rowid = a->pending[i].rowid;
+			pending_drop(a, i);
+			break;
+		}
+	free(key);
+	return rowid;
 }
 
 int
@@ -244,10 +360,7 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 		failed(a, "cannot record an action's intent: not acting");
 		return -1;
 	}
-	a->pending = rowid;
-	a->pending_time = r->time;
-	free(a->pending_key);
-	a->pending_key = pending_key(r);
+	pending_add(a, r, rowid);
 	return 0;
 }
 
@@ -255,22 +368,15 @@ int
 audit_write(struct audit *a, const struct rec_decision_record *r)
 {
 	struct audit_row row;
-	char *key;
 
 	if (a->ins == NULL)
 		return -1;		/* a reader */
 	row_from_record(&row, r, 0);
-	if (a->pending) {
-		key = pending_key(r);
-		if (r->time == a->pending_time &&
-		    strcmp(key, a->pending_key) == 0)
-			row.update_id = a->pending;
-		else
-			audit_log(a, "warn", "an intended action got no "
-			    "outcome", json_pack("{s:s, s:I}", "path",
-			    a->path, "row", (json_int_t)a->pending));
-		free(key);
-		a->pending = 0;
+	row.update_id = pending_take(a, r);
+	if (a->event) {		/* written by audit_event_end */
+		xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
+		a->held[a->nheld++] = row;
+		return 1;
 	}
 	if (transact(a, &row, NULL) == 0) {
 		audit_row_clear(&row);
@@ -281,16 +387,32 @@ audit_write(struct audit *a, const struct rec_decision_record *r)
 	return -1;
 }
 
-int
-audit_intend_hook(void *ctx, const struct rec_decision_record *r)
+void
+audit_event_begin(struct audit *a, int64_t id)
 {
-	return audit_intend(ctx, r);
+	a->event = id;
 }
 
-void
-audit_emit_hook(void *ctx, const struct rec_decision_record *r)
+int
+audit_event_end(struct audit *a)
 {
-	audit_write(ctx, r);
+	size_t i;
+
+	if (a->event == 0)
+		return 0;
+	xgrow(&a->done, &a->capdone, a->ndone + 1, sizeof *a->done);
+	a->done[a->ndone++] = a->event;
+	a->event = 0;
+	if (a->nheld == 0 && a->ndone < DONE_BATCH)
+		return 0;
+	if (transact(a, NULL, NULL) == 0)
+		return 0;
+	/* kept to retry like any record; the intake rows stay undecided */
+	for (i = 0; i < a->nheld; i++)
+		keep(a, &a->held[i]);
+	a->nheld = 0;
+	failed(a, "cannot write a decided event's records: kept to retry");
+	return -1;
 }
 
 int

@@ -1,6 +1,7 @@
 /*
  * Option scanning shared by the subcommands.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,4 +45,17 @@ cmd_args_opt(struct cmd_args *a, const char *lng, const char *shrt,
 	}
 	a->value = a->argv[++a->i];
 	return 1;
+}
+
+void
+cmd_args_fail(struct cmd_args *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "remediate %s: ", a->argv[0]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	a->error = 1;
 }

@@ -23,5 +23,12 @@ void	cmd_args_init(struct cmd_args *, int argc, char **argv);
  */
 int	cmd_args_opt(struct cmd_args *, const char *lng, const char *shrt,
 	    int takes_value);
+/*
+ * A usage error: prints "remediate COMMAND: " and the message on stderr
+ * and marks a->error; the caller then prints its usage and returns
+ * CMD_USAGE, so every command says what is wrong before how to use it.
+ */
+void	cmd_args_fail(struct cmd_args *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif /* CMD_ARGS_H */

@@ -80,8 +80,6 @@ cmd_check(int argc, char **argv)
 	struct diags dg;
 	struct conf *c;
 	struct engine *e = NULL;
-	struct engine_opts o;
-	struct clock clk;
 	int rc;
 
 	if (paths == NULL)
@@ -95,14 +93,15 @@ cmd_check(int argc, char **argv)
 		} else if (cmd_args_opt(&a, "--config", "-c", 1)) {
 			if (a.value)
 				paths[npaths++] = a.value;
-		} else if (argv[a.i][0] == '-') {
-			fprintf(stderr, "remediate check: unknown option %s\n",
-			    argv[a.i]);
-			a.error = 1;
-		} else
+		} else if (argv[a.i][0] == '-')
+			cmd_args_fail(&a, "unknown option %s", argv[a.i]);
+		else
 			paths[npaths++] = argv[a.i];
 	}
-	if (a.error || npaths == 0) {
+	if (!a.error && npaths == 0)
+		cmd_args_fail(&a, "nothing to check: name a folder or file of "
+		    "manifests (-c DIR)");
+	if (a.error) {
 		usage(stderr);
 		free(paths);
 		return CMD_USAGE;
@@ -110,11 +109,7 @@ cmd_check(int argc, char **argv)
 	diag_init(&dg);
 	c = conf_load(paths, npaths, &dg);
 	if (dg.errors == 0) {
-		memset(&o, 0, sizeof o);
-		clock_system(&clk);
-		o.clock = &clk;
-		o.cluster = NULL;
-		e = engine_new(c, &o, &dg);
+		e = engine_compile(c, &dg);
 		check_served_sources(c, &dg);
 	}
 	diag_print(&dg, stderr);

@@ -18,5 +18,7 @@ int	cmd_jp(int argc, char **argv);
 int	cmd_version(int argc, char **argv);
 int	cmd_bump_memory(int argc, char **argv);
 int	cmd_approve(int argc, char **argv);
+int	cmd_test(int argc, char **argv);
+int	cmd_rbac(int argc, char **argv);
 
 #endif /* CMD_H */

@@ -18,6 +18,7 @@
 #include "audit/audit.h"
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "record/record.h"
 #include "util/util.h"
 
 #define DAY (24LL * 3600 * 1000)
@@ -28,6 +29,7 @@ struct history {
 	int			 json, summary;
 	json_t			*triggers;	/* summary: key -> counts */
 	json_t			*order;		/* summary: keys, first seen */
+	struct rec_table	*table;		/* the default form; owned */
 };
 
 static void
@@ -144,7 +146,7 @@ parse_option(struct cmd_args *a, struct history *h, int64_t now)
 			return -1;
 	} else if (cmd_args_opt(a, "--reason", NULL, 1)) {
 		if ((h->f.reason = a->value) != NULL && check_name("reason",
-		    a->value, reason_at, REASON_RATE_LIMITED + 1) == -1)
+		    a->value, reason_at, REC_NREASONS) == -1)
 			return -1;
 	} else if (cmd_args_opt(a, "--limit", NULL, 1)) {
 		if (a->value && (util_parse_int(a->value, &n) == -1 ||
@@ -176,7 +178,7 @@ print_record(void *ctx, json_t *r)
 	char *s;
 
 	if (h->json) {
-		s = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		s = json_dumps(r, REC_JSON_FLAGS);
 		printf("%s\n", s);
 		free(s);
 		return 0;
@@ -188,7 +190,7 @@ print_record(void *ctx, json_t *r)
 		json_object_set_new(r, "message", json_string(s));
 		free(s);
 	}
-	rec_table_row(stdout, r);
+	rec_table_add(h->table, r);
 	return 0;
 }
 
@@ -269,7 +271,7 @@ suppressed_text(json_t *t)
 
 	buf_init(&b, 0);
 	/* in the order the checks run, so the first is what stops most */
-	for (i = 1; i <= REASON_RATE_LIMITED; i++) {
+	for (i = 1; i < REC_NREASONS; i++) {
 		k = rec_reason_name((enum rec_reason)i);
 		if ((v = json_object_get(s, k)) != NULL)
 			buf_printf(&b, "%s%s %lld", b.len ? ", " : "", k,
@@ -323,6 +325,26 @@ print_summary(struct history *h)
 	}
 }
 
+static int skipped;	/* records that did not read */
+
+/* The state file's warnings, for people: "history: FILE: record 7: ...". */
+static void
+say(const char *level, const char *msg, json_t *fields)
+{
+	json_t *id = json_object_get(fields, "id");
+
+	(void)level;
+	if (id != NULL) {
+		skipped++;
+		fprintf(stderr, "remediate history: %s: record %lld cannot be "
+		    "read (%s); skipped\n", json_string_value(json_object_get(
+		    fields, "path")), (long long)json_integer_value(id),
+		    json_string_value(json_object_get(fields, "error")));
+	} else
+		fprintf(stderr, "remediate history: %s\n", msg);
+	json_decref(fields);
+}
+
 static int
 run(struct history *h)
 {
@@ -333,16 +355,20 @@ run(struct history *h)
 
 	audit_opts_defaults(&o);
 	o.readonly = 1;
+	o.log = say;
 	if ((a = audit_open(h->state, &o, &err)) == NULL) {
 		fprintf(stderr, "remediate history: %s\n", err);
 		free(err);
 		return CMD_FAILED;
 	}
 	if (!h->json && !h->summary)
-		rec_table_header(stdout);
+		h->table = rec_table_new();
 	n = audit_query(a, &h->f, h->summary ? count_record : print_record, h,
 	    &err);
 	audit_close(a);
+	if (h->table && n != -1)
+		rec_table_print(h->table, stdout);
+	rec_table_free(h->table);
 	if (n == -1) {
 		fprintf(stderr, "remediate history: %s\n", err);
 		free(err);
@@ -350,7 +376,7 @@ run(struct history *h)
 	}
 	if (h->summary)
 		print_summary(h);
-	return CMD_OK;
+	return skipped ? CMD_FAILED : CMD_OK;
 }
 
 int

@@ -6,8 +6,9 @@
  *
  * Exit status: 0 with the result printed as JSON; 2 for a usage or syntax
  * error (the expression is shown with a caret under the column); 1 when
- * evaluation fails (the message names the function and argument) or the
- * input is not JSON.  --objects gives lookup() a cluster to read: a JSON
+ * evaluation fails (the message names the function and argument), a file
+ * named by -f, -e or --objects cannot be read (the message names the
+ * option), or the input is not JSON.  --objects gives lookup() a cluster to read: a JSON
  * array of Kubernetes objects, or a List with items.
  */
 #include <stdio.h>
@@ -51,8 +52,10 @@ read_stream(FILE *f, size_t max, size_t *len)
 	return buf_steal(&b);
 }
 
+/* Reads PATH (stdin for NULL or "-"), given by option OPT; an error names
+ * the option. Returns an owned buffer, or NULL. */
 static char *
-read_input(const char *path, size_t max, size_t *len)
+read_input(const char *opt, const char *path, size_t max, size_t *len)
 {
 	char *err = NULL, *s;
 
@@ -63,7 +66,8 @@ read_input(const char *path, size_t max, size_t *len)
 		return s;
 	}
 	if ((s = util_read_file(path, max, len, &err)) == NULL) {
-		fprintf(stderr, "remediate jp: %s\n", err ? err : path);
+		fprintf(stderr, "remediate jp: %s: %s\n", opt,
+		    err ? err : path);
 		free(err);
 	}
 	return s;
@@ -93,14 +97,14 @@ objects_lookup(void *ctx, const char *kind, const char *ns, const char *name)
 }
 
 static json_t *
-load_json(const char *path, const char *what)
+load_json(const char *opt, const char *path, const char *what)
 {
 	json_error_t je;
 	json_t *v;
 	size_t len;
 	char *s;
 
-	if ((s = read_input(path, MAX_INPUT, &len)) == NULL)
+	if ((s = read_input(opt, path, MAX_INPUT, &len)) == NULL)
 		return NULL;
 	v = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	free(s);
@@ -147,6 +151,23 @@ print_result(json_t *r, int unquoted)
 	return CMD_OK;
 }
 
+/* One expression: the operand left after the options, or -e's file. */
+static void
+check_operands(struct cmd_args *a, const char *exprfile)
+{
+	int left = a->argc - a->i;
+
+	if (exprfile == NULL && left == 0)
+		cmd_args_fail(a, "no expression: give one, or -e FILE");
+	else if (exprfile != NULL && left > 0)
+		cmd_args_fail(a, "an expression and -e %s: give one of them",
+		    exprfile);
+	else if (left > 1)
+		cmd_args_fail(a, "one expression, please (got %s and %s); "
+		    "quote an expression with spaces", a->argv[a->i],
+		    a->argv[a->i + 1]);
+}
+
 int
 cmd_jp(int argc, char **argv)
 {
@@ -176,24 +197,21 @@ cmd_jp(int argc, char **argv)
 		else if (strcmp(argv[a.i], "--") == 0) {
 			a.i++;
 			break;
-		} else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
-			fprintf(stderr, "remediate jp: unknown option %s\n",
-			    argv[a.i]);
-			usage(stderr);
-			return CMD_USAGE;
-		} else
+		} else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0')
+			cmd_args_fail(&a, "unknown option %s", argv[a.i]);
+		else
 			break;
 	}
-	if (a.error)
-		return CMD_USAGE;
-	if ((exprfile == NULL) == (a.i >= argc) || argc - a.i > 1) {
+	if (!a.error)
+		check_operands(&a, exprfile);
+	if (a.error) {
 		usage(stderr);
 		return CMD_USAGE;
 	}
 	if (exprfile) {
-		if ((src = read_input(exprfile, JP_MAX_EXPR + 1, &len)) ==
-		    NULL)
-			return CMD_USAGE;
+		if ((src = read_input("-e", exprfile, JP_MAX_EXPR + 1,
+		    &len)) == NULL)
+			return CMD_FAILED;
 		while (len > 0 && (src[len - 1] == '\n' ||
 		    src[len - 1] == '\r'))
 			src[--len] = '\0';
@@ -215,11 +233,11 @@ cmd_jp(int argc, char **argv)
 		}
 		goto out;
 	}
-	if ((data = load_json(input, input ? input : "stdin")) == NULL)
+	if ((data = load_json("-f", input, input ? input : "stdin")) == NULL)
 		goto out;
 	memset(&env, 0, sizeof env);
 	if (objfile) {
-		if ((objs = load_json(objfile, objfile)) == NULL)
+		if ((objs = load_json("--objects", objfile, objfile)) == NULL)
 			goto out;
 		if (json_is_object(objs) && json_is_array(json_object_get(objs,
 		    "items"))) {

@@ -18,8 +18,10 @@
 
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_int.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "prom/prom.h"
 
 #define MAX_LINE (16u << 20)	/* bytes per signal line */
 
@@ -29,8 +31,10 @@ struct replay {
 	struct clock		 clock;
 	struct engine		*engine;
 	struct sig_recording	*recording;
-	int			 table;
+	struct rec_table	*table;		/* --table; owned */
 	size_t			 bad_lines;
+	json_t			*collect;	/* borrowed: records go here
+						   instead of stdout */
 };
 
 static void
@@ -49,7 +53,19 @@ static int
 budget_from_recording(void *ctx, const char *q, int64_t now, double *v,
     int64_t *at)
 {
-	return sig_recording_query(ctx, q, now, v, at);
+	struct prom_sample s = { NULL, 0, 0 };
+	struct prom_result r = { PROM_SCALAR, &s, 1, NULL, 0, 0 };
+	const char *why;
+
+	if (sig_recording_query(ctx, q, now, &s.value, &s.time) == -1)
+		return -1;
+	/* the live path's rule: NaN, +Inf, the future are no budget */
+	if (prom_gate_value(&r, now, 0, v, at, &why) == -1) {
+		fprintf(stderr, "warning: budget %s: recorded value counted as "
+		    "no budget: %s\n", q, why);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -59,9 +75,13 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	char *line;
 	json_t *j;
 
+	if (rp->collect) {
+		json_array_append_new(rp->collect, rec_to_json(r));
+		return;
+	}
 	if (rp->table) {
 		j = rec_to_json(r);
-		rec_table_row(stdout, j);
+		rec_table_add(rp->table, j);
 		json_decref(j);
 		return;
 	}
@@ -138,7 +158,8 @@ static void
 replay_line(struct replay *rp, const char *text)
 {
 	json_error_t je;
-	json_t *line = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	json_t *line = json_loads(text, JSON_REJECT_DUPLICATES |
+	    JSON_DECODE_ANY, &je);
 	const char *t;
 	int64_t when;
 
@@ -150,7 +171,10 @@ replay_line(struct replay *rp, const char *text)
 		return;
 	}
 	t = json_string_value(json_object_get(line, "time"));
-	if (t == NULL || time_parse(t, &when) == -1)
+	if (!json_is_object(line))
+		bad_line(rp, "a line must be a JSON object (a signal or a "
+		    "watch), not %s", util_json_type(line));
+	else if (t == NULL || time_parse(t, &when) == -1)
 		bad_line(rp, "\"time\" must be an RFC 3339 time like "
 		    "2026-11-25T10:00:00Z, not %s", t ? t : "missing");
 	else {
@@ -168,25 +192,26 @@ replay_line(struct replay *rp, const char *text)
 	json_decref(line);
 }
 
+/* Lines are read bounded: a longer one is skipped as it streams past. */
 static int
 replay_stream(struct replay *rp, FILE *in)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct buf line;
+	int rc, toolong;
 
-	while ((n = getline(&line, &cap, in)) != -1) {
+	buf_init(&line, 0);
+	while ((rc = util_read_line(in, &line, MAX_LINE, &toolong)) == 1) {
 		rp->lineno++;
-		if ((size_t)n > MAX_LINE) {
+		if (toolong) {
 			bad_line(rp, "line longer than %u bytes", MAX_LINE);
 			continue;
 		}
-		if (line[strspn(line, " \t\r\n")] == '\0')
+		if (line.data[strspn(line.data, " \t\r\n")] == '\0')
 			continue;
-		replay_line(rp, line);
+		replay_line(rp, line.data);
 	}
-	free(line);
-	return ferror(in) ? -1 : 0;
+	buf_free(&line);
+	return rc;
 }
 
 struct replay_opts {
@@ -215,18 +240,20 @@ parse_args(int argc, char **argv, struct replay_opts *o)
 			o->recording = a.value;
 		else if (cmd_args_opt(&a, "--table", NULL, 0))
 			o->table = 1;
-		else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
-			fprintf(stderr, "remediate replay: unknown option %s\n",
-			    argv[a.i]);
-			a.error = 1;
-		} else if (o->signals) {
-			fprintf(stderr, "remediate replay: one signal file, "
-			    "please (got %s and %s)\n", o->signals, argv[a.i]);
-			a.error = 1;
-		} else
+		else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0')
+			cmd_args_fail(&a, "unknown option %s", argv[a.i]);
+		else if (o->signals)
+			cmd_args_fail(&a, "one signal file, please (got %s and "
+			    "%s)", o->signals, argv[a.i]);
+		else
 			o->signals = argv[a.i];
 	}
-	if (a.error || o->nconfig == 0 || o->signals == NULL) {
+	if (!a.error && o->nconfig == 0)
+		cmd_args_fail(&a, "no manifests: -c DIR names them");
+	if (!a.error && o->signals == NULL)
+		cmd_args_fail(&a, "no signals: name an NDJSON file, or - for "
+		    "stdin");
+	if (a.error) {
 		usage(stderr);
 		return -1;
 	}
@@ -244,6 +271,11 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 
 	if (o->cluster)
 		cluster_load(cl, o->cluster, dg);
+	else
+		fprintf(stderr, "remediate replay: no --cluster: a target "
+		    "cannot be resolved to its controller (a Pod stays the "
+		    "target), and the first OOM kill of a pod the replay has "
+		    "not seen before is history, not a signal\n");
 	if (o->recording)
 		rp->recording = sig_recording_load(o->recording, dg);
 	if (dg->errors == 0) {
@@ -266,8 +298,6 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 		perror(o->signals);
 		rc = CMD_FAILED;
 	} else {
-		if (rp->table)
-			rec_table_header(stdout);
 		if (replay_stream(rp, in) == -1) {
 			perror(o->signals);
 			rc = CMD_FAILED;
@@ -275,13 +305,44 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 		if (in != stdin)
 			fclose(in);
 	}
+	if (rp->table)
+		rec_table_print(rp->table, stdout);
 	if (rp->bad_lines) {
-		fprintf(stderr, "%s: %zu bad line%s skipped\n", o->signals,
+		fprintf(stderr, "%s: %zu bad line%s skipped\n", rp->path,
 		    rp->bad_lines, rp->bad_lines == 1 ? "" : "s");
 		rc = CMD_FAILED;
 	}
 	engine_free(rp->engine);
 	conf_free(c);
+	return rc;
+}
+
+int
+cmd_replay_collect(const char **config, size_t nconfig, const char *cluster,
+    const char *recording, const char *signals, json_t *out)
+{
+	struct replay_opts o;
+	struct replay rp;
+	struct cluster *cl;
+	struct diags dg;
+	int rc;
+
+	memset(&o, 0, sizeof o);
+	o.config = config;
+	o.nconfig = nconfig;
+	o.cluster = cluster;
+	o.recording = recording;
+	o.signals = signals;
+	memset(&rp, 0, sizeof rp);
+	rp.path = signals;
+	rp.collect = out;
+	clock_fixed(&rp.clock, 0);
+	cl = cluster_new();
+	diag_init(&dg);
+	rc = run(&o, &rp, cl, &dg);
+	sig_recording_free(rp.recording);
+	cluster_free(cl);
+	diag_free(&dg);
 	return rc;
 }
 
@@ -304,12 +365,13 @@ cmd_replay(int argc, char **argv)
 	}
 	memset(&rp, 0, sizeof rp);
 	rp.path = strcmp(o.signals, "-") == 0 ? "<stdin>" : o.signals;
-	rp.table = o.table;
+	rp.table = o.table ? rec_table_new() : NULL;
 	clock_fixed(&rp.clock, 0);
 	cl = cluster_new();
 	diag_init(&dg);
 	rc = run(&o, &rp, cl, &dg);
 	sig_recording_free(rp.recording);
+	rec_table_free(rp.table);
 	cluster_free(cl);
 	diag_free(&dg);
 	free(o.config);

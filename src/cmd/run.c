@@ -9,6 +9,8 @@
 #include "cmd/cmd.h"
 #include "daemon/daemon.h"
 #include "lease/lease.h"
+#include "http/http.h"
+#include "pool/pool.h"
 #include "util/util.h"
 
 static void
@@ -22,7 +24,8 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
-	    "                     [--approval-key FILE]\n"
+	    "                     [--approval-key FILE] [--state-recover]\n"
+	    "                     [--action-workers N] [--stall-after 30s]\n"
 	    "                     [--leader-elect --state-shared-storage "
 	    "[--lease-name N]\n"
 	    "                      [--lease-namespace NS] [--lease-identity ID]"
@@ -31,21 +34,32 @@ usage(FILE *f)
 	    "10s]\n"
 	    "                      [--retry-period 2s]]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
-	    "executes\nactions.  Decision records go to stdout and the state "
-	    "file, logs (JSON\nlines) to stderr.  The page webhook's bearer "
-	    "token comes from\n$REMEDIATE_PAGE_TOKEN.  Confirm mode's "
-	    "approval links are served at\n/approve/ID and signed with "
-	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE,\nelse "
-	    "STATE.approval-key (generated).\n"
-	    "SIGHUP or a change under a -c folder reloads the configuration; "
-	    "it replaces\nthe running one only if it checks clean.\n"
+	    "executes\nactions.  Decision records go to the state file, then "
+	    "stdout; logs (JSON\nlines) to stderr.  A webhook event is in the "
+	    "state file before its 200;\nSIGTERM leaves the undecided ones "
+	    "there for the next start.  The page\nwebhook's bearer token "
+	    "comes from $REMEDIATE_PAGE_TOKEN.  Confirm mode's\n"
+	    "approval links are served at /approve/ID and signed with\n"
+	    "$REMEDIATE_APPROVAL_KEY, else --approval-key FILE, else "
+	    "STATE.approval-key\n(generated).  Actions run on N workers "
+	    "(default 4), one at a time per\ntarget; /readyz answers 503 "
+	    "when the engine loop has not turned for\n--stall-after.\n"
+	    "A damaged state file (PRAGMA quick_check fails, or a guard row "
+	    "does not read)\nstops run; --state-recover moves a damaged file "
+	    "aside (STATE.damaged-MS),\nstarts from a copy of what still "
+	    "reads, and counts each unreadable guard\nrow as its most "
+	    "restrictive value (docs/state.md).\n"
+	    "SIGHUP or a change under a -c folder (a ConfigMap update too) "
+	    "reloads the\nconfiguration in place; it replaces the running "
+	    "one only if it checks clean,\nelse the errors are logged and "
+	    "the running one keeps deciding.\n"
 	    "With --leader-elect, replicas elect one leader on a "
 	    "coordination.k8s.io/v1\nLease (default name remediate, in the "
-	    "kubeconfig's namespace); only the\nleader decides and acts, "
-	    "standbys keep their view warm and answer /readyz\n503.  The "
-	    "state must be shared: --state-shared-storage says the state "
-	    "file\nis on storage every replica mounts.  docs/ha.md has the "
-	    "details.\n");
+	    "kubeconfig's namespace); only the\nleader decides, acts and "
+	    "accepts webhooks, standbys keep their view warm\nand answer "
+	    "/readyz 503.  The state must be shared: --state-shared-storage "
+	    "says\nthe state file is on storage every replica mounts.  "
+	    "docs/ha.md has the details.\n");
 }
 
 /* A Go duration option in ms: 0, or -1 with a message. */
@@ -107,12 +121,30 @@ check_election(const struct daemon_opts *o)
 	return 0;
 }
 
+
+/*
+ * What can be refused before anything starts: a usage error found after
+ * the first watch would cost a cluster round trip and a state file.
+ */
+static void
+check_flags(struct cmd_args *a, const struct daemon_opts *o)
+{
+	char *err = NULL;
+
+	if (o->nconfig == 0)
+		cmd_args_fail(a, "no manifests: -c DIR names them");
+	else if (http_listen_check(o->listen, &err) == -1)
+		cmd_args_fail(a, "--listen: %s", err);
+	free(err);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	struct cmd_args a;
 	struct daemon_opts o;
 	long long n;
+	int64_t ms;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -134,8 +166,10 @@ cmd_run(int argc, char **argv)
 			o.kubeconfig = a.value;
 		else if (cmd_args_opt(&a, "--context", NULL, 1))
 			o.context = a.value;
-		else if (cmd_args_opt(&a, "--listen", NULL, 1))
-			o.listen = a.value;
+		else if (cmd_args_opt(&a, "--listen", NULL, 1)) {
+			if (a.value)
+				o.listen = a.value;
+		}
 		else if (cmd_args_opt(&a, "--state", NULL, 1))
 			o.state = a.value;
 		else if (cmd_args_opt(&a, "--prometheus", NULL, 1))
@@ -144,6 +178,8 @@ cmd_run(int argc, char **argv)
 			o.alertmanager = a.value;
 		else if (cmd_args_opt(&a, "--page-webhook", NULL, 1))
 			o.page_webhook = a.value;
+		else if (cmd_args_opt(&a, "--state-recover", NULL, 0))
+			o.state_recover = 1;
 		else if (cmd_args_opt(&a, "--retain", NULL, 1))
 			o.retain = a.value;
 		else if (cmd_args_opt(&a, "--secrets-dir", NULL, 1))
@@ -181,13 +217,28 @@ cmd_run(int argc, char **argv)
 				a.error = 1;
 			} else if (a.value)
 				o.queue_size = (size_t)n;
-		} else {
-			fprintf(stderr, "remediate run: unknown argument %s\n",
-			    argv[a.i]);
-			a.error = 1;
-		}
+		} else if (cmd_args_opt(&a, "--action-workers", NULL, 1)) {
+			if (a.value && (util_parse_int(a.value, &n) == -1 ||
+			    n < 1 || n > POOL_MAX_WORKERS)) {
+				fprintf(stderr, "remediate run: --action-workers "
+				    "must be from 1 to %d\n", POOL_MAX_WORKERS);
+				a.error = 1;
+			} else if (a.value)
+				o.action_workers = (size_t)n;
+		} else if (cmd_args_opt(&a, "--stall-after", NULL, 1)) {
+			if (a.value && (duration_parse(a.value, &ms) == -1 ||
+			    ms < 1000)) {
+				fprintf(stderr, "remediate run: --stall-after "
+				    "must be a duration of at least 1s\n");
+				a.error = 1;
+			} else if (a.value)
+				o.stall_after = ms;
+		} else
+			cmd_args_fail(&a, "unknown argument %s", argv[a.i]);
 	}
-	if (a.error || o.nconfig == 0) {
+	if (!a.error)
+		check_flags(&a, &o);
+	if (a.error) {
 		usage(stderr);
 		free(o.config);
 		return CMD_USAGE;

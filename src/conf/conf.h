@@ -16,6 +16,7 @@
 #define CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "util/util.h"
@@ -71,6 +72,15 @@ struct conf {
 struct conf	*conf_load(const char *const *paths, size_t npaths,
 		    struct diags *);
 void		 conf_free(struct conf *);
+
+/*
+ * A hash of what conf_load would read from paths: every file's name and
+ * content, in load order (hidden entries such as a ConfigMap mount's
+ * ..data skipped, as the loader skips them).  Equal fingerprints, same
+ * manifests; `run` compares them to notice a change to reload (a
+ * ConfigMap's symlink swap, src/daemon/reload.c).
+ */
+uint64_t	conf_fingerprint(const char *const *paths, size_t npaths);
 
 /*
  * Loads documents without schema checks: the cluster snapshot, recordings.

@@ -277,3 +277,32 @@ mdoc_ident(const struct mdoc *doc, char *out, size_t outlen)
 	else
 		snprintf(out, outlen, "%s", name);
 }
+
+uint64_t
+conf_fingerprint(const char *const *paths, size_t npaths)
+{
+	struct conf_files fl;
+	struct diags d;
+	uint64_t h = UTIL_HASH_SEED;
+	char *text, *err;
+	size_t i, len;
+
+	memset(&fl, 0, sizeof fl);
+	diag_init(&d);
+	for (i = 0; i < npaths; i++)
+		conf_files_find(&fl, paths[i], &d);
+	for (i = 0; i < fl.n; i++) {
+		h = util_hash(fl.v[i], strlen(fl.v[i]) + 1, h);
+		err = NULL;
+		text = util_read_file(fl.v[i], CONF_MAX_FILE, &len, &err);
+		/* unreadable is a state too: its message changes the hash */
+		h = text ? util_hash(text, len, h) : util_hash(err ? err : "",
+		    err ? strlen(err) : 0, h ^ 1);
+		free(text);
+		free(err);
+	}
+	h = util_hash(&d.errors, sizeof d.errors, h);
+	conf_files_free(&fl);
+	diag_free(&d);
+	return h;
+}

@@ -170,6 +170,9 @@ static const struct sfield hmac_fields[] = {
 static const struct snode t_hmac = { .kind = S_OBJECT,
     .fields = hmac_fields };
 
+static const char *const auth_values[] = { "none", NULL };
+static const struct snode t_auth = { .kind = S_ENUM, .values = auth_values };
+
 static const struct sfield webhook_fields[] = {
 	{ "endpoint", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
 	{ "method", &t_method, F_REQUIRED, NULL, NULL },
@@ -181,6 +184,8 @@ static const struct sfield webhook_fields[] = {
 	{ "authSecret", &t_hook_secret, 0, NULL, NULL },
 	{ "basicAuth", &t_basic_auth, 0, NULL, NULL },
 	{ "hmac", &t_hmac, 0, NULL, NULL },
+	{ "auth", &t_auth, 0, NULL, NULL },
+	{ "secretHeaders", &conf_t_strlist, 0, NULL, NULL },
 	{ "maxPayloadSize", &conf_t_uint, 0, NULL, NULL },
 	{ "filter", &conf_t_reject, 0, FILTER_NOTE, FILTER_HINT },
 	END
@@ -196,6 +201,26 @@ webhook_post(struct sctx *c, json_t *o)
 		    "\"%s\" must be a path starting with /", ep);
 		diag_hint(c->d, "endpoint: /%s", ep);
 	}
+	/*
+	 * Anyone who reaches the listener can send events to a webhook
+	 * without authentication: said, and accepted quietly only when the
+	 * manifest says it is meant (remediate's `auth: none`).
+	 */
+	if (json_object_get(o, "authSecret") == NULL &&
+	    json_object_get(o, "basicAuth") == NULL &&
+	    json_object_get(o, "hmac") == NULL &&
+	    json_object_get(o, "auth") == NULL) {
+		conf_swarn(c, conf_sloc(c, o, "endpoint"), NULL, "webhook "
+		    "without authentication: anyone who reaches the listener "
+		    "can send it events");
+		diag_hint(c->d, "set authSecret, basicAuth or hmac; or "
+		    "\"auth: none\" if it is meant");
+	} else if (json_object_get(o, "auth") != NULL &&
+	    (json_object_get(o, "authSecret") != NULL ||
+	    json_object_get(o, "basicAuth") != NULL ||
+	    json_object_get(o, "hmac") != NULL))
+		conf_serr(c, conf_sloc(c, o, "auth"), "auth", "\"none\" "
+		    "beside authSecret, basicAuth or hmac: give one");
 	/* one listener serves every webhook: its TLS is the daemon's */
 	if (json_object_get(o, "serverCertSecret") != NULL ||
 	    json_object_get(o, "serverKeySecret") != NULL)

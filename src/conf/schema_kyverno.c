@@ -1,10 +1,11 @@
 /*
  * Schema of Kyverno's ClusterPolicy and Policy as far as remediate
- * evaluates them: validate rules with deny conditions, match/exclude,
- * preconditions, variable context entries.  Rule types we do not evaluate
- * (mutate, generate, verifyImages, validate patterns, CEL) are refused
- * with one clear line: a policy that silently did nothing would let every
- * action through.
+ * evaluates them: validate rules (deny, pattern, anyPattern, foreach),
+ * match/exclude, preconditions, context entries (variable, configMap,
+ * apiCall).  What we do not evaluate (mutate, generate, verifyImages,
+ * podSecurity, CEL) is refused with one clear line: a policy that silently
+ * did nothing would let every action through.  Kyverno fields that do not
+ * change a validate decision are accepted by name.
  */
 #include <string.h>
 
@@ -146,42 +147,72 @@ static const struct snode t_deny = { .kind = S_OBJECT,
     .fields = deny_fields };
 
 #define VALIDATE_ONLY	"validate.%s is not supported: remediate evaluates " \
-	"validate.deny conditions only"
+	"deny, pattern, anyPattern and foreach"
+
+static const struct snode t_patterns = { .kind = S_ARRAY,
+    .elem = &conf_t_any, .flags = SF_NONEMPTY };
+
+/* Exactly one check: Kyverno refuses a validate that gives two. */
+static void
+check_post(struct sctx *c, json_t *o)
+{
+	static const char *const checks[] = { "deny", "pattern", "anyPattern",
+	    "foreach", "podSecurity", "cel", "manifests", "assert" };
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		n += json_object_get(o, checks[i]) != NULL;
+	if (n == 0)
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "missing a check: "
+		    "give deny, pattern, anyPattern or foreach");
+	else if (n > 1)
+		conf_serr(c, conf_sloc(c, o, NULL), NULL, "gives %zu checks: "
+		    "Kyverno allows one of deny, pattern, anyPattern and "
+		    "foreach per rule", n);
+}
+
+static const struct snode t_context;
+static const struct snode t_foreach_list;
+
+static const struct sfield foreach_fields[] = {
+	{ "list", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "elementScope", &conf_t_bool, 0, NULL, NULL },
+	{ "context", &t_context, 0, NULL, NULL },
+	{ "preconditions", &t_conditions, 0, NULL, NULL },
+	{ "deny", &t_deny, 0, NULL, NULL },
+	{ "pattern", &conf_t_any, 0, NULL, NULL },
+	{ "anyPattern", &t_patterns, 0, NULL, NULL },
+	{ "foreach", &t_foreach_list, 0, NULL, NULL },
+	END
+};
+static const struct snode t_foreach = { .kind = S_OBJECT,
+    .fields = foreach_fields, .post = check_post };
+static const struct snode t_foreach_list = { .kind = S_ARRAY,
+    .elem = &t_foreach, .flags = SF_NONEMPTY };
 
 static const struct sfield validate_fields[] = {
 	{ "message", &conf_t_string, 0, NULL, NULL },
 	{ "deny", &t_deny, 0, NULL, NULL },
+	{ "pattern", &conf_t_any, 0, NULL, NULL },
+	{ "anyPattern", &t_patterns, 0, NULL, NULL },
+	{ "foreach", &t_foreach_list, 0, NULL, NULL },
 	{ "failureAction", &t_action, 0, NULL, NULL },
 	{ "allowExistingViolations", &conf_t_bool, 0, NULL, NULL },
-	{ "pattern", &conf_t_reject, 0, VALIDATE_ONLY,
-	    "express the check as deny.conditions" },
-	{ "anyPattern", &conf_t_reject, 0, VALIDATE_ONLY,
-	    "express the check as deny.conditions" },
-	{ "foreach", &conf_t_reject, 0, VALIDATE_ONLY, NULL },
-	{ "podSecurity", &conf_t_reject, 0, VALIDATE_ONLY, NULL },
-	{ "cel", &conf_t_reject, 0, VALIDATE_ONLY, NULL },
-	{ "manifests", &conf_t_reject, 0, VALIDATE_ONLY, NULL },
-	{ "assert", &conf_t_reject, 0, VALIDATE_ONLY, NULL },
+	{ "failureActionOverrides", &conf_t_reject, 0, "validate.%s is not "
+	    "supported", "use spec.validationFailureActionOverrides" },
+	{ "podSecurity", &conf_t_reject, 0, VALIDATE_ONLY,
+	    "write the Pod Security checks as pattern rules" },
+	{ "cel", &conf_t_reject, 0, VALIDATE_ONLY,
+	    "CEL is not evaluated: write the check as deny.conditions" },
+	{ "manifests", &conf_t_reject, 0, VALIDATE_ONLY,
+	    "manifest signatures are not verified" },
+	{ "assert", &conf_t_reject, 0, VALIDATE_ONLY,
+	    "write the check as a pattern" },
 	END
 };
 
-static void
-validate_post(struct sctx *c, json_t *o)
-{
-	if (json_object_get(o, "deny") == NULL && json_object_size(o) > 0 &&
-	    json_object_get(o, "pattern") == NULL &&
-	    json_object_get(o, "anyPattern") == NULL &&
-	    json_object_get(o, "foreach") == NULL &&
-	    json_object_get(o, "podSecurity") == NULL &&
-	    json_object_get(o, "cel") == NULL &&
-	    json_object_get(o, "manifests") == NULL &&
-	    json_object_get(o, "assert") == NULL)
-		conf_serr(c, conf_sloc(c, o, NULL), NULL, "missing "
-		    "required field \"deny\"");
-}
-
 static const struct snode t_validate = { .kind = S_OBJECT,
-    .fields = validate_fields, .post = validate_post };
+    .fields = validate_fields, .post = check_post };
 
 static const struct sfield variable_fields[] = {
 	{ "value", &conf_t_any, 0, NULL, NULL },
@@ -193,23 +224,45 @@ static const struct snode t_variable = { .kind = S_OBJECT,
     .fields = variable_fields };
 
 #define CONTEXT_ONLY	"context entries of type %s are not supported: " \
-	"only variable entries are"
-#define CONTEXT_HINT	"read live objects with lookup(kind, namespace, " \
-	"name, path) in the expression"
+	"variable, configMap and apiCall entries are"
+
+static const struct sfield configmap_fields[] = {
+	{ "name", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "namespace", &conf_t_string, 0, NULL, NULL },
+	END
+};
+static const struct snode t_configmap = { .kind = S_OBJECT,
+    .fields = configmap_fields };
+
+static const struct sfield apicall_fields[] = {
+	{ "urlPath", &conf_t_nonempty, 0, NULL, NULL },
+	{ "method", &conf_t_string, 0, NULL, NULL },
+	{ "jmesPath", &conf_t_string, 0, NULL, NULL },
+	{ "default", &conf_t_any, 0, NULL, NULL },
+	{ "data", &conf_t_reject, 0, "apiCall.%s is not supported",
+	    "only a GET of one object is answered from the cluster view" },
+	{ "service", &conf_t_reject, 0, "apiCall.%s is not supported: "
+	    "remediate calls no service while it decides", NULL },
+	END
+};
+static const struct snode t_apicall = { .kind = S_OBJECT,
+    .fields = apicall_fields };
 
 static const struct sfield context_fields[] = {
 	{ "name", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
 	{ "variable", &t_variable, 0, NULL, NULL },
-	{ "apiCall", &conf_t_reject, 0, CONTEXT_ONLY, CONTEXT_HINT },
-	{ "configMap", &conf_t_reject, 0, CONTEXT_ONLY, CONTEXT_HINT },
-	{ "imageRegistry", &conf_t_reject, 0, CONTEXT_ONLY, NULL },
-	{ "globalReference", &conf_t_reject, 0, CONTEXT_ONLY, NULL },
+	{ "configMap", &t_configmap, 0, NULL, NULL },
+	{ "apiCall", &t_apicall, 0, NULL, NULL },
+	{ "imageRegistry", &conf_t_reject, 0, CONTEXT_ONLY,
+	    "image registries are not read while deciding" },
+	{ "globalReference", &conf_t_reject, 0, CONTEXT_ONLY,
+	    "read live objects with lookup(kind, namespace, name, path)" },
 	END
 };
-static const struct snode t_context = { .kind = S_OBJECT,
+static const struct snode t_context_entry = { .kind = S_OBJECT,
     .fields = context_fields };
-static const struct snode t_contexts = { .kind = S_ARRAY,
-    .elem = &t_context };
+static const struct snode t_context = { .kind = S_ARRAY,
+    .elem = &t_context_entry };
 
 #define RULE_ONLY	"%s rules are not supported: remediate evaluates " \
 	"validate rules only"
@@ -219,9 +272,13 @@ static const struct sfield rule_fields[] = {
 	{ "match", &t_match, F_REQUIRED, NULL, NULL },
 	{ "exclude", &t_exclude, 0, NULL, NULL },
 	{ "preconditions", &t_conditions, 0, NULL, NULL },
-	{ "context", &t_contexts, 0, NULL, NULL },
+	{ "context", &t_context, 0, NULL, NULL },
 	{ "validate", &t_validate, 0, NULL, NULL },
 	{ "skipBackgroundRequests", &conf_t_bool, 0, NULL, NULL },
+	/* Kyverno fields without effect on a validate decision here */
+	{ "reportProperties", &conf_t_strmap, 0, NULL, NULL },
+	{ "imageExtractors", &conf_t_reject, 0, "%s is not supported",
+	    "images.* variables are not built for custom resources" },
 	{ "mutate", &conf_t_reject, 0, RULE_ONLY, NULL },
 	{ "generate", &conf_t_reject, 0, RULE_ONLY, NULL },
 	{ "verifyImages", &conf_t_reject, 0, RULE_ONLY, NULL },
@@ -251,6 +308,21 @@ static const char *const failure_policies[] = { "Fail", "Ignore", NULL };
 static const struct snode t_failure_policy = { .kind = S_ENUM,
     .values = failure_policies };
 
+static const char *const apply_rules[] = { "All", "One", NULL };
+static const struct snode t_apply_rules = { .kind = S_ENUM,
+    .values = apply_rules };
+
+static const struct sfield webhook_config_fields[] = {
+	{ "timeoutSeconds", &conf_t_uint, 0, NULL, NULL },
+	{ "failurePolicy", &conf_t_reject, 0, "webhookConfiguration.%s is not "
+	    "supported", "use spec.failurePolicy" },
+	{ "matchConditions", &conf_t_reject, 0, "webhookConfiguration.%s is "
+	    "not supported: CEL is not evaluated", NULL },
+	END
+};
+static const struct snode t_webhook_config = { .kind = S_OBJECT,
+    .fields = webhook_config_fields };
+
 static const struct sfield spec_fields[] = {
 	{ "validationFailureAction", &t_action, 0, NULL, NULL },
 	{ "background", &conf_t_bool, 0, NULL, NULL },
@@ -261,6 +333,13 @@ static const struct sfield spec_fields[] = {
 	{ "emitWarning", &conf_t_bool, 0, NULL, NULL },
 	{ "schemaValidation", &conf_t_bool, 0, NULL, NULL },
 	{ "validationFailureActionOverrides", &conf_t_any, 0, NULL, NULL },
+	{ "applyRules", &t_apply_rules, 0, NULL, NULL },
+	/* for mutate and generate rules, which are refused one by one */
+	{ "mutateExistingOnPolicyUpdate", &conf_t_bool, 0, NULL, NULL },
+	{ "generateExisting", &conf_t_bool, 0, NULL, NULL },
+	{ "generateExistingOnPolicyUpdate", &conf_t_bool, 0, NULL, NULL },
+	{ "useServerSideApply", &conf_t_bool, 0, NULL, NULL },
+	{ "webhookConfiguration", &t_webhook_config, 0, NULL, NULL },
 	END
 };
 static const struct snode t_spec = { .kind = S_OBJECT,

@@ -104,6 +104,60 @@ static const struct sfield recurrence_fields[] = {
 static const struct snode t_recurrence = { .kind = S_OBJECT,
     .fields = recurrence_fields };
 
+static const char *const trackings[] = { "auto", "annotation", "label",
+    "annotation+label", NULL };
+static const struct snode t_tracking = { .kind = S_ENUM,
+    .values = trackings };
+
+/* Who else manages a target (src/gitops/owner.c has the defaults). */
+static const struct sfield ownership_fields[] = {
+	{ "argocdNamespace", &conf_t_name, 0, NULL, NULL },
+	{ "argocdTracking", &t_tracking, 0, NULL, NULL },
+	{ "instanceLabel", &conf_t_nonempty, 0, NULL, NULL },
+	{ "fieldManager", &conf_t_nonempty, 0, NULL, NULL },
+	{ "ignoreManagers", &conf_t_strlist, 0, NULL, NULL },
+	END
+};
+static const struct snode t_ownership = { .kind = S_OBJECT,
+    .fields = ownership_fields };
+
+static const char *const forges[] = { "github", "gitlab", "gitea",
+    "forgejo", NULL };
+static const struct snode t_forge = { .kind = S_ENUM, .values = forges };
+static const struct snode t_secret_ref;	/* below, with the owners' */
+
+static const struct sfield values_fields[] = {
+	{ "file", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "paths", &conf_t_strmap, F_REQUIRED, NULL, NULL },
+	END
+};
+static const struct snode t_values = { .kind = S_OBJECT,
+    .fields = values_fields };
+
+/* confirm.pullRequest: src/gitops/propose.c reads it. */
+static const struct sfield pull_request_fields[] = {
+	{ "forge", &t_forge, F_REQUIRED, NULL, NULL },
+	{ "api", &conf_t_nonempty, F_REQUIRED, NULL, NULL },
+	{ "repo", &conf_t_nonempty, 0, NULL, NULL },
+	{ "repoURL", &conf_t_nonempty, 0, NULL, NULL },
+	{ "path", &conf_t_string, 0, NULL, NULL },
+	{ "base", &conf_t_nonempty, 0, NULL, NULL },
+	{ "gitUser", &conf_t_nonempty, 0, NULL, NULL },
+	{ "token", &t_secret_ref, 0, NULL, NULL },
+	{ "values", &t_values, 0, NULL, NULL },
+	{ "pollInterval", &conf_t_duration, 0, NULL, NULL },
+	END
+};
+static const struct snode t_pull_request = { .kind = S_OBJECT,
+    .fields = pull_request_fields };
+
+static const struct sfield confirm_fields[] = {
+	{ "pullRequest", &t_pull_request, 0, NULL, NULL },
+	END
+};
+static const struct snode t_confirm = { .kind = S_OBJECT,
+    .fields = confirm_fields };
+
 static const struct sfield guardrails_fields[] = {
 	{ "mode", &t_mode, 0, NULL, NULL },
 	{ "dryRun", &t_dry_run, 0, NULL, NULL },
@@ -116,6 +170,8 @@ static const struct sfield guardrails_fields[] = {
 	{ "circuit", &t_circuit, 0, NULL, NULL },
 	{ "recurrence", &t_recurrence, 0, NULL, NULL },
 	{ "target", &conf_t_nonempty, 0, NULL, NULL },
+	{ "ownership", &t_ownership, 0, NULL, NULL },
+	{ "confirm", &t_confirm, 0, NULL, NULL },
 	{ "rateLimit", &conf_t_reject, 0, "rateLimit is Argo's own field "
 	    "of the trigger, not a guardrail", "move rateLimit out of "
 	    "guardrails, beside template" },

@@ -31,53 +31,70 @@ name_loc(const struct mdoc *d)
 	return conf_loc_value(d, meta, "name", 0);
 }
 
+/*
+ * Every manifest is remembered by kind, namespace and name in one table,
+ * so a configuration of thousands of manifests is checked in one pass
+ * (the pairwise comparison it replaces was quadratic).
+ */
 static void
 duplicates(struct conf *c, struct diags *dg)
 {
-	size_t i, j;
+	struct map seen;
 	struct mdoc *a, *b;
 	struct loc first;
-	char id[512];
+	char id[512], *key;
+	size_t i;
 
-	for (i = 1; i < c->ndocs; i++) {
+	map_init(&seen);
+	for (i = 0; i < c->ndocs; i++) {
 		a = c->docs[i];
 		if (a->name == NULL)
 			continue;
-		for (j = 0; j < i; j++) {
-			b = c->docs[j];
-			if (b->name == NULL || strcmp(a->kind, b->kind) != 0 ||
-			    strcmp(a->name, b->name) != 0 ||
-			    strcmp(ns_of(a), ns_of(b)) != 0)
-				continue;
-			mdoc_ident(a, id, sizeof id);
-			first = name_loc(b);
-			diag_error(dg, name_loc(a), "%s %s is defined twice",
-			    a->kind, id);
-			diag_hint(dg, "the first is in %s at line %d",
-			    first.file, first.line);
-			a->invalid = 1;
-			break;
+		/* \x1f: a character no kind, namespace or name holds */
+		key = xasprintf("%s\x1f%s\x1f%s", a->kind, ns_of(a), a->name);
+		if ((b = map_get(&seen, key)) == NULL) {
+			map_put(&seen, key, a);
+			free(key);
+			continue;
 		}
+		free(key);
+		mdoc_ident(a, id, sizeof id);
+		first = name_loc(b);
+		diag_error(dg, name_loc(a), "%s %s is defined twice", a->kind,
+		    id);
+		diag_hint(dg, "the first is in %s at line %d", first.file,
+		    first.line);
+		a->invalid = 1;
 	}
+	map_clear(&seen, NULL);
 }
 
-/* The event names of an EventSource: the keys under each source type. */
-static size_t
-event_names(const struct mdoc *es, const char **out, size_t max)
+/*
+ * The event names of an EventSource, the keys under each source type, as
+ * an owned array (the strings borrowed from the document); *n its length.
+ * However many there are: a fixed array once cut them at 256 and then
+ * suggested a wrong name for a dependency on the 257th.
+ */
+static const char **
+event_names(const struct mdoc *es, size_t *n)
 {
 	json_t *spec = json_object_get(es->root, "spec"), *m, *v;
-	const char *type, *name;
-	size_t n = 0;
+	const char *type, *name, **out = NULL;
+	size_t cap = 0;
 
+	*n = 0;
 	json_object_foreach(spec, type, m) {
 		if (!json_is_object(m) || strcmp(type, "template") == 0 ||
 		    strcmp(type, "service") == 0)
 			continue;
-		json_object_foreach(m, name, v)
-			if (n < max && json_is_object(v))
-				out[n++] = name;
+		json_object_foreach(m, name, v) {
+			if (!json_is_object(v))
+				continue;
+			xgrow(&out, &cap, *n + 1, sizeof *out);
+			out[(*n)++] = name;
+		}
 	}
-	return n;
+	return out;
 }
 
 static int
@@ -85,20 +102,24 @@ check_event_name(const struct mdoc *s, json_t *dep, size_t di,
     const struct mdoc *es, struct diags *dg)
 {
 	const char *want = json_string_value(json_object_get(dep,
-	    "eventName")), *names[256], *pick;
-	size_t n = event_names(es, names, UTIL_ARRAY_LEN(names)), i;
+	    "eventName")), **names, *pick;
+	size_t n, i;
 	struct buf b;
 
 	if (want == NULL)
 		return 0;
+	names = event_names(es, &n);
 	for (i = 0; i < n; i++)
-		if (strcmp(names[i], want) == 0)
+		if (strcmp(names[i], want) == 0) {
+			free(names);
 			return 0;
+		}
 	diag_error(dg, conf_loc_value(s, dep, "eventName", 0),
 	    "spec.dependencies[%zu].eventName: EventSource %s has no event "
 	    "named \"%s\"", di, es->name, want);
 	if ((pick = util_suggest(want, names, n)) != NULL) {
 		diag_hint(dg, "did you mean \"%s\"?", pick);
+		free(names);
 		return -1;
 	}
 	buf_init(&b, 400);
@@ -107,6 +128,7 @@ check_event_name(const struct mdoc *s, json_t *dep, size_t di,
 	if (n > 0)
 		diag_hint(dg, "its events: %s", b.data);
 	buf_free(&b);
+	free(names);
 	return -1;
 }
 

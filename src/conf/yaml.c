@@ -9,10 +9,14 @@
  *
  * Aliases share the anchored value (a new reference, not a copy): the
  * document is immutable, and sharing keeps `&a [*b, *b, ...]` chains
- * cheap in memory.  What stays expensive is walking the expanded tree, so
- * the nodes added through aliases are capped per file (the "billion
- * laughs" bound); an anchor is usable only once its node is complete, so
- * an alias cannot make a cycle.
+ * cheap in memory.  What stays expensive is walking and printing the
+ * expanded tree (a record shows the object a trigger built from it), so
+ * what aliases add is capped per file twice: in nodes (the "billion
+ * laughs" bound) and in bytes, since ten aliases of a 4 KB string are few
+ * nodes but 40 KB of output each time they are copied.  Bytes are counted
+ * as JSON would print the tree (strings, keys, a few bytes per node).  An
+ * anchor is usable only once its node is complete, so an alias cannot make
+ * a cycle.
  *
  * Every node (but the shared singletons true/false/null) is recorded in
  * the document's marks with its 1-based line and column; so is every
@@ -29,11 +33,16 @@
 
 /* Nodes an alias may add, summed over a file: the billion-laughs bound. */
 #define ALIAS_NODES_MAX	1000000
+/* Bytes an alias may add, summed over a file: as much as a file may hold. */
+#define ALIAS_BYTES_MAX	CONF_MAX_FILE
+/* Bytes charged for a node besides its text: quotes, separators. */
+#define NODE_BYTES	4
 
 struct anchor {
 	char	*name;		/* owned */
 	json_t	*node;		/* owned reference */
 	size_t	 size;		/* nodes in the subtree, aliases expanded */
+	size_t	 bytes;		/* its printed size, aliases expanded */
 };
 
 struct frame {
@@ -43,6 +52,7 @@ struct frame {
 	int	 kline, kcol;
 	char	*anchor;	/* owned, may be NULL */
 	size_t	 start;		/* p->count when the collection opened */
+	size_t	 bstart;	/* p->bytes when the collection opened */
 	int	 line, col;
 };
 
@@ -57,6 +67,8 @@ struct parse {
 	size_t		 nanchors, anchorcap;
 	size_t		 count;		/* nodes of this document */
 	size_t		 aliased;	/* nodes added by aliases, file */
+	size_t		 bytes;		/* printed size of this document */
+	size_t		 abytes;	/* bytes added by aliases, file */
 	struct mdoc	*doc;		/* being built */
 	json_t		*root;
 	int		 index;
@@ -91,7 +103,8 @@ anchors_clear(struct parse *p)
 }
 
 static void
-anchor_set(struct parse *p, const char *name, json_t *node, size_t size)
+anchor_set(struct parse *p, const char *name, json_t *node, size_t size,
+    size_t bytes)
 {
 	size_t i;
 
@@ -108,6 +121,7 @@ anchor_set(struct parse *p, const char *name, json_t *node, size_t size)
 	json_decref(p->anchors[i].node);
 	p->anchors[i].node = json_incref(node);
 	p->anchors[i].size = size;
+	p->anchors[i].bytes = bytes;
 }
 
 static const struct anchor *
@@ -349,11 +363,22 @@ make_float(struct parse *p, const char *s, struct loc l)
 	return json_real(v);
 }
 
+/*
+ * A quoted scalar may spell NUL ("\0", "\x00", "\u0000"); jansson keeps
+ * it, but every C string made from the value later ends there, so a name
+ * or a query would silently lose its tail.  Refused at its place.
+ */
 static json_t *
 make_string(struct parse *p, const char *s, size_t len, struct loc l)
 {
-	json_t *v = json_stringn(s, len);
+	json_t *v;
 
+	if (memchr(s, '\0', len) != NULL) {
+		diag_error(p->d, l, "a string may not contain a NUL character");
+		diag_hint(p->d, "remove the \\0, \\x00 or \\u0000 escape");
+		return json_null();
+	}
+	v = json_stringn(s, len);
 	if (v == NULL) {
 		diag_error(p->d, l, "string is not valid UTF-8");
 		return json_null();
@@ -438,11 +463,12 @@ on_scalar(struct parse *p, yaml_event_t *ev)
 	json_t *v;
 
 	p->count++;
+	p->bytes += len + NODE_BYTES;
 	if (want_key(p)) {
 		if (ev->data.scalar.anchor != NULL &&
 		    (v = json_stringn(s, len)) != NULL) {
 			anchor_set(p, (const char *)ev->data.scalar.anchor,
-			    v, 1);
+			    v, 1, len + NODE_BYTES);
 			json_decref(v);
 		}
 		set_key(p, s, len, ev->start_mark);
@@ -456,7 +482,8 @@ on_scalar(struct parse *p, yaml_event_t *ev)
 	else
 		v = make_string(p, s, len, l);
 	if (ev->data.scalar.anchor != NULL)
-		anchor_set(p, (const char *)ev->data.scalar.anchor, v, 1);
+		anchor_set(p, (const char *)ev->data.scalar.anchor, v, 1,
+		    len + NODE_BYTES);
 	attach(p, v, ev->start_mark, 1);
 }
 
@@ -501,6 +528,8 @@ on_start(struct parse *p, yaml_event_t *ev, int map)
 	f->node = map ? json_object() : json_array();
 	f->anchor = anchor ? xstrdup(anchor) : NULL;
 	f->start = p->count++;
+	f->bstart = p->bytes;
+	p->bytes += NODE_BYTES;
 	f->line = (int)ev->start_mark.line + 1;
 	f->col = (int)ev->start_mark.column + 1;
 }
@@ -513,7 +542,8 @@ on_end(struct parse *p)
 	json_t *node = f->node;
 
 	if (f->anchor != NULL)
-		anchor_set(p, f->anchor, node, p->count - f->start);
+		anchor_set(p, f->anchor, node, p->count - f->start,
+		    p->bytes - f->bstart);
 	pos.index = 0;
 	pos.line = (size_t)f->line - 1;
 	pos.column = (size_t)f->col - 1;
@@ -538,9 +568,19 @@ on_alias(struct parse *p, yaml_event_t *ev)
 	}
 	p->aliased += a->size;
 	p->count += a->size;
+	p->abytes += a->bytes;
+	p->bytes += a->bytes;
 	if (p->aliased > ALIAS_NODES_MAX) {
 		diag_error(p->d, l, "aliases expand to more than %d nodes",
 		    ALIAS_NODES_MAX);
+		p->fatal = 1;
+		return;
+	}
+	if (p->abytes > ALIAS_BYTES_MAX) {
+		diag_error(p->d, l, "aliases expand to more than %zu bytes "
+		    "(*%s adds %zu)", (size_t)ALIAS_BYTES_MAX, name, a->bytes);
+		diag_hint(p->d, "write the value out, or share less: the "
+		    "expanded document is what every stage copies and prints");
 		p->fatal = 1;
 		return;
 	}
@@ -571,6 +611,7 @@ on_doc_start(struct parse *p, yaml_event_t *ev)
 	p->doc->marks = conf_marks_new();
 	conf_marks_doc(p->doc->marks, l.line, l.col);
 	p->count = 0;
+	p->bytes = 0;
 	p->docerrors0 = p->d->errors;
 	anchors_clear(p);
 }

@@ -4,6 +4,7 @@
  * owns what.
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,21 @@
 #include "approve/approve.h"
 #include "audit/audit.h"
 #include "conf/conf.h"
+#include "daemon/access.h"
+#include "daemon/actions.h"
 #include "daemon/daemon.h"
 #include "daemon/daemon_int.h"
+#include "daemon/propose.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
+#include "intake/intake.h"
 #include "kube/kube.h"
 #include "lease/lease.h"
 #include "metrics/metrics.h"
 #include "notify/notify.h"
 #include "page/page.h"
+#include "pool/pool.h"
 #include "prom/prom.h"
 #include "schedule/schedule.h"
 #include "webhook/webhook.h"
@@ -36,9 +42,11 @@ on_signal(int sig)
 }
 
 /*
- * The engine's execute hook: each kind of plan to its executor.  Runs on
- * the engine thread (an http trigger waits for its answer within its
- * timeout; argocdSync may wait up to 15 s for a termination).
+ * Each kind of plan to its executor.  Runs on an action worker (an http
+ * trigger waits for its answer within its timeout; argocdSync may wait up
+ * to 15 s for a termination; 429s wait for their Retry-After).  The
+ * leader's fence is read here, on the worker, just before the send: an
+ * action refused by it fails with the reason and is never sent.
  */
 static int
 execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
@@ -67,8 +75,7 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 	    r->target.namespace, r->target.name), *ref;
 	const char *op = json_string_value(json_object_get(r->plan,
 	    "operation"));
-	struct kube_error err;
-	char *msg;
+	char *msg, *key;
 	int ok = r->decision == REC_ACTED;
 
 	if (live == NULL || json_object_get(live, "apiVersion") == NULL)
@@ -85,13 +92,11 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 	    "", json_string_value(json_object_get(r->plan, "name"))) :
 	    xasprintf("%s: %s", r->trigger, r->message ? r->message :
 	    "failed");
-	kube_error_init(&err);
-	if (kube_record_event(d->kube, ref, ok ? "Remediated" :
-	    "RemediationFailed", msg, ok ? "Normal" : "Warning", &err) == -1)
-		util_log_json("warn", "could not record the Event on the target",
-		    json_pack("{s:s, s:s}", "target", r->target.name, "error",
-		    err.message ? err.message : "?"));
-	kube_error_clear(&err);
+	/* on a worker, after the target's actions: the API may be slow */
+	key = objref_key(&r->target);
+	dact_event(d->acts, key, ref, ok ? "Remediated" : "RemediationFailed",
+	    msg, ok ? "Normal" : "Warning");
+	free(key);
 	free(msg);
 	json_decref(ref);
 }
@@ -119,20 +124,43 @@ tell_owner(struct daemon *d, const struct rec_decision_record *r,
 	notify_send(d->notify, &m);
 }
 
+/*
+ * stdout shows a record only once it is stored (held: with the event's
+ * transaction, see decide_event); one the state file refused is logged.
+ */
+static void
+show_record(struct daemon *d, int stored, const char *line)
+{
+	if (stored == 0) {
+		printf("%s\n", line);
+		fflush(stdout);
+	} else if (stored == 1) {
+		buf_adds(&d->held, line);
+		buf_addc(&d->held, '\n');
+	} else
+		util_log_json("error", "decision record not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s}", "record",
+		    line));
+}
+
 static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
 	struct daemon *d = ctx;
 	json_t *record = rec_to_json(r);	/* built once: stdout, owner */
-	char *line = json_dumps(record, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *line = json_dumps(record, REC_JSON_FLAGS);
+	int stored;
 
 	metrics_observe_record(r);
+	if (r->decision == REC_FAILED && r->plan)
+		util_log_json("error", "action failed", json_pack("{s:s?, s:s?, "
+		    "s:o, s:s?}", "sensor", r->sensor, "trigger", r->trigger,
+		    "target", objref_json(&r->target), "error", r->message));
 	page_decision(d->pager, r);	/* before the write: same journal */
-	if (d->audit)
-		audit_write(d->audit, r);
+	stored = d->audit ? audit_write(d->audit, r) : -1;
+	daemon_prs_track(d->prs, record);
 	tell_owner(d, r, record);
-	printf("%s\n", line);
-	fflush(stdout);
+	show_record(d, stored, line);
 	free(line);
 	json_decref(record);
 	free(d->link);		/* told, or nobody to tell */
@@ -140,21 +168,6 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	if (r->plan && (r->decision == REC_ACTED ||
 	    r->decision == REC_FAILED))
 		record_event(d, r);
-}
-
-/*
- * The engine's intend hook: the state file of the moment (a standby that
- * takes over opens it after the engine was built), and never an intent
- * once the fence has closed.
- */
-static int
-intend_action(void *ctx, const struct rec_decision_record *r)
-{
-	struct daemon *d = ctx;
-
-	if (d->audit == NULL || !daemon_leader_may_act(d))
-		return -1;
-	return audit_intend(d->audit, r);
 }
 
 /*
@@ -228,18 +241,27 @@ run_approval(void *ctx, const struct approve_pending *p, json_t **record,
 	return rc;
 }
 
-/* On the engine thread: the approval an HTTP thread is waiting on. */
+/*
+ * On the engine thread: the approval an HTTP thread is waiting on.  An
+ * approved action runs on a worker; its outcome answers the call then.
+ */
 static void
 answer_call(struct daemon *d, struct dq_call *c, int acting)
 {
+	json_t *out;
+
 	if (!acting) {
 		dq_call_answer(c, NULL, xstrdup("this replica is a standby; "
 		    "approve through the leader (the Service sends you "
 		    "there)"));
 		return;
 	}
-	dq_call_answer(c, engine_approve(d->engine, json_object_get(c->in,
-	    "input"), json_string_value(json_object_get(c->in, "id"))), NULL);
+	dact_set_call(d->acts, c);
+	out = engine_approve(d->engine, json_object_get(c->in, "input"),
+	    json_string_value(json_object_get(c->in, "id")));
+	if (dact_set_call(d->acts, NULL) && out == NULL)
+		return;
+	dq_call_answer(c, out, NULL);
 }
 
 /*
@@ -270,7 +292,8 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 		rc = 0;
 	if (rc == -1)
 		util_log_json("warn", "no error-budget value", json_pack("{s:s, "
-		    "s:s}", "query", query, "why", why ? why : "?"));
+		    "s:s, s:s*}", "query", query, "why", why ? why : "?",
+		    "warning", res.nwarnings ? res.warnings[0] : NULL));
 	prom_result_clear(&res);
 	free(err);
 	return rc;
@@ -405,7 +428,21 @@ expire_approvals(struct daemon *d, int64_t now)
 	}
 }
 
-/* The pager's and the state file's housekeeping, on the engine thread. */
+/*
+ * A missing permission is asked for again every ACCESS_MS, by a standby
+ * too: its /readyz names what it would lack on taking over.
+ */
+static void
+recheck_access(struct daemon *d)
+{
+	int64_t now = clock_now(&d->clock);
+
+	if (d->access && d->next_access && now >= d->next_access)
+		d->next_access = daemon_access_check(d->access, d->kube) ?
+		    now + ACCESS_MS : 0;
+}
+
+/* The leader's pager and state file housekeeping, on the engine thread. */
 static void
 housekeeping(struct daemon *d)
 {
@@ -415,7 +452,8 @@ housekeeping(struct daemon *d)
 	if (now >= d->next_tick) {
 		page_tick(d->pager, now);
 		expire_approvals(d, now);
-		audit_sync(d->audit);
+		metrics_set_state_writable(audit_sync(d->audit) == 0);
+		daemon_prs_poll(d->prs, d->engine, d->kube, now);
 		d->next_tick = now + TICK_MS;
 	}
 	if (now >= d->next_prune) {
@@ -449,6 +487,8 @@ update_http_metrics(struct daemon *d)
 		metrics_webhook_requests("not_found", ks.not_found);
 		metrics_webhook_events("queued", ks.events);
 		metrics_webhook_events("duplicate", ks.duplicates);
+		metrics_webhook_events("replay", ks.replays);
+		metrics_webhook_requests("unstored", ks.unstored);
 	}
 }
 
@@ -463,7 +503,10 @@ update_metrics(struct daemon *d)
 	update_http_metrics(d);
 	metrics_engine_totals(st->signals, st->filtered);
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
+	metrics_set_queue_depth("intake", d->intake ?
+	    (double)intake_undecided(d->intake) : 0);
 	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));
+	metrics_set_queue_depth("actions", (double)dact_in_flight(d->acts));
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->wctx[i]->watch, &ws);
 		while (d->wctx[i]->restarts < ws.restarts) {
@@ -532,6 +575,54 @@ pop_wait(struct daemon *d, int synced, int acting)
 	return wait;
 }
 
+/*
+ * An event, decided; a durable one (intake row id) has its records and
+ * the removal of its row written in one transaction, then shown.
+ */
+static void
+decide_event(struct daemon *d, struct event *ev, int64_t id)
+{
+	int rc;
+
+	audit_event_begin(d->audit, id);
+	engine_signal(d->engine, ev);
+	if (id == 0)
+		return;
+	rc = audit_event_end(d->audit);
+	if (rc == 0 && d->held.len)
+		fputs(d->held.data, stdout);
+	else if (rc == -1 && d->held.len)
+		util_log_json("error", "decision records not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s}", "records",
+		    d->held.data));
+	fflush(stdout);
+	buf_reset(&d->held);
+	intake_decided(d->intake, 1);
+}
+
+/*
+ * A queued event.  One the intake wrote is decided only by the term of
+ * leadership that accepted it: a standby (or a later term of ours) leaves
+ * it in the state file, where the leader's intake_recover finds it, so it
+ * is decided once.  A standby drops the others (timer events).
+ */
+static void
+take_event(struct daemon *d, struct dq_item *it, int acting)
+{
+	if (!acting || (it->intake != 0 && it->term != d->term))
+		return;
+	decide_event(d, &it->ev, it->intake);
+}
+
+static void
+recovered(void *ctx, int64_t id, struct event *ev)
+{
+	struct daemon *d = ctx;
+
+	metrics_count_signal(ev->source, ev->name);
+	decide_event(d, ev, id);
+}
+
 static void
 loop(struct daemon *d)
 {
@@ -540,12 +631,19 @@ loop(struct daemon *d)
 	unsigned n = 0;
 
 	while (!stopping) {
+		atomic_store(&d->beat, clock_monotonic_ms());
 		if (!synced)
 			check_synced(d, &synced);
+		acting = daemon_leader_step(d);
+		if (synced && acting && d->recovering)	/* once the view is
+							   whole */
+			d->recovering = intake_recover(d->intake, 256,
+			    recovered, d) > 0;
 		if ((n++ & 63) == 0)
 			update_metrics(d);
-		acting = daemon_leader_step(d);
+		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
 		daemon_reload_poll(d);	/* a standby too: ready to take over */
+		recheck_access(d);
 		if (acting)
 			housekeeping(d);
 		if (dq_pop(d->q, &it, (int)pop_wait(d, synced, acting)) ==
@@ -569,11 +667,16 @@ loop(struct daemon *d)
 			take_watch(d, &it, acting);
 			break;
 		case DQ_EVENT:
-			if (acting)
-				engine_signal(d->engine, &it.ev);
+			take_event(d, &it, acting);
 			break;
 		case DQ_CALL:
 			answer_call(d, it.call, acting);
+			/* answered, or the action's outcome will answer it */
+			dq_call_release(it.call);
+			it.call = NULL;
+			break;
+		case DQ_OUTCOME:	/* also after a step-down (leader.c) */
+			dact_outcome(d->acts, d->engine, &it);
 			break;
 		case DQ_STOP:
 			stopping = 1;
@@ -586,18 +689,35 @@ loop(struct daemon *d)
 }
 
 /*
- * After the loop: nothing more gets in, and what is queued is dropped;
- * an approval still waiting is told remediate is stopping (it stays
- * used: approving again after a restart would act twice on one click).
+ * After the loop: nothing more gets in (webhooks answer 503 with
+ * Retry-After); queued webhook events are in the state file and are
+ * decided after the next start, cluster changes come again with the next
+ * list, timer events are dropped; the outcomes of actions (dact_stop put
+ * them all in the queue) are recorded; an approval still waiting is told
+ * remediate is stopping (it stays used: approving again after a restart
+ * would act twice on one click).
  */
 static void
 drain(struct daemon *d)
 {
 	struct dq_item it;
+	size_t kept = 0, dropped = 0;
 
+	if (d->intake)
+		intake_stop(d->intake);
+	dact_stop(d->acts);
 	dq_close(d->q);
-	while (dq_pop(d->q, &it, 0) == 0)
+	while (dq_pop(d->q, &it, 0) == 0) {
+		if (it.kind == DQ_OUTCOME && d->engine)
+			dact_outcome(d->acts, d->engine, &it);
+		kept += it.kind == DQ_EVENT && it.intake != 0;
+		dropped += it.kind == DQ_EVENT && it.intake == 0;
 		dq_item_clear(&it);
+	}
+	util_log_json("info", "stopping", json_pack("{s:I, s:I, s:I}",
+	    "eventsKept", (json_int_t)kept, "undecidedInStateFile",
+	    (json_int_t)(d->intake ? intake_undecided(d->intake) : 0),
+	    "timerEventsDropped", (json_int_t)dropped));
 }
 
 static void
@@ -610,8 +730,39 @@ serve_healthz(void *ctx, const struct http_request *req,
 }
 
 /*
- * Ready when every watch has listed and is not failing: a watch that
- * stays broken shows here, with its last error, as well as in the logs.
+ * Not ready while the state file cannot be written: no action runs then
+ * (its intent is not recorded) and webhooks answer 503.
+ */
+static int
+state_unwritable(struct daemon *d, struct http_response *resp)
+{
+	char *why = NULL, *body;
+	json_t *report;
+
+	pthread_rwlock_rdlock(&d->state_mu);	/* a step-down closes them */
+	if (d->audit)
+		why = audit_health(d->audit);
+	if (why == NULL && d->intake)
+		why = intake_health(d->intake);
+	pthread_rwlock_unlock(&d->state_mu);
+	if (why == NULL)
+		return 0;
+	report = json_pack("{s:s, s:s}", "status", "not ready", "state", why);
+	body = json_dumps(report, JSON_COMPACT);
+	http_reply(resp, 503, "application/json", body);
+	free(body);
+	free(why);
+	json_decref(report);
+	return 1;
+}
+
+/*
+ * Ready when this replica leads, the state file can be written, every
+ * permission is granted, every watch has listed and is not failing, and
+ * the engine loop turned within the stall limit: a watch that stays
+ * broken, or an engine stuck in one call, shows here, with why, as well
+ * as in the logs.  A standby is not ready: the Service sends webhooks to
+ * the leader.
  */
 static void
 serve_readyz(void *ctx, const struct http_request *req,
@@ -619,12 +770,19 @@ serve_readyz(void *ctx, const struct http_request *req,
 {
 	struct daemon *d = ctx;
 	struct kube_watch_status st;
-	json_t *bad = json_array(), *report;
+	json_t *bad, *report, *perms;
+	int64_t stalled;
 	char *body, *why = NULL;
+	int leads;
 	size_t i;
 
 	(void)req;
-	pthread_mutex_lock(&d->watch_mu);
+	if (state_unwritable(d, resp))
+		return;
+	bad = json_array();
+	stalled = clock_monotonic_ms() - atomic_load(&d->beat);
+	pthread_mutex_lock(&d->watch_mu);	/* a reload swaps these */
+	perms = d->access ? daemon_access_missing(d->access) : NULL;
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->wctx[i]->watch, &st);
 		if (!st.synced || !st.healthy)
@@ -636,15 +794,20 @@ serve_readyz(void *ctx, const struct http_request *req,
 		free(st.last_error);
 	}
 	pthread_mutex_unlock(&d->watch_mu);
-	/* a standby is not ready: the Service sends webhooks to the leader */
-	if (daemon_leader_ready(d, &why) && json_array_size(bad) == 0) {
+	leads = daemon_leader_ready(d, &why);
+	if (leads && json_array_size(bad) == 0 && perms == NULL &&
+	    stalled < d->stall_ms) {
 		http_reply(resp, 200, "text/plain", "ok\n");
 		json_decref(bad);
 		return;
 	}
-	report = json_pack("{s:s, s:s?, s:o}", "status", "not ready",
-	    "reason", why, "watches", bad);
+	report = json_pack("{s:s, s:s?, s:o, s:o?}", "status", "not ready",
+	    "reason", why, "watches", bad, "permissions", perms);
 	free(why);
+	if (stalled >= d->stall_ms)	/* a decision or a call is stuck */
+		json_object_set_new(report, "engine", json_pack("{s:s, s:f}",
+		    "reason", "the engine loop has not turned", "stalledFor",
+		    (double)stalled / 1000));
 	body = json_dumps(report, JSON_COMPACT);
 	http_reply(resp, 503, "application/json", body);
 	free(body);
@@ -687,27 +850,47 @@ http_log(void *ctx, const char *msg)
 }
 
 /*
- * Runs on an HTTP server thread: all of a request's events go to the
- * queue or none do (the sender then gets 503 and retries).
+ * Runs on an HTTP server thread: a request's events are written to the
+ * state file (all or none) before the sender hears 200, then queued for
+ * the engine, tagged with the term of leadership that wrote them.
+ * Queued after a stop or a step-down they stay in the file for the next
+ * leader's recovery.  A standby writes nothing and answers 503: the
+ * sender retries, and /readyz keeps the Service from sending them here.
  */
 static int
-push_events(void *ctx, struct event *evs, size_t n)
+push_events(void *ctx, struct event *evs, size_t n, const char *replay)
 {
+	static const int rcs[] = { [INTAKE_OK] = HOOK_PUSHED,
+	    [INTAKE_FULL] = HOOK_FULL, [INTAKE_STOPPING] = HOOK_STOPPING,
+	    [INTAKE_REPLAY] = HOOK_REPLAY, [INTAKE_ERROR] = HOOK_UNSTORED };
 	struct daemon *d = ctx;
-	struct dq_item *items;
+	int64_t *ids;
+	enum intake_result rc;
+	struct dq_item it;
+	unsigned term;
 	size_t i;
-	int rc;
 
-	if (!daemon_leader_may_act(d))
-		return -1;	/* 503: never acknowledge what we won't decide */
-	items = xcalloc(n, sizeof *items);
-	for (i = 0; i < n; i++) {
-		items[i].kind = DQ_EVENT;
-		items[i].ev = evs[i];
+	pthread_rwlock_rdlock(&d->state_mu);	/* a step-down frees it */
+	if (d->intake == NULL || !daemon_leader_may_act(d)) {
+		pthread_rwlock_unlock(&d->state_mu);
+		return HOOK_STOPPING;	/* never acknowledge what we won't
+					   decide */
 	}
-	rc = dq_push_all(d->q, items, n);
-	free(items);	/* on success the queue holds copies of the items */
-	return rc;
+	ids = xcalloc(n, sizeof *ids);
+	term = d->term;
+	rc = intake_put(d->intake, evs, n, replay, clock_now(&d->clock), ids);
+	pthread_rwlock_unlock(&d->state_mu);
+	for (i = 0; rc == INTAKE_OK && i < n; i++) {
+		memset(&it, 0, sizeof it);
+		it.kind = DQ_EVENT;
+		it.ev = evs[i];
+		it.intake = ids[i];
+		it.term = term;
+		if (dq_push(d->q, &it, 1) == -1)	/* stopping */
+			dq_item_clear(&it);
+	}
+	free(ids);
+	return rcs[rc];
 }
 
 static void
@@ -743,6 +926,12 @@ daemon_hook_log(const struct hook_set *set)
 
 		util_log_json("info", "webhook", json_pack("{s:s}", "endpoint",
 		    line));
+		/* said at every start: anyone can send it events */
+		if (hook_set_unauthenticated(set, i))
+			util_log_json("warn", "webhook without authentication",
+			    json_pack("{s:s, s:s}", "endpoint", line, "auth",
+			    hook_set_unauthenticated(set, i) == 1 ?
+			    "none (meant)" : "not set"));
 		free(line);
 	}
 }
@@ -789,6 +978,9 @@ start_http(struct daemon *d)
 	ho.nlisten = 1;
 	ho.tls_cert = d->o->tls_cert;
 	ho.tls_key = d->o->tls_key;
+	ho.threads = 8;		/* webhooks wait for the state file's
+				   commit: more waiting, bigger group
+				   commits (src/intake/) */
 	ho.log = http_log;
 	if ((d->http = http_server_new(&ho, &err)) == NULL ||
 	    http_route_add(d->http, "GET", "/healthz", serve_healthz, d) ||
@@ -834,22 +1026,49 @@ connect_cluster(struct daemon *d)
 	return d->kube && (d->lease_kube || !d->o->leader_elect) ? 0 : -1;
 }
 
-/* The state file: decisions, guard state and page state survive us. */
+/* Webhook events, durable before the sender hears 200; NULL logged. */
+static struct intake *
+open_intake(struct daemon *d)
+{
+	struct intake_opts io;
+	struct intake *in;
+	char *err = NULL;
+
+	memset(&io, 0, sizeof io);
+	io.capacity = d->queue_size;
+	io.log = util_log_json;
+	if ((in = intake_open(d->o->state, &io, &err)) == NULL) {
+		util_log_json("error", "cannot accept events durably",
+		    json_pack("{s:s}", "error", err ? err : "?"));
+		free(err);
+	}
+	return in;
+}
+
+/*
+ * The state file: decisions, guard state and page state survive us.  The
+ * audit handle and the intake (its committer thread and connection) are
+ * opened together, and a new term of leadership begins: events the
+ * intake accepted in an earlier term are the recovery's to decide.
+ */
 int
 daemon_state_open(struct daemon *d)
 {
 	struct audit_opts ao;
+	struct audit *a;
+	struct intake *in;
 	char *err = NULL;
 
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
+	ao.recover = d->o->state_recover;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));
 		free(err);
 		return -1;
 	}
-	if ((d->audit = audit_open(d->o->state, &ao, &err)) == NULL) {
+	if ((a = audit_open(d->o->state, &ao, &err)) == NULL) {
 		util_log_json("error", "cannot use the state file", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
@@ -857,11 +1076,46 @@ daemon_state_open(struct daemon *d)
 		return -1;
 	}
 	util_log_json("info", "state", json_pack("{s:s, s:i}", "file",
-	    d->o->state, "schema", audit_schema_version(d->audit)));
+	    d->o->state, "schema", audit_schema_version(a)));
+	if ((in = open_intake(d)) == NULL) {
+		audit_close(a);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&d->state_mu);
+	d->audit = a;
+	d->intake = in;
+	d->term++;
+	pthread_rwlock_unlock(&d->state_mu);
+	d->recovering = intake_undecided(in) > 0;
 	return 0;
 }
 
-/* What the guardrails and the pager remembered before we started. */
+/*
+ * Closes what daemon_state_open opened: the intake first (a request in
+ * its committer's hands is committed, later ones hear 503), then the
+ * state file, which journals the pager and frees the file's lock.
+ */
+void
+daemon_state_close(struct daemon *d)
+{
+	struct audit *a = d->audit;
+	struct intake *in = d->intake;
+
+	if (in)
+		intake_stop(in);
+	pthread_rwlock_wrlock(&d->state_mu);	/* no HTTP thread holds them */
+	d->audit = NULL;
+	d->intake = NULL;
+	pthread_rwlock_unlock(&d->state_mu);
+	intake_free(in);
+	audit_close(a);
+	d->recovering = 0;
+}
+
+/*
+ * What the guardrails, the pager and confirm mode's pull requests
+ * remembered before we started (or took over).
+ */
 int
 daemon_state_restore(struct daemon *d)
 {
@@ -869,7 +1123,7 @@ daemon_state_restore(struct daemon *d)
 
 	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
 	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
-	    -1) {
+	    -1 || daemon_prs_seed(d->prs, d->audit, &err) == -1) {
 		util_log_json("error", "cannot restore the state", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
@@ -956,6 +1210,78 @@ open_approvals(struct daemon *d)
 	return d->approvals ? 0 : -1;
 }
 
+/*
+ * The hooks below take the daemon, not the client or the state file:
+ * the configuration loads before either exists (see daemon_run), a
+ * standby opens the state file only when it takes over, and a reload
+ * builds a new engine with the same hooks.  The intent is written only
+ * while the fence is open.
+ */
+static int
+intend_durably(void *ctx, const struct rec_decision_record *r)
+{
+	struct daemon *d = ctx;
+
+	if (d->audit == NULL || !daemon_leader_may_act(d))
+		return -1;
+	return audit_intend(d->audit, r);
+}
+
+static int
+fetch_live(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name, json_t **out, char **err)
+{
+	struct daemon *d = ctx;
+
+	return kube_fetch(d->kube, api_version, kind, ns, name, out, err);
+}
+
+static void
+init_trigger_metrics(void *ctx, const char *sensor, const char *trigger)
+{
+	(void)ctx;
+	metrics_init_trigger(sensor, trigger);
+}
+
+void
+daemon_engine_ready(struct daemon *d, struct engine *e,
+    struct daemon_access **access)
+{
+	engine_each_trigger(e, init_trigger_metrics, NULL);
+	*access = daemon_access_new(e);
+	if (d->kube && daemon_access_check(*access, d->kube))
+		d->next_access = clock_now(&d->clock) + ACCESS_MS;
+	else
+		d->next_access = 0;
+}
+
+static int
+submit_to_workers(void *ctx, struct engine_action *a)
+{
+	struct daemon *d = ctx;
+
+	return dact_submit(d->acts, a);
+}
+
+/* The action workers, before anything else pushes into the queue. */
+static int
+start_actions(struct daemon *d)
+{
+	struct dact_opts ao;
+
+	memset(&ao, 0, sizeof ao);
+	ao.q = d->q;
+	ao.kube = d->kube;
+	ao.workers = d->o->action_workers;
+	ao.execute = execute_plan;
+	ao.execute_ctx = d;
+	d->acts = dact_new(&ao);
+	util_log_json("info", "action workers", json_pack("{s:i}", "workers",
+	    (int)(d->o->action_workers ? d->o->action_workers :
+	    POOL_DEFAULT_WORKERS)));
+	return 0;
+}
+
 void
 daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 {
@@ -964,11 +1290,15 @@ daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 	eo->budget_ctx = d;
 	eo->clock = &d->clock;
 	eo->cluster = d->cluster;
-	eo->execute = execute_plan;
-	eo->execute_ctx = d;
+	eo->submit = submit_to_workers;
+	eo->submit_ctx = d;
+	eo->fetch = fetch_live;
+	eo->fetch_ctx = d;
+	eo->propose = daemon_propose;
+	eo->propose_ctx = d->prs;
 	eo->emit = emit_record;
 	eo->emit_ctx = d;
-	eo->intend = intend_action;
+	eo->intend = intend_durably;
 	eo->intend_ctx = d;
 	eo->pend = pend_approval;
 	eo->pend_ctx = d;
@@ -998,6 +1328,25 @@ load(struct daemon *d)
 	return rc;
 }
 
+/*
+ * Asks the server for every permission the configuration needs; a
+ * missing one is logged and keeps /readyz at 503 until it is granted
+ * (asked again every ACCESS_MS), but does not stop the start.
+ */
+static int
+check_access(struct daemon *d)
+{
+	daemon_engine_ready(d, d->engine, &d->access);
+	return 0;
+}
+
+/* Without an election the state file is this replica's from the start. */
+static int
+restore_unless_elected(struct daemon *d)
+{
+	return d->o->leader_elect ? 0 : daemon_state_restore(d);
+}
+
 int
 daemon_run(const struct daemon_opts *o)
 {
@@ -1008,24 +1357,31 @@ daemon_run(const struct daemon_opts *o)
 	memset(&d, 0, sizeof d);
 	d.o = o;
 	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
+	d.prs = daemon_prs_new(o->secrets_dir);
 	metrics_init();
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
 	d.queue_size = o->queue_size ? o->queue_size : 10000;
 	d.q = dq_new(d.queue_size);
+	buf_init(&d.held, 0);
+	d.stall_ms = o->stall_after > 0 ? o->stall_after : STALL_MS;
+	atomic_store(&d.beat, clock_monotonic_ms());
+	pthread_mutex_init(&d.watch_mu, NULL);
+	pthread_rwlock_init(&d.state_mu, NULL);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	daemon_reload_install(&d);	/* before the load it may repeat */
-	pthread_mutex_init(&d.watch_mu, NULL);
-	/* with an election the state file waits until this replica leads */
-	if (connect_cluster(&d) == 0 && daemon_leader_prepare(&d) == 0 &&
-	    load(&d) == 0 &&
+	/* manifests first: a bad one is refused before we ask for a
+	   cluster or create a state file; with an election the state file
+	   waits until this replica leads */
+	if (load(&d) == 0 && connect_cluster(&d) == 0 &&
+	    daemon_leader_prepare(&d) == 0 && start_actions(&d) == 0 &&
 	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
-	    open_approvals(&d) == 0 && (o->leader_elect ||
-	    daemon_state_restore(&d) == 0) && start_timed(&d) == 0 &&
+	    open_approvals(&d) == 0 && restore_unless_elected(&d) == 0 &&
+	    check_access(&d) == 0 && start_timed(&d) == 0 &&
 	    daemon_watches_start(&d) == 0 && start_http(&d) == 0 &&
 	    daemon_leader_start(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
@@ -1033,25 +1389,27 @@ daemon_run(const struct daemon_opts *o)
 		loop(&d);
 		rc = 0;
 	}
-	util_log_json("info", "stopping", NULL);
+	daemon_watches_cancel(&d);	/* they wind down while we drain */
 	drain(&d);		/* approvals waiting on the engine hear so */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);
-	if (d.pager)
-		page_flush(d.pager, 2000);
+	if (d.pager)		/* what is not sent stays due in the file */
+		page_flush(d.pager, 500);
 	if (d.notify)
 		notify_flush(d.notify, 2000);
-	approve_store_close(d.approvals);
-	free(d.link);
-	audit_close(d.audit);	/* journals the pager's state: before
-				   page_free */
-	d.audit = NULL;
-	daemon_leader_stop(&d);	/* after the state file is free */
-	page_free(d.pager);
 	notify_free(d.notify);
 	notify_config_free(d.notify_cfg);
+	approve_store_close(d.approvals);
+	daemon_prs_free(d.prs);
+	free(d.link);
+	daemon_state_close(&d);	/* journals the pager: before page_free */
+	daemon_leader_stop(&d);	/* after the state file is free */
+	page_free(d.pager);
+	buf_free(&d.held);
+	dact_free(d.acts);
 	daemon_watches_stop(&d);
+	daemon_access_free(d.access);
 	engine_free(d.engine);
 	conf_free(d.conf);
 	daemon_reload_free(&d);	/* after the watches that borrowed them */
@@ -1060,6 +1418,7 @@ daemon_run(const struct daemon_opts *o)
 	cluster_free(d.cluster);
 	metrics_shutdown();
 	free(d.secrets_dir);
+	pthread_rwlock_destroy(&d.state_mu);
 	pthread_mutex_destroy(&d.watch_mu);
 	return rc;
 }

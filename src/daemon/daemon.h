@@ -9,11 +9,15 @@
  *     waiting for room when the queue is full;
  *   - the HTTP server's threads serve /metrics, /healthz, /readyz and
  *     webhooks, which push signals or answer 503 when the queue is full;
+ *   - a few action workers (src/daemon/actions.c) send the actions the
+ *     engine decided, one at a time per target, in the order decided;
+ *     each outcome comes back through the queue, and the engine thread
+ *     records it, so the guard state keeps its one owner while a slow or
+ *     throttled API call holds up no other decision;
  *   - with --leader-elect, the lease's thread campaigns (src/lease/); the
- *     engine thread asks it before deciding and before each action, and
- *     a standby only keeps its cluster view warm (leader.c).
- * Actions run on the engine thread through the Kubernetes client, so a
- * decision and its action are never reordered.
+ *     engine thread asks it before deciding and before writing an
+ *     intent, each action worker just before it sends, and a standby
+ *     only keeps its cluster view warm (leader.c).
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -31,6 +35,7 @@ struct daemon_opts {
 	const char	 *alertmanager;	/* URL; NULL: RemediationConfig's */
 	const char	 *page_webhook;	/* URL of a generic page receiver */
 	const char	 *retain;	/* "30d", "500000", "30d,500000" */
+	int		  state_recover;	/* --state-recover */
 	const char	 *secrets_dir;	/* webhook secrets {name, key} */
 	const char	 *tls_cert;	/* PEM: serve HTTPS (both or none) */
 	const char	 *tls_key;
@@ -47,6 +52,8 @@ struct daemon_opts {
 	int64_t		  lease_duration;	/* ms; 0: 15s */
 	int64_t		  renew_deadline;	/* ms; 0: 10s */
 	int64_t		  retry_period;		/* ms; 0: 2s */
+	size_t		  action_workers;	/* 0: 4 */
+	int64_t		  stall_after;	/* ms; 0: 30 s (/readyz) */
 };
 
 /*

@@ -1,8 +1,10 @@
 /*
  * The daemon's own layout, shared by its files: daemon.c wires the
  * pipeline, leader.c follows the leader election (what a standby does
- * and what changes when it leads), reload.c swaps in a new configuration.
- * Everything here runs on the engine thread unless a comment says so.
+ * and what changes when it leads), reload.c swaps in a new configuration,
+ * watches.c runs the watches, actions.c the action workers, access.c the
+ * permission check, propose.c confirm mode's pull requests.  Everything
+ * here runs on the engine thread unless a comment says so.
  */
 #ifndef DAEMON_INT_H
 #define DAEMON_INT_H
@@ -18,9 +20,13 @@
 #include "util/util.h"
 
 struct conf;
+struct daemon_access;
+struct dact;
+struct daemon_prs;
 struct diags;
 struct engine;
 struct engine_opts;
+struct intake;
 struct hook_set;
 struct sched_set;
 
@@ -28,6 +34,8 @@ struct sched_set;
 #define PRUNE_MS	60000	/* old records are pruned */
 #define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
 #define RELOAD_POLL_MS	250	/* how often the -c folders are looked at */
+#define ACCESS_MS	10000	/* missing permissions are asked again */
+#define STALL_MS	30000	/* /readyz: the loop has not turned */
 
 /* One watch (watches.c); the watch's thread reads only q, id, retired. */
 struct watch_ctx {
@@ -57,8 +65,11 @@ struct daemon {
 	struct clock		 clock;
 	struct kube_client	*kube;
 	struct dq		*q;
-	pthread_mutex_t		 watch_mu;	/* wctx, nwatches against
-						   /readyz */
+	struct dact		*acts;		/* actions on workers */
+	_Atomic int64_t		 beat;		/* ms, monotonic: the engine
+						   loop last turned */
+	pthread_mutex_t		 watch_mu;	/* wctx, nwatches and access
+						   against /readyz */
 	struct watch_ctx	**wctx;		/* owned */
 	size_t			 nwatches;
 	unsigned		 watch_ids;	/* the last id given */
@@ -70,30 +81,52 @@ struct daemon {
 	struct http_server	*http;
 	struct hook_ingress	*hooks;
 	struct sched_set	*timed;		/* calendar, prometheus */
-	struct audit		*audit;		/* the state file; NULL on a
-						   standby */
+	/*
+	 * The state file and the intake on it: NULL on a standby.  Written
+	 * on the engine thread under state_mu (write), read there freely
+	 * and on HTTP threads under state_mu (read).
+	 */
+	pthread_rwlock_t	 state_mu;
+	struct audit		*audit;
+	struct intake		*intake;	/* pushed events, durable */
+	unsigned		 term;		/* of leadership: the intake's
+						   events queued in an earlier
+						   one are the recovery's */
+	struct buf		 held;		/* records of the event being
+						   decided, printed once
+						   stored */
+	int			 recovering;	/* undecided events of an
+						   earlier leader remain */
 	struct page		*pager;
 	struct notify_config	*notify_cfg;
 	struct notify		*notify;
 	char			*secrets_dir;	/* owned copy of --secrets-dir
 						   (the http executor's ctx) */
 	struct approve_store	*approvals;	/* confirm mode's links */
+	struct daemon_access	*access;	/* the permissions we need */
+	int64_t			 next_access;	/* ms: ask again, if missing */
+	struct daemon_prs	*prs;		/* confirm mode's pull
+						   requests */
 	char			*link;		/* owned: the signed link of
 						   the approval just issued,
 						   for its owner's message */
 	int64_t			 next_tick, next_prune;	/* ms */
 	size_t			 queue_size;
+	int64_t			 stall_ms;	/* /readyz: engine stalled */
 	const char		*prom_url;	/* borrowed: opts or conf */
 	long			 prom_timeout;	/* ms */
 	/* leader election (leader.c) */
 	struct lease		*lease;		/* NULL: no election */
 	struct kube_client	*lease_kube;	/* the election's own client */
 	atomic_int		 leading;	/* decides and acts now */
+	atomic_int		 stepping;	/* stopped leading; the state
+						   file closes once the actions
+						   in flight are recorded */
 	int64_t			 next_takeover;	/* ms: retry opening state */
 	/* reload (reload.c) */
 	struct daemon_retired	*retired;	/* owned, freed at exit */
 	size_t			 nretired;
-	uint64_t		 config_print;	/* of the -c folders */
+	uint64_t		 config_print;	/* conf_fingerprint of -c */
 	uint64_t		 pending_print;	/* changed, settling */
 	int64_t			 pending_since;	/* ms; 0: nothing pending */
 	int64_t			 next_poll;	/* ms */
@@ -104,16 +137,22 @@ struct daemon {
  * logged).  daemon_watches_update: the set next (a reloaded engine)
  * wants, keeping the unchanged ones running.  daemon_watch_find: the
  * watch a queue item came from, NULL when a reload retired it.
- * daemon_watches_stop: closes the queue and stops them all (shutdown).
+ * daemon_watches_cancel: tells them all to stop, at once (shutdown);
+ * daemon_watches_stop then closes the queue and joins them.
  */
 int	daemon_watches_start(struct daemon *);
+void	daemon_watches_cancel(struct daemon *);
 void	daemon_watches_update(struct daemon *, struct engine *next);
 struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
 void	daemon_watches_stop(struct daemon *);
 
-/* daemon.c: the state file, opened and loaded (0), or -1 logged. */
+/*
+ * daemon.c: the state file and its intake, opened (0; a new term) and
+ * loaded (0), or -1 logged; closed (the intake first; NULL: no-op).
+ */
 int	daemon_state_open(struct daemon *);
 int	daemon_state_restore(struct daemon *);
+void	daemon_state_close(struct daemon *);
 /* daemon.c: the Prometheus URL and timeout from opts or c (borrowed). */
 void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
 /*
@@ -123,6 +162,13 @@ void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
  * endpoint.
  */
 void	daemon_engine_opts(struct daemon *, struct engine_opts *);
+/*
+ * daemon.c: what the daemon builds from an engine about to run (load or
+ * reload): its triggers' metrics, and the permissions it needs, asked of
+ * the server now (*access owned; missing ones asked again later).
+ */
+void	daemon_engine_ready(struct daemon *, struct engine *,
+	    struct daemon_access **access);
 struct hook_set *daemon_hook_set(struct daemon *, const struct conf *,
 	    struct diags *);
 void	daemon_hook_log(const struct hook_set *);
@@ -147,8 +193,9 @@ void	daemon_reload_free(struct daemon *);
  * (0, or -1 logged); without it this replica always leads.
  * daemon_leader_step, each loop iteration: follows the election, opens
  * the state on taking over and closes it on stepping down; returns 1
- * when this replica may decide now.  daemon_leader_may_act, any thread,
- * just before an action: the fence.  daemon_leader_ready, an HTTP thread:
+ * when this replica may decide now.  daemon_leader_may_act, any thread
+ * (an action worker just before the send, the engine thread before the
+ * intent, an HTTP thread before the intake): the fence, read atomically.  daemon_leader_ready, an HTTP thread:
  * 1, or 0 with *reason (owned) for /readyz.  daemon_leader_stop: steps
  * down, releases the lease, frees.
  */

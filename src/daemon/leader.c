@@ -16,17 +16,24 @@
  *
  * Stepping down: the lease's fence closed (no renewal within the renew
  * deadline) or another holder appeared; every action checks the fence
- * just before it is sent, so nothing is sent after it closed even in the
- * middle of a decision.  We log it with the lease's last error, close the
- * state file (releasing its lock), keep serving /healthz and re-enter the
- * election: no exit, no restart loop.
+ * on its worker just before it is sent, and the intent before it is
+ * written, so nothing is sent after it closed even in the middle of a
+ * decision: an action refused there is recorded failed, with why.  We
+ * log it with the lease's last error and stop the intake at once
+ * (webhooks answer 503; what it acknowledged stays in the file for the
+ * next leader's intake_recover).  Actions already on the workers finish
+ * (or are refused by the fence) and their outcomes are recorded; only
+ * then is the state file closed (releasing its lock).  We keep serving
+ * /healthz and re-enter the election: no exit, no restart loop.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "daemon/actions.h"
 #include "daemon/daemon_int.h"
+#include "intake/intake.h"
 #include "engine/engine.h"
 #include "kube/kube.h"
 #include "lease/lease.h"
@@ -131,8 +138,7 @@ take_over(struct daemon *d, int64_t now)
 		return;
 	engine_reset_guard_state(d->engine);
 	if (daemon_state_open(d) == -1 || daemon_state_restore(d) == -1) {
-		audit_close(d->audit);
-		d->audit = NULL;
+		daemon_state_close(d);
 		d->next_takeover = now + TAKEOVER_RETRY_MS;
 		return;		/* logged; still the lease: try again */
 	}
@@ -141,8 +147,9 @@ take_over(struct daemon *d, int64_t now)
 	atomic_store(&d->leading, 1);
 	metrics_set_leader(1);
 	metrics_count_leader_transition("leader");
-	util_log_json("info", "leading", json_pack("{s:s}", "identity",
-	    lease_identity(d->lease)));
+	util_log_json("info", "leading", json_pack("{s:s, s:i}", "identity",
+	    lease_identity(d->lease), "undecidedEvents", (int)
+	    intake_undecided(d->intake)));
 }
 
 static void
@@ -161,10 +168,27 @@ step_down(struct daemon *d)
 	    (json_int_t)st.timing.duration));
 	free(st.holder);
 	free(st.last_error);
-	audit_close(d->audit);
-	d->audit = NULL;
+	intake_stop(d->intake);	/* 503 from now on; the rest is in the file */
+	d->stepping = 1;
 	metrics_set_leader(0);
 	metrics_count_leader_transition("standby");
+}
+
+/*
+ * After a step-down: the state file closes once every action handed to
+ * the workers has its outcome recorded (the loop keeps recording them).
+ */
+static int
+finish_step_down(struct daemon *d)
+{
+	size_t n = dact_in_flight(d->acts);
+
+	if (n > 0)
+		return -1;
+	daemon_state_close(d);
+	d->stepping = 0;
+	util_log_json("info", "state file closed: standby", NULL);
+	return 0;
 }
 
 int
@@ -174,6 +198,8 @@ daemon_leader_step(struct daemon *d)
 
 	if (d->lease == NULL)
 		return leading;
+	if (d->stepping && finish_step_down(d) == -1)
+		return 0;
 	acting = lease_acting(d->lease);
 	if (acting && !leading)
 		take_over(d, clock_now(&d->clock));
@@ -198,7 +224,10 @@ daemon_leader_ready(struct daemon *d, char **reason)
 	if (daemon_leader_may_act(d))
 		return 1;
 	lease_status(d->lease, &st);
-	if (st.acting)
+	if (d->stepping)
+		*reason = xstrdup("stepping down: recording the actions in "
+		    "flight");
+	else if (st.acting)
 		*reason = xstrdup("taking over: opening the state");
 	else
 		*reason = xasprintf("standby: leader is %s", st.holder ?

@@ -17,6 +17,8 @@ struct dq {
 	pthread_cond_t	 not_empty, not_full;
 	struct dq_item	*ring;		/* owned: cap items */
 	size_t		 cap, head, n;
+	size_t		 limit;		/* ordinary pushes stop here; the
+					   slots above are dq_reserve's */
 	int		 closed;
 };
 
@@ -29,9 +31,28 @@ dq_new(size_t capacity)
 	pthread_cond_init(&q->not_empty, NULL);
 	pthread_cond_init(&q->not_full, NULL);
 	q->cap = capacity ? capacity : 1;
+	q->limit = q->cap;
 	q->ring = xcalloc(q->cap, sizeof *q->ring);
 	return q;
 }
+
+void
+dq_reserve(struct dq *q, size_t n)
+{
+	struct dq_item *ring;
+	size_t i;
+
+	pthread_mutex_lock(&q->mu);
+	ring = xcalloc(q->cap + n, sizeof *ring);
+	for (i = 0; i < q->n; i++)	/* unwrap into the larger ring */
+		ring[i] = q->ring[(q->head + i) % q->cap];
+	free(q->ring);
+	q->ring = ring;
+	q->head = 0;
+	q->cap += n;
+	pthread_mutex_unlock(&q->mu);
+}
+
 
 void
 dq_item_clear(struct dq_item *it)
@@ -41,6 +62,8 @@ dq_item_clear(struct dq_item *it)
 		    xstrdup("remediate is stopping"));
 		dq_call_release(it->call);
 	}
+	if (it->job && it->job_free)
+		it->job_free(it->job);
 	json_decref(it->obj);
 	event_clear(&it->ev);
 	free(it->source);
@@ -83,16 +106,17 @@ put(struct dq *q, struct dq_item *it)
 	memset(it, 0, sizeof *it);
 }
 
-int
-dq_push(struct dq *q, struct dq_item *it, int wait)
+/* Pushes while fewer than limit items are queued (waiting for room). */
+static int
+push(struct dq *q, struct dq_item *it, size_t limit, int wait)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->n == q->cap && !q->closed) {
+	while (q->n >= limit && !q->closed) {
 		if (!wait)
 			break;
 		pthread_cond_wait(&q->not_full, &q->mu);
 	}
-	if (q->n == q->cap || q->closed) {
+	if (q->n >= limit || q->closed) {
 		pthread_mutex_unlock(&q->mu);
 		return -1;
 	}
@@ -103,12 +127,24 @@ dq_push(struct dq *q, struct dq_item *it, int wait)
 }
 
 int
+dq_push(struct dq *q, struct dq_item *it, int wait)
+{
+	return push(q, it, q->limit, wait);
+}
+
+int
+dq_push_reserved(struct dq *q, struct dq_item *it)
+{
+	return push(q, it, q->cap, 0);
+}
+
+int
 dq_push_all(struct dq *q, struct dq_item *items, size_t n)
 {
 	size_t i;
 
 	pthread_mutex_lock(&q->mu);
-	if (q->closed || q->cap - q->n < n) {
+	if (q->closed || q->n > q->limit || q->limit - q->n < n) {
 		pthread_mutex_unlock(&q->mu);
 		return -1;
 	}

@@ -20,6 +20,7 @@ enum dq_kind {
 	DQ_SYNC,	/* an object present at a (re)list: cache only */
 	DQ_EVENT,	/* a signal from a webhook, calendar, prometheus */
 	DQ_CALL,	/* a request that waits for the engine's answer */
+	DQ_OUTCOME,	/* an action's outcome, from a worker (actions.h) */
 	DQ_STOP,	/* leave the loop */
 };
 
@@ -51,9 +52,17 @@ struct dq_item {
 						   from watch_id) */
 	unsigned		 watch_id;	/* DQ_WATCH, DQ_SYNC: the
 						   daemon's watch it came from */
+	unsigned		 term;		/* DQ_EVENT: the daemon's term
+						   of leadership that wrote
+						   it to the intake */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
+	int64_t			 intake;	/* DQ_EVENT: its intake row,
+						   0 when not durable */
 	struct dq_call		*call;		/* one reference: DQ_CALL */
+	void			*job;		/* owned: DQ_OUTCOME */
+	void			(*job_free)(void *);	/* frees a job that
+						   is dropped unread */
 	int64_t			 queued;	/* ns, monotonic: set by push */
 	char			*source;	/* owned: ev.source's storage */
 	char			*name;		/* owned: ev.name's storage */
@@ -62,6 +71,18 @@ struct dq_item {
 struct dq;
 
 struct dq	*dq_new(size_t capacity);
+/*
+ * Adds n slots only dq_push_reserved may use, so that what the engine
+ * itself started (an action's outcome) always finds room, even when
+ * watches and webhooks have filled the queue.  Call before any thread
+ * pushes.
+ */
+void		 dq_reserve(struct dq *, size_t n);
+/*
+ * Pushes into the reserved slots (or any free one); never waits.  Returns
+ * 0, or -1 when closed or completely full (the caller keeps the members).
+ */
+int		 dq_push_reserved(struct dq *, struct dq_item *);
 /* Frees the queue and every item still in it. */
 void		 dq_free(struct dq *);
 /*

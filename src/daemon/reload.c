@@ -4,14 +4,14 @@
  * whole configuration again, through the same loader and compilers as the
  * start (and `check`), on the engine thread, between two decisions.
  *
- * The folders are polled: a fingerprint of every entry below them (path,
- * inode, size, mtime, followed through symlinks) every RELOAD_POLL_MS.  A change
- * is loaded only after the fingerprint has stayed the same for SETTLE_MS,
- * and discarded when the fingerprint moved while it was being loaded, so a
- * file caught half-written is never compiled, let alone run.  Polling
- * rather than inotify: a symlink swap, a bind mount's update and a network
- * file system all show in stat(2), and a few folders of manifests cost
- * microseconds to walk.
+ * The folders are polled: conf_fingerprint (every file conf_load would
+ * read, name and content, through symlinks) every RELOAD_POLL_MS.  A
+ * change is loaded only after the fingerprint has stayed the same for
+ * SETTLE_MS, and discarded when the fingerprint moved while it was being
+ * loaded, so a file caught half-written is never compiled, let alone run.
+ * Polling rather than inotify: a symlink swap, a bind mount's update and a
+ * network file system all show when the files are read, and a few
+ * folders of manifests cost little to read.
  *
  * The new configuration replaces the running one only when all of it
  * compiles clean (manifests, engine, webhook endpoints with their
@@ -25,20 +25,25 @@
  *     changed, as after a restart;
  *   - watches: unchanged ones keep running, new ones start, removed ones
  *     stop (watches.c); webhook endpoints are swapped in the ingress
- *     (requests in flight finish with the old set); timed sources start
- *     afresh; owners and destinations are replaced.
+ *     (requests in flight finish with the old set; every set pushes into
+ *     the same durable intake); timed sources start afresh; owners and
+ *     destinations are replaced;
+ *   - the permissions the new engine needs are asked of the server again
+ *     (access.c: a new one missing shows in the log and /readyz), and its
+ *     triggers' metrics are initialised;
+ *   - confirm by pull request reads its settings from the new engine's
+ *     triggers; the open requests already followed are kept.
  * The replaced configuration and engine are kept until exit: queued
  * events and in-flight webhook requests may still borrow their strings.
  * The pager's Alertmanager and the command-line options are read at start
  * only.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf/conf.h"
+#include "daemon/access.h"
 #include "daemon/daemon_int.h"
 #include "engine/engine.h"
 #include "metrics/metrics.h"
@@ -47,8 +52,6 @@
 #include "webhook/webhook.h"
 
 #define SETTLE_MS	1000	/* a change must stay still this long */
-#define WALK_DEPTH	8	/* levels below a -c path */
-#define WALK_ENTRIES	20000	/* entries looked at, at most */
 
 static volatile sig_atomic_t hup;
 
@@ -59,66 +62,10 @@ on_hup(int sig)
 	hup = 1;
 }
 
-struct walk {
-	uint64_t	 print;
-	size_t		 entries;
-};
-
-/* Order-free: each entry's hash is added, so readdir's order is moot. */
-static void
-walk_entry(struct walk *w, const char *path, const struct stat *st)
-{
-	uint64_t h = util_hash(path, strlen(path), UTIL_HASH_SEED);
-	int64_t v[6];
-
-	v[0] = (int64_t)st->st_ino;
-	v[1] = (int64_t)st->st_dev;
-	v[2] = (int64_t)st->st_size;
-	v[3] = (int64_t)st->st_mtim.tv_sec;
-	v[4] = (int64_t)st->st_mtim.tv_nsec;
-	v[5] = (int64_t)st->st_mode;
-	w->print += util_hash(v, sizeof v, h);
-}
-
-static void
-walk(struct walk *w, const char *path, int depth)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *dir;
-
-	if (w->entries++ >= WALK_ENTRIES)
-		return;
-	if (stat(path, &st) == -1) {
-		w->print += util_hash(path, strlen(path), 1);	/* gone */
-		return;
-	}
-	walk_entry(w, path, &st);
-	if (!S_ISDIR(st.st_mode) || depth >= WALK_DEPTH ||
-	    (dir = opendir(path)) == NULL)
-		return;
-	while ((de = readdir(dir)) != NULL) {
-		char *sub;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") ==
-		    0)
-			continue;
-		sub = xasprintf("%s/%s", path, de->d_name);
-		walk(w, sub, depth + 1);
-		free(sub);
-	}
-	closedir(dir);
-}
-
 static uint64_t
 fingerprint(const struct daemon *d)
 {
-	struct walk w = { 0, 0 };
-	size_t i;
-
-	for (i = 0; i < d->o->nconfig; i++)
-		walk(&w, d->o->config[i], 0);
-	return w.print;
+	return conf_fingerprint(d->o->config, d->o->nconfig);
 }
 
 void
@@ -187,8 +134,15 @@ static void
 swap_in(struct daemon *d, struct candidate *c)
 {
 	struct daemon_retired *r;
+	struct daemon_access *access, *old;
 
 	engine_adopt_guard_state(c->engine, d->engine);
+	daemon_engine_ready(d, c->engine, &access);
+	pthread_mutex_lock(&d->watch_mu);	/* /readyz reads it */
+	old = d->access;
+	d->access = access;
+	pthread_mutex_unlock(&d->watch_mu);
+	daemon_access_free(old);
 	daemon_watches_update(d, c->engine);
 	daemon_hook_log(c->hooks);
 	hook_ingress_set(d->hooks, c->hooks);

@@ -236,11 +236,21 @@ daemon_watch_find(struct daemon *d, unsigned id)
 }
 
 void
+daemon_watches_cancel(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		kube_watch_cancel(d->wctx[i]->watch);
+}
+
+void
 daemon_watches_stop(struct daemon *d)
 {
 	size_t i, j;
 
 	dq_close(d->q);		/* unblock watch threads waiting for room */
+	daemon_watches_cancel(d);
 	for (i = 0; i < d->nreapers; i++)
 		pthread_join(d->reapers[i], NULL);
 	free(d->reapers);

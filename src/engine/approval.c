@@ -121,8 +121,8 @@ approval_pend(struct decision *d)
 }
 
 /* The sensor and trigger an input names, in the configuration as it is. */
-static int
-find_trigger(struct engine *e, const json_t *in, struct engine_sensor **es,
+int
+decide_find_trigger(struct engine *e, const json_t *in, struct engine_sensor **es,
     struct engine_trigger **et, const struct sensor_trigger **t)
 {
 	const char *sensor = str(in, "sensor"), *name = str(in, "trigger");
@@ -256,7 +256,7 @@ engine_approve(struct engine *e, const json_t *in, const char *id)
 		return undecidable(e, in, id, REC_FAILED, "the approval "
 		    "carries no decision this version of remediate can "
 		    "re-check");
-	if (find_trigger(e, in, &es, &et, &t) == -1)
+	if (decide_find_trigger(e, in, &es, &et, &t) == -1)
 		return undecidable(e, in, id, REC_EXPIRED, "the trigger is no "
 		    "longer configured; its approval no longer applies");
 	event_from(&ev, in);
@@ -298,7 +298,10 @@ engine_approve(struct engine *e, const json_t *in, const char *id)
 		guard_record_approved_action(e->state, et->id, d.target_key,
 		    decided, e->now);
 		d.msg[0] = '\0';
-		decide_act(&d, REC_ACTED);
+		out = decide_act(&d, REC_ACTED, 1);
+		decide_clear(&d);
+		event_clear(&ev);
+		return out;	/* NULL: the action runs, engine_outcome tells */
 	}
 	out = rec_to_json(&d.rec);
 	decide_clear(&d);

@@ -126,6 +126,23 @@ engine_new(const struct conf *c, const struct engine_opts *o,
 	return e;
 }
 
+struct engine *
+engine_compile(const struct conf *c, struct diags *dg)
+{
+	struct engine_opts o;
+	struct clock clk;
+	struct engine *e;
+
+	memset(&o, 0, sizeof o);
+	clock_system(&clk);
+	o.clock = &clk;
+	if ((e = engine_new(c, &o, dg)) != NULL) {
+		e->own_clock = clk;
+		e->opts.clock = &e->own_clock;
+	}
+	return e;
+}
+
 void
 engine_free(struct engine *e)
 {
@@ -154,6 +171,18 @@ engine_free(struct engine *e)
 	guard_state_free(e->state);
 	guard_config_clear(&e->defaults);
 	free(e);
+}
+
+void
+engine_each_trigger(const struct engine *e,
+    void (*fn)(void *ctx, const char *sensor, const char *trigger), void *ctx)
+{
+	size_t i, k;
+
+	for (i = 0; i < e->nsensors; i++)
+		for (k = 0; k < e->sensors[i].ntriggers; k++)
+			fn(ctx, e->sensors[i].ident, sensor_trigger(
+			    e->sensors[i].sensor, k)->name);
 }
 
 const struct engine_stats *

@@ -5,7 +5,8 @@
  * the action names the record's reason:
  *
  *	stale, below-threshold, disabled, cooldown, opt-out, policy,
- *	blast-radius, budget, circuit-open, rate-limited
+ *	at-cap / unsupported-target / blast-radius, gitops-managed /
+ *	conflict, budget, circuit-open, rate-limited
  *
  * Rate tokens are taken last, so only an action that passed everything
  * else spends one.  Then the mode decides what happens; notify, dry-run
@@ -19,7 +20,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "action/action.h"
 #include "engine/internal.h"
@@ -207,15 +207,28 @@ admit(struct decision *d, const struct act_admission *a, json_t **audits)
 		struct pol_violation *p = &v.v[i];
 
 		if (p->enforce && ok) {
+			/* msg only says a check stopped the action; the
+			   record keeps the message whole, and whether the
+			   rule denied or could not be evaluated */
 			snprintf(d->msg, sizeof d->msg, "%s/%s: %s",
 			    p->policy, p->rule, p->message);
+			free(d->rec.message);
+			d->rec.message = xasprintf("%s/%s: %s", p->policy,
+			    p->rule, p->message);
+			decide_extra_set(d, "policyDenial", json_pack(
+			    "{s:s, s:s, s:s, s:s}", "policy", p->policy,
+			    "rule", p->rule, "result",
+			    pol_outcome_name(p->outcome), "message",
+			    p->message));
 			ok = 0;
 		} else if (!p->enforce) {
 			if (*audits == NULL)
 				*audits = json_array();
 			json_array_append_new(*audits, json_pack(
-			    "{s:s, s:s, s:s}", "policy", p->policy,
-			    "rule", p->rule, "message", p->message));
+			    "{s:s, s:s, s:s, s:s}", "policy", p->policy,
+			    "rule", p->rule, "result",
+			    pol_outcome_name(p->outcome), "message",
+			    p->message));
 		}
 	}
 	pol_verdict_clear(&v);
@@ -421,11 +434,26 @@ decide_action_checks(struct decision *d, int64_t decided)
 {
 	struct engine *e = d->e;
 	const struct guard_config *c = d->cfg;
+	enum rec_reason r;
 	int ok;
 
 	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
 	    sizeof d->msg))
 		return REASON_OPT_OUT;
+	/*
+	 * The subject is in the view but its controller is not: neither the
+	 * controller's opt-in (or veto) nor the object to change can be read.
+	 * Nothing was tried, so this is no failure (a failure pages).
+	 */
+	if (d->subject_obj != NULL && d->target_obj == NULL) {
+		snprintf(d->msg, sizeof d->msg, "the owner %s %s/%s of %s %s/%s "
+		    "is not in the cluster view", d->rec.target.kind,
+		    d->rec.target.namespace ? d->rec.target.namespace : "",
+		    d->rec.target.name, d->rec.subject.kind,
+		    d->rec.subject.namespace ? d->rec.subject.namespace : "",
+		    d->rec.subject.name);
+		return REASON_UNSUPPORTED_TARGET;
+	}
 	if (plan_action(d) == -1)
 		return REASON_NONE;	/* msg set: the record is "failed" */
 	if (!check_policy(d))
@@ -437,6 +465,8 @@ decide_action_checks(struct decision *d, int64_t decided)
 	}
 	if (!check_blast_radius(d))
 		return REASON_BLAST_RADIUS;
+	if ((r = decide_ownership(d)) != REASON_NONE || d->msg[0])
+		return r;
 	if (!check_budget(d))
 		return REASON_BUDGET;
 	ok = decided ? guard_check_circuit_approved(e->state, c, decided,
@@ -475,9 +505,6 @@ run_checks(struct decision *d)
 	return REASON_NONE;
 }
 
-
-static enum rec_decision execute(struct decision *, enum rec_decision);
-
 static void
 decide_mode(struct decision *d)
 {
@@ -494,64 +521,35 @@ decide_mode(struct decision *d)
 
 	guard_record_action(e->state, d->et->id, d->target_key, e->now);
 	d->msg[0] = '\0';
-	if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
+	if (dec == REC_PENDING_APPROVAL && d->cfg->pull_request)
+		dec = decide_propose(d);
+	else if (dec == REC_PENDING_APPROVAL && e->opts.pend &&
 	    approval_pend(d) == -1)
 		dec = REC_FAILED;
-	decide_act(d, dec);
+	decide_act(d, dec, 0);
 }
 
-void
-decide_act(struct decision *d, enum rec_decision dec)
+json_t *
+decide_act(struct decision *d, enum rec_decision dec, int want)
 {
 	struct engine *e = d->e;
+	json_t *out;
 
-	if (e->opts.execute && d->plan.plan && (dec == REC_ACTED ||
-	    (dec == REC_DRY_RUN && d->cfg->server_dry_run)))
-		dec = execute(d, dec);
-	if (dec == REC_ACTED)
+	if ((e->opts.execute || e->opts.submit) && d->plan.plan &&
+	    (dec == REC_ACTED || (dec == REC_DRY_RUN &&
+	    d->cfg->server_dry_run))) {
+		out = decide_run_action(d, dec);	/* outcome.c */
+		if (!want) {
+			json_decref(out);
+			out = NULL;
+		}
+		return out;
+	}
+	if (dec == REC_ACTED)	/* replay: what would have been done */
 		guard_record_remediation(e->state, d->cfg, d->et->id,
 		    d->target_key, e->now);
 	decide_finish(d, dec, REASON_NONE);
-}
-
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Runs the action; an action (not a server dry run) is first written down
- * through the intend hook, so its cooldown survives a crash during it.
- */
-static enum rec_decision
-execute(struct decision *d, enum rec_decision dec)
-{
-	struct engine *e = d->e;
-	json_t *result = NULL;
-	char *err = NULL;
-	int64_t t0;
-
-	if (dec == REC_ACTED && e->opts.intend) {
-		d->rec.decision = REC_ACTED;
-		if (e->opts.intend(e->opts.intend_ctx, &d->rec) == -1) {
-			d->rec.message = xstrdup("not executed: the audit log "
-			    "could not record the intent");
-			return REC_FAILED;
-		}
-	}
-	t0 = monotonic_ms();
-	if (e->opts.execute(e->opts.execute_ctx, d->plan.plan,
-	    dec == REC_DRY_RUN, &result, &err) == -1) {
-		dec = REC_FAILED;
-		d->rec.message = err;
-	} else if (result)
-		decide_extra_set(d, "result", result);
-	decide_extra_set(d, "durationMs", json_integer(monotonic_ms() - t0));
-	return dec;
+	return want ? rec_to_json(&d->rec) : NULL;
 }
 
 struct guard_state *

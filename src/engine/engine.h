@@ -25,6 +25,8 @@
 #include "record/record.h"
 #include "signal/signal.h"
 
+struct engine_action;
+
 struct engine_opts {
 	const struct clock	*clock;		/* borrowed */
 	struct cluster		*cluster;	/* borrowed */
@@ -46,6 +48,16 @@ struct engine_opts {
 	int	(*execute)(void *ctx, const json_t *plan, int dry_run,
 		    json_t **result, char **err);
 	void	 *execute_ctx;
+	/*
+	 * Runs actions off the engine thread (the live daemon): takes a
+	 * (owned, see engine_action_*) and returns 0; the outcome then comes
+	 * back, on the engine thread, through engine_outcome, which emits
+	 * the record.  -1: not taken (full, stopping); a stays the engine's
+	 * and the record is "failed", nothing sent.  When set, execute is
+	 * not called.  NULL: execute runs actions on the engine thread.
+	 */
+	int	(*submit)(void *ctx, struct engine_action *a);
+	void	 *submit_ctx;
 	/*
 	 * Called just before execute runs an action (decision acted), with
 	 * the record as it stands (borrowed for the call) and the guard
@@ -70,6 +82,29 @@ struct engine_opts {
 	int	(*pend)(void *ctx, const struct rec_decision_record *,
 		    const json_t *input, json_t **approval, char **err);
 	void	 *pend_ctx;
+	/*
+	 * Reads an object fresh, for the ownership check (who manages
+	 * what an action would change: src/gitops): 0 with *out (owned), 1
+	 * when it does not exist, -1 with *err (owned).  The live daemon
+	 * reads the API server, since the cluster view need not hold
+	 * managedFields and annotations.  NULL: the cluster view answers
+	 * (replay, whose snapshot holds whole objects).
+	 */
+	int	(*fetch)(void *ctx, const char *api_version, const char *kind,
+		    const char *ns, const char *name, json_t **out,
+		    char **err);
+	void	 *fetch_ctx;
+	/*
+	 * Confirm by pull request (src/gitops/propose.c): proposes the
+	 * decision record (borrowed JSON) per the trigger's
+	 * confirm.pullRequest (borrowed): 0 with *pr (owned: the record's
+	 * "pullRequest"), or -1 with *err (owned): the decision is then
+	 * "failed".  NULL: pending-approval records carry no pull request
+	 * (replay).
+	 */
+	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
+		    json_t **pr, char **err);
+	void	 *propose_ctx;
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
@@ -81,7 +116,7 @@ struct engine_stats {
 	uint64_t	 filtered;	/* matched a dependency, filtered out */
 	uint64_t	 records;	/* decision records emitted */
 	uint64_t	 by_decision[REC_NDECISIONS];
-	uint64_t	 by_reason[REASON_RATE_LIMITED + 1];
+	uint64_t	 by_reason[REC_NREASONS];
 };
 
 struct engine;
@@ -95,6 +130,11 @@ struct engine;
 struct engine	*engine_new(const struct conf *, const struct engine_opts *,
 		    struct diags *);
 void		 engine_free(struct engine *);
+/*
+ * engine_new for what only compiles (check, rbac, run's manifest watch):
+ * no cluster view, no hooks, the system clock (owned by the engine).
+ */
+struct engine	*engine_compile(const struct conf *, struct diags *);
 
 /*
  * The watches the live daemon must run: one per resource source (with
@@ -142,10 +182,36 @@ void	engine_signal(struct engine *, struct event *);
  * (trigger unchanged, mode, acted on since, opt-out, policy, at-cap,
  * blast radius, budget, circuit), re-plans, and acts if all pass.  The
  * record (acted, failed, suppressed, or expired when the trigger changed)
- * is emitted and returned (owned JSON).
+ * is emitted and returned (owned JSON); NULL when the action went to the
+ * submit hook: its record comes from engine_outcome.
  */
 json_t	*engine_approve(struct engine *, const json_t *input,
 	    const char *id);
+/*
+ * An action handed to the submit hook.  Its plan (the request to send),
+ * whether it is a server dry run, and its key (the target,
+ * "Kind/namespace/name": actions with one key must run one at a time, in
+ * the order submitted, as the engine decided them) are borrowed from a.
+ */
+const json_t	*engine_action_plan(const struct engine_action *a);
+int		 engine_action_dry_run(const struct engine_action *a);
+const char	*engine_action_key(const struct engine_action *a);
+/* The record as it will be emitted, less the outcome (borrowed). */
+const struct rec_decision_record *engine_action_record(
+		    const struct engine_action *a);
+/*
+ * The outcome of a submitted action, on the engine thread: rc 0 with
+ * result (stolen, may be NULL: what the server answered), or -1 with err
+ * (stolen: why); ms how long it took (-1: it never ran).  Updates the
+ * guard state (a success counts for recurrence; a failure holds a short
+ * retry backoff instead of the cooldown), emits the record (acted,
+ * dry-run or failed), frees a and returns the record (owned JSON).
+ */
+json_t	*engine_outcome(struct engine *, struct engine_action *a, int rc,
+	    json_t *result, char *err, int64_t ms);
+/* Frees an action whose outcome will never come (NULL ok). */
+void	 engine_action_free(struct engine_action *a);
+
 /*
  * A pending approval nobody used before `expired` (ms): emits and returns
  * (owned JSON) an `expired` record built from the pending record
@@ -154,7 +220,27 @@ json_t	*engine_approve(struct engine *, const json_t *input,
 json_t	*engine_expire(struct engine *, const json_t *input,
 	    const json_t *record, const char *id, int64_t expired);
 
+/*
+ * The outcome of a confirm decision's pull request: merged (and, for an
+ * Argo CD target, synced to it) is `acted`; closed unmerged is
+ * `declined`, which counts toward demotion as a recurrence does (and may
+ * demote the trigger: its `demoted` record follows).  record (borrowed)
+ * is the pending-approval record, pr (borrowed) the request's state now.
+ * Emits and returns the outcome record (owned JSON).
+ */
+json_t	*engine_pr_outcome(struct engine *, const json_t *record,
+	    const json_t *pr, int merged);
+
 const struct engine_stats *engine_stats(const struct engine *);
+
+/*
+ * Calls fn for every trigger, with its sensor ("ns/name", as records name
+ * it) and trigger name (both borrowed for the call): metrics start each
+ * trigger's counters at 0, so the first failure is an increase.
+ */
+void	engine_each_trigger(const struct engine *,
+	    void (*fn)(void *ctx, const char *sensor, const char *trigger),
+	    void *ctx);
 
 /*
  * The guard state the engine owns (cooldowns, buckets, windows,
@@ -184,5 +270,31 @@ void	engine_adopt_guard_state(struct engine *to, struct engine *from);
  * `check`; owned; NULL if doc is not one of the engine's manifests.
  */
 char	*engine_describe(const struct engine *, const struct mdoc *);
+
+/*
+ * One API permission the configuration needs (perms.c), with what needs
+ * it.  All strings owned.
+ */
+struct engine_perm {
+	char	*group;		/* "" for core; NULL when error is set */
+	char	*resource;	/* plural */
+	char	*verb;		/* list, watch, create, get, patch... */
+	char	*namespace;	/* NULL: every namespace */
+	char	*manifest;	/* "Sensor ns/name (file)"; NULL: remediate
+				   itself (the cluster view, Events) */
+	char	*why;		/* one line */
+	char	*error;		/* the permission cannot be named (a
+				   templated kind): why; else NULL */
+};
+/*
+ * Every permission the engine's configuration needs to run: list and
+ * watch for each of engine_watches, each trigger's action verbs on its
+ * resource (k8s: the operation on the manifest's kind, in its namespace
+ * when fixed; native: the action's table, any namespace), and creating
+ * Events when any trigger acts.  Duplicates are kept (each names its
+ * manifest).  Fills *out (owned: engine_perms_free) and returns the count.
+ */
+size_t	engine_permissions(const struct engine *, struct engine_perm **out);
+void	engine_perms_free(struct engine_perm *, size_t n);
 
 #endif /* ENGINE_H */

@@ -48,6 +48,7 @@ struct engine {
 	int			 detect_oom;	/* a source watches Events */
 	struct engine_stats	 stats;
 	int64_t			 now;		/* ms: read once per signal */
+	struct clock		 own_clock;	/* engine_compile's */
 };
 
 /* Everything one decision gathers on its way through the checks. */
@@ -91,11 +92,19 @@ void	decide_init(struct decision *, struct engine *,
 void	decide_clear(struct decision *);
 /*
  * The mode's outcome dec after the checks passed and the action was
- * marked (cooldown, circuit): runs the planned action when dec is acted
- * (or a server dry run), after writing the intent down; an action that
- * ran counts for recurrence; then finishes the record (acted, failed...).
+ * marked (cooldown, circuit): hands the planned action over when dec is
+ * acted (or a server dry run), after writing the intent down (see
+ * outcome.c); otherwise finishes the record.  With want, returns the
+ * finished record (owned JSON), or NULL when the action runs elsewhere
+ * and its record comes with engine_outcome; without, NULL.
  */
-void	decide_act(struct decision *, enum rec_decision dec);
+json_t	*decide_act(struct decision *, enum rec_decision dec, int want);
+/*
+ * outcome.c: writes the intent, then submits or executes the action;
+ * d's record moves into the action.  Returns the finished record (owned
+ * JSON), or NULL when submitted.
+ */
+json_t	*decide_run_action(struct decision *, enum rec_decision dec);
 /* Sets the decision and reason, counts it, and emits the record. */
 void	decide_finish(struct decision *, enum rec_decision,
 	    enum rec_reason);
@@ -103,6 +112,27 @@ void	decide_finish(struct decision *, enum rec_decision,
 void	decide_emit(struct engine *, const struct rec_decision_record *r);
 void	decide_extra_set(struct decision *, const char *key, json_t *v);
 uint64_t decide_trigger_hash(struct decision *);
+
+/*
+ * ownership.c: gitops-managed and conflict, for the planned action: a
+ * GitOps controller that would revert it, another manager owning a field
+ * it writes.  Returns the reason that stops it, or REASON_NONE (with
+ * d->msg set when ownership could not be read: the record is "failed").
+ */
+enum rec_reason decide_ownership(struct decision *);
+/*
+ * propose.c: a pending-approval decision of a trigger that confirms by
+ * pull request, handed to the propose hook: the decision to record
+ * (pending-approval with "pullRequest", or failed with the reason).
+ */
+enum rec_decision decide_propose(struct decision *);
+/*
+ * approval.c: the sensor and trigger that in's (borrowed) "sensor" and
+ * "trigger" name, in the configuration as it is now: 0, or -1 if gone.
+ */
+int	decide_find_trigger(struct engine *, const json_t *in,
+	    struct engine_sensor **, struct engine_trigger **,
+	    const struct sensor_trigger **);
 
 /*
  * approval.c: what a pending-approval decision keeps for engine_approve

@@ -1,1 +1,1 @@
-engine_DEPS := util conf cluster signal sensor guard policy jp action record kube notify
+engine_DEPS := util conf cluster signal sensor guard policy jp action record kube notify gitops

@@ -58,6 +58,9 @@ guard_config_copy(struct guard_config *d, const struct guard_config *s)
 	d->optin_value = dup_or_null(s->optin_value);
 	d->budget_query = dup_or_null(s->budget_query);
 	d->target = dup_or_null(s->target);
+	d->ownership = s->ownership ? json_deep_copy(s->ownership) : NULL;
+	d->pull_request = s->pull_request ? json_deep_copy(s->pull_request) :
+	    NULL;
 }
 
 void
@@ -68,6 +71,8 @@ guard_config_clear(struct guard_config *c)
 	free(c->optin_value);
 	free(c->budget_query);
 	free(c->target);
+	json_decref(c->ownership);
+	json_decref(c->pull_request);
 	memset(c, 0, sizeof *c);
 }
 
@@ -266,6 +271,17 @@ guard_config_apply(struct guard_config *c, json_t *block,
 			diag_error(dg, conf_loc_key(doc, block, "budget"),
 			    "budget needs a query");
 	}
+	if (json_is_object(v = json_object_get(block, "ownership"))) {
+		/* a trigger's keys over the cluster-wide ones */
+		if (c->ownership == NULL)
+			c->ownership = json_object();
+		json_object_update(c->ownership, v);
+	}
+	if (json_is_object(v = json_object_get(json_object_get(block,
+	    "confirm"), "pullRequest"))) {
+		json_decref(c->pull_request);
+		c->pull_request = json_deep_copy(v);
+	}
 	if ((v = json_object_get(block, "circuit")) != NULL) {
 		sub.obj = v;
 		get_int(&sub, "maxActions", 1, &c->circuit_max);
@@ -311,6 +327,12 @@ guard_config_json(const struct guard_config *c)
 	    "demoteAbove", c->recurrence_demote_above,
 	    "minActions", c->recurrence_min_actions,
 	    "target", c->target);
+	if (c->pull_request)
+		json_object_set_new(o, "confirm", json_pack("{s:O}",
+		    "pullRequest", c->pull_request));
+	if (c->ownership)
+		json_object_set_new(o, "ownership",
+		    json_deep_copy(c->ownership));
 	if (c->budget_query)
 		json_object_set_new(o, "budget", json_pack("{s:s, s:f, s:s}",
 		    "query", c->budget_query, "min", c->budget_min,

@@ -57,6 +57,13 @@ struct guard_config {
 	double		 recurrence_demote_above; /* fraction */
 	int		 recurrence_min_actions;
 	char		*target;		/* owned template, or NULL */
+	json_t		*ownership;		/* owned: the `ownership:`
+						   block as written, blocks
+						   merged key by key; NULL:
+						   gitops' defaults */
+	json_t		*pull_request;		/* owned: confirm.pullRequest,
+						   or NULL: confirm by an
+						   approval link */
 };
 
 /* The built-in safe defaults of DESIGN.md. */
@@ -101,8 +108,15 @@ int	guard_check_cooldown(struct guard_state *,
 	    const char *target, int64_t now, char *msg, size_t msglen);
 /*
  * opt-out: the label is on neither the controller nor the subject (either
- * may be NULL when not found in the cluster).
+ * may be NULL when not found in the cluster), or its key is on either with
+ * another value (a veto, whatever the other says).
  */
+/*
+ * The opt-in label on obj (NULL: none): 1 key=value (or just the key when
+ * value is NULL), 0 key absent, -1 key present with another value (a
+ * veto).  The one reading of the label, for the engine and bump-memory.
+ */
+int	guard_optin_label(json_t *obj, const char *key, const char *value);
 int	guard_check_optin(const struct guard_config *, json_t *controller,
 	    json_t *subject, char *msg, size_t msglen);
 /*
@@ -145,6 +159,20 @@ void	guard_record_action(struct guard_state *, const char *trigger,
 	    const char *target, int64_t now);
 
 /*
+ * An action that ran and failed (or could not run) does not spend the
+ * cooldown: its mark holds a retry backoff instead, from now, of
+ * GUARD_RETRY_BACKOFF doubled for each failure in a row, at most the
+ * cooldown; until then the cooldown check stops the next action as
+ * before.  A later remediation of the target ends the run of failures.
+ */
+#define GUARD_RETRY_BACKOFF	(60 * 1000)	/* ms: the first retry */
+void	guard_record_failure(struct guard_state *,
+	    const struct guard_config *, const char *trigger,
+	    const char *target, int64_t now);
+/* The backoff after `failures` failures in a row (>= 1), in ms. */
+int64_t	guard_retry_backoff(const struct guard_config *, int failures);
+
+/*
  * Approval of a confirm-mode decision (engine_approve): the pending
  * decision left its cooldown and circuit marks at `decided`, as auto
  * would have, and its rate token is spent.  At approval the circuit is
@@ -177,7 +205,8 @@ struct guard_recurrence {
 };
 
 /*
- * Records a remediation (decision acted) of target by trigger at now.
+ * Records a remediation (decision acted) of target by trigger at now; it
+ * also ends the target's run of failures (guard_record_failure).
  */
 void	guard_record_remediation(struct guard_state *,
 	    const struct guard_config *, const char *trigger,
@@ -224,7 +253,8 @@ enum guard_demotion guard_demoted(struct guard_state *, const char *trigger,
  * records on disk.  Entries are (kind, key, JSON value):
  *
  *   window      trigger\x1fkey  {"cap":N,"t":[ms oldest first]}
- *   cooldown    trigger\x1ftarget  {"at":ms}
+ *   cooldown    trigger\x1ftarget  {"at":ms} or, after failures,
+ *                             {"at":ms,"retry":ms,"failures":N}
  *   bucket      trigger      {"tokens":X,"at":ms}
  *   circuit     ""           {"cap":N,"t":[ms oldest first]}
  *   recurrence  trigger      {"cap":N,"a":[{"at":ms,"target":T,
@@ -250,6 +280,17 @@ void	guard_state_journal(struct guard_state *, int all,
  * not marked.  Returns 0, or -1 for an unknown kind or a malformed value
  * (the entry is ignored).
  */
+/*
+ * An entry whose value cannot be read, counted as its most restrictive
+ * value at now, never as absent (absent resets a guardrail): a cooldown
+ * that just started, an empty rate bucket, an open circuit (1024 actions
+ * at now), a demoted trigger (whatever its manifest).  A threshold window
+ * and recurrence history are restrictive when empty, so they stay absent.
+ * The entry is marked, so the next journal writes the value back.
+ * Returns 0, or -1 for an unknown kind or a NULL key.
+ */
+int	guard_state_load_damaged(struct guard_state *, const char *kind,
+	    const char *key, int64_t now);
 int	guard_state_load(struct guard_state *, const char *kind,
 	    const char *key, json_t *value);
 /*

@@ -48,11 +48,24 @@ struct demotion {
 	int64_t		 at;	/* ms */
 	double		 ratio;
 	int		 actions, recurred;
+	int		 anyhash;	/* read from a damaged entry: holds
+					   whatever the manifest */
+};
+
+/*
+ * A cooldown mark.  at comes first: pruning reads it as the entry's time.
+ * An action that failed holds a short retry backoff instead of the
+ * cooldown (guard_record_failure): retry is when it may run again.
+ */
+struct cooldown {
+	int64_t	 at;		/* ms: the last action, or would-be action */
+	int64_t	 retry;		/* ms: the last action failed; 0 it did not */
+	int	 failures;	/* in a row, for the backoff's doubling */
 };
 
 struct guard_state {
 	struct map	 windows;	/* trigger\x1fkey -> struct window */
-	struct map	 cooldowns;	/* trigger\x1ftarget -> int64_t ms */
+	struct map	 cooldowns;	/* trigger\x1ftarget -> struct cooldown */
 	struct map	 buckets;	/* trigger -> struct bucket */
 	struct window	 circuit;	/* recent actions, all triggers */
 	struct map	 recurrences;	/* trigger -> struct recurrence */
@@ -238,13 +251,13 @@ guard_check_threshold(struct guard_state *g, const struct guard_config *c,
 	return 0;
 }
 
-/* The time (trigger, target) last acted or would have, or NULL. */
-static const int64_t *
+/* When (trigger, target) last acted or would have, or NULL. */
+static struct cooldown *
 cooldown_mark(struct guard_state *g, const char *trigger,
     const char *target)
 {
 	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
-	const int64_t *t = map_get(&g->cooldowns, k);
+	struct cooldown *t = map_get(&g->cooldowns, k);
 
 	if (k != stack)
 		free(k);
@@ -256,12 +269,21 @@ guard_check_cooldown(struct guard_state *g, const struct guard_config *c,
     const char *trigger, const char *target, int64_t now, char *msg,
     size_t msglen)
 {
-	const int64_t *last = cooldown_mark(g, trigger, target);
+	const struct cooldown *last = cooldown_mark(g, trigger, target);
 	char ago[32], cd[32];
 
-	if (last == NULL || now - *last >= c->cooldown)
+	if (last && last->retry) {
+		if (now >= last->retry)
+			return 1;
+		duration_format(now - last->at, ago, sizeof ago);
+		duration_format(last->retry - now, cd, sizeof cd);
+		snprintf(msg, msglen, "last action %s ago failed, retry "
+		    "allowed in %s", ago, cd);
+		return 0;
+	}
+	if (last == NULL || now - last->at >= c->cooldown)
 		return 1;
-	duration_format(now - *last, ago, sizeof ago);
+	duration_format(now - last->at, ago, sizeof ago);
 	duration_format(c->cooldown, cd, sizeof cd);
 	snprintf(msg, msglen, "last action %s ago, inside the %s cooldown",
 	    ago, cd);
@@ -280,11 +302,50 @@ has_label(json_t *obj, const char *key, const char *value)
 }
 
 int
+guard_optin_label(json_t *obj, const char *key, const char *value)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), "labels"), key);
+
+	if (obj == NULL || v == NULL)
+		return 0;
+	if (value == NULL || (json_is_string(v) &&
+	    strcmp(json_string_value(v), value) == 0))
+		return 1;
+	return -1;
+}
+
+/*
+ * The opt-in key present with another value ("false") on obj: a veto, as
+ * cluster-autoscaler's and Karpenter's "do not touch" annotations are.
+ * Writes the message and returns 1.
+ */
+static int
+vetoes(const struct guard_config *c, json_t *obj, const char *what,
+    char *msg, size_t msglen)
+{
+	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	    "metadata"), "labels"), c->optin_key);
+
+	if (guard_optin_label(obj, c->optin_key, c->optin_value) != -1)
+		return 0;
+	snprintf(msg, msglen, "the %s opts out: label %s=%s (opt-in wants "
+	    "%s)", what, c->optin_key, json_is_string(v) ?
+	    json_string_value(v) : "(not a string)", c->optin_value);
+	return 1;
+}
+
+int
 guard_check_optin(const struct guard_config *c, json_t *controller,
     json_t *subject, char *msg, size_t msglen)
 {
 	if (c->optin_key == NULL)
 		return 1;
+	/* a veto on either side wins over "true" on the other */
+	if (vetoes(c, controller, "workload", msg, msglen) ||
+	    (subject != controller && vetoes(c, subject, "pod", msg,
+	    msglen)))
+		return 0;
 	if ((controller && has_label(controller, c->optin_key,
 	    c->optin_value)) || (subject && has_label(subject, c->optin_key,
 	    c->optin_value)))
@@ -447,13 +508,14 @@ guard_record_action_cooldown(struct guard_state *g, const char *trigger,
     const char *target, int64_t now)
 {
 	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
-	int64_t *t = map_get(&g->cooldowns, k);
+	struct cooldown *t = map_get(&g->cooldowns, k);
 
 	if (t == NULL) {
-		t = xmalloc(sizeof *t);
+		t = xcalloc(1, sizeof *t);
 		map_put(&g->cooldowns, k, t);
 	}
-	*t = now;
+	t->at = now;
+	t->retry = 0;		/* a new action: the cooldown holds again */
 	mark(g, 'c', k);
 	if (k != stack)
 		free(k);
@@ -473,9 +535,39 @@ int64_t
 guard_last_action(struct guard_state *g, const char *trigger,
     const char *target)
 {
-	const int64_t *t = cooldown_mark(g, trigger, target);
+	const struct cooldown *t = cooldown_mark(g, trigger, target);
 
-	return t ? *t : 0;
+	return t ? t->at : 0;
+}
+
+int64_t
+guard_retry_backoff(const struct guard_config *c, int failures)
+{
+	int64_t b = GUARD_RETRY_BACKOFF;
+
+	while (--failures > 0 && b < c->cooldown)
+		b *= 2;
+	return b < c->cooldown ? b : c->cooldown;
+}
+
+void
+guard_record_failure(struct guard_state *g, const struct guard_config *c,
+    const char *trigger, const char *target, int64_t now)
+{
+	char stack[256], *k = pair_key(trigger, target, stack, sizeof stack);
+	struct cooldown *t = map_get(&g->cooldowns, k);
+
+	if (t == NULL) {	/* pruned meanwhile: the action was at now */
+		t = xcalloc(1, sizeof *t);
+		t->at = now;
+		map_put(&g->cooldowns, k, t);
+	}
+	if (t->failures < 30)
+		t->failures++;
+	t->retry = now + guard_retry_backoff(c, t->failures);
+	mark(g, 'c', k);
+	if (k != stack)
+		free(k);
 }
 
 void
@@ -569,6 +661,7 @@ guard_record_remediation(struct guard_state *g, const struct guard_config *c,
     const char *trigger, const char *target, int64_t now)
 {
 	struct recurrence *r = map_get(&g->recurrences, trigger);
+	struct cooldown *cd;
 
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
@@ -576,6 +669,16 @@ guard_record_remediation(struct guard_state *g, const struct guard_config *c,
 	}
 	recurrence_push(r, recurrence_cap(c), now, target, 0);
 	mark(g, 'r', trigger);
+	cd = cooldown_mark(g, trigger, target);
+	if (cd && cd->failures) {	/* it worked: the failures end */
+		char stack[256], *k = pair_key(trigger, target, stack,
+		    sizeof stack);
+
+		cd->failures = 0;
+		mark(g, 'c', k);
+		if (k != stack)
+			free(k);
+	}
 }
 
 int
@@ -638,6 +741,11 @@ guard_demoted(struct guard_state *g, const char *trigger, uint64_t hash,
 
 	if (d == NULL)
 		return GUARD_NOT_DEMOTED;
+	if (d->anyhash) {
+		d->hash = hash;
+		d->anyhash = 0;
+		mark(g, 'd', trigger);
+	}
 	if (d->hash == hash) {
 		if (since)
 			*since = d->at;
@@ -695,9 +803,14 @@ entry_json(struct guard_state *g, char letter, const char *key)
 		v = map_get(&g->windows, key);
 		return v ? window_json(v) : NULL;
 	case 'c':
-		v = map_get(&g->cooldowns, key);
-		return v ? json_pack("{s:I}", "at",
-		    (json_int_t)*(int64_t *)v) : NULL;
+		if ((v = map_get(&g->cooldowns, key)) == NULL)
+			return NULL;
+		return ((struct cooldown *)v)->failures ? json_pack("{s:I, "
+		    "s:I, s:i}", "at", (json_int_t)((struct cooldown *)v)->at,
+		    "retry", (json_int_t)((struct cooldown *)v)->retry,
+		    "failures", ((struct cooldown *)v)->failures) :
+		    json_pack("{s:I}", "at",
+		    (json_int_t)((struct cooldown *)v)->at);
 	case 'b':
 		if ((v = map_get(&g->buckets, key)) == NULL)
 			return NULL;
@@ -868,12 +981,17 @@ load_time(json_t *v, const char *field, int64_t *out)
 static int
 load_cooldown(struct guard_state *g, const char *key, json_t *v)
 {
-	int64_t at, *t;
+	int64_t at, retry = 0;
+	struct cooldown *t;
+	json_t *f = json_object_get(v, "failures");
 
-	if (load_time(v, "at", &at) == -1)
+	if (load_time(v, "at", &at) == -1 || (json_object_get(v, "retry") &&
+	    load_time(v, "retry", &retry) == -1) || (f && !json_is_integer(f)))
 		return -1;
-	t = xmalloc(sizeof *t);
-	*t = at;
+	t = xcalloc(1, sizeof *t);
+	t->at = at;
+	t->retry = retry;
+	t->failures = f ? (int)json_integer_value(f) : 0;
 	free(map_put(&g->cooldowns, key, t));
 	return 0;
 }
@@ -948,6 +1066,44 @@ load_demotion(struct guard_state *g, const char *key, json_t *v)
 	d->recurred = (int)json_integer_value(json_object_get(v,
 	    "recurred"));
 	free(map_put(&g->demotions, key, d));
+	return 0;
+}
+
+int
+guard_state_load_damaged(struct guard_state *g, const char *kind,
+    const char *key, int64_t now)
+{
+	struct bucket *b;
+	struct demotion *d;
+	struct cooldown *c;
+	int i;
+
+	if (kind == NULL || key == NULL)
+		return -1;
+	if (strcmp(kind, "cooldown") == 0) {
+		c = xcalloc(1, sizeof *c);	/* acted just now: a whole
+						   cooldown, not a retry */
+		c->at = now;
+		free(map_put(&g->cooldowns, key, c));
+		mark(g, 'c', key);
+	} else if (strcmp(kind, "bucket") == 0) {
+		b = xcalloc(1, sizeof *b);
+		b->at = now;
+		free(map_put(&g->buckets, key, b));
+		mark(g, 'b', key);
+	} else if (strcmp(kind, "circuit") == 0) {
+		for (i = 0; i < 1024; i++)
+			window_push(&g->circuit, 1024, now);
+		mark(g, 'C', "");
+	} else if (strcmp(kind, "demotion") == 0) {
+		d = xcalloc(1, sizeof *d);
+		d->at = now;
+		d->anyhash = 1;
+		free(map_put(&g->demotions, key, d));
+		mark(g, 'd', key);
+	} else if (strcmp(kind, "window") != 0 &&
+	    strcmp(kind, "recurrence") != 0)
+		return -1;
 	return 0;
 }
 

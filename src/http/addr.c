@@ -81,3 +81,11 @@ bad:
 	    text ? text : "");
 	return -1;
 }
+
+int
+http_listen_check(const char *text, char **err)
+{
+	struct http_addr a;
+
+	return http_addr_parse(text, &a, err);
+}

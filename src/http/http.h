@@ -108,6 +108,13 @@ typedef size_t	(*http_admit_fn)(void *ctx, const struct http_request *req,
 struct http_server;
 
 /*
+ * Is text a listen address http_opts.listen takes?  Returns 0, or -1 and
+ * *err (owned) saying what the address should look like: a command checks
+ * its flags before it starts anything.
+ */
+int	http_listen_check(const char *text, char **err);
+
+/*
  * Checks opts and builds a server that does not listen yet.  opts is
  * copied (the strings it points to must live until http_server_start
  * returns).  Returns an owned server, or NULL and *err (owned) when an

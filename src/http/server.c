@@ -379,6 +379,46 @@ req_new(struct http_listener *l, struct MHD_Connection *mc, const char *url,
 }
 
 /*
+ * Framing a proxy in front of us could read another way (request
+ * smuggling) is refused: two Content-Length headers, Content-Length with
+ * Transfer-Encoding, a Transfer-Encoding other than chunked, a header
+ * name that is not a token ("Transfer-Encoding :").  libmicrohttpd 0.9.75
+ * reads all of these leniently, so the head is judged here; a missing
+ * Host is its own (MHD_OPTION_STRICT_FOR_CLIENT).  NULL: framing is fine.
+ */
+static const char *
+bad_framing(const struct http_request *hr)
+{
+	const char *te = NULL, *c;
+	size_t i, ncl = 0;
+
+	for (i = 0; i < hr->nheaders; i++) {
+		const char *k = hr->headers[i].name;
+
+		if (*k == '\0')
+			return "an empty header name";
+		for (c = k; *c; c++)
+			if ((unsigned char)*c <= ' ' || *c == 0x7f ||
+			    strchr("()<>@,;:\\\"/[]?={}", *c) != NULL)
+				return "a header name that is not a token";
+		if (strcasecmp(k, "Content-Length") == 0)
+			ncl++;
+		else if (strcasecmp(k, "Transfer-Encoding") == 0) {
+			if (te != NULL)
+				return "two Transfer-Encoding headers";
+			te = hr->headers[i].value;
+		}
+	}
+	if (ncl > 1)
+		return "more than one Content-Length";
+	if (te != NULL && ncl > 0)
+		return "Content-Length with Transfer-Encoding";
+	if (te != NULL && strcasecmp(te, "chunked") != 0)
+		return "a Transfer-Encoding other than chunked";
+	return NULL;
+}
+
+/*
  * Decides what the head allows: a route and a body limit, or an answer
  * now (r->resp.status set).
  */
@@ -387,13 +427,17 @@ admit(struct req *r)
 {
 	struct http_server *s = r->srv;
 	const struct http_route *rt;
-	const char *cl;
+	const char *cl, *bad;
 	int known;
 	size_t i;
 
 	if (r->too_many) {
 		http_reply_error(&r->resp, 431, "more than %d headers or "
 		    "query arguments", HTTP_MAX_HEADERS);
+		return;
+	}
+	if ((bad = bad_framing(&r->hr)) != NULL) {
+		http_reply_error(&r->resp, 400, "ambiguous framing: %s", bad);
 		return;
 	}
 	r->limit = s->o.max_body;
@@ -554,6 +598,9 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (uintptr_t)on_completed, l);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, (uintptr_t)on_connection, l);
+	/* refuse HTTP/1.1 without Host and spaces in header names: the most
+	 * libmicrohttpd 0.9.75 offers against ambiguous framing */
+	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
 	if (!l->addr.any)
 		OPT(MHD_OPTION_SOCK_ADDR, 0, &l->addr.sa);
 	if (s->tls_cert != NULL) {

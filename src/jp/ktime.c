@@ -27,31 +27,13 @@ struct gtime {
 	int32_t	 off;		/* seconds east of UTC */
 };
 
-struct civil {
-	int64_t	 y;
-	int	 mon, day, hour, min, sec, wday;
-};
-
-static void
-civil_from_secs(int64_t s, struct civil *c)
-{
-	int64_t z = (s >= 0 ? s : s - 86399) / 86400;
-	int64_t rem = s - z * 86400;
-
-	c->hour = (int)(rem / 3600);
-	c->min = (int)(rem % 3600 / 60);
-	c->sec = (int)(rem % 60);
-	c->wday = (int)(((z % 7) + 11) % 7);	/* 1970-01-01 was Thursday */
-	time_civil_from_days(z, &c->y, &c->mon, &c->day);
-}
-
 static void
 format_rfc3339(const struct gtime *t, char *out, size_t len)
 {
-	struct civil c;
+	struct time_civil c;
 	int off = t->off < 0 ? -t->off : t->off;
 
-	civil_from_secs(t->sec + t->off, &c);
+	time_civil_from_secs(t->sec + t->off, &c);
 	if (t->off == 0)
 		snprintf(out, len, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
 		    (long long)c.y, c.mon, c.day, c.hour, c.min, c.sec);
@@ -500,12 +482,12 @@ static json_t *
 f_time_to_cron(struct jp_call *k)
 {
 	struct gtime t;
-	struct civil c;
+	struct time_civil c;
 	char out[64];
 
 	if (time_arg(k, 0, RFC3339, &t) < 0)
 		return NULL;
-	civil_from_secs(t.sec + t.off, &c);
+	time_civil_from_secs(t.sec + t.off, &c);
 	snprintf(out, sizeof out, "%d %d %d %d %d", c.min, c.hour, c.day,
 	    c.mon, c.wday);
 	return json_string(out);

@@ -500,6 +500,44 @@ lookup_path(struct parser *p, struct jp_node *n)
 	n->sub = sub;
 }
 
+/*
+ * regex_match('PATTERN', ...) and the replace functions: a literal
+ * pattern is tried now, by the function that will evaluate it, so a
+ * pattern it can never run (an escape it does not support) is a compile
+ * error that `check` reports, not a failure at the first decision.
+ */
+static void
+regex_literal(struct parser *p, struct jp_node *n)
+{
+	struct jp_node *a = n->kids[0];
+	struct jp_error err;
+	struct jp_ctx c;
+	struct jp_call k;
+	json_t *r;
+	size_t i;
+
+	if (strncmp(n->fn->name, "regex_", 6) != 0 || n->nkids < 2 ||
+	    n->nkids > JP_MAX_ARGS || a->type != N_LITERAL ||
+	    !json_is_string(a->lit))
+		return;
+	memset(&err, 0, sizeof err);
+	memset(&c, 0, sizeof c);
+	memset(&k, 0, sizeof k);
+	c.err = &err;
+	k.c = &c;
+	k.node = n;
+	k.nargs = (int)n->nkids;
+	k.args[0] = a->lit;
+	for (i = 1; i < n->nkids; i++)
+		k.args[i] = json_string("");
+	r = n->fn->fn(&k);
+	for (i = 1; i < n->nkids; i++)
+		json_decref(k.args[i]);
+	json_decref(r);
+	if (r == NULL && err.kind == JP_ERR_VALUE)
+		perr(p, a->pos, err.kind, "%s", err.msg);
+}
+
 static struct jp_node *
 function(struct parser *p, struct jp_token *t, struct jp_node *left)
 {
@@ -529,6 +567,7 @@ function(struct parser *p, struct jp_token *t, struct jp_node *left)
 	resolve(p, n);
 	if (strcmp(n->fn->name, "lookup") == 0 && n->nkids == 4)
 		lookup_path(p, n);
+	regex_literal(p, n);
 	return n;
 }
 

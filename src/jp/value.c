@@ -42,24 +42,7 @@ jp_num(const json_t *v)
 const char *
 jp_typename(const json_t *v)
 {
-	if (v == NULL)
-		return "expression";
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	default:
-		return "null";
-	}
+	return v == NULL ? "expression" : util_json_type(v);
 }
 
 /*

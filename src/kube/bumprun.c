@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "guard/guard.h"
 #include "kube/kube_int.h"
 #include "util/util.h"
 
@@ -178,14 +179,6 @@ find_workload(struct kube_client *c, json_t *pod, const char *ns,
 	return 0;
 }
 
-static int
-opted_in(json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(json_object_get(
-	    json_object_get(obj, "metadata"), "labels"), key));
-
-	return v && strcmp(v, "true") == 0;
-}
 
 json_t *
 kube_bump_template_container(json_t *wl, const char *name, int init)
@@ -394,7 +387,19 @@ kube_bump_run(struct kube_client *c, const struct kube_bump_req *rq,
 		json_decref(wl);
 		if (find_workload(c, pod, rq->namespace, &wl, o) < 0)
 			goto out;
-		if (!opted_in(wl, key) && !opted_in(pod, key)) {
+		if (guard_optin_label(wl, key, "true") == -1 ||
+		    guard_optin_label(pod, key, "true") == -1) {
+			json_decref(o->target);
+			o->target = workload_ref(wl);
+			outcome(o, KUBE_BUMP_REFUSED, "opt-out", "%s %s/%s "
+			    "opts out: it or pod %s has the label %s with a "
+			    "value other than true", json_string_value(
+			    json_object_get(wl, "kind")), rq->namespace,
+			    mstr(wl, "name"), rq->pod, key);
+			goto out;
+		}
+		if (guard_optin_label(wl, key, "true") != 1 &&
+		    guard_optin_label(pod, key, "true") != 1) {
 			json_decref(o->target);
 			o->target = workload_ref(wl);
 			outcome(o, KUBE_BUMP_REFUSED, "opt-out", "%s %s/%s is "

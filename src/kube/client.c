@@ -70,6 +70,20 @@ struct kube_client {
 };
 
 _Thread_local const struct retry *kube_thread_retry;
+/* kube_cancel_on: this thread's requests stop when *flag is set */
+static _Thread_local atomic_int *thread_cancel;
+
+void
+kube_cancel_on(atomic_int *flag)
+{
+	thread_cancel = flag;
+}
+
+static int
+cancelled(void)
+{
+	return thread_cancel && atomic_load(thread_cancel);
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -489,7 +503,9 @@ struct xfer {
 	struct buf		 warning;
 	char			 retry_after[32];
 	struct kube_stream	*stream;	/* NULL: buffer the body */
+	atomic_int		*stop;		/* borrowed; set: abort */
 	int			 aborted;	/* on_data said stop */
+	atomic_int		*cancel;	/* kube_cancel_on's, or NULL */
 };
 
 static size_t
@@ -554,7 +570,9 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	(void)dn;
 	(void)ut;
 	(void)un;
-	return x->stream && x->stream->stop && atomic_load(x->stream->stop);
+	if (x->cancel && atomic_load(x->cancel))
+		return 1;
+	return x->stop && atomic_load(x->stop);
 }
 
 static CURL *
@@ -615,7 +633,7 @@ setup(struct kube_client *c, struct xfer *x, const char *method,
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-	if (x->stream) {
+	if (x->stop || x->cancel) {
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
@@ -740,11 +758,18 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 	if (r.steps < 1)
 		r.steps = 1;
 	for (attempt = 1; ; attempt++) {
+		if (cancelled()) {
+			kube_error_set(err, "%s %s%s: cancelled: remediate is "
+			    "stopping", rq->method, c->base, rq->path);
+			return -1;
+		}
 		if (get_creds(c, refreshed == 1, &cr, err) < 0)
 			return -1;
 		memset(&x, 0, sizeof x);
+		x.cancel = thread_cancel;
 		buf_init(&x.body, rq->max_body ? rq->max_body : KUBE_MAX_BODY);
 		buf_init(&x.warning, MAX_HEADER);
+		x.stop = rq->stop;
 		rc = perform(c, &x, rq->method, rq->path, rq->content_type,
 		    rq->body, rq->len, &cr, timeout, &status);
 		creds_clear(&cr);
@@ -763,6 +788,7 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 			char *url = xasprintf("%s%s", c->base, rq->path);
 
 			transport_error(err, rc, rq->method, url, &x);
+			err->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 			free(url);
 			again = retryable_transport(rc, rq->method);
 		} else {
@@ -784,7 +810,8 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 			refreshed = 2;
 		buf_free(&x.body);
 		buf_free(&x.warning);
-		if (!again || attempt >= r.steps)
+		if (!again || attempt >= r.steps ||
+		    (rq->stop && atomic_load(rq->stop)))
 			return -1;
 		if (err->retry_after_s > MAX_RETRY_AFTER_S)
 			return -1;
@@ -792,7 +819,10 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 		if (err->retry_after_s >= 0 &&
 		    (int64_t)err->retry_after_s * 1000 > wait)
 			wait = (int64_t)err->retry_after_s * 1000;
-		kube_sleep_ms(wait, NULL);
+		kube_sleep_ms(wait, rq->stop ? rq->stop : thread_cancel);
+		if ((rq->stop && atomic_load(rq->stop)) ||
+		    (thread_cancel && atomic_load(thread_cancel)))
+			return -1;
 	}
 }
 
@@ -833,6 +863,7 @@ kube_stream_get(struct kube_client *c, const char *path,
 		buf_init(&x.body, 1u << 20);
 		buf_init(&x.warning, MAX_HEADER);
 		x.stream = s;
+		x.stop = s->stop;
 		rc = perform(c, &x, "GET", path, NULL, NULL, 0, &cr,
 		    s->timeout_ms, &status);
 		creds_clear(&cr);

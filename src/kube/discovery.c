@@ -173,10 +173,12 @@ kube_resource_for(struct kube_client *c, const char *api_version,
 		    kube_resource_builtin(api_version, kind, out) == 0) {
 			kube_error_clear(err);
 			rc = 0;
-		} else if (err->status == 404)
+		} else if (err->status == 404) {
 			kube_error_set(err, "the server does not serve %s "
 			    "(no kind %s there)", *g ? api_version :
 			    v, kind);
+			err->reason = xstrdup(KUBE_NOT_SERVED);
+		}
 		goto out;
 	}
 	json_array_foreach(json_object_get(doc, "resources"), i, res) {
@@ -193,9 +195,11 @@ kube_resource_for(struct kube_client *c, const char *api_version,
 			break;
 		}
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		kube_error_set(err, "the server has no resource for kind %s "
 		    "in %s", kind, api_version ? api_version : "v1");
+		err->reason = xstrdup(KUBE_NOT_SERVED);
+	}
 	json_decref(doc);
 out:
 	free(g);

@@ -70,6 +70,46 @@ do_update(struct kube_client *c, const json_t *plan, const json_t *obj,
 	    err);
 }
 
+/*
+ * A create that timed out on our side may still have been carried out by
+ * the server.  The object's name is known (the engine resolves a
+ * generateName before sending), so ask for it: found, the action was
+ * done; the result says how we know.  Not found (or no name), the
+ * timeout stands.
+ */
+static json_t *
+created_after_timeout(struct kube_client *c, const json_t *obj,
+    struct kube_error *err)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	const char *name = pstr(meta, "name");
+	struct kube_error gerr;
+	json_t *live;
+
+	if (name == NULL)
+		return NULL;
+	kube_error_init(&gerr);
+	live = kube_get(c, pstr(obj, "apiVersion"), pstr(obj, "kind"),
+	    pstr(meta, "namespace"), name, &gerr);
+	kube_error_clear(&gerr);
+	if (live == NULL)
+		return NULL;
+	kube_error_clear(err);
+	return json_pack("{s:s, s:o}", "verifiedAfter", "timeout", "object",
+	    live);
+}
+
+static json_t *
+create(struct kube_client *c, const json_t *obj, int dry_run,
+    struct kube_error *err)
+{
+	json_t *out = kube_create(c, obj, dry_run, err);
+
+	if (out == NULL && err->timed_out && !dry_run)
+		out = created_after_timeout(c, obj, err);
+	return out;
+}
+
 static json_t *
 run_plan(struct kube_client *c, const json_t *plan, int dry_run,
     struct kube_error *err)
@@ -90,7 +130,7 @@ run_plan(struct kube_client *c, const json_t *plan, int dry_run,
 			kube_error_set(err, "%s plan has no object", op);
 			return NULL;
 		}
-		return *op == 'c' ? kube_create(c, obj, dry_run, err) :
+		return *op == 'c' ? create(c, obj, dry_run, err) :
 		    do_update(c, plan, obj, dry_run, err);
 	}
 	if (strcmp(op, "patch") == 0) {

@@ -31,6 +31,7 @@
 #ifndef KUBE_H
 #define KUBE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -66,6 +67,9 @@ struct kube_error {
 						   details.retryAfterSeconds;
 						   -1 none */
 	int			 attempts;	/* requests sent */
+	int			 timed_out;	/* the last attempt timed out
+						   on our side: the server may
+						   have carried it out */
 };
 
 void	kube_error_init(struct kube_error *);
@@ -175,6 +179,13 @@ struct kube_client;
 struct kube_client *kube_client_new(const struct kube_config *cfg,
 	    char **err);
 void	 kube_client_free(struct kube_client *);
+/*
+ * Requests made on the calling thread from now on (flag NULL: none) stop
+ * when *flag becomes non-zero: a transfer under way is aborted, a retry
+ * is not waited for, and the request fails with "cancelled".  The action
+ * workers use it so that stopping does not wait out a Retry-After.
+ */
+void	 kube_cancel_on(atomic_int *flag);
 /* Per-request timeout for non-watch requests (default KUBE_TIMEOUT_MS). */
 void	 kube_client_set_timeout(struct kube_client *, long ms);
 /* Retry policy for 429 and 5xx (default retry_default). */
@@ -203,6 +214,12 @@ struct kube_req {
 	const struct retry	*retry;		/* NULL: the client's */
 	int			 no_retry_5xx;	/* a create that may have
 						   happened (generateName) */
+	/*
+	 * Borrowed, may be NULL.  Once set, the transfer aborts and the
+	 * wait before a retry ends: a watch told to stop while the API
+	 * server is unreachable stops at once, not after its retries.
+	 */
+	atomic_int		*stop;
 };
 
 /*
@@ -226,6 +243,9 @@ struct kube_resource {
 	int	 namespaced;
 };
 void	kube_resource_clear(struct kube_resource *);
+
+/* A kube_error's reason (status 0) when the server serves no such kind. */
+#define KUBE_NOT_SERVED	"NotServed"
 
 /*
  * The resource serving kind in api_version ("apps/v1", "v1"), from the
@@ -270,6 +290,14 @@ const char *kube_patch_content_type(enum kube_patch_type);
 json_t	*kube_get(struct kube_client *, const char *api_version,
 	    const char *kind, const char *ns, const char *name,
 	    struct kube_error *err);
+/*
+ * kube_get as a lookup (client is the struct kube_client *): 0 with *out
+ * (owned), 1 when there is no such object or the server serves no such
+ * kind (no Argo CD installed: no Application), -1 with *err (owned).
+ * The engine's fetch hook.
+ */
+int	kube_fetch(void *client, const char *api_version, const char *kind,
+	    const char *ns, const char *name, json_t **out, char **err);
 /* Creates obj (borrowed); generateName works (the server picks). */
 json_t	*kube_create(struct kube_client *, const json_t *obj, int dry_run,
 	    struct kube_error *err);
@@ -303,13 +331,14 @@ json_t	*kube_delete(struct kube_client *, const char *api_version,
 	    struct kube_error *err);
 /*
  * One page of a list: selectors may be NULL, limit 0 for no limit,
- * cont the continue token or NULL.  Returns the List (owned; items get
- * their kind and apiVersion back) or NULL with *err.
+ * cont the continue token or NULL, stop as kube_req's (may be NULL).
+ * Returns the List (owned; items get their kind and apiVersion back) or
+ * NULL with *err.
  */
 json_t	*kube_list(struct kube_client *, const struct kube_resource *,
 	    const char *ns, const char *label_selector,
 	    const char *field_selector, long limit, const char *cont,
-	    struct kube_error *err);
+	    atomic_int *stop, struct kube_error *err);
 
 /* ---- executor and events ----------------------------------------------- */
 /*
@@ -393,6 +422,12 @@ struct kube_watch;
 struct kube_watch *kube_watch_start(struct kube_client *,
 	    const struct kube_watch_spec *, kube_watch_fn *fn, void *ctx,
 	    char **err);
+/*
+ * Tells the thread to stop (interrupting a stream, a request or a backoff)
+ * and returns at once: cancel every watch, then stop each, and shutting
+ * down takes as long as the slowest watch, not the sum of them all.
+ */
+void	kube_watch_cancel(struct kube_watch *);
 /* Stops the thread (interrupting a stream or a backoff) and frees. */
 void	kube_watch_stop(struct kube_watch *);
 

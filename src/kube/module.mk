@@ -1,1 +1,1 @@
-kube_DEPS := util conf
+kube_DEPS := util conf guard

@@ -285,8 +285,9 @@ restore_kinds(json_t *list)
 json_t *
 kube_list(struct kube_client *c, const struct kube_resource *r,
     const char *ns, const char *label_selector, const char *field_selector,
-    long limit, const char *cont, struct kube_error *err)
+    long limit, const char *cont, atomic_int *stop, struct kube_error *err)
 {
+	struct kube_req rq = { 0 };
 	struct buf q;
 	char *base, *path, *e;
 	json_t *out;
@@ -311,7 +312,10 @@ kube_list(struct kube_client *c, const struct kube_resource *r,
 	}
 	base = kube_resource_path(r, ns, NULL, NULL);
 	path = q.len ? xasprintf("%s?%s", base, q.data + 1) : xstrdup(base);
-	out = send_json(c, "GET", path, NULL, NULL, 0, err);
+	rq.method = "GET";
+	rq.path = path;
+	rq.stop = stop;
+	out = kube_request_json(c, &rq, err);
 	if (out && !json_is_array(json_object_get(out, "items"))) {
 		kube_error_set(err, "GET %s: the answer is not a list", path);
 		json_decref(out);

@@ -317,13 +317,15 @@ list_all(struct kube_watch *w, int initial)
 		if (atomic_load(&w->stop))
 			goto out;
 		list = kube_list(w->c, &w->res, w->ns, w->lsel, w->fsel,
-		    w->page_limit, cont, &err);
+		    w->page_limit, cont, &w->stop, &err);
 		if (list == NULL && err.status == 410 && cont) {
 			/* the continue token expired: start over */
 			free(cont);
 			cont = NULL;
 			continue;
 		}
+		if (list == NULL && atomic_load(&w->stop))
+			goto out;	/* told to stop: not a failure */
 		if (list == NULL) {
 			char *t = kube_error_text(&err);
 
@@ -669,13 +671,21 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 }
 
 void
-kube_watch_stop(struct kube_watch *w)
+kube_watch_cancel(struct kube_watch *w)
 {
 	if (w == NULL)
 		return;
 	if (w->magic != WATCH_MAGIC)
 		abort();
 	atomic_store(&w->stop, 1);
+}
+
+void
+kube_watch_stop(struct kube_watch *w)
+{
+	if (w == NULL)
+		return;
+	kube_watch_cancel(w);
 	pthread_join(w->thread, NULL);
 	map_clear(&w->cache, free);
 	buf_free(&w->line);

@@ -171,7 +171,10 @@ struct lease_status {
 
 /* Any thread.  The caller frees holder and last_error. */
 void	lease_status(struct lease *, struct lease_status *);
-/* Any thread: lease_status's acting alone, cheap. */
+/*
+ * Any thread: lease_status's acting alone, from the fence deadline read
+ * atomically (no lock: an action worker calls it just before each send).
+ */
 int	lease_acting(struct lease *);
 /* The identity this process campaigns as (borrowed). */
 const char *lease_identity(const struct lease *);

@@ -1,1 +1,1 @@
-lease_DEPS := util conf kube
+lease_DEPS := util conf kube guard

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,12 @@ struct lease {
 	int			 stop;
 	/* under mu */
 	struct lease_elector	 el;
+	/*
+	 * el.acting_until as last published under mu, for lease_acting,
+	 * which action workers call just before each send: read without
+	 * the lock, so a worker never waits on the election's thread.
+	 */
+	_Atomic int64_t		 fence;
 	char			*last_error;	/* owned */
 };
 
@@ -50,6 +57,13 @@ static int64_t
 now_ms(const struct lease *l)
 {
 	return clock_now(l->clock);
+}
+
+/* Under mu, after anything that may move el.acting_until. */
+static void
+publish(struct lease *l)
+{
+	atomic_store(&l->fence, l->el.acting_until);
 }
 
 static int64_t
@@ -108,6 +122,7 @@ read_lease(struct lease *l)
 	} else {
 		pthread_mutex_lock(&l->mu);
 		lease_elector_observe(&l->el, obj ? &r : NULL, now_ms(l));
+		publish(l);
 		pthread_mutex_unlock(&l->mu);
 		if (obj)
 			lease_record_clear(&r);
@@ -137,6 +152,7 @@ write_lease(struct lease *l, enum lease_step step,
 	if (got && lease_record_from_json(got, &r, &err) == 0) {
 		pthread_mutex_lock(&l->mu);
 		lease_elector_won(&l->el, &r, sent);
+		publish(l);
 		pthread_mutex_unlock(&l->mu);
 		lease_record_clear(&r);
 		note_error(l, NULL);
@@ -163,6 +179,7 @@ attempt(struct lease *l)
 		return;
 	pthread_mutex_lock(&l->mu);
 	step = lease_elector_next(&l->el, now_ms(l), wall_ms(), &want);
+	publish(l);
 	pthread_mutex_unlock(&l->mu);
 	if (step != LEASE_WAIT)
 		write_lease(l, step, &want);
@@ -248,6 +265,7 @@ release(struct lease *l)
 
 	pthread_mutex_lock(&l->mu);
 	ours = lease_elector_release(&l->el, wall_ms(), &want);
+	publish(l);
 	pthread_mutex_unlock(&l->mu);
 	if (!ours)
 		return;
@@ -281,6 +299,7 @@ lease_stop(struct lease *l, int rel)
 	pthread_mutex_lock(&l->mu);
 	l->stop = 1;
 	l->el.acting_until = 0;		/* before anything else */
+	publish(l);
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
@@ -312,15 +331,13 @@ lease_status(struct lease *l, struct lease_status *st)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* The elector's own test (lease_elector_acting) on the published fence. */
 int
 lease_acting(struct lease *l)
 {
-	int acting;
+	int64_t until = atomic_load(&l->fence);
 
-	pthread_mutex_lock(&l->mu);
-	acting = lease_elector_acting(&l->el, now_ms(l));
-	pthread_mutex_unlock(&l->mu);
-	return acting;
+	return until != 0 && now_ms(l) < until;
 }
 
 const char *

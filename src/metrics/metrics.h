@@ -89,6 +89,21 @@ void	metrics_engine_totals(uint64_t signals, uint64_t filtered);
  * the record's durationMs).
  */
 void	metrics_observe_record(const struct rec_decision_record *);
+/*
+ * The records also set: the trigger's last budget value read (when the
+ * record has one); the circuit: 1 on a circuit-open suppression, 0 on a
+ * decision that went past the circuit (acted, or rate-limited).
+ */
+/*
+ * Starts a trigger's action counters (remediate_ and Argo's, acted and
+ * failed) at 0, so that its first action or failure is an increase a
+ * rate() or increase() sees (a series born at 1 shows no increase).
+ */
+void	metrics_init_trigger(const char *sensor, const char *trigger);
+/* The engine loop went round at unix_seconds (stall detection). */
+void	metrics_engine_heartbeat(double unix_seconds);
+/* Whether the last write to the state file succeeded. */
+void	metrics_set_state_writable(int ok);
 /* Time from a signal's arrival to its decisions, seconds. */
 void	metrics_observe_latency(double seconds);
 /* Items waiting in a queue ("engine", "pages"). */
@@ -106,6 +121,8 @@ void	metrics_set_leader(int leading);
 void	metrics_count_leader_transition(const char *role);
 /* A configuration reload ended with result "ok" or "error". */
 void	metrics_count_reload(const char *result);
+/* Pages kept in the state file that no receiver has accepted yet. */
+void	metrics_set_pages_undelivered(double n);
 /*
  * The HTTP server's counters as of now (totals since start, read from
  * its snapshot): answers by status class, connections cut, open now.

@@ -38,10 +38,12 @@ static struct {
 	struct metrics_family	*recurrences, *ratio, *demoted;
 	struct metrics_family	*latency, *duration;
 	struct metrics_family	*queue, *watch_restarts, *pages, *audit;
+	struct metrics_family	*undelivered;
 	struct metrics_family	*http_requests, *http_open, *http_reaped;
 	struct metrics_family	*webhook, *webhook_events;
 	struct metrics_family	*leader, *leader_transitions, *reloads;
 	struct metrics_family	*build;
+	struct metrics_family	*budget, *circuit, *heartbeat, *writable;
 } fam;
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -124,6 +126,9 @@ register_all(void)
 	fam.pages = counter("remediate_pages_total",
 	    "Pages by destination and result (sent, retried, failed, "
 	    "dropped).", l_page);
+	fam.undelivered = gauge("remediate_pages_undelivered",
+	    "Pages kept in the state file that no receiver has accepted "
+	    "yet.", l_none);
 	fam.audit = counter("remediate_audit_writes_total",
 	    "Audit-log transactions by result (ok, error).", l_result);
 	fam.http_requests = counter("remediate_http_requests_total",
@@ -152,6 +157,19 @@ register_all(void)
 	fam.build = gauge("remediate_build_info",
 	    "Version and git revision of this build.", l_build);
 	metrics_set(fam.build, bv, 1);
+	fam.budget = gauge("remediate_budget_value",
+	    "The error-budget value the trigger's last budget check read.",
+	    l_trigger);
+	fam.circuit = gauge("remediate_circuit_open",
+	    "1 while the circuit breaker stops actions, 0 once one passes.",
+	    l_none);
+	fam.heartbeat = gauge("remediate_engine_heartbeat_timestamp_seconds",
+	    "When the engine loop last went round (Unix time).", l_none);
+	fam.writable = gauge("remediate_state_writable",
+	    "1 when the last write to the state file succeeded, 0 when not.",
+	    l_none);
+	/* present from the start, so dashboards and alerts have a series */
+	metrics_set(fam.circuit, NULL, 0);
 }
 
 void
@@ -224,14 +242,15 @@ metrics_engine_totals(uint64_t signals, uint64_t filtered)
 
 /* Argo's labels: the sensor's namespace and name apart. */
 static void
-count_argo(struct metrics_family *f, const char *sensor, const char *trigger)
+count_argo(struct metrics_family *f, const char *sensor, const char *trigger,
+    double n)
 {
 	const char *slash = strchr(sensor, '/');
 	char *ns = slash ? xstrndup(sensor, (size_t)(slash - sensor)) :
 	    xstrdup("");
 	const char *v[] = { ns, slash ? slash + 1 : sensor, trigger };
 
-	metrics_add(f, v, 1);
+	metrics_add(f, v, n);
 	free(ns);
 }
 
@@ -251,10 +270,10 @@ metrics_observe_record(const struct rec_decision_record *r)
 	metrics_add(fam.decisions, dv, 1);
 	if (r->decision == REC_ACTED) {
 		metrics_add(fam.actions, tv, 1);
-		count_argo(fam.argo_triggered, r->sensor, r->trigger);
+		count_argo(fam.argo_triggered, r->sensor, r->trigger, 1);
 	} else if (r->decision == REC_FAILED) {
 		metrics_add(fam.actions_failed, tv, 1);
-		count_argo(fam.argo_failed, r->sensor, r->trigger);
+		count_argo(fam.argo_failed, r->sensor, r->trigger, 1);
 	}
 	if (json_is_integer(ms))
 		metrics_observe(fam.duration, tv,
@@ -268,6 +287,42 @@ metrics_observe_record(const struct rec_decision_record *r)
 	if (r->decision != REC_FAILED)
 		metrics_set(fam.demoted, tv, r->decision == REC_DEMOTED ||
 		    json_object_get(r->extra, "demoted") ? 1 : 0);
+	if (json_is_number(json_object_get(json_object_get(r->extra,
+	    "budget"), "value")))
+		metrics_set(fam.budget, tv, json_number_value(json_object_get(
+		    json_object_get(r->extra, "budget"), "value")));
+	/* the circuit is checked after the budget and before the rate limit */
+	if (r->reason == REASON_CIRCUIT_OPEN)
+		metrics_set(fam.circuit, NULL, 1);
+	else if (r->decision == REC_ACTED ||
+	    r->reason == REASON_RATE_LIMITED)
+		metrics_set(fam.circuit, NULL, 0);
+}
+
+void
+metrics_init_trigger(const char *sensor, const char *trigger)
+{
+	const char *tv[] = { sensor, trigger };
+
+	metrics_init();
+	metrics_add(fam.actions, tv, 0);
+	metrics_add(fam.actions_failed, tv, 0);
+	count_argo(fam.argo_triggered, sensor, trigger, 0);
+	count_argo(fam.argo_failed, sensor, trigger, 0);
+}
+
+void
+metrics_engine_heartbeat(double unix_seconds)
+{
+	metrics_init();
+	metrics_set(fam.heartbeat, NULL, unix_seconds);
+}
+
+void
+metrics_set_state_writable(int ok)
+{
+	metrics_init();
+	metrics_set(fam.writable, NULL, ok ? 1 : 0);
 }
 
 void
@@ -327,6 +382,13 @@ metrics_count_reload(const char *result)
 
 	metrics_init();
 	metrics_add(fam.reloads, v, 1);
+}
+
+void
+metrics_set_pages_undelivered(double n)
+{
+	metrics_init();
+	metrics_set(fam.undelivered, NULL, n);
 }
 
 void

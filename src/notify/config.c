@@ -35,11 +35,11 @@ dest_clear(struct notify_dest *d)
 
 	free(d->name);
 	free(d->url);
-	notify_secret_clear(&d->url_secret);
+	secret_clear(&d->url_secret);
 	for (i = 0; i < d->nheaders; i++) {
 		free(d->headers[i].name);
 		free(d->headers[i].value);
-		notify_secret_clear(&d->headers[i].secret);
+		secret_clear(&d->headers[i].secret);
 	}
 	free(d->headers);
 	free(d->channel);
@@ -96,11 +96,11 @@ dupstr(json_t *o, const char *key)
 /* Compiles a secret reference, reading it once when asked to. */
 static int
 secret(const struct mdoc *doc, json_t *parent, const char *key,
-    const char *dir, int read, struct notify_secret *s, struct diags *dg)
+    const char *dir, int read, struct secret *s, struct diags *dg)
 {
 	char *err = NULL, *v;
 
-	if (notify_secret_compile(json_object_get(parent, key), dir, s,
+	if (secret_compile(json_object_get(parent, key), dir, s,
 	    &err) == -1) {
 		diag_error(dg, conf_loc_value(doc, parent, key, 0), "%s: %s",
 		    key, err);
@@ -108,13 +108,13 @@ secret(const struct mdoc *doc, json_t *parent, const char *key,
 		return -1;
 	}
 	if (read) {
-		if ((v = notify_secret_read(s, &err)) == NULL) {
+		if ((v = secret_read(s, &err)) == NULL) {
 			diag_error(dg, conf_loc_value(doc, parent, key, 0),
 			    "%s: %s", key, err);
 			free(err);
 			return -1;
 		}
-		notify_secret_free(v);
+		secret_free(v);
 	}
 	return 0;
 }
@@ -300,7 +300,7 @@ notify_config_new(const struct conf *cf, const char *secrets_dir,
 	c->attempts = DEFAULT_ATTEMPTS;
 	c->owner_key = xstrdup(NOTIFY_OWNER_KEY);
 	c->secrets_dir = xstrdup(secrets_dir ? secrets_dir :
-	    NOTIFY_SECRETS_DIR);
+	    SECRET_DIR);
 	if (cf && cf->nby_kind[CONF_REMEDIATIONCONFIG] > 0)
 		(void)compile(c, cf->by_kind[CONF_REMEDIATIONCONFIG][0],
 		    read_secrets, dg);

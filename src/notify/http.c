@@ -169,7 +169,7 @@ notify_lines_free(char **lines, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		notify_secret_free(lines[i]);
+		secret_free(lines[i]);
 	free(lines);
 }
 
@@ -189,7 +189,7 @@ notify_dest_headers(const struct notify_dest *d, char ***lines, size_t *n,
 			l[k++] = xasprintf("%s: %s", h->name, h->value);
 			continue;
 		}
-		if ((v = notify_secret_read(&h->secret, err)) == NULL) {
+		if ((v = secret_read(&h->secret, err)) == NULL) {
 			char *e = *err;
 
 			*err = xasprintf("header %s: %s", h->name, e);
@@ -198,7 +198,7 @@ notify_dest_headers(const struct notify_dest *d, char ***lines, size_t *n,
 			return -1;
 		}
 		l[k++] = xasprintf("%s: %s", h->name, v);
-		notify_secret_free(v);
+		secret_free(v);
 	}
 	*lines = l;
 	*n = k;
@@ -217,7 +217,7 @@ notify_post(const struct notify_dest *d, const json_t *body, long *status,
 	*status = 0;
 	if (notify_dest_headers(d, &lines, &n, err) == -1)
 		return -1;
-	if (d->url == NULL && (url = notify_secret_read(&d->url_secret,
+	if (d->url == NULL && (url = secret_read(&d->url_secret,
 	    err)) == NULL) {
 		notify_lines_free(lines, n);
 		return -1;
@@ -235,7 +235,7 @@ notify_post(const struct notify_dest *d, const json_t *body, long *status,
 	r.insecure = d->insecure;
 	rc = notify_http(&r, status, NULL, NULL, err);
 	free(text);
-	notify_secret_free(url);
+	secret_free(url);
 	notify_lines_free(lines, n);
 	return rc;
 }

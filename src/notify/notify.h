@@ -10,7 +10,8 @@
  *              read from a file or the environment when it is used, never
  *              from the manifest, and never logged: {file: PATH},
  *              {env: NAME}, or a Kubernetes Secret selector {name, key}
- *              read from SECRETS_DIR/NAME/KEY (the Secret mounted there);
+ *              read from SECRETS_DIR/NAME/KEY (the Secret mounted there),
+ *              all through util/secret.h, as webhooks read theirs;
  *   messages   the Slack-compatible JSON of a decision: the decision,
  *              the target, what changed, links (the approval link of a
  *              pending approval among them);
@@ -36,47 +37,11 @@
 
 #include "conf/conf.h"
 #include "record/record.h"
+#include "util/secret.h"
 
-#define NOTIFY_SECRETS_DIR	"/var/run/secrets/remediate"
 #define NOTIFY_OWNER_KEY	"remediation.platform/owner"
-#define NOTIFY_MAX_SECRET	4096		/* bytes of one secret */
 #define NOTIFY_MAX_RESPONSE	(64u << 10)	/* bytes of an answer kept */
 #define NOTIFY_TIMEOUT_MS	5000		/* one request, default */
-
-/* ---- secrets ------------------------------------------------------------ */
-
-enum notify_secret_kind {
-	NOTIFY_SECRET_NONE,
-	NOTIFY_SECRET_FILE,	/* path: read at each use (rotation) */
-	NOTIFY_SECRET_ENV,	/* env: read at each use */
-};
-
-struct notify_secret {
-	enum notify_secret_kind	 kind;
-	char			*path;	/* owned, FILE */
-	char			*env;	/* owned, ENV */
-	char			*what;	/* owned: "file /x" or "environment
-					   variable X", for messages */
-};
-
-/*
- * Compiles a secret reference (borrowed JSON): {file: PATH}, {env: NAME},
- * {name, key} or Argo's {secretKeyRef: {name, key}} (read from
- * secrets_dir/NAME/KEY; secrets_dir NULL: NOTIFY_SECRETS_DIR).  Returns
- * 0 with *s (clear it with notify_secret_clear), or -1 with *err (owned).
- */
-int	notify_secret_compile(const json_t *ref, const char *secrets_dir,
-	    struct notify_secret *s, char **err);
-/*
- * Reads the secret now: an owned NUL-terminated value without trailing
- * newlines (the caller wipes it with notify_secret_free), or NULL with
- * *err (owned; names where, never what).
- */
-char	*notify_secret_read(const struct notify_secret *, char **err);
-void	 notify_secret_free(char *value);	/* wipes, frees; NULL ok */
-void	 notify_secret_clear(struct notify_secret *);
-/* The reference as JSON for plans and logs ({"env": "X"}), owned. */
-json_t	*notify_secret_json(const struct notify_secret *);
 
 /* ---- configuration ------------------------------------------------------- */
 
@@ -88,14 +53,14 @@ enum notify_format {
 struct notify_header {
 	char			*name;		/* owned */
 	char			*value;		/* owned; NULL when secret */
-	struct notify_secret	 secret;
+	struct secret		 secret;
 };
 
 struct notify_dest {
 	char			*name;		/* owned */
 	enum notify_format	 format;
 	char			*url;		/* owned plain URL, or NULL */
-	struct notify_secret	 url_secret;	/* when url is NULL */
+	struct secret		 url_secret;	/* when url is NULL */
 	struct notify_header	*headers;	/* owned */
 	size_t			 nheaders;
 	char			*channel;	/* owned, Slack, may be NULL */
@@ -140,7 +105,7 @@ struct notify_config {
 /*
  * Compiles spec.owners and spec.notifications of the conf's
  * RemediationConfig (none: an empty configuration that sends nothing).
- * secrets_dir NULL: NOTIFY_SECRETS_DIR.  With read_secrets, every
+ * secrets_dir NULL: SECRET_DIR.  With read_secrets, every
  * secret is read once now so a missing file or variable is reported at
  * load, not at the first incident.  Problems go to diags at their place.
  * Returns an owned configuration, or NULL if diags got errors.
@@ -254,7 +219,7 @@ int	notify_plan_http(const json_t *spec, const json_t *payload,
 	    json_t **plan, char **err);
 /*
  * The engine's execute hook for plans of type "http" (ctx: a secrets
- * directory string, or NULL for NOTIFY_SECRETS_DIR).  Reads the secrets,
+ * directory string, or NULL for SECRET_DIR).  Reads the secrets,
  * sends the request on the calling thread within the plan's timeout and
  * returns 0 with *result ({"status", "body": the first 4 KiB}) for a 2xx
  * answer, or -1 with *err (owned).  dry_run sends nothing and answers

@@ -32,9 +32,6 @@ struct notify_req {
 int	notify_http(const struct notify_req *r, long *status,
 	    int *retry_after, char **body, char **err);
 
-/* notify_secret_read for PEM text: several lines allowed. */
-char	*notify_secret_read_pem(const struct notify_secret *, char **err);
-
 /* Builds the header lines of d (secrets read now); -1 with *err. */
 int	notify_dest_headers(const struct notify_dest *d, char ***lines,
 	    size_t *n, char **err);

@@ -125,26 +125,20 @@ static char *
 read_ref(const json_t *ref, const char *dir, int pem, const char *what,
     char **err)
 {
-	const json_t *sel = json_object_get(ref, "secretKeyRef");
-	struct notify_secret s;
+	struct secret s;
 	char *v, *e = NULL;
-	json_t *flat;
 
-	/* {secretKeyRef: {name, key}}: the secret compiler's {name, key} */
-	flat = json_is_object(sel) ? json_deep_copy(sel) : json_deep_copy(ref);
-	if (notify_secret_compile(flat, dir, &s, &e) == -1) {
+	if (secret_compile(ref, dir, &s, &e) == -1) {
 		*err = xasprintf("%s: %s", what, e);
 		free(e);
-		json_decref(flat);
 		return NULL;
 	}
-	json_decref(flat);
-	v = pem ? notify_secret_read_pem(&s, &e) : notify_secret_read(&s, &e);
+	v = pem ? secret_read_pem(&s, &e) : secret_read(&s, &e);
 	if (v == NULL) {
 		*err = xasprintf("%s: %s", what, e);
 		free(e);
 	}
-	notify_secret_clear(&s);
+	secret_clear(&s);
 	return v;
 }
 
@@ -160,7 +154,7 @@ basic_line(const json_t *ba, const char *dir, char **err)
 		return NULL;
 	if ((p = read_ref(json_object_get(ba, "password"), dir, 0,
 	    "basicAuth.password", err)) == NULL) {
-		notify_secret_free(u);
+		secret_free(u);
 		return NULL;
 	}
 	pair = xasprintf("%s:%s", u, p);
@@ -170,9 +164,9 @@ basic_line(const json_t *ba, const char *dir, char **err)
 	line = xasprintf("Authorization: Basic %s", (char *)b64);
 	explicit_bzero(b64, strlen((char *)b64));
 	free(b64);
-	notify_secret_free(pair);
-	notify_secret_free(u);
-	notify_secret_free(p);
+	secret_free(pair);
+	secret_free(u);
+	secret_free(p);
 	return line;
 }
 
@@ -204,7 +198,7 @@ lines_of(const json_t *plan, const char *dir, char ***out, size_t *n,
 			return -1;
 		}
 		l[k++] = xasprintf("%s: %s", name, v);
-		notify_secret_free(v);
+		secret_free(v);
 	}
 	if (json_object_get(plan, "basicAuth")) {
 		if ((l[k] = basic_line(json_object_get(plan, "basicAuth"), dir,
@@ -351,7 +345,7 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	}
 out:
 	for (i = 0; i < 3; i++)
-		notify_secret_free(pem[i]);
+		secret_free(pem[i]);
 	if (lines)
 		notify_lines_free(lines, n);
 	free(body);

@@ -35,8 +35,9 @@ page_opts_defaults(struct page_opts *o)
 	memset(o, 0, sizeof *o);
 	o->window = 5 * 60 * 1000;
 	o->queue_max = 256;
-	o->attempts = 5;
+	o->attempts = 0;		/* until a receiver accepts it */
 	o->retry_base = 1000;
+	o->retry_max = 60000;
 	o->timeout = 5000;
 }
 
@@ -93,14 +94,16 @@ page_new(const struct page_opts *o, char **err)
 	p->opts = *o;
 	if (p->opts.queue_max == 0)
 		p->opts.queue_max = 1;
-	if (p->opts.attempts < 1)
-		p->opts.attempts = 1;
+	if (p->opts.attempts < 0)
+		p->opts.attempts = 0;
 	p->opts.alertmanager = p->own[0] = opt_dup(o->alertmanager);
 	p->opts.webhook = p->own[1] = opt_dup(o->webhook);
 	p->opts.webhook_token = p->own[2] = opt_dup(o->webhook_token);
 	p->opts.generator_url = p->own[3] = opt_dup(o->generator_url);
 	map_init(&p->conds);
 	map_init(&p->dirty);
+	map_init(&p->outbox);
+	map_init(&p->outdirty);
 	if (o->alertmanager) {
 		n = strlen(o->alertmanager);
 		while (n && o->alertmanager[n - 1] == '/')
@@ -128,6 +131,7 @@ page_free(struct page *p)
 		abort();
 	page_sender_stop(p);
 	page_conds_free(p);
+	page_outbox_free(p);
 	for (d = 0; d < NDEST; d++)
 		free(p->url[d]);
 	for (d = 0; d < (int)UTIL_ARRAY_LEN(p->own); d++)
@@ -155,6 +159,8 @@ page_reason(const struct rec_decision_record *r)
 		case REASON_BUDGET:
 		case REASON_CIRCUIT_OPEN:
 		case REASON_AT_CAP:
+		case REASON_GITOPS_MANAGED:
+		case REASON_CONFLICT:
 			return rec_reason_name(r->reason);
 		default:
 			return NULL;
@@ -224,6 +230,17 @@ alert_json(const struct page *p, const struct page_cond *c, int64_t ends)
 	return a;
 }
 
+/* Keeps body (stolen) in the outbox until a receiver accepts it. */
+static void
+outbox_add(struct page *p, enum page_dest d, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	page_outbox_add(p, d, text);
+	free(text);
+	json_decref(body);
+}
+
 /* Queues the condition's page (ends: 0 firing, else resolved at ends). */
 static void
 send(struct page *p, struct page_cond *c, int64_t ends)
@@ -232,9 +249,7 @@ send(struct page *p, struct page_cond *c, int64_t ends)
 
 	if (p->url[DEST_ALERTMANAGER]) {
 		w = json_pack("[O]", a);
-		page_enqueue(p, DEST_ALERTMANAGER, json_dumps(w, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER));
-		json_decref(w);
+		outbox_add(p, DEST_ALERTMANAGER, w);
 	}
 	if (p->url[DEST_WEBHOOK]) {
 		/* the Alertmanager webhook shape, which receivers know */
@@ -247,9 +262,7 @@ send(struct page *p, struct page_cond *c, int64_t ends)
 		    json_object_get(a, "annotations"), "externalURL",
 		    p->opts.generator_url ? p->opts.generator_url : "",
 		    "alerts", a);
-		page_enqueue(p, DEST_WEBHOOK, json_dumps(w, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER));
-		json_decref(w);
+		outbox_add(p, DEST_WEBHOOK, w);
 	}
 	json_decref(a);
 	if (!ends) {
@@ -338,6 +351,13 @@ clear_trigger(void *ctx, const char *key, void *value)
 		return 0;
 	if (c->demoted && json_object_get(v->r->extra, "demoted"))
 		return 0;		/* still demoted */
+	/*
+	 * Only a decision made after the latest occurrence resolves it: an
+	 * action's record comes when its outcome does, which may be after
+	 * later decisions' records (actions run off the engine thread).
+	 */
+	if (v->r->time <= c->last)
+		return 0;
 	resolve(v->p, key, c, v->r->time);
 	return 0;
 }
@@ -392,6 +412,7 @@ page_tick(struct page *p, int64_t now)
 	memset(&v, 0, sizeof v);
 	v.p = p;
 	v.now = now;
+	page_outbox_requeue(p);
 	map_each(&p->conds, tick_one, &v);
 	for (i = 0; i < v.ngone; i++) {
 		cond_free(map_del(&p->conds, v.gone[i]));
@@ -415,8 +436,16 @@ cond_json(const struct page_cond *c)
 	    "demoted", c->demoted);
 }
 
+static json_t *
+cond_value(const void *c)
+{
+	return cond_json(c);
+}
+
 struct journal {
-	struct page	*p;
+	const struct map *live;
+	json_t		*(*to_json)(const void *);
+	const char	*kind;
 	void		(*put)(void *, const char *, const char *, json_t *);
 	void		*ctx;
 	int		 all;
@@ -426,22 +455,32 @@ static int
 journal_one(void *ctx, const char *key, void *value)
 {
 	struct journal *j = ctx;
-	struct page_cond *c = j->all ? value : map_get(&j->p->conds, key);
-	json_t *v = c ? cond_json(c) : NULL;
+	const void *e = j->all ? value : map_get(j->live, key);
+	json_t *v = e ? j->to_json(e) : NULL;
 
-	j->put(j->ctx, "page", key, v);
+	j->put(j->ctx, j->kind, key, v);
 	json_decref(v);
 	return 0;
+}
+
+void
+page_journal_map(const struct map *live, struct map *dirty, int all,
+    const char *kind, json_t *(*to_json)(const void *), void (*put)(void *,
+    const char *, const char *, json_t *), void *ctx)
+{
+	struct journal j = { live, to_json, kind, put, ctx, all };
+
+	map_each(all ? live : dirty, journal_one, &j);
+	map_clear(dirty, NULL);
 }
 
 void
 page_state_journal(struct page *p, int all, void (*put)(void *,
     const char *, const char *, json_t *), void *ctx)
 {
-	struct journal j = { p, put, ctx, all };
-
-	map_each(all ? &p->conds : &p->dirty, journal_one, &j);
-	map_clear(&p->dirty, NULL);
+	page_journal_map(&p->conds, &p->dirty, all, "page", cond_value, put,
+	    ctx);
+	page_outbox_journal(p, all, put, ctx);
 }
 
 static int64_t
@@ -457,6 +496,8 @@ page_state_load(struct page *p, const char *kind, const char *key,
 	const char *a, *b;
 	struct page_cond *c;
 
+	if (kind && strcmp(kind, "pageout") == 0 && json_is_object(v))
+		return page_outbox_load(p, key, v);
 	if (kind == NULL || strcmp(kind, "page") != 0 || !json_is_object(v) ||
 	    (a = strchr(key, '\x1f')) == NULL ||
 	    (b = strchr(a + 1, '\x1f')) == NULL || b[1] == '\0')

@@ -18,9 +18,16 @@
  * repeats a page inside its window nor forgets one that must resolve.
  * Delivery belongs to the pager's own thread: a bounded FIFO per
  * destination, libcurl, retries with doubling backoff.  The engine thread
- * only enqueues; a slow or dead receiver never delays a decision.  Pages
- * that cannot be delivered are retried, then counted and logged; when a
- * queue is full its oldest page is dropped (and counted).
+ * only enqueues; a slow or dead receiver never delays a decision.
+ *
+ * A page stays due until a receiver accepts it (2xx): it is retried with
+ * doubling backoff (capped at retry_max) for as long as it takes, and it
+ * is kept in the state file (kind "pageout", written with the record that
+ * caused it) until accepted, so a page queued when the process dies is
+ * sent after the restart.  remediate_pages_undelivered counts them.  When
+ * a destination's in-memory queue is full its oldest page leaves the
+ * queue (counted "dropped") but stays in the outbox and is queued again
+ * once there is room.
  */
 #ifndef PAGE_H
 #define PAGE_H
@@ -40,8 +47,10 @@ struct page_opts {
 	int64_t		 window;	/* ms: one page per trigger and reason
 					   per window (5m) */
 	size_t		 queue_max;	/* pages waiting per destination */
-	int		 attempts;	/* per page and destination */
+	int		 attempts;	/* per page and destination; 0: until
+					   a receiver accepts it */
 	int64_t		 retry_base;	/* ms before the first retry; doubles */
+	int64_t		 retry_max;	/* ms: the backoff's cap */
 	long		 timeout;	/* ms per HTTP request */
 	/*
 	 * Logs a line (fields stolen, may be NULL); called from the pager's
@@ -51,7 +60,10 @@ struct page_opts {
 			    json_t *fields);
 };
 
-/* window 5m, queue 256, 5 attempts from 1s, 5s timeout, no destination. */
+/*
+ * window 5m, queue 256, retries until accepted from 1s doubling to 60s,
+ * 5s timeout, no destination.
+ */
 void	page_opts_defaults(struct page_opts *);
 
 struct page;
@@ -81,6 +93,8 @@ void	page_tick(struct page *, int64_t now);
 
 /* Any thread: pages waiting or in flight, both destinations. */
 size_t	page_queue_depth(struct page *);
+/* Engine thread: pages kept in the outbox, not yet accepted. */
+size_t	page_undelivered(const struct page *);
 /*
  * Any thread: waits until nothing is waiting or in flight, at most
  * timeout_ms.  Returns 0 when drained, -1 on timeout.
@@ -91,11 +105,16 @@ int	page_flush(struct page *, int64_t timeout_ms);
  * Persistence, engine thread (the same contract as guard_state_journal):
  * entries of kind "page", key "sensor\x1ftrigger\x1freason", value
  * {"firing":B,"first":ms,"last":ms,"sent":ms,"count":N,"unsent":N,
- * "target":T,"message":M,"demoted":B}.
+ * "target":T,"message":M,"demoted":B}; and of kind "pageout", key the
+ * page's sequence number (20 digits), value {"dest":D,"body":TEXT}: a
+ * page not yet accepted, removed once it is.
  */
 void	page_state_journal(struct page *, int all, void (*put)(void *ctx,
 	    const char *kind, const char *key, json_t *value), void *ctx);
-/* Loads one entry (value borrowed); 0, or -1 if not a page entry. */
+/*
+ * Loads one entry (value borrowed); a "pageout" entry is queued to send.
+ * Returns 0, or -1 if not a page entry.
+ */
 int	page_state_load(struct page *, const char *kind, const char *key,
 	    json_t *value);
 

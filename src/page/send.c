@@ -43,20 +43,44 @@ fifo_at(struct page *p, struct page_fifo *f, size_t i)
 	return &f->v[(f->head + i) % p->opts.queue_max];
 }
 
-/* Drops the oldest page of a full FIFO.  Locked. */
+/* Appends seq to a report list for the outbox.  Locked. */
+static void
+report(uint64_t **v, size_t *n, size_t *cap, uint64_t seq)
+{
+	xgrow(v, cap, *n + 1, sizeof **v);
+	(*v)[(*n)++] = seq;
+}
+
+/*
+ * Drops the oldest page of a full FIFO from memory; it stays in the
+ * outbox, which queues it again when there is room.  Locked.
+ */
 static void
 drop_oldest(struct page *p, enum page_dest d)
 {
 	struct page_fifo *f = &p->q[d];
+	struct page_msg *m = fifo_at(p, f, 0);
 
-	free(fifo_at(p, f, 0)->body);
+	report(&p->spilled, &p->nspilled, &p->capspilled, m->seq);
+	free(m->body);
 	f->head = (f->head + 1) % p->opts.queue_max;
 	f->n--;
 	metrics_count_page(dest_names[d], "dropped");
 }
 
+size_t
+page_fifo_room(struct page *p, enum page_dest d)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->url[d] ? p->opts.queue_max - p->q[d].n : 0;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
 void
-page_enqueue(struct page *p, enum page_dest d, char *body)
+page_enqueue(struct page *p, enum page_dest d, char *body, uint64_t seq)
 {
 	struct page_fifo *f = &p->q[d];
 	struct page_msg *m;
@@ -73,12 +97,14 @@ page_enqueue(struct page *p, enum page_dest d, char *body)
 	m->body = body;
 	m->attempt = 0;
 	m->due = 0;
+	m->seq = seq;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->mu);
 	metrics_set_queue_depth("pages", (double)page_queue_depth(p));
 	if (dropped)
-		page_log(p, "warn", "page queue full: dropping the oldest "
-		    "pages (remediate_pages_total{result=\"dropped\"})",
+		page_log(p, "warn", "page queue full: the oldest pages wait "
+		    "in the state file (remediate_pages_total{result="
+		    "\"dropped\"})",
 		    json_pack("{s:s}", "destination", dest_names[d]));
 }
 
@@ -219,11 +245,17 @@ settle(struct page *p, enum page_dest d, struct page_msg m, char *err)
 
 	if (err == NULL) {
 		free(m.body);
+		report(&p->settled, &p->nsettled, &p->capsettled, m.seq);
 		metrics_count_page(dest_names[d], "sent");
 		return;
 	}
-	if (++m.attempt >= p->opts.attempts || p->stop) {
+	if (p->stop) {		/* still due: the outbox keeps it */
 		free(m.body);
+		return;
+	}
+	if (++m.attempt >= p->opts.attempts && p->opts.attempts > 0) {
+		free(m.body);
+		report(&p->settled, &p->nsettled, &p->capsettled, m.seq);
 		metrics_count_page(dest_names[d], "failed");
 		pthread_mutex_unlock(&p->mu);
 		page_log(p, "error", "page not delivered", json_pack(
@@ -235,6 +267,16 @@ settle(struct page *p, enum page_dest d, struct page_msg m, char *err)
 	metrics_count_page(dest_names[d], "retried");
 	delay = p->opts.retry_base << (m.attempt - 1 < 16 ? m.attempt - 1 :
 	    16);
+	if (p->opts.retry_max > 0 && delay > p->opts.retry_max)
+		delay = p->opts.retry_max;
+	if (m.attempt == 5 || m.attempt % 20 == 0) {
+		pthread_mutex_unlock(&p->mu);
+		page_log(p, "error", "page not delivered yet: retrying until a "
+		    "receiver accepts it", json_pack("{s:s, s:s, s:i, s:I}",
+		    "destination", dest_names[d], "error", err, "attempts",
+		    m.attempt, "retryMs", (json_int_t)delay));
+		pthread_mutex_lock(&p->mu);
+	}
 	m.due = page_monotonic_ms() + delay;
 	if (f->n == p->opts.queue_max)
 		drop_oldest(p, d);	/* room for the older page */
@@ -333,9 +375,7 @@ page_sender_stop(struct page *p)
 	if (p->started)
 		pthread_join(p->thread, NULL);
 	for (d = 0; d < NDEST; d++) {
-		while (p->q[d].n) {
-			if (p->started)
-				metrics_count_page(dest_names[d], "dropped");
+		while (p->q[d].n) {	/* still due in the state file */
 			free(fifo_at(p, &p->q[d], 0)->body);
 			p->q[d].head = (p->q[d].head + 1) %
 			    p->opts.queue_max;
@@ -343,6 +383,8 @@ page_sender_stop(struct page *p)
 		}
 		free(p->q[d].v);
 	}
+	free(p->settled);
+	free(p->spilled);
 	pthread_cond_destroy(&p->wake);
 	pthread_cond_destroy(&p->idle);
 	pthread_mutex_destroy(&p->mu);

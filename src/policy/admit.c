@@ -28,11 +28,16 @@ struct actx {
 	int			 delete_op;
 	struct pol_verdict	*out;
 	size_t			 cap;
+	int			 all;	/* POL_ALL: passes and skips too */
+	const struct pol_values	*values;	/* may be NULL */
+	const struct pol_policy	*policy;	/* being evaluated */
+	const struct pol_rule	*rule;
 };
 
 static void
 violation(struct actx *a, const struct pol_policy *p,
-    const struct pol_rule *r, char *msg_owned, int enforce)
+    const struct pol_rule *r, char *msg_owned, int enforce,
+    enum pol_outcome out)
 {
 	struct pol_violation *v;
 
@@ -42,6 +47,7 @@ violation(struct actx *a, const struct pol_policy *p,
 	v->rule = xstrdup(r->name);
 	v->message = msg_owned;
 	v->enforce = enforce;
+	v->outcome = out;
 	if (enforce)
 		a->out->denied = 1;
 }
@@ -137,7 +143,60 @@ apply_jmespath(struct actx *a, const char *path, json_t *data, char **err)
 	return r;
 }
 
-/* One variable entry's value, Kyverno's way.  New reference or NULL. */
+/* A member of v (a {kind, namespace, name} or configMap) substituted. */
+static char *
+subst_str(struct actx *a, json_t *ctx, json_t *v, const char *key,
+    char **err)
+{
+	const char *src = json_string_value(json_object_get(v, key));
+	json_t *r;
+	char *s;
+
+	if ((r = pol_subst(src ? src : "", ctx, a->env, a->set->cache,
+	    POL_VAR_STRICT, a->delete_op, err)) == NULL)
+		return NULL;
+	s = json_is_string(r) ? xstrdup(json_string_value(r)) : pol_sprint(r);
+	json_decref(r);
+	return s;
+}
+
+/*
+ * A configMap or apiCall entry: the object from the cluster view, as
+ * Kyverno's would read it from the API server.  New reference or NULL.
+ */
+static json_t *
+load_object(struct actx *a, json_t *ctx, const struct pol_var *v,
+    char **err)
+{
+	int cm = v->type == POL_CTX_CONFIGMAP;
+	char *ns = NULL, *name = NULL;
+	const char *kind = cm ? "ConfigMap" : json_string_value(
+	    json_object_get(v->value, "kind"));
+	json_t *o = NULL;
+
+	if ((ns = subst_str(a, ctx, v->value, "namespace", err)) == NULL ||
+	    (name = subst_str(a, ctx, v->value, "name", err)) == NULL)
+		goto out;
+	/* Kyverno reads a configMap without a namespace in "default" */
+	if (cm && *ns == '\0') {
+		free(ns);
+		ns = xstrdup("default");
+	}
+	if (a->env == NULL || a->env->lookup == NULL) {
+		*err = xasprintf("no cluster to read %s %s%s%s from", kind, ns,
+		    *ns ? "/" : "", name);
+		goto out;
+	}
+	if ((o = a->env->lookup(a->env->lookup_ctx, kind, ns, name)) == NULL)
+		*err = xasprintf("%s %s%s%s not found", kind, ns, *ns ? "/" :
+		    "", name);
+out:
+	free(ns);
+	free(name);
+	return o;
+}
+
+/* One entry's value, Kyverno's way.  New reference or NULL. */
 static json_t *
 load_var(struct actx *a, json_t *ctx, const struct pol_var *v, char **err)
 {
@@ -158,7 +217,15 @@ load_var(struct actx *a, json_t *ctx, const struct pol_var *v, char **err)
 	if (v->def && (def = pol_subst_json(v->def, ctx, a->env,
 	    a->set->cache, POL_VAR_STRICT, a->delete_op, err)) == NULL)
 		goto out;
-	if (v->value) {
+	if (v->type == POL_CTX_CONFIGMAP)
+		out = load_object(a, ctx, v, err);
+	else if (v->type == POL_CTX_APICALL) {
+		if ((val = load_object(a, ctx, v, err)) != NULL && p) {
+			out = apply_jmespath(a, p, val, err);
+			json_decref(val);
+		} else
+			out = val;
+	} else if (v->value) {
 		if ((val = pol_subst_json(v->value, ctx, a->env, a->set->cache,
 		    POL_VAR_STRICT, a->delete_op, err)) == NULL)
 			goto out;
@@ -177,7 +244,8 @@ load_var(struct actx *a, json_t *ctx, const struct pol_var *v, char **err)
 		json_decref(out);
 		out = json_incref(def);
 	}
-	if (out != NULL && json_is_null(out)) {
+	if (out != NULL && json_is_null(out) && v->type ==
+	    POL_CTX_VARIABLE) {
 		json_decref(out);
 		out = NULL;
 	}
@@ -190,28 +258,62 @@ out:
 	return out;
 }
 
-/* ctx with the rule's context entries added; new reference or NULL. */
+/* The value a test gives for a context entry, most specific first;
+ * borrowed, NULL when none. */
 static json_t *
-rule_context(struct actx *a, json_t *ctx, const struct pol_rule *r,
+given_value(const struct actx *a, const char *name)
+{
+	const struct pol_values *vs = a->values;
+	const char *slash;
+	char *key;
+	json_t *v;
+
+	if (vs == NULL || a->policy == NULL || a->rule == NULL)
+		return NULL;
+	/* a Policy's name is ns/name; tests name it by name */
+	slash = strchr(a->policy->name, '/');
+	key = xasprintf("%s/%s", slash ? slash + 1 : a->policy->name,
+	    a->rule->name);
+	v = json_object_get(json_object_get(vs->by_rule, key), name);
+	free(key);
+	if (v == NULL)
+		v = json_object_get(json_object_get(vs->by_policy, slash ?
+		    slash + 1 : a->policy->name), name);
+	if (v == NULL)
+		v = json_object_get(vs->global, name);
+	return v;
+}
+
+/*
+ * ctx with the body's context entries added (new reference).  An entry
+ * that cannot be loaded is left out and the first such failure is in
+ * *err: the caller decides whether it matters (see eval_body).
+ */
+static json_t *
+body_context(struct actx *a, json_t *ctx, const struct pol_body *b,
     char **err)
 {
 	json_t *rctx, *v;
+	char *e;
 	size_t i;
 
-	if (r->nvars == 0)
+	if (b->nvars == 0)
 		return json_incref(ctx);
 	rctx = json_copy(ctx);
-	for (i = 0; i < r->nvars; i++) {
-		if ((v = load_var(a, rctx, &r->vars[i], err)) == NULL) {
-			char *e = *err;
-
-			*err = xasprintf("context entry %s: %s",
-			    r->vars[i].name, e);
-			free(e);
-			json_decref(rctx);
-			return NULL;
+	for (i = 0; i < b->nvars; i++) {
+		e = NULL;
+		if ((v = given_value(a, b->vars[i].name)) != NULL) {
+			json_object_set(rctx, b->vars[i].name, v);
+			continue;
 		}
-		json_object_set_new(rctx, r->vars[i].name, v);
+		if ((v = load_var(a, rctx, &b->vars[i], &e)) == NULL) {
+			if (*err == NULL)
+				*err = xasprintf("context entry %s: %s",
+				    b->vars[i].name, e ? e : "?");
+			free(e);
+			continue;
+		}
+		json_object_set_new(rctx, b->vars[i].name, v);
 	}
 	return rctx;
 }
@@ -255,35 +357,318 @@ render(struct actx *a, json_t *ctx, const struct pol_rule *r)
 	return s;
 }
 
-static void
+/* Kyverno's buildErrorMessage for a pattern that did not fit. */
+static char *
+pattern_message(struct actx *a, json_t *ctx, const struct pol_rule *r,
+    const char *path, const char *why)
+{
+	json_t *m;
+	char *err = NULL, *s;
+	size_t n;
+
+	if (r->message == NULL || *r->message == '\0')
+		return path ? xasprintf("validation error: rule %s failed at "
+		    "path %s", r->name, path) : xasprintf("validation error: "
+		    "rule %s execution error: %s", r->name, why);
+	m = pol_subst(r->message, ctx, a->env, a->set->cache, POL_VAR_STRICT,
+	    a->delete_op, &err);
+	if (m == NULL || !json_is_string(m)) {
+		json_decref(m);
+		free(err);
+		return xasprintf("validation error: variables substitution "
+		    "error in rule %s execution error: %s", r->name, why);
+	}
+	n = json_string_length(m);
+	s = xasprintf("validation error: %s%s rule %s failed at path %s",
+	    json_string_value(m), n > 0 && json_string_value(m)[n - 1] ==
+	    '.' ? "" : ".", r->name, path ? path : "/");
+	json_decref(m);
+	return s;
+}
+
+/* What evaluating a body gives: an outcome and, but for PASS, why. */
+struct res {
+	enum pol_outcome	 out;
+	char			*msg;	/* owned */
+};
+
+static enum pol_outcome
+result(struct res *res, enum pol_outcome out, char *msg_owned)
+{
+	res->out = out;
+	free(res->msg);
+	res->msg = msg_owned;
+	return out;
+}
+
+static enum pol_outcome eval_body(struct actx *, json_t *ctx,
+    json_t *resource, const struct pol_rule *, const struct pol_body *,
+    int nesting, struct res *);
+
+static enum pol_outcome
+eval_pattern(struct actx *a, json_t *ctx, json_t *resource,
+    const struct pol_rule *r, const struct pol_body *b, struct res *res)
+{
+	json_t *pats, *pat;
+	struct buf fails;
+	char *err = NULL, *path, *why;
+	size_t i, nfail = 0, nskip = 0;
+	enum pol_pres pr;
+
+	/* Kyverno does not validate a pattern on an object being deleted */
+	if (a->delete_op && resource == a->req->object)
+		return result(res, POL_SKIP, xstrdup("pattern not checked on "
+		    "DELETE"));
+	if ((pats = pol_subst_json(b->pattern, ctx, a->env, a->set->cache,
+	    POL_VAR_STRICT, a->delete_op, &err)) == NULL)
+		return result(res, POL_ERROR, xasprintf("variable "
+		    "substitution failed: %s", err ? err : "?"));
+	if (b->kind == POL_V_PATTERN) {
+		pr = pol_pattern(resource, pats, &path, &why);
+		json_decref(pats);
+		if (pr == POL_PAT_PASS)
+			return result(res, POL_PASS, NULL);
+		if (pr == POL_PAT_SKIP)
+			res->out = POL_SKIP, res->msg = xstrdup(why);
+		else
+			res->out = POL_FAIL, res->msg = pattern_message(a, ctx,
+			    r, path, why);
+		free(path);
+		free(why);
+		return res->out;
+	}
+	buf_init(&fails, POL_MAX_TEXT);
+	json_array_foreach(pats, i, pat) {
+		pr = pol_pattern(resource, pat, &path, &why);
+		if (pr == POL_PAT_PASS) {
+			json_decref(pats);
+			buf_free(&fails);
+			return result(res, POL_PASS, NULL);
+		}
+		if (pr == POL_PAT_SKIP)
+			nskip++;
+		else
+			buf_printf(&fails, "%srule %s[%zu] failed at path %s",
+			    nfail++ ? " " : "", r->name, i, path);
+		free(path);
+		free(why);
+	}
+	json_decref(pats);
+	if (nfail == 0 && nskip > 0) {
+		buf_free(&fails);
+		return result(res, POL_SKIP, xstrdup("every anyPattern "
+		    "skipped"));
+	}
+	if (r->message == NULL || *r->message == '\0')
+		result(res, POL_FAIL, xasprintf("validation error: %s",
+		    fails.data ? fails.data : ""));
+	else
+		result(res, POL_FAIL, xasprintf("validation error: %s%s %s",
+		    r->message, r->message[strlen(r->message) - 1] == '.' ? "" :
+		    ".", fails.data ? fails.data : ""));
+	buf_free(&fails);
+	return POL_FAIL;
+}
+
+/* ctx with element, elementIndex and their nested names; new ref. */
+static json_t *
+element_context(json_t *ctx, json_t *e, size_t idx, int nesting)
+{
+	json_t *c = json_copy(ctx);
+	char k[32];
+
+	json_object_set(c, "element", e);
+	json_object_set_new(c, "elementIndex", json_integer((json_int_t)idx));
+	snprintf(k, sizeof k, "element%d", nesting);
+	json_object_set(c, k, e);
+	snprintf(k, sizeof k, "elementIndex%d", nesting);
+	json_object_set_new(c, k, json_integer((json_int_t)idx));
+	return c;
+}
+
+/* The elements foreach's list gives; NULL when it cannot be evaluated. */
+static json_t *
+foreach_list(struct actx *a, json_t *ctx, const struct pol_foreach *f)
+{
+	json_t *expr, *l, *wrapped;
+	struct jp_error jerr;
+	char *err = NULL;
+
+	if (strstr(f->list, "{{") != NULL) {
+		if ((expr = pol_subst(f->list, ctx, a->env, a->set->cache,
+		    POL_VAR_STRICT, a->delete_op, &err)) == NULL) {
+			free(err);
+			return NULL;
+		}
+		if (!json_is_string(expr)) {
+			json_decref(expr);
+			return NULL;
+		}
+		memset(&jerr, 0, sizeof jerr);
+		l = jp_search(json_string_value(expr), ctx, a->env, &jerr);
+		json_decref(expr);
+	} else {
+		memset(&jerr, 0, sizeof jerr);
+		l = jp_search(f->list, ctx, a->env, &jerr);
+	}
+	if (l == NULL || json_is_array(l))
+		return l;
+	/* a single value is a list of one, as Kyverno's EvaluateList */
+	wrapped = json_array();
+	json_array_append_new(wrapped, l);
+	return wrapped;
+}
+
+/* One foreach entry over its elements; *applied counts those that ran. */
+static enum pol_outcome
+eval_elements(struct actx *a, json_t *ctx, json_t *resource,
+    const struct pol_rule *r, const struct pol_foreach *f, json_t *list,
+    int nesting, size_t *applied, struct res *res)
+{
+	struct res sub;
+	json_t *e, *ectx, *scoped;
+	size_t i, n = json_array_size(list);
+	enum pol_outcome o;
+
+	json_array_foreach(list, i, e) {
+		if (json_is_null(e))
+			continue;
+		if (f->scope == 1 && !json_is_object(e))
+			return result(res, POL_ERROR, xasprintf("failed to "
+			    "process foreach: cannot use elementScope=true "
+			    "foreach rules for elements that are not maps, got "
+			    "%s", json_is_array(e) ? "a list" : "a scalar"));
+		scoped = f->scope != 0 && json_is_object(e) ? e : resource;
+		ectx = element_context(ctx, e, i, nesting);
+		memset(&sub, 0, sizeof sub);
+		o = eval_body(a, ectx, scoped, r, &f->body, nesting + 1, &sub);
+		json_decref(ectx);
+		if (o == POL_SKIP || (o == POL_ERROR && i + 1 < n)) {
+			free(sub.msg);
+			continue;
+		}
+		if (o != POL_PASS) {
+			result(res, o, xasprintf("validation failure: %s",
+			    sub.msg ? sub.msg : ""));
+			free(sub.msg);
+			return o;
+		}
+		free(sub.msg);
+		(*applied)++;
+	}
+	return POL_PASS;
+}
+
+static enum pol_outcome
+eval_foreach(struct actx *a, json_t *ctx, json_t *resource,
+    const struct pol_rule *r, const struct pol_body *b, int nesting,
+    struct res *res)
+{
+	json_t *list;
+	size_t i, applied = 0;
+	enum pol_outcome o;
+
+	for (i = 0; i < b->nfe; i++) {
+		/* a list that cannot be evaluated is skipped, as Kyverno */
+		if ((list = foreach_list(a, ctx, &b->fe[i])) == NULL)
+			continue;
+		o = eval_elements(a, ctx, resource, r, &b->fe[i], list,
+		    nesting, &applied, res);
+		json_decref(list);
+		if (o != POL_PASS)
+			return o;
+	}
+	if (applied == 0)
+		return result(res, POL_SKIP, xstrdup("rule skipped"));
+	return result(res, POL_PASS, NULL);
+}
+
+/*
+ * A body: context, preconditions, then its check.  resource is what a
+ * pattern is matched against (the object, or a foreach element in scope).
+ */
+static enum pol_outcome
+eval_body(struct actx *a, json_t *ctx, json_t *resource,
+    const struct pol_rule *r, const struct pol_body *b, int nesting,
+    struct res *res)
+{
+	char *err = NULL, *cerr = NULL;
+	json_t *bctx;
+	int rc;
+
+	bctx = body_context(a, ctx, b, &cerr);
+	if (b->has_pre) {
+		rc = eval_conds(a, bctx, &b->pre, POL_VAR_LENIENT, &err);
+		if (rc != 1) {
+			json_decref(bctx);
+			free(cerr);
+			if (rc == 0)
+				return result(res, POL_SKIP, xstrdup(
+				    "preconditions not met"));
+			result(res, POL_ERROR, xasprintf("failed to evaluate "
+			    "preconditions: %s", err ? err : "unknown error"));
+			free(err);
+			return POL_ERROR;
+		}
+	}
+	/*
+	 * Kyverno loads context entries when a variable first reads them
+	 * (deferred loading, its default): an entry that cannot be loaded
+	 * fails a rule whose preconditions hold, not one they skip.
+	 */
+	if (cerr != NULL) {
+		json_decref(bctx);
+		result(res, POL_ERROR, xasprintf("failed to evaluate context: "
+		    "%s", cerr));
+		free(cerr);
+		return POL_ERROR;
+	}
+	switch (b->kind) {
+	case POL_V_DENY:
+		rc = eval_conds(a, bctx, &b->deny, POL_VAR_STRICT, &err);
+		if (rc < 0)
+			result(res, POL_ERROR, xasprintf("failed to evaluate "
+			    "deny conditions: %s", err ? err :
+			    "unknown error"));
+		else if (rc == 1)
+			result(res, POL_FAIL, render(a, bctx, r));
+		else
+			result(res, POL_PASS, NULL);
+		free(err);
+		break;
+	case POL_V_PATTERN:
+	case POL_V_ANYPATTERN:
+		eval_pattern(a, bctx, resource, r, b, res);
+		break;
+	case POL_V_FOREACH:
+		eval_foreach(a, bctx, resource, r, b, nesting, res);
+		break;
+	}
+	json_decref(bctx);
+	return res->out;
+}
+
+/* One rule that applies; returns its outcome. */
+static enum pol_outcome
 eval_rule(struct actx *a, json_t *ctx, const struct pol_policy *p,
     const struct pol_rule *r)
 {
-	const char *stage = "context";
-	char *err = NULL;
-	json_t *rctx;
-	int rc = 1;
+	struct res res;
+	int enforce;
 
-	if ((rctx = rule_context(a, ctx, r, &err)) == NULL)
-		goto error;
-	if (r->has_pre) {
-		stage = "preconditions";
-		rc = eval_conds(a, rctx, &r->pre, POL_VAR_LENIENT, &err);
-	}
-	if (rc == 1) {
-		stage = "deny conditions";
-		rc = eval_conds(a, rctx, &r->deny, POL_VAR_STRICT, &err);
-		if (rc == 1)
-			violation(a, p, r, render(a, rctx, r),
-			    rule_enforces(p, r, a->req->namespace));
-	}
-	json_decref(rctx);
-	if (rc >= 0)
-		return;
-error:
-	violation(a, p, r, xasprintf("failed to evaluate %s: %s", stage,
-	    err ? err : "unknown error"), !p->ignore_errors);
-	free(err);
+	memset(&res, 0, sizeof res);
+	a->policy = p;
+	a->rule = r;
+	eval_body(a, ctx, a->req->object, r, &r->body, 0, &res);
+	enforce = res.out == POL_ERROR ? !p->ignore_errors :
+	    rule_enforces(p, r, a->req->namespace);
+	if (res.out == POL_FAIL || res.out == POL_ERROR || a->all)
+		violation(a, p, r, res.msg ? res.msg : xstrdup(""),
+		    res.out == POL_PASS || res.out == POL_SKIP ? 0 : enforce,
+		    res.out);
+	else
+		free(res.msg);
+	return res.out;
 }
 
 /* ---- the request -------------------------------------------------------- */
@@ -291,7 +676,7 @@ error:
 static json_t *
 request_context(const struct pol_req *r, int delete_op)
 {
-	json_t *req, *ctx;
+	json_t *req, *ctx, *images;
 
 	req = json_pack("{s:s, s:O, s:O, s:s, s:{s:s, s:s, s:s}, s:b}",
 	    "operation", r->operation,
@@ -308,6 +693,8 @@ request_context(const struct pol_req *r, int delete_op)
 	json_object_set(req, "requestKind", json_object_get(req, "kind"));
 	ctx = json_pack("{s:o, s:s, s:s}", "request", req,
 	    "serviceAccountName", "", "serviceAccountNamespace", "");
+	if (ctx != NULL && (images = pol_images(r->object)) != NULL)
+		json_object_set_new(ctx, "images", images);
 	return ctx;
 }
 
@@ -330,6 +717,30 @@ pol_admit(const struct pol_set *set, json_t *object, const char *operation,
 int
 pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, struct pol_verdict *out)
+{
+	return pol_evaluate(set, object, old, operation, env, 0, NULL, out);
+}
+
+const char *
+pol_outcome_name(enum pol_outcome o)
+{
+	switch (o) {
+	case POL_FAIL:
+		return "fail";
+	case POL_ERROR:
+		return "error";
+	case POL_PASS:
+		return "pass";
+	case POL_SKIP:
+		return "skip";
+	}
+	return "?";
+}
+
+int
+pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
+    const char *operation, const struct jp_env *env, int flags,
+    const struct pol_values *values, struct pol_verdict *out)
 {
 	struct pol_req req;
 	struct actx a;
@@ -364,6 +775,8 @@ pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
 	a.req = &req;
 	a.delete_op = strcmp(req.operation, "DELETE") == 0;
 	a.out = out;
+	a.all = flags & POL_ALL;
+	a.values = values;
 	/* json_pack refuses only text that is not UTF-8 (an operation) */
 	if ((ctx = request_context(&req, a.delete_op)) == NULL)
 		ctx = json_object();
@@ -375,9 +788,16 @@ pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
 		/* a Policy governs its own namespace only */
 		if (p->namespace && strcmp(p->namespace, req.namespace) != 0)
 			continue;
-		for (j = 0; j < p->nrules; j++)
-			if (pol_rule_applies(&p->rules[j], &req))
-				eval_rule(&a, ctx, p, &p->rules[j]);
+		for (j = 0; j < p->nrules; j++) {
+			enum pol_outcome o;
+
+			if (!pol_rule_applies(&p->rules[j], &req))
+				continue;
+			o = eval_rule(&a, ctx, p, &p->rules[j]);
+			/* applyRules: One stops at the first rule applied */
+			if (p->apply_one && (o == POL_PASS || o == POL_FAIL))
+				break;
+		}
 	}
 	json_decref(ctx);
 	free(group);

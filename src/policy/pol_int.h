@@ -119,6 +119,47 @@ json_t	*pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *,
 	    const struct pol_cache *, enum pol_vmode, int delete_op,
 	    char **err);
 
+/* ---- pattern.c ---------------------------------------------------------- */
+
+enum pol_pres { POL_PAT_PASS, POL_PAT_FAIL, POL_PAT_SKIP };
+
+/*
+ * Kyverno's validate.pattern: whether resource (borrowed; NULL reads as
+ * absent) fits pattern (borrowed, variables already substituted).  For
+ * FAIL and SKIP, *path (owned: "/spec/containers/0/image/") says where and
+ * *why (owned) what; both NULL on PASS.
+ */
+enum pol_pres	pol_pattern(json_t *resource, json_t *pattern, char **path,
+		    char **why);
+/* Whether a value fits one pattern leaf ("<=5", "!*:latest", 3, null). */
+int		pol_pattern_value(json_t *value, json_t *pattern);
+/*
+ * Whether key is an anchor "(k)", "<(k)", "=(k)", "^(k)", "X(k)", "+(k)":
+ * *mod set to the modifier ('\0' for a conditional) and *inner (owned,
+ * may be NULL to skip) to k.  Returns 1 or 0.
+ */
+int		pol_anchor(const char *key, char *mod, char **inner);
+
+/* ---- images.c ----------------------------------------------------------- */
+
+/*
+ * Kyverno's `images` variable for object (borrowed): its Pod spec's images
+ * parsed, by list and container name.  New reference, or NULL when the
+ * object has no Pod spec or no image.
+ */
+json_t	*pol_images(json_t *object);
+
+/* ---- autogen.c ---------------------------------------------------------- */
+
+/*
+ * Kyverno's auto-generated rules for Pod controllers: from a policy's spec
+ * (borrowed) and its metadata.annotations (borrowed, may be NULL), the
+ * rules Kyverno adds (autogen-NAME for Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet, ReplicationController, Job; autogen-cronjob-NAME for
+ * CronJob), as a new array of rule objects, or NULL when none.
+ */
+json_t	*pol_autogen(json_t *spec, json_t *annotations);
+
 /* ---- a compiled set ----------------------------------------------------- */
 
 /* One condition; key and value are substituted at admission. */
@@ -164,23 +205,67 @@ struct pol_match {
 	size_t			 n;
 };
 
-/* A context entry of type variable; every member owned, NULL if absent. */
+/* What a rule (or a foreach) checks once its preconditions hold. */
+enum pol_vkind {
+	POL_V_DENY,		/* deny.conditions */
+	POL_V_PATTERN,		/* pattern */
+	POL_V_ANYPATTERN,	/* anyPattern: one of the patterns */
+	POL_V_FOREACH		/* foreach: every element */
+};
+
+/* A context entry of another type, answered from the cluster view. */
+enum pol_ctype {
+	POL_CTX_VARIABLE,
+	POL_CTX_CONFIGMAP,	/* name, namespace */
+	POL_CTX_APICALL		/* urlPath of one object, GET */
+};
+
+/*
+ * A context entry; every member owned, NULL if absent.  A variable has
+ * value/jmespath/def; a configMap has name and namespace in value (an
+ * object of strings, substituted); an apiCall has its urlPath in value.
+ */
 struct pol_var {
-	char	*name;
-	json_t	*value, *def;
-	char	*jmespath;
+	char		*name;
+	enum pol_ctype	 type;
+	json_t		*value, *def;
+	char		*jmespath;
+};
+
+struct pol_foreach;
+
+/*
+ * The body of a rule and of each foreach: context entries, preconditions
+ * and what is checked.  Every pointer owned.
+ */
+struct pol_body {
+	struct pol_var		*vars;		/* context */
+	size_t			 nvars;
+	struct pol_conds	 pre;
+	int			 has_pre;
+	enum pol_vkind		 kind;
+	struct pol_conds	 deny;		/* POL_V_DENY */
+	json_t			*pattern;	/* POL_V_PATTERN: the pattern;
+						   ANYPATTERN: the list */
+	struct pol_foreach	*fe;		/* POL_V_FOREACH */
+	size_t			 nfe;
+};
+
+/* One validate.foreach entry. */
+struct pol_foreach {
+	char		*list;		/* owned: JMESPath, may hold {{ }} */
+	int		 scope;		/* elementScope: 1, 0, -1 unset */
+	struct pol_body	 body;
 };
 
 struct pol_rule {
 	char			*name;		/* owned */
 	struct pol_match	 match, exclude;
-	struct pol_var		*vars;		/* owned: context */
-	size_t			 nvars;
-	struct pol_conds	 pre, deny;
-	int			 has_pre;
+	struct pol_body		 body;
 	char			*message;	/* owned; NULL if none */
 	int			 action;	/* 1 Enforce, 0 Audit, -1 the
 						   policy's */
+	int			 autogen;	/* generated for controllers */
 };
 
 /* validationFailureActionOverrides: action by namespace. */
@@ -196,6 +281,7 @@ struct pol_policy {
 	int			 enforce;
 	int			 ignore_errors; /* failurePolicy */
 	int			 admission;	/* spec.admission */
+	int			 apply_one;	/* applyRules: One */
 	struct pol_override	*ov;		/* owned */
 	size_t			 nov;
 	struct pol_rule		*rules;		/* owned */

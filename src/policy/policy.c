@@ -22,7 +22,7 @@ struct cc {
 	struct diags		*d;
 	int			 errors;
 	char			**names;	/* the rule's context */
-	size_t			 nnames;
+	size_t			 nnames, names_cap;
 };
 
 static void cc_error(struct cc *, struct loc, const char *, ...)
@@ -50,16 +50,6 @@ at(struct cc *c, json_t *parent, const char *key, size_t idx)
 }
 
 /* ---- freeing ------------------------------------------------------------ */
-
-static void
-free_strs(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static void
 free_conds(struct pol_conds *cs)
@@ -90,9 +80,9 @@ free_match(struct pol_match *m)
 		for (j = 0; j < f->nkinds; j++)
 			pol_kind_clear(&f->kinds[j]);
 		free(f->kinds);
-		free_strs(f->names, f->nnames);
-		free_strs(f->namespaces, f->nnamespaces);
-		free_strs(f->operations, f->noperations);
+		util_strv_free(f->names, f->nnames);
+		util_strv_free(f->namespaces, f->nnamespaces);
+		util_strv_free(f->operations, f->noperations);
 		json_decref(f->annotations);
 		json_decref(f->selector);
 		json_decref(f->ns_selector);
@@ -102,22 +92,35 @@ free_match(struct pol_match *m)
 }
 
 static void
-free_rule(struct pol_rule *r)
+free_body(struct pol_body *b)
 {
 	size_t i;
 
+	for (i = 0; i < b->nvars; i++) {
+		free(b->vars[i].name);
+		json_decref(b->vars[i].value);
+		json_decref(b->vars[i].def);
+		free(b->vars[i].jmespath);
+	}
+	free(b->vars);
+	free_conds(&b->pre);
+	free_conds(&b->deny);
+	json_decref(b->pattern);
+	for (i = 0; i < b->nfe; i++) {
+		free(b->fe[i].list);
+		free_body(&b->fe[i].body);
+	}
+	free(b->fe);
+	memset(b, 0, sizeof(*b));
+}
+
+static void
+free_rule(struct pol_rule *r)
+{
 	free(r->name);
 	free_match(&r->match);
 	free_match(&r->exclude);
-	for (i = 0; i < r->nvars; i++) {
-		free(r->vars[i].name);
-		json_decref(r->vars[i].value);
-		json_decref(r->vars[i].def);
-		free(r->vars[i].jmespath);
-	}
-	free(r->vars);
-	free_conds(&r->pre);
-	free_conds(&r->deny);
+	free_body(&r->body);
 	free(r->message);
 }
 
@@ -129,7 +132,7 @@ free_policy(struct pol_policy *p)
 	free(p->name);
 	free(p->namespace);
 	for (i = 0; i < p->nov; i++)
-		free_strs(p->ov[i].namespaces, p->ov[i].n);
+		util_strv_free(p->ov[i].namespaces, p->ov[i].n);
 	free(p->ov);
 	for (i = 0; i < p->nrules; i++)
 		free_rule(&p->rules[i]);
@@ -398,7 +401,7 @@ compile_resources(struct cc *c, json_t *res, struct pol_filter *f)
 		else
 			f->nkinds++;
 	}
-	free_strs(kinds, nk);
+	util_strv_free(kinds, nk);
 	listed = nk > 0;
 	strlist(c, res, "names", &f->names, &f->nnames);
 	if (json_is_string(name)) {
@@ -513,68 +516,375 @@ compile_match(struct cc *c, json_t *rule, const char *key,
 
 /* ---- rules -------------------------------------------------------------- */
 
+/* Every context entry name of the rule and its foreach, for check_vars. */
 static void
-compile_context(struct cc *c, json_t *rule, struct pol_rule *r)
+collect_names(struct cc *c, json_t *o, int depth)
 {
-	json_t *list = json_object_get(rule, "context"), *e, *var, *jp;
+	json_t *e, *val;
+	size_t i;
+
+	if (depth > POL_MAX_NEST)
+		return;
+	json_array_foreach(json_object_get(o, "context"), i, e) {
+		const char *name = json_string_value(json_object_get(e,
+		    "name"));
+
+		if (name == NULL || *name == '\0')
+			continue;
+		xgrow(&c->names, &c->names_cap, c->nnames + 1,
+		    sizeof(*c->names));
+		c->names[c->nnames++] = xstrdup(name);
+	}
+	val = json_object_get(o, "validate");
+	json_array_foreach(json_object_get(val ? val : o, "foreach"), i, e)
+		collect_names(c, e, depth + 1);
+}
+
+/*
+ * The kinds an apiCall urlPath may name: the cluster view answers objects
+ * by kind, so the plural must be known.
+ */
+static const char *const plurals[][2] = {
+	{ "pods", "Pod" }, { "services", "Service" },
+	{ "configmaps", "ConfigMap" }, { "secrets", "Secret" },
+	{ "namespaces", "Namespace" }, { "nodes", "Node" },
+	{ "serviceaccounts", "ServiceAccount" },
+	{ "persistentvolumeclaims", "PersistentVolumeClaim" },
+	{ "persistentvolumes", "PersistentVolume" },
+	{ "replicationcontrollers", "ReplicationController" },
+	{ "resourcequotas", "ResourceQuota" }, { "limitranges", "LimitRange" },
+	{ "endpoints", "Endpoints" }, { "deployments", "Deployment" },
+	{ "statefulsets", "StatefulSet" }, { "daemonsets", "DaemonSet" },
+	{ "replicasets", "ReplicaSet" }, { "jobs", "Job" },
+	{ "cronjobs", "CronJob" }, { "ingresses", "Ingress" },
+	{ "networkpolicies", "NetworkPolicy" },
+	{ "poddisruptionbudgets", "PodDisruptionBudget" },
+	{ "horizontalpodautoscalers", "HorizontalPodAutoscaler" },
+	{ "roles", "Role" }, { "rolebindings", "RoleBinding" },
+	{ "clusterroles", "ClusterRole" },
+	{ "clusterrolebindings", "ClusterRoleBinding" },
+	{ "storageclasses", "StorageClass" },
+	{ "workflows", "Workflow" },
+};
+
+/*
+ * An apiCall urlPath as {kind, namespace, name}: /api/v1[/namespaces/NS]
+ * /PLURAL/NAME or /apis/GROUP/VERSION[/namespaces/NS]/PLURAL/NAME.  NULL
+ * with *why (owned) for a list, a subresource or an unknown plural.
+ */
+static json_t *
+api_path(const char *path, char **why)
+{
+	char *segs[9], *copy, *p, *slash;
+	const char *kind = NULL;
+	size_t n = 0, base, i;
+	json_t *out;
+
+	*why = NULL;
+	if (strchr(path, '?') != NULL) {
+		*why = xstrdup("a query string reads a list");
+		return NULL;
+	}
+	copy = xstrdup(path);
+	/* the non-empty segments; more than segs holds is no shape we know */
+	for (p = copy; p != NULL; p = slash) {
+		if ((slash = strchr(p, '/')) != NULL)
+			*slash++ = '\0';
+		if (*p == '\0')
+			continue;
+		if (n == UTIL_ARRAY_LEN(segs)) {
+			n = 0;
+			break;
+		}
+		segs[n++] = p;
+	}
+	base = n > 0 && strcmp(segs[0], "api") == 0 ? 2 :
+	    n > 0 && strcmp(segs[0], "apis") == 0 ? 3 : 0;
+	if (base == 0 || !(n == base + 2 || (n == base + 4 &&
+	    strcmp(segs[base], "namespaces") == 0))) {
+		*why = xstrdup("it does not name one object (a list or a "
+		    "subresource): the cluster view answers single objects by "
+		    "kind, namespace and name");
+		free(copy);
+		return NULL;
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(plurals); i++)
+		if (strcmp(segs[n - 2], plurals[i][0]) == 0)
+			kind = plurals[i][1];
+	if (kind == NULL) {
+		*why = xasprintf("the resource \"%s\" is not one the cluster "
+		    "view knows by kind", segs[n - 2]);
+		free(copy);
+		return NULL;
+	}
+	out = json_pack("{s:s, s:s, s:s}", "kind", kind, "namespace",
+	    n == base + 4 ? segs[base + 1] : "", "name", segs[n - 1]);
+	free(copy);
+	return out;
+}
+
+/* An entry's jmesPath (a variable's or an apiCall's), compiled now unless
+ * it holds {{ }} (then it is substituted first, at admission). */
+static void
+compile_entry_jmespath(struct cc *c, json_t *holder, struct pol_var *v)
+{
+	json_t *jp = json_object_get(holder, "jmesPath");
+	char *err = NULL;
+
+	if (!json_is_string(jp))
+		return;
+	v->jmespath = xstrdup(json_string_value(jp));
+	if (strstr(v->jmespath, "{{") == NULL &&
+	    pol_cache_add(c->set->cache, v->jmespath, &err) != 0) {
+		cc_error(c, at(c, holder, "jmesPath", 0), "invalid JMESPath: "
+		    "%s", err);
+		free(err);
+	}
+}
+
+static void
+compile_variable(struct cc *c, json_t *e, struct pol_var *v)
+{
+	json_t *var = json_object_get(e, "variable");
+
+	v->type = POL_CTX_VARIABLE;
+	v->value = json_incref(json_object_get(var, "value"));
+	v->def = json_incref(json_object_get(var, "default"));
+	compile_entry_jmespath(c, var, v);
+	check_vars(c, var, at(c, e, "variable", 0));
+}
+
+static void
+compile_configmap(struct cc *c, json_t *e, struct pol_var *v)
+{
+	json_t *cm = json_object_get(e, "configMap");
+	const char *name = json_string_value(json_object_get(cm, "name"));
+
+	v->type = POL_CTX_CONFIGMAP;
+	if (name == NULL || *name == '\0') {
+		cc_error(c, at(c, e, "configMap", 0), "configMap needs a name");
+		return;
+	}
+	v->value = json_pack("{s:s, s:s}", "name", name, "namespace",
+	    json_is_string(json_object_get(cm, "namespace")) ?
+	    json_string_value(json_object_get(cm, "namespace")) : "");
+	check_vars(c, cm, at(c, e, "configMap", 0));
+}
+
+static void
+compile_apicall(struct cc *c, json_t *e, struct pol_var *v)
+{
+	json_t *call = json_object_get(e, "apiCall");
+	const char *path = json_string_value(json_object_get(call, "urlPath"));
+	const char *method = json_string_value(json_object_get(call,
+	    "method"));
+	char *why = NULL;
+
+	v->type = POL_CTX_APICALL;
+	if (json_object_get(call, "service") != NULL) {
+		cc_error(c, at(c, e, "apiCall", 0), "apiCall.service is not "
+		    "supported: remediate calls no service while it decides");
+		return;
+	}
+	if ((method && strcmp(method, "GET") != 0) ||
+	    json_object_get(call, "data") != NULL) {
+		cc_error(c, at(c, e, "apiCall", 0), "apiCall with method %s "
+		    "or data is not supported: only a GET of one object is "
+		    "answered from the cluster view", method ? method : "GET");
+		return;
+	}
+	if (path == NULL) {
+		cc_error(c, at(c, e, "apiCall", 0), "apiCall needs a urlPath");
+		return;
+	}
+	if ((v->value = api_path(path, &why)) == NULL) {
+		cc_error(c, at(c, call, "urlPath", 0), "apiCall urlPath \"%s\" "
+		    "is not supported: %s", path, why);
+		free(why);
+		return;
+	}
+	v->def = json_incref(json_object_get(call, "default"));
+	compile_entry_jmespath(c, call, v);
+	check_vars(c, call, at(c, e, "apiCall", 0));
+}
+
+static void
+compile_context(struct cc *c, json_t *o, struct pol_body *b)
+{
+	json_t *list = json_object_get(o, "context"), *e;
 	size_t i;
 
 	if (list == NULL || json_is_null(list))
 		return;
 	if (!json_is_array(list)) {
-		cc_error(c, at(c, rule, "context", 0), "context must be a "
-		    "list");
+		cc_error(c, at(c, o, "context", 0), "context must be a list");
 		return;
 	}
-	r->vars = xcalloc(json_array_size(list) + 1, sizeof(*r->vars));
-	c->names = xcalloc(json_array_size(list) + 1, sizeof(*c->names));
-	/* every entry's name first: an entry may use one defined later */
+	b->vars = xcalloc(json_array_size(list) + 1, sizeof(*b->vars));
 	json_array_foreach(list, i, e) {
+		struct pol_var *v = &b->vars[b->nvars];
 		const char *name = json_string_value(json_object_get(e,
 		    "name"));
 
-		if (name != NULL && *name != '\0')
-			c->names[c->nnames++] = xstrdup(name);
-	}
-	json_array_foreach(list, i, e) {
-		struct pol_var *v = &r->vars[r->nvars];
-		const char *name = json_string_value(json_object_get(e,
-		    "name"));
-
-		var = json_object_get(e, "variable");
-		if (name == NULL || *name == '\0' || !json_is_object(var)) {
+		if (name == NULL || *name == '\0') {
 			cc_error(c, at(c, list, NULL, i), "context entry must "
-			    "have a name and a variable (other entry types are "
-			    "not supported; read live objects with lookup())");
+			    "have a name");
+			continue;
+		}
+		if (json_is_object(json_object_get(e, "variable")))
+			compile_variable(c, e, v);
+		else if (json_is_object(json_object_get(e, "configMap")))
+			compile_configmap(c, e, v);
+		else if (json_is_object(json_object_get(e, "apiCall")))
+			compile_apicall(c, e, v);
+		else {
+			cc_error(c, at(c, list, NULL, i), "context entry %s "
+			    "must be a variable, configMap or apiCall (other "
+			    "entry types are not supported)", name);
 			continue;
 		}
 		v->name = xstrdup(name);
-		v->value = json_incref(json_object_get(var, "value"));
-		v->def = json_incref(json_object_get(var, "default"));
-		jp = json_object_get(var, "jmesPath");
-		if (json_is_string(jp)) {
+		b->nvars++;
+	}
+}
+
+/* Refuses what a pattern may not hold here; compiles its variables. */
+static void
+check_pattern(struct cc *c, json_t *p, struct loc l)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	char mod;
+
+	if (json_is_object(p)) {
+		json_object_foreach(p, k, e) {
+			if (pol_anchor(k, &mod, NULL) && mod == '+')
+				cc_error(c, conf_loc_key(c->doc, p, k), "the "
+				    "add-if-absent anchor %s is a mutation: "
+				    "remediate evaluates validate rules only", k);
+			check_pattern(c, e, at(c, p, k, 0));
+		}
+	} else if (json_is_array(p)) {
+		json_array_foreach(p, i, e)
+			check_pattern(c, e, at(c, p, NULL, i));
+	} else if (json_is_string(p) && strstr(json_string_value(p), "$(")) {
+		cc_error(c, conf_loc(c->doc, p).line ? conf_loc(c->doc, p) : l,
+		    "pattern references $(...) are not supported: use a "
+		    "{{ }} variable");
+	}
+	check_vars(c, p, l);
+}
+
+static void compile_body(struct cc *, json_t *o, json_t *holder,
+    struct pol_body *, int depth);
+
+static void
+compile_foreach(struct cc *c, json_t *list, struct pol_body *b, int depth)
+{
+	json_t *e, *scope;
+	size_t i;
+
+	if (!json_is_array(list) || json_array_size(list) == 0) {
+		cc_error(c, conf_loc(c->doc, list), "foreach must be a "
+		    "non-empty list");
+		return;
+	}
+	if (depth > POL_MAX_NEST) {
+		cc_error(c, conf_loc(c->doc, list), "foreach nested more than "
+		    "%d deep", POL_MAX_NEST);
+		return;
+	}
+	b->fe = xcalloc(json_array_size(list), sizeof(*b->fe));
+	json_array_foreach(list, i, e) {
+		struct pol_foreach *f = &b->fe[b->nfe++];
+		const char *l = json_string_value(json_object_get(e, "list"));
+
+		f->scope = -1;
+		if (!json_is_object(e) || l == NULL || *l == '\0') {
+			cc_error(c, at(c, list, NULL, i), "a foreach entry "
+			    "needs a list (a JMESPath expression)");
+			continue;
+		}
+		f->list = xstrdup(l);
+		if (strstr(l, "{{") == NULL) {
 			char *err = NULL;
 
-			v->jmespath = xstrdup(json_string_value(jp));
-			if (strstr(v->jmespath, "{{") == NULL &&
-			    pol_cache_add(c->set->cache, v->jmespath,
-			    &err) != 0) {
-				cc_error(c, at(c, var, "jmesPath", 0),
-				    "invalid JMESPath: %s", err);
+			if (pol_cache_add(c->set->cache, l, &err) != 0) {
+				cc_error(c, at(c, e, "list", 0), "invalid "
+				    "JMESPath in list: %s", err);
 				free(err);
 			}
-		}
-		check_vars(c, var, at(c, e, "variable", 0));
-		r->nvars++;
+		} else
+			check_vars(c, json_object_get(e, "list"),
+			    at(c, e, "list", 0));
+		scope = json_object_get(e, "elementScope");
+		if (json_is_boolean(scope))
+			f->scope = json_is_true(scope);
+		compile_body(c, e, e, &f->body, depth + 1);
+	}
+}
+
+/*
+ * A body: o's context and preconditions, then holder's deny, pattern,
+ * anyPattern or foreach (a rule's holder is its validate; a foreach entry
+ * is its own).
+ */
+static void
+compile_body(struct cc *c, json_t *o, json_t *holder, struct pol_body *b,
+    int depth)
+{
+	static const char *const checks[] = { "deny", "pattern", "anyPattern",
+	    "foreach" };
+	json_t *v;
+	size_t i, n = 0;
+
+	compile_context(c, o, b);
+	if (json_object_get(o, "preconditions") != NULL &&
+	    !json_is_null(json_object_get(o, "preconditions"))) {
+		b->has_pre = 1;
+		compile_conds(c, o, "preconditions", &b->pre);
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(checks); i++)
+		n += json_object_get(holder, checks[i]) != NULL;
+	if (n != 1) {
+		cc_error(c, conf_loc(c->doc, holder), "%s needs exactly one of "
+		    "deny, pattern, anyPattern and foreach", depth ?
+		    "a foreach entry" : "validate");
+		return;
+	}
+	if (json_object_get(holder, "deny") != NULL) {
+		b->kind = POL_V_DENY;
+		v = json_object_get(holder, "deny");
+		if (!json_is_object(v) && !json_is_null(v))
+			cc_error(c, at(c, holder, "deny", 0), "deny must be an "
+			    "object");
+		else
+			compile_conds(c, v, "conditions", &b->deny);
+	} else if ((v = json_object_get(holder, "pattern")) != NULL) {
+		b->kind = POL_V_PATTERN;
+		b->pattern = json_incref(v);
+		check_pattern(c, v, at(c, holder, "pattern", 0));
+	} else if ((v = json_object_get(holder, "anyPattern")) != NULL) {
+		b->kind = POL_V_ANYPATTERN;
+		if (!json_is_array(v) || json_array_size(v) == 0)
+			cc_error(c, at(c, holder, "anyPattern", 0), "anyPattern "
+			    "must be a non-empty list of patterns");
+		b->pattern = json_incref(v);
+		check_pattern(c, v, at(c, holder, "anyPattern", 0));
+	} else {
+		b->kind = POL_V_FOREACH;
+		compile_foreach(c, json_object_get(holder, "foreach"), b,
+		    depth);
 	}
 }
 
 static void
 compile_validate(struct cc *c, json_t *rule, struct pol_rule *r)
 {
-	static const char *const unsupported[] = { "pattern", "anyPattern",
-	    "foreach", "podSecurity", "cel", "manifests", "assert" };
-	json_t *val = json_object_get(rule, "validate"), *deny, *msg;
+	static const char *const unsupported[] = { "podSecurity", "cel",
+	    "manifests", "assert" };
+	json_t *val = json_object_get(rule, "validate"), *msg;
 	size_t i;
 
 	if (!json_is_object(val)) {
@@ -588,16 +898,14 @@ compile_validate(struct cc *c, json_t *rule, struct pol_rule *r)
 		return;
 	}
 	for (i = 0; i < UTIL_ARRAY_LEN(unsupported); i++)
-		if (json_object_get(val, unsupported[i]))
+		if (json_object_get(val, unsupported[i])) {
 			cc_error(c, conf_loc_key(c->doc, val, unsupported[i]),
 			    "validate.%s is not supported: remediate evaluates "
-			    "validate.deny conditions only", unsupported[i]);
-	deny = json_object_get(val, "deny");
-	if (!json_is_object(deny))
-		cc_error(c, at(c, rule, "validate", 0), "validate needs a deny "
-		    "block");
-	else
-		compile_conds(c, deny, "conditions", &r->deny);
+			    "deny, pattern, anyPattern and foreach",
+			    unsupported[i]);
+			return;
+		}
+	compile_body(c, rule, val, &r->body, 0);
 	msg = json_object_get(val, "message");
 	if (json_is_string(msg)) {
 		r->message = xstrdup(json_string_value(msg));
@@ -633,18 +941,13 @@ compile_rule(struct cc *c, json_t *rules, size_t idx, struct pol_rule *r)
 			cc_error(c, conf_loc_key(c->doc, rule, others[i]),
 			    "%s is not supported: remediate evaluates "
 			    "validate rules only", others[i]);
-	compile_context(c, rule, r);
+	collect_names(c, rule, 0);
 	compile_match(c, rule, "match", &r->match);
 	compile_match(c, rule, "exclude", &r->exclude);
-	if (json_object_get(rule, "preconditions") != NULL &&
-	    !json_is_null(json_object_get(rule, "preconditions"))) {
-		r->has_pre = 1;
-		compile_conds(c, rule, "preconditions", &r->pre);
-	}
 	compile_validate(c, rule, r);
-	free_strs(c->names, c->nnames);
+	util_strv_free(c->names, c->nnames);
 	c->names = NULL;
-	c->nnames = 0;
+	c->nnames = c->names_cap = 0;
 }
 
 /* ---- policies ----------------------------------------------------------- */
@@ -690,7 +993,7 @@ pol_set_add(struct pol_set *set, const struct mdoc *doc, struct diags *d)
 {
 	struct cc c;
 	struct pol_policy p;
-	json_t *spec, *rules, *adm;
+	json_t *spec, *rules, *adm, *gen;
 	char ident[512];
 	size_t i;
 	int a;
@@ -736,9 +1039,21 @@ pol_set_add(struct pol_set *set, const struct mdoc *doc, struct diags *d)
 	adm = json_object_get(spec, "admission");
 	p.admission = !json_is_false(adm);
 	compile_overrides(&c, spec, &p);
-	p.rules = xcalloc(json_array_size(rules), sizeof(*p.rules));
+	p.apply_one = json_is_string(json_object_get(spec, "applyRules")) &&
+	    strcmp(json_string_value(json_object_get(spec, "applyRules")),
+	    "One") == 0;
+	/* Kyverno's rules for Pod controllers, after the policy's own */
+	gen = c.errors ? NULL : pol_autogen(spec, json_object_get(
+	    json_object_get(doc->root, "metadata"), "annotations"));
+	p.rules = xcalloc(json_array_size(rules) + json_array_size(gen),
+	    sizeof(*p.rules));
 	for (i = 0; i < json_array_size(rules); i++)
 		compile_rule(&c, rules, i, &p.rules[p.nrules++]);
+	for (i = 0; !c.errors && i < json_array_size(gen); i++) {
+		compile_rule(&c, gen, i, &p.rules[p.nrules]);
+		p.rules[p.nrules++].autogen = 1;
+	}
+	json_decref(gen);
 	if (c.errors) {
 		free_policy(&p);
 		return -1;
@@ -748,16 +1063,46 @@ pol_set_add(struct pol_set *set, const struct mdoc *doc, struct diags *d)
 	return 0;
 }
 
+/* "validate deny", "validate pattern, foreach"... */
+static void
+describe_kinds(const struct pol_policy *p, struct buf *b)
+{
+	static const char *const names[] = { "deny", "pattern", "anyPattern",
+	    "foreach" };
+	int seen[4] = { 0 }, first = 1;
+	size_t i, k;
+
+	for (i = 0; i < p->nrules; i++)
+		if (!p->rules[i].autogen)
+			seen[p->rules[i].body.kind] = 1;
+	buf_adds(b, "validate ");
+	for (k = 0; k < UTIL_ARRAY_LEN(names); k++)
+		if (seen[k]) {
+			buf_printf(b, "%s%s", first ? "" : ", ", names[k]);
+			first = 0;
+		}
+}
+
 char *
 pol_describe(const struct pol_set *s, size_t i)
 {
 	const struct pol_policy *p;
+	struct buf b;
+	size_t j, own = 0;
 
 	if (s == NULL || i >= s->n)
 		return xstrdup("");
 	p = &s->p[i];
-	return xasprintf("%zu rule%s (validate deny), %s%s%s", p->nrules,
-	    p->nrules == 1 ? "" : "s", p->enforce ? "Enforce" : "Audit",
+	for (j = 0; j < p->nrules; j++)
+		own += !p->rules[j].autogen;
+	buf_init(&b, 0);
+	buf_printf(&b, "%zu rule%s (", own, own == 1 ? "" : "s");
+	describe_kinds(p, &b);
+	buf_printf(&b, ")");
+	if (own < p->nrules)
+		buf_printf(&b, " + %zu for Pod controllers", p->nrules - own);
+	buf_printf(&b, ", %s%s%s", p->enforce ? "Enforce" : "Audit",
 	    p->ignore_errors ? ", errors ignored (failurePolicy: Ignore)" : "",
 	    p->admission ? "" : ", admission: false (never applied)");
+	return buf_steal(&b);
 }

@@ -6,8 +6,11 @@
  *
  * Supported: match/exclude (any/all; kinds incl. group/version/Kind forms,
  * names and namespaces with wildcards, label and namespace selectors,
- * operations), context entries of type variable, preconditions (any/all),
+ * operations), context entries (variable; configMap and apiCall of one
+ * object, from the cluster view), preconditions (any/all),
  * validate.deny.conditions (any/all) with every Kyverno operator,
+ * validate.pattern and anyPattern with anchors, foreach, the rules Kyverno
+ * generates for Pod controllers,
  * validationFailureAction Enforce (deny) and Audit (record, allow) with
  * overrides and the rule-level failureAction, failurePolicy, per-rule
  * message, `{{ }}` variables in JMESPath with Kyverno's functions
@@ -43,16 +46,29 @@ size_t		 pol_set_count(const struct pol_set *);
 /* One line for `check`: "1 rule (validate deny), Enforce". Owned. */
 char		*pol_describe(const struct pol_set *, size_t i);
 
-/* One violated rule. */
+/* What a rule made of the object, as Kyverno's rule statuses. */
+enum pol_outcome {
+	POL_FAIL,	/* violated: the rule denies (Enforce) or records */
+	POL_ERROR,	/* could not be evaluated: fails closed unless the
+			   policy says failurePolicy: Ignore */
+	POL_PASS,	/* applied and satisfied (only with POL_ALL) */
+	POL_SKIP	/* matched, but preconditions or a conditional
+			   anchor did not hold (only with POL_ALL) */
+};
+
+/* One rule's result; pol_admit reports only violations and errors. */
 struct pol_violation {
-	char	*policy;	/* owned: name (ns/name for a Policy) */
-	char	*rule;		/* owned */
-	char	*message;	/* owned: the rule's message, rendered */
-	int	 enforce;	/* 1 Enforce, 0 Audit */
+	char			*policy;	/* owned: name (ns/name for a
+						   Policy) */
+	char			*rule;		/* owned */
+	char			*message;	/* owned: in full, rendered */
+	int			 enforce;	/* 1 denies, 0 records */
+	enum pol_outcome	 outcome;
 };
 
 struct pol_verdict {
-	int			 denied;	/* any Enforce violation */
+	int			 denied;	/* any FAIL or ERROR that
+						   enforces */
 	struct pol_violation	*v;		/* owned */
 	size_t			 n;
 };
@@ -60,10 +76,11 @@ struct pol_verdict {
 /*
  * Admits object (borrowed) for operation ("CREATE", "UPDATE", "DELETE";
  * NULL is CREATE) against every policy of the set.  env (may be NULL)
- * gives lookup() and namespaceSelector their cluster.  Fills *out with
- * the violations in policy and rule order (caller frees with
- * pol_verdict_clear); a NULL set or object gives an empty verdict.
- * Returns 0: errors are violations (failing closed), not return codes.
+ * gives lookup(), namespaceSelector and configMap/apiCall context entries
+ * their cluster.  Fills *out with the violations and errors in policy and
+ * rule order (caller frees with pol_verdict_clear); a NULL set or object
+ * gives an empty verdict.  Returns 0: errors are results (failing closed),
+ * not return codes.
  */
 int	pol_admit(const struct pol_set *, json_t *object,
 	    const char *operation, const struct jp_env *env,
@@ -75,6 +92,29 @@ int	pol_admit(const struct pol_set *, json_t *object,
 int	pol_admit_update(const struct pol_set *, json_t *object,
 	    json_t *old_object, const char *operation,
 	    const struct jp_env *env, struct pol_verdict *out);
+/* flags of pol_evaluate */
+#define POL_ALL		0x1	/* every rule that matched: passes and skips
+				   too, as `kyverno test` reports them */
+/*
+ * Values a test gives in place of context entries (the Kyverno CLI's
+ * values file), each an object of entry name -> value, borrowed; any may
+ * be NULL.  The most specific wins: by_rule["POLICY/RULE"], then
+ * by_policy["POLICY"], then global.  An entry given a value is not
+ * loaded.
+ */
+struct pol_values {
+	json_t	*global;
+	json_t	*by_policy;
+	json_t	*by_rule;
+};
+
+/* pol_admit_update with flags and values (may be NULL). */
+int	pol_evaluate(const struct pol_set *, json_t *object,
+	    json_t *old_object, const char *operation,
+	    const struct jp_env *env, int flags, const struct pol_values *,
+	    struct pol_verdict *out);
+/* "fail", "error", "pass", "skip". */
+const char *pol_outcome_name(enum pol_outcome);
 void	pol_verdict_clear(struct pol_verdict *);
 
 /*

@@ -173,6 +173,10 @@ take_warnings(json_t *root, struct prom_result *r)
 
 	for (k = 0; k < UTIL_ARRAY_LEN(keys); k++) {
 		list = json_object_get(root, keys[k]);
+		/* infos are notes about the query; warnings say that part of
+		 * the data was not read (Prometheus' partial responses) */
+		if (k == 0 && json_array_size(list) > 0)
+			r->partial = 1;
 		json_array_foreach(list, i, w) {
 			if (!json_is_string(w) || r->nwarnings >= 32)
 				continue;
@@ -250,6 +254,10 @@ prom_gate_value(const struct prom_result *r, int64_t now, int64_t max_age,
 			*why = "not a number";
 			return -1;
 		}
+		if (r->v[i].time > now && r->v[i].time - now > PROM_MAX_SKEW) {
+			*why = "from the future";
+			return -1;
+		}
 		if (max_age > 0 && now - r->v[i].time > max_age) {
 			*why = "stale";
 			return -1;
@@ -258,6 +266,10 @@ prom_gate_value(const struct prom_result *r, int64_t now, int64_t max_age,
 			min = r->v[i].value;
 			when = r->v[i].time;
 		}
+	}
+	if (r->partial) {
+		*why = "partial answer";
+		return -1;
 	}
 	*value = min;
 	*at = when;

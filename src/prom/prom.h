@@ -46,7 +46,12 @@ struct prom_result {
 	size_t			 n;
 	char			**warnings;	/* owned strings */
 	size_t			 nwarnings;
+	int			 partial;	/* had "warnings": Prometheus
+						 * could not read every part */
 };
+
+/* How far ahead of the clock a sample may be (clock skew), ms. */
+#define PROM_MAX_SKEW	60000
 
 /*
  * Runs query at instant now (ms) against the Prometheus at url (base URL,
@@ -76,8 +81,12 @@ void	prom_result_clear(struct prom_result *);
  * value of all samples (the most conservative one) and its timestamp.
  * Returns 0 with *value and *at (ms), or -1 with *why (static text) when
  * there is no value: no samples ("empty"), any NaN or infinite sample
- * ("not a number"), or a sample older than max_age ms before now
- * ("stale"; max_age 0 skips that check).
+ * ("not a number"), a sample more than PROM_MAX_SKEW after now ("from
+ * the future"), an answer with warnings ("partial answer": a remote
+ * store or shard did not answer, so the smallest value may be missing),
+ * or a sample older than max_age ms before now ("stale"; max_age 0 skips
+ * that check).  The one rule for every budget value: the live query and
+ * replay's recordings both go through it.
  */
 int	prom_gate_value(const struct prom_result *, int64_t now,
 	    int64_t max_age, double *value, int64_t *at, const char **why);

@@ -11,13 +11,13 @@
 
 static const char *const decision_names[] = {
 	"acted", "failed", "dry-run", "notified", "pending-approval",
-	"suppressed", "demoted", "expired",
+	"suppressed", "demoted", "expired", "declined",
 };
 
 static const char *const reason_names[] = {
 	NULL, "stale", "below-threshold", "disabled", "cooldown", "opt-out",
-	"policy", "at-cap", "unsupported-target", "blast-radius", "budget",
-	"circuit-open", "rate-limited",
+	"policy", "at-cap", "unsupported-target", "blast-radius",
+	"gitops-managed", "conflict", "budget", "circuit-open", "rate-limited",
 };
 
 const char *
@@ -81,7 +81,7 @@ char *
 rec_to_line(const struct rec_decision_record *r)
 {
 	json_t *o = rec_to_json(r);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(o, REC_JSON_FLAGS);
 	char *line = xasprintf("%s\n", s);
 
 	free(s);
@@ -89,39 +89,121 @@ rec_to_line(const struct rec_decision_record *r)
 	return line;
 }
 
-void
-rec_table_header(FILE *f)
+/* ---- the table ----------------------------------------------------------- */
+
+#define NCOLS	6
+
+static const char *const table_heads[NCOLS] = { "TIME", "TRIGGER",
+    "TARGET", "DECISION", "REASON", "MESSAGE" };
+
+struct rec_table {
+	char	**cells;		/* NCOLS per row; owned */
+	size_t	  nrows, cap;		/* rows */
+	size_t	  width[NCOLS];		/* bytes: the widest cell */
+};
+
+struct rec_table *
+rec_table_new(void)
 {
-	fprintf(f, "%-20s  %-22s  %-34s  %-17s  %-16s  %s\n", "TIME",
-	    "TRIGGER", "TARGET", "DECISION", "REASON", "MESSAGE");
+	struct rec_table *t = xcalloc(1, sizeof *t);
+	size_t i;
+
+	for (i = 0; i < NCOLS; i++)
+		t->width[i] = strlen(table_heads[i]);
+	return t;
 }
 
-void
-rec_table_row(FILE *f, json_t *r)
+/* The message column: the record's message, else a line of its plan. */
+static char *
+table_message(json_t *r)
 {
-	json_t *t = json_object_get(r, "target");
-	const char *time = json_string_value(json_object_get(r, "time"));
-	const char *ns = json_string_value(json_object_get(t, "namespace"));
-	const char *reason = json_string_value(json_object_get(r, "reason"));
 	const char *msg = json_string_value(json_object_get(r, "message"));
 	json_t *plan = json_object_get(r, "plan");
 	const char *pns = json_string_value(json_object_get(plan, "namespace"));
-	char *plan_line = NULL;
-	char *target = json_is_object(t) ? xasprintf("%s/%s%s%s",
-	    json_string_value(json_object_get(t, "kind")), ns ? ns : "",
-	    ns ? "/" : "", json_string_value(json_object_get(t, "name"))) :
-	    xstrdup("-");
 
-	if (msg == NULL && plan_line == NULL && json_is_object(plan))
-		plan_line = xasprintf("%s %s %s%s%s", json_string_value(
-		    json_object_get(plan, "operation")), json_string_value(
-		    json_object_get(plan, "kind")), pns ? pns : "", pns ? "/" :
-		    "", json_string_value(json_object_get(plan, "name")));
-	fprintf(f, "%-20s  %-22s  %-34s  %-17s  %-16s  %s\n",
-	    time ? time : "-",
-	    json_string_value(json_object_get(r, "trigger")), target,
-	    json_string_value(json_object_get(r, "decision")),
-	    reason ? reason : "-", msg ? msg : plan_line ? plan_line : "");
-	free(target);
-	free(plan_line);
+	if (msg)
+		return xstrdup(msg);
+	if (!json_is_object(plan))
+		return xstrdup("");
+	return xasprintf("%s %s %s%s%s", json_string_value(json_object_get(
+	    plan, "operation")), json_string_value(json_object_get(plan,
+	    "kind")), pns ? pns : "", pns ? "/" : "", json_string_value(
+	    json_object_get(plan, "name")));
+}
+
+static char *
+cell(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return xstrdup(s ? s : "-");
+}
+
+void
+rec_table_add(struct rec_table *t, json_t *r)
+{
+	json_t *tg = json_object_get(r, "target");
+	const char *ns = json_string_value(json_object_get(tg, "namespace"));
+	char **row;
+	size_t i, n;
+
+	if (t->nrows == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->cells = xrealloc(t->cells, t->cap * NCOLS *
+		    sizeof *t->cells);
+	}
+	row = t->cells + t->nrows++ * NCOLS;
+	row[0] = cell(r, "time");
+	row[1] = cell(r, "trigger");
+	row[2] = json_is_object(tg) ? xasprintf("%s/%s%s%s",
+	    json_string_value(json_object_get(tg, "kind")), ns ? ns : "",
+	    ns ? "/" : "", json_string_value(json_object_get(tg, "name"))) :
+	    xstrdup("-");
+	row[3] = cell(r, "decision");
+	row[4] = cell(r, "reason");
+	row[5] = table_message(r);
+	for (i = 0; i < NCOLS; i++)
+		if ((n = strlen(row[i])) > t->width[i])
+			t->width[i] = n;
+}
+
+static void
+print_row(const struct rec_table *t, FILE *f, const char *const *row)
+{
+	size_t i;
+
+	for (i = 0; i < NCOLS - 1; i++)
+		fprintf(f, "%-*s  ", (int)t->width[i], row[i]);
+	fprintf(f, "%s\n", row[NCOLS - 1]);
+}
+
+static void
+forget_rows(struct rec_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * NCOLS; i++)
+		free(t->cells[i]);
+	t->nrows = 0;
+}
+
+void
+rec_table_print(struct rec_table *t, FILE *f)
+{
+	size_t i;
+
+	print_row(t, f, table_heads);
+	for (i = 0; i < t->nrows; i++)
+		print_row(t, f, (const char *const *)t->cells + i * NCOLS);
+	forget_rows(t);
+}
+
+void
+rec_table_free(struct rec_table *t)
+{
+	if (t == NULL)
+		return;
+	forget_rows(t);
+	free(t->cells);
+	free(t);
 }

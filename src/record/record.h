@@ -23,8 +23,20 @@ enum rec_decision {
 	REC_DEMOTED,
 	REC_EXPIRED,		/* a pending approval nobody approved in time,
 				   or one its trigger's change made void */
+	REC_DECLINED,		/* a pull request closed unmerged, an
+				   approval refused: counts toward demotion
+				   as a recurrence does */
 };
-#define REC_NDECISIONS	(REC_EXPIRED + 1)
+#define REC_NDECISIONS	(REC_DECLINED + 1)
+
+/*
+ * How a record becomes text wherever it is shown or stored: compact, in
+ * field order, reals to 16 significant digits, so the budget 0.8 a
+ * recording gives reads 0.8 (jansson's default of 17 digits prints
+ * 0.80000000000000004, true to the double, false to the reader).
+ */
+#define REC_JSON_FLAGS	(JSON_COMPACT | JSON_PRESERVE_ORDER |		\
+			 JSON_REAL_PRECISION(16))
 
 /* Reasons for REC_SUPPRESSED, in the order the checks run. */
 enum rec_reason {
@@ -38,10 +50,13 @@ enum rec_reason {
 	REASON_AT_CAP,
 	REASON_UNSUPPORTED_TARGET,
 	REASON_BLAST_RADIUS,
+	REASON_GITOPS_MANAGED,	/* a GitOps controller would revert it */
+	REASON_CONFLICT,	/* another manager owns a field it writes */
 	REASON_BUDGET,
 	REASON_CIRCUIT_OPEN,
 	REASON_RATE_LIMITED,
 };
+#define REC_NREASONS	(REASON_RATE_LIMITED + 1)
 
 struct rec_decision_record {
 	int64_t			 time;		/* ms: the clock */
@@ -71,9 +86,18 @@ char		*rec_to_line(const struct rec_decision_record *);
 
 /*
  * A table of records for people: one line each with time, trigger,
- * target, decision, reason and message; widths fixed so columns line up.
+ * target, decision, reason and message.  Each column is as wide as its
+ * widest cell, so long names keep the columns aligned; that needs every
+ * row before the first is printed, so a table holds its rows (JSON lines
+ * are the form for long streams).
  */
-void	rec_table_header(FILE *);
-void	rec_table_row(FILE *, json_t *record);
+struct rec_table;
+/* Returns an owned, empty table. */
+struct rec_table *rec_table_new(void);
+/* Adds a row for record (borrowed: its cells are copied). */
+void	rec_table_add(struct rec_table *, json_t *record);
+/* Prints the header and every row added so far, then forgets the rows. */
+void	rec_table_print(struct rec_table *, FILE *);
+void	rec_table_free(struct rec_table *);
 
 #endif /* RECORD_H */

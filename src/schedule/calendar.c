@@ -30,29 +30,29 @@ sched_next(const struct sched_source *s, int64_t after)
 {
 	if (s->kind != SCHED_CALENDAR || s->cron == NULL)
 		return -1;
-	return sched_cron_next(s->cron, s->zone, after,
+	return cron_next(s->cron, s->zone, after,
 	    s->nex ? sched_excluded : NULL, (void *)(uintptr_t)s);
 }
 
 /* Go's time.Time.String(): "2006-01-02 15:04:05.999999999 -0700 MST". */
 static void
-go_time(const struct sched_zone *z, int64_t ms, char *out, size_t outlen)
+go_time(const struct tz *z, int64_t ms, char *out, size_t outlen)
 {
 	int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 	int frac = (int)(ms - secs * 1000), off;
 	char abbr[16], fs[8] = "";
-	struct civil c;
+	struct time_civil c;
 
-	off = sched_zone_offset(z, secs, abbr, sizeof abbr);
-	sched_civil(secs + off, &c);
+	off = tz_offset(z, secs, abbr, sizeof abbr);
+	time_civil_from_secs(secs + off, &c);
 	if (frac) {
 		snprintf(fs, sizeof fs, ".%03d", frac);
 		while (fs[strlen(fs) - 1] == '0')	/* Go trims zeros */
 			fs[strlen(fs) - 1] = '\0';
 	}
-	snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d%s %c%02d%02d %s",
-	    c.y, c.m, c.d, c.hh, c.mm, c.ss, fs, off < 0 ? '-' : '+',
-	    abs(off) / 3600, abs(off) % 3600 / 60, abbr);
+	snprintf(out, outlen, "%04lld-%02d-%02d %02d:%02d:%02d%s %c%02d%02d "
+	    "%s", (long long)c.y, c.mon, c.day, c.hour, c.min, c.sec, fs,
+	    off < 0 ? '-' : '+', abs(off) / 3600, abs(off) % 3600 / 60, abbr);
 }
 
 static char *

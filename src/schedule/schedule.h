@@ -12,10 +12,8 @@
  * "now" (and, for prometheus, the query's answer).  Replay and the tests
  * drive the same code with their own clocks.
  *
- * Time zones are read from the system's tzdata (TZif files under $TZDIR
- * or /usr/share/zoneinfo, with their POSIX TZ footer for times past the
- * last transition), not through setenv(TZ)/localtime, which would race
- * with every other thread of the daemon.
+ * Cron schedules and time zones are util's (util/cron.h, util/tz.h),
+ * shared with the sensor's conditionsReset and time filters.
  *
  * Not thread-safe: one thread (the daemon's loop) drives a set.
  */
@@ -30,62 +28,12 @@
 #include "prom/prom.h"
 #include "signal/event.h"
 #include "signal/signal.h"
+#include "util/cron.h"
+#include "util/tz.h"
 #include "util/util.h"
 
-#define SCHED_HORIZON_YEARS	8	/* how far sched_next looks */
 #define SCHED_MAX_SERIES	10000	/* series one prometheus source keeps */
 #define SCHED_PROM_INTERVAL	60000	/* ms: default prometheus interval */
-
-/* ---- time zones ---------------------------------------------------------- */
-
-struct sched_zone;
-
-/*
- * Loads zone name: "UTC" (or "" or "Etc/UTC"), or an IANA name read from
- * $TZDIR (default /usr/share/zoneinfo).  Returns an owned zone, or NULL and
- * *err (owned) when the name is malformed or unknown or its file is not
- * TZif.
- */
-struct sched_zone *sched_zone_load(const char *name, char **err);
-/* Parses TZif bytes (tests, other sources); as sched_zone_load. */
-struct sched_zone *sched_zone_parse(const char *name, const unsigned char *,
-		    size_t len, char **err);
-void		 sched_zone_free(struct sched_zone *);
-const char	*sched_zone_name(const struct sched_zone *);
-/*
- * The UTC offset (seconds east) in force at utc (seconds since the epoch)
- * and, when abbr is not NULL, its abbreviation ("CET"), written to abbr.
- */
-int		 sched_zone_offset(const struct sched_zone *, int64_t utc,
-		    char *abbr, size_t abbrlen);
-
-/* ---- cron ---------------------------------------------------------------- */
-
-struct sched_cron;
-
-/*
- * Parses a schedule: five fields (minute hour day-of-month month
- * day-of-week; *, ?, lists, ranges, steps, JAN-DEC, SUN-SAT, 7 = Sunday),
- * @yearly @annually @monthly @weekly @daily @midnight @hourly, or
- * "@every DURATION" (at least 1s).  Returns an owned cron, or NULL with
- * *err (owned) naming the field at fault.
- */
-struct sched_cron *sched_cron_parse(const char *, char **err);
-void		 sched_cron_free(struct sched_cron *);
-/*
- * The first fire time strictly after `after` (ms), in zone z, skipping
- * local dates for which excluded(ctx, y, m, d) returns 1 (may be NULL).
- * Returns -1 when there is none within SCHED_HORIZON_YEARS.
- *
- * Daylight saving: a wall time that occurs twice (autumn) fires once,
- * unless the hour field is '*' (then every real minute that matches
- * fires); a wall time that does not exist (spring) fires as Go's
- * time.Date normalizes it (02:30 becomes 03:30), unless the hour field is
- * '*' (then it is skipped: that hour is gone).
- */
-int64_t		 sched_cron_next(const struct sched_cron *,
-		    const struct sched_zone *, int64_t after,
-		    int (*excluded)(void *, int, int, int), void *ctx);
 
 /* ---- the sources --------------------------------------------------------- */
 

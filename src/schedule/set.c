@@ -23,8 +23,8 @@ source_free(struct sched_source *s)
 	free(s->eventsource);
 	free(s->name);
 	json_decref(s->metadata);
-	sched_cron_free(s->cron);
-	sched_zone_free(s->zone);
+	cron_free(s->cron);
+	tz_free(s->zone);
 	free(s->ex);
 	json_decref(s->user_payload);
 	free(s->query);
@@ -124,7 +124,7 @@ static int
 valid_date(int y, int m, int d)
 {
 	return y >= 1 && m >= 1 && m <= 12 && d >= 1 &&
-	    d <= sched_month_days(y, m);
+	    d <= time_days_in_month(y, m);
 }
 
 static void
@@ -216,7 +216,7 @@ compile_calendar(struct sched_set *set, const struct mdoc *d,
 	int bad = 0;
 
 	if (sched != NULL) {
-		if ((s->cron = sched_cron_parse(sched, &err)) == NULL) {
+		if ((s->cron = cron_parse(sched, &err)) == NULL) {
 			diag_error(dg, conf_loc_value(d, spec, "schedule", 0),
 			    "calendar %s: %s", name, err);
 			free(err);
@@ -229,14 +229,14 @@ compile_calendar(struct sched_set *set, const struct mdoc *d,
 			    "of at least 1s", name, iv);
 			bad = 1;
 		} else
-			s->cron = sched_cron_every(ms);
+			s->cron = cron_every(ms);
 	} else
 		bad = 1;	/* the schema reported it */
 	if (sched != NULL && iv != NULL)
 		diag_warn(dg, conf_loc_value(d, spec, "interval", 0),
 		    "calendar %s: interval is ignored when schedule is set "
 		    "(as in Argo Events)", name);
-	if ((s->zone = sched_zone_load(tz, &err)) == NULL) {
+	if ((s->zone = tz_load(tz, &err)) == NULL) {
 		diag_error(dg, conf_loc_value(d, spec, "timezone", 0),
 		    "calendar %s: %s", name, err);
 		diag_hint(dg, "an IANA name from /usr/share/zoneinfo, like "

@@ -5,7 +5,7 @@
 #ifndef SCHED_SOURCE_INT_H
 #define SCHED_SOURCE_INT_H
 
-#include "schedule/sched_int.h"
+#include "schedule/schedule.h"
 
 struct exdate {
 	int		 y, m, d;
@@ -17,8 +17,8 @@ struct sched_source {
 	int64_t			 due;		/* ms; -1: never */
 	json_t			*metadata;	/* owned, may be NULL */
 	/* calendar */
-	struct sched_cron	*cron;		/* owned */
-	struct sched_zone	*zone;		/* owned */
+	struct cron		*cron;		/* owned */
+	struct tz		*zone;		/* owned */
 	struct exdate		*ex;		/* owned */
 	size_t			 nex;
 	json_t			*user_payload;	/* owned, may be NULL */

@@ -269,7 +269,7 @@ compile_time(struct filters *f, const struct mdoc *doc, json_t *o,
 		    "stop")) : sensor_loc(doc, o), "time filter stop %s%s%s "
 		    "is not a time of day (HH:MM:SS)", stop ? "\"" : "",
 		    stop ? stop : "(missing)", stop ? "\"" : "");
-	if (zone && *zone && (f->tz = sensor_tz_load(zone, &err)) == NULL) {
+	if (zone && *zone && (f->tz = tz_load(zone, &err)) == NULL) {
 		diag_error(d, sensor_loc(doc, json_object_get(o, "timezone")),
 		    "%s", err);
 		diag_hint(d, "use an IANA name such as \"Europe/Paris\"");
@@ -358,7 +358,7 @@ sensor_filters_free(struct filters *f)
 		free(f->exprs[i].paths);
 	}
 	free(f->exprs);
-	sensor_tz_free(f->tz);
+	tz_free(f->tz);
 	free(f->ctx_type);
 	free(f->ctx_subject);
 	free(f->ctx_source);
@@ -555,8 +555,8 @@ time_pass(const struct filters *f, int64_t t)
 {
 	int64_t ms, day = 86400000;
 
-	ms = t + (int64_t)sensor_tz_offset(f->tz, t >= 0 ? t / 1000 :
-	    (t - 999) / 1000) * 1000;
+	ms = t + (int64_t)tz_offset(f->tz, t >= 0 ? t / 1000 :
+	    (t - 999) / 1000, NULL, 0) * 1000;
 	ms = ((ms % day) + day) % day;
 	if (f->start < f->stop)
 		return ms >= f->start * 1000LL && ms < f->stop * 1000LL;

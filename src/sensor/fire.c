@@ -292,7 +292,9 @@ own_child(json_t *parent, json_t *step, struct owned *o)
  * the manifest's (borrowed) tree and becomes a new tree that shares every
  * subtree no string was rendered in; without, *rootp is already private
  * and is changed in place.  0, or -1 with *err (*rootp stays a reference
- * the caller drops).
+ * the caller drops).  All the strings together are bounded as one is
+ * (SENSOR_MAX_OUTPUT): many templates, or one repeated through YAML
+ * aliases, must not build an object (and a record) of any size.
  */
 static int
 render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
@@ -302,8 +304,8 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 	json_t *parent, *node, *val;
 	struct owned o = { NULL, 0, 0 };
 	struct buf b, where;
-	size_t i, k, n;
-	char *terr;
+	size_t i, k, n, total = 0;
+	char *terr = NULL;
 	int rc = 0;
 
 	if (cow) {
@@ -330,8 +332,14 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 		    r->src) != 0)
 			continue;
 		buf_reset(&b);
-		if (sensor_tmpl_exec(r->tmpl, input, &b, &terr) == -1 ||
-		    (val = json_stringn(b.data ? b.data : "", b.len)) == NULL) {
+		val = NULL;
+		if (sensor_tmpl_exec(r->tmpl, input, &b, &terr) == 0 &&
+		    (total += b.len) > SENSOR_MAX_OUTPUT)
+			terr = xasprintf("the rendered strings of this "
+			    "trigger pass %u bytes", SENSOR_MAX_OUTPUT);
+		else if (terr == NULL)
+			val = json_stringn(b.data ? b.data : "", b.len);
+		if (val == NULL) {
 			buf_init(&where, 0);
 			path_text(&where, r->path);
 			*err = xasprintf("rendering %s: %s", where.data ?
@@ -339,6 +347,7 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 			    "not valid UTF-8");
 			buf_free(&where);
 			free(terr);
+			terr = NULL;
 			rc = -1;
 		} else if (n == 0) {
 			json_decref(*rootp);
@@ -474,11 +483,10 @@ apply_resets(struct trig *t, size_t ndeps, int64_t now)
 		if (!t->saved[i].have)
 			continue;
 		at = t->saved[i].at;
-		at = at >= 0 ? at / 1000 : (at - 999) / 1000;
 		for (r = 0; r < t->nresets; r++) {
-			next = sensor_cron_next(t->resets[r].cron,
-			    t->resets[r].tz, at);
-			if (next >= 0 && next * 1000 <= now) {
+			next = cron_next(t->resets[r].cron, t->resets[r].tz,
+			    at, NULL, NULL);
+			if (next >= 0 && next <= now) {
 				clear_saved(&t->saved[i]);
 				break;
 			}

@@ -16,6 +16,13 @@
  *
  * Anything else RE2-only (\pL, (?s), \Q..\E) is refused with a message
  * rather than silently meaning something else.
+ *
+ * What Go's regexp/syntax refuses for its size is refused too, because
+ * glibc's regcomp pays for it: a repetition of a repetition (`x++`: Go's
+ * "invalid nested repetition operator"; 23 of them took glibc over a
+ * minute and 6 GB) and {n,m} counts whose product along a nesting passes
+ * 1000 (Go's "invalid repeat count"; `(a{0,100}){0,100}` took 2.3 s and
+ * 350 MB).  Measured figures are in docs/sensors.md.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -187,6 +194,125 @@ bound_len(const char *s)
 	return s[i] == '}' ? i + 1 : 0;
 }
 
+#define MAX_REPEAT	1000	/* Go's bound on nested {n,m} counts */
+#define MAX_GROUPS	64
+
+/* Repeat counts along the nesting of groups (Go's repeatIsValid). */
+struct counts {
+	long	 inner[MAX_GROUPS + 1];	/* largest product inside each */
+	int	 depth;
+	long	 closed;		/* of the group just closed */
+	int	 after_close;		/* the previous token was ')' */
+	int	 repeated;		/* the previous token repeated */
+	const char *prev;		/* where that quantifier starts */
+};
+
+/* A quantifier at s (n bytes; count 0 for * + ?): 0, or -1 with *err. */
+static int
+quantifier(struct counts *k, const char *s, size_t n, long count,
+    char **err)
+{
+	long v;
+
+	if (k->repeated) {
+		*err = xasprintf("invalid nested repetition operator: `%.*s`: "
+		    "a repetition of a repetition", (int)(s + n - k->prev),
+		    k->prev);
+		return -1;
+	}
+	if (count > MAX_REPEAT) {
+		*err = xasprintf("invalid repeat count %ld: at most %d",
+		    count, MAX_REPEAT);
+		return -1;
+	}
+	v = (k->after_close ? k->closed : 1) * (count > 0 ? count : 1);
+	if (v > MAX_REPEAT) {
+		*err = xasprintf("invalid repeat count: nested counts multiply "
+		    "to %ld, more than %d", v, MAX_REPEAT);
+		return -1;
+	}
+	if (v > k->inner[k->depth])
+		k->inner[k->depth] = v;
+	k->repeated = 1;
+	k->prev = s;
+	k->after_close = 0;
+	return 0;
+}
+
+/* The larger count of a bound "{n}", "{n,}", "{n,m}" (capped). */
+static long
+bound_count(const char *s)
+{
+	long v = 0, best = 0;
+
+	for (s++; *s != '}'; s++) {
+		if (*s == ',') {
+			best = v;
+			v = 0;
+		} else if (v <= MAX_REPEAT)
+			v = v * 10 + (*s - '0');
+	}
+	return v > best ? v : best;
+}
+
+/*
+ * Go's size rules, checked on the RE2 text before it is translated: walks
+ * tokens (escapes, sets, groups, quantifiers) without building anything.
+ */
+static int
+check_size(const char *s, char **err)
+{
+	struct counts k;
+	size_t n;
+
+	memset(&k, 0, sizeof k);
+	while (*s) {
+		if (*s == '*' || *s == '+' || *s == '?') {
+			if (quantifier(&k, s, 1, 0, err) == -1)
+				return -1;
+			s += s[1] == '?' ? 2 : 1;	/* lazy: same size */
+			continue;
+		}
+		if (*s == '{' && (n = bound_len(s)) != 0) {
+			if (quantifier(&k, s, n, bound_count(s), err) == -1)
+				return -1;
+			s += n + (s[n] == '?');
+			continue;
+		}
+		k.repeated = 0;
+		k.after_close = 0;
+		if (*s == '\\') {
+			s += s[1] ? 2 : 1;
+		} else if (*s == '[') {
+			s++;
+			if (*s == '^')
+				s++;
+			if (*s == ']')
+				s++;
+			while (*s && *s != ']')
+				s += *s == '\\' && s[1] ? 2 : 1;
+			if (*s)
+				s++;
+		} else if (*s == '(') {
+			if (k.depth == MAX_GROUPS) {
+				*err = xasprintf("groups nested deeper than %d",
+				    MAX_GROUPS);
+				return -1;
+			}
+			k.inner[++k.depth] = 1;
+			s++;
+		} else if (*s == ')' && k.depth > 0) {
+			k.closed = k.inner[k.depth--];
+			if (k.closed > k.inner[k.depth])
+				k.inner[k.depth] = k.closed;
+			k.after_close = 1;
+			s++;
+		} else
+			s++;
+	}
+	return 0;
+}
+
 static int
 translate(const char *s, struct buf *out, int *icase, char **err)
 {
@@ -296,6 +422,8 @@ sensor_regex_compile(regex_t *re, const char *pattern, int anchored,
 		*err = xstrdup("regexp too long");
 		return -1;
 	}
+	if (check_size(pattern, err) == -1)
+		return -1;
 	buf_init(&b, 0);
 	if (anchored)
 		buf_adds(&b, "^(");

@@ -25,7 +25,9 @@
 #include <jansson.h>
 
 #include "sensor/sensor.h"
+#include "util/cron.h"
 #include "util/gofmt.h"
+#include "util/tz.h"
 #include "util/util.h"
 
 /* Longest rendered template, parameter value or path we produce. */
@@ -105,24 +107,6 @@ void	 sensor_expr_free(struct sensor_expr *);
 int	 sensor_expr_eval(const struct sensor_expr *, json_t *const *vals,
 	    char **err);
 
-/* ---- tz.c ---------------------------------------------------------------- */
-struct sensor_tz;
-/* An IANA zone by name ("Europe/Paris", "UTC"); NULL with *err. */
-struct sensor_tz *sensor_tz_load(const char *name, char **err);
-/* A POSIX TZ rule ("CET-1CEST,M3.5.0,M10.5.0/3"); NULL with *err. */
-struct sensor_tz *sensor_tz_posix(const char *spec, char **err);
-void	 sensor_tz_free(struct sensor_tz *);
-/* Seconds east of UTC at the instant t (seconds); NULL tz is UTC. */
-int32_t	 sensor_tz_offset(const struct sensor_tz *, int64_t t);
-
-/* ---- cron.c -------------------------------------------------------------- */
-struct sensor_cron;
-struct sensor_cron *sensor_cron_parse(const char *, char **err);
-void	 sensor_cron_free(struct sensor_cron *);
-/* The first instant (seconds) > t when the schedule fires; -1 if none. */
-int64_t	 sensor_cron_next(const struct sensor_cron *,
-	    const struct sensor_tz *, int64_t t);
-
 /* ---- filter.c ------------------------------------------------------------ */
 enum dtype { DT_STRING, DT_NUMBER, DT_BOOL };
 enum dcmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
@@ -154,7 +138,7 @@ struct filters {
 	int		 has_exprs, expr_or;
 	int		 has_time;
 	int32_t		 start, stop;		/* seconds of the day */
-	struct sensor_tz *tz;			/* NULL: UTC */
+	struct tz	*tz;			/* owned; NULL: UTC */
 	int		 has_ctx;
 	char		*ctx_type, *ctx_subject, *ctx_source, *ctx_dct;
 };
@@ -227,8 +211,8 @@ struct saved {
 };
 
 struct reset {
-	struct sensor_cron	*cron;
-	struct sensor_tz	*tz;
+	struct cron		*cron;		/* owned */
+	struct tz		*tz;		/* owned; NULL: UTC */
 };
 
 struct trig {

@@ -100,7 +100,14 @@ to_int64(const struct tv *v)
 	case TV_INT:
 		return v->i;
 	case TV_FLOAT:
-		return isfinite(v->f) ? (int64_t)v->f : 0;
+		/* out of range is undefined in C; Go on amd64 gives the
+		 * most negative value */
+		if (!isfinite(v->f))
+			return 0;
+		if (v->f >= 9223372036854775808.0 ||
+		    v->f < -9223372036854775808.0)
+			return INT64_MIN;
+		return (int64_t)v->f;
 	case TV_BOOL:
 		return v->b;
 	case TV_STR:
@@ -319,8 +326,9 @@ fn_trunc(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	if (want_int(ex, &a[0], &c) == -1 || want_str(ex, &a[1], &s, &len) ==
 	    -1)
 		return -1;
-	if (c < 0 && (size_t)-c < len)
-		sensor_tv_str(out, s + len + (size_t)c, (size_t)-c);
+	/* negated as unsigned: -INT64_MIN does not exist */
+	if (c < 0 && -(uint64_t)c < len)
+		sensor_tv_str(out, s + len - -(uint64_t)c, -(uint64_t)c);
 	else if (c >= 0 && (size_t)c < len)
 		sensor_tv_str(out, s, (size_t)c);
 	else
@@ -1181,6 +1189,32 @@ struct spec {
 	int	width, prec;		/* -1: not given */
 };
 
+/*
+ * Go's fmt (parsenum): a width or precision that grows past 1e6 while
+ * its digits are read is "a crazy long number": the rest of the format is
+ * consumed and the verb is missing.  Checked before the digits are
+ * accumulated, so no int overflows.
+ */
+static int
+spec_too_large(const char *s, size_t n)
+{
+	size_t i;
+	long num = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i])) {
+			num = 0;
+			continue;
+		}
+		if (num > 1000000)
+			return 1;
+		num = num * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/* Reads flags, width and precision; the caller has refused numbers that
+ * spec_too_large() finds, so each is below 1e7. */
 static void
 parse_spec(const char *s, size_t n, struct spec *sp)
 {
@@ -1196,11 +1230,14 @@ parse_spec(const char *s, size_t n, struct spec *sp)
 		sp->sharp |= s[i] == '#';
 	}
 	for (; i < n && isdigit((unsigned char)s[i]); i++)
-		sp->width = (sp->width < 0 ? 0 : sp->width) * 10 + (s[i] - '0');
+		if (sp->width <= 1000000)
+			sp->width = (sp->width < 0 ? 0 : sp->width) * 10 +
+			    (s[i] - '0');
 	if (i < n && s[i] == '.')
 		for (sp->prec = 0, i++; i < n && isdigit((unsigned char)s[i]);
 		    i++)
-			sp->prec = sp->prec * 10 + (s[i] - '0');
+			if (sp->prec <= 1000000)
+				sp->prec = sp->prec * 10 + (s[i] - '0');
 	if (sp->width > 1000)
 		sp->width = 1000;
 	if (sp->prec > 100)
@@ -1398,7 +1435,7 @@ fn_printf(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 		while (i < fl && strchr("+-# 0123456789.", f[i]))
 			i++;
 		sl = (size_t)(f + i - spec);
-		if (i >= fl) {
+		if (i >= fl || spec_too_large(spec, sl)) {
 			buf_adds(&b, "%!(NOVERB)");
 			break;
 		}
@@ -1463,6 +1500,15 @@ fn_float64(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	return 0;
 }
 
+/* Go's int64 arithmetic wraps; C's signed overflow is undefined, so the
+ * sum is taken unsigned and converted back (two's complement, as gcc and
+ * clang define the conversion). */
+static int64_t
+wrap(uint64_t u)
+{
+	return u > INT64_MAX ? -(int64_t)(UINT64_MAX - u) - 1 : (int64_t)u;
+}
+
 static int
 fn_arith(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
@@ -1471,18 +1517,18 @@ fn_arith(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 	size_t i;
 
 	if (strcmp(f, "add1") == 0) {
-		ret_int(out, to_int64(a) + 1);
+		ret_int(out, wrap((uint64_t)to_int64(a) + 1));
 		return 0;
 	}
 	r = n ? to_int64(&a[0]) : 0;
 	for (i = 1; i < n; i++) {
 		v = to_int64(&a[i]);
 		if (strcmp(f, "add") == 0)
-			r += v;
+			r = wrap((uint64_t)r + (uint64_t)v);
 		else if (strcmp(f, "sub") == 0)
-			r -= v;
+			r = wrap((uint64_t)r - (uint64_t)v);
 		else if (strcmp(f, "mul") == 0)
-			r *= v;
+			r = wrap((uint64_t)r * (uint64_t)v);
 		else if (strcmp(f, "max") == 0)
 			r = v > r ? v : r;
 		else if (strcmp(f, "min") == 0)
@@ -1490,6 +1536,8 @@ fn_arith(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 		else if (v == 0)
 			return sensor_tex_fail(ex, "%s: integer divide by zero",
 			    f);
+		else if (v == -1)	/* INT64_MIN / -1 traps in C */
+			r = strcmp(f, "div") == 0 ? wrap(-(uint64_t)r) : 0;
 		else if (strcmp(f, "div") == 0)
 			r /= v;
 		else

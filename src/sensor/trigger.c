@@ -429,7 +429,7 @@ compile_resets(struct trig *t, const struct mdoc *doc, json_t *list,
 			    "needs byTime.cron");
 			continue;
 		}
-		if ((t->resets[t->nresets].cron = sensor_cron_parse(cron,
+		if ((t->resets[t->nresets].cron = cron_parse(cron,
 		    &err)) == NULL) {
 			diag_error(d, sensor_loc(doc, json_object_get(bt,
 			    "cron")), "%s", err);
@@ -437,7 +437,7 @@ compile_resets(struct trig *t, const struct mdoc *doc, json_t *list,
 			continue;
 		}
 		if (zone && *zone && (t->resets[t->nresets].tz =
-		    sensor_tz_load(zone, &err)) == NULL) {
+		    tz_load(zone, &err)) == NULL) {
 			diag_error(d, sensor_loc(doc, json_object_get(bt,
 			    "timezone")), "%s", err);
 			free(err);
@@ -690,8 +690,8 @@ sensor_trig_free(struct trig *t, size_t ndeps)
 	free_params(&t->payload);
 	sensor_rstrings_free(&t->rstr);
 	for (i = 0; i < t->nresets; i++) {
-		sensor_cron_free(t->resets[i].cron);
-		sensor_tz_free(t->resets[i].tz);
+		cron_free(t->resets[i].cron);
+		tz_free(t->resets[i].tz);
 	}
 	free(t->resets);
 	free(t->describe);

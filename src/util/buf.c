@@ -22,10 +22,16 @@ buf_init(struct buf *b, size_t max)
 	b->overflow = 0;
 }
 
+/*
+ * Makes room for extra bytes and the terminator, and writes the terminator
+ * so a buffer that never receives a byte (an empty file) is "", not
+ * whatever the allocator left there.
+ */
 static void
 reserve(struct buf *b, size_t extra)
 {
 	xgrow(&b->data, &b->cap, b->len + extra + 1, 1);
+	b->data[b->len] = '\0';
 }
 
 int
@@ -133,4 +139,43 @@ util_read_file(const char *path, size_t max, size_t *lenp, char **err)
 	if (lenp)
 		*lenp = b.len;
 	return buf_steal(&b);
+}
+
+int
+util_read_line(FILE *f, struct buf *b, size_t max, int *toolong)
+{
+	char chunk[4096];
+	size_t n = 0;
+	int c, any = 0;
+
+	buf_reset(b);
+	*toolong = 0;
+	flockfile(f);
+	while ((c = getc_unlocked(f)) != EOF) {
+		any = 1;
+		chunk[n++] = (char)c;
+		if (n == sizeof chunk || c == '\n') {
+			if (!*toolong && b->len + n > max) {
+				*toolong = 1;
+				buf_reset(b);
+			}
+			if (!*toolong)
+				buf_add(b, chunk, n);
+			n = 0;
+		}
+		if (c == '\n')
+			break;
+	}
+	if (n > 0 && !*toolong) {
+		if (b->len + n > max) {
+			*toolong = 1;
+			buf_reset(b);
+		} else
+			buf_add(b, chunk, n);
+	}
+	c = ferror(f);
+	funlockfile(f);
+	if (c)
+		return -1;
+	return any;
 }

@@ -60,6 +60,16 @@ util_suggest(const char *word, const char *const *cands, size_t n)
 	return pick;
 }
 
+void
+util_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int
 util_glob(const char *p, const char *s)
 {

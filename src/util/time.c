@@ -78,6 +78,12 @@ clock_monotonic(struct clock *c)
 	c->fixed = 0;
 }
 
+int64_t
+clock_monotonic_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
 void
 clock_fixed(struct clock *c, int64_t ms)
 {
@@ -95,6 +101,19 @@ util_sleep_ms(int64_t ms)
 		return;
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+int
+util_busy_wait(void *ctx, int count)
+{
+	struct timespec ts = { 0, count < 20 ? 50000L * (count + 1) :
+	    1000000L };
+
+	(void)ctx;
+	if (count >= 5000)	/* 10 ms in the first 20, then 1 ms each */
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
 }
 
 /* Proleptic Gregorian dates (Howard Hinnant's algorithms). */
@@ -125,6 +144,19 @@ time_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
 	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
 	*y = yoe + era * 400 + (*m <= 2);
+}
+
+void
+time_civil_from_secs(int64_t s, struct time_civil *c)
+{
+	int64_t z = (s >= 0 ? s : s - 86399) / 86400;
+	int64_t rem = s - z * 86400;
+
+	c->hour = (int)(rem / 3600);
+	c->min = (int)(rem % 3600 / 60);
+	c->sec = (int)(rem % 60);
+	c->wday = (int)(((z % 7) + 11) % 7);	/* 1970-01-01 was Thursday */
+	time_civil_from_days(z, &c->y, &c->mon, &c->day);
 }
 
 int

@@ -64,6 +64,15 @@ void	 buf_free(struct buf *);
  */
 char	*util_read_file(const char *path, size_t max, size_t *len, char **err);
 
+/*
+ * Reads one line of f, its '\n' included, into b (reset first).  A line
+ * longer than max bytes is read to its end but not kept: *toolong is set
+ * and b stays empty, so a 1 GiB line costs max bytes of memory, not 1 GiB.
+ * Returns 1 for a line (possibly the last, without '\n'), 0 at the end of
+ * the file, -1 on a read error (errno says which).
+ */
+int	 util_read_line(FILE *f, struct buf *b, size_t max, int *toolong);
+
 /* ---- diag: diagnostics about user input --------------------------------- */
 enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };
 
@@ -129,11 +138,25 @@ void	 clock_monotonic(struct clock *);
 struct timespec time_deadline(clockid_t id, int64_t ms);
 void	 clock_fixed(struct clock *, int64_t ms);
 /*
+ * Milliseconds on the monotonic clock: for durations and deadlines, never
+ * for "now" (no clock replaces it, nothing records it).
+ */
+int64_t	 clock_monotonic_ms(void);
+/*
  * Sleeps ms of real time (the whole of it: a signal does not cut it
  * short).  Only for waits an action itself asks for (a retry's backoff,
  * a poll); never for "now".
  */
 void	 util_sleep_ms(int64_t ms);
+/*
+ * A busy handler for SQLite connections that share a file (the audit
+ * store, the intake): sqlite3_busy_handler(db, util_busy_wait, NULL).
+ * SQLite's own sleeps 1, 2, 5, 10... ms per retry, which makes a writer
+ * that meets another's short commit wait far longer than the commit took;
+ * this one sleeps 50 us, growing to 1 ms, and gives up after about 5 s.
+ * Returns 1 to retry, 0 to give up (SQLITE_BUSY).
+ */
+int	 util_busy_wait(void *ctx, int count);
 
 /*
  * Proleptic Gregorian calendar arithmetic, valid for any year: days since
@@ -143,6 +166,17 @@ void	 util_sleep_ms(int64_t ms);
 int64_t	 time_days_from_civil(int64_t y, int m, int d);
 void	 time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 int	 time_days_in_month(int64_t y, int m);
+/*
+ * Seconds since the epoch broken into fields.  The seconds may be UTC or
+ * a zone's wall clock counted as if it were UTC (utc + tz_offset()).
+ */
+struct time_civil {
+	int64_t	 y;
+	int	 mon, day;	/* 1..12, 1..31 */
+	int	 hour, min, sec;
+	int	 wday;		/* 0 = Sunday */
+};
+void	 time_civil_from_secs(int64_t secs, struct time_civil *);
 
 /* RFC 3339 ("2026-11-25T10:00:00Z", fractions, offsets): 0 ok, -1 bad. */
 int	 time_parse(const char *, int64_t *ms);
@@ -170,6 +204,8 @@ void	 duration_format(int64_t ms, char *out, size_t outlen);
 /* ---- text ---------------------------------------------------------------- */
 /* The candidate closest to word by edit distance, or NULL if none is close. */
 const char *util_suggest(const char *word, const char *const *cands, size_t n);
+/* Frees n owned strings of v, then v itself (NULL is a no-op). */
+void	 util_strv_free(char **v, size_t n);
 /* Shell-style glob with '*' and '?', as Kyverno's wildcard names. */
 int	 util_glob(const char *pattern, const char *s);
 /* FNV-1a 64-bit. */
@@ -209,6 +245,9 @@ size_t	 utf8_encode(uint32_t r, char *out);
  * stolen (may be NULL).  Safe from any thread: a line is written whole.
  */
 void	 util_log_json(const char *level, const char *msg, json_t *fields);
+/* A JSON value's type as messages name it: "object", "array", "string",
+ * "number", "boolean" or "null" (also for NULL).  Static. */
+const char *util_json_type(const json_t *);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;

@@ -1,14 +1,20 @@
 /*
  * Credentials: Argo's authSecret (Authorization: Bearer TOKEN), basicAuth,
  * and remediate's hmac (HMAC-SHA256 of the body, hex, in a header, with or
- * without GitHub's "sha256=" prefix).
+ * without GitHub's "sha256=" prefix).  A sender that also sends
+ * X-Webhook-Timestamp (Unix seconds) signs "TIMESTAMP.BODY" instead, and
+ * a timestamp further than HOOK_TS_SKEW from now is refused: a captured
+ * request cannot be replayed later.  Replays inside that window, and of
+ * senders that do not sign a timestamp, are caught by the replay marks
+ * (src/intake/).
  *
  * Comparisons run in constant time: tokens are compared as SHA-256
  * digests (so not even their length leaks), signatures with
- * CRYPTO_memcmp.  File secrets are read at each request, so a rotated
- * Secret takes effect without a reload; a secret that cannot be read
- * fails closed (500, logged), never open.
+ * CRYPTO_memcmp.  Secrets are read at each request (util/secret.h), so
+ * a rotated Secret takes effect without a reload; a secret that cannot
+ * be read fails closed (500, logged), never open.
  */
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -18,57 +24,6 @@
 #include <strings.h>
 
 #include "webhook/hook_int.h"
-
-void
-hook_secret_clear(struct hook_secret *s)
-{
-	free(s->path);
-	if (s->value != NULL)
-		explicit_bzero(s->value, strlen(s->value));
-	free(s->value);
-	free(s->what);
-	memset(s, 0, sizeof *s);
-}
-
-int
-hook_secret_read(const struct hook_secret *s, char *out, size_t outlen,
-    char **err)
-{
-	char *text, *e = NULL;
-	size_t len = 0;
-
-	*err = NULL;
-	if (s->kind == SECRET_VALUE) {
-		len = strlen(s->value);
-		if (len >= outlen) {
-			*err = xasprintf("%s is longer than %zu bytes",
-			    s->what, outlen - 1);
-			return -1;
-		}
-		memcpy(out, s->value, len + 1);
-	} else if (s->kind == SECRET_FILE) {
-		text = util_read_file(s->path, outlen - 1, &len, &e);
-		if (text == NULL) {
-			*err = xasprintf("%s cannot be read: %s", s->what, e);
-			free(e);
-			return -1;
-		}
-		memcpy(out, text, len + 1);
-		explicit_bzero(text, len);
-		free(text);
-	} else {
-		*err = xstrdup("no secret");
-		return -1;
-	}
-	/* `kubectl create secret --from-file` keeps a trailing newline */
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-		out[--len] = '\0';
-	if (len == 0 || memchr(out, '\0', len) != NULL) {
-		*err = xasprintf("%s is empty or not text", s->what);
-		return -1;
-	}
-	return (int)len;
-}
 
 static int
 same_text(const char *a, size_t alen, const char *b, size_t blen)
@@ -99,17 +54,17 @@ static int
 check_bearer(const struct hook_endpoint *e, const struct http_request *r,
     const char **why, char **err)
 {
-	char tok[HOOK_MAX_SECRET];
 	const char *given = credentials(r, "Bearer");
-	int n, ok;
+	char *tok;
+	int ok;
 
-	if ((n = hook_secret_read(&e->token, tok, sizeof tok, err)) == -1) {
+	if ((tok = secret_read(&e->token, err)) == NULL) {
 		*why = "the endpoint's token cannot be read";
 		return 500;
 	}
-	ok = given != NULL && same_text(tok, (size_t)n, given,
+	ok = given != NULL && same_text(tok, strlen(tok), given,
 	    strlen(given));
-	explicit_bzero(tok, sizeof tok);
+	secret_free(tok);
 	if (!ok) {
 		*why = given ? "the bearer token does not match" :
 		    "an Authorization: Bearer token is required";
@@ -122,14 +77,15 @@ static int
 check_basic(const struct hook_endpoint *e, const struct http_request *r,
     const char **why, char **err)
 {
-	char user[HOOK_MAX_SECRET], pass[HOOK_MAX_SECRET];
 	unsigned char dec[3 * 1024];
 	const char *given = credentials(r, "Basic"), *colon;
-	int nu, np, nd, ok = 0;
+	char *user, *pass = NULL;
+	int nd, ok = 0;
 	size_t glen, pad = 0;
 
-	if ((nu = hook_secret_read(&e->user, user, sizeof user, err)) == -1 ||
-	    (np = hook_secret_read(&e->pass, pass, sizeof pass, err)) == -1) {
+	if ((user = secret_read(&e->user, err)) == NULL ||
+	    (pass = secret_read(&e->pass, err)) == NULL) {
+		secret_free(user);
 		*why = "the endpoint's basic auth secret cannot be read";
 		return 500;
 	}
@@ -144,15 +100,15 @@ check_basic(const struct hook_endpoint *e, const struct http_request *r,
 			if (colon != NULL) {
 				size_t ul = (size_t)(colon - (char *)dec);
 
-				ok = same_text(user, (size_t)nu,
+				ok = same_text(user, strlen(user),
 				    (char *)dec, ul) & same_text(pass,
-				    (size_t)np, colon + 1,
+				    strlen(pass), colon + 1,
 				    (size_t)nd - ul - 1);
 			}
 		}
 	}
-	explicit_bzero(user, sizeof user);
-	explicit_bzero(pass, sizeof pass);
+	secret_free(user);
+	secret_free(pass);
 	explicit_bzero(dec, sizeof dec);
 	if (!ok) {
 		*why = given ? "the basic auth credentials do not match" :
@@ -186,20 +142,60 @@ unhex(char c)
 	return -1;
 }
 
+/* A signed timestamp (Unix seconds) close enough to now (ms)? */
+static int
+check_timestamp(const char *ts, int64_t now, const char **why)
+{
+	long long t;
+
+	if (util_parse_int(ts, &t) == -1 || t < 0 || t > INT64_MAX / 1000) {
+		*why = "the " HOOK_TS_HEADER " header is not Unix seconds";
+		return -1;
+	}
+	if (t * 1000 < now - HOOK_TS_SKEW || t * 1000 > now + HOOK_TS_SKEW) {
+		*why = "the signed timestamp is too old or in the future "
+		    "(a replay?)";
+		return -1;
+	}
+	return 0;
+}
+
+/* HMAC-SHA256 of the body, or of "TS.BODY" when ts is set. */
+static int
+sign(const char *key, int keylen, const char *ts,
+    const struct http_request *r, unsigned char *mac, unsigned int *maclen)
+{
+	struct buf b;
+	int rc;
+
+	if (ts == NULL)
+		return HMAC(EVP_sha256(), key, keylen, (const unsigned char *)
+		    r->body, r->body_len, mac, maclen) == NULL ? -1 : 0;
+	buf_init(&b, strlen(ts) + 1 + r->body_len + 1);
+	buf_adds(&b, ts);
+	buf_addc(&b, '.');
+	buf_add(&b, r->body, r->body_len);
+	rc = HMAC(EVP_sha256(), key, keylen, (const unsigned char *)b.data,
+	    b.len, mac, maclen) == NULL ? -1 : 0;
+	buf_free(&b);
+	return rc;
+}
+
 int
 hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
-    const char **why, char **err)
+    int64_t now, const char **why, char **err)
 {
-	char key[HOOK_MAX_SECRET];
 	unsigned char mac[EVP_MAX_MD_SIZE], want[SHA256_DIGEST_LENGTH];
 	unsigned int maclen = 0;
-	const char *sig;
-	int n, ok = 1;
+	const char *sig, *ts;
+	char *key;
+	int ok = 1;
 	size_t i;
 
 	*err = NULL;
 	if (e->hmac.kind == SECRET_NONE)
 		return 0;
+	ts = http_header_get(r, HOOK_TS_HEADER);
 	sig = http_header_get(r, e->hmac_header);
 	if (sig == NULL) {
 		*why = "the request is not signed";
@@ -220,17 +216,37 @@ hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
 		}
 		want[i] = (unsigned char)(hi << 4 | lo);
 	}
-	if ((n = hook_secret_read(&e->hmac, key, sizeof key, err)) == -1) {
+	if (ts && check_timestamp(ts, now, why) != 0)
+		return 401;
+	if ((key = secret_read(&e->hmac, err)) == NULL) {
 		*why = "the endpoint's HMAC secret cannot be read";
 		return 500;
 	}
-	if (HMAC(EVP_sha256(), key, n, (const unsigned char *)r->body,
-	    r->body_len, mac, &maclen) == NULL || maclen != sizeof want)
+	if (sign(key, (int)strlen(key), ts, r, mac, &maclen) == -1 ||
+	    maclen != sizeof want)
 		ok = 0;
-	explicit_bzero(key, sizeof key);
+	secret_free(key);
 	if (!ok || CRYPTO_memcmp(mac, want, sizeof want) != 0) {
 		*why = "the signature does not match the body";
 		return 403;
 	}
 	return 0;
+}
+
+char *
+hook_replay_key(const struct hook_endpoint *e, const struct http_request *r)
+{
+	const char *sig;
+	char *key;
+	size_t i, n;
+
+	if (e->hmac.kind == SECRET_NONE ||
+	    (sig = http_header_get(r, e->hmac_header)) == NULL)
+		return NULL;
+	if (strncasecmp(sig, "sha256=", 7) == 0)
+		sig += 7;
+	key = xasprintf("%s/%s/%s", e->source, e->name, sig);
+	for (i = strlen(key) - strlen(sig), n = strlen(key); i < n; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	return key;
 }

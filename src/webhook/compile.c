@@ -3,10 +3,11 @@
  *
  * Secrets: Argo mounts a Kubernetes Secret and reads {name, key} from
  * /argo-events/secrets/NAME/KEY.  remediate reads the same selector from
- * a directory of its own (hook_set_opts.secrets_dir, default
- * /var/run/secrets/remediate): mount Secret NAME at DIR/NAME.  Two
- * remediate forms serve hosts without Kubernetes: {file: /path} and
- * {env: NAME}.  A secret never sits in the manifest itself.
+ * a directory of its own (hook_set_opts.secrets_dir, default SECRET_DIR):
+ * mount Secret NAME at DIR/NAME.  Two remediate forms serve hosts without
+ * Kubernetes: {file: /path} and {env: NAME}.  util/secret.h compiles and
+ * reads them, for notifications and http triggers alike.  A secret never
+ * sits in the manifest itself.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -53,11 +54,14 @@ endpoint_clear(struct hook_endpoint *e)
 {
 	free(e->method);
 	free(e->path);
-	hook_secret_clear(&e->token);
-	hook_secret_clear(&e->user);
-	hook_secret_clear(&e->pass);
-	hook_secret_clear(&e->hmac);
+	secret_clear(&e->token);
+	secret_clear(&e->user);
+	secret_clear(&e->pass);
+	secret_clear(&e->hmac);
 	free(e->hmac_header);
+	while (e->nsecret > 0)
+		free(e->secret[--e->nsecret]);
+	free(e->secret);
 	json_decref(e->metadata);
 }
 
@@ -118,94 +122,60 @@ hook_set_describe(const struct hook_set *s, size_t i)
 		buf_adds(&b, ", basic auth");
 	if (e->hmac.kind != SECRET_NONE)
 		buf_printf(&b, ", HMAC-SHA256 in %s", e->hmac_header);
+	if (hook_set_unauthenticated(s, i))
+		buf_adds(&b, ", no authentication");
 	buf_printf(&b, ", body <= %zu bytes", e->max_body);
 	return buf_steal(&b);
 }
 
-/* ---- secrets ------------------------------------------------------------- */
-
-/* A Secret name (DNS subdomain) or key ([-._a-zA-Z0-9]); never . or .. */
-static int
-safe_component(const char *s, int key)
+int
+hook_set_unauthenticated(const struct hook_set *s, size_t i)
 {
-	const char *p;
+	const struct hook_endpoint *e;
 
-	if (*s == '\0' || strlen(s) > 253 || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0)
+	if (s == NULL || i >= s->n)
 		return 0;
-	for (p = s; *p; p++) {
-		char c = *p;
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.')
-			continue;
-		if (key && ((c >= 'A' && c <= 'Z') || c == '_'))
-			continue;
+	e = &s->v[i];
+	if (e->token.kind != SECRET_NONE || e->user.kind != SECRET_NONE ||
+	    e->hmac.kind != SECRET_NONE)
 		return 0;
-	}
-	return 1;
+	return e->auth_none ? 1 : 2;
 }
+
+/* ---- secrets ------------------------------------------------------------- */
 
 static int
 compile_secret(const struct mdoc *d, json_t *parent, const char *field,
-    const struct hook_set_opts *o, struct hook_secret *sec,
-    struct diags *dg)
+    const struct hook_set_opts *o, struct secret *sec, struct diags *dg)
 {
 	json_t *ref = json_object_get(parent, field);
-	const char *file = json_string_value(json_object_get(ref, "file"));
-	const char *env = json_string_value(json_object_get(ref, "env"));
 	const char *name = json_string_value(json_object_get(ref, "name"));
-	const char *key = json_string_value(json_object_get(ref, "key"));
 	struct loc at = conf_loc_value(d, parent, field, 0);
-	char buf[HOOK_MAX_SECRET], *err = NULL;
+	char *err = NULL, *v, *what;
 
 	if (ref == NULL)
 		return 0;
-	if (file != NULL) {
-		sec->kind = SECRET_FILE;
-		sec->path = xstrdup(file);
-		sec->what = xasprintf("%s (file %s)", field, file);
-	} else if (env != NULL) {
-		const char *v = o->read_secrets ? getenv(env) : "";
-
-		sec->what = xasprintf("%s (environment variable %s)", field,
-		    env);
-		if (v == NULL || (o->read_secrets && *v == '\0')) {
-			diag_error(dg, at, "%s: environment variable %s is "
-			    "not set", field, env);
-			return -1;
-		}
-		sec->kind = SECRET_VALUE;
-		sec->value = xstrdup(v);
-	} else if (name != NULL && key != NULL) {
-		if (!safe_component(name, 0) || !safe_component(key, 1)) {
-			diag_error(dg, at, "%s: secret \"%s\" key \"%s\" is "
-			    "not a Kubernetes Secret name and key", field,
-			    name, key);
-			return -1;
-		}
-		sec->kind = SECRET_FILE;
-		sec->path = xasprintf("%s/%s/%s", o->secrets_dir ?
-		    o->secrets_dir : HOOK_SECRETS_DIR, name, key);
-		sec->what = xasprintf("%s (secret %s key %s at %s)", field,
-		    name, key, sec->path);
-	} else {
-		diag_error(dg, at, "%s: give {name, key}, {file} or {env}",
-		    field);
+	if (secret_compile(ref, o->secrets_dir, sec, &err) == -1) {
+		diag_error(dg, at, "%s: %s", field, err);
+		free(err);
 		return -1;
 	}
-	if (o->read_secrets && hook_secret_read(sec, buf, sizeof buf,
-	    &err) == -1) {
+	/* logs at request time say which of the endpoint's secrets */
+	what = xasprintf("%s: %s", field, sec->what);
+	free(sec->what);
+	sec->what = what;
+	if (!o->read_secrets)
+		return 0;
+	if ((v = secret_read(sec, &err)) == NULL) {
 		diag_error(dg, at, "%s", err);
 		if (sec->kind == SECRET_FILE && name != NULL)
 			diag_hint(dg, "mount Secret %s at %s/%s", name,
-			    o->secrets_dir ? o->secrets_dir :
-			    HOOK_SECRETS_DIR, name);
+			    o->secrets_dir ? o->secrets_dir : SECRET_DIR,
+			    name);
 		free(err);
-		explicit_bzero(buf, sizeof buf);
 		return -1;
 	}
-	explicit_bzero(buf, sizeof buf);
+	secret_free(v);
 	return 0;
 }
 
@@ -251,7 +221,8 @@ compile_entry(struct hook_set *set, const struct mdoc *d, const char *name,
 	json_t *basic = json_object_get(spec, "basicAuth");
 	json_t *hmac = json_object_get(spec, "hmac");
 	json_t *max = json_object_get(spec, "maxPayloadSize");
-	json_t *meta = json_object_get(spec, "metadata");
+	json_t *meta = json_object_get(spec, "metadata"), *h;
+	size_t i, secretcap = 0;
 	int bad = 0;
 
 	if (ep == NULL || *ep != '/' || method == NULL)
@@ -286,6 +257,17 @@ compile_entry(struct hook_set *set, const struct mdoc *d, const char *name,
 	e.hmac_header = xstrdup(hdr ? hdr : HOOK_SIG_HEADER);
 	if (json_is_object(meta) && json_object_size(meta) > 0)
 		e.metadata = json_deep_copy(meta);
+	e.auth_none = json_object_get(spec, "auth") != NULL;
+	json_array_foreach(json_object_get(spec, "secretHeaders"), i, h) {
+		char canon[256];
+
+		if (!json_is_string(h))
+			continue;
+		hook_canonical_header(json_string_value(h), canon,
+		    sizeof canon);
+		xgrow(&e.secret, &secretcap, e.nsecret + 1, sizeof *e.secret);
+		e.secret[e.nsecret++] = xstrdup(canon);
+	}
 	bad |= check_unique(set, d, spec, name, &e, o, dg) != 0;
 	if (bad) {
 		endpoint_clear(&e);

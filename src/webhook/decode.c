@@ -58,9 +58,30 @@ hook_canonical_header(const char *name, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/*
+ * Headers that carry credentials: masked before templates, records and
+ * logs see them, as Argo masks Authorization.  Beside the webhook's own
+ * secretHeaders.
+ */
+static int
+is_secret(const struct hook_target *t, const char *name)
+{
+	static const char *const always[] = { "Authorization",
+	    "Proxy-Authorization", "Cookie", "X-Api-Key" };
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(always); i++)
+		if (strcmp(name, always[i]) == 0)
+			return 1;
+	for (i = 0; i < t->nsecret; i++)
+		if (strcmp(name, t->secret[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* {"Name": ["v1", "v2"]} from the request's headers. */
 static json_t *
-header_object(const struct http_request *r)
+header_object(const struct hook_target *t, const struct http_request *r)
 {
 	json_t *h = json_object(), *list, *v;
 	char name[256];
@@ -68,7 +89,7 @@ header_object(const struct http_request *r)
 
 	for (i = 0; i < r->nheaders; i++) {
 		hook_canonical_header(r->headers[i].name, name, sizeof name);
-		if (strcmp(name, "Authorization") == 0)
+		if (is_secret(t, name))
 			v = json_string(MASKED);
 		else
 			v = json_string(r->headers[i].value);
@@ -76,7 +97,15 @@ header_object(const struct http_request *r)
 			v = json_string("(not UTF-8)");
 		if ((list = json_object_get(h, name)) == NULL) {
 			list = json_array();
-			json_object_set_new(h, name, list);
+			/*
+			 * A name that is not UTF-8 cannot be a key; the set
+			 * frees list then, so the header is left out (HTTP
+			 * names are tokens: no sender means one).
+			 */
+			if (json_object_set_new(h, name, list) != 0) {
+				json_decref(v);
+				continue;
+			}
 		}
 		json_array_append_new(list, v);
 	}
@@ -296,7 +325,7 @@ hook_decode(const struct hook_target *t, const struct http_request *r,
 		body = json_body(r->body, r->body_len, err);
 	if (body == NULL)
 		return -1;
-	header = header_object(r);
+	header = header_object(t, r);
 	if (hook_is_alertmanager(body)) {
 		*am = 1;
 		n = hook_alertmanager_events(t, body, header, evs, err);

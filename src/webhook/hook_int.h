@@ -9,36 +9,28 @@
 
 #include <stdatomic.h>
 
+#include "util/secret.h"
 #include "util/util.h"
 #include "webhook/webhook.h"
 
 #define HOOK_SET_MAGIC		0x686b7374u	/* "hkst" */
 #define HOOK_INGRESS_MAGIC	0x686b6967u	/* "hkig" */
 
-/* Where a secret comes from. */
-enum hook_secret_kind {
-	SECRET_NONE,
-	SECRET_FILE,		/* read at each request: rotation works */
-	SECRET_VALUE,		/* read once at load (env) */
-};
-
-struct hook_secret {
-	enum hook_secret_kind	 kind;
-	char			*path;	/* owned: SECRET_FILE */
-	char			*value;	/* owned: SECRET_VALUE; wiped */
-	char			*what;	/* owned: "authSecret (file ...)" */
-};
-
 struct hook_endpoint {
 	const char		*source, *name;	/* interned: live forever */
 	char			*method;	/* owned */
 	char			*path;		/* owned */
 	size_t			 max_body;	/* bytes */
-	struct hook_secret	 token;		/* bearer (authSecret) */
-	struct hook_secret	 user, pass;	/* basicAuth */
-	struct hook_secret	 hmac;
+	/* read at each request (util/secret.h): rotation works */
+	struct secret		 token;		/* bearer (authSecret) */
+	struct secret		 user, pass;	/* basicAuth */
+	struct secret		 hmac;
 	char			*hmac_header;	/* owned */
 	json_t			*metadata;	/* owned, may be NULL */
+	int			 auth_none;	/* `auth: none`: meant */
+	char			**secret;	/* owned: secretHeaders,
+						   canonical */
+	size_t			 nsecret;
 };
 
 struct hook_set {
@@ -55,13 +47,6 @@ const struct hook_endpoint *hook_set_find(const struct hook_set *,
 		    const char *method, const char *path, int *path_known);
 
 /* auth.c */
-void	hook_secret_clear(struct hook_secret *);
-/*
- * Reads the secret's bytes into out (trailing newline trimmed).  Returns
- * the length, or -1 with *err (owned).
- */
-int	hook_secret_read(const struct hook_secret *, char *out, size_t outlen,
-	    char **err);
 /*
  * The head's credentials against ep's bearer token or basic auth:
  * 0 accepted (or none required), 401 refused (*why static text), 500 the
@@ -69,9 +54,20 @@ int	hook_secret_read(const struct hook_secret *, char *out, size_t outlen,
  */
 int	hook_auth_head(const struct hook_endpoint *,
 	    const struct http_request *, const char **why, char **err);
-/* The body's signature: 0, 401 (missing), 403 (wrong), 500 as above. */
+/*
+ * The body's signature (with X-Webhook-Timestamp when sent, checked
+ * against now, ms): 0, 401 (missing, or a stale timestamp), 403 (wrong),
+ * 500 as above.
+ */
 int	hook_auth_body(const struct hook_endpoint *,
-	    const struct http_request *, const char **why, char **err);
+	    const struct http_request *, int64_t now, const char **why,
+	    char **err);
+/*
+ * The replay mark of a signed request: "source/name/signature" (owned),
+ * or NULL when the endpoint does not sign.
+ */
+char	*hook_replay_key(const struct hook_endpoint *,
+	    const struct http_request *);
 
 /* alertmanager.c */
 int	hook_is_alertmanager(json_t *body);

@@ -8,10 +8,12 @@
  *           read, so an unauthenticated sender cannot make us buffer it;
  *   body    the endpoint's limit (413, enforced by the server while
  *           reading), the signature (401/403), decoding (400);
- *   queue   redeliveries dropped, the rest pushed all-or-none; 200 only
- *           after the push succeeded, 503 + Retry-After when the queue is
- *           full.  A sender that sees anything but 200 still owns its
- *           signal; a 200 means the engine has it.
+ *   queue   redeliveries dropped, the rest pushed all-or-none with the
+ *           request's replay mark (signed endpoints); 200 only after the
+ *           push succeeded (or found the signed request already taken),
+ *           503 + Retry-After when the sink is full, stopping or cannot
+ *           store.  A sender that sees anything but 200 still owns its
+ *           signal; a 200 means the sink (the state file) has it.
  *
  * Alert ids are recorded as seen only when their push succeeds (under the
  * dedup lock, held across the push so two concurrent deliveries of the
@@ -36,7 +38,8 @@ struct hook_ingress {
 	pthread_mutex_t		 dedup_lock;
 	struct hook_dedup	*dedup;
 	_Atomic uint64_t	 n_requests, n_events, n_dups, n_full, n_401,
-				 n_403, n_400, n_413, n_404;
+				 n_403, n_400, n_413, n_404, n_replays,
+				 n_unstored;
 };
 
 static void
@@ -136,6 +139,8 @@ hook_ingress_stats(const struct hook_ingress *ing, struct hook_stats *st)
 	st->requests = atomic_load(&ing->n_requests);
 	st->events = atomic_load(&ing->n_events);
 	st->duplicates = atomic_load(&ing->n_dups);
+	st->replays = atomic_load(&ing->n_replays);
+	st->unstored = atomic_load(&ing->n_unstored);
 	st->full = atomic_load(&ing->n_full);
 	st->unauthorized = atomic_load(&ing->n_401);
 	st->forbidden = atomic_load(&ing->n_403);
@@ -231,18 +236,39 @@ reply_queued(struct http_response *resp, size_t queued, size_t dups)
 	    queued, dups);
 }
 
+/* 503 with Retry-After: the sender keeps its events and retries. */
+static void
+retry_later(struct hook_ingress *ing, int rc, struct http_response *resp)
+{
+	char ra[16];
+
+	if (rc == HOOK_STOPPING)
+		http_reply_error(resp, 503, "remediate is stopping; retry");
+	else if (rc == HOOK_UNSTORED) {
+		atomic_fetch_add(&ing->n_unstored, 1);
+		http_reply_error(resp, 503, "the events cannot be stored now; "
+		    "retry");
+	} else {
+		atomic_fetch_add(&ing->n_full, 1);
+		http_reply_error(resp, 503, "the event queue is full; retry");
+	}
+	snprintf(ra, sizeof ra, "%u", ing->o.retry_after);
+	http_response_header(resp, "Retry-After", ra);
+}
+
 /*
  * Pushes evs[0..n) all or none, dropping redelivered alerts first when
- * dedup is set.  Takes the events: on return their members are queued or
- * cleared, and the array freed.
+ * dedup is set; replay is the request's replay mark (may be NULL).  Takes
+ * the events: on return their members are queued or cleared, and the
+ * array freed.
  */
 static void
 queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
-    struct http_response *resp)
+    const char *replay, struct http_response *resp)
 {
 	struct event *keep = xcalloc(n + 1, sizeof *keep);
 	size_t i, k = 0, dups = 0;
-	int rc = 0, too_many;
+	int rc = HOOK_PUSHED, too_many;
 
 	if (dedup)
 		pthread_mutex_lock(&ing->dedup_lock);
@@ -258,8 +284,8 @@ queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
 	}
 	too_many = ing->sink.capacity != 0 && k > ing->sink.capacity;
 	if (k > 0 && !too_many)
-		rc = ing->sink.push(ing->sink.ctx, keep, k);
-	if (dedup && (too_many || rc != 0))
+		rc = ing->sink.push(ing->sink.ctx, keep, k, replay);
+	if (dedup && (too_many || rc < 0))
 		for (i = 0; i < k; i++)
 			hook_dedup_del(ing->dedup, keep[i].id);
 	if (dedup)
@@ -270,18 +296,16 @@ queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
 		http_reply_error(resp, 413, "%zu events in one request; the "
 		    "queue holds at most %zu (lower the sender's batch, e.g. "
 		    "Alertmanager's max_alerts)", k, ing->sink.capacity);
-	} else if (rc != 0) {
-		char ra[16];
-
-		atomic_fetch_add(&ing->n_full, 1);
-		http_reply_error(resp, 503, "the event queue is full; retry");
-		snprintf(ra, sizeof ra, "%u", ing->o.retry_after);
-		http_response_header(resp, "Retry-After", ra);
+	} else if (rc < 0)
+		retry_later(ing, rc, resp);
+	else if (rc == HOOK_REPLAY) {
+		atomic_fetch_add(&ing->n_replays, 1);
+		reply_queued(resp, 0, dups + k);
 	} else {
 		atomic_fetch_add(&ing->n_events, k);
 		reply_queued(resp, k, dups);
 	}
-	if (too_many || rc != 0)
+	if (too_many || rc != HOOK_PUSHED)
 		for (i = 0; i < k; i++)
 			event_clear(&keep[i]);
 	free(keep);
@@ -292,10 +316,11 @@ static void
 serve(struct hook_ingress *ing, const struct hook_endpoint *e,
     const struct http_request *r, struct http_response *resp)
 {
-	struct hook_target t = { e->source, e->name, e->metadata };
+	struct hook_target t = { e->source, e->name, e->metadata, e->secret,
+	    e->nsecret };
 	struct event *evs = NULL;
 	const char *why = NULL;
-	char *err = NULL;
+	char *err = NULL, *replay;
 	int n, am, code;
 
 	if (r->body_len > e->max_body) {	/* the set changed meanwhile */
@@ -308,7 +333,7 @@ serve(struct hook_ingress *ing, const struct hook_endpoint *e,
 	code = hook_auth_head(e, r, &why, &err);
 	if (refuse(ing, e, code, why, err, resp))
 		return;
-	code = hook_auth_body(e, r, &why, &err);
+	code = hook_auth_body(e, r, clock_now(ing->sink.clock), &why, &err);
 	if (refuse(ing, e, code, why, err, resp))
 		return;
 	n = hook_decode(&t, r, clock_now(ing->sink.clock), &evs, &am, &err);
@@ -323,7 +348,9 @@ serve(struct hook_ingress *ing, const struct hook_endpoint *e,
 		reply_queued(resp, 0, 0);
 		return;
 	}
-	queue(ing, evs, (size_t)n, am, resp);
+	replay = hook_replay_key(e, r);
+	queue(ing, evs, (size_t)n, am, replay, resp);
+	free(replay);
 }
 
 static void

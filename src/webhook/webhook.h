@@ -12,9 +12,11 @@
  * request it finds the endpoint (404/405), checks credentials before the
  * body is read (401), the body limit (413), the signature (401/403),
  * decodes the body (400 with a JSON error), and hands the events to the
- * engine's queue through the sink.  It acknowledges (200) only once every
- * event of the request is queued; when the queue has no room it answers
- * 503 with Retry-After so the sender retries and no signal is lost.
+ * sink (the daemon's: the state file's intake, then the engine's queue).
+ * It acknowledges (200) only once the sink took every event of the
+ * request; when the sink cannot (no room, stopping, the state file
+ * failing) it answers 503 with Retry-After so the sender retries and no
+ * signal is lost.
  *
  * Event shapes, as Argo Events builds them (see docs/webhooks.md):
  *
@@ -45,10 +47,10 @@
 #include "signal/event.h"
 #include "util/util.h"
 
-#define HOOK_SECRETS_DIR	"/var/run/secrets/remediate"
 #define HOOK_DEDUP_DEFAULT	16384	/* alert ids remembered */
 #define HOOK_SIG_HEADER		"X-Hub-Signature-256"
-#define HOOK_MAX_SECRET		4096	/* bytes of one secret */
+#define HOOK_TS_HEADER		"X-Webhook-Timestamp"	/* signed, s */
+#define HOOK_TS_SKEW		(5 * 60 * 1000)	/* ms either way */
 
 /* ---- compiled endpoints ------------------------------------------------- */
 
@@ -58,7 +60,7 @@ struct hook_set_opts {
 	/*
 	 * Where Kubernetes-style secrets {name, key} are mounted: the
 	 * secret is the file DIR/NAME/KEY (mount Secret NAME at DIR/NAME).
-	 * NULL: HOOK_SECRETS_DIR.  Borrowed.
+	 * NULL: SECRET_DIR (util/secret.h).  Borrowed.
 	 */
 	const char			*secrets_dir;
 	/*
@@ -85,6 +87,9 @@ int		 hook_set_add(struct hook_set *, const struct mdoc *doc,
 size_t		 hook_set_count(const struct hook_set *);
 /* One line per endpoint for logs and `check`: "POST /alerts (bearer)". */
 char		*hook_set_describe(const struct hook_set *, size_t i);
+/* Endpoint i takes requests without any authentication: 1 when the
+ * manifest says so (auth: none), 2 when it says nothing, else 0. */
+int		 hook_set_unauthenticated(const struct hook_set *, size_t i);
 
 /* ---- decoding (pure: no I/O, any thread) -------------------------------- */
 
@@ -92,6 +97,10 @@ char		*hook_set_describe(const struct hook_set *, size_t i);
 struct hook_target {
 	const char	*source, *name;	/* borrowed by the events */
 	json_t		*metadata;	/* borrowed, may be NULL */
+	/* headers masked beside Authorization, Proxy-Authorization,
+	 * Cookie and X-Api-Key (canonical names, borrowed) */
+	char		**secret;
+	size_t		  nsecret;
 };
 
 /*
@@ -116,15 +125,26 @@ void	hook_canonical_header(const char *name, char *out, size_t outlen);
  * Where events go: the engine's queue.  Called from HTTP server threads,
  * concurrently, so push must be thread-safe.
  */
+enum hook_push_result {
+	HOOK_PUSHED = 0,	/* taken: answer 200 */
+	HOOK_FULL = -1,		/* no room now: 503 + Retry-After */
+	HOOK_STOPPING = -2,	/* shutting down: 503 + Retry-After */
+	HOOK_UNSTORED = -3,	/* the state file cannot be written: 503 */
+	HOOK_REPLAY = 1,	/* the signed request was seen: 200, not
+				   decided again */
+};
+
 struct hook_sink {
 	/*
-	 * Queues all n events (n >= 1) or none.  Returns 0 when all are
-	 * queued: the queue owns each event's owned members (id, data,
-	 * subject) and the caller forgets them; source, name and type are
-	 * borrowed from strings that live until the process exits.  Returns
-	 * -1 when there is no room for n now: nothing is taken.
+	 * Takes all n events (n >= 1) or none; replay is the request's
+	 * replay mark (hook_replay_key's, NULL when unsigned), borrowed.
+	 * Returns HOOK_PUSHED when all are taken: the sink owns each event's
+	 * owned members (id, data, subject) and the caller forgets them;
+	 * source, name and type are borrowed from strings that live until
+	 * the process exits.  Any other result takes nothing.
 	 */
-	int		(*push)(void *ctx, struct event *evs, size_t n);
+	int		(*push)(void *ctx, struct event *evs, size_t n,
+			    const char *replay);
 	void		*ctx;
 	/*
 	 * The most events the queue can ever hold; a request with more is
@@ -168,6 +188,8 @@ struct hook_stats {
 	uint64_t	requests;	/* reached an endpoint */
 	uint64_t	events;		/* queued */
 	uint64_t	duplicates;	/* redelivered alerts not queued */
+	uint64_t	replays;	/* signed requests seen before */
+	uint64_t	unstored;	/* 503: the state file failed */
 	uint64_t	full;		/* 503: the queue had no room */
 	uint64_t	unauthorized;	/* 401 */
 	uint64_t	forbidden;	/* 403: bad signature */

@@ -10,8 +10,18 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-SHARED = os.environ.get("REMEDIATE_SHARED",
-                        os.path.join(ROOT, "..", "shared"))
+# Test data lives in the tree (tests/data/README.md says where it came from)
+FIXTURES = os.path.join(ROOT, "tests", "data", "fixtures")
+
+
+def fixture_path(name):
+    return os.path.join(FIXTURES, name)
+
+
+def fixture(name):
+    """A fixture under tests/data/fixtures, parsed as JSON."""
+    with open(fixture_path(name)) as f:
+        return json.load(f)
 
 
 def binary():

@@ -59,18 +59,28 @@ class Exporter:
 
 
 class Prometheus:
-    """prometheus scraping the exporter every second."""
+    """prometheus scraping the exporter every second; also the ports of
+    targets (job "remediate"), with rule_files loaded."""
 
-    def __init__(self, exporter):
+    def __init__(self, exporter, targets=(), rule_files=()):
         self.dir = tempfile.mkdtemp(prefix="prom-")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         cfg = os.path.join(self.dir, "prometheus.yml")
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n"
-                    "scrape_configs:\n  - job_name: fixture\n"
+                    "  evaluation_interval: 1s\n")
+            if rule_files:
+                f.write("rule_files:\n" + "".join(
+                    "  - '%s'\n" % r for r in rule_files))
+            f.write("scrape_configs:\n  - job_name: fixture\n"
                     "    static_configs:\n"
                     "      - targets: ['127.0.0.1:%d']\n" % exporter.port)
+            if targets:
+                f.write("  - job_name: remediate\n"
+                        "    static_configs:\n"
+                        "      - targets: [%s]\n" % ", ".join(
+                            "'127.0.0.1:%d'" % t for t in targets))
         self.p = subprocess.Popen(
             [PROMETHEUS, "--config.file=" + cfg,
              "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
@@ -82,6 +92,24 @@ class Prometheus:
                                       urllib.parse.urlencode({"query": q}))
         with urllib.request.urlopen(url, timeout=5) as r:
             return json.load(r)["data"]["result"]
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=5) as r:
+            return json.load(r)["data"]
+
+    def wait_series(self, q, timeout=60):
+        """Waits until q answers at least one series; returns them."""
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                res = self.query(q)
+                if res:
+                    return res
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("prometheus never answered a series for %s"
+                             % q)
 
     def wait_value(self, q, want, timeout=60):
         """Waits until q answers want (Prometheus has scraped it)."""

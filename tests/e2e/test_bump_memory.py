@@ -235,6 +235,18 @@ def test_opt_in_on_the_pod_is_enough(emu):
     assert rc == 0, err
 
 
+@pytest.mark.parametrize("dep,pod", [
+    ({"remediation.platform/optin": "false"}, OPTIN),
+    (OPTIN, {"remediation.platform/optin": "false"}),
+])
+def test_opt_in_false_on_either_side_vetoes(emu, dep, pod):
+    dep, pod = deployment_chain(emu, dep_labels=dep, pod_labels=pod)
+    rc, out, err = bump(emu, "--pod", pod["metadata"]["name"], "-n", "shop")
+    assert rc == 1
+    assert "opts out" in err
+    assert patches(emu) == []
+
+
 @pytest.mark.parametrize("flag", ["--dry-run", "--dry-run=true"])
 def test_client_dry_run_sends_nothing(emu, flag):
     dep, pod = deployment_chain(emu)

@@ -80,3 +80,19 @@ def test_seed_example_is_clean():
     p = check(os.path.join("examples", "seed", "manifests"))
     assert p.returncode == 0, p.stderr
     assert "error:" not in p.stderr and "warning:" not in p.stderr
+
+
+def test_common_mistakes_example_names_both():
+    """examples/common-mistakes, the README's tour: rateLimit inside
+    template is a warning (accepted where Argo would ignore it), patch on a
+    generateName object is an error, each at its line and column."""
+    p = check(os.path.join("examples", "common-mistakes"))
+    assert p.returncode == 1, p.stderr
+    assert ("examples/common-mistakes/sensor.yaml:20:9: warning: "
+            "spec.triggers[0].template.rateLimit: rateLimit belongs beside "
+            "template, not inside it; accepted") in p.stderr
+    assert ("examples/common-mistakes/sensor.yaml:24:22: error: "
+            "spec.triggers[0].template.k8s.operation: patch needs an object "
+            "with metadata.name, and this one has only "
+            "metadata.generateName") in p.stderr
+    assert "2 manifests, 1 error, 1 warning" in p.stdout

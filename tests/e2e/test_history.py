@@ -238,6 +238,59 @@ def test_other_files_are_refused(tmp_path):
     history("--state", str(junk), check=1)
 
 
+def test_an_unreadable_record_is_said_not_skipped_silently(tmp_path):
+    path = write_state(str(tmp_path / "torn.db"), RECORDS[:3])
+    db = sqlite3.connect(path)
+    db.execute("UPDATE decisions SET record = '{\"time\": \"torn' "
+               "WHERE id = 2")
+    db.commit()
+    db.close()
+    p = history("--state", path, check=1)
+    assert ("torn.db: record 2 cannot be read (premature end of input "
+            "near '\"torn'); "
+            "skipped") in p.stderr, p.stderr
+    assert len(p.stdout.splitlines()) == 3      # the header, records 1, 3
+
+
+def readonly_mount(tmp_path, files, script):
+    """Runs script (sh) with tmp_path/ro a read-only tmpfs holding files;
+    skips where mount namespaces are not allowed."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    copies = " && ".join("cp %s %s/" % (f, ro) for f in files)
+    p = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs none %s && %s && "
+         "mount -o remount,ro %s && %s" % (ro, copies, ro, script)],
+        capture_output=True, text=True, timeout=60)
+    if "mount:" in p.stderr or "unshare:" in p.stderr:
+        pytest.skip("no mount namespace here: " + p.stderr.strip())
+    return p
+
+
+def test_read_only_file_system(tmp_path):
+    """A state file in WAL mode (as run leaves it) on a read-only file
+    system used to be "not a state file": it reads; with a log still
+    beside it, the error says what to do."""
+    path = write_state(str(tmp_path / "s.db"), RECORDS[:2])
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.close()
+    ro = tmp_path / "ro"
+    p = readonly_mount(tmp_path, [path], "%s history --state %s/s.db" % (
+        binary(), ro))
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.splitlines()) == 3
+    wal = tmp_path / "s.db-wal"
+    wal.write_bytes(b"x" * 64)
+    sub = tmp_path / "second"
+    sub.mkdir()
+    p = readonly_mount(sub, [path, str(wal)], "%s history --state %s/s.db"
+                       % (binary(), sub / "ro"))
+    assert p.returncode == 1
+    assert "on a read-only file system, and its write-ahead log" in p.stderr
+    assert "not a state file" not in p.stderr
+
+
 def test_a_schema_1_file_reads_without_being_changed(tmp_path):
     old = str(tmp_path / "v1.db")
     db = sqlite3.connect(old)
@@ -319,6 +372,52 @@ def test_decisions_survive_kill_9_and_the_cooldown_holds(tmp_path):
         ["below-threshold", "acted", "cooldown"]
     summary = lines(history("--state", st, "--summary", "--json"))
     assert summary[0]["actions"] == 1
+
+
+def test_a_damaged_cooldown_row_stops_run_and_recover_keeps_it(tmp_path):
+    """A cooldown row that does not read used to be dropped with a
+    warning: the cooldown reset and the next kill acted again.  run now
+    refuses to start, naming the file; --state-recover starts and counts
+    the row as a cooldown that starts now."""
+    m = seed_without_budget(tmp_path)
+    st = str(tmp_path / "state.db")
+    w = scenario.Workload("shop", "cart")
+    pod = scenario.pod_name("cart", 0)
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        d = Daemon(m, emu.kubeconfig, ["--state", st])
+        try:
+            d.wait_log("synced")
+            emu.oom_kill("shop", pod)
+            emu.oom_kill("shop", pod)
+            first = d.take(2)
+        finally:
+            assert d.stop() == 0
+        assert [r["decision"] for r in first] == ["suppressed", "acted"]
+        db = sqlite3.connect(st)
+        n = db.execute("UPDATE state SET value = '{\"at\": \"torn' "
+                       "WHERE kind = 'cooldown'").rowcount
+        db.commit()
+        db.close()
+        assert n == 1
+        p = subprocess.run([binary(), "run", "-c", str(m), "--kubeconfig",
+                            emu.kubeconfig, "--listen", "127.0.0.1:0",
+                            "--state", st], capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode != 0
+        assert "%s: 1 guard-state row cannot be read" % st in p.stderr
+        assert "--state-recover" in p.stderr
+        d = Daemon(m, emu.kubeconfig, ["--state", st, "--state-recover"])
+        try:
+            d.wait_log("synced")
+            assert any("count as their most restrictive value" in line
+                       for line in d.log_lines)
+            emu.oom_kill("shop", pod)
+            again = d.take(1)
+        finally:
+            assert d.stop() == 0
+    assert [(r["decision"], r.get("reason")) for r in again] == \
+        [("suppressed", "cooldown")], again
 
 
 def test_kill_9_at_random_moments_under_load(tmp_path):

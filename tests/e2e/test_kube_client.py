@@ -228,6 +228,38 @@ def test_executor_operations(probe, emu, tmp_path):
     assert "propagationPolicy=Background" in dels[-1]["query"]
 
 
+def test_executor_create_that_timed_out_is_checked(probe, emu, tmp_path):
+    """A create whose answer never came in time: the executor asks for
+    the object by name, and the action counts as done when it is there;
+    when it is not, the timeout is the error."""
+    def plan(name):
+        return plan_file(tmp_path, {
+            "type": "k8s", "operation": "create", "apiVersion": "v1",
+            "kind": "ConfigMap", "namespace": "shop", "name": name,
+            "object": {"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": name, "namespace": "shop"},
+                       "data": {"a": "1"}}})
+    env = {"KUBE_PROBE_TIMEOUT_MS": "500"}
+    # carried out, answered too late: acted, with how we know
+    emu.fault({"type": "delay", "ms": 2000, "after": True,
+               "method": "POST", "path": "/configmaps$"})
+    rc, out, err = run(probe, emu, "exec", plan("late"), env=env)
+    assert rc == 0, (out, err)
+    assert out["verifiedAfter"] == "timeout"
+    assert out["object"]["metadata"]["name"] == "late"
+    assert out["object"]["data"] == {"a": "1"}
+    gets = api_requests(emu, "GET", "/configmaps/late")
+    assert len(gets) == 1
+    # not carried out (held before it took effect): the timeout stands
+    emu.fault({"type": "delay", "ms": 0, "method": "POST",
+               "path": "/configmaps$", "hold": "never", "holdTimeout": 20})
+    rc, out, err = run(probe, emu, "exec", plan("lost"), env=env)
+    emu.release("never")
+    assert rc == 1, (out, err)
+    assert "Timeout" in out["error"], out
+    assert len(api_requests(emu, "GET", "/configmaps/lost")) == 1
+
+
 def test_executor_server_dry_run(probe, emu, tmp_path):
     emu.load(deployment())
     before = emu.get("apps/v1", "Deployment", "shop", "web")

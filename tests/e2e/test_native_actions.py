@@ -7,7 +7,7 @@ a workload modified under a bump, a pod replaced under a restart, another
 Argo CD operation started, a quarantine policy that exists already.
 
 The driver (native_probe) is a few lines of C written and compiled here
-against src/action, src/kube, src/cluster, src/conf and src/util:
+against src/action, src/kube, src/guard, src/cluster, src/conf and src/util:
 
     native_probe KUBECONFIG SPEC TARGET SUBJECT NOW_MS MODE [EXTRA]
 
@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
 from kubehelp import Emulator, have_cc  # noqa: E402
+from conftest import fixture  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have_cc(), reason="no C compiler")
 
@@ -153,7 +154,7 @@ def probe(tmp_path_factory):
         ["pkg-config", what] + PKGS, capture_output=True, text=True,
         check=True).stdout.split()
     srcs = [str(src)]
-    for mod in ("action", "kube", "cluster", "conf", "util"):
+    for mod in ("action", "kube", "guard", "cluster", "conf", "util"):
         md = os.path.join(ROOT, "src", mod)
         srcs += sorted(os.path.join(md, f) for f in os.listdir(md)
                        if f.endswith(".c"))
@@ -390,14 +391,6 @@ def test_restart_pod_refuses_bare_pods(emu, run):
 
 
 # ---- argocdSync ------------------------------------------------------------
-
-SHARED = os.environ.get("REMEDIATE_SHARED",
-                        os.path.join(ROOT, "..", "shared"))
-
-
-def fixture(name):
-    with open(os.path.join(SHARED, "fixtures", name)) as f:
-        return json.load(f)
 
 
 def load_app(emu, name):

@@ -133,6 +133,43 @@ def test_workload_without_optin(tmp_path, seed_manifests):
     assert "not opted in" in recs[1]["message"]
 
 
+def test_optin_false_on_either_side_is_a_veto(tmp_path, seed_manifests):
+    """The key with any other value on the workload or the pod vetoes,
+    whatever the other side says (DESIGN.md); both "true" acts."""
+    no_wl = scenario.Workload("shop", "nowl", deploy_optin="false",
+                              pod_optin=True)
+    no_pod = scenario.Workload("shop", "nopod", deploy_optin=True,
+                               pod_optin="false")
+    ok = scenario.Workload("shop", "both", deploy_optin=True, pod_optin=True)
+    recs = replay(tmp_path, seed_manifests, [no_wl, no_pod, ok],
+                  twice(no_wl) + twice(no_pod, 2, 3) + twice(ok, 4, 5))
+    decided = [r for r in recs if r.get("reason") != "below-threshold"]
+    assert [(r["target"]["name"], r["decision"], r.get("reason"))
+            for r in decided] == [("nowl", "suppressed", "opt-out"),
+                                  ("nopod", "suppressed", "opt-out"),
+                                  ("both", "acted", None)]
+    assert decided[0]["message"] == (
+        "the workload opts out: label remediation.platform/optin=false "
+        "(opt-in wants true)")
+    assert decided[1]["message"].startswith("the pod opts out")
+
+
+def test_pod_whose_owner_is_missing_is_unsupported_target(tmp_path,
+                                                          seed_manifests):
+    """The Pod is in the view, its ReplicaSet is not: nothing can be read
+    or changed, so nothing is tried: unsupported-target, not failed (which
+    pages)."""
+    w = scenario.Workload("shop", "orphan")
+    pods = [w.pod(i, fresh=True) for i in range(w.replicas)]
+    recs = replay(tmp_path, seed_manifests, [], twice(w), extra=pods)
+    assert summary(recs) == {"suppressed/below-threshold": 1,
+                             "suppressed/unsupported-target": 1}
+    assert recs[1]["message"] == (
+        "the owner ReplicaSet shop/%s of Pod shop/%s is not in the "
+        "cluster view" % (scenario.rs_name("orphan"),
+                          scenario.pod_name("orphan", 0)))
+
+
 def test_pods_lacking_label_are_denied_by_policy(tmp_path, seed_manifests):
     # The Deployment opted in (passes the opt-in guard), but the policy
     # reads the live Pod's label, which is missing.
@@ -190,6 +227,28 @@ def test_budget_low_and_budget_missing(tmp_path, seed_manifests):
     assert decided[1]["budget"]["value"] is None
     assert decided[1]["budget"]["query"] == \
         'slo:error_budget_remaining:ratio{namespace="unknown"}'
+
+
+def test_budget_infinite_or_nan_recording_counts_as_none(tmp_path,
+                                                         seed_manifests):
+    """The live path refuses NaN and +Inf; so does replay (a recorded +Inf
+    budget used to pass `min` and act)."""
+    inf = scenario.Workload("inf", "api")
+    nan = scenario.Workload("nan", "api")
+    ok = scenario.Workload("shop", "api")
+    budgets = [scenario.budget_line(at(-1), "inf", "+Inf"),
+               scenario.budget_line(at(-1), "nan", "NaN"),
+               scenario.budget_line(at(3), "shop", 0.9)]
+    lines = twice(inf) + twice(nan, 2, 3) + twice(ok, 4, 5)
+    recs = replay(tmp_path, seed_manifests, [inf, nan, ok], lines, budgets)
+    decided = [r for r in recs if r.get("reason") != "below-threshold"]
+    assert [(r["target"]["namespace"], r["decision"], r.get("reason"))
+            for r in decided] == [("inf", "suppressed", "budget"),
+                                  ("nan", "suppressed", "budget"),
+                                  ("shop", "acted", None)]
+    assert decided[0]["budget"]["value"] is None
+    assert decided[0]["message"] == \
+        "no error-budget value: counted as no budget"
 
 
 def test_budget_older_than_max_age_counts_as_none(tmp_path, seed_manifests):

@@ -229,7 +229,10 @@ def http_get(port, path):
 
 def listening_port(d):
     for line in d.log_lines:
-        rec = json.loads(line)
+        try:
+            rec = json.loads(line)
+        except ValueError:      # a manifest warning, as check prints it
+            continue
         if rec.get("msg") == "listening":
             return rec["port"]
     raise AssertionError("no listening log")

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import scenario
-from conftest import ROOT, SHARED
+from conftest import ROOT, fixture_path
 from test_run_live import (Daemon, Emulator, check_metrics, cluster_objects,
                            http_get, listening_port)
 
@@ -79,8 +79,8 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
     (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
     (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
     w = scenario.Workload("shop", "checkout")
-    payload = json.load(open(os.path.join(
-        SHARED, "fixtures", "alertmanager-webhook-oomkilled.json")))
+    with open(fixture_path("alertmanager-webhook-oomkilled.json")) as f:
+        payload = json.load(f)
     alert = payload["alerts"][0]
     alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
     alert["startsAt"] = datetime.datetime.utcnow().strftime(
@@ -92,6 +92,9 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
         d = Daemon(tmp_path / "m", emu.kubeconfig)
         try:
             d.wait_log("synced")
+            # the manifest gives no authentication: run says so
+            assert any('"msg":"webhook without authentication"' in line and
+                       '"auth":"not set"' in line for line in d.log_lines)
             port = listening_port(d)
             assert post(port, "/alerts", payload)[0] == 200
             first = d.take(1)

@@ -33,7 +33,7 @@ def build_probe(outdir, source="tests/kube/kube_probe.c", name="kube_probe",
                           capture_output=True, text=True,
                           check=True).stdout.split()
     srcs = [os.path.join(ROOT, source)]
-    for mod in ("kube", "util", "conf"):
+    for mod in ("kube", "guard", "util", "conf"):
         d = os.path.join(ROOT, "src", mod)
         srcs += sorted(os.path.join(d, f) for f in os.listdir(d)
                        if f.endswith(".c"))

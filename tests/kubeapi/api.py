@@ -912,7 +912,8 @@ class API:
         return 200, text
 
     # -------------------------------------------------------- admin ----
-    def admin_load(self, obj, manager="emulator", replace=True):
+    def admin_load(self, obj, manager="kubectl-client-side-apply",
+                   replace=True):
         """Store obj as-is (defaults applied, no validation); events fire.
 
         Accepts a single object, a list, or a kind: List/XList object.

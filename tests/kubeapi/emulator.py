@@ -191,6 +191,14 @@ class Emulator:
     def clear_faults(self):
         self.front.faults.clear()
 
+    def release(self, name):
+        """Let the requests a fault's "hold": NAME keeps go on."""
+        self.front.faults.release(name)
+
+    def held(self, name):
+        """How many requests reached the hold NAME so far."""
+        return self.front.faults.holds()["held"].get(name, 0)
+
     def requests(self, since=0):
         return self.front.requests.since(since)
 

@@ -42,6 +42,11 @@ class Faults:
         self.lock = threading.Lock()
         self.items = []
         self.next_id = 1
+        # holds: a fault with "hold": NAME keeps its request waiting,
+        # before it answers, until release(NAME) (or holdTimeout)
+        self.held = {}          # name -> requests that reached the hold
+        self.released = set()
+        self.cond = threading.Condition(self.lock)
 
     def add(self, spec):
         if isinstance(spec, list):
@@ -55,6 +60,8 @@ class Faults:
         re.compile(f["path"])
         if f.get("query"):
             re.compile(f["query"])
+        if f.get("body"):
+            re.compile(f["body"])
         with self.lock:
             f["id"] = self.next_id
             self.next_id += 1
@@ -65,12 +72,37 @@ class Faults:
     def clear(self):
         with self.lock:
             self.items = []
+            self.released.update(self.held)
+            self.cond.notify_all()
+
+    def hold(self, f):
+        """Keep this request until the fault's hold is released."""
+        name = f["hold"]
+        end = time.monotonic() + float(f.get("holdTimeout", 60))
+        with self.cond:
+            self.held[name] = self.held.get(name, 0) + 1
+            self.cond.notify_all()
+            while name not in self.released:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+
+    def release(self, name):
+        with self.cond:
+            self.released.add(name)
+            self.cond.notify_all()
+
+    def holds(self):
+        with self.lock:
+            return {"held": dict(self.held),
+                    "released": sorted(self.released)}
 
     def list(self):
         with self.lock:
             return [dict(f) for f in self.items]
 
-    def take(self, method, path, query, is_watch):
+    def take(self, method, path, query, is_watch, body=""):
         """Return the faults that fire for this request (consuming)."""
         fired = []
         with self.lock:
@@ -85,6 +117,8 @@ class Faults:
                 if not re.search(f["path"], path):
                     continue
                 if f.get("query") and not re.search(f["query"], query):
+                    continue
+                if f.get("body") and not re.search(f["body"], body or ""):
                     continue
                 kinds = {x["type"] for x in fired}
                 blocking = {"error", "throttle", "reset", "status429"}
@@ -190,6 +224,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             data = body.encode("utf-8")
         else:
             data = body or b""
+        delay = getattr(self, "_answer_delay", 0.0)
+        if delay:
+            self._answer_delay = 0.0
+            time.sleep(delay)
         if self._log is not None:
             self._log["status"] = code
         self.send_response(code)
@@ -368,6 +406,62 @@ class Frontend:
             return False
         return True
 
+    def access_review(self, h, method, body, user):
+        """POST authorization.k8s.io/v1 selfsubjectaccessreviews: the
+        answer the same `forbidden` rules give a real request, shaped as
+        kube-apiserver's (201, the spec echoed, status.allowed; denied
+        and reason left out when RBAC simply has no rule)."""
+        if method != "POST":
+            raise errors.APIError(
+                405, "MethodNotAllowed", "the server does not allow this "
+                "method on the requested resource", {})
+        try:
+            obj = json.loads(body or b"")
+        except ValueError as e:
+            raise errors.APIError(400, "BadRequest", str(e), {})
+        if not isinstance(obj, dict) or \
+                obj.get("kind") != "SelfSubjectAccessReview" or \
+                obj.get("apiVersion") != "authorization.k8s.io/v1":
+            raise errors.APIError(
+                400, "BadRequest", "the body is not an authorization.k8s."
+                "io/v1 SelfSubjectAccessReview", {})
+        spec = obj.get("spec") or {}
+        ra, nra = spec.get("resourceAttributes"), \
+            spec.get("nonResourceAttributes")
+        if (ra is None) == (nra is None):
+            raise errors.APIError(
+                422, "Invalid", 'SelfSubjectAccessReview.authorization.'
+                'k8s.io "" is invalid: spec.resourceAttributes: Invalid '
+                'value: "null": exactly one of nonResourceAttributes or '
+                'resourceAttributes must be specified',
+                {"group": "authorization.k8s.io",
+                 "kind": "SelfSubjectAccessReview",
+                 "causes": [{"reason": "FieldValueInvalid",
+                             "field": "spec.resourceAttributes"}]})
+        if ra is not None:
+            class _G:
+                group = ra.get("group") or ""
+            ns = ra.get("namespace") or None
+            # all namespaces: refused in any one is not allowed in all
+            nss = [ns] if ns else [None] + sorted({
+                r["namespace"] for r in
+                self.api.config.get("forbidden") or []
+                if r.get("namespace")})
+            allowed = all(self.authorize(
+                user, ra.get("verb") or "", _G, ra.get("resource") or "",
+                ra.get("subresource") or None, n, ra.get("name") or None)
+                for n in nss)
+        else:
+            allowed = not user.get("deny")
+        status = {"allowed": allowed}
+        if allowed:
+            status["reason"] = "emulator: no forbidden rule matches"
+        out = {"kind": "SelfSubjectAccessReview",
+               "apiVersion": "authorization.k8s.io/v1",
+               "metadata": {"creationTimestamp": None},
+               "spec": spec, "status": status}
+        h.write_body(201, out)
+
     # --------------------------------------------------------- route ----
     def route(self, path):
         """Return a dict describing the URL, or None for unknown paths."""
@@ -390,6 +484,9 @@ class Frontend:
             return None
         if not rest:
             return {"kind": "gv", "group": group, "version": version}
+        if (group, version, rest) == ("authorization.k8s.io", "v1",
+                                      ["selfsubjectaccessreviews"]):
+            return {"kind": "ssar"}
         watch = False
         if rest[0] == "watch":
             watch = True
@@ -436,10 +533,19 @@ class Frontend:
                  "rawBody": body.decode("utf-8", "replace") if body else None,
                  "body": _decode_logged(body, ctype)}
         h._log = self.requests.add(entry)
-        fired = self.faults.take(method, path, rawq, is_watch)
+        fired = self.faults.take(method, path, rawq, is_watch,
+                                 entry["rawBody"])
         drop = None
         for f in fired:
-            if f["type"] == "delay":
+            if f.get("hold"):
+                self.faults.hold(f)
+        h._answer_delay = 0.0
+        for f in fired:
+            if f["type"] == "delay" and f.get("after"):
+                # the request takes effect; its answer comes late (a
+                # client that times out meanwhile never hears of it)
+                h._answer_delay = float(f.get("ms", 0)) / 1000.0
+            elif f["type"] == "delay":
                 time.sleep(float(f.get("ms", 0)) / 1000.0)
         for f in fired:
             if f["type"] == "reset":
@@ -534,6 +640,9 @@ class Frontend:
             return
         if k == "unknown":
             raise errors.unknown_resource()
+        if k == "ssar":
+            self.access_review(h, method, body, user)
+            return
         rd, ns, name, sub = r["rd"], r["ns"], r["name"], r["sub"]
         is_watch = r["watch"] or params.get("watch") in ("1", "true",
                                                          "True")
@@ -897,6 +1006,11 @@ class Frontend:
                 h.write_body(200, {"faults": []})
             else:
                 raise errors.method_not_allowed()
+        elif sub == "release" and method == "POST":
+            self.faults.release(data["name"])
+            h.write_body(200, self.faults.holds())
+        elif sub == "holds" and method == "GET":
+            h.write_body(200, self.faults.holds())
         elif sub == "requests":
             if method == "GET":
                 h.write_body(200, {"items": self.requests.since(

@@ -20,7 +20,8 @@ from kubeapi.client import Client             # noqa: E402
 from kubeapi.emulator import Emulator         # noqa: E402
 from kubeapi.util import NAME_ALPHABET        # noqa: E402
 
-FIX = "/work/shared/fixtures"
+FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))), "data", "fixtures")
 NS = "shop"
 
 
@@ -197,6 +198,40 @@ def test_fault_429_text_plain_like_apf(emu, cl):
     assert r.header("Content-Type") == "text/plain; charset=utf-8"
     assert r.header("Retry-After") == "1"
     assert r.header("X-Content-Type-Options") == "nosniff"
+
+
+def test_fault_hold_and_body_throttle_one_target(emu, cl):
+    """A 429 for one object's create only (body regex), held until the
+    test releases it; the other object's create is not held."""
+    import threading
+    emu.fault({"type": "status429", "retryAfter": 2, "method": "POST",
+               "path": "/configmaps$", "body": '"name": ?"slow"',
+               "hold": "slow"})
+    path = "/api/v1/namespaces/shop/configmaps"
+    got = {}
+
+    def create(name):
+        got[name] = cl.request("POST", path, {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "shop"}})
+
+    t = threading.Thread(target=create, args=("slow",))
+    t.start()
+    end = time.monotonic() + 10
+    while emu.held("slow") == 0 and time.monotonic() < end:
+        time.sleep(0.02)
+    assert emu.held("slow") == 1
+    create("fast")          # not held: answered while "slow" waits
+    assert got["fast"].status == 201 and "slow" not in got
+    admin = Client(emu.url)
+    r = admin.request("POST", "/_emulator/release", {"name": "slow"})
+    assert r.status == 200 and r.json()["held"] == {"slow": 1}
+    t.join(10)
+    assert got["slow"].status == 429
+    assert got["slow"].header("Retry-After") == "2"
+    assert got["slow"].json()["reason"] == "TooManyRequests"
+    create("slow")          # the fault fired once: the retry goes through
+    assert got["slow"].status == 201
 
 
 def test_fault_delay_and_admin_http(emu, cl):
@@ -746,7 +781,7 @@ def test_namespace_delete_removes_content(emu, cl):
     assert cl.request("GET", "/api/v1/namespaces/shop").status == 404
 
 
-def test_load_shared_fixtures_dir():
+def test_load_fixtures_dir():
     with Emulator(http=True) as e:
         loaded = e.load_dir(FIX)
         kinds = sorted({k for k, _, _ in loaded})
@@ -756,3 +791,63 @@ def test_load_shared_fixtures_dir():
         r = c.request("GET", "/api/v1/namespaces/shop/pods").json()
         names = [i["metadata"]["name"] for i in r["items"]]
         assert "checkout-6d5f8b7c9d-x7k2p" in names
+
+
+# ------------------------------------------- SelfSubjectAccessReview ----
+
+SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+
+def _ssar(cl, **attrs):
+    r = cl.request("POST", SSAR, {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": attrs}})
+    assert r.status == 201, r.body
+    return r.json()
+
+
+def test_ssar_shape_is_the_api_reference(cl):
+    ref = os.path.join(os.path.dirname(__file__), "..", "data", "install",
+                       "ssar-schema.json")
+    with open(ref) as f:
+        schema = json.load(f)
+    got = _ssar(cl, verb="list", group="apps", resource="deployments")
+    assert set(got) <= set(schema["top"])
+    assert got["kind"] == "SelfSubjectAccessReview"
+    assert set(got["spec"]) <= set(schema["spec"])
+    assert set(got["spec"]["resourceAttributes"]) <= \
+        set(schema["resourceAttributes"])
+    assert set(schema["statusRequired"]) <= set(got["status"])
+    assert set(got["status"]) <= set(schema["status"])
+    assert got["status"]["allowed"] is True
+
+
+def test_ssar_answers_as_the_forbidden_rules_do(emu, cl):
+    emu.forbid(verb="patch", resource="deployments", group="apps",
+               namespace=NS)
+    denied = _ssar(cl, verb="patch", group="apps", resource="deployments",
+                   namespace=NS)
+    assert denied["status"] == {"allowed": False}
+    # another namespace is allowed; all namespaces is not
+    assert _ssar(cl, verb="patch", group="apps", resource="deployments",
+                 namespace="other")["status"]["allowed"] is True
+    assert _ssar(cl, verb="patch", group="apps",
+                 resource="deployments")["status"]["allowed"] is False
+    assert _ssar(cl, verb="get", group="apps", resource="deployments",
+                 namespace=NS)["status"]["allowed"] is True
+    # and the real request agrees with the review
+    emu.load(deployment())
+    r = cl.request("PATCH", "/apis/apps/v1/namespaces/shop/deployments/"
+                   "checkout", {"spec": {"replicas": 3}},
+                   content_type="application/merge-patch+json")
+    assert r.status == 403
+
+
+def test_ssar_refuses_what_the_server_refuses(cl):
+    assert cl.request("GET", SSAR).status == 405
+    r = cl.request("POST", SSAR, {"apiVersion": "authorization.k8s.io/v1",
+                                  "kind": "SelfSubjectAccessReview",
+                                  "spec": {}})
+    assert r.status == 422
+    assert r.json()["reason"] == "Invalid"

@@ -1,5 +1,5 @@
 """Replays the 73 interactions recorded from kube-apiserver v1.28.7
-(/work/shared/fixtures/real) against the emulator and compares.
+(tests/data/fixtures/real) against the emulator and compares.
 
 The recordings are one sequence against namespace remediation-demo, so
 the steps run in recording order on one emulator (HTTPS, as recorded),
@@ -36,8 +36,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 from kubeapi.client import Client          # noqa: E402
 from kubeapi.emulator import Emulator      # noqa: E402
 
-FIXTURES = os.environ.get("KUBEAPI_FIXTURES",
-                          "/work/shared/fixtures/real")
+FIXTURES = os.environ.get("KUBEAPI_FIXTURES", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+    "fixtures", "real"))
 NOBODY = "nobody-token-0123456789"
 SCALE = 0.25        # watch timeouts and bookmark timing run 4x faster
 

@@ -1,7 +1,9 @@
 /*
  * A tiny unit-test harness, in the spirit of Redis' and libuv's: a test is
  * a function; CHECK records a failure with file and line and carries on;
- * the last line printed is "N passed, N failed" so CI can read it.
+ * REQUIRE does the same and ends the test, for a condition the next lines
+ * rely on (a pointer they dereference); the last line printed is
+ * "N passed, N failed" so CI can read it.
  *
  *	TEST(parses_minutes) { CHECK(duration_parse("5m", &ms) == 0); }
  *	int main(void) { RUN(parses_minutes); return harness_done(); }
@@ -34,6 +36,37 @@ static const char *harness_cur;
 		harness_cur_failed = 1;					\
 	}								\
 } while (0)
+
+/*
+ * A failed REQUIRE ends the test at once: a missing fixture is one clear
+ * failure, never a NULL dereference on the next line.
+ */
+#define REQUIRE(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "%s:%d: %s: REQUIRE(%s) failed\n",	\
+		    __FILE__, __LINE__, harness_cur, #cond);		\
+		harness_cur_failed = 1;					\
+		return;							\
+	}								\
+} while (0)
+
+/*
+ * Test data lives in the tree, under tests/data/ (its README says where
+ * each file came from); `make unit` runs every test from the top of the
+ * tree, so these paths are relative to it.
+ */
+#define TEST_DATA	"tests/data"
+
+/* Returns the path of fixture NAME in a static buffer, valid until the
+ * next call. */
+static inline const char *
+harness_fixture(const char *name)
+{
+	static char path[512];
+
+	snprintf(path, sizeof path, "%s/fixtures/%s", TEST_DATA, name);
+	return path;
+}
 
 #define CHECK_STR(got, want) do {					\
 	const char *g_ = (got), *w_ = (want);				\

@@ -4,8 +4,7 @@
  * native actions (bumpMemory, restartPod, argocdSync, quarantine): the
  * exact requests, the refusals, at-cap, the pods each would move.
  *
- * Shared fixtures are read from $REMEDIATE_SHARED/fixtures (default
- * ../shared/fixtures).
+ * Fixtures are read from tests/data/fixtures (harness_fixture).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -180,14 +179,11 @@ TEST(merge_patch_rfc7386_examples)
 static json_t *
 fixture(const char *name)
 {
-	const char *shared = getenv("REMEDIATE_SHARED");
-	char *path = xasprintf("%s/fixtures/%s", shared ? shared :
-	    "../shared", name);
+	const char *path = harness_fixture(name);
 	json_t *v = json_load_file(path, 0, NULL);
 
 	if (v == NULL)
 		fprintf(stderr, "cannot read fixture %s\n", path);
-	free(path);
 	return v;
 }
 
@@ -241,17 +237,23 @@ struct world {
 	json_t		*deploy, *rs, *pod;
 };
 
-/* The fixtures' checkout Deployment, its ReplicaSet and OOMKilled pod. */
-static void
+/*
+ * The fixtures' checkout Deployment, its ReplicaSet and OOMKilled pod.
+ * Returns -1 when a fixture is missing, for the caller's REQUIRE.
+ */
+static int
 world_init(struct world *w)
 {
 	w->c = cluster_new();
 	w->deploy = fixture("deployment-checkout.json");
 	w->rs = fixture("replicaset-checkout.json");
 	w->pod = fixture("pod-checkout-oomkilled.json");
+	if (w->deploy == NULL || w->rs == NULL || w->pod == NULL)
+		return -1;
 	cluster_put(w->c, w->deploy, NULL);
 	cluster_put(w->c, w->rs, NULL);
 	cluster_put(w->c, w->pod, NULL);
+	return 0;
 }
 
 static void
@@ -292,6 +294,66 @@ plan(const char *spec_text, json_t *target, json_t *subject,
 	return rc;
 }
 
+/*
+ * Every request plan p (a native plan) sends is one its action declares
+ * in act_native_perms: `remediate rbac` and run's permission check trust
+ * that table, so a request it misses would fail only in a real cluster.
+ */
+static int
+perms_cover(const json_t *plan)
+{
+	static const char *methods[][2] = {
+		{ "GET", "get" }, { "PATCH", "patch" }, { "POST", "create" },
+		{ "PUT", "update" }, { "DELETE", "delete" },
+	};
+	const struct act_perm *tab;
+	const json_t *req;
+	const char *path, *method, *verb, *p, *group, *res;
+	char buf[512], *parts[8], *save = NULL, *tok;
+	size_t i, k, n, np;
+	int found, all = 1;
+
+	tab = act_native_perms(json_string_value(json_object_get(plan,
+	    "action")), &n);
+	if (tab == NULL)
+		return 0;
+	json_array_foreach(json_object_get(plan, "requests"), i, req) {
+		path = json_string_value(json_object_get(req, "path"));
+		method = json_string_value(json_object_get(req, "method"));
+		verb = NULL;
+		for (k = 0; method && k < 5; k++)
+			if (strcmp(methods[k][0], method) == 0)
+				verb = methods[k][1];
+		if (path == NULL || verb == NULL)
+			return 0;
+		if ((p = strchr(path, '?')) == NULL)
+			p = path + strlen(path);
+		snprintf(buf, sizeof buf, "%.*s", (int)(p - path), path);
+		np = 0;
+		for (tok = strtok_r(buf, "/", &save); tok && np < 8;
+		    tok = strtok_r(NULL, "/", &save))
+			parts[np++] = tok;
+		/* api/v1/namespaces/NS/RES[/NAME], apis/G/V/namespaces/... */
+		k = strcmp(parts[0], "api") == 0 ? 2 : 3;
+		group = k == 2 ? "" : parts[1];
+		if (np > k + 2 && strcmp(parts[k], "namespaces") == 0)
+			k += 2;
+		if (np <= k)
+			return 0;
+		res = parts[k];
+		found = 0;
+		for (k = 0; k < n; k++)
+			found |= strcmp(tab[k].group, group) == 0 &&
+			    strcmp(tab[k].resource, res) == 0 &&
+			    strcmp(tab[k].verb, verb) == 0;
+		if (!found)
+			fprintf(stderr, "  not declared: %s %s/%s\n", verb,
+			    group, res);
+		all &= found;
+	}
+	return all && i > 0;
+}
+
 TEST(bump_memory_plans_the_cli_patch)
 {
 	struct world w;
@@ -302,11 +364,12 @@ TEST(bump_memory_plans_the_cli_patch)
 	const char *note;
 	char *err;
 
-	world_init(&w);
+	REQUIRE(world_init(&w) == 0);
 	/* 50% of 256Mi/512Mi is the fixture's 384Mi/768Mi */
-	CHECK(plan("{\"bumpMemory\":{\"increment\":\"50%\",\"cap\":\"8Gi\"}}",
+	REQUIRE(plan("{\"bumpMemory\":{\"increment\":\"50%\",\"cap\":\"8Gi\"}}",
 	    w.deploy, w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_STR(v.action, "bumpMemory");
 	CHECK_STR(S(p.plan, "type"), "remediate");
 	CHECK_STR(S(p.plan, "operation"), "patch");
@@ -357,9 +420,9 @@ TEST(bump_memory_same_arithmetic_as_cli)
 	struct kube_bump_result r;
 	char *err = NULL;
 
-	world_init(&w);
+	REQUIRE(world_init(&w) == 0);
 	/* defaults: 25%, cap 8Gi */
-	CHECK(plan("{\"bumpMemory\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
+	REQUIRE(plan("{\"bumpMemory\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
 	    &v, &err) == 0);
 	memset(&o, 0, sizeof o);
 	CHECK(kube_bump_parse_increment("25%", &o) == 0);
@@ -373,7 +436,7 @@ TEST(bump_memory_same_arithmetic_as_cli)
 	CHECK_STR(S(p.plan, "bump.container"), "app");
 	act_plan_clear(&p);
 	/* capped below the increment */
-	CHECK(plan("{\"bumpMemory\":{\"cap\":\"300Mi\"}}", w.deploy, w.pod,
+	REQUIRE(plan("{\"bumpMemory\":{\"cap\":\"300Mi\"}}", w.deploy, w.pod,
 	    w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_STR(S(p.plan, "change.request.to"), "300Mi");
 	CHECK(json_is_true(G(p.plan, "change.capped")));
@@ -389,10 +452,10 @@ TEST(plans_name_objects_a_snapshot_left_without_apiversion)
 	json_t *deploy;
 	char *err = NULL;
 
-	world_init(&w);
+	REQUIRE(world_init(&w) == 0);
 	deploy = json_deep_copy(w.deploy);
 	json_object_del(deploy, "apiVersion");	/* a List item */
-	CHECK(plan("{\"bumpMemory\":{}}", deploy, w.pod, w.c, NOW_MS, &p, &v,
+	REQUIRE(plan("{\"bumpMemory\":{}}", deploy, w.pod, w.c, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_STR(S(p.plan, "apiVersion"), "apps/v1");
 	CHECK_STR(S(p.plan, "target.apiVersion"), "apps/v1");
@@ -410,15 +473,15 @@ TEST(bump_memory_at_cap_is_a_verdict)
 	struct act_verdict v;
 	char *err = NULL;
 
-	world_init(&w);
-	CHECK(plan("{\"bumpMemory\":{\"cap\":\"256Mi\"}}", w.deploy, w.pod,
+	REQUIRE(world_init(&w) == 0);
+	REQUIRE(plan("{\"bumpMemory\":{\"cap\":\"256Mi\"}}", w.deploy, w.pod,
 	    w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_AT_CAP);
 	CHECK(p.plan == NULL && p.object == NULL);
 	CHECK_STR(v.message, "at cap: container app of Deployment "
 	    "shop/checkout requests 256Mi, at or above the cap 256Mi; "
 	    "nothing changed");
-	CHECK(plan("{\"bumpMemory\":{\"cap\":\"128Mi\"}}", w.deploy, w.pod,
+	REQUIRE(plan("{\"bumpMemory\":{\"cap\":\"128Mi\"}}", w.deploy, w.pod,
 	    w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_AT_CAP);
 	world_free(&w);
@@ -466,7 +529,7 @@ TEST(bump_memory_refuses_what_it_cannot_change)
 		json_t *tgt = cases[i].target ? J(cases[i].target) :
 		    json_incref(pod);
 
-		CHECK(plan("{\"bumpMemory\":{}}", tgt, pod, NULL, NOW_MS, &p,
+		REQUIRE(plan("{\"bumpMemory\":{}}", tgt, pod, NULL, NOW_MS, &p,
 		    &v, &err) == 0);
 		CHECK_INT(v.kind, ACT_UNSUPPORTED);
 		CHECK(strncmp(v.message, cases[i].want,
@@ -494,10 +557,11 @@ TEST(restart_pod_plans_a_guarded_delete)
 	json_t *deploy, *notready;
 	char *err = NULL;
 
-	world_init(&w);
-	CHECK(plan("{\"restartPod\":{\"gracePeriodSeconds\":10}}", w.deploy,
+	REQUIRE(world_init(&w) == 0);
+	REQUIRE(plan("{\"restartPod\":{\"gracePeriodSeconds\":10}}", w.deploy,
 	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_STR(S(p.plan, "operation"), "delete");
 	CHECK_STR(S(p.plan, "kind"), "Pod");
 	CHECK_STR(S(p.plan, "name"), "checkout-6d5f8b7c9d-x7k2p");
@@ -521,7 +585,7 @@ TEST(restart_pod_plans_a_guarded_delete)
 	deploy = json_deep_copy(w.deploy);
 	json_object_set_new(deploy, "status", J("{\"replicas\":4,"
 	    "\"readyReplicas\":2}"));
-	CHECK(plan("{\"restartPod\":{}}", deploy, w.pod, w.c, NOW_MS, &p, &v,
+	REQUIRE(plan("{\"restartPod\":{}}", deploy, w.pod, w.c, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_INT(v.pods, 3);
 	CHECK(G(p.plan, "requests.0.body.gracePeriodSeconds") == NULL);
@@ -530,7 +594,7 @@ TEST(restart_pod_plans_a_guarded_delete)
 	notready = json_deep_copy(w.pod);
 	json_object_set_new(json_object_get(notready, "status"), "conditions",
 	    J("[{\"type\":\"Ready\",\"status\":\"False\"}]"));
-	CHECK(plan("{\"restartPod\":null}", deploy, notready, w.c, NOW_MS, &p,
+	REQUIRE(plan("{\"restartPod\":null}", deploy, notready, w.c, NOW_MS, &p,
 	    &v, &err) == 0);
 	CHECK_INT(v.pods, 2);
 	act_plan_clear(&p);
@@ -584,7 +648,7 @@ TEST(restart_pod_refuses_bare_static_and_job_pods)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *pod = J(cases[i].pod);
 
-		CHECK(plan("{\"restartPod\":{}}", pod, pod, NULL, NOW_MS, &p,
+		REQUIRE(plan("{\"restartPod\":{}}", pod, pod, NULL, NOW_MS, &p,
 		    &v, &err) == 0);
 		CHECK_INT(v.kind, cases[i].kind);
 		CHECK(strncmp(v.message, cases[i].want,
@@ -611,11 +675,14 @@ TEST(argocd_sync_terminates_a_stuck_operation_then_syncs)
 	int64_t started;
 	char *err = NULL;
 
+	REQUIRE(app != NULL && want != NULL && term != NULL);
+
 	CHECK(time_parse("2026-03-14T08:02:11Z", &started) == 0);
 	/* stuck for 2h, terminateAfter 30m */
-	CHECK(plan("{\"argocdSync\":{\"terminateAfter\":\"30m\"}}", app, app,
+	REQUIRE(plan("{\"argocdSync\":{\"terminateAfter\":\"30m\"}}", app, app,
 	    NULL, started + 7200000, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_INT(v.pods, 0);
 	CHECK_INT(json_array_size(G(p.plan, "requests")), 3);
 	CHECK_STR(S(p.plan, "requests.0.method"), "PATCH");
@@ -651,12 +718,12 @@ TEST(argocd_sync_terminates_a_stuck_operation_then_syncs)
 	    "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a");
 	act_plan_clear(&p);
 	/* not stuck long enough, or not asked to terminate: nothing */
-	CHECK(plan("{\"argocdSync\":{\"terminateAfter\":\"3h\"}}", app, app,
+	REQUIRE(plan("{\"argocdSync\":{\"terminateAfter\":\"3h\"}}", app, app,
 	    NULL, started + 7200000, &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_NOT_NEEDED);
 	CHECK_STR(v.message, "Application argocd/checkout: its operation has "
 	    "run 2h, less than terminateAfter 3h");
-	CHECK(plan("{\"argocdSync\":{}}", app, app, NULL, started + 7200000,
+	REQUIRE(plan("{\"argocdSync\":{}}", app, app, NULL, started + 7200000,
 	    &p, &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_NOT_NEEDED);
 	json_decref(app);
@@ -668,15 +735,18 @@ TEST(argocd_sync_retries_a_failed_sync)
 {
 	json_t *app = fixture("argocd-application-sync-failed.json");
 	json_t *ok;
-	struct cluster *c = cluster_new();
+	struct cluster *c;
 	struct act_plan p;
 	struct act_verdict v;
 	char *err = NULL;
 
+	REQUIRE(app != NULL);
+	c = cluster_new();
+
 	cluster_put(c, app, NULL);
 	/* named in the spec, found in the view; the signal is something
 	   else */
-	CHECK(plan("{\"argocdSync\":{\"application\":\"checkout\","
+	REQUIRE(plan("{\"argocdSync\":{\"application\":\"checkout\","
 	    "\"namespace\":\"argocd\",\"prune\":true,\"revision\":\"v1.2\","
 	    "\"retry\":{\"limit\":2,\"backoff\":{\"duration\":\"10s\"}}}}",
 	    NULL, NULL, c, NOW_MS, &p, &v, &err) == 0);
@@ -702,7 +772,7 @@ TEST(argocd_sync_retries_a_failed_sync)
 	ok = json_deep_copy(app);
 	json_object_set_new(G(ok, "status.operationState"), "phase",
 	    json_string("Succeeded"));
-	CHECK(plan("{\"argocdSync\":{}}", ok, ok, NULL, NOW_MS, &p, &v,
+	REQUIRE(plan("{\"argocdSync\":{}}", ok, ok, NULL, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_INT(v.kind, ACT_NOT_NEEDED);
 	CHECK_STR(v.message, "Application argocd/checkout: its last operation "
@@ -722,10 +792,11 @@ TEST(quarantine_labels_and_isolates_never_deletes)
 	size_t i;
 	char *err = NULL;
 
-	world_init(&w);
-	CHECK(plan("{\"quarantine\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
+	REQUIRE(world_init(&w) == 0);
+	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
 	    &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	CHECK(perms_cover(p.plan));
 	CHECK_INT(v.pods, 1);
 	CHECK_INT(v.page, 1);
 	CHECK(json_is_true(G(p.plan, "page")));
@@ -763,20 +834,20 @@ TEST(quarantine_labels_and_isolates_never_deletes)
 	CHECK(act_plan_admission(&p, 2, &a) == -1);
 	act_plan_clear(&p);
 	/* another label gets its own policy; no policy when told not to */
-	CHECK(plan("{\"quarantine\":{\"label\":\"sec/q=yes\"}}", w.deploy,
+	REQUIRE(plan("{\"quarantine\":{\"label\":\"sec/q=yes\"}}", w.deploy,
 	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK(strncmp(S(p.plan, "requests.0.body.metadata.name"),
 	    "remediate-quarantine-", 21) == 0);
 	CHECK_STR(json_string_value(json_object_get(G(p.plan,
 	    "requests.1.body.metadata.labels"), "sec/q")), "yes");
 	act_plan_clear(&p);
-	CHECK(plan("{\"quarantine\":{\"networkPolicy\":false}}", w.deploy,
+	REQUIRE(plan("{\"quarantine\":{\"networkPolicy\":false}}", w.deploy,
 	    w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
 	CHECK_INT(json_array_size(G(p.plan, "requests")), 1);
 	CHECK(act_plan_admission(&p, 1, &a) == -1);
 	act_plan_clear(&p);
 	/* only pods */
-	CHECK(plan("{\"quarantine\":{}}", w.deploy, w.deploy, w.c, NOW_MS, &p,
+	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, w.deploy, w.c, NOW_MS, &p,
 	    &v, &err) == 0);
 	CHECK_INT(v.kind, ACT_UNSUPPORTED);
 	world_free(&w);
@@ -790,12 +861,12 @@ TEST(quarantine_twice_is_not_needed)
 	json_t *pod, *np;
 	char *err = NULL;
 
-	world_init(&w);
+	REQUIRE(world_init(&w) == 0);
 	pod = json_deep_copy(w.pod);
 	json_object_set_new(G(pod, "metadata.labels"),
 	    "remediation.platform/quarantine", json_string("true"));
 	/* labelled, but the policy is not known to exist: plan it again */
-	CHECK(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
+	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
 	act_plan_clear(&p);
@@ -803,7 +874,7 @@ TEST(quarantine_twice_is_not_needed)
 	    "\"NetworkPolicy\",\"metadata\":{\"name\":\"remediate-quarantine\","
 	    "\"namespace\":\"shop\"}}");
 	cluster_put(w.c, np, NULL);
-	CHECK(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
+	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_INT(v.kind, ACT_NOT_NEEDED);
 	json_decref(np);

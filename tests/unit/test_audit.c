@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,7 +233,7 @@ TEST(migrates_v1_forward)
 	CHECK(a != NULL);
 	if (a == NULL)
 		return;
-	CHECK_INT(audit_schema_version(a), 2);
+	CHECK_INT(audit_schema_version(a), AUDIT_SCHEMA_VERSION);
 	memset(&f, 0, sizeof f);
 	got = query(a, &f);
 	CHECK_INT(json_array_size(got), 2);
@@ -442,6 +443,178 @@ TEST(guard_state_survives_a_restart)
 	free(p);
 }
 
+static struct audit *
+open_recover(const char *path, char **err)
+{
+	struct audit_opts o;
+
+	audit_opts_defaults(&o);
+	o.recover = 1;
+	return audit_open(path, &o, err);
+}
+
+static void
+sql(const char *path, const char *stmt)
+{
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, stmt, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t
+wall(void)
+{
+	struct clock c;
+
+	clock_system(&c);
+	return clock_now(&c);
+}
+
+/*
+ * A cooldown and a rate-bucket row that no longer read.  They used to be
+ * dropped with a warning, so the cooldown reset and a second action could
+ * run inside it.  Now attaching refuses, naming the file; with recover
+ * each counts as its most restrictive value, written back with the next
+ * record.
+ */
+TEST(damaged_guard_rows_refuse_or_count_restrictive)
+{
+	char *p = tmpfile_path("damaged.db"), *err = NULL;
+	const char *target = "Deployment/shop/cart";
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	struct audit *a = open_rw(p);
+	int64_t now = wall();
+
+	cfg_defaults(&c);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	guard_record_action(g, "t", target, now - 20 * MIN);
+	CHECK(guard_take_rate_token(g, &c, "t", now - 20 * MIN, msg,
+	    sizeof msg) == 1);
+	CHECK_INT(write_one(a, now - 20 * MIN, "t", "cart", REC_ACTED,
+	    REASON_NONE), 0);
+	audit_close(a);
+	guard_state_free(g);
+	sql(p, "UPDATE state SET value = '{\"at\": \"torn' "
+	    "WHERE kind IN ('cooldown', 'bucket')");
+
+	/* refused, naming the file and the way out */
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == -1);
+	CHECK(err != NULL && strstr(err, p) != NULL &&
+	    strstr(err, "2 guard-state rows cannot be read") != NULL &&
+	    strstr(err, "--state-recover") != NULL);
+	free(err);
+	err = NULL;
+	audit_close(a);
+	guard_state_free(g);
+
+	/* recovered: the cooldown holds from now, the bucket is empty */
+	g = guard_state_new();
+	a = open_recover(p, &err);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", target, now + MIN, msg,
+	    sizeof msg) == 0);
+	CHECK(guard_take_rate_token(g, &c, "t", wall(), msg, sizeof msg) ==
+	    0);
+	CHECK_INT(write_one(a, wall(), "t", "cart", REC_SUPPRESSED,
+	    REASON_COOLDOWN), 0);
+	audit_close(a);
+	guard_state_free(g);
+
+	/* written back: an ordinary start reads them again */
+	g = guard_state_new();
+	a = open_rw(p);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", target, now + MIN, msg,
+	    sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	free(err);
+	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+/*
+ * A file whose pages are damaged fails PRAGMA quick_check: refused with
+ * the file named; with recover it is moved aside (kept) and a new file
+ * holds what still reads.
+ */
+TEST(damaged_file_refused_or_recovered)
+{
+	char *p = tmpfile_path("torn.db"), *aside, *err = NULL;
+	struct audit *a = open_rw(p);
+	char junk[4096];
+	json_t *got;
+	struct audit_filter f;
+	struct stat sb;
+	int i, fd;
+
+	for (i = 0; a && i < 400; i++)
+		CHECK_INT(write_one(a, T0 + i * S, "t", "cart", REC_ACTED,
+		    REASON_NONE), 0);
+	audit_close(a);
+	/* tear a page in the middle of the decisions table: 400 records
+	   fill most of the file, so its middle page is one of theirs
+	   whatever other tables the schema holds */
+	memset(junk, 0xa5, sizeof junk);
+	CHECK(stat(p, &sb) == 0 && sb.st_size >= 8 * 4096);
+	fd = open(p, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, junk, sizeof junk,
+	    (off_t)(sb.st_size / 4096 / 2) * 4096) == (ssize_t)sizeof junk);
+	close(fd);
+
+	a = open_rw(p);
+	CHECK(a == NULL);
+	a = audit_open(p, &(struct audit_opts){ 0 }, &err);
+	CHECK(a == NULL && err != NULL && strstr(err, p) != NULL &&
+	    strstr(err, "damaged (PRAGMA quick_check") != NULL &&
+	    strstr(err, "--state-recover") != NULL);
+	free(err);
+	err = NULL;
+
+	a = open_recover(p, &err);
+	CHECK(a != NULL);
+	if (a == NULL)
+		fprintf(stderr, "recover: %s\n", err);
+	memset(&f, 0, sizeof f);
+	got = a ? query(a, &f) : json_array();
+	CHECK(json_array_size(got) > 0 && json_array_size(got) < 400);
+	json_decref(got);
+	audit_close(a);
+	/* the damaged file is kept beside it */
+	aside = NULL;
+	{
+		char cmd[512];
+		FILE *ls;
+
+		snprintf(cmd, sizeof cmd, "ls %s/torn.db.damaged-* 2>/dev/null",
+		    dir);
+		ls = popen(cmd, "r");
+		if (ls && fgets(cmd, sizeof cmd, ls)) {
+			cmd[strcspn(cmd, "\n")] = '\0';
+			aside = xstrdup(cmd);
+		}
+		if (ls)
+			pclose(ls);
+	}
+	CHECK(aside != NULL && stat(aside, &sb) == 0 && sb.st_size > 6 * 4096);
+	if (aside && getenv("KEEP") == NULL)
+		unlink(aside);
+	free(aside);
+	free(err);
+	/* and the new file is whole */
+	a = open_rw(p);
+	CHECK(a != NULL);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
 /* A crash during an action: the intent is there, and its cooldown. */
 TEST(intent_without_outcome)
 {
@@ -506,6 +679,53 @@ TEST(intent_without_outcome)
 	audit_close(a);
 	guard_state_free(g);
 	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
+/*
+ * Actions run on workers: intents of several actions are open at once,
+ * other records are written in between, and outcomes come in any order.
+ * Each outcome completes its own intent's row: one row per decision.
+ */
+TEST(intents_interleaved_with_other_records)
+{
+	char *p = tmpfile_path("interleaved.db");
+	struct rec_decision_record r;
+	struct audit_filter f;
+	struct audit *a = open_rw(p);
+	json_t *got;
+	size_t i;
+
+	if (a == NULL)
+		return;
+	record(&r, T0, "t", "a", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	record(&r, T0, "t", "b", REC_ACTED, REASON_NONE);	/* same ms */
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	CHECK_INT(write_one(a, T0 + 1, "t", "a", REC_SUPPRESSED,
+	    REASON_COOLDOWN), 0);
+	record(&r, T0, "t", "b", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	record(&r, T0, "t", "a", REC_FAILED, REASON_NONE);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);
+	for (i = 0; i < json_array_size(got); i++)
+		CHECK(json_object_get(json_array_get(got, i), "outcome") ==
+		    NULL);
+	CHECK_STR(field(got, 0, "decision"), "failed");		/* a's row */
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 0), "target"), "name")), "a");
+	CHECK_STR(field(got, 1, "decision"), "acted");		/* b's row */
+	CHECK_STR(field(got, 2, "decision"), "suppressed");
+	json_decref(got);
+	audit_close(a);
 	rm_state(p);
 	free(p);
 }
@@ -684,6 +904,76 @@ TEST(failed_write_is_kept_and_retried)
 	CHECK(guard_check_cooldown(g, &(struct guard_config){ .cooldown =
 	    10 * MIN }, "t", "Deployment/shop/cart", T0 + S, msg,
 	    sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	rm_state(p);
+	free(p);
+}
+
+static long long
+count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	sqlite3_open(path, &db);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+TEST(an_event_and_its_records_are_one_transaction)
+{
+	char *p = tmpfile_path("event.db"), *err = NULL, *why;
+	struct guard_state *g = guard_state_new();
+	struct audit *a = open_rw(p);
+	sqlite3 *db;
+
+	if (a == NULL || audit_attach_guard(a, g, &err) == -1)
+		return;
+	exec_sql(p, "INSERT INTO intake (id, received, event) VALUES "
+	    "(7, 1, '{}'), (8, 1, '{}'), (9, 1, '{}')");
+	/* two records of event 7: held, then written with its removal */
+	audit_event_begin(a, 7);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(write_one(a, T0, "u", "cart", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 0);
+	CHECK_INT(audit_event_end(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 2);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 7"),
+	    0);
+	/* an event without records: its removal waits for a transaction */
+	audit_event_begin(a, 8);
+	CHECK_INT(audit_event_end(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    1);
+	CHECK_INT(audit_sync(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    0);
+	/* the file refuses: the event stays undecided, the health says why */
+	CHECK(audit_health(a) == NULL);
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	audit_event_begin(a, 9);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(audit_event_end(a), -1);
+	why = audit_health(a);
+	CHECK(why != NULL);
+	free(why);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 9"),
+	    1);
+	CHECK_INT(audit_sync(a), 0);	/* works again: retried */
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 9"),
+	    0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 3);
+	CHECK(audit_health(a) == NULL);
 	audit_close(a);
 	guard_state_free(g);
 	rm_state(p);
@@ -911,11 +1201,15 @@ main(void)
 	RUN(query_filters);
 	RUN(guard_state_survives_a_restart);
 	RUN(intent_without_outcome);
+	RUN(intents_interleaved_with_other_records);
 	RUN(prune_by_count_and_age);
 	RUN(file_size_is_bounded);
 	RUN(pages_state_survives_a_restart);
 	RUN(failed_write_is_kept_and_retried);
+	RUN(an_event_and_its_records_are_one_transaction);
 	RUN(parse_retain);
+	RUN(damaged_guard_rows_refuse_or_count_restrictive);
+	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);
 	rmdir(dir);
 	metrics_shutdown();

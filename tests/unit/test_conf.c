@@ -92,7 +92,6 @@ TEST(scalar_typing)
 		{ "! 42", JSON_STRING, "\"42\"" },
 		{ "|\n  a\n  b\n", JSON_STRING, "\"a\\nb\\n\"" },
 		{ "\"a\\u00e9\\tb\"", JSON_STRING, "\"aé\\tb\"" },
-		{ "\"nul\\0x\"", JSON_STRING, "\"nul\\u0000x\"" },
 	};
 	size_t i;
 	struct parsed p;
@@ -134,6 +133,11 @@ TEST(scalar_errors)
 		{ "v: !!int abc\n", "\"abc\" is not a valid !!int" },
 		{ "v: !Ref x\n", "unsupported tag !Ref" },
 		{ "v: !!set {a}\n", "unsupported tag" },
+		/* NUL would cut the C strings made from the value */
+		{ "v: \"ab\\0cd\"\n", "a string may not contain a NUL" },
+		{ "v: \"ab\\x00\"\n", "a string may not contain a NUL" },
+		{ "v: \"\\u0000\"\n", "a string may not contain a NUL" },
+		{ "v: !!str \"a\\0\"\n", "a string may not contain a NUL" },
 	};
 	size_t i;
 	struct parsed p;
@@ -323,6 +327,45 @@ TEST(alias_node_cap)
 	CHECK_INT(p.n, 0);
 	parsed_free(&p);
 	buf_free(&b);
+}
+
+/*
+ * Few nodes, many bytes: a 4 KB string aliased ten times, that list ten
+ * times... a 41 KB file that would expand to 12 MB.  Refused at the alias
+ * that crosses the byte bound; the same shape one level less is accepted.
+ */
+TEST(alias_byte_cap)
+{
+	struct parsed p;
+	struct buf b;
+	int i, levels;
+
+	for (levels = 3; levels <= 4; levels++) {
+		buf_init(&b, 0);
+		buf_adds(&b, "s: &l0 \"");
+		for (i = 0; i < 4000; i++)
+			buf_addc(&b, 'x');
+		buf_adds(&b, "\"\n");
+		for (i = 1; i <= levels; i++)
+			buf_printf(&b, "l%d: &l%d [*l%d,*l%d,*l%d,*l%d,*l%d,"
+			    "*l%d,*l%d,*l%d,*l%d,*l%d]\n", i, i, i - 1, i - 1,
+			    i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1,
+			    i - 1);
+		CHECK(b.len < 5000);
+		parse(&p, b.data);
+		if (levels == 3) {
+			CHECK_INT(p.rc, 0);
+			CHECK_INT(p.n, 1);
+		} else {
+			CHECK_INT(p.rc, -1);
+			CHECK(strstr(msg0(&p), "aliases expand to more than "
+			    "8388608 bytes (*l3 adds ") != NULL);
+			CHECK_INT(p.d.v[0].line, 5);
+			CHECK_INT(p.n, 0);
+		}
+		parsed_free(&p);
+		buf_free(&b);
+	}
 }
 
 TEST(depth_cap)
@@ -519,7 +562,7 @@ has_diag(const struct diags *d, int line, int col, const char *msg,
 	"metadata: {name: hooks}\n"					\
 	"spec:\n"							\
 	"  webhook:\n"							\
-	"    alerts: {endpoint: /a, method: POST}\n"			\
+	"    alerts: {endpoint: /a, method: POST, auth: none}\n"	\
 	"---\n"
 
 TEST(load_walks_sorted_skips_hidden)
@@ -740,6 +783,47 @@ TEST(cross_checks)
 	diag_free(&d);
 }
 
+/*
+ * An EventSource with more than 256 events: a dependency on the last is
+ * found, and a typo of it gets the right suggestion (a fixed array of 256
+ * names once cut the list and suggested another event).
+ */
+TEST(many_events_and_many_manifests)
+{
+	struct diags d;
+	struct conf *c;
+	struct buf b;
+	int i;
+
+	buf_init(&b, 0);
+	buf_adds(&b, "apiVersion: argoproj.io/v1alpha1\nkind: EventSource\n"
+	    "metadata: {name: many}\nspec:\n  webhook:\n");
+	for (i = 0; i < 300; i++)
+		buf_printf(&b, "    ev%d: {endpoint: /ev%d, method: POST}\n", i,
+		    i);
+	buf_adds(&b, "    last-event-name: {endpoint: /last, method: POST}\n"
+	    "---\napiVersion: argoproj.io/v1alpha1\nkind: Sensor\n"
+	    "metadata: {name: s}\nspec:\n  dependencies:\n"
+	    "    - {name: a, eventSourceName: many, eventName: last-event-name}\n"
+	    "    - {name: b, eventSourceName: many, eventName: last-event-nam}\n"
+	    "  triggers:\n    - template: {name: t, log: {}}\n");
+	/* many manifests, one defined twice far apart */
+	for (i = 0; i < 2000; i++)
+		buf_printf(&b, "---\napiVersion: argoproj.io/v1alpha1\n"
+		    "kind: EventSource\nmetadata: {name: es%d}\nspec:\n"
+		    "  webhook:\n    x: {endpoint: /x, method: POST}\n",
+		    i == 1999 ? 3 : i);
+	c = load_text(b.data, &d);
+	buf_free(&b);
+	CHECK_INT(d.errors, 2);
+	CHECK(has_diag(&d, 314, 51, "EventSource many has no event named "
+	    "\"last-event-nam\"", "did you mean \"last-event-name\"?"));
+	CHECK(has_diag(&d, 14313, 18, "EventSource es3 is defined twice",
+	    "at line 341"));
+	conf_free(c);
+	diag_free(&d);
+}
+
 /* Snapshots: JSON files take jansson's path, NDJSON included. */
 TEST(load_documents_json_and_yaml)
 {
@@ -778,6 +862,36 @@ TEST(load_documents_json_and_yaml)
 	remove_tmpdir();
 }
 
+/* What conf_load would read, as one hash: a ConfigMap swap changes it. */
+TEST(fingerprint_follows_the_files_the_loader_reads)
+{
+	const char *paths[1];
+	uint64_t a, b, c, d;
+
+	make_tmpdir();
+	paths[0] = tmpdir;
+	write_file("a.yaml", "kind: X\n");
+	write_file("notes.txt", "not a manifest\n");
+	a = conf_fingerprint(paths, 1);
+	CHECK(a == conf_fingerprint(paths, 1));
+	/* what the loader skips does not count: other extensions, dot
+	   entries such as a ConfigMap mount's ..data */
+	write_file("notes.txt", "changed\n");
+	mkdir_in("..data");
+	write_file("..data/a.yaml", "kind: Y\n");
+	b = conf_fingerprint(paths, 1);
+	CHECK(a == b);
+	write_file("a.yaml", "kind: Y\n");
+	c = conf_fingerprint(paths, 1);
+	CHECK(c != a);
+	write_file("b.yml", "kind: Z\n");
+	d = conf_fingerprint(paths, 1);
+	CHECK(d != c);
+	remove_tmpdir();
+	/* a path that is gone is a state of its own */
+	CHECK(conf_fingerprint(paths, 1) != d);
+}
+
 int
 main(void)
 {
@@ -788,6 +902,7 @@ main(void)
 	RUN(loc_without_marks);
 	RUN(aliases);
 	RUN(alias_node_cap);
+	RUN(alias_byte_cap);
 	RUN(depth_cap);
 	RUN(duplicate_keys);
 	RUN(syntax_errors);
@@ -798,6 +913,8 @@ main(void)
 	RUN(kinds_and_versions);
 	RUN(rate_limit_moved_out_of_template);
 	RUN(cross_checks);
+	RUN(many_events_and_many_manifests);
 	RUN(load_documents_json_and_yaml);
+	RUN(fingerprint_follows_the_files_the_loader_reads);
 	return harness_done();
 }

@@ -43,6 +43,58 @@ TEST(fifo_and_bounded)
 	dq_free(q);
 }
 
+static int freed_jobs;
+
+static void
+free_job(void *job)
+{
+	free(job);
+	freed_jobs++;
+}
+
+/*
+ * Outcomes of actions use slots watches and webhooks cannot take: a full
+ * queue still takes them, in order after what is queued; a dropped
+ * outcome is freed by its own destructor.
+ */
+TEST(reserved_slots_take_outcomes_when_full)
+{
+	struct dq *q = dq_new(2);
+	struct dq_item a = watch_item(1), b = watch_item(2), c = watch_item(3);
+	struct dq_item o1, o2, o3, out;
+
+	CHECK(dq_push(q, &a, 0) == 0);
+	dq_reserve(q, 2);		/* the queued item survives the grow */
+	CHECK(dq_push(q, &b, 0) == 0);
+	CHECK(dq_push(q, &c, 0) == -1);		/* full for watches */
+	memset(&o1, 0, sizeof o1);
+	o1.kind = DQ_OUTCOME;
+	o1.job = malloc(1);
+	o1.job_free = free_job;
+	o2 = o1;
+	o2.job = malloc(1);
+	o3 = o1;
+	o3.job = malloc(1);
+	CHECK(dq_push_reserved(q, &o1) == 0);
+	CHECK(dq_push_reserved(q, &o2) == 0);
+	CHECK(dq_push_reserved(q, &o3) == -1);	/* the reserve is spent */
+	CHECK_INT(dq_depth(q), 4);
+	CHECK(dq_push(q, &c, 0) == -1);		/* still full for watches */
+	CHECK(dq_pop(q, &out, 0) == 0 && json_integer_value(out.obj) == 1);
+	dq_item_clear(&out);
+	CHECK(dq_pop(q, &out, 0) == 0 && json_integer_value(out.obj) == 2);
+	dq_item_clear(&out);
+	CHECK(dq_push(q, &c, 0) == -1);	/* 2 outcomes queued: the limit */
+	CHECK(dq_pop(q, &out, 0) == 0 && out.kind == DQ_OUTCOME);
+	dq_item_clear(&out);		/* dropped unread: freed */
+	CHECK_INT(freed_jobs, 1);
+	CHECK(dq_push(q, &c, 0) == 0);
+	dq_free(q);			/* the last outcome, freed */
+	CHECK_INT(freed_jobs, 2);
+	dq_item_clear(&o3);
+	CHECK_INT(freed_jobs, 3);
+}
+
 TEST(batches_all_or_none)
 {
 	struct dq *q = dq_new(3);
@@ -151,6 +203,7 @@ int
 main(void)
 {
 	RUN(fifo_and_bounded);
+	RUN(reserved_slots_take_outcomes_when_full);
 	RUN(batches_all_or_none);
 	RUN(close_unblocks_waiting_pushers);
 	RUN(call_waits_for_the_engines_answer);

@@ -60,7 +60,32 @@ struct seen {
 	int		 executed;
 	int		 pend_fails;
 	int		 approvals;
+	/* the submit hook (async worlds): actions handed over, in order */
+	struct engine_action *actions[8];
+	int		 nactions;
+	int		 intents;
 };
+
+static int
+on_submit(void *ctx, struct engine_action *a)
+{
+	struct seen *s = ctx;
+
+	if (s->nactions == 8)
+		return -1;
+	s->actions[s->nactions++] = a;
+	return 0;
+}
+
+static int
+on_intend(void *ctx, const struct rec_decision_record *r)
+{
+	struct seen *s = ctx;
+
+	CHECK(r->decision == REC_ACTED);
+	s->intents++;
+	return 0;
+}
 
 static void
 on_emit(void *ctx, const struct rec_decision_record *r)
@@ -147,9 +172,9 @@ put(struct cluster *cl, json_t *obj)
 	json_decref(obj);
 }
 
-/* The world with the sensor manifest given whole. */
+/* async: actions go to the submit hook, as the live daemon's do */
 static void
-world_open_sensor(struct world *w, const char *sensor)
+world_open_sensor(struct world *w, const char *sensor, int async)
 {
 	const char *paths[1] = { dir };
 	struct engine_opts o;
@@ -182,6 +207,12 @@ world_open_sensor(struct world *w, const char *sensor)
 	o.pend_ctx = &w->seen;
 	o.execute = on_execute;
 	o.execute_ctx = &w->seen;
+	o.intend = on_intend;
+	o.intend_ctx = &w->seen;
+	if (async) {
+		o.submit = on_submit;
+		o.submit_ctx = &w->seen;
+	}
 	w->opts = o;
 	w->e = w->dg.errors ? NULL : engine_new(w->conf, &o, &w->dg);
 	if (w->dg.errors)
@@ -190,12 +221,19 @@ world_open_sensor(struct world *w, const char *sensor)
 }
 
 static void
+world_open_mode(struct world *w, const char *mode, const char *cooldown,
+    int circuit, int async)
+{
+	char *s = xasprintf(sensor_fmt, 1, mode, cooldown, circuit, "");
+
+	world_open_sensor(w, s, async);
+	free(s);
+}
+
+static void
 world_open(struct world *w, const char *cooldown)
 {
-	char *s = xasprintf(sensor_fmt, 1, "confirm", cooldown, 1, "");
-
-	world_open_sensor(w, s);
-	free(s);
+	world_open_mode(w, "confirm", cooldown, 1, 0);
 }
 
 /*
@@ -432,7 +470,7 @@ TEST(reload_keeps_guard_state_and_lifts_demotion_on_change)
 	    AUTO_RECURRENCE);
 	json_t *r;
 
-	world_open_sensor(&w, same);
+	world_open_sensor(&w, same, 0);
 	if (w.e == NULL)
 		goto out;
 	signal_stuck(&w, "e1");
@@ -471,6 +509,210 @@ out:
 	free(changed);
 }
 
+/* %s: the rule's context and its deny block. */
+static const char policy_fmt[] =
+    "apiVersion: kyverno.io/v1\n"
+    "kind: ClusterPolicy\n"
+    "metadata: {name: no-restarts}\n"
+    "spec:\n"
+    "  validationFailureAction: Enforce\n"
+    "  rules:\n"
+    "    - name: frozen\n"
+    "      match: {any: [{resources: {kinds: [Pod], operations: [DELETE]}}]}\n"
+    "%s"
+    "      validate:\n"
+    "        message: \"%s {{ request.oldObject.metadata.name }} END\"\n"
+    "        deny: {}\n";
+
+/*
+ * Writes the policy (context lines, message), signals once, checks the
+ * action was stopped by the policy; returns a copy of the record (owned)
+ * or NULL when the engine did not build.
+ */
+static json_t *
+denied_by(const char *context, const char *message)
+{
+	struct world w;
+	json_t *r = NULL;
+	char *text = xasprintf(policy_fmt, context, message);
+
+	write_file("policy.yaml", text);
+	free(text);
+	world_open(&w, "30m");
+	if (w.e != NULL) {
+		signal_stuck(&w, "e1");
+		r = json_deep_copy(last(&w));
+		CHECK_STR(field(r, "reason"), "policy");
+		CHECK_INT(w.seen.approvals, 0);
+		world_close(&w);
+	}
+	text = xasprintf("%s/policy.yaml", dir);
+	unlink(text);
+	free(text);
+	return r;
+}
+
+/*
+ * A policy stops the action: the record keeps the rule's message whole
+ * (longer than the guardrails' message buffer) and says whether the rule
+ * denied or could not be evaluated.
+ */
+TEST(policy_denial_is_recorded_whole_and_errors_apart)
+{
+	json_t *r, *pd;
+	char filler[401];
+
+	memset(filler, 'x', sizeof filler - 1);
+	filler[sizeof filler - 1] = '\0';
+	if ((r = denied_by("", filler)) != NULL) {
+		CHECK(strlen(field(r, "message")) > 400);
+		CHECK(strstr(field(r, "message"), "cart-0 END") != NULL);
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "fail");
+		CHECK_STR(field(pd, "rule"), "frozen");
+		json_decref(r);
+	}
+	/* a context entry that cannot be read: an error, still stopping */
+	if ((r = denied_by("      context: [{name: cm, configMap: {name: "
+	    "absent, namespace: shop}}]\n", "short")) != NULL) {
+		pd = json_object_get(r, "policyDenial");
+		CHECK_STR(field(pd, "result"), "error");
+		CHECK(strstr(field(pd, "message"), "ConfigMap shop/absent not "
+		    "found") != NULL);
+		json_decref(r);
+	}
+}
+
+/*
+ * Confirm by pull request: a request closed unmerged is a remediation
+ * that did not hold.  Four declines (recurrence's minActions) at a ratio
+ * above demoteAbove demote the trigger, as recurrences would; a merged
+ * one is acted.
+ */
+TEST(declined_pull_requests_demote_like_recurrences)
+{
+	struct world w;
+	json_t *rec, *pr, *out;
+	int i;
+
+	world_open(&w, "1m");
+	if (w.e == NULL)
+		return;
+	rec = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}",
+	    "time", "2026-03-14T09:40:00Z", "sensor", "argo-events/stuck",
+	    "trigger", "restart", "target", "kind", "Deployment", "namespace",
+	    "shop", "name", "cart", "plan", "action", "restartPod");
+	pr = json_pack("{s:i, s:s}", "number", 7, "branch",
+	    "remediate/restart/shop-cart");
+	for (i = 0; i < 4; i++) {
+		clock_fixed(&w.clock, T0 + i * MIN);
+		out = engine_pr_outcome(w.e, rec, pr, 0);
+		CHECK_STR(field(out, "decision"), "declined");
+		CHECK_STR(field(out, "message"),
+		    "pull request #7 closed unmerged: declined");
+		json_decref(out);
+		CHECK_STR(field(last(&w), "decision"), i < 3 ? "declined" :
+		    "demoted");
+	}
+	CHECK_INT((int)json_array_size(w.seen.records), 5);
+	/* demoted: the next signal is only notified */
+	clock_fixed(&w.clock, T0 + 10 * MIN);
+	signal_stuck(&w, "after");
+	CHECK_STR(field(last(&w), "decision"), "notified");
+	json_object_set_new(pr, "mergeCommit", json_string("abc123"));
+	out = engine_pr_outcome(w.e, rec, pr, 1);
+	CHECK_STR(field(out, "decision"), "acted");
+	CHECK_STR(field(out, "message"), "pull request #7 merged (abc123): "
+	    "the change is in Git");
+	CHECK_INT(w.seen.executed, 0);	/* Git did it, not us */
+	json_decref(out);
+	json_decref(pr);
+	json_decref(rec);
+	world_close(&w);
+}
+
+static const char *
+last_decision(struct world *w)
+{
+	return field(last(w), "decision");
+}
+
+/*
+ * Actions off the engine thread: the decision hands the action over and
+ * emits nothing; the engine goes on deciding (the cooldown the action
+ * took already holds); the outcome comes back and is recorded once.  A
+ * failed action holds a short retry backoff, not the cooldown; a
+ * successful one the whole cooldown, as before.
+ */
+TEST(async_outcome_failure_backs_off_success_cools_down)
+{
+	struct world w;
+	json_t *out;
+
+	world_open_mode(&w, "auto", "30m", 10, 1);
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	CHECK_INT(w.seen.nactions, 1);
+	CHECK_INT(w.seen.intents, 1);
+	CHECK_INT(json_array_size(w.seen.records), 0);	/* still running */
+	CHECK_STR(engine_action_key(w.seen.actions[0]),
+	    "Deployment/shop/cart");
+	CHECK(!engine_action_dry_run(w.seen.actions[0]));
+	CHECK_STR(json_string_value(json_object_get(engine_action_plan(
+	    w.seen.actions[0]), "type")), "remediate");
+	/* another signal meanwhile: decided at once, inside the cooldown */
+	clock_fixed(&w.clock, T0 + 1000);
+	signal_stuck(&w, "e2");
+	CHECK_INT(json_array_size(w.seen.records), 1);
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	/* the outcome: the API failed */
+	clock_fixed(&w.clock, T0 + 2000);
+	out = engine_outcome(w.e, w.seen.actions[0], -1, NULL,
+	    xstrdup("500 InternalError: etcd is sad"), 1500);
+	CHECK_STR(field(out, "decision"), "failed");
+	CHECK_STR(field(out, "message"), "500 InternalError: etcd is sad");
+	CHECK_STR(field(out, "time"), "2026-03-14T09:40:00Z");
+	CHECK(json_equal(out, last(&w)));
+	json_decref(out);
+	CHECK_INT(json_array_size(w.seen.records), 2);
+	/* inside the backoff: held, and the record says why */
+	clock_fixed(&w.clock, T0 + 30000);
+	signal_stuck(&w, "e3");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	CHECK(strstr(field(last(&w), "message"), "failed, retry allowed "
+	    "in 32s") != NULL);
+	CHECK_INT(w.seen.nactions, 1);
+	/* after it, long before the 30m cooldown: acts again */
+	clock_fixed(&w.clock, T0 + 2000 + MIN);
+	signal_stuck(&w, "e4");
+	CHECK_INT(w.seen.nactions, 2);
+	out = engine_outcome(w.e, w.seen.actions[1], 0, json_pack("{s:s}",
+	    "deleted", "cart-0"), NULL, 20);
+	CHECK_STR(field(out, "decision"), "acted");
+	CHECK_STR(last_decision(&w), "acted");
+	json_decref(out);
+	/* a success: the whole cooldown holds */
+	clock_fixed(&w.clock, T0 + 20 * MIN);
+	signal_stuck(&w, "e5");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	CHECK_INT(w.seen.nactions, 2);
+	clock_fixed(&w.clock, T0 + 2000 + 31 * MIN);
+	signal_stuck(&w, "e6");
+	CHECK_INT(w.seen.nactions, 3);
+	/* refused by a full executor: failed, nothing sent, backoff */
+	w.seen.nactions = 8;
+	json_decref(engine_outcome(w.e, w.seen.actions[2], 0, NULL, NULL,
+	    5));
+	clock_fixed(&w.clock, T0 + 2000 + 62 * MIN);
+	signal_stuck(&w, "e7");
+	CHECK_STR(last_decision(&w), "failed");
+	CHECK(strstr(field(last(&w), "message"), "too many actions") !=
+	    NULL);
+	CHECK_INT(w.seen.executed, 0);
+	world_close(&w);
+}
+
 int
 main(void)
 {
@@ -484,6 +726,9 @@ main(void)
 	RUN(changed_trigger_voids_the_approval);
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
 	RUN(reload_keeps_guard_state_and_lifts_demotion_on_change);
+	RUN(policy_denial_is_recorded_whole_and_errors_apart);
+	RUN(declined_pull_requests_demote_like_recurrences);
+	RUN(async_outcome_failure_backs_off_success_cools_down);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

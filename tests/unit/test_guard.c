@@ -94,6 +94,72 @@ TEST(cooldown)
 	guard_config_clear(&c);
 }
 
+static void
+keep_entry(void *ctx, const char *kind, const char *key, json_t *value)
+{
+	struct guard_state *to = ctx;
+
+	if (value)
+		CHECK(guard_state_load(to, kind, key, value) == 0);
+}
+
+/*
+ * A failed action holds a short retry backoff, not the cooldown; failures
+ * in a row double it up to the cooldown; a success ends the run; the
+ * backoff survives a restart (journal and load).
+ */
+TEST(failed_action_holds_a_retry_backoff)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new(), *g2 = guard_state_new();
+
+	guard_config_defaults(&c);
+	c.cooldown = 15 * MIN;
+	guard_state_track(g);
+	guard_record_action(g, "t", "D/ns/a", T0);
+	guard_record_failure(g, &c, "t", "D/ns/a", T0 + 1000);
+	/* inside the backoff: stopped, and told why */
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 30000, msg,
+	    sizeof msg) == 0);
+	CHECK_STR(msg, "last action 30s ago failed, retry allowed in 31s");
+	/* after it, long before the cooldown: allowed */
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 1000 + MIN,
+	    msg, sizeof msg) == 1);
+	/* the same state after a restart */
+	guard_state_journal(g, 1, keep_entry, g2);
+	CHECK(guard_check_cooldown(g2, &c, "t", "D/ns/a", T0 + 30000, msg,
+	    sizeof msg) == 0);
+	CHECK(guard_check_cooldown(g2, &c, "t", "D/ns/a", T0 + 1000 + MIN,
+	    msg, sizeof msg) == 1);
+	/* the retry fails too: 2m; a third: 4m; never past the cooldown */
+	guard_record_action(g, "t", "D/ns/a", T0 + 2 * MIN);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 4 * MIN, msg,
+	    sizeof msg) == 0);		/* an action: the cooldown again */
+	guard_record_failure(g, &c, "t", "D/ns/a", T0 + 2 * MIN);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 4 * MIN - 1,
+	    msg, sizeof msg) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 4 * MIN, msg,
+	    sizeof msg) == 1);
+	CHECK_INT(guard_retry_backoff(&c, 3), 4 * MIN);
+	CHECK_INT(guard_retry_backoff(&c, 5), 15 * MIN);
+	CHECK_INT(guard_retry_backoff(&c, 40), 15 * MIN);
+	/* a success: the next action holds the full cooldown again, and a
+	   later failure starts from the first backoff */
+	guard_record_action(g, "t", "D/ns/a", T0 + 5 * MIN);
+	guard_record_remediation(g, &c, "t", "D/ns/a", T0 + 5 * MIN);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 19 * MIN, msg,
+	    sizeof msg) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 20 * MIN, msg,
+	    sizeof msg) == 1);
+	guard_record_action(g, "t", "D/ns/a", T0 + 20 * MIN);
+	guard_record_failure(g, &c, "t", "D/ns/a", T0 + 20 * MIN);
+	CHECK(guard_check_cooldown(g, &c, "t", "D/ns/a", T0 + 21 * MIN, msg,
+	    sizeof msg) == 1);
+	guard_state_free(g);
+	guard_state_free(g2);
+	guard_config_clear(&c);
+}
+
 TEST(optin_on_controller_or_pod)
 {
 	struct guard_config c;
@@ -110,6 +176,20 @@ TEST(optin_on_controller_or_pod)
 	CHECK(guard_check_optin(&c, NULL, NULL, msg, sizeof msg) == 0);
 	CHECK_STR(msg, "target not found in the cluster; cannot read its "
 	    "opt-in label remediation.platform/optin=true");
+	/* the key with another value on either side is a veto */
+	CHECK(guard_check_optin(&c, wrong, in, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "the workload opts out: label "
+	    "remediation.platform/optin=false (opt-in wants true)");
+	CHECK(guard_check_optin(&c, in, wrong, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "the pod opts out: label "
+	    "remediation.platform/optin=false (opt-in wants true)");
+	CHECK(guard_check_optin(&c, in, in, msg, sizeof msg) == 1);
+	CHECK_INT(guard_optin_label(wrong, c.optin_key, "true"), -1);
+	CHECK_INT(guard_optin_label(none, c.optin_key, "true"), 0);
+	CHECK_INT(guard_optin_label(NULL, c.optin_key, "true"), 0);
+	CHECK_INT(guard_optin_label(in, c.optin_key, "true"), 1);
+	/* a label given as a key alone: any value opts in, none vetoes */
+	CHECK_INT(guard_optin_label(wrong, c.optin_key, NULL), 1);
 	json_decref(in);
 	json_decref(wrong);
 	json_decref(none);
@@ -292,6 +372,7 @@ main(void)
 	RUN(stale);
 	RUN(threshold_counts_signals_inside_window_including_current);
 	RUN(cooldown);
+	RUN(failed_action_holds_a_retry_backoff);
 	RUN(optin_on_controller_or_pod);
 	RUN(blast_radius);
 	RUN(budget_fails_closed);

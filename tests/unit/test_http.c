@@ -311,6 +311,65 @@ TEST(routes_and_errors)
 	http_server_free(s);
 }
 
+/*
+ * HTTP framing that a lenient server reads one way and a proxy in front
+ * of it another (request smuggling) is a 400.  A bare LF and an obs-fold
+ * line are still read by libmicrohttpd 0.9.75 itself (docs/http.md); they
+ * are probed here (HTTP_PROBE=1 prints every status) but not asserted.
+ */
+TEST(framing_strictness)
+{
+	static const struct {
+		const char	*raw;
+		int		 want;	/* status; 0: only printed */
+	} cases[] = {
+		{ "POST /any HTTP/1.1\r\nContent-Length: 2\r\n"
+		    "Connection: close\r\n\r\n{}", 400 },	/* no Host */
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n"
+		    "Content-Length: 2\r\nConnection: close\r\n\r\n{}", 400 },
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+		    "Content-Length: 3\r\nConnection: close\r\n\r\n{}x", 400 },
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+		    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+		    "2\r\n{}\r\n0\r\n\r\n", 400 },
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : "
+		    "chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n"
+		    "\r\n", 400 },
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "gzip, chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n"
+		    "0\r\n\r\n", 400 },
+		/* what stays served: plain and chunked bodies */
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+		    "Connection: close\r\n\r\n{}", 201 },
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+		    "chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n"
+		    "\r\n", 201 },
+		/* libmicrohttpd's own leniency, not refused */
+		{ "POST /any HTTP/1.1\nHost: x\nContent-Length: 2\n"
+		    "Connection: close\n\n{}", 0 },		/* bare LF */
+		{ "POST /any HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n"
+		    "Content-Length: 2\r\nConnection: close\r\n\r\n{}", 0 },
+	};
+	struct http_opts o = { 0 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096];
+	size_t i;
+	int st;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		st = req(port, cases[i].raw, out, sizeof out);
+		if (getenv("HTTP_PROBE"))
+			fprintf(stderr, "framing case %zu: %d\n", i, st);
+		if (cases[i].want)
+			CHECK_INT(st, cases[i].want);
+	}
+	http_server_free(s);
+}
+
 static void
 where(void *ctx, const struct http_request *r, struct http_response *resp)
 {
@@ -708,6 +767,7 @@ main(void)
 	RUN(options_checked);
 	RUN(address_in_use_is_reported);
 	RUN(routes_and_errors);
+	RUN(framing_strictness);
 	RUN(prefix_routes);
 	RUN(no_fallback_is_404);
 	RUN(body_limits);

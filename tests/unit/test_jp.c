@@ -3,8 +3,8 @@
  * Kyverno's functions as data (tests/jp/kyverno.json), the bounds, and a
  * replay of the fuzz corpus through compile + eval.
  *
- * JP_COMPLIANCE_DIR names the suite (default ../shared/conformance/jmespath
- * from the repository root); JP_DATA_DIR the Kyverno cases (default
+ * JP_COMPLIANCE_DIR names the suite (default tests/data/jmespath-compliance,
+ * the official suite copied into the tree); JP_DATA_DIR the Kyverno cases (default
  * tests/jp); JP_CORPUS_DIR the fuzz corpus (default fuzz/corpus/jp).
  */
 #include <dirent.h>
@@ -188,7 +188,7 @@ run_file(const char *dir, const char *name, const struct jp_env *env,
 TEST(compliance)
 {
 	const char *dir = env_or("JP_COMPLIANCE_DIR",
-	    "../shared/conformance/jmespath");
+	    TEST_DATA "/jmespath-compliance");
 	char **files;
 	size_t n, i;
 	int pass = 0, fail = 0;
@@ -415,6 +415,31 @@ TEST(output_keeps_numbers_and_order)
 	json_decref(v);
 }
 
+/*
+ * A literal regular expression the evaluator can never run is refused
+ * when the expression is compiled (what `check` does), not at the first
+ * evaluation; one it can run, or one from data, compiles.
+ */
+TEST(regex_literal_checked_at_compile)
+{
+	struct jp_error err;
+	struct jp_expr *e;
+
+	e = jp_compile("regex_match('\\bfoo', @)", &err);
+	CHECK(e == NULL);
+	CHECK_STR(jp_errkind_name(err.kind), "invalid-value");
+	CHECK(strstr(err.msg, "regex_match() argument 1") != NULL);
+	CHECK_INT(err.pos, 12);
+	e = jp_compile("regex_replace_all('a+?', @, 'b')", &err);
+	CHECK(e == NULL);
+	e = jp_compile("regex_match('^x\\d', @)", &err);
+	CHECK(e != NULL);
+	jp_free(e);
+	e = jp_compile("regex_match(@, 'x')", &err);
+	CHECK(e != NULL);
+	jp_free(e);
+}
+
 TEST(compiled_expression_is_reusable)
 {
 	struct jp_expr *e = jp_compile("a[?b > `1`].b | sum(@)", NULL);
@@ -450,5 +475,6 @@ main(void)
 	RUN(errors_name_function_and_argument);
 	RUN(output_keeps_numbers_and_order);
 	RUN(compiled_expression_is_reusable);
+	RUN(regex_literal_checked_at_compile);
 	return harness_done();
 }

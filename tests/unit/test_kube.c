@@ -4,8 +4,7 @@
  * fixture and the text/plain 429), retry policy, discovery's built-in
  * table and paths, the memory-bump arithmetic and its patch, Events.
  *
- * Shared fixtures are read from $REMEDIATE_SHARED/fixtures (default
- * ../shared/fixtures, the layout CI and the developers have).
+ * Fixtures are read from tests/data/fixtures (harness_fixture).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +16,16 @@
 #include "util/util.h"
 
 static char *
-fixture_path(const char *name)
-{
-	const char *shared = getenv("REMEDIATE_SHARED");
-
-	return xasprintf("%s/fixtures/%s", shared ? shared : "../shared",
-	    name);
-}
-
-static char *
 read_fixture(const char *name, size_t *len)
 {
-	char *p = fixture_path(name), *err = NULL, *s;
+	const char *p = harness_fixture(name);
+	char *err = NULL, *s;
 	size_t n;
 
 	s = util_read_file(p, 1u << 20, len ? len : &n, &err);
 	if (s == NULL)
 		fprintf(stderr, "cannot read fixture %s: %s\n", p, err);
 	free(err);
-	free(p);
 	return s;
 }
 

@@ -217,6 +217,61 @@ TEST(records_become_decisions_actions_and_argo_counters)
 	metrics_shutdown();
 }
 
+/* The budget value, the circuit, the heartbeat and the state file. */
+TEST(budget_circuit_heartbeat_and_state_gauges)
+{
+	struct rec_decision_record r;
+	char *t;
+
+	metrics_shutdown();
+	metrics_init();
+	t = metrics_render();
+	/* closed until a record says otherwise, and present from the start */
+	CHECK(contains(t, "remediate_circuit_open 0\n"));
+	free(t);
+	record(&r, REC_SUPPRESSED, REASON_BUDGET);
+	r.extra = json_pack("{s:{s:s, s:f}}", "budget", "query", "q",
+	    "value", 0.25);
+	metrics_observe_record(&r);
+	json_decref(r.extra);
+	record(&r, REC_SUPPRESSED, REASON_CIRCUIT_OPEN);
+	r.extra = json_pack("{s:{s:s, s:n}}", "budget", "query", "q",
+	    "value");
+	metrics_observe_record(&r);	/* no value: the last one stays */
+	json_decref(r.extra);
+	metrics_init_trigger("argo-events/oom-remediation", "never-acted");
+	metrics_engine_heartbeat(1764000000.5);
+	metrics_set_state_writable(0);
+	t = metrics_render();
+	CHECK(contains(t, "remediate_budget_value{sensor=\"argo-events/"
+	    "oom-remediation\",trigger=\"bump-memory\"} 0.25\n"));
+	CHECK(contains(t, "remediate_circuit_open 1\n"));
+	CHECK(contains(t, "remediate_engine_heartbeat_timestamp_seconds "
+	    "1764000000.5\n"));
+	CHECK(contains(t, "remediate_state_writable 0\n"));
+	/* a trigger's counters exist at 0 before its first action */
+	CHECK(contains(t, "remediate_actions_failed_total{sensor=\"argo-"
+	    "events/oom-remediation\",trigger=\"never-acted\"} 0\n"));
+	CHECK(contains(t, "argo_events_action_triggered_total{namespace="
+	    "\"argo-events\",sensor_name=\"oom-remediation\",trigger_name="
+	    "\"never-acted\"} 0\n"));
+	free(t);
+	/* a rate-limited decision went past the circuit: it is closed */
+	record(&r, REC_SUPPRESSED, REASON_COOLDOWN);
+	metrics_observe_record(&r);
+	t = metrics_render();
+	CHECK(contains(t, "remediate_circuit_open 1\n"));
+	free(t);
+	record(&r, REC_SUPPRESSED, REASON_RATE_LIMITED);
+	metrics_observe_record(&r);
+	metrics_set_state_writable(1);
+	t = metrics_render();
+	CHECK(contains(t, "remediate_circuit_open 0\n"));
+	CHECK(contains(t, "remediate_state_writable 1\n"));
+	free(t);
+	metrics_shutdown();
+}
+
 /* Every family with a series, through promtool when it is installed. */
 TEST(promtool_accepts_the_exposition)
 {
@@ -278,6 +333,7 @@ main(void)
 	RUN(series_cap_counts_drops);
 	RUN(concurrent_updates_are_not_lost);
 	RUN(records_become_decisions_actions_and_argo_counters);
+	RUN(budget_circuit_heartbeat_and_state_gauges);
 	RUN(promtool_accepts_the_exposition);
 	return harness_done();
 }

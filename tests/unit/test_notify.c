@@ -145,92 +145,6 @@ req_body(const char *raw)
 	return b ? json_loads(b + 4, 0, NULL) : NULL;
 }
 
-/* ---- secrets ------------------------------------------------------------ */
-
-TEST(secrets_from_files_env_and_mounted_secrets)
-{
-	struct notify_secret s;
-	char *path = write_tmp("tok", "s3cr3t\n"), *v, *err = NULL;
-	json_t *ref;
-	char dir[128];
-
-	ref = json_pack("{s:s}", "file", path);
-	CHECK(notify_secret_compile(ref, NULL, &s, &err) == 0);
-	v = notify_secret_read(&s, &err);
-	CHECK_STR(v, "s3cr3t");	/* trailing newline dropped */
-	notify_secret_free(v);
-	json_decref(ref);
-	notify_secret_clear(&s);
-	/* a Secret mounted at DIR/NAME/KEY, in both spellings */
-	snprintf(dir, sizeof dir, "%s/hook", tmpdir);
-	mkdir(dir, 0700);
-	free(write_tmp("hook/url", "https://hooks.example/T0/B0/x"));
-	ref = J("{\"secretKeyRef\":{\"name\":\"hook\",\"key\":\"url\"}}");
-	CHECK(notify_secret_compile(ref, tmpdir, &s, &err) == 0);
-	v = notify_secret_read(&s, &err);
-	CHECK_STR(v, "https://hooks.example/T0/B0/x");
-	notify_secret_free(v);
-	notify_secret_clear(&s);
-	json_decref(ref);
-	ref = J("{\"name\":\"hook\",\"key\":\"url\"}");
-	CHECK(notify_secret_compile(ref, tmpdir, &s, &err) == 0);
-	{
-		json_t *got = notify_secret_json(&s);
-		char *want = xasprintf("%s/hook/url", tmpdir);
-
-		CHECK_STR(json_string_value(json_object_get(got, "file")),
-		    want);
-		json_decref(got);
-		free(want);
-	}
-	notify_secret_clear(&s);
-	json_decref(ref);
-	/* environment */
-	setenv("NOTIFY_TEST_TOKEN", "from-env", 1);
-	ref = J("{\"env\":\"NOTIFY_TEST_TOKEN\"}");
-	CHECK(notify_secret_compile(ref, NULL, &s, &err) == 0);
-	v = notify_secret_read(&s, &err);
-	CHECK_STR(v, "from-env");
-	notify_secret_free(v);
-	unsetenv("NOTIFY_TEST_TOKEN");
-	CHECK(notify_secret_read(&s, &err) == NULL);
-	CHECK_STR(err, "environment variable NOTIFY_TEST_TOKEN is not set");
-	free(err);
-	notify_secret_clear(&s);
-	json_decref(ref);
-	free(path);
-}
-
-TEST(secrets_refused)
-{
-	struct notify_secret s;
-	char *path, *err = NULL;
-	json_t *ref;
-
-	/* a path out of the mounted directory */
-	ref = J("{\"name\":\"..\",\"key\":\"passwd\"}");
-	CHECK(notify_secret_compile(ref, NULL, &s, &err) == -1);
-	CHECK_STR(err, "secret \"..\" key \"passwd\" is not a Kubernetes "
-	    "Secret name and key");
-	free(err);
-	json_decref(ref);
-	ref = J("{\"value\":\"inline\"}");
-	CHECK(notify_secret_compile(ref, NULL, &s, &err) == -1);
-	free(err);
-	json_decref(ref);
-	/* two lines would inject a header: refused, and not quoted */
-	path = write_tmp("two", "Bearer x\r\nX-Evil: 1\n");
-	ref = json_pack("{s:s}", "file", path);
-	CHECK(notify_secret_compile(ref, NULL, &s, &err) == 0);
-	CHECK(notify_secret_read(&s, &err) == NULL);
-	CHECK(err && strstr(err, "more than one line") != NULL);
-	CHECK(err && strstr(err, "Evil") == NULL);
-	free(err);
-	notify_secret_clear(&s);
-	json_decref(ref);
-	free(path);
-}
-
 /* ---- configuration ------------------------------------------------------ */
 
 static struct conf *
@@ -547,7 +461,7 @@ loopback_config(unsigned port, int attempts)
 	d->nheaders = 1;
 	d->headers = xcalloc(1, sizeof *d->headers);
 	d->headers[0].name = xstrdup("Authorization");
-	d->headers[0].secret.kind = NOTIFY_SECRET_ENV;
+	d->headers[0].secret.kind = SECRET_ENV;
 	d->headers[0].secret.env = xstrdup("NOTIFY_TEST_AUTH");
 	d->headers[0].secret.what = xstrdup("environment variable "
 	    "NOTIFY_TEST_AUTH");
@@ -813,8 +727,6 @@ main(void)
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_notify.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
-	RUN(secrets_from_files_env_and_mounted_secrets);
-	RUN(secrets_refused);
 	RUN(config_compiles_destinations_and_routes);
 	RUN(config_errors);
 	RUN(owner_from_label_annotation_or_pod);

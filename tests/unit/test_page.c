@@ -285,6 +285,13 @@ TEST(one_page_per_trigger_and_reason_per_window)
 	CHECK_STR(alert_str(b, "annotations", "lastTarget"),
 	    "Deployment/shop/cart");
 	CHECK_STR(alert_str(b, NULL, "startsAt"), "2025-11-25T10:00:00Z");
+	/*
+	 * An action decided before the latest occurrence, whose record
+	 * comes late (its outcome came back from a worker): clears nothing.
+	 */
+	decide(p, T0 + 90000, "bump", REC_ACTED, REASON_NONE, "tax", NULL);
+	CHECK_INT(page_flush(p, 5000), 0);
+	CHECK_INT(fake_count(&am), 3);
 	/* an action clears both conditions: two resolved pages */
 	decide(p, T0 + 7 * MIN, "bump", REC_ACTED, REASON_NONE, "cart", NULL);
 	CHECK_INT(page_flush(p, 5000), 0);
@@ -323,6 +330,30 @@ TEST(a_quarantine_pages_and_a_plain_action_does_not)
 	    "quarantined");
 	CHECK_STR(alert_str(fake_body(&am, 0), "labels", "trigger"),
 	    "isolate");
+	page_free(p);
+	fake_stop(&am);
+}
+
+/* A target another controller manages pages: a person must decide. */
+TEST(gitops_managed_and_conflict_page_cooldown_does_not)
+{
+	struct fake am;
+	struct page *p;
+
+	fake_start(&am);
+	p = pager(&am, NULL, NULL);
+	if (p == NULL)
+		return;
+	decide(p, T0, "bump", REC_SUPPRESSED, REASON_COOLDOWN, "web", NULL);
+	decide(p, T0, "bump", REC_SUPPRESSED, REASON_GITOPS_MANAGED,
+	    "checkout", NULL);
+	decide(p, T0, "bump", REC_SUPPRESSED, REASON_CONFLICT, "cart", NULL);
+	CHECK_INT(page_flush(p, 5000), 0);
+	CHECK_INT(fake_count(&am), 2);
+	CHECK_STR(alert_str(fake_body(&am, 0), "labels", "reason"),
+	    "gitops-managed");
+	CHECK_STR(alert_str(fake_body(&am, 1), "labels", "reason"),
+	    "conflict");
 	page_free(p);
 	fake_stop(&am);
 }
@@ -393,6 +424,12 @@ TEST(demotion_pages_until_the_manifest_changes)
 	fake_stop(&am);
 }
 
+static void
+five(struct page_opts *o)
+{
+	o->attempts = 5;
+}
+
 TEST(webhook_gets_the_alertmanager_webhook_shape)
 {
 	struct fake am, hook;
@@ -402,7 +439,7 @@ TEST(webhook_gets_the_alertmanager_webhook_shape)
 	fake_start(&am);
 	fake_start(&hook);
 	hook.always_fail = 1;		/* a dead webhook */
-	p = pager(&am, &hook, NULL);
+	p = pager(&am, &hook, five);
 	if (p == NULL)
 		return;
 	decide(p, T0, "bump", REC_SUPPRESSED, REASON_CIRCUIT_OPEN, "cart",
@@ -543,6 +580,101 @@ TEST(journal_round_trip)
 	page_free(q);
 	json_decref(saved);
 	json_decref(again);
+}
+
+static void
+save_any(void *ctx, const char *kind, const char *key, json_t *v)
+{
+	char *k = xasprintf("%s/%s", kind, key);
+
+	json_object_set(ctx, k, v ? v : json_null());
+	free(k);
+}
+
+static void
+fast_retry(struct page_opts *o)
+{
+	o->retry_max = 20;
+}
+
+/* Waits (bounded) until the receiver has seen n requests. */
+static int
+wait_count(struct fake *f, size_t n)
+{
+	int i;
+
+	for (i = 0; i < 500 && fake_count(f) < n; i++)
+		usleep(10000);
+	return fake_count(f) >= n;
+}
+
+TEST(a_page_stays_due_until_a_receiver_accepts_it)
+{
+	struct fake am;
+	struct page *p;
+	json_t *j = json_object(), *v;
+	const char *k;
+	int outs = 0;
+
+	fake_start(&am);
+	am.always_fail = 1;		/* Alertmanager down */
+	p = pager(&am, NULL, fast_retry);
+	if (p == NULL)
+		return;
+	decide(p, T0, "bump", REC_FAILED, REASON_NONE, "cart", NULL);
+	page_state_journal(p, 0, save_any, j);
+	json_object_foreach(j, k, v)
+		outs += strncmp(k, "pageout/", 8) == 0 && json_is_object(v);
+	CHECK_INT(outs, 1);		/* kept in the state file */
+	CHECK(wait_count(&am, 12));	/* more than the old 5 tries */
+	CHECK_INT(page_undelivered(p), 1);
+	am.always_fail = 0;		/* back */
+	CHECK_INT(page_flush(p, 5000), 0);
+	json_object_clear(j);
+	page_state_journal(p, 0, save_any, j);
+	outs = 0;
+	json_object_foreach(j, k, v)
+		outs += strncmp(k, "pageout/", 8) == 0 && json_is_null(v);
+	CHECK_INT(outs, 1);		/* accepted: removed */
+	CHECK_INT(page_undelivered(p), 0);
+	page_free(p);
+	fake_stop(&am);
+	json_decref(j);
+}
+
+TEST(a_page_kept_in_the_state_file_is_sent_after_a_restart)
+{
+	struct fake dead, am;
+	struct page *p, *q;
+	json_t *j = json_object(), *v;
+	const char *k, *slash;
+	char kind[16];
+
+	fake_start(&dead);
+	dead.always_fail = 1;
+	p = pager(&dead, NULL, NULL);
+	if (p == NULL)
+		return;
+	decide(p, T0, "bump", REC_FAILED, REASON_NONE, "cart", NULL);
+	page_state_journal(p, 0, save_any, j);
+	page_free(p);			/* the process dies */
+	fake_stop(&dead);
+	fake_start(&am);
+	q = pager(&am, NULL, NULL);
+	json_object_foreach(j, k, v) {
+		slash = strchr(k, '/');
+		snprintf(kind, sizeof kind, "%.*s", (int)(slash - k), k);
+		CHECK_INT(page_state_load(q, kind, slash + 1, v), 0);
+	}
+	CHECK_INT(page_undelivered(q), 1);
+	CHECK_INT(page_flush(q, 5000), 0);
+	CHECK_INT(fake_count(&am), 1);
+	CHECK(alert_str(fake_body(&am, 0), NULL, "endsAt") == NULL);
+	CHECK_STR(alert_str(fake_body(&am, 0), "labels", "trigger"), "bump");
+	CHECK_INT(page_state_load(q, "pageout", "7", j), -1);	/* bad key */
+	page_free(q);
+	fake_stop(&am);
+	json_decref(j);
 }
 
 /* ---- a real Alertmanager ------------------------------------------------- */
@@ -726,6 +858,7 @@ main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	RUN(one_page_per_trigger_and_reason_per_window);
 	RUN(a_quarantine_pages_and_a_plain_action_does_not);
+	RUN(gitops_managed_and_conflict_page_cooldown_does_not);
 	RUN(quiet_conditions_resolve_and_held_pages_go_out);
 	RUN(demotion_pages_until_the_manifest_changes);
 	RUN(webhook_gets_the_alertmanager_webhook_shape);
@@ -733,6 +866,8 @@ main(void)
 	RUN(a_slow_receiver_never_blocks_and_the_queue_is_bounded);
 	RUN(bad_destinations_are_refused);
 	RUN(journal_round_trip);
+	RUN(a_page_stays_due_until_a_receiver_accepts_it);
+	RUN(a_page_kept_in_the_state_file_is_sent_after_a_restart);
 	RUN(a_real_alertmanager_receives_and_resolves);
 	metrics_shutdown();
 	curl_global_cleanup();

@@ -430,6 +430,39 @@ verdict_is(const char *file, int line, const char *name,
 }
 
 /*
+ * results: every rule that matched, with its outcome (pol_evaluate with
+ * POL_ALL), each {rule, result, contains?} in policy and rule order.
+ */
+static int
+results_are(const char *file, int line, const char *name,
+    const struct pol_verdict *got, json_t *want)
+{
+	json_t *w;
+	size_t i;
+	int ok = json_array_size(want) == got->n;
+
+	for (i = 0; ok && i < got->n; i++) {
+		const char *sub;
+
+		w = json_array_get(want, i);
+		sub = json_string_value(json_object_get(w, "contains"));
+		ok = str_is(json_object_get(w, "rule"), got->v[i].rule) &&
+		    str_is(json_object_get(w, "result"),
+		    pol_outcome_name(got->v[i].outcome)) &&
+		    (sub == NULL || strstr(got->v[i].message, sub) != NULL);
+	}
+	if (!ok) {
+		fprintf(stderr, "%s:%d: %s: results differ; got:\n", file, line,
+		    name);
+		for (i = 0; i < got->n; i++)
+			fprintf(stderr, "    {rule: %s, result: %s} %s\n",
+			    got->v[i].rule, pol_outcome_name(got->v[i].outcome),
+			    got->v[i].message);
+	}
+	return ok;
+}
+
+/*
  * One file of tests/policy/admit: policies (and `include`d policy files),
  * then a PolicyTest document with the cluster lookup() sees and the cases.
  */
@@ -480,10 +513,22 @@ run_admit_file(const char *file)
 		/* no cluster to read: lookup() is an error */
 		if (json_is_true(json_object_get(c, "noCluster")))
 			e.lookup = NULL;
+		if (json_object_get(c, "results") != NULL) {
+			CHECK(pol_evaluate(set, json_object_get(c, "object"),
+			    json_object_get(c, "oldObject"), op ? op :
+			    "CREATE", &e, POL_ALL, NULL, &v) == 0);
+			if (!results_are(file, conf_loc(tdoc, c).line,
+			    name ? name : "?", &v, json_object_get(c,
+			    "results")))
+				harness_cur_failed = 1;
+			pol_verdict_clear(&v);
+		}
 		CHECK(pol_admit_update(set, json_object_get(c, "object"),
 		    json_object_get(c, "oldObject"), op ? op : "CREATE", &e,
 		    &v) == 0);
-		if (!verdict_is(file, conf_loc(tdoc, c).line,
+		if ((json_object_get(c, "results") == NULL ||
+		    json_object_get(c, "violations") != NULL) &&
+		    !verdict_is(file, conf_loc(tdoc, c).line,
 		    name ? name : "?", &v, c))
 			harness_cur_failed = 1;
 		pol_verdict_clear(&v);
@@ -514,6 +559,36 @@ TEST(admit_conditions)
 TEST(admit_errors)
 {
 	run_admit_file(DATA "admit/errors.yaml");
+}
+
+TEST(admit_pattern)
+{
+	run_admit_file(DATA "admit/pattern.yaml");
+}
+
+TEST(admit_foreach)
+{
+	run_admit_file(DATA "admit/foreach.yaml");
+}
+
+TEST(admit_autogen)
+{
+	run_admit_file(DATA "admit/autogen.yaml");
+}
+
+TEST(admit_images)
+{
+	run_admit_file(DATA "admit/images.yaml");
+}
+
+TEST(admit_nulls)
+{
+	run_admit_file(DATA "admit/nulls.yaml");
+}
+
+TEST(admit_context)
+{
+	run_admit_file(DATA "admit/context.yaml");
 }
 
 /*
@@ -794,6 +869,12 @@ main(void)
 	RUN(admit_match);
 	RUN(admit_conditions);
 	RUN(admit_errors);
+	RUN(admit_pattern);
+	RUN(admit_foreach);
+	RUN(admit_autogen);
+	RUN(admit_context);
+	RUN(admit_nulls);
+	RUN(admit_images);
 	RUN(check_errors);
 	RUN(describe);
 	RUN(mutated_policies);

@@ -29,16 +29,13 @@
 static char *
 fixture(const char *name, size_t *len)
 {
-	const char *shared = getenv("REMEDIATE_SHARED");
-	char *path, *text, *err = NULL;
+	const char *path = harness_fixture(name);
+	char *text, *err = NULL;
 
-	path = xasprintf("%s/fixtures/%s", shared ? shared : "../shared",
-	    name);
 	text = util_read_file(path, 1 << 20, len, &err);
 	if (text == NULL)
 		fprintf(stderr, "fixture %s: %s\n", path, err);
 	free(err);
-	free(path);
 	return text;
 }
 
@@ -69,8 +66,8 @@ TEST(fixture_vector)
 	int64_t at;
 	const char *why;
 
-	CHECK_INT(parse_fixture("prometheus-query-budget-remaining.json", 200,
-	    &r, &err), 0);
+	REQUIRE(parse_fixture("prometheus-query-budget-remaining.json", 200,
+	    &r, &err) == 0);
 	CHECK_INT(r.type, PROM_VECTOR);
 	CHECK_INT(r.n, 2);
 	if (r.n == 2) {
@@ -101,25 +98,25 @@ TEST(fixture_scalar_empty_nan)
 	int64_t at;
 	const char *why;
 
-	CHECK_INT(parse_fixture("prometheus-query-scalar.json", 200, &r,
-	    &err), 0);
+	REQUIRE(parse_fixture("prometheus-query-scalar.json", 200, &r,
+	    &err) == 0);
 	CHECK_INT(r.type, PROM_SCALAR);
-	CHECK_INT(r.n, 1);
+	REQUIRE(r.n == 1);
 	CHECK_INT(prom_gate_value(&r, T0, 60000, &v, &at, &why), 0);
 	CHECK(v == 0.2134920634920635);
 	CHECK_INT(json_object_size(r.v[0].metric), 0);
 	prom_result_clear(&r);
 
-	CHECK_INT(parse_fixture("prometheus-query-empty-vector.json", 200, &r,
-	    &err), 0);
+	REQUIRE(parse_fixture("prometheus-query-empty-vector.json", 200, &r,
+	    &err) == 0);
 	CHECK_INT(r.n, 0);
 	CHECK_INT(prom_gate_value(&r, T0, 60000, &v, &at, &why), -1);
 	CHECK_STR(why, "empty");
 	prom_result_clear(&r);
 
-	CHECK_INT(parse_fixture("prometheus-query-nan-warning.json", 200, &r,
-	    &err), 0);
-	CHECK_INT(r.n, 1);
+	REQUIRE(parse_fixture("prometheus-query-nan-warning.json", 200, &r,
+	    &err) == 0);
+	REQUIRE(r.n == 1);
 	CHECK(isnan(r.v[0].value));
 	CHECK_INT(r.nwarnings, 1);
 	CHECK(r.nwarnings == 1 && strstr(r.warnings[0], "PromQL warning:"));
@@ -127,6 +124,51 @@ TEST(fixture_scalar_empty_nan)
 	CHECK_STR(why, "not a number");
 	prom_result_clear(&r);
 	CHECK_INT(prom_gate_value(NULL, T0, 0, &v, &at, &why), -1);
+}
+
+/*
+ * Failing closed on what looks like a number: a sample from the future
+ * (beyond PROM_MAX_SKEW) and an answer with warnings (partial: a shard or
+ * remote store did not answer, so the smallest value may be missing) are
+ * no budget; infos alone, and a little skew, are fine.
+ */
+TEST(gate_future_and_partial)
+{
+	static const char *const body = "{\"status\":\"success\",\"data\":{"
+	    "\"resultType\":\"vector\",\"result\":[{\"metric\":{},"
+	    "\"value\":[1773480130.512,\"0.9\"]}]}%s}";
+	struct prom_result r;
+	char *text, *err = NULL;
+	double v;
+	int64_t at;
+	const char *why = NULL;
+
+	text = xasprintf(body, "");
+	CHECK_INT(prom_parse(text, strlen(text), 200, &r, &err), 0);
+	CHECK_INT(prom_gate_value(&r, T0, 0, &v, &at, &why), 0);
+	CHECK_INT(prom_gate_value(&r, T0 - PROM_MAX_SKEW, 0, &v, &at, &why), 0);
+	CHECK_INT(prom_gate_value(&r, T0 - PROM_MAX_SKEW - 1, 0, &v, &at,
+	    &why), -1);
+	CHECK_STR(why, "from the future");
+	prom_result_clear(&r);
+	free(text);
+
+	text = xasprintf(body, ",\"warnings\":[\"remote store down\"]");
+	CHECK_INT(prom_parse(text, strlen(text), 200, &r, &err), 0);
+	CHECK_INT(r.nwarnings, 1);
+	CHECK_INT(prom_gate_value(&r, T0, 0, &v, &at, &why), -1);
+	CHECK_STR(why, "partial answer");
+	prom_result_clear(&r);
+	free(text);
+
+	text = xasprintf(body, ",\"infos\":[\"metric might not be a "
+	    "counter\"]");
+	CHECK_INT(prom_parse(text, strlen(text), 200, &r, &err), 0);
+	CHECK_INT(r.nwarnings, 1);
+	CHECK_INT(prom_gate_value(&r, T0, 0, &v, &at, &why), 0);
+	CHECK(v == 0.9);
+	prom_result_clear(&r);
+	free(text);
 }
 
 TEST(fixture_errors)
@@ -540,6 +582,7 @@ main(void)
 {
 	RUN(fixture_vector);
 	RUN(fixture_scalar_empty_nan);
+	RUN(gate_future_and_partial);
 	RUN(fixture_errors);
 	RUN(other_answers);
 	RUN(conditions);

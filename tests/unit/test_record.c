@@ -1,5 +1,5 @@
 /*
- * Decision records: the JSON shape DESIGN.md gives, field order included.
+ * Decision records: the JSON shape docs/replay.md gives, field order included.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +65,8 @@ TEST(names)
 {
 	static const char *const reasons[] = { "stale", "below-threshold",
 	    "disabled", "cooldown", "opt-out", "policy", "at-cap",
-	    "unsupported-target", "blast-radius", "budget", "circuit-open",
-	    "rate-limited" };
+	    "unsupported-target", "blast-radius", "gitops-managed",
+	    "conflict", "budget", "circuit-open", "rate-limited" };
 	size_t i;
 
 	for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
@@ -75,6 +75,8 @@ TEST(names)
 	CHECK(rec_reason_name(REASON_NONE) == NULL);
 	CHECK_STR(rec_decision_name(REC_PENDING_APPROVAL), "pending-approval");
 	CHECK_STR(rec_decision_name(REC_DEMOTED), "demoted");
+	CHECK_STR(rec_decision_name(REC_DECLINED), "declined");
+	CHECK(rec_reason_name((enum rec_reason)REC_NREASONS) == NULL);
 }
 
 int

@@ -6,12 +6,13 @@
  * redeliveries acknowledged but queued once, 503 + Retry-After with the
  * queue full and all-or-none batches, set swaps, concurrent senders.
  *
- * Fixtures come from REMEDIATE_SHARED (default ../shared)/fixtures.
+ * Fixtures come from tests/data/fixtures (harness_fixture).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
+#include <time.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,16 +30,13 @@
 static char *
 fixture(const char *name)
 {
-	const char *shared = getenv("REMEDIATE_SHARED");
-	char *path, *text, *err = NULL;
+	const char *path = harness_fixture(name);
+	char *text, *err = NULL;
 
-	path = xasprintf("%s/fixtures/%s", shared ? shared : "../shared",
-	    name);
 	text = util_read_file(path, 1 << 20, NULL, &err);
 	if (text == NULL)
 		fprintf(stderr, "fixture %s: %s\n", path, err);
 	free(err);
-	free(path);
 	return text;
 }
 
@@ -104,6 +102,39 @@ TEST(canonical_headers)
 	}
 }
 
+/*
+ * Credentials in headers never reach templates or records: Authorization
+ * (as Argo), Proxy-Authorization, Cookie, X-Api-Key, and the headers a
+ * webhook names in secretHeaders; other headers pass.
+ */
+TEST(secret_headers_masked)
+{
+	struct http_header h[] = {
+		{ "cookie", "session=abc" },
+		{ "x-api-key", "k3y" },
+		{ "Proxy-Authorization", "Basic eDp5" },
+		{ "x-vault-token", "hvs.123" },
+		{ "x-trace", "t1" },
+	};
+	char name[] = "X-Vault-Token", *names[] = { name };
+	struct hook_target t = { "es", "hook", NULL, names, 1 };
+	struct http_request r = post("{}", h, 5);
+	struct event *evs;
+	char *err, *dump;
+	int am;
+
+	CHECK_INT(hook_decode(&t, &r, 1700000000000LL, &evs, &am, &err), 1);
+	dump = json_dumps(json_object_get(evs[0].data, "header"),
+	    JSON_SORT_KEYS | JSON_COMPACT);
+	CHECK_STR(dump, "{\"Cookie\":[\"*** Masked Auth Secret ***\"],"
+	    "\"Proxy-Authorization\":[\"*** Masked Auth Secret ***\"],"
+	    "\"X-Api-Key\":[\"*** Masked Auth Secret ***\"],"
+	    "\"X-Trace\":[\"t1\"],"
+	    "\"X-Vault-Token\":[\"*** Masked Auth Secret ***\"]}");
+	free(dump);
+	hook_events_free(evs, 1);
+}
+
 TEST(plain_json_body)
 {
 	struct http_header h[] = {
@@ -112,7 +143,7 @@ TEST(plain_json_body)
 		{ "authorization", "Bearer s3cret" },
 	};
 	json_t *meta = json_pack("{s:s}", "team", "sre");
-	struct hook_target t = { "es", "hook", meta };
+	struct hook_target t = { "es", "hook", meta, NULL, 0 };
 	struct http_request r = post("{\"pod\":\"p\",\"n\":[1,2]}", h, 4);
 	struct event *evs;
 	char *err, *dump;
@@ -168,7 +199,7 @@ TEST(body_forms)
 		{ "POST", "application/x-www-form-urlencoded", "{x=1",
 		    "{\"{x\":[\"1\"]}" },
 	};
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_header h[1];
 	struct http_request r;
 	struct event *evs;
@@ -196,7 +227,7 @@ TEST(get_carries_the_query)
 {
 	struct http_header args[] = { { "pod", "a" }, { "pod", "b" },
 	    { "ns", "shop" } };
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_request r = post("", NULL, 0);
 	struct event *evs;
 	char *err, *dump;
@@ -242,7 +273,7 @@ TEST(malformed_bodies)
 		    "\"startsAt\":\"2026-01-01T00:00:00Z\",\"fingerprint\":7}],"
 		    "\"version\":\"4\"}", "fingerprint is not a string" },
 	};
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_header h[1];
 	struct http_request r;
 	struct event *evs;
@@ -271,7 +302,7 @@ TEST(alertmanager_fixtures)
 	char *resolved = fixture(
 	    "alertmanager-webhook-oomkilled-resolved.json");
 	char *slo = fixture("alertmanager-webhook-slo-burn.json");
-	struct hook_target t = { "alertmanager", "alerts", NULL };
+	struct hook_target t = { "alertmanager", "alerts", NULL, NULL, 0 };
 	struct http_header h[] = { { "Content-Type", "application/json" },
 	    { "User-Agent", "Alertmanager/0.25.0" } };
 	struct http_request r;
@@ -344,7 +375,7 @@ TEST(alert_without_fingerprint_and_other_workloads)
 	    "{\"status\":\"resolved\",\"labels\":{\"pod\":\"p\"},"
 	    "\"startsAt\":\"2026-01-01T00:00:00Z\","
 	    "\"endsAt\":\"0001-01-01T00:00:00Z\"}]}";
-	struct hook_target t = { "es", "am", NULL };
+	struct hook_target t = { "es", "am", NULL, NULL, 0 };
 	struct http_request r = post(body, NULL, 0);
 	struct event *evs;
 	char *err;
@@ -572,16 +603,18 @@ struct queue {
 	struct event	 v[64];
 	size_t		 n, room;	/* room: how many more it accepts */
 	size_t		 pushes;
+	char		 replay[256];	/* the last push's replay mark */
 };
 
 static int
-push(void *ctx, struct event *evs, size_t n)
+push(void *ctx, struct event *evs, size_t n, const char *replay)
 {
 	struct queue *q = ctx;
 	size_t i;
 
 	pthread_mutex_lock(&q->lock);
 	q->pushes++;
+	snprintf(q->replay, sizeof q->replay, "%s", replay ? replay : "");
 	if (n > q->room || q->n + n > UTIL_ARRAY_LEN(q->v)) {
 		pthread_mutex_unlock(&q->lock);
 		return -1;
@@ -797,6 +830,51 @@ TEST(ingress_auth)
 	CHECK_INT(call(g.port, "POST", "/signed", "X-Hub-Signature-256: "
 	    "sha256=zz\r\n", body, out, sizeof out), 403);
 	CHECK_INT(g.q.n, 6);
+	rig_down(&g);
+}
+
+/* A timestamped signature: HMAC of "TS.BODY", TS now in Unix seconds. */
+static void
+sign_at(const char *key, long long ts, const char *body, char *hex,
+    char *hdr, size_t hdrlen)
+{
+	char *signed_text = xasprintf("%lld.%s", ts, body);
+
+	sign(key, signed_text, hex);
+	snprintf(hdr, hdrlen, "X-Hub-Signature-256: sha256=%s\r\n"
+	    "X-Webhook-Timestamp: %lld\r\n", hex, ts);
+	free(signed_text);
+}
+
+TEST(signed_timestamps_and_replay_marks)
+{
+	struct rig g;
+	char out[4096], hex[65], hdr[256], want[128];
+	const char *body = "{\"x\":1}";
+	long long now = (long long)time(NULL);
+
+	if (rig_up(&g, 0) == -1)
+		return;
+	/* a fresh signed timestamp: accepted, marked for replays */
+	sign_at("k3y", now, body, hex, hdr, sizeof hdr);
+	CHECK_INT(call(g.port, "POST", "/signed", hdr, body, out,
+	    sizeof out), 200);
+	snprintf(want, sizeof want, "alertmanager/signed/%s", hex);
+	CHECK_STR(g.q.replay, want);
+	/* captured and sent again ten minutes later: refused */
+	sign_at("k3y", now - 600, body, hex, hdr, sizeof hdr);
+	CHECK_INT(call(g.port, "POST", "/signed", hdr, body, out,
+	    sizeof out), 401);
+	CHECK(strstr(out, "too old or in the future"));
+	/* the timestamp is signed: moving it breaks the signature */
+	sign_at("k3y", now, body, hex, hdr, sizeof hdr);
+	snprintf(strstr(hdr, "Timestamp: ") + 11, 24, "%lld\r\n", now + 1);
+	CHECK_INT(call(g.port, "POST", "/signed", hdr, body, out,
+	    sizeof out), 403);
+	CHECK_INT(call(g.port, "POST", "/signed", "X-Hub-Signature-256: "
+	    "00\r\nX-Webhook-Timestamp: soon\r\n", body, out,
+	    sizeof out), 403);
+	CHECK_INT(g.q.n, 1);
 	rig_down(&g);
 }
 
@@ -1038,12 +1116,13 @@ TEST(dedup_lru)
  * The fuzz corpus (fuzz/webhook_fuzz.c; WEBHOOK_CORPUS_DIR overrides
  * fuzz/corpus/webhook): the inputs of this module's selectors (bodies,
  * forms, queries, Prometheus answers) decode or fail cleanly, and what
- * must hold for any input holds.  test_schedule replays the rest.
+ * must hold for any input holds.  test_util replays the rest (cron and
+ * TZif inputs).
  */
 TEST(fuzz_corpus_replay)
 {
 	const char *dir = getenv("WEBHOOK_CORPUS_DIR");
-	struct hook_target t = { "es", "hook", NULL };
+	struct hook_target t = { "es", "hook", NULL, NULL, 0 };
 	struct http_header h[2], args[64];
 	struct dirent *de;
 	DIR *dp;
@@ -1160,6 +1239,7 @@ main(void)
 		return 1;
 	RUN(canonical_headers);
 	RUN(plain_json_body);
+	RUN(secret_headers_masked);
 	RUN(body_forms);
 	RUN(get_carries_the_query);
 	RUN(malformed_bodies);
@@ -1172,6 +1252,7 @@ main(void)
 	RUN(ingress_dedup_and_full_queue);
 	RUN(ingress_batches_all_or_none);
 	RUN(ingress_set_swap);
+	RUN(signed_timestamps_and_replay_marks);
 	RUN(ingress_concurrent_redeliveries);
 	RUN(dedup_lru);
 	RUN(fuzz_corpus_replay);

@@ -7,6 +7,7 @@
  *   ingest_probe -c MANIFESTS [-l ADDR]... [--capacity N] [--hold]
  *       [--secrets-dir DIR] [--idle-timeout S] [--request-timeout S]
  *       [--max-per-ip N] [--max-connections N] [--threads N] [--quiet]
+ *       [--state FILE]
  *
  * First line on stdout: {"listening":[PORT,...]}.  Then one line per
  * queued event: {"id","source","name","type","time","subject","data"}.
@@ -14,7 +15,10 @@
  * can fill it and see 503s); otherwise every push is printed at once.
  * GET /_probe/stats answers the counters as JSON.  SIGTERM or SIGINT
  * stops it cleanly; it prints {"stats":{...}} last and exits 0.
- * --quiet prints counts only (for the benchmark).
+ * --quiet prints counts only (for the benchmark).  --state FILE makes
+ * every push durable first, as `remediate run` does: the events are
+ * written to FILE's intake table (src/intake/, group commit) before the
+ * push returns, and count as decided once printed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,7 +29,9 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "audit/audit.h"
 #include "http/http.h"
+#include "intake/intake.h"
 #include "signal/event.h"
 #include "webhook/webhook.h"
 
@@ -37,6 +43,7 @@ struct probe {
 	unsigned long	 printed;
 	struct hook_ingress *ing;
 	struct http_server *srv;
+	struct intake	*intake;	/* --state: durable first */
 };
 
 static void
@@ -69,11 +76,25 @@ print_event(struct probe *p, const struct event *ev)
 }
 
 static int
-push(void *ctx, struct event *evs, size_t n)
+push(void *ctx, struct event *evs, size_t n, const char *replay)
 {
 	struct probe *p = ctx;
 	size_t i;
 
+	int64_t *ids;
+	enum intake_result rc;
+
+	if (p->intake) {
+		ids = xcalloc(n, sizeof *ids);
+		rc = intake_put(p->intake, evs, n, replay, 0, ids);
+		free(ids);
+		if (rc == INTAKE_REPLAY)
+			return HOOK_REPLAY;
+		if (rc != INTAKE_OK)
+			return HOOK_UNSTORED;
+		if (!p->hold)
+			intake_decided(p->intake, n);
+	}
 	pthread_mutex_lock(&p->lock);
 	if (p->hold) {
 		if (p->n + n > p->cap) {
@@ -182,7 +203,10 @@ main(int argc, char **argv)
 	struct probe p = { .cap = 1000 };
 	struct hook_sink sink;
 	sigset_t sigs;
-	const char *manifests = NULL;
+	const char *manifests = NULL, *state = NULL;
+	struct audit_opts ao;
+	struct intake_opts ino;
+	struct audit *audit = NULL;
 	struct hook_set *set;
 	struct conf *conf;
 	struct diags d;
@@ -213,6 +237,8 @@ main(int argc, char **argv)
 			ho.max_connections = num(v);
 		else if (strcmp(argv[a], "--threads") == 0)
 			ho.threads = num(v);
+		else if (strcmp(argv[a], "--state") == 0)
+			state = v;
 		else if (strcmp(argv[a], "--hold") == 0) {
 			p.hold = 1;
 			continue;
@@ -242,6 +268,16 @@ main(int argc, char **argv)
 	pthread_mutex_init(&p.lock, NULL);
 	p.q = xcalloc(p.cap + 1, sizeof *p.q);
 
+	if (state) {	/* the schema is the audit store's */
+		audit_opts_defaults(&ao);
+		memset(&ino, 0, sizeof ino);
+		ino.capacity = 1000000;
+		if ((audit = audit_open(state, &ao, &err)) == NULL ||
+		    (p.intake = intake_open(state, &ino, &err)) == NULL) {
+			fprintf(stderr, "probe: %s\n", err);
+			return 1;
+		}
+	}
 	diag_init(&d);
 	conf = conf_load(&manifests, 1, &d);
 	if ((p.srv = http_server_new(&ho, &err)) == NULL) {
@@ -295,6 +331,8 @@ main(int argc, char **argv)
 	free(s);
 	json_decref(o);
 	hook_ingress_free(p.ing);
+	intake_free(p.intake);
+	audit_close(audit);
 	for (i = 0; i < p.n; i++)
 		event_clear(&p.q[i]);
 	free(p.q);

@@ -11,7 +11,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PKGS = "libcurl libmicrohttpd jansson yaml-0.1 sqlite3 openssl"
-MODULES = ["http", "webhook", "prom", "signal", "conf", "cluster", "util"]
+MODULES = ["http", "webhook", "prom", "signal", "conf", "cluster", "util",
+           "intake", "audit", "record", "guard", "metrics", "page"]
 
 
 def build(outdir, sanitize=False, opt="-O1"):

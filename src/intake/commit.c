@@ -1,0 +1,462 @@
+/*
+ * The committer: one thread, one connection, one transaction for every
+ * request waiting (group commit).
+ *
+ * An HTTP thread serializes its events (in parallel with the others),
+ * reserves room against the capacity, queues its request and sleeps; the
+ * committer takes the whole queue, writes it in one BEGIN IMMEDIATE ...
+ * COMMIT, and wakes every request with its answer.  While it commits, new
+ * requests gather for the next round, so the number of commits per second
+ * stays near what the disk allows however many senders there are.
+ *
+ * A replay mark (a signed body) is inserted with INSERT OR IGNORE: a mark
+ * already there makes that request a replay and writes none of its
+ * events, without failing the others in the round.  Marks older than the
+ * window are deleted now and then inside a round.
+ *
+ * If a statement fails (disk full, I/O error) the round rolls back and
+ * every request in it is answered INTAKE_ERROR: the senders get 503 and
+ * keep their events.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "intake/intake.h"
+#include "metrics/metrics.h"
+#include "util/util.h"
+
+#define INTAKE_MAGIC	0x696e746bu	/* "intk" */
+#define DEF_CAPACITY	10000
+#define PRUNE_EVERY	(60 * 1000)	/* ms between replay-mark prunes */
+#define RECOVER_MAX	4096		/* rows read per intake_recover */
+
+struct put_req {
+	char		**texts;	/* owned: the events as JSON */
+	size_t		  n;
+	const char	 *replay;	/* borrowed, may be NULL */
+	int64_t		  now;
+	int64_t		 *ids;		/* borrowed: the answer */
+	enum intake_result rc;
+	int		  done;
+	struct put_req	 *next;
+};
+
+struct intake {
+	unsigned		 magic;
+	sqlite3			*db;		/* FULLMUTEX: committer and
+						   the engine's recovery */
+	struct intake_opts	 o;
+	char			*path;		/* owned */
+	sqlite3_stmt		*ins, *mark, *prune;
+	int64_t			 last_prune;	/* ms */
+	/* recovery: rows of an earlier run */
+	int64_t			 recover_after, recover_max;
+	/* shared, under mu */
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 work, answered;
+	struct put_req		*head, **tail;
+	size_t			 undecided;	/* accepted or reserved */
+	int			 stopping, quit;
+	char			*health;	/* owned, NULL: writes work */
+	pthread_t		 thread;
+	int			 started;
+};
+
+static void
+ilog(const struct intake *in, const char *level, const char *msg,
+    json_t *fields)
+{
+	if (in->o.log)
+		in->o.log(level, msg, fields);
+	else
+		util_log_json(level, msg, fields);
+}
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One request's rows; returns 0, or -1 when a statement failed. */
+static int
+write_req(struct intake *in, struct put_req *r)
+{
+	size_t i;
+
+	r->rc = INTAKE_OK;
+	if (r->replay) {
+		sqlite3_bind_text(in->mark, 1, r->replay, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(in->mark, 2, r->now);
+		if (step_done(in->mark) == -1)
+			return -1;
+		if (sqlite3_changes(in->db) == 0) {
+			r->rc = INTAKE_REPLAY;
+			return 0;
+		}
+	}
+	for (i = 0; i < r->n; i++) {
+		sqlite3_bind_int64(in->ins, 1, r->now);
+		sqlite3_bind_text(in->ins, 2, r->texts[i], -1, SQLITE_STATIC);
+		if (step_done(in->ins) == -1)
+			return -1;
+		r->ids[i] = sqlite3_last_insert_rowid(in->db);
+	}
+	return 0;
+}
+
+static void
+prune_marks(struct intake *in, int64_t now)
+{
+	if (now - in->last_prune < PRUNE_EVERY)
+		return;
+	in->last_prune = now;
+	sqlite3_bind_int64(in->prune, 1, now - in->o.replay_window);
+	step_done(in->prune);
+}
+
+/* One round: every request in list, one transaction.  Unlocked. */
+static void
+commit_round(struct intake *in, struct put_req *list)
+{
+	struct put_req *r;
+	char *why = NULL;
+	int ok;
+
+	ok = sqlite3_exec(in->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+	    SQLITE_OK;
+	for (r = list; ok && r; r = r->next)
+		ok = write_req(in, r) == 0;
+	if (ok && list)
+		prune_marks(in, list->now);
+	if (ok)
+		ok = sqlite3_exec(in->db, "COMMIT", NULL, NULL, NULL) ==
+		    SQLITE_OK;
+	if (!ok) {
+		why = xasprintf("%s: cannot accept events: %s", in->path,
+		    sqlite3_errmsg(in->db));
+		sqlite3_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+		for (r = list; r; r = r->next)
+			r->rc = INTAKE_ERROR;
+		metrics_count_audit_write("error");
+	}
+	pthread_mutex_lock(&in->mu);
+	if ((why == NULL) != (in->health == NULL))
+		ilog(in, why ? "error" : "info", why ? "intake cannot write "
+		    "the state file: answering 503" : "intake writes work "
+		    "again", json_pack("{s:s, s:s?}", "path", in->path,
+		    "error", why));
+	free(in->health);
+	in->health = why;
+	for (r = list; r; r = r->next)
+		r->done = 1;
+	pthread_cond_broadcast(&in->answered);
+	pthread_mutex_unlock(&in->mu);
+}
+
+static void *
+committer(void *arg)
+{
+	struct intake *in = arg;
+	struct put_req *list;
+
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		while (in->head == NULL && !in->quit)
+			pthread_cond_wait(&in->work, &in->mu);
+		if (in->head == NULL)
+			break;		/* quit, nothing left */
+		list = in->head;
+		in->head = NULL;
+		in->tail = &in->head;
+		pthread_mutex_unlock(&in->mu);
+		commit_round(in, list);
+		pthread_mutex_lock(&in->mu);
+	}
+	pthread_mutex_unlock(&in->mu);
+	return NULL;
+}
+
+enum intake_result
+intake_put(struct intake *in, const struct event *evs, size_t n,
+    const char *replay, int64_t now, int64_t *ids)
+{
+	struct put_req r;
+	json_t *j;
+	size_t i;
+
+	if (in == NULL || in->magic != INTAKE_MAGIC)
+		abort();
+	memset(&r, 0, sizeof r);
+	pthread_mutex_lock(&in->mu);
+	if (in->stopping || in->quit) {
+		pthread_mutex_unlock(&in->mu);
+		return INTAKE_STOPPING;
+	}
+	if (in->undecided + n > in->o.capacity) {
+		pthread_mutex_unlock(&in->mu);
+		return INTAKE_FULL;
+	}
+	in->undecided += n;		/* reserved */
+	pthread_mutex_unlock(&in->mu);
+	r.texts = xcalloc(n ? n : 1, sizeof *r.texts);
+	for (i = 0; i < n; i++) {
+		j = intake_event_json(&evs[i]);
+		r.texts[i] = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+	}
+	r.n = n;
+	r.replay = replay;
+	r.now = now;
+	r.ids = ids;
+	pthread_mutex_lock(&in->mu);
+	*in->tail = &r;
+	in->tail = &r.next;
+	pthread_cond_signal(&in->work);
+	while (!r.done)
+		pthread_cond_wait(&in->answered, &in->mu);
+	if (r.rc != INTAKE_OK)
+		in->undecided -= n;
+	pthread_mutex_unlock(&in->mu);
+	for (i = 0; i < n; i++)
+		free(r.texts[i]);
+	free(r.texts);
+	return r.rc;
+}
+
+void
+intake_decided(struct intake *in, size_t n)
+{
+	pthread_mutex_lock(&in->mu);
+	in->undecided -= n < in->undecided ? n : in->undecided;
+	pthread_mutex_unlock(&in->mu);
+}
+
+size_t
+intake_undecided(struct intake *in)
+{
+	size_t n;
+
+	pthread_mutex_lock(&in->mu);
+	n = in->undecided;
+	pthread_mutex_unlock(&in->mu);
+	return n;
+}
+
+char *
+intake_health(struct intake *in)
+{
+	char *why;
+
+	pthread_mutex_lock(&in->mu);
+	why = in->health ? xstrdup(in->health) : NULL;
+	pthread_mutex_unlock(&in->mu);
+	return why;
+}
+
+void
+intake_stop(struct intake *in)
+{
+	pthread_mutex_lock(&in->mu);
+	in->stopping = 1;
+	pthread_mutex_unlock(&in->mu);
+}
+
+/* ---- opening and recovery ------------------------------------------------ */
+
+/* The undecided rows an earlier run left: how many, and the newest. */
+static int
+count_undecided(struct intake *in, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(in->db, "SELECT count(*), coalesce(max(id), 0) "
+	    "FROM intake", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		in->recover_max = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+prepare(struct intake *in, sqlite3_stmt **st, const char *sql)
+{
+	return sqlite3_prepare_v3(in->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+open_db(struct intake *in, char **err)
+{
+	int64_t n = 0;
+
+	if (sqlite3_open_v2(in->path, &in->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_handler(in->db, util_busy_wait, NULL);	/* ~5 s */
+	if (sqlite3_exec(in->db, in->o.sync_full ? "PRAGMA synchronous = "
+	    "FULL" : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) !=
+	    SQLITE_OK ||
+	    prepare(in, &in->ins, "INSERT INTO intake (received, event) "
+	    "VALUES (?, ?)") == -1 ||
+	    prepare(in, &in->mark, "INSERT OR IGNORE INTO replay (key, seen) "
+	    "VALUES (?, ?)") == -1 ||
+	    prepare(in, &in->prune, "DELETE FROM replay WHERE seen < ?") == -1 ||
+	    count_undecided(in, &n) == -1)
+		goto fail;
+	in->undecided = (size_t)n;
+	if (n)
+		ilog(in, "info", "undecided events from the last run",
+		    json_pack("{s:s, s:I}", "path", in->path, "events",
+		    (json_int_t)n));
+	return 0;
+fail:
+	*err = xasprintf("%s: cannot open the intake: %s", in->path,
+	    in->db ? sqlite3_errmsg(in->db) : "out of memory");
+	return -1;
+}
+
+struct intake *
+intake_open(const char *path, const struct intake_opts *o, char **err)
+{
+	struct intake *in = xcalloc(1, sizeof *in);
+
+	in->magic = INTAKE_MAGIC;
+	in->o = *o;
+	if (in->o.capacity == 0)
+		in->o.capacity = DEF_CAPACITY;
+	if (in->o.replay_window <= 0)
+		in->o.replay_window = INTAKE_REPLAY_WINDOW;
+	in->path = xstrdup(path);
+	in->tail = &in->head;
+	pthread_mutex_init(&in->mu, NULL);
+	pthread_cond_init(&in->work, NULL);
+	pthread_cond_init(&in->answered, NULL);
+	if (open_db(in, err) == -1) {
+		intake_free(in);
+		return NULL;
+	}
+	if (pthread_create(&in->thread, NULL, committer, in) != 0) {
+		*err = xstrdup("cannot start the intake's thread");
+		intake_free(in);
+		return NULL;
+	}
+	in->started = 1;
+	return in;
+}
+
+void
+intake_free(struct intake *in)
+{
+	if (in == NULL)
+		return;
+	if (in->magic != INTAKE_MAGIC)
+		abort();
+	pthread_mutex_lock(&in->mu);
+	in->quit = 1;
+	pthread_cond_broadcast(&in->work);
+	pthread_mutex_unlock(&in->mu);
+	if (in->started)
+		pthread_join(in->thread, NULL);
+	sqlite3_finalize(in->ins);
+	sqlite3_finalize(in->mark);
+	sqlite3_finalize(in->prune);
+	if (in->db)
+		sqlite3_close(in->db);
+	pthread_cond_destroy(&in->work);
+	pthread_cond_destroy(&in->answered);
+	pthread_mutex_destroy(&in->mu);
+	free(in->health);
+	free(in->path);
+	in->magic = 0;
+	free(in);
+}
+
+static void
+drop_row(struct intake *in, int64_t id)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(in->db, "DELETE FROM intake WHERE id = ?", -1,
+	    &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+long
+intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
+    int64_t id, struct event *ev), void *ctx)
+{
+	sqlite3_stmt *st;
+	json_t *rows = json_array(), *row;
+	json_error_t je;
+	struct event ev;
+	size_t i, bad = 0;
+	int rc;
+
+	if (in->recover_after >= in->recover_max) {
+		json_decref(rows);
+		return 0;
+	}
+	if (max == 0 || max > RECOVER_MAX)
+		max = RECOVER_MAX;
+	if (sqlite3_prepare_v2(in->db, "SELECT id, event FROM intake WHERE "
+	    "id > ? AND id <= ? ORDER BY id LIMIT ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, in->recover_after);
+	sqlite3_bind_int64(st, 2, in->recover_max);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+
+		in->recover_after = sqlite3_column_int64(st, 0);
+		json_array_append_new(rows, json_pack("{s:I, s:o?}", "id",
+		    (json_int_t)in->recover_after, "event", text ?
+		    json_loads(text, 0, &je) : NULL));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+	if (json_array_size(rows) == 0)
+		in->recover_after = in->recover_max;
+	json_array_foreach(rows, i, row) {
+		int64_t id = json_integer_value(json_object_get(row, "id"));
+
+		if (intake_event_parse(json_object_get(row, "event"), &ev) ==
+		    -1) {
+			bad++;		/* nothing to decide: the row goes */
+			event_clear(&ev);
+			drop_row(in, id);
+			intake_decided(in, 1);
+			continue;
+		}
+		fn(ctx, id, &ev);
+		event_clear(&ev);
+	}
+	if (bad)
+		ilog(in, "error", "undecided events that do not read were "
+		    "dropped", json_pack("{s:s, s:i}", "path", in->path,
+		    "events", (int)bad));
+	i = json_array_size(rows);
+	json_decref(rows);
+	return (long)i;
+fail:
+	ilog(in, "error", "cannot read the undecided events", json_pack(
+	    "{s:s, s:s}", "path", in->path, "error", sqlite3_errmsg(in->db)));
+	json_decref(rows);
+	return -1;
+}

@@ -1,0 +1,1 @@
+intake_DEPS := util conf cluster record signal metrics

@@ -1,0 +1,126 @@
+"""`remediate run` against the Kubernetes API emulator: a bumpMemory on a
+Deployment whose container memory a VPA owns (managedFields) is
+suppressed as `conflict`, on one that a self-healing Argo CD Application
+delivers as `gitops-managed`, and neither sends a PATCH; an unmanaged
+Deployment is patched.  Ownership is read fresh (GETs of the Deployment
+and the Application at decision time)."""
+import copy
+import json
+import os
+import sys
+import time
+
+import scenario
+from conftest import ROOT
+from test_native_actions import Daemon, native_manifests
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402
+
+DATA = os.path.join(ROOT, "tests", "data", "gitops")
+DEPLOY = "/apis/apps/v1/namespaces/shop/deployments/"
+APP = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/checkout"
+
+
+def data(name):
+    with open(os.path.join(DATA, name)) as f:
+        return json.load(f)
+
+
+def vpa_entry():
+    """The vpa-updater managedFields entry of the recorded Deployment."""
+    return [m for m in data("deployment-vpa.json")["metadata"]
+            ["managedFields"] if m["manager"] == "vpa-updater"][0]
+
+
+def run_storm(tmp_path, ws, setup):
+    m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
+                         "cap: 8Gi}", budget=False)
+    with Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        for w in ws:
+            objs += w.objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        setup(emu)
+        d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        try:
+            d.wait_log("synced")
+            emu.clear_requests()
+            for _ in range(2):
+                for w in ws:
+                    emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+            recs = d.take(2 * len(ws))
+            time.sleep(0.5)
+            reqs = emu.requests()
+        finally:
+            d.stop()
+    return recs, reqs
+
+
+def deciding(recs, name):
+    out = [r for r in recs if r["target"]["name"] == name and
+           r.get("reason") != "below-threshold"]
+    assert len(out) == 1, recs
+    return out[0]
+
+
+def add_vpa(emu, name):
+    dep = copy.deepcopy(emu.get("apps/v1", "Deployment", "shop", name))
+    dep["metadata"]["managedFields"].append(vpa_entry())
+    emu.load(dep)
+
+
+def add_argocd(emu, name, self_heal=True):
+    dep = copy.deepcopy(emu.get("apps/v1", "Deployment", "shop", name))
+    dep["metadata"].setdefault("annotations", {})[
+        "argocd.argoproj.io/tracking-id"] = \
+        "%s:apps/Deployment:shop/%s" % (name, name)
+    dep["metadata"].pop("managedFields")
+    emu.load(dep)
+    app = data("application-selfheal.json")
+    app["metadata"]["name"] = name
+    app["spec"]["syncPolicy"]["automated"]["selfHeal"] = self_heal
+    emu.load(app)
+
+
+def test_vpa_conflict_argocd_self_heal_and_an_unmanaged_target(tmp_path):
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout", "web")]
+
+    def setup(emu):
+        add_vpa(emu, "cart")
+        add_argocd(emu, "checkout")
+
+    recs, reqs = run_storm(tmp_path, ws, setup)
+    cart, checkout, web = (deciding(recs, n) for n in
+                           ("cart", "checkout", "web"))
+    assert (cart["decision"], cart["reason"]) == ("suppressed", "conflict")
+    assert cart["message"] == (
+        "spec.template.spec.containers[name=app].resources.requests.memory"
+        " of Deployment shop/cart is managed by vpa-updater: a live change "
+        "would be overwritten")
+    assert cart["owner"]["manager"] == "vpa-updater"
+    assert (checkout["decision"], checkout["reason"]) == (
+        "suppressed", "gitops-managed")
+    assert "Argo CD Application argocd/checkout, which self-heals" in \
+        checkout["message"]
+    assert checkout["owner"]["source"]["repoURL"] == \
+        "https://git.example.com/platform/shop-deploy.git"
+    assert web["decision"] == "acted", web
+    patched = [r["path"] for r in reqs if r["method"] == "PATCH"]
+    assert patched == [DEPLOY + "web"], patched
+    # read fresh, at the decision: the Deployments and the Application
+    gets = [r["path"] for r in reqs if r["method"] == "GET"]
+    assert DEPLOY + "cart" in gets and DEPLOY + "checkout" in gets
+    assert APP in gets
+
+
+def test_argocd_without_self_heal_is_acted_on(tmp_path):
+    ws = [scenario.Workload("shop", "checkout")]
+    recs, reqs = run_storm(tmp_path, ws, lambda emu: add_argocd(
+        emu, "checkout", self_heal=False))
+    r = deciding(recs, "checkout")
+    assert r["decision"] == "acted", r
+    assert r["owner"]["selfHeal"] is False
+    assert [q["path"] for q in reqs if q["method"] == "PATCH"] == [
+        DEPLOY + "checkout"]

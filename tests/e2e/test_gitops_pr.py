@@ -1,0 +1,330 @@
+"""Confirm by pull request, end to end: `remediate run` against the
+Kubernetes API emulator, a real Git remote (git daemon on loopback) that
+libgit2 pushes to, and a forge stand-in (forgeserver.py).  An OOM storm on
+an Argo CD-managed Deployment opens exactly one pull request carrying the
+bump, edited into the manifest without disturbing the rest of the file,
+and sends no live patch; a later storm updates the same request."""
+import copy
+import json
+import os
+import sys
+import time
+
+import pytest
+
+import scenario
+from conftest import ROOT
+from forgeserver import Forge
+from gitremote import GitRemote
+from test_native_actions import Daemon, native_manifests
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402
+
+DATA = os.path.join(ROOT, "tests", "data", "gitops")
+BRANCH = "remediate/bump-memory-request/shop-checkout"
+MANIFEST = """\
+# checkout: delivered by Argo CD (Application argocd/checkout)
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+  namespace: shop
+  labels: {app: checkout, remediation.platform/optin: "true"}
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: app
+          image: registry.example/checkout:1   # pinned
+          resources:
+            requests:
+              memory: "256Mi"   # sized for the holiday peak
+            limits:
+              memory: 512Mi
+---
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec:
+  ports: [{port: 80}]
+"""
+FILES = {"apps/checkout/kustomization.yaml":
+         "resources:\n  - deployment.yaml\n",
+         "apps/checkout/deployment.yaml": MANIFEST,
+         "apps/cart/deployment.yaml": MANIFEST.replace("checkout", "cart")}
+
+
+def manifests(d, forge, token_env="FORGE_TOKEN"):
+    m = native_manifests(d, "bumpMemory: {increment: 25%, cap: 8Gi}",
+                         budget=False, mode="confirm")
+    p = os.path.join(str(m), "sensor.yaml")
+    pr = {"forge": forge.kind, "api": forge.api, "repo": forge.repo,
+          "token": {"env": token_env}}
+    s = open(p).read().replace(
+        "        mode: confirm",
+        "        mode: confirm\n        confirm:\n          pullRequest: " +
+        json.dumps(pr))
+    open(p, "w").write(s)
+    return m
+
+
+def argocd_objects(emu, git_url):
+    dep = copy.deepcopy(emu.get("apps/v1", "Deployment", "shop", "checkout"))
+    dep["metadata"].setdefault("annotations", {})[
+        "argocd.argoproj.io/tracking-id"] = \
+        "checkout:apps/Deployment:shop/checkout"
+    dep["metadata"].pop("managedFields")
+    emu.load(dep)
+    with open(os.path.join(DATA, "application-selfheal.json")) as f:
+        app = json.load(f)
+    app["spec"]["source"] = {"repoURL": git_url, "path": "apps/checkout",
+                             "targetRevision": "main"}
+    emu.load(app)
+
+
+def storm(tmp_path, emu, m, state, n=2):
+    env = dict(os.environ, FORGE_TOKEN="s3cret")
+    old = os.environ.copy()
+    os.environ.update(env)
+    try:
+        d = Daemon(m, emu.kubeconfig, tmp_path / state)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    try:
+        d.wait_log("synced")
+        emu.clear_requests()
+        for _ in range(n):
+            emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+        recs = d.take(n)
+        time.sleep(0.3)
+        reqs = emu.requests()
+    finally:
+        d.stop()
+    return recs, reqs, d
+
+
+@pytest.mark.parametrize("kind", ["github", "gitea", "gitlab"])
+def test_oom_storm_on_argocd_target_opens_one_pull_request(tmp_path, kind):
+    ws = [scenario.Workload("shop", "checkout")]
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind=kind) as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        for w in ws:
+            objs += w.objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        recs, reqs, d = storm(tmp_path, emu, m, "state1.db")
+        dec = [r for r in recs if r.get("reason") != "below-threshold"]
+        assert len(dec) == 1, recs
+        r = dec[0]
+        assert r["decision"] == "pending-approval", r
+        assert "self-heals" in r["byPullRequest"]
+        pr = r["pullRequest"]
+        assert pr["opened"] is True and pr["changed"] is True
+        assert pr["branch"] == BRANCH and pr["number"] == 1
+        assert pr["file"] == "apps/checkout/deployment.yaml"
+        # no live change at all
+        assert not [q for q in reqs if q["method"] in ("PATCH", "PUT")]
+        # exactly one request, with the bump in its branch
+        pulls = forge.pulls()
+        assert len(pulls) == 1
+        head = pulls[0]["source_branch" if kind == "gitlab" else "head"]
+        assert (head if kind == "gitlab" else head["ref"]) == BRANCH
+        body = pulls[0]["description" if kind == "gitlab" else "body"]
+        assert "### Guardrails passed" in body and "### Budget" in body
+        assert "`spec.template.spec.containers[name=app].resources." \
+            "requests.memory`: `320Mi`" in body
+        assert remote.branches() == ["main", BRANCH]
+        after = remote.show(BRANCH, "apps/checkout/deployment.yaml")
+        assert after == MANIFEST.replace('"256Mi"', '"320Mi"').replace(
+            "512Mi", "640Mi")
+        assert remote.show(BRANCH, "apps/cart/deployment.yaml") == \
+            FILES["apps/cart/deployment.yaml"]
+        assert "Trigger bump-memory-request, target Deployment " \
+            "shop/checkout" in remote.log(BRANCH)
+        # the token reached the forge in its header, and nothing else
+        assert all(q["auth"] for q in forge.requests())
+        assert "s3cret" not in "".join(d.logs) + json.dumps(recs)
+
+        # a later storm (a fresh state: no cooldown) updates the request
+        recs2, _, _ = storm(tmp_path, emu, m, "state2.db")
+        r2 = [x for x in recs2 if x.get("reason") != "below-threshold"][0]
+        assert r2["decision"] == "pending-approval", r2
+        assert r2["pullRequest"]["opened"] is False
+        assert r2["pullRequest"]["number"] == 1
+        assert len(forge.pulls()) == 1
+        assert len(forge.comments) == 1
+        assert remote.branches() == ["main", BRANCH]
+
+
+def test_a_forge_failure_is_failed_with_the_reason(tmp_path):
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind="github", token="other") as forge, \
+            Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        recs, reqs, _ = storm(tmp_path, emu, m, "state.db")
+    r = [x for x in recs if x.get("reason") != "below-threshold"][0]
+    assert r["decision"] == "failed", r
+    assert r["message"].startswith("pull request: GET ")
+    assert "HTTP 401: Bad credentials" in r["message"]
+    assert "s3cret" not in r["message"]
+    # retried with backoff: three attempts at finding the request
+    finds = [q for q in forge.requests() if q["path"].endswith("/pulls")]
+    assert len(finds) == 3
+    assert forge.pulls() == []
+    assert not [q for q in reqs if q["method"] in ("PATCH", "PUT")]
+
+
+def run_until(d, pred, timeout=60):
+    """Records from d until one satisfies pred (bounded by timeout)."""
+    out, end = [], time.time() + timeout
+    while time.time() < end:
+        got = d.take(1, timeout=1)
+        out += got
+        if any(pred(r) for r in got):
+            return out
+    raise AssertionError("no such record: %s" % out)
+
+
+@pytest.mark.parametrize("outcome", ["merged", "closed"])
+def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
+                                                            outcome):
+    sha = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind="github") as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        p = os.path.join(str(m), "sensor.yaml")
+        s = open(p).read().replace('"token": {"env"',
+                                   '"pollInterval": "1s", "token": {"env"')
+        open(p, "w").write(s)
+        os.environ["FORGE_TOKEN"] = "s3cret"
+        try:
+            d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        finally:
+            del os.environ["FORGE_TOKEN"]
+        try:
+            d.wait_log("synced")
+            emu.clear_requests()
+            for _ in range(2):
+                emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+            recs = run_until(d, lambda r: r["decision"] ==
+                             "pending-approval")
+            assert recs[-1]["pullRequest"]["number"] == 1
+            if outcome == "merged":
+                forge.merge(1, sha)
+                # Argo CD syncs the merge: only then is it acted
+                app = emu.get("argoproj.io/v1alpha1", "Application",
+                              "argocd", "checkout")
+                app["status"] = {"sync": {"status": "Synced",
+                                          "revision": sha}}
+                emu.load(app)
+                recs = run_until(d, lambda r: r["decision"] == "acted")
+                r = recs[-1]
+                assert r["message"] == ("pull request #1 merged (%s): the "
+                                        "change is in Git" % sha)
+                assert r["pullRequest"]["state"] == "merged"
+            else:
+                forge.close(1)
+                recs = run_until(d, lambda r: r["decision"] == "declined")
+                r = recs[-1]
+                assert r["message"] == \
+                    "pull request #1 closed unmerged: declined"
+            assert r["target"] == {"kind": "Deployment",
+                                   "namespace": "shop", "name": "checkout"}
+            assert r["plan"]["action"] == "bumpMemory"
+            reqs = emu.requests()
+        finally:
+            d.stop()
+        assert not [q for q in reqs if q["method"] in ("PATCH", "PUT") and
+                    "/deployments/" in q["path"]]
+
+
+PATCH = """\
+# prod sizing: overrides the base
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          resources:
+            requests: {memory: 256Mi}
+"""
+VALUES = """\
+# Helm values for checkout
+image:
+  tag: "1"   # pinned
+resources:
+  requests:
+    memory: 256Mi
+  limits:
+    memory: 512Mi
+"""
+
+
+@pytest.mark.parametrize("layout", ["kustomize", "helm"])
+def test_kustomize_patch_and_helm_values_are_where_it_writes(tmp_path,
+                                                             layout):
+    files = dict(FILES)
+    if layout == "kustomize":
+        files["apps/checkout/kustomization.yaml"] = (
+            "resources:\n  - deployment.yaml\npatches:\n"
+            "  - path: prod-memory.yaml\n")
+        files["apps/checkout/prod-memory.yaml"] = PATCH
+        extra = {}
+    else:
+        files["charts/checkout/values.yaml"] = VALUES
+        c = "spec.template.spec.containers[name=app].resources."
+        extra = {"values": {"file": "charts/checkout/values.yaml",
+                            "paths": {c + "requests.memory":
+                                      "resources.requests.memory",
+                                      c + "limits.memory":
+                                      "resources.limits.memory"}}}
+    with GitRemote(tmp_path / "git", "shop-deploy", files) as remote, \
+            Forge(kind="gitea") as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        p = os.path.join(str(m), "sensor.yaml")
+        s = open(p).read().replace('"token": {"env"', json.dumps(
+            extra)[1:-1] + (", " if extra else "") + '"token": {"env"')
+        open(p, "w").write(s)
+        recs, _, _ = storm(tmp_path, emu, m, "state.db")
+        r = [x for x in recs if x.get("reason") != "below-threshold"][0]
+        assert r["decision"] == "pending-approval", r
+        if layout == "kustomize":
+            assert r["pullRequest"]["file"] == \
+                "apps/checkout/prod-memory.yaml"
+            assert remote.show(BRANCH, "apps/checkout/prod-memory.yaml") \
+                == PATCH.replace(
+                    "            requests: {memory: 256Mi}\n",
+                    "            requests: {memory: 320Mi}\n"
+                    "            limits:\n              memory: 640Mi\n")
+            assert remote.show(BRANCH, "apps/checkout/deployment.yaml") \
+                == MANIFEST
+        else:
+            assert r["pullRequest"]["file"] == "charts/checkout/values.yaml"
+            assert remote.show(BRANCH, "charts/checkout/values.yaml") == \
+                VALUES.replace("256Mi", "320Mi").replace("512Mi", "640Mi")
+        assert len(forge.pulls()) == 1

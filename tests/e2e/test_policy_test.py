@@ -1,0 +1,119 @@
+"""`remediate test`: Kyverno's kyverno-test.yaml files, and remediate's own
+remediate-test.yaml (examples/seed/remediate-test.yaml is the seed storm).
+
+The data in tests/data/kyverno-test: `pass/` is a test in kyverno/policies'
+layout (.kyverno-test/ beside the policy) whose every expectation our
+engine meets, autogen rules for a Deployment and a CronJob included;
+`fail/` expects what the engine does not do.
+"""
+import os
+import xml.etree.ElementTree as ET
+
+from conftest import ROOT, run
+
+DATA = os.path.join(ROOT, "tests", "data", "kyverno-test")
+
+
+def test_a_directory_of_passing_tests_exits_0():
+    p = run("test", "-v", os.path.join(DATA, "pass"), check=0)
+    assert "7 passed, 0 failed" in p.stdout
+    # the Pod rule answers for the Deployment through autogen-no-latest
+    assert "PASS" in p.stdout and "no-latest Deployment/web" in p.stdout
+
+
+def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
+    d = os.path.join(DATA, "values")
+    p = run("test", d, check=0)
+    assert "6 passed, 0 failed" in p.stdout
+    # without the values the entries must be loaded, and there is no
+    # cluster to load them from: errors, not passes
+    t = tmp_path / "kyverno-test.yaml"
+    text = open(os.path.join(d, "kyverno-test.yaml")).read()
+    text = text.replace("variables: values.yaml\n", "")
+    for f in ("policy.yaml", "resources.yaml"):
+        text = text.replace(f, os.path.join(d, f))
+    t.write_text(text)
+    p = run("test", str(t), check=1)
+    assert "want fail, got error" in p.stdout
+    assert "no cluster to read ConfigMap platform/replica-limits" in p.stdout
+
+
+def test_a_failing_expectation_exits_1_with_the_difference(tmp_path):
+    junit = tmp_path / "junit.xml"
+    p = run("test", "--junit", str(junit), os.path.join(DATA, "fail"),
+            check=1)
+    assert "1 passed, 2 failed" in p.stdout
+    assert ("pod-basics/no-latest Pod/latest: want pass, got fail: "
+            "validation error: An image tag is required") in p.stdout
+    assert "Pod/missing: no such resource" in p.stdout
+    root = ET.parse(junit).getroot()
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+    failed = [c.get("name") for c in root.iter("testcase")
+              if c.find("failure") is not None]
+    assert failed == ["pod-basics/no-latest Pod/latest",
+                      "pod-basics/no-latest Pod/missing"]
+
+
+def test_nothing_to_run_or_a_bad_path_is_an_error(tmp_path):
+    p = run("test", str(tmp_path), check=1)
+    assert "no kyverno-test.yaml or remediate-test.yaml found" in p.stderr
+    p = run("test", str(tmp_path / "absent"), check=1)
+    assert "no such file or directory" in p.stderr
+    run("test", "--bogus", check=2)
+
+
+def test_a_policy_that_does_not_load_fails_the_file(tmp_path):
+    (tmp_path / "policy.yaml").write_text(
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\n"
+        "metadata: {name: m}\nspec:\n  rules:\n    - name: r\n"
+        "      match: {any: [{resources: {kinds: [Pod]}}]}\n"
+        "      mutate: {patchStrategicMerge: {metadata: {labels: {a: b}}}}\n")
+    (tmp_path / "resource.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
+    (tmp_path / "kyverno-test.yaml").write_text(
+        "name: t\npolicies: [policy.yaml]\nresources: [resource.yaml]\n"
+        "results:\n  - {policy: m, rule: r, resource: p, kind: Pod, "
+        "result: pass}\n")
+    p = run("test", str(tmp_path), check=1)
+    assert "mutate rules are not supported" in p.stderr
+    assert "do not load" in p.stdout
+
+
+SEED = os.path.join(ROOT, "examples", "seed")
+
+
+def test_the_seed_example_test_passes():
+    p = run("test", SEED, check=0)
+    assert "40 passed, 0 failed" in p.stdout
+
+
+def test_every_example_test_passes():
+    # the seed, restart-pod's guardrails, bump-memory in confirm mode
+    p = run("test", os.path.join(ROOT, "examples"), check=0)
+    assert "85 passed, 0 failed" in p.stdout
+
+
+def test_a_decision_that_differs_fails_with_the_field(tmp_path):
+    text = open(os.path.join(SEED, "remediate-test.yaml")).read()
+    for rel in ("manifests", "cluster", "budget.ndjson", "signals.ndjson"):
+        text = text.replace(" %s" % rel, " " + os.path.join(SEED, rel))
+        text = text.replace("[%s]" % rel, "[%s]" % os.path.join(SEED, rel))
+    text = text.replace("name: cart}", "name: carts}")
+    text = text.replace("count: 18", "count: 17")
+    t = tmp_path / "storm.remediate-test.yaml"
+    t.write_text(text)
+    junit = tmp_path / "j.xml"
+    p = run("test", "--junit", str(junit), str(tmp_path), check=1)
+    assert ('decision 21 (2026-11-25T10:01:00Z Deployment shop/cart): '
+            'target.name: want "carts", got "cart"') in p.stdout
+    assert "1 more decisions than the test expects" in p.stdout
+    assert "38 passed, 2 failed" in p.stdout
+    assert ET.parse(junit).getroot().get("failures") == "2"
+
+
+def test_a_remediation_test_without_signals_is_refused(tmp_path):
+    (tmp_path / "remediate-test.yaml").write_text(
+        "apiVersion: remediate.dev/v1alpha1\nkind: RemediationTest\n"
+        "metadata: {name: x}\nmanifests: [m]\ndecisions: []\n")
+    p = run("test", str(tmp_path), check=1)
+    assert "needs manifests and signals" in p.stdout
