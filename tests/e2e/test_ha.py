@@ -9,6 +9,7 @@ Short lease timings keep the tests quick: 2s / 1.5s / 0.3s."""
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -374,3 +375,68 @@ def test_standby_refuses_webhooks_and_a_takeover_decides_every_ack(
     assert st == 200
     print("takeover: %d acknowledged by the old leader, %d undecided at "
           "the takeover" % (len(accepted), took.get("undecidedEvents", 0)))
+
+
+def metric(d, series):
+    """The value of one series (name{labels}) on d's /metrics, 0 when
+    it is not there."""
+    _, text = http_get(port(d), "/metrics")
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def queue_depth(d, name):
+    return metric(d, 'remediate_queue_depth{queue="%s"}' % name)
+
+
+def test_an_action_waiting_on_a_worker_when_the_fence_closes_is_not_sent(
+        tmp_path, ha_manifests):
+    """One action worker, its first action held on the wire by the API
+    server; a second action (another target) waits for the worker.  The
+    lease requests then hang, the fence closes: the held action finishes
+    and is recorded acted, the waiting one is refused on the worker just
+    before its send (failed, with why, never sent), and both outcomes are
+    in the state file before it closes."""
+    ws = [scenario.Workload("shop", "w%d" % i) for i in range(2)]
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = replica(ha_manifests, emu, str(tmp_path / "s.db"), "solo",
+                    ["--action-workers", "1"])
+        try:
+            wait_for(d, "synced")
+            wait_for(d, "leading")
+            emu.fault({"type": "delay", "ms": 0, "method": "POST",
+                       "path": "/workflows$", "hold": "wf", "count": 1})
+            emu.oom_kill("shop", scenario.pod_name("w0", 0))
+            end = time.time() + 30
+            while emu.held("wf") < 1 and time.time() < end:
+                time.sleep(0.05)
+            emu.oom_kill("shop", scenario.pod_name("w1", 0))
+            while queue_depth(d, "actions") < 2 and time.time() < end:
+                time.sleep(0.05)
+            depth = queue_depth(d, "actions")
+            emu.fault({"type": "delay", "ms": 3000, "path": "/leases",
+                       "count": 0})
+            wait_for(d, "stopped leading", timeout=20)
+            emu.release("wf")
+            recs = d.take(2)
+            wait_for(d, "state file closed: standby", timeout=20)
+            emu.clear_faults()
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    assert depth == 2
+    by = {r["target"]["name"]: r for r in recs}
+    assert sorted(by) == ["w0", "w1"], recs
+    assert by["w0"]["decision"] == "acted", by["w0"]
+    assert by["w1"]["decision"] == "failed", by["w1"]
+    assert "stopped leading" in by["w1"]["message"], by["w1"]
+    assert workflow_pods(reqs) == [scenario.pod_name("w0", 0)]
+    db = sqlite3.connect(str(tmp_path / "s.db"))
+    stored = [json.loads(x) for (x,) in db.execute(
+        "SELECT record FROM decisions")]
+    db.close()
+    assert sorted((r["target"]["name"], r["decision"]) for r in stored) \
+        == [("w0", "acted"), ("w1", "failed")]

@@ -13,7 +13,7 @@ import urllib.request
 
 import scenario
 from conftest import binary
-from test_ha import ha_manifests, logged, workflow_pods  # noqa: F401
+from test_ha import ha_manifests, logged, metric, workflow_pods  # noqa: F401,E501
 from test_run_live import Daemon, body, cluster_objects, http_get, \
     listening_port
 
@@ -67,12 +67,7 @@ def kill(emu, d, name, n=0):
 
 
 def reload_metric(d, result):
-    _, text = http_get(listening_port(d), "/metrics")
-    series = 'remediate_config_reload_total{result="%s"} ' % result
-    for line in text.splitlines():
-        if line.startswith(series):
-            return float(line.split()[-1])
-    return 0.0
+    return metric(d, 'remediate_config_reload_total{result="%s"}' % result)
 
 
 def start(emu, manifests, tmp_path):
