@@ -119,7 +119,8 @@ daemon_access_free(struct daemon_access *a)
 
 /*
  * One review: 1 allowed, 0 not (with *reason owned: the server's reason,
- * or NULL), -1 no answer (*reason owned: the error).
+ * or NULL), -1 an answer that does not say, -2 no answer at all (the
+ * server unreachable; *reason owned: the error).
  */
 static int
 review(struct kube_client *c, const struct engine_perm *p, char **reason)
@@ -151,7 +152,7 @@ review(struct kube_client *c, const struct engine_perm *p, char **reason)
 	if (ans == NULL) {
 		*reason = kube_error_text(&err);
 		kube_error_clear(&err);
-		return -1;
+		return -2;
 	}
 	kube_error_clear(&err);
 	st = json_object_get(ans, "status");
@@ -184,7 +185,7 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 {
 	struct need *x;
 	size_t i, missing = 0, checked = 0;
-	char *reason;
+	char *reason, *down = NULL;
 	int rc, before;
 
 	for (i = 0; i < a->n; i++) {
@@ -192,7 +193,14 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 		if (x->granted)
 			continue;
 		before = x->checked;
-		rc = review(c, &x->p, &reason);
+		/* a server that did not answer is not asked the rest now (each
+		   would wait out the client's retries on the engine thread):
+		   they stay not checked, with its error, until the next try */
+		if (down) {
+			rc = -2;
+			reason = xstrdup(down);
+		} else if ((rc = review(c, &x->p, &reason)) == -2)
+			down = xstrdup(reason ? reason : "no answer");
 		pthread_mutex_lock(&a->lock);
 		free(x->reason);
 		x->granted = rc == 1;
@@ -213,6 +221,7 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 		    "permission not checked", describe(x));
 		missing++;
 	}
+	free(down);
 	if (checked)
 		util_log_json(missing ? "error" : "info", "permissions",
 		    json_pack("{s:i, s:i, s:i, s:i}", "needed", (int)a->n,

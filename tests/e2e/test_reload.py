@@ -228,3 +228,40 @@ def test_watches_and_endpoints_follow_the_sources(tmp_path, ha_manifests):  # no
     assert len(watching) == 1 and len(stopped) == 1
     assert len(kept) == 1       # the unchanged watch was never restarted
     assert ready == 200
+
+
+def test_a_reload_that_needs_a_new_permission_asks_for_it(
+        tmp_path, ha_manifests):  # noqa: F811
+    """The permission list is rebuilt from the reloaded configuration: a
+    new source's permission the server denies is named in the log and
+    in /readyz, and granting it makes the replica ready again."""
+    import json
+    extra = ha_manifests / "extra.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        emu.forbid(verb="list", resource="configmaps")
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            port = listening_port(d)
+            ready_before = http_get(port, "/readyz")[0]
+            replace_file(extra, EXTRA)
+            d.wait_log("configuration reloaded")
+            missing = [x for x in logged(d, "permission missing")
+                       if x["resource"] == "configmaps"]
+            st, text = http_get(port, "/readyz")
+            emu.configure(forbidden=[])
+            d.wait_log("permission granted", timeout=30)
+            end = time.time() + 30
+            while http_get(port, "/readyz")[0] != 200 and \
+                    time.time() < end:
+                time.sleep(0.2)
+            ready_after = http_get(port, "/readyz")[0]
+        finally:
+            d.stop()
+    assert ready_before == 200
+    assert [x["verb"] for x in missing] == ["list"], missing
+    assert st == 503
+    perms = json.loads(text)["permissions"]
+    assert [(p["resource"], p["verb"]) for p in perms] == [
+        ("configmaps", "list")], perms
+    assert ready_after == 200
