@@ -870,11 +870,14 @@ push_events(void *ctx, struct event *evs, size_t n, const char *replay)
 	unsigned term;
 	size_t i;
 
+	/* never acknowledge what we won't decide; checked before the lock
+	   too, so a step-down's writer is not kept waiting by a storm */
+	if (!daemon_leader_may_act(d))
+		return HOOK_STOPPING;
 	pthread_rwlock_rdlock(&d->state_mu);	/* a step-down frees it */
 	if (d->intake == NULL || !daemon_leader_may_act(d)) {
 		pthread_rwlock_unlock(&d->state_mu);
-		return HOOK_STOPPING;	/* never acknowledge what we won't
-					   decide */
+		return HOOK_STOPPING;
 	}
 	ids = xcalloc(n, sizeof *ids);
 	term = d->term;
