@@ -74,28 +74,30 @@ read_key(struct approve_key *k, const char *path, char **err)
 	return rc;
 }
 
-/* Creates path with a fresh random key, unless it exists (a race lost). */
+/*
+ * Creates path with a fresh random key, unless it exists (a race lost).
+ * The key is written whole to a file of our own first and linked into
+ * place, so a replica starting beside us never reads a half-written key.
+ */
 static int
 generate(const char *path, char **err)
 {
 	unsigned char raw[32];
 	char text[2 * sizeof raw + 2];
-	int fd;
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	int fd, rc = -1;
 	ssize_t w;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1 && errno == EEXIST)
-		return 0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		*err = xasprintf("cannot create the approval key %s: %s", path,
 		    strerror(errno));
+		free(tmp);
 		return -1;
 	}
 	if (RAND_bytes(raw, sizeof raw) != 1) {
-		close(fd);
-		unlink(path);
 		*err = xstrdup("no randomness for the approval key");
-		return -1;
+		goto out;
 	}
 	hex(raw, sizeof raw, text);
 	strncat(text, "\n", sizeof text - strlen(text) - 1);
@@ -105,12 +107,19 @@ generate(const char *path, char **err)
 	if (w != (ssize_t)(2 * sizeof raw + 1) || fsync(fd) == -1) {
 		*err = xasprintf("cannot write the approval key %s: %s", path,
 		    strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
+		goto out;
 	}
+	if (link(tmp, path) == -1 && errno != EEXIST) {
+		*err = xasprintf("cannot create the approval key %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
 	close(fd);
-	return 0;
+	unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 int

@@ -8,6 +8,7 @@
 #include "cmd/args.h"
 #include "cmd/cmd.h"
 #include "daemon/daemon.h"
+#include "lease/lease.h"
 #include "http/http.h"
 #include "pool/pool.h"
 #include "util/util.h"
@@ -23,9 +24,15 @@ usage(FILE *f)
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
-	    "                     [--approval-key FILE] [--state-recover] "
-	    "[--exit-on-change]\n"
+	    "                     [--approval-key FILE] [--state-recover]\n"
 	    "                     [--action-workers N] [--stall-after 30s]\n"
+	    "                     [--leader-elect --state-shared-storage "
+	    "[--lease-name N]\n"
+	    "                      [--lease-namespace NS] [--lease-identity ID]"
+	    "\n"
+	    "                      [--lease-duration 15s] [--renew-deadline "
+	    "10s]\n"
+	    "                      [--retry-period 2s]]\n"
 	    "Watches the cluster, runs every sensor, guardrail and policy, "
 	    "executes\nactions.  Decision records go to the state file, then "
 	    "stdout; logs (JSON\nlines) to stderr.  A webhook event is in the "
@@ -42,10 +49,78 @@ usage(FILE *f)
 	    "aside (STATE.damaged-MS),\nstarts from a copy of what still "
 	    "reads, and counts each unreadable guard\nrow as its most "
 	    "restrictive value (docs/state.md).\n"
-	    "--exit-on-change: exit (0) when the manifests change into ones "
-	    "that load, so a\nConfigMap update restarts it with them; a "
-	    "change with errors is logged and\nthe old ones keep running.\n");
+	    "SIGHUP or a change under a -c folder (a ConfigMap update too) "
+	    "reloads the\nconfiguration in place; it replaces the running "
+	    "one only if it checks clean,\nelse the errors are logged and "
+	    "the running one keeps deciding.\n"
+	    "With --leader-elect, replicas elect one leader on a "
+	    "coordination.k8s.io/v1\nLease (default name remediate, in the "
+	    "kubeconfig's namespace); only the\nleader decides, acts and "
+	    "accepts webhooks, standbys keep their view warm\nand answer "
+	    "/readyz 503.  The state must be shared: --state-shared-storage "
+	    "says\nthe state file is on storage every replica mounts.  "
+	    "docs/ha.md has the details.\n");
 }
+
+/* A Go duration option in ms: 0, or -1 with a message. */
+static int
+duration_opt(const char *opt, const char *v, int64_t *ms)
+{
+	if (v == NULL)
+		return 0;
+	if (duration_parse(v, ms) == -1 || *ms <= 0) {
+		fprintf(stderr, "remediate run: %s: not a positive duration: "
+		    "%s (e.g. 15s, 500ms)\n", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Leader election hands the decisions to another process at a takeover:
+ * that process must see the guard state (cooldowns, rate buckets, the
+ * circuit, intents) the last leader wrote, or it repeats actions.
+ */
+static int
+check_election(const struct daemon_opts *o)
+{
+	struct lease_timing t;
+	char *err = NULL;
+
+	if (!o->leader_elect) {
+		if (o->lease_name || o->lease_namespace || o->lease_identity ||
+		    o->lease_duration || o->renew_deadline || o->retry_period) {
+			fprintf(stderr, "remediate run: the --lease-* options "
+			    "need --leader-elect\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (!o->state_shared) {
+		fprintf(stderr, "remediate run: --leader-elect with the local "
+		    "state file %s: a standby that takes over would not see "
+		    "the cooldowns, rate buckets, circuit and action intents "
+		    "the old leader wrote there, and would act again.  Put "
+		    "--state on storage every replica mounts (one volume "
+		    "that follows the leader) and pass --state-shared-storage "
+		    "(docs/ha.md).\n", o->state);
+		return -1;
+	}
+	lease_timing_defaults(&t);
+	if (o->lease_duration)
+		t.duration = o->lease_duration;
+	if (o->renew_deadline)
+		t.renew_deadline = o->renew_deadline;
+	if (o->retry_period)
+		t.retry_period = o->retry_period;
+	if (lease_timing_check(&t, &err) == -1) {
+		fprintf(stderr, "remediate run: %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 
 /*
  * What can be refused before anything starts: a usage error found after
@@ -115,8 +190,25 @@ cmd_run(int argc, char **argv)
 			o.tls_key = a.value;
 		else if (cmd_args_opt(&a, "--approval-key", NULL, 1))
 			o.approval_key = a.value;
-		else if (cmd_args_opt(&a, "--exit-on-change", NULL, 0))
-			o.exit_on_change = 1;
+		else if (cmd_args_opt(&a, "--leader-elect", NULL, 0))
+			o.leader_elect = 1;
+		else if (cmd_args_opt(&a, "--state-shared-storage", NULL, 0))
+			o.state_shared = 1;
+		else if (cmd_args_opt(&a, "--lease-name", NULL, 1))
+			o.lease_name = a.value;
+		else if (cmd_args_opt(&a, "--lease-namespace", NULL, 1))
+			o.lease_namespace = a.value;
+		else if (cmd_args_opt(&a, "--lease-identity", NULL, 1))
+			o.lease_identity = a.value;
+		else if (cmd_args_opt(&a, "--lease-duration", NULL, 1))
+			a.error = duration_opt("--lease-duration", a.value,
+			    &o.lease_duration) != 0;
+		else if (cmd_args_opt(&a, "--renew-deadline", NULL, 1))
+			a.error = duration_opt("--renew-deadline", a.value,
+			    &o.renew_deadline) != 0;
+		else if (cmd_args_opt(&a, "--retry-period", NULL, 1))
+			a.error = duration_opt("--retry-period", a.value,
+			    &o.retry_period) != 0;
 		else if (cmd_args_opt(&a, "--queue-size", NULL, 1)) {
 			if (a.value && (util_parse_int(a.value, &n) == -1 ||
 			    n < 1 || n > 10000000)) {
@@ -148,6 +240,10 @@ cmd_run(int argc, char **argv)
 		check_flags(&a, &o);
 	if (a.error) {
 		usage(stderr);
+		free(o.config);
+		return CMD_USAGE;
+	}
+	if (check_election(&o) == -1) {
 		free(o.config);
 		return CMD_USAGE;
 	}

@@ -77,8 +77,8 @@ void		 conf_free(struct conf *);
  * A hash of what conf_load would read from paths: every file's name and
  * content, in load order (hidden entries such as a ConfigMap mount's
  * ..data skipped, as the loader skips them).  Equal fingerprints, same
- * manifests; `run --exit-on-change` compares them to notice a ConfigMap
- * update (a symlink swap).
+ * manifests; `run` compares them to notice a change to reload (a
+ * ConfigMap's symlink swap, src/daemon/reload.c).
  */
 uint64_t	conf_fingerprint(const char *const *paths, size_t npaths);
 

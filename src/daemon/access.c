@@ -119,14 +119,14 @@ daemon_access_free(struct daemon_access *a)
 
 /*
  * One review: 1 allowed, 0 not (with *reason owned: the server's reason,
- * or NULL), -1 no answer (*reason owned: the error).
+ * or NULL), -1 an answer that does not say, -2 no answer at all (the
+ * server unreachable; *reason owned: the error).
  */
 static int
 review(struct kube_client *c, const struct engine_perm *p, char **reason)
 {
-	/* one attempt: the whole check runs again every ACCESS_MS, and a
-	   retried review per permission would hold up the start for
-	   minutes while the API server is down */
+	/* one attempt: the whole check runs again every ACCESS_MS; five
+	   retried attempts would hold the start, and SIGTERM, meanwhile */
 	static const struct retry once = { 1, 0, 1.0, 0.0, 0 };
 	struct kube_req rq;
 	struct kube_error err;
@@ -156,7 +156,7 @@ review(struct kube_client *c, const struct engine_perm *p, char **reason)
 	if (ans == NULL) {
 		*reason = kube_error_text(&err);
 		kube_error_clear(&err);
-		return -1;
+		return -2;
 	}
 	kube_error_clear(&err);
 	st = json_object_get(ans, "status");
@@ -189,7 +189,7 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 {
 	struct need *x;
 	size_t i, missing = 0, checked = 0;
-	char *reason, *unanswered = NULL;
+	char *reason, *down = NULL;
 	int rc, before;
 
 	for (i = 0; i < a->n; i++) {
@@ -197,12 +197,14 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 		if (x->granted)
 			continue;
 		before = x->checked;
-		if (unanswered) {	/* the server did not answer: the
-					   rest wait for the next round */
-			rc = -1;
-			reason = xstrdup(unanswered);
-		} else if ((rc = review(c, &x->p, &reason)) == -1)
-			unanswered = xstrdup(reason ? reason : "no answer");
+		/* a server that did not answer is not asked the rest now (each
+		   would wait out the client's retries on the engine thread):
+		   they stay not checked, with its error, until the next try */
+		if (down) {
+			rc = -2;
+			reason = xstrdup(down);
+		} else if ((rc = review(c, &x->p, &reason)) == -2)
+			down = xstrdup(reason ? reason : "no answer");
 		pthread_mutex_lock(&a->lock);
 		free(x->reason);
 		x->granted = rc == 1;
@@ -219,15 +221,11 @@ daemon_access_check(struct daemon_access *a, struct kube_client *c)
 				    describe(x));
 			continue;
 		}
-		if (rc == 0)
-			util_log_json("error", "permission missing",
-			    describe(x));
+		util_log_json("error", rc == 0 ? "permission missing" :
+		    "permission not checked", describe(x));
 		missing++;
 	}
-	if (unanswered)		/* one line, not one per permission */
-		util_log_json("error", "permissions not checked", json_pack(
-		    "{s:s}", "reason", unanswered));
-	free(unanswered);
+	free(down);
 	if (checked)
 		util_log_json(missing ? "error" : "info", "permissions",
 		    json_pack("{s:i, s:i, s:i, s:i}", "needed", (int)a->n,

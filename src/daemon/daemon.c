@@ -14,15 +14,16 @@
 #include "audit/audit.h"
 #include "conf/conf.h"
 #include "daemon/access.h"
-#include "daemon/confwatch.h"
 #include "daemon/actions.h"
 #include "daemon/daemon.h"
+#include "daemon/daemon_int.h"
 #include "daemon/propose.h"
 #include "daemon/queue.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "intake/intake.h"
 #include "kube/kube.h"
+#include "lease/lease.h"
 #include "metrics/metrics.h"
 #include "notify/notify.h"
 #include "page/page.h"
@@ -30,65 +31,6 @@
 #include "prom/prom.h"
 #include "schedule/schedule.h"
 #include "webhook/webhook.h"
-
-#define POP_TIMEOUT_MS	500	/* how often the loop looks at signals */
-#define TICK_MS		5000	/* pages resolve, state is synced */
-#define PRUNE_MS	60000	/* old records are pruned */
-#define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
-#define ACCESS_MS	10000	/* missing permissions are asked again */
-#define STALL_MS	30000	/* /readyz: the loop has not turned */
-#define VIEW_IN_FLIGHT	64	/* view objects queued: not yet compact */
-
-struct watch_ctx {
-	struct dq	*q;
-	struct sig_watch spec;		/* owned selectors */
-	uint64_t	 restarts;	/* last seen, for the metric */
-};
-
-struct daemon {
-	const struct daemon_opts *o;
-	struct conf		*conf;
-	struct cluster		*cluster;
-	struct engine		*engine;
-	struct clock		 clock;
-	struct kube_client	*kube;
-	struct dq		*q;
-	struct dact		*acts;		/* actions on workers */
-	_Atomic int64_t		 beat;		/* ms, monotonic: the engine
-						   loop last turned */
-	struct kube_watch	**watches;
-	struct watch_ctx	*wctx;
-	size_t			 nwatches;
-	struct http_server	*http;
-	struct hook_ingress	*hooks;
-	struct sched_set	*timed;		/* calendar, prometheus */
-	struct audit		*audit;		/* the state file */
-	struct intake		*intake;	/* pushed events, durable */
-	struct buf		 held;		/* records of the event being
-						   decided, printed once
-						   stored */
-	int			 recovering;	/* undecided events of the
-						   last run remain */
-	struct page		*pager;
-	struct notify_config	*notify_cfg;
-	struct notify		*notify;
-	char			*secrets_dir;	/* owned copy of --secrets-dir
-						   (the http executor's ctx) */
-	struct approve_store	*approvals;	/* confirm mode's links */
-	struct daemon_access	*access;	/* the permissions we need */
-	struct daemon_confwatch	 confwatch;	/* --exit-on-change */
-	int64_t			 next_access;	/* ms: ask again, if missing */
-	struct daemon_prs	*prs;		/* confirm mode's pull
-						   requests */
-	char			*link;		/* owned: the signed link of
-						   the approval just issued,
-						   for its owner's message */
-	int64_t			 next_tick, next_prune;	/* ms */
-	size_t			 queue_size;
-	int64_t			 stall_ms;	/* /readyz: engine stalled */
-	const char		*prom_url;	/* borrowed: opts or conf */
-	long			 prom_timeout;	/* ms */
-};
 
 static volatile sig_atomic_t stopping;
 
@@ -99,49 +41,12 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/* Runs on a watch's thread: hands the change to the engine thread. */
-static void
-on_watch(void *ctx, enum kube_event_type t, json_t *obj)
-{
-	struct watch_ctx *w = ctx;
-	struct dq_item it;
-
-	memset(&it, 0, sizeof it);
-	it.kind = t == KUBE_SYNC ? DQ_SYNC : t == KUBE_RELIST_BEGIN ||
-	    t == KUBE_RELIST_END ? DQ_RELIST : DQ_WATCH;
-	it.watch = t == KUBE_ADDED || t == KUBE_RELIST_BEGIN ? SIG_ADD :
-	    t == KUBE_MODIFIED ? SIG_UPDATE : SIG_DELETE;
-	/*
-	 * The view's own watches queue only what the view keeps: a queue of
-	 * whole Pods as a real server serves them (~60 KB each as trees)
-	 * would cost more than the whole view.  Sources get whole objects.
-	 */
-	it.obj = w->spec.source < 0 ? cluster_project(obj) : json_incref(obj);
-	it.watcher = w->spec.source;
-	if ((w->spec.source < 0 ? dq_push_below(w->q, &it, VIEW_IN_FLIGHT) :
-	    dq_push(w->q, &it, 1)) == -1)	/* closed: shutting down */
-		dq_item_clear(&it);
-}
-
-/* Runs on a watch's thread: every failure, and the recovery, logged. */
-static void
-on_watch_error(void *ctx, const char *error)
-{
-	struct watch_ctx *w = ctx;
-
-	if (error)
-		util_log_json("warn", "watch failing", json_pack("{s:s, s:s, "
-		    "s:s}", "group", w->spec.group, "resource",
-		    w->spec.resource, "error", error));
-	else
-		util_log_json("info", "watch recovered", json_pack("{s:s, s:s}",
-		    "group", w->spec.group, "resource", w->spec.resource));
-}
-
 /*
  * Each kind of plan to its executor.  Runs on an action worker (an http
  * trigger waits for its answer within its timeout; argocdSync may wait up
- * to 15 s for a termination; 429s wait for their Retry-After).
+ * to 15 s for a termination; 429s wait for their Retry-After).  The
+ * leader's fence is read here, on the worker, just before the send: an
+ * action refused by it fails with the reason and is never sent.
  */
 static int
 execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
@@ -150,6 +55,10 @@ execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
 	struct daemon *d = ctx;
 	const char *type = json_string_value(json_object_get(plan, "type"));
 
+	if (!daemon_leader_may_act(d)) {	/* the fence, at the last moment */
+		*err = xstrdup("not sent: this replica stopped leading");
+		return -1;
+	}
 	if (type && strcmp(type, "remediate") == 0)
 		return act_execute_native(d->kube, plan, dry_run, result, err);
 	if (type && strcmp(type, "http") == 0)
@@ -248,7 +157,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 		    "s:o, s:s?}", "sensor", r->sensor, "trigger", r->trigger,
 		    "target", objref_json(&r->target), "error", r->message));
 	page_decision(d->pager, r);	/* before the write: same journal */
-	stored = audit_write(d->audit, r);
+	stored = d->audit ? audit_write(d->audit, r) : -1;
 	daemon_prs_track(d->prs, record);
 	tell_owner(d, r, record);
 	show_record(d, stored, line);
@@ -337,10 +246,16 @@ run_approval(void *ctx, const struct approve_pending *p, json_t **record,
  * approved action runs on a worker; its outcome answers the call then.
  */
 static void
-answer_call(struct daemon *d, struct dq_call *c)
+answer_call(struct daemon *d, struct dq_call *c, int acting)
 {
 	json_t *out;
 
+	if (!acting) {
+		dq_call_answer(c, NULL, xstrdup("this replica is a standby; "
+		    "approve through the leader (the Service sends you "
+		    "there)"));
+		return;
+	}
 	dact_set_call(d->acts, c);
 	out = engine_approve(d->engine, json_object_get(c->in, "input"),
 	    json_string_value(json_object_get(c->in, "id")));
@@ -385,14 +300,14 @@ budget_from_prometheus(void *ctx, const char *query, int64_t now,
 }
 
 /* --prometheus, else RemediationConfig spec.prometheus {url, timeout}. */
-static void
-configure_prometheus(struct daemon *d)
+void
+daemon_configure_prometheus(struct daemon *d, const struct conf *c)
 {
 	json_t *p = NULL;
 	int64_t ms;
 
-	if (d->conf->nby_kind[CONF_REMEDIATIONCONFIG])
-		p = json_object_get(json_object_get(d->conf->by_kind[
+	if (c->nby_kind[CONF_REMEDIATIONCONFIG])
+		p = json_object_get(json_object_get(c->by_kind[
 		    CONF_REMEDIATIONCONFIG][0]->root, "spec"), "prometheus");
 	d->prom_url = d->o->prometheus ? d->o->prometheus :
 	    json_string_value(json_object_get(p, "url"));
@@ -400,75 +315,6 @@ configure_prometheus(struct daemon *d)
 	if (json_is_string(json_object_get(p, "timeout")) && duration_parse(
 	    json_string_value(json_object_get(p, "timeout")), &ms) == 0)
 		d->prom_timeout = (long)ms;
-}
-
-static int
-start_watches(struct daemon *d)
-{
-	struct sig_watch *specs;
-	size_t i, n = engine_watches(d->engine, &specs);
-	char *err = NULL;
-
-	d->watches = xcalloc(n ? n : 1, sizeof *d->watches);
-	d->wctx = xcalloc(n ? n : 1, sizeof *d->wctx);
-	for (i = 0; i < n; i++) {
-		struct kube_watch_spec ks;
-
-		d->wctx[i].q = d->q;
-		d->wctx[i].spec = specs[i];
-		memset(&ks, 0, sizeof ks);
-		ks.group = specs[i].group;
-		ks.version = specs[i].version;
-		ks.resource = specs[i].resource;
-		ks.namespace = specs[i].namespace;
-		ks.label_selector = specs[i].label_selector;
-		ks.field_selector = specs[i].field_selector;
-		ks.on_error = on_watch_error;
-		ks.stateless = specs[i].source < 0;	/* the view keeps it */
-		d->watches[i] = kube_watch_start(d->kube, &ks, on_watch,
-		    &d->wctx[i], &err);
-		if (d->watches[i] == NULL) {
-			util_log_json("error", "cannot start watch", json_pack(
-			    "{s:s, s:s}", "resource", ks.resource, "error",
-			    err ? err : "?"));
-			free(err);
-			free(specs);
-			d->nwatches = i;
-			return -1;
-		}
-		util_log_json("info", "watching", json_pack("{s:s, s:s, s:s?, "
-		    "s:s?, s:s?}", "group", ks.group, "resource", ks.resource,
-		    "namespace", ks.namespace, "labelSelector",
-		    ks.label_selector, "fieldSelector", ks.field_selector));
-	}
-	d->nwatches = n;
-	free(specs);
-	return 0;
-}
-
-/* Every watch told to stop at once; stop_watches then joins them. */
-static void
-cancel_watches(struct daemon *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->nwatches; i++)
-		kube_watch_cancel(d->watches[i]);
-}
-
-static void
-stop_watches(struct daemon *d)
-{
-	size_t i;
-
-	dq_close(d->q);		/* unblock watch threads waiting for room */
-	cancel_watches(d);
-	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_stop(d->watches[i]);
-		sig_watch_clear(&d->wctx[i].spec);
-	}
-	free(d->watches);
-	free(d->wctx);
 }
 
 /* A view watch relists: what it does not list again is gone. */
@@ -496,7 +342,7 @@ check_synced(struct daemon *d, int *synced)
 	size_t i, n = 0;
 
 	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_status(d->watches[i], &st);
+		kube_watch_status(d->wctx[i]->watch, &st);
 		n += st.synced != 0;
 		free(st.last_error);
 	}
@@ -561,24 +407,32 @@ run_timed(struct daemon *d)
 	return due < 0 ? -1 : (long)(due > now ? due - now : 0);
 }
 
-static int
-start_timed(struct daemon *d)
+struct sched_set *
+daemon_timed_set(struct daemon *d, const struct conf *c, struct diags *dg)
 {
+	struct sched_set *set = sched_set_new();
 	struct sched_opts so;
-	struct diags dg;
 	size_t i;
 
 	memset(&so, 0, sizeof so);
 	so.prometheus_url = d->prom_url;
-	d->timed = sched_set_new();
+	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++)
+		sched_set_add(set, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);
+	return set;
+}
+
+static int
+start_timed(struct daemon *d)
+{
+	struct diags dg;
+	size_t errors;
+
 	diag_init(&dg);
-	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
-		sched_set_add(d->timed, d->conf->by_kind[CONF_EVENTSOURCE][i],
-		    &so, &dg);
+	d->timed = daemon_timed_set(d, d->conf, &dg);
 	diag_print(&dg, stderr);
-	i = dg.errors;
+	errors = dg.errors;
 	diag_free(&dg);
-	if (i)
+	if (errors)
 		return -1;
 	sched_set_start(d->timed, clock_now(&d->clock));
 	return 0;
@@ -597,7 +451,21 @@ expire_approvals(struct daemon *d, int64_t now)
 	}
 }
 
-/* The pager's and the state file's housekeeping, on the engine thread. */
+/*
+ * A missing permission is asked for again every ACCESS_MS, by a standby
+ * too: its /readyz names what it would lack on taking over.
+ */
+static void
+recheck_access(struct daemon *d)
+{
+	int64_t now = clock_now(&d->clock);
+
+	if (d->access && d->next_access && now >= d->next_access)
+		d->next_access = daemon_access_check(d->access, d->kube) ?
+		    now + ACCESS_MS : 0;
+}
+
+/* The leader's pager and state file housekeeping, on the engine thread. */
 static void
 housekeeping(struct daemon *d)
 {
@@ -609,14 +477,8 @@ housekeeping(struct daemon *d)
 		expire_approvals(d, now);
 		metrics_set_state_writable(audit_sync(d->audit) == 0);
 		daemon_prs_poll(d->prs, d->acts, d->kube, now);
-		if (d->o->exit_on_change &&
-		    daemon_confwatch_changed(&d->confwatch))
-			stopping = 1;
 		d->next_tick = now + TICK_MS;
 	}
-	if (d->access && d->next_access && now >= d->next_access)
-		d->next_access = daemon_access_check(d->access, d->kube) ?
-		    now + ACCESS_MS : 0;
 	if (now >= d->next_prune) {
 		if ((pruned = audit_prune(d->audit, now)) > 0)
 			util_log_json("info", "pruned old records", json_pack(
@@ -664,14 +526,15 @@ update_metrics(struct daemon *d)
 	update_http_metrics(d);
 	metrics_engine_totals(st->signals, st->filtered);
 	metrics_set_queue_depth("engine", (double)dq_depth(d->q));
-	metrics_set_queue_depth("intake", (double)intake_undecided(d->intake));
+	metrics_set_queue_depth("intake", d->intake ?
+	    (double)intake_undecided(d->intake) : 0);
 	metrics_set_queue_depth("pages", (double)page_queue_depth(d->pager));
 	metrics_set_queue_depth("actions", (double)dact_in_flight(d->acts));
 	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_status(d->watches[i], &ws);
-		while (d->wctx[i].restarts < ws.restarts) {
-			metrics_count_watch_restart(d->wctx[i].spec.resource);
-			d->wctx[i].restarts++;
+		kube_watch_status(d->wctx[i]->watch, &ws);
+		while (d->wctx[i]->restarts < ws.restarts) {
+			metrics_count_watch_restart(d->wctx[i]->resource);
+			d->wctx[i]->restarts++;
 		}
 		free(ws.last_error);
 	}
@@ -684,14 +547,55 @@ count_signal(struct daemon *d, const struct dq_item *it)
 
 	if (it->kind == DQ_EVENT)
 		metrics_count_signal(it->ev.source, it->ev.name);
-	else if (it->kind == DQ_WATCH && it->watcher >= 0) {
-		for (w = d->wctx; w < d->wctx + d->nwatches; w++)
-			if (w->spec.source == it->watcher) {
-				metrics_count_signal(w->spec.eventsource,
-				    w->spec.name);
-				return;
-			}
-	}
+	else if (it->kind == DQ_WATCH && it->watcher >= 0 &&
+	    (w = daemon_watch_find(d, it->watch_id)) != NULL)
+		metrics_count_signal(w->spec.eventsource, w->spec.name);
+}
+
+/*
+ * Which source a watch item goes to now: its watch's index under the
+ * configuration of the moment.  0: deliver; -1: its watch was retired by
+ * a reload (the new watches' lists bring the view up to date).
+ */
+static int
+route_watch(struct daemon *d, struct dq_item *it)
+{
+	const struct watch_ctx *w;
+
+	if (it->kind != DQ_WATCH && it->kind != DQ_SYNC)
+		return 0;
+	if ((w = daemon_watch_find(d, it->watch_id)) == NULL)
+		return -1;
+	it->watcher = w->spec.source;
+	return 0;
+}
+
+/*
+ * A cluster change or a resource source's change: decided by the leader;
+ * a standby only keeps its view warm (src/daemon/leader.c).
+ */
+static void
+take_watch(struct daemon *d, const struct dq_item *it, int acting)
+{
+	if (it->watcher >= 0 && acting)
+		engine_watch_source(d->engine, (size_t)it->watcher, it->watch,
+		    it->obj);
+	else if (it->watcher < 0 && acting)
+		engine_watch_view(d->engine, it->watch, it->obj);
+	else if (it->watcher < 0)
+		engine_watch_standby(d->engine, it->watch, it->obj);
+}
+
+static long
+pop_wait(struct daemon *d, int synced, int acting)
+{
+	long wait = acting ? run_timed(d) : -1, most = RELOAD_POLL_MS;
+
+	if (d->lease && d->o->retry_period && d->o->retry_period < most)
+		most = (long)d->o->retry_period;	/* notice a new term */
+	if (wait < 0 || wait > most)
+		wait = synced ? most : 50;
+	return wait;
 }
 
 /*
@@ -719,6 +623,20 @@ decide_event(struct daemon *d, struct event *ev, int64_t id)
 	intake_decided(d->intake, 1);
 }
 
+/*
+ * A queued event.  One the intake wrote is decided only by the term of
+ * leadership that accepted it: a standby (or a later term of ours) leaves
+ * it in the state file, where the leader's intake_recover finds it, so it
+ * is decided once.  A standby drops the others (timer events).
+ */
+static void
+take_event(struct daemon *d, struct dq_item *it, int acting)
+{
+	if (!acting || (it->intake != 0 && it->term != d->term))
+		return;
+	decide_event(d, &it->ev, it->intake);
+}
+
 static void
 recovered(void *ctx, int64_t id, struct event *ev)
 {
@@ -732,29 +650,37 @@ static void
 loop(struct daemon *d)
 {
 	struct dq_item it;
-	int synced = 0;
+	int synced = 0, acting;
 	unsigned n = 0;
-	long wait;
 
 	while (!stopping) {
 		atomic_store(&d->beat, clock_monotonic_ms());
 		if (!synced)
 			check_synced(d, &synced);
-		else if (d->recovering)	/* once the view is whole */
+		acting = daemon_leader_step(d);
+		if (synced && acting && d->recovering)	/* once the view is
+							   whole */
 			d->recovering = intake_recover(d->intake, 256,
 			    recovered, d) > 0;
 		if ((n++ & 63) == 0)
 			update_metrics(d);
 		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
-		housekeeping(d);
-		wait = run_timed(d);
-		if (wait < 0 || wait > POP_TIMEOUT_MS)
-			wait = synced ? POP_TIMEOUT_MS : 50;
-		if (dq_pop(d->q, &it, (int)wait) == -1) {
+		daemon_reload_poll(d);	/* a standby too: ready to take over */
+		recheck_access(d);
+		if (acting)
+			housekeeping(d);
+		if (dq_pop(d->q, &it, (int)pop_wait(d, synced, acting)) ==
+		    -1) {
 			update_metrics(d);
 			continue;
 		}
-		count_signal(d, &it);
+		if (route_watch(d, &it) == -1) {
+			dq_item_clear(&it);
+			continue;
+		}
+		acting = daemon_leader_step(d);
+		if (acting)
+			count_signal(d, &it);
 		switch (it.kind) {
 		case DQ_SYNC:
 			if (it.watcher < 0)
@@ -764,29 +690,25 @@ loop(struct daemon *d)
 			view_relist(d, it.watch == SIG_ADD, it.obj);
 			break;
 		case DQ_WATCH:
-			if (it.watcher < 0)
-				engine_watch_view(d->engine, it.watch, it.obj);
-			else
-				engine_watch_source(d->engine,
-				    (size_t)it.watcher, it.watch, it.obj);
+			take_watch(d, &it, acting);
 			break;
 		case DQ_EVENT:
-			decide_event(d, &it.ev, it.intake);
+			take_event(d, &it, acting);
 			break;
 		case DQ_CALL:
-			answer_call(d, it.call);
+			answer_call(d, it.call, acting);
 			/* answered, or the action's outcome will answer it */
 			dq_call_release(it.call);
 			it.call = NULL;
 			break;
-		case DQ_OUTCOME:
+		case DQ_OUTCOME:	/* also after a step-down (leader.c) */
 			dact_outcome(d->acts, d->engine, &it);
 			break;
 		case DQ_STOP:
 			stopping = 1;
 			break;
 		}
-		if (it.kind == DQ_WATCH || it.kind == DQ_EVENT)
+		if (acting && (it.kind == DQ_WATCH || it.kind == DQ_EVENT))
 			metrics_observe_latency(dq_age(&it));
 		dq_item_clear(&it);
 	}
@@ -840,11 +762,15 @@ serve_healthz(void *ctx, const struct http_request *req,
 static int
 state_unwritable(struct daemon *d, struct http_response *resp)
 {
-	char *why = audit_health(d->audit), *body;
+	char *why = NULL, *body;
 	json_t *report;
 
+	pthread_rwlock_rdlock(&d->state_mu);	/* a step-down closes them */
+	if (d->audit)
+		why = audit_health(d->audit);
 	if (why == NULL && d->intake)
 		why = intake_health(d->intake);
+	pthread_rwlock_unlock(&d->state_mu);
 	if (why == NULL)
 		return 0;
 	report = json_pack("{s:s, s:s}", "status", "not ready", "state", why);
@@ -857,10 +783,12 @@ state_unwritable(struct daemon *d, struct http_response *resp)
 }
 
 /*
- * Ready when the state file can be written, every permission is granted,
- * every watch has listed and is not failing, and the engine loop turned
- * within the stall limit: a watch that stays broken, or an engine stuck
- * in one call, shows here, with why, as well as in the logs.
+ * Ready when this replica leads, the state file can be written, every
+ * permission is granted, every watch has listed and is not failing, and
+ * the engine loop turned within the stall limit: a watch that stays
+ * broken, or an engine stuck in one call, shows here, with why, as well
+ * as in the logs.  A standby is not ready: the Service sends webhooks to
+ * the leader.
  */
 static void
 serve_readyz(void *ctx, const struct http_request *req,
@@ -870,33 +798,38 @@ serve_readyz(void *ctx, const struct http_request *req,
 	struct kube_watch_status st;
 	json_t *bad, *report, *perms;
 	int64_t stalled;
-	char *body;
+	char *body, *why = NULL;
+	int leads;
 	size_t i;
 
 	(void)req;
 	if (state_unwritable(d, resp))
 		return;
 	bad = json_array();
-	perms = d->access ? daemon_access_missing(d->access) : NULL;
 	stalled = clock_monotonic_ms() - atomic_load(&d->beat);
+	pthread_mutex_lock(&d->watch_mu);	/* a reload swaps these */
+	perms = d->access ? daemon_access_missing(d->access) : NULL;
 	for (i = 0; i < d->nwatches; i++) {
-		kube_watch_status(d->watches[i], &st);
+		kube_watch_status(d->wctx[i]->watch, &st);
 		if (!st.synced || !st.healthy)
 			json_array_append_new(bad, json_pack("{s:s, s:b, s:b, "
-			    "s:s?, s:I}", "resource", d->wctx[i].spec.resource,
+			    "s:s?, s:I}", "resource", d->wctx[i]->resource,
 			    "synced", st.synced, "healthy", st.healthy,
 			    "lastError", st.last_error, "restarts",
 			    (json_int_t)st.restarts));
 		free(st.last_error);
 	}
-	if (json_array_size(bad) == 0 && perms == NULL &&
+	pthread_mutex_unlock(&d->watch_mu);
+	leads = daemon_leader_ready(d, &why);
+	if (leads && json_array_size(bad) == 0 && perms == NULL &&
 	    stalled < d->stall_ms) {
 		http_reply(resp, 200, "text/plain", "ok\n");
 		json_decref(bad);
 		return;
 	}
-	report = json_pack("{s:s, s:o, s:o?}", "status", "not ready",
-	    "watches", bad, "permissions", perms);
+	report = json_pack("{s:s, s:s?, s:o, s:o?}", "status", "not ready",
+	    "reason", why, "watches", bad, "permissions", perms);
+	free(why);
 	if (stalled >= d->stall_ms)	/* a decision or a call is stuck */
 		json_object_set_new(report, "engine", json_pack("{s:s, s:f}",
 		    "reason", "the engine loop has not turned", "stalledFor",
@@ -924,7 +857,13 @@ serve_approve(void *ctx, const struct http_request *req,
     struct http_response *resp)
 {
 	struct daemon *d = ctx;
+	char *why = NULL;
 
+	if (!daemon_leader_ready(d, &why)) {	/* a click is used once */
+		http_reply(resp, 503, "text/plain", why);
+		free(why);
+		return;
+	}
 	approve_http(d->approvals, req, resp, clock_now(&d->clock),
 	    run_approval, d);
 }
@@ -939,8 +878,10 @@ http_log(void *ctx, const char *msg)
 /*
  * Runs on an HTTP server thread: a request's events are written to the
  * state file (all or none) before the sender hears 200, then queued for
- * the engine.  Queued after a stop they stay in the file for the next
- * start.
+ * the engine, tagged with the term of leadership that wrote them.
+ * Queued after a stop or a step-down they stay in the file for the next
+ * leader's recovery.  A standby writes nothing and answers 503: the
+ * sender retries, and /readyz keeps the Service from sending them here.
  */
 static int
 push_events(void *ctx, struct event *evs, size_t n, const char *replay)
@@ -949,17 +890,31 @@ push_events(void *ctx, struct event *evs, size_t n, const char *replay)
 	    [INTAKE_FULL] = HOOK_FULL, [INTAKE_STOPPING] = HOOK_STOPPING,
 	    [INTAKE_REPLAY] = HOOK_REPLAY, [INTAKE_ERROR] = HOOK_UNSTORED };
 	struct daemon *d = ctx;
-	int64_t *ids = xcalloc(n, sizeof *ids);
+	int64_t *ids;
 	enum intake_result rc;
 	struct dq_item it;
+	unsigned term;
 	size_t i;
 
+	/* never acknowledge what we won't decide; checked before the lock
+	   too, so a step-down's writer is not kept waiting by a storm */
+	if (!daemon_leader_may_act(d))
+		return HOOK_STOPPING;
+	pthread_rwlock_rdlock(&d->state_mu);	/* a step-down frees it */
+	if (d->intake == NULL || !daemon_leader_may_act(d)) {
+		pthread_rwlock_unlock(&d->state_mu);
+		return HOOK_STOPPING;
+	}
+	ids = xcalloc(n, sizeof *ids);
+	term = d->term;
 	rc = intake_put(d->intake, evs, n, replay, clock_now(&d->clock), ids);
+	pthread_rwlock_unlock(&d->state_mu);
 	for (i = 0; rc == INTAKE_OK && i < n; i++) {
 		memset(&it, 0, sizeof it);
 		it.kind = DQ_EVENT;
 		it.ev = evs[i];
 		it.intake = ids[i];
+		it.term = term;
 		if (dq_push(d->q, &it, 1) == -1)	/* stopping */
 			dq_item_clear(&it);
 	}
@@ -974,32 +929,27 @@ hook_log(void *ctx, const char *msg)
 	util_log_json("warn", "webhook", json_pack("{s:s}", "detail", msg));
 }
 
-/* Every webhook EventSource entry, served through the ingress. */
-static int
-attach_webhooks(struct daemon *d)
+struct hook_set *
+daemon_hook_set(struct daemon *d, const struct conf *c, struct diags *dg)
 {
 	struct hook_set *set = hook_set_new();
 	struct hook_set_opts so;
-	struct hook_sink sink;
-	struct hook_ingress_opts io;
-	struct diags dg;
 	size_t i;
 
 	memset(&so, 0, sizeof so);
 	so.read_secrets = 1;
 	so.secrets_dir = d->o->secrets_dir;
 	so.server = d->http;
-	diag_init(&dg);
-	for (i = 0; i < d->conf->nby_kind[CONF_EVENTSOURCE]; i++)
-		hook_set_add(set, d->conf->by_kind[CONF_EVENTSOURCE][i], &so,
-		    &dg);
-	diag_print(&dg, stderr);
-	if (dg.errors) {
-		diag_free(&dg);
-		hook_set_free(set);
-		return -1;
-	}
-	diag_free(&dg);
+	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++)
+		hook_set_add(set, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);
+	return set;
+}
+
+void
+daemon_hook_log(const struct hook_set *set)
+{
+	size_t i;
+
 	for (i = 0; i < hook_set_count(set); i++) {
 		char *line = hook_set_describe(set, i);
 
@@ -1013,6 +963,27 @@ attach_webhooks(struct daemon *d)
 			    "none (meant)" : "not set"));
 		free(line);
 	}
+}
+
+/* Every webhook EventSource entry, served through the ingress. */
+static int
+attach_webhooks(struct daemon *d)
+{
+	struct hook_set *set;
+	struct hook_sink sink;
+	struct hook_ingress_opts io;
+	struct diags dg;
+
+	diag_init(&dg);
+	set = daemon_hook_set(d, d->conf, &dg);
+	diag_print(&dg, stderr);
+	if (dg.errors) {
+		diag_free(&dg);
+		hook_set_free(set);
+		return -1;
+	}
+	diag_free(&dg);
+	daemon_hook_log(set);
 	memset(&sink, 0, sizeof sink);
 	sink.push = push_events;
 	sink.ctx = d;
@@ -1098,6 +1069,9 @@ connect_cluster(struct daemon *d)
 		return -1;
 	}
 	d->kube = kube_client_new(&cfg, &err);
+	/* the election's own client, with its own timeout (leader.c) */
+	if (d->kube && d->o->leader_elect)
+		d->lease_kube = kube_client_new(&cfg, &err);
 	util_log_json(d->kube ? "info" : "error", d->kube ? "cluster" :
 	    "cannot create the Kubernetes client", json_pack("{s:s?, s:s?, "
 	    "s:s?, s:s?}", "server", cfg.server, "context", cfg.context,
@@ -1106,34 +1080,40 @@ connect_cluster(struct daemon *d)
 	kube_config_clear(&cfg);
 	if (d->kube)
 		cluster_set_fetch(d->cluster, fetch_whole, d);
-	return d->kube ? 0 : -1;
+	return d->kube && (d->lease_kube || !d->o->leader_elect) ? 0 : -1;
 }
 
-/* Webhook events, durable before the sender hears 200. */
-static int
+/* Webhook events, durable before the sender hears 200; NULL logged. */
+static struct intake *
 open_intake(struct daemon *d)
 {
 	struct intake_opts io;
+	struct intake *in;
 	char *err = NULL;
 
 	memset(&io, 0, sizeof io);
 	io.capacity = d->queue_size;
 	io.log = util_log_json;
-	if ((d->intake = intake_open(d->o->state, &io, &err)) == NULL) {
+	if ((in = intake_open(d->o->state, &io, &err)) == NULL) {
 		util_log_json("error", "cannot accept events durably",
 		    json_pack("{s:s}", "error", err ? err : "?"));
 		free(err);
-		return -1;
 	}
-	d->recovering = intake_undecided(d->intake) > 0;
-	return 0;
+	return in;
 }
 
-/* The state file: decisions, guard state and page state survive us. */
-static int
-open_state(struct daemon *d)
+/*
+ * The state file: decisions, guard state and page state survive us.  The
+ * audit handle and the intake (its committer thread and connection) are
+ * opened together, and a new term of leadership begins: events the
+ * intake accepted in an earlier term are the recovery's to decide.
+ */
+int
+daemon_state_open(struct daemon *d)
 {
 	struct audit_opts ao;
+	struct audit *a;
+	struct intake *in;
 	char *err = NULL;
 
 	audit_opts_defaults(&ao);
@@ -1145,7 +1125,7 @@ open_state(struct daemon *d)
 		free(err);
 		return -1;
 	}
-	if ((d->audit = audit_open(d->o->state, &ao, &err)) == NULL) {
+	if ((a = audit_open(d->o->state, &ao, &err)) == NULL) {
 		util_log_json("error", "cannot use the state file", json_pack(
 		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
 		    "?"));
@@ -1153,14 +1133,48 @@ open_state(struct daemon *d)
 		return -1;
 	}
 	util_log_json("info", "state", json_pack("{s:s, s:i}", "file",
-	    d->o->state, "schema", audit_schema_version(d->audit)));
-	return open_intake(d);
+	    d->o->state, "schema", audit_schema_version(a)));
+	if ((in = open_intake(d)) == NULL) {
+		audit_close(a);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&d->state_mu);
+	d->audit = a;
+	d->intake = in;
+	d->term++;
+	pthread_rwlock_unlock(&d->state_mu);
+	d->recovering = intake_undecided(in) > 0;
+	return 0;
 }
 
-/* What the guardrails, the pager and confirm mode's pull requests
- * remembered before we started. */
-static int
-restore_state(struct daemon *d)
+/*
+ * Closes what daemon_state_open opened: the intake first (a request in
+ * its committer's hands is committed, later ones hear 503), then the
+ * state file, which journals the pager and frees the file's lock.
+ */
+void
+daemon_state_close(struct daemon *d)
+{
+	struct audit *a = d->audit;
+	struct intake *in = d->intake;
+
+	if (in)
+		intake_stop(in);
+	pthread_rwlock_wrlock(&d->state_mu);	/* no HTTP thread holds them */
+	d->audit = NULL;
+	d->intake = NULL;
+	pthread_rwlock_unlock(&d->state_mu);
+	intake_free(in);
+	audit_close(a);
+	d->recovering = 0;
+}
+
+/*
+ * What the guardrails, the pager and confirm mode's pull requests
+ * remembered before we started (or took over).
+ */
+int
+daemon_state_restore(struct daemon *d)
 {
 	char *err = NULL;
 
@@ -1255,13 +1269,18 @@ open_approvals(struct daemon *d)
 
 /*
  * The hooks below take the daemon, not the client or the state file:
- * the configuration loads before either exists (see daemon_run).
+ * the configuration loads before either exists (see daemon_run), a
+ * standby opens the state file only when it takes over, and a reload
+ * builds a new engine with the same hooks.  The intent is written only
+ * while the fence is open.
  */
 static int
 intend_durably(void *ctx, const struct rec_decision_record *r)
 {
 	struct daemon *d = ctx;
 
+	if (d->audit == NULL || !daemon_leader_may_act(d))
+		return -1;
 	return audit_intend(d->audit, r);
 }
 
@@ -1281,18 +1300,16 @@ init_trigger_metrics(void *ctx, const char *sensor, const char *trigger)
 	metrics_init_trigger(sensor, trigger);
 }
 
-/*
- * Asks the server for every permission the configuration needs; a
- * missing one is logged and keeps /readyz at 503 until it is granted
- * (asked again every ACCESS_MS), but does not stop the start.
- */
-static int
-check_access(struct daemon *d)
+void
+daemon_engine_ready(struct daemon *d, struct engine *e,
+    struct daemon_access **access)
 {
-	d->access = daemon_access_new(d->engine);
-	if (daemon_access_check(d->access, d->kube))
+	engine_each_trigger(e, init_trigger_metrics, NULL);
+	*access = daemon_access_new(e);
+	if (d->kube && daemon_access_check(*access, d->kube))
 		d->next_access = clock_now(&d->clock) + ACCESS_MS;
-	return 0;
+	else
+		d->next_access = 0;
 }
 
 static int
@@ -1324,6 +1341,28 @@ start_actions(struct daemon *d)
 	return 0;
 }
 
+void
+daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
+{
+	memset(eo, 0, sizeof *eo);
+	eo->budget = budget_from_prometheus;
+	eo->budget_ctx = d;
+	eo->clock = &d->clock;
+	eo->cluster = d->cluster;
+	eo->submit = submit_to_workers;
+	eo->submit_ctx = d;
+	eo->fetch = fetch_live;
+	eo->fetch_ctx = d;
+	eo->propose = daemon_propose;
+	eo->propose_ctx = d->prs;
+	eo->emit = emit_record;
+	eo->emit_ctx = d;
+	eo->intend = intend_durably;
+	eo->intend_ctx = d;
+	eo->pend = pend_approval;
+	eo->pend_ctx = d;
+}
+
 static int
 load(struct daemon *d)
 {
@@ -1332,32 +1371,12 @@ load(struct daemon *d)
 	int rc = 0;
 
 	diag_init(&dg);
-	/* before loading: a change in between is seen at the first tick */
-	daemon_confwatch_start(&d->confwatch, d->o->config, d->o->nconfig);
 	d->conf = conf_load(d->o->config, d->o->nconfig, &dg);
 	if (dg.errors == 0) {
-		configure_prometheus(d);
-		memset(&eo, 0, sizeof eo);
-		eo.budget = budget_from_prometheus;
-		eo.budget_ctx = d;
-		eo.clock = &d->clock;
-		eo.cluster = d->cluster;
-		eo.submit = submit_to_workers;
-		eo.submit_ctx = d;
-		eo.fetch = fetch_live;
-		eo.fetch_ctx = d;
-		eo.propose = daemon_propose;
-		eo.propose_ctx = d->prs;
-		eo.emit = emit_record;
-		eo.emit_ctx = d;
-		eo.intend = intend_durably;
-		eo.intend_ctx = d;
-		eo.pend = pend_approval;
-		eo.pend_ctx = d;
+		daemon_configure_prometheus(d, d->conf);
+		daemon_engine_opts(d, &eo);
 		d->engine = engine_new(d->conf, &eo, &dg);
 	}
-	if (d->engine)
-		engine_each_trigger(d->engine, init_trigger_metrics, NULL);
 	diag_print(&dg, stderr);
 	if (d->engine == NULL) {
 		util_log_json("error", "invalid configuration", json_pack(
@@ -1366,6 +1385,25 @@ load(struct daemon *d)
 	}
 	diag_free(&dg);
 	return rc;
+}
+
+/*
+ * Asks the server for every permission the configuration needs; a
+ * missing one is logged and keeps /readyz at 503 until it is granted
+ * (asked again every ACCESS_MS), but does not stop the start.
+ */
+static int
+check_access(struct daemon *d)
+{
+	daemon_engine_ready(d, d->engine, &d->access);
+	return 0;
+}
+
+/* Without an election the state file is this replica's from the start. */
+static int
+restore_unless_elected(struct daemon *d)
+{
+	return d->o->leader_elect ? 0 : daemon_state_restore(d);
 }
 
 int
@@ -1388,29 +1426,33 @@ daemon_run(const struct daemon_opts *o)
 	buf_init(&d.held, 0);
 	d.stall_ms = o->stall_after > 0 ? o->stall_after : STALL_MS;
 	atomic_store(&d.beat, clock_monotonic_ms());
+	pthread_mutex_init(&d.watch_mu, NULL);
+	pthread_rwlock_init(&d.state_mu, NULL);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	daemon_reload_install(&d);	/* before the load it may repeat */
 	/* manifests first: a bad one is refused before we ask for a
-	   cluster or create a state file */
-	if (load(&d) == 0 && connect_cluster(&d) == 0 && open_state(&d) == 0 &&
-	    start_actions(&d) == 0 && start_pager(&d) == 0 &&
-	    start_notify(&d) == 0 &&
-	    open_approvals(&d) == 0 && restore_state(&d) == 0 &&
-	    check_access(&d) == 0 && start_timed(&d) == 0 && start_watches(&d) == 0 &&
-	    start_http(&d) == 0) {
+	   cluster or create a state file; with an election the state file
+	   waits until this replica leads */
+	if (load(&d) == 0 && connect_cluster(&d) == 0 &&
+	    daemon_leader_prepare(&d) == 0 && start_actions(&d) == 0 &&
+	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
+	    open_approvals(&d) == 0 && restore_unless_elected(&d) == 0 &&
+	    check_access(&d) == 0 && start_timed(&d) == 0 &&
+	    daemon_watches_start(&d) == 0 && start_http(&d) == 0 &&
+	    daemon_leader_start(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
 		    (int)d.nwatches));
 		loop(&d);
 		rc = 0;
 	}
-	cancel_watches(&d);	/* they wind down while we drain and flush */
+	daemon_watches_cancel(&d);	/* they wind down while we drain */
 	drain(&d);		/* approvals waiting on the engine hear so */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
-	intake_free(d.intake);
 	sched_set_free(d.timed);
 	if (d.pager)		/* what is not sent stays due in the file */
 		page_flush(d.pager, 500);
@@ -1421,18 +1463,22 @@ daemon_run(const struct daemon_opts *o)
 	approve_store_close(d.approvals);
 	daemon_prs_free(d.prs);
 	free(d.link);
-	audit_close(d.audit);	/* journals the pager: before page_free */
+	daemon_state_close(&d);	/* journals the pager: before page_free */
+	daemon_leader_stop(&d);	/* after the state file is free */
 	page_free(d.pager);
 	buf_free(&d.held);
 	dact_free(d.acts);
-	stop_watches(&d);
+	daemon_watches_stop(&d);
 	daemon_access_free(d.access);
 	engine_free(d.engine);
 	conf_free(d.conf);
+	daemon_reload_free(&d);	/* after the watches that borrowed them */
 	kube_client_free(d.kube);
 	dq_free(d.q);
 	cluster_free(d.cluster);
 	metrics_shutdown();
 	free(d.secrets_dir);
+	pthread_rwlock_destroy(&d.state_mu);
+	pthread_mutex_destroy(&d.watch_mu);
 	return rc;
 }

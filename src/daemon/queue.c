@@ -160,22 +160,6 @@ dq_push_all(struct dq *q, struct dq_item *items, size_t n)
 	return 0;
 }
 
-/* The instant timeout_ms from now on clock id, for a timed wait. */
-static struct timespec
-deadline(clockid_t id, int timeout_ms)
-{
-	struct timespec until;
-
-	clock_gettime(id, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	return until;
-}
-
 int
 dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
 {
@@ -183,7 +167,7 @@ dq_pop(struct dq *q, struct dq_item *out, int timeout_ms)
 	int rc = 0;
 
 	if (timeout_ms >= 0)
-		until = deadline(CLOCK_REALTIME, timeout_ms);
+		until = time_deadline(CLOCK_REALTIME, timeout_ms);
 	pthread_mutex_lock(&q->mu);
 	while (q->n == 0 && rc != ETIMEDOUT) {
 		if (timeout_ms < 0)
@@ -300,7 +284,7 @@ dq_call_answer(struct dq_call *c, json_t *out, char *err)
 int
 dq_call_wait(struct dq_call *c, int timeout_ms)
 {
-	struct timespec until = deadline(CLOCK_MONOTONIC, timeout_ms);
+	struct timespec until = time_deadline(CLOCK_MONOTONIC, timeout_ms);
 	int rc = 0, done;
 
 	pthread_mutex_lock(&c->mu);

@@ -49,7 +49,14 @@ struct dq_item {
 	enum sig_watch_type	 watch;		/* DQ_WATCH */
 	int			 watcher;	/* DQ_WATCH, DQ_SYNC: the
 						   resource source's index, or
-						   -1 for the cluster view */
+						   -1 for the cluster view
+						   (set by the engine thread
+						   from watch_id) */
+	unsigned		 watch_id;	/* DQ_WATCH, DQ_SYNC: the
+						   daemon's watch it came from */
+	unsigned		 term;		/* DQ_EVENT: the daemon's term
+						   of leadership that wrote
+						   it to the intake */
 	json_t			*obj;		/* owned: DQ_WATCH, DQ_SYNC */
 	struct event		 ev;		/* owned members: DQ_EVENT */
 	int64_t			 intake;	/* DQ_EVENT: its intake row,

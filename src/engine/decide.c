@@ -393,6 +393,7 @@ emit_demoted(struct decision *d, const struct guard_recurrence *r)
 	    guard_mode_name(d->cfg->mode));
 	dr.plan = NULL;
 	dr.extra = json_pack("{s:o}", "recurrence", recurrence_json(r));
+	dr.inputs = json_incref(d->rec.inputs);	/* rec_clear drops it */
 	decide_emit(d->e, &dr);
 	rec_clear(&dr);
 }
@@ -564,6 +565,22 @@ struct guard_state *
 engine_guard_state(struct engine *e)
 {
 	return e->state;
+}
+
+void
+engine_reset_guard_state(struct engine *e)
+{
+	guard_state_free(e->state);
+	e->state = guard_state_new();
+}
+
+void
+engine_adopt_guard_state(struct engine *to, struct engine *from)
+{
+	struct guard_state *g = to->state;
+
+	to->state = from->state;
+	from->state = g;
 }
 
 void

@@ -157,6 +157,13 @@ void	engine_watch_view(struct engine *, enum sig_watch_type, json_t *obj);
 void	engine_watch_source(struct engine *, size_t i, enum sig_watch_type,
 	    json_t *obj);
 /*
+ * A change seen by the view's watch on a standby (a replica that does not
+ * lead): the cluster view learns it and nothing else, since only the
+ * leader decides; the view stays warm for the moment it takes over.
+ */
+void	engine_watch_standby(struct engine *, enum sig_watch_type,
+	    json_t *obj);
+/*
  * An object present when a watch (re)listed: the cluster view learns it,
  * no source sees it (a restarted watch does not replay the world as new).
  */
@@ -253,6 +260,21 @@ void	engine_each_trigger(const struct engine *,
  */
 struct guard_state;
 struct guard_state *engine_guard_state(struct engine *);
+/*
+ * Forgets the guard state for an empty one (engine thread): a standby
+ * that becomes the leader loads what its predecessor left in the state
+ * backend into it, never what it held at an earlier term.
+ */
+void	engine_reset_guard_state(struct engine *);
+/*
+ * A reloaded configuration: to (the new engine) takes over the guard
+ * state of from (the running one), which gets an empty one.  Entries are
+ * keyed by trigger identity ("ns/sensor/trigger"), so a trigger that
+ * kept its name keeps its cooldowns, rate bucket, threshold windows and
+ * the circuit; a demotion is lifted by guard_demoted when the trigger's
+ * manifest hash changed, as after a restart.
+ */
+void	engine_adopt_guard_state(struct engine *to, struct engine *from);
 
 /*
  * One line describing what the engine compiled from doc (borrowed), for

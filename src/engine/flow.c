@@ -136,6 +136,12 @@ engine_watch_view(struct engine *e, enum sig_watch_type t, json_t *obj)
 }
 
 void
+engine_watch_standby(struct engine *e, enum sig_watch_type t, json_t *obj)
+{
+	json_decref(update_view(e, t, obj));
+}
+
+void
 engine_watch_source(struct engine *e, size_t i, enum sig_watch_type t,
     json_t *obj)
 {

@@ -115,6 +115,12 @@ void	metrics_count_watch_restart(const char *resource);
 void	metrics_count_page(const char *destination, const char *result);
 /* An audit-log write: "ok", or "error" (the record is kept to retry). */
 void	metrics_count_audit_write(const char *result);
+/* Leader election: this replica leads (1) or stands by (0). */
+void	metrics_set_leader(int leading);
+/* This replica took role "leader" or "standby". */
+void	metrics_count_leader_transition(const char *role);
+/* A configuration reload ended with result "ok" or "error". */
+void	metrics_count_reload(const char *result);
 /* Pages kept in the state file that no receiver has accepted yet. */
 void	metrics_set_pages_undelivered(double n);
 /*

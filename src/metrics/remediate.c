@@ -41,6 +41,7 @@ static struct {
 	struct metrics_family	*undelivered;
 	struct metrics_family	*http_requests, *http_open, *http_reaped;
 	struct metrics_family	*webhook, *webhook_events;
+	struct metrics_family	*leader, *leader_transitions, *reloads;
 	struct metrics_family	*build;
 	struct metrics_family	*budget, *circuit, *heartbeat, *writable;
 } fam;
@@ -62,6 +63,7 @@ static const char *const l_page[] = { "destination", "result", NULL };
 static const char *const l_result[] = { "result", NULL };
 static const char *const l_build[] = { "version", "revision", NULL };
 static const char *const l_code[] = { "code", NULL };
+static const char *const l_role[] = { "role", NULL };
 
 static struct metrics_family *
 counter(const char *name, const char *help, const char *const *labels)
@@ -141,6 +143,17 @@ register_all(void)
 	fam.webhook_events = counter("remediate_webhook_events_total",
 	    "Events from webhook requests: queued, or duplicate (a "
 	    "redelivered alert).", l_result);
+	fam.leader = gauge("remediate_leader",
+	    "1 while this replica leads (decides and acts), 0 on a standby; "
+	    "1 without leader election.", l_none);
+	fam.leader_transitions = counter(
+	    "remediate_leader_transitions_total",
+	    "Changes of this replica's role, by the role taken (leader, "
+	    "standby).", l_role);
+	fam.reloads = counter("remediate_config_reload_total",
+	    "Configuration reloads by result: ok (swapped in), error (refused; "
+	    "the running one stays).",
+	    l_result);
 	fam.build = gauge("remediate_build_info",
 	    "Version and git revision of this build.", l_build);
 	metrics_set(fam.build, bv, 1);
@@ -344,6 +357,31 @@ metrics_count_page(const char *destination, const char *result)
 
 	metrics_init();
 	metrics_add(fam.pages, v, 1);
+}
+
+void
+metrics_set_leader(int leading)
+{
+	metrics_init();
+	metrics_set(fam.leader, NULL, leading ? 1 : 0);
+}
+
+void
+metrics_count_leader_transition(const char *role)
+{
+	const char *v[] = { role };
+
+	metrics_init();
+	metrics_add(fam.leader_transitions, v, 1);
+}
+
+void
+metrics_count_reload(const char *result)
+{
+	const char *v[] = { result };
+
+	metrics_init();
+	metrics_add(fam.reloads, v, 1);
 }
 
 void

@@ -65,15 +65,8 @@ item_clear(struct item *it)
 static void
 wait_ms(struct notify *n, int64_t ms)
 {
-	struct timespec ts;
+	struct timespec ts = time_deadline(CLOCK_REALTIME, ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	while (!n->stop && pthread_cond_timedwait(&n->cv, &n->mu, &ts) !=
 	    ETIMEDOUT)
 		;

@@ -15,13 +15,26 @@
 #include "util/util.h"
 
 static int64_t
-system_now(const struct clock *c)
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	(void)c;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+system_now(const struct clock *c)
+{
+	(void)c;
+	return clock_ms(CLOCK_REALTIME);
+}
+
+static int64_t
+monotonic_now(const struct clock *c)
+{
+	(void)c;
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 static int64_t
@@ -43,13 +56,32 @@ clock_system(struct clock *c)
 	c->fixed = 0;
 }
 
+struct timespec
+time_deadline(clockid_t id, int64_t ms)
+{
+	struct timespec until;
+
+	clock_gettime(id, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return until;
+}
+
+void
+clock_monotonic(struct clock *c)
+{
+	c->now = monotonic_now;
+	c->fixed = 0;
+}
+
 int64_t
 clock_monotonic_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 void

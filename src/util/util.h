@@ -126,6 +126,16 @@ struct clock {
 
 int64_t	 clock_now(const struct clock *);
 void	 clock_system(struct clock *);
+/*
+ * Milliseconds of CLOCK_MONOTONIC: not the epoch, but never stepped by
+ * NTP or an operator, for deadlines that must hold (leader fencing).
+ */
+void	 clock_monotonic(struct clock *);
+/*
+ * The instant ms from now on clock id (CLOCK_REALTIME, CLOCK_MONOTONIC),
+ * for pthread_cond_timedwait.
+ */
+struct timespec time_deadline(clockid_t id, int64_t ms);
 void	 clock_fixed(struct clock *, int64_t ms);
 /*
  * Milliseconds on the monotonic clock: for durations and deadlines, never

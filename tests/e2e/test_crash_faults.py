@@ -32,7 +32,7 @@ kind: EventSource
 metadata: {name: alertmanager, namespace: argo-events}
 spec:
   webhook:
-    alerts: {endpoint: /alerts, method: POST, port: "12000"}
+    alerts: {endpoint: /alerts, method: POST, port: "12000", auth: none}
 """
 
 # Three triggers per alert: one acts once (then its cooldown holds for an

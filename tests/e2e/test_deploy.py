@@ -278,10 +278,10 @@ def test_prometheus_overlay_adds_monitoring_to_the_base():
         "remediate-dashboard.json"]
 
 
-def test_exit_on_change_restarts_only_into_manifests_that_load(tmp_path):
-    """run --exit-on-change on a ConfigMap volume: a swap to broken
-    manifests is refused (still running), a swap to good ones exits 0 so
-    the kubelet restarts it with them."""
+def test_a_configmap_swap_is_reloaded_in_place_only_when_it_loads(tmp_path):
+    """run on a ConfigMap volume: a `..data` swap to broken manifests is
+    refused (the old ones keep deciding), a swap to good ones is reloaded
+    in place: the same process decides with them, no exit."""
     import json as _json
     import scenario
     from test_run_live import Daemon, cluster_objects
@@ -293,28 +293,33 @@ def test_exit_on_change_restarts_only_into_manifests_that_load(tmp_path):
     configmap_volume(str(vol), data, "..2026_12_06_10_00_00.1")
     with Emulator() as emu:
         emu.load(cluster_objects([scenario.Workload("shop", "cart")]))
-        d = Daemon(vol, emu.kubeconfig, extra=["--exit-on-change"])
+        d = Daemon(vol, emu.kubeconfig)
         try:
             d.wait_log("synced")
             bad = dict(data)
             bad["sensor.yaml"] = bad["sensor.yaml"].replace(
                 "operation: create", "operation: explode")
             configmap_volume(str(vol), bad, "..2026_12_06_10_05_00.2")
-            d.wait_log("manifests changed but do not load; still running "
-                       "the old ones")
-            assert d.p.poll() is None
+            d.wait_log("configuration refused; the running one stays")
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            old = d.take(1)
             good = dict(data)
             good["sensor.yaml"] = good["sensor.yaml"].replace(
                 "name: oom-remediation", "name: oom-remediation-v2")
             configmap_volume(str(vol), good, "..2026_12_06_10_10_00.3")
-            d.wait_log("manifests changed; exiting so they load at the "
-                       "restart")
-            assert d.p.wait(30) == 0
+            d.wait_log("configuration reloaded")
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            new = d.take(1)
+            assert d.p.poll() is None       # reloaded, not restarted
         finally:
             d.stop()
+    assert [r["sensor"] for r in old] == ["argo-events/oom-remediation"], old
+    assert [r["sensor"] for r in new] == ["argo-events/oom-remediation-v2"], \
+        new
     logs = [_json.loads(x) for x in d.log_lines if x.startswith("{")]
-    assert sum(x.get("msg", "").startswith("manifests changed but") for x
-               in logs) == 1
+    assert sum(x.get("msg") == "configuration refused; the running one "
+               "stays" for x in logs) == 1
+    assert sum(x.get("msg") == "running" for x in logs) == 1
     # the refusal says what is wrong, as check would
     assert any("sensor.yaml" in x and "explode" in x for x in d.log_lines)
 
@@ -377,7 +382,9 @@ def test_the_argocd_overlay_mounts_every_remediation_the_set_delivers():
     assert ("Role", "remediate") not in kinds
     assert ("ClusterRole", "remediate-view") in kinds
     args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "--exit-on-change" in args
+    # no flag for it: run reloads a changed volume in place
+    assert args[:3] == ["run", "-c", "/etc/remediate/manifests"]
+    assert not [a for a in args if "exit" in a]
 
 
 @needs_kubectl

@@ -30,8 +30,8 @@ static const char eventsource[] =
     "    stuck: {endpoint: /stuck, method: POST, port: \"12000\"}\n";
 
 /*
- * The mode, the guardrails' cooldown (so a test can change the manifest)
- * and the circuit's maxActions.
+ * The guardrails: rate per minute, mode, cooldown (so a test can change
+ * the manifest), circuit, then any further lines.
  */
 static const char sensor_fmt[] =
     "apiVersion: argoproj.io/v1alpha1\n"
@@ -44,14 +44,14 @@ static const char sensor_fmt[] =
     "    - template:\n"
     "        name: restart\n"
     "        remediate: {restartPod: {}}\n"
-    "      rateLimit: {unit: Minute, requestsPerUnit: 1}\n"
+    "      rateLimit: {unit: Minute, requestsPerUnit: %d}\n"
     "      guardrails:\n"
     "        mode: %s\n"
     "        cooldown: %s\n"
     "        maxSignalAge: 1h\n"
     "        optIn: {label: remediation.platform/optin=true}\n"
     "        maxClusterImpact: 100%%\n"
-    "        circuit: {maxActions: %d, within: 1h}\n";
+    "        circuit: {maxActions: %d, within: 1h}\n%s";
 
 /* What the hooks saw. */
 struct seen {
@@ -150,6 +150,7 @@ struct world {
 	struct cluster	*cluster;
 	struct clock	 clock;
 	struct engine	*e;
+	struct engine_opts opts;
 	struct seen	 seen;
 };
 
@@ -190,17 +191,14 @@ put(struct cluster *cl, json_t *obj)
 
 /* async: actions go to the submit hook, as the live daemon's do */
 static void
-world_open_mode(struct world *w, const char *mode, const char *cooldown,
-    int circuit, int async)
+world_open_sensor(struct world *w, const char *sensor, int async)
 {
 	const char *paths[1] = { dir };
 	struct engine_opts o;
-	char *s = xasprintf(sensor_fmt, mode, cooldown, circuit);
 
 	memset(w, 0, sizeof *w);
 	write_file("eventsource.yaml", eventsource);
-	write_file("sensor.yaml", s);
-	free(s);
+	write_file("sensor.yaml", sensor);
 	diag_init(&w->dg);
 	w->conf = conf_load(paths, 1, &w->dg);
 	w->cluster = cluster_new();
@@ -233,6 +231,7 @@ world_open_mode(struct world *w, const char *mode, const char *cooldown,
 		o.submit = on_submit;
 		o.submit_ctx = &w->seen;
 	}
+	w->opts = o;
 	w->e = w->dg.errors ? NULL : engine_new(w->conf, &o, &w->dg);
 	if (w->dg.errors)
 		diag_print(&w->dg, stderr);
@@ -240,9 +239,45 @@ world_open_mode(struct world *w, const char *mode, const char *cooldown,
 }
 
 static void
+world_open_mode(struct world *w, const char *mode, const char *cooldown,
+    int circuit, int async)
+{
+	char *s = xasprintf(sensor_fmt, 1, mode, cooldown, circuit, "");
+
+	world_open_sensor(w, s, async);
+	free(s);
+}
+
+static void
 world_open(struct world *w, const char *cooldown)
 {
 	world_open_mode(w, "confirm", cooldown, 1, 0);
+}
+
+/*
+ * What the daemon's reload does with the engine: the manifests loaded
+ * again, a new engine, the guard state moved over.
+ */
+static void
+world_reload(struct world *w, const char *sensor)
+{
+	const char *paths[1] = { dir };
+	struct conf *c;
+	struct engine *e;
+
+	write_file("sensor.yaml", sensor);
+	c = conf_load(paths, 1, &w->dg);
+	e = engine_new(c, &w->opts, &w->dg);
+	CHECK(e != NULL);
+	if (e == NULL) {
+		conf_free(c);
+		return;
+	}
+	engine_adopt_guard_state(e, w->e);
+	engine_free(w->e);
+	conf_free(w->conf);
+	w->e = e;
+	w->conf = c;
 }
 
 static void
@@ -434,6 +469,63 @@ TEST(no_approval_is_a_failed_decision_and_expiry_is_recorded)
 	CHECK_INT(engine_stats(w.e)->by_decision[REC_EXPIRED], 1);
 	json_decref(out);
 	world_close(&w);
+}
+
+/* Auto mode, demoted at the first recurrence. */
+#define AUTO_RECURRENCE \
+    "        recurrence: {within: 1h, demoteAbove: 50%, minActions: 1}\n"
+
+/*
+ * A reload keeps the guard state by trigger identity: a cooldown still
+ * holds, a demotion stays while the trigger's manifest is the same and is
+ * lifted when it changed.
+ */
+TEST(reload_keeps_guard_state_and_lifts_demotion_on_change)
+{
+	struct world w;
+	char *same = xasprintf(sensor_fmt, 10, "auto", "30s", 10,
+	    AUTO_RECURRENCE);
+	char *changed = xasprintf(sensor_fmt, 10, "auto", "45s", 10,
+	    AUTO_RECURRENCE);
+	json_t *r;
+
+	world_open_sensor(&w, same, 0);
+	if (w.e == NULL)
+		goto out;
+	signal_stuck(&w, "e1");
+	CHECK_STR(field(last(&w), "decision"), "acted");
+	CHECK_INT(w.seen.executed, 1);
+	/* a cooldown set before the reload holds after it */
+	world_reload(&w, same);
+	clock_fixed(&w.clock, T0 + 10000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	/* the signal came back: recurred, so the trigger is demoted */
+	clock_fixed(&w.clock, T0 + 2 * MIN);
+	signal_stuck(&w, "e3");
+	r = last(&w);
+	CHECK(json_object_get(r, "demoted") != NULL);
+	CHECK_INT(w.seen.executed, 1);
+	/* an unchanged manifest reloaded: still demoted */
+	world_reload(&w, same);
+	clock_fixed(&w.clock, T0 + 4 * MIN);
+	signal_stuck(&w, "e4");
+	r = last(&w);
+	CHECK(json_object_get(r, "demoted") != NULL);
+	CHECK(strcmp(field(r, "decision"), "acted") != 0);
+	CHECK_INT(w.seen.executed, 1);
+	/* its manifest changed: the demotion is lifted, it acts again */
+	world_reload(&w, changed);
+	clock_fixed(&w.clock, T0 + 6 * MIN);
+	signal_stuck(&w, "e5");
+	r = last(&w);
+	CHECK(json_object_get(r, "demoted") == NULL);
+	CHECK_STR(field(r, "decision"), "acted");
+	CHECK_INT(w.seen.executed, 2);
+out:
+	world_close(&w);
+	free(same);
+	free(changed);
 }
 
 /* %s: the rule's context and its deny block. */
@@ -764,6 +856,7 @@ main(void)
 	RUN(guardrails_are_asked_again_at_approval);
 	RUN(changed_trigger_voids_the_approval);
 	RUN(no_approval_is_a_failed_decision_and_expiry_is_recorded);
+	RUN(reload_keeps_guard_state_and_lifts_demotion_on_change);
 	RUN(policy_denial_is_recorded_whole_and_errors_apart);
 	RUN(declined_pull_requests_demote_like_recurrences);
 	RUN(async_outcome_failure_backs_off_success_cools_down);

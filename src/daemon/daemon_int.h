@@ -1,0 +1,213 @@
+/*
+ * The daemon's own layout, shared by its files: daemon.c wires the
+ * pipeline, leader.c follows the leader election (what a standby does
+ * and what changes when it leads), reload.c swaps in a new configuration,
+ * watches.c runs the watches, actions.c the action workers, access.c the
+ * permission check, propose.c confirm mode's pull requests.  Everything
+ * here runs on the engine thread unless a comment says so.
+ */
+#ifndef DAEMON_INT_H
+#define DAEMON_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "daemon/daemon.h"
+#include "daemon/queue.h"
+#include "signal/signal.h"
+#include "util/util.h"
+
+struct conf;
+struct daemon_access;
+struct dact;
+struct daemon_prs;
+struct diags;
+struct engine;
+struct engine_opts;
+struct intake;
+struct hook_set;
+struct sched_set;
+
+#define TICK_MS		5000	/* pages resolve, state is synced */
+#define PRUNE_MS	60000	/* old records are pruned */
+#define APPROVE_WAIT_MS	120000	/* an approval waits for the engine */
+#define RELOAD_POLL_MS	250	/* how often the -c folders are looked at */
+#define ACCESS_MS	10000	/* missing permissions are asked again */
+#define STALL_MS	30000	/* /readyz: the loop has not turned */
+#define VIEW_IN_FLIGHT	64	/* view objects queued: not yet compact */
+
+/* One watch (watches.c); the watch's thread reads only q, id, retired. */
+struct watch_ctx {
+	unsigned		 magic;
+	struct dq		*q;
+	unsigned		 id;		/* names it in queue items */
+	struct kube_watch	*watch;		/* owned */
+	struct sig_watch	 spec;		/* owned selectors, the rest
+						   borrowed from the engine of
+						   the moment (engine thread) */
+	char			*group, *resource;	/* owned, for logs */
+	atomic_int		 retired;	/* a reload replaced it */
+	int			 view;		/* the view's own watch (not a
+						   source's): fixed at start,
+						   read by its thread */
+	uint64_t		 restarts;	/* last seen, for the metric */
+};
+
+/* A configuration replaced by a reload, kept for what still borrows it. */
+struct daemon_retired {
+	struct conf	*conf;
+	struct engine	*engine;
+};
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct conf		*conf;
+	struct cluster		*cluster;
+	struct engine		*engine;
+	struct clock		 clock;
+	struct kube_client	*kube;
+	struct dq		*q;
+	struct dact		*acts;		/* actions on workers */
+	_Atomic int64_t		 beat;		/* ms, monotonic: the engine
+						   loop last turned */
+	pthread_mutex_t		 watch_mu;	/* wctx, nwatches and access
+						   against /readyz */
+	struct watch_ctx	**wctx;		/* owned */
+	size_t			 nwatches;
+	unsigned		 watch_ids;	/* the last id given */
+	pthread_t		*reapers;	/* stopping retired watches */
+	size_t			 nreapers;
+	struct watch_ctx	***reaped;	/* retired, no thread to stop
+						   them: stopped at exit */
+	size_t			 nreaped;
+	struct http_server	*http;
+	struct hook_ingress	*hooks;
+	struct sched_set	*timed;		/* calendar, prometheus */
+	/*
+	 * The state file and the intake on it: NULL on a standby.  Written
+	 * on the engine thread under state_mu (write), read there freely
+	 * and on HTTP threads under state_mu (read).
+	 */
+	pthread_rwlock_t	 state_mu;
+	struct audit		*audit;
+	struct intake		*intake;	/* pushed events, durable */
+	unsigned		 term;		/* of leadership: the intake's
+						   events queued in an earlier
+						   one are the recovery's */
+	struct buf		 held;		/* records of the event being
+						   decided, printed once
+						   stored */
+	int			 recovering;	/* undecided events of an
+						   earlier leader remain */
+	struct page		*pager;
+	struct notify_config	*notify_cfg;
+	struct notify		*notify;
+	char			*secrets_dir;	/* owned copy of --secrets-dir
+						   (the http executor's ctx) */
+	struct approve_store	*approvals;	/* confirm mode's links */
+	struct daemon_access	*access;	/* the permissions we need */
+	int64_t			 next_access;	/* ms: ask again, if missing */
+	struct daemon_prs	*prs;		/* confirm mode's pull
+						   requests */
+	char			*link;		/* owned: the signed link of
+						   the approval just issued,
+						   for its owner's message */
+	int64_t			 next_tick, next_prune;	/* ms */
+	size_t			 queue_size;
+	int64_t			 stall_ms;	/* /readyz: engine stalled */
+	const char		*prom_url;	/* borrowed: opts or conf */
+	long			 prom_timeout;	/* ms */
+	/* leader election (leader.c) */
+	struct lease		*lease;		/* NULL: no election */
+	struct kube_client	*lease_kube;	/* the election's own client */
+	atomic_int		 leading;	/* decides and acts now */
+	atomic_int		 stepping;	/* stopped leading; the state
+						   file closes once the actions
+						   in flight are recorded */
+	int64_t			 next_takeover;	/* ms: retry opening state */
+	/* reload (reload.c) */
+	struct daemon_retired	*retired;	/* owned, freed at exit */
+	size_t			 nretired;
+	uint64_t		 config_print;	/* conf_fingerprint of -c */
+	uint64_t		 pending_print;	/* changed, settling */
+	int64_t			 pending_since;	/* ms; 0: nothing pending */
+	int64_t			 next_poll;	/* ms */
+};
+
+/*
+ * watches.c.  daemon_watches_start: the engine's watches (0, or -1
+ * logged).  daemon_watches_update: the set next (a reloaded engine)
+ * wants, keeping the unchanged ones running.  daemon_watch_find: the
+ * watch a queue item came from, NULL when a reload retired it.
+ * daemon_watches_cancel: tells them all to stop, at once (shutdown);
+ * daemon_watches_stop then closes the queue and joins them.
+ */
+int	daemon_watches_start(struct daemon *);
+void	daemon_watches_cancel(struct daemon *);
+void	daemon_watches_update(struct daemon *, struct engine *next);
+struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
+void	daemon_watches_stop(struct daemon *);
+
+/*
+ * daemon.c: the state file and its intake, opened (0; a new term) and
+ * loaded (0), or -1 logged; closed (the intake first; NULL: no-op).
+ */
+int	daemon_state_open(struct daemon *);
+int	daemon_state_restore(struct daemon *);
+void	daemon_state_close(struct daemon *);
+/* daemon.c: the Prometheus URL and timeout from opts or c (borrowed). */
+void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
+/*
+ * daemon.c, what run compiles from a configuration, for load and reload
+ * alike: the engine's hooks, the webhook endpoints (secrets read now) and
+ * the timed sources (owned sets; errors in dg), and a log line per
+ * endpoint.
+ */
+void	daemon_engine_opts(struct daemon *, struct engine_opts *);
+/*
+ * daemon.c: what the daemon builds from an engine about to run (load or
+ * reload): its triggers' metrics, and the permissions it needs, asked of
+ * the server now (*access owned; missing ones asked again later).
+ */
+void	daemon_engine_ready(struct daemon *, struct engine *,
+	    struct daemon_access **access);
+struct hook_set *daemon_hook_set(struct daemon *, const struct conf *,
+	    struct diags *);
+void	daemon_hook_log(const struct hook_set *);
+struct sched_set *daemon_timed_set(struct daemon *, const struct conf *,
+	    struct diags *);
+
+/*
+ * reload.c.  daemon_reload_install: SIGHUP asks for a reload (at start).
+ * daemon_reload_poll, each loop iteration: a SIGHUP, or -c folders that
+ * changed and then stayed still, load the whole configuration again; it
+ * replaces the running one only when it checks clean.
+ * daemon_reload_free: the configurations replaced, at exit.
+ */
+void	daemon_reload_install(struct daemon *);
+void	daemon_reload_poll(struct daemon *);
+void	daemon_reload_free(struct daemon *);
+
+/*
+ * leader.c.  daemon_leader_prepare, at start: opens the state file
+ * without an election, else makes sure it exists (0, or -1 logged).
+ * daemon_leader_start campaigns when --leader-elect says so
+ * (0, or -1 logged); without it this replica always leads.
+ * daemon_leader_step, each loop iteration: follows the election, opens
+ * the state on taking over and closes it on stepping down; returns 1
+ * when this replica may decide now.  daemon_leader_may_act, any thread
+ * (an action worker just before the send, the engine thread before the
+ * intent, an HTTP thread before the intake): the fence, read atomically.  daemon_leader_ready, an HTTP thread:
+ * 1, or 0 with *reason (owned) for /readyz.  daemon_leader_stop: steps
+ * down, releases the lease, frees.
+ */
+int	daemon_leader_prepare(struct daemon *);
+int	daemon_leader_start(struct daemon *);
+int	daemon_leader_step(struct daemon *);
+int	daemon_leader_may_act(struct daemon *);
+int	daemon_leader_ready(struct daemon *, char **reason);
+void	daemon_leader_stop(struct daemon *);
+
+#endif /* DAEMON_INT_H */

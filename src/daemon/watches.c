@@ -1,0 +1,278 @@
+/*
+ * The daemon's watches: one per resource source and the cluster view's
+ * own, each a kube watch on its own thread pushing into the queue.
+ *
+ * A reload changes the set: a watch whose spec is unchanged keeps running
+ * (its resourceVersion, its thread, nothing relisted), a new one starts,
+ * one no longer wanted is retired.  Queue items name their watch by a
+ * serial id, never by a source index, so an item queued before the
+ * reload is delivered to the source's new index, and one from a retired
+ * watch is dropped: ids are never reused.  Retired watches are stopped on
+ * a thread of their own, since a watch thread may be waiting for room in
+ * the queue that only the engine thread makes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/daemon_int.h"
+#include "engine/engine.h"
+#include "cluster/cluster.h"
+#include "kube/kube.h"
+
+#define WATCH_MAGIC	0x57415443u	/* "WATC" */
+
+/* Runs on a watch's thread: hands the change to the engine thread. */
+static void
+on_watch(void *ctx, enum kube_event_type t, json_t *obj)
+{
+	struct watch_ctx *w = ctx;
+	struct dq_item it;
+
+	if (w->magic != WATCH_MAGIC)
+		abort();
+	if (atomic_load(&w->retired))
+		return;		/* replaced by a reload */
+	memset(&it, 0, sizeof it);
+	it.kind = t == KUBE_SYNC ? DQ_SYNC : t == KUBE_RELIST_BEGIN ||
+	    t == KUBE_RELIST_END ? DQ_RELIST : DQ_WATCH;
+	it.watch = t == KUBE_ADDED || t == KUBE_RELIST_BEGIN ? SIG_ADD :
+	    t == KUBE_MODIFIED ? SIG_UPDATE : SIG_DELETE;
+	/*
+	 * The view's own watches queue only what the view keeps: a queue of
+	 * whole Pods as a real server serves them (~60 KB each as trees)
+	 * would cost more than the whole view.  Sources get whole objects.
+	 */
+	it.obj = w->view ? cluster_project(obj) : json_incref(obj);
+	it.watch_id = w->id;
+	if ((w->view ? dq_push_below(w->q, &it, VIEW_IN_FLIGHT) :
+	    dq_push(w->q, &it, 1)) == -1)	/* closed: shutting down */
+		dq_item_clear(&it);
+}
+
+/* Runs on a watch's thread: every failure, and the recovery, logged. */
+static void
+on_watch_error(void *ctx, const char *error)
+{
+	struct watch_ctx *w = ctx;
+
+	if (error)
+		util_log_json("warn", "watch failing", json_pack("{s:s, s:s, "
+		    "s:s}", "group", w->group, "resource", w->resource,
+		    "error", error));
+	else
+		util_log_json("info", "watch recovered", json_pack("{s:s, s:s}",
+		    "group", w->group, "resource", w->resource));
+}
+
+static void
+ctx_free(struct watch_ctx *w)
+{
+	if (w == NULL)
+		return;
+	kube_watch_stop(w->watch);
+	sig_watch_clear(&w->spec);
+	free(w->group);
+	free(w->resource);
+	w->magic = 0;
+	free(w);
+}
+
+/* Starts spec (taking its selectors); NULL logged when it cannot. */
+static struct watch_ctx *
+start_one(struct daemon *d, struct sig_watch *spec)
+{
+	struct watch_ctx *w = xcalloc(1, sizeof *w);
+	struct kube_watch_spec ks;
+	char *err = NULL;
+
+	w->magic = WATCH_MAGIC;
+	w->q = d->q;
+	w->id = ++d->watch_ids;
+	w->spec = *spec;
+	memset(spec, 0, sizeof *spec);
+	w->group = xstrdup(w->spec.group ? w->spec.group : "");
+	w->resource = xstrdup(w->spec.resource ? w->spec.resource : "");
+	memset(&ks, 0, sizeof ks);
+	ks.group = w->spec.group;
+	ks.version = w->spec.version;
+	ks.resource = w->spec.resource;
+	ks.namespace = w->spec.namespace;
+	ks.label_selector = w->spec.label_selector;
+	ks.field_selector = w->spec.field_selector;
+	ks.on_error = on_watch_error;
+	w->view = w->spec.source < 0;
+	ks.stateless = w->view;		/* the view keeps what it needs */
+	if ((w->watch = kube_watch_start(d->kube, &ks, on_watch, w,
+	    &err)) == NULL) {
+		util_log_json("error", "cannot start watch", json_pack("{s:s, "
+		    "s:s}", "resource", w->resource, "error", err ? err :
+		    "?"));
+		free(err);
+		ctx_free(w);
+		return NULL;
+	}
+	util_log_json("info", "watching", json_pack("{s:s, s:s, s:s?, s:s?, "
+	    "s:s?}", "group", ks.group, "resource", ks.resource, "namespace",
+	    ks.namespace, "labelSelector", ks.label_selector, "fieldSelector",
+	    ks.field_selector));
+	return w;
+}
+
+int
+daemon_watches_start(struct daemon *d)
+{
+	struct sig_watch *specs;
+	size_t i, n = engine_watches(d->engine, &specs);
+	int rc = 0;
+
+	d->wctx = xcalloc(n ? n : 1, sizeof *d->wctx);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && (d->wctx[d->nwatches] = start_one(d,
+		    &specs[i])) != NULL)
+			d->nwatches++;
+		else
+			rc = -1;
+		sig_watch_clear(&specs[i]);
+	}
+	free(specs);
+	return rc;
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* The same watch, delivering to the same source (by name)? */
+static int
+same_watch(const struct sig_watch *a, const struct sig_watch *b)
+{
+	return (a->source < 0) == (b->source < 0) &&
+	    same(a->eventsource, b->eventsource) && same(a->name, b->name) &&
+	    same(a->group, b->group) && same(a->version, b->version) &&
+	    same(a->resource, b->resource) &&
+	    same(a->namespace, b->namespace) &&
+	    same(a->label_selector, b->label_selector) &&
+	    same(a->field_selector, b->field_selector);
+}
+
+static void *
+reap(void *arg)
+{
+	struct watch_ctx **old = arg;
+	size_t i;
+
+	for (i = 0; old[i]; i++)
+		ctx_free(old[i]);
+	free(old);
+	return NULL;
+}
+
+/* Stops the retired watches on a thread joined at shutdown. */
+static void
+retire(struct daemon *d, struct watch_ctx **old)
+{
+	pthread_t t;
+
+	if (old[0] == NULL) {
+		free(old);
+		return;
+	}
+	if (pthread_create(&t, NULL, reap, old) != 0) {
+		util_log_json("warn", "retired watches kept until exit", NULL);
+		d->reaped = xrealloc(d->reaped, (d->nreaped + 1) *
+		    sizeof *d->reaped);
+		d->reaped[d->nreaped++] = old;
+		return;
+	}
+	d->reapers = xrealloc(d->reapers, (d->nreapers + 1) *
+	    sizeof *d->reapers);
+	d->reapers[d->nreapers++] = t;
+}
+
+void
+daemon_watches_update(struct daemon *d, struct engine *next)
+{
+	struct sig_watch *specs;
+	size_t i, j, n = engine_watches(next, &specs), nold = 0;
+	struct watch_ctx **now = xcalloc(n ? n : 1, sizeof *now), *w;
+	struct watch_ctx **old = xcalloc(d->nwatches + 1, sizeof *old);
+	size_t k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0, w = NULL; j < d->nwatches && w == NULL; j++)
+			if (d->wctx[j] && same_watch(&d->wctx[j]->spec,
+			    &specs[i])) {
+				w = d->wctx[j];
+				d->wctx[j] = NULL;
+			}
+		if (w) {	/* kept: the new engine's strings and index */
+			sig_watch_clear(&w->spec);
+			w->spec = specs[i];
+			memset(&specs[i], 0, sizeof specs[i]);
+		} else
+			w = start_one(d, &specs[i]);
+		if (w)
+			now[k++] = w;
+		sig_watch_clear(&specs[i]);
+	}
+	for (j = 0; j < d->nwatches; j++)
+		if ((w = d->wctx[j]) != NULL) {
+			atomic_store(&w->retired, 1);
+			util_log_json("info", "stopped watching", json_pack(
+			    "{s:s, s:s}", "group", w->group, "resource",
+			    w->resource));
+			old[nold++] = w;
+		}
+	free(specs);
+	pthread_mutex_lock(&d->watch_mu);
+	free(d->wctx);
+	d->wctx = now;
+	d->nwatches = k;
+	pthread_mutex_unlock(&d->watch_mu);
+	retire(d, old);
+}
+
+struct watch_ctx *
+daemon_watch_find(struct daemon *d, unsigned id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		if (d->wctx[i]->id == id)
+			return d->wctx[i];
+	return NULL;
+}
+
+void
+daemon_watches_cancel(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		kube_watch_cancel(d->wctx[i]->watch);
+}
+
+void
+daemon_watches_stop(struct daemon *d)
+{
+	size_t i, j;
+
+	dq_close(d->q);		/* unblock watch threads waiting for room */
+	daemon_watches_cancel(d);
+	for (i = 0; i < d->nreapers; i++)
+		pthread_join(d->reapers[i], NULL);
+	free(d->reapers);
+	for (i = 0; i < d->nreaped; i++) {
+		for (j = 0; d->reaped[i][j]; j++)
+			ctx_free(d->reaped[i][j]);
+		free(d->reaped[i]);
+	}
+	free(d->reaped);
+	for (i = 0; i < d->nwatches; i++)
+		ctx_free(d->wctx[i]);
+	free(d->wctx);
+	d->wctx = NULL;
+	d->nwatches = 0;
+}

@@ -1,0 +1,1 @@
+lease_DEPS := util conf kube guard

@@ -1,0 +1,267 @@
+"""Live reload of `remediate run`: a change under -c (or SIGHUP) loads the
+whole configuration again and swaps it in only when it checks clean.
+Guard state follows trigger identity (a cooldown set before a reload
+still holds after it); a bad configuration is refused with `check`'s own
+messages and the old one keeps deciding; a file caught half-written is
+never loaded; watches and webhook endpoints follow the sources."""
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import scenario
+from conftest import binary
+from test_ha import ha_manifests, logged, metric, workflow_pods  # noqa: F401,E501
+from test_run_live import Daemon, body, cluster_objects, http_get, \
+    listening_port
+
+import sys
+from conftest import ROOT
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402
+
+OLD_IMAGE = "ghcr.io/internal/k8s-remediate:1.4.0"
+NEW_IMAGE = "ghcr.io/internal/k8s-remediate:1.5.0"
+WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
+
+EXTRA = """apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: extra, namespace: argo-events}
+spec:
+  webhook:
+    deploy: {endpoint: /deploy-hook, method: POST, port: "12000"}
+  resource:
+    cms:
+      namespace: ""
+      group: ""
+      version: "v1"
+      resource: "configmaps"
+      eventTypes: [ADD]
+"""
+
+
+def images(reqs):
+    """The image of each Workflow created, in order."""
+    out = []
+    for r in reqs:
+        if r["method"] == "POST" and r["path"] == WORKFLOWS and \
+                r.get("status") == 201:
+            out += [t["container"]["image"]
+                    for t in body(r)["spec"]["templates"]]
+    return out
+
+
+def replace_file(path, text):
+    """As git checkout does: a new file renamed over the old one."""
+    tmp = str(path) + ".tmp~"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def kill(emu, d, name, n=0):
+    emu.oom_kill("shop", scenario.pod_name(name, n))
+    return d.take(1)
+
+
+def reload_metric(d, result):
+    return metric(d, 'remediate_config_reload_total{result="%s"}' % result)
+
+
+def start(emu, manifests, tmp_path):
+    d = Daemon(manifests, emu.kubeconfig, state=str(tmp_path / "s.db"))
+    d.wait_log("synced")
+    return d
+
+
+def test_a_good_change_takes_effect_and_keeps_the_cooldown(
+        tmp_path, ha_manifests):  # noqa: F811
+    ws = [scenario.Workload("shop", n) for n in ("w0", "w1")]
+    sensor = ha_manifests / "sensor.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            assert kill(emu, d, "w0")[0]["decision"] == "acted"
+            replace_file(sensor, sensor.read_text().replace(OLD_IMAGE,
+                                                            NEW_IMAGE))
+            d.wait_log("configuration reloaded")
+            again = kill(emu, d, "w0", 1)
+            other = kill(emu, d, "w1")
+            ok = reload_metric(d, "ok")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    assert again[0]["reason"] == "cooldown", again   # survived the reload
+    assert other[0]["decision"] == "acted", other
+    assert images(reqs) == [OLD_IMAGE, NEW_IMAGE]    # the change works
+    assert ok == 1
+
+
+def test_a_bad_change_is_refused_and_the_old_one_keeps_deciding(
+        tmp_path, ha_manifests):  # noqa: F811
+    ws = [scenario.Workload("shop", n) for n in ("w0", "w1")]
+    sensor = ha_manifests / "sensor.yaml"
+    bad = sensor.read_text().replace(OLD_IMAGE, NEW_IMAGE).replace(
+        "cooldown: 15m", "cooldwn: 15m")
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            replace_file(sensor, bad)
+            d.wait_log("configuration refused; the running one stays")
+            first = kill(emu, d, "w0")
+            second = kill(emu, d, "w0", 1)
+            err, ok = reload_metric(d, "error"), reload_metric(d, "ok")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    check = subprocess.run([binary(), "check", str(ha_manifests)],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 1
+    diags = [x for x in check.stderr.splitlines() if x.strip()]
+    assert diags and any("cooldwn" in x for x in diags), diags
+    for line in diags:              # the same messages as check
+        assert line in [x.rstrip("\n") for x in d.log_lines], line
+    assert first[0]["decision"] == "acted"
+    assert second[0]["reason"] == "cooldown"   # the old guardrails
+    assert images(reqs) == [OLD_IMAGE]         # the old trigger
+    assert (err, ok) == (1, 0)
+
+
+def test_a_half_written_file_is_never_loaded(tmp_path, ha_manifests):  # noqa: F811,E501
+    ws = [scenario.Workload("shop", "w0")]
+    sensor = ha_manifests / "sensor.yaml"
+    text = sensor.read_text().replace(OLD_IMAGE, NEW_IMAGE)
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            # an editor saving in place, in three writes; each partial
+            # state outlives two polls (250ms) but not the settling (1s)
+            third = len(text) // 3
+            with open(sensor, "w") as f:
+                for part in (text[:third], text[third:2 * third]):
+                    f.write(part)
+                    f.flush()
+                    time.sleep(0.7)
+                f.write(text[2 * third:])
+            d.wait_log("configuration reloaded")
+            acted = kill(emu, d, "w0")
+            err, ok = reload_metric(d, "error"), reload_metric(d, "ok")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+        refused = logged(d, "configuration refused; the running one stays")
+    assert refused == []
+    assert (err, ok) == (0, 1)
+    assert acted[0]["decision"] == "acted"
+    assert images(reqs) == [NEW_IMAGE]
+
+
+def test_sighup_reloads_and_an_edit_that_hides_is_still_seen(
+        tmp_path, ha_manifests):  # noqa: F811
+    """SIGHUP reloads even when nothing under -c changed (a secret did,
+    say); the polling compares what the loader reads, so an edit in place
+    that keeps the inode, the size and the mtime is still seen."""
+    ws = [scenario.Workload("shop", "w0")]
+    sensor = ha_manifests / "sensor.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            d.p.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded")
+            st = os.stat(sensor)
+            text = sensor.read_text().replace(OLD_IMAGE, NEW_IMAGE)
+            with open(sensor, "r+") as f:   # same inode, same size
+                f.write(text)
+            os.utime(sensor, ns=(st.st_atime_ns, st.st_mtime_ns))
+            d.wait_log("configuration reloaded")
+            recs = logged(d, "configuration reloaded")
+            acted = kill(emu, d, "w0")
+        finally:
+            d.stop()
+        reqs = emu.requests()
+    assert [r["trigger"] for r in recs] == ["SIGHUP", "files changed"]
+    assert acted[0]["decision"] == "acted"
+    assert images(reqs) == [NEW_IMAGE]
+
+
+def post(port, path):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
+                                 data=b'{"x":1}', method="POST", headers={
+                                     "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_watches_and_endpoints_follow_the_sources(tmp_path, ha_manifests):  # noqa: F811,E501
+    extra = ha_manifests / "extra.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            port = listening_port(d)
+            before = post(port, "/deploy-hook")
+            replace_file(extra, EXTRA)
+            d.wait_log("configuration reloaded")
+            added = post(port, "/deploy-hook")
+            watching = [x for x in logged(d, "watching")
+                        if x["resource"] == "configmaps"]
+            os.unlink(extra)
+            d.wait_log("configuration reloaded")
+            removed = post(port, "/deploy-hook")
+            stopped = [x for x in logged(d, "stopped watching")
+                       if x["resource"] == "configmaps"]
+            kept = [x for x in logged(d, "watching")
+                    if x["resource"] == "pods"]
+            ready = http_get(port, "/readyz")[0]
+        finally:
+            d.stop()
+    assert (before, added, removed) == (404, 200, 404)
+    assert len(watching) == 1 and len(stopped) == 1
+    assert len(kept) == 1       # the unchanged watch was never restarted
+    assert ready == 200
+
+
+def test_a_reload_that_needs_a_new_permission_asks_for_it(
+        tmp_path, ha_manifests):  # noqa: F811
+    """The permission list is rebuilt from the reloaded configuration: a
+    new source's permission the server denies is named in the log and
+    in /readyz, and granting it makes the replica ready again."""
+    import json
+    extra = ha_manifests / "extra.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        emu.forbid(verb="list", resource="configmaps")
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            port = listening_port(d)
+            ready_before = http_get(port, "/readyz")[0]
+            replace_file(extra, EXTRA)
+            d.wait_log("configuration reloaded")
+            missing = [x for x in logged(d, "permission missing")
+                       if x["resource"] == "configmaps"]
+            st, text = http_get(port, "/readyz")
+            emu.configure(forbidden=[])
+            d.wait_log("permission granted", timeout=30)
+            end = time.time() + 30
+            while http_get(port, "/readyz")[0] != 200 and \
+                    time.time() < end:
+                time.sleep(0.2)
+            ready_after = http_get(port, "/readyz")[0]
+        finally:
+            d.stop()
+    assert ready_before == 200
+    assert [x["verb"] for x in missing] == ["list"], missing
+    assert st == 503
+    perms = json.loads(text)["permissions"]
+    assert [(p["resource"], p["verb"]) for p in perms] == [
+        ("configmaps", "list")], perms
+    assert ready_after == 200
