@@ -147,7 +147,7 @@ main(int argc, char **argv)
 }
 '''
 
-PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl"]
+PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl", "tre"]  # sensor: TRE
 WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
         "-Wmissing-prototypes", "-Wpointer-arith", "-Wcast-qual",
         "-Wwrite-strings", "-Wundef", "-Wformat=2"]
