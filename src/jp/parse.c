@@ -148,6 +148,7 @@ node(struct parser *p, enum jp_ntype type, int pos)
 
 	n->type = type;
 	n->pos = pos;
+	n->cost = 1;
 	n->borrow = type == N_FIELD || type == N_CURRENT ||
 	    type == N_LITERAL || type == N_INDEX;
 	return n;
@@ -161,8 +162,21 @@ binary(struct parser *p, enum jp_ntype type, int pos, struct jp_node *l,
 
 	n->l = l;
 	n->r = r;
-	if (type == N_SUBEXPR || type == N_PIPE)
+	n->cost = 1 + l->cost + (r ? r->cost : 0);
+	switch (type) {
+	case N_SUBEXPR:
+	case N_PIPE:
+	case N_OR:
+	case N_AND:
+	case N_CMP:
 		n->borrow = l->borrow && r->borrow;
+		break;
+	case N_NOT:
+		n->borrow = l->borrow;
+		break;
+	default:
+		break;
+	}
 	return n;
 }
 
@@ -437,12 +451,12 @@ resolve(struct parser *p, struct jp_node *n)
 	size_t k;
 	char name[65];
 
-	snprintf(name, sizeof name, "%.*s", n->namelen > 64 ? 64 :
-	    (int)n->namelen, n->name);
 	n->fn = jp_func_find(n->name, n->namelen);
 	if (n->fn == NULL)
 		n->fn = jp_kyverno_find(n->name, n->namelen);
 	if (n->fn == NULL) {
+		snprintf(name, sizeof name, "%.*s", n->namelen > 64 ? 64 :
+		    (int)n->namelen, n->name);
 		why = jp_kyverno_unsupported(n->name, n->namelen);
 		if (why) {
 			perr(p, n->pos, JP_ERR_UNKNOWN_FUNCTION,
@@ -645,6 +659,70 @@ parser_free(struct parser *p)
 	free(p);
 }
 
+static int
+is_chain(const struct jp_node *n)
+{
+	return n->borrow && (n->type == N_SUBEXPR || n->type == N_PIPE);
+}
+
+/*
+ * Lists the steps of the chain n in evaluation order into out (NULL: only
+ * counts them); returns their number.  Iterative: a chain is as long as
+ * the expression, deeper than the stack should go.
+ */
+static size_t
+chain_steps(const struct jp_node *n, const struct jp_node **out)
+{
+	const struct jp_node **stk = NULL, *m;
+	size_t nstk = 0, cap = 0, k = 0;
+
+	xgrow(&stk, &cap, 1, sizeof *stk);
+	stk[nstk++] = n;
+	while (nstk > 0) {
+		m = stk[--nstk];
+		if (is_chain(m)) {
+			xgrow(&stk, &cap, nstk + 2, sizeof *stk);
+			stk[nstk++] = m->r;
+			stk[nstk++] = m->l;
+		} else if (out)
+			out[k++] = m;
+		else
+			k++;
+	}
+	free(stk);
+	return k;
+}
+
+/*
+ * Gives every maximal chain of pure selections its flat list of steps
+ * (jp_node.path), and visits the rest of the tree for more.  Loops down
+ * left spines, which are as long as the expression, and recurses only
+ * where the parser did (right operands, arguments), which JP_MAX_DEPTH
+ * bounds.
+ */
+static void
+prep_paths(struct jp_expr *e, struct jp_node *n)
+{
+	size_t i;
+
+	while (n != NULL) {
+		if (is_chain(n)) {
+			n->npath = chain_steps(n, NULL);
+			n->path = arena_alloc(e, n->npath * sizeof *n->path);
+			chain_steps(n, n->path);
+			for (i = 0; i < n->npath; i++)
+				prep_paths(e, (struct jp_node *)(uintptr_t)
+				    n->path[i]);
+			return;
+		}
+		for (i = 0; i < n->nkids; i++)
+			prep_paths(e, n->kids[i]);
+		prep_paths(e, n->cond);
+		prep_paths(e, n->r);
+		n = n->l;
+	}
+}
+
 struct jp_expr *
 jp_compile(const char *src, struct jp_error *err)
 {
@@ -684,6 +762,7 @@ jp_compile(const char *src, struct jp_error *err)
 	if (cur(p)->type != T_EOF)
 		unexpected(p, cur(p), NULL);
 	parser_free(p);
+	prep_paths(e, e->root);
 	return e;
 }
 
