@@ -666,31 +666,36 @@ is_chain(const struct jp_node *n)
 }
 
 /*
- * Lists the steps of the chain n in evaluation order into out (NULL: only
- * counts them); returns their number.  Iterative: a chain is as long as
- * the expression, deeper than the stack should go.
+ * The number of steps of the chain n.  Loops down the left spine, which is
+ * as long as the expression; recurses only into right operands that are
+ * chains themselves (a | (b.c)), which only parentheses make, so the
+ * parser's JP_MAX_DEPTH bounds that.
  */
 static size_t
-chain_steps(const struct jp_node *n, const struct jp_node **out)
+chain_len(const struct jp_node *n)
 {
-	const struct jp_node **stk = NULL, *m;
-	size_t nstk = 0, cap = 0, k = 0;
+	size_t k = 0;
 
-	xgrow(&stk, &cap, 1, sizeof *stk);
-	stk[nstk++] = n;
-	while (nstk > 0) {
-		m = stk[--nstk];
-		if (is_chain(m)) {
-			xgrow(&stk, &cap, nstk + 2, sizeof *stk);
-			stk[nstk++] = m->r;
-			stk[nstk++] = m->l;
-		} else if (out)
-			out[k++] = m;
+	for (; is_chain(n); n = n->l)
+		k += is_chain(n->r) ? chain_len(n->r) : 1;
+	return k + 1;
+}
+
+/*
+ * Writes the steps of the chain n, in evaluation order, to end before
+ * end; returns where they begin.
+ */
+static const struct jp_node **
+chain_fill(const struct jp_node *n, const struct jp_node **end)
+{
+	for (; is_chain(n); n = n->l) {
+		if (is_chain(n->r))
+			end = chain_fill(n->r, end);
 		else
-			k++;
+			*--end = n->r;
 	}
-	free(stk);
-	return k;
+	*--end = n;
+	return end;
 }
 
 /*
@@ -707,12 +712,13 @@ prep_paths(struct jp_expr *e, struct jp_node *n)
 
 	while (n != NULL) {
 		if (is_chain(n)) {
-			n->npath = chain_steps(n, NULL);
+			n->npath = chain_len(n);
 			n->path = arena_alloc(e, n->npath * sizeof *n->path);
-			chain_steps(n, n->path);
+			chain_fill(n, n->path + n->npath);
 			for (i = 0; i < n->npath; i++)
-				prep_paths(e, (struct jp_node *)(uintptr_t)
-				    n->path[i]);
+				if (n->path[i]->l != NULL)
+					prep_paths(e, (struct jp_node *)
+					    (uintptr_t)n->path[i]);
 			return;
 		}
 		for (i = 0; i < n->nkids; i++)
