@@ -158,7 +158,7 @@ borrow(const struct jp_node *n, json_t *d)
 static json_t *
 pure(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
-	if ((c->steps += n->cost) > JP_MAX_STEPS) {
+	if (n->cost != 0 && (c->steps += n->cost) > JP_MAX_STEPS) {
 		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
 		    JP_MAX_STEPS);
 		return NULL;

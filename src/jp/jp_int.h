@@ -62,8 +62,10 @@ struct jp_node {
 	 * input, a literal or a boolean.  path: for the top node of a
 	 * chain of . and | over such selections, its steps in order, so
 	 * the chain is walked in a loop (set by jp_compile).  cost: the
-	 * nodes of the selection, the steps it is charged, so a selection
-	 * evaluated per element still counts against JP_MAX_STEPS.
+	 * ||, &&, ! and comparisons in the selection, the steps it is
+	 * charged, so a condition evaluated per element still counts
+	 * against JP_MAX_STEPS as it did before it could borrow (paths
+	 * never counted: a path's work is bounded by its length).
 	 */
 	int			 borrow;
 	unsigned		 cost;

@@ -148,7 +148,6 @@ node(struct parser *p, enum jp_ntype type, int pos)
 
 	n->type = type;
 	n->pos = pos;
-	n->cost = 1;
 	n->borrow = type == N_FIELD || type == N_CURRENT ||
 	    type == N_LITERAL || type == N_INDEX;
 	return n;
@@ -162,7 +161,8 @@ binary(struct parser *p, enum jp_ntype type, int pos, struct jp_node *l,
 
 	n->l = l;
 	n->r = r;
-	n->cost = 1 + l->cost + (r ? r->cost : 0);
+	n->cost = l->cost + (r ? r->cost : 0) + (type == N_OR ||
+	    type == N_AND || type == N_NOT || type == N_CMP);
 	switch (type) {
 	case N_SUBEXPR:
 	case N_PIPE:
