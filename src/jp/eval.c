@@ -2,9 +2,11 @@
  * The JMESPath interpreter: a walk over the compiled tree.
  *
  * Every evaluation returns a new reference, but most of what an
- * expression touches is a sub-value of the input: a path of fields,
- * indexes, literals and @ (marked "borrow" at compile time) is followed
- * without touching a reference count, and values that are only looked at
+ * expression touches is a sub-value of the input: a pure selection of
+ * fields, indexes, literals and @, and of ||, &&, ! and comparisons over
+ * them (marked "borrow" at compile time, its chains of . and | flattened
+ * into a list of steps) is followed in a loop without touching a
+ * reference count or the evaluation's budget, and values that are only looked at
  * (a filter's condition, a comparison's operands, a function's arguments)
  * are taken borrowed when they can be.  Only containers an expression
  * builds are allocated, and each counts against the evaluation's budget.
@@ -45,18 +47,77 @@ jp_spend(struct jp_ctx *c, size_t nodes, size_t bytes)
 	return 0;
 }
 
-/* A pure path, followed without references; null when absent. */
+/*
+ * A field of d, or NULL.  Objects of one or two keys (every level of a
+ * deep selection, many of a Kubernetes object's maps) are scanned in
+ * order: comparing lengths and bytes is cheaper than hashing the name,
+ * which is what json_object_getn does first.  From three keys on, the
+ * iterator calls cost more than the hash (counted with cachegrind).
+ */
+#define SMALL_OBJECT	2
+
+static json_t *
+field_get(json_t *d, const char *name, size_t len)
+{
+	const char *k;
+	void *it;
+	size_t i;
+
+	if (json_object_size(d) > SMALL_OBJECT)
+		return json_object_getn(d, name, len);
+	for (it = json_object_iter(d); it; it = json_object_iter_next(d, it)) {
+		if (json_object_iter_key_len(it) != len)
+			continue;
+		/* Names are short: a byte loop beats a call to memcmp. */
+		k = json_object_iter_key(it);
+		for (i = 0; i < len && k[i] == name[i]; i++)
+			;
+		if (i == len)
+			return json_object_iter_value(it);
+	}
+	return NULL;
+}
+
+/* The value of a comparison: true, false or null, all static. */
+static json_t *
+compare_values(int op, const json_t *a, const json_t *b)
+{
+	int o, ok;
+
+	if (op == CMP_EQ)
+		return json_boolean(jp_equal(a, b));
+	if (op == CMP_NE)
+		return json_boolean(!jp_equal(a, b));
+	/* Ordering is defined for numbers only, as the spec says. */
+	o = jp_order(a, b, &ok);
+	if (!ok || !json_is_number(a))
+		return json_null();
+	if (op == CMP_LT)
+		return json_boolean(o < 0);
+	if (op == CMP_LE)
+		return json_boolean(o <= 0);
+	if (op == CMP_GT)
+		return json_boolean(o > 0);
+	return json_boolean(o >= 0);
+}
+
+/*
+ * A pure selection, followed without references; null when absent.  What
+ * it returns is a sub-value of d, a literal of the expression or one of
+ * jansson's static true, false and null, so no step allocates and none
+ * can loop: its cost is bounded by the expression's size.
+ */
 static json_t *
 borrow(const struct jp_node *n, json_t *d)
 {
 	json_t *v;
 	long long i;
-	size_t sz;
+	size_t sz, k;
 
 	switch (n->type) {
 	case N_FIELD:
 		if (json_is_object(d) &&
-		    (v = json_object_getn(d, n->name, n->namelen)) != NULL)
+		    (v = field_get(d, n->name, n->namelen)) != NULL)
 			return v;
 		return json_null();
 	case N_CURRENT:
@@ -73,10 +134,36 @@ borrow(const struct jp_node *n, json_t *d)
 		return json_array_get(d, (size_t)i);
 	case N_SUBEXPR:
 	case N_PIPE:
-		return borrow(n->r, borrow(n->l, d));
+		if (n->npath == 0)
+			return borrow(n->r, borrow(n->l, d));
+		for (k = 0; k < n->npath; k++)
+			d = borrow(n->path[k], d);
+		return d;
+	case N_OR:
+	case N_AND:
+		v = borrow(n->l, d);
+		if (jp_truthy(v) == (n->type == N_OR))
+			return v;
+		return borrow(n->r, d);
+	case N_NOT:
+		return json_boolean(!jp_truthy(borrow(n->l, d)));
+	case N_CMP:
+		return compare_values(n->op, borrow(n->l, d), borrow(n->r, d));
 	default:
 		return json_null();	/* not reached: not a path */
 	}
+}
+
+/* A pure selection in an evaluation: charged its cost in steps. */
+static json_t *
+pure(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	if (n->cost != 0 && (c->steps += n->cost) > JP_MAX_STEPS) {
+		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
+		    JP_MAX_STEPS);
+		return NULL;
+	}
+	return borrow(n, d);
 }
 
 /*
@@ -89,7 +176,7 @@ evb(struct jp_ctx *c, const struct jp_node *n, json_t *d, json_t **own)
 {
 	if (n->borrow) {
 		*own = NULL;
-		return borrow(n, d);
+		return pure(c, n, d);
 	}
 	return *own = jp_ev(c, n, d);
 }
@@ -282,7 +369,6 @@ static json_t *
 compare(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
 	json_t *a, *b, *aown, *bown, *r;
-	int o, ok;
 
 	if ((a = evb(c, n->l, d, &aown)) == NULL)
 		return NULL;
@@ -290,24 +376,7 @@ compare(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 		json_decref(aown);
 		return NULL;
 	}
-	if (n->op == CMP_EQ)
-		r = json_boolean(jp_equal(a, b));
-	else if (n->op == CMP_NE)
-		r = json_boolean(!jp_equal(a, b));
-	else {
-		/* Ordering is defined for numbers only, as the spec says. */
-		o = jp_order(a, b, &ok);
-		if (!ok || !json_is_number(a))
-			r = json_null();
-		else if (n->op == CMP_LT)
-			r = json_boolean(o < 0);
-		else if (n->op == CMP_LE)
-			r = json_boolean(o <= 0);
-		else if (n->op == CMP_GT)
-			r = json_boolean(o > 0);
-		else
-			r = json_boolean(o >= 0);
-	}
+	r = compare_values(n->op, a, b);
 	json_decref(aown);
 	json_decref(bown);
 	return r;
@@ -484,7 +553,7 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	json_t *l, *own, *r;
 
 	if (n->borrow)
-		return json_incref(borrow(n, d));
+		return (r = pure(c, n, d)) ? json_incref(r) : NULL;
 	if (++c->steps > JP_MAX_STEPS) {
 		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
 		    JP_MAX_STEPS);
@@ -530,6 +599,7 @@ json_t *
 jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
     struct jp_error *err)
 {
+	const struct jp_node *root = jp_root(e);
 	struct jp_error dummy;
 	struct jp_ctx c;
 
@@ -538,10 +608,12 @@ jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
 	err->kind = JP_OK;
 	err->pos = -1;
 	err->msg[0] = '\0';
+	if (root->borrow)	/* no budget to keep: nothing is made */
+		return json_incref(borrow(root, data ? data : json_null()));
 	memset(&c, 0, sizeof c);
 	c.env = env;
 	c.err = err;
-	return jp_ev(&c, jp_root(e), data ? data : json_null());
+	return jp_ev(&c, root, data ? data : json_null());
 }
 
 json_t *

@@ -582,8 +582,9 @@ jp_func_find(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(funcs); i++)
-		if (strlen(funcs[i].name) == len &&
-		    memcmp(funcs[i].name, name, len) == 0)
+		if (len > 0 && funcs[i].name[0] == name[0] &&
+		    strncmp(funcs[i].name, name, len) == 0 &&
+		    funcs[i].name[len] == '\0')
 			return &funcs[i];
 	return NULL;
 }

@@ -55,7 +55,22 @@ struct jp_node {
 	int			 slset[3];
 	const struct jp_func	*fn;
 	struct jp_expr		*sub;		/* lookup()'s path, compiled */
-	int			 borrow;	/* a pure path: no refs */
+	/*
+	 * borrow: a pure selection (fields, indexes, literals, @, and ||,
+	 * &&, !, comparisons of pure selections): evaluated without
+	 * references or allocation, as it only picks a sub-value of the
+	 * input, a literal or a boolean.  path: for the top node of a
+	 * chain of . and | over such selections, its steps in order, so
+	 * the chain is walked in a loop (set by jp_compile).  cost: the
+	 * ||, &&, ! and comparisons in the selection, the steps it is
+	 * charged, so a condition evaluated per element still counts
+	 * against JP_MAX_STEPS as it did before it could borrow (paths
+	 * never counted: a path's work is bounded by its length).
+	 */
+	int			 borrow;
+	unsigned		 cost;
+	const struct jp_node	**path;		/* arena */
+	size_t			 npath;
 };
 
 /* Tokens (lex.c). */

@@ -432,8 +432,9 @@ jp_kyverno_find(const char *name, size_t len)
 	for (i = 0; i < UTIL_ARRAY_LEN(tables); i++) {
 		t = tables[i](&n);
 		for (j = 0; j < n; j++)
-			if (strlen(t[j].name) == len &&
-			    memcmp(t[j].name, name, len) == 0)
+			if (len > 0 && t[j].name[0] == name[0] &&
+			    strncmp(t[j].name, name, len) == 0 &&
+			    t[j].name[len] == '\0')
 				return &t[j];
 	}
 	return NULL;
@@ -445,8 +446,9 @@ jp_kyverno_unsupported(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(unsupported); i++)
-		if (strlen(unsupported[i].name) == len &&
-		    memcmp(unsupported[i].name, name, len) == 0)
+		if (len > 0 && unsupported[i].name[0] == name[0] &&
+		    strncmp(unsupported[i].name, name, len) == 0 &&
+		    unsupported[i].name[len] == '\0')
 			return unsupported[i].why;
 	return NULL;
 }

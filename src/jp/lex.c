@@ -126,19 +126,27 @@ lex_quoted(struct lexer *lx)
 static int
 lex_raw(struct lexer *lx)
 {
-	size_t end, i;
+	size_t end, i, run;
 	struct buf b;
 	json_t *v;
+	int escaped = 0;
 
 	if (scan_delimited(lx, '\'', &end) < 0)
 		return -1;
+	/* Copied in runs between the \' escapes, or straight when none. */
 	buf_init(&b, 0);
-	for (i = lx->i + 1; i < end; i++) {
-		if (lx->s[i] == '\\' && i + 1 < end && lx->s[i + 1] == '\'')
-			i++;
-		buf_addc(&b, lx->s[i]);
+	for (i = run = lx->i + 1; i < end; i++) {
+		if (lx->s[i] == '\\' && i + 1 < end && lx->s[i + 1] == '\'') {
+			buf_add(&b, lx->s + run, i - run);
+			run = ++i;
+			escaped = 1;
+		}
 	}
-	v = json_stringn(b.data ? b.data : "", b.len);
+	if (escaped) {
+		buf_add(&b, lx->s + run, end - run);
+		v = json_stringn(b.data ? b.data : "", b.len);
+	} else
+		v = json_stringn(lx->s + lx->i + 1, end - lx->i - 1);
 	buf_free(&b);
 	if (v == NULL)
 		return lex_error(lx, lx->i, "raw string is not valid UTF-8");

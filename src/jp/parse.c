@@ -161,8 +161,22 @@ binary(struct parser *p, enum jp_ntype type, int pos, struct jp_node *l,
 
 	n->l = l;
 	n->r = r;
-	if (type == N_SUBEXPR || type == N_PIPE)
+	n->cost = l->cost + (r ? r->cost : 0) + (type == N_OR ||
+	    type == N_AND || type == N_NOT || type == N_CMP);
+	switch (type) {
+	case N_SUBEXPR:
+	case N_PIPE:
+	case N_OR:
+	case N_AND:
+	case N_CMP:
 		n->borrow = l->borrow && r->borrow;
+		break;
+	case N_NOT:
+		n->borrow = l->borrow;
+		break;
+	default:
+		break;
+	}
 	return n;
 }
 
@@ -437,12 +451,12 @@ resolve(struct parser *p, struct jp_node *n)
 	size_t k;
 	char name[65];
 
-	snprintf(name, sizeof name, "%.*s", n->namelen > 64 ? 64 :
-	    (int)n->namelen, n->name);
 	n->fn = jp_func_find(n->name, n->namelen);
 	if (n->fn == NULL)
 		n->fn = jp_kyverno_find(n->name, n->namelen);
 	if (n->fn == NULL) {
+		snprintf(name, sizeof name, "%.*s", n->namelen > 64 ? 64 :
+		    (int)n->namelen, n->name);
 		why = jp_kyverno_unsupported(n->name, n->namelen);
 		if (why) {
 			perr(p, n->pos, JP_ERR_UNKNOWN_FUNCTION,
@@ -645,6 +659,76 @@ parser_free(struct parser *p)
 	free(p);
 }
 
+static int
+is_chain(const struct jp_node *n)
+{
+	return n->borrow && (n->type == N_SUBEXPR || n->type == N_PIPE);
+}
+
+/*
+ * The number of steps of the chain n.  Loops down the left spine, which is
+ * as long as the expression; recurses only into right operands that are
+ * chains themselves (a | (b.c)), which only parentheses make, so the
+ * parser's JP_MAX_DEPTH bounds that.
+ */
+static size_t
+chain_len(const struct jp_node *n)
+{
+	size_t k = 0;
+
+	for (; is_chain(n); n = n->l)
+		k += is_chain(n->r) ? chain_len(n->r) : 1;
+	return k + 1;
+}
+
+/*
+ * Writes the steps of the chain n, in evaluation order, to end before
+ * end; returns where they begin.
+ */
+static const struct jp_node **
+chain_fill(const struct jp_node *n, const struct jp_node **end)
+{
+	for (; is_chain(n); n = n->l) {
+		if (is_chain(n->r))
+			end = chain_fill(n->r, end);
+		else
+			*--end = n->r;
+	}
+	*--end = n;
+	return end;
+}
+
+/*
+ * Gives every maximal chain of pure selections its flat list of steps
+ * (jp_node.path), and visits the rest of the tree for more.  Loops down
+ * left spines, which are as long as the expression, and recurses only
+ * where the parser did (right operands, arguments), which JP_MAX_DEPTH
+ * bounds.
+ */
+static void
+prep_paths(struct jp_expr *e, struct jp_node *n)
+{
+	size_t i;
+
+	while (n != NULL) {
+		if (is_chain(n)) {
+			n->npath = chain_len(n);
+			n->path = arena_alloc(e, n->npath * sizeof *n->path);
+			chain_fill(n, n->path + n->npath);
+			for (i = 0; i < n->npath; i++)
+				if (n->path[i]->l != NULL)
+					prep_paths(e, (struct jp_node *)
+					    (uintptr_t)n->path[i]);
+			return;
+		}
+		for (i = 0; i < n->nkids; i++)
+			prep_paths(e, n->kids[i]);
+		prep_paths(e, n->cond);
+		prep_paths(e, n->r);
+		n = n->l;
+	}
+}
+
 struct jp_expr *
 jp_compile(const char *src, struct jp_error *err)
 {
@@ -684,6 +768,7 @@ jp_compile(const char *src, struct jp_error *err)
 	if (cur(p)->type != T_EOF)
 		unexpected(p, cur(p), NULL);
 	parser_free(p);
+	prep_paths(e, e->root);
 	return e;
 }
 

@@ -461,6 +461,82 @@ TEST(compiled_expression_is_reusable)
 	jp_free(NULL);
 }
 
+/* Evaluates expr on d; the result must be d's own sub-value want. */
+static int
+picks(const char *expr, json_t *d, const json_t *want)
+{
+	json_t *r = jp_search(expr, d, NULL, NULL);
+	int ok = r == want;
+
+	json_decref(r);
+	return ok;
+}
+
+/*
+ * Fields of objects scanned in order (up to 2 keys) and of hashed ones
+ * (more) resolve alike: names of one length differing in any byte, a
+ * prefix, the empty name, a NUL inside a name.
+ */
+TEST(field_lookup_small_and_large_objects)
+{
+	static const size_t sizes[] = { 1, 2, 3, 8, 40 };
+	char key[32], expr[48];
+	json_t *o;
+	size_t s, i;
+
+	for (s = 0; s < UTIL_ARRAY_LEN(sizes); s++) {
+		o = json_object();
+		json_object_setn_new(o, "a\0b", 3, json_integer(-1));
+		for (i = 0; i + 1 < sizes[s]; i++) {
+			snprintf(key, sizeof key, "k%zu", i);
+			json_object_set_new(o, key, json_integer((json_int_t)i));
+		}
+		for (i = 0; i + 1 < sizes[s]; i++) {
+			snprintf(expr, sizeof expr, "\"k%zu\"", i);
+			snprintf(key, sizeof key, "k%zu", i);
+			CHECK(picks(expr, o, json_object_get(o, key)));
+		}
+		CHECK(picks("kz", o, json_null()));
+		CHECK(picks("k", o, json_null()));
+		CHECK(picks("k00", o, json_null()));
+		CHECK(picks("\"\"", o, json_null()));
+		CHECK(picks("\"a\\u0000b\"", o, json_object_getn(o, "a\0b", 3)));
+		CHECK(picks("\"a\\u0000c\"", o, json_null()));
+		json_object_set_new(o, "", json_true());
+		CHECK(picks("\"\"", o, json_true()));
+		json_decref(o);
+	}
+}
+
+/*
+ * Pure selections (paths, ||, &&, !, comparisons) hand back the input's
+ * own values, not copies, through every shape of chain.
+ */
+TEST(pure_selections_return_input_values)
+{
+	json_t *d = json_loads("{\"a\": {\"b\": {\"c\": [10, {\"d\": 4}]}},"
+	    " \"e\": \"\", \"f\": [1]}", 0, NULL);
+	json_t *c = json_object_get(json_object_get(json_object_get(d, "a"),
+	    "b"), "c");
+	json_t *f = json_object_get(d, "f");
+	size_t rc = c->refcount;
+
+	CHECK(picks("a.b.c", d, c));
+	CHECK(picks("a.b | c", d, c));
+	CHECK(picks("a | b | c[1] | d", d,
+	    json_object_get(json_array_get(c, 1), "d")));
+	CHECK(picks("e || f", d, f));
+	CHECK(picks("e && f", d, json_object_get(d, "e")));
+	CHECK(picks("(e || a).b.c", d, c));
+	CHECK(picks("a.b.c[-2]", d, json_array_get(c, 0)));
+	CHECK(picks("a.b.c[1].d == `4`", d, json_true()));
+	CHECK(picks("!(a.b.c[1].d < `4`) && f", d, f));
+	CHECK(picks("a.x.y.z", d, json_null()));
+	CHECK(picks("a.b.c[1].d.e || @.f", d, f));
+	CHECK(c->refcount == rc);	/* every reference given back */
+	json_decref(d);
+}
+
 int
 main(void)
 {
@@ -476,5 +552,7 @@ main(void)
 	RUN(output_keeps_numbers_and_order);
 	RUN(compiled_expression_is_reusable);
 	RUN(regex_literal_checked_at_compile);
+	RUN(field_lookup_small_and_large_objects);
+	RUN(pure_selections_return_input_values);
 	return harness_done();
 }
