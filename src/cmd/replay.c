@@ -317,15 +317,29 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 	return rc;
 }
 
+/* One replay of o into rp, with a cluster view and diagnostics of its own. */
+static int
+replay_once(struct replay_opts *o, struct replay *rp)
+{
+	struct cluster *cl = cluster_new();
+	struct diags dg;
+	int rc;
+
+	clock_fixed(&rp->clock, 0);
+	diag_init(&dg);
+	rc = run(o, rp, cl, &dg);
+	sig_recording_free(rp->recording);
+	cluster_free(cl);
+	diag_free(&dg);
+	return rc;
+}
+
 int
 cmd_replay_collect(const char **config, size_t nconfig, const char *cluster,
     const char *recording, const char *signals, json_t *out)
 {
 	struct replay_opts o;
 	struct replay rp;
-	struct cluster *cl;
-	struct diags dg;
-	int rc;
 
 	memset(&o, 0, sizeof o);
 	o.config = config;
@@ -336,14 +350,7 @@ cmd_replay_collect(const char **config, size_t nconfig, const char *cluster,
 	memset(&rp, 0, sizeof rp);
 	rp.path = signals;
 	rp.collect = out;
-	clock_fixed(&rp.clock, 0);
-	cl = cluster_new();
-	diag_init(&dg);
-	rc = run(&o, &rp, cl, &dg);
-	sig_recording_free(rp.recording);
-	cluster_free(cl);
-	diag_free(&dg);
-	return rc;
+	return replay_once(&o, &rp);
 }
 
 int
@@ -351,8 +358,6 @@ cmd_replay(int argc, char **argv)
 {
 	struct replay_opts o;
 	struct replay rp;
-	struct cluster *cl;
-	struct diags dg;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -366,14 +371,8 @@ cmd_replay(int argc, char **argv)
 	memset(&rp, 0, sizeof rp);
 	rp.path = strcmp(o.signals, "-") == 0 ? "<stdin>" : o.signals;
 	rp.table = o.table ? rec_table_new() : NULL;
-	clock_fixed(&rp.clock, 0);
-	cl = cluster_new();
-	diag_init(&dg);
-	rc = run(&o, &rp, cl, &dg);
-	sig_recording_free(rp.recording);
+	rc = replay_once(&o, &rp);
 	rec_table_free(rp.table);
-	cluster_free(cl);
-	diag_free(&dg);
 	free(o.config);
 	fflush(stdout);
 	return rc;
