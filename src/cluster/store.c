@@ -34,20 +34,26 @@
  * one ReplicaSet that were never killed have one class between them.
  */
 struct cclass {
-	uint32_t	 refs;
+	unsigned	 refs : 31;
+	unsigned	 whole : 1;	/* objects kept whole, in c->objs */
 	uint32_t	 hash;
-	int		 whole;		/* objects kept whole, in c->objs */
 	struct istr	*kind;		/* interned */
 	struct istr	*ns;		/* interned; NULL cluster-scoped */
+	/*
+	 * Where meta's text holds what every member's name starts with:
+	 * its owner's name ("web-7c5ddbdf54" of pod "web-7c5ddbdf54-x2x9q"),
+	 * so a record keeps only the rest ("-x2x9q"); pfx_len 0: none.
+	 */
+	uint16_t	 pfx_off, pfx_len;
 	struct istr	*meta;		/* labels, owners...; or NULL */
 	struct istr	*body;		/* spec and status; or NULL */
 	struct istr	*status;	/* container statuses; or NULL */
 };
 
 /*
- * One object: 12 bytes, then "name\0", a uid tag and the uid (16 bytes
- * when it is a canonical UUID, as servers make them).  A pod's record
- * fits malloc's 64-byte chunk.
+ * One object: 12 bytes, then "name\0" (without its class's prefix), a
+ * uid tag and the uid (16 bytes when it is a canonical UUID, as servers
+ * make them).  A ReplicaSet's pod's record fits malloc's 48-byte chunk.
  */
 struct crec {
 	struct cclass	*cls;		/* one reference */
@@ -110,6 +116,18 @@ rec_hash(const void *e)
 	return ((const struct crec *)e)->hash & HASH_MASK;
 }
 
+/* Whether r's name (its class's prefix, then r->id) is name. */
+static int
+name_eq(const struct crec *r, const char *name)
+{
+	const struct cclass *cl = r->cls;
+	size_t lp = cl->pfx_len;
+
+	if (lp && strncmp(name, cl->meta->s + cl->pfx_off, lp) != 0)
+		return 0;
+	return strcmp(r->id, name + lp) == 0;
+}
+
 static int
 rec_eq(const void *e, const void *key)
 {
@@ -117,9 +135,23 @@ rec_eq(const void *e, const void *key)
 	const struct rkey *k = key;
 	const struct cclass *cl = r->cls;
 
-	return strcmp(r->id, k->name) == 0 && strcmp(cl->kind->s, k->kind) ==
-	    0 && (cl->ns ? k->ns && strcmp(cl->ns->s, k->ns) == 0 : k->ns ==
+	return name_eq(r, k->name) && strcmp(cl->kind->s, k->kind) == 0 &&
+	    (cl->ns ? k->ns && strcmp(cl->ns->s, k->ns) == 0 : k->ns ==
 	    NULL);
+}
+
+/* r's whole name: owned. */
+static char *
+rec_name(const struct crec *r)
+{
+	const struct cclass *cl = r->cls;
+	size_t lp = cl->pfx_len, ln = strlen(r->id);
+	char *s = xmalloc(lp + ln + 1);
+
+	if (lp)
+		memcpy(s, cl->meta->s + cl->pfx_off, lp);
+	memcpy(s + lp, r->id, ln + 1);
+	return s;
 }
 
 static const char *
@@ -143,7 +175,7 @@ class_eq(const void *e, const void *key)
 
 	return a->kind == b->kind && a->ns == b->ns && a->meta == b->meta &&
 	    a->body == b->body && a->status == b->status && a->whole ==
-	    b->whole;
+	    b->whole && a->pfx_off == b->pfx_off && a->pfx_len == b->pfx_len;
 }
 
 /* The class of k's members (references stolen), a reference. */
@@ -151,8 +183,9 @@ static struct cclass *
 class_get(struct cluster *c, struct cclass *k)
 {
 	struct cclass *cl;
-	const void *ptrs[6] = { k->kind, k->ns, k->meta, k->body,
-	    k->status, k->whole ? k : NULL };
+	const void *ptrs[7] = { k->kind, k->ns, k->meta, k->body,
+	    k->status, k->whole ? k : NULL,
+	    (const void *)(uintptr_t)(k->pfx_off << 16 | k->pfx_len) };
 
 	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
 	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
@@ -481,14 +514,15 @@ materialize(const struct cluster *c, const struct crec *r)
 	unsigned char tag = (unsigned char)r->id[n];
 	json_t *o, *m, *st, *v;
 	const char *k;
-	char uid[37];
+	char uid[37], *name;
 
 	if (is_whole(r))
 		return json_incref(obj_of(c, r));
+	name = rec_name(r);
 	o = load_text(cl->body);
 	json_object_set_new(o, "kind", json_string(cl->kind->s));
 	m = load_text(cl->meta);
-	json_object_set_new(m, "name", json_string(r->id));
+	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
 		json_object_set_new(m, "namespace", json_string(cl->ns->s));
 	if (tag == UID_BIN) {
@@ -497,6 +531,7 @@ materialize(const struct cluster *c, const struct crec *r)
 	} else if (tag == UID_TEXT)
 		json_object_set_new(m, "uid", json_string(r->id + n + 1));
 	json_object_set_new(o, "metadata", m);
+	free(name);
 	if (cl->status) {
 		json_t *dst = section(o, "status");
 
@@ -523,12 +558,38 @@ intern_json(struct cluster *c, json_t *v)
 }
 
 /*
- * Splits projection p (owned, consumed) into k's texts: the identity goes
- * inline, restartCount goes (the OOM detector compares terminations, and
- * a count per pod would make every statuses text unique).
+ * Sets k's prefix: the longest name of an owner in meta m (k->meta its
+ * text) that name starts with and is longer than, found in the text.
+ * Pods of a ReplicaSet, Jobs of a CronJob, ReplicaSets of a Deployment
+ * are named so.
  */
 static void
-compact(struct cluster *c, struct cclass *k, json_t *p)
+owner_prefix(struct cclass *k, json_t *m, const char *name)
+{
+	json_t *ref;
+	const char *on, *at;
+	size_t i, lo;
+
+	json_array_foreach(json_object_get(m, "ownerReferences"), i, ref) {
+		if ((on = json_string_value(json_object_get(ref, "name"))) ==
+		    NULL || (lo = strlen(on)) <= k->pfx_len || lo > UINT16_MAX ||
+		    strncmp(name, on, lo) != 0 || name[lo] == '\0' ||
+		    (at = strstr(k->meta->s, on)) == NULL ||
+		    (size_t)(at - k->meta->s) > UINT16_MAX)
+			continue;
+		k->pfx_off = (uint16_t)(at - k->meta->s);
+		k->pfx_len = (uint16_t)lo;
+	}
+}
+
+/*
+ * Splits projection p (owned, consumed) of the object called name into
+ * k's texts: the identity goes inline, restartCount goes (the OOM
+ * detector compares terminations, and a count per pod would make every
+ * statuses text unique).
+ */
+static void
+compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
 {
 	static const char *const lists[] = { "containerStatuses",
 	    "initContainerStatuses" };
@@ -552,6 +613,8 @@ compact(struct cluster *c, struct cclass *k, json_t *p)
 	if (st && json_object_size(st) == 0)
 		json_object_del(p, "status");
 	k->meta = intern_json(c, m);
+	if (k->meta)
+		owner_prefix(k, m, name);
 	k->body = intern_json(c, p);
 	k->status = intern_json(c, parts);
 	json_decref(parts);
@@ -565,12 +628,20 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 {
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
-	size_t ln = strlen(name) + 1, lu = 0;
+	size_t ln, lu = 0;
 	unsigned char bin[16];
 	int tag = UID_NONE;
 	struct cclass k;
 	struct crec *r;
 
+	memset(&k, 0, sizeof k);
+	k.kind = cl_intern(&c->strings, kind, strlen(kind));
+	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
+	k.whole = whole || !cluster_compact_kind(kind);
+	if (!k.whole)
+		compact(c, &k, cluster_project(obj), name);
+	name += k.pfx_len;
+	ln = strlen(name) + 1;
 	if (uid && uid_pack(uid, bin) == 0) {
 		tag = UID_BIN;
 		lu = 16;
@@ -586,12 +657,6 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 		memcpy(r->id + ln + 1, tag == UID_BIN ? (const char *)bin :
 		    uid, lu);
 	c->rec_bytes += REC_HEAD + ln + 1 + lu;
-	memset(&k, 0, sizeof k);
-	k.kind = cl_intern(&c->strings, kind, strlen(kind));
-	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
-	k.whole = whole || !cluster_compact_kind(kind);
-	if (!k.whole)
-		compact(c, &k, cluster_project(obj));
 	r->cls = class_get(c, &k);
 	if (k.whole) {
 		obj_set(c, r, json_incref(obj));
@@ -829,12 +894,14 @@ cluster_relist_end(struct cluster *c, const char *kind)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		char *name = rec_name(gone[i]);
 		struct rkey k = { rec_kind(gone[i]), gone[i]->cls->ns ?
-		    gone[i]->cls->ns->s : NULL, gone[i]->id };
+		    gone[i]->cls->ns->s : NULL, name };
 
 		ptab_remove(&c->recs, gone[i]->hash & HASH_MASK, rec_eq, &k,
 		    rec_hash);
 		json_decref(take(c, gone[i], 0));
+		free(name);
 	}
 	free(gone);
 	return n;

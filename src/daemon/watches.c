@@ -20,6 +20,7 @@
 #include "kube/kube.h"
 
 #define WATCH_MAGIC	0x57415443u	/* "WATC" */
+#define VIEW_PAGE	100	/* items a list page of the view's kinds */
 
 /* Runs on a watch's thread: hands the change to the engine thread. */
 static void
@@ -102,6 +103,13 @@ start_one(struct daemon *d, struct sig_watch *spec)
 	ks.on_error = on_watch_error;
 	w->view = w->spec.source < 0;
 	ks.stateless = w->view;		/* the view keeps what it needs */
+	/*
+	 * A list page is held whole while its items are parsed: 500 pods
+	 * as a real server serves them are 2.4 MB on top of the view, the
+	 * peak of a 100,000-pod sync.  100 a page costs more requests and
+	 * no measurable sync time.
+	 */
+	ks.page_limit = w->view ? VIEW_PAGE : 0;
 	if ((w->watch = kube_watch_start(d->kube, &ks, on_watch, w,
 	    &err)) == NULL) {
 		util_log_json("error", "cannot start watch", json_pack("{s:s, "

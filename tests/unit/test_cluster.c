@@ -318,6 +318,71 @@ TEST(pods_of_a_replicaset_share_one_shape)
 	cluster_free(c);
 }
 
+/*
+ * A ReplicaSet's pods are named after it: the class finds the owner's
+ * name in its metadata text, each record keeps the rest; names still
+ * round-trip, a name that does not start with its owner's is kept whole,
+ * and a look-up with another prefix or suffix misses.
+ */
+TEST(pod_names_share_their_owners_name)
+{
+	struct cluster *c = cluster_new();
+	json_t *pod = real_pod(), *m = json_object_get(pod, "metadata"), *got;
+	struct cluster_stats st, one;
+	char name[64];
+	int i, ok = 1;
+
+	json_object_set_new(m, "ownerReferences", json_pack("[{s:s, s:s, "
+	    "s:s, s:b}]", "apiVersion", "apps/v1", "kind", "ReplicaSet",
+	    "name", "web-7c5d", "controller", 1));
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "web-7c5d-%05d", i);
+		json_object_set_new(m, "name", json_string(name));
+		cluster_put(c, pod, NULL);
+	}
+	cluster_stats(c, &one);
+	json_object_set_new(m, "name", json_string("other"));	/* kept whole */
+	cluster_put(c, pod, NULL);
+	json_object_set_new(m, "name", json_string("web-7c5d"));	/* = owner */
+	cluster_put(c, pod, NULL);
+	cluster_stats(c, &st);
+	CHECK_INT(st.objects, 102);
+	CHECK_INT(st.strings, 5);	/* no string more for the prefix */
+	CHECK_INT(st.classes, 2);
+	/* the record keeps "-00042" and the uid: 12 + 7 + 1 + 16 bytes */
+	CHECK_INT(one.record_bytes, 100 * 36 + one.classes * 56);
+	for (i = 0; i < 100 && ok; i++) {
+		snprintf(name, sizeof name, "web-7c5d-%05d", i);
+		got = cluster_get(c, "Pod", "remediation-demo", name);
+		ok = got && strcmp(obj_name(got), name) == 0;
+	}
+	CHECK(ok);
+	CHECK(strcmp(obj_name(cluster_get(c, "Pod", "remediation-demo",
+	    "other")), "other") == 0);
+	CHECK(strcmp(obj_name(cluster_get(c, "Pod", "remediation-demo",
+	    "web-7c5d")), "web-7c5d") == 0);
+	CHECK(cluster_get(c, "Pod", "remediation-demo", "web-7c5e-00001") ==
+	    NULL);
+	CHECK(cluster_get(c, "Pod", "remediation-demo", "web-7c5d-0000") ==
+	    NULL);
+	CHECK(cluster_get(c, "Pod", "remediation-demo", "-00001") == NULL);
+	/* a relist sweeps records by their whole name */
+	cluster_relist_begin(c, "Pod");
+	json_object_set_new(m, "name", json_string("web-7c5d-00042"));
+	cluster_put(c, pod, NULL);
+	CHECK_INT(cluster_relist_end(c, "Pod"), 101);
+	got = cluster_get(c, "Pod", "remediation-demo", "web-7c5d-00042");
+	CHECK(got && strcmp(obj_name(got), "web-7c5d-00042") == 0);
+	json_decref(cluster_remove(c, "Pod", "remediation-demo",
+	    "web-7c5d-00042"));
+	cluster_stats(c, &st);
+	CHECK_INT(st.objects, 0);
+	CHECK_INT(st.strings, 0);
+	CHECK_INT(st.classes, 0);
+	json_decref(pod);
+	cluster_free(c);
+}
+
 /* The previous object a put returns carries the statuses to compare. */
 TEST(old_object_keeps_container_statuses)
 {
@@ -496,6 +561,7 @@ main(void)
 	RUN(compact_keeps_what_remediate_reads);
 	RUN(whole_kinds_keep_every_field);
 	RUN(pods_of_a_replicaset_share_one_shape);
+	RUN(pod_names_share_their_owners_name);
 	RUN(old_object_keeps_container_statuses);
 	RUN(materialized_cache_is_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
