@@ -33,4 +33,13 @@ void		 cl_intern_clear(struct itab *);
 
 uint32_t	 cl_hash(const void *, size_t, uint32_t seed);
 
+/*
+ * Text s packed with the view's dictionary of Kubernetes fragments
+ * (pack.c): owned, NUL-terminated, its length in *len.  Any text packs
+ * and unpacks to itself.
+ */
+char		*cl_text_pack(const char *s, size_t *len);
+/* A packed text unpacked: owned. */
+char		*cl_text_unpack(const char *packed);
+
 #endif /* CLUSTER_INT_H */

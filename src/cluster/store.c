@@ -4,11 +4,12 @@
  *
  * A record of a compact kind (cluster_compact_kind) holds no jansson
  * tree: its kind and namespace are interned strings, its name and uid are
- * inline, and the rest of its projection (cluster_project) is two
- * interned compact JSON texts: the shape (labels, owners, replicas,
- * container resources: the same for every pod of a ReplicaSet, so stored
- * once for all of them) and the statuses (container names and their last
- * termination: the same for every pod never killed).  A 100,000-pod
+ * inline, and the rest of its projection (cluster_project) is interned
+ * compact JSON texts, packed with a dictionary (pack.c): the metadata and
+ * the shape (labels, owners, replicas, container resources: the same for
+ * every pod of a ReplicaSet, so stored once for all of them, and a pod's
+ * name is kept past its owner's) and the statuses (container names and
+ * their last termination: the same for every pod never killed).  A 100,000-pod
  * cluster is then 100,000 small records pointing at a few thousand
  * shared strings.
  *
@@ -452,8 +453,10 @@ section(json_t *obj, const char *name)
 static json_t *
 load_text(const struct istr *x)
 {
-	json_t *v = x ? json_loads(x->s, 0, NULL) : NULL;
+	char *s = x ? cl_text_unpack(x->s) : NULL;
+	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
 
+	free(s);
 	return v ? v : json_object();
 }
 
@@ -546,13 +549,16 @@ materialize(const struct cluster *c, const struct crec *r)
 static struct istr *
 intern_json(struct cluster *c, json_t *v)
 {
-	char *s;
+	char *s, *p;
 	struct istr *x;
+	size_t n;
 
 	if (v == NULL || (json_is_object(v) && json_object_size(v) == 0))
 		return NULL;
 	s = json_dumps(v, DUMP_FLAGS);
-	x = cl_intern(&c->strings, s, strlen(s));
+	p = cl_text_pack(s, &n);
+	x = cl_intern(&c->strings, p, n);
+	free(p);
 	free(s);
 	return x;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_int.h"
 #include "harness.h"
 
 static json_t *
@@ -383,6 +384,36 @@ TEST(pod_names_share_their_owners_name)
 	cluster_free(c);
 }
 
+/* Any text packs and unpacks to itself; metadata packs small. */
+TEST(texts_pack_to_themselves)
+{
+	static const char *const texts[] = {
+		"",
+		"{\"labels\":{\"app\":\"web\",\"pod-template-hash\":"
+		    "\"7c5d\",\"remediation.platform/optin\":\"true\"},"
+		    "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\","
+		    "\"controller\":true,\"kind\":\"ReplicaSet\",\"name\":"
+		    "\"web-7c5d\"}]}",
+		"\x01\x1e\x1f\x1f\x02 raw control bytes, escaped",
+		"\"},\"labels\":{\"",	/* a fragment alone */
+		"apps/v",			/* a fragment's start */
+		"\x1f",			/* the escape byte last */
+	};
+	size_t i, n;
+	int ok = 1;
+
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		char *p = cl_text_pack(texts[i], &n), *u = cl_text_unpack(p);
+
+		ok &= strlen(p) == n && strcmp(u, texts[i]) == 0;
+		if (i == 1)
+			CHECK(n < strlen(texts[i]) / 3);
+		free(p);
+		free(u);
+	}
+	CHECK(ok);
+}
+
 /* The previous object a put returns carries the statuses to compare. */
 TEST(old_object_keeps_container_statuses)
 {
@@ -562,6 +593,7 @@ main(void)
 	RUN(whole_kinds_keep_every_field);
 	RUN(pods_of_a_replicaset_share_one_shape);
 	RUN(pod_names_share_their_owners_name);
+	RUN(texts_pack_to_themselves);
 	RUN(old_object_keeps_container_statuses);
 	RUN(materialized_cache_is_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
