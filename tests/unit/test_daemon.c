@@ -97,6 +97,44 @@ TEST(reserved_slots_take_outcomes_when_full)
 	CHECK_INT(freed_jobs, 3);
 }
 
+/*
+ * The ring's storage grows as items pile up (it starts at 64 slots):
+ * order holds across every grow while the ring is wrapped, and the
+ * bound still holds.
+ */
+TEST(ring_grows_in_order_to_its_bound)
+{
+	struct dq *q = dq_new(1000);
+	struct dq_item it, out;
+	int i, next = 0, ok = 1;
+
+	for (i = 0; i < 50; i++) {	/* wrap the first 64 slots */
+		it = watch_item(i);
+		ok &= dq_push(q, &it, 0) == 0;
+	}
+	for (i = 0; i < 40; i++) {
+		ok &= dq_pop(q, &out, 0) == 0 &&
+		    json_integer_value(out.obj) == next++;
+		dq_item_clear(&out);
+	}
+	for (i = 50; i < 1050; i++) {	/* 10 in, 1,000 more: 10 over */
+		it = watch_item(i);
+		if (dq_push(q, &it, 0) == -1) {
+			ok &= i >= 1040;
+			dq_item_clear(&it);
+		} else
+			ok &= i < 1040;
+	}
+	CHECK_INT(dq_depth(q), 1000);
+	while (dq_pop(q, &out, 0) == 0) {
+		ok &= json_integer_value(out.obj) == next++;
+		dq_item_clear(&out);
+	}
+	CHECK(ok);
+	CHECK_INT(next, 1040);
+	dq_free(q);
+}
+
 TEST(batches_all_or_none)
 {
 	struct dq *q = dq_new(3);
@@ -356,6 +394,7 @@ main(void)
 {
 	RUN(fifo_and_bounded);
 	RUN(reserved_slots_take_outcomes_when_full);
+	RUN(ring_grows_in_order_to_its_bound);
 	RUN(batches_all_or_none);
 	RUN(close_unblocks_waiting_pushers);
 	RUN(push_below_waits_under_the_limit);
