@@ -21,6 +21,7 @@ struct istr {
 /* The intern table. */
 struct itab {
 	struct ptab	 t;
+	struct slab	 mem;		/* the strings */
 	size_t		 bytes;		/* strings held, with headers */
 };
 

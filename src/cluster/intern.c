@@ -50,7 +50,7 @@ cl_intern(struct itab *it, const char *s, size_t len)
 		x->refs++;
 		return x;
 	}
-	x = xmalloc(sizeof *x + len + 1);
+	x = slab_alloc(&it->mem, sizeof *x + len + 1);
 	x->refs = 1;
 	x->hash = h;
 	x->len = len;
@@ -72,7 +72,7 @@ cl_intern_drop(struct itab *it, struct istr *x)
 	k.len = x->len;
 	ptab_remove(&it->t, x->hash, istr_eq, &k, istr_hash);
 	it->bytes -= sizeof *x + x->len + 1;
-	free(x);
+	slab_free(&it->mem, x, sizeof *x + x->len + 1);
 }
 
 void
@@ -80,8 +80,13 @@ cl_intern_clear(struct itab *it)
 {
 	size_t i;
 
-	for (i = 0; i < it->t.cap; i++)
-		free(it->t.slots[i]);
+	for (i = 0; i < it->t.cap; i++) {
+		struct istr *x = it->t.slots[i];
+
+		if (x)
+			slab_free(&it->mem, x, sizeof *x + x->len + 1);
+	}
 	ptab_clear(&it->t);
+	slab_clear(&it->mem);
 	it->bytes = 0;
 }

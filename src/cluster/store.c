@@ -80,6 +80,7 @@ struct cluster {
 	struct ptab	  classes;	/* struct cclass * (owned) */
 	struct ptab	  objs;		/* struct cobj * (owned), by record */
 	struct itab	  strings;
+	struct slab	  mem;		/* records and classes */
 	size_t		  pods;		/* live objects of kind Pod */
 	int64_t		  node_memory;	/* bytes: Nodes' allocatable, summed */
 	size_t		  rec_bytes;	/* records and classes */
@@ -198,7 +199,7 @@ class_get(struct cluster *c, struct cclass *k)
 		cl->refs++;
 		return cl;
 	}
-	cl = xmalloc(sizeof *cl);
+	cl = slab_alloc(&c->mem, sizeof *cl);
 	*cl = *k;
 	cl->refs = 1;
 	ptab_insert(&c->classes, cl->hash, cl, class_hash);
@@ -218,7 +219,7 @@ class_drop(struct cluster *c, struct cclass *cl)
 	cl_intern_drop(&c->strings, cl->body);
 	cl_intern_drop(&c->strings, cl->status);
 	c->rec_bytes -= sizeof *cl;
-	free(cl);
+	slab_free(&c->mem, cl, sizeof *cl);
 }
 
 /* ---- whole and materialized objects ------------------------------------ */
@@ -311,10 +312,12 @@ rec_size(const struct crec *r)
 static void
 rec_free(struct cluster *c, struct crec *r)
 {
+	size_t n = rec_size(r);
+
 	json_decref(obj_take(c, r));
-	c->rec_bytes -= rec_size(r);
+	c->rec_bytes -= n;
 	class_drop(c, r->cls);
-	free(r);
+	slab_free(&c->mem, r, n);
 }
 
 /* Frees every object, class and string: an empty store again. */
@@ -330,6 +333,7 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->classes);
 	ptab_clear(&c->objs);
 	cl_intern_clear(&c->strings);
+	slab_clear(&c->mem);
 	map_clear(&c->relists, NULL);
 	json_decref(c->fixed_counts);
 	c->fixed_counts = NULL;
@@ -655,7 +659,7 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 		tag = UID_TEXT;
 		lu = strlen(uid) + 1;
 	}
-	r = xmalloc(REC_HEAD + ln + 1 + lu);
+	r = slab_alloc(&c->mem, REC_HEAD + ln + 1 + lu);
 	r->hash = h | MARK;
 	memcpy(r->id, name, ln);
 	r->id[ln] = (char)tag;

@@ -317,4 +317,26 @@ void	 ptab_clear(struct ptab *);
 /* Bytes the slot array takes. */
 size_t	 ptab_bytes(const struct ptab *);
 
+/* ---- slab: small allocations without malloc's header (slab.c) ---------- */
+#define SLAB_MAX	256	/* bytes: larger sizes go to malloc */
+
+struct slab {
+	void	*free[SLAB_MAX / 8];	/* per 8-byte class: freed slots */
+	void	*blocks;		/* owned: every block, linked */
+	char	*cur;			/* the block being carved */
+	size_t	 left;			/* bytes left at cur */
+	size_t	 bytes;			/* blocks allocated */
+};
+
+/*
+ * n bytes, 8-aligned (owned by the slab: give them back with slab_free
+ * and the same n); aborts when out of memory.  A zeroed struct slab is
+ * an empty one.
+ */
+void	*slab_alloc(struct slab *, size_t n);
+/* Gives back p (NULL: a no-op), allocated with size n. */
+void	 slab_free(struct slab *, void *p, size_t n);
+/* Frees every block: every allocation is gone. */
+void	 slab_clear(struct slab *);
+
 #endif /* UTIL_H */
