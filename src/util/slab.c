@@ -6,11 +6,24 @@
  * classes and strings; freed slots are reused by the next allocation of
  * their class (a pod replaced by its successor) and the blocks go back
  * to malloc only at slab_clear.  Not thread-safe: one owner.
+ *
+ * Under AddressSanitizer a slot is addressable only while allocated (and
+ * only its n bytes), so the sanitizer build still catches a use after
+ * free or an overrun of the view's records.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
 
 #define BLOCK	(64 * 1024 - 64)	/* bytes: one malloc chunk, in the heap */
 #define ALIGN	8
@@ -38,7 +51,10 @@ slab_alloc(struct slab *s, size_t n)
 	k = class_of(n ? n : 1);
 	sz = k * ALIGN;
 	if ((p = s->free[k - 1]) != NULL) {
+		UNPOISON(p, sz);
 		memcpy(&s->free[k - 1], p, sizeof(void *));	/* next */
+		POISON(p, sz);
+		UNPOISON(p, n);
 		return p;
 	}
 	if (s->left < sz) {
@@ -49,10 +65,12 @@ slab_alloc(struct slab *s, size_t n)
 		s->cur = b->mem;
 		s->left = BLOCK - offsetof(struct block, mem);
 		s->bytes += BLOCK;
+		POISON(s->cur, s->left);
 	}
 	p = s->cur;
 	s->cur += sz;
 	s->left -= sz;
+	UNPOISON(p, n);
 	return p;
 }
 
@@ -68,7 +86,9 @@ slab_free(struct slab *s, void *p, size_t n)
 		return;
 	}
 	k = class_of(n ? n : 1);
+	UNPOISON(p, k * ALIGN);
 	memcpy(p, &s->free[k - 1], sizeof(void *));
+	POISON(p, k * ALIGN);
 	s->free[k - 1] = p;
 }
 
@@ -79,6 +99,7 @@ slab_clear(struct slab *s)
 
 	for (b = s->blocks; b; b = prev) {
 		prev = b->prev;
+		UNPOISON(b, BLOCK);
 		free(b);
 	}
 	memset(s, 0, sizeof *s);
