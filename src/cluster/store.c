@@ -187,7 +187,7 @@ class_get(struct cluster *c, struct cclass *k)
 	struct cclass *cl;
 	const void *ptrs[7] = { k->kind, k->ns, k->meta, k->body,
 	    k->status, k->whole ? k : NULL,
-	    (const void *)(uintptr_t)(k->pfx_off << 16 | k->pfx_len) };
+	    (const void *)((uintptr_t)k->pfx_off << 16 | k->pfx_len) };
 
 	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
 	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
