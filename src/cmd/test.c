@@ -19,7 +19,9 @@
  * cluster snapshot, recorded signals and a Prometheus recording, and the
  * decisions expected: the signals are replayed through the whole pipeline
  * (cmd_replay_collect) and each record is matched, in order, on the
- * fields the expectation gives (target, decision, reason, plan excerpts).
+ * fields the expectation gives (target, decision, reason, plan excerpts;
+ * with notification destinations configured, "notify": who hears of it,
+ * added by the collector in src/cmd/replay.c).
  *
  * Every case prints PASS or FAIL with what differs; the exit status is 1
  * on any failure or any file that does not load; --junit writes the

@@ -9,6 +9,8 @@ engine meets, autogen rules for a Deployment and a CronJob included;
 import os
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from conftest import ROOT, run
 
 DATA = os.path.join(ROOT, "tests", "data", "kyverno-test")
@@ -88,9 +90,74 @@ def test_the_seed_example_test_passes():
 
 
 def test_every_example_test_passes():
-    # the seed, restart-pod's guardrails, bump-memory in confirm mode
+    # the seed, and one test per examples/actions/ directory
     p = run("test", os.path.join(ROOT, "examples"), check=0)
-    assert "85 passed, 0 failed" in p.stdout
+    assert "112 passed, 0 failed" in p.stdout
+
+
+EXAMPLE_TESTS = os.path.join(ROOT, "examples", "tests")
+
+
+def test_every_action_example_has_a_test_naming_it():
+    actions = os.path.join(ROOT, "examples", "actions")
+    named = set()
+    for d in os.listdir(EXAMPLE_TESTS):
+        text = open(os.path.join(EXAMPLE_TESTS, d,
+                                 "remediate-test.yaml")).read()
+        named |= {a for a in os.listdir(actions)
+                  if "../../actions/%s" % a in text}
+    assert named == {a for a in os.listdir(actions)
+                     if os.path.isdir(os.path.join(actions, a))}
+
+
+def example_copy(tmp_path, name, old, new):
+    """examples/tests/NAME with old replaced by new in its test file."""
+    import shutil
+    d = tmp_path / "examples"
+    shutil.copytree(os.path.join(ROOT, "examples"), d)
+    t = d / "tests" / name / "remediate-test.yaml"
+    text = t.read_text()
+    assert old in text
+    t.write_text(text.replace(old, new, 1))
+    return str(d / "tests" / name)
+
+
+# One changed expectation per example: the test must notice each (a
+# decision, a guardrail's reason, a plan excerpt, a notification route).
+CHANGED = [
+    ("argocd-sync", "reason: cooldown", "reason: rate-limited",
+     'decision 5 (2026-11-25T10:50:00Z Application argocd/payments): '
+     'reason: want "rate-limited", got "cooldown"'),
+    ("argocd-sync", "phase: Terminating", "phase: Running",
+     "plan.requests[0].body.status.operationState.phase: want \"Running\", "
+     "got \"Terminating\""),
+    ("quarantine", "reason: opt-out", "reason: cooldown",
+     'decision 7 (2026-11-25T10:00:40Z Pod platform/platform-0): reason: '
+     'want "cooldown", got "opt-out"'),
+    ("quarantine", "{target: {name: search}, decision: acted}",
+     "{target: {name: search}, decision: suppressed}",
+     'decision: want "suppressed", got "acted"'),
+    ("http-trigger", "body: {node: node-1,", "body: {node: node-2,",
+     'plan.body.node: want "node-2", got "node-1"'),
+    ("http-trigger", "reason: rate-limited", "reason: opt-out",
+     'reason: want "opt-out", got "rate-limited"'),
+    ("notifications", "destinations: [shop-slack]",
+     "destinations: [platform-slack]",
+     'notify.destinations[0]: want "platform-slack", got "shop-slack"'),
+    ("notifications", "owner: team-shop, destinations: []}",
+     "owner: team-shop, destinations: [shop-slack]}",
+     "notify.destinations: want [\"shop-slack\"], got []"),
+    ("restart-pod", "reason: opt-out", "reason: cooldown",
+     'reason: want "cooldown", got "opt-out"'),
+]
+
+
+@pytest.mark.parametrize("name,old,new,why", CHANGED)
+def test_an_example_fails_when_an_expected_decision_changes(
+        tmp_path, name, old, new, why):
+    p = run("test", example_copy(tmp_path, name, old, new), check=1)
+    assert why in p.stdout, p.stdout
+    assert " 1 failed" in p.stdout
 
 
 def test_a_decision_that_differs_fails_with_the_field(tmp_path):
