@@ -40,6 +40,28 @@ def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
     assert "no cluster to read ConfigMap platform/replica-limits" in p.stdout
 
 
+def test_a_values_files_namespace_selector_gives_namespace_labels(tmp_path):
+    d = os.path.join(DATA, "namespace-selector")
+    p = run("test", d, check=0)
+    assert "5 passed, 0 failed" in p.stdout
+    # without the labels no namespace is prod: the rule applies to none
+    t = tmp_path / "kyverno-test.yaml"
+    text = open(os.path.join(d, "kyverno-test.yaml")).read()
+    text = text.replace("variables: values.yaml\n", "")
+    for f in ("policy.yaml", "resources.yaml"):
+        text = text.replace(f, os.path.join(d, f))
+    t.write_text(text)
+    p = run("test", str(t), check=1)
+    assert "Pod/web-latest: want fail, got skip" in p.stdout
+    # an entry without a name fails the file, naming the place
+    (tmp_path / "values.yaml").write_text(
+        "namespaceSelector:\n  - labels: {env: prod}\n")
+    t.write_text(text.replace("results:", "variables: values.yaml\nresults:"))
+    p = run("test", str(t), check=1)
+    assert "variables: namespaceSelector[0]: an entry is" in p.stderr
+    assert "namespaceSelector does not read" in p.stdout
+
+
 def test_a_failing_expectation_exits_1_with_the_difference(tmp_path):
     junit = tmp_path / "junit.xml"
     p = run("test", "--junit", str(junit), os.path.join(DATA, "fail"),
