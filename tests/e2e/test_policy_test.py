@@ -200,6 +200,35 @@ def test_a_decision_that_differs_fails_with_the_field(tmp_path):
     assert ET.parse(junit).getroot().get("failures") == "2"
 
 
+def ci_steps(name):
+    """The remediate commands of examples/ci/NAME, in order."""
+    import yaml
+    doc = yaml.safe_load(open(os.path.join(ROOT, "examples", "ci", name)))
+    if "jobs" in doc:
+        lines = [s["run"] for s in doc["jobs"]["policy"]["steps"]
+                 if "run" in s]
+    else:
+        lines = doc["remediation"]["script"]
+    return [line.split() for line in lines]
+
+
+@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
+def test_the_ci_snippets_run_check_and_test(tmp_path, name):
+    import subprocess
+    from conftest import binary
+    steps = ci_steps(name)
+    assert [s[:2] for s in steps] == [["remediate", "check"],
+                                      ["remediate", "test"]]
+    # a checkout of the repository: its examples, and room for the report
+    os.symlink(os.path.join(ROOT, "examples"), tmp_path / "examples")
+    for s in steps:
+        p = subprocess.run([binary()] + s[1:], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, (s, p.stdout, p.stderr)
+    root = ET.parse(tmp_path / "test-results.xml").getroot()
+    assert root.get("failures") == "0" and int(root.get("tests")) > 100
+
+
 def test_a_remediation_test_without_signals_is_refused(tmp_path):
     (tmp_path / "remediate-test.yaml").write_text(
         "apiVersion: remediate.dev/v1alpha1\nkind: RemediationTest\n"
