@@ -23,18 +23,25 @@ def test_a_directory_of_passing_tests_exits_0():
     assert "PASS" in p.stdout and "no-latest Deployment/web" in p.stdout
 
 
-def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
-    d = os.path.join(DATA, "values")
-    p = run("test", d, check=0)
-    assert "6 passed, 0 failed" in p.stdout
-    # without the values the entries must be loaded, and there is no
-    # cluster to load them from: errors, not passes
+def without_values(tmp_path, d):
+    """d's kyverno-test.yaml in tmp_path without its values file, the
+    policy and resources named by path; (its path, its text)."""
     t = tmp_path / "kyverno-test.yaml"
     text = open(os.path.join(d, "kyverno-test.yaml")).read()
     text = text.replace("variables: values.yaml\n", "")
     for f in ("policy.yaml", "resources.yaml"):
         text = text.replace(f, os.path.join(d, f))
     t.write_text(text)
+    return t, text
+
+
+def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
+    d = os.path.join(DATA, "values")
+    p = run("test", d, check=0)
+    assert "6 passed, 0 failed" in p.stdout
+    # without the values the entries must be loaded, and there is no
+    # cluster to load them from: errors, not passes
+    t, _ = without_values(tmp_path, d)
     p = run("test", str(t), check=1)
     assert "want fail, got error" in p.stdout
     assert "no cluster to read ConfigMap platform/replica-limits" in p.stdout
@@ -45,12 +52,7 @@ def test_a_values_files_namespace_selector_gives_namespace_labels(tmp_path):
     p = run("test", d, check=0)
     assert "5 passed, 0 failed" in p.stdout
     # without the labels no namespace is prod: the rule applies to none
-    t = tmp_path / "kyverno-test.yaml"
-    text = open(os.path.join(d, "kyverno-test.yaml")).read()
-    text = text.replace("variables: values.yaml\n", "")
-    for f in ("policy.yaml", "resources.yaml"):
-        text = text.replace(f, os.path.join(d, f))
-    t.write_text(text)
+    t, text = without_values(tmp_path, d)
     p = run("test", str(t), check=1)
     assert "Pod/web-latest: want fail, got skip" in p.stdout
     # an entry without a name fails the file, naming the place
