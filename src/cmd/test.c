@@ -129,7 +129,8 @@ walk(const char *dir, int depth, char ***v, size_t *n, size_t *cap)
 		names[nn++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, nn, sizeof *names, cmp_str);
+	if (nn > 1)	/* an empty directory has no array: qsort wants one */
+		qsort(names, nn, sizeof *names, cmp_str);
 	for (i = 0; i < nn; i++) {
 		p = xasprintf("%s/%s", dir, names[i]);
 		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
