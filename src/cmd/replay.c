@@ -21,6 +21,7 @@
 #include "cmd/cmd_int.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
+#include "notify/notify.h"
 #include "prom/prom.h"
 
 #define MAX_LINE (16u << 20)	/* bytes per signal line */
@@ -35,6 +36,9 @@ struct replay {
 	size_t			 bad_lines;
 	json_t			*collect;	/* borrowed: records go here
 						   instead of stdout */
+	struct cluster		*cluster;	/* borrowed: the view */
+	struct notify_config	*notify;	/* owned, collect only: the
+						   configuration's routes */
 };
 
 static void
@@ -68,6 +72,33 @@ budget_from_recording(void *ctx, const char *q, int64_t now, double *v,
 	return 0;
 }
 
+/*
+ * For a test: who would hear of r, as "notify": {"owner", "destinations"}
+ * in j, when the configuration has destinations.  The owner and route
+ * are notify's, read from the view as it is at the decision; a
+ * suppression tells nobody (the daemon pages the on-call instead, see
+ * tell_owner in src/daemon/daemon.c), so its list is empty.
+ */
+static void
+add_notify(struct replay *rp, const struct rec_decision_record *r, json_t *j)
+{
+	const struct notify_dest *d[16];
+	const char *owner;
+	json_t *names = json_array();
+	size_t i, n = 0;
+
+	owner = notify_owner(rp->notify, cluster_get(rp->cluster,
+	    r->target.kind, r->target.namespace, r->target.name),
+	    cluster_get(rp->cluster, r->subject.kind, r->subject.namespace,
+	    r->subject.name));
+	if (r->decision != REC_SUPPRESSED)
+		n = notify_route(rp->notify, owner, d, 16);
+	for (i = 0; i < n; i++)
+		json_array_append_new(names, json_string(d[i]->name));
+	json_object_set_new(j, "notify", json_pack("{s:s?, s:o}", "owner",
+	    owner, "destinations", names));
+}
+
 static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
@@ -76,7 +107,10 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 	json_t *j;
 
 	if (rp->collect) {
-		json_array_append_new(rp->collect, rec_to_json(r));
+		j = rec_to_json(r);
+		if (rp->notify && rp->notify->ndests > 0)
+			add_notify(rp, r, j);
+		json_array_append_new(rp->collect, j);
 		return;
 	}
 	if (rp->table) {
@@ -278,6 +312,9 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 		    "not seen before is history, not a signal\n");
 	if (o->recording)
 		rp->recording = sig_recording_load(o->recording, dg);
+	rp->cluster = cl;
+	if (rp->collect && dg->errors == 0)
+		rp->notify = notify_config_new(c, NULL, 0, dg);
 	if (dg->errors == 0) {
 		memset(&eo, 0, sizeof eo);
 		eo.clock = &rp->clock;
@@ -329,6 +366,7 @@ replay_once(struct replay_opts *o, struct replay *rp)
 	diag_init(&dg);
 	rc = run(o, rp, cl, &dg);
 	sig_recording_free(rp->recording);
+	notify_config_free(rp->notify);
 	cluster_free(cl);
 	diag_free(&dg);
 	return rc;

@@ -12,14 +12,17 @@
  * (autogen-NAME, autogen-cronjob-NAME), as the Kyverno CLI does.  A rule
  * that does not apply to the resource reads as skip.  A variables file
  * gives request.operation and values for context entries (globally, by
- * policy rule, by resource), which are then not loaded.
+ * policy rule, by resource), which are then not loaded, and the labels of
+ * namespaces for namespaceSelector (namespaceSelector: [{name, labels}]).
  *
  * remediate's own test files (kind: RemediationTest, named
  * remediate-test.yaml or *.remediate-test.yaml) name the manifests, a
  * cluster snapshot, recorded signals and a Prometheus recording, and the
  * decisions expected: the signals are replayed through the whole pipeline
  * (cmd_replay_collect) and each record is matched, in order, on the
- * fields the expectation gives (target, decision, reason, plan excerpts).
+ * fields the expectation gives (target, decision, reason, plan excerpts;
+ * with notification destinations configured, "notify": who hears of it,
+ * added by the collector in src/cmd/replay.c).
  *
  * Every case prints PASS or FAIL with what differs; the exit status is 1
  * on any failure or any file that does not load; --junit writes the
@@ -126,7 +129,8 @@ walk(const char *dir, int depth, char ***v, size_t *n, size_t *cap)
 		names[nn++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, nn, sizeof *names, cmp_str);
+	if (nn > 1)	/* an empty directory has no array: qsort wants one */
+		qsort(names, nn, sizeof *names, cmp_str);
 	for (i = 0; i < nn; i++) {
 		p = xasprintf("%s/%s", dir, names[i]);
 		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
@@ -182,6 +186,7 @@ struct tfile {
 	int			*done;
 	const char		*operation;
 	json_t			*variables;	/* the variables file */
+	json_t			*namespaces;	/* name -> labels, or NULL */
 };
 
 static int
@@ -267,6 +272,39 @@ load_variables(struct tfile *t, json_t *test, struct diags *d)
 		    "request.operation"));
 }
 
+/*
+ * The values file's namespace labels as name -> labels (owned), or NULL
+ * when it gives none: namespaceSelector [{name, labels}], as the Kyverno
+ * CLI reads it.  An entry without a name, or labels that are not an
+ * object, is reported and counted in *bad.
+ */
+static json_t *
+namespace_labels(const struct tfile *t, int *bad)
+{
+	json_t *sel = json_object_get(t->variables, "namespaceSelector");
+	json_t *out, *e, *labels;
+	const char *name;
+	size_t i;
+
+	if (!json_is_array(sel))
+		return NULL;
+	out = json_object();
+	json_array_foreach(sel, i, e) {
+		name = json_string_value(json_object_get(e, "name"));
+		labels = json_object_get(e, "labels");
+		if (name == NULL || (labels && !json_is_object(labels))) {
+			fprintf(stderr, "%s: variables: namespaceSelector[%zu]: "
+			    "an entry is {name: NAMESPACE, labels: {KEY: "
+			    "VALUE}}\n", t->path, i);
+			(*bad)++;
+			continue;
+		}
+		json_object_set_new(out, name, labels ? json_deep_copy(labels) :
+		    json_object());
+	}
+	return out;
+}
+
 /* Whether a kinds entry ("Pod", "apps/v1/Deployment") names kind. */
 static int
 kind_is(const char *want, const char *kind)
@@ -322,6 +360,7 @@ values_for(const struct tfile *t, json_t *res, struct pol_values *vs,
 	    "globalValues"));
 	vs->by_policy = json_object();
 	vs->by_rule = json_object();
+	vs->namespaces = t->namespaces;
 	if (vs->global == NULL)
 		vs->global = json_object();
 	*op = t->operation;
@@ -602,6 +641,7 @@ run_file(struct run *r, const char *path)
 	struct diags d;
 	json_t *test, *res, *names;
 	size_t nd = 0, i, j;
+	int bad = 0;
 
 	memset(&t, 0, sizeof t);
 	t.path = path;
@@ -632,6 +672,13 @@ run_file(struct run *r, const char *path)
 		goto out;
 	}
 	load_variables(&t, test, &d);
+	t.namespaces = namespace_labels(&t, &bad);
+	if (bad) {
+		add_case(r, path, xstrdup("(load)"), xstrdup("the values "
+		    "file's namespaceSelector does not read (above)"));
+		r->broken = 1;
+		goto out;
+	}
 	t.verdicts = xcalloc(json_array_size(t.resources) + 1,
 	    sizeof *t.verdicts);
 	t.done = xcalloc(json_array_size(t.resources) + 1, sizeof *t.done);
@@ -652,6 +699,7 @@ out:
 	free(t.done);
 	json_decref(t.resources);
 	json_decref(t.variables);
+	json_decref(t.namespaces);
 	pol_set_free(t.set);
 	for (i = 0; i < nd; i++)
 		mdoc_free(docs[i]);

@@ -769,6 +769,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	req.name = str_at(object, "metadata", "name");
 	req.namespace = str_at(object, "metadata", "namespace");
 	req.env = env;
+	req.ns_labels = values ? values->namespaces : NULL;
 	memset(&a, 0, sizeof(a));
 	a.set = set;
 	a.env = env;

@@ -14,6 +14,8 @@
  *     exclude of users excludes nothing);
  *   - namespaceSelector needs the namespace's labels: they are read through
  *     the lookup hook, and a namespace that cannot be read does not match.
+ *     A test's values file gives them instead (pol_values.namespaces); a
+ *     namespace it does not name has no labels, as the Kyverno CLI has it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +216,11 @@ namespace_labels(const struct pol_req *r)
 	if (strcmp(r->kind, "Namespace") == 0 && strcmp(r->group, "") == 0)
 		return json_incref(json_object_get(json_object_get(r->object,
 		    "metadata"), "labels"));
+	if (*r->namespace != '\0' && r->ns_labels != NULL) {
+		labels = json_object_get(r->ns_labels, r->namespace);
+		return json_is_object(labels) ? json_incref(labels) :
+		    json_object();
+	}
 	if (*r->namespace == '\0' || r->env == NULL || r->env->lookup == NULL)
 		return NULL;
 	ns = r->env->lookup(r->env->lookup_ctx, "Namespace", "",

@@ -304,6 +304,9 @@ struct pol_req {
 	const char		*group, *version, *kind; /* of the object */
 	const char		*name, *namespace;	/* "" when absent */
 	const struct jp_env	*env;	/* for namespaceSelector */
+	json_t			*ns_labels;	/* borrowed, may be NULL: a
+						   test's namespace name ->
+						   labels, in place of env */
 };
 
 /* Whether the rule's match holds and its exclude does not. */

@@ -100,12 +100,15 @@ int	pol_admit_update(const struct pol_set *, json_t *object,
  * values file), each an object of entry name -> value, borrowed; any may
  * be NULL.  The most specific wins: by_rule["POLICY/RULE"], then
  * by_policy["POLICY"], then global.  An entry given a value is not
- * loaded.
+ * loaded.  namespaces (name -> labels object) gives namespaceSelector
+ * the labels of each namespace, as the values file's namespaceSelector
+ * list does: a namespace it does not name has no labels.
  */
 struct pol_values {
 	json_t	*global;
 	json_t	*by_policy;
 	json_t	*by_rule;
+	json_t	*namespaces;
 };
 
 /* pol_admit_update with flags and values (may be NULL). */

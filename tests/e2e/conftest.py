@@ -1,15 +1,27 @@
-"""Shared helpers for the end-to-end tests: where the binary is, and how
-to build replay scenarios with scripts/scenario.py."""
+"""Shared helpers for the end-to-end tests: where the binary is, how to
+build replay scenarios with scripts/scenario.py, and what the tests of
+`remediate run` share: the daemon in the background (Daemon), its port and
+endpoints, a free loopback port, posting a webhook, waiting for a
+condition, the cluster the seed's workloads live in."""
 import json
 import os
+import queue
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kubeapi.emulator import Emulator  # noqa: E402,F401
+import scenario  # noqa: E402
 # Test data lives in the tree (tests/data/README.md says where it came from)
 FIXTURES = os.path.join(ROOT, "tests", "data", "fixtures")
 
@@ -48,3 +60,171 @@ def seed_manifests(tmp_path):
     d = tmp_path / "manifests"
     shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"), d)
     return d
+
+
+def free_port():
+    """A loopback port nobody listens on (at the moment of asking)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(pred, timeout=30, step=0.05):
+    """pred()'s first true value within timeout seconds, else its last."""
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def stop_process(p, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; the exit status."""
+    p.terminate()
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    return p.returncode
+
+
+def post(port, path, body, headers=None, timeout=10):
+    """POSTs body (bytes, or JSON) to 127.0.0.1:port; (status, text), or
+    ("closed", "") when the server closed before answering."""
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d%s" % (port, path),
+        data=body if isinstance(body, bytes) else json.dumps(body).encode(),
+        headers=dict({"Content-Type": "application/json"}, **(headers or {})),
+        method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except (urllib.error.URLError, ConnectionError):
+        # refused before the body was read: the server closed on us
+        return "closed", ""
+
+
+def http_get(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                    timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Daemon:
+    """remediate run in the background; stdout records, stderr logs."""
+
+    def __init__(self, manifests, kubeconfig, extra=(), state=None):
+        self.state = str(state or os.path.join(os.path.dirname(
+            str(manifests)), "state.db"))
+        self.p = subprocess.Popen(
+            [binary(), "run", "-c", str(manifests), "--kubeconfig",
+             kubeconfig, "--listen", "127.0.0.1:0", "--state",
+             self.state] + list(extra),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.records, self.logs = queue.Queue(), queue.Queue()
+        self.pumps = []
+        for stream, q in ((self.p.stdout, self.records),
+                          (self.p.stderr, self.logs)):
+            t = threading.Thread(target=self._pump, args=(stream, q),
+                                 daemon=True)
+            t.start()
+            self.pumps.append(t)
+        self.log_lines = []
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in stream:
+            q.put(line)
+
+    def wait_log(self, msg, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                line = self.logs.get(timeout=0.2)
+            except queue.Empty:
+                assert self.p.poll() is None, "daemon exited: %s" % \
+                    "".join(self.log_lines)
+                continue
+            self.log_lines.append(line)
+            try:
+                if json.loads(line).get("msg") == msg:
+                    return
+            except ValueError:
+                pass
+        raise AssertionError("no %r log in %ss: %s" % (
+            msg, timeout, "".join(self.log_lines)))
+
+    def take(self, n, timeout=30):
+        out, end = [], time.time() + timeout
+        while len(out) < n and time.time() < end:
+            try:
+                out.append(json.loads(self.records.get(timeout=0.2)))
+            except queue.Empty:
+                pass
+        return out
+
+    def log_text(self):
+        """All of stderr, once the process has exited and been read."""
+        for t in self.pumps:
+            t.join(10)
+        while not self.logs.empty():
+            self.log_lines.append(self.logs.get())
+        return "".join(self.log_lines)
+
+    def all_logs(self):
+        """Every log line, parsed, once the process has exited."""
+        self.log_text()
+        return [json.loads(x) for x in self.log_lines]
+
+    def kill(self):
+        """kill -9: no chance to flush or close anything."""
+        self.p.kill()
+        self.p.wait()
+
+    def stop(self):
+        return stop_process(self.p)
+
+
+def listening_port(d):
+    """The port a Daemon's listening log names (wait for "synced" first)."""
+    for line in d.log_lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:      # a manifest warning, as check prints it
+            continue
+        if rec.get("msg") == "listening":
+            return rec["port"]
+    raise AssertionError("no listening log")
+
+
+def check_metrics(text, want):
+    """promtool accepts the exposition; the series have the values."""
+    if shutil.which("promtool"):
+        p = subprocess.run(["promtool", "check", "metrics"], input=text,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, v = line.rpartition(" ")
+            values[series] = float(v)
+    for series, v in want.items():
+        assert values.get(series) == v, (series, values.get(series))
+
+
+def cluster_objects(workloads):
+    """The seed's namespaces, the workloads' objects, 160 platform pods."""
+    objs = [{"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": ns}}
+            for ns in ("shop", "platform", "argo-events")]
+    for w in workloads:
+        objs += w.objects()
+    return objs + scenario.filler_pods("platform", 160)

@@ -6,20 +6,14 @@ import socket
 import subprocess
 import time
 
+from conftest import free_port
+
 
 def git(*args, cwd=None):
     p = subprocess.run(("git",) + args, cwd=cwd, capture_output=True,
                        text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     return p.stdout
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class GitRemote:

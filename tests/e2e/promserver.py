@@ -4,7 +4,6 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -12,13 +11,9 @@ import time
 import urllib.parse
 import urllib.request
 
+from conftest import free_port, stop_process
+
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Exporter:
@@ -125,9 +120,5 @@ class Prometheus:
         raise AssertionError("prometheus never answered %s = %s" % (q, want))
 
     def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
+        stop_process(self.p)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -257,8 +257,7 @@ def test_alertmanager_to_remediate_run(tmp_path):
     `remediate run`, the sensor decides once per alert (redeliveries are
     not decided again), resolved alerts are filtered by the sensor."""
     import scenario
-    from test_run_live import Daemon, Emulator, cluster_objects, \
-        listening_port
+    from conftest import Daemon, Emulator, cluster_objects, listening_port
     from test_run_webhook import SENSOR
 
     (tmp_path / "token").write_text(TOKEN + "\n")

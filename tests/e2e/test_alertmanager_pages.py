@@ -13,7 +13,6 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -22,18 +21,10 @@ import urllib.request
 import pytest
 
 import scenario
-from conftest import ROOT, binary
-from test_run_live import Daemon, Emulator, cluster_objects
+from conftest import (ROOT, Daemon, Emulator, binary, cluster_objects,
+                      free_port, wait_until)
 
 AM = "/usr/bin/prometheus-alertmanager"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get_json(url):
@@ -121,16 +112,6 @@ def ours(url):
             if a["labels"].get("alertname") == "RemediationPage"]
 
 
-def wait_for(fn, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    return fn()
-
-
 def test_rate_limited_pages_and_the_next_action_resolves(
         tmp_path, alertmanager, webhook):
     daemon_pages()
@@ -155,7 +136,7 @@ def test_rate_limited_pages_and_the_next_action_resolves(
             assert by == {"cart": ["below-threshold", "acted"],
                           "search": ["below-threshold", "rate-limited"]}, \
                 recs
-            alerts = wait_for(lambda: ours(alertmanager))
+            alerts = wait_until(lambda: ours(alertmanager), 15, 0.2)
             assert len(alerts) == 1, alerts
             a = alerts[0]
             assert a["labels"] == {
@@ -172,7 +153,7 @@ def test_rate_limited_pages_and_the_next_action_resolves(
             emu.oom_kill("shop", scenario.pod_name(w.name, 0))
             assert [r["decision"] for r in d.take(2)] == ["suppressed",
                                                           "acted"]
-            assert wait_for(lambda: not ours(alertmanager))
+            assert wait_until(lambda: not ours(alertmanager), 15, 0.2)
         finally:
             assert d.stop() == 0
     statuses = [b["status"] for _, b in Hook.bodies]
@@ -197,7 +178,7 @@ def test_a_failed_action_pages_critical(tmp_path, alertmanager):
             emu.oom_kill("shop", scenario.pod_name("cart", 0))
             assert [r["decision"] for r in d.take(2)] == ["suppressed",
                                                           "failed"]
-            alerts = wait_for(lambda: ours(alertmanager))
+            alerts = wait_until(lambda: ours(alertmanager), 15, 0.2)
         finally:
             assert d.stop() == 0
     assert [(a["labels"]["reason"], a["labels"]["severity"])

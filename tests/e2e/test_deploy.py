@@ -284,7 +284,7 @@ def test_a_configmap_swap_is_reloaded_in_place_only_when_it_loads(tmp_path):
     in place: the same process decides with them, no exit."""
     import json as _json
     import scenario
-    from test_run_live import Daemon, cluster_objects
+    from conftest import Daemon, cluster_objects
     seed = os.path.join(ROOT, "examples", "seed", "manifests")
     data = {f: open(os.path.join(seed, f)).read()
             for f in sorted(os.listdir(seed))}

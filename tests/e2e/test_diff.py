@@ -15,9 +15,9 @@ import sqlite3
 import pytest
 
 import scenario
-from conftest import fixture_path, run
-from test_run_live import Daemon, Emulator, cluster_objects, listening_port
-from test_run_webhook import EVENTSOURCE, post
+from conftest import (Daemon, Emulator, cluster_objects, fixture_path,
+                      listening_port, post, run)
+from test_run_webhook import EVENTSOURCE
 
 SENSOR = """apiVersion: argoproj.io/v1alpha1
 kind: Sensor

@@ -12,7 +12,8 @@ import time
 
 import scenario
 from conftest import ROOT
-from test_native_actions import Daemon, native_manifests
+from conftest import Daemon
+from test_native_actions import native_manifests
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.emulator import Emulator  # noqa: E402
@@ -43,7 +44,7 @@ def run_storm(tmp_path, ws, setup):
             objs += w.objects()
         emu.load(objs + scenario.filler_pods("shop", 60))
         setup(emu)
-        d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
         try:
             d.wait_log("synced")
             emu.clear_requests()

@@ -13,10 +13,10 @@ import time
 import pytest
 
 import scenario
-from conftest import ROOT
+from conftest import ROOT, Daemon
 from forgeserver import Forge
 from gitremote import GitRemote
-from test_native_actions import Daemon, native_manifests
+from test_native_actions import native_manifests
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.emulator import Emulator  # noqa: E402
@@ -89,7 +89,7 @@ def storm(tmp_path, emu, m, state, n=2):
     old = os.environ.copy()
     os.environ.update(env)
     try:
-        d = Daemon(m, emu.kubeconfig, tmp_path / state)
+        d = Daemon(m, emu.kubeconfig, state=tmp_path / state)
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -149,7 +149,7 @@ def test_oom_storm_on_argocd_target_opens_one_pull_request(tmp_path, kind):
             "shop/checkout" in remote.log(BRANCH)
         # the token reached the forge in its header, and nothing else
         assert all(q["auth"] for q in forge.requests())
-        assert "s3cret" not in "".join(d.logs) + json.dumps(recs)
+        assert "s3cret" not in d.log_text() + json.dumps(recs)
 
         # a later storm (a fresh state: no cooldown) updates the request
         recs2, _, _ = storm(tmp_path, emu, m, "state2.db")
@@ -214,7 +214,7 @@ def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
         open(p, "w").write(s)
         os.environ["FORGE_TOKEN"] = "s3cret"
         try:
-            d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+            d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
         finally:
             del os.environ["FORGE_TOKEN"]
         try:

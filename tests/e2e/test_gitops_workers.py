@@ -25,8 +25,8 @@ from forgeserver import Forge
 from gitremote import GitRemote
 from test_gitops_owner import add_argocd, add_vpa
 from test_gitops_pr import FILES, run_until
-from test_native_actions import Daemon, native_manifests
-from test_run_actions import wait_until
+from test_native_actions import native_manifests
+from conftest import Daemon, wait_until
 
 from kubeapi.emulator import Emulator
 
@@ -73,7 +73,7 @@ def cluster(emu, names, git_url):
 def start(tmp_path, m, emu):
     os.environ["FORGE_TOKEN"] = "s3cret"
     try:
-        d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
     finally:
         del os.environ["FORGE_TOKEN"]
     d.wait_log("synced")

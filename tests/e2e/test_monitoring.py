@@ -13,9 +13,8 @@ import pytest
 import yaml
 
 import scenario
-from conftest import ROOT
-from promserver import PROMETHEUS, Exporter, Prometheus, free_port
-from test_run_live import Daemon, Emulator, cluster_objects
+from conftest import ROOT, Daemon, Emulator, cluster_objects, free_port
+from promserver import PROMETHEUS, Exporter, Prometheus
 
 pytestmark = pytest.mark.skipif(not os.path.exists(PROMETHEUS),
                                 reason="Debian's prometheus not installed")

@@ -27,7 +27,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
-from kubehelp import Emulator, have_cc  # noqa: E402
+import kubehelp  # noqa: E402
+from kubehelp import PKGS as KUBE_PKGS, Emulator, have_cc  # noqa: E402
 from conftest import fixture  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have_cc(), reason="no C compiler")
@@ -138,36 +139,15 @@ done:
 }
 '''
 
-PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl"]
-WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-        "-Wmissing-prototypes", "-Wpointer-arith", "-Wcast-qual",
-        "-Wwrite-strings", "-Wundef", "-Wformat=2"]
-
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     d = tmp_path_factory.mktemp("native")
     src = d / "native_probe.c"
     src.write_text(DRIVER)
-    cc = os.environ.get("CC", "cc")
-    pc = lambda what: subprocess.run(  # noqa: E731
-        ["pkg-config", what] + PKGS, capture_output=True, text=True,
-        check=True).stdout.split()
-    srcs = [str(src)]
-    for mod in ("action", "kube", "guard", "cluster", "conf", "util"):
-        md = os.path.join(ROOT, "src", mod)
-        srcs += sorted(os.path.join(md, f) for f in os.listdir(md)
-                       if f.endswith(".c"))
-    out = str(d / "native_probe")
-    extra = []
-    if os.environ.get("KUBE_PROBE_SAN"):
-        extra = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-    subprocess.run([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-                    "-D_DEFAULT_SOURCE", "-O1", "-g"] + WARN +
-                   ["-I" + os.path.join(ROOT, "src")] + pc("--cflags") +
-                   extra + ["-o", out] + srcs + pc("--libs") +
-                   ["-lm", "-lpthread"], check=True)
-    return out
+    return kubehelp.build_probe(
+        d, str(src), "native_probe", pkgs=KUBE_PKGS,
+        modules=("action", "kube", "guard", "cluster", "conf", "util"))
 
 
 @pytest.fixture
@@ -537,13 +517,12 @@ def test_quarantine_does_not_reuse_a_foreign_policy(emu, run):
 # integration: act_plan_native in decide.c, act_execute_native behind the
 # daemon's execute hook); until then they are skipped, not failed.
 
-import queue  # noqa: E402
 import shutil  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, HERE)
 import scenario  # noqa: E402
-from conftest import binary  # noqa: E402
+from conftest import Daemon, binary  # noqa: E402
 
 SEED = os.path.join(ROOT, "examples", "seed")
 
@@ -696,57 +675,6 @@ def test_replay_bump_refused_by_memory_share(tmp_path):
     assert sum(r["decision"] == "acted" for r in acted) == 2
 
 
-class Daemon:
-    """remediate run in the background; stdout records, stderr logs."""
-
-    def __init__(self, manifests, kubeconfig, state):
-        self.p = subprocess.Popen(
-            [binary(), "run", "-c", str(manifests), "--kubeconfig",
-             kubeconfig, "--listen", "127.0.0.1:0", "--state", str(state)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.records, self.logs = queue.Queue(), []
-        threading.Thread(target=self._pump, daemon=True).start()
-        threading.Thread(target=self._logs, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            self.records.put(json.loads(line))
-
-    def _logs(self):
-        for line in self.p.stderr:
-            self.logs.append(line)
-
-    def wait_log(self, msg, timeout=30):
-        end = time.time() + timeout
-        while time.time() < end:
-            for line in list(self.logs):
-                try:
-                    if json.loads(line).get("msg") == msg:
-                        return
-                except ValueError:
-                    pass
-            assert self.p.poll() is None, "".join(self.logs)
-            time.sleep(0.1)
-        raise AssertionError("no %r: %s" % (msg, "".join(self.logs)))
-
-    def take(self, n, timeout=30):
-        out, end = [], time.time() + timeout
-        while len(out) < n and time.time() < end:
-            try:
-                out.append(self.records.get(timeout=0.2))
-            except queue.Empty:
-                pass
-        return out
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            return self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return self.p.wait()
-
-
 @needs_engine
 def test_run_bumps_memory_live(tmp_path):
     m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
@@ -758,7 +686,7 @@ def test_run_bumps_memory_live(tmp_path):
         for w in ws:
             objs += w.objects()
         emu.load(objs + scenario.filler_pods("shop", 60))
-        d = Daemon(m, emu.kubeconfig, tmp_path / "state.db")
+        d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
         try:
             d.wait_log("synced")
             emu.clear_requests()

@@ -7,13 +7,11 @@ unit harness ends a test at a failed REQUIRE instead of crashing."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 
 import pytest
 
-from conftest import ROOT, binary, run
-from test_run_live import Daemon
+from conftest import ROOT, Daemon, binary, free_port, run
 
 SEED = os.path.join(ROOT, "examples", "seed")
 
@@ -160,14 +158,6 @@ def test_replay_table_aligns_long_names(tmp_path):
     assert any(long in line for line in lines[1:])
 
 
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_sigterm_while_the_api_server_is_unreachable(tmp_path):
     """Watches retrying a dead API server stop when told: after the
     "stopping" line no watch starts another attempt, and the process
@@ -185,7 +175,7 @@ contexts:
 - name: x
   context: {cluster: c, user: u}
 current-context: x
-""" % closed_port())
+""" % free_port())
     d = Daemon(os.path.join(SEED, "manifests"), str(kc),
                state=str(tmp_path / "state.db"))
     d.wait_log("watch failing")

@@ -29,7 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
 sys.path.insert(0, HERE)
-from kubehelp import have_cc  # noqa: E402
+import kubehelp  # noqa: E402
+from kubehelp import PKGS as KUBE_PKGS, have_cc  # noqa: E402
 from conftest import binary  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have_cc(), reason="no C compiler")
@@ -147,38 +148,15 @@ main(int argc, char **argv)
 }
 '''
 
-PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl", "tre"]  # sensor: TRE
-WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
-        "-Wmissing-prototypes", "-Wpointer-arith", "-Wcast-qual",
-        "-Wwrite-strings", "-Wundef", "-Wformat=2"]
-
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     d = tmp_path_factory.mktemp("notify")
     src = d / "notify_probe.c"
     src.write_text(DRIVER)
-    cc = os.environ.get("CC", "cc")
-
-    def pc(what):
-        return subprocess.run(["pkg-config", what] + PKGS,
-                              capture_output=True, text=True,
-                              check=True).stdout.split()
-    srcs = [str(src)]
-    for mod in ("notify", "sensor", "record", "cluster", "conf", "util"):
-        md = os.path.join(ROOT, "src", mod)
-        srcs += sorted(os.path.join(md, f) for f in os.listdir(md)
-                       if f.endswith(".c"))
-    out = str(d / "notify_probe")
-    extra = []
-    if os.environ.get("KUBE_PROBE_SAN"):
-        extra = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-    subprocess.run([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-                    "-D_DEFAULT_SOURCE", "-O1", "-g"] + WARN +
-                   ["-I" + os.path.join(ROOT, "src")] + pc("--cflags") +
-                   extra + ["-o", out] + srcs + pc("--libs") +
-                   ["-lm", "-lpthread"], check=True)
-    return out
+    return kubehelp.build_probe(
+        d, str(src), "notify_probe", pkgs=KUBE_PKGS + ["tre"],  # sensor: TRE
+        modules=("notify", "sensor", "record", "cluster", "conf", "util"))
 
 
 class Receiver:

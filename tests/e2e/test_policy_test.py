@@ -9,6 +9,8 @@ engine meets, autogen rules for a Deployment and a CronJob included;
 import os
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from conftest import ROOT, run
 
 DATA = os.path.join(ROOT, "tests", "data", "kyverno-test")
@@ -21,21 +23,45 @@ def test_a_directory_of_passing_tests_exits_0():
     assert "PASS" in p.stdout and "no-latest Deployment/web" in p.stdout
 
 
-def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
-    d = os.path.join(DATA, "values")
-    p = run("test", d, check=0)
-    assert "6 passed, 0 failed" in p.stdout
-    # without the values the entries must be loaded, and there is no
-    # cluster to load them from: errors, not passes
+def without_values(tmp_path, d):
+    """d's kyverno-test.yaml in tmp_path without its values file, the
+    policy and resources named by path; (its path, its text)."""
     t = tmp_path / "kyverno-test.yaml"
     text = open(os.path.join(d, "kyverno-test.yaml")).read()
     text = text.replace("variables: values.yaml\n", "")
     for f in ("policy.yaml", "resources.yaml"):
         text = text.replace(f, os.path.join(d, f))
     t.write_text(text)
+    return t, text
+
+
+def test_a_values_file_gives_context_entries_and_the_operation(tmp_path):
+    d = os.path.join(DATA, "values")
+    p = run("test", d, check=0)
+    assert "6 passed, 0 failed" in p.stdout
+    # without the values the entries must be loaded, and there is no
+    # cluster to load them from: errors, not passes
+    t, _ = without_values(tmp_path, d)
     p = run("test", str(t), check=1)
     assert "want fail, got error" in p.stdout
     assert "no cluster to read ConfigMap platform/replica-limits" in p.stdout
+
+
+def test_a_values_files_namespace_selector_gives_namespace_labels(tmp_path):
+    d = os.path.join(DATA, "namespace-selector")
+    p = run("test", d, check=0)
+    assert "5 passed, 0 failed" in p.stdout
+    # without the labels no namespace is prod: the rule applies to none
+    t, text = without_values(tmp_path, d)
+    p = run("test", str(t), check=1)
+    assert "Pod/web-latest: want fail, got skip" in p.stdout
+    # an entry without a name fails the file, naming the place
+    (tmp_path / "values.yaml").write_text(
+        "namespaceSelector:\n  - labels: {env: prod}\n")
+    t.write_text(text.replace("results:", "variables: values.yaml\nresults:"))
+    p = run("test", str(t), check=1)
+    assert "variables: namespaceSelector[0]: an entry is" in p.stderr
+    assert "namespaceSelector does not read" in p.stdout
 
 
 def test_a_failing_expectation_exits_1_with_the_difference(tmp_path):
@@ -88,9 +114,74 @@ def test_the_seed_example_test_passes():
 
 
 def test_every_example_test_passes():
-    # the seed, restart-pod's guardrails, bump-memory in confirm mode
+    # the seed, and one test per examples/actions/ directory
     p = run("test", os.path.join(ROOT, "examples"), check=0)
-    assert "85 passed, 0 failed" in p.stdout
+    assert "112 passed, 0 failed" in p.stdout
+
+
+EXAMPLE_TESTS = os.path.join(ROOT, "examples", "tests")
+
+
+def test_every_action_example_has_a_test_naming_it():
+    actions = os.path.join(ROOT, "examples", "actions")
+    named = set()
+    for d in os.listdir(EXAMPLE_TESTS):
+        text = open(os.path.join(EXAMPLE_TESTS, d,
+                                 "remediate-test.yaml")).read()
+        named |= {a for a in os.listdir(actions)
+                  if "../../actions/%s" % a in text}
+    assert named == {a for a in os.listdir(actions)
+                     if os.path.isdir(os.path.join(actions, a))}
+
+
+def example_copy(tmp_path, name, old, new):
+    """examples/tests/NAME with old replaced by new in its test file."""
+    import shutil
+    d = tmp_path / "examples"
+    shutil.copytree(os.path.join(ROOT, "examples"), d)
+    t = d / "tests" / name / "remediate-test.yaml"
+    text = t.read_text()
+    assert old in text
+    t.write_text(text.replace(old, new, 1))
+    return str(d / "tests" / name)
+
+
+# One changed expectation per example: the test must notice each (a
+# decision, a guardrail's reason, a plan excerpt, a notification route).
+CHANGED = [
+    ("argocd-sync", "reason: cooldown", "reason: rate-limited",
+     'decision 5 (2026-11-25T10:50:00Z Application argocd/payments): '
+     'reason: want "rate-limited", got "cooldown"'),
+    ("argocd-sync", "phase: Terminating", "phase: Running",
+     "plan.requests[0].body.status.operationState.phase: want \"Running\", "
+     "got \"Terminating\""),
+    ("quarantine", "reason: opt-out", "reason: cooldown",
+     'decision 7 (2026-11-25T10:00:40Z Pod platform/platform-0): reason: '
+     'want "cooldown", got "opt-out"'),
+    ("quarantine", "{target: {name: search}, decision: acted}",
+     "{target: {name: search}, decision: suppressed}",
+     'decision: want "suppressed", got "acted"'),
+    ("http-trigger", "body: {node: node-1,", "body: {node: node-2,",
+     'plan.body.node: want "node-2", got "node-1"'),
+    ("http-trigger", "reason: rate-limited", "reason: opt-out",
+     'reason: want "opt-out", got "rate-limited"'),
+    ("notifications", "destinations: [shop-slack]",
+     "destinations: [platform-slack]",
+     'notify.destinations[0]: want "platform-slack", got "shop-slack"'),
+    ("notifications", "owner: team-shop, destinations: []}",
+     "owner: team-shop, destinations: [shop-slack]}",
+     "notify.destinations: want [\"shop-slack\"], got []"),
+    ("restart-pod", "reason: opt-out", "reason: cooldown",
+     'reason: want "cooldown", got "opt-out"'),
+]
+
+
+@pytest.mark.parametrize("name,old,new,why", CHANGED)
+def test_an_example_fails_when_an_expected_decision_changes(
+        tmp_path, name, old, new, why):
+    p = run("test", example_copy(tmp_path, name, old, new), check=1)
+    assert why in p.stdout, p.stdout
+    assert " 1 failed" in p.stdout
 
 
 def test_a_decision_that_differs_fails_with_the_field(tmp_path):
@@ -109,6 +200,35 @@ def test_a_decision_that_differs_fails_with_the_field(tmp_path):
     assert "1 more decisions than the test expects" in p.stdout
     assert "38 passed, 2 failed" in p.stdout
     assert ET.parse(junit).getroot().get("failures") == "2"
+
+
+def ci_steps(name):
+    """The remediate commands of examples/ci/NAME, in order."""
+    import yaml
+    doc = yaml.safe_load(open(os.path.join(ROOT, "examples", "ci", name)))
+    if "jobs" in doc:
+        lines = [s["run"] for s in doc["jobs"]["policy"]["steps"]
+                 if "run" in s]
+    else:
+        lines = doc["remediation"]["script"]
+    return [line.split() for line in lines]
+
+
+@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
+def test_the_ci_snippets_run_check_and_test(tmp_path, name):
+    import subprocess
+    from conftest import binary
+    steps = ci_steps(name)
+    assert [s[:2] for s in steps] == [["remediate", "check"],
+                                      ["remediate", "test"]]
+    # a checkout of the repository: its examples, and room for the report
+    os.symlink(os.path.join(ROOT, "examples"), tmp_path / "examples")
+    for s in steps:
+        p = subprocess.run([binary()] + s[1:], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, (s, p.stdout, p.stderr)
+    root = ET.parse(tmp_path / "test-results.xml").getroot()
+    assert root.get("failures") == "0" and int(root.get("tests")) > 100
 
 
 def test_a_remediation_test_without_signals_is_refused(tmp_path):

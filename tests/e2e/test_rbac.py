@@ -9,8 +9,9 @@ import yaml
 
 import scenario
 from conftest import ROOT, run
-from test_run_live import (Daemon, cluster_objects, http_get,  # noqa: F401
-                           listening_port, live_manifests, Emulator)
+from conftest import (Daemon, Emulator, cluster_objects, http_get,
+                      listening_port)
+from test_run_live import live_manifests  # noqa: F401
 
 SEED = os.path.join(ROOT, "examples", "seed", "manifests")
 SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"

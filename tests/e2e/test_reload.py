@@ -8,14 +8,12 @@ import os
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import scenario
-from conftest import binary
+from conftest import (Daemon, binary, cluster_objects, http_get,
+                      listening_port, post)
 from test_ha import ha_manifests, logged, metric, workflow_pods  # noqa: F401,E501
-from test_run_live import Daemon, body, cluster_objects, http_get, \
-    listening_port
+from test_run_live import body
 
 import sys
 from conftest import ROOT
@@ -190,17 +188,6 @@ def test_sighup_reloads_and_an_edit_that_hides_is_still_seen(
     assert images(reqs) == [NEW_IMAGE]
 
 
-def post(port, path):
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
-                                 data=b'{"x":1}', method="POST", headers={
-                                     "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-
-
 def test_watches_and_endpoints_follow_the_sources(tmp_path, ha_manifests):  # noqa: F811,E501
     extra = ha_manifests / "extra.yaml"
     with Emulator() as emu:
@@ -208,15 +195,15 @@ def test_watches_and_endpoints_follow_the_sources(tmp_path, ha_manifests):  # no
         d = start(emu, ha_manifests, tmp_path)
         try:
             port = listening_port(d)
-            before = post(port, "/deploy-hook")
+            before = post(port, "/deploy-hook", b'{"x":1}', timeout=5)[0]
             replace_file(extra, EXTRA)
             d.wait_log("configuration reloaded")
-            added = post(port, "/deploy-hook")
+            added = post(port, "/deploy-hook", b'{"x":1}', timeout=5)[0]
             watching = [x for x in logged(d, "watching")
                         if x["resource"] == "configmaps"]
             os.unlink(extra)
             d.wait_log("configuration reloaded")
-            removed = post(port, "/deploy-hook")
+            removed = post(port, "/deploy-hook", b'{"x":1}', timeout=5)[0]
             stopped = [x for x in logged(d, "stopped watching")
                        if x["resource"] == "configmaps"]
             kept = [x for x in logged(d, "watching")

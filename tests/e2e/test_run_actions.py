@@ -19,20 +19,11 @@ import threading
 import time
 
 import scenario
-from test_run_live import (WORKFLOWS, Daemon, Emulator, body,  # noqa: F401
-                           cluster_objects, http_get, listening_port,
-                           live_manifests)
+from conftest import (Daemon, Emulator, cluster_objects, http_get,
+                      listening_port, wait_until)
+from test_run_live import WORKFLOWS, body, live_manifests  # noqa: F401
 
 HOLD = "throttle-cart"
-
-
-def wait_until(pred, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def kill_twice(emu, name):

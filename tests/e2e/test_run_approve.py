@@ -22,9 +22,8 @@ import urllib.request
 import pytest
 
 import scenario
-from conftest import ROOT, binary
-from test_run_live import (WORKFLOWS, Daemon, cluster_objects, body,
-                           listening_port)
+from conftest import ROOT, Daemon, binary, cluster_objects, listening_port
+from test_run_live import WORKFLOWS, body
 
 from kubeapi.emulator import Emulator  # noqa: E402  (path set by the above)
 

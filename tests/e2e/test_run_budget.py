@@ -8,8 +8,7 @@ import pytest
 
 import scenario
 from promserver import PROMETHEUS, Exporter, Prometheus
-from test_run_live import Daemon, cluster_objects, Emulator
-from conftest import ROOT
+from conftest import ROOT, Daemon, Emulator, cluster_objects
 
 pytestmark = pytest.mark.skipif(not os.path.exists(PROMETHEUS),
                                 reason="Debian's prometheus not installed")

@@ -2,7 +2,7 @@
 second reaches its sensor; the guardrails treat each fire as a signal (the
 first acts, the rest meet the rate limit)."""
 import scenario
-from test_run_live import Daemon, Emulator, cluster_objects
+from conftest import Daemon, Emulator, cluster_objects
 
 MANIFESTS = """apiVersion: argoproj.io/v1alpha1
 kind: EventSource

@@ -4,98 +4,19 @@ Workflows the replay predicts, none for workloads that are not opted in,
 and a Remediated Event on each acted-on Deployment."""
 import json
 import os
-import queue
 import shutil
 import subprocess
-import sys
-import threading
 import time
 
 import pytest
 
 import scenario
 from conftest import ROOT, binary
-
-sys.path.insert(0, os.path.join(ROOT, "tests"))
-from kubeapi.emulator import Emulator  # noqa: E402
+# test_ha, test_crash_faults and test_history import these from here
+from conftest import (Daemon, Emulator, check_metrics,  # noqa: F401
+                      cluster_objects, http_get, listening_port)
 
 WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/workflows"
-
-
-class Daemon:
-    """remediate run in the background; stdout records, stderr logs."""
-
-    def __init__(self, manifests, kubeconfig, extra=(), state=None):
-        self.state = state or os.path.join(os.path.dirname(
-            str(manifests)), "state.db")
-        self.p = subprocess.Popen(
-            [binary(), "run", "-c", str(manifests), "--kubeconfig",
-             kubeconfig, "--listen", "127.0.0.1:0", "--state",
-             self.state] + list(extra),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.records, self.logs = queue.Queue(), queue.Queue()
-        self.pumps = []
-        for stream, q in ((self.p.stdout, self.records),
-                          (self.p.stderr, self.logs)):
-            t = threading.Thread(target=self._pump, args=(stream, q),
-                                 daemon=True)
-            t.start()
-            self.pumps.append(t)
-        self.log_lines = []
-
-    @staticmethod
-    def _pump(stream, q):
-        for line in stream:
-            q.put(line)
-
-    def wait_log(self, msg, timeout=30):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.logs.get(timeout=0.2)
-            except queue.Empty:
-                assert self.p.poll() is None, "daemon exited: %s" % \
-                    "".join(self.log_lines)
-                continue
-            self.log_lines.append(line)
-            try:
-                if json.loads(line).get("msg") == msg:
-                    return
-            except ValueError:
-                pass
-        raise AssertionError("no %r log in %ss: %s" % (
-            msg, timeout, "".join(self.log_lines)))
-
-    def take(self, n, timeout=30):
-        out, end = [], time.time() + timeout
-        while len(out) < n and time.time() < end:
-            try:
-                out.append(json.loads(self.records.get(timeout=0.2)))
-            except queue.Empty:
-                pass
-        return out
-
-    def all_logs(self):
-        """Every log line, once the process has exited and been read."""
-        for t in self.pumps:
-            t.join(10)
-        while not self.logs.empty():
-            self.log_lines.append(self.logs.get())
-        return [json.loads(x) for x in self.log_lines]
-
-    def kill(self):
-        """kill -9: no chance to flush or close anything."""
-        self.p.kill()
-        self.p.wait()
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-        return self.p.returncode
 
 
 @pytest.fixture
@@ -113,31 +34,6 @@ def body(req):
     """A logged request body: the emulator decodes JSON already."""
     b = req["body"]
     return json.loads(b) if isinstance(b, (str, bytes)) else b
-
-
-def check_metrics(text, want):
-    """promtool accepts the exposition; the series have the values."""
-    import shutil as sh
-    if sh.which("promtool"):
-        p = subprocess.run(["promtool", "check", "metrics"], input=text,
-                           capture_output=True, text=True)
-        assert p.returncode == 0, p.stdout + p.stderr
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, _, v = line.rpartition(" ")
-            values[series] = float(v)
-    for series, v in want.items():
-        assert values.get(series) == v, (series, values.get(series))
-
-
-def cluster_objects(workloads):
-    objs = [{"apiVersion": "v1", "kind": "Namespace",
-             "metadata": {"name": ns}}
-            for ns in ("shop", "platform", "argo-events")]
-    for w in workloads:
-        objs += w.objects()
-    return objs + scenario.filler_pods("platform", 160)
 
 
 def test_seed_live_two_workflows_and_events(live_manifests):
@@ -214,28 +110,6 @@ def test_restart_does_not_replay_existing_kills(live_manifests):
         finally:
             d.stop()
     assert [r["reason"] for r in recs] == ["below-threshold"]
-
-
-def http_get(port, path):
-    import urllib.error
-    import urllib.request
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
-                                    timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def listening_port(d):
-    for line in d.log_lines:
-        try:
-            rec = json.loads(line)
-        except ValueError:      # a manifest warning, as check prints it
-            continue
-        if rec.get("msg") == "listening":
-            return rec["port"]
-    raise AssertionError("no listening log")
 
 
 def test_readyz_shows_a_broken_watch(live_manifests):

@@ -7,13 +7,10 @@ import datetime
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 
 import scenario
-from conftest import ROOT, fixture_path
-from test_run_live import (Daemon, Emulator, check_metrics, cluster_objects,
-                           http_get, listening_port)
+from conftest import (ROOT, Daemon, Emulator, check_metrics, cluster_objects,
+                      fixture_path, http_get, listening_port, post)
 
 EVENTSOURCE = """apiVersion: argoproj.io/v1alpha1
 kind: EventSource
@@ -56,22 +53,6 @@ spec:
         mode: auto
         maxSignalAge: 10m
 """
-
-
-def post(port, path, body, headers=None):
-    req = urllib.request.Request(
-        "http://127.0.0.1:%d%s" % (port, path),
-        data=body if isinstance(body, bytes) else json.dumps(body).encode(),
-        headers=dict({"Content-Type": "application/json"}, **(headers or {})),
-        method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError):
-        # refused before the body was read: the server closed on us
-        return "closed", ""
 
 
 def test_alertmanager_payload_drives_a_sensor(tmp_path):

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import scenario
-from test_run_live import Daemon, Emulator, cluster_objects, listening_port
+from conftest import Daemon, Emulator, cluster_objects, listening_port
 
 KEY = b"replay-k3y"
 

@@ -22,18 +22,20 @@ WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
 
 
 def build_probe(outdir, source="tests/kube/kube_probe.c", name="kube_probe",
-                extra=()):
-    """Compiles a test program against the kube, conf and util sources
-    (one cc line, no Makefile); returns its path."""
+                extra=(), modules=("kube", "guard", "util", "conf"),
+                pkgs=PKGS):
+    """Compiles a test program (source: relative to the tree, or absolute)
+    against the sources of modules, with pkgs' flags (one cc line, no
+    Makefile); returns its path."""
     cc = os.environ.get("CC", "cc")
-    flags = subprocess.run(["pkg-config", "--cflags"] + PKGS,
+    flags = subprocess.run(["pkg-config", "--cflags"] + list(pkgs),
                            capture_output=True, text=True,
                            check=True).stdout.split()
-    libs = subprocess.run(["pkg-config", "--libs"] + PKGS,
+    libs = subprocess.run(["pkg-config", "--libs"] + list(pkgs),
                           capture_output=True, text=True,
                           check=True).stdout.split()
     srcs = [os.path.join(ROOT, source)]
-    for mod in ("kube", "guard", "util", "conf"):
+    for mod in modules:
         d = os.path.join(ROOT, "src", mod)
         srcs += sorted(os.path.join(d, f) for f in os.listdir(d)
                        if f.endswith(".c"))

@@ -855,6 +855,67 @@ TEST(random_templates)
 	json_decref(ctx);
 }
 
+/*
+ * A values file's namespace labels (pol_values.namespaces) answer
+ * namespaceSelector in place of the cluster, whatever the cluster says
+ * (match and exclude alike); a namespace they do not name has no labels.
+ */
+TEST(values_namespaces_answer_namespace_selector)
+{
+	struct mdoc **docs;
+	struct pol_set *set = pol_set_new();
+	struct pol_values vs;
+	struct pol_verdict v;
+	struct jp_env env;
+	struct diags d;
+	json_t *cluster = parse("[{\"apiVersion\":\"v1\",\"kind\":"
+	    "\"Namespace\",\"metadata\":{\"name\":\"shop\",\"labels\":"
+	    "{\"env\":\"dev\"}}}]");
+	json_t *pod = parse("{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+	    "\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},\"spec\":"
+	    "{\"containers\":[{\"name\":\"a\",\"image\":\"x:latest\"}]}}");
+	size_t n;
+
+	docs = load("tests/data/kyverno-test/namespace-selector/policy.yaml",
+	    &n);
+	diag_init(&d);
+	CHECK(n == 1 && pol_set_add(set, docs[0], &d) == 0);
+	memset(&env, 0, sizeof(env));
+	env.lookup = table_lookup;
+	env.lookup_ctx = cluster;
+	/* the cluster's labels: dev, the rule does not apply */
+	CHECK(pol_evaluate(set, pod, NULL, "CREATE", &env, POL_ALL, NULL,
+	    &v) == 0);
+	CHECK(v.n == 0);
+	pol_verdict_clear(&v);
+	/* the values say prod: it applies, and :latest fails */
+	memset(&vs, 0, sizeof(vs));
+	vs.namespaces = parse("{\"shop\":{\"env\":\"prod\"}}");
+	CHECK(pol_evaluate(set, pod, NULL, "CREATE", &env, POL_ALL, &vs,
+	    &v) == 0);
+	CHECK(v.n == 1 && v.v[0].outcome == POL_FAIL);
+	pol_verdict_clear(&v);
+	/* prod but exempt: excluded */
+	json_object_set_new(json_object_get(vs.namespaces, "shop"),
+	    "remediation.platform/exempt", json_string("true"));
+	CHECK(pol_evaluate(set, pod, NULL, "CREATE", &env, POL_ALL, &vs,
+	    &v) == 0);
+	CHECK(v.n == 0);
+	pol_verdict_clear(&v);
+	/* not named: no labels, so not prod */
+	json_object_del(vs.namespaces, "shop");
+	CHECK(pol_evaluate(set, pod, NULL, "CREATE", &env, POL_ALL, &vs,
+	    &v) == 0);
+	CHECK(v.n == 0);
+	pol_verdict_clear(&v);
+	json_decref(vs.namespaces);
+	json_decref(cluster);
+	json_decref(pod);
+	diag_free(&d);
+	pol_set_free(set);
+	free_docs(docs, n);
+}
+
 int
 main(void)
 {
@@ -879,5 +940,6 @@ main(void)
 	RUN(describe);
 	RUN(mutated_policies);
 	RUN(random_templates);
+	RUN(values_namespaces_answer_namespace_selector);
 	return harness_done();
 }
