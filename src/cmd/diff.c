@@ -162,7 +162,8 @@ load_signals(struct diff *df, const char *path, int64_t since)
 	}
 	audit_close(a);
 	/* the index names positions: sorted, it is no longer needed */
-	qsort(df->sig, df->nsig, sizeof *df->sig, by_time);
+	if (df->nsig > 0)	/* qsort's array must not be NULL */
+		qsort(df->sig, df->nsig, sizeof *df->sig, by_time);
 	return 0;
 }
 
