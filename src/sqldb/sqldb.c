@@ -330,7 +330,12 @@ sqldb_begin(struct sqldb *db)
 {
 	if (db->engine == SQLDB_SQLITE)
 		return sqldb_lite_exec(db, "BEGIN IMMEDIATE");
-	if (sqldb_pg_exec(db, "BEGIN") == -1)
+	/*
+	 * A connection found broken at BEGIN (the server restarted while we
+	 * were idle) had nothing of ours in flight: reconnect and begin.
+	 */
+	if (sqldb_pg_exec(db, "BEGIN") == -1 && (db->ecode != SQLDB_ELOST ||
+	    sqldb_pg_exec(db, "BEGIN") == -1))
 		return -1;
 	db->in_tx = 1;
 	return 0;
