@@ -10,7 +10,8 @@ PostgreSQL refuses to run as root, so when the tests run as root the
 server runs as the unprivileged `postgres` user (or `nobody`), through
 runuser or setpriv, in a directory handed to that user.  Trust
 authentication on loopback only; fsync off (the tests kill remediate, not
-the server).  `skip_reason()` says why a test cannot have one.
+the server) unless PgServer(fsync=True) (bench/state: commits priced as a
+real server prices them).  `skip_reason()` says why a test cannot have one.
 """
 import glob
 import os
@@ -66,7 +67,8 @@ def _free_port():
 
 
 class PgServer:
-    def __init__(self):
+    def __init__(self, fsync=False):
+        self.fsync = fsync
         self.bin = bindir()
         self.dir = tempfile.mkdtemp(prefix="remediate-pg-")
         os.chmod(self.dir, 0o755)
@@ -98,7 +100,8 @@ class PgServer:
         self.proc = subprocess.Popen(self._cmd([
             os.path.join(self.bin, "postgres"), "-D", self.data,
             "-h", "127.0.0.1", "-p", str(self.port), "-k", self.dir,
-            "-c", "fsync=off", "-c", "max_connections=50",
+            "-c", "fsync=%s" % ("on" if self.fsync else "off"),
+            "-c", "max_connections=50",
             "-c", "shared_buffers=16MB"]),
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT

@@ -9,7 +9,6 @@ Every test gets a database of its own on one server per module."""
 import json
 import os
 import subprocess
-import threading
 import time
 
 import pytest
@@ -17,11 +16,9 @@ import pytest
 import scenario
 import pgserver
 from conftest import ROOT, binary
-from test_crash_faults import (SENSOR, Storm, alert, created_notes,
-                               manifests, post, wait_for)
-from test_ha import (deployments_acted, ha_manifests, logged, port,
-                     standby_reason, stop_all)
-from test_ha import wait_any, wait_for as wait_log_n
+from test_crash_faults import (Storm, alert, created_notes, manifests,
+                               pods_of_records, post, wait_for)
+from test_ha import check_handover, ha_manifests, kill9_during_a_storm, logged
 from test_run_live import Daemon, Emulator, cluster_objects, http_get
 
 ROUNDS = int(os.environ.get("CRASH_ROUNDS_PG", "6"))
@@ -29,7 +26,7 @@ FAST = ["--lease-duration", "2s", "--renew-deadline", "1.5s",
         "--retry-period", "0.3s"]
 KEY = {"REMEDIATE_APPROVAL_KEY": "k" * 32}
 
-_ = ha_manifests, SENSOR       # fixtures and data imported for use here
+_ = ha_manifests               # a fixture, imported for use here
 
 pytestmark = pytest.mark.skipif(pgserver.skip_reason() is not None,
                                 reason=str(pgserver.skip_reason()))
@@ -59,16 +56,8 @@ def rows(pg, url, sql):
 
 
 def decided_pods(pg, url):
-    recs = [json.loads(x) for (x,) in rows(
-        pg, url, "SELECT record FROM decisions")]
-    pod_of = {r["signal"]["id"]: r["target"]["name"] for r in recs
-              if r["trigger"] == "trace"}
-    out = {}
-    for r in recs:
-        pod = pod_of.get(r["signal"]["id"])
-        if pod:
-            out.setdefault(r["trigger"], set()).add(pod)
-    return out
+    return pods_of_records([x for (x,) in rows(
+        pg, url, "SELECT record FROM decisions")])
 
 
 def intake_left(pg, url):
@@ -207,64 +196,16 @@ def test_kill_9_during_a_storm_over_postgres_loses_nothing(tmp_path, pg, db):
 
 
 def test_two_replicas_on_one_postgres_hand_over_on_kill_9(
-        tmp_path, pg, db, ha_manifests):
+        pg, db, ha_manifests):
     ws = [scenario.Workload("shop", "w%d" % i) for i in range(6)]
-    stop = threading.Event()
-    targets = ws[:3]
-
-    def storm():
-        i = 0
-        while not stop.is_set() and i < 2000:
-            now = list(targets)
-            emu.oom_kill("shop", scenario.pod_name(now[i % len(now)].name,
-                                                   (i // 6) % 2))
-            i += 1
-            time.sleep(0.05)
-
-    def replica(ident):
-        # no --state-shared-storage: the database is shared
-        return Daemon(ha_manifests, emu.kubeconfig, state=db, extra=[
-            "--leader-elect", "--lease-identity", ident] + FAST)
-
     with Emulator() as emu:
         emu.load(cluster_objects(ws))
-        a, b = replica("replica-a"), replica("replica-b")
-        t = threading.Thread(target=storm, daemon=True)
-        try:
-            for d in (a, b):
-                wait_log_n(d, "synced")
-            leader = wait_any((a, b), "leading")
-            standby = b if leader is a else a
-            assert standby_reason(standby).startswith("standby: leader is")
-            t.start()
-            before = []
-            while len([r for r in before if r["decision"] == "acted"]) < 3:
-                got = leader.take(1)
-                assert got, before
-                before += got
-            leader.kill()
-            old = set(deployments_acted(emu.requests()))
-            targets[:] = ws
-            wait_log_n(standby, "leading", timeout=20)
-            after, end = [], time.time() + 30
-            while time.time() < end and (
-                    len(deployments_acted(emu.requests())) < 6 or
-                    len({r["target"]["name"] for r in after}) < 6):
-                after += standby.take(1, timeout=0.5)
-            stop.set()
-            t.join(10)
-            st, _ = http_get(port(standby), "/readyz")
-        finally:
-            stop.set()
-            stop_all((a, b))
-        reqs = emu.requests()
-    assert st == 200
-    assert old == {"w0", "w1", "w2"}, old
-    assert not [r for r in after if r["decision"] == "acted" and
-                r["target"]["name"] in old], after
-    assert any(r.get("reason") == "cooldown" and r["target"]["name"] in old
-               for r in after)
-    assert deployments_acted(reqs) == {w.name: 1 for w in ws}
+        # no --state-shared-storage: the database is shared
+        a, b = (Daemon(ha_manifests, emu.kubeconfig, state=db, extra=[
+            "--leader-elect", "--lease-identity", ident] + FAST)
+            for ident in ("replica-a", "replica-b"))
+        old, after, st, _, reqs = kill9_during_a_storm(emu, ws, a, b)
+    check_handover(ws, old, after, st, reqs)
     # both leaders' records are in the one database
     acted = rows(pg, db, "SELECT count(*) FROM decisions WHERE decision = "
                  "'acted'")[0][0]
