@@ -189,10 +189,15 @@ sqldb_pg_exec(struct sqldb *db, const char *sql)
 	pthread_mutex_lock(&db->mu);
 	if (ready(db) == 0) {
 		res = PQexec(db->pg, sql);
-		if (ok(res))
-			rc = 0;
-		else
+		if (!ok(res))
 			fail_res(db, res);
+		else if (strcmp(sql, "COMMIT") == 0 &&
+		    strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+			/* an aborted transaction "commits" as a rollback */
+			sqldb_set_error(db, SQLDB_EOTHER, "the transaction failed "
+			    "and was rolled back");
+		else
+			rc = 0;
 		PQclear(res);
 	}
 	pthread_mutex_unlock(&db->mu);

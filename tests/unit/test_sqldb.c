@@ -192,6 +192,14 @@ TEST(transactions_commit_or_vanish)
 	CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('x', '1')") == 0);
 	CHECK(sqldb_commit(db) == 0);
 	CHECK(count(db, "SELECT count(*) FROM kv") == 1);
+	/* a failed statement inside: the commit must not say it worked */
+	CHECK(sqldb_begin(db) == 0);
+	CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('y', '1')") == 0);
+	CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('x', '2')") == -1);
+	if (sqldb_is_postgres(target))	/* SQLite keeps the transaction */
+		CHECK(sqldb_commit(db) == -1);
+	sqldb_rollback(db);
+	CHECK(count(db, "SELECT count(*) FROM kv") == 1);
 	sqldb_close(db);
 }
 
