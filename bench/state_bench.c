@@ -12,8 +12,11 @@
  * decided between audit_event_begin and audit_event_end, which removes it
  * with its records).  An execute hook that answers at once stands in for
  * the API server, so acted decisions take the daemon's path: intend,
- * execute, write.
+ * execute, write.  STATE may be a postgres:// URL (an empty database):
+ * the same modes then run against PostgreSQL (full is the same as normal
+ * there).  The JSON line carries the process's peak RSS.
  */
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +155,7 @@ main(int argc, char **argv)
 	long lineno = 0;
 	int64_t rows = 0, bytes = 0;
 	double t0, t1;
+	struct rusage ru;
 	FILE *in;
 
 	if (argc < 6 || (strcmp(argv[1], "memory") != 0 && argc < 7)) {
@@ -218,11 +222,12 @@ main(int argc, char **argv)
 		audit_stats(b.audit, &rows, &bytes);
 		audit_close(b.audit);
 	}
+	getrusage(RUSAGE_SELF, &ru);
 	printf("{\"mode\":\"%s\",\"signals\":%ld,\"records\":%ld,"
 	    "\"acted\":%ld,\"seconds\":%.3f,\"decisions_per_s\":%.0f,"
-	    "\"rows\":%lld,\"bytes\":%lld}\n", argv[1], lineno, b.records,
-	    b.acted, t1 - t0, (double)b.records / (t1 - t0),
-	    (long long)rows, (long long)bytes);
+	    "\"rows\":%lld,\"bytes\":%lld,\"max_rss_kb\":%ld}\n", argv[1],
+	    lineno, b.records, b.acted, t1 - t0, (double)b.records / (t1 - t0),
+	    (long long)rows, (long long)bytes, ru.ru_maxrss);
 	engine_free(e);
 	sig_recording_free(b.recording);
 	cluster_free(cl);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "approve/approve.h"
+#include "sqldb/sqldb.h"
 #include "util/util.h"
 
 #define PURPOSE		"remediate-approval"
@@ -142,6 +143,14 @@ approve_key_load(const char *key_file, const char *state_path,
 	if (state_path == NULL || *state_path == '\0') {
 		*err = xstrdup("no approval key: set " APPROVE_KEY_ENV " or "
 		    "give a state file");
+		return -1;
+	}
+	if (sqldb_is_postgres(state_path)) {
+		/* no file beside the state to generate one in, and every
+		   replica must verify what the last leader signed */
+		*err = xstrdup("no approval key: with --state postgres://... "
+		    "set " APPROVE_KEY_ENV " or give --approval-key FILE, the "
+		    "same for every replica (docs/state.md)");
 		return -1;
 	}
 	path = xasprintf("%s.approval-key", state_path);

@@ -45,7 +45,9 @@ usage(FILE *f)
 	    "--json, or per trigger with --summary\n(actions, suppressions "
 	    "by reason, recurrence ratio).  --since and --until take\na "
 	    "duration before now (90m, 2h, 7d) or an RFC 3339 time; --target "
-	    "a glob on\nKind/namespace/name, or on the name alone.\n");
+	    "a glob on\nKind/namespace/name, or on the name alone.  --state "
+	    "postgres://... reads the\nstate kept in PostgreSQL, in a "
+	    "read-only session.\n");
 }
 
 /* Is v one of the names fn gives for 0..; suggests the closest if not. */

@@ -11,6 +11,7 @@
 #include "lease/lease.h"
 #include "http/http.h"
 #include "pool/pool.h"
+#include "sqldb/sqldb.h"
 #include "util/util.h"
 
 static void
@@ -18,15 +19,15 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: remediate run -c DIR [-c DIR]... [--kubeconfig F] "
 	    "[--context C]\n"
-	    "                     [--listen ADDR] [--state FILE] "
-	    "[--retain 30d,500000]\n"
+	    "                     [--listen ADDR] [--state FILE|postgres://URL]"
+	    "\n                     [--retain 30d,500000]\n"
 	    "                     [--prometheus URL] [--alertmanager URL] "
 	    "[--page-webhook URL]\n"
 	    "                     [--secrets-dir DIR] [--tls-cert F "
 	    "--tls-key F] [--queue-size N]\n"
 	    "                     [--approval-key FILE] [--state-recover]\n"
 	    "                     [--action-workers N] [--stall-after 30s]\n"
-	    "                     [--leader-elect --state-shared-storage "
+	    "                     [--leader-elect [--state-shared-storage] "
 	    "[--lease-name N]\n"
 	    "                      [--lease-namespace NS] [--lease-identity ID]"
 	    "\n"
@@ -44,6 +45,10 @@ usage(FILE *f)
 	    "STATE.approval-key\n(generated).  Actions run on N workers "
 	    "(default 4), one at a time per\ntarget; /readyz answers 503 "
 	    "when the engine loop has not turned for\n--stall-after.\n"
+	    "--state postgres://USER@HOST/DB keeps the state in PostgreSQL "
+	    "instead of a\nSQLite file (the password from the URL, "
+	    "$PGPASSWORD or ~/.pgpass); the\napproval key must then be "
+	    "given (docs/state.md).\n"
 	    "A damaged state file (PRAGMA quick_check fails, or a guard row "
 	    "does not read)\nstops run; --state-recover moves a damaged file "
 	    "aside (STATE.damaged-MS),\nstarts from a copy of what still "
@@ -57,9 +62,10 @@ usage(FILE *f)
 	    "coordination.k8s.io/v1\nLease (default name remediate, in the "
 	    "kubeconfig's namespace); only the\nleader decides, acts and "
 	    "accepts webhooks, standbys keep their view warm\nand answer "
-	    "/readyz 503.  The state must be shared: --state-shared-storage "
-	    "says\nthe state file is on storage every replica mounts.  "
-	    "docs/ha.md has the details.\n");
+	    "/readyz 503.  The state must be shared: --state\n"
+	    "postgres://..., or a state file on storage every replica mounts "
+	    "(say so\nwith --state-shared-storage).  docs/ha.md has the "
+	    "details.\n");
 }
 
 /* A Go duration option in ms: 0, or -1 with a message. */
@@ -96,14 +102,15 @@ check_election(const struct daemon_opts *o)
 		}
 		return 0;
 	}
-	if (!o->state_shared) {
+	/* PostgreSQL is shared by every replica that reaches it */
+	if (!o->state_shared && !sqldb_is_postgres(o->state)) {
 		fprintf(stderr, "remediate run: --leader-elect with the local "
 		    "state file %s: a standby that takes over would not see "
 		    "the cooldowns, rate buckets, circuit and action intents "
 		    "the old leader wrote there, and would act again.  Put "
 		    "--state on storage every replica mounts (one volume "
-		    "that follows the leader) and pass --state-shared-storage "
-		    "(docs/ha.md).\n", o->state);
+		    "that follows the leader) and pass --state-shared-storage, "
+		    "or use --state postgres://... (docs/ha.md).\n", o->state);
 		return -1;
 	}
 	lease_timing_defaults(&t);
@@ -135,6 +142,10 @@ check_flags(struct cmd_args *a, const struct daemon_opts *o)
 		cmd_args_fail(a, "no manifests: -c DIR names them");
 	else if (http_listen_check(o->listen, &err) == -1)
 		cmd_args_fail(a, "--listen: %s", err);
+	else if (o->state_recover && sqldb_is_postgres(o->state))
+		cmd_args_fail(a, "--state-recover is for a SQLite state file; "
+		    "PostgreSQL recovers from crashes itself, and a damaged "
+		    "database is restored from its backups (docs/state.md)");
 	free(err);
 }
 

@@ -30,6 +30,7 @@
 #include "pool/pool.h"
 #include "prom/prom.h"
 #include "schedule/schedule.h"
+#include "sqldb/sqldb.h"
 #include "webhook/webhook.h"
 
 static volatile sig_atomic_t stopping;
@@ -1114,7 +1115,7 @@ daemon_state_open(struct daemon *d)
 	struct audit_opts ao;
 	struct audit *a;
 	struct intake *in;
-	char *err = NULL;
+	char *err = NULL, *shown;
 
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
@@ -1125,15 +1126,17 @@ daemon_state_open(struct daemon *d)
 		free(err);
 		return -1;
 	}
+	shown = sqldb_display(d->o->state);	/* no password in a log */
 	if ((a = audit_open(d->o->state, &ao, &err)) == NULL) {
 		util_log_json("error", "cannot use the state file", json_pack(
-		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
-		    "?"));
+		    "{s:s, s:s}", "state", shown, "error", err ? err : "?"));
 		free(err);
+		free(shown);
 		return -1;
 	}
 	util_log_json("info", "state", json_pack("{s:s, s:i}", "file",
-	    d->o->state, "schema", audit_schema_version(a)));
+	    shown, "schema", audit_schema_version(a)));
+	free(shown);
 	if ((in = open_intake(d)) == NULL) {
 		audit_close(a);
 		return -1;
@@ -1176,14 +1179,15 @@ daemon_state_close(struct daemon *d)
 int
 daemon_state_restore(struct daemon *d)
 {
-	char *err = NULL;
+	char *err = NULL, *shown;
 
 	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
 	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
 	    -1 || daemon_prs_seed(d->prs, d->audit, &err) == -1) {
+		shown = sqldb_display(d->o->state);
 		util_log_json("error", "cannot restore the state", json_pack(
-		    "{s:s, s:s}", "state", d->o->state, "error", err ? err :
-		    "?"));
+		    "{s:s, s:s}", "state", shown, "error", err ? err : "?"));
+		free(shown);
 		free(err);
 		return -1;
 	}

@@ -39,6 +39,7 @@
 #include "lease/lease.h"
 #include "metrics/metrics.h"
 #include "schedule/schedule.h"
+#include "sqldb/sqldb.h"
 
 #define TAKEOVER_RETRY_MS	1000	/* state file still locked */
 
@@ -62,7 +63,9 @@ lease_client(struct daemon *d, const struct lease_timing *t)
  * A standby does not hold the state file, but the approvals store every
  * replica opens needs it to exist: the first replica to start creates it
  * (open, which writes the schema, and close, which frees the lock).  One
- * that finds it locked waits for the other to finish creating it.
+ * that finds it locked waits for the other to finish creating it.  A
+ * PostgreSQL database needs none of this: the approvals table is made by
+ * whichever replica opens it first, under a lock (src/approve/store.c).
  */
 int
 daemon_leader_prepare(struct daemon *d)
@@ -74,6 +77,8 @@ daemon_leader_prepare(struct daemon *d)
 
 	if (!d->o->leader_elect)
 		return daemon_state_open(d);
+	if (sqldb_is_postgres(d->o->state))
+		return 0;	/* the leader migrates; approvals make their own */
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
 	for (i = 0; i < 50 && access(d->o->state, F_OK) == -1; i++) {

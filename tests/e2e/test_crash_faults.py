@@ -182,8 +182,13 @@ def state_rows(path, sql, args=()):
 def decided_pods(path):
     """Alert pods with a decision record, per trigger (the trace trigger's
     target names the pod; the event id links the others to it)."""
-    recs = [json.loads(x) for (x,) in state_rows(
-        path, "SELECT record FROM decisions")]
+    return pods_of_records([x for (x,) in state_rows(
+        path, "SELECT record FROM decisions")])
+
+
+def pods_of_records(texts):
+    """decided_pods of the records' JSON texts, wherever they are kept."""
+    recs = [json.loads(x) for x in texts]
     pod_of = {r["signal"]["id"]: r["target"]["name"] for r in recs
               if r["trigger"] == "trace"}
     out = {}

@@ -447,3 +447,27 @@ def test_application_and_applicationset_follow_argo_cds_schema():
     assert t["spec"]["source"]["repoURL"] == src["repoURL"]
     assert t["spec"]["destination"]["namespace"] == "remediate"
     assert t["spec"]["syncPolicy"]["automated"]["prune"] is True
+
+
+@needs_kubectl
+def test_the_postgres_overlay_runs_two_electing_replicas_on_a_secret_url():
+    docs = render(os.path.join(DEPLOY, "overlays", "postgres"))
+    dep = by_kind(docs, "Deployment", "remediate")
+    assert dep["spec"]["replicas"] == 2
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    args = c["args"]
+    assert "--leader-elect" in args and "--state-shared-storage" not in args
+    assert args[args.index("--state") + 1] == "$(REMEDIATE_STATE)"
+    env = {e["name"]: e["valueFrom"] for e in c["env"]}
+    for name, key in (("REMEDIATE_STATE", "url"), ("PGPASSWORD", "password"),
+                      ("REMEDIATE_APPROVAL_KEY", "approval-key")):
+        assert env[name]["secretKeyRef"] == {"name": "remediate-postgres",
+                                             "key": key}
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    assert "persistentVolumeClaim" not in vols["state"]
+    role = by_kind(docs, "Role", "remediate-leader-election")
+    assert role["metadata"]["namespace"] == "remediate"
+    assert role["rules"] == [{"apiGroups": ["coordination.k8s.io"],
+                              "resources": ["leases"],
+                              "verbs": ["get", "create", "update"]}]

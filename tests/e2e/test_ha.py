@@ -188,11 +188,12 @@ def deployments_acted(reqs):
     return out
 
 
-def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
-        tmp_path, ha_manifests):
-    ws = [scenario.Workload("shop", "w%d" % i) for i in range(6)]
-    state = str(tmp_path / "shared" / "state.db")
-    os.makedirs(os.path.dirname(state))
+def kill9_during_a_storm(emu, ws, a, b):
+    """Two replicas a and b running on emu's workloads ws: OOM kills on
+    the first three, kill -9 of the leader once it acted three times,
+    then on all of them.  Returns the workloads acted on before the kill,
+    the new leader's records after it, its /readyz status and metrics, and
+    the API requests; stops both."""
     stop = threading.Event()
     targets = ws[:3]            # the rest join the storm after the kill
 
@@ -206,44 +207,45 @@ def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
             i += 1
             time.sleep(0.05)
 
-    with Emulator() as emu:
-        emu.load(cluster_objects(ws))
-        a = replica(ha_manifests, emu, state, "replica-a")
-        b = replica(ha_manifests, emu, state, "replica-b")
-        t = threading.Thread(target=storm, daemon=True)
-        try:
-            for d in (a, b):
-                wait_for(d, "synced")
-            leader = wait_any((a, b), "leading")
-            standby = b if leader is a else a
-            ident = "replica-a" if leader is a else "replica-b"
-            assert standby_reason(standby) == "standby: leader is " + ident
-            assert http_get(port(standby), "/healthz")[0] == 200
-            assert http_get(port(leader), "/readyz")[0] == 200
-            t.start()
-            before = []             # the leader acts on some targets
-            while len([r for r in before if r["decision"] == "acted"]) < 3:
-                got = leader.take(1)
-                assert got, before
-                before += got
-            assert standby.take(1, timeout=0.5) == []   # decides nothing
-            leader.kill()           # kill -9 in the middle of the storm
-            old = set(deployments_acted(emu.requests()))
-            targets[:] = ws
-            wait_for(standby, "leading", timeout=20)
-            after, end = [], time.time() + 30
-            while time.time() < end and (
-                    len(deployments_acted(emu.requests())) < 6 or
-                    len({r["target"]["name"] for r in after}) < 6):
-                after += standby.take(1, timeout=0.5)
-            stop.set()
-            t.join(10)
-            st, _ = http_get(port(standby), "/readyz")
-            _, metrics = http_get(port(standby), "/metrics")
-        finally:
-            stop.set()
-            stop_all((a, b))
-        reqs = emu.requests()
+    t = threading.Thread(target=storm, daemon=True)
+    try:
+        for d in (a, b):
+            wait_for(d, "synced")
+        leader = wait_any((a, b), "leading")
+        standby = b if leader is a else a
+        ident = "replica-a" if leader is a else "replica-b"
+        assert standby_reason(standby) == "standby: leader is " + ident
+        assert http_get(port(standby), "/healthz")[0] == 200
+        assert http_get(port(leader), "/readyz")[0] == 200
+        t.start()
+        before = []             # the leader acts on some targets
+        while len([r for r in before if r["decision"] == "acted"]) < 3:
+            got = leader.take(1)
+            assert got, before
+            before += got
+        assert standby.take(1, timeout=0.5) == []   # decides nothing
+        leader.kill()           # kill -9 in the middle of the storm
+        old = set(deployments_acted(emu.requests()))
+        targets[:] = ws
+        wait_for(standby, "leading", timeout=20)
+        after, end = [], time.time() + 30
+        while time.time() < end and (
+                len(deployments_acted(emu.requests())) < 6 or
+                len({r["target"]["name"] for r in after}) < 6):
+            after += standby.take(1, timeout=0.5)
+        stop.set()
+        t.join(10)
+        st, _ = http_get(port(standby), "/readyz")
+        _, metrics = http_get(port(standby), "/metrics")
+    finally:
+        stop.set()
+        stop_all((a, b))
+    return old, after, st, metrics, emu.requests()
+
+
+def check_handover(ws, old, after, st, reqs):
+    """Each workload acted on once across both leaders, the old one's
+    cooldowns holding in the new one."""
     assert st == 200
     assert old == {"w0", "w1", "w2"}, old
     # the old leader's cooldowns hold in the new one: no second action
@@ -257,6 +259,19 @@ def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
         deployments_acted(reqs), [(r["target"]["name"], r["decision"],
                                    r.get("reason"), r.get("message"))
                                   for r in after])
+
+
+def test_two_replicas_one_acts_and_kill9_hands_over_without_repeats(
+        tmp_path, ha_manifests):
+    ws = [scenario.Workload("shop", "w%d" % i) for i in range(6)]
+    state = str(tmp_path / "shared" / "state.db")
+    os.makedirs(os.path.dirname(state))
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        a = replica(ha_manifests, emu, state, "replica-a")
+        b = replica(ha_manifests, emu, state, "replica-b")
+        old, after, st, metrics, reqs = kill9_during_a_storm(emu, ws, a, b)
+    check_handover(ws, old, after, st, reqs)
     assert "remediate_leader 1" in metrics
     assert 'remediate_leader_transitions_total{role="leader"} 1' in metrics
 
