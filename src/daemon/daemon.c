@@ -1072,10 +1072,14 @@ connect_cluster(struct daemon *d)
 	/* the election's own client, with its own timeout (leader.c) */
 	if (d->kube && d->o->leader_elect)
 		d->lease_kube = kube_client_new(&cfg, &err);
+	/* --cluster-name, else the kubeconfig's name for the cluster */
+	snprintf(d->cluster_name, sizeof d->cluster_name, "%s",
+	    d->o->cluster_name ? d->o->cluster_name : cfg.cluster ?
+	    cfg.cluster : "default");
 	util_log_json(d->kube ? "info" : "error", d->kube ? "cluster" :
 	    "cannot create the Kubernetes client", json_pack("{s:s?, s:s?, "
-	    "s:s?, s:s?}", "server", cfg.server, "context", cfg.context,
-	    "source", cfg.source, "error", err));
+	    "s:s?, s:s, s:s?}", "server", cfg.server, "context", cfg.context,
+	    "source", cfg.source, "name", d->cluster_name, "error", err));
 	free(err);
 	kube_config_clear(&cfg);
 	if (d->kube)
@@ -1361,6 +1365,8 @@ daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 	eo->intend_ctx = d;
 	eo->pend = pend_approval;
 	eo->pend_ctx = d;
+	/* filled on connecting, before the first decision */
+	eo->cluster_name = d->cluster_name;
 }
 
 static int

@@ -61,6 +61,8 @@ struct daemon_retired {
 	struct engine	*engine;
 };
 
+#define DAEMON_CLUSTER_NAME_MAX	253	/* a DNS subdomain's length */
+
 struct daemon {
 	const struct daemon_opts *o;
 	struct conf		*conf;
@@ -68,6 +70,8 @@ struct daemon {
 	struct engine		*engine;
 	struct clock		 clock;
 	struct kube_client	*kube;
+	/* this cluster's name (set on connecting; engine_opts borrow it) */
+	char			 cluster_name[DAEMON_CLUSTER_NAME_MAX + 1];
 	struct dq		*q;
 	struct dact		*acts;		/* actions on workers */
 	_Atomic int64_t		 beat;		/* ms, monotonic: the engine
