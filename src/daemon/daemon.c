@@ -480,6 +480,7 @@ housekeeping(struct daemon *d)
 		d->next_tick = now + TICK_MS;
 	}
 	if (now >= d->next_prune) {
+		daemon_fleet_tick(d, now);
 		if ((pruned = audit_prune(d->audit, now)) > 0)
 			util_log_json("info", "pruned old records", json_pack(
 			    "{s:I}", "records", (json_int_t)pruned));
@@ -1142,6 +1143,12 @@ daemon_state_open(struct daemon *d)
 		audit_close(a);
 		return -1;
 	}
+	if (daemon_fleet_open(d) == -1) {
+		intake_stop(in);
+		intake_free(in);
+		audit_close(a);
+		return -1;
+	}
 	pthread_rwlock_wrlock(&d->state_mu);
 	d->audit = a;
 	d->intake = in;
@@ -1169,6 +1176,7 @@ daemon_state_close(struct daemon *d)
 	d->intake = NULL;
 	pthread_rwlock_unlock(&d->state_mu);
 	intake_free(in);
+	daemon_fleet_close(d);
 	audit_close(a);
 	d->recovering = 0;
 }
@@ -1367,6 +1375,7 @@ daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 	eo->pend_ctx = d;
 	/* filled on connecting, before the first decision */
 	eo->cluster_name = d->cluster_name;
+	eo->fleet = &d->fleet_hooks;
 }
 
 static int
@@ -1440,6 +1449,7 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	daemon_reload_install(&d);	/* before the load it may repeat */
+	daemon_fleet_hooks(&d);
 	/* manifests first: a bad one is refused before we ask for a
 	   cluster or create a state file; with an election the state file
 	   waits until this replica leads */
