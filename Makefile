@@ -20,7 +20,7 @@ else
 Q       :=
 quiet    =
 endif
-PKGS    := libcurl libmicrohttpd jansson yaml-0.1 sqlite3 openssl tre libgit2
+PKGS    := libcurl libmicrohttpd jansson yaml-0.1 sqlite3 libpq openssl tre libgit2
 BUILD   ?= build
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \

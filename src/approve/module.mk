@@ -1,1 +1,1 @@
-approve_DEPS := util http
+approve_DEPS := util http sqldb

@@ -19,21 +19,30 @@
  * A fresh file is marked with the audit store's application_id ("REMD")
  * so that whichever opens it first, the other accepts it.  Writes are
  * synchronous=FULL: an approval is rare and must survive a power cut.
+ *
+ * In PostgreSQL (src/sqldb/ translates the types) the table is created in
+ * a transaction holding the advisory lock "schema": every replica opens
+ * the store, and two CREATE TABLE IF NOT EXISTS at once can collide.
  */
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "approve/approve.h"
+#include "sqldb/sqldb.h"
 #include "util/util.h"
 
 #define APPLICATION_ID	0x52454d44	/* "REMD", the audit store's mark */
-#define BUSY_MS		5000
+#define TABLE	"CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY KEY, " \
+	"created {INT} NOT NULL, expires {INT} NOT NULL, state TEXT NOT " \
+	"NULL, record TEXT NOT NULL, url TEXT, decided {INT}, outcome TEXT, " \
+	"input TEXT)"
+#define INDEX	"CREATE INDEX IF NOT EXISTS approvals_pending ON approvals " \
+	"(state, expires)"
 
 struct approve_store {
-	sqlite3			*db;
+	struct sqldb		*db;
 	pthread_mutex_t		 mu;
 	struct approve_key	 key;
 	char			*base_url;	/* owned, no trailing '/' */
@@ -72,12 +81,8 @@ approve_ticket_clear(struct approve_ticket *t)
 static int
 exec(struct approve_store *s, const char *sql, char **err)
 {
-	char *e = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &e) != SQLITE_OK) {
-		*err = xasprintf("state file: %s", e ? e : sqlite3_errmsg(
-		    s->db));
-		sqlite3_free(e);
+	if (sqldb_exec(s->db, sql) == -1) {
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
 		return -1;
 	}
 	return 0;
@@ -86,17 +91,12 @@ exec(struct approve_store *s, const char *sql, char **err)
 static int
 pragma_int(struct approve_store *s, const char *sql, int *v)
 {
-	sqlite3_stmt *st;
-	int rc = -1;
+	int64_t n;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqldb_query_int(s->db, sql, &n) == -1)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*v = sqlite3_column_int(st, 0);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	*v = (int)n;
+	return 0;
 }
 
 /* Marks a fresh file as remediate's; refuses another program's. */
@@ -109,7 +109,7 @@ claim(struct approve_store *s, const char *path, char **err)
 	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables) ==
 	    -1) {
 		*err = xasprintf("%s: not a state file: %s", path,
-		    sqlite3_errmsg(s->db));
+		    sqldb_errmsg(s->db));
 		return -1;
 	}
 	if (id == APPLICATION_ID)
@@ -127,13 +127,15 @@ claim(struct approve_store *s, const char *path, char **err)
 static int
 has_input_column(struct approve_store *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct sqldb_stmt *st;
+	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT input FROM approvals LIMIT 0",
-	    -1, &st, NULL) != SQLITE_OK)
+	if ((st = sqldb_prepare(s->db, "SELECT input FROM approvals LIMIT 0",
+	    0)) == NULL)
 		return 0;
-	sqlite3_finalize(st);
-	return 1;
+	rc = sqldb_step(st);	/* PostgreSQL parses it here */
+	sqldb_finalize(st);
+	return rc != SQLDB_ERROR;
 }
 
 /* A table made before approvals carried the engine's input gets it. */
@@ -148,10 +150,31 @@ add_input_column(struct approve_store *s, char **err)
 	return 0;
 }
 
+/* PostgreSQL: the table, made once whatever the replicas do at once. */
+static int
+setup_pg(struct approve_store *s, char **err)
+{
+	if (s->readonly) {
+		s->has_input = has_input_column(s);
+		return 0;
+	}
+	if (sqldb_begin(s->db) == -1 || sqldb_lock(s->db, "schema") == -1 ||
+	    exec(s, TABLE, err) == -1 || exec(s, INDEX, err) == -1 ||
+	    sqldb_commit(s->db) == -1) {
+		if (*err == NULL)
+			*err = xasprintf("state: %s", sqldb_errmsg(s->db));
+		sqldb_rollback(s->db);
+		return -1;
+	}
+	s->has_input = 1;
+	return 0;
+}
+
 static int
 setup(struct approve_store *s, const char *path, char **err)
 {
-	sqlite3_busy_timeout(s->db, BUSY_MS);
+	if (sqldb_engine(s->db) == SQLDB_POSTGRES)
+		return setup_pg(s, err);
 	if (claim(s, path, err) == -1)
 		return -1;
 	if (s->readonly) {
@@ -160,12 +183,7 @@ setup(struct approve_store *s, const char *path, char **err)
 	}
 	return exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
 	    exec(s, "PRAGMA synchronous = FULL", err) == -1 ||
-	    exec(s, "CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY "
-	    "KEY, created INTEGER NOT NULL, expires INTEGER NOT NULL, state "
-	    "TEXT NOT NULL, record TEXT NOT NULL, url TEXT, decided INTEGER, "
-	    "outcome TEXT, input TEXT)", err) == -1 ||
-	    exec(s, "CREATE INDEX IF NOT EXISTS approvals_pending ON "
-	    "approvals (state, expires)", err) == -1 ||
+	    exec(s, TABLE, err) == -1 || exec(s, INDEX, err) == -1 ||
 	    add_input_column(s, err) == -1 ? -1 : 0;
 }
 
@@ -175,8 +193,6 @@ approve_store_open(const char *path, const struct approve_key *key,
 {
 	struct approve_store *s = xcalloc(1, sizeof *s);
 	size_t n;
-	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE;
 
 	*err = NULL;
 	s->readonly = readonly;
@@ -189,10 +205,8 @@ approve_store_open(const char *path, const struct approve_key *key,
 			s->base_url[--n] = '\0';
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_FULLMUTEX,
-	    NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, s->db ? sqlite3_errmsg(s->db) :
-		    "cannot open");
+	if ((s->db = sqldb_open(path, (readonly ? SQLDB_READONLY :
+	    SQLDB_CREATE) | SQLDB_SHARED, err)) == NULL) {
 		approve_store_close(s);
 		return NULL;
 	}
@@ -208,7 +222,7 @@ approve_store_close(struct approve_store *s)
 {
 	if (s == NULL)
 		return;
-	sqlite3_close(s->db);
+	sqldb_close(s->db);
 	pthread_mutex_destroy(&s->mu);
 	explicit_bzero(&s->key, sizeof s->key);
 	free(s->base_url);
@@ -228,7 +242,7 @@ approve_issue(struct approve_store *s, const json_t *record,
     char **err)
 {
 	unsigned char raw[APPROVE_ID_LEN / 2];
-	sqlite3_stmt *st = NULL;
+	struct sqldb_stmt *st;
 	char *text, *url, *in;
 	size_t i;
 	int rc = -1;
@@ -248,28 +262,21 @@ approve_issue(struct approve_store *s, const json_t *record,
 	    NULL;
 	url = s->base_url ? link_of(s, t->id, NULL) : NULL;
 	pthread_mutex_lock(&s->mu);
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO approvals (id, created, "
+	if ((st = sqldb_prepare(s->db, "INSERT INTO approvals (id, created, "
 	    "expires, state, record, url, input) VALUES (?, ?, ?, 'pending', "
-	    "?, ?, ?)", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_int64(st, 3, t->expires);
-		sqlite3_bind_text(st, 4, text ? text : "null", -1,
-		    SQLITE_STATIC);
-		if (url)
-			sqlite3_bind_text(st, 5, url, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 5);
-		if (in)
-			sqlite3_bind_text(st, 6, in, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 6);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	    "?, ?, ?)", 0)) != NULL) {
+		sqldb_bind_text(st, 1, t->id);
+		sqldb_bind_int64(st, 2, now);
+		sqldb_bind_int64(st, 3, t->expires);
+		sqldb_bind_text(st, 4, text ? text : "null");
+		sqldb_bind_text(st, 5, url);
+		sqldb_bind_text(st, 6, in);
+		rc = sqldb_step(st) == SQLDB_DONE ? 0 : -1;
 	}
 	if (rc == -1)
 		*err = xasprintf("cannot keep the approval: %s",
-		    sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
+		    sqldb_errmsg(s->db));
+	sqldb_finalize(st);
 	pthread_mutex_unlock(&s->mu);
 	free(text);
 	free(in);
@@ -280,32 +287,32 @@ approve_issue(struct approve_store *s, const json_t *record,
 }
 
 static json_t *
-col_json(sqlite3_stmt *st, int i)
+col_json(struct sqldb_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const char *t = sqldb_column_text(st, i);
 
-	return t ? json_loads((const char *)t, 0, NULL) : NULL;
+	return t ? json_loads(t, 0, NULL) : NULL;
 }
 
 static void
-row(sqlite3_stmt *st, struct approve_pending *p)
+row(struct sqldb_stmt *st, struct approve_pending *p)
 {
-	const char *state = (const char *)sqlite3_column_text(st, 3);
-	const unsigned char *url = sqlite3_column_text(st, 7);
+	const char *state = sqldb_column_text(st, 3);
+	const char *url = sqldb_column_text(st, 7);
+	const char *id = sqldb_column_text(st, 0);
 	size_t i;
 
 	memset(p, 0, sizeof *p);
-	snprintf(p->id, sizeof p->id, "%s", (const char *)
-	    sqlite3_column_text(st, 0));
-	p->created = sqlite3_column_int64(st, 1);
-	p->expires = sqlite3_column_int64(st, 2);
+	snprintf(p->id, sizeof p->id, "%s", id ? id : "");
+	p->created = sqldb_column_int64(st, 1);
+	p->expires = sqldb_column_int64(st, 2);
 	for (i = 0; state && i < UTIL_ARRAY_LEN(state_names); i++)
 		if (strcmp(state, state_names[i]) == 0)
 			p->state = (enum approve_state)i;
 	p->record = col_json(st, 4);
-	p->decided = sqlite3_column_int64(st, 5);
+	p->decided = sqldb_column_int64(st, 5);
 	p->outcome = col_json(st, 6);
-	p->url = url ? xstrdup((const char *)url) : NULL;
+	p->url = url ? xstrdup(url) : NULL;
 	p->input = col_json(st, 8);
 }
 
@@ -327,24 +334,24 @@ static int
 get(struct approve_store *s, const char *id, struct approve_pending *p,
     char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	char *sql = select_sql(s, "WHERE id = ?");
 	int rc;
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	st = sqldb_prepare(s->db, sql, 0);
 	free(sql);
-	if (rc != SQLITE_OK) {
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	if (st == NULL) {
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	sqldb_bind_text(st, 1, id);
+	rc = sqldb_step(st);
+	if (rc == SQLDB_ROW)
 		row(st, p);
-	else if (rc != SQLITE_DONE)
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	else if (rc != SQLDB_DONE)
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
+	sqldb_finalize(st);
+	return rc == SQLDB_ROW ? 1 : rc == SQLDB_DONE ? 0 : -1;
 }
 
 /* One conditional UPDATE (mu held): rows changed, or -1. */
@@ -352,27 +359,26 @@ static int
 transition(struct approve_store *s, const char *id, const char *to,
     int64_t now, char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, "UPDATE approvals SET state = ?, "
-	    "decided = ? WHERE id = ? AND state = 'pending' AND "
-	    "(? = 'expired' OR expires > ?)", -1, &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	if ((st = sqldb_prepare(s->db, "UPDATE approvals SET state = ?1, "
+	    "decided = ?2 WHERE id = ?3 AND state = 'pending' AND "
+	    "(?1 = 'expired' OR expires > ?2)", 0)) == NULL) {
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, to, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	sqldb_bind_text(st, 1, to);
+	sqldb_bind_int64(st, 2, now);
+	sqldb_bind_text(st, 3, id);
+	rc = sqldb_step(st);
+	if (rc != SQLDB_DONE) {
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
+		sqldb_finalize(st);
 		return -1;
 	}
-	return sqlite3_changes(s->db);
+	sqldb_finalize(st);
+	return (int)sqldb_changes(s->db);
 }
 
 static int
@@ -456,22 +462,24 @@ int
 approve_finish(struct approve_store *s, const char *id,
     const json_t *outcome, char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	char *text = json_dumps(outcome, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	int rc = -1;
 
 	*err = NULL;
 	pthread_mutex_lock(&s->mu);
-	if (sqlite3_prepare_v2(s->db, "UPDATE approvals SET outcome = ? "
-	    "WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, text ? text : "null", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-		sqlite3_finalize(st);
+	if ((st = sqldb_prepare(s->db, "UPDATE approvals SET outcome = ? "
+	    "WHERE id = ?", 0)) != NULL) {
+		sqldb_bind_text(st, 1, text ? text : "null");
+		sqldb_bind_text(st, 2, id);
+		rc = sqldb_step(st) == SQLDB_DONE ? 0 : -1;
+		if (rc == -1)
+			*err = xasprintf("state file: %s", sqldb_errmsg(
+			    s->db));
+		sqldb_finalize(st);
 	}
-	if (rc == -1)
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	if (rc == -1 && *err == NULL)
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
 	pthread_mutex_unlock(&s->mu);
 	free(text);
 	return rc;
@@ -485,31 +493,32 @@ static int
 each(struct approve_store *s, const char *tail, int64_t bind, int has_bind,
     size_t limit, struct approve_pending **rows, size_t *n, char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	char *sql = select_sql(s, tail);
 	size_t cap = 0;
 	int rc;
 
 	*rows = NULL;
 	*n = 0;
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	st = sqldb_prepare(s->db, sql, 0);
 	free(sql);
-	if (rc != SQLITE_OK) {
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	if (st == NULL) {
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
 		return -1;
 	}
 	if (has_bind)
-		sqlite3_bind_int64(st, 1, bind);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+		sqldb_bind_int64(st, 1, bind);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW &&
 	    (limit == 0 || *n < limit)) {
 		xgrow(rows, &cap, *n + 1, sizeof **rows);
 		row(st, &(*rows)[(*n)++]);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*err = xasprintf("state file: %s", sqlite3_errmsg(s->db));
+	if (rc == SQLDB_ERROR) {
+		*err = xasprintf("state file: %s", sqldb_errmsg(s->db));
+		sqldb_finalize(st);
 		return -1;
 	}
+	sqldb_finalize(st);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /*
- * audit: the durable state, in one SQLite file (`--state FILE`).
+ * audit: the durable state, in one SQLite file (`--state FILE`) or a
+ * PostgreSQL database (`--state postgres://...`), through src/sqldb/.
  *
  * It holds every decision record, and beside them what the guardrails
  * and the pager remember (cooldown marks, rate buckets, threshold
@@ -37,6 +38,12 @@
  */
 #define AUDIT_INPUTS_MAX	(64 * 1024)
 
+/*
+ * The cluster a writer writes for, when none is named: its writer lock in
+ * a shared PostgreSQL database is "writer CLUSTER".
+ */
+#define AUDIT_CLUSTER_DEFAULT	"default"
+
 struct audit_opts {
 	int		 readonly;	/* history: never writes or migrates */
 	int		 sync_full;	/* every transaction synchronous=FULL;
@@ -52,6 +59,11 @@ struct audit_opts {
 	 * read counts as its most restrictive value.  0: both refuse.
 	 */
 	int		 recover;
+	/*
+	 * PostgreSQL: the cluster whose writer this is (one writer per
+	 * cluster); NULL: AUDIT_CLUSTER_DEFAULT.  Borrowed.
+	 */
+	const char	*cluster;
 	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
@@ -73,9 +85,10 @@ struct audit;
 
 /*
  * Opens (creating it if needed, unless readonly) the state file at path,
- * migrating an older schema forward in one transaction.  A writer takes
- * an exclusive lock (path + ".lock"): two daemons on one state file would
- * both act.  A writer runs PRAGMA quick_check first: a damaged file is an
+ * or the PostgreSQL database a postgres:// URL names, migrating an older
+ * schema forward in one transaction.  A writer takes an exclusive lock
+ * (path + ".lock"; in PostgreSQL a session advisory lock on its cluster):
+ * two daemons on one state would both act.  A writer runs PRAGMA quick_check first: a damaged file is an
  * error (or, with o->recover, moved aside and replaced, recover.c).
  * Returns an owned handle, or NULL with *err (owned): file missing
  * (readonly), not a state file, damaged, schema newer than this build,

@@ -7,9 +7,9 @@
 #define AUDIT_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 
 #include "audit/audit.h"
+#include "sqldb/sqldb.h"
 #include "util/util.h"
 
 #define AUDIT_MAGIC	0x61756474u	/* "audt" */
@@ -45,12 +45,13 @@ struct audit_pending {
 
 struct audit {
 	unsigned		 magic;
-	sqlite3			*db;
-	char			*path;		/* owned */
+	struct sqldb		*db;
+	char			*path;		/* owned: --state as
+						   displayed (no password) */
 	struct audit_opts	 opts;
 	int			 version;	/* schema of the file */
 	int			 lock_fd;	/* -1: none (readonly) */
-	sqlite3_stmt		*ins, *upd, *put, *del, *done_st;
+	struct sqldb_stmt	*ins, *upd, *put, *del, *done_st;
 	struct audit_source	 src[2];
 	int			 nsrc;
 	/*

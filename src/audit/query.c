@@ -35,10 +35,10 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    f->decision ? " AND decision = ?4" : "",
 	    f->reason ? " AND reason = ?5" : "",
 	    f->sensor ? " AND (sensor = ?6 OR substr(sensor, "
-	    "instr(sensor, '/') + 1) = ?6)" : "",
+	    "{INSTR}(sensor, '/') + 1) = ?6)" : "",
 	    /* before version 5 no record named its cluster */
 	    !f->cluster ? "" : a->version >= 5 ? " AND cluster = ?7" :
-	    " AND 0",
+	    " AND 1 = 0",
 	    f->limit > 0 ? "DESC" : "ASC");
 }
 
@@ -48,10 +48,10 @@ build_sql(const struct audit *a, const struct audit_filter *f)
  * silently: a reader would take the history as complete.
  */
 static json_t *
-row_record(struct audit *a, sqlite3_stmt *st)
+row_record(struct audit *a, struct sqldb_stmt *st)
 {
-	const char *text = (const char *)sqlite3_column_text(st, 3);
-	const char *outcome = (const char *)sqlite3_column_text(st, 2);
+	const char *text = sqldb_column_text(st, 3);
+	const char *outcome = sqldb_column_text(st, 2);
 	json_error_t je;
 	json_t *r = NULL;
 
@@ -60,7 +60,7 @@ row_record(struct audit *a, sqlite3_stmt *st)
 	    !json_is_object(r)) {
 		audit_log(a, "warn", "a decision record cannot be read; "
 		    "skipped", json_pack("{s:s, s:I, s:s}", "path", a->path,
-		    "id", (json_int_t)sqlite3_column_int64(st, 0), "error",
+		    "id", (json_int_t)sqldb_column_int64(st, 0), "error",
 		    text == NULL ? "no record" : r == NULL ? je.text :
 		    "not a JSON object"));
 		json_decref(r);
@@ -68,7 +68,7 @@ row_record(struct audit *a, sqlite3_stmt *st)
 	}
 	if (outcome && strcmp(outcome, "intended") == 0)
 		json_object_set_new(r, "outcome", json_string("unknown"));
-	text = (const char *)sqlite3_column_text(st, 4);
+	text = sqldb_column_text(st, 4);
 	if (text) {
 		json_t *in = json_loads(text, 0, &je);
 
@@ -88,31 +88,31 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	char *sql = build_sql(a, f);
 	json_t **keep = NULL, *r;
 	size_t nkeep = 0, cap = 0, i;
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	long n = 0;
 	int rc, stop = 0;
 
-	rc = sqlite3_prepare_v2(a->db, sql, -1, &st, NULL);
+	st = sqldb_prepare(a->db, sql, 0);
 	free(sql);
-	if (rc != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	if (st == NULL) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, f->since);
-	sqlite3_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
+	sqldb_bind_int64(st, 1, f->since);
+	sqldb_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
 	if (f->trigger)
-		sqlite3_bind_text(st, 3, f->trigger, -1, SQLITE_STATIC);
+		sqldb_bind_text(st, 3, f->trigger);
 	if (f->decision)
-		sqlite3_bind_text(st, 4, f->decision, -1, SQLITE_STATIC);
+		sqldb_bind_text(st, 4, f->decision);
 	if (f->reason)
-		sqlite3_bind_text(st, 5, f->reason, -1, SQLITE_STATIC);
+		sqldb_bind_text(st, 5, f->reason);
 	if (f->sensor)
-		sqlite3_bind_text(st, 6, f->sensor, -1, SQLITE_STATIC);
+		sqldb_bind_text(st, 6, f->sensor);
 	if (f->cluster && a->version >= 5)
-		sqlite3_bind_text(st, 7, f->cluster, -1, SQLITE_STATIC);
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!target_matches(f->target, (const char *)
-		    sqlite3_column_text(st, 1)) || (r = row_record(a, st)) == NULL)
+		sqldb_bind_text(st, 7, f->cluster);
+	while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
+		if (!target_matches(f->target, sqldb_column_text(st, 1)) ||
+		    (r = row_record(a, st)) == NULL)
 			continue;
 		if (f->limit > 0) {	/* newest first: keep, then reverse */
 			xgrow(&keep, &cap, nkeep + 1, sizeof *keep);
@@ -124,11 +124,11 @@ audit_query(struct audit *a, const struct audit_filter *f,
 		stop = fn(ctx, r);
 		json_decref(r);
 	}
-	if (!stop && rc != SQLITE_DONE) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	if (!stop && rc != SQLDB_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		n = -1;
 	}
-	sqlite3_finalize(st);
+	sqldb_finalize(st);
 	stop = n < 0;
 	for (i = nkeep; i > 0; i--) {	/* oldest first */
 		if (!stop) {

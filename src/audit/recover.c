@@ -22,27 +22,25 @@
 int
 audit_quick_check(struct audit *a, char **why)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	const char *msg;
 	int rc;
 
 	*why = NULL;
-	if (sqlite3_prepare_v2(a->db, "PRAGMA quick_check(1)", -1, &st,
-	    NULL) != SQLITE_OK) {
-		*why = xstrdup(sqlite3_errmsg(a->db));
+	if ((st = sqldb_prepare(a->db, "PRAGMA quick_check(1)", 0)) == NULL) {
+		*why = xstrdup(sqldb_errmsg(a->db));
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	msg = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) :
-	    NULL;
+	rc = sqldb_step(st);
+	msg = rc == SQLDB_ROW ? sqldb_column_text(st, 0) : NULL;
 	if (msg == NULL || strcmp(msg, "ok") != 0) {
 		char *p;
 
-		*why = xstrdup(msg ? msg : sqlite3_errmsg(a->db));
+		*why = xstrdup(msg ? msg : sqldb_errmsg(a->db));
 		for (p = *why; (p = strchr(p, '\n')) != NULL; )
 			*p = ' ';	/* one log line */
 	}
-	sqlite3_finalize(st);
+	sqldb_finalize(st);
 	return *why ? -1 : 0;
 }
 
@@ -92,83 +90,76 @@ static long
 copy_table(struct audit *a, const char *table, const char *cols,
     int ncols, int rowid)
 {
-	sqlite3_stmt *sel = NULL, *ins = NULL;
-	sqlite3_int64 last = 0, max = 0, skip = 1;
-	sqlite3_value *v[9];
+	struct sqldb_stmt *sel = NULL, *ins = NULL;
+	int64_t last = 0, max = 0, skip = 1;
 	char *sql;
 	long n = 0;
 	int i, rc;
 
 	if (rowid) {
 		sql = xasprintf("SELECT max(rowid) FROM old.%s", table);
-		if (sqlite3_prepare_v2(a->db, sql, -1, &sel, NULL) ==
-		    SQLITE_OK && sqlite3_step(sel) == SQLITE_ROW)
-			max = sqlite3_column_int64(sel, 0);
-		sqlite3_finalize(sel);
+		if (sqldb_query_int(a->db, sql, &max) == -1)
+			max = 0;
 		free(sql);
 	}
 	sql = xasprintf("INSERT OR IGNORE INTO main.%s (%s) VALUES (?%s)",
 	    table, cols, ncols == 3 ? ",?,?" : ",?,?,?,?,?,?,?,?");
-	rc = sqlite3_prepare_v2(a->db, sql, -1, &ins, NULL);
+	ins = sqldb_prepare(a->db, sql, 0);
 	free(sql);
 	sql = xasprintf("SELECT %s%s FROM old.%s%s", cols, rowid ?
 	    ", rowid" : "", table, rowid ? " WHERE rowid > ? ORDER BY "
 	    "rowid" : "");
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(a->db, sql, -1, &sel, NULL);
+	if (ins)
+		sel = sqldb_prepare(a->db, sql, 0);
 	free(sql);
-	while (rc == SQLITE_OK) {
-		sqlite3_reset(sel);
+	rc = sel ? SQLDB_DONE : SQLDB_ERROR;
+	while (rc != SQLDB_ERROR) {
+		sqldb_reset(sel);
 		if (rowid)
-			sqlite3_bind_int64(sel, 1, last);
-		while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-			/* copies: a value still on the old file's page
+			sqldb_bind_int64(sel, 1, last);
+		while ((rc = sqldb_step(sel)) == SQLDB_ROW) {
+			/* copied: a value still on the old file's page
 			 * cannot be bound as it is */
-			for (i = 0; i < ncols; i++) {
-				v[i] = sqlite3_value_dup(sqlite3_column_value(
-				    sel, i));
-				sqlite3_bind_value(ins, i + 1, v[i]);
-			}
-			if (sqlite3_step(ins) == SQLITE_DONE)
-				n++;
 			for (i = 0; i < ncols; i++)
-				sqlite3_value_free(v[i]);
-			sqlite3_reset(ins);
+				sqldb_bind_column(ins, i + 1, sel, i);
+			if (sqldb_step(ins) == SQLDB_DONE)
+				n++;
+			sqldb_reset(ins);
 			if (rowid) {
-				last = sqlite3_column_int64(sel, ncols);
+				last = sqldb_column_int64(sel, ncols);
 				skip = 1;
 			}
 		}
-		if (rc == SQLITE_DONE || !rowid || last >= max)
+		if (rc == SQLDB_DONE || !rowid || last >= max)
 			break;
 		/* a page did not read: jump past it */
 		last += skip;
 		skip *= 2;
-		rc = SQLITE_OK;
+		rc = SQLDB_DONE;
 	}
-	sqlite3_finalize(sel);
-	sqlite3_finalize(ins);
+	sqldb_finalize(sel);
+	sqldb_finalize(ins);
 	return n;
 }
 
 int
 audit_recover_copy(struct audit *a, const char *aside, char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	long decisions, rows;
 
-	if (sqlite3_prepare_v2(a->db, "ATTACH DATABASE ? AS old", -1, &st,
-	    NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", aside, sqlite3_errmsg(a->db));
+	if ((st = sqldb_prepare(a->db, "ATTACH DATABASE ? AS old", 0)) ==
+	    NULL) {
+		*err = xasprintf("%s: %s", aside, sqldb_errmsg(a->db));
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, aside, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		*err = xasprintf("%s: %s", aside, sqlite3_errmsg(a->db));
-		sqlite3_finalize(st);
+	sqldb_bind_text(st, 1, aside);
+	if (sqldb_step(st) != SQLDB_DONE) {
+		*err = xasprintf("%s: %s", aside, sqldb_errmsg(a->db));
+		sqldb_finalize(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	sqldb_finalize(st);
 	/*
 	 * No enclosing transaction: after a read of the damaged file fails
 	 * inside one, SQLite refuses every later write of it.  One commit

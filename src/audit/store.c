@@ -13,6 +13,14 @@
  * Schemas migrate forward in one transaction each open, using
  * PRAGMA user_version; the file is marked with PRAGMA application_id so
  * another program's SQLite file is refused rather than modified.
+ *
+ * In PostgreSQL (--state postgres://...) the same migrations run, in the
+ * dialect sqldb translates, and each step is a row of remediate_migrations
+ * (the version is its largest); the migration's transaction holds the
+ * advisory lock "schema", so two openers never migrate at once.  A
+ * writer's exclusion is a session-level advisory lock on its cluster's
+ * name instead of the .lock file; quick_check and --state-recover are
+ * SQLite's (PostgreSQL has its own crash recovery).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +36,18 @@
 #include "audit/audit_int.h"
 
 #define APPLICATION_ID	0x52454d44	/* "REMD" */
+#define MIGRATIONS_TABLE	"CREATE TABLE IF NOT EXISTS remediate_migrations (" \
+	"version INTEGER PRIMARY KEY, applied {INT} NOT NULL)"
 #define DAY		(24LL * 3600 * 1000)
+
+static int64_t
+wall_ms(void)
+{
+	struct clock c;
+
+	clock_system(&c);
+	return clock_now(&c);
+}
 
 /*
  * Each step takes the schema from version i to i + 1.  Never edit a
@@ -37,8 +56,8 @@
 static const char *const migrations[] = {
 	/* 1: the decision log */
 	"CREATE TABLE decisions ("
-	"  id INTEGER PRIMARY KEY,"
-	"  time INTEGER NOT NULL,"		/* ms since the epoch */
+	"  id {ID},"
+	"  time {INT} NOT NULL,"		/* ms since the epoch */
 	"  sensor TEXT NOT NULL,"
 	"  trigger TEXT NOT NULL,"
 	"  target TEXT,"			/* Kind/namespace/name */
@@ -54,15 +73,15 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL,"
 	"  key TEXT NOT NULL,"
 	"  value TEXT NOT NULL,"		/* JSON */
-	"  PRIMARY KEY (kind, key)) WITHOUT ROWID;",
+	"  PRIMARY KEY (kind, key)){NOROWID};",
 	/* 3: durable intake (src/intake/), replay marks of signed webhooks */
 	"CREATE TABLE intake ("
-	"  id INTEGER PRIMARY KEY,"
-	"  received INTEGER NOT NULL,"		/* ms since the epoch */
+	"  id {ID},"
+	"  received {INT} NOT NULL,"		/* ms since the epoch */
 	"  event TEXT NOT NULL);"		/* the JSON event */
 	"CREATE TABLE replay ("
 	"  key TEXT PRIMARY KEY,"		/* endpoint + signature */
-	"  seen INTEGER NOT NULL) WITHOUT ROWID;"	/* ms */
+	"  seen {INT} NOT NULL){NOROWID};"	/* ms */
 	"CREATE INDEX replay_seen ON replay(seen);",
 	/* 4: what each decision read, for `remediate diff` */
 	"ALTER TABLE decisions ADD COLUMN inputs TEXT;",	/* JSON; NULL:
@@ -76,17 +95,17 @@ static const char *const migrations[] = {
 							   named (older) */
 	"CREATE INDEX decisions_cluster ON decisions(cluster, time);"
 	"CREATE TABLE fleet_actions ("
-	"  id INTEGER PRIMARY KEY,"
+	"  id {ID},"
 	"  cluster TEXT NOT NULL,"
-	"  time INTEGER NOT NULL,"		/* ms: the slot */
-	"  pods INTEGER NOT NULL,"		/* the action moves */
-	"  circuit INTEGER NOT NULL);"		/* 1: counts toward a fleet
+	"  time {INT} NOT NULL,"		/* ms: the slot */
+	"  pods {INT} NOT NULL,"		/* the action moves */
+	"  circuit {INT} NOT NULL);"		/* 1: counts toward a fleet
 						   circuit */
 	"CREATE INDEX fleet_actions_time ON fleet_actions(time);"
 	"CREATE TABLE fleet_clusters ("
 	"  cluster TEXT PRIMARY KEY,"
-	"  pods INTEGER NOT NULL,"		/* its Pods, as it last saw */
-	"  seen INTEGER NOT NULL);",		/* ms */
+	"  pods {INT} NOT NULL,"		/* its Pods, as it last saw */
+	"  seen {INT} NOT NULL);",		/* ms */
 };
 
 void
@@ -162,39 +181,78 @@ audit_fail(struct audit *a, const char *what)
 		return;
 	a->failed = 1;
 	free(a->error);
-	a->error = xasprintf("%s: %s", what, sqlite3_errmsg(a->db));
+	a->error = xasprintf("%s: %s", what, sqldb_errmsg(a->db));
 }
 
 int
 audit_exec(struct audit *a, const char *sql)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(a->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+	if (sqldb_exec(a->db, sql) == 0)
 		return 0;
 	if (!a->failed) {
 		a->failed = 1;
 		free(a->error);
-		a->error = xasprintf("%.40s: %s", sql, msg ? msg :
-		    sqlite3_errmsg(a->db));
+		a->error = xasprintf("%.40s: %s", sql, sqldb_errmsg(a->db));
 	}
-	sqlite3_free(msg);
 	return -1;
 }
 
 static int
 pragma_int(struct audit *a, const char *sql, int *out)
 {
-	sqlite3_stmt *st;
+	int64_t v;
+
+	if (sqldb_query_int(a->db, sql, &v) == -1)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int
+is_pg(const struct audit *a)
+{
+	return sqldb_engine(a->db) == SQLDB_POSTGRES;
+}
+
+/* The schema version: user_version, or remediate_migrations' largest. */
+static int
+read_version(struct audit *a, int *v)
+{
+	int exists = 0;
+
+	if (!is_pg(a))
+		return pragma_int(a, "PRAGMA user_version", v);
+	if (pragma_int(a, "SELECT to_regclass('remediate_migrations') IS NOT "
+	    "NULL", &exists) == -1)
+		return -1;
+	*v = 0;
+	return exists ? pragma_int(a, "SELECT coalesce(max(version), 0) FROM "
+	    "remediate_migrations", v) : 0;
+}
+
+/* Marks step v (1-based) applied, inside the migration's transaction. */
+static int
+mark_version(struct audit *a, int v)
+{
+	struct sqldb_stmt *st;
+	char sql[64];
 	int rc;
 
-	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!is_pg(a)) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+		return audit_exec(a, sql);
+	}
+	if ((st = sqldb_prepare(a->db, "INSERT INTO remediate_migrations "
+	    "(version, applied) VALUES (?, ?)", 0)) == NULL) {
+		audit_fail(a, "migrations");
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	}
+	sqldb_bind_int64(st, 1, v);
+	sqldb_bind_int64(st, 2, wall_ms());
+	if ((rc = sqldb_step(st)) != SQLDB_DONE)
+		audit_fail(a, "migrations");
+	sqldb_finalize(st);
+	return rc == SQLDB_DONE ? 0 : -1;
 }
 
 /* Does the file hold tables of its own (another program's file)? */
@@ -210,23 +268,30 @@ has_tables(struct audit *a)
 static int
 migrate(struct audit *a, char **err)
 {
-	char sql[64];
 	int v;
 
 	if (a->version == AUDIT_SCHEMA_VERSION)
 		return 0;
-	if (audit_exec(a, "BEGIN IMMEDIATE") == -1)
+	if (sqldb_begin(a->db) == -1 || sqldb_lock(a->db, "schema") == -1 ||
+	    (is_pg(a) && audit_exec(a, MIGRATIONS_TABLE) == -1)) {
+		audit_fail(a, "begin");
 		goto fail;
+	}
 	/* read again under the write lock: another opener may have won */
-	if (pragma_int(a, "PRAGMA user_version", &a->version) == -1)
+	if (read_version(a, &a->version) == -1) {
+		audit_fail(a, "schema version");
 		goto fail;
+	}
 	for (v = a->version; v < AUDIT_SCHEMA_VERSION; v++)
-		if (audit_exec(a, migrations[v]) == -1)
+		if (audit_exec(a, migrations[v]) == -1 ||
+		    (is_pg(a) && mark_version(a, v + 1) == -1))
 			goto fail;
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
-	    AUDIT_SCHEMA_VERSION);
-	if (audit_exec(a, sql) == -1 || audit_exec(a, "COMMIT") == -1)
+	if (!is_pg(a) && mark_version(a, AUDIT_SCHEMA_VERSION) == -1)
 		goto fail;
+	if (sqldb_commit(a->db) == -1) {
+		audit_fail(a, "commit");
+		goto fail;
+	}
 	if (a->version && a->version < AUDIT_SCHEMA_VERSION)
 		audit_log(a, "info", "state file migrated", json_pack(
 		    "{s:s, s:i, s:i}", "path", a->path, "from", a->version,
@@ -236,7 +301,7 @@ migrate(struct audit *a, char **err)
 fail:
 	*err = xasprintf("%s: cannot migrate the schema from version %d: %s",
 	    a->path, a->version, a->error ? a->error : "?");
-	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	sqldb_rollback(a->db);
 	return -1;
 }
 
@@ -288,13 +353,39 @@ take_lock(struct audit *a, char **err)
 	return 0;
 }
 
+/*
+ * PostgreSQL: one writer per cluster, as the .lock file makes it one per
+ * file.  The lock is the session's: it goes when the process does (kill
+ * -9 too, once the server sees the connection close).
+ */
 static int
-prepare(struct audit *a, sqlite3_stmt **st, const char *sql, char **err)
+take_pg_lock(struct audit *a, char **err)
 {
-	if (sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-	    NULL) == SQLITE_OK)
+	const char *cluster = a->opts.cluster ? a->opts.cluster :
+	    AUDIT_CLUSTER_DEFAULT;
+	char *name = xasprintf("writer %s", cluster);
+	int rc = sqldb_session_lock(a->db, name);
+
+	free(name);
+	if (rc == 0)
 		return 0;
-	*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	if (rc == 1)
+		*err = xasprintf("%s is in use by another remediate (it holds "
+		    "the writer lock of cluster \"%s\"): one daemon per "
+		    "cluster writes", a->path, cluster);
+	else
+		*err = xasprintf("%s: cannot take the writer lock: %s",
+		    a->path, sqldb_errmsg(a->db));
+	return -1;
+}
+
+static int
+prepare(struct audit *a, struct sqldb_stmt **st, const char *sql,
+    char **err)
+{
+	if ((*st = sqldb_prepare(a->db, sql, 1)) != NULL)
+		return 0;
+	*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 	return -1;
 }
 
@@ -303,12 +394,14 @@ prepare_writer(struct audit *a, char **err)
 {
 	return prepare(a, &a->ins, "INSERT INTO decisions (time, sensor, "
 	    "trigger, target, decision, reason, outcome, record, inputs, "
-	    "cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err) == -1 ||
+	    "cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	    err) == -1 ||
 	    prepare(a, &a->upd, "UPDATE decisions SET decision = ?, reason = "
 	    "?, outcome = ?, record = ?, inputs = ? WHERE id = ?",
 	    err) == -1 ||
-	    prepare(a, &a->put, "INSERT OR REPLACE INTO state (kind, key, "
-	    "value) VALUES (?, ?, ?)", err) == -1 ||
+	    prepare(a, &a->put, "INSERT INTO state (kind, key, value) VALUES "
+	    "(?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = "
+	    "excluded.value", err) == -1 ||
 	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",
 	    err) == -1 ||
 	    prepare(a, &a->done_st, "DELETE FROM intake WHERE id = ?",
@@ -321,17 +414,28 @@ check_file(struct audit *a, char **err)
 {
 	int id = 0;
 
-	if (pragma_int(a, "PRAGMA application_id", &id) == -1 ||
+	if (is_pg(a)) {
+		if (read_version(a, &a->version) == -1) {
+			*err = xasprintf("%s: cannot read the schema version: "
+			    "%s", a->path, sqldb_errmsg(a->db));
+			return -1;
+		}
+		if (a->version == 0 && a->opts.readonly) {
+			*err = xasprintf("%s: holds no remediate state yet "
+			    "(remediate run creates it)", a->path);
+			return -1;
+		}
+	} else if (pragma_int(a, "PRAGMA application_id", &id) == -1 ||
 	    pragma_int(a, "PRAGMA user_version", &a->version) == -1) {
 		/* only NOTADB says what the file is; the rest, why it
 		 * could not be read */
 		*err = xasprintf("%s: %s: %s", a->path,
-		    (sqlite3_errcode(a->db) & 0xff) == SQLITE_NOTADB ?
+		    sqldb_error(a->db) == SQLDB_ENOTDB ?
 		    "not a state file" : "cannot read it",
-		    sqlite3_errmsg(a->db));
+		    sqldb_errmsg(a->db));
 		return -1;
 	}
-	if (id != APPLICATION_ID && (id != 0 || has_tables(a))) {
+	if (!is_pg(a) && id != APPLICATION_ID && (id != 0 || has_tables(a))) {
 		*err = xasprintf("%s: not a remediate state file (another "
 		    "program's SQLite database?)", a->path);
 		return -1;
@@ -405,28 +509,15 @@ open_readonly_fs(struct audit *a, char **err)
 			buf_addc(&b, *p);
 	buf_adds(&b, "?immutable=1");
 	uri = buf_steal(&b);
-	sqlite3_close(a->db);
-	a->db = NULL;
-	if (sqlite3_open_v2(uri, &a->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, a->db ?
-		    sqlite3_errmsg(a->db) : "cannot open");
-		free(uri);
-		return -1;
-	}
-	free(uri);
+	sqldb_close(a->db);
 	*err = NULL;
+	a->db = sqldb_open(uri, SQLDB_READONLY, err);
+	free(uri);
+	if (a->db == NULL)
+		return -1;
 	return check_file(a, err);
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct clock c;
-
-	clock_system(&c);
-	return clock_now(&c);
-}
 
 /*
  * PRAGMA quick_check on a writer's file.  Damaged: an error, or with
@@ -451,18 +542,12 @@ damaged(struct audit *a, char **err, char **aside)
 		return -1;
 	}
 	free(why);
-	sqlite3_close(a->db);
+	sqldb_close(a->db);
 	a->db = NULL;
 	if ((*aside = audit_recover_aside(a->path, wall_ms(), err)) == NULL)
 		return -1;
-	if (sqlite3_open_v2(a->path, &a->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, a->db ?
-		    sqlite3_errmsg(a->db) : "cannot open");
+	if ((a->db = sqldb_open(a->path, SQLDB_CREATE, err)) == NULL)
 		return -1;
-	}
-	sqlite3_busy_timeout(a->db, 5000);
-	sqlite3_extended_result_codes(a->db, 1);
 	a->version = 0;
 	return 0;
 }
@@ -472,36 +557,39 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 {
 	struct audit *a = xcalloc(1, sizeof *a);
 	char *aside = NULL;
-	int flags = o->readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int pg = sqldb_is_postgres(path);
 	struct stat sb;
 
 	a->magic = AUDIT_MAGIC;
-	a->path = xstrdup(path);
+	a->path = sqldb_display(path);
 	a->opts = *o;
 	a->lock_fd = -1;
 	pthread_mutex_init(&a->health_mu, NULL);
-	if (o->readonly && stat(path, &sb) == -1) {
+	if (pg && o->recover) {
+		*err = xasprintf("%s: --state-recover is for a SQLite state "
+		    "file; PostgreSQL recovers from crashes itself, and a "
+		    "damaged database is restored from its backups "
+		    "(docs/state.md)", a->path);
+		goto fail;
+	}
+	if (!pg && o->readonly && stat(path, &sb) == -1) {
 		*err = xasprintf("%s: %s (remediate run writes it; --state "
 		    "FILE names another)", path, strerror(errno));
 		goto fail;
 	}
-	if (!o->readonly && take_lock(a, err) == -1)
+	if (!pg && !o->readonly && take_lock(a, err) == -1)
 		goto fail;
-	if (sqlite3_open_v2(path, &a->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, a->db ? sqlite3_errmsg(a->db) :
-		    "cannot open");
+	if ((a->db = sqldb_open(path, o->readonly ? SQLDB_READONLY :
+	    SQLDB_CREATE, err)) == NULL)
 		goto fail;
-	}
-	sqlite3_busy_handler(a->db, util_busy_wait, NULL);	/* ~5 s */
-	sqlite3_extended_result_codes(a->db, 1);
-	if (check_file(a, err) == -1 && (!o->readonly ||
+	if (pg && !o->readonly && take_pg_lock(a, err) == -1)
+		goto fail;
+	if (check_file(a, err) == -1 && (pg || !o->readonly ||
 	    open_readonly_fs(a, err) == -1))
 		goto fail;
-	if (!o->readonly && damaged(a, err, &aside) == -1)
+	if (!pg && !o->readonly && damaged(a, err, &aside) == -1)
 		goto fail;
-	if (!o->readonly && (setup_writer(a, err) == -1 ||
+	if (!o->readonly && ((!pg && setup_writer(a, err) == -1) ||
 	    migrate(a, err) == -1 || prepare_writer(a, err) == -1))
 		goto fail;
 	if (aside && audit_recover_copy(a, aside, err) == -1)
@@ -529,13 +617,12 @@ audit_close(struct audit *a)
 		abort();
 	if (a->nsrc && a->ins)
 		audit_sync(a);
-	sqlite3_finalize(a->ins);
-	sqlite3_finalize(a->upd);
-	sqlite3_finalize(a->put);
-	sqlite3_finalize(a->del);
-	sqlite3_finalize(a->done_st);
-	if (a->db)
-		sqlite3_close(a->db);
+	sqldb_finalize(a->ins);
+	sqldb_finalize(a->upd);
+	sqldb_finalize(a->put);
+	sqldb_finalize(a->del);
+	sqldb_finalize(a->done_st);
+	sqldb_close(a->db);
 	if (a->lock_fd != -1)
 		close(a->lock_fd);	/* releases the flock */
 	audit_backlog_free(a);
@@ -574,25 +661,24 @@ guard_row_damaged(struct audit *a, const char *kind, const char *key,
 static int
 load_rows(struct audit *a, const struct audit_source *s, char **err)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	json_error_t je;
 	size_t bad = 0;
 	char *first = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(a->db, s->kind == SRC_PAGE ?
+	if ((st = sqldb_prepare(a->db, s->kind == SRC_PAGE ?
 	    "SELECT kind, key, value FROM state WHERE kind IN ('page', "
 	    "'pageout') ORDER BY kind, key" :
 	    "SELECT kind, key, value FROM state WHERE kind NOT IN ('page', "
-	    "'pageout')", -1, &st,
-	    NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	    "'pageout')", 0)) == NULL) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 0);
-		const char *key = (const char *)sqlite3_column_text(st, 1);
-		const char *text = (const char *)sqlite3_column_text(st, 2);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		const char *kind = sqldb_column_text(st, 0);
+		const char *key = sqldb_column_text(st, 1);
+		const char *text = sqldb_column_text(st, 2);
 		json_t *v = text ? json_loads(text, 0, &je) : NULL;
 
 		if (v == NULL || (s->kind == SRC_GUARD ? guard_state_load(
@@ -604,12 +690,13 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 		}
 		json_decref(v);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	if (rc != SQLDB_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		sqldb_finalize(st);
 		free(first);
 		return -1;
 	}
+	sqldb_finalize(st);
 	if (first && !a->opts.recover) {
 		*err = xasprintf("%s: %zu guard-state row%s cannot be read "
 		    "(the first: %s); refusing to start: its guardrail would "
@@ -681,7 +768,21 @@ int
 audit_stats(struct audit *a, int64_t *records, int64_t *bytes)
 {
 	int count = 0, pages = 0, size = 0;
+	int64_t total = 0;
 
+	if (is_pg(a)) {
+		if (pragma_int(a, "SELECT count(*) FROM decisions", &count) ==
+		    -1 || sqldb_query_int(a->db, "SELECT coalesce(sum("
+		    "pg_total_relation_size(t)), 0)::bigint FROM (VALUES "
+		    "(to_regclass('decisions')), (to_regclass('state')), "
+		    "(to_regclass('intake')), (to_regclass('replay')), "
+		    "(to_regclass('approvals'))) v(t) WHERE t IS NOT NULL",
+		    &total) == -1)
+			return -1;
+		*records = count;
+		*bytes = total;
+		return 0;
+	}
 	if (pragma_int(a, "SELECT count(*) FROM decisions", &count) == -1 ||
 	    pragma_int(a, "PRAGMA page_count", &pages) == -1 ||
 	    pragma_int(a, "PRAGMA page_size", &size) == -1)

@@ -101,25 +101,28 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 	json_decref(j);
 }
 
-static void
-bind_text(sqlite3_stmt *st, int i, const char *s)
+/*
+ * Runs st once; a row it returns (RETURNING id) goes to *id.  Returns 0,
+ * or -1 with the transaction's failure noted.
+ */
+static int
+step_id(struct audit *a, struct sqldb_stmt *st, const char *what,
+    int64_t *id)
 {
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
+	int rc = sqldb_step(st);
+
+	if (rc == SQLDB_ROW && id)
+		*id = sqldb_column_int64(st, 0);
+	if (rc == SQLDB_ERROR)
+		audit_fail(a, what);
+	sqldb_reset(st);
+	return rc == SQLDB_ERROR ? -1 : 0;
 }
 
 static int
-step(struct audit *a, sqlite3_stmt *st, const char *what)
+step(struct audit *a, struct sqldb_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		audit_fail(a, what);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return step_id(a, st, what, NULL);
 }
 
 static void
@@ -128,29 +131,28 @@ write_row(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	const char *outcome = row->intended ? "intended" : "final";
 
 	if (row->update_id) {
-		bind_text(a->upd, 1, row->decision);
-		bind_text(a->upd, 2, row->reason);
-		bind_text(a->upd, 3, outcome);
-		bind_text(a->upd, 4, row->record);
-		bind_text(a->upd, 5, row->inputs);
-		sqlite3_bind_int64(a->upd, 6, row->update_id);
+		sqldb_bind_text(a->upd, 1, row->decision);
+		sqldb_bind_text(a->upd, 2, row->reason);
+		sqldb_bind_text(a->upd, 3, outcome);
+		sqldb_bind_text(a->upd, 4, row->record);
+		sqldb_bind_text(a->upd, 5, row->inputs);
+		sqldb_bind_int64(a->upd, 6, row->update_id);
 		if (step(a, a->upd, "update") == -1 ||
-		    sqlite3_changes(a->db) == 1)
+		    sqldb_changes(a->db) == 1)
 			return;
 		/* the intended row is gone (pruned): write it anew */
 	}
-	sqlite3_bind_int64(a->ins, 1, row->time);
-	bind_text(a->ins, 2, row->sensor);
-	bind_text(a->ins, 3, row->trigger);
-	bind_text(a->ins, 4, row->target);
-	bind_text(a->ins, 5, row->decision);
-	bind_text(a->ins, 6, row->reason);
-	bind_text(a->ins, 7, outcome);
-	bind_text(a->ins, 8, row->record);
-	bind_text(a->ins, 9, row->inputs);
-	bind_text(a->ins, 10, row->cluster);
-	if (step(a, a->ins, "insert") == 0 && rowid)
-		*rowid = sqlite3_last_insert_rowid(a->db);
+	sqldb_bind_int64(a->ins, 1, row->time);
+	sqldb_bind_text(a->ins, 2, row->sensor);
+	sqldb_bind_text(a->ins, 3, row->trigger);
+	sqldb_bind_text(a->ins, 4, row->target);
+	sqldb_bind_text(a->ins, 5, row->decision);
+	sqldb_bind_text(a->ins, 6, row->reason);
+	sqldb_bind_text(a->ins, 7, outcome);
+	sqldb_bind_text(a->ins, 8, row->record);
+	sqldb_bind_text(a->ins, 9, row->inputs);
+	sqldb_bind_text(a->ins, 10, row->cluster);
+	step_id(a, a->ins, "insert", rowid);
 }
 
 /* A journal entry: kept (value) or removed (NULL). */
@@ -163,15 +165,15 @@ put_state(void *ctx, const char *kind, const char *key, json_t *value)
 	if (a->failed)
 		return;
 	if (value == NULL) {
-		bind_text(a->del, 1, kind);
-		bind_text(a->del, 2, key);
+		sqldb_bind_text(a->del, 1, kind);
+		sqldb_bind_text(a->del, 2, key);
 		step(a, a->del, "delete state");
 		return;
 	}
 	text = json_dumps(value, JSON_COMPACT);
-	bind_text(a->put, 1, kind);
-	bind_text(a->put, 2, key);
-	bind_text(a->put, 3, text);
+	sqldb_bind_text(a->put, 1, kind);
+	sqldb_bind_text(a->put, 2, key);
+	sqldb_bind_text(a->put, 3, text);
 	step(a, a->put, "write state");
 	free(text);
 }
@@ -220,7 +222,7 @@ mark_done(struct audit *a)
 	size_t i;
 
 	for (i = 0; i < a->ndone && !a->failed; i++) {
-		sqlite3_bind_int64(a->done_st, 1, a->done[i]);
+		sqldb_bind_int64(a->done_st, 1, a->done[i]);
 		step(a, a->done_st, "mark an event decided");
 	}
 }
@@ -235,6 +237,15 @@ failed(struct audit *a, const char *what)
 	    (int)a->nbacklog));
 }
 
+static int
+commit(struct audit *a)
+{
+	if (sqldb_commit(a->db) == 0)
+		return 0;
+	audit_fail(a, "commit");
+	return -1;
+}
+
 /*
  * One transaction: the records that failed before, row (may be NULL),
  * the journal.  Returns 0, or -1 with the transaction rolled back.
@@ -247,8 +258,10 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	if (a->ins == NULL)
 		return -1;		/* a reader */
 	a->failed = 0;
-	if (audit_exec(a, "BEGIN IMMEDIATE") == -1)
+	if (sqldb_begin(a->db) == -1) {
+		audit_fail(a, "begin");
 		goto fail;
+	}
 	for (i = 0; i < a->nbacklog && !a->failed; i++)
 		write_row(a, &a->backlog[i], NULL);
 	for (i = 0; i < a->nheld && !a->failed; i++)
@@ -258,7 +271,7 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	mark_done(a);
 	if (!a->failed)
 		journal(a);
-	if (a->failed || audit_exec(a, "COMMIT") == -1)
+	if (a->failed || commit(a) == -1)
 		goto fail;
 	if (a->nbacklog)
 		audit_log(a, "info", "audit log writes work again", json_pack(
@@ -272,7 +285,7 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	metrics_count_audit_write("ok");
 	return 0;
 fail:
-	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	sqldb_rollback(a->db);
 	a->resync = 1;
 	return -1;
 }
@@ -378,12 +391,14 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 	struct audit_row row;
 	int64_t rowid = 0;
 	int rc;
+	/* PostgreSQL's commits are durable (synchronous_commit) already */
+	int lite = sqldb_engine(a->db) == SQLDB_SQLITE;
 
 	row_from_record(&row, r, 1);
-	if (!a->opts.sync_full)
+	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = FULL");
 	rc = transact(a, &row, &rowid);
-	if (!a->opts.sync_full)
+	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = NORMAL");
 	audit_row_clear(&row);
 	if (rc == -1) {
@@ -458,21 +473,18 @@ audit_sync(struct audit *a)
 static long
 delete_some(struct audit *a, const char *sql, int64_t arg)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if ((st = sqldb_prepare(a->db, sql, 0)) == NULL) {
 		audit_fail(a, "prune");
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, arg);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	sqldb_bind_int64(st, 1, arg);
+	if ((rc = sqldb_step(st)) != SQLDB_DONE)
 		audit_fail(a, "prune");
-		return -1;
-	}
-	return sqlite3_changes(a->db);
+	sqldb_finalize(st);
+	return rc == SQLDB_DONE ? (long)sqldb_changes(a->db) : -1;
 }
 
 long
@@ -489,8 +501,10 @@ audit_prune(struct audit *a, int64_t now)
 				guard_state_prune(a->src[i].obj,
 				    now - a->opts.retain_age);
 	a->failed = 0;
-	if (audit_exec(a, "BEGIN IMMEDIATE") == -1)
+	if (sqldb_begin(a->db) == -1) {
+		audit_fail(a, "begin");
 		goto fail;
+	}
 	if (a->opts.retain_age > 0 && (k = delete_some(a, "DELETE FROM "
 	    "decisions WHERE id IN (SELECT id FROM decisions WHERE time < ? "
 	    "ORDER BY time LIMIT 10000)", now - a->opts.retain_age)) >= 0)
@@ -502,15 +516,16 @@ audit_prune(struct audit *a, int64_t now)
 		n += k;
 	if (!a->failed)
 		journal(a);
-	if (a->failed || audit_exec(a, "COMMIT") == -1)
+	if (a->failed || commit(a) == -1)
 		goto fail;
 	a->resync = 0;
-	/* give the freed pages back, a bounded amount at a time */
-	if (n)
+	/* give the freed pages back, a bounded amount at a time (SQLite;
+	   PostgreSQL's autovacuum does it) */
+	if (n && sqldb_engine(a->db) == SQLDB_SQLITE)
 		audit_exec(a, "PRAGMA incremental_vacuum(4000)");
 	return n;
 fail:
-	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	sqldb_rollback(a->db);
 	a->resync = 1;
 	failed(a, "cannot prune the audit log");
 	return -1;

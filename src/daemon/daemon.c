@@ -1124,6 +1124,7 @@ daemon_state_open(struct daemon *d)
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
 	ao.recover = d->o->state_recover;
+	ao.cluster = d->cluster_name;	/* one writer per cluster */
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));

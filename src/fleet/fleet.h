@@ -9,9 +9,10 @@
  * cluster's pod count (fleet_clusters), and answers the guard's question
  * (struct guard_fleet, src/guard/fleet.c) in one transaction under the
  * database's lock: count, and take this action's slot if it is admitted,
- * so two clusters never both take the last one.  With SQLite the lock is
- * the file's write lock (BEGIN IMMEDIATE), which serializes every
- * process on the host that shares the file.
+ * so two clusters never both take the last one.  In PostgreSQL the lock
+ * is a transaction-scoped advisory lock (sqldb_lock "fleet") that every
+ * instance of every cluster waits for; in SQLite the file's write lock
+ * (BEGIN IMMEDIATE), which serializes every process sharing the file.
  *
  * The tables are the state store's (src/audit/ creates and migrates
  * them, schema 5); the ledger has its own connection, like the intake.
@@ -32,11 +33,12 @@
 struct fleet;
 
 /*
- * Opens the ledger for cluster (copied) on the state at path, which the
- * audit store has created or migrated.  Returns an owned handle, or NULL
- * with *err (owned) naming the database.
+ * Opens the ledger for cluster (copied) on the state target (a SQLite
+ * path or a postgres:// URL, as --state names it), which the audit store
+ * has created or migrated.  Returns an owned handle, or NULL with *err
+ * (owned) naming the database (a URL's password left out).
  */
-struct fleet	*fleet_open(const char *path, const char *cluster,
+struct fleet	*fleet_open(const char *target, const char *cluster,
 		    char **err);
 /* NULL is a no-op. */
 void		 fleet_close(struct fleet *);

@@ -1,69 +1,63 @@
 /*
- * The fleet ledger over the shared state database.
+ * The fleet ledger over the shared state database (src/sqldb/).
  *
- * One question, one transaction: the write lock is taken first (BEGIN
- * IMMEDIATE: SQLite's one writer at a time, across every process that
- * shares the file), then this cluster's pod count is published, the
- * window counted and, when the guard's rule (guard_fleet_admits) admits
- * the action, its slot taken, and the lock released at COMMIT.  Whoever
- * asks next sees the slot.  Anything that fails rolls back and is an
- * error the guard turns into a stop.
+ * One question, one transaction: the lock is taken first (sqldb_begin
+ * and sqldb_lock "fleet": in PostgreSQL a transaction-scoped advisory
+ * lock every instance of every cluster waits for; in SQLite BEGIN
+ * IMMEDIATE, one writer at a time across the processes sharing the
+ * file), then this cluster's pod count is published, the window counted
+ * and, when the guard's rule (guard_fleet_admits) admits the action, its
+ * slot taken, and the lock released at COMMIT.  Whoever asks next sees
+ * the slot.  Anything that fails rolls back and is an error the guard
+ * turns into a stop.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 
 #include "fleet/fleet.h"
+#include "sqldb/sqldb.h"
 #include "util/util.h"
 
 #define FLEET_MAGIC	0x666c6574u	/* "flet" */
 
 struct fleet {
 	unsigned	 magic;
-	sqlite3		*db;
-	char		*path;		/* owned: names the database */
+	struct sqldb	*db;
+	char		*path;		/* owned: names the database (no
+					   password) */
 	char		*cluster;	/* owned */
 };
-
-static int
-exec(struct fleet *f, const char *sql)
-{
-	return sqlite3_exec(f->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
-	    -1;
-}
 
 static void
 failed(struct fleet *f, const char *what, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: fleet ledger: %s: %s", f->path, what,
-	    sqlite3_errmsg(f->db));
+	    sqldb_errmsg(f->db));
 }
 
 struct fleet *
-fleet_open(const char *path, const char *cluster, char **err)
+fleet_open(const char *target, const char *cluster, char **err)
 {
 	struct fleet *f = xcalloc(1, sizeof *f);
-	sqlite3_stmt *st = NULL;
+	int64_t n;
 
 	f->magic = FLEET_MAGIC;
-	f->path = xstrdup(path);
+	f->path = sqldb_display(target);
 	f->cluster = xstrdup(cluster);
-	if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_handler(f->db, util_busy_wait, NULL);	/* ~5 s */
-	/* the store's schema 5 made the tables: refuse an older file */
-	if (sqlite3_prepare_v2(f->db, "SELECT count(*) FROM fleet_actions, "
-	    "fleet_clusters WHERE 0", -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_finalize(st);
+	if ((f->db = sqldb_open(target, 0, err)) == NULL) {
+		fleet_close(f);
+		return NULL;
+	}
+	/* the store's schema 5 made the tables: refuse an older state */
+	if (sqldb_query_int(f->db, "SELECT count(*) FROM fleet_actions, "
+	    "fleet_clusters WHERE 1 = 0", &n) == -1) {
+		*err = xasprintf("%s: cannot open the fleet ledger: %s",
+		    f->path, sqldb_errmsg(f->db));
+		fleet_close(f);
+		return NULL;
+	}
 	return f;
-fail:
-	*err = xasprintf("%s: cannot open the fleet ledger: %s", path,
-	    f->db ? sqlite3_errmsg(f->db) : "out of memory");
-	fleet_close(f);
-	return NULL;
 }
 
 void
@@ -73,36 +67,38 @@ fleet_close(struct fleet *f)
 		return;
 	if (f->magic != FLEET_MAGIC)
 		abort();
-	sqlite3_close(f->db);
+	sqldb_close(f->db);
 	free(f->path);
 	free(f->cluster);
 	f->magic = 0;
 	free(f);
 }
 
-/* Runs sql with int64 parameters (n of them) and the cluster as ?9. */
+/*
+ * Runs sql with int64 parameters ?1.. (n of them) and the cluster as ?9
+ * (a number a statement leaves out is not bound); out gets the first
+ * row's nout columns, zeros without a row.
+ */
 static int
 run(struct fleet *f, const char *sql, const int64_t *p, int n,
     int64_t *out, int nout)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	int i, rc;
 
-	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if ((st = sqldb_prepare(f->db, sql, 0)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		sqlite3_bind_int64(st, i + 1, p[i]);
-	if (sqlite3_bind_parameter_index(st, "?9"))
-		sqlite3_bind_text(st, 9, f->cluster, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	for (i = 0; rc == SQLITE_ROW && i < nout; i++)
-		out[i] = sqlite3_column_int64(st, i);
-	if (rc == SQLITE_ROW && nout == 0)
-		rc = SQLITE_DONE;
-	else if (rc == SQLITE_DONE && nout > 0)
+		(void)sqldb_bind_int64(st, i + 1, p[i]);
+	if (strstr(sql, "?9"))
+		(void)sqldb_bind_text(st, 9, f->cluster);
+	rc = sqldb_step(st);
+	for (i = 0; rc == SQLDB_ROW && i < nout; i++)
+		out[i] = sqldb_column_int64(st, i);
+	if (rc == SQLDB_DONE && nout > 0)
 		memset(out, 0, (size_t)nout * sizeof *out);	/* no row */
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	sqldb_finalize(st);
+	return rc == SQLDB_ERROR ? -1 : 0;
 }
 
 static int
@@ -162,16 +158,17 @@ fleet_ask(struct fleet *f, const struct guard_fleet_ask *q,
 	int64_t own_id = 0;
 
 	memset(a, 0, sizeof *a);
-	if (exec(f, "BEGIN IMMEDIATE") == -1) {
+	if (sqldb_begin(f->db) == -1 || sqldb_lock(f->db, "fleet") == -1) {
 		failed(f, "cannot take the lock", err, errlen);
+		sqldb_rollback(f->db);
 		return -1;
 	}
 	if (publish(f, q->cluster_pods, q->now) == -1 ||
 	    count(f, q, a, &own_id) == -1 ||
 	    (q->reserve && guard_fleet_admits(q, a) && take(f, q,
-	    own_id) == -1) || exec(f, "COMMIT") == -1) {
+	    own_id) == -1) || sqldb_commit(f->db) == -1) {
 		failed(f, "cannot count", err, errlen);
-		exec(f, "ROLLBACK");
+		sqldb_rollback(f->db);
 		memset(a, 0, sizeof *a);
 		return -1;
 	}
@@ -190,7 +187,7 @@ fleet_release(struct fleet *f, int64_t slot)
 	    NULL, 0) == -1)
 		util_log_json("warn", "fleet ledger: a slot not taken back "
 		    "counts until it ages out", json_pack("{s:s, s:s}",
-		    "state", f->path, "error", sqlite3_errmsg(f->db)));
+		    "state", f->path, "error", sqldb_errmsg(f->db)));
 }
 
 int
@@ -198,13 +195,14 @@ fleet_publish(struct fleet *f, long pods, int64_t now)
 {
 	int64_t p[1] = { now - FLEET_KEEP };
 
-	if (exec(f, "BEGIN IMMEDIATE") == 0 && publish(f, pods, now) == 0 &&
-	    run(f, "DELETE FROM fleet_actions WHERE time < ?1", p, 1, NULL,
-	    0) == 0 && exec(f, "COMMIT") == 0)
+	if (sqldb_begin(f->db) == 0 && sqldb_lock(f->db, "fleet") == 0 &&
+	    publish(f, pods, now) == 0 && run(f, "DELETE FROM fleet_actions "
+	    "WHERE time < ?1", p, 1, NULL, 0) == 0 &&
+	    sqldb_commit(f->db) == 0)
 		return 0;
 	util_log_json("warn", "fleet ledger: cannot publish this cluster's "
 	    "pods", json_pack("{s:s, s:s}", "state", f->path, "error",
-	    sqlite3_errmsg(f->db)));
-	exec(f, "ROLLBACK");
+	    sqldb_errmsg(f->db)));
+	sqldb_rollback(f->db);
 	return -1;
 }

@@ -1,1 +1,1 @@
-fleet_DEPS := util conf guard
+fleet_DEPS := util conf guard sqldb

@@ -9,23 +9,24 @@
  * requests gather for the next round, so the number of commits per second
  * stays near what the disk allows however many senders there are.
  *
- * A replay mark (a signed body) is inserted with INSERT OR IGNORE: a mark
+ * A replay mark (a signed body) is inserted with ON CONFLICT DO NOTHING: a mark
  * already there makes that request a replay and writes none of its
  * events, without failing the others in the round.  Marks older than the
  * window are deleted now and then inside a round.
  *
  * If a statement fails (disk full, I/O error) the round rolls back and
  * every request in it is answered INTAKE_ERROR: the senders get 503 and
- * keep their events.
+ * keep their events.  In PostgreSQL a lost connection is that too; the
+ * next round reconnects (src/sqldb/).
  */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "intake/intake.h"
 #include "metrics/metrics.h"
+#include "sqldb/sqldb.h"
 #include "util/util.h"
 
 #define INTAKE_MAGIC	0x696e746bu	/* "intk" */
@@ -46,11 +47,11 @@ struct put_req {
 
 struct intake {
 	unsigned		 magic;
-	sqlite3			*db;		/* FULLMUTEX: committer and
+	struct sqldb		*db;		/* SHARED: committer and
 						   the engine's recovery */
 	struct intake_opts	 o;
-	char			*path;		/* owned */
-	sqlite3_stmt		*ins, *mark, *prune;
+	char			*path;		/* owned, as displayed */
+	struct sqldb_stmt	*ins, *mark, *prune;
 	int64_t			 last_prune;	/* ms */
 	/* recovery: rows of an earlier run */
 	int64_t			 recover_after, recover_max;
@@ -75,14 +76,16 @@ ilog(const struct intake *in, const char *level, const char *msg,
 		util_log_json(level, msg, fields);
 }
 
+/* Runs st once; a row it returns (RETURNING id) goes to *id. */
 static int
-step_done(sqlite3_stmt *st)
+step_done(struct sqldb_stmt *st, int64_t *id)
 {
-	int rc = sqlite3_step(st);
+	int rc = sqldb_step(st);
 
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc == SQLDB_ROW && id)
+		*id = sqldb_column_int64(st, 0);
+	sqldb_reset(st);
+	return rc == SQLDB_ERROR ? -1 : 0;
 }
 
 /* One request's rows; returns 0, or -1 when a statement failed. */
@@ -93,21 +96,20 @@ write_req(struct intake *in, struct put_req *r)
 
 	r->rc = INTAKE_OK;
 	if (r->replay) {
-		sqlite3_bind_text(in->mark, 1, r->replay, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(in->mark, 2, r->now);
-		if (step_done(in->mark) == -1)
+		sqldb_bind_text(in->mark, 1, r->replay);
+		sqldb_bind_int64(in->mark, 2, r->now);
+		if (step_done(in->mark, NULL) == -1)
 			return -1;
-		if (sqlite3_changes(in->db) == 0) {
+		if (sqldb_changes(in->db) == 0) {
 			r->rc = INTAKE_REPLAY;
 			return 0;
 		}
 	}
 	for (i = 0; i < r->n; i++) {
-		sqlite3_bind_int64(in->ins, 1, r->now);
-		sqlite3_bind_text(in->ins, 2, r->texts[i], -1, SQLITE_STATIC);
-		if (step_done(in->ins) == -1)
+		sqldb_bind_int64(in->ins, 1, r->now);
+		sqldb_bind_text(in->ins, 2, r->texts[i]);
+		if (step_done(in->ins, &r->ids[i]) == -1)
 			return -1;
-		r->ids[i] = sqlite3_last_insert_rowid(in->db);
 	}
 	return 0;
 }
@@ -118,8 +120,8 @@ prune_marks(struct intake *in, int64_t now)
 	if (now - in->last_prune < PRUNE_EVERY)
 		return;
 	in->last_prune = now;
-	sqlite3_bind_int64(in->prune, 1, now - in->o.replay_window);
-	step_done(in->prune);
+	sqldb_bind_int64(in->prune, 1, now - in->o.replay_window);
+	step_done(in->prune, NULL);
 }
 
 /* One round: every request in list, one transaction.  Unlocked. */
@@ -130,19 +132,17 @@ commit_round(struct intake *in, struct put_req *list)
 	char *why = NULL;
 	int ok;
 
-	ok = sqlite3_exec(in->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
-	    SQLITE_OK;
+	ok = sqldb_begin(in->db) == 0;
 	for (r = list; ok && r; r = r->next)
 		ok = write_req(in, r) == 0;
 	if (ok && list)
 		prune_marks(in, list->now);
 	if (ok)
-		ok = sqlite3_exec(in->db, "COMMIT", NULL, NULL, NULL) ==
-		    SQLITE_OK;
+		ok = sqldb_commit(in->db) == 0;
 	if (!ok) {
 		why = xasprintf("%s: cannot accept events: %s", in->path,
-		    sqlite3_errmsg(in->db));
-		sqlite3_exec(in->db, "ROLLBACK", NULL, NULL, NULL);
+		    sqldb_errmsg(in->db));
+		sqldb_rollback(in->db);
 		for (r = list; r; r = r->next)
 			r->rc = INTAKE_ERROR;
 		metrics_count_audit_write("error");
@@ -278,43 +278,40 @@ intake_stop(struct intake *in)
 static int
 count_undecided(struct intake *in, int64_t *n)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(in->db, "SELECT count(*), coalesce(max(id), 0) "
-	    "FROM intake", -1, &st, NULL) != SQLITE_OK)
+	if ((st = sqldb_prepare(in->db, "SELECT count(*), coalesce(max(id), "
+	    "0) FROM intake", 0)) == NULL)
 		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
-		in->recover_max = sqlite3_column_int64(st, 1);
+	if ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		*n = sqldb_column_int64(st, 0);
+		in->recover_max = sqldb_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	sqldb_finalize(st);
+	return rc == SQLDB_ROW ? 0 : -1;
 }
 
 static int
-prepare(struct intake *in, sqlite3_stmt **st, const char *sql)
+prepare(struct intake *in, struct sqldb_stmt **st, const char *sql)
 {
-	return sqlite3_prepare_v3(in->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    st, NULL) == SQLITE_OK ? 0 : -1;
+	return (*st = sqldb_prepare(in->db, sql, 1)) ? 0 : -1;
 }
 
 static int
-open_db(struct intake *in, char **err)
+open_db(struct intake *in, const char *target, char **err)
 {
 	int64_t n = 0;
 
-	if (sqlite3_open_v2(in->path, &in->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_handler(in->db, util_busy_wait, NULL);	/* ~5 s */
-	if (sqlite3_exec(in->db, in->o.sync_full ? "PRAGMA synchronous = "
-	    "FULL" : "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) !=
-	    SQLITE_OK ||
+	if ((in->db = sqldb_open(target, SQLDB_SHARED, err)) == NULL)
+		return -1;
+	if ((sqldb_engine(in->db) == SQLDB_SQLITE && sqldb_exec(in->db,
+	    in->o.sync_full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL") == -1) ||
 	    prepare(in, &in->ins, "INSERT INTO intake (received, event) "
-	    "VALUES (?, ?)") == -1 ||
-	    prepare(in, &in->mark, "INSERT OR IGNORE INTO replay (key, seen) "
-	    "VALUES (?, ?)") == -1 ||
+	    "VALUES (?, ?) RETURNING id") == -1 ||
+	    prepare(in, &in->mark, "INSERT INTO replay (key, seen) VALUES "
+	    "(?, ?) ON CONFLICT DO NOTHING") == -1 ||
 	    prepare(in, &in->prune, "DELETE FROM replay WHERE seen < ?") == -1 ||
 	    count_undecided(in, &n) == -1)
 		goto fail;
@@ -326,7 +323,7 @@ open_db(struct intake *in, char **err)
 	return 0;
 fail:
 	*err = xasprintf("%s: cannot open the intake: %s", in->path,
-	    in->db ? sqlite3_errmsg(in->db) : "out of memory");
+	    sqldb_errmsg(in->db));
 	return -1;
 }
 
@@ -341,12 +338,12 @@ intake_open(const char *path, const struct intake_opts *o, char **err)
 		in->o.capacity = DEF_CAPACITY;
 	if (in->o.replay_window <= 0)
 		in->o.replay_window = INTAKE_REPLAY_WINDOW;
-	in->path = xstrdup(path);
+	in->path = sqldb_display(path);
 	in->tail = &in->head;
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->work, NULL);
 	pthread_cond_init(&in->answered, NULL);
-	if (open_db(in, err) == -1) {
+	if (open_db(in, path, err) == -1) {
 		intake_free(in);
 		return NULL;
 	}
@@ -372,11 +369,10 @@ intake_free(struct intake *in)
 	pthread_mutex_unlock(&in->mu);
 	if (in->started)
 		pthread_join(in->thread, NULL);
-	sqlite3_finalize(in->ins);
-	sqlite3_finalize(in->mark);
-	sqlite3_finalize(in->prune);
-	if (in->db)
-		sqlite3_close(in->db);
+	sqldb_finalize(in->ins);
+	sqldb_finalize(in->mark);
+	sqldb_finalize(in->prune);
+	sqldb_close(in->db);
 	pthread_cond_destroy(&in->work);
 	pthread_cond_destroy(&in->answered);
 	pthread_mutex_destroy(&in->mu);
@@ -389,21 +385,21 @@ intake_free(struct intake *in)
 static void
 drop_row(struct intake *in, int64_t id)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 
-	if (sqlite3_prepare_v2(in->db, "DELETE FROM intake WHERE id = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+	if ((st = sqldb_prepare(in->db, "DELETE FROM intake WHERE id = ?",
+	    0)) == NULL)
 		return;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqldb_bind_int64(st, 1, id);
+	(void)sqldb_step(st);
+	sqldb_finalize(st);
 }
 
 long
 intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
     int64_t id, struct event *ev), void *ctx)
 {
-	sqlite3_stmt *st;
+	struct sqldb_stmt *st;
 	json_t *rows = json_array(), *row;
 	json_error_t je;
 	struct event ev;
@@ -416,23 +412,22 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	}
 	if (max == 0 || max > RECOVER_MAX)
 		max = RECOVER_MAX;
-	if (sqlite3_prepare_v2(in->db, "SELECT id, event FROM intake WHERE "
-	    "id > ? AND id <= ? ORDER BY id LIMIT ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if ((st = sqldb_prepare(in->db, "SELECT id, event FROM intake WHERE "
+	    "id > ? AND id <= ? ORDER BY id LIMIT ?", 0)) == NULL)
 		goto fail;
-	sqlite3_bind_int64(st, 1, in->recover_after);
-	sqlite3_bind_int64(st, 2, in->recover_max);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 1);
+	sqldb_bind_int64(st, 1, in->recover_after);
+	sqldb_bind_int64(st, 2, in->recover_max);
+	sqldb_bind_int64(st, 3, (int64_t)max);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		const char *text = sqldb_column_text(st, 1);
 
-		in->recover_after = sqlite3_column_int64(st, 0);
+		in->recover_after = sqldb_column_int64(st, 0);
 		json_array_append_new(rows, json_pack("{s:I, s:o?}", "id",
 		    (json_int_t)in->recover_after, "event", text ?
 		    json_loads(text, 0, &je) : NULL));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	sqldb_finalize(st);
+	if (rc != SQLDB_DONE)
 		goto fail;
 	if (json_array_size(rows) == 0)
 		in->recover_after = in->recover_max;
@@ -459,7 +454,7 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	return (long)i;
 fail:
 	ilog(in, "error", "cannot read the undecided events", json_pack(
-	    "{s:s, s:s}", "path", in->path, "error", sqlite3_errmsg(in->db)));
+	    "{s:s, s:s}", "path", in->path, "error", sqldb_errmsg(in->db)));
 	json_decref(rows);
 	return -1;
 }

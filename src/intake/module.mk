@@ -1,1 +1,1 @@
-intake_DEPS := util conf cluster record signal metrics
+intake_DEPS := util conf cluster record signal metrics sqldb

@@ -1,12 +1,13 @@
 /*
- * The fleet ledger: two clusters on one state file share one circuit and
- * one blast radius; a slot is taken only when admitted, given back on
+ * The fleet ledger: two clusters on one state share one circuit and one
+ * blast radius; a slot is taken only when admitted, given back on
  * release, moved by an approval; a ledger that cannot be read is an error
- * naming the file (the guard fails closed on it); processes sharing the
- * file never take more slots than the circuit allows.  The tables are
- * made here as the audit module's migration 5 makes them (docs/state.md).
+ * naming the database (the guard fails closed on it); processes sharing
+ * it never take more slots than the circuit allows.  The tables are made
+ * here as the audit module's migration 5 makes them (docs/state.md).
+ * Against SQLite always, and against PostgreSQL too when
+ * REMEDIATE_TEST_PG holds a URL (as test_sqldb).
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,52 +16,64 @@
 
 #include "fleet/fleet.h"
 #include "harness.h"
+#include "sqldb/sqldb.h"
 
 #define S	1000LL
 #define MIN	(60 * S)
 #define T0	1764064800000LL	/* 2025-11-25T10:00:00Z */
 
 static char dir[] = "/tmp/test_fleet.XXXXXX";
-static char path[256];
+static char file[256];
+static const char *path;	/* the state: file, or a PostgreSQL URL */
 static char err[GUARD_MSGLEN];
 
 static void
 sql(const char *text)
 {
-	sqlite3 *db;
+	char *e = NULL;
+	struct sqldb *db = sqldb_open(path, SQLDB_CREATE, &e);
 
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, text, NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(db);
+	CHECK(db != NULL);
+	if (db == NULL) {
+		fprintf(stderr, "%s\n", e);
+		free(e);
+		return;
+	}
+	if (sqldb_exec(db, text) == -1) {
+		fprintf(stderr, "%s: %s\n", text, sqldb_errmsg(db));
+		CHECK(0);
+	}
+	sqldb_close(db);
 }
 
 static long long
 count(const char *query)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long n = -1;
+	char *e = NULL;
+	struct sqldb *db = sqldb_open(path, 0, &e);
+	int64_t n = -1;
 
-	sqlite3_open(path, &db);
-	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	if (db == NULL || sqldb_query_int(db, query, &n) == -1)
+		n = -1;
+	free(e);
+	sqldb_close(db);
 	return n;
 }
 
 static void
 fresh(void)
 {
-	snprintf(path, sizeof path, "%s/state.db", dir);
-	unlink(path);
-	sql("PRAGMA journal_mode = WAL;"
-	    "CREATE TABLE fleet_actions (id INTEGER PRIMARY KEY, cluster TEXT "
-	    "NOT NULL, time INTEGER NOT NULL, pods INTEGER NOT NULL, circuit "
-	    "INTEGER NOT NULL);"
+	if (path == file)
+		unlink(file);
+	sql("DROP TABLE IF EXISTS fleet_actions;"
+	    "DROP TABLE IF EXISTS fleet_clusters;"
+	    "CREATE TABLE fleet_actions (id {ID}, cluster TEXT NOT NULL, "
+	    "time {INT} NOT NULL, pods {INT} NOT NULL, circuit {INT} NOT "
+	    "NULL);"
 	    "CREATE TABLE fleet_clusters (cluster TEXT PRIMARY KEY, pods "
-	    "INTEGER NOT NULL, seen INTEGER NOT NULL);");
+	    "{INT} NOT NULL, seen {INT} NOT NULL);");
+	if (path == file)
+		sql("PRAGMA journal_mode = WAL");
 }
 
 static struct fleet *
@@ -210,13 +223,13 @@ TEST(an_unreadable_ledger_is_an_error_naming_the_file)
 	sql("DROP TABLE fleet_actions");
 	circuit_ask(&q, 5, T0);
 	CHECK_INT(fleet_ask(eu, &q, &a, err, sizeof err), -1);
-	CHECK(strstr(err, path) != NULL);
+	CHECK(strstr(err, path == file ? file : "postgres") != NULL);
 	CHECK(strstr(err, "fleet ledger") != NULL);
 	CHECK_INT(a.slot, 0);
 	fleet_close(eu);
 	/* a file from before schema 5 is refused at open */
 	CHECK(fleet_open(path, "eu", &e) == NULL);
-	CHECK(e != NULL && strstr(e, path) != NULL);
+	CHECK(e != NULL && strstr(e, "fleet ledger") != NULL);
 	free(e);
 }
 
@@ -259,18 +272,30 @@ TEST(processes_sharing_the_file_take_no_more_than_the_circuit)
 	CHECK_INT(count("SELECT count(*) FROM fleet_clusters"), PROCS);
 }
 
-int
-main(void)
+static void
+run_all(const char *target)
 {
-	if (mkdtemp(dir) == NULL)
-		return 1;
+	path = target;
 	RUN(two_clusters_share_one_circuit);
 	RUN(impact_sums_every_clusters_pods);
 	RUN(an_approval_moves_its_own_slot);
 	RUN(an_unreadable_ledger_is_an_error_naming_the_file);
 	RUN(processes_sharing_the_file_take_no_more_than_the_circuit);
-	snprintf(path, sizeof path, "rm -rf %s", dir);
-	if (system(path) != 0)
+}
+
+int
+main(void)
+{
+	const char *pg = getenv("REMEDIATE_TEST_PG");
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(file, sizeof file, "%s/state.db", dir);
+	run_all(file);
+	if (pg && *pg)
+		run_all(pg);
+	snprintf(file, sizeof file, "rm -rf %s", dir);
+	if (system(file) != 0)
 		return 1;
 	return harness_done();
 }

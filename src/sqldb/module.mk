@@ -1,0 +1,1 @@
+sqldb_DEPS := util
