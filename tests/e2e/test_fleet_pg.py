@@ -6,7 +6,7 @@ cluster) and under its own --cluster-name, share one database started on
 loopback by the test.  Their trigger's circuit says maxActions 3 with
 scope fleet: alerts posted to each in turn act three times between them,
 and the fourth, whichever cluster decides it, is circuit-open, naming
-both clusters.  A cluster-scope trigger beside it keeps counting its own."""
+both clusters.  (The cluster-scope breaker's tests are in test_fleet.py.)"""
 import json
 
 import pytest
