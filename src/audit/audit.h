@@ -28,7 +28,7 @@
 #include "record/record.h"
 
 /* The schema this build writes; older files migrate forward on open. */
-#define AUDIT_SCHEMA_VERSION 4
+#define AUDIT_SCHEMA_VERSION 5
 
 /*
  * A decision's inputs (what it read, rec_decision_record.inputs) are kept
@@ -178,6 +178,7 @@ struct audit_filter {
 					   name alone when it has no '/' */
 	const char	*decision;	/* decision name; NULL any */
 	const char	*reason;	/* reason name; NULL any */
+	const char	*cluster;	/* run's --cluster-name; NULL any */
 	long		 limit;		/* the newest N matches, 0 all */
 	int		 inputs;	/* each record carries "inputs": what
 					   the decision read, as kept (absent

@@ -20,6 +20,7 @@
 struct audit_row {
 	int64_t	 time;		/* ms */
 	char	*sensor, *trigger, *target, *decision, *reason;	/* owned */
+	char	*cluster;	/* owned, NULL: none named */
 	char	*record;	/* owned JSON */
 	char	*inputs;	/* owned JSON, NULL: none */
 	int	 intended;	/* outcome still unknown */

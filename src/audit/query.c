@@ -1,6 +1,6 @@
 /*
  * Reading records back for `remediate history`.  Time, trigger, decision,
- * reason and sensor narrow the query in SQL (the time index does the
+ * reason, sensor and cluster narrow the query in SQL (the time index does the
  * work); the target glob runs here, on the few rows left.
  */
 #include <stdlib.h>
@@ -28,7 +28,7 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 {
 	return xasprintf("SELECT id, target, %s, record, %s FROM decisions "
 	    "WHERE time >= ?1 AND time < ?2"
-	    "%s%s%s%s ORDER BY id %s",
+	    "%s%s%s%s%s ORDER BY id %s",
 	    a->version >= 2 ? "outcome" : "'final'",
 	    a->version >= 4 && f->inputs ? "inputs" : "NULL",
 	    f->trigger ? " AND trigger = ?3" : "",
@@ -36,6 +36,9 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    f->reason ? " AND reason = ?5" : "",
 	    f->sensor ? " AND (sensor = ?6 OR substr(sensor, "
 	    "{INSTR}(sensor, '/') + 1) = ?6)" : "",
+	    /* before version 5 no record named its cluster */
+	    !f->cluster ? "" : a->version >= 5 ? " AND cluster = ?7" :
+	    " AND 1 = 0",
 	    f->limit > 0 ? "DESC" : "ASC");
 }
 
@@ -105,6 +108,8 @@ audit_query(struct audit *a, const struct audit_filter *f,
 		sqldb_bind_text(st, 5, f->reason);
 	if (f->sensor)
 		sqldb_bind_text(st, 6, f->sensor);
+	if (f->cluster && a->version >= 5)
+		sqldb_bind_text(st, 7, f->cluster);
 	while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
 		if (!target_matches(f->target, sqldb_column_text(st, 1)) ||
 		    (r = row_record(a, st)) == NULL)

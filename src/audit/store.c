@@ -86,6 +86,26 @@ static const char *const migrations[] = {
 	/* 4: what each decision read, for `remediate diff` */
 	"ALTER TABLE decisions ADD COLUMN inputs TEXT;",	/* JSON; NULL:
 							   none kept */
+	/*
+	 * 5: many clusters, one database: each record's cluster, and the
+	 * fleet ledger (src/fleet/) of actions under a scope: fleet circuit
+	 * or maxClusterImpact, with each cluster's published pod count
+	 */
+	"ALTER TABLE decisions ADD COLUMN cluster TEXT;"	/* NULL: none
+							   named (older) */
+	"CREATE INDEX decisions_cluster ON decisions(cluster, time);"
+	"CREATE TABLE fleet_actions ("
+	"  id {ID},"
+	"  cluster TEXT NOT NULL,"
+	"  time {INT} NOT NULL,"		/* ms: the slot */
+	"  pods {INT} NOT NULL,"		/* the action moves */
+	"  circuit {INT} NOT NULL);"		/* 1: counts toward a fleet
+						   circuit */
+	"CREATE INDEX fleet_actions_time ON fleet_actions(time);"
+	"CREATE TABLE fleet_clusters ("
+	"  cluster TEXT PRIMARY KEY,"
+	"  pods {INT} NOT NULL,"		/* its Pods, as it last saw */
+	"  seen {INT} NOT NULL);",		/* ms */
 };
 
 void
@@ -373,8 +393,9 @@ static int
 prepare_writer(struct audit *a, char **err)
 {
 	return prepare(a, &a->ins, "INSERT INTO decisions (time, sensor, "
-	    "trigger, target, decision, reason, outcome, record, inputs) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", err) == -1 ||
+	    "trigger, target, decision, reason, outcome, record, inputs, "
+	    "cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	    err) == -1 ||
 	    prepare(a, &a->upd, "UPDATE decisions SET decision = ?, reason = "
 	    "?, outcome = ?, record = ?, inputs = ? WHERE id = ?",
 	    err) == -1 ||

@@ -32,6 +32,7 @@ audit_row_clear(struct audit_row *row)
 	free(row->reason);
 	free(row->record);
 	free(row->inputs);
+	free(row->cluster);
 	memset(row, 0, sizeof *row);
 }
 
@@ -88,6 +89,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 	row->time = r->time;
 	row->sensor = xstrdup(r->sensor ? r->sensor : "");
 	row->trigger = xstrdup(r->trigger ? r->trigger : "");
+	row->cluster = r->cluster ? xstrdup(r->cluster) : NULL;
 	if (t->kind && t->name)
 		row->target = xasprintf("%s/%s%s%s", t->kind, t->namespace ?
 		    t->namespace : "", t->namespace ? "/" : "", t->name);
@@ -149,6 +151,7 @@ write_row(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	sqldb_bind_text(a->ins, 7, outcome);
 	sqldb_bind_text(a->ins, 8, row->record);
 	sqldb_bind_text(a->ins, 9, row->inputs);
+	sqldb_bind_text(a->ins, 10, row->cluster);
 	step_id(a, a->ins, "insert", rowid);
 }
 

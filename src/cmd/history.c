@@ -3,6 +3,7 @@
  *
  *   remediate history [--state FILE] [--since 1h|TIME] [--until 1h|TIME]
  *                     [--sensor S] [--trigger T] [--target GLOB]
+ *                     [--cluster NAME]
  *                     [--decision D] [--reason R] [--limit N]
  *                     [--json] [--summary]
  *
@@ -38,16 +39,18 @@ usage(FILE *f)
 	    "[--until 1h|TIME]\n"
 	    "                        [--sensor S] [--trigger T] "
 	    "[--target GLOB] [--decision D]\n"
-	    "                        [--reason R] [--limit N] [--json] "
-	    "[--summary]\n"
+	    "                        [--reason R] [--cluster NAME] "
+	    "[--limit N] [--json]\n"
+	    "                        [--summary]\n"
 	    "Lists the decisions in the audit log (default state file: "
 	    "remediate-state.db),\noldest first: a table, JSON records with "
 	    "--json, or per trigger with --summary\n(actions, suppressions "
 	    "by reason, recurrence ratio).  --since and --until take\na "
 	    "duration before now (90m, 2h, 7d) or an RFC 3339 time; --target "
-	    "a glob on\nKind/namespace/name, or on the name alone.  --state "
-	    "postgres://... reads the\nstate kept in PostgreSQL, in a "
-	    "read-only session.\n");
+	    "a glob on\nKind/namespace/name, or on the name alone; --cluster the "
+	    "name run gave its\ncluster (--cluster-name), for a state "
+	    "database several clusters share.\n--state postgres://... reads "
+	    "the state kept in PostgreSQL, in a\nread-only session.\n");
 }
 
 /* Is v one of the names fn gives for 0..; suggests the closest if not. */
@@ -109,6 +112,8 @@ parse_option(struct cmd_args *a, struct history *h, int64_t now)
 			return -1;
 	} else if (cmd_args_opt(a, "--sensor", NULL, 1))
 		h->f.sensor = a->value;
+	else if (cmd_args_opt(a, "--cluster", NULL, 1))
+		h->f.cluster = a->value;
 	else if (cmd_args_opt(a, "--trigger", NULL, 1))
 		h->f.trigger = a->value;
 	else if (cmd_args_opt(a, "--target", NULL, 1))

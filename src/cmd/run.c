@@ -19,6 +19,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: remediate run -c DIR [-c DIR]... [--kubeconfig F] "
 	    "[--context C]\n"
+	    "                     [--cluster-name NAME]\n"
 	    "                     [--listen ADDR] [--state FILE|postgres://URL]"
 	    "\n                     [--retain 30d,500000]\n"
 	    "                     [--prometheus URL] [--alertmanager URL] "
@@ -130,6 +131,19 @@ check_election(const struct daemon_opts *o)
 
 
 /*
+ * A cluster name: short and plain, the same in every record and row;
+ * kubeconfig names (gke_p_z_c, EKS ARNs) pass.
+ */
+static int
+cluster_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 253 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-:/@") == n;
+}
+
+/*
  * What can be refused before anything starts: a usage error found after
  * the first watch would cost a cluster round trip and a state file.
  */
@@ -140,6 +154,10 @@ check_flags(struct cmd_args *a, const struct daemon_opts *o)
 
 	if (o->nconfig == 0)
 		cmd_args_fail(a, "no manifests: -c DIR names them");
+	else if (o->cluster_name && !cluster_name_ok(o->cluster_name))
+		cmd_args_fail(a, "--cluster-name \"%s\": want 1 to 253 "
+		    "letters, digits and . _ - : / @ (prod-eu-1, an EKS ARN)",
+		    o->cluster_name);
 	else if (http_listen_check(o->listen, &err) == -1)
 		cmd_args_fail(a, "--listen: %s", err);
 	else if (o->state_recover && sqldb_is_postgres(o->state))
@@ -177,6 +195,8 @@ cmd_run(int argc, char **argv)
 			o.kubeconfig = a.value;
 		else if (cmd_args_opt(&a, "--context", NULL, 1))
 			o.context = a.value;
+		else if (cmd_args_opt(&a, "--cluster-name", NULL, 1))
+			o.cluster_name = a.value;
 		else if (cmd_args_opt(&a, "--listen", NULL, 1)) {
 			if (a.value)
 				o.listen = a.value;

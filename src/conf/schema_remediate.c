@@ -87,13 +87,30 @@ static const struct sfield budget_fields[] = {
 static const struct snode t_budget = { .kind = S_OBJECT,
     .fields = budget_fields };
 
+/*
+ * scope: cluster (this instance's own count, the default) or fleet (every
+ * cluster sharing the state database, src/fleet/).
+ */
+static const char *const scopes[] = { "cluster", "fleet", NULL };
+static const struct snode t_scope = { .kind = S_ENUM, .values = scopes };
+
 static const struct sfield circuit_fields[] = {
 	{ "maxActions", &t_count, 0, NULL, NULL },
 	{ "within", &conf_t_duration, 0, NULL, NULL },
+	{ "scope", &t_scope, 0, NULL, NULL },
 	END
 };
 static const struct snode t_circuit = { .kind = S_OBJECT,
     .fields = circuit_fields };
+
+static const struct sfield impact_fields[] = {
+	{ "max", &conf_t_percent, F_REQUIRED, NULL, NULL },
+	{ "scope", &t_scope, 0, NULL, NULL },
+	END
+};
+static const struct snode t_impact_object = { .kind = S_OBJECT,
+    .fields = impact_fields };
+
 
 static const struct sfield recurrence_fields[] = {
 	{ "within", &conf_t_duration, 0, NULL, NULL },
@@ -173,7 +190,7 @@ static const struct sfield guardrails_fields[] = {
 	{ "maxSignalAge", &conf_t_duration, 0, NULL, NULL },
 	{ "optIn", &t_optin, 0, NULL, NULL },
 	{ "budget", &t_budget, 0, NULL, NULL },
-	{ "maxClusterImpact", &conf_t_percent, 0, NULL, NULL },
+	{ "maxClusterImpact", &conf_t_any, 0, NULL, NULL },	/* below */
 	{ "circuit", &t_circuit, 0, NULL, NULL },
 	{ "recurrence", &t_recurrence, 0, NULL, NULL },
 	{ "target", &conf_t_nonempty, 0, NULL, NULL },
@@ -185,8 +202,22 @@ static const struct sfield guardrails_fields[] = {
 	END
 };
 
+/*
+ * maxClusterImpact: 5%, or {max: 5%, scope: fleet}; checked from the
+ * block, so a scalar's error points at the scalar.
+ */
+static void
+guardrails_post(struct sctx *c, json_t *o)
+{
+	json_t *v = json_object_get(o, "maxClusterImpact");
+
+	if (v != NULL)
+		conf_scheck(c, json_is_object(v) ? &t_impact_object :
+		    &conf_t_percent, o, "maxClusterImpact", v);
+}
+
 const struct snode conf_t_guardrails = { .kind = S_OBJECT,
-    .fields = guardrails_fields };
+    .fields = guardrails_fields, .post = guardrails_post };
 
 /* ---- owners and notifications ------------------------------------------- */
 

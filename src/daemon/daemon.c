@@ -481,6 +481,7 @@ housekeeping(struct daemon *d)
 		d->next_tick = now + TICK_MS;
 	}
 	if (now >= d->next_prune) {
+		daemon_fleet_tick(d, now);
 		if ((pruned = audit_prune(d->audit, now)) > 0)
 			util_log_json("info", "pruned old records", json_pack(
 			    "{s:I}", "records", (json_int_t)pruned));
@@ -1073,10 +1074,14 @@ connect_cluster(struct daemon *d)
 	/* the election's own client, with its own timeout (leader.c) */
 	if (d->kube && d->o->leader_elect)
 		d->lease_kube = kube_client_new(&cfg, &err);
+	/* --cluster-name, else the kubeconfig's name for the cluster */
+	snprintf(d->cluster_name, sizeof d->cluster_name, "%s",
+	    d->o->cluster_name ? d->o->cluster_name : cfg.cluster ?
+	    cfg.cluster : "default");
 	util_log_json(d->kube ? "info" : "error", d->kube ? "cluster" :
 	    "cannot create the Kubernetes client", json_pack("{s:s?, s:s?, "
-	    "s:s?, s:s?}", "server", cfg.server, "context", cfg.context,
-	    "source", cfg.source, "error", err));
+	    "s:s?, s:s, s:s?}", "server", cfg.server, "context", cfg.context,
+	    "source", cfg.source, "name", d->cluster_name, "error", err));
 	free(err);
 	kube_config_clear(&cfg);
 	if (d->kube)
@@ -1120,6 +1125,7 @@ daemon_state_open(struct daemon *d)
 	audit_opts_defaults(&ao);
 	ao.log = util_log_json;
 	ao.recover = d->o->state_recover;
+	ao.cluster = d->cluster_name;	/* one writer per cluster */
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));
@@ -1138,6 +1144,12 @@ daemon_state_open(struct daemon *d)
 	    shown, "schema", audit_schema_version(a)));
 	free(shown);
 	if ((in = open_intake(d)) == NULL) {
+		audit_close(a);
+		return -1;
+	}
+	if (daemon_fleet_open(d) == -1) {
+		intake_stop(in);
+		intake_free(in);
 		audit_close(a);
 		return -1;
 	}
@@ -1168,6 +1180,7 @@ daemon_state_close(struct daemon *d)
 	d->intake = NULL;
 	pthread_rwlock_unlock(&d->state_mu);
 	intake_free(in);
+	daemon_fleet_close(d);
 	audit_close(a);
 	d->recovering = 0;
 }
@@ -1365,6 +1378,9 @@ daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 	eo->intend_ctx = d;
 	eo->pend = pend_approval;
 	eo->pend_ctx = d;
+	/* filled on connecting, before the first decision */
+	eo->cluster_name = d->cluster_name;
+	eo->fleet = &d->fleet_hooks;
 }
 
 static int
@@ -1438,6 +1454,7 @@ daemon_run(const struct daemon_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	daemon_reload_install(&d);	/* before the load it may repeat */
+	daemon_fleet_hooks(&d);
 	/* manifests first: a bad one is refused before we ask for a
 	   cluster or create a state file; with an election the state file
 	   waits until this replica leads */

@@ -31,6 +31,10 @@ struct daemon_opts {
 	const char	 *context;	/* NULL: current-context */
 	const char	 *listen;	/* "127.0.0.1:8080" */
 	const char	 *state;	/* state file */
+	const char	 *cluster_name;	/* records' "cluster", the fleet
+					   ledger's; NULL: the kubeconfig
+					   context's cluster, else
+					   "default" */
 	const char	 *prometheus;	/* URL; NULL: RemediationConfig's */
 	const char	 *alertmanager;	/* URL; NULL: RemediationConfig's */
 	const char	 *page_webhook;	/* URL of a generic page receiver */

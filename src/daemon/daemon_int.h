@@ -16,6 +16,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/queue.h"
+#include "guard/guard.h"
 #include "signal/signal.h"
 #include "util/util.h"
 
@@ -61,6 +62,8 @@ struct daemon_retired {
 	struct engine	*engine;
 };
 
+#define DAEMON_CLUSTER_NAME_MAX	253	/* a DNS subdomain's length */
+
 struct daemon {
 	const struct daemon_opts *o;
 	struct conf		*conf;
@@ -68,6 +71,8 @@ struct daemon {
 	struct engine		*engine;
 	struct clock		 clock;
 	struct kube_client	*kube;
+	/* this cluster's name (set on connecting; engine_opts borrow it) */
+	char			 cluster_name[DAEMON_CLUSTER_NAME_MAX + 1];
 	struct dq		*q;
 	struct dact		*acts;		/* actions on workers */
 	_Atomic int64_t		 beat;		/* ms, monotonic: the engine
@@ -93,6 +98,12 @@ struct daemon {
 	pthread_rwlock_t	 state_mu;
 	struct audit		*audit;
 	struct intake		*intake;	/* pushed events, durable */
+	/*
+	 * The fleet ledger on the state (NULL on a standby; engine thread
+	 * only) and the hooks every engine asks it through (fleet.c).
+	 */
+	struct fleet		*fleet;
+	struct guard_fleet	 fleet_hooks;
 	unsigned		 term;		/* of leadership: the intake's
 						   events queued in an earlier
 						   one are the recovery's */
@@ -157,6 +168,16 @@ void	daemon_watches_stop(struct daemon *);
 int	daemon_state_open(struct daemon *);
 int	daemon_state_restore(struct daemon *);
 void	daemon_state_close(struct daemon *);
+/*
+ * fleet.c: the fleet ledger (src/fleet/) on the state, beside the audit
+ * handle: opened with it (0, or -1 logged), closed with it (NULL: no-op);
+ * the hooks the engine asks it through, failing closed while none is
+ * open; this cluster's pods published every PRUNE_MS.
+ */
+int	daemon_fleet_open(struct daemon *);
+void	daemon_fleet_close(struct daemon *);
+void	daemon_fleet_hooks(struct daemon *);
+void	daemon_fleet_tick(struct daemon *, int64_t now);
 /* daemon.c: the Prometheus URL and timeout from opts or c (borrowed). */
 void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
 /*

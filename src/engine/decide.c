@@ -263,8 +263,10 @@ check_blast_radius(struct decision *d)
 	    cluster_workload_pods(w) : 0;
 	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
 
+	d->pods = pods;
 	if (!guard_check_blast_radius(d->cfg, pods, total, d->msg,
-	    sizeof d->msg))
+	    sizeof d->msg) || !guard_check_fleet_impact(d->e->opts.fleet,
+	    d->cfg, pods, total, d->e->now, d->msg, sizeof d->msg))
 		return 0;
 	/* what an action adds to the requests, against the Nodes' room */
 	return !d->native || d->verdict.memory <= 0 ||
@@ -321,11 +323,20 @@ decide_finish(struct decision *d, enum rec_decision dec,
 void
 decide_emit(struct engine *e, const struct rec_decision_record *r)
 {
+	struct rec_decision_record named;
+
 	e->stats.records++;
 	e->stats.by_decision[r->decision]++;
 	e->stats.by_reason[r->reason]++;
-	if (e->opts.emit)
-		e->opts.emit(e->opts.emit_ctx, r);
+	if (e->opts.emit == NULL)
+		return;
+	if (r->cluster == NULL && e->opts.cluster_name) {
+		/* every record names its cluster, built here or not */
+		named = *r;
+		named.cluster = e->opts.cluster_name;
+		r = &named;
+	}
+	e->opts.emit(e->opts.emit_ctx, r);
 }
 
 static void
@@ -441,7 +452,7 @@ decide_action_checks(struct decision *d, int64_t decided)
 	struct engine *e = d->e;
 	const struct guard_config *c = d->cfg;
 	enum rec_reason r;
-	int ok;
+	int ok, blast;
 
 	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
 	    sizeof d->msg))
@@ -475,10 +486,13 @@ decide_action_checks(struct decision *d, int64_t decided)
 		return r;
 	if (!check_budget(d))
 		return REASON_BUDGET;
-	ok = decided ? guard_check_circuit_approved(e->state, c, decided,
-	    e->now, d->msg, sizeof d->msg) : guard_check_circuit(e->state, c,
-	    e->now, d->msg, sizeof d->msg);
-	return ok ? REASON_NONE : REASON_CIRCUIT_OPEN;
+	/* last: a fleet circuit takes its slot in the ledger when it
+	   admits the action */
+	ok = guard_check_fleet_circuit(e->state, e->opts.fleet, c, d->pods,
+	    (long)cluster_count(e->opts.cluster, "Pod"), decided, e->now,
+	    &d->fleet_slot, &blast, d->msg, sizeof d->msg);
+	return ok ? REASON_NONE : blast ? REASON_BLAST_RADIUS :
+	    REASON_CIRCUIT_OPEN;
 }
 
 /* The checks, in order; returns REASON_NONE when every one passed. */
@@ -506,8 +520,13 @@ run_checks(struct decision *d)
 	if ((r = decide_action_checks(d, 0)) != REASON_NONE || d->msg[0])
 		return r;
 	if (!guard_take_rate_token(e->state, c, d->et->id, e->now, d->msg,
-	    sizeof d->msg))
+	    sizeof d->msg)) {
+		/* no action: its fleet slot goes back to the others */
+		if (d->fleet_slot && e->opts.fleet)
+			e->opts.fleet->release(e->opts.fleet->ctx,
+			    d->fleet_slot);
 		return REASON_RATE_LIMITED;
+	}
 	return REASON_NONE;
 }
 
@@ -617,6 +636,7 @@ decide_init(struct decision *d, struct engine *e, struct engine_sensor *es,
 	d->fire = f;
 	d->cfg = &et->cfg;
 	d->rec.time = e->now;
+	d->rec.cluster = e->opts.cluster_name;
 	d->rec.sensor = es->ident;
 	d->rec.trigger = f->trigger->name;
 	d->rec.event_source = f->event->source;

@@ -111,6 +111,18 @@ struct engine_opts {
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
+	/*
+	 * The cluster this instance decides for (run --cluster-name),
+	 * borrowed, stamped on every record as "cluster".  NULL: records
+	 * carry no cluster (replay, test, diff).
+	 */
+	const char		*cluster_name;
+	/*
+	 * The fleet ledger a `scope: fleet` circuit or maxClusterImpact
+	 * asks (borrowed; src/fleet/ over the shared state database).
+	 * NULL: this cluster's own count decides (replay, test, diff).
+	 */
+	const struct guard_fleet *fleet;
 };
 
 /* Counters for summaries and metrics. */

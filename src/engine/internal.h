@@ -72,6 +72,11 @@ struct decision {
 	enum guard_mode			 mode;	/* cfg's, or notify when
 						   demoted */
 	int				 by_pr;	/* goes by pull request */
+	long				 pods;	/* the action moves
+						   (blast radius) */
+	int64_t				 fleet_slot;	/* ms: the fleet
+							   ledger's slot
+							   taken, 0 none */
 	char				 msg[GUARD_MSGLEN];
 };
 

@@ -149,6 +149,45 @@ get_fraction(struct field_ctx *f, const char *key, double *out)
 	return 0;
 }
 
+/* scope: cluster (0) or fleet (1). */
+static int
+get_scope(struct field_ctx *f, int *fleet)
+{
+	json_t *v = json_object_get(f->obj, "scope");
+	const char *s = json_string_value(v);
+
+	if (v == NULL)
+		return 0;
+	if (s && (strcmp(s, "cluster") == 0 || strcmp(s, "fleet") == 0)) {
+		*fleet = strcmp(s, "fleet") == 0;
+		return 0;
+	}
+	diag_error(f->dg, conf_loc_key(f->doc, f->obj, "scope"),
+	    "scope must be cluster (this instance) or fleet (every cluster "
+	    "sharing the state database)");
+	return -1;
+}
+
+/* maxClusterImpact: 5%, or {max: 5%, scope: fleet}. */
+static int
+get_impact(struct field_ctx *f, struct guard_config *c)
+{
+	json_t *v = json_object_get(f->obj, "maxClusterImpact");
+	struct field_ctx sub = { f->doc, f->dg, v };
+
+	if (!json_is_object(v))
+		return get_fraction(f, "maxClusterImpact",
+		    &c->max_cluster_impact);
+	if (json_object_get(v, "max") == NULL) {
+		diag_error(f->dg, conf_loc_key(f->doc, f->obj,
+		    "maxClusterImpact"), "maxClusterImpact needs max: a "
+		    "percentage like 5%%");
+		return -1;
+	}
+	return get_fraction(&sub, "max", &c->max_cluster_impact) == -1 ||
+	    get_scope(&sub, &c->impact_fleet) == -1 ? -1 : 0;
+}
+
 static int
 get_string(struct field_ctx *f, const char *key, char **out)
 {
@@ -242,7 +281,7 @@ guard_config_apply(struct guard_config *c, json_t *block,
 	}
 	get_duration(&f, "cooldown", &c->cooldown);
 	get_duration(&f, "maxSignalAge", &c->max_signal_age);
-	get_fraction(&f, "maxClusterImpact", &c->max_cluster_impact);
+	get_impact(&f, c);
 	get_string(&f, "target", &c->target);
 	apply_optin(c, &f);
 	if ((v = json_object_get(block, "threshold")) != NULL) {
@@ -286,6 +325,7 @@ guard_config_apply(struct guard_config *c, json_t *block,
 		sub.obj = v;
 		get_int(&sub, "maxActions", 1, &c->circuit_max);
 		get_duration(&sub, "within", &c->circuit_within);
+		get_scope(&sub, &c->circuit_fleet);
 	}
 	if ((v = json_object_get(block, "recurrence")) != NULL) {
 		sub.obj = v;
@@ -333,6 +373,15 @@ guard_config_json(const struct guard_config *c)
 	if (c->ownership)
 		json_object_set_new(o, "ownership",
 		    json_deep_copy(c->ownership));
+	/* scope only when fleet: a cluster-scope trigger's normalized
+	   form (and the hash a demotion holds under) stays as it was */
+	if (c->circuit_fleet)
+		json_object_set_new(json_object_get(o, "circuit"), "scope",
+		    json_string("fleet"));
+	if (c->impact_fleet)
+		json_object_set_new(o, "maxClusterImpact", json_pack(
+		    "{s:f, s:s}", "max", c->max_cluster_impact, "scope",
+		    "fleet"));
 	if (c->budget_query)
 		json_object_set_new(o, "budget", json_pack("{s:s, s:f, s:s}",
 		    "query", c->budget_query, "min", c->budget_min,
@@ -368,9 +417,11 @@ guard_config_describe(const struct guard_config *c)
 		    c->optin_value : "");
 	if (c->budget_query)
 		buf_printf(&b, ", budget >= %g", c->budget_min);
-	buf_printf(&b, ", maxClusterImpact %g%%", c->max_cluster_impact * 100);
+	buf_printf(&b, ", maxClusterImpact %g%%%s", c->max_cluster_impact *
+	    100, c->impact_fleet ? " of the fleet" : "");
 	duration_format(c->circuit_within, d1, sizeof d1);
-	buf_printf(&b, ", circuit %d in %s", c->circuit_max, d1);
+	buf_printf(&b, ", circuit %d in %s%s", c->circuit_max, d1,
+	    c->circuit_fleet ? " across the fleet" : "");
 	gm = json_string_value(json_object_get(c->ownership,
 	    "gitopsManaged"));
 	if (c->mode == MODE_AUTO && gm && strcmp(gm, "pullRequest") == 0)

@@ -49,8 +49,12 @@ struct guard_config {
 	double		 budget_min;
 	int64_t		 budget_max_age;	/* ms */
 	double		 max_cluster_impact;	/* fraction of the cluster */
+	int		 impact_fleet;		/* scope fleet: of every
+						   cluster's pods */
 	int		 circuit_max;		/* 0: circuit off */
 	int64_t		 circuit_within;	/* ms */
+	int		 circuit_fleet;		/* scope fleet: every cluster's
+						   actions count */
 	int64_t		 rate_unit;		/* ms */
 	int64_t		 rate_per_unit;		/* tokens per unit, >= 1 */
 	int64_t		 recurrence_within;	/* ms */
@@ -188,6 +192,88 @@ int	guard_check_circuit_approved(struct guard_state *,
 void	guard_record_approved_action(struct guard_state *,
 	    const char *trigger, const char *target, int64_t decided,
 	    int64_t now);
+
+/*
+ * Fleet scope (`scope: fleet` on circuit and maxClusterImpact): the
+ * actions of every cluster sharing the state database count, decided
+ * under the database's lock.  The guard state stays the engine's; the
+ * guard asks the fleet ledger (src/fleet/) through these hooks, and
+ * without one (replay, test, diff: no database) it counts this cluster's
+ * own actions and says so in its message.
+ */
+struct guard_fleet_ask {
+	int64_t	 now;		/* ms */
+	int64_t	 within;	/* ms: the circuit's window, also the window
+				   of the pods the fleet is moving */
+	int	 circuit_max;	/* fleet circuit: actions; 0: not asked */
+	double	 impact;	/* fleet maxClusterImpact fraction; < 0: not
+				   asked */
+	long	 pods;		/* the action moves */
+	long	 cluster_pods;	/* this cluster's pods (published) */
+	int	 reserve;	/* take a slot at now when admitted */
+	int64_t	 own;		/* ms: this cluster's slot taken at own is
+				   not counted (and moves to now when
+				   reserve); 0: none */
+};
+
+struct guard_fleet_answer {
+	long	 actions;	/* in the window, every cluster, own
+				   slot left out, this one not counted */
+	long	 moving;	/* pods those actions move */
+	long	 total;		/* pods of every cluster publishing */
+	int	 clusters;	/* clusters publishing */
+	int64_t	 slot;		/* ms: the slot taken, 0 none */
+};
+
+struct guard_fleet {
+	/*
+	 * Answers ask in one transaction under the database's lock: counts,
+	 * and when reserve is set and the action is admitted (fewer than
+	 * circuit_max actions; moving + pods within impact of total) takes
+	 * a slot for it.  Returns 0, or -1 with err filled: the ledger
+	 * cannot be read, and the caller fails closed.
+	 */
+	int	(*ask)(void *ctx, const struct guard_fleet_ask *,
+		    struct guard_fleet_answer *, char *err, size_t errlen);
+	/* Gives back a slot a later check (rate-limited) left unused. */
+	void	(*release)(void *ctx, int64_t slot);
+	void	 *ctx;
+};
+
+/*
+ * blast-radius across the fleet (impact_fleet only; 1 otherwise): the
+ * pods moving in every cluster inside circuit.within plus pods, against
+ * impact of every cluster's pods.  fleet NULL: 1 (the cluster's own
+ * check stands).  Reads only: nothing is reserved.  A ledger that
+ * cannot be read lets this check pass: guard_check_fleet_circuit, which
+ * every such action reaches, asks again and fails closed.
+ */
+int	guard_check_fleet_impact(const struct guard_fleet *,
+	    const struct guard_config *, long pods, long cluster_pods,
+	    int64_t now, char *msg, size_t msglen);
+/*
+ * circuit-open across the fleet (circuit_fleet or impact_fleet; else
+ * guard_check_circuit): counts and, when admitted, takes a slot for this
+ * action in the same transaction, into *slot (0: none).  decided != 0:
+ * an approved confirm decision whose slot was taken at decided (it is
+ * not counted, and moves to now).  Without a ledger (fleet NULL) the
+ * local count decides, and a stop says so.  Returns 1 admitted, 0
+ * stopped (msg: circuit-open, or with *blast set, the fleet's
+ * blast radius filled up meanwhile).  A ledger error stops the action.
+ */
+int	guard_check_fleet_circuit(struct guard_state *,
+	    const struct guard_fleet *, const struct guard_config *,
+	    long pods, long cluster_pods, int64_t decided, int64_t now,
+	    int64_t *slot, int *blast, char *msg, size_t msglen);
+/* Does the configuration ask the fleet about anything? */
+int	guard_config_fleet(const struct guard_config *);
+/*
+ * The ledger's verdict on an answer, the one rule both sides apply: 1
+ * when a (counted with ask's own slot left out) admits the action under
+ * q's circuit_max and impact, 0 when not.
+ */
+int	guard_fleet_admits(const struct guard_fleet_ask *,
+	    const struct guard_fleet_answer *);
 
 /*
  * Recurrence: a remediation whose signal comes back for the same target

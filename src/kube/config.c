@@ -53,6 +53,7 @@ kube_config_clear(struct kube_config *c)
 	}
 	free(c->namespace);
 	free(c->context);
+	free(c->cluster);
 	free(c->source);
 	memset(c, 0, sizeof *c);
 }
@@ -350,6 +351,8 @@ kube_config_parse(const char *text, size_t len, const char *name,
 		goto out;
 	}
 	read_cluster(&k, cl, c);
+	free(c->cluster);
+	c->cluster = xstrdup(str(ctx, "cluster"));
 	if ((v = str(ctx, "user")) != NULL) {
 		if ((u = find_named(root, "users", "user", v)) == NULL)
 			kc_err(&k, "context \"%s\": user \"%s\" not found",

@@ -120,6 +120,8 @@ struct kube_config {
 	struct kube_exec *exec;		/* owned, may be NULL */
 	char		*namespace;	/* owned: context's, else "default" */
 	char		*context;	/* owned: context used, "in-cluster" */
+	char		*cluster;	/* owned: the context's cluster
+					   entry's name; NULL in-cluster */
 	char		*source;	/* owned: the file read, or
 					   "in-cluster" */
 };

@@ -1,7 +1,9 @@
 /*
- * Decision records as JSON.  Field order is fixed (time, sensor, trigger,
- * target, subject, decision, reason, message, plan, signal) so records
- * diff well and read the same in every place they appear.
+ * Decision records as JSON.  Field order is fixed (time, cluster, sensor,
+ * trigger, target, subject, decision, reason, message, plan, signal) so
+ * records diff well and read the same in every place they appear.
+ * cluster is there only when the instance has a name (run); replay and
+ * test records stay as they were.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,8 @@ rec_to_json(const struct rec_decision_record *r)
 
 	time_format(r->time, when, sizeof when);
 	json_object_set_new(o, "time", json_string(when));
+	if (r->cluster)
+		json_object_set_new(o, "cluster", json_string(r->cluster));
 	json_object_set_new(o, "sensor", json_string(r->sensor));
 	json_object_set_new(o, "trigger", json_string(r->trigger));
 	json_object_set_new(o, "target", r->target.kind ?

@@ -60,6 +60,9 @@ enum rec_reason {
 
 struct rec_decision_record {
 	int64_t			 time;		/* ms: the clock */
+	const char		*cluster;	/* borrowed: run's
+						   --cluster-name; NULL: none
+						   (replay, test) */
 	const char		*sensor;	/* borrowed: "ns/name" */
 	const char		*trigger;	/* borrowed */
 	struct objref		 target;	/* owned members */

@@ -291,6 +291,49 @@ def test_read_only_file_system(tmp_path):
     assert "not a state file" not in p.stderr
 
 
+def with_clusters(path, clusters):
+    """The file as schema 5 keeps it: each row's cluster, in its column
+    and in its record (None: a record without one)."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        ALTER TABLE decisions ADD COLUMN inputs TEXT;
+        ALTER TABLE decisions ADD COLUMN cluster TEXT;
+        PRAGMA user_version = 5;""")
+    rows = db.execute("SELECT id, record FROM decisions ORDER BY id")
+    for (rowid, text), name in zip(rows.fetchall(), clusters):
+        r = json.loads(text)
+        if name:
+            r = dict([("time", r.pop("time")), ("cluster", name)] +
+                     list(r.items()))
+        db.execute("UPDATE decisions SET cluster = ?, record = ? "
+                   "WHERE id = ?", (name, json.dumps(r), rowid))
+    db.commit()
+    db.close()
+    return path
+
+
+def test_cluster_filter_picks_one_clusters_records(tmp_path):
+    path = write_state(str(tmp_path / "fleet.db"), RECORDS)
+    with_clusters(path, ["eu", "us", "eu", "us", None, "eu", "us", "eu"])
+    got = lines(history("--state", path, "--json", "--cluster", "us"))
+    assert [r["signal"]["id"] for r in got] == ["cart-49", "checkout-30",
+                                                "legacy-10"]
+    assert {r["cluster"] for r in got} == {"us"}
+    got = lines(history("--state", path, "--json", "--cluster", "eu",
+                        "--decision", "acted"))
+    assert [r["signal"]["id"] for r in got] == ["cart-5"]
+    assert lines(history("--state", path, "--json", "--cluster", "u")) == []
+    # no filter: every cluster, and the record without one
+    assert len(lines(history("--state", path, "--json"))) == len(RECORDS)
+
+
+def test_cluster_filter_on_a_file_before_clusters_matches_none(state):
+    """Schema 2 has no cluster column: no record there names one."""
+    assert lines(history("--state", state, "--json", "--cluster",
+                         "default")) == []
+    assert len(lines(history("--state", state, "--json"))) == len(RECORDS)
+
+
 def test_a_schema_1_file_reads_without_being_changed(tmp_path):
     old = str(tmp_path / "v1.db")
     db = sqlite3.connect(old)

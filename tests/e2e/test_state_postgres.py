@@ -122,7 +122,7 @@ def test_decisions_land_in_postgres_and_history_reads_them(
     # no SQLite file was made in its place
     assert not os.path.exists(tmp_path / "state.db")
     assert rows(pg, db, "SELECT max(version) FROM remediate_migrations") \
-        == [["4"]]
+        == [["5"]]
     assert decided_pods(pg, db)["trace"] == {"pg-1", "pg-2"}
     h = subprocess.run([binary(), "history", "--state", db, "--trigger",
                         "note", "--json"], capture_output=True, text=True,
@@ -153,7 +153,7 @@ def test_a_second_writer_is_refused_and_recover_is_sqlite_only(
             assert d.stop() == 0
     assert second.returncode != 0
     assert "in use by another remediate" in second.stderr, second.stderr
-    assert 'writer lock of cluster \\"default\\"' in second.stderr
+    assert 'writer lock of cluster \\"emulator\\"' in second.stderr
     assert "hunter2" not in second.stderr       # a password is not logged
     p = subprocess.run([binary(), "run", "-c", str(m), "--state", db,
                         "--state-recover"], capture_output=True, text=True,

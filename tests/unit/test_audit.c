@@ -362,6 +362,51 @@ TEST(query_filters)
 	free(p);
 }
 
+/*
+ * Many clusters, one state file: each record names its cluster, in the
+ * record and in the cluster column the filter reads; records of an
+ * instance without a name (older, replay) match no cluster.
+ */
+TEST(query_by_cluster)
+{
+	char *p = tmpfile_path("clusters.db");
+	struct audit *a = open_rw(p);
+	struct rec_decision_record r;
+	struct audit_filter f;
+	const char *names[] = { "prod-eu", "prod-us", NULL };
+	json_t *got;
+	int i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < 6; i++) {
+		record(&r, T0 + i * MIN, "bump", "cart", REC_ACTED,
+		    REASON_NONE);
+		r.cluster = names[i % 3];
+		CHECK_INT(audit_write(a, &r), 0);
+		rec_clear(&r);
+	}
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 6);
+	CHECK_STR(field(got, 0, "cluster"), "prod-eu");
+	CHECK(json_object_get(json_array_get(got, 2), "cluster") == NULL);
+	json_decref(got);
+	f.cluster = "prod-us";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 2);		/* 1 and 4 */
+	CHECK_STR(field(got, 1, "time"), "2025-11-25T10:04:00Z");
+	CHECK_STR(field(got, 1, "cluster"), "prod-us");
+	json_decref(got);
+	f.cluster = "prod";				/* exact, no prefix */
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 0);
+	json_decref(got);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
 static void
 cfg_defaults(struct guard_config *c)
 {
@@ -1277,6 +1322,7 @@ main(void)
 	RUN(migrates_v1_forward);
 	RUN(one_writer_many_readers);
 	RUN(query_filters);
+	RUN(query_by_cluster);
 	RUN(guard_state_survives_a_restart);
 	RUN(intent_without_outcome);
 	RUN(intents_interleaved_with_other_records);

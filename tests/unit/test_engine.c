@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "guard/guard.h"
 #include "harness.h"
 
 #define T0	1773481200000LL		/* 2026-03-14T09:40:00Z */
@@ -189,6 +190,10 @@ put(struct cluster *cl, json_t *obj)
 	json_decref(obj);
 }
 
+/* What the next world's engine is opened with (the daemon's run). */
+static const struct guard_fleet *next_fleet;
+static const char *next_cluster;
+
 /* async: actions go to the submit hook, as the live daemon's do */
 static void
 world_open_sensor(struct world *w, const char *sensor, int async)
@@ -227,6 +232,8 @@ world_open_sensor(struct world *w, const char *sensor, int async)
 	o.intend = on_intend;
 	o.intend_ctx = &w->seen;
 	o.propose = on_propose;
+	o.fleet = next_fleet;
+	o.cluster_name = next_cluster;
 	if (async) {
 		o.submit = on_submit;
 		o.submit_ctx = &w->seen;
@@ -844,6 +851,103 @@ TEST(records_carry_the_inputs_of_their_signal)
 	world_close(&w);
 }
 
+/* The fleet ledger as the engine sees it: slots, and a switch to break. */
+struct ledger {
+	int	 slots, asks, released, broken;
+};
+
+static int
+ledger_ask(void *ctx, const struct guard_fleet_ask *q,
+    struct guard_fleet_answer *a, char *err, size_t errlen)
+{
+	struct ledger *l = ctx;
+
+	l->asks++;
+	if (l->broken) {
+		snprintf(err, errlen, "state.db: fleet ledger: no such table");
+		return -1;
+	}
+	memset(a, 0, sizeof *a);
+	a->actions = l->slots;
+	a->clusters = 1;
+	if (q->reserve && guard_fleet_admits(q, a)) {
+		l->slots++;
+		a->slot = q->now;
+	}
+	return 0;
+}
+
+static void
+ledger_release(void *ctx, int64_t slot)
+{
+	struct ledger *l = ctx;
+
+	(void)slot;
+	l->slots--;
+	l->released++;
+}
+
+/*
+ * The engine asks a fleet circuit's ledger last, takes a slot for the
+ * action it admits, gives it back when the rate limit then stops the
+ * action, stops at the fleet's limit, fails closed on a ledger error,
+ * and names its cluster in every record.
+ */
+TEST(fleet_circuit_slots_taken_released_and_failing_closed)
+{
+	struct ledger l = { 0 };
+	struct guard_fleet f = { ledger_ask, ledger_release, &l };
+	struct world w;
+	char *base = xasprintf(sensor_fmt, 1, "dry-run", "0s", 2, "");
+	char *at = strstr(base, "within: 1h}"), *s;
+	json_t *r;
+
+	CHECK(at != NULL);
+	if (at == NULL)
+		return;
+	/* the format's circuit, with scope fleet */
+	*at = '\0';
+	s = xasprintf("%swithin: 1h, scope: fleet}%s", base,
+	    at + strlen("within: 1h}"));
+	free(base);
+	next_fleet = &f;
+	next_cluster = "prod-eu";
+	world_open_sensor(&w, s, 0);
+	next_fleet = NULL;
+	next_cluster = NULL;
+	free(s);
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "s1");
+	r = last(&w);
+	CHECK_STR(field(r, "decision"), "dry-run");
+	CHECK_STR(field(r, "cluster"), "prod-eu");
+	CHECK_INT(l.slots, 1);
+	/* the same minute: the rate limit stops it after the circuit */
+	signal_stuck(&w, "s2");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(l.released, 1);
+	CHECK_INT(l.slots, 1);
+	/* another cluster takes the second slot: the fleet is full */
+	l.slots = 2;
+	clock_fixed(&w.clock, T0 + 2 * MIN);
+	signal_stuck(&w, "s3");
+	r = last(&w);
+	CHECK_STR(field(r, "reason"), "circuit-open");
+	CHECK(strstr(field(r, "message"), "across the fleet") != NULL);
+	CHECK_INT(l.released, 1);
+	/* the ledger breaks: stopped, never let through */
+	l.slots = 0;
+	l.broken = 1;
+	clock_fixed(&w.clock, T0 + 4 * MIN);
+	signal_stuck(&w, "s4");
+	r = last(&w);
+	CHECK_STR(field(r, "reason"), "circuit-open");
+	CHECK(strstr(field(r, "message"), "failing closed") != NULL);
+	CHECK_STR(field(r, "cluster"), "prod-eu");
+	world_close(&w);
+}
+
 int
 main(void)
 {
@@ -862,6 +966,7 @@ main(void)
 	RUN(async_outcome_failure_backs_off_success_cools_down);
 	RUN(proposals_go_to_the_submit_hook_cooldown_from_the_opening);
 	RUN(records_carry_the_inputs_of_their_signal);
+	RUN(fleet_circuit_slots_taken_released_and_failing_closed);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

@@ -2,7 +2,9 @@
  * Every guardrail: a case where it stops the action and a case where it
  * lets it through, with the clock driven by the test (no sleeping).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "guard/guard.h"
 #include "harness.h"
@@ -365,6 +367,265 @@ TEST(config_block_overrides_and_reports_errors)
 	guard_config_clear(&c);
 }
 
+/*
+ * A ledger as the fleet module keeps one, in memory: slots of several
+ * clusters, each with the pods it moves, and the clusters' pod totals.
+ * It applies guard_fleet_admits as the real one does under its lock.
+ */
+struct fake_ledger {
+	int64_t	 at[64];
+	long	 pods[64];
+	int	 n;
+	long	 others_pods;	/* pods of the other clusters */
+	int	 broken;	/* ask fails: the database is gone */
+	int	 asks, released;
+};
+
+static int
+fake_ask(void *ctx, const struct guard_fleet_ask *q,
+    struct guard_fleet_answer *a, char *err, size_t errlen)
+{
+	struct fake_ledger *l = ctx;
+	int i, own = -1;
+
+	l->asks++;
+	if (l->broken) {
+		snprintf(err, errlen, "postgres://db.example/remediate: "
+		    "connection refused");
+		return -1;
+	}
+	memset(a, 0, sizeof *a);
+	for (i = 0; i < l->n; i++) {
+		if (l->at[i] <= q->now - q->within)
+			continue;
+		if (q->own && l->at[i] == q->own && own == -1) {
+			own = i;
+			continue;
+		}
+		a->actions++;
+		a->moving += l->pods[i];
+	}
+	a->total = q->cluster_pods + l->others_pods;
+	a->clusters = l->others_pods ? 2 : 1;
+	if (q->reserve && guard_fleet_admits(q, a)) {
+		if (own == -1)
+			own = l->n++;
+		l->at[own] = q->now;
+		l->pods[own] = q->pods;
+		a->slot = q->now;
+	}
+	return 0;
+}
+
+static void
+fake_release(void *ctx, int64_t slot)
+{
+	struct fake_ledger *l = ctx;
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->at[i] == slot) {
+			l->at[i] = l->at[--l->n];
+			l->pods[i] = l->pods[l->n];
+			l->released++;
+			return;
+		}
+}
+
+/* Another cluster's action, as its instance would have taken it. */
+static void
+other_cluster_acts(struct fake_ledger *l, int64_t at, long pods)
+{
+	l->at[l->n] = at;
+	l->pods[l->n++] = pods;
+}
+
+TEST(fleet_circuit_counts_every_cluster)
+{
+	struct guard_state *g = guard_state_new();
+	struct fake_ledger l = { .others_pods = 1000 };
+	struct guard_fleet f = { fake_ask, fake_release, &l };
+	struct guard_config c;
+	int64_t slot;
+	int blast, i;
+
+	guard_config_defaults(&c);
+	c.circuit_max = 3;
+	c.circuit_within = 10 * MIN;
+	c.circuit_fleet = 1;
+	/* two actions of another cluster: one left for us */
+	other_cluster_acts(&l, T0, 1);
+	other_cluster_acts(&l, T0 + 1, 1);
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0 + 2, &slot,
+	    &blast, msg, sizeof msg) == 1);
+	CHECK_INT(slot, T0 + 2);
+	CHECK_INT(l.n, 3);		/* the slot is taken in the ledger */
+	/* the locally counted circuit is empty: only the fleet stops it */
+	CHECK(guard_check_circuit(g, &c, T0 + 3, msg, sizeof msg) == 1);
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0 + 3, &slot,
+	    &blast, msg, sizeof msg) == 0);
+	CHECK(blast == 0 && slot == 0);
+	CHECK(strstr(msg, "3 actions across the fleet") != NULL);
+	CHECK_INT(l.n, 3);		/* nothing taken when stopped */
+	/* the window slides: the other cluster's actions age out */
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0 + 10 * MIN +
+	    2, &slot, &blast, msg, sizeof msg) == 1);
+	/* a slot given back (rate-limited after) no longer counts */
+	fake_release(&l, slot);
+	for (i = 0; i < l.n; i++)
+		CHECK(l.at[i] != T0 + 10 * MIN + 2);
+	CHECK_INT(l.released, 1);
+	guard_config_clear(&c);
+	guard_state_free(g);
+}
+
+TEST(fleet_ledger_unreadable_fails_closed)
+{
+	struct guard_state *g = guard_state_new();
+	struct fake_ledger l = { .broken = 1 };
+	struct guard_fleet f = { fake_ask, fake_release, &l };
+	struct guard_config c;
+	int64_t slot;
+	int blast;
+
+	guard_config_defaults(&c);
+	c.circuit_fleet = 1;
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0, &slot,
+	    &blast, msg, sizeof msg) == 0);
+	CHECK(blast == 0 && slot == 0);	/* circuit-open, not blast-radius */
+	CHECK(strstr(msg, "failing closed") != NULL);
+	CHECK(strstr(msg, "postgres://db.example/remediate") != NULL);
+	/* a fleet blast radius too: the circuit step asks and stops it */
+	c.circuit_fleet = 0;
+	c.impact_fleet = 1;
+	CHECK(guard_check_fleet_impact(&f, &c, 1, 100, T0, msg, sizeof msg));
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0, &slot,
+	    &blast, msg, sizeof msg) == 0);
+	CHECK(strstr(msg, "failing closed") != NULL);
+	guard_config_clear(&c);
+	guard_state_free(g);
+}
+
+TEST(fleet_impact_against_every_clusters_pods)
+{
+	struct guard_state *g = guard_state_new();
+	struct fake_ledger l = { .others_pods = 900 };
+	struct guard_fleet f = { fake_ask, fake_release, &l };
+	struct guard_config c;
+	int64_t slot;
+	int blast;
+
+	guard_config_defaults(&c);
+	c.max_cluster_impact = 0.05;	/* 50 of the fleet's 1000 pods */
+	c.impact_fleet = 1;
+	/* 8 of this cluster's 100 pods: above 5% here, not of the fleet */
+	CHECK(guard_check_blast_radius(&c, 8, 100, msg, sizeof msg) == 0);
+	CHECK(guard_check_fleet_impact(&f, &c, 8, 100, T0, msg, sizeof msg));
+	/* another cluster is moving 45 pods: 45 + 8 > 50 */
+	other_cluster_acts(&l, T0, 45);
+	CHECK(guard_check_fleet_impact(&f, &c, 8, 100, T0 + 1, msg,
+	    sizeof msg) == 0);
+	CHECK(strstr(msg, "scope fleet") != NULL);
+	CHECK(guard_check_fleet_impact(&f, &c, 5, 100, T0 + 1, msg,
+	    sizeof msg) == 1);
+	/* taken at the circuit step, under the lock, with its pods */
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 5, 100, 0, T0 + 1, &slot,
+	    &blast, msg, sizeof msg) == 1);
+	CHECK_INT(l.pods[l.n - 1], 5);
+	/* the next one finds the fleet full: 50 moving, 1 more is over */
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0 + 2, &slot,
+	    &blast, msg, sizeof msg) == 0);
+	CHECK(blast == 1);
+	guard_config_clear(&c);
+	guard_state_free(g);
+}
+
+TEST(fleet_scope_without_ledger_counts_locally_and_says_so)
+{
+	struct guard_state *g = guard_state_new();
+	struct guard_config c;
+	int64_t slot;
+	int blast;
+
+	guard_config_defaults(&c);
+	c.circuit_max = 1;
+	c.circuit_fleet = 1;
+	CHECK(guard_check_fleet_circuit(g, NULL, &c, 1, 100, 0, T0, &slot,
+	    &blast, msg, sizeof msg) == 1);
+	guard_record_action(g, "t", "Deployment/a/b", T0);
+	CHECK(guard_check_fleet_circuit(g, NULL, &c, 1, 100, 0, T0 + 1, &slot,
+	    &blast, msg, sizeof msg) == 0);
+	CHECK(strstr(msg, "no fleet ledger here") != NULL);
+	guard_config_clear(&c);
+	guard_state_free(g);
+}
+
+TEST(fleet_approval_counts_its_own_slot_once)
+{
+	struct guard_state *g = guard_state_new();
+	struct fake_ledger l = { .others_pods = 0 };
+	struct guard_fleet f = { fake_ask, fake_release, &l };
+	struct guard_config c;
+	int64_t slot;
+	int blast;
+
+	guard_config_defaults(&c);
+	c.circuit_max = 1;
+	c.circuit_fleet = 1;
+	/* the confirm decision took the one slot at T0 */
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, 0, T0, &slot,
+	    &blast, msg, sizeof msg) == 1);
+	/* approved: its own slot is not counted, and moves to now */
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, T0, T0 + MIN,
+	    &slot, &blast, msg, sizeof msg) == 1);
+	CHECK_INT(l.n, 1);
+	CHECK_INT(l.at[0], T0 + MIN);
+	/* a second approval of the same decision finds no slot of its own */
+	CHECK(guard_check_fleet_circuit(g, &f, &c, 1, 100, T0, T0 + MIN + 1,
+	    &slot, &blast, msg, sizeof msg) == 0);
+	guard_config_clear(&c);
+	guard_state_free(g);
+}
+
+TEST(scope_parses_and_is_checked)
+{
+	struct guard_config c;
+	struct diags dg;
+	struct mdoc doc = { 0 };
+	char file[] = "x.yaml";
+	json_t *good = json_loads("{\"circuit\":{\"maxActions\":4,"
+	    "\"scope\":\"fleet\"},\"maxClusterImpact\":{\"max\":\"2%\","
+	    "\"scope\":\"fleet\"}}", 0, NULL);
+	json_t *bad = json_loads("{\"circuit\":{\"scope\":\"fleets\"},"
+	    "\"maxClusterImpact\":{\"scope\":\"fleet\"}}", 0, NULL);
+	json_t *j;
+
+	doc.file = file;
+	diag_init(&dg);
+	guard_config_defaults(&c);
+	CHECK(c.circuit_fleet == 0 && c.impact_fleet == 0);
+	j = guard_config_json(&c);	/* cluster scope: no scope key */
+	CHECK(json_object_get(json_object_get(j, "circuit"), "scope") == NULL);
+	CHECK(json_is_real(json_object_get(j, "maxClusterImpact")));
+	json_decref(j);
+	CHECK(guard_config_apply(&c, good, &doc, &dg) == 0);
+	CHECK(c.circuit_fleet == 1 && c.impact_fleet == 1);
+	CHECK_INT(c.circuit_max, 4);
+	CHECK(c.max_cluster_impact == 0.02);
+	j = guard_config_json(&c);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j,
+	    "circuit"), "scope")), "fleet");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j,
+	    "maxClusterImpact"), "scope")), "fleet");
+	json_decref(j);
+	CHECK(guard_config_apply(&c, bad, &doc, &dg) == -1);
+	CHECK_INT(dg.errors, 2);	/* bad scope; max missing */
+	json_decref(good);
+	json_decref(bad);
+	diag_free(&dg);
+	guard_config_clear(&c);
+}
+
 int
 main(void)
 {
@@ -380,5 +641,11 @@ main(void)
 	RUN(approval_counts_its_own_marks_once);
 	RUN(rate_bucket_starts_full_refills_evenly_and_drops);
 	RUN(config_block_overrides_and_reports_errors);
+	RUN(fleet_circuit_counts_every_cluster);
+	RUN(fleet_ledger_unreadable_fails_closed);
+	RUN(fleet_impact_against_every_clusters_pods);
+	RUN(fleet_scope_without_ledger_counts_locally_and_says_so);
+	RUN(fleet_approval_counts_its_own_slot_once);
+	RUN(scope_parses_and_is_checked);
 	return harness_done();
 }

@@ -1,0 +1,1 @@
+fleet_DEPS := util conf guard sqldb

@@ -1,0 +1,77 @@
+"""Two clusters, one PostgreSQL database, one fleet breaker (issue 13:
+"two clusters sharing one database trip one fleet breaker").
+
+Two `remediate run` processes, each against its own API emulator (its own
+cluster) and under its own --cluster-name, share one database started on
+loopback by the test.  Their trigger's circuit says maxActions 3 with
+scope fleet: alerts posted to each in turn act three times between them,
+and the fourth, whichever cluster decides it, is circuit-open, naming
+both clusters.  (The cluster-scope breaker's tests are in test_fleet.py.)"""
+import json
+
+import pytest
+
+import scenario
+from conftest import run
+from test_fleet import EVENTSOURCE, NAMES, SENSOR, alert
+from test_run_live import Daemon, Emulator, cluster_objects, listening_port
+from test_run_webhook import post
+
+# tests/e2e/pgserver.py comes with run's PostgreSQL support (branch pg)
+pgserver = pytest.importorskip("pgserver", reason="tests/e2e/pgserver.py "
+                               "is not in this tree yet")
+pytestmark = pytest.mark.skipif(pgserver.skip_reason() is not None,
+                                reason=pgserver.skip_reason() or "")
+
+
+@pytest.fixture(autouse=True)
+def approval_key(monkeypatch):
+    # with PostgreSQL there is no file beside the state to keep a key in
+    monkeypatch.setenv("REMEDIATE_APPROVAL_KEY", "k" * 32)
+
+
+def test_two_clusters_trip_one_fleet_breaker(tmp_path):
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "es.yaml").write_text(EVENTSOURCE)
+    (m / "sensor.yaml").write_text(SENSOR % ", scope: fleet")
+    ws = [scenario.Workload("shop", n) for n in NAMES]
+    recs = {"eu": [], "us": []}
+    with pgserver.PgServer() as pg, Emulator() as emu_eu, \
+            Emulator() as emu_us:
+        url = pg.database("fleet")
+        daemons = {}
+        try:
+            for name, emu in (("eu", emu_eu), ("us", emu_us)):
+                emu.load(cluster_objects(ws))
+                daemons[name] = Daemon(m, emu.kubeconfig, state=url, extra=[
+                    "--cluster-name", name])
+                daemons[name].wait_log("synced")
+            ports = {n: listening_port(d) for n, d in daemons.items()}
+            # eu, us, eu act (three slots); us's second is the fourth
+            for cluster, target in (("eu", "cart"), ("us", "cart"),
+                                    ("eu", "checkout"), ("us", "checkout")):
+                assert post(ports[cluster], "/alerts", alert(target))[0] == \
+                    200
+                recs[cluster] += daemons[cluster].take(1)
+            ledger = pg.query(url, "SELECT cluster, count(*) FROM "
+                              "fleet_actions GROUP BY cluster ORDER BY "
+                              "cluster")
+        finally:
+            for d in daemons.values():
+                assert d.stop() == 0
+        eu_hist = run("history", "--state", url, "--json", "--cluster", "eu")
+        us_hist = run("history", "--state", url, "--json", "--cluster", "us")
+    assert [r["decision"] for r in recs["eu"]] == ["acted", "acted"], recs
+    assert [r.get("reason") for r in recs["us"]] == [None, "circuit-open"], \
+        recs
+    assert "3 actions across the fleet (2 clusters) within 10m" in \
+        recs["us"][1]["message"]
+    assert {r["cluster"] for r in recs["eu"]} == {"eu"}
+    assert {r["cluster"] for r in recs["us"]} == {"us"}
+    assert ledger == [["eu", "2"], ["us", "1"]]
+    assert eu_hist.returncode == 0 and us_hist.returncode == 0
+    assert [json.loads(x)["decision"] for x in eu_hist.stdout.splitlines()] \
+        == ["acted", "acted"]
+    assert [json.loads(x)["decision"] for x in us_hist.stdout.splitlines()] \
+        == ["acted", "suppressed"]
