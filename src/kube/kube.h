@@ -302,6 +302,17 @@ int	kube_fetch(void *client, const char *api_version, const char *kind,
 json_t	*kube_create(struct kube_client *, const json_t *obj, int dry_run,
 	    struct kube_error *err);
 /*
+ * After a create of obj (borrowed) that timed out on our side (err->
+ * timed_out): the server may still have carried it out, so ask for the
+ * object by its name.  Found: err is cleared and the result is
+ * {"verifiedAfter": "timeout", "object": LIVE} (owned).  Not found, no
+ * name (generateName unresolved) or the lookup failed: NULL and err
+ * (the timeout) stands.  The one such check, for k8s plans and native
+ * actions alike.
+ */
+json_t	*kube_created_after_timeout(struct kube_client *, const json_t *obj,
+	    struct kube_error *err);
+/*
  * Replaces obj (borrowed; metadata.resourceVersion, when set, makes a
  * stale write a 409 Conflict, reported as is).
  */
