@@ -1,7 +1,10 @@
 /*
  * Reading records back for `remediate history`.  Time, trigger, decision,
  * reason and sensor narrow the query in SQL (the time index does the
- * work); the target glob runs here, on the few rows left.
+ * work); the target glob runs here, on the few rows left.  And, for the
+ * daemon's start, the intents a crash left without an outcome: outcome
+ * 'intended' until reported, 'unknown' after (both read as "outcome
+ * unknown").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +66,8 @@ row_record(struct audit *a, sqlite3_stmt *st)
 		json_decref(r);
 		return NULL;
 	}
-	if (outcome && strcmp(outcome, "intended") == 0)
+	if (outcome && (strcmp(outcome, "intended") == 0 ||
+	    strcmp(outcome, "unknown") == 0))
 		json_object_set_new(r, "outcome", json_string("unknown"));
 	text = (const char *)sqlite3_column_text(st, 4);
 	if (text) {
@@ -134,4 +138,62 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	}
 	free(keep);
 	return n;
+}
+
+long
+audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
+    void *ctx, int64_t *last, char **err)
+{
+	sqlite3_stmt *st;
+	json_t *r;
+	long n = 0;
+	int rc, stop = 0;
+
+	*last = 0;
+	if (a->version < 2)		/* no intents before schema 2 */
+		return 0;
+	if (sqlite3_prepare_v2(a->db, "SELECT id, target, outcome, record, "
+	    "NULL FROM decisions WHERE outcome = 'intended' ORDER BY id", -1,
+	    &st, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		return -1;
+	}
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		if ((r = row_record(a, st)) == NULL)
+			continue;	/* said by row_record; marked too */
+		n++;
+		stop = fn(ctx, r);
+		json_decref(r);
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+audit_unknown_reported(struct audit *a, int64_t last, char **err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (last <= 0)
+		return 0;
+	if (sqlite3_prepare_v2(a->db, "UPDATE decisions SET outcome = "
+	    "'unknown' WHERE outcome = 'intended' AND id <= ?1", -1, &st,
+	    NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, last);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		return -1;
+	}
+	return 0;
 }

@@ -1171,7 +1171,8 @@ daemon_state_close(struct daemon *d)
 
 /*
  * What the guardrails, the pager and confirm mode's pull requests
- * remembered before we started (or took over).
+ * remembered before we started (or took over); then the actions a crash
+ * left with an unknown outcome are paged (unknown.c).
  */
 int
 daemon_state_restore(struct daemon *d)
@@ -1187,6 +1188,8 @@ daemon_state_restore(struct daemon *d)
 		free(err);
 		return -1;
 	}
+	/* best effort: a failure is logged and left for the next start */
+	(void)daemon_unknown_report(d->audit, d->pager, clock_now(&d->clock));
 	return 0;
 }
 

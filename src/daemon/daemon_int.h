@@ -157,6 +157,12 @@ void	daemon_watches_stop(struct daemon *);
 int	daemon_state_open(struct daemon *);
 int	daemon_state_restore(struct daemon *);
 void	daemon_state_close(struct daemon *);
+/*
+ * unknown.c, after daemon_state_restore: pages and logs each action a
+ * crash left with an unknown outcome, once (now in ms).  0, or -1 logged
+ * (the next start tries again).
+ */
+int	daemon_unknown_report(struct audit *, struct page *, int64_t now);
 /* daemon.c: the Prometheus URL and timeout from opts or c (borrowed). */
 void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
 /*
