@@ -532,6 +532,13 @@ update_metrics(struct daemon *d)
 	metrics_set_queue_depth("actions", (double)dact_in_flight(d->acts));
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->wctx[i]->watch, &ws);
+		/* failures first: a scrape that sees a restart sees the
+		 * attempts that failed before it */
+		if (d->wctx[i]->errors < ws.errors) {
+			metrics_count_watch_failures(d->wctx[i]->resource,
+			    (double)(ws.errors - d->wctx[i]->errors));
+			d->wctx[i]->errors = ws.errors;
+		}
 		while (d->wctx[i]->restarts < ws.restarts) {
 			metrics_count_watch_restart(d->wctx[i]->resource);
 			d->wctx[i]->restarts++;

@@ -53,6 +53,7 @@ struct watch_ctx {
 						   source's): fixed at start,
 						   read by its thread */
 	uint64_t		 restarts;	/* last seen, for the metric */
+	uint64_t		 errors;	/* last seen, for the metric */
 };
 
 /* A configuration replaced by a reload, kept for what still borrows it. */
