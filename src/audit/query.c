@@ -26,6 +26,23 @@ target_matches(const char *pattern, const char *target)
 	return util_glob(pattern, name ? name + 1 : target);
 }
 
+/* The file and SQLite's last error, owned. */
+static char *
+db_error(struct audit *a)
+{
+	return xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+}
+
+/* After a loop over rows that ended with rc: did it fail (not stopped)? */
+static int
+rows_failed(struct audit *a, int rc, int stop, char **err)
+{
+	if (stop || rc == SQLITE_DONE)
+		return 0;
+	*err = db_error(a);
+	return 1;
+}
+
 static char *
 build_sql(const struct audit *a, const struct audit_filter *f)
 {
@@ -96,7 +113,7 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	rc = sqlite3_prepare_v2(a->db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		*err = db_error(a);
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, f->since);
@@ -123,10 +140,8 @@ audit_query(struct audit *a, const struct audit_filter *f,
 		stop = fn(ctx, r);
 		json_decref(r);
 	}
-	if (!stop && rc != SQLITE_DONE) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	if (rows_failed(a, rc, stop, err))
 		n = -1;
-	}
 	sqlite3_finalize(st);
 	stop = n < 0;
 	for (i = nkeep; i > 0; i--) {	/* oldest first */
@@ -155,7 +170,7 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 	if (sqlite3_prepare_v2(a->db, "SELECT id, target, outcome, record, "
 	    "NULL FROM decisions WHERE outcome = 'intended' ORDER BY id", -1,
 	    &st, NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		*err = db_error(a);
 		return -1;
 	}
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -166,10 +181,8 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 		stop = fn(ctx, r);
 		json_decref(r);
 	}
-	if (!stop && rc != SQLITE_DONE) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+	if (rows_failed(a, rc, stop, err))
 		n = -1;
-	}
 	sqlite3_finalize(st);
 	return n;
 }
@@ -185,14 +198,14 @@ audit_unknown_reported(struct audit *a, int64_t last, char **err)
 	if (sqlite3_prepare_v2(a->db, "UPDATE decisions SET outcome = "
 	    "'unknown' WHERE outcome = 'intended' AND id <= ?1", -1, &st,
 	    NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		*err = db_error(a);
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, last);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
+		*err = db_error(a);
 		return -1;
 	}
 	return 0;

@@ -14,8 +14,8 @@ import scenario
 from conftest import binary
 from test_alertmanager_pages import Hook, free_port, wait_for
 from test_alertmanager_pages import webhook  # noqa: F401
-from test_run_actions import HOLD, kill_twice, wait_until
-from test_run_live import (WORKFLOWS, Daemon, Emulator,  # noqa: F401
+from test_run_actions import HOLD, hold_cart_action
+from test_run_live import (Daemon, Emulator,  # noqa: F401
                            cluster_objects, live_manifests)
 
 UNKNOWN = "an action's outcome is unknown: the process stopped while it " \
@@ -27,11 +27,7 @@ def leave_an_intent(emu, manifests):
     d = Daemon(manifests, emu.kubeconfig)
     try:
         d.wait_log("synced")
-        emu.fault({"type": "status429", "retryAfter": 1,
-                   "method": "POST", "path": WORKFLOWS + "$",
-                   "hold": HOLD, "holdTimeout": 60})
-        kill_twice(emu, "cart")
-        assert wait_until(lambda: emu.held(HOLD) == 1)
+        hold_cart_action(emu)
     finally:
         assert d.stop() == 0
         emu.release(HOLD)
