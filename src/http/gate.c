@@ -193,8 +193,13 @@ static void
 refuse(struct gate *g, int fd, const char *why)
 {
 	char body[256], head[512];
-	int bl, hl;
+	int bl, hl, i;
 
+	/* read what was peeked: closing over unread bytes sends a reset,
+	 * which can destroy the answer before the client reads it */
+	for (i = 0; i < PEEK_BUDGET && recv(fd, g->buf, g->s->o.max_header,
+	    MSG_DONTWAIT) > 0; i++)
+		;
 	bl = snprintf(body, sizeof body, "{\"error\":\"bad request head: "
 	    "%s\"}\n", why);
 	hl = snprintf(head, sizeof head, "HTTP/1.1 400 Bad Request\r\n"
