@@ -1,10 +1,7 @@
 /*
  * Reading records back for `remediate history`.  Time, trigger, decision,
  * reason and sensor narrow the query in SQL (the time index does the
- * work); the target glob runs here, on the few rows left.  And, for the
- * daemon's start, the intents a crash left without an outcome: outcome
- * 'intended' until reported, 'unknown' after (both read as "outcome
- * unknown").
+ * work); the target glob runs here, on the few rows left.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +21,6 @@ target_matches(const char *pattern, const char *target)
 		return util_glob(pattern, target);
 	name = strrchr(target, '/');
 	return util_glob(pattern, name ? name + 1 : target);
-}
-
-/* The file and SQLite's last error, owned. */
-static char *
-db_error(struct audit *a)
-{
-	return xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
-}
-
-/* After a loop over rows that ended with rc: did it fail (not stopped)? */
-static int
-rows_failed(struct audit *a, int rc, int stop, char **err)
-{
-	if (stop || rc == SQLITE_DONE)
-		return 0;
-	*err = db_error(a);
-	return 1;
 }
 
 static char *
@@ -113,7 +93,7 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	rc = sqlite3_prepare_v2(a->db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
-		*err = db_error(a);
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, f->since);
@@ -140,8 +120,10 @@ audit_query(struct audit *a, const struct audit_filter *f,
 		stop = fn(ctx, r);
 		json_decref(r);
 	}
-	if (rows_failed(a, rc, stop, err))
+	if (!stop && rc != SQLITE_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		n = -1;
+	}
 	sqlite3_finalize(st);
 	stop = n < 0;
 	for (i = nkeep; i > 0; i--) {	/* oldest first */
@@ -154,6 +136,12 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	free(keep);
 	return n;
 }
+
+/*
+ * For the daemon's start (src/daemon/unknown.c): the intents a crash left
+ * without an outcome, outcome 'intended' until reported, 'unknown' after
+ * (row_record reads both as "outcome unknown").
+ */
 
 long
 audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
@@ -170,7 +158,7 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 	if (sqlite3_prepare_v2(a->db, "SELECT id, target, outcome, record, "
 	    "NULL FROM decisions WHERE outcome = 'intended' ORDER BY id", -1,
 	    &st, NULL) != SQLITE_OK) {
-		*err = db_error(a);
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;
 	}
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -181,8 +169,10 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 		stop = fn(ctx, r);
 		json_decref(r);
 	}
-	if (rows_failed(a, rc, stop, err))
+	if (!stop && rc != SQLITE_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		n = -1;
+	}
 	sqlite3_finalize(st);
 	return n;
 }
@@ -198,14 +188,14 @@ audit_unknown_reported(struct audit *a, int64_t last, char **err)
 	if (sqlite3_prepare_v2(a->db, "UPDATE decisions SET outcome = "
 	    "'unknown' WHERE outcome = 'intended' AND id <= ?1", -1, &st,
 	    NULL) != SQLITE_OK) {
-		*err = db_error(a);
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, last);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		*err = db_error(a);
+		*err = xasprintf("%s: %s", a->path, sqlite3_errmsg(a->db));
 		return -1;
 	}
 	return 0;
