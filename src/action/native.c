@@ -271,7 +271,7 @@ act_send(struct kube_client *c, const json_t *req, const json_t *override,
 	struct kube_response resp;
 	struct kube_error e;
 	struct kube_req rq;
-	json_t *answer = NULL;
+	json_t *answer = NULL, *entry, *found;
 	char *text = NULL, *full;
 	int rc;
 
@@ -302,10 +302,21 @@ act_send(struct kube_client *c, const json_t *req, const json_t *override,
 	memset(&resp, 0, sizeof resp);
 	rc = kube_request(c, &rq, &resp, &e);
 	*status = rc == 0 ? resp.status : e.status;
-	json_array_append_new(json_object_get(result, "responses"),
-	    json_pack("{s:s, s:s, s:I}", "method", method, "path", full,
-	    "status", (json_int_t)*status));
-	if (rc == 0) {
+	entry = json_pack("{s:s, s:s, s:I}", "method", method, "path", full,
+	    "status", (json_int_t)*status);
+	json_array_append_new(json_object_get(result, "responses"), entry);
+	/* a create that timed out may have been carried out: the object is
+	 * looked up before the action counts as failed */
+	if (rc != 0 && e.timed_out && !dry_run && rq.no_retry_5xx &&
+	    json_is_object(body) && (found = kube_created_after_timeout(c,
+	    body, &e)) != NULL) {
+		answer = json_incref(json_object_get(found, "object"));
+		json_object_set_new(entry, "verifiedAfter",
+		    json_string("timeout"));
+		json_object_set_new(result, "verifiedAfter",
+		    json_string("timeout"));
+		json_decref(found);
+	} else if (rc == 0) {
 		if (resp.len > 0)
 			answer = json_loadb(resp.body, resp.len, 0, NULL);
 	} else {

@@ -166,6 +166,13 @@ out:
 
 /* ---- executing ---------------------------------------------------------- */
 
+static const json_t *
+sel(const json_t *policy)
+{
+	return json_object_get(json_object_get(policy, "spec"),
+	    "podSelector");
+}
+
 /* An existing policy is ours to reuse when it selects the same label. */
 static int
 same_selector(struct kube_client *c, const json_t *req, char **err)
@@ -218,6 +225,15 @@ act_exec_quarantine(struct kube_client *c, const json_t *plan, int dry_run,
 		}
 		if (answer == NULL)
 			return -1;
+		/* found after a timeout: ours only when it selects our label */
+		if (m && strcmp(m, "POST") == 0 && json_object_get(result,
+		    "verifiedAfter") && !json_equal(sel(answer),
+		    sel(json_object_get(req, "body")))) {
+			*err = xstrdup("NetworkPolicy exists and selects other "
+			    "pods; the pod was not labelled");
+			json_decref(answer);
+			return -1;
+		}
 		if (m && strcmp(m, "POST") == 0)
 			json_object_set_new(result, "networkPolicy",
 			    json_string("created"));

@@ -66,7 +66,8 @@ row_record(struct audit *a, struct sqldb_stmt *st)
 		json_decref(r);
 		return NULL;
 	}
-	if (outcome && strcmp(outcome, "intended") == 0)
+	if (outcome && (strcmp(outcome, "intended") == 0 ||
+	    strcmp(outcome, "unknown") == 0))
 		json_object_set_new(r, "outcome", json_string("unknown"));
 	text = sqldb_column_text(st, 4);
 	if (text) {
@@ -139,4 +140,68 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	}
 	free(keep);
 	return n;
+}
+
+/*
+ * For the daemon's start (src/daemon/unknown.c): the intents a crash left
+ * without an outcome, outcome 'intended' until reported, 'unknown' after
+ * (row_record reads both as "outcome unknown").
+ */
+
+long
+audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
+    void *ctx, int64_t *last, char **err)
+{
+	struct sqldb_stmt *st;
+	json_t *r;
+	long n = 0;
+	int rc, stop = 0;
+
+	*last = 0;
+	if (a->version < 2)		/* no intents before schema 2 */
+		return 0;
+	if ((st = sqldb_prepare(a->db, "SELECT id, target, outcome, record, "
+	    "NULL FROM decisions WHERE outcome = 'intended' ORDER BY id",
+	    0)) == NULL) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		return -1;
+	}
+	while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
+		*last = sqldb_column_int64(st, 0);
+		if ((r = row_record(a, st)) == NULL)
+			continue;	/* said by row_record; marked too */
+		n++;
+		stop = fn(ctx, r);
+		json_decref(r);
+	}
+	if (!stop && rc != SQLDB_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		n = -1;
+	}
+	sqldb_finalize(st);
+	return n;
+}
+
+int
+audit_unknown_reported(struct audit *a, int64_t last, char **err)
+{
+	struct sqldb_stmt *st;
+	int rc;
+
+	if (last <= 0)
+		return 0;
+	if ((st = sqldb_prepare(a->db, "UPDATE decisions SET outcome = "
+	    "'unknown' WHERE outcome = 'intended' AND id <= ?1", 0)) ==
+	    NULL) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		return -1;
+	}
+	sqldb_bind_int64(st, 1, last);
+	rc = sqldb_step(st);
+	sqldb_finalize(st);
+	if (rc != SQLDB_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		return -1;
+	}
+	return 0;
 }

@@ -534,6 +534,13 @@ update_metrics(struct daemon *d)
 	metrics_set_queue_depth("actions", (double)dact_in_flight(d->acts));
 	for (i = 0; i < d->nwatches; i++) {
 		kube_watch_status(d->wctx[i]->watch, &ws);
+		/* failures first: a scrape that sees a restart sees the
+		 * attempts that failed before it */
+		if (d->wctx[i]->errors < ws.errors) {
+			metrics_count_watch_failures(d->wctx[i]->resource,
+			    (double)(ws.errors - d->wctx[i]->errors));
+			d->wctx[i]->errors = ws.errors;
+		}
 		while (d->wctx[i]->restarts < ws.restarts) {
 			metrics_count_watch_restart(d->wctx[i]->resource);
 			d->wctx[i]->restarts++;
@@ -1187,7 +1194,8 @@ daemon_state_close(struct daemon *d)
 
 /*
  * What the guardrails, the pager and confirm mode's pull requests
- * remembered before we started (or took over).
+ * remembered before we started (or took over); then the actions a crash
+ * left with an unknown outcome are paged (unknown.c).
  */
 int
 daemon_state_restore(struct daemon *d)
@@ -1204,6 +1212,8 @@ daemon_state_restore(struct daemon *d)
 		free(err);
 		return -1;
 	}
+	/* best effort: a failure is logged and left for the next start */
+	(void)daemon_unknown_report(d->audit, d->pager, clock_now(&d->clock));
 	return 0;
 }
 

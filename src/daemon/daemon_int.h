@@ -54,6 +54,7 @@ struct watch_ctx {
 						   source's): fixed at start,
 						   read by its thread */
 	uint64_t		 restarts;	/* last seen, for the metric */
+	uint64_t		 errors;	/* last seen, for the metric */
 };
 
 /* A configuration replaced by a reload, kept for what still borrows it. */
@@ -178,6 +179,12 @@ int	daemon_fleet_open(struct daemon *);
 void	daemon_fleet_close(struct daemon *);
 void	daemon_fleet_hooks(struct daemon *);
 void	daemon_fleet_tick(struct daemon *, int64_t now);
+/*
+ * unknown.c, after daemon_state_restore: pages and logs each action a
+ * crash left with an unknown outcome, once (now in ms).  0, or -1 logged
+ * (the next start tries again).
+ */
+int	daemon_unknown_report(struct audit *, struct page *, int64_t now);
 /* daemon.c: the Prometheus URL and timeout from opts or c (borrowed). */
 void	daemon_configure_prometheus(struct daemon *, const struct conf *c);
 /*

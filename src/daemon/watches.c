@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "cluster/cluster.h"
 #include "kube/kube.h"
+#include "metrics/metrics.h"
 
 #define WATCH_MAGIC	0x57415443u	/* "WATC" */
 #define VIEW_PAGE	100	/* items a list page of the view's kinds */
@@ -65,6 +66,16 @@ on_watch_error(void *ctx, const char *error)
 		    "group", w->group, "resource", w->resource));
 }
 
+/* Runs on a watch's thread: what each list cost, as metrics. */
+static void
+on_watch_list(void *ctx, const struct kube_list_report *r)
+{
+	struct watch_ctx *w = ctx;
+
+	metrics_watch_list(w->resource, kube_list_cause_name(r->cause),
+	    r->pages, (double)r->ms / 1000.0);
+}
+
 static void
 ctx_free(struct watch_ctx *w)
 {
@@ -101,6 +112,7 @@ start_one(struct daemon *d, struct sig_watch *spec)
 	ks.label_selector = w->spec.label_selector;
 	ks.field_selector = w->spec.field_selector;
 	ks.on_error = on_watch_error;
+	ks.on_list = on_watch_list;
 	w->view = w->spec.source < 0;
 	ks.stateless = w->view;		/* the view keeps what it needs */
 	/*

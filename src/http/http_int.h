@@ -1,6 +1,7 @@
 /*
  * The server's private layout, shared by the files of the http module
  * (server.c runs libmicrohttpd, reaper.c enforces the request deadline,
+ * gate.c judges raw request heads before libmicrohttpd reads them,
  * addr.c parses listen addresses).  Not part of the public surface.
  */
 #ifndef HTTP_INT_H
@@ -44,6 +45,9 @@ struct http_listener {
 	struct http_addr	 addr;
 	char			*text;		/* owned: as given */
 	unsigned		 port;		/* bound */
+	int			 gated;		/* plain text: gate.c accepts */
+	int			 lfd;		/* gate.c's listening socket,
+						   -1 none */
 };
 
 /* A connection the reaper watches; lives from accept to close. */
@@ -82,6 +86,12 @@ struct http_server {
 
 	_Atomic uint64_t	 n_requests, n_2xx, n_4xx, n_5xx, n_413,
 				 n_reaped, n_conns;
+
+	/* gate.c: the thread judging request heads before libmicrohttpd */
+	pthread_t		 gate;
+	int			 gate_on;
+	int			 gate_pipe[2];	/* wakes it to stop */
+	void			*gate_ctx;	/* owned by gate.c */
 };
 
 /* addr.c: parses "HOST:PORT"; 0, or -1 and *err (owned). */
@@ -96,6 +106,22 @@ struct http_conn *http_conn_open(struct http_server *, int fd);
 void	http_conn_close(struct http_server *, struct http_conn *);
 /* A request is being handled (busy 1) or is done (busy 0, clock reset). */
 void	http_conn_busy(struct http_server *, struct http_conn *, int busy);
+
+/*
+ * gate.c.  http_head_check: judges the first n bytes of a connection (a
+ * request head and maybe more): 0 the head is complete and sound, 1 it
+ * is incomplete so far, -1 it is not sound (a bare LF or CR, an
+ * obs-fold line, a NUL), with *why (static text).
+ * http_gate_listen: opens l's listening socket (l->lfd, l->port); 0, or
+ * -1 and *err (owned).  http_gate_start: the thread that accepts on
+ * every gated listener; 0, or -1 and *err.  http_gate_stop: stops it
+ * (closing the connections still waiting) and closes the listening
+ * sockets; safe when not started.
+ */
+int	http_head_check(const char *p, size_t n, const char **why);
+int	http_gate_listen(struct http_listener *, char **err);
+int	http_gate_start(struct http_server *, char **err);
+void	http_gate_stop(struct http_server *);
 
 /* server.c's log helper, shared by the files. */
 void	http_log(const struct http_server *, const char *fmt, ...)

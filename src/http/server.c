@@ -9,6 +9,9 @@
  *   body    appended to a bounded buffer; a chunked body that grows past
  *           the limit gets 413;
  *   done    the handler runs and its response is queued.
+ *
+ * On a plain-HTTP listener the connection reaches libmicrohttpd only
+ * after gate.c has judged its raw head, and its one response closes it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +46,8 @@ struct req {
 	struct http_header	*hdrs, *args;		/* owned */
 	size_t			 maxh, maxa;
 	int			 too_many;	/* headers or args dropped */
+	int			 close;		/* one request per connection
+						   (a gated listener) */
 	char			 remote[INET6_ADDRSTRLEN];
 	struct http_response	 resp;
 };
@@ -104,6 +109,7 @@ http_server_new(const struct http_opts *opts, char **err)
 	for (i = 0; i < opts->nlisten; i++) {
 		s->l[i].magic = HTTP_LISTENER_MAGIC;
 		s->l[i].srv = s;
+		s->l[i].lfd = -1;
 		if (http_addr_parse(opts->listen[i], &s->l[i].addr, err)) {
 			s->nl = i;
 			http_server_free(s);
@@ -292,6 +298,10 @@ send_response(struct req *r)
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    rs->content_type ? rs->content_type :
 	    "text/plain; charset=utf-8");
+	/* the gate judged only this connection's first head (gate.c) */
+	if (r->close)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
 	for (i = 0; i < rs->nheaders; i++)
 		if (MHD_add_response_header(m, rs->headers[i].name,
 		    rs->headers[i].value) != MHD_YES)
@@ -354,6 +364,7 @@ req_new(struct http_listener *l, struct MHD_Connection *mc, const char *url,
 	r->magic = HTTP_REQ_MAGIC;
 	r->srv = l->srv;
 	r->mc = mc;
+	r->close = l->gated;
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (ci != NULL)
 		r->conn = ci->socket_context;
@@ -601,7 +612,13 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 	/* refuse HTTP/1.1 without Host and spaces in header names: the most
 	 * libmicrohttpd 0.9.75 offers against ambiguous framing */
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
-	if (!l->addr.any)
+	/* plain text: the gate accepts and judges the head first (gate.c) */
+	l->gated = s->tls_cert == NULL;
+	if (l->gated) {
+		if (http_gate_listen(l, err) == -1)
+			return -1;
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	} else if (!l->addr.any)
 		OPT(MHD_OPTION_SOCK_ADDR, 0, &l->addr.sa);
 	if (s->tls_cert != NULL) {
 		flags |= MHD_USE_TLS;
@@ -610,7 +627,9 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	if (l->addr.any)
+	if (l->gated)
+		;
+	else if (l->addr.any)
 		flags |= MHD_USE_DUAL_STACK;
 	else if (l->addr.v6)
 		flags |= MHD_USE_IPv6;
@@ -623,8 +642,10 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 		    "options");
 		return -1;
 	}
-	di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
-	l->port = di ? di->port : l->addr.port;
+	if (!l->gated) {
+		di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
+		l->port = di ? di->port : l->addr.port;
+	}
 	return 0;
 }
 
@@ -662,16 +683,25 @@ http_server_start(struct http_server *s, char **err)
 		return -1;
 	for (i = 0; i < s->nl; i++) {
 		errno = 0;
-		if (start_listener(s, &s->l[i], err) == -1) {
-			while (i-- > 0) {
-				MHD_stop_daemon(s->l[i].d);
-				s->l[i].d = NULL;
-			}
-			http_reaper_stop(s);
-			return -1;
-		}
+		if (start_listener(s, &s->l[i], err) == -1)
+			goto fail;
 	}
+	for (i = 0; i < s->nl; i++)
+		if (s->l[i].gated) {
+			if (http_gate_start(s, err) == -1)
+				goto fail;
+			break;
+		}
 	return 0;
+fail:
+	http_gate_stop(s);
+	for (i = 0; i < s->nl; i++)
+		if (s->l[i].d != NULL) {
+			MHD_stop_daemon(s->l[i].d);
+			s->l[i].d = NULL;
+		}
+	http_reaper_stop(s);
+	return -1;
 }
 
 unsigned
@@ -689,6 +719,7 @@ http_server_free(struct http_server *s)
 
 	if (s == NULL || s->magic != HTTP_SERVER_MAGIC)
 		return;
+	http_gate_stop(s);	/* before the daemons it hands connections */
 	for (i = 0; i < s->nl; i++) {
 		if (s->l[i].d != NULL)
 			MHD_stop_daemon(s->l[i].d);

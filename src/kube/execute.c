@@ -70,15 +70,9 @@ do_update(struct kube_client *c, const json_t *plan, const json_t *obj,
 	    err);
 }
 
-/*
- * A create that timed out on our side may still have been carried out by
- * the server.  The object's name is known (the engine resolves a
- * generateName before sending), so ask for it: found, the action was
- * done; the result says how we know.  Not found (or no name), the
- * timeout stands.
- */
-static json_t *
-created_after_timeout(struct kube_client *c, const json_t *obj,
+/* The engine resolves a generateName before sending: the name is known. */
+json_t *
+kube_created_after_timeout(struct kube_client *c, const json_t *obj,
     struct kube_error *err)
 {
 	const json_t *meta = json_object_get(obj, "metadata");
@@ -106,7 +100,7 @@ create(struct kube_client *c, const json_t *obj, int dry_run,
 	json_t *out = kube_create(c, obj, dry_run, err);
 
 	if (out == NULL && err->timed_out && !dry_run)
-		out = created_after_timeout(c, obj, err);
+		out = kube_created_after_timeout(c, obj, err);
 	return out;
 }
 

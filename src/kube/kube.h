@@ -304,6 +304,17 @@ int	kube_fetch(void *client, const char *api_version, const char *kind,
 json_t	*kube_create(struct kube_client *, const json_t *obj, int dry_run,
 	    struct kube_error *err);
 /*
+ * After a create of obj (borrowed) that timed out on our side (err->
+ * timed_out): the server may still have carried it out, so ask for the
+ * object by its name.  Found: err is cleared and the result is
+ * {"verifiedAfter": "timeout", "object": LIVE} (owned).  Not found, no
+ * name (generateName unresolved) or the lookup failed: NULL and err
+ * (the timeout) stands.  The one such check, for k8s plans and native
+ * actions alike.
+ */
+json_t	*kube_created_after_timeout(struct kube_client *, const json_t *obj,
+	    struct kube_error *err);
+/*
  * Replaces obj (borrowed; metadata.resourceVersion, when set, makes a
  * stale write a 409 Conflict, reported as is).
  */
@@ -395,6 +406,23 @@ enum kube_event_type {
 };
 const char *kube_event_type_name(enum kube_event_type);
 
+/* Why a watch listed, and what the list cost (kube_watch_spec.on_list). */
+enum kube_list_cause {
+	KUBE_LIST_START,	/* the initial list */
+	KUBE_LIST_EXPIRED,	/* a relist: our resourceVersion was gone
+				   (410) */
+	KUBE_LIST_RESUME,	/* events: one item for a fresh
+				   resourceVersion instead of a relist */
+};
+struct kube_list_report {
+	enum kube_list_cause	 cause;
+	long			 pages;		/* list requests answered */
+	long			 objects;	/* items listed */
+	int64_t			 ms;		/* monotonic, the whole list */
+};
+/* "start", "expired", "resume". */
+const char *kube_list_cause_name(enum kube_list_cause);
+
 struct kube_watch_spec {
 	const char	*group;		/* "" for core */
 	const char	*version;
@@ -412,6 +440,11 @@ struct kube_watch_spec {
 	 * failures (error NULL), so the caller can log it.
 	 */
 	void		(*on_error)(void *ctx, const char *error);
+	/*
+	 * Optional: told (from the watch's thread) of every list it made,
+	 * once the list is done: what it cost, for logs and metrics.
+	 */
+	void		(*on_list)(void *ctx, const struct kube_list_report *);
 	/*
 	 * The caller keeps the state (the cluster view) and applies every
 	 * change idempotently: the watch keeps no uid -> resourceVersion
@@ -463,10 +496,14 @@ struct kube_watch_status {
 					   in a row since the last success */
 	int		 synced;	/* the initial list was delivered */
 	char		*last_error;	/* owned copy, NULL if none yet */
-	uint64_t	 restarts;	/* watch requests after the first */
+	uint64_t	 restarts;	/* watches the server took again after
+					   the first (a stream that ended,
+					   dropped or expired, resumed);
+					   failed attempts are not restarts */
 	uint64_t	 relists;	/* lists after the first (410) */
 	uint64_t	 events;	/* changes delivered (not SYNC) */
-	uint64_t	 errors;	/* failed requests and streams */
+	uint64_t	 errors;	/* failed list and watch requests and
+					   broken streams: failed attempts */
 	size_t		 cached;	/* objects known */
 	char		 resource_version[32];	/* last seen */
 };

@@ -68,6 +68,9 @@ struct kube_watch {
 	int			 gone;		/* 410 seen in the stream */
 	char			*stream_err;	/* owned: why we aborted */
 	int			 reported;	/* failure told on_error */
+	int			 opened;	/* the server took a watch */
+	void			(*on_list)(void *,
+				    const struct kube_list_report *);
 
 	pthread_mutex_t		 lock;		/* guards the status */
 	pthread_cond_t		 cond;		/* synced */
@@ -99,7 +102,42 @@ kube_event_type_name(enum kube_event_type t)
 	return "?";
 }
 
+const char *
+kube_list_cause_name(enum kube_list_cause c)
+{
+	switch (c) {
+	case KUBE_LIST_START:
+		return "start";
+	case KUBE_LIST_EXPIRED:
+		return "expired";
+	case KUBE_LIST_RESUME:
+		return "resume";
+	}
+	return "?";
+}
+
 /* ---- status ------------------------------------------------------------ */
+
+/* A list is done: logged with its cost, and told to the caller. */
+static void
+listed(struct kube_watch *w, enum kube_list_cause cause, long pages,
+    long objects, int64_t t0)
+{
+	struct kube_list_report r;
+
+	r.cause = cause;
+	r.pages = pages;
+	r.objects = objects;
+	r.ms = kube_mono_ms() - t0;
+	util_log_json("info", cause == KUBE_LIST_START ? "listed" :
+	    cause == KUBE_LIST_EXPIRED ? "relisted" : "resumed", json_pack(
+	    "{s:s, s:s?, s:s, s:I, s:I, s:I}", "resource", w->res.resource,
+	    "namespace", w->ns, "cause", kube_list_cause_name(cause),
+	    "pages", (json_int_t)r.pages, "objects", (json_int_t)r.objects,
+	    "ms", (json_int_t)r.ms));
+	if (w->on_list)
+		w->on_list(w->ctx, &r);
+}
 
 static void
 set_rv(struct kube_watch *w, const char *rv)
@@ -464,10 +502,8 @@ list_all(struct kube_watch *w, int initial)
 		deliver_gone(w);
 	relist_mark(w, initial, KUBE_RELIST_END);
 	/* a relist of a big resource is an event worth a line: its cost */
-	util_log_json("info", initial ? "listed" : "relisted", json_pack(
-	    "{s:s, s:s?, s:i, s:i, s:I}", "resource", w->res.resource,
-	    "namespace", w->ns, "pages", (json_int_t)pages, "objects",
-	    (json_int_t)lc.items, "ms", (json_int_t)(kube_mono_ms() - t0)));
+	listed(w, initial ? KUBE_LIST_START : KUBE_LIST_EXPIRED, pages,
+	    (long)lc.items, t0);
 	update_cached(w);
 	rc = 0;
 out:
@@ -598,11 +634,22 @@ too_long:
 	return -1;
 }
 
-/* The server took the watch: whatever failed before has recovered. */
+/*
+ * The server took the watch: whatever failed before has recovered, and
+ * a watch taken again after the first is a restart (attempts that
+ * failed are errors, not restarts).
+ */
 static void
 on_open(void *arg)
 {
-	succeeded(arg);
+	struct kube_watch *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->opened)
+		w->restarts++;
+	w->opened = 1;
+	pthread_mutex_unlock(&w->lock);
+	succeeded(w);
 }
 
 static char *
@@ -699,6 +746,7 @@ resume_fresh(struct kube_watch *w)
 	struct kube_error err;
 	json_t *one;
 	const char *rv;
+	int64_t t0 = kube_mono_ms();
 	int rc = -1;
 
 	if (strcmp(w->res.resource, "events") != 0)
@@ -710,9 +758,8 @@ resume_fresh(struct kube_watch *w)
 	    "metadata"), "resourceVersion"));
 	if (rv && *rv) {
 		set_rv(w, rv);
-		util_log_json("info", "resumed", json_pack("{s:s, s:s?, s:s}",
-		    "resource", w->res.resource, "namespace", w->ns,
-		    "resourceVersion", rv));
+		listed(w, KUBE_LIST_RESUME, 1, (long)json_array_size(
+		    json_object_get(one, "items")), t0);
 		rc = 0;
 	}
 	json_decref(one);
@@ -733,7 +780,7 @@ static void *
 run(void *arg)
 {
 	struct kube_watch *w = arg;
-	int need_list = 1, watched = 0;
+	int need_list = 1;
 	enum outcome o;
 
 	while (!atomic_load(&w->stop)) {
@@ -755,11 +802,6 @@ run(void *arg)
 			pthread_cond_broadcast(&w->cond);
 			pthread_mutex_unlock(&w->lock);
 			succeeded(w);
-		}
-		if (watched++) {
-			pthread_mutex_lock(&w->lock);
-			w->restarts++;
-			pthread_mutex_unlock(&w->lock);
 		}
 		o = watch_once(w);
 		if (o == W_GONE && resume_fresh(w) == -1)
@@ -808,6 +850,7 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	w->fn = fn;
 	w->ctx = ctx;
 	w->on_error = sp->on_error;
+	w->on_list = sp->on_list;
 	w->api_version = *w->res.group ? xasprintf("%s/%s", w->res.group,
 	    w->res.version) : xstrdup(w->res.version);
 	memset(&w->cache, 0, sizeof w->cache);

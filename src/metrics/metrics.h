@@ -108,8 +108,19 @@ void	metrics_set_state_writable(int ok);
 void	metrics_observe_latency(double seconds);
 /* Items waiting in a queue ("engine", "pages"). */
 void	metrics_set_queue_depth(const char *queue, double depth);
-/* A watch on resource ("pods", "events.v1") restarted. */
+/*
+ * A watch on resource ("pods", "events.v1") restarted: the server took it
+ * again after its stream ended.
+ */
 void	metrics_count_watch_restart(const char *resource);
+/* n more failed list or watch attempts (or broken streams) on resource. */
+void	metrics_count_watch_failures(const char *resource, double n);
+/*
+ * A watch on resource listed, for cause ("start", "expired", "resume"),
+ * in pages requests taking seconds.
+ */
+void	metrics_watch_list(const char *resource, const char *cause,
+	    long pages, double seconds);
 /* A page to destination ("alertmanager", "webhook"): sent, retried,
  * failed (given up) or dropped (queue full). */
 void	metrics_count_page(const char *destination, const char *result);

@@ -38,6 +38,8 @@ static struct {
 	struct metrics_family	*recurrences, *ratio, *demoted;
 	struct metrics_family	*latency, *duration;
 	struct metrics_family	*queue, *watch_restarts, *pages, *audit;
+	struct metrics_family	*watch_failures, *watch_lists;
+	struct metrics_family	*watch_list_pages, *watch_list_seconds;
 	struct metrics_family	*undelivered;
 	struct metrics_family	*http_requests, *http_open, *http_reaped;
 	struct metrics_family	*webhook, *webhook_events;
@@ -59,6 +61,7 @@ static const char *const l_argo[] = { "namespace", "sensor_name",
     "trigger_name", NULL };
 static const char *const l_queue[] = { "queue", NULL };
 static const char *const l_resource[] = { "resource", NULL };
+static const char *const l_list[] = { "resource", "cause", NULL };
 static const char *const l_page[] = { "destination", "result", NULL };
 static const char *const l_result[] = { "result", NULL };
 static const char *const l_build[] = { "version", "revision", NULL };
@@ -121,8 +124,22 @@ register_all(void)
 	fam.queue = gauge("remediate_queue_depth", "Items waiting in a queue.",
 	    l_queue);
 	fam.watch_restarts = counter("remediate_watch_restarts_total",
-	    "Kubernetes watches restarted (relist or reconnect).",
+	    "Kubernetes watches the server took again after their stream "
+	    "ended, dropped or expired (failed attempts are "
+	    "remediate_watch_failures_total).", l_resource);
+	fam.watch_failures = counter("remediate_watch_failures_total",
+	    "Failed list or watch requests and broken watch streams.",
 	    l_resource);
+	fam.watch_lists = counter("remediate_watch_lists_total",
+	    "Lists a watch made, by cause: start, expired (a relist after "
+	    "410 Gone), resume (events: one item for a fresh "
+	    "resourceVersion).", l_list);
+	fam.watch_list_pages = counter("remediate_watch_list_pages_total",
+	    "List requests (pages) those lists took.", l_list);
+	fam.watch_list_seconds = metrics_family(METRICS_HISTOGRAM,
+	    "remediate_watch_list_duration_seconds",
+	    "Time a watch's list took, all its pages.", l_list,
+	    duration_bounds, UTIL_ARRAY_LEN(duration_bounds));
 	fam.pages = counter("remediate_pages_total",
 	    "Pages by destination and result (sent, retried, failed, "
 	    "dropped).", l_page);
@@ -348,6 +365,27 @@ metrics_count_watch_restart(const char *resource)
 
 	metrics_init();
 	metrics_add(fam.watch_restarts, v, 1);
+}
+
+void
+metrics_count_watch_failures(const char *resource, double n)
+{
+	const char *v[] = { resource };
+
+	metrics_init();
+	metrics_add(fam.watch_failures, v, n);
+}
+
+void
+metrics_watch_list(const char *resource, const char *cause, long pages,
+    double seconds)
+{
+	const char *v[] = { resource, cause };
+
+	metrics_init();
+	metrics_add(fam.watch_lists, v, 1);
+	metrics_add(fam.watch_list_pages, v, (double)pages);
+	metrics_observe(fam.watch_list_seconds, v, seconds);
 }
 
 void

@@ -16,6 +16,8 @@
 
 #include "page/page_int.h"
 
+#define PAGE_OUTCOME_UNKNOWN	"outcome-unknown"
+
 struct page_cond {
 	char	*sensor, *trigger, *reason;	/* owned */
 	int	 firing;
@@ -195,7 +197,8 @@ static const char *
 severity(const char *reason)
 {
 	return strcmp(reason, "failed") == 0 ||
-	    strcmp(reason, "circuit-open") == 0 ? "critical" : "warning";
+	    strcmp(reason, "circuit-open") == 0 ||
+	    strcmp(reason, PAGE_OUTCOME_UNKNOWN) == 0 ? "critical" : "warning";
 }
 
 static json_t *
@@ -378,6 +381,13 @@ page_decision(struct page *p, const struct rec_decision_record *r)
 		v.r = r;
 		map_each(&p->conds, clear_trigger, &v);
 	}
+}
+
+void
+page_outcome_unknown(struct page *p, const struct rec_decision_record *r)
+{
+	if (p != NULL && r->sensor != NULL && r->trigger != NULL)
+		occur(p, r, PAGE_OUTCOME_UNKNOWN);
 }
 
 static int

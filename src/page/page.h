@@ -4,7 +4,8 @@
  *
  * Which records page: suppressed for rate-limited, budget, circuit-open
  * or at-cap; failed; demoted; an action whose plan asks for a person
- * ("page": true, quarantine), as reason "quarantined".  One page per (sensor, trigger, reason) per
+ * ("page": true, quarantine), as reason "quarantined"; at start, an
+ * action whose outcome is unknown (page_outcome_unknown).  One page per (sensor, trigger, reason) per
  * window (5 minutes): the first occurrence pages at once, later ones are
  * counted and go out with the next page, at most one per window.  A page
  * resolves (Alertmanager's endsAt) when the condition clears: the trigger
@@ -84,6 +85,12 @@ void		 page_free(struct page *);
 
 /* Engine thread: one decision record (borrowed); may enqueue a page. */
 void	page_decision(struct page *, const struct rec_decision_record *);
+/*
+ * Engine thread, at start: r (borrowed) is an action whose outcome is
+ * unknown (a crash during it); pages with reason "outcome-unknown",
+ * critical, aggregated per trigger like the others.
+ */
+void	page_outcome_unknown(struct page *, const struct rec_decision_record *r);
 /*
  * Engine thread, every few seconds: resolves conditions quiet for a
  * window, sends the occurrences held back by the one-per-window rule,

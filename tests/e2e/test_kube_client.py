@@ -541,7 +541,9 @@ def test_watch_survives_faults(probe, emu):
                 x["name"] == "p4"]
         assert len(stub) == 1
         st = w.status()
-        assert st["relists"] >= 1 and st["restarts"] >= 4
+        # restarts: watches taken again (one after step 2's failures, one
+        # after step 3's relist at least); the failed requests are errors
+        assert st["relists"] >= 1 and st["restarts"] >= 2
         assert st["errors"] >= 2 and st["healthy"]
         # no SYNC after the initial list
         assert len([x for x in changes(w.lines) if x["type"] == "SYNC"]) \

@@ -120,6 +120,9 @@ main(int argc, char **argv)
 		goto done;
 	}
 	kube_config_clear(&cfg);
+	if (getenv("KUBE_PROBE_TIMEOUT_MS") != NULL)
+		kube_client_set_timeout(c, strtol(getenv(
+		    "KUBE_PROBE_TIMEOUT_MS"), NULL, 10));
 	if (act_execute_native(c, p.plan, strcmp(argv[6], "dry-run") == 0,
 	    &res, &err) == -1) {
 		out(json_pack("{s:s}", "error", err));
@@ -173,12 +176,14 @@ class Probe:
         p.write_text(json.dumps(obj))
         return str(p)
 
-    def run(self, spec, target, subject, mode="exec", now=NOW, extra=None):
+    def run(self, spec, target, subject, mode="exec", now=NOW, extra=None,
+            env=None):
         argv = [self.path, self.emu.kubeconfig, self._file(spec),
                 self._file(target), self._file(subject), str(now), mode]
         if extra is not None:
             argv.append(self._file(extra))
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=90)
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=90,
+                           env=dict(os.environ, **(env or {})))
         lines = [json.loads(x) for x in p.stdout.splitlines() if x]
         assert lines, (p.returncode, p.stdout, p.stderr)
         assert "Sanitizer" not in p.stderr, p.stderr
@@ -508,6 +513,41 @@ def test_quarantine_does_not_reuse_a_foreign_policy(emu, run):
     assert "selects other pods" in done["error"], done
     assert [x["method"] for x in writes(emu)] == ["POST"]
     got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q3")
+    assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
+
+
+def test_quarantine_create_that_timed_out_is_checked(emu, run):
+    """The policy's POST is answered too late: the object is looked up
+    (kube_created_after_timeout, as for k8s creates) and, found, the pod
+    is labelled and the action done; held before it took effect, nothing
+    is found and the timeout fails the action."""
+    d, rs = deployment(emu)
+    a = pod(emu, "checkout-6d5f8-q4", rs)
+    b = pod(emu, "checkout-6d5f8-q5", rs)
+    env = {"KUBE_PROBE_TIMEOUT_MS": "500"}
+    emu.clear_requests()
+    emu.fault({"type": "delay", "ms": 2000, "after": True,
+               "method": "POST", "path": "/networkpolicies$"})
+    _, done = run.run({"quarantine": {}}, d, a, extra=[rs], env=env)
+    assert "result" in done, done
+    assert done["result"]["verifiedAfter"] == "timeout", done
+    assert done["result"]["networkPolicy"] == "created", done
+    gets = [r for r in emu.requests() if r["method"] == "GET" and
+            r["path"].endswith("/networkpolicies/remediate-quarantine")]
+    assert len(gets) == 1
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q4")
+    assert got["metadata"]["labels"][
+        "remediation.platform/quarantine"] == "true"
+    # not carried out: nothing found, the timeout stands, no label
+    emu.change(apiVersion="networking.k8s.io/v1", kind="NetworkPolicy",
+               namespace="shop", name="remediate-quarantine", delete=True)
+    emu.fault({"type": "delay", "ms": 0, "method": "POST",
+               "path": "/networkpolicies$", "hold": "never",
+               "holdTimeout": 20})
+    _, done = run.run({"quarantine": {}}, d, b, extra=[rs], env=env)
+    emu.release("never")
+    assert "Timeout" in done.get("error", ""), done
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q5")
     assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
 
 

@@ -32,6 +32,15 @@ def kill_twice(emu, name):
         emu.oom_kill("shop", scenario.pod_name(name, 0))
 
 
+def hold_cart_action(emu):
+    """Two kills of cart: its action's POST is held by the server."""
+    emu.fault({"type": "status429", "retryAfter": 1,
+               "method": "POST", "path": WORKFLOWS + "$",
+               "hold": HOLD, "holdTimeout": 60})
+    kill_twice(emu, "cart")
+    assert wait_until(lambda: emu.held(HOLD) == 1)
+
+
 def target(rec):
     return rec["target"]["name"]
 
@@ -231,11 +240,7 @@ def test_stop_during_an_action_leaves_its_intent(live_manifests):
         d = Daemon(live_manifests, emu.kubeconfig)
         try:
             d.wait_log("synced")
-            emu.fault({"type": "status429", "retryAfter": 1,
-                       "method": "POST", "path": WORKFLOWS + "$",
-                       "hold": HOLD, "holdTimeout": 60})
-            kill_twice(emu, "cart")
-            assert wait_until(lambda: emu.held(HOLD) == 1)
+            hold_cart_action(emu)
             before = d.take(1)
         finally:
             rc = d.stop()

@@ -83,6 +83,13 @@ def raw(port, data, source=None, read_timeout=5.0):
         s.sendall(data)
     except (BrokenPipeError, ConnectionResetError):
         pass
+    out = read_to_close(s)
+    st = P.parse_response(out)[0]
+    return st, out
+
+
+def read_to_close(s):
+    """What the server sends until it closes (or resets); closes s."""
     out = b""
     try:
         while True:
@@ -93,8 +100,54 @@ def raw(port, data, source=None, read_timeout=5.0):
     except (ConnectionResetError, socket.timeout):
         pass
     s.close()
-    st = P.parse_response(out)[0]
-    return st, out
+    return out
+
+
+def test_bare_lf_obs_fold_and_a_smuggled_request_are_refused(tmp_path,
+                                                              probe_bin):
+    """Line ends and folds a proxy may read otherwise: 400, no event, the
+    head split into segments or not; a second request behind a good one
+    on the same connection is never read (one request per connection)."""
+    p = start(tmp_path, probe_bin)
+    try:
+        port = p.port
+        for head in (b"POST /open HTTP/1.1\nHost: x\nContent-Length: 2\n\n",
+                     b"POST /open HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n"
+                     b" Content-Length: 9\r\nContent-Length: 2\r\n\r\n",
+                     b"POST /open HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: 2\n\r\n"):
+            st, out = raw(port, head + b"{}")
+            assert st == 400, (head, out)
+            assert b"bad request head" in out
+            # the same, one byte per segment
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            broke = False
+            try:
+                for i in range(len(head)):
+                    s.sendall(head[i:i + 1])
+                    time.sleep(0.001)
+            except (BrokenPipeError, ConnectionResetError):
+                broke = True    # refused at the bad byte: the rest unsent
+            out = read_to_close(s)
+            # closed at the bad byte, a later byte may reset the answer
+            st = P.parse_response(out)[0]
+            assert st == 400 or (st == -1 and broke), (head, out)
+        # a good request with a smuggled one behind it: one event
+        st, out = raw(port, b"POST /open HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 2\r\n\r\n{}"
+                      b"POST /open HTTP/1.1\nHost: x\nContent-Length: 12"
+                      b"\n\n{\"hidden\":1}")
+        assert st == 200
+        assert out.count(b"HTTP/1.1 ") == 1
+        assert b"Connection: close" in out
+        st, _, _ = P.request(port, "POST", "/open", '{"last": 1}')
+        assert st == 200
+        evs = p.wait_events(2)
+        assert [e["data"]["body"] for e in evs] == [{}, {"last": 1}]
+    finally:
+        final = finish(p)
+    assert final["events"] == 2
 
 
 def test_sizes_formats_and_credentials(tmp_path, probe_bin):
