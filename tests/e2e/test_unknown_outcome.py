@@ -11,8 +11,8 @@ import json
 import subprocess
 
 import scenario
-from conftest import binary
-from test_alertmanager_pages import Hook, free_port, wait_for
+from conftest import binary, free_port, wait_until
+from test_alertmanager_pages import Hook
 from test_alertmanager_pages import webhook  # noqa: F401
 from test_run_actions import HOLD, hold_cart_action
 from test_run_live import (Daemon, Emulator,  # noqa: F401
@@ -41,7 +41,7 @@ def start_and_stop(emu, manifests, state, page_url, until=None):
     try:
         d.wait_log("running")
         if until:
-            assert wait_for(until)
+            assert wait_until(until, timeout=15, step=0.2)
     finally:
         assert d.stop() == 0
     return [x for x in d.all_logs() if x.get("msg") == UNKNOWN]
