@@ -71,7 +71,9 @@ struct cobj {
 struct cluster {
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
-	struct ptab	  objs;		/* struct cobj * (owned), by record */
+	struct ptab	  objs;		/* struct cobj * (owned): whole */
+	struct ptab	  cache;	/* struct cobj * (owned): materialized;
+					   apart so a trim walks only them */
 	struct itab	  strings;
 	size_t		  pods;		/* live objects of kind Pod */
 	int64_t		  node_memory;	/* bytes: Nodes' allocatable, summed */
@@ -207,10 +209,25 @@ cobj_eq(const void *e, const void *key)
 	return ((const struct cobj *)e)->r == key;
 }
 
+static int
+is_whole(const struct crec *r)
+{
+	return r->cls->whole;
+}
+
+/* Where r's json lives: whole objects and the cache are apart. */
+static struct ptab *
+objs_of(const struct cluster *cc, const struct crec *r)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;
+
+	return is_whole(r) ? &c->objs : &c->cache;
+}
+
 static json_t *
 obj_of(const struct cluster *c, const struct crec *r)
 {
-	struct cobj *o = ptab_find(&c->objs, ptr_hash(r), cobj_eq, r);
+	struct cobj *o = ptab_find(objs_of(c, r), ptr_hash(r), cobj_eq, r);
 
 	return o ? o->obj : NULL;
 }
@@ -222,14 +239,14 @@ obj_set(struct cluster *c, const struct crec *r, json_t *obj)
 
 	o->r = r;
 	o->obj = obj;
-	ptab_insert(&c->objs, ptr_hash(r), o, cobj_hash);
+	ptab_insert(objs_of(c, r), ptr_hash(r), o, cobj_hash);
 }
 
 /* Takes r's json out of the side table (owned), or NULL. */
 static json_t *
 obj_take(struct cluster *c, const struct crec *r)
 {
-	struct cobj *o = ptab_remove(&c->objs, ptr_hash(r), cobj_eq, r,
+	struct cobj *o = ptab_remove(objs_of(c, r), ptr_hash(r), cobj_eq, r,
 	    cobj_hash);
 	json_t *obj;
 
@@ -295,6 +312,7 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->recs);
 	ptab_clear(&c->classes);
 	ptab_clear(&c->objs);
+	ptab_clear(&c->cache);
 	cl_intern_clear(&c->strings);
 	map_clear(&c->relists, NULL);
 	json_decref(c->fixed_counts);
@@ -375,32 +393,27 @@ cluster_load_reads(struct cluster *c, const json_t *reads)
 	return rc;
 }
 
-static int
-is_whole(const struct crec *r)
-{
-	return r->cls->whole;
-}
-
-/* Drops every materialized object: at a put, once there are many. */
+/*
+ * Drops every materialized object: at a put, once there are many.  The
+ * cache has a table of its own, so this walks CACHE_KEEP-odd slots, not
+ * every whole object of a snapshot.
+ */
 static void
 trim_cache(struct cluster *c)
 {
-	struct cobj **drop = NULL;
-	size_t i, n = 0, cap = 0;
+	size_t i;
 
-	if (c->objs.live <= c->nwhole + CACHE_KEEP)
+	if (c->cache.live <= CACHE_KEEP)
 		return;
-	for (i = 0; i < c->objs.cap; i++) {
-		struct cobj *o = c->objs.slots[i];
+	for (i = 0; i < c->cache.cap; i++) {
+		struct cobj *o = c->cache.slots[i];
 
-		if (o && !is_whole(o->r)) {
-			xgrow(&drop, &cap, n + 1, sizeof *drop);
-			drop[n++] = o;
+		if (o) {
+			json_decref(o->obj);
+			free(o);
 		}
 	}
-	for (i = 0; i < n; i++)
-		json_decref(obj_take(c, drop[i]->r));
-	free(drop);
+	ptab_clear(&c->cache);
 }
 
 /* Sets key in obj[section] (created as an object when absent). */
@@ -784,10 +797,11 @@ cluster_stats(const struct cluster *c, struct cluster_stats *st)
 	memset(st, 0, sizeof *st);
 	st->objects = c->recs.live;
 	st->whole = c->nwhole;
-	st->materialized = c->objs.live - c->nwhole;
+	st->materialized = c->cache.live;
 	st->record_bytes = c->rec_bytes;
 	st->table_bytes = ptab_bytes(&c->recs) + ptab_bytes(&c->classes) +
-	    ptab_bytes(&c->objs) + ptab_bytes(&c->strings.t);
+	    ptab_bytes(&c->objs) + ptab_bytes(&c->cache) +
+	    ptab_bytes(&c->strings.t);
 	st->string_bytes = c->strings.bytes;
 	st->strings = c->strings.t.live;
 	st->classes = c->classes.live;
