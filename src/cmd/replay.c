@@ -35,6 +35,7 @@ struct replay {
 	size_t			 bad_lines;
 	json_t			*collect;	/* borrowed: records go here
 						   instead of stdout */
+	struct buf		 out;		/* a record's line, reused */
 };
 
 static void
@@ -72,7 +73,6 @@ static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
 	struct replay *rp = ctx;
-	char *line;
 	json_t *j;
 
 	if (rp->collect) {
@@ -85,9 +85,9 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 		json_decref(j);
 		return;
 	}
-	line = rec_to_line(r);
-	fputs(line, stdout);
-	free(line);
+	buf_reset(&rp->out);
+	rec_write_line(r, &rp->out);
+	fwrite(rp->out.data, 1, rp->out.len, stdout);
 }
 
 static void bad_line(struct replay *, const char *, ...)
@@ -329,6 +329,7 @@ replay_once(struct replay_opts *o, struct replay *rp)
 	diag_init(&dg);
 	rc = run(o, rp, cl, &dg);
 	sig_recording_free(rp->recording);
+	buf_free(&rp->out);
 	cluster_free(cl);
 	diag_free(&dg);
 	return rc;
