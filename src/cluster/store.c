@@ -613,14 +613,32 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	return r;
 }
 
-/* Takes r (out of the table already); returns its object if want. */
+enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
+
+/*
+ * What the OOM detector reads of a replaced Pod: its container statuses
+ * as the record keeps them, parsed from the record's statuses text (a
+ * few hundred bytes), not the whole projection materialized.  A new
+ * reference: {"status": {containerStatuses, initContainerStatuses}}.
+ */
 static json_t *
-take(struct cluster *c, struct crec *r, int want)
+statuses_of(const struct crec *r)
+{
+	json_t *st = load_text(r->cls->status);
+
+	return json_pack("{s:o}", "status", st);
+}
+
+/* Takes r (out of the table already); returns what want asks of it. */
+static json_t *
+take(struct cluster *c, struct crec *r, enum want want)
 {
 	int node = strcmp(rec_kind(r), "Node") == 0;
 	json_t *o = NULL;
 
-	if (want || node) {
+	if (want == WANT_STATUSES && !is_whole(r) && !node)
+		o = statuses_of(r);	/* a cached object goes with r */
+	else if (want != WANT_NONE || node) {
 		/* the cached one, so borrowers and the caller agree */
 		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
 		    obj_take(c, r)) == NULL)
@@ -633,7 +651,7 @@ take(struct cluster *c, struct crec *r, int want)
 	if (is_whole(r))
 		c->nwhole--;
 	rec_free(c, r);
-	if (!want) {
+	if (want == WANT_NONE) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -641,7 +659,8 @@ take(struct cluster *c, struct crec *r, int want)
 }
 
 static int
-put(struct cluster *c, json_t *obj, json_t **old, int whole)
+put(struct cluster *c, json_t *obj, json_t **old, int whole,
+    enum want want)
 {
 	const char *kind = obj_kind(obj), *name = obj_name(obj);
 	const char *ns = obj_namespace(obj);
@@ -657,7 +676,7 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole)
 	trim_cache(c);
 	h = key_hash(kind, ns, name);
 	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
-	o = prev ? take(c, prev, old != NULL) : NULL;
+	o = prev ? take(c, prev, old ? want : WANT_NONE) : NULL;
 	if (old)
 		*old = o;
 	r = rec_new(c, obj, kind, ns, name, h, whole);
@@ -672,13 +691,19 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole)
 int
 cluster_put(struct cluster *c, json_t *obj, json_t **old)
 {
-	return put(c, obj, old, 0);
+	return put(c, obj, old, 0, WANT_OBJECT);
+}
+
+int
+cluster_put_statuses(struct cluster *c, json_t *obj, json_t **old)
+{
+	return put(c, obj, old, 0, WANT_STATUSES);
 }
 
 int
 cluster_put_whole(struct cluster *c, json_t *obj, json_t **old)
 {
-	return put(c, obj, old, 1);
+	return put(c, obj, old, 1, WANT_OBJECT);
 }
 
 void
@@ -727,7 +752,7 @@ cluster_remove(struct cluster *c, const char *kind, const char *ns,
 	trim_cache(c);
 	r = ptab_remove(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k,
 	    rec_hash);
-	return r ? take(c, r, 1) : NULL;
+	return r ? take(c, r, WANT_OBJECT) : NULL;
 }
 
 json_t *
@@ -848,7 +873,7 @@ cluster_relist_end(struct cluster *c, const char *kind)
 
 		ptab_remove(&c->recs, gone[i]->hash & HASH_MASK, rec_eq, &k,
 		    rec_hash);
-		json_decref(take(c, gone[i], 0));
+		json_decref(take(c, gone[i], WANT_NONE));
 	}
 	free(gone);
 	return n;

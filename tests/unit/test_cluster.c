@@ -347,6 +347,42 @@ TEST(old_object_keeps_container_statuses)
 	cluster_free(c);
 }
 
+/*
+ * The OOM detector's put: the previous statuses from the record's text,
+ * the same lists a materialized old object has, and nothing more; a
+ * whole object comes back whole.
+ */
+TEST(put_statuses_returns_the_statuses_only)
+{
+	struct cluster *c = cluster_new();
+	json_t *pod = real_pod(), *old, *full, *st;
+
+	cluster_put(c, pod, NULL);
+	cluster_put(c, pod, &full);
+	cluster_put_statuses(c, pod, &old);
+	CHECK_INT(json_object_size(old), 1);
+	st = json_object_get(old, "status");
+	CHECK(json_equal(json_object_get(st, "containerStatuses"),
+	    json_object_get(json_object_get(full, "status"),
+	    "containerStatuses")));
+	CHECK(json_object_get(st, "phase") == NULL);
+	CHECK(json_array_size(json_object_get(st, "containerStatuses")) > 0);
+	json_decref(old);
+	json_decref(full);
+	CHECK(cluster_put_statuses(c, pod, NULL) == 0);
+	CHECK_INT(cluster_count(c, "Pod"), 1);
+	cluster_put_whole(c, pod, NULL);
+	cluster_put_statuses(c, pod, &old);
+	CHECK(old == pod);
+	json_decref(old);
+	json_decref(pod);
+	pod = obj("Pod", "x", "new", NULL, NULL);
+	cluster_put_statuses(c, pod, &old);
+	CHECK(old == NULL);
+	json_decref(pod);
+	cluster_free(c);
+}
+
 /* Materialized objects are cached until a put finds too many. */
 TEST(materialized_cache_is_bounded)
 {
@@ -497,6 +533,7 @@ main(void)
 	RUN(whole_kinds_keep_every_field);
 	RUN(pods_of_a_replicaset_share_one_shape);
 	RUN(old_object_keeps_container_statuses);
+	RUN(put_statuses_returns_the_statuses_only);
 	RUN(materialized_cache_is_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
 	RUN(records_reads_and_rebuilds_from_them);
