@@ -27,6 +27,7 @@
 #include "util/quantity.h"
 
 #define CACHE_KEEP	64	/* materialized objects kept across a put */
+#define TREES		256	/* parsed texts kept (a power of two) */
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
 /*
@@ -68,7 +69,21 @@ struct cobj {
 	json_t			*obj;	/* owned */
 };
 
+/*
+ * A text parsed: materializing an object parses its class's texts, and
+ * a decision materializes a pod, its owners and (for a policy's lookup)
+ * the pod again, whose texts most pods of a workload share.  A copy of
+ * a parsed tree costs less than a parse.  Direct-mapped by the text's
+ * hash; an entry goes when its text is freed (text_drop), so a pointer
+ * is never mistaken for a later string at the same address.
+ */
+struct tree {
+	const struct istr	*x;	/* NULL: empty */
+	json_t			*tree;	/* owned; NULL when x did not parse */
+};
+
 struct cluster {
+	struct tree	  trees[TREES];
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
 	struct ptab	  objs;		/* struct cobj * (owned): whole */
@@ -174,6 +189,33 @@ class_get(struct cluster *c, struct cclass *k)
 	return cl;
 }
 
+/* Drops a reference to text x, and its parsed tree with the last one. */
+static void
+text_drop(struct cluster *c, struct istr *x)
+{
+	struct tree *t;
+
+	if (x == NULL)
+		return;
+	t = &c->trees[x->hash & (TREES - 1)];
+	if (x->refs == 1 && t->x == x) {
+		json_decref(t->tree);
+		t->x = NULL;
+		t->tree = NULL;
+	}
+	cl_intern_drop(&c->strings, x);
+}
+
+static void
+trees_clear(struct cluster *c)
+{
+	size_t i;
+
+	for (i = 0; i < TREES; i++)
+		json_decref(c->trees[i].tree);
+	memset(c->trees, 0, sizeof c->trees);
+}
+
 static void
 class_drop(struct cluster *c, struct cclass *cl)
 {
@@ -182,9 +224,9 @@ class_drop(struct cluster *c, struct cclass *cl)
 	ptab_remove(&c->classes, cl->hash, class_eq, cl, class_hash);
 	cl_intern_drop(&c->strings, cl->kind);
 	cl_intern_drop(&c->strings, cl->ns);
-	cl_intern_drop(&c->strings, cl->meta);
-	cl_intern_drop(&c->strings, cl->body);
-	cl_intern_drop(&c->strings, cl->status);
+	text_drop(c, cl->meta);
+	text_drop(c, cl->body);
+	text_drop(c, cl->status);
 	c->rec_bytes -= sizeof *cl;
 	free(cl);
 }
@@ -313,6 +355,7 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->classes);
 	ptab_clear(&c->objs);
 	ptab_clear(&c->cache);
+	trees_clear(c);
 	cl_intern_clear(&c->strings);
 	map_clear(&c->relists, NULL);
 	json_decref(c->fixed_counts);
@@ -485,6 +528,24 @@ uid_unpack(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
+/* load_text through the parsed trees: a new object of its own. */
+static json_t *
+load_tree(const struct cluster *cc, const struct istr *x)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
+	struct tree *t;
+
+	if (x == NULL)
+		return json_object();
+	t = &c->trees[x->hash & (TREES - 1)];
+	if (t->x != x) {
+		json_decref(t->tree);
+		t->x = x;
+		t->tree = json_loads(x->s, 0, NULL);
+	}
+	return t->tree ? json_deep_copy(t->tree) : json_object();
+}
+
 /* The record as an object: a new reference. */
 static json_t *
 materialize(const struct cluster *c, const struct crec *r)
@@ -498,9 +559,9 @@ materialize(const struct cluster *c, const struct crec *r)
 
 	if (is_whole(r))
 		return json_incref(obj_of(c, r));
-	o = load_text(cl->body);
+	o = load_tree(c, cl->body);
 	json_object_set_new(o, "kind", json_string(cl->kind->s));
-	m = load_text(cl->meta);
+	m = load_tree(c, cl->meta);
 	json_object_set_new(m, "name", json_string(r->id));
 	if (cl->ns)
 		json_object_set_new(m, "namespace", json_string(cl->ns->s));
@@ -513,7 +574,7 @@ materialize(const struct cluster *c, const struct crec *r)
 	if (cl->status) {
 		json_t *dst = section(o, "status");
 
-		st = load_text(cl->status);
+		st = load_tree(c, cl->status);
 		json_object_foreach(st, k, v)
 			json_object_set(dst, k, v);
 		json_decref(st);

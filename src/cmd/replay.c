@@ -286,6 +286,7 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 		eo.budget_ctx = rp->recording;
 		eo.emit = emit_record;
 		eo.emit_ctx = rp;
+		eo.no_inputs = 1;	/* printed records hold none */
 		rp->engine = engine_new(c, &eo, dg);
 	}
 	diag_print(dg, stderr);

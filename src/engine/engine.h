@@ -111,6 +111,12 @@ struct engine_opts {
 	/* Receives every decision record (borrowed for the call). */
 	void	(*emit)(void *ctx, const struct rec_decision_record *);
 	void	 *emit_ctx;
+	/*
+	 * 1: note no inputs (src/engine/inputs.c); records carry none.  For
+	 * a caller that keeps no record beyond its JSON, which holds no
+	 * inputs (replay): the note is a tree per signal nobody reads.
+	 */
+	int	  no_inputs;
 };
 
 /* Counters for summaries and metrics. */
