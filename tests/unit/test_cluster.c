@@ -383,6 +383,35 @@ TEST(put_statuses_returns_the_statuses_only)
 	cluster_free(c);
 }
 
+/*
+ * Parsed texts are kept for materializing: a text freed and another of
+ * the same size interned (malloc gives back the same address) must not
+ * come back as the old one's tree.
+ */
+TEST(parsed_texts_never_outlive_their_string)
+{
+	struct cluster *c = cluster_new();
+	char v[16];
+	int i, ok = 1;
+
+	for (i = 0; i < 200; i++) {
+		json_t *o = obj("Pod", "ns", "p", NULL, NULL), *got;
+
+		snprintf(v, sizeof v, "v%03d", i);
+		json_object_set_new(json_object_get(o, "metadata"), "labels",
+		    json_pack("{s:s}", "app", v));
+		cluster_put(c, o, NULL);
+		got = cluster_get_whole(c, "Pod", "ns", "p");
+		if (!json_equal(got, o))
+			ok = 0;
+		json_decref(got);
+		json_decref(cluster_remove(c, "Pod", "ns", "p"));
+		json_decref(o);
+	}
+	CHECK(ok);
+	cluster_free(c);
+}
+
 /* Materialized objects are cached until a put finds too many. */
 TEST(materialized_cache_is_bounded)
 {
@@ -534,6 +563,7 @@ main(void)
 	RUN(pods_of_a_replicaset_share_one_shape);
 	RUN(old_object_keeps_container_statuses);
 	RUN(put_statuses_returns_the_statuses_only);
+	RUN(parsed_texts_never_outlive_their_string);
 	RUN(materialized_cache_is_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
 	RUN(records_reads_and_rebuilds_from_them);
