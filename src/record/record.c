@@ -86,9 +86,10 @@ rec_to_json(const struct rec_decision_record *r)
  * writes one record per signal and the tree was most of a record's cost.
  * Its strings are written as jansson writes them (the escapes below, \u
  * in upper-case hex); a string with a byte outside ASCII (which jansson
- * validates as UTF-8 and refuses when it is not) or an extra field that
- * would replace one of the fixed fields sends the record the tree's way,
- * so the two can never differ.
+ * validates as UTF-8 and refuses when it is not), in the record or in its
+ * plan and extra fields, or an extra field that would replace one of the
+ * fixed fields sends the record the tree's way, so the two can never
+ * differ.  Plans and extras are written by put_value, reals by jansson.
  */
 
 static const char *const fixed_keys[] = {
@@ -212,18 +213,88 @@ put_json_cb(const char *p, size_t n, void *b)
 	return buf_add(b, p, n);
 }
 
-static void
-put_json(struct buf *b, const char *key, const json_t *v)
+/*
+ * v as jansson's dump with REC_JSON_FLAGS prints it: compact, insertion
+ * order.  Reals go through jansson itself (its digits are its own); a
+ * string or key outside ASCII, or holding a NUL, is -1: the caller
+ * takes the tree's way.
+ */
+static int
+put_value(struct buf *b, json_t *v)
 {
+	char num[32];
+	size_t i;
+	void *it;
+	json_t *x;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		buf_addc(b, '{');
+		for (it = json_object_iter(v), i = 0; it;
+		    it = json_object_iter_next(v, it), i++) {
+			const char *k = json_object_iter_key(it);
+
+			if (!plain(k) || strlen(k) != json_object_iter_key_len(it))
+				return -1;
+			if (i)
+				buf_addc(b, ',');
+			put_str(b, k);
+			buf_addc(b, ':');
+			if (put_value(b, json_object_iter_value(it)) == -1)
+				return -1;
+		}
+		buf_addc(b, '}');
+		return 0;
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_addc(b, ',');
+			if (put_value(b, x) == -1)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		if (!plain(json_string_value(v)) || strlen(json_string_value(
+		    v)) != json_string_length(v))
+			return -1;
+		put_str(b, json_string_value(v));
+		return 0;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		buf_adds(b, num);
+		return 0;
+	case JSON_REAL:
+		return json_dump_callback(v, put_json_cb, b, REC_JSON_FLAGS |
+		    JSON_ENCODE_ANY) == 0 ? 0 : -1;
+	case JSON_TRUE:
+		buf_adds(b, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_adds(b, "false");
+		return 0;
+	case JSON_NULL:
+		buf_adds(b, "null");
+		return 0;
+	}
+	return -1;
+}
+
+static int
+put_json(struct buf *b, const char *key, json_t *v)
+{
+	if (!plain(key))
+		return -1;
 	buf_addc(b, ',');
 	put_str(b, key);
 	buf_addc(b, ':');
-	json_dump_callback(v, put_json_cb, b, REC_JSON_FLAGS |
-	    JSON_ENCODE_ANY);
+	return put_value(b, v);
 }
 
-/* The record's fields, as rec_to_json orders them. */
-static void
+/* The record's fields, as rec_to_json orders them; -1: see put_value. */
+static int
 write_fields(const struct rec_decision_record *r, struct buf *b)
 {
 	char when[TIME_FMTLEN];
@@ -241,8 +312,8 @@ write_fields(const struct rec_decision_record *r, struct buf *b)
 	if (r->reason != REASON_NONE)
 		put_field(b, "reason", rec_reason_name(r->reason));
 	put_field(b, "message", r->message);
-	if (r->plan)
-		put_json(b, "plan", r->plan);
+	if (r->plan && put_json(b, "plan", r->plan) == -1)
+		return -1;
 	buf_adds(b, ",\"signal\":{\"eventSource\":");
 	put_str_or_null(b, r->event_source);
 	buf_adds(b, ",\"eventName\":");
@@ -251,20 +322,24 @@ write_fields(const struct rec_decision_record *r, struct buf *b)
 	put_str_or_null(b, r->event_id);
 	buf_addc(b, '}');
 	json_object_foreach(r->extra, k, v)
-		put_json(b, k, v);
+		if (put_json(b, k, v) == -1)
+			return -1;
 	buf_adds(b, "}\n");
+	return 0;
 }
 
 void
 rec_write_line(const struct rec_decision_record *r, struct buf *b)
 {
+	size_t start = b->len;
 	json_t *o;
 	char *s;
 
-	if (fast_ok(r)) {
-		write_fields(r, b);
+	if (fast_ok(r) && write_fields(r, b) == 0)
 		return;
-	}
+	b->len = start;		/* the tree's way, from the start */
+	if (b->data)
+		b->data[start] = '\0';
 	o = rec_to_json(r);
 	s = json_dumps(o, REC_JSON_FLAGS);
 	buf_adds(b, s);

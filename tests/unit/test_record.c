@@ -123,6 +123,17 @@ TEST(text_is_the_tree_byte_for_byte)
 	free(r.message);
 	r.message = NULL;
 	check_same(&r);
+	json_object_del(r.extra, "message");
+	json_decref(r.plan);
+	r.plan = json_pack("{s:{}, s:[], s:[{s:I}, [f, f, f], s, b, n], s:s}",
+	    "e", "a", "n", "i", (json_int_t)-9007199254740993LL, 1e300, -0.0,
+	    1.0 / 3, "q\"\\\n", 0, "k\x02", "x");
+	check_same(&r);
+	json_object_set_new(r.plan, "u", json_string("\xc3\xa9"));
+	check_same(&r);		/* a plan's UTF-8: the tree's way */
+	json_object_del(r.plan, "u");
+	json_object_set_new(r.extra, "\xc3\xa9", json_true());
+	check_same(&r);
 	rec_clear(&r);
 }
 
