@@ -79,7 +79,7 @@ struct cobj {
  */
 struct tree {
 	const struct istr	*x;	/* NULL: empty */
-	json_t			*tree;	/* owned; NULL when x did not parse */
+	json_t			*tree;	/* owned: load_text(x) */
 };
 
 struct cluster {
@@ -541,9 +541,9 @@ load_tree(const struct cluster *cc, const struct istr *x)
 	if (t->x != x) {
 		json_decref(t->tree);
 		t->x = x;
-		t->tree = json_loads(x->s, 0, NULL);
+		t->tree = load_text(x);	/* {} when x does not parse */
 	}
-	return t->tree ? json_deep_copy(t->tree) : json_object();
+	return json_deep_copy(t->tree);
 }
 
 /* The record as an object: a new reference. */
