@@ -44,6 +44,17 @@ void		 cluster_free(struct cluster *);
  * refused: -1.
  */
 int		 cluster_put(struct cluster *, json_t *obj, json_t **old);
+/*
+ * cluster_put for a watcher that compares container statuses only (the
+ * OOM detector): *old gets the previous object's statuses as the view
+ * keeps them, {"status": {"containerStatuses": [...],
+ * "initContainerStatuses": [...]}} (name, lastState.terminated: see
+ * project.c), read from the record's compact text, not materialized; or
+ * the whole object when it was kept whole.  Owned by the caller; NULL if
+ * none.
+ */
+int		 cluster_put_statuses(struct cluster *, json_t *obj,
+		    json_t **old);
 /* cluster_put keeping obj whole (a reference), whatever its kind. */
 int		 cluster_put_whole(struct cluster *, json_t *obj, json_t **old);
 /*

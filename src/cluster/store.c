@@ -28,6 +28,7 @@
 #include "util/quantity.h"
 
 #define CACHE_KEEP	64	/* materialized objects kept across a put */
+#define TREES		256	/* parsed texts kept (a power of two) */
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
 /*
@@ -75,10 +76,26 @@ struct cobj {
 	json_t			*obj;	/* owned */
 };
 
+/*
+ * A text parsed: materializing an object parses its class's texts, and
+ * a decision materializes a pod, its owners and (for a policy's lookup)
+ * the pod again, whose texts most pods of a workload share.  A copy of
+ * a parsed tree costs less than a parse.  Direct-mapped by the text's
+ * hash; an entry goes when its text is freed (text_drop), so a pointer
+ * is never mistaken for a later string at the same address.
+ */
+struct tree {
+	const struct istr	*x;	/* NULL: empty */
+	json_t			*tree;	/* owned: load_text(x) */
+};
+
 struct cluster {
+	struct tree	  trees[TREES];
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
-	struct ptab	  objs;		/* struct cobj * (owned), by record */
+	struct ptab	  objs;		/* struct cobj * (owned): whole */
+	struct ptab	  cache;	/* struct cobj * (owned): materialized;
+					   apart so a trim walks only them */
 	struct itab	  strings;
 	struct slab	  mem;		/* records and classes */
 	size_t		  pods;		/* live objects of kind Pod */
@@ -207,6 +224,33 @@ class_get(struct cluster *c, struct cclass *k)
 	return cl;
 }
 
+/* Drops a reference to text x, and its parsed tree with the last one. */
+static void
+text_drop(struct cluster *c, struct istr *x)
+{
+	struct tree *t;
+
+	if (x == NULL)
+		return;
+	t = &c->trees[x->hash & (TREES - 1)];
+	if (x->refs == 1 && t->x == x) {
+		json_decref(t->tree);
+		t->x = NULL;
+		t->tree = NULL;
+	}
+	cl_intern_drop(&c->strings, x);
+}
+
+static void
+trees_clear(struct cluster *c)
+{
+	size_t i;
+
+	for (i = 0; i < TREES; i++)
+		json_decref(c->trees[i].tree);
+	memset(c->trees, 0, sizeof c->trees);
+}
+
 static void
 class_drop(struct cluster *c, struct cclass *cl)
 {
@@ -215,9 +259,9 @@ class_drop(struct cluster *c, struct cclass *cl)
 	ptab_remove(&c->classes, cl->hash, class_eq, cl, class_hash);
 	cl_intern_drop(&c->strings, cl->kind);
 	cl_intern_drop(&c->strings, cl->ns);
-	cl_intern_drop(&c->strings, cl->meta);
-	cl_intern_drop(&c->strings, cl->body);
-	cl_intern_drop(&c->strings, cl->status);
+	text_drop(c, cl->meta);
+	text_drop(c, cl->body);
+	text_drop(c, cl->status);
 	c->rec_bytes -= sizeof *cl;
 	slab_free(&c->mem, cl, sizeof *cl);
 }
@@ -242,10 +286,25 @@ cobj_eq(const void *e, const void *key)
 	return ((const struct cobj *)e)->r == key;
 }
 
+static int
+is_whole(const struct crec *r)
+{
+	return r->cls->whole;
+}
+
+/* Where r's json lives: whole objects and the cache are apart. */
+static struct ptab *
+objs_of(const struct cluster *cc, const struct crec *r)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;
+
+	return is_whole(r) ? &c->objs : &c->cache;
+}
+
 static json_t *
 obj_of(const struct cluster *c, const struct crec *r)
 {
-	struct cobj *o = ptab_find(&c->objs, ptr_hash(r), cobj_eq, r);
+	struct cobj *o = ptab_find(objs_of(c, r), ptr_hash(r), cobj_eq, r);
 
 	return o ? o->obj : NULL;
 }
@@ -257,14 +316,14 @@ obj_set(struct cluster *c, const struct crec *r, json_t *obj)
 
 	o->r = r;
 	o->obj = obj;
-	ptab_insert(&c->objs, ptr_hash(r), o, cobj_hash);
+	ptab_insert(objs_of(c, r), ptr_hash(r), o, cobj_hash);
 }
 
 /* Takes r's json out of the side table (owned), or NULL. */
 static json_t *
 obj_take(struct cluster *c, const struct crec *r)
 {
-	struct cobj *o = ptab_remove(&c->objs, ptr_hash(r), cobj_eq, r,
+	struct cobj *o = ptab_remove(objs_of(c, r), ptr_hash(r), cobj_eq, r,
 	    cobj_hash);
 	json_t *obj;
 
@@ -332,6 +391,8 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->recs);
 	ptab_clear(&c->classes);
 	ptab_clear(&c->objs);
+	ptab_clear(&c->cache);
+	trees_clear(c);
 	cl_intern_clear(&c->strings);
 	slab_clear(&c->mem);
 	map_clear(&c->relists, NULL);
@@ -413,32 +474,27 @@ cluster_load_reads(struct cluster *c, const json_t *reads)
 	return rc;
 }
 
-static int
-is_whole(const struct crec *r)
-{
-	return r->cls->whole;
-}
-
-/* Drops every materialized object: at a put, once there are many. */
+/*
+ * Drops every materialized object: at a put, once there are many.  The
+ * cache has a table of its own, so this walks CACHE_KEEP-odd slots, not
+ * every whole object of a snapshot.
+ */
 static void
 trim_cache(struct cluster *c)
 {
-	struct cobj **drop = NULL;
-	size_t i, n = 0, cap = 0;
+	size_t i;
 
-	if (c->objs.live <= c->nwhole + CACHE_KEEP)
+	if (c->cache.live <= CACHE_KEEP)
 		return;
-	for (i = 0; i < c->objs.cap; i++) {
-		struct cobj *o = c->objs.slots[i];
+	for (i = 0; i < c->cache.cap; i++) {
+		struct cobj *o = c->cache.slots[i];
 
-		if (o && !is_whole(o->r)) {
-			xgrow(&drop, &cap, n + 1, sizeof *drop);
-			drop[n++] = o;
+		if (o) {
+			json_decref(o->obj);
+			free(o);
 		}
 	}
-	for (i = 0; i < n; i++)
-		json_decref(obj_take(c, drop[i]->r));
-	free(drop);
+	ptab_clear(&c->cache);
 }
 
 /* Sets key in obj[section] (created as an object when absent). */
@@ -512,6 +568,24 @@ uid_unpack(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
+/* load_text through the parsed trees: a new object of its own. */
+static json_t *
+load_tree(const struct cluster *cc, const struct istr *x)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
+	struct tree *t;
+
+	if (x == NULL)
+		return json_object();
+	t = &c->trees[x->hash & (TREES - 1)];
+	if (t->x != x) {
+		json_decref(t->tree);
+		t->x = x;
+		t->tree = load_text(x);	/* {} when x does not parse */
+	}
+	return json_deep_copy(t->tree);
+}
+
 /* The record as an object: a new reference. */
 static json_t *
 materialize(const struct cluster *c, const struct crec *r)
@@ -526,9 +600,9 @@ materialize(const struct cluster *c, const struct crec *r)
 	if (is_whole(r))
 		return json_incref(obj_of(c, r));
 	name = rec_name(r);
-	o = load_text(cl->body);
+	o = load_tree(c, cl->body);
 	json_object_set_new(o, "kind", json_string(cl->kind->s));
-	m = load_text(cl->meta);
+	m = load_tree(c, cl->meta);
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
 		json_object_set_new(m, "namespace", json_string(cl->ns->s));
@@ -542,7 +616,7 @@ materialize(const struct cluster *c, const struct crec *r)
 	if (cl->status) {
 		json_t *dst = section(o, "status");
 
-		st = load_text(cl->status);
+		st = load_tree(c, cl->status);
 		json_object_foreach(st, k, v)
 			json_object_set(dst, k, v);
 		json_decref(st);
@@ -675,14 +749,32 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	return r;
 }
 
-/* Takes r (out of the table already); returns its object if want. */
+enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
+
+/*
+ * What the OOM detector reads of a replaced Pod: its container statuses
+ * as the record keeps them, parsed from the record's statuses text (a
+ * few hundred bytes), not the whole projection materialized.  A new
+ * reference: {"status": {containerStatuses, initContainerStatuses}}.
+ */
 static json_t *
-take(struct cluster *c, struct crec *r, int want)
+statuses_of(const struct crec *r)
+{
+	json_t *st = load_text(r->cls->status);
+
+	return json_pack("{s:o}", "status", st);
+}
+
+/* Takes r (out of the table already); returns what want asks of it. */
+static json_t *
+take(struct cluster *c, struct crec *r, enum want want)
 {
 	int node = strcmp(rec_kind(r), "Node") == 0;
 	json_t *o = NULL;
 
-	if (want || node) {
+	if (want == WANT_STATUSES && !is_whole(r) && !node)
+		o = statuses_of(r);	/* a cached object goes with r */
+	else if (want != WANT_NONE || node) {
 		/* the cached one, so borrowers and the caller agree */
 		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
 		    obj_take(c, r)) == NULL)
@@ -695,7 +787,7 @@ take(struct cluster *c, struct crec *r, int want)
 	if (is_whole(r))
 		c->nwhole--;
 	rec_free(c, r);
-	if (!want) {
+	if (want == WANT_NONE) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -703,7 +795,8 @@ take(struct cluster *c, struct crec *r, int want)
 }
 
 static int
-put(struct cluster *c, json_t *obj, json_t **old, int whole)
+put(struct cluster *c, json_t *obj, json_t **old, int whole,
+    enum want want)
 {
 	const char *kind = obj_kind(obj), *name = obj_name(obj);
 	const char *ns = obj_namespace(obj);
@@ -719,7 +812,7 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole)
 	trim_cache(c);
 	h = key_hash(kind, ns, name);
 	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
-	o = prev ? take(c, prev, old != NULL) : NULL;
+	o = prev ? take(c, prev, old ? want : WANT_NONE) : NULL;
 	if (old)
 		*old = o;
 	r = rec_new(c, obj, kind, ns, name, h, whole);
@@ -734,13 +827,19 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole)
 int
 cluster_put(struct cluster *c, json_t *obj, json_t **old)
 {
-	return put(c, obj, old, 0);
+	return put(c, obj, old, 0, WANT_OBJECT);
+}
+
+int
+cluster_put_statuses(struct cluster *c, json_t *obj, json_t **old)
+{
+	return put(c, obj, old, 0, WANT_STATUSES);
 }
 
 int
 cluster_put_whole(struct cluster *c, json_t *obj, json_t **old)
 {
-	return put(c, obj, old, 1);
+	return put(c, obj, old, 1, WANT_OBJECT);
 }
 
 void
@@ -789,7 +888,7 @@ cluster_remove(struct cluster *c, const char *kind, const char *ns,
 	trim_cache(c);
 	r = ptab_remove(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k,
 	    rec_hash);
-	return r ? take(c, r, 1) : NULL;
+	return r ? take(c, r, WANT_OBJECT) : NULL;
 }
 
 json_t *
@@ -859,10 +958,11 @@ cluster_stats(const struct cluster *c, struct cluster_stats *st)
 	memset(st, 0, sizeof *st);
 	st->objects = c->recs.live;
 	st->whole = c->nwhole;
-	st->materialized = c->objs.live - c->nwhole;
+	st->materialized = c->cache.live;
 	st->record_bytes = c->rec_bytes;
 	st->table_bytes = ptab_bytes(&c->recs) + ptab_bytes(&c->classes) +
-	    ptab_bytes(&c->objs) + ptab_bytes(&c->strings.t);
+	    ptab_bytes(&c->objs) + ptab_bytes(&c->cache) +
+	    ptab_bytes(&c->strings.t);
 	st->string_bytes = c->strings.bytes;
 	st->strings = c->strings.t.live;
 	st->classes = c->classes.live;
@@ -910,7 +1010,7 @@ cluster_relist_end(struct cluster *c, const char *kind)
 
 		ptab_remove(&c->recs, gone[i]->hash & HASH_MASK, rec_eq, &k,
 		    rec_hash);
-		json_decref(take(c, gone[i], 0));
+		json_decref(take(c, gone[i], WANT_NONE));
 		free(name);
 	}
 	free(gone);

@@ -39,6 +39,7 @@ struct replay {
 	struct cluster		*cluster;	/* borrowed: the view */
 	struct notify_config	*notify;	/* owned, collect only: the
 						   configuration's routes */
+	struct buf		 out;		/* a record's line, reused */
 };
 
 static void
@@ -103,7 +104,6 @@ static void
 emit_record(void *ctx, const struct rec_decision_record *r)
 {
 	struct replay *rp = ctx;
-	char *line;
 	json_t *j;
 
 	if (rp->collect) {
@@ -119,9 +119,9 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 		json_decref(j);
 		return;
 	}
-	line = rec_to_line(r);
-	fputs(line, stdout);
-	free(line);
+	buf_reset(&rp->out);
+	rec_write_line(r, &rp->out);
+	fwrite(rp->out.data, 1, rp->out.len, stdout);
 }
 
 static void bad_line(struct replay *, const char *, ...)
@@ -323,6 +323,7 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 		eo.budget_ctx = rp->recording;
 		eo.emit = emit_record;
 		eo.emit_ctx = rp;
+		eo.no_inputs = 1;	/* printed records hold none */
 		rp->engine = engine_new(c, &eo, dg);
 	}
 	diag_print(dg, stderr);
@@ -367,6 +368,7 @@ replay_once(struct replay_opts *o, struct replay *rp)
 	rc = run(o, rp, cl, &dg);
 	sig_recording_free(rp->recording);
 	notify_config_free(rp->notify);
+	buf_free(&rp->out);
 	cluster_free(cl);
 	diag_free(&dg);
 	return rc;

@@ -123,6 +123,12 @@ struct engine_opts {
 	 * NULL: this cluster's own count decides (replay, test, diff).
 	 */
 	const struct guard_fleet *fleet;
+	/*
+	 * 1: note no inputs (src/engine/inputs.c); records carry none.  For
+	 * a caller that keeps no record beyond its JSON, which holds no
+	 * inputs (replay): the note is a tree per signal nobody reads.
+	 */
+	int	  no_inputs;
 };
 
 /* Counters for summaries and metrics. */

@@ -77,11 +77,16 @@ is_pod(json_t *obj)
 	return k && strcmp(k, "Pod") == 0;
 }
 
-/* Updates the view; returns the previous object (owned) or NULL. */
+/*
+ * Updates the view; returns what the OOM detector compares of the
+ * previous object (owned: its container statuses, see
+ * cluster_put_statuses) when it will look, else NULL.
+ */
 static json_t *
 update_view(struct engine *e, enum sig_watch_type t, json_t *obj)
 {
 	json_t *old = NULL;
+	int compare = e->detect_oom && t == SIG_UPDATE && is_pod(obj);
 
 	if (!kept_in_view(obj))
 		return NULL;	/* routed, never stored */
@@ -92,7 +97,8 @@ update_view(struct engine *e, enum sig_watch_type t, json_t *obj)
 			json_decref(cluster_remove(e->opts.cluster, kind,
 			    obj_namespace(obj), name));
 	} else
-		cluster_put(e->opts.cluster, obj, &old);
+		cluster_put_statuses(e->opts.cluster, obj, compare ? &old :
+		    NULL);
 	return old;
 }
 

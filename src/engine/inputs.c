@@ -25,8 +25,11 @@
 void
 engine_inputs_begin(struct engine *e, const struct event *ev)
 {
-	json_t *reads = json_object();
+	json_t *reads;
 
+	if (e->opts.no_inputs)
+		return;		/* e->inputs stays NULL: notes are no-ops */
+	reads = json_object();
 	json_decref(e->inputs);
 	e->inputs = json_pack("{s:I, s:o, s:o}", "signal",
 	    (json_int_t)++e->signal_seq, "event", event_json(ev), "reads",

@@ -82,16 +82,286 @@ rec_to_json(const struct rec_decision_record *r)
 	return o;
 }
 
+/* ---- straight to text ------------------------------------------------------ */
+
+/*
+ * rec_write_line prints what json_dumps(rec_to_json(r), REC_JSON_FLAGS)
+ * prints, byte for byte, without building the record's tree: a replay
+ * writes one record per signal and the tree was most of a record's cost.
+ * Its strings are written as jansson writes them (the escapes below, \u
+ * in upper-case hex); a string with a byte outside ASCII (which jansson
+ * validates as UTF-8 and refuses when it is not), in the record or in its
+ * plan and extra fields, or an extra field that would replace one of the
+ * fixed fields sends the record the tree's way, so the two can never
+ * differ.  Plans and extras are written by put_value, reals by jansson.
+ */
+
+static const char *const fixed_keys[] = {
+	"time", "cluster", "sensor", "trigger", "target", "subject",
+	"decision", "reason", "message", "plan", "signal",
+};
+
+static int
+plain(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+static int
+fast_ok(const struct rec_decision_record *r)
+{
+	const char *const strs[] = { r->cluster, r->sensor, r->trigger,
+	    r->target.kind,
+	    r->target.namespace, r->target.name, r->subject.kind,
+	    r->subject.namespace, r->subject.name, r->message,
+	    r->event_source, r->event_name, r->event_id };
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(strs); i++)
+		if (!plain(strs[i]))
+			return 0;
+	json_object_foreach(r->extra, k, v)
+		for (i = 0; i < UTIL_ARRAY_LEN(fixed_keys); i++)
+			if (strcmp(k, fixed_keys[i]) == 0)
+				return 0;
+	return 1;
+}
+
+/* s (ASCII) as a JSON string, escaped as jansson escapes it. */
+static void
+put_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			buf_add(b, u, sizeof u);
+			continue;
+		}
+		buf_adds(b, esc);
+	}
+	buf_add(b, run, (size_t)(s - run));
+	buf_addc(b, '"');
+}
+
+/* ,"key":"value" -- or nothing for a NULL value, as json_string(NULL). */
+static void
+put_field(struct buf *b, const char *key, const char *v)
+{
+	if (v == NULL)
+		return;
+	if (b->data[b->len - 1] != '{')
+		buf_addc(b, ',');
+	put_str(b, key);
+	buf_addc(b, ':');
+	put_str(b, v);
+}
+
+/* A string or null: json_pack's "s?". */
+static void
+put_str_or_null(struct buf *b, const char *v)
+{
+	if (v)
+		put_str(b, v);
+	else
+		buf_adds(b, "null");
+}
+
+static void
+put_ref(struct buf *b, const char *key, const struct objref *o)
+{
+	buf_addc(b, ',');
+	put_str(b, key);
+	if (o->kind == NULL) {
+		buf_adds(b, ":null");
+		return;
+	}
+	buf_adds(b, ":{\"kind\":");
+	put_str(b, o->kind);
+	if (o->namespace) {
+		buf_adds(b, ",\"namespace\":");
+		put_str(b, o->namespace);
+	}
+	buf_adds(b, ",\"name\":");
+	put_str_or_null(b, o->name);
+	buf_addc(b, '}');
+}
+
+static int
+put_json_cb(const char *p, size_t n, void *b)
+{
+	return buf_add(b, p, n);
+}
+
+/*
+ * v as jansson's dump with REC_JSON_FLAGS prints it: compact, insertion
+ * order.  Reals go through jansson itself (its digits are its own); a
+ * string or key outside ASCII, or holding a NUL, is -1: the caller
+ * takes the tree's way.
+ */
+static int
+put_value(struct buf *b, json_t *v)
+{
+	char num[32];
+	size_t i;
+	void *it;
+	json_t *x;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		buf_addc(b, '{');
+		for (it = json_object_iter(v), i = 0; it;
+		    it = json_object_iter_next(v, it), i++) {
+			const char *k = json_object_iter_key(it);
+
+			if (!plain(k) || strlen(k) != json_object_iter_key_len(it))
+				return -1;
+			if (i)
+				buf_addc(b, ',');
+			put_str(b, k);
+			buf_addc(b, ':');
+			if (put_value(b, json_object_iter_value(it)) == -1)
+				return -1;
+		}
+		buf_addc(b, '}');
+		return 0;
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_addc(b, ',');
+			if (put_value(b, x) == -1)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		if (!plain(json_string_value(v)) || strlen(json_string_value(
+		    v)) != json_string_length(v))
+			return -1;
+		put_str(b, json_string_value(v));
+		return 0;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		buf_adds(b, num);
+		return 0;
+	case JSON_REAL:
+		return json_dump_callback(v, put_json_cb, b, REC_JSON_FLAGS |
+		    JSON_ENCODE_ANY) == 0 ? 0 : -1;
+	case JSON_TRUE:
+		buf_adds(b, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_adds(b, "false");
+		return 0;
+	case JSON_NULL:
+		buf_adds(b, "null");
+		return 0;
+	}
+	return -1;
+}
+
+static int
+put_json(struct buf *b, const char *key, json_t *v)
+{
+	if (!plain(key))
+		return -1;
+	buf_addc(b, ',');
+	put_str(b, key);
+	buf_addc(b, ':');
+	return put_value(b, v);
+}
+
+/* The record's fields, as rec_to_json orders them; -1: see put_value. */
+static int
+write_fields(const struct rec_decision_record *r, struct buf *b)
+{
+	char when[TIME_FMTLEN];
+	const char *k;
+	json_t *v;
+
+	time_format(r->time, when, sizeof when);
+	buf_addc(b, '{');
+	put_field(b, "time", when);
+	put_field(b, "cluster", r->cluster);
+	put_field(b, "sensor", r->sensor);
+	put_field(b, "trigger", r->trigger);
+	put_ref(b, "target", &r->target);
+	put_ref(b, "subject", &r->subject);
+	put_field(b, "decision", rec_decision_name(r->decision));
+	if (r->reason != REASON_NONE)
+		put_field(b, "reason", rec_reason_name(r->reason));
+	put_field(b, "message", r->message);
+	if (r->plan && put_json(b, "plan", r->plan) == -1)
+		return -1;
+	buf_adds(b, ",\"signal\":{\"eventSource\":");
+	put_str_or_null(b, r->event_source);
+	buf_adds(b, ",\"eventName\":");
+	put_str_or_null(b, r->event_name);
+	buf_adds(b, ",\"id\":");
+	put_str_or_null(b, r->event_id);
+	buf_addc(b, '}');
+	json_object_foreach(r->extra, k, v)
+		if (put_json(b, k, v) == -1)
+			return -1;
+	buf_adds(b, "}\n");
+	return 0;
+}
+
+void
+rec_write_line(const struct rec_decision_record *r, struct buf *b)
+{
+	size_t start = b->len;
+	json_t *o;
+	char *s;
+
+	if (fast_ok(r) && write_fields(r, b) == 0)
+		return;
+	b->len = start;		/* the tree's way, from the start */
+	if (b->data)
+		b->data[start] = '\0';
+	o = rec_to_json(r);
+	s = json_dumps(o, REC_JSON_FLAGS);
+	buf_adds(b, s);
+	buf_addc(b, '\n');
+	free(s);
+	json_decref(o);
+}
+
 char *
 rec_to_line(const struct rec_decision_record *r)
 {
-	json_t *o = rec_to_json(r);
-	char *s = json_dumps(o, REC_JSON_FLAGS);
-	char *line = xasprintf("%s\n", s);
+	struct buf b;
 
-	free(s);
-	json_decref(o);
-	return line;
+	buf_init(&b, 0);
+	rec_write_line(r, &b);
+	return buf_steal(&b);
 }
 
 /* ---- the table ----------------------------------------------------------- */

@@ -92,6 +92,12 @@ void		 rec_clear(struct rec_decision_record *);
 json_t		*rec_to_json(const struct rec_decision_record *);
 /* One compact JSON line with a newline; owned. */
 char		*rec_to_line(const struct rec_decision_record *);
+/*
+ * The same line appended to b, written straight from the record (no tree
+ * is built); byte for byte what rec_to_line gives.
+ */
+void		 rec_write_line(const struct rec_decision_record *,
+		    struct buf *b);
 
 /*
  * A table of records for people: one line each with time, trigger,

@@ -447,6 +447,71 @@ TEST(old_object_keeps_container_statuses)
 	cluster_free(c);
 }
 
+/*
+ * The OOM detector's put: the previous statuses from the record's text,
+ * the same lists a materialized old object has, and nothing more; a
+ * whole object comes back whole.
+ */
+TEST(put_statuses_returns_the_statuses_only)
+{
+	struct cluster *c = cluster_new();
+	json_t *pod = real_pod(), *old, *full, *st;
+
+	cluster_put(c, pod, NULL);
+	cluster_put(c, pod, &full);
+	cluster_put_statuses(c, pod, &old);
+	CHECK_INT(json_object_size(old), 1);
+	st = json_object_get(old, "status");
+	CHECK(json_equal(json_object_get(st, "containerStatuses"),
+	    json_object_get(json_object_get(full, "status"),
+	    "containerStatuses")));
+	CHECK(json_object_get(st, "phase") == NULL);
+	CHECK(json_array_size(json_object_get(st, "containerStatuses")) > 0);
+	json_decref(old);
+	json_decref(full);
+	CHECK(cluster_put_statuses(c, pod, NULL) == 0);
+	CHECK_INT(cluster_count(c, "Pod"), 1);
+	cluster_put_whole(c, pod, NULL);
+	cluster_put_statuses(c, pod, &old);
+	CHECK(old == pod);
+	json_decref(old);
+	json_decref(pod);
+	pod = obj("Pod", "x", "new", NULL, NULL);
+	cluster_put_statuses(c, pod, &old);
+	CHECK(old == NULL);
+	json_decref(pod);
+	cluster_free(c);
+}
+
+/*
+ * Parsed texts are kept for materializing: a text freed and another of
+ * the same size interned (malloc gives back the same address) must not
+ * come back as the old one's tree.
+ */
+TEST(parsed_texts_never_outlive_their_string)
+{
+	struct cluster *c = cluster_new();
+	char v[16];
+	int i, ok = 1;
+
+	for (i = 0; i < 200; i++) {
+		json_t *o = obj("Pod", "ns", "p", NULL, NULL), *got;
+
+		snprintf(v, sizeof v, "v%03d", i);
+		json_object_set_new(json_object_get(o, "metadata"), "labels",
+		    json_pack("{s:s}", "app", v));
+		cluster_put(c, o, NULL);
+		got = cluster_get_whole(c, "Pod", "ns", "p");
+		if (!json_equal(got, o))
+			ok = 0;
+		json_decref(got);
+		json_decref(cluster_remove(c, "Pod", "ns", "p"));
+		json_decref(o);
+	}
+	CHECK(ok);
+	cluster_free(c);
+}
+
 /* Materialized objects are cached until a put finds too many. */
 TEST(materialized_cache_is_bounded)
 {
@@ -599,6 +664,8 @@ main(void)
 	RUN(pod_names_share_their_owners_name);
 	RUN(texts_pack_to_themselves);
 	RUN(old_object_keeps_container_statuses);
+	RUN(put_statuses_returns_the_statuses_only);
+	RUN(parsed_texts_never_outlive_their_string);
 	RUN(materialized_cache_is_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
 	RUN(records_reads_and_rebuilds_from_them);

@@ -61,6 +61,90 @@ TEST(acted_has_no_reason_and_carries_plan_and_extra)
 	rec_clear(&r);
 }
 
+/* The line as the tree gives it: what rec_write_line must print. */
+static char *
+tree_line(const struct rec_decision_record *r)
+{
+	json_t *o = rec_to_json(r);
+	char *s = json_dumps(o, REC_JSON_FLAGS), *line;
+
+	line = xasprintf("%s\n", s);
+	free(s);
+	json_decref(o);
+	return line;
+}
+
+static void
+check_same(const struct rec_decision_record *r)
+{
+	char *want = tree_line(r), *got = rec_to_line(r);
+	struct buf b;
+
+	CHECK_STR(got, want);
+	buf_init(&b, 0);
+	buf_adds(&b, "before\n");
+	rec_write_line(r, &b);
+	CHECK(strncmp(b.data, "before\n", 7) == 0);
+	CHECK_STR(b.data + 7, want);
+	buf_free(&b);
+	free(want);
+	free(got);
+}
+
+TEST(text_is_the_tree_byte_for_byte)
+{
+	struct rec_decision_record r;
+
+	memset(&r, 0, sizeof r);
+	check_same(&r);		/* every string NULL */
+	time_parse("2026-11-25T10:00:00.250Z", &r.time);
+	r.sensor = "ns/s\"q\\b\x01\x1f\b\f\n\r\t/";
+	r.trigger = "t";
+	objref_set(&r.target, "Deployment", NULL, NULL);
+	objref_set(&r.subject, "Pod", "shop", "p");
+	r.decision = REC_DEMOTED;
+	r.reason = (enum rec_reason)REC_NREASONS;	/* no name: absent */
+	r.message = xstrdup("ascii \x7f");
+	r.plan = json_pack("{s:s, s:f, s:[i, n]}", "type", "k8s", "x",
+	    0.8, "a", 1);
+	r.extra = json_pack("{s:{s:f}, s:b}", "budget", "value", 0.5, "z",
+	    1);
+	r.event_id = "id";
+	check_same(&r);
+	free(r.message);
+	r.message = xstrdup("caf\xc3\xa9");	/* UTF-8: the tree's way */
+	check_same(&r);
+	free(r.message);
+	r.message = xstrdup("bad \xff utf-8");	/* refused by the tree */
+	check_same(&r);
+	json_object_set_new(r.extra, "message", json_string("replaced"));
+	check_same(&r);
+	r.reason = REASON_BUDGET;
+	free(r.message);
+	r.message = NULL;
+	check_same(&r);
+	json_object_del(r.extra, "message");
+	json_decref(r.plan);
+	r.plan = json_pack("{s:{}, s:[], s:[{s:I}, [f, f, f], s, b, n], s:s}",
+	    "e", "a", "n", "i", (json_int_t)-9007199254740993LL, 1e300, -0.0,
+	    1.0 / 3, "q\"\\\n", 0, "k\x02", "x");
+	check_same(&r);
+	json_object_set_new(r.plan, "u", json_string("\xc3\xa9"));
+	check_same(&r);		/* a plan's UTF-8: the tree's way */
+	json_object_del(r.plan, "u");
+	json_object_set_new(r.extra, "\xc3\xa9", json_true());
+	check_same(&r);
+	r.cluster = "prod-eu-1";	/* run's --cluster-name, after time */
+	check_same(&r);
+	json_object_set_new(r.extra, "cluster", json_string("x"));
+	check_same(&r);			/* an extra that replaces it */
+	json_object_del(r.extra, "cluster");
+	r.cluster = "caf\xc3\xa9";
+	check_same(&r);
+	r.cluster = NULL;
+	rec_clear(&r);
+}
+
 TEST(names)
 {
 	static const char *const reasons[] = { "stale", "below-threshold",
@@ -84,6 +168,7 @@ main(void)
 {
 	RUN(shape_and_order);
 	RUN(acted_has_no_reason_and_carries_plan_and_extra);
+	RUN(text_is_the_tree_byte_for_byte);
 	RUN(names);
 	return harness_done();
 }
