@@ -40,12 +40,7 @@ run(void *arg)
 		/* busy (another checkpoint, a reader's lock): next time */
 		(void)sqldb_exec(a->ckpt_db, "PRAGMA wal_checkpoint(PASSIVE)");
 		pthread_mutex_lock(&a->ckpt_mu);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += CKPT_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		until = time_deadline(CLOCK_REALTIME, CKPT_MS);
 		while (!a->ckpt_stop && pthread_cond_timedwait(&a->ckpt_cv,
 		    &a->ckpt_mu, &until) != ETIMEDOUT)
 			;
