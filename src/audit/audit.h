@@ -44,6 +44,13 @@
  */
 #define AUDIT_CLUSTER_DEFAULT	"default"
 
+/*
+ * Records per group commit at most (audit_opts.group): a storm commits
+ * once per this many decisions, and a record waits for at most this many
+ * decisions after it before it is stored and shown.
+ */
+#define AUDIT_GROUP_MAX	64
+
 struct audit_opts {
 	int		 readonly;	/* history: never writes or migrates */
 	int		 sync_full;	/* every transaction synchronous=FULL;
@@ -64,6 +71,13 @@ struct audit_opts {
 	 * cluster); NULL: AUDIT_CLUSTER_DEFAULT.  Borrowed.
 	 */
 	const char	*cluster;
+	/*
+	 * Group commit: records written while the caller has more work
+	 * waiting share one transaction, at most this many (audit_flush);
+	 * 0 or 1: each record is its own transaction, as before.  The
+	 * daemon sets AUDIT_GROUP_MAX.
+	 */
+	int		 group;
 	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
@@ -126,13 +140,33 @@ int	audit_intend(struct audit *, const struct rec_decision_record *);
 /*
  * Writes r (borrowed), completing the row of a preceding audit_intend for
  * the same decision, with the journaled state, in one transaction.
- * Returns 0 when stored; 1 when an event is being decided
- * (audit_event_begin): the record is held for audit_event_end's
- * transaction; -1 (logged, counted): the record is kept in memory (up to
- * 10000 records) and written with the next transaction that works; the
- * state is rewritten whole then.
+ * Returns 0 when r and every record held before it are stored (the caller
+ * may show them all now); 1 when r is held, not yet stored: an event is
+ * being decided (audit_event_begin), or a group is open (opts.group) and
+ * holds fewer than opts.group records: audit_flush or a later call that
+ * returns 0 stores it; -1 (logged, counted): r and the records held with
+ * it are kept in memory (up to 10000 records) and written with the next
+ * transaction that works, the state rewritten whole then; they are not
+ * to be shown.
  */
 int	audit_write(struct audit *, const struct rec_decision_record *);
+/*
+ * audit_write with r's text given: r as rec_to_json and REC_JSON_FLAGS
+ * make it (borrowed), as the caller prints it, so a record is serialized
+ * once.  NULL: as audit_write.
+ */
+int	audit_write_text(struct audit *, const struct rec_decision_record *,
+	    const char *text);
+/*
+ * Group commit: writes the records held (audit_write returned 1), the
+ * journal and the decided events' intake rows in one transaction.  The
+ * caller calls it when no more work is waiting (its queue is empty), so
+ * a record is never held waiting for work that has not come.  Returns 0
+ * when every record given so far is stored (also when none was held);
+ * 1 inside an event (audit_event_begin without its end: nothing
+ * written); -1 as audit_write.
+ */
+int	audit_flush(struct audit *);
 /*
  * A durable event (an intake row, see src/intake/) is being decided: its
  * records are held and written, with the journal and the removal of its
@@ -143,10 +177,13 @@ int	audit_write(struct audit *, const struct rec_decision_record *);
  */
 void	audit_event_begin(struct audit *, int64_t intake_id);
 /*
- * Ends the event: returns 0 when its records are stored (an event without
- * records has its mark batched with a later transaction: redeciding it
- * after a crash decides nothing), or -1 (logged, counted): the records
- * are kept to retry as audit_write's are, the intake row stays.
+ * Ends the event: returns 0 when its records (and every record held
+ * before) are stored (an event without records has its mark batched with
+ * a later transaction: redeciding it after a crash decides nothing); 1
+ * when a group is open and the event's records wait in it, with the
+ * removal of its intake row, for audit_flush; or -1 (logged, counted):
+ * the records are kept to retry as audit_write's are, the intake row
+ * stays.
  */
 int	audit_event_end(struct audit *);
 /*

@@ -77,6 +77,12 @@ struct audit {
 	int			 failed;	/* a statement failed in this
 						   transaction */
 	char			*error;		/* owned: its message */
+	/* the checkpointer (checkpoint.c); ckpt_db NULL: none */
+	struct sqldb		*ckpt_db;	/* owned: its connection */
+	pthread_t		 ckpt_thread;
+	pthread_mutex_t		 ckpt_mu;
+	pthread_cond_t		 ckpt_cv;
+	int			 ckpt_due, ckpt_stop;	/* under ckpt_mu */
 	/* guard rows whose value did not read, [[kind, key], ...] */
 	json_t			*damaged;	/* owned, NULL: none */
 };
@@ -97,6 +103,14 @@ int	audit_quick_check(struct audit *, char **why);
 char	*audit_recover_aside(const char *path, int64_t now, char **err);
 /* Copies what reads of the file at aside into the open (new) file. */
 int	audit_recover_copy(struct audit *, const char *aside, char **err);
+
+/* checkpoint.c: SQLite writers */
+/* Starts the thread on its own connection to path; 0, or -1 (logged). */
+int	audit_ckpt_start(struct audit *, const char *path);
+/* After a commit: a checkpoint is due.  No checkpointer: no-op. */
+void	audit_ckpt_kick(struct audit *);
+/* Stops and joins the thread, closes its connection.  None: no-op. */
+void	audit_ckpt_stop(struct audit *);
 
 /* write.c */
 void	audit_row_clear(struct audit_row *);

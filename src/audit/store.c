@@ -319,8 +319,10 @@ setup_writer(struct audit *a, char **err)
 		goto fail;
 	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s",
 	    a->opts.sync_full ? "FULL" : "NORMAL");
+	/* the checkpointer copies the log; the writer only past 32 MiB */
 	if (audit_exec(a, sql) == -1 ||
-	    audit_exec(a, "PRAGMA journal_size_limit = 67108864") == -1)
+	    audit_exec(a, "PRAGMA journal_size_limit = 67108864") == -1 ||
+	    audit_exec(a, "PRAGMA wal_autocheckpoint = 8192") == -1)
 		goto fail;
 	snprintf(sql, sizeof sql, "PRAGMA application_id = %d",
 	    APPLICATION_ID);
@@ -594,6 +596,8 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 		goto fail;
 	if (aside && audit_recover_copy(a, aside, err) == -1)
 		goto fail;
+	if (!pg && !o->readonly)
+		(void)audit_ckpt_start(a, path);	/* else the writer does */
 	free(aside);
 	return a;
 fail:
@@ -617,6 +621,7 @@ audit_close(struct audit *a)
 		abort();
 	if (a->nsrc && a->ins)
 		audit_sync(a);
+	audit_ckpt_stop(a);	/* before the writer's close checkpoints */
 	sqldb_finalize(a->ins);
 	sqldb_finalize(a->upd);
 	sqldb_finalize(a->put);

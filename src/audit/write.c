@@ -15,11 +15,22 @@
  * record waits in memory, bounded, and goes out with the next transaction
  * that succeeds; the state is then rewritten whole, since the journal
  * marks of the failed transaction were spent.
+ *
+ * Group commit (opts.group > 1): records are held, with the journal and
+ * the decided events' intake rows, and written in one transaction when
+ * the group is full or the caller has no more work waiting (audit_flush).
+ * A storm then pays one commit per group instead of one per decision,
+ * and an idle daemon pays nothing more, since it flushes as soon as its
+ * queue is empty.  Every transaction writes whatever is held first (an
+ * intent, audit_sync, audit_prune), so the state in the file is never
+ * ahead of the records that changed it, and a group is all in the file
+ * or none of it.  The caller shows a record only once a call returned 0.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit_int.h"
+#include "jp/jp.h"
 #include "metrics/metrics.h"
 
 void
@@ -60,15 +71,22 @@ audit_backlog_free(struct audit *a)
 	a->nbacklog = a->capbacklog = 0;
 }
 
-/* The inputs as kept: whole up to AUDIT_INPUTS_MAX, else marked. */
+/*
+ * The inputs as kept (owned): whole up to AUDIT_INPUTS_MAX, else marked.
+ * jp_dump, not json_dumps: jansson's dumper checks every object and array
+ * for a cycle (a formatted pointer in a hash table each), which made this
+ * note, a few KiB of small objects, half of what a record cost to store.
+ * The text reads back to the same values (reals in their shortest form).
+ */
 static char *
 inputs_text(const json_t *inputs)
 {
 	char *s;
 	size_t n;
 
-	if (inputs == NULL || (s = json_dumps(inputs, JSON_COMPACT)) == NULL)
+	if (inputs == NULL)
 		return NULL;
+	s = jp_dump(inputs, 0);
 	if ((n = strlen(s)) <= AUDIT_INPUTS_MAX)
 		return s;
 	free(s);
@@ -79,11 +97,11 @@ inputs_text(const json_t *inputs)
 
 static void
 row_from_record(struct audit_row *row, const struct rec_decision_record *r,
-    int intended)
+    const char *text, int intended)
 {
 	const struct objref *t = &r->target;
 	const char *reason = rec_reason_name(r->reason);
-	json_t *j = rec_to_json(r);
+	json_t *j = text ? NULL : rec_to_json(r);
 
 	memset(row, 0, sizeof *row);
 	row->time = r->time;
@@ -95,7 +113,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 		    t->namespace : "", t->namespace ? "/" : "", t->name);
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
-	row->record = json_dumps(j, REC_JSON_FLAGS);
+	row->record = text ? xstrdup(text) : json_dumps(j, REC_JSON_FLAGS);
 	row->inputs = inputs_text(r->inputs);
 	row->intended = intended;
 	json_decref(j);
@@ -281,6 +299,7 @@ transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	audit_held_free(a);
 	a->ndone = 0;
 	a->resync = 0;
+	audit_ckpt_kick(a);
 	set_health(a, NULL);
 	metrics_count_audit_write("ok");
 	return 0;
@@ -394,7 +413,7 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 	/* PostgreSQL's commits are durable (synchronous_commit) already */
 	int lite = sqldb_engine(a->db) == SQLDB_SQLITE;
 
-	row_from_record(&row, r, 1);
+	row_from_record(&row, r, NULL, 1);
 	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = FULL");
 	rc = transact(a, &row, &rowid);
@@ -409,19 +428,56 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 	return 0;
 }
 
+/* Records per transaction at most: 1 unless grouping. */
+static size_t
+group_size(const struct audit *a)
+{
+	return a->opts.group > 1 ? (size_t)a->opts.group : 1;
+}
+
+/*
+ * Writes what is held (with the backlog, the journal and the done marks)
+ * in one transaction.  Returns 0; or -1, the held records moved to the
+ * backlog to retry, logged as what.
+ */
+static int
+write_held(struct audit *a, const char *what)
+{
+	size_t i;
+
+	if (transact(a, NULL, NULL) == 0)
+		return 0;
+	for (i = 0; i < a->nheld; i++)
+		keep(a, &a->held[i]);
+	a->nheld = 0;
+	failed(a, what);
+	return -1;
+}
+
 int
 audit_write(struct audit *a, const struct rec_decision_record *r)
+{
+	return audit_write_text(a, r, NULL);
+}
+
+int
+audit_write_text(struct audit *a, const struct rec_decision_record *r,
+    const char *text)
 {
 	struct audit_row row;
 
 	if (a->ins == NULL)
 		return -1;		/* a reader */
-	row_from_record(&row, r, 0);
+	row_from_record(&row, r, text, 0);
 	row.update_id = pending_take(a, r);
-	if (a->event) {		/* written by audit_event_end */
+	if (a->event || a->opts.group > 1) {
 		xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
 		a->held[a->nheld++] = row;
-		return 1;
+		/* an event's records go together, with its intake row */
+		if (a->event || a->nheld < group_size(a))
+			return 1;
+		return write_held(a, "cannot write decision records: kept "
+		    "to retry");
 	}
 	if (transact(a, &row, NULL) == 0) {
 		audit_row_clear(&row);
@@ -441,23 +497,29 @@ audit_event_begin(struct audit *a, int64_t id)
 int
 audit_event_end(struct audit *a)
 {
-	size_t i;
-
 	if (a->event == 0)
 		return 0;
 	xgrow(&a->done, &a->capdone, a->ndone + 1, sizeof *a->done);
 	a->done[a->ndone++] = a->event;
 	a->event = 0;
-	if (a->nheld == 0 && a->ndone < DONE_BATCH)
-		return 0;
-	if (transact(a, NULL, NULL) == 0)
-		return 0;
+	/* not grouping: nothing held, or the event's records, now */
+	if (a->nheld < group_size(a) && a->ndone < DONE_BATCH)
+		return a->nheld ? 1 : 0;
 	/* kept to retry like any record; the intake rows stay undecided */
-	for (i = 0; i < a->nheld; i++)
-		keep(a, &a->held[i]);
-	a->nheld = 0;
-	failed(a, "cannot write a decided event's records: kept to retry");
-	return -1;
+	return write_held(a, "cannot write a decided event's records: kept "
+	    "to retry");
+}
+
+int
+audit_flush(struct audit *a)
+{
+	if (a->ins == NULL)
+		return -1;		/* a reader */
+	if (a->event)
+		return 1;		/* the event's end writes it */
+	if (a->nheld == 0)
+		return 0;	/* record-less events' marks wait: DONE_BATCH */
+	return write_held(a, "cannot write decision records: kept to retry");
 }
 
 int
@@ -495,6 +557,11 @@ audit_prune(struct audit *a, int64_t now)
 
 	if (a->ins == NULL)
 		return -1;
+	/* the journal below must not get ahead of the records held */
+	if (a->nheld && a->event == 0 && transact(a, NULL, NULL) == -1) {
+		failed(a, "cannot prune the audit log");
+		return -1;
+	}
 	if (a->opts.retain_age > 0)
 		for (i = 0; i < a->nsrc; i++)
 			if (a->src[i].kind == SRC_GUARD)

@@ -281,6 +281,8 @@ dact_outcome(struct dact *x, struct engine *e, struct dq_item *it)
 	j->result = NULL;
 	j->err = NULL;
 	if (j->call) {
+		if (x->o.flush)		/* the answer shows the record */
+			x->o.flush(x->o.flush_ctx);
 		dq_call_answer(j->call, rec, NULL);
 		dq_call_release(j->call);
 		j->call = NULL;

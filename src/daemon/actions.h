@@ -43,6 +43,10 @@ struct dact_opts {
 	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
 		    json_t **pr, char **err);
 	void	 *propose_ctx;
+	/* On the engine thread, before an approval is answered with its
+	   record: stores the records held (group commit).  NULL: none. */
+	void	(*flush)(void *ctx);
+	void	 *flush_ctx;
 };
 
 struct dact;

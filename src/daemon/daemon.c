@@ -126,22 +126,46 @@ tell_owner(struct daemon *d, const struct rec_decision_record *r,
 }
 
 /*
- * stdout shows a record only once it is stored (held: with the event's
- * transaction, see decide_event); one the state file refused is logged.
+ * stdout shows a record only once it is stored.  The records held (an
+ * event's, or a group's: audit_write returned 1) wait in d->held until a
+ * call of the state file says they are stored (0: shown) or kept to retry
+ * (-1: logged, never shown).
  */
+static void
+show_held(struct daemon *d, int stored)
+{
+	if (d->held.len == 0 || stored == 1)
+		return;
+	if (stored == 0) {
+		fputs(d->held.data, stdout);
+		fflush(stdout);
+	} else
+		util_log_json("error", "decision records not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s}", "records",
+		    d->held.data));
+	buf_reset(&d->held);
+}
+
 static void
 show_record(struct daemon *d, int stored, const char *line)
 {
-	if (stored == 0) {
-		printf("%s\n", line);
-		fflush(stdout);
-	} else if (stored == 1) {
-		buf_adds(&d->held, line);
-		buf_addc(&d->held, '\n');
-	} else
-		util_log_json("error", "decision record not stored (kept to "
-		    "retry; not on stdout)", json_pack("{s:s}", "record",
-		    line));
+	buf_adds(&d->held, line);
+	buf_addc(&d->held, '\n');
+	show_held(d, stored);
+}
+
+/*
+ * Group commit: with no more work waiting, or before an approval is
+ * answered with its record, the records held are written and shown now
+ * (docs/state.md).  ctx is the daemon (dact_opts.flush's shape).
+ */
+static void
+flush_records(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (d->audit)
+		show_held(d, audit_flush(d->audit));
 }
 
 static void
@@ -158,7 +182,7 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 		    "s:o, s:s?}", "sensor", r->sensor, "trigger", r->trigger,
 		    "target", objref_json(&r->target), "error", r->message));
 	page_decision(d->pager, r);	/* before the write: same journal */
-	stored = d->audit ? audit_write(d->audit, r) : -1;
+	stored = d->audit ? audit_write_text(d->audit, r, line) : -1;
 	daemon_prs_track(d->prs, record);
 	tell_owner(d, r, record);
 	show_record(d, stored, line);
@@ -262,6 +286,7 @@ answer_call(struct daemon *d, struct dq_call *c, int acting)
 	    json_string_value(json_object_get(c->in, "id")));
 	if (dact_set_call(d->acts, NULL) && out == NULL)
 		return;
+	flush_records(d);	/* the answer shows the record */
 	dq_call_answer(c, out, NULL);
 }
 
@@ -609,7 +634,8 @@ pop_wait(struct daemon *d, int synced, int acting)
 
 /*
  * An event, decided; a durable one (intake row id) has its records and
- * the removal of its row written in one transaction, then shown.
+ * the removal of its row written in one transaction (a group's, while
+ * more work waits), then shown.
  */
 static void
 decide_event(struct daemon *d, struct event *ev, int64_t id)
@@ -621,14 +647,7 @@ decide_event(struct daemon *d, struct event *ev, int64_t id)
 	if (id == 0)
 		return;
 	rc = audit_event_end(d->audit);
-	if (rc == 0 && d->held.len)
-		fputs(d->held.data, stdout);
-	else if (rc == -1 && d->held.len)
-		util_log_json("error", "decision records not stored (kept to "
-		    "retry; not on stdout)", json_pack("{s:s}", "records",
-		    d->held.data));
-	fflush(stdout);
-	buf_reset(&d->held);
+	show_held(d, rc);
 	intake_decided(d->intake, 1);
 }
 
@@ -661,6 +680,7 @@ loop(struct daemon *d)
 	struct dq_item it;
 	int synced = 0, acting;
 	unsigned n = 0;
+	long wait;
 
 	while (!stopping) {
 		atomic_store(&d->beat, clock_monotonic_ms());
@@ -678,8 +698,10 @@ loop(struct daemon *d)
 		recheck_access(d);
 		if (acting)
 			housekeeping(d);
-		if (dq_pop(d->q, &it, (int)pop_wait(d, synced, acting)) ==
-		    -1) {
+		wait = pop_wait(d, synced, acting);	/* runs timers */
+		if (dq_depth(d->q) == 0)
+			flush_records(d);	/* nothing waits: no group */
+		if (dq_pop(d->q, &it, (int)wait) == -1) {
 			update_metrics(d);
 			continue;
 		}
@@ -1133,6 +1155,7 @@ daemon_state_open(struct daemon *d)
 	ao.log = util_log_json;
 	ao.recover = d->o->state_recover;
 	ao.cluster = d->cluster_name;	/* one writer per cluster */
+	ao.group = AUDIT_GROUP_MAX;	/* flush_records when idle */
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));
@@ -1182,6 +1205,7 @@ daemon_state_close(struct daemon *d)
 
 	if (in)
 		intake_stop(in);
+	flush_records(d);	/* what is held is stored and shown */
 	pthread_rwlock_wrlock(&d->state_mu);	/* no HTTP thread holds them */
 	d->audit = NULL;
 	d->intake = NULL;
@@ -1361,6 +1385,8 @@ start_actions(struct daemon *d)
 	ao.execute_ctx = d;
 	ao.propose = daemon_propose;
 	ao.propose_ctx = d->prs;
+	ao.flush = flush_records;
+	ao.flush_ctx = d;
 	d->acts = dact_new(&ao);
 	util_log_json("info", "action workers", json_pack("{s:i}", "workers",
 	    (int)(d->o->action_workers ? d->o->action_workers :

@@ -69,10 +69,14 @@ tell(int fd, char what, long n)
 
 /*
  * The child: decides from decision `start` on until killed, with every
- * transaction synchronous=FULL or as shipped (NORMAL, intents FULL).
+ * transaction synchronous=FULL or as shipped (NORMAL, intents FULL), and
+ * with group commit or without.  Grouped, an outcome is held (audit_write
+ * returns 1) and told only once a flush (every third decision) stored it;
+ * the next intent writes it too, untold.
  */
 static void
-crash_probe_child(const char *path, int fd, long start, int sync_full)
+crash_probe_child(const char *path, int fd, long start, int sync_full,
+    int group)
 {
 	struct audit_opts o;
 	struct guard_config c;
@@ -84,6 +88,7 @@ crash_probe_child(const char *path, int fd, long start, int sync_full)
 
 	audit_opts_defaults(&o);
 	o.sync_full = sync_full;
+	o.group = group ? AUDIT_GROUP_MAX : 0;
 	probe_config(&c);
 	if ((a = audit_open(path, &o, &err)) == NULL ||
 	    audit_attach_guard(a, g, &err) == -1) {
@@ -99,9 +104,16 @@ crash_probe_child(const char *path, int fd, long start, int sync_full)
 		if (audit_intend(a, &r) == -1)
 			_exit(5);
 		tell(fd, 'I', n);
-		if (audit_write(a, &r) == -1)
+		switch (audit_write(a, &r)) {
+		case -1:
 			_exit(6);
-		tell(fd, 'W', n);
+		case 1:
+			if (n % 3 || audit_flush(a) != 0)
+				break;
+			/* FALLTHROUGH */
+		case 0:
+			tell(fd, 'W', n);
+		}
 		rec_clear(&r);
 	}
 }

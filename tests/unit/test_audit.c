@@ -1035,6 +1035,162 @@ TEST(an_event_and_its_records_are_one_transaction)
 	free(p);
 }
 
+static struct audit *
+open_grouped(const char *path)
+{
+	struct audit_opts o;
+	struct audit *a;
+	char *err = NULL;
+
+	audit_opts_defaults(&o);
+	o.group = AUDIT_GROUP_MAX;
+	a = audit_open(path, &o, &err);
+	if (a == NULL)
+		fprintf(stderr, "open %s: %s\n", path, err);
+	free(err);
+	return a;
+}
+
+/*
+ * Group commit: records held (1: not to be shown) are not in the file
+ * until a call returns 0; a full group is written without a flush; an
+ * intent writes what is held first; and a group one of whose statements
+ * fails is none of it in the file, neither its records, nor its state,
+ * nor the removal of its events' intake rows, until a later transaction
+ * writes all of it.
+ */
+TEST(a_group_is_stored_whole_or_not_at_all)
+{
+	char *p = tmpfile_path("group.db"), *err = NULL;
+	struct guard_state *g = guard_state_new();
+	struct rec_decision_record r;
+	struct audit *a = open_grouped(p);
+	int i;
+
+	if (a == NULL || audit_attach_guard(a, g, &err) == -1)
+		return;
+	exec_sql(p, "INSERT INTO intake (id, received, event) VALUES "
+	    "(7, 1, '{}'), (8, 1, '{}')");
+	CHECK_INT(write_one(a, T0, "t", "a", REC_DRY_RUN, REASON_NONE), 1);
+	audit_event_begin(a, 7);
+	CHECK_INT(write_one(a, T0, "t", "b", REC_DRY_RUN, REASON_NONE), 1);
+	CHECK_INT(audit_event_end(a), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 7"),
+	    1);
+	CHECK_INT(audit_flush(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 2);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 7"),
+	    0);
+	CHECK_INT(audit_flush(a), 0);		/* nothing held */
+	/* the group's last record writes it, without a flush */
+	for (i = 0; i < AUDIT_GROUP_MAX - 1; i++)
+		CHECK_INT(write_one(a, T0 + i, "t", "c", REC_DRY_RUN,
+		    REASON_NONE), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 2);
+	CHECK_INT(write_one(a, T0 + i, "t", "c", REC_DRY_RUN, REASON_NONE),
+	    0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"),
+	    2 + AUDIT_GROUP_MAX);
+	/* an intent is durable at once, with what was held before it */
+	CHECK_INT(write_one(a, T0 + S, "t", "d", REC_DRY_RUN, REASON_NONE), 1);
+	guard_record_action(g, "t", "Deployment/shop/e", T0 + S);
+	record(&r, T0 + S, "t", "e", REC_ACTED, REASON_NONE);
+	CHECK_INT(audit_intend(a, &r), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"),
+	    4 + AUDIT_GROUP_MAX);
+	CHECK_INT(audit_write(a, &r), 1);	/* its outcome: held */
+	rec_clear(&r);
+	CHECK_INT(audit_flush(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions WHERE "
+	    "outcome = 'intended'"), 0);
+	/* the second insert of this group fails: none of the group lands */
+	exec_sql(p, "CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN "
+	    "NEW.trigger = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	guard_record_action(g, "t", "Deployment/shop/f", T0 + 2 * S);
+	CHECK_INT(write_one(a, T0 + 2 * S, "t", "f", REC_ACTED, REASON_NONE),
+	    1);
+	audit_event_begin(a, 8);
+	CHECK_INT(write_one(a, T0 + 2 * S, "boom", "f", REC_DRY_RUN,
+	    REASON_NONE), 1);
+	CHECK_INT(audit_event_end(a), 1);
+	CHECK_INT(audit_flush(a), -1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"),
+	    4 + AUDIT_GROUP_MAX);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM state WHERE kind = "
+	    "'cooldown' AND key LIKE '%shop/f'"), 0);
+	/* kept, and written whole by the next transaction that works */
+	exec_sql(p, "DROP TRIGGER boom");
+	CHECK_INT(audit_sync(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"),
+	    6 + AUDIT_GROUP_MAX);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM state WHERE kind = "
+	    "'cooldown' AND key LIKE '%shop/f'"), 1);
+	audit_close(a);
+	guard_state_free(g);
+	rm_state(p);
+	free(p);
+}
+
+/*
+ * A process killed with a group held: the groups it stored are in the
+ * file, the one it held is not, nor is its event's intake row removed, so
+ * the event is decided again after the restart, whole.
+ */
+TEST(a_held_group_is_lost_whole_in_a_crash)
+{
+	char *p = tmpfile_path("groupcrash.db"), *err = NULL;
+	struct audit *a = open_rw(p);
+	int status, i;
+	pid_t pid;
+
+	if (a == NULL)
+		return;
+	audit_close(a);
+	exec_sql(p, "INSERT INTO intake (id, received, event) VALUES "
+	    "(5, 1, '{}'), (6, 1, '{}')");
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		struct guard_state *g = guard_state_new();
+
+		if ((a = open_grouped(p)) == NULL ||
+		    audit_attach_guard(a, g, &err) == -1)
+			_exit(2);
+		audit_event_begin(a, 5);
+		if (write_one(a, T0, "t", "a", REC_DRY_RUN, REASON_NONE) != 1)
+			_exit(3);
+		audit_event_end(a);
+		if (audit_flush(a) != 0)
+			_exit(4);
+		for (i = 0; i < 3; i++)
+			if (write_one(a, T0 + S + i, "t", "b", REC_DRY_RUN,
+			    REASON_NONE) != 1)
+				_exit(5);
+		guard_record_action(g, "t", "Deployment/shop/b", T0 + S);
+		audit_event_begin(a, 6);
+		if (write_one(a, T0 + 2 * S, "t", "b", REC_DRY_RUN,
+		    REASON_NONE) != 1)
+			_exit(6);
+		audit_event_end(a);
+		kill(getpid(), SIGKILL);	/* no flush, no close */
+		_exit(7);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake"), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 6"),
+	    1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM state WHERE kind = "
+	    "'cooldown'"), 0);
+	rm_state(p);
+	free(p);
+}
+
 TEST(parse_retain)
 {
 	static const struct {
@@ -1211,7 +1367,8 @@ TEST(kill_9_at_random_moments)
 		fflush(NULL);
 		if ((pid = fork()) == 0) {
 			close(fds[0]);
-			crash_probe_child(p, fds[1], start, (int)(k % 2));
+			crash_probe_child(p, fds[1], start, (int)(k % 2),
+			    (int)(k % 4 >= 2));
 			_exit(0);
 		}
 		close(fds[1]);
@@ -1331,6 +1488,8 @@ main(void)
 	RUN(pages_state_survives_a_restart);
 	RUN(failed_write_is_kept_and_retried);
 	RUN(an_event_and_its_records_are_one_transaction);
+	RUN(a_group_is_stored_whole_or_not_at_all);
+	RUN(a_held_group_is_lost_whole_in_a_crash);
 	RUN(parse_retain);
 	RUN(inputs_kept_bounded_and_pruned);
 	RUN(damaged_guard_rows_refuse_or_count_restrictive);

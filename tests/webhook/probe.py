@@ -10,9 +10,10 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PKGS = "libcurl libmicrohttpd jansson yaml-0.1 sqlite3 libpq openssl"
+PKGS = "libcurl libmicrohttpd jansson yaml-0.1 sqlite3 libpq openssl tre"
 MODULES = ["http", "webhook", "prom", "signal", "conf", "cluster", "util",
-           "intake", "audit", "record", "guard", "metrics", "page", "sqldb"]
+           "intake", "audit", "record", "guard", "metrics", "page", "sqldb",
+           "jp"]
 
 
 def build(outdir, sanitize=False, opt="-O1"):
