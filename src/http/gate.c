@@ -15,6 +15,12 @@
  * libmicrohttpd (MHD_add_connection), which reads it from the socket as
  * if it had accepted it; a bad one is answered 400 here and closed.
  *
+ * The waiting connections are watched through an edge-triggered epoll
+ * set: their peeked bytes stay in the socket, so a level-triggered poll
+ * would report them readable again at once and spin this thread for as
+ * long as a client holds a partial head open; an edge comes only when
+ * new bytes (or the peer's end) arrive.
+ *
  * Only the connection's first head can be peeked: libmicrohttpd reads
  * whatever follows.  So every response on a gated listener says
  * "Connection: close" (one request per connection) and bytes pipelined
@@ -36,6 +42,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +63,7 @@ struct pending {
 	int64_t			 idle_until;	/* ms: no byte since */
 	size_t			 seen;		/* bytes peeked last time */
 	size_t			 copied;	/* bytes peeked in all */
+	int			 ready;		/* an edge came: peek again */
 };
 
 struct gate {
@@ -64,6 +72,8 @@ struct gate {
 	size_t			 n, cap, max;
 	char			*buf;		/* owned: max_header bytes */
 	struct pollfd		*pfd;		/* owned */
+	int			 ep;		/* owned: epoll, the waiting ones
+						   (edge-triggered) */
 };
 
 int
@@ -221,6 +231,8 @@ admit(struct gate *g, struct pending *c)
 {
 	struct http_listener *l = &g->s->l[c->l];
 
+	/* libmicrohttpd's from now on: no edge of it wakes us */
+	(void)epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	if (MHD_add_connection(l->d, c->fd, (struct sockaddr *)&c->sa,
 	    c->salen) != MHD_YES)
 		http_log(g->s, "http %s: a connection was not taken: %s",
@@ -271,6 +283,7 @@ static void
 take_new(struct gate *g, size_t li, int64_t now)
 {
 	struct pending c;
+	struct epoll_event ev;
 	size_t i, same;
 	int k;
 
@@ -293,9 +306,37 @@ take_new(struct gate *g, size_t li, int64_t now)
 		/* the head may be here already */
 		if (judge(g, &c, now) == 0)
 			continue;
+		/* bytes between the peek and this call are an edge too */
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+		ev.data.fd = c.fd;
+		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c.fd, &ev) == -1) {
+			close(c.fd);
+			continue;
+		}
 		xgrow(&g->p, &g->cap, g->n + 1, sizeof *g->p);
 		g->p[g->n++] = c;
 	}
+}
+
+/* Marks the waiting connections an edge came for. */
+static void
+edges(struct gate *g)
+{
+	struct epoll_event ev[ACCEPT_BATCH];
+	size_t i;
+	int k, j;
+
+	do {
+		if ((k = epoll_wait(g->ep, ev, ACCEPT_BATCH, 0)) <= 0)
+			return;
+		for (j = 0; j < k; j++)
+			for (i = 0; i < g->n; i++)
+				if (g->p[i].fd == ev[j].data.fd) {
+					g->p[i].ready = 1;
+					break;
+				}
+	} while (k == ACCEPT_BATCH);
 }
 
 static void *
@@ -310,7 +351,7 @@ gate_run(void *arg)
 	for (i = 0; i < s->nl; i++)
 		if (s->l[i].lfd != -1)
 			lidx[nl++] = i;
-	g->pfd = xcalloc(1 + nl + g->max, sizeof *g->pfd);
+	g->pfd = xcalloc(2 + nl, sizeof *g->pfd);
 	for (;;) {
 		g->pfd[0].fd = s->gate_pipe[0];
 		g->pfd[0].events = POLLIN;
@@ -319,14 +360,14 @@ gate_run(void *arg)
 			g->pfd[np].fd = g->n < g->max ? s->l[lidx[i]].lfd : -1;
 			g->pfd[np++].events = POLLIN;
 		}
+		g->pfd[np].fd = g->ep;
+		g->pfd[np++].events = POLLIN;
 		now = http_mono_ms();
 		wait = 1000;
 		for (i = 0; i < g->n; i++) {
 			int64_t until = g->p[i].deadline < g->p[i].idle_until ?
 			    g->p[i].deadline : g->p[i].idle_until;
 
-			g->pfd[np].fd = g->p[i].fd;
-			g->pfd[np++].events = POLLIN;
 			if (until - now < wait)
 				wait = until - now;
 		}
@@ -336,14 +377,18 @@ gate_run(void *arg)
 		if (g->pfd[0].revents)
 			break;		/* http_gate_stop */
 		now = http_mono_ms();
-		/* the waiting ones first: their slots are in pfd order */
+		if (g->pfd[1 + nl].revents)
+			edges(g);
+		/* the waiting ones first */
 		for (i = g->n; i-- > 0;) {
 			struct pending *c = &g->p[i];
 
-			if (g->pfd[1 + nl + i].revents && judge(g, c, now) ==
-			    0) {
-				drop(g, i);
-				continue;
+			if (c->ready) {
+				c->ready = 0;
+				if (judge(g, c, now) == 0) {
+					drop(g, i);
+					continue;
+				}
 			}
 			if (now >= c->deadline || now >= c->idle_until) {
 				close(c->fd);	/* slow or silent: cut */
@@ -373,10 +418,19 @@ http_gate_start(struct http_server *s, char **err)
 	}
 	g = xcalloc(1, sizeof *g);
 	g->s = s;
+	if ((g->ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		*err = xasprintf("http: cannot make an epoll set: %s",
+		    strerror(errno));
+		free(g);
+		close(s->gate_pipe[0]);
+		close(s->gate_pipe[1]);
+		return -1;
+	}
 	g->max = s->o.max_connections;
 	g->buf = xmalloc(s->o.max_header);
 	if (pthread_create(&s->gate, NULL, gate_run, g) != 0) {
 		*err = xstrdup("http: cannot start the gate thread");
+		close(g->ep);
 		free(g->buf);
 		free(g);
 		close(s->gate_pipe[0]);
@@ -405,6 +459,7 @@ http_gate_stop(struct http_server *s)
 		free(g->p);
 		free(g->pfd);
 		free(g->buf);
+		close(g->ep);
 		free(g);
 		s->gate_ctx = NULL;
 	}

@@ -231,6 +231,41 @@ def test_sizes_formats_and_credentials(tmp_path, probe_bin):
     assert final["events"] == 3
 
 
+def cpu_ticks(pid):
+    """User + system clock ticks the process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_a_partial_head_held_open_does_not_spin_the_gate(tmp_path,
+                                                         probe_bin):
+    """The gate peeks and leaves bytes in the socket: a level-triggered
+    wait would wake at once for them again and spin a core for as long
+    as a client holds half a head open.  Two such clients for 2 s cost
+    next to no CPU, and a request after them is still served."""
+    p = start(tmp_path, probe_bin, "--request-timeout", "30",
+              "--idle-timeout", "30")
+    held = []
+    try:
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+            s.sendall(b"POST /open HTTP/1.1\r\nHost: x\r\n")
+            held.append(s)
+        time.sleep(0.2)         # the gate has peeked both
+        t0 = cpu_ticks(p.proc.pid)
+        time.sleep(2.0)
+        used = cpu_ticks(p.proc.pid) - t0
+        # spinning costs ~200 ticks here (a core), ~50 on a crowded one
+        assert used < 20, used
+        st, _, _ = P.request(p.port, "POST", "/open", b"{}")
+        assert st == 200
+    finally:
+        for s in held:
+            s.close()
+        finish(p)
+
+
 def slow_sender(port, source, stop, results, gap=0.2):
     """Trickles a request head one byte per gap until cut or stopped."""
     head = (b"POST /open HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200 +
