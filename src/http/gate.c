@@ -32,8 +32,9 @@
  * times max_header bytes of peeking (each arrival peeks all so far: a
  * big head in tiny pieces; a legitimate client sends it in one to three
  * segments) is refused, one silent for idle_timeout or incomplete at the
- * request deadline is closed; at most max_connections wait, max_per_ip
- * from one address.  TLS listeners
+ * request deadline is closed, one whose peer ended it before a whole
+ * head at once; at most max_connections wait, max_per_ip from one
+ * address.  Out of descriptors, accepting pauses ACCEPT_PAUSE ms.  TLS listeners
  * are not gated: the bytes on the wire are ciphertext.
  */
 #define _GNU_SOURCE	/* accept4, pipe2 */
@@ -53,6 +54,7 @@
 
 #define PEEK_BUDGET	8	/* x max_header: bytes peeked per head */
 #define ACCEPT_BATCH	64
+#define ACCEPT_PAUSE	100	/* ms: no descriptor (EMFILE), wait */
 
 struct pending {
 	int			 fd;
@@ -64,6 +66,7 @@ struct pending {
 	size_t			 seen;		/* bytes peeked last time */
 	size_t			 copied;	/* bytes peeked in all */
 	int			 ready;		/* an edge came: peek again */
+	int			 ended;		/* the peer sends no more */
 };
 
 struct gate {
@@ -74,6 +77,7 @@ struct gate {
 	struct pollfd		*pfd;		/* owned */
 	int			 ep;		/* owned: epoll, the waiting ones
 						   (edge-triggered) */
+	int64_t			 paused_until;	/* ms: accept nothing before */
 };
 
 int
@@ -258,7 +262,7 @@ judge(struct gate *g, struct pending *c, int64_t now)
 		close(c->fd);
 		return 0;
 	}
-	if ((size_t)k == c->seen)	/* nothing new */
+	if ((size_t)k == c->seen && !c->ended)	/* nothing new */
 		return 1;
 	c->seen = (size_t)k;
 	c->idle_until = now + (int64_t)g->s->o.idle_timeout * 1000;
@@ -269,6 +273,10 @@ judge(struct gate *g, struct pending *c, int64_t now)
 	}
 	if (rc == 0 || (size_t)k >= g->s->o.max_header) {
 		admit(g, c);		/* a head too big: its 431 */
+		return 0;
+	}
+	if (c->ended) {		/* a head that can no longer end */
+		close(c->fd);
 		return 0;
 	}
 	c->copied += (size_t)k;
@@ -292,8 +300,17 @@ take_new(struct gate *g, size_t li, int64_t now)
 		c.salen = sizeof c.sa;
 		c.fd = accept4(g->s->l[li].lfd, (struct sockaddr *)&c.sa,
 		    &c.salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (c.fd == -1)
+		if (c.fd == -1) {
+			/*
+			 * Out of descriptors (or memory): the connection
+			 * stays in the backlog and the listener reads ready
+			 * at once again; pause rather than spin a core.
+			 */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				g->paused_until = now + ACCEPT_PAUSE;
 			return;		/* EAGAIN, or an aborted connection */
+		}
 		for (i = 0, same = 0; i < g->n; i++)
 			same += same_ip(&g->p[i].sa, &c.sa);
 		if (same >= g->s->o.max_per_ip) {
@@ -334,6 +351,9 @@ edges(struct gate *g)
 			for (i = 0; i < g->n; i++)
 				if (g->p[i].fd == ev[j].data.fd) {
 					g->p[i].ready = 1;
+					g->p[i].ended |= (ev[j].events & (
+					    EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !=
+					    0;
 					break;
 				}
 	} while (k == ACCEPT_BATCH);
@@ -356,14 +376,17 @@ gate_run(void *arg)
 		g->pfd[0].fd = s->gate_pipe[0];
 		g->pfd[0].events = POLLIN;
 		np = 1;
+		now = http_mono_ms();
+		wait = 1000;
+		if (now < g->paused_until)
+			wait = g->paused_until - now;
 		for (i = 0; i < nl; i++) {	/* full: the backlog waits */
-			g->pfd[np].fd = g->n < g->max ? s->l[lidx[i]].lfd : -1;
+			g->pfd[np].fd = g->n < g->max && now >= g->paused_until ?
+			    s->l[lidx[i]].lfd : -1;
 			g->pfd[np++].events = POLLIN;
 		}
 		g->pfd[np].fd = g->ep;
 		g->pfd[np++].events = POLLIN;
-		now = http_mono_ms();
-		wait = 1000;
 		for (i = 0; i < g->n; i++) {
 			int64_t until = g->p[i].deadline < g->p[i].idle_until ?
 			    g->p[i].deadline : g->p[i].idle_until;

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import socket
 import sys
 import threading
@@ -53,7 +54,7 @@ signed:
 """
 
 
-def start(tmp, probe_bin, *args):
+def start(tmp, probe_bin, *args, preexec_fn=None):
     sec = tmp / "secrets" / "hooks"
     sec.mkdir(parents=True, exist_ok=True)
     (sec / "token").write_text(TOKEN)
@@ -62,7 +63,8 @@ def start(tmp, probe_bin, *args):
     m.mkdir(exist_ok=True)
     P.eventsource(str(m / "es.yaml"), "hooks",
                   HOOKS % {"secrets": tmp / "secrets"})
-    return P.Probe(probe_bin, m, "--secrets-dir", tmp / "secrets", *args)
+    return P.Probe(probe_bin, m, "--secrets-dir", tmp / "secrets", *args,
+                   preexec_fn=preexec_fn)
 
 
 def finish(p):
@@ -258,6 +260,40 @@ def test_a_partial_head_held_open_does_not_spin_the_gate(tmp_path,
         used = cpu_ticks(p.proc.pid) - t0
         # spinning costs ~200 ticks here (a core), ~50 on a crowded one
         assert used < 20, used
+        st, _, _ = P.request(p.port, "POST", "/open", b"{}")
+        assert st == 200
+    finally:
+        for s in held:
+            s.close()
+        finish(p)
+
+
+def test_out_of_descriptors_the_gate_waits_instead_of_spinning(tmp_path,
+                                                               probe_bin):
+    """With every descriptor in use, accept fails (EMFILE) and the
+    connection stays in the backlog, so the listener reads ready again at
+    once: the gate must pause accepting, not spin a core; once
+    descriptors are free, the waiting connections are served."""
+    def few_fds():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+
+    p = start(tmp_path, probe_bin, "--request-timeout", "30",
+              "--idle-timeout", "30", "--max-per-ip", "200",
+              preexec_fn=few_fds)
+    held = []
+    try:
+        for _ in range(60):     # more than the server has descriptors
+            s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+            s.sendall(b"POST /open HTTP/1.1\r\n")
+            held.append(s)
+        time.sleep(0.5)
+        t0 = cpu_ticks(p.proc.pid)
+        time.sleep(2.0)
+        used = cpu_ticks(p.proc.pid) - t0
+        assert used < 20, used  # spinning: ~200 ticks here
+        for s in held:
+            s.close()
+        held = []
         st, _, _ = P.request(p.port, "POST", "/open", b"{}")
         assert st == 200
     finally:
