@@ -234,16 +234,17 @@ long	audit_query(struct audit *, const struct audit_filter *,
 /*
  * Writer, at start: calls fn for each intended action whose outcome was
  * never written (a crash during the action) and that was not reported
- * yet, oldest first, with the record (borrowed for the call, "outcome":
- * "unknown").  *last is the newest such row's id (0: none), to give to
+ * yet, of this writer's cluster (opts.cluster; records naming no cluster
+ * too: another cluster sharing the database pages its own), oldest
+ * first, with the record (borrowed for the call, "outcome": "unknown").  *last is the newest such row's id (0: none), to give to
  * audit_unknown_reported once they are reported.  Returns how many, or
  * -1 with *err (owned).
  */
 long	audit_unknown_outcomes(struct audit *, int (*fn)(void *ctx,
 	    json_t *record), void *ctx, int64_t *last, char **err);
 /*
- * Marks those rows up to id last as reported (outcome 'unknown': history
- * still says "outcome unknown"), durably, so the next start does not
+ * Marks those rows (this writer's cluster's) up to id last as reported
+ * (outcome 'unknown': history still says "outcome unknown"), durably, so the next start does not
  * report them again.  Returns 0, or -1 with *err (owned).
  */
 int	audit_unknown_reported(struct audit *, int64_t last, char **err);

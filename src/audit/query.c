@@ -145,14 +145,33 @@ audit_query(struct audit *a, const struct audit_filter *f,
 /*
  * For the daemon's start (src/daemon/unknown.c): the intents a crash left
  * without an outcome, outcome 'intended' until reported, 'unknown' after
- * (row_record reads both as "outcome unknown").
+ * (row_record reads both as "outcome unknown").  Only this writer's
+ * cluster's (and those of no cluster, from before schema 5): in a
+ * database several clusters share, another cluster's intent may be an
+ * action running there now, and its own writer pages it if it crashed.
  */
+
+/* The clause narrowing to this writer's cluster, ?9 its name, or "". */
+static const char *
+own_cluster(const struct audit *a)
+{
+	return a->version >= 5 && a->opts.cluster ? " AND (cluster = ?9 OR "
+	    "cluster IS NULL)" : "";
+}
+
+static void
+bind_own_cluster(const struct audit *a, struct sqldb_stmt *st)
+{
+	if (*own_cluster(a))
+		sqldb_bind_text(st, 9, a->opts.cluster);
+}
 
 long
 audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
     void *ctx, int64_t *last, char **err)
 {
 	struct sqldb_stmt *st;
+	char *sql;
 	json_t *r;
 	long n = 0;
 	int rc, stop = 0;
@@ -160,12 +179,16 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 	*last = 0;
 	if (a->version < 2)		/* no intents before schema 2 */
 		return 0;
-	if ((st = sqldb_prepare(a->db, "SELECT id, target, outcome, record, "
-	    "NULL FROM decisions WHERE outcome = 'intended' ORDER BY id",
-	    0)) == NULL) {
+	sql = xasprintf("SELECT id, target, outcome, record, NULL FROM "
+	    "decisions WHERE outcome = 'intended'%s ORDER BY id",
+	    own_cluster(a));
+	st = sqldb_prepare(a->db, sql, 0);
+	free(sql);
+	if (st == NULL) {
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
+	bind_own_cluster(a, st);
 	while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
 		*last = sqldb_column_int64(st, 0);
 		if ((r = row_record(a, st)) == NULL)
@@ -186,17 +209,21 @@ int
 audit_unknown_reported(struct audit *a, int64_t last, char **err)
 {
 	struct sqldb_stmt *st;
+	char *sql;
 	int rc;
 
 	if (last <= 0)
 		return 0;
-	if ((st = sqldb_prepare(a->db, "UPDATE decisions SET outcome = "
-	    "'unknown' WHERE outcome = 'intended' AND id <= ?1", 0)) ==
-	    NULL) {
+	sql = xasprintf("UPDATE decisions SET outcome = 'unknown' WHERE "
+	    "outcome = 'intended' AND id <= ?1%s", own_cluster(a));
+	st = sqldb_prepare(a->db, sql, 0);
+	free(sql);
+	if (st == NULL) {
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
 	sqldb_bind_int64(st, 1, last);
+	bind_own_cluster(a, st);
 	rc = sqldb_step(st);
 	sqldb_finalize(st);
 	if (rc != SQLDB_DONE) {

@@ -11,7 +11,8 @@
  * database's lock: count, and take this action's slot if it is admitted,
  * so two clusters never both take the last one.  In PostgreSQL the lock
  * is a transaction-scoped advisory lock (sqldb_lock "fleet") that every
- * instance of every cluster waits for; in SQLite the file's write lock
+ * instance of every cluster waits for (5 s at most: then an error, as
+ * SQLite's busy wait gives); in SQLite the file's write lock
  * (BEGIN IMMEDIATE), which serializes every process sharing the file.
  *
  * The tables are the state store's (src/audit/ creates and migrates

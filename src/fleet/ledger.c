@@ -101,6 +101,25 @@ run(struct fleet *f, const char *sql, const int64_t *p, int n,
 	return rc == SQLDB_ERROR ? -1 : 0;
 }
 
+/*
+ * BEGIN and the lock.  PostgreSQL waits for an advisory lock without
+ * end: an instance that went silent holding it (a partition mid-
+ * transaction) would hold every cluster's engine until the server drops
+ * its session.  So the wait is bounded as SQLite's busy wait is (~5 s),
+ * and a question not answered by then is an error: the guard fails
+ * closed.
+ */
+static int
+lock(struct fleet *f)
+{
+	if (sqldb_begin(f->db) == -1)
+		return -1;
+	if (sqldb_engine(f->db) == SQLDB_POSTGRES && sqldb_exec(f->db,
+	    "SET LOCAL lock_timeout = '5s'") == -1)
+		return -1;
+	return sqldb_lock(f->db, "fleet");
+}
+
 static int
 publish(struct fleet *f, long pods, int64_t now)
 {
@@ -158,7 +177,7 @@ fleet_ask(struct fleet *f, const struct guard_fleet_ask *q,
 	int64_t own_id = 0;
 
 	memset(a, 0, sizeof *a);
-	if (sqldb_begin(f->db) == -1 || sqldb_lock(f->db, "fleet") == -1) {
+	if (lock(f) == -1) {
 		failed(f, "cannot take the lock", err, errlen);
 		sqldb_rollback(f->db);
 		return -1;
@@ -195,8 +214,7 @@ fleet_publish(struct fleet *f, long pods, int64_t now)
 {
 	int64_t p[1] = { now - FLEET_KEEP };
 
-	if (sqldb_begin(f->db) == 0 && sqldb_lock(f->db, "fleet") == 0 &&
-	    publish(f, pods, now) == 0 && run(f, "DELETE FROM fleet_actions "
+	if (lock(f) == 0 && publish(f, pods, now) == 0 && run(f, "DELETE FROM fleet_actions "
 	    "WHERE time < ?1", p, 1, NULL, 0) == 0 &&
 	    sqldb_commit(f->db) == 0)
 		return 0;

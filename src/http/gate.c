@@ -15,6 +15,12 @@
  * libmicrohttpd (MHD_add_connection), which reads it from the socket as
  * if it had accepted it; a bad one is answered 400 here and closed.
  *
+ * The waiting connections are watched through an edge-triggered epoll
+ * set: their peeked bytes stay in the socket, so a level-triggered poll
+ * would report them readable again at once and spin this thread for as
+ * long as a client holds a partial head open; an edge comes only when
+ * new bytes (or the peer's end) arrive.
+ *
  * Only the connection's first head can be peeked: libmicrohttpd reads
  * whatever follows.  So every response on a gated listener says
  * "Connection: close" (one request per connection) and bytes pipelined
@@ -26,8 +32,9 @@
  * times max_header bytes of peeking (each arrival peeks all so far: a
  * big head in tiny pieces; a legitimate client sends it in one to three
  * segments) is refused, one silent for idle_timeout or incomplete at the
- * request deadline is closed; at most max_connections wait, max_per_ip
- * from one address.  TLS listeners
+ * request deadline is closed, one whose peer ended it before a whole
+ * head at once; at most max_connections wait, max_per_ip from one
+ * address.  Out of descriptors, accepting pauses ACCEPT_PAUSE ms.  TLS listeners
  * are not gated: the bytes on the wire are ciphertext.
  */
 #define _GNU_SOURCE	/* accept4, pipe2 */
@@ -36,6 +43,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +54,7 @@
 
 #define PEEK_BUDGET	8	/* x max_header: bytes peeked per head */
 #define ACCEPT_BATCH	64
+#define ACCEPT_PAUSE	100	/* ms: no descriptor (EMFILE), wait */
 
 struct pending {
 	int			 fd;
@@ -56,6 +65,8 @@ struct pending {
 	int64_t			 idle_until;	/* ms: no byte since */
 	size_t			 seen;		/* bytes peeked last time */
 	size_t			 copied;	/* bytes peeked in all */
+	int			 ready;		/* an edge came: peek again */
+	int			 ended;		/* the peer sends no more */
 };
 
 struct gate {
@@ -64,6 +75,9 @@ struct gate {
 	size_t			 n, cap, max;
 	char			*buf;		/* owned: max_header bytes */
 	struct pollfd		*pfd;		/* owned */
+	int			 ep;		/* owned: epoll, the waiting ones
+						   (edge-triggered) */
+	int64_t			 paused_until;	/* ms: accept nothing before */
 };
 
 int
@@ -221,6 +235,8 @@ admit(struct gate *g, struct pending *c)
 {
 	struct http_listener *l = &g->s->l[c->l];
 
+	/* libmicrohttpd's from now on: no edge of it wakes us */
+	(void)epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	if (MHD_add_connection(l->d, c->fd, (struct sockaddr *)&c->sa,
 	    c->salen) != MHD_YES)
 		http_log(g->s, "http %s: a connection was not taken: %s",
@@ -246,7 +262,7 @@ judge(struct gate *g, struct pending *c, int64_t now)
 		close(c->fd);
 		return 0;
 	}
-	if ((size_t)k == c->seen)	/* nothing new */
+	if ((size_t)k == c->seen && !c->ended)	/* nothing new */
 		return 1;
 	c->seen = (size_t)k;
 	c->idle_until = now + (int64_t)g->s->o.idle_timeout * 1000;
@@ -257,6 +273,10 @@ judge(struct gate *g, struct pending *c, int64_t now)
 	}
 	if (rc == 0 || (size_t)k >= g->s->o.max_header) {
 		admit(g, c);		/* a head too big: its 431 */
+		return 0;
+	}
+	if (c->ended) {		/* a head that can no longer end */
+		close(c->fd);
 		return 0;
 	}
 	c->copied += (size_t)k;
@@ -271,6 +291,7 @@ static void
 take_new(struct gate *g, size_t li, int64_t now)
 {
 	struct pending c;
+	struct epoll_event ev;
 	size_t i, same;
 	int k;
 
@@ -279,8 +300,17 @@ take_new(struct gate *g, size_t li, int64_t now)
 		c.salen = sizeof c.sa;
 		c.fd = accept4(g->s->l[li].lfd, (struct sockaddr *)&c.sa,
 		    &c.salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (c.fd == -1)
+		if (c.fd == -1) {
+			/*
+			 * Out of descriptors (or memory): the connection
+			 * stays in the backlog and the listener reads ready
+			 * at once again; pause rather than spin a core.
+			 */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				g->paused_until = now + ACCEPT_PAUSE;
 			return;		/* EAGAIN, or an aborted connection */
+		}
 		for (i = 0, same = 0; i < g->n; i++)
 			same += same_ip(&g->p[i].sa, &c.sa);
 		if (same >= g->s->o.max_per_ip) {
@@ -293,9 +323,40 @@ take_new(struct gate *g, size_t li, int64_t now)
 		/* the head may be here already */
 		if (judge(g, &c, now) == 0)
 			continue;
+		/* bytes between the peek and this call are an edge too */
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+		ev.data.fd = c.fd;
+		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c.fd, &ev) == -1) {
+			close(c.fd);
+			continue;
+		}
 		xgrow(&g->p, &g->cap, g->n + 1, sizeof *g->p);
 		g->p[g->n++] = c;
 	}
+}
+
+/* Marks the waiting connections an edge came for. */
+static void
+edges(struct gate *g)
+{
+	struct epoll_event ev[ACCEPT_BATCH];
+	size_t i;
+	int k, j;
+
+	do {
+		if ((k = epoll_wait(g->ep, ev, ACCEPT_BATCH, 0)) <= 0)
+			return;
+		for (j = 0; j < k; j++)
+			for (i = 0; i < g->n; i++)
+				if (g->p[i].fd == ev[j].data.fd) {
+					g->p[i].ready = 1;
+					g->p[i].ended |= (ev[j].events & (
+					    EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !=
+					    0;
+					break;
+				}
+	} while (k == ACCEPT_BATCH);
 }
 
 static void *
@@ -310,23 +371,26 @@ gate_run(void *arg)
 	for (i = 0; i < s->nl; i++)
 		if (s->l[i].lfd != -1)
 			lidx[nl++] = i;
-	g->pfd = xcalloc(1 + nl + g->max, sizeof *g->pfd);
+	g->pfd = xcalloc(2 + nl, sizeof *g->pfd);
 	for (;;) {
 		g->pfd[0].fd = s->gate_pipe[0];
 		g->pfd[0].events = POLLIN;
 		np = 1;
-		for (i = 0; i < nl; i++) {	/* full: the backlog waits */
-			g->pfd[np].fd = g->n < g->max ? s->l[lidx[i]].lfd : -1;
-			g->pfd[np++].events = POLLIN;
-		}
 		now = http_mono_ms();
 		wait = 1000;
+		if (now < g->paused_until)
+			wait = g->paused_until - now;
+		for (i = 0; i < nl; i++) {	/* full: the backlog waits */
+			g->pfd[np].fd = g->n < g->max && now >= g->paused_until ?
+			    s->l[lidx[i]].lfd : -1;
+			g->pfd[np++].events = POLLIN;
+		}
+		g->pfd[np].fd = g->ep;
+		g->pfd[np++].events = POLLIN;
 		for (i = 0; i < g->n; i++) {
 			int64_t until = g->p[i].deadline < g->p[i].idle_until ?
 			    g->p[i].deadline : g->p[i].idle_until;
 
-			g->pfd[np].fd = g->p[i].fd;
-			g->pfd[np++].events = POLLIN;
 			if (until - now < wait)
 				wait = until - now;
 		}
@@ -336,14 +400,18 @@ gate_run(void *arg)
 		if (g->pfd[0].revents)
 			break;		/* http_gate_stop */
 		now = http_mono_ms();
-		/* the waiting ones first: their slots are in pfd order */
+		if (g->pfd[1 + nl].revents)
+			edges(g);
+		/* the waiting ones first */
 		for (i = g->n; i-- > 0;) {
 			struct pending *c = &g->p[i];
 
-			if (g->pfd[1 + nl + i].revents && judge(g, c, now) ==
-			    0) {
-				drop(g, i);
-				continue;
+			if (c->ready) {
+				c->ready = 0;
+				if (judge(g, c, now) == 0) {
+					drop(g, i);
+					continue;
+				}
 			}
 			if (now >= c->deadline || now >= c->idle_until) {
 				close(c->fd);	/* slow or silent: cut */
@@ -373,10 +441,19 @@ http_gate_start(struct http_server *s, char **err)
 	}
 	g = xcalloc(1, sizeof *g);
 	g->s = s;
+	if ((g->ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		*err = xasprintf("http: cannot make an epoll set: %s",
+		    strerror(errno));
+		free(g);
+		close(s->gate_pipe[0]);
+		close(s->gate_pipe[1]);
+		return -1;
+	}
 	g->max = s->o.max_connections;
 	g->buf = xmalloc(s->o.max_header);
 	if (pthread_create(&s->gate, NULL, gate_run, g) != 0) {
 		*err = xstrdup("http: cannot start the gate thread");
+		close(g->ep);
 		free(g->buf);
 		free(g);
 		close(s->gate_pipe[0]);
@@ -405,6 +482,7 @@ http_gate_stop(struct http_server *s)
 		free(g->p);
 		free(g->pfd);
 		free(g->buf);
+		close(g->ep);
 		free(g);
 		s->gate_ctx = NULL;
 	}

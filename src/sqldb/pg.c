@@ -113,21 +113,29 @@ ready(struct sqldb *db)
 		sqldb_set_error(db, SQLDB_EOTHER, "%s", db->fenced);
 		return -1;
 	}
-	if (PQstatus(db->pg) == CONNECTION_OK)
-		return 0;
-	if (db->in_tx) {
-		sqldb_set_error(db, SQLDB_ELOST, "the connection to "
-		    "PostgreSQL was lost in a transaction");
-		return -1;
-	}
-	PQreset(db->pg);
 	if (PQstatus(db->pg) != CONNECTION_OK) {
-		fail_res(db, NULL);
-		sqldb_set_error(db, SQLDB_ELOST, "cannot reconnect: %s",
-		    db->err);
-		return -1;
+		if (db->in_tx) {
+			sqldb_set_error(db, SQLDB_ELOST, "the connection to "
+			    "PostgreSQL was lost in a transaction");
+			return -1;
+		}
+		PQreset(db->pg);
+		if (PQstatus(db->pg) != CONNECTION_OK) {
+			fail_res(db, NULL);
+			sqldb_set_error(db, SQLDB_ELOST, "cannot reconnect: %s",
+			    db->err);
+			return -1;
+		}
+		db->gen++;	/* its prepared statements are gone */
+		db->restore = 1;
 	}
-	db->gen++;		/* its prepared statements are gone */
+	/*
+	 * Until the new session has its settings and every lock back, no
+	 * statement runs on it: a relock that failed (an error, the
+	 * connection fine) is tried again by the next call, never skipped.
+	 */
+	if (!db->restore)
+		return 0;
 	if (session_setup(db) == -1)
 		return -1;
 	for (i = 0; i < db->nlocks; i++)
@@ -143,6 +151,7 @@ ready(struct sqldb *db)
 		default:
 			return -1;
 		}
+	db->restore = 0;
 	return 0;
 }
 

@@ -32,6 +32,8 @@ struct sqldb {
 						   statements prepared in
 						   an older one prepare
 						   again */
+	int			 restore;	/* reconnected: settings and
+						   locks not all back yet */
 	unsigned		 nnames;	/* statement names given */
 	char			**locks;	/* owned: session locks */
 	size_t			 nlocks;

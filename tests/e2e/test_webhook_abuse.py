@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import socket
 import sys
 import threading
@@ -53,7 +54,7 @@ signed:
 """
 
 
-def start(tmp, probe_bin, *args):
+def start(tmp, probe_bin, *args, preexec_fn=None):
     sec = tmp / "secrets" / "hooks"
     sec.mkdir(parents=True, exist_ok=True)
     (sec / "token").write_text(TOKEN)
@@ -62,7 +63,8 @@ def start(tmp, probe_bin, *args):
     m.mkdir(exist_ok=True)
     P.eventsource(str(m / "es.yaml"), "hooks",
                   HOOKS % {"secrets": tmp / "secrets"})
-    return P.Probe(probe_bin, m, "--secrets-dir", tmp / "secrets", *args)
+    return P.Probe(probe_bin, m, "--secrets-dir", tmp / "secrets", *args,
+                   preexec_fn=preexec_fn)
 
 
 def finish(p):
@@ -229,6 +231,74 @@ def test_sizes_formats_and_credentials(tmp_path, probe_bin):
     finally:
         final = finish(p)
     assert final["events"] == 3
+
+
+def cpu_ticks(pid):
+    """User + system clock ticks the process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def half_heads_cost(p, n, head, held):
+    """Opens n connections to p sending head (incomplete), appended to
+    held; returns the CPU ticks p spends in the 2 s after."""
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
+        s.sendall(head)
+        held.append(s)
+    time.sleep(0.5)             # the gate has peeked them
+    t0 = cpu_ticks(p.proc.pid)
+    time.sleep(2.0)
+    return cpu_ticks(p.proc.pid) - t0
+
+
+def test_a_partial_head_held_open_does_not_spin_the_gate(tmp_path,
+                                                         probe_bin):
+    """The gate peeks and leaves bytes in the socket: a level-triggered
+    wait would wake at once for them again and spin a core for as long
+    as a client holds half a head open.  Two such clients for 2 s cost
+    next to no CPU, and a request after them is still served."""
+    p = start(tmp_path, probe_bin, "--request-timeout", "30",
+              "--idle-timeout", "30")
+    held = []
+    try:
+        used = half_heads_cost(p, 2, b"POST /open HTTP/1.1\r\nHost: x\r\n",
+                               held)
+        # spinning costs ~200 ticks here (a core), ~50 on a crowded one
+        assert used < 20, used
+        assert P.request(p.port, "POST", "/open", b"{}")[0] == 200
+    finally:
+        for s in held:
+            s.close()
+        finish(p)
+
+
+def test_out_of_descriptors_the_gate_waits_instead_of_spinning(tmp_path,
+                                                               probe_bin):
+    """With every descriptor in use, accept fails (EMFILE) and the
+    connection stays in the backlog, so the listener reads ready again at
+    once: the gate must pause accepting, not spin a core; once the
+    clients close, their descriptors come back at once (a head its
+    sender ended is closed) and the next request is served."""
+    def few_fds():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+
+    p = start(tmp_path, probe_bin, "--request-timeout", "30",
+              "--idle-timeout", "30", "--max-per-ip", "200",
+              preexec_fn=few_fds)
+    held = []
+    try:
+        # more connections than the server has descriptors
+        used = half_heads_cost(p, 60, b"POST /open HTTP/1.1\r\n", held)
+        assert used < 20, used  # spinning: ~200 ticks here
+        while held:
+            held.pop().close()
+        assert P.request(p.port, "POST", "/open", b"{}")[0] == 200
+    finally:
+        for s in held:
+            s.close()
+        finish(p)
 
 
 def slow_sender(port, source, stop, results, gap=0.2):

@@ -728,6 +728,65 @@ TEST(intent_without_outcome)
 	free(p);
 }
 
+static int
+count_unknown(void *ctx, json_t *record)
+{
+	(void)record;
+	++*(int *)ctx;
+	return 0;
+}
+
+/*
+ * Clusters sharing a database each have their own writer: the one that
+ * starts pages its own cluster's intents left without an outcome, never
+ * another cluster's (an action still running there), and marks only its
+ * own reported, so the other cluster's restart still pages its own.
+ */
+TEST(unknown_outcomes_are_each_clusters_own)
+{
+	char *p = tmpfile_path("unknown-clusters.db"), *err = NULL;
+	struct rec_decision_record r;
+	struct audit_opts o;
+	struct audit *a;
+	int64_t last = 0;
+	int n = 0;
+
+	audit_opts_defaults(&o);
+	o.cluster = "eu";
+	if ((a = audit_open(p, &o, &err)) == NULL) {
+		CHECK(!"open eu");
+		free(err);
+		free(p);
+		return;
+	}
+	record(&r, T0, "t", "mine", REC_ACTED, REASON_NONE);
+	r.cluster = "eu";
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	record(&r, T0 + 1, "t", "theirs", REC_ACTED, REASON_NONE);
+	r.cluster = "us";	/* as if us's writer wrote it, running now */
+	CHECK_INT(audit_intend(a, &r), 0);
+	rec_clear(&r);
+	CHECK_INT(audit_unknown_outcomes(a, count_unknown, &n, &last, &err),
+	    1);
+	CHECK_INT(n, 1);
+	CHECK_INT(audit_unknown_reported(a, last, &err), 0);
+	audit_close(a);
+	/* us restarts: its intent is still there to page */
+	o.cluster = "us";
+	n = 0;
+	CHECK((a = audit_open(p, &o, &err)) != NULL);
+	if (a) {
+		CHECK_INT(audit_unknown_outcomes(a, count_unknown, &n, &last,
+		    &err), 1);
+		CHECK_INT(n, 1);
+		audit_close(a);
+	}
+	free(err);
+	rm_state(p);
+	free(p);
+}
+
 /*
  * Actions run on workers: intents of several actions are open at once,
  * other records are written in between, and outcomes come in any order.
@@ -1495,6 +1554,7 @@ main(void)
 	RUN(damaged_guard_rows_refuse_or_count_restrictive);
 	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);
+	RUN(unknown_outcomes_are_each_clusters_own);
 	rmdir(dir);
 	metrics_shutdown();
 	return harness_done();

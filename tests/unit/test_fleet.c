@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,6 +235,55 @@ TEST(an_unreadable_ledger_is_an_error_naming_the_file)
 }
 
 /*
+ * PostgreSQL: an instance that holds the ledger's lock and goes silent
+ * (a partition mid-transaction: the server keeps its session for as
+ * long as its keepalives allow) must not hold every other cluster's
+ * engine: the question waits a bounded time, then is an error (the guard
+ * fails closed), as SQLite's busy wait is.  The ask runs in a child the
+ * test waits for a bounded time.
+ */
+TEST(a_held_ledger_lock_is_an_error_not_a_hang)
+{
+	struct sqldb *holder;
+	pid_t pid;
+	int i, status = 0, done = 0;
+	char *e = NULL;
+
+	fresh();
+	holder = sqldb_open(path, 0, &e);
+	free(e);
+	REQUIRE(holder);
+	CHECK(sqldb_begin(holder) == 0 && sqldb_lock(holder, "fleet") == 0);
+	if ((pid = fork()) == 0) {
+		struct fleet *f = open_as("eu");
+		struct guard_fleet_ask q;
+		struct guard_fleet_answer a;
+		int rc;
+
+		if (f == NULL)
+			_exit(2);
+		circuit_ask(&q, 5, T0);
+		rc = fleet_ask(f, &q, &a, err, sizeof err);
+		fleet_close(f);
+		_exit(rc == -1 && strstr(err, "fleet ledger") && a.slot == 0 ?
+		    0 : 1);
+	}
+	for (i = 0; i < 600 && !done; i++) {	/* 60 s at most */
+		done = waitpid(pid, &status, WNOHANG) == pid;
+		if (!done)
+			usleep(100 * 1000);
+	}
+	if (!done) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	CHECK(done && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	sqldb_rollback(holder);
+	sqldb_close(holder);
+	CHECK_INT(count("SELECT count(*) FROM fleet_actions"), 0);
+}
+
+/*
  * Processes sharing the file, each taking slots as fast as it can: the
  * lock lets exactly circuit_max through, whatever the interleaving.
  */
@@ -281,6 +331,8 @@ run_all(const char *target)
 	RUN(an_approval_moves_its_own_slot);
 	RUN(an_unreadable_ledger_is_an_error_naming_the_file);
 	RUN(processes_sharing_the_file_take_no_more_than_the_circuit);
+	if (sqldb_is_postgres(target))
+		RUN(a_held_ledger_lock_is_an_error_not_a_hang);
 }
 
 int

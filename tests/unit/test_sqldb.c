@@ -325,6 +325,53 @@ TEST(reconnects_outside_a_transaction)
 	sqldb_close(db);
 }
 
+/*
+ * PostgreSQL: the reconnect meets an error taking the session lock back
+ * while the new connection itself is fine (here an injected one: a
+ * hashtext in public, searched before pg_catalog, that fails while
+ * lockfail has a row).  The handle must not write without its lock: the
+ * next call takes the lock again before it runs.
+ */
+TEST(a_failed_relock_is_tried_again)
+{
+	struct sqldb *admin = fresh(), *db, *other;
+	char *url, *err = NULL;
+
+	REQUIRE(admin);
+	make_tables(admin);
+	CHECK(sqldb_exec(admin, "DROP TABLE IF EXISTS lockfail; CREATE TABLE "
+	    "lockfail (x INT); CREATE OR REPLACE FUNCTION public.hashtext("
+	    "text) RETURNS INT AS $$ BEGIN IF EXISTS (SELECT 1 FROM lockfail) "
+	    "THEN RAISE EXCEPTION 'injected lock failure'; END IF; RETURN "
+	    "pg_catalog.hashtext($1); END $$ LANGUAGE plpgsql") == 0);
+	url = xasprintf("%s%soptions=-csearch_path%%3Dpublic%%2Cpg_catalog",
+	    target, strchr(target, '?') ? "&" : "?");
+	db = sqldb_open(url, 0, &err);
+	free(err);
+	err = NULL;
+	free(url);
+	REQUIRE(db);
+	CHECK(sqldb_session_lock(db, "writer relock") == 0);
+	CHECK(sqldb_exec(admin, "INSERT INTO lockfail VALUES (1)") == 0);
+	cut(db);
+	/* the cut, then the reconnect whose relock fails */
+	CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('a', '1')") == -1);
+	CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('b', '1')") == -1);
+	CHECK(strstr(sqldb_errmsg(db), "injected") != NULL);
+	CHECK(sqldb_exec(admin, "DELETE FROM lockfail") == 0);
+	/* it writes again only holding the lock */
+	CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('c', '1')") == 0);
+	other = sqldb_open(target, 0, &err);
+	free(err);
+	REQUIRE(other);
+	CHECK(sqldb_session_lock(other, "writer relock") == 1);
+	sqldb_close(other);
+	sqldb_close(db);
+	CHECK(sqldb_exec(admin, "DROP FUNCTION public.hashtext(text); "
+	    "DROP TABLE lockfail") == 0);
+	sqldb_close(admin);
+}
+
 static void
 run_all(const char *t)
 {
@@ -336,8 +383,10 @@ run_all(const char *t)
 	RUN(transactions_commit_or_vanish);
 	RUN(says_the_engines_reason);
 	RUN(one_session_lock_holder);
-	if (sqldb_is_postgres(t))
+	if (sqldb_is_postgres(t)) {
 		RUN(reconnects_outside_a_transaction);
+		RUN(a_failed_relock_is_tried_again);
+	}
 }
 
 int

@@ -41,7 +41,7 @@ def build(outdir, sanitize=False, opt="-O1"):
 class Probe:
     """A running ingest_probe; events() are the NDJSON lines it printed."""
 
-    def __init__(self, binary, manifests, *args, env=None):
+    def __init__(self, binary, manifests, *args, env=None, preexec_fn=None):
         e = dict(os.environ)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -49,7 +49,8 @@ class Probe:
             e.update(env)
         self.proc = subprocess.Popen(
             [binary, "-c", str(manifests), *map(str, args)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e,
+            preexec_fn=preexec_fn)
         first = self.proc.stdout.readline()
         if not first:
             raise RuntimeError("probe did not start: " +
