@@ -48,7 +48,16 @@ struct put_req {
 struct intake {
 	unsigned		 magic;
 	struct sqldb		*db;		/* SHARED: committer and
-						   the engine's recovery */
+						   the engine's recovery,
+						   each under db_mu */
+	/*
+	 * One user of db at a time: a committer's round is a transaction
+	 * whose replay check reads sqldb_changes, which the recovery's
+	 * DELETE would overwrite (a new request answered as a replay, its
+	 * events unwritten), and on PostgreSQL the recovery's statements
+	 * would run inside the round's transaction.
+	 */
+	pthread_mutex_t		 db_mu;
 	struct intake_opts	 o;
 	char			*path;		/* owned, as displayed */
 	struct sqldb_stmt	*ins, *mark, *prune;
@@ -132,6 +141,7 @@ commit_round(struct intake *in, struct put_req *list)
 	char *why = NULL;
 	int ok;
 
+	pthread_mutex_lock(&in->db_mu);
 	ok = sqldb_begin(in->db) == 0;
 	for (r = list; ok && r; r = r->next)
 		ok = write_req(in, r) == 0;
@@ -147,6 +157,7 @@ commit_round(struct intake *in, struct put_req *list)
 			r->rc = INTAKE_ERROR;
 		metrics_count_audit_write("error");
 	}
+	pthread_mutex_unlock(&in->db_mu);
 	pthread_mutex_lock(&in->mu);
 	if ((why == NULL) != (in->health == NULL))
 		ilog(in, why ? "error" : "info", why ? "intake cannot write "
@@ -341,6 +352,7 @@ intake_open(const char *path, const struct intake_opts *o, char **err)
 	in->path = sqldb_display(path);
 	in->tail = &in->head;
 	pthread_mutex_init(&in->mu, NULL);
+	pthread_mutex_init(&in->db_mu, NULL);
 	pthread_cond_init(&in->work, NULL);
 	pthread_cond_init(&in->answered, NULL);
 	if (open_db(in, path, err) == -1) {
@@ -376,6 +388,7 @@ intake_free(struct intake *in)
 	pthread_cond_destroy(&in->work);
 	pthread_cond_destroy(&in->answered);
 	pthread_mutex_destroy(&in->mu);
+	pthread_mutex_destroy(&in->db_mu);
 	free(in->health);
 	free(in->path);
 	in->magic = 0;
@@ -387,12 +400,14 @@ drop_row(struct intake *in, int64_t id)
 {
 	struct sqldb_stmt *st;
 
+	pthread_mutex_lock(&in->db_mu);
 	if ((st = sqldb_prepare(in->db, "DELETE FROM intake WHERE id = ?",
-	    0)) == NULL)
-		return;
-	sqldb_bind_int64(st, 1, id);
-	(void)sqldb_step(st);
-	sqldb_finalize(st);
+	    0)) != NULL) {
+		sqldb_bind_int64(st, 1, id);
+		(void)sqldb_step(st);
+		sqldb_finalize(st);
+	}
+	pthread_mutex_unlock(&in->db_mu);
 }
 
 long
@@ -412,9 +427,12 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	}
 	if (max == 0 || max > RECOVER_MAX)
 		max = RECOVER_MAX;
+	pthread_mutex_lock(&in->db_mu);
 	if ((st = sqldb_prepare(in->db, "SELECT id, event FROM intake WHERE "
-	    "id > ? AND id <= ? ORDER BY id LIMIT ?", 0)) == NULL)
+	    "id > ? AND id <= ? ORDER BY id LIMIT ?", 0)) == NULL) {
+		pthread_mutex_unlock(&in->db_mu);
 		goto fail;
+	}
 	sqldb_bind_int64(st, 1, in->recover_after);
 	sqldb_bind_int64(st, 2, in->recover_max);
 	sqldb_bind_int64(st, 3, (int64_t)max);
@@ -427,6 +445,7 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 		    json_loads(text, 0, &je) : NULL));
 	}
 	sqldb_finalize(st);
+	pthread_mutex_unlock(&in->db_mu);
 	if (rc != SQLDB_DONE)
 		goto fail;
 	if (json_array_size(rows) == 0)
