@@ -23,12 +23,19 @@ target_matches(const char *pattern, const char *target)
 	return util_glob(pattern, name ? name + 1 : target);
 }
 
+/*
+ * Rows are read a page at a time, by id: PostgreSQL hands a statement's
+ * result over whole, so a history of millions of rows would otherwise be
+ * held in memory at once, also with --limit.
+ */
+#define QUERY_PAGE	512
+
 static char *
 build_sql(const struct audit *a, const struct audit_filter *f)
 {
 	return xasprintf("SELECT id, target, %s, record, %s FROM decisions "
 	    "WHERE time >= ?1 AND time < ?2"
-	    "%s%s%s%s%s ORDER BY id %s",
+	    "%s%s%s%s%s AND id %s ?8 ORDER BY id %s LIMIT %d",
 	    a->version >= 2 ? "outcome" : "'final'",
 	    a->version >= 4 && f->inputs ? "inputs" : "NULL",
 	    f->trigger ? " AND trigger = ?3" : "",
@@ -39,7 +46,28 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    /* before version 5 no record named its cluster */
 	    !f->cluster ? "" : a->version >= 5 ? " AND cluster = ?7" :
 	    " AND 1 = 0",
-	    f->limit > 0 ? "DESC" : "ASC");
+	    f->limit > 0 ? "<" : ">", f->limit > 0 ? "DESC" : "ASC",
+	    QUERY_PAGE);
+}
+
+/* Binds f's values and the page's cursor (?8) to st. */
+static void
+bind_page(const struct audit *a, struct sqldb_stmt *st,
+    const struct audit_filter *f, int64_t cursor)
+{
+	sqldb_bind_int64(st, 1, f->since);
+	sqldb_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
+	if (f->trigger)
+		sqldb_bind_text(st, 3, f->trigger);
+	if (f->decision)
+		sqldb_bind_text(st, 4, f->decision);
+	if (f->reason)
+		sqldb_bind_text(st, 5, f->reason);
+	if (f->sensor)
+		sqldb_bind_text(st, 6, f->sensor);
+	if (f->cluster && a->version >= 5)
+		sqldb_bind_text(st, 7, f->cluster);
+	sqldb_bind_int64(st, 8, cursor);
 }
 
 /*
@@ -90,8 +118,9 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	json_t **keep = NULL, *r;
 	size_t nkeep = 0, cap = 0, i;
 	struct sqldb_stmt *st;
-	long n = 0;
-	int rc, stop = 0;
+	int64_t cursor;
+	long n = 0, rows;
+	int rc = SQLDB_DONE, stop = 0;
 
 	st = sqldb_prepare(a->db, sql, 0);
 	free(sql);
@@ -99,32 +128,32 @@ audit_query(struct audit *a, const struct audit_filter *f,
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
-	sqldb_bind_int64(st, 1, f->since);
-	sqldb_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
-	if (f->trigger)
-		sqldb_bind_text(st, 3, f->trigger);
-	if (f->decision)
-		sqldb_bind_text(st, 4, f->decision);
-	if (f->reason)
-		sqldb_bind_text(st, 5, f->reason);
-	if (f->sensor)
-		sqldb_bind_text(st, 6, f->sensor);
-	if (f->cluster && a->version >= 5)
-		sqldb_bind_text(st, 7, f->cluster);
-	while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
-		if (!target_matches(f->target, sqldb_column_text(st, 1)) ||
-		    (r = row_record(a, st)) == NULL)
-			continue;
-		if (f->limit > 0) {	/* newest first: keep, then reverse */
-			xgrow(&keep, &cap, nkeep + 1, sizeof *keep);
-			keep[nkeep++] = r;
-			stop = (long)nkeep == f->limit;
-			continue;
+	cursor = f->limit > 0 ? INT64_MAX : 0;
+	do {
+		bind_page(a, st, f, cursor);
+		rows = 0;
+		while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
+			rows++;
+			cursor = sqldb_column_int64(st, 0);
+			if (!target_matches(f->target,
+			    sqldb_column_text(st, 1)) ||
+			    (r = row_record(a, st)) == NULL)
+				continue;
+			if (f->limit > 0) {	/* newest first: keep, then
+						   reverse */
+				xgrow(&keep, &cap, nkeep + 1, sizeof *keep);
+				keep[nkeep++] = r;
+				stop = (long)nkeep == f->limit;
+				continue;
+			}
+			n++;
+			stop = fn(ctx, r);
+			json_decref(r);
 		}
-		n++;
-		stop = fn(ctx, r);
-		json_decref(r);
-	}
+		if (!stop && rc != SQLDB_DONE)
+			break;		/* the error is said below */
+		sqldb_reset(st);
+	} while (!stop && rows == QUERY_PAGE);
 	if (!stop && rc != SQLDB_DONE) {
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		n = -1;

@@ -363,6 +363,64 @@ TEST(query_filters)
 }
 
 /*
+ * Rows are read in pages (512 a page): a history longer than pages, a
+ * page's exact multiple, and a target filter that keeps one row in a
+ * hundred all come back whole and in order, also with a limit.
+ */
+TEST(query_reads_past_its_pages)
+{
+	char *p = tmpfile_path("pages.db");
+	struct audit *a = open_rw(p);
+	struct audit_filter f;
+	json_t *got;
+	char name[32];
+	int i, ordered = 1;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < 1300; i++) {
+		snprintf(name, sizeof name, i % 100 ? "w%d" : "rare%d", i);
+		write_one(a, T0 + i * 1000, "bump", name, REC_ACTED,
+		    REASON_NONE);
+	}
+	memset(&f, 0, sizeof f);
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 1300);
+	for (i = 1; i < (int)json_array_size(got); i++)
+		ordered &= strcmp(field(got, i - 1, "time"), field(got, i,
+		    "time")) < 0;
+	CHECK(ordered);
+	json_decref(got);
+	f.until = T0 + 1024 * 1000;		/* two whole pages */
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 1024);
+	json_decref(got);
+	memset(&f, 0, sizeof f);
+	f.target = "rare*";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 13);	/* 0, 100, ... 1200 */
+	json_decref(got);
+	f.limit = 5;				/* newest first, past a page */
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 5);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 4), "target"), "name")), "rare1200");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 0), "target"), "name")), "rare800");
+	json_decref(got);
+	memset(&f, 0, sizeof f);
+	f.limit = 700;
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 700);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 0), "target"), "name")), "rare600");
+	json_decref(got);
+	audit_close(a);
+	rm_state(p);
+	free(p);
+}
+
+/*
  * Many clusters, one state file: each record names its cluster, in the
  * record and in the cluster column the filter reads; records of an
  * instance without a name (older, replay) match no cluster.
@@ -1538,6 +1596,7 @@ main(void)
 	RUN(migrates_v1_forward);
 	RUN(one_writer_many_readers);
 	RUN(query_filters);
+	RUN(query_reads_past_its_pages);
 	RUN(query_by_cluster);
 	RUN(guard_state_survives_a_restart);
 	RUN(intent_without_outcome);
