@@ -8,18 +8,20 @@ scope fleet: alerts posted to each in turn act three times between them,
 and the fourth, whichever cluster decides it, is circuit-open, naming
 both clusters.  (The cluster-scope breaker's tests are in test_fleet.py.)"""
 import json
+import os
+import re
+import subprocess
 
 import pytest
 
 import scenario
-from conftest import run
+from conftest import ROOT, run
 from test_fleet import EVENTSOURCE, NAMES, SENSOR, alert
 from test_run_live import Daemon, Emulator, cluster_objects, listening_port
 from test_run_webhook import post
 
-# tests/e2e/pgserver.py comes with run's PostgreSQL support (branch pg)
-pgserver = pytest.importorskip("pgserver", reason="tests/e2e/pgserver.py "
-                               "is not in this tree yet")
+import pgserver  # noqa: E402
+
 pytestmark = pytest.mark.skipif(pgserver.skip_reason() is not None,
                                 reason=pgserver.skip_reason() or "")
 
@@ -75,3 +77,30 @@ def test_two_clusters_trip_one_fleet_breaker(tmp_path):
         == ["acted", "acted"]
     assert [json.loads(x)["decision"] for x in us_hist.stdout.splitlines()] \
         == ["acted", "suppressed"]
+
+
+def passed(out):
+    m = re.search(r"(\d+) passed, 0 failed", out)
+    return int(m.group(1)) if m else -1
+
+
+def test_ledger_unit_cases_pass_against_postgres():
+    """tests/unit/test_fleet.c, its PostgreSQL half: processes racing for
+    the last slots, and a lock held by a cut-off session stopping the
+    guard in about 5 s instead of hanging it (make unit runs the SQLite
+    half only)."""
+    subprocess.run(["make", "-s", "build/tests/test_fleet"], cwd=ROOT,
+                   check=True, capture_output=True, timeout=600)
+    unit = os.path.join(ROOT, "build", "tests", "test_fleet")
+    alone = subprocess.run([unit], capture_output=True, text=True,
+                           timeout=300)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    with pgserver.PgServer() as pg:
+        p = subprocess.run([unit], env=dict(
+            os.environ, REMEDIATE_TEST_PG=pg.database("unit_fleet")),
+            capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    # every case ran twice, on the SQLite file and on PostgreSQL, and the
+    # held-lock case on PostgreSQL alone
+    assert passed(p.stdout) == 2 * passed(alone.stdout) + 1, p.stdout
+    assert passed(alone.stdout) > 0
