@@ -458,7 +458,10 @@ def test_the_postgres_overlay_runs_two_electing_replicas_on_a_secret_url():
     args = c["args"]
     assert "--leader-elect" in args and "--state-shared-storage" not in args
     assert args[args.index("--state") + 1] == "$(REMEDIATE_STATE)"
-    env = {e["name"]: e["valueFrom"] for e in c["env"]}
+    assert args[args.index("--cluster-name") + 1] == \
+        "$(REMEDIATE_CLUSTER_NAME)"
+    env = {e["name"]: e.get("valueFrom", e.get("value")) for e in c["env"]}
+    assert env["REMEDIATE_CLUSTER_NAME"] == "default"
     for name, key in (("REMEDIATE_STATE", "url"), ("PGPASSWORD", "password"),
                       ("REMEDIATE_APPROVAL_KEY", "approval-key")):
         assert env[name]["secretKeyRef"] == {"name": "remediate-postgres",
