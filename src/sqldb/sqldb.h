@@ -33,7 +33,10 @@
  * Threads: a handle opened with SQLDB_SHARED may be used from several
  * threads, one call at a time each (SQLite FULLMUTEX; a mutex around
  * every libpq call).  Otherwise one thread at a time.  A statement belongs
- * to one thread while it is stepped.
+ * to one thread while it is stepped.  What spans calls (a transaction,
+ * sqldb_changes after a step) is the caller's to hold together: callers
+ * sharing a handle keep a lock of their own around it (intake's db_mu,
+ * approve's store mutex).
  */
 #ifndef SQLDB_H
 #define SQLDB_H
