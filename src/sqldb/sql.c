@@ -3,7 +3,8 @@
  * for PostgreSQL, SQLite's placeholders (`?`, `?N`) turned into $1, $2...
  * numbered in order of first appearance, so that a statement may leave a
  * number out (PostgreSQL must infer every $N's type from its use).
- * String literals and quoted names are copied untouched.
+ * String literals, quoted names and comments are copied untouched: a `?`
+ * in a comment is no parameter (PostgreSQL would see a $N it never binds).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -61,6 +62,22 @@ quoted(struct buf *b, const char *p)
 	return p;
 }
 
+/* Copies a comment starting at p ("--" or slash-star); returns past it. */
+static const char *
+comment(struct buf *b, const char *p)
+{
+	const char *end;
+
+	if (p[0] == '-')
+		end = p + strcspn(p, "\n");
+	else if ((end = strstr(p + 2, "*/")) != NULL)
+		end += 2;
+	else
+		end = p + strlen(p);	/* unterminated: the engine says so */
+	buf_add(b, p, (size_t)(end - p));
+	return end;
+}
+
 /* Maps SQLite's parameter n to PostgreSQL's, adding it if new. */
 static int
 pg_number(int n, int **map, int *nmap, int *npg)
@@ -95,6 +112,11 @@ sqldb_translate(const char *sql, enum sqldb_engine e, int **map, int *nmap,
 	while (*p) {
 		if (*p == '\'' || *p == '"') {
 			p = quoted(&b, p);
+			continue;
+		}
+		if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' &&
+		    p[1] == '*')) {
+			p = comment(&b, p);
 			continue;
 		}
 		if (*p == '{' && (t = token_at(p)) != NULL) {

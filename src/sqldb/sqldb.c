@@ -165,6 +165,7 @@ sqldb_finalize(struct sqldb_stmt *st)
 		sqldb_pg_finalize(st);
 	free(st->map);
 	free(st->sql);
+	free(st->why);
 	st->magic = 0;
 	free(st);
 }
@@ -172,6 +173,9 @@ sqldb_finalize(struct sqldb_stmt *st)
 void
 sqldb_reset(struct sqldb_stmt *st)
 {
+	st->failed = SQLDB_EOK;
+	free(st->why);
+	st->why = NULL;
 	if (st->lite) {
 		sqlite3_reset(st->lite);
 		sqlite3_clear_bindings(st->lite);
@@ -240,10 +244,29 @@ sqldb_bind_column(struct sqldb_stmt *st, int i, struct sqldb_stmt *src,
 	return sqldb_bind_text(st, i, sqldb_column_text(src, j));
 }
 
+/*
+ * A statement that failed fails again, without running, until it is
+ * reset: SQLite would otherwise reset it itself and run it once more (an
+ * INSERT twice), and PostgreSQL's side would send it again.  Either
+ * engine means the same: an error ends the statement's run.
+ */
 int
 sqldb_step(struct sqldb_stmt *st)
 {
-	return st->lite ? sqldb_lite_step(st) : sqldb_pg_step(st);
+	int rc;
+
+	if (st->failed != SQLDB_EOK) {
+		sqldb_set_error(st->db, st->failed, "%s (failed before, not "
+		    "run again until reset)", st->why);
+		return SQLDB_ERROR;
+	}
+	rc = st->lite ? sqldb_lite_step(st) : sqldb_pg_step(st);
+	if (rc == SQLDB_ERROR) {
+		st->failed = sqldb_error(st->db) == SQLDB_EOK ? SQLDB_EOTHER :
+		    sqldb_error(st->db);
+		st->why = xstrdup(sqldb_errmsg(st->db));
+	}
+	return rc;
 }
 
 enum sqldb_type
@@ -286,6 +309,32 @@ sqldb_column_text(struct sqldb_stmt *st, int j)
 	return PQgetvalue(st->res, st->row, j);
 }
 
+/*
+ * A PostgreSQL column's text as sqlite3_column_int64 reads a value, so
+ * both engines give one answer: a boolean 1 or 0; a float or numeric
+ * converted, truncated toward zero and clamped (its text may be "1e+20",
+ * whose leading digits are not its value); anything else by its leading
+ * integer ("12abc" is 12, "x" 0), clamped when out of range.
+ */
+static int64_t
+text_int64(const char *s, int real)
+{
+	double d;
+
+	if (strcmp(s, "t") == 0 || strcmp(s, "f") == 0)
+		return s[0] == 't';
+	if (!real)
+		return strtoll(s, NULL, 10);	/* ERANGE: clamped */
+	d = strtod(s, NULL);
+	if (d != d)
+		return 0;
+	if (d >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (d <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
 int64_t
 sqldb_column_int64(struct sqldb_stmt *st, int j)
 {
@@ -295,9 +344,7 @@ sqldb_column_int64(struct sqldb_stmt *st, int j)
 		return sqlite3_column_int64(st->lite, j);
 	if ((s = sqldb_column_text(st, j)) == NULL)
 		return 0;
-	if (s[0] == 't' || s[0] == 'f')		/* a boolean */
-		return s[0] == 't';
-	return strtoll(s, NULL, 10);
+	return text_int64(s, sqldb_column_type(st, j) == SQLDB_FLOAT);
 }
 
 const void *

@@ -124,11 +124,17 @@ int		 sqldb_bind_blob(struct sqldb_stmt *, int i, const void *p,
 /* Binds parameter i to column j of src's current row, copied. */
 int		 sqldb_bind_column(struct sqldb_stmt *, int i,
 		    struct sqldb_stmt *src, int j);
-/* SQLDB_ROW (columns readable), SQLDB_DONE, or SQLDB_ERROR. */
+/*
+ * SQLDB_ROW (columns readable), SQLDB_DONE, or SQLDB_ERROR.  After an
+ * error the statement does not run again: it fails with the same reason
+ * until sqldb_reset.
+ */
 int		 sqldb_step(struct sqldb_stmt *);
 /*
  * The current row's column j (0-based).  Text and blobs are borrowed
- * until the next step, reset or finalize; NULL (text) for SQL NULL.
+ * until the next step, reset or finalize; NULL (text) for SQL NULL.  An
+ * integer is read from any column as SQLite reads it, on both engines:
+ * a real truncated, a text by its leading digits, NULL 0.
  */
 enum sqldb_type	 sqldb_column_type(struct sqldb_stmt *, int j);
 int64_t		 sqldb_column_int64(struct sqldb_stmt *, int j);

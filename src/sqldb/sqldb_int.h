@@ -45,6 +45,9 @@ struct sqldb_stmt {
 	unsigned		 magic;
 	struct sqldb		*db;		/* borrowed */
 	sqlite3_stmt		*lite;
+	enum sqldb_error	 failed;	/* its last step failed so;
+						   EOK after a reset */
+	char			*why;		/* owned: and the reason */
 	/* PostgreSQL */
 	char			*sql;		/* owned: $N placeholders */
 	int			 persistent;

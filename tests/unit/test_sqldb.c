@@ -73,6 +73,19 @@ TEST(translates_placeholders_and_tokens)
 	    "WITHOUT ROWID -- ?") == 0);
 	CHECK(nmap == 0 && map == NULL);
 	free(s);
+	/* a ? in a comment is no parameter PostgreSQL would have to bind */
+	s = sqldb_translate("SELECT ? -- why? 'x\n, /* a ? b */ ?, '--?'",
+	    SQLDB_POSTGRES, &map, &nmap, &npg);
+	CHECK(strcmp(s, "SELECT $1 -- why? 'x\n, /* a ? b */ $2, '--?'") ==
+	    0);
+	CHECK(npg == 2);
+	free(s);
+	free(map);
+	s = sqldb_translate("SELECT 1 /* open ?", SQLDB_POSTGRES, &map, &nmap,
+	    &npg);
+	CHECK(strcmp(s, "SELECT 1 /* open ?") == 0 && npg == 0);
+	free(s);
+	free(map);
 }
 
 TEST(hides_a_password)
@@ -174,6 +187,60 @@ TEST(upserts_and_counts_changes)
 	CHECK(sqldb_changes(db) == 1);
 	sqldb_finalize(put);
 	sqldb_finalize(once);
+	sqldb_close(db);
+}
+
+/*
+ * A failed statement stays failed until reset: stepped again, it must not
+ * run again (SQLite would reset it itself and insert the row once the
+ * conflict is gone).
+ */
+TEST(a_failed_statement_does_not_run_again)
+{
+	struct sqldb *db = fresh();
+	struct sqldb_stmt *ins;
+
+	REQUIRE(db);
+	make_tables(db);
+	CHECK(sqldb_exec(db, "INSERT INTO kv (k, v) VALUES ('a', '1')") == 0);
+	ins = sqldb_prepare(db, "INSERT INTO kv (k, v) VALUES (?, ?)", 1);
+	REQUIRE(ins);
+	sqldb_bind_text(ins, 1, "a");
+	sqldb_bind_text(ins, 2, "2");
+	CHECK(sqldb_step(ins) == SQLDB_ERROR);
+	CHECK(sqldb_exec(db, "DELETE FROM kv") == 0);
+	CHECK(sqldb_step(ins) == SQLDB_ERROR);
+	CHECK(strstr(sqldb_errmsg(db), "not run again until reset") != NULL);
+	CHECK(count(db, "SELECT count(*) FROM kv") == 0);
+	sqldb_reset(ins);
+	sqldb_bind_text(ins, 1, "a");
+	sqldb_bind_text(ins, 2, "2");
+	CHECK(sqldb_step(ins) == SQLDB_DONE);
+	CHECK(count(db, "SELECT count(*) FROM kv") == 1);
+	sqldb_finalize(ins);
+	sqldb_close(db);
+}
+
+/* Integers read from any column mean the same on both engines. */
+TEST(reads_integers_as_sqlite_does)
+{
+	struct sqldb *db = fresh();
+	struct sqldb_stmt *st;
+
+	REQUIRE(db);
+	/* a float8's text is "1e+20" in PostgreSQL */
+	st = sqldb_prepare(db, "SELECT 3.7, -2.5, CAST(1e20 AS DOUBLE "
+	    "PRECISION), '12abc', 'x', 99999999999999999999, 1 = 1", 0);
+	REQUIRE(st);
+	REQUIRE(sqldb_step(st) == SQLDB_ROW);
+	CHECK(sqldb_column_int64(st, 0) == 3);
+	CHECK(sqldb_column_int64(st, 1) == -2);
+	CHECK(sqldb_column_int64(st, 2) == INT64_MAX);
+	CHECK(sqldb_column_int64(st, 3) == 12);
+	CHECK(sqldb_column_int64(st, 4) == 0);
+	CHECK(sqldb_column_int64(st, 5) == INT64_MAX);
+	CHECK(sqldb_column_int64(st, 6) == 1);
+	sqldb_finalize(st);
 	sqldb_close(db);
 }
 
@@ -380,6 +447,8 @@ run_all(const char *t)
 	    "sqlite");
 	RUN(binds_steps_and_reads);
 	RUN(upserts_and_counts_changes);
+	RUN(a_failed_statement_does_not_run_again);
+	RUN(reads_integers_as_sqlite_does);
 	RUN(transactions_commit_or_vanish);
 	RUN(says_the_engines_reason);
 	RUN(one_session_lock_holder);
