@@ -63,8 +63,9 @@ struct http_conn {
 	unsigned		 magic;
 	struct http_conn	*prev, *next;
 	int			 fd;
-	int64_t			 since;		/* ms, monotonic: started */
-	int			 busy;		/* a handler owns the request */
+	/* atomic: set by the connection's thread without the lock */
+	_Atomic int64_t		 since;		/* ms, monotonic: started */
+	_Atomic int		 busy;		/* a handler owns the request */
 	int			 reaped;
 	/* plain.c's connections: the reaper also cuts them idle */
 	int			 plain;

@@ -142,13 +142,14 @@ http_conn_unlink(struct http_server *s, struct http_conn *c)
 void
 http_conn_busy(struct http_server *s, struct http_conn *c, int busy)
 {
+	(void)s;
 	if (c == NULL || c->magic != HTTP_CONN_MAGIC)
 		return;
-	pthread_mutex_lock(&s->lock);
-	c->busy = busy;
+	/* no lock: the reaper reads both atomically, the clock first so
+	   it never sees idle with the last request's start */
 	if (!busy)
-		c->since = http_mono_ms();
-	pthread_mutex_unlock(&s->lock);
+		atomic_store(&c->since, http_mono_ms());
+	atomic_store(&c->busy, busy);
 }
 
 static void
@@ -159,9 +160,9 @@ reap(struct http_server *s, int64_t now)
 	struct http_conn *c;
 
 	for (c = s->conns; c != NULL; c = c->next) {
-		if (c->busy || c->reaped)
+		if (atomic_load(&c->busy) || c->reaped)
 			continue;
-		if (now - c->since < limit && (!c->plain ||
+		if (now - atomic_load(&c->since) < limit && (!c->plain ||
 		    now - atomic_load(&c->last) < idle))
 			continue;
 		c->reaped = 1;
