@@ -134,8 +134,14 @@ target(const char *p, size_t n)
 {
 	char *out = xmalloc(n + 1);
 
-	if (http_unescape(p, n, 0, out) > n || http_unescape(p, n, 1, out) >
-	    n || strlen(out) > n)
+	long k;
+
+	if (http_unescape(p, n, 0, out) > (long)n ||
+	    http_unescape(p, n, HTTP_UNESCAPE_PLUS, out) > (long)n ||
+	    strlen(out) > n)
+		abort();
+	k = http_unescape(p, n, HTTP_UNESCAPE_STRICT, out);
+	if (k < -1 || k > (long)n || (k == -1 && memchr(p, '%', n) == NULL))
 		abort();
 	free(out);
 }

@@ -176,10 +176,6 @@ void	http_conn_busy(struct http_server *, struct http_conn *, int busy);
  * http_framing_bad: the framing rules on a parsed header list (also
  * libmicrohttpd's): NULL when sound, else why (static).
  *
- * http_unescape: percent-decodes s[0..n) into out (n + 1 bytes suffice;
- * NUL-terminated), '+' as a space when plus; a malformed escape is kept
- * as it is.  Returns the length.
- *
  * http_chunk_feed: reads chunked-body bytes p[0..n) into out (bounded by
  * out->max): 1 the body ended (*used bytes were its last), 0 it needs
  * more (all n used), -1 malformed (*why), -2 past out->max.
@@ -189,7 +185,6 @@ int	http_head_scan(struct http_scan *, const char *p, size_t n,
 int	http_head_parse(char *p, size_t n, struct http_msg *m,
 	    const char **why);
 const char *http_framing_bad(const struct http_header *, size_t n);
-size_t	http_unescape(const char *s, size_t n, int plus, char *out);
 int	http_chunk_feed(struct http_chunks *, const char *p, size_t n,
 	    struct buf *out, size_t *used, const char **why);
 

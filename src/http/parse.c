@@ -290,25 +290,28 @@ hexval(unsigned char c)
 	return -1;
 }
 
-size_t
-http_unescape(const char *s, size_t n, int plus, char *out)
+long
+http_unescape(const char *s, size_t n, int flags, char *out)
 {
 	size_t i, o = 0;
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		if (plus && s[i] == '+')
+		if ((flags & HTTP_UNESCAPE_PLUS) && s[i] == '+')
 			out[o++] = ' ';
 		else if (s[i] == '%' && i + 2 < n &&
 		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
 		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
+		} else if (s[i] == '%' && (flags & HTTP_UNESCAPE_STRICT)) {
+			out[o] = '\0';
+			return -1;
 		} else
 			out[o++] = s[i];
 	}
 	out[o] = '\0';
-	return o;
+	return (long)o;
 }
 
 /* ---- chunked bodies ------------------------------------------------------ */

@@ -312,7 +312,7 @@ split_target(struct pconn *c)
 
 	c->target = d = xmalloc(tl + 2 + (q ? HTTP_MAX_ARGS : 0));
 	c->hr.path = d;
-	o = http_unescape(t, pl, 0, d) + 1;
+	o = (size_t)http_unescape(t, pl, 0, d) + 1;
 	c->hr.args = c->args;
 	c->hr.nargs = 0;
 	for (p = q ? q + 1 : NULL; p != NULL && *p; p = amp ? amp + 1 :
@@ -331,9 +331,11 @@ split_target(struct pconn *c)
 		vl = eq ? kl - (size_t)(eq - p) - 1 : 0;
 		kl = eq ? (size_t)(eq - p) : kl;
 		c->args[c->hr.nargs].name = d + o;
-		o += http_unescape(p, kl, 1, d + o) + 1;
+		o += (size_t)http_unescape(p, kl, HTTP_UNESCAPE_PLUS, d + o) +
+		    1;
 		c->args[c->hr.nargs].value = d + o;
-		o += http_unescape(eq ? eq + 1 : "", vl, 1, d + o) + 1;
+		o += (size_t)http_unescape(eq ? eq + 1 : "", vl,
+		    HTTP_UNESCAPE_PLUS, d + o) + 1;
 		c->hr.nargs++;
 	}
 }

@@ -648,11 +648,14 @@ TEST(unescape_cases)
 
 	CHECK_INT((int)http_unescape("a%20b+c", 7, 0, out), 5);
 	CHECK_STR(out, "a b+c");
-	CHECK_INT((int)http_unescape("a%20b+c", 7, 1, out), 5);
+	CHECK_INT((int)http_unescape("a%20b+c", 7, HTTP_UNESCAPE_PLUS, out), 5);
 	CHECK_STR(out, "a b c");
-	CHECK_INT((int)http_unescape("%zz%4", 5, 1, out), 5);
+	CHECK_INT((int)http_unescape("%zz%4", 5, HTTP_UNESCAPE_PLUS, out), 5);
 	CHECK_STR(out, "%zz%4");
-	CHECK_INT((int)http_unescape("%41%42", 6, 1, out), 2);
+	CHECK_INT((int)http_unescape("%zz", 3, HTTP_UNESCAPE_STRICT, out), -1);
+	CHECK_INT((int)http_unescape("a%4", 3, HTTP_UNESCAPE_STRICT, out), -1);
+	CHECK_INT((int)http_unescape("%41%42", 6, HTTP_UNESCAPE_PLUS |
+	    HTTP_UNESCAPE_STRICT, out), 2);
 	CHECK_STR(out, "AB");
 }
 
