@@ -310,7 +310,9 @@ split_target(struct pconn *c)
 	size_t tl = strlen(t), pl = q ? (size_t)(q - t) : tl, o;
 	char *d;
 
-	c->target = d = xmalloc(tl + 2 + (q ? HTTP_MAX_ARGS : 0));
+	/* the decoded path and each argument's name and value, each
+	   NUL-terminated: at most the target plus two NULs an argument */
+	c->target = d = xmalloc(tl + 2 + 2 * HTTP_MAX_ARGS);
 	c->hr.path = d;
 	o = (size_t)http_unescape(t, pl, 0, d) + 1;
 	c->hr.args = c->args;

@@ -641,6 +641,41 @@ TEST(chunk_cases)
 	}
 }
 
+/*
+ * Query arguments as a handler sees them: decoded, '+' a space, a name
+ * without '=' an empty value; 100 of them at most (431 beyond).
+ */
+TEST(query_arguments)
+{
+	struct http_opts o = { 0 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096];
+	struct buf b;
+	int i;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	buf_init(&b, 0);
+	buf_adds(&b, "GET /hello?");
+	for (i = 0; i < HTTP_MAX_ARGS - 1; i++)
+		buf_adds(&b, "a&");	/* the most room a name can take */
+	buf_adds(&b, "who=x%20y+z HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n");
+	CHECK_INT(req(port, b.data, out, sizeof out), 200);
+	CHECK(strstr(out, "hello x y z via GET") != NULL);
+	buf_reset(&b);
+	buf_adds(&b, "GET /hello?");
+	for (i = 0; i < HTTP_MAX_ARGS; i++)
+		buf_adds(&b, "a=1&");
+	buf_adds(&b, "who=me HTTP/1.1\r\nHost: x\r\nConnection: close"
+	    "\r\n\r\n");
+	CHECK_INT(req(port, b.data, out, sizeof out), 431);
+	buf_free(&b);
+	http_server_free(s);
+}
+
 /* Percent-decoding of paths and query arguments. */
 TEST(unescape_cases)
 {
@@ -1062,6 +1097,7 @@ main(void)
 	RUN(head_parse_cases);
 	RUN(chunk_cases);
 	RUN(unescape_cases);
+	RUN(query_arguments);
 	RUN(prefix_routes);
 	RUN(no_fallback_is_404);
 	RUN(body_limits);
