@@ -278,18 +278,6 @@ http_head_parse(char *p, size_t n, struct http_msg *m, const char **why)
 	return semantics(m, why);
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long
 http_unescape(const char *s, size_t n, int flags, char *out)
 {
@@ -300,8 +288,8 @@ http_unescape(const char *s, size_t n, int flags, char *out)
 		if ((flags & HTTP_UNESCAPE_PLUS) && s[i] == '+')
 			out[o++] = ' ';
 		else if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+		    (hi = util_hex_digit((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = util_hex_digit((unsigned char)s[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else if (s[i] == '%' && (flags & HTTP_UNESCAPE_STRICT)) {
@@ -332,7 +320,7 @@ http_chunk_feed(struct http_chunks *ch, const char *p, size_t n,
 
 		switch (ch->state) {
 		case CH_SIZE:
-			if ((d = hexval(c)) >= 0) {
+			if ((d = util_hex_digit(c)) >= 0) {
 				if (++ch->digits > 15) {
 					*why = "a chunk size too large";
 					goto bad;
