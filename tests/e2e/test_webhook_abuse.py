@@ -249,7 +249,7 @@ def half_heads_cost(p, n, head, held):
         s = socket.create_connection(("127.0.0.1", p.port), timeout=5)
         s.sendall(head)
         held.append(s)
-    time.sleep(0.5)             # the gate has peeked them
+    time.sleep(0.5)             # the server has read them
     t0 = cpu_ticks(p.proc.pid)
     time.sleep(2.0)
     return cpu_ticks(p.proc.pid) - t0
@@ -257,10 +257,10 @@ def half_heads_cost(p, n, head, held):
 
 def test_a_partial_head_held_open_does_not_spin_the_gate(tmp_path,
                                                          probe_bin):
-    """The gate peeks and leaves bytes in the socket: a level-triggered
-    wait would wake at once for them again and spin a core for as long
-    as a client holds half a head open.  Two such clients for 2 s cost
-    next to no CPU, and a request after them is still served."""
+    """A client holding half a head open must cost nothing while it
+    waits: the reader waits for new bytes (one-shot epoll) rather than
+    polling the connection again and again.  Two such clients for 2 s
+    cost next to no CPU, and a request after them is still served."""
     p = start(tmp_path, probe_bin, "--request-timeout", "30",
               "--idle-timeout", "30")
     held = []
@@ -280,7 +280,7 @@ def test_out_of_descriptors_the_gate_waits_instead_of_spinning(tmp_path,
                                                                probe_bin):
     """With every descriptor in use, accept fails (EMFILE) and the
     connection stays in the backlog, so the listener reads ready again at
-    once: the gate must pause accepting, not spin a core; once the
+    once: the server must pause accepting, not spin a core; once the
     clients close, their descriptors come back at once (a head its
     sender ended is closed) and the next request is served."""
     def few_fds():
