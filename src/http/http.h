@@ -192,4 +192,14 @@ void	http_reply_error(struct http_response *, int status,
 void	http_response_header(struct http_response *, const char *name,
 	    const char *value);
 
+#define HTTP_UNESCAPE_PLUS	1	/* '+' is a space (queries, forms) */
+#define HTTP_UNESCAPE_STRICT	2	/* a malformed %-escape is an error */
+/*
+ * Percent-decodes s[0..n) into out (n + 1 bytes suffice; NUL-terminated,
+ * though a %00 puts a NUL inside).  Returns the length, or -1 on a
+ * malformed escape under HTTP_UNESCAPE_STRICT (without it the escape is
+ * kept as it is, as request targets are read).
+ */
+long	http_unescape(const char *s, size_t n, int flags, char *out);
+
 #endif /* HTTP_H */

@@ -1,20 +1,26 @@
 /*
- * The request deadline.  libmicrohttpd's connection timeout counts
- * inactivity, so a client that sends one header byte every few seconds
- * (slow-loris) would hold its connection forever.  Every connection is
- * tracked from accept to close; a reaper thread shuts down the socket of
- * any connection whose current request has taken longer than
- * opts.request_timeout without reaching a handler.  libmicrohttpd then
- * sees the connection fail and closes it the ordinary way.
+ * The request deadline.  An idle timeout counts inactivity, so a client
+ * that sends one header byte every few seconds (slow-loris) would hold
+ * its connection forever.  Every connection is tracked from accept to
+ * close; a reaper thread shuts down the socket of any connection whose
+ * current request has taken longer than opts.request_timeout without
+ * reaching a handler, and of a plain.c connection that moved no byte for
+ * opts.idle_timeout (libmicrohttpd keeps its own idle timeout).  The
+ * server serving it then sees the connection fail and closes it the
+ * ordinary way.
  *
- * The fd is safe to shut down: libmicrohttpd tells us a connection is
- * closed (http_conn_close, which unlinks it under the lock) before it
- * closes the socket, and the reaper only touches linked connections under
- * the same lock, so it never reaches a reused descriptor.
+ * The fd is safe to shut down: a connection is unlinked under the lock
+ * (http_conn_close, http_conn_unlink) before its socket closes, and the
+ * reaper only touches linked connections under the same lock, so it never
+ * reaches a reused descriptor.
+ *
+ * The same list bounds plain.c's connections: at most max_connections
+ * per listener and max_per_ip from one address (http_conn_link).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -29,6 +35,31 @@ http_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Under the lock. */
+static void
+link_conn(struct http_server *s, struct http_conn *c)
+{
+	c->prev = NULL;
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->open++;
+}
+
+/* Under the lock. */
+static void
+unlink_conn(struct http_server *s, struct http_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->open--;
+}
+
 struct http_conn *
 http_conn_open(struct http_server *s, int fd)
 {
@@ -38,11 +69,7 @@ http_conn_open(struct http_server *s, int fd)
 	c->fd = fd;
 	c->since = http_mono_ms();
 	pthread_mutex_lock(&s->lock);
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
-	s->open++;
+	link_conn(s, c);
 	pthread_mutex_unlock(&s->lock);
 	atomic_fetch_add(&s->n_conns, 1);
 	return c;
@@ -54,38 +81,89 @@ http_conn_close(struct http_server *s, struct http_conn *c)
 	if (c == NULL || c->magic != HTTP_CONN_MAGIC)
 		return;
 	pthread_mutex_lock(&s->lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	s->open--;
+	unlink_conn(s, c);
 	pthread_mutex_unlock(&s->lock);
 	c->magic = 0;
 	free(c);
 }
 
+static int
+same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)(const void *)a)->
+		    sin_addr, &((const struct sockaddr_in *)(const void *)b)->
+		    sin_addr, sizeof(struct in_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->
+	    sin6_addr, &((const struct sockaddr_in6 *)(const void *)b)->
+	    sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+int
+http_conn_link(struct http_server *s, struct http_conn *c)
+{
+	struct http_conn *o;
+	unsigned same = 0;
+
+	c->magic = HTTP_CONN_MAGIC;
+	c->plain = 1;
+	c->since = http_mono_ms();
+	atomic_store(&c->last, c->since);
+	pthread_mutex_lock(&s->lock);
+	if (c->l->nconns >= s->o.max_connections) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	for (o = s->conns; o != NULL; o = o->next)
+		if (o->plain && o->l == c->l && same_ip(&o->peer, &c->peer) &&
+		    ++same >= s->o.max_per_ip) {
+			pthread_mutex_unlock(&s->lock);
+			return -1;
+		}
+	link_conn(s, c);
+	c->l->nconns++;
+	pthread_mutex_unlock(&s->lock);
+	atomic_fetch_add(&s->n_conns, 1);
+	return 0;
+}
+
+void
+http_conn_unlink(struct http_server *s, struct http_conn *c)
+{
+	pthread_mutex_lock(&s->lock);
+	unlink_conn(s, c);
+	c->l->nconns--;
+	pthread_mutex_unlock(&s->lock);
+	c->magic = 0;
+}
+
 void
 http_conn_busy(struct http_server *s, struct http_conn *c, int busy)
 {
+	(void)s;
 	if (c == NULL || c->magic != HTTP_CONN_MAGIC)
 		return;
-	pthread_mutex_lock(&s->lock);
-	c->busy = busy;
+	/* no lock: the reaper reads both atomically, the clock first so
+	   it never sees idle with the last request's start */
 	if (!busy)
-		c->since = http_mono_ms();
-	pthread_mutex_unlock(&s->lock);
+		atomic_store(&c->since, http_mono_ms());
+	atomic_store(&c->busy, busy);
 }
 
 static void
 reap(struct http_server *s, int64_t now)
 {
 	int64_t limit = (int64_t)s->o.request_timeout * 1000;
+	int64_t idle = (int64_t)s->o.idle_timeout * 1000;
 	struct http_conn *c;
 
 	for (c = s->conns; c != NULL; c = c->next) {
-		if (c->busy || c->reaped || now - c->since < limit)
+		if (atomic_load(&c->busy) || c->reaped)
+			continue;
+		if (now - atomic_load(&c->since) < limit && (!c->plain ||
+		    now - atomic_load(&c->last) < idle))
 			continue;
 		c->reaped = 1;
 		if (shutdown(c->fd, SHUT_RDWR) == 0)

@@ -1,17 +1,18 @@
 /*
- * The server: one libmicrohttpd daemon per listen address, all sharing one
- * route table that is fixed once the server starts (so lookups need no
- * lock).  A request goes through three steps in the access handler:
+ * The server: listeners sharing one route table that is fixed once the
+ * server starts (so lookups need no lock).  Plain-text listeners are
+ * served by plain.c, which reads every request head itself (parse.c's
+ * strict grammar) and keeps connections alive; TLS listeners by one
+ * libmicrohttpd daemon each.  A request goes through three steps:
  *
  *   head    route lookup (404, 405), the route's admit step, the body
  *           limit checked against Content-Length (413 before any body
  *           byte is read);
  *   body    appended to a bounded buffer; a chunked body that grows past
  *           the limit gets 413;
- *   done    the handler runs and its response is queued.
+ *   done    the handler runs and its response is sent.
  *
- * On a plain-HTTP listener the connection reaches libmicrohttpd only
- * after gate.c has judged its raw head, and its one response closes it.
+ * This file holds the routes (shared by both) and the libmicrohttpd side.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,8 +47,6 @@ struct req {
 	struct http_header	*hdrs, *args;		/* owned */
 	size_t			 maxh, maxa;
 	int			 too_many;	/* headers or args dropped */
-	int			 close;		/* one request per connection
-						   (a gated listener) */
 	char			 remote[INET6_ADDRSTRLEN];
 	struct http_response	 resp;
 };
@@ -250,8 +249,8 @@ http_route_exists(const struct http_server *s, const char *method,
 
 /* ---- responses ----------------------------------------------------------- */
 
-static void
-response_clear(struct http_response *r)
+void
+http_response_clear(struct http_response *r)
 {
 	size_t i;
 
@@ -263,8 +262,8 @@ response_clear(struct http_response *r)
 	r->nheaders = 0;
 }
 
-static void
-count_status(struct http_server *s, int status)
+void
+http_count_status(struct http_server *s, int status)
 {
 	atomic_fetch_add(&s->n_requests, 1);
 	if (status >= 200 && status < 300)
@@ -298,10 +297,6 @@ send_response(struct req *r)
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    rs->content_type ? rs->content_type :
 	    "text/plain; charset=utf-8");
-	/* the gate judged only this connection's first head (gate.c) */
-	if (r->close)
-		MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION,
-		    "close");
 	for (i = 0; i < rs->nheaders; i++)
 		if (MHD_add_response_header(m, rs->headers[i].name,
 		    rs->headers[i].value) != MHD_YES)
@@ -310,7 +305,7 @@ send_response(struct req *r)
 	ret = MHD_queue_response(r->mc, (unsigned)rs->status, m);
 	MHD_destroy_response(m);
 	if (ret == MHD_YES)
-		count_status(r->srv, rs->status);
+		http_count_status(r->srv, rs->status);
 	return ret;
 }
 
@@ -364,7 +359,6 @@ req_new(struct http_listener *l, struct MHD_Connection *mc, const char *url,
 	r->magic = HTTP_REQ_MAGIC;
 	r->srv = l->srv;
 	r->mc = mc;
-	r->close = l->gated;
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (ci != NULL)
 		r->conn = ci->socket_context;
@@ -389,102 +383,74 @@ req_new(struct http_listener *l, struct MHD_Connection *mc, const char *url,
 	return r;
 }
 
-/*
- * Framing a proxy in front of us could read another way (request
- * smuggling) is refused: two Content-Length headers, Content-Length with
- * Transfer-Encoding, a Transfer-Encoding other than chunked, a header
- * name that is not a token ("Transfer-Encoding :").  libmicrohttpd 0.9.75
- * reads all of these leniently, so the head is judged here; a missing
- * Host is its own (MHD_OPTION_STRICT_FOR_CLIENT).  NULL: framing is fine.
- */
-static const char *
-bad_framing(const struct http_request *hr)
+void
+http_route_call(struct http_server *s, const struct http_request *hr,
+    struct http_response *resp, struct http_call *call)
 {
-	const char *te = NULL, *c;
-	size_t i, ncl = 0;
-
-	for (i = 0; i < hr->nheaders; i++) {
-		const char *k = hr->headers[i].name;
-
-		if (*k == '\0')
-			return "an empty header name";
-		for (c = k; *c; c++)
-			if ((unsigned char)*c <= ' ' || *c == 0x7f ||
-			    strchr("()<>@,;:\\\"/[]?={}", *c) != NULL)
-				return "a header name that is not a token";
-		if (strcasecmp(k, "Content-Length") == 0)
-			ncl++;
-		else if (strcasecmp(k, "Transfer-Encoding") == 0) {
-			if (te != NULL)
-				return "two Transfer-Encoding headers";
-			te = hr->headers[i].value;
-		}
-	}
-	if (ncl > 1)
-		return "more than one Content-Length";
-	if (te != NULL && ncl > 0)
-		return "Content-Length with Transfer-Encoding";
-	if (te != NULL && strcasecmp(te, "chunked") != 0)
-		return "a Transfer-Encoding other than chunked";
-	return NULL;
-}
-
-/*
- * Decides what the head allows: a route and a body limit, or an answer
- * now (r->resp.status set).
- */
-static void
-admit(struct req *r)
-{
-	struct http_server *s = r->srv;
 	const struct http_route *rt;
-	const char *cl, *bad;
 	int known;
 	size_t i;
 
-	if (r->too_many) {
-		http_reply_error(&r->resp, 431, "more than %d headers or "
-		    "query arguments", HTTP_MAX_HEADERS);
-		return;
-	}
-	if ((bad = bad_framing(&r->hr)) != NULL) {
-		http_reply_error(&r->resp, 400, "ambiguous framing: %s", bad);
-		return;
-	}
-	r->limit = s->o.max_body;
-	rt = find_route(s, r->hr.method, r->hr.path, &known);
+	call->fn = NULL;
+	call->ctx = NULL;
+	call->limit = s->o.max_body;
+	rt = find_route(s, hr->method, hr->path, &known);
 	if (rt != NULL) {
-		r->fn = rt->fn;
-		r->ctx = rt->ctx;
+		call->fn = rt->fn;
+		call->ctx = rt->ctx;
 	} else if (known) {
 		struct buf allow;
 		const char *sep = "";
 
 		buf_init(&allow, 256);
 		for (i = 0; i < s->nroutes; i++)
-			if (path_matches(&s->routes[i], r->hr.path)) {
+			if (path_matches(&s->routes[i], hr->path)) {
 				buf_printf(&allow, "%s%s", sep,
 				    s->routes[i].method);
 				sep = ", ";
 			}
-		http_reply_error(&r->resp, 405, "%s is not allowed on %s",
-		    r->hr.method, r->hr.path);
-		http_response_header(&r->resp, "Allow", allow.data);
+		http_reply_error(resp, 405, "%s is not allowed on %s",
+		    hr->method, hr->path);
+		http_response_header(resp, "Allow", allow.data);
 		buf_free(&allow);
-		return;
 	} else if (s->fallback.fn != NULL) {
-		r->fn = s->fallback.fn;
-		r->ctx = s->fallback.ctx;
-		if (s->fallback.admit != NULL) {
-			r->limit = s->fallback.admit(r->ctx, &r->hr, &r->resp);
-			if (r->resp.status != 0)
-				return;
-		}
-	} else {
-		http_reply_error(&r->resp, 404, "nothing is served at %s",
-		    r->hr.path);
+		call->fn = s->fallback.fn;
+		call->ctx = s->fallback.ctx;
+		if (s->fallback.admit != NULL)
+			call->limit = s->fallback.admit(call->ctx, hr, resp);
+	} else
+		http_reply_error(resp, 404, "nothing is served at %s",
+		    hr->path);
+}
+
+/*
+ * Decides what the head allows: a route and a body limit, or an answer
+ * now (r->resp.status set).  Framing a proxy in front of us could read
+ * another way (request smuggling) is refused (parse.c's rules; a missing
+ * Host is libmicrohttpd's own, MHD_OPTION_STRICT_FOR_CLIENT).
+ */
+static void
+admit(struct req *r)
+{
+	struct http_server *s = r->srv;
+	struct http_call call;
+	const char *cl, *bad;
+
+	if (r->too_many) {
+		http_reply_error(&r->resp, 431, "more than %d headers or "
+		    "query arguments", HTTP_MAX_HEADERS);
 		return;
 	}
+	if ((bad = http_framing_bad(r->hr.headers, r->hr.nheaders)) != NULL) {
+		http_reply_error(&r->resp, 400, "ambiguous framing: %s", bad);
+		return;
+	}
+	http_route_call(s, &r->hr, &r->resp, &call);
+	if (r->resp.status != 0)
+		return;
+	r->fn = call.fn;
+	r->ctx = call.ctx;
+	r->limit = call.limit;
 	buf_init(&r->body, r->limit);
 	cl = http_header_get(&r->hr, "Content-Length");
 	if (cl != NULL) {
@@ -557,7 +523,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		return;
 	http_conn_busy(l->srv, r->conn, 0);
 	buf_free(&r->body);
-	response_clear(&r->resp);
+	http_response_clear(&r->resp);
 	free(r->hdrs);
 	free(r->args);
 	r->magic = 0;
@@ -612,13 +578,11 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 	/* refuse HTTP/1.1 without Host and spaces in header names: the most
 	 * libmicrohttpd 0.9.75 offers against ambiguous framing */
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
-	/* plain text: the gate accepts and judges the head first (gate.c) */
-	l->gated = s->tls_cert == NULL;
-	if (l->gated) {
-		if (http_gate_listen(l, err) == -1)
-			return -1;
-		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
-	} else if (!l->addr.any)
+	/* plain text: plain.c serves it (strict heads, keep-alive) */
+	l->plain = s->tls_cert == NULL;
+	if (l->plain)
+		return http_plain_listen(l, err);
+	if (!l->addr.any)
 		OPT(MHD_OPTION_SOCK_ADDR, 0, &l->addr.sa);
 	if (s->tls_cert != NULL) {
 		flags |= MHD_USE_TLS;
@@ -627,9 +591,7 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	if (l->gated)
-		;
-	else if (l->addr.any)
+	if (l->addr.any)
 		flags |= MHD_USE_DUAL_STACK;
 	else if (l->addr.v6)
 		flags |= MHD_USE_IPv6;
@@ -642,10 +604,8 @@ start_listener(struct http_server *s, struct http_listener *l, char **err)
 		    "options");
 		return -1;
 	}
-	if (!l->gated) {
-		di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
-		l->port = di ? di->port : l->addr.port;
-	}
+	di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
+	l->port = di ? di->port : l->addr.port;
 	return 0;
 }
 
@@ -687,14 +647,14 @@ http_server_start(struct http_server *s, char **err)
 			goto fail;
 	}
 	for (i = 0; i < s->nl; i++)
-		if (s->l[i].gated) {
-			if (http_gate_start(s, err) == -1)
+		if (s->l[i].plain) {
+			if (http_plain_start(s, err) == -1)
 				goto fail;
 			break;
 		}
 	return 0;
 fail:
-	http_gate_stop(s);
+	http_plain_stop(s);
 	for (i = 0; i < s->nl; i++)
 		if (s->l[i].d != NULL) {
 			MHD_stop_daemon(s->l[i].d);
@@ -707,7 +667,8 @@ fail:
 unsigned
 http_server_port(const struct http_server *s, size_t i)
 {
-	if (s == NULL || i >= s->nl || s->l[i].d == NULL)
+	if (s == NULL || i >= s->nl || (s->l[i].d == NULL &&
+	    s->l[i].lfd == -1))
 		return 0;
 	return s->l[i].port;
 }
@@ -719,7 +680,7 @@ http_server_free(struct http_server *s)
 
 	if (s == NULL || s->magic != HTTP_SERVER_MAGIC)
 		return;
-	http_gate_stop(s);	/* before the daemons it hands connections */
+	http_plain_stop(s);
 	for (i = 0; i < s->nl; i++) {
 		if (s->l[i].d != NULL)
 			MHD_stop_daemon(s->l[i].d);

@@ -5,7 +5,9 @@
  * An HTTP thread serializes its events (in parallel with the others),
  * reserves room against the capacity, queues its request and sleeps; the
  * committer takes the whole queue, writes it in one BEGIN IMMEDIATE ...
- * COMMIT, and wakes every request with its answer.  While it commits, new
+ * COMMIT, and wakes each request of the round with its answer (its own
+ * semaphore: only the threads whose commit landed wake, and none of them
+ * has to take the queue's lock to learn it).  While it commits, new
  * requests gather for the next round, so the number of commits per second
  * stays near what the disk allows however many senders there are.
  *
@@ -20,6 +22,7 @@
  * next round reconnects (src/sqldb/).
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,7 +44,7 @@ struct put_req {
 	int64_t		  now;
 	int64_t		 *ids;		/* borrowed: the answer */
 	enum intake_result rc;
-	int		  done;
+	sem_t		  done;		/* posted once rc is set */
 	struct put_req	 *next;
 };
 
@@ -66,7 +69,7 @@ struct intake {
 	int64_t			 recover_after, recover_max;
 	/* shared, under mu */
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 work, answered;
+	pthread_cond_t		 work;
 	struct put_req		*head, **tail;
 	size_t			 undecided;	/* accepted or reserved */
 	int			 stopping, quit;
@@ -137,8 +140,9 @@ prune_marks(struct intake *in, int64_t now)
 static void
 commit_round(struct intake *in, struct put_req *list)
 {
-	struct put_req *r;
+	struct put_req *r, *next;
 	char *why = NULL;
+	size_t failed = 0;
 	int ok;
 
 	pthread_mutex_lock(&in->db_mu);
@@ -157,6 +161,9 @@ commit_round(struct intake *in, struct put_req *list)
 			r->rc = INTAKE_ERROR;
 		metrics_count_audit_write("error");
 	}
+	for (r = list; r; r = r->next)	/* their room is free again */
+		if (r->rc != INTAKE_OK)
+			failed += r->n;
 	pthread_mutex_unlock(&in->db_mu);
 	pthread_mutex_lock(&in->mu);
 	if ((why == NULL) != (in->health == NULL))
@@ -166,10 +173,13 @@ commit_round(struct intake *in, struct put_req *list)
 		    "error", why));
 	free(in->health);
 	in->health = why;
-	for (r = list; r; r = r->next)
-		r->done = 1;
-	pthread_cond_broadcast(&in->answered);
+	in->undecided -= failed;
 	pthread_mutex_unlock(&in->mu);
+	/* r lives on its thread's stack until posted: read next first */
+	for (r = list; r; r = next) {
+		next = r->next;
+		sem_post(&r->done);
+	}
 }
 
 static void *
@@ -206,13 +216,16 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 	if (in == NULL || in->magic != INTAKE_MAGIC)
 		abort();
 	memset(&r, 0, sizeof r);
+	sem_init(&r.done, 0, 0);
 	pthread_mutex_lock(&in->mu);
 	if (in->stopping || in->quit) {
 		pthread_mutex_unlock(&in->mu);
+		sem_destroy(&r.done);
 		return INTAKE_STOPPING;
 	}
 	if (in->undecided + n > in->o.capacity) {
 		pthread_mutex_unlock(&in->mu);
+		sem_destroy(&r.done);
 		return INTAKE_FULL;
 	}
 	in->undecided += n;		/* reserved */
@@ -230,15 +243,14 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 	pthread_mutex_lock(&in->mu);
 	*in->tail = &r;
 	/* r lives on this stack until the committer answers: it takes the
-	   whole list and resets tail (under mu) before it sets r.done */
+	   whole list and resets tail (under mu) before it posts r.done */
 	/* cppcheck-suppress autoVariables */
 	in->tail = &r.next;
 	pthread_cond_signal(&in->work);
-	while (!r.done)
-		pthread_cond_wait(&in->answered, &in->mu);
-	if (r.rc != INTAKE_OK)
-		in->undecided -= n;
 	pthread_mutex_unlock(&in->mu);
+	while (sem_wait(&r.done) == -1)
+		;	/* EINTR */
+	sem_destroy(&r.done);
 	for (i = 0; i < n; i++)
 		free(r.texts[i]);
 	free(r.texts);
@@ -354,7 +366,6 @@ intake_open(const char *path, const struct intake_opts *o, char **err)
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_mutex_init(&in->db_mu, NULL);
 	pthread_cond_init(&in->work, NULL);
-	pthread_cond_init(&in->answered, NULL);
 	if (open_db(in, path, err) == -1) {
 		intake_free(in);
 		return NULL;
@@ -386,7 +397,6 @@ intake_free(struct intake *in)
 	sqldb_finalize(in->prune);
 	sqldb_close(in->db);
 	pthread_cond_destroy(&in->work);
-	pthread_cond_destroy(&in->answered);
 	pthread_mutex_destroy(&in->mu);
 	pthread_mutex_destroy(&in->db_mu);
 	free(in->health);

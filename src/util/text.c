@@ -134,3 +134,15 @@ util_memfind(const char *h, size_t hn, const char *n, size_t nn)
 			return h + i;
 	return NULL;
 }
+
+int
+util_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -218,6 +218,8 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 #define UTIL_HASH_SEED 0xcbf29ce484222325ULL
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
+/* The value of hex digit c (either case), or -1. */
+int	 util_hex_digit(int c);
 /* The first n (nn bytes) in h (hn bytes), or NULL; an empty n is at h. */
 const char *util_memfind(const char *h, size_t hn, const char *n, size_t nn);
 

@@ -130,18 +130,6 @@ hook_auth_head(const struct hook_endpoint *e, const struct http_request *r,
 	return 0;
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A signed timestamp (Unix seconds) close enough to now (ms)? */
 static int
 check_timestamp(const char *ts, int64_t now, const char **why)
@@ -208,7 +196,8 @@ hook_auth_body(const struct hook_endpoint *e, const struct http_request *r,
 		return 403;
 	}
 	for (i = 0; i < sizeof want; i++) {
-		int hi = unhex(sig[2 * i]), lo = unhex(sig[2 * i + 1]);
+		int hi = util_hex_digit((unsigned char)sig[2 * i]);
+		int lo = util_hex_digit((unsigned char)sig[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			*why = "the signature is not a hex HMAC-SHA256";

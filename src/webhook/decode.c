@@ -152,45 +152,6 @@ args_object(const struct http_request *r, char **err)
 	return m;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..n) into out (n bytes suffice); -1 when bad. */
-static long
-unescape(const char *s, size_t n, char *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			out[o++] = ' ';
-		} else if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n)
-				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	return (long)o;
-}
-
 static json_t *
 form_object(const char *body, size_t len, char **err)
 {
@@ -207,9 +168,11 @@ form_object(const char *body, size_t len, char **err)
 		long kl, vl = 0;
 
 		if (kend > p) {
-			kl = unescape(p, (size_t)(kend - p), kbuf);
+			kl = http_unescape(p, (size_t)(kend - p),
+			    HTTP_UNESCAPE_PLUS | HTTP_UNESCAPE_STRICT, kbuf);
 			if (eq)
-				vl = unescape(eq + 1, (size_t)(stop - eq - 1),
+				vl = http_unescape(eq + 1, (size_t)(stop - eq -
+				    1), HTTP_UNESCAPE_PLUS | HTTP_UNESCAPE_STRICT,
 				    vbuf);
 			if (kl < 0 || vl < 0)
 				bad = 2;

@@ -15,9 +15,14 @@
  *           store.  A sender that sees anything but 200 still owns its
  *           signal; a 200 means the sink (the state file) has it.
  *
- * Alert ids are recorded as seen only when their push succeeds (under the
- * dedup lock, held across the push so two concurrent deliveries of the
- * same alert cannot both be queued).
+ * Alert ids are recorded as seen when a push starts and forgotten again
+ * if it fails.  The dedup lock is not held across the push (that would
+ * make every Alertmanager request wait for the one before it to be
+ * stored, and the intake's group commit would never group): the ids in
+ * flight are listed instead, and a concurrent delivery of one of them
+ * waits until that push has its outcome, so two deliveries of the same
+ * alert are never both queued and a duplicate is never acknowledged
+ * before the first delivery is stored.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,6 +42,11 @@ struct hook_ingress {
 	struct hook_set		*set;
 	pthread_mutex_t		 dedup_lock;
 	struct hook_dedup	*dedup;
+	/* under dedup_lock: ids whose push has not returned (borrowed from
+	   the pushing request), and a wake-up when one returns */
+	const char		**flying;
+	size_t			 nflying, capflying;
+	pthread_cond_t		 landed;
 	_Atomic uint64_t	 n_requests, n_events, n_dups, n_full, n_401,
 				 n_403, n_400, n_413, n_404, n_replays,
 				 n_unstored;
@@ -101,6 +111,7 @@ hook_ingress_new(const struct hook_sink *sink,
 		ing->sink.clock = &ing->sysclock;
 	pthread_mutex_init(&ing->set_lock, NULL);
 	pthread_mutex_init(&ing->dedup_lock, NULL);
+	pthread_cond_init(&ing->landed, NULL);
 	ing->set = hook_set_new();
 	ing->dedup = hook_dedup_new(ing->o.dedup_max);
 	return ing;
@@ -129,6 +140,8 @@ hook_ingress_free(struct hook_ingress *ing)
 	hook_dedup_free(ing->dedup);
 	pthread_mutex_destroy(&ing->set_lock);
 	pthread_mutex_destroy(&ing->dedup_lock);
+	pthread_cond_destroy(&ing->landed);
+	free(ing->flying);
 	ing->magic = 0;
 	free(ing);
 }
@@ -256,6 +269,75 @@ retry_later(struct hook_ingress *ing, int rc, struct http_response *resp)
 	http_response_header(resp, "Retry-After", ra);
 }
 
+/* Under dedup_lock: is one of evs[0..n)'s ids being pushed now? */
+static int
+in_flight(const struct hook_ingress *ing, const struct event *evs, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ing->nflying; j++)
+			if (strcmp(ing->flying[j], evs[i].id) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * Drops redelivered alerts from evs[0..n) into keep (k of them) and
+ * marks the rest seen and in flight (their ids copied to *ids, owned).
+ * Returns the number of duplicates.
+ */
+static size_t
+take_off(struct hook_ingress *ing, struct event *evs, size_t n,
+    struct event *keep, size_t *k, char ***ids)
+{
+	size_t i, dups = 0;
+
+	*ids = xcalloc(n + 1, sizeof **ids);
+	pthread_mutex_lock(&ing->dedup_lock);
+	/* a concurrent delivery of one of these alerts: its outcome first */
+	while (in_flight(ing, evs, n))
+		pthread_cond_wait(&ing->landed, &ing->dedup_lock);
+	for (i = 0; i < n; i++) {
+		if (hook_dedup_has(ing->dedup, evs[i].id)) {
+			event_clear(&evs[i]);
+			dups++;
+			continue;
+		}
+		/* tentatively, so a repeat inside the batch is one too */
+		hook_dedup_add(ing->dedup, evs[i].id);
+		(*ids)[*k] = xstrdup(evs[i].id);
+		xgrow(&ing->flying, &ing->capflying, ing->nflying + 1,
+		    sizeof *ing->flying);
+		ing->flying[ing->nflying++] = (*ids)[*k];
+		keep[(*k)++] = evs[i];
+	}
+	pthread_mutex_unlock(&ing->dedup_lock);
+	return dups;
+}
+
+/* The push of ids[0..k) returned: seen for good when stored, else not. */
+static void
+land(struct hook_ingress *ing, char **ids, size_t k, int stored)
+{
+	size_t i, j;
+
+	pthread_mutex_lock(&ing->dedup_lock);
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < ing->nflying; j++)
+			if (ing->flying[j] == ids[i]) {
+				ing->flying[j] = ing->flying[--ing->nflying];
+				break;
+			}
+		if (!stored)
+			hook_dedup_del(ing->dedup, ids[i]);
+		free(ids[i]);
+	}
+	pthread_cond_broadcast(&ing->landed);
+	pthread_mutex_unlock(&ing->dedup_lock);
+	free(ids);
+}
+
 /*
  * Pushes evs[0..n) all or none, dropping redelivered alerts first when
  * dedup is set; replay is the request's replay mark (may be NULL).  Takes
@@ -268,28 +350,19 @@ queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
 {
 	struct event *keep = xcalloc(n + 1, sizeof *keep);
 	size_t i, k = 0, dups = 0;
+	char **ids = NULL;
 	int rc = HOOK_PUSHED, too_many;
 
 	if (dedup)
-		pthread_mutex_lock(&ing->dedup_lock);
-	for (i = 0; i < n; i++) {
-		if (dedup && hook_dedup_has(ing->dedup, evs[i].id)) {
-			event_clear(&evs[i]);
-			dups++;
-			continue;
-		}
-		if (dedup)	/* tentatively: a repeat inside the batch */
-			hook_dedup_add(ing->dedup, evs[i].id);
-		keep[k++] = evs[i];
-	}
+		dups = take_off(ing, evs, n, keep, &k, &ids);
+	else
+		for (k = 0; k < n; k++)
+			keep[k] = evs[k];
 	too_many = ing->sink.capacity != 0 && k > ing->sink.capacity;
 	if (k > 0 && !too_many)
 		rc = ing->sink.push(ing->sink.ctx, keep, k, replay);
-	if (dedup && (too_many || rc < 0))
-		for (i = 0; i < k; i++)
-			hook_dedup_del(ing->dedup, keep[i].id);
 	if (dedup)
-		pthread_mutex_unlock(&ing->dedup_lock);
+		land(ing, ids, k, !too_many && rc >= 0);
 	atomic_fetch_add(&ing->n_dups, dups);
 	if (too_many) {
 		atomic_fetch_add(&ing->n_413, 1);

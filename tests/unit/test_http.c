@@ -415,10 +415,12 @@ send_split(unsigned port, const char *raw, size_t step, char *out,
 }
 
 /*
- * The gate judges the head whole however it is cut into TCP segments: a
- * bare LF or an obs-fold in a later piece is still a 400, a sound head in
- * pieces is served; and a second request on the connection (keep-alive
- * or pipelined behind the first) is never read, bad or not.
+ * Every head is judged whole however it is cut into TCP segments: a bare
+ * LF or an obs-fold in a later piece is still a 400, a sound head in
+ * pieces is served.  And every head on a connection is judged, not only
+ * the first: a second request on a kept-alive connection or pipelined
+ * behind the first is answered in order, and one with a bare LF is
+ * refused there, the connection closed after it.
  */
 TEST(framing_split_and_pipelined)
 {
@@ -440,48 +442,256 @@ TEST(framing_split_and_pipelined)
 		    "Content-Length: 2\n\r\n{}", step, out, sizeof out), 400);
 		CHECK(strstr(out, "bare LF") != NULL);
 		CHECK_INT(send_split(port, "POST /any HTTP/1.1\r\nHost: x\r\n"
-		    "Content-Length: 2\r\n\r\n{}", step, out, sizeof out),
-		    201);
+		    "Content-Length: 2\r\nConnection: close\r\n\r\n{}", step,
+		    out, sizeof out), 201);
 		CHECK(strstr(out, "Connection: close\r\n") != NULL);
 	}
-	/* pipelined: one answer, the smuggled second request unread */
+	/* pipelined: the first answered, the smuggled second refused */
 	CHECK_INT(req(port, "POST /any HTTP/1.1\r\nHost: x\r\n"
 	    "Content-Length: 2\r\n\r\n{}GET /any HTTP/1.1\nHost: x\n\n",
 	    out, sizeof out), 201);
+	CHECK(strstr(out, "HTTP/1.1 400 ") != NULL);
+	CHECK(strstr(out, "bare LF") != NULL);
 	CHECK(strstr(out, "Connection: close\r\n") != NULL);
-	CHECK(strstr(out + 9, "HTTP/1.1") == NULL);
+	/* pipelined, all sound: three answers in order on one connection */
+	CHECK_INT(req(port, "POST /any HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 2\r\n\r\n{}POST /any HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n"
+	    "\r\nGET /deny HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "\r\n", out, sizeof out), 201);
+	{
+		char *second = strstr(out + 9, "HTTP/1.1 201 ");
+		char *third = second ? strstr(second + 9, "HTTP/1.1 ") : NULL;
+
+		CHECK(second != NULL);
+		CHECK(third != NULL && strncmp(third, "HTTP/1.1 401 ", 13)
+		    == 0);
+	}
 	http_server_free(s);
 }
 
 /* The head scanner alone: data in, verdict out. */
-TEST(head_check_cases)
+TEST(head_scan_cases)
 {
 	static const struct {
 		const char	*head;
 		int		 want;
 	} cases[] = {
-		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0 },
-		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\nX\nY", 0 },	/* body */
-		{ "GET / HTTP/1.1\r\nHost: x\r\n", 1 },
-		{ "GET / HTTP/1.1\r\nHost: x\r", 1 },
-		{ "", 1 },
-		{ "\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\nX\nY", 1 },	/* body */
+		{ "GET / HTTP/1.1\r\nHost: x\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r", 0 },
+		{ "", 0 },
+		{ "\r\n", 0 },
 		{ "GET / HTTP/1.1\nHost: x\r\n\r\n", -1 },
 		{ "GET / HTTP/1.1\r\nHost: x\r\n \r\n\r\n", -1 },
 		{ "GET / HTTP/1.1\r\nHost: x\rY\r\n\r\n", -1 },
 		{ "GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n", -1 },
 	};
-	const char *why;
-	size_t i;
+	struct http_scan sc;
+	const char *why, *h;
+	size_t i, k, n;
+	int rc;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
-		CHECK_INT(http_head_check(cases[i].head,
+		memset(&sc, 0, sizeof sc);
+		CHECK_INT(http_head_scan(&sc, cases[i].head,
 		    strlen(cases[i].head), &why), cases[i].want);
 		CHECK((why != NULL) == (cases[i].want == -1));
+		/* the same verdict fed a byte at a time */
+		memset(&sc, 0, sizeof sc);
+		n = strlen(cases[i].head);
+		for (k = 1, rc = 0; k <= n && rc == 0; k++)
+			rc = http_head_scan(&sc, cases[i].head, k, &why);
+		CHECK_INT(rc, cases[i].want);
 	}
 	/* a NUL counts, though strlen would hide it */
-	CHECK_INT(http_head_check("GET / HTTP/1.1\r\nA: \0\r\n\r\n", 22,
+	memset(&sc, 0, sizeof sc);
+	CHECK_INT(http_head_scan(&sc, "GET / HTTP/1.1\r\nA: \0\r\n\r\n", 22,
 	    &why), -1);
+	/* empty lines before the request line are skipped */
+	memset(&sc, 0, sizeof sc);
+	h = "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	CHECK_INT(http_head_scan(&sc, h, strlen(h), &why), 1);
+	CHECK_INT((int)sc.skip, 4);
+	CHECK_INT((int)sc.at, (int)strlen(h));
+}
+
+/* The head parser: a scanned head in, its parts or a refusal out. */
+TEST(head_parse_cases)
+{
+	static const struct {
+		const char	*head;
+		int		 status;	/* 0: parsed */
+		long long	 clen;
+		int		 chunked, close;
+	} cases[] = {
+		{ "GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0, 0, 0 },
+		{ "GET / HTTP/1.0\r\n\r\n", 0, 0, 0, 1 },
+		{ "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0, 0,
+		    0, 0 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nConnection: foo, close\r\n"
+		    "Content-Length:  12 \r\n\r\n", 0, 12, 0, 1 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+		    "\r\n\r\n", 0, 0, 1, 0 },
+		{ "GET / HTTP/1.1\r\n\r\n", 400, 0, 0, 0 },	/* no Host */
+		{ "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, 0, 0,
+		    0 },
+		{ "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, 0, 0, 0 },
+		{ "GET / HTTP/1.10\r\nHost: x\r\n\r\n", 400, 0, 0, 0 },
+		{ "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400, 0, 0, 0 },
+		{ "G(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, 0, 0, 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nA\x01: b\r\n\r\n", 400, 0,
+		    0, 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nA: b\x7f\r\n\r\n", 400, 0,
+		    0, 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n", 400, 0,
+		    0, 0 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n"
+		    "\r\n", 400, 0, 0, 0 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1,1\r\n"
+		    "\r\n", 400, 0, 0, 0 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		    "99999999999999999999\r\n\r\n", 400, 0, 0, 0 },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip"
+		    "\r\n\r\n", 400, 0, 0, 0 },
+	};
+	struct http_msg m;
+	const char *why;
+	char buf[512];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		snprintf(buf, sizeof buf, "%s", cases[i].head);
+		rc = http_head_parse(buf, strlen(buf), &m, &why);
+		if (cases[i].status == 0) {
+			CHECK_INT(rc, 0);
+			CHECK(m.clen == cases[i].clen);
+			CHECK_INT(m.chunked, cases[i].chunked);
+			CHECK_INT(m.close, cases[i].close);
+		} else {
+			CHECK_INT(rc, -1);
+			CHECK_INT(m.status, cases[i].status);
+			CHECK(why != NULL);
+		}
+	}
+	snprintf(buf, sizeof buf, "GET /a%%20b?x=1 HTTP/1.1\r\nHost:x\r\n"
+	    "X-Pad: v  \r\n\r\n");
+	CHECK_INT(http_head_parse(buf, strlen(buf), &m, &why), 0);
+	CHECK_STR(m.method, "GET");
+	CHECK_STR(m.target, "/a%20b?x=1");
+	CHECK_INT((int)m.nh, 2);
+	CHECK_STR(m.h[0].value, "x");
+	CHECK_STR(m.h[1].value, "v");
+}
+
+/* Chunked bodies: whole, a byte at a time, malformed, too large. */
+TEST(chunk_cases)
+{
+	static const struct {
+		const char	*in;
+		int		 want;
+		const char	*body;
+	} cases[] = {
+		{ "2\r\n{}\r\n0\r\n\r\n", 1, "{}" },
+		{ "1;ext=1\r\na\r\nA\r\n0123456789\r\n0\r\nT: v\r\n\r\n", 1,
+		    "a0123456789" },
+		{ "2\r\n{}\r\n0\r\n\r\nGET", 1, "{}" },	/* then more */
+		{ "2\n{}\r\n0\r\n\r\n", -1, NULL },
+		{ "2\r\n{}\n0\r\n\r\n", -1, NULL },
+		{ "2\r\n{}x\r\n0\r\n\r\n", -1, NULL },
+		{ "\r\n", -1, NULL },
+		{ "g\r\n", -1, NULL },
+		{ "1000000000000000\r\n", -1, NULL },
+		{ "2\r\n{}\r\n0\r\n T\r\n\r\n", -1, NULL },
+		{ "41\r\n", -2, NULL },		/* past the limit (64) */
+		{ "2\r\n{}\r\n", 0, NULL },
+	};
+	struct http_chunks ch;
+	struct buf b;
+	const char *why;
+	size_t i, k, used, n, at;
+	int rc;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		n = strlen(cases[i].in);
+		memset(&ch, 0, sizeof ch);
+		buf_init(&b, 64);
+		rc = http_chunk_feed(&ch, cases[i].in, n, &b, &used, &why);
+		CHECK_INT(rc, cases[i].want);
+		if (cases[i].body)
+			CHECK_STR(b.data, cases[i].body);
+		if (rc == 1)
+			CHECK(strcmp(cases[i].in + used, "GET") == 0 ||
+			    used == n);
+		buf_free(&b);
+		/* a byte at a time: the same verdict and body */
+		memset(&ch, 0, sizeof ch);
+		buf_init(&b, 64);
+		for (k = 0, rc = 0, at = 0; k < n && rc == 0; k++) {
+			rc = http_chunk_feed(&ch, cases[i].in + k, 1, &b, &used,
+			    &why);
+			at += used;
+		}
+		CHECK_INT(rc, cases[i].want);
+		if (cases[i].body)
+			CHECK_STR(b.data, cases[i].body);
+		buf_free(&b);
+	}
+}
+
+/*
+ * Query arguments as a handler sees them: decoded, '+' a space, a name
+ * without '=' an empty value; 100 of them at most (431 beyond).
+ */
+TEST(query_arguments)
+{
+	struct http_opts o = { 0 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096];
+	struct buf b;
+	int i;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	buf_init(&b, 0);
+	buf_adds(&b, "GET /hello?");
+	for (i = 0; i < HTTP_MAX_ARGS - 1; i++)
+		buf_adds(&b, "a&");	/* the most room a name can take */
+	buf_adds(&b, "who=x%20y+z HTTP/1.1\r\nHost: x\r\nConnection: "
+	    "close\r\n\r\n");
+	CHECK_INT(req(port, b.data, out, sizeof out), 200);
+	CHECK(strstr(out, "hello x y z via GET") != NULL);
+	buf_reset(&b);
+	buf_adds(&b, "GET /hello?");
+	for (i = 0; i < HTTP_MAX_ARGS; i++)
+		buf_adds(&b, "a=1&");
+	buf_adds(&b, "who=me HTTP/1.1\r\nHost: x\r\nConnection: close"
+	    "\r\n\r\n");
+	CHECK_INT(req(port, b.data, out, sizeof out), 431);
+	buf_free(&b);
+	http_server_free(s);
+}
+
+/* Percent-decoding of paths and query arguments. */
+TEST(unescape_cases)
+{
+	char out[64];
+
+	CHECK_INT((int)http_unescape("a%20b+c", 7, 0, out), 5);
+	CHECK_STR(out, "a b+c");
+	CHECK_INT((int)http_unescape("a%20b+c", 7, HTTP_UNESCAPE_PLUS, out), 5);
+	CHECK_STR(out, "a b c");
+	CHECK_INT((int)http_unescape("%zz%4", 5, HTTP_UNESCAPE_PLUS, out), 5);
+	CHECK_STR(out, "%zz%4");
+	CHECK_INT((int)http_unescape("%zz", 3, HTTP_UNESCAPE_STRICT, out), -1);
+	CHECK_INT((int)http_unescape("a%4", 3, HTTP_UNESCAPE_STRICT, out), -1);
+	CHECK_INT((int)http_unescape("%41%42", 6, HTTP_UNESCAPE_PLUS |
+	    HTTP_UNESCAPE_STRICT, out), 2);
+	CHECK_STR(out, "AB");
 }
 
 static void
@@ -883,7 +1093,11 @@ main(void)
 	RUN(routes_and_errors);
 	RUN(framing_strictness);
 	RUN(framing_split_and_pipelined);
-	RUN(head_check_cases);
+	RUN(head_scan_cases);
+	RUN(head_parse_cases);
+	RUN(chunk_cases);
+	RUN(unescape_cases);
+	RUN(query_arguments);
 	RUN(prefix_routes);
 	RUN(no_fallback_is_404);
 	RUN(body_limits);

@@ -288,6 +288,11 @@ TEST(parse_int)
 	CHECK(util_parse_int("42", &v) == 0 && v == 42);
 	CHECK(util_parse_int("42x", &v) == -1);
 	CHECK(util_parse_int("", &v) == -1);
+	CHECK_INT(util_hex_digit('0'), 0);
+	CHECK_INT(util_hex_digit('f'), 15);
+	CHECK_INT(util_hex_digit('A'), 10);
+	CHECK_INT(util_hex_digit('g'), -1);
+	CHECK_INT(util_hex_digit(0), -1);
 	CHECK(util_parse_int("99999999999999999999", &v) == -1);
 }
 

@@ -604,6 +604,10 @@ struct queue {
 	size_t		 n, room;	/* room: how many more it accepts */
 	size_t		 pushes;
 	char		 replay[256];	/* the last push's replay mark */
+	/* hold: the next push waits until hold is cleared, then fails
+	   when fail_held (a commit that takes its time, then fails) */
+	pthread_cond_t	 cv;
+	int		 hold, held, fail_held;
 };
 
 static int
@@ -615,6 +619,17 @@ push(void *ctx, struct event *evs, size_t n, const char *replay)
 	pthread_mutex_lock(&q->lock);
 	q->pushes++;
 	snprintf(q->replay, sizeof q->replay, "%s", replay ? replay : "");
+	if (q->hold && !q->held) {
+		q->held = 1;
+		pthread_cond_broadcast(&q->cv);
+		while (q->hold)
+			pthread_cond_wait(&q->cv, &q->lock);
+		if (q->fail_held) {
+			q->fail_held = 0;
+			pthread_mutex_unlock(&q->lock);
+			return -1;
+		}
+	}
 	if (n > q->room || q->n + n > UTIL_ARRAY_LEN(q->v)) {
 		pthread_mutex_unlock(&q->lock);
 		return -1;
@@ -721,7 +736,10 @@ struct rig {
 static int
 rig_up(struct rig *g, size_t capacity)
 {
-	struct http_opts ho = { .listen = { "127.0.0.1:0" }, .nlisten = 1 };
+	/* 4 threads: a push held by a test and a duplicate waiting for it
+	   each hold one (handlers run on the server's threads) */
+	struct http_opts ho = { .listen = { "127.0.0.1:0" }, .nlisten = 1,
+	    .threads = 4 };
 	struct hook_sink sink = { push, &g->q, capacity, NULL };
 	struct hook_ingress_opts io = { .retry_after = 3 };
 	struct diags d;
@@ -730,6 +748,7 @@ rig_up(struct rig *g, size_t capacity)
 
 	memset(g, 0, sizeof *g);
 	pthread_mutex_init(&g->q.lock, NULL);
+	pthread_cond_init(&g->q.cv, NULL);
 	g->q.room = 1000;
 	snprintf(path, sizeof path, "%s/webhook", tmpdir);
 	mkdir(path, 0700);
@@ -953,6 +972,100 @@ TEST(ingress_dedup_and_full_queue)
 	rig_down(&g);
 	free(firing);
 	free(resolved);
+}
+
+static char	*payload(int, int);
+
+struct delivery {
+	unsigned	 port;
+	const char	*body;
+	int		 status;
+	char		 out[4096];
+	pthread_t	 t;
+};
+
+static void *
+deliver(void *arg)
+{
+	struct delivery *d = arg;
+
+	d->status = call(d->port, "POST", "/alerts", AUTH, d->body, d->out,
+	    sizeof d->out);
+	return NULL;
+}
+
+/*
+ * Two deliveries of one alert at once (an Alertmanager HA pair): the
+ * second waits for the first one's push to have its outcome, so it is
+ * never acknowledged as a duplicate of a delivery that then fails, and
+ * the alert is never queued twice.  Other requests are not held up by a
+ * push in flight (the push is not under the dedup lock).
+ */
+TEST(ingress_concurrent_duplicates)
+{
+	char *firing = fixture("alertmanager-webhook-oomkilled.json");
+	char *other = payload(500, 1), *later = payload(600, 1), out[4096];
+	struct delivery a, b;
+	struct rig g;
+	int fail;
+
+	if (firing == NULL || rig_up(&g, 0) == -1) {
+		CHECK(!"rig");
+		free(firing);
+		free(other);
+		free(later);
+		return;
+	}
+	for (fail = 1; fail >= 0; fail--) {
+		memset(&a, 0, sizeof a);
+		memset(&b, 0, sizeof b);
+		a.port = b.port = g.port;
+		a.body = b.body = fail ? firing : later;
+		pthread_mutex_lock(&g.q.lock);
+		g.q.hold = 1;
+		g.q.held = 0;
+		g.q.fail_held = fail;
+		g.q.pushes = 0;
+		pthread_mutex_unlock(&g.q.lock);
+		pthread_create(&a.t, NULL, deliver, &a);
+		pthread_mutex_lock(&g.q.lock);
+		while (!g.q.held)		/* a's push has started */
+			pthread_cond_wait(&g.q.cv, &g.q.lock);
+		pthread_mutex_unlock(&g.q.lock);
+		pthread_create(&b.t, NULL, deliver, &b);
+		/* meanwhile another alert is served: a push in flight does
+		   not hold the others up (it would wait for a forever) */
+		if (fail) {
+			CHECK_INT(call(g.port, "POST", "/alerts", AUTH, other,
+			    out, sizeof out), 200);
+			CHECK(strstr(out, "{\"queued\":1,\"duplicates\":0}"));
+		}
+		pthread_mutex_lock(&g.q.lock);
+		g.q.hold = 0;		/* a's push goes on */
+		pthread_cond_broadcast(&g.q.cv);
+		pthread_mutex_unlock(&g.q.lock);
+		pthread_join(a.t, NULL);
+		pthread_join(b.t, NULL);
+		if (fail) {
+			/* a failed: b is the one stored, not a duplicate */
+			CHECK_INT(a.status, 503);
+			CHECK_INT(b.status, 200);
+			CHECK(strstr(b.out, "{\"queued\":1,\"duplicates\":0}"));
+		} else {
+			CHECK_INT(a.status, 200);
+			CHECK_INT(b.status, 200);
+			CHECK(strstr(a.out, "\"duplicates\":0}") ||
+			    strstr(b.out, "\"duplicates\":0}"));
+			CHECK(strstr(a.out, "\"duplicates\":1}") ||
+			    strstr(b.out, "\"duplicates\":1}"));
+		}
+	}
+	/* each alert once: b's, the other one, and later's */
+	CHECK_INT(g.q.n, 3);
+	rig_down(&g);
+	free(firing);
+	free(other);
+	free(later);
 }
 
 static char *
@@ -1250,6 +1363,7 @@ main(void)
 	RUN(ingress_auth);
 	RUN(ingress_errors);
 	RUN(ingress_dedup_and_full_queue);
+	RUN(ingress_concurrent_duplicates);
 	RUN(ingress_batches_all_or_none);
 	RUN(ingress_set_swap);
 	RUN(signed_timestamps_and_replay_marks);

@@ -16,12 +16,13 @@ MODULES = ["http", "webhook", "prom", "signal", "conf", "cluster", "util",
            "jp"]
 
 
-def build(outdir, sanitize=False, opt="-O1"):
-    """Compiles the probe into outdir; returns its path."""
+def build(outdir, sanitize=False, opt="-O1", root=ROOT):
+    """Compiles the probe of the tree at root into outdir; returns its
+    path."""
     out = os.path.join(outdir, "ingest_probe" + ("_san" if sanitize else ""))
-    srcs = [os.path.join(ROOT, "tests", "webhook", "ingest_probe.c")]
+    srcs = [os.path.join(root, "tests", "webhook", "ingest_probe.c")]
     for m in MODULES:
-        d = os.path.join(ROOT, "src", m)
+        d = os.path.join(root, "src", m)
         srcs += sorted(os.path.join(d, f) for f in os.listdir(d)
                        if f.endswith(".c"))
     cflags = shlex.split(subprocess.check_output(
@@ -29,7 +30,7 @@ def build(outdir, sanitize=False, opt="-O1"):
     libs = shlex.split(subprocess.check_output(
         ["pkg-config", "--libs", *PKGS.split()], text=True))
     cmd = ["cc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-D_DEFAULT_SOURCE",
-           opt, "-g", "-I" + os.path.join(ROOT, "src"), *cflags]
+           opt, "-g", "-I" + os.path.join(root, "src"), *cflags]
     if sanitize:
         cmd += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                 "-fno-omit-frame-pointer"]
