@@ -91,6 +91,7 @@ struct tree {
 
 struct cluster {
 	struct tree	  trees[TREES];
+	json_t		 *empty;	/* owned: what tree_of(NULL) gives */
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
 	struct ptab	  objs;		/* struct cobj * (owned): whole */
@@ -393,6 +394,8 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->objs);
 	ptab_clear(&c->cache);
 	trees_clear(c);
+	json_decref(c->empty);
+	c->empty = NULL;
 	cl_intern_clear(&c->strings);
 	slab_clear(&c->mem);
 	map_clear(&c->relists, NULL);
@@ -497,19 +500,6 @@ trim_cache(struct cluster *c)
 	ptab_clear(&c->cache);
 }
 
-/* Sets key in obj[section] (created as an object when absent). */
-static json_t *
-section(json_t *obj, const char *name)
-{
-	json_t *s = json_object_get(obj, name);
-
-	if (!json_is_object(s)) {
-		s = json_object();
-		json_object_set_new(obj, name, s);
-	}
-	return s;
-}
-
 static json_t *
 load_text(const struct istr *x)
 {
@@ -568,22 +558,50 @@ uid_unpack(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
-/* load_text through the parsed trees: a new object of its own. */
+/*
+ * x parsed, through the parsed trees: borrowed, valid until the next
+ * tree_of (which may evict it) or x's last reference going; an empty
+ * object when x is NULL or does not parse.
+ */
 static json_t *
-load_tree(const struct cluster *cc, const struct istr *x)
+tree_of(const struct cluster *cc, const struct istr *x)
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
 	struct tree *t;
 
-	if (x == NULL)
-		return json_object();
+	if (x == NULL) {
+		if (c->empty == NULL)
+			c->empty = json_object();
+		return c->empty;
+	}
 	t = &c->trees[x->hash & (TREES - 1)];
 	if (t->x != x) {
 		json_decref(t->tree);
 		t->x = x;
 		t->tree = load_text(x);	/* {} when x does not parse */
 	}
-	return json_deep_copy(t->tree);
+	return t->tree;
+}
+
+/*
+ * A new object with src's members, in src's order, shared rather than
+ * copied: materialized objects share the parsed trees' values (as whole
+ * objects are shared with the view), so what is new is only the objects
+ * materialize adds to.  Readers never change what the view returns.
+ */
+static json_t *
+shallow(json_t *src)
+{
+	json_t *o = json_object(), *v;
+	void *it;
+
+	for (it = json_object_iter(src); it; it = json_object_iter_next(src,
+	    it)) {
+		v = json_object_iter_value(it);
+		json_object_setn(o, json_object_iter_key(it),
+		    json_object_iter_key_len(it), v);
+	}
+	return o;
 }
 
 /* The record as an object: a new reference. */
@@ -593,16 +611,16 @@ materialize(const struct cluster *c, const struct crec *r)
 	const struct cclass *cl = r->cls;
 	size_t n = strlen(r->id) + 1;
 	unsigned char tag = (unsigned char)r->id[n];
-	json_t *o, *m, *st, *v;
-	const char *k;
+	json_t *o, *m, *st, *dst;
 	char uid[37], *name;
+	void *it;
 
 	if (is_whole(r))
 		return json_incref(obj_of(c, r));
 	name = rec_name(r);
-	o = load_tree(c, cl->body);
+	o = shallow(tree_of(c, cl->body));
 	json_object_set_new(o, "kind", json_string(cl->kind->s));
-	m = load_tree(c, cl->meta);
+	m = shallow(tree_of(c, cl->meta));
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
 		json_object_set_new(m, "namespace", json_string(cl->ns->s));
@@ -614,12 +632,16 @@ materialize(const struct cluster *c, const struct crec *r)
 	json_object_set_new(o, "metadata", m);
 	free(name);
 	if (cl->status) {
-		json_t *dst = section(o, "status");
-
-		st = load_tree(c, cl->status);
-		json_object_foreach(st, k, v)
-			json_object_set(dst, k, v);
-		json_decref(st);
+		/* the body's status is the parsed tree's: add to a copy */
+		dst = json_object_get(o, "status");
+		dst = json_is_object(dst) ? shallow(dst) : json_object();
+		json_object_set_new(o, "status", dst);
+		st = tree_of(c, cl->status);
+		for (it = json_object_iter(st); it;
+		    it = json_object_iter_next(st, it))
+			json_object_setn(dst, json_object_iter_key(it),
+			    json_object_iter_key_len(it),
+			    json_object_iter_value(it));
 	}
 	return o;
 }
@@ -758,10 +780,17 @@ enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
  * reference: {"status": {containerStatuses, initContainerStatuses}}.
  */
 static json_t *
-statuses_of(const struct crec *r)
+statuses_of(const struct cluster *c, const struct crec *r)
 {
-	json_t *st = load_text(r->cls->status);
+	const struct istr *x = r->cls->status;
+	const struct tree *t = x ? &c->trees[x->hash & (TREES - 1)] : NULL;
+	json_t *st;
 
+	/* parsed already when a decision materialized the pod: share it */
+	if (t && t->x == x)
+		st = shallow(t->tree);
+	else
+		st = load_text(x);
 	return json_pack("{s:o}", "status", st);
 }
 
@@ -773,7 +802,7 @@ take(struct cluster *c, struct crec *r, enum want want)
 	json_t *o = NULL;
 
 	if (want == WANT_STATUSES && !is_whole(r) && !node)
-		o = statuses_of(r);	/* a cached object goes with r */
+		o = statuses_of(c, r);	/* a cached object goes with r */
 	else if (want != WANT_NONE || node) {
 		/* the cached one, so borrowers and the caller agree */
 		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
@@ -865,9 +894,15 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 		return NULL;
 	if (is_whole(r))
 		w = json_incref(obj_of(c, r));
-	else if ((o = materialize(c, r)), c->fetch == NULL)
-		w = o;
-	else {
+	else if (c->fetch == NULL) {
+		/* the projection is all there is: the cached one, shared */
+		if ((o = obj_of(c, r)) == NULL) {
+			o = materialize(c, r);
+			obj_set(c, r, o);
+		}
+		w = json_incref(o);
+	} else {
+		o = materialize(c, r);
 		w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(
 		    o, "apiVersion")), kind, k.ns, name); /* a GET, in run */
 		json_decref(o);
