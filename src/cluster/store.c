@@ -92,6 +92,7 @@ struct tree {
 struct cluster {
 	struct tree	  trees[TREES];
 	json_t		 *empty;	/* owned: what tree_of(NULL) gives */
+	struct buf	  text;		/* a text being interned, reused */
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
 	struct ptab	  objs;		/* struct cobj * (owned): whole */
@@ -414,6 +415,7 @@ cluster_free(struct cluster *c)
 	if (c == NULL)
 		return;
 	clear_store(c);
+	buf_free(&c->text);
 	free(c);
 }
 
@@ -649,14 +651,16 @@ materialize(const struct cluster *c, const struct crec *r)
 static struct istr *
 intern_json(struct cluster *c, json_t *v)
 {
-	char *s, *p;
+	char *s = NULL, *p;
 	struct istr *x;
 	size_t n;
 
 	if (v == NULL || (json_is_object(v) && json_object_size(v) == 0))
 		return NULL;
-	s = json_dumps(v, DUMP_FLAGS);
-	p = cl_text_pack(s, &n);
+	buf_reset(&c->text);
+	if (util_json_write(&c->text, v, DUMP_FLAGS) == -1)
+		s = json_dumps(v, DUMP_FLAGS);	/* outside ASCII: jansson's */
+	p = cl_text_pack(s ? s : c->text.data, &n);
 	x = cl_intern(&c->strings, p, n);
 	free(p);
 	free(s);

@@ -1506,6 +1506,55 @@ TEST(slab_reuses_slots_by_size)
 	CHECK(s.blocks == NULL && s.bytes == 0);
 }
 
+/* util_json_write prints what json_dumps prints, or refuses: -1. */
+TEST(json_writer_matches_jansson)
+{
+	static const char *const texts[] = {
+		"{\"b\":1,\"a\":[true,false,null,-9223372036854775807,0],"
+		    "\"c\":{\"z\":\"q\\\"\\\\\\n\\t\\u0001/\\u007f\","
+		    "\"y\":{}},\"aa\":[],\"r\":0.1,\"e\":1e300}",
+		"[\"x\",{\"k\":-1,\"j\":\"\\b\\f\\r\"}]",
+		"\"\"",
+	};
+	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
+	    JSON_SORT_KEYS, JSON_COMPACT | JSON_REAL_PRECISION(16) };
+	json_t *v, *big = json_object();
+	struct buf b;
+	char *want, key[8];
+	size_t i, k;
+
+	buf_init(&b, 0);
+	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
+		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		CHECK(v != NULL);
+		for (k = 0; v && k < UTIL_ARRAY_LEN(flags); k++) {
+			buf_reset(&b);
+			want = json_dumps(v, flags[k] | JSON_ENCODE_ANY);
+			CHECK(util_json_write(&b, v, flags[k]) == 0);
+			CHECK(b.data && strcmp(b.data, want) == 0);
+			free(want);
+		}
+		json_decref(v);
+	}
+	for (i = 0; i < 40; i++) {	/* more keys than sort on the stack */
+		snprintf(key, sizeof key, "k%02zu", (i * 7) % 40);
+		json_object_set_new(big, key, json_integer((json_int_t)i));
+	}
+	buf_reset(&b);
+	want = json_dumps(big, JSON_COMPACT | JSON_SORT_KEYS);
+	CHECK(util_json_write(&b, big, JSON_COMPACT | JSON_SORT_KEYS) == 0);
+	CHECK(strcmp(b.data, want) == 0);
+	free(want);
+	json_decref(big);
+	v = json_pack("{s:s}", "k", "caf\xc3\xa9");	/* jansson's own way */
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	json_decref(v);
+	v = json_stringn("a\0b", 3);
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	json_decref(v);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1547,6 +1596,7 @@ main(void)
 	RUN(secret_values_as_argo_reads_them);
 	RUN(secret_size_limit);
 	RUN(slab_reuses_slots_by_size);
+	RUN(json_writer_matches_jansson);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);

@@ -1,0 +1,186 @@
+/*
+ * JSON text straight from a jansson value, byte for byte what json_dumps
+ * prints with JSON_COMPACT (and JSON_SORT_KEYS when asked), without
+ * jansson's dump: jansson 2.14 formats the address of every object and
+ * array it dumps into a hash table to find loops, which is most of what
+ * a small dump costs.  Values are trees here (no loops: jansson refuses
+ * to build one).
+ *
+ * Strings are written as jansson writes them (the short escapes, \u with
+ * upper-case hex).  A string or key with a byte outside ASCII (jansson
+ * checks UTF-8 and escapes nothing there, but refuses bad sequences) or
+ * holding a NUL is not written here: the writer returns -1 and the caller
+ * takes jansson's way for the whole value, so the two can never differ.
+ * Reals are written by jansson itself (its digits are its own).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+#define SORT_STACK	32	/* keys sorted without an allocation */
+
+int
+util_json_plain(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+void
+util_json_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s;
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			buf_add(b, u, sizeof u);
+			continue;
+		}
+		buf_adds(b, esc);
+	}
+	buf_add(b, run, (size_t)(s - run));
+	buf_addc(b, '"');
+}
+
+static int
+dump_cb(const char *p, size_t n, void *b)
+{
+	return buf_add(b, p, n);
+}
+
+/* An integer as "%" JSON_INTEGER_FORMAT prints it. */
+static void
+put_int(struct buf *b, json_int_t v)
+{
+	char num[24], *p = num + sizeof num;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(num + sizeof num - p));
+}
+
+struct member {
+	const char	*key;
+	json_t		*value;
+};
+
+static int
+put_object(struct buf *b, json_t *v, size_t flags)
+{
+	struct member stack[SORT_STACK], *m = stack;
+	size_t n = json_object_size(v), i = 0, j;
+	void *it;
+	int rc = -1;
+
+	if (flags & JSON_SORT_KEYS && n > SORT_STACK)
+		m = xcalloc(n, sizeof *m);
+	buf_addc(b, '{');
+	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+		const char *k = json_object_iter_key(it);
+
+		if (!util_json_plain(k) || strlen(k) !=
+		    json_object_iter_key_len(it))
+			goto out;
+		if (!(flags & JSON_SORT_KEYS)) {
+			if (i++)
+				buf_addc(b, ',');
+			util_json_str(b, k);
+			buf_addc(b, ':');
+			if (util_json_write(b, json_object_iter_value(it),
+			    flags) == -1)
+				goto out;
+			continue;
+		}
+		/* insertion sort: objects here have a handful of keys */
+		for (j = i++; j > 0 && strcmp(m[j - 1].key, k) > 0; j--)
+			m[j] = m[j - 1];
+		m[j].key = k;
+		m[j].value = json_object_iter_value(it);
+	}
+	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++) {
+		if (j)
+			buf_addc(b, ',');
+		util_json_str(b, m[j].key);
+		buf_addc(b, ':');
+		if (util_json_write(b, m[j].value, flags) == -1)
+			goto out;
+	}
+	buf_addc(b, '}');
+	rc = 0;
+out:
+	if (m != stack)
+		free(m);
+	return rc;
+}
+
+int
+util_json_write(struct buf *b, json_t *v, size_t flags)
+{
+	size_t i;
+	json_t *x;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return put_object(b, v, flags);
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_addc(b, ',');
+			if (util_json_write(b, x, flags) == -1)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		if (!util_json_plain(json_string_value(v)) ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return -1;
+		util_json_str(b, json_string_value(v));
+		return 0;
+	case JSON_INTEGER:
+		put_int(b, json_integer_value(v));
+		return 0;
+	case JSON_REAL:
+		return json_dump_callback(v, dump_cb, b, flags |
+		    JSON_ENCODE_ANY) == 0 ? 0 : -1;
+	case JSON_TRUE:
+		buf_adds(b, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_adds(b, "false");
+		return 0;
+	case JSON_NULL:
+		buf_adds(b, "null");
+		return 0;
+	}
+	return -1;
+}
