@@ -16,7 +16,10 @@
  * Readers still get json_t objects: cluster_get() materializes one from
  * the record on demand and caches it on the record; the cache is dropped
  * at the next put/remove once it holds more than CACHE_KEEP objects
- * (hence "borrowed until the next put/remove").  Other kinds (Namespaces,
+ * (hence "borrowed until the next put/remove").  A put whose caller
+ * compares statuses (the OOM detector: a decision may follow at once)
+ * caches the object as materializing would build it, from the projection
+ * in hand rather than by parsing the texts back.  Other kinds (Namespaces,
  * Applications, NetworkPolicies of a snapshot) are few and kept whole.
  */
 #include <stddef.h>
@@ -606,23 +609,28 @@ shallow(json_t *src)
 	return o;
 }
 
-/* The record as an object: a new reference. */
+/* What a compact record is assembled from (borrowed). */
+struct parts {
+	json_t	*body;		/* spec and status, parsed */
+	json_t	*meta;		/* metadata but the identity, parsed */
+	json_t	*status;	/* the container statuses; NULL: none */
+};
+
+/* Record r assembled from its parts: a new reference. */
 static json_t *
-materialize(const struct cluster *c, const struct crec *r)
+assemble(const struct crec *r, const struct parts *t)
 {
 	const struct cclass *cl = r->cls;
 	size_t n = strlen(r->id) + 1;
 	unsigned char tag = (unsigned char)r->id[n];
-	json_t *o, *m, *st, *dst;
+	json_t *o, *m, *dst;
 	char uid[37], *name;
 	void *it;
 
-	if (is_whole(r))
-		return json_incref(obj_of(c, r));
 	name = rec_name(r);
-	o = shallow(tree_of(c, cl->body));
+	o = shallow(t->body);
 	json_object_set_new(o, "kind", json_string(cl->kind->s));
-	m = shallow(tree_of(c, cl->meta));
+	m = shallow(t->meta);
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
 		json_object_set_new(m, "namespace", json_string(cl->ns->s));
@@ -633,18 +641,92 @@ materialize(const struct cluster *c, const struct crec *r)
 		json_object_set_new(m, "uid", json_string(r->id + n + 1));
 	json_object_set_new(o, "metadata", m);
 	free(name);
-	if (cl->status) {
+	if (t->status) {
 		/* the body's status is the parsed tree's: add to a copy */
 		dst = json_object_get(o, "status");
 		dst = json_is_object(dst) ? shallow(dst) : json_object();
 		json_object_set_new(o, "status", dst);
-		st = tree_of(c, cl->status);
-		for (it = json_object_iter(st); it;
-		    it = json_object_iter_next(st, it))
+		for (it = json_object_iter(t->status); it;
+		    it = json_object_iter_next(t->status, it))
 			json_object_setn(dst, json_object_iter_key(it),
 			    json_object_iter_key_len(it),
 			    json_object_iter_value(it));
 	}
+	return o;
+}
+
+/* The record as an object: a new reference. */
+static json_t *
+materialize(const struct cluster *c, const struct crec *r)
+{
+	const struct cclass *cl = r->cls;
+	struct parts t;
+	json_t *o;
+
+	if (is_whole(r))
+		return json_incref(obj_of(c, r));
+	/* held: one tree_of may evict the tree another returned */
+	t.body = json_incref(tree_of(c, cl->body));
+	t.meta = json_incref(tree_of(c, cl->meta));
+	t.status = cl->status ? json_incref(tree_of(c, cl->status)) : NULL;
+	o = assemble(r, &t);
+	json_decref(t.body);
+	json_decref(t.meta);
+	json_decref(t.status);
+	return o;
+}
+
+struct member {
+	const char	*key;
+	size_t		 len;
+	json_t		*value;
+};
+
+/* jansson's order for JSON_SORT_KEYS: bytes, then the shorter first. */
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	return d ? d : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * v as parsing its text back gives it: objects and arrays new, with keys
+ * in the order the texts have them (sorted); scalars shared, as no
+ * reader changes one.  A new reference.
+ */
+static json_t *
+sorted_copy(json_t *v)
+{
+	struct member *m;
+	json_t *o, *x;
+	size_t i, n;
+	void *it;
+
+	if (json_is_array(v)) {
+		o = json_array();
+		json_array_foreach(v, i, x)
+			json_array_append_new(o, sorted_copy(x));
+		return o;
+	}
+	if (!json_is_object(v))
+		return json_incref(v);
+	n = json_object_size(v);
+	m = xcalloc(n ? n : 1, sizeof *m);
+	for (i = 0, it = json_object_iter(v); it && i < n; i++,
+	    it = json_object_iter_next(v, it)) {
+		m[i].key = json_object_iter_key(it);
+		m[i].len = json_object_iter_key_len(it);
+		m[i].value = json_object_iter_value(it);
+	}
+	qsort(m, i, sizeof *m, member_cmp);
+	o = json_object();
+	for (n = i, i = 0; i < n; i++)
+		json_object_setn_new(o, m[i].key, m[i].len,
+		    sorted_copy(m[i].value));
+	free(m);
 	return o;
 }
 
@@ -696,10 +778,13 @@ owner_prefix(struct cclass *k, json_t *m, const char *name)
  * Splits projection p (owned, consumed) of the object called name into
  * k's texts: the identity goes inline, restartCount goes (the OOM
  * detector compares terminations, and a count per pod would make every
- * statuses text unique).
+ * statuses text unique).  With sorted, also the parts as parsing the
+ * texts back gives them (new references), so the object can be cached
+ * without parsing them.
  */
 static void
-compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
+compact(struct cluster *c, struct cclass *k, json_t *p, const char *name,
+    struct parts *sorted)
 {
 	static const char *const lists[] = { "containerStatuses",
 	    "initContainerStatuses" };
@@ -727,15 +812,26 @@ compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
 		owner_prefix(k, m, name);
 	k->body = intern_json(c, p);
 	k->status = intern_json(c, parts);
+	if (sorted) {
+		sorted->body = sorted_copy(p);
+		sorted->meta = sorted_copy(m);
+		sorted->status = k->status ? sorted_copy(parts) : NULL;
+	}
 	json_decref(parts);
 	json_decref(m);
 	json_decref(p);
 }
 
+/*
+ * A record for obj; with cache (a compact kind), its object too, as
+ * materialize would build it, so that a decision on it right after the
+ * put (an OOM kill) parses none of its texts.
+ */
 static struct crec *
 rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
-    const char *name, uint32_t h, int whole)
+    const char *name, uint32_t h, int whole, int cache)
 {
+	struct parts sorted;
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
 	size_t ln, lu = 0;
@@ -749,7 +845,8 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
 	k.whole = whole || !cluster_compact_kind(kind);
 	if (!k.whole)
-		compact(c, &k, cluster_project(obj), name);
+		compact(c, &k, cluster_project(obj), name, cache ? &sorted :
+		    NULL);
 	name += k.pfx_len;
 	ln = strlen(name) + 1;
 	if (uid && uid_pack(uid, bin) == 0) {
@@ -771,6 +868,11 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	if (k.whole) {
 		obj_set(c, r, json_incref(obj));
 		c->nwhole++;
+	} else if (cache) {
+		obj_set(c, r, assemble(r, &sorted));
+		json_decref(sorted.body);
+		json_decref(sorted.meta);
+		json_decref(sorted.status);
 	}
 	return r;
 }
@@ -784,17 +886,10 @@ enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
  * reference: {"status": {containerStatuses, initContainerStatuses}}.
  */
 static json_t *
-statuses_of(const struct cluster *c, const struct crec *r)
+statuses_of(const struct crec *r)
 {
-	const struct istr *x = r->cls->status;
-	const struct tree *t = x ? &c->trees[x->hash & (TREES - 1)] : NULL;
-	json_t *st;
+	json_t *st = load_text(r->cls->status);
 
-	/* parsed already when a decision materialized the pod: share it */
-	if (t && t->x == x)
-		st = shallow(t->tree);
-	else
-		st = load_text(x);
 	return json_pack("{s:o}", "status", st);
 }
 
@@ -806,7 +901,7 @@ take(struct cluster *c, struct crec *r, enum want want)
 	json_t *o = NULL;
 
 	if (want == WANT_STATUSES && !is_whole(r) && !node)
-		o = statuses_of(c, r);	/* a cached object goes with r */
+		o = statuses_of(r);	/* a cached object goes with r */
 	else if (want != WANT_NONE || node) {
 		/* the cached one, so borrowers and the caller agree */
 		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
@@ -848,7 +943,8 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole,
 	o = prev ? take(c, prev, old ? want : WANT_NONE) : NULL;
 	if (old)
 		*old = o;
-	r = rec_new(c, obj, kind, ns, name, h, whole);
+	r = rec_new(c, obj, kind, ns, name, h, whole, old != NULL &&
+	    want == WANT_STATUSES);
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;
