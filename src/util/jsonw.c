@@ -1,10 +1,12 @@
 /*
- * JSON text straight from a jansson value, byte for byte what json_dumps
- * prints with JSON_COMPACT (and JSON_SORT_KEYS when asked), without
- * jansson's dump: jansson 2.14 formats the address of every object and
- * array it dumps into a hash table to find loops, which is most of what
- * a small dump costs.  Values are trees here (no loops: jansson refuses
- * to build one).
+ * JSON without jansson's loop checks: jansson 2.14 formats the address of
+ * every object and array it dumps or deep-copies into a hash table to
+ * find loops, which is most of what a small dump or copy costs.  Values
+ * here are trees (jansson refuses to build a loop), so:
+ *
+ * util_json_write: the text, byte for byte what json_dumps prints with
+ * JSON_COMPACT (and JSON_SORT_KEYS when asked).
+ * util_json_copy: what json_deep_copy gives.
  *
  * Strings are written as jansson writes them (the short escapes, \u with
  * upper-case hex).  A string or key with a byte outside ASCII (jansson
@@ -183,4 +185,40 @@ util_json_write(struct buf *b, json_t *v, size_t flags)
 		return 0;
 	}
 	return -1;
+}
+
+json_t *
+util_json_copy(json_t *v)
+{
+	json_t *c;
+	size_t i;
+	void *it;
+
+	if (v == NULL)
+		return NULL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		c = json_object();
+		for (it = json_object_iter(v); it; it = json_object_iter_next(v,
+		    it))
+			json_object_setn_new_nocheck(c, json_object_iter_key(it),
+			    json_object_iter_key_len(it),
+			    util_json_copy(json_object_iter_value(it)));
+		return c;
+	case JSON_ARRAY:
+		c = json_array();
+		for (i = 0; i < json_array_size(v); i++)
+			json_array_append_new(c, util_json_copy(
+			    json_array_get(v, i)));
+		return c;
+	case JSON_STRING:
+		return json_stringn_nocheck(json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		return json_integer(json_integer_value(v));
+	case JSON_REAL:
+		return json_real(json_real_value(v));
+	default:
+		return json_incref(v);	/* true, false, null: singletons */
+	}
 }

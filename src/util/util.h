@@ -268,6 +268,8 @@ json_t	*util_json_child(json_t *o, const char *key);
 int	 util_json_write(struct buf *b, json_t *v, size_t flags);
 /* ASCII s as a JSON string, escaped as jansson escapes it, onto b. */
 void	 util_json_str(struct buf *b, const char *s);
+/* A deep copy of v (a tree), as json_deep_copy makes it: new reference. */
+json_t	*util_json_copy(json_t *v);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
 

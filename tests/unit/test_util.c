@@ -1506,8 +1506,11 @@ TEST(slab_reuses_slots_by_size)
 	CHECK(s.blocks == NULL && s.bytes == 0);
 }
 
-/* util_json_write prints what json_dumps prints, or refuses: -1. */
-TEST(json_writer_matches_jansson)
+/*
+ * util_json_write prints what json_dumps prints, or refuses: -1;
+ * util_json_copy copies as json_deep_copy does.
+ */
+TEST(json_writer_and_copy_match_jansson)
 {
 	static const char *const texts[] = {
 		"{\"b\":1,\"a\":[true,false,null,-9223372036854775807,0],"
@@ -1527,6 +1530,19 @@ TEST(json_writer_matches_jansson)
 	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
 		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
 		CHECK(v != NULL);
+		if (v && json_is_object(v)) {	/* copies: json_deep_copy's */
+			json_t *a = util_json_copy(v), *d = json_deep_copy(v);
+			char *x = json_dumps(a, 0), *y = json_dumps(d, 0);
+
+			CHECK(a != v && json_equal(a, v));
+			CHECK(x && y && strcmp(x, y) == 0);
+			json_object_set_new(a, "b", json_null());
+			CHECK(json_integer_value(json_object_get(v, "b")) == 1);
+			free(x);
+			free(y);
+			json_decref(a);
+			json_decref(d);
+		}
 		for (k = 0; v && k < UTIL_ARRAY_LEN(flags); k++) {
 			buf_reset(&b);
 			want = json_dumps(v, flags[k] | JSON_ENCODE_ANY);
@@ -1596,7 +1612,7 @@ main(void)
 	RUN(secret_values_as_argo_reads_them);
 	RUN(secret_size_limit);
 	RUN(slab_reuses_slots_by_size);
-	RUN(json_writer_matches_jansson);
+	RUN(json_writer_and_copy_match_jansson);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);
