@@ -676,60 +676,6 @@ materialize(const struct cluster *c, const struct crec *r)
 	return o;
 }
 
-struct member {
-	const char	*key;
-	size_t		 len;
-	json_t		*value;
-};
-
-/* jansson's order for JSON_SORT_KEYS: bytes, then the shorter first. */
-static int
-member_cmp(const void *a, const void *b)
-{
-	const struct member *x = a, *y = b;
-	int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
-
-	return d ? d : (x->len > y->len) - (x->len < y->len);
-}
-
-/*
- * v as parsing its text back gives it: objects and arrays new, with keys
- * in the order the texts have them (sorted); scalars shared, as no
- * reader changes one.  A new reference.
- */
-static json_t *
-sorted_copy(json_t *v)
-{
-	struct member *m;
-	json_t *o, *x;
-	size_t i, n;
-	void *it;
-
-	if (json_is_array(v)) {
-		o = json_array();
-		json_array_foreach(v, i, x)
-			json_array_append_new(o, sorted_copy(x));
-		return o;
-	}
-	if (!json_is_object(v))
-		return json_incref(v);
-	n = json_object_size(v);
-	m = xcalloc(n ? n : 1, sizeof *m);
-	for (i = 0, it = json_object_iter(v); it && i < n; i++,
-	    it = json_object_iter_next(v, it)) {
-		m[i].key = json_object_iter_key(it);
-		m[i].len = json_object_iter_key_len(it);
-		m[i].value = json_object_iter_value(it);
-	}
-	qsort(m, i, sizeof *m, member_cmp);
-	o = json_object();
-	for (n = i, i = 0; i < n; i++)
-		json_object_setn_new(o, m[i].key, m[i].len,
-		    sorted_copy(m[i].value));
-	free(m);
-	return o;
-}
-
 static struct istr *
 intern_json(struct cluster *c, json_t *v)
 {
@@ -778,9 +724,10 @@ owner_prefix(struct cclass *k, json_t *m, const char *name)
  * Splits projection p (owned, consumed) of the object called name into
  * k's texts: the identity goes inline, restartCount goes (the OOM
  * detector compares terminations, and a count per pod would make every
- * statuses text unique).  With sorted, also the parts as parsing the
- * texts back gives them (new references), so the object can be cached
- * without parsing them.
+ * statuses text unique).  With sorted, also the parts (new references):
+ * their keys are in the texts' order (cluster_project sorts them), so
+ * they are what parsing the texts back gives, and the object can be
+ * cached without parsing them.
  */
 static void
 compact(struct cluster *c, struct cclass *k, json_t *p, const char *name,
@@ -812,10 +759,10 @@ compact(struct cluster *c, struct cclass *k, json_t *p, const char *name,
 		owner_prefix(k, m, name);
 	k->body = intern_json(c, p);
 	k->status = intern_json(c, parts);
-	if (sorted) {
-		sorted->body = sorted_copy(p);
-		sorted->meta = sorted_copy(m);
-		sorted->status = k->status ? sorted_copy(parts) : NULL;
+	if (sorted) {	/* the projection's keys are sorted already */
+		sorted->body = json_incref(p);
+		sorted->meta = json_incref(m);
+		sorted->status = k->status ? json_incref(parts) : NULL;
 	}
 	json_decref(parts);
 	json_decref(m);
