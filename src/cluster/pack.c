@@ -96,10 +96,14 @@ match(const char *p, size_t n)
 	const signed char *row = by_first[(unsigned char)*p];
 	size_t k;
 
-	for (k = 0; row[k] >= 0; k++)
-		if (frags[row[k]].len <= n && memcmp(frags[row[k]].s, p,
-		    frags[row[k]].len) == 0)
+	for (k = 0; row[k] >= 0; k++) {
+		const struct frag *f = &frags[row[k]];
+
+		/* every fragment has two bytes or more: try the second first */
+		if (f->len <= n && f->s[1] == p[1] && memcmp(f->s, p, f->len) ==
+		    0)
 			return row[k];
+	}
 	return -1;
 }
 
