@@ -15,6 +15,7 @@
  * takes jansson's way for the whole value, so the two can never differ.
  * Reals are written by jansson itself (its digits are its own).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,22 +32,52 @@ util_json_plain(const char *s)
 	return 1;
 }
 
-void
-util_json_str(struct buf *b, const char *s)
+/* What a byte of a string needs: nothing, an escape, or jansson's way. */
+enum { PLAIN, ESCAPE, REFUSE };
+
+static unsigned char	byte_class[256];
+static pthread_once_t	byte_class_once = PTHREAD_ONCE_INIT;
+
+static void
+init_byte_class(void)
+{
+	int c;
+
+	for (c = 0; c < 256; c++)
+		byte_class[c] = c == 0 || c >= 0x80 ? REFUSE : c < 0x20 ||
+		    c == '"' || c == '\\' ? ESCAPE : PLAIN;
+}
+
+/*
+ * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
+ * at a NUL or a byte outside ASCII when strict (b then holds part of it).
+ */
+static int
+put_string(struct buf *b, const char *s, size_t len, int strict)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	const char *run = s;
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t i = 0, run;
 
+	pthread_once(&byte_class_once, init_byte_class);
 	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (i < len) {
+		unsigned char c;
 		const char *esc;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		for (run = i; i < len && byte_class[(unsigned char)s[i]] ==
+		    PLAIN; i++)
+			;
+		buf_add(b, s + run, i - run);
+		if (i == len)
+			break;
+		c = (unsigned char)s[i++];
+		if (byte_class[c] == REFUSE) {
+			if (strict)
+				return -1;
+			buf_addc(b, (char)c);
 			continue;
-		buf_add(b, run, (size_t)(s - run));
-		run = s + 1;
+		}
 		switch (c) {
 		case '"': esc = "\\\""; break;
 		case '\\': esc = "\\\\"; break;
@@ -61,10 +92,16 @@ util_json_str(struct buf *b, const char *s)
 			buf_add(b, u, sizeof u);
 			continue;
 		}
-		buf_adds(b, esc);
+		buf_add(b, esc, 2);
 	}
-	buf_add(b, run, (size_t)(s - run));
 	buf_addc(b, '"');
+	return 0;
+}
+
+void
+util_json_str(struct buf *b, const char *s)
+{
+	put_string(b, s, strlen(s), 0);
 }
 
 static int
@@ -91,6 +128,7 @@ put_int(struct buf *b, json_int_t v)
 
 struct member {
 	const char	*key;
+	size_t		 len;
 	json_t		*value;
 };
 
@@ -108,13 +146,12 @@ put_object(struct buf *b, json_t *v, size_t flags)
 	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
 		const char *k = json_object_iter_key(it);
 
-		if (!util_json_plain(k) || strlen(k) !=
-		    json_object_iter_key_len(it))
-			goto out;
 		if (!(flags & JSON_SORT_KEYS)) {
 			if (i++)
 				buf_addc(b, ',');
-			util_json_str(b, k);
+			if (put_string(b, k, json_object_iter_key_len(it), 1) ==
+			    -1)
+				goto out;
 			buf_addc(b, ':');
 			if (util_json_write(b, json_object_iter_value(it),
 			    flags) == -1)
@@ -125,12 +162,14 @@ put_object(struct buf *b, json_t *v, size_t flags)
 		for (j = i++; j > 0 && strcmp(m[j - 1].key, k) > 0; j--)
 			m[j] = m[j - 1];
 		m[j].key = k;
+		m[j].len = json_object_iter_key_len(it);
 		m[j].value = json_object_iter_value(it);
 	}
 	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++) {
 		if (j)
 			buf_addc(b, ',');
-		util_json_str(b, m[j].key);
+		if (put_string(b, m[j].key, m[j].len, 1) == -1)
+			goto out;
 		buf_addc(b, ':');
 		if (util_json_write(b, m[j].value, flags) == -1)
 			goto out;
@@ -163,11 +202,8 @@ util_json_write(struct buf *b, json_t *v, size_t flags)
 		buf_addc(b, ']');
 		return 0;
 	case JSON_STRING:
-		if (!util_json_plain(json_string_value(v)) ||
-		    strlen(json_string_value(v)) != json_string_length(v))
-			return -1;
-		util_json_str(b, json_string_value(v));
-		return 0;
+		return put_string(b, json_string_value(v),
+		    json_string_length(v), 1);
 	case JSON_INTEGER:
 		put_int(b, json_integer_value(v));
 		return 0;

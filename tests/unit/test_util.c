@@ -1568,6 +1568,10 @@ TEST(json_writer_and_copy_match_jansson)
 	v = json_stringn("a\0b", 3);
 	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
 	json_decref(v);
+	v = json_pack("{s:i}", "caf\xc3\xa9", 1);	/* keys too, sorted or not */
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	CHECK(util_json_write(&b, v, JSON_COMPACT | JSON_SORT_KEYS) == -1);
+	json_decref(v);
 	buf_free(&b);
 }
 
