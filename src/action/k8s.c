@@ -36,8 +36,8 @@ act_merge_patch(json_t *target, json_t *patch)
 	const char *k;
 
 	if (!json_is_object(patch))
-		return json_deep_copy(patch);
-	out = json_is_object(target) ? json_deep_copy(target) : json_object();
+		return util_json_copy(patch);
+	out = json_is_object(target) ? util_json_copy(target) : json_object();
 	json_object_foreach(patch, k, v) {
 		if (json_is_null(v))
 			json_object_del(out, k);
@@ -77,7 +77,7 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		*err = xstrdup("source.resource has no kind");
 		return -1;
 	}
-	obj = json_deep_copy(resource);
+	obj = util_json_copy(resource);
 	meta = json_object_get(obj, "metadata");
 	if (!json_is_object(meta)) {
 		meta = json_object();

@@ -14,6 +14,7 @@
  * or are label keys), so an owner's name stays whole in a packed text
  * and the store can point into it.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,21 +64,47 @@ static const struct frag frags[ESC - 1] = {	/* byte i + 1 */
 };
 #undef F
 
+/*
+ * The fragments by first byte, longest first: a text is matched at every
+ * byte, and only `{`, `"`, `,` and a few letters start one.  Built once.
+ */
+static signed char	by_first[256][ESC];	/* indices; -1 ends a row */
+static pthread_once_t	by_first_once = PTHREAD_ONCE_INIT;
+
+static void
+index_frags(void)
+{
+	size_t i, k, n;
+
+	memset(by_first, -1, sizeof by_first);
+	for (i = 0; i < ESC - 1; i++) {
+		signed char *row = by_first[(unsigned char)frags[i].s[0]];
+
+		for (n = 0; row[n] >= 0; n++)
+			;
+		/* keep the row longest first: the first match is the best */
+		for (k = n; k > 0 && frags[row[k - 1]].len < frags[i].len; k--)
+			row[k] = row[k - 1];
+		row[k] = (signed char)i;
+	}
+}
+
 /* The longest fragment at p (n bytes left): its index, or -1. */
 static int
 match(const char *p, size_t n)
 {
-	size_t i, best = 0;
-	int at = -1;
+	const signed char *row = by_first[(unsigned char)*p];
+	size_t k;
 
-	for (i = 0; i < ESC - 1; i++)
-		if (frags[i].s[0] == *p && frags[i].len > best &&
-		    frags[i].len <= n && memcmp(frags[i].s, p, frags[i].len) ==
-		    0) {
-			best = frags[i].len;
-			at = (int)i;
-		}
-	return at;
+	for (k = 0; row[k] >= 0; k++) {
+		const struct frag *f = &frags[row[k]];
+
+		/* every fragment has two bytes or more: try the second first */
+		if (f->len <= n && f->s[1] == p[1] && memcmp(f->s, p, f->len) ==
+		    0)
+			return row[k];
+	}
+	return -1;
 }
 
 char *
@@ -87,6 +114,7 @@ cl_text_pack(const char *s, size_t *lenp)
 	char *out = xmalloc(2 * n + 1);	/* every byte escaped, at worst */
 	int f;
 
+	pthread_once(&by_first_once, index_frags);
 	while (i < n) {
 		unsigned char ch = (unsigned char)s[i];
 

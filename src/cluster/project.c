@@ -19,8 +19,11 @@
  *     finishedAt, containerID)
  *
  * The projection is a pure function (safe on a watch thread, before the
- * object is queued).  Kinds outside cluster_compact_kind() are kept whole.
+ * object is queued).  Its keys are sorted at every level, as the view's
+ * texts have them, so the store can hand out the projection's parts as
+ * the object parsing the texts back would give.  Kinds outside cluster_compact_kind() are kept whole.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster/cluster.h"
@@ -42,14 +45,68 @@ cluster_compact_kind(const char *kind)
 	return 0;
 }
 
-/* Copies src[key] into dst when present (a new reference). */
+struct member {
+	const char	*key;
+	size_t		 len;
+	json_t		*value;
+};
+
+/* jansson's order for JSON_SORT_KEYS: bytes, then the shorter first. */
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+
+	return d ? d : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * v with the keys of every object sorted as JSON_SORT_KEYS sorts them:
+ * objects and arrays new, scalars shared (nobody changes a scalar of the
+ * view's).  A new reference.
+ */
+static json_t *
+sorted_copy(json_t *v)
+{
+	struct member *m;
+	json_t *o, *x;
+	size_t i, n;
+	void *it;
+
+	if (json_is_array(v)) {
+		o = json_array();
+		json_array_foreach(v, i, x)
+			json_array_append_new(o, sorted_copy(x));
+		return o;
+	}
+	if (!json_is_object(v))
+		return json_incref(v);
+	n = json_object_size(v);
+	m = xcalloc(n ? n : 1, sizeof *m);
+	for (i = 0, it = json_object_iter(v); it && i < n; i++,
+	    it = json_object_iter_next(v, it)) {
+		m[i].key = json_object_iter_key(it);
+		m[i].len = json_object_iter_key_len(it);
+		m[i].value = json_object_iter_value(it);
+	}
+	qsort(m, i, sizeof *m, member_cmp);
+	o = json_object();
+	for (n = i, i = 0; i < n; i++)
+		json_object_setn_new(o, m[i].key, m[i].len,
+		    sorted_copy(m[i].value));
+	free(m);
+	return o;
+}
+
+/* Copies src[key] into dst when present, keys sorted. */
 static void
 keep(json_t *dst, json_t *src, const char *key)
 {
 	json_t *v = json_object_get(src, key);
 
 	if (v)
-		json_object_set(dst, key, v);
+		json_object_set_new(dst, key, sorted_copy(v));
 }
 
 static int
@@ -66,10 +123,6 @@ metadata(json_t *m)
 	const char *k;
 	size_t i;
 
-	keep(out, m, "name");
-	keep(out, m, "namespace");
-	keep(out, m, "uid");
-	keep(out, m, "labels");
 	ann = json_object_get(m, "annotations");
 	json_object_foreach(ann, k, v)
 		if (kept_annotation(k)) {
@@ -77,8 +130,13 @@ metadata(json_t *m)
 				a = json_object();
 			json_object_set(a, k, v);
 		}
-	if (a)
-		json_object_set_new(out, "annotations", a);
+	if (a) {
+		json_object_set_new(out, "annotations", sorted_copy(a));
+		json_decref(a);
+	}
+	keep(out, m, "labels");
+	keep(out, m, "name");
+	keep(out, m, "namespace");
 	if (json_is_array(refs = json_object_get(m, "ownerReferences"))) {
 		json_t *o = json_array();
 
@@ -86,13 +144,14 @@ metadata(json_t *m)
 			json_t *x = json_object();
 
 			keep(x, r, "apiVersion");
+			keep(x, r, "controller");
 			keep(x, r, "kind");
 			keep(x, r, "name");
-			keep(x, r, "controller");
 			json_array_append_new(o, x);
 		}
 		json_object_set_new(out, "ownerReferences", o);
 	}
+	keep(out, m, "uid");
 	return out;
 }
 
@@ -135,8 +194,8 @@ spec(json_t *s, const char *kind)
 {
 	json_t *out = json_object(), *t;
 
-	keep(out, s, "replicas");
 	containers(out, s);
+	keep(out, s, "replicas");
 	if (template_kind(kind) &&
 	    json_is_object(t = json_object_get(s, "template"))) {
 		json_t *ts = json_object();
@@ -161,18 +220,18 @@ statuses(json_t *dst, json_t *st, const char *list)
 		json_t *x = json_object(), *term = json_object_get(
 		    json_object_get(cs, "lastState"), "terminated");
 
-		keep(x, cs, "name");
-		keep(x, cs, "restartCount");
 		if (json_is_object(term)) {
 			json_t *t = json_object();
 
-			keep(t, term, "reason");
+			keep(t, term, "containerID");
 			keep(t, term, "exitCode");
 			keep(t, term, "finishedAt");
-			keep(t, term, "containerID");
+			keep(t, term, "reason");
 			json_object_set_new(x, "lastState", json_pack("{s:o}",
 			    "terminated", t));
 		}
+		keep(x, cs, "name");
+		keep(x, cs, "restartCount");
 		json_array_append_new(o, x);
 	}
 	json_object_set_new(dst, list, o);
@@ -183,16 +242,16 @@ status(json_t *s)
 {
 	json_t *out = json_object(), *mem;
 
-	keep(out, s, "phase");
-	keep(out, s, "replicas");
-	keep(out, s, "readyReplicas");
-	keep(out, s, "desiredNumberScheduled");
 	if ((mem = json_object_get(json_object_get(s, "allocatable"),
 	    "memory")))
-		json_object_set_new(out, "allocatable", json_pack("{s:O}",
-		    "memory", mem));
+		json_object_set_new(out, "allocatable", json_pack("{s:o}",
+		    "memory", sorted_copy(mem)));
 	statuses(out, s, "containerStatuses");
+	keep(out, s, "desiredNumberScheduled");
 	statuses(out, s, "initContainerStatuses");
+	keep(out, s, "phase");
+	keep(out, s, "readyReplicas");
+	keep(out, s, "replicas");
 	return out;
 }
 

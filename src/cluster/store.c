@@ -16,7 +16,10 @@
  * Readers still get json_t objects: cluster_get() materializes one from
  * the record on demand and caches it on the record; the cache is dropped
  * at the next put/remove once it holds more than CACHE_KEEP objects
- * (hence "borrowed until the next put/remove").  Other kinds (Namespaces,
+ * (hence "borrowed until the next put/remove").  A put whose caller
+ * compares statuses (the OOM detector: a decision may follow at once)
+ * caches the object as materializing would build it, from the projection
+ * in hand rather than by parsing the texts back.  Other kinds (Namespaces,
  * Applications, NetworkPolicies of a snapshot) are few and kept whole.
  */
 #include <stddef.h>
@@ -91,6 +94,8 @@ struct tree {
 
 struct cluster {
 	struct tree	  trees[TREES];
+	json_t		 *empty;	/* owned: what tree_of(NULL) gives */
+	struct buf	  text;		/* a text being interned, reused */
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
 	struct ptab	  objs;		/* struct cobj * (owned): whole */
@@ -393,6 +398,8 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->objs);
 	ptab_clear(&c->cache);
 	trees_clear(c);
+	json_decref(c->empty);
+	c->empty = NULL;
 	cl_intern_clear(&c->strings);
 	slab_clear(&c->mem);
 	map_clear(&c->relists, NULL);
@@ -411,6 +418,7 @@ cluster_free(struct cluster *c)
 	if (c == NULL)
 		return;
 	clear_store(c);
+	buf_free(&c->text);
 	free(c);
 }
 
@@ -497,19 +505,6 @@ trim_cache(struct cluster *c)
 	ptab_clear(&c->cache);
 }
 
-/* Sets key in obj[section] (created as an object when absent). */
-static json_t *
-section(json_t *obj, const char *name)
-{
-	json_t *s = json_object_get(obj, name);
-
-	if (!json_is_object(s)) {
-		s = json_object();
-		json_object_set_new(obj, name, s);
-	}
-	return s;
-}
-
 static json_t *
 load_text(const struct istr *x)
 {
@@ -568,41 +563,74 @@ uid_unpack(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
-/* load_text through the parsed trees: a new object of its own. */
+/*
+ * x parsed, through the parsed trees: borrowed, valid until the next
+ * tree_of (which may evict it) or x's last reference going; an empty
+ * object when x is NULL or does not parse.
+ */
 static json_t *
-load_tree(const struct cluster *cc, const struct istr *x)
+tree_of(const struct cluster *cc, const struct istr *x)
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
 	struct tree *t;
 
-	if (x == NULL)
-		return json_object();
+	if (x == NULL) {
+		if (c->empty == NULL)
+			c->empty = json_object();
+		return c->empty;
+	}
 	t = &c->trees[x->hash & (TREES - 1)];
 	if (t->x != x) {
 		json_decref(t->tree);
 		t->x = x;
 		t->tree = load_text(x);	/* {} when x does not parse */
 	}
-	return json_deep_copy(t->tree);
+	return t->tree;
 }
 
-/* The record as an object: a new reference. */
+/*
+ * A new object with src's members, in src's order, shared rather than
+ * copied: materialized objects share the parsed trees' values (as whole
+ * objects are shared with the view), so what is new is only the objects
+ * materialize adds to.  Readers never change what the view returns.
+ */
 static json_t *
-materialize(const struct cluster *c, const struct crec *r)
+shallow(json_t *src)
+{
+	json_t *o = json_object(), *v;
+	void *it;
+
+	for (it = json_object_iter(src); it; it = json_object_iter_next(src,
+	    it)) {
+		v = json_object_iter_value(it);
+		json_object_setn(o, json_object_iter_key(it),
+		    json_object_iter_key_len(it), v);
+	}
+	return o;
+}
+
+/* What a compact record is assembled from (borrowed). */
+struct parts {
+	json_t	*body;		/* spec and status, parsed */
+	json_t	*meta;		/* metadata but the identity, parsed */
+	json_t	*status;	/* the container statuses; NULL: none */
+};
+
+/* Record r assembled from its parts: a new reference. */
+static json_t *
+assemble(const struct crec *r, const struct parts *t)
 {
 	const struct cclass *cl = r->cls;
 	size_t n = strlen(r->id) + 1;
 	unsigned char tag = (unsigned char)r->id[n];
-	json_t *o, *m, *st, *v;
-	const char *k;
+	json_t *o, *m, *dst;
 	char uid[37], *name;
+	void *it;
 
-	if (is_whole(r))
-		return json_incref(obj_of(c, r));
 	name = rec_name(r);
-	o = load_tree(c, cl->body);
+	o = shallow(t->body);
 	json_object_set_new(o, "kind", json_string(cl->kind->s));
-	m = load_tree(c, cl->meta);
+	m = shallow(t->meta);
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
 		json_object_set_new(m, "namespace", json_string(cl->ns->s));
@@ -613,28 +641,54 @@ materialize(const struct cluster *c, const struct crec *r)
 		json_object_set_new(m, "uid", json_string(r->id + n + 1));
 	json_object_set_new(o, "metadata", m);
 	free(name);
-	if (cl->status) {
-		json_t *dst = section(o, "status");
-
-		st = load_tree(c, cl->status);
-		json_object_foreach(st, k, v)
-			json_object_set(dst, k, v);
-		json_decref(st);
+	if (t->status) {
+		/* the body's status is the parsed tree's: add to a copy */
+		dst = json_object_get(o, "status");
+		dst = json_is_object(dst) ? shallow(dst) : json_object();
+		json_object_set_new(o, "status", dst);
+		for (it = json_object_iter(t->status); it;
+		    it = json_object_iter_next(t->status, it))
+			json_object_setn(dst, json_object_iter_key(it),
+			    json_object_iter_key_len(it),
+			    json_object_iter_value(it));
 	}
+	return o;
+}
+
+/* The record as an object: a new reference. */
+static json_t *
+materialize(const struct cluster *c, const struct crec *r)
+{
+	const struct cclass *cl = r->cls;
+	struct parts t;
+	json_t *o;
+
+	if (is_whole(r))
+		return json_incref(obj_of(c, r));
+	/* held: one tree_of may evict the tree another returned */
+	t.body = json_incref(tree_of(c, cl->body));
+	t.meta = json_incref(tree_of(c, cl->meta));
+	t.status = cl->status ? json_incref(tree_of(c, cl->status)) : NULL;
+	o = assemble(r, &t);
+	json_decref(t.body);
+	json_decref(t.meta);
+	json_decref(t.status);
 	return o;
 }
 
 static struct istr *
 intern_json(struct cluster *c, json_t *v)
 {
-	char *s, *p;
+	char *s = NULL, *p;
 	struct istr *x;
 	size_t n;
 
 	if (v == NULL || (json_is_object(v) && json_object_size(v) == 0))
 		return NULL;
-	s = json_dumps(v, DUMP_FLAGS);
-	p = cl_text_pack(s, &n);
+	buf_reset(&c->text);
+	if (util_json_write(&c->text, v, DUMP_FLAGS) == -1)
+		s = json_dumps(v, DUMP_FLAGS);	/* outside ASCII: jansson's */
+	p = cl_text_pack(s ? s : c->text.data, &n);
 	x = cl_intern(&c->strings, p, n);
 	free(p);
 	free(s);
@@ -670,10 +724,14 @@ owner_prefix(struct cclass *k, json_t *m, const char *name)
  * Splits projection p (owned, consumed) of the object called name into
  * k's texts: the identity goes inline, restartCount goes (the OOM
  * detector compares terminations, and a count per pod would make every
- * statuses text unique).
+ * statuses text unique).  With sorted, also the parts (new references):
+ * their keys are in the texts' order (cluster_project sorts them), so
+ * they are what parsing the texts back gives, and the object can be
+ * cached without parsing them.
  */
 static void
-compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
+compact(struct cluster *c, struct cclass *k, json_t *p, const char *name,
+    struct parts *sorted)
 {
 	static const char *const lists[] = { "containerStatuses",
 	    "initContainerStatuses" };
@@ -701,15 +759,26 @@ compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
 		owner_prefix(k, m, name);
 	k->body = intern_json(c, p);
 	k->status = intern_json(c, parts);
+	if (sorted) {	/* the projection's keys are sorted already */
+		sorted->body = json_incref(p);
+		sorted->meta = json_incref(m);
+		sorted->status = k->status ? json_incref(parts) : NULL;
+	}
 	json_decref(parts);
 	json_decref(m);
 	json_decref(p);
 }
 
+/*
+ * A record for obj; with cache (a compact kind), its object too, as
+ * materialize would build it, so that a decision on it right after the
+ * put (an OOM kill) parses none of its texts.
+ */
 static struct crec *
 rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
-    const char *name, uint32_t h, int whole)
+    const char *name, uint32_t h, int whole, int cache)
 {
+	struct parts sorted;
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
 	size_t ln, lu = 0;
@@ -723,7 +792,8 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
 	k.whole = whole || !cluster_compact_kind(kind);
 	if (!k.whole)
-		compact(c, &k, cluster_project(obj), name);
+		compact(c, &k, cluster_project(obj), name, cache ? &sorted :
+		    NULL);
 	name += k.pfx_len;
 	ln = strlen(name) + 1;
 	if (uid && uid_pack(uid, bin) == 0) {
@@ -745,6 +815,11 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	if (k.whole) {
 		obj_set(c, r, json_incref(obj));
 		c->nwhole++;
+	} else if (cache) {
+		obj_set(c, r, assemble(r, &sorted));
+		json_decref(sorted.body);
+		json_decref(sorted.meta);
+		json_decref(sorted.status);
 	}
 	return r;
 }
@@ -815,7 +890,8 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole,
 	o = prev ? take(c, prev, old ? want : WANT_NONE) : NULL;
 	if (old)
 		*old = o;
-	r = rec_new(c, obj, kind, ns, name, h, whole);
+	r = rec_new(c, obj, kind, ns, name, h, whole, old != NULL &&
+	    want == WANT_STATUSES);
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;
@@ -865,9 +941,15 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 		return NULL;
 	if (is_whole(r))
 		w = json_incref(obj_of(c, r));
-	else if ((o = materialize(c, r)), c->fetch == NULL)
-		w = o;
-	else {
+	else if (c->fetch == NULL) {
+		/* the projection is all there is: the cached one, shared */
+		if ((o = obj_of(c, r)) == NULL) {
+			o = materialize(c, r);
+			obj_set(c, r, o);
+		}
+		w = json_incref(o);
+	} else {
+		o = materialize(c, r);
 		w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(
 		    o, "apiVersion")), kind, k.ns, name); /* a GET, in run */
 		json_decref(o);

@@ -88,8 +88,8 @@ rec_to_json(const struct rec_decision_record *r)
  * rec_write_line prints what json_dumps(rec_to_json(r), REC_JSON_FLAGS)
  * prints, byte for byte, without building the record's tree: a replay
  * writes one record per signal and the tree was most of a record's cost.
- * Its strings are written as jansson writes them (the escapes below, \u
- * in upper-case hex); a string with a byte outside ASCII (which jansson
+ * Its strings are written as jansson writes them (util_json_str: \u in
+ * upper-case hex); a string with a byte outside ASCII (which jansson
  * validates as UTF-8 and refuses when it is not), in the record or in its
  * plan and extra fields, or an extra field that would replace one of the
  * fixed fields sends the record the tree's way, so the two can never
@@ -100,15 +100,6 @@ static const char *const fixed_keys[] = {
 	"time", "cluster", "sensor", "trigger", "target", "subject",
 	"decision", "reason", "message", "plan", "signal",
 };
-
-static int
-plain(const char *s)
-{
-	for (; s && *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
 
 static int
 fast_ok(const struct rec_decision_record *r)
@@ -123,50 +114,13 @@ fast_ok(const struct rec_decision_record *r)
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(strs); i++)
-		if (!plain(strs[i]))
+		if (!util_json_plain(strs[i]))
 			return 0;
 	json_object_foreach(r->extra, k, v)
 		for (i = 0; i < UTIL_ARRAY_LEN(fixed_keys); i++)
 			if (strcmp(k, fixed_keys[i]) == 0)
 				return 0;
 	return 1;
-}
-
-/* s (ASCII) as a JSON string, escaped as jansson escapes it. */
-static void
-put_str(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const char *run = s;
-	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
-
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default:
-			u[4] = hex[c >> 4];
-			u[5] = hex[c & 15];
-			buf_add(b, u, sizeof u);
-			continue;
-		}
-		buf_adds(b, esc);
-	}
-	buf_add(b, run, (size_t)(s - run));
-	buf_addc(b, '"');
 }
 
 /* ,"key":"value" -- or nothing for a NULL value, as json_string(NULL). */
@@ -177,9 +131,9 @@ put_field(struct buf *b, const char *key, const char *v)
 		return;
 	if (b->data[b->len - 1] != '{')
 		buf_addc(b, ',');
-	put_str(b, key);
+	util_json_str(b, key);
 	buf_addc(b, ':');
-	put_str(b, v);
+	util_json_str(b, v);
 }
 
 /* A string or null: json_pack's "s?". */
@@ -187,7 +141,7 @@ static void
 put_str_or_null(struct buf *b, const char *v)
 {
 	if (v)
-		put_str(b, v);
+		util_json_str(b, v);
 	else
 		buf_adds(b, "null");
 }
@@ -196,104 +150,39 @@ static void
 put_ref(struct buf *b, const char *key, const struct objref *o)
 {
 	buf_addc(b, ',');
-	put_str(b, key);
+	util_json_str(b, key);
 	if (o->kind == NULL) {
 		buf_adds(b, ":null");
 		return;
 	}
 	buf_adds(b, ":{\"kind\":");
-	put_str(b, o->kind);
+	util_json_str(b, o->kind);
 	if (o->namespace) {
 		buf_adds(b, ",\"namespace\":");
-		put_str(b, o->namespace);
+		util_json_str(b, o->namespace);
 	}
 	buf_adds(b, ",\"name\":");
 	put_str_or_null(b, o->name);
 	buf_addc(b, '}');
 }
 
-static int
-put_json_cb(const char *p, size_t n, void *b)
-{
-	return buf_add(b, p, n);
-}
-
 /*
- * v as jansson's dump with REC_JSON_FLAGS prints it: compact, insertion
- * order.  Reals go through jansson itself (its digits are its own); a
- * string or key outside ASCII, or holding a NUL, is -1: the caller
- * takes the tree's way.
+ * v as jansson's dump with REC_JSON_FLAGS prints it (util_json_write);
+ * -1 sends the record the tree's way.
  */
 static int
 put_value(struct buf *b, json_t *v)
 {
-	char num[32];
-	size_t i;
-	void *it;
-	json_t *x;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		buf_addc(b, '{');
-		for (it = json_object_iter(v), i = 0; it;
-		    it = json_object_iter_next(v, it), i++) {
-			const char *k = json_object_iter_key(it);
-
-			if (!plain(k) || strlen(k) != json_object_iter_key_len(it))
-				return -1;
-			if (i)
-				buf_addc(b, ',');
-			put_str(b, k);
-			buf_addc(b, ':');
-			if (put_value(b, json_object_iter_value(it)) == -1)
-				return -1;
-		}
-		buf_addc(b, '}');
-		return 0;
-	case JSON_ARRAY:
-		buf_addc(b, '[');
-		json_array_foreach(v, i, x) {
-			if (i)
-				buf_addc(b, ',');
-			if (put_value(b, x) == -1)
-				return -1;
-		}
-		buf_addc(b, ']');
-		return 0;
-	case JSON_STRING:
-		if (!plain(json_string_value(v)) || strlen(json_string_value(
-		    v)) != json_string_length(v))
-			return -1;
-		put_str(b, json_string_value(v));
-		return 0;
-	case JSON_INTEGER:
-		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		buf_adds(b, num);
-		return 0;
-	case JSON_REAL:
-		return json_dump_callback(v, put_json_cb, b, REC_JSON_FLAGS |
-		    JSON_ENCODE_ANY) == 0 ? 0 : -1;
-	case JSON_TRUE:
-		buf_adds(b, "true");
-		return 0;
-	case JSON_FALSE:
-		buf_adds(b, "false");
-		return 0;
-	case JSON_NULL:
-		buf_adds(b, "null");
-		return 0;
-	}
-	return -1;
+	return util_json_write(b, v, REC_JSON_FLAGS);
 }
 
 static int
 put_json(struct buf *b, const char *key, json_t *v)
 {
-	if (!plain(key))
+	if (!util_json_plain(key))
 		return -1;
 	buf_addc(b, ',');
-	put_str(b, key);
+	util_json_str(b, key);
 	buf_addc(b, ':');
 	return put_value(b, v);
 }

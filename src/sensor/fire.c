@@ -19,42 +19,6 @@
 
 #include "sensor/sensor_int.h"
 
-/*
- * A deep copy for every firing's resource.  jansson's json_deep_copy
- * checks for loops by formatting every container's address into a hash
- * table, which costs more than the copy; values from a manifest are
- * trees, so a plain recursive copy does (depth bounded by the parser).
- */
-static json_t *
-tree_copy(json_t *v)
-{
-	json_t *c, *m;
-	const char *k;
-	size_t i;
-
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		c = json_object();
-		json_object_foreach(v, k, m)
-			json_object_set_new_nocheck(c, k, tree_copy(m));
-		return c;
-	case JSON_ARRAY:
-		c = json_array();
-		json_array_foreach(v, i, m)
-			json_array_append_new(c, tree_copy(m));
-		return c;
-	case JSON_STRING:
-		return json_stringn_nocheck(json_string_value(v),
-		    json_string_length(v));
-	case JSON_INTEGER:
-		return json_integer(json_integer_value(v));
-	case JSON_REAL:
-		return json_real(json_real_value(v));
-	default:
-		return json_incref(v);	/* true, false, null: singletons */
-	}
-}
-
 /* ---- parameters -------------------------------------------------------- */
 
 /*
@@ -378,7 +342,7 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			json_object_set(inputs, s->deps[i].name, s->fdata[i] ?
 			    s->fdata[i] : json_null());
 	if (t->tparams.n) {
-		whole = tree_copy(t->whole);
+		whole = util_json_copy(t->whole);
 		if (apply_params(&t->tparams, s, whole, &err) == -1)
 			goto done;
 		spec = json_object_get(whole, t->kindkey);
@@ -398,13 +362,13 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			(void)render_strings(&t->rstr, &res, ev->data, 1, &err);
 			break;
 		}
-		res = tree_copy(src);
+		res = util_json_copy(src);
 		if (render_strings(&t->rstr, &res, ev->data, 0, &err) == 0)
 			(void)apply_params(&t->kparams, s, res, &err);
 		break;
 	case TRIGGER_HTTP:
 		if (t->kparams.n) {
-			copy = tree_copy(spec);
+			copy = util_json_copy(spec);
 			if (apply_params(&t->kparams, s, copy, &err) == -1)
 				break;
 			spec = copy;

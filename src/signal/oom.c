@@ -57,6 +57,52 @@ memory_limit(json_t *pod, const char *list, const char *container)
 	return NULL;
 }
 
+/* o[k] = v when v is not NULL: json_pack's "s?". */
+static void
+set_opt(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+/*
+ * The Event, built member by member in the order a json_pack format
+ * listed them (a storm synthesizes one per signal, and json_pack reads
+ * its format every time).  A new reference.
+ */
+static json_t *
+event_object(const char *evname, const char *ns, const char *pname,
+    const char *uid, const char *fieldpath, const char *msg, const char *fin)
+{
+	json_t *ev = json_object(), *m = json_object(), *io = json_object();
+	json_t *src = json_object();
+
+	json_object_set_new(ev, "apiVersion", json_string("v1"));
+	json_object_set_new(ev, "kind", json_string("Event"));
+	json_object_set_new(m, "name", json_string(evname));
+	set_opt(m, "namespace", ns);
+	json_object_set_new(ev, "metadata", m);
+	json_object_set_new(io, "apiVersion", json_string("v1"));
+	json_object_set_new(io, "kind", json_string("Pod"));
+	json_object_set_new(io, "name", json_string(pname));
+	set_opt(io, "namespace", ns);
+	set_opt(io, "uid", uid);
+	json_object_set_new(io, "fieldPath", json_string(fieldpath));
+	json_object_set_new(ev, "involvedObject", io);
+	json_object_set_new(ev, "reason", json_string("OOMKilled"));
+	json_object_set_new(ev, "message", json_string(msg));
+	json_object_set_new(ev, "type", json_string("Warning"));
+	json_object_set_new(src, "component",
+	    json_string("remediate-oom-detector"));
+	json_object_set_new(ev, "source", src);
+	json_object_set_new(ev, "reportingComponent",
+	    json_string("remediate.dev/oom-detector"));
+	set_opt(ev, "firstTimestamp", fin);
+	set_opt(ev, "lastTimestamp", fin);
+	json_object_set_new(ev, "count", json_integer(1));
+	return ev;
+}
+
 static json_t *
 synthesize(json_t *pod, const char *list, json_t *cs, json_t *term)
 {
@@ -86,17 +132,7 @@ synthesize(json_t *pod, const char *list, json_t *cs, json_t *term)
 	fieldpath = xasprintf("spec.%s{%s}",
 	    strcmp(list, "initContainerStatuses") == 0 ? "initContainers" :
 	    "containers", name);
-	ev = json_pack("{s:s, s:s, s:{s:s, s:s?}, s:{s:s, s:s, s:s, s:s?, "
-	    "s:s?, s:s}, s:s, s:s, s:s, s:{s:s}, s:s, s:s?, s:s?, s:i}",
-	    "apiVersion", "v1", "kind", "Event",
-	    "metadata", "name", evname, "namespace", ns,
-	    "involvedObject", "apiVersion", "v1", "kind", "Pod",
-	    "name", pname, "namespace", ns, "uid", uid,
-	    "fieldPath", fieldpath,
-	    "reason", "OOMKilled", "message", msg, "type", "Warning",
-	    "source", "component", "remediate-oom-detector",
-	    "reportingComponent", "remediate.dev/oom-detector",
-	    "firstTimestamp", fin, "lastTimestamp", fin, "count", 1);
+	ev = event_object(evname, ns, pname, uid, fieldpath, msg, fin);
 	free(evname);
 	free(msg);
 	free(fieldpath);

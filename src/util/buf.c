@@ -61,6 +61,12 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addc(struct buf *b, char c)
 {
+	/* the common case first: writers of JSON add a byte at a time */
+	if (b->len + 1 < b->cap && (b->max == 0 || b->len < b->max)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_add(b, &c, 1);
 }
 

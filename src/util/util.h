@@ -260,6 +260,20 @@ const char *util_json_type(const json_t *);
  * o is not an object, or o[key] is something else.
  */
 json_t	*util_json_child(json_t *o, const char *key);
+/*
+ * v appended to b as json_dumps(v, flags) prints it, where flags are
+ * JSON_COMPACT, optionally JSON_SORT_KEYS, and a JSON_REAL_PRECISION
+ * (see jsonw.c); without jansson's dump.  -1 when v holds a string or key
+ * outside ASCII or with a NUL, or a real jansson will not print: b then
+ * holds a partial text the caller discards (it takes json_dumps' way).
+ */
+int	 util_json_write(struct buf *b, json_t *v, size_t flags);
+/* ASCII s as a JSON string, escaped as jansson escapes it, onto b. */
+void	 util_json_str(struct buf *b, const char *s);
+/* A deep copy of v (a tree), as json_deep_copy makes it: new reference. */
+json_t	*util_json_copy(json_t *v);
+/* 1 when s (NULL too) holds no byte outside ASCII. */
+int	 util_json_plain(const char *s);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;

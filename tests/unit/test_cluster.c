@@ -484,6 +484,60 @@ TEST(put_statuses_returns_the_statuses_only)
 }
 
 /*
+ * The object a compared put caches (so a decision on an OOM kill parses
+ * nothing) is the one materializing the record gives, member for member
+ * and in the same order: a record's object must not depend on whether
+ * it was cached.
+ */
+TEST(object_cached_at_a_put_is_the_materialized_one)
+{
+	json_t *pods[3], *st, *m, *old;
+	size_t i;
+
+	pods[0] = real_pod();
+	/* keys out of order, init containers, no phase, kept annotations */
+	pods[1] = json_deep_copy(pods[0]);
+	m = json_object_get(pods[1], "metadata");
+	json_object_set_new(m, "labels", json_pack("{s:s, s:s, s:s}", "zz",
+	    "1", "remediation.platform/optin", "true", "app", "web"));
+	json_object_set_new(m, "annotations", json_pack("{s:s, s:s, s:s}",
+	    "remediation.dev/owner", "team-a", "other", "x",
+	    "kubernetes.io/config.mirror", "m"));
+	st = json_object_get(pods[1], "status");
+	json_object_del(st, "phase");
+	json_object_set_new(st, "initContainerStatuses", json_pack(
+	    "[{s:s, s:i, s:{s:{s:i, s:s, s:s}}}]", "name", "init",
+	    "restartCount", 3, "lastState", "terminated", "exitCode", 137,
+	    "reason", "OOMKilled", "finishedAt", "2026-01-01T00:00:00Z"));
+	json_object_set_new(json_object_get(pods[1], "spec"), "initContainers",
+	    json_pack("[{s:s, s:{s:{s:s, s:s}}}]", "name", "init", "resources",
+	    "requests", "memory", "1Gi", "cpu", "1"));
+	pods[2] = json_deep_copy(pods[1]);	/* no status at all */
+	json_object_del(pods[2], "status");
+	for (i = 0; i < UTIL_ARRAY_LEN(pods); i++) {
+		struct cluster *a = cluster_new(), *b = cluster_new();
+		const char *ns = obj_namespace(pods[i]), *n = obj_name(pods[i]);
+		char *x, *y;
+
+		CHECK(pods[i] != NULL);
+		cluster_put_statuses(a, pods[i], &old);	/* cached at the put */
+		json_decref(old);
+		cluster_put(b, pods[i], NULL);		/* materialized */
+		x = json_dumps(cluster_get(a, "Pod", ns, n), JSON_COMPACT);
+		y = json_dumps(cluster_get(b, "Pod", ns, n), JSON_COMPACT);
+		CHECK(x && y && strcmp(x, y) == 0);
+		if (x && y && strcmp(x, y) != 0)
+			fprintf(stderr, "cached:       %s\nmaterialized: %s\n",
+			    x, y);
+		free(x);
+		free(y);
+		cluster_free(a);
+		cluster_free(b);
+		json_decref(pods[i]);
+	}
+}
+
+/*
  * Parsed texts are kept for materializing: a text freed and another of
  * the same size interned (malloc gives back the same address) must not
  * come back as the old one's tree.
@@ -665,6 +719,7 @@ main(void)
 	RUN(texts_pack_to_themselves);
 	RUN(old_object_keeps_container_statuses);
 	RUN(put_statuses_returns_the_statuses_only);
+	RUN(object_cached_at_a_put_is_the_materialized_one);
 	RUN(parsed_texts_never_outlive_their_string);
 	RUN(materialized_cache_is_bounded);
 	RUN(relist_sweeps_what_was_not_listed);

@@ -1511,6 +1511,75 @@ TEST(slab_reuses_slots_by_size)
 	CHECK(s.blocks == NULL && s.bytes == 0);
 }
 
+/*
+ * util_json_write prints what json_dumps prints, or refuses: -1;
+ * util_json_copy copies as json_deep_copy does.
+ */
+TEST(json_writer_and_copy_match_jansson)
+{
+	static const char *const texts[] = {
+		"{\"b\":1,\"a\":[true,false,null,-9223372036854775807,0],"
+		    "\"c\":{\"z\":\"q\\\"\\\\\\n\\t\\u0001/\\u007f\","
+		    "\"y\":{}},\"aa\":[],\"r\":0.1,\"e\":1e300}",
+		"[\"x\",{\"k\":-1,\"j\":\"\\b\\f\\r\"}]",
+		"\"\"",
+	};
+	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
+	    JSON_SORT_KEYS, JSON_COMPACT | JSON_REAL_PRECISION(16) };
+	json_t *v, *big = json_object();
+	struct buf b;
+	char *want, key[8];
+	size_t i, k;
+
+	buf_init(&b, 0);
+	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
+		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		CHECK(v != NULL);
+		if (v && json_is_object(v)) {	/* copies: json_deep_copy's */
+			json_t *a = util_json_copy(v), *d = json_deep_copy(v);
+			char *x = json_dumps(a, 0), *y = json_dumps(d, 0);
+
+			CHECK(a != v && json_equal(a, v));
+			CHECK(x && y && strcmp(x, y) == 0);
+			json_object_set_new(a, "b", json_null());
+			CHECK(json_integer_value(json_object_get(v, "b")) == 1);
+			free(x);
+			free(y);
+			json_decref(a);
+			json_decref(d);
+		}
+		for (k = 0; v && k < UTIL_ARRAY_LEN(flags); k++) {
+			buf_reset(&b);
+			want = json_dumps(v, flags[k] | JSON_ENCODE_ANY);
+			CHECK(util_json_write(&b, v, flags[k]) == 0);
+			CHECK(b.data && strcmp(b.data, want) == 0);
+			free(want);
+		}
+		json_decref(v);
+	}
+	for (i = 0; i < 40; i++) {	/* more keys than sort on the stack */
+		snprintf(key, sizeof key, "k%02zu", (i * 7) % 40);
+		json_object_set_new(big, key, json_integer((json_int_t)i));
+	}
+	buf_reset(&b);
+	want = json_dumps(big, JSON_COMPACT | JSON_SORT_KEYS);
+	CHECK(util_json_write(&b, big, JSON_COMPACT | JSON_SORT_KEYS) == 0);
+	CHECK(strcmp(b.data, want) == 0);
+	free(want);
+	json_decref(big);
+	v = json_pack("{s:s}", "k", "caf\xc3\xa9");	/* jansson's own way */
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	json_decref(v);
+	v = json_stringn("a\0b", 3);
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	json_decref(v);
+	v = json_pack("{s:i}", "caf\xc3\xa9", 1);	/* keys too, sorted or not */
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	CHECK(util_json_write(&b, v, JSON_COMPACT | JSON_SORT_KEYS) == -1);
+	json_decref(v);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -1552,6 +1621,7 @@ main(void)
 	RUN(secret_values_as_argo_reads_them);
 	RUN(secret_size_limit);
 	RUN(slab_reuses_slots_by_size);
+	RUN(json_writer_and_copy_match_jansson);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);

@@ -1,0 +1,260 @@
+/*
+ * JSON without jansson's loop checks: jansson 2.14 formats the address of
+ * every object and array it dumps or deep-copies into a hash table to
+ * find loops, which is most of what a small dump or copy costs.  Values
+ * here are trees (jansson refuses to build a loop), so:
+ *
+ * util_json_write: the text, byte for byte what json_dumps prints with
+ * JSON_COMPACT (and JSON_SORT_KEYS when asked).
+ * util_json_copy: what json_deep_copy gives.
+ *
+ * Strings are written as jansson writes them (the short escapes, \u with
+ * upper-case hex).  A string or key with a byte outside ASCII (jansson
+ * checks UTF-8 and escapes nothing there, but refuses bad sequences) or
+ * holding a NUL is not written here: the writer returns -1 and the caller
+ * takes jansson's way for the whole value, so the two can never differ.
+ * Reals are written by jansson itself (its digits are its own).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+#define SORT_STACK	32	/* keys sorted without an allocation */
+
+int
+util_json_plain(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* What a byte of a string needs: nothing, an escape, or jansson's way. */
+enum { PLAIN, ESCAPE, REFUSE };
+
+static unsigned char	byte_class[256];
+static pthread_once_t	byte_class_once = PTHREAD_ONCE_INIT;
+
+static void
+init_byte_class(void)
+{
+	int c;
+
+	for (c = 0; c < 256; c++)
+		byte_class[c] = c == 0 || c >= 0x80 ? REFUSE : c < 0x20 ||
+		    c == '"' || c == '\\' ? ESCAPE : PLAIN;
+}
+
+/*
+ * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
+ * at a NUL or a byte outside ASCII when strict (b then holds part of it).
+ */
+static int
+put_string(struct buf *b, const char *s, size_t len, int strict)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t i = 0, run;
+
+	pthread_once(&byte_class_once, init_byte_class);
+	buf_addc(b, '"');
+	while (i < len) {
+		unsigned char c;
+		const char *esc;
+
+		for (run = i; i < len && byte_class[(unsigned char)s[i]] ==
+		    PLAIN; i++)
+			;
+		buf_add(b, s + run, i - run);
+		if (i == len)
+			break;
+		c = (unsigned char)s[i++];
+		if (byte_class[c] == REFUSE) {
+			if (strict)
+				return -1;
+			buf_addc(b, (char)c);
+			continue;
+		}
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			buf_add(b, u, sizeof u);
+			continue;
+		}
+		buf_add(b, esc, 2);
+	}
+	buf_addc(b, '"');
+	return 0;
+}
+
+void
+util_json_str(struct buf *b, const char *s)
+{
+	put_string(b, s, strlen(s), 0);
+}
+
+static int
+dump_cb(const char *p, size_t n, void *b)
+{
+	return buf_add(b, p, n);
+}
+
+/* An integer as "%" JSON_INTEGER_FORMAT prints it. */
+static void
+put_int(struct buf *b, json_int_t v)
+{
+	char num[24], *p = num + sizeof num;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(num + sizeof num - p));
+}
+
+struct member {
+	const char	*key;
+	size_t		 len;
+	json_t		*value;
+};
+
+static int
+put_object(struct buf *b, json_t *v, size_t flags)
+{
+	struct member stack[SORT_STACK], *m = stack;
+	size_t n = json_object_size(v), i = 0, j;
+	void *it;
+	int rc = -1;
+
+	if (flags & JSON_SORT_KEYS && n > SORT_STACK)
+		m = xcalloc(n, sizeof *m);
+	buf_addc(b, '{');
+	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+		const char *k = json_object_iter_key(it);
+
+		if (!(flags & JSON_SORT_KEYS)) {
+			if (i++)
+				buf_addc(b, ',');
+			if (put_string(b, k, json_object_iter_key_len(it), 1) ==
+			    -1)
+				goto out;
+			buf_addc(b, ':');
+			if (util_json_write(b, json_object_iter_value(it),
+			    flags) == -1)
+				goto out;
+			continue;
+		}
+		/* insertion sort: objects here have a handful of keys */
+		for (j = i++; j > 0 && strcmp(m[j - 1].key, k) > 0; j--)
+			m[j] = m[j - 1];
+		m[j].key = k;
+		m[j].len = json_object_iter_key_len(it);
+		m[j].value = json_object_iter_value(it);
+	}
+	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++) {
+		if (j)
+			buf_addc(b, ',');
+		if (put_string(b, m[j].key, m[j].len, 1) == -1)
+			goto out;
+		buf_addc(b, ':');
+		if (util_json_write(b, m[j].value, flags) == -1)
+			goto out;
+	}
+	buf_addc(b, '}');
+	rc = 0;
+out:
+	if (m != stack)
+		free(m);
+	return rc;
+}
+
+int
+util_json_write(struct buf *b, json_t *v, size_t flags)
+{
+	size_t i;
+	json_t *x;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return put_object(b, v, flags);
+	case JSON_ARRAY:
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_addc(b, ',');
+			if (util_json_write(b, x, flags) == -1)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 0;
+	case JSON_STRING:
+		return put_string(b, json_string_value(v),
+		    json_string_length(v), 1);
+	case JSON_INTEGER:
+		put_int(b, json_integer_value(v));
+		return 0;
+	case JSON_REAL:
+		return json_dump_callback(v, dump_cb, b, flags |
+		    JSON_ENCODE_ANY) == 0 ? 0 : -1;
+	case JSON_TRUE:
+		buf_adds(b, "true");
+		return 0;
+	case JSON_FALSE:
+		buf_adds(b, "false");
+		return 0;
+	case JSON_NULL:
+		buf_adds(b, "null");
+		return 0;
+	}
+	return -1;
+}
+
+json_t *
+util_json_copy(json_t *v)
+{
+	json_t *c;
+	size_t i;
+	void *it;
+
+	if (v == NULL)
+		return NULL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		c = json_object();
+		for (it = json_object_iter(v); it; it = json_object_iter_next(v,
+		    it))
+			json_object_setn_new_nocheck(c, json_object_iter_key(it),
+			    json_object_iter_key_len(it),
+			    util_json_copy(json_object_iter_value(it)));
+		return c;
+	case JSON_ARRAY:
+		c = json_array();
+		for (i = 0; i < json_array_size(v); i++)
+			json_array_append_new(c, util_json_copy(
+			    json_array_get(v, i)));
+		return c;
+	case JSON_STRING:
+		return json_stringn_nocheck(json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		return json_integer(json_integer_value(v));
+	case JSON_REAL:
+		return json_real(json_real_value(v));
+	default:
+		return json_incref(v);	/* true, false, null: singletons */
+	}
+}
