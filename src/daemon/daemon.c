@@ -146,6 +146,34 @@ show_held(struct daemon *d, int stored)
 	buf_reset(&d->held);
 }
 
+/*
+ * The store's writer thread wrote (stored 1) or could not write (0) the
+ * n oldest records held (audit_opts.stored; on this thread, inside an
+ * audit_ call): those lines are shown, or logged as not stored.
+ */
+static void
+records_stored(void *ctx, size_t n, int stored)
+{
+	struct daemon *d = ctx;
+	size_t len = 0;
+	char *rest;
+
+	while (n-- > 0 && len < d->held.len && (rest = memchr(d->held.data +
+	    len, '\n', d->held.len - len)) != NULL)
+		len = (size_t)(rest - d->held.data) + 1;
+	if (len == 0)
+		return;
+	if (stored) {
+		fwrite(d->held.data, 1, len, stdout);
+		fflush(stdout);
+	} else
+		util_log_json("error", "decision records not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s%}", "records",
+		    d->held.data, len));
+	memmove(d->held.data, d->held.data + len, d->held.len - len + 1);
+	d->held.len -= len;
+}
+
 static void
 show_record(struct daemon *d, int stored, const char *line)
 {
@@ -1156,6 +1184,8 @@ daemon_state_open(struct daemon *d)
 	ao.recover = d->o->state_recover;
 	ao.cluster = d->cluster_name;	/* one writer per cluster */
 	ao.group = AUDIT_GROUP_MAX;	/* flush_records when idle */
+	ao.stored = records_stored;	/* groups on the writer thread */
+	ao.stored_ctx = d;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));
