@@ -113,7 +113,8 @@ tell_owner(struct daemon *d, const struct daemon_told *t)
 {
 	struct notify_msg m;
 
-	daemon_prs_track(d->prs, t->record);
+	if (d->prs)
+		daemon_prs_track(d->prs, t->record);
 	if (d->notify == NULL || t->decision == REC_SUPPRESSED)
 		return;
 	memset(&m, 0, sizeof m);
@@ -1589,6 +1590,8 @@ daemon_run(const struct daemon_opts *o)
 	}
 	daemon_watches_cancel(&d);	/* they wind down while we drain */
 	drain(&d);		/* approvals waiting on the engine hear so */
+	flush_records(&d);	/* stored, shown, owners told: before the
+				   notifier goes */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);
@@ -1597,9 +1600,11 @@ daemon_run(const struct daemon_opts *o)
 	if (d.notify)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);
+	d.notify = NULL;	/* a record stored later tells nobody */
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
 	daemon_prs_free(d.prs);
+	d.prs = NULL;
 	free(d.link);
 	daemon_state_close(&d);	/* journals the pager: before page_free */
 	daemon_leader_stop(&d);	/* after the state file is free */
