@@ -49,9 +49,11 @@
 #define AUDIT_CLUSTER_DEFAULT	"default"
 
 /*
- * Records per group commit at most (audit_opts.group): a storm commits
- * once per this many decisions, and a record waits for at most this many
- * decisions after it before it is stored and shown.
+ * Records per group commit (audit_opts.group): a storm commits once per
+ * this many decisions, and a record waits for at most this many decisions
+ * after it before it is stored and shown; with the writer thread (opts.
+ * stored) a group waits while the one before is written, so up to about
+ * five times as many (src/audit/writer.c).
  */
 #define AUDIT_GROUP_MAX	64
 
