@@ -23,9 +23,6 @@ struct audit_row {
 	char	*cluster;	/* owned, NULL: none named */
 	char	*record;	/* owned JSON */
 	char	*inputs;	/* owned JSON, NULL: none */
-	json_t	*note;		/* the inputs not yet made text (a
-				   reference): made so by whichever thread
-				   writes the row (write.c) */
 	int	 intended;	/* outcome still unknown */
 	int64_t	 update_id;	/* completes this intended row; 0 insert */
 };

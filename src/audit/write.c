@@ -49,7 +49,6 @@ audit_row_clear(struct audit_row *row)
 	free(row->record);
 	free(row->inputs);
 	free(row->cluster);
-	json_decref(row->note);
 	memset(row, 0, sizeof *row);
 }
 
@@ -101,40 +100,9 @@ inputs_text(const json_t *inputs)
 	    "signal")), n);
 }
 
-/*
- * The inputs' text is the most the engine thread still spent per record
- * with the writer thread (a few KiB of JSON each: a jp_dump was ~7% of
- * its CPU in bench/state), so with the writer a row keeps a reference to
- * the note instead and the writer makes the text.  That is safe only once
- * nothing can change the note: the engine adds to it while its signal is
- * decided, holding a reference then (engine_inputs_begin to _end), and
- * records of that signal hold theirs.  So when a row goes to the writer,
- * a note held by anyone but the row is made text here, on the engine
- * thread (note_now); one held by the row alone can no longer change.
- * What it shares with the cluster view (the objects read) is never
- * changed in place: the view builds a new object for each version.
- */
-static void
-note_now(struct audit_row *row)
-{
-	if (row->note == NULL)
-		return;
-	if (row->inputs == NULL)
-		row->inputs = inputs_text(row->note);
-	json_decref(row->note);
-	row->note = NULL;
-}
-
-static int
-note_shared(const struct audit_row *row)
-{
-	return row->note && __atomic_load_n(&row->note->refcount,
-	    __ATOMIC_ACQUIRE) > 1;
-}
-
 static void
 row_from_record(struct audit_row *row, const struct rec_decision_record *r,
-    const char *text, int intended, int defer)
+    const char *text, int intended)
 {
 	const struct objref *t = &r->target;
 	const char *reason = rec_reason_name(r->reason);
@@ -151,10 +119,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
 	row->record = text ? xstrdup(text) : json_dumps(j, REC_JSON_FLAGS);
-	if (defer && r->inputs)
-		row->note = json_incref(r->inputs);
-	else
-		row->inputs = inputs_text(r->inputs);
+	row->inputs = inputs_text(r->inputs);
 	row->intended = intended;
 	json_decref(j);
 }
@@ -346,9 +311,6 @@ txn_make(struct audit *a, struct audit_row *row)
 		memset(row, 0, sizeof *row);
 		t->given = 1;
 	}
-	for (n = t->nbacklog; n < t->nrows; n++)
-		if (note_shared(&t->rows[n]))
-			note_now(&t->rows[n]);
 	t->done = a->done;
 	t->ndone = a->ndone;
 	a->done = NULL;
@@ -367,11 +329,9 @@ audit_txn_run(struct audit *a, struct audit_txn *t)
 		audit_fail(a, "begin");
 		goto fail;
 	}
-	for (i = 0; i < t->nrows && !a->failed; i++) {
-		note_now(&t->rows[i]);
+	for (i = 0; i < t->nrows && !a->failed; i++)
 		write_row(a, &t->rows[i], t->given && i == last ? &t->rowid :
 		    NULL);
-	}
 	mark_done(a, t);
 	if (!a->failed)
 		write_puts(a, t);
@@ -526,8 +486,6 @@ keep(struct audit *a, struct audit_row *row)
 	 */
 	free(row->inputs);
 	row->inputs = NULL;
-	json_decref(row->note);
-	row->note = NULL;
 	xgrow(&a->backlog, &a->capbacklog, a->nbacklog + 1,
 	    sizeof *a->backlog);
 	a->backlog[a->nbacklog++] = *row;
@@ -618,7 +576,7 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 	(void)take_back(a, 1);		/* the connection, and order */
 	/* PostgreSQL's commits are durable (synchronous_commit) already */
 	lite = sqldb_engine(a->db) == SQLDB_SQLITE;
-	row_from_record(&row, r, NULL, 1, 0);
+	row_from_record(&row, r, NULL, 1);
 	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = FULL");
 	rc = transact(a, &row, &rowid, 0);
@@ -690,7 +648,7 @@ audit_write_text(struct audit *a, const struct rec_decision_record *r,
 
 	if (a->ins == NULL)
 		return -1;		/* a reader */
-	row_from_record(&row, r, text, 0, a->wr_on);
+	row_from_record(&row, r, text, 0);
 	row.update_id = pending_take(a, r);
 	xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
 	a->held[a->nheld++] = row;
