@@ -167,7 +167,8 @@ int	audit_intend(struct audit *, const struct rec_decision_record *);
  * returns 0 stores it; -1 (logged, counted): r and the records held with
  * it are kept in memory (up to 10000 records) and written with the next
  * transaction that works, the state rewritten whole then; they are not
- * to be shown.
+ * to be shown.  With opts.stored the records' fate is told there instead
+ * (and 1 means some record still waits, 0 none does).
  */
 int	audit_write(struct audit *, const struct rec_decision_record *);
 /*
