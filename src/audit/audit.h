@@ -12,7 +12,10 @@
  * unknown" record whose cooldown still holds.
  *
  * Threads: a writer (audit_open without readonly) belongs to the engine
- * thread, which is the only caller of everything but audit_close.  Readers
+ * thread, which is the only caller of everything but audit_health.  With
+ * opts.stored the store has a writer thread of its own, which holds the
+ * connection while it writes a group; every call takes the connection
+ * back before using it (writer.c), so the caller needs no lock.  Readers
  * (`remediate history`) open their own handle, in any process; SQLite's
  * WAL lets them read while the daemon writes.  docs/state.md has the
  * schema, the durability argument and the numbers.
@@ -20,6 +23,7 @@
 #ifndef AUDIT_H
 #define AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -45,9 +49,11 @@
 #define AUDIT_CLUSTER_DEFAULT	"default"
 
 /*
- * Records per group commit at most (audit_opts.group): a storm commits
- * once per this many decisions, and a record waits for at most this many
- * decisions after it before it is stored and shown.
+ * Records per group commit (audit_opts.group): a storm commits once per
+ * this many decisions, and a record waits for at most this many decisions
+ * after it before it is stored and shown; with the writer thread (opts.
+ * stored) a group waits while the one before is written, so up to about
+ * five times as many (src/audit/writer.c).
  */
 #define AUDIT_GROUP_MAX	64
 
@@ -78,6 +84,20 @@ struct audit_opts {
 	 * daemon sets AUDIT_GROUP_MAX.
 	 */
 	int		 group;
+	/*
+	 * The writer thread: set, a full group is written by a thread of
+	 * the store's own while the caller goes on (src/audit/writer.c),
+	 * and this tells the caller, on its thread, inside a later call of
+	 * any audit_ function, that its n oldest records not yet told of
+	 * are stored (stored 1: show them now) or kept to retry (0: not to
+	 * be shown, as audit_write's -1).  audit_write_text and
+	 * audit_event_end then return 1 while any record waits, 0 when none
+	 * does (every one told); audit_flush waits for the thread and
+	 * returns as without.  Needs group > 1.  NULL: no thread, every
+	 * write on the caller's thread, told by return codes only.
+	 */
+	void		(*stored)(void *ctx, size_t n, int stored);
+	void		*stored_ctx;
 	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
@@ -147,7 +167,8 @@ int	audit_intend(struct audit *, const struct rec_decision_record *);
  * returns 0 stores it; -1 (logged, counted): r and the records held with
  * it are kept in memory (up to 10000 records) and written with the next
  * transaction that works, the state rewritten whole then; they are not
- * to be shown.
+ * to be shown.  With opts.stored the records' fate is told there instead
+ * (and 1 means some record still waits, 0 none does).
  */
 int	audit_write(struct audit *, const struct rec_decision_record *);
 /*

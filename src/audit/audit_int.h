@@ -1,7 +1,7 @@
 /*
  * The store's layout, shared by its files: store.c (opening, schema,
- * migrations, attaching state), write.c (transactions, pruning), query.c
- * (reading for history).
+ * migrations, attaching state), write.c (transactions, pruning), writer.c
+ * (the thread that writes groups), query.c (reading for history).
  */
 #ifndef AUDIT_INT_H
 #define AUDIT_INT_H
@@ -25,6 +25,35 @@ struct audit_row {
 	char	*inputs;	/* owned JSON, NULL: none */
 	int	 intended;	/* outcome still unknown */
 	int64_t	 update_id;	/* completes this intended row; 0 insert */
+};
+
+/* A guard or page state entry as journaled: its value's text, or none. */
+struct audit_put {
+	char	*kind, *key;	/* owned */
+	char	*value;		/* owned JSON; NULL: the entry is removed */
+};
+
+/*
+ * One transaction, made on the engine thread (what it holds is moved out
+ * of the handle: the backlog, the held records, the decided events' marks,
+ * the journal's entries as text) and run on either thread (txn_run), so
+ * the thread that runs it reads nothing the engine may change meanwhile.
+ */
+struct audit_txn {
+	struct audit_row	*rows;		/* owned: the backlog's, then the
+						   held ones, then the given */
+	size_t			 nrows;
+	size_t			 nbacklog;	/* rows[0, nbacklog): backlog */
+	size_t			 nheld;		/* then this many held ones */
+	int			 given;		/* the last row is the caller's
+						   (an intent): its id to rowid */
+	int64_t			 rowid;
+	int64_t			*done;		/* owned: intake rows to delete */
+	size_t			 ndone;
+	struct audit_put	*puts;		/* owned: the journal */
+	size_t			 nputs, capputs;
+	int			 resync;	/* DELETE FROM state first */
+	int			 rc;		/* txn_run's: 0 or -1 */
 };
 
 enum audit_source_kind { SRC_GUARD, SRC_PAGE };
@@ -85,6 +114,20 @@ struct audit {
 	int			 ckpt_due, ckpt_stop;	/* under ckpt_mu */
 	/* guard rows whose value did not read, [[kind, key], ...] */
 	json_t			*damaged;	/* owned, NULL: none */
+	/*
+	 * The writer thread (writer.c; opts.stored set).  The connection
+	 * (db, its statements, failed, error) is the writer's from
+	 * audit_writer_hand until audit_writer_take returned its
+	 * transaction, and the engine thread's otherwise.
+	 */
+	int			 wr_on;		/* the thread runs */
+	pthread_t		 wr_thread;
+	pthread_mutex_t		 wr_mu;
+	pthread_cond_t		 wr_cv;
+	struct audit_txn	*wr_txn;	/* under wr_mu: handed, not yet
+						   taken back; NULL: idle */
+	int			 wr_done;	/* under wr_mu: wr_txn ran */
+	int			 wr_stop;	/* under wr_mu */
 };
 
 /* write.c */
@@ -113,8 +156,30 @@ void	audit_ckpt_kick(struct audit *);
 void	audit_ckpt_stop(struct audit *);
 
 /* write.c */
+/* Runs t on the calling thread, which owns the connection: t->rc. */
+void	audit_txn_run(struct audit *, struct audit_txn *t);
+/*
+ * A writer's caller about to use the connection itself: the writer
+ * thread's transaction is taken back first (waiting; its records told).
+ */
+void	audit_settle(struct audit *);
 void	audit_row_clear(struct audit_row *);
 void	audit_backlog_free(struct audit *);
 void	audit_held_free(struct audit *);
+
+/* writer.c: the writer thread, when opts.stored is set */
+/* Starts it; 0, or -1 (logged: the engine thread writes, as without). */
+int	audit_writer_start(struct audit *);
+/* Gives t (stolen) to the writer; it must be idle (audit_writer_take). */
+void	audit_writer_hand(struct audit *, struct audit_txn *t);
+/*
+ * The transaction handed, once run (owned), waiting for it if wait, else
+ * NULL while it runs; NULL when none was handed.
+ */
+struct audit_txn *audit_writer_take(struct audit *, int wait);
+/* A transaction is handed and not yet taken back. */
+int	audit_writer_busy(struct audit *);
+/* Stops and joins the thread (idle).  None: no-op. */
+void	audit_writer_stop(struct audit *);
 
 #endif /* AUDIT_INT_H */

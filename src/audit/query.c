@@ -122,6 +122,7 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	long n = 0, rows;
 	int rc = SQLDB_DONE, stop = 0;
 
+	audit_settle(a);
 	st = sqldb_prepare(a->db, sql, 0);
 	free(sql);
 	if (st == NULL) {
@@ -208,6 +209,7 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 	*last = 0;
 	if (a->version < 2)		/* no intents before schema 2 */
 		return 0;
+	audit_settle(a);
 	sql = xasprintf("SELECT id, target, outcome, record, NULL FROM "
 	    "decisions WHERE outcome = 'intended'%s ORDER BY id",
 	    own_cluster(a));
@@ -243,6 +245,7 @@ audit_unknown_reported(struct audit *a, int64_t last, char **err)
 
 	if (last <= 0)
 		return 0;
+	audit_settle(a);
 	sql = xasprintf("UPDATE decisions SET outcome = 'unknown' WHERE "
 	    "outcome = 'intended' AND id <= ?1%s", own_cluster(a));
 	st = sqldb_prepare(a->db, sql, 0);

@@ -598,6 +598,8 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 		goto fail;
 	if (!pg && !o->readonly)
 		(void)audit_ckpt_start(a, path);	/* else the writer does */
+	if (!o->readonly && o->stored && o->group > 1)
+		(void)audit_writer_start(a);	/* else this thread writes */
 	free(aside);
 	return a;
 fail:
@@ -621,6 +623,8 @@ audit_close(struct audit *a)
 		abort();
 	if (a->nsrc && a->ins)
 		audit_sync(a);
+	audit_settle(a);	/* without a journal: the group still out */
+	audit_writer_stop(a);
 	audit_ckpt_stop(a);	/* before the writer's close checkpoints */
 	sqldb_finalize(a->ins);
 	sqldb_finalize(a->upd);
@@ -775,6 +779,7 @@ audit_stats(struct audit *a, int64_t *records, int64_t *bytes)
 	int count = 0, pages = 0, size = 0;
 	int64_t total = 0;
 
+	audit_settle(a);
 	if (is_pg(a)) {
 		if (pragma_int(a, "SELECT count(*) FROM decisions", &count) ==
 		    -1 || sqldb_query_int(a->db, "SELECT coalesce(sum("

@@ -25,6 +25,11 @@
  * intent, audit_sync, audit_prune), so the state in the file is never
  * ahead of the records that changed it, and a group is all in the file
  * or none of it.  The caller shows a record only once a call returned 0.
+ *
+ * With opts.stored, a full group is handed to the writer thread
+ * (writer.c) instead, and the engine thread goes on deciding while it is
+ * written; the records' fate is reported through opts.stored, oldest
+ * first, when the engine thread takes the group back (in any later call).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -173,43 +178,60 @@ write_row(struct audit *a, const struct audit_row *row, int64_t *rowid)
 	step_id(a, a->ins, "insert", rowid);
 }
 
-/* A journal entry: kept (value) or removed (NULL). */
+/*
+ * A journal entry: kept (value) or removed (NULL), noted as text in the
+ * transaction (ctx), on the engine thread, which owns the state.
+ */
 static void
 put_state(void *ctx, const char *kind, const char *key, json_t *value)
 {
-	struct audit *a = ctx;
-	char *text;
+	struct audit_txn *t = ctx;
+	struct audit_put *p;
 
-	if (a->failed)
-		return;
-	if (value == NULL) {
-		sqldb_bind_text(a->del, 1, kind);
-		sqldb_bind_text(a->del, 2, key);
-		step(a, a->del, "delete state");
-		return;
-	}
-	text = json_dumps(value, JSON_COMPACT);
-	sqldb_bind_text(a->put, 1, kind);
-	sqldb_bind_text(a->put, 2, key);
-	sqldb_bind_text(a->put, 3, text);
-	step(a, a->put, "write state");
-	free(text);
+	xgrow(&t->puts, &t->capputs, t->nputs + 1, sizeof *t->puts);
+	p = &t->puts[t->nputs++];
+	p->kind = xstrdup(kind);
+	p->key = xstrdup(key);
+	p->value = value ? json_dumps(value, JSON_COMPACT) : NULL;
 }
 
 static void
-journal(struct audit *a)
+journal(struct audit *a, struct audit_txn *t)
 {
 	int i;
 
-	if (a->resync)
-		audit_exec(a, "DELETE FROM state");
-	for (i = 0; i < a->nsrc && !a->failed; i++) {
+	t->resync = a->resync;
+	for (i = 0; i < a->nsrc; i++) {
 		if (a->src[i].kind == SRC_GUARD)
 			guard_state_journal(a->src[i].obj, a->resync,
-			    put_state, a);
+			    put_state, t);
 		else
 			page_state_journal(a->src[i].obj, a->resync,
-			    put_state, a);
+			    put_state, t);
+	}
+}
+
+/* The journal's entries, written (in the transaction). */
+static void
+write_puts(struct audit *a, const struct audit_txn *t)
+{
+	const struct audit_put *p;
+	size_t i;
+
+	if (t->resync)
+		audit_exec(a, "DELETE FROM state");
+	for (i = 0; i < t->nputs && !a->failed; i++) {
+		p = &t->puts[i];
+		if (p->value == NULL) {
+			sqldb_bind_text(a->del, 1, p->kind);
+			sqldb_bind_text(a->del, 2, p->key);
+			step(a, a->del, "delete state");
+			continue;
+		}
+		sqldb_bind_text(a->put, 1, p->kind);
+		sqldb_bind_text(a->put, 2, p->key);
+		sqldb_bind_text(a->put, 3, p->value);
+		step(a, a->put, "write state");
 	}
 }
 
@@ -235,12 +257,12 @@ audit_health(struct audit *a)
 
 /* The decided events' intake rows go with this transaction. */
 static void
-mark_done(struct audit *a)
+mark_done(struct audit *a, const struct audit_txn *t)
 {
 	size_t i;
 
-	for (i = 0; i < a->ndone && !a->failed; i++) {
-		sqldb_bind_int64(a->done_st, 1, a->done[i]);
+	for (i = 0; i < t->ndone && !a->failed; i++) {
+		sqldb_bind_int64(a->done_st, 1, t->done[i]);
 		step(a, a->done_st, "mark an event decided");
 	}
 }
@@ -265,48 +287,186 @@ commit(struct audit *a)
 }
 
 /*
- * One transaction: the records that failed before, row (may be NULL),
- * the journal.  Returns 0, or -1 with the transaction rolled back.
+ * The next transaction (owned): the records that failed before, the ones
+ * held, row (stolen; may be NULL), the decided events' marks, the journal.
  */
-static int
-transact(struct audit *a, const struct audit_row *row, int64_t *rowid)
+static struct audit_txn *
+txn_make(struct audit *a, struct audit_row *row)
 {
-	size_t i;
+	struct audit_txn *t = xcalloc(1, sizeof *t);
+	size_t n = a->nbacklog + a->nheld + (row != NULL);
 
-	if (a->ins == NULL)
-		return -1;		/* a reader */
+	t->rows = xcalloc(n ? n : 1, sizeof *t->rows);
+	if (a->nbacklog)
+		memcpy(t->rows, a->backlog, a->nbacklog * sizeof *t->rows);
+	if (a->nheld)
+		memcpy(t->rows + a->nbacklog, a->held, a->nheld *
+		    sizeof *t->rows);
+	t->nbacklog = a->nbacklog;
+	t->nheld = a->nheld;
+	t->nrows = a->nbacklog + a->nheld;
+	a->nbacklog = a->nheld = 0;
+	if (row) {
+		t->rows[t->nrows++] = *row;
+		memset(row, 0, sizeof *row);
+		t->given = 1;
+	}
+	t->done = a->done;
+	t->ndone = a->ndone;
+	a->done = NULL;
+	a->ndone = a->capdone = 0;
+	journal(a, t);
+	return t;
+}
+
+void
+audit_txn_run(struct audit *a, struct audit_txn *t)
+{
+	size_t i, last = t->nrows - 1;
+
 	a->failed = 0;
 	if (sqldb_begin(a->db) == -1) {
 		audit_fail(a, "begin");
 		goto fail;
 	}
-	for (i = 0; i < a->nbacklog && !a->failed; i++)
-		write_row(a, &a->backlog[i], NULL);
-	for (i = 0; i < a->nheld && !a->failed; i++)
-		write_row(a, &a->held[i], NULL);
-	if (row && !a->failed)
-		write_row(a, row, rowid);
-	mark_done(a);
+	for (i = 0; i < t->nrows && !a->failed; i++)
+		write_row(a, &t->rows[i], t->given && i == last ? &t->rowid :
+		    NULL);
+	mark_done(a, t);
 	if (!a->failed)
-		journal(a);
+		write_puts(a, t);
 	if (a->failed || commit(a) == -1)
 		goto fail;
-	if (a->nbacklog)
-		audit_log(a, "info", "audit log writes work again", json_pack(
-		    "{s:s, s:i}", "path", a->path, "written",
-		    (int)a->nbacklog));
-	audit_backlog_free(a);
-	audit_held_free(a);
-	a->ndone = 0;
-	a->resync = 0;
-	audit_ckpt_kick(a);
-	set_health(a, NULL);
-	metrics_count_audit_write("ok");
-	return 0;
+	t->rc = 0;
+	return;
 fail:
 	sqldb_rollback(a->db);
+	t->rc = -1;
+}
+
+static void
+txn_free(struct audit_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows; i++)
+		audit_row_clear(&t->rows[i]);
+	for (i = 0; i < t->nputs; i++) {
+		free(t->puts[i].kind);
+		free(t->puts[i].key);
+		free(t->puts[i].value);
+	}
+	free(t->rows);
+	free(t->puts);
+	free(t->done);
+	free(t);
+}
+
+static void keep(struct audit *, struct audit_row *);
+
+/* Tells the caller the fate of its n oldest records not yet told. */
+static void
+report(struct audit *a, size_t n, int stored)
+{
+	if (a->opts.stored && n)
+		a->opts.stored(a->opts.stored_ctx, n, stored);
+}
+
+/*
+ * After t ran (freed here): what it wrote is forgotten, or, when it
+ * failed, its rows are kept again (the held ones in the backlog, told as
+ * not stored, when to_backlog; else held again) and its marks are kept,
+ * the state to be rewritten whole.  Returns t's rc.
+ */
+static int
+txn_end(struct audit *a, struct audit_txn *t, int to_backlog)
+{
+	int rc = t->rc;
+	size_t i, h = t->nbacklog + t->nheld;
+
+	if (rc == 0) {
+		if (t->nbacklog)
+			audit_log(a, "info", "audit log writes work again",
+			    json_pack("{s:s, s:i}", "path", a->path, "written",
+			    (int)t->nbacklog));
+		a->resync = 0;
+		audit_ckpt_kick(a);
+		set_health(a, NULL);
+		metrics_count_audit_write("ok");
+		report(a, t->nheld, 1);
+		txn_free(t);
+		return 0;
+	}
 	a->resync = 1;
+	for (i = 0; i < t->nbacklog; i++)
+		keep(a, &t->rows[i]);
+	if (to_backlog) {
+		for (; i < h; i++)
+			keep(a, &t->rows[i]);
+		report(a, t->nheld, 0);
+	} else if (t->nheld) {
+		/* held again, before any held since (none: it ran here) */
+		xgrow(&a->held, &a->capheld, a->nheld + t->nheld,
+		    sizeof *a->held);
+		memmove(a->held + t->nheld, a->held, a->nheld *
+		    sizeof *a->held);
+		memcpy(a->held, t->rows + t->nbacklog, t->nheld *
+		    sizeof *a->held);
+		a->nheld += t->nheld;
+		memset(t->rows + t->nbacklog, 0, t->nheld * sizeof *t->rows);
+	}
+	xgrow(&a->done, &a->capdone, a->ndone + t->ndone, sizeof *a->done);
+	if (t->ndone)
+		memcpy(a->done + a->ndone, t->done, t->ndone *
+		    sizeof *a->done);
+	a->ndone += t->ndone;
+	txn_free(t);
 	return -1;
+}
+
+static void failed(struct audit *, const char *);
+
+/*
+ * The writer's transaction back, waiting for it if wait: its records told
+ * (failed: kept to retry, logged).  Returns its rc, 0 when none was out
+ * or it still runs.  The connection is this thread's after a wait.
+ */
+static int
+take_back(struct audit *a, int wait)
+{
+	struct audit_txn *t = audit_writer_take(a, wait);
+
+	if (t == NULL)
+		return 0;
+	if (txn_end(a, t, 1) == 0)
+		return 0;
+	failed(a, "cannot write decision records: kept to retry");
+	return -1;
+}
+
+/*
+ * One transaction on this thread, after the writer's: the records that
+ * failed before, the held ones, row (stolen; may be NULL), the marks, the
+ * journal.  Returns 0 (row's id in *rowid), or -1 with the transaction
+ * rolled back and what it held kept (to_backlog: as take_back's).
+ */
+static int
+transact(struct audit *a, struct audit_row *row, int64_t *rowid,
+    int to_backlog)
+{
+	struct audit_txn *t;
+
+	if (a->ins == NULL) {
+		if (row)
+			audit_row_clear(row);
+		return -1;		/* a reader */
+	}
+	(void)take_back(a, 1);
+	t = txn_make(a, row);
+	audit_txn_run(a, t);
+	if (rowid)
+		*rowid = t->rowid;
+	return txn_end(a, t, to_backlog);
 }
 
 /* Keeps a row that could not be written, dropping the oldest if full. */
@@ -409,17 +569,19 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 {
 	struct audit_row row;
 	int64_t rowid = 0;
-	int rc;
-	/* PostgreSQL's commits are durable (synchronous_commit) already */
-	int lite = sqldb_engine(a->db) == SQLDB_SQLITE;
+	int rc, lite;
 
+	if (a->ins == NULL)
+		return -1;		/* a reader */
+	(void)take_back(a, 1);		/* the connection, and order */
+	/* PostgreSQL's commits are durable (synchronous_commit) already */
+	lite = sqldb_engine(a->db) == SQLDB_SQLITE;
 	row_from_record(&row, r, NULL, 1);
 	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = FULL");
-	rc = transact(a, &row, &rowid);
+	rc = transact(a, &row, &rowid, 0);
 	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = NORMAL");
-	audit_row_clear(&row);
 	if (rc == -1) {
 		failed(a, "cannot record an action's intent: not acting");
 		return -1;
@@ -443,15 +605,33 @@ group_size(const struct audit *a)
 static int
 write_held(struct audit *a, const char *what)
 {
-	size_t i;
-
-	if (transact(a, NULL, NULL) == 0)
+	if (transact(a, NULL, NULL, 1) == 0)
 		return 0;
-	for (i = 0; i < a->nheld; i++)
-		keep(a, &a->held[i]);
-	a->nheld = 0;
 	failed(a, what);
 	return -1;
+}
+
+/*
+ * With the writer thread: a full group (or a batch of record-less events'
+ * marks) is handed to it once it took back the one before.  While that
+ * one is still being written the engine thread goes on holding, up to
+ * WRITER_HOLD_MAX groups, then waits for it: the writer is never more
+ * than one transaction behind, and memory stays bounded.  Returns 1 while
+ * records wait (held or being written), 0 when none does.
+ */
+#define WRITER_HOLD_MAX	4
+
+static int
+writer_group(struct audit *a)
+{
+	(void)take_back(a, 0);
+	if (a->event == 0 && (a->nheld >= group_size(a) ||
+	    a->ndone >= DONE_BATCH) && (!audit_writer_busy(a) ||
+	    a->nheld >= WRITER_HOLD_MAX * group_size(a))) {
+		(void)take_back(a, 1);
+		audit_writer_hand(a, txn_make(a, NULL));
+	}
+	return a->nheld || audit_writer_busy(a) ? 1 : 0;
 }
 
 int
@@ -470,22 +650,19 @@ audit_write_text(struct audit *a, const struct rec_decision_record *r,
 		return -1;		/* a reader */
 	row_from_record(&row, r, text, 0);
 	row.update_id = pending_take(a, r);
+	xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
+	a->held[a->nheld++] = row;
+	if (a->wr_on)
+		return writer_group(a);
 	if (a->event || a->opts.group > 1) {
-		xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
-		a->held[a->nheld++] = row;
 		/* an event's records go together, with its intake row */
 		if (a->event || a->nheld < group_size(a))
 			return 1;
 		return write_held(a, "cannot write decision records: kept "
 		    "to retry");
 	}
-	if (transact(a, &row, NULL) == 0) {
-		audit_row_clear(&row);
-		return 0;
-	}
-	keep(a, &row);
-	failed(a, "cannot write a decision record: kept to retry");
-	return -1;
+	return write_held(a, "cannot write a decision record: kept to "
+	    "retry");
 }
 
 void
@@ -502,6 +679,8 @@ audit_event_end(struct audit *a)
 	xgrow(&a->done, &a->capdone, a->ndone + 1, sizeof *a->done);
 	a->done[a->ndone++] = a->event;
 	a->event = 0;
+	if (a->wr_on)
+		return writer_group(a);
 	/* not grouping: nothing held, or the event's records, now */
 	if (a->nheld < group_size(a) && a->ndone < DONE_BATCH)
 		return a->nheld ? 1 : 0;
@@ -513,22 +692,33 @@ audit_event_end(struct audit *a)
 int
 audit_flush(struct audit *a)
 {
+	int rc;
+
 	if (a->ins == NULL)
 		return -1;		/* a reader */
 	if (a->event)
 		return 1;		/* the event's end writes it */
+	rc = take_back(a, 1);
 	if (a->nheld == 0)
-		return 0;	/* record-less events' marks wait: DONE_BATCH */
+		return rc;	/* record-less events' marks wait: DONE_BATCH */
 	return write_held(a, "cannot write decision records: kept to retry");
 }
 
 int
 audit_sync(struct audit *a)
 {
-	if (transact(a, NULL, NULL) == 0)
+	if (transact(a, NULL, NULL, 0) == 0)
 		return 0;
 	failed(a, "cannot write the guard state");
 	return -1;
+}
+
+/* Any writer call using the connection: the writer's transaction first. */
+void
+audit_settle(struct audit *a)
+{
+	if (a->wr_on)
+		(void)take_back(a, 1);
 }
 
 /* Runs one bounded DELETE; returns the rows deleted or -1. */
@@ -552,13 +742,15 @@ delete_some(struct audit *a, const char *sql, int64_t arg)
 long
 audit_prune(struct audit *a, int64_t now)
 {
+	struct audit_txn *t;
 	long n = 0, k;
 	int i;
 
 	if (a->ins == NULL)
 		return -1;
 	/* the journal below must not get ahead of the records held */
-	if (a->nheld && a->event == 0 && transact(a, NULL, NULL) == -1) {
+	audit_settle(a);
+	if (a->nheld && a->event == 0 && transact(a, NULL, NULL, 0) == -1) {
 		failed(a, "cannot prune the audit log");
 		return -1;
 	}
@@ -581,8 +773,12 @@ audit_prune(struct audit *a, int64_t now)
 	    "WHERE id <= (SELECT max(id) FROM decisions) - ? ORDER BY id "
 	    "LIMIT 10000)", a->opts.retain_count)) >= 0)
 		n += k;
-	if (!a->failed)
-		journal(a);
+	if (!a->failed) {
+		t = xcalloc(1, sizeof *t);
+		journal(a, t);
+		write_puts(a, t);
+		txn_free(t);
+	}
 	if (a->failed || commit(a) == -1)
 		goto fail;
 	a->resync = 0;

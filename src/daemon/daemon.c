@@ -104,25 +104,74 @@ record_event(struct daemon *d, const struct rec_decision_record *r)
 
 /*
  * The owner hears of what was done or would be done; suppressions page
- * the on-call instead (page_decision), so nobody gets both.
+ * the on-call instead (page_decision), so nobody gets both.  Sent, with
+ * confirm mode's pull-request tracking, once the record is stored
+ * (told_later): nobody is told of a record the state file may not hold.
  */
 static void
-tell_owner(struct daemon *d, const struct rec_decision_record *r,
-    json_t *record)
+tell_owner(struct daemon *d, const struct daemon_told *t)
 {
 	struct notify_msg m;
 
-	if (d->notify == NULL || r->decision == REC_SUPPRESSED)
+	if (d->prs)
+		daemon_prs_track(d->prs, t->record);
+	if (d->notify == NULL || t->decision == REC_SUPPRESSED)
 		return;
 	memset(&m, 0, sizeof m);
-	m.record = record;
-	if (r->decision == REC_PENDING_APPROVAL)
-		m.approval_url = d->link;
-	m.target = cluster_get(d->cluster, r->target.kind,
-	    r->target.namespace, r->target.name);
-	m.subject = cluster_get(d->cluster, r->subject.kind,
-	    r->subject.namespace, r->subject.name);
+	m.record = t->record;
+	if (t->decision == REC_PENDING_APPROVAL)
+		m.approval_url = t->link;
+	m.target = cluster_get(d->cluster, t->target.kind,
+	    t->target.namespace, t->target.name);
+	m.subject = cluster_get(d->cluster, t->subject.kind,
+	    t->subject.namespace, t->subject.name);
 	notify_send(d->notify, &m);
+}
+
+static void
+told_clear(struct daemon_told *t)
+{
+	json_decref(t->record);
+	free(t->link);
+	objref_clear(&t->target);
+	objref_clear(&t->subject);
+}
+
+/* r's owner message waits for its record to be stored (record: a ref). */
+static void
+tell_later(struct daemon *d, const struct rec_decision_record *r,
+    json_t *record)
+{
+	struct daemon_told *t;
+
+	xgrow(&d->later, &d->caplater, d->nlater + 1, sizeof *d->later);
+	t = &d->later[d->nlater++];
+	memset(t, 0, sizeof *t);
+	t->record = json_incref(record);
+	t->decision = r->decision;
+	t->link = d->link;	/* the approval just issued, if any */
+	d->link = NULL;
+	objref_set(&t->target, r->target.kind, r->target.namespace,
+	    r->target.name);
+	objref_set(&t->subject, r->subject.kind, r->subject.namespace,
+	    r->subject.name);
+}
+
+/* The n oldest waiting: told (stored) or dropped with their records. */
+static void
+told_later(struct daemon *d, size_t n, int stored)
+{
+	size_t i;
+
+	if (n > d->nlater)
+		n = d->nlater;
+	for (i = 0; i < n; i++) {
+		if (stored)
+			tell_owner(d, &d->later[i]);
+		told_clear(&d->later[i]);
+	}
+	memmove(d->later, d->later + n, (d->nlater - n) * sizeof *d->later);
+	d->nlater -= n;
 }
 
 /*
@@ -134,7 +183,10 @@ tell_owner(struct daemon *d, const struct rec_decision_record *r,
 static void
 show_held(struct daemon *d, int stored)
 {
-	if (d->held.len == 0 || stored == 1)
+	if (stored == 1)
+		return;
+	told_later(d, d->nlater, stored == 0);
+	if (d->held.len == 0)
 		return;
 	if (stored == 0) {
 		fputs(d->held.data, stdout);
@@ -144,6 +196,35 @@ show_held(struct daemon *d, int stored)
 		    "retry; not on stdout)", json_pack("{s:s}", "records",
 		    d->held.data));
 	buf_reset(&d->held);
+}
+
+/*
+ * The store's writer thread wrote (stored 1) or could not write (0) the
+ * n oldest records held (audit_opts.stored; on this thread, inside an
+ * audit_ call): those lines are shown, or logged as not stored.
+ */
+static void
+records_stored(void *ctx, size_t n, int stored)
+{
+	struct daemon *d = ctx;
+	size_t len = 0, n0 = n;
+	char *rest;
+
+	while (n-- > 0 && len < d->held.len && (rest = memchr(d->held.data +
+	    len, '\n', d->held.len - len)) != NULL)
+		len = (size_t)(rest - d->held.data) + 1;
+	told_later(d, n0, stored);
+	if (len == 0)
+		return;
+	if (stored) {
+		fwrite(d->held.data, 1, len, stdout);
+		fflush(stdout);
+	} else
+		util_log_json("error", "decision records not stored (kept to "
+		    "retry; not on stdout)", json_pack("{s:s%}", "records",
+		    d->held.data, len));
+	memmove(d->held.data, d->held.data + len, d->held.len - len + 1);
+	d->held.len -= len;
 }
 
 static void
@@ -183,13 +264,12 @@ emit_record(void *ctx, const struct rec_decision_record *r)
 		    "target", objref_json(&r->target), "error", r->message));
 	page_decision(d->pager, r);	/* before the write: same journal */
 	stored = d->audit ? audit_write_text(d->audit, r, line) : -1;
-	daemon_prs_track(d->prs, record);
-	tell_owner(d, r, record);
+	tell_later(d, r, record);
+	if (d->audit == NULL)
+		told_later(d, d->nlater, 1);	/* no state file: at once */
 	show_record(d, stored, line);
 	free(line);
 	json_decref(record);
-	free(d->link);		/* told, or nobody to tell */
-	d->link = NULL;
 	if (r->plan && (r->decision == REC_ACTED ||
 	    r->decision == REC_FAILED))
 		record_event(d, r);
@@ -1156,6 +1236,8 @@ daemon_state_open(struct daemon *d)
 	ao.recover = d->o->state_recover;
 	ao.cluster = d->cluster_name;	/* one writer per cluster */
 	ao.group = AUDIT_GROUP_MAX;	/* flush_records when idle */
+	ao.stored = records_stored;	/* groups on the writer thread */
+	ao.stored_ctx = d;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));
@@ -1508,6 +1590,8 @@ daemon_run(const struct daemon_opts *o)
 	}
 	daemon_watches_cancel(&d);	/* they wind down while we drain */
 	drain(&d);		/* approvals waiting on the engine hear so */
+	flush_records(&d);	/* stored, shown, owners told: before the
+				   notifier goes */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
 	sched_set_free(d.timed);
@@ -1516,14 +1600,18 @@ daemon_run(const struct daemon_opts *o)
 	if (d.notify)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);
+	d.notify = NULL;	/* a record stored later tells nobody */
 	notify_config_free(d.notify_cfg);
 	approve_store_close(d.approvals);
 	daemon_prs_free(d.prs);
+	d.prs = NULL;
 	free(d.link);
 	daemon_state_close(&d);	/* journals the pager: before page_free */
 	daemon_leader_stop(&d);	/* after the state file is free */
 	page_free(d.pager);
 	buf_free(&d.held);
+	told_later(&d, d.nlater, 0);
+	free(d.later);
 	dact_free(d.acts);
 	daemon_watches_stop(&d);
 	daemon_access_free(d.access);

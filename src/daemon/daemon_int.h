@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "daemon/queue.h"
 #include "guard/guard.h"
+#include "record/record.h"
 #include "signal/signal.h"
 #include "util/util.h"
 
@@ -65,6 +66,15 @@ struct daemon_retired {
 
 #define DAEMON_CLUSTER_NAME_MAX	253	/* a DNS subdomain's length */
 
+/* A record's owner message, sent once the record is stored (daemon.c). */
+struct daemon_told {
+	json_t			*record;	/* a reference */
+	enum rec_decision	 decision;
+	char			*link;		/* owned: its approval's signed
+						   link; NULL none */
+	struct objref		 target, subject;	/* owned members */
+};
+
 struct daemon {
 	const struct daemon_opts *o;
 	struct conf		*conf;
@@ -111,6 +121,9 @@ struct daemon {
 	struct buf		 held;		/* records of the event being
 						   decided, printed once
 						   stored */
+	struct daemon_told	*later;		/* owned: their owner messages,
+						   one per line held */
+	size_t			 nlater, caplater;
 	int			 recovering;	/* undecided events of an
 						   earlier leader remain */
 	struct page		*pager;

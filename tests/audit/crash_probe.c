@@ -67,12 +67,33 @@ tell(int fd, char what, long n)
 		_exit(3);
 }
 
+/* The writer thread's telling (opts.stored): the next n in order. */
+struct probe_told {
+	int	 fd;
+	long	 next;		/* the oldest decision not yet told */
+};
+
+static void
+probe_stored(void *ctx, size_t n, int stored)
+{
+	struct probe_told *pt = ctx;
+
+	pt->next += (long)n;
+	if (!stored)
+		_exit(6);
+	tell(pt->fd, 'W', pt->next - 1);
+}
+
 /*
  * The child: decides from decision `start` on until killed, with every
  * transaction synchronous=FULL or as shipped (NORMAL, intents FULL), and
- * with group commit or without.  Grouped, an outcome is held (audit_write
+ * with group commit (group 1) or without (0), or with group commit and
+ * the writer thread (2).  Grouped, an outcome is held (audit_write
  * returns 1) and told only once a flush (every third decision) stored it;
- * the next intent writes it too, untold.
+ * the next intent writes it too, untold.  With the writer thread only
+ * every 50th decision is an action with an intent (so groups fill and go
+ * to the writer between them), a flush every 200th, and a decision is
+ * told written when the store tells it stored.
  */
 static void
 crash_probe_child(const char *path, int fd, long start, int sync_full,
@@ -82,6 +103,7 @@ crash_probe_child(const char *path, int fd, long start, int sync_full,
 	struct guard_config c;
 	struct guard_state *g = guard_state_new();
 	struct rec_decision_record r;
+	struct probe_told pt = { fd, start };
 	char *err = NULL, msg[GUARD_MSGLEN], id[32];
 	struct audit *a;
 	long n;
@@ -89,6 +111,10 @@ crash_probe_child(const char *path, int fd, long start, int sync_full,
 	audit_opts_defaults(&o);
 	o.sync_full = sync_full;
 	o.group = group ? AUDIT_GROUP_MAX : 0;
+	if (group == 2) {
+		o.stored = probe_stored;
+		o.stored_ctx = &pt;
+	}
 	probe_config(&c);
 	if ((a = audit_open(path, &o, &err)) == NULL ||
 	    audit_attach_guard(a, g, &err) == -1) {
@@ -101,6 +127,18 @@ crash_probe_child(const char *path, int fd, long start, int sync_full,
 		    sizeof msg))
 			_exit(4);
 		guard_record_action(g, "t", "Deployment/ns/w", PROBE_T0);
+		if (group == 2) {
+			if (n % 50 == 0) {
+				if (audit_intend(a, &r) == -1)
+					_exit(5);
+				tell(fd, 'I', n);
+			}
+			audit_write(a, &r);
+			if (n % 200 == 199 && audit_flush(a) != 0)
+				_exit(6);
+			rec_clear(&r);
+			continue;
+		}
 		if (audit_intend(a, &r) == -1)
 			_exit(5);
 		tell(fd, 'I', n);
