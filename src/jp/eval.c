@@ -102,24 +102,63 @@ compare_values(int op, const json_t *a, const json_t *b)
 }
 
 /*
+ * The field of n (N_FIELD) in d, or NULL when d has none: from the
+ * document's index when d is in it, else from jansson.  Always inlined:
+ * the call would cost as much as the index's lookup.
+ */
+static inline __attribute__((always_inline)) json_t *
+field(const struct jp_doc *doc, json_t *d, const struct jp_node *n)
+{
+	json_t *v;
+	int found;
+
+	if (!json_is_object(d))
+		return NULL;
+	if (doc != NULL) {
+		v = jp_doc_get(doc, d, n, &found);
+		if (found)
+			return v;
+	}
+	return field_get(d, n->name, n->namelen);
+}
+
+/*
  * A pure selection, followed without references; null when absent.  What
  * it returns is a sub-value of d, a literal of the expression or one of
  * jansson's static true, false and null, so no step allocates and none
- * can loop: its cost is bounded by the expression's size.
+ * can loop: its cost is bounded by the expression's size.  Fields come
+ * first and chains of fields (n->fields) stop at the first one missing:
+ * they are most of what policies select.
  */
 static json_t *
-borrow(const struct jp_node *n, json_t *d)
+borrow(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
 {
+	const struct jp_node *s;
 	json_t *v;
 	long long i;
 	size_t sz, k;
 
 	switch (n->type) {
 	case N_FIELD:
-		if (json_is_object(d) &&
-		    (v = field_get(d, n->name, n->namelen)) != NULL)
-			return v;
-		return json_null();
+		return (v = field(doc, d, n)) != NULL ? v : json_null();
+	case N_SUBEXPR:
+	case N_PIPE:
+		if (n->npath == 0)
+			return borrow(doc, n->r, borrow(doc, n->l, d));
+		if (n->fields) {
+			for (k = 0; k < n->npath; k++)
+				if ((d = field(doc, d, n->path[k])) == NULL)
+					return json_null();
+			return d;
+		}
+		for (k = 0; k < n->npath; k++) {
+			s = n->path[k];
+			if (s->type != N_FIELD)
+				d = borrow(doc, s, d);
+			else if ((d = field(doc, d, s)) == NULL)
+				d = json_null();
+		}
+		return d;
 	case N_CURRENT:
 		return d;
 	case N_LITERAL:
@@ -132,23 +171,17 @@ borrow(const struct jp_node *n, json_t *d)
 		if (i < 0 || (size_t)i >= sz)
 			return json_null();
 		return json_array_get(d, (size_t)i);
-	case N_SUBEXPR:
-	case N_PIPE:
-		if (n->npath == 0)
-			return borrow(n->r, borrow(n->l, d));
-		for (k = 0; k < n->npath; k++)
-			d = borrow(n->path[k], d);
-		return d;
 	case N_OR:
 	case N_AND:
-		v = borrow(n->l, d);
+		v = borrow(doc, n->l, d);
 		if (jp_truthy(v) == (n->type == N_OR))
 			return v;
-		return borrow(n->r, d);
+		return borrow(doc, n->r, d);
 	case N_NOT:
-		return json_boolean(!jp_truthy(borrow(n->l, d)));
+		return json_boolean(!jp_truthy(borrow(doc, n->l, d)));
 	case N_CMP:
-		return compare_values(n->op, borrow(n->l, d), borrow(n->r, d));
+		return compare_values(n->op, borrow(doc, n->l, d),
+		    borrow(doc, n->r, d));
 	default:
 		return json_null();	/* not reached: not a path */
 	}
@@ -163,7 +196,7 @@ pure(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 		    JP_MAX_STEPS);
 		return NULL;
 	}
-	return borrow(n, d);
+	return borrow(c->doc, n, d);
 }
 
 /*
@@ -403,9 +436,14 @@ logic(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	return jp_ev(c, n->r, d);
 }
 
+/*
+ * A multi-select list or hash.  Pure elements are taken by reference
+ * straight from the selection, without jp_ev's round trip.
+ */
 static json_t *
 multi(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
+	const struct jp_node *kid;
 	json_t *out, *r;
 	size_t i;
 
@@ -415,7 +453,13 @@ multi(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 		return NULL;
 	out = n->type == N_MSLIST ? json_array() : json_object();
 	for (i = 0; i < n->nkids; i++) {
-		if ((r = jp_ev(c, n->kids[i], d)) == NULL) {
+		kid = n->kids[i];
+		if (kid->borrow)
+			r = (r = pure(c, kid, d)) != NULL ? json_incref(r) :
+			    NULL;
+		else
+			r = jp_ev(c, kid, d);
+		if (r == NULL) {
 			json_decref(out);
 			return NULL;
 		}
@@ -595,9 +639,10 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	}
 }
 
-json_t *
-jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
-    struct jp_error *err)
+/* Evaluation of e on data with its index doc (or NULL): jp_eval_view. */
+static json_t *
+eval(const struct jp_expr *e, json_t *data, const struct jp_doc *doc,
+    const struct jp_env *env, json_t **own, struct jp_error *err)
 {
 	const struct jp_node *root = jp_root(e);
 	struct jp_error dummy;
@@ -608,12 +653,42 @@ jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
 	err->kind = JP_OK;
 	err->pos = -1;
 	err->msg[0] = '\0';
-	if (root->borrow)	/* no budget to keep: nothing is made */
-		return json_incref(borrow(root, data ? data : json_null()));
+	if (data == NULL)
+		data = json_null();
+	if (root->borrow) {	/* no budget to keep: nothing is made */
+		*own = NULL;
+		return borrow(doc, root, data);
+	}
 	memset(&c, 0, sizeof c);
 	c.env = env;
+	c.doc = doc;
 	c.err = err;
-	return jp_ev(&c, root, data ? data : json_null());
+	return *own = jp_ev(&c, root, data);
+}
+
+json_t *
+jp_eval_view(const struct jp_expr *e, json_t *data, const struct jp_env *env,
+    json_t **own, struct jp_error *err)
+{
+	return eval(e, data, NULL, env, own, err);
+}
+
+json_t *
+jp_eval_doc(const struct jp_expr *e, const struct jp_doc *doc,
+    const struct jp_env *env, json_t **own, struct jp_error *err)
+{
+	return eval(e, doc->root, doc, env, own, err);
+}
+
+json_t *
+jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
+    struct jp_error *err)
+{
+	json_t *own, *r;
+
+	if ((r = jp_eval_view(e, data, env, &own, err)) == NULL)
+		return NULL;
+	return own != NULL ? own : json_incref(r);
 }
 
 json_t *

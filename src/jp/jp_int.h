@@ -66,11 +66,16 @@ struct jp_node {
 	 * charged, so a condition evaluated per element still counts
 	 * against JP_MAX_STEPS as it did before it could borrow (paths
 	 * never counted: a path's work is bounded by its length).
+	 * fields: every step of path is a field, so the walk may stop at
+	 * the first one missing.
 	 */
 	int			 borrow;
 	unsigned		 cost;
 	const struct jp_node	**path;		/* arena */
 	size_t			 npath;
+	int			 fields;
+	uint64_t		 hash;		/* N_FIELD: jp_key_hash */
+	uint64_t		 head;		/* N_FIELD: jp_key_head */
 };
 
 /* Tokens (lex.c). */
@@ -103,6 +108,7 @@ const char	*jp_tok_name(enum jp_tok);
 /* What an evaluation may spend, and where it reports. */
 struct jp_ctx {
 	const struct jp_env	*env;
+	const struct jp_doc	*doc;		/* the data's index, or NULL */
 	struct jp_error		*err;
 	size_t			 nodes;		/* JSON nodes created */
 	size_t			 bytes;		/* string bytes created */
@@ -142,6 +148,87 @@ struct jp_func {
 	json_t		*(*fn)(struct jp_call *);
 	int		 exact;		/* arity is min or max only */
 };
+
+/*
+ * The field index of a document (doc.c): one open addressing table of
+ * (object, name) -> value over every object of the document, with one
+ * marker entry (key NULL, hash 0) per object that is indexed.
+ */
+#define JP_DOC_PROBE	16	/* beyond this an object is left to jansson */
+
+struct jp_doc_slot {
+	const json_t	*obj;		/* borrowed; NULL: empty */
+	uint64_t	 hash;		/* jp_key_hash of key */
+	uint64_t	 head;		/* jp_key_head of key */
+	const char	*key;		/* borrowed; NULL: the object's marker */
+	size_t		 len;
+	json_t		*val;		/* borrowed */
+};
+
+struct jp_doc {
+	json_t		*root;		/* owned reference */
+	struct jp_doc_slot *tab;		/* owned */
+	size_t		 mask;		/* slots - 1 */
+	unsigned	 shift;		/* 64 - log2(slots) */
+};
+
+/*
+ * The hash of a field name and its first 8 bytes (zero-padded), as the
+ * index and N_FIELD nodes hold them: names of up to 8 bytes compare as
+ * one word.
+ */
+uint64_t	jp_key_hash(const char *, size_t);
+uint64_t	jp_key_head(const char *, size_t);
+
+/* Fibonacci hashing of (object, name): the top bits of one product. */
+static inline size_t
+jp_doc_slot_of(const struct jp_doc *d, const json_t *obj, uint64_t hash)
+{
+	return (size_t)((((uint64_t)(uintptr_t)obj ^ hash) *
+	    0x9e3779b97f4a7c15ULL) >> d->shift);
+}
+
+/*
+ * Field n (N_FIELD) of obj from the index: *found 1 and the value (NULL
+ * when obj has no such field) when obj is indexed, *found 0 when it is
+ * not.  Inline: it is the evaluator's innermost step.
+ */
+static inline json_t *
+jp_doc_get(const struct jp_doc *d, const json_t *obj,
+    const struct jp_node *n, int *found)
+{
+	const struct jp_doc_slot *s;
+	size_t i = jp_doc_slot_of(d, obj, n->hash), k, j;
+
+	for (k = 0; k < JP_DOC_PROBE; k++, i = (i + 1) & d->mask) {
+		s = &d->tab[i];
+		if (s->obj == NULL)
+			break;
+		if (s->hash != n->hash || s->obj != obj ||
+		    s->head != n->head || s->len != n->namelen)
+			continue;
+		/* Past the head; names are short: no call to memcmp. */
+		for (j = 8; j < n->namelen && s->key[j] == n->name[j]; j++)
+			;
+		if (j >= n->namelen) {
+			*found = 1;
+			return s->val;
+		}
+	}
+	/* Not there: absent if the object is indexed (its marker is). */
+	i = jp_doc_slot_of(d, obj, 0);
+	for (k = 0; k < JP_DOC_PROBE; k++, i = (i + 1) & d->mask) {
+		s = &d->tab[i];
+		if (s->obj == NULL)
+			break;
+		if (s->obj == obj && s->key == NULL) {
+			*found = 1;
+			return NULL;
+		}
+	}
+	*found = 0;
+	return NULL;
+}
 
 /* The tree's root (parse.c). */
 const struct jp_node *jp_root(const struct jp_expr *);

@@ -189,6 +189,8 @@ field(struct parser *p, int pos, const char *s, size_t len)
 	memcpy(name, s, len);
 	n->name = name;
 	n->namelen = len;
+	n->hash = jp_key_hash(s, len);
+	n->head = jp_key_head(s, len);
 	return n;
 }
 
@@ -715,6 +717,10 @@ prep_paths(struct jp_expr *e, struct jp_node *n)
 			n->npath = chain_len(n);
 			n->path = arena_alloc(e, n->npath * sizeof *n->path);
 			chain_fill(n, n->path + n->npath);
+			n->fields = 1;
+			for (i = 0; i < n->npath; i++)
+				if (n->path[i]->type != N_FIELD)
+					n->fields = 0;
 			for (i = 0; i < n->npath; i++)
 				if (n->path[i]->l != NULL)
 					prep_paths(e, (struct jp_node *)

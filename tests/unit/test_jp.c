@@ -91,6 +91,43 @@ fake_lookup(void *ctx, const char *kind, const char *ns, const char *name)
 }
 
 /*
+ * The other two ways to evaluate expr on given, jp_eval_view and
+ * jp_eval_doc on an index of given, must agree with got (jp_search's
+ * result, err its error): the same value or the same error and message.
+ * Returns 1 when they do; on failure prints which way differed.
+ */
+static int
+same_every_way(const char *file, const char *expr, json_t *given,
+    const struct jp_env *env, const json_t *got, const struct jp_error *err)
+{
+	struct jp_error e2;
+	struct jp_expr *e;
+	struct jp_doc *doc;
+	json_t *r, *own;
+	int way, ok = 1;
+
+	if ((e = jp_compile(expr, NULL)) == NULL)
+		return got == NULL;
+	doc = jp_doc_new(given);
+	for (way = 0; way < 2; way++) {
+		r = way == 0 ? jp_eval_view(e, given, env, &own, &e2) :
+		    jp_eval_doc(e, doc, env, &own, &e2);
+		if (got != NULL ? r == NULL || !jp_equal(r, got) :
+		    r != NULL || e2.kind != err->kind ||
+		    strcmp(e2.msg, err->msg) != 0) {
+			fprintf(stderr, "%s: %s: %s differs from jp_eval\n",
+			    file, expr, way == 0 ? "jp_eval_view" :
+			    "jp_eval_doc");
+			ok = 0;
+		}
+		json_decref(own);
+	}
+	jp_doc_free(doc);
+	jp_free(e);
+	return ok;
+}
+
+/*
  * One case: returns 1 on pass; on failure prints file, expression and
  * what came out.
  */
@@ -139,6 +176,8 @@ run_case(const char *file, json_t *given, json_t *c, const struct jp_env *env)
 			fprintf(stderr, "%s: %s: bench case failed: %s\n", file,
 			    expr, err.msg);
 	}
+	if (!same_every_way(file, expr, given, env, got, &err))
+		ok = 0;
 	json_decref(got);
 	return ok;
 }
@@ -349,6 +388,8 @@ TEST(bound_steps)
 TEST(fuzz_corpus_replay)
 {
 	const char *dir = env_or("JP_CORPUS_DIR", "fuzz/corpus/jp");
+	/* A fixed clock: the three ways must see the same time_now(). */
+	const struct jp_env clock = { NULL, NULL, 1795600800000LL };
 	char **files, path[4096], *s, *err;
 	size_t n, i, len, el;
 	json_t *data, *r;
@@ -372,8 +413,10 @@ TEST(fuzz_corpus_replay)
 		data = el < len ? json_loadb(s + el + 1, len - el - 1,
 		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
 		if ((e = jp_compile(s, &je)) != NULL) {
-			r = jp_eval(e, data ? data : json_null(), NULL, &je);
+			r = jp_eval(e, data ? data : json_null(), &clock, &je);
 			CHECK(r != NULL || je.kind != JP_OK);
+			CHECK(same_every_way(files[i], s, data ? data :
+			    json_null(), &clock, r, &je));
 			json_decref(r);
 			jp_free(e);
 		} else
@@ -461,14 +504,24 @@ TEST(compiled_expression_is_reusable)
 	jp_free(NULL);
 }
 
-/* Evaluates expr on d; the result must be d's own sub-value want. */
+/*
+ * Evaluates expr on d; the result must be d's own sub-value want, by
+ * jp_search, and borrowed (nothing to drop) by jp_eval_view and through
+ * d's index.
+ */
 static int
 picks(const char *expr, json_t *d, const json_t *want)
 {
-	json_t *r = jp_search(expr, d, NULL, NULL);
+	json_t *r = jp_search(expr, d, NULL, NULL), *own = NULL;
+	struct jp_expr *e = jp_compile(expr, NULL);
+	struct jp_doc *doc = jp_doc_new(d);
 	int ok = r == want;
 
 	json_decref(r);
+	ok = ok && jp_eval_view(e, d, NULL, &own, NULL) == want && !own;
+	ok = ok && jp_eval_doc(e, doc, NULL, &own, NULL) == want && !own;
+	jp_doc_free(doc);
+	jp_free(e);
 	return ok;
 }
 
