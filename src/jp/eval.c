@@ -101,6 +101,23 @@ compare_values(int op, const json_t *a, const json_t *b)
 	return json_boolean(o >= 0);
 }
 
+/* jp_truthy, with the scalars decided here. */
+static inline int
+truthy(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+	case JSON_REAL:
+	case JSON_TRUE:
+		return 1;
+	case JSON_FALSE:
+	case JSON_NULL:
+		return 0;
+	default:
+		return jp_truthy(v);
+	}
+}
+
 /*
  * The field of n (N_FIELD) in d, or NULL when d has none: from the
  * document's index when d is in it, else from jansson.  Always inlined:
@@ -173,12 +190,24 @@ borrow(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
 		return json_array_get(d, (size_t)i);
 	case N_OR:
 	case N_AND:
-		v = borrow(doc, n->l, d);
-		if (jp_truthy(v) == (n->type == N_OR))
-			return v;
-		return borrow(doc, n->r, d);
+		if (n->npath == 0) {
+			v = borrow(doc, n->l, d);
+			if (truthy(v) == (n->type == N_OR))
+				return v;
+			return borrow(doc, n->r, d);
+		}
+		/* Flattened: the first operand that decides, or the last. */
+		for (k = 0; ; k++) {
+			s = n->path[k];
+			if (s->type != N_FIELD)
+				v = borrow(doc, s, d);
+			else if ((v = field(doc, d, s)) == NULL)
+				v = json_null();
+			if (k + 1 == n->npath || truthy(v) == (n->type == N_OR))
+				return v;
+		}
 	case N_NOT:
-		return json_boolean(!jp_truthy(borrow(doc, n->l, d)));
+		return json_boolean(!truthy(borrow(doc, n->l, d)));
 	case N_CMP:
 		return compare_values(n->op, borrow(doc, n->l, d),
 		    borrow(doc, n->r, d));

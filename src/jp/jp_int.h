@@ -61,7 +61,8 @@ struct jp_node {
 	 * references or allocation, as it only picks a sub-value of the
 	 * input, a literal or a boolean.  path: for the top node of a
 	 * chain of . and | over such selections, its steps in order, so
-	 * the chain is walked in a loop (set by jp_compile).  cost: the
+	 * the chain is walked in a loop; for the top node of a chain of
+	 * || (or of &&), its operands in order (set by jp_compile).  cost: the
 	 * ||, &&, ! and comparisons in the selection, the steps it is
 	 * charged, so a condition evaluated per element still counts
 	 * against JP_MAX_STEPS as it did before it could borrow (paths
@@ -180,12 +181,17 @@ struct jp_doc {
 uint64_t	jp_key_hash(const char *, size_t);
 uint64_t	jp_key_head(const char *, size_t);
 
-/* Fibonacci hashing of (object, name): the top bits of one product. */
+/*
+ * The home slot of (object, name): the top bits of a product (Fibonacci
+ * hashing).  The object's address is multiplied before the name's hash
+ * is mixed in: a plain xor would put objects at regular distances and
+ * names differing in the same low bits on one slot.
+ */
 static inline size_t
 jp_doc_slot_of(const struct jp_doc *d, const json_t *obj, uint64_t hash)
 {
-	return (size_t)((((uint64_t)(uintptr_t)obj ^ hash) *
-	    0x9e3779b97f4a7c15ULL) >> d->shift);
+	return (size_t)((((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ULL ^
+	    hash) * 0xff51afd7ed558ccdULL) >> d->shift);
 }
 
 /*
