@@ -620,6 +620,76 @@ out:
 	return r;
 }
 
+#define SUM_STACK	32	/* values of sum([...]) kept without malloc */
+
+/*
+ * sum([e1, ..., en]) (jp_node.sumlist): the values are added as they are
+ * selected, without the array and its allocations and reference counts,
+ * when they are all numbers, which is all sum() does with them then.
+ * Anything else (quantities, a type error to report) goes through the
+ * array and sum() as written, with the values already evaluated.  Charged
+ * as the list would be: a step, and 1 + n values.
+ */
+static json_t *
+sum_list(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	const struct jp_node *list = n->kids[0], *kid;
+	json_t *stackv[SUM_STACK], **v = stackv, *own, *arr, *r = NULL;
+	unsigned char stacko[SUM_STACK], *owned = stacko;
+	struct jp_sum s = JP_SUM_INIT;
+	struct jp_call k;
+	size_t i, m = 0;
+	int nums = 1;
+
+	if (json_is_null(d))	/* the list is null: sum() says why not */
+		return call(c, n, d);
+	if (++c->steps > JP_MAX_STEPS) {
+		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
+		    JP_MAX_STEPS);
+		return NULL;
+	}
+	if (jp_spend(c, 1 + list->nkids, 0) < 0)
+		return NULL;
+	if (list->nkids > SUM_STACK) {
+		v = xcalloc(list->nkids, sizeof *v);
+		owned = xcalloc(list->nkids, sizeof *owned);
+	}
+	for (m = 0; m < list->nkids; m++) {
+		kid = list->kids[m];
+		if ((v[m] = evb(c, kid, d, &own)) == NULL)
+			goto out;
+		owned[m] = own != NULL;
+		if (nums && json_is_number(v[m]))
+			jp_sum_add(&s, v[m]);
+		else
+			nums = 0;
+	}
+	if (nums) {
+		r = jp_sum_value(&s);
+		goto out;
+	}
+	arr = json_array();
+	for (i = 0; i < m; i++)
+		json_array_append(arr, v[i]);
+	k.c = c;
+	k.node = n;
+	k.nargs = 1;
+	k.args[0] = arr;
+	k.exprs[0] = NULL;
+	if (check_types(&k) == 0)
+		r = n->fn->fn(&k);
+	json_decref(arr);
+out:
+	for (i = 0; i < m; i++)
+		if (owned[i])
+			json_decref(v[i]);
+	if (v != stackv) {
+		free(v);
+		free(owned);
+	}
+	return r;
+}
+
 json_t *
 jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
@@ -660,7 +730,7 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	case N_MSHASH:
 		return multi(c, n, d);
 	case N_FUNC:
-		return call(c, n, d);
+		return n->sumlist ? sum_list(c, n, d) : call(c, n, d);
 	default:
 		/* An expression reference means something only as an
 		 * argument; anywhere else it is null, as in jp. */

@@ -75,6 +75,7 @@ struct jp_node {
 	const struct jp_node	**path;		/* arena */
 	size_t			 npath;
 	int			 fields;
+	int			 sumlist;	/* N_FUNC: sum([...]) */
 	uint64_t		 hash;		/* N_FIELD: jp_key_hash */
 	uint64_t		 head;		/* N_FIELD: jp_key_head */
 };
@@ -278,6 +279,22 @@ int	 jp_kstring(const json_t *, char *out, size_t len,
 	    const char **s, size_t *n);
 
 json_t	*jp_k_sum(struct jp_call *);		/* karith.c */
+
+/*
+ * sum() of numbers (func.c), one value at a time: integers stay integers
+ * until one is not or the sum overflows, then it is a double.  The one
+ * copy of that rule, for f_sum and the evaluator's sum([...]).
+ */
+struct jp_sum {
+	json_int_t	 is;
+	double		 ds;
+	int		 ints;
+};
+#define JP_SUM_INIT	{ 0, 0, 1 }
+void	 jp_sum_add(struct jp_sum *, const json_t *number);
+json_t	*jp_sum_value(const struct jp_sum *);	/* a new reference */
+/* The built-in sum(), which sum([...]) nodes are evaluated without. */
+const struct jp_func *jp_func_sum(void);
 json_t	*jp_f_parse_yaml(struct jp_call *);	/* kyaml.c */
 json_t	*jp_f_semver_compare(struct jp_call *);	/* semver.c */
 

@@ -581,6 +581,8 @@ function(struct parser *p, struct jp_token *t, struct jp_node *left)
 	n->namelen = left->namelen;
 	pop_kids(p, n, base);
 	resolve(p, n);
+	n->sumlist = n->fn == jp_func_sum() && n->nkids == 1 &&
+	    n->kids[0]->type == N_MSLIST;
 	if (strcmp(n->fn->name, "lookup") == 0 && n->nkids == 4)
 		lookup_path(p, n);
 	regex_literal(p, n);

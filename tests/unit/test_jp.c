@@ -590,6 +590,57 @@ TEST(pure_selections_return_input_values)
 	json_decref(d);
 }
 
+/*
+ * sum([...]) adds its values without building the array; it must answer
+ * as sum() of the same array built first ([...] | sum(@)) does: numbers,
+ * integers past overflow, quantities (Kyverno's sum), type errors, a null
+ * input, more values than fit the evaluator's stack.
+ */
+TEST(sum_of_list_as_sum_of_array)
+{
+	static const char *lists[] = {
+		"[a, b, c]", "[a, `1.5`, c]", "[`9223372036854775807`, a]",
+		"['1Gi', '512Mi']", "[a, 'x']", "[a, `true`]", "[]",
+		"[sum([a, b]), sum([c, `0.25`])]", "[a, x]", "[a, lookup]",
+	};
+	json_t *d = json_loads("{\"a\": 1, \"b\": 2, \"c\": 3}", 0, NULL);
+	json_t *r1, *r2, *nul = json_null();
+	struct jp_error e1, e2;
+	char x1[1200], x2[1200];
+	struct buf big;
+	size_t i, j, w;
+
+	buf_init(&big, 0);
+	buf_addc(&big, '[');
+	for (j = 0; j < 40; j++)
+		buf_adds(&big, j ? ", a" : "a");
+	buf_addc(&big, ']');
+	for (i = 0; i <= UTIL_ARRAY_LEN(lists); i++) {
+		const char *l = i < UTIL_ARRAY_LEN(lists) ? lists[i] : big.data;
+
+		for (w = 0; w < 2; w++) {
+			snprintf(x1, sizeof x1, "sum(%s)", l);
+			snprintf(x2, sizeof x2, "%s | sum(@)", l);
+			r1 = jp_search(x1, w ? nul : d, NULL, &e1);
+			r2 = jp_search(x2, w ? nul : d, NULL, &e2);
+			if (w == 0)
+				CHECK(r1 != NULL ? r2 != NULL &&
+				    jp_equal(r1, r2) && json_typeof(r1) ==
+				    json_typeof(r2) : r2 == NULL &&
+				    e1.kind == e2.kind &&
+				    strcmp(e1.msg, e2.msg) == 0);
+			else	/* [..] of null is null: sum(null) fails */
+				CHECK(r1 == NULL && e1.kind == JP_ERR_TYPE);
+			json_decref(r1);
+			json_decref(r2);
+		}
+	}
+	CHECK((r1 = jp_search(big.data, d, NULL, NULL)) != NULL);
+	json_decref(r1);
+	buf_free(&big);
+	json_decref(d);
+}
+
 int
 main(void)
 {
@@ -607,5 +658,6 @@ main(void)
 	RUN(regex_literal_checked_at_compile);
 	RUN(field_lookup_small_and_large_objects);
 	RUN(pure_selections_return_input_values);
+	RUN(sum_of_list_as_sum_of_array);
 	return harness_done();
 }
