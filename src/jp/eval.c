@@ -139,6 +139,29 @@ field(const struct jp_doc *doc, json_t *d, const struct jp_node *n)
 	return field_get(d, n->name, n->namelen);
 }
 
+static json_t *borrow(const struct jp_doc *, const struct jp_node *,
+    json_t *);
+
+/*
+ * The most common selections, fields and chains of fields, followed
+ * without borrow()'s frame; the rest through borrow().  A chain of fields
+ * (n->fields) stops at the first one missing.
+ */
+static inline __attribute__((always_inline)) json_t *
+sel(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
+{
+	size_t k;
+
+	if (n->type == N_FIELD)
+		return (d = field(doc, d, n)) != NULL ? d : json_null();
+	if (!n->fields)
+		return borrow(doc, n, d);
+	for (k = 0; k < n->npath; k++)
+		if ((d = field(doc, d, n->path[k])) == NULL)
+			return json_null();
+	return d;
+}
+
 /*
  * A pure selection, followed without references; null when absent.  What
  * it returns is a sub-value of d, a literal of the expression or one of
@@ -150,31 +173,21 @@ field(const struct jp_doc *doc, json_t *d, const struct jp_node *n)
 static json_t *
 borrow(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
 {
-	const struct jp_node *s;
 	json_t *v;
 	long long i;
 	size_t sz, k;
 
 	switch (n->type) {
 	case N_FIELD:
-		return (v = field(doc, d, n)) != NULL ? v : json_null();
+		return sel(doc, n, d);
 	case N_SUBEXPR:
 	case N_PIPE:
 		if (n->npath == 0)
 			return borrow(doc, n->r, borrow(doc, n->l, d));
-		if (n->fields) {
-			for (k = 0; k < n->npath; k++)
-				if ((d = field(doc, d, n->path[k])) == NULL)
-					return json_null();
-			return d;
-		}
-		for (k = 0; k < n->npath; k++) {
-			s = n->path[k];
-			if (s->type != N_FIELD)
-				d = borrow(doc, s, d);
-			else if ((d = field(doc, d, s)) == NULL)
-				d = json_null();
-		}
+		if (n->fields)
+			return sel(doc, n, d);
+		for (k = 0; k < n->npath; k++)
+			d = sel(doc, n->path[k], d);
 		return d;
 	case N_CURRENT:
 		return d;
@@ -198,11 +211,7 @@ borrow(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
 		}
 		/* Flattened: the first operand that decides, or the last. */
 		for (k = 0; ; k++) {
-			s = n->path[k];
-			if (s->type != N_FIELD)
-				v = borrow(doc, s, d);
-			else if ((v = field(doc, d, s)) == NULL)
-				v = json_null();
+			v = sel(doc, n->path[k], d);
 			if (k + 1 == n->npath || truthy(v) == (n->type == N_OR))
 				return v;
 		}
@@ -738,14 +747,32 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	}
 }
 
-/* Evaluation of e on data with its index doc (or NULL): jp_eval_view. */
-static json_t *
+/* Evaluation that may build values: the budget and the context. */
+static __attribute__((noinline)) json_t *
+eval_built(const struct jp_node *root, json_t *data,
+    const struct jp_doc *doc, const struct jp_env *env, json_t **own,
+    struct jp_error *err)
+{
+	struct jp_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.env = env;
+	c.doc = doc;
+	c.err = err;
+	return *own = jp_ev(&c, root, data);
+}
+
+/*
+ * Evaluation of e on data with its index doc (or NULL): jp_eval_view.
+ * A pure selection needs no budget (nothing is made) and no context, so
+ * it is followed here, a lone field without even borrow()'s frame.
+ */
+static inline json_t *
 eval(const struct jp_expr *e, json_t *data, const struct jp_doc *doc,
     const struct jp_env *env, json_t **own, struct jp_error *err)
 {
-	const struct jp_node *root = jp_root(e);
+	const struct jp_node *root = e->root;
 	struct jp_error dummy;
-	struct jp_ctx c;
 
 	if (err == NULL)
 		err = &dummy;
@@ -754,15 +781,10 @@ eval(const struct jp_expr *e, json_t *data, const struct jp_doc *doc,
 	err->msg[0] = '\0';
 	if (data == NULL)
 		data = json_null();
-	if (root->borrow) {	/* no budget to keep: nothing is made */
-		*own = NULL;
-		return borrow(doc, root, data);
-	}
-	memset(&c, 0, sizeof c);
-	c.env = env;
-	c.doc = doc;
-	c.err = err;
-	return *own = jp_ev(&c, root, data);
+	if (!root->borrow)
+		return eval_built(root, data, doc, env, own, err);
+	*own = NULL;
+	return sel(doc, root, data);
 }
 
 json_t *

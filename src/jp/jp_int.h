@@ -237,6 +237,18 @@ jp_doc_get(const struct jp_doc *d, const json_t *obj,
 	return NULL;
 }
 
+/* A compiled expression (parse.c); the evaluator reads root. */
+struct blk;
+struct jp_expr {
+	char		*src;		/* owned */
+	struct jp_node	*root;		/* arena */
+	struct blk	*blocks;	/* owned */
+	json_t		**owned;	/* literals and keys, owned */
+	size_t		 nowned, owncap;
+	struct jp_expr	**subs;		/* lookup() paths, owned */
+	size_t		 nsubs, subcap;
+};
+
 /* The tree's root (parse.c). */
 const struct jp_node *jp_root(const struct jp_expr *);
 

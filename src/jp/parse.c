@@ -26,16 +26,6 @@ struct blk {
 	max_align_t	 data[];
 };
 
-struct jp_expr {
-	char		*src;		/* owned */
-	struct jp_node	*root;		/* arena */
-	struct blk	*blocks;	/* owned */
-	json_t		**owned;	/* literals and keys, owned */
-	size_t		 nowned, owncap;
-	struct jp_expr	**subs;		/* lookup() paths, owned */
-	size_t		 nsubs, subcap;
-};
-
 struct parser {
 	struct jp_token	*t;
 	size_t		 n, i;
