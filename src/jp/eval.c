@@ -56,7 +56,7 @@ jp_spend(struct jp_ctx *c, size_t nodes, size_t bytes)
  */
 #define SMALL_OBJECT	2
 
-static json_t *
+static inline __attribute__((always_inline)) json_t *
 field_get(json_t *d, const char *name, size_t len)
 {
 	const char *k;

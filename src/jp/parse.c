@@ -703,6 +703,24 @@ chain_fill(const struct jp_node *n, enum jp_ntype kind,
 }
 
 /*
+ * Takes the @ steps out of path n (@ is the value it is given: a.@.b is
+ * a.b, and a filter's @.name becomes a chain of fields), keeping one
+ * step at least.
+ */
+static void
+drop_current(struct jp_node *n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n->npath; i++)
+		if (n->path[i]->type != N_CURRENT)
+			n->path[k++] = n->path[i];
+	if (k == 0)
+		k = 1;	/* @ | @: the first @ is still there */
+	n->npath = k;
+}
+
+/*
  * Gives every maximal chain of pure selections, and of || or && over
  * them, its flat list of steps (jp_node.path), and visits the rest of
  * the tree for more.  Loops down left spines, which are as long as the
@@ -722,6 +740,8 @@ prep_paths(struct jp_expr *e, struct jp_node *n)
 			n->npath = chain_len(n, kind);
 			n->path = arena_alloc(e, n->npath * sizeof *n->path);
 			chain_fill(n, kind, n->path + n->npath);
+			if (kind == N_SUBEXPR)
+				drop_current(n);
 			n->fields = kind == N_SUBEXPR;
 			for (i = 0; i < n->npath; i++)
 				if (n->path[i]->type != N_FIELD)
