@@ -631,62 +631,128 @@ out:
 
 #define SUM_STACK	32	/* values of sum([...]) kept without malloc */
 
+static int	sum_core(struct jp_ctx *, const struct jp_node *, json_t *,
+		    struct jp_sum *, json_t **);
+
+/*
+ * Value m of sum([...])'s list into v[m] (owned[m] when it was made) and
+ * added to s while all are numbers (*nums).  A sum([...]) inside is
+ * added as a number, not boxed (sums[m], v[m] NULL until the list needs
+ * it as a value).  -1 on error.
+ */
+static int
+sum_kid(struct jp_ctx *c, const struct jp_node *kid, json_t *d,
+    struct jp_sum *s, int *nums, json_t **v, unsigned char *owned,
+    struct jp_sum *sums)
+{
+	json_t *own;
+	int rc;
+
+	*owned = 0;
+	if (*nums && kid->sumlist) {
+		/* The step jp_ev would charge for the call. */
+		if (++c->steps > JP_MAX_STEPS)
+			return jp_fail(c, JP_ERR_LIMIT, "evaluation took more "
+			    "than %d steps", JP_MAX_STEPS);
+		*sums = (struct jp_sum)JP_SUM_INIT;
+		if ((rc = sum_core(c, kid, d, sums, v)) < 0)
+			return -1;
+		if (rc == 1 && jp_sum_add_sum(s, sums)) {
+			*v = NULL;
+			return 0;
+		}
+		if (rc == 1)	/* not a finite number: its value is null */
+			*v = jp_sum_value(sums);
+		*owned = 1;
+	} else if ((*v = evb(c, kid, d, &own)) == NULL)
+		return -1;
+	else
+		*owned = own != NULL;
+	if (*nums && json_is_number(*v))
+		jp_sum_add(s, *v);
+	else
+		*nums = 0;
+	return 0;
+}
+
 /*
  * sum([e1, ..., en]) (jp_node.sumlist): the values are added as they are
  * selected, without the array and its allocations and reference counts,
  * when they are all numbers, which is all sum() does with them then.
  * Anything else (quantities, a type error to report) goes through the
  * array and sum() as written, with the values already evaluated.  Charged
- * as the list would be: a step, and 1 + n values.
+ * as the list would be: a step, and 1 + n values.  With out, a sum of
+ * numbers is left unboxed there (returns 1); else *r is the result
+ * (returns 0); -1 on error.
  */
-static json_t *
-sum_list(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+static int
+sum_core(struct jp_ctx *c, const struct jp_node *n, json_t *d,
+    struct jp_sum *out, json_t **r)
 {
 	const struct jp_node *list = n->kids[0], *kid;
-	json_t *stackv[SUM_STACK], **v = stackv, *own, *arr, *r = NULL;
+	json_t *stackv[SUM_STACK], **v = stackv, *arr;
 	unsigned char stacko[SUM_STACK], *owned = stacko;
+	struct jp_sum stacks[SUM_STACK], *sums = stacks;
 	struct jp_sum s = JP_SUM_INIT;
 	struct jp_call k;
 	size_t i, m = 0;
-	int nums = 1;
+	int nums = 1, rc = -1;
 
+	*r = NULL;
 	if (json_is_null(d))	/* the list is null: sum() says why not */
-		return call(c, n, d);
-	if (++c->steps > JP_MAX_STEPS) {
-		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
-		    JP_MAX_STEPS);
-		return NULL;
-	}
+		return (*r = call(c, n, d)) != NULL ? 0 : -1;
+	if (++c->steps > JP_MAX_STEPS)
+		return jp_fail(c, JP_ERR_LIMIT, "evaluation took more than "
+		    "%d steps", JP_MAX_STEPS);
 	if (jp_spend(c, 1 + list->nkids, 0) < 0)
-		return NULL;
+		return -1;
 	if (list->nkids > SUM_STACK) {
 		v = xcalloc(list->nkids, sizeof *v);
 		owned = xcalloc(list->nkids, sizeof *owned);
+		sums = xcalloc(list->nkids, sizeof *sums);
 	}
 	for (m = 0; m < list->nkids; m++) {
 		kid = list->kids[m];
-		if ((v[m] = evb(c, kid, d, &own)) == NULL)
+		if (!kid->borrow) {
+			if (sum_kid(c, kid, d, &s, &nums, &v[m], &owned[m],
+			    &sums[m]) < 0)
+				goto out;
+			continue;
+		}
+		/* A selection, the common case: in line. */
+		owned[m] = 0;
+		if ((v[m] = pure(c, kid, d)) == NULL)
 			goto out;
-		owned[m] = own != NULL;
 		if (nums && json_is_number(v[m]))
 			jp_sum_add(&s, v[m]);
 		else
 			nums = 0;
 	}
+	if (nums && out != NULL) {
+		*out = s;
+		rc = 1;
+		goto out;
+	}
 	if (nums) {
-		r = jp_sum_value(&s);
+		*r = jp_sum_value(&s);
+		rc = 0;
 		goto out;
 	}
 	arr = json_array();
-	for (i = 0; i < m; i++)
+	for (i = 0; i < m; i++) {
+		if (v[i] == NULL) {	/* an inner sum, now needed boxed */
+			v[i] = jp_sum_value(&sums[i]);
+			owned[i] = 1;
+		}
 		json_array_append(arr, v[i]);
+	}
 	k.c = c;
 	k.node = n;
 	k.nargs = 1;
 	k.args[0] = arr;
 	k.exprs[0] = NULL;
-	if (check_types(&k) == 0)
-		r = n->fn->fn(&k);
+	if (check_types(&k) == 0 && (*r = n->fn->fn(&k)) != NULL)
+		rc = 0;
 	json_decref(arr);
 out:
 	for (i = 0; i < m; i++)
@@ -695,8 +761,17 @@ out:
 	if (v != stackv) {
 		free(v);
 		free(owned);
+		free(sums);
 	}
-	return r;
+	return rc;
+}
+
+static json_t *
+sum_list(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *r;
+
+	return sum_core(c, n, d, NULL, &r) < 0 ? NULL : r;
 }
 
 json_t *

@@ -441,6 +441,23 @@ jp_sum_add(struct jp_sum *s, const json_t *v)
 	s->ints = 0;
 }
 
+int
+jp_sum_add_sum(struct jp_sum *s, const struct jp_sum *in)
+{
+	json_int_t i = in->is;
+	double d = in->ds;
+	int isint = in->ints;
+
+	/* What jp_sum_value(in) would make. */
+	if (!isint && (isint = jp_number_kind(d, &i)) < 0)
+		return 0;
+	s->ds += isint ? (double)i : d;
+	if (s->ints && isint && !__builtin_add_overflow(s->is, i, &s->is))
+		return 1;
+	s->ints = 0;
+	return 1;
+}
+
 json_t *
 jp_sum_value(const struct jp_sum *s)
 {

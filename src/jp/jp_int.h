@@ -263,6 +263,8 @@ int	 jp_spend(struct jp_ctx *, size_t nodes, size_t bytes);
 double	 jp_num(const json_t *);
 const char *jp_typename(const json_t *);
 json_t	*jp_number(double);
+/* What jp_number(d) makes: -1 null (not finite), 1 the integer *i, 0 a real. */
+int	 jp_number_kind(double d, json_int_t *i);
 json_t	*jp_strn(struct jp_ctx *, const char *, size_t);
 /* Compares two numbers or two strings; *ok is 0 when they are not. */
 int	 jp_order(const json_t *, const json_t *, int *ok);
@@ -305,6 +307,11 @@ struct jp_sum {
 #define JP_SUM_INIT	{ 0, 0, 1 }
 void	 jp_sum_add(struct jp_sum *, const json_t *number);
 json_t	*jp_sum_value(const struct jp_sum *);	/* a new reference */
+/*
+ * Adds the sum in as the value jp_sum_value(in) would be, without making
+ * it; 0 (nothing added) when that value is not a number.
+ */
+int	 jp_sum_add_sum(struct jp_sum *, const struct jp_sum *in);
 /* The built-in sum(), which sum([...]) nodes are evaluated without. */
 const struct jp_func *jp_func_sum(void);
 json_t	*jp_f_parse_yaml(struct jp_call *);	/* kyaml.c */
