@@ -7,8 +7,9 @@
  * hash cannot be computed ahead because the seed is jansson's.  Here every
  * field of every object of the document is entered once in one open
  * addressing table keyed by (object, name): the name's hash is computed
- * when the expression is compiled (jp_node.hash), so a lookup mixes two
- * words and compares a few bytes.  Each indexed object also gets a marker
+ * when the expression is compiled (jp_node.hash, with the name's first 8
+ * bytes in jp_node.head), so a lookup multiplies the object's address in
+ * and compares a few words.  Each indexed object also gets a marker
  * entry, so a missing field is answered from the table too; objects the
  * table does not hold (values an expression builds, objects lookup()
  * returns, or any object when the table would have grown too crowded)
@@ -26,9 +27,10 @@
 #define MAX_NODES	(1 << 22)	/* walked; beyond, left to jansson */
 
 /*
- * FNV-1a with a final mix.  Not keyed: what keeps a crafted document from
- * crowding one slot is the object's address in the slot (jansson's
- * allocations, unknown to the sender) and MAX_PROBE.
+ * FNV-1a.  Not keyed: what keeps a crafted document from crowding one
+ * slot is the object's address in the slot (jansson's allocations,
+ * unknown to the sender) and JP_DOC_PROBE, beyond which an object is left
+ * to jansson.
  */
 uint64_t
 jp_key_hash(const char *s, size_t len)
@@ -50,7 +52,7 @@ jp_key_head(const char *s, size_t len)
 	return h;
 }
 
-/* An empty slot for (obj, hash) within MAX_PROBE, or NULL. */
+/* An empty slot for (obj, hash) within JP_DOC_PROBE, or NULL. */
 static struct jp_doc_slot *
 free_slot(struct jp_doc *d, const json_t *obj, uint64_t hash)
 {
