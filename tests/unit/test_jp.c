@@ -645,6 +645,65 @@ TEST(sum_of_list_as_sum_of_array)
 	json_decref(d);
 }
 
+/* The index's answer for expr on doc, as an integer (-1: not one). */
+static json_int_t
+doc_int(const char *expr, const struct jp_doc *doc, const struct jp_env *env)
+{
+	struct jp_expr *e = jp_compile(expr, NULL);
+	json_t *own, *r = e ? jp_eval_doc(e, doc, env, &own, NULL) : NULL;
+	json_int_t v = json_is_integer(r) ? json_integer_value(r) : -1;
+
+	json_decref(own);
+	jp_free(e);
+	return v;
+}
+
+static json_t *
+pod_lookup(void *ctx, const char *kind, const char *ns, const char *name)
+{
+	(void)kind;
+	(void)ns;
+	(void)name;
+	return json_incref(ctx);
+}
+
+/*
+ * Objects the index does not hold are read from jansson: one the
+ * expression builds (merge), one lookup() returns; a subtree the document
+ * holds twice is found by both paths; a field the index knows is absent
+ * stays absent.
+ */
+TEST(index_falls_back_to_jansson)
+{
+	json_t *d = json_loads("{\"a\": {\"x\": 1, \"y\": {\"z\": 7}},"
+	    " \"l\": [{\"k\": 3}, {\"k\": 4}]}", 0, NULL);
+	json_t *pod = json_loads("{\"metadata\": {\"uid\": 9}}", 0, NULL);
+	struct jp_env env = { pod_lookup, pod, 0 };
+	struct jp_doc *doc;
+
+	json_object_set(d, "b", json_object_get(d, "a"));
+	doc = jp_doc_new(d);
+	CHECK(jp_doc_root(doc) == d);
+	CHECK_INT(doc_int("a.y.z", doc, NULL), 7);
+	CHECK_INT(doc_int("b.y.z", doc, NULL), 7);
+	CHECK_INT(doc_int("l[1].k", doc, NULL), 4);
+	CHECK_INT(doc_int("merge(a, `{\"w\": 5}`).w", doc, NULL), 5);
+	CHECK_INT(doc_int("merge(a, `{\"w\": 5}`).x", doc, NULL), 1);
+	CHECK_INT(doc_int("lookup('Pod', 'ns', 'p', 'metadata.uid')", doc,
+	    &env), 9);
+	CHECK_INT(doc_int("a.w || a.x", doc, NULL), 1);
+	CHECK_INT(doc_int("a.w", doc, NULL), -1);
+	CHECK_INT(doc_int("l[?k > `3`].k | [0]", doc, NULL), 4);
+	jp_doc_free(doc);
+	CHECK((doc = jp_doc_new(NULL)) != NULL);
+	CHECK(json_is_null(jp_doc_root(doc)));
+	CHECK_INT(doc_int("a", doc, NULL), -1);
+	jp_doc_free(doc);
+	jp_doc_free(NULL);
+	json_decref(pod);
+	json_decref(d);
+}
+
 int
 main(void)
 {
@@ -663,5 +722,6 @@ main(void)
 	RUN(field_lookup_small_and_large_objects);
 	RUN(pure_selections_return_input_values);
 	RUN(sum_of_list_as_sum_of_array);
+	RUN(index_falls_back_to_jansson);
 	return harness_done();
 }
