@@ -4,8 +4,11 @@
  * An input is "EXPRESSION\0JSON": the expression is compiled; if it
  * compiles it is evaluated on the JSON (null when absent or invalid) with
  * a lookup() hook that answers every object with the same Pod, and the
- * result is printed.  Anything but a clean result or a reported error is
- * a bug: a crash, a sanitizer report, a leak or a hang.
+ * result is printed.  It is evaluated twice more, by jp_eval_view and
+ * through the document's index (jp_eval_doc), which must give the same
+ * result or the same error.  Anything but a clean result or a reported
+ * error is a bug: a crash, a sanitizer report, a leak, a hang or two ways
+ * of evaluating that disagree.
  *
  * Run it with fuzz/run jp [SECONDS]; the ordinary test run replays the
  * corpus in fuzz/corpus/jp (fuzz/replay.c).
@@ -35,12 +38,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 {
 	struct jp_env env = { lookup, NULL, 1795600800000LL };
-	struct jp_error err;
+	struct jp_error err, err2;
 	struct jp_expr *e;
+	struct jp_doc *doc;
 	const uint8_t *nul;
 	char *src, *out;
 	size_t el;
-	json_t *data = NULL, *r;
+	json_t *data = NULL, *r, *v, *own;
+	int way;
 
 	if (pod == NULL)
 		pod = json_loads("{\"kind\":\"Pod\",\"metadata\":"
@@ -59,9 +64,21 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 		if (r) {
 			out = jp_dump(r, JP_DUMP_INDENT);
 			free(out);
-			json_decref(r);
 		} else if (err.kind == JP_OK)
 			abort();	/* an error must say what it is */
+		doc = jp_doc_new(data);
+		for (way = 0; way < 2; way++) {
+			v = way ? jp_eval_doc(e, doc, &env, &own, &err2) :
+			    jp_eval_view(e, data ? data : json_null(), &env,
+			    &own, &err2);
+			if (r ? v == NULL || !jp_equal(r, v) : v != NULL ||
+			    err2.kind != err.kind ||
+			    strcmp(err2.msg, err.msg) != 0)
+				abort();	/* the ways disagree */
+			json_decref(own);
+		}
+		jp_doc_free(doc);
+		json_decref(r);
 		jp_free(e);
 	} else if (err.kind == JP_OK || err.msg[0] == '\0')
 		abort();

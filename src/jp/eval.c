@@ -56,7 +56,7 @@ jp_spend(struct jp_ctx *c, size_t nodes, size_t bytes)
  */
 #define SMALL_OBJECT	2
 
-static json_t *
+static inline __attribute__((always_inline)) json_t *
 field_get(json_t *d, const char *name, size_t len)
 {
 	const char *k;
@@ -101,14 +101,77 @@ compare_values(int op, const json_t *a, const json_t *b)
 	return json_boolean(o >= 0);
 }
 
+/* jp_truthy, with the scalars decided here. */
+static inline int
+truthy(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+	case JSON_REAL:
+	case JSON_TRUE:
+		return 1;
+	case JSON_FALSE:
+	case JSON_NULL:
+		return 0;
+	default:
+		return jp_truthy(v);
+	}
+}
+
+/*
+ * The field of n (N_FIELD) in d, or NULL when d has none: from the
+ * document's index when d is in it, else from jansson.  Always inlined:
+ * the call would cost as much as the index's lookup.
+ */
+static inline __attribute__((always_inline)) json_t *
+field(const struct jp_doc *doc, json_t *d, const struct jp_node *n)
+{
+	json_t *v;
+	int found;
+
+	if (!json_is_object(d))
+		return NULL;
+	if (doc != NULL) {
+		v = jp_doc_get(doc, d, n, &found);
+		if (found)
+			return v;
+	}
+	return field_get(d, n->name, n->namelen);
+}
+
+static json_t *borrow(const struct jp_doc *, const struct jp_node *,
+    json_t *);
+
+/*
+ * The most common selections, fields and chains of fields, followed
+ * without borrow()'s frame; the rest through borrow().  A chain of fields
+ * (n->fields) stops at the first one missing.
+ */
+static inline __attribute__((always_inline)) json_t *
+sel(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
+{
+	size_t k;
+
+	if (n->type == N_FIELD)
+		return (d = field(doc, d, n)) != NULL ? d : json_null();
+	if (!n->fields)
+		return borrow(doc, n, d);
+	for (k = 0; k < n->npath; k++)
+		if ((d = field(doc, d, n->path[k])) == NULL)
+			return json_null();
+	return d;
+}
+
 /*
  * A pure selection, followed without references; null when absent.  What
  * it returns is a sub-value of d, a literal of the expression or one of
  * jansson's static true, false and null, so no step allocates and none
- * can loop: its cost is bounded by the expression's size.
+ * can loop: its cost is bounded by the expression's size.  Fields come
+ * first and chains of fields (n->fields) stop at the first one missing:
+ * they are most of what policies select.
  */
 static json_t *
-borrow(const struct jp_node *n, json_t *d)
+borrow(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
 {
 	json_t *v;
 	long long i;
@@ -116,10 +179,16 @@ borrow(const struct jp_node *n, json_t *d)
 
 	switch (n->type) {
 	case N_FIELD:
-		if (json_is_object(d) &&
-		    (v = field_get(d, n->name, n->namelen)) != NULL)
-			return v;
-		return json_null();
+		return sel(doc, n, d);
+	case N_SUBEXPR:
+	case N_PIPE:
+		if (n->npath == 0)
+			return borrow(doc, n->r, borrow(doc, n->l, d));
+		if (n->fields)
+			return sel(doc, n, d);
+		for (k = 0; k < n->npath; k++)
+			d = sel(doc, n->path[k], d);
+		return d;
 	case N_CURRENT:
 		return d;
 	case N_LITERAL:
@@ -132,23 +201,25 @@ borrow(const struct jp_node *n, json_t *d)
 		if (i < 0 || (size_t)i >= sz)
 			return json_null();
 		return json_array_get(d, (size_t)i);
-	case N_SUBEXPR:
-	case N_PIPE:
-		if (n->npath == 0)
-			return borrow(n->r, borrow(n->l, d));
-		for (k = 0; k < n->npath; k++)
-			d = borrow(n->path[k], d);
-		return d;
 	case N_OR:
 	case N_AND:
-		v = borrow(n->l, d);
-		if (jp_truthy(v) == (n->type == N_OR))
-			return v;
-		return borrow(n->r, d);
+		if (n->npath == 0) {
+			v = borrow(doc, n->l, d);
+			if (truthy(v) == (n->type == N_OR))
+				return v;
+			return borrow(doc, n->r, d);
+		}
+		/* Flattened: the first operand that decides, or the last. */
+		for (k = 0; ; k++) {
+			v = sel(doc, n->path[k], d);
+			if (k + 1 == n->npath || truthy(v) == (n->type == N_OR))
+				return v;
+		}
 	case N_NOT:
-		return json_boolean(!jp_truthy(borrow(n->l, d)));
+		return json_boolean(!truthy(borrow(doc, n->l, d)));
 	case N_CMP:
-		return compare_values(n->op, borrow(n->l, d), borrow(n->r, d));
+		return compare_values(n->op, borrow(doc, n->l, d),
+		    borrow(doc, n->r, d));
 	default:
 		return json_null();	/* not reached: not a path */
 	}
@@ -163,7 +234,7 @@ pure(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 		    JP_MAX_STEPS);
 		return NULL;
 	}
-	return borrow(n, d);
+	return borrow(c->doc, n, d);
 }
 
 /*
@@ -403,9 +474,14 @@ logic(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	return jp_ev(c, n->r, d);
 }
 
+/*
+ * A multi-select list or hash.  Pure elements are taken by reference
+ * straight from the selection, without jp_ev's round trip.
+ */
 static json_t *
 multi(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
+	const struct jp_node *kid;
 	json_t *out, *r;
 	size_t i;
 
@@ -415,7 +491,13 @@ multi(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 		return NULL;
 	out = n->type == N_MSLIST ? json_array() : json_object();
 	for (i = 0; i < n->nkids; i++) {
-		if ((r = jp_ev(c, n->kids[i], d)) == NULL) {
+		kid = n->kids[i];
+		if (kid->borrow)
+			r = (r = pure(c, kid, d)) != NULL ? json_incref(r) :
+			    NULL;
+		else
+			r = jp_ev(c, kid, d);
+		if (r == NULL) {
 			json_decref(out);
 			return NULL;
 		}
@@ -547,6 +629,151 @@ out:
 	return r;
 }
 
+#define SUM_STACK	32	/* values of sum([...]) kept without malloc */
+
+static int	sum_core(struct jp_ctx *, const struct jp_node *, json_t *,
+		    struct jp_sum *, json_t **);
+
+/*
+ * Value m of sum([...])'s list into v[m] (owned[m] when it was made) and
+ * added to s while all are numbers (*nums).  A sum([...]) inside is
+ * added as a number, not boxed (sums[m], v[m] NULL until the list needs
+ * it as a value).  -1 on error.
+ */
+static int
+sum_kid(struct jp_ctx *c, const struct jp_node *kid, json_t *d,
+    struct jp_sum *s, int *nums, json_t **v, unsigned char *owned,
+    struct jp_sum *sums)
+{
+	json_t *own;
+	int rc;
+
+	*owned = 0;
+	if (*nums && kid->sumlist) {
+		/* The step jp_ev would charge for the call. */
+		if (++c->steps > JP_MAX_STEPS)
+			return jp_fail(c, JP_ERR_LIMIT, "evaluation took more "
+			    "than %d steps", JP_MAX_STEPS);
+		*sums = (struct jp_sum)JP_SUM_INIT;
+		if ((rc = sum_core(c, kid, d, sums, v)) < 0)
+			return -1;
+		if (rc == 1 && jp_sum_add_sum(s, sums)) {
+			*v = NULL;
+			return 0;
+		}
+		if (rc == 1)	/* not a finite number: its value is null */
+			*v = jp_sum_value(sums);
+		*owned = 1;
+	} else if ((*v = evb(c, kid, d, &own)) == NULL)
+		return -1;
+	else
+		*owned = own != NULL;
+	if (*nums && json_is_number(*v))
+		jp_sum_add(s, *v);
+	else
+		*nums = 0;
+	return 0;
+}
+
+/*
+ * sum([e1, ..., en]) (jp_node.sumlist): the values are added as they are
+ * selected, without the array and its allocations and reference counts,
+ * when they are all numbers, which is all sum() does with them then.
+ * Anything else (quantities, a type error to report) goes through the
+ * array and sum() as written, with the values already evaluated.  Charged
+ * as the list would be: a step, and 1 + n values.  With out, a sum of
+ * numbers is left unboxed there (returns 1); else *r is the result
+ * (returns 0); -1 on error.
+ */
+static int
+sum_core(struct jp_ctx *c, const struct jp_node *n, json_t *d,
+    struct jp_sum *out, json_t **r)
+{
+	const struct jp_node *list = n->kids[0], *kid;
+	json_t *stackv[SUM_STACK], **v = stackv, *arr;
+	unsigned char stacko[SUM_STACK], *owned = stacko;
+	struct jp_sum stacks[SUM_STACK], *sums = stacks;
+	struct jp_sum s = JP_SUM_INIT;
+	struct jp_call k;
+	size_t i, m = 0;
+	int nums = 1, rc = -1;
+
+	*r = NULL;
+	if (json_is_null(d))	/* the list is null: sum() says why not */
+		return (*r = call(c, n, d)) != NULL ? 0 : -1;
+	if (++c->steps > JP_MAX_STEPS)
+		return jp_fail(c, JP_ERR_LIMIT, "evaluation took more than "
+		    "%d steps", JP_MAX_STEPS);
+	if (jp_spend(c, 1 + list->nkids, 0) < 0)
+		return -1;
+	if (list->nkids > SUM_STACK) {
+		v = xcalloc(list->nkids, sizeof *v);
+		owned = xcalloc(list->nkids, sizeof *owned);
+		sums = xcalloc(list->nkids, sizeof *sums);
+	}
+	for (m = 0; m < list->nkids; m++) {
+		kid = list->kids[m];
+		if (!kid->borrow) {
+			if (sum_kid(c, kid, d, &s, &nums, &v[m], &owned[m],
+			    &sums[m]) < 0)
+				goto out;
+			continue;
+		}
+		/* A selection, the common case: in line. */
+		owned[m] = 0;
+		if ((v[m] = pure(c, kid, d)) == NULL)
+			goto out;
+		if (nums && json_is_number(v[m]))
+			jp_sum_add(&s, v[m]);
+		else
+			nums = 0;
+	}
+	if (nums && out != NULL) {
+		*out = s;
+		rc = 1;
+		goto out;
+	}
+	if (nums) {
+		*r = jp_sum_value(&s);
+		rc = 0;
+		goto out;
+	}
+	arr = json_array();
+	for (i = 0; i < m; i++) {
+		if (v[i] == NULL) {	/* an inner sum, now needed boxed */
+			v[i] = jp_sum_value(&sums[i]);
+			owned[i] = 1;
+		}
+		json_array_append(arr, v[i]);
+	}
+	k.c = c;
+	k.node = n;
+	k.nargs = 1;
+	k.args[0] = arr;
+	k.exprs[0] = NULL;
+	if (check_types(&k) == 0 && (*r = n->fn->fn(&k)) != NULL)
+		rc = 0;
+	json_decref(arr);
+out:
+	for (i = 0; i < m; i++)
+		if (owned[i])
+			json_decref(v[i]);
+	if (v != stackv) {
+		free(v);
+		free(owned);
+		free(sums);
+	}
+	return rc;
+}
+
+static json_t *
+sum_list(struct jp_ctx *c, const struct jp_node *n, json_t *d)
+{
+	json_t *r;
+
+	return sum_core(c, n, d, NULL, &r) < 0 ? NULL : r;
+}
+
 json_t *
 jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
@@ -587,7 +814,7 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	case N_MSHASH:
 		return multi(c, n, d);
 	case N_FUNC:
-		return call(c, n, d);
+		return n->sumlist ? sum_list(c, n, d) : call(c, n, d);
 	default:
 		/* An expression reference means something only as an
 		 * argument; anywhere else it is null, as in jp. */
@@ -595,25 +822,69 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	}
 }
 
-json_t *
-jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
+/* Evaluation that may build values: the budget and the context. */
+static __attribute__((noinline)) json_t *
+eval_built(const struct jp_node *root, json_t *data,
+    const struct jp_doc *doc, const struct jp_env *env, json_t **own,
     struct jp_error *err)
 {
-	const struct jp_node *root = jp_root(e);
-	struct jp_error dummy;
 	struct jp_ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.env = env;
+	c.doc = doc;
+	c.err = err;
+	return *own = jp_ev(&c, root, data);
+}
+
+/*
+ * Evaluation of e on data with its index doc (or NULL): jp_eval_view.
+ * A pure selection needs no budget (nothing is made) and no context, so
+ * it is followed here, a lone field without even borrow()'s frame.
+ */
+static inline json_t *
+eval(const struct jp_expr *e, json_t *data, const struct jp_doc *doc,
+    const struct jp_env *env, json_t **own, struct jp_error *err)
+{
+	const struct jp_node *root = e->root;
+	struct jp_error dummy;
 
 	if (err == NULL)
 		err = &dummy;
 	err->kind = JP_OK;
 	err->pos = -1;
 	err->msg[0] = '\0';
-	if (root->borrow)	/* no budget to keep: nothing is made */
-		return json_incref(borrow(root, data ? data : json_null()));
-	memset(&c, 0, sizeof c);
-	c.env = env;
-	c.err = err;
-	return jp_ev(&c, root, data ? data : json_null());
+	if (data == NULL)
+		data = json_null();
+	if (!root->borrow)
+		return eval_built(root, data, doc, env, own, err);
+	*own = NULL;
+	return sel(doc, root, data);
+}
+
+json_t *
+jp_eval_view(const struct jp_expr *e, json_t *data, const struct jp_env *env,
+    json_t **own, struct jp_error *err)
+{
+	return eval(e, data, NULL, env, own, err);
+}
+
+json_t *
+jp_eval_doc(const struct jp_expr *e, const struct jp_doc *doc,
+    const struct jp_env *env, json_t **own, struct jp_error *err)
+{
+	return eval(e, doc->root, doc, env, own, err);
+}
+
+json_t *
+jp_eval(const struct jp_expr *e, json_t *data, const struct jp_env *env,
+    struct jp_error *err)
+{
+	json_t *own, *r;
+
+	if ((r = jp_eval_view(e, data, env, &own, err)) == NULL)
+		return NULL;
+	return own != NULL ? own : json_incref(r);
 }
 
 json_t *

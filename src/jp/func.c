@@ -431,26 +431,57 @@ out:
 	return r;
 }
 
+void
+jp_sum_add(struct jp_sum *s, const json_t *v)
+{
+	s->ds += jp_num(v);
+	if (s->ints && json_is_integer(v) &&
+	    !__builtin_add_overflow(s->is, json_integer_value(v), &s->is))
+		return;
+	s->ints = 0;
+}
+
+int
+jp_sum_add_sum(struct jp_sum *s, const struct jp_sum *in)
+{
+	json_int_t i = in->is;
+	double d = in->ds;
+	int isint = in->ints;
+
+	/* What jp_sum_value(in) would make. */
+	if (!isint && (isint = jp_number_kind(d, &i)) < 0)
+		return 0;
+	s->ds += isint ? (double)i : d;
+	if (s->ints && isint && !__builtin_add_overflow(s->is, i, &s->is))
+		return 1;
+	s->ints = 0;
+	return 1;
+}
+
+json_t *
+jp_sum_value(const struct jp_sum *s)
+{
+	return s->ints ? json_integer(s->is) : jp_number(s->ds);
+}
+
 static json_t *
 f_sum(struct jp_call *k)
 {
-	json_t *a = k->args[0], *e;
+	struct jp_sum s = JP_SUM_INIT;
+	json_t *a = k->args[0];
 	size_t i, n = json_array_size(a);
-	json_int_t is = 0;
-	double ds = 0;
-	int ints = 1;
 
 	if (elem_kind(a, JT_NUM) < 0)
 		return jp_k_sum(k);	/* quantities, durations: Kyverno's */
-	for (i = 0; i < n; i++) {
-		e = json_array_get(a, i);
-		ds += jp_num(e);
-		if (ints && json_is_integer(e) &&
-		    !__builtin_add_overflow(is, json_integer_value(e), &is))
-			continue;
-		ints = 0;
-	}
-	return ints ? json_integer(is) : jp_number(ds);
+	for (i = 0; i < n; i++)
+		jp_sum_add(&s, json_array_get(a, i));
+	return jp_sum_value(&s);
+}
+
+const struct jp_func *
+jp_func_sum(void)
+{
+	return jp_func_find("sum", 3);
 }
 
 static json_t *

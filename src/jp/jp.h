@@ -74,6 +74,42 @@ const char	*jp_source(const struct jp_expr *);
 json_t	*jp_eval(const struct jp_expr *, json_t *data,
 	    const struct jp_env *env, struct jp_error *err);
 
+/*
+ * jp_eval for callers that only look at the result: returns it borrowed
+ * when the expression only selects (a sub-value of data, a literal of the
+ * expression or a static true, false or null: valid while data and the
+ * expression live), with *own NULL; when the evaluation built the value,
+ * *own is the new reference the caller must drop (json_decref(NULL) is a
+ * no-op, so callers drop *own either way).  Skips two reference count
+ * updates, atomic in jansson, per selection.  NULL with *err filled on
+ * error (*own is then NULL).
+ */
+json_t	*jp_eval_view(const struct jp_expr *, json_t *data,
+	    const struct jp_env *env, json_t **own, struct jp_error *err);
+
+/*
+ * A field index of one document, for evaluating many expressions on the
+ * same data: every field of every object is entered once in one table
+ * whose keys' hashes expressions carry from compile time, so a field is
+ * found without hashing its name again (jansson hashes it on every
+ * lookup).  Building it walks the whole document, so it pays when the
+ * document is read by many fields or expressions.  jp_doc_new takes a
+ * reference to root (NULL: JSON null); root must not change while the
+ * index lives.  Returns an owned index (free with jp_doc_free; NULL is a
+ * no-op).  Results are the same as jp_eval_view's on jp_doc_root(doc):
+ * objects the index does not hold (values an expression builds, objects
+ * lookup() returns) are read from jansson.
+ */
+#define JP_HAVE_DOC	1	/* for bench/jp_bench.c built against older jp */
+struct jp_doc;
+struct jp_doc	*jp_doc_new(json_t *root);
+void		 jp_doc_free(struct jp_doc *);
+/* The indexed document; borrowed. */
+json_t		*jp_doc_root(const struct jp_doc *);
+/* jp_eval_view on jp_doc_root(doc), through the index. */
+json_t	*jp_eval_doc(const struct jp_expr *, const struct jp_doc *doc,
+	    const struct jp_env *env, json_t **own, struct jp_error *err);
+
 /* jp_compile + jp_eval + jp_free in one call. */
 json_t	*jp_search(const char *src, json_t *data, const struct jp_env *env,
 	    struct jp_error *err);

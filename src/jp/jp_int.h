@@ -61,16 +61,23 @@ struct jp_node {
 	 * references or allocation, as it only picks a sub-value of the
 	 * input, a literal or a boolean.  path: for the top node of a
 	 * chain of . and | over such selections, its steps in order, so
-	 * the chain is walked in a loop (set by jp_compile).  cost: the
+	 * the chain is walked in a loop; for the top node of a chain of
+	 * || (or of &&), its operands in order (set by jp_compile).  cost: the
 	 * ||, &&, ! and comparisons in the selection, the steps it is
 	 * charged, so a condition evaluated per element still counts
 	 * against JP_MAX_STEPS as it did before it could borrow (paths
 	 * never counted: a path's work is bounded by its length).
+	 * fields: every step of path is a field, so the walk may stop at
+	 * the first one missing.
 	 */
 	int			 borrow;
 	unsigned		 cost;
 	const struct jp_node	**path;		/* arena */
 	size_t			 npath;
+	int			 fields;
+	int			 sumlist;	/* N_FUNC: sum([...]) */
+	uint64_t		 hash;		/* N_FIELD: jp_key_hash */
+	uint64_t		 head;		/* N_FIELD: jp_key_head */
 };
 
 /* Tokens (lex.c). */
@@ -103,6 +110,7 @@ const char	*jp_tok_name(enum jp_tok);
 /* What an evaluation may spend, and where it reports. */
 struct jp_ctx {
 	const struct jp_env	*env;
+	const struct jp_doc	*doc;		/* the data's index, or NULL */
 	struct jp_error		*err;
 	size_t			 nodes;		/* JSON nodes created */
 	size_t			 bytes;		/* string bytes created */
@@ -143,6 +151,104 @@ struct jp_func {
 	int		 exact;		/* arity is min or max only */
 };
 
+/*
+ * The field index of a document (doc.c): one open addressing table of
+ * (object, name) -> value over every object of the document, with one
+ * marker entry (key NULL, hash 0) per object that is indexed.
+ */
+#define JP_DOC_PROBE	16	/* beyond this an object is left to jansson */
+
+struct jp_doc_slot {
+	const json_t	*obj;		/* borrowed; NULL: empty */
+	uint64_t	 hash;		/* jp_key_hash of key */
+	uint64_t	 head;		/* jp_key_head of key */
+	const char	*key;		/* borrowed; NULL: the object's marker */
+	size_t		 len;
+	json_t		*val;		/* borrowed */
+};
+
+struct jp_doc {
+	json_t		*root;		/* owned reference */
+	struct jp_doc_slot *tab;		/* owned */
+	size_t		 mask;		/* slots - 1 */
+	unsigned	 shift;		/* 64 - log2(slots) */
+};
+
+/*
+ * The hash of a field name and its first 8 bytes (zero-padded), as the
+ * index and N_FIELD nodes hold them: names of up to 8 bytes compare as
+ * one word.
+ */
+uint64_t	jp_key_hash(const char *, size_t);
+uint64_t	jp_key_head(const char *, size_t);
+
+/*
+ * The home slot of (object, name): the top bits of a product (Fibonacci
+ * hashing).  The object's address is multiplied before the name's hash
+ * is mixed in: a plain xor would put objects at regular distances and
+ * names differing in the same low bits on one slot.
+ */
+static inline size_t
+jp_doc_slot_of(const struct jp_doc *d, const json_t *obj, uint64_t hash)
+{
+	return (size_t)((((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ULL ^
+	    hash) * 0xff51afd7ed558ccdULL) >> d->shift);
+}
+
+/*
+ * Field n (N_FIELD) of obj from the index: *found 1 and the value (NULL
+ * when obj has no such field) when obj is indexed, *found 0 when it is
+ * not.  Inline: it is the evaluator's innermost step.
+ */
+static inline json_t *
+jp_doc_get(const struct jp_doc *d, const json_t *obj,
+    const struct jp_node *n, int *found)
+{
+	const struct jp_doc_slot *s;
+	size_t i = jp_doc_slot_of(d, obj, n->hash), k, j;
+
+	for (k = 0; k < JP_DOC_PROBE; k++, i = (i + 1) & d->mask) {
+		s = &d->tab[i];
+		if (s->obj == NULL)
+			break;
+		if (s->hash != n->hash || s->obj != obj ||
+		    s->head != n->head || s->len != n->namelen)
+			continue;
+		/* Past the head; names are short: no call to memcmp. */
+		for (j = 8; j < n->namelen && s->key[j] == n->name[j]; j++)
+			;
+		if (j >= n->namelen) {
+			*found = 1;
+			return s->val;
+		}
+	}
+	/* Not there: absent if the object is indexed (its marker is). */
+	i = jp_doc_slot_of(d, obj, 0);
+	for (k = 0; k < JP_DOC_PROBE; k++, i = (i + 1) & d->mask) {
+		s = &d->tab[i];
+		if (s->obj == NULL)
+			break;
+		if (s->obj == obj && s->key == NULL) {
+			*found = 1;
+			return NULL;
+		}
+	}
+	*found = 0;
+	return NULL;
+}
+
+/* A compiled expression (parse.c); the evaluator reads root. */
+struct blk;
+struct jp_expr {
+	char		*src;		/* owned */
+	struct jp_node	*root;		/* arena */
+	struct blk	*blocks;	/* owned */
+	json_t		**owned;	/* literals and keys, owned */
+	size_t		 nowned, owncap;
+	struct jp_expr	**subs;		/* lookup() paths, owned */
+	size_t		 nsubs, subcap;
+};
+
 /* The tree's root (parse.c). */
 const struct jp_node *jp_root(const struct jp_expr *);
 
@@ -157,6 +263,8 @@ int	 jp_spend(struct jp_ctx *, size_t nodes, size_t bytes);
 double	 jp_num(const json_t *);
 const char *jp_typename(const json_t *);
 json_t	*jp_number(double);
+/* What jp_number(d) makes: -1 null (not finite), 1 the integer *i, 0 a real. */
+int	 jp_number_kind(double d, json_int_t *i);
 json_t	*jp_strn(struct jp_ctx *, const char *, size_t);
 /* Compares two numbers or two strings; *ok is 0 when they are not. */
 int	 jp_order(const json_t *, const json_t *, int *ok);
@@ -185,6 +293,27 @@ int	 jp_kstring(const json_t *, char *out, size_t len,
 	    const char **s, size_t *n);
 
 json_t	*jp_k_sum(struct jp_call *);		/* karith.c */
+
+/*
+ * sum() of numbers (func.c), one value at a time: integers stay integers
+ * until one is not or the sum overflows, then it is a double.  The one
+ * copy of that rule, for f_sum and the evaluator's sum([...]).
+ */
+struct jp_sum {
+	json_int_t	 is;
+	double		 ds;
+	int		 ints;
+};
+#define JP_SUM_INIT	{ 0, 0, 1 }
+void	 jp_sum_add(struct jp_sum *, const json_t *number);
+json_t	*jp_sum_value(const struct jp_sum *);	/* a new reference */
+/*
+ * Adds the sum in as the value jp_sum_value(in) would be, without making
+ * it; 0 (nothing added) when that value is not a number.
+ */
+int	 jp_sum_add_sum(struct jp_sum *, const struct jp_sum *in);
+/* The built-in sum(), which sum([...]) nodes are evaluated without. */
+const struct jp_func *jp_func_sum(void);
 json_t	*jp_f_parse_yaml(struct jp_call *);	/* kyaml.c */
 json_t	*jp_f_semver_compare(struct jp_call *);	/* semver.c */
 

@@ -26,16 +26,6 @@ struct blk {
 	max_align_t	 data[];
 };
 
-struct jp_expr {
-	char		*src;		/* owned */
-	struct jp_node	*root;		/* arena */
-	struct blk	*blocks;	/* owned */
-	json_t		**owned;	/* literals and keys, owned */
-	size_t		 nowned, owncap;
-	struct jp_expr	**subs;		/* lookup() paths, owned */
-	size_t		 nsubs, subcap;
-};
-
 struct parser {
 	struct jp_token	*t;
 	size_t		 n, i;
@@ -189,6 +179,8 @@ field(struct parser *p, int pos, const char *s, size_t len)
 	memcpy(name, s, len);
 	n->name = name;
 	n->namelen = len;
+	n->hash = jp_key_hash(s, len);
+	n->head = jp_key_head(s, len);
 	return n;
 }
 
@@ -579,6 +571,8 @@ function(struct parser *p, struct jp_token *t, struct jp_node *left)
 	n->namelen = left->namelen;
 	pop_kids(p, n, base);
 	resolve(p, n);
+	n->sumlist = n->fn == jp_func_sum() && n->nkids == 1 &&
+	    n->kids[0]->type == N_MSLIST;
 	if (strcmp(n->fn->name, "lookup") == 0 && n->nkids == 4)
 		lookup_path(p, n);
 	regex_literal(p, n);
@@ -659,10 +653,19 @@ parser_free(struct parser *p)
 	free(p);
 }
 
+/*
+ * Whether n continues a chain of kind: . and | for N_SUBEXPR (a path),
+ * or the same one of || and && (each is associative: the first operand
+ * that decides, or the last), of pure selections only.
+ */
 static int
-is_chain(const struct jp_node *n)
+is_chain(const struct jp_node *n, enum jp_ntype kind)
 {
-	return n->borrow && (n->type == N_SUBEXPR || n->type == N_PIPE);
+	if (!n->borrow)
+		return 0;
+	if (kind == N_SUBEXPR)
+		return n->type == N_SUBEXPR || n->type == N_PIPE;
+	return n->type == kind;
 }
 
 /*
@@ -672,12 +675,12 @@ is_chain(const struct jp_node *n)
  * parser's JP_MAX_DEPTH bounds that.
  */
 static size_t
-chain_len(const struct jp_node *n)
+chain_len(const struct jp_node *n, enum jp_ntype kind)
 {
 	size_t k = 0;
 
-	for (; is_chain(n); n = n->l)
-		k += is_chain(n->r) ? chain_len(n->r) : 1;
+	for (; is_chain(n, kind); n = n->l)
+		k += is_chain(n->r, kind) ? chain_len(n->r, kind) : 1;
 	return k + 1;
 }
 
@@ -686,11 +689,12 @@ chain_len(const struct jp_node *n)
  * end; returns where they begin.
  */
 static const struct jp_node **
-chain_fill(const struct jp_node *n, const struct jp_node **end)
+chain_fill(const struct jp_node *n, enum jp_ntype kind,
+    const struct jp_node **end)
 {
-	for (; is_chain(n); n = n->l) {
-		if (is_chain(n->r))
-			end = chain_fill(n->r, end);
+	for (; is_chain(n, kind); n = n->l) {
+		if (is_chain(n->r, kind))
+			end = chain_fill(n->r, kind, end);
 		else
 			*--end = n->r;
 	}
@@ -699,22 +703,49 @@ chain_fill(const struct jp_node *n, const struct jp_node **end)
 }
 
 /*
- * Gives every maximal chain of pure selections its flat list of steps
- * (jp_node.path), and visits the rest of the tree for more.  Loops down
- * left spines, which are as long as the expression, and recurses only
- * where the parser did (right operands, arguments), which JP_MAX_DEPTH
- * bounds.
+ * Takes the @ steps out of path n (@ is the value it is given: a.@.b is
+ * a.b, and a filter's @.name becomes a chain of fields), keeping one
+ * step at least.
+ */
+static void
+drop_current(struct jp_node *n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n->npath; i++)
+		if (n->path[i]->type != N_CURRENT)
+			n->path[k++] = n->path[i];
+	if (k == 0)
+		k = 1;	/* @ | @: the first @ is still there */
+	n->npath = k;
+}
+
+/*
+ * Gives every maximal chain of pure selections, and of || or && over
+ * them, its flat list of steps (jp_node.path), and visits the rest of
+ * the tree for more.  Loops down left spines, which are as long as the
+ * expression, and recurses only where the parser did (right operands,
+ * arguments), which JP_MAX_DEPTH bounds.
  */
 static void
 prep_paths(struct jp_expr *e, struct jp_node *n)
 {
+	enum jp_ntype kind;
 	size_t i;
 
 	while (n != NULL) {
-		if (is_chain(n)) {
-			n->npath = chain_len(n);
+		kind = n->type == N_PIPE ? N_SUBEXPR : n->type;
+		if ((kind == N_SUBEXPR || kind == N_OR || kind == N_AND) &&
+		    is_chain(n, kind)) {
+			n->npath = chain_len(n, kind);
 			n->path = arena_alloc(e, n->npath * sizeof *n->path);
-			chain_fill(n, n->path + n->npath);
+			chain_fill(n, kind, n->path + n->npath);
+			if (kind == N_SUBEXPR)
+				drop_current(n);
+			n->fields = kind == N_SUBEXPR;
+			for (i = 0; i < n->npath; i++)
+				if (n->path[i]->type != N_FIELD)
+					n->fields = 0;
 			for (i = 0; i < n->npath; i++)
 				if (n->path[i]->l != NULL)
 					prep_paths(e, (struct jp_node *)

@@ -53,11 +53,28 @@ jp_typename(const json_t *v)
 json_t *
 jp_number(double d)
 {
-	if (!isfinite(d))
+	json_int_t i;
+
+	switch (jp_number_kind(d, &i)) {
+	case -1:
 		return json_null();
-	if (d == floor(d) && fabs(d) <= 9007199254740992.0)
-		return json_integer((json_int_t)d);
-	return json_real(d);
+	case 1:
+		return json_integer(i);
+	default:
+		return json_real(d);
+	}
+}
+
+int
+jp_number_kind(double d, json_int_t *i)
+{
+	if (!isfinite(d))
+		return -1;
+	if (d == floor(d) && fabs(d) <= 9007199254740992.0) {
+		*i = (json_int_t)d;
+		return 1;
+	}
+	return 0;
 }
 
 json_t *

@@ -91,6 +91,43 @@ fake_lookup(void *ctx, const char *kind, const char *ns, const char *name)
 }
 
 /*
+ * The other two ways to evaluate expr on given, jp_eval_view and
+ * jp_eval_doc on an index of given, must agree with got (jp_search's
+ * result, err its error): the same value or the same error and message.
+ * Returns 1 when they do; on failure prints which way differed.
+ */
+static int
+same_every_way(const char *file, const char *expr, json_t *given,
+    const struct jp_env *env, const json_t *got, const struct jp_error *err)
+{
+	struct jp_error e2;
+	struct jp_expr *e;
+	struct jp_doc *doc;
+	json_t *r, *own;
+	int way, ok = 1;
+
+	if ((e = jp_compile(expr, NULL)) == NULL)
+		return got == NULL;
+	doc = jp_doc_new(given);
+	for (way = 0; way < 2; way++) {
+		r = way == 0 ? jp_eval_view(e, given, env, &own, &e2) :
+		    jp_eval_doc(e, doc, env, &own, &e2);
+		if (got != NULL ? r == NULL || !jp_equal(r, got) :
+		    r != NULL || e2.kind != err->kind ||
+		    strcmp(e2.msg, err->msg) != 0) {
+			fprintf(stderr, "%s: %s: %s differs from jp_eval\n",
+			    file, expr, way == 0 ? "jp_eval_view" :
+			    "jp_eval_doc");
+			ok = 0;
+		}
+		json_decref(own);
+	}
+	jp_doc_free(doc);
+	jp_free(e);
+	return ok;
+}
+
+/*
  * One case: returns 1 on pass; on failure prints file, expression and
  * what came out.
  */
@@ -139,6 +176,8 @@ run_case(const char *file, json_t *given, json_t *c, const struct jp_env *env)
 			fprintf(stderr, "%s: %s: bench case failed: %s\n", file,
 			    expr, err.msg);
 	}
+	if (!same_every_way(file, expr, given, env, got, &err))
+		ok = 0;
 	json_decref(got);
 	return ok;
 }
@@ -349,6 +388,8 @@ TEST(bound_steps)
 TEST(fuzz_corpus_replay)
 {
 	const char *dir = env_or("JP_CORPUS_DIR", "fuzz/corpus/jp");
+	/* A fixed clock: the three ways must see the same time_now(). */
+	const struct jp_env clock = { NULL, NULL, 1795600800000LL };
 	char **files, path[4096], *s, *err;
 	size_t n, i, len, el;
 	json_t *data, *r;
@@ -372,8 +413,10 @@ TEST(fuzz_corpus_replay)
 		data = el < len ? json_loadb(s + el + 1, len - el - 1,
 		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
 		if ((e = jp_compile(s, &je)) != NULL) {
-			r = jp_eval(e, data ? data : json_null(), NULL, &je);
+			r = jp_eval(e, data ? data : json_null(), &clock, &je);
 			CHECK(r != NULL || je.kind != JP_OK);
+			CHECK(same_every_way(files[i], s, data ? data :
+			    json_null(), &clock, r, &je));
 			json_decref(r);
 			jp_free(e);
 		} else
@@ -461,14 +504,24 @@ TEST(compiled_expression_is_reusable)
 	jp_free(NULL);
 }
 
-/* Evaluates expr on d; the result must be d's own sub-value want. */
+/*
+ * Evaluates expr on d; the result must be d's own sub-value want, by
+ * jp_search, and borrowed (nothing to drop) by jp_eval_view and through
+ * d's index.
+ */
 static int
 picks(const char *expr, json_t *d, const json_t *want)
 {
-	json_t *r = jp_search(expr, d, NULL, NULL);
+	json_t *r = jp_search(expr, d, NULL, NULL), *own = NULL;
+	struct jp_expr *e = jp_compile(expr, NULL);
+	struct jp_doc *doc = jp_doc_new(d);
 	int ok = r == want;
 
 	json_decref(r);
+	ok = ok && jp_eval_view(e, d, NULL, &own, NULL) == want && !own;
+	ok = ok && jp_eval_doc(e, doc, NULL, &own, NULL) == want && !own;
+	jp_doc_free(doc);
+	jp_free(e);
 	return ok;
 }
 
@@ -537,6 +590,120 @@ TEST(pure_selections_return_input_values)
 	json_decref(d);
 }
 
+/*
+ * sum([...]) adds its values without building the array; it must answer
+ * as sum() of the same array built first ([...] | sum(@)) does: numbers,
+ * integers past overflow, quantities (Kyverno's sum), type errors, a null
+ * input, more values than fit the evaluator's stack.
+ */
+TEST(sum_of_list_as_sum_of_array)
+{
+	static const char *lists[] = {
+		"[a, b, c]", "[a, `1.5`, c]", "[`9223372036854775807`, a]",
+		"['1Gi', '512Mi']", "[a, 'x']", "[a, `true`]", "[]",
+		"[sum([a, b]), sum([c, `0.25`])]", "[a, x]", "[a, lookup]",
+		"[sum([a, `1.5`]), `0.5`]", "[sum([`9223372036854775807`, a]), a]",
+		"[sum(['1Gi']), a]", "[a, sum([a, 'x'])]", "[sum([`1e308`, "
+		"`1e308`]), a]", "[sum([sum([a, `2.5`]), `0.5`]), b]",
+		"[sum([]), sum([sum([])])]",
+	};
+	json_t *d = json_loads("{\"a\": 1, \"b\": 2, \"c\": 3}", 0, NULL);
+	json_t *r1, *r2, *nul = json_null();
+	struct jp_error e1, e2;
+	char x1[1200], x2[1200];
+	struct buf big;
+	size_t i, j, w;
+
+	buf_init(&big, 0);
+	buf_addc(&big, '[');
+	for (j = 0; j < 40; j++)
+		buf_adds(&big, j ? ", a" : "a");
+	buf_addc(&big, ']');
+	for (i = 0; i <= UTIL_ARRAY_LEN(lists); i++) {
+		const char *l = i < UTIL_ARRAY_LEN(lists) ? lists[i] : big.data;
+
+		for (w = 0; w < 2; w++) {
+			snprintf(x1, sizeof x1, "sum(%s)", l);
+			snprintf(x2, sizeof x2, "%s | sum(@)", l);
+			r1 = jp_search(x1, w ? nul : d, NULL, &e1);
+			r2 = jp_search(x2, w ? nul : d, NULL, &e2);
+			if (w == 0)
+				CHECK(r1 != NULL ? r2 != NULL &&
+				    jp_equal(r1, r2) && json_typeof(r1) ==
+				    json_typeof(r2) : r2 == NULL &&
+				    e1.kind == e2.kind &&
+				    strcmp(e1.msg, e2.msg) == 0);
+			else	/* [..] of null is null: sum(null) fails */
+				CHECK(r1 == NULL && e1.kind == JP_ERR_TYPE);
+			json_decref(r1);
+			json_decref(r2);
+		}
+	}
+	CHECK((r1 = jp_search(big.data, d, NULL, NULL)) != NULL);
+	json_decref(r1);
+	buf_free(&big);
+	json_decref(d);
+}
+
+/* The index's answer for expr on doc, as an integer (-1: not one). */
+static json_int_t
+doc_int(const char *expr, const struct jp_doc *doc, const struct jp_env *env)
+{
+	struct jp_expr *e = jp_compile(expr, NULL);
+	json_t *own, *r = e ? jp_eval_doc(e, doc, env, &own, NULL) : NULL;
+	json_int_t v = json_is_integer(r) ? json_integer_value(r) : -1;
+
+	json_decref(own);
+	jp_free(e);
+	return v;
+}
+
+static json_t *
+pod_lookup(void *ctx, const char *kind, const char *ns, const char *name)
+{
+	(void)kind;
+	(void)ns;
+	(void)name;
+	return json_incref(ctx);
+}
+
+/*
+ * Objects the index does not hold are read from jansson: one the
+ * expression builds (merge), one lookup() returns; a subtree the document
+ * holds twice is found by both paths; a field the index knows is absent
+ * stays absent.
+ */
+TEST(index_falls_back_to_jansson)
+{
+	json_t *d = json_loads("{\"a\": {\"x\": 1, \"y\": {\"z\": 7}},"
+	    " \"l\": [{\"k\": 3}, {\"k\": 4}]}", 0, NULL);
+	json_t *pod = json_loads("{\"metadata\": {\"uid\": 9}}", 0, NULL);
+	struct jp_env env = { pod_lookup, pod, 0 };
+	struct jp_doc *doc;
+
+	json_object_set(d, "b", json_object_get(d, "a"));
+	doc = jp_doc_new(d);
+	CHECK(jp_doc_root(doc) == d);
+	CHECK_INT(doc_int("a.y.z", doc, NULL), 7);
+	CHECK_INT(doc_int("b.y.z", doc, NULL), 7);
+	CHECK_INT(doc_int("l[1].k", doc, NULL), 4);
+	CHECK_INT(doc_int("merge(a, `{\"w\": 5}`).w", doc, NULL), 5);
+	CHECK_INT(doc_int("merge(a, `{\"w\": 5}`).x", doc, NULL), 1);
+	CHECK_INT(doc_int("lookup('Pod', 'ns', 'p', 'metadata.uid')", doc,
+	    &env), 9);
+	CHECK_INT(doc_int("a.w || a.x", doc, NULL), 1);
+	CHECK_INT(doc_int("a.w", doc, NULL), -1);
+	CHECK_INT(doc_int("l[?k > `3`].k | [0]", doc, NULL), 4);
+	jp_doc_free(doc);
+	CHECK((doc = jp_doc_new(NULL)) != NULL);
+	CHECK(json_is_null(jp_doc_root(doc)));
+	CHECK_INT(doc_int("a", doc, NULL), -1);
+	jp_doc_free(doc);
+	jp_doc_free(NULL);
+	json_decref(pod);
+	json_decref(d);
+}
+
 int
 main(void)
 {
@@ -554,5 +721,7 @@ main(void)
 	RUN(regex_literal_checked_at_compile);
 	RUN(field_lookup_small_and_large_objects);
 	RUN(pure_selections_return_input_values);
+	RUN(sum_of_list_as_sum_of_array);
+	RUN(index_falls_back_to_jansson);
 	return harness_done();
 }
