@@ -42,6 +42,7 @@ struct tr {
 	int		 repeated;	/* the last atom has a repetition */
 	int		 atom;		/* something a repetition can follow */
 	long		 product;	/* of {n,m} counts so far */
+	int		 depth;		/* groups open */
 	const char	*err;
 };
 
@@ -271,6 +272,19 @@ translate(struct tr *t, int *icase)
 		} else if (c == '(') {
 			if (group(t) < 0)
 				break;
+			t->depth++;
+		} else if (c == ')') {
+			/*
+			 * Go refuses a ')' that closes nothing; TRE reads it
+			 * as a literal, or, after an escaped backslash
+			 * ("a\\)"), runs out of memory compiling it.
+			 */
+			if (t->depth == 0) {
+				t->err = "a ')' that closes no group";
+				break;
+			}
+			t->depth--;
+			buf_addc(&t->out, c);
 		} else if (c == '\\' && t->i + 1 < t->n) {
 			c = t->p[++t->i];
 			if ((cls = perl_class(c, &neg)) != NULL)
@@ -294,6 +308,8 @@ translate(struct tr *t, int *icase)
 		} else
 			buf_addc(&t->out, c);
 	}
+	if (t->err == NULL && t->depth > 0)
+		t->err = "a group not closed by ')'";
 	return t->err ? -1 : 0;
 }
 
