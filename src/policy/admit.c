@@ -137,7 +137,8 @@ apply_jmespath(struct actx *a, const char *path, json_t *data, char **err)
 	json_t *r;
 
 	memset(&jerr, 0, sizeof(jerr));
-	if ((r = jp_search(path, data, a->env, &jerr)) == NULL)
+	if ((r = pol_cache_search(a->set->cache, path, data, a->env,
+	    &jerr)) == NULL)
 		*err = xasprintf("JMESPath \"%s\" failed: %s: %s", path,
 		    jp_errkind_name(jerr.kind), jerr.msg);
 	return r;
@@ -509,7 +510,8 @@ foreach_list(struct actx *a, json_t *ctx, const struct pol_foreach *f)
 		json_decref(expr);
 	} else {
 		memset(&jerr, 0, sizeof jerr);
-		l = jp_search(f->list, ctx, a->env, &jerr);
+		l = pol_cache_search(a->set->cache, f->list, ctx, a->env,
+		    &jerr);
 	}
 	if (l == NULL || json_is_array(l))
 		return l;

@@ -91,6 +91,14 @@ void			 pol_cache_free(struct pol_cache *);
  */
 int			 pol_cache_add(struct pol_cache *, const char *expr,
 			    char **err);
+/*
+ * Evaluates expr on data, compiled from the cache when it is there (cache
+ * may be NULL), else compiled for this call.  Returns a new reference, or
+ * NULL with *err filled.
+ */
+json_t			*pol_cache_search(const struct pol_cache *,
+			    const char *expr, json_t *data,
+			    const struct jp_env *, struct jp_error *err);
 
 /*
  * Walks text's {{ }} (nested ones included) and calls fn on the source of

@@ -140,8 +140,6 @@ rewrite_delete(const char *expr)
 static json_t *
 eval_var(struct sctx *c, const char *src)
 {
-	const struct jp_expr *e = NULL;
-	struct jp_expr *own = NULL;
 	struct jp_error jerr;
 	char *text = NULL;
 	json_t *r;
@@ -153,11 +151,7 @@ eval_var(struct sctx *c, const char *src)
 	}
 	if (c->delete_op && strstr(src, "request.object") != NULL)
 		src = text = rewrite_delete(src);
-	if (c->cache != NULL)
-		e = map_get(&c->cache->exprs, src);
-	if (e == NULL)
-		e = own = jp_compile(src, &jerr);
-	r = e ? jp_eval(e, c->ctx, c->env, &jerr) : NULL;
+	r = pol_cache_search(c->cache, src, c->ctx, c->env, &jerr);
 	if (r == NULL) {
 		if (c->mode == POL_VAR_LENIENT && jerr.kind != JP_ERR_LOOKUP)
 			r = json_string("");
@@ -165,7 +159,6 @@ eval_var(struct sctx *c, const char *src)
 			c->err = xasprintf("failed to resolve {{ %s }}: %s: %s",
 			    src, jp_errkind_name(jerr.kind), jerr.msg);
 	}
-	jp_free(own);
 	free(text);
 	return r;
 }
@@ -402,6 +395,17 @@ pol_cache_add(struct pol_cache *c, const char *expr, char **err)
 	}
 	map_put(&c->exprs, expr, e);
 	return 0;
+}
+
+json_t *
+pol_cache_search(const struct pol_cache *c, const char *expr, json_t *data,
+    const struct jp_env *env, struct jp_error *err)
+{
+	const struct jp_expr *e = c ? map_get(&c->exprs, expr) : NULL;
+
+	/* text a substitution made is new each time: compiled for once */
+	return e ? jp_eval(e, data, env, err) : jp_search(expr, data, env,
+	    err);
 }
 
 /* ---- variables a policy may name ---------------------------------------- */
