@@ -88,26 +88,13 @@ exec(struct approve_store *s, const char *sql, char **err)
 	return 0;
 }
 
-static int
-pragma_int(struct approve_store *s, const char *sql, int *v)
-{
-	int64_t n;
-
-	if (sqldb_query_int(s->db, sql, &n) == -1)
-		return -1;
-	*v = (int)n;
-	return 0;
-}
-
 /* Marks a fresh file as remediate's; refuses another program's. */
 static int
 claim(struct approve_store *s, const char *path, char **err)
 {
-	int id = 0, tables = 0;
+	int64_t id = 0, version = 0, tables = 0;
 
-	if (pragma_int(s, "PRAGMA application_id", &id) == -1 ||
-	    pragma_int(s, "SELECT count(*) FROM sqlite_master", &tables) ==
-	    -1) {
+	if (sqldb_file_identity(s->db, &id, &version, &tables) == -1) {
 		*err = xasprintf("%s: not a state file: %s", path,
 		    sqldb_errmsg(s->db));
 		return -1;

@@ -414,7 +414,7 @@ prepare_writer(struct audit *a, char **err)
 static int
 check_file(struct audit *a, char **err)
 {
-	int id = 0;
+	int64_t id = 0, version = 0, tables = 0;
 
 	if (is_pg(a)) {
 		if (read_version(a, &a->version) == -1) {
@@ -427,8 +427,9 @@ check_file(struct audit *a, char **err)
 			    "(remediate run creates it)", a->path);
 			return -1;
 		}
-	} else if (pragma_int(a, "PRAGMA application_id", &id) == -1 ||
-	    pragma_int(a, "PRAGMA user_version", &a->version) == -1) {
+	} else if (sqldb_file_identity(a->db, &id, &version, &tables) == 0)
+		a->version = (int)version;
+	else {
 		/* only NOTADB says what the file is; the rest, why it
 		 * could not be read */
 		*err = xasprintf("%s: %s: %s", a->path,
@@ -437,7 +438,7 @@ check_file(struct audit *a, char **err)
 		    sqldb_errmsg(a->db));
 		return -1;
 	}
-	if (!is_pg(a) && id != APPLICATION_ID && (id != 0 || has_tables(a))) {
+	if (!is_pg(a) && id != APPLICATION_ID && (id != 0 || tables > 0)) {
 		*err = xasprintf("%s: not a remediate state file (another "
 		    "program's SQLite database?)", a->path);
 		return -1;

@@ -129,6 +129,26 @@ sqldb_query_int(struct sqldb *db, const char *sql, int64_t *out)
 	return rc == SQLDB_ROW ? 0 : -1;
 }
 
+int
+sqldb_file_identity(struct sqldb *db, int64_t *appid, int64_t *version,
+    int64_t *nobjects)
+{
+	struct sqldb_stmt *st = sqldb_prepare(db, "SELECT a.application_id, "
+	    "v.user_version, (SELECT count(*) FROM sqlite_schema) FROM "
+	    "pragma_application_id a, pragma_user_version v", 0);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		*appid = sqldb_column_int64(st, 0);
+		*version = sqldb_column_int64(st, 1);
+		*nobjects = sqldb_column_int64(st, 2);
+	}
+	sqldb_finalize(st);
+	return rc == SQLDB_ROW ? 0 : -1;
+}
+
 struct sqldb_stmt *
 sqldb_prepare(struct sqldb *db, const char *sql, int persistent)
 {

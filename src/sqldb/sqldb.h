@@ -106,6 +106,15 @@ enum sqldb_engine sqldb_engine(const struct sqldb *);
 int		 sqldb_exec(struct sqldb *, const char *sql);
 /* The first column of sql's first row as an integer: 0, or -1. */
 int		 sqldb_query_int(struct sqldb *, const char *sql, int64_t *out);
+/*
+ * SQLite: the file's application_id, user_version and count of schema
+ * objects, read in one snapshot.  Read by three statements, a file
+ * another process is creating could show its tables without yet its
+ * mark, and be taken for another program's.  Returns 0, or -1
+ * (sqldb_error SQLDB_ENOTDB: not a database at all).
+ */
+int		 sqldb_file_identity(struct sqldb *, int64_t *appid,
+		    int64_t *version, int64_t *nobjects);
 
 /*
  * Prepares one statement.  persistent: it will be run many times (SQLite

@@ -88,6 +88,41 @@ TEST(translates_placeholders_and_tokens)
 	free(map);
 }
 
+/* SQLite's file identity, read in one statement (one snapshot). */
+TEST(reads_a_files_identity)
+{
+	struct sqldb *db;
+	int64_t id = -1, v = -1, n = -1;
+	char *err = NULL;
+	FILE *f;
+
+	unlink(path);
+	REQUIRE((db = sqldb_open(path, SQLDB_CREATE, &err)) != NULL);
+	CHECK(sqldb_file_identity(db, &id, &v, &n) == 0);
+	CHECK(id == 0 && v == 0 && n == 0);
+	CHECK(sqldb_exec(db, "PRAGMA application_id = 1380273476; PRAGMA "
+	    "user_version = 5; CREATE TABLE x (a); CREATE INDEX xa ON x (a)")
+	    == 0);
+	CHECK(sqldb_file_identity(db, &id, &v, &n) == 0);
+	CHECK(id == 1380273476 && v == 5 && n == 2);
+	sqldb_close(db);
+	unlink(path);
+	REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs("this is no database, but long enough to have a header: "
+	    "0123456789012345678901234567890123456789\n", f);
+	fclose(f);
+	db = sqldb_open(path, 0, &err);
+	if (db != NULL) {
+		CHECK(sqldb_file_identity(db, &id, &v, &n) == -1);
+		CHECK(sqldb_error(db) == SQLDB_ENOTDB);
+		sqldb_close(db);
+	} else {
+		CHECK(err != NULL);
+		free(err);
+	}
+	unlink(path);
+}
+
 TEST(hides_a_password)
 {
 	char *s = sqldb_display("postgres://u:secret@h:5432/db?sslmode=off");
@@ -468,6 +503,7 @@ main(void)
 	snprintf(path, sizeof path, "%s/state.db", dir);
 	RUN(translates_placeholders_and_tokens);
 	RUN(hides_a_password);
+	RUN(reads_a_files_identity);
 	run_all(path);
 	if (pg && *pg)
 		run_all(pg);
