@@ -132,14 +132,10 @@ static int
 step_id(struct audit *a, struct sqldb_stmt *st, const char *what,
     int64_t *id)
 {
-	int rc = sqldb_step(st);
-
-	if (rc == SQLDB_ROW && id)
-		*id = sqldb_column_int64(st, 0);
-	if (rc == SQLDB_ERROR)
-		audit_fail(a, what);
-	sqldb_reset(st);
-	return rc == SQLDB_ERROR ? -1 : 0;
+	if (sqldb_run(st, id) == 0)
+		return 0;
+	audit_fail(a, what);
+	return -1;
 }
 
 static int

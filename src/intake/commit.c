@@ -88,18 +88,6 @@ ilog(const struct intake *in, const char *level, const char *msg,
 		util_log_json(level, msg, fields);
 }
 
-/* Runs st once; a row it returns (RETURNING id) goes to *id. */
-static int
-step_done(struct sqldb_stmt *st, int64_t *id)
-{
-	int rc = sqldb_step(st);
-
-	if (rc == SQLDB_ROW && id)
-		*id = sqldb_column_int64(st, 0);
-	sqldb_reset(st);
-	return rc == SQLDB_ERROR ? -1 : 0;
-}
-
 /* One request's rows; returns 0, or -1 when a statement failed. */
 static int
 write_req(struct intake *in, struct put_req *r)
@@ -110,7 +98,7 @@ write_req(struct intake *in, struct put_req *r)
 	if (r->replay) {
 		sqldb_bind_text(in->mark, 1, r->replay);
 		sqldb_bind_int64(in->mark, 2, r->now);
-		if (step_done(in->mark, NULL) == -1)
+		if (sqldb_run(in->mark, NULL) == -1)
 			return -1;
 		if (sqldb_changes(in->db) == 0) {
 			r->rc = INTAKE_REPLAY;
@@ -120,7 +108,7 @@ write_req(struct intake *in, struct put_req *r)
 	for (i = 0; i < r->n; i++) {
 		sqldb_bind_int64(in->ins, 1, r->now);
 		sqldb_bind_text(in->ins, 2, r->texts[i]);
-		if (step_done(in->ins, &r->ids[i]) == -1)
+		if (sqldb_run(in->ins, &r->ids[i]) == -1)
 			return -1;
 	}
 	return 0;
@@ -133,7 +121,7 @@ prune_marks(struct intake *in, int64_t now)
 		return;
 	in->last_prune = now;
 	sqldb_bind_int64(in->prune, 1, now - in->o.replay_window);
-	step_done(in->prune, NULL);
+	sqldb_run(in->prune, NULL);
 }
 
 /* One round: every request in list, one transaction.  Unlocked. */

@@ -289,6 +289,18 @@ sqldb_step(struct sqldb_stmt *st)
 	return rc;
 }
 
+int
+sqldb_run(struct sqldb_stmt *st, int64_t *id)
+{
+	int rc = sqldb_step(st);
+
+	if (rc == SQLDB_ROW && id)
+		*id = sqldb_column_int64(st, 0);
+	/* the reason stays: sqlite3_reset sets it again, libpq's is ours */
+	sqldb_reset(st);
+	return rc == SQLDB_ERROR ? -1 : 0;
+}
+
 enum sqldb_type
 sqldb_column_type(struct sqldb_stmt *st, int j)
 {

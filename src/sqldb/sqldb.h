@@ -140,6 +140,12 @@ int		 sqldb_bind_column(struct sqldb_stmt *, int i,
  */
 int		 sqldb_step(struct sqldb_stmt *);
 /*
+ * Runs st once for its effect and resets it (bindings cleared): the first
+ * column of a row it returns (RETURNING id) goes to *id when id is not
+ * NULL.  Returns 0, or -1 with sqldb_errmsg saying why.
+ */
+int		 sqldb_run(struct sqldb_stmt *, int64_t *id);
+/*
  * The current row's column j (0-based).  Text and blobs are borrowed
  * until the next step, reset or finalize; NULL (text) for SQL NULL.  An
  * integer is read from any column as SQLite reads it, on both engines:

@@ -256,6 +256,37 @@ TEST(a_failed_statement_does_not_run_again)
 	sqldb_close(db);
 }
 
+/* sqldb_run: once, its id read, reset, and a failure's reason kept. */
+TEST(runs_once_and_keeps_the_reason)
+{
+	struct sqldb *db = fresh();
+	struct sqldb_stmt *ins, *kv;
+	int64_t id = 0;
+
+	REQUIRE(db);
+	make_tables(db);
+	ins = sqldb_prepare(db, "INSERT INTO t (n) VALUES (?) RETURNING id", 1);
+	kv = sqldb_prepare(db, "INSERT INTO kv (k, v) VALUES (?, 'x')", 1);
+	REQUIRE(ins && kv);
+	sqldb_bind_int64(ins, 1, 7);
+	CHECK(sqldb_run(ins, &id) == 0 && id > 0);
+	sqldb_bind_int64(ins, 1, 8);	/* reset: ready to run again */
+	CHECK(sqldb_run(ins, NULL) == 0);
+	CHECK(count(db, "SELECT count(*) FROM t") == 2);
+	sqldb_bind_text(kv, 1, "a");
+	CHECK(sqldb_run(kv, NULL) == 0);
+	sqldb_bind_text(kv, 1, "a");
+	CHECK(sqldb_run(kv, NULL) == -1);
+	CHECK(strstr(sqldb_errmsg(db), "UNIQUE") != NULL ||
+	    strstr(sqldb_errmsg(db), "duplicate") != NULL);
+	sqldb_bind_text(kv, 1, "b");	/* reset after the failure too */
+	CHECK(sqldb_run(kv, NULL) == 0);
+	CHECK(count(db, "SELECT count(*) FROM kv") == 2);
+	sqldb_finalize(kv);
+	sqldb_finalize(ins);
+	sqldb_close(db);
+}
+
 /* Integers read from any column mean the same on both engines. */
 TEST(reads_integers_as_sqlite_does)
 {
@@ -483,6 +514,7 @@ run_all(const char *t)
 	RUN(binds_steps_and_reads);
 	RUN(upserts_and_counts_changes);
 	RUN(a_failed_statement_does_not_run_again);
+	RUN(runs_once_and_keeps_the_reason);
 	RUN(reads_integers_as_sqlite_does);
 	RUN(transactions_commit_or_vanish);
 	RUN(says_the_engines_reason);
