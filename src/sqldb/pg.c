@@ -166,6 +166,7 @@ sqldb_pg_open(struct sqldb *db, const char *url, char **err)
 	    url, NULL };
 
 	db->pg = PQconnectdbParams(keys, vals, 1);
+	db->gen = 1;	/* a statement's 0 is "prepared in none" */
 	if (db->pg == NULL || PQstatus(db->pg) != CONNECTION_OK) {
 		char *why = reason(db->pg ? PQerrorMessage(db->pg) :
 		    "out of memory");
@@ -181,12 +182,25 @@ sqldb_pg_open(struct sqldb *db, const char *url, char **err)
 	return 0;
 }
 
+static void
+forget_stale(struct sqldb *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nstale; i++)
+		free(db->stale[i]);
+	free(db->stale);
+	db->stale = NULL;
+	db->nstale = 0;
+}
+
 void
 sqldb_pg_close(struct sqldb *db)
 {
 	if (db->pg)
 		PQfinish(db->pg);	/* session locks go with it */
 	db->pg = NULL;
+	forget_stale(db);
 }
 
 int
@@ -342,6 +356,31 @@ sqldb_pg_clear(struct sqldb_stmt *st)
 	}
 }
 
+/*
+ * After COMMIT or ROLLBACK: deallocate the statements finalized inside
+ * the transaction.  Those of an older connection went with it.
+ */
+void
+sqldb_pg_end_transaction(struct sqldb *db)
+{
+	PGresult *res;
+	char *sql;
+	size_t i;
+
+	if (db->stale_gen == db->gen && db->pg &&
+	    PQstatus(db->pg) == CONNECTION_OK) {
+		pthread_mutex_lock(&db->mu);
+		for (i = 0; i < db->nstale; i++) {
+			sql = xasprintf("DEALLOCATE %s", db->stale[i]);
+			res = PQexec(db->pg, sql);
+			PQclear(res);
+			free(sql);
+		}
+		pthread_mutex_unlock(&db->mu);
+	}
+	forget_stale(db);
+}
+
 void
 sqldb_pg_finalize(struct sqldb_stmt *st)
 {
@@ -350,8 +389,20 @@ sqldb_pg_finalize(struct sqldb_stmt *st)
 	PGresult *res;
 
 	sqldb_pg_clear(st);
-	if (st->persistent && st->gen && st->gen == db->gen && db->pg &&
-	    PQstatus(db->pg) == CONNECTION_OK && !db->in_tx) {
+	if (st->persistent && st->gen && st->gen == db->gen && db->in_tx) {
+		/*
+		 * Not now: in a transaction that has failed, DEALLOCATE would
+		 * fail too, and the statement would stay on the server for
+		 * the connection's life.  The transaction's end frees it.
+		 */
+		if (db->stale_gen != db->gen)
+			forget_stale(db);
+		db->stale_gen = db->gen;
+		db->stale = xrealloc(db->stale, (db->nstale + 1) *
+		    sizeof(*db->stale));
+		db->stale[db->nstale++] = xstrdup(st->name);
+	} else if (st->persistent && st->gen && st->gen == db->gen &&
+	    db->pg && PQstatus(db->pg) == CONNECTION_OK) {
 		sql = xasprintf("DEALLOCATE %s", st->name);
 		pthread_mutex_lock(&db->mu);
 		res = PQexec(db->pg, sql);

@@ -426,6 +426,8 @@ sqldb_commit(struct sqldb *db)
 	int rc = sqldb_exec(db, "COMMIT");
 
 	db->in_tx = 0;
+	if (db->engine == SQLDB_POSTGRES)
+		sqldb_pg_end_transaction(db);
 	return rc;
 }
 
@@ -440,6 +442,8 @@ sqldb_rollback(struct sqldb *db)
 	else if (db->pg && PQstatus(db->pg) == CONNECTION_OK)
 		(void)sqldb_pg_exec(db, "ROLLBACK");
 	db->in_tx = 0;
+	if (db->engine == SQLDB_POSTGRES)
+		sqldb_pg_end_transaction(db);
 	/* the reason is the failure that made us roll back */
 	free(db->err);
 	db->err = keep;

@@ -37,6 +37,13 @@ struct sqldb {
 	unsigned		 nnames;	/* statement names given */
 	char			**locks;	/* owned: session locks */
 	size_t			 nlocks;
+	char			**stale;	/* owned: names of statements
+						   finalized inside a
+						   transaction, deallocated
+						   when it ends */
+	size_t			 nstale;
+	unsigned		 stale_gen;	/* the generation they were
+						   prepared in */
 	char			*fenced;	/* owned: a session lock was
 						   lost; every call fails */
 };
@@ -84,6 +91,7 @@ int	 sqldb_pg_prepare(struct sqldb_stmt *, const char *sql);
 int	 sqldb_pg_step(struct sqldb_stmt *);
 void	 sqldb_pg_clear(struct sqldb_stmt *);
 void	 sqldb_pg_finalize(struct sqldb_stmt *);
+void	 sqldb_pg_end_transaction(struct sqldb *);
 int	 sqldb_pg_bind(struct sqldb_stmt *, int i, const void *v, size_t n,
 	    int binary);
 int	 sqldb_pg_session_lock(struct sqldb *, const char *name);

@@ -336,6 +336,50 @@ TEST(transactions_commit_or_vanish)
 	sqldb_close(db);
 }
 
+/*
+ * A finalized statement leaves the server's session; one finalized inside
+ * a transaction when the transaction ends, whether it commits or fails: a daemon that
+ * runs for months must not pile prepared statements up on its connection.
+ */
+TEST(statements_finalized_in_a_transaction_leave_the_server)
+{
+	struct sqldb *db = fresh();
+	struct sqldb_stmt *st;
+	const char *left = "SELECT count(*) FROM pg_prepared_statements";
+	int64_t before;
+	int round;
+
+	REQUIRE(db);
+	make_tables(db);
+	before = count(db, left);
+	/* outside one, at once (the first connection's too) */
+	st = sqldb_prepare(db, "SELECT count(*) FROM kv", 1);
+	REQUIRE(st);
+	CHECK(count(db, left) == before + 1);
+	sqldb_finalize(st);
+	CHECK(count(db, left) == before);
+	for (round = 0; round < 2; round++) {
+		CHECK(sqldb_begin(db) == 0);
+		st = sqldb_prepare(db, "INSERT INTO kv VALUES (?, 'v')", 1);
+		REQUIRE(st);
+		CHECK(sqldb_bind_text(st, 1, round ? "b" : "a") == 0);
+		CHECK(sqldb_step(st) == SQLDB_DONE);
+		CHECK(count(db, left) == before + 1);
+		sqldb_finalize(st);
+		if (round == 0) {
+			CHECK(sqldb_commit(db) == 0);
+		} else {
+			/* a failed transaction: DEALLOCATE waits for its end */
+			CHECK(sqldb_exec(db, "INSERT INTO kv VALUES ('a', "
+			    "'x')") == -1);
+			sqldb_rollback(db);
+		}
+		CHECK(count(db, left) == before);
+	}
+	CHECK(count(db, "SELECT count(*) FROM kv") == 1);
+	sqldb_close(db);
+}
+
 TEST(says_the_engines_reason)
 {
 	struct sqldb *db = fresh();
@@ -522,6 +566,7 @@ run_all(const char *t)
 	if (sqldb_is_postgres(t)) {
 		RUN(reconnects_outside_a_transaction);
 		RUN(a_failed_relock_is_tried_again);
+		RUN(statements_finalized_in_a_transaction_leave_the_server);
 	}
 }
 
