@@ -305,7 +305,25 @@ struct jp_sum {
 	int		 ints;
 };
 #define JP_SUM_INIT	{ 0, 0, 1 }
-void	 jp_sum_add(struct jp_sum *, const json_t *number);
+/*
+ * Adds a number.  Inline, and the integer read once: it is all of a
+ * summing loop's work per value besides finding it.
+ */
+static inline void
+jp_sum_add(struct jp_sum *s, const json_t *v)
+{
+	json_int_t i;
+
+	if (!json_is_integer(v)) {
+		s->ds += json_real_value(v);
+		s->ints = 0;
+		return;
+	}
+	i = json_integer_value(v);
+	s->ds += (double)i;
+	if (s->ints && __builtin_add_overflow(s->is, i, &s->is))
+		s->ints = 0;
+}
 json_t	*jp_sum_value(const struct jp_sum *);	/* a new reference */
 /*
  * Adds the sum in as the value jp_sum_value(in) would be, without making
