@@ -27,10 +27,13 @@
 #define MAX_NODES	(1 << 22)	/* walked; beyond, left to jansson */
 
 /*
- * FNV-1a.  Not keyed: what keeps a crafted document from crowding one
- * slot is the object's address in the slot (jansson's allocations,
- * unknown to the sender) and JP_DOC_PROBE, beyond which an object is left
- * to jansson.
+ * FNV-1a, then MurmurHash3's finalizer, so the top bits jp_doc_slot_of
+ * takes depend on every byte (FNV alone leaves the top bits of one-letter
+ * names nearly equal).  Computed when an expression is compiled and when
+ * the index is built, never per lookup.  Not keyed: what keeps a crafted
+ * document from crowding one slot is the object's address in the slot
+ * (jansson's allocations, unknown to the sender) and JP_DOC_PROBE, beyond
+ * which an object is left to jansson.
  */
 uint64_t
 jp_key_hash(const char *s, size_t len)
@@ -40,6 +43,11 @@ jp_key_hash(const char *s, size_t len)
 
 	for (i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h | 1;	/* never 0: the markers' */
 }
 
@@ -50,6 +58,12 @@ jp_key_head(const char *s, size_t len)
 
 	memcpy(&h, s, len < 8 ? len : 8);
 	return h;
+}
+
+int
+jp_doc_tail_eq(const struct jp_doc_slot *s, const struct jp_node *n)
+{
+	return memcmp(s->key + 8, n->name + 8, n->namelen - 8) == 0;
 }
 
 /* An empty slot for (obj, hash) within JP_DOC_PROBE, or NULL. */

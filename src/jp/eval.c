@@ -225,16 +225,26 @@ borrow(const struct jp_doc *doc, const struct jp_node *n, json_t *d)
 	}
 }
 
-/* A pure selection in an evaluation: charged its cost in steps. */
-static json_t *
+/* Out of line: the steps ran out (pure()'s rare branch). */
+static __attribute__((noinline, cold)) json_t *
+out_of_steps(struct jp_ctx *c)
+{
+	jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
+	    JP_MAX_STEPS);
+	return NULL;
+}
+
+/*
+ * A pure selection in an evaluation: charged its cost in steps.  Always
+ * inlined, a field without borrow()'s frame (sel): a multi-select or a
+ * sum of fields is mostly this.
+ */
+static inline __attribute__((always_inline)) json_t *
 pure(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 {
-	if (n->cost != 0 && (c->steps += n->cost) > JP_MAX_STEPS) {
-		jp_fail(c, JP_ERR_LIMIT, "evaluation took more than %d steps",
-		    JP_MAX_STEPS);
-		return NULL;
-	}
-	return borrow(c->doc, n, d);
+	if (n->cost != 0 && (c->steps += n->cost) > JP_MAX_STEPS)
+		return out_of_steps(c);
+	return sel(c->doc, n, d);
 }
 
 /*
@@ -822,14 +832,23 @@ jp_ev(struct jp_ctx *c, const struct jp_node *n, json_t *d)
 	}
 }
 
-/* Evaluation that may build values: the budget and the context. */
+/*
+ * Evaluation that may build values: the budget and the context.  err may
+ * be NULL.
+ */
 static __attribute__((noinline)) json_t *
 eval_built(const struct jp_node *root, json_t *data,
     const struct jp_doc *doc, const struct jp_env *env, json_t **own,
     struct jp_error *err)
 {
+	struct jp_error dummy;
 	struct jp_ctx c;
 
+	if (err == NULL)
+		err = &dummy;
+	err->kind = JP_OK;
+	err->pos = -1;
+	err->msg[0] = '\0';
 	memset(&c, 0, sizeof c);
 	c.env = env;
 	c.doc = doc;
@@ -839,25 +858,25 @@ eval_built(const struct jp_node *root, json_t *data,
 
 /*
  * Evaluation of e on data with its index doc (or NULL): jp_eval_view.
- * A pure selection needs no budget (nothing is made) and no context, so
- * it is followed here, a lone field without even borrow()'s frame.
+ * A pure selection needs no budget (nothing is made), no context and no
+ * error buffer of its own, so it is followed here, a lone field without
+ * even borrow()'s frame.
  */
-static inline json_t *
+static inline __attribute__((always_inline)) json_t *
 eval(const struct jp_expr *e, json_t *data, const struct jp_doc *doc,
     const struct jp_env *env, json_t **own, struct jp_error *err)
 {
 	const struct jp_node *root = e->root;
-	struct jp_error dummy;
 
-	if (err == NULL)
-		err = &dummy;
-	err->kind = JP_OK;
-	err->pos = -1;
-	err->msg[0] = '\0';
 	if (data == NULL)
 		data = json_null();
 	if (!root->borrow)
 		return eval_built(root, data, doc, env, own, err);
+	if (err != NULL) {
+		err->kind = JP_OK;
+		err->pos = -1;
+		err->msg[0] = '\0';
+	}
 	*own = NULL;
 	return sel(doc, root, data);
 }

@@ -431,16 +431,6 @@ out:
 	return r;
 }
 
-void
-jp_sum_add(struct jp_sum *s, const json_t *v)
-{
-	s->ds += jp_num(v);
-	if (s->ints && json_is_integer(v) &&
-	    !__builtin_add_overflow(s->is, json_integer_value(v), &s->is))
-		return;
-	s->ints = 0;
-}
-
 int
 jp_sum_add_sum(struct jp_sum *s, const struct jp_sum *in)
 {

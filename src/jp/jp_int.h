@@ -183,55 +183,57 @@ uint64_t	jp_key_hash(const char *, size_t);
 uint64_t	jp_key_head(const char *, size_t);
 
 /*
- * The home slot of (object, name): the top bits of a product (Fibonacci
- * hashing).  The object's address is multiplied before the name's hash
- * is mixed in: a plain xor would put objects at regular distances and
- * names differing in the same low bits on one slot.
+ * The home slot of (object, name): the top bits of the object's address
+ * multiplied (Fibonacci hashing: objects at regular distances spread
+ * out), xored with the name's hash, which jp_key_hash has already mixed
+ * so its top bits depend on every byte.  One multiply, on the object's
+ * address alone: a chain of fields waits on this for every step.
  */
 static inline size_t
 jp_doc_slot_of(const struct jp_doc *d, const json_t *obj, uint64_t hash)
 {
-	return (size_t)((((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ULL ^
-	    hash) * 0xff51afd7ed558ccdULL) >> d->shift);
+	return (size_t)(((uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ULL ^
+	    hash) >> d->shift);
 }
+
+/* The bytes of a name past its head (doc.c): out of line, names are short. */
+int	jp_doc_tail_eq(const struct jp_doc_slot *, const struct jp_node *);
 
 /*
  * Field n (N_FIELD) of obj from the index: *found 1 and the value (NULL
  * when obj has no such field) when obj is indexed, *found 0 when it is
- * not.  Inline: it is the evaluator's innermost step.
+ * not.  Inline: it is the evaluator's innermost step.  The probes need no
+ * bound: the table is at most a quarter full (jp_doc_new), so an empty
+ * slot ends every run.
  */
 static inline json_t *
 jp_doc_get(const struct jp_doc *d, const json_t *obj,
     const struct jp_node *n, int *found)
 {
-	const struct jp_doc_slot *s;
-	size_t i = jp_doc_slot_of(d, obj, n->hash), k, j;
+	const struct jp_doc_slot *s, *tab = d->tab;
+	uint64_t m = (uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ULL;
+	size_t i = (size_t)((m ^ n->hash) >> d->shift);
 
-	for (k = 0; k < JP_DOC_PROBE; k++, i = (i + 1) & d->mask) {
-		s = &d->tab[i];
-		if (s->obj == NULL)
-			break;
-		if (s->hash != n->hash || s->obj != obj ||
-		    s->head != n->head || s->len != n->namelen)
-			continue;
-		/* Past the head; names are short: no call to memcmp. */
-		for (j = 8; j < n->namelen && s->key[j] == n->name[j]; j++)
-			;
-		if (j >= n->namelen) {
+	for (;; i = (i + 1) & d->mask) {
+		s = &tab[i];
+		if (s->obj == obj && s->hash == n->hash &&
+		    s->head == n->head && s->len == n->namelen &&
+		    (n->namelen <= 8 || jp_doc_tail_eq(s, n))) {
 			*found = 1;
 			return s->val;
 		}
-	}
-	/* Not there: absent if the object is indexed (its marker is). */
-	i = jp_doc_slot_of(d, obj, 0);
-	for (k = 0; k < JP_DOC_PROBE; k++, i = (i + 1) & d->mask) {
-		s = &d->tab[i];
 		if (s->obj == NULL)
 			break;
+	}
+	/* Not there: absent if the object is indexed (its marker is). */
+	for (i = (size_t)(m >> d->shift); ; i = (i + 1) & d->mask) {
+		s = &tab[i];
 		if (s->obj == obj && s->key == NULL) {
 			*found = 1;
 			return NULL;
 		}
+		if (s->obj == NULL)
+			break;
 	}
 	*found = 0;
 	return NULL;
@@ -305,7 +307,25 @@ struct jp_sum {
 	int		 ints;
 };
 #define JP_SUM_INIT	{ 0, 0, 1 }
-void	 jp_sum_add(struct jp_sum *, const json_t *number);
+/*
+ * Adds a number.  Inline, and the integer read once: it is all of a
+ * summing loop's work per value besides finding it.
+ */
+static inline void
+jp_sum_add(struct jp_sum *s, const json_t *v)
+{
+	json_int_t i;
+
+	if (!json_is_integer(v)) {
+		s->ds += json_real_value(v);
+		s->ints = 0;
+		return;
+	}
+	i = json_integer_value(v);
+	s->ds += (double)i;
+	if (s->ints && __builtin_add_overflow(s->is, i, &s->is))
+		s->ints = 0;
+}
 json_t	*jp_sum_value(const struct jp_sum *);	/* a new reference */
 /*
  * Adds the sum in as the value jp_sum_value(in) would be, without making

@@ -676,7 +676,8 @@ pod_lookup(void *ctx, const char *kind, const char *ns, const char *name)
 TEST(index_falls_back_to_jansson)
 {
 	json_t *d = json_loads("{\"a\": {\"x\": 1, \"y\": {\"z\": 7}},"
-	    " \"l\": [{\"k\": 3}, {\"k\": 4}]}", 0, NULL);
+	    " \"l\": [{\"k\": 3}, {\"k\": 4}], \"longname_1\": 10,"
+	    " \"longname_2\": 20}", 0, NULL);
 	json_t *pod = json_loads("{\"metadata\": {\"uid\": 9}}", 0, NULL);
 	struct jp_env env = { pod_lookup, pod, 0 };
 	struct jp_doc *doc;
@@ -687,6 +688,10 @@ TEST(index_falls_back_to_jansson)
 	CHECK_INT(doc_int("a.y.z", doc, NULL), 7);
 	CHECK_INT(doc_int("b.y.z", doc, NULL), 7);
 	CHECK_INT(doc_int("l[1].k", doc, NULL), 4);
+	/* Names alike in their first 8 bytes: told apart past the head. */
+	CHECK_INT(doc_int("longname_2", doc, NULL), 20);
+	CHECK_INT(doc_int("longname_1", doc, NULL), 10);
+	CHECK_INT(doc_int("longname_3", doc, NULL), -1);
 	CHECK_INT(doc_int("merge(a, `{\"w\": 5}`).w", doc, NULL), 5);
 	CHECK_INT(doc_int("merge(a, `{\"w\": 5}`).x", doc, NULL), 1);
 	CHECK_INT(doc_int("lookup('Pod', 'ns', 'p', 'metadata.uid')", doc,
