@@ -282,6 +282,7 @@ check_budget(struct decision *d)
 	double value = 0;
 	int64_t at = 0;
 	int have = 0, ok;
+	json_t *b, *qs, *v;
 
 	if (d->cfg->budget_query == NULL)
 		return 1;
@@ -294,15 +295,24 @@ check_budget(struct decision *d)
 	engine_inputs_budget(d->e, q, have, value, at);
 	ok = guard_check_budget(d->cfg, have, value, at, d->e->now, d->msg,
 	    sizeof d->msg);
-	if (have) {
-		char when[TIME_FMTLEN];
+	/* member by member: json_pack would read a format per decision */
+	qs = json_string(q);
+	v = have ? json_real(value) : json_null();
+	if (qs && v) {	/* NULL: not UTF-8, not finite: json_pack's refusal */
+		b = json_object();
+		json_object_set_new(b, "query", qs);
+		json_object_set_new(b, "value", v);
+		if (have) {
+			char when[TIME_FMTLEN];
 
-		time_format(at, when, sizeof when);
-		decide_extra_set(d, "budget", json_pack("{s:s, s:f, s:s}",
-		    "query", q, "value", value, "at", when));
-	} else
-		decide_extra_set(d, "budget", json_pack("{s:s, s:n}",
-		    "query", q, "value"));
+			time_format(at, when, sizeof when);
+			json_object_set_new(b, "at", json_string(when));
+		}
+		decide_extra_set(d, "budget", b);
+	} else {
+		json_decref(qs);
+		json_decref(v);
+	}
 	free(q);
 	return ok;
 }
