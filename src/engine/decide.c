@@ -420,6 +420,21 @@ emit_demoted(struct decision *d, const struct guard_recurrence *r)
 }
 
 /*
+ * {"since": when, "mode": mode's name}, member by member: a demoted
+ * trigger's every decision carries it, and json_pack would read a format
+ * each time.  A new reference.
+ */
+static json_t *
+demoted_json(const char *when, enum guard_mode mode)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "since", json_string(when));
+	json_object_set_new(o, "mode", json_string(guard_mode_name(mode)));
+	return o;
+}
+
+/*
  * Recurrence, before the checks: a demoted trigger decides as notify; a
  * signal that shows an earlier remediation did not hold is noted, and may
  * demote the trigger.
@@ -436,8 +451,8 @@ recurrence(struct decision *d)
 	d->mode = d->cfg->mode;
 	if (guard_demoted(e->state, d->et->id, h, &since) == GUARD_DEMOTED) {
 		time_format(since, when, sizeof when);
-		decide_extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
-		    when, "mode", guard_mode_name(d->cfg->mode)));
+		decide_extra_set(d, "demoted", demoted_json(when,
+		    d->cfg->mode));
 		if (d->mode > MODE_NOTIFY)
 			d->mode = MODE_NOTIFY;
 		return;
@@ -450,8 +465,8 @@ recurrence(struct decision *d)
 		guard_demote(e->state, d->et->id, h, e->now, &r);
 		emit_demoted(d, &r);
 		time_format(e->now, when, sizeof when);
-		decide_extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
-		    when, "mode", guard_mode_name(d->cfg->mode)));
+		decide_extra_set(d, "demoted", demoted_json(when,
+		    d->cfg->mode));
 		d->mode = MODE_NOTIFY;
 	}
 }
