@@ -62,13 +62,20 @@ static const char *const op_names[] = {
 	"create", "update", "patch", "delete",
 };
 
+/* A string, or null for NULL: json_pack's "s?". */
+static json_t *
+str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
 int
 act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
     const char *default_ns, uint64_t seed, const struct cluster *cl,
     struct act_plan *out, char **err)
 {
 	json_t *obj, *meta, *live = NULL;
-	const char *kind, *name, *ns, *gen;
+	const char *kind, *name, *ns, *gen, *av;
 
 	memset(out, 0, sizeof *out);
 	*err = NULL;
@@ -124,11 +131,16 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		json_decref(obj);
 		return -1;
 	}
-	out->plan = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s}", "type",
-	    "k8s", "operation", op_names[t->operation], "apiVersion",
-	    json_string_value(json_object_get(resource, "apiVersion")),
-	    "kind", kind,
-	    "namespace", ns, "name", name);
+	/* member by member: json_pack would read a format per decision */
+	out->plan = json_object();
+	json_object_set_new(out->plan, "type", json_string("k8s"));
+	json_object_set_new(out->plan, "operation",
+	    json_string(op_names[t->operation]));
+	av = json_string_value(json_object_get(resource, "apiVersion"));
+	json_object_set_new(out->plan, "apiVersion", str_or_null(av));
+	json_object_set_new(out->plan, "kind", json_string(kind));
+	json_object_set_new(out->plan, "namespace", str_or_null(ns));
+	json_object_set_new(out->plan, "name", json_string(name));
 	switch (t->operation) {
 	case K8S_CREATE:
 		out->operation = "CREATE";

@@ -502,7 +502,7 @@ trim_cache(struct cluster *c)
 			free(o);
 		}
 	}
-	ptab_clear(&c->cache);
+	ptab_empty(&c->cache);	/* its slots serve the next fill */
 }
 
 static json_t *
@@ -835,9 +835,10 @@ enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
 static json_t *
 statuses_of(const struct crec *r)
 {
-	json_t *st = load_text(r->cls->status);
+	json_t *o = json_object();
 
-	return json_pack("{s:o}", "status", st);
+	json_object_set_new(o, "status", load_text(r->cls->status));
+	return o;
 }
 
 /* Takes r (out of the table already); returns what want asks of it. */

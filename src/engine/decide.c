@@ -282,6 +282,7 @@ check_budget(struct decision *d)
 	double value = 0;
 	int64_t at = 0;
 	int have = 0, ok;
+	json_t *b, *qs, *v;
 
 	if (d->cfg->budget_query == NULL)
 		return 1;
@@ -294,15 +295,24 @@ check_budget(struct decision *d)
 	engine_inputs_budget(d->e, q, have, value, at);
 	ok = guard_check_budget(d->cfg, have, value, at, d->e->now, d->msg,
 	    sizeof d->msg);
-	if (have) {
-		char when[TIME_FMTLEN];
+	/* member by member: json_pack would read a format per decision */
+	qs = json_string(q);
+	v = have ? json_real(value) : json_null();
+	if (qs && v) {	/* NULL: not UTF-8, not finite: json_pack's refusal */
+		b = json_object();
+		json_object_set_new(b, "query", qs);
+		json_object_set_new(b, "value", v);
+		if (have) {
+			char when[TIME_FMTLEN];
 
-		time_format(at, when, sizeof when);
-		decide_extra_set(d, "budget", json_pack("{s:s, s:f, s:s}",
-		    "query", q, "value", value, "at", when));
-	} else
-		decide_extra_set(d, "budget", json_pack("{s:s, s:n}",
-		    "query", q, "value"));
+			time_format(at, when, sizeof when);
+			json_object_set_new(b, "at", json_string(when));
+		}
+		decide_extra_set(d, "budget", b);
+	} else {
+		json_decref(qs);
+		json_decref(v);
+	}
 	free(q);
 	return ok;
 }
@@ -410,6 +420,21 @@ emit_demoted(struct decision *d, const struct guard_recurrence *r)
 }
 
 /*
+ * {"since": when, "mode": mode's name}, member by member: a demoted
+ * trigger's every decision carries it, and json_pack would read a format
+ * each time.  A new reference.
+ */
+static json_t *
+demoted_json(const char *when, enum guard_mode mode)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "since", json_string(when));
+	json_object_set_new(o, "mode", json_string(guard_mode_name(mode)));
+	return o;
+}
+
+/*
  * Recurrence, before the checks: a demoted trigger decides as notify; a
  * signal that shows an earlier remediation did not hold is noted, and may
  * demote the trigger.
@@ -426,8 +451,8 @@ recurrence(struct decision *d)
 	d->mode = d->cfg->mode;
 	if (guard_demoted(e->state, d->et->id, h, &since) == GUARD_DEMOTED) {
 		time_format(since, when, sizeof when);
-		decide_extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
-		    when, "mode", guard_mode_name(d->cfg->mode)));
+		decide_extra_set(d, "demoted", demoted_json(when,
+		    d->cfg->mode));
 		if (d->mode > MODE_NOTIFY)
 			d->mode = MODE_NOTIFY;
 		return;
@@ -440,8 +465,8 @@ recurrence(struct decision *d)
 		guard_demote(e->state, d->et->id, h, e->now, &r);
 		emit_demoted(d, &r);
 		time_format(e->now, when, sizeof when);
-		decide_extra_set(d, "demoted", json_pack("{s:s, s:s}", "since",
-		    when, "mode", guard_mode_name(d->cfg->mode)));
+		decide_extra_set(d, "demoted", demoted_json(when,
+		    d->cfg->mode));
 		d->mode = MODE_NOTIFY;
 	}
 }

@@ -675,27 +675,55 @@ eval_rule(struct actx *a, json_t *ctx, const struct pol_policy *p,
 
 /* ---- the request -------------------------------------------------------- */
 
+/*
+ * o[k] = a new string s, in order; -1 (nothing set) when s is not UTF-8,
+ * where json_pack would refuse the whole object.
+ */
+static int
+set_str(json_t *o, const char *k, const char *s)
+{
+	json_t *v = json_string(s);
+
+	if (v == NULL)
+		return -1;
+	json_object_set_new(o, k, v);
+	return 0;
+}
+
+/*
+ * Kyverno's request context for r.  Built member by member in the order
+ * a json_pack format would list them: it is made once per admission, and
+ * json_pack reads its format every time.  NULL when a name is not UTF-8.
+ */
 static json_t *
 request_context(const struct pol_req *r, int delete_op)
 {
-	json_t *req, *ctx, *images;
+	json_t *req = json_object(), *k = json_object(), *ctx, *images;
 
-	req = json_pack("{s:s, s:O, s:O, s:s, s:{s:s, s:s, s:s}, s:b}",
-	    "operation", r->operation,
-	    "object", delete_op ? json_null() : r->object,
-	    "oldObject", delete_op ? r->object : r->old ? r->old : json_null(),
-	    "name", r->name,
-	    "kind", "group", r->group, "version", r->version, "kind", r->kind,
-	    "dryRun", 0);
+	if (set_str(req, "operation", r->operation) == -1 ||
+	    json_object_set(req, "object", delete_op ? json_null() :
+	    r->object) == -1 ||
+	    json_object_set(req, "oldObject", delete_op ? r->object :
+	    r->old ? r->old : json_null()) == -1 ||
+	    set_str(req, "name", r->name) == -1 ||
+	    set_str(k, "group", r->group) == -1 ||
+	    set_str(k, "version", r->version) == -1 ||
+	    set_str(k, "kind", r->kind) == -1) {
+		json_decref(k);
+		json_decref(req);
+		return NULL;
+	}
+	json_object_set_new(req, "kind", k);
+	json_object_set_new(req, "dryRun", json_false());
 	if (*r->namespace)
 		json_object_set_new(req, "namespace",
 		    json_string(r->namespace));
-	if (req == NULL)
-		return NULL;
-	json_object_set(req, "requestKind", json_object_get(req, "kind"));
-	ctx = json_pack("{s:o, s:s, s:s}", "request", req,
-	    "serviceAccountName", "", "serviceAccountNamespace", "");
-	if (ctx != NULL && (images = pol_images(r->object)) != NULL)
+	json_object_set(req, "requestKind", k);
+	ctx = json_object();
+	json_object_set_new(ctx, "request", req);
+	json_object_set_new(ctx, "serviceAccountName", json_string(""));
+	json_object_set_new(ctx, "serviceAccountNamespace", json_string(""));
+	if ((images = pol_images(r->object)) != NULL)
 		json_object_set_new(ctx, "images", images);
 	return ctx;
 }
@@ -780,7 +808,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	a.out = out;
 	a.all = flags & POL_ALL;
 	a.values = values;
-	/* json_pack refuses only text that is not UTF-8 (an operation) */
+	/* NULL only for text that is not UTF-8 (an operation) */
 	if ((ctx = request_context(&req, a.delete_op)) == NULL)
 		ctx = json_object();
 	for (i = 0; i < set->n; i++) {

@@ -268,6 +268,7 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	struct sctx c;
 	struct buf b;
 	json_t *typed = NULL;
+	size_t n;
 
 	memset(&c, 0, sizeof(c));
 	c.ctx = ctx;
@@ -276,8 +277,19 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	c.mode = mode;
 	c.delete_op = delete_op;
 	*err = NULL;
+	n = strlen(text);
+	/*
+	 * No "{{" (so no escaped "\{{" either): the text is itself, as
+	 * expand would copy it byte by byte; most of a policy's strings
+	 * are so.
+	 */
+	if (n < POL_MAX_TEXT && strstr(text, "{{") == NULL) {
+		if ((typed = json_stringn(text, n)) == NULL)
+			*err = xstrdup("substituted text is not valid UTF-8");
+		return typed;
+	}
 	buf_init(&b, POL_MAX_TEXT);
-	if (expand(&c, text, strlen(text), &b, &typed, 0) != 0) {
+	if (expand(&c, text, n, &b, &typed, 0) != 0) {
 		buf_free(&b);
 		*err = c.err ? c.err : xstrdup("variable substitution failed");
 		return NULL;

@@ -88,6 +88,14 @@ ptab_clear(struct ptab *t)
 	memset(t, 0, sizeof *t);
 }
 
+void
+ptab_empty(struct ptab *t)
+{
+	if (t->cap)
+		memset(t->slots, 0, t->cap * sizeof *t->slots);
+	t->live = 0;
+}
+
 size_t
 ptab_bytes(const struct ptab *t)
 {

@@ -330,6 +330,13 @@ void	*ptab_remove(struct ptab *t, uint32_t h, ptab_eq_fn *eq,
 	    const void *key, ptab_hash_fn *hf);
 /* Frees the slots (not the elements); the table is empty again. */
 void	 ptab_clear(struct ptab *);
+/*
+ * Empties the table but keeps its slots: for a table emptied and filled
+ * again and again (a cache), so its slots are not allocated afresh each
+ * time (a slot array of a kilobyte or more makes glibc consolidate its
+ * free lists, on every refill).
+ */
+void	 ptab_empty(struct ptab *);
 /* Bytes the slot array takes. */
 size_t	 ptab_bytes(const struct ptab *);
 

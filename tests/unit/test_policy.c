@@ -271,6 +271,19 @@ TEST(substitute_modes)
 	    POL_VAR_LENIENT, 0, &err);
 	CHECK(v != NULL && strcmp(json_string_value(v), "ab") == 0);
 	json_decref(v);
+	/* text without a variable is itself; not UTF-8 is still refused */
+	v = pol_subst("plain {text} } {", ctx, NULL, NULL, POL_VAR_STRICT, 0,
+	    &err);
+	CHECK(v != NULL && strcmp(json_string_value(v), "plain {text} } {") ==
+	    0 && err == NULL);
+	json_decref(v);
+	v = pol_subst("bad \xff", ctx, NULL, NULL, POL_VAR_STRICT, 0, &err);
+	CHECK(v == NULL && err != NULL && strstr(err, "UTF-8") != NULL);
+	free(err);
+	err = NULL;
+	v = pol_subst("\\{{ x }}", ctx, NULL, NULL, POL_VAR_STRICT, 0, &err);
+	CHECK(v != NULL && strcmp(json_string_value(v), "{{ x }}") == 0);
+	json_decref(v);
 	/* for DELETE, request.object reads request.oldObject */
 	v = pol_subst("{{ request.object.metadata.name }}", ctx, NULL, NULL,
 	    POL_VAR_STRICT, 1, &err);

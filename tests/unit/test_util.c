@@ -1580,6 +1580,48 @@ TEST(json_writer_and_copy_match_jansson)
 	buf_free(&b);
 }
 
+static uint32_t
+int_hash(const void *e)
+{
+	return (uint32_t)*(const int *)e * 2654435761u;
+}
+
+static int
+int_eq(const void *e, const void *key)
+{
+	return *(const int *)e == *(const int *)key;
+}
+
+/* An emptied table keeps its slots and is filled again like a new one. */
+TEST(ptab_empty_keeps_slots)
+{
+	static int v[200];
+	struct ptab t;
+	size_t i, cap;
+	int k;
+
+	memset(&t, 0, sizeof t);
+	for (i = 0; i < 200; i++) {
+		v[i] = (int)i;
+		ptab_insert(&t, int_hash(&v[i]), &v[i], int_hash);
+	}
+	cap = t.cap;
+	ptab_empty(&t);
+	CHECK_INT((long)t.live, 0);
+	CHECK_INT((long)t.cap, (long)cap);	/* no new slot array */
+	k = 7;
+	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == NULL);
+	for (i = 0; i < 100; i++)
+		ptab_insert(&t, int_hash(&v[i]), &v[i], int_hash);
+	CHECK_INT((long)t.cap, (long)cap);
+	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == &v[7]);
+	k = 150;
+	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == NULL);
+	ptab_clear(&t);
+	ptab_empty(&t);		/* an empty table without slots */
+	CHECK_INT((long)t.cap, 0);
+}
+
 int
 main(void)
 {
@@ -1622,6 +1664,7 @@ main(void)
 	RUN(secret_size_limit);
 	RUN(slab_reuses_slots_by_size);
 	RUN(json_writer_and_copy_match_jansson);
+	RUN(ptab_empty_keeps_slots);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);
