@@ -57,7 +57,7 @@ memory_limit(json_t *pod, const char *list, const char *container)
 	return NULL;
 }
 
-/* o[k] = v when v is not NULL: json_pack's "s?". */
+/* o[k] = v, and no member at all when v is NULL (json_pack's "s*"). */
 static void
 set_opt(json_t *o, const char *k, const char *v)
 {
