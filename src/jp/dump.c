@@ -7,7 +7,7 @@
  * (util's gofmt).  Strings and key order are jp's own: insertion order,
  * no HTML escapes.
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,14 +81,37 @@ put_escape(struct out *o, unsigned char c)
 	}
 }
 
+/*
+ * How many of s's first n bytes need no escape: eight at a time while
+ * none of them does (a byte below 0x20, '"' or '\\' sets its lane's top
+ * bit in the word tested), then one at a time.
+ */
+static size_t
+plain_prefix(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t w, q, bs;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		q = w ^ (ones * '"');
+		bs = w ^ (ones * '\\');
+		if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+		    ((bs - ones) & ~bs)) & high)
+			break;
+	}
+	while (i < n && !must_escape((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
 static void
 put_string(struct out *o, const char *s, size_t n)
 {
-	size_t i, start = 0;
+	size_t i = plain_prefix(s, n), start = 0;
 	char *d;
 
-	for (i = 0; i < n && !must_escape((unsigned char)s[i]); i++)
-		;
 	if (i == n) {			/* the common case: as it is */
 		d = room(o, n + 2);
 		d[0] = '"';

@@ -502,6 +502,43 @@ TEST(output_escapes_integers_and_layout)
 }
 
 /*
+ * Strings are scanned eight bytes at a time: every byte value at every
+ * place in and around a word reads back the same, and is escaped exactly
+ * when JSON requires it (a control byte, '"', '\\').
+ */
+TEST(output_escapes_every_byte_anywhere)
+{
+	char in[19], *s;
+	json_t *v, *back;
+	size_t p, len;
+	int c, must, bad = 0;
+
+	for (c = 1; c < 128; c++)
+		for (p = 0; p < sizeof in - 1; p++) {
+			memset(in, 'a', sizeof in - 1);
+			in[sizeof in - 1] = '\0';
+			in[p] = (char)c;
+			v = json_string(in);
+			s = jp_dump(v, 0);
+			back = json_loads(s, JSON_DECODE_ANY, NULL);
+			len = strlen(s);
+			must = c < 0x20 || c == '"' || c == '\\';
+			if (back == NULL || !json_equal(back, v) ||
+			    (len != sizeof in + 1) != must)
+				bad++;
+			json_decref(back);
+			json_decref(v);
+			free(s);
+		}
+	CHECK_INT(bad, 0);
+	v = json_string("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82 plain");
+	s = jp_dump(v, 0);
+	CHECK_STR(s, "\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82 plain\"");
+	free(s);
+	json_decref(v);
+}
+
+/*
  * A literal regular expression the evaluator can never run is refused
  * when the expression is compiled (what `check` does), not at the first
  * evaluation; one it can run, or one from data, compiles.
@@ -761,6 +798,7 @@ main(void)
 	RUN(errors_name_function_and_argument);
 	RUN(output_keeps_numbers_and_order);
 	RUN(output_escapes_integers_and_layout);
+	RUN(output_escapes_every_byte_anywhere);
 	RUN(compiled_expression_is_reusable);
 	RUN(regex_literal_checked_at_compile);
 	RUN(field_lookup_small_and_large_objects);
