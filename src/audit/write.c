@@ -188,7 +188,12 @@ put_state(void *ctx, const char *kind, const char *key, json_t *value)
 	p = &t->puts[t->nputs++];
 	p->kind = xstrdup(kind);
 	p->key = xstrdup(key);
-	p->value = value ? json_dumps(value, JSON_COMPACT) : NULL;
+	/* jp_dump as for the inputs: json_dumps cost ~8k instructions an
+	   entry, about one a record in a storm; scalars as before */
+	if (json_is_object(value) || json_is_array(value))
+		p->value = jp_dump(value, 0);
+	else
+		p->value = value ? json_dumps(value, JSON_COMPACT) : NULL;
 }
 
 static void
