@@ -132,20 +132,12 @@ put_string(struct out *o, const char *s, size_t n)
 	addc(o, '"');
 }
 
-/* An integer in decimal, without printf's format parsing. */
 static void
 put_integer(struct out *o, json_int_t v)
 {
-	char num[24], *p = num + sizeof num;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
+	char num[UTIL_INT_TEXT];
 
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		*--p = '-';
-	add(o, p, (size_t)(num + sizeof num - p));
+	add(o, num, util_json_int(num, v));
 }
 
 static void
