@@ -110,11 +110,10 @@ dump_cb(const char *p, size_t n, void *b)
 	return buf_add(b, p, n);
 }
 
-/* An integer as "%" JSON_INTEGER_FORMAT prints it. */
-static void
-put_int(struct buf *b, json_int_t v)
+size_t
+util_json_int(char *num, json_int_t v)
 {
-	char num[24], *p = num + sizeof num;
+	char tmp[UTIL_INT_TEXT], *p = tmp + sizeof tmp;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
 	    (unsigned long long)v;
 
@@ -123,7 +122,16 @@ put_int(struct buf *b, json_int_t v)
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	buf_add(b, p, (size_t)(num + sizeof num - p));
+	memcpy(num, p, (size_t)(tmp + sizeof tmp - p));
+	return (size_t)(tmp + sizeof tmp - p);
+}
+
+static void
+put_int(struct buf *b, json_int_t v)
+{
+	char num[UTIL_INT_TEXT];
+
+	buf_add(b, num, util_json_int(num, v));
 }
 
 struct member {

@@ -268,6 +268,12 @@ json_t	*util_json_child(json_t *o, const char *key);
  * holds a partial text the caller discards (it takes json_dumps' way).
  */
 int	 util_json_write(struct buf *b, json_t *v, size_t flags);
+/*
+ * v in decimal as "%" JSON_INTEGER_FORMAT prints it, without printf, into
+ * num (UTIL_INT_TEXT bytes, not NUL-terminated); returns its length.
+ */
+#define UTIL_INT_TEXT	24
+size_t	 util_json_int(char *num, json_int_t v);
 /* ASCII s as a JSON string, escaped as jansson escapes it, onto b. */
 void	 util_json_str(struct buf *b, const char *s);
 /* A deep copy of v (a tree), as json_deep_copy makes it: new reference. */

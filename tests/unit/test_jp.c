@@ -459,6 +459,86 @@ TEST(output_keeps_numbers_and_order)
 }
 
 /*
+ * The dumper writes strings, integers and nesting itself (not through
+ * buf or printf): every escape, the integer extremes, empty containers,
+ * text longer than its first allocation, and the indented layout.
+ */
+TEST(output_escapes_integers_and_layout)
+{
+	json_t *v = json_pack("{s:s, s:I, s:I, s:I, s:[], s:{}, s:[i, b, n]}",
+	    "q\"\\\n\r\t\b\f\x01\x1f\x7f\xc3\xa9", "q",
+	    "min", (json_int_t)INT64_MIN, "max", (json_int_t)INT64_MAX,
+	    "zero", (json_int_t)0, "a", "o", "m", -7, 1);
+	json_t *big = json_array();
+	struct buf w;
+	char *s, *want;
+	size_t i;
+
+	s = jp_dump(v, 0);
+	CHECK_STR(s, "{\"q\\\"\\\\\\n\\r\\t\\b\\f\\u0001\\u001f\x7f"
+	    "\xc3\xa9\":\"q\",\"min\":-9223372036854775808,"
+	    "\"max\":9223372036854775807,\"zero\":0,\"a\":[],\"o\":{},"
+	    "\"m\":[-7,true,null]}");
+	free(s);
+	s = jp_dump(json_object_get(v, "m"), JP_DUMP_INDENT);
+	CHECK_STR(s, "[\n  -7,\n  true,\n  null\n]");
+	free(s);
+	for (i = 0; i < 300; i++)
+		json_array_append_new(big, json_string("abcdefghij"));
+	s = jp_dump(big, 0);
+	buf_init(&w, 0);
+	for (i = 0; i < 300; i++)
+		buf_adds(&w, i ? ",\"abcdefghij\"" : "[\"abcdefghij\"");
+	buf_addc(&w, ']');
+	want = buf_steal(&w);
+	CHECK_STR(s, want);
+	free(want);
+	free(s);
+	s = jp_dump(NULL, 0);
+	CHECK_STR(s, "null");
+	free(s);
+	json_decref(big);
+	json_decref(v);
+}
+
+/*
+ * Strings are scanned eight bytes at a time: every byte value at every
+ * place in and around a word reads back the same, and is escaped exactly
+ * when JSON requires it (a control byte, '"', '\\').
+ */
+TEST(output_escapes_every_byte_anywhere)
+{
+	char in[19], *s;
+	json_t *v, *back;
+	size_t p, len;
+	int c, must, bad = 0;
+
+	for (c = 1; c < 128; c++)
+		for (p = 0; p < sizeof in - 1; p++) {
+			memset(in, 'a', sizeof in - 1);
+			in[sizeof in - 1] = '\0';
+			in[p] = (char)c;
+			v = json_string(in);
+			s = jp_dump(v, 0);
+			back = json_loads(s, JSON_DECODE_ANY, NULL);
+			len = strlen(s);
+			must = c < 0x20 || c == '"' || c == '\\';
+			if (back == NULL || !json_equal(back, v) ||
+			    (len != sizeof in + 1) != must)
+				bad++;
+			json_decref(back);
+			json_decref(v);
+			free(s);
+		}
+	CHECK_INT(bad, 0);
+	v = json_string("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82 plain");
+	s = jp_dump(v, 0);
+	CHECK_STR(s, "\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82 plain\"");
+	free(s);
+	json_decref(v);
+}
+
+/*
  * A literal regular expression the evaluator can never run is refused
  * when the expression is compiled (what `check` does), not at the first
  * evaluation; one it can run, or one from data, compiles.
@@ -722,6 +802,8 @@ main(void)
 	RUN(fuzz_corpus_replay);
 	RUN(errors_name_function_and_argument);
 	RUN(output_keeps_numbers_and_order);
+	RUN(output_escapes_integers_and_layout);
+	RUN(output_escapes_every_byte_anywhere);
 	RUN(compiled_expression_is_reusable);
 	RUN(regex_literal_checked_at_compile);
 	RUN(field_lookup_small_and_large_objects);
