@@ -44,9 +44,13 @@
 #define DEF_CAPACITY	10000
 #define PRUNE_EVERY	(60 * 1000)	/* ms between replay-mark prunes */
 #define RECOVER_MAX	4096		/* rows read per intake_recover */
+#define TEXT_SCRATCH	16384		/* bytes of event text on the
+					   stack of intake_put */
 
 struct put_req {
-	char		**texts;	/* owned: the events as JSON */
+	const char	**texts;	/* owned array: the events as JSON,
+					   in the caller's scratch or own */
+	char		**own;		/* owned: texts too long for it */
 	size_t		  n;
 	const char	 *replay;	/* borrowed, may be NULL */
 	int64_t		  now;
@@ -215,17 +219,30 @@ lead(struct intake *in, struct put_req *self)
 		sem_post(&next->done);
 }
 
-/* Serializes evs[0..n) into r->texts (owned). */
+/*
+ * Serializes evs[0..n) into r->texts, into scratch (size bytes, on the
+ * caller's stack, which outlives the round) while it has room, else into
+ * r->own: a fresh allocation of a kilobyte or two for each event made
+ * glibc's malloc consolidate its free lists each time.
+ */
 static void
-serialize(struct put_req *r, const struct event *evs, size_t n)
+serialize(struct put_req *r, const struct event *evs, size_t n,
+    char *scratch, size_t size)
 {
+	size_t i, len, used = 0;
 	json_t *j;
-	size_t i;
 
 	r->texts = xcalloc(n ? n : 1, sizeof *r->texts);
+	r->own = xcalloc(n ? n : 1, sizeof *r->own);
 	for (i = 0; i < n; i++) {
 		j = event_json(&evs[i]);
-		r->texts[i] = json_dumps(j, JSON_COMPACT);
+		len = json_dumpb(j, scratch + used, size - used, JSON_COMPACT);
+		if (len > 0 && len < size - used) {
+			scratch[used + len] = '\0';
+			r->texts[i] = scratch + used;
+			used += len + 1;
+		} else	/* NULL (not JSON) fails the round's INSERT */
+			r->texts[i] = r->own[i] = json_dumps(j, JSON_COMPACT);
 		json_decref(j);
 	}
 	r->n = n;
@@ -236,6 +253,7 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
     const char *replay, int64_t now, int64_t *ids)
 {
 	struct put_req r;
+	char scratch[TEXT_SCRATCH];
 	size_t i;
 	int queued = 0, leads = 0;
 
@@ -244,7 +262,7 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 	memset(&r, 0, sizeof r);
 	/* before the lock: the threads serialize in parallel, and a
 	   refusal below is rare enough not to matter */
-	serialize(&r, evs, n);
+	serialize(&r, evs, n, scratch, sizeof scratch);
 	r.replay = replay;
 	r.now = now;
 	r.ids = ids;
@@ -279,7 +297,8 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 		lead(in, &r);
 	sem_destroy(&r.done);
 	for (i = 0; i < r.n; i++)
-		free(r.texts[i]);
+		free(r.own[i]);
+	free(r.own);
 	free(r.texts);
 	return r.rc;
 }
