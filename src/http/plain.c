@@ -187,6 +187,7 @@ static void
 conn_free(struct pconn *c)
 {
 	request_clear(c);
+	buf_free(&c->body);	/* request_clear keeps a small one */
 	buf_free(&c->out);
 	free(c->in);
 	free(c->head);
