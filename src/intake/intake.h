@@ -4,10 +4,10 @@
  * A 2xx to a sender means the event is in the state file: intake_put
  * writes a request's events to the `intake` table of the state file
  * before the HTTP thread answers.  Concurrent requests share a
- * transaction (group commit): one of the requesting threads takes every
- * request waiting and commits them together, so under load the cost of a
- * commit is spread over many requests while a lone request still commits
- * at once, on its own thread.  The engine decides each event and removes its row in the same
+ * transaction (group commit): one committer thread takes every request
+ * waiting and commits them together, so under load the cost of a commit
+ * is spread over many requests while a lone request still commits at
+ * once.  The engine decides each event and removes its row in the same
  * transaction as its decision records (audit_event_begin/_end); what a
  * crash left undecided is given back by intake_recover after the next
  * start.
@@ -55,14 +55,14 @@ enum intake_result {
 struct intake;
 
 /*
- * Opens the intake on the state file at path.
+ * Opens the intake on the state file at path and starts its committer.
  * Counts the events an earlier run left undecided (intake_recover gives
  * them back).  Returns an owned handle, or NULL with *err (owned).
  */
 struct intake	*intake_open(const char *path, const struct intake_opts *,
 		    char **err);
 /*
- * Waits for the round under way and those queued to be committed, and
+ * Stops the committer (requests in its hands are committed first) and
  * closes.  NULL is a no-op.
  */
 void		 intake_free(struct intake *);
@@ -72,8 +72,7 @@ void		 intake_stop(struct intake *);
 /*
  * Any thread: writes evs[0..n) (borrowed) durably, all or none, with the
  * replay mark replay (NULL: none; e.g. "source/name/signature") stamped
- * at now (ms).  Waits for the commit (which may be a round this thread
- * writes for others' requests too).  On INTAKE_OK ids[0..n) are the
+ * at now (ms).  Waits for the commit.  On INTAKE_OK ids[0..n) are the
  * rows, to be named to audit_event_begin when each is decided.
  */
 enum intake_result intake_put(struct intake *, const struct event *evs,
