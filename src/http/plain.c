@@ -60,6 +60,9 @@ struct plain {
 	size_t			 nthreads;
 };
 
+/* bytes of a body's buffer the connection keeps for its next request */
+#define BODY_KEEP	(16 * 1024)
+
 enum { RD_HEAD, RD_BODY, RD_CHUNKS };
 enum { WAIT_IN, WAIT_OUT, CLOSE };
 
@@ -163,7 +166,13 @@ arm(struct plain *pl, int fd, void *tag, uint32_t events, int op)
 static void
 request_clear(struct pconn *c)
 {
-	buf_free(&c->body);
+	/* a keep-alive sender's next body reuses a small one's memory: a
+	   fresh allocation of 1 KB or more for each request made glibc's
+	   malloc consolidate its free lists each time */
+	if (c->body.cap > BODY_KEEP)
+		buf_free(&c->body);
+	else
+		buf_reset(&c->body);
 	http_response_clear(&c->resp);
 	memset(&c->resp, 0, sizeof c->resp);
 	free(c->target);
@@ -178,6 +187,7 @@ static void
 conn_free(struct pconn *c)
 {
 	request_clear(c);
+	buf_free(&c->body);	/* request_clear keeps a small one */
 	buf_free(&c->out);
 	free(c->in);
 	free(c->head);
@@ -397,7 +407,8 @@ take_head(struct pconn *c)
 		refuse(c, 413, why413, "");
 		return;
 	}
-	buf_init(&c->body, c->call.limit);
+	buf_reset(&c->body);		/* empty, maybe allocated */
+	c->body.max = c->call.limit;
 	if (c->m.clen > 0) {	/* one allocation for the whole body */
 		xgrow(&c->body.data, &c->body.cap, (size_t)c->m.clen + 1, 1);
 		c->body.data[0] = '\0';

@@ -11,6 +11,13 @@
  * requests gather for the next round, so the number of commits per second
  * stays near what the disk allows however many senders there are.
  *
+ * Letting the requesting threads lead the rounds in turn instead (no
+ * thread of our own; the last leader names the oldest waiting request
+ * the next) halved the context switches per signal and was measured
+ * 15-25% more CPU per signal under load: the next round then starts only
+ * once its leader is scheduled, while this thread, busy, goes straight
+ * from one round to the next.
+ *
  * A replay mark (a signed body) is inserted with ON CONFLICT DO NOTHING: a mark
  * already there makes that request a replay and writes none of its
  * events, without failing the others in the round.  Marks older than the
@@ -36,9 +43,13 @@
 #define DEF_CAPACITY	10000
 #define PRUNE_EVERY	(60 * 1000)	/* ms between replay-mark prunes */
 #define RECOVER_MAX	4096		/* rows read per intake_recover */
+#define TEXT_SCRATCH	16384		/* bytes of event text on the
+					   stack of intake_put */
 
 struct put_req {
-	char		**texts;	/* owned: the events as JSON */
+	const char	**texts;	/* owned array: the events as JSON,
+					   in the caller's scratch or own */
+	char		**own;		/* owned: texts too long for it */
 	size_t		  n;
 	const char	 *replay;	/* borrowed, may be NULL */
 	int64_t		  now;
@@ -193,12 +204,41 @@ committer(void *arg)
 	return NULL;
 }
 
+/*
+ * Serializes evs[0..n) into r->texts, into scratch (size bytes, on the
+ * caller's stack, which outlives the round) while it has room, else into
+ * r->own: a fresh allocation of a kilobyte or two for each event made
+ * glibc's malloc consolidate its free lists each time.
+ */
+static void
+serialize(struct put_req *r, const struct event *evs, size_t n,
+    char *scratch, size_t size)
+{
+	size_t i, len, used = 0;
+	json_t *j;
+
+	r->texts = xcalloc(n ? n : 1, sizeof *r->texts);
+	r->own = xcalloc(n ? n : 1, sizeof *r->own);
+	for (i = 0; i < n; i++) {
+		j = event_json(&evs[i]);
+		len = json_dumpb(j, scratch + used, size - used, JSON_COMPACT);
+		if (len > 0 && len < size - used) {
+			scratch[used + len] = '\0';
+			r->texts[i] = scratch + used;
+			used += len + 1;
+		} else	/* NULL (not JSON) fails the round's INSERT */
+			r->texts[i] = r->own[i] = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+	}
+	r->n = n;
+}
+
 enum intake_result
 intake_put(struct intake *in, const struct event *evs, size_t n,
     const char *replay, int64_t now, int64_t *ids)
 {
 	struct put_req r;
-	json_t *j;
+	char scratch[TEXT_SCRATCH];
 	size_t i;
 
 	if (in == NULL || in->magic != INTAKE_MAGIC)
@@ -218,13 +258,7 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 	}
 	in->undecided += n;		/* reserved */
 	pthread_mutex_unlock(&in->mu);
-	r.texts = xcalloc(n ? n : 1, sizeof *r.texts);
-	for (i = 0; i < n; i++) {
-		j = event_json(&evs[i]);
-		r.texts[i] = json_dumps(j, JSON_COMPACT);
-		json_decref(j);
-	}
-	r.n = n;
+	serialize(&r, evs, n, scratch, sizeof scratch);
 	r.replay = replay;
 	r.now = now;
 	r.ids = ids;
@@ -239,8 +273,9 @@ intake_put(struct intake *in, const struct event *evs, size_t n,
 	while (sem_wait(&r.done) == -1)
 		;	/* EINTR */
 	sem_destroy(&r.done);
-	for (i = 0; i < n; i++)
-		free(r.texts[i]);
+	for (i = 0; i < r.n; i++)
+		free(r.own[i]);
+	free(r.own);
 	free(r.texts);
 	return r.rc;
 }

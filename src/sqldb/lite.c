@@ -68,3 +68,30 @@ sqldb_lite_step(struct sqldb_stmt *st)
 	return rc == SQLITE_ROW ? SQLDB_ROW : rc == SQLITE_DONE ? SQLDB_DONE :
 	    SQLDB_ERROR;
 }
+
+/*
+ * A group commit runs BEGIN and COMMIT for every round: from statements
+ * prepared once, not parsed by sqlite3_exec each time.
+ */
+int
+sqldb_lite_tx(struct sqldb *db, int end)
+{
+	static const char *const sql[] = { "BEGIN IMMEDIATE", "COMMIT" };
+	sqlite3_stmt **st = &db->lite_tx[end != 0];
+	int rc;
+
+	free(db->err);
+	db->err = NULL;
+	if (*st == NULL && sqlite3_prepare_v3(db->lite, sql[end != 0], -1,
+	    SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		rc = sqlite3_errcode(db->lite);
+	else if ((rc = sqlite3_step(*st)) == SQLITE_DONE) {
+		sqlite3_reset(*st);
+		return 0;
+	}
+	sqldb_set_error(db, (rc & 0xff) == SQLITE_NOTADB ? SQLDB_ENOTDB :
+	    SQLDB_EOTHER, "%s", sqlite3_errmsg(db->lite));
+	if (*st != NULL)
+		sqlite3_reset(*st);
+	return -1;
+}

@@ -80,6 +80,8 @@ sqldb_close(struct sqldb *db)
 		return;
 	if (db->magic != SQLDB_MAGIC)
 		abort();
+	sqlite3_finalize(db->lite_tx[0]);	/* NULL: a no-op */
+	sqlite3_finalize(db->lite_tx[1]);
 	if (db->lite)
 		sqlite3_close(db->lite);
 	sqldb_pg_close(db);
@@ -408,7 +410,7 @@ int
 sqldb_begin(struct sqldb *db)
 {
 	if (db->engine == SQLDB_SQLITE)
-		return sqldb_lite_exec(db, "BEGIN IMMEDIATE");
+		return sqldb_lite_tx(db, 0);
 	/*
 	 * A connection found broken at BEGIN (the server restarted while we
 	 * were idle) had nothing of ours in flight: reconnect and begin.
@@ -423,7 +425,8 @@ sqldb_begin(struct sqldb *db)
 int
 sqldb_commit(struct sqldb *db)
 {
-	int rc = sqldb_exec(db, "COMMIT");
+	int rc = db->engine == SQLDB_SQLITE ? sqldb_lite_tx(db, 1) :
+	    sqldb_exec(db, "COMMIT");
 
 	db->in_tx = 0;
 	if (db->engine == SQLDB_POSTGRES)

@@ -24,6 +24,8 @@ struct sqldb {
 	enum sqldb_error	 ecode;
 	int64_t			 changes;	/* rows, last write */
 	sqlite3			*lite;
+	sqlite3_stmt		*lite_tx[2];	/* owned: BEGIN IMMEDIATE,
+						   COMMIT, once prepared */
 	/* PostgreSQL */
 	PGconn			*pg;
 	pthread_mutex_t		 mu;		/* every libpq call */
@@ -82,6 +84,8 @@ int	 sqldb_lite_open(struct sqldb *, const char *path, char **err);
 int	 sqldb_lite_exec(struct sqldb *, const char *sql);
 int	 sqldb_lite_prepare(struct sqldb_stmt *, const char *sql);
 int	 sqldb_lite_step(struct sqldb_stmt *);
+/* BEGIN IMMEDIATE (end 0) or COMMIT (end 1): 0, or -1 (db->err). */
+int	 sqldb_lite_tx(struct sqldb *, int end);
 
 /* pg.c */
 int	 sqldb_pg_open(struct sqldb *, const char *url, char **err);

@@ -470,6 +470,48 @@ TEST(framing_split_and_pipelined)
 	http_server_free(s);
 }
 
+static unsigned long
+checksum(const char *s)
+{
+	unsigned long sum = 0;
+
+	while (*s)
+		sum = sum * 31 + (unsigned char)*s++;
+	return sum;
+}
+
+/* A connection reuses its body buffer: nothing of a longer body before
+   shows in a shorter, a chunked or an empty one after it */
+TEST(bodies_on_one_connection_stay_apart)
+{
+	static const char *const want[] = { "abcdefghijkl", "xyz", "pq", "" };
+	struct http_opts o = { 0 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	char out[4096], line[96], *at = out;
+	size_t i;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_INT(req(port, "POST /any HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 12\r\n\r\nabcdefghijkl"
+	    "POST /any HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz"
+	    "POST /any HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n1\r\np\r\n1\r\nq\r\n0\r\n\r\n"
+	    "POST /any HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+	    "Connection: close\r\n\r\n", out, sizeof out), 201);
+	for (i = 0; i < UTIL_ARRAY_LEN(want); i++) {
+		snprintf(line, sizeof line, "len=%zu sum=%lu nul=1",
+		    strlen(want[i]), checksum(want[i]));
+		at = at ? strstr(at, line) : NULL;
+		CHECK(at != NULL);
+		if (at)
+			at += strlen(line);
+	}
+	http_server_free(s);
+}
+
 /* The head scanner alone: data in, verdict out. */
 TEST(head_scan_cases)
 {
@@ -1093,6 +1135,7 @@ main(void)
 	RUN(routes_and_errors);
 	RUN(framing_strictness);
 	RUN(framing_split_and_pipelined);
+	RUN(bodies_on_one_connection_stay_apart);
 	RUN(head_scan_cases);
 	RUN(head_parse_cases);
 	RUN(chunk_cases);

@@ -143,6 +143,48 @@ TEST(an_accepted_event_comes_back_after_a_restart)
 	json_decref(s.events);
 }
 
+/* intake_put writes texts into a 16 KB scratch on its stack, the rest
+   into allocations: a batch past it, and one event alone past it, come
+   back whole and in order */
+TEST(events_past_the_scratch_come_back_whole)
+{
+	struct intake *in;
+	struct event ev[12];
+	struct seen s = { json_array(), { 0 }, 0 };
+	int64_t ids[12];
+	char id[16], *big = xcalloc(1, 20001);
+	json_t *want;
+	size_t i;
+
+	fresh();
+	if ((in = open_intake(0)) == NULL)
+		goto out;
+	memset(big, 'x', 20000);
+	for (i = 0; i < 12; i++) {
+		snprintf(id, sizeof id, "b%zu", i);
+		make_event(&ev[i], id);
+		/* 3 KB each: the scratch is full after five */
+		json_object_set_new(ev[i].data, "pad", json_stringn(big,
+		    i == 6 ? 20000 : 3000));
+	}
+	CHECK_INT(intake_put(in, ev, 12, NULL, 5, ids), INTAKE_OK);
+	intake_free(in);
+	if ((in = open_intake(0)) == NULL)
+		goto out;
+	CHECK_INT(intake_recover(in, 0, collect, &s), 12);
+	CHECK_INT(json_array_size(s.events), 12);
+	for (i = 0; i < 12; i++) {
+		want = event_json(&ev[i]);
+		CHECK(json_equal(json_array_get(s.events, i), want));
+		json_decref(want);
+		event_clear(&ev[i]);
+	}
+	intake_free(in);
+out:
+	json_decref(s.events);
+	free(big);
+}
+
 TEST(a_signed_request_is_taken_once_also_after_a_restart)
 {
 	struct intake *in;
@@ -266,6 +308,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	RUN(an_accepted_event_comes_back_after_a_restart);
+	RUN(events_past_the_scratch_come_back_whole);
 	RUN(a_signed_request_is_taken_once_also_after_a_restart);
 	RUN(capacity_and_stop_answer_without_writing);
 	RUN(a_file_that_refuses_the_write_is_an_error_with_a_reason);
