@@ -8,8 +8,14 @@
 #include "cluster/cluster.h"
 #include "conf/conf.h"
 
+struct load {
+	struct cluster	*c;
+	cluster_load_fn	*each;	/* NULL: keep objects whole */
+	void		*ctx;
+};
+
 static void
-put_one(struct cluster *c, const struct mdoc *d, json_t *obj,
+put_one(struct load *l, const struct mdoc *d, json_t *obj,
     const char *kind_hint, struct diags *dg)
 {
 	const char *kind = obj_kind(obj);
@@ -24,7 +30,7 @@ put_one(struct cluster *c, const struct mdoc *d, json_t *obj,
 		size_t i;
 
 		json_array_foreach(items, i, it)
-			put_one(c, d, it, item_kind, dg);
+			put_one(l, d, it, item_kind, dg);
 		free(item_kind);
 		return;
 	}
@@ -34,14 +40,19 @@ put_one(struct cluster *c, const struct mdoc *d, json_t *obj,
 	}
 	if (kind == NULL && kind_hint)
 		json_object_set_new(obj, "kind", json_string(kind_hint));
-	if (cluster_put_whole(c, obj, NULL) == -1)
+	if ((l->each ? cluster_put(l->c, obj, NULL) :
+	    cluster_put_whole(l->c, obj, NULL)) == -1)
 		diag_error(dg, conf_loc(d, obj),
 		    "object has no kind or metadata.name");
+	else if (l->each)
+		l->each(l->ctx, obj);
 }
 
 int
-cluster_load(struct cluster *c, const char *path, struct diags *dg)
+cluster_load(struct cluster *c, const char *path, cluster_load_fn *each,
+    void *ctx, struct diags *dg)
 {
+	struct load l = { c, each, ctx };
 	struct mdoc **docs = NULL;
 	size_t ndocs = 0, i, before = dg->errors;
 
@@ -51,7 +62,7 @@ cluster_load(struct cluster *c, const char *path, struct diags *dg)
 		    "cannot load cluster snapshot");
 	for (i = 0; i < ndocs; i++) {
 		if (!json_is_null(docs[i]->root))
-			put_one(c, docs[i], docs[i]->root, NULL, dg);
+			put_one(&l, docs[i], docs[i]->root, NULL, dg);
 		mdoc_free(docs[i]);
 	}
 	free(docs);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/args.h"
 #include "cmd/cmd.h"
@@ -37,6 +38,10 @@ struct replay {
 	json_t			*collect;	/* borrowed: records go here
 						   instead of stdout */
 	struct cluster		*cluster;	/* borrowed: the view */
+	struct replay_whole	*whole;		/* owned: its whole objects,
+						   the view's fetch hook */
+	off_t			 off;		/* where the line read is */
+	const struct buf	*line;		/* borrowed: the line read */
 	struct notify_config	*notify;	/* owned, collect only: the
 						   configuration's routes */
 	struct buf		 out;		/* a record's line, reused */
@@ -157,7 +162,18 @@ replay_watch(struct replay *rp, json_t *watch)
 		bad_line(rp, "watch.object must be an object with a kind");
 		return;
 	}
+	/*
+	 * The whole object is kept before the engine sees it (a decision
+	 * the watch raises may fetch it) and forgotten after (one raised
+	 * by a deletion still finds it).
+	 */
+	if (t != SIG_DELETE)
+		replay_whole_put_line(rp->whole, obj, rp->off, rp->line->data,
+		    rp->line->len);
 	engine_watch(rp->engine, t, obj);
+	if (t == SIG_DELETE)
+		replay_whole_del(rp->whole, obj_kind(obj), obj_namespace(obj),
+		    obj_name(obj));
 }
 
 static void
@@ -226,24 +242,39 @@ replay_line(struct replay *rp, const char *text)
 	json_decref(line);
 }
 
-/* Lines are read bounded: a longer one is skipped as it streams past. */
+/*
+ * Lines are read bounded: a longer one is skipped as it streams past.
+ * rp->off follows where each line starts in a regular file, for the
+ * whole objects' references (a skipped line's length is not known: the
+ * stream says where the next one starts).
+ */
 static int
 replay_stream(struct replay *rp, FILE *in)
 {
 	struct buf line;
+	struct stat st;
 	int rc, toolong;
+	off_t next;
 
+	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (rp->off = ftello(in)) != -1)
+		replay_whole_set_source(rp->whole, fileno(in));
 	buf_init(&line, 0);
+	rp->line = &line;
 	while ((rc = util_read_line(in, &line, MAX_LINE, &toolong)) == 1) {
 		rp->lineno++;
+		next = rp->off + (off_t)line.len;
 		if (toolong) {
 			bad_line(rp, "line longer than %u bytes", MAX_LINE);
+			rp->off = ftello(in);
 			continue;
 		}
-		if (line.data[strspn(line.data, " \t\r\n")] == '\0')
-			continue;
-		replay_line(rp, line.data);
+		if (line.data[strspn(line.data, " \t\r\n")] != '\0')
+			replay_line(rp, line.data);
+		rp->off = next;
 	}
+	rp->line = NULL;
+	replay_whole_set_source(rp->whole, -1);
 	buf_free(&line);
 	return rc;
 }
@@ -294,6 +325,12 @@ parse_args(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
+static void
+keep_whole(void *ctx, json_t *obj)
+{
+	replay_whole_put_object(ctx, obj);
+}
+
 static int
 run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
     struct diags *dg)
@@ -303,8 +340,10 @@ run(struct replay_opts *o, struct replay *rp, struct cluster *cl,
 	FILE *in;
 	int rc = CMD_OK;
 
+	/* compact, as run's view: the whole objects answer its fetches */
+	cluster_set_fetch(cl, replay_whole_fetch, rp->whole);
 	if (o->cluster)
-		cluster_load(cl, o->cluster, dg);
+		cluster_load(cl, o->cluster, keep_whole, rp->whole, dg);
 	else
 		fprintf(stderr, "remediate replay: no --cluster: a target "
 		    "cannot be resolved to its controller (a Pod stays the "
@@ -365,7 +404,10 @@ replay_once(struct replay_opts *o, struct replay *rp)
 
 	clock_fixed(&rp->clock, 0);
 	diag_init(&dg);
+	rp->whole = replay_whole_new();
 	rc = run(o, rp, cl, &dg);
+	replay_whole_free(rp->whole);
+	rp->whole = NULL;
 	sig_recording_free(rp->recording);
 	notify_config_free(rp->notify);
 	buf_free(&rp->out);

@@ -1,0 +1,218 @@
+/*
+ * replay's whole objects: the latest whole version of every compact-kind
+ * object replay has seen, for cluster_get_whole through the view's fetch
+ * hook.  The view keeps Pods, workloads and Nodes compact, as `run`'s
+ * does; `run` fetches a whole object from the API server when a policy's
+ * lookup() or a patch's admission needs one, and replay answers from here
+ * instead, so a field outside the projection reads what replay last saw,
+ * never null.
+ *
+ * The store is cheap to fill, since few objects are ever fetched: a
+ * snapshot object is its JSON text, written once at load; a watch line's
+ * object is where its line lies in a regular signals file (re-read with
+ * pread and parsed on fetch), or a copy of the line when the signals
+ * come from a pipe.  What cannot be read back (the file changed, a bad
+ * text) fetches NULL: never a partial object in its place.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/cluster.h"
+#include "cmd/cmd_int.h"
+
+struct whole_entry {
+	char	*text;		/* owned: the object's or its line's text;
+				   NULL: the line at off in the source */
+	off_t	 off;
+	size_t	 len;		/* bytes of text or of the line */
+	int	 line;		/* text (or the source) is a watch line */
+};
+
+struct replay_whole {
+	struct map	 objs;	/* "Kind/ns/name" -> struct whole_entry */
+	int		 fd;	/* the signals file, borrowed; -1: none */
+};
+
+#define MAX_WHOLE (16u << 20)	/* bytes re-read: replay's MAX_LINE */
+
+static void
+entry_free(void *p)
+{
+	struct whole_entry *e = p;
+
+	if (e) {
+		free(e->text);
+		free(e);
+	}
+}
+
+struct replay_whole *
+replay_whole_new(void)
+{
+	struct replay_whole *w = xcalloc(1, sizeof *w);
+
+	map_init(&w->objs);
+	w->fd = -1;
+	return w;
+}
+
+void
+replay_whole_free(struct replay_whole *w)
+{
+	if (w == NULL)
+		return;
+	map_clear(&w->objs, entry_free);
+	free(w);
+}
+
+void
+replay_whole_set_source(struct replay_whole *w, int fd)
+{
+	w->fd = fd;
+}
+
+/* Stores e under obj's key, replacing what was there; e is taken. */
+static void
+put(struct replay_whole *w, json_t *obj, struct whole_entry *e)
+{
+	const char *kind = obj_kind(obj), *name = obj_name(obj);
+	char *key;
+
+	if (kind == NULL || name == NULL || !cluster_compact_kind(kind)) {
+		entry_free(e);	/* the view keeps it whole itself */
+		return;
+	}
+	key = cluster_key(kind, obj_namespace(obj), name);
+	entry_free(map_put(&w->objs, key, e));
+	free(key);
+}
+
+void
+replay_whole_put_object(struct replay_whole *w, json_t *obj)
+{
+	struct whole_entry *e;
+	struct buf b;
+
+	if (!cluster_compact_kind(obj_kind(obj)))
+		return;		/* before writing a text nobody keeps */
+	e = xcalloc(1, sizeof *e);
+	buf_init(&b, 0);
+	if (util_json_write(&b, obj, JSON_COMPACT) == 0) {
+		e->len = b.len;
+		e->text = buf_steal(&b);
+	} else {	/* outside ASCII: jansson's own writer */
+		buf_free(&b);
+		e->text = json_dumps(obj, JSON_COMPACT);
+		e->len = e->text ? strlen(e->text) : 0;
+	}
+	put(w, obj, e);
+}
+
+void
+replay_whole_put_line(struct replay_whole *w, json_t *obj, off_t off,
+    const char *text, size_t len)
+{
+	struct whole_entry *e;
+
+	if (!cluster_compact_kind(obj_kind(obj)))
+		return;
+	e = xcalloc(1, sizeof *e);
+	e->line = 1;
+	e->len = len;
+	if (w->fd >= 0)
+		e->off = off;
+	else
+		e->text = xstrndup(text, len);
+	put(w, obj, e);
+}
+
+void
+replay_whole_del(struct replay_whole *w, const char *kind, const char *ns,
+    const char *name)
+{
+	char *key;
+
+	if (kind == NULL || name == NULL)
+		return;
+	key = cluster_key(kind, ns, name);
+	entry_free(map_del(&w->objs, key));
+	free(key);
+}
+
+/* e's line read back from the source: owned, or NULL. */
+static char *
+entry_read(const struct replay_whole *w, const struct whole_entry *e)
+{
+	char *t;
+	size_t got = 0;
+	ssize_t n;
+
+	if (w->fd < 0 || e->len > MAX_WHOLE)
+		return NULL;
+	t = xmalloc(e->len + 1);
+	while (got < e->len) {
+		n = pread(w->fd, t + got, e->len - got, e->off + (off_t)got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < e->len) {	/* truncated since, or unreadable */
+		free(t);
+		return NULL;
+	}
+	t[got] = '\0';
+	return t;
+}
+
+static int
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || *a == '\0')
+		return b == NULL || *b == '\0';
+	return b != NULL && strcmp(a, b) == 0;
+}
+
+json_t *
+replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name)
+{
+	struct replay_whole *w = ctx;
+	struct whole_entry *e;
+	json_t *root, *obj;
+	char *key, *text = NULL;
+
+	(void)api_version;	/* replay kept one version of each object */
+	if (kind == NULL || name == NULL)
+		return NULL;
+	key = cluster_key(kind, ns, name);
+	e = map_get(&w->objs, key);
+	free(key);
+	if (e == NULL || (e->text == NULL && (text = entry_read(w, e)) ==
+	    NULL))
+		return NULL;
+	root = json_loadb(text ? text : e->text, e->len, JSON_DECODE_ANY,
+	    NULL);
+	free(text);
+	obj = e->line ? json_object_get(json_object_get(root, "watch"),
+	    "object") : root;
+	/* a source changed under us reads as nothing, not as another object */
+	if (!json_is_object(obj) || !same_str(obj_kind(obj), kind) ||
+	    !same_str(obj_name(obj), name) ||
+	    !same_str(obj_namespace(obj), ns)) {
+		json_decref(root);
+		return NULL;
+	}
+	json_incref(obj);
+	json_decref(root);
+	return obj;
+}
+
+size_t
+replay_whole_count(const struct replay_whole *w)
+{
+	return w->objs.live;
+}

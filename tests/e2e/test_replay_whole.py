@@ -1,0 +1,153 @@
+"""replay answers a policy's lookup() with the whole object it last saw.
+
+The view keeps Pods and workloads compact (their projection, as `run`
+does); a field outside it (an annotation other than remediation.*) comes
+from replay's store of whole objects: the snapshot's text, or the watch
+line that last changed the object.  A policy that reads such a field
+decides on the latest value, never on null.
+"""
+import datetime
+
+import scenario
+from conftest import records, run
+
+T0 = datetime.datetime(2026, 11, 25, 10, 0, 0)
+FREEZE = "ops.example/freeze"
+
+# Denies the bump when the subject Pod or the Deployment shop/cart is
+# frozen: both read an annotation the projection drops.
+POLICY = """apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: freeze
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: deny-frozen
+      match:
+        any:
+          - resources:
+              kinds:
+                - Workflow
+      validate:
+        message: "frozen"
+        deny:
+          conditions:
+            any:
+              - key: "{{ lookup('Pod', request.object.spec.arguments.parameters[?(@.name=='namespace')].value | [0], request.object.spec.arguments.parameters[?(@.name=='pod')].value | [0], 'metadata.annotations.\\"ops.example/freeze\\"') }}"
+                operator: Equals
+                value: "true"
+              - key: "{{ lookup('Deployment', 'shop', 'cart', 'metadata.annotations.\\"ops.example/freeze\\"') }}"
+                operator: Equals
+                value: "true"
+"""
+
+
+def at(minutes):
+    return T0 + datetime.timedelta(minutes=minutes)
+
+
+class Annotated(scenario.Workload):
+    """A Workload whose Pods and Deployment carry annotations."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.pod_ann, self.deploy_ann = {}, {}
+
+    def pod(self, i, fresh=False):
+        p = super().pod(i, fresh)
+        p["metadata"]["annotations"] = dict(self.pod_ann)
+        return p
+
+    def deployment(self):
+        d = super().deployment()
+        d["metadata"]["annotations"] = dict(self.deploy_ann)
+        return d
+
+
+def write_inputs(tmp_path, seed_manifests, w, lines):
+    (seed_manifests / "freeze.yaml").write_text(POLICY)
+    cluster = tmp_path / "cluster"
+    cluster.mkdir()
+    scenario.write_list(str(cluster / "snapshot.json"),
+                        w.objects() + scenario.filler_pods("platform", 160))
+    scenario.write_ndjson(str(tmp_path / "signals.ndjson"), lines)
+    scenario.write_ndjson(str(tmp_path / "budget.ndjson"), [
+        scenario.budget_line(at(m), w.ns, 0.9) for m in range(-1, 10, 2)])
+    return ["replay", "-c", str(seed_manifests), "--cluster", str(cluster),
+            "--prometheus-recording", str(tmp_path / "budget.ndjson")]
+
+
+def replay(tmp_path, seed_manifests, w, lines, stdin=False):
+    args = write_inputs(tmp_path, seed_manifests, w, lines)
+    path = tmp_path / "signals.ndjson"
+    if stdin:
+        p = run(*args, "-", stdin=path.read_text(), check=0)
+    else:
+        p = run(*args, str(path), check=0)
+    return [r["decision"] + ("/" + r["reason"] if "reason" in r else "")
+            for r in records(p.stdout)]
+
+
+def two_kills(w, ann_at_kills=None):
+    """Pod 0 OOM-killed twice; the watch lines carry ann_at_kills."""
+    if ann_at_kills is not None:
+        w.pod_ann = ann_at_kills
+    return [w.oom(0, at(0)), w.oom(0, at(1))]
+
+
+def test_snapshot_object_field_outside_projection(tmp_path, seed_manifests):
+    # (a) the Deployment is only in the snapshot: its annotation is read
+    w = Annotated("shop", "cart")
+    w.deploy_ann = {FREEZE: "true"}
+    assert replay(tmp_path, seed_manifests, w, two_kills(w)) == [
+        "suppressed/below-threshold", "suppressed/policy"]
+
+
+def test_snapshot_object_unfrozen_acts(tmp_path, seed_manifests):
+    w = Annotated("shop", "cart")
+    w.deploy_ann = {FREEZE: "false"}
+    assert replay(tmp_path, seed_manifests, w, two_kills(w)) == [
+        "suppressed/below-threshold", "acted"]
+
+
+def test_watch_line_value_wins_over_snapshot(tmp_path, seed_manifests):
+    # (b) the snapshot's Pod is not frozen; the watch lines that report
+    # its kills say it is now: the policy reads the watch line's value
+    w = Annotated("shop", "cart")
+    w.pod_ann = {FREEZE: "false"}
+    lines = two_kills(w, {FREEZE: "true"})
+    assert replay(tmp_path, seed_manifests, w, lines) == [
+        "suppressed/below-threshold", "suppressed/policy"]
+
+
+def test_watch_line_value_wins_from_stdin(tmp_path, seed_manifests):
+    # the same through a pipe: replay keeps a copy of the line
+    w = Annotated("shop", "cart")
+    w.pod_ann = {FREEZE: "false"}
+    lines = two_kills(w, {FREEZE: "true"})
+    assert replay(tmp_path, seed_manifests, w, lines, stdin=True) == [
+        "suppressed/below-threshold", "suppressed/policy"]
+
+
+def test_watch_line_unfreezes(tmp_path, seed_manifests):
+    # the snapshot's Pod is frozen, the watch lines' is not: it acts
+    w = Annotated("shop", "cart")
+    w.pod_ann = {FREEZE: "true"}
+    lines = two_kills(w, {FREEZE: "false"})
+    assert replay(tmp_path, seed_manifests, w, lines) == [
+        "suppressed/below-threshold", "acted"]
+
+
+def test_deleted_then_readded_reads_the_new_object(tmp_path, seed_manifests):
+    # a DELETED watch forgets the object; the ADDED one after is read
+    w = Annotated("shop", "cart")
+    w.pod_ann = {FREEZE: "true"}
+    gone = {"time": scenario.ts(at(0)), "watch": {
+        "type": "DELETED", "object": w.pod(0, fresh=True)}}
+    w.pod_ann = {}
+    back = {"time": scenario.ts(at(0)), "watch": {
+        "type": "ADDED", "object": w.pod(0, fresh=True)}}
+    lines = [gone, back] + two_kills(w)
+    assert replay(tmp_path, seed_manifests, w, lines) == [
+        "suppressed/below-threshold", "acted"]
