@@ -950,10 +950,13 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 		}
 		w = json_incref(o);
 	} else {
-		o = materialize(c, r);
+		/* cached: the guardrails' gets of it read the same */
+		if ((o = obj_of(c, r)) == NULL) {
+			o = materialize(c, r);
+			obj_set(c, r, o);
+		}
 		w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(
 		    o, "apiVersion")), kind, k.ns, name); /* a GET, in run */
-		json_decref(o);
 	}
 	note_object(c, kind, k.ns, name, w);
 	return w;

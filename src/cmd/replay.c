@@ -171,6 +171,7 @@ replay_watch(struct replay *rp, json_t *watch)
 		replay_whole_put_line(rp->whole, obj, rp->off, rp->line->data,
 		    rp->line->len);
 	engine_watch(rp->engine, t, obj);
+	replay_whole_line_done(rp->whole);
 	if (t == SIG_DELETE)
 		replay_whole_del(rp->whole, obj_kind(obj), obj_namespace(obj),
 		    obj_name(obj));
