@@ -151,3 +151,18 @@ def test_deleted_then_readded_reads_the_new_object(tmp_path, seed_manifests):
     lines = [gone, back] + two_kills(w)
     assert replay(tmp_path, seed_manifests, w, lines) == [
         "suppressed/below-threshold", "acted"]
+
+
+def test_snapshot_managed_fields_reach_ownership(tmp_path):
+    # ownership reads the target's managedFields, outside the projection:
+    # a VPA owning the memory request in the snapshot is a conflict
+    from test_gitops_owner import vpa_entry
+    from test_native_actions import native_manifests
+    m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
+                         "cap: 8Gi}", budget=False)
+    w = Annotated("shop", "cart")
+    vpa = w.deployment()
+    vpa["metadata"]["managedFields"] = [vpa_entry()]
+    w.deployment = lambda: vpa
+    assert replay(tmp_path, m, w, two_kills(w)) == [
+        "suppressed/below-threshold", "suppressed/conflict"]
