@@ -20,7 +20,7 @@
  * compares statuses (the OOM detector: a decision may follow at once)
  * caches the object as materializing would build it, from the projection
  * in hand rather than by parsing the texts back.  Other kinds (Namespaces,
- * Applications, NetworkPolicies of a snapshot) are few and kept whole.
+ * Applications, NetworkPolicies) are few and kept whole.
  */
 #include <stddef.h>
 #include <stdlib.h>

@@ -29,7 +29,8 @@
  * A policy's lookup() reads the whole object: the view keeps only what
  * the guardrails read, and a path it dropped must not read null where
  * the API server has a value (a condition on it would pass that should
- * not).  In `run` that is a GET at the decision; in replay, the snapshot.
+ * not).  In `run` that is a GET at the decision; in replay, the latest
+ * whole version replay has seen (src/cmd/replay_whole.c).
  */
 static json_t *
 lookup_cluster(void *ctx, const char *kind, const char *ns, const char *name)
