@@ -8,6 +8,8 @@ decides on the latest value, never on null.
 """
 import datetime
 
+import pytest
+
 import scenario
 from conftest import records, run
 
@@ -111,22 +113,16 @@ def test_snapshot_object_unfrozen_acts(tmp_path, seed_manifests):
         "suppressed/below-threshold", "acted"]
 
 
-def test_watch_line_value_wins_over_snapshot(tmp_path, seed_manifests):
+@pytest.mark.parametrize("stdin", [False, True])
+def test_watch_line_value_wins_over_snapshot(tmp_path, seed_manifests,
+                                             stdin):
     # (b) the snapshot's Pod is not frozen; the watch lines that report
-    # its kills say it is now: the policy reads the watch line's value
+    # its kills say it is now: the policy reads the watch line's value,
+    # from the file where the line lies or from stdin (a copy)
     w = Annotated("shop", "cart")
     w.pod_ann = {FREEZE: "false"}
     lines = two_kills(w, {FREEZE: "true"})
-    assert replay(tmp_path, seed_manifests, w, lines) == [
-        "suppressed/below-threshold", "suppressed/policy"]
-
-
-def test_watch_line_value_wins_from_stdin(tmp_path, seed_manifests):
-    # the same through a pipe: replay keeps a copy of the line
-    w = Annotated("shop", "cart")
-    w.pod_ann = {FREEZE: "false"}
-    lines = two_kills(w, {FREEZE: "true"})
-    assert replay(tmp_path, seed_manifests, w, lines, stdin=True) == [
+    assert replay(tmp_path, seed_manifests, w, lines, stdin=stdin) == [
         "suppressed/below-threshold", "suppressed/policy"]
 
 
