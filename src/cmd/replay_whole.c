@@ -91,20 +91,25 @@ drop(struct replay_whole *w, struct whole_entry *e)
 	entry_free(e);
 }
 
-/* Stores e under obj's key, replacing what was there; e is taken. */
-static void
+/*
+ * Stores e under obj's key, replacing what was there; e is taken.
+ * Returns 0, or -1 (e freed) for an object the view keeps whole itself
+ * or refuses (no name).
+ */
+static int
 put(struct replay_whole *w, json_t *obj, struct whole_entry *e)
 {
 	const char *kind = obj_kind(obj), *name = obj_name(obj);
 	char *key;
 
 	if (kind == NULL || name == NULL || !cluster_compact_kind(kind)) {
-		entry_free(e);	/* the view keeps it whole itself */
-		return;
+		entry_free(e);
+		return -1;
 	}
 	key = cluster_key(kind, obj_namespace(obj), name);
 	drop(w, map_put(&w->objs, key, e));
 	free(key);
+	return 0;
 }
 
 void
@@ -122,10 +127,13 @@ replay_whole_put_object(struct replay_whole *w, json_t *obj)
 		e->text = buf_steal(&b);
 	} else {	/* outside ASCII: jansson's own writer */
 		buf_free(&b);
-		e->text = json_dumps(obj, JSON_COMPACT);
-		e->len = e->text ? strlen(e->text) : 0;
+		if ((e->text = json_dumps(obj, JSON_COMPACT)) == NULL) {
+			entry_free(e);	/* not held: fetches fail */
+			return;
+		}
+		e->len = strlen(e->text);
 	}
-	put(w, obj, e);
+	(void)put(w, obj, e);
 }
 
 void
@@ -143,9 +151,10 @@ replay_whole_put_line(struct replay_whole *w, json_t *obj, off_t off,
 		e->off = off;
 	else
 		e->text = xstrndup(text, len);
-	put(w, obj, e);
-	w->hot = obj;
-	w->hot_e = e;
+	if (put(w, obj, e) == 0) {
+		w->hot = obj;
+		w->hot_e = e;
+	}
 }
 
 void

@@ -83,6 +83,9 @@ TEST(kinds_kept_whole_by_the_view_are_not_stored)
 
 	replay_whole_put_object(w, cm);
 	replay_whole_put_object(w, anon);	/* no name: no key */
+	replay_whole_put_line(w, anon, 0, "{}", 2);
+	CHECK(replay_whole_fetch(w, NULL, "Pod", NULL, "") == NULL);
+	replay_whole_line_done(w);
 	CHECK_INT((long)replay_whole_count(w), 0);
 	json_decref(cm);
 	json_decref(anon);
