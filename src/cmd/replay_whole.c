@@ -24,7 +24,9 @@
 
 struct whole_entry {
 	char	*text;		/* owned: the object's or its line's text;
-				   NULL: the line at off in the source */
+				   NULL: the line at off in the source, or
+				   a snapshot object's tree */
+	json_t	*tree;		/* owned: a snapshot object once fetched */
 	off_t	 off;
 	size_t	 len;		/* bytes of text or of the line */
 	int	 line;		/* text (or the source) is a watch line */
@@ -51,6 +53,7 @@ entry_free(void *p)
 
 	if (e) {
 		free(e->text);
+		json_decref(e->tree);
 		free(e);
 	}
 }
@@ -229,8 +232,10 @@ replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
 	free(key);
 	if (e != NULL && e == w->hot_e)
 		return json_incref(w->hot);	/* shared, as whole kinds are */
-	if (e == NULL || (e->text == NULL && (text = entry_read(w, e)) ==
-	    NULL))
+	if (e != NULL && e->tree)
+		return json_incref(e->tree);
+	if (e == NULL || (e->text == NULL && (!e->line ||
+	    (text = entry_read(w, e)) == NULL)))
 		return NULL;
 	root = json_loadb(text ? text : e->text, e->len, JSON_DECODE_ANY,
 	    NULL);
@@ -246,6 +251,18 @@ replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
 	}
 	json_incref(obj);
 	json_decref(root);
+	/*
+	 * A snapshot object fetched is kept parsed, shared as the view's
+	 * whole kinds are: the target a decision's ownership reads is read
+	 * again at its next decision, and a snapshot object changes only by
+	 * a watch line, which replaces the entry.  Only the objects fetched
+	 * are trees, not the whole snapshot.
+	 */
+	if (!e->line) {
+		e->tree = json_incref(obj);
+		free(e->text);
+		e->text = NULL;
+	}
 	return obj;
 }
 

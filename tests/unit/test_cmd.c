@@ -52,6 +52,7 @@ TEST(put_replace_delete_fetch)
 
 	replay_whole_put_object(w, a);
 	CHECK_NODE(w, "shop", "p1", "node-a");
+	CHECK_NODE(w, "shop", "p1", "node-a");	/* kept parsed now */
 	CHECK_NODE(w, "other", "p1", "(null)");	/* namespace is the key's */
 	CHECK(replay_whole_fetch(w, "v1", "Node", NULL, "p1") == NULL);
 	/* a watch line from a pipe: the store keeps a copy of its text */
