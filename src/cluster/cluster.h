@@ -84,7 +84,8 @@ void		 cluster_set_fetch(struct cluster *, cluster_fetch_fn *,
  * The whole object, a new reference: kinds kept whole (and snapshot
  * objects loaded whole, see cluster_load) as stored; compact kinds
  * through the fetch hook (NULL when it fails: never a partial object in
- * its place), or with no hook the stored projection.  NULL when the view does not hold it.
+ * its place), or with no hook the stored projection.  NULL when the
+ * view does not hold it.
  */
 json_t		*cluster_get_whole(const struct cluster *, const char *kind,
 		    const char *ns, const char *name);
@@ -154,8 +155,8 @@ void		 cluster_stats(const struct cluster *, struct cluster_stats *st);
 /*
  * Loads every object of the YAML/JSON files under path (Lists and *List
  * kinds are unpacked; their items get the kind from the list).  With
- * each NULL the objects are kept whole: a snapshot all a view has of the
- * cluster.  With each, the view stays compact, as the live daemon's is,
+ * each NULL the objects are kept whole (a view with no other source of
+ * whole objects).  With each, the view stays compact, as the live daemon's is,
  * and each object stored is handed to each (borrowed, valid for the
  * call) so the caller keeps its whole version where it likes (replay
  * answers the fetch hook from it: a patch's admission and a policy's
