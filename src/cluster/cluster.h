@@ -156,11 +156,14 @@ void		 cluster_stats(const struct cluster *, struct cluster_stats *st);
  * Loads every object of the YAML/JSON files under path (Lists and *List
  * kinds are unpacked; their items get the kind from the list).  With
  * each NULL the objects are kept whole (a view with no other source of
- * whole objects).  With each, the view stays compact, as the live daemon's is,
- * and each object stored is handed to each (borrowed, valid for the
- * call) so the caller keeps its whole version where it likes (replay
- * answers the fetch hook from it: a patch's admission and a policy's
- * lookup() see the recorded object).  Returns 0, or -1 with diags filled.
+ * whole objects).  With each, Pods are kept compact, as the live
+ * daemon's view keeps them, and each Pod stored is handed to each
+ * (borrowed, valid for the call) so the caller keeps its whole version
+ * where it likes (replay answers the fetch hook from it: a patch's
+ * admission and a policy's lookup() see the recorded object); other
+ * kinds stay whole: they are few next to the Pods, and every decision
+ * reads its target's workloads, which compact would materialize again
+ * each time.  Returns 0, or -1 with diags filled.
  */
 typedef void	 cluster_load_fn(void *ctx, json_t *obj);
 int		 cluster_load(struct cluster *, const char *path,

@@ -20,6 +20,7 @@ put_one(struct load *l, const struct mdoc *d, json_t *obj,
 {
 	const char *kind = obj_kind(obj);
 	size_t len;
+	int compact;
 
 	if (kind && (strcmp(kind, "List") == 0 ||
 	    ((len = strlen(kind)) > 4 && strcmp(kind + len - 4, "List") == 0 &&
@@ -40,11 +41,13 @@ put_one(struct load *l, const struct mdoc *d, json_t *obj,
 	}
 	if (kind == NULL && kind_hint)
 		json_object_set_new(obj, "kind", json_string(kind_hint));
-	if ((l->each ? cluster_put(l->c, obj, NULL) :
+	kind = obj_kind(obj);
+	compact = l->each && kind && strcmp(kind, "Pod") == 0;
+	if ((compact ? cluster_put(l->c, obj, NULL) :
 	    cluster_put_whole(l->c, obj, NULL)) == -1)
 		diag_error(dg, conf_loc(d, obj),
 		    "object has no kind or metadata.name");
-	else if (l->each)
+	else if (compact)
 		l->each(l->ctx, obj);
 }
 

@@ -42,7 +42,10 @@ spec:
               - key: "{{ lookup('Deployment', 'shop', 'cart', 'metadata.annotations.\\"ops.example/freeze\\"') }}"
                 operator: Equals
                 value: "true"
-"""
+              - key: "{{ lookup('Pod', 'shop', '%s', 'metadata.annotations.\\"ops.example/hold\\"') }}"
+                operator: Equals
+                value: "true"
+""" % scenario.pod_name("cart", 1)
 
 
 def at(minutes):
@@ -50,15 +53,18 @@ def at(minutes):
 
 
 class Annotated(scenario.Workload):
-    """A Workload whose Pods and Deployment carry annotations."""
+    """A Workload whose Pods and Deployment carry annotations: snap_ann
+    on the snapshot's Pods, pod_ann on the watch lines' (as they are
+    when oom() writes the line)."""
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.pod_ann, self.deploy_ann = {}, {}
+        self.snap_ann, self.pod_ann, self.deploy_ann = {}, {}, {}
 
     def pod(self, i, fresh=False):
         p = super().pod(i, fresh)
-        p["metadata"]["annotations"] = dict(self.pod_ann)
+        p["metadata"]["annotations"] = dict(
+            self.snap_ann if fresh else self.pod_ann)
         return p
 
     def deployment(self):
@@ -106,6 +112,16 @@ def test_snapshot_object_field_outside_projection(tmp_path, seed_manifests):
         "suppressed/below-threshold", "suppressed/policy"]
 
 
+def test_snapshot_pod_field_outside_projection(tmp_path, seed_manifests):
+    # (a) a Pod the view keeps compact, only in the snapshot (pod 1 is
+    # never killed): its annotation comes from the snapshot's text
+    w = Annotated("shop", "cart")
+    w.snap_ann = {"ops.example/hold": "true"}
+    lines = two_kills(w, {})
+    assert replay(tmp_path, seed_manifests, w, lines) == [
+        "suppressed/below-threshold", "suppressed/policy"]
+
+
 def test_snapshot_object_unfrozen_acts(tmp_path, seed_manifests):
     w = Annotated("shop", "cart")
     w.deploy_ann = {FREEZE: "false"}
@@ -120,7 +136,7 @@ def test_watch_line_value_wins_over_snapshot(tmp_path, seed_manifests,
     # its kills say it is now: the policy reads the watch line's value,
     # from the file where the line lies or from stdin (a copy)
     w = Annotated("shop", "cart")
-    w.pod_ann = {FREEZE: "false"}
+    w.snap_ann = {FREEZE: "false"}
     lines = two_kills(w, {FREEZE: "true"})
     assert replay(tmp_path, seed_manifests, w, lines, stdin=stdin) == [
         "suppressed/below-threshold", "suppressed/policy"]
@@ -129,7 +145,7 @@ def test_watch_line_value_wins_over_snapshot(tmp_path, seed_manifests,
 def test_watch_line_unfreezes(tmp_path, seed_manifests):
     # the snapshot's Pod is frozen, the watch lines' is not: it acts
     w = Annotated("shop", "cart")
-    w.pod_ann = {FREEZE: "true"}
+    w.snap_ann = {FREEZE: "true"}
     lines = two_kills(w, {FREEZE: "false"})
     assert replay(tmp_path, seed_manifests, w, lines) == [
         "suppressed/below-threshold", "acted"]
@@ -138,12 +154,12 @@ def test_watch_line_unfreezes(tmp_path, seed_manifests):
 def test_deleted_then_readded_reads_the_new_object(tmp_path, seed_manifests):
     # a DELETED watch forgets the object; the ADDED one after is read
     w = Annotated("shop", "cart")
-    w.pod_ann = {FREEZE: "true"}
+    w.snap_ann = w.pod_ann = {FREEZE: "true"}
     gone = {"time": scenario.ts(at(0)), "watch": {
-        "type": "DELETED", "object": w.pod(0, fresh=True)}}
+        "type": "DELETED", "object": w.pod(0)}}
     w.pod_ann = {}
     back = {"time": scenario.ts(at(0)), "watch": {
-        "type": "ADDED", "object": w.pod(0, fresh=True)}}
+        "type": "ADDED", "object": w.pod(0)}}
     lines = [gone, back] + two_kills(w)
     assert replay(tmp_path, seed_manifests, w, lines) == [
         "suppressed/below-threshold", "acted"]
