@@ -1,11 +1,12 @@
 /*
  * replay's whole objects: the latest whole version of every compact-kind
  * object replay has seen, for cluster_get_whole through the view's fetch
- * hook.  The view keeps Pods, workloads and Nodes compact, as `run`'s
- * does; `run` fetches a whole object from the API server when a policy's
- * lookup() or a patch's admission needs one, and replay answers from here
- * instead, so a field outside the projection reads what replay last saw,
- * never null.
+ * hook.  The view keeps Pods compact, as `run`'s does (and a workload
+ * or Node once a watch line changes it; the snapshot's stay whole, see
+ * cluster_load).  `run` fetches a whole object from the API server when
+ * a policy's lookup(), a patch's admission or ownership needs one;
+ * replay answers from here instead, so a field outside the projection
+ * reads what replay last saw, never null.
  *
  * The store is cheap to fill, since few objects are ever fetched: a
  * snapshot object is its JSON text, written once at load; a watch line's
