@@ -223,7 +223,7 @@ main(int argc, char **argv)
 	paths[0] = argv[2];
 	c = conf_load(paths, 1, &dg);
 	cl = cluster_new();
-	cluster_load(cl, argv[3], &dg);
+	cluster_load(cl, argv[3], NULL, NULL, &dg);	/* all whole: the store is measured */
 	b.recording = sig_recording_load(argv[4], &dg);
 	memset(&eo, 0, sizeof eo);
 	eo.clock = &b.clock;

@@ -261,6 +261,7 @@ replay_stream(struct replay *rp, FILE *in)
 	    (rp->off = ftello(in)) != -1)
 		replay_whole_set_source(rp->whole, fileno(in));
 	buf_init(&line, 0);
+	/* cppcheck-suppress autoVariables ; cleared before the return */
 	rp->line = &line;
 	while ((rc = util_read_line(in, &line, MAX_LINE, &toolong)) == 1) {
 		rp->lineno++;
