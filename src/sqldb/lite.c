@@ -31,6 +31,14 @@ sqldb_lite_open(struct sqldb *db, const char *path, char **err)
 	return 0;
 }
 
+enum sqldb_error
+sqldb_lite_code(int rc)
+{
+	if (rc == SQLITE_OK)
+		return SQLDB_EOK;
+	return (rc & 0xff) == SQLITE_NOTADB ? SQLDB_ENOTDB : SQLDB_EOTHER;
+}
+
 int
 sqldb_lite_exec(struct sqldb *db, const char *sql)
 {
@@ -41,8 +49,8 @@ sqldb_lite_exec(struct sqldb *db, const char *sql)
 	if (sqlite3_exec(db->lite, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
 	if (msg)	/* sqlite3_errmsg may be reset by then */
-		sqldb_set_error(db, (sqlite3_errcode(db->lite) & 0xff) ==
-		    SQLITE_NOTADB ? SQLDB_ENOTDB : SQLDB_EOTHER, "%s", msg);
+		sqldb_set_error(db, sqldb_lite_code(sqlite3_errcode(
+		    db->lite)), "%s", msg);
 	sqlite3_free(msg);
 	return -1;
 }
@@ -89,8 +97,8 @@ sqldb_lite_tx(struct sqldb *db, int end)
 		sqlite3_reset(*st);
 		return 0;
 	}
-	sqldb_set_error(db, (rc & 0xff) == SQLITE_NOTADB ? SQLDB_ENOTDB :
-	    SQLDB_EOTHER, "%s", sqlite3_errmsg(db->lite));
+	sqldb_set_error(db, sqldb_lite_code(rc), "%s",
+	    sqlite3_errmsg(db->lite));
 	if (*st != NULL)
 		sqlite3_reset(*st);
 	return -1;

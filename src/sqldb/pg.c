@@ -357,11 +357,12 @@ sqldb_pg_clear(struct sqldb_stmt *st)
 }
 
 /*
- * After COMMIT or ROLLBACK: deallocate the statements finalized inside
- * the transaction.  Those of an older connection went with it.
+ * Deallocates the statements finalized since the last call: called at
+ * once outside a transaction, and after COMMIT or ROLLBACK inside one.
+ * Those of an older connection went with it.
  */
 void
-sqldb_pg_end_transaction(struct sqldb *db)
+sqldb_pg_deallocate(struct sqldb *db)
 {
 	PGresult *res;
 	char *sql;
@@ -385,30 +386,22 @@ void
 sqldb_pg_finalize(struct sqldb_stmt *st)
 {
 	struct sqldb *db = st->db;
-	char *sql;
-	PGresult *res;
 
 	sqldb_pg_clear(st);
-	if (st->persistent && st->gen && st->gen == db->gen && db->in_tx) {
-		/*
-		 * Not now: in a transaction that has failed, DEALLOCATE would
-		 * fail too, and the statement would stay on the server for
-		 * the connection's life.  The transaction's end frees it.
-		 */
+	if (st->persistent && st->gen && st->gen == db->gen) {
 		if (db->stale_gen != db->gen)
 			forget_stale(db);
 		db->stale_gen = db->gen;
 		db->stale = xrealloc(db->stale, (db->nstale + 1) *
 		    sizeof(*db->stale));
 		db->stale[db->nstale++] = xstrdup(st->name);
-	} else if (st->persistent && st->gen && st->gen == db->gen &&
-	    db->pg && PQstatus(db->pg) == CONNECTION_OK) {
-		sql = xasprintf("DEALLOCATE %s", st->name);
-		pthread_mutex_lock(&db->mu);
-		res = PQexec(db->pg, sql);
-		PQclear(res);
-		pthread_mutex_unlock(&db->mu);
-		free(sql);
+		/*
+		 * Not inside a transaction: one that has failed would fail
+		 * the DEALLOCATE too, and the statement would stay on the
+		 * server for the connection's life.  Its end deallocates.
+		 */
+		if (!db->in_tx)
+			sqldb_pg_deallocate(db);
 	}
 	free(st->vals);
 	free(st->lens);

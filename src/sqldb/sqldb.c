@@ -430,7 +430,7 @@ sqldb_commit(struct sqldb *db)
 
 	db->in_tx = 0;
 	if (db->engine == SQLDB_POSTGRES)
-		sqldb_pg_end_transaction(db);
+		sqldb_pg_deallocate(db);
 	return rc;
 }
 
@@ -446,7 +446,7 @@ sqldb_rollback(struct sqldb *db)
 		(void)sqldb_pg_exec(db, "ROLLBACK");
 	db->in_tx = 0;
 	if (db->engine == SQLDB_POSTGRES)
-		sqldb_pg_end_transaction(db);
+		sqldb_pg_deallocate(db);
 	/* the reason is the failure that made us roll back */
 	free(db->err);
 	db->err = keep;
@@ -497,8 +497,6 @@ enum sqldb_error
 sqldb_error(struct sqldb *db)
 {
 	if (db->engine == SQLDB_SQLITE && db->lite && db->err == NULL)
-		return (sqlite3_errcode(db->lite) & 0xff) == SQLITE_NOTADB ?
-		    SQLDB_ENOTDB : sqlite3_errcode(db->lite) == SQLITE_OK ?
-		    SQLDB_EOK : SQLDB_EOTHER;
+		return sqldb_lite_code(sqlite3_errcode(db->lite));
 	return db->ecode;
 }

@@ -40,9 +40,9 @@ struct sqldb {
 	char			**locks;	/* owned: session locks */
 	size_t			 nlocks;
 	char			**stale;	/* owned: names of statements
-						   finalized inside a
-						   transaction, deallocated
-						   when it ends */
+						   finalized, not deallocated
+						   yet (in a transaction:
+						   until it ends) */
 	size_t			 nstale;
 	unsigned		 stale_gen;	/* the generation they were
 						   prepared in */
@@ -81,6 +81,8 @@ char	*sqldb_translate(const char *sql, enum sqldb_engine, int **map,
 
 /* lite.c */
 int	 sqldb_lite_open(struct sqldb *, const char *path, char **err);
+/* What an SQLite result code (extended or not) means to sqldb's callers. */
+enum sqldb_error sqldb_lite_code(int rc);
 int	 sqldb_lite_exec(struct sqldb *, const char *sql);
 int	 sqldb_lite_prepare(struct sqldb_stmt *, const char *sql);
 int	 sqldb_lite_step(struct sqldb_stmt *);
@@ -95,7 +97,7 @@ int	 sqldb_pg_prepare(struct sqldb_stmt *, const char *sql);
 int	 sqldb_pg_step(struct sqldb_stmt *);
 void	 sqldb_pg_clear(struct sqldb_stmt *);
 void	 sqldb_pg_finalize(struct sqldb_stmt *);
-void	 sqldb_pg_end_transaction(struct sqldb *);
+void	 sqldb_pg_deallocate(struct sqldb *);
 int	 sqldb_pg_bind(struct sqldb_stmt *, int i, const void *v, size_t n,
 	    int binary);
 int	 sqldb_pg_session_lock(struct sqldb *, const char *name);
