@@ -183,24 +183,14 @@ put_state(void *ctx, const char *kind, const char *key, json_t *value)
 {
 	struct audit_txn *t = ctx;
 	struct audit_put *p;
-	struct buf b;
 
 	xgrow(&t->puts, &t->capputs, t->nputs + 1, sizeof *t->puts);
 	p = &t->puts[t->nputs++];
 	p->kind = xstrdup(kind);
 	p->key = xstrdup(key);
-	p->value = NULL;
-	if (json_is_object(value) || json_is_array(value)) {
-		/* json_dumps' text, without its cycle check (~8k
-		   instructions an entry, about one a record in a storm) */
-		buf_init(&b, 0);
-		if (util_json_write(&b, value, JSON_COMPACT) == 0)
-			p->value = buf_steal(&b);
-		else
-			buf_free(&b);
-	}
-	if (value && p->value == NULL)	/* not ASCII: jansson's way */
-		p->value = json_dumps(value, JSON_COMPACT);
+	/* json_dumps' text, without its cycle check (~8k instructions an
+	   entry, about one a record in a storm) */
+	p->value = value ? util_json_dumps(value, JSON_COMPACT) : NULL;
 }
 
 static void

@@ -120,23 +120,15 @@ void
 replay_whole_put_object(struct replay_whole *w, json_t *obj)
 {
 	struct whole_entry *e;
-	struct buf b;
 
 	if (!cluster_compact_kind(obj_kind(obj)))
 		return;		/* before writing a text nobody keeps */
 	e = xcalloc(1, sizeof *e);
-	buf_init(&b, 0);
-	if (util_json_write(&b, obj, JSON_COMPACT) == 0) {
-		e->len = b.len;
-		e->text = buf_steal(&b);
-	} else {	/* outside ASCII: jansson's own writer */
-		buf_free(&b);
-		if ((e->text = json_dumps(obj, JSON_COMPACT)) == NULL) {
-			entry_free(e);	/* not held: fetches fail */
-			return;
-		}
-		e->len = strlen(e->text);
+	if ((e->text = util_json_dumps(obj, JSON_COMPACT)) == NULL) {
+		entry_free(e);	/* not held: fetches fail */
+		return;
 	}
+	e->len = strlen(e->text);
 	(void)put(w, obj, e);
 }
 

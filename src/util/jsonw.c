@@ -266,3 +266,19 @@ util_json_copy(json_t *v)
 		return json_incref(v);	/* true, false, null: singletons */
 	}
 }
+
+char *
+util_json_dumps(json_t *v, size_t flags)
+{
+	struct buf b;
+
+	/* json_dumps refuses a lone scalar without JSON_ENCODE_ANY */
+	if (!(flags & JSON_ENCODE_ANY) && !json_is_object(v) &&
+	    !json_is_array(v))
+		return NULL;
+	buf_init(&b, 0);
+	if (util_json_write(&b, v, flags) == 0)
+		return buf_steal(&b);
+	buf_free(&b);
+	return json_dumps(v, flags);
+}

@@ -269,6 +269,12 @@ json_t	*util_json_child(json_t *o, const char *key);
  */
 int	 util_json_write(struct buf *b, json_t *v, size_t flags);
 /*
+ * json_dumps(v, flags): the same text (owned) or the same NULL, written
+ * by util_json_write where it can (no cycle check, no printf), by
+ * jansson where it cannot.
+ */
+char	*util_json_dumps(json_t *v, size_t flags);
+/*
  * v in decimal as "%" JSON_INTEGER_FORMAT prints it, without printf, into
  * num (UTIL_INT_TEXT bytes, not NUL-terminated); returns its length.
  */

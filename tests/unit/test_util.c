@@ -1580,6 +1580,42 @@ TEST(json_writer_and_copy_match_jansson)
 	buf_free(&b);
 }
 
+/* util_json_dumps gives json_dumps' text, or its NULL. */
+TEST(json_dumps_matches_jansson)
+{
+	static const char *const texts[] = {
+		"{\"b\":[1,2.5,null],\"a\":\"x\\\"y\"}",
+		"[{\"caf\u00e9\":\"na\u00efve\"}]",	/* jansson writes it */
+		"\"lone\"", "7", "null",
+	};
+	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
+	    JSON_SORT_KEYS, JSON_COMPACT | JSON_ENCODE_ANY };
+	json_t *v;
+	char *got, *want;
+	size_t i, k;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
+		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		REQUIRE(v != NULL);
+		for (k = 0; k < UTIL_ARRAY_LEN(flags); k++) {
+			got = util_json_dumps(v, flags[k]);
+			want = json_dumps(v, flags[k]);
+			CHECK((got == NULL) == (want == NULL));
+			CHECK(got == NULL || strcmp(got, want) == 0);
+			free(got);
+			free(want);
+		}
+		json_decref(v);
+	}
+	/* a lone scalar is refused as json_dumps refuses it */
+	v = json_integer(7);
+	CHECK(util_json_dumps(v, JSON_COMPACT) == NULL);
+	got = util_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	CHECK(got && strcmp(got, "7") == 0);
+	free(got);
+	json_decref(v);
+}
+
 static uint32_t
 int_hash(const void *e)
 {
@@ -1664,6 +1700,7 @@ main(void)
 	RUN(secret_size_limit);
 	RUN(slab_reuses_slots_by_size);
 	RUN(json_writer_and_copy_match_jansson);
+	RUN(json_dumps_matches_jansson);
 	RUN(ptab_empty_keeps_slots);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
