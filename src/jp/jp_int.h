@@ -211,8 +211,7 @@ jp_doc_get(const struct jp_doc *d, const json_t *obj,
     const struct jp_node *n, int *found)
 {
 	const struct jp_doc_slot *s, *tab = d->tab;
-	uint64_t m = (uint64_t)(uintptr_t)obj * 0x9e3779b97f4a7c15ULL;
-	size_t i = (size_t)((m ^ n->hash) >> d->shift);
+	size_t i = jp_doc_slot_of(d, obj, n->hash);
 
 	for (;; i = (i + 1) & d->mask) {
 		s = &tab[i];
@@ -226,7 +225,7 @@ jp_doc_get(const struct jp_doc *d, const json_t *obj,
 			break;
 	}
 	/* Not there: absent if the object is indexed (its marker is). */
-	for (i = (size_t)(m >> d->shift); ; i = (i + 1) & d->mask) {
+	for (i = jp_doc_slot_of(d, obj, 0); ; i = (i + 1) & d->mask) {
 		s = &tab[i];
 		if (s->obj == obj && s->key == NULL) {
 			*found = 1;

@@ -283,20 +283,20 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	 * expand would copy it byte by byte; most of a policy's strings
 	 * are so.
 	 */
-	if (n < POL_MAX_TEXT && strstr(text, "{{") == NULL) {
-		if ((typed = json_stringn(text, n)) == NULL)
-			*err = xstrdup("substituted text is not valid UTF-8");
-		return typed;
-	}
-	buf_init(&b, POL_MAX_TEXT);
-	if (expand(&c, text, n, &b, &typed, 0) != 0) {
+	if (n < POL_MAX_TEXT && strstr(text, "{{") == NULL)
+		typed = json_stringn(text, n);
+	else {
+		buf_init(&b, POL_MAX_TEXT);
+		if (expand(&c, text, n, &b, &typed, 0) != 0) {
+			buf_free(&b);
+			*err = c.err ? c.err :
+			    xstrdup("variable substitution failed");
+			return NULL;
+		}
+		if (typed == NULL)
+			typed = json_stringn(b.data ? b.data : "", b.len);
 		buf_free(&b);
-		*err = c.err ? c.err : xstrdup("variable substitution failed");
-		return NULL;
 	}
-	if (typed == NULL)
-		typed = json_stringn(b.data ? b.data : "", b.len);
-	buf_free(&b);
 	if (typed == NULL)
 		*err = xstrdup("substituted text is not valid UTF-8");
 	return typed;
