@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/internal.h"
+#include "gitops/gitops.h"
 
 static void
 build_defaults(struct engine *e, const struct conf *c, struct diags *dg)
@@ -91,6 +92,7 @@ build_trigger(struct engine *e, struct engine_sensor *es, size_t i,
 	}
 	guard_config_apply(&et->cfg, t->guardrails, es->doc, dg);
 	check_gitops_managed(et, t, es->doc, dg);
+	et->ownership = gitops_ownership_defaults(et->cfg.ownership);
 	et->id = xasprintf("%s/%s", es->ident, t->name);
 	et->tmpl[TMPL_TARGET] = compile_tmpl(et->cfg.target, "target", t,
 	    es->doc, dg);
@@ -185,6 +187,7 @@ engine_free(struct engine *e)
 			for (k = 0; k < TMPL_COUNT; k++)
 				sensor_tmpl_free(es->triggers[j].tmpl[k]);
 			guard_config_clear(&es->triggers[j].cfg);
+			json_decref(es->triggers[j].ownership);
 			free(es->triggers[j].id);
 		}
 		free(es->triggers);

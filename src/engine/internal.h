@@ -23,6 +23,9 @@ struct engine_trigger {
 	struct guard_config	 cfg;		/* owned strings */
 	struct sensor_tmpl	*tmpl[TMPL_COUNT];	/* owned */
 	char			*id;		/* owned: ns/sensor/trigger */
+	json_t			*ownership;	/* owned: cfg.ownership over
+						   gitops' defaults, made once
+						   (not per decision) */
 	uint64_t		 hash;		/* of the trigger's manifest and
 						   guardrails, for demotions;
 						   0 until decide.c needs it */

@@ -93,13 +93,12 @@ decide_ownership(struct decision *d)
 {
 	struct engine *e = d->e;
 	struct gitops_owner o;
-	json_t *own;
+	const json_t *own = d->et->ownership;
 	enum rec_reason r = REASON_NONE;
 	int rc;
 
 	if (d->plan.plan == NULL)
 		return REASON_NONE;
-	own = gitops_ownership_defaults(d->cfg->ownership);
 	rc = gitops_check(d->plan.plan, target_api_version(d),
 	    d->rec.target.kind, d->rec.target.namespace, d->rec.target.name,
 	    own, e->opts.fetch ? fetch_noted : from_view, e->opts.fetch ?
@@ -107,7 +106,6 @@ decide_ownership(struct decision *d)
 	if (rc == -1) {
 		snprintf(d->msg, sizeof d->msg, "%s", o.message);
 		gitops_owner_clear(&o);
-		json_decref(own);
 		return REASON_NONE;
 	}
 	if (o.owner)
@@ -127,6 +125,5 @@ decide_ownership(struct decision *d)
 		    REASON_CONFLICT;
 	}
 	gitops_owner_clear(&o);
-	json_decref(own);
 	return r;
 }

@@ -238,6 +238,63 @@ TEST(calendar)
 	CHECK_INT(bad, 0);
 }
 
+/*
+ * time_format writes its digits itself: the C library's gmtime_r and
+ * snprintf are the reference, across negative times, leap days, the
+ * ends of the four-digit years and buffers too short for the whole text.
+ */
+TEST(time_format_against_libc)
+{
+	static const int64_t fixed[] = {
+		0, 1, 999, 1000, -1, -999, -1000, -1001, 951782400000LL,
+		951868799999LL, 4107542399999LL, 253402300799999LL,
+		253402300800000LL, -62167219200000LL, -62167219200001LL,
+		1796083200000LL, 1796083200500LL,
+	};
+	char got[TIME_FMTLEN], want[64], shortbuf[12];
+	uint64_t x = 88172645463325252ULL;
+	int64_t ms;
+	time_t secs;
+	struct tm tm;
+	size_t i;
+	int frac;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(fixed) + 20000; i++) {
+		if (i < UTIL_ARRAY_LEN(fixed))
+			ms = fixed[i];
+		else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* within +-10,000 years of 1970 */
+			ms = (int64_t)(x % 631152000000000ULL) -
+			    315576000000000LL;
+			if (i % 3 == 0)
+				ms -= ms % 1000;
+		}
+		secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+		frac = (int)(ms - (int64_t)secs * 1000);
+		gmtime_r(&secs, &tm);
+		if (frac)
+			snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:"
+			    "%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+		else
+			snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:"
+			    "%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		time_format(ms, got, sizeof got);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr, "time_format(%lld)\n", (long long)ms);
+			CHECK_STR(got, want);
+			break;
+		}
+		time_format(ms, shortbuf, sizeof shortbuf);
+		CHECK(strncmp(shortbuf, want, sizeof shortbuf - 1) == 0 &&
+		    shortbuf[sizeof shortbuf - 1] == '\0');
+	}
+}
+
 TEST(rfc3339)
 {
 	int64_t ms;
@@ -1676,6 +1733,7 @@ main(void)
 	RUN(base64);
 	RUN(semantic_versions);
 	RUN(calendar);
+	RUN(time_format_against_libc);
 	RUN(rfc3339);
 	RUN(buf_respects_max);
 	RUN(suggest_and_glob);
