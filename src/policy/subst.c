@@ -189,13 +189,26 @@ variable(struct sctx *c, const char *s, size_t i, size_t end, int nested,
 	char *src;
 
 	buf_init(&inner, POL_MAX_TEXT);
-	if (expand(c, s + i + 2, end - i - 4, &inner, NULL, depth + 1) != 0) {
+	/*
+	 * With no variable inside (var_end counted none, so no "{{" at
+	 * all, escaped or not), expanding the inside would copy it byte by
+	 * byte: it is read where it is.  A policy's lookup() is some 200
+	 * bytes, and that copy was most of its substitution.
+	 */
+	if (nested == 0) {
+		p = s + i + 2;
+		len = end - i - 4;
+	} else if (expand(c, s + i + 2, end - i - 4, &inner, NULL,
+	    depth + 1) != 0) {
 		buf_free(&inner);
 		return NULL;
+	} else {
+		p = inner.data ? inner.data : "";
+		len = inner.len;
 	}
-	for (p = inner.data ? inner.data : ""; isspace((unsigned char)*p); p++)
+	for (; len && isspace((unsigned char)*p); p++, len--)
 		;
-	for (len = strlen(p); len && isspace((unsigned char)p[len - 1]); len--)
+	for (; len && isspace((unsigned char)p[len - 1]); len--)
 		;
 	src = xstrndup(p, len);
 	if (c->visit) {
