@@ -318,7 +318,7 @@ act_send(struct kube_client *c, const json_t *req, const json_t *override,
 		json_decref(found);
 	} else if (rc == 0) {
 		if (resp.len > 0)
-			answer = json_loadb(resp.body, resp.len, 0, NULL);
+			answer = util_json_loadb(resp.body, resp.len, 0, NULL);
 	} else {
 		char *t = kube_error_text(&e);
 

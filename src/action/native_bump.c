@@ -373,7 +373,7 @@ recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 	    json_object_get(plan, "requests"), 0), "body"), "metadata");
 	old_note = json_string_value(json_object_get(json_object_get(planned,
 	    "annotations"), "remediation.platform/last-change"));
-	note = old_note ? json_loads(old_note, 0, NULL) : NULL;
+	note = old_note ? util_json_loads(old_note, 0, NULL) : NULL;
 	if (!json_is_object(note)) {
 		json_decref(note);
 		note = json_object();

@@ -278,7 +278,7 @@ col_json(struct sqldb_stmt *st, int i)
 {
 	const char *t = sqldb_column_text(st, i);
 
-	return t ? json_loads(t, 0, NULL) : NULL;
+	return t ? util_json_loads(t, 0, NULL) : NULL;
 }
 
 static void

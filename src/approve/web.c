@@ -421,7 +421,7 @@ approve_remote(const char *link, const char *sig, long timeout_ms,
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		*answer = json_loadb(b.data, b.len, 0, NULL);
+		*answer = util_json_loadb(b.data, b.len, 0, NULL);
 	} else
 		*err = xstrdup(ebuf[0] ? ebuf : curl_easy_strerror(rc));
 	curl_slist_free_all(hd);

@@ -84,7 +84,7 @@ row_record(struct audit *a, struct sqldb_stmt *st)
 	json_t *r = NULL;
 
 	memset(&je, 0, sizeof je);
-	if (text == NULL || (r = json_loads(text, 0, &je)) == NULL ||
+	if (text == NULL || (r = util_json_loads(text, 0, &je)) == NULL ||
 	    !json_is_object(r)) {
 		audit_log(a, "warn", "a decision record cannot be read; "
 		    "skipped", json_pack("{s:s, s:I, s:s}", "path", a->path,
@@ -99,7 +99,7 @@ row_record(struct audit *a, struct sqldb_stmt *st)
 		json_object_set_new(r, "outcome", json_string("unknown"));
 	text = sqldb_column_text(st, 4);
 	if (text) {
-		json_t *in = json_loads(text, 0, &je);
+		json_t *in = util_json_loads(text, 0, &je);
 
 		/* a note that does not read is one that was cut */
 		json_object_set_new(r, "inputs", json_is_object(in) ? in :

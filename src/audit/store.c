@@ -689,7 +689,7 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 		const char *kind = sqldb_column_text(st, 0);
 		const char *key = sqldb_column_text(st, 1);
 		const char *text = sqldb_column_text(st, 2);
-		json_t *v = text ? json_loads(text, 0, &je) : NULL;
+		json_t *v = text ? util_json_loads(text, 0, &je) : NULL;
 
 		if (v == NULL || (s->kind == SRC_GUARD ? guard_state_load(
 		    s->obj, kind, key, v) : page_state_load(s->obj, kind, key,

@@ -106,7 +106,7 @@ load_json(const char *opt, const char *path, const char *what)
 
 	if ((s = read_input(opt, path, MAX_INPUT, &len)) == NULL)
 		return NULL;
-	v = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	v = util_json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	free(s);
 	if (v == NULL)
 		fprintf(stderr, "remediate jp: %s is not JSON: line %d column "

@@ -389,13 +389,13 @@ child(const json_t *node, const char *elem)
 	if (c || strncmp(elem, "k:", 2) != 0)
 		return c;
 	/* a key's JSON may order its fields differently */
-	if ((want = json_loads(elem + 2, 0, NULL)) == NULL)
+	if ((want = util_json_loads(elem + 2, 0, NULL)) == NULL)
 		return NULL;
 	json_object_foreach((json_t *)(uintptr_t)node, k, c) {
 		int same;
 
 		if (strncmp(k, "k:", 2) != 0 ||
-		    (have = json_loads(k + 2, 0, NULL)) == NULL)
+		    (have = util_json_loads(k + 2, 0, NULL)) == NULL)
 			continue;
 		same = json_equal(want, have);
 		json_decref(have);
@@ -485,7 +485,7 @@ gitops_path_text(const json_t *path)
 			continue;
 		}
 		if (strncmp(s, "k:", 2) != 0 ||
-		    (k = json_loads(s + 2, 0, NULL)) == NULL) {
+		    (k = util_json_loads(s + 2, 0, NULL)) == NULL) {
 			buf_printf(&b, "[%s]", s);
 			continue;
 		}

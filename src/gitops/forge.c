@@ -129,14 +129,14 @@ request(const struct gitops_forge *f, const char *method, const char *path,
 		    "the answer is too big" : *errbuf ? errbuf :
 		    curl_easy_strerror(cc));
 	else if (status < 200 || status > 299) {
-		json_t *j = json_loadb(b.data, b.len, 0, NULL);
+		json_t *j = util_json_loadb(b.data, b.len, 0, NULL);
 		const char *m = json_string_value(json_object_get(j,
 		    "message"));
 
 		*err = xasprintf("%s %s: HTTP %ld%s%s", method, url, status,
 		    m ? ": " : "", m ? m : "");
 		json_decref(j);
-	} else if (b.len && (*out = json_loadb(b.data, b.len, 0, NULL)) ==
+	} else if (b.len && (*out = util_json_loadb(b.data, b.len, 0, NULL)) ==
 	    NULL)
 		*err = xasprintf("%s %s: the answer is not JSON", method, url);
 	else

@@ -475,7 +475,7 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 		in->recover_after = sqldb_column_int64(st, 0);
 		json_array_append_new(rows, json_pack("{s:I, s:o?}", "id",
 		    (json_int_t)in->recover_after, "event", text ?
-		    json_loads(text, 0, &je) : NULL));
+		    util_json_loads(text, 0, &je) : NULL));
 	}
 	sqldb_finalize(st);
 	pthread_mutex_unlock(&in->db_mu);

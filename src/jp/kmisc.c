@@ -201,7 +201,7 @@ f_parse_json(struct jp_call *k)
 	json_error_t je;
 	json_t *v;
 
-	v = json_loadb(json_string_value(k->args[0]),
+	v = util_json_loadb(json_string_value(k->args[0]),
 	    json_string_length(k->args[0]), JSON_DECODE_ANY | JSON_ALLOW_NUL,
 	    &je);
 	if (v == NULL) {

@@ -111,7 +111,7 @@ lex_quoted(struct lexer *lx)
 
 	if (scan_delimited(lx, '"', &end) < 0)
 		return -1;
-	v = json_loadb(lx->s + lx->i, end + 1 - lx->i,
+	v = util_json_loadb(lx->s + lx->i, end + 1 - lx->i,
 	    JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (v == NULL || !json_is_string(v)) {
 		json_decref(v);
@@ -171,7 +171,7 @@ lex_literal(struct lexer *lx)
 			i++;
 		buf_addc(&b, lx->s[i]);
 	}
-	v = json_loadb(b.data ? b.data : "", b.len,
+	v = util_json_loadb(b.data ? b.data : "", b.len,
 	    JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	buf_free(&b);
 	if (v == NULL)

@@ -836,7 +836,7 @@ kube_request_json(struct kube_client *c, const struct kube_req *rq,
 
 	if (kube_request(c, rq, &resp, err) < 0)
 		return NULL;
-	v = json_loadb(resp.body, resp.len, JSON_ALLOW_NUL, &jerr);
+	v = util_json_loadb(resp.body, resp.len, JSON_ALLOW_NUL, &jerr);
 	if (v == NULL)
 		kube_error_set(err, "%s %s: the answer is not JSON: %s",
 		    rq->method, rq->path, jerr.text);

@@ -149,7 +149,7 @@ kube_status_parse(long status, const char *body, size_t len,
 	e->attempts = attempts;
 	e->status = status;
 	if (body && len > 0)
-		root = json_loadb(body, len, 0, &jerr);
+		root = util_json_loadb(body, len, 0, &jerr);
 	kind = json_string_value(json_object_get(root, "kind"));
 	if (kind && strcmp(kind, "Status") == 0) {
 		json_int_t code = json_integer_value(json_object_get(root,

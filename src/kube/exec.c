@@ -115,7 +115,7 @@ kube_exec_parse(const char *text, size_t len, char **token, char **cert,
 	*token = *cert = *key = NULL;
 	*expires = 0;
 	*err = NULL;
-	if ((root = json_loadb(text, len, 0, &jerr)) == NULL) {
+	if ((root = util_json_loadb(text, len, 0, &jerr)) == NULL) {
 		*err = xasprintf("exec plugin output is not JSON: %s",
 		    jerr.text);
 		return -1;

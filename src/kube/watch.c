@@ -571,7 +571,7 @@ watch_line(struct kube_watch *w, const char *p, size_t n)
 		n--;
 	if (n == 0)
 		return 0;
-	if ((ev = json_loadb(p, n, 0, &jerr)) == NULL) {
+	if ((ev = util_json_loadb(p, n, 0, &jerr)) == NULL) {
 		free(w->stream_err);
 		w->stream_err = xasprintf("watch event is not JSON: %s",
 		    jerr.text);

@@ -259,7 +259,7 @@ rewrite(json_t *rule, const char *const (*rw)[2], size_t n)
 		free(text);
 		text = buf_steal(&b);
 	}
-	out = json_loads(text, JSON_DECODE_ANY, NULL);
+	out = util_json_loads(text, JSON_DECODE_ANY, NULL);
 	free(text);
 	return out;
 }

@@ -342,7 +342,7 @@ strs_from_json_text(struct strs *s, const char *text)
 	json_t *j;
 	int rc;
 
-	j = json_loads(text, JSON_DECODE_ANY, NULL);
+	j = util_json_loads(text, JSON_DECODE_ANY, NULL);
 	if (j == NULL)
 		return 0;
 	if (json_is_null(j))

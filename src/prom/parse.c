@@ -199,7 +199,7 @@ prom_parse(const char *body, size_t len, long status,
 
 	memset(r, 0, sizeof *r);
 	*err = NULL;
-	root = json_loadb(body, len, 0, &je);
+	root = util_json_loadb(body, len, 0, &je);
 	if (!json_is_object(root)) {
 		char *ex = excerpt(body, len);
 

@@ -84,7 +84,7 @@ make_value(const char *s, size_t n, int is_str, int raw, char **err)
 	json_t *j = NULL;
 
 	if (!is_str && raw)
-		j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+		j = util_json_loadb(s, n, JSON_DECODE_ANY, NULL);
 	if (j == NULL && (j = json_stringn(s, n)) == NULL)
 		*err = xstrdup("a parameter value is not valid UTF-8");
 	return j;
@@ -163,7 +163,7 @@ construct_payload(const struct params *ps, const struct sensor *s,
 		if (p->dest == NULL) {
 			/* no dest: the value is the whole payload */
 			json_decref(payload);
-			payload = json_loadb(b.data ? b.data : "", b.len,
+			payload = util_json_loadb(b.data ? b.data : "", b.len,
 			    JSON_DECODE_ANY, NULL);
 			if (payload == NULL && (payload = json_stringn(b.data ?
 			    b.data : "", b.len)) == NULL) {

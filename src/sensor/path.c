@@ -158,7 +158,7 @@ parse_query(struct pquery *q, const char *s, size_t n, int nest, char **err)
 	if (q->op == Q_EXISTS)
 		return 0;
 	rhs = xstrndup(s + i + oplen, n - i - oplen);
-	q->rhs = json_loads(rhs + strspn(rhs, " "), JSON_DECODE_ANY, &je);
+	q->rhs = util_json_loads(rhs + strspn(rhs, " "), JSON_DECODE_ANY, &je);
 	if (q->rhs == NULL || json_is_object(q->rhs) || json_is_array(q->rhs)) {
 		*err = xasprintf("query value %s is not a string, number, "
 		    "true, false or null", rhs);

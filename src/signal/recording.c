@@ -56,7 +56,7 @@ parse_line(struct sig_recording *r, const char *path, int lineno,
     const char *line, size_t seq, struct diags *dg)
 {
 	json_error_t je;
-	json_t *o = json_loads(line, 0, &je), *v;
+	json_t *o = util_json_loads(line, 0, &je), *v;
 	const char *t, *q;
 	struct series *s;
 	int64_t at;

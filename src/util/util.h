@@ -286,6 +286,19 @@ void	 util_json_str(struct buf *b, const char *s);
 json_t	*util_json_copy(json_t *v);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
+/*
+ * json_loadb / json_loads, read faster (jsonr.c): the same tree (new
+ * reference) or the same NULL with jansson's own *err, for any text and
+ * the flags JSON_REJECT_DUPLICATES, JSON_DECODE_ANY,
+ * JSON_DISABLE_EOF_CHECK and JSON_ALLOW_NUL (others are jansson's).
+ * Safe from any thread.
+ */
+json_t	*util_json_loadb(const char *text, size_t n, size_t flags,
+	    json_error_t *err);
+json_t	*util_json_loads(const char *text, size_t flags,
+	    json_error_t *err);
+/* How many texts went to jansson's reader (errors, rare numbers): tests. */
+size_t	 util_json_fallbacks(void);
 
 /* ---- map: string keys to pointers, open addressing ----------------------- */
 struct map_slot;

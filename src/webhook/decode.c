@@ -218,7 +218,7 @@ looks_like_json(const char *body, size_t len)
 
 	if (i >= len || (body[i] != '{' && body[i] != '['))
 		return 0;
-	v = json_loadb(body, len, 0, NULL);
+	v = util_json_loadb(body, len, 0, NULL);
 	json_decref(v);
 	return v != NULL;
 }
@@ -235,7 +235,7 @@ json_body(const char *body, size_t len, char **err)
 			break;
 	if (i == len)
 		return json_null();
-	v = json_loadb(body, len, JSON_DECODE_ANY, &je);
+	v = util_json_loadb(body, len, JSON_DECODE_ANY, &je);
 	if (v == NULL)
 		*err = xasprintf("the body is not JSON: %s (line %d, column "
 		    "%d)", je.text, je.line, je.column);

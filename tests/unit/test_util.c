@@ -1715,6 +1715,262 @@ TEST(ptab_empty_keeps_slots)
 	CHECK_INT((long)t.cap, 0);
 }
 
+/* ---- util_json_loadb against jansson's json_loadb ---------------------- */
+
+/* Both readers on one text: the same tree, or the same error. */
+static int
+loads_alike(const char *p, size_t n, size_t flags)
+{
+	json_error_t e1, e2;
+	json_t *a = util_json_loadb(p, n, flags, &e1);
+	json_t *b = json_loadb(p, n, flags, &e2);
+	char *ta = NULL, *tb = NULL;
+	int ok = (a == NULL) == (b == NULL);
+
+	if (ok && a) {
+		ta = json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT);
+		tb = json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT);
+		ok = ta && tb && strcmp(ta, tb) == 0 && json_equal(a, b) &&
+		    e1.position == e2.position;
+	} else if (ok)
+		ok = strcmp(e1.text, e2.text) == 0 && e1.line == e2.line &&
+		    e1.column == e2.column && e1.position == e2.position;
+	if (!ok)
+		fprintf(stderr, "readers differ (flags %zx) on %.*s\n", flags,
+		    (int)(n > 300 ? 300 : n), p);
+	free(ta);
+	free(tb);
+	json_decref(a);
+	json_decref(b);
+	return ok;
+}
+
+static uint64_t jr_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned
+jr_rand(unsigned n)
+{
+	jr_state ^= jr_state << 13;
+	jr_state ^= jr_state >> 7;
+	jr_state ^= jr_state << 17;
+	return (unsigned)(jr_state % n);
+}
+
+static void
+jr_ws(struct buf *b)
+{
+	static const char *const ws[] = { "", "", "", " ", "\n  ", "\t",
+	    "\r\n" };
+
+	buf_adds(b, ws[jr_rand(UTIL_ARRAY_LEN(ws))]);
+}
+
+static void
+jr_string(struct buf *b)
+{
+	static const char *const parts[] = {
+		"a", "name", "app.kubernetes.io/name", "\\n", "\\\"", "\\\\",
+		"\\/", "\\t", "\\u00e9", "\\u20AC", "\\ud83d\\ude00", "\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", " ", "0", "{}", "[x]",
+		"OOMKilled", "\\b\\f\\r", "\\u0041",
+	};
+	unsigned i, n = jr_rand(6);
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++)
+		buf_adds(b, parts[jr_rand(UTIL_ARRAY_LEN(parts))]);
+	if (jr_rand(4) == 0)	/* a long plain run: the 8-byte scan */
+		buf_adds(b, "the-quick-brown-fox-jumps-over-the-lazy-dog");
+	buf_addc(b, '"');
+}
+
+static void
+jr_number(struct buf *b)
+{
+	static const char *const nums[] = {
+		"0", "-0", "1", "-1", "42", "137", "999999999999999999",
+		"-999999999999999999", "9223372036854775807",
+		"-9223372036854775808", "9223372036854775808", "1.5", "-0.0",
+		"1e3", "1E+3", "2.5e-3", "1e400", "-1e400", "1e-400",
+		"0.1000000000000000055511151231257827", "3.14159",
+		"123456789012345678901234567890", "1.7976931348623157e308",
+	};
+
+	buf_adds(b, nums[jr_rand(UTIL_ARRAY_LEN(nums))]);
+}
+
+static void
+jr_value(struct buf *b, int depth)
+{
+	unsigned i, n, k = jr_rand(depth > 4 ? 6 : 9);
+
+	jr_ws(b);
+	switch (k) {
+	case 0: case 1:
+		jr_string(b);
+		break;
+	case 2: case 3:
+		jr_number(b);
+		break;
+	case 4:
+		buf_adds(b, jr_rand(2) ? "true" : "false");
+		break;
+	case 5:
+		buf_adds(b, "null");
+		break;
+	case 6: case 7:
+		buf_addc(b, '{');
+		n = jr_rand(6);
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_addc(b, ',');
+			jr_ws(b);
+			jr_string(b);	/* duplicates come by chance */
+			jr_ws(b);
+			buf_addc(b, ':');
+			jr_value(b, depth + 1);
+		}
+		jr_ws(b);
+		buf_addc(b, '}');
+		break;
+	default:
+		buf_addc(b, '[');
+		n = jr_rand(6);
+		for (i = 0; i < n; i++) {
+			if (i)
+				buf_addc(b, ',');
+			jr_value(b, depth + 1);
+		}
+		jr_ws(b);
+		buf_addc(b, ']');
+	}
+	jr_ws(b);
+}
+
+static const size_t jr_flags[] = {
+	0, JSON_DECODE_ANY, JSON_REJECT_DUPLICATES,
+	JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, JSON_ALLOW_NUL,
+	JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL,
+};
+
+/*
+ * Generated documents, then each with one byte changed and cut short at
+ * a random place: every answer the same as jansson's.
+ */
+TEST(json_reader_matches_jansson)
+{
+	static const char bytes[] = "\"\\{}[],:0-e.+ aZu\x01\x1f\x7f";
+	static const unsigned char high[] = { 0x80, 0xbf, 0xc0, 0xc3, 0xe2,
+	    0xed, 0xf0, 0xf4, 0xf5, 0xff, 0x00 };
+	struct buf b;
+	char *m;
+	size_t f, at, i, bad = 0;
+
+	buf_init(&b, 0);
+	for (i = 0; i < 4000 && bad < 5; i++) {
+		buf_reset(&b);
+		jr_value(&b, 0);
+		for (f = 0; f < UTIL_ARRAY_LEN(jr_flags); f++)
+			bad += !loads_alike(b.data, b.len, jr_flags[f]);
+		m = xmalloc(b.len + 1);
+		memcpy(m, b.data, b.len + 1);
+		at = jr_rand((unsigned)b.len);
+		m[at] = jr_rand(3) ? bytes[jr_rand(sizeof bytes - 1)] :
+		    (char)high[jr_rand(sizeof high)];
+		bad += !loads_alike(m, b.len, jr_flags[i % 6]);
+		bad += !loads_alike(b.data, jr_rand((unsigned)b.len + 1),
+		    jr_flags[(i + 1) % 6]);
+		free(m);
+	}
+	CHECK(bad == 0);
+	buf_free(&b);
+}
+
+/*
+ * Documents jansson takes are read without it: the fast reader gives
+ * jansson only what it refuses (and integers past 18 digits).
+ */
+TEST(json_reader_reads_valid_documents_itself)
+{
+	static const char *const docs[] = {
+		"{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\\u00e9\\n\"}}",
+		"  [1.5, -2, 3e2, \"\xe2\x82\xac\", {}, []]  ",
+		"{\"k\\\"ey\":\"v\",\"k\\\"ey\":\"w\"}",
+		"{\"a\":\"\\ud83d\\ude00 and the-quick-brown-fox-jumps\"}",
+	};
+	json_error_t e;
+	size_t i, before = util_json_fallbacks();
+	json_t *v;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(docs); i++) {
+		v = util_json_loads(docs[i], 0, &e);
+		CHECK(v != NULL && loads_alike(docs[i], strlen(docs[i]), 0));
+		json_decref(v);
+	}
+	/* loads_alike's own reads are util_json_loadb's too */
+	CHECK(util_json_fallbacks() == before);
+	/* the last key wins, as in jansson */
+	v = util_json_loads(docs[2], 0, &e);
+	CHECK(v && strcmp(json_string_value(json_object_get(v, "k\"ey")),
+	    "w") == 0 && json_object_size(v) == 1);
+	json_decref(v);
+	CHECK(util_json_loads(docs[2], JSON_REJECT_DUPLICATES, &e) == NULL &&
+	    strstr(e.text, "duplicate object key") != NULL);
+	CHECK(util_json_fallbacks() == before + 1);
+}
+
+/* The edges jansson draws, one by one. */
+TEST(json_reader_edges)
+{
+	static const struct {
+		const char	*text;
+		size_t		 flags;
+	} cases[] = {
+		{ "", 0 }, { " ", 0 }, { "1", 0 }, { "1", JSON_DECODE_ANY },
+		{ "\"x\"", JSON_DECODE_ANY }, { "[1] x", 0 }, { "[1] x",
+		JSON_DISABLE_EOF_CHECK }, { "{\"a\":1} {", JSON_DISABLE_EOF_CHECK },
+		{ "  12 ", JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK },
+		{ "truex", JSON_DECODE_ANY }, { "truex", JSON_DECODE_ANY |
+		JSON_DISABLE_EOF_CHECK }, { "true1", JSON_DECODE_ANY |
+		JSON_DISABLE_EOF_CHECK }, { "[true1]", 0 }, { "[nul]", 0 },
+		{ "[01]", 0 }, { "[-]", 0 }, { "[1.]", 0 }, { "[1e]", 0 },
+		{ "[.5]", 0 }, { "[+1]", 0 }, { "[1,]", 0 }, { "{\"a\":1,}", 0 },
+		{ "{\"a\" 1}", 0 }, { "{1:2}", 0 }, { "[\"\\u0000\"]", 0 },
+		{ "[\"\\u0000\"]", JSON_ALLOW_NUL }, { "{\"\\u0000\":1}",
+		JSON_ALLOW_NUL }, { "[\"\\ud800\"]", 0 }, { "[\"\\udc00\"]", 0 },
+		{ "[\"\\ud800\\u0041\"]", 0 }, { "[\"\\uZZZZ\"]", 0 },
+		{ "[\"\\x\"]", 0 }, { "[\"a\nb\"]", 0 }, { "[\"\xc0\xaf\"]", 0 },
+		{ "[\"\xed\xa0\x80\"]", 0 }, { "[\"\xf4\x90\x80\x80\"]", 0 },
+		{ "[\"\xe2\x82\"]", 0 }, { "[\"abc", 0 }, { "[9223372036854775807]",
+		0 }, { "[9223372036854775808]", 0 }, { "[-9223372036854775809]",
+		0 }, { "[1e309]", 0 }, { "[1e-400]", 0 }, { "\xef\xbb\xbf[]", 0 },
+		{ "[]\n\n", 0 }, { "[\"\xe2\x82\xac\"]x", JSON_DISABLE_EOF_CHECK },
+	};
+	char deep[2 * 2050 + 1];
+	json_t *v, *want;
+	size_t i, d;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++)
+		CHECK(loads_alike(cases[i].text, strlen(cases[i].text),
+		    cases[i].flags));
+	/* jansson's depth: every value counts, 2048 the most */
+	for (d = 2047; d <= 2049; d++) {
+		memset(deep, '[', d);
+		memset(deep + d, ']', d);
+		CHECK(loads_alike(deep, 2 * d, 0));
+		deep[d - 1] = '1';	/* a scalar one level deeper */
+		memmove(deep + d, deep + d + 1, d - 1);
+		CHECK(loads_alike(deep, 2 * d - 1, 0));
+	}
+	/* a NUL ends json_loads' text, and is a bad byte to json_loadb */
+	CHECK(loads_alike("[1]\0", 4, 0));
+	v = util_json_loads("[1]\0x", 0, NULL);
+	want = json_pack("[i]", 1);
+	CHECK(v && json_equal(v, want));
+	json_decref(v);
+	json_decref(want);
+}
+
 int
 main(void)
 {
@@ -1734,6 +1990,9 @@ main(void)
 	RUN(semantic_versions);
 	RUN(calendar);
 	RUN(time_format_against_libc);
+	RUN(json_reader_matches_jansson);
+	RUN(json_reader_reads_valid_documents_itself);
+	RUN(json_reader_edges);
 	RUN(rfc3339);
 	RUN(buf_respects_max);
 	RUN(suggest_and_glob);
