@@ -287,6 +287,48 @@ json_t	*util_json_copy(json_t *v);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
 /*
+ * JSON text one token at a time (jsonr.c): the one lexer behind
+ * util_json_loadb and the cluster view's projecting decoder, in
+ * jansson's grammar and ranges exactly.  A scan starts at sc->pos (a
+ * string's at its opening quote) and leaves sc->pos past the token; on
+ * failure it returns -1, keeps sc->pos, and notes the first reason
+ * (sc->why, static text) and where (sc->errpos, bytes from the start).
+ * remediate never calls setlocale: strtod reads '.' as jansson does.
+ */
+struct util_jscan {
+	const unsigned char	*s;		/* borrowed: the text */
+	size_t			 len, pos;
+	const char		*why;		/* the first error, or NULL */
+	size_t			 errpos;
+	int			 escaped;	/* the last string had escapes */
+	int			 nul_skipped;	/* jansson's quirk met, see
+						   nul_after_token */
+	struct buf		 str;		/* that string, decoded */
+};
+void	 util_jscan_init(struct util_jscan *, const char *text, size_t len);
+/* Frees sc->str; the text stays the caller's. */
+void	 util_jscan_clear(struct util_jscan *);
+/* Notes why at byte at, unless an earlier failure was noted; -1. */
+int	 util_jscan_fail(struct util_jscan *, size_t at, const char *why);
+static inline void
+util_jscan_ws(struct util_jscan *sc)
+{
+	while (sc->pos < sc->len && (sc->s[sc->pos] == ' ' ||
+	    sc->s[sc->pos] == '\n' || sc->s[sc->pos] == '\r' ||
+	    sc->s[sc->pos] == '\t'))
+		sc->pos++;
+}
+/*
+ * A string, checked (UTF-8, escapes, surrogate pairs; \u0000 refused as
+ * jansson refuses it by default).  With p, its bytes: in the text when
+ * it has no escape, else decoded in sc->str (valid until the next one).
+ */
+int	 util_jscan_string(struct util_jscan *, const char **p, size_t *n);
+/* A number; with out, its value: an integer or a real, as jansson's. */
+int	 util_jscan_number(struct util_jscan *, json_t **out);
+/* true, false or null; with out, the value. */
+int	 util_jscan_literal(struct util_jscan *, json_t **out);
+/*
  * json_loadb / json_loads, read faster (jsonr.c): the same tree (new
  * reference) or the same NULL with jansson's own *err, for any text and
  * the flags JSON_REJECT_DUPLICATES, JSON_DECODE_ANY,

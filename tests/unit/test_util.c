@@ -1964,6 +1964,12 @@ TEST(json_reader_edges)
 	}
 	/* a NUL ends json_loads' text, and is a bad byte to json_loadb */
 	CHECK(loads_alike("[1]\0", 4, 0));
+	/* jansson skips a NUL after a number or word, and counts it not */
+	CHECK(loads_alike("[1\0]", 4, 0));
+	CHECK(loads_alike("[true\0,2]", 9, 0));
+	CHECK(loads_alike("1\0", 2, JSON_DECODE_ANY));
+	CHECK(loads_alike("1\0 x", 4, JSON_DECODE_ANY |
+	    JSON_DISABLE_EOF_CHECK));
 	v = util_json_loads("[1]\0x", 0, NULL);
 	want = json_pack("[i]", 1);
 	CHECK(v && json_equal(v, want));
