@@ -109,7 +109,7 @@ list_kind(const char *kind)
 	return n >= 4 && strcmp(kind + n - 4, "List") == 0;
 }
 
-void
+int
 util_jlist_restore(json_t *item, const json_t *head)
 {
 	const char *lk = json_string_value(json_object_get(head, "kind"));
@@ -118,12 +118,19 @@ util_jlist_restore(json_t *item, const json_t *head)
 	size_t n = lk ? strlen(lk) : 0;
 
 	/* "List" holds any kind: its items must say theirs */
+	int added = 0;
+
 	if (!json_is_object(item) || n <= 4 || !list_kind(lk))
-		return;
-	if (json_object_get(item, "kind") == NULL)
+		return 0;
+	if (json_object_get(item, "kind") == NULL) {
 		json_object_set_new(item, "kind", json_stringn(lk, n - 4));
-	if (av && json_object_get(item, "apiVersion") == NULL)
+		added = 1;
+	}
+	if (av && json_object_get(item, "apiVersion") == NULL) {
 		json_object_set_new(item, "apiVersion", json_string(av));
+		added = 1;
+	}
+	return added;
 }
 
 /*
@@ -181,7 +188,7 @@ scan_items(struct util_jlist *l, const json_t *head, util_jlist_fn *fn,
 		start = l->i;
 		if ((it = value(l)) == NULL)
 			return -1;
-		util_jlist_restore(it, head);
+		l->restored = util_jlist_restore(it, head);
 		fn(ctx, it, head, start, l->i - start);
 		json_decref(it);
 		l->items++;
@@ -255,6 +262,7 @@ whole(struct util_jlist *l, size_t start, util_jlist_fn *fn, void *ctx)
 	l->i = start;
 	if ((v = value(l)) == NULL)
 		return -1;
+	l->restored = 0;
 	fn(ctx, v, NULL, start, l->i - start);
 	json_decref(v);
 	return 1;

@@ -98,6 +98,9 @@ struct util_jlist {
 	size_t		 released;	/* bytes of p given back */
 	int		 list;		/* the last value was a list */
 	size_t		 items;		/* items it handed on */
+	int		 restored;	/* the item handed got its list's
+					   kind or apiVersion: its text
+					   lacks them */
 	size_t		 err_off;	/* after -1: where the text is bad */
 	char		 err[160];	/* after -1: why */
 	size_t		 where_off, where_bol;	/* util_jlist_where's */
@@ -128,8 +131,9 @@ void	 util_jlist_init(struct util_jlist *, const char *text, size_t len,
 int	 util_jlist_next(struct util_jlist *, util_jlist_fn *, void *ctx,
 	    json_t **head);
 /* Gives a list's item the kind (kind of head without "List") and
- * apiVersion of its list (head) when the item has none. */
-void	 util_jlist_restore(json_t *item, const json_t *head);
+ * apiVersion of its list (head) when the item has none; 1 when it gave
+ * one. */
+int	 util_jlist_restore(json_t *item, const json_t *head);
 /* Line and column (1-based, bytes) of offset off of the scanned text;
  * cheap for offsets asked in increasing order. */
 void	 util_jlist_where(struct util_jlist *, size_t off, int *line,
