@@ -12,7 +12,9 @@
  *                RFC 3339 parsing/formatting, Go durations (ms and ns);
  *   text         did-you-mean suggestions, glob matching, hashing;
  *   base64       Go's standard encoding, both ways;
- *   utf8         decoding and encoding one code point.
+ *   utf8         decoding and encoding one code point;
+ *   mapfile      a file's text mapped, not copied;
+ *   jlist        a JSON list's items one at a time (snapshots, list pages).
  */
 #ifndef UTIL_H
 #define UTIL_H
