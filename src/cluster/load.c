@@ -92,9 +92,9 @@ put_item(void *ctx, json_t *item, const json_t *head, size_t off,
 	struct load *l = ctx;
 	struct cluster_src src = { l->file, off, len };
 
-	(void)head;
 	l->at = off;
-	if (!json_is_null(item))	/* an empty value, as YAML's */
+	/* a null value is an empty document, as in YAML; a null item, bad */
+	if (head != NULL || !json_is_null(item))
 		put_one(l, NULL, item, l->scan->restored ? NULL : &src);
 }
 
