@@ -1478,186 +1478,6 @@ TEST(read_line_bounded)
  * class once freed (not by another), large sizes from malloc; clear
  * frees every block (the sanitizer build checks nothing leaks).
  */
-TEST(slab_reuses_slots_by_size)
-{
-	struct slab s = { 0 };
-	char *a = slab_alloc(&s, 36), *b = slab_alloc(&s, 36), *c, *d, *big;
-	char *many[3000];
-	int i, ok = 1;
-
-	CHECK(((uintptr_t)a & 7) == 0 && ((uintptr_t)b & 7) == 0);
-	CHECK(b - a == 40);		/* 36 rounded to 8, no header */
-	memset(a, 'a', 36);
-	memset(b, 'b', 36);
-	slab_free(&s, a, 36);
-	c = slab_alloc(&s, 60);		/* another class: not a's slot */
-	CHECK(c != a);
-	d = slab_alloc(&s, 33);		/* a's class (40): a's slot */
-	CHECK(d == a);
-	CHECK(b[0] == 'b' && b[35] == 'b');
-	big = slab_alloc(&s, SLAB_MAX + 1);	/* malloc's */
-	memset(big, 0, SLAB_MAX + 1);
-	slab_free(&s, big, SLAB_MAX + 1);
-	for (i = 0; i < 3000; i++) {	/* several blocks */
-		many[i] = slab_alloc(&s, 48);
-		memset(many[i], i & 0xff, 48);
-	}
-	for (i = 0; i < 3000; i++)
-		ok &= (unsigned char)many[i][47] == (i & 0xff);
-	CHECK(ok);
-	CHECK(s.bytes >= 3000 * 48);
-	slab_free(&s, NULL, 8);		/* a no-op */
-	slab_clear(&s);
-	CHECK(s.blocks == NULL && s.bytes == 0);
-}
-
-/*
- * util_json_write prints what json_dumps prints, or refuses: -1;
- * util_json_copy copies as json_deep_copy does.
- */
-TEST(json_writer_and_copy_match_jansson)
-{
-	static const char *const texts[] = {
-		"{\"b\":1,\"a\":[true,false,null,-9223372036854775807,0],"
-		    "\"c\":{\"z\":\"q\\\"\\\\\\n\\t\\u0001/\\u007f\","
-		    "\"y\":{}},\"aa\":[],\"r\":0.1,\"e\":1e300}",
-		"[\"x\",{\"k\":-1,\"j\":\"\\b\\f\\r\"}]",
-		"\"\"",
-	};
-	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
-	    JSON_SORT_KEYS, JSON_COMPACT | JSON_REAL_PRECISION(16) };
-	json_t *v, *big = json_object();
-	struct buf b;
-	char *want, key[8];
-	size_t i, k;
-
-	buf_init(&b, 0);
-	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
-		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
-		CHECK(v != NULL);
-		if (v && json_is_object(v)) {	/* copies: json_deep_copy's */
-			json_t *a = util_json_copy(v), *d = json_deep_copy(v);
-			char *x = json_dumps(a, 0), *y = json_dumps(d, 0);
-
-			CHECK(a != v && json_equal(a, v));
-			CHECK(x && y && strcmp(x, y) == 0);
-			json_object_set_new(a, "b", json_null());
-			CHECK(json_integer_value(json_object_get(v, "b")) == 1);
-			free(x);
-			free(y);
-			json_decref(a);
-			json_decref(d);
-		}
-		for (k = 0; v && k < UTIL_ARRAY_LEN(flags); k++) {
-			buf_reset(&b);
-			want = json_dumps(v, flags[k] | JSON_ENCODE_ANY);
-			CHECK(util_json_write(&b, v, flags[k]) == 0);
-			CHECK(b.data && strcmp(b.data, want) == 0);
-			free(want);
-		}
-		json_decref(v);
-	}
-	for (i = 0; i < 40; i++) {	/* more keys than sort on the stack */
-		snprintf(key, sizeof key, "k%02zu", (i * 7) % 40);
-		json_object_set_new(big, key, json_integer((json_int_t)i));
-	}
-	buf_reset(&b);
-	want = json_dumps(big, JSON_COMPACT | JSON_SORT_KEYS);
-	CHECK(util_json_write(&b, big, JSON_COMPACT | JSON_SORT_KEYS) == 0);
-	CHECK(strcmp(b.data, want) == 0);
-	free(want);
-	json_decref(big);
-	v = json_pack("{s:s}", "k", "caf\xc3\xa9");	/* jansson's own way */
-	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
-	json_decref(v);
-	v = json_stringn("a\0b", 3);
-	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
-	json_decref(v);
-	v = json_pack("{s:i}", "caf\xc3\xa9", 1);	/* keys too, sorted or not */
-	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
-	CHECK(util_json_write(&b, v, JSON_COMPACT | JSON_SORT_KEYS) == -1);
-	json_decref(v);
-	buf_free(&b);
-}
-
-/* util_json_dumps gives json_dumps' text, or its NULL. */
-TEST(json_dumps_matches_jansson)
-{
-	static const char *const texts[] = {
-		"{\"b\":[1,2.5,null],\"a\":\"x\\\"y\"}",
-		"[{\"caf\u00e9\":\"na\u00efve\"}]",	/* jansson writes it */
-		"\"lone\"", "7", "null",
-	};
-	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
-	    JSON_SORT_KEYS, JSON_COMPACT | JSON_ENCODE_ANY };
-	json_t *v;
-	char *got, *want;
-	size_t i, k;
-
-	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
-		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
-		REQUIRE(v != NULL);
-		for (k = 0; k < UTIL_ARRAY_LEN(flags); k++) {
-			got = util_json_dumps(v, flags[k]);
-			want = json_dumps(v, flags[k]);
-			CHECK((got == NULL) == (want == NULL));
-			CHECK(got == NULL || strcmp(got, want) == 0);
-			free(got);
-			free(want);
-		}
-		json_decref(v);
-	}
-	/* a lone scalar is refused as json_dumps refuses it */
-	v = json_integer(7);
-	CHECK(util_json_dumps(v, JSON_COMPACT) == NULL);
-	got = util_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	CHECK(got && strcmp(got, "7") == 0);
-	free(got);
-	json_decref(v);
-}
-
-static uint32_t
-int_hash(const void *e)
-{
-	return (uint32_t)*(const int *)e * 2654435761u;
-}
-
-static int
-int_eq(const void *e, const void *key)
-{
-	return *(const int *)e == *(const int *)key;
-}
-
-/* An emptied table keeps its slots and is filled again like a new one. */
-TEST(ptab_empty_keeps_slots)
-{
-	static int v[200];
-	struct ptab t;
-	size_t i, cap;
-	int k;
-
-	memset(&t, 0, sizeof t);
-	for (i = 0; i < 200; i++) {
-		v[i] = (int)i;
-		ptab_insert(&t, int_hash(&v[i]), &v[i], int_hash);
-	}
-	cap = t.cap;
-	ptab_empty(&t);
-	CHECK_INT((long)t.live, 0);
-	CHECK_INT((long)t.cap, (long)cap);	/* no new slot array */
-	k = 7;
-	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == NULL);
-	for (i = 0; i < 100; i++)
-		ptab_insert(&t, int_hash(&v[i]), &v[i], int_hash);
-	CHECK_INT((long)t.cap, (long)cap);
-	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == &v[7]);
-	k = 150;
-	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == NULL);
-	ptab_clear(&t);
-	ptab_empty(&t);		/* an empty table without slots */
-	CHECK_INT((long)t.cap, 0);
-}
-
 /* ---- jlist: a JSON list's items, one at a time -------------------------- */
 
 struct got {
@@ -1958,6 +1778,186 @@ TEST(jlist_mapped_file)
 	free(err);
 	free(path);
 	buf_free(&b);
+}
+
+TEST(slab_reuses_slots_by_size)
+{
+	struct slab s = { 0 };
+	char *a = slab_alloc(&s, 36), *b = slab_alloc(&s, 36), *c, *d, *big;
+	char *many[3000];
+	int i, ok = 1;
+
+	CHECK(((uintptr_t)a & 7) == 0 && ((uintptr_t)b & 7) == 0);
+	CHECK(b - a == 40);		/* 36 rounded to 8, no header */
+	memset(a, 'a', 36);
+	memset(b, 'b', 36);
+	slab_free(&s, a, 36);
+	c = slab_alloc(&s, 60);		/* another class: not a's slot */
+	CHECK(c != a);
+	d = slab_alloc(&s, 33);		/* a's class (40): a's slot */
+	CHECK(d == a);
+	CHECK(b[0] == 'b' && b[35] == 'b');
+	big = slab_alloc(&s, SLAB_MAX + 1);	/* malloc's */
+	memset(big, 0, SLAB_MAX + 1);
+	slab_free(&s, big, SLAB_MAX + 1);
+	for (i = 0; i < 3000; i++) {	/* several blocks */
+		many[i] = slab_alloc(&s, 48);
+		memset(many[i], i & 0xff, 48);
+	}
+	for (i = 0; i < 3000; i++)
+		ok &= (unsigned char)many[i][47] == (i & 0xff);
+	CHECK(ok);
+	CHECK(s.bytes >= 3000 * 48);
+	slab_free(&s, NULL, 8);		/* a no-op */
+	slab_clear(&s);
+	CHECK(s.blocks == NULL && s.bytes == 0);
+}
+
+/*
+ * util_json_write prints what json_dumps prints, or refuses: -1;
+ * util_json_copy copies as json_deep_copy does.
+ */
+TEST(json_writer_and_copy_match_jansson)
+{
+	static const char *const texts[] = {
+		"{\"b\":1,\"a\":[true,false,null,-9223372036854775807,0],"
+		    "\"c\":{\"z\":\"q\\\"\\\\\\n\\t\\u0001/\\u007f\","
+		    "\"y\":{}},\"aa\":[],\"r\":0.1,\"e\":1e300}",
+		"[\"x\",{\"k\":-1,\"j\":\"\\b\\f\\r\"}]",
+		"\"\"",
+	};
+	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
+	    JSON_SORT_KEYS, JSON_COMPACT | JSON_REAL_PRECISION(16) };
+	json_t *v, *big = json_object();
+	struct buf b;
+	char *want, key[8];
+	size_t i, k;
+
+	buf_init(&b, 0);
+	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
+		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		CHECK(v != NULL);
+		if (v && json_is_object(v)) {	/* copies: json_deep_copy's */
+			json_t *a = util_json_copy(v), *d = json_deep_copy(v);
+			char *x = json_dumps(a, 0), *y = json_dumps(d, 0);
+
+			CHECK(a != v && json_equal(a, v));
+			CHECK(x && y && strcmp(x, y) == 0);
+			json_object_set_new(a, "b", json_null());
+			CHECK(json_integer_value(json_object_get(v, "b")) == 1);
+			free(x);
+			free(y);
+			json_decref(a);
+			json_decref(d);
+		}
+		for (k = 0; v && k < UTIL_ARRAY_LEN(flags); k++) {
+			buf_reset(&b);
+			want = json_dumps(v, flags[k] | JSON_ENCODE_ANY);
+			CHECK(util_json_write(&b, v, flags[k]) == 0);
+			CHECK(b.data && strcmp(b.data, want) == 0);
+			free(want);
+		}
+		json_decref(v);
+	}
+	for (i = 0; i < 40; i++) {	/* more keys than sort on the stack */
+		snprintf(key, sizeof key, "k%02zu", (i * 7) % 40);
+		json_object_set_new(big, key, json_integer((json_int_t)i));
+	}
+	buf_reset(&b);
+	want = json_dumps(big, JSON_COMPACT | JSON_SORT_KEYS);
+	CHECK(util_json_write(&b, big, JSON_COMPACT | JSON_SORT_KEYS) == 0);
+	CHECK(strcmp(b.data, want) == 0);
+	free(want);
+	json_decref(big);
+	v = json_pack("{s:s}", "k", "caf\xc3\xa9");	/* jansson's own way */
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	json_decref(v);
+	v = json_stringn("a\0b", 3);
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	json_decref(v);
+	v = json_pack("{s:i}", "caf\xc3\xa9", 1);	/* keys too, sorted or not */
+	CHECK(util_json_write(&b, v, JSON_COMPACT) == -1);
+	CHECK(util_json_write(&b, v, JSON_COMPACT | JSON_SORT_KEYS) == -1);
+	json_decref(v);
+	buf_free(&b);
+}
+
+/* util_json_dumps gives json_dumps' text, or its NULL. */
+TEST(json_dumps_matches_jansson)
+{
+	static const char *const texts[] = {
+		"{\"b\":[1,2.5,null],\"a\":\"x\\\"y\"}",
+		"[{\"caf\u00e9\":\"na\u00efve\"}]",	/* jansson writes it */
+		"\"lone\"", "7", "null",
+	};
+	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
+	    JSON_SORT_KEYS, JSON_COMPACT | JSON_ENCODE_ANY };
+	json_t *v;
+	char *got, *want;
+	size_t i, k;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(texts); i++) {
+		v = json_loads(texts[i], JSON_DECODE_ANY, NULL);
+		REQUIRE(v != NULL);
+		for (k = 0; k < UTIL_ARRAY_LEN(flags); k++) {
+			got = util_json_dumps(v, flags[k]);
+			want = json_dumps(v, flags[k]);
+			CHECK((got == NULL) == (want == NULL));
+			CHECK(got == NULL || strcmp(got, want) == 0);
+			free(got);
+			free(want);
+		}
+		json_decref(v);
+	}
+	/* a lone scalar is refused as json_dumps refuses it */
+	v = json_integer(7);
+	CHECK(util_json_dumps(v, JSON_COMPACT) == NULL);
+	got = util_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	CHECK(got && strcmp(got, "7") == 0);
+	free(got);
+	json_decref(v);
+}
+
+static uint32_t
+int_hash(const void *e)
+{
+	return (uint32_t)*(const int *)e * 2654435761u;
+}
+
+static int
+int_eq(const void *e, const void *key)
+{
+	return *(const int *)e == *(const int *)key;
+}
+
+/* An emptied table keeps its slots and is filled again like a new one. */
+TEST(ptab_empty_keeps_slots)
+{
+	static int v[200];
+	struct ptab t;
+	size_t i, cap;
+	int k;
+
+	memset(&t, 0, sizeof t);
+	for (i = 0; i < 200; i++) {
+		v[i] = (int)i;
+		ptab_insert(&t, int_hash(&v[i]), &v[i], int_hash);
+	}
+	cap = t.cap;
+	ptab_empty(&t);
+	CHECK_INT((long)t.live, 0);
+	CHECK_INT((long)t.cap, (long)cap);	/* no new slot array */
+	k = 7;
+	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == NULL);
+	for (i = 0; i < 100; i++)
+		ptab_insert(&t, int_hash(&v[i]), &v[i], int_hash);
+	CHECK_INT((long)t.cap, (long)cap);
+	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == &v[7]);
+	k = 150;
+	CHECK(ptab_find(&t, int_hash(&k), int_eq, &k) == NULL);
+	ptab_clear(&t);
+	ptab_empty(&t);		/* an empty table without slots */
+	CHECK_INT((long)t.cap, 0);
 }
 
 int
