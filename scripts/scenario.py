@@ -11,6 +11,7 @@ Standard library only (run with /usr/bin/python3).
 import datetime
 import hashlib
 import json
+import os
 
 OPTIN = "remediation.platform/optin"
 
@@ -131,6 +132,50 @@ def write_list(path, objects):
         json.dump({"apiVersion": "v1", "kind": "List", "items": objects},
                   f, indent=1)
         f.write("\n")
+
+
+SNAPSHOT_FORMATS = ("list", "kubectl", "typed", "ndjson", "yaml",
+                    "yaml-list")
+
+
+def write_snapshot(d, objects, fmt):
+    """The same objects as a snapshot directory d in one of the shapes
+    replay reads: "list" (write_list), "kubectl" (`kubectl get -o json`:
+    keys sorted, so "items" before "kind"), "typed" (one *List per kind,
+    as the API server lists them: items without kind and apiVersion),
+    "ndjson" (one object a line), "yaml" (one document per object),
+    "yaml-list" (a List as one YAML document)."""
+    os.makedirs(d, exist_ok=True)
+    if fmt == "list":
+        write_list(os.path.join(d, "cluster.json"), objects)
+    elif fmt == "kubectl":
+        with open(os.path.join(d, "cluster.json"), "w") as f:
+            json.dump({"apiVersion": "v1", "items": objects, "kind": "List",
+                       "metadata": {"resourceVersion": ""}}, f, indent=4,
+                      sort_keys=True)
+    elif fmt == "typed":
+        kinds = {}
+        for o in objects:
+            kinds.setdefault((o["kind"], o["apiVersion"]), []).append(
+                {k: v for k, v in o.items()
+                 if k not in ("kind", "apiVersion")})
+        for (kind, av), items in sorted(kinds.items()):
+            with open(os.path.join(d, kind.lower() + "s.json"), "w") as f:
+                json.dump({"kind": kind + "List", "apiVersion": av,
+                           "metadata": {"resourceVersion": "1"},
+                           "items": items}, f, separators=(",", ":"))
+    elif fmt == "ndjson":
+        write_ndjson(os.path.join(d, "cluster.json"), objects)
+    elif fmt in ("yaml", "yaml-list"):
+        import yaml
+        with open(os.path.join(d, "cluster.yaml"), "w") as f:
+            if fmt == "yaml":
+                yaml.safe_dump_all(objects, f)
+            else:
+                yaml.safe_dump({"apiVersion": "v1", "kind": "List",
+                                "items": objects}, f)
+    else:
+        raise ValueError(fmt)
 
 
 def write_ndjson(path, lines):

@@ -154,18 +154,28 @@ void		 cluster_stats(const struct cluster *, struct cluster_stats *st);
 
 /*
  * Loads every object of the YAML/JSON files under path (Lists and *List
- * kinds are unpacked; their items get the kind from the list).  With
+ * kinds are unpacked; their items get the kind and apiVersion from the
+ * list).  Streamed (see load.c): a JSON file item by item, a YAML file
+ * document by document, so the whole snapshot is never one tree.  With
  * each NULL the objects are kept whole (a view with no other source of
  * whole objects).  With each, Pods are kept compact, as the live
  * daemon's view keeps them, and each Pod stored is handed to each
  * (borrowed, valid for the call) so the caller keeps its whole version
  * where it likes (replay answers the fetch hook from it: a patch's
- * admission and a policy's lookup() see the recorded object); other
- * kinds stay whole: they are few next to the Pods, and every decision
- * reads its target's workloads, which compact would materialize again
- * each time.  Returns 0, or -1 with diags filled.
+ * admission and a policy's lookup() see the recorded object); src says
+ * where the Pod's text lies in a JSON file, to be read back instead of
+ * kept (NULL when no text of its own parses back to it: YAML, an item
+ * given its list's kind).  Other kinds stay whole: they are few next to
+ * the Pods, and every decision reads its target's workloads, which
+ * compact would materialize again each time.  Returns 0, or -1 with
+ * diags filled.
  */
-typedef void	 cluster_load_fn(void *ctx, json_t *obj);
+struct cluster_src {
+	const char	*file;		/* borrowed, for the call */
+	size_t		 off, len;	/* bytes */
+};
+typedef void	 cluster_load_fn(void *ctx, json_t *obj,
+		    const struct cluster_src *src);
 int		 cluster_load(struct cluster *, const char *path,
 		    cluster_load_fn *each, void *ctx, struct diags *);
 

@@ -38,8 +38,14 @@ void	replay_whole_free(struct replay_whole *);
  * the signals come from a pipe, so put_line copies each line.
  */
 void	replay_whole_set_source(struct replay_whole *, int fd);
-/* A snapshot object (borrowed): its text is kept. */
-void	replay_whole_put_object(struct replay_whole *, json_t *obj);
+/*
+ * A snapshot object (borrowed): where its text lies in a snapshot file
+ * (src, as cluster_load gives it: read back when fetched), or with src
+ * NULL its text, kept.
+ */
+struct cluster_src;
+void	replay_whole_put_object(struct replay_whole *, json_t *obj,
+	    const struct cluster_src *src);
 /*
  * A watch line's object: the line is the len bytes at off in the
  * source, or text (borrowed, copied) without one.  obj is borrowed until

@@ -328,9 +328,9 @@ parse_args(int argc, char **argv, struct replay_opts *o)
 }
 
 static void
-keep_whole(void *ctx, json_t *obj)
+keep_whole(void *ctx, json_t *obj, const struct cluster_src *src)
 {
-	replay_whole_put_object(ctx, obj);
+	replay_whole_put_object(ctx, obj, src);
 }
 
 static int

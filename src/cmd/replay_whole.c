@@ -9,13 +9,19 @@
  * reads what replay last saw, never null.
  *
  * The store is cheap to fill, since few objects are ever fetched: a
- * snapshot object is its JSON text, written once at load; a watch line's
+ * snapshot object is where its text lies in a JSON snapshot file (read
+ * back with pread and parsed on fetch; the file is opened by its name
+ * then, as a snapshot directory may hold more files than a process may
+ * keep open), or its JSON text, written once at load, when it has no
+ * text of its own (YAML, an item given its list's kind); a watch line's
  * object is where its line lies in a regular signals file (re-read with
  * pread and parsed on fetch), or a copy of the line when the signals
- * come from a pipe.  What cannot be read back (the file changed, a bad
+ * come from a pipe.  So the snapshot's Pods cost the view's compact
+ * records and an offset each, not a second copy of the snapshot.  What cannot be read back (the file changed, a bad
  * text) fetches NULL: never a partial object in its place.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,17 +31,22 @@
 
 struct whole_entry {
 	char	*text;		/* owned: the object's or its line's text;
-				   NULL: the line at off in the source, or
-				   a snapshot object's tree */
+				   NULL: the line at off in the source, a
+				   snapshot file's text at off, or a
+				   snapshot object's tree */
 	json_t	*tree;		/* owned: a snapshot object once fetched */
 	off_t	 off;
 	size_t	 len;		/* bytes of text or of the line */
 	int	 line;		/* text (or the source) is a watch line */
+	size_t	 file;		/* 1 + index in files: the object's text
+				   lies at off in that snapshot file */
 };
 
 struct replay_whole {
 	struct map	 objs;	/* "Kind/ns/name" -> struct whole_entry */
 	int		 fd;	/* the signals file, borrowed; -1: none */
+	char		**files;	/* owned: snapshot files' names */
+	size_t		 nfiles, filecap;
 	/*
 	 * The line being replayed: its object, parsed already (borrowed),
 	 * and its entry.  The decisions its watch raises fetch it far more
@@ -75,6 +86,9 @@ replay_whole_free(struct replay_whole *w)
 	if (w == NULL)
 		return;
 	map_clear(&w->objs, entry_free);
+	while (w->nfiles > 0)
+		free(w->files[--w->nfiles]);
+	free(w->files);
 	free(w);
 }
 
@@ -116,14 +130,34 @@ put(struct replay_whole *w, json_t *obj, struct whole_entry *e)
 	return 0;
 }
 
+/* 1 + the index of file in w->files, added if new. */
+static size_t
+file_index(struct replay_whole *w, const char *file)
+{
+	/* a snapshot's objects come file by file: the last one is it */
+	if (w->nfiles > 0 && strcmp(w->files[w->nfiles - 1], file) == 0)
+		return w->nfiles;
+	xgrow(&w->files, &w->filecap, w->nfiles + 1, sizeof *w->files);
+	w->files[w->nfiles++] = xstrdup(file);
+	return w->nfiles;
+}
+
 void
-replay_whole_put_object(struct replay_whole *w, json_t *obj)
+replay_whole_put_object(struct replay_whole *w, json_t *obj,
+    const struct cluster_src *src)
 {
 	struct whole_entry *e;
 
 	if (!cluster_compact_kind(obj_kind(obj)))
 		return;		/* before writing a text nobody keeps */
 	e = xcalloc(1, sizeof *e);
+	if (src != NULL) {
+		e->file = file_index(w, src->file);
+		e->off = (off_t)src->off;
+		e->len = src->len;
+		(void)put(w, obj, e);
+		return;
+	}
 	if ((e->text = util_json_dumps(obj, JSON_COMPACT)) == NULL) {
 		entry_free(e);	/* not held: fetches fail */
 		return;
@@ -173,19 +207,19 @@ replay_whole_del(struct replay_whole *w, const char *kind, const char *ns,
 	free(key);
 }
 
-/* e's line read back from the source: owned, or NULL. */
+/* e's text read back from fd: owned, or NULL. */
 static char *
-entry_read(const struct replay_whole *w, const struct whole_entry *e)
+read_at(int fd, const struct whole_entry *e)
 {
 	char *t;
 	size_t got = 0;
 	ssize_t n;
 
-	if (w->fd < 0 || e->len > MAX_WHOLE)
+	if (fd < 0 || e->len > MAX_WHOLE)
 		return NULL;
 	t = xmalloc(e->len + 1);
 	while (got < e->len) {
-		n = pread(w->fd, t + got, e->len - got, e->off + (off_t)got);
+		n = pread(fd, t + got, e->len - got, e->off + (off_t)got);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -197,6 +231,22 @@ entry_read(const struct replay_whole *w, const struct whole_entry *e)
 		return NULL;
 	}
 	t[got] = '\0';
+	return t;
+}
+
+/* e's text read back from the signals or its snapshot file, or NULL. */
+static char *
+entry_read(const struct replay_whole *w, const struct whole_entry *e)
+{
+	char *t;
+	int fd;
+
+	if (e->line)
+		return read_at(w->fd, e);
+	if ((fd = open(w->files[e->file - 1], O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	t = read_at(fd, e);
+	close(fd);
 	return t;
 }
 
@@ -227,7 +277,7 @@ replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
 		return json_incref(w->hot);	/* shared, as whole kinds are */
 	if (e != NULL && e->tree)
 		return json_incref(e->tree);
-	if (e == NULL || (e->text == NULL && (!e->line ||
+	if (e == NULL || (e->text == NULL && ((!e->line && !e->file) ||
 	    (text = entry_read(w, e)) == NULL)))
 		return NULL;
 	root = json_loadb(text ? text : e->text, e->len, JSON_DECODE_ANY,

@@ -97,6 +97,28 @@ uint64_t	conf_fingerprint(const char *const *paths, size_t npaths);
 int	conf_load_documents(const char *path, struct mdoc ***docs,
 	    size_t *ndocs, struct diags *);
 /*
+ * Streams the documents under path (files as conf_load_documents finds
+ * them) for data too large to hold whole at once, a cluster snapshot of
+ * a real cluster: nothing of a file is copied (util_map_file maps it) and
+ * a file may be up to CONF_MAX_STREAM_FILE bytes.  A YAML file's
+ * documents go to s->doc one at a time, each owned by it as soon as it
+ * is parsed; a JSON file (*.json, *.ndjson, *.jsonl) goes to s->json as
+ * its mapped text (borrowed, valid for the call), to be read value by
+ * value with util_jlist.  Returns 0, or -1 with diags filled (what went
+ * to the callbacks before stays theirs).
+ */
+#define CONF_MAX_STREAM_FILE	((size_t)16 << 30)
+typedef void	conf_doc_fn(void *ctx, struct mdoc *doc);
+typedef void	conf_json_fn(void *ctx, const char *file,
+		    const struct util_mapped *text);
+struct conf_stream {
+	conf_doc_fn	*doc;
+	conf_json_fn	*json;
+	void		*ctx;
+};
+int	conf_stream_documents(const char *path, const struct conf_stream *,
+	    struct diags *);
+/*
  * Parses one buffer of YAML/JSON text into documents (tests, stdin); name
  * is the file name locations carry (copied).  text need not be
  * NUL-terminated; the caller bounds len.  As conf_load_documents.

@@ -237,6 +237,35 @@ conf_load_documents(const char *path, struct mdoc ***docs, size_t *ndocs,
 	return d->errors > errors0 ? -1 : 0;
 }
 
+int
+conf_stream_documents(const char *path, const struct conf_stream *s,
+    struct diags *d)
+{
+	struct conf_files fl = { NULL, 0, 0 };
+	struct util_mapped m;
+	size_t errors0 = d->errors, i;
+	char *err;
+
+	conf_files_find(&fl, path, d);
+	for (i = 0; i < fl.n; i++) {
+		if (util_map_file(&m, fl.v[i], CONF_MAX_STREAM_FILE,
+		    &err) == -1) {
+			diag_error(d, (struct loc){ fl.v[i], 0, 0 }, "%s",
+			    err ? err : "cannot read");
+			free(err);
+			continue;
+		}
+		if (is_json_name(fl.v[i]))
+			s->json(s->ctx, fl.v[i], &m);
+		else
+			conf_yaml_each(fl.v[i], m.text, m.len, s->doc, s->ctx,
+			    d);
+		util_unmap_file(&m);
+	}
+	conf_files_free(&fl);
+	return d->errors > errors0 ? -1 : 0;
+}
+
 static const char *
 member_str(json_t *obj, const char *key)
 {

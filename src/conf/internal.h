@@ -58,6 +58,9 @@ int	conf_read_docs(const char *file, size_t max, struct mdoc ***docs,
  */
 int	conf_yaml_parse(const char *name, const char *text, size_t len,
 	    struct mdoc ***docs, size_t *ndocs, struct diags *);
+/* The same, each document handed to fn (owned by fn) once parsed. */
+int	conf_yaml_each(const char *name, const char *text, size_t len,
+	    conf_doc_fn *fn, void *ctx, struct diags *);
 /* Fills the borrowed api_version/kind/name/namespace of a document. */
 void	conf_mdoc_fill(struct mdoc *);
 

@@ -77,6 +77,9 @@ struct parse {
 	size_t		 docerrors0;	/* d->errors when the doc began */
 	struct mdoc	***docs;
 	size_t		*ndocs;
+	conf_doc_fn	*each;		/* not NULL: documents go here, one
+					   at a time, instead of docs */
+	void		*each_ctx;
 };
 
 static struct loc
@@ -635,6 +638,10 @@ on_doc_end(struct parse *p)
 	/* a value replaced after an error must not be judged again */
 	doc->invalid = p->d->errors > p->docerrors0;
 	conf_mdoc_fill(doc);
+	if (p->each) {
+		p->each(p->each_ctx, doc);
+		return;
+	}
 	/* the caller's array has no capacity field: grow by one */
 	*p->docs = xrealloc(*p->docs, (*p->ndocs + 1) * sizeof **p->docs);
 	(*p->docs)[(*p->ndocs)++] = doc;
@@ -709,40 +716,60 @@ step(struct parse *p, yaml_event_t *ev)
 	return 1;
 }
 
-int
-conf_yaml_parse(const char *name, const char *text, size_t len,
-    struct mdoc ***docs, size_t *ndocs, struct diags *d)
+static int
+parse(struct parse *p, const char *name, const char *text, size_t len,
+    struct diags *d)
 {
 	yaml_parser_t yp;
 	yaml_event_t ev;
-	struct parse p;
 	int more = 1;
 
-	memset(&p, 0, sizeof p);
-	p.name = name;
-	p.text = text;
-	p.len = len;
-	p.d = d;
-	p.docs = docs;
-	p.ndocs = ndocs;
-	p.errors0 = d->errors;
+	p->name = name;
+	p->text = text;
+	p->len = len;
+	p->d = d;
+	p->errors0 = d->errors;
 	if (!yaml_parser_initialize(&yp)) {
 		diag_error(d, (struct loc){ name, 0, 0 },
 		    "cannot initialize the YAML parser");
 		return -1;
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	while (more && !p.fatal) {
+	while (more && !p->fatal) {
 		if (!yaml_parser_parse(&yp, &ev)) {
-			syntax_error(&p, &yp);
+			syntax_error(p, &yp);
 			break;
 		}
-		more = step(&p, &ev);
+		more = step(p, &ev);
 		yaml_event_delete(&ev);
 	}
-	doc_discard(&p);
-	anchors_clear(&p);
-	free(p.anchors);
+	doc_discard(p);
+	anchors_clear(p);
+	free(p->anchors);
 	yaml_parser_delete(&yp);
-	return d->errors > p.errors0 ? -1 : 0;
+	return d->errors > p->errors0 ? -1 : 0;
+}
+
+int
+conf_yaml_parse(const char *name, const char *text, size_t len,
+    struct mdoc ***docs, size_t *ndocs, struct diags *d)
+{
+	struct parse p;
+
+	memset(&p, 0, sizeof p);
+	p.docs = docs;
+	p.ndocs = ndocs;
+	return parse(&p, name, text, len, d);
+}
+
+int
+conf_yaml_each(const char *name, const char *text, size_t len,
+    conf_doc_fn *fn, void *ctx, struct diags *d)
+{
+	struct parse p;
+
+	memset(&p, 0, sizeof p);
+	p.each = fn;
+	p.each_ctx = ctx;
+	return parse(&p, name, text, len, d);
 }

@@ -260,26 +260,11 @@ kube_delete(struct kube_client *c, const char *api_version,
 static void
 restore_kinds(json_t *list)
 {
-	const char *lk = json_string_value(json_object_get(list, "kind"));
-	const char *av = json_string_value(json_object_get(list,
-	    "apiVersion"));
 	json_t *it;
-	size_t i, n;
-	char *kind;
+	size_t i;
 
-	if (lk == NULL || (n = strlen(lk)) <= 4 ||
-	    strcmp(lk + n - 4, "List") != 0)
-		return;
-	kind = xstrndup(lk, n - 4);
-	json_array_foreach(json_object_get(list, "items"), i, it) {
-		if (!json_is_object(it))
-			continue;
-		if (json_object_get(it, "kind") == NULL)
-			json_object_set_new(it, "kind", json_string(kind));
-		if (av && json_object_get(it, "apiVersion") == NULL)
-			json_object_set_new(it, "apiVersion", json_string(av));
-	}
-	free(kind);
+	json_array_foreach(json_object_get(list, "items"), i, it)
+		util_jlist_restore(it, list);
 }
 
 /* The path of one list page; owned. */
@@ -341,128 +326,22 @@ kube_list(struct kube_client *c, const struct kube_resource *r,
 	return out;
 }
 
-/* ---- a list, one item at a time ---------------------------------------- */
-
-struct lscan {
-	const char	*p;
-	size_t		 n, i;
-	json_error_t	 jerr;
+/* An item of the page to the caller's fn; a value that is no list, not. */
+struct each {
+	kube_item_fn	*fn;
+	void		*ctx;
 };
 
 static void
-skip_ws(struct lscan *l)
+each_item(void *ctx, json_t *item, const json_t *head, size_t off,
+    size_t len)
 {
-	while (l->i < l->n && (l->p[l->i] == ' ' || l->p[l->i] == '\t' ||
-	    l->p[l->i] == '\n' || l->p[l->i] == '\r'))
-		l->i++;
-}
+	struct each *e = ctx;
 
-/* The next byte after blanks, consumed when it is c. */
-static int
-eat(struct lscan *l, char c)
-{
-	skip_ws(l);
-	if (l->i < l->n && l->p[l->i] == c) {
-		l->i++;
-		return 1;
-	}
-	return 0;
-}
-
-/* One JSON value at the scan position (new reference), or NULL. */
-static json_t *
-value(struct lscan *l)
-{
-	json_t *v;
-
-	skip_ws(l);
-	v = json_loadb(l->p + l->i, l->n - l->i, JSON_DECODE_ANY |
-	    JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &l->jerr);
-	if (v)
-		l->i += (size_t)l->jerr.position;
-	return v;
-}
-
-/* Gives item the list's kind (lk without "List") and apiVersion. */
-static void
-restore_item(json_t *it, const char *lk, const char *av)
-{
-	size_t n = lk ? strlen(lk) : 0;
-
-	if (!json_is_object(it) || n <= 4 || strcmp(lk + n - 4, "List") != 0)
-		return;
-	if (json_object_get(it, "kind") == NULL)
-		json_object_set_new(it, "kind", json_stringn(lk, n - 4));
-	if (av && json_object_get(it, "apiVersion") == NULL)
-		json_object_set_new(it, "apiVersion", json_string(av));
-}
-
-/* The items array, each to fn as soon as it is parsed; -1 when bad. */
-static int
-scan_items(struct lscan *l, json_t *head, kube_item_fn *fn, void *ctx)
-{
-	const char *lk = json_string_value(json_object_get(head, "kind"));
-	const char *av = json_string_value(json_object_get(head,
-	    "apiVersion"));
-	json_t *it;
-
-	if (eat(l, 'n') && l->n - l->i >= 3 && memcmp(l->p + l->i, "ull",
-	    3) == 0) {
-		l->i += 3;	/* "items": null, as an empty list */
-		return 0;
-	}
-	if (!eat(l, '['))
-		return -1;
-	if (eat(l, ']'))
-		return 0;
-	do {
-		if ((it = value(l)) == NULL)
-			return -1;
-		restore_item(it, lk, av);
-		fn(ctx, it);
-		json_decref(it);
-	} while (eat(l, ','));
-	return eat(l, ']') ? 0 : -1;
-}
-
-/*
- * Walks a List's top-level members; items go to fn one by one, the rest
- * into head.  When "items" comes before "kind" (no server does that) the
- * items cannot get their kind yet: the caller parses the whole body.
- */
-static int
-scan_list(struct lscan *l, json_t *head, kube_item_fn *fn, void *ctx,
-    int *items_seen)
-{
-	json_t *k, *v;
-	int rc = 0;
-
-	if (!eat(l, '{'))
-		return -1;
-	if (eat(l, '}'))
-		return 0;
-	do {
-		if ((k = value(l)) == NULL || !json_is_string(k) ||
-		    !eat(l, ':')) {
-			json_decref(k);
-			return -1;
-		}
-		if (strcmp(json_string_value(k), "items") == 0) {
-			if (json_object_get(head, "kind") == NULL) {
-				json_decref(k);
-				return 1;	/* the slow way */
-			}
-			*items_seen = 1;
-			rc = scan_items(l, head, fn, ctx);
-		} else if ((v = value(l)) != NULL)
-			json_object_set_new(head, json_string_value(k), v);
-		else
-			rc = -1;
-		json_decref(k);
-		if (rc == -1)
-			return -1;
-	} while (eat(l, ','));
-	return eat(l, '}') ? 0 : -1;
+	(void)off;
+	(void)len;
+	if (head != NULL)
+		e->fn(e->ctx, item);
 }
 
 json_t *
@@ -473,44 +352,24 @@ kube_list_each(struct kube_client *c, const struct kube_resource *r,
 {
 	struct kube_req rq = { 0 };
 	struct kube_response resp;
-	struct lscan l;
+	struct util_jlist l;
+	struct each e = { fn, ctx };
 	char *path = list_path(r, ns, label_selector, field_selector, limit,
 	    cont);
-	json_t *head = NULL, *full, *it;
-	int rc, seen = 0;
-	size_t i;
+	json_t *head = NULL;
+	int rc;
 
 	rq.method = "GET";
 	rq.path = path;
 	rq.stop = stop;
 	if (kube_request(c, &rq, &resp, err) < 0)
 		goto out;
-	memset(&l, 0, sizeof l);
-	l.p = resp.body;
-	l.n = resp.len;
-	head = json_object();
-	rc = scan_list(&l, head, fn, ctx, &seen);
-	if (rc == 1) {
-		full = json_loadb(resp.body, resp.len, JSON_ALLOW_NUL,
-		    &l.jerr);
-		if (full && json_is_array(json_object_get(full, "items"))) {
-			restore_kinds(full);
-			json_array_foreach(json_object_get(full, "items"), i,
-			    it)
-				fn(ctx, it);
-			json_object_del(full, "items");
-			json_decref(head);
-			head = full;
-			rc = 0;
-			seen = 1;
-		} else {
-			json_decref(full);
-			rc = -1;
-		}
-	}
-	if (rc == -1 || !seen) {
+	/* each item parsed alone: a page of 500 Pods is never one tree */
+	util_jlist_init(&l, resp.body, resp.len, 0);
+	rc = util_jlist_next(&l, each_item, &e, &head);
+	if (rc != 1 || !l.list) {
 		kube_error_set(err, "GET %s: the answer is not a list%s%s",
-		    path, rc == -1 ? ": " : "", rc == -1 ? l.jerr.text : "");
+		    path, rc == -1 ? ": " : "", rc == -1 ? l.err : "");
 		json_decref(head);
 		head = NULL;
 	}

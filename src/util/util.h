@@ -12,7 +12,9 @@
  *                RFC 3339 parsing/formatting, Go durations (ms and ns);
  *   text         did-you-mean suggestions, glob matching, hashing;
  *   base64       Go's standard encoding, both ways;
- *   utf8         decoding and encoding one code point.
+ *   utf8         decoding and encoding one code point;
+ *   mapfile      a file's text mapped, not copied;
+ *   jlist        a JSON list's items one at a time (snapshots, list pages).
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -72,6 +74,72 @@ char	*util_read_file(const char *path, size_t max, size_t *len, char **err);
  * the file, -1 on a read error (errno says which).
  */
 int	 util_read_line(FILE *f, struct buf *b, size_t max, int *toolong);
+
+/*
+ * A file's text, mapped read-only when it is a regular file (no copy:
+ * pages read as touched), else read into memory.  Not NUL-terminated
+ * when mapped.  Returns 0, or -1 with *err set (owned) when the file
+ * cannot be read or exceeds max bytes; util_unmap_file releases it.
+ */
+struct util_mapped {
+	char	*text;		/* owned: the mapping or the buffer */
+	size_t	 len;		/* bytes */
+	int	 mapped;	/* text is a mapping (else malloc'd) */
+};
+int	 util_map_file(struct util_mapped *, const char *path, size_t max,
+	    char **err);
+void	 util_unmap_file(struct util_mapped *);
+
+/* ---- jlist: the items of a JSON list, one at a time (jlist.c) ---------- */
+struct util_jlist {
+	const char	*p;		/* borrowed text */
+	size_t		 n, i;		/* its length, the scan position */
+	int		 flags;		/* jansson's, for every value */
+	int		 mapped;	/* p is util_map_file's mapping: give
+					   pages behind the scan back */
+	size_t		 released;	/* bytes of p given back */
+	int		 list;		/* the last value was a list */
+	size_t		 items;		/* items it handed on */
+	int		 restored;	/* the item handed got its list's
+					   kind or apiVersion: its text
+					   lacks them */
+	size_t		 err_off;	/* after -1: where the text is bad */
+	char		 err[160];	/* after -1: why */
+	size_t		 where_off, where_bol;	/* util_jlist_where's */
+	int		 where_line;
+};
+/*
+ * fn gets one value: item is borrowed (valid for the call: incref to
+ * keep it); head the list's other members read so far (kind, apiVersion,
+ * metadata...), or NULL for a value that is no list; off and len where
+ * the item's text lies in the scanned text.
+ */
+typedef void	 util_jlist_fn(void *ctx, json_t *item, const json_t *head,
+		    size_t off, size_t len);
+/* Scans text (borrowed; need not end in NUL); flags are jansson's. */
+void	 util_jlist_init(struct util_jlist *, const char *text, size_t len,
+	    int flags);
+/*
+ * Reads the next JSON value of the text (several may follow each other:
+ * NDJSON).  A list (an object whose "kind" is "List" or ends in "List",
+ * with an "items" array or null, in any order of members) has its items
+ * handed to fn one at a time, each parsed alone, with the list's kind
+ * (without "List") and apiVersion given to an item lacking them; *head
+ * gets the list's other members (owned).  Any other value goes to fn
+ * whole, head NULL and *head NULL.  Returns 1 after a value, 0 at the end
+ * of the text, -1 on bad text (err and err_off say why and where; items
+ * before it were handed on).
+ */
+int	 util_jlist_next(struct util_jlist *, util_jlist_fn *, void *ctx,
+	    json_t **head);
+/* Gives a list's item the kind (kind of head without "List") and
+ * apiVersion of its list (head) when the item has none; 1 when it gave
+ * one. */
+int	 util_jlist_restore(json_t *item, const json_t *head);
+/* Line and column (1-based, bytes) of offset off of the scanned text;
+ * cheap for offsets asked in increasing order. */
+void	 util_jlist_where(struct util_jlist *, size_t off, int *line,
+	    int *col);
 
 /* ---- diag: diagnostics about user input --------------------------------- */
 enum diag_level { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE };

@@ -73,12 +73,11 @@ class Annotated(scenario.Workload):
         return d
 
 
-def write_inputs(tmp_path, seed_manifests, w, lines):
+def write_inputs(tmp_path, seed_manifests, w, lines, fmt="list"):
     (seed_manifests / "freeze.yaml").write_text(POLICY)
     cluster = tmp_path / "cluster"
-    cluster.mkdir()
-    scenario.write_list(str(cluster / "snapshot.json"),
-                        w.objects() + scenario.filler_pods("platform", 160))
+    scenario.write_snapshot(str(cluster), w.objects() +
+                            scenario.filler_pods("platform", 160), fmt)
     scenario.write_ndjson(str(tmp_path / "signals.ndjson"), lines)
     scenario.write_ndjson(str(tmp_path / "budget.ndjson"), [
         scenario.budget_line(at(m), w.ns, 0.9) for m in range(-1, 10, 2)])
@@ -86,8 +85,8 @@ def write_inputs(tmp_path, seed_manifests, w, lines):
             "--prometheus-recording", str(tmp_path / "budget.ndjson")]
 
 
-def replay(tmp_path, seed_manifests, w, lines, stdin=False):
-    args = write_inputs(tmp_path, seed_manifests, w, lines)
+def replay(tmp_path, seed_manifests, w, lines, stdin=False, fmt="list"):
+    args = write_inputs(tmp_path, seed_manifests, w, lines, fmt)
     path = tmp_path / "signals.ndjson"
     if stdin:
         p = run(*args, "-", stdin=path.read_text(), check=0)
@@ -112,14 +111,28 @@ def test_snapshot_object_field_outside_projection(tmp_path, seed_manifests):
         "suppressed/below-threshold", "suppressed/policy"]
 
 
-def test_snapshot_pod_field_outside_projection(tmp_path, seed_manifests):
+@pytest.mark.parametrize("fmt", scenario.SNAPSHOT_FORMATS)
+def test_snapshot_pod_field_outside_projection(tmp_path, seed_manifests,
+                                               fmt):
     # (a) a Pod the view keeps compact, only in the snapshot (pod 1 is
-    # never killed): its annotation comes from the snapshot's text
+    # never killed): its annotation comes from the snapshot's text, read
+    # back from where it lies in a JSON file or kept (YAML, an item that
+    # took its list's kind), whatever the snapshot's shape
     w = Annotated("shop", "cart")
     w.snap_ann = {"ops.example/hold": "true"}
     lines = two_kills(w, {})
-    assert replay(tmp_path, seed_manifests, w, lines) == [
+    assert replay(tmp_path, seed_manifests, w, lines, fmt=fmt) == [
         "suppressed/below-threshold", "suppressed/policy"]
+
+
+@pytest.mark.parametrize("fmt", ["list", "typed"])
+def test_snapshot_pod_not_held(tmp_path, seed_manifests, fmt):
+    # (a) without the annotation the same replay acts: the suppression
+    # above came from the snapshot Pod's own field
+    w = Annotated("shop", "cart")
+    lines = two_kills(w, {})
+    assert replay(tmp_path, seed_manifests, w, lines, fmt=fmt) == [
+        "suppressed/below-threshold", "acted"]
 
 
 def test_snapshot_object_unfrozen_acts(tmp_path, seed_manifests):

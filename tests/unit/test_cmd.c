@@ -50,7 +50,7 @@ TEST(put_replace_delete_fetch)
 	    "node-b"), *line;
 	char *text;
 
-	replay_whole_put_object(w, a);
+	replay_whole_put_object(w, a, NULL);
 	CHECK_NODE(w, "shop", "p1", "node-a");
 	CHECK_NODE(w, "shop", "p1", "node-a");	/* kept parsed now */
 	CHECK_NODE(w, "other", "p1", "(null)");	/* namespace is the key's */
@@ -82,8 +82,8 @@ TEST(kinds_kept_whole_by_the_view_are_not_stored)
 	    "metadata", "name", "c", "namespace", "shop");
 	json_t *anon = json_pack("{s:s}", "kind", "Pod");
 
-	replay_whole_put_object(w, cm);
-	replay_whole_put_object(w, anon);	/* no name: no key */
+	replay_whole_put_object(w, cm, NULL);
+	replay_whole_put_object(w, anon, NULL);	/* no name: no key */
 	replay_whole_put_line(w, anon, 0, "{}", 2);
 	CHECK(replay_whole_fetch(w, NULL, "Pod", NULL, "") == NULL);
 	replay_whole_line_done(w);
@@ -146,6 +146,48 @@ TEST(lines_in_a_file_and_a_bad_source)
 	replay_whole_free(w);
 }
 
+/*
+ * Snapshot objects referenced in their JSON file (cluster_load's src):
+ * read back by name when fetched, kept parsed after; a file changed or
+ * gone since gives NULL, never another object.
+ */
+TEST(snapshot_objects_read_back_from_their_file)
+{
+	char path[] = "/tmp/test_cmd_snap.XXXXXX";
+	const char *t1 = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p1\","
+	    "\"namespace\":\"shop\"},\"spec\":{\"nodeName\":\"n1\"}}";
+	const char *t2 = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p2\","
+	    "\"namespace\":\"shop\"},\"spec\":{\"nodeName\":\"n2\"}}";
+	struct replay_whole *w = replay_whole_new();
+	json_t *p1 = pod("shop", "p1", "x"), *p2 = pod("shop", "p2", "x");
+	struct cluster_src s1, s2;
+	int fd = mkstemp(path);
+
+	REQUIRE(fd != -1);
+	REQUIRE(write(fd, "[", 1) == 1);
+	REQUIRE(write(fd, t1, strlen(t1)) == (ssize_t)strlen(t1));
+	REQUIRE(write(fd, ",\n", 2) == 2);
+	REQUIRE(write(fd, t2, strlen(t2)) == (ssize_t)strlen(t2));
+	s1 = (struct cluster_src){ path, 1, strlen(t1) };
+	s2 = (struct cluster_src){ path, 3 + strlen(t1), strlen(t2) };
+	replay_whole_put_object(w, p1, &s1);
+	replay_whole_put_object(w, p2, &s2);
+	CHECK_INT((long)replay_whole_count(w), 2);
+	CHECK_NODE(w, "shop", "p1", "n1");	/* read from the file */
+	/* p2's place rewritten: another object there reads as nothing */
+	REQUIRE(pwrite(fd, t1, strlen(t1), (off_t)s2.off) ==
+	    (ssize_t)strlen(t1));
+	CHECK_NODE(w, "shop", "p2", "(null)");
+	close(fd);
+	unlink(path);
+	/* p1 was kept parsed when fetched; p2 is gone with its file */
+	CHECK_NODE(w, "shop", "p1", "n1");
+	CHECK_NODE(w, "shop", "p2", "(null)");
+	json_decref(p1);
+	json_decref(p2);
+	replay_whole_free(w);
+}
+
 /* The store as the view's fetch hook: a compact Pod fetched whole. */
 TEST(answers_cluster_get_whole)
 {
@@ -159,7 +201,7 @@ TEST(answers_cluster_get_whole)
 	CHECK(got == NULL);		/* not in the store: nothing, not the
 					   projection */
 	json_decref(got);
-	replay_whole_put_object(w, p);
+	replay_whole_put_object(w, p, NULL);
 	got = cluster_get_whole(c, "Pod", "shop", "p1");
 	REQUIRE(got != NULL);
 	CHECK(json_equal(got, p));
@@ -173,6 +215,7 @@ int
 main(void)
 {
 	RUN(put_replace_delete_fetch);
+	RUN(snapshot_objects_read_back_from_their_file);
 	RUN(kinds_kept_whole_by_the_view_are_not_stored);
 	RUN(lines_in_a_file_and_a_bad_source);
 	RUN(answers_cluster_get_whole);

@@ -1535,6 +1535,308 @@ TEST(read_line_bounded)
  * class once freed (not by another), large sizes from malloc; clear
  * frees every block (the sanitizer build checks nothing leaks).
  */
+/* ---- jlist: a JSON list's items, one at a time -------------------------- */
+
+struct got {
+	json_t	*items;		/* each item handed, a copy */
+	json_t	*heads;		/* its head's kind, or null */
+	size_t	 bad_span;	/* items whose off/len text is not them */
+	size_t	 lists;		/* values that were lists */
+	const char *text;
+};
+
+static void
+got_item(void *ctx, json_t *item, const json_t *head, size_t off,
+    size_t len)
+{
+	struct got *g = ctx;
+	json_t *again = json_loadb(g->text + off, len, JSON_DECODE_ANY, NULL);
+	json_t *bare = json_deep_copy(item);
+
+	/* the text at off/len is the item as written, before its kind */
+	if (head && json_is_object(bare) && json_is_object(again)) {
+		if (!json_object_get(again, "kind"))
+			json_object_del(bare, "kind");
+		if (!json_object_get(again, "apiVersion"))
+			json_object_del(bare, "apiVersion");
+	}
+	if (again == NULL || !json_equal(again, bare))
+		g->bad_span++;
+	json_decref(again);
+	json_decref(bare);
+	json_array_append_new(g->items, json_deep_copy(item));
+	json_array_append_new(g->heads, head ? json_deep_copy(json_object_get(
+	    head, "kind")) : json_null());
+}
+
+/* Scans text to its end or an error; returns the last util_jlist_next. */
+static int
+scan_all(struct util_jlist *l, const char *text, int flags, struct got *g,
+    json_t **lasthead)
+{
+	json_t *head;
+	int rc;
+
+	g->items = json_array();
+	g->heads = json_array();
+	g->bad_span = 0;
+	g->lists = 0;
+	g->text = text;
+	*lasthead = NULL;
+	util_jlist_init(l, text, strlen(text), flags);
+	while ((rc = util_jlist_next(l, got_item, g, &head)) == 1) {
+		g->lists += (size_t)l->list;
+		json_decref(*lasthead);
+		*lasthead = head;
+	}
+	return rc;
+}
+
+static void
+got_free(struct got *g, json_t *head)
+{
+	json_decref(g->items);
+	json_decref(g->heads);
+	json_decref(head);
+}
+
+static const char *
+item_str(struct got *g, size_t i, const char *key)
+{
+	json_t *it = json_array_get(g->items, i);
+
+	if (strcmp(key, "name") == 0)
+		return json_string_value(json_object_get(json_object_get(it,
+		    "metadata"), "name"));
+	return json_string_value(json_object_get(it, key));
+}
+
+TEST(jlist_items_one_at_a_time)
+{
+	static const char text[] = "{\"kind\":\"PodList\",\"apiVersion\":"
+	    "\"v1\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":[\n"
+	    "  {\"metadata\":{\"name\":\"a\"}},\n"
+	    "  {\"kind\":\"Pod\",\"apiVersion\":\"v9\",\"metadata\":"
+	    "{\"name\":\"b\"}}\n]}\n";
+	struct util_jlist l;
+	struct got g;
+	json_t *head;
+
+	CHECK_INT(scan_all(&l, text, 0, &g, &head), 0);
+	REQUIRE(json_array_size(g.items) == 2);
+	CHECK_STR(item_str(&g, 0, "name"), "a");
+	/* an item without kind gets its list's, and its apiVersion */
+	CHECK_STR(item_str(&g, 0, "kind"), "Pod");
+	CHECK_STR(item_str(&g, 0, "apiVersion"), "v1");
+	/* an item's own are kept */
+	CHECK_STR(item_str(&g, 1, "apiVersion"), "v9");
+	CHECK_INT(g.bad_span, 0);
+	/* the head is the list without its items */
+	REQUIRE(head != NULL);
+	CHECK(json_object_get(head, "items") == NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(head,
+	    "metadata"), "resourceVersion")), "7");
+	CHECK_STR(json_string_value(json_array_get(g.heads, 0)), "PodList");
+	got_free(&g, head);
+}
+
+TEST(jlist_items_before_kind)
+{
+	/* kubectl sorts keys: "items" comes before "kind" */
+	static const char sorted[] = "{\"apiVersion\":\"v1\",\"items\":["
+	    "{\"metadata\":{\"name\":\"a\",\"x\":\"]}\\\"[{\"}}],"
+	    "\"kind\":\"ReplicaSetList\",\"metadata\":{}}";
+	static const char list[] = "{\"apiVersion\":\"v1\",\"items\":["
+	    "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}},"
+	    "{\"metadata\":{\"name\":\"nokind\"}}],\"kind\":\"List\"}";
+	struct util_jlist l;
+	struct got g;
+	json_t *head;
+
+	CHECK_INT(scan_all(&l, sorted, 0, &g, &head), 0);
+	REQUIRE(json_array_size(g.items) == 1);
+	CHECK_STR(item_str(&g, 0, "kind"), "ReplicaSet");
+	CHECK_INT(g.bad_span, 0);
+	CHECK(g.lists == 1 && head != NULL);
+	got_free(&g, head);
+	/* a List holds any kind: an item without one stays without */
+	CHECK_INT(scan_all(&l, list, 0, &g, &head), 0);
+	REQUIRE(json_array_size(g.items) == 2);
+	CHECK_STR(item_str(&g, 0, "kind"), "Pod");
+	CHECK(item_str(&g, 1, "kind") == NULL);
+	got_free(&g, head);
+}
+
+TEST(jlist_empty_null_and_values_that_are_no_list)
+{
+	static const char many[] = "{\"kind\":\"Pod\",\"items\":[1],"
+	    "\"metadata\":{\"name\":\"p\"}}\n"
+	    "{\"items\":[2],\"kind\":\"Thing\"}\n"
+	    "[1,2]\n\"s\" null\n"
+	    "{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"q\"}}]}";
+	struct util_jlist l;
+	struct got g;
+	json_t *head;
+
+	CHECK_INT(scan_all(&l, "", 0, &g, &head), 0);
+	CHECK_INT(json_array_size(g.items), 0);
+	got_free(&g, head);
+	CHECK_INT(scan_all(&l, " \n\t ", 0, &g, &head), 0);
+	CHECK_INT(json_array_size(g.items), 0);
+	got_free(&g, head);
+	/* items: null and [] are empty lists */
+	CHECK_INT(scan_all(&l, "{\"kind\":\"PodList\",\"items\":null}", 0,
+	    &g, &head), 0);
+	CHECK(json_array_size(g.items) == 0 && g.lists == 1 && head);
+	got_free(&g, head);
+	CHECK_INT(scan_all(&l, "{\"items\":[ ],\"kind\":\"PodList\"}", 0,
+	    &g, &head), 0);
+	CHECK(json_array_size(g.items) == 0 && g.lists == 1 && head);
+	got_free(&g, head);
+	/* one value after the other (NDJSON); no list goes whole */
+	CHECK_INT(scan_all(&l, many, 0, &g, &head), 0);
+	REQUIRE(json_array_size(g.items) == 6);
+	CHECK_INT(json_integer_value(json_array_get(json_object_get(
+	    json_array_get(g.items, 0), "items"), 0)), 1);
+	CHECK(json_is_null(json_array_get(g.heads, 0)));
+	CHECK_STR(item_str(&g, 1, "kind"), "Thing");
+	CHECK(json_is_array(json_array_get(g.items, 2)));
+	CHECK(json_is_string(json_array_get(g.items, 3)));
+	CHECK(json_is_null(json_array_get(g.items, 4)));
+	CHECK_STR(item_str(&g, 5, "name"), "q");
+	CHECK_STR(item_str(&g, 5, "kind"), "Pod");
+	CHECK_INT(g.bad_span, 0);
+	got_free(&g, head);
+}
+
+TEST(jlist_bad_text_says_where)
+{
+	static const char text[] = "{\"kind\":\"PodList\",\"items\":[\n"
+	    "  {\"metadata\":{\"name\":\"a\"}},\n"
+	    "  {\"metadata\": x}]}\n";
+	struct util_jlist l;
+	struct got g;
+	json_t *head;
+	int line, col;
+
+	CHECK_INT(scan_all(&l, text, 0, &g, &head), -1);
+	CHECK_INT(json_array_size(g.items), 1);	/* the one before it */
+	util_jlist_where(&l, l.err_off, &line, &col);
+	CHECK_INT(line, 3);
+	CHECK_INT(col, 17);
+	CHECK(l.err[0] != '\0');
+	got_free(&g, head);
+	/* duplicate keys, when jansson's flag asks */
+	CHECK_INT(scan_all(&l, "{\"kind\":\"PodList\",\"kind\":\"X\","
+	    "\"items\":[]}", JSON_REJECT_DUPLICATES, &g, &head), -1);
+	CHECK(strstr(l.err, "duplicate") != NULL);
+	got_free(&g, head);
+	CHECK_INT(scan_all(&l, "{\"kind\":\"PodList\",\"items\":[{\"a\":1,"
+	    "\"a\":2}]}", JSON_REJECT_DUPLICATES, &g, &head), -1);
+	got_free(&g, head);
+	/* items that are not an array */
+	CHECK_INT(scan_all(&l, "{\"kind\":\"PodList\",\"items\":5}", 0, &g,
+	    &head), -1);
+	CHECK(strstr(l.err, "array") != NULL);
+	got_free(&g, head);
+	/* a key that is not a string */
+	CHECK_INT(scan_all(&l, "{\"kind\":\"PodList\",items:[]}", 0, &g,
+	    &head), -1);
+	got_free(&g, head);
+}
+
+/* Every prefix and every one-byte change of a list: an error with a
+ * place inside the text, or a value, never a crash (ASan, valgrind). */
+TEST(jlist_truncated_and_corrupt_never_crash)
+{
+	static const char text[] = "{\"apiVersion\":\"v1\",\"items\":["
+	    "{\"metadata\":{\"name\":\"a\",\"labels\":{\"k\":\"v\\\"]\"}}},"
+	    "{\"metadata\":{\"name\":\"b\"},\"spec\":[1,2.5,true,null]}],"
+	    "\"kind\":\"PodList\",\"metadata\":{\"continue\":\"\"}}";
+	static const char subst[] = "}]\"{[,:x\\ 0";
+	size_t n = strlen(text), k, s, bad = 0;
+	struct util_jlist l;
+	struct got g;
+	json_t *head;
+	char *t;
+	int rc;
+
+	for (k = 1; k < n; k++) {	/* 0: no text, nothing to say */
+		t = xstrndup(text, k);
+		rc = scan_all(&l, t, JSON_REJECT_DUPLICATES, &g, &head);
+		/* a prefix is never a whole list */
+		if (rc != -1 || l.err_off > k || l.err[0] == '\0') {
+			fprintf(stderr, "prefix %zu: rc %d at %zu: %s\n", k,
+			    rc, l.err_off, l.err);
+			bad++;
+		}
+		CHECK(json_array_size(g.items) <= 2);
+		got_free(&g, head);
+		free(t);
+	}
+	CHECK_INT(bad, 0);
+	t = xstrdup(text);
+	for (k = 0; k < n; k++)
+		for (s = 0; s < sizeof subst - 1; s++) {
+			t[k] = subst[s];
+			rc = scan_all(&l, t, JSON_REJECT_DUPLICATES, &g,
+			    &head);
+			CHECK(rc == 0 || (rc == -1 && l.err_off <= n &&
+			    l.err[0] != '\0'));
+			got_free(&g, head);
+			t[k] = text[k];
+		}
+	free(t);
+}
+
+TEST(jlist_mapped_file)
+{
+	struct util_mapped m;
+	struct util_jlist l;
+	struct buf b;
+	struct got g;
+	json_t *head;
+	char *path, *err;
+	size_t i;
+	int rc;
+
+	/* enough items that the pages behind the scan are given back */
+	buf_init(&b, 0);
+	buf_adds(&b, "{\"apiVersion\":\"v1\",\"items\":[");
+	for (i = 0; i < 100000; i++)
+		buf_printf(&b, "%s{\"metadata\":{\"name\":\"p%zu\",\"pad\":"
+		    "\"%0100zu\"}}", i ? ",\n" : "", i, i);
+	buf_adds(&b, "],\"kind\":\"PodList\"}\n");
+	path = write_tmpn("list.json", b.data, b.len);
+	REQUIRE(util_map_file(&m, path, b.len, &err) == 0);
+	CHECK(m.mapped == 1 && m.len == b.len);
+	g.items = json_array();
+	g.heads = json_array();
+	g.bad_span = 0;
+	g.text = m.text;
+	util_jlist_init(&l, m.text, m.len, 0);
+	l.mapped = m.mapped;
+	rc = util_jlist_next(&l, got_item, &g, &head);
+	CHECK_INT(rc, 1);
+	CHECK_INT(json_array_size(g.items), 100000);
+	CHECK(l.released > 0);
+	CHECK_STR(item_str(&g, 99999, "name"), "p99999");
+	CHECK_STR(item_str(&g, 99999, "kind"), "Pod");
+	CHECK_INT(g.bad_span, 0);
+	json_decref(head);
+	CHECK_INT(util_jlist_next(&l, got_item, &g, &head), 0);
+	got_free(&g, head);
+	util_unmap_file(&m);
+	/* over its limit: refused with a reason */
+	CHECK_INT(util_map_file(&m, path, 10, &err), -1);
+	CHECK(err && strstr(err, "limit"));
+	free(err);
+	CHECK_INT(util_map_file(&m, "/nonexistent/x", 10, &err), -1);
+	free(err);
+	free(path);
+	buf_free(&b);
+}
+
 TEST(slab_reuses_slots_by_size)
 {
 	struct slab s = { 0 };
@@ -2025,6 +2327,12 @@ main(void)
 	RUN(json_writer_and_copy_match_jansson);
 	RUN(json_dumps_matches_jansson);
 	RUN(ptab_empty_keeps_slots);
+	RUN(jlist_items_one_at_a_time);
+	RUN(jlist_items_before_kind);
+	RUN(jlist_empty_null_and_values_that_are_no_list);
+	RUN(jlist_bad_text_says_where);
+	RUN(jlist_truncated_and_corrupt_never_crash);
+	RUN(jlist_mapped_file);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);
