@@ -509,7 +509,7 @@ static json_t *
 load_text(const struct istr *x)
 {
 	char *s = x ? cl_text_unpack(x->s) : NULL;
-	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+	json_t *v = s ? util_json_loads(s, 0, NULL) : NULL;
 
 	free(s);
 	return v ? v : json_object();

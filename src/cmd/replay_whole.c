@@ -280,7 +280,7 @@ replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
 	if (e == NULL || (e->text == NULL && ((!e->line && !e->file) ||
 	    (text = entry_read(w, e)) == NULL)))
 		return NULL;
-	root = json_loadb(text ? text : e->text, e->len, JSON_DECODE_ANY,
+	root = util_json_loadb(text ? text : e->text, e->len, JSON_DECODE_ANY,
 	    NULL);
 	free(text);
 	obj = e->line ? json_object_get(json_object_get(root, "watch"),

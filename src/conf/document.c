@@ -167,7 +167,7 @@ json_docs(const char *file, const char *text, size_t len,
 		for (; lineoff < off; lineoff++)
 			if (text[lineoff] == '\n')
 				line++;
-		v = json_loadb(text + off, len - off, JSON_DECODE_ANY |
+		v = util_json_loadb(text + off, len - off, JSON_DECODE_ANY |
 		    JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES |
 		    JSON_ALLOW_NUL, &e);
 		if (v == NULL) {

@@ -70,8 +70,8 @@ value(struct util_jlist *l)
 	json_t *v;
 
 	skip_ws(l);
-	v = json_loadb(l->p + l->i, l->n - l->i, l->flags | JSON_DECODE_ANY |
-	    JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &je);
+	v = util_json_loadb(l->p + l->i, l->n - l->i, l->flags |
+	    JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &je);
 	if (v == NULL) {
 		l->err_off = l->i + (size_t)(je.position > 0 ?
 		    je.position : 0);
