@@ -209,7 +209,7 @@ static void
 replay_line(struct replay *rp, const char *text)
 {
 	json_error_t je;
-	json_t *line = json_loads(text, JSON_REJECT_DUPLICATES |
+	json_t *line = util_json_loads(text, JSON_REJECT_DUPLICATES |
 	    JSON_DECODE_ANY, &je);
 	const char *t;
 	int64_t when;
