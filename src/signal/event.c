@@ -55,6 +55,50 @@ event_json(const struct event *ev)
 	    ev->subject.namespace, "name", ev->subject.name);
 }
 
+/* ,"key":"s" (no comma first), null for NULL; -1 outside ASCII. */
+static int
+put_member(struct buf *b, const char *key, const char *s, int first)
+{
+	if (s && !util_json_plain(s))
+		return -1;
+	buf_adds(b, first ? "\"" : ",\"");
+	buf_adds(b, key);
+	buf_adds(b, "\":");
+	if (s)
+		util_json_str(b, s);
+	else
+		buf_adds(b, "null");
+	return 0;
+}
+
+int
+event_write(struct buf *b, const struct event *ev)
+{
+	char num[UTIL_INT_TEXT];
+
+	/* json_pack's "s?" and "O?" give null for NULL: so does this */
+	buf_addc(b, '{');
+	if (put_member(b, "source", ev->source ? ev->source : "", 1) ||
+	    put_member(b, "name", ev->name ? ev->name : "", 0) ||
+	    put_member(b, "type", ev->type ? ev->type : "", 0) ||
+	    put_member(b, "id", ev->id, 0))
+		return -1;
+	buf_adds(b, ",\"time\":");
+	buf_add(b, num, util_json_int(num, (json_int_t)ev->time));
+	buf_adds(b, ",\"data\":");
+	if (ev->data == NULL)
+		buf_adds(b, "null");
+	else if (util_json_write(b, ev->data, JSON_COMPACT) == -1)
+		return -1;
+	buf_adds(b, ",\"subject\":{");
+	if (put_member(b, "kind", ev->subject.kind, 1) ||
+	    put_member(b, "namespace", ev->subject.namespace, 0) ||
+	    put_member(b, "name", ev->subject.name, 0))
+		return -1;
+	buf_adds(b, "}}");
+	return 0;
+}
+
 static char *
 opt_str(json_t *o, const char *k)
 {

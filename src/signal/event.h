@@ -33,6 +33,13 @@ struct event {
 void	event_clear(struct event *);
 /* The event as kept in the state file (owned JSON; see event.c). */
 json_t	*event_json(const struct event *);
+struct buf;
+/*
+ * event_json(ev)'s text as json_dumps(JSON_COMPACT) prints it, appended
+ * to b without building the tree (util_json_write): 0, or -1 where that
+ * cannot write it (a string outside ASCII...), b then partial.
+ */
+int	 event_write(struct buf *b, const struct event *ev);
 /*
  * Reads an event kept by event_json: the owned members of ev are new, the
  * borrowed ones (source, name, type) point into j.  Returns 0, or -1 when

@@ -22,6 +22,17 @@ buf_init(struct buf *b, size_t max)
 	b->overflow = 0;
 }
 
+void
+buf_init_on(struct buf *b, char *mem, size_t size)
+{
+	b->data = mem;
+	b->len = 0;
+	b->cap = size;
+	b->max = size - 1;	/* so reserve() never needs to grow it */
+	b->overflow = 0;
+	mem[0] = '\0';
+}
+
 /*
  * Makes room for extra bytes and the terminator, and writes the terminator
  * so a buffer that never receives a byte (an empty file) is "", not

@@ -50,6 +50,13 @@ struct buf {
 };
 
 void	 buf_init(struct buf *, size_t max);
+/*
+ * A buffer over the caller's mem (size >= 1 bytes), never reallocated:
+ * appending past size - 1 bytes is an overflow, as past max.  For text
+ * that usually fits a scratch area on the stack; never buf_free'd or
+ * buf_steal'd.
+ */
+void	 buf_init_on(struct buf *, char *mem, size_t size);
 /* Appends; on exceeding max sets overflow, keeps what fit, returns -1. */
 int	 buf_add(struct buf *, const void *, size_t);
 int	 buf_adds(struct buf *, const char *);

@@ -174,6 +174,53 @@ TEST(recording_latest_at_or_before)
 	remove(path);
 }
 
+/*
+ * An intake row's text is written without the tree: the same bytes as
+ * json_dumps(event_json(ev), JSON_COMPACT), members present or absent;
+ * text outside ASCII is refused for the caller's jansson path; and a
+ * scratch area too small overflows rather than growing.
+ */
+TEST(event_written_as_dumped)
+{
+	struct event ev;
+	struct buf b;
+	char mem[4096], tiny[16], *want;
+	char id[] = "a\"b\\c\n", kind[] = "Pod", ns[] = "shop";
+	char name[] = "cart-1";
+	json_t *j;
+	int k, rc;
+
+	for (k = 0; k < 4; k++) {
+		memset(&ev, 0, sizeof ev);
+		ev.source = "alerts";
+		ev.name = k == 3 ? "caf\xc3\xa9" : "oom";
+		ev.type = "webhook";
+		ev.time = 1795600800123LL + k;
+		ev.id = k & 1 ? id : NULL;
+		ev.data = k ? json_pack("{s:[i, f, n, b], s:{s:s}}", "alerts",
+		    -3, 0.5, 1, "labels", "pod", "cart-1") : NULL;
+		ev.subject.kind = k >= 1 ? kind : NULL;
+		ev.subject.namespace = k == 2 ? NULL : ns;
+		ev.subject.name = k >= 1 ? name : NULL;
+		buf_init_on(&b, mem, sizeof mem);
+		rc = event_write(&b, &ev);
+		j = event_json(&ev);
+		want = json_dumps(j, JSON_COMPACT);
+		if (k == 3)
+			CHECK(rc == -1);
+		else
+			CHECK(rc == 0 && !b.overflow && strcmp(mem, want) == 0);
+		buf_init_on(&b, tiny, sizeof tiny);
+		(void)event_write(&b, &ev);	/* 0 or -1: overflowed */
+		CHECK(k == 3 || (b.overflow && b.data == tiny &&
+		    b.len == sizeof tiny - 1 &&
+		    strncmp(tiny, want, sizeof tiny - 1) == 0));
+		free(want);
+		json_decref(j);
+		json_decref(ev.data);
+	}
+}
+
 int
 main(void)
 {
@@ -183,5 +230,6 @@ main(void)
 	RUN(watch_type_names);
 	RUN(alert_subject_and_time);
 	RUN(recording_latest_at_or_before);
+	RUN(event_written_as_dumped);
 	return harness_done();
 }
