@@ -27,8 +27,11 @@
  *     is skipped (see nul_after_token).
  *
  * Objects of a kind the view keeps whole (or the caller wants whole, see
- * cluster_decode_opts.whole) are parsed again from their span by jansson
+ * cluster_decode_opts.whole) are read again from their span, whole,
  * once their kind is known: kind may come after the members it decides.
+ * Read whole, a value is the tree json_loadb builds (keys in the text's
+ * order, the last of a duplicate key's values in its first place):
+ * cluster_decode_whole is that for a whole text, a faster json_loadb.
  * Error messages are the decoder's own, with a byte offset, line and
  * column; a caller that must print jansson's message parses the text
  * with jansson on error (replay does).
@@ -61,12 +64,16 @@ struct dec {
 	size_t			 errpos;
 	const struct cluster_decode_opts *o;
 	int			 projected;
+	int			 templated;	/* a CL_TEMPLATE_KINDS field
+						   was kept */
 	struct buf		 str;		/* a string with escapes,
 						   decoded */
 	struct buf		 keytext;	/* escaped keys of open
 						   objects, decoded */
-	struct dkey		*keys;		/* owned: of open objects */
+	struct dkey		*keys;		/* of open objects: stack, or
+						   owned */
 	size_t			 nkeys, capkeys;
+	struct dkey		 stack[64];	/* no malloc for most texts */
 };
 
 /* An object being read: where its keys start in d->keys and keytext. */
@@ -390,7 +397,16 @@ note_key(struct dec *d, const char *k, size_t n, size_t at)
 {
 	struct dkey *e;
 
-	xgrow(&d->keys, &d->capkeys, d->nkeys + 1, sizeof *d->keys);
+	if (d->nkeys == d->capkeys) {
+		/* off the stack on the first growth (see cluster_decode) */
+		if (d->keys == d->stack) {
+			d->keys = xmalloc(2 * d->capkeys * sizeof *d->keys);
+			memcpy(d->keys, d->stack, sizeof d->stack);
+			d->capkeys *= 2;
+		} else
+			xgrow(&d->keys, &d->capkeys, d->nkeys + 1,
+			    sizeof *d->keys);
+	}
 	e = &d->keys[d->nkeys++];
 	e->hash = util_hash(k, n, UTIL_HASH_SEED);
 	e->len = n;
@@ -732,6 +748,7 @@ proj_members(struct dec *d, const struct cl_field *f, json_t **out)
 			break;
 		/* the last of a key's members wins, as in jansson */
 		i = (size_t)(c - f->children);
+		d->templated |= x && (c->flags & CL_TEMPLATE_KINDS);
 		json_decref(slot[i]);
 		slot[i] = x;
 	}
@@ -897,12 +914,12 @@ wants_whole(struct dec *d, const char *kind)
 static int
 proj_root(struct dec *d, json_t **out)
 {
-	size_t start = d->pos;
-	json_error_t je;
+	size_t start = d->pos, end;
 	const char *kind;
 	json_t *o;
 
 	d->projected = 0;
+	d->templated = 0;
 	if (peek(d) != '{')
 		return (*out = build_value(d, 0)) ? 0 : -1;
 	if (proj_members(d, &cl_projection, &o) == -1)
@@ -910,13 +927,16 @@ proj_root(struct dec *d, json_t **out)
 	kind = json_string_value(json_object_get(o, "kind"));
 	if (wants_whole(d, kind)) {
 		json_decref(o);
-		/* checked already: jansson accepts what the decoder did */
-		o = json_loadb((const char *)d->s + start, d->pos - start,
-		    d->flags & JSON_REJECT_DUPLICATES, &je);
-		if (o == NULL)
-			return fail(d, start + (size_t)je.position, je.text);
+		/* read again, whole: checked already, it cannot fail */
+		end = d->pos;
+		d->pos = start;
+		if ((o = build_value(d, 0)) == NULL || d->pos != end) {
+			json_decref(o);
+			return fail(d, start, "internal error: a second read "
+			    "differs");
+		}
 	} else {
-		if (!cl_template_kind(kind))
+		if (d->templated && !cl_template_kind(kind))
 			trim_template(&cl_projection, o);
 		d->projected = 1;
 	}
@@ -982,9 +1002,10 @@ where(const struct dec *d, struct cluster_decode_result *res)
 	res->reason = d->why;
 }
 
-json_t *
-cluster_decode(const char *text, size_t len,
-    const struct cluster_decode_opts *o, struct cluster_decode_result *res)
+/* path NULL: the whole text as jansson reads it (cluster_decode_whole). */
+static json_t *
+decode(const char *text, size_t len, const struct cluster_decode_opts *o,
+    int whole, struct cluster_decode_result *res)
 {
 	static const struct cluster_decode_opts none;
 	struct dec d;
@@ -996,6 +1017,8 @@ cluster_decode(const char *text, size_t len,
 	d.len = len;
 	d.o = o ? o : &none;
 	d.flags = d.o->flags;
+	d.keys = d.stack;
+	d.capkeys = UTIL_ARRAY_LEN(d.stack);
 	buf_init(&d.str, 0);
 	buf_init(&d.keytext, 0);
 	ws(&d);
@@ -1007,7 +1030,8 @@ cluster_decode(const char *text, size_t len,
 		fail(&d, d.pos, "premature end of input");
 	else if (!(d.flags & JSON_DECODE_ANY) && c != '{' && c != '[')
 		fail(&d, d.pos, "'[' or '{' expected");
-	else if (env_value(&d, d.o->path, &v) == 0) {
+	else if (whole ? (v = build_value(&d, 0)) != NULL :
+	    env_value(&d, d.o->path, &v) == 0) {
 		ws(&d);
 		if (d.pos < d.len)
 			fail(&d, d.pos, "end of input expected");
@@ -1025,6 +1049,23 @@ cluster_decode(const char *text, size_t len,
 	}
 	buf_free(&d.str);
 	buf_free(&d.keytext);
-	free(d.keys);
+	if (d.keys != d.stack)
+		free(d.keys);
 	return v;
+}
+
+json_t *
+cluster_decode(const char *text, size_t len,
+    const struct cluster_decode_opts *o, struct cluster_decode_result *res)
+{
+	return decode(text, len, o, 0, res);
+}
+
+json_t *
+cluster_decode_whole(const char *text, size_t len, size_t flags,
+    struct cluster_decode_result *res)
+{
+	struct cluster_decode_opts o = { NULL, flags, NULL, NULL };
+
+	return decode(text, len, &o, 1, res);
 }
