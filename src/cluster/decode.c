@@ -64,6 +64,8 @@ struct dec {
 	size_t			 errpos;
 	const struct cluster_decode_opts *o;
 	int			 projected;
+	int			 escaped;	/* the last string read had
+						   an escape */
 	int			 templated;	/* a CL_TEMPLATE_KINDS field
 						   was kept */
 	struct buf		 str;		/* a string with escapes,
@@ -245,6 +247,7 @@ scan_string(struct dec *d, const char **p, size_t *n)
 		i += len;
 	}
 	d->pos = i + 1;
+	d->escaped = esc;
 	if (p == NULL)
 		return 0;
 	if (!esc) {
@@ -411,9 +414,7 @@ note_key(struct dec *d, const char *k, size_t n, size_t at)
 	e->hash = util_hash(k, n, UTIL_HASH_SEED);
 	e->len = n;
 	e->at = at;
-	e->decoded = (const unsigned char *)k < d->s ||
-	    (const unsigned char *)k >= d->s + d->len;
-	if (e->decoded) {
+	if ((e->decoded = d->escaped)) {
 		e->off = d->keytext.len;
 		buf_add(&d->keytext, k, n);
 	} else
@@ -494,14 +495,14 @@ obj_next(struct dec *d, struct objit *it, const char **k, size_t *n)
 	return 1;
 }
 
-/* A key to keep past the member's value: NULL when in the text. */
+/*
+ * The key obj_next just gave, kept past the member's value: NULL when it
+ * lies in the text, else an owned copy of its decoded bytes.
+ */
 static char *
 key_copy(const struct dec *d, const char *k, size_t n)
 {
-	if ((const unsigned char *)k >= d->s &&
-	    (const unsigned char *)k < d->s + d->len)
-		return NULL;
-	return xstrndup(k, n);
+	return d->escaped ? xstrndup(k, n) : NULL;
 }
 
 /*
