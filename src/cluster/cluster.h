@@ -143,14 +143,25 @@ json_t		*cluster_project(json_t *obj);
 typedef int	 cluster_whole_fn(void *ctx, const char *kind);
 struct cluster_decode_opts {
 	const char *const	*path;		/* borrowed */
-	size_t			 flags;		/* JSON_REJECT_DUPLICATES,
-						   JSON_DECODE_ANY; no other */
+	size_t			 flags;		/* jansson's: REJECT_DUPLICATES,
+						   DECODE_ANY, ALLOW_NUL,
+						   DISABLE_EOF_CHECK */
 	cluster_whole_fn	*whole;		/* NULL: compact kinds are
 						   projected */
 	void			*ctx;
+	const char		*kind;		/* borrowed: the kind of an
+						   object without a kind member
+						   (a list's items); NULL */
+	int			 keep;		/* CLUSTER_DECODE_* */
 };
+/*
+ * Keep metadata.resourceVersion as well (a watch resumes from it and
+ * drops it: cluster_project does not keep it).
+ */
+#define CLUSTER_DECODE_RESOURCE_VERSION	0x1
 struct cluster_decode_result {
 	int		 projected;	/* the object at path was projected */
+	size_t		 end;		/* bytes read (DISABLE_EOF_CHECK) */
 	/* on error: where (bytes from 0; line and column from 1, the
 	   column in bytes) and why (static text) */
 	size_t		 offset, line, column;

@@ -34,6 +34,9 @@ enum cl_when {
 };
 
 #define CL_TEMPLATE_KINDS	0x1	/* only for cl_template_kind's kinds */
+#define CL_WATCH		0x2	/* only for a watch's decode (see
+					   CLUSTER_DECODE_RESOURCE_VERSION):
+					   never in cluster_project's */
 #define CL_MAX_CHILDREN		8	/* the widest level (a test checks) */
 
 struct cl_field {

@@ -23,6 +23,10 @@
  *     kept or skipped (decoded keys compared, so "a" and "\u0061" are one
  *     key); without it the last of a key's members wins, as in jansson;
  *   - JSON_DECODE_ANY: a root that is not an object or array;
+ *   - JSON_ALLOW_NUL: \u0000 in strings (never in keys);
+ *   - JSON_DISABLE_EOF_CHECK: the value at the text's start, whatever
+ *     follows (its end in cluster_decode_result.end, as jansson's
+ *     position);
  *   - jansson's one quirk: a NUL byte right after a number or a literal
  *     is skipped (see nul_after_token).
  *
@@ -176,7 +180,7 @@ escape(struct dec *d, size_t i, long *cp, char *c, size_t *n)
 		return fail(d, i, "invalid escape");
 	*n = 6;
 	*cp = hi;
-	if (hi == 0)
+	if (hi == 0 && !(d->flags & JSON_ALLOW_NUL))
 		return fail(d, i, "\\u0000 is not allowed");
 	if (hi >= 0xdc00 && hi <= 0xdfff)
 		return fail(d, i, "invalid Unicode: a lone low surrogate");
@@ -484,6 +488,8 @@ obj_next(struct dec *d, struct objit *it, const char **k, size_t *n)
 	at = d->pos;
 	if (scan_string(d, k, n) == -1)
 		return -1;
+	if (d->escaped && memchr(*k, '\0', *n))	/* JSON_ALLOW_NUL's */
+		return fail(d, at, "NUL byte in object key not supported");
 	if (d->flags & JSON_REJECT_DUPLICATES)
 		note_key(d, *k, *n, at);
 	ws(d);
@@ -714,14 +720,16 @@ build_value(struct dec *d, int sort)
 static int proj_field(struct dec *, const struct cl_field *, json_t **);
 
 static const struct cl_field *
-child(const struct cl_field *f, const char *k, size_t n)
+child(const struct dec *d, const struct cl_field *f, const char *k, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < f->nchildren; i++)
 		if (strncmp(f->children[i].key, k, n) == 0 &&
 		    f->children[i].key[n] == '\0')
-			return &f->children[i];
+			return (f->children[i].flags & CL_WATCH) &&
+			    !(d->o->keep & CLUSTER_DECODE_RESOURCE_VERSION) ?
+			    NULL : &f->children[i];
 	return NULL;
 }
 
@@ -740,7 +748,7 @@ proj_members(struct dec *d, const struct cl_field *f, json_t **out)
 		return -1;
 	obj_open(d, &it);
 	while ((r = obj_next(d, &it, &k, &n)) == 1) {
-		if ((c = child(f, k, n)) == NULL) {
+		if ((c = child(d, f, k, n)) == NULL) {
 			if (skip_value(d) == -1)
 				break;
 			continue;
@@ -925,7 +933,9 @@ proj_root(struct dec *d, json_t **out)
 		return (*out = build_value(d, 0)) ? 0 : -1;
 	if (proj_members(d, &cl_projection, &o) == -1)
 		return -1;
-	kind = json_string_value(json_object_get(o, "kind"));
+	if ((kind = json_string_value(json_object_get(o, "kind"))) == NULL &&
+	    json_object_get(o, "kind") == NULL)
+		kind = d->o->kind;	/* a list's item */
 	if (wants_whole(d, kind)) {
 		json_decref(o);
 		/* read again, whole: checked already, it cannot fail */
@@ -1011,6 +1021,7 @@ decode(const char *text, size_t len, const struct cluster_decode_opts *o,
 	static const struct cluster_decode_opts none;
 	struct dec d;
 	json_t *v = NULL;
+	size_t end = 0;
 	int c;
 
 	memset(&d, 0, sizeof d);
@@ -1024,17 +1035,18 @@ decode(const char *text, size_t len, const struct cluster_decode_opts *o,
 	buf_init(&d.keytext, 0);
 	ws(&d);
 	c = peek(&d);
-	if (d.flags & ~(size_t)(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY))
-		fail(&d, 0, "flags other than JSON_REJECT_DUPLICATES and "
-		    "JSON_DECODE_ANY are not supported");
+	if (d.flags & ~(size_t)(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
+	    JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL))
+		fail(&d, 0, "a flag the decoder does not support");
 	else if (c == -1)
 		fail(&d, d.pos, "premature end of input");
 	else if (!(d.flags & JSON_DECODE_ANY) && c != '{' && c != '[')
 		fail(&d, d.pos, "'[' or '{' expected");
 	else if (whole ? (v = build_value(&d, 0)) != NULL :
 	    env_value(&d, d.o->path, &v) == 0) {
+		end = d.pos;
 		ws(&d);
-		if (d.pos < d.len)
+		if (d.pos < d.len && !(d.flags & JSON_DISABLE_EOF_CHECK))
 			fail(&d, d.pos, "end of input expected");
 	}
 	if (d.why && v) {
@@ -1045,8 +1057,10 @@ decode(const char *text, size_t len, const struct cluster_decode_opts *o,
 		memset(res, 0, sizeof *res);
 		if (d.why)
 			where(&d, res);
-		else
+		else {
 			res->projected = d.projected;
+			res->end = end;
+		}
 	}
 	buf_free(&d.str);
 	buf_free(&d.keytext);
@@ -1066,7 +1080,7 @@ json_t *
 cluster_decode_whole(const char *text, size_t len, size_t flags,
     struct cluster_decode_result *res)
 {
-	struct cluster_decode_opts o = { NULL, flags, NULL, NULL };
+	struct cluster_decode_opts o = { NULL, flags, NULL, NULL, NULL, 0 };
 
 	return decode(text, len, &o, 1, res);
 }

@@ -82,6 +82,7 @@ static const struct cl_field metadata[] = {
 	LEAF("name"),
 	LEAF("namespace"),
 	{ "ownerReferences", CL_ARRAY, 0, 0, KIDS(owner_ref) },
+	{ "resourceVersion", CL_LEAF, 0, CL_WATCH, NULL, 0 },
 	LEAF("uid"),
 };
 static const struct cl_field container[] = {
@@ -199,7 +200,8 @@ cl_project_members(const struct cl_field *f, json_t *src, const char *kind)
 	size_t i;
 
 	for (i = 0; i < f->nchildren; i++)
-		if ((x = cl_project_field(&f->children[i], json_object_get(src,
+		if (!(f->children[i].flags & CL_WATCH) &&
+		    (x = cl_project_field(&f->children[i], json_object_get(src,
 		    f->children[i].key), kind)))
 			json_object_set_new(out, f->children[i].key, x);
 	return out;

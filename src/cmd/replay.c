@@ -223,8 +223,8 @@ parse_line(struct replay *rp, const char *text, int *projected)
 {
 	static const char *const path[] = { "watch", "object", NULL };
 	const size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
-	struct cluster_decode_opts o = { path, flags, whole_for_engine,
-	    rp->engine };
+	struct cluster_decode_opts o = { .path = path, .flags = flags,
+	    .whole = whole_for_engine, .ctx = rp->engine };
 	struct cluster_decode_result r;
 	json_error_t je;
 	json_t *line;

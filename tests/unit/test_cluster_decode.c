@@ -48,13 +48,16 @@ report(const char *what, const char *text, size_t len)
  * NULL when jansson refuses it.
  */
 static json_t *
-expected(const char *text, size_t len, size_t flags, const char *const *path)
+expected(const char *text, size_t len, size_t flags, const char *const *path,
+    size_t *end)
 {
-	json_t *root = json_loadb(text, len, flags, NULL), *parent = NULL, *v;
+	json_error_t je;
+	json_t *root = json_loadb(text, len, flags, &je), *parent = NULL, *v;
 	size_t i;
 
 	if (root == NULL)
 		return NULL;
+	*end = (size_t)je.position;
 	v = root;
 	for (i = 0; path && path[i]; i++) {
 		parent = v;
@@ -93,9 +96,11 @@ agrees_whole(const char *text, size_t len, size_t flags)
 static int
 agrees(const char *text, size_t len, size_t flags, const char *const *path)
 {
-	struct cluster_decode_opts o = { path, flags, NULL, NULL };
+	struct cluster_decode_opts o = { .path = path, .flags = flags,
+	    .whole = NULL, .ctx = NULL };
 	struct cluster_decode_result r;
-	json_t *want = expected(text, len, flags, path);
+	size_t end = 0;
+	json_t *want = expected(text, len, flags, path, &end);
 	json_t *got = cluster_decode(text, len, &o, &r);
 	int ok;
 
@@ -109,6 +114,10 @@ agrees(const char *text, size_t len, size_t flags, const char *const *path)
 			ok = 0;
 	} else if (!(ok = same_tree(want, got)))
 		report("different trees", text, len);
+	else if ((flags & JSON_DISABLE_EOF_CHECK) && r.end != end) {
+		report("a different end", text, len);
+		ok = 0;
+	}
 	json_decref(want);
 	json_decref(got);
 	return ok && agrees_whole(text, len, flags);
@@ -118,7 +127,9 @@ static int
 agrees_s(const char *text, size_t flags)
 {
 	return agrees(text, strlen(text), flags, NULL) &&
-	    agrees(text, strlen(text), flags | JSON_DECODE_ANY, NULL);
+	    agrees(text, strlen(text), flags | JSON_DECODE_ANY, NULL) &&
+	    agrees(text, strlen(text), flags | JSON_ALLOW_NUL |
+	    JSON_DISABLE_EOF_CHECK, NULL);
 }
 
 /* ---- the spec ------------------------------------------------------------ */
@@ -278,6 +289,11 @@ TEST(real_server_objects)
 		line = xasprintf("{\"type\":\"ADDED\",\"object\":%s}", t);
 		bad += !agrees(line, strlen(line), 0, event);
 		free(line);
+		/* a list's item, as the kube watch reads one: what follows */
+		line = xasprintf("%s,{\"kind\":\"Pod\"}]}", t);
+		bad += !agrees(line, strlen(line), JSON_ALLOW_NUL |
+		    JSON_DISABLE_EOF_CHECK, NULL);
+		free(line);
 	}
 	CHECK_INT(bad, 0);
 }
@@ -311,7 +327,8 @@ TEST(every_truncation_refused)
 {
 	const char *pod = a_pod();
 	size_t n, len, bad = 0;
-	struct cluster_decode_opts o = { NULL, 0, NULL, NULL };
+	struct cluster_decode_opts o = { .path = NULL, .flags = 0,
+	    .whole = NULL, .ctx = NULL };
 	struct cluster_decode_result r;
 	json_t *v;
 
@@ -519,6 +536,73 @@ TEST(edge_cases)
 	CHECK(agrees("{\"kind\":\"Pod\",\"x\":[1\0\0]}", 24, 0, NULL));
 }
 
+TEST(allow_nul_and_prefix)
+{
+	static const char *const cases[] = {
+		"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\\u0000b\"}}",
+		"{\"kind\":\"Pod\",\"x\":\"\\u0000\"}",
+		"{\"kind\":\"Pod\",\"x\\u0000\":1}",
+		"{\"kind\":\"Pod\",\"metadata\":{\"labels\":{\"\\u0000\":1}}}",
+		"{\"kind\":\"Pod\"}, 5",
+		"{\"kind\":\"Pod\"}   ]",
+		"[1,2] x",
+		"17,",
+		"1.5e3]",
+		"true}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK(agrees_s(cases[i], 0));
+		CHECK(agrees_s(cases[i], JSON_REJECT_DUPLICATES));
+		CHECK(agrees(cases[i], strlen(cases[i]), JSON_ALLOW_NUL |
+		    JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, NULL));
+	}
+}
+
+/*
+ * What a kube watch asks: the kind of a list's items from the list, and
+ * metadata.resourceVersion kept, which cluster_project drops again.
+ */
+TEST(list_items_and_resource_version)
+{
+	static const char item[] = "{\"metadata\":{\"name\":\"p\","
+	    "\"resourceVersion\":\"42\",\"uid\":\"u\",\"generation\":3},"
+	    "\"spec\":{\"nodeName\":\"n\",\"containers\":[{\"name\":\"c\"}]}}";
+	struct cluster_decode_opts o = { .kind = "Pod",
+	    .keep = CLUSTER_DECODE_RESOURCE_VERSION };
+	struct cluster_decode_result r;
+	json_t *got = cluster_decode(item, strlen(item), &o, &r), *whole, *p1,
+	    *p2;
+
+	REQUIRE(got != NULL);
+	CHECK(r.projected);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(got,
+	    "metadata"), "resourceVersion")), "42");
+	CHECK(json_object_get(json_object_get(got, "spec"), "nodeName") ==
+	    NULL);
+	/* with the kind restored, the view's projection is jansson's */
+	whole = json_loads(item, 0, NULL);
+	json_object_set_new(whole, "kind", json_string("Pod"));
+	json_object_set_new(got, "kind", json_string("Pod"));
+	p1 = cluster_project(whole);
+	p2 = cluster_project(got);
+	CHECK(json_equal(p1, p2));
+	CHECK(json_object_get(json_object_get(p2, "metadata"),
+	    "resourceVersion") == NULL);
+	json_decref(p1);
+	json_decref(p2);
+	json_decref(whole);
+	json_decref(got);
+	/* a kind kept whole: the item whole */
+	o.kind = "ConfigMap";
+	got = cluster_decode(item, strlen(item), &o, &r);
+	whole = json_loads(item, 0, NULL);
+	CHECK(got && !r.projected && same_tree(got, whole));
+	json_decref(got);
+	json_decref(whole);
+}
+
 TEST(error_position)
 {
 	static const char text[] = "{\"kind\":\"Pod\",\n  \"x\": [1,]}";
@@ -583,7 +667,8 @@ TEST(envelopes)
 		"[1,2]",
 		"\"x\"",
 	};
-	struct cluster_decode_opts o = { watch, JSON_DECODE_ANY, NULL, NULL };
+	struct cluster_decode_opts o = { .path = watch,
+	    .flags = JSON_DECODE_ANY };
 	struct cluster_decode_result r;
 	size_t i;
 	json_t *v;
@@ -612,7 +697,8 @@ TEST(whole_when_asked)
 {
 	static const char text[] = "{\"x\":{\"b\":1,\"a\":2},\"kind\":\"Pod\"}";
 	int calls = 0;
-	struct cluster_decode_opts o = { NULL, 0, whole_pods, &calls };
+	struct cluster_decode_opts o = { .path = NULL, .flags = 0,
+	    .whole = whole_pods, .ctx = &calls };
 	struct cluster_decode_result r;
 	json_t *v = cluster_decode(text, strlen(text), &o, &r), *w;
 
@@ -730,6 +816,8 @@ main(void)
 	RUN(every_truncation_refused);
 	RUN(single_byte_mutations);
 	RUN(edge_cases);
+	RUN(allow_nul_and_prefix);
+	RUN(list_items_and_resource_version);
 	RUN(error_position);
 	RUN(depth_bounded_as_jansson);
 	RUN(envelopes);

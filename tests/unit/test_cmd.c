@@ -83,7 +83,8 @@ TEST(put_replace_delete_fetch)
 TEST(projected_line_fetched_whole)
 {
 	static const char *const path[] = { "watch", "object", NULL };
-	struct cluster_decode_opts o = { path, 0, NULL, NULL };
+	struct cluster_decode_opts o = { .path = path, .flags = 0,
+	    .whole = NULL, .ctx = NULL };
 	struct cluster_decode_result r;
 	struct replay_whole *w = replay_whole_new();
 	json_t *b = pod("shop", "p1", "node-b"), *line, *dec, *f1, *f2;
