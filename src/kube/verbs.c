@@ -347,6 +347,8 @@ struct lscan {
 	const char	*p;
 	size_t		 n, i;
 	json_error_t	 jerr;
+	kube_decode_fn	*decode;	/* items; NULL: jansson */
+	void		*decode_ctx;
 };
 
 static void
@@ -383,6 +385,34 @@ value(struct lscan *l)
 	return v;
 }
 
+/* An item through the caller's decoder (new reference), or NULL. */
+static json_t *
+item(struct lscan *l, const char *lk)
+{
+	char kind[128];
+	size_t n = lk ? strlen(lk) : 0;
+	struct kube_decode d = { l->p + l->i, l->n - l->i,
+	    JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, NULL,
+	    NULL, 0, NULL };
+	json_t *v;
+
+	skip_ws(l);
+	d.text = l->p + l->i;
+	d.len = l->n - l->i;
+	if (n > 4 && n - 4 < sizeof kind && strcmp(lk + n - 4, "List") == 0) {
+		memcpy(kind, lk, n - 4);
+		kind[n - 4] = '\0';
+		d.kind = kind;
+	}
+	if ((v = l->decode(l->decode_ctx, &d)) == NULL) {
+		snprintf(l->jerr.text, sizeof l->jerr.text, "%s",
+		    d.why ? d.why : "not JSON");
+		return NULL;
+	}
+	l->i += d.end;
+	return v;
+}
+
 /* Gives item the list's kind (lk without "List") and apiVersion. */
 static void
 restore_item(json_t *it, const char *lk, const char *av)
@@ -416,7 +446,7 @@ scan_items(struct lscan *l, json_t *head, kube_item_fn *fn, void *ctx)
 	if (eat(l, ']'))
 		return 0;
 	do {
-		if ((it = value(l)) == NULL)
+		if ((it = l->decode ? item(l, lk) : value(l)) == NULL)
 			return -1;
 		restore_item(it, lk, av);
 		fn(ctx, it);
@@ -469,7 +499,8 @@ json_t *
 kube_list_each(struct kube_client *c, const struct kube_resource *r,
     const char *ns, const char *label_selector, const char *field_selector,
     long limit, const char *cont, atomic_int *stop, kube_item_fn *fn,
-    void *ctx, struct kube_error *err)
+    void *ctx, kube_decode_fn *decode, void *decode_ctx,
+    struct kube_error *err)
 {
 	struct kube_req rq = { 0 };
 	struct kube_response resp;
@@ -488,6 +519,8 @@ kube_list_each(struct kube_client *c, const struct kube_resource *r,
 	memset(&l, 0, sizeof l);
 	l.p = resp.body;
 	l.n = resp.len;
+	l.decode = decode;
+	l.decode_ctx = decode_ctx;
 	head = json_object();
 	rc = scan_list(&l, head, fn, ctx, &seen);
 	if (rc == 1) {
