@@ -65,6 +65,11 @@ int		 cl_key_cmp(const char *a, size_t alen, const char *b,
  */
 json_t		*cl_sorted_copy(json_t *v);
 /*
+ * The object v's members, keys sorted: a new object; its values sorted
+ * copies when deep, else v's own (new references).
+ */
+json_t		*cl_sorted_members(json_t *v, int deep);
+/*
  * What f keeps of v (borrowed; NULL: absent) for an object of kind: a
  * new reference, or NULL when f keeps nothing of it.
  */

@@ -577,42 +577,12 @@ skip_value(struct dec *d)
 	return r < 0 ? -1 : 0;
 }
 
-struct member {
-	const char	*key;
-	size_t		 len;
-	json_t		*value;
-};
-
-static int
-member_cmp(const void *a, const void *b)
-{
-	const struct member *x = a, *y = b;
-
-	return cl_key_cmp(x->key, x->len, y->key, y->len);
-}
-
-/* o with its keys in JSON_SORT_KEYS order (its values shared). */
+/* o with its keys in JSON_SORT_KEYS order (its values shared); o taken. */
 static json_t *
 sort_members(json_t *o)
 {
-	size_t n = json_object_size(o), i = 0;
-	struct member *m;
-	json_t *s;
-	void *it;
+	json_t *s = cl_sorted_members(o, 0);
 
-	m = xcalloc(n ? n : 1, sizeof *m);
-	for (it = json_object_iter(o); it && i < n; i++,
-	    it = json_object_iter_next(o, it)) {
-		m[i].key = json_object_iter_key(it);
-		m[i].len = json_object_iter_key_len(it);
-		m[i].value = json_object_iter_value(it);
-	}
-	qsort(m, i, sizeof *m, member_cmp);
-	s = json_object();
-	for (n = i, i = 0; i < n; i++)
-		json_object_setn_new_nocheck(s, m[i].key, m[i].len,
-		    json_incref(m[i].value));
-	free(m);
 	json_decref(o);
 	return s;
 }

@@ -163,10 +163,8 @@ member_cmp(const void *a, const void *b)
 json_t *
 cl_sorted_copy(json_t *v)
 {
-	struct member *m;
 	json_t *o, *x;
-	size_t i, n;
-	void *it;
+	size_t i;
 
 	if (json_is_array(v)) {
 		o = json_array();
@@ -176,6 +174,17 @@ cl_sorted_copy(json_t *v)
 	}
 	if (!json_is_object(v))
 		return json_incref(v);
+	return cl_sorted_members(v, 1);
+}
+
+json_t *
+cl_sorted_members(json_t *v, int deep)
+{
+	struct member *m;
+	json_t *o;
+	size_t i, n;
+	void *it;
+
 	n = json_object_size(v);
 	m = xcalloc(n ? n : 1, sizeof *m);
 	for (i = 0, it = json_object_iter(v); it && i < n; i++,
@@ -187,8 +196,8 @@ cl_sorted_copy(json_t *v)
 	qsort(m, i, sizeof *m, member_cmp);
 	o = json_object();
 	for (n = i, i = 0; i < n; i++)
-		json_object_setn_new(o, m[i].key, m[i].len,
-		    cl_sorted_copy(m[i].value));
+		json_object_setn_new_nocheck(o, m[i].key, m[i].len, deep ?
+		    cl_sorted_copy(m[i].value) : json_incref(m[i].value));
 	free(m);
 	return o;
 }
