@@ -285,7 +285,7 @@ TEST(real_server_objects)
 
 	load_real();
 	REQUIRE(real.compact >= 50);	/* pods, workloads, nodes: many */
-	for (i = 0; i < real.n; i += stride(1, 5)) {
+	for (i = 0; i < real.n; i += stride(1, 17)) {
 		const char *t = real.texts[i];
 
 		bad += !agrees(t, strlen(t), 0, NULL);
@@ -344,7 +344,7 @@ TEST(every_truncation_refused)
 
 	REQUIRE(pod != NULL);
 	len = strlen(pod);
-	for (n = 0; n < len; n += stride(1, 3)) {
+	for (n = 0; n < len; n += stride(1, 7)) {
 		if ((v = cluster_decode(pod, n, &o, &r)) != NULL) {
 			json_decref(v);
 			bad++;
@@ -369,7 +369,7 @@ TEST(single_byte_mutations)
 	REQUIRE(pod != NULL);
 	len = strlen(pod);
 	t = xstrdup(pod);
-	step = stride(1, 13);
+	step = stride(1, 37);
 	for (i = 0; i < len; i += step) {
 		for (k = 0; k < sizeof bytes; k++) {
 			t[i] = (char)bytes[k];
@@ -793,7 +793,7 @@ TEST(pseudo_random)
 	size_t i, bad = 0;
 
 	buf_init(&b, 0);
-	for (i = 0; i < 3000; i += stride(1, 10)) {
+	for (i = 0; i < 3000; i += stride(1, 30)) {
 		buf_reset(&b);
 		buf_printf(&b, "{\"kind\":\"%s\",", kinds[rnd(5)]);
 		gen_key(&b);
