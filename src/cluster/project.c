@@ -72,7 +72,7 @@ cl_kept_annotation(const char *key, size_t len)
 #define LEAF(k)		{ k, CL_LEAF, 0, 0, NULL, 0 }
 #define KIDS(a)		a, UTIL_ARRAY_LEN(a)
 
-/* Every children list in jansson's JSON_SORT_KEYS order (a unit test checks). */
+/* Children in jansson's JSON_SORT_KEYS order (a unit test checks). */
 static const struct cl_field owner_ref[] = {
 	LEAF("apiVersion"), LEAF("controller"), LEAF("kind"), LEAF("name"),
 };
@@ -253,7 +253,8 @@ cl_project_field(const struct cl_field *f, json_t *v, const char *kind)
 			return NULL;
 		o = json_array();
 		json_array_foreach(v, i, x)
-			json_array_append_new(o, cl_project_members(f, x, kind));
+			json_array_append_new(o, cl_project_members(f, x,
+			    kind));
 		return o;
 	default:
 		break;

@@ -603,6 +603,30 @@ TEST(list_items_and_resource_version)
 	json_decref(p2);
 	json_decref(whole);
 	json_decref(got);
+	/* a watch's bookmark keeps its resourceVersion; an ERROR's Status
+	   is read whole */
+	{
+		static const char *const object[] = { "object", NULL };
+		static const char bm[] = "{\"type\":\"BOOKMARK\",\"object\":"
+		    "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":"
+		    "{\"resourceVersion\":\"77\"}}}";
+		static const char er[] = "{\"type\":\"ERROR\",\"object\":"
+		    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":"
+		    "\"Failure\",\"reason\":\"Expired\",\"code\":410}}";
+		struct cluster_decode_opts eo = { .path = object,
+		    .keep = CLUSTER_DECODE_RESOURCE_VERSION };
+		json_t *v = cluster_decode(bm, strlen(bm), &eo, &r);
+
+		CHECK_STR(json_string_value(json_object_get(json_object_get(
+		    json_object_get(v, "object"), "metadata"),
+		    "resourceVersion")), "77");
+		json_decref(v);
+		v = cluster_decode(er, strlen(er), &eo, &r);
+		whole = json_loads(er, 0, NULL);
+		CHECK(v && !r.projected && same_tree(v, whole));
+		json_decref(v);
+		json_decref(whole);
+	}
 	/* a kind kept whole: the item whole */
 	o.kind = "ConfigMap";
 	got = cluster_decode(item, strlen(item), &o, &r);
