@@ -308,7 +308,11 @@ TEST(real_server_objects)
 	CHECK_INT(bad, 0);
 }
 
-/* The first real Pod, compact: the subject of the exhaustive tests. */
+/*
+ * The first real Pod with container statuses, compact: the subject of
+ * the exhaustive tests (every truncation; at every offset the bytes that
+ * change JSON's structure, and every byte value at a sample of offsets).
+ */
 static const char *
 a_pod(void)
 {
@@ -380,6 +384,17 @@ TEST(single_byte_mutations)
 					fprintf(stderr, "byte %zu as 0x%02x: "
 					    "%.20s\n", i, bytes[k], t + i);
 			}
+		}
+		t[i] = pod[i];
+	}
+	/* every byte value, at one offset in 31 (the structure's bytes
+	   and the strings' alike) */
+	for (i = 0; i < len; i += stride(31, 401)) {
+		for (k = 0; k < 256; k++) {
+			t[i] = (char)k;
+			if (!agrees(t, len, k % 2 ? JSON_REJECT_DUPLICATES : 0,
+			    NULL) && bad++ < 5)
+				fprintf(stderr, "byte %zu as 0x%02zx\n", i, k);
 		}
 		t[i] = pod[i];
 	}
