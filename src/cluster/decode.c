@@ -607,28 +607,24 @@ is_sorted(json_t *o)
 }
 
 static json_t *build_value(struct dec *, int sort);
+static int add_member(struct dec *, json_t *, const char *, size_t, int,
+    const char *const *);
 
 static json_t *
 build_object(struct dec *d, int sort)
 {
-	json_t *o = json_object(), *v;
+	json_t *o = json_object();
 	struct objit it;
 	const char *k;
-	char *kc;
 	size_t n;
 	int r;
 
 	obj_open(d, &it);
-	while ((r = obj_next(d, &it, &k, &n)) == 1) {
-		kc = key_copy(d, k, n);
-		if ((v = build_value(d, sort)) == NULL) {
-			free(kc);
+	while ((r = obj_next(d, &it, &k, &n)) == 1)
+		if (add_member(d, o, k, n, sort, NULL) == -1) {
 			json_decref(o);
 			return NULL;
 		}
-		json_object_setn_new_nocheck(o, kc ? kc : k, n, v);
-		free(kc);
-	}
 	if (r < 0) {
 		json_decref(o);
 		return NULL;
@@ -683,6 +679,33 @@ build_value(struct dec *d, int sort)
 	}
 	d->depth--;
 	return v;
+}
+
+static int env_value(struct dec *, const char *const *, json_t **);
+
+/*
+ * The member obj_next just gave (key k, n) added to o: its value built
+ * whole (keys sorted when sort is set), or with path the envelope's way
+ * (env_value).  0, or -1 with o unchanged.
+ */
+static int
+add_member(struct dec *d, json_t *o, const char *k, size_t n, int sort,
+    const char *const *path)
+{
+	char *kc = key_copy(d, k, n);
+	json_t *v = NULL;
+	int r;
+
+	if (path) {
+		d->projected = 0;	/* the last of the key's members
+					   decides */
+		r = env_value(d, path, &v);
+	} else
+		r = (v = build_value(d, sort)) ? 0 : -1;
+	if (r == 0)
+		json_object_setn_new_nocheck(o, kc ? kc : k, n, v);
+	free(kc);
+	return r;
 }
 
 /* ---- the projection ------------------------------------------------------ */
@@ -783,10 +806,9 @@ proj_array(struct dec *d, const struct cl_field *f, json_t **out)
 static int
 proj_annotations(struct dec *d, json_t **out)
 {
-	json_t *a = json_object(), *v;
+	json_t *a = json_object();
 	struct objit it;
 	const char *k;
-	char *kc;
 	size_t n;
 	int r;
 
@@ -801,13 +823,8 @@ proj_annotations(struct dec *d, json_t **out)
 				break;
 			continue;
 		}
-		kc = key_copy(d, k, n);
-		if ((v = build_value(d, 1)) == NULL) {
-			free(kc);
+		if (add_member(d, a, k, n, 1, NULL) == -1)
 			break;
-		}
-		json_object_setn_new_nocheck(a, kc ? kc : k, n, v);
-		free(kc);
 	}
 	if (r != 0) {
 		json_decref(a);
@@ -929,10 +946,9 @@ proj_root(struct dec *d, json_t **out)
 static int
 env_value(struct dec *d, const char *const *path, json_t **out)
 {
-	json_t *o, *v;
+	json_t *o;
 	struct objit it;
 	const char *k;
-	char *kc;
 	size_t n;
 	int r;
 
@@ -945,18 +961,11 @@ env_value(struct dec *d, const char *const *path, json_t **out)
 	o = json_object();
 	obj_open(d, &it);
 	while ((r = obj_next(d, &it, &k, &n)) == 1) {
-		kc = key_copy(d, k, n);
-		if (strncmp(*path, k, n) == 0 && (*path)[n] == '\0') {
-			d->projected = 0;	/* the last one decides */
-			r = env_value(d, path + 1, &v);
-		} else
-			r = (v = build_value(d, 0)) ? 0 : -1;
-		if (r == -1) {
-			free(kc);
+		if (add_member(d, o, k, n, 0, strncmp(*path, k, n) == 0 &&
+		    (*path)[n] == '\0' ? path + 1 : NULL) == -1) {
+			r = -1;
 			break;
 		}
-		json_object_setn_new_nocheck(o, kc ? kc : k, n, v);
-		free(kc);
 	}
 	if (r != 0) {
 		json_decref(o);
