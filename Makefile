@@ -111,7 +111,7 @@ unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_ALL))
 # fuzz corpora, 1 to 2 minutes; `make unit-valgrind VG_TESTS='$$(UNIT_ALL)'`
 # runs everything.  Leaks are left to ASan (unit-san).
 VG_TESTS ?= util conf webhook http prom signal sensor kube record daemon \
-            guard action engine cluster quantity page \
+            guard action engine cluster cluster_decode quantity page \
             fuzz-conf fuzz-jp fuzz-webhook fuzz-cluster
 VALGRIND := valgrind -q --tool=memcheck --error-exitcode=99 \
             --track-origins=yes --leak-check=no

@@ -127,6 +127,63 @@ int		 cluster_compact_kind(const char *kind);
  * (a new reference).  Pure: safe on any thread.
  */
 json_t		*cluster_project(json_t *obj);
+/*
+ * The projection straight from JSON text (decode.c): what
+ * cluster_project(json_loadb(text, flags)) gives, without building the
+ * whole tree; only the kept fields become jansson values.  path names
+ * the member to project, from the root down (NULL-terminated; NULL or
+ * an empty list: the root itself): {"watch", "object", NULL} for a
+ * replay line, {"object", NULL} for a kube watch event.  Everything
+ * around it (an envelope, small) is kept whole, in the text's order, as
+ * jansson keeps it; a path that is absent projects nothing.  An object
+ * of a kind kept whole (cluster_compact_kind), without a kind, or of a
+ * kind whole() answers 1 for is the whole object (read again from its
+ * span, as cluster_decode_whole reads it).
+ */
+typedef int	 cluster_whole_fn(void *ctx, const char *kind);
+struct cluster_decode_opts {
+	const char *const	*path;		/* borrowed */
+	size_t			 flags;		/* jansson's: REJECT_DUPLICATES,
+						   DECODE_ANY, ALLOW_NUL,
+						   DISABLE_EOF_CHECK */
+	cluster_whole_fn	*whole;		/* NULL: compact kinds are
+						   projected */
+	void			*ctx;
+	const char		*kind;		/* borrowed: the kind of an
+						   object without a kind member
+						   (a list's items); NULL */
+	int			 keep;		/* CLUSTER_DECODE_* */
+};
+/*
+ * Keep metadata.resourceVersion as well (a watch resumes from it and
+ * drops it: cluster_project does not keep it).
+ */
+#define CLUSTER_DECODE_RESOURCE_VERSION	0x1
+struct cluster_decode_result {
+	int		 projected;	/* the object at path was projected */
+	size_t		 end;		/* bytes read (DISABLE_EOF_CHECK) */
+	/* on error: where (bytes from 0; line and column from 1, the
+	   column in bytes) and why (static text) */
+	size_t		 offset, line, column;
+	const char	*reason;
+};
+/*
+ * Decodes text[0..len) (no NUL needed): a new reference, or NULL for a
+ * text jansson would refuse with the same flags, with res (may be NULL)
+ * saying where and why.  Never reads outside text; nesting is bounded as
+ * jansson's (JSON_PARSER_MAX_DEPTH).  Pure: safe on any thread.
+ */
+json_t		*cluster_decode(const char *text, size_t len,
+		    const struct cluster_decode_opts *,
+		    struct cluster_decode_result *res);
+/*
+ * The whole text as json_loadb(text, len, flags) builds it (the same
+ * tree, keys in the text's order), read by the decoder: about three
+ * times faster than jansson's parser.  A new reference, or NULL with res
+ * filled as cluster_decode's.
+ */
+json_t		*cluster_decode_whole(const char *text, size_t len,
+		    size_t flags, struct cluster_decode_result *res);
 
 /*
  * A watch of kind relists (its resourceVersion expired): begin before its

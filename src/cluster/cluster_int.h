@@ -10,6 +10,75 @@
 
 #include "util/util.h"
 
+#include <jansson.h>
+
+/*
+ * What the projection keeps (project.c's cl_projection), as data: one
+ * description read by cluster_project (tree to tree) and by
+ * cluster_decode (text to tree), so the two cannot drift apart.
+ */
+enum cl_keep {
+	CL_LEAF,	/* the value whole, its keys sorted at every level */
+	CL_OBJECT,	/* an object of what the children keep */
+	CL_ARRAY,	/* an array: each element an object of what the
+			   children keep ({} for an element not an object) */
+	CL_ANNOTATIONS,	/* the members cl_kept_annotation accepts, whole;
+			   absent when none is */
+};
+
+/* When a CL_OBJECT is in the projection. */
+enum cl_when {
+	CL_IF_OBJECT,	/* its value is an object */
+	CL_ALWAYS,	/* always: {} when absent or not an object */
+	CL_IF_KEPT,	/* one of its children is kept */
+};
+
+#define CL_TEMPLATE_KINDS	0x1	/* only for cl_template_kind's kinds */
+#define CL_WATCH		0x2	/* only for a watch's decode (see
+					   CLUSTER_DECODE_RESOURCE_VERSION):
+					   never in cluster_project's */
+#define CL_MAX_CHILDREN		8	/* the widest level (a test checks) */
+
+struct cl_field {
+	const char		*key;
+	unsigned char		 keep;		/* enum cl_keep */
+	unsigned char		 when;		/* enum cl_when, CL_OBJECT */
+	unsigned char		 flags;		/* CL_TEMPLATE_KINDS */
+	const struct cl_field	*children;	/* sorted as cl_key_cmp */
+	size_t			 nchildren;
+};
+
+/* The root: an object of a compact kind. */
+extern const struct cl_field cl_projection;
+
+/* Deployment, StatefulSet, DaemonSet: their spec.template is kept. */
+int		 cl_template_kind(const char *kind);
+/* The annotations the view keeps (notification owners, mirror pods). */
+int		 cl_kept_annotation(const char *key, size_t len);
+/* jansson's JSON_SORT_KEYS order. */
+int		 cl_key_cmp(const char *a, size_t alen, const char *b,
+		    size_t blen);
+/*
+ * v with the keys of every object sorted as JSON_SORT_KEYS sorts them:
+ * objects and arrays new, scalars shared (nobody changes a scalar of the
+ * view's).  A new reference.
+ */
+json_t		*cl_sorted_copy(json_t *v);
+/*
+ * The object v's members, keys sorted: a new object; its values sorted
+ * copies when deep, else v's own (new references).
+ */
+json_t		*cl_sorted_members(json_t *v, int deep);
+/*
+ * What f keeps of v (borrowed; NULL: absent) for an object of kind: a
+ * new reference, or NULL when f keeps nothing of it.
+ */
+json_t		*cl_project_field(const struct cl_field *f, json_t *v,
+		    const char *kind);
+/* What f's children keep of v (an object, or anything: then nothing). */
+json_t		*cl_project_members(const struct cl_field *f, json_t *v,
+		    const char *kind);
+
 /* An interned, refcounted string. */
 struct istr {
 	uint32_t	refs;

@@ -18,6 +18,11 @@
  *     (name, restartCount, lastState.terminated: reason, exitCode,
  *     finishedAt, containerID)
  *
+ * The list is data (cl_projection below), read by both projections: the
+ * tree's here (cluster_project) and the text's (decode.c, which builds
+ * the same projection from a watch line without the whole tree), so a
+ * field added here is kept by both.
+ *
  * The projection is a pure function (safe on a watch thread, before the
  * object is queued).  Its keys are sorted at every level, as the view's
  * texts have them, so the store can hand out the projection's parts as
@@ -27,6 +32,7 @@
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_int.h"
 
 static const char *const compact_kinds[] = {
 	"Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job",
@@ -45,6 +51,92 @@ cluster_compact_kind(const char *kind)
 	return 0;
 }
 
+/* Kinds whose pod template an action changes (bumpMemory). */
+int
+cl_template_kind(const char *kind)
+{
+	return kind && (strcmp(kind, "Deployment") == 0 ||
+	    strcmp(kind, "StatefulSet") == 0 ||
+	    strcmp(kind, "DaemonSet") == 0);
+}
+
+int
+cl_kept_annotation(const char *key, size_t len)
+{
+	static const char mirror[] = "kubernetes.io/config.mirror";
+
+	return (len == sizeof mirror - 1 && memcmp(key, mirror, len) == 0) ||
+	    (len >= 12 && memcmp(key, "remediation.", 12) == 0);
+}
+
+#define LEAF(k)		{ k, CL_LEAF, 0, 0, NULL, 0 }
+#define KIDS(a)		a, UTIL_ARRAY_LEN(a)
+
+/* Children in jansson's JSON_SORT_KEYS order (a unit test checks). */
+static const struct cl_field owner_ref[] = {
+	LEAF("apiVersion"), LEAF("controller"), LEAF("kind"), LEAF("name"),
+};
+static const struct cl_field metadata[] = {
+	{ "annotations", CL_ANNOTATIONS, 0, 0, NULL, 0 },
+	LEAF("labels"),
+	LEAF("name"),
+	LEAF("namespace"),
+	{ "ownerReferences", CL_ARRAY, 0, 0, KIDS(owner_ref) },
+	{ "resourceVersion", CL_LEAF, 0, CL_WATCH, NULL, 0 },
+	LEAF("uid"),
+};
+static const struct cl_field container[] = {
+	LEAF("name"), LEAF("resources"),
+};
+static const struct cl_field pod_spec[] = {
+	{ "containers", CL_ARRAY, 0, 0, KIDS(container) },
+	{ "initContainers", CL_ARRAY, 0, 0, KIDS(container) },
+};
+static const struct cl_field pod_template[] = {
+	{ "spec", CL_OBJECT, CL_ALWAYS, 0, KIDS(pod_spec) },
+};
+static const struct cl_field spec[] = {
+	{ "containers", CL_ARRAY, 0, 0, KIDS(container) },
+	{ "initContainers", CL_ARRAY, 0, 0, KIDS(container) },
+	LEAF("replicas"),
+	{ "template", CL_OBJECT, CL_IF_OBJECT, CL_TEMPLATE_KINDS,
+	    KIDS(pod_template) },
+};
+static const struct cl_field terminated[] = {
+	LEAF("containerID"), LEAF("exitCode"), LEAF("finishedAt"),
+	LEAF("reason"),
+};
+static const struct cl_field last_state[] = {
+	{ "terminated", CL_OBJECT, CL_IF_OBJECT, 0, KIDS(terminated) },
+};
+static const struct cl_field container_status[] = {
+	{ "lastState", CL_OBJECT, CL_IF_KEPT, 0, KIDS(last_state) },
+	LEAF("name"),
+	LEAF("restartCount"),
+};
+static const struct cl_field allocatable[] = {
+	LEAF("memory"),
+};
+static const struct cl_field status[] = {
+	{ "allocatable", CL_OBJECT, CL_IF_KEPT, 0, KIDS(allocatable) },
+	{ "containerStatuses", CL_ARRAY, 0, 0, KIDS(container_status) },
+	LEAF("desiredNumberScheduled"),
+	{ "initContainerStatuses", CL_ARRAY, 0, 0, KIDS(container_status) },
+	LEAF("phase"),
+	LEAF("readyReplicas"),
+	LEAF("replicas"),
+};
+static const struct cl_field top[] = {
+	LEAF("apiVersion"),
+	LEAF("kind"),
+	{ "metadata", CL_OBJECT, CL_ALWAYS, 0, KIDS(metadata) },
+	{ "spec", CL_OBJECT, CL_IF_OBJECT, 0, KIDS(spec) },
+	{ "status", CL_OBJECT, CL_IF_OBJECT, 0, KIDS(status) },
+};
+const struct cl_field cl_projection = {
+	"", CL_OBJECT, CL_IF_OBJECT, 0, KIDS(top)
+};
+
 struct member {
 	const char	*key;
 	size_t		 len;
@@ -52,36 +144,47 @@ struct member {
 };
 
 /* jansson's order for JSON_SORT_KEYS: bytes, then the shorter first. */
+int
+cl_key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int d = memcmp(a, b, alen < blen ? alen : blen);
+
+	return d ? d : (alen > blen) - (alen < blen);
+}
+
 static int
 member_cmp(const void *a, const void *b)
 {
 	const struct member *x = a, *y = b;
-	int d = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
 
-	return d ? d : (x->len > y->len) - (x->len < y->len);
+	return cl_key_cmp(x->key, x->len, y->key, y->len);
 }
 
-/*
- * v with the keys of every object sorted as JSON_SORT_KEYS sorts them:
- * objects and arrays new, scalars shared (nobody changes a scalar of the
- * view's).  A new reference.
- */
-static json_t *
-sorted_copy(json_t *v)
+json_t *
+cl_sorted_copy(json_t *v)
 {
-	struct member *m;
 	json_t *o, *x;
-	size_t i, n;
-	void *it;
+	size_t i;
 
 	if (json_is_array(v)) {
 		o = json_array();
 		json_array_foreach(v, i, x)
-			json_array_append_new(o, sorted_copy(x));
+			json_array_append_new(o, cl_sorted_copy(x));
 		return o;
 	}
 	if (!json_is_object(v))
 		return json_incref(v);
+	return cl_sorted_members(v, 1);
+}
+
+json_t *
+cl_sorted_members(json_t *v, int deep)
+{
+	struct member *m;
+	json_t *o;
+	size_t i, n;
+	void *it;
+
 	n = json_object_size(v);
 	m = xcalloc(n ? n : 1, sizeof *m);
 	for (i = 0, it = json_object_iter(v); it && i < n; i++,
@@ -93,185 +196,87 @@ sorted_copy(json_t *v)
 	qsort(m, i, sizeof *m, member_cmp);
 	o = json_object();
 	for (n = i, i = 0; i < n; i++)
-		json_object_setn_new(o, m[i].key, m[i].len,
-		    sorted_copy(m[i].value));
+		json_object_setn_new_nocheck(o, m[i].key, m[i].len, deep ?
+		    cl_sorted_copy(m[i].value) : json_incref(m[i].value));
 	free(m);
 	return o;
 }
 
-/* Copies src[key] into dst when present, keys sorted. */
-static void
-keep(json_t *dst, json_t *src, const char *key)
+json_t *
+cl_project_members(const struct cl_field *f, json_t *src, const char *kind)
 {
-	json_t *v = json_object_get(src, key);
+	json_t *out = json_object(), *x;
+	size_t i;
 
-	if (v)
-		json_object_set_new(dst, key, sorted_copy(v));
-}
-
-static int
-kept_annotation(const char *key)
-{
-	return strcmp(key, "kubernetes.io/config.mirror") == 0 ||
-	    strncmp(key, "remediation.", 12) == 0;
+	for (i = 0; i < f->nchildren; i++)
+		if (!(f->children[i].flags & CL_WATCH) &&
+		    (x = cl_project_field(&f->children[i], json_object_get(src,
+		    f->children[i].key), kind)))
+			json_object_set_new(out, f->children[i].key, x);
+	return out;
 }
 
 static json_t *
-metadata(json_t *m)
+annotations(json_t *src)
 {
-	json_t *out = json_object(), *refs, *r, *ann, *a = NULL, *v;
+	json_t *a = NULL, *v, *out;
 	const char *k;
-	size_t i;
 
-	ann = json_object_get(m, "annotations");
-	json_object_foreach(ann, k, v)
-		if (kept_annotation(k)) {
+	json_object_foreach(src, k, v)
+		if (cl_kept_annotation(k, strlen(k))) {
 			if (a == NULL)
 				a = json_object();
 			json_object_set(a, k, v);
 		}
-	if (a) {
-		json_object_set_new(out, "annotations", sorted_copy(a));
-		json_decref(a);
-	}
-	keep(out, m, "labels");
-	keep(out, m, "name");
-	keep(out, m, "namespace");
-	if (json_is_array(refs = json_object_get(m, "ownerReferences"))) {
-		json_t *o = json_array();
-
-		json_array_foreach(refs, i, r) {
-			json_t *x = json_object();
-
-			keep(x, r, "apiVersion");
-			keep(x, r, "controller");
-			keep(x, r, "kind");
-			keep(x, r, "name");
-			json_array_append_new(o, x);
-		}
-		json_object_set_new(out, "ownerReferences", o);
-	}
-	keep(out, m, "uid");
+	if (a == NULL)
+		return NULL;
+	out = cl_sorted_copy(a);
+	json_decref(a);
 	return out;
 }
 
-/* containers / initContainers: name and resources. */
-static void
-containers(json_t *dst, json_t *spec)
+json_t *
+cl_project_field(const struct cl_field *f, json_t *v, const char *kind)
 {
-	static const char *const lists[] = { "containers", "initContainers" };
-	json_t *arr, *c;
-	size_t i, k;
-
-	for (k = 0; k < 2; k++) {
-		json_t *o;
-
-		if (!json_is_array(arr = json_object_get(spec, lists[k])))
-			continue;
-		o = json_array();
-		json_array_foreach(arr, i, c) {
-			json_t *x = json_object();
-
-			keep(x, c, "name");
-			keep(x, c, "resources");
-			json_array_append_new(o, x);
-		}
-		json_object_set_new(dst, lists[k], o);
-	}
-}
-
-/* Kinds whose pod template an action changes (bumpMemory). */
-static int
-template_kind(const char *kind)
-{
-	return strcmp(kind, "Deployment") == 0 ||
-	    strcmp(kind, "StatefulSet") == 0 ||
-	    strcmp(kind, "DaemonSet") == 0;
-}
-
-static json_t *
-spec(json_t *s, const char *kind)
-{
-	json_t *out = json_object(), *t;
-
-	containers(out, s);
-	keep(out, s, "replicas");
-	if (template_kind(kind) &&
-	    json_is_object(t = json_object_get(s, "template"))) {
-		json_t *ts = json_object();
-
-		containers(ts, json_object_get(t, "spec"));
-		json_object_set_new(out, "template", json_pack("{s:o}", "spec",
-		    ts));
-	}
-	return out;
-}
-
-static void
-statuses(json_t *dst, json_t *st, const char *list)
-{
-	json_t *arr = json_object_get(st, list), *cs, *o;
+	json_t *o, *x;
 	size_t i;
 
-	if (!json_is_array(arr))
-		return;
-	o = json_array();
-	json_array_foreach(arr, i, cs) {
-		json_t *x = json_object(), *term = json_object_get(
-		    json_object_get(cs, "lastState"), "terminated");
-
-		if (json_is_object(term)) {
-			json_t *t = json_object();
-
-			keep(t, term, "containerID");
-			keep(t, term, "exitCode");
-			keep(t, term, "finishedAt");
-			keep(t, term, "reason");
-			json_object_set_new(x, "lastState", json_pack("{s:o}",
-			    "terminated", t));
-		}
-		keep(x, cs, "name");
-		keep(x, cs, "restartCount");
-		json_array_append_new(o, x);
+	if (v == NULL && f->when != CL_ALWAYS)
+		return NULL;
+	switch (f->keep) {
+	case CL_LEAF:
+		return cl_sorted_copy(v);
+	case CL_ANNOTATIONS:
+		return annotations(v);
+	case CL_ARRAY:
+		if (!json_is_array(v))
+			return NULL;
+		o = json_array();
+		json_array_foreach(v, i, x)
+			json_array_append_new(o, cl_project_members(f, x,
+			    kind));
+		return o;
+	default:
+		break;
 	}
-	json_object_set_new(dst, list, o);
-}
-
-static json_t *
-status(json_t *s)
-{
-	json_t *out = json_object(), *mem;
-
-	if ((mem = json_object_get(json_object_get(s, "allocatable"),
-	    "memory")))
-		json_object_set_new(out, "allocatable", json_pack("{s:o}",
-		    "memory", sorted_copy(mem)));
-	statuses(out, s, "containerStatuses");
-	keep(out, s, "desiredNumberScheduled");
-	statuses(out, s, "initContainerStatuses");
-	keep(out, s, "phase");
-	keep(out, s, "readyReplicas");
-	keep(out, s, "replicas");
-	return out;
+	if ((f->flags & CL_TEMPLATE_KINDS) && !cl_template_kind(kind))
+		return NULL;
+	if (!json_is_object(v) && f->when != CL_ALWAYS)
+		return NULL;
+	o = cl_project_members(f, v, kind);
+	if (f->when == CL_IF_KEPT && json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *
 cluster_project(json_t *obj)
 {
-	json_t *out, *v;
-
 	if (!json_is_object(obj) || !cluster_compact_kind(obj_kind(obj)))
 		return json_incref(obj);
-	out = json_object();
-	keep(out, obj, "apiVersion");
-	keep(out, obj, "kind");
-	json_object_set_new(out, "metadata",
-	    metadata(json_object_get(obj, "metadata")));
-	if (json_is_object(v = json_object_get(obj, "spec")))
-		json_object_set_new(out, "spec", spec(v, obj_kind(obj)));
-	if (json_is_object(v = json_object_get(obj, "status")))
-		json_object_set_new(out, "status", status(v));
-	return out;
+	return cl_project_field(&cl_projection, obj, obj_kind(obj));
 }
 
 const char *

@@ -51,6 +51,29 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 		dq_item_clear(&it);
 }
 
+/*
+ * Runs on a view watch's thread: an event or a list item read straight
+ * to the view's projection (cluster_decode), never a whole tree of a Pod
+ * as a real server serves it; metadata.resourceVersion is kept for the
+ * watch (on_watch's cluster_project drops it).  An ERROR's Status is a
+ * kind the view keeps whole: read whole.
+ */
+static json_t *
+view_decode(void *ctx, struct kube_decode *kd)
+{
+	struct cluster_decode_opts o = { .path = kd->path,
+	    .flags = kd->flags, .kind = kd->kind,
+	    .keep = CLUSTER_DECODE_RESOURCE_VERSION };
+	struct cluster_decode_result r;
+	json_t *v;
+
+	(void)ctx;
+	if ((v = cluster_decode(kd->text, kd->len, &o, &r)) == NULL)
+		kd->why = r.reason;
+	kd->end = r.end;
+	return v;
+}
+
 /* Runs on a watch's thread: every failure, and the recovery, logged. */
 static void
 on_watch_error(void *ctx, const char *error)
@@ -115,6 +138,8 @@ start_one(struct daemon *d, struct sig_watch *spec)
 	ks.on_list = on_watch_list;
 	w->view = w->spec.source < 0;
 	ks.stateless = w->view;		/* the view keeps what it needs */
+	if (w->view)
+		ks.decode = view_decode;
 	/*
 	 * A list page is held whole while its items are parsed: 500 pods
 	 * as a real server serves them are 2.4 MB on top of the view, the

@@ -360,10 +360,34 @@ json_t	*kube_list(struct kube_client *, const struct kube_resource *,
  * with *err; items before a malformed part were delivered already.
  */
 typedef void	 kube_item_fn(void *ctx, json_t *item);
+/*
+ * How a watch's caller reads an object's text when it keeps only part
+ * of it (the cluster view: cluster_decode), instead of jansson's whole
+ * tree.  In: text[0..len) (a watch event, or a list's body from an
+ * item on), flags (jansson's, as the watch would parse it), path (the
+ * member names, from the root, of the object the caller reads; NULL:
+ * the root), kind (an item's kind when it has none: the list's; or
+ * NULL).  Out: a new reference, a tree that keeps at least what the
+ * watch reads (type, metadata.uid and .resourceVersion, an ERROR's
+ * Status whole), with end the bytes read under JSON_DISABLE_EOF_CHECK;
+ * or NULL with why (static text).
+ */
+struct kube_decode {
+	const char		*text;
+	size_t			 len;
+	size_t			 flags;
+	const char *const	*path;
+	const char		*kind;
+	size_t			 end;		/* out */
+	const char		*why;		/* out */
+};
+typedef json_t	*kube_decode_fn(void *ctx, struct kube_decode *);
+/* decode may be NULL: jansson reads each item whole. */
 json_t	*kube_list_each(struct kube_client *, const struct kube_resource *,
 	    const char *ns, const char *label_selector,
 	    const char *field_selector, long limit, const char *cont,
 	    atomic_int *stop, kube_item_fn *fn, void *ctx,
+	    kube_decode_fn *decode, void *decode_ctx,
 	    struct kube_error *err);
 
 /* ---- executor and events ----------------------------------------------- */
@@ -455,6 +479,13 @@ struct kube_watch_spec {
 	 * the resource and did not get in between is gone.
 	 */
 	int		 stateless;
+	/*
+	 * Optional: reads each watch event and list item (see struct
+	 * kube_decode; called from the watch's thread); NULL: jansson
+	 * reads them whole.
+	 */
+	kube_decode_fn	*decode;
+	void		*decode_ctx;
 };
 
 /*

@@ -330,7 +330,24 @@ kube_list(struct kube_client *c, const struct kube_resource *r,
 struct each {
 	kube_item_fn	*fn;
 	void		*ctx;
+	kube_decode_fn	*decode;	/* NULL: jansson's whole tree */
+	void		*decode_ctx;
 };
+
+/* An item read through the caller's decoder (see struct kube_decode). */
+static json_t *
+decode_item(void *ctx, const char *text, size_t len, const char *kind,
+    size_t *end, const char **why)
+{
+	struct each *e = ctx;
+	struct kube_decode d = { text, len, JSON_DECODE_ANY |
+	    JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, NULL, kind, 0, NULL };
+	json_t *v = e->decode(e->decode_ctx, &d);
+
+	*end = d.end;
+	*why = d.why ? d.why : "not JSON";
+	return v;
+}
 
 static void
 each_item(void *ctx, json_t *item, const json_t *head, size_t off,
@@ -348,12 +365,13 @@ json_t *
 kube_list_each(struct kube_client *c, const struct kube_resource *r,
     const char *ns, const char *label_selector, const char *field_selector,
     long limit, const char *cont, atomic_int *stop, kube_item_fn *fn,
-    void *ctx, struct kube_error *err)
+    void *ctx, kube_decode_fn *decode, void *decode_ctx,
+    struct kube_error *err)
 {
 	struct kube_req rq = { 0 };
 	struct kube_response resp;
 	struct util_jlist l;
-	struct each e = { fn, ctx };
+	struct each e = { fn, ctx, decode, decode_ctx };
 	char *path = list_path(r, ns, label_selector, field_selector, limit,
 	    cont);
 	json_t *head = NULL;
@@ -366,6 +384,10 @@ kube_list_each(struct kube_client *c, const struct kube_resource *r,
 		goto out;
 	/* each item parsed alone: a page of 500 Pods is never one tree */
 	util_jlist_init(&l, resp.body, resp.len, 0);
+	if (decode) {
+		l.read_item = decode_item;
+		l.read_ctx = &e;
+	}
 	rc = util_jlist_next(&l, each_item, &e, &head);
 	if (rc != 1 || !l.list) {
 		kube_error_set(err, "GET %s: the answer is not a list%s%s",

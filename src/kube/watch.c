@@ -55,6 +55,8 @@ struct kube_watch {
 	int			 stateless;	/* the caller keeps state */
 	kube_watch_fn		*fn;
 	void			*ctx;
+	kube_decode_fn		*decode;	/* NULL: jansson */
+	void			*decode_ctx;
 	void			(*on_error)(void *, const char *);
 	char			*api_version;	/* owned: "apps/v1", "v1" */
 	char			*kind;		/* owned, from the list */
@@ -462,7 +464,7 @@ list_all(struct kube_watch *w, int initial)
 			goto out;
 		list = kube_list_each(w->c, &w->res, w->ns, w->lsel,
 		    w->fsel, w->page_limit, cont, &w->stop, list_item, &lc,
-		    &err);
+		    w->decode, w->decode_ctx, &err);
 		pages += list != NULL;
 		if (list == NULL && err.status == 410 && cont) {
 			/* the continue token expired: start over */
@@ -558,6 +560,26 @@ move:
 	set_rv(w, rv);
 }
 
+/*
+ * A watch event parsed: by the caller's decoder when it has one (its
+ * object read as far as the caller keeps it), else whole.  A new
+ * reference, or NULL with jerr->text saying why.
+ */
+static json_t *
+event(struct kube_watch *w, const char *p, size_t n, json_error_t *jerr)
+{
+	static const char *const object[] = { "object", NULL };
+	struct kube_decode d = { p, n, 0, object, NULL, 0, NULL };
+	json_t *ev;
+
+	if (w->decode == NULL)
+		return util_json_loadb(p, n, 0, jerr);
+	if ((ev = w->decode(w->decode_ctx, &d)) == NULL)
+		snprintf(jerr->text, sizeof jerr->text, "%s", d.why ? d.why :
+		    "not JSON");
+	return ev;
+}
+
 /* One line of the stream: 0 go on, -1 stop reading (an ERROR event). */
 static int
 watch_line(struct kube_watch *w, const char *p, size_t n)
@@ -571,7 +593,7 @@ watch_line(struct kube_watch *w, const char *p, size_t n)
 		n--;
 	if (n == 0)
 		return 0;
-	if ((ev = util_json_loadb(p, n, 0, &jerr)) == NULL) {
+	if ((ev = event(w, p, n, &jerr)) == NULL) {
 		free(w->stream_err);
 		w->stream_err = xasprintf("watch event is not JSON: %s",
 		    jerr.text);
@@ -847,6 +869,8 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	w->page_limit = sp->page_limit > 0 ? sp->page_limit : DEFAULT_PAGE;
 	w->timeout_s = sp->timeout_s;
 	w->stateless = sp->stateless;
+	w->decode = sp->decode;
+	w->decode_ctx = sp->decode_ctx;
 	w->fn = fn;
 	w->ctx = ctx;
 	w->on_error = sp->on_error;

@@ -166,6 +166,31 @@ skip_fast(struct util_jlist *l)
 	return -1;
 }
 
+/* An item through the caller's read_item (new reference), or NULL. */
+static json_t *
+read_item(struct util_jlist *l, const json_t *head)
+{
+	const char *lk = json_string_value(json_object_get(head, "kind"));
+	const char *why = NULL;
+	char kind[128];
+	size_t n = lk ? strlen(lk) : 0, end = 0;
+	json_t *v;
+
+	kind[0] = '\0';
+	if (list_kind(lk) && n - 4 < sizeof kind) {
+		memcpy(kind, lk, n - 4);
+		kind[n - 4] = '\0';
+	}
+	v = l->read_item(l->read_ctx, l->p + l->i, l->n - l->i,
+	    kind[0] ? kind : NULL, &end, &why);
+	if (v == NULL) {
+		fail(l, l->i, why ? why : "not JSON");
+		return NULL;
+	}
+	l->i += end;
+	return v;
+}
+
 /* The items array at the scan position, each to fn; 0, or -1 when bad. */
 static int
 scan_items(struct util_jlist *l, const json_t *head, util_jlist_fn *fn,
@@ -186,7 +211,8 @@ scan_items(struct util_jlist *l, const json_t *head, util_jlist_fn *fn,
 	do {
 		skip_ws(l);
 		start = l->i;
-		if ((it = value(l)) == NULL)
+		if ((it = l->read_item ? read_item(l, head) : value(l)) ==
+		    NULL)
 			return -1;
 		l->restored = util_jlist_restore(it, head);
 		fn(ctx, it, head, start, l->i - start);

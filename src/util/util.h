@@ -114,6 +114,17 @@ struct util_jlist {
 	char		 err[160];	/* after -1: why */
 	size_t		 where_off, where_bol;	/* util_jlist_where's */
 	int		 where_line;
+	/*
+	 * Optional, set after init: reads each item of a list instead of
+	 * jansson's whole tree (the cluster view's decoder builds only what
+	 * it keeps).  text[0..len) runs from the item on; kind is what the
+	 * list gives its items (its kind without "List"; NULL for a List).
+	 * A new reference with *end the bytes read, or NULL with *why
+	 * (static text).
+	 */
+	json_t		*(*read_item)(void *ctx, const char *text, size_t len,
+			    const char *kind, size_t *end, const char **why);
+	void		*read_ctx;
 };
 /*
  * fn gets one value: item is borrowed (valid for the call: incref to
