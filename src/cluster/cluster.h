@@ -138,7 +138,7 @@ json_t		*cluster_project(json_t *obj);
  * jansson keeps it; a path that is absent projects nothing.  An object
  * of a kind kept whole (cluster_compact_kind), without a kind, or of a
  * kind whole() answers 1 for is the whole object (read again from its
- * span, as cluster_decode_whole reads it).
+ * span, as util_json_loadb reads it).
  */
 typedef int	 cluster_whole_fn(void *ctx, const char *kind);
 struct cluster_decode_opts {
@@ -176,14 +176,6 @@ struct cluster_decode_result {
 json_t		*cluster_decode(const char *text, size_t len,
 		    const struct cluster_decode_opts *,
 		    struct cluster_decode_result *res);
-/*
- * The whole text as json_loadb(text, len, flags) builds it (the same
- * tree, keys in the text's order), read by the decoder: about three
- * times faster than jansson's parser.  A new reference, or NULL with res
- * filled as cluster_decode's.
- */
-json_t		*cluster_decode_whole(const char *text, size_t len,
-		    size_t flags, struct cluster_decode_result *res);
 
 /*
  * A watch of kind relists (its resourceVersion expired): begin before its

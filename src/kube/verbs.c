@@ -346,6 +346,7 @@ decode_item(void *ctx, const char *text, size_t len, const char *kind,
 
 	*end = d.end;
 	*why = d.why ? d.why : "not JSON";
+	/* cppcheck-suppress returnDanglingLifetime ; v is decode's new tree */
 	return v;
 }
 

@@ -188,6 +188,7 @@ read_item(struct util_jlist *l, const json_t *head)
 		return NULL;
 	}
 	l->i += end;
+	/* cppcheck-suppress returnDanglingLifetime ; the hook's new tree */
 	return v;
 }
 

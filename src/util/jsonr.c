@@ -1,22 +1,23 @@
 /*
- * Reading JSON text: the one lexer (util_jscan_*) and a reader that
- * builds jansson trees with it, faster than jansson's own.
+ * Reading JSON text: the one lexer and tree builder (util_jscan_*), and
+ * a reader of whole texts on them, faster than jansson's own.
  *
  * jansson's json_loadb takes each byte through a stream callback, a
  * UTF-8 check and a saved-text buffer, then copies every string twice:
- * about 25 instructions a byte, before the tree is built.  remediate reads
- * a lot of JSON on hot paths (each webhook body, each watch event of a
- * real API server's 5-8 KB Pods, each replay line), and jansson's read was
- * the largest single cost of webhook ingest (38% of a request's CPU).
- * The lexer scans strings eight bytes at a time; the reader builds the
- * same tree with jansson's own constructors, 4-7x faster.  The cluster
- * view's decoder (src/cluster/decode.c), which builds only what the view
- * keeps of an object, reads its tokens with the same lexer.
+ * about 190 instructions a byte of a watch line (callgrind: 165 k for
+ * 874 bytes), tree included.  remediate reads a lot of JSON on hot paths
+ * (each webhook body, each watch event of a real API server's 5-8 KB
+ * Pods, each replay line), and jansson's read was the largest single
+ * cost of webhook ingest (38% of a request's CPU) and a quarter of
+ * replay's.  The lexer scans strings eight bytes at a time; the builder
+ * makes the same tree with jansson's own constructors, 4-7x faster.  The
+ * cluster view's decoder (src/cluster/decode.c), which builds only what
+ * the view keeps of an object, reads its tokens and whole values here.
  *
  * The reader's contract is jansson's, exactly: it accepts what json_loadb
  * accepts and builds the same tree, with the same key order and number
  * types.  Whenever it meets something it does not decide itself (any
- * error, \u0000 and JSON_ALLOW_NUL, a nesting deeper than jansson allows),
+ * error, a nesting deeper than jansson allows, jansson's NUL quirk),
  * it hands the whole text to jansson and returns jansson's answer, so
  * every error message, line, column and position is jansson's own.
  * Other flags go to jansson directly.  tests/unit/test_util.c and
@@ -40,11 +41,13 @@ static atomic_size_t fallbacks;
 /* ---- the lexer ---------------------------------------------------------- */
 
 void
-util_jscan_init(struct util_jscan *sc, const char *text, size_t len)
+util_jscan_init(struct util_jscan *sc, const char *text, size_t len,
+    size_t flags)
 {
 	memset(sc, 0, sizeof *sc);
 	sc->s = (const unsigned char *)text;
 	sc->len = len;
+	sc->flags = flags;
 	buf_init(&sc->str, 0);
 }
 
@@ -138,8 +141,9 @@ escape(struct util_jscan *sc, size_t i, int out, size_t *n)
 	if ((hi = hex4(sc, i + 2)) < 0)
 		return util_jscan_fail(sc, i, "invalid escape");
 	*n = 6;
-	if (hi == 0)
-		return util_jscan_fail(sc, i, "\\u0000 is not allowed");
+	if (hi == 0 && !(sc->flags & JSON_ALLOW_NUL))
+		return util_jscan_fail(sc, i, "\\u0000 is not allowed without "
+		    "JSON_ALLOW_NUL");
 	if (hi >= 0xdc00 && hi <= 0xdfff)
 		return util_jscan_fail(sc, i, "invalid Unicode: a lone low "
 		    "surrogate");
@@ -347,145 +351,169 @@ util_jscan_literal(struct util_jscan *sc, json_t **out)
 	    "invalid token" : "premature end of input");
 }
 
-/* ---- the reader --------------------------------------------------------- */
+/* ---- values -------------------------------------------------------------- */
 
-struct rd {
-	struct util_jscan	 sc;
-	size_t			 flags;
-	size_t			 depth;
-};
-
-static json_t *value(struct rd *);
-
-static int
-next_is(struct rd *r, unsigned char c)
+int
+util_jscan_enter(struct util_jscan *sc)
 {
-	util_jscan_ws(&r->sc);
-	if (r->sc.pos < r->sc.len && r->sc.s[r->sc.pos] == c) {
-		r->sc.pos++;
+	if (++sc->depth > JSON_PARSER_MAX_DEPTH)
+		return util_jscan_fail(sc, sc->pos, "maximum parsing depth "
+		    "reached");
+	return 0;
+}
+
+/* After blanks: whether the next byte is c, consumed when it is. */
+static int
+next_is(struct util_jscan *sc, unsigned char c)
+{
+	util_jscan_ws(sc);
+	if (sc->pos < sc->len && sc->s[sc->pos] == c) {
+		sc->pos++;
 		return 1;
 	}
 	return 0;
 }
 
 static json_t *
-object(struct rd *r)
+object(struct util_jscan *sc)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
 	char *kcopy = NULL;
-	size_t klen;
+	size_t klen, at;
 
-	if (next_is(r, '}'))
+	if (next_is(sc, '}'))
 		return o;
 	do {
-		util_jscan_ws(&r->sc);
-		if (r->sc.pos >= r->sc.len || r->sc.s[r->sc.pos] != '"' ||
-		    util_jscan_string(&r->sc, &k, &klen) != 0)
+		util_jscan_ws(sc);
+		at = sc->pos;
+		if (at >= sc->len || sc->s[at] != '"') {
+			util_jscan_fail(sc, at, "string or '}' expected");
 			break;
-		/* a decoded key lives in sc.str, which the value reuses */
-		if (r->sc.escaped)
+		}
+		if (util_jscan_string(sc, &k, &klen) != 0)
+			break;
+		if (sc->escaped) {
+			/* decoded in sc->str, which the value reuses */
+			if (memchr(k, '\0', klen)) {
+				util_jscan_fail(sc, at, "NUL byte in object key "
+				    "not supported");
+				break;
+			}
 			k = kcopy = xstrndup(k, klen);
-		if ((r->flags & JSON_REJECT_DUPLICATES) &&
-		    json_object_getn(o, k, klen) != NULL)
+		}
+		if ((sc->flags & JSON_REJECT_DUPLICATES) &&
+		    json_object_getn(o, k, klen) != NULL) {
+			util_jscan_fail(sc, at, "duplicate object key");
 			break;
-		if (!next_is(r, ':'))
+		}
+		if (!next_is(sc, ':')) {
+			util_jscan_fail(sc, sc->pos, "':' expected");
 			break;
-		util_jscan_ws(&r->sc);
-		if ((v = value(r)) == NULL)
+		}
+		util_jscan_ws(sc);
+		if ((v = util_jscan_value(sc)) == NULL)
 			break;
-		if (json_object_setn_new_nocheck(o, k, klen, v) != 0)
-			break;
+		json_object_setn_new_nocheck(o, k, klen, v);
 		free(kcopy);
 		kcopy = NULL;
-		if (next_is(r, '}'))
+		if (next_is(sc, '}'))
 			return o;
-	} while (next_is(r, ','));
+		if (!next_is(sc, ',')) {
+			util_jscan_fail(sc, sc->pos, "',' or '}' expected");
+			break;
+		}
+	} while (1);
 	free(kcopy);
 	json_decref(o);
 	return NULL;
 }
 
 static json_t *
-array(struct rd *r)
+array(struct util_jscan *sc)
 {
 	json_t *a = json_array(), *v;
 
-	if (next_is(r, ']'))
+	if (next_is(sc, ']'))
 		return a;
 	do {
-		util_jscan_ws(&r->sc);
-		if ((v = value(r)) == NULL || json_array_append_new(a, v) != 0)
+		util_jscan_ws(sc);
+		if ((v = util_jscan_value(sc)) == NULL)
 			break;
-		if (next_is(r, ']'))
+		json_array_append_new(a, v);
+		if (next_is(sc, ']'))
 			return a;
-	} while (next_is(r, ','));
+		if (!next_is(sc, ',')) {
+			util_jscan_fail(sc, sc->pos, "',' or ']' expected");
+			break;
+		}
+	} while (1);
 	json_decref(a);
 	return NULL;
 }
 
-/* The value at sc.pos: a new reference, or NULL. */
-static json_t *
-value(struct rd *r)
+json_t *
+util_jscan_value(struct util_jscan *sc)
 {
-	struct util_jscan *sc = &r->sc;
 	const char *s;
 	json_t *v = NULL;
 	size_t n;
 
-	/* jansson counts every value, scalars too, against its depth */
-	if (sc->pos >= sc->len || ++r->depth > JSON_PARSER_MAX_DEPTH)
+	if (sc->pos >= sc->len) {
+		util_jscan_fail(sc, sc->pos, "premature end of input");
+		return NULL;
+	}
+	if (util_jscan_enter(sc) == -1)
 		return NULL;
 	switch (sc->s[sc->pos]) {
 	case '{':
 		sc->pos++;
-		v = object(r);
+		v = object(sc);
 		break;
 	case '[':
 		sc->pos++;
-		v = array(r);
+		v = array(sc);
 		break;
 	case '"':
 		if (util_jscan_string(sc, &s, &n) == 0)
 			v = json_stringn_nocheck(s, n);
 		break;
-	case 't':
-	case 'f':
-	case 'n':
-		(void)util_jscan_literal(sc, &v);
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		(void)util_jscan_number(sc, &v);
 		break;
 	default:
-		(void)util_jscan_number(sc, &v);
+		(void)util_jscan_literal(sc, &v);
 	}
-	r->depth--;
+	sc->depth--;
 	return v;
 }
+
+/* ---- the reader ------------------------------------------------------------ */
 
 static json_t *
 load(const char *text, size_t n, size_t flags, json_error_t *err,
     int nul_ends)
 {
-	struct rd r;
+	struct util_jscan sc;
 	json_t *v = NULL;
 
 	if (text == NULL || (flags & ~(size_t)FLAGS_HERE) != 0)
 		goto jansson;
-	util_jscan_init(&r.sc, text, n);
-	r.flags = flags;
-	r.depth = 0;
-	util_jscan_ws(&r.sc);
-	if (r.sc.pos < n && ((flags & JSON_DECODE_ANY) ||
-	    r.sc.s[r.sc.pos] == '{' || r.sc.s[r.sc.pos] == '['))
-		v = value(&r);
+	util_jscan_init(&sc, text, n, flags);
+	util_jscan_ws(&sc);
+	if (sc.pos < n && ((flags & JSON_DECODE_ANY) ||
+	    sc.s[sc.pos] == '{' || sc.s[sc.pos] == '['))
+		v = util_jscan_value(&sc);
 	if (v && !(flags & JSON_DISABLE_EOF_CHECK)) {
-		util_jscan_ws(&r.sc);
-		if (r.sc.pos != n) {
+		util_jscan_ws(&sc);
+		if (sc.pos != n) {
 			json_decref(v);
 			v = NULL;
 		}
 	}
-	util_jscan_clear(&r.sc);
-	if (v && r.sc.nul_skipped) {
+	util_jscan_clear(&sc);
+	if (v && sc.nul_skipped) {
 		json_decref(v);
 		v = NULL;
 	}
@@ -496,12 +524,16 @@ load(const char *text, size_t n, size_t flags, json_error_t *err,
 		memset(err, 0, sizeof *err);
 		err->line = -1;
 		err->column = -1;
-		err->position = (int)r.sc.pos;
+		err->position = (int)sc.pos;
 		snprintf(err->source, sizeof err->source, "%s", nul_ends ?
 		    "<string>" : "<buffer>");
 	}
 	return v;
 jansson:
+	/*
+	 * Everything this reader refuses, jansson reads (or refuses) itself:
+	 * its messages, lines, columns and positions stay the answer.
+	 */
 	atomic_fetch_add_explicit(&fallbacks, 1, memory_order_relaxed);
 	return nul_ends ? json_loads(text, flags, err) :
 	    json_loadb(text, n, flags, err);

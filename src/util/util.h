@@ -373,17 +373,23 @@ json_t	*util_json_copy(json_t *v);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
 /*
- * JSON text one token at a time (jsonr.c): the one lexer behind
- * util_json_loadb and the cluster view's projecting decoder, in
- * jansson's grammar and ranges exactly.  A scan starts at sc->pos (a
- * string's at its opening quote) and leaves sc->pos past the token; on
- * failure it returns -1, keeps sc->pos, and notes the first reason
- * (sc->why, static text) and where (sc->errpos, bytes from the start).
- * remediate never calls setlocale: strtod reads '.' as jansson does.
+ * JSON text one token or value at a time (jsonr.c): the one lexer and
+ * tree builder behind util_json_loadb and the cluster view's projecting
+ * decoder, in jansson's grammar and ranges exactly.  A scan starts at
+ * sc->pos (a string's at its opening quote) and leaves sc->pos past what
+ * it read; on failure it returns -1 (or NULL), and notes the first
+ * reason (sc->why, static text) and where (sc->errpos, bytes from the
+ * start).  remediate never calls setlocale: strtod reads '.' as jansson
+ * does.
  */
 struct util_jscan {
 	const unsigned char	*s;		/* borrowed: the text */
 	size_t			 len, pos;
+	size_t			 flags;		/* jansson's: JSON_ALLOW_NUL
+						   and JSON_REJECT_DUPLICATES
+						   are read here */
+	size_t			 depth;		/* values open, counted as
+						   jansson counts them */
 	const char		*why;		/* the first error, or NULL */
 	size_t			 errpos;
 	int			 escaped;	/* the last string had escapes */
@@ -391,7 +397,8 @@ struct util_jscan {
 						   nul_after_token */
 	struct buf		 str;		/* that string, decoded */
 };
-void	 util_jscan_init(struct util_jscan *, const char *text, size_t len);
+void	 util_jscan_init(struct util_jscan *, const char *text, size_t len,
+	    size_t flags);
 /* Frees sc->str; the text stays the caller's. */
 void	 util_jscan_clear(struct util_jscan *);
 /* Notes why at byte at, unless an earlier failure was noted; -1. */
@@ -414,6 +421,13 @@ int	 util_jscan_string(struct util_jscan *, const char **p, size_t *n);
 int	 util_jscan_number(struct util_jscan *, json_t **out);
 /* true, false or null; with out, the value. */
 int	 util_jscan_literal(struct util_jscan *, json_t **out);
+/*
+ * One more value open (every value counts, scalars too): -1 past
+ * jansson's JSON_PARSER_MAX_DEPTH.  The caller closes it (depth--).
+ */
+int	 util_jscan_enter(struct util_jscan *);
+/* The value at sc->pos whole, as json_loadb builds it: new, or NULL. */
+json_t	*util_jscan_value(struct util_jscan *);
 /*
  * json_loadb / json_loads, read faster (jsonr.c): the same tree (new
  * reference) or the same NULL with jansson's own *err, for any text and
