@@ -48,14 +48,12 @@ void	replay_whole_put_object(struct replay_whole *, json_t *obj,
 	    const struct cluster_src *src);
 /*
  * A watch line's object: the line is the len bytes at off in the
- * source, or text (borrowed, copied) without one.  obj and text are
- * borrowed until replay_whole_line_done: until then a fetch of it
- * returns obj itself (a new reference), the line's own parse, or when
- * projected is set (obj is the view's projection, cluster_decode) text
- * parsed once on the first fetch, rather than the line read back.
+ * source, or text (borrowed, copied) without one.  obj is borrowed until
+ * replay_whole_line_done: until then a fetch of it returns obj itself
+ * (a new reference), the line's own parse, rather than parsing it again.
  */
-void	replay_whole_put_line(struct replay_whole *, json_t *obj,
-	    int projected, off_t off, const char *text, size_t len);
+void	replay_whole_put_line(struct replay_whole *, json_t *obj, off_t off,
+	    const char *text, size_t len);
 void	replay_whole_line_done(struct replay_whole *);
 /* A DELETED watch: forgets the object. */
 void	replay_whole_del(struct replay_whole *, const char *kind,

@@ -145,9 +145,8 @@ bad_line(struct replay *rp, const char *fmt, ...)
 	rp->bad_lines++;
 }
 
-/* projected: watch.object is the view's projection (cluster_decode) */
 static void
-replay_watch(struct replay *rp, json_t *watch, int projected)
+replay_watch(struct replay *rp, json_t *watch)
 {
 	const char *type = json_string_value(json_object_get(watch, "type"));
 	json_t *obj = json_object_get(watch, "object");
@@ -169,8 +168,8 @@ replay_watch(struct replay *rp, json_t *watch, int projected)
 	 * by a deletion still finds it).
 	 */
 	if (t != SIG_DELETE)
-		replay_whole_put_line(rp->whole, obj, projected, rp->off,
-		    rp->line->data, rp->line->len);
+		replay_whole_put_line(rp->whole, obj, rp->off, rp->line->data,
+		    rp->line->len);
 	engine_watch(rp->engine, t, obj);
 	replay_whole_line_done(rp->whole);
 	if (t == SIG_DELETE)
@@ -206,54 +205,22 @@ replay_signal(struct replay *rp, json_t *line)
 	event_clear(&ev);
 }
 
-static int
-whole_for_engine(void *ctx, const char *kind)
+static void
+replay_line(struct replay *rp, const char *text)
 {
-	return engine_watch_needs_whole(ctx, kind);
-}
-
-/*
- * A line parsed: a watch's object only as far as the view keeps it
- * (cluster_decode: no whole tree of a Pod per line) unless a resource
- * source would receive it whole; *projected says which.  A line
- * jansson refuses is reported with jansson's message: NULL.
- */
-static json_t *
-parse_line(struct replay *rp, const char *text, int *projected)
-{
-	static const char *const path[] = { "watch", "object", NULL };
-	const size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
-	struct cluster_decode_opts o = { .path = path, .flags = flags,
-	    .whole = whole_for_engine, .ctx = rp->engine };
-	struct cluster_decode_result r;
 	json_error_t je;
-	json_t *line;
+	json_t *line = util_json_loads(text, JSON_REJECT_DUPLICATES |
+	    JSON_DECODE_ANY, &je);
+	const char *t;
+	int64_t when;
 
-	if ((line = cluster_decode(text, strlen(text), &o, &r)) != NULL) {
-		*projected = r.projected;
-		return line;
-	}
-	*projected = 0;
-	/* the decoder refuses what jansson does: this prints its message */
-	if ((line = json_loads(text, flags, &je)) == NULL) {
+	if (line == NULL) {
 		fprintf(stderr, "%s:%ld:%d: error: invalid JSON: %s\n",
 		    rp->path, rp->lineno, je.column > 0 ? je.column : 1,
 		    je.text);
 		rp->bad_lines++;
-	}
-	return line;
-}
-
-static void
-replay_line(struct replay *rp, const char *text)
-{
-	int projected;
-	json_t *line = parse_line(rp, text, &projected);
-	const char *t;
-	int64_t when;
-
-	if (line == NULL)
 		return;
+	}
 	t = json_string_value(json_object_get(line, "time"));
 	if (!json_is_object(line))
 		bad_line(rp, "a line must be a JSON object (a signal or a "
@@ -269,8 +236,7 @@ replay_line(struct replay *rp, const char *text)
 		else
 			clock_fixed(&rp->clock, when);
 		if (json_object_get(line, "watch"))
-			replay_watch(rp, json_object_get(line, "watch"),
-			    projected);
+			replay_watch(rp, json_object_get(line, "watch"));
 		else
 			replay_signal(rp, line);
 	}

@@ -50,15 +50,9 @@ struct replay_whole {
 	/*
 	 * The line being replayed: its object, parsed already (borrowed),
 	 * and its entry.  The decisions its watch raises fetch it far more
-	 * than any other: they get this tree, not a second parse.  A line
-	 * decoded to its projection has no whole tree: its text (borrowed)
-	 * is parsed on the first fetch, the tree then owned (hot_owned)
-	 * until the line is done; most lines are never fetched.
+	 * than any other: they get this tree, not a second parse.
 	 */
 	json_t			*hot;
-	int			 hot_owned;
-	const char		*hot_text;
-	size_t			 hot_len;
 	const struct whole_entry *hot_e;
 };
 
@@ -76,17 +70,6 @@ entry_free(void *p)
 	}
 }
 
-static void
-hot_clear(struct replay_whole *w)
-{
-	if (w->hot_owned)
-		json_decref(w->hot);
-	w->hot = NULL;
-	w->hot_owned = 0;
-	w->hot_text = NULL;
-	w->hot_e = NULL;
-}
-
 struct replay_whole *
 replay_whole_new(void)
 {
@@ -102,7 +85,6 @@ replay_whole_free(struct replay_whole *w)
 {
 	if (w == NULL)
 		return;
-	hot_clear(w);
 	map_clear(&w->objs, entry_free);
 	while (w->nfiles > 0)
 		free(w->files[--w->nfiles]);
@@ -120,8 +102,10 @@ replay_whole_set_source(struct replay_whole *w, int fd)
 static void
 drop(struct replay_whole *w, struct whole_entry *e)
 {
-	if (e && e == w->hot_e)
-		hot_clear(w);
+	if (e && e == w->hot_e) {
+		w->hot = NULL;
+		w->hot_e = NULL;
+	}
 	entry_free(e);
 }
 
@@ -183,8 +167,8 @@ replay_whole_put_object(struct replay_whole *w, json_t *obj,
 }
 
 void
-replay_whole_put_line(struct replay_whole *w, json_t *obj, int projected,
-    off_t off, const char *text, size_t len)
+replay_whole_put_line(struct replay_whole *w, json_t *obj, off_t off,
+    const char *text, size_t len)
 {
 	struct whole_entry *e;
 
@@ -197,11 +181,8 @@ replay_whole_put_line(struct replay_whole *w, json_t *obj, int projected,
 		e->off = off;
 	else
 		e->text = xstrndup(text, len);
-	hot_clear(w);
 	if (put(w, obj, e) == 0) {
-		w->hot = projected ? NULL : obj;
-		w->hot_text = text;
-		w->hot_len = len;
+		w->hot = obj;
 		w->hot_e = e;
 	}
 }
@@ -209,7 +190,8 @@ replay_whole_put_line(struct replay_whole *w, json_t *obj, int projected,
 void
 replay_whole_line_done(struct replay_whole *w)
 {
-	hot_clear(w);
+	w->hot = NULL;
+	w->hot_e = NULL;
 }
 
 void
@@ -276,18 +258,32 @@ same_str(const char *a, const char *b)
 	return b != NULL && strcmp(a, b) == 0;
 }
 
-/*
- * The object of a text (a watch line's when line is set, else an
- * object's) when it is kind/ns/name: a new reference, or NULL.
- */
-static json_t *
-object_of(const char *text, size_t len, int line, const char *kind,
+json_t *
+replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
     const char *ns, const char *name)
 {
-	json_t *root = util_json_loadb(text, len, JSON_DECODE_ANY, NULL);
-	json_t *obj;
+	struct replay_whole *w = ctx;
+	struct whole_entry *e;
+	json_t *root, *obj;
+	char *key, *text = NULL;
 
-	obj = line ? json_object_get(json_object_get(root, "watch"),
+	(void)api_version;	/* replay kept one version of each object */
+	if (kind == NULL || name == NULL)
+		return NULL;
+	key = cluster_key(kind, ns, name);
+	e = map_get(&w->objs, key);
+	free(key);
+	if (e != NULL && e == w->hot_e)
+		return json_incref(w->hot);	/* shared, as whole kinds are */
+	if (e != NULL && e->tree)
+		return json_incref(e->tree);
+	if (e == NULL || (e->text == NULL && ((!e->line && !e->file) ||
+	    (text = entry_read(w, e)) == NULL)))
+		return NULL;
+	root = util_json_loadb(text ? text : e->text, e->len, JSON_DECODE_ANY,
+	    NULL);
+	free(text);
+	obj = e->line ? json_object_get(json_object_get(root, "watch"),
 	    "object") : root;
 	/* a source changed under us reads as nothing, not as another object */
 	if (!json_is_object(obj) || !same_str(obj_kind(obj), kind) ||
@@ -298,42 +294,6 @@ object_of(const char *text, size_t len, int line, const char *kind,
 	}
 	json_incref(obj);
 	json_decref(root);
-	return obj;
-}
-
-json_t *
-replay_whole_fetch(void *ctx, const char *api_version, const char *kind,
-    const char *ns, const char *name)
-{
-	struct replay_whole *w = ctx;
-	struct whole_entry *e;
-	json_t *obj;
-	char *key, *text = NULL;
-
-	(void)api_version;	/* replay kept one version of each object */
-	if (kind == NULL || name == NULL)
-		return NULL;
-	key = cluster_key(kind, ns, name);
-	e = map_get(&w->objs, key);
-	free(key);
-	if (e != NULL && e == w->hot_e) {
-		if (w->hot == NULL && w->hot_text) {
-			w->hot = object_of(w->hot_text, w->hot_len, 1, kind,
-			    ns, name);
-			w->hot_owned = 1;
-		}
-		return json_incref(w->hot);	/* shared, as whole kinds are */
-	}
-	if (e != NULL && e->tree)
-		return json_incref(e->tree);
-	if (e == NULL || (e->text == NULL && ((!e->line && !e->file) ||
-	    (text = entry_read(w, e)) == NULL)))
-		return NULL;
-	obj = object_of(text ? text : e->text, e->len, e->line, kind, ns,
-	    name);
-	free(text);
-	if (obj == NULL)
-		return NULL;
 	/*
 	 * A snapshot object fetched is kept parsed, shared as the view's
 	 * whole kinds are: the target a decision's ownership reads is read

@@ -192,14 +192,6 @@ void	engine_sync(struct engine *, json_t *obj);
  * detector.
  */
 void	engine_watch(struct engine *, enum sig_watch_type, json_t *obj);
-/*
- * 1 when engine_watch needs an object of kind whole: a resource event
- * source would receive it.  0 when its projection (cluster_project,
- * cluster_decode) is all engine_watch reads of it: the view, the OOM
- * detector and the decisions (which fetch what else they need through
- * the view's fetch hook).
- */
-int	engine_watch_needs_whole(const struct engine *, const char *kind);
 /* A signal from a non-resource source (webhook, calendar, replay line). */
 void	engine_signal(struct engine *, struct event *);
 

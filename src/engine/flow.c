@@ -130,12 +130,6 @@ engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
 	json_decref(old);
 }
 
-int
-engine_watch_needs_whole(const struct engine *e, const char *kind)
-{
-	return sig_route_wants_kind(e->sources, kind);
-}
-
 void
 engine_watch_view(struct engine *e, enum sig_watch_type t, json_t *obj)
 {

@@ -269,22 +269,6 @@ sig_route_watch(const struct sig_set *set, enum sig_watch_type t,
 		route_one(set->v[i], t, obj, when, emit, ctx);
 }
 
-int
-sig_route_wants_kind(const struct sig_set *set, const char *kind)
-{
-	char plural[160];
-	size_t i;
-
-	if (kind == NULL)
-		return 1;
-	plural_of(kind, plural, sizeof plural);
-	for (i = 0; i < set->n; i++)
-		if (set->v[i]->type == SIG_RESOURCE &&
-		    strcmp(plural, set->v[i]->resource) == 0)
-			return 1;
-	return 0;
-}
-
 void
 sig_route_watch_one(const struct sig_set *set, size_t i,
     enum sig_watch_type t, json_t *obj, int64_t now, sig_emit_fn emit,

@@ -92,13 +92,6 @@ enum sig_watch_type sig_watch_type_parse(const char *);
 typedef void	(*sig_emit_fn)(void *ctx, struct event *);
 void	sig_route_watch(const struct sig_set *, enum sig_watch_type,
 	    json_t *obj, int64_t now, sig_emit_fn emit, void *ctx);
-/*
- * 1 when sig_route_watch may hand an object of kind (NULL: unknown) to a
- * resource source of the set, which then receives the whole object: its
- * plural is a resource source's resource (the group is not compared: a
- * false 1 costs a whole parse, never a wrong event).
- */
-int	sig_route_wants_kind(const struct sig_set *, const char *kind);
 /* The same for the one source of index i (a live watch of its own). */
 void	sig_route_watch_one(const struct sig_set *, size_t i,
 	    enum sig_watch_type, json_t *obj, int64_t now, sig_emit_fn emit,

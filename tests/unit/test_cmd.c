@@ -59,7 +59,7 @@ TEST(put_replace_delete_fetch)
 	line = json_pack("{s:s, s:{s:s, s:O}}", "time", "2026-11-25T10:00:00Z",
 	    "watch", "type", "MODIFIED", "object", b);
 	text = json_dumps(line, JSON_COMPACT);
-	replay_whole_put_line(w, b, 0, 0, text, strlen(text));
+	replay_whole_put_line(w, b, 0, text, strlen(text));
 	free(text);			/* copied */
 	CHECK_NODE(w, "shop", "p1", "node-b");
 	replay_whole_line_done(w);		/* now from the copy */
@@ -75,46 +75,6 @@ TEST(put_replace_delete_fetch)
 	replay_whole_free(w);
 }
 
-/*
- * A line decoded to its projection (replay's cluster_decode): a fetch
- * while the line is replayed parses its text once, whole; the fields the
- * projection drops are there.
- */
-TEST(projected_line_fetched_whole)
-{
-	static const char *const path[] = { "watch", "object", NULL };
-	struct cluster_decode_opts o = { .path = path, .flags = 0,
-	    .whole = NULL, .ctx = NULL };
-	struct cluster_decode_result r;
-	struct replay_whole *w = replay_whole_new();
-	json_t *b = pod("shop", "p1", "node-b"), *line, *dec, *f1, *f2;
-	char *text;
-
-	line = json_pack("{s:s, s:{s:s, s:O}}", "time", "2026-11-25T10:00:00Z",
-	    "watch", "type", "MODIFIED", "object", b);
-	text = json_dumps(line, JSON_COMPACT);
-	dec = cluster_decode(text, strlen(text), &o, &r);
-	REQUIRE(dec != NULL && r.projected);
-	/* the projection has no nodeName: what a fetch gives is whole */
-	CHECK(json_object_get(json_object_get(json_object_get(json_object_get(
-	    dec, "watch"), "object"), "spec"), "nodeName") == NULL);
-	replay_whole_put_line(w, json_object_get(json_object_get(dec,
-	    "watch"), "object"), 1, 0, text, strlen(text));
-	f1 = replay_whole_fetch(w, "v1", "Pod", "shop", "p1");
-	f2 = replay_whole_fetch(w, "v1", "Pod", "shop", "p1");
-	CHECK(f1 != NULL && f1 == f2);		/* parsed once */
-	CHECK(json_equal(f1, b));
-	json_decref(f1);
-	json_decref(f2);
-	replay_whole_line_done(w);
-	free(text);				/* the store has its copy */
-	CHECK_NODE(w, "shop", "p1", "node-b");
-	json_decref(dec);
-	json_decref(line);
-	json_decref(b);
-	replay_whole_free(w);
-}
-
 TEST(kinds_kept_whole_by_the_view_are_not_stored)
 {
 	struct replay_whole *w = replay_whole_new();
@@ -124,7 +84,7 @@ TEST(kinds_kept_whole_by_the_view_are_not_stored)
 
 	replay_whole_put_object(w, cm, NULL);
 	replay_whole_put_object(w, anon, NULL);	/* no name: no key */
-	replay_whole_put_line(w, anon, 0, 0, "{}", 2);
+	replay_whole_put_line(w, anon, 0, "{}", 2);
 	CHECK(replay_whole_fetch(w, NULL, "Pod", NULL, "") == NULL);
 	replay_whole_line_done(w);
 	CHECK_INT((long)replay_whole_count(w), 0);
@@ -156,9 +116,9 @@ TEST(lines_in_a_file_and_a_bad_source)
 	REQUIRE(write(fd, l1, strlen(l1)) == (ssize_t)strlen(l1));
 	REQUIRE(write(fd, l2, strlen(l2)) == (ssize_t)strlen(l2));
 	replay_whole_set_source(w, fd);
-	replay_whole_put_line(w, p1, 0, 0, l1, strlen(l1));
+	replay_whole_put_line(w, p1, 0, l1, strlen(l1));
 	replay_whole_line_done(w);
-	replay_whole_put_line(w, p2, 0, (off_t)strlen(l1), l2, strlen(l2));
+	replay_whole_put_line(w, p2, (off_t)strlen(l1), l2, strlen(l2));
 	/* while its line is replayed, p2 is the line's own tree */
 	got = replay_whole_fetch(w, "v1", "Pod", "shop", "p2");
 	CHECK(got == p2);
@@ -256,7 +216,6 @@ main(void)
 {
 	RUN(put_replace_delete_fetch);
 	RUN(snapshot_objects_read_back_from_their_file);
-	RUN(projected_line_fetched_whole);
 	RUN(kinds_kept_whole_by_the_view_are_not_stored);
 	RUN(lines_in_a_file_and_a_bad_source);
 	RUN(answers_cluster_get_whole);
