@@ -112,7 +112,7 @@ unit-san: $(addprefix $(BUILD)-san/tests/test_,$(UNIT_ALL))
 # runs everything.  Leaks are left to ASan (unit-san).
 VG_TESTS ?= util conf webhook http prom signal sensor kube record daemon \
             guard action engine cluster cluster_decode quantity page \
-            fuzz-conf fuzz-jp fuzz-webhook fuzz-cluster
+            fuzz-conf fuzz-jp fuzz-webhook fuzz-cluster fuzz-util
 VALGRIND := valgrind -q --tool=memcheck --error-exitcode=99 \
             --track-origins=yes --leak-check=no
 
