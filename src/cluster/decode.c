@@ -30,7 +30,8 @@
  * (util_jscan_value), once their kind is known: kind may come after the
  * members it decides.  Error messages are the decoder's own, with a byte
  * offset, line and column; a caller that must print jansson's message
- * parses the text with jansson on error (replay does).
+ * reads the text again with util_json_loadb, which answers a text it
+ * refuses with jansson's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -154,45 +155,24 @@ obj_close(struct dec *d, struct objit *it)
 }
 
 /*
- * The object's next member: 1 with its key in *k, *n (in the text, or
- * in d->sc.str: valid until the next string) and d->sc.pos at its value; 0
+ * The object's next member (util_jscan_member), its key noted for
+ * JSON_REJECT_DUPLICATES: 1 with its key in *k, *n (in the text, or in
+ * d->sc.str: valid until the next string) and d->sc.pos at its value; 0
  * when the object ended; -1.
  */
 static int
 obj_next(struct dec *d, struct objit *it, const char **k, size_t *n)
 {
-	size_t at;
+	int r = util_jscan_member(&d->sc, it->members, k, n);
 
-	util_jscan_ws(&d->sc);
-	if (it->members > 0) {
-		if (peek(d) == '}') {
-			d->sc.pos++;
-			return obj_close(d, it);
-		}
-		if (peek(d) != ',')
-			return fail(d, d->sc.pos, "',' or '}' expected");
-		d->sc.pos++;
-		util_jscan_ws(&d->sc);
-	} else if (peek(d) == '}') {
-		d->sc.pos++;
+	if (r == 0)
 		return obj_close(d, it);
+	if (r == 1) {
+		if (d->sc.flags & JSON_REJECT_DUPLICATES)
+			note_key(d, *k, *n, d->sc.key_at);
+		it->members++;
 	}
-	if (peek(d) != '"')
-		return fail(d, d->sc.pos, "string or '}' expected");
-	at = d->sc.pos;
-	if (util_jscan_string(&d->sc, k, n) == -1)
-		return -1;
-	if (d->sc.escaped && memchr(*k, '\0', *n))	/* JSON_ALLOW_NUL's */
-		return fail(d, at, "NUL byte in object key not supported");
-	if (d->sc.flags & JSON_REJECT_DUPLICATES)
-		note_key(d, *k, *n, at);
-	util_jscan_ws(&d->sc);
-	if (peek(d) != ':')
-		return fail(d, d->sc.pos, "':' expected");
-	d->sc.pos++;
-	util_jscan_ws(&d->sc);
-	it->members++;
-	return 1;
+	return r;
 }
 
 /*
@@ -205,32 +185,6 @@ key_copy(const struct dec *d, const char *k, size_t n)
 	return d->sc.escaped ? xstrndup(k, n) : NULL;
 }
 
-/*
- * Arrays: after '[', 1 when an element is at d->sc.pos, 0 after ']'.  first
- * is set on the first call.
- */
-static int
-arr_next(struct dec *d, int *first)
-{
-	util_jscan_ws(&d->sc);
-	if (peek(d) == ']' && *first) {
-		d->sc.pos++;
-		return 0;
-	}
-	if (!*first) {
-		if (peek(d) == ']') {
-			d->sc.pos++;
-			return 0;
-		}
-		if (peek(d) != ',')
-			return fail(d, d->sc.pos, "',' or ']' expected");
-		d->sc.pos++;
-		util_jscan_ws(&d->sc);
-	}
-	*first = 0;
-	return 1;
-}
-
 /* ---- values skipped, values built ---------------------------------------- */
 
 static int
@@ -238,8 +192,8 @@ skip_value(struct dec *d)
 {
 	struct objit it;
 	const char *k;
-	size_t n;
-	int r = 0, first = 1;
+	size_t n, i;
+	int r = 0;
 
 	if (util_jscan_enter(&d->sc) == -1)
 		return -1;
@@ -252,7 +206,7 @@ skip_value(struct dec *d)
 		break;
 	case '[':
 		d->sc.pos++;
-		while ((r = arr_next(d, &first)) == 1)
+		for (i = 0; (r = util_jscan_element(&d->sc, i)) == 1; i++)
 			if (skip_value(d) == -1)
 				return -1;
 		break;
@@ -417,13 +371,14 @@ static int
 proj_array(struct dec *d, const struct cl_field *f, json_t **out)
 {
 	json_t *a, *x;
-	int first = 1, r;
+	size_t i;
+	int r;
 
 	if (util_jscan_enter(&d->sc) == -1)
 		return -1;
 	d->sc.pos++;
 	a = json_array();
-	while ((r = arr_next(d, &first)) == 1) {
+	for (i = 0; (r = util_jscan_element(&d->sc, i)) == 1; i++) {
 		if (peek(d) != '{') {
 			/* as cluster_project: what f keeps of nothing */
 			if (skip_value(d) == -1)

@@ -3,8 +3,9 @@
  * a cluster snapshot (`kubectl get -o json`, a file of hundreds of MB) are
  * one object whose "items" array holds nearly all the bytes.  Parsing it
  * whole costs a tree about ten times the text; here each item is parsed
- * alone by jansson, handed on and freed before the next, and the list's
- * other members (kind, apiVersion, metadata) are kept as a small head.
+ * alone (util_json_loadb, or the caller's read_item), handed on and freed
+ * before the next, and the list's other members (kind, apiVersion,
+ * metadata) are kept as a small head.
  *
  * "items" may come before "kind" (kubectl sorts the keys): then the array
  * is skipped by a bracket counter that knows strings, the rest of the
@@ -45,9 +46,7 @@ fail(struct util_jlist *l, size_t off, const char *what)
 static void
 skip_ws(struct util_jlist *l)
 {
-	while (l->i < l->n && (l->p[l->i] == ' ' || l->p[l->i] == '\t' ||
-	    l->p[l->i] == '\n' || l->p[l->i] == '\r'))
-		l->i++;
+	l->i = util_json_skip_ws(l->p, l->n, l->i);
 }
 
 /* The next byte after blanks, consumed when it is c. */

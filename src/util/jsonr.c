@@ -94,22 +94,14 @@ static long
 hex4(const struct util_jscan *sc, size_t i)
 {
 	long v = 0;
-	unsigned c;
-	int k;
+	int k, x;
 
 	if (sc->len - i < 4)
 		return -1;
 	for (k = 0; k < 4; k++) {
-		c = sc->s[i + (size_t)k];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if ((x = util_hex_digit(sc->s[i + (size_t)k])) < 0)
 			return -1;
+		v = v << 4 | x;
 	}
 	return v;
 }
@@ -351,7 +343,7 @@ util_jscan_literal(struct util_jscan *sc, json_t **out)
 	    "invalid token" : "premature end of input");
 }
 
-/* ---- values -------------------------------------------------------------- */
+/* ---- values ----------------------------------------------------------- */
 
 int
 util_jscan_enter(struct util_jscan *sc)
@@ -374,57 +366,74 @@ next_is(struct util_jscan *sc, unsigned char c)
 	return 0;
 }
 
+int
+util_jscan_member(struct util_jscan *sc, size_t n, const char **k,
+    size_t *klen)
+{
+	if (next_is(sc, '}'))
+		return 0;
+	if (n > 0) {
+		if (!next_is(sc, ','))
+			return util_jscan_fail(sc, sc->pos, "',' or '}' "
+			    "expected");
+		util_jscan_ws(sc);
+	}
+	sc->key_at = sc->pos;
+	if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+		return util_jscan_fail(sc, sc->pos, "string or '}' expected");
+	if (util_jscan_string(sc, k, klen) != 0)
+		return -1;
+	if (sc->escaped && memchr(*k, '\0', *klen))
+		return util_jscan_fail(sc, sc->key_at, "NUL byte in object "
+		    "key not supported");
+	if (!next_is(sc, ':'))
+		return util_jscan_fail(sc, sc->pos, "':' expected");
+	util_jscan_ws(sc);
+	return 1;
+}
+
+int
+util_jscan_element(struct util_jscan *sc, size_t n)
+{
+	if (next_is(sc, ']'))
+		return 0;
+	if (n > 0) {
+		if (!next_is(sc, ','))
+			return util_jscan_fail(sc, sc->pos, "',' or ']' "
+			    "expected");
+		util_jscan_ws(sc);
+	}
+	return 1;
+}
+
 static json_t *
 object(struct util_jscan *sc)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
-	char *kcopy = NULL;
-	size_t klen, at;
+	char *kcopy;
+	size_t klen, n;
+	int r;
 
-	if (next_is(sc, '}'))
-		return o;
-	do {
-		util_jscan_ws(sc);
-		at = sc->pos;
-		if (at >= sc->len || sc->s[at] != '"') {
-			util_jscan_fail(sc, at, "string or '}' expected");
-			break;
-		}
-		if (util_jscan_string(sc, &k, &klen) != 0)
-			break;
-		if (sc->escaped) {
-			/* decoded in sc->str, which the value reuses */
-			if (memchr(k, '\0', klen)) {
-				util_jscan_fail(sc, at, "NUL byte in object key "
-				    "not supported");
-				break;
-			}
-			k = kcopy = xstrndup(k, klen);
-		}
+	for (n = 0; (r = util_jscan_member(sc, n, &k, &klen)) == 1; n++) {
+		/* a decoded key lives in sc->str, which the value reuses */
+		kcopy = sc->escaped ? xstrndup(k, klen) : NULL;
+		if (kcopy)
+			k = kcopy;
 		if ((sc->flags & JSON_REJECT_DUPLICATES) &&
-		    json_object_getn(o, k, klen) != NULL) {
-			util_jscan_fail(sc, at, "duplicate object key");
-			break;
-		}
-		if (!next_is(sc, ':')) {
-			util_jscan_fail(sc, sc->pos, "':' expected");
-			break;
-		}
-		util_jscan_ws(sc);
-		if ((v = util_jscan_value(sc)) == NULL)
-			break;
-		json_object_setn_new_nocheck(o, k, klen, v);
+		    json_object_getn(o, k, klen) != NULL)
+			r = util_jscan_fail(sc, sc->key_at, "duplicate object "
+			    "key");
+		else if ((v = util_jscan_value(sc)) == NULL)
+			r = -1;
+		else
+			json_object_setn_new_nocheck(o, k, klen, v);
 		free(kcopy);
-		kcopy = NULL;
-		if (next_is(sc, '}'))
-			return o;
-		if (!next_is(sc, ',')) {
-			util_jscan_fail(sc, sc->pos, "',' or '}' expected");
+		if (r == -1)
 			break;
-		}
-	} while (1);
-	free(kcopy);
+	}
+	if (r == 0)
+		return o;
 	json_decref(o);
 	return NULL;
 }
@@ -433,21 +442,18 @@ static json_t *
 array(struct util_jscan *sc)
 {
 	json_t *a = json_array(), *v;
+	size_t n;
+	int r;
 
-	if (next_is(sc, ']'))
-		return a;
-	do {
-		util_jscan_ws(sc);
-		if ((v = util_jscan_value(sc)) == NULL)
-			break;
-		json_array_append_new(a, v);
-		if (next_is(sc, ']'))
-			return a;
-		if (!next_is(sc, ',')) {
-			util_jscan_fail(sc, sc->pos, "',' or ']' expected");
+	for (n = 0; (r = util_jscan_element(sc, n)) == 1; n++) {
+		if ((v = util_jscan_value(sc)) == NULL) {
+			r = -1;
 			break;
 		}
-	} while (1);
+		json_array_append_new(a, v);
+	}
+	if (r == 0)
+		return a;
 	json_decref(a);
 	return NULL;
 }
@@ -489,7 +495,7 @@ util_jscan_value(struct util_jscan *sc)
 	return v;
 }
 
-/* ---- the reader ------------------------------------------------------------ */
+/* ---- the reader ------------------------------------------------------- */
 
 static json_t *
 load(const char *text, size_t n, size_t flags, json_error_t *err,

@@ -116,7 +116,7 @@ struct util_jlist {
 	int		 where_line;
 	/*
 	 * Optional, set after init: reads each item of a list instead of
-	 * jansson's whole tree (the cluster view's decoder builds only what
+	 * the whole tree (the cluster view's decoder builds only what
 	 * it keeps).  text[0..len) runs from the item on; kind is what the
 	 * list gives its items (its kind without "List"; NULL for a List).
 	 * A new reference with *end the bytes read, or NULL with *why
@@ -392,7 +392,10 @@ struct util_jscan {
 						   jansson counts them */
 	const char		*why;		/* the first error, or NULL */
 	size_t			 errpos;
-	int			 escaped;	/* the last string had escapes */
+	size_t			 key_at;	/* where util_jscan_member's
+						   last key began */
+	int			 escaped;	/* the last string had
+						   escapes */
 	int			 nul_skipped;	/* jansson's quirk met, see
 						   nul_after_token */
 	struct buf		 str;		/* that string, decoded */
@@ -403,13 +406,21 @@ void	 util_jscan_init(struct util_jscan *, const char *text, size_t len,
 void	 util_jscan_clear(struct util_jscan *);
 /* Notes why at byte at, unless an earlier failure was noted; -1. */
 int	 util_jscan_fail(struct util_jscan *, size_t at, const char *why);
+/* The first byte of s[i..len) that is not JSON's blank, or len. */
+static inline size_t
+util_json_skip_ws(const void *s, size_t len, size_t i)
+{
+	const unsigned char *p = s;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' ||
+	    p[i] == '\t'))
+		i++;
+	return i;
+}
 static inline void
 util_jscan_ws(struct util_jscan *sc)
 {
-	while (sc->pos < sc->len && (sc->s[sc->pos] == ' ' ||
-	    sc->s[sc->pos] == '\n' || sc->s[sc->pos] == '\r' ||
-	    sc->s[sc->pos] == '\t'))
-		sc->pos++;
+	sc->pos = util_json_skip_ws(sc->s, sc->len, sc->pos);
 }
 /*
  * A string, checked (UTF-8, escapes, surrogate pairs; \u0000 refused as
@@ -428,6 +439,16 @@ int	 util_jscan_literal(struct util_jscan *, json_t **out);
 int	 util_jscan_enter(struct util_jscan *);
 /* The value at sc->pos whole, as json_loadb builds it: new, or NULL. */
 json_t	*util_jscan_value(struct util_jscan *);
+/*
+ * An object a member at a time, after its '{' (n: the members read
+ * before, 0 on the first call): 1 with its key in *k, *klen (as
+ * util_jscan_string gives it; a key decoding to a NUL byte is refused,
+ * as jansson refuses it) and sc->pos at its value; 0 past the '}'; -1.
+ */
+int	 util_jscan_member(struct util_jscan *, size_t n, const char **k,
+	    size_t *klen);
+/* An array the same way: 1 with sc->pos at an element, 0 past ']', -1. */
+int	 util_jscan_element(struct util_jscan *, size_t n);
 /*
  * json_loadb / json_loads, read faster (jsonr.c): the same tree (new
  * reference) or the same NULL with jansson's own *err, for any text and
