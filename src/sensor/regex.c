@@ -48,20 +48,13 @@ set_char(struct rset *r, int c)
 		buf_addc(&r->other, (char)c);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* An escaped character: its value, or -1 if it is a class or unknown.
  * *adv gets the bytes consumed after the backslash. */
 static int
 esc_char(const char *s, size_t *adv)
 {
+	int hi, lo;
+
 	*adv = 1;
 	switch (*s) {
 	case 'n': return '\n';
@@ -71,11 +64,12 @@ esc_char(const char *s, size_t *adv)
 	case 'v': return '\v';
 	case 'a': return '\a';
 	case 'x':
-		if (hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			*adv = 3;
-			return hexval(s[1]) * 16 + hexval(s[2]);
-		}
-		return -1;
+		hi = util_hex_digit((unsigned char)s[1]);
+		lo = hi < 0 ? -1 : util_hex_digit((unsigned char)s[2]);
+		if (lo < 0)
+			return -1;
+		*adv = 3;
+		return hi * 16 + lo;
 	default:
 		if (ispunct((unsigned char)*s) || *s == ' ')
 			return (unsigned char)*s;

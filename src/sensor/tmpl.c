@@ -361,6 +361,7 @@ unquote(const char *s, size_t n, struct buf *out)
 	size_t i, k, digits;
 	unsigned long r;
 	char c, tmp[4];
+	int x;
 
 	for (i = 1; i + 1 < n; i++) {
 		if (s[i] != '\\') {
@@ -382,11 +383,10 @@ unquote(const char *s, size_t n, struct buf *out)
 			r = 0;
 			for (k = 0; k < digits; k++) {
 				c = s[++i];
-				if (!isxdigit((unsigned char)c) || i + 1 >= n)
+				x = util_hex_digit((unsigned char)c);
+				if (x < 0 || i + 1 >= n)
 					return -1;
-				r = r * 16 + (unsigned long)(isdigit(
-				    (unsigned char)c) ? c - '0' :
-				    tolower((unsigned char)c) - 'a' + 10);
+				r = r * 16 + (unsigned long)x;
 			}
 			if (digits == 2)
 				buf_addc(out, (char)r);
