@@ -26,7 +26,8 @@
  * The projection is a pure function (safe on a watch thread, before the
  * object is queued).  Its keys are sorted at every level, as the view's
  * texts have them, so the store can hand out the projection's parts as
- * the object parsing the texts back would give.  Kinds outside cluster_compact_kind() are kept whole.
+ * the object parsing the texts back would give.  Kinds outside
+ * cluster_compact_kind() are kept whole.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -17,8 +17,9 @@
  * object is where its line lies in a regular signals file (re-read with
  * pread and parsed on fetch), or a copy of the line when the signals
  * come from a pipe.  So the snapshot's Pods cost the view's compact
- * records and an offset each, not a second copy of the snapshot.  What cannot be read back (the file changed, a bad
- * text) fetches NULL: never a partial object in its place.
+ * records and an offset each, not a second copy of the snapshot.  What
+ * cannot be read back (the file changed, a bad text) fetches NULL: never
+ * a partial object in its place.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -87,7 +87,7 @@ uint64_t	conf_fingerprint(const char *const *paths, size_t npaths);
  * path is a file (any extension) or a directory (its *.yaml, *.yml and
  * *.json files, recursively, sorted).  Files may be up to
  * CONF_MAX_DATA_FILE bytes.  Files named *.json, *.ndjson or *.jsonl are
- * read by jansson, which is faster but records no node positions (conf_loc
+ * read as JSON (util_json_loadb), faster but with no node positions (conf_loc
  * gives the document's line); each JSON value in them, one after the other
  * (NDJSON), is a document.  Empty documents are skipped.  Appends owned
  * documents to *docs (the caller frees each with mdoc_free and the array

@@ -362,7 +362,7 @@ json_t	*kube_list(struct kube_client *, const struct kube_resource *,
 typedef void	 kube_item_fn(void *ctx, json_t *item);
 /*
  * How a watch's caller reads an object's text when it keeps only part
- * of it (the cluster view: cluster_decode), instead of jansson's whole
+ * of it (the cluster view: cluster_decode), instead of util_json_loadb's whole
  * tree.  In: text[0..len) (a watch event, or a list's body from an
  * item on), flags (jansson's, as the watch would parse it), path (the
  * member names, from the root, of the object the caller reads; NULL:
@@ -382,7 +382,7 @@ struct kube_decode {
 	const char		*why;		/* out */
 };
 typedef json_t	*kube_decode_fn(void *ctx, struct kube_decode *);
-/* decode may be NULL: jansson reads each item whole. */
+/* decode may be NULL: util_json_loadb reads each item whole. */
 json_t	*kube_list_each(struct kube_client *, const struct kube_resource *,
 	    const char *ns, const char *label_selector,
 	    const char *field_selector, long limit, const char *cont,
@@ -481,8 +481,8 @@ struct kube_watch_spec {
 	int		 stateless;
 	/*
 	 * Optional: reads each watch event and list item (see struct
-	 * kube_decode; called from the watch's thread); NULL: jansson
-	 * reads them whole.
+	 * kube_decode; called from the watch's thread); NULL: they are
+	 * read whole (util_json_loadb).
 	 */
 	kube_decode_fn	*decode;
 	void		*decode_ctx;

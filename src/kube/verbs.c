@@ -330,7 +330,7 @@ kube_list(struct kube_client *c, const struct kube_resource *r,
 struct each {
 	kube_item_fn	*fn;
 	void		*ctx;
-	kube_decode_fn	*decode;	/* NULL: jansson's whole tree */
+	kube_decode_fn	*decode;	/* NULL: each item read whole */
 	void		*decode_ctx;
 };
 
