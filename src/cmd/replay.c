@@ -246,38 +246,42 @@ replay_line(struct replay *rp, const char *text)
 /*
  * Lines are read bounded: a longer one is skipped as it streams past.
  * rp->off follows where each line starts in a regular file, for the
- * whole objects' references (a skipped line's length is not known: the
- * stream says where the next one starts).
+ * whole objects' references.
  */
 static int
 replay_stream(struct replay *rp, FILE *in)
 {
+	struct util_lines lines;
 	struct buf line;
 	struct stat st;
 	int rc, toolong;
-	off_t next;
+	off_t base = 0, at;
 
+	/* the reader takes the descriptor from here: stdio holds nothing yet */
 	if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) &&
-	    (rp->off = ftello(in)) != -1)
+	    (at = ftello(in)) != -1) {
+		base = at;
 		replay_whole_set_source(rp->whole, fileno(in));
+	}
+	util_lines_init(&lines, fileno(in));
 	buf_init(&line, 0);
 	/* cppcheck-suppress autoVariables ; cleared before the return */
 	rp->line = &line;
-	while ((rc = util_read_line(in, &line, MAX_LINE, &toolong)) == 1) {
+	for (;;) {
+		rp->off = base + (off_t)lines.offset;
+		if ((rc = util_lines_next(&lines, &line, MAX_LINE,
+		    &toolong)) != 1)
+			break;
 		rp->lineno++;
-		next = rp->off + (off_t)line.len;
-		if (toolong) {
+		if (toolong)
 			bad_line(rp, "line longer than %u bytes", MAX_LINE);
-			rp->off = ftello(in);
-			continue;
-		}
-		if (line.data[strspn(line.data, " \t\r\n")] != '\0')
+		else if (line.data[strspn(line.data, " \t\r\n")] != '\0')
 			replay_line(rp, line.data);
-		rp->off = next;
 	}
 	rp->line = NULL;
 	replay_whole_set_source(rp->whole, -1);
 	buf_free(&line);
+	util_lines_free(&lines);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -158,41 +159,72 @@ util_read_file(const char *path, size_t max, size_t *lenp, char **err)
 	return buf_steal(&b);
 }
 
-int
-util_read_line(FILE *f, struct buf *b, size_t max, int *toolong)
+void
+util_lines_init(struct util_lines *r, int fd)
 {
-	char chunk[4096];
-	size_t n = 0;
-	int c, any = 0;
+	memset(r, 0, sizeof *r);
+	r->fd = fd;
+}
+
+/* Reads what the descriptor has (up to the buffer): 1, 0 at its end, -1. */
+static int
+fill(struct util_lines *r)
+{
+	ssize_t n;
+
+	if (r->buf == NULL)
+		r->buf = xmalloc(UTIL_LINES_CHUNK);
+	do
+		n = read(r->fd, r->buf, UTIL_LINES_CHUNK);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return (int)n;
+	r->start = 0;
+	r->end = (size_t)n;
+	return 1;
+}
+
+int
+util_lines_next(struct util_lines *r, struct buf *b, size_t max,
+    int *toolong)
+{
+	int any = 0, rc;
 
 	buf_reset(b);
 	*toolong = 0;
-	flockfile(f);
-	while ((c = getc_unlocked(f)) != EOF) {
-		any = 1;
-		chunk[n++] = (char)c;
-		if (n == sizeof chunk || c == '\n') {
-			if (!*toolong && b->len + n > max) {
-				*toolong = 1;
-				buf_reset(b);
+	for (;;) {
+		const char *p = r->buf + r->start, *nl;
+		size_t take;
+
+		if (r->start == r->end) {
+			if (r->eof || (rc = fill(r)) == 0) {
+				r->eof = 1;
+				return any;
 			}
-			if (!*toolong)
-				buf_add(b, chunk, n);
-			n = 0;
+			if (rc == -1)
+				return -1;
+			continue;
 		}
-		if (c == '\n')
-			break;
-	}
-	if (n > 0 && !*toolong) {
-		if (b->len + n > max) {
+		any = 1;
+		nl = memchr(p, '\n', r->end - r->start);
+		take = nl ? (size_t)(nl - p) + 1 : r->end - r->start;
+		if (!*toolong && b->len + take > max) {
 			*toolong = 1;
 			buf_reset(b);
-		} else
-			buf_add(b, chunk, n);
+		}
+		if (!*toolong)
+			buf_add(b, p, take);
+		r->start += take;
+		r->offset += take;
+		if (nl)
+			return 1;
 	}
-	c = ferror(f);
-	funlockfile(f);
-	if (c)
-		return -1;
-	return any;
+}
+
+void
+util_lines_free(struct util_lines *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->start = r->end = 0;
 }

@@ -1492,10 +1492,14 @@ TEST(read_empty_file)
 	unlink(path);
 }
 
-/* Lines stream through a bounded buffer; a long one is skipped whole. */
-TEST(read_line_bounded)
+/*
+ * Lines stream through a bounded buffer; a long one is skipped whole,
+ * also across read-ahead chunks; offset says where each line starts.
+ */
+TEST(lines_bounded)
 {
 	FILE *f = tmpfile();
+	struct util_lines r;
 	struct buf b;
 	int toolong, i;
 
@@ -1503,31 +1507,95 @@ TEST(read_line_bounded)
 	if (f == NULL)
 		return;
 	fputs("short\n", f);
-	for (i = 0; i < 10000; i++)
+	for (i = 0; i < 3 * UTIL_LINES_CHUNK; i++)
 		fputc('x', f);
 	fputs("\nafter\nlast", f);
-	rewind(f);
+	fflush(f);
+	CHECK_INT(lseek(fileno(f), 0, SEEK_SET), 0);
+	util_lines_init(&r, fileno(f));
 	buf_init(&b, 0);
-	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 1);
 	CHECK_STR(b.data, "short\n");
 	CHECK_INT(toolong, 0);
-	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK_INT(r.offset, 6);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 1);
 	CHECK_INT(toolong, 1);
 	CHECK_INT(b.len, 0);
-	CHECK(b.cap <= 100 + 4096 + 1);
-	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
+	CHECK(b.cap <= 100 + 1);
+	CHECK_INT(r.offset, 6 + 3 * UTIL_LINES_CHUNK + 1);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 1);
 	CHECK_STR(b.data, "after\n");
-	CHECK_INT(util_read_line(f, &b, 100, &toolong), 1);
-	CHECK_STR(b.data, "last");
-	CHECK_INT(util_read_line(f, &b, 100, &toolong), 0);
-	/* exactly max bytes is a line; one more is not */
-	rewind(f);
-	CHECK_INT(util_read_line(f, &b, 6, &toolong), 1);
 	CHECK_INT(toolong, 0);
-	CHECK_INT(util_read_line(f, &b, 10000, &toolong), 1);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 1);
+	CHECK_STR(b.data, "last");
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 0);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 0);
+	util_lines_free(&r);
+	/* exactly max bytes is a line; one more is not */
+	CHECK_INT(lseek(fileno(f), 0, SEEK_SET), 0);
+	util_lines_init(&r, fileno(f));
+	CHECK_INT(util_lines_next(&r, &b, 6, &toolong), 1);
+	CHECK_INT(toolong, 0);
+	CHECK_INT(util_lines_next(&r, &b, 10000, &toolong), 1);
 	CHECK_INT(toolong, 1);
+	util_lines_free(&r);
 	buf_free(&b);
 	fclose(f);
+}
+
+/*
+ * A line that spans read-ahead chunks is whole; NUL bytes are kept
+ * (the JSON reader, not the line reader, refuses them); a line is
+ * handed out as soon as a pipe has it, without waiting for more.
+ */
+TEST(lines_chunks_nul_and_pipe)
+{
+	FILE *f = tmpfile();
+	struct util_lines r;
+	struct buf b;
+	int toolong, fds[2];
+	size_t i, n = UTIL_LINES_CHUNK - 3;
+
+	CHECK(f != NULL && pipe(fds) == 0);
+	if (f == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		fputc('a', f);
+	CHECK_INT(fwrite("\nbc\0d\n", 1, 6, f), 6);
+	for (i = 0; i < UTIL_LINES_CHUNK + 10; i++)
+		fputc('y', f);
+	fputc('\n', f);
+	fflush(f);
+	CHECK_INT(lseek(fileno(f), 0, SEEK_SET), 0);
+	util_lines_init(&r, fileno(f));
+	buf_init(&b, 0);
+	CHECK_INT(util_lines_next(&r, &b, 1 << 20, &toolong), 1);
+	CHECK_INT(b.len, n + 1);
+	CHECK_INT(util_lines_next(&r, &b, 1 << 20, &toolong), 1);
+	CHECK_INT(b.len, 5);
+	CHECK(memcmp(b.data, "bc\0d\n", 5) == 0);
+	CHECK_INT(r.offset, n + 1 + 5);
+	CHECK_INT(util_lines_next(&r, &b, 1 << 20, &toolong), 1);
+	CHECK_INT(b.len, UTIL_LINES_CHUNK + 11);
+	CHECK_INT(b.data[b.len - 1], '\n');
+	CHECK_INT(b.data[UTIL_LINES_CHUNK], 'y');
+	CHECK_INT(util_lines_next(&r, &b, 1 << 20, &toolong), 0);
+	util_lines_free(&r);
+	fclose(f);
+
+	/* the writer keeps the pipe open: the first line must not wait */
+	CHECK_INT(write(fds[1], "one\ntw", 6), 6);
+	util_lines_init(&r, fds[0]);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 1);
+	CHECK_STR(b.data, "one\n");
+	CHECK_INT(write(fds[1], "o\n", 2), 2);
+	close(fds[1]);
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 1);
+	CHECK_STR(b.data, "two\n");
+	CHECK_INT(util_lines_next(&r, &b, 100, &toolong), 0);
+	util_lines_free(&r);
+	close(fds[0]);
+	buf_free(&b);
 }
 
 /*
@@ -2288,7 +2356,8 @@ main(void)
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_util.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
-	RUN(read_line_bounded);
+	RUN(lines_bounded);
+	RUN(lines_chunks_nul_and_pipe);
 	RUN(read_empty_file);
 	RUN(durations);
 	RUN(retry_policy);
