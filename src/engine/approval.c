@@ -65,8 +65,7 @@ ref_from(struct objref *r, const json_t *o)
 static void
 hash_text(struct decision *d, char out[17])
 {
-	snprintf(out, 17, "%016llx",
-	    (unsigned long long)decide_trigger_hash(d));
+	util_hex64(out, decide_trigger_hash(d));
 }
 
 json_t *

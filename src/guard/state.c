@@ -823,8 +823,7 @@ entry_json(struct guard_state *g, char letter, const char *key)
 	case 'd':
 		if ((v = map_get(&g->demotions, key)) == NULL)
 			return NULL;
-		snprintf(hash, sizeof hash, "%016llx",
-		    (unsigned long long)((struct demotion *)v)->hash);
+		util_hex64(hash, ((struct demotion *)v)->hash);
 		return json_pack("{s:s, s:I, s:f, s:i, s:i}", "hash", hash,
 		    "at", (json_int_t)((struct demotion *)v)->at, "ratio",
 		    ((struct demotion *)v)->ratio, "actions",

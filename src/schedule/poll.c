@@ -72,15 +72,13 @@ value_json(double v)
 static char *
 event_id(const struct sched_source *s, const char *key, int64_t when)
 {
-	uint64_t h1 = UTIL_HASH_SEED, h2;
+	uint64_t h1 = UTIL_HASH_SEED;
 
 	h1 = util_hash(s->eventsource, strlen(s->eventsource) + 1, h1);
 	h1 = util_hash(s->name, strlen(s->name) + 1, h1);
 	h1 = util_hash(key, strlen(key) + 1, h1);
 	h1 = util_hash(&when, sizeof when, h1);
-	h2 = util_hash(&h1, sizeof h1, 0x84222325cbf29ce4ULL);
-	return xasprintf("%016llx%016llx", (unsigned long long)h1,
-	    (unsigned long long)h2);
+	return util_hash_id(h1, UTIL_HASH_SEED2);
 }
 
 static void

@@ -105,6 +105,29 @@ util_hash(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
+void
+util_hex64(char out[17], uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 15];
+	out[16] = '\0';
+}
+
+/* printf's "%016llx%016llx" through vsnprintf was ~3k instructions */
+char *
+util_hash_id(uint64_t h1, uint64_t seed2)
+{
+	uint64_t h2 = util_hash(&h1, sizeof h1, seed2);
+	char *id = xmalloc(33);
+
+	util_hex64(id, h1);
+	util_hex64(id + 16, h2);
+	return id;
+}
+
 int
 util_parse_int(const char *s, long long *out)
 {

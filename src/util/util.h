@@ -324,6 +324,15 @@ int	 util_glob(const char *pattern, const char *s);
 /* FNV-1a 64-bit. */
 uint64_t util_hash(const void *, size_t, uint64_t seed);
 #define UTIL_HASH_SEED 0xcbf29ce484222325ULL
+/* The second half of an event id: h1 hashed again under this seed. */
+#define UTIL_HASH_SEED2 0x84222325cbf29ce4ULL
+/* v as 16 lower-case hex digits and a NUL: printf's "%016llx". */
+void	 util_hex64(char out[17], uint64_t v);
+/*
+ * An event's id from h1, the hash of what makes it unique: h1's 16 hex
+ * digits, then those of util_hash(&h1, 8, seed2) (owned).
+ */
+char	*util_hash_id(uint64_t h1, uint64_t seed2);
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
 /* The value of hex digit c (either case), or -1. */

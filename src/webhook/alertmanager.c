@@ -55,6 +55,7 @@ static char *
 labels_fingerprint(json_t *labels)
 {
 	const char **keys, *k;
+	char *id;
 	json_t *v;
 	size_t n = json_object_size(labels), i = 0;
 	uint64_t h = UTIL_HASH_SEED;
@@ -71,7 +72,9 @@ labels_fingerprint(json_t *labels)
 		h = util_hash(val, strlen(val) + 1, h);
 	}
 	free(keys);
-	return xasprintf("%016llx", (unsigned long long)h);
+	id = xmalloc(17);
+	util_hex64(id, h);
+	return id;
 }
 
 static char *
@@ -79,14 +82,12 @@ alert_id(const struct hook_target *t, const char *fp, const char *starts,
     const char *status)
 {
 	const char *parts[] = { t->source, t->name, fp, starts, status };
-	uint64_t h1 = UTIL_HASH_SEED, h2;
+	uint64_t h1 = UTIL_HASH_SEED;
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(parts); i++)
 		h1 = util_hash(parts[i], strlen(parts[i]) + 1, h1);
-	h2 = util_hash(&h1, sizeof h1, 0x84222325cbf29ce4ULL);
-	return xasprintf("%016llx%016llx", (unsigned long long)h1,
-	    (unsigned long long)h2);
+	return util_hash_id(h1, UTIL_HASH_SEED2);
 }
 
 /* Checks alert i; returns NULL or the problem (owned). */

@@ -256,7 +256,7 @@ init_seed(void)
 char *
 hook_unique_id(const struct hook_target *t, int64_t now)
 {
-	uint64_t n, h1, h2;
+	uint64_t n, h1;
 
 	pthread_once(&seed_once, init_seed);
 	n = atomic_fetch_add(&id_counter, 1);
@@ -264,9 +264,7 @@ hook_unique_id(const struct hook_target *t, int64_t now)
 	h1 = util_hash(t->name, strlen(t->name) + 1, h1);
 	h1 = util_hash(&now, sizeof now, h1);
 	h1 = util_hash(&n, sizeof n, h1);
-	h2 = util_hash(&h1, sizeof h1, id_seed ^ 0x84222325cbf29ce4ULL);
-	return xasprintf("%016llx%016llx", (unsigned long long)h1,
-	    (unsigned long long)h2);
+	return util_hash_id(h1, id_seed ^ UTIL_HASH_SEED2);
 }
 
 int

@@ -243,10 +243,16 @@ admit(void *ctx, const struct http_request *r, struct http_response *resp)
 static void
 reply_queued(struct http_response *resp, size_t queued, size_t dups)
 {
+	char num[UTIL_INT_TEXT];
+
 	resp->status = 200;
 	resp->content_type = "application/json";
-	buf_printf(&resp->body, "{\"queued\":%zu,\"duplicates\":%zu}\n",
-	    queued, dups);
+	/* no printf: its pass was ~3k instructions a request */
+	buf_adds(&resp->body, "{\"queued\":");
+	buf_add(&resp->body, num, util_json_int(num, (json_int_t)queued));
+	buf_adds(&resp->body, ",\"duplicates\":");
+	buf_add(&resp->body, num, util_json_int(num, (json_int_t)dups));
+	buf_adds(&resp->body, "}\n");
 }
 
 /* 503 with Retry-After: the sender keeps its events and retries. */

@@ -1543,6 +1543,28 @@ TEST(lines_bounded)
 	fclose(f);
 }
 
+/* The hex writers print what printf's "%016llx" prints, in every digit. */
+TEST(hex64_and_hash_id)
+{
+	static const uint64_t v[] = { 0, 1, 0xf, 0x10, 0xdeadbeefULL,
+	    0x0123456789abcdefULL, 0xfedcba9876543210ULL, UINT64_MAX };
+	char got[17], want[40], *id;
+	uint64_t h2;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(v); i++) {
+		util_hex64(got, v[i]);
+		snprintf(want, sizeof want, "%016llx", (unsigned long long)v[i]);
+		CHECK_STR(got, want);
+		id = util_hash_id(v[i], UTIL_HASH_SEED2);
+		h2 = util_hash(&v[i], sizeof v[i], UTIL_HASH_SEED2);
+		snprintf(want, sizeof want, "%016llx%016llx",
+		    (unsigned long long)v[i], (unsigned long long)h2);
+		CHECK_STR(id, want);
+		free(id);
+	}
+}
+
 /*
  * A line that spans read-ahead chunks is whole; NUL bytes are kept
  * (the JSON reader, not the line reader, refuses them); a line is
@@ -2358,6 +2380,7 @@ main(void)
 		return 1;
 	RUN(lines_bounded);
 	RUN(lines_chunks_nul_and_pipe);
+	RUN(hex64_and_hash_id);
 	RUN(read_empty_file);
 	RUN(durations);
 	RUN(retry_policy);
