@@ -155,26 +155,29 @@ static int
 json_docs(const char *file, const char *text, size_t len,
     struct mdoc ***docs, size_t *ndocs, struct diags *d)
 {
-	size_t off = 0, lineoff = 0;
+	size_t off = 0, lineoff = 0, linestart = 0;
 	int line = 1, index = 0;
 	json_error_t e;
 	json_t *v;
 	struct mdoc *doc;
 
 	for (;;) {
-		while (off < len && strchr(" \t\r\n", text[off]) != NULL)
-			off++;
+		/* JSON's blanks only: a NUL byte between values is an error
+		   the reader names, not a blank (strchr would find the NUL) */
+		off = util_json_skip_ws(text, len, off);
 		if (off >= len)
 			return 0;
 		for (; lineoff < off; lineoff++)
-			if (text[lineoff] == '\n')
+			if (text[lineoff] == '\n') {
 				line++;
+				linestart = lineoff + 1;
+			}
 		v = util_json_loadb(text + off, len - off, JSON_DECODE_ANY |
 		    JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES |
 		    JSON_ALLOW_NUL, &e);
 		if (v == NULL) {
 			diag_error(d, (struct loc){ file, line + e.line - 1,
-			    e.line == 1 ? e.column + (int)(off - lineoff) :
+			    e.line == 1 ? e.column + (int)(off - linestart) :
 			    e.column }, "%s", e.text);
 			return -1;
 		}

@@ -862,6 +862,49 @@ TEST(load_documents_json_and_yaml)
 	remove_tmpdir();
 }
 
+/* A NUL byte between two JSON values is an error at its place, not a blank. */
+TEST(load_documents_json_nul_between_values)
+{
+	struct mdoc **docs = NULL;
+	size_t n = 0, i;
+	struct diags d;
+	char *path;
+	FILE *f;
+
+	make_tmpdir();
+	path = xasprintf("%s/nul.ndjson", tmpdir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		CHECK_INT(fwrite("{\"a\": 1}\n \0{\"b\": 2}\n", 1, 20, f), 20);
+		fclose(f);
+	}
+	diag_init(&d);
+	CHECK_INT(conf_load_documents(path, &docs, &n, &d), -1);
+	CHECK_INT(d.errors, 1);
+	CHECK(d.n == 1 && d.v[0].line == 2 && d.v[0].col == 2);
+	CHECK_INT(n, 1);	/* the value before it was read */
+	for (i = 0; i < n; i++)
+		mdoc_free(docs[i]);
+	free(docs);
+	free(path);
+	diag_free(&d);
+	/* a value's error column counts from its line's start, not its own */
+	docs = NULL;
+	n = 0;
+	write_file("mid.ndjson", "{\"a\": 1} {\"b\" 2}\n");
+	path = xasprintf("%s/mid.ndjson", tmpdir);
+	diag_init(&d);
+	CHECK_INT(conf_load_documents(path, &docs, &n, &d), -1);
+	CHECK(d.n == 1 && d.v[0].line == 1 && d.v[0].col == 15);
+	for (i = 0; i < n; i++)
+		mdoc_free(docs[i]);
+	free(docs);
+	free(path);
+	diag_free(&d);
+	remove_tmpdir();
+}
+
 /* What conf_load would read, as one hash: a ConfigMap swap changes it. */
 TEST(fingerprint_follows_the_files_the_loader_reads)
 {
@@ -915,6 +958,7 @@ main(void)
 	RUN(cross_checks);
 	RUN(many_events_and_many_manifests);
 	RUN(load_documents_json_and_yaml);
+	RUN(load_documents_json_nul_between_values);
 	RUN(fingerprint_follows_the_files_the_loader_reads);
 	return harness_done();
 }
