@@ -862,12 +862,30 @@ TEST(load_documents_json_and_yaml)
 	remove_tmpdir();
 }
 
+/* Loads one data file: its error count; *d keeps the diagnostics. */
+static int
+load_one(const char *rel, size_t *ndocs, struct diags *d)
+{
+	struct mdoc **docs = NULL;
+	char *path = xasprintf("%s/%s", tmpdir, rel);
+	size_t i;
+	int rc;
+
+	*ndocs = 0;
+	diag_init(d);
+	rc = conf_load_documents(path, &docs, ndocs, d);
+	for (i = 0; i < *ndocs; i++)
+		mdoc_free(docs[i]);
+	free(docs);
+	free(path);
+	return rc == -1 ? d->errors : 0;
+}
+
 /* A NUL byte between two JSON values is an error at its place, not a blank. */
 TEST(load_documents_json_nul_between_values)
 {
-	struct mdoc **docs = NULL;
-	size_t n = 0, i;
 	struct diags d;
+	size_t n;
 	char *path;
 	FILE *f;
 
@@ -879,28 +897,15 @@ TEST(load_documents_json_nul_between_values)
 		CHECK_INT(fwrite("{\"a\": 1}\n \0{\"b\": 2}\n", 1, 20, f), 20);
 		fclose(f);
 	}
-	diag_init(&d);
-	CHECK_INT(conf_load_documents(path, &docs, &n, &d), -1);
-	CHECK_INT(d.errors, 1);
+	free(path);
+	CHECK_INT(load_one("nul.ndjson", &n, &d), 1);
 	CHECK(d.n == 1 && d.v[0].line == 2 && d.v[0].col == 2);
 	CHECK_INT(n, 1);	/* the value before it was read */
-	for (i = 0; i < n; i++)
-		mdoc_free(docs[i]);
-	free(docs);
-	free(path);
 	diag_free(&d);
 	/* a value's error column counts from its line's start, not its own */
-	docs = NULL;
-	n = 0;
 	write_file("mid.ndjson", "{\"a\": 1} {\"b\" 2}\n");
-	path = xasprintf("%s/mid.ndjson", tmpdir);
-	diag_init(&d);
-	CHECK_INT(conf_load_documents(path, &docs, &n, &d), -1);
+	CHECK_INT(load_one("mid.ndjson", &n, &d), 1);
 	CHECK(d.n == 1 && d.v[0].line == 1 && d.v[0].col == 15);
-	for (i = 0; i < n; i++)
-		mdoc_free(docs[i]);
-	free(docs);
-	free(path);
 	diag_free(&d);
 	remove_tmpdir();
 }
