@@ -62,11 +62,39 @@ static const char *const op_names[] = {
 	"create", "update", "patch", "delete",
 };
 
-/* A string, or null for NULL: json_pack's "s?". */
+/*
+ * json_pack's "s?" of s, the text of v: v itself (a reference, no new
+ * string per decision) when it holds s whole, a new string when s stops
+ * at a NUL inside v, null for NULL.
+ */
 static json_t *
-str_or_null(const char *s)
+str_again(json_t *v, const char *s)
 {
-	return s ? json_string(s) : json_null();
+	if (s == NULL)
+		return json_null();
+	if (json_string_value(v) == s && json_string_length(v) == strlen(s))
+		return json_incref(v);
+	return json_string(s);
+}
+
+/*
+ * resource as the object to send: a new root and a new metadata (what
+ * planning sets the namespace and the name in), every other member a
+ * reference to resource's.  A deep copy per decision would copy the whole
+ * template for two strings; sharing is safe because nothing changes a
+ * plan's members once it is made (the executor, records, approvals and
+ * proposals only read them, and the executor copies what it edits).
+ * New reference.
+ */
+static json_t *
+own_metadata(json_t *resource)
+{
+	json_t *obj = json_copy(resource), *meta;
+
+	meta = json_object_get(obj, "metadata");
+	json_object_set_new(obj, "metadata", json_is_object(meta) ?
+	    json_copy(meta) : json_object());
+	return obj;
 }
 
 int
@@ -74,7 +102,7 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
     const char *default_ns, uint64_t seed, const struct cluster *cl,
     struct act_plan *out, char **err)
 {
-	json_t *obj, *meta, *live = NULL;
+	json_t *obj, *meta, *live = NULL, *v;
 	const char *kind, *name, *ns, *gen, *av;
 
 	memset(out, 0, sizeof *out);
@@ -84,12 +112,8 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		*err = xstrdup("source.resource has no kind");
 		return -1;
 	}
-	obj = util_json_copy(resource);
+	obj = own_metadata(resource);
 	meta = json_object_get(obj, "metadata");
-	if (!json_is_object(meta)) {
-		meta = json_object();
-		json_object_set_new(obj, "metadata", meta);
-	}
 	ns = json_string_value(json_object_get(meta, "namespace"));
 	if ((ns == NULL || *ns == '\0') && default_ns)
 		json_object_set_new(meta, "namespace", json_string(default_ns));
@@ -98,11 +122,11 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	gen = json_string_value(json_object_get(meta, "generateName"));
 	if ((name == NULL || *name == '\0') && t->operation == K8S_CREATE &&
 	    gen) {
-		char sfx[6];
-		char *full;
+		size_t n = strlen(gen);
+		char *full = xmalloc(n + 6);
 
-		act_generate_suffix(seed, sfx);
-		full = xasprintf("%s%s", gen, sfx);
+		memcpy(full, gen, n);
+		act_generate_suffix(seed, full + n);
 		json_object_set_new(meta, "name", json_string(full));
 		free(full);
 		name = json_string_value(json_object_get(meta, "name"));
@@ -136,11 +160,15 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	json_object_set_new(out->plan, "type", json_string("k8s"));
 	json_object_set_new(out->plan, "operation",
 	    json_string(op_names[t->operation]));
-	av = json_string_value(json_object_get(resource, "apiVersion"));
-	json_object_set_new(out->plan, "apiVersion", str_or_null(av));
-	json_object_set_new(out->plan, "kind", json_string(kind));
-	json_object_set_new(out->plan, "namespace", str_or_null(ns));
-	json_object_set_new(out->plan, "name", json_string(name));
+	v = json_object_get(resource, "apiVersion");
+	av = json_string_value(v);
+	json_object_set_new(out->plan, "apiVersion", str_again(v, av));
+	json_object_set_new(out->plan, "kind", str_again(json_object_get(
+	    resource, "kind"), kind));
+	json_object_set_new(out->plan, "namespace", str_again(
+	    json_object_get(meta, "namespace"), ns));
+	json_object_set_new(out->plan, "name", str_again(json_object_get(meta,
+	    "name"), name));
 	switch (t->operation) {
 	case K8S_CREATE:
 		out->operation = "CREATE";
