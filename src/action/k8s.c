@@ -63,21 +63,6 @@ static const char *const op_names[] = {
 };
 
 /*
- * json_pack's "s?" of s, the text of v: v itself (a reference, no new
- * string per decision) when it holds s whole, a new string when s stops
- * at a NUL inside v, null for NULL.
- */
-static json_t *
-str_again(json_t *v, const char *s)
-{
-	if (s == NULL)
-		return json_null();
-	if (json_string_value(v) == s && json_string_length(v) == strlen(s))
-		return json_incref(v);
-	return json_string(s);
-}
-
-/*
  * resource as the object to send: a new root and a new metadata (what
  * planning sets the namespace and the name in), every other member a
  * reference to resource's.  A deep copy per decision would copy the whole
@@ -160,15 +145,16 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	json_object_set_new(out->plan, "type", json_string("k8s"));
 	json_object_set_new(out->plan, "operation",
 	    json_string(op_names[t->operation]));
+	/* the resource's strings again, not new ones (util_json_str_ref) */
 	v = json_object_get(resource, "apiVersion");
 	av = json_string_value(v);
-	json_object_set_new(out->plan, "apiVersion", str_again(v, av));
-	json_object_set_new(out->plan, "kind", str_again(json_object_get(
-	    resource, "kind"), kind));
-	json_object_set_new(out->plan, "namespace", str_again(
+	json_object_set_new(out->plan, "apiVersion", util_json_str_ref(v, av));
+	json_object_set_new(out->plan, "kind", util_json_str_ref(
+	    json_object_get(resource, "kind"), kind));
+	json_object_set_new(out->plan, "namespace", util_json_str_ref(
 	    json_object_get(meta, "namespace"), ns));
-	json_object_set_new(out->plan, "name", str_again(json_object_get(meta,
-	    "name"), name));
+	json_object_set_new(out->plan, "name", util_json_str_ref(
+	    json_object_get(meta, "name"), name));
 	switch (t->operation) {
 	case K8S_CREATE:
 		out->operation = "CREATE";

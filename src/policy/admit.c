@@ -686,55 +686,70 @@ set_str(json_t *o, const char *k, const char *s)
 
 	if (v == NULL)
 		return -1;
-	json_object_set_new(o, k, v);
+	json_object_set_new_nocheck(o, k, v);
 	return 0;
+}
+
+/* o[k] when it is a string (borrowed), else NULL. */
+static json_t *
+str_json(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? v : NULL;
+}
+
+/* Its text, "" when there is none. */
+static const char *
+text_of(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s ? s : "";
 }
 
 /*
  * Kyverno's request context for r.  Built member by member in the order
  * a json_pack format would list them: it is made once per admission, and
- * json_pack reads its format every time.  NULL when a name is not UTF-8.
+ * json_pack reads its format every time.  The object's own strings (kind,
+ * name, namespace, an apiVersion without group) are taken by reference,
+ * not made again.  NULL when the operation is not UTF-8.
  */
 static json_t *
 request_context(const struct pol_req *r, int delete_op)
 {
-	json_t *req = json_object(), *k = json_object(), *ctx, *images;
+	json_t *req = json_object(), *k = json_object(), *ctx, *images, *e;
+	json_t *o = r->object;
 
-	if (set_str(req, "operation", r->operation) == -1 ||
-	    json_object_set(req, "object", delete_op ? json_null() :
-	    r->object) == -1 ||
-	    json_object_set(req, "oldObject", delete_op ? r->object :
-	    r->old ? r->old : json_null()) == -1 ||
-	    set_str(req, "name", r->name) == -1 ||
-	    set_str(k, "group", r->group) == -1 ||
-	    set_str(k, "version", r->version) == -1 ||
-	    set_str(k, "kind", r->kind) == -1) {
+	if (set_str(req, "operation", r->operation) == -1) {
 		json_decref(k);
 		json_decref(req);
 		return NULL;
 	}
-	json_object_set_new(req, "kind", k);
-	json_object_set_new(req, "dryRun", json_false());
+	json_object_set_nocheck(req, "object", delete_op ? json_null() : o);
+	json_object_set_nocheck(req, "oldObject", delete_op ? o : r->old ?
+	    r->old : json_null());
+	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
+	    r->name));
+	(void)set_str(k, "group", r->group);	/* apiVersion's, so UTF-8 */
+	json_object_set_new_nocheck(k, "version", util_json_str_ref(
+	    r->api_version_v, r->version));
+	json_object_set_new_nocheck(k, "kind", util_json_str_ref(r->kind_v,
+	    r->kind));
+	json_object_set_new_nocheck(req, "kind", k);
+	json_object_set_new_nocheck(req, "dryRun", json_false());
 	if (*r->namespace)
-		json_object_set_new(req, "namespace",
-		    json_string(r->namespace));
-	json_object_set(req, "requestKind", k);
+		json_object_set_new_nocheck(req, "namespace", util_json_str_ref(
+		    r->namespace_v, r->namespace));
+	json_object_set_nocheck(req, "requestKind", k);
 	ctx = json_object();
-	json_object_set_new(ctx, "request", req);
-	json_object_set_new(ctx, "serviceAccountName", json_string(""));
-	json_object_set_new(ctx, "serviceAccountNamespace", json_string(""));
+	json_object_set_new_nocheck(ctx, "request", req);
+	e = json_string("");
+	json_object_set_nocheck(ctx, "serviceAccountName", e);
+	json_object_set_new_nocheck(ctx, "serviceAccountNamespace", e);
 	if ((images = pol_images(r->object)) != NULL)
-		json_object_set_new(ctx, "images", images);
+		json_object_set_new_nocheck(ctx, "images", images);
 	return ctx;
-}
-
-static const char *
-str_at(json_t *o, const char *a, const char *b)
-{
-	const char *s = json_string_value(json_object_get(
-	    b ? json_object_get(o, a) : o, b ? b : a));
-
-	return s ? s : "";
 }
 
 int
@@ -776,7 +791,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	struct actx a;
 	const char *av;
 	char *group;
-	json_t *ctx;
+	json_t *ctx, *meta;
 	size_t i, j;
 
 	memset(out, 0, sizeof(*out));
@@ -786,7 +801,12 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	req.object = object;
 	req.old = old;
 	req.operation = operation ? operation : "CREATE";
-	av = str_at(object, "apiVersion", NULL);
+	meta = json_object_get(object, "metadata");
+	req.api_version_v = str_json(object, "apiVersion");
+	req.kind_v = str_json(object, "kind");
+	req.name_v = str_json(meta, "name");
+	req.namespace_v = str_json(meta, "namespace");
+	av = text_of(req.api_version_v);
 	if (strchr(av, '/') != NULL) {
 		group = xstrndup(av, (size_t)(strchr(av, '/') - av));
 		req.version = strchr(av, '/') + 1;
@@ -795,9 +815,9 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 		req.version = av;
 	}
 	req.group = group;
-	req.kind = str_at(object, "kind", NULL);
-	req.name = str_at(object, "metadata", "name");
-	req.namespace = str_at(object, "metadata", "namespace");
+	req.kind = text_of(req.kind_v);
+	req.name = text_of(req.name_v);
+	req.namespace = text_of(req.namespace_v);
 	req.env = env;
 	req.ns_labels = values ? values->namespaces : NULL;
 	memset(&a, 0, sizeof(a));
@@ -808,9 +828,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	a.out = out;
 	a.all = flags & POL_ALL;
 	a.values = values;
-	/* NULL only for text that is not UTF-8 (an operation) */
-	if ((ctx = request_context(&req, a.delete_op)) == NULL)
-		ctx = json_object();
+	ctx = NULL;	/* made when the first rule applies */
 	for (i = 0; i < set->n; i++) {
 		const struct pol_policy *p = &set->p[i];
 
@@ -824,6 +842,10 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 
 			if (!pol_rule_applies(&p->rules[j], &req))
 				continue;
+			/* NULL only for an operation that is not UTF-8 */
+			if (ctx == NULL && (ctx = request_context(&req,
+			    a.delete_op)) == NULL)
+				ctx = json_object();
 			o = eval_rule(&a, ctx, p, &p->rules[j]);
 			/* applyRules: One stops at the first rule applied */
 			if (p->apply_one && (o == POL_PASS || o == POL_FAIL))

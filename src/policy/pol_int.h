@@ -311,6 +311,9 @@ struct pol_req {
 	const char		*operation;
 	const char		*group, *version, *kind; /* of the object */
 	const char		*name, *namespace;	/* "" when absent */
+	/* the object's strings these are read from (borrowed; NULL when
+	   absent): the request context takes them by reference */
+	json_t			*api_version_v, *kind_v, *name_v, *namespace_v;
 	const struct jp_env	*env;	/* for namespaceSelector */
 	json_t			*ns_labels;	/* borrowed, may be NULL: a
 						   test's namespace name ->

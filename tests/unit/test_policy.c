@@ -604,6 +604,11 @@ TEST(admit_context)
 	run_admit_file(DATA "admit/context.yaml");
 }
 
+TEST(admit_request)
+{
+	run_admit_file(DATA "admit/request.yaml");
+}
+
 /*
  * The 1-based line of the last occurrence of s in text (the first is the
  * annotation that quotes it), or 0.
@@ -947,6 +952,7 @@ main(void)
 	RUN(admit_foreach);
 	RUN(admit_autogen);
 	RUN(admit_context);
+	RUN(admit_request);
 	RUN(admit_nulls);
 	RUN(admit_images);
 	RUN(check_errors);
