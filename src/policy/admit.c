@@ -708,34 +708,43 @@ text_of(json_t *v)
 	return s ? s : "";
 }
 
-/*
- * Kyverno's request context for r.  Built member by member in the order
- * a json_pack format would list them: it is made once per admission, and
- * json_pack reads its format every time.  The object's own strings (kind,
- * name, namespace, an apiVersion without group) are taken by reference,
- * not made again.  NULL when the operation is not UTF-8.
- */
+/* {group, version, kind} of the request (Kyverno's kind, requestKind). */
 static json_t *
-request_context(const struct pol_req *r, int delete_op)
+kind_object(const struct pol_req *r)
 {
-	json_t *req = json_object(), *k = json_object(), *ctx, *images, *e;
-	json_t *o = r->object;
+	json_t *k = json_object();
 
-	if (set_str(req, "operation", r->operation) == -1) {
-		json_decref(k);
-		json_decref(req);
-		return NULL;
-	}
-	json_object_set_nocheck(req, "object", delete_op ? json_null() : o);
-	json_object_set_nocheck(req, "oldObject", delete_op ? o : r->old ?
-	    r->old : json_null());
-	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
-	    r->name));
 	(void)set_str(k, "group", r->group);	/* apiVersion's, so UTF-8 */
 	json_object_set_new_nocheck(k, "version", util_json_str_ref(
 	    r->api_version_v, r->version));
 	json_object_set_new_nocheck(k, "kind", util_json_str_ref(r->kind_v,
 	    r->kind));
+	return k;
+}
+
+/*
+ * Kyverno's request context for r.  Built member by member in the order
+ * a json_pack format would list them: json_pack reads its format every
+ * time.  The object's own strings (kind, name, namespace, an apiVersion
+ * without group) are taken by reference, not made again.  NULL when the
+ * operation is not UTF-8.
+ */
+static json_t *
+request_context(const struct pol_req *r, int delete_op)
+{
+	json_t *req = json_object(), *k, *ctx, *images, *e;
+
+	if (set_str(req, "operation", r->operation) == -1) {
+		json_decref(req);
+		return NULL;
+	}
+	json_object_set_nocheck(req, "object", delete_op ? json_null() :
+	    r->object);
+	json_object_set_nocheck(req, "oldObject", delete_op ? r->object :
+	    r->old ? r->old : json_null());
+	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
+	    r->name));
+	k = kind_object(r);
 	json_object_set_new_nocheck(req, "kind", k);
 	json_object_set_new_nocheck(req, "dryRun", json_false());
 	if (*r->namespace)
@@ -752,6 +761,112 @@ request_context(const struct pol_req *r, int delete_op)
 	return ctx;
 }
 
+/* ---- the request kept between admissions -------------------------------- */
+
+struct pol_scratch {
+	json_t	*ctx;		/* owned: the last request context, its
+				   object and oldObject null between calls */
+};
+
+struct pol_scratch *
+pol_scratch_new(void)
+{
+	return xcalloc(1, sizeof(struct pol_scratch));
+}
+
+void
+pol_scratch_free(struct pol_scratch *s)
+{
+	if (s == NULL)
+		return;
+	json_decref(s->ctx);
+	free(s);
+}
+
+/* Whether v is the string s whole. */
+static int
+is_text(json_t *v, const char *s)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), s) == 0 &&
+	    json_string_length(v) == strlen(s);
+}
+
+/*
+ * s's context made r's, in place: the members that differ are replaced
+ * (in place, so their order stays request_context's).  Returns 0, or -1
+ * when it cannot be, because the namespace member would come or go (it
+ * has its place in the middle) or the operation is new and not UTF-8.
+ */
+static int
+reuse_context(struct pol_scratch *s, const struct pol_req *r, int delete_op)
+{
+	json_t *req = json_object_get(s->ctx, "request"), *k, *op, *images;
+
+	if ((json_object_get(req, "namespace") != NULL) != (*r->namespace !=
+	    '\0'))
+		return -1;
+	if (!is_text(json_object_get(req, "operation"), r->operation)) {
+		if ((op = json_string(r->operation)) == NULL)
+			return -1;
+		json_object_set_new_nocheck(req, "operation", op);
+	}
+	json_object_set_nocheck(req, "object", delete_op ? json_null() :
+	    r->object);
+	json_object_set_nocheck(req, "oldObject", delete_op ? r->object :
+	    r->old ? r->old : json_null());
+	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
+	    r->name));
+	k = json_object_get(req, "kind");
+	if (!is_text(json_object_get(k, "group"), r->group) ||
+	    !is_text(json_object_get(k, "version"), r->version) ||
+	    !is_text(json_object_get(k, "kind"), r->kind)) {
+		k = kind_object(r);
+		json_object_set_nocheck(req, "kind", k);
+		json_object_set_new_nocheck(req, "requestKind", k);
+	}
+	if (*r->namespace)
+		json_object_set_new_nocheck(req, "namespace", util_json_str_ref(
+		    r->namespace_v, r->namespace));
+	/* images is the last member: deleted and added back, it stays so */
+	if ((images = pol_images(r->object)) != NULL)
+		json_object_set_new_nocheck(s->ctx, "images", images);
+	else
+		json_object_del(s->ctx, "images");
+	return 0;
+}
+
+/*
+ * The request context for r, from s when it has one (s may be NULL).
+ * A new reference; NULL only when the operation is not UTF-8.
+ */
+static json_t *
+context_for(struct pol_scratch *s, const struct pol_req *r, int delete_op)
+{
+	if (s == NULL)
+		return request_context(r, delete_op);
+	if (s->ctx == NULL || reuse_context(s, r, delete_op) == -1) {
+		json_decref(s->ctx);
+		s->ctx = request_context(r, delete_op);
+	}
+	return json_incref(s->ctx);
+}
+
+/*
+ * After an admission: s keeps no reference to the caller's objects (they
+ * were borrowed for the call).
+ */
+static void
+release_objects(struct pol_scratch *s)
+{
+	json_t *req;
+
+	if (s == NULL || s->ctx == NULL)
+		return;
+	req = json_object_get(s->ctx, "request");
+	json_object_set_new_nocheck(req, "object", json_null());
+	json_object_set_new_nocheck(req, "oldObject", json_null());
+}
+
 int
 pol_admit(const struct pol_set *set, json_t *object, const char *operation,
     const struct jp_env *env, struct pol_verdict *out)
@@ -759,11 +874,24 @@ pol_admit(const struct pol_set *set, json_t *object, const char *operation,
 	return pol_admit_update(set, object, NULL, operation, env, out);
 }
 
+static int evaluate(const struct pol_set *, struct pol_scratch *,
+    json_t *object, json_t *old, const char *operation,
+    const struct jp_env *, int flags, const struct pol_values *,
+    struct pol_verdict *);
+
 int
 pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, struct pol_verdict *out)
 {
-	return pol_evaluate(set, object, old, operation, env, 0, NULL, out);
+	return evaluate(set, NULL, object, old, operation, env, 0, NULL, out);
+}
+
+int
+pol_admit_reuse(const struct pol_set *set, struct pol_scratch *s,
+    json_t *object, json_t *old, const char *operation,
+    const struct jp_env *env, struct pol_verdict *out)
+{
+	return evaluate(set, s, object, old, operation, env, 0, NULL, out);
 }
 
 const char *
@@ -786,6 +914,16 @@ int
 pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, int flags,
     const struct pol_values *values, struct pol_verdict *out)
+{
+	return evaluate(set, NULL, object, old, operation, env, flags, values,
+	    out);
+}
+
+static int
+evaluate(const struct pol_set *set, struct pol_scratch *scratch,
+    json_t *object, json_t *old, const char *operation,
+    const struct jp_env *env, int flags, const struct pol_values *values,
+    struct pol_verdict *out)
 {
 	struct pol_req req;
 	struct actx a;
@@ -843,7 +981,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 			if (!pol_rule_applies(&p->rules[j], &req))
 				continue;
 			/* NULL only for an operation that is not UTF-8 */
-			if (ctx == NULL && (ctx = request_context(&req,
+			if (ctx == NULL && (ctx = context_for(scratch, &req,
 			    a.delete_op)) == NULL)
 				ctx = json_object();
 			o = eval_rule(&a, ctx, p, &p->rules[j]);
@@ -852,6 +990,8 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 				break;
 		}
 	}
+	if (ctx != NULL)
+		release_objects(scratch);
 	json_decref(ctx);
 	free(group);
 	return 0;

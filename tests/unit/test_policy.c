@@ -610,6 +610,89 @@ TEST(admit_request)
 }
 
 /*
+ * pol_admit_reuse keeps one request context and replaces the members that
+ * differ: a run of admissions that changes each member (the namespace
+ * coming and going, the kind, the operation, images appearing and going,
+ * DELETE) must give, call by call, exactly what a fresh request gives, and
+ * leave no reference to an admitted object behind.
+ */
+TEST(admit_reuse_is_a_fresh_request)
+{
+	static const char *const objects[][3] = {
+		{ "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":"
+		    "\"Workflow\",\"metadata\":{\"name\":\"w1\","
+		    "\"namespace\":\"argo-events\"}}", NULL, "CREATE" },
+		{ "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":"
+		    "\"Workflow\",\"metadata\":{\"name\":\"w2\","
+		    "\"namespace\":\"other\"}}", NULL, "CREATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+		    "\"metadata\":{\"name\":\"shop\"}}", NULL, "CREATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
+		    "{\"name\":\"p\",\"namespace\":\"shop\"},\"spec\":"
+		    "{\"containers\":[{\"name\":\"app\",\"image\":"
+		    "\"nginx:1\"}]}}", "{\"apiVersion\":\"v1\",\"kind\":"
+		    "\"Pod\",\"metadata\":{\"name\":\"was\"}}", "UPDATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+		    "\"metadata\":{\"name\":\"c\",\"namespace\":\"shop\"}}",
+		    NULL, "DELETE" },
+		{ "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+		    "\"metadata\":{\"name\":\"d\",\"namespace\":\"shop\"}}",
+		    NULL, "CREATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+		    "\"metadata\":{\"name\":\"again\"}}", NULL, "UPDATE" },
+		{ "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":"
+		    "\"Workflow\",\"metadata\":{\"name\":\"w3\","
+		    "\"namespace\":\"argo-events\"}}", NULL, "CREATE" },
+	};
+	struct pol_set *set = pol_set_new();
+	struct pol_scratch *sc = pol_scratch_new();
+	struct pol_verdict fresh, kept;
+	struct mdoc **docs;
+	struct diags d;
+	size_t n, i, k;
+	json_t *obj, *old;
+
+	docs = load(DATA "admit/request.yaml", &n);
+	diag_init(&d);
+	REQUIRE(n == 2 && pol_set_add(set, docs[0], &d) == 0);
+	for (k = 0; k < 2; k++) {	/* twice: each from each */
+		for (i = 0; i < UTIL_ARRAY_LEN(objects); i++) {
+			obj = parse(objects[i][0]);
+			old = objects[i][1] ? parse(objects[i][1]) : NULL;
+			CHECK(pol_admit_update(set, obj, old, objects[i][2],
+			    NULL, &fresh) == 0);
+			CHECK(pol_admit_reuse(set, sc, obj, old, objects[i][2],
+			    NULL, &kept) == 0);
+			CHECK(fresh.n == 1 && kept.n == 1);
+			if (fresh.n == 1 && kept.n == 1)
+				CHECK_STR(kept.v[0].message,
+				    fresh.v[0].message);
+			/* nothing of the call is kept */
+			CHECK(obj->refcount == 1);
+			CHECK(old == NULL || old->refcount == 1);
+			pol_verdict_clear(&fresh);
+			pol_verdict_clear(&kept);
+			json_decref(obj);
+			json_decref(old);
+		}
+	}
+	/* the images member, last, comes back in its place */
+	obj = parse(objects[3][0]);
+	CHECK(pol_admit_reuse(set, sc, obj, NULL, "CREATE", NULL, &kept) ==
+	    0);
+	CHECK(kept.n == 1 && strstr(kept.v[0].message, "[\"request\","
+	    "\"serviceAccountName\",\"serviceAccountNamespace\",\"images\"]")
+	    != NULL);
+	pol_verdict_clear(&kept);
+	json_decref(obj);
+	pol_scratch_free(sc);
+	pol_scratch_free(NULL);
+	diag_free(&d);
+	pol_set_free(set);
+	free_docs(docs, n);
+}
+
+/*
  * The 1-based line of the last occurrence of s in text (the first is the
  * annotation that quotes it), or 0.
  */
@@ -953,6 +1036,7 @@ main(void)
 	RUN(admit_autogen);
 	RUN(admit_context);
 	RUN(admit_request);
+	RUN(admit_reuse_is_a_fresh_request);
 	RUN(admit_nulls);
 	RUN(admit_images);
 	RUN(check_errors);
