@@ -54,10 +54,15 @@ violation(struct actx *a, const struct pol_policy *p,
 
 /* ---- conditions --------------------------------------------------------- */
 
-/* Substituted keys and values of one list of conditions. */
+/*
+ * Substituted keys and values of one list of conditions; a list of a few
+ * (most are one) in the struct itself, not allocated per admission.
+ */
+#define SUBST_INLINE	4
 struct subst {
 	json_t	**k, **v;
 	size_t	  n;
+	json_t	 *kin[SUBST_INLINE], *vin[SUBST_INLINE];
 };
 
 static void
@@ -69,8 +74,10 @@ subst_free(struct subst *s)
 		json_decref(s->k[i]);
 		json_decref(s->v[i]);
 	}
-	free(s->k);
-	free(s->v);
+	if (s->k != s->kin)
+		free(s->k);
+	if (s->v != s->vin)
+		free(s->v);
 }
 
 static int
@@ -79,12 +86,15 @@ subst_list(struct actx *a, json_t *ctx, const struct pol_cond *c, size_t n,
 {
 	size_t i;
 
-	s->k = xcalloc(n + 1, sizeof(*s->k));
-	s->v = xcalloc(n + 1, sizeof(*s->v));
+	s->k = n <= SUBST_INLINE ? s->kin : xcalloc(n, sizeof(*s->k));
+	s->v = n <= SUBST_INLINE ? s->vin : xcalloc(n, sizeof(*s->v));
 	for (s->n = 0; s->n < n; s->n++) {
 		i = s->n;
-		s->k[i] = pol_subst_json(c[i].key, ctx, a->env, a->set->cache,
-		    mode, a->delete_op, err);
+		/* a key that is one {{ }} is evaluated as compiled */
+		s->k[i] = c[i].key_var && !a->delete_op ? pol_subst_var(
+		    c[i].key_var, ctx, a->env, mode, err) : pol_subst_json(
+		    c[i].key, ctx, a->env, a->set->cache, mode, a->delete_op,
+		    err);
 		if (s->k[i] == NULL)
 			return -1;
 		if (c[i].value == NULL)

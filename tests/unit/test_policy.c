@@ -250,6 +250,20 @@ TEST(substitute_table)
 }
 
 /* Kyverno's preconditions resolver, DELETE, and walking the variables. */
+/* pol_vars_each's visitor: each expression into the cache. */
+static int
+add_var(void *arg, const char *expr, size_t len)
+{
+	char *err = NULL;
+
+	(void)len;
+	if (pol_cache_add(arg, expr, &err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+	}
+	return 0;
+}
+
 TEST(substitute_modes)
 {
 	json_t *ctx = parse("{\"request\":{\"operation\":\"DELETE\","
@@ -306,6 +320,59 @@ TEST(substitute_modes)
 	CHECK_INT(pol_vars_each("{{ a }} x {{ b.{{ c }} }} \\{{ d }}",
 	    count_var, &count), 0);
 	CHECK_INT(count, 2);	/* a and c: b.{{c}} is not complete */
+	json_decref(ctx);
+}
+
+/*
+ * A condition key that is one {{ }} alone is compiled once
+ * (pol_cache_whole) and evaluated as compiled (pol_subst_var): the same
+ * values and the same errors as pol_subst, in both modes; any other text
+ * is not such a key.
+ */
+TEST(substitute_whole_variable_as_compiled)
+{
+	static const char *const whole[] = {
+		"{{ request.operation }}", "{{request.object.metadata.name}}",
+		"{{  length(`1`) }}", "{{ missing.path }}",
+		"{{ {a: request.operation} }}",
+	};
+	static const char *const not_whole[] = {
+		"x{{ request.operation }}", "{{ request.operation }} ",
+		"{{ a.{{ request.operation }} }}", "\\{{ request.operation }}",
+		"{{ request.operation }}{{ request.operation }}", "plain",
+		"{{ not.in.cache }}",
+	};
+	json_t *ctx = parse("{\"request\":{\"operation\":\"CREATE\","
+	    "\"object\":{\"metadata\":{\"name\":\"n\"}}}}"), *a, *b;
+	struct pol_cache *c = pol_cache_new();
+	const struct jp_expr *e;
+	char *err = NULL, *werr = NULL;
+	size_t i;
+	int mode;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(whole); i++)
+		pol_vars_each(whole[i], add_var, c);
+	for (i = 0; i < UTIL_ARRAY_LEN(whole); i++) {
+		e = pol_cache_whole(c, whole[i]);
+		CHECK(e != NULL);
+		for (mode = POL_VAR_STRICT; e && mode <= POL_VAR_LENIENT;
+		    mode++) {
+			a = pol_subst(whole[i], ctx, NULL, c, mode, 0, &err);
+			b = pol_subst_var(e, ctx, NULL, mode, &werr);
+			CHECK((a == NULL) == (b == NULL));
+			CHECK(a == NULL || json_equal(a, b));
+			if (err || werr)
+				CHECK_STR(werr, err);
+			json_decref(a);
+			json_decref(b);
+			free(err);
+			free(werr);
+			err = werr = NULL;
+		}
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(not_whole); i++)
+		CHECK(pol_cache_whole(c, not_whole[i]) == NULL);
+	pol_cache_free(c);
 	json_decref(ctx);
 }
 
@@ -602,6 +669,11 @@ TEST(admit_nulls)
 TEST(admit_context)
 {
 	run_admit_file(DATA "admit/context.yaml");
+}
+
+TEST(admit_lists)
+{
+	run_admit_file(DATA "admit/lists.yaml");
 }
 
 TEST(admit_request)
@@ -1026,6 +1098,7 @@ main(void)
 	RUN(go_printing);
 	RUN(substitute_table);
 	RUN(substitute_modes);
+	RUN(substitute_whole_variable_as_compiled);
 	RUN(substitute_bounds);
 	RUN(admit_seed);
 	RUN(admit_match);
@@ -1036,6 +1109,7 @@ main(void)
 	RUN(admit_autogen);
 	RUN(admit_context);
 	RUN(admit_request);
+	RUN(admit_lists);
 	RUN(admit_reuse_is_a_fresh_request);
 	RUN(admit_nulls);
 	RUN(admit_images);
