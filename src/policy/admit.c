@@ -733,6 +733,21 @@ kind_object(const struct pol_req *r)
 }
 
 /*
+ * req's object, oldObject and name for r, set or replaced in place (the
+ * object is null for DELETE, which reads it as oldObject).
+ */
+static void
+set_object(json_t *req, const struct pol_req *r, int delete_op)
+{
+	json_object_set_nocheck(req, "object", delete_op ? json_null() :
+	    r->object);
+	json_object_set_nocheck(req, "oldObject", delete_op ? r->object :
+	    r->old ? r->old : json_null());
+	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
+	    r->name));
+}
+
+/*
  * Kyverno's request context for r.  Built member by member in the order
  * a json_pack format would list them: json_pack reads its format every
  * time.  The object's own strings (kind, name, namespace, an apiVersion
@@ -748,12 +763,7 @@ request_context(const struct pol_req *r, int delete_op)
 		json_decref(req);
 		return NULL;
 	}
-	json_object_set_nocheck(req, "object", delete_op ? json_null() :
-	    r->object);
-	json_object_set_nocheck(req, "oldObject", delete_op ? r->object :
-	    r->old ? r->old : json_null());
-	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
-	    r->name));
+	set_object(req, r, delete_op);
 	k = kind_object(r);
 	json_object_set_new_nocheck(req, "kind", k);
 	json_object_set_new_nocheck(req, "dryRun", json_false());
@@ -820,12 +830,7 @@ reuse_context(struct pol_scratch *s, const struct pol_req *r, int delete_op)
 			return -1;
 		json_object_set_new_nocheck(req, "operation", op);
 	}
-	json_object_set_nocheck(req, "object", delete_op ? json_null() :
-	    r->object);
-	json_object_set_nocheck(req, "oldObject", delete_op ? r->object :
-	    r->old ? r->old : json_null());
-	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
-	    r->name));
+	set_object(req, r, delete_op);
 	k = json_object_get(req, "kind");
 	if (!is_text(json_object_get(k, "group"), r->group) ||
 	    !is_text(json_object_get(k, "version"), r->version) ||
