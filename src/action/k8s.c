@@ -77,7 +77,7 @@ own_metadata(json_t *resource)
 	json_t *obj = json_copy(resource), *meta;
 
 	meta = json_object_get(obj, "metadata");
-	json_object_set_new(obj, "metadata", json_is_object(meta) ?
+	json_object_set_new_nocheck(obj, "metadata", json_is_object(meta) ?
 	    json_copy(meta) : json_object());
 	return obj;
 }
@@ -101,7 +101,8 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	meta = json_object_get(obj, "metadata");
 	ns = json_string_value(json_object_get(meta, "namespace"));
 	if ((ns == NULL || *ns == '\0') && default_ns)
-		json_object_set_new(meta, "namespace", json_string(default_ns));
+		json_object_set_new_nocheck(meta, "namespace",
+		    json_string(default_ns));
 	ns = json_string_value(json_object_get(meta, "namespace"));
 	name = json_string_value(json_object_get(meta, "name"));
 	gen = json_string_value(json_object_get(meta, "generateName"));
@@ -112,7 +113,7 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 
 		memcpy(full, gen, n);
 		act_generate_suffix(seed, full + n);
-		json_object_set_new(meta, "name", json_string(full));
+		json_object_set_new_nocheck(meta, "name", json_string(full));
 		free(full);
 		name = json_string_value(json_object_get(meta, "name"));
 	}
@@ -142,36 +143,37 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	}
 	/* member by member: json_pack would read a format per decision */
 	out->plan = json_object();
-	json_object_set_new(out->plan, "type", json_string("k8s"));
-	json_object_set_new(out->plan, "operation",
+	json_object_set_new_nocheck(out->plan, "type", json_string("k8s"));
+	json_object_set_new_nocheck(out->plan, "operation",
 	    json_string(op_names[t->operation]));
 	/* the resource's strings again, not new ones (util_json_str_ref) */
 	v = json_object_get(resource, "apiVersion");
 	av = json_string_value(v);
-	json_object_set_new(out->plan, "apiVersion", util_json_str_ref(v, av));
-	json_object_set_new(out->plan, "kind", util_json_str_ref(
+	json_object_set_new_nocheck(out->plan, "apiVersion",
+	    util_json_str_ref(v, av));
+	json_object_set_new_nocheck(out->plan, "kind", util_json_str_ref(
 	    json_object_get(resource, "kind"), kind));
-	json_object_set_new(out->plan, "namespace", util_json_str_ref(
-	    json_object_get(meta, "namespace"), ns));
-	json_object_set_new(out->plan, "name", util_json_str_ref(
+	json_object_set_new_nocheck(out->plan, "namespace",
+	    util_json_str_ref(json_object_get(meta, "namespace"), ns));
+	json_object_set_new_nocheck(out->plan, "name", util_json_str_ref(
 	    json_object_get(meta, "name"), name));
 	switch (t->operation) {
 	case K8S_CREATE:
 		out->operation = "CREATE";
 		out->object = json_incref(obj);
-		json_object_set(out->plan, "object", obj);
+		json_object_set_nocheck(out->plan, "object", obj);
 		break;
 	case K8S_UPDATE:
 		out->operation = "UPDATE";
 		out->object = json_incref(obj);
-		json_object_set(out->plan, "object", obj);
+		json_object_set_nocheck(out->plan, "object", obj);
 		break;
 	case K8S_PATCH:
 		out->operation = "UPDATE";
-		json_object_set_new(out->plan, "patchStrategy", json_string(
-		    t->patch_strategy ? t->patch_strategy :
+		json_object_set_new_nocheck(out->plan, "patchStrategy",
+		    json_string(t->patch_strategy ? t->patch_strategy :
 		    "application/merge-patch+json"));
-		json_object_set(out->plan, "patch", obj);
+		json_object_set_nocheck(out->plan, "patch", obj);
 		out->object = live ? act_merge_patch(live, obj) :
 		    json_incref(obj);
 		break;
@@ -184,7 +186,8 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		out->old = json_incref(live);
 	/* the executor retries as the trigger says (Argo's retryStrategy) */
 	if (t->retry_strategy)
-		json_object_set(out->plan, "retryStrategy", t->retry_strategy);
+		json_object_set_nocheck(out->plan, "retryStrategy",
+		    t->retry_strategy);
 	json_decref(obj);
 	json_decref(live);
 	return 0;

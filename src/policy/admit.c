@@ -99,6 +99,8 @@ subst_list(struct actx *a, json_t *ctx, const struct pol_cond *c, size_t n,
 			return -1;
 		if (c[i].value == NULL)
 			s->v[i] = json_null();
+		else if (c[i].value_plain)
+			s->v[i] = json_incref(c[i].value);
 		else if ((s->v[i] = pol_subst_json(c[i].value, ctx, a->env,
 		    a->set->cache, mode, a->delete_op, err)) == NULL) {
 			s->n++;

@@ -137,6 +137,11 @@ const struct jp_expr	*pol_cache_whole(const struct pol_cache *,
  */
 json_t	*pol_subst_var(const struct jp_expr *e, json_t *ctx,
 	    const struct jp_env *, enum pol_vmode, char **err);
+/*
+ * Whether the text of a string of len bytes is, substituted, itself: no
+ * "{{" (no escaped "\{{" either), no NUL inside, not too long.
+ */
+int	pol_subst_plain(const char *text, size_t len);
 /* Substitutes every string (and object key) inside v.  New reference. */
 json_t	*pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *,
 	    const struct pol_cache *, enum pol_vmode, int delete_op,
@@ -191,6 +196,8 @@ struct pol_cond {
 	const struct jp_expr *key_var;	/* borrowed from the set's cache:
 					   the key's expression when the key
 					   is one {{ }} alone, else NULL */
+	int		 value_plain;	/* value is a string with no {{ }}:
+					   substituted, it is itself */
 	json_t		*value;		/* owned; NULL if absent */
 	enum pol_op	 op;
 };

@@ -316,6 +316,8 @@ compile_cond(struct cc *c, json_t *list, size_t idx, struct pol_cond *out)
 	if (json_is_string(out->key))
 		out->key_var = pol_cache_whole(c->set->cache,
 		    json_string_value(out->key));
+	out->value_plain = json_is_string(out->value) && pol_subst_plain(
+	    json_string_value(out->value), json_string_length(out->value));
 }
 
 static void

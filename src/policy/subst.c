@@ -308,7 +308,7 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	 * expand would copy it byte by byte; most of a policy's strings
 	 * are so.
 	 */
-	if (n < POL_MAX_TEXT && strstr(text, "{{") == NULL)
+	if (pol_subst_plain(text, n))
 		typed = json_stringn(text, n);
 	else {
 		buf_init(&b, POL_MAX_TEXT);
@@ -325,6 +325,13 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	if (typed == NULL)
 		*err = xstrdup("substituted text is not valid UTF-8");
 	return typed;
+}
+
+int
+pol_subst_plain(const char *text, size_t len)
+{
+	return len < POL_MAX_TEXT && strlen(text) == len &&
+	    strstr(text, "{{") == NULL;
 }
 
 json_t *

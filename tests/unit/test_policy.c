@@ -372,6 +372,11 @@ TEST(substitute_whole_variable_as_compiled)
 	}
 	for (i = 0; i < UTIL_ARRAY_LEN(not_whole); i++)
 		CHECK(pol_cache_whole(c, not_whole[i]) == NULL);
+	/* a condition value substitutes to itself when it is plain */
+	CHECK(pol_subst_plain("true", 4) && pol_subst_plain("", 0));
+	CHECK(!pol_subst_plain("a{{ b }}", 8) && !pol_subst_plain("\\{{ b }}",
+	    9));
+	CHECK(!pol_subst_plain("a\0b", 3));	/* pol_subst cuts at the NUL */
 	pol_cache_free(c);
 	json_decref(ctx);
 }
