@@ -69,16 +69,16 @@ static const char *const op_names[] = {
  * template for two strings; sharing is safe because nothing changes a
  * plan's members once it is made (the executor, records, approvals and
  * proposals only read them, and the executor copies what it edits).
- * New reference.
+ * New reference; *meta is its metadata (borrowed).
  */
 static json_t *
-own_metadata(json_t *resource)
+own_metadata(json_t *resource, json_t **meta)
 {
-	json_t *obj = json_copy(resource), *meta;
+	json_t *obj = json_copy(resource), *m;
 
-	meta = json_object_get(obj, "metadata");
-	json_object_set_new_nocheck(obj, "metadata", json_is_object(meta) ?
-	    json_copy(meta) : json_object());
+	m = json_object_get(obj, "metadata");
+	*meta = json_is_object(m) ? json_copy(m) : json_object();
+	json_object_set_new_nocheck(obj, "metadata", *meta);
 	return obj;
 }
 
@@ -87,24 +87,29 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
     const char *default_ns, uint64_t seed, const struct cluster *cl,
     struct act_plan *out, char **err)
 {
-	json_t *obj, *meta, *live = NULL, *v;
+	json_t *obj, *meta, *live = NULL, *v, *kindv, *nsv, *namev;
 	const char *kind, *name, *ns, *gen, *av;
 
 	memset(out, 0, sizeof *out);
 	*err = NULL;
-	if (!json_is_object(resource) || (kind = json_string_value(
-	    json_object_get(resource, "kind"))) == NULL) {
+	kindv = json_object_get(resource, "kind");
+	if (!json_is_object(resource) || (kind = json_string_value(kindv)) ==
+	    NULL) {
 		*err = xstrdup("source.resource has no kind");
 		return -1;
 	}
-	obj = own_metadata(resource);
-	meta = json_object_get(obj, "metadata");
-	ns = json_string_value(json_object_get(meta, "namespace"));
-	if ((ns == NULL || *ns == '\0') && default_ns)
-		json_object_set_new_nocheck(meta, "namespace",
-		    json_string(default_ns));
-	ns = json_string_value(json_object_get(meta, "namespace"));
-	name = json_string_value(json_object_get(meta, "name"));
+	/* each member looked up once: nsv and namev are what meta holds */
+	obj = own_metadata(resource, &meta);
+	nsv = json_object_get(meta, "namespace");
+	ns = json_string_value(nsv);
+	if ((ns == NULL || *ns == '\0') && default_ns &&
+	    (v = json_string(default_ns)) != NULL) {
+		json_object_set_new_nocheck(meta, "namespace", v);
+		nsv = v;
+	}
+	ns = json_string_value(nsv);
+	namev = json_object_get(meta, "name");
+	name = json_string_value(namev);
 	gen = json_string_value(json_object_get(meta, "generateName"));
 	if ((name == NULL || *name == '\0') && t->operation == K8S_CREATE &&
 	    gen) {
@@ -113,9 +118,12 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 
 		memcpy(full, gen, n);
 		act_generate_suffix(seed, full + n);
-		json_object_set_new_nocheck(meta, "name", json_string(full));
+		if ((v = json_string(full)) != NULL) {
+			json_object_set_new_nocheck(meta, "name", v);
+			namev = v;
+		}
 		free(full);
-		name = json_string_value(json_object_get(meta, "name"));
+		name = json_string_value(namev);
 	}
 	if (name == NULL || *name == '\0') {
 		*err = xasprintf("%s %s has no metadata.name%s", op_names[
@@ -152,11 +160,11 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	json_object_set_new_nocheck(out->plan, "apiVersion",
 	    util_json_str_ref(v, av));
 	json_object_set_new_nocheck(out->plan, "kind", util_json_str_ref(
-	    json_object_get(resource, "kind"), kind));
+	    kindv, kind));
 	json_object_set_new_nocheck(out->plan, "namespace",
-	    util_json_str_ref(json_object_get(meta, "namespace"), ns));
-	json_object_set_new_nocheck(out->plan, "name", util_json_str_ref(
-	    json_object_get(meta, "name"), name));
+	    util_json_str_ref(nsv, ns));
+	json_object_set_new_nocheck(out->plan, "name", util_json_str_ref(namev,
+	    name));
 	switch (t->operation) {
 	case K8S_CREATE:
 		out->operation = "CREATE";
