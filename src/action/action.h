@@ -29,11 +29,13 @@ struct act_plan {
 
 /*
  * Plans a k8s trigger's action on resource (borrowed: the rendered
- * source.resource).  cluster (may be NULL) supplies the live object for
- * update, patch and delete.  Returns 0 and fills *out (caller clears), or
- * -1 with *err (owned): a patch of a missing object (patch never creates),
- * a resource without kind, an object to create with neither name nor
- * generateName.
+ * source.resource, never changed; the plan shares its members but
+ * metadata, so neither may be changed while the plan lives: plans are
+ * read-only once made).  cluster (may be NULL) supplies the live object
+ * for update, patch and delete.  Returns 0 and fills *out (caller
+ * clears), or -1 with *err (owned): a patch of a missing object (patch
+ * never creates), a resource without kind, an object to create with
+ * neither name nor generateName.
  */
 int	act_plan_k8s(const struct sensor_trigger *, json_t *resource,
 	    const char *default_namespace, uint64_t seed,

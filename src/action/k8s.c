@@ -62,11 +62,24 @@ static const char *const op_names[] = {
 	"create", "update", "patch", "delete",
 };
 
-/* A string, or null for NULL: json_pack's "s?". */
+/*
+ * resource as the object to send: a new root and a new metadata (what
+ * planning sets the namespace and the name in), every other member a
+ * reference to resource's.  A deep copy per decision would copy the whole
+ * template for two strings; sharing is safe because nothing changes a
+ * plan's members once it is made (the executor, records, approvals and
+ * proposals only read them, and the executor copies what it edits).
+ * New reference; *meta is its metadata (borrowed).
+ */
 static json_t *
-str_or_null(const char *s)
+own_metadata(json_t *resource, json_t **meta)
 {
-	return s ? json_string(s) : json_null();
+	json_t *obj = json_copy(resource), *m;
+
+	m = json_object_get(obj, "metadata");
+	*meta = json_is_object(m) ? json_copy(m) : json_object();
+	json_object_set_new_nocheck(obj, "metadata", *meta);
+	return obj;
 }
 
 int
@@ -74,38 +87,43 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
     const char *default_ns, uint64_t seed, const struct cluster *cl,
     struct act_plan *out, char **err)
 {
-	json_t *obj, *meta, *live = NULL;
+	json_t *obj, *meta, *live = NULL, *v, *kindv, *nsv, *namev;
 	const char *kind, *name, *ns, *gen, *av;
 
 	memset(out, 0, sizeof *out);
 	*err = NULL;
-	if (!json_is_object(resource) || (kind = json_string_value(
-	    json_object_get(resource, "kind"))) == NULL) {
+	kindv = json_object_get(resource, "kind");
+	if (!json_is_object(resource) || (kind = json_string_value(kindv)) ==
+	    NULL) {
 		*err = xstrdup("source.resource has no kind");
 		return -1;
 	}
-	obj = util_json_copy(resource);
-	meta = json_object_get(obj, "metadata");
-	if (!json_is_object(meta)) {
-		meta = json_object();
-		json_object_set_new(obj, "metadata", meta);
+	/* each member looked up once: nsv and namev are what meta holds */
+	obj = own_metadata(resource, &meta);
+	nsv = json_object_get(meta, "namespace");
+	ns = json_string_value(nsv);
+	if ((ns == NULL || *ns == '\0') && default_ns &&
+	    (v = json_string(default_ns)) != NULL) {
+		json_object_set_new_nocheck(meta, "namespace", v);
+		nsv = v;
 	}
-	ns = json_string_value(json_object_get(meta, "namespace"));
-	if ((ns == NULL || *ns == '\0') && default_ns)
-		json_object_set_new(meta, "namespace", json_string(default_ns));
-	ns = json_string_value(json_object_get(meta, "namespace"));
-	name = json_string_value(json_object_get(meta, "name"));
+	ns = json_string_value(nsv);
+	namev = json_object_get(meta, "name");
+	name = json_string_value(namev);
 	gen = json_string_value(json_object_get(meta, "generateName"));
 	if ((name == NULL || *name == '\0') && t->operation == K8S_CREATE &&
 	    gen) {
-		char sfx[6];
-		char *full;
+		size_t n = strlen(gen);
+		char *full = xmalloc(n + 6);
 
-		act_generate_suffix(seed, sfx);
-		full = xasprintf("%s%s", gen, sfx);
-		json_object_set_new(meta, "name", json_string(full));
+		memcpy(full, gen, n);
+		act_generate_suffix(seed, full + n);
+		if ((v = json_string(full)) != NULL) {
+			json_object_set_new_nocheck(meta, "name", v);
+			namev = v;
+		}
 		free(full);
-		name = json_string_value(json_object_get(meta, "name"));
+		name = json_string_value(namev);
 	}
 	if (name == NULL || *name == '\0') {
 		*err = xasprintf("%s %s has no metadata.name%s", op_names[
@@ -133,31 +151,37 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 	}
 	/* member by member: json_pack would read a format per decision */
 	out->plan = json_object();
-	json_object_set_new(out->plan, "type", json_string("k8s"));
-	json_object_set_new(out->plan, "operation",
+	json_object_set_new_nocheck(out->plan, "type", json_string("k8s"));
+	json_object_set_new_nocheck(out->plan, "operation",
 	    json_string(op_names[t->operation]));
-	av = json_string_value(json_object_get(resource, "apiVersion"));
-	json_object_set_new(out->plan, "apiVersion", str_or_null(av));
-	json_object_set_new(out->plan, "kind", json_string(kind));
-	json_object_set_new(out->plan, "namespace", str_or_null(ns));
-	json_object_set_new(out->plan, "name", json_string(name));
+	/* the resource's strings again, not new ones (util_json_str_ref) */
+	v = json_object_get(resource, "apiVersion");
+	av = json_string_value(v);
+	json_object_set_new_nocheck(out->plan, "apiVersion",
+	    util_json_str_ref(v, av));
+	json_object_set_new_nocheck(out->plan, "kind", util_json_str_ref(
+	    kindv, kind));
+	json_object_set_new_nocheck(out->plan, "namespace",
+	    util_json_str_ref(nsv, ns));
+	json_object_set_new_nocheck(out->plan, "name", util_json_str_ref(namev,
+	    name));
 	switch (t->operation) {
 	case K8S_CREATE:
 		out->operation = "CREATE";
 		out->object = json_incref(obj);
-		json_object_set(out->plan, "object", obj);
+		json_object_set_nocheck(out->plan, "object", obj);
 		break;
 	case K8S_UPDATE:
 		out->operation = "UPDATE";
 		out->object = json_incref(obj);
-		json_object_set(out->plan, "object", obj);
+		json_object_set_nocheck(out->plan, "object", obj);
 		break;
 	case K8S_PATCH:
 		out->operation = "UPDATE";
-		json_object_set_new(out->plan, "patchStrategy", json_string(
-		    t->patch_strategy ? t->patch_strategy :
+		json_object_set_new_nocheck(out->plan, "patchStrategy",
+		    json_string(t->patch_strategy ? t->patch_strategy :
 		    "application/merge-patch+json"));
-		json_object_set(out->plan, "patch", obj);
+		json_object_set_nocheck(out->plan, "patch", obj);
 		out->object = live ? act_merge_patch(live, obj) :
 		    json_incref(obj);
 		break;
@@ -170,7 +194,8 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		out->old = json_incref(live);
 	/* the executor retries as the trigger says (Argo's retryStrategy) */
 	if (t->retry_strategy)
-		json_object_set(out->plan, "retryStrategy", t->retry_strategy);
+		json_object_set_nocheck(out->plan, "retryStrategy",
+		    t->retry_strategy);
 	json_decref(obj);
 	json_decref(live);
 	return 0;

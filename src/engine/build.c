@@ -134,6 +134,7 @@ engine_new(const struct conf *c, const struct engine_opts *o,
 	e->conf = c;
 	e->sources = sig_set_new();
 	e->policies = pol_set_new();
+	e->admit_scratch = pol_scratch_new();
 	e->state = guard_state_new();
 	build_defaults(e, c, dg);
 	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++)
@@ -197,6 +198,7 @@ engine_free(struct engine *e)
 	free(e->sensors);
 	sig_set_free(e->sources);
 	pol_set_free(e->policies);
+	pol_scratch_free(e->admit_scratch);
 	guard_state_free(e->state);
 	guard_config_clear(&e->defaults);
 	free(e);

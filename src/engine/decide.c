@@ -206,8 +206,8 @@ admit(struct decision *d, const struct act_admission *a, json_t **audits)
 	int ok = 1;
 
 	memset(&v, 0, sizeof v);
-	pol_admit_update(d->e->policies, a->object, a->old, a->operation,
-	    &env, &v);
+	pol_admit_reuse(d->e->policies, d->e->admit_scratch, a->object,
+	    a->old, a->operation, &env, &v);
 	for (i = 0; i < v.n; i++) {
 		struct pol_violation *p = &v.v[i];
 

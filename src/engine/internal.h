@@ -44,6 +44,8 @@ struct engine {
 	const struct conf	*conf;		/* borrowed */
 	struct sig_set		*sources;	/* owned */
 	struct pol_set		*policies;	/* owned */
+	struct pol_scratch	*admit_scratch;	/* owned: the request each
+						   admission reuses */
 	struct engine_sensor	*sensors;	/* owned */
 	size_t			 nsensors;
 	struct guard_config	 defaults;	/* owned strings */

@@ -54,10 +54,15 @@ violation(struct actx *a, const struct pol_policy *p,
 
 /* ---- conditions --------------------------------------------------------- */
 
-/* Substituted keys and values of one list of conditions. */
+/*
+ * Substituted keys and values of one list of conditions; a list of a few
+ * (most are one) in the struct itself, not allocated per admission.
+ */
+#define SUBST_INLINE	4
 struct subst {
 	json_t	**k, **v;
 	size_t	  n;
+	json_t	 *kin[SUBST_INLINE], *vin[SUBST_INLINE];
 };
 
 static void
@@ -69,8 +74,10 @@ subst_free(struct subst *s)
 		json_decref(s->k[i]);
 		json_decref(s->v[i]);
 	}
-	free(s->k);
-	free(s->v);
+	if (s->k != s->kin)
+		free(s->k);
+	if (s->v != s->vin)
+		free(s->v);
 }
 
 static int
@@ -79,16 +86,21 @@ subst_list(struct actx *a, json_t *ctx, const struct pol_cond *c, size_t n,
 {
 	size_t i;
 
-	s->k = xcalloc(n + 1, sizeof(*s->k));
-	s->v = xcalloc(n + 1, sizeof(*s->v));
+	s->k = n <= SUBST_INLINE ? s->kin : xcalloc(n, sizeof(*s->k));
+	s->v = n <= SUBST_INLINE ? s->vin : xcalloc(n, sizeof(*s->v));
 	for (s->n = 0; s->n < n; s->n++) {
 		i = s->n;
-		s->k[i] = pol_subst_json(c[i].key, ctx, a->env, a->set->cache,
-		    mode, a->delete_op, err);
+		/* a key that is one {{ }} is evaluated as compiled */
+		s->k[i] = c[i].key_var && !a->delete_op ? pol_subst_var(
+		    c[i].key_var, ctx, a->env, mode, err) : pol_subst_json(
+		    c[i].key, ctx, a->env, a->set->cache, mode, a->delete_op,
+		    err);
 		if (s->k[i] == NULL)
 			return -1;
 		if (c[i].value == NULL)
 			s->v[i] = json_null();
+		else if (c[i].value_plain)
+			s->v[i] = json_incref(c[i].value);
 		else if ((s->v[i] = pol_subst_json(c[i].value, ctx, a->env,
 		    a->set->cache, mode, a->delete_op, err)) == NULL) {
 			s->n++;
@@ -686,55 +698,190 @@ set_str(json_t *o, const char *k, const char *s)
 
 	if (v == NULL)
 		return -1;
-	json_object_set_new(o, k, v);
+	json_object_set_new_nocheck(o, k, v);
 	return 0;
+}
+
+/* o[k] when it is a string (borrowed), else NULL. */
+static json_t *
+str_json(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_string(v) ? v : NULL;
+}
+
+/* Its text, "" when there is none. */
+static const char *
+text_of(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	return s ? s : "";
+}
+
+/* {group, version, kind} of the request (Kyverno's kind, requestKind). */
+static json_t *
+kind_object(const struct pol_req *r)
+{
+	json_t *k = json_object();
+
+	(void)set_str(k, "group", r->group);	/* apiVersion's, so UTF-8 */
+	json_object_set_new_nocheck(k, "version", util_json_str_ref(
+	    r->api_version_v, r->version));
+	json_object_set_new_nocheck(k, "kind", util_json_str_ref(r->kind_v,
+	    r->kind));
+	return k;
+}
+
+/*
+ * req's object, oldObject and name for r, set or replaced in place (the
+ * object is null for DELETE, which reads it as oldObject).
+ */
+static void
+set_object(json_t *req, const struct pol_req *r, int delete_op)
+{
+	json_object_set_nocheck(req, "object", delete_op ? json_null() :
+	    r->object);
+	json_object_set_nocheck(req, "oldObject", delete_op ? r->object :
+	    r->old ? r->old : json_null());
+	json_object_set_new_nocheck(req, "name", util_json_str_ref(r->name_v,
+	    r->name));
 }
 
 /*
  * Kyverno's request context for r.  Built member by member in the order
- * a json_pack format would list them: it is made once per admission, and
- * json_pack reads its format every time.  NULL when a name is not UTF-8.
+ * a json_pack format would list them: json_pack reads its format every
+ * time.  The object's own strings (kind, name, namespace, an apiVersion
+ * without group) are taken by reference, not made again.  NULL when the
+ * operation is not UTF-8.
  */
 static json_t *
 request_context(const struct pol_req *r, int delete_op)
 {
-	json_t *req = json_object(), *k = json_object(), *ctx, *images;
+	json_t *req = json_object(), *k, *ctx, *images, *e;
 
-	if (set_str(req, "operation", r->operation) == -1 ||
-	    json_object_set(req, "object", delete_op ? json_null() :
-	    r->object) == -1 ||
-	    json_object_set(req, "oldObject", delete_op ? r->object :
-	    r->old ? r->old : json_null()) == -1 ||
-	    set_str(req, "name", r->name) == -1 ||
-	    set_str(k, "group", r->group) == -1 ||
-	    set_str(k, "version", r->version) == -1 ||
-	    set_str(k, "kind", r->kind) == -1) {
-		json_decref(k);
+	if (set_str(req, "operation", r->operation) == -1) {
 		json_decref(req);
 		return NULL;
 	}
-	json_object_set_new(req, "kind", k);
-	json_object_set_new(req, "dryRun", json_false());
+	set_object(req, r, delete_op);
+	k = kind_object(r);
+	json_object_set_new_nocheck(req, "kind", k);
+	json_object_set_new_nocheck(req, "dryRun", json_false());
 	if (*r->namespace)
-		json_object_set_new(req, "namespace",
-		    json_string(r->namespace));
-	json_object_set(req, "requestKind", k);
+		json_object_set_new_nocheck(req, "namespace", util_json_str_ref(
+		    r->namespace_v, r->namespace));
+	json_object_set_nocheck(req, "requestKind", k);
 	ctx = json_object();
-	json_object_set_new(ctx, "request", req);
-	json_object_set_new(ctx, "serviceAccountName", json_string(""));
-	json_object_set_new(ctx, "serviceAccountNamespace", json_string(""));
+	json_object_set_new_nocheck(ctx, "request", req);
+	e = json_string("");
+	json_object_set_nocheck(ctx, "serviceAccountName", e);
+	json_object_set_new_nocheck(ctx, "serviceAccountNamespace", e);
 	if ((images = pol_images(r->object)) != NULL)
-		json_object_set_new(ctx, "images", images);
+		json_object_set_new_nocheck(ctx, "images", images);
 	return ctx;
 }
 
-static const char *
-str_at(json_t *o, const char *a, const char *b)
-{
-	const char *s = json_string_value(json_object_get(
-	    b ? json_object_get(o, a) : o, b ? b : a));
+/* ---- the request kept between admissions -------------------------------- */
 
-	return s ? s : "";
+struct pol_scratch {
+	json_t	*ctx;		/* owned: the last request context, its
+				   object and oldObject null between calls */
+};
+
+struct pol_scratch *
+pol_scratch_new(void)
+{
+	return xcalloc(1, sizeof(struct pol_scratch));
+}
+
+void
+pol_scratch_free(struct pol_scratch *s)
+{
+	if (s == NULL)
+		return;
+	json_decref(s->ctx);
+	free(s);
+}
+
+/* Whether v is the string s whole. */
+static int
+is_text(json_t *v, const char *s)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), s) == 0 &&
+	    json_string_length(v) == strlen(s);
+}
+
+/*
+ * s's context made r's, in place: the members that differ are replaced
+ * (in place, so their order stays request_context's).  Returns 0, or -1
+ * when it cannot be, because the namespace member would come or go (it
+ * has its place in the middle) or the operation is new and not UTF-8.
+ */
+static int
+reuse_context(struct pol_scratch *s, const struct pol_req *r, int delete_op)
+{
+	json_t *req = json_object_get(s->ctx, "request"), *k, *op, *images;
+
+	if ((json_object_get(req, "namespace") != NULL) != (*r->namespace !=
+	    '\0'))
+		return -1;
+	if (!is_text(json_object_get(req, "operation"), r->operation)) {
+		if ((op = json_string(r->operation)) == NULL)
+			return -1;
+		json_object_set_new_nocheck(req, "operation", op);
+	}
+	set_object(req, r, delete_op);
+	k = json_object_get(req, "kind");
+	if (!is_text(json_object_get(k, "group"), r->group) ||
+	    !is_text(json_object_get(k, "version"), r->version) ||
+	    !is_text(json_object_get(k, "kind"), r->kind)) {
+		k = kind_object(r);
+		json_object_set_nocheck(req, "kind", k);
+		json_object_set_new_nocheck(req, "requestKind", k);
+	}
+	if (*r->namespace)
+		json_object_set_new_nocheck(req, "namespace", util_json_str_ref(
+		    r->namespace_v, r->namespace));
+	/* images is the last member: deleted and added back, it stays so */
+	if ((images = pol_images(r->object)) != NULL)
+		json_object_set_new_nocheck(s->ctx, "images", images);
+	else
+		json_object_del(s->ctx, "images");
+	return 0;
+}
+
+/*
+ * The request context for r, from s when it has one (s may be NULL).
+ * A new reference; NULL only when the operation is not UTF-8.
+ */
+static json_t *
+context_for(struct pol_scratch *s, const struct pol_req *r, int delete_op)
+{
+	if (s == NULL)
+		return request_context(r, delete_op);
+	if (s->ctx == NULL || reuse_context(s, r, delete_op) == -1) {
+		json_decref(s->ctx);
+		s->ctx = request_context(r, delete_op);
+	}
+	return json_incref(s->ctx);
+}
+
+/*
+ * After an admission: s keeps no reference to the caller's objects (they
+ * were borrowed for the call).
+ */
+static void
+release_objects(struct pol_scratch *s)
+{
+	json_t *req;
+
+	if (s == NULL || s->ctx == NULL)
+		return;
+	req = json_object_get(s->ctx, "request");
+	json_object_set_new_nocheck(req, "object", json_null());
+	json_object_set_new_nocheck(req, "oldObject", json_null());
 }
 
 int
@@ -744,11 +891,24 @@ pol_admit(const struct pol_set *set, json_t *object, const char *operation,
 	return pol_admit_update(set, object, NULL, operation, env, out);
 }
 
+static int evaluate(const struct pol_set *, struct pol_scratch *,
+    json_t *object, json_t *old, const char *operation,
+    const struct jp_env *, int flags, const struct pol_values *,
+    struct pol_verdict *);
+
 int
 pol_admit_update(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, struct pol_verdict *out)
 {
-	return pol_evaluate(set, object, old, operation, env, 0, NULL, out);
+	return evaluate(set, NULL, object, old, operation, env, 0, NULL, out);
+}
+
+int
+pol_admit_reuse(const struct pol_set *set, struct pol_scratch *s,
+    json_t *object, json_t *old, const char *operation,
+    const struct jp_env *env, struct pol_verdict *out)
+{
+	return evaluate(set, s, object, old, operation, env, 0, NULL, out);
 }
 
 const char *
@@ -772,11 +932,21 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
     const char *operation, const struct jp_env *env, int flags,
     const struct pol_values *values, struct pol_verdict *out)
 {
+	return evaluate(set, NULL, object, old, operation, env, flags, values,
+	    out);
+}
+
+static int
+evaluate(const struct pol_set *set, struct pol_scratch *scratch,
+    json_t *object, json_t *old, const char *operation,
+    const struct jp_env *env, int flags, const struct pol_values *values,
+    struct pol_verdict *out)
+{
 	struct pol_req req;
 	struct actx a;
 	const char *av;
 	char *group;
-	json_t *ctx;
+	json_t *ctx, *meta;
 	size_t i, j;
 
 	memset(out, 0, sizeof(*out));
@@ -786,7 +956,12 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	req.object = object;
 	req.old = old;
 	req.operation = operation ? operation : "CREATE";
-	av = str_at(object, "apiVersion", NULL);
+	meta = json_object_get(object, "metadata");
+	req.api_version_v = str_json(object, "apiVersion");
+	req.kind_v = str_json(object, "kind");
+	req.name_v = str_json(meta, "name");
+	req.namespace_v = str_json(meta, "namespace");
+	av = text_of(req.api_version_v);
 	if (strchr(av, '/') != NULL) {
 		group = xstrndup(av, (size_t)(strchr(av, '/') - av));
 		req.version = strchr(av, '/') + 1;
@@ -795,9 +970,9 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 		req.version = av;
 	}
 	req.group = group;
-	req.kind = str_at(object, "kind", NULL);
-	req.name = str_at(object, "metadata", "name");
-	req.namespace = str_at(object, "metadata", "namespace");
+	req.kind = text_of(req.kind_v);
+	req.name = text_of(req.name_v);
+	req.namespace = text_of(req.namespace_v);
 	req.env = env;
 	req.ns_labels = values ? values->namespaces : NULL;
 	memset(&a, 0, sizeof(a));
@@ -808,9 +983,7 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 	a.out = out;
 	a.all = flags & POL_ALL;
 	a.values = values;
-	/* NULL only for text that is not UTF-8 (an operation) */
-	if ((ctx = request_context(&req, a.delete_op)) == NULL)
-		ctx = json_object();
+	ctx = NULL;	/* made when the first rule applies */
 	for (i = 0; i < set->n; i++) {
 		const struct pol_policy *p = &set->p[i];
 
@@ -824,12 +997,18 @@ pol_evaluate(const struct pol_set *set, json_t *object, json_t *old,
 
 			if (!pol_rule_applies(&p->rules[j], &req))
 				continue;
+			/* NULL only for an operation that is not UTF-8 */
+			if (ctx == NULL && (ctx = context_for(scratch, &req,
+			    a.delete_op)) == NULL)
+				ctx = json_object();
 			o = eval_rule(&a, ctx, p, &p->rules[j]);
 			/* applyRules: One stops at the first rule applied */
 			if (p->apply_one && (o == POL_PASS || o == POL_FAIL))
 				break;
 		}
 	}
+	if (ctx != NULL)
+		release_objects(scratch);
 	json_decref(ctx);
 	free(group);
 	return 0;

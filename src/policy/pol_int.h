@@ -122,6 +122,26 @@ int	pol_var_allowed(const char *expr, char *const *names, size_t n);
 json_t	*pol_subst(const char *text, json_t *ctx, const struct jp_env *,
 	    const struct pol_cache *, enum pol_vmode, int delete_op,
 	    char **err);
+/*
+ * The compiled expression of text when text is one variable and nothing
+ * else ("{{ e }}", no {{ }} nested in it) and e is in the cache; NULL
+ * otherwise.  Borrowed from the cache.  For a set's build: admission then
+ * evaluates it with pol_subst_var, without reading the text again.
+ */
+const struct jp_expr	*pol_cache_whole(const struct pol_cache *,
+			    const char *text);
+/*
+ * pol_subst of a text pol_cache_whole gave e for, but for DELETE (whose
+ * request.object pol_subst reads as request.oldObject): the same value,
+ * or NULL with *err (owned).
+ */
+json_t	*pol_subst_var(const struct jp_expr *e, json_t *ctx,
+	    const struct jp_env *, enum pol_vmode, char **err);
+/*
+ * Whether the text of a string of len bytes is, substituted, itself: no
+ * "{{" (no escaped "\{{" either), no NUL inside, not too long.
+ */
+int	pol_subst_plain(const char *text, size_t len);
 /* Substitutes every string (and object key) inside v.  New reference. */
 json_t	*pol_subst_json(json_t *v, json_t *ctx, const struct jp_env *,
 	    const struct pol_cache *, enum pol_vmode, int delete_op,
@@ -173,6 +193,11 @@ json_t	*pol_autogen(json_t *spec, json_t *annotations);
 /* One condition; key and value are substituted at admission. */
 struct pol_cond {
 	json_t		*key;		/* owned */
+	const struct jp_expr *key_var;	/* borrowed from the set's cache:
+					   the key's expression when the key
+					   is one {{ }} alone, else NULL */
+	int		 value_plain;	/* value is a string with no {{ }}:
+					   substituted, it is itself */
 	json_t		*value;		/* owned; NULL if absent */
 	enum pol_op	 op;
 };
@@ -311,6 +336,9 @@ struct pol_req {
 	const char		*operation;
 	const char		*group, *version, *kind; /* of the object */
 	const char		*name, *namespace;	/* "" when absent */
+	/* the object's strings these are read from (borrowed; NULL when
+	   absent): the request context takes them by reference */
+	json_t			*api_version_v, *kind_v, *name_v, *namespace_v;
 	const struct jp_env	*env;	/* for namespaceSelector */
 	json_t			*ns_labels;	/* borrowed, may be NULL: a
 						   test's namespace name ->

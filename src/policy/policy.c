@@ -313,6 +313,11 @@ compile_cond(struct cc *c, json_t *list, size_t idx, struct pol_cond *out)
 		out->key = json_null();
 	out->value = json_incref(json_object_get(o, "value"));
 	check_vars(c, o, at(c, list, NULL, idx));
+	if (json_is_string(out->key))
+		out->key_var = pol_cache_whole(c->set->cache,
+		    json_string_value(out->key));
+	out->value_plain = json_is_string(out->value) && pol_subst_plain(
+	    json_string_value(out->value), json_string_length(out->value));
 }
 
 static void

@@ -92,6 +92,20 @@ int	pol_admit(const struct pol_set *, json_t *object,
 int	pol_admit_update(const struct pol_set *, json_t *object,
 	    json_t *old_object, const char *operation,
 	    const struct jp_env *env, struct pol_verdict *out);
+/*
+ * What admissions may keep between calls: the request context, of which
+ * each admission then replaces only the members that differ (the object,
+ * its name...) instead of building and freeing it whole.  Owned by its
+ * caller and used by one thread at a time; it keeps no reference to an
+ * admitted object after the call.
+ */
+struct pol_scratch;
+struct pol_scratch	*pol_scratch_new(void);
+void			 pol_scratch_free(struct pol_scratch *);
+/* pol_admit_update keeping its request in s (NULL: nothing kept). */
+int	pol_admit_reuse(const struct pol_set *, struct pol_scratch *s,
+	    json_t *object, json_t *old_object, const char *operation,
+	    const struct jp_env *env, struct pol_verdict *out);
 /* flags of pol_evaluate */
 #define POL_ALL		0x1	/* every rule that matched: passes and skips
 				   too, as `kyverno test` reports them */

@@ -137,6 +137,24 @@ rewrite_delete(const char *expr)
 	return buf_steal(&b);
 }
 
+/*
+ * What a variable whose expression src evaluated to r gives: r, or for a
+ * failure (NULL, jerr says why) "" in a lenient mode (but for a lookup()
+ * that could not read the cluster) and else NULL with *err (owned).
+ */
+static json_t *
+resolved(json_t *r, const struct jp_error *jerr, const char *src,
+    enum pol_vmode mode, char **err)
+{
+	if (r != NULL)
+		return r;
+	if (mode == POL_VAR_LENIENT && jerr->kind != JP_ERR_LOOKUP)
+		return json_string("");
+	*err = xasprintf("failed to resolve {{ %s }}: %s: %s", src,
+	    jp_errkind_name(jerr->kind), jerr->msg);
+	return NULL;
+}
+
 static json_t *
 eval_var(struct sctx *c, const char *src)
 {
@@ -151,14 +169,8 @@ eval_var(struct sctx *c, const char *src)
 	}
 	if (c->delete_op && strstr(src, "request.object") != NULL)
 		src = text = rewrite_delete(src);
-	r = pol_cache_search(c->cache, src, c->ctx, c->env, &jerr);
-	if (r == NULL) {
-		if (c->mode == POL_VAR_LENIENT && jerr.kind != JP_ERR_LOOKUP)
-			r = json_string("");
-		else
-			c->err = xasprintf("failed to resolve {{ %s }}: %s: %s",
-			    src, jp_errkind_name(jerr.kind), jerr.msg);
-	}
+	r = resolved(pol_cache_search(c->cache, src, c->ctx, c->env, &jerr),
+	    &jerr, src, c->mode, &c->err);
 	free(text);
 	return r;
 }
@@ -296,7 +308,7 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	 * expand would copy it byte by byte; most of a policy's strings
 	 * are so.
 	 */
-	if (n < POL_MAX_TEXT && strstr(text, "{{") == NULL)
+	if (pol_subst_plain(text, n))
 		typed = json_stringn(text, n);
 	else {
 		buf_init(&b, POL_MAX_TEXT);
@@ -313,6 +325,25 @@ pol_subst(const char *text, json_t *ctx, const struct jp_env *env,
 	if (typed == NULL)
 		*err = xstrdup("substituted text is not valid UTF-8");
 	return typed;
+}
+
+int
+pol_subst_plain(const char *text, size_t len)
+{
+	return len < POL_MAX_TEXT && strlen(text) == len &&
+	    strstr(text, "{{") == NULL;
+}
+
+json_t *
+pol_subst_var(const struct jp_expr *e, json_t *ctx, const struct jp_env *env,
+    enum pol_vmode mode, char **err)
+{
+	struct jp_error jerr;
+
+	*err = NULL;
+	memset(&jerr, 0, sizeof(jerr));
+	return resolved(jp_eval(e, ctx, env, &jerr), &jerr, jp_source(e), mode,
+	    err);
 }
 
 json_t *
@@ -420,6 +451,29 @@ pol_cache_add(struct pol_cache *c, const char *expr, char **err)
 	}
 	map_put(&c->exprs, expr, e);
 	return 0;
+}
+
+const struct jp_expr *
+pol_cache_whole(const struct pol_cache *c, const char *text)
+{
+	size_t n = strlen(text), end;
+	int nested = 0;
+	const char *p;
+	const struct jp_expr *e;
+	char *expr;
+
+	if (!at_open(text, 0, n) || (end = var_end(text, 0, n, 0, &nested)) !=
+	    n || nested != 0)
+		return NULL;
+	/* variable()'s trimming, on the text between the braces */
+	for (p = text + 2, n -= 4; n && isspace((unsigned char)*p); p++, n--)
+		;
+	for (; n && isspace((unsigned char)p[n - 1]); n--)
+		;
+	expr = xstrndup(p, n);
+	e = map_get(&c->exprs, expr);
+	free(expr);
+	return e;
 }
 
 json_t *

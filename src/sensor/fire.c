@@ -210,33 +210,44 @@ path_text(struct buf *b, json_t *path)
 	}
 }
 
+/*
+ * The child of v at step; for an object, *it is where it is (the pair
+ * set_at replaces without looking the key up again), else NULL.
+ */
 static json_t *
-child(json_t *v, json_t *step)
+child(json_t *v, json_t *step, void **it)
 {
-	return json_is_string(step) ? json_object_get(v, json_string_value(
-	    step)) : json_array_get(v, (size_t)json_integer_value(step));
+	if (!json_is_string(step)) {
+		*it = NULL;
+		return json_array_get(v, (size_t)json_integer_value(step));
+	}
+	*it = json_object_iter_at(v, json_string_value(step));
+	return *it ? json_object_iter_value(*it) : NULL;
 }
 
-/* Replaces the child of parent at step with v (stolen). */
+/* Replaces the child of parent at step (child's *it) with v (stolen). */
 static void
-put_child(json_t *parent, json_t *step, json_t *v)
+set_at(json_t *parent, json_t *step, void *it, json_t *v)
 {
-	if (json_is_string(step))
-		json_object_set_new(parent, json_string_value(step), v);
+	if (it)
+		json_object_iter_set_new(parent, it, v);
 	else
 		json_array_set_new(parent, (size_t)json_integer_value(step), v);
 }
 
+/* The containers this firing made private: a few, most firings. */
 struct owned {
 	json_t	**v;
 	size_t	  n, cap;
+	json_t	 *in[8];
 };
 
 /* The child at step, made private to this firing first (copy on write). */
 static json_t *
 own_child(json_t *parent, json_t *step, struct owned *o)
 {
-	json_t *c = child(parent, step), *n;
+	void *it;
+	json_t *c = child(parent, step, &it), *n;
 	size_t i;
 
 	if (!json_is_object(c) && !json_is_array(c))
@@ -245,8 +256,13 @@ own_child(json_t *parent, json_t *step, struct owned *o)
 		if (o->v[i] == c)
 			return c;
 	n = json_copy(c);	/* shallow: members are shared */
-	put_child(parent, step, n);
-	xgrow(&o->v, &o->cap, o->n + 1, sizeof *o->v);
+	set_at(parent, step, it, n);
+	if (o->n == UTIL_ARRAY_LEN(o->in) && o->v == o->in) {
+		o->v = xmalloc(sizeof o->in);
+		memcpy(o->v, o->in, sizeof o->in);
+	}
+	if (o->v != o->in)
+		xgrow(&o->v, &o->cap, o->n + 1, sizeof *o->v);
 	o->v[o->n++] = n;
 	return n;
 }
@@ -266,8 +282,9 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 {
 	const struct rstring *r;
 	json_t *parent, *node, *val;
-	struct owned o = { NULL, 0, 0 };
+	struct owned o;
 	struct buf b, where;
+	void *it;
 	size_t i, k, n, total = 0;
 	char *terr = NULL;
 	int rc = 0;
@@ -279,17 +296,21 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 		if (rs->n == 0)
 			return 0;
 	}
+	o.v = o.in;
+	o.n = 0;
+	o.cap = UTIL_ARRAY_LEN(o.in);
 	buf_init(&b, SENSOR_MAX_OUTPUT);
 	for (i = 0; i < rs->n && rc == 0; i++) {
 		r = &rs->v[i];
 		n = json_array_size(r->path);
 		parent = NULL;
 		node = *rootp;
+		it = NULL;
 		for (k = 0; k < n && node; k++) {
 			parent = node;
 			node = cow && k + 1 < n ? own_child(node,
 			    json_array_get(r->path, k), &o) : child(node,
-			    json_array_get(r->path, k));
+			    json_array_get(r->path, k), &it);
 		}
 		/* parameters beside the template may have moved things */
 		if (!json_is_string(node) || strcmp(json_string_value(node),
@@ -316,11 +337,12 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 		} else if (n == 0) {
 			json_decref(*rootp);
 			*rootp = val;
-		} else
-			put_child(parent, json_array_get(r->path, n - 1), val);
+		} else	/* it: the last step's, nothing changed since */
+			set_at(parent, json_array_get(r->path, n - 1), it, val);
 	}
 	buf_free(&b);
-	free(o.v);
+	if (o.v != o.in)
+		free(o.v);
 	return rc;
 }
 

@@ -267,6 +267,16 @@ util_json_copy(json_t *v)
 	}
 }
 
+json_t *
+util_json_str_ref(json_t *v, const char *s)
+{
+	if (s == NULL)
+		return json_null();
+	if (json_string_value(v) == s && json_string_length(v) == strlen(s))
+		return json_incref(v);
+	return json_string(s);
+}
+
 char *
 util_json_dumps(json_t *v, size_t flags)
 {

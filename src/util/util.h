@@ -401,6 +401,12 @@ size_t	 util_json_int(char *num, json_int_t v);
 void	 util_json_str(struct buf *b, const char *s);
 /* A deep copy of v (a tree), as json_deep_copy makes it: new reference. */
 json_t	*util_json_copy(json_t *v);
+/*
+ * s, the text of v, as a JSON string (new reference): v itself when it is
+ * the string s whole (no new string per call), a new string when s stops
+ * at a NUL inside v or is not v's, null for NULL (json_pack's "s?").
+ */
+json_t	*util_json_str_ref(json_t *v, const char *s);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
 /*

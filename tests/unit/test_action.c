@@ -60,6 +60,63 @@ TEST(create_names_from_generate_name_in_sensor_namespace)
 	json_decref(res);
 }
 
+/*
+ * The plan shares the resource's members but its metadata (no deep copy
+ * per decision): the metadata planning fills in must be the plan's own,
+ * and neither the resource nor a second plan of it may see it.
+ */
+TEST(plan_shares_all_but_the_metadata_it_fills_in)
+{
+	struct sensor_trigger t = trigger(K8S_CREATE);
+	json_t *res = json_loads("{\"apiVersion\":\"argoproj.io/v1alpha1\","
+	    "\"kind\":\"Workflow\",\"metadata\":{\"generateName\":"
+	    "\"bump-\",\"labels\":{\"a\":\"b\"}},\"spec\":{\"x\":[1]}}", 0,
+	    NULL);
+	json_t *bare = json_loads("{\"kind\":\"ConfigMap\",\"data\":{}}", 0,
+	    NULL);
+	char *before = json_dumps(res, JSON_COMPACT), *after;
+	struct act_plan p, q;
+	char *err = NULL;
+	json_t *pm, *qm;
+
+	CHECK(act_plan_k8s(&t, res, "ns-a", 1, NULL, &p, &err) == 0);
+	CHECK(act_plan_k8s(&t, res, "ns-b", 2, NULL, &q, &err) == 0);
+	pm = json_object_get(p.object, "metadata");
+	qm = json_object_get(q.object, "metadata");
+	CHECK(p.object != res && pm != json_object_get(res, "metadata") &&
+	    pm != qm);
+	CHECK_STR(json_string_value(json_object_get(pm, "namespace")),
+	    "ns-a");
+	CHECK_STR(json_string_value(json_object_get(qm, "namespace")),
+	    "ns-b");
+	CHECK(!json_equal(json_object_get(pm, "name"),
+	    json_object_get(qm, "name")));
+	after = json_dumps(res, JSON_COMPACT);
+	CHECK_STR(after, before);	/* the resource is as it was */
+	free(after);
+	/* the members planning does not touch are the resource's */
+	CHECK(json_object_get(p.object, "spec") == json_object_get(res,
+	    "spec"));
+	CHECK(json_object_get(pm, "labels") == json_object_get(json_object_get(
+	    res, "metadata"), "labels"));
+	/* and dropping a plan leaves the resource whole */
+	act_plan_clear(&p);
+	after = json_dumps(res, JSON_COMPACT);
+	CHECK_STR(after, before);
+	free(after);
+	act_plan_clear(&q);
+	/* metadata that is no object: the plan's is new, the resource's
+	   stays as it was */
+	json_object_set_new(bare, "metadata", json_string("odd"));
+	CHECK(act_plan_k8s(&t, bare, "ns", 1, NULL, &p, &err) == -1);
+	CHECK_STR(err, "create ConfigMap has no metadata.name");
+	free(err);
+	CHECK_STR(json_string_value(json_object_get(bare, "metadata")), "odd");
+	free(before);
+	json_decref(bare);
+	json_decref(res);
+}
+
 /* The API server of the tests: answers with the object it was given. */
 static json_t *
 fetch_live(void *ctx, const char *api_version, const char *kind,
@@ -968,6 +1025,7 @@ int
 main(void)
 {
 	RUN(create_names_from_generate_name_in_sensor_namespace);
+	RUN(plan_shares_all_but_the_metadata_it_fills_in);
 	RUN(patch_never_creates);
 	RUN(generate_name_only_works_with_create);
 	RUN(plan_carries_the_retry_strategy);

@@ -250,6 +250,20 @@ TEST(substitute_table)
 }
 
 /* Kyverno's preconditions resolver, DELETE, and walking the variables. */
+/* pol_vars_each's visitor: each expression into the cache. */
+static int
+add_var(void *arg, const char *expr, size_t len)
+{
+	char *err = NULL;
+
+	(void)len;
+	if (pol_cache_add(arg, expr, &err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+	}
+	return 0;
+}
+
 TEST(substitute_modes)
 {
 	json_t *ctx = parse("{\"request\":{\"operation\":\"DELETE\","
@@ -306,6 +320,64 @@ TEST(substitute_modes)
 	CHECK_INT(pol_vars_each("{{ a }} x {{ b.{{ c }} }} \\{{ d }}",
 	    count_var, &count), 0);
 	CHECK_INT(count, 2);	/* a and c: b.{{c}} is not complete */
+	json_decref(ctx);
+}
+
+/*
+ * A condition key that is one {{ }} alone is compiled once
+ * (pol_cache_whole) and evaluated as compiled (pol_subst_var): the same
+ * values and the same errors as pol_subst, in both modes; any other text
+ * is not such a key.
+ */
+TEST(substitute_whole_variable_as_compiled)
+{
+	static const char *const whole[] = {
+		"{{ request.operation }}", "{{request.object.metadata.name}}",
+		"{{  length(`1`) }}", "{{ missing.path }}",
+		"{{ {a: request.operation} }}",
+	};
+	static const char *const not_whole[] = {
+		"x{{ request.operation }}", "{{ request.operation }} ",
+		"{{ a.{{ request.operation }} }}", "\\{{ request.operation }}",
+		"{{ request.operation }}{{ request.operation }}", "plain",
+		"{{ not.in.cache }}",
+	};
+	json_t *ctx = parse("{\"request\":{\"operation\":\"CREATE\","
+	    "\"object\":{\"metadata\":{\"name\":\"n\"}}}}"), *a, *b;
+	struct pol_cache *c = pol_cache_new();
+	const struct jp_expr *e;
+	char *err = NULL, *werr = NULL;
+	size_t i;
+	int mode;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(whole); i++)
+		pol_vars_each(whole[i], add_var, c);
+	for (i = 0; i < UTIL_ARRAY_LEN(whole); i++) {
+		e = pol_cache_whole(c, whole[i]);
+		CHECK(e != NULL);
+		for (mode = POL_VAR_STRICT; e && mode <= POL_VAR_LENIENT;
+		    mode++) {
+			a = pol_subst(whole[i], ctx, NULL, c, mode, 0, &err);
+			b = pol_subst_var(e, ctx, NULL, mode, &werr);
+			CHECK((a == NULL) == (b == NULL));
+			CHECK(a == NULL || json_equal(a, b));
+			if (err || werr)
+				CHECK_STR(werr, err);
+			json_decref(a);
+			json_decref(b);
+			free(err);
+			free(werr);
+			err = werr = NULL;
+		}
+	}
+	for (i = 0; i < UTIL_ARRAY_LEN(not_whole); i++)
+		CHECK(pol_cache_whole(c, not_whole[i]) == NULL);
+	/* a condition value substitutes to itself when it is plain */
+	CHECK(pol_subst_plain("true", 4) && pol_subst_plain("", 0));
+	CHECK(!pol_subst_plain("a{{ b }}", 8) && !pol_subst_plain("\\{{ b }}",
+	    9));
+	CHECK(!pol_subst_plain("a\0b", 3));	/* pol_subst cuts at the NUL */
+	pol_cache_free(c);
 	json_decref(ctx);
 }
 
@@ -602,6 +674,99 @@ TEST(admit_nulls)
 TEST(admit_context)
 {
 	run_admit_file(DATA "admit/context.yaml");
+}
+
+TEST(admit_lists)
+{
+	run_admit_file(DATA "admit/lists.yaml");
+}
+
+TEST(admit_request)
+{
+	run_admit_file(DATA "admit/request.yaml");
+}
+
+/*
+ * pol_admit_reuse keeps one request context and replaces the members that
+ * differ: a run of admissions that changes each member (the namespace
+ * coming and going, the kind, the operation, images appearing and going,
+ * DELETE) must give, call by call, exactly what a fresh request gives, and
+ * leave no reference to an admitted object behind.
+ */
+TEST(admit_reuse_is_a_fresh_request)
+{
+	static const char *const objects[][3] = {
+		{ "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":"
+		    "\"Workflow\",\"metadata\":{\"name\":\"w1\","
+		    "\"namespace\":\"argo-events\"}}", NULL, "CREATE" },
+		{ "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":"
+		    "\"Workflow\",\"metadata\":{\"name\":\"w2\","
+		    "\"namespace\":\"other\"}}", NULL, "CREATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+		    "\"metadata\":{\"name\":\"shop\"}}", NULL, "CREATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
+		    "{\"name\":\"p\",\"namespace\":\"shop\"},\"spec\":"
+		    "{\"containers\":[{\"name\":\"app\",\"image\":"
+		    "\"nginx:1\"}]}}", "{\"apiVersion\":\"v1\",\"kind\":"
+		    "\"Pod\",\"metadata\":{\"name\":\"was\"}}", "UPDATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+		    "\"metadata\":{\"name\":\"c\",\"namespace\":\"shop\"}}",
+		    NULL, "DELETE" },
+		{ "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+		    "\"metadata\":{\"name\":\"d\",\"namespace\":\"shop\"}}",
+		    NULL, "CREATE" },
+		{ "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+		    "\"metadata\":{\"name\":\"again\"}}", NULL, "UPDATE" },
+		{ "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":"
+		    "\"Workflow\",\"metadata\":{\"name\":\"w3\","
+		    "\"namespace\":\"argo-events\"}}", NULL, "CREATE" },
+	};
+	struct pol_set *set = pol_set_new();
+	struct pol_scratch *sc = pol_scratch_new();
+	struct pol_verdict fresh, kept;
+	struct mdoc **docs;
+	struct diags d;
+	size_t n, i, k;
+	json_t *obj, *old;
+
+	docs = load(DATA "admit/request.yaml", &n);
+	diag_init(&d);
+	REQUIRE(n == 2 && pol_set_add(set, docs[0], &d) == 0);
+	for (k = 0; k < 2; k++) {	/* twice: each from each */
+		for (i = 0; i < UTIL_ARRAY_LEN(objects); i++) {
+			obj = parse(objects[i][0]);
+			old = objects[i][1] ? parse(objects[i][1]) : NULL;
+			CHECK(pol_admit_update(set, obj, old, objects[i][2],
+			    NULL, &fresh) == 0);
+			CHECK(pol_admit_reuse(set, sc, obj, old, objects[i][2],
+			    NULL, &kept) == 0);
+			CHECK(fresh.n == 1 && kept.n == 1);
+			if (fresh.n == 1 && kept.n == 1)
+				CHECK_STR(kept.v[0].message,
+				    fresh.v[0].message);
+			/* nothing of the call is kept */
+			CHECK(obj->refcount == 1);
+			CHECK(old == NULL || old->refcount == 1);
+			pol_verdict_clear(&fresh);
+			pol_verdict_clear(&kept);
+			json_decref(obj);
+			json_decref(old);
+		}
+	}
+	/* the images member, last, comes back in its place */
+	obj = parse(objects[3][0]);
+	CHECK(pol_admit_reuse(set, sc, obj, NULL, "CREATE", NULL, &kept) ==
+	    0);
+	CHECK(kept.n == 1 && strstr(kept.v[0].message, "[\"request\","
+	    "\"serviceAccountName\",\"serviceAccountNamespace\",\"images\"]")
+	    != NULL);
+	pol_verdict_clear(&kept);
+	json_decref(obj);
+	pol_scratch_free(sc);
+	pol_scratch_free(NULL);
+	diag_free(&d);
+	pol_set_free(set);
+	free_docs(docs, n);
 }
 
 /*
@@ -938,6 +1103,7 @@ main(void)
 	RUN(go_printing);
 	RUN(substitute_table);
 	RUN(substitute_modes);
+	RUN(substitute_whole_variable_as_compiled);
 	RUN(substitute_bounds);
 	RUN(admit_seed);
 	RUN(admit_match);
@@ -947,6 +1113,9 @@ main(void)
 	RUN(admit_foreach);
 	RUN(admit_autogen);
 	RUN(admit_context);
+	RUN(admit_request);
+	RUN(admit_lists);
+	RUN(admit_reuse_is_a_fresh_request);
 	RUN(admit_nulls);
 	RUN(admit_images);
 	RUN(check_errors);

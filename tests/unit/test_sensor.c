@@ -1186,6 +1186,71 @@ TEST(remediate_block_renders)
 }
 
 /*
+ * Rendering copies only the containers on the way to a rendered string
+ * (a dozen here, more than rendering keeps in place): every string is
+ * rendered, what holds none is the manifest's own, and the manifest stays
+ * the template for the next firing.
+ */
+TEST(resource_rendered_copy_on_write)
+{
+	struct diags d;
+	struct mdoc *doc;
+	struct sensor *s;
+	struct event ev;
+	json_error_t je;
+	json_t *fires = json_array(), *tmpl, *res;
+	struct buf b;
+	char path[64];
+	const char *in[] = { "one", "two" };
+	size_t i, k;
+
+	diag_init(&d);
+	buf_init(&b, 0);
+	buf_adds(&b, "{\"metadata\":{\"name\":\"m\"},\"spec\":{"
+	    "\"dependencies\":[{\"name\":\"a\",\"eventSourceName\":\"w\","
+	    "\"eventName\":\"x\"}],\"triggers\":[{\"template\":{\"name\":"
+	    "\"t\",\"k8s\":{\"operation\":\"create\",\"source\":{"
+	    "\"resource\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
+	    "\"c\"},\"data\":{\"fixed\":{\"x\":1},\"l\":[");
+	for (i = 0; i < 12; i++)
+		buf_printf(&b, "%s{\"k\":%zu,\"v\":\"{{ .Input.c }}-%zu\"}",
+		    i ? "," : "", i, i);
+	buf_adds(&b, "]}}}}}}]}}");
+	doc = json_doc(json_loads(b.data, 0, &je));
+	s = sensor_compile(doc, &d);
+	REQUIRE(s != NULL);
+	tmpl = json_object_get(json_object_get(sensor_trigger(s, 0)->tmpl,
+	    "source"), "resource");
+	for (k = 0; k < 2; k++) {
+		mkevent(&ev, "w", "x", json_pack("{s:s}", "c", in[k]), 0);
+		sensor_feed(s, &ev, 0, capture, fires);
+		clear_event(&ev);
+	}
+	for (k = 0; k < 2; k++) {
+		res = json_object_get(json_array_get(fires, k), "resource");
+		for (i = 0; i < 12; i++) {
+			snprintf(path, sizeof path, "data.l.%zu.v", i);
+			buf_reset(&b);
+			buf_printf(&b, "%s-%zu", in[k], i);
+			CHECK_STR(json_string_value(sensor_path_get(res, path)),
+			    b.data);
+		}
+		CHECK(res != tmpl);
+		CHECK(json_object_get(json_object_get(res, "data"), "fixed") ==
+		    json_object_get(json_object_get(tmpl, "data"), "fixed"));
+		CHECK(json_object_get(res, "metadata") ==
+		    json_object_get(tmpl, "metadata"));
+	}
+	CHECK_STR(json_string_value(sensor_path_get(tmpl, "data.l.11.v")),
+	    "{{ .Input.c }}-11");
+	json_decref(fires);
+	buf_free(&b);
+	sensor_free(s);
+	mdoc_free(doc);
+	diag_free(&d);
+}
+
+/*
  * Each template is bounded, and so are all of a trigger's together: two
  * strings of 600 KB fail at the second, naming its path; one of them
  * renders.
@@ -1372,6 +1437,7 @@ main(void)
 	RUN(regex_size_as_go);
 	RUN(describe_many);
 	RUN(remediate_block_renders);
+	RUN(resource_rendered_copy_on_write);
 	RUN(rendered_total_bounded);
 	RUN(mutations_do_not_crash);
 	return harness_done();

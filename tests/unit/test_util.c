@@ -2029,6 +2029,34 @@ TEST(json_writer_and_copy_match_jansson)
 	buf_free(&b);
 }
 
+/*
+ * util_json_str_ref: the string itself when it holds the text whole, a
+ * new one when the text is cut at a NUL or is another's, null for NULL.
+ */
+TEST(json_str_ref_shares_only_the_same_text)
+{
+	json_t *v = json_string("argo"), *nul = json_stringn("a\0b", 3), *r;
+
+	r = util_json_str_ref(v, json_string_value(v));
+	CHECK(r == v);
+	json_decref(r);
+	r = util_json_str_ref(v, "argo");	/* equal text, not v's */
+	CHECK(r != v && json_equal(r, v));
+	json_decref(r);
+	r = util_json_str_ref(nul, json_string_value(nul));
+	CHECK(r != nul && json_string_length(r) == 1);
+	json_decref(r);
+	r = util_json_str_ref(NULL, "x");
+	CHECK_STR(json_string_value(r), "x");
+	json_decref(r);
+	r = util_json_str_ref(v, NULL);
+	CHECK(json_is_null(r));
+	json_decref(r);
+	CHECK(v->refcount == 1 && nul->refcount == 1);
+	json_decref(v);
+	json_decref(nul);
+}
+
 /* util_json_dumps gives json_dumps' text, or its NULL. */
 TEST(json_dumps_matches_jansson)
 {
@@ -2417,6 +2445,7 @@ main(void)
 	RUN(secret_size_limit);
 	RUN(slab_reuses_slots_by_size);
 	RUN(json_writer_and_copy_match_jansson);
+	RUN(json_str_ref_shares_only_the_same_text);
 	RUN(json_dumps_matches_jansson);
 	RUN(ptab_empty_keeps_slots);
 	RUN(jlist_items_one_at_a_time);
