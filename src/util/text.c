@@ -146,3 +146,14 @@ util_hex_digit(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+size_t
+util_hex_u64(char *out, uint64_t v, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = n; i > 0; i--, v >>= 4)
+		out[i - 1] = digits[v & 15];
+	return n;
+}

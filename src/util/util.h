@@ -306,6 +306,12 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 int	 util_parse_int(const char *, long long *);
 /* The value of hex digit c (either case), or -1. */
 int	 util_hex_digit(int c);
+/*
+ * The low 4 * n bits of v (n <= 16) as n lower-case hex digits into out,
+ * not NUL-terminated: what printf's "%0*llx" writes for a v below 16^n,
+ * without printf (ids and names made per signal).  Returns n.
+ */
+size_t	 util_hex_u64(char *out, uint64_t v, size_t n);
 /* The first n (nn bytes) in h (hn bytes), or NULL; an empty n is at h. */
 const char *util_memfind(const char *h, size_t hn, const char *n, size_t nn);
 

@@ -240,7 +240,7 @@ TEST(oom_event_whole)
 	    "\"restartCount\":2,\"lastState\":{\"terminated\":{\"reason\":"
 	    "\"OOMKilled\"}}}]}}", 0, NULL);
 	json_t *out;
-	char *s;
+	char *s, lname[400], want[600];
 
 	REQUIRE(old != NULL && b != NULL && bare != NULL);
 	out = sig_oom_detect(old, b);
@@ -262,7 +262,8 @@ TEST(oom_event_whole)
 	out = sig_oom_detect(old, bare);
 	s = json_dumps(out, JSON_COMPACT);
 	CHECK_STR(s, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
-	    "\"metadata\":{\"name\":\"solo.oom.5e85dabd92cc\"},\"involvedObject\":{"
+	    "\"metadata\":{\"name\":\"solo.oom.5e85dabd92cc\"},"
+	    "\"involvedObject\":{"
 	    "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\"solo\","
 	    "\"fieldPath\":\"spec.initContainers{init}\"},\"reason\":"
 	    "\"OOMKilled\",\"message\":\"Container init was OOM-killed (exit "
@@ -271,6 +272,24 @@ TEST(oom_event_whole)
 	    "\"remediate-oom-detector\"},\"reportingComponent\":"
 	    "\"remediate.dev/oom-detector\",\"count\":1}]");
 	free(s);
+	json_decref(out);
+	/* texts longer than any real one are whole all the same */
+	memset(lname, 'c', sizeof lname - 1);
+	lname[sizeof lname - 1] = '\0';
+	json_object_set_new(json_array_get(json_object_get(json_object_get(
+	    bare, "status"), "initContainerStatuses"), 0), "name",
+	    json_string(lname));
+	json_object_set_new(json_array_get(json_object_get(json_object_get(
+	    old, "status"), "initContainerStatuses"), 0), "name",
+	    json_string(lname));
+	out = sig_oom_detect(old, bare);
+	snprintf(want, sizeof want, "Container %s was OOM-killed (exit code "
+	    "137, restart count 2, memory limit none)", lname);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(out, 0),
+	    "message")), want);
+	snprintf(want, sizeof want, "spec.initContainers{%s}", lname);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(out, 0), "involvedObject"), "fieldPath")), want);
 	json_decref(out);
 	json_decref(old);
 	json_decref(b);
@@ -360,6 +379,100 @@ TEST(route_event_whole)
 	json_decref(b);
 }
 
+static void
+on_source(void *ctx, struct event *ev)
+{
+	struct buf *b = ctx;
+
+	buf_adds(b, ev->name);
+	buf_addc(b, ' ');
+}
+
+/*
+ * A Kind reaches the source of its plural as discovery names built-ins:
+ * -ies after a consonant's y, -es after s, x, ch and sh, endpoints as it
+ * is, a Kind too long for a plural as it is; apiVersion's group must be
+ * the source's.
+ */
+TEST(route_by_plural)
+{
+	static const char *const kinds[][2] = {
+		{ "Deployment", "deployments " },
+		{ "NetworkPolicy", "policies " },
+		{ "Gateway", "gateways " }, { "Ingress", "ingresses " },
+		{ "Box", "boxes " }, { "Patch", "patches " },
+		{ "Mesh", "meshes " }, { "Moth", "moths " },
+		{ "Endpoints", "endpoints " }, { "", "" }, { "y", "ys " },
+	};
+	char long_kind[200];
+	struct mdoc d;
+	struct diags dg;
+	struct sig_set *set = sig_set_new();
+	struct buf b;
+	json_t *o;
+	size_t i;
+
+	memset(&d, 0, sizeof d);
+	d.name = "es";
+	d.root = json_loads("{\"spec\":{\"resource\":{"
+	    "\"deployments\":{\"group\":\"apps\",\"resource\":\"deployments\"},"
+	    "\"policies\":{\"group\":\"networking.k8s.io\",\"resource\":"
+	    "\"networkpolicies\"},\"gateways\":{\"resource\":\"gateways\"},"
+	    "\"ingresses\":{\"resource\":\"ingresses\"},"
+	    "\"boxes\":{\"resource\":\"boxes\"},"
+	    "\"patches\":{\"resource\":\"patches\"},"
+	    "\"meshes\":{\"resource\":\"meshes\"},"
+	    "\"moths\":{\"resource\":\"moths\"},"
+	    "\"endpoints\":{\"resource\":\"endpoints\"},"
+	    "\"ys\":{\"resource\":\"ys\"}}}}", 0, NULL);
+	diag_init(&dg);
+	buf_init(&b, 0);
+	REQUIRE(d.root != NULL);
+	/* a resource of 159 K's: what a longer Kind is cut to */
+	memset(long_kind, 'K', 159);
+	long_kind[159] = '\0';
+	json_object_set_new(json_object_get(json_object_get(d.root, "spec"),
+	    "resource"), "long", json_pack("{s:s}", "resource", long_kind));
+	CHECK(sig_set_add(set, &d, &dg) == 0);
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", i == 0 ?
+		    "apps/v1" : i == 1 ? "networking.k8s.io/v1" : "v1", "kind",
+		    kinds[i][0], "metadata", "name", "x");
+		buf_reset(&b);
+		sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+		CHECK_STR(b.data ? b.data : "", kinds[i][1]);
+		json_decref(o);
+	}
+	/* the group is the apiVersion's: a Deployment of another is not */
+	o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "extensions/v1",
+	    "kind", "Deployment", "metadata", "name", "x");
+	buf_reset(&b);
+	sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+	CHECK_STR(b.data ? b.data : "", "");
+	json_decref(o);
+	/*
+	 * A Kind of 124 bytes or more has no plural: it is compared as it is
+	 * (not lower-cased), cut to 159 bytes; 123 K's are a plural.
+	 */
+	memset(long_kind, 'K', 175);
+	long_kind[175] = '\0';
+	o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+	    long_kind, "metadata", "name", "x");
+	buf_reset(&b);
+	sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+	CHECK_STR(b.data ? b.data : "", "long ");
+	long_kind[123] = '\0';
+	json_object_set_new(o, "kind", json_string(long_kind));
+	buf_reset(&b);
+	sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+	CHECK_STR(b.data ? b.data : "", "");
+	json_decref(o);
+	buf_free(&b);
+	sig_set_free(set);
+	json_decref(d.root);
+	diag_free(&dg);
+}
+
 int
 main(void)
 {
@@ -372,5 +485,6 @@ main(void)
 	RUN(event_written_as_dumped);
 	RUN(oom_event_whole);
 	RUN(route_event_whole);
+	RUN(route_by_plural);
 	return harness_done();
 }
