@@ -221,6 +221,18 @@ TEST(event_written_as_dumped)
 	}
 }
 
+/* What sig_oom_detect(old, pod) gives, as compact text. */
+static void
+check_detected(json_t *old, json_t *pod, const char *want)
+{
+	json_t *out = sig_oom_detect(old, pod);
+	char *s = json_dumps(out, JSON_COMPACT);
+
+	CHECK_STR(s, want);
+	free(s);
+	json_decref(out);
+}
+
 /*
  * The synthesized Event whole, member for member and in order (sensors'
  * paths and templates read it, and a record's inputs show it): a
@@ -240,12 +252,10 @@ TEST(oom_event_whole)
 	    "\"restartCount\":2,\"lastState\":{\"terminated\":{\"reason\":"
 	    "\"OOMKilled\"}}}]}}", 0, NULL);
 	json_t *out;
-	char *s, lname[400], want[600];
+	char lname[400], want[600];
 
 	REQUIRE(old != NULL && b != NULL && bare != NULL);
-	out = sig_oom_detect(old, b);
-	s = json_dumps(out, JSON_COMPACT);
-	CHECK_STR(s, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
+	check_detected(old, b, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
 	    "\"metadata\":{\"name\":\"cart-7d9f8-x2x9q.oom.48c4d084de4a\","
 	    "\"namespace\":\"shop\"},\"involvedObject\":{\"apiVersion\":"
 	    "\"v1\",\"kind\":\"Pod\",\"name\":\"cart-7d9f8-x2x9q\","
@@ -257,11 +267,7 @@ TEST(oom_event_whole)
 	    "\"remediate.dev/oom-detector\",\"firstTimestamp\":"
 	    "\"2026-11-25T10:00:00Z\",\"lastTimestamp\":"
 	    "\"2026-11-25T10:00:00Z\",\"count\":1}]");
-	free(s);
-	json_decref(out);
-	out = sig_oom_detect(old, bare);
-	s = json_dumps(out, JSON_COMPACT);
-	CHECK_STR(s, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
+	check_detected(old, bare, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
 	    "\"metadata\":{\"name\":\"solo.oom.5e85dabd92cc\"},"
 	    "\"involvedObject\":{"
 	    "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\"solo\","
@@ -271,8 +277,6 @@ TEST(oom_event_whole)
 	    "\"Warning\",\"source\":{\"component\":"
 	    "\"remediate-oom-detector\"},\"reportingComponent\":"
 	    "\"remediate.dev/oom-detector\",\"count\":1}]");
-	free(s);
-	json_decref(out);
 	/* texts longer than any real one are whole all the same */
 	memset(lname, 'c', sizeof lname - 1);
 	lname[sizeof lname - 1] = '\0';
