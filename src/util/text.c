@@ -1,7 +1,7 @@
 /*
  * Text helpers: suggestions for misspelt names, glob matching as Kyverno's
- * wildcards, hashing and strict integer parsing (atoi is banned: it cannot
- * report garbage).
+ * wildcards, hashing, strict integer parsing (atoi is banned: it cannot
+ * report garbage) and hex digits both ways.
  */
 #include <errno.h>
 #include <stdlib.h>

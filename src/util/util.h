@@ -10,7 +10,7 @@
  *                every problem;
  *   time         one replaceable clock in milliseconds since the epoch,
  *                RFC 3339 parsing/formatting, Go durations (ms and ns);
- *   text         did-you-mean suggestions, glob matching, hashing;
+ *   text         did-you-mean suggestions, glob matching, hashing, hex;
  *   base64       Go's standard encoding, both ways;
  *   utf8         decoding and encoding one code point;
  *   mapfile      a file's text mapped, not copied;
