@@ -237,8 +237,11 @@ write_fields(const struct rec_decision_record *r, struct buf *b)
 		put_name(b, rec_reason_name(r->reason));
 	}
 	put_field(b, K(",\"message\":"), r->message);
-	if (r->plan && put_json(b, "plan", r->plan) == -1)
-		return -1;
+	if (r->plan) {
+		buf_add(b, K(",\"plan\":"));
+		if (put_value(b, r->plan) == -1)
+			return -1;
+	}
 	buf_add(b, K(",\"signal\":{\"eventSource\":"));
 	put_str_or_null(b, r->event_source);
 	buf_add(b, K(",\"eventName\":"));
