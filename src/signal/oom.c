@@ -107,13 +107,14 @@ enum text { EVENT_NAME, FIELD_PATH, MESSAGE };
 static void
 fill(struct buf *b, enum text t, const struct kill *k)
 {
-	char hex[12];
+	char hex[17];
 
 	switch (t) {
 	case EVENT_NAME:	/* "%s.oom.%012llx" */
 		buf_adds(b, k->pname);
 		buf_add(b, ".oom.", 5);
-		buf_add(b, hex, util_hex_u64(hex, k->hash, sizeof hex));
+		util_hex64(hex, k->hash & 0xffffffffffffULL);
+		buf_add(b, hex + 4, 12);	/* the 4 leading zeros off */
 		break;
 	case FIELD_PATH:	/* "spec.%s{%s}" */
 		buf_add(b, "spec.", 5);

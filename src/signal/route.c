@@ -219,22 +219,15 @@ make_id(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
 	const char *parts[] = { s->eventsource, s->name, obj_namespace(obj),
 	    obj_name(obj), json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "resourceVersion")) };
-	uint64_t h1 = UTIL_HASH_SEED, h2;
+	uint64_t h1 = UTIL_HASH_SEED;
 	size_t i;
-	char *id;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(parts); i++)
 		if (parts[i])
 			h1 = util_hash(parts[i], strlen(parts[i]) + 1, h1);
 	h1 = util_hash(&t, sizeof t, h1);
 	h1 = util_hash(&when, sizeof when, h1);
-	h2 = util_hash(&h1, sizeof h1, 0x84222325cbf29ce4ULL);
-	/* "%016llx%016llx" */
-	id = xmalloc(33);
-	util_hex_u64(id, h1, 16);
-	util_hex_u64(id + 16, h2, 16);
-	id[32] = '\0';
-	return id;
+	return util_hash_id(h1, UTIL_HASH_SEED2);
 }
 
 static void

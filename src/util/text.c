@@ -1,7 +1,7 @@
 /*
  * Text helpers: suggestions for misspelt names, glob matching as Kyverno's
- * wildcards, hashing, strict integer parsing (atoi is banned: it cannot
- * report garbage) and hex digits both ways.
+ * wildcards, hashing and strict integer parsing (atoi is banned: it cannot
+ * report garbage).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -105,6 +105,29 @@ util_hash(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
+void
+util_hex64(char out[17], uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		out[i] = digits[v & 15];
+	out[16] = '\0';
+}
+
+/* printf's "%016llx%016llx" through vsnprintf was ~3k instructions */
+char *
+util_hash_id(uint64_t h1, uint64_t seed2)
+{
+	uint64_t h2 = util_hash(&h1, sizeof h1, seed2);
+	char *id = xmalloc(33);
+
+	util_hex64(id, h1);
+	util_hex64(id + 16, h2);
+	return id;
+}
+
 int
 util_parse_int(const char *s, long long *out)
 {
@@ -145,15 +168,4 @@ util_hex_digit(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-size_t
-util_hex_u64(char *out, uint64_t v, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = n; i > 0; i--, v >>= 4)
-		out[i - 1] = digits[v & 15];
-	return n;
 }

@@ -10,7 +10,7 @@
  *                every problem;
  *   time         one replaceable clock in milliseconds since the epoch,
  *                RFC 3339 parsing/formatting, Go durations (ms and ns);
- *   text         did-you-mean suggestions, glob matching, hashing, hex;
+ *   text         did-you-mean suggestions, glob matching, hashing;
  *   base64       Go's standard encoding, both ways;
  *   utf8         decoding and encoding one code point;
  *   mapfile      a file's text mapped, not copied;
@@ -302,16 +302,19 @@ int	 util_glob(const char *pattern, const char *s);
 /* FNV-1a 64-bit. */
 uint64_t util_hash(const void *, size_t, uint64_t seed);
 #define UTIL_HASH_SEED 0xcbf29ce484222325ULL
+/* The second half of an event id: h1 hashed again under this seed. */
+#define UTIL_HASH_SEED2 0x84222325cbf29ce4ULL
+/* v as 16 lower-case hex digits and a NUL: printf's "%016llx". */
+void	 util_hex64(char out[17], uint64_t v);
+/*
+ * An event's id from h1, the hash of what makes it unique: h1's 16 hex
+ * digits, then those of util_hash(&h1, 8, seed2) (owned).
+ */
+char	*util_hash_id(uint64_t h1, uint64_t seed2);
 /* Decimal integer with full range and garbage checks: 0 ok, -1 bad. */
 int	 util_parse_int(const char *, long long *);
 /* The value of hex digit c (either case), or -1. */
 int	 util_hex_digit(int c);
-/*
- * The low 4 * n bits of v (n <= 16) as n lower-case hex digits into out,
- * not NUL-terminated: what printf's "%0*llx" writes for a v below 16^n,
- * without printf (ids and names made per signal).  Returns n.
- */
-size_t	 util_hex_u64(char *out, uint64_t v, size_t n);
 /* The first n (nn bytes) in h (hn bytes), or NULL; an empty n is at h. */
 const char *util_memfind(const char *h, size_t hn, const char *n, size_t nn);
 

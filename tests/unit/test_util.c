@@ -2279,29 +2279,6 @@ TEST(json_reader_edges)
 	json_decref(want);
 }
 
-/* Fixed-width hex as printf writes it, leading zeros and all. */
-TEST(hex_u64_as_printf)
-{
-	static const uint64_t v[] = { 0, 1, 0xabcdef, 0x8000000000000000ULL,
-	    0xffffffffffffffffULL, 0x0123456789abcdefULL };
-	char got[17], want[32];
-	size_t i, n;
-
-	for (i = 0; i < sizeof v / sizeof v[0]; i++)
-		for (n = 1; n <= 16; n++) {
-			uint64_t low = n == 16 ? v[i] : v[i] &
-			    ((1ULL << (4 * n)) - 1);
-
-			memset(got, 'x', sizeof got);
-			CHECK_INT(util_hex_u64(got, v[i], n), n);
-			CHECK(got[n] == 'x');	/* no terminator, no more */
-			got[n] = '\0';
-			snprintf(want, sizeof want, "%0*llx", (int)n,
-			    (unsigned long long)low);
-			CHECK_STR(got, want);
-		}
-}
-
 int
 main(void)
 {
@@ -2356,7 +2333,6 @@ main(void)
 	RUN(jlist_bad_text_says_where);
 	RUN(jlist_truncated_and_corrupt_never_crash);
 	RUN(jlist_mapped_file);
-	RUN(hex_u64_as_printf);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);
