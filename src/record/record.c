@@ -101,6 +101,18 @@ static const char *const fixed_keys[] = {
 	"decision", "reason", "message", "plan", "signal",
 };
 
+/* Would extra field k replace one of the fixed fields in the tree? */
+static int
+is_fixed_key(const char *k)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(fixed_keys); i++)
+		if (k[0] == fixed_keys[i][0] && strcmp(k, fixed_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 fast_ok(const struct rec_decision_record *r)
 {
@@ -117,22 +129,35 @@ fast_ok(const struct rec_decision_record *r)
 		if (!util_json_plain(strs[i]))
 			return 0;
 	json_object_foreach(r->extra, k, v)
-		for (i = 0; i < UTIL_ARRAY_LEN(fixed_keys); i++)
-			if (strcmp(k, fixed_keys[i]) == 0)
-				return 0;
+		if (is_fixed_key(k))
+			return 0;
 	return 1;
 }
 
-/* ,"key":"value" -- or nothing for a NULL value, as json_string(NULL). */
+/*
+ * The fixed fields' keys are literals with nothing to escape: each is
+ * written as its text, "key": with the separator before it, not through
+ * the string writer.  K(",\"key\":") is that text and its length.
+ */
+#define K(text)		(text), sizeof(text) - 1
+
+/* "value": a text of ours (a name, a time), with nothing to escape. */
 static void
-put_field(struct buf *b, const char *key, const char *v)
+put_name(struct buf *b, const char *v)
+{
+	buf_addc(b, '"');
+	buf_adds(b, v);
+	buf_addc(b, '"');
+}
+
+/* key (its text) and "value" -- or nothing for a NULL value, as
+   json_string(NULL) left the member out. */
+static void
+put_field(struct buf *b, const char *key, size_t klen, const char *v)
 {
 	if (v == NULL)
 		return;
-	if (b->data[b->len - 1] != '{')
-		buf_addc(b, ',');
-	util_json_str(b, key);
-	buf_addc(b, ':');
+	buf_add(b, key, klen);
 	util_json_str(b, v);
 }
 
@@ -143,25 +168,26 @@ put_str_or_null(struct buf *b, const char *v)
 	if (v)
 		util_json_str(b, v);
 	else
-		buf_adds(b, "null");
+		buf_add(b, "null", 4);
 }
 
+/* key (its text) and the objref's {kind, namespace, name}, or null. */
 static void
-put_ref(struct buf *b, const char *key, const struct objref *o)
+put_ref(struct buf *b, const char *key, size_t klen,
+    const struct objref *o)
 {
-	buf_addc(b, ',');
-	util_json_str(b, key);
+	buf_add(b, key, klen);
 	if (o->kind == NULL) {
-		buf_adds(b, ":null");
+		buf_add(b, "null", 4);
 		return;
 	}
-	buf_adds(b, ":{\"kind\":");
+	buf_add(b, K("{\"kind\":"));
 	util_json_str(b, o->kind);
 	if (o->namespace) {
-		buf_adds(b, ",\"namespace\":");
+		buf_add(b, K(",\"namespace\":"));
 		util_json_str(b, o->namespace);
 	}
-	buf_adds(b, ",\"name\":");
+	buf_add(b, K(",\"name\":"));
 	put_str_or_null(b, o->name);
 	buf_addc(b, '}');
 }
@@ -195,31 +221,38 @@ write_fields(const struct rec_decision_record *r, struct buf *b)
 	const char *k;
 	json_t *v;
 
+	/* time_format writes digits, '-', ':', '.', 'T' and 'Z' only */
 	time_format(r->time, when, sizeof when);
-	buf_addc(b, '{');
-	put_field(b, "time", when);
-	put_field(b, "cluster", r->cluster);
-	put_field(b, "sensor", r->sensor);
-	put_field(b, "trigger", r->trigger);
-	put_ref(b, "target", &r->target);
-	put_ref(b, "subject", &r->subject);
-	put_field(b, "decision", rec_decision_name(r->decision));
-	if (r->reason != REASON_NONE)
-		put_field(b, "reason", rec_reason_name(r->reason));
-	put_field(b, "message", r->message);
-	if (r->plan && put_json(b, "plan", r->plan) == -1)
-		return -1;
-	buf_adds(b, ",\"signal\":{\"eventSource\":");
+	buf_add(b, K("{\"time\":"));
+	put_name(b, when);
+	put_field(b, K(",\"cluster\":"), r->cluster);
+	put_field(b, K(",\"sensor\":"), r->sensor);
+	put_field(b, K(",\"trigger\":"), r->trigger);
+	put_ref(b, K(",\"target\":"), &r->target);
+	put_ref(b, K(",\"subject\":"), &r->subject);
+	buf_add(b, K(",\"decision\":"));
+	put_name(b, rec_decision_name(r->decision));
+	if (rec_reason_name(r->reason) != NULL) {
+		buf_add(b, K(",\"reason\":"));
+		put_name(b, rec_reason_name(r->reason));
+	}
+	put_field(b, K(",\"message\":"), r->message);
+	if (r->plan) {
+		buf_add(b, K(",\"plan\":"));
+		if (put_value(b, r->plan) == -1)
+			return -1;
+	}
+	buf_add(b, K(",\"signal\":{\"eventSource\":"));
 	put_str_or_null(b, r->event_source);
-	buf_adds(b, ",\"eventName\":");
+	buf_add(b, K(",\"eventName\":"));
 	put_str_or_null(b, r->event_name);
-	buf_adds(b, ",\"id\":");
+	buf_add(b, K(",\"id\":"));
 	put_str_or_null(b, r->event_id);
 	buf_addc(b, '}');
 	json_object_foreach(r->extra, k, v)
 		if (put_json(b, k, v) == -1)
 			return -1;
-	buf_adds(b, "}\n");
+	buf_add(b, "}\n", 2);
 	return 0;
 }
 

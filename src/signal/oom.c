@@ -57,12 +57,108 @@ memory_limit(json_t *pod, const char *list, const char *container)
 	return NULL;
 }
 
+/*
+ * Building the Event is most of what a detected kill costs, so it uses
+ * jansson's unchecked constructors where the check cannot fail: keys are
+ * literals, and every text is a literal or made of strings of a jansson
+ * tree (UTF-8: jansson's constructors and the reader check it) joined by
+ * ASCII.  The C strings are read to their NUL, as json_string read them.
+ */
+#define KEY(k)		(k), sizeof(k) - 1
+#define LIT(s)		json_stringn_nocheck((s), sizeof(s) - 1)
+
+static json_t *
+text(const char *s)
+{
+	return json_stringn_nocheck(s, strlen(s));
+}
+
 /* o[k] = v, and no member at all when v is NULL (json_pack's "s*"). */
 static void
-set_opt(json_t *o, const char *k, const char *v)
+set_opt(json_t *o, const char *k, size_t klen, const char *v)
 {
 	if (v)
-		json_object_set_new(o, k, json_string(v));
+		json_object_setn_new_nocheck(o, k, klen, text(v));
+}
+
+static void
+add_int(struct buf *b, json_int_t v)
+{
+	char num[UTIL_INT_TEXT];
+
+	buf_add(b, num, util_json_int(num, v));
+}
+
+/* One new kill: what the Event says of it, borrowed from the Pod. */
+struct kill {
+	const char	*pname, *ns, *uid;	/* the Pod's */
+	const char	*name;			/* the container's */
+	const char	*list;			/* "containers" or
+						   "initContainers" */
+	const char	*fin;			/* finishedAt, or NULL */
+	const char	*limit;			/* its memory limit, or NULL */
+	json_int_t	 exit_code, restarts;
+	uint64_t	 hash;			/* of Pod, container, fin */
+};
+
+/* The Event's texts made of the kill's (printf's formats in comments). */
+enum text { EVENT_NAME, FIELD_PATH, MESSAGE };
+
+static void
+fill(struct buf *b, enum text t, const struct kill *k)
+{
+	char hex[17];
+
+	switch (t) {
+	case EVENT_NAME:	/* "%s.oom.%012llx" */
+		buf_adds(b, k->pname);
+		buf_add(b, ".oom.", 5);
+		util_hex64(hex, k->hash & 0xffffffffffffULL);
+		buf_add(b, hex + 4, 12);	/* the 4 leading zeros off */
+		break;
+	case FIELD_PATH:	/* "spec.%s{%s}" */
+		buf_add(b, "spec.", 5);
+		buf_adds(b, k->list);
+		buf_addc(b, '{');
+		buf_adds(b, k->name);
+		buf_addc(b, '}');
+		break;
+	case MESSAGE:
+		/* "Container %s was OOM-killed (exit code %lld, restart
+		   count %lld, memory limit %s)" */
+		buf_add(b, "Container ", 10);
+		buf_adds(b, k->name);
+		buf_adds(b, " was OOM-killed (exit code ");
+		add_int(b, k->exit_code);
+		buf_adds(b, ", restart count ");
+		add_int(b, k->restarts);
+		buf_adds(b, ", memory limit ");
+		buf_adds(b, k->limit ? k->limit : "none");
+		buf_addc(b, ')');
+		break;
+	}
+}
+
+/*
+ * Text t of kill k as a JSON string (a new reference), made on the stack
+ * and made again on the heap in the rare case it does not fit.
+ */
+static json_t *
+text_of(enum text t, const struct kill *k)
+{
+	char mem[256];
+	struct buf b;
+	json_t *s;
+
+	buf_init_on(&b, mem, sizeof mem);
+	fill(&b, t, k);
+	if (!b.overflow)
+		return json_stringn_nocheck(b.data, b.len);
+	buf_init(&b, 0);
+	fill(&b, t, k);
+	s = json_stringn_nocheck(b.data, b.len);
+	buf_free(&b);
+	return s;
 }
 
 /*
@@ -71,72 +167,62 @@ set_opt(json_t *o, const char *k, const char *v)
  * its format every time).  A new reference.
  */
 static json_t *
-event_object(const char *evname, const char *ns, const char *pname,
-    const char *uid, const char *fieldpath, const char *msg, const char *fin)
+event_object(const struct kill *k)
 {
 	json_t *ev = json_object(), *m = json_object(), *io = json_object();
 	json_t *src = json_object();
 
-	json_object_set_new(ev, "apiVersion", json_string("v1"));
-	json_object_set_new(ev, "kind", json_string("Event"));
-	json_object_set_new(m, "name", json_string(evname));
-	set_opt(m, "namespace", ns);
-	json_object_set_new(ev, "metadata", m);
-	json_object_set_new(io, "apiVersion", json_string("v1"));
-	json_object_set_new(io, "kind", json_string("Pod"));
-	json_object_set_new(io, "name", json_string(pname));
-	set_opt(io, "namespace", ns);
-	set_opt(io, "uid", uid);
-	json_object_set_new(io, "fieldPath", json_string(fieldpath));
-	json_object_set_new(ev, "involvedObject", io);
-	json_object_set_new(ev, "reason", json_string("OOMKilled"));
-	json_object_set_new(ev, "message", json_string(msg));
-	json_object_set_new(ev, "type", json_string("Warning"));
-	json_object_set_new(src, "component",
-	    json_string("remediate-oom-detector"));
-	json_object_set_new(ev, "source", src);
-	json_object_set_new(ev, "reportingComponent",
-	    json_string("remediate.dev/oom-detector"));
-	set_opt(ev, "firstTimestamp", fin);
-	set_opt(ev, "lastTimestamp", fin);
-	json_object_set_new(ev, "count", json_integer(1));
+	json_object_setn_new_nocheck(ev, KEY("apiVersion"), LIT("v1"));
+	json_object_setn_new_nocheck(ev, KEY("kind"), LIT("Event"));
+	json_object_setn_new_nocheck(m, KEY("name"), text_of(EVENT_NAME, k));
+	set_opt(m, KEY("namespace"), k->ns);
+	json_object_setn_new_nocheck(ev, KEY("metadata"), m);
+	json_object_setn_new_nocheck(io, KEY("apiVersion"), LIT("v1"));
+	json_object_setn_new_nocheck(io, KEY("kind"), LIT("Pod"));
+	json_object_setn_new_nocheck(io, KEY("name"), text(k->pname));
+	set_opt(io, KEY("namespace"), k->ns);
+	set_opt(io, KEY("uid"), k->uid);
+	json_object_setn_new_nocheck(io, KEY("fieldPath"),
+	    text_of(FIELD_PATH, k));
+	json_object_setn_new_nocheck(ev, KEY("involvedObject"), io);
+	json_object_setn_new_nocheck(ev, KEY("reason"), LIT("OOMKilled"));
+	json_object_setn_new_nocheck(ev, KEY("message"), text_of(MESSAGE, k));
+	json_object_setn_new_nocheck(ev, KEY("type"), LIT("Warning"));
+	json_object_setn_new_nocheck(src, KEY("component"),
+	    LIT("remediate-oom-detector"));
+	json_object_setn_new_nocheck(ev, KEY("source"), src);
+	json_object_setn_new_nocheck(ev, KEY("reportingComponent"),
+	    LIT("remediate.dev/oom-detector"));
+	set_opt(ev, KEY("firstTimestamp"), k->fin);
+	set_opt(ev, KEY("lastTimestamp"), k->fin);
+	json_object_setn_new_nocheck(ev, KEY("count"), json_integer(1));
 	return ev;
 }
 
 static json_t *
-synthesize(json_t *pod, const char *list, json_t *cs, json_t *term)
+synthesize(json_t *pod, const char *list, const char *name, json_t *cs,
+    json_t *term)
 {
-	const char *name = json_string_value(json_object_get(cs, "name"));
-	const char *pname = obj_name(pod), *ns = obj_namespace(pod);
-	const char *fin = json_string_value(json_object_get(term,
-	    "finishedAt"));
-	const char *uid = json_string_value(json_object_get(
-	    json_object_get(pod, "metadata"), "uid"));
-	const char *limit = memory_limit(pod, list, name);
-	json_t *rc = json_object_get(cs, "restartCount");
+	json_t *meta = json_object_get(pod, "metadata");
 	json_t *exitc = json_object_get(term, "exitCode");
-	uint64_t h = UTIL_HASH_SEED;
-	char *msg, *evname, *fieldpath;
-	json_t *ev;
+	struct kill k;
 
-	h = util_hash(pname, strlen(pname) + 1, h);
-	h = util_hash(name, strlen(name) + 1, h);
-	if (fin)
-		h = util_hash(fin, strlen(fin), h);
-	evname = xasprintf("%s.oom.%012llx", pname,
-	    (unsigned long long)(h & 0xffffffffffffULL));
-	msg = xasprintf("Container %s was OOM-killed (exit code %lld, "
-	    "restart count %lld, memory limit %s)", name,
-	    (long long)(json_is_integer(exitc) ? json_integer_value(exitc) :
-	    137), (long long)json_integer_value(rc), limit ? limit : "none");
-	fieldpath = xasprintf("spec.%s{%s}",
-	    strcmp(list, "initContainerStatuses") == 0 ? "initContainers" :
-	    "containers", name);
-	ev = event_object(evname, ns, pname, uid, fieldpath, msg, fin);
-	free(evname);
-	free(msg);
-	free(fieldpath);
-	return ev;
+	k.pname = obj_name(pod);
+	k.ns = obj_namespace(pod);
+	k.uid = json_string_value(json_object_get(meta, "uid"));
+	k.name = name;
+	k.list = strcmp(list, "initContainerStatuses") == 0 ?
+	    "initContainers" : "containers";
+	k.fin = json_string_value(json_object_get(term, "finishedAt"));
+	k.limit = memory_limit(pod, list, name);
+	k.exit_code = json_is_integer(exitc) ? json_integer_value(exitc) :
+	    137;
+	k.restarts = json_integer_value(json_object_get(cs, "restartCount"));
+	k.hash = util_hash(k.pname, strlen(k.pname) + 1, UTIL_HASH_SEED);
+	k.hash = util_hash(name, strlen(name) + 1, k.hash);
+	if (k.fin)
+		k.hash = util_hash(k.fin, strlen(k.fin), k.hash);
+	return event_object(&k);
 }
 
 static void
@@ -165,7 +251,8 @@ scan(json_t *old, json_t *pod, const char *list, json_t *out)
 		    same_str(term, oterm, "containerID") &&
 		    same_str(term, oterm, "reason"))
 			continue;	/* the same kill seen again */
-		json_array_append_new(out, synthesize(pod, list, cs, term));
+		json_array_append_new(out, synthesize(pod, list, name, cs,
+		    term));
 	}
 }
 
@@ -174,8 +261,8 @@ sig_oom_detect(json_t *old, json_t *pod)
 {
 	json_t *out = json_array();
 
-	if (old == NULL || pod == NULL)
-		return out;
+	if (old == NULL || pod == NULL || obj_name(pod) == NULL)
+		return out;	/* a Pod without a name names no Event */
 	scan(old, pod, "containerStatuses", out);
 	scan(old, pod, "initContainerStatuses", out);
 	return out;

@@ -13,29 +13,37 @@
 /* The compiled source layout, private to this stage. */
 #include "signal/source_int.h"
 
-/* Kubernetes' plural of a Kind, as discovery reports built-ins. */
+/*
+ * Kubernetes' plural of a Kind, as discovery reports built-ins, into out
+ * (PLURAL_LEN bytes).  Every resource event asks it of every source, so
+ * it is copied, not printed.
+ */
+#define PLURAL_LEN	160
+
 static void
-plural_of(const char *kind, char *out, size_t outlen)
+plural_of(const char *kind, char out[PLURAL_LEN])
 {
 	size_t n = strlen(kind), i;
-	char low[128];
 
-	if (n >= sizeof low - 4) {
-		snprintf(out, outlen, "%s", kind);
+	if (n >= 124) {		/* no plural: kept as it is, cut to fit */
+		if (n > PLURAL_LEN - 1)
+			n = PLURAL_LEN - 1;
+		memcpy(out, kind, n);
+		out[n] = '\0';
 		return;
 	}
 	for (i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)kind[i]);
-	low[n] = '\0';
-	if (strcmp(low, "endpoints") == 0)
-		snprintf(out, outlen, "%s", low);
-	else if (n > 1 && low[n - 1] == 'y' && !strchr("aeiou", low[n - 2]))
-		snprintf(out, outlen, "%.*sies", (int)(n - 1), low);
-	else if (low[n - 1] == 's' || low[n - 1] == 'x' ||
-	    (n > 1 && low[n - 1] == 'h' && strchr("cs", low[n - 2])))
-		snprintf(out, outlen, "%ses", low);
+		out[i] = (char)tolower((unsigned char)kind[i]);
+	out[n] = '\0';
+	if (n == 0 || strcmp(out, "endpoints") == 0)
+		return;
+	if (n > 1 && out[n - 1] == 'y' && !strchr("aeiou", out[n - 2]))
+		memcpy(out + n - 1, "ies", 4);
+	else if (out[n - 1] == 's' || out[n - 1] == 'x' ||
+	    (n > 1 && out[n - 1] == 'h' && strchr("cs", out[n - 2])))
+		memcpy(out + n, "es", 3);
 	else
-		snprintf(out, outlen, "%ss", low);
+		memcpy(out + n, "s", 2);
 }
 
 static int
@@ -44,11 +52,11 @@ matches_resource(const struct sig_source *s, json_t *obj)
 	const char *kind = obj_kind(obj);
 	const char *apiv = json_string_value(json_object_get(obj,
 	    "apiVersion"));
-	char plural[160];
+	char plural[PLURAL_LEN];
 
-	if (kind == NULL)
+	if (kind == NULL || *kind == '\0')
 		return 0;
-	plural_of(kind, plural, sizeof plural);
+	plural_of(kind, plural);
 	if (strcmp(plural, s->resource) != 0)
 		return 0;
 	if (apiv) {
@@ -186,10 +194,22 @@ sig_object_time(json_t *obj, int64_t *ms)
 	return -1;
 }
 
-static const char *
-watch_name(enum sig_watch_type t)
+/*
+ * Argo's payload {"type": "ADD|UPDATE|DELETE", "body": obj} (a new
+ * reference; obj gets one more), member by member as the json_pack format
+ * "{s:s, s:O}" made it: every routed change builds one.
+ */
+static json_t *
+payload(enum sig_watch_type t, json_t *obj)
 {
-	return t == SIG_ADD ? "ADD" : t == SIG_UPDATE ? "UPDATE" : "DELETE";
+	json_t *p = json_object();
+
+	json_object_setn_new_nocheck(p, "type", 4, t == SIG_ADD ?
+	    json_stringn_nocheck("ADD", 3) : t == SIG_UPDATE ?
+	    json_stringn_nocheck("UPDATE", 6) :
+	    json_stringn_nocheck("DELETE", 6));
+	json_object_setn_new_nocheck(p, "body", 4, json_incref(obj));
+	return p;
 }
 
 static char *
@@ -199,7 +219,7 @@ make_id(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
 	const char *parts[] = { s->eventsource, s->name, obj_namespace(obj),
 	    obj_name(obj), json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "resourceVersion")) };
-	uint64_t h1 = UTIL_HASH_SEED, h2;
+	uint64_t h1 = UTIL_HASH_SEED;
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(parts); i++)
@@ -207,9 +227,7 @@ make_id(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
 			h1 = util_hash(parts[i], strlen(parts[i]) + 1, h1);
 	h1 = util_hash(&t, sizeof t, h1);
 	h1 = util_hash(&when, sizeof when, h1);
-	h2 = util_hash(&h1, sizeof h1, 0x84222325cbf29ce4ULL);
-	return xasprintf("%016llx%016llx", (unsigned long long)h1,
-	    (unsigned long long)h2);
+	return util_hash_id(h1, UTIL_HASH_SEED2);
 }
 
 static void
@@ -250,7 +268,7 @@ route_one(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
 	ev.type = "resource";
 	ev.time = when;
 	ev.id = make_id(s, t, obj, when);
-	ev.data = json_pack("{s:s, s:O}", "type", watch_name(t), "body", obj);
+	ev.data = payload(t, obj);
 	set_subject(&ev, obj);
 	emit(ctx, &ev);
 	event_clear(&ev);

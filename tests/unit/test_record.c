@@ -93,7 +93,12 @@ check_same(const struct rec_decision_record *r)
 
 TEST(text_is_the_tree_byte_for_byte)
 {
+	static const char *const keys[] = { "time", "cluster", "sensor",
+	    "trigger", "target", "subject", "decision", "reason", "message",
+	    "plan", "signal", "", "t", "times", "sig", "plans", "id", "kind",
+	    "Time" };
 	struct rec_decision_record r;
+	size_t i;
 
 	memset(&r, 0, sizeof r);
 	check_same(&r);		/* every string NULL */
@@ -142,6 +147,14 @@ TEST(text_is_the_tree_byte_for_byte)
 	r.cluster = "caf\xc3\xa9";
 	check_same(&r);
 	r.cluster = NULL;
+	json_object_del(r.extra, "\xc3\xa9");
+	check_same(&r);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		/* each fixed field replaced in place; near misses added */
+		json_object_set_new(r.extra, keys[i], json_string("x"));
+		check_same(&r);
+		json_object_del(r.extra, keys[i]);
+	}
 	rec_clear(&r);
 }
 

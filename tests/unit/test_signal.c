@@ -221,6 +221,262 @@ TEST(event_written_as_dumped)
 	}
 }
 
+/* What sig_oom_detect(old, pod) gives, as compact text. */
+static void
+check_detected(json_t *old, json_t *pod, const char *want)
+{
+	json_t *out = sig_oom_detect(old, pod);
+	char *s = json_dumps(out, JSON_COMPACT);
+
+	CHECK_STR(s, want);
+	free(s);
+	json_decref(out);
+}
+
+/*
+ * The synthesized Event whole, member for member and in order (sensors'
+ * paths and templates read it, and a record's inputs show it): a
+ * container's kill with every member, and an init container's in a Pod
+ * with no namespace, uid, exit code, memory limit or finish time, whose
+ * members json_pack's "s*" left out.
+ */
+TEST(oom_event_whole)
+{
+	json_t *old = json_loads("{\"status\":{\"containerStatuses\":[{"
+	    "\"name\":\"app\"}],\"initContainerStatuses\":[{\"name\":"
+	    "\"init\"}]}}", 0, NULL);
+	json_t *b = pod("2026-11-25T10:00:00Z", 4, "OOMKilled");
+	json_t *bare = json_loads("{\"kind\":\"Pod\",\"metadata\":{\"name\":"
+	    "\"solo\"},\"spec\":{\"initContainers\":[{\"name\":\"init\"}]},"
+	    "\"status\":{\"initContainerStatuses\":[{\"name\":\"init\","
+	    "\"restartCount\":2,\"lastState\":{\"terminated\":{\"reason\":"
+	    "\"OOMKilled\"}}}]}}", 0, NULL);
+	json_t *out;
+	char lname[400], want[600];
+
+	REQUIRE(old != NULL && b != NULL && bare != NULL);
+	check_detected(old, b, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
+	    "\"metadata\":{\"name\":\"cart-7d9f8-x2x9q.oom.48c4d084de4a\","
+	    "\"namespace\":\"shop\"},\"involvedObject\":{\"apiVersion\":"
+	    "\"v1\",\"kind\":\"Pod\",\"name\":\"cart-7d9f8-x2x9q\","
+	    "\"namespace\":\"shop\",\"uid\":\"u1\",\"fieldPath\":"
+	    "\"spec.containers{app}\"},\"reason\":\"OOMKilled\",\"message\":"
+	    "\"Container app was OOM-killed (exit code 137, restart count 4, "
+	    "memory limit 512Mi)\",\"type\":\"Warning\",\"source\":{"
+	    "\"component\":\"remediate-oom-detector\"},\"reportingComponent\":"
+	    "\"remediate.dev/oom-detector\",\"firstTimestamp\":"
+	    "\"2026-11-25T10:00:00Z\",\"lastTimestamp\":"
+	    "\"2026-11-25T10:00:00Z\",\"count\":1}]");
+	check_detected(old, bare, "[{\"apiVersion\":\"v1\",\"kind\":\"Event\","
+	    "\"metadata\":{\"name\":\"solo.oom.5e85dabd92cc\"},"
+	    "\"involvedObject\":{"
+	    "\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"name\":\"solo\","
+	    "\"fieldPath\":\"spec.initContainers{init}\"},\"reason\":"
+	    "\"OOMKilled\",\"message\":\"Container init was OOM-killed (exit "
+	    "code 137, restart count 2, memory limit none)\",\"type\":"
+	    "\"Warning\",\"source\":{\"component\":"
+	    "\"remediate-oom-detector\"},\"reportingComponent\":"
+	    "\"remediate.dev/oom-detector\",\"count\":1}]");
+	/* texts longer than any real one are whole all the same */
+	memset(lname, 'c', sizeof lname - 1);
+	lname[sizeof lname - 1] = '\0';
+	json_object_set_new(json_array_get(json_object_get(json_object_get(
+	    bare, "status"), "initContainerStatuses"), 0), "name",
+	    json_string(lname));
+	json_object_set_new(json_array_get(json_object_get(json_object_get(
+	    old, "status"), "initContainerStatuses"), 0), "name",
+	    json_string(lname));
+	out = sig_oom_detect(old, bare);
+	snprintf(want, sizeof want, "Container %s was OOM-killed (exit code "
+	    "137, restart count 2, memory limit none)", lname);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(out, 0),
+	    "message")), want);
+	snprintf(want, sizeof want, "spec.initContainers{%s}", lname);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(out, 0), "involvedObject"), "fieldPath")), want);
+	json_decref(out);
+	json_decref(old);
+	json_decref(b);
+	json_decref(bare);
+}
+
+/* What a route emitted: the event's members as text. */
+struct routed {
+	int	 n;
+	char	*text;		/* owned: the last event, as event_json */
+};
+
+static void
+on_routed(void *ctx, struct event *ev)
+{
+	struct routed *r = ctx;
+	json_t *j = event_json(ev);
+
+	r->n++;
+	free(r->text);
+	r->text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+}
+
+/*
+ * A synthesized Event routed to the seed's source (core/v1 events, ADD,
+ * reason == OOMKilled) whole: the id, the time from its lastTimestamp,
+ * the {"type","body"} payload and the involved object as subject; a Pod
+ * or an UPDATE reaches no such source.
+ */
+TEST(route_event_whole)
+{
+	struct mdoc d;
+	struct diags dg;
+	struct sig_set *set = sig_set_new();
+	struct routed r = { 0, NULL };
+	json_t *old = json_loads("{\"status\":{\"containerStatuses\":[{"
+	    "\"name\":\"app\"}]}}", 0, NULL);
+	json_t *b = pod("2026-11-25T10:00:00Z", 1, "OOMKilled"), *kills;
+
+	memset(&d, 0, sizeof d);
+	d.name = "oomkilled-events";
+	d.root = json_loads("{\"spec\":{\"resource\":{\"oom-events\":{"
+	    "\"group\":\"\",\"version\":\"v1\",\"resource\":\"events\","
+	    "\"eventTypes\":[\"ADD\"],\"filter\":{\"fields\":[{\"key\":"
+	    "\"reason\",\"value\":\"OOMKilled\",\"operation\":\"==\"}]}}}}}",
+	    0, NULL);
+	diag_init(&dg);
+	REQUIRE(d.root != NULL && old != NULL && b != NULL);
+	/* an exit code of its own is carried, not the usual 137 */
+	json_object_set_new(json_object_get(json_object_get(json_array_get(
+	    json_object_get(json_object_get(b, "status"),
+	    "containerStatuses"), 0), "lastState"), "terminated"), "exitCode",
+	    json_integer(143));
+	CHECK(sig_set_add(set, &d, &dg) == 0);
+	kills = sig_oom_detect(old, b);
+	sig_route_watch(set, SIG_ADD, json_array_get(kills, 0), 7, on_routed,
+	    &r);
+	CHECK_INT(r.n, 1);
+	CHECK_STR(r.text, "{\"source\":\"oomkilled-events\",\"name\":"
+	    "\"oom-events\",\"type\":\"resource\",\"id\":"
+	    "\"a02b90fcde4d2092c4032d383823e5e2\",\"time\":1795600800000,"
+	    "\"data\":{\"type\":\"ADD\",\"body\":{\"apiVersion\":\"v1\","
+	    "\"kind\":\"Event\",\"metadata\":{\"name\":"
+	    "\"cart-7d9f8-x2x9q.oom.48c4d084de4a\",\"namespace\":\"shop\"},"
+	    "\"involvedObject\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+	    "\"name\":\"cart-7d9f8-x2x9q\",\"namespace\":\"shop\",\"uid\":"
+	    "\"u1\",\"fieldPath\":\"spec.containers{app}\"},\"reason\":"
+	    "\"OOMKilled\",\"message\":\"Container app was OOM-killed (exit "
+	    "code 143, restart count 1, memory limit 512Mi)\",\"type\":"
+	    "\"Warning\",\"source\":{\"component\":"
+	    "\"remediate-oom-detector\"},\"reportingComponent\":"
+	    "\"remediate.dev/oom-detector\",\"firstTimestamp\":"
+	    "\"2026-11-25T10:00:00Z\",\"lastTimestamp\":"
+	    "\"2026-11-25T10:00:00Z\",\"count\":1}},\"subject\":{\"kind\":"
+	    "\"Pod\",\"namespace\":\"shop\",\"name\":\"cart-7d9f8-x2x9q\"}}");
+	sig_route_watch(set, SIG_UPDATE, json_array_get(kills, 0), 7,
+	    on_routed, &r);
+	sig_route_watch(set, SIG_ADD, b, 7, on_routed, &r);
+	CHECK_INT(r.n, 1);
+	free(r.text);
+	json_decref(kills);
+	sig_set_free(set);
+	json_decref(d.root);
+	diag_free(&dg);
+	json_decref(old);
+	json_decref(b);
+}
+
+static void
+on_source(void *ctx, struct event *ev)
+{
+	struct buf *b = ctx;
+
+	buf_adds(b, ev->name);
+	buf_addc(b, ' ');
+}
+
+/*
+ * A Kind reaches the source of its plural as discovery names built-ins:
+ * -ies after a consonant's y, -es after s, x, ch and sh, endpoints as it
+ * is, a Kind too long for a plural as it is; apiVersion's group must be
+ * the source's.
+ */
+TEST(route_by_plural)
+{
+	static const char *const kinds[][2] = {
+		{ "Deployment", "deployments " },
+		{ "NetworkPolicy", "policies " },
+		{ "Gateway", "gateways " }, { "Ingress", "ingresses " },
+		{ "Box", "boxes " }, { "Patch", "patches " },
+		{ "Mesh", "meshes " }, { "Moth", "moths " },
+		{ "Endpoints", "endpoints " }, { "", "" }, { "y", "ys " },
+	};
+	char long_kind[200];
+	struct mdoc d;
+	struct diags dg;
+	struct sig_set *set = sig_set_new();
+	struct buf b;
+	json_t *o;
+	size_t i;
+
+	memset(&d, 0, sizeof d);
+	d.name = "es";
+	d.root = json_loads("{\"spec\":{\"resource\":{"
+	    "\"deployments\":{\"group\":\"apps\",\"resource\":\"deployments\"},"
+	    "\"policies\":{\"group\":\"networking.k8s.io\",\"resource\":"
+	    "\"networkpolicies\"},\"gateways\":{\"resource\":\"gateways\"},"
+	    "\"ingresses\":{\"resource\":\"ingresses\"},"
+	    "\"boxes\":{\"resource\":\"boxes\"},"
+	    "\"patches\":{\"resource\":\"patches\"},"
+	    "\"meshes\":{\"resource\":\"meshes\"},"
+	    "\"moths\":{\"resource\":\"moths\"},"
+	    "\"endpoints\":{\"resource\":\"endpoints\"},"
+	    "\"ys\":{\"resource\":\"ys\"}}}}", 0, NULL);
+	diag_init(&dg);
+	buf_init(&b, 0);
+	REQUIRE(d.root != NULL);
+	/* a resource of 159 K's: what a longer Kind is cut to */
+	memset(long_kind, 'K', 159);
+	long_kind[159] = '\0';
+	json_object_set_new(json_object_get(json_object_get(d.root, "spec"),
+	    "resource"), "long", json_pack("{s:s}", "resource", long_kind));
+	CHECK(sig_set_add(set, &d, &dg) == 0);
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", i == 0 ?
+		    "apps/v1" : i == 1 ? "networking.k8s.io/v1" : "v1", "kind",
+		    kinds[i][0], "metadata", "name", "x");
+		buf_reset(&b);
+		sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+		CHECK_STR(b.data ? b.data : "", kinds[i][1]);
+		json_decref(o);
+	}
+	/* the group is the apiVersion's: a Deployment of another is not */
+	o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "extensions/v1",
+	    "kind", "Deployment", "metadata", "name", "x");
+	buf_reset(&b);
+	sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+	CHECK_STR(b.data ? b.data : "", "");
+	json_decref(o);
+	/*
+	 * A Kind of 124 bytes or more has no plural: it is compared as it is
+	 * (not lower-cased), cut to 159 bytes; 123 K's are a plural.
+	 */
+	memset(long_kind, 'K', 175);
+	long_kind[175] = '\0';
+	o = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+	    long_kind, "metadata", "name", "x");
+	buf_reset(&b);
+	sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+	CHECK_STR(b.data ? b.data : "", "long ");
+	long_kind[123] = '\0';
+	json_object_set_new(o, "kind", json_string(long_kind));
+	buf_reset(&b);
+	sig_route_watch(set, SIG_ADD, o, 7, on_source, &b);
+	CHECK_STR(b.data ? b.data : "", "");
+	json_decref(o);
+	buf_free(&b);
+	sig_set_free(set);
+	json_decref(d.root);
+	diag_free(&dg);
+}
+
 int
 main(void)
 {
@@ -231,5 +487,8 @@ main(void)
 	RUN(alert_subject_and_time);
 	RUN(recording_latest_at_or_before);
 	RUN(event_written_as_dumped);
+	RUN(oom_event_whole);
+	RUN(route_event_whole);
+	RUN(route_by_plural);
 	return harness_done();
 }
