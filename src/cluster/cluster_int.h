@@ -79,6 +79,23 @@ json_t		*cl_project_field(const struct cl_field *f, json_t *v,
 json_t		*cl_project_members(const struct cl_field *f, json_t *v,
 		    const char *kind);
 
+/* The texts the store keeps of a compact object (store.c's compact()). */
+enum { CL_META, CL_BODY, CL_STATUS, CL_TEXTS };
+/*
+ * The texts of obj (borrowed; an object of a compact kind, kind its
+ * kind) written straight from it (texts.c), without its projection:
+ * what dumping (JSON_COMPACT | JSON_SORT_KEYS) the parts of
+ * cluster_project(obj) gives.  t[CL_META]: metadata but name, namespace
+ * and uid; t[CL_BODY]: the rest but kind and the container statuses
+ * (status dropped when nothing else is left of it); t[CL_STATUS]:
+ * {containerStatuses, initContainerStatuses} without restartCount.  An
+ * empty part is "{}".  Each buffer is emptied first.  Returns 0, or -1
+ * where util_json_write refuses a value (outside ASCII, a NUL): the
+ * caller then takes the projection's way.
+ */
+int		 cl_write_texts(json_t *obj, const char *kind,
+		    struct buf t[CL_TEXTS]);
+
 /* An interned, refcounted string. */
 struct istr {
 	uint32_t	refs;

@@ -66,9 +66,12 @@ static const struct frag frags[ESC - 1] = {	/* byte i + 1 */
 
 /*
  * The fragments by first byte, longest first: a text is matched at every
- * byte, and only `{`, `"`, `,` and a few letters start one.  Built once.
+ * byte, and only `{`, `"`, `,` and a few letters start one.  stops[c]:
+ * byte c starts a fragment or is 0x01-0x1f (escaped), so the packer
+ * copies the bytes between two stops in one go.  Built once.
  */
 static signed char	by_first[256][ESC];	/* indices; -1 ends a row */
+static unsigned char	stops[256];
 static pthread_once_t	by_first_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -77,7 +80,10 @@ index_frags(void)
 	size_t i, k, n;
 
 	memset(by_first, -1, sizeof by_first);
+	for (i = 1; i <= ESC; i++)
+		stops[i] = 1;
 	for (i = 0; i < ESC - 1; i++) {
+		stops[(unsigned char)frags[i].s[0]] = 1;
 		signed char *row = by_first[(unsigned char)frags[i].s[0]];
 
 		for (n = 0; row[n] >= 0; n++)
@@ -116,8 +122,16 @@ cl_text_pack(const char *s, size_t *lenp)
 
 	pthread_once(&by_first_once, index_frags);
 	while (i < n) {
-		unsigned char ch = (unsigned char)s[i];
+		unsigned char ch;
+		size_t run = i;
 
+		while (i < n && !stops[(unsigned char)s[i]])
+			i++;
+		memcpy(out + o, s + run, i - run);
+		o += i - run;
+		if (i == n)
+			break;
+		ch = (unsigned char)s[i];
 		if ((f = match(s + i, n - i)) >= 0) {
 			out[o++] = (char)(f + 1);
 			i += frags[f].len;

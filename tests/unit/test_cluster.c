@@ -418,6 +418,45 @@ TEST(texts_pack_to_themselves)
 	CHECK(ok);
 }
 
+/*
+ * The packer copies plain runs whole: fragments and control bytes right
+ * after a run, between two runs and at either end still pack (and
+ * unpack) as at any other place.  Texts made of pieces in every order.
+ */
+TEST(texts_pack_runs_and_fragments_at_their_edges)
+{
+	static const char *const pieces[] = {
+		"web-7c5d", "\"},\"labels\":{\"", "apps/v1", "\x01", "\x1f",
+		"\x1e", "x", "\"", "apps/v", "ReplicaSet", "{", "\",\"",
+		"kubernetes.io/", "\x7f\xc3\xa9",
+	};
+	char text[256], *p, *u;
+	size_t i, j, k, n, np = UTIL_ARRAY_LEN(pieces);
+	int ok = 1;
+
+	for (i = 0; i < np; i++)
+		for (j = 0; j < np; j++)
+			for (k = 0; k < np; k++) {
+				snprintf(text, sizeof text, "%s%s%s", pieces[i],
+				    pieces[j], pieces[k]);
+				p = cl_text_pack(text, &n);
+				u = cl_text_unpack(p);
+				ok &= strlen(p) == n && strcmp(u, text) == 0;
+				free(p);
+				free(u);
+			}
+	CHECK(ok);
+	/* a fragment after a run is one byte; a control byte two */
+	p = cl_text_pack("web-apps/v1", &n);
+	CHECK_INT(n, 5);
+	CHECK(memcmp(p, "web-", 4) == 0 && (unsigned char)p[4] < 0x1f);
+	free(p);
+	p = cl_text_pack("ab\x05" "cd", &n);
+	CHECK_INT(n, 6);
+	CHECK(memcmp(p, "ab\x1f\x05" "cd", 6) == 0);
+	free(p);
+}
+
 /* The previous object a put returns carries the statuses to compare. */
 TEST(old_object_keeps_container_statuses)
 {
@@ -717,6 +756,7 @@ main(void)
 	RUN(pods_of_a_replicaset_share_one_shape);
 	RUN(pod_names_share_their_owners_name);
 	RUN(texts_pack_to_themselves);
+	RUN(texts_pack_runs_and_fragments_at_their_edges);
 	RUN(old_object_keeps_container_statuses);
 	RUN(put_statuses_returns_the_statuses_only);
 	RUN(object_cached_at_a_put_is_the_materialized_one);

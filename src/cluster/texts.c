@@ -1,0 +1,232 @@
+/*
+ * The view's texts of a compact object written straight from the object:
+ * what dumping the parts of its projection gives (cluster_project, then
+ * the store's split into metadata, body and statuses), without building
+ * the projection.  A watch line's Pod would otherwise become a tree of
+ * some fifteen new objects only to be dumped and freed.
+ *
+ * The writer walks the same description the projection does
+ * (cl_projection), so a field kept there is written here; the store's
+ * split is three sets of rules on it.  Values are written by
+ * util_json_write: where it refuses one (outside ASCII, a NUL), the
+ * caller takes the projection's way, so the two cannot differ.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster_int.h"
+#include "util/util.h"
+
+#define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
+
+/* Fields of cl_projection the split leaves out of a text, or adds to. */
+static struct {
+	const struct cl_field	*metadata, *status, *lists[2];
+	const struct cl_field	*kind, *name, *ns, *uid, *restarts;
+} fl;
+static pthread_once_t	fl_once = PTHREAD_ONCE_INIT;
+
+static const struct cl_field *
+child(const struct cl_field *f, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < f->nchildren; i++)
+		if (strcmp(f->children[i].key, key) == 0)
+			return &f->children[i];
+	abort();	/* cl_projection lost a field this file names */
+}
+
+static void
+find_fields(void)
+{
+	fl.metadata = child(&cl_projection, "metadata");
+	fl.status = child(&cl_projection, "status");
+	fl.lists[0] = child(fl.status, "containerStatuses");
+	fl.lists[1] = child(fl.status, "initContainerStatuses");
+	fl.kind = child(&cl_projection, "kind");
+	fl.name = child(fl.metadata, "name");
+	fl.ns = child(fl.metadata, "namespace");
+	fl.uid = child(fl.metadata, "uid");
+	/* initContainerStatuses' elements are the same fields */
+	fl.restarts = child(fl.lists[0], "restartCount");
+}
+
+/* What a text leaves out, and the object it drops when left empty. */
+struct rules {
+	const struct cl_field	*omit[4];	/* NULL-padded */
+	const struct cl_field	*if_kept;	/* NULL: none */
+};
+
+static int
+omitted(const struct rules *r, const struct cl_field *f)
+{
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(r->omit) && r->omit[i]; i++)
+		if (r->omit[i] == f)
+			return 1;
+	return 0;
+}
+
+static void
+cut(struct buf *b, size_t len)
+{
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+static int	write_field(struct buf *, const struct cl_field *, json_t *,
+		    const char *, const struct rules *);
+
+/*
+ * What f's children keep of v (anything: an object of nothing when not
+ * an object), as an object onto b; *n its members.  -1: refused.
+ */
+static int
+write_members(struct buf *b, const struct cl_field *f, json_t *v,
+    const char *kind, const struct rules *r, size_t *n)
+{
+	size_t i, mark;
+	int rc;
+
+	*n = 0;
+	buf_addc(b, '{');
+	for (i = 0; i < f->nchildren; i++) {
+		const struct cl_field *c = &f->children[i];
+
+		if ((c->flags & CL_WATCH) || omitted(r, c))
+			continue;
+		mark = b->len;
+		if (*n)
+			buf_addc(b, ',');
+		buf_addc(b, '"');
+		buf_adds(b, c->key);	/* ours: plain ASCII */
+		buf_adds(b, "\":");
+		if ((rc = write_field(b, c, json_object_get(v, c->key), kind,
+		    r)) == -1)
+			return -1;
+		if (rc == 0)
+			cut(b, mark);
+		else
+			(*n)++;
+	}
+	buf_addc(b, '}');
+	return 0;
+}
+
+/* The kept annotations (project.c's annotations()): 1, 0 none, -1. */
+static int
+write_annotations(struct buf *b, json_t *v)
+{
+	json_t *a = NULL, *x;
+	const char *k;
+	int rc;
+
+	json_object_foreach(v, k, x)
+		if (cl_kept_annotation(k, strlen(k))) {
+			if (a == NULL)
+				a = json_object();
+			json_object_set(a, k, x);
+		}
+	if (a == NULL)
+		return 0;
+	rc = util_json_write(b, a, DUMP_FLAGS) == -1 ? -1 : 1;
+	json_decref(a);
+	return rc;
+}
+
+/*
+ * What f keeps of v (NULL: absent) onto b, as cl_project_field keeps
+ * it: 1 written, 0 nothing kept (b may hold a part: the caller cuts it),
+ * -1 refused.
+ */
+static int
+write_field(struct buf *b, const struct cl_field *f, json_t *v,
+    const char *kind, const struct rules *r)
+{
+	json_t *x;
+	size_t i, n;
+
+	if (v == NULL && f->when != CL_ALWAYS)
+		return 0;
+	switch (f->keep) {
+	case CL_LEAF:
+		if (v == NULL)
+			return 0;
+		return util_json_write(b, v, DUMP_FLAGS) == -1 ? -1 : 1;
+	case CL_ANNOTATIONS:
+		return write_annotations(b, v);
+	case CL_ARRAY:
+		if (!json_is_array(v))
+			return 0;
+		buf_addc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_addc(b, ',');
+			if (write_members(b, f, x, kind, r, &n) == -1)
+				return -1;
+		}
+		buf_addc(b, ']');
+		return 1;
+	default:
+		break;
+	}
+	if ((f->flags & CL_TEMPLATE_KINDS) && !cl_template_kind(kind))
+		return 0;
+	if (!json_is_object(v) && f->when != CL_ALWAYS)
+		return 0;
+	if (write_members(b, f, v, kind, r, &n) == -1)
+		return -1;
+	return n > 0 || (f->when != CL_IF_KEPT && f != r->if_kept);
+}
+
+int
+cl_write_texts(json_t *obj, const char *kind, struct buf t[CL_TEXTS])
+{
+	struct rules meta = { { NULL }, NULL }, body = meta, st = meta;
+	json_t *status = json_object_get(obj, "status");
+	size_t i, mark, n = 0;
+	int rc;
+
+	pthread_once(&fl_once, find_fields);
+	for (i = 0; i < CL_TEXTS; i++)
+		buf_reset(&t[i]);
+	/* the identity is the record's */
+	meta.omit[0] = fl.name;
+	meta.omit[1] = fl.ns;
+	meta.omit[2] = fl.uid;
+	if (write_field(&t[CL_META], fl.metadata, json_object_get(obj,
+	    "metadata"), kind, &meta) == -1)
+		return -1;
+	/* the container statuses are a text of their own */
+	body.omit[0] = fl.kind;
+	body.omit[1] = fl.metadata;
+	body.omit[2] = fl.lists[0];
+	body.omit[3] = fl.lists[1];
+	body.if_kept = fl.status;
+	if (write_field(&t[CL_BODY], &cl_projection, obj, kind, &body) == -1)
+		return -1;
+	/* ... without restartCount: see store.c's compact() */
+	st.omit[0] = fl.restarts;
+	buf_addc(&t[CL_STATUS], '{');
+	for (i = 0; i < 2; i++) {
+		mark = t[CL_STATUS].len;
+		if (n)
+			buf_addc(&t[CL_STATUS], ',');
+		buf_addc(&t[CL_STATUS], '"');
+		buf_adds(&t[CL_STATUS], fl.lists[i]->key);
+		buf_adds(&t[CL_STATUS], "\":");
+		if ((rc = write_field(&t[CL_STATUS], fl.lists[i],
+		    json_is_object(status) ? json_object_get(status,
+		    fl.lists[i]->key) : NULL, kind, &st)) == -1)
+			return -1;
+		if (rc == 0)
+			cut(&t[CL_STATUS], mark);
+		else
+			n++;
+	}
+	buf_addc(&t[CL_STATUS], '}');
+	return 0;
+}
