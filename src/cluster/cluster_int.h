@@ -128,5 +128,10 @@ uint32_t	 cl_hash(const void *, size_t, uint32_t seed);
 char		*cl_text_pack(const char *s, size_t *len);
 /* A packed text unpacked: owned. */
 char		*cl_text_unpack(const char *packed);
+/*
+ * Whether packed unpacks to s[0..n), without unpacking it: a put finds
+ * an object's texts unchanged so at the cost of a compare, not a pack.
+ */
+int		 cl_text_is(const char *packed, const char *s, size_t n);
 
 #endif /* CLUSTER_INT_H */

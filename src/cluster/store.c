@@ -712,11 +712,22 @@ intern_json(struct cluster *c, json_t *v)
 	return x;
 }
 
-/* A text of cl_write_texts interned, as intern_json interns its part. */
+/*
+ * A text of cl_write_texts interned, as intern_json interns its part: a
+ * new reference.  was (NULL: none) is the text the object had: most
+ * updates change one text of three, and comparing costs less than
+ * packing.
+ */
 static struct istr *
-intern_written(struct cluster *c, const struct buf *b)
+intern_written(struct cluster *c, const struct buf *b, struct istr *was)
 {
-	return strcmp(b->data, "{}") == 0 ? NULL : intern_text(c, b->data);
+	if (strcmp(b->data, "{}") == 0)
+		return NULL;
+	if (was && cl_text_is(was->s, b->data, b->len)) {
+		was->refs++;
+		return was;
+	}
+	return intern_text(c, b->data);
 }
 
 /*
@@ -785,26 +796,39 @@ compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
 	json_decref(p);
 }
 
-/* k's texts of obj (a compact kind) written, split and interned. */
+/*
+ * k's texts of obj (a compact kind) written, split and interned; was
+ * (NULL: none) the class of the object obj replaces, of the same kind,
+ * namespace and name.
+ */
 static void
 compact_obj(struct cluster *c, struct cclass *k, json_t *obj,
-    const char *kind, const char *name)
+    const char *kind, const char *name, const struct cclass *was)
 {
+	if (was && was->whole)
+		was = NULL;
 	if (cl_write_texts(obj, kind, c->texts) == -1) {
 		compact(c, k, cluster_project(obj), name);
 		return;
 	}
-	k->meta = intern_written(c, &c->texts[CL_META]);
-	if (k->meta)	/* the projection's owners are obj's */
+	k->meta = intern_written(c, &c->texts[CL_META], was ? was->meta :
+	    NULL);
+	if (k->meta && was && k->meta == was->meta) {
+		/* the same owners and name: the same prefix */
+		k->pfx_off = was->pfx_off;
+		k->pfx_len = was->pfx_len;
+	} else if (k->meta)	/* the projection's owners are obj's */
 		owner_prefix(k, json_object_get(obj, "metadata"), name);
-	k->body = intern_written(c, &c->texts[CL_BODY]);
-	k->status = intern_written(c, &c->texts[CL_STATUS]);
+	k->body = intern_written(c, &c->texts[CL_BODY], was ? was->body :
+	    NULL);
+	k->status = intern_written(c, &c->texts[CL_STATUS], was ?
+	    was->status : NULL);
 }
 
-/* A record for obj. */
+/* A record for obj, replacing prev (NULL: none; still held). */
 static struct crec *
 rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
-    const char *name, uint32_t h, int whole)
+    const char *name, uint32_t h, int whole, const struct crec *prev)
 {
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
@@ -819,7 +843,7 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
 	k.whole = whole || !cluster_compact_kind(kind);
 	if (!k.whole)
-		compact_obj(c, &k, obj, kind, name);
+		compact_obj(c, &k, obj, kind, name, prev ? prev->cls : NULL);
 	name += k.pfx_len;
 	ln = strlen(name) + 1;
 	if (uid && uid_pack(uid, bin) == 0) {
@@ -909,10 +933,11 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole,
 	trim_cache(c);
 	h = key_hash(kind, ns, name);
 	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
+	/* prev taken after: the new record may share its texts */
+	r = rec_new(c, obj, kind, ns, name, h, whole, prev);
 	o = prev ? take(c, prev, old ? want : WANT_NONE) : NULL;
 	if (old)
 		*old = o;
-	r = rec_new(c, obj, kind, ns, name, h, whole);
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;

@@ -442,6 +442,17 @@ TEST(texts_pack_runs_and_fragments_at_their_edges)
 				p = cl_text_pack(text, &n);
 				u = cl_text_unpack(p);
 				ok &= strlen(p) == n && strcmp(u, text) == 0;
+				/* compared packed: itself, not a prefix or more */
+				n = strlen(text);
+				ok &= cl_text_is(p, text, n);
+				ok &= n == 0 || !cl_text_is(p, text, n - 1);
+				ok &= !cl_text_is(p, "x\x1f", 2);
+				text[n] = 'x';
+				ok &= !cl_text_is(p, text, n + 1);
+				if (n > 0) {
+					text[n - 1] ^= 1;
+					ok &= !cl_text_is(p, text, n);
+				}
 				free(p);
 				free(u);
 			}
