@@ -77,6 +77,25 @@ cut(struct buf *b, size_t len)
 	b->data[len] = '\0';
 }
 
+/* ,"key": onto b (the comma when not first) in one append. */
+static void
+put_key(struct buf *b, const char *key, int comma)
+{
+	char k[64];
+	size_t n = strlen(key), o = 0;
+
+	if (n > sizeof k - 4)	/* ours are short: cl_projection's */
+		abort();
+	if (comma)
+		k[o++] = ',';
+	k[o++] = '"';
+	memcpy(k + o, key, n);	/* plain ASCII */
+	o += n;
+	k[o++] = '"';
+	k[o++] = ':';
+	buf_add(b, k, o);
+}
+
 static int	write_field(struct buf *, const struct cl_field *, json_t *,
 		    const char *, const struct rules *);
 
@@ -95,17 +114,17 @@ write_members(struct buf *b, const struct cl_field *f, json_t *v,
 	buf_addc(b, '{');
 	for (i = 0; i < f->nchildren; i++) {
 		const struct cl_field *c = &f->children[i];
+		json_t *x;
 
 		if ((c->flags & CL_WATCH) || omitted(r, c))
 			continue;
+		/* absent: nothing kept (write_field's first test), no key */
+		if ((x = json_object_get(v, c->key)) == NULL &&
+		    c->when != CL_ALWAYS)
+			continue;
 		mark = b->len;
-		if (*n)
-			buf_addc(b, ',');
-		buf_addc(b, '"');
-		buf_adds(b, c->key);	/* ours: plain ASCII */
-		buf_adds(b, "\":");
-		if ((rc = write_field(b, c, json_object_get(v, c->key), kind,
-		    r)) == -1)
+		put_key(b, c->key, *n > 0);
+		if ((rc = write_field(b, c, x, kind, r)) == -1)
 			return -1;
 		if (rc == 0)
 			cut(b, mark);
@@ -213,11 +232,7 @@ cl_write_texts(json_t *obj, const char *kind, struct buf t[CL_TEXTS])
 	buf_addc(&t[CL_STATUS], '{');
 	for (i = 0; i < 2; i++) {
 		mark = t[CL_STATUS].len;
-		if (n)
-			buf_addc(&t[CL_STATUS], ',');
-		buf_addc(&t[CL_STATUS], '"');
-		buf_adds(&t[CL_STATUS], fl.lists[i]->key);
-		buf_adds(&t[CL_STATUS], "\":");
+		put_key(&t[CL_STATUS], fl.lists[i]->key, n > 0);
 		if ((rc = write_field(&t[CL_STATUS], fl.lists[i],
 		    json_is_object(status) ? json_object_get(status,
 		    fl.lists[i]->key) : NULL, kind, &st)) == -1)
