@@ -95,6 +95,16 @@ enum { CL_META, CL_BODY, CL_STATUS, CL_TEXTS };
  */
 int		 cl_write_texts(json_t *obj, const char *kind,
 		    struct buf t[CL_TEXTS]);
+/*
+ * The same split on a projection p (cluster_project's), as trees: p
+ * becomes the body; *meta and *statuses are new references (the
+ * statuses an object, empty when none).  The identity goes inline in
+ * the record; restartCount goes (the OOM detector compares
+ * terminations, and a count per pod would make every statuses text
+ * unique).  For the objects cl_write_texts refuses.
+ */
+void		 cl_split_projection(json_t *p, json_t **meta,
+		    json_t **statuses);
 
 /* An interned, refcounted string. */
 struct istr {

@@ -757,35 +757,15 @@ owner_prefix(struct cclass *k, json_t *m, const char *name)
 
 /*
  * Splits projection p (owned, consumed) of the object called name into
- * k's texts: the identity goes inline, restartCount goes (the OOM
- * detector compares terminations, and a count per pod would make every
- * statuses text unique).  texts.c writes the same texts straight from
- * the object; this is the way for the objects it refuses.
+ * k's texts (cl_split_projection).  texts.c writes the same texts
+ * straight from the object; this is the way for the objects it refuses.
  */
 static void
 compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
 {
-	static const char *const lists[] = { "containerStatuses",
-	    "initContainerStatuses" };
-	json_t *st = json_object_get(p, "status"), *parts = json_object();
-	json_t *m = json_incref(json_object_get(p, "metadata")), *arr, *cs;
-	size_t i, j;
+	json_t *m, *parts;
 
-	json_object_del(p, "kind");
-	json_object_del(p, "metadata");
-	json_object_del(m, "name");
-	json_object_del(m, "namespace");
-	json_object_del(m, "uid");
-	for (j = 0; j < 2; j++) {
-		if ((arr = json_object_get(st, lists[j])) == NULL)
-			continue;
-		json_array_foreach(arr, i, cs)
-			json_object_del(cs, "restartCount");
-		json_object_set(parts, lists[j], arr);
-		json_object_del(st, lists[j]);
-	}
-	if (st && json_object_size(st) == 0)
-		json_object_del(p, "status");
+	cl_split_projection(p, &m, &parts);
 	k->meta = intern_json(c, m);
 	if (k->meta)
 		owner_prefix(k, m, name);

@@ -7,7 +7,8 @@
  *
  * The writer walks the same description the projection does
  * (cl_projection), so a field kept there is written here; the store's
- * split is three sets of rules on it.  Values are written by
+ * split is three sets of rules on it, and cl_split_projection below the
+ * same split on a projection's tree.  Values are written by
  * util_json_write: where it refuses one (outside ASCII, a NUL), the
  * caller takes the projection's way, so the two cannot differ.
  */
@@ -135,27 +136,6 @@ write_members(struct buf *b, const struct cl_field *f, json_t *v,
 	return 0;
 }
 
-/* The kept annotations (project.c's annotations()): 1, 0 none, -1. */
-static int
-write_annotations(struct buf *b, json_t *v)
-{
-	json_t *a = NULL, *x;
-	const char *k;
-	int rc;
-
-	json_object_foreach(v, k, x)
-		if (cl_kept_annotation(k, strlen(k))) {
-			if (a == NULL)
-				a = json_object();
-			json_object_set(a, k, x);
-		}
-	if (a == NULL)
-		return 0;
-	rc = util_json_write(b, a, DUMP_FLAGS) == -1 ? -1 : 1;
-	json_decref(a);
-	return rc;
-}
-
 /*
  * What f keeps of v (NULL: absent) onto b, as cl_project_field keeps
  * it: 1 written, 0 nothing kept (b may hold a part: the caller cuts it),
@@ -167,6 +147,7 @@ write_field(struct buf *b, const struct cl_field *f, json_t *v,
 {
 	json_t *x;
 	size_t i, n;
+	int rc;
 
 	if (v == NULL && f->when != CL_ALWAYS)
 		return 0;
@@ -175,8 +156,12 @@ write_field(struct buf *b, const struct cl_field *f, json_t *v,
 		if (v == NULL)
 			return 0;
 		return util_json_write(b, v, DUMP_FLAGS) == -1 ? -1 : 1;
-	case CL_ANNOTATIONS:
-		return write_annotations(b, v);
+	case CL_ANNOTATIONS:	/* few and rare: the projection's */
+		if ((x = cl_project_field(f, v, kind)) == NULL)
+			return 0;
+		rc = util_json_write(b, x, DUMP_FLAGS) == -1 ? -1 : 1;
+		json_decref(x);
+		return rc;
 	case CL_ARRAY:
 		if (!json_is_array(v))
 			return 0;
@@ -244,4 +229,31 @@ cl_write_texts(json_t *obj, const char *kind, struct buf t[CL_TEXTS])
 	}
 	buf_addc(&t[CL_STATUS], '}');
 	return 0;
+}
+
+void
+cl_split_projection(json_t *p, json_t **meta, json_t **statuses)
+{
+	static const char *const lists[] = { "containerStatuses",
+	    "initContainerStatuses" };
+	json_t *st = json_object_get(p, "status"), *arr, *cs;
+	size_t i, j;
+
+	*statuses = json_object();
+	*meta = json_incref(json_object_get(p, "metadata"));
+	json_object_del(p, "kind");
+	json_object_del(p, "metadata");
+	json_object_del(*meta, "name");
+	json_object_del(*meta, "namespace");
+	json_object_del(*meta, "uid");
+	for (j = 0; j < 2; j++) {
+		if ((arr = json_object_get(st, lists[j])) == NULL)
+			continue;
+		json_array_foreach(arr, i, cs)
+			json_object_del(cs, "restartCount");
+		json_object_set(*statuses, lists[j], arr);
+		json_object_del(st, lists[j]);
+	}
+	if (st && json_object_size(st) == 0)
+		json_object_del(p, "status");
 }

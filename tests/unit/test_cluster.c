@@ -536,32 +536,15 @@ TEST(put_statuses_returns_the_statuses_only)
 /*
  * The texts a put writes straight from an object (texts.c) are the ones
  * dumping the parts of its projection gives, split as the store splits
- * them: the split done here by hand on cluster_project's tree.
+ * them (cl_split_projection, on cluster_project's tree).
  */
 static void
 split_texts(json_t *o, struct buf t[CL_TEXTS])
 {
-	static const char *const lists[] = { "containerStatuses",
-	    "initContainerStatuses" };
-	json_t *p = cluster_project(o), *m, *st, *parts = json_object(), *a, *x;
-	size_t i, j;
+	json_t *p = cluster_project(o), *m, *parts;
+	size_t i;
 
-	m = json_incref(json_object_get(p, "metadata"));
-	st = json_object_get(p, "status");
-	json_object_del(p, "kind");
-	json_object_del(p, "metadata");
-	json_object_del(m, "name");
-	json_object_del(m, "namespace");
-	json_object_del(m, "uid");
-	for (j = 0; j < 2; j++)
-		if ((a = json_object_get(st, lists[j])) != NULL) {
-			json_array_foreach(a, i, x)
-				json_object_del(x, "restartCount");
-			json_object_set(parts, lists[j], a);
-			json_object_del(st, lists[j]);
-		}
-	if (st && json_object_size(st) == 0)
-		json_object_del(p, "status");
+	cl_split_projection(p, &m, &parts);
 	for (i = 0; i < CL_TEXTS; i++)
 		buf_reset(&t[i]);
 	CHECK(util_json_write(&t[CL_META], m, JSON_COMPACT | JSON_SORT_KEYS)
