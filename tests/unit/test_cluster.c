@@ -625,6 +625,20 @@ TEST(texts_written_are_the_projections)
 	json_object_set_new(json_object_get(json_object_get(objs[0],
 	    "metadata"), "labels"), "caf\xc3\xa9", json_string("x"));
 	CHECK_INT(cl_write_texts(objs[0], "Pod", got), -1);
+	{
+		struct cluster *c = cluster_new();
+		json_t *p = cluster_project(objs[0]), *x;
+
+		/* what the view keeps: the projection but restartCount */
+		json_array_foreach(json_object_get(json_object_get(p, "status"),
+		    "containerStatuses"), i, x)
+			json_object_del(x, "restartCount");
+		CHECK_INT(cluster_put(c, objs[0], NULL), 0);
+		CHECK(json_equal(cluster_get(c, "Pod", obj_namespace(objs[0]),
+		    obj_name(objs[0])), p));
+		json_decref(p);
+		cluster_free(c);
+	}
 	json_decref(objs[0]);
 	for (k = 0; k < CL_TEXTS; k++) {
 		buf_free(&got[k]);
