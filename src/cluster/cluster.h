@@ -155,8 +155,8 @@ struct cluster_decode_opts {
 	int			 keep;		/* CLUSTER_DECODE_* */
 };
 /*
- * Keep metadata.resourceVersion as well (a watch resumes from it and
- * drops it: cluster_project does not keep it).
+ * Keep metadata.resourceVersion as well (a watch resumes from it; the
+ * view's put leaves it out, as cluster_project does).
  */
 #define CLUSTER_DECODE_RESOURCE_VERSION	0x1
 struct cluster_decode_result {

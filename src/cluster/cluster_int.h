@@ -79,6 +79,33 @@ json_t		*cl_project_field(const struct cl_field *f, json_t *v,
 json_t		*cl_project_members(const struct cl_field *f, json_t *v,
 		    const char *kind);
 
+/* The texts the store keeps of a compact object (store.c's compact()). */
+enum { CL_META, CL_BODY, CL_STATUS, CL_TEXTS };
+/*
+ * The texts of obj (borrowed; an object of a compact kind, kind its
+ * kind) written straight from it (texts.c), without its projection:
+ * what dumping (JSON_COMPACT | JSON_SORT_KEYS) the parts of
+ * cluster_project(obj) gives.  t[CL_META]: metadata but name, namespace
+ * and uid; t[CL_BODY]: the rest but kind and the container statuses
+ * (status dropped when nothing else is left of it); t[CL_STATUS]:
+ * {containerStatuses, initContainerStatuses} without restartCount.  An
+ * empty part is "{}".  Each buffer is emptied first.  Returns 0, or -1
+ * where util_json_write refuses a value (outside ASCII, a NUL): the
+ * caller then takes the projection's way.
+ */
+int		 cl_write_texts(json_t *obj, const char *kind,
+		    struct buf t[CL_TEXTS]);
+/*
+ * The same split on a projection p (cluster_project's), as trees: p
+ * becomes the body; *meta and *statuses are new references (the
+ * statuses an object, empty when none).  The identity goes inline in
+ * the record; restartCount goes (the OOM detector compares
+ * terminations, and a count per pod would make every statuses text
+ * unique).  For the objects cl_write_texts refuses.
+ */
+void		 cl_split_projection(json_t *p, json_t **meta,
+		    json_t **statuses);
+
 /* An interned, refcounted string. */
 struct istr {
 	uint32_t	refs;
@@ -111,5 +138,10 @@ uint32_t	 cl_hash(const void *, size_t, uint32_t seed);
 char		*cl_text_pack(const char *s, size_t *len);
 /* A packed text unpacked: owned. */
 char		*cl_text_unpack(const char *packed);
+/*
+ * Whether packed unpacks to s[0..n), without unpacking it: a put finds
+ * an object's texts unchanged so at the cost of a compare, not a pack.
+ */
+int		 cl_text_is(const char *packed, const char *s, size_t n);
 
 #endif /* CLUSTER_INT_H */

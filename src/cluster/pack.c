@@ -66,9 +66,15 @@ static const struct frag frags[ESC - 1] = {	/* byte i + 1 */
 
 /*
  * The fragments by first byte, longest first: a text is matched at every
- * byte, and only `{`, `"`, `,` and a few letters start one.  Built once.
+ * byte, and only `{`, `"`, `,` and a few letters start one.  stops[c]:
+ * byte c starts a fragment or is 0x01-0x1f (escaped), so the packer
+ * copies the bytes between two stops in one go.  seconds[c]: the bytes
+ * that follow c in a fragment, as bits: `"` starts most fragments and
+ * most quotes of a text start none (`"app"`).  Built once.
  */
 static signed char	by_first[256][ESC];	/* indices; -1 ends a row */
+static unsigned char	stops[256];
+static uint32_t		seconds[256][8];
 static pthread_once_t	by_first_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -77,7 +83,13 @@ index_frags(void)
 	size_t i, k, n;
 
 	memset(by_first, -1, sizeof by_first);
+	for (i = 1; i <= ESC; i++)
+		stops[i] = 1;
 	for (i = 0; i < ESC - 1; i++) {
+		unsigned char c1 = (unsigned char)frags[i].s[1];
+
+		stops[(unsigned char)frags[i].s[0]] = 1;
+		seconds[(unsigned char)frags[i].s[0]][c1 >> 5] |= 1u << (c1 & 31);
 		signed char *row = by_first[(unsigned char)frags[i].s[0]];
 
 		for (n = 0; row[n] >= 0; n++)
@@ -94,8 +106,11 @@ static int
 match(const char *p, size_t n)
 {
 	const signed char *row = by_first[(unsigned char)*p];
+	unsigned char c1 = (unsigned char)p[1];	/* n == 1: the NUL */
 	size_t k;
 
+	if (!(seconds[(unsigned char)*p][c1 >> 5] & 1u << (c1 & 31)))
+		return -1;
 	for (k = 0; row[k] >= 0; k++) {
 		const struct frag *f = &frags[row[k]];
 
@@ -116,8 +131,16 @@ cl_text_pack(const char *s, size_t *lenp)
 
 	pthread_once(&by_first_once, index_frags);
 	while (i < n) {
-		unsigned char ch = (unsigned char)s[i];
+		unsigned char ch;
+		size_t run = i;
 
+		while (i < n && !stops[(unsigned char)s[i]])
+			i++;
+		memcpy(out + o, s + run, i - run);
+		o += i - run;
+		if (i == n)
+			break;
+		ch = (unsigned char)s[i];
 		if ((f = match(s + i, n - i)) >= 0) {
 			out[o++] = (char)(f + 1);
 			i += frags[f].len;
@@ -132,23 +155,45 @@ cl_text_pack(const char *s, size_t *lenp)
 	return out;
 }
 
+/*
+ * Whether the 8 bytes at p are all 0x20 or above: no fragment, escape
+ * or NUL among them, so they stand for themselves (a word at a time:
+ * the texts are mostly such runs).
+ */
+static int
+plain8(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof w);
+	return ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) ==
+	    0;
+}
+
 char *
 cl_text_unpack(const char *p)
 {
-	size_t n = 0, i, o = 0;
+	size_t len = strlen(p), n = 0, i, o = 0;
 	const unsigned char *u = (const unsigned char *)p;
 	char *out;
 
-	for (i = 0; u[i]; i++) {
-		if (u[i] == ESC && u[i + 1]) {
+	for (i = 0; i < len; i++) {
+		if (len - i >= 8 && plain8(u + i)) {
+			n += 8;
+			i += 7;
+		} else if (u[i] == ESC && u[i + 1]) {
 			i++;
 			n++;
 		} else
 			n += u[i] < ESC ? frags[u[i] - 1].len : 1;
 	}
 	out = xmalloc(n + 1);
-	for (i = 0; u[i]; i++) {
-		if (u[i] == ESC && u[i + 1])
+	for (i = 0; i < len; i++) {
+		if (len - i >= 8 && plain8(u + i)) {
+			memcpy(out + o, u + i, 8);
+			o += 8;
+			i += 7;
+		} else if (u[i] == ESC && u[i + 1])
 			out[o++] = (char)u[++i];
 		else if (u[i] < ESC) {
 			memcpy(out + o, frags[u[i] - 1].s, frags[u[i] - 1].len);
@@ -158,4 +203,31 @@ cl_text_unpack(const char *p)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+int
+cl_text_is(const char *packed, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)packed;
+	size_t len = strlen(packed), i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		if (len - i >= 8 && n - o >= 8 && plain8(u + i)) {
+			if (memcmp(u + i, s + o, 8) != 0)
+				return 0;
+			o += 8;
+			i += 7;
+		} else if (u[i] == ESC && u[i + 1]) {
+			if (o == n || s[o++] != (char)u[++i])
+				return 0;
+		} else if (u[i] < ESC) {
+			const struct frag *f = &frags[u[i] - 1];
+
+			if (n - o < f->len || memcmp(s + o, f->s, f->len) != 0)
+				return 0;
+			o += f->len;
+		} else if (o == n || s[o++] != (char)u[i])
+			return 0;
+	}
+	return o == n;
 }

@@ -16,11 +16,12 @@
  * Readers still get json_t objects: cluster_get() materializes one from
  * the record on demand and caches it on the record; the cache is dropped
  * at the next put/remove once it holds more than CACHE_KEEP objects
- * (hence "borrowed until the next put/remove").  A put whose caller
- * compares statuses (the OOM detector: a decision may follow at once)
- * caches the object as materializing would build it, from the projection
- * in hand rather than by parsing the texts back.  Other kinds (Namespaces,
- * Applications, NetworkPolicies) are few and kept whole.
+ * (hence "borrowed until the next put/remove").  A put writes the texts
+ * straight from the object (texts.c) and builds no tree: the pods of a
+ * workload share their metadata and body texts, whose parsed trees the
+ * store keeps, so materializing a pod a decision reads parses its
+ * statuses only.  Other kinds (Namespaces, Applications, NetworkPolicies)
+ * are few and kept whole.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -96,6 +97,7 @@ struct cluster {
 	struct tree	  trees[TREES];
 	json_t		 *empty;	/* owned: what tree_of(NULL) gives */
 	struct buf	  text;		/* a text being interned, reused */
+	struct buf	  texts[CL_TEXTS]; /* an object's texts, reused */
 	struct ptab	  recs;		/* struct crec * (owned) */
 	struct ptab	  classes;	/* struct cclass * (owned) */
 	struct ptab	  objs;		/* struct cobj * (owned): whole */
@@ -415,10 +417,14 @@ clear_store(struct cluster *c)
 void
 cluster_free(struct cluster *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
 	clear_store(c);
 	buf_free(&c->text);
+	for (i = 0; i < CL_TEXTS; i++)
+		buf_free(&c->texts[i]);
 	free(c);
 }
 
@@ -676,23 +682,52 @@ materialize(const struct cluster *c, const struct crec *r)
 	return o;
 }
 
+/* Text s packed and interned: a new reference. */
+static struct istr *
+intern_text(struct cluster *c, const char *s)
+{
+	struct istr *x;
+	size_t n;
+	char *p = cl_text_pack(s, &n);
+
+	x = cl_intern(&c->strings, p, n);
+	free(p);
+	return x;
+}
+
+/* v dumped, interned: a new reference; NULL for nothing or {}. */
 static struct istr *
 intern_json(struct cluster *c, json_t *v)
 {
-	char *s = NULL, *p;
+	char *s = NULL;
 	struct istr *x;
-	size_t n;
 
 	if (v == NULL || (json_is_object(v) && json_object_size(v) == 0))
 		return NULL;
 	buf_reset(&c->text);
 	if (util_json_write(&c->text, v, DUMP_FLAGS) == -1)
 		s = json_dumps(v, DUMP_FLAGS);	/* outside ASCII: jansson's */
-	p = cl_text_pack(s ? s : c->text.data, &n);
-	x = cl_intern(&c->strings, p, n);
-	free(p);
+	x = intern_text(c, s ? s : c->text.data);
 	free(s);
 	return x;
+}
+
+/*
+ * A text of cl_write_texts interned, as intern_json interns its part: a
+ * new reference.  was (NULL: none) is the text the object had: most
+ * updates change one text of three, and comparing costs less than
+ * packing.
+ */
+static struct istr *
+intern_written(struct cluster *c, const struct buf *b, struct istr *was)
+{
+	if (strcmp(b->data, "{}") == 0)
+		return NULL;
+	if (was && cl_text_is(was->s, b->data, b->len)) {
+		was->refs++;
+		return was;
+	}
+	return intern_text(c, b->data);
 }
 
 /*
@@ -722,63 +757,59 @@ owner_prefix(struct cclass *k, json_t *m, const char *name)
 
 /*
  * Splits projection p (owned, consumed) of the object called name into
- * k's texts: the identity goes inline, restartCount goes (the OOM
- * detector compares terminations, and a count per pod would make every
- * statuses text unique).  With sorted, also the parts (new references):
- * their keys are in the texts' order (cluster_project sorts them), so
- * they are what parsing the texts back gives, and the object can be
- * cached without parsing them.
+ * k's texts (cl_split_projection).  texts.c writes the same texts
+ * straight from the object; this is the way for the objects it refuses.
  */
 static void
-compact(struct cluster *c, struct cclass *k, json_t *p, const char *name,
-    struct parts *sorted)
+compact(struct cluster *c, struct cclass *k, json_t *p, const char *name)
 {
-	static const char *const lists[] = { "containerStatuses",
-	    "initContainerStatuses" };
-	json_t *st = json_object_get(p, "status"), *parts = json_object();
-	json_t *m = json_incref(json_object_get(p, "metadata")), *arr, *cs;
-	size_t i, j;
+	json_t *m, *parts;
 
-	json_object_del(p, "kind");
-	json_object_del(p, "metadata");
-	json_object_del(m, "name");
-	json_object_del(m, "namespace");
-	json_object_del(m, "uid");
-	for (j = 0; j < 2; j++) {
-		if ((arr = json_object_get(st, lists[j])) == NULL)
-			continue;
-		json_array_foreach(arr, i, cs)
-			json_object_del(cs, "restartCount");
-		json_object_set(parts, lists[j], arr);
-		json_object_del(st, lists[j]);
-	}
-	if (st && json_object_size(st) == 0)
-		json_object_del(p, "status");
+	cl_split_projection(p, &m, &parts);
 	k->meta = intern_json(c, m);
 	if (k->meta)
 		owner_prefix(k, m, name);
 	k->body = intern_json(c, p);
 	k->status = intern_json(c, parts);
-	if (sorted) {	/* the projection's keys are sorted already */
-		sorted->body = json_incref(p);
-		sorted->meta = json_incref(m);
-		sorted->status = k->status ? json_incref(parts) : NULL;
-	}
 	json_decref(parts);
 	json_decref(m);
 	json_decref(p);
 }
 
 /*
- * A record for obj; with cache (a compact kind), its object too, as
- * materialize would build it, so that a decision on it right after the
- * put (an OOM kill) parses none of its texts.
+ * k's texts of obj (a compact kind) written, split and interned; was
+ * (NULL: none) the class of the object obj replaces, of the same kind,
+ * namespace and name.
  */
+static void
+compact_obj(struct cluster *c, struct cclass *k, json_t *obj,
+    const char *kind, const char *name, const struct cclass *was)
+{
+	if (was && was->whole)
+		was = NULL;
+	if (cl_write_texts(obj, kind, c->texts) == -1) {
+		compact(c, k, cluster_project(obj), name);
+		return;
+	}
+	k->meta = intern_written(c, &c->texts[CL_META], was ? was->meta :
+	    NULL);
+	if (k->meta && was && k->meta == was->meta) {
+		/* the same owners and name: the same prefix */
+		k->pfx_off = was->pfx_off;
+		k->pfx_len = was->pfx_len;
+	} else if (k->meta)	/* the projection's owners are obj's */
+		owner_prefix(k, json_object_get(obj, "metadata"), name);
+	k->body = intern_written(c, &c->texts[CL_BODY], was ? was->body :
+	    NULL);
+	k->status = intern_written(c, &c->texts[CL_STATUS], was ?
+	    was->status : NULL);
+}
+
+/* A record for obj, replacing prev (NULL: none; still held). */
 static struct crec *
 rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
-    const char *name, uint32_t h, int whole, int cache)
+    const char *name, uint32_t h, int whole, const struct crec *prev)
 {
-	struct parts sorted;
 	const char *uid = json_string_value(json_object_get(json_object_get(
 	    obj, "metadata"), "uid"));
 	size_t ln, lu = 0;
@@ -792,8 +823,7 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	k.ns = ns ? cl_intern(&c->strings, ns, strlen(ns)) : NULL;
 	k.whole = whole || !cluster_compact_kind(kind);
 	if (!k.whole)
-		compact(c, &k, cluster_project(obj), name, cache ? &sorted :
-		    NULL);
+		compact_obj(c, &k, obj, kind, name, prev ? prev->cls : NULL);
 	name += k.pfx_len;
 	ln = strlen(name) + 1;
 	if (uid && uid_pack(uid, bin) == 0) {
@@ -815,11 +845,6 @@ rec_new(struct cluster *c, json_t *obj, const char *kind, const char *ns,
 	if (k.whole) {
 		obj_set(c, r, json_incref(obj));
 		c->nwhole++;
-	} else if (cache) {
-		obj_set(c, r, assemble(r, &sorted));
-		json_decref(sorted.body);
-		json_decref(sorted.meta);
-		json_decref(sorted.status);
 	}
 	return r;
 }
@@ -888,11 +913,11 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole,
 	trim_cache(c);
 	h = key_hash(kind, ns, name);
 	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
+	/* prev taken after: the new record may share its texts */
+	r = rec_new(c, obj, kind, ns, name, h, whole, prev);
 	o = prev ? take(c, prev, old ? want : WANT_NONE) : NULL;
 	if (old)
 		*old = o;
-	r = rec_new(c, obj, kind, ns, name, h, whole, old != NULL &&
-	    want == WANT_STATUSES);
 	ptab_insert(&c->recs, h, r, rec_hash);
 	if (strcmp(kind, "Pod") == 0)
 		c->pods++;

@@ -42,9 +42,14 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
 	/*
 	 * The view's own watches queue only what the view keeps: a queue of
 	 * whole Pods as a real server serves them (~60 KB each as trees)
-	 * would cost more than the whole view.  Sources get whole objects.
+	 * would cost more than the whole view.  view_decode read them so
+	 * already; their metadata.resourceVersion, kept for the watch, the
+	 * view's put leaves out (it is not in cluster_project's list), so no
+	 * second projection here.  Sources get whole objects.  Shared with
+	 * the watch's thread, which reads it after this returns: nobody
+	 * changes a delivered object.
 	 */
-	it.obj = w->view ? cluster_project(obj) : json_incref(obj);
+	it.obj = json_incref(obj);
 	it.watch_id = w->id;
 	if ((w->view ? dq_push_below(w->q, &it, VIEW_IN_FLIGHT) :
 	    dq_push(w->q, &it, 1)) == -1)	/* closed: shutting down */
@@ -55,7 +60,7 @@ on_watch(void *ctx, enum kube_event_type t, json_t *obj)
  * Runs on a view watch's thread: an event or a list item read straight
  * to the view's projection (cluster_decode), never a whole tree of a Pod
  * as a real server serves it; metadata.resourceVersion is kept for the
- * watch (on_watch's cluster_project drops it).  An ERROR's Status is a
+ * watch (the view's put leaves it out).  An ERROR's Status is a
  * kind the view keeps whole: read whole.
  */
 static json_t *
