@@ -326,6 +326,28 @@ TEST(pods_of_a_replicaset_share_one_shape)
 	cluster_free(c);
 }
 
+/* An object's key: kind/namespace/name, or kind/name without a namespace. */
+TEST(cluster_key_joins_kind_namespace_name)
+{
+	static const struct {
+		const char *kind, *ns, *name, *want;
+	} c[] = {
+		{ "Pod", "team-a", "p-1", "Pod/team-a/p-1" },
+		{ "Node", NULL, "n1", "Node/n1" },
+		{ "Node", "", "n1", "Node/n1" },
+		{ NULL, "ns", NULL, "/ns/" },
+		{ NULL, NULL, NULL, "/" },
+	};
+	size_t i;
+	char *k;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		k = cluster_key(c[i].kind, c[i].ns, c[i].name);
+		CHECK_STR(k, c[i].want);
+		free(k);
+	}
+}
+
 /*
  * A ReplicaSet's pods are named after it: the class finds the owner's
  * name in its metadata text, each record keeps the rest; names still
@@ -824,6 +846,7 @@ main(void)
 	RUN(compact_keeps_what_remediate_reads);
 	RUN(whole_kinds_keep_every_field);
 	RUN(pods_of_a_replicaset_share_one_shape);
+	RUN(cluster_key_joins_kind_namespace_name);
 	RUN(pod_names_share_their_owners_name);
 	RUN(texts_pack_to_themselves);
 	RUN(texts_pack_runs_and_fragments_at_their_edges);
