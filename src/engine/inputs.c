@@ -66,6 +66,8 @@ void
 engine_inputs_budget(struct engine *e, const char *query, int have,
     double value, int64_t at)
 {
+	if (e->inputs == NULL)	/* between signals, or no inputs kept */
+		return;		/* (replay): nothing to build */
 	note(e, "budget", query, have ? json_pack("{s:f, s:I}", "value",
 	    value, "at", (json_int_t)at) : json_null());
 }
@@ -74,7 +76,11 @@ void
 engine_inputs_fetched(struct engine *e, const char *kind, const char *ns,
     const char *name, json_t *obj)
 {
-	char *ref = cluster_key(kind, ns, name);
+	char *ref;
+
+	if (e->inputs == NULL)	/* as above: no key, no deep copy */
+		return;
+	ref = cluster_key(kind, ns, name);
 	json_object_set_new(util_json_child(json_object_get(e->inputs,
 	    "reads"), "fetched"), ref, obj ? json_deep_copy(obj) :
 	    json_null());
