@@ -15,7 +15,6 @@
  * takes jansson's way for the whole value, so the two can never differ.
  * Reals are written by jansson itself (its digits are its own).
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,35 +31,59 @@ util_json_plain(const char *s)
 	return 1;
 }
 
-/* What a byte of a string needs: nothing, an escape, or jansson's way. */
+/*
+ * What a byte of a string needs: nothing, an escape, or jansson's way.
+ * A constant table: the writer runs for every string of every record and
+ * view text, and a pthread_once per string cost more than its lookups.
+ */
 enum { PLAIN, ESCAPE, REFUSE };
 
-static unsigned char	byte_class[256];
-static pthread_once_t	byte_class_once = PTHREAD_ONCE_INIT;
+#define ROW(c)	c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+static const unsigned char byte_class[256] = {
+	REFUSE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE,	/* 0x00 */
+	ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE,
+	ROW(ESCAPE),							/* 0x10 */
+	PLAIN, PLAIN, ESCAPE, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN,	/* 0x20: " */
+	PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN,
+	ROW(PLAIN),							/* 0x30 */
+	ROW(PLAIN),							/* 0x40 */
+	PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN,	/* 0x50 */
+	PLAIN, PLAIN, PLAIN, PLAIN, ESCAPE, PLAIN, PLAIN, PLAIN,	/* \ */
+	ROW(PLAIN),							/* 0x60 */
+	ROW(PLAIN),							/* 0x70 */
+	ROW(REFUSE), ROW(REFUSE), ROW(REFUSE), ROW(REFUSE),		/* 0x80 */
+	ROW(REFUSE), ROW(REFUSE), ROW(REFUSE), ROW(REFUSE),
+};
+#undef ROW
 
-static void
-init_byte_class(void)
+/*
+ * Room for n more bytes (and the NUL) at the end of b: where they go, or
+ * NULL when they would pass b's maximum (the caller then appends through
+ * buf_add, which keeps what fits and sets overflow).  The caller writes
+ * the bytes and the NUL and moves b->len itself.
+ */
+static inline char *
+room(struct buf *b, size_t n)
 {
-	int c;
-
-	for (c = 0; c < 256; c++)
-		byte_class[c] = c == 0 || c >= 0x80 ? REFUSE : c < 0x20 ||
-		    c == '"' || c == '\\' ? ESCAPE : PLAIN;
+	if (b->max && n > b->max - b->len)
+		return NULL;
+	if (b->len + n >= b->cap)
+		xgrow(&b->data, &b->cap, b->len + n + 1, 1);
+	return b->data + b->len;
 }
 
 /*
- * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
- * at a NUL or a byte outside ASCII when strict (b then holds part of it).
+ * The rest of a string from its first byte that is not plain, and the
+ * closing quote: the slow way, one escape or run at a time; -1 as
+ * put_string.
  */
 static int
-put_string(struct buf *b, const char *s, size_t len, int strict)
+put_tail(struct buf *b, const char *s, size_t len, int strict)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t i = 0, run;
 
-	pthread_once(&byte_class_once, init_byte_class);
-	buf_addc(b, '"');
 	while (i < len) {
 		unsigned char c;
 		const char *esc;
@@ -95,6 +118,39 @@ put_string(struct buf *b, const char *s, size_t len, int strict)
 		buf_add(b, esc, 2);
 	}
 	buf_addc(b, '"');
+	return 0;
+}
+
+/*
+ * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
+ * at a NUL or a byte outside ASCII when strict (b then holds part of it).
+ * Most strings are short and have nothing to escape: room is made for
+ * the quotes and the bytes at once and they are copied as they are
+ * checked; at the first byte that is not plain (or when b's maximum is
+ * near) the rest goes put_tail's way.
+ */
+static int
+put_string(struct buf *b, const char *s, size_t len, int strict)
+{
+	char *o = room(b, len + 2);
+	size_t i;
+
+	if (o == NULL) {
+		buf_addc(b, '"');
+		return put_tail(b, s, len, strict);
+	}
+	*o++ = '"';
+	for (i = 0; i < len; i++) {
+		if (byte_class[(unsigned char)s[i]] != PLAIN) {
+			b->len += 1 + i;
+			b->data[b->len] = '\0';
+			return put_tail(b, s + i, len - i, strict);
+		}
+		o[i] = s[i];
+	}
+	o[len] = '"';
+	o[len + 1] = '\0';
+	b->len += len + 2;
 	return 0;
 }
 
