@@ -410,6 +410,22 @@ json_t	*util_json_str_ref(json_t *v, const char *s);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
 /*
+ * Whether any of the 8 bytes of w is '"', '\\', below 0x20 or above 0x7f:
+ * the bytes a plain run of a JSON string stops at, for the reader and
+ * the writer alike.  (Bit tricks of the "has a zero byte" kind; exact
+ * for each byte.)
+ */
+static inline int
+util_json_word_stops(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	    ((w - ones * 0x20) & ~w) | w) & high ? 1 : 0;
+}
+/*
  * JSON text one token or value at a time (jsonr.c): the one lexer and
  * tree builder behind util_json_loadb and the cluster view's projecting
  * decoder, in jansson's grammar and ranges exactly.  A scan starts at
