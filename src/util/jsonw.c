@@ -123,12 +123,57 @@ put_tail(struct buf *b, const char *s, size_t len, int strict)
 }
 
 /*
+ * The plain bytes at the start of s[0..len) copied to o: how many (len
+ * when all are).  8 at a time while they can be: short strings ("name",
+ * "app") never enter the word loop and pay one comparison for it.
+ */
+static inline size_t
+copy_plain(char *o, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; len - i >= 8; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (util_json_word_stops(w))
+			break;
+		memcpy(o + i, &w, 8);
+	}
+	for (; i < len && byte_class[(unsigned char)s[i]] == PLAIN; i++)
+		o[i] = s[i];
+	return i;
+}
+
+/* b->len moved past n bytes written at its end, and the NUL after. */
+static inline void
+wrote(struct buf *b, size_t n)
+{
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* c onto b: buf_addc without the call where there is room. */
+static inline void
+put_char(struct buf *b, char c)
+{
+	char *o = room(b, 1);
+
+	if (o == NULL) {
+		buf_addc(b, c);
+		return;
+	}
+	o[0] = c;
+	wrote(b, 1);
+}
+
+/*
  * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
  * at a NUL or a byte outside ASCII when strict (b then holds part of it).
  * Most strings are short and have nothing to escape: room is made for
  * the quotes and the bytes at once and they are copied as they are
- * checked, 8 at a time while they can be; at the first byte that is not
- * plain (or when b's maximum is near) the rest goes put_tail's way.
+ * checked; at the first byte that is not plain (or when b's maximum is
+ * near) the rest goes put_tail's way.
  */
 static int
 put_string(struct buf *b, const char *s, size_t len, int strict)
@@ -140,26 +185,39 @@ put_string(struct buf *b, const char *s, size_t len, int strict)
 		buf_addc(b, '"');
 		return put_tail(b, s, len, strict);
 	}
-	*o++ = '"';
-	for (i = 0; len - i >= 8; i += 8) {
-		uint64_t w;
+	o[0] = '"';
+	if ((i = copy_plain(o + 1, s, len)) < len) {
+		wrote(b, 1 + i);
+		return put_tail(b, s + i, len - i, strict);
+	}
+	o[1 + len] = '"';
+	wrote(b, len + 2);
+	return 0;
+}
 
-		memcpy(&w, s + i, 8);
-		if (util_json_word_stops(w))
-			break;
-		memcpy(o + i, &w, 8);
+/*
+ * An object's key k[0..len) with the comma before it (unless first) and
+ * the colon after, as put_string writes it, in one piece when it can.
+ */
+static int
+put_key(struct buf *b, const char *k, size_t len, int first)
+{
+	size_t sep = first ? 0 : 1, i;
+	char *o = room(b, sep + len + 3);
+
+	if (o == NULL || (i = copy_plain(o + sep + 1, k, len)) < len) {
+		if (!first)
+			put_char(b, ',');
+		if (put_string(b, k, len, 1) == -1)
+			return -1;
+		put_char(b, ':');
+		return 0;
 	}
-	for (; i < len; i++) {
-		if (byte_class[(unsigned char)s[i]] != PLAIN) {
-			b->len += 1 + i;
-			b->data[b->len] = '\0';
-			return put_tail(b, s + i, len - i, strict);
-		}
-		o[i] = s[i];
-	}
-	o[len] = '"';
-	o[len + 1] = '\0';
-	b->len += len + 2;
+	o[0] = ',';
+	o[sep] = '"';
+	o[sep + 1 + len] = '"';
+	o[sep + 2 + len] = ':';
+	wrote(b, sep + len + 3);
 	return 0;
 }
 
@@ -209,25 +267,20 @@ static int
 put_object(struct buf *b, json_t *v, size_t flags)
 {
 	struct member stack[SORT_STACK], *m = stack;
-	size_t n = json_object_size(v), i = 0, j;
+	size_t i = 0, j;
 	void *it;
 	int rc = -1;
 
-	if (flags & JSON_SORT_KEYS && n > SORT_STACK)
-		m = xcalloc(n, sizeof *m);
-	buf_addc(b, '{');
+	if (flags & JSON_SORT_KEYS && json_object_size(v) > SORT_STACK)
+		m = xcalloc(json_object_size(v), sizeof *m);
+	put_char(b, '{');
 	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
 		const char *k = json_object_iter_key(it);
 
 		if (!(flags & JSON_SORT_KEYS)) {
-			if (i++)
-				buf_addc(b, ',');
-			if (put_string(b, k, json_object_iter_key_len(it), 1) ==
-			    -1)
-				goto out;
-			buf_addc(b, ':');
-			if (util_json_write(b, json_object_iter_value(it),
-			    flags) == -1)
+			if (put_key(b, k, json_object_iter_key_len(it), i++ ==
+			    0) == -1 || util_json_write(b,
+			    json_object_iter_value(it), flags) == -1)
 				goto out;
 			continue;
 		}
@@ -238,16 +291,11 @@ put_object(struct buf *b, json_t *v, size_t flags)
 		m[j].len = json_object_iter_key_len(it);
 		m[j].value = json_object_iter_value(it);
 	}
-	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++) {
-		if (j)
-			buf_addc(b, ',');
-		if (put_string(b, m[j].key, m[j].len, 1) == -1)
+	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++)
+		if (put_key(b, m[j].key, m[j].len, j == 0) == -1 ||
+		    util_json_write(b, m[j].value, flags) == -1)
 			goto out;
-		buf_addc(b, ':');
-		if (util_json_write(b, m[j].value, flags) == -1)
-			goto out;
-	}
-	buf_addc(b, '}');
+	put_char(b, '}');
 	rc = 0;
 out:
 	if (m != stack)
@@ -258,21 +306,21 @@ out:
 int
 util_json_write(struct buf *b, json_t *v, size_t flags)
 {
-	size_t i;
-	json_t *x;
+	size_t i, n;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return put_object(b, v, flags);
 	case JSON_ARRAY:
-		buf_addc(b, '[');
-		json_array_foreach(v, i, x) {
+		put_char(b, '[');
+		for (i = 0, n = json_array_size(v); i < n; i++) {
 			if (i)
-				buf_addc(b, ',');
-			if (util_json_write(b, x, flags) == -1)
+				put_char(b, ',');
+			if (util_json_write(b, json_array_get(v, i), flags) ==
+			    -1)
 				return -1;
 		}
-		buf_addc(b, ']');
+		put_char(b, ']');
 		return 0;
 	case JSON_STRING:
 		return put_string(b, json_string_value(v),
