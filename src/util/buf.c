@@ -56,7 +56,9 @@ buf_add(struct buf *b, const void *p, size_t n)
 		b->overflow = 1;
 		rc = -1;
 	}
-	reserve(b, n);
+	/* most appends fit: no call to grow, the terminator written once */
+	if (b->len + n >= b->cap)
+		reserve(b, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
