@@ -74,17 +74,19 @@ room(struct buf *b, size_t n)
 }
 
 /*
- * The rest of a string from its first byte that is not plain, and the
- * closing quote: the slow way, one escape or run at a time; -1 as
- * put_string.
+ * s[0..len) as a JSON string onto b the slow way, one run or escape at a
+ * time through buf_add (which keeps what fits under b's maximum and sets
+ * overflow); -1 as put_string.  Kept out of line: put_string's fast way
+ * is inlined where strings are written.
  */
-static int
-put_tail(struct buf *b, const char *s, size_t len, int strict)
+static __attribute__((noinline)) int
+put_string_slow(struct buf *b, const char *s, size_t len, int strict)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t i = 0, run;
 
+	buf_addc(b, '"');
 	while (i < len) {
 		unsigned char c;
 		const char *esc;
@@ -123,26 +125,54 @@ put_tail(struct buf *b, const char *s, size_t len, int strict)
 }
 
 /*
- * The plain bytes at the start of s[0..len) copied to o: how many (len
- * when all are).  8 at a time while they can be: short strings ("name",
- * "app") never enter the word loop and pay one comparison for it.
+ * Copies s[0..len) to o when every byte is plain: 1; 0 (o holds some of
+ * it) at a byte that needs an escape or jansson's way.  Whole words where
+ * the string has them, the last word overlapping the one before; a
+ * string of 4 to 7 bytes as two halves that overlap; of 1 to 3 as its
+ * first, middle and last bytes.  Most strings ("name", "app", "Pod") are
+ * short and have nothing to escape: checked and copied without a loop.
+ * Inlined (as jp/eval.c's steps are): a call and its saved registers
+ * cost as much as a short string's copy.
  */
-static inline size_t
+static inline __attribute__((always_inline)) int
 copy_plain(char *o, const char *s, size_t len)
 {
 	size_t i;
+	uint64_t w;
+	uint32_t lo, hi;
 
-	for (i = 0; len - i >= 8; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, s + i, 8);
+	if (len >= 8) {
+		for (i = 0; len - i > 8; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (util_json_word_stops(w))
+				return 0;
+			memcpy(o + i, &w, 8);
+		}
+		memcpy(&w, s + len - 8, 8);
 		if (util_json_word_stops(w))
-			break;
-		memcpy(o + i, &w, 8);
+			return 0;
+		memcpy(o + len - 8, &w, 8);
+		return 1;
 	}
-	for (; i < len && byte_class[(unsigned char)s[i]] == PLAIN; i++)
-		o[i] = s[i];
-	return i;
+	if (len >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + len - 4, 4);
+		if (util_json_word_stops((uint64_t)hi << 32 | lo))
+			return 0;
+		memcpy(o, &lo, 4);
+		memcpy(o + len - 4, &hi, 4);
+		return 1;
+	}
+	if (len == 0)
+		return 1;
+	if ((byte_class[(unsigned char)s[0]] |
+	    byte_class[(unsigned char)s[len / 2]] |
+	    byte_class[(unsigned char)s[len - 1]]) != PLAIN)
+		return 0;
+	o[0] = s[0];
+	o[len / 2] = s[len / 2];
+	o[len - 1] = s[len - 1];
+	return 1;
 }
 
 /* b->len moved past n bytes written at its end, and the NUL after. */
@@ -170,28 +200,33 @@ put_char(struct buf *b, char c)
 /*
  * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
  * at a NUL or a byte outside ASCII when strict (b then holds part of it).
- * Most strings are short and have nothing to escape: room is made for
- * the quotes and the bytes at once and they are copied as they are
- * checked; at the first byte that is not plain (or when b's maximum is
- * near) the rest goes put_tail's way.
+ * Most strings have nothing to escape: room is made for the quotes and
+ * the bytes at once and they are copied as they are checked; a string
+ * with a byte that is not plain (or a maximum within reach) is written
+ * again from its start, put_string_slow's way.
  */
-static int
+static inline __attribute__((always_inline)) int
 put_string(struct buf *b, const char *s, size_t len, int strict)
 {
 	char *o = room(b, len + 2);
-	size_t i;
 
-	if (o == NULL) {
-		buf_addc(b, '"');
-		return put_tail(b, s, len, strict);
-	}
+	if (o == NULL || !copy_plain(o + 1, s, len))
+		return put_string_slow(b, s, len, strict);
 	o[0] = '"';
-	if ((i = copy_plain(o + 1, s, len)) < len) {
-		wrote(b, 1 + i);
-		return put_tail(b, s + i, len - i, strict);
-	}
 	o[1 + len] = '"';
 	wrote(b, len + 2);
+	return 0;
+}
+
+/* put_key's slow way: the pieces one at a time. */
+static __attribute__((noinline)) int
+put_key_slow(struct buf *b, const char *k, size_t len, int first)
+{
+	if (!first)
+		buf_addc(b, ',');
+	if (put_string_slow(b, k, len, 1) == -1)
+		return -1;
+	buf_addc(b, ':');
 	return 0;
 }
 
@@ -199,20 +234,14 @@ put_string(struct buf *b, const char *s, size_t len, int strict)
  * An object's key k[0..len) with the comma before it (unless first) and
  * the colon after, as put_string writes it, in one piece when it can.
  */
-static int
+static inline __attribute__((always_inline)) int
 put_key(struct buf *b, const char *k, size_t len, int first)
 {
-	size_t sep = first ? 0 : 1, i;
+	size_t sep = first ? 0 : 1;
 	char *o = room(b, sep + len + 3);
 
-	if (o == NULL || (i = copy_plain(o + sep + 1, k, len)) < len) {
-		if (!first)
-			put_char(b, ',');
-		if (put_string(b, k, len, 1) == -1)
-			return -1;
-		put_char(b, ':');
-		return 0;
-	}
+	if (o == NULL || !copy_plain(o + sep + 1, k, len))
+		return put_key_slow(b, k, len, first);
 	o[0] = ',';
 	o[sep] = '"';
 	o[sep + 1 + len] = '"';
