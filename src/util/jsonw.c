@@ -183,20 +183,6 @@ wrote(struct buf *b, size_t n)
 	b->data[b->len] = '\0';
 }
 
-/* c onto b: buf_addc without the call where there is room. */
-static inline void
-put_char(struct buf *b, char c)
-{
-	char *o = room(b, 1);
-
-	if (o == NULL) {
-		buf_addc(b, c);
-		return;
-	}
-	o[0] = c;
-	wrote(b, 1);
-}
-
 /*
  * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
  * at a NUL or a byte outside ASCII when strict (b then holds part of it).
@@ -302,7 +288,7 @@ put_object(struct buf *b, json_t *v, size_t flags)
 
 	if (flags & JSON_SORT_KEYS && json_object_size(v) > SORT_STACK)
 		m = xcalloc(json_object_size(v), sizeof *m);
-	put_char(b, '{');
+	buf_addc(b, '{');
 	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
 		const char *k = json_object_iter_key(it);
 
@@ -324,7 +310,7 @@ put_object(struct buf *b, json_t *v, size_t flags)
 		if (put_key(b, m[j].key, m[j].len, j == 0) == -1 ||
 		    util_json_write(b, m[j].value, flags) == -1)
 			goto out;
-	put_char(b, '}');
+	buf_addc(b, '}');
 	rc = 0;
 out:
 	if (m != stack)
@@ -341,15 +327,15 @@ util_json_write(struct buf *b, json_t *v, size_t flags)
 	case JSON_OBJECT:
 		return put_object(b, v, flags);
 	case JSON_ARRAY:
-		put_char(b, '[');
+		buf_addc(b, '[');
 		for (i = 0, n = json_array_size(v); i < n; i++) {
 			if (i)
-				put_char(b, ',');
+				buf_addc(b, ',');
 			if (util_json_write(b, json_array_get(v, i), flags) ==
 			    -1)
 				return -1;
 		}
-		put_char(b, ']');
+		buf_addc(b, ']');
 		return 0;
 	case JSON_STRING:
 		return put_string(b, json_string_value(v),
