@@ -2307,6 +2307,32 @@ TEST(json_writer_overflows_anywhere)
 	CHECK(ok);
 }
 
+/* util_json_plain: a byte above 0x7f anywhere, at any length, is seen. */
+TEST(json_plain_sees_every_byte)
+{
+	static const char high[] = { '\x80', '\xc3', '\xff' };
+	char s[32];
+	size_t len, at, e, k;
+	int ok = 1;
+
+	CHECK(util_json_plain(NULL) && util_json_plain(""));
+	for (len = 1; len <= 30; len++) {
+		for (k = 0; k < len; k++)
+			s[k] = (char)(0x7f - k);	/* 0x7f and below */
+		s[len] = '\0';
+		ok &= util_json_plain(s);
+		for (at = 0; at < len; at++)
+			for (e = 0; e < sizeof high; e++) {
+				char keep = s[at];
+
+				s[at] = high[e];
+				ok &= !util_json_plain(s);
+				s[at] = keep;
+			}
+	}
+	CHECK(ok);
+}
+
 static uint32_t
 int_hash(const void *e)
 {
@@ -2665,6 +2691,7 @@ main(void)
 	RUN(json_writer_refuses_at_every_position);
 	RUN(json_writer_objects_sorted_and_not);
 	RUN(json_writer_overflows_anywhere);
+	RUN(json_plain_sees_every_byte);
 	RUN(ptab_empty_keeps_slots);
 	RUN(jlist_items_one_at_a_time);
 	RUN(jlist_items_before_kind);
