@@ -2193,7 +2193,7 @@ TEST(json_writer_refuses_at_every_position)
 				s[len] = '\0';
 				v = json_stringn_nocheck(s, len);
 				o = json_object();
-				json_object_setn_nocheck(o, s, len,
+				json_object_setn_new_nocheck(o, s, len,
 				    json_integer(1));
 				buf_init(&b, 0);
 				ok &= util_json_write(&b, v, JSON_COMPACT) ==
