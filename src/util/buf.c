@@ -47,7 +47,7 @@ reserve(struct buf *b, size_t extra)
 }
 
 int
-buf_add(struct buf *b, const void *p, size_t n)
+buf_add_slow(struct buf *b, const void *p, size_t n)
 {
 	int rc = 0;
 
@@ -62,24 +62,6 @@ buf_add(struct buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return rc;
-}
-
-int
-buf_adds(struct buf *b, const char *s)
-{
-	return buf_add(b, s, strlen(s));
-}
-
-int
-buf_addc(struct buf *b, char c)
-{
-	/* the common case first: writers of JSON add a byte at a time */
-	if (b->len + 1 < b->cap && (b->max == 0 || b->len < b->max)) {
-		b->data[b->len++] = c;
-		b->data[b->len] = '\0';
-		return 0;
-	}
-	return buf_add(b, &c, 1);
 }
 
 int

@@ -67,22 +67,6 @@ util_jscan_fail(struct util_jscan *sc, size_t at, const char *why)
 	return -1;
 }
 
-/*
- * Whether any of the 8 bytes of w is '"', '\\', below 0x20 or above
- * 0x7f: the bytes a string's plain run stops at.  (Bit tricks of the
- * "has a zero byte" kind; exact for each byte.)
- */
-static int
-word_stops(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t high = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-
-	return (((q - ones) & ~q) | ((b - ones) & ~b) |
-	    ((w - ones * 0x20) & ~w) | w) & high ? 1 : 0;
-}
-
 static int
 plain_byte(unsigned c)
 {
@@ -164,7 +148,7 @@ util_jscan_string(struct util_jscan *sc, const char **p, size_t *n)
 		run = i;
 		while (sc->len - i >= 8) {
 			memcpy(&w, sc->s + i, 8);
-			if (word_stops(w))
+			if (util_json_word_stops(w))
 				break;
 			i += 8;
 		}

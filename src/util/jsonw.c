@@ -15,7 +15,7 @@
  * takes jansson's way for the whole value, so the two can never differ.
  * Reals are written by jansson itself (its digits are its own).
  */
-#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,43 +23,91 @@
 
 #define SORT_STACK	32	/* keys sorted without an allocation */
 
+/*
+ * A record checks each of its strings here: their bytes or'ed a word at a
+ * time (the last word overlapping the one before), then one test.
+ */
 int
 util_json_plain(const char *s)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
-}
+	size_t n, i;
+	uint64_t w, any = 0;
+	uint32_t lo, hi;
 
-/* What a byte of a string needs: nothing, an escape, or jansson's way. */
-enum { PLAIN, ESCAPE, REFUSE };
-
-static unsigned char	byte_class[256];
-static pthread_once_t	byte_class_once = PTHREAD_ONCE_INIT;
-
-static void
-init_byte_class(void)
-{
-	int c;
-
-	for (c = 0; c < 256; c++)
-		byte_class[c] = c == 0 || c >= 0x80 ? REFUSE : c < 0x20 ||
-		    c == '"' || c == '\\' ? ESCAPE : PLAIN;
+	if (s == NULL)
+		return 1;
+	if ((n = strlen(s)) >= 8) {
+		for (i = 0; n - i > 8; i += 8) {
+			memcpy(&w, s + i, 8);
+			any |= w;
+		}
+		memcpy(&w, s + n - 8, 8);
+		any |= w;
+	} else if (n >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		any = lo | hi;
+	} else {
+		for (i = 0; i < n; i++)
+			any |= (unsigned char)s[i];
+	}
+	return (any & 0x8080808080808080ULL) == 0;
 }
 
 /*
- * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
- * at a NUL or a byte outside ASCII when strict (b then holds part of it).
+ * What a byte of a string needs: nothing, an escape, or jansson's way.
+ * A constant table: the writer runs for every string of every record and
+ * view text, and a pthread_once per string cost more than its lookups.
  */
-static int
-put_string(struct buf *b, const char *s, size_t len, int strict)
+enum { PLAIN, ESCAPE, REFUSE };
+
+#define ROW(c)	c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c
+static const unsigned char byte_class[256] = {
+	REFUSE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE,	/* 0x00 */
+	ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE, ESCAPE,
+	ROW(ESCAPE),							/* 0x10 */
+	PLAIN, PLAIN, ESCAPE, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN,	/* 0x20: " */
+	PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN,
+	ROW(PLAIN),							/* 0x30 */
+	ROW(PLAIN),							/* 0x40 */
+	PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, PLAIN,	/* 0x50 */
+	PLAIN, PLAIN, PLAIN, PLAIN, ESCAPE, PLAIN, PLAIN, PLAIN,	/* \ */
+	ROW(PLAIN),							/* 0x60 */
+	ROW(PLAIN),							/* 0x70 */
+	ROW(REFUSE), ROW(REFUSE), ROW(REFUSE), ROW(REFUSE),		/* 0x80 */
+	ROW(REFUSE), ROW(REFUSE), ROW(REFUSE), ROW(REFUSE),
+};
+#undef ROW
+
+/*
+ * Room for n more bytes (and the NUL) at the end of b: where they go, or
+ * NULL when they would pass b's maximum (the caller then appends through
+ * buf_add, which keeps what fits and sets overflow).  The caller writes
+ * the bytes and the NUL and moves b->len itself.
+ */
+static inline char *
+room(struct buf *b, size_t n)
+{
+	if (b->max && n > b->max - b->len)
+		return NULL;
+	if (b->len + n >= b->cap)
+		xgrow(&b->data, &b->cap, b->len + n + 1, 1);
+	return b->data + b->len;
+}
+
+/*
+ * s[0..len) as a JSON string onto b the slow way, one run or escape at a
+ * time through buf_add (which keeps what fits under b's maximum and sets
+ * overflow); -1 as put_string.  Kept out of line: put_string's fast way
+ * is inlined where strings are written.
+ */
+static __attribute__((noinline)) int
+put_string_slow(struct buf *b, const char *s, size_t len, int strict)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t i = 0, run;
 
-	pthread_once(&byte_class_once, init_byte_class);
 	buf_addc(b, '"');
 	while (i < len) {
 		unsigned char c;
@@ -95,6 +143,118 @@ put_string(struct buf *b, const char *s, size_t len, int strict)
 		buf_add(b, esc, 2);
 	}
 	buf_addc(b, '"');
+	return 0;
+}
+
+/*
+ * Copies s[0..len) to o when every byte is plain: 1; 0 (o holds some of
+ * it) at a byte that needs an escape or jansson's way.  Whole words where
+ * the string has them, the last word overlapping the one before; a
+ * string of 4 to 7 bytes as two halves that overlap; of 1 to 3 as its
+ * first, middle and last bytes.  Most strings ("name", "app", "Pod") are
+ * short and have nothing to escape: checked and copied without a loop.
+ * Inlined (as jp/eval.c's steps are): a call and its saved registers
+ * cost as much as a short string's copy.
+ */
+static inline __attribute__((always_inline)) int
+copy_plain(char *o, const char *s, size_t len)
+{
+	size_t i;
+	uint64_t w;
+	uint32_t lo, hi;
+
+	if (len >= 8) {
+		for (i = 0; len - i > 8; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (util_json_word_stops(w))
+				return 0;
+			memcpy(o + i, &w, 8);
+		}
+		memcpy(&w, s + len - 8, 8);
+		if (util_json_word_stops(w))
+			return 0;
+		memcpy(o + len - 8, &w, 8);
+		return 1;
+	}
+	if (len >= 4) {
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + len - 4, 4);
+		if (util_json_word_stops((uint64_t)hi << 32 | lo))
+			return 0;
+		memcpy(o, &lo, 4);
+		memcpy(o + len - 4, &hi, 4);
+		return 1;
+	}
+	if (len == 0)
+		return 1;
+	if ((byte_class[(unsigned char)s[0]] |
+	    byte_class[(unsigned char)s[len / 2]] |
+	    byte_class[(unsigned char)s[len - 1]]) != PLAIN)
+		return 0;
+	o[0] = s[0];
+	o[len / 2] = s[len / 2];
+	o[len - 1] = s[len - 1];
+	return 1;
+}
+
+/* b->len moved past n bytes written at its end, and the NUL after. */
+static inline void
+wrote(struct buf *b, size_t n)
+{
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/*
+ * s[0..len) as a JSON string onto b, escaped as jansson escapes it; -1
+ * at a NUL or a byte outside ASCII when strict (b then holds part of it).
+ * Most strings have nothing to escape: room is made for the quotes and
+ * the bytes at once and they are copied as they are checked; a string
+ * with a byte that is not plain (or a maximum within reach) is written
+ * again from its start, put_string_slow's way.
+ */
+static inline __attribute__((always_inline)) int
+put_string(struct buf *b, const char *s, size_t len, int strict)
+{
+	char *o = room(b, len + 2);
+
+	if (o == NULL || !copy_plain(o + 1, s, len))
+		return put_string_slow(b, s, len, strict);
+	o[0] = '"';
+	o[1 + len] = '"';
+	wrote(b, len + 2);
+	return 0;
+}
+
+/* put_key's slow way: the pieces one at a time. */
+static __attribute__((noinline)) int
+put_key_slow(struct buf *b, const char *k, size_t len, int first)
+{
+	if (!first)
+		buf_addc(b, ',');
+	if (put_string_slow(b, k, len, 1) == -1)
+		return -1;
+	buf_addc(b, ':');
+	return 0;
+}
+
+/*
+ * An object's key k[0..len) with the comma before it (unless first) and
+ * the colon after, as put_string writes it, in one piece when it can.
+ */
+static inline __attribute__((always_inline)) int
+put_key(struct buf *b, const char *k, size_t len, int first)
+{
+	size_t sep = first ? 0 : 1;
+	char *o = room(b, sep + len + 3);
+
+	if (o == NULL || !copy_plain(o + sep + 1, k, len))
+		return put_key_slow(b, k, len, first);
+	o[0] = ',';
+	o[sep] = '"';
+	o[sep + 1 + len] = '"';
+	o[sep + 2 + len] = ':';
+	wrote(b, sep + len + 3);
 	return 0;
 }
 
@@ -144,25 +304,20 @@ static int
 put_object(struct buf *b, json_t *v, size_t flags)
 {
 	struct member stack[SORT_STACK], *m = stack;
-	size_t n = json_object_size(v), i = 0, j;
+	size_t i = 0, j;
 	void *it;
 	int rc = -1;
 
-	if (flags & JSON_SORT_KEYS && n > SORT_STACK)
-		m = xcalloc(n, sizeof *m);
+	if (flags & JSON_SORT_KEYS && json_object_size(v) > SORT_STACK)
+		m = xcalloc(json_object_size(v), sizeof *m);
 	buf_addc(b, '{');
 	for (it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
 		const char *k = json_object_iter_key(it);
 
 		if (!(flags & JSON_SORT_KEYS)) {
-			if (i++)
-				buf_addc(b, ',');
-			if (put_string(b, k, json_object_iter_key_len(it), 1) ==
-			    -1)
-				goto out;
-			buf_addc(b, ':');
-			if (util_json_write(b, json_object_iter_value(it),
-			    flags) == -1)
+			if (put_key(b, k, json_object_iter_key_len(it), i++ ==
+			    0) == -1 || util_json_write(b,
+			    json_object_iter_value(it), flags) == -1)
 				goto out;
 			continue;
 		}
@@ -173,15 +328,10 @@ put_object(struct buf *b, json_t *v, size_t flags)
 		m[j].len = json_object_iter_key_len(it);
 		m[j].value = json_object_iter_value(it);
 	}
-	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++) {
-		if (j)
-			buf_addc(b, ',');
-		if (put_string(b, m[j].key, m[j].len, 1) == -1)
+	for (j = 0; flags & JSON_SORT_KEYS && j < i; j++)
+		if (put_key(b, m[j].key, m[j].len, j == 0) == -1 ||
+		    util_json_write(b, m[j].value, flags) == -1)
 			goto out;
-		buf_addc(b, ':');
-		if (util_json_write(b, m[j].value, flags) == -1)
-			goto out;
-	}
 	buf_addc(b, '}');
 	rc = 0;
 out:
@@ -193,18 +343,18 @@ out:
 int
 util_json_write(struct buf *b, json_t *v, size_t flags)
 {
-	size_t i;
-	json_t *x;
+	size_t i, n;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		return put_object(b, v, flags);
 	case JSON_ARRAY:
 		buf_addc(b, '[');
-		json_array_foreach(v, i, x) {
+		for (i = 0, n = json_array_size(v); i < n; i++) {
 			if (i)
 				buf_addc(b, ',');
-			if (util_json_write(b, x, flags) == -1)
+			if (util_json_write(b, json_array_get(v, i), flags) ==
+			    -1)
 				return -1;
 		}
 		buf_addc(b, ']');

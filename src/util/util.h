@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -57,10 +58,35 @@ void	 buf_init(struct buf *, size_t max);
  * buf_steal'd.
  */
 void	 buf_init_on(struct buf *, char *mem, size_t size);
-/* Appends; on exceeding max sets overflow, keeps what fit, returns -1. */
-int	 buf_add(struct buf *, const void *, size_t);
-int	 buf_adds(struct buf *, const char *);
-int	 buf_addc(struct buf *, char);
+/* buf_add's way when the bytes do not fit in what is allocated or max. */
+int	 buf_add_slow(struct buf *, const void *, size_t);
+/*
+ * Appends; on exceeding max sets overflow, keeps what fit, returns -1.
+ * Inline: writers of JSON and records append a few bytes at a time, and
+ * the call cost more than the copy (a literal's copy is a store here).
+ */
+static inline int
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n < b->cap && (b->max == 0 || b->len + n <= b->max)) {
+		if (n)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_add_slow(b, p, n);
+}
+static inline int
+buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+static inline int
+buf_addc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
 int	 buf_printf(struct buf *, const char *, ...) UTIL_PRINTF(2, 3);
 void	 buf_reset(struct buf *);
 /* Returns the owned string and leaves the buf empty and reusable. */
@@ -409,6 +435,22 @@ json_t	*util_json_copy(json_t *v);
 json_t	*util_json_str_ref(json_t *v, const char *s);
 /* 1 when s (NULL too) holds no byte outside ASCII. */
 int	 util_json_plain(const char *s);
+/*
+ * Whether any of the 8 bytes of w is '"', '\\', below 0x20 or above 0x7f:
+ * the bytes a plain run of a JSON string stops at, for the reader and
+ * the writer alike.  (Bit tricks of the "has a zero byte" kind; exact
+ * for each byte.)
+ */
+static inline int
+util_json_word_stops(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	    ((w - ones * 0x20) & ~w) | w) & high ? 1 : 0;
+}
 /*
  * JSON text one token or value at a time (jsonr.c): the one lexer and
  * tree builder behind util_json_loadb and the cluster view's projecting

@@ -2093,6 +2093,246 @@ TEST(json_dumps_matches_jansson)
 	json_decref(v);
 }
 
+/* util_json_write(b, v, flags) == 0 and b holds json_dumps' text? */
+static int
+writes_as_jansson(json_t *v, size_t flags)
+{
+	struct buf b;
+	char *want = json_dumps(v, flags | JSON_ENCODE_ANY);
+	int ok;
+
+	buf_init(&b, 0);
+	ok = want && util_json_write(&b, v, flags) == 0 &&
+	    strcmp(b.data, want) == 0 && b.len == strlen(want);
+	free(want);
+	buf_free(&b);
+	return ok;
+}
+
+/*
+ * Every byte that needs an escape (and the plain ones beside them) at
+ * every place of strings 0..40 bytes long, as values, as keys, sorted and
+ * not, and through util_json_str: jansson's text each time.
+ */
+TEST(json_writer_escapes_at_every_position)
+{
+	static const char special[] = "\"\\\b\f\n\r\t\x01\x1f\x7f/ ~";
+	static const size_t flags[] = { JSON_COMPACT, JSON_COMPACT |
+	    JSON_SORT_KEYS };
+	char s[48], all[128];
+	size_t len, at, e, k;
+	int ok = 1;
+
+	for (len = 0; len <= 40; len++)
+		for (at = 0; at <= len; at++)
+			for (e = 0; e < sizeof special - 1; e++) {
+				json_t *v, *o;
+				struct buf b;
+				char *want;
+
+				for (k = 0; k < len; k++)
+					s[k] = (char)('a' + k % 26);
+				if (at < len)
+					s[at] = special[e];
+				s[len] = '\0';
+				v = json_stringn(s, len);
+				o = json_object();
+				json_object_setn(o, s, len, v);
+				json_object_set_new(o, "m", json_integer(1));
+				for (k = 0; k < UTIL_ARRAY_LEN(flags); k++)
+					ok &= writes_as_jansson(v, flags[k]) &&
+					    writes_as_jansson(o, flags[k]);
+				buf_init(&b, 0);
+				buf_adds(&b, "<");
+				util_json_str(&b, s);
+				want = json_dumps(v, JSON_ENCODE_ANY);
+				ok &= b.data[0] == '<' &&
+				    strcmp(b.data + 1, want) == 0;
+				free(want);
+				buf_free(&b);
+				json_decref(v);
+				json_decref(o);
+			}
+	CHECK(ok);
+	for (k = 1; k < 128; k++)	/* every ASCII byte in one string */
+		all[k - 1] = (char)k;
+	all[127] = '\0';
+	{
+		json_t *v = json_string(all), *o = json_pack("{s:s,s:[s]}",
+		    all, "x", "\x7f\x01", all);
+
+		CHECK(writes_as_jansson(v, JSON_COMPACT));
+		CHECK(writes_as_jansson(o, JSON_COMPACT));
+		CHECK(writes_as_jansson(o, JSON_COMPACT | JSON_SORT_KEYS));
+		json_decref(v);
+		json_decref(o);
+	}
+}
+
+/*
+ * A NUL or a byte outside ASCII anywhere in a string or key is refused
+ * (-1), whatever its place; util_json_str writes such a byte as it is.
+ */
+TEST(json_writer_refuses_at_every_position)
+{
+	static const char bad[] = { '\0', '\x80', '\xc3', '\xff' };
+	char s[24];
+	size_t len, at, e, k;
+	int ok = 1;
+
+	for (len = 1; len <= 20; len++)
+		for (at = 0; at < len; at++)
+			for (e = 0; e < sizeof bad; e++) {
+				json_t *v, *o;
+				struct buf b;
+				char *want;
+
+				for (k = 0; k < len; k++)
+					s[k] = k % 5 == 3 ? '"' : 'x';
+				s[at] = bad[e];
+				s[len] = '\0';
+				v = json_stringn_nocheck(s, len);
+				o = json_object();
+				json_object_setn_new_nocheck(o, s, len,
+				    json_integer(1));
+				buf_init(&b, 0);
+				ok &= util_json_write(&b, v, JSON_COMPACT) ==
+				    -1;
+				ok &= util_json_write(&b, o, JSON_COMPACT) ==
+				    -1;
+				ok &= util_json_write(&b, o, JSON_COMPACT |
+				    JSON_SORT_KEYS) == -1;
+				json_decref(v);
+				json_decref(o);
+				if (e == 0) {	/* a NUL ends a C string */
+					buf_free(&b);
+					continue;
+				}
+				/* jansson's text with a 'Z' there, then it */
+				s[at] = 'Z';
+				v = json_string(s);
+				want = json_dumps(v, JSON_ENCODE_ANY);
+				*strchr(want, 'Z') = bad[e];
+				s[at] = bad[e];
+				buf_reset(&b);
+				util_json_str(&b, s);
+				ok &= strcmp(b.data, want) == 0;
+				free(want);
+				json_decref(v);
+				buf_free(&b);
+			}
+	CHECK(ok);
+}
+
+/*
+ * Objects of 0 to 40 members in a shuffled order, keys with escapes and
+ * keys that are prefixes of others: jansson's order and text, sorted or
+ * not.
+ */
+TEST(json_writer_objects_sorted_and_not)
+{
+	static const char *const keys[] = { "b", "a", "ab", "a\"", "A", "",
+	    "a\\b", "\t", "~", "aa", "kind", "name", "app", "z\n" };
+	size_t n, i;
+	int ok = 1;
+
+	for (n = 0; n <= 40; n++) {
+		json_t *o = json_object(), *nest = json_object();
+		char key[16];
+
+		for (i = 0; i < n; i++) {
+			size_t j = (i * 11 + 5) % n;
+
+			if (j < UTIL_ARRAY_LEN(keys))
+				snprintf(key, sizeof key, "%s", keys[j]);
+			else
+				snprintf(key, sizeof key, "k%zu\"%zu", j % 7, j);
+			json_object_set_new(o, key, json_integer(
+			    (json_int_t)j - 20));
+		}
+		json_object_set(nest, "o", o);
+		json_object_set_new(nest, "n", json_pack("[{s:s},{}]", "y",
+		    "\\"));
+		ok &= writes_as_jansson(o, JSON_COMPACT);
+		ok &= writes_as_jansson(o, JSON_COMPACT | JSON_SORT_KEYS);
+		ok &= writes_as_jansson(nest, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(o);
+		json_decref(nest);
+	}
+	CHECK(ok);
+}
+
+/*
+ * A buffer with a maximum that the text overruns at any byte (in a
+ * quote, a run, an escape, a key, a number): what fits is the text's
+ * start, overflow is set, and the writer still says 0.
+ */
+TEST(json_writer_overflows_anywhere)
+{
+	json_t *v = json_loads("{\"kind\":\"Pod\",\"a\\tb\":[\"x\\\"y\\u0001"
+	    "zzzzzzzzzzzzzzzzzzzzzz\",-12345,true,null,{}],\"n\":\"\"}", 0,
+	    NULL);
+	size_t flags, max, full, pre;
+	char *want, mem[160];
+	int ok = 1;
+
+	REQUIRE(v != NULL);
+	for (flags = 0; flags < 2; flags++) {
+		size_t f = JSON_COMPACT | (flags ? JSON_SORT_KEYS : 0);
+
+		want = json_dumps(v, f);
+		full = strlen(want);
+		for (pre = 0; pre < 3; pre += 2)
+			for (max = pre + 1; max <= pre + full + 2; max++) {
+				struct buf b, on;
+				size_t fit = max < pre + full ? max : pre + full;
+
+				buf_init(&b, max);
+				buf_init_on(&on, mem, max + 1 < sizeof mem ?
+				    max + 1 : sizeof mem);
+				buf_add(&b, "<<", pre);
+				buf_add(&on, "<<", pre);
+				ok &= util_json_write(&b, v, f) == 0;
+				ok &= util_json_write(&on, v, f) == 0;
+				ok &= b.len == fit && b.data[fit] == '\0' &&
+				    memcmp(b.data + pre, want, fit - pre) == 0;
+				ok &= b.overflow == (pre + full > max);
+				ok &= on.len == b.len && on.overflow ==
+				    b.overflow && strcmp(on.data, b.data) == 0;
+				buf_free(&b);
+			}
+		free(want);
+	}
+	json_decref(v);
+	CHECK(ok);
+}
+
+/* util_json_plain: a byte above 0x7f anywhere, at any length, is seen. */
+TEST(json_plain_sees_every_byte)
+{
+	static const char high[] = { '\x80', '\xc3', '\xff' };
+	char s[32];
+	size_t len, at, e, k;
+	int ok = 1;
+
+	CHECK(util_json_plain(NULL) && util_json_plain(""));
+	for (len = 1; len <= 30; len++) {
+		for (k = 0; k < len; k++)
+			s[k] = (char)(0x7f - k);	/* 0x7f and below */
+		s[len] = '\0';
+		ok &= util_json_plain(s);
+		for (at = 0; at < len; at++)
+			for (e = 0; e < sizeof high; e++) {
+				char keep = s[at];
+
+				s[at] = high[e];
+				ok &= !util_json_plain(s);
+				s[at] = keep;
+			}
+	}
+	CHECK(ok);
+}
+
 static uint32_t
 int_hash(const void *e)
 {
@@ -2447,6 +2687,11 @@ main(void)
 	RUN(json_writer_and_copy_match_jansson);
 	RUN(json_str_ref_shares_only_the_same_text);
 	RUN(json_dumps_matches_jansson);
+	RUN(json_writer_escapes_at_every_position);
+	RUN(json_writer_refuses_at_every_position);
+	RUN(json_writer_objects_sorted_and_not);
+	RUN(json_writer_overflows_anywhere);
+	RUN(json_plain_sees_every_byte);
 	RUN(ptab_empty_keeps_slots);
 	RUN(jlist_items_one_at_a_time);
 	RUN(jlist_items_before_kind);
