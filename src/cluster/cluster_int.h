@@ -183,6 +183,12 @@ struct cl_trees {
  */
 json_t		*cl_tree_of(struct cl_trees *, struct istr *x);
 /*
+ * x (a plain string: a kind, a namespace) as a JSON string, kept as a
+ * tree is: borrowed likewise.  A string is kept as a text or as a
+ * string, never both.
+ */
+json_t		*cl_string_of(struct cl_trees *, struct istr *x);
+/*
  * x parsed as cl_tree_of parses it, its tree kept only when it already
  * was (for a text about to go): a new reference.
  */

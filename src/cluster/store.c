@@ -201,6 +201,7 @@ class_get(struct cluster *c, struct cclass *k)
 
 	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
 	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
+		/* the class holds them: none goes (no tree to drop) */
 		cl_intern_drop(&c->strings, k->kind);
 		cl_intern_drop(&c->strings, k->ns);
 		cl_intern_drop(&c->strings, k->meta);
@@ -217,7 +218,10 @@ class_get(struct cluster *c, struct cclass *k)
 	return cl;
 }
 
-/* Drops a reference to text x, and its parsed tree with the last one. */
+/*
+ * Drops a reference to text x (or a kind or namespace), and its parsed
+ * tree (string) with the last one.
+ */
 static void
 text_drop(struct cluster *c, struct istr *x)
 {
@@ -234,8 +238,8 @@ class_drop(struct cluster *c, struct cclass *cl)
 	if (--cl->refs > 0)
 		return;
 	ptab_remove(&c->classes, cl->hash, class_eq, cl, class_hash);
-	cl_intern_drop(&c->strings, cl->kind);
-	cl_intern_drop(&c->strings, cl->ns);
+	text_drop(c, cl->kind);
+	text_drop(c, cl->ns);
 	text_drop(c, cl->meta);
 	text_drop(c, cl->body);
 	text_drop(c, cl->status);
@@ -566,8 +570,10 @@ struct parts {
 
 /* Record r assembled from its parts: a new reference. */
 static json_t *
-assemble(const struct crec *r, const struct parts *t)
+assemble(const struct cluster *cc, const struct crec *r,
+    const struct parts *t)
 {
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
 	const struct cclass *cl = r->cls;
 	size_t n = strlen(r->id) + 1;
 	unsigned char tag = (unsigned char)r->id[n];
@@ -577,11 +583,13 @@ assemble(const struct crec *r, const struct parts *t)
 
 	name = rec_name(r);
 	o = shallow(t->body);
-	json_object_set_new(o, "kind", json_string(cl->kind->s));
+	/* kind and namespace: one string each, shared */
+	json_object_set(o, "kind", cl_string_of(&c->trees, cl->kind));
 	m = shallow(t->meta);
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
-		json_object_set_new(m, "namespace", json_string(cl->ns->s));
+		json_object_set(m, "namespace", cl_string_of(&c->trees,
+		    cl->ns));
 	if (tag == UID_BIN) {
 		uid_unpack((const unsigned char *)r->id + n + 1, uid);
 		json_object_set_new(m, "uid", json_string(uid));
@@ -617,7 +625,7 @@ materialize(const struct cluster *c, const struct crec *r)
 	t.body = json_incref(tree_of(c, cl->body));
 	t.meta = json_incref(tree_of(c, cl->meta));
 	t.status = cl->status ? json_incref(tree_of(c, cl->status)) : NULL;
-	o = assemble(r, &t);
+	o = assemble(c, r, &t);
 	json_decref(t.body);
 	json_decref(t.meta);
 	json_decref(t.status);

@@ -108,17 +108,12 @@ used(struct cl_trees *ts, const struct istr *x)
 	return t;
 }
 
-json_t *
-cl_tree_of(struct cl_trees *ts, struct istr *x)
+/* A new entry for x, of n bytes, the newest; its tree left to set. */
+static struct cl_tree *
+add(struct cl_trees *ts, struct istr *x, size_t n)
 {
 	struct cl_tree *t = NULL;
-	size_t n;
 
-	if (x == NULL)
-		return empty(ts);
-	if (x->parsed)
-		return used(ts, x)->tree;
-	n = cl_text_unpack_to(x->s, &ts->text, &ts->cap);
 	/* the oldest make room (a text past the bound alone is kept alone) */
 	while (ts->oldest && (ts->t.live >= CL_TREES_MAX || ts->bytes + n >
 	    CL_TREES_BYTES)) {
@@ -130,12 +125,40 @@ cl_tree_of(struct cl_trees *ts, struct istr *x)
 	if (t == NULL)
 		t = xmalloc(sizeof *t);
 	t->x = x;
-	t->tree = parse(ts, n);
 	t->len = n;
 	ts->bytes += n;
 	x->parsed = 1;
 	ptab_insert(&ts->t, x->hash, t, tree_hash);
 	link_newest(ts, t);
+	return t;
+}
+
+json_t *
+cl_tree_of(struct cl_trees *ts, struct istr *x)
+{
+	struct cl_tree *t;
+	size_t n;
+
+	if (x == NULL)
+		return empty(ts);
+	if (x->parsed)
+		return used(ts, x)->tree;
+	n = cl_text_unpack_to(x->s, &ts->text, &ts->cap);
+	t = add(ts, x, n);
+	t->tree = parse(ts, n);
+	return t->tree;
+}
+
+json_t *
+cl_string_of(struct cl_trees *ts, struct istr *x)
+{
+	struct cl_tree *t;
+
+	if (x->parsed)
+		return used(ts, x)->tree;
+	t = add(ts, x, x->len);
+	/* a string interned was a JSON string's, or a C string: UTF-8 */
+	t->tree = json_stringn_nocheck(x->s, x->len);
 	return t->tree;
 }
 

@@ -793,7 +793,8 @@ TEST(versions_share_their_parsed_texts)
 	CHECK(json_equal(labels, child2(want, "metadata", "labels")));
 	json_decref(want);
 	cluster_stats(c, &st);
-	CHECK_INT(st.parsed, 3);	/* b's metadata, body and statuses */
+	/* b's metadata, body and statuses trees, its kind and namespace */
+	CHECK_INT(st.parsed, 5);
 	json_decref(cluster_remove(c, "Pod", DEMO, POD_B));
 	cluster_stats(c, &st);
 	CHECK_INT(st.parsed, 0);
@@ -854,6 +855,12 @@ TEST(a_readers_copy_never_reaches_the_view)
 
 	cluster_put(c, a, NULL);
 	cluster_put(c, b, NULL);
+	/* kind and namespace: one string each, shared */
+	CHECK(json_object_get(cluster_get(c, "Pod", DEMO, POD_A), "kind") ==
+	    json_object_get(cluster_get(c, "Pod", DEMO, POD_B), "kind"));
+	CHECK(child2(cluster_get(c, "Pod", DEMO, POD_A), "metadata",
+	    "namespace") == child2(cluster_get(c, "Pod", DEMO, POD_B),
+	    "metadata", "namespace"));
 	copy = json_deep_copy(cluster_get(c, "Pod", DEMO, POD_A));
 	json_object_set_new(child2(copy, "metadata", "labels"), "app",
 	    json_string("changed"));
