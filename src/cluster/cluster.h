@@ -39,9 +39,10 @@ void		 cluster_free(struct cluster *);
  * Stores obj (borrowed: its projection is kept, or for kinds kept whole a
  * reference), replacing the object of the same kind, namespace and name.
  * Returns the previous object in *old when old is not NULL (owned by the
- * caller, NULL if none; for compact kinds its projection, materialized)
- * so a watcher can compare old and new.  Objects without kind or name are
- * refused: -1.
+ * caller, NULL if none; for compact kinds its projection, materialized,
+ * whose values are the view's parsed texts, shared: read them, copy what
+ * you would change) so a watcher can compare old and new.  Objects
+ * without kind or name are refused: -1.
  */
 int		 cluster_put(struct cluster *, json_t *obj, json_t **old);
 /*
@@ -50,8 +51,8 @@ int		 cluster_put(struct cluster *, json_t *obj, json_t **old);
  * keeps them, {"status": {"containerStatuses": [...],
  * "initContainerStatuses": [...]}} (name, lastState.terminated: see
  * project.c), read from the record's compact text, not materialized; or
- * the whole object when it was kept whole.  Owned by the caller; NULL if
- * none.
+ * the whole object when it was kept whole.  Owned by the caller (its
+ * statuses the view's parsed tree, shared: read only); NULL if none.
  */
 int		 cluster_put_statuses(struct cluster *, json_t *obj,
 		    json_t **old);
@@ -59,14 +60,16 @@ int		 cluster_put_statuses(struct cluster *, json_t *obj,
 int		 cluster_put_whole(struct cluster *, json_t *obj, json_t **old);
 /*
  * Removes and returns the stored object (owned by the caller; for compact
- * kinds its projection), or NULL.
+ * kinds its projection, shared values as cluster_put's old), or NULL.
  */
 json_t		*cluster_remove(struct cluster *, const char *kind,
 		    const char *ns, const char *name);
 /*
  * The stored object, or NULL.  Borrowed: for compact kinds an object
  * materialized from the record and cached by the cluster, valid until the
- * next put or remove (not across threads); it holds the projection only.
+ * next put or remove (not across threads); it holds the projection only,
+ * its values the view's parsed texts, which other objects share: never
+ * changed by a reader (copy to change).
  */
 json_t		*cluster_get(const struct cluster *, const char *kind,
 		    const char *ns, const char *name);
@@ -191,6 +194,8 @@ struct cluster_stats {
 	size_t	objects;
 	size_t	whole;			/* objects kept whole */
 	size_t	materialized;		/* objects cached as json now */
+	size_t	parsed;			/* texts whose trees are kept */
+	size_t	parsed_bytes;		/* their texts, unpacked */
 	size_t	strings;		/* interned */
 	size_t	classes;		/* kind, namespace and texts shared */
 	size_t	record_bytes;		/* records (names, uids), classes */

@@ -108,7 +108,8 @@ void		 cl_split_projection(json_t *p, json_t **meta,
 
 /* An interned, refcounted string. */
 struct istr {
-	uint32_t	refs;
+	unsigned	refs : 31;
+	unsigned	parsed : 1;	/* its tree is in a cl_trees */
 	uint32_t	hash;
 	size_t		len;
 	char		s[];	/* NUL-terminated */
@@ -139,9 +140,62 @@ char		*cl_text_pack(const char *s, size_t *len);
 /* A packed text unpacked: owned. */
 char		*cl_text_unpack(const char *packed);
 /*
+ * The same into *out (of *cap bytes, grown as needed: a buffer reused
+ * from one text to the next); returns the text's length.
+ */
+size_t		 cl_text_unpack_to(const char *packed, char **out,
+		    size_t *cap);
+/*
  * Whether packed unpacks to s[0..n), without unpacking it: a put finds
  * an object's texts unchanged so at the cost of a compare, not a pack.
  */
 int		 cl_text_is(const char *packed, const char *s, size_t n);
+
+/*
+ * The parsed texts (trees.c): the tree of an interned packed text a read
+ * parsed, kept while the text lives and until newer ones push it out
+ * (least recently used first; at most CL_TREES_MAX trees of
+ * CL_TREES_BYTES of text unpacked), so a text is parsed once for
+ * every object that names it and every read of them.  Keyed by the
+ * string itself (x->parsed says it is here): a text freed takes its tree
+ * with it (cl_tree_forget), so a later string at the same address is
+ * never taken for it.  The trees are shared: nobody changes one.
+ */
+#define CL_TREES_MAX	4096
+#define CL_TREES_BYTES	(1024 * 1024)
+
+struct cl_tree;
+
+struct cl_trees {
+	struct ptab	 t;		/* struct cl_tree * (owned), by text */
+	struct cl_tree	*newest;	/* the use order, a list */
+	struct cl_tree	*oldest;
+	size_t		 bytes;		/* of the trees' texts, unpacked */
+	json_t		*empty;		/* owned: the tree of no text */
+	char		*text;		/* owned: a text unpacked, reused */
+	size_t		 cap;		/* bytes of text */
+};
+
+/*
+ * x (NULL: none) parsed: borrowed, valid until the next cl_tree_of (which
+ * may push it out) or x's last reference going; {} when x is NULL or does
+ * not parse.
+ */
+json_t		*cl_tree_of(struct cl_trees *, struct istr *x);
+/*
+ * x (a plain string: a kind, a namespace) as a JSON string, kept as a
+ * tree is: borrowed likewise.  A string is kept as a text or as a
+ * string, never both.
+ */
+json_t		*cl_string_of(struct cl_trees *, struct istr *x);
+/*
+ * x parsed as cl_tree_of parses it, its tree kept only when it already
+ * was (for a text about to go): a new reference.
+ */
+json_t		*cl_tree_peek(struct cl_trees *, struct istr *x);
+/* Drops x's tree (x's last reference is going); x NULL or not here: no-op. */
+void		 cl_tree_forget(struct cl_trees *, struct istr *x);
+/* Drops every tree and the buffer: an empty cl_trees again. */
+void		 cl_trees_clear(struct cl_trees *);
 
 #endif /* CLUSTER_INT_H */

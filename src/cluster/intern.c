@@ -52,6 +52,7 @@ cl_intern(struct itab *it, const char *s, size_t len)
 	}
 	x = slab_alloc(&it->mem, sizeof *x + len + 1);
 	x->refs = 1;
+	x->parsed = 0;
 	x->hash = h;
 	x->len = len;
 	memcpy(x->s, s, len);

@@ -170,12 +170,12 @@ plain8(const unsigned char *p)
 	    0;
 }
 
-char *
-cl_text_unpack(const char *p)
+size_t
+cl_text_unpack_to(const char *p, char **out, size_t *cap)
 {
 	size_t len = strlen(p), n = 0, i, o = 0;
 	const unsigned char *u = (const unsigned char *)p;
-	char *out;
+	char *d;
 
 	for (i = 0; i < len; i++) {
 		if (len - i >= 8 && plain8(u + i)) {
@@ -187,21 +187,32 @@ cl_text_unpack(const char *p)
 		} else
 			n += u[i] < ESC ? frags[u[i] - 1].len : 1;
 	}
-	out = xmalloc(n + 1);
+	xgrow(out, cap, n + 1, 1);
+	d = *out;
 	for (i = 0; i < len; i++) {
 		if (len - i >= 8 && plain8(u + i)) {
-			memcpy(out + o, u + i, 8);
+			memcpy(d + o, u + i, 8);
 			o += 8;
 			i += 7;
 		} else if (u[i] == ESC && u[i + 1])
-			out[o++] = (char)u[++i];
+			d[o++] = (char)u[++i];
 		else if (u[i] < ESC) {
-			memcpy(out + o, frags[u[i] - 1].s, frags[u[i] - 1].len);
+			memcpy(d + o, frags[u[i] - 1].s, frags[u[i] - 1].len);
 			o += frags[u[i] - 1].len;
 		} else
-			out[o++] = (char)u[i];
+			d[o++] = (char)u[i];
 	}
-	out[o] = '\0';
+	d[o] = '\0';
+	return o;
+}
+
+char *
+cl_text_unpack(const char *p)
+{
+	char *out = NULL;
+	size_t cap = 0;
+
+	(void)cl_text_unpack_to(p, &out, &cap);
 	return out;
 }
 

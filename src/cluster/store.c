@@ -19,8 +19,9 @@
  * (hence "borrowed until the next put/remove").  A put writes the texts
  * straight from the object (texts.c) and builds no tree: the pods of a
  * workload share their metadata and body texts, whose parsed trees the
- * store keeps, so materializing a pod a decision reads parses its
- * statuses only.  Other kinds (Namespaces, Applications, NetworkPolicies)
+ * store keeps (trees.c), so materializing a pod a decision reads parses
+ * its statuses only, and the OOM detector's read of them at the pod's
+ * next put is that tree again.  Other kinds (Namespaces, Applications, NetworkPolicies)
  * are few and kept whole.
  */
 #include <stddef.h>
@@ -32,7 +33,6 @@
 #include "util/quantity.h"
 
 #define CACHE_KEEP	64	/* materialized objects kept across a put */
-#define TREES		256	/* parsed texts kept (a power of two) */
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
 /*
@@ -80,22 +80,8 @@ struct cobj {
 	json_t			*obj;	/* owned */
 };
 
-/*
- * A text parsed: materializing an object parses its class's texts, and
- * a decision materializes a pod, its owners and (for a policy's lookup)
- * the pod again, whose texts most pods of a workload share.  A copy of
- * a parsed tree costs less than a parse.  Direct-mapped by the text's
- * hash; an entry goes when its text is freed (text_drop), so a pointer
- * is never mistaken for a later string at the same address.
- */
-struct tree {
-	const struct istr	*x;	/* NULL: empty */
-	json_t			*tree;	/* owned: load_text(x) */
-};
-
 struct cluster {
-	struct tree	  trees[TREES];
-	json_t		 *empty;	/* owned: what tree_of(NULL) gives */
+	struct cl_trees	  trees;	/* the texts parsed (trees.c) */
 	struct buf	  text;		/* a text being interned, reused */
 	struct buf	  texts[CL_TEXTS]; /* an object's texts, reused */
 	struct ptab	  recs;		/* struct crec * (owned) */
@@ -215,6 +201,7 @@ class_get(struct cluster *c, struct cclass *k)
 
 	k->hash = cl_hash(ptrs, sizeof ptrs, 0);
 	if ((cl = ptab_find(&c->classes, k->hash, class_eq, k)) != NULL) {
+		/* the class holds them: none goes (no tree to drop) */
 		cl_intern_drop(&c->strings, k->kind);
 		cl_intern_drop(&c->strings, k->ns);
 		cl_intern_drop(&c->strings, k->meta);
@@ -231,31 +218,18 @@ class_get(struct cluster *c, struct cclass *k)
 	return cl;
 }
 
-/* Drops a reference to text x, and its parsed tree with the last one. */
+/*
+ * Drops a reference to text x (or a kind or namespace), and its parsed
+ * tree (string) with the last one.
+ */
 static void
 text_drop(struct cluster *c, struct istr *x)
 {
-	struct tree *t;
-
 	if (x == NULL)
 		return;
-	t = &c->trees[x->hash & (TREES - 1)];
-	if (x->refs == 1 && t->x == x) {
-		json_decref(t->tree);
-		t->x = NULL;
-		t->tree = NULL;
-	}
+	if (x->refs == 1)
+		cl_tree_forget(&c->trees, x);
 	cl_intern_drop(&c->strings, x);
-}
-
-static void
-trees_clear(struct cluster *c)
-{
-	size_t i;
-
-	for (i = 0; i < TREES; i++)
-		json_decref(c->trees[i].tree);
-	memset(c->trees, 0, sizeof c->trees);
 }
 
 static void
@@ -264,8 +238,8 @@ class_drop(struct cluster *c, struct cclass *cl)
 	if (--cl->refs > 0)
 		return;
 	ptab_remove(&c->classes, cl->hash, class_eq, cl, class_hash);
-	cl_intern_drop(&c->strings, cl->kind);
-	cl_intern_drop(&c->strings, cl->ns);
+	text_drop(c, cl->kind);
+	text_drop(c, cl->ns);
 	text_drop(c, cl->meta);
 	text_drop(c, cl->body);
 	text_drop(c, cl->status);
@@ -399,9 +373,7 @@ clear_store(struct cluster *c)
 	ptab_clear(&c->classes);
 	ptab_clear(&c->objs);
 	ptab_clear(&c->cache);
-	trees_clear(c);
-	json_decref(c->empty);
-	c->empty = NULL;
+	cl_trees_clear(&c->trees);
 	cl_intern_clear(&c->strings);
 	slab_clear(&c->mem);
 	map_clear(&c->relists, NULL);
@@ -511,16 +483,6 @@ trim_cache(struct cluster *c)
 	ptab_empty(&c->cache);	/* its slots serve the next fill */
 }
 
-static json_t *
-load_text(const struct istr *x)
-{
-	char *s = x ? cl_text_unpack(x->s) : NULL;
-	json_t *v = s ? util_json_loads(s, 0, NULL) : NULL;
-
-	free(s);
-	return v ? v : json_object();
-}
-
 /* "8-4-4-4-12" hex to 16 bytes; -1 when s is not such a uid. */
 static int
 uid_pack(const char *s, unsigned char out[16])
@@ -569,29 +531,13 @@ uid_unpack(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
-/*
- * x parsed, through the parsed trees: borrowed, valid until the next
- * tree_of (which may evict it) or x's last reference going; an empty
- * object when x is NULL or does not parse.
- */
+/* x parsed, through the parsed trees (cl_tree_of): borrowed. */
 static json_t *
-tree_of(const struct cluster *cc, const struct istr *x)
+tree_of(const struct cluster *cc, struct istr *x)
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
-	struct tree *t;
 
-	if (x == NULL) {
-		if (c->empty == NULL)
-			c->empty = json_object();
-		return c->empty;
-	}
-	t = &c->trees[x->hash & (TREES - 1)];
-	if (t->x != x) {
-		json_decref(t->tree);
-		t->x = x;
-		t->tree = load_text(x);	/* {} when x does not parse */
-	}
-	return t->tree;
+	return cl_tree_of(&c->trees, x);
 }
 
 /*
@@ -624,8 +570,10 @@ struct parts {
 
 /* Record r assembled from its parts: a new reference. */
 static json_t *
-assemble(const struct crec *r, const struct parts *t)
+assemble(const struct cluster *cc, const struct crec *r,
+    const struct parts *t)
 {
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
 	const struct cclass *cl = r->cls;
 	size_t n = strlen(r->id) + 1;
 	unsigned char tag = (unsigned char)r->id[n];
@@ -635,11 +583,13 @@ assemble(const struct crec *r, const struct parts *t)
 
 	name = rec_name(r);
 	o = shallow(t->body);
-	json_object_set_new(o, "kind", json_string(cl->kind->s));
+	/* kind and namespace: one string each, shared */
+	json_object_set(o, "kind", cl_string_of(&c->trees, cl->kind));
 	m = shallow(t->meta);
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
-		json_object_set_new(m, "namespace", json_string(cl->ns->s));
+		json_object_set(m, "namespace", cl_string_of(&c->trees,
+		    cl->ns));
 	if (tag == UID_BIN) {
 		uid_unpack((const unsigned char *)r->id + n + 1, uid);
 		json_object_set_new(m, "uid", json_string(uid));
@@ -675,7 +625,7 @@ materialize(const struct cluster *c, const struct crec *r)
 	t.body = json_incref(tree_of(c, cl->body));
 	t.meta = json_incref(tree_of(c, cl->meta));
 	t.status = cl->status ? json_incref(tree_of(c, cl->status)) : NULL;
-	o = assemble(r, &t);
+	o = assemble(c, r, &t);
 	json_decref(t.body);
 	json_decref(t.meta);
 	json_decref(t.status);
@@ -854,15 +804,21 @@ enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
 /*
  * What the OOM detector reads of a replaced Pod: its container statuses
  * as the record keeps them, parsed from the record's statuses text (a
- * few hundred bytes), not the whole projection materialized.  A new
- * reference: {"status": {containerStatuses, initContainerStatuses}}.
+ * few hundred bytes), not the whole projection materialized; mostly the
+ * tree the decision on r's version parsed (shared: the detector only
+ * reads it).  A text r alone names is about to go with r: parsed then,
+ * it is not kept.  A new reference: {"status": {containerStatuses,
+ * initContainerStatuses}}.
  */
 static json_t *
-statuses_of(const struct crec *r)
+statuses_of(struct cluster *c, const struct crec *r)
 {
+	struct istr *x = r->cls->status;
 	json_t *o = json_object();
 
-	json_object_set_new(o, "status", load_text(r->cls->status));
+	json_object_set_new(o, "status", x && (x->refs > 1 ||
+	    r->cls->refs > 1) ? json_incref(tree_of(c, x)) :
+	    cl_tree_peek(&c->trees, x));
 	return o;
 }
 
@@ -874,7 +830,7 @@ take(struct cluster *c, struct crec *r, enum want want)
 	json_t *o = NULL;
 
 	if (want == WANT_STATUSES && !is_whole(r) && !node)
-		o = statuses_of(r);	/* a cached object goes with r */
+		o = statuses_of(c, r);	/* a cached object goes with r */
 	else if (want != WANT_NONE || node) {
 		/* the cached one, so borrowers and the caller agree */
 		if ((o = is_whole(r) ? json_incref(obj_of(c, r)) :
@@ -1070,6 +1026,8 @@ cluster_stats(const struct cluster *c, struct cluster_stats *st)
 	st->objects = c->recs.live;
 	st->whole = c->nwhole;
 	st->materialized = c->cache.live;
+	st->parsed = c->trees.t.live;
+	st->parsed_bytes = c->trees.bytes;
 	st->record_bytes = c->rec_bytes;
 	st->table_bytes = ptab_bytes(&c->recs) + ptab_bytes(&c->classes) +
 	    ptab_bytes(&c->objs) + ptab_bytes(&c->cache) +

@@ -726,6 +726,265 @@ TEST(materialized_cache_is_bounded)
 	cluster_free(c);
 }
 
+/*
+ * The real Pod named name (its uid from it) killed at finished: a new
+ * reference.
+ */
+static json_t *
+pod_version(const char *name, const char *finished)
+{
+	json_t *pod = real_pod(), *m = json_object_get(pod, "metadata");
+	json_t *cs = json_array_get(json_object_get(json_object_get(pod,
+	    "status"), "containerStatuses"), 0);
+	char uid[64];
+
+	snprintf(uid, sizeof uid, "uid-%s", name);
+	json_object_set_new(m, "name", json_string(name));
+	json_object_set_new(m, "uid", json_string(uid));
+	json_object_set_new(json_object_get(json_object_get(cs, "lastState"),
+	    "terminated"), "finishedAt", json_string(finished));
+	return pod;
+}
+
+/* What the view gives back of pod: its projection but restart counts. */
+static json_t *
+kept_of(json_t *pod)
+{
+	json_t *p = cluster_project(pod), *cs;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(p, "status"),
+	    "containerStatuses"), i, cs)
+		json_object_del(cs, "restartCount");
+	return p;
+}
+
+static json_t *
+child2(json_t *o, const char *a, const char *b)
+{
+	return json_object_get(json_object_get(o, a), b);
+}
+
+#define DEMO	"remediation-demo"
+#define POD_A	"web-7c5ddbdf54-aaaaa"
+#define POD_B	"web-7c5ddbdf54-bbbbb"
+
+/*
+ * A Pod's versions that differ in their statuses share its metadata and
+ * body trees, parsed once (the same pointers), as do the pods of one
+ * workload; the statuses the OOM detector gets at the next put are the
+ * tree the decision's get parsed.  Each stays right once the version or
+ * pod that parsed it is gone, and goes with the last text naming it.
+ */
+TEST(versions_share_their_parsed_texts)
+{
+	struct cluster *c = cluster_new();
+	json_t *a1 = pod_version(POD_A, "2026-01-01T00:04:57Z");
+	json_t *a2 = pod_version(POD_A, "2026-01-01T00:09:57Z");
+	json_t *b = pod_version(POD_B, "2026-01-01T00:04:57Z");
+	json_t *got, *labels, *spec, *cs, *old, *want;
+	struct cluster_stats st;
+
+	cluster_put(c, a1, NULL);
+	cluster_put(c, b, NULL);
+	got = cluster_get(c, "Pod", DEMO, POD_A);
+	want = kept_of(a1);
+	CHECK(json_equal(got, want));
+	json_decref(want);
+	/* held past the put, which may free got */
+	labels = json_incref(child2(got, "metadata", "labels"));
+	spec = json_incref(json_object_get(got, "spec"));
+	cs = json_incref(child2(got, "status", "containerStatuses"));
+	CHECK_INT(cluster_put_statuses(c, a2, &old), 0);
+	CHECK(child2(old, "status", "containerStatuses") == cs);
+	json_decref(old);
+	got = cluster_get(c, "Pod", DEMO, POD_A);
+	CHECK(child2(got, "metadata", "labels") == labels);
+	CHECK(json_object_get(got, "spec") == spec);
+	CHECK(child2(got, "status", "containerStatuses") != cs);
+	want = kept_of(a2);
+	CHECK(json_equal(got, want));
+	json_decref(want);
+	/* the other pod of the workload, once the first is gone */
+	json_decref(cluster_remove(c, "Pod", DEMO, POD_A));
+	got = cluster_get(c, "Pod", DEMO, POD_B);
+	CHECK(child2(got, "metadata", "labels") == labels);
+	CHECK(json_object_get(got, "spec") == spec);
+	want = kept_of(b);
+	CHECK(json_equal(got, want));
+	CHECK(json_equal(labels, child2(want, "metadata", "labels")));
+	json_decref(want);
+	cluster_stats(c, &st);
+	/* b's metadata, body and statuses trees, its kind and namespace */
+	CHECK_INT(st.parsed, 5);
+	json_decref(cluster_remove(c, "Pod", DEMO, POD_B));
+	cluster_stats(c, &st);
+	CHECK_INT(st.parsed, 0);
+	CHECK_INT(st.parsed_bytes, 0);
+	CHECK(empty(c));
+	/* what a reader still holds outlives the view's own reference */
+	CHECK_STR(json_string_value(json_object_get(labels, "app")), "web");
+	json_decref(labels);
+	json_decref(spec);
+	json_decref(cs);
+	json_decref(a1);
+	json_decref(a2);
+	json_decref(b);
+	cluster_free(c);
+}
+
+/*
+ * The OOM detector's put parses a statuses text the replaced version
+ * alone named (no get read it) without keeping its tree: the text goes
+ * with the version.
+ */
+TEST(statuses_read_at_a_put_are_not_kept)
+{
+	struct cluster *c = cluster_new();
+	json_t *a1 = pod_version(POD_A, "2026-01-01T00:04:57Z");
+	json_t *a2 = pod_version(POD_A, "2026-01-01T00:09:57Z");
+	json_t *old, *want = kept_of(a1), *st_want;
+	struct cluster_stats st;
+
+	cluster_put(c, a1, NULL);
+	cluster_put_statuses(c, a2, &old);
+	st_want = json_pack("{s:O}", "containerStatuses", child2(want,
+	    "status", "containerStatuses"));
+	CHECK(json_equal(json_object_get(old, "status"), st_want));
+	cluster_stats(c, &st);
+	CHECK_INT(st.parsed, 0);
+	json_decref(st_want);
+	json_decref(old);
+	json_decref(want);
+	json_decref(a1);
+	json_decref(a2);
+	cluster_free(c);
+}
+
+/*
+ * A get's object shares the parsed trees with the view and with the
+ * other objects of its texts: a reader that would change it changes a
+ * copy (the plans copy), and nothing done to the copy reaches the view,
+ * nor anything done to the object put after its put.
+ */
+TEST(a_readers_copy_never_reaches_the_view)
+{
+	struct cluster *c = cluster_new();
+	json_t *a = pod_version(POD_A, "2026-01-01T00:04:57Z");
+	json_t *b = pod_version(POD_B, "2026-01-01T00:04:57Z");
+	json_t *want_a = kept_of(a), *want_b = kept_of(b), *copy, *ctr;
+	int i;
+
+	cluster_put(c, a, NULL);
+	cluster_put(c, b, NULL);
+	/* kind and namespace: one string each, shared */
+	CHECK(json_object_get(cluster_get(c, "Pod", DEMO, POD_A), "kind") ==
+	    json_object_get(cluster_get(c, "Pod", DEMO, POD_B), "kind"));
+	CHECK(child2(cluster_get(c, "Pod", DEMO, POD_A), "metadata",
+	    "namespace") == child2(cluster_get(c, "Pod", DEMO, POD_B),
+	    "metadata", "namespace"));
+	copy = json_deep_copy(cluster_get(c, "Pod", DEMO, POD_A));
+	json_object_set_new(child2(copy, "metadata", "labels"), "app",
+	    json_string("changed"));
+	ctr = json_array_get(child2(copy, "spec", "containers"), 0);
+	json_object_set_new(child2(ctr, "resources", "limits"), "memory",
+	    json_string("1Gi"));
+	json_array_clear(child2(copy, "status", "containerStatuses"));
+	/* and the object put, after its put */
+	json_object_set_new(child2(a, "metadata", "labels"), "app",
+	    json_string("changed"));
+	CHECK(json_equal(cluster_get(c, "Pod", DEMO, POD_B), want_b));
+	/* materialized afresh: the cache emptied by puts of others */
+	for (i = 0; i < 100; i++) {
+		json_t *o;
+		char name[32];
+
+		snprintf(name, sizeof name, "other-%d", i);
+		o = obj("Pod", "ns", name, NULL, NULL);
+		cluster_put(c, o, NULL);
+		CHECK(cluster_get(c, "Pod", "ns", name) != NULL);
+		json_decref(o);
+	}
+	CHECK(json_equal(cluster_get(c, "Pod", DEMO, POD_A), want_a));
+	CHECK(json_equal(cluster_get(c, "Pod", DEMO, POD_B), want_b));
+	json_decref(copy);
+	json_decref(want_a);
+	json_decref(want_b);
+	json_decref(a);
+	json_decref(b);
+	cluster_free(c);
+}
+
+/*
+ * The parsed trees are bounded (CL_TREES_MAX trees, CL_TREES_BYTES of
+ * text), the least recently read going first: a tree read all along
+ * stays, and what was pushed out reads the same, parsed again.
+ */
+TEST(parsed_trees_are_bounded)
+{
+	struct cluster *c = cluster_new();
+	json_t *keep = obj("Pod", "ns", "keep", NULL, NULL), *labels, *want;
+	struct cluster_stats st;
+	char name[32], big[600];
+	int i, ok = 1, n = CL_TREES_MAX + 100;	/* small texts, then large */
+
+	json_object_set_new(json_object_get(keep, "metadata"), "labels",
+	    json_pack("{s:s}", "app", "keep"));
+	cluster_put(c, keep, NULL);
+	labels = child2(cluster_get(c, "Pod", "ns", "keep"), "metadata",
+	    "labels");
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (i = 0; i < n + 2000; i++) {
+		json_t *o, *got;
+
+		if (i == n) {	/* the count bound held them */
+			cluster_stats(c, &st);
+			CHECK_INT(st.parsed, CL_TREES_MAX);
+		}
+		snprintf(name, sizeof name, "p%d", i);
+		o = obj("Pod", "ns", name, NULL, NULL);
+		/* a metadata text of its own each */
+		json_object_set_new(json_object_get(o, "metadata"), "labels",
+		    json_pack("{s:s, s:s}", "app", name, "pad", i >= n ?
+		    big : "x"));
+		cluster_put(c, o, NULL);
+		got = cluster_get(c, "Pod", "ns", name);
+		want = kept_of(o);
+		if (!json_equal(got, want))
+			ok = 0;
+		json_decref(want);
+		json_decref(o);
+		if (child2(cluster_get(c, "Pod", "ns", "keep"), "metadata",
+		    "labels") != labels)
+			ok = 0;
+		cluster_stats(c, &st);
+		if (st.parsed > CL_TREES_MAX || st.parsed_bytes >
+		    CL_TREES_BYTES)
+			ok = 0;
+	}
+	CHECK(ok);
+	cluster_stats(c, &st);
+	CHECK(st.parsed < CL_TREES_MAX);	/* the bytes bound it now */
+	CHECK(st.parsed_bytes > CL_TREES_BYTES - 1024);
+	/* the first ones were pushed out: read again, the same */
+	for (i = 0; i < 10; i++) {
+		json_t *o, *got;
+
+		snprintf(name, sizeof name, "p%d", i);
+		o = obj("Pod", "ns", name, NULL, NULL);
+		json_object_set_new(json_object_get(o, "metadata"), "labels",
+		    json_pack("{s:s, s:s}", "app", name, "pad", "x"));
+		got = cluster_get(c, "Pod", "ns", name);
+		want = kept_of(o);
+		CHECK(json_equal(got, want));
+		json_decref(want);
+		json_decref(o);
+	}
+	json_decref(keep);
+	cluster_free(c);
+}
+
 /* A relist removes what it did not list again, of its kind only. */
 TEST(relist_sweeps_what_was_not_listed)
 {
@@ -855,6 +1114,10 @@ main(void)
 	RUN(texts_written_are_the_projections);
 	RUN(parsed_texts_never_outlive_their_string);
 	RUN(materialized_cache_is_bounded);
+	RUN(versions_share_their_parsed_texts);
+	RUN(statuses_read_at_a_put_are_not_kept);
+	RUN(a_readers_copy_never_reaches_the_view);
+	RUN(parsed_trees_are_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
 	RUN(records_reads_and_rebuilds_from_them);
 	return harness_done();

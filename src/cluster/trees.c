@@ -1,0 +1,203 @@
+/*
+ * The parsed texts.  Materializing a compact object parses its class's
+ * texts: a decision materializes a Pod whose metadata and body texts
+ * the other pods of its workload share, and the next update of that Pod
+ * reads its statuses text back for the OOM detector.  Parsing is most of
+ * a read's cost (jansson allocates every value, key and string), so a
+ * text's tree is kept once parsed: while its text lives, and until
+ * newer trees push it out: at most CL_TREES_MAX trees of CL_TREES_BYTES
+ * of text.
+ *
+ * The trees are in a hash table keyed by the interned string's address
+ * (the same text interned is the same string) and in a list by last use;
+ * the string's parsed bit saves a lookup for every text never parsed.
+ * A storm of OOM kills over 2,000 workloads reads some 4,000 metadata and
+ * body texts and one statuses text for each of 4,000 Pods, 190 bytes
+ * each on average and a kilobyte as jansson holds them: 4,096 of them
+ * hold nearly all, for 4 MiB.  The bound in bytes keeps larger texts
+ * (real Pods' specs) to about as much.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster_int.h"
+#include "util/util.h"
+
+struct cl_tree {
+	struct istr	*x;		/* the text; x->parsed while here */
+	json_t		*tree;		/* owned */
+	size_t		 len;		/* bytes of text unpacked */
+	struct cl_tree	*newer;		/* toward cl_trees.newest */
+	struct cl_tree	*older;
+};
+
+static uint32_t
+tree_hash(const void *e)
+{
+	return ((const struct cl_tree *)e)->x->hash;
+}
+
+static int
+tree_eq(const void *e, const void *key)
+{
+	return ((const struct cl_tree *)e)->x == key;
+}
+
+static void
+unlink_tree(struct cl_trees *ts, struct cl_tree *t)
+{
+	if (t->newer)
+		t->newer->older = t->older;
+	else
+		ts->newest = t->older;
+	if (t->older)
+		t->older->newer = t->newer;
+	else
+		ts->oldest = t->newer;
+}
+
+static void
+link_newest(struct cl_trees *ts, struct cl_tree *t)
+{
+	t->newer = NULL;
+	t->older = ts->newest;
+	if (ts->newest)
+		ts->newest->newer = t;
+	else
+		ts->oldest = t;
+	ts->newest = t;
+}
+
+/* ts->text (n bytes, x unpacked) parsed: a new reference; {} when bad. */
+static json_t *
+parse(struct cl_trees *ts, size_t n)
+{
+	json_t *v = util_json_loadb(ts->text, n, 0, NULL);
+
+	return v ? v : json_object();
+}
+
+/* Drops t's tree; t stays allocated and linked. */
+static void
+drop(struct cl_trees *ts, struct cl_tree *t)
+{
+	ptab_remove(&ts->t, t->x->hash, tree_eq, t->x, tree_hash);
+	t->x->parsed = 0;
+	ts->bytes -= t->len;
+	json_decref(t->tree);
+}
+
+static json_t *
+empty(struct cl_trees *ts)
+{
+	if (ts->empty == NULL)
+		ts->empty = json_object();
+	return ts->empty;
+}
+
+/* x's entry, the newest now; x->parsed. */
+static struct cl_tree *
+used(struct cl_trees *ts, const struct istr *x)
+{
+	struct cl_tree *t = ptab_find(&ts->t, x->hash, tree_eq, x);
+
+	if (t != ts->newest) {
+		unlink_tree(ts, t);
+		link_newest(ts, t);
+	}
+	return t;
+}
+
+/* A new entry for x, of n bytes, the newest; its tree left to set. */
+static struct cl_tree *
+add(struct cl_trees *ts, struct istr *x, size_t n)
+{
+	struct cl_tree *t = NULL;
+
+	/* the oldest make room (a text past the bound alone is kept alone) */
+	while (ts->oldest && (ts->t.live >= CL_TREES_MAX || ts->bytes + n >
+	    CL_TREES_BYTES)) {
+		free(t);
+		t = ts->oldest;
+		unlink_tree(ts, t);
+		drop(ts, t);
+	}
+	if (t == NULL)
+		t = xmalloc(sizeof *t);
+	t->x = x;
+	t->len = n;
+	ts->bytes += n;
+	x->parsed = 1;
+	ptab_insert(&ts->t, x->hash, t, tree_hash);
+	link_newest(ts, t);
+	return t;
+}
+
+json_t *
+cl_tree_of(struct cl_trees *ts, struct istr *x)
+{
+	struct cl_tree *t;
+	size_t n;
+
+	if (x == NULL)
+		return empty(ts);
+	if (x->parsed)
+		return used(ts, x)->tree;
+	n = cl_text_unpack_to(x->s, &ts->text, &ts->cap);
+	t = add(ts, x, n);
+	t->tree = parse(ts, n);
+	return t->tree;
+}
+
+json_t *
+cl_string_of(struct cl_trees *ts, struct istr *x)
+{
+	struct cl_tree *t;
+
+	if (x->parsed)
+		return used(ts, x)->tree;
+	t = add(ts, x, x->len);
+	/* a string interned was a JSON string's, or a C string: UTF-8 */
+	t->tree = json_stringn_nocheck(x->s, x->len);
+	return t->tree;
+}
+
+json_t *
+cl_tree_peek(struct cl_trees *ts, struct istr *x)
+{
+	if (x == NULL)
+		return json_incref(empty(ts));
+	if (x->parsed)
+		return json_incref(used(ts, x)->tree);
+	return parse(ts, cl_text_unpack_to(x->s, &ts->text, &ts->cap));
+}
+
+void
+cl_tree_forget(struct cl_trees *ts, struct istr *x)
+{
+	struct cl_tree *t;
+
+	if (x == NULL || !x->parsed)
+		return;
+	t = ptab_find(&ts->t, x->hash, tree_eq, x);
+	unlink_tree(ts, t);
+	drop(ts, t);
+	free(t);
+}
+
+void
+cl_trees_clear(struct cl_trees *ts)
+{
+	struct cl_tree *t, *next;
+
+	for (t = ts->newest; t; t = next) {
+		next = t->older;
+		t->x->parsed = 0;
+		json_decref(t->tree);
+		free(t);
+	}
+	ptab_clear(&ts->t);
+	json_decref(ts->empty);
+	free(ts->text);
+	memset(ts, 0, sizeof *ts);
+}
