@@ -273,7 +273,6 @@ respond(struct pconn *c, int close)
 {
 	struct http_response *rs = &c->resp;
 	int head = c->hr.method != NULL && strcmp(c->hr.method, "HEAD") == 0;
-	char num[UTIL_INT_TEXT];
 	size_t i;
 
 	if (rs->status == 0)
@@ -283,7 +282,7 @@ respond(struct pconn *c, int close)
 	/* piece by piece: buf_printf's two vsnprintf passes were ~6k
 	   instructions, a twentieth of a small webhook request's */
 	buf_adds(&c->out, "HTTP/1.1 ");
-	buf_add(&c->out, num, util_json_int(num, rs->status));
+	buf_add_int(&c->out, rs->status);
 	buf_addc(&c->out, ' ');
 	buf_adds(&c->out, reason(rs->status));
 	buf_adds(&c->out, "\r\nDate: ");
@@ -292,7 +291,7 @@ respond(struct pconn *c, int close)
 	buf_adds(&c->out, rs->content_type ? rs->content_type :
 	    "text/plain; charset=utf-8");
 	buf_adds(&c->out, "\r\nContent-Length: ");
-	buf_add(&c->out, num, util_json_int(num, (json_int_t)rs->body.len));
+	buf_add_int(&c->out, (long long)rs->body.len);
 	buf_adds(&c->out, close ? "\r\nConnection: close\r\n" :
 	    c->m.minor == 0 ? "\r\nConnection: keep-alive\r\n" : "\r\n");
 	for (i = 0; i < rs->nheaders; i++) {

@@ -74,8 +74,6 @@ put_member(struct buf *b, const char *key, const char *s, int first)
 int
 event_write(struct buf *b, const struct event *ev)
 {
-	char num[UTIL_INT_TEXT];
-
 	/* json_pack's "s?" and "O?" give null for NULL: so does this */
 	buf_addc(b, '{');
 	if (put_member(b, "source", ev->source ? ev->source : "", 1) ||
@@ -84,7 +82,7 @@ event_write(struct buf *b, const struct event *ev)
 	    put_member(b, "id", ev->id, 0))
 		return -1;
 	buf_adds(b, ",\"time\":");
-	buf_add(b, num, util_json_int(num, (json_int_t)ev->time));
+	buf_add_int(b, ev->time);
 	buf_adds(b, ",\"data\":");
 	if (ev->data == NULL)
 		buf_adds(b, "null");

@@ -81,14 +81,6 @@ set_opt(json_t *o, const char *k, size_t klen, const char *v)
 		json_object_setn_new_nocheck(o, k, klen, text(v));
 }
 
-static void
-add_int(struct buf *b, json_int_t v)
-{
-	char num[UTIL_INT_TEXT];
-
-	buf_add(b, num, util_json_int(num, v));
-}
-
 /* One new kill: what the Event says of it, borrowed from the Pod. */
 struct kill {
 	const char	*pname, *ns, *uid;	/* the Pod's */
@@ -129,9 +121,9 @@ fill(struct buf *b, enum text t, const struct kill *k)
 		buf_add(b, "Container ", 10);
 		buf_adds(b, k->name);
 		buf_adds(b, " was OOM-killed (exit code ");
-		add_int(b, k->exit_code);
+		buf_add_int(b, k->exit_code);
 		buf_adds(b, ", restart count ");
-		add_int(b, k->restarts);
+		buf_add_int(b, k->restarts);
 		buf_adds(b, ", memory limit ");
 		buf_adds(b, k->limit ? k->limit : "none");
 		buf_addc(b, ')');

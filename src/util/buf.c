@@ -65,6 +65,14 @@ buf_add_slow(struct buf *b, const void *p, size_t n)
 }
 
 int
+buf_add_int(struct buf *b, long long v)
+{
+	char num[UTIL_INT_TEXT];
+
+	return buf_add(b, num, util_json_int(num, (json_int_t)v));
+}
+
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -286,14 +286,6 @@ util_json_int(char *num, json_int_t v)
 	return (size_t)(tmp + sizeof tmp - p);
 }
 
-static void
-put_int(struct buf *b, json_int_t v)
-{
-	char num[UTIL_INT_TEXT];
-
-	buf_add(b, num, util_json_int(num, v));
-}
-
 struct member {
 	const char	*key;
 	size_t		 len;
@@ -363,7 +355,7 @@ util_json_write(struct buf *b, json_t *v, size_t flags)
 		return put_string(b, json_string_value(v),
 		    json_string_length(v), 1);
 	case JSON_INTEGER:
-		put_int(b, json_integer_value(v));
+		buf_add_int(b, json_integer_value(v));
 		return 0;
 	case JSON_REAL:
 		return json_dump_callback(v, dump_cb, b, flags |

@@ -88,6 +88,8 @@ buf_addc(struct buf *b, char c)
 	return buf_add(b, &c, 1);
 }
 int	 buf_printf(struct buf *, const char *, ...) UTIL_PRINTF(2, 3);
+/* v in decimal, as printf's "%lld" writes it, without printf. */
+int	 buf_add_int(struct buf *, long long v);
 void	 buf_reset(struct buf *);
 /* Returns the owned string and leaves the buf empty and reusable. */
 char	*buf_steal(struct buf *);

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -1543,6 +1544,29 @@ TEST(lines_bounded)
 	fclose(f);
 }
 
+/* buf_add_int writes what printf's "%lld" writes, and keeps the buf's bound. */
+TEST(buf_add_int_as_printf)
+{
+	static const long long v[] = { 0, 7, -7, 10, 137, -1000000,
+	    LLONG_MAX, LLONG_MIN };
+	char want[32], mem[4];
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	for (i = 0; i < UTIL_ARRAY_LEN(v); i++) {
+		buf_reset(&b);
+		CHECK_INT(buf_add_int(&b, v[i]), 0);
+		snprintf(want, sizeof want, "%lld", v[i]);
+		CHECK_STR(b.data, want);
+	}
+	buf_free(&b);
+	buf_init_on(&b, mem, sizeof mem);
+	CHECK_INT(buf_add_int(&b, 123456), -1);
+	CHECK(b.overflow);
+	CHECK(b.len < sizeof mem && memcmp(b.data, "123456", b.len) == 0);
+}
+
 /* The hex writers print what printf's "%016llx" prints, in every digit. */
 TEST(hex64_and_hash_id)
 {
@@ -2648,6 +2672,7 @@ main(void)
 		return 1;
 	RUN(lines_bounded);
 	RUN(lines_chunks_nul_and_pipe);
+	RUN(buf_add_int_as_printf);
 	RUN(hex64_and_hash_id);
 	RUN(read_empty_file);
 	RUN(durations);
