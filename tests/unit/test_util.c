@@ -2541,6 +2541,70 @@ static const size_t jr_flags[] = {
  * Generated documents, then each with one byte changed and cut short at
  * a random place: every answer the same as jansson's.
  */
+static int
+count_entry(void *ctx, const char *key, void *value)
+{
+	(void)key;
+	(void)value;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/*
+ * The map against a model: puts, overwrites, deletes and gets of 300
+ * keys in a fixed pseudo-random order, through resizes and tombstones
+ * (slots compare kept hashes before keys, and a resize places keys by
+ * them: a wrong kept hash loses a key here).
+ */
+TEST(map_agrees_with_a_model)
+{
+	enum { NKEYS = 300, OPS = 20000 };
+	static char keys[NKEYS][16];
+	static intptr_t model[NKEYS];	/* 0: absent */
+	struct map m;
+	uint64_t x = 88172645463325252ULL;
+	size_t i, live = 0, seen;
+	int op, bad = 0;
+
+	map_init(&m);
+	for (i = 0; i < NKEYS; i++)
+		snprintf(keys[i], sizeof keys[i], "k%zu", i);
+	for (i = 0; i < OPS; i++) {
+		size_t k;
+		intptr_t v = (intptr_t)i + 1;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k = (size_t)(x % NKEYS);
+		op = (int)((x >> 32) % 3);
+		if (op == 0) {
+			if ((intptr_t)map_put(&m, keys[k], (void *)v) !=
+			    model[k])
+				bad++;
+			live += model[k] == 0;
+			model[k] = v;
+		} else if (op == 1) {
+			if ((intptr_t)map_del(&m, keys[k]) != model[k])
+				bad++;
+			live -= model[k] != 0;
+			model[k] = 0;
+		} else if ((intptr_t)map_get(&m, keys[k]) != model[k])
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	for (i = 0; i < NKEYS; i++)
+		if ((intptr_t)map_get(&m, keys[i]) != model[i])
+			bad++;
+	CHECK_INT(bad, 0);
+	seen = 0;
+	map_each(&m, count_entry, &seen);
+	CHECK_INT(seen, live);
+	CHECK(map_get(&m, "absent") == NULL && map_del(&m, "k") == NULL);
+	map_clear(&m, NULL);
+	CHECK(map_get(&m, keys[0]) == NULL);
+}
+
 TEST(json_reader_matches_jansson)
 {
 	static const char bytes[] = "\"\\{}[],:0-e.+ aZu\x01\x1f\x7f";
@@ -2718,6 +2782,7 @@ main(void)
 	RUN(json_writer_overflows_anywhere);
 	RUN(json_plain_sees_every_byte);
 	RUN(ptab_empty_keeps_slots);
+	RUN(map_agrees_with_a_model);
 	RUN(jlist_items_one_at_a_time);
 	RUN(jlist_items_before_kind);
 	RUN(jlist_empty_null_and_values_that_are_no_list);
