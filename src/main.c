@@ -24,9 +24,10 @@ static const struct {
 	    "                         pipeline offline; print decision records" },
 	{ "test", cmd_test,
 	    "test [--junit FILE] [-v] [DIR|FILE]...\n"
-	    "                         run Kyverno kyverno-test.yaml files "
-	    "against\n"
-	    "                         remediate's policy engine" },
+	    "                         run test files: Kyverno's\n"
+	    "                         kyverno-test.yaml, and remediate-test.yaml\n"
+	    "                         (manifests, cluster, signals, expected\n"
+	    "                         decisions) through the whole pipeline" },
 	{ "diff", cmd_diff,
 	    "diff --from DIR [--to DIR] --state FILE [--since 7d] [--json]\n"
 	    "                         replay the recorded signals through "
