@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "util/util.h"
 
@@ -166,10 +167,12 @@ int		 cl_text_is(const char *packed, const char *s, size_t n);
 
 struct cl_tree;
 
+/* The trees by last use, newest first: the last is pushed out first. */
+TAILQ_HEAD(cl_tree_lru, cl_tree);
+
 struct cl_trees {
 	struct ptab	 t;		/* struct cl_tree * (owned), by text */
-	struct cl_tree	*newest;	/* the use order, a list */
-	struct cl_tree	*oldest;
+	struct cl_tree_lru lru;		/* the same trees, by last use */
 	size_t		 bytes;		/* of the trees' texts, unpacked */
 	json_t		*empty;		/* owned: the tree of no text */
 	char		*text;		/* owned: a text unpacked, reused */
@@ -195,7 +198,9 @@ json_t		*cl_string_of(struct cl_trees *, struct istr *x);
 json_t		*cl_tree_peek(struct cl_trees *, struct istr *x);
 /* Drops x's tree (x's last reference is going); x NULL or not here: no-op. */
 void		 cl_tree_forget(struct cl_trees *, struct istr *x);
-/* Drops every tree and the buffer: an empty cl_trees again. */
+/* An empty cl_trees in *ts (zeroed or not): the list needs its head set. */
+void		 cl_trees_init(struct cl_trees *ts);
+/* Drops every tree and the buffer: an empty cl_trees again (initialized). */
 void		 cl_trees_clear(struct cl_trees *);
 
 #endif /* CLUSTER_INT_H */

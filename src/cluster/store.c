@@ -335,6 +335,7 @@ cluster_new(void)
 {
 	struct cluster *c = xcalloc(1, sizeof *c);
 
+	cl_trees_init(&c->trees);
 	c->fixed_memory = -1;
 	return c;
 }

@@ -9,8 +9,10 @@
  * of text.
  *
  * The trees are in a hash table keyed by the interned string's address
- * (the same text interned is the same string) and in a list by last use;
- * the string's parsed bit saves a lookup for every text never parsed.
+ * (the same text interned is the same string) and in a list by last use
+ * (sys/queue.h's TAILQ, newest first: a use moves a tree to the head,
+ * room is made from the tail); the string's parsed bit saves a lookup
+ * for every text never parsed.
  * A storm of OOM kills over 2,000 workloads reads some 4,000 metadata and
  * body texts and one statuses text for each of 4,000 Pods, 190 bytes
  * each on average and a kilobyte as jansson holds them: 4,096 of them
@@ -27,8 +29,7 @@ struct cl_tree {
 	struct istr	*x;		/* the text; x->parsed while here */
 	json_t		*tree;		/* owned */
 	size_t		 len;		/* bytes of text unpacked */
-	struct cl_tree	*newer;		/* toward cl_trees.newest */
-	struct cl_tree	*older;
+	TAILQ_ENTRY(cl_tree) use;	/* in cl_trees.lru */
 };
 
 static uint32_t
@@ -41,31 +42,6 @@ static int
 tree_eq(const void *e, const void *key)
 {
 	return ((const struct cl_tree *)e)->x == key;
-}
-
-static void
-unlink_tree(struct cl_trees *ts, struct cl_tree *t)
-{
-	if (t->newer)
-		t->newer->older = t->older;
-	else
-		ts->newest = t->older;
-	if (t->older)
-		t->older->newer = t->newer;
-	else
-		ts->oldest = t->newer;
-}
-
-static void
-link_newest(struct cl_trees *ts, struct cl_tree *t)
-{
-	t->newer = NULL;
-	t->older = ts->newest;
-	if (ts->newest)
-		ts->newest->newer = t;
-	else
-		ts->oldest = t;
-	ts->newest = t;
 }
 
 /* ts->text (n bytes, x unpacked) parsed: a new reference; {} when bad. */
@@ -101,9 +77,9 @@ used(struct cl_trees *ts, const struct istr *x)
 {
 	struct cl_tree *t = ptab_find(&ts->t, x->hash, tree_eq, x);
 
-	if (t != ts->newest) {
-		unlink_tree(ts, t);
-		link_newest(ts, t);
+	if (t != TAILQ_FIRST(&ts->lru)) {
+		TAILQ_REMOVE(&ts->lru, t, use);
+		TAILQ_INSERT_HEAD(&ts->lru, t, use);
 	}
 	return t;
 }
@@ -112,14 +88,17 @@ used(struct cl_trees *ts, const struct istr *x)
 static struct cl_tree *
 add(struct cl_trees *ts, struct istr *x, size_t n)
 {
-	struct cl_tree *t = NULL;
+	struct cl_tree *t = NULL, *old;
 
-	/* the oldest make room (a text past the bound alone is kept alone) */
-	while (ts->oldest && (ts->t.live >= CL_TREES_MAX || ts->bytes + n >
-	    CL_TREES_BYTES)) {
+	/*
+	 * the least recently used make room (a text past the bound alone is
+	 * kept alone); the last one out is reused for x
+	 */
+	while ((old = TAILQ_LAST(&ts->lru, cl_tree_lru)) != NULL &&
+	    (ts->t.live >= CL_TREES_MAX || ts->bytes + n > CL_TREES_BYTES)) {
 		free(t);
-		t = ts->oldest;
-		unlink_tree(ts, t);
+		t = old;
+		TAILQ_REMOVE(&ts->lru, t, use);
 		drop(ts, t);
 	}
 	if (t == NULL)
@@ -129,7 +108,7 @@ add(struct cl_trees *ts, struct istr *x, size_t n)
 	ts->bytes += n;
 	x->parsed = 1;
 	ptab_insert(&ts->t, x->hash, t, tree_hash);
-	link_newest(ts, t);
+	TAILQ_INSERT_HEAD(&ts->lru, t, use);
 	return t;
 }
 
@@ -180,9 +159,16 @@ cl_tree_forget(struct cl_trees *ts, struct istr *x)
 	if (x == NULL || !x->parsed)
 		return;
 	t = ptab_find(&ts->t, x->hash, tree_eq, x);
-	unlink_tree(ts, t);
+	TAILQ_REMOVE(&ts->lru, t, use);
 	drop(ts, t);
 	free(t);
+}
+
+void
+cl_trees_init(struct cl_trees *ts)
+{
+	memset(ts, 0, sizeof *ts);
+	TAILQ_INIT(&ts->lru);
 }
 
 void
@@ -190,8 +176,9 @@ cl_trees_clear(struct cl_trees *ts)
 {
 	struct cl_tree *t, *next;
 
-	for (t = ts->newest; t; t = next) {
-		next = t->older;
+	/* every tree goes: no unlinking, the next saved before t is freed */
+	for (t = TAILQ_FIRST(&ts->lru); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, use);
 		t->x->parsed = 0;
 		json_decref(t->tree);
 		free(t);
@@ -199,5 +186,5 @@ cl_trees_clear(struct cl_trees *ts)
 	ptab_clear(&ts->t);
 	json_decref(ts->empty);
 	free(ts->text);
-	memset(ts, 0, sizeof *ts);
+	cl_trees_init(ts);
 }

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "http/http.h"
@@ -61,7 +62,7 @@ struct http_listener {
 /* A connection the reaper watches; lives from accept to close. */
 struct http_conn {
 	unsigned		 magic;
-	struct http_conn	*prev, *next;
+	TAILQ_ENTRY(http_conn)	 link;	/* in http_server.conns, under lock */
 	int			 fd;
 	/* atomic: set by the connection's thread without the lock */
 	_Atomic int64_t		 since;		/* ms, monotonic: started */
@@ -126,7 +127,7 @@ struct http_server {
 	/* connections and the reaper, under lock */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 wake;
-	struct http_conn	*conns;
+	TAILQ_HEAD(http_conns, http_conn) conns; /* open, newest first */
 	_Atomic unsigned	 open;
 	int			 stopping;
 	int			 reaper_on;

@@ -753,8 +753,8 @@ http_plain_stop(struct http_server *s)
 		for (i = 0; i < pl->nthreads; i++)
 			pthread_join(pl->threads[i], NULL);
 		/* no thread left: every connection is ours to close */
-		for (c = s->conns; c != NULL; c = next) {
-			next = c->next;
+		for (c = TAILQ_FIRST(&s->conns); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, link);	/* c may be freed */
 			if (c->plain)
 				conn_close(pl, (struct pconn *)(void *)c);
 		}

@@ -35,28 +35,22 @@ http_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Under the lock. */
+/*
+ * Under the lock: the reaper walks s->conns holding it, so a connection
+ * is linked only while its fd is open.
+ */
 static void
 link_conn(struct http_server *s, struct http_conn *c)
 {
-	c->prev = NULL;
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
+	TAILQ_INSERT_HEAD(&s->conns, c, link);
 	s->open++;
 }
 
-/* Under the lock. */
+/* Under the lock; before c's socket closes (see the top of the file). */
 static void
 unlink_conn(struct http_server *s, struct http_conn *c)
 {
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(&s->conns, c, link);
 	s->open--;
 }
 
@@ -116,7 +110,7 @@ http_conn_link(struct http_server *s, struct http_conn *c)
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
-	for (o = s->conns; o != NULL; o = o->next)
+	TAILQ_FOREACH(o, &s->conns, link)
 		if (o->plain && o->l == c->l && same_ip(&o->peer, &c->peer) &&
 		    ++same >= s->o.max_per_ip) {
 			pthread_mutex_unlock(&s->lock);
@@ -159,7 +153,8 @@ reap(struct http_server *s, int64_t now)
 	int64_t idle = (int64_t)s->o.idle_timeout * 1000;
 	struct http_conn *c;
 
-	for (c = s->conns; c != NULL; c = c->next) {
+	/* under the lock: every connection linked still has its fd open */
+	TAILQ_FOREACH(c, &s->conns, link) {
 		if (atomic_load(&c->busy) || c->reaped)
 			continue;
 		if (now - atomic_load(&c->since) < limit && (!c->plain ||

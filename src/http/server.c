@@ -104,6 +104,7 @@ http_server_new(const struct http_opts *opts, char **err)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->magic = HTTP_SERVER_MAGIC;
+	TAILQ_INIT(&s->conns);
 	s->o = *opts;
 	for (i = 0; i < opts->nlisten; i++) {
 		s->l[i].magic = HTTP_LISTENER_MAGIC;

@@ -1,24 +1,28 @@
 /*
  * The alert ids recently queued, so redeliveries are recognized: a map for
- * lookups and a list in use order, the least recently seen evicted first
- * when the set is full.  A hit moves the id to the front, so an alert that
- * keeps firing (and keeps being resent every repeat_interval) stays known
+ * lookups and a list in use order (sys/queue.h's TAILQ, most recent at
+ * the head), the least recently seen (the tail) evicted first when the
+ * set is full.  A hit moves the id to the head, so an alert that keeps
+ * firing (and keeps being resent every repeat_interval) stays known
  * however many other alerts pass.  Not thread-safe: the ingress holds its
  * lock around every use.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "webhook/hook_int.h"
 
 struct node {
-	struct node	*prev, *next;
+	TAILQ_ENTRY(node) use;		/* in hook_dedup.lru */
 	char		*id;		/* owned */
 };
 
+TAILQ_HEAD(node_lru, node);
+
 struct hook_dedup {
 	struct map	 index;		/* id -> node */
-	struct node	*head, *tail;	/* most recent first */
+	struct node_lru	 lru;		/* most recent first */
 	size_t		 n, max;
 };
 
@@ -28,39 +32,15 @@ hook_dedup_new(size_t max)
 	struct hook_dedup *d = xcalloc(1, sizeof *d);
 
 	map_init(&d->index);
+	TAILQ_INIT(&d->lru);
 	d->max = max ? max : 1;
 	return d;
 }
 
 static void
-unlink_node(struct hook_dedup *d, struct node *x)
-{
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		d->head = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	else
-		d->tail = x->prev;
-	x->prev = x->next = NULL;
-}
-
-static void
-push_front(struct hook_dedup *d, struct node *x)
-{
-	x->next = d->head;
-	if (d->head)
-		d->head->prev = x;
-	d->head = x;
-	if (d->tail == NULL)
-		d->tail = x;
-}
-
-static void
 drop(struct hook_dedup *d, struct node *x)
 {
-	unlink_node(d, x);
+	TAILQ_REMOVE(&d->lru, x, use);
 	map_del(&d->index, x->id);
 	free(x->id);
 	free(x);
@@ -72,8 +52,8 @@ hook_dedup_free(struct hook_dedup *d)
 {
 	if (d == NULL)
 		return;
-	while (d->head != NULL)
-		drop(d, d->head);
+	while (!TAILQ_EMPTY(&d->lru))
+		drop(d, TAILQ_FIRST(&d->lru));
 	map_clear(&d->index, NULL);
 	free(d);
 }
@@ -85,8 +65,8 @@ hook_dedup_has(struct hook_dedup *d, const char *id)
 
 	if (x == NULL)
 		return 0;
-	unlink_node(d, x);
-	push_front(d, x);
+	TAILQ_REMOVE(&d->lru, x, use);
+	TAILQ_INSERT_HEAD(&d->lru, x, use);
 	return 1;
 }
 
@@ -97,12 +77,12 @@ hook_dedup_add(struct hook_dedup *d, const char *id)
 
 	if (hook_dedup_has(d, id))
 		return;
-	if (d->n >= d->max)
-		drop(d, d->tail);
+	if (d->n >= d->max)	/* max >= 1: the list is not empty */
+		drop(d, TAILQ_LAST(&d->lru, node_lru));
 	x = xcalloc(1, sizeof *x);
 	x->id = xstrdup(id);
 	map_put(&d->index, id, x);
-	push_front(d, x);
+	TAILQ_INSERT_HEAD(&d->lru, x, use);
 	d->n++;
 }
 

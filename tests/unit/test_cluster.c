@@ -918,12 +918,14 @@ TEST(a_readers_copy_never_reaches_the_view)
 /*
  * The parsed trees are bounded (CL_TREES_MAX trees, CL_TREES_BYTES of
  * text), the least recently read going first: a tree read all along
- * stays, and what was pushed out reads the same, parsed again.
+ * stays, so does the one read just before (a new tree is not the next
+ * to go), and what was pushed out reads the same, parsed again.
  */
 TEST(parsed_trees_are_bounded)
 {
 	struct cluster *c = cluster_new();
 	json_t *keep = obj("Pod", "ns", "keep", NULL, NULL), *labels, *want;
+	json_t *prev = NULL;	/* the labels tree of the pod read last */
 	struct cluster_stats st;
 	char name[32], big[600];
 	int i, ok = 1, n = CL_TREES_MAX + 100;	/* small texts, then large */
@@ -958,6 +960,13 @@ TEST(parsed_trees_are_bounded)
 		if (child2(cluster_get(c, "Pod", "ns", "keep"), "metadata",
 		    "labels") != labels)
 			ok = 0;
+		if (prev != NULL) {	/* materialized again at a trim */
+			snprintf(name, sizeof name, "p%d", i - 1);
+			if (child2(cluster_get(c, "Pod", "ns", name),
+			    "metadata", "labels") != prev)
+				ok = 0;
+		}
+		prev = child2(got, "metadata", "labels");
 		cluster_stats(c, &st);
 		if (st.parsed > CL_TREES_MAX || st.parsed_bytes >
 		    CL_TREES_BYTES)
