@@ -162,8 +162,8 @@ int		 cl_text_is(const char *packed, const char *s, size_t n);
  * with it (cl_tree_forget), so a later string at the same address is
  * never taken for it.  The trees are shared: nobody changes one.
  */
-#define CL_TREES_MAX	4096
-#define CL_TREES_BYTES	(1024 * 1024)
+#define CL_TREES_MAX	64
+#define CL_TREES_BYTES	(256 * 1024)
 
 struct cl_tree;
 

@@ -13,11 +13,16 @@
  * (sys/queue.h's TAILQ, newest first: a use moves a tree to the head,
  * room is made from the tail); the string's parsed bit saves a lookup
  * for every text never parsed.
- * A storm of OOM kills over 2,000 workloads reads some 4,000 metadata and
- * body texts and one statuses text for each of 4,000 Pods, 190 bytes
- * each on average and a kilobyte as jansson holds them: 4,096 of them
- * hold nearly all, for 4 MiB.  The bound in bytes keeps larger texts
- * (real Pods' specs) to about as much.
+ * Small on purpose: the trees that pay are those a decision reads
+ * again within itself and its neighbours (a Pod's metadata, body and
+ * statuses, its owners'), not a storm's whole working set.  Sized for
+ * that (4,096 trees, 4 MiB as jansson holds them) the cache made a
+ * 200,000-line replay over 2,000 workloads about a fifth slower in CPU
+ * time than 64 trees (and 4 MiB bigger), though it saved instructions:
+ * a tree kept long is cold when read again, and pushing trees out frees
+ * cold memory, while a text parsed again (a few hundred bytes, by
+ * util_json_loadb) comes out of memory malloc just had in cache.
+ * bench/time-profile and docs/replay.md#speed have the measurements.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cmd/args.h"
 #include "cmd/cmd.h"
@@ -27,8 +26,6 @@
 #include "prom/prom.h"
 
 #define MAX_LINE (16u << 20)	/* bytes per signal line */
-
-static char out_buffer[256 * 1024];	/* stdout's, see cmd_replay */
 
 struct replay {
 	const char		*path;
@@ -449,7 +446,6 @@ cmd_replay(int argc, char **argv)
 {
 	struct replay_opts o;
 	struct replay rp;
-	struct stat st;
 	int rc;
 
 	memset(&o, 0, sizeof o);
@@ -463,19 +459,6 @@ cmd_replay(int argc, char **argv)
 	memset(&rp, 0, sizeof rp);
 	rp.path = strcmp(o.signals, "-") == 0 ? "<stdin>" : o.signals;
 	rp.table = o.table ? rec_table_new() : NULL;
-	/*
-	 * A file replayed into a file or a pipe: records go out in
-	 * out_buffer's writes, not in stdio's st_blksize (4 KiB) ones.  A
-	 * storm's records are about a kilobyte each, and a write(2) every
-	 * three records was 5% of a 200,000-line replay's time
-	 * (bench/time-profile).  Signals streamed in (stdin, a FIFO) and a
-	 * terminal keep stdio's buffering, as before: a bigger buffer there
-	 * would hold decisions back longer.  Static: stdout holds it until
-	 * exit.
-	 */
-	if (!isatty(STDOUT_FILENO) && stat(o.signals, &st) == 0 &&
-	    S_ISREG(st.st_mode))
-		(void)setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
 	rc = replay_once(&o, &rp);
 	rec_table_free(rp.table);
 	free(o.config);
