@@ -8,6 +8,8 @@ import resource
 import subprocess
 import threading
 
+import pytest
+
 from conftest import ROOT, binary, records
 
 SEED = os.path.join(ROOT, "examples", "seed")
@@ -24,6 +26,11 @@ def test_replay_streams_a_huge_line_in_bounded_memory():
     skipped with an error naming its line, and the lines around it are
     still decided.  Reading the whole line first (getline) runs out of
     memory and silently ends the replay at that line."""
+    if os.environ.get("REMEDIATE_SAN_LOGS"):
+        # make e2e-san/e2e-tsan: the sanitizers map terabytes of shadow
+        # memory at start, which no address-space limit lets them do
+        pytest.skip("RLIMIT_AS and a sanitizer's shadow memory exclude "
+                    "each other")
     with open(os.path.join(SEED, "signals.ndjson"), "rb") as f:
         lines = f.read().splitlines(keepends=True)
     p = subprocess.Popen(
