@@ -33,6 +33,13 @@ FIXTURES = os.path.join(ROOT, "tests", "data", "fixtures")
 SAN_LOGS = os.environ.get("REMEDIATE_SAN_LOGS")
 
 
+def unsanitized(why):
+    """Marks a test that measures or limits the binary's memory, which a
+    sanitizer's shadow memory, redzones and quarantine make meaningless:
+    skipped under make e2e-san / e2e-tsan, run everywhere else."""
+    return pytest.mark.skipif(bool(SAN_LOGS), reason="sanitized: " + why)
+
+
 @pytest.fixture(autouse=True)
 def sanitizer_reports():
     if not SAN_LOGS:
