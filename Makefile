@@ -141,7 +141,7 @@ e2e: $(BUILD)/remediate
 # The end-to-end tests against the daemon built under ASan+UBSan: memory
 # errors and undefined behaviour in the threaded paths (HTTP server, watch
 # threads, intake committer, audit writer, leader election) that only the
-# real binary reaches.  2-3x slower than e2e, so not part of `make test`;
+# real binary reaches.  several times slower than e2e, so not part of `make test`;
 # E2E='tests/e2e/test_x.py ...' picks files.  An ASan report fails the test
 # that was running (tests/e2e/conftest.py reads the log directory); GCC's
 # libubsan ignores log_path next to libasan, so a UBSan report goes to the
@@ -154,7 +154,7 @@ e2e-san: $(BUILD)-san/remediate
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    tests/run-e2e $(BUILD)-san/remediate $(E2E)
 
-# The same under ThreadSanitizer (5-15x slower: pick threaded files with
+# The same under ThreadSanitizer (slower still: pick threaded files with
 # E2E=...).  A race report fails the test that was running.  tests/tsan.supp
 # says what is suppressed and why.
 TSANLOGS := $(abspath $(BUILD)-tsan/e2e-logs)

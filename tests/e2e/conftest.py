@@ -34,9 +34,10 @@ SAN_LOGS = os.environ.get("REMEDIATE_SAN_LOGS")
 
 
 def unsanitized(why):
-    """Marks a test that measures or limits the binary's memory, which a
-    sanitizer's shadow memory, redzones and quarantine make meaningless:
-    skipped under make e2e-san / e2e-tsan, run everywhere else."""
+    """Marks a test the sanitized binary cannot take part in (one that
+    measures or limits its memory, which a sanitizer's shadow memory and
+    allocator make meaningless, or runs it where the sanitizer cannot
+    start): skipped under make e2e-san / e2e-tsan, run everywhere else."""
     return pytest.mark.skipif(bool(SAN_LOGS), reason="sanitized: " + why)
 
 
