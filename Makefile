@@ -141,8 +141,8 @@ e2e: $(BUILD)/remediate
 # The end-to-end tests against the daemon built under ASan+UBSan: memory
 # errors and undefined behaviour in the threaded paths (HTTP server, watch
 # threads, intake committer, audit writer, leader election) that only the
-# real binary reaches.  several times slower than e2e, so not part of `make test`;
-# E2E='tests/e2e/test_x.py ...' picks files.  An ASan report fails the test
+# real binary reaches.  Several times slower than e2e, so not part of
+# `make test`; E2E='tests/e2e/test_x.py ...' picks files.  An ASan report fails the test
 # that was running (tests/e2e/conftest.py reads the log directory); GCC's
 # libubsan ignores log_path next to libasan, so a UBSan report goes to the
 # binary's stderr and halt_on_error stops it there (exit 1).
