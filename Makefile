@@ -45,7 +45,7 @@ mod_objs = $(sort $(foreach m,$(1) $($(1)_DEPS),$(call objs_of,$(m),$(2))))
 
 ALL_OBJS := $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)))
 
-.PHONY: all test unit unit-san unit-valgrind e2e demo clean deps lint fmt bench \
+.PHONY: all test unit unit-san unit-valgrind e2e e2e-san e2e-tsan demo clean deps lint fmt bench \
         fuzz deploy image
 all: $(BUILD)/remediate
 
@@ -55,6 +55,11 @@ $(BUILD)/remediate: $(ALL_OBJS) $(BUILD)/src/main.o
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# the daemon itself under ASan+UBSan, for the end-to-end tests (e2e-san)
+$(BUILD)-san/remediate: $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)-san)) \
+                        $(BUILD)-san/src/main.o
+	$(call quiet,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- unit tests: tests/unit/test_MOD.c links module MOD and its deps -------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
@@ -95,6 +100,17 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 $(BUILD)-san/%: CFLAGS += $(SANFLAGS)
 $(BUILD)-san/%: LDFLAGS += -fsanitize=address,undefined
 
+# ThreadSanitizer: a tree of its own (it excludes ASan), for e2e-tsan
+TSANFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+$(BUILD)-tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC-TSAN,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)-tsan/%: CFLAGS += $(TSANFLAGS)
+$(BUILD)-tsan/%: LDFLAGS += -fsanitize=thread
+$(BUILD)-tsan/remediate: $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)-tsan)) \
+                         $(BUILD)-tsan/src/main.o
+	$(call quiet,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 unit: $(addprefix $(BUILD)/tests/test_,$(UNIT_ALL))
 	@tests/run-unit $(BUILD)/tests $(UNIT_ALL)
 
@@ -122,6 +138,32 @@ unit-valgrind: $(addprefix $(BUILD)/tests/test_,$(VG_TESTS))
 e2e: $(BUILD)/remediate
 	@tests/run-e2e $(BUILD)/remediate
 
+# The end-to-end tests against the daemon built under ASan+UBSan: memory
+# errors and undefined behaviour in the threaded paths (HTTP server, watch
+# threads, intake committer, audit writer, leader election) that only the
+# real binary reaches.  Several times slower than e2e, so not part of
+# `make test`; E2E='tests/e2e/test_x.py ...' picks files.  An ASan report fails the test
+# that was running (tests/e2e/conftest.py reads the log directory); GCC's
+# libubsan ignores log_path next to libasan, so a UBSan report goes to the
+# binary's stderr and halt_on_error stops it there (exit 1).
+SANLOGS := $(abspath $(BUILD)-san/e2e-logs)
+e2e-san: $(BUILD)-san/remediate
+	@rm -rf $(SANLOGS) && mkdir -p $(SANLOGS)
+	@REMEDIATE_SAN_LOGS=$(SANLOGS) \
+	    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$(SANLOGS)/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    tests/run-e2e $(BUILD)-san/remediate $(E2E)
+
+# The same under ThreadSanitizer (slower still: pick threaded files with
+# E2E=...).  A race report fails the test that was running.  tests/tsan.supp
+# says what is suppressed and why.
+TSANLOGS := $(abspath $(BUILD)-tsan/e2e-logs)
+e2e-tsan: $(BUILD)-tsan/remediate
+	@rm -rf $(TSANLOGS) && mkdir -p $(TSANLOGS)
+	@REMEDIATE_SAN_LOGS=$(TSANLOGS) \
+	    TSAN_OPTIONS=log_path=$(TSANLOGS)/tsan:suppressions=$(abspath tests/tsan.supp) \
+	    tests/run-e2e $(BUILD)-tsan/remediate $(E2E)
+
 test:
 	@scripts/install-deps --test
 	@$(MAKE) --no-print-directory all
@@ -148,6 +190,6 @@ bench: $(BUILD)/remediate
 	@bench/run-all $(BUILD)/remediate
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-san $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-san $(BUILD)-tsan $(BUILD)-fuzz
 
--include $(shell find $(BUILD) $(BUILD)-san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(BUILD)-san $(BUILD)-tsan -name '*.d' 2>/dev/null)

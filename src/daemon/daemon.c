@@ -165,6 +165,8 @@ told_later(struct daemon *d, size_t n, int stored)
 
 	if (n > d->nlater)
 		n = d->nlater;
+	if (n == 0)	/* d->later may be NULL: memmove(NULL, ...) is UB */
+		return;
 	for (i = 0; i < n; i++) {
 		if (stored)
 			tell_owner(d, &d->later[i]);

@@ -47,6 +47,23 @@
 
 #include "http/http_int.h"
 
+/*
+ * EPOLLONESHOT hands a socket's object (connection or listener) from the
+ * thread that re-arms it to the thread epoll_wait wakes for it.  GCC 12's
+ * ThreadSanitizer orders an EPOLL_CTL_ADD before the wait that returns its
+ * event, but not an EPOLL_CTL_MOD: every re-armed connection read as a
+ * race between the two threads (make e2e-tsan).  Under -fsanitize=thread
+ * the hand-off is told to it; elsewhere these are nothing.
+ */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+#define HANDOFF_GIVE(tag)	__tsan_release(tag)
+#define HANDOFF_TAKE(tag)	__tsan_acquire(tag)
+#else
+#define HANDOFF_GIVE(tag)	((void)(tag))
+#define HANDOFF_TAKE(tag)	((void)(tag))
+#endif
+
 #define ACCEPT_BATCH	64
 #define ACCEPT_PAUSE	100		/* ms: no descriptor (EMFILE), wait */
 #define LINGER_MAX	(1u << 20)	/* bytes drained before a close */
@@ -160,6 +177,7 @@ arm(struct plain *pl, int fd, void *tag, uint32_t events, int op)
 	memset(&ev, 0, sizeof ev);
 	ev.events = events | EPOLLONESHOT;
 	ev.data.ptr = tag;
+	HANDOFF_GIVE(tag);	/* before: another thread may run it at once */
 	return epoll_ctl(pl->ep, op, fd, &ev);
 }
 
@@ -688,6 +706,7 @@ plain_run(void *arg)
 			continue;
 		if (k <= 0 || (tag = ev.data.ptr) == NULL)
 			break;		/* http_plain_stop */
+		HANDOFF_TAKE(tag);
 		if (*tag == HTTP_LISTENER_MAGIC)
 			take_new(pl, ev.data.ptr);
 		else if (*tag == HTTP_CONN_MAGIC)

@@ -26,6 +26,39 @@ import scenario  # noqa: E402
 FIXTURES = os.path.join(ROOT, "tests", "data", "fixtures")
 
 
+# make e2e-san: the binary is built with ASan+UBSan and ASAN_OPTIONS /
+# UBSAN_OPTIONS carry log_path=$REMEDIATE_SAN_LOGS/...  A report from a
+# daemon whose stderr a test swallows, or which a test kills, lands there;
+# the test that was running when it appeared fails with the report.
+SAN_LOGS = os.environ.get("REMEDIATE_SAN_LOGS")
+
+
+def unsanitized(why):
+    """Marks a test the sanitized binary cannot take part in (one that
+    measures or limits its memory, which a sanitizer's shadow memory and
+    allocator make meaningless, or runs it where the sanitizer cannot
+    start): skipped under make e2e-san / e2e-tsan, run everywhere else."""
+    return pytest.mark.skipif(bool(SAN_LOGS), reason="sanitized: " + why)
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports():
+    if not SAN_LOGS:
+        yield
+        return
+    os.makedirs(SAN_LOGS, exist_ok=True)
+    before = set(os.listdir(SAN_LOGS))
+    yield
+    new = sorted(set(os.listdir(SAN_LOGS)) - before)
+    if new:
+        text = ""
+        for name in new:
+            with open(os.path.join(SAN_LOGS, name), errors="replace") as f:
+                text += "== %s\n%s" % (name, f.read())
+        pytest.fail("sanitizer report(s) in %s:\n%s" % (SAN_LOGS, text),
+                    pytrace=False)
+
+
 def fixture_path(name):
     return os.path.join(FIXTURES, name)
 

@@ -8,7 +8,7 @@ import resource
 import subprocess
 import threading
 
-from conftest import ROOT, binary, records
+from conftest import ROOT, binary, records, unsanitized
 
 SEED = os.path.join(ROOT, "examples", "seed")
 
@@ -19,6 +19,8 @@ def limit_memory(mib):
     return apply
 
 
+@unsanitized("a sanitizer maps terabytes of shadow memory at start, "
+             "which no RLIMIT_AS lets it do")
 def test_replay_streams_a_huge_line_in_bounded_memory():
     """A 384 MiB signal line under a 160 MiB address-space limit: it is
     skipped with an error naming its line, and the lines around it are
