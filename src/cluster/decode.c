@@ -504,7 +504,7 @@ wants_whole(struct dec *d, const char *kind)
 static int
 proj_root(struct dec *d, json_t **out)
 {
-	size_t start = d->sc.pos, end;
+	size_t start = d->sc.pos, end, nuls;
 	const char *kind;
 	json_t *o;
 
@@ -519,8 +519,10 @@ proj_root(struct dec *d, json_t **out)
 		kind = d->o->kind;	/* a list's item */
 	if (wants_whole(d, kind)) {
 		json_decref(o);
-		/* read again, whole: checked already, it cannot fail */
+		/* read again, whole: checked already, it cannot fail (the
+		   NULs skipped are those of the first read) */
 		end = d->sc.pos;
+		nuls = d->sc.nul_skipped;
 		d->sc.pos = start;
 		if ((o = util_jscan_value(&d->sc)) == NULL ||
 		    d->sc.pos != end) {
@@ -528,6 +530,7 @@ proj_root(struct dec *d, json_t **out)
 			return fail(d, start, "internal error: a second read "
 			    "differs");
 		}
+		d->sc.nul_skipped = nuls;
 	} else {
 		if (d->templated && !cl_template_kind(kind))
 			trim_template(&cl_projection, o);
@@ -614,7 +617,9 @@ cluster_decode(const char *text, size_t len,
 	else if (!(d.sc.flags & JSON_DECODE_ANY) && c != '{' && c != '[')
 		util_jscan_fail(&d.sc, d.sc.pos, "'[' or '{' expected");
 	else if (env_value(&d, d.o->path, &v) == 0) {
-		end = d.sc.pos;
+		/* jansson's position: a NUL its quirk skipped is not counted
+		   (util_jlist advances by it, as by json_loadb's) */
+		end = d.sc.pos - d.sc.nul_skipped;
 		util_jscan_ws(&d.sc);
 		if (d.sc.pos < d.sc.len &&
 		    !(d.sc.flags & JSON_DISABLE_EOF_CHECK))

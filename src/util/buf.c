@@ -183,7 +183,7 @@ util_lines_next(struct util_lines *r, struct buf *b, size_t max,
 	buf_reset(b);
 	*toolong = 0;
 	for (;;) {
-		const char *p = r->buf + r->start, *nl;
+		const char *p, *nl;
 		size_t take;
 
 		if (r->start == r->end) {
@@ -195,6 +195,9 @@ util_lines_next(struct util_lines *r, struct buf *b, size_t max,
 				return -1;
 			continue;
 		}
+		/* only now: before the first fill r->buf is NULL, and NULL
+		   plus even 0 is undefined (clang's UBSan reports it) */
+		p = r->buf + r->start;
 		any = 1;
 		nl = memchr(p, '\n', r->end - r->start);
 		take = nl ? (size_t)(nl - p) + 1 : r->end - r->start;

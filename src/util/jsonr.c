@@ -242,7 +242,7 @@ nul_after_token(struct util_jscan *sc)
 {
 	if (sc->pos < sc->len && sc->s[sc->pos] == '\0') {
 		sc->pos++;
-		sc->nul_skipped = 1;
+		sc->nul_skipped++;
 	}
 }
 

@@ -477,8 +477,10 @@ struct util_jscan {
 						   last key began */
 	int			 escaped;	/* the last string had
 						   escapes */
-	int			 nul_skipped;	/* jansson's quirk met, see
-						   nul_after_token */
+	size_t			 nul_skipped;	/* NUL bytes jansson's quirk
+						   skipped (nul_after_token):
+						   its positions leave them
+						   out */
 	struct buf		 str;		/* that string, decoded */
 };
 void	 util_jscan_init(struct util_jscan *, const char *text, size_t len,

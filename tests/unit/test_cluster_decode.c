@@ -688,6 +688,39 @@ TEST(error_position)
 	CHECK_STR(r.reason, "invalid token");
 }
 
+/*
+ * jansson skips a NUL byte right after a number or a literal and leaves
+ * it out of its position; util_jlist advances by that position, so the
+ * end must be the same (found by fuzz/cluster_fuzz.c: "5\0" ended at 2).
+ */
+TEST(end_leaves_skipped_nuls_out)
+{
+	static const char *const watch[] = { "object", NULL };
+	static const struct { const char *text; size_t len; } t[] = {
+		{ "5\0", 2 }, { "true\0 x", 6 }, { "[1\0,2\0]x", 8 },
+		{ "{\"object\":{\"kind\":\"Pod\",\"a\":null\0}}\0", 36 },
+		{ "{\"kind\":\"Pod\",\"spec\":{\"replicas\":3\0}}", 37 },
+	};
+	struct cluster_decode_opts o = { .flags = JSON_DECODE_ANY |
+	    JSON_DISABLE_EOF_CHECK };
+	struct cluster_decode_result r;
+	json_error_t je;
+	json_t *got, *want;
+	size_t i, k;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(t); i++) {
+		for (k = 0; k < 2; k++) {
+			o.path = k ? watch : NULL;
+			want = json_loadb(t[i].text, t[i].len, o.flags, &je);
+			got = cluster_decode(t[i].text, t[i].len, &o, &r);
+			CHECK(want != NULL && got != NULL);
+			CHECK_INT(r.end, je.position);
+			json_decref(want);
+			json_decref(got);
+		}
+	}
+}
+
 /* Nested n deep at the member x (skipped) or labels (kept). */
 static char *
 nested(size_t n, const char *where)
@@ -892,6 +925,7 @@ main(void)
 	RUN(allow_nul_and_prefix);
 	RUN(list_items_and_resource_version);
 	RUN(error_position);
+	RUN(end_leaves_skipped_nuls_out);
 	RUN(depth_bounded_as_jansson);
 	RUN(envelopes);
 	RUN(whole_when_asked);
