@@ -32,7 +32,15 @@
 #include "cluster/cluster_int.h"
 #include "util/quantity.h"
 
-#define CACHE_KEEP	64	/* materialized objects kept across a put */
+/*
+ * Materialized objects kept across a put: a few, for the reads of one
+ * decision (its Pod, the owners).  More is slower: an object kept long
+ * is cold when read again and when the trim frees it, while one
+ * materialized again is built in memory malloc just had in cache (a
+ * 200,000-line replay: 64 kept was 3-10% slower in CPU time than 8;
+ * docs/replay.md#speed).
+ */
+#define CACHE_KEEP	8
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
 /*
