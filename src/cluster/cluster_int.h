@@ -156,8 +156,8 @@ int		 cl_text_is(const char *packed, const char *s, size_t n);
  * The parsed texts (trees.c): the tree of an interned packed text a read
  * parsed, kept while the text lives and until newer ones push it out
  * (least recently used first; at most CL_TREES_MAX trees of
- * CL_TREES_BYTES of text unpacked), so a text is parsed once for
- * every object that names it and every read of them.  Keyed by the
+ * CL_TREES_BYTES of text unpacked), so the texts one decision reads
+ * again (its Pod's, its owners') are parsed once.  Keyed by the
  * string itself (x->parsed says it is here): a text freed takes its tree
  * with it (cl_tree_forget), so a later string at the same address is
  * never taken for it.  The trees are shared: nobody changes one.

@@ -19,10 +19,11 @@
  * (hence "borrowed until the next put/remove").  A put writes the texts
  * straight from the object (texts.c) and builds no tree: the pods of a
  * workload share their metadata and body texts, whose parsed trees the
- * store keeps (trees.c), so materializing a pod a decision reads parses
- * its statuses only, and the OOM detector's read of them at the pod's
- * next put is that tree again.  Other kinds (Namespaces, Applications, NetworkPolicies)
- * are few and kept whole.
+ * store keeps for a while (trees.c), so materializing a pod a decision
+ * reads soon after its workload's others parses its statuses only, and
+ * the OOM detector's read of them at the pod's next put is that tree
+ * again while it is kept.  Other kinds (Namespaces, Applications,
+ * NetworkPolicies) are few and kept whole.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -813,11 +814,11 @@ enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
 /*
  * What the OOM detector reads of a replaced Pod: its container statuses
  * as the record keeps them, parsed from the record's statuses text (a
- * few hundred bytes), not the whole projection materialized; mostly the
- * tree the decision on r's version parsed (shared: the detector only
- * reads it).  A text r alone names is about to go with r: parsed then,
- * it is not kept.  A new reference: {"status": {containerStatuses,
- * initContainerStatuses}}.
+ * few hundred bytes), not the whole projection materialized; the tree
+ * the decision on r's version parsed while the tree cache still holds it
+ * (shared: the detector only reads it).  A text r alone names is about
+ * to go with r: parsed then, it is not kept.  A new reference:
+ * {"status": {containerStatuses, initContainerStatuses}}.
  */
 static json_t *
 statuses_of(struct cluster *c, const struct crec *r)
