@@ -250,6 +250,8 @@ main(int argc, char **argv)
 		}
 		ao.retain_age = 0;
 		ao.retain_count = 0;
+		ao.note_known = cluster_noted_text;	/* as the daemon */
+		ao.note_known_ctx = cl;
 		unlink(argv[6]);
 		if ((b.audit = audit_open(argv[6], &ao, &err)) == NULL ||
 		    audit_attach_guard(b.audit, engine_guard_state(e),

@@ -99,6 +99,17 @@ struct audit_opts {
 	void		(*stored)(void *ctx, size_t n, int stored);
 	void		*stored_ctx;
 	/*
+	 * Texts the caller already has for objects of a decision's inputs
+	 * note (jp_known_fn's shape: the cluster view's
+	 * cluster_noted_text), asked on the caller's thread as a record is
+	 * written; the note is then written by copying them rather than by
+	 * walking their trees (bench/state: half the engine thread's cost
+	 * of the log).  NULL: every note dumped whole.
+	 */
+	const char	*(*note_known)(void *ctx, const json_t *v,
+			    size_t *len);
+	void		*note_known_ctx;
+	/*
 	 * Logs a line (fields stolen, may be NULL).  NULL: JSON lines on
 	 * stderr.
 	 */

@@ -84,14 +84,15 @@ audit_backlog_free(struct audit *a)
  * The text reads back to the same values (reals in their shortest form).
  */
 static char *
-inputs_text(const json_t *inputs)
+inputs_text(const struct audit *a, const json_t *inputs)
 {
 	char *s;
 	size_t n;
 
 	if (inputs == NULL)
 		return NULL;
-	s = jp_dump(inputs, 0);
+	s = a->opts.note_known ? jp_dump_known(inputs, a->opts.note_known,
+	    a->opts.note_known_ctx) : jp_dump(inputs, 0);
 	if ((n = strlen(s)) <= AUDIT_INPUTS_MAX)
 		return s;
 	free(s);
@@ -101,8 +102,8 @@ inputs_text(const json_t *inputs)
 }
 
 static void
-row_from_record(struct audit_row *row, const struct rec_decision_record *r,
-    const char *text, int intended)
+row_from_record(const struct audit *a, struct audit_row *row,
+    const struct rec_decision_record *r, const char *text, int intended)
 {
 	const struct objref *t = &r->target;
 	const char *reason = rec_reason_name(r->reason);
@@ -119,7 +120,7 @@ row_from_record(struct audit_row *row, const struct rec_decision_record *r,
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
 	row->record = text ? xstrdup(text) : json_dumps(j, REC_JSON_FLAGS);
-	row->inputs = inputs_text(r->inputs);
+	row->inputs = inputs_text(a, r->inputs);
 	row->intended = intended;
 	json_decref(j);
 }
@@ -574,7 +575,7 @@ audit_intend(struct audit *a, const struct rec_decision_record *r)
 	(void)take_back(a, 1);		/* the connection, and order */
 	/* PostgreSQL's commits are durable (synchronous_commit) already */
 	lite = sqldb_engine(a->db) == SQLDB_SQLITE;
-	row_from_record(&row, r, NULL, 1);
+	row_from_record(a, &row, r, NULL, 1);
 	if (lite && !a->opts.sync_full)
 		audit_exec(a, "PRAGMA synchronous = FULL");
 	rc = transact(a, &row, &rowid, 0);
@@ -646,7 +647,7 @@ audit_write_text(struct audit *a, const struct rec_decision_record *r,
 
 	if (a->ins == NULL)
 		return -1;		/* a reader */
-	row_from_record(&row, r, text, 0);
+	row_from_record(a, &row, r, text, 0);
 	row.update_id = pending_take(a, r);
 	xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
 	a->held[a->nheld++] = row;

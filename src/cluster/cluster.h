@@ -112,6 +112,17 @@ void		 cluster_reset(struct cluster *);
  */
 void		 cluster_record(struct cluster *, json_t *into);
 /*
+ * The text of v when v is an object the view materialized and noted
+ * since the last cluster_record, and no put or remove came since: its
+ * compact JSON joined from the record's texts, as jp_dump would print
+ * the tree but that numbers and escapes are as the texts were written
+ * (the same values); *len its bytes; borrowed until the next call.
+ * NULL for anything else (a whole object, a fetched one, a tree not the
+ * view's).  ctx is the view: jp_known_fn's shape, for the note's dump
+ * (audit_opts.note_known), on the thread that decides.
+ */
+const char	*cluster_noted_text(void *ctx, const json_t *v, size_t *len);
+/*
  * Builds the view a decision saw from what cluster_record noted (reads,
  * borrowed): its objects are stored, its counts and memory become fixed
  * answers.  Returns 0, or -1 when reads is not such a note.

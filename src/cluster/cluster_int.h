@@ -107,6 +107,30 @@ int		 cl_write_texts(json_t *obj, const char *kind,
 void		 cl_split_projection(json_t *p, json_t **meta,
 		    json_t **statuses);
 
+/*
+ * A compact object's texts and identity, unpacked (borrowed), to join
+ * back into the object's own text (cl_join_texts).
+ */
+struct cl_join {
+	const char	*body, *meta;	/* "{}" when the record has none */
+	const char	*status;	/* NULL: none */
+	size_t		 body_len, meta_len, status_len;
+	const char	*kind, *name;
+	const char	*ns, *uid;	/* NULL: none */
+};
+/*
+ * The text of the object store.c's materialize() builds from j, appended
+ * to out: the same members in the same order (the body's, the status
+ * merged with the statuses text's, kind, metadata with the identity
+ * added), its values copied from the texts as they were written (so
+ * numbers and escapes are jansson's, not jp_dump's: the same values).
+ * Builds no tree.  -1 where the texts are not as cl_write_texts and
+ * cl_split_projection write them (a member materialize would replace,
+ * text outside ASCII in the identity): out then holds a partial text
+ * the caller discards, and it dumps the tree instead.
+ */
+int		 cl_join_texts(struct buf *out, const struct cl_join *j);
+
 /* An interned, refcounted string. */
 struct istr {
 	unsigned	refs : 31;

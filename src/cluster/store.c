@@ -42,6 +42,13 @@
  * docs/replay.md#speed).
  */
 #define CACHE_KEEP	8
+/*
+ * Materialized objects a decision's note holds whose texts the view can
+ * join back (cluster_noted_text): a decision reads its Pod, its owners
+ * and what its policies look up.  One read past these is dumped as a
+ * tree.
+ */
+#define NOTED_MAX	16
 #define DUMP_FLAGS	(JSON_COMPACT | JSON_SORT_KEYS)
 
 /*
@@ -113,6 +120,20 @@ struct cluster {
 	 * note is the caller's object, not the view's state.
 	 */
 	json_t		 *reads;
+	/*
+	 * The materialized objects noted into reads, with their records:
+	 * valid until the next put, remove or cluster_record (any may free
+	 * a record), so a pointer found here is one of ours, alive (the
+	 * cache holds it) and current.
+	 */
+	struct {
+		const struct crec	*r;
+		const json_t		*obj;
+	}		  noted[NOTED_MAX];
+	size_t		  nnoted;
+	struct buf	  joined;	/* cluster_noted_text's answer */
+	char		 *unpacked[3];	/* its texts unpacked, reused */
+	size_t		  unpacked_cap[3];
 	/* Answers fixed by cluster_load_reads; NULL / -1: computed. */
 	json_t		 *fixed_counts;	/* owned: {kind: n} */
 	int64_t		  fixed_memory;	/* bytes */
@@ -387,6 +408,7 @@ clear_store(struct cluster *c)
 	cl_intern_clear(&c->strings);
 	slab_clear(&c->mem);
 	map_clear(&c->relists, NULL);
+	c->nnoted = 0;
 	json_decref(c->fixed_counts);
 	c->fixed_counts = NULL;
 	c->fixed_memory = -1;
@@ -407,6 +429,9 @@ cluster_free(struct cluster *c)
 	buf_free(&c->text);
 	for (i = 0; i < CL_TEXTS; i++)
 		buf_free(&c->texts[i]);
+	buf_free(&c->joined);
+	for (i = 0; i < 3; i++)
+		free(c->unpacked[i]);
 	free(c);
 }
 
@@ -421,6 +446,7 @@ void
 cluster_record(struct cluster *c, json_t *into)
 {
 	c->reads = into;
+	c->nnoted = 0;
 }
 
 /* reads[what][key] = v (stolen; dropped when not recording). */
@@ -430,10 +456,14 @@ note(const struct cluster *c, const char *what, const char *key, json_t *v)
 	json_object_set_new(util_json_child(c->reads, what), key, v);
 }
 
-/* Notes a found object under its "Kind/ns/name" (a new reference). */
+/*
+ * Notes a found object under its "Kind/ns/name" (a new reference); r: the
+ * compact record obj was materialized from and is cached for (NULL: none),
+ * whose texts can stand for it when the note is written.
+ */
 static void
-note_object(const struct cluster *c, const char *kind, const char *ns,
-    const char *name, json_t *obj)
+note_object(struct cluster *c, const char *kind, const char *ns,
+    const char *name, json_t *obj, const struct crec *r)
 {
 	char *ref;
 
@@ -442,6 +472,10 @@ note_object(const struct cluster *c, const char *kind, const char *ns,
 	ref = cluster_key(kind, ns, name);
 	note(c, "objects", ref, json_incref(obj));
 	free(ref);
+	if (r && c->nnoted < NOTED_MAX) {
+		c->noted[c->nnoted].r = r;
+		c->noted[c->nnoted++].obj = obj;
+	}
 }
 
 int
@@ -876,6 +910,7 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole,
 		*old = NULL;
 	if (kind == NULL || name == NULL)
 		return -1;
+	c->nnoted = 0;		/* a record of one may go */
 	trim_cache(c);
 	h = key_hash(kind, ns, name);
 	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
@@ -923,7 +958,7 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;
 	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
-	struct crec *r;
+	const struct crec *r, *cached = NULL;
 	json_t *o, *w;
 
 	if (kind == NULL || name == NULL)
@@ -934,6 +969,7 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 	if (is_whole(r))
 		w = json_incref(obj_of(c, r));
 	else if (c->fetch == NULL) {
+		cached = r;
 		/* the projection is all there is: the cached one, shared */
 		if ((o = obj_of(c, r)) == NULL) {
 			o = materialize(c, r);
@@ -949,7 +985,7 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 		w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(
 		    o, "apiVersion")), kind, k.ns, name); /* a GET, in run */
 	}
-	note_object(c, kind, k.ns, name, w);
+	note_object(c, kind, k.ns, name, w, cached);
 	return w;
 }
 
@@ -962,6 +998,7 @@ cluster_remove(struct cluster *c, const char *kind, const char *ns,
 
 	if (kind == NULL || name == NULL)
 		return NULL;
+	c->nnoted = 0;
 	trim_cache(c);
 	r = ptab_remove(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k,
 	    rec_hash);
@@ -986,8 +1023,62 @@ cluster_get(const struct cluster *cc, const char *kind, const char *ns,
 		o = materialize(c, r);
 		obj_set(c, r, o);
 	}
-	note_object(c, kind, k.ns, name, o);
+	note_object(c, kind, k.ns, name, o, is_whole(r) ? NULL : r);
 	return o;
+}
+
+/* x unpacked into the i-th reused buffer; "{}" for no text. */
+static const char *
+unpacked(struct cluster *c, int i, const struct istr *x, size_t *len)
+{
+	if (x == NULL) {
+		*len = 2;
+		return "{}";
+	}
+	*len = cl_text_unpack_to(x->s, &c->unpacked[i], &c->unpacked_cap[i]);
+	return c->unpacked[i];
+}
+
+const char *
+cluster_noted_text(void *ctx, const json_t *v, size_t *len)
+{
+	struct cluster *c = ctx;
+	const struct crec *r = NULL;
+	const struct cclass *cl;
+	struct cl_join j;
+	char uid[37], *name;
+	size_t i, n;
+	unsigned char tag;
+	int rc;
+
+	for (i = 0; i < c->nnoted && r == NULL; i++)
+		if (c->noted[i].obj == v)
+			r = c->noted[i].r;
+	if (r == NULL)
+		return NULL;
+	cl = r->cls;
+	memset(&j, 0, sizeof j);
+	j.body = unpacked(c, 0, cl->body, &j.body_len);
+	j.meta = unpacked(c, 1, cl->meta, &j.meta_len);
+	if (cl->status)
+		j.status = unpacked(c, 2, cl->status, &j.status_len);
+	j.kind = cl->kind->s;
+	j.ns = cl->ns ? cl->ns->s : NULL;
+	j.name = name = rec_name(r);
+	n = strlen(r->id) + 1;
+	tag = (unsigned char)r->id[n];
+	if (tag == UID_BIN) {
+		uid_unpack((const unsigned char *)r->id + n + 1, uid);
+		j.uid = uid;
+	} else if (tag == UID_TEXT)
+		j.uid = r->id + n + 1;
+	buf_reset(&c->joined);
+	rc = cl_join_texts(&c->joined, &j);
+	free(name);
+	if (rc == -1)
+		return NULL;
+	*len = c->joined.len;
+	return c->joined.data;
 }
 
 int64_t

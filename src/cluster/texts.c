@@ -257,3 +257,234 @@ cl_split_projection(json_t *p, json_t **meta, json_t **statuses)
 	if (st && json_object_size(st) == 0)
 		json_object_del(p, "status");
 }
+
+/*
+ * Joining the texts back (cl_join_texts).  They are our own compact
+ * dumps, so a member is found by skipping values, not by parsing them:
+ * a string to its closing quote, an object or array to its bracket, a
+ * scalar to the next ',', '}' or ']'.  A text that does not scan so
+ * (never written by us) is refused, and the caller dumps the tree.
+ */
+#define BAD	((size_t)-1)
+
+static size_t
+skip_string(const char *s, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return BAD;
+}
+
+static size_t
+skip_value(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	if (i >= n)
+		return BAD;
+	if (s[i] != '{' && s[i] != '[' && s[i] != '"') {
+		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']')
+			i++;
+		return i;
+	}
+	do {
+		if (i >= n)
+			return BAD;
+		if (s[i] == '"') {
+			if ((i = skip_string(s, n, i)) == BAD)
+				return BAD;
+			continue;
+		}
+		if (s[i] == '{' || s[i] == '[')
+			depth++;
+		else if (s[i] == '}' || s[i] == ']')
+			depth--;
+		i++;
+	} while (depth > 0);
+	return i;
+}
+
+/* An object text's members in turn: ms->i just past its '{'. */
+struct members {
+	const char	*s;
+	size_t		 n, i, count;
+	size_t		 key, key_end, end;	/* the member: "key":value */
+};
+
+static int
+members_open(struct members *ms, const char *s, size_t n)
+{
+	ms->s = s;
+	ms->n = n;
+	ms->i = 1;
+	ms->count = 0;
+	return n >= 2 && s[0] == '{' && s[n - 1] == '}' ? 0 : -1;
+}
+
+/* 1: the next member, 0: none left (the text ends there), -1: no scan. */
+static int
+member_next(struct members *ms)
+{
+	const char *s = ms->s;
+	size_t i = ms->i;
+
+	if (i < ms->n && s[i] == '}')
+		return i + 1 == ms->n ? 0 : -1;
+	if (ms->count > 0 && (i >= ms->n || s[i++] != ','))
+		return -1;
+	if (i >= ms->n || s[i] != '"')
+		return -1;
+	ms->key = i;
+	if ((i = skip_string(s, ms->n, i)) == BAD || i >= ms->n ||
+	    s[i] != ':')
+		return -1;
+	ms->key_end = i;
+	if ((i = skip_value(s, ms->n, i + 1)) == BAD)
+		return -1;
+	ms->end = ms->i = i;
+	ms->count++;
+	return 1;
+}
+
+/* Whether the member's key is k (k as the text writes it, quoted). */
+static int
+key_is(const struct members *ms, const char *k)
+{
+	size_t n = strlen(k);
+
+	return ms->key_end - ms->key == n && memcmp(ms->s + ms->key, k,
+	    n) == 0;
+}
+
+static int
+key_in(const struct members *ms, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (key_is(ms, *keys))
+			return 1;
+	return 0;
+}
+
+/* The member whole ("key":value) onto out, a ',' first unless *first. */
+static void
+put_member(struct buf *out, const struct members *ms, int *first)
+{
+	if (!*first)
+		buf_addc(out, ',');
+	*first = 0;
+	buf_add(out, ms->s + ms->key, ms->end - ms->key);
+}
+
+/* "key":"value" onto out (value ASCII: the caller checked). */
+static void
+put_pair(struct buf *out, const char *key, const char *value, int *first)
+{
+	if (!*first)
+		buf_addc(out, ',');
+	*first = 0;
+	util_json_str(out, key);
+	buf_addc(out, ':');
+	util_json_str(out, value);
+}
+
+/*
+ * The status object: body's status members (its value, an object), then
+ * the statuses text's.  A key in both would be one member in the
+ * object; the texts never split so, and then -1.
+ */
+static int
+put_status(struct buf *out, const char *v, size_t vn, const char *st,
+    size_t sn)
+{
+	struct members a, b;
+	int first = 1, rc, rb;
+
+	if (members_open(&a, v, vn) == -1 || members_open(&b, st, sn) == -1)
+		return -1;
+	buf_adds(out, "\"status\":{");
+	while ((rc = member_next(&a)) == 1) {
+		b.i = 1;
+		b.count = 0;
+		while ((rb = member_next(&b)) == 1)
+			if (a.key_end - a.key == b.key_end - b.key &&
+			    memcmp(v + a.key, st + b.key, a.key_end -
+			    a.key) == 0)
+				return -1;
+		if (rb == -1)
+			return -1;
+		put_member(out, &a, &first);
+	}
+	if (rc == -1)
+		return -1;
+	b.i = 1;
+	b.count = 0;
+	while ((rc = member_next(&b)) == 1)
+		put_member(out, &b, &first);
+	if (rc == -1)
+		return -1;
+	buf_addc(out, '}');
+	return 0;
+}
+
+int
+cl_join_texts(struct buf *out, const struct cl_join *j)
+{
+	static const char *const identity[] = { "\"name\"", "\"namespace\"",
+	    "\"uid\"", NULL };
+	static const char *const joined[] = { "\"kind\"", "\"metadata\"",
+	    NULL };
+	struct members b, m;
+	int first = 1, status_done = j->status == NULL, rc;
+
+	if (!util_json_plain(j->kind) || !util_json_plain(j->name) ||
+	    !util_json_plain(j->ns) || !util_json_plain(j->uid))
+		return -1;
+	if (members_open(&b, j->body, j->body_len) == -1 ||
+	    members_open(&m, j->meta, j->meta_len) == -1)
+		return -1;
+	buf_addc(out, '{');
+	while ((rc = member_next(&b)) == 1) {
+		if (key_in(&b, joined))
+			return -1;	/* the record's: never in a body */
+		if (j->status == NULL || !key_is(&b, "\"status\"")) {
+			put_member(out, &b, &first);
+			continue;
+		}
+		if (!first)
+			buf_addc(out, ',');
+		first = 0;
+		if (put_status(out, j->body + b.key_end + 1, b.end -
+		    b.key_end - 1, j->status, j->status_len) == -1)
+			return -1;
+		status_done = 1;
+	}
+	if (rc == -1)
+		return -1;
+	put_pair(out, "kind", j->kind, &first);
+	buf_adds(out, ",\"metadata\":{");
+	first = 1;
+	while ((rc = member_next(&m)) == 1) {
+		if (key_in(&m, identity))
+			return -1;
+		put_member(out, &m, &first);
+	}
+	if (rc == -1)
+		return -1;
+	put_pair(out, "name", j->name, &first);
+	if (j->ns)
+		put_pair(out, "namespace", j->ns, &first);
+	if (j->uid)
+		put_pair(out, "uid", j->uid, &first);
+	buf_addc(out, '}');
+	if (!status_done) {	/* materialize adds it last */
+		buf_addc(out, ',');
+		if (put_status(out, "{}", 2, j->status, j->status_len) == -1)
+			return -1;
+	}
+	buf_addc(out, '}');
+	return 0;
+}

@@ -1240,6 +1240,8 @@ daemon_state_open(struct daemon *d)
 	ao.group = AUDIT_GROUP_MAX;	/* flush_records when idle */
 	ao.stored = records_stored;	/* groups on the writer thread */
 	ao.stored_ctx = d;
+	ao.note_known = cluster_noted_text;	/* notes by their texts */
+	ao.note_known_ctx = d->cluster;
 	if (d->o->retain && audit_parse_retain(d->o->retain, &ao, &err)) {
 		util_log_json("error", "bad --retain", json_pack("{s:s}", "error",
 		    err));

@@ -23,8 +23,10 @@
  * Here room is made once per piece and the bytes are stored directly.
  */
 struct out {
-	char	*p;		/* owned */
-	size_t	 len, cap;	/* bytes */
+	char		*p;		/* owned */
+	size_t		 len, cap;	/* bytes */
+	jp_known_fn	*known;		/* NULL: none (jp_dump_known) */
+	void		*known_ctx;
 };
 
 /* Room for n more bytes (and the final NUL); returns where they go. */
@@ -169,9 +171,14 @@ put(struct out *o, const json_t *v, int flags, int depth)
 	size_t i, n;
 	void *it;
 	json_t *obj = (json_t *)(uintptr_t)v;
+	const char *text;
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
+		if (o->known && (text = o->known(o->known_ctx, v, &n))) {
+			add(o, text, n);
+			return;
+		}
 		if (json_object_size(v) == 0) {
 			ADDS(o, "{}");
 			return;
@@ -230,13 +237,25 @@ put(struct out *o, const json_t *v, int flags, int depth)
 	}
 }
 
-char *
-jp_dump(const json_t *v, int flags)
+static char *
+dump(const json_t *v, int flags, jp_known_fn *known, void *ctx)
 {
-	struct out o = { NULL, 0, 0 };
+	struct out o = { NULL, 0, 0, known, ctx };
 
 	xgrow(&o.p, &o.cap, 256, 1);	/* one allocation for most values */
 	put(&o, v ? v : json_null(), flags, 0);
 	*room(&o, 0) = '\0';
 	return o.p;
+}
+
+char *
+jp_dump(const json_t *v, int flags)
+{
+	return dump(v, flags, NULL, NULL);
+}
+
+char *
+jp_dump_known(const json_t *v, jp_known_fn *known, void *ctx)
+{
+	return dump(v, 0, known, ctx);	/* a known text is compact */
 }

@@ -131,5 +131,21 @@ int	jp_equal(const json_t *, const json_t *);
  */
 #define JP_DUMP_INDENT	0x1
 char	*jp_dump(const json_t *v, int flags);
+/*
+ * A text the caller already has for v (borrowed, an object of the value
+ * being dumped): its compact JSON text, *len bytes, valid until the next
+ * call; or NULL to have v written as jp_dump writes it.  The text is
+ * written as it is (its numbers and escapes may be jansson's, not
+ * jp_dump's: it reads back to the same values).
+ */
+typedef const char *jp_known_fn(void *ctx, const json_t *v, size_t *len);
+/*
+ * jp_dump(v, 0), asking known (with ctx) first for every object met; a
+ * text it has stands for the object's whole subtree.  The cluster view
+ * has the texts of the objects it materialized (cluster_noted_text):
+ * a decision's inputs note, mostly such objects, is written by copying
+ * them rather than walking their trees again.  Owned.
+ */
+char	*jp_dump_known(const json_t *v, jp_known_fn *known, void *ctx);
 
 #endif /* JP_H */

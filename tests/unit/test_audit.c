@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "harness.h"
+#include "jp/jp.h"
 #include "metrics/metrics.h"
 #include "../audit/crash_probe.c"
 
@@ -1693,6 +1695,100 @@ TEST(inputs_kept_bounded_and_pruned)
 	free(p);
 }
 
+static int known_answers;
+
+/* cluster_noted_text, its answers counted */
+static const char *
+count_known(void *ctx, const json_t *v, size_t *len)
+{
+	const char *t = cluster_noted_text(ctx, v, len);
+
+	known_answers += t != NULL;
+	return t;
+}
+
+static json_t *
+owned(const char *kind, const char *name, const char *okind,
+    const char *oname)
+{
+	json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:{s:s}}}",
+	    "apiVersion", strcmp(kind, "Pod") ? "apps/v1" : "v1", "kind", kind,
+	    "metadata", "name", name, "namespace", "shop", "uid",
+	    "0b5cf1c2-4f0e-4d6a-9a51-0d4c1b2e3f40", "labels", "app", "cart");
+
+	if (okind)
+		json_object_set_new(json_object_get(o, "metadata"),
+		    "ownerReferences", json_pack("[{s:s, s:s, s:s, s:b}]",
+		    "apiVersion", "apps/v1", "kind", okind, "name", oname,
+		    "controller", 1));
+	return o;
+}
+
+/*
+ * With the view's texts (audit_opts.note_known), a decision's note is
+ * stored as the very text jp_dump writes of it, its objects copied from
+ * the view rather than walked: the Pod, its ReplicaSet and Deployment.
+ */
+TEST(inputs_written_from_the_views_texts)
+{
+	char *p = tmpfile_path("known.db"), *err = NULL, *want;
+	struct cluster *c = cluster_new();
+	struct rec_decision_record r;
+	struct objref ref = { NULL, NULL, NULL };
+	struct audit_opts o;
+	struct audit *a;
+	json_t *objs[3], *note, *reads = json_object();
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	size_t i;
+
+	objs[0] = owned("Pod", "cart-7d-x1", "ReplicaSet", "cart-7d");
+	json_object_set_new(objs[0], "status", json_pack("{s:s, s:[{s:s, "
+	    "s:{s:{s:i, s:s}}}]}", "phase", "Running", "containerStatuses",
+	    "name", "app", "lastState", "terminated", "exitCode", 137,
+	    "reason", "OOMKilled"));
+	objs[1] = owned("ReplicaSet", "cart-7d", "Deployment", "cart");
+	objs[2] = owned("Deployment", "cart", NULL, NULL);
+	for (i = 0; i < 3; i++)
+		CHECK_INT(cluster_put(c, objs[i], NULL), 0);
+	note = json_pack("{s:i, s:{s:s}, s:o}", "signal", 1, "event",
+	    "source", "k8s", "reads", reads);
+	cluster_record(c, reads);
+	CHECK(cluster_top_controller(c, cluster_get(c, "Pod", "shop",
+	    "cart-7d-x1"), &ref) != NULL);
+	CHECK_INT(json_object_size(json_object_get(reads, "objects")), 3);
+
+	audit_opts_defaults(&o);
+	o.note_known = count_known;
+	o.note_known_ctx = c;
+	a = audit_open(p, &o, &err);
+	REQUIRE(a != NULL);
+	record(&r, T0, "t", "cart", REC_ACTED, REASON_NONE);
+	r.inputs = json_incref(note);
+	CHECK_INT(audit_write(a, &r), 0);
+	rec_clear(&r);
+	CHECK_INT(known_answers, 3);
+	audit_close(a);
+
+	want = jp_dump(note, 0);
+	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT inputs FROM decisions", -1, &st,
+	    NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), want);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(want);
+	cluster_record(c, NULL);
+	for (i = 0; i < 3; i++)
+		json_decref(objs[i]);
+	json_decref(note);
+	objref_clear(&ref);
+	cluster_free(c);
+	rm_state(p);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1720,6 +1816,7 @@ main(void)
 	RUN(the_writer_thread_tells_only_what_is_committed);
 	RUN(parse_retain);
 	RUN(inputs_kept_bounded_and_pruned);
+	RUN(inputs_written_from_the_views_texts);
 	RUN(damaged_guard_rows_refuse_or_count_restrictive);
 	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);

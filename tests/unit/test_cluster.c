@@ -1109,6 +1109,168 @@ TEST(records_reads_and_rebuilds_from_them)
 	cluster_free(r);
 }
 
+/* cl_join_texts on texts as given; want NULL: refused. */
+static void
+check_join(const char *body, const char *meta, const char *status,
+    const char *name, const char *uid, const char *want)
+{
+	struct cl_join j;
+	struct buf out;
+	int rc;
+
+	memset(&j, 0, sizeof j);
+	buf_init(&out, 0);
+	j.body = body;
+	j.body_len = strlen(body);
+	j.meta = meta;
+	j.meta_len = strlen(meta);
+	j.status = status;
+	j.status_len = status ? strlen(status) : 0;
+	j.kind = "Pod";
+	j.name = name;
+	j.ns = "s";
+	j.uid = uid;
+	rc = cl_join_texts(&out, &j);
+	if (want == NULL)
+		CHECK_INT(rc, -1);
+	else {
+		CHECK_INT(rc, 0);
+		CHECK_STR(out.data, want);
+	}
+	buf_free(&out);
+}
+
+/*
+ * Joining a record's texts: the members materialize() would build, in
+ * its order, values copied as written; anything it would build
+ * otherwise (a member it replaces, a text that does not scan) refused.
+ */
+TEST(joined_texts_are_the_materialized_object)
+{
+	/* braces and quotes inside strings, the status merged in place */
+	check_join("{\"a\":\"x}\\\"y{\",\"b\":[1.5,true,null,-2e3,{}],"
+	    "\"status\":{\"phase\":\"R\"}}", "{\"labels\":{\"k\":\"v\"}}",
+	    "{\"containerStatuses\":[{\"name\":\"c\"}]}", "n", "u",
+	    "{\"a\":\"x}\\\"y{\",\"b\":[1.5,true,null,-2e3,{}],\"status\":"
+	    "{\"phase\":\"R\",\"containerStatuses\":[{\"name\":\"c\"}]},"
+	    "\"kind\":\"Pod\",\"metadata\":{\"labels\":{\"k\":\"v\"},"
+	    "\"name\":\"n\",\"namespace\":\"s\",\"uid\":\"u\"}}");
+	/* no status in the body: it comes last, as materialize adds it */
+	check_join("{\"spec\":{}}", "{}", "{\"containerStatuses\":[]}", "n",
+	    NULL, "{\"spec\":{},\"kind\":\"Pod\",\"metadata\":{\"name\":\"n\","
+	    "\"namespace\":\"s\"},\"status\":{\"containerStatuses\":[]}}");
+	/* an empty status object in the body */
+	check_join("{\"status\":{}}", "{}", "{\"containerStatuses\":[]}",
+	    "n", NULL, "{\"status\":{\"containerStatuses\":[]},\"kind\":"
+	    "\"Pod\",\"metadata\":{\"name\":\"n\",\"namespace\":\"s\"}}");
+	check_join("{}", "{}", NULL, "n", NULL, "{\"kind\":\"Pod\","
+	    "\"metadata\":{\"name\":\"n\",\"namespace\":\"s\"}}");
+	/* a body status and no statuses text: the body's, as it is */
+	check_join("{\"status\":\"odd\"}", "{}", NULL, "n", NULL,
+	    "{\"status\":\"odd\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+	    "\"n\",\"namespace\":\"s\"}}");
+
+	/* members materialize would replace */
+	check_join("{\"kind\":\"X\"}", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"metadata\":{}}", "{}", NULL, "n", NULL, NULL);
+	check_join("{}", "{\"name\":\"x\"}", NULL, "n", NULL, NULL);
+	check_join("{}", "{\"uid\":\"x\"}", NULL, "n", "u", NULL);
+	check_join("{\"status\":\"s\"}", "{}", "{\"containerStatuses\":[]}",
+	    "n", NULL, NULL);
+	check_join("{\"status\":{\"containerStatuses\":1}}", "{}",
+	    "{\"containerStatuses\":[]}", "n", NULL, NULL);
+	/* texts that do not scan, an identity outside ASCII */
+	check_join("{\"a\":", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\":1}x", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\":1,}", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\" :1}", "{}", NULL, "n", NULL, NULL);
+	check_join("[1]", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\":\"open}", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\":[1}", "{}", NULL, "n", NULL, NULL);
+	check_join("{}", "{}", "[]", "n", NULL, NULL);
+	check_join("{}", "{}", NULL, "caf\xc3\xa9", NULL, NULL);
+}
+
+/*
+ * The objects a decision read have texts for its note: each the object's
+ * dump byte for byte, for pods with and without statuses, workloads,
+ * owners' name prefixes, uids of both forms and none, and cluster-scoped
+ * Nodes.  Only what the view noted since the last record and put is
+ * answered.  (test_audit writes a whole note with them.)
+ */
+TEST(noted_objects_are_written_from_their_texts)
+{
+	struct cluster *c = cluster_new();
+	json_t *objs[10], *note = json_object(), *got, *st, *tree;
+	struct objref ref = { NULL, NULL, NULL };
+	const char *text;
+	char *plain;
+	size_t i, n = 0, len;
+
+	objs[n++] = real_pod();
+	objs[n] = json_deep_copy(objs[0]);	/* statuses only, text uid */
+	st = json_object_get(objs[n], "status");
+	json_object_del(st, "phase");
+	json_object_set_new(json_object_get(objs[n], "metadata"), "uid",
+	    json_string("uid-p-web-0"));
+	json_object_set_new(json_object_get(objs[n], "metadata"), "name",
+	    json_string("statuses-only"));
+	n++;
+	objs[n] = json_deep_copy(objs[0]);	/* no status, no uid */
+	json_object_del(objs[n], "status");
+	json_object_del(json_object_get(objs[n], "metadata"), "uid");
+	json_object_set_new(json_object_get(objs[n], "metadata"), "name",
+	    json_string("no-status"));
+	n++;
+	objs[n++] = obj("Pod", "shop", "cart-7d-x", "ReplicaSet", "cart-7d");
+	objs[n++] = obj("ReplicaSet", "shop", "cart-7d", "Deployment", "cart");
+	objs[n++] = json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:i}}",
+	    "kind", "Deployment", "apiVersion", "apps/v1", "metadata", "name",
+	    "cart", "namespace", "shop", "labels", "app", "cart", "spec",
+	    "replicas", 3);
+	objs[n++] = node("n1", "8Gi");
+	objs[n++] = json_pack("{s:s, s:{s:s}}", "kind", "Namespace",
+	    "metadata", "name", "shop");	/* kept whole: no text */
+	for (i = 0; i < n; i++)
+		CHECK_INT(cluster_put(c, objs[i], NULL), 0);
+	cluster_record(c, note);
+	for (i = 0; i < n; i++) {
+		got = cluster_get(c, obj_kind(objs[i]), obj_namespace(objs[i]),
+		    obj_name(objs[i]));
+		CHECK(got != NULL);
+		text = cluster_noted_text(c, got, &len);
+		if (strcmp(obj_kind(objs[i]), "Namespace") == 0) {
+			CHECK(text == NULL);
+			continue;
+		}
+		CHECK(text != NULL);
+		if (text == NULL)
+			continue;
+		CHECK_INT(strlen(text), len);
+		/* jansson's order is insertion order, as jp_dump's */
+		plain = json_dumps(got, JSON_COMPACT);
+		CHECK_STR(text, plain);
+		free(plain);
+	}
+	CHECK(cluster_top_controller(c, objs[3], &ref) != NULL);
+
+	/* not the view's, or no longer current */
+	tree = json_deep_copy(cluster_get(c, "Pod", "shop", "cart-7d-x"));
+	CHECK(cluster_noted_text(c, tree, &len) == NULL);
+	json_decref(tree);
+	got = cluster_get(c, "Deployment", "shop", "cart");
+	CHECK_INT(cluster_put(c, objs[6], NULL), 0);	/* any put */
+	CHECK(cluster_noted_text(c, got, &len) == NULL);
+	cluster_record(c, NULL);
+	got = cluster_get(c, "Deployment", "shop", "cart");
+	CHECK(cluster_noted_text(c, got, &len) == NULL);	/* not noted */
+	for (i = 0; i < n; i++)
+		json_decref(objs[i]);
+	objref_clear(&ref);
+	json_decref(note);
+	cluster_free(c);
+}
+
 int
 main(void)
 {
@@ -1136,5 +1298,7 @@ main(void)
 	RUN(parsed_trees_are_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
 	RUN(records_reads_and_rebuilds_from_them);
+	RUN(joined_texts_are_the_materialized_object);
+	RUN(noted_objects_are_written_from_their_texts);
 	return harness_done();
 }
