@@ -121,6 +121,7 @@ struct daemon {
 	struct buf		 held;		/* records of the event being
 						   decided, printed once
 						   stored */
+	struct buf		 line;		/* a record's line, reused */
 	struct daemon_told	*later;		/* owned: their owner messages,
 						   one per line held */
 	size_t			 nlater, caplater;
