@@ -16,7 +16,9 @@
  *     keeps it (the split drops restartCount, an empty status, an empty
  *     or non-string namespace, a non-string uid), or the object itself
  *     when kept whole; the old object a put or a remove hands back is
- *     the one before; a cluster_put_statuses' old is its statuses.
+ *     the one before; a cluster_put_statuses' old is its statuses;
+ *   - the note's text of a compact object a get noted (cl_join_texts) is
+ *     jansson's dump of the object the get gave.
  *
  * Items are put in turn with cluster_put, cluster_put_statuses,
  * cluster_put_whole and cluster_put without old, and one in five is
@@ -183,15 +185,33 @@ statuses(json_t *g)
 	return json_pack("{s:o}", "status", o);
 }
 
-/* The view's object under key against what was put (x->want). */
+/*
+ * The view's object under key against what was put (x->want), read while
+ * recording: the note's text the view has of it (cluster_noted_text,
+ * joined from its texts) is jansson's dump of it, byte for byte.
+ */
 static void
 check_get(struct ctx *x, const char *kind, const char *ns, const char *name,
     const char *key)
 {
 	json_t *w = json_array_get(json_object_get(x->want, key), 0);
+	json_t *note = json_object(), *g;
+	const char *t;
+	char *d;
+	size_t n;
 
-	if (!same(cluster_get(x->c, kind, ns, name), w))
+	cluster_record(x->c, note);
+	g = cluster_get(x->c, kind, ns, name);
+	if (!same(g, w))
 		abort();
+	if (g && (t = cluster_noted_text(x->c, g, &n)) != NULL) {
+		d = json_dumps(g, JSON_COMPACT);
+		if (d == NULL || strlen(d) != n || memcmp(d, t, n) != 0)
+			abort();
+		free(d);
+	}
+	cluster_record(x->c, NULL);
+	json_decref(note);
 }
 
 static void
