@@ -113,7 +113,7 @@ void		 cluster_reset(struct cluster *);
 void		 cluster_record(struct cluster *, json_t *into);
 /*
  * The text of v when v is an object the view materialized and noted
- * since the last cluster_record, and no put or remove came since: its
+ * since the last cluster_record, and no object left the view since: its
  * compact JSON joined from the record's texts, as jp_dump would print
  * the tree but that numbers and escapes are as the texts were written
  * (the same values); *len its bytes; borrowed until the next call.

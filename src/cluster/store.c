@@ -122,9 +122,9 @@ struct cluster {
 	json_t		 *reads;
 	/*
 	 * The materialized objects noted into reads, with their records:
-	 * valid until the next put, remove or cluster_record (any may free
-	 * a record), so a pointer found here is one of ours, alive (the
-	 * cache holds it) and current.
+	 * forgotten whenever a record goes (take()) and at cluster_record,
+	 * so a record found here is alive, and its object (held by the
+	 * note) is the one materialized from it.
 	 */
 	struct {
 		const struct crec	*r;
@@ -887,6 +887,7 @@ take(struct cluster *c, struct crec *r, enum want want)
 		c->node_memory -= allocatable_memory(o);
 	if (is_whole(r))
 		c->nwhole--;
+	c->nnoted = 0;		/* r may be one: none is trusted after */
 	rec_free(c, r);
 	if (want == WANT_NONE) {
 		json_decref(o);
@@ -910,7 +911,6 @@ put(struct cluster *c, json_t *obj, json_t **old, int whole,
 		*old = NULL;
 	if (kind == NULL || name == NULL)
 		return -1;
-	c->nnoted = 0;		/* a record of one may go */
 	trim_cache(c);
 	h = key_hash(kind, ns, name);
 	prev = ptab_remove(&c->recs, h, rec_eq, &k, rec_hash);
@@ -998,7 +998,6 @@ cluster_remove(struct cluster *c, const char *kind, const char *ns,
 
 	if (kind == NULL || name == NULL)
 		return NULL;
-	c->nnoted = 0;
 	trim_cache(c);
 	r = ptab_remove(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k,
 	    rec_hash);

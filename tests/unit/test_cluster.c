@@ -1259,7 +1259,7 @@ TEST(noted_objects_are_written_from_their_texts)
 	CHECK(cluster_noted_text(c, tree, &len) == NULL);
 	json_decref(tree);
 	got = cluster_get(c, "Deployment", "shop", "cart");
-	CHECK_INT(cluster_put(c, objs[6], NULL), 0);	/* any put */
+	CHECK_INT(cluster_put(c, objs[6], NULL), 0);	/* one replaced */
 	CHECK(cluster_noted_text(c, got, &len) == NULL);
 	cluster_record(c, NULL);
 	got = cluster_get(c, "Deployment", "shop", "cart");
