@@ -163,7 +163,7 @@ feed(struct bench *b, struct engine *e, const char *text, long lineno)
 }
 
 /*
- * The snapshot's objects (CLUSTER/*.json, Lists) put as the daemon's
+ * The snapshot's objects (the Lists in CLUSTER's .json files) put as the daemon's
  * watches put them: workloads and Pods compact, so a decision reads what
  * it reads in `run`, objects materialized from the view's texts, and
  * the audit log writes notes of them.  (cluster_load keeps a snapshot's
