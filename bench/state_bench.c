@@ -163,11 +163,12 @@ feed(struct bench *b, struct engine *e, const char *text, long lineno)
 }
 
 /*
- * The snapshot's objects (the Lists in CLUSTER's .json files) put as the daemon's
- * watches put them: workloads and Pods compact, so a decision reads what
- * it reads in `run`, objects materialized from the view's texts, and
- * the audit log writes notes of them.  (cluster_load keeps a snapshot's
- * workloads whole, as `replay` does; STATE_BENCH_WHOLE=1 loads so.)
+ * The snapshot's objects (the Lists in CLUSTER's .json files) put as
+ * the daemon's watches put them: workloads and Pods compact, so a
+ * decision reads what it reads in `run`, objects materialized from the
+ * view's texts, and the audit log writes notes of them.  (cluster_load
+ * keeps a snapshot's workloads whole, as `replay` does;
+ * STATE_BENCH_WHOLE=1 loads so.)
  */
 static void
 load_compact(struct cluster *cl, const char *path)
