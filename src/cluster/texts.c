@@ -287,9 +287,11 @@ skip_value(const char *s, size_t n, size_t i)
 	if (i >= n)
 		return BAD;
 	if (s[i] != '{' && s[i] != '[' && s[i] != '"') {
+		size_t at = i;
+
 		while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']')
 			i++;
-		return i;
+		return i > at ? i : BAD;	/* "a":} is no member */
 	}
 	do {
 		if (i >= n)

@@ -1187,6 +1187,8 @@ TEST(joined_texts_are_the_materialized_object)
 	check_join("[1]", "{}", NULL, "n", NULL, NULL);
 	check_join("{\"a\":\"open}", "{}", NULL, "n", NULL, NULL);
 	check_join("{\"a\":[1}", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\":}", "{}", NULL, "n", NULL, NULL);
+	check_join("{\"a\":1,\"b\":}", "{}", NULL, "n", NULL, NULL);
 	check_join("{}", "{}", "[]", "n", NULL, NULL);
 	check_join("{}", "{}", NULL, "caf\xc3\xa9", NULL, NULL);
 }
