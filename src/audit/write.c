@@ -115,8 +115,7 @@ row_from_record(const struct audit *a, struct audit_row *row,
 	row->trigger = xstrdup(r->trigger ? r->trigger : "");
 	row->cluster = r->cluster ? xstrdup(r->cluster) : NULL;
 	if (t->kind && t->name)
-		row->target = xasprintf("%s/%s%s%s", t->kind, t->namespace ?
-		    t->namespace : "", t->namespace ? "/" : "", t->name);
+		row->target = objref_key(t);	/* Kind/ns/name, Kind/name */
 	row->decision = xstrdup(rec_decision_name(r->decision));
 	row->reason = reason ? xstrdup(reason) : NULL;
 	row->record = text ? xstrdup(text) : json_dumps(j, REC_JSON_FLAGS);
