@@ -33,6 +33,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit_int.h"
 #include "jp/jp.h"
@@ -432,8 +433,18 @@ static void failed(struct audit *, const char *);
 static int
 take_back(struct audit *a, int wait)
 {
-	struct audit_txn *t = audit_writer_take(a, wait);
+	int timed = wait && audit_writer_busy(a);
+	struct timespec t0, t1;
+	struct audit_txn *t;
 
+	if (timed)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = audit_writer_take(a, wait);
+	if (timed) {	/* remediate_state_writer_wait_seconds_total */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_add_state_writer_wait((double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
 	if (t == NULL)
 		return 0;
 	if (txn_end(a, t, 1) == 0)

@@ -126,6 +126,11 @@ void	metrics_watch_list(const char *resource, const char *cause,
 void	metrics_count_page(const char *destination, const char *result);
 /* An audit-log write: "ok", or "error" (the record is kept to retry). */
 void	metrics_count_audit_write(const char *result);
+/*
+ * Seconds the deciding thread waited for the state file's writer thread
+ * (its transaction in flight: a group's commit, a WAL checkpoint).
+ */
+void	metrics_add_state_writer_wait(double seconds);
 /* Leader election: this replica leads (1) or stands by (0). */
 void	metrics_set_leader(int leading);
 /* This replica took role "leader" or "standby". */

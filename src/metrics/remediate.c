@@ -38,6 +38,7 @@ static struct {
 	struct metrics_family	*recurrences, *ratio, *demoted;
 	struct metrics_family	*latency, *duration;
 	struct metrics_family	*queue, *watch_restarts, *pages, *audit;
+	struct metrics_family	*writer_wait;
 	struct metrics_family	*watch_failures, *watch_lists;
 	struct metrics_family	*watch_list_pages, *watch_list_seconds;
 	struct metrics_family	*undelivered;
@@ -148,6 +149,10 @@ register_all(void)
 	    "yet.", l_none);
 	fam.audit = counter("remediate_audit_writes_total",
 	    "Audit-log transactions by result (ok, error).", l_result);
+	fam.writer_wait = counter("remediate_state_writer_wait_seconds_total",
+	    "Time the deciding thread waited for the state file's writer "
+	    "thread (a group's commit, a WAL checkpoint): rising steadily, "
+	    "the disk is slower than the decisions.", l_none);
 	fam.http_requests = counter("remediate_http_requests_total",
 	    "HTTP requests answered, by status class.", l_code);
 	fam.http_open = gauge("remediate_http_connections_open",
@@ -187,6 +192,7 @@ register_all(void)
 	    l_none);
 	/* present from the start, so dashboards and alerts have a series */
 	metrics_set(fam.circuit, NULL, 0);
+	metrics_add(fam.writer_wait, NULL, 0);
 }
 
 void
@@ -436,4 +442,11 @@ metrics_count_audit_write(const char *result)
 
 	metrics_init();
 	metrics_add(fam.audit, v, 1);
+}
+
+void
+metrics_add_state_writer_wait(double seconds)
+{
+	metrics_init();
+	metrics_add(fam.writer_wait, NULL, seconds);
 }

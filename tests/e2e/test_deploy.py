@@ -247,7 +247,7 @@ def test_alert_rules_check_and_pass_their_tests():
     assert alerts == fired == {
         "RemediationFailing", "RemediationRecurring",
         "RemediationCircuitOpen", "RemediateEngineStalled",
-        "RemediateStateNotWritable"}
+        "RemediateStateNotWritable", "RemediateStateDiskSlow"}
 
 
 def test_prometheusrule_is_the_rule_file():

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1789,6 +1790,76 @@ TEST(inputs_written_from_the_views_texts)
 	free(p);
 }
 
+/* A connection's lock let go of after a while (the test's writer waits). */
+static void *
+commit_later(void *db)
+{
+	util_sleep_ms(200);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return NULL;
+}
+
+static double
+writer_waits(void)
+{
+	metrics_init();
+	return metrics_get(metrics_family(METRICS_COUNTER,
+	    "remediate_state_writer_wait_seconds_total", "", NULL, NULL, 0),
+	    NULL);
+}
+
+/*
+ * remediate_state_writer_wait_seconds_total: the time the caller waits for
+ * a transaction the writer thread has in flight (here one held up by
+ * another connection's lock) is counted, and a call that finds nothing in
+ * flight adds nothing.
+ */
+TEST(waits_for_the_writer_thread_are_counted)
+{
+	char *p = tmpfile_path("wait.db"), *err = NULL;
+	struct guard_state *g = guard_state_new();
+	struct told_back tb = { p, 0, 0, 0 };
+	struct audit_opts o;
+	struct audit *a;
+	double before;
+	pthread_t th;
+	sqlite3 *db;
+	int i;
+
+	audit_opts_defaults(&o);
+	o.group = AUDIT_GROUP_MAX;
+	o.stored = told_back;
+	o.stored_ctx = &tb;
+	if ((a = audit_open(p, &o, &err)) == NULL ||
+	    audit_attach_guard(a, g, &err) == -1) {
+		CHECK(0);
+		return;
+	}
+	before = writer_waits();
+	CHECK_INT(audit_flush(a), 0);		/* nothing in flight */
+	CHECK(writer_waits() == before);
+	REQUIRE(sqlite3_open(p, &db) == SQLITE_OK);
+	REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	/* the 64th hands the group over; the writer waits for the lock */
+	for (i = 0; i < AUDIT_GROUP_MAX; i++)
+		CHECK_INT(write_one(a, T0 + i, "t", "a", REC_DRY_RUN,
+		    REASON_NONE), 1);
+	REQUIRE(pthread_create(&th, NULL, commit_later, db) == 0);
+	CHECK_INT(audit_flush(a), 0);		/* waits for it */
+	pthread_join(th, NULL);
+	sqlite3_close(db);
+	CHECK_INT(tb.stored, AUDIT_GROUP_MAX);
+	CHECK(writer_waits() > before);
+	before = writer_waits();
+	CHECK_INT(audit_flush(a), 0);
+	CHECK(writer_waits() == before);
+	audit_close(a);
+	guard_state_free(g);
+	rm_state(p);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1817,6 +1888,7 @@ main(void)
 	RUN(parse_retain);
 	RUN(inputs_kept_bounded_and_pruned);
 	RUN(inputs_written_from_the_views_texts);
+	RUN(waits_for_the_writer_thread_are_counted);
 	RUN(damaged_guard_rows_refuse_or_count_restrictive);
 	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);
