@@ -1275,6 +1275,28 @@ told_back(void *ctx, size_t n, int stored)
 	tb->in_file = count_rows(tb->path, "SELECT count(*) FROM decisions");
 }
 
+/* A store with the writer thread, telling tb; NULL (a failed check). */
+static struct audit *
+open_told(const char *path, struct guard_state *g, struct told_back *tb)
+{
+	struct audit_opts o;
+	struct audit *a;
+	char *err = NULL;
+
+	audit_opts_defaults(&o);
+	o.group = AUDIT_GROUP_MAX;
+	o.stored = told_back;
+	o.stored_ctx = tb;
+	if ((a = audit_open(path, &o, &err)) == NULL ||
+	    audit_attach_guard(a, g, &err) == -1) {
+		fprintf(stderr, "open %s: %s\n", path, err);
+		CHECK(0);
+		free(err);
+		return NULL;
+	}
+	return a;
+}
+
 /*
  * The writer thread: a full group goes to it and the caller goes on; a
  * record is told stored only once its group is committed (the file holds
@@ -1284,23 +1306,15 @@ told_back(void *ctx, size_t n, int stored)
  */
 TEST(the_writer_thread_tells_only_what_is_committed)
 {
-	char *p = tmpfile_path("writer.db"), *err = NULL;
+	char *p = tmpfile_path("writer.db");
 	struct guard_state *g = guard_state_new();
 	struct told_back tb = { p, 0, 0, 0 };
 	struct rec_decision_record r;
-	struct audit_opts o;
 	struct audit *a;
 	int i;
 
-	audit_opts_defaults(&o);
-	o.group = AUDIT_GROUP_MAX;
-	o.stored = told_back;
-	o.stored_ctx = &tb;
-	if ((a = audit_open(p, &o, &err)) == NULL ||
-	    audit_attach_guard(a, g, &err) == -1) {
-		CHECK(0);
+	if ((a = open_told(p, g, &tb)) == NULL)
 		return;
-	}
 	for (i = 0; i < AUDIT_GROUP_MAX - 1; i++)
 		CHECK_INT(write_one(a, T0 + i, "t", "a", REC_DRY_RUN,
 		    REASON_NONE), 1);
@@ -1359,7 +1373,6 @@ TEST(the_writer_thread_tells_only_what_is_committed)
 	guard_state_free(g);
 	rm_state(p);
 	free(p);
-	free(err);
 }
 
 /*
@@ -1816,25 +1829,17 @@ writer_waits(void)
  */
 TEST(waits_for_the_writer_thread_are_counted)
 {
-	char *p = tmpfile_path("wait.db"), *err = NULL;
+	char *p = tmpfile_path("wait.db");
 	struct guard_state *g = guard_state_new();
 	struct told_back tb = { p, 0, 0, 0 };
-	struct audit_opts o;
 	struct audit *a;
 	double before;
 	pthread_t th;
 	sqlite3 *db;
 	int i;
 
-	audit_opts_defaults(&o);
-	o.group = AUDIT_GROUP_MAX;
-	o.stored = told_back;
-	o.stored_ctx = &tb;
-	if ((a = audit_open(p, &o, &err)) == NULL ||
-	    audit_attach_guard(a, g, &err) == -1) {
-		CHECK(0);
+	if ((a = open_told(p, g, &tb)) == NULL)
 		return;
-	}
 	before = writer_waits();
 	CHECK_INT(audit_flush(a), 0);		/* nothing in flight */
 	CHECK(writer_waits() == before);
