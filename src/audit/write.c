@@ -82,7 +82,8 @@ audit_backlog_free(struct audit *a)
  * jp_dump, not json_dumps: jansson's dumper checks every object and array
  * for a cycle (a formatted pointer in a hash table each), which made this
  * note, a few KiB of small objects, half of what a record cost to store.
- * The text reads back to the same values (reals in their shortest form).
+ * The text reads back to the same values (reals in their shortest form;
+ * an object the caller has a text for, opts.note_known, as that text).
  */
 static char *
 inputs_text(const struct audit *a, const json_t *inputs)

@@ -575,6 +575,20 @@ uid_unpack(const unsigned char in[16], char out[37])
 	out[o] = '\0';
 }
 
+/* r's uid: in buf (37 bytes) when packed, in r when text; NULL: none. */
+static const char *
+rec_uid(const struct crec *r, char buf[37])
+{
+	size_t n = strlen(r->id) + 1;
+	unsigned char tag = (unsigned char)r->id[n];
+
+	if (tag == UID_BIN) {
+		uid_unpack((const unsigned char *)r->id + n + 1, buf);
+		return buf;
+	}
+	return tag == UID_TEXT ? r->id + n + 1 : NULL;
+}
+
 /* x parsed, through the parsed trees (cl_tree_of): borrowed. */
 static json_t *
 tree_of(const struct cluster *cc, struct istr *x)
@@ -619,10 +633,9 @@ assemble(const struct cluster *cc, const struct crec *r,
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
 	const struct cclass *cl = r->cls;
-	size_t n = strlen(r->id) + 1;
-	unsigned char tag = (unsigned char)r->id[n];
 	json_t *o, *m, *dst;
-	char uid[37], *name;
+	char buf[37], *name;
+	const char *uid = rec_uid(r, buf);
 	void *it;
 
 	name = rec_name(r);
@@ -634,11 +647,8 @@ assemble(const struct cluster *cc, const struct crec *r,
 	if (cl->ns)
 		json_object_set(m, "namespace", cl_string_of(&c->trees,
 		    cl->ns));
-	if (tag == UID_BIN) {
-		uid_unpack((const unsigned char *)r->id + n + 1, uid);
+	if (uid)
 		json_object_set_new(m, "uid", json_string(uid));
-	} else if (tag == UID_TEXT)
-		json_object_set_new(m, "uid", json_string(r->id + n + 1));
 	json_object_set_new(o, "metadata", m);
 	free(name);
 	if (t->status) {
@@ -1046,8 +1056,7 @@ cluster_noted_text(void *ctx, const json_t *v, size_t *len)
 	const struct cclass *cl;
 	struct cl_join j;
 	char uid[37], *name;
-	size_t i, n;
-	unsigned char tag;
+	size_t i;
 	int rc;
 
 	for (i = 0; i < c->nnoted && r == NULL; i++)
@@ -1064,13 +1073,7 @@ cluster_noted_text(void *ctx, const json_t *v, size_t *len)
 	j.kind = cl->kind->s;
 	j.ns = cl->ns ? cl->ns->s : NULL;
 	j.name = name = rec_name(r);
-	n = strlen(r->id) + 1;
-	tag = (unsigned char)r->id[n];
-	if (tag == UID_BIN) {
-		uid_unpack((const unsigned char *)r->id + n + 1, uid);
-		j.uid = uid;
-	} else if (tag == UID_TEXT)
-		j.uid = r->id + n + 1;
+	j.uid = rec_uid(r, uid);
 	buf_reset(&c->joined);
 	rc = cl_join_texts(&c->joined, &j);
 	free(name);

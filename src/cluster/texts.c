@@ -409,8 +409,7 @@ put_status(struct buf *out, const char *v, size_t vn, const char *st,
 		return -1;
 	buf_adds(out, "\"status\":{");
 	while ((rc = member_next(&a)) == 1) {
-		b.i = 1;
-		b.count = 0;
+		(void)members_open(&b, st, sn);	/* from its first again */
 		while ((rb = member_next(&b)) == 1)
 			if (a.key_end - a.key == b.key_end - b.key &&
 			    memcmp(v + a.key, st + b.key, a.key_end -
@@ -422,8 +421,7 @@ put_status(struct buf *out, const char *v, size_t vn, const char *st,
 	}
 	if (rc == -1)
 		return -1;
-	b.i = 1;
-	b.count = 0;
+	(void)members_open(&b, st, sn);
 	while ((rc = member_next(&b)) == 1)
 		put_member(out, &b, &first);
 	if (rc == -1)
