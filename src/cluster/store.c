@@ -465,6 +465,7 @@ static void
 note_object(struct cluster *c, const char *kind, const char *ns,
     const char *name, json_t *obj, const struct crec *r)
 {
+	size_t i;
 	char *ref;
 
 	if (obj == NULL || c->reads == NULL)
@@ -472,10 +473,13 @@ note_object(struct cluster *c, const char *kind, const char *ns,
 	ref = cluster_key(kind, ns, name);
 	note(c, "objects", ref, json_incref(obj));
 	free(ref);
-	if (r && c->nnoted < NOTED_MAX) {
-		c->noted[c->nnoted].r = r;
-		c->noted[c->nnoted++].obj = obj;
-	}
+	if (r == NULL || c->nnoted == NOTED_MAX)
+		return;
+	for (i = 0; i < c->nnoted; i++)	/* read again: one entry */
+		if (c->noted[i].obj == obj)
+			return;
+	c->noted[c->nnoted].r = r;
+	c->noted[c->nnoted++].obj = obj;
 }
 
 int
