@@ -62,19 +62,6 @@ act_meta(json_t *obj, const char *key)
 	    "metadata"), key));
 }
 
-json_t *
-act_controller_ref(json_t *obj)
-{
-	json_t *r;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_object_get(obj, "metadata"),
-	    "ownerReferences"), i, r)
-		if (json_is_true(json_object_get(r, "controller")))
-			return r;
-	return NULL;
-}
-
 const char *
 act_api_version(json_t *obj)
 {

@@ -83,7 +83,7 @@ refuse_target(const struct native_in *in, struct act_verdict *v)
 	    in->subject, "kind")), "Pod")) {
 		ns = act_meta(in->subject, "namespace");
 		name = act_meta(in->subject, "name");
-		if ((ref = act_controller_ref(in->subject)) == NULL) {
+		if ((ref = kube_controller_ref(in->subject)) == NULL) {
 			act_refuse(v, ACT_UNSUPPORTED, "pod %s/%s is a bare "
 			    "Pod (no controller): its resources cannot change "
 			    "and a new pod would not keep them; raise them in "

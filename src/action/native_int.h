@@ -55,8 +55,6 @@ const char *act_meta(json_t *obj, const char *key);
  * out (List items have none); NULL for a kind we do not know.
  */
 const char *act_api_version(json_t *obj);
-/* The ownerReference with controller: true, or NULL. */
-json_t	*act_controller_ref(json_t *obj);
 /* {apiVersion, kind, namespace, name, uid} of obj (absent ones left out). */
 json_t	*act_ref(json_t *obj);
 /*

@@ -106,7 +106,7 @@ act_native_restart(const struct native_in *in, struct act_plan *out,
 		return act_refuse(v, ACT_UNSUPPORTED, "pod %s/%s is a static "
 		    "pod: the kubelet owns it and an API delete does not "
 		    "restart it", ns, name);
-	if ((ref = act_controller_ref(pod)) == NULL)
+	if ((ref = kube_controller_ref(pod)) == NULL)
 		return act_refuse(v, ACT_UNSUPPORTED, "pod %s/%s is a bare Pod "
 		    "(no controller): deleting it would not bring it back",
 		    ns, name);

@@ -73,9 +73,8 @@ mstr(json_t *obj, const char *key)
 	    "metadata"), key));
 }
 
-/* The controller ownerReference of obj, or NULL. */
-static json_t *
-controller_ref(json_t *obj)
+json_t *
+kube_controller_ref(json_t *obj)
 {
 	json_t *r;
 	size_t i;
@@ -132,7 +131,7 @@ find_workload(struct kube_client *c, json_t *pod, const char *ns,
     json_t **wl, struct kube_bump_outcome *o)
 {
 	struct kube_error e;
-	json_t *ref = controller_ref(pod), *rs, *dref;
+	json_t *ref = kube_controller_ref(pod), *rs, *dref;
 	const char *pn = mstr(pod, "name");
 
 	*wl = NULL;
@@ -163,7 +162,7 @@ find_workload(struct kube_client *c, json_t *pod, const char *ns,
 		    json_string_value(json_object_get(ref, "name")));
 	if ((rs = fetch_owner(c, ref, ns, &e)) == NULL)
 		return api_failed(o, "reading the pod's ReplicaSet", &e);
-	dref = controller_ref(rs);
+	dref = kube_controller_ref(rs);
 	if (dref == NULL || !is_kind(dref, "apps", "Deployment")) {
 		outcome(o, KUBE_BUMP_REFUSED, "unsupported-target",
 		    "pod %s/%s belongs to ReplicaSet %s, which no Deployment "

@@ -589,14 +589,6 @@ json_t	*kube_bump_patch(const char *container, int init, const char *rv,
 	    const struct kube_bump_result *r, const char *change_note);
 
 /*
- * The container of pod (borrowed) to bump: the one named (in containers or
- * initContainers), else the one whose last termination (or current
- * state) was OOMKilled (the latest kill when several were), else the only
- * container.  Fills *container (borrowed from pod), *init and *oom (the
- * OOMKilled status, borrowed, or NULL).  Returns 0, or -1 with *err
- * (owned).
- */
-/*
  * The container named name in a workload's pod template (initContainers
  * when init), borrowed, or NULL.
  */
@@ -604,6 +596,21 @@ json_t	*kube_bump_template_container(json_t *workload, const char *name,
 	    int init);
 /* A container's memory "requests" or "limits" (which), borrowed, or NULL. */
 const char *kube_bump_memory(json_t *container, const char *which);
+/*
+ * The ownerReference of obj with controller: true (borrowed), or NULL:
+ * the object whose template made obj, which a change to obj's spec must
+ * go to.  (The owner walk of guardrails also follows a lone reference
+ * without the flag: cluster_top_controller.)
+ */
+json_t	*kube_controller_ref(json_t *obj);
+/*
+ * The container of pod (borrowed) to bump: the one named (in containers or
+ * initContainers), else the one whose last termination (or current
+ * state) was OOMKilled (the latest kill when several were), else the only
+ * container.  Fills *container (borrowed from pod), *init and *oom (the
+ * OOMKilled status, borrowed, or NULL).  Returns 0, or -1 with *err
+ * (owned).
+ */
 int	kube_bump_pick_container(json_t *pod, const char *name,
 	    const char **container, int *init, json_t **oom, char **err);
 
