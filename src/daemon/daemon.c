@@ -835,6 +835,7 @@ loop(struct daemon *d)
 		}
 		if (acting && (it.kind == DQ_WATCH || it.kind == DQ_EVENT))
 			metrics_observe_latency(dq_age(&it));
+		daemon_watch_give_back(d, &it);
 		dq_item_clear(&it);
 	}
 }

@@ -56,6 +56,17 @@ struct watch_ctx {
 						   read by its thread */
 	uint64_t		 restarts;	/* last seen, for the metric */
 	uint64_t		 errors;	/* last seen, for the metric */
+	/*
+	 * Objects the engine thread is done with, given back to be freed
+	 * on the watch's thread (daemon_watch_give_back): spent fills
+	 * under spent_mu, the watch thread swaps it with freeing (its own)
+	 * and frees that.
+	 */
+	pthread_mutex_t		 spent_mu;
+	struct watch_spent {
+		json_t		**v;	/* owned references */
+		size_t		  n, cap;
+	}			 spent, freeing;
 };
 
 /* A configuration replaced by a reload, kept for what still borrows it. */
@@ -174,6 +185,12 @@ int	daemon_watches_start(struct daemon *);
 void	daemon_watches_cancel(struct daemon *);
 void	daemon_watches_update(struct daemon *, struct engine *next);
 struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
+/*
+ * On the engine thread, done with a DQ_SYNC or DQ_WATCH item: its object
+ * goes back to its watch's thread to be freed there (it->obj becomes
+ * NULL); any other item, or one whose watch is gone, keeps it.
+ */
+void	daemon_watch_give_back(struct daemon *, struct dq_item *);
 void	daemon_watches_stop(struct daemon *);
 
 /*
