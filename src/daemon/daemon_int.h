@@ -186,9 +186,10 @@ void	daemon_watches_cancel(struct daemon *);
 void	daemon_watches_update(struct daemon *, struct engine *next);
 struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
 /*
- * On the engine thread, done with a DQ_SYNC or DQ_WATCH item: its object
- * goes back to its watch's thread to be freed there (it->obj becomes
- * NULL); any other item, or one whose watch is gone, keeps it.
+ * On the engine thread, done with a DQ_SYNC or DQ_WATCH item of one of
+ * the view's watches: its object goes back to the watch's thread to be
+ * freed there (it->obj becomes NULL); any other item, or one whose watch
+ * is gone, keeps it.
  */
 void	daemon_watch_give_back(struct daemon *, struct dq_item *);
 void	daemon_watches_stop(struct daemon *);

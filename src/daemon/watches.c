@@ -52,7 +52,10 @@ free_spent(struct watch_ctx *w)
  * handing that lock back and forth: a 100,000-pod sync took 7.6-11.4 s
  * of CPU, against 3.0-4.7 s with an allocator without the lock
  * (bench/scale, docs/kubernetes.md).  Freed here, on the thread that
- * allocated them, the nodes never cross.
+ * allocated them, the nodes never cross.  The view's watches only: what
+ * they queue is small and at most VIEW_IN_FLIGHT objects at a time, so
+ * what waits for the next event is too; a source's whole objects (~60 KB
+ * each as trees) go as soon as the engine is done with them.
  */
 void
 daemon_watch_give_back(struct daemon *d, struct dq_item *it)
@@ -61,7 +64,7 @@ daemon_watch_give_back(struct daemon *d, struct dq_item *it)
 	struct watch_spent *s;
 
 	if (it->obj == NULL || (it->kind != DQ_SYNC && it->kind != DQ_WATCH) ||
-	    (w = daemon_watch_find(d, it->watch_id)) == NULL)
+	    (w = daemon_watch_find(d, it->watch_id)) == NULL || !w->view)
 		return;
 	pthread_mutex_lock(&w->spent_mu);
 	s = &w->spent;
