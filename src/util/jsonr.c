@@ -390,28 +390,46 @@ util_jscan_element(struct util_jscan *sc, size_t n)
 	return 1;
 }
 
+/* Key at `at` is a duplicate: that is the error, whatever came after. */
+static int
+duplicate(struct util_jscan *sc, size_t at)
+{
+	sc->why = NULL;
+	return util_jscan_fail(sc, at, "duplicate object key");
+}
+
 static json_t *
 object(struct util_jscan *sc)
 {
 	json_t *o = json_object(), *v;
 	const char *k;
 	char *kcopy;
-	size_t klen, n;
-	int r;
+	size_t klen, n, at;
+	int r, dups = (sc->flags & JSON_REJECT_DUPLICATES) != 0;
 
 	for (n = 0; (r = util_jscan_member(sc, n, &k, &klen)) == 1; n++) {
 		/* a decoded key lives in sc->str, which the value reuses */
 		kcopy = sc->escaped ? xstrndup(k, klen) : NULL;
 		if (kcopy)
 			k = kcopy;
-		if ((sc->flags & JSON_REJECT_DUPLICATES) &&
-		    json_object_getn(o, k, klen) != NULL)
-			r = util_jscan_fail(sc, sc->key_at, "duplicate object "
-			    "key");
-		else if ((v = util_jscan_value(sc)) == NULL)
+		at = sc->key_at;
+		/*
+		 * A duplicate is found by the set not growing the object (its
+		 * n keys so far are distinct), not by a look-up before it: a
+		 * look-up hashed every key twice, 2% of a replay's
+		 * instructions.  jansson's reader refuses the key before
+		 * reading its value, so a value that fails is still the
+		 * duplicate's error when its key is one.
+		 */
+		if ((v = util_jscan_value(sc)) == NULL) {
+			if (dups && json_object_getn(o, k, klen) != NULL)
+				duplicate(sc, at);
 			r = -1;
-		else
+		} else {
 			json_object_setn_new_nocheck(o, k, klen, v);
+			if (dups && json_object_size(o) == n)
+				r = duplicate(sc, at);
+		}
 		free(kcopy);
 		if (r == -1)
 			break;

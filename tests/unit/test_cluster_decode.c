@@ -689,6 +689,28 @@ TEST(error_position)
 }
 
 /*
+ * A duplicate key in a kept value is the error, where the key is, also
+ * when the value after it is bad: jansson refuses the key before it
+ * reads the value (util's reader finds the duplicate after, and must
+ * still say so).
+ */
+TEST(duplicate_key_before_a_bad_value)
+{
+	static const char text[] = "{\"kind\":\"Pod\",\"metadata\":{"
+	    "\"name\":\"p\",\"labels\":{\"a\":\"1\",\"a\":[1,]}}}";
+	struct cluster_decode_opts o = { .flags = JSON_REJECT_DUPLICATES };
+	struct cluster_decode_result r;
+	const char *dup = strstr(strstr(text, "\"a\"") + 1, "\"a\"");
+
+	CHECK(cluster_decode(text, strlen(text), &o, &r) == NULL);
+	CHECK_STR(r.reason, "duplicate object key");
+	CHECK_INT(r.offset, (size_t)(dup - text));
+	o.flags = 0;	/* not asked: the bad value is the error */
+	CHECK(cluster_decode(text, strlen(text), &o, &r) == NULL);
+	CHECK_STR(r.reason, "invalid token");
+}
+
+/*
  * jansson skips a NUL byte right after a number or a literal and leaves
  * it out of its position; util_jlist advances by that position, so the
  * end must be the same (found by fuzz/cluster_fuzz.c: "5\0" ended at 2).
@@ -925,6 +947,7 @@ main(void)
 	RUN(allow_nul_and_prefix);
 	RUN(list_items_and_resource_version);
 	RUN(error_position);
+	RUN(duplicate_key_before_a_bad_value);
 	RUN(end_leaves_skipped_nuls_out);
 	RUN(depth_bounded_as_jansson);
 	RUN(envelopes);

@@ -2693,6 +2693,18 @@ TEST(json_reader_edges)
 		0 }, { "[9223372036854775808]", 0 }, { "[-9223372036854775809]",
 		0 }, { "[1e309]", 0 }, { "[1e-400]", 0 }, { "\xef\xbb\xbf[]", 0 },
 		{ "[]\n\n", 0 }, { "[\"\xe2\x82\xac\"]x", JSON_DISABLE_EOF_CHECK },
+		/*
+		 * duplicates: found after the value is read, reported where
+		 * the key is, as jansson (which looks before) reports them,
+		 * also when the value read fails, or holds a duplicate too
+		 */
+		{ "{\"a\":1,\"a\":2}", JSON_REJECT_DUPLICATES },
+		{ "{\"a\":1,\"a\":2}", 0 },
+		{ "{\"a\":1,\"b\":2,\"a\":[1,}", JSON_REJECT_DUPLICATES },
+		{ "{\"a\":1,\"a\":{\"b\":1,\"b\":2}}", JSON_REJECT_DUPLICATES },
+		{ "{\"a\":{\"b\":1,\"b\":[x]},\"a\":2}", JSON_REJECT_DUPLICATES },
+		{ "{\"a\\u0062\":1,\"ab\":2}", JSON_REJECT_DUPLICATES },
+		{ "{\"\":1,\"\":2}", JSON_REJECT_DUPLICATES },
 	};
 	char deep[2 * 2050 + 1];
 	json_t *v, *want;
