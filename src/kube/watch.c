@@ -843,6 +843,26 @@ dup_or_null(const char *s)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+/* Frees w and all it holds; its thread, if it had one, is joined. */
+static void
+watch_free(struct kube_watch *w)
+{
+	cache_clear(w);
+	buf_free(&w->line);
+	kube_resource_clear(&w->res);
+	free(w->ns);
+	free(w->lsel);
+	free(w->fsel);
+	free(w->api_version);
+	free(w->kind);
+	free(w->stream_err);
+	free(w->last_error);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	w->magic = 0;
+	free(w);
+}
+
 struct kube_watch *
 kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
     kube_watch_fn *fn, void *ctx, char **err)
@@ -884,20 +904,7 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, run, w) != 0) {
 		*err = xstrdup("watch: cannot create a thread");
-		w->thread = pthread_self();	/* nothing to join */
-		atomic_store(&w->stop, 1);
-		w->magic = 0;
-		/* free without join */
-		cache_clear(w);
-		buf_free(&w->line);
-		kube_resource_clear(&w->res);
-		free(w->ns);
-		free(w->lsel);
-		free(w->fsel);
-		free(w->api_version);
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->cond);
-		free(w);
+		watch_free(w);		/* no thread to join */
 		return NULL;
 	}
 	return w;
@@ -920,18 +927,5 @@ kube_watch_stop(struct kube_watch *w)
 		return;
 	kube_watch_cancel(w);
 	pthread_join(w->thread, NULL);
-	cache_clear(w);
-	buf_free(&w->line);
-	kube_resource_clear(&w->res);
-	free(w->ns);
-	free(w->lsel);
-	free(w->fsel);
-	free(w->api_version);
-	free(w->kind);
-	free(w->stream_err);
-	free(w->last_error);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	w->magic = 0;
-	free(w);
+	watch_free(w);
 }
