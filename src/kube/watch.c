@@ -843,7 +843,7 @@ dup_or_null(const char *s)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
-/* Frees w and all it holds; its thread, if it had one, is joined. */
+/* Frees w and all it holds: its thread never started, or is joined. */
 static void
 watch_free(struct kube_watch *w)
 {

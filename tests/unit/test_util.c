@@ -2694,9 +2694,10 @@ TEST(json_reader_edges)
 		0 }, { "[1e309]", 0 }, { "[1e-400]", 0 }, { "\xef\xbb\xbf[]", 0 },
 		{ "[]\n\n", 0 }, { "[\"\xe2\x82\xac\"]x", JSON_DISABLE_EOF_CHECK },
 		/*
-		 * duplicates: found after the value is read, reported where
-		 * the key is, as jansson (which looks before) reports them,
-		 * also when the value read fails, or holds a duplicate too
+		 * duplicates: the reader finds one after its value is read
+		 * (jansson looks before); refused alike, also when the value
+		 * fails or holds a duplicate too (the message is jansson's,
+		 * which reads what this reader refuses)
 		 */
 		{ "{\"a\":1,\"a\":2}", JSON_REJECT_DUPLICATES },
 		{ "{\"a\":1,\"a\":2}", 0 },
