@@ -49,6 +49,17 @@ ALL_OBJS := $(foreach m,$(MODULES),$(call objs_of,$(m),$(BUILD)))
         fuzz deploy image
 all: $(BUILD)/remediate
 
+# The two objects that print the version and revision (`version`, the
+# remediate_build_info metric) depend on a stamp rewritten only when either
+# changes: otherwise an incremental build after a commit kept printing the
+# revision of the build before.
+REV_STAMP := $(BUILD)/version-stamp
+$(shell mkdir -p $(BUILD) && \
+    [ "$$(cat $(REV_STAMP) 2>/dev/null)" = "$(VERSION) $(GITREV)" ] || \
+    echo "$(VERSION) $(GITREV)" > $(REV_STAMP))
+$(foreach b,$(BUILD) $(BUILD)-san $(BUILD)-tsan,\
+    $(b)/src/cmd/version.o $(b)/src/metrics/remediate.o): $(REV_STAMP)
+
 $(BUILD)/remediate: $(ALL_OBJS) $(BUILD)/src/main.o
 	$(call quiet,LINK,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
