@@ -22,8 +22,12 @@ sqldb_lite_open(struct sqldb *db, const char *path, char **err)
 	if (strncmp(path, "file:", 5) == 0)
 		flags |= SQLITE_OPEN_URI;
 	if (sqlite3_open_v2(path, &db->lite, flags, NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", db->display, db->lite ?
-		    sqlite3_errmsg(db->lite) : "cannot open");
+		/* the system's reason ("No such file or directory") says
+		   more than SQLite's "unable to open database file" */
+		int sys = db->lite ? sqlite3_system_errno(db->lite) : 0;
+
+		*err = xasprintf("%s: %s", db->display, sys ? strerror(sys) :
+		    db->lite ? sqlite3_errmsg(db->lite) : "cannot open");
 		return -1;
 	}
 	sqlite3_busy_handler(db->lite, util_busy_wait, NULL);	/* ~5 s */

@@ -402,6 +402,12 @@ TEST(says_the_engines_reason)
 		CHECK(sqldb_open("/nonexistent/dir/x.db", SQLDB_CREATE,
 		    &err) == NULL);
 		CHECK(err && strstr(err, "/nonexistent/dir/x.db"));
+		free(err);
+		/* the system's reason, not "unable to open database file" */
+		CHECK(sqldb_open("/nonexistent/x.db", SQLDB_READONLY,
+		    &err) == NULL);
+		CHECK(err && strcmp(err, "/nonexistent/x.db: No such file "
+		    "or directory") == 0);
 	}
 	free(err);
 }
