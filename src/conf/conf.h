@@ -25,6 +25,15 @@
 #define CONF_MAX_DEPTH	128		/* YAML nesting */
 /* bytes per file read by conf_load_documents (cluster snapshots) */
 #define CONF_MAX_DATA_FILE	(256u << 20)
+/*
+ * The most actions the guardrails remember: the circuit's recent actions
+ * and a trigger's remediations for recurrence.  circuit.maxActions and
+ * recurrence.minActions are capped at it, as a larger value could never be
+ * reached and would leave the circuit or the demotion never firing.
+ */
+#define CONF_ACTIONS_MAX	1024
+/* The most signals a threshold counts (threshold.count). */
+#define CONF_COUNT_MAX		1000000
 
 struct conf_marks;
 

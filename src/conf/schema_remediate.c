@@ -33,7 +33,9 @@ static const struct snode t_mode = { .kind = S_ENUM, .values = modes };
 static const char *const dry_runs[] = { "client", "server", NULL };
 static const struct snode t_dry_run = { .kind = S_ENUM, .values = dry_runs };
 static const struct snode t_count = { .kind = S_INT, .min = 1,
-    .max = 1000000 };
+    .max = CONF_COUNT_MAX };
+static const struct snode t_actions = { .kind = S_INT, .min = 1,
+    .max = CONF_ACTIONS_MAX };
 
 static const struct sfield threshold_fields[] = {
 	{ "count", &t_count, F_REQUIRED, NULL, NULL },
@@ -95,7 +97,7 @@ static const char *const scopes[] = { "cluster", "fleet", NULL };
 static const struct snode t_scope = { .kind = S_ENUM, .values = scopes };
 
 static const struct sfield circuit_fields[] = {
-	{ "maxActions", &t_count, 0, NULL, NULL },
+	{ "maxActions", &t_actions, 0, NULL, NULL },
 	{ "within", &conf_t_duration, 0, NULL, NULL },
 	{ "scope", &t_scope, 0, NULL, NULL },
 	END
@@ -115,7 +117,7 @@ static const struct snode t_impact_object = { .kind = S_OBJECT,
 static const struct sfield recurrence_fields[] = {
 	{ "within", &conf_t_duration, 0, NULL, NULL },
 	{ "demoteAbove", &conf_t_percent, 0, NULL, NULL },
-	{ "minActions", &t_count, 0, NULL, NULL },
+	{ "minActions", &t_actions, 0, NULL, NULL },
 	END
 };
 static const struct snode t_recurrence = { .kind = S_OBJECT,

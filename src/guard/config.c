@@ -102,16 +102,16 @@ get_duration(struct field_ctx *f, const char *key, int64_t *out)
 }
 
 static int
-get_int(struct field_ctx *f, const char *key, int min, int *out)
+get_int(struct field_ctx *f, const char *key, int min, int max, int *out)
 {
 	json_t *v = json_object_get(f->obj, key);
 
 	if (v == NULL)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > 1000000) {
+	    json_integer_value(v) > max) {
 		diag_error(f->dg, conf_loc_key(f->doc, f->obj, key),
-		    "%s must be an integer of at least %d", key, min);
+		    "%s must be an integer from %d to %d", key, min, max);
 		return -1;
 	}
 	*out = (int)json_integer_value(v);
@@ -286,7 +286,8 @@ guard_config_apply(struct guard_config *c, json_t *block,
 	apply_optin(c, &f);
 	if ((v = json_object_get(block, "threshold")) != NULL) {
 		sub.obj = v;
-		get_int(&sub, "count", 1, &c->threshold_count);
+		get_int(&sub, "count", 1, CONF_COUNT_MAX,
+		    &c->threshold_count);
 		get_duration(&sub, "within", &c->threshold_within);
 		get_string(&sub, "key", &c->threshold_key);
 		if (c->threshold_count > 1 && c->threshold_within == 0) {
@@ -323,7 +324,8 @@ guard_config_apply(struct guard_config *c, json_t *block,
 	}
 	if ((v = json_object_get(block, "circuit")) != NULL) {
 		sub.obj = v;
-		get_int(&sub, "maxActions", 1, &c->circuit_max);
+		get_int(&sub, "maxActions", 1, CONF_ACTIONS_MAX,
+		    &c->circuit_max);
 		get_duration(&sub, "within", &c->circuit_within);
 		get_scope(&sub, &c->circuit_fleet);
 	}
@@ -331,7 +333,8 @@ guard_config_apply(struct guard_config *c, json_t *block,
 		sub.obj = v;
 		get_duration(&sub, "within", &c->recurrence_within);
 		get_fraction(&sub, "demoteAbove", &c->recurrence_demote_above);
-		get_int(&sub, "minActions", 1, &c->recurrence_min_actions);
+		get_int(&sub, "minActions", 1, CONF_ACTIONS_MAX,
+		    &c->recurrence_min_actions);
 	}
 	return dg->errors > before ? -1 : 0;
 }

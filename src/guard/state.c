@@ -526,8 +526,8 @@ guard_record_action(struct guard_state *g, const char *trigger,
     const char *target, int64_t now)
 {
 	guard_record_action_cooldown(g, trigger, target, now);
-	/* the circuit keeps enough history for any maxActions up to 1024 */
-	window_push(&g->circuit, g->circuit.cap ? g->circuit.cap : 1024, now);
+	/* enough history for any maxActions (capped at CONF_ACTIONS_MAX) */
+	window_push(&g->circuit, CONF_ACTIONS_MAX, now);
 	mark(g, 'C', "");
 }
 
@@ -595,7 +595,7 @@ recurrence_cap(const struct guard_config *c)
 
 	if (cap < GUARD_RECURRENCE_KEEP)
 		cap = GUARD_RECURRENCE_KEEP;
-	return cap > 1024 ? 1024 : cap;
+	return cap > CONF_ACTIONS_MAX ? CONF_ACTIONS_MAX : cap;
 }
 
 /* Appends to the ring, growing or shrinking it to cap (oldest dropped). */
@@ -914,17 +914,17 @@ guard_state_journal(struct guard_state *g, int all,
 }
 
 /*
- * Reads {"cap":N,"t":[...]} into a fresh window of N entries (of cap
- * entries when cap is not 0); -1 if malformed.
+ * Reads {"cap":N,"t":[...]} into a fresh window of N entries, N at most
+ * max (of cap entries when cap is not 0); -1 if malformed.
  */
 static int
-window_load(struct window *w, json_t *v, int cap)
+window_load(struct window *w, json_t *v, int cap, int max)
 {
 	json_t *t = json_object_get(v, "t"), *x;
 	json_int_t n = json_integer_value(json_object_get(v, "cap"));
 	size_t i;
 
-	if (n < 1 || n > 1024 || !json_is_array(t))
+	if (n < 1 || n > max || !json_is_array(t))
 		return -1;
 	if (cap == 0)
 		cap = (int)n;
@@ -943,7 +943,8 @@ load_window(struct guard_state *g, const char *key, json_t *v)
 {
 	struct window *w = xcalloc(1, sizeof *w);
 
-	if (window_load(w, v, 0) == -1) {
+	/* a threshold's: its count */
+	if (window_load(w, v, 0, CONF_COUNT_MAX) == -1) {
 		window_free(w);
 		return -1;
 	}
@@ -957,7 +958,8 @@ load_circuit(struct guard_state *g, json_t *v)
 	struct window w;
 
 	memset(&w, 0, sizeof w);
-	if (window_load(&w, v, 1024) == -1) {	/* as guard_record_action */
+	/* as guard_record_action keeps it */
+	if (window_load(&w, v, CONF_ACTIONS_MAX, CONF_ACTIONS_MAX) == -1) {
 		free(w.t);
 		return -1;
 	}
@@ -1021,7 +1023,7 @@ load_recurrence(struct guard_state *g, const char *key, json_t *v)
 	int64_t at;
 	size_t i;
 
-	if (cap < 1 || cap > 1024 || !json_is_array(a))
+	if (cap < 1 || cap > CONF_ACTIONS_MAX || !json_is_array(a))
 		return -1;
 	r = xcalloc(1, sizeof *r);
 	json_array_foreach(a, i, x) {
@@ -1091,8 +1093,8 @@ guard_state_load_damaged(struct guard_state *g, const char *kind,
 		free(map_put(&g->buckets, key, b));
 		mark(g, 'b', key);
 	} else if (strcmp(kind, "circuit") == 0) {
-		for (i = 0; i < 1024; i++)
-			window_push(&g->circuit, 1024, now);
+		for (i = 0; i < CONF_ACTIONS_MAX; i++)
+			window_push(&g->circuit, CONF_ACTIONS_MAX, now);
 		mark(g, 'C', "");
 	} else if (strcmp(kind, "demotion") == 0) {
 		d = xcalloc(1, sizeof *d);

@@ -626,10 +626,86 @@ TEST(scope_parses_and_is_checked)
 	guard_config_clear(&c);
 }
 
+/*
+ * The guardrails remember CONF_ACTIONS_MAX actions: a larger maxActions or
+ * minActions could never be reached (the circuit would never open, the
+ * demotion never fire), so the configuration refuses it, and at the cap
+ * both still work.
+ */
+TEST(actions_remembered_cap_maxActions_and_minActions)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	struct guard_recurrence r;
+	struct diags dg;
+	struct mdoc doc = { 0 };
+	char file[] = "x.yaml", tg[32];
+	json_t *over = json_loads("{\"circuit\":{\"maxActions\":1025},"
+	    "\"recurrence\":{\"minActions\":1025}}", 0, NULL);
+	json_t *at = json_loads("{\"circuit\":{\"maxActions\":1024},"
+	    "\"recurrence\":{\"minActions\":1024}}", 0, NULL);
+	int i, opened_at = -1, demoted_at = -1;
+
+	doc.file = file;
+	diag_init(&dg);
+	guard_config_defaults(&c);
+	CHECK(guard_config_apply(&c, over, &doc, &dg) == -1);
+	CHECK_INT(dg.errors, 2);
+	CHECK(guard_config_apply(&c, at, &doc, &dg) == 0);
+	CHECK_INT(c.circuit_max, CONF_ACTIONS_MAX);
+	CHECK_INT(c.recurrence_min_actions, CONF_ACTIONS_MAX);
+	c.circuit_within = 60 * MIN;
+	for (i = 0; i < 2 * CONF_ACTIONS_MAX && opened_at < 0; i++) {
+		if (!guard_check_circuit(g, &c, T0 + i, msg, sizeof msg))
+			opened_at = i;
+		else
+			guard_record_action(g, "t", "x", T0 + i);
+	}
+	CHECK_INT(opened_at, CONF_ACTIONS_MAX);
+	c.recurrence_within = 1000 * MIN;
+	for (i = 0; i < 2 * CONF_ACTIONS_MAX && demoted_at < 0; i++) {
+		snprintf(tg, sizeof tg, "T/%d", i);
+		guard_record_remediation(g, &c, "t", tg, T0 + 2 * i);
+		if (guard_note_recurrence(g, &c, "t", tg, T0 + 2 * i + 1, &r) &&
+		    guard_should_demote(&c, &r))
+			demoted_at = i + 1;
+	}
+	CHECK_INT(demoted_at, CONF_ACTIONS_MAX);
+	json_decref(over);
+	json_decref(at);
+	diag_free(&dg);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
+/* A threshold above CONF_ACTIONS_MAX signals keeps its window on restart. */
+TEST(a_large_threshold_window_survives_a_restart)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new(), *g2 = guard_state_new();
+	int i;
+
+	guard_config_defaults(&c);
+	c.threshold_count = 2000;
+	c.threshold_within = 60 * MIN;
+	guard_state_track(g);
+	for (i = 0; i < 1999; i++)
+		CHECK(guard_check_threshold(g, &c, "t", "k", T0 + i, msg,
+		    sizeof msg) == 0);
+	guard_state_journal(g, 1, keep_entry, g2);
+	CHECK(guard_check_threshold(g2, &c, "t", "k", T0 + 2000, msg,
+	    sizeof msg) == 1);
+	guard_state_free(g);
+	guard_state_free(g2);
+	guard_config_clear(&c);
+}
+
 int
 main(void)
 {
 	RUN(defaults_are_safe);
+	RUN(actions_remembered_cap_maxActions_and_minActions);
+	RUN(a_large_threshold_window_survives_a_restart);
 	RUN(stale);
 	RUN(threshold_counts_signals_inside_window_including_current);
 	RUN(cooldown);
