@@ -225,17 +225,24 @@ patched(json_t *wl, const char *container, int init,
 	return o;
 }
 
-/* Bytes the bump adds to each pod's request; 0 if not computable. */
+/*
+ * Bytes the bump adds to each pod's request.  A container that sets only
+ * a limit has the limit as its request (the API server defaults it so),
+ * and the bump sets a request: what it adds is counted from the limit.
+ * Not computable: INT64_MAX, so maxClusterImpact stops it rather than
+ * counting nothing.
+ */
 static int64_t
 delta_bytes(const struct kube_bump_result *r)
 {
+	const char *from = r->request_old[0] ? r->request_old : r->limit_old;
 	struct quantity a, b, d;
 	int64_t n;
 
-	if (r->request_old[0] == '\0' || quantity_parse(r->request_old,
-	    &a) < 0 || quantity_parse(r->request_new, &b) < 0 ||
+	if (quantity_parse(from, &a) < 0 ||
+	    quantity_parse(r->request_new, &b) < 0 ||
 	    quantity_sub(&d, &b, &a) < 0 || quantity_to_int64(&d, &n) < 0)
-		return 0;
+		return INT64_MAX;
 	return n;
 }
 
@@ -317,7 +324,10 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 	json_decref(patch);
 	v->kind = ACT_GO;
 	v->pods = cluster_workload_pods(in->target);
-	v->memory = delta_bytes(&r) * (v->pods > 0 ? v->pods : 1);
+	v->memory = delta_bytes(&r);
+	if (v->memory != INT64_MAX && v->pods > 1)
+		v->memory = v->memory > INT64_MAX / v->pods ? INT64_MAX :
+		    v->memory * v->pods;
 	snprintf(v->message, sizeof v->message, "raise memory of container "
 	    "%s of %s %s/%s: request %s -> %s%s%s%s%s", cname, kind, ns, name,
 	    r.request_old[0] ? r.request_old : "(none)", r.request_new,

@@ -542,6 +542,36 @@ TEST(plans_name_objects_a_snapshot_left_without_apiversion)
 	world_free(&w);
 }
 
+/*
+ * A container with only a memory limit has it as its request: the bump
+ * sets a request, and what that adds counts for maxClusterImpact from the
+ * limit (it counted as nothing, so the memory check let any bump through).
+ */
+TEST(bump_memory_of_a_limit_only_container_counts_what_it_adds)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *deploy, *res;
+	char *err = NULL;
+
+	REQUIRE(world_init(&w) == 0);
+	deploy = json_deep_copy(w.deploy);
+	res = G(deploy, "spec.template.spec.containers.0.resources");
+	REQUIRE(json_is_object(res));
+	json_object_del(res, "requests");
+	/* 50% of the 512Mi limit: request (none) -> 768Mi, limit 768Mi */
+	REQUIRE(plan("{\"bumpMemory\":{\"increment\":\"50%\",\"cap\":"
+	    "\"8Gi\"}}", deploy, w.pod, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_STR(S(p.plan, "change.request.to"), "768Mi");
+	CHECK(v.pods > 0);
+	CHECK_INT(v.memory, (int64_t)v.pods * 256 * 1024 * 1024);
+	act_plan_clear(&p);
+	json_decref(deploy);
+	world_free(&w);
+}
+
 TEST(bump_memory_at_cap_is_a_verdict)
 {
 	struct world w;
@@ -1035,6 +1065,7 @@ main(void)
 	RUN(bump_memory_same_arithmetic_as_cli);
 	RUN(plans_name_objects_a_snapshot_left_without_apiversion);
 	RUN(bump_memory_at_cap_is_a_verdict);
+	RUN(bump_memory_of_a_limit_only_container_counts_what_it_adds);
 	RUN(bump_memory_refuses_what_it_cannot_change);
 	RUN(restart_pod_plans_a_guarded_delete);
 	RUN(restart_pod_refuses_bare_static_and_job_pods);
