@@ -257,7 +257,9 @@ json_t		*cluster_top_controller(const struct cluster *, json_t *obj,
 /*
  * Pods the workload runs: spec.replicas for Deployments, StatefulSets and
  * ReplicaSets (default 1), status.desiredNumberScheduled for DaemonSets,
- * 1 for a Pod, 0 otherwise.
+ * spec.parallelism for Jobs (default 1), 1 for a Pod; for any other kind
+ * (an Argo Rollout, a custom controller) spec.replicas.  -1 when it cannot
+ * tell: the blast radius then stops the action rather than count nothing.
  */
 long		 cluster_workload_pods(json_t *workload);
 

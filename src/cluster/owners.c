@@ -3,6 +3,7 @@
  * the opt-in label, cooldown and blast radius all belong to the Deployment
  * that a Pod's ReplicaSet belongs to.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,26 +118,37 @@ cluster_top_controller(const struct cluster *c, json_t *obj,
 	return cur;
 }
 
+/* A count the API server would accept, or -1. */
+static long
+count_of(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= INT32_MAX ?
+	    (long)json_integer_value(v) : -1;
+}
+
 long
 cluster_workload_pods(json_t *w)
 {
 	const char *kind = obj_kind(w);
-	json_t *v;
+	json_t *spec = json_object_get(w, "spec"), *v;
 
 	if (kind == NULL)
-		return 0;
+		return -1;
 	if (strcmp(kind, "Pod") == 0)
 		return 1;
-	if (strcmp(kind, "DaemonSet") == 0) {
-		v = json_object_get(json_object_get(w, "status"),
-		    "desiredNumberScheduled");
-		return json_is_integer(v) ? (long)json_integer_value(v) : 0;
-	}
+	if (strcmp(kind, "DaemonSet") == 0)
+		return count_of(json_object_get(json_object_get(w, "status"),
+		    "desiredNumberScheduled"));
+	v = json_object_get(spec, "replicas");
 	if (strcmp(kind, "Deployment") == 0 ||
 	    strcmp(kind, "StatefulSet") == 0 ||
-	    strcmp(kind, "ReplicaSet") == 0) {
-		v = json_object_get(json_object_get(w, "spec"), "replicas");
-		return json_is_integer(v) ? (long)json_integer_value(v) : 1;
+	    strcmp(kind, "ReplicaSet") == 0)
+		return v ? count_of(v) : 1;	/* the API's default */
+	if (strcmp(kind, "Job") == 0) {
+		v = json_object_get(spec, "parallelism");
+		return v ? count_of(v) : 1;
 	}
-	return 0;
+	/* an Argo Rollout, a custom controller with a scale subresource */
+	return v ? count_of(v) : -1;
 }

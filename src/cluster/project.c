@@ -9,7 +9,8 @@
  *   metadata: name, namespace, uid, labels, ownerReferences (apiVersion,
  *     kind, name, controller), annotations kubernetes.io/config.mirror
  *     and remediation.* (notification owners)
- *   spec: replicas, containers and initContainers (name, resources),
+ *   spec: replicas, parallelism (Jobs), containers and initContainers
+ *     (name, resources),
  *     and of Deployments, StatefulSets and DaemonSets (bumpMemory's
  *     targets) template.spec.containers and initContainers (name,
  *     resources)
@@ -99,6 +100,7 @@ static const struct cl_field pod_template[] = {
 static const struct cl_field spec[] = {
 	{ "containers", CL_ARRAY, 0, 0, KIDS(container) },
 	{ "initContainers", CL_ARRAY, 0, 0, KIDS(container) },
+	LEAF("parallelism"),
 	LEAF("replicas"),
 	{ "template", CL_OBJECT, CL_IF_OBJECT, CL_TEMPLATE_KINDS,
 	    KIDS(pod_template) },

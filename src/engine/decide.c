@@ -264,10 +264,13 @@ check_blast_radius(struct decision *d)
 	    cluster_workload_pods(w) : 0;
 	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
 
-	d->pods = pods;
 	if (!guard_check_blast_radius(d->cfg, pods, total, d->msg,
-	    sizeof d->msg) || !guard_check_fleet_impact(d->e->opts.fleet,
-	    d->cfg, pods, total, d->e->now, d->msg, sizeof d->msg))
+	    sizeof d->msg))
+		return 0;
+	/* not known, and maxClusterImpact 100%: nothing to add up */
+	d->pods = pods < 0 ? 0 : pods;
+	if (!guard_check_fleet_impact(d->e->opts.fleet, d->cfg, d->pods,
+	    total, d->e->now, d->msg, sizeof d->msg))
 		return 0;
 	/* what an action adds to the requests, against the Nodes' room */
 	return !d->native || d->verdict.memory <= 0 ||

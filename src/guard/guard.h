@@ -125,7 +125,8 @@ int	guard_check_optin(const struct guard_config *, json_t *controller,
 	    json_t *subject, char *msg, size_t msglen);
 /*
  * blast-radius: moving `pods` of `total` pods exceeds max_cluster_impact.
- * total 0 (an empty snapshot) lets the action through.
+ * total 0 (an empty snapshot) lets the action through; pods -1 (not
+ * known) stops it unless max_cluster_impact is 100%.
  */
 int	guard_check_blast_radius(const struct guard_config *, long pods,
 	    long total, char *msg, size_t msglen);

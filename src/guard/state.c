@@ -382,8 +382,14 @@ int
 guard_check_blast_radius(const struct guard_config *c, long pods,
     long total, char *msg, size_t msglen)
 {
-	if (total <= 0 || (double)pods <= c->max_cluster_impact *
-	    (double)total)
+	if (pods < 0 && c->max_cluster_impact < 1.0) {
+		snprintf(msg, msglen, "cannot tell how many pods the target "
+		    "runs (no spec.replicas): counted as above "
+		    "maxClusterImpact %.1f%%", 100.0 * c->max_cluster_impact);
+		return 0;
+	}
+	if (pods < 0 || total <= 0 || (double)pods <=
+	    c->max_cluster_impact * (double)total)
 		return 1;
 	snprintf(msg, msglen, "would move %ld of %ld pods (%.1f%%), above "
 	    "maxClusterImpact %.1f%%", pods, total,

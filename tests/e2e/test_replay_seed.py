@@ -307,6 +307,47 @@ def test_blast_radius(tmp_path, seed_manifests):
         "would move 20 of 180 pods (11.1%), above maxClusterImpact 5.0%"
 
 
+def controlled_by(kind, w, replicas=True):
+    """w's objects with its Deployment turned into another controller
+    kind (an Argo Rollout, a custom controller), spec.replicas kept or
+    not."""
+    objs = w.objects()
+    objs[0]["apiVersion"] = "example.io/v1"
+    objs[0]["kind"] = kind
+    if not replicas:
+        del objs[0]["spec"]["replicas"]
+    objs[1]["metadata"]["ownerReferences"][0].update(
+        apiVersion="example.io/v1", kind=kind)
+    return objs
+
+
+def test_blast_radius_counts_any_controllers_replicas(tmp_path,
+                                                      seed_manifests):
+    """A Rollout's or a custom controller's pods count as a Deployment's
+    do (they counted as none, so any of them passed); one whose pods
+    cannot be told is stopped, not waved through."""
+    big = scenario.Workload("shop", "big", replicas=20)
+    recs = replay(tmp_path, seed_manifests, [], twice(big), filler=160,
+                  extra=controlled_by("Rollout", big))
+    assert recs[1]["target"]["kind"] == "Rollout"
+    assert recs[1]["reason"] == "blast-radius"
+    assert recs[1]["message"] == \
+        "would move 20 of 180 pods (11.1%), above maxClusterImpact 5.0%"
+    small = scenario.Workload("shop", "small", replicas=1)
+    recs = replay(tmp_path, seed_manifests, [], twice(small), filler=160,
+                  extra=controlled_by("Rollout", small), budgets=[
+                      scenario.budget_line(at(m), "shop", 0.9)
+                      for m in range(-1, 3)])
+    assert recs[1]["decision"] == "acted", recs[1]
+    odd = scenario.Workload("shop", "odd", replicas=1)
+    recs = replay(tmp_path, seed_manifests, [], twice(odd), filler=160,
+                  extra=controlled_by("Database", odd, replicas=False))
+    assert recs[1]["target"]["kind"] == "Database"
+    assert recs[1]["reason"] == "blast-radius"
+    assert recs[1]["message"].startswith(
+        "cannot tell how many pods the target runs")
+
+
 def test_circuit_opens_across_triggers(tmp_path, seed_manifests):
     cfg = seed_manifests / "config.yaml"
     cfg.write_text(cfg.read_text().replace("maxActions: 10",

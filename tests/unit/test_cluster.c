@@ -130,15 +130,52 @@ TEST(workload_pods)
 	json_t *ds = json_loads("{\"kind\":\"DaemonSet\",\"status\":"
 	    "{\"desiredNumberScheduled\":12}}", 0, NULL);
 	json_t *p = json_loads("{\"kind\":\"Pod\"}", 0, NULL);
+	/* an Argo Rollout, a Job, and what cannot be told (-1: the blast
+	   radius then stops the action instead of counting nothing) */
+	json_t *ro = json_loads("{\"kind\":\"Rollout\",\"spec\":"
+	    "{\"replicas\":50}}", 0, NULL);
+	json_t *job = json_loads("{\"kind\":\"Job\",\"spec\":"
+	    "{\"parallelism\":4}}", 0, NULL);
+	json_t *job1 = json_loads("{\"kind\":\"Job\",\"spec\":{}}", 0, NULL);
+	json_t *crd = json_loads("{\"kind\":\"PostgresCluster\",\"spec\":"
+	    "{}}", 0, NULL);
+	json_t *ds0 = json_loads("{\"kind\":\"DaemonSet\"}", 0, NULL);
+	json_t *neg = json_loads("{\"kind\":\"Deployment\",\"spec\":"
+	    "{\"replicas\":\"3\"}}", 0, NULL);
 
 	CHECK_INT(cluster_workload_pods(d), 3);
 	CHECK_INT(cluster_workload_pods(d1), 1);
 	CHECK_INT(cluster_workload_pods(ds), 12);
 	CHECK_INT(cluster_workload_pods(p), 1);
+	CHECK_INT(cluster_workload_pods(ro), 50);
+	CHECK_INT(cluster_workload_pods(job), 4);
+	CHECK_INT(cluster_workload_pods(job1), 1);
+	CHECK_INT(cluster_workload_pods(crd), -1);
+	CHECK_INT(cluster_workload_pods(ds0), -1);
+	CHECK_INT(cluster_workload_pods(neg), -1);
+	{	/* the view keeps what a Job's count is read from */
+		struct cluster *c = cluster_new();
+		json_t *vj = json_loads("{\"apiVersion\":\"batch/v1\","
+		    "\"kind\":\"Job\",\"metadata\":{\"name\":\"j\","
+		    "\"namespace\":\"ns\"},\"spec\":{\"parallelism\":4,"
+		    "\"backoffLimit\":6}}", 0, NULL);
+
+		CHECK_INT(cluster_put(c, vj, NULL), 0);
+		CHECK_INT(cluster_workload_pods(cluster_get(c, "Job", "ns",
+		    "j")), 4);
+		json_decref(vj);
+		cluster_free(c);
+	}
 	json_decref(d);
 	json_decref(d1);
 	json_decref(ds);
 	json_decref(p);
+	json_decref(ro);
+	json_decref(job);
+	json_decref(job1);
+	json_decref(crd);
+	json_decref(ds0);
+	json_decref(neg);
 }
 
 static json_t *

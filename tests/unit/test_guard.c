@@ -207,6 +207,13 @@ TEST(blast_radius)
 	CHECK(guard_check_blast_radius(&c, 6, 100, msg, sizeof msg) == 0);
 	CHECK_STR(msg, "would move 6 of 100 pods (6.0%), above "
 	    "maxClusterImpact 5.0%");
+	/* a target whose pods cannot be counted is not counted as none */
+	CHECK(guard_check_blast_radius(&c, -1, 100, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "cannot tell how many pods the target runs (no "
+	    "spec.replicas): counted as above maxClusterImpact 5.0%");
+	c.max_cluster_impact = 1.0;
+	CHECK(guard_check_blast_radius(&c, -1, 100, msg, sizeof msg) == 1);
+	c.max_cluster_impact = 0.05;
 	/* memory requests an action adds, against the Nodes' allocatable */
 	CHECK(guard_check_blast_radius_memory(&c, 100 << 20, 2048LL << 20,
 	    msg, sizeof msg) == 1);
