@@ -95,7 +95,7 @@ void			 guard_state_free(struct guard_state *);
 
 #define GUARD_MSGLEN 256
 
-/* stale: the signal is older than max_signal_age at now. */
+/* stale: the signal is older than max_signal_age at now, or undated (0). */
 int	guard_check_stale(const struct guard_config *, int64_t signal_time,
 	    int64_t now, char *msg, size_t msglen);
 /*

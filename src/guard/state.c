@@ -213,6 +213,11 @@ guard_check_stale(const struct guard_config *c, int64_t signal_time,
 {
 	char age[32], max[32];
 
+	if (signal_time <= 0) {
+		snprintf(msg, msglen, "the signal carries no readable "
+		    "timestamp: counted as older than maxSignalAge");
+		return 0;
+	}
 	if (now - signal_time <= c->max_signal_age)
 		return 1;
 	duration_format(now - signal_time, age, sizeof age);

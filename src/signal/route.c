@@ -182,16 +182,27 @@ sig_object_time(json_t *obj, int64_t *ms)
 	static const char *const fields[] = {
 		"lastTimestamp", "eventTime", "firstTimestamp",
 	};
+	const char *kind = obj_kind(obj), *t;
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(fields); i++) {
-		const char *t = json_string_value(json_object_get(obj,
-		    fields[i]));
-
+		t = json_string_value(json_object_get(obj, fields[i]));
 		if (t && time_parse(t, ms) == 0)
 			return 0;
 	}
-	return -1;
+	if (kind == NULL || strcmp(kind, "Event") != 0)
+		return -1;
+	/*
+	 * An Event always carries its time; one whose times are missing or
+	 * unreadable is as old as its creation, and one that cannot be
+	 * dated at all is not taken as fresh: arrival time would make an
+	 * hour-old Event, relisted after a restart, pass maxSignalAge.
+	 */
+	t = json_string_value(json_object_get(json_object_get(obj,
+	    "metadata"), "creationTimestamp"));
+	if (t == NULL || time_parse(t, ms) != 0)
+		*ms = 0;
+	return 0;
 }
 
 /*

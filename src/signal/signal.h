@@ -110,6 +110,9 @@ json_t	*sig_oom_detect(json_t *old, json_t *pod);
  * The timestamp a signal carries (an Event's lastTimestamp, eventTime or
  * firstTimestamp; otherwise metadata.creationTimestamp is NOT used: a
  * changed object is as fresh as its change).  Returns 0 and *ms, or -1.
+ * An Event without a readable one of those is as old as its
+ * metadata.creationTimestamp, or, without that, 0 (stale: it cannot be
+ * told fresh).
  */
 int	sig_object_time(json_t *obj, int64_t *ms);
 

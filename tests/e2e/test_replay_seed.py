@@ -348,6 +348,52 @@ def test_blast_radius_counts_any_controllers_replicas(tmp_path,
         "cannot tell how many pods the target runs")
 
 
+def oom_event(w, name, when, created, **times):
+    """A core/v1 Event line for w's pod 0 OOM kill, with the given times
+    (lastTimestamp, firstTimestamp...) and creationTimestamp."""
+    ev = {"apiVersion": "v1", "kind": "Event",
+          "metadata": {"name": name, "namespace": w.ns},
+          "involvedObject": {"apiVersion": "v1", "kind": "Pod",
+                             "name": scenario.pod_name(w.name, 0),
+                             "namespace": w.ns},
+          "reason": "OOMKilled", "type": "Warning", "count": 1,
+          "message": "Container app was OOM-killed"}
+    if created:
+        ev["metadata"]["creationTimestamp"] = scenario.ts(created)
+    ev.update(times)
+    return {"time": scenario.ts(when),
+            "watch": {"type": "ADDED", "object": ev}}
+
+
+def test_an_event_is_never_dated_by_its_arrival(tmp_path, seed_manifests):
+    """An Event an hour old is stale whether its time is in lastTimestamp,
+    only in its creation (its times missing or unreadable), or nowhere:
+    arrival time made the last two fresh, so a relist after a restart
+    acted on old Events."""
+    set_guardrail(seed_manifests, [("count: 2", "count: 1")])
+    w = scenario.Workload("shop", "cart")
+    hour_ago = at(-60)
+    lines = [
+        oom_event(w, "a", at(0), hour_ago, lastTimestamp=scenario.ts(
+            hour_ago)),
+        oom_event(w, "b", at(0, 1), hour_ago),
+        oom_event(w, "c", at(0, 2), hour_ago,
+                  lastTimestamp="Tue, 25 Nov 2026 09:00:00 GMT"),
+        oom_event(w, "d", at(0, 3), None),
+    ]
+    recs = replay(tmp_path, seed_manifests, [w], lines)
+    assert [r.get("reason") for r in recs] == ["stale"] * 4, recs
+    assert recs[1]["message"] == \
+        "signal is 1h1s old, older than maxSignalAge 2m"
+    assert recs[3]["message"] == ("the signal carries no readable "
+                                  "timestamp: counted as older than "
+                                  "maxSignalAge")
+    # a fresh Event dated only by its creation is not stale
+    recs = replay(tmp_path, seed_manifests, [w], [
+        oom_event(w, "e", at(5), at(5))])
+    assert recs[0].get("reason") != "stale", recs[0]
+
+
 def test_circuit_opens_across_triggers(tmp_path, seed_manifests):
     cfg = seed_manifests / "config.yaml"
     cfg.write_text(cfg.read_text().replace("maxActions: 10",

@@ -43,6 +43,10 @@ TEST(stale)
 	CHECK(guard_check_stale(&c, T0, T0 + 2 * MIN + 1, msg, sizeof msg)
 	    == 0);
 	CHECK_STR(msg, "signal is 2m0.001s old, older than maxSignalAge 2m");
+	/* undated: never taken as fresh */
+	CHECK(guard_check_stale(&c, 0, T0, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "the signal carries no readable timestamp: counted as "
+	    "older than maxSignalAge");
 	guard_config_clear(&c);
 }
 

@@ -90,13 +90,30 @@ TEST(object_time)
 {
 	json_t *e = json_loads("{\"eventTime\":\"2026-11-25T10:00:00.5Z\","
 	    "\"firstTimestamp\":\"2026-11-25T09:00:00Z\"}", 0, NULL);
-	int64_t ms = 0;
+	int64_t ms = 0, want = 0;
 
 	CHECK(sig_object_time(e, &ms) == 0);
 	CHECK_INT(ms % 1000, 500);
 	json_decref(e);
 	e = json_loads("{\"kind\":\"Pod\"}", 0, NULL);
 	CHECK(sig_object_time(e, &ms) == -1);
+	json_decref(e);
+	/*
+	 * An Event is never dated by its arrival: without a readable time of
+	 * its own it is as old as its creation, and without that, undated
+	 * (0), which the stale check stops.
+	 */
+	e = json_loads("{\"kind\":\"Event\",\"lastTimestamp\":\"Tue, 25 "
+	    "Nov 2026 09:00:00 GMT\",\"metadata\":{\"creationTimestamp\":"
+	    "\"2026-11-25T09:00:00Z\"}}", 0, NULL);
+	CHECK(sig_object_time(e, &ms) == 0);
+	CHECK(time_parse("2026-11-25T09:00:00Z", &want) == 0);
+	CHECK_INT(ms, want);
+	json_decref(e);
+	e = json_loads("{\"kind\":\"Event\",\"metadata\":{}}", 0, NULL);
+	ms = 1;
+	CHECK(sig_object_time(e, &ms) == 0);
+	CHECK_INT(ms, 0);
 	json_decref(e);
 }
 
