@@ -769,11 +769,14 @@ audit_prune(struct audit *a, int64_t now)
 		failed(a, "cannot prune the audit log");
 		return -1;
 	}
+	/* never sooner than a guardrail may still hold it: a --retain
+	   shorter than a cooldown ended the cooldown */
 	if (a->opts.retain_age > 0)
 		for (i = 0; i < a->nsrc; i++)
 			if (a->src[i].kind == SRC_GUARD)
-				guard_state_prune(a->src[i].obj,
-				    now - a->opts.retain_age);
+				guard_state_prune(a->src[i].obj, now -
+				    (a->opts.retain_age > GUARD_STATE_KEEP ?
+				    a->opts.retain_age : GUARD_STATE_KEEP));
 	a->failed = 0;
 	if (sqldb_begin(a->db) == -1) {
 		audit_fail(a, "begin");

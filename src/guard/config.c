@@ -101,6 +101,28 @@ get_duration(struct field_ctx *f, const char *key, int64_t *out)
 	return 0;
 }
 
+/*
+ * A duration guard state must be remembered for (a cooldown, a window):
+ * at most GUARD_STATE_KEEP, after which untouched state is forgotten.
+ */
+static int
+get_held(struct field_ctx *f, const char *key, int64_t *out)
+{
+	int64_t ms = -1;
+
+	if (get_duration(f, key, &ms) == -1)
+		return -1;
+	if (ms > GUARD_STATE_KEEP) {
+		diag_error(f->dg, conf_loc_key(f->doc, f->obj, key),
+		    "%s must be at most 720h (30 days): the guardrails forget "
+		    "state untouched that long", key);
+		return -1;
+	}
+	if (ms >= 0)
+		*out = ms;
+	return 0;
+}
+
 static int
 get_int(struct field_ctx *f, const char *key, int min, int max, int *out)
 {
@@ -279,7 +301,7 @@ guard_config_apply(struct guard_config *c, json_t *block,
 			    "dryRun must be client (plan only) or server "
 			    "(dryRun=All on the API server)");
 	}
-	get_duration(&f, "cooldown", &c->cooldown);
+	get_held(&f, "cooldown", &c->cooldown);
 	get_duration(&f, "maxSignalAge", &c->max_signal_age);
 	get_impact(&f, c);
 	get_string(&f, "target", &c->target);
@@ -288,7 +310,7 @@ guard_config_apply(struct guard_config *c, json_t *block,
 		sub.obj = v;
 		get_int(&sub, "count", 1, CONF_COUNT_MAX,
 		    &c->threshold_count);
-		get_duration(&sub, "within", &c->threshold_within);
+		get_held(&sub, "within", &c->threshold_within);
 		get_string(&sub, "key", &c->threshold_key);
 		if (c->threshold_count > 1 && c->threshold_within == 0) {
 			diag_error(dg, conf_loc_key(doc, block, "threshold"),
@@ -326,12 +348,12 @@ guard_config_apply(struct guard_config *c, json_t *block,
 		sub.obj = v;
 		get_int(&sub, "maxActions", 1, CONF_ACTIONS_MAX,
 		    &c->circuit_max);
-		get_duration(&sub, "within", &c->circuit_within);
+		get_held(&sub, "within", &c->circuit_within);
 		get_scope(&sub, &c->circuit_fleet);
 	}
 	if ((v = json_object_get(block, "recurrence")) != NULL) {
 		sub.obj = v;
-		get_duration(&sub, "within", &c->recurrence_within);
+		get_held(&sub, "within", &c->recurrence_within);
 		get_fraction(&sub, "demoteAbove", &c->recurrence_demote_above);
 		get_int(&sub, "minActions", 1, CONF_ACTIONS_MAX,
 		    &c->recurrence_min_actions);

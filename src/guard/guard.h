@@ -90,6 +90,13 @@ char	*guard_config_describe(const struct guard_config *);	/* owned */
 
 struct guard_state;
 
+/*
+ * Guard state untouched this long may be forgotten (guard_state_prune),
+ * whatever the audit log's own retention: no guardrail holds longer (a
+ * cooldown or a window of more is refused by guard_config_apply).
+ */
+#define GUARD_STATE_KEEP	(30LL * 24 * 60 * 60 * 1000)
+
 struct guard_state	*guard_state_new(void);
 void			 guard_state_free(struct guard_state *);
 

@@ -930,9 +930,18 @@ TEST(prune_by_count_and_age)
 	json_decref(got);
 	CHECK_INT(audit_stats(a, &n, &bytes), 0);
 	CHECK_INT(n, 30);
-	/* the cooldown mark of T0 was older than the age: forgotten */
+	/*
+	 * The cooldown mark of T0 is older than the age but not than what a
+	 * guardrail may hold: a 2h cooldown still holds (a --retain shorter
+	 * than a cooldown ended it).  Untouched for GUARD_STATE_KEEP, it
+	 * is forgotten.
+	 */
+	c.cooldown = 120 * MIN;
 	CHECK(guard_check_cooldown(g, &c, "t", "Deployment/shop/old",
-	    T0 + 100 * MIN, msg, sizeof msg) == 1);
+	    T0 + 100 * MIN, msg, sizeof msg) == 0);
+	CHECK(guard_last_action(g, "t", "Deployment/shop/old") == T0);
+	audit_prune(a, T0 + GUARD_STATE_KEEP + 1);
+	CHECK(guard_last_action(g, "t", "Deployment/shop/old") == 0);
 	audit_close(a);
 	guard_state_free(g);
 	g = guard_state_new();

@@ -662,6 +662,16 @@ TEST(actions_remembered_cap_maxActions_and_minActions)
 	guard_config_defaults(&c);
 	CHECK(guard_config_apply(&c, over, &doc, &dg) == -1);
 	CHECK_INT(dg.errors, 2);
+	{	/* nothing held longer than guard state is kept */
+		json_t *long_ = json_loads("{\"cooldown\":\"721h\","
+		    "\"threshold\":{\"count\":2,\"within\":\"720h\"}}", 0,
+		    NULL);
+
+		CHECK(guard_config_apply(&c, long_, &doc, &dg) == -1);
+		CHECK_INT(dg.errors, 3);
+		CHECK_INT(c.threshold_within, GUARD_STATE_KEEP);
+		json_decref(long_);
+	}
 	CHECK(guard_config_apply(&c, at, &doc, &dg) == 0);
 	CHECK_INT(c.circuit_max, CONF_ACTIONS_MAX);
 	CHECK_INT(c.recurrence_min_actions, CONF_ACTIONS_MAX);
