@@ -505,8 +505,13 @@ guard_take_rate_token(struct guard_state *g, const struct guard_config *c,
 		b->at = now;
 	}
 	mark(g, 'b', trigger);
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
+	/*
+	 * Refilled in steps, a token is the sum of fractions that may fall
+	 * short of 1.0 by a rounding error (0.9999999999999999 after ten
+	 * tries 100 ms apart at 1 per Second): it counts as whole.
+	 */
+	if (b->tokens >= 1.0 - 1e-9) {
+		b->tokens = b->tokens > 1.0 ? b->tokens - 1.0 : 0.0;
 		return 1;
 	}
 	snprintf(msg, msglen, "%lld per %s reached",

@@ -721,10 +721,33 @@ TEST(a_large_threshold_window_survives_a_restart)
 	guard_config_clear(&c);
 }
 
+/* A token is back after exactly its share of the unit, however refilled. */
+TEST(a_token_refilled_in_steps_is_back_on_time)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	int i;
+
+	guard_config_defaults(&c);
+	c.rate_per_unit = 1;
+	c.rate_unit = S;
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	for (i = 1; i < 10; i++)	/* suppressed tries every 100 ms */
+		CHECK(guard_take_rate_token(g, &c, "t", T0 + i * 100, msg,
+		    sizeof msg) == 0);
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + 1000, msg, sizeof msg)
+	    == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + 1000, msg, sizeof msg)
+	    == 0);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
 int
 main(void)
 {
 	RUN(defaults_are_safe);
+	RUN(a_token_refilled_in_steps_is_back_on_time);
 	RUN(actions_remembered_cap_maxActions_and_minActions);
 	RUN(a_large_threshold_window_survives_a_restart);
 	RUN(stale);
