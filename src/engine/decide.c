@@ -134,8 +134,10 @@ check_threshold(struct decision *d)
 
 	if (key == NULL)
 		return -1;
+	/* counted at the signals' own times, as recurrence is: two kills
+	   2.5 minutes apart are not within 1m because they arrived so */
 	ok = guard_check_threshold(d->e->state, d->cfg, d->et->id, key,
-	    d->e->now, d->msg, sizeof d->msg);
+	    d->fire->event->time, d->msg, sizeof d->msg);
 	free(key);
 	return ok;
 }
@@ -263,6 +265,11 @@ check_blast_radius(struct decision *d)
 	long pods = d->native ? d->verdict.pods : w ?
 	    cluster_workload_pods(w) : 0;
 	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
+
+	/* a pod controller of unknown size is stopped below; an object no
+	   ownerReferences led to (a Node, a Service) runs no pods itself */
+	if (pods < 0 && !d->native && w == d->subject_obj)
+		pods = 0;
 
 	if (!guard_check_blast_radius(d->cfg, pods, total, d->msg,
 	    sizeof d->msg))

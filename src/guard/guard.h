@@ -106,9 +106,10 @@ void			 guard_state_free(struct guard_state *);
 int	guard_check_stale(const struct guard_config *, int64_t signal_time,
 	    int64_t now, char *msg, size_t msglen);
 /*
- * below-threshold: records this signal for (trigger, key) at now, then
- * asks whether count signals fall inside the window, this one included.
- * Decisions do not reset the count.
+ * below-threshold: records this signal for (trigger, key) at `now`, its
+ * own time, then asks whether count signals fall within the window of
+ * it (before or after: signals may arrive out of order), this one
+ * included.  Decisions do not reset the count.
  */
 int	guard_check_threshold(struct guard_state *,
 	    const struct guard_config *, const char *trigger, const char *key,

@@ -168,13 +168,17 @@ window_push(struct window *w, int cap, int64_t t)
 		w->n++;
 }
 
+/*
+ * Entries less than within from now, before or after it (a threshold's
+ * signals are timed by their own clocks and may arrive out of order).
+ */
 static int
 window_count(const struct window *w, int64_t now, int64_t within)
 {
 	int i, n = 0;
 
 	for (i = 0; i < w->n; i++)
-		if (now - w->t[i] < within)
+		if (now - w->t[i] < within && w->t[i] - now < within)
 			n++;
 	return n;
 }

@@ -394,6 +394,27 @@ def test_an_event_is_never_dated_by_its_arrival(tmp_path, seed_manifests):
     assert recs[0].get("reason") != "stale", recs[0]
 
 
+def test_threshold_counts_signals_at_their_own_times(tmp_path,
+                                                     seed_manifests):
+    """Two kills 2.5 minutes apart are not two inside a 1m window
+    because they arrived a second apart (they were counted at arrival);
+    two kills 30 s apart, delivered late, are."""
+    set_guardrail(seed_manifests, [("within: 5m", "within: 1m"),
+                                   ("maxSignalAge: 2m", "maxSignalAge: 5m")])
+    w = scenario.Workload("shop", "cart")
+
+    def kill(name, when, arrives):
+        return oom_event(w, name, arrives, when,
+                         lastTimestamp=scenario.ts(when))
+    recs = replay(tmp_path, seed_manifests, [w], [
+        kill("a", at(-4), at(0)), kill("b", at(-1, -30), at(0, 1))])
+    assert [r.get("reason") for r in recs] == ["below-threshold"] * 2
+    recs = replay(tmp_path, seed_manifests, [w], [
+        kill("c", at(-1, -30), at(0)), kill("d", at(-1), at(0, 1))])
+    assert [r.get("reason") for r in recs] == ["below-threshold", None], \
+        recs[1]
+
+
 def test_circuit_opens_across_triggers(tmp_path, seed_manifests):
     cfg = seed_manifests / "config.yaml"
     cfg.write_text(cfg.read_text().replace("maxActions: 10",

@@ -69,6 +69,12 @@ TEST(threshold_counts_signals_inside_window_including_current)
 	/* decisions do not reset the count: a third signal still passes */
 	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/cart",
 	    T0 + 6 * MIN, msg, sizeof msg) == 1);
+	/* signals are timed by their own clocks: one that arrives late,
+	   within the window before the last, counts */
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/late",
+	    T0 + 10 * MIN, msg, sizeof msg) == 0);
+	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/late",
+	    T0 + 6 * MIN, msg, sizeof msg) == 1);
 	/* outside the window the count starts over */
 	CHECK(guard_check_threshold(g, &c, "t", "Deployment/shop/cart",
 	    T0 + 20 * MIN, msg, sizeof msg) == 0);
