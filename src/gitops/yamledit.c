@@ -124,15 +124,18 @@ add_kid(struct ynode *p, struct ynode *k)
 	p->kids[p->n++] = k;
 }
 
-/* Past "&anchor" and "!tag" before a scalar's own text. */
+/*
+ * Past "&anchor" and "!tag" before a scalar's own text, never past its
+ * end: an empty value's properties may end at a flow indicator
+ * ("{memory: &a}"), which the scan must not take for the anchor's name.
+ */
 static size_t
-skip_properties(const struct ytree *t, size_t i)
+skip_properties(const struct ytree *t, size_t i, size_t end)
 {
-	while (i < t->len && (t->text[i] == '&' || t->text[i] == '!')) {
-		while (i < t->len && t->text[i] != ' ' && t->text[i] != '\t' &&
-		    t->text[i] != '\n' && t->text[i] != '\r')
+	while (i < end && (t->text[i] == '&' || t->text[i] == '!')) {
+		while (i < end && strchr(" \t\r\n,[]{}", t->text[i]) == NULL)
 			i++;
-		while (i < t->len && (t->text[i] == ' ' || t->text[i] == '\t'))
+		while (i < end && (t->text[i] == ' ' || t->text[i] == '\t'))
 			i++;
 	}
 	return i;
@@ -181,8 +184,8 @@ parse(struct ytree *t, char **err)
 			break;
 		case YAML_SCALAR_EVENT:
 			n = node_new(t, Y_SCALAR, &ev.start_mark);
-			n->start = skip_properties(t, n->start);
 			n->end = at(t, ev.end_mark.index);
+			n->start = skip_properties(t, n->start, n->end);
 			n->style = ev.data.scalar.style;
 			n->value = xstrndup((const char *)ev.data.scalar.value,
 			    ev.data.scalar.length);
@@ -202,7 +205,7 @@ parse(struct ytree *t, char **err)
 			}
 			n = node_new(t, ev.type == YAML_MAPPING_START_EVENT ?
 			    Y_MAP : Y_SEQ, &ev.start_mark);
-			n->start = skip_properties(t, n->start);
+			n->start = skip_properties(t, n->start, t->len);
 			n->style = ev.type == YAML_MAPPING_START_EVENT ?
 			    ev.data.mapping_start.style ==
 			    YAML_FLOW_MAPPING_STYLE :
@@ -496,6 +499,10 @@ set_scalar(struct buf *out, const struct ytree *t, const struct ynode *n,
 	if (strcmp(n->value, value) == 0)
 		return 0;
 	buf_add(out, t->text, n->start);
+	/* an empty value right after its anchor or tag: "&a 640Mi" */
+	if (n->start > 0 && strchr(" \t\r\n,[{:-", t->text[n->start - 1]) ==
+	    NULL)
+		buf_addc(out, ' ');
 	render(out, value, n->style);
 	buf_add(out, t->text + n->end, t->len - n->end);
 	return 1;
