@@ -433,9 +433,12 @@ eval_pattern(struct actx *a, json_t *ctx, json_t *resource,
 		return result(res, POL_SKIP, xstrdup("pattern not checked on "
 		    "DELETE"));
 	if ((pats = pol_subst_json(b->pattern, ctx, a->env, a->set->cache,
-	    POL_VAR_STRICT, a->delete_op, &err)) == NULL)
-		return result(res, POL_ERROR, xasprintf("variable "
-		    "substitution failed: %s", err ? err : "?"));
+	    POL_VAR_STRICT, a->delete_op, &err)) == NULL) {
+		why = xasprintf("variable substitution failed: %s", err ? err :
+		    "?");
+		free(err);
+		return result(res, POL_ERROR, why);
+	}
 	if (b->kind == POL_V_PATTERN) {
 		pr = pol_pattern(resource, pats, &path, &why);
 		json_decref(pats);
