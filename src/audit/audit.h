@@ -32,7 +32,7 @@
 #include "record/record.h"
 
 /* The schema this build writes; older files migrate forward on open. */
-#define AUDIT_SCHEMA_VERSION 5
+#define AUDIT_SCHEMA_VERSION 6
 
 /*
  * A decision's inputs (what it read, rec_decision_record.inputs) are kept

@@ -138,6 +138,8 @@ void	audit_log(const struct audit *, const char *level, const char *msg,
 	    json_t *fields);
 int	audit_exec(struct audit *, const char *sql);
 void	audit_fail(struct audit *, const char *what);
+/* The cluster whose writer this is: opts.cluster, or the default. */
+const char *audit_cluster(const struct audit *);
 
 /* recover.c */
 /* PRAGMA quick_check: 0, or -1 with *why (owned) naming the damage. */

@@ -106,6 +106,23 @@ static const char *const migrations[] = {
 	"  cluster TEXT PRIMARY KEY,"
 	"  pods {INT} NOT NULL,"		/* its Pods, as it last saw */
 	"  seen {INT} NOT NULL);",		/* ms */
+	/*
+	 * 6: guard and page state and undecided events are each cluster's
+	 * own: one cluster's cooldown stopped another's action, and one
+	 * cluster's recovery decided another's acknowledged events.  Rows
+	 * written before are no cluster's ('', NULL) until claim_rows.
+	 */
+	"CREATE TABLE state_of_cluster ("
+	"  cluster TEXT NOT NULL DEFAULT '',"
+	"  kind TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"		/* JSON */
+	"  PRIMARY KEY (cluster, kind, key)){NOROWID};"
+	"INSERT INTO state_of_cluster (cluster, kind, key, value) "
+	"  SELECT '', kind, key, value FROM state;"
+	"DROP TABLE state;"
+	"ALTER TABLE state_of_cluster RENAME TO state;"
+	"ALTER TABLE intake ADD COLUMN cluster TEXT;",
 };
 
 void
@@ -363,8 +380,7 @@ take_lock(struct audit *a, char **err)
 static int
 take_pg_lock(struct audit *a, char **err)
 {
-	const char *cluster = a->opts.cluster ? a->opts.cluster :
-	    AUDIT_CLUSTER_DEFAULT;
+	const char *cluster = audit_cluster(a);
 	char *name = xasprintf("writer %s", cluster);
 	int rc = sqldb_session_lock(a->db, name);
 
@@ -379,6 +395,61 @@ take_pg_lock(struct audit *a, char **err)
 		*err = xasprintf("%s: cannot take the writer lock: %s",
 		    a->path, sqldb_errmsg(a->db));
 	return -1;
+}
+
+const char *
+audit_cluster(const struct audit *a)
+{
+	return a->opts.cluster ? a->opts.cluster : AUDIT_CLUSTER_DEFAULT;
+}
+
+/*
+ * The rows this writer's: state and undecided events written before
+ * schema 6 ('', NULL) become its cluster's, where a row of its own does not
+ * already hold the key.  A SQLite file has one writer, so every row is
+ * its own whatever it was called before: a renamed kubeconfig context
+ * keeps its cooldowns.  In PostgreSQL only the unclaimed ones, once.
+ */
+static int
+claim_rows(struct audit *a, char **err)
+{
+	const char *other = is_pg(a) ? "cluster = ''" : "cluster <> ?1";
+	const char *sql[3];
+	char *text[3];
+	struct sqldb_stmt *st;
+	int i, rc = 0;
+
+	text[0] = xasprintf("DELETE FROM state WHERE %s AND EXISTS (SELECT 1 "
+	    "FROM state s WHERE s.cluster = ?1 AND s.kind = state.kind AND "
+	    "s.key = state.key)", other);
+	text[1] = xasprintf("UPDATE state SET cluster = ?1 WHERE %s", other);
+	text[2] = xasprintf("UPDATE intake SET cluster = ?1 WHERE cluster IS "
+	    "NULL%s", is_pg(a) ? "" : " OR cluster <> ?1");
+	for (i = 0; i < 3; i++)
+		sql[i] = text[i];
+	if (sqldb_begin(a->db) == -1)
+		rc = -1;
+	for (i = 0; i < 3 && rc == 0; i++) {
+		if ((st = sqldb_prepare(a->db, sql[i], 0)) == NULL) {
+			rc = -1;
+			break;
+		}
+		sqldb_bind_text(st, 1, audit_cluster(a));
+		if (sqldb_step(st) != SQLDB_DONE)
+			rc = -1;
+		sqldb_finalize(st);
+	}
+	if (rc == 0 && sqldb_commit(a->db) == -1)
+		rc = -1;
+	if (rc == -1) {
+		*err = xasprintf("%s: cannot claim the state rows of cluster "
+		    "\"%s\": %s", a->path, audit_cluster(a),
+		    sqldb_errmsg(a->db));
+		sqldb_rollback(a->db);
+	}
+	for (i = 0; i < 3; i++)
+		free(text[i]);
+	return rc;
 }
 
 static int
@@ -401,11 +472,11 @@ prepare_writer(struct audit *a, char **err)
 	    prepare(a, &a->upd, "UPDATE decisions SET decision = ?, reason = "
 	    "?, outcome = ?, record = ?, inputs = ? WHERE id = ?",
 	    err) == -1 ||
-	    prepare(a, &a->put, "INSERT INTO state (kind, key, value) VALUES "
-	    "(?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = "
-	    "excluded.value", err) == -1 ||
-	    prepare(a, &a->del, "DELETE FROM state WHERE kind = ? AND key = ?",
-	    err) == -1 ||
+	    prepare(a, &a->put, "INSERT INTO state (cluster, kind, key, value) "
+	    "VALUES (?, ?, ?, ?) ON CONFLICT (cluster, kind, key) DO UPDATE "
+	    "SET value = excluded.value", err) == -1 ||
+	    prepare(a, &a->del, "DELETE FROM state WHERE cluster = ? AND kind "
+	    "= ? AND key = ?", err) == -1 ||
 	    prepare(a, &a->done_st, "DELETE FROM intake WHERE id = ?",
 	    err) == -1 ? -1 : 0;
 }
@@ -597,6 +668,8 @@ audit_open(const char *path, const struct audit_opts *o, char **err)
 		goto fail;
 	if (aside && audit_recover_copy(a, aside, err) == -1)
 		goto fail;
+	if (!o->readonly && claim_rows(a, err) == -1)
+		goto fail;
 	if (!pg && !o->readonly)
 		(void)audit_ckpt_start(a, path);	/* else the writer does */
 	if (!o->readonly && o->stored && o->group > 1)
@@ -678,13 +751,14 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 	int rc;
 
 	if ((st = sqldb_prepare(a->db, s->kind == SRC_PAGE ?
-	    "SELECT kind, key, value FROM state WHERE kind IN ('page', "
-	    "'pageout') ORDER BY kind, key" :
-	    "SELECT kind, key, value FROM state WHERE kind NOT IN ('page', "
-	    "'pageout')", 0)) == NULL) {
+	    "SELECT kind, key, value FROM state WHERE cluster = ? AND kind IN "
+	    "('page', 'pageout') ORDER BY kind, key" :
+	    "SELECT kind, key, value FROM state WHERE cluster = ? AND kind NOT "
+	    "IN ('page', 'pageout')", 0)) == NULL) {
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
+	sqldb_bind_text(st, 1, audit_cluster(a));
 	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		const char *kind = sqldb_column_text(st, 0);
 		const char *key = sqldb_column_text(st, 1);

@@ -211,6 +211,22 @@ journal(struct audit *a, struct audit_txn *t)
 	}
 }
 
+/* A resync rewrites this cluster's state, never another's. */
+static void
+resync_state(struct audit *a)
+{
+	struct sqldb_stmt *st = sqldb_prepare(a->db, "DELETE FROM state "
+	    "WHERE cluster = ?", 0);
+
+	if (st == NULL) {
+		audit_fail(a, "resync state");
+		return;
+	}
+	sqldb_bind_text(st, 1, audit_cluster(a));
+	step(a, st, "resync state");
+	sqldb_finalize(st);
+}
+
 /* The journal's entries, written (in the transaction). */
 static void
 write_puts(struct audit *a, const struct audit_txn *t)
@@ -219,18 +235,20 @@ write_puts(struct audit *a, const struct audit_txn *t)
 	size_t i;
 
 	if (t->resync)
-		audit_exec(a, "DELETE FROM state");
+		resync_state(a);
 	for (i = 0; i < t->nputs && !a->failed; i++) {
 		p = &t->puts[i];
 		if (p->value == NULL) {
-			sqldb_bind_text(a->del, 1, p->kind);
-			sqldb_bind_text(a->del, 2, p->key);
+			sqldb_bind_text(a->del, 1, audit_cluster(a));
+			sqldb_bind_text(a->del, 2, p->kind);
+			sqldb_bind_text(a->del, 3, p->key);
 			step(a, a->del, "delete state");
 			continue;
 		}
-		sqldb_bind_text(a->put, 1, p->kind);
-		sqldb_bind_text(a->put, 2, p->key);
-		sqldb_bind_text(a->put, 3, p->value);
+		sqldb_bind_text(a->put, 1, audit_cluster(a));
+		sqldb_bind_text(a->put, 2, p->kind);
+		sqldb_bind_text(a->put, 3, p->key);
+		sqldb_bind_text(a->put, 4, p->value);
 		step(a, a->put, "write state");
 	}
 }

@@ -1224,6 +1224,7 @@ open_intake(struct daemon *d)
 	memset(&io, 0, sizeof io);
 	io.capacity = d->queue_size;
 	io.log = util_log_json;
+	io.cluster = d->cluster_name;	/* its own events, as audit's rows */
 	if ((in = intake_open(d->o->state, &io, &err)) == NULL) {
 		util_log_json("error", "cannot accept events durably",
 		    json_pack("{s:s}", "error", err ? err : "?"));

@@ -119,6 +119,7 @@ write_req(struct intake *in, struct put_req *r)
 	for (i = 0; i < r->n; i++) {
 		sqldb_bind_int64(in->ins, 1, r->now);
 		sqldb_bind_text(in->ins, 2, r->texts[i]);
+		sqldb_bind_text(in->ins, 3, in->o.cluster);
 		if (sqldb_run(in->ins, &r->ids[i]) == -1)
 			return -1;
 	}
@@ -333,9 +334,12 @@ count_undecided(struct intake *in, int64_t *n)
 	struct sqldb_stmt *st;
 	int rc;
 
-	if ((st = sqldb_prepare(in->db, "SELECT count(*), coalesce(max(id), "
-	    "0) FROM intake", 0)) == NULL)
+	if ((st = sqldb_prepare(in->db, in->o.cluster ? "SELECT count(*), "
+	    "coalesce(max(id), 0) FROM intake WHERE cluster = ?" :
+	    "SELECT count(*), coalesce(max(id), 0) FROM intake", 0)) == NULL)
 		return -1;
+	if (in->o.cluster)
+		sqldb_bind_text(st, 1, in->o.cluster);
 	if ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		*n = sqldb_column_int64(st, 0);
 		in->recover_max = sqldb_column_int64(st, 1);
@@ -360,8 +364,8 @@ open_db(struct intake *in, const char *target, char **err)
 	if ((sqldb_engine(in->db) == SQLDB_SQLITE && sqldb_exec(in->db,
 	    in->o.sync_full ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL") == -1) ||
-	    prepare(in, &in->ins, "INSERT INTO intake (received, event) "
-	    "VALUES (?, ?) RETURNING id") == -1 ||
+	    prepare(in, &in->ins, "INSERT INTO intake (received, event, "
+	    "cluster) VALUES (?, ?, ?) RETURNING id") == -1 ||
 	    prepare(in, &in->mark, "INSERT INTO replay (key, seen) VALUES "
 	    "(?, ?) ON CONFLICT DO NOTHING") == -1 ||
 	    prepare(in, &in->prune, "DELETE FROM replay WHERE seen < ?") == -1 ||
@@ -467,14 +471,18 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	if (max == 0 || max > RECOVER_MAX)
 		max = RECOVER_MAX;
 	pthread_mutex_lock(&in->db_mu);
-	if ((st = sqldb_prepare(in->db, "SELECT id, event FROM intake WHERE "
-	    "id > ? AND id <= ? ORDER BY id LIMIT ?", 0)) == NULL) {
+	if ((st = sqldb_prepare(in->db, in->o.cluster ? "SELECT id, event "
+	    "FROM intake WHERE id > ?1 AND id <= ?2 AND cluster = ?4 ORDER BY "
+	    "id LIMIT ?3" : "SELECT id, event FROM intake WHERE id > ?1 AND "
+	    "id <= ?2 ORDER BY id LIMIT ?3", 0)) == NULL) {
 		pthread_mutex_unlock(&in->db_mu);
 		goto fail;
 	}
 	sqldb_bind_int64(st, 1, in->recover_after);
 	sqldb_bind_int64(st, 2, in->recover_max);
 	sqldb_bind_int64(st, 3, (int64_t)max);
+	if (in->o.cluster)
+		sqldb_bind_text(st, 4, in->o.cluster);
 	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		const char *text = sqldb_column_text(st, 1);
 

@@ -39,6 +39,12 @@ struct intake_opts {
 					   0: INTAKE_REPLAY_WINDOW */
 	int		 sync_full;	/* synchronous=FULL (power loss too);
 					   default NORMAL: process crashes */
+	/*
+	 * The cluster whose events these are, where clusters share a
+	 * PostgreSQL database: its rows are the only ones it recovers.
+	 * NULL: every row (a file one daemon holds).  Borrowed.
+	 */
+	const char	*cluster;
 	/* Logs a line (fields stolen).  NULL: JSON lines on stderr. */
 	void		(*log)(const char *level, const char *msg,
 			    json_t *fields);

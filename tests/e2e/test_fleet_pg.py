@@ -79,6 +79,50 @@ def test_two_clusters_trip_one_fleet_breaker(tmp_path):
         == ["acted", "suppressed"]
 
 
+def test_cooldowns_and_undecided_events_stay_each_clusters(tmp_path):
+    """docs/ha.md: everything but a fleet-scope guardrail stays per
+    cluster.  Guard state was one table for all: cluster us, started after
+    eu acted on its shop/cart, loaded eu's cooldown and suppressed its own
+    shop/cart.  Each cluster's rows are its own now, and an undecided
+    event of one is not recovered by the other."""
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "es.yaml").write_text(EVENTSOURCE)
+    (m / "sensor.yaml").write_text(SENSOR % "")
+    ws = [scenario.Workload("shop", n) for n in NAMES]
+    out = {}
+    with pgserver.PgServer() as pg, Emulator() as emu_eu, \
+            Emulator() as emu_us:
+        url = pg.database("clusters")
+        for name, emu in (("eu", emu_eu), ("us", emu_us)):
+            emu.load(cluster_objects(ws))
+            d = Daemon(m, emu.kubeconfig, state=url,
+                       extra=["--cluster-name", name])
+            try:
+                d.wait_log("synced")
+                assert post(listening_port(d), "/alerts",
+                            alert("cart"))[0] == 200
+                out[name] = d.take(1)
+            finally:
+                assert d.stop() == 0
+        cooldowns = pg.query(url, "SELECT cluster FROM state WHERE kind = "
+                             "'cooldown' ORDER BY cluster")
+        # an event eu acknowledged and did not decide: us leaves it
+        pg.query(url, "INSERT INTO intake (received, event, cluster) "
+                 "SELECT 0, '{}', 'eu'")
+        d = Daemon(m, emu_us.kubeconfig, state=url,
+                   extra=["--cluster-name", "us"])
+        try:
+            d.wait_log("synced")
+        finally:
+            assert d.stop() == 0
+        left = pg.query(url, "SELECT cluster FROM intake")
+    assert [r["decision"] for r in out["eu"]] == ["acted"], out["eu"]
+    assert [r["decision"] for r in out["us"]] == ["acted"], out["us"]
+    assert cooldowns == [["eu"], ["us"]]
+    assert left == [["eu"]]
+
+
 def passed(out):
     m = re.search(r"(\d+) passed, 0 failed", out)
     return int(m.group(1)) if m else -1

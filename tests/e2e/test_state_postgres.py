@@ -122,7 +122,7 @@ def test_decisions_land_in_postgres_and_history_reads_them(
     # no SQLite file was made in its place
     assert not os.path.exists(tmp_path / "state.db")
     assert rows(pg, db, "SELECT max(version) FROM remediate_migrations") \
-        == [["5"]]
+        == [["6"]]
     assert decided_pods(pg, db)["trace"] == {"pg-1", "pg-2"}
     h = subprocess.run([binary(), "history", "--state", db, "--trigger",
                         "note", "--json"], capture_output=True, text=True,

@@ -481,6 +481,69 @@ cfg_defaults(struct guard_config *c)
 	c->recurrence_demote_above = 0.5;
 }
 
+static long long count_rows(const char *path, const char *sql);
+
+static struct audit *
+open_cluster(const char *path, const char *cluster)
+{
+	struct audit_opts o;
+	struct audit *a;
+	char *err = NULL;
+
+	audit_opts_defaults(&o);
+	o.cluster = cluster;
+	a = audit_open(path, &o, &err);
+	if (a == NULL)
+		fprintf(stderr, "open %s: %s\n", path, err);
+	free(err);
+	return a;
+}
+
+/*
+ * Guard state is its cluster's (schema 6: clusters sharing a PostgreSQL
+ * database each keep their own).  A SQLite file has one writer: its rows
+ * are that writer's under any name, so a renamed kubeconfig context keeps
+ * its cooldowns, as do rows written before state had a cluster.
+ */
+TEST(state_rows_are_the_writers_cluster)
+{
+	char *p = tmpfile_path("clusters.db"), *err = NULL;
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	struct audit *a = open_cluster(p, "eu");
+
+	cfg_defaults(&c);
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	guard_record_action(g, "t", "Deployment/shop/cart", T0);
+	CHECK_INT(write_one(a, T0, "t", "cart", REC_ACTED, REASON_NONE), 0);
+	audit_close(a);
+	guard_state_free(g);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM state WHERE cluster = "
+	    "'eu' AND kind = 'cooldown'"), 1);
+	/* renamed: the same file's cooldown holds */
+	g = guard_state_new();
+	a = open_cluster(p, "kind-eu");
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", "Deployment/shop/cart",
+	    T0 + MIN, msg, sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM state WHERE cluster <> "
+	    "'kind-eu'"), 0);
+	/* a row no cluster owned (written before schema 6) */
+	exec_sql(p, "UPDATE state SET cluster = ''");
+	g = guard_state_new();
+	a = open_cluster(p, "eu");
+	CHECK(a != NULL && audit_attach_guard(a, g, &err) == 0);
+	CHECK(guard_check_cooldown(g, &c, "t", "Deployment/shop/cart",
+	    T0 + MIN, msg, sizeof msg) == 0);
+	audit_close(a);
+	guard_state_free(g);
+	guard_config_clear(&c);
+	rm_state(p);
+	free(p);
+}
+
 /* A restart: state written with each record is there after reopening. */
 TEST(guard_state_survives_a_restart)
 {
@@ -1889,6 +1952,7 @@ main(void)
 	RUN(query_reads_past_its_pages);
 	RUN(query_by_cluster);
 	RUN(guard_state_survives_a_restart);
+	RUN(state_rows_are_the_writers_cluster);
 	RUN(intent_without_outcome);
 	RUN(intents_interleaved_with_other_records);
 	RUN(prune_by_count_and_age);

@@ -52,13 +52,13 @@ fresh(void)
 	unlink(path);
 	sql("PRAGMA journal_mode = WAL;"
 	    "CREATE TABLE intake (id INTEGER PRIMARY KEY, received INTEGER "
-	    "NOT NULL, event TEXT NOT NULL);"
+	    "NOT NULL, event TEXT NOT NULL, cluster TEXT);"
 	    "CREATE TABLE replay (key TEXT PRIMARY KEY, seen INTEGER NOT NULL)"
 	    " WITHOUT ROWID;");
 }
 
 static struct intake *
-open_intake(size_t capacity)
+open_cluster_intake(size_t capacity, const char *cluster)
 {
 	struct intake_opts o;
 	struct intake *in;
@@ -66,11 +66,19 @@ open_intake(size_t capacity)
 
 	memset(&o, 0, sizeof o);
 	o.capacity = capacity;
+	o.cluster = cluster;
 	in = intake_open(path, &o, &err);
+	CHECK(in != NULL);	/* a test that cannot open has not passed */
 	if (in == NULL)
 		fprintf(stderr, "intake_open: %s\n", err);
 	free(err);
 	return in;
+}
+
+static struct intake *
+open_intake(size_t capacity)
+{
+	return open_cluster_intake(capacity, NULL);
 }
 
 static void
@@ -302,12 +310,54 @@ TEST(concurrent_requests_all_land)
 	intake_free(in);
 }
 
+/*
+ * Clusters sharing a PostgreSQL database share the intake table: each
+ * recovers its own undecided events only (one cluster's takeover decided,
+ * against its own view, events another cluster had acknowledged).
+ */
+TEST(each_cluster_recovers_its_own_events)
+{
+	struct intake *in;
+	struct event ev;
+	struct seen s = { json_array(), { 0 }, 0 };
+	int64_t eu, us;
+
+	fresh();
+	if ((in = open_cluster_intake(0, "eu")) == NULL)
+		return;
+	make_event(&ev, "from-eu");
+	CHECK_INT(intake_put(in, &ev, 1, NULL, 5, &eu), INTAKE_OK);
+	event_clear(&ev);
+	intake_free(in);
+	if ((in = open_cluster_intake(0, "us")) == NULL)
+		return;
+	make_event(&ev, "from-us");
+	CHECK_INT(intake_put(in, &ev, 1, NULL, 5, &us), INTAKE_OK);
+	event_clear(&ev);
+	intake_free(in);
+	if ((in = open_cluster_intake(0, "us")) == NULL)
+		return;
+	CHECK_INT(intake_undecided(in), 1);
+	CHECK_INT(intake_recover(in, 0, collect, &s), 1);
+	CHECK_INT(intake_recover(in, 0, collect, &s), 0);
+	CHECK(s.n == 1 && s.ids[0] == us);
+	intake_free(in);
+	if ((in = open_cluster_intake(0, "eu")) == NULL)
+		return;
+	CHECK_INT(intake_undecided(in), 1);
+	CHECK_INT(intake_recover(in, 0, collect, &s), 1);
+	CHECK(s.n == 2 && s.ids[1] == eu);
+	intake_free(in);
+	json_decref(s.events);
+}
+
 int
 main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	RUN(an_accepted_event_comes_back_after_a_restart);
+	RUN(each_cluster_recovers_its_own_events);
 	RUN(events_past_the_scratch_come_back_whole);
 	RUN(a_signed_request_is_taken_once_also_after_a_restart);
 	RUN(capacity_and_stop_answer_without_writing);
