@@ -461,6 +461,7 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	json_t *rows = json_array(), *row;
 	json_error_t je;
 	struct event ev;
+	int64_t after = in->recover_after;
 	size_t i, bad = 0;
 	int rc;
 
@@ -478,7 +479,7 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 		pthread_mutex_unlock(&in->db_mu);
 		goto fail;
 	}
-	sqldb_bind_int64(st, 1, in->recover_after);
+	sqldb_bind_int64(st, 1, after);
 	sqldb_bind_int64(st, 2, in->recover_max);
 	sqldb_bind_int64(st, 3, (int64_t)max);
 	if (in->o.cluster)
@@ -486,17 +487,18 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
 		const char *text = sqldb_column_text(st, 1);
 
-		in->recover_after = sqldb_column_int64(st, 0);
+		after = sqldb_column_int64(st, 0);
 		json_array_append_new(rows, json_pack("{s:I, s:o?}", "id",
-		    (json_int_t)in->recover_after, "event", text ?
+		    (json_int_t)after, "event", text ?
 		    util_json_loads(text, 0, &je) : NULL));
 	}
 	sqldb_finalize(st);
 	pthread_mutex_unlock(&in->db_mu);
+	/* a page cut short is read again whole: its rows are not decided
+	   here, so the next call must not start past them */
 	if (rc != SQLDB_DONE)
 		goto fail;
-	if (json_array_size(rows) == 0)
-		in->recover_after = in->recover_max;
+	in->recover_after = json_array_size(rows) ? after : in->recover_max;
 	json_array_foreach(rows, i, row) {
 		int64_t id = json_integer_value(json_object_get(row, "id"));
 

@@ -99,7 +99,8 @@ char		*intake_health(struct intake *);
  * source, name and type live for the call only).  fn decides the event
  * with audit_event_begin(id) ... audit_event_end and intake_decided.
  * Returns how many were given (0: none left), or -1 when the file cannot
- * be read (logged).
+ * be read (logged): then none of the page was given, and the next call
+ * reads it again from its first row.
  */
 long		 intake_recover(struct intake *, size_t max, void (*fn)(
 		    void *ctx, int64_t id, struct event *ev), void *ctx);
