@@ -768,6 +768,34 @@ recovered(void *ctx, int64_t id, struct event *ev)
 	decide_event(d, ev, id);
 }
 
+/*
+ * Up to a page of the events an earlier leader left undecided.  A read
+ * that fails (a lost PostgreSQL connection, SQLITE_BUSY, an I/O error)
+ * leaves them to a later turn, after a backoff that grows while it keeps
+ * failing: the rows are still in the file, and only this reads them.
+ */
+static void
+recover_step(struct daemon *d)
+{
+	int64_t now = clock_now(&d->clock);
+	long n;
+
+	if (now < d->recover_at)
+		return;
+	if ((n = intake_recover(d->intake, 256, recovered, d)) >= 0) {
+		d->recovering = n > 0;
+		d->recover_wait = 0;
+		return;
+	}
+	d->recover_wait = d->recover_wait == 0 ? RECOVER_RETRY_MS :
+	    d->recover_wait * 2 > RECOVER_RETRY_MAX ? RECOVER_RETRY_MAX :
+	    d->recover_wait * 2;
+	d->recover_at = now + d->recover_wait;
+	util_log_json("warn", "the undecided events are read again later",
+	    json_pack("{s:I, s:I}", "undecided", (json_int_t)intake_undecided(
+	    d->intake), "retryMs", (json_int_t)d->recover_wait));
+}
+
 static void
 loop(struct daemon *d)
 {
@@ -783,8 +811,7 @@ loop(struct daemon *d)
 		acting = daemon_leader_step(d);
 		if (synced && acting && d->recovering)	/* once the view is
 							   whole */
-			d->recovering = intake_recover(d->intake, 256,
-			    recovered, d) > 0;
+			recover_step(d);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
 		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
@@ -1289,6 +1316,8 @@ daemon_state_open(struct daemon *d)
 	d->term++;
 	pthread_rwlock_unlock(&d->state_mu);
 	d->recovering = intake_undecided(in) > 0;
+	d->recover_at = 0;
+	d->recover_wait = 0;
 	return 0;
 }
 

@@ -38,6 +38,9 @@ struct sched_set;
 #define RELOAD_POLL_MS	250	/* how often the -c folders are looked at */
 #define ACCESS_MS	10000	/* missing permissions are asked again */
 #define STALL_MS	30000	/* /readyz: the loop has not turned */
+#define RECOVER_RETRY_MS 500	/* the intake's undecided rows are read
+				   again after a failed read, doubling */
+#define RECOVER_RETRY_MAX 30000	/* ... up to this */
 #define VIEW_IN_FLIGHT	64	/* view objects queued: not yet compact */
 
 /* One watch (watches.c); the watch's thread reads only q, id, retired. */
@@ -138,6 +141,10 @@ struct daemon {
 	size_t			 nlater, caplater;
 	int			 recovering;	/* undecided events of an
 						   earlier leader remain */
+	int64_t			 recover_at;	/* ms: read them no sooner
+						   (a read failed) */
+	int64_t			 recover_wait;	/* ms: the next failure's
+						   backoff; 0: none failed */
 	struct page		*pager;
 	struct notify_config	*notify_cfg;
 	struct notify		*notify;

@@ -436,3 +436,51 @@ def test_an_unwritable_state_file_refuses_and_says_why(tmp_path):
     stored = decided_pods(path)
     assert "locked-1" not in stored.get("note", set())
     assert "locked-2" in stored["note"]
+
+
+def test_acknowledged_events_are_decided_after_a_failed_read_without_a_restart(
+        tmp_path):
+    """One failed read of the intake (a lost PostgreSQL connection,
+    SQLITE_BUSY, an I/O error; here the table is renamed away for a
+    moment) is retried on a later turn: the events an earlier run
+    acknowledged are decided by this run."""
+    m = manifests(tmp_path)
+    path = str(tmp_path / "state.db")
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "checkout")]))
+        # run 1: one alert decided, for an event as the intake keeps it
+        d, port = start(m, emu, (), path)
+        d.wait_log("synced")
+        assert post(port, alert("first"))[0] == 200
+        wait_decided(path, d)
+        assert d.stop() == 0
+        ev = json.loads(state_rows(path, "SELECT inputs FROM decisions "
+                                   "WHERE inputs IS NOT NULL")[0][0])["event"]
+        db = sqlite3.connect(path, timeout=10)
+        for i in range(3):      # acknowledged, left undecided by a crash
+            ev["id"] = "left-%d" % i
+            ev["data"]["body"]["labels"]["pod"] = "left-%d" % i
+            ev["data"]["body"]["fingerprint"] = "left-%d" % i
+            db.execute("INSERT INTO intake (received, event) VALUES (?, ?)",
+                       (int(time.time() * 1000), json.dumps(ev)))
+        db.commit()
+        # run 2: the view's pod list is held, so the recovery waits for it
+        # while the intake table is away
+        emu.fault({"type": "delay", "ms": 0, "method": "GET",
+                   "path": "/pods$", "hold": "pods", "count": 1,
+                   "holdTimeout": 60})
+        d, port = start(m, emu, (), path)
+        try:
+            db.execute("ALTER TABLE intake RENAME TO intake_away")
+            db.commit()
+            emu.release("pods")
+            d.wait_log("cannot read the undecided events")
+            d.wait_log("the undecided events are read again later")
+            db.execute("ALTER TABLE intake_away RENAME TO intake")
+            db.commit()
+            db.close()
+            wait_decided(path, d)
+        finally:
+            assert d.stop() == 0
+    assert decided_pods(path)["trace"] == {"first", "left-0", "left-1",
+                                           "left-2"}
