@@ -25,6 +25,8 @@ struct audit_row {
 	char	*inputs;	/* owned JSON, NULL: none */
 	int	 intended;	/* outcome still unknown */
 	int64_t	 update_id;	/* completes this intended row; 0 insert */
+	int64_t	 event;		/* the intake row of the event it decided
+				   (audit_event_begin); 0: none */
 };
 
 /* A guard or page state entry as journaled: its value's text, or none. */

@@ -416,6 +416,12 @@ txn_end(struct audit *a, struct audit_txn *t, int to_backlog)
 		return 0;
 	}
 	a->resync = 1;
+	/* the marks first: a row keep drops takes its event's mark along */
+	xgrow(&a->done, &a->capdone, a->ndone + t->ndone, sizeof *a->done);
+	if (t->ndone)
+		memcpy(a->done + a->ndone, t->done, t->ndone *
+		    sizeof *a->done);
+	a->ndone += t->ndone;
 	for (i = 0; i < t->nbacklog; i++)
 		keep(a, &t->rows[i]);
 	if (to_backlog) {
@@ -433,11 +439,6 @@ txn_end(struct audit *a, struct audit_txn *t, int to_backlog)
 		a->nheld += t->nheld;
 		memset(t->rows + t->nbacklog, 0, t->nheld * sizeof *t->rows);
 	}
-	xgrow(&a->done, &a->capdone, a->ndone + t->ndone, sizeof *a->done);
-	if (t->ndone)
-		memcpy(a->done + a->ndone, t->done, t->ndone *
-		    sizeof *a->done);
-	a->ndone += t->ndone;
 	txn_free(t);
 	return -1;
 }
@@ -497,17 +498,45 @@ transact(struct audit *a, struct audit_row *row, int64_t *rowid,
 	return txn_end(a, t, to_backlog);
 }
 
-/* Keeps a row that could not be written, dropping the oldest if full. */
+/*
+ * The oldest rows of the backlog go: the first, and when it decided an
+ * intake event, that event's other rows (after it: an event's records
+ * are written together) and its mark.  The event's intake row then stays
+ * undecided and is decided again, whole, by a later run's recovery: a
+ * mark written without its records would delete an acknowledged event
+ * that nothing records.
+ */
+static void
+drop_oldest(struct audit *a)
+{
+	int64_t ev = a->backlog[0].event;
+	size_t i, n = 0;
+
+	do {
+		audit_row_clear(&a->backlog[n++]);
+		metrics_count_audit_write("dropped");
+	} while (ev && n < a->nbacklog && a->backlog[n].event == ev);
+	memmove(a->backlog, a->backlog + n, (a->nbacklog - n) *
+	    sizeof *a->backlog);
+	a->nbacklog -= n;
+	for (i = 0; ev && i < a->ndone; i++)
+		if (a->done[i] == ev) {
+			memmove(a->done + i, a->done + i + 1, (a->ndone - i -
+			    1) * sizeof *a->done);
+			a->ndone--;
+			break;
+		}
+}
+
+/*
+ * Keeps a row that could not be written, dropping the oldest if full.
+ * The decided events' marks must be in a->done (not in a transaction).
+ */
 static void
 keep(struct audit *a, struct audit_row *row)
 {
-	if (a->nbacklog == BACKLOG_MAX) {
-		audit_row_clear(&a->backlog[0]);
-		memmove(a->backlog, a->backlog + 1, (a->nbacklog - 1) *
-		    sizeof *a->backlog);
-		a->nbacklog--;
-		metrics_count_audit_write("dropped");
-	}
+	if (a->nbacklog == BACKLOG_MAX)
+		drop_oldest(a);
 	/*
 	 * The record is kept, its inputs are not: up to 64 KiB each, a full
 	 * backlog would hold 640 MB.  `diff` counts it as without inputs.
@@ -683,6 +712,7 @@ audit_write_text(struct audit *a, const struct rec_decision_record *r,
 		return -1;		/* a reader */
 	row_from_record(a, &row, r, text, 0);
 	row.update_id = pending_take(a, r);
+	row.event = a->event;
 	xgrow(&a->held, &a->capheld, a->nheld + 1, sizeof *a->held);
 	a->held[a->nheld++] = row;
 	if (a->wr_on)

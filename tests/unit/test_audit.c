@@ -23,6 +23,7 @@
 #include "jp/jp.h"
 #include "metrics/metrics.h"
 #include "../audit/crash_probe.c"
+#include "audit/audit_int.h"	/* BACKLOG_MAX */
 
 #define S	1000LL
 #define MIN	(60 * S)
@@ -1227,6 +1228,59 @@ TEST(an_event_and_its_records_are_one_transaction)
 	free(p);
 }
 
+/*
+ * While writes fail, a full retry backlog drops its oldest records.  An
+ * event whose records go goes undecided with them: its records all go
+ * (none is left to be written twice when it is decided again), its intake
+ * row stays for a later run's recovery, and the next transaction that
+ * works writes the rest, removing the intake rows of the events whose
+ * records it holds.
+ */
+TEST(an_event_whose_records_the_full_backlog_drops_stays_undecided)
+{
+	char *p = tmpfile_path("overflow.db"), *err = NULL;
+	struct guard_state *g = guard_state_new();
+	struct audit *a = open_rw(p);
+	int i;
+
+	if (a == NULL || audit_attach_guard(a, g, &err) == -1)
+		return;
+	exec_sql(p, "INSERT INTO intake (id, received, event) VALUES "
+	    "(7, 1, '{}'), (8, 1, '{}')");
+	exec_sql(p, "CREATE TRIGGER boom BEFORE INSERT ON decisions "
+	    "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+	audit_event_begin(a, 7);
+	CHECK_INT(write_one(a, T0, "first", "cart", REC_DRY_RUN, REASON_NONE),
+	    1);
+	CHECK_INT(write_one(a, T0, "second", "cart", REC_DRY_RUN,
+	    REASON_NONE), 1);
+	CHECK_INT(audit_event_end(a), -1);	/* kept to retry */
+	audit_event_begin(a, 8);
+	CHECK_INT(write_one(a, T0 + 1, "kept", "cart", REC_DRY_RUN,
+	    REASON_NONE), 1);
+	CHECK_INT(audit_event_end(a), -1);
+	/* cluster decisions meanwhile: one past the backlog's room */
+	for (i = 0; i < BACKLOG_MAX - 2; i++)
+		CHECK_INT(write_one(a, T0 + 2 + i, "w", "x", REC_DRY_RUN,
+		    REASON_NONE), -1);
+	exec_sql(p, "DROP TRIGGER boom");
+	CHECK_INT(audit_sync(a), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions WHERE "
+	    "trigger IN ('first', 'second')"), 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 7"),
+	    1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions WHERE "
+	    "trigger = 'kept'"), 1);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM intake WHERE id = 8"),
+	    0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM decisions"),
+	    BACKLOG_MAX - 1);
+	audit_close(a);
+	guard_state_free(g);
+	rm_state(p);
+	free(p);
+}
+
 static struct audit *
 open_grouped(const char *path)
 {
@@ -1960,6 +2014,7 @@ main(void)
 	RUN(pages_state_survives_a_restart);
 	RUN(failed_write_is_kept_and_retried);
 	RUN(an_event_and_its_records_are_one_transaction);
+	RUN(an_event_whose_records_the_full_backlog_drops_stays_undecided);
 	RUN(a_group_is_stored_whole_or_not_at_all);
 	RUN(a_held_group_is_lost_whole_in_a_crash);
 	RUN(the_writer_thread_tells_only_what_is_committed);
