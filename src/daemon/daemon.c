@@ -796,6 +796,53 @@ recover_step(struct daemon *d)
 	    d->intake), "retryMs", (json_int_t)d->recover_wait));
 }
 
+/*
+ * One item of the queue, handled (and cleared) on the engine thread: by
+ * the loop, and by the stop's drain (drain.c) for the cluster's signals
+ * still queued.  acting: this replica decides now (daemon_leader_step).
+ */
+void
+daemon_take_item(struct daemon *d, struct dq_item *it, int acting)
+{
+	if (route_watch(d, it) == -1) {
+		dq_item_clear(it);
+		return;
+	}
+	if (acting)
+		count_signal(d, it);
+	switch (it->kind) {
+	case DQ_SYNC:
+		if (it->watcher < 0)
+			engine_sync(d->engine, it->obj);
+		break;
+	case DQ_RELIST:
+		view_relist(d, it->watch == SIG_ADD, it->obj);
+		break;
+	case DQ_WATCH:
+		take_watch(d, it, acting);
+		break;
+	case DQ_EVENT:
+		take_event(d, it, acting);
+		break;
+	case DQ_CALL:
+		answer_call(d, it->call, acting);
+		/* answered, or the action's outcome will answer it */
+		dq_call_release(it->call);
+		it->call = NULL;
+		break;
+	case DQ_OUTCOME:	/* also after a step-down (leader.c) */
+		dact_outcome(d->acts, d->engine, it);
+		break;
+	case DQ_STOP:
+		stopping = 1;
+		break;
+	}
+	if (acting && (it->kind == DQ_WATCH || it->kind == DQ_EVENT))
+		metrics_observe_latency(dq_age(it));
+	daemon_watch_give_back(d, it);
+	dq_item_clear(it);
+}
+
 static void
 loop(struct daemon *d)
 {
@@ -826,77 +873,8 @@ loop(struct daemon *d)
 			update_metrics(d);
 			continue;
 		}
-		if (route_watch(d, &it) == -1) {
-			dq_item_clear(&it);
-			continue;
-		}
-		acting = daemon_leader_step(d);
-		if (acting)
-			count_signal(d, &it);
-		switch (it.kind) {
-		case DQ_SYNC:
-			if (it.watcher < 0)
-				engine_sync(d->engine, it.obj);
-			break;
-		case DQ_RELIST:
-			view_relist(d, it.watch == SIG_ADD, it.obj);
-			break;
-		case DQ_WATCH:
-			take_watch(d, &it, acting);
-			break;
-		case DQ_EVENT:
-			take_event(d, &it, acting);
-			break;
-		case DQ_CALL:
-			answer_call(d, it.call, acting);
-			/* answered, or the action's outcome will answer it */
-			dq_call_release(it.call);
-			it.call = NULL;
-			break;
-		case DQ_OUTCOME:	/* also after a step-down (leader.c) */
-			dact_outcome(d->acts, d->engine, &it);
-			break;
-		case DQ_STOP:
-			stopping = 1;
-			break;
-		}
-		if (acting && (it.kind == DQ_WATCH || it.kind == DQ_EVENT))
-			metrics_observe_latency(dq_age(&it));
-		daemon_watch_give_back(d, &it);
-		dq_item_clear(&it);
+		daemon_take_item(d, &it, daemon_leader_step(d));
 	}
-}
-
-/*
- * After the loop: nothing more gets in (webhooks answer 503 with
- * Retry-After); queued webhook events are in the state file and are
- * decided after the next start, cluster changes come again with the next
- * list, timer events are dropped; the outcomes of actions (dact_stop put
- * them all in the queue) are recorded; an approval still waiting is told
- * remediate is stopping (it stays used: approving again after a restart
- * would act twice on one click).
- */
-static void
-drain(struct daemon *d)
-{
-	struct dq_item it;
-	size_t kept = 0, dropped = 0;
-
-	if (d->intake)
-		intake_stop(d->intake);
-	dact_stop(d->acts);
-	dq_close(d->q);
-	while (dq_pop(d->q, &it, 0) == 0) {
-		if (it.kind == DQ_OUTCOME && d->engine)
-			dact_outcome(d->acts, d->engine, &it);
-		kept += it.kind == DQ_EVENT && it.intake != 0;
-		dropped += it.kind == DQ_EVENT && it.intake == 0;
-		dq_item_clear(&it);
-	}
-	util_log_json("info", "stopping", json_pack("{s:I, s:I, s:I}",
-	    "eventsKept", (json_int_t)kept, "undecidedInStateFile",
-	    (json_int_t)(d->intake ? intake_undecided(d->intake) : 0),
-	    "timerEventsDropped", (json_int_t)dropped));
 }
 
 static void
@@ -1637,7 +1615,7 @@ daemon_run(const struct daemon_opts *o)
 		rc = 0;
 	}
 	daemon_watches_cancel(&d);	/* they wind down while we drain */
-	drain(&d);		/* approvals waiting on the engine hear so */
+	daemon_drain(&d, rc == 0);	/* approvals waiting hear so */
 	flush_records(&d);	/* stored, shown, owners told: before the
 				   notifier goes */
 	http_server_free(d.http);	/* no handler may see freed watches */

@@ -41,6 +41,8 @@ struct sched_set;
 #define RECOVER_RETRY_MS 500	/* the intake's undecided rows are read
 				   again after a failed read, doubling */
 #define RECOVER_RETRY_MAX 30000	/* ... up to this */
+#define DRAIN_MS	5000	/* at a stop, queued cluster signals are
+				   decided for this long at most */
 #define VIEW_IN_FLIGHT	64	/* view objects queued: not yet compact */
 
 /* One watch (watches.c); the watch's thread reads only q, id, retired. */
@@ -190,6 +192,8 @@ struct daemon {
  */
 int	daemon_watches_start(struct daemon *);
 void	daemon_watches_cancel(struct daemon *);
+/* 1 once every cancelled watch has made its last delivery. */
+int	daemon_watches_ended(struct daemon *);
 void	daemon_watches_update(struct daemon *, struct engine *next);
 struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
 /*
@@ -201,6 +205,18 @@ struct watch_ctx *daemon_watch_find(struct daemon *, unsigned id);
 void	daemon_watch_give_back(struct daemon *, struct dq_item *);
 void	daemon_watches_stop(struct daemon *);
 
+/*
+ * daemon.c: one queue item (cleared), handled as the loop does; acting:
+ * this replica decides now.  Engine thread.
+ */
+void	daemon_take_item(struct daemon *, struct dq_item *, int acting);
+/*
+ * drain.c, after the loop (ran: it did; 0: the start failed): stops
+ * intake and actions, decides the cluster signals queued (DRAIN_MS at
+ * most), records the actions' outcomes, tells waiting approvals, and
+ * logs what it kept and dropped.
+ */
+void	daemon_drain(struct daemon *, int ran);
 /*
  * daemon.c: the state file and its intake, opened (0; a new term) and
  * loaded (0), or -1 logged; closed (the intake first; NULL: no-op).

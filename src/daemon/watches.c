@@ -364,6 +364,17 @@ daemon_watches_cancel(struct daemon *d)
 		kube_watch_cancel(d->wctx[i]->watch);
 }
 
+int
+daemon_watches_ended(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nwatches; i++)
+		if (!kube_watch_ended(d->wctx[i]->watch))
+			return 0;
+	return 1;
+}
+
 void
 daemon_watches_stop(struct daemon *d)
 {

@@ -519,6 +519,11 @@ struct kube_watch *kube_watch_start(struct kube_client *,
  * down takes as long as the slowest watch, not the sum of them all.
  */
 void	kube_watch_cancel(struct kube_watch *);
+/*
+ * Any thread: 1 once a cancelled watch's thread has made its last
+ * delivery (what it delivered is in the callee's hands), else 0.
+ */
+int	kube_watch_ended(struct kube_watch *);
 /* Stops the thread (interrupting a stream or a backoff) and frees. */
 void	kube_watch_stop(struct kube_watch *);
 

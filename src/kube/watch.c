@@ -63,6 +63,7 @@ struct kube_watch {
 
 	pthread_t		 thread;
 	atomic_int		 stop;
+	atomic_int		 ended;		/* the thread delivers no more */
 
 	/* the thread's own: no lock */
 	struct ptab		 cache;		/* struct centry * (owned) */
@@ -831,6 +832,7 @@ run(void *arg)
 		else if (o == W_ERROR)
 			backoff(w);
 	}
+	atomic_store(&w->ended, 1);
 	pthread_mutex_lock(&w->lock);
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);
@@ -900,6 +902,7 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	memset(&w->cache, 0, sizeof w->cache);
 	buf_init(&w->line, KUBE_MAX_EVENT);
 	atomic_init(&w->stop, 0);
+	atomic_init(&w->ended, 0);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if (pthread_create(&w->thread, NULL, run, w) != 0) {
@@ -918,6 +921,16 @@ kube_watch_cancel(struct kube_watch *w)
 	if (w->magic != WATCH_MAGIC)
 		abort();
 	atomic_store(&w->stop, 1);
+}
+
+int
+kube_watch_ended(struct kube_watch *w)
+{
+	if (w == NULL)
+		return 1;
+	if (w->magic != WATCH_MAGIC)
+		abort();
+	return atomic_load(&w->ended);
 }
 
 void

@@ -5,13 +5,14 @@ and a Remediated Event on each acted-on Deployment."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 
 import pytest
 
 import scenario
-from conftest import ROOT, binary
+from conftest import ROOT, binary, wait_until
 # test_ha, test_crash_faults and test_history import these from here
 from conftest import (Daemon, Emulator, check_metrics,  # noqa: F401
                       cluster_objects, http_get, listening_port)
@@ -110,6 +111,44 @@ def test_restart_does_not_replay_existing_kills(live_manifests):
         finally:
             d.stop()
     assert [r["reason"] for r in recs] == ["below-threshold"]
+
+
+def relists(emu, resource, since):
+    """Lists of resource asked for after `since` (a request sequence).  A
+    watch lists again once it has read its expiry, after every change the
+    stream carried before it: those are in the engine's queue."""
+    return sum(1 for r in emu.requests(since) if not r["watch"] and
+               r["method"] == "GET" and r["path"].endswith("/" + resource))
+
+
+def test_sigterm_decides_the_kills_still_queued(live_manifests):
+    ws = [scenario.Workload("shop", "cart"),
+          scenario.Workload("shop", "checkout")]
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        d.wait_log("synced")
+        # the engine's fresh read of cart's Deployment (its ownership
+        # check) is held: the engine thread is busy in one decision
+        emu.fault({"type": "delay", "ms": 0, "method": "GET",
+                   "path": "/deployments/cart$", "hold": "dep",
+                   "count": 1, "holdTimeout": 60})
+        emu.oom_kill("shop", scenario.pod_name("cart", 0))
+        emu.oom_kill("shop", scenario.pod_name("cart", 0))
+        assert wait_until(lambda: emu.held("dep") == 1)
+        # meanwhile checkout is killed: its change waits in the queue (the
+        # pods watch, expired after it, lists again once it has queued it)
+        emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+        seq = emu.requests()[-1]["seq"]
+        n = emu.expire_watches("pods")
+        assert n and wait_until(lambda: relists(emu, "pods", seq) >= n)
+        d.p.send_signal(signal.SIGTERM)
+        emu.release("dep")
+        assert d.p.wait(30) == 0
+        recs = d.take(10, timeout=5)
+        stopping = [x for x in d.all_logs() if x.get("msg") == "stopping"]
+    assert "checkout" in [r["target"]["name"] for r in recs], recs
+    assert stopping[0]["watchSignalsDropped"] == 0, stopping
 
 
 def test_readyz_shows_a_broken_watch(live_manifests):
