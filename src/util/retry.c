@@ -3,6 +3,7 @@
  * wait.Backoff (steps, duration, factor, jitter); we add a cap so a large
  * factor cannot park an action for hours.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,4 +126,41 @@ retry_random(void)
 	s ^= s << 25;
 	s ^= s >> 27;
 	return (double)((s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+/* retry_gate_on's, per thread: a worker's gate is its action's alone */
+static _Thread_local retry_gate_fn *gate_fn;
+static _Thread_local void *gate_ctx;
+
+void
+retry_gate_on(retry_gate_fn *fn, void *ctx)
+{
+	gate_fn = fn;
+	gate_ctx = fn ? ctx : NULL;
+}
+
+const char *
+retry_gate_closed(void)
+{
+	return gate_fn ? gate_fn(gate_ctx) : NULL;
+}
+
+int
+retry_wait(int64_t ms, atomic_int *stop)
+{
+	int64_t end = clock_monotonic_ms() + ms, left;
+	struct timespec ts;
+
+	while ((left = end - clock_monotonic_ms()) > 0) {
+		if ((stop && atomic_load(stop)) || retry_gate_closed())
+			return -1;
+		/* look again every 50 ms while anything can end the wait */
+		if ((stop || gate_fn) && left > 50)
+			left = 50;
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	return 0;
 }

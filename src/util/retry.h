@@ -11,6 +11,7 @@
 #ifndef UTIL_RETRY_H
 #define UTIL_RETRY_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -34,5 +35,32 @@ int	retry_from_json(const json_t *, struct retry *r, char **err);
 int64_t	retry_delay(const struct retry *, int n, double rnd);
 /* A uniform random number in [0, 1) for the jitter; thread-safe. */
 double	retry_random(void);
+
+/*
+ * The gate: may an attempt be sent now?  Whoever runs an action sets one
+ * for its thread, and every sender that retries (the Kubernetes client,
+ * the http trigger) asks it before each attempt, the first included, and
+ * while it waits between attempts.  A wait then ends as soon as the gate
+ * closes, and the next attempt is not sent: a retry sent after the
+ * caller lost the right to act would be acted on all the same.  The
+ * senders learn only a reason, never why: the daemon's gate is the
+ * leader's fence.
+ *
+ * fn(ctx) answers NULL to let an attempt go, or a static reason to refuse
+ * it ("this replica stopped leading"); it is called often (every 50 ms of
+ * a wait), from the thread that set it, so it must be cheap.
+ */
+typedef const char *retry_gate_fn(void *ctx);
+/* This thread's gate from now on (fn NULL: none, every attempt goes). */
+void	retry_gate_on(retry_gate_fn *fn, void *ctx);
+/* NULL when this thread may send now (no gate, or it is open), else the
+   gate's reason (static). */
+const char *retry_gate_closed(void);
+/*
+ * Waits ms before a retry.  Ends early, returning -1, when this thread's
+ * gate closes or *stop (may be NULL) becomes non-zero; 0 after the whole
+ * wait.
+ */
+int	retry_wait(int64_t ms, atomic_int *stop);
 
 #endif /* UTIL_RETRY_H */

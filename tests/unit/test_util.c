@@ -597,6 +597,45 @@ TEST(retry_policy)
 	json_decref(j);
 }
 
+/* A gate that lets `open` more asks through, then refuses. */
+static int gate_open, gate_asked;
+static char gate_why[] = "closed for the test";
+
+static const char *
+countdown_gate(void *ctx)
+{
+	gate_asked++;
+	if (gate_open > 0) {
+		gate_open--;
+		return NULL;
+	}
+	return (const char *)ctx;
+}
+
+TEST(retry_gate_ends_a_wait)
+{
+	atomic_int stop = 0;
+
+	/* no gate: every attempt may go, and a short wait is waited out */
+	retry_gate_on(NULL, NULL);
+	CHECK(retry_gate_closed() == NULL);
+	CHECK_INT(retry_wait(1, NULL), 0);
+	/* a gate that closes during the wait ends it: a 10-minute wait
+	   that did not end would hang the test, not pass it */
+	gate_open = 3;
+	gate_asked = 0;
+	retry_gate_on(countdown_gate, gate_why);
+	CHECK_INT(retry_wait(600000, NULL), -1);
+	CHECK_INT(gate_asked, 4);
+	CHECK_STR(retry_gate_closed(), "closed for the test");
+	/* the gate is this thread's until cleared */
+	retry_gate_on(NULL, NULL);
+	CHECK(retry_gate_closed() == NULL);
+	/* stop ends it too */
+	atomic_store(&stop, 1);
+	CHECK_INT(retry_wait(600000, &stop), -1);
+}
+
 /* ---- time zones and cron (util/tz.c, util/cron.c) -------------------- */
 
 TEST(cron_parse_errors)
@@ -2754,6 +2793,7 @@ main(void)
 	RUN(read_empty_file);
 	RUN(durations);
 	RUN(retry_policy);
+	RUN(retry_gate_ends_a_wait);
 	RUN(duration_format_round_trips);
 	RUN(go_durations);
 	RUN(base64);
