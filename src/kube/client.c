@@ -14,6 +14,11 @@
  * waiting at least what Retry-After asks; a connection that could not be
  * made is retried for every verb (nothing was sent); other transport
  * errors only for GET, PUT and DELETE, which are safe to send twice.
+ * The calling thread's gate (util/retry.h) is asked before every attempt
+ * and ends a wait early: an action's worker sets the leader's fence
+ * there, so a retry is never sent after the fence closed, however long
+ * the Retry-After.  An attempt under way is not aborted when the gate
+ * closes: it has been sent, and its answer says what became of it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -102,23 +107,6 @@ kube_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-kube_sleep_ms(int64_t ms, atomic_int *stop)
-{
-	int64_t end = kube_mono_ms() + ms, left;
-	struct timespec ts;
-
-	while ((left = end - kube_mono_ms()) > 0) {
-		if (stop && atomic_load(stop))
-			return;
-		if (stop && left > 50)
-			left = 50;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		nanosleep(&ts, NULL);
-	}
 }
 
 char *
@@ -736,6 +724,29 @@ retryable_transport(CURLcode rc, const char *method)
 	    strcmp(method, "DELETE") == 0;
 }
 
+/*
+ * The gate refused attempt n: it is not sent.  A retry's error keeps what
+ * the attempt before it was answered (a 5xx or a timeout may have been
+ * carried out after all) and err->timed_out of it.
+ */
+static void
+refused(struct kube_client *c, const struct kube_req *rq, const char *why,
+    int n, struct kube_error *err)
+{
+	char *last = n > 1 && err->message ? kube_error_text(err) : NULL;
+	int timed_out = err->timed_out;
+
+	if (last)
+		kube_error_set(err, "%s %s%s: not sent: %s (attempt %d; "
+		    "attempt %d: %s)", rq->method, c->base, rq->path, why, n,
+		    n - 1, last);
+	else
+		kube_error_set(err, "%s %s%s: not sent: %s", rq->method,
+		    c->base, rq->path, why);
+	err->timed_out = timed_out;
+	free(last);
+}
+
 int
 kube_request(struct kube_client *c, const struct kube_req *rq,
     struct kube_response *resp, struct kube_error *err)
@@ -747,6 +758,7 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 	long status, timeout;
 	int attempt, refreshed = 0, again;
 	int64_t wait;
+	const char *why;
 
 	memset(resp, 0, sizeof *resp);
 	kube_error_clear(err);
@@ -761,6 +773,10 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 		if (cancelled()) {
 			kube_error_set(err, "%s %s%s: cancelled: remediate is "
 			    "stopping", rq->method, c->base, rq->path);
+			return -1;
+		}
+		if ((why = retry_gate_closed()) != NULL) {
+			refused(c, rq, why, attempt, err);
 			return -1;
 		}
 		if (get_creds(c, refreshed == 1, &cr, err) < 0)
@@ -819,7 +835,9 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 		if (err->retry_after_s >= 0 &&
 		    (int64_t)err->retry_after_s * 1000 > wait)
 			wait = (int64_t)err->retry_after_s * 1000;
-		kube_sleep_ms(wait, rq->stop ? rq->stop : thread_cancel);
+		/* the gate is asked again at the top: a wait it ended sends
+		   nothing */
+		(void)retry_wait(wait, rq->stop ? rq->stop : thread_cancel);
 		if ((rq->stop && atomic_load(rq->stop)) ||
 		    (thread_cancel && atomic_load(thread_cancel)))
 			return -1;

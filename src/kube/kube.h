@@ -226,9 +226,13 @@ struct kube_req {
 
 /*
  * Sends the request (retrying 429 and 5xx as the retry policy says, and a
- * 401 once after refreshing a rotated or expired credential).  Returns 0
- * with *resp (the caller clears it) for a 2xx answer; -1 with *err for
- * anything else (the last answer's Status).
+ * 401 once after refreshing a rotated or expired credential).  Before
+ * each attempt it asks the calling thread's gate (retry_gate_on, util/
+ * retry.h), which also ends a wait for a retry early: a closed gate fails
+ * the request "METHOD URL: not sent: REASON", with what the attempt before
+ * was answered, and sends nothing more.  Returns 0 with *resp (the caller
+ * clears it) for a 2xx answer; -1 with *err for anything else (the last
+ * answer's Status).
  */
 int	kube_request(struct kube_client *, const struct kube_req *,
 	    struct kube_response *resp, struct kube_error *err);

@@ -37,8 +37,6 @@ extern _Thread_local const struct retry *kube_thread_retry;
 
 /* Monotonic milliseconds. */
 int64_t	kube_mono_ms(void);
-/* Sleeps ms, or until *stop (may be NULL) becomes non-zero. */
-void	kube_sleep_ms(int64_t ms, atomic_int *stop);
 
 /* Percent-escapes s for a query value or path segment; owned. */
 char	*kube_escape(const char *s);

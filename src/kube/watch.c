@@ -796,7 +796,7 @@ backoff(struct kube_watch *w)
 	static const struct retry r = { 1000, 500, 2.0, 0.5, 3000 };
 	int n = fail_count(w);
 
-	kube_sleep_ms(retry_delay(&r, n + 1, retry_random()), &w->stop);
+	(void)retry_wait(retry_delay(&r, n + 1, retry_random()), &w->stop);
 }
 
 static void *

@@ -2,12 +2,19 @@
  * Unit tests of the kube module's pure parts: kubeconfig and in-cluster
  * configuration, exec credentials, Status errors (every recorded Status
  * fixture and the text/plain 429), retry policy, discovery's built-in
- * table and paths, the memory-bump arithmetic and its patch, Events.
+ * table and paths, the memory-bump arithmetic and its patch, Events;
+ * and the request loop's retries and their gate against a loopback
+ * server.
  *
  * Fixtures are read from tests/data/fixtures (harness_fixture).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -847,6 +854,241 @@ TEST(event_object)
 	json_decref(ref);
 }
 
+/* ---- the request loop and its gate -------------------------------------- */
+
+#define MAX_ANSWERS 8
+
+/* A loopback API server: answers[i] to the i-th request, then closes. */
+struct server {
+	int		 fd;
+	unsigned	 port;
+	pthread_t	 th;
+	struct {
+		int		 status;
+		int		 retry_after;	/* s; 0: no header */
+	}		 answers[MAX_ANSWERS];
+	int		 want;
+	/* requests read, counted before the answer goes out: a gate
+	   reading it has seen what the client was answered */
+	atomic_int	 got;
+};
+
+static void *
+serve(void *arg)
+{
+	struct server *sv = arg;
+	char buf[8192], resp[512], ra[64];
+	int i, c;
+	size_t len;
+	ssize_t k;
+
+	for (i = 0; i < sv->want; i++) {
+		if ((c = accept(sv->fd, NULL, NULL)) < 0)
+			break;
+		len = 0;
+		/* the requests of this test have small bodies, sent with
+		   their headers */
+		while (len < sizeof buf - 1 && (k = read(c, buf + len,
+		    sizeof buf - 1 - len)) > 0) {
+			len += (size_t)k;
+			buf[len] = '\0';
+			if (strstr(buf, "\r\n\r\n"))
+				break;
+		}
+		atomic_fetch_add(&sv->got, 1);
+		ra[0] = '\0';
+		if (sv->answers[i].retry_after)
+			snprintf(ra, sizeof ra, "Retry-After: %d\r\n",
+			    sv->answers[i].retry_after);
+		snprintf(resp, sizeof resp, "HTTP/1.1 %d X\r\n%s"
+		    "Content-Type: application/json\r\nContent-Length: 2\r\n"
+		    "Connection: close\r\n\r\n{}", sv->answers[i].status, ra);
+		(void)!write(c, resp, strlen(resp));
+		close(c);
+	}
+	return NULL;
+}
+
+static void
+server_start(struct server *sv, int want)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	int one = 1;
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sv->fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(sv->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	bind(sv->fd, (struct sockaddr *)&a, sizeof a);
+	listen(sv->fd, 16);
+	getsockname(sv->fd, (struct sockaddr *)&a, &al);
+	sv->port = ntohs(a.sin_port);
+	sv->want = want;
+	atomic_store(&sv->got, 0);
+	pthread_create(&sv->th, NULL, serve, sv);
+}
+
+static void
+server_stop(struct server *sv)
+{
+	shutdown(sv->fd, SHUT_RDWR);
+	close(sv->fd);
+	pthread_join(sv->th, NULL);
+}
+
+static struct kube_client *
+loopback_client(const struct server *sv)
+{
+	struct kube_config cfg;
+	struct kube_client *c;
+	char *err = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.server = xasprintf("http://127.0.0.1:%u", sv->port);
+	cfg.namespace = xstrdup("default");
+	c = kube_client_new(&cfg, &err);
+	if (c == NULL)
+		fprintf(stderr, "kube_client_new: %s\n", err);
+	free(err);
+	kube_config_clear(&cfg);
+	return c;
+}
+
+/* The test's gate: open until the server has read close_at requests. */
+static struct server *gated;
+static int close_at;
+static int gate_asked;
+static char gate_why[] = "the test closed the gate";
+
+static const char *
+test_gate(void *ctx)
+{
+	(void)ctx;
+	gate_asked++;
+	return atomic_load(&gated->got) >= close_at ? gate_why : NULL;
+}
+
+/* A POST the way an action sends it, retried as r says. */
+static int
+post(struct kube_client *c, const struct retry *r, struct kube_error *e)
+{
+	struct kube_response resp;
+	struct kube_req rq;
+	int rc;
+
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.path = "/apis/argoproj.io/v1alpha1/namespaces/argo-events/"
+	    "workflows";
+	rq.content_type = "application/json";
+	rq.body = "{}";
+	rq.len = 2;
+	rq.retry = r;
+	rc = kube_request(c, &rq, &resp, e);
+	kube_response_clear(&resp);
+	return rc;
+}
+
+TEST(request_asks_the_gate_before_every_attempt)
+{
+	struct server sv;
+	struct kube_client *c;
+	struct kube_error e;
+	struct retry r;
+
+	memset(&sv, 0, sizeof sv);
+	sv.answers[0].status = 429;
+	sv.answers[0].retry_after = 1;
+	sv.answers[1].status = 201;
+	server_start(&sv, 2);
+	REQUIRE((c = loopback_client(&sv)) != NULL);
+	kube_error_init(&e);
+	retry_default(&r);
+	gated = &sv;
+	retry_gate_on(test_gate, NULL);
+
+	/* closed from the start: nothing is sent */
+	close_at = 0;
+	gate_asked = 0;
+	CHECK_INT(post(c, &r, &e), -1);
+	CHECK_INT(atomic_load(&sv.got), 0);
+	CHECK_INT(e.attempts, 0);
+	CHECK(e.message && strstr(e.message, "POST http://127.0.0.1:") &&
+	    strstr(e.message, "/workflows: not sent: the test closed the "
+	    "gate") && !strstr(e.message, "attempt"));
+
+	/* open all along: the 429 is retried after its Retry-After */
+	close_at = 100;
+	gate_asked = 0;
+	CHECK_INT(post(c, &r, &e), 0);
+	CHECK_INT(atomic_load(&sv.got), 2);
+	CHECK_INT(e.attempts, 2);
+	CHECK(gate_asked >= 2);
+	server_stop(&sv);
+
+	retry_gate_on(NULL, NULL);
+	kube_error_clear(&e);
+	kube_client_free(c);
+}
+
+TEST(request_gate_closing_in_a_backoff_stops_the_retry)
+{
+	struct server sv;
+	struct kube_client *c;
+	struct kube_error e;
+	struct retry r;
+
+	/*
+	 * A 429 that asks for a minute, and the gate closes once it is
+	 * answered (a leader's fence closing during the wait): the wait
+	 * ends and the retry is never sent.  A wait that did not end
+	 * would hold the test a minute; a retry sent would be answered 201.
+	 */
+	memset(&sv, 0, sizeof sv);
+	sv.answers[0].status = 429;
+	sv.answers[0].retry_after = 60;
+	sv.answers[1].status = 201;
+	server_start(&sv, 2);
+	REQUIRE((c = loopback_client(&sv)) != NULL);
+	kube_error_init(&e);
+	retry_default(&r);
+	gated = &sv;
+	close_at = 1;
+	retry_gate_on(test_gate, NULL);
+	CHECK_INT(post(c, &r, &e), -1);
+	CHECK_INT(atomic_load(&sv.got), 1);
+	CHECK_INT(e.attempts, 1);
+	CHECK_INT(e.status, 0);
+	CHECK(e.message && strstr(e.message, "/workflows: not sent: the test "
+	    "closed the gate (attempt 2; attempt 1: 429 ") &&
+	    strstr(e.message, "(retry after 60s))"));
+	server_stop(&sv);
+
+	/* a retryStrategy's retries of a 503 are gated the same way */
+	memset(&sv, 0, sizeof sv);
+	sv.answers[0].status = 503;
+	sv.answers[1].status = 503;
+	sv.answers[2].status = 201;
+	server_start(&sv, 3);
+	kube_client_free(c);
+	REQUIRE((c = loopback_client(&sv)) != NULL);
+	r.steps = 5;
+	r.duration_ms = 10;
+	r.jitter = 0;
+	close_at = 2;
+	CHECK_INT(post(c, &r, &e), -1);
+	CHECK_INT(atomic_load(&sv.got), 2);
+	CHECK(e.message && strstr(e.message, "not sent: the test closed the "
+	    "gate (attempt 3; attempt 2: 503 "));
+	server_stop(&sv);
+
+	retry_gate_on(NULL, NULL);
+	kube_error_clear(&e);
+	kube_client_free(c);
+}
+
 int
 main(void)
 {
@@ -869,5 +1111,7 @@ main(void)
 	RUN(bump_increment_parse);
 	RUN(bump_patch_matches_fixture);
 	RUN(event_object);
+	RUN(request_asks_the_gate_before_every_attempt);
+	RUN(request_gate_closing_in_a_backoff_stops_the_retry);
 	return harness_done();
 }
