@@ -13,6 +13,9 @@
  * With the trigger's retryStrategy, an attempt that got no answer, 429 or
  * 5xx is tried again after its backoff (on the engine thread: keep steps
  * and durations small); without one it is tried once, as Argo does.
+ * The calling thread's retry gate (util/retry.h: the daemon's leader
+ * fence) is asked before every attempt and ends a backoff early: what it
+ * refuses is not sent.
  * configMapKeyRef values are read the same way, from the ConfigMap
  * mounted at SECRETS_DIR/NAME/KEY.
  */
@@ -260,6 +263,22 @@ worth_retrying(long status)
 	return status == 0 || status == 429 || status >= 500;
 }
 
+/*
+ * The gate refused attempt n: "not sent: WHY", as the daemon's own fence
+ * check says it (no URL: it may hold a secret), with the answer to the
+ * attempt before it (*err, replaced).
+ */
+static void
+gate_refused(const char *why, int n, char **err)
+{
+	char *e = n > 1 ? xasprintf("not sent: %s (attempt %d; attempt %d: "
+	    "%s)", why, n, n - 1, *err ? *err : "failed") :
+	    xasprintf("not sent: %s", why);
+
+	free(*err);
+	*err = e;
+}
+
 int
 notify_execute_http(void *ctx, const json_t *plan, int dry_run,
     json_t **result, char **err)
@@ -273,6 +292,7 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	long status = 0;
 	struct retry rs;
 	int rc = -1, allowed, attempt;
+	const char *why = NULL;
 
 	*result = NULL;
 	*err = NULL;
@@ -314,6 +334,11 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	r.cert_pem = pem[1];
 	r.key_pem = pem[2];
 	for (attempt = 1;; attempt++) {
+		if ((why = retry_gate_closed()) != NULL) {
+			gate_refused(why, attempt, err);
+			rc = -1;
+			break;
+		}
 		free(answer);
 		answer = NULL;
 		free(*err);
@@ -328,15 +353,16 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 		}
 		if (rc == 0 || attempt >= rs.steps || !worth_retrying(status))
 			break;
-		util_sleep_ms(retry_delay(&rs, attempt + 1,
-		    retry_random()));
+		/* a wait the gate ended is refused at the top */
+		(void)retry_wait(retry_delay(&rs, attempt + 1,
+		    retry_random()), NULL);
 	}
 	if (rc == 0)
 		*result = json_pack("{s:I, s:s%, s:i}", "status",
 		    (json_int_t)status, "body", answer ? answer : "", answer ?
 		    (strlen(answer) > RESULT_BODY ? RESULT_BODY :
 		    strlen(answer)) : 0, "attempts", attempt);
-	else if (attempt > 1) {
+	else if (attempt > 1 && why == NULL) {
 		char *e = xasprintf("%s (after %d attempts)", *err ? *err :
 		    "failed", attempt);
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "notify/notify.h"
+#include "util/retry.h"
 #include "harness.h"
 
 static char tmpdir[64];
@@ -54,6 +56,8 @@ struct receiver {
 	int		 statuses[MAX_REQS];	/* answer per request; 0: 200 */
 	char		*reqs[MAX_REQS];	/* raw requests received */
 	int		 n, want;
+	atomic_int	 got;	/* n, for other threads: counted before
+				   the answer goes out */
 };
 
 static void *
@@ -90,6 +94,7 @@ serve(void *arg)
 		r->reqs[r->n] = xstrdup(buf);
 		st = r->statuses[r->n] ? r->statuses[r->n] : 200;
 		r->n++;
+		atomic_store(&r->got, r->n);
 		snprintf(resp, sizeof resp, "HTTP/1.1 %d X\r\nContent-Length: "
 		    "2\r\nConnection: close\r\n\r\nok", st);
 		(void)!write(c, resp, strlen(resp));
@@ -718,6 +723,56 @@ TEST(http_trigger_executes_with_secrets_read_now)
 	free(url);
 }
 
+/* The test's gate: closed once the receiver has answered once. */
+static char gate_why[] = "the test closed the gate";
+
+static const char *
+closes_after_one(void *ctx)
+{
+	struct receiver *r = ctx;
+
+	return atomic_load(&r->got) >= 1 ? gate_why : NULL;
+}
+
+TEST(http_trigger_retry_asks_the_gate)
+{
+	struct receiver rv;
+	json_t *spec, *plan = NULL, *res = NULL;
+	char *err = NULL, *url;
+
+	/* a retryStrategy with a minute's backoff: the gate closes once the
+	   503 is answered, so the wait ends and the retry is never sent */
+	memset(&rv, 0, sizeof rv);
+	rv.statuses[0] = 503;
+	rv.statuses[1] = 200;
+	receiver_start(&rv, 2);
+	url = xasprintf("http://127.0.0.1:%u/run", rv.port);
+	spec = json_pack("{s:s}", "url", url);
+	CHECK(notify_plan_http(spec, NULL, &plan, &err) == 0);
+	REQUIRE(plan != NULL);
+	json_object_set_new(plan, "retryStrategy", json_pack("{s:i, s:s}",
+	    "steps", 3, "duration", "60s"));
+	retry_gate_on(closes_after_one, &rv);
+	CHECK(notify_execute_http(tmpdir, plan, 0, &res, &err) == -1);
+	CHECK(res == NULL);
+	CHECK_INT(atomic_load(&rv.got), 1);
+	CHECK_STR(err, "not sent: the test closed the gate (attempt 2; "
+	    "attempt 1: answered HTTP 503: ok)");
+	free(err);
+	err = NULL;
+	/* closed before the first attempt: nothing at all */
+	CHECK(notify_execute_http(tmpdir, plan, 0, &res, &err) == -1);
+	CHECK_STR(err, "not sent: the test closed the gate");
+	free(err);
+	retry_gate_on(NULL, NULL);
+	receiver_stop(&rv);
+	CHECK_INT(rv.n, 1);
+	receiver_free(&rv);
+	json_decref(plan);
+	json_decref(spec);
+	free(url);
+}
+
 int
 main(void)
 {
@@ -738,6 +793,7 @@ main(void)
 	RUN(sender_queue_drops_the_oldest_when_full);
 	RUN(http_trigger_plan_shows_references_not_secrets);
 	RUN(http_trigger_executes_with_secrets_read_now);
+	RUN(http_trigger_retry_asks_the_gate);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	(void)!system(cmd);
