@@ -138,8 +138,10 @@ run_action(void *arg)
 		return;
 	}
 	kube_cancel_on(&j->x->cancel);
+	retry_gate_on(j->x->o.gate, j->x->o.gate_ctx);
 	j->rc = j->x->o.execute(j->x->o.execute_ctx, engine_action_plan(
 	    j->a), engine_action_dry_run(j->a), &j->result, &j->err);
+	retry_gate_on(NULL, NULL);
 	kube_cancel_on(NULL);
 	j->ms = clock_monotonic_ms() - t0;
 	j->interrupted = j->rc == -1 && atomic_load(&j->x->cancel);

@@ -24,6 +24,7 @@
 
 #include "daemon/queue.h"
 #include "engine/engine.h"
+#include "util/retry.h"
 
 struct kube_client;
 
@@ -38,6 +39,11 @@ struct dact_opts {
 	int	(*execute)(void *ctx, const json_t *plan, int dry_run,
 		    json_t **result, char **err);
 	void	 *execute_ctx;
+	/* The gate of every attempt an action's requests make (util/
+	   retry.h), set on the worker around execute: the leader's fence,
+	   so a retry is not sent once it closed.  NULL: none. */
+	retry_gate_fn	*gate;
+	void		*gate_ctx;
 	/* Opens a pull request, on a worker (thread-safe): engine_opts.
 	   propose's shape.  NULL: a proposal fails. */
 	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,

@@ -46,8 +46,10 @@ on_signal(int sig)
  * Each kind of plan to its executor.  Runs on an action worker (an http
  * trigger waits for its answer within its timeout; argocdSync may wait up
  * to 15 s for a termination; 429s wait for their Retry-After).  The
- * leader's fence is read here, on the worker, just before the send: an
- * action refused by it fails with the reason and is never sent.
+ * leader's fence is read here, on the worker, just before the send, and
+ * again before every request and retry the executor makes (the worker's
+ * retry gate, ao.gate): an action refused by it fails with the reason,
+ * and what was refused is never sent.
  */
 static int
 execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
@@ -55,9 +57,11 @@ execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
 {
 	struct daemon *d = ctx;
 	const char *type = json_string_value(json_object_get(plan, "type"));
+	const char *why;
 
-	if (!daemon_leader_may_act(d)) {	/* the fence, at the last moment */
-		*err = xstrdup("not sent: this replica stopped leading");
+	/* the fence, at the last moment */
+	if ((why = daemon_leader_gate(d)) != NULL) {
+		*err = xasprintf("not sent: %s", why);
 		return -1;
 	}
 	if (type && strcmp(type, "remediate") == 0)
@@ -1490,6 +1494,8 @@ start_actions(struct daemon *d)
 	ao.workers = d->o->action_workers;
 	ao.execute = execute_plan;
 	ao.execute_ctx = d;
+	ao.gate = daemon_leader_gate;
+	ao.gate_ctx = d;
 	ao.propose = daemon_propose;
 	ao.propose_ctx = d->prs;
 	ao.flush = flush_records;

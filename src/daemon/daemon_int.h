@@ -282,14 +282,18 @@ void	daemon_reload_free(struct daemon *);
  * the state on taking over and closes it on stepping down; returns 1
  * when this replica may decide now.  daemon_leader_may_act, any thread
  * (an action worker just before the send, the engine thread before the
- * intent, an HTTP thread before the intake): the fence, read atomically.  daemon_leader_ready, an HTTP thread:
- * 1, or 0 with *reason (owned) for /readyz.  daemon_leader_stop: steps
+ * intent, an HTTP thread before the intake): the fence, read atomically.
+ * daemon_leader_gate(d), the action workers' retry gate (util/retry.h):
+ * NULL while the fence is open, else "this replica stopped leading".
+ * daemon_leader_ready, an HTTP thread: 1, or 0 with *reason (owned) for
+ * /readyz.  daemon_leader_stop: steps
  * down, releases the lease, frees.
  */
 int	daemon_leader_prepare(struct daemon *);
 int	daemon_leader_start(struct daemon *);
 int	daemon_leader_step(struct daemon *);
 int	daemon_leader_may_act(struct daemon *);
+const char *daemon_leader_gate(void *d);
 int	daemon_leader_ready(struct daemon *, char **reason);
 void	daemon_leader_stop(struct daemon *);
 

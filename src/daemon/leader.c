@@ -16,9 +16,11 @@
  *
  * Stepping down: the lease's fence closed (no renewal within the renew
  * deadline) or another holder appeared; every action checks the fence
- * on its worker just before it is sent, and the intent before it is
- * written, so nothing is sent after it closed even in the middle of a
- * decision: an action refused there is recorded failed, with why.  We
+ * on its worker just before each request it sends, retries included
+ * (daemon_leader_gate, the worker's retry gate: a wait for a retry ends
+ * when the fence closes), and the intent before it is written, so
+ * nothing is sent after it closed even in the middle of a decision or a
+ * Retry-After: an action refused there is recorded failed, with why.  We
  * log it with the lease's last error and stop the intake at once
  * (webhooks answer 503; what it acknowledged stays in the file for the
  * next leader's intake_recover).  Actions already on the workers finish
@@ -219,6 +221,13 @@ daemon_leader_may_act(struct daemon *d)
 	if (d->lease == NULL)
 		return 1;
 	return atomic_load(&d->leading) && lease_acting(d->lease);
+}
+
+const char *
+daemon_leader_gate(void *ctx)
+{
+	return daemon_leader_may_act(ctx) ? NULL :
+	    "this replica stopped leading";
 }
 
 int
