@@ -461,6 +461,9 @@ insert_flow(struct buf *out, const struct ytree *t, const struct ynode *m,
 	    t->text[pos - 1] == '\t'))
 		pos--;
 	buf_add(out, t->text, pos);
+	/* after an empty last value ("{a: }"), ":," would not read back */
+	if (m->n && pos > m->start && t->text[pos - 1] == ':')
+		buf_addc(out, ' ');
 	buf_adds(out, m->n ? ", " : "");
 	for (i = 0; i < n; i++)
 		buf_printf(out, "%s: %s", rest[i], i + 1 < n ? "{" : "");
