@@ -129,8 +129,10 @@ run_action(void *arg)
 	if (record) {
 		/* git and the forge: no intent was written, so a proposal
 		   always gets its record, even when stopping */
+		retry_gate_on(j->x->o.gate, j->x->o.gate_ctx);	/* leader */
 		j->rc = j->x->o.propose ? j->x->o.propose(j->x->o.propose_ctx,
 		    record, cfg, &j->result, &j->err) : -1;
+		retry_gate_on(NULL, NULL);
 		if (j->x->o.propose == NULL)
 			j->err = xstrdup("no pull requests here");
 		j->ms = clock_monotonic_ms() - t0;

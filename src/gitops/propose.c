@@ -243,13 +243,24 @@ retried(const struct gitops_env *env, int (*fn)(void *, char **),
 	r.steps = env->attempts > 0 ? env->attempts : 3;
 	r.duration_ms = env->backoff_ms > 0 ? env->backoff_ms : 1000;
 	for (n = 1;; n++) {
+		const char *closed = retry_gate_closed();
+
+		if (closed) {	/* e.g. this replica stopped leading */
+			char *why = *err ? xasprintf("not sent: %s (attempt "
+			    "%d; attempt %d: %s)", closed, n, n - 1, *err) :
+			    xasprintf("not sent: %s", closed);
+
+			free(*err);
+			*err = why;
+			return -1;
+		}
 		free(*err);
 		*err = NULL;
 		if (fn(arg, err) == 0)
 			return 0;
 		if (n >= r.steps)
 			return -1;
-		util_sleep_ms(retry_delay(&r, n + 1, retry_random()));
+		(void)retry_wait(retry_delay(&r, n + 1, retry_random()), NULL);
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include "gitops/gitops.h"
 #include "harness.h"
+#include "util/retry.h"
 #include "util/util.h"
 
 #define DATA	"tests/data/gitops/"
@@ -645,10 +646,58 @@ TEST(plan_edits_are_the_patched_fields_with_their_values)
 	CHECK(gitops_forge_kind_parse("bitbucket", &k) == -1);
 }
 
+static int gate_asks, gate_open_for;
+
+static const char *
+counting_gate(void *ctx)
+{
+	(void)ctx;
+	return gate_asks++ < gate_open_for ? NULL :
+	    "this replica stopped leading";
+}
+
+/*
+ * A proposal asks the action's gate (the leader's fence) before each git
+ * or forge attempt, as actions do: a replica that lost its lease during a
+ * retry's wait opens no pull request.
+ */
+TEST(a_proposal_asks_the_gate_before_every_attempt)
+{
+	struct gitops_env env = { NULL, "/tmp", NULL, NULL, 3, 1 };
+	json_t *plan = bump_plan("shop", "cart", "app");
+	json_t *rec = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}}", "trigger",
+	    "bump", "plan", plan, "target", "kind", "Deployment",
+	    "namespace", "shop", "name", "cart");
+	json_t *cfg = json_pack("{s:s, s:s, s:s}", "forge", "gitea", "api",
+	    "http://127.0.0.1:9", "repoURL", "/nonexistent/remediate.git");
+	json_t *out = NULL;
+	char *err = NULL;
+
+	gate_asks = 0;
+	gate_open_for = 0;	/* closed from the start: nothing is tried */
+	retry_gate_on(counting_gate, NULL);
+	CHECK(gitops_propose(&env, rec, cfg, &out, &err) == -1);
+	CHECK_STR(err, "not sent: this replica stopped leading");
+	CHECK_INT(gate_asks, 1);
+	free(err);
+	err = NULL;
+	gate_asks = 0;
+	gate_open_for = 1;	/* the first attempt fails, then it closes */
+	CHECK(gitops_propose(&env, rec, cfg, &out, &err) == -1);
+	CHECK(err && strncmp(err, "not sent: this replica stopped leading "
+	    "(attempt 2; attempt 1: ", 62) == 0);
+	CHECK(gate_asks >= 2);	/* and in the wait, which it ends */
+	retry_gate_on(NULL, NULL);
+	free(err);
+	json_decref(rec);
+	json_decref(cfg);
+}
+
 int
 main(void)
 {
 	RUN(fields_of_a_strategic_patch_key_containers_by_name);
+	RUN(a_proposal_asks_the_gate_before_every_attempt);
 	RUN(fields_of_a_json_patch_map_indices_through_live);
 	RUN(fields_of_an_update_are_what_changed);
 	RUN(vpa_owning_the_memory_is_a_conflict_kubectl_is_not);
