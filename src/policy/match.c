@@ -22,10 +22,29 @@
 
 #include "policy/pol_int.h"
 
+/* "v1", "v2beta1", "v1alpha3", or "*": a version, as Kyverno tells one. */
 static int
-is_kind_start(char c)
+is_version(const char *s, size_t len)
 {
-	return (c >= 'A' && c <= 'Z') || c == '*' || c == '?';
+	size_t i = 1;
+
+	if (len == 1 && s[0] == '*')
+		return 1;
+	if (len < 2 || s[0] != 'v' || s[1] < '0' || s[1] > '9')
+		return 0;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == len)
+		return 1;
+	if (len - i > 5 && strncmp(s + i, "alpha", 5) == 0)
+		i += 5;
+	else if (len - i > 4 && strncmp(s + i, "beta", 4) == 0)
+		i += 4;
+	else
+		return 0;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i == len;
 }
 
 int
@@ -48,16 +67,24 @@ pol_kind_parse(const char *s, struct pol_kind *k)
 		return -1;	/* more than four parts */
 	/*
 	 * Kind | version/Kind or Kind/subresource | group/version/Kind or
-	 * version/Kind/subresource | group/version/Kind/subresource: a Kind
-	 * starts with a capital (or is a wildcard), a subresource does not.
+	 * version/Kind/subresource | group/version/Kind/subresource, told
+	 * apart as Kyverno's ParseKindSelector does: by whether the first
+	 * part is a version (v1, v2beta1, a star).  Pod with a star after
+	 * its slash is the Pod and any subresource, not version "Pod" of any
+	 * kind, which matched nothing.  One form is read as more rules
+	 * apply than in Kyverno, never fewer: a star, a star and a Kind
+	 * (capital) is any group, version, that Kind (Kyverno: any kind's
+	 * subresource of that name, which no whole object is).
 	 */
 	i = 0;
-	if (n == 4 || (n == 3 && is_kind_start(part[2][0]))) {
+	if (n == 4 || (n == 3 && (!is_version(part[0], len[0]) ||
+	    (part[0][0] == '*' && part[2][0] >= 'A' && part[2][0] <= 'Z')))) {
 		k->group = xstrndup(part[0], len[0]);
 		i = 1;
 	} else
 		k->group = xstrdup("*");
-	if (n - i >= 2 && (n - i == 3 || is_kind_start(part[i + 1][0]))) {
+	if (n == 4 || (n == 3 && i == 1) || (n >= 2 && is_version(part[0],
+	    len[0]))) {
 		k->version = xstrndup(part[i], len[i]);
 		i++;
 	} else
@@ -174,8 +201,10 @@ kinds_match(const struct pol_filter *f, const struct pol_req *r)
 	for (i = 0; i < f->nkinds; i++) {
 		const struct pol_kind *k = &f->kinds[i];
 
-		/* a subresource selector never matches a whole object */
-		if (k->sub == NULL && util_glob(k->group, r->group) &&
+		/* a whole object's subresource is "": a wildcard matches
+		   it, "exec" does not */
+		if (util_glob(k->sub ? k->sub : "", "") &&
+		    util_glob(k->group, r->group) &&
 		    util_glob(k->version, r->version) &&
 		    util_glob(k->kind, r->kind))
 			return 1;

@@ -23,6 +23,15 @@ def test_a_directory_of_passing_tests_exits_0():
     assert "PASS" in p.stdout and "no-latest Deployment/web" in p.stdout
 
 
+def test_kind_selectors_in_every_form_match_as_kyvernos():
+    """kinds: ["Pod/*"] and ["v1/Pod/*"] (the Pod, any subresource) were
+    read as version "Pod" and matched nothing, so an Enforce rule on
+    them let every Pod through; "Pod/exec" still matches no whole Pod."""
+    p = run("test", "-v", os.path.join(DATA, "kinds"), check=0)
+    assert p.returncode == 0, p.stdout
+    assert "6 passed, 0 failed" in p.stdout
+
+
 def without_values(tmp_path, d):
     """d's kyverno-test.yaml in tmp_path without its values file, the
     policy and resources named by path; (its path, its text)."""
