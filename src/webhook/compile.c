@@ -253,6 +253,19 @@ compile_entry(struct hook_set *set, const struct mdoc *d, const char *name,
 	bad |= compile_secret(d, basic, "username", o, &e.user, dg) != 0;
 	bad |= compile_secret(d, basic, "password", o, &e.pass, dg) != 0;
 	bad |= compile_secret(d, hmac, "secret", o, &e.hmac, dg) != 0;
+	/*
+	 * A GET's event is its query string, which the body's HMAC does not
+	 * cover: every signature would be HMAC(""), a constant that
+	 * authenticates any query once it has been seen.
+	 */
+	if (hmac != NULL && strcmp(method, "GET") == 0) {
+		diag_error(dg, conf_loc_value(d, spec, "hmac", 0), "webhook "
+		    "%s: hmac signs the body, and a GET's event is its query "
+		    "string, which it would not cover", name);
+		diag_hint(dg, "use method: POST, or authSecret (a bearer "
+		    "token) for a GET");
+		bad = 1;
+	}
 	hdr = json_string_value(json_object_get(hmac, "header"));
 	e.hmac_header = xstrdup(hdr ? hdr : HOOK_SIG_HEADER);
 	if (json_is_object(meta) && json_object_size(meta) > 0)

@@ -578,6 +578,13 @@ TEST(compile_errors)
 		  "    x: {endpoint: /a, method: POST, maxPayloadSize: "
 		  "999999999999}\n",
 		  "maxPayloadSize must be" },
+		/* a GET's event is its query, which the body's HMAC does
+		   not sign: HMAC("") would authenticate any query */
+		{ "apiVersion: argoproj.io/v1alpha1\nkind: EventSource\n"
+		  "metadata: {name: a}\nspec:\n  webhook:\n"
+		  "    x: {endpoint: /a, method: GET, hmac: {secret: "
+		  "{name: s, key: k}}}\n",
+		  "hmac signs the body, and a GET's event is its query" },
 	};
 	struct diags d;
 	struct mdoc **docs;
