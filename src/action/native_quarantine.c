@@ -8,12 +8,24 @@
  *      quarantine label and allows nothing (policyTypes Ingress and
  *      Egress, no rules: deny all), unless networkPolicy: false; one
  *      policy per namespace and label, so an existing one (409
- *      AlreadyExists) is fine when it selects the same label;
+ *      AlreadyExists) is fine when it is exactly that deny-all;
  *   2. label the pod (merge patch, with its uid so a replaced pod of the
  *      same name is not labelled), plus annotations saying who and when.
  *
  * The policy comes first so isolation is in force the instant the label
  * lands.  The verdict asks for a page: someone must look.
+ *
+ * Anyone who may create NetworkPolicies in the namespace may create one
+ * of our name first, so an existing policy is trusted only when it is
+ * the deny-all policy_object() writes: the same podSelector, policyTypes
+ * both Ingress and Egress, no ingress and no egress rules.  Anything else
+ * (even with our managed-by label, which its author sets, and which a
+ * policy we made keeps after someone edits it) fails the action with the
+ * pod unlabelled: quarantine never claims isolation it does not have,
+ * and never overwrites a policy someone else changed (that needs a human
+ * and an update right remediate is not given; the failure pages).
+ * Planning applies the same test before it calls a pod quarantined
+ * already.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +84,101 @@ policy_object(const char *name, const char *ns, const char *key,
 	    "matchLabels", key, value, "policyTypes", "Ingress", "Egress");
 }
 
+static const json_t *
+sel(const json_t *policy)
+{
+	return json_object_get(json_object_get(policy, "spec"),
+	    "podSelector");
+}
+
+/* Whether policyTypes (any JSON) lists type. */
+static int
+has_type(const json_t *types, const char *type)
+{
+	const json_t *t;
+	size_t i;
+
+	json_array_foreach(types, i, t)
+		if (json_is_string(t) && strcmp(json_string_value(t), type) ==
+		    0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether spec has rules of the direction: absent, null and [] are none;
+ * anything else, an empty rule {} (which allows everything) or a value
+ * that is not an array, counts as rules.
+ */
+static int
+has_rules(const json_t *spec, const char *direction)
+{
+	const json_t *r = json_object_get(spec, direction);
+
+	return !(r == NULL || json_is_null(r) || (json_is_array(r) &&
+	    json_array_size(r) == 0));
+}
+
+/*
+ * What keeps policy have (borrowed) from being the deny-all want
+ * (borrowed, as policy_object() makes it): a static phrase ("selects
+ * other pods"...), or NULL when have is that deny-all.
+ */
+static const char *
+policy_fault(const json_t *have, const json_t *want)
+{
+	const json_t *spec = json_object_get(have, "spec");
+	const json_t *types = json_object_get(spec, "policyTypes");
+
+	if (!json_equal(sel(have), sel(want)))
+		return "selects other pods";
+	if (!has_type(types, "Ingress"))
+		return "does not restrict ingress (policyTypes lacks Ingress)";
+	if (!has_type(types, "Egress"))
+		return "does not restrict egress (policyTypes lacks Egress)";
+	if (has_rules(spec, "ingress"))
+		return "allows ingress (it has ingress rules)";
+	if (has_rules(spec, "egress"))
+		return "allows egress (it has egress rules)";
+	return NULL;
+}
+
+/*
+ * The error (owned) for policy have (borrowed) that fault keeps from
+ * being ours; name and ns name it.
+ */
+static char *
+policy_error(const json_t *have, const char *ns, const char *name,
+    const char *fault)
+{
+	const char *by = json_string_value(json_object_get(json_object_get(
+	    json_object_get(have, "metadata"), "labels"),
+	    "app.kubernetes.io/managed-by"));
+
+	return xasprintf("NetworkPolicy %s/%s exists and %s, so it is not the "
+	    "deny-all quarantine needs%s; the pod was not labelled: fix or "
+	    "delete the policy", ns ? ns : "", name ? name : "", fault,
+	    by && strcmp(by, "remediate") == 0 ? " (its managed-by label "
+	    "says remediate, which never writes this)" : "");
+}
+
+/* Whether the view holds policy pname in ns as our deny-all. */
+static int
+viewed_deny_all(const struct cluster *cl, const char *ns, const char *pname,
+    const char *key, const char *value)
+{
+	json_t *have, *want;	/* have: borrowed from the view */
+	int ok;
+
+	if (cl == NULL || (have = cluster_get(cl, "NetworkPolicy", ns,
+	    pname)) == NULL)
+		return 0;
+	want = policy_object(pname, ns, key, value);
+	ok = policy_fault(have, want) == NULL;
+	json_decref(want);
+	return ok;
+}
+
 int
 act_native_quarantine(const struct native_in *in, struct act_plan *out,
     struct act_verdict *v, char **err)
@@ -101,9 +208,11 @@ act_native_quarantine(const struct native_in *in, struct act_plan *out,
 	    "metadata"), "labels"), key);
 	if (want_np)
 		pname = policy_name(key, value);
+	/* a policy of our name that is not our deny-all isolates nothing:
+	 * plan the action, whose executor fails on it and pages */
 	if (json_is_string(cur) && strcmp(json_string_value(cur), value) ==
-	    0 && (!want_np || (in->cluster && cluster_get(in->cluster,
-	    "NetworkPolicy", ns, pname)))) {
+	    0 && (!want_np || viewed_deny_all(in->cluster, ns, pname, key,
+	    value))) {
 		act_refuse(v, ACT_NOT_NEEDED, "pod %s/%s is quarantined "
 		    "already (%s=%s)", ns, name, key, value);
 		goto out;
@@ -129,7 +238,7 @@ act_native_quarantine(const struct native_in *in, struct act_plan *out,
 		    json_string("CREATE"));
 		json_object_set_new(json_array_get(json_object_get(plan,
 		    "requests"), 0), "note", json_string("409 AlreadyExists "
-		    "is fine when that policy selects the same label"));
+		    "is fine when that policy is this same deny-all"));
 	}
 	time_format(in->now, when, sizeof when);
 	meta = json_pack("{s:s?, s:{s:s}, s:{s:s, s:s?}}", "uid", act_meta(pod,
@@ -166,26 +275,23 @@ out:
 
 /* ---- executing ---------------------------------------------------------- */
 
-static const json_t *
-sel(const json_t *policy)
-{
-	return json_object_get(json_object_get(policy, "spec"),
-	    "podSelector");
-}
-
-/* An existing policy is ours to reuse when it selects the same label. */
+/*
+ * Whether the existing policy req (borrowed: the planned POST) names is
+ * ours to reuse: exactly the deny-all the POST carries.  Replaces *err
+ * with why not.
+ */
 static int
-same_selector(struct kube_client *c, const json_t *req, char **err)
+existing_is_ours(struct kube_client *c, const json_t *req, char **err)
 {
-	const json_t *want = json_object_get(json_object_get(json_object_get(
-	    req, "body"), "spec"), "podSelector");
-	const char *name = json_string_value(json_object_get(json_object_get(
-	    json_object_get(req, "body"), "metadata"), "name"));
+	const json_t *want = json_object_get(req, "body");
+	const json_t *meta = json_object_get(want, "metadata");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	const char *base = json_string_value(json_object_get(req, "path"));
+	const char *fault;
 	json_t *have;
 	char *path;
 	long status;
-	int same;
 
 	free(*err);
 	*err = NULL;
@@ -194,13 +300,11 @@ same_selector(struct kube_client *c, const json_t *req, char **err)
 	free(path);
 	if (have == NULL)
 		return 0;
-	same = json_equal(json_object_get(json_object_get(have, "spec"),
-	    "podSelector"), want);
-	if (!same)
-		*err = xasprintf("NetworkPolicy %s exists and selects other "
-		    "pods; the pod was not labelled", name);
+	fault = policy_fault(have, want);
+	if (fault)
+		*err = policy_error(have, ns, name, fault);
 	json_decref(have);
-	return same;
+	return fault == NULL;
 }
 
 int
@@ -208,33 +312,38 @@ act_exec_quarantine(struct kube_client *c, const json_t *plan, int dry_run,
     json_t *result, char **err)
 {
 	json_t *req, *answer;
+	const json_t *body;
+	const char *fault;
 	size_t i;
 	long status;
 
 	json_array_foreach(json_object_get(plan, "requests"), i, req) {
 		const char *m = json_string_value(json_object_get(req,
 		    "method"));
+		int post = m && strcmp(m, "POST") == 0;
 
 		answer = act_send(c, req, NULL, dry_run, result, &status,
 		    err);
-		if (answer == NULL && m && strcmp(m, "POST") == 0 &&
-		    status == 409 && same_selector(c, req, err)) {
+		if (answer == NULL && post && status == 409 &&
+		    existing_is_ours(c, req, err)) {
 			json_object_set_new(result, "networkPolicy",
 			    json_string("existed"));
 			continue;
 		}
 		if (answer == NULL)
 			return -1;
-		/* found after a timeout: ours only when it selects our label */
-		if (m && strcmp(m, "POST") == 0 && json_object_get(result,
-		    "verifiedAfter") && !json_equal(sel(answer),
-		    sel(json_object_get(req, "body")))) {
-			*err = xstrdup("NetworkPolicy exists and selects other "
-			    "pods; the pod was not labelled");
+		/* found after a timeout: ours only when it is our deny-all */
+		body = json_object_get(req, "body");
+		if (post && json_object_get(result, "verifiedAfter") &&
+		    (fault = policy_fault(answer, body)) != NULL) {
+			*err = policy_error(answer, json_string_value(
+			    json_object_get(json_object_get(body, "metadata"),
+			    "namespace")), json_string_value(json_object_get(
+			    json_object_get(body, "metadata"), "name")), fault);
 			json_decref(answer);
 			return -1;
 		}
-		if (m && strcmp(m, "POST") == 0)
+		if (post)
 			json_object_set_new(result, "networkPolicy",
 			    json_string("created"));
 		else

@@ -551,6 +551,95 @@ def test_quarantine_create_that_timed_out_is_checked(emu, run):
     assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
 
 
+QSEL = {"matchLabels": {"remediation.platform/quarantine": "true"}}
+
+
+def quarantine_policy(spec, labels=None):
+    meta = {"name": "remediate-quarantine", "namespace": "shop"}
+    if labels:
+        meta["labels"] = labels
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": meta, "spec": spec}
+
+
+def test_quarantine_refuses_a_policy_that_allows_traffic(emu, run):
+    """The reviewer's case (finding 1 of the actions review): a policy of
+    quarantine's name selecting the quarantine label but allowing all
+    ingress, egress unrestricted.  Reused, every later quarantine in the
+    namespace would report a deny-all the pod does not have: the action
+    fails, naming the policy and what is wrong, and labels nothing."""
+    d, rs = deployment(emu)
+    a = pod(emu, "checkout-6d5f8-q9", rs)
+    bad = {"podSelector": QSEL, "policyTypes": ["Ingress"], "ingress": [{}]}
+    emu.load(quarantine_policy(bad))
+    emu.clear_requests()
+    _, done = run.run({"quarantine": {}}, d, a, extra=[rs])
+    err = done.get("error", "")
+    assert "NetworkPolicy shop/remediate-quarantine exists" in err, done
+    assert "policyTypes lacks Egress" in err, done
+    assert "the pod was not labelled" in err, done
+    w = writes(emu)
+    assert [(x["method"], x["status"]) for x in w] == [("POST", 409)]
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q9")
+    assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
+    np = emu.get("networking.k8s.io/v1", "NetworkPolicy", "shop",
+                 "remediate-quarantine")
+    assert np["spec"]["ingress"] == [{}]     # not overwritten either
+    # egress rules, with remediate's own label: someone edited ours
+    emu.change(apiVersion="networking.k8s.io/v1", kind="NetworkPolicy",
+               namespace="shop", name="remediate-quarantine", delete=True)
+    emu.load(quarantine_policy(
+        {"podSelector": QSEL, "policyTypes": ["Ingress", "Egress"],
+         "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]},
+        labels={"app.kubernetes.io/managed-by": "remediate"}))
+    _, done = run.run({"quarantine": {}}, d, a, extra=[rs])
+    err = done.get("error", "")
+    assert "allows egress" in err and "managed-by" in err, done
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q9")
+    assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
+
+
+def test_quarantine_already_done_only_behind_its_deny_all(emu, run):
+    """Planning calls a labelled pod quarantined already only when the
+    view's policy is the deny-all; otherwise it plans the action, and the
+    executor, reading the live policy, fails it (a failure pages)."""
+    d, rs = deployment(emu)
+    a = pod(emu, "checkout-6d5f8-q8", rs)
+    a["metadata"]["labels"]["remediation.platform/quarantine"] = "true"
+    bad = quarantine_policy({"podSelector": QSEL,
+                             "policyTypes": ["Ingress"], "ingress": [{}]})
+    emu.load(bad)
+    emu.clear_requests()
+    plan, done = run.run({"quarantine": {}}, d, a, extra=[rs, bad])
+    assert plan["verdict"]["kind"] == "go", plan
+    assert "policyTypes lacks Egress" in done.get("error", ""), done
+    assert [x["method"] for x in writes(emu)] == ["POST"]
+    # the real deny-all (as the first quarantine creates it): not needed
+    good = quarantine_policy({"podSelector": QSEL,
+                              "policyTypes": ["Ingress", "Egress"]})
+    plan, done = run.run({"quarantine": {}}, d, a, extra=[rs, good])
+    assert plan["verdict"]["kind"] == "not-needed", plan
+    assert done is None
+
+
+def test_quarantine_timed_out_create_finds_a_policy_that_allows(emu, run):
+    """The POST is answered too late and the GET that follows finds a
+    policy of our name: it counts only when it is the deny-all."""
+    d, rs = deployment(emu)
+    a = pod(emu, "checkout-6d5f8-q7", rs)
+    emu.load(quarantine_policy({"podSelector": QSEL,
+                                "policyTypes": ["Ingress", "Egress"],
+                                "ingress": [{}]}))
+    emu.clear_requests()
+    emu.fault({"type": "delay", "ms": 2000, "after": True,
+               "method": "POST", "path": "/networkpolicies$"})
+    _, done = run.run({"quarantine": {}}, d, a, extra=[rs],
+                      env={"KUBE_PROBE_TIMEOUT_MS": "500"})
+    assert "allows ingress" in done.get("error", ""), done
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-q7")
+    assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
+
+
 # ---- through the pipeline: remediate replay and remediate run ---------------
 #
 # These run once the engine plans `remediate:` triggers (the lead's

@@ -975,15 +975,80 @@ TEST(quarantine_twice_is_not_needed)
 	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_INT(v.kind, ACT_GO);
+	/* the view holds the very policy the plan creates */
+	np = json_deep_copy(G(p.plan, "requests.0.body"));
 	act_plan_clear(&p);
-	np = J("{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
-	    "\"NetworkPolicy\",\"metadata\":{\"name\":\"remediate-quarantine\","
-	    "\"namespace\":\"shop\"}}");
 	cluster_put(w.c, np, NULL);
 	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
 	    &err) == 0);
 	CHECK_INT(v.kind, ACT_NOT_NEEDED);
 	json_decref(np);
+	json_decref(pod);
+	world_free(&w);
+}
+
+/*
+ * A policy of quarantine's name in the view makes a labelled pod
+ * "quarantined already" only when it is exactly the deny-all quarantine
+ * writes: anyone who may create NetworkPolicies could have made one that
+ * lets traffic through.  Each edit of the deny-all below, applied to the
+ * policy the plan itself creates, must be planned again (the executor
+ * then fails on it); the ones that change nothing may be trusted.
+ */
+TEST(quarantine_trusts_only_its_own_deny_all)
+{
+	static const struct {
+		const char	*spec;	/* merged into the deny-all's spec */
+		int		 trusted;
+	} cases[] = {
+		{ "{}", 1 },
+		{ "{\"ingress\":[],\"egress\":[]}", 1 },
+		{ "{\"ingress\":null}", 1 },
+		{ "{\"policyTypes\":[\"Egress\",\"Ingress\"]}", 1 },
+		/* the reviewer's: all ingress, and egress not restricted */
+		{ "{\"policyTypes\":[\"Ingress\"],\"ingress\":[{}]}", 0 },
+		{ "{\"policyTypes\":[\"Ingress\"]}", 0 },
+		{ "{\"policyTypes\":[\"Egress\"]}", 0 },
+		{ "{\"policyTypes\":null}", 0 },
+		{ "{\"policyTypes\":\"Ingress,Egress\"}", 0 },
+		{ "{\"ingress\":[{}]}", 0 },
+		{ "{\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":"
+		    "\"0.0.0.0/0\"}}]}]}", 0 },
+		{ "{\"egress\":{}}", 0 },
+		{ "{\"podSelector\":{}}", 0 },
+		{ "{\"podSelector\":{\"matchLabels\":{\"app\":\"x\"}}}", 0 },
+	};
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *pod, *ours, *np, *edit;
+	char *err = NULL;
+	size_t i;
+
+	REQUIRE(world_init(&w) == 0);
+	pod = json_deep_copy(w.pod);
+	json_object_set_new(G(pod, "metadata.labels"),
+	    "remediation.platform/quarantine", json_string("true"));
+	REQUIRE(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS, &p, &v,
+	    &err) == 0);
+	ours = json_deep_copy(G(p.plan, "requests.0.body"));
+	act_plan_clear(&p);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		np = json_deep_copy(ours);
+		edit = J(cases[i].spec);
+		json_object_update(G(np, "spec"), edit);
+		cluster_put(w.c, np, NULL);
+		REQUIRE(plan("{\"quarantine\":{}}", w.deploy, pod, w.c, NOW_MS,
+		    &p, &v, &err) == 0);
+		CHECK_INT(v.kind, cases[i].trusted ? ACT_NOT_NEEDED : ACT_GO);
+		if (v.kind != (cases[i].trusted ? ACT_NOT_NEEDED : ACT_GO))
+			fprintf(stderr, "  case %zu: %s\n", i, cases[i].spec);
+		if (v.kind == ACT_GO)
+			act_plan_clear(&p);
+		json_decref(edit);
+		json_decref(np);
+	}
+	json_decref(ours);
 	json_decref(pod);
 	world_free(&w);
 }
@@ -1073,6 +1138,7 @@ main(void)
 	RUN(argocd_sync_retries_a_failed_sync);
 	RUN(quarantine_labels_and_isolates_never_deletes);
 	RUN(quarantine_twice_is_not_needed);
+	RUN(quarantine_trusts_only_its_own_deny_all);
 	RUN(native_spec_errors);
 	RUN(execute_refuses_other_plans);
 	RUN(admission_of_k8s_plans_is_the_object);
