@@ -12,7 +12,12 @@
  * planned: the verdict is at-cap, which the engine records as suppressed
  * and pages.  The patch carries the workload's resourceVersion; when the
  * workload changed under us (409 Conflict) the executor reads it again
- * and recomputes, as the CLI does, instead of forcing a stale value.
+ * and recomputes, as the CLI does, instead of forcing a stale value.  The
+ * 409 may answer our own write, though: the client resends a patch after
+ * a 5xx, and an API server that carried it out and then answered 503 or
+ * 504 makes the resend stale.  A fresh object that is as the patch left it
+ * (kube_bump_applied: our change note and our values) is that case: the
+ * bump is done, confirmed by the read, and is not made twice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -422,11 +427,20 @@ act_exec_bump(struct kube_client *c, const json_t *plan, int dry_run,
 		    err);
 		if (answer || status != 409 || attempt == BUMP_ATTEMPTS)
 			break;
-		/* changed under us: read it again and recompute */
+		/* changed under us, or our own write: read it again */
 		free(*err);
 		*err = NULL;
 		if ((fresh = act_get(c, path, &status, err)) == NULL)
 			break;
+		if (kube_bump_applied(fresh, override ? override :
+		    json_object_get(req, "body"))) {
+			/* a 5xx lost the answer to a patch that was carried
+			   out, and the resend was stale: done, not again */
+			answer = fresh;
+			json_object_set_new(result, "verifiedAfter",
+			    json_string("conflict"));
+			break;
+		}
 		json_decref(override);
 		override = NULL;
 		if (recompute(plan, fresh, &override, err) < 0) {

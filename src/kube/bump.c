@@ -179,6 +179,55 @@ kube_bump_patch(const char *container, int init, const char *rv,
 	return patch;
 }
 
+/* Whether two quantities are the same amount ("1Gi" and "1024Mi" are). */
+static int
+same_quantity(const char *a, const char *b)
+{
+	struct quantity qa, qb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	return quantity_parse(a, &qa) == 0 && quantity_parse(b, &qb) == 0 &&
+	    quantity_cmp(&qa, &qb) == 0;
+}
+
+/*
+ * The note names the decision (its time, pod, trigger and values), so the
+ * workload carrying it and the values the patch set is the workload this
+ * very patch left: nobody else writes our note, and both were written in
+ * one request.
+ */
+int
+kube_bump_applied(json_t *wl, const json_t *patch)
+{
+	const char *key = "remediation.platform/last-change";
+	json_t *pspec, *pctr, *ctr, *lim;
+	const char *note, *have, *name;
+	int init;
+
+	note = json_string_value(json_object_get(json_object_get(
+	    json_object_get(patch, "metadata"), "annotations"), key));
+	have = json_string_value(json_object_get(json_object_get(
+	    json_object_get(wl, "metadata"), "annotations"), key));
+	if (note == NULL || have == NULL || strcmp(note, have) != 0)
+		return 0;
+	pspec = json_object_get(json_object_get(json_object_get(patch,
+	    "spec"), "template"), "spec");
+	init = json_object_get(pspec, "initContainers") != NULL;
+	pctr = json_array_get(json_object_get(pspec, init ? "initContainers" :
+	    "containers"), 0);
+	name = json_string_value(json_object_get(pctr, "name"));
+	if (name == NULL || (ctr = kube_bump_template_container(wl, name,
+	    init)) == NULL)
+		return 0;
+	if (!same_quantity(kube_bump_memory(ctr, "requests"),
+	    kube_bump_memory(pctr, "requests")))
+		return 0;
+	lim = json_object_get(json_object_get(pctr, "resources"), "limits");
+	return lim == NULL || same_quantity(kube_bump_memory(ctr, "limits"),
+	    kube_bump_memory(pctr, "limits"));
+}
+
 /* The container named name in the pod spec's list key, or NULL. */
 static json_t *
 spec_container(json_t *pod, const char *key, const char *name)

@@ -359,6 +359,29 @@ record(struct kube_client *c, const struct kube_bump_req *rq,
 	kube_error_clear(&e);
 }
 
+/*
+ * The conflict was our own write: the client resent the patch after a
+ * 5xx the API server gave although it had carried it out, and the resend's
+ * resourceVersion was stale.  The bump is done; doing it again would raise
+ * the memory twice for one kill.
+ */
+static void
+confirmed(struct kube_client *c, const struct kube_bump_req *rq,
+    struct kube_bump_outcome *o, json_t *wl)
+{
+	char *m = o->message;
+
+	o->message = xasprintf("%s; confirmed by re-reading %s %s (the "
+	    "patch was carried out, its answer lost)", m, json_string_value(
+	    json_object_get(wl, "kind")), mstr(wl, "name"));
+	free(m);
+	o->status = KUBE_BUMP_PATCHED;
+	o->confirmed = 1;
+	json_decref(o->answer);
+	o->answer = json_incref(wl);
+	record(c, rq, o, 1);
+}
+
 int
 kube_bump_run(struct kube_client *c, const struct kube_bump_req *rq,
     struct kube_bump_outcome *o)
@@ -386,6 +409,11 @@ kube_bump_run(struct kube_client *c, const struct kube_bump_req *rq,
 		json_decref(wl);
 		if (find_workload(c, pod, rq->namespace, &wl, o) < 0)
 			goto out;
+		if (o->patch && kube_bump_applied(wl, o->patch)) {
+			confirmed(c, rq, o, wl);
+			rc = 0;
+			goto out;
+		}
 		if (guard_optin_label(wl, key, "true") == -1 ||
 		    guard_optin_label(pod, key, "true") == -1) {
 			json_decref(o->target);
@@ -430,7 +458,8 @@ kube_bump_run(struct kube_client *c, const struct kube_bump_req *rq,
 		}
 		if (e.status != 409 || attempt == BUMP_ATTEMPTS)
 			break;
-		kube_error_clear(&e);	/* changed under us: recompute */
+		/* changed under us, or our own write: the next read tells */
+		kube_error_clear(&e);
 	}
 	{
 		char *t = kube_error_text(&e), *what = o->message;

@@ -598,6 +598,16 @@ json_t	*kube_bump_patch(const char *container, int init, const char *rv,
 	    const struct kube_bump_result *r, const char *change_note);
 
 /*
+ * Whether the workload wl (borrowed) is as patch (a kube_bump_patch with a
+ * change note, borrowed) left it: its last-change annotation is the
+ * patch's note and the container's memory request (and limit, when the
+ * patch sets one) are the patch's.  1 yes, 0 no.  After a 409 this tells
+ * our own earlier write (committed, but its answer lost to a 5xx or a
+ * timeout and the request resent with the old resourceVersion) from
+ * someone else's change: bumping again would count one OOM kill twice.
+ */
+int	kube_bump_applied(json_t *wl, const json_t *patch);
+/*
  * The container named name in a workload's pod template (initContainers
  * when init), borrowed, or NULL.
  */
@@ -666,6 +676,9 @@ struct kube_bump_outcome {
 	char			*path;		/* owned: where it goes */
 	json_t			*answer;	/* owned: the server's object
 						   after the patch, or NULL */
+	int			 confirmed;	/* PATCHED known from a
+						   re-read after a 409: the
+						   answer was lost */
 };
 
 /*
@@ -675,7 +688,8 @@ struct kube_bump_outcome {
  * computes the bump and, unless a client dry run, sends one
  * strategic-merge patch to the controller's pod template guarded by its
  * resourceVersion (a conflict recomputes from the fresh object, up to 3
- * times).  Fills *out (the caller clears it); returns 0 for PATCHED and
+ * times, unless the fresh object is as the patch left it: the patch was
+ * carried out and its answer lost, so the outcome is PATCHED, confirmed).  Fills *out (the caller clears it); returns 0 for PATCHED and
  * DRY_RUN, -1 otherwise.
  */
 int	kube_bump_run(struct kube_client *, const struct kube_bump_req *,

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -323,6 +324,37 @@ def test_conflict_recomputes_from_the_fresh_object(emu):
     assert [p["status"] for p in patches(emu)] == [409, 200]
     assert memory(emu.get("apps/v1", "Deployment", "shop", "checkout")) == \
         ("320Mi", "640Mi")
+
+
+def test_committed_patch_answered_5xx_is_not_bumped_twice(emu):
+    """The API server carries the PATCH out and answers 504 (its timeout
+    filter does); the client resends it with the now stale resourceVersion
+    and gets 409. That is our own write: one kill, one increment."""
+    dep, pod = deployment_chain(emu)
+    emu.fault({"type": "error", "status": 504, "method": "PATCH",
+               "path": "/deployments/checkout$", "hold": "h"})
+    emu.clear_requests()
+    pr = subprocess.Popen([binary(), "bump-memory", "--kubeconfig",
+                           emu.kubeconfig, "--pod", pod["metadata"]["name"],
+                           "-n", "shop"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    for _ in range(400):
+        if emu.held("h"):
+            break
+        time.sleep(0.05)
+    body = patches(emu)[0]["body"]
+    emu.change(apiVersion="apps/v1", kind="Deployment", namespace="shop",
+               name="checkout", strategic=body)
+    emu.release("h")
+    out, err = pr.communicate(timeout=60)
+    assert pr.returncode == 0, err
+    assert [p["status"] for p in patches(emu)] == [504, 409]
+    assert "request 256Mi -> 320Mi, limit 512Mi -> 640Mi" in out
+    assert "confirmed by re-reading" in out
+    assert memory(emu.get("apps/v1", "Deployment", "shop", "checkout")) == \
+        ("320Mi", "640Mi")
+    (ev,) = events(emu)
+    assert ev["reason"] == "Remediated"
 
 
 def test_missing_pod_and_usage(emu):

@@ -304,6 +304,45 @@ def test_bump_memory_recomputes_after_a_conflict(emu, run):
     assert plan["plan"]["change"]["request"]["to"] == "320Mi"
 
 
+def test_bump_memory_once_when_a_5xx_hid_the_committed_patch(emu, run):
+    """kube-apiserver's timeout filter answers 504 while the write still
+    commits. The client resends the PATCH, whose resourceVersion is stale
+    by then (409): that conflict is our own write, so the bump is done,
+    not made again from the raised value (256Mi -> 400Mi for one kill)."""
+    d, rs = deployment(emu)
+    p = pod(emu, "checkout-6d5f8-z", rs)
+    emu.oom_kill("shop", "checkout-6d5f8-z", "app")
+    p = emu.get("v1", "Pod", "shop", "checkout-6d5f8-z")
+    emu.fault({"type": "error", "status": 504, "method": "PATCH",
+               "path": "/deployments/checkout$", "hold": "h"})
+    emu.clear_requests()
+    out = []
+    t = threading.Thread(target=lambda: out.append(
+        run.run({"bumpMemory": {}}, d, p, extra=[rs])))
+    t.start()
+    for _ in range(400):
+        if emu.held("h"):
+            break
+        time.sleep(0.05)
+    # the API server carries the held PATCH out, then answers 504
+    body = writes(emu)[0]["body"]
+    emu.change(apiVersion="apps/v1", kind="Deployment", namespace="shop",
+               name="checkout", strategic=body)
+    emu.release("h")
+    t.join(90)
+    _, done = out[0]
+    assert "result" in done, done
+    assert [x["status"] for x in writes(emu)] == [504, 409]
+    assert done["result"]["verifiedAfter"] == "conflict"
+    assert "recomputed" not in done["result"]
+    after = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    res = after["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res == {"requests": {"memory": "320Mi"},
+                   "limits": {"memory": "640Mi"}}
+    assert done["result"]["resourceVersion"] == \
+        after["metadata"]["resourceVersion"]
+
+
 def test_bump_memory_server_dry_run_changes_nothing(emu, run):
     d, rs = deployment(emu)
     p = pod(emu, "checkout-6d5f8-b", rs)

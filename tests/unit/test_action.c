@@ -520,6 +520,39 @@ TEST(bump_memory_same_arithmetic_as_cli)
 	world_free(&w);
 }
 
+/*
+ * The executor tells its own committed patch (answered 5xx, resent, 409)
+ * from someone else's change by the shared kube_bump_applied: the plan's
+ * body must be what that recognises on the workload it leaves, and a
+ * later decision's identical values must not pass for this one's.
+ */
+TEST(bump_memory_knows_its_own_write_after_a_conflict)
+{
+	struct world w;
+	struct act_plan p, later;
+	struct act_verdict v;
+	struct act_admission a;
+	json_t *body;
+	char *err = NULL;
+
+	REQUIRE(world_init(&w) == 0);
+	REQUIRE(plan("{\"bumpMemory\":{}}", w.deploy, w.pod, w.c, NOW_MS, &p,
+	    &v, &err) == 0);
+	REQUIRE(act_plan_admission(&p, 0, &a) == 0);
+	body = G(p.plan, "requests.0.body");
+	CHECK_INT(kube_bump_applied(a.object, body), 1);
+	CHECK_INT(kube_bump_applied(w.deploy, body), 0);
+	REQUIRE(plan("{\"bumpMemory\":{}}", w.deploy, w.pod, w.c,
+	    NOW_MS + 60000, &later, &v, &err) == 0);
+	CHECK_STR(S(later.plan, "change.request.to"),
+	    S(p.plan, "change.request.to"));
+	CHECK_INT(kube_bump_applied(a.object, G(later.plan,
+	    "requests.0.body")), 0);
+	act_plan_clear(&later);
+	act_plan_clear(&p);
+	world_free(&w);
+}
+
 TEST(plans_name_objects_a_snapshot_left_without_apiversion)
 {
 	struct world w;
@@ -1128,6 +1161,7 @@ main(void)
 	RUN(merge_patch_rfc7386_examples);
 	RUN(bump_memory_plans_the_cli_patch);
 	RUN(bump_memory_same_arithmetic_as_cli);
+	RUN(bump_memory_knows_its_own_write_after_a_conflict);
 	RUN(plans_name_objects_a_snapshot_left_without_apiversion);
 	RUN(bump_memory_at_cap_is_a_verdict);
 	RUN(bump_memory_of_a_limit_only_container_counts_what_it_adds);

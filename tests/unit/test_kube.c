@@ -854,6 +854,101 @@ TEST(event_object)
 	json_decref(ref);
 }
 
+/*
+ * After a 409 the fresh workload tells our own committed write (lost to a
+ * 5xx, resent with a stale resourceVersion) from someone else's change:
+ * only the first is done already; bumping again would count one kill twice.
+ */
+static json_t *
+workload_with(const char *list, const char *req, const char *lim,
+    const char *note)
+{
+	json_t *w = json_pack("{s:{s:s, s:{}}, "
+	    "s:{s:{s:{s:[{s:s, s:{s:{s:s}}}]}}}}", "metadata", "name",
+	    "checkout", "annotations", "spec", "template", "spec", list,
+	    "name", "app", "resources", "requests", "memory", req);
+	json_t *res = json_object_get(json_array_get(json_object_get(
+	    json_object_get(json_object_get(json_object_get(w, "spec"),
+	    "template"), "spec"), list), 0), "resources");
+
+	if (lim)
+		json_object_set_new(res, "limits", json_pack("{s:s}", "memory",
+		    lim));
+	if (note)
+		json_object_set_new(json_object_get(json_object_get(w,
+		    "metadata"), "annotations"),
+		    "remediation.platform/last-change", json_string(note));
+	return w;
+}
+
+TEST(bump_applied_knows_its_own_write)
+{
+	static const char *ours = "{\"requestTo\":\"320Mi\",\"time\":\"t1\"}";
+	static const struct {
+		const char	*list, *req, *lim, *note;
+		int		 want;
+	} cases[] = {
+		/* what our patch left: done */
+		{ "containers", "320Mi", "640Mi", NULL, 1 },
+		/* the same amounts printed otherwise */
+		{ "containers", "327680Ki", "655360Ki", NULL, 1 },
+		/* someone else's change: not ours, recompute */
+		{ "containers", "256Mi", "512Mi", NULL, 0 },
+		{ "containers", "300Mi", "512Mi", NULL, 0 },
+		/* our note, but the values changed since: not as we left it */
+		{ "containers", "400Mi", "800Mi", NULL, 0 },
+		{ "containers", "320Mi", "800Mi", NULL, 0 },
+		{ "containers", "320Mi", NULL, NULL, 0 },
+		/* our values, another decision's note */
+		{ "containers", "320Mi", "640Mi", "{\"time\":\"t0\"}", 0 },
+		{ "containers", "320Mi", "640Mi", "", 0 },
+		/* the container is an init container there */
+		{ "initContainers", "320Mi", "640Mi", NULL, 0 },
+	};
+	struct kube_bump_opts o = { 0 };
+	struct kube_bump_result r, nolim;
+	json_t *patch, *w;
+	char *err = NULL;
+	size_t i;
+
+	CHECK_INT(kube_bump_parse_increment("25%", &o), 0);
+	CHECK_INT(kube_bump_compute("256Mi", "512Mi", &o, &r, &err), 0);
+	patch = kube_bump_patch("app", 0, "41", &r, ours);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		w = workload_with(cases[i].list, cases[i].req, cases[i].lim,
+		    cases[i].note ? cases[i].note : ours);
+		if (kube_bump_applied(w, patch) != cases[i].want)
+			fprintf(stderr, "applied case %zu\n", i);
+		CHECK_INT(kube_bump_applied(w, patch), cases[i].want);
+		json_decref(w);
+	}
+	/* no note on the workload at all */
+	w = workload_with("containers", "320Mi", "640Mi", NULL);
+	json_object_del(json_object_get(json_object_get(w, "metadata"),
+	    "annotations"), "remediation.platform/last-change");
+	CHECK_INT(kube_bump_applied(w, patch), 0);
+	json_decref(w);
+	json_decref(patch);
+
+	/* an init container; a patch that sets no limit checks none */
+	CHECK_INT(kube_bump_compute("256Mi", NULL, &o, &nolim, &err), 0);
+	patch = kube_bump_patch("app", 1, "41", &nolim, ours);
+	w = workload_with("initContainers", "320Mi", "1Gi", ours);
+	CHECK_INT(kube_bump_applied(w, patch), 1);
+	json_decref(w);
+	w = workload_with("containers", "320Mi", NULL, ours);
+	CHECK_INT(kube_bump_applied(w, patch), 0);
+	json_decref(w);
+	json_decref(patch);
+
+	/* a patch without a note cannot be told from anyone's */
+	patch = kube_bump_patch("app", 0, "41", &r, NULL);
+	w = workload_with("containers", "320Mi", "640Mi", ours);
+	CHECK_INT(kube_bump_applied(w, patch), 0);
+	json_decref(w);
+	json_decref(patch);
+}
+
 /* ---- the request loop and its gate -------------------------------------- */
 
 #define MAX_ANSWERS 8
@@ -1110,6 +1205,7 @@ main(void)
 	RUN(bump_compute_table);
 	RUN(bump_increment_parse);
 	RUN(bump_patch_matches_fixture);
+	RUN(bump_applied_knows_its_own_write);
 	RUN(event_object);
 	RUN(request_asks_the_gate_before_every_attempt);
 	RUN(request_gate_closing_in_a_backoff_stops_the_retry);
