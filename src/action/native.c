@@ -291,6 +291,11 @@ act_send(struct kube_client *c, const json_t *req, const json_t *override,
 	*status = rc == 0 ? resp.status : e.status;
 	entry = json_pack("{s:s, s:s, s:I}", "method", method, "path", full,
 	    "status", (json_int_t)*status);
+	/* the client's own retries: a 5xx before the status above may have
+	   been carried out, and the record must not hide that it was sent */
+	if (e.attempts > 1)
+		json_object_set_new(entry, "attempts", json_integer(
+		    e.attempts));
 	json_array_append_new(json_object_get(result, "responses"), entry);
 	/* a create that timed out may have been carried out: the object is
 	 * looked up before the action counts as failed */

@@ -334,6 +334,9 @@ def test_bump_memory_once_when_a_5xx_hid_the_committed_patch(emu, run):
     assert "result" in done, done
     assert [x["status"] for x in writes(emu)] == [504, 409]
     assert done["result"]["verifiedAfter"] == "conflict"
+    # the record shows the lost first attempt too
+    assert [(x["status"], x.get("attempts")) for x in
+            done["result"]["responses"]] == [(409, 2)]
     assert "recomputed" not in done["result"]
     after = emu.get("apps/v1", "Deployment", "shop", "checkout")
     res = after["spec"]["template"]["spec"]["containers"][0]["resources"]
