@@ -21,16 +21,18 @@
  * connections meanwhile.
  *
  * Bounds, as the libmicrohttpd side has them: max_header bytes of head
- * (431), the route's body limit (413 from Content-Length before any body
- * byte, or as a chunked body grows past it), max_connections per
- * listener (past it the backlog waits: the listener is not re-armed
- * until one closes), max_per_ip (closed at once), the idle timeout and
- * the request deadline (reaper.c shuts the socket; the owning thread then
- * sees it fail).  Out of descriptors, accepting pauses ACCEPT_PAUSE ms.
- * An answer that refuses a request whose body was not read (400, 413,
- * 431...) closes the connection after it: the client's unread bytes are
- * drained for a while first (lingering close), so the answer is not lost
- * to a reset.
+ * (431; the empty lines skipped before a request line count, so a head
+ * of them cannot fill the buffer unanswered), the route's body limit
+ * (413 from Content-Length before any body byte, or as a chunked body
+ * grows past it), max_connections per listener (past it the backlog
+ * waits: the listener is not re-armed until one closes), max_per_ip
+ * (closed at once), the idle timeout and the request deadline (reaper.c
+ * shuts the socket; the owning thread then sees it fail: no state waits
+ * on a readable socket without reading it).  Out of descriptors,
+ * accepting pauses ACCEPT_PAUSE ms.  An answer that refuses a request
+ * whose body was not read (400, 413, 431...) closes the connection after
+ * it: the client's unread bytes are drained for a while first (lingering
+ * close), so the answer is not lost to a reset.
  */
 #define _GNU_SOURCE	/* accept4 */
 
@@ -450,6 +452,14 @@ take_head(struct pconn *c)
 		dispatch(c);
 }
 
+/* The head outgrew max_header bytes: 431, and the connection ends. */
+static void
+too_large(struct pconn *c)
+{
+	c->m.close = 1;
+	refuse(c, 431, "the request head exceeds ", "the limit");
+}
+
 /*
  * Consumes buffered bytes: 1 it made progress (maybe an answer queued),
  * 0 it needs more bytes.
@@ -476,10 +486,10 @@ step(struct pconn *c)
 			take_head(c);
 			return 1;
 		}
-		if (avail - c->scan.skip >= s->o.max_header) {
-			c->m.close = 1;
-			refuse(c, 431, "the request head exceeds ",
-			    "the limit");
+		/* the skipped empty lines count: they fill the buffer
+		   (max_header bytes) as well as the head's own lines do */
+		if (avail >= s->o.max_header) {
+			too_large(c);
 			return 1;
 		}
 		return 0;
@@ -509,7 +519,10 @@ step(struct pconn *c)
 	}
 }
 
-/* Reads what the socket has: 1 bytes came, 0 none yet, -1 ended. */
+/*
+ * Reads what the socket has: 1 bytes came, 0 none yet, -1 ended, -2 the
+ * buffer is full of bytes step could not consume.
+ */
 static int
 fill(struct pconn *c)
 {
@@ -523,7 +536,7 @@ fill(struct pconn *c)
 		c->off = 0;
 	}
 	if (c->len == c->cap)
-		return 0;	/* a head as big as the buffer: step's 431 */
+		return -2;	/* no recv: the socket stays readable */
 	k = recv(c->hc.fd, c->in + c->len, c->cap - c->len, 0);
 	if (k > 0) {
 		c->len += (size_t)k;
@@ -610,6 +623,16 @@ advance(struct pconn *c)
 			return WAIT_IN;
 		if (rc == -1)
 			return CLOSE;
+		/*
+		 * Never wait on a readable socket without reading it:
+		 * level-triggered epoll would wake us at once, forever,
+		 * and the reaper's shutdown would go unseen.  Only a head
+		 * fills the buffer (step consumes every body byte), and
+		 * step refuses one at max_header = cap bytes; this is the
+		 * backstop should that ever change.
+		 */
+		if (rc == -2)
+			too_large(c);
 	}
 }
 

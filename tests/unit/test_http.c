@@ -876,6 +876,74 @@ TEST(oversized_head)
 	http_server_free(s);
 }
 
+/* Waits up to ms for the server's open connections to fall to n. */
+static int
+open_falls_to(struct http_server *s, unsigned n, int ms)
+{
+	struct http_stats st;
+
+	for (;;) {
+		http_server_stats(s, &st);
+		if (st.open <= n || ms <= 0)
+			return st.open <= n;
+		usleep(50 * 1000);
+		ms -= 50;
+	}
+}
+
+/*
+ * Empty lines before a request line may be skipped (RFC 9112 2.2), but
+ * they are still bytes of the head: a head of them that never ends once
+ * filled the buffer below the limit, got no 431, and left its thread
+ * woken by the readable socket without reading it, forever (a busy loop
+ * the idle timeout's shutdown never ended).
+ */
+TEST(empty_lines_count_toward_the_head_limit)
+{
+	struct http_opts o = { .max_header = 4096, .idle_timeout = 1,
+	    .threads = 1 };
+	unsigned port;
+	struct http_server *s = serve(&o, &port);
+	struct buf b;
+	char out[4096], *raw[2];
+	int fd, i, k;
+
+	REQUIRE(s != NULL);
+	buf_init(&b, 0);
+	for (i = 0; i < 3000; i++)		/* only empty lines */
+		buf_adds(&b, "\r\n");
+	raw[0] = buf_steal(&b);
+	buf_init(&b, 0);
+	for (i = 0; i < 200; i++)		/* then a head too big */
+		buf_adds(&b, "\r\n");
+	buf_adds(&b, "POST /any HTTP/1.1\r\nHost: x\r\nX-Pad: ");
+	for (i = 0; i < 6000; i++)
+		buf_addc(&b, 'a');
+	raw[1] = buf_steal(&b);
+	for (k = 0; k < 2; k++) {
+		/* the head is never finished and the write side stays open:
+		   only the server can end this exchange */
+		fd = dial("127.0.0.1", NULL, port);
+		CHECK(fd >= 0);
+		if (fd < 0)
+			continue;
+		CHECK(send(fd, raw[k], strlen(raw[k]), MSG_NOSIGNAL) ==
+		    (ssize_t)strlen(raw[k]));
+		read_all(fd, out, sizeof out, 5000);
+		CHECK(strncmp(out, "HTTP/1.1 431 ", 13) == 0);
+		CHECK(strstr(out, "Connection: close\r\n") != NULL);
+		close(fd);
+		/* and the server let go of it (1 s idle timeout: 10 s is
+		   generous) */
+		CHECK(open_falls_to(s, 0, 10000));
+	}
+	/* the one server thread is free for the next client */
+	CHECK_INT(req(port, simple_get, out, sizeof out), 200);
+	free(raw[0]);
+	free(raw[1]);
+	http_server_free(s);
+}
+
 /* A client that sends its head one byte at a time, every gap_ms. */
 static int
 slow_client(unsigned port, const char *from, int gap_ms, int max_ms)
@@ -1145,6 +1213,7 @@ main(void)
 	RUN(no_fallback_is_404);
 	RUN(body_limits);
 	RUN(oversized_head);
+	RUN(empty_lines_count_toward_the_head_limit);
 	RUN(slow_loris_is_cut_at_the_deadline);
 	RUN(idle_connection_times_out);
 	RUN(per_ip_limit);
