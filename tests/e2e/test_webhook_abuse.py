@@ -5,12 +5,13 @@ queue) is built with AddressSanitizer and UndefinedBehaviorSanitizer, so a
 memory error under abuse fails the test, and every test ends by stopping
 it cleanly (exit 0, no sanitizer report).  Everything is on loopback and
 every loop is bounded.  Pinned: 413 for oversized bodies (declared or
-chunked), 431 for oversized heads, 400 with a JSON error for malformed
-JSON, 401/403 for missing credentials and wrong signatures, 404/405,
-garbage on the wire, slow-loris connections cut at the request deadline
-while others are served, a connection flood held to the per-address
-limit, and a request flood against a full queue: 503 + Retry-After, and
-with retries every accepted request's event is in the queue exactly once.
+chunked), 431 for oversized heads (empty lines before the request line
+count), 400 with a JSON error for malformed JSON, 401/403 for missing
+credentials and wrong signatures, 404/405, garbage on the wire,
+slow-loris connections cut at the request deadline while others are
+served, a connection flood held to the per-address limit, and a request
+flood against a full queue: 503 + Retry-After, and with retries every
+accepted request's event is in the queue exactly once.
 """
 import hashlib
 import hmac
@@ -273,6 +274,42 @@ def test_a_partial_head_held_open_does_not_spin_the_gate(tmp_path,
     finally:
         for s in held:
             s.close()
+        finish(p)
+
+
+def test_empty_lines_before_a_head_count_toward_its_limit(tmp_path,
+                                                          probe_bin):
+    """Empty lines before a request line may be skipped (RFC 9112 2.2),
+    but they are bytes of the head.  A head that starts with them and
+    never ends once filled the 32 KiB buffer with no 431 (the skipped
+    bytes were not counted), and its thread woke on the readable socket
+    again and again without reading it: a core per connection, and the
+    idle timeout's shutdown went unseen, so the connection held its
+    per-address slot for good.  Each must now be answered 431 and
+    closed, cost no CPU after, and leave its address served."""
+    p = start(tmp_path, probe_bin, "--max-per-ip", "4", "--idle-timeout",
+              "2", "--request-timeout", "30")
+    heads = [b"\r\n" * 200 + b"POST /open HTTP/1.1\r\nHost: x\r\nX: " +
+             b"a" * 40000,              # the review's reproduction
+             b"\r\n" * 20000]           # nothing but empty lines
+    try:
+        for i in range(4):              # every slot of one address
+            st, out = raw(p.port, heads[i % 2], source="127.0.0.4")
+            assert st == 431, out[:200]
+        t0 = cpu_ticks(p.proc.pid)
+        time.sleep(2.0)
+        # spinning costs ~200 ticks here (a core each), ~50 on a crowded
+        # one
+        assert cpu_ticks(p.proc.pid) - t0 < 20
+        # the address's slots came back (a close may lag the answer)
+        for _ in range(20):
+            st = P.request(p.port, "POST", "/open", b"{}",
+                           source="127.0.0.4", timeout=5)[0]
+            if st == 200:
+                break
+            time.sleep(0.25)
+        assert st == 200
+    finally:
         finish(p)
 
 
