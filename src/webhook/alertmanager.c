@@ -78,10 +78,10 @@ labels_fingerprint(json_t *labels)
 }
 
 static char *
-alert_id(const struct hook_target *t, const char *fp, const char *starts,
-    const char *status)
+alert_id(const char *source, const char *name, const char *fp,
+    const char *starts, const char *status)
 {
-	const char *parts[] = { t->source, t->name, fp, starts, status };
+	const char *parts[] = { source, name, fp, starts, status };
 	uint64_t h1 = UTIL_HASH_SEED;
 	size_t i;
 
@@ -147,8 +147,8 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 	ev->source = t->source;
 	ev->name = t->name;
 	ev->type = "webhook";
-	ev->id = alert_id(t, fp, json_string_value(json_object_get(a,
-	    "startsAt")), status);
+	ev->id = alert_id(t->source, t->name, fp, json_string_value(
+	    json_object_get(a, "startsAt")), status);
 	ev->time = starts;
 	if (strcmp(status, "resolved") == 0 && ends > starts)
 		ev->time = ends;
@@ -158,6 +158,23 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 		    json_deep_copy(t->metadata));
 	sig_labels_subject(labels, ev);
 	free(own);
+}
+
+char *
+hook_alert_ended_id(const struct event *ev)
+{
+	json_t *body = json_object_get(ev->data, "body");
+	const char *status = json_string_value(json_object_get(body,
+	    "status"));
+	const char *fp = json_string_value(json_object_get(body,
+	    "fingerprint"));
+	const char *starts = json_string_value(json_object_get(body,
+	    "startsAt"));
+
+	if (status == NULL || strcmp(status, "resolved") != 0 || fp == NULL ||
+	    starts == NULL || ev->source == NULL || ev->name == NULL)
+		return NULL;
+	return alert_id(ev->source, ev->name, fp, starts, "firing");
 }
 
 int

@@ -72,6 +72,13 @@ char	*hook_replay_key(const struct hook_endpoint *,
 /* alertmanager.c */
 int	hook_is_alertmanager(json_t *body);
 /*
+ * The id of the firing alert a resolved event ends (owned), or NULL for
+ * any other event.  Once the resolution is stored, the same alert firing
+ * again with its original startsAt (Prometheus restores it so after an
+ * outage) is news, not a redelivery.
+ */
+char	*hook_alert_ended_id(const struct event *);
+/*
  * One event per alert of payload (a recognized Alertmanager body);
  * header is the data.header object (borrowed, shared by the events).
  * Returns the count with *evs (owned), or -1 with *err.

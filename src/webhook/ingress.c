@@ -288,16 +288,18 @@ in_flight(const struct hook_ingress *ing, const struct event *evs, size_t n)
 
 /*
  * Drops redelivered alerts from evs[0..n) into keep (k of them) and
- * marks the rest seen and in flight (their ids copied to *ids, owned).
- * Returns the number of duplicates.
+ * marks the rest seen and in flight (their ids copied to *ids, owned;
+ * for a resolved alert, the id of the firing one it ends in *ends, owned,
+ * else NULL).  Returns the number of duplicates.
  */
 static size_t
 take_off(struct hook_ingress *ing, struct event *evs, size_t n,
-    struct event *keep, size_t *k, char ***ids)
+    struct event *keep, size_t *k, char ***ids, char ***ends)
 {
 	size_t i, dups = 0;
 
 	*ids = xcalloc(n + 1, sizeof **ids);
+	*ends = xcalloc(n + 1, sizeof **ends);
 	pthread_mutex_lock(&ing->dedup_lock);
 	/* a concurrent delivery of one of these alerts: its outcome first */
 	while (in_flight(ing, evs, n))
@@ -310,6 +312,7 @@ take_off(struct hook_ingress *ing, struct event *evs, size_t n,
 		}
 		/* tentatively, so a repeat inside the batch is one too */
 		hook_dedup_add(ing->dedup, evs[i].id);
+		(*ends)[*k] = hook_alert_ended_id(&evs[i]);
 		(*ids)[*k] = xstrdup(evs[i].id);
 		xgrow(&ing->flying, &ing->capflying, ing->nflying + 1,
 		    sizeof *ing->flying);
@@ -320,9 +323,14 @@ take_off(struct hook_ingress *ing, struct event *evs, size_t n,
 	return dups;
 }
 
-/* The push of ids[0..k) returned: seen for good when stored, else not. */
+/*
+ * The push of ids[0..k) returned: seen for good when stored, else not.
+ * A stored resolution forgets the firing alert it ends (ends[i]): that
+ * alert firing again is a new event.
+ */
 static void
-land(struct hook_ingress *ing, char **ids, size_t k, int stored)
+land(struct hook_ingress *ing, char **ids, char **ends, size_t k,
+    int stored)
 {
 	size_t i, j;
 
@@ -335,11 +343,15 @@ land(struct hook_ingress *ing, char **ids, size_t k, int stored)
 			}
 		if (!stored)
 			hook_dedup_del(ing->dedup, ids[i]);
+		else if (ends[i])
+			hook_dedup_del(ing->dedup, ends[i]);
 		free(ids[i]);
+		free(ends[i]);
 	}
 	pthread_cond_broadcast(&ing->landed);
 	pthread_mutex_unlock(&ing->dedup_lock);
 	free(ids);
+	free(ends);
 }
 
 /*
@@ -354,11 +366,11 @@ queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
 {
 	struct event *keep = xcalloc(n + 1, sizeof *keep);
 	size_t i, k = 0, dups = 0;
-	char **ids = NULL;
+	char **ids = NULL, **ends = NULL;
 	int rc = HOOK_PUSHED, too_many;
 
 	if (dedup)
-		dups = take_off(ing, evs, n, keep, &k, &ids);
+		dups = take_off(ing, evs, n, keep, &k, &ids, &ends);
 	else
 		for (k = 0; k < n; k++)
 			keep[k] = evs[k];
@@ -366,7 +378,7 @@ queue(struct hook_ingress *ing, struct event *evs, size_t n, int dedup,
 	if (k > 0 && !too_many)
 		rc = ing->sink.push(ing->sink.ctx, keep, k, replay);
 	if (dedup)
-		land(ing, ids, k, !too_many && rc >= 0);
+		land(ing, ids, ends, k, !too_many && rc >= 0);
 	atomic_fetch_add(&ing->n_dups, dups);
 	if (too_many) {
 		atomic_fetch_add(&ing->n_413, 1);

@@ -345,6 +345,14 @@ TEST(alertmanager_fixtures)
 	CHECK_STR(str_at(c[0].data, "body.status"), "resolved");
 	time_parse("2026-03-14T09:36:45.123Z", &t0);
 	CHECK_INT(c[0].time, t0);
+	/* it ends the firing alert: that one's id, forgotten once stored */
+	{
+		char *ended = hook_alert_ended_id(&c[0]);
+
+		CHECK(ended != NULL && strcmp(ended, a[0].id) == 0);
+		CHECK(hook_alert_ended_id(&a[0]) == NULL);
+		free(ended);
+	}
 	/* an SLO alert names a namespace, no workload: no subject */
 	r = post(slo, h, 2);
 	CHECK_INT(hook_decode(&t, &r, 0, &d, &am, &err), 1);
@@ -972,10 +980,22 @@ TEST(ingress_dedup_and_full_queue)
 	CHECK(strstr(out, "{\"queued\":1,\"duplicates\":0}"));
 	CHECK_INT(g.q.n, 2);
 	CHECK_STR(str_at(g.q.v[1].data, "body.status"), "resolved");
+	/*
+	 * Firing again after its resolution, with its original startsAt
+	 * (Prometheus restores it so after an outage): news, not the first
+	 * delivery again; its redelivery is one.
+	 */
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, firing, out,
+	    sizeof out), 200);
+	CHECK(strstr(out, "{\"queued\":1,\"duplicates\":0}"));
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, firing, out,
+	    sizeof out), 200);
+	CHECK(strstr(out, "{\"queued\":0,\"duplicates\":1}"));
+	CHECK_INT(g.q.n, 3);
 	hook_ingress_stats(g.ing, &st);
-	CHECK_INT(st.duplicates, 1);
+	CHECK_INT(st.duplicates, 2);
 	CHECK_INT(st.full, 1);
-	CHECK_INT(st.events, 2);
+	CHECK_INT(st.events, 3);
 	rig_down(&g);
 	free(firing);
 	free(resolved);
