@@ -196,7 +196,10 @@ replay_signal(struct replay *rp, json_t *line)
 	memset(&ev, 0, sizeof ev);
 	ev.source = src;
 	ev.name = name;
-	ev.type = "replay";
+	/* as `run` types it: a sensor's context.type filter reads it */
+	ev.type = engine_source_type(rp->engine, src, name);
+	if (ev.type == NULL)
+		ev.type = "replay";	/* no such source: no sensor hears it */
 	ev.time = clock_now(&rp->clock);
 	ev.id = id ? xstrdup(id) : xasprintf("%s:%ld", rp->path, rp->lineno);
 	ev.data = json_incref(data);

@@ -194,6 +194,13 @@ void	engine_sync(struct engine *, json_t *obj);
 void	engine_watch(struct engine *, enum sig_watch_type, json_t *obj);
 /* A signal from a non-resource source (webhook, calendar, replay line). */
 void	engine_signal(struct engine *, struct event *);
+/*
+ * The event type ("webhook", "calendar"...) the EventSource eventsource
+ * gives events named name, as `run` sets it (a sensor's context.type
+ * filter reads it); NULL when no such source is configured.  Static.
+ */
+const char *engine_source_type(const struct engine *, const char *eventsource,
+	    const char *name);
 
 /*
  * Confirm mode, after the decision (see src/engine/approval.c): someone

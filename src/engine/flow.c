@@ -118,6 +118,22 @@ detect_oom(struct engine *e, enum sig_watch_type t, json_t *obj,
 	json_decref(kills);
 }
 
+const char *
+engine_source_type(const struct engine *e, const char *eventsource,
+    const char *name)
+{
+	const struct sig_source *s;
+	size_t i;
+
+	for (i = 0; i < sig_set_count(e->sources); i++) {
+		s = sig_set_get(e->sources, i);
+		if (strcmp(sig_source_eventsource(s), eventsource) == 0 &&
+		    strcmp(sig_source_name(s), name) == 0)
+			return sig_type_name(sig_source_type(s));
+	}
+	return NULL;
+}
+
 void
 engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "schedule/source_int.h"
+#include "signal/signal.h"
 
 int
 sched_excluded(void *ctx, int y, int m, int d)
@@ -85,7 +86,7 @@ sched_calendar_fire(struct sched_source *s, int64_t now, sig_emit_fn emit,
 	memset(&ev, 0, sizeof ev);
 	ev.source = s->eventsource;
 	ev.name = s->name;
-	ev.type = "calendar";
+	ev.type = sig_type_name(SIG_CALENDAR);
 	ev.time = fire;
 	ev.id = event_id(s, fire);
 	go_time(s->zone, fire, when, sizeof when);

@@ -96,7 +96,7 @@ emit_sample(struct sched_source *s, const struct prom_sample *p,
 	memset(&ev, 0, sizeof ev);
 	ev.source = s->eventsource;
 	ev.name = s->name;
-	ev.type = "prometheus";
+	ev.type = sig_type_name(SIG_PROMETHEUS);
 	ev.time = p->time;
 	ev.id = event_id(s, key, p->time);
 	ev.data = json_pack("{s:o}", "body", body);

@@ -276,7 +276,7 @@ route_one(const struct sig_source *s, enum sig_watch_type t, json_t *obj,
 	memset(&ev, 0, sizeof ev);
 	ev.source = s->eventsource;
 	ev.name = s->name;
-	ev.type = "resource";
+	ev.type = sig_type_name(SIG_RESOURCE);
 	ev.time = when;
 	ev.id = make_id(s, t, obj, when);
 	ev.data = payload(t, obj);

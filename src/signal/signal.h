@@ -55,6 +55,8 @@ int		 sig_set_watches_events(const struct sig_set *);
 const char	*sig_source_eventsource(const struct sig_source *);
 const char	*sig_source_name(const struct sig_source *);
 enum sig_type	 sig_source_type(const struct sig_source *);
+/* The event type its sources give their events ("webhook"...): static. */
+const char	*sig_type_name(enum sig_type);
 /* One line for `check`: "resource oom-events: v1/events, ADD". Owned. */
 char		*sig_source_describe(const struct sig_source *);
 

@@ -94,6 +94,22 @@ sig_source_type(const struct sig_source *s)
 	return s->type;
 }
 
+const char *
+sig_type_name(enum sig_type t)
+{
+	switch (t) {
+	case SIG_RESOURCE:
+		return "resource";
+	case SIG_WEBHOOK:
+		return "webhook";
+	case SIG_CALENDAR:
+		return "calendar";
+	case SIG_PROMETHEUS:
+		return "prometheus";
+	}
+	return NULL;
+}
+
 static char *
 dup_str(json_t *o, const char *key)
 {

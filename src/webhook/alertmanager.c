@@ -146,7 +146,7 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 	json_object_set_new(body, "group", group);
 	ev->source = t->source;
 	ev->name = t->name;
-	ev->type = "webhook";
+	ev->type = sig_type_name(SIG_WEBHOOK);
 	ev->id = alert_id(t->source, t->name, fp, json_string_value(
 	    json_object_get(a, "startsAt")), status);
 	ev->time = starts;

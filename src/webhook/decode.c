@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "signal/signal.h"
 #include "webhook/hook_int.h"
 
 #define MASKED	"*** Masked Auth Secret ***"
@@ -302,7 +303,7 @@ hook_decode(const struct hook_target *t, const struct http_request *r,
 	ev = xcalloc(1, sizeof *ev);
 	ev->source = t->source;
 	ev->name = t->name;
-	ev->type = "webhook";
+	ev->type = sig_type_name(SIG_WEBHOOK);
 	ev->time = now;
 	ev->id = hook_unique_id(t, now);
 	ev->data = data;

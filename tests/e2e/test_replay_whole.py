@@ -191,3 +191,58 @@ def test_snapshot_managed_fields_reach_ownership(tmp_path):
     w.deployment = lambda: vpa
     assert replay(tmp_path, m, w, two_kills(w)) == [
         "suppressed/below-threshold", "suppressed/conflict"]
+
+
+WEBHOOK_SOURCE = """apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: alertmanager, namespace: argo-events}
+spec:
+  webhook:
+    alerts: {endpoint: /alerts, method: POST, port: "12000"}
+"""
+
+TYPED_SENSOR = """apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: oom-alerts, namespace: argo-events}
+spec:
+  dependencies:
+    - name: oom
+      eventSourceName: alertmanager
+      eventName: alerts
+      filters:
+        context: {type: %s}
+  triggers:
+    - template:
+        name: note
+        k8s:
+          operation: create
+          source:
+            resource:
+              apiVersion: v1
+              kind: ConfigMap
+              metadata: {generateName: oom-note-}
+              data: {pod: "{{ .Input.body.labels.pod }}"}
+      guardrails:
+        mode: dry-run
+        maxSignalAge: 10m
+        target: "Pod/shop/{{ .Input.body.labels.pod }}"
+"""
+
+
+@pytest.mark.parametrize("ctx_type,decided", [("webhook", 1), ("calendar",
+                                                                0)])
+def test_a_replayed_signal_has_its_sources_type(tmp_path, ctx_type, decided):
+    """A signal line is typed as `run` types its source's events (a
+    webhook's "webhook"), so a sensor's context.type filter decides the
+    same in replay, `test` and `diff` as live; every line was typed
+    "replay" and such a sensor heard nothing."""
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "es.yaml").write_text(WEBHOOK_SOURCE)
+    (m / "sensor.yaml").write_text(TYPED_SENSOR % ctx_type)
+    sig = tmp_path / "signals.ndjson"
+    sig.write_text('{"time":"2026-11-25T10:00:00Z","eventSource":'
+                   '"alertmanager","eventName":"alerts","data":{"body":'
+                   '{"labels":{"pod":"a"}}}}\n')
+    p = run("replay", "-c", str(m), str(sig), check=0)
+    assert len(records(p.stdout)) == decided, p.stdout
