@@ -93,30 +93,51 @@ parse_mem(const char *what, const char *s, struct quantity *q, char **err)
 	return 0;
 }
 
+/*
+ * Grows the limit lim (capped, never lowered) and keeps it at least the new
+ * request nreq: 0, or -1 when it overflows.
+ */
+static int
+grow_limit(const struct quantity *lim, const struct quantity *nreq,
+    const struct kube_bump_opts *o, struct quantity *nlim)
+{
+	if (o->has_cap && quantity_cmp(lim, &o->cap) >= 0) {
+		*nlim = *lim;	/* never lowered */
+	} else {
+		if (grow(lim, o, nlim) < 0)
+			return -1;
+		if (o->has_cap && quantity_cmp(nlim, &o->cap) > 0)
+			*nlim = o->cap;
+	}
+	if (quantity_cmp(nlim, nreq) < 0)
+		*nlim = *nreq;
+	return 0;
+}
+
 int
 kube_bump_compute(const char *request, const char *limit,
     const struct kube_bump_opts *o, struct kube_bump_result *r,
     char **err)
 {
 	struct quantity req, lim, nreq, nlim;
+	int has_req = request && *request, has_lim = limit && *limit;
 
 	memset(r, 0, sizeof *r);
 	*err = NULL;
-	if ((request == NULL || *request == '\0') && (limit == NULL ||
-	    *limit == '\0')) {
+	if (!has_req && !has_lim) {
 		*err = xstrdup("the container sets no memory request or "
 		    "limit to raise");
 		return -1;
 	}
-	if (limit && *limit && parse_mem("limit", limit, &lim, err) < 0)
+	if (has_lim && parse_mem("limit", limit, &lim, err) < 0)
 		return -1;
-	if (request && *request) {
+	if (has_req) {
 		if (parse_mem("request", request, &req, err) < 0)
 			return -1;
 		quantity_format(&req, r->request_old, sizeof r->request_old);
 	} else
 		req = lim;	/* the API server defaults it so */
-	if (limit && *limit)
+	if (has_lim)
 		quantity_format(&lim, r->limit_old, sizeof r->limit_old);
 	if (o->has_cap && quantity_cmp(&req, &o->cap) >= 0) {
 		r->at_cap = 1;
@@ -134,22 +155,25 @@ kube_bump_compute(const char *request, const char *limit,
 		r->capped = 1;
 	}
 	quantity_format(&nreq, r->request_new, sizeof r->request_new);
-	if (!(limit && *limit))
-		return 0;
-	if (o->has_cap && quantity_cmp(&lim, &o->cap) >= 0) {
-		nlim = lim;	/* never lowered */
-	} else {
-		if (grow(&lim, o, &nlim) < 0) {
-			*err = xstrdup("the new memory limit does not fit in "
-			    "a quantity");
-			return -1;
-		}
-		if (o->has_cap && quantity_cmp(&nlim, &o->cap) > 0)
-			nlim = o->cap;
+	if (has_lim && grow_limit(&lim, &nreq, o, &nlim) < 0) {
+		*err = xstrdup("the new memory limit does not fit in a "
+		    "quantity");
+		return -1;
 	}
-	if (quantity_cmp(&nlim, &nreq) < 0)
-		nlim = nreq;
-	quantity_format(&nlim, r->limit_new, sizeof r->limit_new);
+	/* a percentage of nothing is nothing: a "raise" that changes no
+	   value would be reported, annotated and counted on every kill */
+	if (quantity_cmp(&nreq, &req) <= 0 && (!has_lim ||
+	    quantity_cmp(&nlim, &lim) <= 0)) {
+		char was[QUANTITY_FMTLEN];
+
+		quantity_format(&req, was, sizeof was);
+		*err = xasprintf("a percentage of a memory request of %s is "
+		    "nothing: nothing to raise; use an absolute increment "
+		    "(256Mi)", was);
+		return -1;
+	}
+	if (has_lim)
+		quantity_format(&nlim, r->limit_new, sizeof r->limit_new);
 	return 0;
 }
 

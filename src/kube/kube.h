@@ -581,7 +581,7 @@ struct kube_bump_result {
  * missing request with a limit starts from the limit (as the API server
  * defaults it).  request/limit may be NULL.  Returns 0 with *out, or -1
  * with *err (owned): no request nor limit, an unparsable quantity, an
- * overflow.
+ * overflow, a percentage of a zero request that would change nothing.
  */
 int	kube_bump_compute(const char *request, const char *limit,
 	    const struct kube_bump_opts *, struct kube_bump_result *out,

@@ -212,6 +212,16 @@ def test_limits(emu, limit, want):
         want
 
 
+def test_zero_request_by_a_percentage_is_not_a_raise(emu):
+    dep, pod = deployment_chain(emu, request="0", limit=None)
+    before = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    rc, out, err = bump(emu, "--pod", pod["metadata"]["name"], "-n", "shop")
+    assert rc == 1
+    assert "nothing to raise" in err and "raised" not in out
+    assert patches(emu) == [] and events(emu) == []
+    assert emu.get("apps/v1", "Deployment", "shop", "checkout") == before
+
+
 def test_absolute_increment_and_decimal_quantities(emu):
     dep, pod = deployment_chain(emu, request="1G", limit="2G")
     rc, out, err = bump(emu, "--pod", pod["metadata"]["name"], "-n", "shop",

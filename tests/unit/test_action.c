@@ -605,6 +605,31 @@ TEST(bump_memory_of_a_limit_only_container_counts_what_it_adds)
 	world_free(&w);
 }
 
+/* A percentage of a zero request is nothing: never a "raise" of 0 -> 0. */
+TEST(bump_memory_of_a_zero_request_is_refused)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *deploy, *res;
+	char *err = NULL;
+
+	REQUIRE(world_init(&w) == 0);
+	deploy = json_deep_copy(w.deploy);
+	res = G(deploy, "spec.template.spec.containers.0.resources");
+	json_object_set_new(res, "requests", json_pack("{s:s}", "memory",
+	    "0"));
+	json_object_del(res, "limits");
+	REQUIRE(plan("{\"bumpMemory\":{\"container\":\"app\"}}", deploy,
+	    NULL, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_UNSUPPORTED);
+	CHECK(strstr(v.message, "nothing to raise") != NULL);
+	CHECK(p.plan == NULL);
+	act_plan_clear(&p);
+	json_decref(deploy);
+	world_free(&w);
+}
+
 TEST(bump_memory_at_cap_is_a_verdict)
 {
 	struct world w;
@@ -1162,6 +1187,7 @@ main(void)
 	RUN(bump_memory_plans_the_cli_patch);
 	RUN(bump_memory_same_arithmetic_as_cli);
 	RUN(bump_memory_knows_its_own_write_after_a_conflict);
+	RUN(bump_memory_of_a_zero_request_is_refused);
 	RUN(plans_name_objects_a_snapshot_left_without_apiversion);
 	RUN(bump_memory_at_cap_is_a_verdict);
 	RUN(bump_memory_of_a_limit_only_container_counts_what_it_adds);

@@ -711,6 +711,11 @@ static const struct {
 	{ "lots", NULL, "25%", NULL, NULL, NULL, 0, 0 },
 	{ "256Mi", "-1", "25%", NULL, NULL, NULL, 0, 0 },
 	{ "8Ei", NULL, "100%", NULL, NULL, NULL, 0, 0 },
+	/* a percentage of a zero request is nothing: no "raise" of 0 -> 0 */
+	{ "0", NULL, "25%", "8Gi", NULL, NULL, 0, 0 },
+	{ "0", "0", "25%", NULL, NULL, NULL, 0, 0 },
+	{ "0", "512Mi", "25%", NULL, "0", "640Mi", 0, 0 },
+	{ "0", NULL, "64Mi", NULL, "67108864", "", 0, 0 },
 };
 
 TEST(bump_compute_table)
@@ -751,6 +756,20 @@ TEST(bump_compute_table)
 		CHECK_INT(r.capped, bumps[i].capped);
 		free(err);
 	}
+}
+
+/* The refusal says what to do instead. */
+TEST(bump_zero_request_is_nothing_to_raise)
+{
+	struct kube_bump_opts o = { 0 };
+	struct kube_bump_result r;
+	char *err = NULL;
+
+	CHECK_INT(kube_bump_parse_increment("25%", &o), 0);
+	CHECK_INT(kube_bump_compute("0", NULL, &o, &r, &err), -1);
+	CHECK_STR(err, "a percentage of a memory request of 0 is nothing: "
+	    "nothing to raise; use an absolute increment (256Mi)");
+	free(err);
 }
 
 TEST(bump_increment_parse)
@@ -1203,6 +1222,7 @@ main(void)
 	RUN(resource_paths);
 	RUN(patch_types);
 	RUN(bump_compute_table);
+	RUN(bump_zero_request_is_nothing_to_raise);
 	RUN(bump_increment_parse);
 	RUN(bump_patch_matches_fixture);
 	RUN(bump_applied_knows_its_own_write);
