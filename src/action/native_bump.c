@@ -167,6 +167,8 @@ change_note(const char *container, const struct kube_bump_result *r,
 	    "requestTo", r->request_new, "limitFrom", r->limit_old,
 	    "limitTo", r->limit_new, "pod", pod, "increment", inc, "cap", cap,
 	    "time", when, "trigger", trigger);
+	if (r->limit_from_pod)
+		json_object_set_new(n, "limitSource", json_string("pod"));
 	s = json_dumps(n, JSON_COMPACT);
 	json_decref(n);
 	return s;
@@ -180,8 +182,9 @@ change_json(const char *container, int init, const struct kube_bump_result *r)
 	    r->request_old : NULL, "to", r->request_new, "capped", r->capped);
 
 	if (r->limit_old[0])
-		json_object_set_new(c, "limit", json_pack("{s:s, s:s}", "from",
-		    r->limit_old, "to", r->limit_new));
+		json_object_set_new(c, "limit", json_pack("{s:s, s:s, s:b}",
+		    "from", r->limit_old, "to", r->limit_new, "fromPod",
+		    r->limit_from_pod));
 	return c;
 }
 
@@ -255,10 +258,10 @@ int
 act_native_bump(const struct native_in *in, struct act_plan *out,
     struct act_verdict *v, char **err)
 {
-	char inc[64], cap[64], *note, *path;
+	char inc[64], cap[64], *note, *path, *what;
 	struct kube_bump_opts o;
 	struct kube_bump_result r;
-	const char *cname, *kind, *ns, *name, *pod;
+	const char *cname, *kind, *ns, *name, *pod, *pod_limit;
 	json_t *ctr, *patch, *plan;
 	int init;
 
@@ -288,9 +291,13 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 		return act_refuse(v, ACT_UNSUPPORTED, "%s %s/%s has no "
 		    "container \"%s\" in its pod template", kind, ns, name,
 		    cname);
+	/* the pod's own limit counts when the template has none (a
+	   LimitRange's): the kill happened there */
+	pod_limit = in->subject && is_kind(json_string_value(json_object_get(
+	    in->subject, "kind")), "Pod") ? kube_bump_pod_limit(in->subject,
+	    cname, init) : NULL;
 	if (kube_bump_compute(kube_bump_memory(ctr, "requests"),
-	    kube_bump_memory(ctr, "limits"), &o,
-	    &r, err) < 0) {
+	    kube_bump_memory(ctr, "limits"), pod_limit, &o, &r, err) < 0) {
 		act_refuse(v, ACT_UNSUPPORTED, "%s %s/%s container %s: %s",
 		    kind, ns, name, cname, *err);
 		free(*err);
@@ -320,8 +327,10 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 	act_plan_request(plan, "PATCH", path, STRATEGIC, json_incref(patch));
 	free(path);
 	json_object_set_new(plan, "change", change_json(cname, init, &r));
-	json_object_set_new(plan, "bump", json_pack("{s:s, s:s, s:s, s:b}",
-	    "increment", inc, "cap", cap, "container", cname, "init", init));
+	/* the pod's limit too: a recompute after a conflict has no pod */
+	json_object_set_new(plan, "bump", json_pack("{s:s, s:s, s:s, s:b, "
+	    "s:s?}", "increment", inc, "cap", cap, "container", cname, "init",
+	    init, "podLimit", pod_limit));
 	out->plan = plan;
 	out->operation = "UPDATE";
 	out->object = patched(in->target, cname, init, &r, patch);
@@ -333,11 +342,10 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 	if (v->memory != INT64_MAX && v->pods > 1)
 		v->memory = v->memory > INT64_MAX / v->pods ? INT64_MAX :
 		    v->memory * v->pods;
+	what = kube_bump_change_text(&r);
 	snprintf(v->message, sizeof v->message, "raise memory of container "
-	    "%s of %s %s/%s: request %s -> %s%s%s%s%s", cname, kind, ns, name,
-	    r.request_old[0] ? r.request_old : "(none)", r.request_new,
-	    r.limit_old[0] ? ", limit " : "", r.limit_old,
-	    r.limit_old[0] ? " -> " : "", r.limit_old[0] ? r.limit_new : "");
+	    "%s of %s %s/%s: %s", cname, kind, ns, name, what);
+	free(what);
 	return 0;
 }
 
@@ -373,8 +381,8 @@ recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 		return -1;
 	}
 	if (kube_bump_compute(kube_bump_memory(ctr, "requests"),
-	    kube_bump_memory(ctr, "limits"), &o,
-	    &r, err) < 0)
+	    kube_bump_memory(ctr, "limits"), json_string_value(
+	    json_object_get(b, "podLimit")), &o, &r, err) < 0)
 		return -1;
 	if (r.at_cap) {
 		*err = xasprintf("at cap now: container %s requests %s, at or "
@@ -397,6 +405,10 @@ recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 	json_object_set_new(note, "requestTo", json_string(r.request_new));
 	json_object_set_new(note, "limitFrom", json_string(r.limit_old));
 	json_object_set_new(note, "limitTo", json_string(r.limit_new));
+	if (r.limit_from_pod)
+		json_object_set_new(note, "limitSource", json_string("pod"));
+	else
+		json_object_del(note, "limitSource");
 	s = json_dumps(note, JSON_COMPACT);
 	json_decref(note);
 	*patch = kube_bump_patch(cname, init, act_meta(fresh,

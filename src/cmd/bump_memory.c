@@ -134,7 +134,8 @@ print_outcome(const struct opts *o, const struct kube_bump_outcome *out)
 	    r->request_old : "(none)", r->request_new, r->capped ?
 	    " (capped)" : "");
 	if (r->limit_old[0])
-		printf("memory limit:   %s -> %s\n", r->limit_old,
+		printf("memory limit:   %s%s -> %s\n", r->limit_old,
+		    r->limit_from_pod ? KUBE_BUMP_FROM_POD : "",
 		    r->limit_new);
 	else
 		printf("memory limit:   (none, unchanged)\n");

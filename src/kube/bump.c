@@ -11,6 +11,17 @@
  * request/limit ratio stays), and always at least to the new request.
  * The cap bounds both; a limit already above the cap is not lowered (a
  * bump never shrinks anything).
+ *
+ * The limit that killed the container is the pod's, which is not always
+ * the template's: a namespace LimitRange (or an admission webhook) gives
+ * a limit to a container whose template sets none.  Raising the request
+ * alone then leaves the kill where it was, and a request above that
+ * defaulted limit makes the API server refuse every new pod, stalling the
+ * rollout.  So when the template sets a request but no limit and the
+ * pod runs with one, the pod's limit grows as a template limit would and
+ * the bump writes it into the template (from then on the template's, not
+ * the LimitRange's).  It never lowers what the killed pod had: the new
+ * limit is at least the pod's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +47,23 @@ kube_bump_parse_increment(const char *s, struct kube_bump_opts *o)
 		return -1;
 	o->increment = q;
 	return 0;
+}
+
+/* The container named name in the pod spec's list key, or NULL. */
+static json_t *
+spec_container(json_t *pod, const char *key, const char *name)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(pod, "spec"), key),
+	    i, c) {
+		const char *n = json_string_value(json_object_get(c, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return c;
+	}
+	return NULL;
 }
 
 /* Rounds q up to a whole number (memory is counted in bytes). */
@@ -116,20 +144,36 @@ grow_limit(const struct quantity *lim, const struct quantity *nreq,
 
 int
 kube_bump_compute(const char *request, const char *limit,
-    const struct kube_bump_opts *o, struct kube_bump_result *r,
-    char **err)
+    const char *pod_limit, const struct kube_bump_opts *o,
+    struct kube_bump_result *r, char **err)
 {
 	struct quantity req, lim, nreq, nlim;
 	int has_req = request && *request, has_lim = limit && *limit;
 
 	memset(r, 0, sizeof *r);
 	*err = NULL;
+	if (!has_lim && pod_limit && *pod_limit) {
+		if (!has_req) {
+			/* which request the pod got (a LimitRange's
+			   defaultRequest, the limit) is not ours to guess */
+			*err = xasprintf("the pod template sets no memory "
+			    "request or limit, and the pod runs with limit %s "
+			    "(from a LimitRange or an admission webhook): set "
+			    "the memory request and limit in the template",
+			    pod_limit);
+			return -1;
+		}
+		limit = pod_limit;
+		has_lim = 1;
+		r->limit_from_pod = 1;
+	}
 	if (!has_req && !has_lim) {
 		*err = xstrdup("the container sets no memory request or "
 		    "limit to raise");
 		return -1;
 	}
-	if (has_lim && parse_mem("limit", limit, &lim, err) < 0)
+	if (has_lim && parse_mem(r->limit_from_pod ? "limit of the pod" :
+	    "limit", limit, &lim, err) < 0)
 		return -1;
 	if (has_req) {
 		if (parse_mem("request", request, &req, err) < 0)
@@ -175,6 +219,28 @@ kube_bump_compute(const char *request, const char *limit,
 	if (has_lim)
 		quantity_format(&nlim, r->limit_new, sizeof r->limit_new);
 	return 0;
+}
+
+const char *
+kube_bump_pod_limit(json_t *pod, const char *name, int init)
+{
+	return kube_bump_memory(spec_container(pod, init ? "initContainers" :
+	    "containers", name), "limits");
+}
+
+char *
+kube_bump_change_text(const struct kube_bump_result *r)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_printf(&b, "request %s -> %s", r->request_old[0] ?
+	    r->request_old : "(none)", r->request_new);
+	if (r->limit_old[0])
+		buf_printf(&b, ", limit %s%s -> %s", r->limit_old,
+		    r->limit_from_pod ? KUBE_BUMP_FROM_POD : "",
+		    r->limit_new);
+	return buf_steal(&b);
 }
 
 json_t *
@@ -250,23 +316,6 @@ kube_bump_applied(json_t *wl, const json_t *patch)
 	lim = json_object_get(json_object_get(pctr, "resources"), "limits");
 	return lim == NULL || same_quantity(kube_bump_memory(ctr, "limits"),
 	    kube_bump_memory(pctr, "limits"));
-}
-
-/* The container named name in the pod spec's list key, or NULL. */
-static json_t *
-spec_container(json_t *pod, const char *key, const char *name)
-{
-	json_t *c;
-	size_t i;
-
-	json_array_foreach(json_object_get(json_object_get(pod, "spec"), key),
-	    i, c) {
-		const char *n = json_string_value(json_object_get(c, "name"));
-
-		if (n && strcmp(n, name) == 0)
-			return c;
-	}
-	return NULL;
 }
 
 /* The terminated state of a status if it was an OOM kill, else NULL. */

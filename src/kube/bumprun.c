@@ -212,6 +212,7 @@ describe_change(struct kube_bump_outcome *o, const char *verb,
 	json_t *cs;
 	size_t i;
 	json_int_t restarts = -1;
+	char *what = kube_bump_change_text(r);
 
 	json_array_foreach(json_object_get(json_object_get(pod, "status"),
 	    o->init ? "initContainerStatuses" : "containerStatuses"), i, cs)
@@ -221,11 +222,9 @@ describe_change(struct kube_bump_outcome *o, const char *verb,
 			restarts = json_integer_value(json_object_get(cs,
 			    "restartCount"));
 	buf_init(&b, 0);
-	buf_printf(&b, "%s memory of container %s: request %s -> %s", verb,
-	    o->container, r->request_old[0] ? r->request_old : "(none)",
-	    r->request_new);
-	if (r->limit_old[0])
-		buf_printf(&b, ", limit %s -> %s", r->limit_old, r->limit_new);
+	buf_printf(&b, "%s memory of container %s: %s", verb, o->container,
+	    what);
+	free(what);
 	if (r->capped)
 		buf_adds(&b, " (capped)");
 	buf_printf(&b, "%s (pod %s/%s", oom ? " after OOMKilled" : "",
@@ -260,6 +259,8 @@ change_note(struct kube_bump_outcome *o, json_t *pod,
 	    "limitFrom", o->result.limit_old, "limitTo", o->result.limit_new,
 	    "pod", mstr(pod, "name"), "increment", inc,
 	    "cap", rq->opts.has_cap ? cap : NULL, "time", now);
+	if (o->result.limit_from_pod)
+		json_object_set_new(n, "limitSource", json_string("pod"));
 	s = json_dumps(n, JSON_COMPACT);
 	json_decref(n);
 	return s;
@@ -293,8 +294,8 @@ plan_bump(const struct kube_bump_req *rq, json_t *pod, json_t *wl,
 		    kind, mstr(wl, "namespace"), mstr(wl, "name"),
 		    o->container);
 	if (kube_bump_compute(kube_bump_memory(ctr, "requests"),
-	    kube_bump_memory(ctr, "limits"), &rq->opts, &o->result,
-	    &err) < 0) {
+	    kube_bump_memory(ctr, "limits"), kube_bump_pod_limit(pod,
+	    o->container, o->init), &rq->opts, &o->result, &err) < 0) {
 		outcome(o, KUBE_BUMP_REFUSED, "unsupported-target", "%s %s/%s "
 		    "container %s: %s", kind, mstr(wl, "namespace"),
 		    mstr(wl, "name"), o->container, err);

@@ -571,6 +571,9 @@ struct kube_bump_result {
 	int	at_cap;		/* the request is already at or above the
 				   cap: nothing to do */
 	int	capped;		/* the increment was cut by the cap */
+	int	limit_from_pod;	/* limit_old is the pod's (a LimitRange
+				   default, say): the template sets none,
+				   the patch writes limit_new into it */
 };
 
 /*
@@ -579,13 +582,30 @@ struct kube_bump_result {
  * increment, at least to the new request, and never above the cap (a
  * limit already above the cap is left alone, as is a missing limit).  A
  * missing request with a limit starts from the limit (as the API server
- * defaults it).  request/limit may be NULL.  Returns 0 with *out, or -1
- * with *err (owned): no request nor limit, an unparsable quantity, an
- * overflow, a percentage of a zero request that would change nothing.
+ * defaults it).  request and limit are the template's; pod_limit is the
+ * limit the killed pod's container runs with (kube_bump_pod_limit), used
+ * only when the template sets a request and no limit: it grows as a
+ * template limit would and out->limit_from_pod says so.  Any may be NULL.
+ * Returns 0 with *out, or -1 with *err (owned): no request nor limit (or
+ * only the pod's limit), an unparsable quantity, an overflow, a
+ * percentage of a zero request that would change nothing.
  */
 int	kube_bump_compute(const char *request, const char *limit,
-	    const struct kube_bump_opts *, struct kube_bump_result *out,
-	    char **err);
+	    const char *pod_limit, const struct kube_bump_opts *,
+	    struct kube_bump_result *out, char **err);
+/*
+ * The memory limit (borrowed, or NULL) of the container name (in
+ * initContainers when init) of pod (borrowed): what it runs with, which a
+ * LimitRange or a webhook may have set although the template has none.
+ */
+const char *kube_bump_pod_limit(json_t *pod, const char *name, int init);
+/* How messages mark a limit_from_pod. */
+#define KUBE_BUMP_FROM_POD	" (the pod's, not in the template)"
+/*
+ * "request 256Mi -> 320Mi, limit 300Mi (the pod's, not in the template)
+ * -> 375Mi": what r changes, for messages, owned.
+ */
+char	*kube_bump_change_text(const struct kube_bump_result *r);
 /*
  * The strategic-merge patch for the controller: container (in
  * "containers" or, when init, "initContainers") resources from r,

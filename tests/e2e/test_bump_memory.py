@@ -96,6 +96,24 @@ def deployment_chain(emu, name="checkout", dep_labels=OPTIN,
     return dep, pod
 
 
+def limitrange_chain(emu, request="256Mi", pod_limit="300Mi"):
+    """A Deployment whose template sets no memory limit, and its pod as a
+    namespace LimitRange admitted it: with a defaulted limit (the emulator
+    has no LimitRange, so the pod is stored as admitted)."""
+    dep = workload(emu, "Deployment", "checkout", labels=OPTIN,
+                   request=request, limit=None)
+    emu.load({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": "checkout-6d5f8b7c9d", "namespace": "shop",
+                           "labels": {"app": "checkout"},
+                           "ownerReferences": [owner(dep)]},
+              "spec": {"selector": {"matchLabels": {"app": "checkout"}},
+                       "template": dep["spec"]["template"]}})
+    rs = emu.get("apps/v1", "ReplicaSet", "shop", "checkout-6d5f8b7c9d")
+    pod = make_pod(emu, "checkout-6d5f8b7c9d-x7k2p", rs,
+                   request=request or "256Mi", limit=pod_limit)
+    return dep, pod
+
+
 def memory(obj, container="app"):
     for c in obj["spec"]["template"]["spec"]["containers"]:
         if c["name"] == container:
@@ -210,6 +228,40 @@ def test_limits(emu, limit, want):
     assert rc == 0, err
     assert memory(emu.get("apps/v1", "Deployment", "shop", "checkout")) == \
         want
+
+
+def test_limit_the_pod_got_from_a_limitrange_grows_into_the_template(emu):
+    """The kill was at the pod's limit (a LimitRange default), not in the
+    template: raising only the request would fix nothing, and a request of
+    320Mi above the defaulted 300Mi limit makes new pods be refused."""
+    dep, pod = limitrange_chain(emu)
+    rc, out, err = bump(emu, "--pod", pod["metadata"]["name"], "-n", "shop")
+    assert rc == 0, err
+    assert "memory limit:   300Mi (the pod's, not in the template) -> " \
+        "375Mi" in out
+    assert "request 256Mi -> 320Mi, limit 300Mi (the pod's, not in the " \
+        "template) -> 375Mi" in out
+    (p,) = patches(emu)
+    assert p["body"]["spec"]["template"]["spec"]["containers"] == [
+        {"name": "app", "resources": {"requests": {"memory": "320Mi"},
+                                      "limits": {"memory": "375Mi"}}}]
+    live = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    assert memory(live) == ("320Mi", "375Mi")
+    note = json.loads(live["metadata"]["annotations"][
+        "remediation.platform/last-change"])
+    assert note["limitFrom"] == "300Mi" and note["limitTo"] == "375Mi"
+    assert note["limitSource"] == "pod"
+    (ev,) = events(emu)
+    assert "the pod's, not in the template" in ev["message"]
+
+
+def test_limit_of_the_pod_without_a_template_request_is_refused(emu):
+    dep, pod = limitrange_chain(emu, request=None)
+    rc, out, err = bump(emu, "--pod", pod["metadata"]["name"], "-n", "shop")
+    assert rc == 1
+    assert "the pod runs with limit 300Mi" in err
+    assert "set the memory request and limit in the template" in err
+    assert patches(emu) == []
 
 
 def test_zero_request_by_a_percentage_is_not_a_raise(emu):

@@ -198,9 +198,10 @@ def run(probe, emu, tmp_path):
 
 
 def containers(request="256Mi", limit="512Mi"):
-    return [{"name": "app", "image": "example/app:1",
-             "resources": {"requests": {"memory": request},
-                           "limits": {"memory": limit}}}]
+    res = {"requests": {"memory": request}}
+    if limit:
+        res["limits"] = {"memory": limit}
+    return [{"name": "app", "image": "example/app:1", "resources": res}]
 
 
 def owner_ref(o):
@@ -344,6 +345,60 @@ def test_bump_memory_once_when_a_5xx_hid_the_committed_patch(emu, run):
                    "limits": {"memory": "640Mi"}}
     assert done["result"]["resourceVersion"] == \
         after["metadata"]["resourceVersion"]
+
+
+def limitrange_pod(emu, name, rs, limit="300Mi"):
+    """The pod as a namespace LimitRange admitted it: a limit its
+    template does not set (the emulator has no LimitRange)."""
+    p = pod(emu, name, rs, limit=limit)
+    emu.oom_kill("shop", name, "app")
+    return emu.get("v1", "Pod", "shop", name)
+
+
+def test_bump_memory_grows_the_limit_the_pod_runs_with(emu, run):
+    """The template sets no limit; the pod was killed at the 300Mi a
+    LimitRange gave it. Raising only the request (320Mi, above that
+    limit) would fix nothing and make the new pods be refused."""
+    d, rs = deployment(emu, limit=None)
+    p = limitrange_pod(emu, "checkout-6d5f8-l", rs)
+    emu.clear_requests()
+    plan, done = run.run({"bumpMemory": {}}, d, p, extra=[rs])
+    assert plan["verdict"]["kind"] == "go", plan
+    assert plan["verdict"]["message"].endswith(
+        "request 256Mi -> 320Mi, limit 300Mi (the pod's, not in the "
+        "template) -> 375Mi")
+    assert plan["plan"]["change"]["limit"] == {
+        "from": "300Mi", "to": "375Mi", "fromPod": True}
+    assert "result" in done, done
+    after = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    res = after["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res == {"requests": {"memory": "320Mi"},
+                   "limits": {"memory": "375Mi"}}
+    note = json.loads(after["metadata"]["annotations"][
+        "remediation.platform/last-change"])
+    assert note["limitFrom"] == "300Mi" and note["limitSource"] == "pod"
+
+
+def test_bump_memory_recompute_keeps_the_pods_limit(emu, run):
+    """After a conflict the executor has only the plan and the fresh
+    workload: the pod's limit travels in the plan."""
+    d, rs = deployment(emu, limit=None)
+    p = limitrange_pod(emu, "checkout-6d5f8-m", rs)
+    emu.change(apiVersion="apps/v1", kind="Deployment", namespace="shop",
+               name="checkout", strategic={"spec": {"template": {"spec": {
+                   "containers": [{"name": "app", "resources": {
+                       "requests": {"memory": "300Mi"}}}]}}}})
+    emu.clear_requests()
+    _, done = run.run({"bumpMemory": {}}, d, p, extra=[rs])
+    assert "result" in done, done
+    assert [x["status"] for x in writes(emu)] == [409, 200]
+    after = emu.get("apps/v1", "Deployment", "shop", "checkout")
+    res = after["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert res == {"requests": {"memory": "375Mi"},
+                   "limits": {"memory": "375Mi"}}
+    note = json.loads(after["metadata"]["annotations"][
+        "remediation.platform/last-change"])
+    assert note["requestFrom"] == "300Mi" and note["limitSource"] == "pod"
 
 
 def test_bump_memory_server_dry_run_changes_nothing(emu, run):

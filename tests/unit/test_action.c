@@ -504,7 +504,7 @@ TEST(bump_memory_same_arithmetic_as_cli)
 	CHECK(kube_bump_parse_increment("25%", &o) == 0);
 	CHECK(quantity_parse("8Gi", &o.cap) == 0);
 	o.has_cap = 1;
-	CHECK(kube_bump_compute("256Mi", "512Mi", &o, &r, &err) == 0);
+	CHECK(kube_bump_compute("256Mi", "512Mi", NULL, &o, &r, &err) == 0);
 	CHECK_STR(S(p.plan, "change.request.to"), r.request_new);
 	CHECK_STR(S(p.plan, "change.limit.to"), r.limit_new);
 	CHECK_STR(S(p.plan, "bump.increment"), "25%");
@@ -602,6 +602,92 @@ TEST(bump_memory_of_a_limit_only_container_counts_what_it_adds)
 	CHECK_INT(v.memory, (int64_t)v.pods * 256 * 1024 * 1024);
 	act_plan_clear(&p);
 	json_decref(deploy);
+	world_free(&w);
+}
+
+/*
+ * The template sets a request and no limit; the pod runs with a limit a
+ * LimitRange gave it, and was killed there.  The plan grows that limit
+ * and writes it into the template, and says whose limit it was: raising
+ * the request alone would fix nothing, and a request above the defaulted
+ * limit makes the API server refuse the new pods.
+ */
+static int
+plan_pod_limit(struct world *w, const char *req, const char *tmpl_lim,
+    const char *pod_lim, struct act_plan *p, struct act_verdict *v)
+{
+	json_t *deploy = json_deep_copy(w->deploy), *pod = json_deep_copy(
+	    w->pod), *res;
+	char *err = NULL;
+	int rc;
+
+	res = G(deploy, "spec.template.spec.containers.0.resources");
+	json_object_set_new(res, "requests", req ? json_pack("{s:s}",
+	    "memory", req) : json_object());
+	json_object_set_new(res, "limits", tmpl_lim ? json_pack("{s:s}",
+	    "memory", tmpl_lim) : json_object());
+	json_object_set_new(G(pod, "spec.containers.0.resources"), "limits",
+	    json_pack("{s:s}", "memory", pod_lim));
+	rc = plan("{\"bumpMemory\":{}}", deploy, pod, w->c, NOW_MS, p, v,
+	    &err);
+	free(err);
+	json_decref(deploy);
+	json_decref(pod);
+	return rc;
+}
+
+TEST(bump_memory_grows_the_pods_own_limit)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	struct act_admission a;
+	const char *note;
+
+	REQUIRE(world_init(&w) == 0);
+	REQUIRE(plan_pod_limit(&w, "256Mi", NULL, "300Mi", &p, &v) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_STR(v.message, "raise memory of container app of Deployment "
+	    "shop/checkout: request 256Mi -> 320Mi, limit 300Mi (the pod's, "
+	    "not in the template) -> 375Mi");
+	CHECK_STR(S(p.plan, "change.limit.from"), "300Mi");
+	CHECK_STR(S(p.plan, "change.limit.to"), "375Mi");
+	CHECK(json_is_true(G(p.plan, "change.limit.fromPod")));
+	CHECK_STR(S(p.plan, "bump.podLimit"), "300Mi");
+	CHECK_STR(S(p.plan, "requests.0.body.spec.template.spec.containers.0."
+	    "resources.limits.memory"), "375Mi");
+	note = json_string_value(json_object_get(G(p.plan, "requests.0.body."
+	    "metadata.annotations"), "remediation.platform/last-change"));
+	CHECK(note && strstr(note, "\"limitFrom\":\"300Mi\"") &&
+	    strstr(note, "\"limitSource\":\"pod\""));
+	REQUIRE(act_plan_admission(&p, 0, &a) == 0);
+	CHECK_STR(S(a.object, "spec.template.spec.containers.0.resources."
+	    "limits.memory"), "375Mi");
+	/* what it adds to the requests is still counted from the request */
+	CHECK_INT(v.memory, (int64_t)v.pods * 64 * 1024 * 1024);
+	act_plan_clear(&p);
+
+	/* a limit in the template wins over the pod's */
+	REQUIRE(plan_pod_limit(&w, "256Mi", "512Mi", "300Mi", &p, &v) == 0);
+	CHECK_STR(S(p.plan, "change.limit.from"), "512Mi");
+	CHECK_STR(S(p.plan, "change.limit.to"), "640Mi");
+	CHECK(json_is_false(G(p.plan, "change.limit.fromPod")));
+	note = json_string_value(json_object_get(G(p.plan, "requests.0.body."
+	    "metadata.annotations"), "remediation.platform/last-change"));
+	CHECK(note && strstr(note, "limitSource") == NULL);
+	act_plan_clear(&p);
+
+	/* a template request above the pod's limit: the limit follows it */
+	REQUIRE(plan_pod_limit(&w, "512Mi", NULL, "300Mi", &p, &v) == 0);
+	CHECK_STR(S(p.plan, "change.request.to"), "640Mi");
+	CHECK_STR(S(p.plan, "change.limit.to"), "640Mi");
+	act_plan_clear(&p);
+
+	/* no request in the template either: refused, naming the limit */
+	REQUIRE(plan_pod_limit(&w, NULL, NULL, "300Mi", &p, &v) == 0);
+	CHECK_INT(v.kind, ACT_UNSUPPORTED);
+	CHECK(strstr(v.message, "the pod runs with limit 300Mi") != NULL);
+	CHECK(p.plan == NULL);
 	world_free(&w);
 }
 
@@ -1187,6 +1273,7 @@ main(void)
 	RUN(bump_memory_plans_the_cli_patch);
 	RUN(bump_memory_same_arithmetic_as_cli);
 	RUN(bump_memory_knows_its_own_write_after_a_conflict);
+	RUN(bump_memory_grows_the_pods_own_limit);
 	RUN(bump_memory_of_a_zero_request_is_refused);
 	RUN(plans_name_objects_a_snapshot_left_without_apiversion);
 	RUN(bump_memory_at_cap_is_a_verdict);

@@ -735,8 +735,8 @@ TEST(bump_compute_table)
 			o.has_cap = 1;
 		}
 		err = NULL;
-		rc = kube_bump_compute(bumps[i].request, bumps[i].limit, &o,
-		    &r, &err);
+		rc = kube_bump_compute(bumps[i].request, bumps[i].limit, NULL,
+		    &o, &r, &err);
 		if (bumps[i].want_req == NULL) {
 			CHECK_INT(rc, -1);
 			CHECK(err != NULL);
@@ -754,8 +754,118 @@ TEST(bump_compute_table)
 		CHECK_STR(r.limit_new, bumps[i].want_lim);
 		CHECK_INT(r.at_cap, bumps[i].at_cap);
 		CHECK_INT(r.capped, bumps[i].capped);
+		CHECK_INT(r.limit_from_pod, 0);
 		free(err);
 	}
+}
+
+/*
+ * The template sets no limit and the pod runs with one (a LimitRange
+ * default): the kill was at that limit, so it grows as a template limit
+ * would; raising only the request would fix nothing, and a request above
+ * the defaulted limit makes the API server refuse the new pods.
+ */
+static const struct {
+	const char	*request, *limit, *pod_limit, *cap;
+	const char	*want_req, *want_lim;	/* NULL: an error */
+	int		 at_cap, from_pod;
+} pod_bumps[] = {
+	{ "256Mi", NULL, "300Mi", "8Gi", "320Mi", "375Mi", 0, 1 },
+	{ "0", NULL, "300Mi", NULL, "0", "375Mi", 0, 1 },
+	/* the template's limit wins over the pod's */
+	{ "256Mi", "512Mi", "300Mi", NULL, "320Mi", "640Mi", 0, 0 },
+	/* a template request above the pod's limit: the limit follows */
+	{ "512Mi", NULL, "300Mi", NULL, "640Mi", "640Mi", 0, 1 },
+	/* the cap bounds the pod's limit, and never lowers it */
+	{ "6Gi", NULL, "7Gi", "8Gi", "7680Mi", "8Gi", 0, 1 },
+	{ "256Mi", NULL, "16Gi", "8Gi", "320Mi", "16Gi", 0, 1 },
+	{ "8Gi", NULL, "9Gi", "8Gi", "8Gi", "9Gi", 1, 1 },
+	/* no template request: which one the pod got is not ours to guess */
+	{ NULL, NULL, "300Mi", NULL, NULL, NULL, 0, 0 },
+	{ "256Mi", NULL, "lots", NULL, NULL, NULL, 0, 0 },
+};
+
+TEST(bump_compute_grows_the_pods_limit)
+{
+	struct kube_bump_opts o;
+	struct kube_bump_result r;
+	char *err;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(pod_bumps); i++) {
+		memset(&o, 0, sizeof o);
+		CHECK_INT(kube_bump_parse_increment("25%", &o), 0);
+		if (pod_bumps[i].cap) {
+			CHECK_INT(quantity_parse(pod_bumps[i].cap, &o.cap), 0);
+			o.has_cap = 1;
+		}
+		err = NULL;
+		rc = kube_bump_compute(pod_bumps[i].request,
+		    pod_bumps[i].limit, pod_bumps[i].pod_limit, &o, &r, &err);
+		if (pod_bumps[i].want_req == NULL) {
+			CHECK_INT(rc, -1);
+			CHECK(err != NULL);
+			free(err);
+			continue;
+		}
+		if (rc != 0 || strcmp(r.request_new, pod_bumps[i].want_req) !=
+		    0 || strcmp(r.limit_new, pod_bumps[i].want_lim) != 0)
+			fprintf(stderr, "pod bump case %zu: got %s/%s (%s)\n",
+			    i, r.request_new, r.limit_new, err ? err : "");
+		CHECK_INT(rc, 0);
+		CHECK_STR(r.request_new, pod_bumps[i].want_req);
+		CHECK_STR(r.limit_new, pod_bumps[i].want_lim);
+		CHECK_INT(r.at_cap, pod_bumps[i].at_cap);
+		CHECK_INT(r.limit_from_pod, pod_bumps[i].from_pod);
+		free(err);
+	}
+}
+
+/*
+ * What a bump changes, in words, and the errors that tell the user what
+ * to do: the pod's limit is named, and where it came from.
+ */
+TEST(bump_pod_limit_is_named)
+{
+	struct kube_bump_opts o = { 0 };
+	struct kube_bump_result r;
+	json_t *pod;
+	char *err = NULL, *s;
+
+	CHECK_INT(kube_bump_parse_increment("25%", &o), 0);
+	pod = json_pack("{s:{s:[{s:s, s:{s:{s:s}}}, {s:s}], s:[{s:s, "
+	    "s:{s:{s:s}}}]}}", "spec", "containers", "name", "app",
+	    "resources", "limits", "memory", "300Mi", "name", "side",
+	    "initContainers", "name", "app", "resources", "limits", "memory",
+	    "1Gi");
+	CHECK_STR(kube_bump_pod_limit(pod, "app", 0), "300Mi");
+	CHECK_STR(kube_bump_pod_limit(pod, "app", 1), "1Gi");
+	CHECK(kube_bump_pod_limit(pod, "side", 0) == NULL);
+	CHECK(kube_bump_pod_limit(pod, "gone", 0) == NULL);
+	CHECK(kube_bump_pod_limit(NULL, "app", 0) == NULL);
+	json_decref(pod);
+
+	CHECK_INT(kube_bump_compute("256Mi", NULL, "300Mi", &o, &r, &err), 0);
+	s = kube_bump_change_text(&r);
+	CHECK_STR(s, "request 256Mi -> 320Mi, limit 300Mi (the pod's, not in "
+	    "the template) -> 375Mi");
+	free(s);
+	CHECK_INT(kube_bump_compute("256Mi", "512Mi", "300Mi", &o, &r, &err),
+	    0);
+	s = kube_bump_change_text(&r);
+	CHECK_STR(s, "request 256Mi -> 320Mi, limit 512Mi -> 640Mi");
+	free(s);
+	CHECK_INT(kube_bump_compute("256Mi", NULL, NULL, &o, &r, &err), 0);
+	s = kube_bump_change_text(&r);
+	CHECK_STR(s, "request 256Mi -> 320Mi");
+	free(s);
+
+	CHECK_INT(kube_bump_compute(NULL, NULL, "300Mi", &o, &r, &err), -1);
+	CHECK_STR(err, "the pod template sets no memory request or limit, and "
+	    "the pod runs with limit 300Mi (from a LimitRange or an admission "
+	    "webhook): set the memory request and limit in the template");
+	free(err);
 }
 
 /* The refusal says what to do instead. */
@@ -766,7 +876,7 @@ TEST(bump_zero_request_is_nothing_to_raise)
 	char *err = NULL;
 
 	CHECK_INT(kube_bump_parse_increment("25%", &o), 0);
-	CHECK_INT(kube_bump_compute("0", NULL, &o, &r, &err), -1);
+	CHECK_INT(kube_bump_compute("0", NULL, NULL, &o, &r, &err), -1);
 	CHECK_STR(err, "a percentage of a memory request of 0 is nothing: "
 	    "nothing to raise; use an absolute increment (256Mi)");
 	free(err);
@@ -805,7 +915,7 @@ TEST(bump_patch_matches_fixture)
 	free(text);
 	CHECK(want != NULL);
 	CHECK_INT(kube_bump_parse_increment("50%", &o), 0);
-	CHECK_INT(kube_bump_compute("256Mi", "512Mi", &o, &r, &err), 0);
+	CHECK_INT(kube_bump_compute("256Mi", "512Mi", NULL, &o, &r, &err), 0);
 	patch = kube_bump_patch("app", 0, "48213", &r, NULL);
 	CHECK(json_equal(patch, want));
 	json_decref(patch);
@@ -822,7 +932,7 @@ TEST(bump_patch_matches_fixture)
 	json_decref(patch);
 
 	/* init containers and no limit */
-	CHECK_INT(kube_bump_compute("64Mi", NULL, &o, &r, &err), 0);
+	CHECK_INT(kube_bump_compute("64Mi", NULL, NULL, &o, &r, &err), 0);
 	patch = kube_bump_patch("setup", 1, NULL, &r, NULL);
 	text = json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK_STR(text, "{\"metadata\":{\"annotations\":{\"remediation."
@@ -931,7 +1041,7 @@ TEST(bump_applied_knows_its_own_write)
 	size_t i;
 
 	CHECK_INT(kube_bump_parse_increment("25%", &o), 0);
-	CHECK_INT(kube_bump_compute("256Mi", "512Mi", &o, &r, &err), 0);
+	CHECK_INT(kube_bump_compute("256Mi", "512Mi", NULL, &o, &r, &err), 0);
 	patch = kube_bump_patch("app", 0, "41", &r, ours);
 	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
 		w = workload_with(cases[i].list, cases[i].req, cases[i].lim,
@@ -950,7 +1060,7 @@ TEST(bump_applied_knows_its_own_write)
 	json_decref(patch);
 
 	/* an init container; a patch that sets no limit checks none */
-	CHECK_INT(kube_bump_compute("256Mi", NULL, &o, &nolim, &err), 0);
+	CHECK_INT(kube_bump_compute("256Mi", NULL, NULL, &o, &nolim, &err), 0);
 	patch = kube_bump_patch("app", 1, "41", &nolim, ours);
 	w = workload_with("initContainers", "320Mi", "1Gi", ours);
 	CHECK_INT(kube_bump_applied(w, patch), 1);
@@ -1222,6 +1332,8 @@ main(void)
 	RUN(resource_paths);
 	RUN(patch_types);
 	RUN(bump_compute_table);
+	RUN(bump_compute_grows_the_pods_limit);
+	RUN(bump_pod_limit_is_named);
 	RUN(bump_zero_request_is_nothing_to_raise);
 	RUN(bump_increment_parse);
 	RUN(bump_patch_matches_fixture);
