@@ -78,8 +78,11 @@ act_k8s_verbs(enum k8s_operation op, const char *verbs[2])
 {
 	switch (op) {
 	case K8S_CREATE:
+		/* a create that timed out is read back (kube/execute.c): a
+		   403 there recorded a create that landed as failed */
 		verbs[0] = "create";
-		return 1;
+		verbs[1] = "get";
+		return 2;
 	case K8S_UPDATE:
 		/* without a resourceVersion the update reads the live object */
 		verbs[0] = "get";
