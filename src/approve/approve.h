@@ -137,6 +137,13 @@ struct approve_store *approve_store_open(const char *path,
 	    const struct approve_key *key, const char *base_url, int readonly,
 	    char **err);
 void	approve_store_close(struct approve_store *);	/* NULL ok */
+/*
+ * The cluster whose approvals this store keeps, looks up, redeems and
+ * expires (copied; NULL: every row): clusters sharing a PostgreSQL
+ * database each answer for their own, and rows from before approvals had
+ * a cluster for anyone.
+ */
+void	approve_store_scope(struct approve_store *, const char *cluster);
 
 /*
  * Keeps record (borrowed: the pending-approval decision record, plan

@@ -48,6 +48,8 @@ struct approve_store {
 	char			*base_url;	/* owned, no trailing '/' */
 	int			 readonly;
 	int			 has_input;	/* the table has the column */
+	int			 has_cluster;	/* the table has the column */
+	char			*cluster;	/* owned; NULL: every row */
 };
 
 static const char *const state_names[] = { "pending", "used", "expired" };
@@ -112,28 +114,44 @@ claim(struct approve_store *s, const char *path, char **err)
 }
 
 static int
-has_input_column(struct approve_store *s)
+has_column(struct approve_store *s, const char *name)
 {
 	struct sqldb_stmt *st;
+	char *sql = xasprintf("SELECT %s FROM approvals LIMIT 0", name);
 	int rc;
 
-	if ((st = sqldb_prepare(s->db, "SELECT input FROM approvals LIMIT 0",
-	    0)) == NULL)
+	st = sqldb_prepare(s->db, sql, 0);
+	free(sql);
+	if (st == NULL)
 		return 0;
 	rc = sqldb_step(st);	/* PostgreSQL parses it here */
 	sqldb_finalize(st);
 	return rc != SQLDB_ERROR;
 }
 
-/* A table made before approvals carried the engine's input gets it. */
-static int
-add_input_column(struct approve_store *s, char **err)
+static void
+probe_columns(struct approve_store *s)
 {
-	if ((s->has_input = has_input_column(s)))
-		return 0;
-	if (exec(s, "ALTER TABLE approvals ADD COLUMN input TEXT", err) == -1)
+	s->has_input = has_column(s, "input");
+	s->has_cluster = has_column(s, "cluster");
+}
+
+/*
+ * A table made before approvals carried the engine's input, or their
+ * cluster (clusters sharing a PostgreSQL database each expire and redeem
+ * their own), gets the column.
+ */
+static int
+add_columns(struct approve_store *s, char **err)
+{
+	probe_columns(s);
+	if (!s->has_input && exec(s, "ALTER TABLE approvals ADD COLUMN "
+	    "input TEXT", err) == -1)
 		return -1;
-	s->has_input = 1;
+	if (!s->has_cluster && exec(s, "ALTER TABLE approvals ADD COLUMN "
+	    "cluster TEXT", err) == -1)
+		return -1;
+	s->has_input = s->has_cluster = 1;
 	return 0;
 }
 
@@ -142,18 +160,20 @@ static int
 setup_pg(struct approve_store *s, char **err)
 {
 	if (s->readonly) {
-		s->has_input = has_input_column(s);
+		probe_columns(s);
 		return 0;
 	}
+	/* no probing here: a failed statement aborts the transaction */
 	if (sqldb_begin(s->db) == -1 || sqldb_lock(s->db, "schema") == -1 ||
 	    exec(s, TABLE, err) == -1 || exec(s, INDEX, err) == -1 ||
-	    sqldb_commit(s->db) == -1) {
+	    exec(s, "ALTER TABLE approvals ADD COLUMN IF NOT EXISTS cluster "
+	    "TEXT", err) == -1 || sqldb_commit(s->db) == -1) {
 		if (*err == NULL)
 			*err = xasprintf("state: %s", sqldb_errmsg(s->db));
 		sqldb_rollback(s->db);
 		return -1;
 	}
-	s->has_input = 1;
+	s->has_input = s->has_cluster = 1;
 	return 0;
 }
 
@@ -165,13 +185,13 @@ setup(struct approve_store *s, const char *path, char **err)
 	if (claim(s, path, err) == -1)
 		return -1;
 	if (s->readonly) {
-		s->has_input = has_input_column(s);
+		probe_columns(s);
 		return 0;
 	}
 	return exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
 	    exec(s, "PRAGMA synchronous = FULL", err) == -1 ||
 	    exec(s, TABLE, err) == -1 || exec(s, INDEX, err) == -1 ||
-	    add_input_column(s, err) == -1 ? -1 : 0;
+	    add_columns(s, err) == -1 ? -1 : 0;
 }
 
 struct approve_store *
@@ -213,7 +233,29 @@ approve_store_close(struct approve_store *s)
 	pthread_mutex_destroy(&s->mu);
 	explicit_bzero(&s->key, sizeof s->key);
 	free(s->base_url);
+	free(s->cluster);
 	free(s);
+}
+
+void
+approve_store_scope(struct approve_store *s, const char *cluster)
+{
+	free(s->cluster);
+	s->cluster = cluster ? xstrdup(cluster) : NULL;
+}
+
+/* The rows this store answers for: its cluster's, and older rows. */
+static int
+scoped(const struct approve_store *s)
+{
+	return s->cluster != NULL && s->has_cluster;
+}
+
+static void
+bind_scope(const struct approve_store *s, struct sqldb_stmt *st)
+{
+	if (scoped(s))
+		sqldb_bind_text(st, 9, s->cluster);
 }
 
 static char *
@@ -249,9 +291,13 @@ approve_issue(struct approve_store *s, const json_t *record,
 	    NULL;
 	url = s->base_url ? link_of(s, t->id, NULL) : NULL;
 	pthread_mutex_lock(&s->mu);
-	if ((st = sqldb_prepare(s->db, "INSERT INTO approvals (id, created, "
-	    "expires, state, record, url, input) VALUES (?, ?, ?, 'pending', "
-	    "?, ?, ?)", 0)) != NULL) {
+	if ((st = sqldb_prepare(s->db, s->has_cluster ? "INSERT INTO "
+	    "approvals (id, created, expires, state, record, url, input, "
+	    "cluster) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)" : "INSERT INTO "
+	    "approvals (id, created, expires, state, record, url, input) "
+	    "VALUES (?, ?, ?, 'pending', ?, ?, ?)", 0)) != NULL) {
+		if (s->has_cluster)
+			sqldb_bind_text(st, 7, s->cluster);
 		sqldb_bind_text(st, 1, t->id);
 		sqldb_bind_int64(st, 2, now);
 		sqldb_bind_int64(st, 3, t->expires);
@@ -306,14 +352,18 @@ row(struct sqldb_stmt *st, struct approve_pending *p)
 #define COLUMNS	"id, created, expires, state, record, decided, outcome, url"
 
 /*
- * SELECT every column, then tail; owned.  A state file read-only (the
- * CLI) may predate the input column: then input reads as NULL.
+ * SELECT every column of the rows where `where` holds (and, scoped, of
+ * this cluster's or no cluster's: ?9), then rest; owned.  A state file
+ * read-only (the CLI) may predate the input column: then input reads as
+ * NULL.
  */
 static char *
-select_sql(const struct approve_store *s, const char *tail)
+select_sql(const struct approve_store *s, const char *where,
+    const char *rest)
 {
-	return xasprintf("SELECT " COLUMNS ", %s FROM approvals %s",
-	    s->has_input ? "input" : "NULL", tail);
+	return xasprintf("SELECT " COLUMNS ", %s FROM approvals WHERE (%s)%s "
+	    "%s", s->has_input ? "input" : "NULL", where, scoped(s) ?
+	    " AND (cluster = ?9 OR cluster IS NULL)" : "", rest);
 }
 
 /* Reads id into *p (mu held): 1 found, 0 not, -1 error. */
@@ -322,7 +372,7 @@ get(struct approve_store *s, const char *id, struct approve_pending *p,
     char **err)
 {
 	struct sqldb_stmt *st;
-	char *sql = select_sql(s, "WHERE id = ?");
+	char *sql = select_sql(s, "id = ?1", "");
 	int rc;
 
 	st = sqldb_prepare(s->db, sql, 0);
@@ -332,6 +382,7 @@ get(struct approve_store *s, const char *id, struct approve_pending *p,
 		return -1;
 	}
 	sqldb_bind_text(st, 1, id);
+	bind_scope(s, st);
 	rc = sqldb_step(st);
 	if (rc == SQLDB_ROW)
 		row(st, p);
@@ -477,11 +528,12 @@ approve_finish(struct approve_store *s, const char *id,
  * has_bind), owned.
  */
 static int
-each(struct approve_store *s, const char *tail, int64_t bind, int has_bind,
-    size_t limit, struct approve_pending **rows, size_t *n, char **err)
+each(struct approve_store *s, const char *where, const char *rest,
+    int64_t bind, int has_bind, size_t limit, struct approve_pending **rows,
+    size_t *n, char **err)
 {
 	struct sqldb_stmt *st;
-	char *sql = select_sql(s, tail);
+	char *sql = select_sql(s, where, rest);
 	size_t cap = 0;
 	int rc;
 
@@ -495,6 +547,7 @@ each(struct approve_store *s, const char *tail, int64_t bind, int has_bind,
 	}
 	if (has_bind)
 		sqldb_bind_int64(st, 1, bind);
+	bind_scope(s, st);
 	while ((rc = sqldb_step(st)) == SQLDB_ROW &&
 	    (limit == 0 || *n < limit)) {
 		xgrow(rows, &cap, *n + 1, sizeof **rows);
@@ -530,7 +583,7 @@ approve_expire(struct approve_store *s, int64_t now,
 
 	*err = NULL;
 	pthread_mutex_lock(&s->mu);
-	if (each(s, "WHERE state = 'pending' AND expires <= ?1 ORDER BY "
+	if (each(s, "state = 'pending' AND expires <= ?1", "ORDER BY "
 	    "expires", now, 1, 0, &rows, &n, err) == -1) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
@@ -564,9 +617,8 @@ approve_list(struct approve_store *s, int pending_only, size_t limit,
 
 	*err = NULL;
 	pthread_mutex_lock(&s->mu);
-	if (each(s, pending_only ? "WHERE state = 'pending' ORDER BY "
-	    "created DESC" : "ORDER BY created DESC", 0, 0, limit, &rows, &n,
-	    err) == -1) {
+	if (each(s, pending_only ? "state = 'pending'" : "1 = 1", "ORDER BY "
+	    "created DESC", 0, 0, limit, &rows, &n, err) == -1) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}

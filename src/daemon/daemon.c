@@ -1417,6 +1417,8 @@ open_approvals(struct daemon *d)
 	    &err) == 0)
 		d->approvals = approve_store_open(d->o->state, &key,
 		    d->notify_cfg ? d->notify_cfg->base_url : NULL, 0, &err);
+	if (d->approvals)	/* its own, where clusters share a database */
+		approve_store_scope(d->approvals, d->cluster_name);
 	if (d->approvals == NULL) {
 		util_log_json("error", "cannot keep approvals", json_pack(
 		    "{s:s}", "error", err ? err : "?"));

@@ -285,6 +285,45 @@ TEST(expiry)
 	approve_store_close(s);
 }
 
+/*
+ * Clusters sharing a database (PostgreSQL) each answer for their own
+ * approvals: another cluster's link is not found, and its expired ones are
+ * not expired (recorded) here.  A row from before approvals had a cluster
+ * is anyone's.
+ */
+TEST(each_cluster_answers_for_its_own_approvals)
+{
+	struct approve_store *a = open_store("shared.db", NULL);
+	struct approve_store *b = open_store("shared.db", NULL);
+	json_t *rec = pending_record("late");
+	struct approve_ticket t;
+	struct approve_pending p;
+	char *err = NULL;
+
+	REQUIRE(a != NULL && b != NULL);
+	approve_store_scope(a, "eu");
+	approve_store_scope(b, "us");
+	CHECK(approve_issue(a, rec, NULL, NOW, 60000, &t, &err) == 0);
+	CHECK_INT(approve_lookup(b, t.id, t.sig, &p, &err),
+	    APPROVE_NOT_FOUND);
+	CHECK_INT(approve_redeem(b, t.id, t.sig, NOW + 1, &p, &err),
+	    APPROVE_NOT_FOUND);
+	expired_seen = 0;
+	CHECK_INT(approve_expire(b, NOW + 60000, on_expired, NULL, &err), 0);
+	CHECK_INT(approve_expire(a, NOW + 60000, on_expired, NULL, &err), 1);
+	CHECK_INT(expired_seen, 1);
+	approve_ticket_clear(&t);
+	/* unscoped: every row, as a file one daemon holds */
+	approve_store_scope(b, NULL);
+	CHECK(approve_issue(a, rec, NULL, NOW, 60000, &t, &err) == 0);
+	CHECK_INT(approve_lookup(b, t.id, t.sig, &p, &err), APPROVE_OK);
+	approve_pending_clear(&p);
+	approve_ticket_clear(&t);
+	json_decref(rec);
+	approve_store_close(a);
+	approve_store_close(b);
+}
+
 TEST(durable_across_reopen)
 {
 	struct approve_store *s = open_store("c.db", "http://x:1");
@@ -641,6 +680,7 @@ main(void)
 	RUN(input_kept_apart_and_old_tables_upgraded);
 	RUN(issue_redeem_once);
 	RUN(expiry);
+	RUN(each_cluster_answers_for_its_own_approvals);
 	RUN(durable_across_reopen);
 	RUN(concurrent_redeems_have_one_winner);
 	RUN(state_file_ownership);
