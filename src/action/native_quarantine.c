@@ -145,12 +145,14 @@ policy_fault(const json_t *have, const json_t *want)
 
 /*
  * The error (owned) for policy have (borrowed) that fault keeps from
- * being ours; name and ns name it.
+ * being the deny-all want (borrowed), which names it.
  */
 static char *
-policy_error(const json_t *have, const char *ns, const char *name,
-    const char *fault)
+policy_error(const json_t *have, const json_t *want, const char *fault)
 {
+	const json_t *meta = json_object_get(want, "metadata");
+	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	const char *name = json_string_value(json_object_get(meta, "name"));
 	const char *by = json_string_value(json_object_get(json_object_get(
 	    json_object_get(have, "metadata"), "labels"),
 	    "app.kubernetes.io/managed-by"));
@@ -284,9 +286,8 @@ static int
 existing_is_ours(struct kube_client *c, const json_t *req, char **err)
 {
 	const json_t *want = json_object_get(req, "body");
-	const json_t *meta = json_object_get(want, "metadata");
-	const char *name = json_string_value(json_object_get(meta, "name"));
-	const char *ns = json_string_value(json_object_get(meta, "namespace"));
+	const char *name = json_string_value(json_object_get(json_object_get(
+	    want, "metadata"), "name"));
 	const char *base = json_string_value(json_object_get(req, "path"));
 	const char *fault;
 	json_t *have;
@@ -302,7 +303,7 @@ existing_is_ours(struct kube_client *c, const json_t *req, char **err)
 		return 0;
 	fault = policy_fault(have, want);
 	if (fault)
-		*err = policy_error(have, ns, name, fault);
+		*err = policy_error(have, want, fault);
 	json_decref(have);
 	return fault == NULL;
 }
@@ -336,10 +337,7 @@ act_exec_quarantine(struct kube_client *c, const json_t *plan, int dry_run,
 		body = json_object_get(req, "body");
 		if (post && json_object_get(result, "verifiedAfter") &&
 		    (fault = policy_fault(answer, body)) != NULL) {
-			*err = policy_error(answer, json_string_value(
-			    json_object_get(json_object_get(body, "metadata"),
-			    "namespace")), json_string_value(json_object_get(
-			    json_object_get(body, "metadata"), "name")), fault);
+			*err = policy_error(answer, body, fault);
 			json_decref(answer);
 			return -1;
 		}

@@ -414,7 +414,6 @@ static int
 claim_rows(struct audit *a, char **err)
 {
 	const char *other = is_pg(a) ? "cluster = ''" : "cluster <> ?1";
-	const char *sql[3];
 	char *text[3];
 	struct sqldb_stmt *st;
 	int i, rc = 0;
@@ -425,12 +424,10 @@ claim_rows(struct audit *a, char **err)
 	text[1] = xasprintf("UPDATE state SET cluster = ?1 WHERE %s", other);
 	text[2] = xasprintf("UPDATE intake SET cluster = ?1 WHERE cluster IS "
 	    "NULL%s", is_pg(a) ? "" : " OR cluster <> ?1");
-	for (i = 0; i < 3; i++)
-		sql[i] = text[i];
 	if (sqldb_begin(a->db) == -1)
 		rc = -1;
 	for (i = 0; i < 3 && rc == 0; i++) {
-		if ((st = sqldb_prepare(a->db, sql[i], 0)) == NULL) {
+		if ((st = sqldb_prepare(a->db, text[i], 0)) == NULL) {
 			rc = -1;
 			break;
 		}

@@ -61,7 +61,7 @@ execute_plan(void *ctx, const json_t *plan, int dry_run, json_t **result,
 
 	/* the fence, at the last moment */
 	if ((why = daemon_leader_gate(d)) != NULL) {
-		*err = xasprintf("not sent: %s", why);
+		*err = retry_refusal(why, 1, NULL);
 		return -1;
 	}
 	if (type && strcmp(type, "remediate") == 0)

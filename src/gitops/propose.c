@@ -246,9 +246,7 @@ retried(const struct gitops_env *env, int (*fn)(void *, char **),
 		const char *closed = retry_gate_closed();
 
 		if (closed) {	/* e.g. this replica stopped leading */
-			char *why = *err ? xasprintf("not sent: %s (attempt "
-			    "%d; attempt %d: %s)", closed, n, n - 1, *err) :
-			    xasprintf("not sent: %s", closed);
+			char *why = retry_refusal(closed, n, *err);
 
 			free(*err);
 			*err = why;

@@ -734,16 +734,13 @@ refused(struct kube_client *c, const struct kube_req *rq, const char *why,
     int n, struct kube_error *err)
 {
 	char *last = n > 1 && err->message ? kube_error_text(err) : NULL;
+	char *text = retry_refusal(why, n, last);
 	int timed_out = err->timed_out;
 
-	if (last)
-		kube_error_set(err, "%s %s%s: not sent: %s (attempt %d; "
-		    "attempt %d: %s)", rq->method, c->base, rq->path, why, n,
-		    n - 1, last);
-	else
-		kube_error_set(err, "%s %s%s: not sent: %s", rq->method,
-		    c->base, rq->path, why);
+	kube_error_set(err, "%s %s%s: %s", rq->method, c->base, rq->path,
+	    text);
 	err->timed_out = timed_out;
+	free(text);
 	free(last);
 }
 

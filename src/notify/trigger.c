@@ -263,22 +263,6 @@ worth_retrying(long status)
 	return status == 0 || status == 429 || status >= 500;
 }
 
-/*
- * The gate refused attempt n: "not sent: WHY", as the daemon's own fence
- * check says it (no URL: it may hold a secret), with the answer to the
- * attempt before it (*err, replaced).
- */
-static void
-gate_refused(const char *why, int n, char **err)
-{
-	char *e = n > 1 ? xasprintf("not sent: %s (attempt %d; attempt %d: "
-	    "%s)", why, n, n - 1, *err ? *err : "failed") :
-	    xasprintf("not sent: %s", why);
-
-	free(*err);
-	*err = e;
-}
-
 int
 notify_execute_http(void *ctx, const json_t *plan, int dry_run,
     json_t **result, char **err)
@@ -335,7 +319,12 @@ notify_execute_http(void *ctx, const json_t *plan, int dry_run,
 	r.key_pem = pem[2];
 	for (attempt = 1;; attempt++) {
 		if ((why = retry_gate_closed()) != NULL) {
-			gate_refused(why, attempt, err);
+			/* no URL in it: the URL may hold a secret */
+			char *e = retry_refusal(why, attempt, *err ? *err :
+			    "failed");
+
+			free(*err);
+			*err = e;
 			rc = -1;
 			break;
 		}

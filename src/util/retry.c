@@ -145,6 +145,15 @@ retry_gate_closed(void)
 	return gate_fn ? gate_fn(gate_ctx) : NULL;
 }
 
+char *
+retry_refusal(const char *why, int n, const char *last)
+{
+	if (n > 1 && last)
+		return xasprintf("not sent: %s (attempt %d; attempt %d: %s)",
+		    why, n, n - 1, last);
+	return xasprintf("not sent: %s", why);
+}
+
 int
 retry_wait(int64_t ms, atomic_int *stop)
 {

@@ -57,6 +57,13 @@ void	retry_gate_on(retry_gate_fn *fn, void *ctx);
    gate's reason (static). */
 const char *retry_gate_closed(void);
 /*
+ * What a sender says of attempt n its gate refused (owned): "not sent:
+ * WHY", and for a retry whose attempt before was answered last (may be
+ * NULL: nothing to tell) "not sent: WHY (attempt N; attempt N-1: LAST)":
+ * a 5xx or a timeout before it may have been carried out after all.
+ */
+char	*retry_refusal(const char *why, int n, const char *last);
+/*
  * Waits ms before a retry.  Ends early, returning -1, when this thread's
  * gate closes or *stop (may be NULL) becomes non-zero; 0 after the whole
  * wait.
