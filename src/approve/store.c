@@ -188,10 +188,24 @@ setup(struct approve_store *s, const char *path, char **err)
 		probe_columns(s);
 		return 0;
 	}
-	return exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
-	    exec(s, "PRAGMA synchronous = FULL", err) == -1 ||
-	    exec(s, TABLE, err) == -1 || exec(s, INDEX, err) == -1 ||
-	    add_columns(s, err) == -1 ? -1 : 0;
+	if (exec(s, "PRAGMA journal_mode = WAL", err) == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL", err) == -1)
+		return -1;
+	/*
+	 * Under the write lock (BEGIN IMMEDIATE): replicas sharing the file
+	 * start together, and two that both saw an old table without the
+	 * column would both add it, the second failing.
+	 */
+	if (sqldb_begin(s->db) == -1 || exec(s, TABLE, err) == -1 ||
+	    exec(s, INDEX, err) == -1 || add_columns(s, err) == -1 ||
+	    sqldb_commit(s->db) == -1) {
+		if (*err == NULL)
+			*err = xasprintf("state file: %s",
+			    sqldb_errmsg(s->db));
+		sqldb_rollback(s->db);
+		return -1;
+	}
+	return 0;
 }
 
 struct approve_store *

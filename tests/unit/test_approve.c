@@ -199,6 +199,54 @@ TEST(input_kept_apart_and_old_tables_upgraded)
 	json_decref(in);
 }
 
+struct opener {
+	const char		*name;
+	struct approve_store	*s;
+};
+
+static void *
+open_in_thread(void *arg)
+{
+	struct opener *o = arg;
+
+	o->s = open_store(o->name, NULL);
+	return NULL;
+}
+
+/*
+ * Replicas sharing a state file start together: while one holds the write
+ * lock upgrading an old table (adding cluster), another opening the store
+ * must look at the table only once it has the lock.  Looking before, it
+ * saw no column, added it after the first had, and refused to start
+ * ("duplicate column name: cluster": a replica down in CI).
+ */
+TEST(a_store_opening_while_another_upgrades_the_table_starts)
+{
+	char *path = tmp("upgrade-race.db");
+	struct opener o = { "upgrade-race.db", NULL };
+	pthread_t th;
+	sqlite3 *db;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "PRAGMA application_id = 1380273476; "
+	    "PRAGMA journal_mode = WAL; CREATE TABLE approvals (id TEXT "
+	    "PRIMARY KEY, created INTEGER NOT NULL, expires INTEGER NOT NULL, "
+	    "state TEXT NOT NULL, record TEXT NOT NULL, url TEXT, decided "
+	    "INTEGER, outcome TEXT, input TEXT); CREATE INDEX approvals_pending "
+	    "ON approvals (state, expires); BEGIN IMMEDIATE", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	pthread_create(&th, NULL, open_in_thread, &o);
+	/* the opener reaches the lock we hold (its busy timeout waits) */
+	usleep(300 * 1000);
+	CHECK(sqlite3_exec(db, "ALTER TABLE approvals ADD COLUMN cluster "
+	    "TEXT; COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	pthread_join(th, NULL);
+	CHECK(o.s != NULL);
+	approve_store_close(o.s);
+	sqlite3_close(db);
+	free(path);
+}
+
 TEST(issue_redeem_once)
 {
 	struct approve_store *s = open_store("a.db", "https://r.example/");
@@ -678,6 +726,7 @@ main(void)
 	RUN(key_from_env_file_or_generated_once);
 	RUN(signatures_bind_id_and_expiry);
 	RUN(input_kept_apart_and_old_tables_upgraded);
+	RUN(a_store_opening_while_another_upgrades_the_table_starts);
 	RUN(issue_redeem_once);
 	RUN(expiry);
 	RUN(each_cluster_answers_for_its_own_approvals);
