@@ -53,7 +53,7 @@ perl_class(char c, int *neg)
 	switch (c) {
 	case 'd': case 'D': return "0-9";
 	case 'w': case 'W': return "[:alnum:]_";
-	case 's': case 'S': return "[:space:]";
+	case 's': case 'S': return "\t\n\f\r ";	/* RE2's: no \v */
 	default: return NULL;
 	}
 }
@@ -305,7 +305,10 @@ translate(struct tr *t, int *icase)
 				buf_addc(&t->out, '\\');
 				buf_addc(&t->out, c);
 			}
-		} else
+		} else if (c == '.')
+			/* RE2's '.' without (?s): anything but a newline */
+			buf_adds(&t->out, "[^\n]");
+		else
 			buf_addc(&t->out, c);
 	}
 	if (t->err == NULL && t->depth > 0)

@@ -30,6 +30,7 @@
  * "Pod" does not match "PodDisruptionBudget".  Argo matches them
  * unanchored.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -386,20 +387,26 @@ as_float(json_t *v)
 	return 0;
 }
 
-/* gjson's Bool() */
+/* gjson's Bool(): a string is lowercased first ("TrUe" is true) */
 static int
 as_bool(json_t *v)
 {
+	char low[8];
+	size_t i, n;
 	int b;
 
 	if (json_is_true(v))
 		return 1;
 	if (json_is_number(v))
 		return json_number_value(v) != 0;
-	if (json_is_string(v) && sensor_parse_bool(json_string_value(v), &b)
-	    == 0)
-		return b;
-	return 0;
+	if (!json_is_string(v) || (n = json_string_length(v)) >= sizeof low)
+		return 0;	/* longer than any of ParseBool's words */
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)json_string_value(v)[i]);
+	low[n] = '\0';
+	if (strlen(low) != n)
+		return 0;		/* a NUL inside: not a word */
+	return sensor_parse_bool(low, &b) == 0 && b;
 }
 
 static int

@@ -1,9 +1,11 @@
 /*
  * Argo Events compiles string filters with Go's regexp (RE2 syntax); we
- * have POSIX <regex.h>.  This file rewrites the RE2 forms people write
- * into POSIX extended syntax:
+ * have TRE's POSIX interface.  This file rewrites the RE2 forms people
+ * write into POSIX extended syntax:
  *
- *   \d \D \w \W \s \S     classes (also inside [...])
+ *   \d \D \w \W \s \S     classes (also inside [...]; \s is RE2's \t \n
+ *                         \f \r and space, without POSIX's \v)
+ *   .                     anything but a newline, as RE2 without (?s)
  *   \n \t \r \f \v \xHH   characters
  *   \. \- \[ ...          escaped punctuation (inside [...] too, where
  *                         POSIX has no escapes: the set is rebuilt)
@@ -29,6 +31,9 @@
 #include <string.h>
 
 #include "sensor/sensor_int.h"
+
+/* RE2's \s: POSIX's [:space:] also has \v */
+#define RE2_SPACE	"\t\n\f\r "
 
 struct rset {
 	struct buf	 other;
@@ -118,7 +123,7 @@ bracket(const char *s, struct buf *out, char **err)
 			case 'd': buf_adds(&r.other, "0-9"); s++; continue;
 			case 'w': buf_adds(&r.other, "[:alnum:]_"); s++;
 				continue;
-			case 's': buf_adds(&r.other, "[:space:]"); s++;
+			case 's': buf_adds(&r.other, RE2_SPACE); s++;
 				continue;
 			default:
 				break;
@@ -356,6 +361,11 @@ translate(const char *s, struct buf *out, int *icase, char **err)
 			}
 			buf_addc(out, '(');
 			continue;
+		case '.':
+			/* RE2's '.' without (?s): anything but a newline */
+			buf_adds(out, "[^\n]");
+			s++;
+			continue;
 		case '*':
 		case '+':
 		case '?':
@@ -381,8 +391,8 @@ translate(const char *s, struct buf *out, int *icase, char **err)
 			case 'D': buf_adds(out, "[^0-9]"); s++; continue;
 			case 'w': buf_adds(out, "[[:alnum:]_]"); s++; continue;
 			case 'W': buf_adds(out, "[^[:alnum:]_]"); s++; continue;
-			case 's': buf_adds(out, "[[:space:]]"); s++; continue;
-			case 'S': buf_adds(out, "[^[:space:]]"); s++; continue;
+			case 's': buf_adds(out, "[" RE2_SPACE "]"); s++; continue;
+			case 'S': buf_adds(out, "[^" RE2_SPACE "]"); s++; continue;
 			case 'b': case 'B':
 				buf_addc(out, '\\');
 				buf_addc(out, *s++);
