@@ -151,29 +151,6 @@ pick(const struct native_in *in, const char **name, int *init, char **err)
 	return -1;
 }
 
-/* The one-line JSON note of what changed (the CLI's, plus the trigger). */
-static char *
-change_note(const char *container, const struct kube_bump_result *r,
-    const char *pod, const char *inc, const char *cap, int64_t now,
-    const char *trigger)
-{
-	char when[TIME_FMTLEN];
-	json_t *n;
-	char *s;
-
-	time_format(now, when, sizeof when);
-	n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:s?}",
-	    "container", container, "requestFrom", r->request_old,
-	    "requestTo", r->request_new, "limitFrom", r->limit_old,
-	    "limitTo", r->limit_new, "pod", pod, "increment", inc, "cap", cap,
-	    "time", when, "trigger", trigger);
-	if (r->limit_from_pod)
-		json_object_set_new(n, "limitSource", json_string("pod"));
-	s = json_dumps(n, JSON_COMPACT);
-	json_decref(n);
-	return s;
-}
-
 static json_t *
 change_json(const char *container, int init, const struct kube_bump_result *r)
 {
@@ -318,7 +295,7 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 	pod = in->subject && is_kind(json_string_value(json_object_get(
 	    in->subject, "kind")), "Pod") ? act_meta(in->subject, "name") :
 	    NULL;
-	note = change_note(cname, &r, pod, inc, cap, in->now,
+	note = kube_bump_note(cname, &r, pod, inc, cap, in->now,
 	    in->trigger ? in->trigger->name : NULL);
 	patch = kube_bump_patch(cname, init, act_meta(in->target,
 	    "resourceVersion"), &r, note);
@@ -358,12 +335,11 @@ act_native_bump(const struct native_in *in, struct act_plan *out,
 static int
 recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 {
-	json_t *b = json_object_get(plan, "bump"), *ctr, *note, *planned;
+	json_t *b = json_object_get(plan, "bump"), *ctr, *planned;
 	const char *cname = json_string_value(json_object_get(b, "container"));
 	int init = json_is_true(json_object_get(b, "init"));
 	struct kube_bump_opts o;
 	struct kube_bump_result r;
-	const char *old_note;
 	char *s;
 
 	if (cname == NULL || parse_opts(json_string_value(json_object_get(b,
@@ -394,23 +370,9 @@ recompute(const json_t *plan, json_t *fresh, json_t **patch, char **err)
 	/* keep the planned note, with what the fresh object gave */
 	planned = json_object_get(json_object_get(json_array_get(
 	    json_object_get(plan, "requests"), 0), "body"), "metadata");
-	old_note = json_string_value(json_object_get(json_object_get(planned,
-	    "annotations"), "remediation.platform/last-change"));
-	note = old_note ? util_json_loads(old_note, 0, NULL) : NULL;
-	if (!json_is_object(note)) {
-		json_decref(note);
-		note = json_object();
-	}
-	json_object_set_new(note, "requestFrom", json_string(r.request_old));
-	json_object_set_new(note, "requestTo", json_string(r.request_new));
-	json_object_set_new(note, "limitFrom", json_string(r.limit_old));
-	json_object_set_new(note, "limitTo", json_string(r.limit_new));
-	if (r.limit_from_pod)
-		json_object_set_new(note, "limitSource", json_string("pod"));
-	else
-		json_object_del(note, "limitSource");
-	s = json_dumps(note, JSON_COMPACT);
-	json_decref(note);
+	s = kube_bump_note_again(json_string_value(json_object_get(
+	    json_object_get(planned, "annotations"),
+	    "remediation.platform/last-change")), &r);
 	*patch = kube_bump_patch(cname, init, act_meta(fresh,
 	    "resourceVersion"), &r, s);
 	free(s);

@@ -243,6 +243,60 @@ kube_bump_change_text(const struct kube_bump_result *r)
 	return buf_steal(&b);
 }
 
+/* The note's fields that say what r changes; the rest names the decision. */
+static void
+note_change(json_t *n, const struct kube_bump_result *r)
+{
+	json_object_set_new(n, "requestFrom", json_string(r->request_old));
+	json_object_set_new(n, "requestTo", json_string(r->request_new));
+	json_object_set_new(n, "limitFrom", json_string(r->limit_old));
+	json_object_set_new(n, "limitTo", json_string(r->limit_new));
+	if (r->limit_from_pod)
+		json_object_set_new(n, "limitSource", json_string("pod"));
+	else
+		json_object_del(n, "limitSource");
+}
+
+char *
+kube_bump_note(const char *container, const struct kube_bump_result *r,
+    const char *pod, const char *increment, const char *cap, int64_t now,
+    const char *trigger)
+{
+	char when[TIME_FMTLEN];
+	json_t *n = json_object();
+	char *s;
+
+	time_format(now, when, sizeof when);
+	json_object_set_new(n, "container", json_string(container));
+	note_change(n, r);
+	json_object_set_new(n, "pod", pod ? json_string(pod) : json_null());
+	json_object_set_new(n, "increment", json_string(increment));
+	if (cap)
+		json_object_set_new(n, "cap", json_string(cap));
+	json_object_set_new(n, "time", json_string(when));
+	if (trigger)
+		json_object_set_new(n, "trigger", json_string(trigger));
+	s = json_dumps(n, JSON_COMPACT);
+	json_decref(n);
+	return s;
+}
+
+char *
+kube_bump_note_again(const char *old, const struct kube_bump_result *r)
+{
+	json_t *n = old ? util_json_loads(old, 0, NULL) : NULL;
+	char *s;
+
+	if (!json_is_object(n)) {
+		json_decref(n);
+		n = json_object();
+	}
+	note_change(n, r);
+	s = json_dumps(n, JSON_COMPACT);
+	json_decref(n);
+	return s;
+}
+
 json_t *
 kube_bump_patch(const char *container, int init, const char *rv,
     const struct kube_bump_result *r, const char *change_note)

@@ -240,30 +240,18 @@ static char *
 change_note(struct kube_bump_outcome *o, json_t *pod,
     const struct kube_bump_req *rq)
 {
-	char now[TIME_FMTLEN], inc[QUANTITY_FMTLEN + 1], cap[QUANTITY_FMTLEN];
+	char inc[QUANTITY_FMTLEN + 1], cap[QUANTITY_FMTLEN];
 	struct timespec ts;
-	json_t *n;
-	char *s;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	time_format((int64_t)ts.tv_sec * 1000, now, sizeof now);
 	quantity_format(&rq->opts.increment, inc, sizeof inc - 1);
 	if (rq->opts.percent)
 		strncat(inc, "%", sizeof inc - strlen(inc) - 1);
 	if (rq->opts.has_cap)
 		quantity_format(&rq->opts.cap, cap, sizeof cap);
-	n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s}",
-	    "container", o->container,
-	    "requestFrom", o->result.request_old, "requestTo",
-	    o->result.request_new,
-	    "limitFrom", o->result.limit_old, "limitTo", o->result.limit_new,
-	    "pod", mstr(pod, "name"), "increment", inc,
-	    "cap", rq->opts.has_cap ? cap : NULL, "time", now);
-	if (o->result.limit_from_pod)
-		json_object_set_new(n, "limitSource", json_string("pod"));
-	s = json_dumps(n, JSON_COMPACT);
-	json_decref(n);
-	return s;
+	return kube_bump_note(o->container, &o->result, mstr(pod, "name"),
+	    inc, rq->opts.has_cap ? cap : NULL, (int64_t)ts.tv_sec * 1000,
+	    NULL);
 }
 
 static json_t *

@@ -607,6 +607,23 @@ const char *kube_bump_pod_limit(json_t *pod, const char *name, int init);
  */
 char	*kube_bump_change_text(const struct kube_bump_result *r);
 /*
+ * The "remediation.platform/last-change" note, one line of JSON: the
+ * container, what r changes (requestFrom/To, limitFrom/To, limitSource
+ * "pod" when the limit was the pod's), the pod killed (NULL: null), the
+ * increment and cap as given (cap NULL: none), the time (ms) and the
+ * trigger (NULL: the CLI's).  Owned.
+ */
+char	*kube_bump_note(const char *container,
+	    const struct kube_bump_result *r, const char *pod,
+	    const char *increment, const char *cap, int64_t now,
+	    const char *trigger);
+/*
+ * The planned note old (NULL or unreadable: an empty one) with what r
+ * changes now, for a patch recomputed against a fresh object.  Owned.
+ */
+char	*kube_bump_note_again(const char *old,
+	    const struct kube_bump_result *r);
+/*
  * The strategic-merge patch for the controller: container (in
  * "containers" or, when init, "initContainers") resources from r,
  * metadata.resourceVersion rv (NULL: none, the patch then wins over

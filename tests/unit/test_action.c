@@ -487,6 +487,41 @@ TEST(bump_memory_plans_the_cli_patch)
 	world_free(&w);
 }
 
+/*
+ * An alert on the Deployment itself names no killed pod: the note still
+ * says what changed and why, its pod null (kube_bump_applied reads the
+ * note to know our own write after a 409).
+ */
+TEST(bump_memory_without_a_pod_still_notes_the_change)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *note;
+	const char *text;
+	char *err;
+
+	REQUIRE(world_init(&w) == 0);
+	/* the container named: a Deployment says nothing of which was killed */
+	REQUIRE(plan("{\"bumpMemory\":{\"increment\":\"50%\",\"cap\":"
+	    "\"8Gi\",\"container\":\"app\"}}", w.deploy, w.deploy, w.c,
+	    NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	text = json_string_value(json_object_get(G(p.plan,
+	    "requests.0.body.metadata.annotations"),
+	    "remediation.platform/last-change"));
+	CHECK(text != NULL);
+	note = text ? json_loads(text, 0, NULL) : NULL;
+	CHECK_STR(S(note, "container"), "app");
+	CHECK_STR(S(note, "requestFrom"), "256Mi");
+	CHECK_STR(S(note, "requestTo"), "384Mi");
+	CHECK_STR(S(note, "trigger"), "fix");
+	CHECK(json_is_null(json_object_get(note, "pod")));
+	json_decref(note);
+	act_plan_clear(&p);
+	world_free(&w);
+}
+
 TEST(bump_memory_same_arithmetic_as_cli)
 {
 	struct world w;
@@ -1271,6 +1306,7 @@ main(void)
 	RUN(resource_without_kind);
 	RUN(merge_patch_rfc7386_examples);
 	RUN(bump_memory_plans_the_cli_patch);
+	RUN(bump_memory_without_a_pod_still_notes_the_change);
 	RUN(bump_memory_same_arithmetic_as_cli);
 	RUN(bump_memory_knows_its_own_write_after_a_conflict);
 	RUN(bump_memory_grows_the_pods_own_limit);
