@@ -151,6 +151,54 @@ def test_sigterm_decides_the_kills_still_queued(live_manifests):
     assert stopping[0]["watchSignalsDropped"] == 0, stopping
 
 
+DRAIN_S = 5    # DRAIN_MS in src/daemon/daemon_int.h
+
+
+def test_a_stop_past_its_deadline_counts_the_kills_it_drops(live_manifests):
+    """The stop decides queued kills for up to DRAIN_MS.  A decision held
+    past that deadline leaves the kill queued behind it undecided (the
+    next start would read it as history), and the stop says so: the
+    "stopping" line's watchSignalsDropped and a warning."""
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout",
+                                                 "orders")]
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        d.wait_log("synced")
+        for name in ("cart", "checkout"):
+            emu.fault({"type": "delay", "ms": 0, "method": "GET",
+                       "path": "/deployments/%s$" % name, "hold": name,
+                       "count": 1, "holdTimeout": 60})
+        # a second kill passes the seed's threshold: its decision reads
+        # the Deployment (the ownership check), and that read is held
+        emu.oom_kill("shop", scenario.pod_name("cart", 0))
+        emu.oom_kill("shop", scenario.pod_name("cart", 0))
+        assert wait_until(lambda: emu.held("cart") == 1)
+        emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+        emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+        emu.oom_kill("shop", scenario.pod_name("orders", 0))
+        seq = emu.requests()[-1]["seq"]
+        n = emu.expire_watches("pods")
+        assert n and wait_until(lambda: relists(emu, "pods", seq) >= n)
+        d.p.send_signal(signal.SIGTERM)
+        emu.release("cart")
+        # the drain's first decision holds past its deadline
+        assert wait_until(lambda: emu.held("checkout") == 1)
+        time.sleep(DRAIN_S + 1)
+        emu.release("checkout")
+        assert d.p.wait(30) == 0
+        recs = d.take(10, timeout=5)
+        logs = d.all_logs()
+    names = [r["target"]["name"] for r in recs]
+    assert "checkout" in names and "orders" not in names, recs
+    stopping = [x for x in logs if x.get("msg") == "stopping"]
+    assert stopping[0]["watchSignalsDropped"] >= 1, stopping
+    warned = [x for x in logs if x.get("msg") ==
+              "cluster signals were not decided before the stop"]
+    assert warned and warned[0]["signals"] == \
+        stopping[0]["watchSignalsDropped"], warned
+
+
 def test_readyz_shows_a_broken_watch(live_manifests):
     with Emulator() as emu:
         emu.load(cluster_objects([scenario.Workload("shop", "cart")]))
