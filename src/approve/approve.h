@@ -198,10 +198,14 @@ char	*approve_link(struct approve_store *, const struct approve_pending *);
  * What approving runs, supplied by the daemon: re-check every guardrail
  * and re-plan p's trigger against the cluster as it is now, execute if
  * all pass, and return 0 with *record (owned: the new decision record,
- * acted, failed or suppressed with its reason) or -1 with *err (owned:
- * the engine could not be asked).  Called on an HTTP thread: hand the
- * work to the engine's thread and wait for it.
+ * acted, failed or suppressed with its reason), -1 with *err (owned:
+ * the engine could not be asked), or APPROVE_RUN_UNKNOWN with *err (why):
+ * the engine took it, but what came of it cannot be said yet (its record
+ * is not stored, or the engine did not answer in time and may still
+ * act).  Called on an HTTP thread: hand the work to the engine's thread
+ * and wait for it.
  */
+#define APPROVE_RUN_UNKNOWN	1
 typedef int	(*approve_run_fn)(void *ctx, const struct approve_pending *p,
 		    json_t **record, char **err);
 
@@ -212,7 +216,8 @@ typedef int	(*approve_run_fn)(void *ctx, const struct approve_pending *p,
  * query or the form body) redeems and calls run, then stores and shows
  * the outcome.  Answers 404 (unknown id, bad path), 403 (bad signature),
  * 410 (expired or used: with what happened), 405, 500 (store or engine
- * failed), 200.  now is the clock.
+ * failed), 202 (approved, the outcome not known yet: an outcome with a
+ * message and no decision), 200.  now is the clock.
  */
 void	approve_http(struct approve_store *, const struct http_request *req,
 	    struct http_response *resp, int64_t now, approve_run_fn run,

@@ -21,7 +21,7 @@
 #define MAX_ANSWER	(1u << 20)	/* bytes the CLI reads */
 
 static const char *
-str(json_t *o, const char *key)
+str(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
@@ -189,6 +189,28 @@ reply_page(struct http_response *resp, int status, struct buf *b)
 	buf_free(b);
 }
 
+/*
+ * What approving came to: the decision, its reason and message; an
+ * outcome without a decision is one not known yet (its message: why).
+ */
+static void
+describe_outcome(struct buf *b, const json_t *outcome)
+{
+	buf_adds(b, "<p>Outcome: ");
+	html_esc(b, str(outcome, "decision") ? str(outcome, "decision") :
+	    "not known yet");
+	if (str(outcome, "reason")) {
+		buf_adds(b, " (");
+		html_esc(b, str(outcome, "reason"));
+		buf_adds(b, ")");
+	}
+	if (str(outcome, "message")) {
+		buf_adds(b, ": ");
+		html_esc(b, str(outcome, "message"));
+	}
+	buf_adds(b, "</p>\n");
+}
+
 /* 404, 403, 410, 500 for a lookup or redeem that did not succeed. */
 static void
 refuse(struct http_response *resp, int json, enum approve_status st,
@@ -217,16 +239,8 @@ refuse(struct http_response *resp, int json, enum approve_status st,
 	page_start(&b, tab[st].title);
 	if (p && p->record)
 		describe(&b, p);
-	if (p && p->outcome) {
-		buf_adds(&b, "<p>Outcome: ");
-		html_esc(&b, str(p->outcome, "decision"));
-		if (str(p->outcome, "reason")) {
-			buf_adds(&b, " (");
-			html_esc(&b, str(p->outcome, "reason"));
-			buf_adds(&b, ")");
-		}
-		buf_adds(&b, "</p>\n");
-	}
+	if (p && p->outcome)
+		describe_outcome(&b, p->outcome);
 	if (err) {
 		buf_adds(&b, "<p>");
 		html_esc(&b, err);
@@ -292,7 +306,7 @@ redeem(struct approve_store *s, const struct http_request *req,
 	enum approve_status st;
 	json_t *outcome = NULL;
 	char *err = NULL, *e2 = NULL;
-	int code = 200;
+	int code = 200, rc;
 	struct buf b;
 
 	st = approve_redeem(s, id, sig, now, &p, &err);
@@ -303,8 +317,14 @@ redeem(struct approve_store *s, const struct http_request *req,
 		free(err);
 		return;
 	}
-	if (run == NULL || run(ctx, &p, &outcome, &err) == -1 || outcome ==
-	    NULL) {
+	rc = run ? run(ctx, &p, &outcome, &err) : -1;
+	if (rc == APPROVE_RUN_UNKNOWN) {
+		/* no decision to show: "failed" would be a guess */
+		json_decref(outcome);
+		outcome = json_pack("{s:s}", "message", err ? err :
+		    "the outcome is not known yet");
+		code = 202;
+	} else if (rc != 0 || outcome == NULL) {
 		json_decref(outcome);
 		outcome = json_pack("{s:s, s:s}", "decision", "failed",
 		    "message", err ? err : "the engine could not be asked");
@@ -318,22 +338,12 @@ redeem(struct approve_store *s, const struct http_request *req,
 		    "status", "approved", "outcome", outcome));
 	} else {
 		buf_init(&b, 0);
-		page_start(&b, str(outcome, "decision") && strcmp(str(outcome,
+		page_start(&b, code == 202 ? "Approved: outcome not known yet" :
+		    str(outcome, "decision") && strcmp(str(outcome,
 		    "decision"), "acted") == 0 ? "Approved: done" :
 		    "Approved, but not done");
 		describe(&b, &p);
-		buf_adds(&b, "<p>Outcome: ");
-		html_esc(&b, str(outcome, "decision"));
-		if (str(outcome, "reason")) {
-			buf_adds(&b, " (");
-			html_esc(&b, str(outcome, "reason"));
-			buf_adds(&b, ")");
-		}
-		if (str(outcome, "message")) {
-			buf_adds(&b, ": ");
-			html_esc(&b, str(outcome, "message"));
-		}
-		buf_adds(&b, "</p>\n");
+		describe_outcome(&b, outcome);
 		reply_page(resp, code, &b);
 	}
 	json_decref(outcome);

@@ -15,8 +15,9 @@
  * signature and address and needs neither.
  *
  * Exit status: 0 approved and acted; 1 approved but not acted
- * (suppressed or failed), or refused (unknown, expired, used, bad
- * signature), or the daemon could not be reached; 2 usage.
+ * (suppressed or failed) or its outcome not known yet (its record not
+ * stored), or refused (unknown, expired, used, bad signature), or the
+ * daemon could not be reached; 2 usage.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -253,7 +254,11 @@ report(const struct opts *o, long status, json_t *answer, const char *err)
 		if (json_string_value(json_object_get(out, "message")))
 			printf("  %s\n", json_string_value(json_object_get(out,
 			    "message")));
-	} else
+	} else if (status == 202)	/* approved; what came of it unknown */
+		printf("approved: outcome not known yet\n  %s\n",
+		    json_string_value(json_object_get(out, "message")) ?
+		    json_string_value(json_object_get(out, "message")) : "");
+	else
 		fprintf(stderr, "remediate approve: HTTP %ld: %s%s%s\n", status,
 		    json_string_value(json_object_get(answer, "error")) ?
 		    json_string_value(json_object_get(answer, "error")) :

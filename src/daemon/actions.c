@@ -285,9 +285,13 @@ dact_outcome(struct dact *x, struct engine *e, struct dq_item *it)
 	j->result = NULL;
 	j->err = NULL;
 	if (j->call) {
-		if (x->o.flush)		/* the answer shows the record */
-			x->o.flush(x->o.flush_ctx);
-		dq_call_answer(j->call, rec, NULL);
+		/* the answer shows the record: only once stored */
+		if (x->o.flush && x->o.flush(x->o.flush_ctx) != 0) {
+			json_decref(rec);
+			dq_call_answer_unknown(j->call,
+			    xstrdup(DACT_NOT_STORED));
+		} else
+			dq_call_answer(j->call, rec, NULL);
 		dq_call_release(j->call);
 		j->call = NULL;
 	} else

@@ -50,10 +50,17 @@ struct dact_opts {
 		    json_t **pr, char **err);
 	void	 *propose_ctx;
 	/* On the engine thread, before an approval is answered with its
-	   record: stores the records held (group commit).  NULL: none. */
-	void	(*flush)(void *ctx);
+	   record: stores the records held (group commit); 0 when all are
+	   stored, else -1 (kept to retry: the record is not shown, the
+	   answer says DACT_NOT_STORED).  NULL: none. */
+	int	(*flush)(void *ctx);
 	void	 *flush_ctx;
 };
+
+/* An approval's answer when its decision's record is not stored yet. */
+#define DACT_NOT_STORED	"decided, but its record is not stored yet (the " \
+	"state file cannot be written now; the record is kept and stored " \
+	"once it can): `remediate history` shows the outcome then"
 
 struct dact;
 

@@ -248,13 +248,17 @@ show_record(struct daemon *d, int stored, const char *line)
  * answered with its record, the records held are written and shown now
  * (docs/state.md).  ctx is the daemon (dact_opts.flush's shape).
  */
-static void
+static int
 flush_records(void *ctx)
 {
 	struct daemon *d = ctx;
+	int stored;
 
-	if (d->audit)
-		show_held(d, audit_flush(d->audit));
+	if (d->audit == NULL)
+		return 0;
+	stored = audit_flush(d->audit);
+	show_held(d, stored);
+	return stored == 0 ? 0 : -1;
 }
 
 /*
@@ -352,14 +356,19 @@ run_approval(void *ctx, const struct approve_pending *p, json_t **record,
 	it.call = dq_call_ref(c);
 	if (dq_push(d->q, &it, 1) == -1)
 		dq_item_clear(&it);	/* closed: answers "stopping" */
-	if (dq_call_wait(c, APPROVE_WAIT_MS) == -1)
-		*err = xstrdup("the engine did not answer in time; see the "
-		    "decision records for what happened");
-	else if (c->out) {
+	if (dq_call_wait(c, APPROVE_WAIT_MS) == -1) {
+		/* it may yet decide and act: not "failed" */
+		*err = xstrdup("the engine did not answer in time; the "
+		    "action may still run: `remediate history` shows what "
+		    "happened");
+		rc = APPROVE_RUN_UNKNOWN;
+	} else if (c->out) {
 		*record = json_incref(c->out);
 		rc = 0;
-	} else
+	} else {
 		*err = xstrdup(c->err ? c->err : "no answer");
+		rc = c->unknown ? APPROVE_RUN_UNKNOWN : -1;
+	}
 	dq_call_release(c);
 	return rc;
 }
@@ -384,8 +393,12 @@ answer_call(struct daemon *d, struct dq_call *c, int acting)
 	    json_string_value(json_object_get(c->in, "id")));
 	if (dact_set_call(d->acts, NULL) && out == NULL)
 		return;
-	flush_records(d);	/* the answer shows the record */
-	dq_call_answer(c, out, NULL);
+	/* the answer shows the record: only once stored */
+	if (flush_records(d) != 0) {
+		json_decref(out);
+		dq_call_answer_unknown(c, xstrdup(DACT_NOT_STORED));
+	} else
+		dq_call_answer(c, out, NULL);
 }
 
 /*

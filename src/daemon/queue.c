@@ -281,8 +281,8 @@ dq_call_release(struct dq_call *c)
 	free(c);
 }
 
-void
-dq_call_answer(struct dq_call *c, json_t *out, char *err)
+static void
+answer(struct dq_call *c, json_t *out, char *err, int unknown)
 {
 	pthread_mutex_lock(&c->mu);
 	if (c->done) {
@@ -293,9 +293,22 @@ dq_call_answer(struct dq_call *c, json_t *out, char *err)
 	}
 	c->out = out;
 	c->err = err;
+	c->unknown = unknown;
 	c->done = 1;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+}
+
+void
+dq_call_answer(struct dq_call *c, json_t *out, char *err)
+{
+	answer(c, out, err, 0);
+}
+
+void
+dq_call_answer_unknown(struct dq_call *c, char *why)
+{
+	answer(c, NULL, why, 1);
 }
 
 int

@@ -38,6 +38,8 @@ struct dq_call {
 	/* the answer, set once by dq_call_answer: */
 	json_t	*out;		/* owned, may be NULL */
 	char	*err;		/* owned, NULL when answered */
+	int	 unknown;	/* decided, its outcome not known yet (err:
+				   why): dq_call_answer_unknown */
 	/* private */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -137,6 +139,11 @@ void		 dq_call_release(struct dq_call *);
  * Only the first answer counts; later ones are freed.
  */
 void		 dq_call_answer(struct dq_call *, json_t *out, char *err);
+/*
+ * The engine's answer when the question was decided but what came of it
+ * cannot be shown (its record is not stored yet): why (owned message).
+ */
+void		 dq_call_answer_unknown(struct dq_call *, char *why);
 /*
  * Waits up to timeout_ms for the answer.  Returns 0 when answered (read
  * c->out, c->err), -1 on timeout.

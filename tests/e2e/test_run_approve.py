@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -22,7 +23,8 @@ import urllib.request
 import pytest
 
 import scenario
-from conftest import ROOT, Daemon, binary, cluster_objects, listening_port
+from conftest import (ROOT, Daemon, binary, cluster_objects, listening_port,
+                      wait_until)
 from test_run_live import WORKFLOWS, body
 
 from kubeapi.emulator import Emulator  # noqa: E402  (path set by the above)
@@ -166,6 +168,66 @@ def test_approve_by_link_acts_once(tmp_path, receiver):
     pods = [p["value"] for p in body(posts[0])["spec"]["arguments"]
             ["parameters"] if p["name"] == "pod"]
     assert pods == [scenario.pod_name("cart", 0)]
+
+
+def test_an_approval_whose_record_cannot_be_stored_says_not_known(
+        tmp_path, receiver):
+    """A decision is shown only once stored.  The state file locked while
+    the approved action runs: its record cannot be written (it is kept
+    to retry), so the answer is 202 with no decision, not the record and
+    not a guessed "failed"; once the file is writable the record is
+    stored, shown, and the used approval tells what came of it."""
+    ws = [scenario.Workload("shop", "cart")]
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = Daemon(confirm_manifests(tmp_path, receiver), emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            port = listening_port(d)
+            rec, link = pending(emu, d, receiver, "cart")
+            # the approved action's create is held: its intent is written
+            emu.fault({"type": "delay", "ms": 0, "method": "POST",
+                       "path": "/workflows$", "hold": "wf", "count": 1,
+                       "holdTimeout": 60})
+            path, sig = link.split("?")
+            answer = {}
+
+            def approve():
+                answer["st"], answer["out"] = request(port, path, "POST",
+                                                      sig)
+            t = threading.Thread(target=approve)
+            t.start()
+            assert wait_until(lambda: emu.held("wf") == 1)
+            lock = sqlite3.connect(d.state, timeout=10)
+            lock.execute("BEGIN EXCLUSIVE")     # nobody else may write
+            emu.release("wf")
+            # the outcome's write gives up (the busy wait, ~5 s); then
+            # the file is writable for the approval's own row
+            d.wait_log("decision records not stored (kept to retry; not "
+                       "on stdout)")
+            lock.rollback()
+            lock.close()
+            t.join(60)
+            assert d.take(1, timeout=1) == []   # nothing shown unstored
+            # the next write stores the kept record; a second kill makes one
+            emu.oom_kill("shop", scenario.pod_name("cart", 0))
+            assert [r["reason"] for r in d.take(1)] == ["cooldown"]
+            st2, again = request(port, path, "POST", sig)
+            posts = workflow_posts(emu)
+        finally:
+            assert d.stop() == 0
+    assert answer["st"] == 202, answer
+    outcome = json.loads(answer["out"])["outcome"]
+    assert "decision" not in outcome and "not stored" in outcome["message"]
+    assert len(posts) == 1
+    hist = subprocess.run([binary(), "history", "--state", d.state,
+                           "--json"], capture_output=True, text=True)
+    assert hist.returncode == 0, hist.stderr
+    acted = [r for r in map(json.loads, hist.stdout.splitlines())
+             if r["decision"] == "acted"]
+    assert len(acted) == 1 and acted[0]["approval"]["id"] == \
+        rec["approval"]["id"], hist.stdout
+    assert st2 == 410 and json.loads(again)["status"] == "used"
 
 
 def test_approve_from_the_shell_and_forged_links(tmp_path, receiver):

@@ -508,7 +508,7 @@ TEST(state_file_ownership)
 struct served {
 	struct approve_store	*s;
 	int			 runs;
-	int			 fail;
+	int			 fail;	/* 1: -1, 2: APPROVE_RUN_UNKNOWN */
 };
 
 static int
@@ -518,6 +518,10 @@ fake_engine(void *ctx, const struct approve_pending *p, json_t **record,
 	struct served *sv = ctx;
 
 	sv->runs++;
+	if (sv->fail == 2) {
+		*err = xstrdup("decided, but its record is not stored yet");
+		return APPROVE_RUN_UNKNOWN;
+	}
 	if (sv->fail) {
 		*err = xstrdup("engine queue closed");
 		return -1;
@@ -671,6 +675,44 @@ TEST(engine_failure_is_recorded_and_consumes_the_link)
 	approve_store_close(sv.s);
 }
 
+/*
+ * Approved, but what came of it cannot be shown yet (its record is not
+ * stored): 202, an outcome with the reason and no decision, the link
+ * used; never a guessed "failed" and never the unstored record.
+ */
+TEST(an_outcome_not_known_yet_is_202_without_a_decision)
+{
+	struct served sv = { open_store("u.db", NULL), 0, 2 };
+	json_t *rec = pending_record("bump");
+	struct approve_ticket t;
+	struct approve_pending p;
+	char *err = NULL, *out, *path;
+
+	CHECK(approve_issue(sv.s, rec, NULL, NOW, 0, &t, &err) == 0);
+	path = xasprintf("/approve/%s", t.id);
+	CHECK_INT(call(&sv, "POST", path, t.sig, "text/html", NULL, &out),
+	    202);
+	CHECK(strstr(out, "Approved: outcome not known yet") != NULL);
+	CHECK(strstr(out, "Outcome: not known yet: decided, but its record "
+	    "is not stored yet") != NULL);
+	free(out);
+	CHECK_INT(approve_lookup(sv.s, t.id, NULL, &p, &err), APPROVE_OK);
+	CHECK_INT(p.state, APPROVE_USED);
+	CHECK(json_object_get(p.outcome, "decision") == NULL);
+	CHECK(strstr(json_string_value(json_object_get(p.outcome, "message")),
+	    "not stored") != NULL);
+	approve_pending_clear(&p);
+	/* the used link shows the same */
+	CHECK_INT(call(&sv, "POST", path, t.sig, "text/html", NULL, &out),
+	    410);
+	CHECK(strstr(out, "Outcome: not known yet") != NULL);
+	free(out);
+	free(path);
+	approve_ticket_clear(&t);
+	json_decref(rec);
+	approve_store_close(sv.s);
+}
+
 TEST(client_approves_through_a_real_server)
 {
 	struct served sv = { open_store("g.db", NULL), 0, 0 };
@@ -735,6 +777,7 @@ main(void)
 	RUN(state_file_ownership);
 	RUN(pages_show_then_approve_once);
 	RUN(engine_failure_is_recorded_and_consumes_the_link);
+	RUN(an_outcome_not_known_yet_is_202_without_a_decision);
 	RUN(client_approves_through_a_real_server);
 	rc = harness_done();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
