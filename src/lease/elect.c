@@ -167,11 +167,28 @@ record_copy(struct lease_record *dst, const struct lease_record *src)
 	    xstrdup(src->resource_version) : NULL;
 }
 
+static int
+ours(const struct lease_elector *el)
+{
+	return el->have_seen && same_str(el->seen.holder, el->identity);
+}
+
 void
 lease_elector_observe(struct lease_elector *el, const struct lease_record *r,
     int64_t now)
 {
 	if (r == NULL) {
+		/*
+		 * Deleted (or never made).  A holder seen alive may not
+		 * know and acts until its own fence: wait it out from when
+		 * we saw it, as if the Lease were still there.  Ours is gone
+		 * too: anyone may create it now, so we stop until our own
+		 * create wins.
+		 */
+		if (el->have_seen && el->seen.holder && !ours(el))
+			el->gone_until = el->seen_at +
+			    el->seen.duration_s * 1000;
+		el->acting_until = 0;
 		lease_record_clear(&el->seen);
 		el->have_seen = 0;
 		el->seen_at = now;
@@ -188,12 +205,6 @@ lease_elector_observe(struct lease_elector *el, const struct lease_record *r,
 		el->acting_until = 0;
 }
 
-static int
-ours(const struct lease_elector *el)
-{
-	return el->have_seen && same_str(el->seen.holder, el->identity);
-}
-
 enum lease_step
 lease_elector_next(struct lease_elector *el, int64_t now, int64_t wall,
     struct lease_record *want)
@@ -203,6 +214,8 @@ lease_elector_next(struct lease_elector *el, int64_t now, int64_t wall,
 	memset(want, 0, sizeof *want);
 	if (el->have_seen && el->seen.holder && !ours(el) &&
 	    now < el->seen_at + el->seen.duration_s * 1000)
+		return LEASE_WAIT;
+	if (!el->have_seen && now < el->gone_until)
 		return LEASE_WAIT;
 	want->holder = xstrdup(el->identity);
 	want->duration_s = seconds;

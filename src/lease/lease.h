@@ -83,6 +83,9 @@ struct lease_elector {
 						   last changed */
 	int64_t			 acting_until;	/* ms, caller's clock; 0: not
 						   leading */
+	int64_t			 gone_until;	/* ms, caller's clock: the
+						   Lease was deleted under a
+						   live holder, waited out */
 	uint64_t		 transitions;	/* became leader, counted */
 };
 

@@ -239,6 +239,48 @@ TEST(seeing_another_holder_stops_acting)
 	lease_elector_clear(&el);
 }
 
+/*
+ * The Lease deleted (kubectl delete lease) while b held it: the holder we
+ * saw alive is still waited out from when we saw it, as if it were there,
+ * since b may not have noticed and keeps acting until its own fence; and
+ * a leader that finds its Lease gone stops acting at once (anyone may
+ * create it now), until its own create wins.
+ */
+TEST(a_deleted_lease_is_not_free_at_once)
+{
+	struct lease_timing t = timing();
+	struct lease_elector el, lead;
+	struct lease_record r = rec("b", 15, "40", 2), want, got;
+
+	lease_elector_init(&el, "a", &t);
+	lease_elector_observe(&el, &r, 1000);
+	lease_elector_observe(&el, NULL, 3000);
+	CHECK(lease_elector_next(&el, 3000, WALL, &want) == LEASE_WAIT);
+	lease_record_clear(&want);
+	lease_elector_observe(&el, NULL, 15999);
+	CHECK(lease_elector_next(&el, 15999, WALL, &want) == LEASE_WAIT);
+	lease_record_clear(&want);
+	lease_elector_observe(&el, NULL, 16000);
+	CHECK(lease_elector_next(&el, 16000, WALL, &want) == LEASE_CREATE);
+	lease_record_clear(&want);
+	lease_elector_clear(&el);
+
+	lease_elector_init(&lead, "b", &t);
+	lease_elector_observe(&lead, NULL, 0);
+	CHECK(lease_elector_next(&lead, 0, WALL, &want) == LEASE_CREATE);
+	got = accepted(&want, "41");
+	lease_record_clear(&want);
+	lease_elector_won(&lead, &got, 0);
+	CHECK(lease_elector_acting(&lead, 2000));
+	lease_elector_observe(&lead, NULL, 2000);	/* deleted */
+	CHECK(!lease_elector_acting(&lead, 2000));
+	CHECK(lease_elector_next(&lead, 2000, WALL, &want) == LEASE_CREATE);
+	lease_record_clear(&want);
+	lease_record_clear(&got);
+	lease_record_clear(&r);
+	lease_elector_clear(&lead);
+}
+
 TEST(release_hands_over_as_client_go_does)
 {
 	struct lease_timing t = timing();
@@ -336,6 +378,7 @@ main(void)
 	RUN(renewing_keeps_acquire_time_and_transitions);
 	RUN(the_fence_closes_before_anyone_may_take_over);
 	RUN(seeing_another_holder_stops_acting);
+	RUN(a_deleted_lease_is_not_free_at_once);
 	RUN(release_hands_over_as_client_go_does);
 	RUN(lease_json_both_ways);
 	RUN(default_identity_is_host_and_random);
