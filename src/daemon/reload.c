@@ -26,7 +26,9 @@
  *   - watches: unchanged ones keep running, new ones start, removed ones
  *     stop (watches.c); webhook endpoints are swapped in the ingress
  *     (requests in flight finish with the old set; every set pushes into
- *     the same durable intake); timed sources start afresh; owners and
+ *     the same durable intake); calendars start afresh, an unchanged
+ *     prometheus source keeps its turn and its series' edges (a series
+ *     already over the line is not a new crossing); owners and
  *     destinations are replaced;
  *   - the permissions the new engine needs are asked of the server again
  *     (access.c: a new one missing shows in the log and /readyz), and its
@@ -146,9 +148,10 @@ swap_in(struct daemon *d, struct candidate *c)
 	daemon_watches_update(d, c->engine);
 	daemon_hook_log(c->hooks);
 	hook_ingress_set(d->hooks, c->hooks);
+	sched_set_start(c->timed, clock_now(&d->clock));
+	sched_set_adopt(c->timed, d->timed);	/* no edge twice */
 	sched_set_free(d->timed);
 	d->timed = c->timed;
-	sched_set_start(d->timed, clock_now(&d->clock));
 	notify_flush(d->notify, 1000);
 	notify_free(d->notify);
 	notify_config_free(d->notify_cfg);

@@ -72,6 +72,14 @@ const char	*sched_source_name(const struct sched_source *);
  * prometheus source at now.
  */
 void		 sched_set_start(struct sched_set *, int64_t now);
+/*
+ * A reload: every prometheus source of `to` (started) that `from` (the
+ * running set) has under the same eventsource and name, with the same
+ * query, URL, interval, condition and repeat, takes over its turn and
+ * its series' edge state, so a series that was already over the line is
+ * not a new crossing; `from` keeps empty ones.  Calendars start afresh.
+ */
+void		 sched_set_adopt(struct sched_set *to, struct sched_set *from);
 /* The earliest due time of the set (ms), or -1 when nothing is due ever. */
 int64_t		 sched_set_next_due(const struct sched_set *);
 /* When source s is next due (ms), or -1 never. */

@@ -92,6 +92,48 @@ sched_set_start(struct sched_set *set, int64_t now)
 		    sched_next(set->v[i], now) : now;
 }
 
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Would a and b, both prometheus sources, see the same edges? */
+static int
+same_prom(const struct sched_source *a, const struct sched_source *b)
+{
+	return b->kind == SCHED_PROMETHEUS &&
+	    same_str(a->eventsource, b->eventsource) &&
+	    same_str(a->name, b->name) && same_str(a->query, b->query) &&
+	    same_str(a->url, b->url) && a->interval == b->interval &&
+	    a->repeat == b->repeat && a->has_cond == b->has_cond &&
+	    (!a->has_cond || (a->cond.op == b->cond.op &&
+	    a->cond.value == b->cond.value));
+}
+
+void
+sched_set_adopt(struct sched_set *to, struct sched_set *from)
+{
+	struct sched_source *a, *b;
+	struct map m;
+	size_t i, j;
+
+	for (i = 0; i < to->n; i++) {
+		if ((a = to->v[i])->kind != SCHED_PROMETHEUS)
+			continue;
+		for (j = 0; j < from->n; j++) {
+			if (!same_prom(a, b = from->v[j]))
+				continue;
+			m = a->series;
+			a->series = b->series;
+			b->series = m;
+			a->gen = b->gen;
+			a->due = b->due;
+			break;
+		}
+	}
+}
+
 int64_t
 sched_set_next_due(const struct sched_set *set)
 {

@@ -252,3 +252,113 @@ def test_a_reload_that_needs_a_new_permission_asks_for_it(
     assert [(p["resource"], p["verb"]) for p in perms] == [
         ("configmaps", "list")], perms
     assert ready_after == 200
+
+
+PROM_SOURCE = """apiVersion: argoproj.io/v1alpha1
+kind: EventSource
+metadata: {name: slo, namespace: argo-events}
+spec:
+  prometheus:
+    burn:
+      query: burn_rate
+      interval: 1s
+      condition: "> 1"
+      url: %s
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: burn, namespace: argo-events}
+spec:
+  dependencies:
+    - {name: b, eventSourceName: slo, eventName: burn}
+  triggers:
+    - template:
+        name: note
+        k8s:
+          operation: create
+          source:
+            resource:
+              apiVersion: v1
+              kind: ConfigMap
+              metadata: {generateName: burn-}
+              data: {slo: "{{ .Input.body.metric.slo }}"}
+      guardrails:
+        mode: dry-run
+        cooldown: 0s
+        target: Deployment/shop/w0
+"""
+
+
+class FakePrometheus:
+    """/api/v1/query answering burn_rate with the series in self.series
+    (label value -> sample value), each sample stamped now."""
+
+    def __init__(self):
+        import http.server
+        import json
+        import threading
+        self.series = {}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                now = time.time()
+                body = json.dumps({"status": "success", "data": {
+                    "resultType": "vector", "result": [
+                        {"metric": {"__name__": "burn_rate", "slo": k},
+                         "value": [now, str(v)]}
+                        for k, v in list(outer.series.items())]}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever,
+                         daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def slo(rec):
+    """The series a record's event came from."""
+    return rec["plan"]["object"]["data"]["slo"]
+
+
+def test_a_reload_does_not_fire_a_prometheus_edge_again(tmp_path):
+    """A prometheus source with a condition fires when a series starts
+    to satisfy it, not at every evaluation while it does: a reload (here
+    SIGHUP, nothing changed) is not a new crossing.  Series "a" is over
+    the line throughout; "b" crosses only after the reload, and its event
+    comes from the same evaluation as any new event of "a" would."""
+    (tmp_path / "m").mkdir()
+    prom = FakePrometheus()
+    (tmp_path / "m" / "all.yaml").write_text(PROM_SOURCE % prom.url)
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        d = start(emu, tmp_path / "m", tmp_path)
+        try:
+            prom.series = {"a": 2}      # once the view has the target
+            first = d.take(1)
+            d.p.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded")
+            prom.series = {"a": 2, "b": 2}
+            later = []
+            for _ in range(5):
+                later += d.take(1)
+                if slo(later[-1]) == "b":
+                    break
+        finally:
+            d.stop()
+            prom.stop()
+    assert slo(first[0]) == "a"
+    assert [slo(r) for r in later] == ["b"]     # not "a" again
