@@ -166,7 +166,8 @@ struct act_perm {
 const struct act_perm *act_native_perms(const char *action, size_t *n);
 /*
  * The verbs a k8s trigger's operation sends on its kind (update also
- * reads the live object when the plan carries no resourceVersion):
+ * reads the live object when the plan carries no resourceVersion; patch
+ * and delete read the object the view holds whole before they send):
  * fills verbs (static strings) and returns how many, 1 or 2.
  */
 size_t	act_k8s_verbs(enum k8s_operation, const char *verbs[2]);

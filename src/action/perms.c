@@ -88,12 +88,15 @@ act_k8s_verbs(enum k8s_operation op, const char *verbs[2])
 		verbs[0] = "get";
 		verbs[1] = "update";
 		return 2;
+	/* both read the live object first (k8s.c, cluster_get_whole) */
 	case K8S_PATCH:
-		verbs[0] = "patch";
-		return 1;
+		verbs[0] = "get";
+		verbs[1] = "patch";
+		return 2;
 	case K8S_DELETE:
-		verbs[0] = "delete";
-		return 1;
+		verbs[0] = "get";
+		verbs[1] = "delete";
+		return 2;
 	}
 	return 0;
 }

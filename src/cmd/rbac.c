@@ -158,7 +158,7 @@ print_all(const struct rule *v, size_t n, const char *name,
 
 	printf("# Least-privilege RBAC for this configuration, from `remediate "
 	    "rbac`.\n# Regenerate it when the manifests change.  Leader "
-	    "election, once it\n# exists, adds: apiGroups "
+	    "election\n# (run --leader-elect) adds: apiGroups "
 	    "[\"coordination.k8s.io\"], resources [\"leases\"],\n# verbs "
 	    "[\"get\", \"create\", \"update\"] in remediate's own namespace."
 	    "\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"

@@ -221,6 +221,37 @@ add_native(const struct sensor_trigger *t, const char *m, struct perms *p)
 	}
 }
 
+/*
+ * What a decision reads whole from the server at the moment it decides,
+ * beside the view's list+watch (which grants no get): its target, fresh
+ * for the ownership check (gitops-managed, conflict; src/engine/
+ * ownership.c), the objects a policy's lookup() names and the object a
+ * k8s patch or delete applies to (src/cluster/store.c,
+ * cluster_get_whole), all of them objects of the view's kinds; and the
+ * Argo CD Application that delivers the target, in whichever namespace
+ * its tracking names (src/gitops/owner.c).  Without them every action
+ * on a real cluster would fail on a 403.
+ */
+static void
+add_fresh_reads(const struct engine *e, struct perms *p)
+{
+	struct sig_watch *w;
+	size_t i, n = engine_watches(e, &w);
+
+	for (i = 0; i < n; i++) {
+		if (w[i].source < 0)
+			add(p, w[i].group, w[i].resource, "get",
+			    w[i].namespace, NULL, "a decision reads its target "
+			    "(ownership check) and what a policy's lookup() "
+			    "names fresh from the server");
+		sig_watch_clear(&w[i]);
+	}
+	free(w);
+	add(p, "argoproj.io", "applications", "get", NULL, NULL, "ownership "
+	    "check: whether the Argo CD Application delivering the target "
+	    "self-heals");
+}
+
 /* Each trigger's action, and the Event every executed action records. */
 static void
 add_actions(const struct engine *e, struct perms *p)
@@ -244,10 +275,11 @@ add_actions(const struct engine *e, struct perms *p)
 		}
 		free(m);
 	}
-	if (acts)
-		add(p, "", "events", "create", NULL, NULL, "an executed "
-		    "action records a Remediated or RemediationFailed Event "
-		    "on its target");
+	if (!acts)
+		return;
+	add(p, "", "events", "create", NULL, NULL, "an executed action "
+	    "records a Remediated or RemediationFailed Event on its target");
+	add_fresh_reads(e, p);
 }
 
 size_t

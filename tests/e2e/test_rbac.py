@@ -46,12 +46,15 @@ def test_seed_rbac_is_least_privilege_with_reasons():
     assert kinds == [("ClusterRole", None), ("ClusterRoleBinding", None),
                      ("Role", "argo-events"), ("RoleBinding", "argo-events")]
     g = grants(docs)
-    view = {(None, "", "pods", v) for v in ("list", "watch")} | \
-        {(None, grp, res, v) for grp, res in (
-            ("apps", "replicasets"), ("apps", "deployments"),
-            ("apps", "statefulsets"), ("apps", "daemonsets"),
-            ("batch", "jobs")) for v in ("list", "watch")}
+    # the cluster view, read fresh at a decision (ownership check, the
+    # policy's lookup('Pod', ...))
+    view = {(None, grp, res, v) for grp, res in (
+        ("", "pods"), ("apps", "replicasets"), ("apps", "deployments"),
+        ("apps", "statefulsets"), ("apps", "daemonsets"),
+        ("batch", "jobs")) for v in ("list", "watch", "get")}
     assert g == view | {
+        # the ownership check: does the target's Application self-heal
+        (None, "argoproj.io", "applications", "get"),
         (None, "", "events", "list"), (None, "", "events", "watch"),
         (None, "", "events", "create"),
         # the Workflow is created in the sensor's namespace only, and
@@ -178,3 +181,54 @@ def test_granting_it_later_makes_run_ready_without_a_restart(
         finally:
             d.stop()
     assert (status, text) == (200, "ok\n")
+
+
+def sent(req):
+    """(namespace, group, resource, verb) a logged request needs, or None
+    for what RBAC does not guard (discovery, access reviews)."""
+    parts = req["path"].split("?")[0].strip("/").split("/")
+    if parts[:2] == ["api", "v1"]:
+        group, rest = "", parts[2:]
+    elif parts[0] == "apis" and len(parts) >= 3:
+        group, rest = parts[1], parts[3:]
+    else:
+        return None
+    if group == "authorization.k8s.io" or not rest:
+        return None
+    ns = None
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        ns, rest = rest[1], rest[2:]
+    resource = rest[0] + ("/" + rest[2] if len(rest) > 2 else "")
+    named = len(rest) > 1
+    verb = {"POST": "create", "PUT": "update", "PATCH": "patch",
+            "DELETE": "delete"}.get(req["method"])
+    if verb is None:
+        verb = "get" if named else "watch" if req["watch"] else "list"
+    return ns, group, resource, verb
+
+
+def test_rbac_grants_every_request_run_sends(live_manifests):
+    """The seed example live, with the actions it takes: every request
+    `run` sends is one the printed roles grant (list does not grant get:
+    the ownership check reads the target Deployment fresh)."""
+    _, docs = rbac("-c", str(live_manifests))
+    g = grants(docs)
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout")]
+    with Emulator() as emu:
+        emu.load(cluster_objects(ws))
+        d = Daemon(live_manifests, emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            for _ in range(2):
+                for w in ws:
+                    emu.oom_kill("shop", scenario.pod_name(w.name, 0))
+                recs = d.take(2)
+            reqs = emu.requests()
+        finally:
+            d.stop()
+    assert [r["decision"] for r in recs] == ["acted", "acted"], recs
+    need = {s for s in map(sent, reqs) if s}
+    missing = {(ns, grp, res, v) for ns, grp, res, v in need
+               if (ns, grp, res, v) not in g and
+               (None, grp, res, v) not in g}
+    assert missing == set()
