@@ -5,7 +5,7 @@
  *
  * A test file names policies, resources and results: for each result, the
  * policy and rule, the resources (by name, optionally namespace/name, and
- * kind) and the expected result (pass, fail, skip, error).  Each resource
+ * kind; the result's namespace narrows them) and the expected result (pass, fail, skip, error).  Each resource
  * is admitted as a CREATE against every policy of the file (pol_evaluate
  * with every rule's outcome); a rule's result is matched by its name or
  * the names Kyverno gives the rules it generates for Pod controllers
@@ -314,9 +314,22 @@ kind_is(const char *want, const char *kind)
 	return kind != NULL && strcmp(slash ? slash + 1 : want, kind) == 0;
 }
 
-/* The index of the resource named (ns/)name of kind, or -1. */
+/* Whether the resource's namespace is the len bytes at want. */
+static int
+namespace_is(json_t *md, const char *want, size_t len)
+{
+	const char *ns = json_string_value(json_object_get(md, "namespace"));
+
+	return ns != NULL && strlen(ns) == len && strncmp(ns, want, len) == 0;
+}
+
+/*
+ * The index of the resource named (ns/)name of kind, in namespace ns
+ * when the result gives one (as the Kyverno CLI filters), or -1.
+ */
 static long
-find_resource(const struct tfile *t, const char *kind, const char *name)
+find_resource(const struct tfile *t, const char *kind, const char *ns,
+    const char *name)
 {
 	const char *slash = strchr(name, '/'), *n = slash ? slash + 1 : name;
 	json_t *o, *md;
@@ -331,10 +344,9 @@ find_resource(const struct tfile *t, const char *kind, const char *name)
 		if (kind && !kind_is(kind, json_string_value(json_object_get(o,
 		    "kind"))))
 			continue;
-		if (slash && (json_string_value(json_object_get(md,
-		    "namespace")) == NULL || strncmp(json_string_value(
-		    json_object_get(md, "namespace")), name,
-		    (size_t)(slash - name)) != 0))
+		if (slash && !namespace_is(md, name, (size_t)(slash - name)))
+			continue;
+		if (ns && *ns && !namespace_is(md, ns, strlen(ns)))
 			continue;
 		return (long)i;
 	}
@@ -439,6 +451,7 @@ run_result(struct run *r, struct tfile *t, json_t *res, const char *name)
 	const char *policy = json_string_value(json_object_get(res, "policy"));
 	const char *rule = json_string_value(json_object_get(res, "rule"));
 	const char *kind = json_string_value(json_object_get(res, "kind"));
+	const char *ns = json_string_value(json_object_get(res, "namespace"));
 	const char *want = json_string_value(json_object_get(res, "result"));
 	const struct pol_verdict *v;
 	const struct pol_violation *hit = NULL;
@@ -448,14 +461,15 @@ run_result(struct run *r, struct tfile *t, json_t *res, const char *name)
 
 	if (want == NULL)
 		want = json_string_value(json_object_get(res, "status"));
-	label = xasprintf("%s/%s %s/%s", policy ? policy : "?",
-	    rule ? rule : "?", kind ? kind : "*", name);
+	label = xasprintf("%s/%s %s/%s%s%s", policy ? policy : "?",
+	    rule ? rule : "?", kind ? kind : "*", ns && *ns ? ns : "",
+	    ns && *ns ? "/" : "", name);
 	if (policy == NULL || rule == NULL || want == NULL) {
 		add_case(r, t->path, label, xstrdup("a result needs policy, "
 		    "rule and result"));
 		return;
 	}
-	if ((idx = find_resource(t, kind, name)) < 0) {
+	if ((idx = find_resource(t, kind, ns, name)) < 0) {
 		add_case(r, t->path, label, xstrdup("no such resource in the "
 		    "test's resources"));
 		return;

@@ -246,3 +246,58 @@ def test_a_remediation_test_without_signals_is_refused(tmp_path):
         "metadata: {name: x}\nmanifests: [m]\ndecisions: []\n")
     p = run("test", str(tmp_path), check=1)
     assert "needs manifests and signals" in p.stdout
+
+
+NS_POLICY = """apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: pod-basics}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: no-latest
+      match:
+        any:
+          - resources: {kinds: [Pod]}
+      validate:
+        message: "An image tag is required"
+        pattern:
+          spec:
+            containers:
+              - image: "!*:latest"
+"""
+
+NS_RESOURCES = "---\n".join(
+    """apiVersion: v1
+kind: Pod
+metadata: {name: %s, namespace: %s}
+spec:
+  containers: [{name: c, image: "nginx:%s"}]
+""" % w for w in (("web", "dev", "1.25"), ("web", "prod", "latest"),
+                  ("api", "shop-prod", "latest")))
+
+
+def test_a_results_namespace_picks_the_resource_in_it(tmp_path):
+    """Two Pods named web, in dev and prod: `namespace: prod` (as the
+    Kyverno CLI reads it) judges prod's, not the first one of that name;
+    ns/name names that namespace exactly, not one it begins."""
+    (tmp_path / "policy.yaml").write_text(NS_POLICY)
+    (tmp_path / "resources.yaml").write_text(NS_RESOURCES)
+    head = ("name: ns\npolicies: [policy.yaml]\nresources: "
+            "[resources.yaml]\nresults:\n")
+    res = ("  - {policy: pod-basics, rule: no-latest, kind: Pod, %s"
+           "result: %s}\n")
+    t = tmp_path / "kyverno-test.yaml"
+    t.write_text(head + res % ("namespace: prod, resources: [web], ",
+                               "fail") +
+                 res % ("namespace: dev, resources: [web], ", "pass") +
+                 res % ("resources: [prod/web], ", "fail"))
+    p = run("test", "-v", str(t), check=0)
+    assert "3 passed, 0 failed" in p.stdout
+    assert "pod-basics/no-latest Pod/prod/web" in p.stdout
+    t.write_text(head + res % ("namespace: prod, resources: [web], ",
+                               "pass") +
+                 res % ("resources: [shop/api], ", "fail"))
+    p = run("test", str(t), check=1)
+    assert "0 passed, 2 failed" in p.stdout
+    assert "Pod/prod/web: want pass, got fail" in p.stdout
+    assert "Pod/shop/api: no such resource" in p.stdout
