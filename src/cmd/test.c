@@ -573,7 +573,7 @@ match_decisions(struct run *r, const char *path, json_t *want,
     json_t *recs)
 {
 	json_t *e, *exp, *got;
-	size_t i, k, count, at = 0;
+	size_t i, k, count, at = 0, missing = 0;
 	char *where, *what;
 
 	json_array_foreach(want, i, e) {
@@ -583,18 +583,24 @@ match_decisions(struct run *r, const char *path, json_t *want,
 		    1;
 		exp = json_deep_copy(e);
 		json_object_del(exp, "count");
-		for (k = 0; k < count; k++, at++) {
+		for (k = 0; k < count && at < json_array_size(recs); k++,
+		    at++) {
 			got = json_array_get(recs, at);
 			where = NULL;
-			what = got ? describe_record(got) : xstrdup("-");
-			if (got == NULL)
-				where = xstrdup("no record: the signals made "
-				    "fewer decisions");
-			else
-				subset(exp, got, "", &where);
+			what = describe_record(got);
+			subset(exp, got, "", &where);
 			add_case(r, path, xasprintf("decision %zu (%s)",
 			    at + 1, what), where);
 			free(what);
+		}
+		/* one case for what is missing: count is the file's, and a
+		   huge one must not become as many cases */
+		if (k < count) {
+			add_case(r, path, xasprintf("decision %zu (-)", at +
+			    missing + 1), xasprintf("no record: the signals "
+			    "made fewer decisions (%zu more expected here)",
+			    count - k));
+			missing += count - k;
 		}
 		json_decref(exp);
 	}

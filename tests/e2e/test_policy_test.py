@@ -211,6 +211,27 @@ def test_a_decision_that_differs_fails_with_the_field(tmp_path):
     assert ET.parse(junit).getroot().get("failures") == "2"
 
 
+def test_more_decisions_expected_than_made_is_one_case(tmp_path):
+    """The seed storm makes 40 decisions; a test expecting 2 more after
+    them, then a count no run could reach, fails with one case per
+    expectation (its count said, not one case each): a count in the
+    file used to become as many cases, a hang for a large one."""
+    text = open(os.path.join(SEED, "remediate-test.yaml")).read()
+    for rel in ("manifests", "cluster", "budget.ndjson", "signals.ndjson"):
+        text = text.replace(" %s" % rel, " " + os.path.join(SEED, rel))
+        text = text.replace("[%s]" % rel, "[%s]" % os.path.join(SEED, rel))
+    text += ("  - count: 2\n    decision: acted\n"
+             "  - count: 99999999999999\n    decision: acted\n")
+    t = tmp_path / "storm.remediate-test.yaml"
+    t.write_text(text)
+    p = run("test", str(t), check=1)
+    assert "40 passed, 2 failed" in p.stdout
+    assert ("decision 41 (-): no record: the signals made fewer decisions "
+            "(2 more expected here)") in p.stdout
+    assert "decision 43 (-): no record" in p.stdout
+    assert "(99999999999999 more expected here)" in p.stdout
+
+
 def ci_steps(name):
     """The remediate commands of examples/ci/NAME, in order."""
     import yaml
