@@ -15,8 +15,9 @@
  *
  * What cannot be replayed is counted, never guessed: records without
  * inputs (written by an older version, or not from a signal: approvals,
- * expiries, pull request outcomes) and records whose inputs were above
- * AUDIT_INPUTS_MAX.
+ * expiries, pull request outcomes), records whose inputs were above
+ * AUDIT_INPUTS_MAX, and records that do not read at all (the exit status
+ * is then 1, as history's: the report is not the whole of it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,29 @@ by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static long unreadable;	/* records that did not read (say) */
+
+/*
+ * The state file's warnings, for people; a record that does not read is
+ * a decision the replay cannot see, counted so the report says so.
+ */
+static void
+say(const char *level, const char *msg, json_t *fields)
+{
+	json_t *id = json_object_get(fields, "id");
+
+	(void)level;
+	if (id != NULL) {
+		unreadable++;
+		fprintf(stderr, "remediate diff: %s: record %lld cannot be "
+		    "read (%s); skipped\n", json_string_value(json_object_get(
+		    fields, "path")), (long long)json_integer_value(id),
+		    json_string_value(json_object_get(fields, "error")));
+	} else
+		fprintf(stderr, "remediate diff: %s\n", msg);
+	json_decref(fields);
+}
+
 static int
 load_signals(struct diff *df, const char *path, int64_t since)
 {
@@ -146,6 +170,8 @@ load_signals(struct diff *df, const char *path, int64_t since)
 
 	audit_opts_defaults(&o);
 	o.readonly = 1;
+	o.log = say;
+	unreadable = 0;
 	if ((a = audit_open(path, &o, &err)) == NULL) {
 		fprintf(stderr, "remediate diff: %s\n", err);
 		free(err);
@@ -161,6 +187,7 @@ load_signals(struct diff *df, const char *path, int64_t since)
 		return -1;
 	}
 	audit_close(a);
+	df->unreadable = unreadable;
 	/* the index names positions: sorted, it is no longer needed */
 	if (df->nsig > 0)	/* qsort's array must not be NULL */
 		qsort(df->sig, df->nsig, sizeof *df->sig, by_time);
@@ -374,7 +401,8 @@ cmd_diff(int argc, char **argv)
 				diff_report(&df, o.json, stdout);
 			else
 				diff_shadow(&df, o.json, stdout);
-			rc = CMD_OK;
+			/* the report is not the whole of what changed */
+			rc = df.unreadable ? CMD_FAILED : CMD_OK;
 		}
 		diff_free(&df);
 	}

@@ -41,6 +41,7 @@ struct diff {
 	int64_t			 since;		/* ms */
 	long			 no_inputs;	/* records without inputs */
 	long			 truncated;	/* records with cut inputs */
+	long			 unreadable;	/* records that do not read */
 	struct cluster		*cluster;	/* owned: the view replayed */
 	struct diff_signal	*cur;		/* borrowed: being replayed */
 	int			 which;		/* 0 --from, 1 --to */

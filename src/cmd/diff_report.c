@@ -146,9 +146,10 @@ replayed(const struct diff *df)
 static json_t *
 skipped(const struct diff *df)
 {
-	return json_pack("{s:I, s:I, s:I}", "recordsWithoutInputs",
+	return json_pack("{s:I, s:I, s:I, s:I}", "recordsWithoutInputs",
 	    (json_int_t)df->no_inputs, "recordsInputsTruncated",
-	    (json_int_t)df->truncated, "signalsNotReplayed",
+	    (json_int_t)df->truncated, "recordsUnreadable",
+	    (json_int_t)df->unreadable, "signalsNotReplayed",
 	    (json_int_t)(df->nsig - replayed(df)));
 }
 
@@ -171,6 +172,10 @@ print_skipped(const struct diff *df, FILE *f)
 	if (bad)
 		fprintf(f, "; %zu signal%s not replayable: inputs do not "
 		    "read", bad, bad == 1 ? "" : "s");
+	if (df->unreadable)
+		fprintf(f, "; %ld decision%s skipped: %s record does not read",
+		    df->unreadable, df->unreadable == 1 ? "" : "s",
+		    df->unreadable == 1 ? "its" : "their");
 	fputc('\n', f);
 }
 

@@ -195,6 +195,7 @@ def test_records_without_inputs_are_skipped(recorded, tmp_path):
     assert doc["signals"] == 3
     assert doc["skipped"] == {"recordsWithoutInputs": 2,
                               "recordsInputsTruncated": 1,
+                              "recordsUnreadable": 0,
                               "signalsNotReplayed": 2}
     text = diff("--from", recorded["from"], "--to", recorded["from"],
                 "--state", state).stdout
@@ -305,3 +306,29 @@ def test_an_older_schema_is_read_not_migrated(recorded, tmp_path):
     db = sqlite3.connect(state)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 1
     db.close()
+
+
+def test_a_record_that_does_not_read_is_counted_and_fails(recorded, tmp_path):
+    """A torn record is a decision the replay cannot see: diff says so
+    (as history does) and exits 1, rather than report the rest as the
+    whole of what changed."""
+    state = str(tmp_path / "torn.db")
+    src = sqlite3.connect(recorded["state"])
+    dst = sqlite3.connect(state)
+    src.backup(dst)
+    src.close()
+    dst.execute("UPDATE decisions SET record = '{\"time\": \"torn' "
+                "WHERE id = 2")
+    dst.commit()
+    dst.close()
+    p = run("diff", "--from", recorded["from"], "--to", recorded["from"],
+            "--state", state, "--json")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "torn.db: record 2 cannot be read" in p.stderr, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["skipped"]["recordsUnreadable"] == 1
+    assert doc["signals"] == 2
+    p = run("diff", "--from", recorded["from"], "--to", recorded["from"],
+            "--state", state)
+    assert p.returncode == 1
+    assert "1 decision skipped: its record does not read" in p.stdout
