@@ -473,6 +473,19 @@ insert_flow(struct buf *out, const struct ytree *t, const struct ynode *m,
 	buf_add(out, t->text + pos, t->len - pos);
 }
 
+/* An anchored node an alias uses: editing in or below it edits both. */
+static int
+shared(const struct ytree *t, const struct ynode *n, const char *where,
+    char **err)
+{
+	if (n->anchor == NULL || !anchor_used(t, n->anchor))
+		return 0;
+	*err = xasprintf("%s is anchored (&%s) and used elsewhere through "
+	    "*%s; changing it would change those too", where, n->anchor,
+	    n->anchor);
+	return 1;
+}
+
 static int
 set_scalar(struct buf *out, const struct ytree *t, const struct ynode *n,
     const char *value, const char *where, char **err)
@@ -488,12 +501,8 @@ set_scalar(struct buf *out, const struct ytree *t, const struct ynode *n,
 		    n->type == Y_MAP ? "mapping" : "list");
 		return -1;
 	}
-	if (n->anchor && anchor_used(t, n->anchor)) {
-		*err = xasprintf("%s is anchored (&%s) and used elsewhere "
-		    "through *%s; changing it would change those too", where,
-		    n->anchor, n->anchor);
+	if (shared(t, n, where, err))
 		return -1;
-	}
 	if (n->style == YAML_LITERAL_SCALAR_STYLE ||
 	    n->style == YAML_FOLDED_SCALAR_STYLE) {
 		*err = xasprintf("%s is a block scalar (| or >)", where);
@@ -546,6 +555,18 @@ edit(const struct ytree *t, const struct gitops_yaml_edit *e,
 		if (next == NULL)
 			break;
 		n = next;
+		/*
+		 * a mapping or list item that an alias repeats elsewhere (a
+		 * second container's "resources: *res"): a value set or a
+		 * key added below it would change that place too
+		 */
+		if (i + 1 < e->npath && n->type != Y_SCALAR) {
+			where = where_text(e->path, i + 1);
+			rc = shared(t, n, where, err);
+			free(where);
+			if (rc)
+				return -1;
+		}
 	}
 	where = where_text(e->path, i < e->npath ? i + 1 : e->npath);
 	if (i == e->npath)

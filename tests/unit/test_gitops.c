@@ -580,7 +580,7 @@ TEST(yamledit_golden)
 	}
 	if (d)
 		closedir(d);
-	CHECK(n >= 17);
+	CHECK(n >= 21);
 }
 
 TEST(yamledit_paths_and_documents)
