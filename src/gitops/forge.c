@@ -19,7 +19,8 @@
  *		     target_branch, title, description} -> 201 {iid, web_url}
  *	comment	POST /projects/ID/merge_requests/IID/notes {body}
  *	state	GET  /projects/ID/merge_requests/IID -> {state: opened|closed|
- *		     merged|locked, merge_commit_sha}
+ *		     merged|locked, merge_commit_sha, squash_commit_sha, sha}
+ *		     (no merge commit for a fast-forward or squash merge)
  *	base	GET  /projects/ID -> {default_branch}
  *
  * Tokens go in the header each forge documents (GitHub "Authorization:
@@ -192,6 +193,16 @@ fill(const struct gitops_forge *f, const json_t *j, struct gitops_pr *pr)
 	const char *sha = json_string_value(json_object_get(j,
 	    "merge_commit_sha"));
 
+	/*
+	 * GitLab has no merge commit for a fast-forward merge and puts a
+	 * squash's in squash_commit_sha: what lands on the target is then
+	 * the squash commit, or the head itself (sha).  Without it, "synced
+	 * at the merge" could not be told from synced before it.
+	 */
+	if (sha == NULL && f->kind == GITOPS_GITLAB && state &&
+	    strcmp(state, "merged") == 0 && (sha = json_string_value(
+	    json_object_get(j, "squash_commit_sha"))) == NULL)
+		sha = json_string_value(json_object_get(j, "sha"));
 	gitops_pr_clear(pr);
 	pr->number = (long)json_integer_value(json_object_get(j, f->kind ==
 	    GITOPS_GITLAB ? "iid" : "number"));

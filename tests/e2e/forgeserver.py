@@ -19,7 +19,9 @@ GitLab (docs.gitlab.com/api/merge_requests):
   POST /projects/O%2FR/merge_requests {source_branch, target_branch, title,
        description?} -> 201 {iid, web_url, state: "opened", source_branch}
   POST /projects/O%2FR/merge_requests/N/notes {body} -> 201
-  GET  /projects/O%2FR/merge_requests/N -> state opened|closed|merged
+  GET  /projects/O%2FR/merge_requests/N -> state opened|closed|merged,
+       sha (the head), merge_commit_sha (null for fast-forward and
+       squash merges), squash_commit_sha
   PRIVATE-TOKEN: T, else 401.
 
 Tests merge or close a request with merge()/close() and read requests()
@@ -111,11 +113,20 @@ class Forge:
             for h in self.holds:
                 h[2].set()
 
-    def merge(self, number, sha="0" * 40):
+    def merge(self, number, sha="0" * 40, method="merge"):
+        """GitLab's method "ff" (fast-forward: no merge commit, the head
+        `sha` lands on the target) or "squash" (fast-forward of one squash
+        commit) leaves merge_commit_sha null, as GitLab does."""
         with self.lock:
             pr = self._pr(number)
             if self.kind == "gitlab":
                 pr["state"] = "merged"
+                if method == "ff":
+                    pr["sha"] = sha
+                    return
+                if method == "squash":
+                    pr["squash_commit_sha"] = sha
+                    return
             else:
                 pr["state"], pr["merged"] = "closed", True
             pr["merge_commit_sha"] = sha
@@ -250,7 +261,8 @@ class Forge:
                   "description": body.get("description"),
                   "source_branch": body["source_branch"],
                   "target_branch": body["target_branch"],
-                  "merge_commit_sha": None}
+                  "sha": "1" * 40, "merge_commit_sha": None,
+                  "squash_commit_sha": None}
             self.prs.append(mr)
             return 201, mr
         m = re.fullmatch(r"/merge_requests/(\d+)/notes", rest)

@@ -254,6 +254,72 @@ def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
                     "/deployments/" in q["path"]]
 
 
+@pytest.mark.parametrize("method", ["ff", "squash"])
+def test_gitlab_merge_without_merge_commit_is_acted_only_once_synced(
+        tmp_path, method):
+    """GitLab leaves merge_commit_sha null when a merge request is merged
+    by fast-forward (the head `sha` lands on the target) or squashed
+    (`squash_commit_sha`): the commit Argo CD must be synced to is that
+    one, and an Application still Synced at the revision before the merge
+    has not applied the change yet."""
+    sha = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
+    old = "9" * 40
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind="gitlab") as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        app = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                      "checkout")
+        app["status"] = {"sync": {"status": "Synced", "revision": old}}
+        emu.load(app)
+        m = manifests(tmp_path / "m", forge)
+        p = os.path.join(str(m), "sensor.yaml")
+        s = open(p).read().replace('"token": {"env"',
+                                   '"pollInterval": "1s", "token": {"env"')
+        open(p, "w").write(s)
+        os.environ["FORGE_TOKEN"] = "s3cret"
+        try:
+            d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
+        finally:
+            del os.environ["FORGE_TOKEN"]
+        try:
+            d.wait_log("synced")
+            for _ in range(2):
+                emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+            run_until(d, lambda r: r["decision"] == "pending-approval")
+
+            def polls():
+                return len([q for q in forge.requests() if q["method"] ==
+                            "GET" and q["path"].endswith(
+                                "/merge_requests/1")])
+            seen = polls()
+            forge.merge(1, sha, method=method)
+            # asked at least twice since the merge (bounded): merged, but
+            # not synced to it, is no outcome yet
+            early = []
+            for _ in range(600):
+                early += d.take(1, timeout=0.1)
+                if polls() >= seen + 2 or early:
+                    break
+            assert early == [], "an outcome before Argo CD synced it"
+            assert polls() >= seen + 2
+            app = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                          "checkout")
+            app["status"] = {"sync": {"status": "Synced", "revision": sha}}
+            emu.load(app)
+            recs = run_until(d, lambda r: r["decision"] == "acted")
+        finally:
+            d.stop()
+    acted = [r for r in recs if r["decision"] == "acted"]
+    assert len(acted) == 1
+    assert acted[0]["message"] == ("pull request #1 merged (%s): the "
+                                   "change is in Git" % sha)
+    assert acted[0]["pullRequest"]["mergeCommit"] == sha
+
+
 PATCH = """\
 # prod sizing: overrides the base
 apiVersion: apps/v1
