@@ -1,9 +1,9 @@
 /*
  * The change, written where the target comes from: clone the repository
- * (libgit2), take the branch remediate/<trigger>/<namespace>-<name> (the
- * remote's, when an earlier signal made it: later signals update it), edit
- * the manifest that defines the target with the format-preserving editor,
- * commit with the decision in the message, push.
+ * (libgit2), take the branch gitops_pr_branch names (the remote's, when
+ * an earlier signal made it: later signals update it), edit the manifest
+ * that defines the target with the format-preserving editor, commit with
+ * the decision in the message, push.
  *
  * Every change starts from a fresh clone in its own directory, removed
  * afterwards: nothing is left to go stale between decisions, and a

@@ -196,7 +196,7 @@ struct gitops_change {
 					   "HEAD": the remote's default */
 	const char	*path;		/* directory of the manifests, or
 					   NULL: the whole repository */
-	const char	*branch;	/* remediate/<trigger>/<ns>-<name> */
+	const char	*branch;	/* gitops_pr_branch's */
 	const char	*kind, *ns, *name;	/* what the manifest defines */
 	const char	*values_file;	/* a Helm values file (relative to
 					   the repository) instead, or NULL */
@@ -295,6 +295,15 @@ struct gitops_env {
  */
 json_t	*gitops_plan_edits(const json_t *plan, const json_t *values_paths,
 	    char **err);
+/*
+ * The branch of rec's (borrowed) trigger and target, owned:
+ * remediate/<trigger>/<namespace>-<name>-<hash>, the hash (8 hex digits)
+ * of sensor, trigger, kind, namespace and name, so that no two triggers
+ * or targets share one ("shop-a"/"cart" and "shop"/"a-cart", a
+ * Deployment and a StatefulSet of one name, two sensors' triggers of one
+ * name).
+ */
+char	*gitops_pr_branch(const json_t *rec);
 /*
  * Proposes the decision rec (borrowed: the record as JSON, with its plan
  * and, for an Argo CD target, owner.source) as a pull request, per cfg

@@ -7,7 +7,7 @@
  * new values; Helm charts map each field to a values path.  Where: the
  * trigger's `confirm.pullRequest` (repoURL, path, base), else the source
  * of the Argo CD Application that delivers the target.  The branch is
- * remediate/<trigger>/<namespace>-<name>: an open request on it is
+ * remediate/<trigger>/<namespace>-<name>-<hash>: an open request on it is
  * updated (a commit when the values changed, a comment either way), never
  * doubled.  A forge or git failure is retried with backoff, then the
  * decision is failed with the reason.
@@ -215,6 +215,32 @@ pr_body(const json_t *rec, const json_t *edits, const char *file)
 
 /* ---- the proposal ------------------------------------------------------- */
 
+/*
+ * "<namespace>-<name>" alone is ambiguous ("shop-a"/"cart" and
+ * "shop"/"a-cart"), names no kind, and a trigger's name is unique only
+ * in its sensor: two of those sharing a branch would share one pull
+ * request, and only the last one's outcome would be recorded.  The hash
+ * keeps the readable name and makes it one per trigger and target.
+ */
+char *
+gitops_pr_branch(const json_t *rec)
+{
+	const json_t *tgt = json_object_get(rec, "target");
+	const char *parts[] = { jstr(rec, "sensor"), jstr(rec, "trigger"),
+	    jstr(tgt, "kind"), jstr(tgt, "namespace"), jstr(tgt, "name") };
+	uint64_t h = UTIL_HASH_SEED;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(parts); i++) {	/* with their NULs */
+		const char *p = parts[i] ? parts[i] : "";
+
+		h = util_hash(p, strlen(p) + 1, h);
+	}
+	return xasprintf("remediate/%s/%s-%s-%08x", jstr(rec, "trigger"),
+	    jstr(tgt, "namespace") ? jstr(tgt, "namespace") : "cluster",
+	    jstr(tgt, "name"), (unsigned)(h & 0xffffffffU));
+}
+
 /* "owner/name" from a repository URL, without ".git". */
 static char *
 repo_of(const char *url)
@@ -344,9 +370,7 @@ gitops_propose(const struct gitops_env *env, const json_t *rec,
 	    json_object_get(values, "paths"), err)) == NULL)
 		return -1;
 	repo = jstr(cfg, "repo") ? xstrdup(jstr(cfg, "repo")) : repo_of(url);
-	branch = xasprintf("remediate/%s/%s-%s", jstr(rec, "trigger"),
-	    jstr(tgt, "namespace") ? jstr(tgt, "namespace") : "cluster",
-	    jstr(tgt, "name"));
+	branch = gitops_pr_branch(rec);
 	fe = xcalloc(json_array_size(edits), sizeof *fe);
 	for (i = 0; i < json_array_size(edits); i++) {
 		fe[i].path = jstr(json_array_get(edits, i), "path");

@@ -22,7 +22,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.emulator import Emulator  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "data", "gitops")
-BRANCH = "remediate/bump-memory-request/shop-checkout"
+# remediate/<trigger>/<namespace>-<name>-<FNV-1a of sensor, trigger, kind,
+# namespace, name>: pinned, an open request is found by it after upgrades
+BRANCH = "remediate/bump-memory-request/shop-checkout-f593b511"
 MANIFEST = """\
 # checkout: delivered by Argo CD (Application argocd/checkout)
 apiVersion: apps/v1

@@ -131,7 +131,8 @@ def test_gitops_managed_target_in_auto_goes_by_pull_request(tmp_path):
     assert "self-heals" in checkout["byPullRequest"]
     pr = checkout["pullRequest"]
     assert pr["opened"] is True and pr["number"] == 1
-    assert pr["branch"] == "remediate/bump-memory-request/shop-checkout"
+    assert pr["branch"] == \
+        "remediate/bump-memory-request/shop-checkout-f593b511"
     assert len(pulls) == 1 and pulls[0]["head"]["ref"] == pr["branch"]
     assert pr["branch"] in branches
     # the unmanaged target is patched live; the contested one is not

@@ -646,6 +646,57 @@ TEST(plan_edits_are_the_patched_fields_with_their_values)
 	CHECK(gitops_forge_kind_parse("bitbucket", &k) == -1);
 }
 
+static char *
+branch_for(const char *sensor, const char *trigger, const char *kind,
+    const char *ns, const char *name)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:{s:s, s:s?, s:s}}", "sensor",
+	    sensor, "trigger", trigger, "target", "kind", kind, "namespace",
+	    ns, "name", name);
+	char *b = gitops_pr_branch(rec);
+
+	json_decref(rec);
+	return b;
+}
+
+/*
+ * One branch, so one open request, per trigger and target: two targets
+ * (or two sensors' triggers of one name) never share one, and the same
+ * trigger and target always get the same one.
+ */
+TEST(each_trigger_and_target_has_its_own_branch)
+{
+	static const char *const cases[][5] = {
+		{ "argo-events/oom", "bump", "Deployment", "shop", "a-cart" },
+		{ "argo-events/oom", "bump", "Deployment", "shop-a", "cart" },
+		{ "argo-events/oom", "bump", "StatefulSet", "shop-a", "cart" },
+		{ "team-b/oom", "bump", "Deployment", "shop-a", "cart" },
+		{ "argo-events/oom", "bump", "Node", NULL, "cart" },
+		{ "argo-events/oom", "bump", "Node", NULL, "cluster-cart" },
+	};
+	char *b[UTIL_ARRAY_LEN(cases)], *again;
+	size_t i, j;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
+		b[i] = branch_for(cases[i][0], cases[i][1], cases[i][2],
+		    cases[i][3], cases[i][4]);
+		CHECK(b[i] && strncmp(b[i], "remediate/bump/", 15) == 0);
+		for (j = 0; j < i; j++) {
+			CHECK(strcmp(b[i], b[j]) != 0);
+			if (strcmp(b[i], b[j]) == 0)
+				fprintf(stderr, "  %s twice\n", b[i]);
+		}
+	}
+	again = branch_for("argo-events/oom", "bump", "Deployment", "shop",
+	    "a-cart");
+	CHECK_STR(again, b[0]);
+	CHECK(strncmp(b[0], "remediate/bump/shop-a-cart-", 27) == 0 &&
+	    strlen(b[0]) == 27 + 8);
+	free(again);
+	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++)
+		free(b[i]);
+}
+
 static int gate_asks, gate_open_for;
 
 static const char *
@@ -717,5 +768,6 @@ main(void)
 	RUN(yamledit_golden);
 	RUN(yamledit_paths_and_documents);
 	RUN(plan_edits_are_the_patched_fields_with_their_values);
+	RUN(each_trigger_and_target_has_its_own_branch);
 	return harness_done();
 }
