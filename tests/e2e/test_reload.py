@@ -14,6 +14,7 @@ from conftest import (Daemon, binary, cluster_objects, http_get,
                       listening_port, post)
 from test_ha import ha_manifests, logged, metric, workflow_pods  # noqa: F401,E501
 from test_run_live import body
+from promserver import Exporter, Prometheus
 
 import sys
 from conftest import ROOT
@@ -289,46 +290,6 @@ spec:
 """
 
 
-class FakePrometheus:
-    """/api/v1/query answering burn_rate with the series in self.series
-    (label value -> sample value), each sample stamped now."""
-
-    def __init__(self):
-        import http.server
-        import json
-        import threading
-        self.series = {}
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                now = time.time()
-                body = json.dumps({"status": "success", "data": {
-                    "resultType": "vector", "result": [
-                        {"metric": {"__name__": "burn_rate", "slo": k},
-                         "value": [now, str(v)]}
-                        for k, v in list(outer.series.items())]}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     Handler)
-        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever,
-                         daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def slo(rec):
     """The series a record's event came from."""
     return rec["plan"]["object"]["data"]["slo"]
@@ -341,24 +302,26 @@ def test_a_reload_does_not_fire_a_prometheus_edge_again(tmp_path):
     the line throughout; "b" crosses only after the reload, and its event
     comes from the same evaluation as any new event of "a" would."""
     (tmp_path / "m").mkdir()
-    prom = FakePrometheus()
+    exporter = Exporter()
+    prom = Prometheus(exporter)
     (tmp_path / "m" / "all.yaml").write_text(PROM_SOURCE % prom.url)
     with Emulator() as emu:
         emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
         d = start(emu, tmp_path / "m", tmp_path)
         try:
-            prom.series = {"a": 2}      # once the view has the target
-            first = d.take(1)
+            exporter.set('burn_rate{slo="a"}', 2)
+            first = d.take(1, timeout=90)
             d.p.send_signal(signal.SIGHUP)
             d.wait_log("configuration reloaded")
-            prom.series = {"a": 2, "b": 2}
+            exporter.set('burn_rate{slo="b"}', 2)
             later = []
             for _ in range(5):
-                later += d.take(1)
-                if slo(later[-1]) == "b":
+                later += d.take(1, timeout=90)
+                if not later or slo(later[-1]) == "b":
                     break
         finally:
             d.stop()
             prom.stop()
+            exporter.stop()
     assert slo(first[0]) == "a"
     assert [slo(r) for r in later] == ["b"]     # not "a" again
