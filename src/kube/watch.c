@@ -455,7 +455,7 @@ list_all(struct kube_watch *w, int initial)
 	const char *lk, *next;
 	int64_t t0 = kube_mono_ms();
 	long pages = 0;
-	int rc = -1;
+	int rc = -1, restarted = 0;
 
 	kube_error_init(&err);
 	unmark_all(w);
@@ -468,11 +468,18 @@ list_all(struct kube_watch *w, int initial)
 		    w->decode, w->decode_ctx, &err);
 		pages += list != NULL;
 		if (list == NULL && err.status == 410 && cont) {
-			/* the continue token expired: start over */
+			/*
+			 * The continue token expired: start over.  What the
+			 * pages before delivered and the new list does not
+			 * hold was deleted meanwhile, even in the initial
+			 * list: the caller has it (SYNC filled its caches),
+			 * so it is told, as after a relist.
+			 */
 			free(cont);
 			cont = NULL;
+			restarted = 1;
 			unmark_all(w);
-			relist_mark(w, initial, KUBE_RELIST_BEGIN);
+			relist_mark(w, 0, KUBE_RELIST_BEGIN);
 			continue;
 		}
 		if (list == NULL && atomic_load(&w->stop))
@@ -501,9 +508,9 @@ list_all(struct kube_watch *w, int initial)
 		if (cont == NULL)
 			break;
 	}
-	if (!initial && !w->stateless)
+	if ((!initial || restarted) && !w->stateless)
 		deliver_gone(w);
-	relist_mark(w, initial, KUBE_RELIST_END);
+	relist_mark(w, initial && !restarted, KUBE_RELIST_END);
 	/* a relist of a big resource is an event worth a line: its cost */
 	listed(w, initial ? KUBE_LIST_START : KUBE_LIST_EXPIRED, pages,
 	    (long)lc.items, t0);

@@ -566,6 +566,57 @@ def test_watch_error_event_410_relists(probe, emu):
         assert w.close() == 0, w.err[-20:]
 
 
+@pytest.mark.parametrize("stateless", [False, True])
+def test_watch_initial_list_restarted_forgets_the_deleted(probe, emu,
+                                                          stateless):
+    """The initial list's continue token expires between two pages (410):
+    the list starts over.  A pod of the first page deleted meanwhile was
+    delivered (SYNC) but is not in the list that completes: it arrives as
+    DELETED at once, and is not left in the cache (where a later relist
+    would report it deleted hours after the fact).  A stateless watch
+    (the cluster view's) brackets the new list with RELIST_BEGIN/END, so
+    its caller drops what the new list did not hold."""
+    emu.load(pods(4))
+    emu.fault({"type": "delay", "ms": 0, "hold": "page2",
+               "query": "continue=", "holdTimeout": 30})
+    env = dict(os.environ, KUBE_PROBE_PAGE="2")
+    if stateless:
+        env["KUBE_PROBE_STATELESS"] = "1"
+    w = Lines([probe, emu.kubeconfig, "watch", "", "v1", "pods", "shop"],
+              env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while emu.held("page2") < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emu.held("page2") == 1
+        emu.change(kind="Pod", namespace="shop", name="p0", delete=True)
+        emu.compact()                   # the continue token's rv is gone
+        emu.release("page2")
+        w.wait_for(lambda ls: any(x.get("synced") for x in ls))
+        last = "RELIST_END" if stateless else "DELETED"
+        w.wait_for(lambda ls: any(x.get("type") == last
+                                  for x in changes(ls)), 10)
+        got = [(x["type"], x["name"]) for x in changes(w.drain())]
+        if stateless:
+            # p0 p1 | BEGIN p1 p2 p3 END: p0 is not between the markers
+            assert [t for t, _ in got if t != "SYNC"] == \
+                ["RELIST_BEGIN", "RELIST_END"]
+            i = got.index(("RELIST_BEGIN", None))
+            assert sorted(n for _, n in got[i + 1:-1]) == ["p1", "p2", "p3"]
+            assert ("SYNC", "p0") in got[:i]
+        else:
+            assert sorted(n for t, n in got if t == "SYNC") == \
+                ["p0", "p1", "p2", "p3"]
+            assert [x for x in got if x[0] != "SYNC"] == [("DELETED", "p0")]
+            st = w.status()
+            assert st["cached"] == 3 and st["healthy"]
+        assert any(r["status"] == 410 for r in emu.requests()
+                   if "continue=" in (r["query"] or ""))
+    finally:
+        emu.release("page2")
+        assert w.close() == 0, w.err[-20:]
+
+
 def test_watch_unhealthy_while_broken(probe, emu):
     emu.load(pods(1))
     w = start_watch(probe, emu, "v1", "pods", "shop")

@@ -109,6 +109,7 @@ do_watch(struct kube_client *c, int argc, char **argv)
 	sp.page_limit = getenv("KUBE_PROBE_PAGE") ?
 	    strtol(getenv("KUBE_PROBE_PAGE"), NULL, 10) : 0;
 	sp.timeout_s = timeout ? (int)strtol(timeout, NULL, 10) : 0;
+	sp.stateless = getenv("KUBE_PROBE_STATELESS") != NULL;
 	sp.on_error = on_error;
 	if ((w = kube_watch_start(c, &sp, on_event, NULL, &err)) == NULL) {
 		fprintf(stderr, "kube_probe: %s\n", err);
