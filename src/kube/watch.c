@@ -34,6 +34,7 @@
 #define WATCH_MAGIC		0x77617463u	/* "watc" */
 #define DEFAULT_PAGE		500
 #define UNHEALTHY_AFTER		3	/* failures in a row */
+#define SHORT_WATCH_MS		1000	/* an empty stream ended sooner */
 #define DELETED_UNKNOWN		"remediate.dev/deleted-final-state-unknown"
 
 /* What the cache keeps per object, in one block. */
@@ -72,6 +73,8 @@ struct kube_watch {
 	char			*stream_err;	/* owned: why we aborted */
 	int			 reported;	/* failure told on_error */
 	int			 opened;	/* the server took a watch */
+	int			 got;		/* lines in this stream */
+	int			 shorts;	/* short watches in a row */
 	void			(*on_list)(void *,
 				    const struct kube_list_report *);
 
@@ -601,6 +604,11 @@ watch_line(struct kube_watch *w, const char *p, size_t n)
 		n--;
 	if (n == 0)
 		return 0;
+	w->got = 1;
+	if (w->shorts) {	/* the stream works again */
+		w->shorts = 0;
+		succeeded(w);
+	}
 	if ((ev = event(w, p, n, &jerr)) == NULL) {
 		free(w->stream_err);
 		w->stream_err = xasprintf("watch event is not JSON: %s",
@@ -667,7 +675,9 @@ too_long:
 /*
  * The server took the watch: whatever failed before has recovered, and
  * a watch taken again after the first is a restart (attempts that
- * failed are errors, not restarts).
+ * failed are errors, not restarts).  After streams that ended at once
+ * with nothing in them, taking the watch proves nothing: the stream
+ * recovers when a line comes (watch_line) or it lasts.
  */
 static void
 on_open(void *arg)
@@ -679,7 +689,8 @@ on_open(void *arg)
 		w->restarts++;
 	w->opened = 1;
 	pthread_mutex_unlock(&w->lock);
-	succeeded(w);
+	if (!w->shorts)
+		succeeded(w);
 }
 
 static char *
@@ -719,6 +730,7 @@ watch_once(struct kube_watch *w)
 	char *path, *t;
 	long http;
 	int timeout_s = w->timeout_s, rc;
+	int64_t t0;
 
 	if (timeout_s <= 0)
 		timeout_s = 300 + (int)(retry_random() * 300);
@@ -732,20 +744,37 @@ watch_once(struct kube_watch *w)
 	kube_error_init(&err);
 	buf_reset(&w->line);
 	w->gone = 0;
+	w->got = 0;
 	free(w->stream_err);
 	w->stream_err = NULL;
+	t0 = kube_mono_ms();
 	rc = kube_stream_get(w->c, path, &s, &http, &err);
-	free(path);
 	if (atomic_load(&w->stop)) {
+		free(path);
 		kube_error_clear(&err);
 		return W_STOP;
 	}
 	if (http == 410 || w->gone) {
+		free(path);
 		kube_error_clear(&err);
 		return W_GONE;
 	}
+	/*
+	 * A stream that ended cleanly at once with nothing in it (a proxy
+	 * that closes watches, a server going away) is a failure, backed off
+	 * as client-go's "very short watch" is: taken again at once, it
+	 * would be a loop of requests as fast as the server answers.
+	 */
+	if (rc == 0 && w->stream_err == NULL && !w->got &&
+	    kube_mono_ms() - t0 < SHORT_WATCH_MS) {
+		w->shorts++;
+		w->stream_err = xasprintf("watch %s: the server ended the "
+		    "stream at once, with nothing in it", path);
+	}
+	free(path);
 	if (rc == 0 && w->stream_err == NULL) {
 		kube_error_clear(&err);
+		w->shorts = 0;
 		succeeded(w);
 		return W_END;
 	}

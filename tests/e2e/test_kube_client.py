@@ -617,6 +617,38 @@ def test_watch_initial_list_restarted_forgets_the_deleted(probe, emu,
         assert w.close() == 0, w.err[-20:]
 
 
+def test_watch_closed_at_once_is_a_failure(probe, emu):
+    """A server (or a proxy in front of it) that ends every watch stream
+    at once and cleanly, with nothing in it: each is a failure, backed
+    off and counted (client-go's "very short watch"), not a success to
+    take again at once, which made a loop of watch requests as fast as
+    the server answered and kept the watch healthy while it delivered
+    nothing."""
+    emu.load(pods(1))
+    w = start_watch(probe, emu, "v1", "pods", "shop")
+    try:
+        emu.fault({"type": "drop-watch", "afterEvents": 0, "mode": "close",
+                   "watch": True, "count": -1})
+        emu.expire_watches("")          # the open stream ends: relist
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            st = w.status()
+            if st["errors"] >= 3:
+                break
+            time.sleep(0.2)
+        assert st["errors"] >= 3, st
+        assert not st["healthy"]
+        assert "ended the stream at once" in st["lastError"]
+        emu.clear_faults()
+        emu.expire_watches("")
+        emu.change(kind="Pod", namespace="shop", name="p0",
+                   merge={"metadata": {"labels": {"z": "1"}}})
+        assert_exact(w, [("MODIFIED", "p0")], timeout=60)
+        assert w.status()["healthy"]
+    finally:
+        assert w.close() == 0, w.err[-20:]
+
+
 def test_watch_unhealthy_while_broken(probe, emu):
     emu.load(pods(1))
     w = start_watch(probe, emu, "v1", "pods", "shop")
