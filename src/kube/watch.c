@@ -11,7 +11,9 @@
  *     bookmarks and a 410 after each compaction): resume from a fresh
  *     list's resourceVersion (limit 1), see resume_fresh
  *   410 Gone (HTTP, or an ERROR event inside the stream: our
- *     resourceVersion fell out of the server's window): list again and
+ *     resourceVersion fell out of the server's window), or 504 with
+ *     ResourceVersionTooLarge (the server's history is behind ours, as
+ *     after an etcd restore): list again and
  *     deliver only what differs from what we delivered before (ADDED,
  *     MODIFIED, DELETED): a restarted watch does not replay every object
  *     as new, and a deletion during the gap is not lost.
@@ -722,6 +724,28 @@ watch_path(struct kube_watch *w, int timeout_s)
 	return buf_steal(&b);
 }
 
+/*
+ * 504 "Too large resource version" (cause ResourceVersionTooLarge): the
+ * server's history is behind our resourceVersion (etcd restored from a
+ * backup, an API server whose cache lags).  Asked again, it answers the
+ * same for as long as that lasts, forever after a restore: like a 410,
+ * and as client-go does, the watch lists again and goes on from the
+ * list's resourceVersion.
+ */
+static int
+rv_too_large(const struct kube_error *e)
+{
+	size_t i;
+
+	if (e->status != 504)
+		return 0;
+	for (i = 0; i < e->ncauses; i++)
+		if (e->causes[i].reason && strcmp(e->causes[i].reason,
+		    "ResourceVersionTooLarge") == 0)
+			return 1;
+	return 0;
+}
+
 static enum outcome
 watch_once(struct kube_watch *w)
 {
@@ -754,7 +778,7 @@ watch_once(struct kube_watch *w)
 		kube_error_clear(&err);
 		return W_STOP;
 	}
-	if (http == 410 || w->gone) {
+	if (http == 410 || w->gone || rv_too_large(&err)) {
 		free(path);
 		kube_error_clear(&err);
 		return W_GONE;

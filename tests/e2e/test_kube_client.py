@@ -649,6 +649,35 @@ def test_watch_closed_at_once_is_a_failure(probe, emu):
         assert w.close() == 0, w.err[-20:]
 
 
+def test_watch_resource_version_too_large_relists(probe, emu):
+    """etcd restored from a backup: the server's resourceVersion is behind
+    ours, and a watch from ours answers 504 "Too large resource version"
+    (cause ResourceVersionTooLarge) every time.  As client-go does, the
+    watch lists again and goes on from the list's resourceVersion instead
+    of asking for the same one forever."""
+    emu.configure(too_large_rv_wait=0.1)
+    emu.load(pods(2))
+    w = start_watch(probe, emu, "v1", "pods", "shop")
+    try:
+        store = emu.api.store
+        with store.lock:                # the restore: history behind us
+            store.log.clear()
+            store.rv = 1
+        for ow, _, _ in list(emu.front.open_watches):
+            ow.close()                  # the stream ends cleanly
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                r["status"] == 504 for r in emu.requests() if r["watch"]):
+            time.sleep(0.1)
+        emu.change(kind="Pod", namespace="shop", name="p0",
+                   merge={"metadata": {"labels": {"z": "1"}}})
+        assert_exact(w, [("MODIFIED", "p0")], timeout=30)
+        st = w.status()
+        assert st["relists"] == 1 and st["healthy"]
+    finally:
+        assert w.close() == 0, w.err[-20:]
+
+
 def test_watch_unhealthy_while_broken(probe, emu):
     emu.load(pods(1))
     w = start_watch(probe, emu, "v1", "pods", "shop")
