@@ -174,7 +174,8 @@ struct daemon {
 						   in flight are recorded */
 	int64_t			 next_takeover;	/* ms: retry opening state */
 	/* reload (reload.c) */
-	struct daemon_retired	*retired;	/* owned, freed at exit */
+	struct daemon_retired	*retired;	/* owned: until no action is
+						   in flight (reload.c) */
 	size_t			 nretired;
 	uint64_t		 config_print;	/* conf_fingerprint of -c */
 	uint64_t		 pending_print;	/* changed, settling */
@@ -266,7 +267,8 @@ struct sched_set *daemon_timed_set(struct daemon *, const struct conf *,
  * reload.c.  daemon_reload_install: SIGHUP asks for a reload (at start).
  * daemon_reload_poll, each loop iteration: a SIGHUP, or -c folders that
  * changed and then stayed still, load the whole configuration again; it
- * replaces the running one only when it checks clean.
+ * replaces the running one only when it checks clean; the ones replaced
+ * are freed there once no action is in flight.
  * daemon_reload_free: the configurations replaced, at exit.
  */
 void	daemon_reload_install(struct daemon *);

@@ -35,8 +35,11 @@
  *     triggers' metrics are initialised;
  *   - confirm by pull request reads its settings from the new engine's
  *     triggers; the open requests already followed are kept.
- * The replaced configuration and engine are kept until exit: queued
- * events and in-flight webhook requests may still borrow their strings.
+ * The replaced configuration and engine are freed once nothing borrows
+ * them (reclaim): an action in flight holds its trigger until its outcome
+ * is taken on the engine thread; queued items, webhook sets, watches,
+ * guard state and held records own what they hold.  Kept until exit, they
+ * grew the process by about 100 KiB a reload of the seed example.
  * The pager's Alertmanager and the command-line options are read at start
  * only.
  */
@@ -46,6 +49,7 @@
 
 #include "conf/conf.h"
 #include "daemon/access.h"
+#include "daemon/actions.h"
 #include "daemon/daemon_int.h"
 #include "engine/engine.h"
 #include "metrics/metrics.h"
@@ -210,12 +214,30 @@ reload(struct daemon *d, const char *why)
 	diag_free(&dg);
 }
 
+/*
+ * The configurations replaced, freed when no action is in flight: each
+ * holds its engine's trigger (engine_action) until dact_outcome has
+ * recorded it, here on the engine thread.
+ */
+static void
+reclaim(struct daemon *d)
+{
+	size_t n = d->nretired;
+
+	if (n == 0 || (d->acts && dact_in_flight(d->acts) != 0))
+		return;
+	daemon_reload_free(d);
+	util_log_json("info", "replaced configurations freed", json_pack(
+	    "{s:i}", "configurations", (json_int_t)n));
+}
+
 void
 daemon_reload_poll(struct daemon *d)
 {
 	int64_t now = clock_now(&d->clock);
 	uint64_t print;
 
+	reclaim(d);
 	if (hup) {
 		hup = 0;
 		d->pending_since = 0;

@@ -11,7 +11,7 @@ import time
 
 import scenario
 from conftest import (Daemon, binary, cluster_objects, http_get,
-                      listening_port, post)
+                      listening_port, post, wait_until)
 from test_ha import ha_manifests, logged, metric, workflow_pods  # noqa: F401,E501
 from test_run_live import body
 from promserver import Exporter, Prometheus
@@ -97,6 +97,39 @@ def test_a_good_change_takes_effect_and_keeps_the_cooldown(
     assert other[0]["decision"] == "acted", other
     assert images(reqs) == [OLD_IMAGE, NEW_IMAGE]    # the change works
     assert ok == 1
+
+
+def test_a_replaced_configuration_is_freed_once_no_action_holds_it(
+        tmp_path, ha_manifests):  # noqa: F811
+    """A configuration a reload replaced was kept until exit (about
+    100 KiB a reload of the seed).  It is freed once no action is in
+    flight: one held across the reload keeps its trigger, its outcome is
+    recorded whole, and only then does the old configuration go (run
+    this file under `make e2e-san` to see nothing is read after)."""
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            emu.fault({"type": "delay", "ms": 0, "method": "POST",
+                       "path": "/workflows$", "hold": "wf", "count": 1,
+                       "holdTimeout": 60})
+            emu.oom_kill("shop", scenario.pod_name("w0", 0))
+            assert wait_until(lambda: emu.held("wf") == 1)
+            d.p.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded")
+            time.sleep(1)       # loop turns: reclaim sees the action
+            held = logged(d, "replaced configurations freed")
+            emu.release("wf")
+            rec = d.take(1)
+            d.wait_log("replaced configurations freed")
+            d.p.send_signal(signal.SIGHUP)     # nothing in flight now
+            d.wait_log("configuration reloaded")
+            d.wait_log("replaced configurations freed")
+        finally:
+            assert d.stop() == 0
+    assert held == []
+    assert rec[0]["decision"] == "acted", rec
+    assert rec[0]["trigger"] == "bump-memory-request", rec
 
 
 def test_a_bad_change_is_refused_and_the_old_one_keeps_deciding(
