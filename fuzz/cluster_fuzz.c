@@ -172,17 +172,24 @@ kept(json_t *obj)
 	return p;
 }
 
-/* The statuses cluster_put_statuses hands back of g (a get's). */
+/* The statuses cluster_put_statuses hands back of g (a get's), and its
+ * uid. */
 static json_t *
 statuses(json_t *g)
 {
 	json_t *st = json_object_get(g, "status"), *o = json_object(), *v;
+	json_t *out = json_object();
 
+	if ((v = json_object_get(json_object_get(g, "metadata"), "uid")) !=
+	    NULL)
+		json_object_set_new(out, "metadata", json_pack("{s:O}", "uid",
+		    v));
 	if ((v = json_object_get(st, "containerStatuses")) != NULL)
 		json_object_set(o, "containerStatuses", v);
 	if ((v = json_object_get(st, "initContainerStatuses")) != NULL)
 		json_object_set(o, "initContainerStatuses", v);
-	return json_pack("{s:o}", "status", o);
+	json_object_set_new(out, "status", o);
+	return out;
 }
 
 /*

@@ -866,14 +866,21 @@ enum want { WANT_NONE, WANT_OBJECT, WANT_STATUSES };
  * the decision on r's version parsed while the tree cache still holds it
  * (shared: the detector only reads it).  A text r alone names is about
  * to go with r: parsed then, it is not kept.  A new reference:
- * {"status": {containerStatuses, initContainerStatuses}}.
+ * {"metadata": {uid}, "status": {containerStatuses,
+ * initContainerStatuses}}: the uid tells a Pod recreated under the same
+ * name from the one it replaces.
  */
 static json_t *
 statuses_of(struct cluster *c, const struct crec *r)
 {
 	struct istr *x = r->cls->status;
 	json_t *o = json_object();
+	char buf[37];
+	const char *uid = rec_uid(r, buf);
 
+	if (uid)
+		json_object_set_new(o, "metadata", json_pack("{s:s}", "uid",
+		    uid));
 	json_object_set_new(o, "status", x && (x->refs > 1 ||
 	    r->cls->refs > 1) ? json_incref(tree_of(c, x)) :
 	    cl_tree_peek(&c->trees, x));

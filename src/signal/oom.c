@@ -248,13 +248,28 @@ scan(json_t *old, json_t *pod, const char *list, json_t *out)
 	}
 }
 
+static const char *
+uid_of(json_t *o)
+{
+	return json_string_value(json_object_get(json_object_get(o,
+	    "metadata"), "uid"));
+}
+
 json_t *
 sig_oom_detect(json_t *old, json_t *pod)
 {
 	json_t *out = json_array();
+	const char *was, *is;
 
 	if (old == NULL || pod == NULL || obj_name(pod) == NULL)
 		return out;	/* a Pod without a name names no Event */
+	/*
+	 * Another Pod under the old name (a StatefulSet's, recreated while
+	 * a watch was down): first sight, so its kills are history.
+	 */
+	if ((was = uid_of(old)) != NULL && (is = uid_of(pod)) != NULL &&
+	    strcmp(was, is) != 0)
+		return out;
 	scan(old, pod, "containerStatuses", out);
 	scan(old, pod, "initContainerStatuses", out);
 	return out;

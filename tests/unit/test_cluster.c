@@ -569,7 +569,11 @@ TEST(put_statuses_returns_the_statuses_only)
 	cluster_put(c, pod, NULL);
 	cluster_put(c, pod, &full);
 	cluster_put_statuses(c, pod, &old);
-	CHECK_INT(json_object_size(old), 1);
+	CHECK_INT(json_object_size(old), 2);
+	/* the uid: a Pod recreated under the name is not the one replaced */
+	CHECK_STR(json_string_value(json_object_get(json_object_get(old,
+	    "metadata"), "uid")), json_string_value(json_object_get(
+	    json_object_get(pod, "metadata"), "uid")));
 	st = json_object_get(old, "status");
 	CHECK(json_equal(json_object_get(st, "containerStatuses"),
 	    json_object_get(json_object_get(full, "status"),

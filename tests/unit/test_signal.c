@@ -80,6 +80,15 @@ TEST(oom_not_new)
 	out = sig_oom_detect(k2, err);
 	CHECK_INT(json_array_size(out), 0);
 	json_decref(out);
+	/*
+	 * another Pod under the same name (recreated while the watch was
+	 * down) already carrying a kill: first sight of it, history
+	 */
+	json_object_set_new(json_object_get(k2, "metadata"), "uid",
+	    json_string("u2"));
+	out = sig_oom_detect(k1, k2);
+	CHECK_INT(json_array_size(out), 0);
+	json_decref(out);
 	json_decref(k1);
 	json_decref(k1b);
 	json_decref(k2);
