@@ -26,9 +26,10 @@
  *   - watches: unchanged ones keep running, new ones start, removed ones
  *     stop (watches.c); webhook endpoints are swapped in the ingress
  *     (requests in flight finish with the old set; every set pushes into
- *     the same durable intake); calendars start afresh, an unchanged
- *     prometheus source keeps its turn and its series' edges (a series
- *     already over the line is not a new crossing); owners and
+ *     the same durable intake); an unchanged calendar keeps its next
+ *     fire time, an unchanged prometheus source its turn and its
+ *     series' edges (a series already over the line is not a new
+ *     crossing); owners and
  *     destinations are replaced;
  *   - the permissions the new engine needs are asked of the server again
  *     (access.c: a new one missing shows in the log and /readyz), and its

@@ -77,7 +77,10 @@ void		 sched_set_start(struct sched_set *, int64_t now);
  * running set) has under the same eventsource and name, with the same
  * query, URL, interval, condition and repeat, takes over its turn and
  * its series' edge state, so a series that was already over the line is
- * not a new crossing; `from` keeps empty ones.  Calendars start afresh.
+ * not a new crossing; `from` keeps empty ones.  A calendar with the same
+ * schedule, interval, time zone and exclusion dates keeps its next fire
+ * time: an interval re-armed at every reload would never fire if reloads
+ * came more often.
  */
 void		 sched_set_adopt(struct sched_set *to, struct sched_set *from);
 /* The earliest due time of the set (ms), or -1 when nothing is due ever. */

@@ -27,6 +27,7 @@ source_free(struct sched_source *s)
 	tz_free(s->zone);
 	free(s->ex);
 	json_decref(s->user_payload);
+	free(s->when);
 	free(s->query);
 	free(s->url);
 	sched_prom_clear(s);
@@ -111,6 +112,15 @@ same_prom(const struct sched_source *a, const struct sched_source *b)
 	    a->cond.value == b->cond.value));
 }
 
+/* Would a and b, both calendars, fire at the same times? */
+static int
+same_calendar(const struct sched_source *a, const struct sched_source *b)
+{
+	return b->kind == SCHED_CALENDAR &&
+	    same_str(a->eventsource, b->eventsource) &&
+	    same_str(a->name, b->name) && same_str(a->when, b->when);
+}
+
 void
 sched_set_adopt(struct sched_set *to, struct sched_set *from)
 {
@@ -119,8 +129,16 @@ sched_set_adopt(struct sched_set *to, struct sched_set *from)
 	size_t i, j;
 
 	for (i = 0; i < to->n; i++) {
-		if ((a = to->v[i])->kind != SCHED_PROMETHEUS)
+		a = to->v[i];
+		if (a->kind == SCHED_CALENDAR) {
+			/* an interval re-armed at each reload never fires */
+			for (j = 0; j < from->n; j++)
+				if (same_calendar(a, b = from->v[j])) {
+					a->due = b->due;
+					break;
+				}
 			continue;
+		}
 		for (j = 0; j < from->n; j++) {
 			if (!same_prom(a, b = from->v[j]))
 				continue;
@@ -242,6 +260,24 @@ add_source(struct sched_set *set, struct sched_source *s)
 	set->v[set->n++] = s;
 }
 
+/* What decides a calendar's fire times, as written: owned. */
+static char *
+when_text(json_t *spec)
+{
+	static const char *const keys[] = { "schedule", "interval",
+	    "timezone", "exclusionDates" };
+	json_t *w = json_object(), *v;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(keys); i++)
+		if ((v = json_object_get(spec, keys[i])) != NULL)
+			json_object_set(w, keys[i], v);
+	s = json_dumps(w, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(w);
+	return s;
+}
+
 static int
 compile_calendar(struct sched_set *set, const struct mdoc *d,
     const char *name, json_t *spec, struct diags *dg)
@@ -300,6 +336,7 @@ compile_calendar(struct sched_set *set, const struct mdoc *d,
 	if (json_object_get(spec, "userPayload") != NULL)
 		s->user_payload = json_deep_copy(json_object_get(spec,
 		    "userPayload"));
+	s->when = when_text(spec);
 	if (bad) {
 		source_free(s);
 		return -1;

@@ -22,6 +22,9 @@ struct sched_source {
 	struct exdate		*ex;		/* owned */
 	size_t			 nex;
 	json_t			*user_payload;	/* owned, may be NULL */
+	char			*when;		/* owned: schedule, interval,
+						   timezone and exclusion dates
+						   as written (sorted JSON) */
 	/* prometheus */
 	char			*query, *url;	/* owned */
 	int64_t			 interval;	/* ms */

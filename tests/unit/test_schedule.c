@@ -200,6 +200,42 @@ out:
 	unload(set, &d, docs, n);
 }
 
+/*
+ * A reload compiles the set again: an unchanged calendar keeps its next
+ * fire time (an interval re-armed at every reload never fired when
+ * reloads came more often); a changed one starts afresh.
+ */
+TEST(a_reload_keeps_an_unchanged_calendars_turn)
+{
+	static const char before[] = HEAD
+	    "  calendar:\n"
+	    "    tick: {interval: 10m}\n"
+	    "    tock: {interval: 10m}\n";
+	static const char after[] = HEAD
+	    "  calendar:\n"
+	    "    tick: {interval: 10m}\n"
+	    "    tock: {interval: 20m}\n";
+	struct sched_set *a, *b;
+	struct diags da, db;
+	struct mdoc **docs_a, **docs_b;
+	size_t na, nb;
+	int64_t t0 = 1764064800000LL;	/* 2025-11-25T10:00:00Z */
+
+	a = load(before, &da, &docs_a, &na);
+	b = load(after, &db, &docs_b, &nb);
+	CHECK_INT(da.errors + db.errors, 0);
+	sched_set_start(a, t0);
+	CHECK(sched_source_due(sched_set_get(a, 0)) == t0 + 600000);
+	/* the reload, 7 minutes on */
+	sched_set_start(b, t0 + 420000);
+	sched_set_adopt(b, a);
+	CHECK(sched_source_due(sched_set_get(b, 0)) == t0 + 600000);
+	CHECK(sched_source_due(sched_set_get(b, 1)) == t0 + 420000 +
+	    1200000);
+	unload(a, &da, docs_a, na);
+	unload(b, &db, docs_b, nb);
+}
+
 static struct prom_result
 answer(const char *json, int64_t at)
 {
@@ -326,6 +362,7 @@ main(void)
 {
 	RUN(compile_errors);
 	RUN(calendar_fires);
+	RUN(a_reload_keeps_an_unchanged_calendars_turn);
 	RUN(prometheus_edges);
 	return harness_done();
 }
