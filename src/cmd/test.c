@@ -188,7 +188,41 @@ struct tfile {
 	const char		*operation;
 	json_t			*variables;	/* the variables file */
 	json_t			*namespaces;	/* name -> labels, or NULL */
+	json_t			*unscored;	/* names ("ns/name" too) of
+						   policies annotated scored
+						   "false" -> true */
 };
+
+#define SCORED	"policies.kyverno.io/scored"
+
+/* Annotated policies.kyverno.io/scored: "false"? */
+static int
+unscored(json_t *obj)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(
+	    json_object_get(obj, "metadata"), "annotations"), SCORED));
+
+	return v != NULL && strcmp(v, "false") == 0;
+}
+
+/* Kyverno's: a fail of an unscored policy, or on an unscored resource,
+ * is a warn. */
+static void
+note_unscored(struct tfile *t, const struct mdoc *m)
+{
+	char *key;
+
+	if (!unscored(m->root) || m->name == NULL)
+		return;
+	if (t->unscored == NULL)
+		t->unscored = json_object();
+	json_object_set_new(t->unscored, m->name, json_true());
+	if (m->namespace) {
+		key = xasprintf("%s/%s", m->namespace, m->name);
+		json_object_set_new(t->unscored, key, json_true());
+		free(key);
+	}
+}
 
 static int
 load_policies(struct tfile *t, json_t *test, struct diags *d)
@@ -204,13 +238,17 @@ load_policies(struct tfile *t, json_t *test, struct diags *d)
 		paths[i] = beside(t->path, rel[i]);
 	c = conf_load((const char *const *)paths, n, d);
 	t->set = pol_set_new();
-	for (i = 0; i < c->nby_kind[CONF_CLUSTERPOLICY]; i++)
+	for (i = 0; i < c->nby_kind[CONF_CLUSTERPOLICY]; i++) {
 		if (pol_set_add(t->set, c->by_kind[CONF_CLUSTERPOLICY][i],
 		    d) != 0)
 			rc = -1;
-	for (i = 0; i < c->nby_kind[CONF_POLICY]; i++)
+		note_unscored(t, c->by_kind[CONF_CLUSTERPOLICY][i]);
+	}
+	for (i = 0; i < c->nby_kind[CONF_POLICY]; i++) {
 		if (pol_set_add(t->set, c->by_kind[CONF_POLICY][i], d) != 0)
 			rc = -1;
+		note_unscored(t, c->by_kind[CONF_POLICY][i]);
+	}
 	if (d->errors || n == 0)
 		rc = -1;
 	conf_free(c);
@@ -456,6 +494,7 @@ run_result(struct run *r, struct tfile *t, json_t *res, const char *name)
 	const char *want = json_string_value(json_object_get(res, "result"));
 	const struct pol_verdict *v;
 	const struct pol_violation *hit = NULL;
+	const char *got;
 	char *label;
 	long idx;
 	size_t i;
@@ -480,15 +519,19 @@ run_result(struct run *r, struct tfile *t, json_t *res, const char *name)
 		if (policy_is(v->v[i].policy, policy) &&
 		    rule_is(v->v[i].rule, rule))
 			hit = &v->v[i];
-	if (strcmp(want, hit ? pol_outcome_name(hit->outcome) :
-	    "skip") == 0) {
+	got = hit ? pol_outcome_name(hit->outcome) : "skip";
+	if (strcmp(got, "fail") == 0 && (json_is_true(json_object_get(
+	    t->unscored, policy)) || unscored(json_array_get(t->resources,
+	    (size_t)idx))))
+		got = "warn";
+	if (strcmp(want, got) == 0) {
 		add_case(r, t->path, label, NULL);
 		return;
 	}
 	add_case(r, t->path, label, xasprintf("want %s, got %s%s%s", want,
-	    hit ? pol_outcome_name(hit->outcome) : "skip (the rule does not "
-	    "apply)", hit && hit->message && *hit->message ? ": " : "",
-	    hit && hit->message ? hit->message : ""));
+	    hit ? got : "skip (the rule does not apply)", hit &&
+	    hit->message && *hit->message ? ": " : "", hit && hit->message ?
+	    hit->message : ""));
 }
 
 /* ---- remediate's own test files ------------------------------------- */
@@ -721,6 +764,7 @@ out:
 	json_decref(t.resources);
 	json_decref(t.variables);
 	json_decref(t.namespaces);
+	json_decref(t.unscored);
 	pol_set_free(t.set);
 	for (i = 0; i < nd; i++)
 		mdoc_free(docs[i]);

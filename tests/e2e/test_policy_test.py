@@ -322,3 +322,37 @@ def test_a_results_namespace_picks_the_resource_in_it(tmp_path):
     assert "0 passed, 2 failed" in p.stdout
     assert "Pod/prod/web: want pass, got fail" in p.stdout
     assert "Pod/shop/api: no such resource" in p.stdout
+
+
+def test_an_unscored_policy_or_resource_turns_a_fail_into_warn(tmp_path):
+    """Kyverno: `policies.kyverno.io/scored: "false"` on a policy or a
+    resource which would otherwise fail is a `warn`; a pass stays a
+    pass.  A test expecting warn for such a policy failed here ("want
+    warn, got fail"), and one expecting fail passed where Kyverno's
+    fails."""
+    unscored = NS_POLICY.replace(
+        "metadata: {name: pod-basics}",
+        "metadata:\n  name: pod-basics\n  annotations:\n"
+        "    policies.kyverno.io/scored: \"false\"")
+    (tmp_path / "policy.yaml").write_text(unscored)
+    (tmp_path / "resources.yaml").write_text(NS_RESOURCES)
+    t = tmp_path / "kyverno-test.yaml"
+    t.write_text("name: warn\npolicies: [policy.yaml]\nresources: "
+                 "[resources.yaml]\nresults:\n"
+                 "  - {policy: pod-basics, rule: no-latest, kind: Pod, "
+                 "resources: [prod/web], result: warn}\n"
+                 "  - {policy: pod-basics, rule: no-latest, kind: Pod, "
+                 "resources: [dev/web], result: pass}\n")
+    p = run("test", str(t), check=0)
+    assert "2 passed, 0 failed" in p.stdout, p.stdout
+    # the annotation on the resource does the same for a scored policy
+    (tmp_path / "policy.yaml").write_text(NS_POLICY)
+    (tmp_path / "resources.yaml").write_text(NS_RESOURCES.replace(
+        "metadata: {name: web, namespace: prod}",
+        "metadata:\n  name: web\n  namespace: prod\n  annotations:\n"
+        "    policies.kyverno.io/scored: \"false\""))
+    p = run("test", str(t), check=0)
+    assert "2 passed, 0 failed" in p.stdout, p.stdout
+    t.write_text(t.read_text().replace("result: warn", "result: fail"))
+    p = run("test", str(t), check=1)
+    assert "want fail, got warn" in p.stdout, p.stdout
