@@ -7,8 +7,14 @@
  * Credentials rotate: a token file (the kubelet rewrites the projected
  * service account token about hourly) is re-read every
  * KUBE_TOKEN_REREAD_S seconds and at once after a 401; an exec plugin's
- * answer is kept until its expirationTimestamp (less a margin) and asked
- * again after a 401.
+ * answer is kept until its expirationTimestamp and asked again after a
+ * 401.  The plugin (aws eks get-token, gke-gcloud-auth-plugin: seconds,
+ * and a network call that may hang) never runs under the client's lock,
+ * which every request takes: EXEC_MARGIN_MS before the credential
+ * expires, one run refreshes it in a thread of its own while requests go
+ * on with the credential they have; once it has expired (or was refused),
+ * the requests that need it wait for one run, not one each.  A failed run
+ * is not kept: the next request that needs the plugin runs it again.
  *
  * Retries: 429 and 5xx (but 501) are retried as the retry policy says,
  * waiting at least what Retry-After asks; a connection that could not be
@@ -40,6 +46,7 @@
 #define POOL_MAX		8	/* idle easy handles kept */
 #define CONNECT_TIMEOUT_MS	10000
 #define EXEC_MARGIN_MS		10000	/* refresh before expiry */
+#define EXEC_RETRY_MS		1000	/* after a failed early refresh */
 #define MAX_RETRY_AFTER_S	60	/* longer asks fail the request */
 #define MAX_HEADER		8192	/* bytes of Warning headers kept */
 
@@ -66,6 +73,14 @@ struct kube_client {
 	char			*exec_cert, *exec_key;	/* owned PEM */
 	int64_t			 exec_expires;	/* ms epoch, 0 none */
 	int			 exec_done;	/* plugin ran at least once */
+	uint64_t		 exec_gen;	/* credentials it gave */
+	int			 exec_running;	/* a run is under way */
+	uint64_t		 exec_runs;	/* runs ended */
+	char			*exec_err;	/* owned: the last run's failure */
+	int64_t			 exec_failed;	/* mono ms of it, 0 none */
+	pthread_cond_t		 exec_cond;	/* a run ended */
+	pthread_t		 exec_thread;	/* an early refresh */
+	int			 exec_thread_live;	/* to join */
 	CURL			*pool[POOL_MAX];
 	size_t			 npool;
 	long			 timeout_ms;
@@ -250,6 +265,7 @@ kube_client_new(const struct kube_config *cfg, char **err)
 	c = xcalloc(1, sizeof *c);
 	c->magic = CLIENT_MAGIC;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->exec_cond, NULL);
 	map_init(&c->discovery);
 	c->timeout_ms = KUBE_TIMEOUT_MS;
 	retry_default(&c->retry);
@@ -313,10 +329,13 @@ kube_client_free(struct kube_client *c)
 		return;
 	if (c->magic != CLIENT_MAGIC)
 		abort();
+	if (c->exec_thread_live)	/* an early refresh: its plugin ends */
+		pthread_join(c->exec_thread, NULL);
 	for (i = 0; i < c->npool; i++)
 		curl_easy_cleanup(c->pool[i]);
 	map_clear(&c->discovery, free_json);
 	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->exec_cond);
 	curl_slist_free_all(c->connect_list);
 	free(c->base);
 	free(c->connect_to);
@@ -331,6 +350,7 @@ kube_client_free(struct kube_client *c)
 	free(c->token_file);
 	free(c->exec_cert);
 	free(c->exec_key);
+	free(c->exec_err);
 	kube_config_clear(&c->execcfg);
 	c->magic = 0;
 	free(c);
@@ -395,6 +415,7 @@ struct creds {
 	char	*token;
 	char	*cert, *key;	/* exec plugin's, else NULL (static ones
 				   are the client's) */
+	uint64_t gen;		/* the exec plugin's answer they are */
 };
 
 static void
@@ -432,34 +453,117 @@ refresh_token_file(struct kube_client *c, int force, char **err)
 	return 0;
 }
 
-static int
-refresh_exec(struct kube_client *c, int force, char **err)
+/*
+ * One run of the plugin, the lock held on entry and exit but not while it
+ * runs; c->exec_running was set by the caller.  Its answer replaces the
+ * credential; a failure is kept in exec_err until the next run.
+ */
+static void
+exec_run(struct kube_client *c)
 {
-	char *tok, *cert, *key;
-	int64_t expires, now;
+	char *tok, *cert, *key, *e = NULL;
+	int64_t expires;
+	int rc;
+
+	pthread_mutex_unlock(&c->lock);
+	rc = kube_exec_credential(c->execcfg.exec, c->server, &tok, &cert,
+	    &key, &expires, &e);
+	pthread_mutex_lock(&c->lock);
+	free(c->exec_err);
+	c->exec_err = e;
+	c->exec_failed = rc < 0 ? kube_mono_ms() : 0;
+	if (rc == 0) {
+		free(c->token);
+		free(c->exec_cert);
+		free(c->exec_key);
+		c->token = tok;
+		c->exec_cert = cert;
+		c->exec_key = key;
+		c->exec_expires = expires;
+		c->exec_done = 1;
+		c->exec_gen++;
+	}
+	c->exec_running = 0;
+	c->exec_runs++;
+	pthread_cond_broadcast(&c->exec_cond);
+}
+
+static void *
+exec_refresh_main(void *arg)
+{
+	struct kube_client *c = arg;
+	char *e;
+
+	pthread_mutex_lock(&c->lock);
+	exec_run(c);
+	e = c->exec_err ? xstrdup(c->exec_err) : NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (e)	/* the credential in use still works: said, tried again */
+		util_log_json("warning", "exec plugin refresh failed",
+		    json_pack("{s:s}", "error", e));
+	free(e);
+	return NULL;
+}
+
+/* A credential about to expire: refreshed in its own thread. */
+static void
+exec_refresh_early(struct kube_client *c)
+{
+	if (c->exec_running || (c->exec_failed &&
+	    kube_mono_ms() - c->exec_failed < EXEC_RETRY_MS))
+		return;
+	if (c->exec_thread_live) {	/* ended: its run is over */
+		pthread_join(c->exec_thread, NULL);
+		c->exec_thread_live = 0;
+	}
+	c->exec_running = 1;
+	if (pthread_create(&c->exec_thread, NULL, exec_refresh_main, c) == 0)
+		c->exec_thread_live = 1;
+	else
+		c->exec_running = 0;	/* a later request tries again */
+}
+
+/*
+ * The lock held: 0 when c->token and exec_cert/key are the credential to
+ * use, or -1 with *err.  force: the server refused the one of generation
+ * gen (a newer one is used as it is).
+ */
+static int
+refresh_exec(struct kube_client *c, int force, uint64_t gen, char **err)
+{
 	struct timespec ts;
+	int64_t now;
+	uint64_t runs;
+	int usable;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (!force && c->exec_done && (c->exec_expires == 0 ||
-	    now < c->exec_expires - EXEC_MARGIN_MS))
+	force = force && gen == c->exec_gen;
+	usable = c->exec_done && !force && (c->exec_expires == 0 ||
+	    now < c->exec_expires);
+	if (usable) {
+		if (c->exec_expires != 0 &&
+		    now >= c->exec_expires - EXEC_MARGIN_MS)
+			exec_refresh_early(c);
 		return 0;
-	if (kube_exec_credential(c->execcfg.exec, c->server, &tok, &cert,
-	    &key, &expires, err) < 0)
+	}
+	if (c->exec_running) {	/* wait for that run: it answers us too */
+		runs = c->exec_runs;
+		while (c->exec_running && c->exec_runs == runs)
+			pthread_cond_wait(&c->exec_cond, &c->lock);
+	} else {
+		c->exec_running = 1;
+		exec_run(c);
+	}
+	if (c->exec_err) {
+		*err = xstrdup(c->exec_err);
 		return -1;
-	free(c->token);
-	free(c->exec_cert);
-	free(c->exec_key);
-	c->token = tok;
-	c->exec_cert = cert;
-	c->exec_key = key;
-	c->exec_expires = expires;
-	c->exec_done = 1;
+	}
 	return 0;
 }
 
 static int
-get_creds(struct kube_client *c, int force, struct creds *cr,
+get_creds(struct kube_client *c, int force, uint64_t gen, struct creds *cr,
     struct kube_error *err)
 {
 	char *e = NULL;
@@ -468,13 +572,14 @@ get_creds(struct kube_client *c, int force, struct creds *cr,
 	memset(cr, 0, sizeof *cr);
 	pthread_mutex_lock(&c->lock);
 	if (c->execcfg.exec)
-		rc = refresh_exec(c, force, &e);
+		rc = refresh_exec(c, force, gen, &e);
 	else if (c->token_file)
 		rc = refresh_token_file(c, force, &e);
 	if (rc == 0) {
 		cr->token = c->token ? xstrdup(c->token) : NULL;
 		cr->cert = c->exec_cert ? xstrdup(c->exec_cert) : NULL;
 		cr->key = c->exec_key ? xstrdup(c->exec_key) : NULL;
+		cr->gen = c->exec_gen;
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (rc < 0)
@@ -754,6 +859,7 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 	CURLcode rc;
 	long status, timeout;
 	int attempt, refreshed = 0, again;
+	uint64_t gen = 0;
 	int64_t wait;
 	const char *why;
 
@@ -776,8 +882,9 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 			refused(c, rq, why, attempt, err);
 			return -1;
 		}
-		if (get_creds(c, refreshed == 1, &cr, err) < 0)
+		if (get_creds(c, refreshed == 1, gen, &cr, err) < 0)
 			return -1;
+		gen = cr.gen;
 		memset(&x, 0, sizeof x);
 		x.cancel = thread_cancel;
 		buf_init(&x.body, rq->max_body ? rq->max_body : KUBE_MAX_BODY);
@@ -868,12 +975,14 @@ kube_stream_get(struct kube_client *c, const char *path,
 	CURLcode rc;
 	long status;
 	int refreshed = 0;
+	uint64_t gen = 0;
 
 	kube_error_clear(err);
 	*http = 0;
 	for (;;) {
-		if (get_creds(c, refreshed, &cr, err) < 0)
+		if (get_creds(c, refreshed, gen, &cr, err) < 0)
 			return -1;
+		gen = cr.gen;
 		memset(&x, 0, sizeof x);
 		buf_init(&x.body, 1u << 20);
 		buf_init(&x.warning, MAX_HEADER);

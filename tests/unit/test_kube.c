@@ -1092,6 +1092,7 @@ struct server {
 		int		 retry_after;	/* s; 0: no header */
 	}		 answers[MAX_ANSWERS];
 	int		 want;
+	char		 bearer[MAX_ANSWERS][32];	/* token sent */
 	/* requests read, counted before the answer goes out: a gate
 	   reading it has seen what the client was answered */
 	atomic_int	 got;
@@ -1101,7 +1102,7 @@ static void *
 serve(void *arg)
 {
 	struct server *sv = arg;
-	char buf[8192], resp[512], ra[64];
+	char buf[8192], resp[512], ra[64], *auth;
 	int i, c;
 	size_t len;
 	ssize_t k;
@@ -1119,6 +1120,9 @@ serve(void *arg)
 			if (strstr(buf, "\r\n\r\n"))
 				break;
 		}
+		if ((auth = strstr(buf, "Authorization: Bearer ")) != NULL)
+			snprintf(sv->bearer[i], sizeof sv->bearer[i], "%.*s",
+			    (int)strcspn(auth + 22, "\r\n"), auth + 22);
 		atomic_fetch_add(&sv->got, 1);
 		ra[0] = '\0';
 		if (sv->answers[i].retry_after)
@@ -1313,6 +1317,229 @@ TEST(request_gate_closing_in_a_backoff_stops_the_retry)
 	kube_client_free(c);
 }
 
+/* ---- exec plugin refreshes and the client's lock ------------------------ */
+
+/*
+ * A plugin whose runs the test steers: it counts them in DIR/runs; run N
+ * answers tN, expiring in 2030 or, run 1 when wait_run is 2, in 8 s
+ * (within the refresh margin, still valid); run wait_run waits for DIR/go (bounded: 10 s) before it answers;
+ * a run that finds DIR/fail fails.
+ */
+static void
+write_steered_plugin(const char *dir, int wait_run)
+{
+	char *text = xasprintf("#!/bin/sh\n"
+	    "d=%s\nw=%d\necho run >> $d/runs\nn=$(wc -l < $d/runs)\n"
+	    "[ -e $d/fail ] && exit 5\n"
+	    "exp=2030-01-01T00:00:00Z\n"
+	    "[ $n$w = 12 ] && exp=$(date -u -d @$(($(date +%%s) + 8)) "
+	    "+%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
+	    "if [ $n = $w ]; then i=0; while [ ! -e $d/go ] && "
+	    "[ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; fi\n"
+	    "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+	    "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t%%s\","
+	    "\"expirationTimestamp\":\"%%s\"}}' $n $exp\n", dir, wait_run);
+	char *path = xasprintf("%s/plugin", dir);
+
+	write_file(dir, "plugin", text);
+	chmod(path, 0755);
+	free(path);
+	free(text);
+}
+
+static int
+plugin_runs(const char *dir)
+{
+	char *path = xasprintf("%s/runs", dir), *text, *e = NULL, *p;
+	size_t len;
+	int n = 0;
+
+	if ((text = util_read_file(path, 1 << 16, &len, &e)) != NULL)
+		for (p = text; (p = strchr(p, '\n')) != NULL; p++)
+			n++;
+	free(e);
+	free(text);
+	free(path);
+	return n;
+}
+
+/* Bounded: until the plugin has started its n-th run. */
+static void
+wait_runs(const char *dir, int n)
+{
+	int i;
+
+	for (i = 0; i < 3000 && plugin_runs(dir) < n; i++)
+		usleep(10000);
+}
+
+static struct kube_client *
+exec_client(const struct server *sv, const char *dir)
+{
+	struct kube_config cfg;
+	struct kube_exec *x = xcalloc(1, sizeof *x);
+	struct kube_client *c;
+	char *err = NULL;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.server = xasprintf("http://127.0.0.1:%u", sv->port);
+	cfg.namespace = xstrdup("default");
+	x->command = xasprintf("%s/plugin", dir);
+	x->args = xcalloc(1, sizeof *x->args);
+	x->env = xcalloc(1, sizeof *x->env);
+	cfg.exec = x;
+	c = kube_client_new(&cfg, &err);
+	if (c == NULL)
+		fprintf(stderr, "kube_client_new: %s\n", err);
+	free(err);
+	kube_config_clear(&cfg);
+	return c;
+}
+
+static int
+get_ns(struct kube_client *c, struct kube_error *e)
+{
+	struct kube_response resp;
+	struct kube_req rq;
+	struct retry r;
+	int rc;
+
+	memset(&rq, 0, sizeof rq);
+	retry_default(&r);
+	r.steps = 1;
+	rq.method = "GET";
+	rq.path = "/api/v1/namespaces/default";
+	rq.retry = &r;
+	rc = kube_request(c, &rq, &resp, e);
+	kube_response_clear(&resp);
+	return rc;
+}
+
+struct getter {
+	struct kube_client	*c;
+	struct kube_error	 e;
+	int			 rc;
+};
+
+static void *
+getter_main(void *arg)
+{
+	struct getter *g = arg;
+
+	kube_error_init(&g->e);
+	g->rc = get_ns(g->c, &g->e);
+	return NULL;
+}
+
+static void
+clean_steered(char *dir)
+{
+	const char *f[] = { "plugin", "runs", "go", "fail" };
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof f / sizeof *f; i++) {
+		p = xasprintf("%s/%s", dir, f[i]);
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+TEST(exec_refresh_does_not_hold_the_client)
+{
+	char *dir = make_tmpdir();
+	struct server sv;
+	struct kube_client *c;
+	struct kube_error e;
+	int i;
+
+	REQUIRE(dir != NULL);
+	/*
+	 * t1 is due for a refresh but still valid: the refresh (run 2, which
+	 * hangs until the test says go) holds up none of the requests, which
+	 * go on with t1, and it runs once, not once per request.  Made under
+	 * the client's lock, it held every request until it ended, and they
+	 * went with t2.
+	 */
+	write_steered_plugin(dir, 2);
+	memset(&sv, 0, sizeof sv);
+	for (i = 0; i < 3; i++)
+		sv.answers[i].status = 200;
+	server_start(&sv, 3);
+	REQUIRE((c = exec_client(&sv, dir)) != NULL);
+	kube_error_init(&e);
+	CHECK_INT(get_ns(c, &e), 0);
+	CHECK_STR(sv.bearer[0], "t1");
+	CHECK_INT(get_ns(c, &e), 0);
+	CHECK_STR(sv.bearer[1], "t1");
+	CHECK_INT(get_ns(c, &e), 0);
+	CHECK_STR(sv.bearer[2], "t1");
+	wait_runs(dir, 2);
+	CHECK_INT(plugin_runs(dir), 2);
+	write_file(dir, "go", "");
+	server_stop(&sv);
+	kube_client_free(c);	/* waits for the refresh under way */
+	kube_error_clear(&e);
+	clean_steered(dir);
+}
+
+TEST(exec_expired_waits_for_one_run)
+{
+	char *dir = make_tmpdir(), *p;
+	struct server sv;
+	struct kube_client *c;
+	struct getter g[3];
+	pthread_t th[3];
+	int i;
+
+	REQUIRE(dir != NULL);
+	/* no credential yet: three requests at once wait for one run */
+	write_steered_plugin(dir, 1);
+	memset(&sv, 0, sizeof sv);
+	for (i = 0; i < 4; i++)
+		sv.answers[i].status = 200;
+	server_start(&sv, 4);
+	REQUIRE((c = exec_client(&sv, dir)) != NULL);
+	for (i = 0; i < 3; i++) {
+		g[i].c = c;
+		pthread_create(&th[i], NULL, getter_main, &g[i]);
+	}
+	wait_runs(dir, 1);
+	/* the rest of the client does not wait for the plugin either */
+	kube_client_set_timeout(c, KUBE_TIMEOUT_MS);
+	write_file(dir, "go", "");
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_INT(g[i].rc, 0);
+		CHECK_STR(sv.bearer[i], "t1");
+		kube_error_clear(&g[i].e);
+	}
+	CHECK_INT(plugin_runs(dir), 1);
+
+	/* a failed run is reported, not kept: the next request runs it */
+	kube_client_free(c);
+	REQUIRE((c = exec_client(&sv, dir)) != NULL);
+	write_file(dir, "fail", "");
+	g[0].c = c;
+	getter_main(&g[0]);
+	CHECK_INT(g[0].rc, -1);
+	CHECK(g[0].e.message && strstr(g[0].e.message, "credentials: exec "
+	    "plugin") && strstr(g[0].e.message, "exit status 5"));
+	kube_error_clear(&g[0].e);
+	p = xasprintf("%s/fail", dir);
+	unlink(p);
+	free(p);
+	getter_main(&g[0]);
+	CHECK_INT(g[0].rc, 0);
+	CHECK_STR(sv.bearer[3], "t3");
+	kube_error_clear(&g[0].e);
+	server_stop(&sv);
+	kube_client_free(c);
+	clean_steered(dir);
+}
+
 int
 main(void)
 {
@@ -1341,5 +1568,7 @@ main(void)
 	RUN(event_object);
 	RUN(request_asks_the_gate_before_every_attempt);
 	RUN(request_gate_closing_in_a_backoff_stops_the_retry);
+	RUN(exec_refresh_does_not_hold_the_client);
+	RUN(exec_expired_waits_for_one_run);
 	return harness_done();
 }
