@@ -5,6 +5,8 @@
  * with our environment plus the kubeconfig's env entries; its output is
  * bounded and it is killed when it takes too long.
  */
+#define _GNU_SOURCE	/* pipe2 */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -214,7 +216,10 @@ kube_exec_credential(const struct kube_exec *e, const char *server,
 		argv[i + 1] = e->args[i];
 	envp = child_env(e, infoenv);
 	buf_init(&out, MAX_OUTPUT);
-	if (pipe(fds) < 0) {
+	/* close-on-exec: a child another thread forks meanwhile (git,
+	   another plugin) must not hold the pipe open, nor the plugin its
+	   read end */
+	if (pipe2(fds, O_CLOEXEC) < 0) {
 		*err = xasprintf("exec plugin: pipe: %s", strerror(errno));
 		goto done;
 	}
@@ -225,13 +230,17 @@ kube_exec_credential(const struct kube_exec *e, const char *server,
 		goto done;
 	}
 	if (pid == 0) {
-		/* only async-signal-safe calls from here on */
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
+		/* only async-signal-safe calls from here on; dup2 clears
+		   close-on-exec, which an fd already in place keeps */
+		if (fds[1] != 1)
+			dup2(fds[1], 1);
+		else
+			fcntl(1, F_SETFD, 0);
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull > 0)
 			dup2(devnull, 0);
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
+		else if (devnull == 0)
+			fcntl(0, F_SETFD, 0);
 		execve(prog, argv, envp);
 		_exit(127);
 	}

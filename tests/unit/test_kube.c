@@ -9,6 +9,7 @@
  * Fixtures are read from tests/data/fixtures (harness_fixture).
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1540,6 +1541,73 @@ TEST(exec_expired_waits_for_one_run)
 	clean_steered(dir);
 }
 
+struct exec_run {
+	struct kube_exec	 e;
+	char			*tok, *cert, *key, *err;
+	int			 rc;
+};
+
+static void *
+exec_run_main(void *arg)
+{
+	struct exec_run *r = arg;
+	int64_t exp;
+
+	r->rc = kube_exec_credential(&r->e, NULL, &r->tok, &r->cert, &r->key,
+	    &exp, &r->err);
+	return NULL;
+}
+
+/* The pipes of this process that an exec would leave open. */
+static int
+inherited_pipes(void)
+{
+	char path[64], link[64];
+	ssize_t n;
+	int fd, bad = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		if ((n = readlink(path, link, sizeof link - 1)) < 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "pipe:", 5) == 0 &&
+		    !(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			bad++;
+	}
+	return bad;
+}
+
+TEST(exec_pipe_is_close_on_exec)
+{
+	char *dir = make_tmpdir();
+	struct exec_run r;
+	pthread_t th;
+	int before;
+
+	REQUIRE(dir != NULL);
+	/*
+	 * While a plugin runs, its pipe is open here: any other child forked
+	 * meanwhile (git, another plugin) must not inherit it, or the plugin's
+	 * reader waits for that child's end too.
+	 */
+	write_steered_plugin(dir, 1);
+	memset(&r, 0, sizeof r);
+	r.e.command = xasprintf("%s/plugin", dir);
+	before = inherited_pipes();
+	pthread_create(&th, NULL, exec_run_main, &r);
+	wait_runs(dir, 1);
+	CHECK_INT(inherited_pipes(), before);
+	write_file(dir, "go", "");
+	pthread_join(th, NULL);
+	CHECK_INT(r.rc, 0);
+	CHECK_STR(r.tok, "t1");
+	free(r.tok);
+	free(r.err);
+	free(r.e.command);
+	clean_steered(dir);
+}
+
 int
 main(void)
 {
@@ -1570,5 +1638,6 @@ main(void)
 	RUN(request_gate_closing_in_a_backoff_stops_the_retry);
 	RUN(exec_refresh_does_not_hold_the_client);
 	RUN(exec_expired_waits_for_one_run);
+	RUN(exec_pipe_is_close_on_exec);
 	return harness_done();
 }
