@@ -820,8 +820,18 @@ watch_once(struct kube_watch *w)
  * compaction (5 minutes by default).  Relisting every Event of the
  * cluster each time would cost more than the watch; events are signals,
  * not state, so the watch resumes from a fresh resourceVersion (a list
- * of one item) and what the gap held is not replayed.  0, or -1 (then
- * the caller relists).
+ * of one item) and what the gap held is not replayed.
+ */
+static int
+resumes_fresh(const struct kube_watch *w)
+{
+	return strcmp(w->res.resource, "events") == 0;
+}
+
+/*
+ * The list of one an events watch resumes from: 0, or -1 after telling
+ * the failure (the caller backs off and asks again: falling back to a
+ * full list would deliver the gap's events as new ones).
  */
 static int
 resume_fresh(struct kube_watch *w)
@@ -829,11 +839,10 @@ resume_fresh(struct kube_watch *w)
 	struct kube_error err;
 	json_t *one;
 	const char *rv;
+	char *t;
 	int64_t t0 = kube_mono_ms();
 	int rc = -1;
 
-	if (strcmp(w->res.resource, "events") != 0)
-		return -1;
 	kube_error_init(&err);
 	one = kube_list(w->c, &w->res, w->ns, w->lsel, w->fsel, 1, NULL,
 	    &w->stop, &err);
@@ -844,6 +853,11 @@ resume_fresh(struct kube_watch *w)
 		listed(w, KUBE_LIST_RESUME, 1, (long)json_array_size(
 		    json_object_get(one, "items")), t0);
 		rc = 0;
+	} else if (!atomic_load(&w->stop)) {
+		t = one ? xstrdup("the list to resume the watch from has no "
+		    "resourceVersion") : kube_error_text(&err);
+		failed(w, t);
+		free(t);
 	}
 	json_decref(one);
 	kube_error_clear(&err);
@@ -863,7 +877,7 @@ static void *
 run(void *arg)
 {
 	struct kube_watch *w = arg;
-	int need_list = 1;
+	int need_list = 1, need_resume = 0;
 	enum outcome o;
 
 	while (!atomic_load(&w->stop)) {
@@ -886,8 +900,17 @@ run(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			succeeded(w);
 		}
+		if (need_resume) {
+			if (resume_fresh(w) < 0) {
+				backoff(w);
+				continue;
+			}
+			need_resume = 0;
+		}
 		o = watch_once(w);
-		if (o == W_GONE && resume_fresh(w) == -1)
+		if (o == W_GONE && resumes_fresh(w))
+			need_resume = 1;
+		else if (o == W_GONE)
 			need_list = 1;
 		else if (o == W_ERROR)
 			backoff(w);

@@ -760,3 +760,37 @@ def test_events_410_resumes_without_relisting(probe, emu):
             '"objects":3') == 1
     finally:
         assert w.close() == 0, w.err[-20:]
+
+
+def test_events_resume_list_failure_retries_not_relists(probe, emu):
+    """The small list an events watch resumes from fails once (here a 403
+    while an Event happens in the gap): the watch tries that list again
+    after a backoff.  Falling back to listing every Event replayed what
+    the gap held as news, which the resume exists not to do."""
+    emu.load([event("e%d" % i) for i in range(3)])
+    w = start_watch(probe, emu, "v1", "events", "shop")
+    try:
+        emu.load(event("e3"))
+        assert_exact(w, [("ADDED", "e3")])
+        emu.fault({"type": "error", "status": 403, "count": 1,
+                   "watch": False, "path": "/events",
+                   "query": "(^|&)limit=1(&|$)", "hold": "gap",
+                   "message": "forbidden for a moment"})
+        emu.load(pod("elsewhere", ns="other"))  # the store moves on
+        emu.compact()                   # our resourceVersion is history
+        emu.expire_watches("")          # the resume now answers 410
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not emu.held("gap"):
+            time.sleep(0.05)
+        assert emu.held("gap") == 1
+        emu.load(event("gap"))          # happens while we are away
+        emu.release("gap")              # the resume list: 403
+        w.wait_for(lambda ls: any('"resumed"' in e for e in w.err), 30)
+        emu.load(event("e4"))
+        assert_exact(w, [("ADDED", "e3"), ("ADDED", "e4")])
+        assert not any('"relisted"' in e for e in w.err)
+        assert any("forbidden for a moment" in e for e in w.err)
+        st = w.status()
+        assert st["relists"] == 0 and st["healthy"], st
+    finally:
+        assert w.close() == 0, w.err[-20:]
