@@ -37,6 +37,7 @@
 #define DEFAULT_PAGE		500
 #define UNHEALTHY_AFTER		3	/* failures in a row */
 #define SHORT_WATCH_MS		1000	/* an empty stream ended sooner */
+#define MAX_RETRY_AFTER_MS	30000	/* longest Retry-After obeyed */
 #define DELETED_UNKNOWN		"remediate.dev/deleted-final-state-unknown"
 
 /* What the cache keeps per object, in one block. */
@@ -77,6 +78,7 @@ struct kube_watch {
 	int			 opened;	/* the server took a watch */
 	int			 got;		/* lines in this stream */
 	int			 shorts;	/* short watches in a row */
+	int			 retry_after_s;	/* the last failure's, or -1 */
 	void			(*on_list)(void *,
 				    const struct kube_list_report *);
 
@@ -492,6 +494,7 @@ list_all(struct kube_watch *w, int initial)
 		if (list == NULL) {
 			char *t = kube_error_text(&err);
 
+			w->retry_after_s = err.retry_after_s;
 			failed(w, t);
 			free(t);
 			goto out;
@@ -803,17 +806,13 @@ watch_once(struct kube_watch *w)
 		return W_END;
 	}
 	t = w->stream_err ? xstrdup(w->stream_err) : kube_error_text(&err);
+	w->retry_after_s = err.retry_after_s;
 	failed(w, t);
 	free(t);
 	kube_error_clear(&err);
 	return W_ERROR;
 }
 
-/*
- * Capped at 3 s: after a long outage the watch is back within a few
- * seconds of the server (a 30 s cap left the view stale up to 45 s), and
- * one request per watch every 3-4.5 s does not load a recovering server.
- */
 /*
  * A real kube-apiserver keeps no watch cache for events: an events watch
  * gets no bookmarks, and on a quiet cluster a 410 after every etcd
@@ -856,6 +855,7 @@ resume_fresh(struct kube_watch *w)
 	} else if (!atomic_load(&w->stop)) {
 		t = one ? xstrdup("the list to resume the watch from has no "
 		    "resourceVersion") : kube_error_text(&err);
+		w->retry_after_s = err.retry_after_s;
 		failed(w, t);
 		free(t);
 	}
@@ -864,13 +864,31 @@ resume_fresh(struct kube_watch *w)
 	return rc;
 }
 
+/*
+ * Capped at 3 s: after a long outage the watch is back within a few
+ * seconds of the server (a 30 s cap left the view stale up to 45 s), and
+ * one request per watch every 3-4.5 s does not load a recovering server.
+ * But a server that answered 429 or 503 with Retry-After (API Priority
+ * and Fairness, a server shutting down) is not asked again sooner, as
+ * client-go does not: the wait is at least what it said, up to
+ * MAX_RETRY_AFTER_MS.
+ */
 static void
 backoff(struct kube_watch *w)
 {
 	static const struct retry r = { 1000, 500, 2.0, 0.5, 3000 };
 	int n = fail_count(w);
+	int64_t wait = retry_delay(&r, n + 1, retry_random()), ra;
 
-	(void)retry_wait(retry_delay(&r, n + 1, retry_random()), &w->stop);
+	if (w->retry_after_s > 0) {
+		ra = (int64_t)w->retry_after_s * 1000;
+		if (ra > MAX_RETRY_AFTER_MS)
+			ra = MAX_RETRY_AFTER_MS;
+		if (ra > wait)
+			wait = ra;
+	}
+	w->retry_after_s = -1;
+	(void)retry_wait(wait, &w->stop);
 }
 
 static void *
@@ -974,6 +992,7 @@ kube_watch_start(struct kube_client *c, const struct kube_watch_spec *sp,
 	w->page_limit = sp->page_limit > 0 ? sp->page_limit : DEFAULT_PAGE;
 	w->timeout_s = sp->timeout_s;
 	w->stateless = sp->stateless;
+	w->retry_after_s = -1;
 	w->decode = sp->decode;
 	w->decode_ctx = sp->decode_ctx;
 	w->fn = fn;

@@ -794,3 +794,32 @@ def test_events_resume_list_failure_retries_not_relists(probe, emu):
         assert st["relists"] == 0 and st["healthy"], st
     finally:
         assert w.close() == 0, w.err[-20:]
+
+
+def test_watch_backoff_obeys_retry_after(probe, emu):
+    """A watch request answered 429 (API Priority and Fairness) or 503
+    with Retry-After is not sent again sooner than the server asked: the
+    backoff waited its own 0.5-0.75 s instead."""
+    import datetime
+
+    def when(r):
+        return datetime.datetime.strptime(
+            r["time"].rstrip("Z")[:26], "%Y-%m-%dT%H:%M:%S.%f")
+
+    emu.load(pods(1))
+    emu.fault([{"type": "throttle", "retryAfter": 4, "count": 1,
+                "watch": True, "path": "/pods"},
+               {"type": "error", "status": 503, "retryAfter": 4,
+                "count": 1, "watch": True, "path": "/pods",
+                "message": "apiserver is shutting down"}])
+    w = start_watch(probe, emu, "v1", "pods", "shop")
+    try:
+        emu.change(kind="Pod", namespace="shop", name="p0",
+                   merge={"metadata": {"labels": {"z": "1"}}})
+        assert_exact(w, [("MODIFIED", "p0")], timeout=60)
+        ws = [r for r in emu.requests() if r["watch"]]
+        assert [r["status"] for r in ws[:3]] == [429, 503, 200]
+        for a, b in zip(ws, ws[1:3]):
+            assert (when(b) - when(a)).total_seconds() >= 3.9, (a, b)
+    finally:
+        assert w.close() == 0, w.err[-20:]
