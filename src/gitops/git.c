@@ -1,7 +1,10 @@
 /*
  * The change, written where the target comes from: clone the repository
  * (libgit2), take the branch gitops_pr_branch names (the remote's, when
- * an earlier signal made it: later signals update it), edit the manifest
+ * an earlier signal made it and its request is still open: later signals
+ * update it; else new from the base, pushed over a remote branch whose
+ * request was merged or closed, whose commits are declined or squashed
+ * into the base already), edit the manifest
  * that defines the target with the format-preserving editor, commit with
  * the decision in the message, push.
  *
@@ -288,8 +291,8 @@ choose(const char *root, const struct gitops_change *c, char **err)
 /* ---- the repository ----------------------------------------------------- */
 
 static int
-checkout_branch(git_repository *r, const char *branch, int *existed,
-    char **err)
+checkout_branch(git_repository *r, const char *branch, int fresh,
+    int *existed, char **err)
 {
 	git_reference *remote = NULL, *local = NULL;
 	git_object *target = NULL;
@@ -302,7 +305,8 @@ checkout_branch(git_repository *r, const char *branch, int *existed,
 	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	*existed = git_branch_lookup(&remote, r, rname, GIT_BRANCH_REMOTE) ==
 	    0;
-	if (git_revparse_single(&target, r, *existed ? rname : "HEAD") < 0 ||
+	if (git_revparse_single(&target, r, *existed && !fresh ? rname :
+	    "HEAD") < 0 ||
 	    git_commit_lookup(&c, r, git_object_id(target)) < 0 ||
 	    git_branch_create(&local, r, branch, c, 1) < 0) {
 		*err = git_err("branch");
@@ -374,11 +378,13 @@ push_ref(const char *ref, const char *status, void *data)
 }
 
 static int
-push(git_repository *r, const char *branch, struct creds *cr, char **err)
+push(git_repository *r, const char *branch, int force, struct creds *cr,
+    char **err)
 {
 	git_push_options po;
 	git_remote *origin = NULL;
-	char *spec = xasprintf("refs/heads/%s:refs/heads/%s", branch, branch);
+	char *spec = xasprintf("%srefs/heads/%s:refs/heads/%s", force ? "+" :
+	    "", branch, branch);
 	git_strarray specs = { &spec, 1 };
 	int rc = -1;
 
@@ -409,7 +415,7 @@ gitops_git_propose(const struct gitops_change *c, struct gitops_pushed *out,
 	char *dir = xasprintf("%s/remediate-XXXXXX", c->workdir ?
 	    c->workdir : "/tmp"), *full = NULL, *text = NULL, *rel = NULL;
 	size_t len;
-	int rc = -1, changed;
+	int rc = -1, changed, existed;
 	FILE *fp;
 
 	memset(out, 0, sizeof *out);
@@ -429,8 +435,9 @@ gitops_git_propose(const struct gitops_change *c, struct gitops_pushed *out,
 		*err = git_err("clone");
 		goto out;
 	}
-	if (checkout_branch(r, c->branch, &out->updated, err) == -1)
+	if (checkout_branch(r, c->branch, c->fresh, &existed, err) == -1)
 		goto out;
+	out->updated = existed && !c->fresh;
 	rel = c->values_file ? xstrdup(c->values_file) : choose(dir, c, err);
 	if (rel == NULL)
 		goto out;
@@ -448,8 +455,17 @@ gitops_git_propose(const struct gitops_change *c, struct gitops_pushed *out,
 	out->file = rel;
 	rel = NULL;
 	rc = 0;
+	if (!changed && c->fresh) {
+		/* a request for it would have no commit (GitHub: 422 "No
+		 * commits between"): say why instead */
+		*err = xasprintf("%s already has these values in %s: nothing to "
+		    "propose (an earlier request merged?)", c->base && *c->base ?
+		    c->base : "the default branch", out->file);
+		rc = -1;
+		goto out;
+	}
 	if (!changed)
-		goto out;	/* the branch has it already */
+		goto out;	/* the open request's branch has it already */
 	if ((fp = fopen(full, "wb")) == NULL || fwrite(text, 1, len, fp) !=
 	    len || fclose(fp) != 0) {
 		*err = xasprintf("cannot write %s", out->file);
@@ -457,7 +473,7 @@ gitops_git_propose(const struct gitops_change *c, struct gitops_pushed *out,
 		goto out;
 	}
 	if (commit(r, out->file, c, out->commit, err) == -1 ||
-	    push(r, c->branch, &cr, err) == -1) {
+	    push(r, c->branch, c->fresh && existed, &cr, err) == -1) {
 		rc = -1;
 		goto out;
 	}

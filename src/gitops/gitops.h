@@ -208,19 +208,27 @@ struct gitops_change {
 	const char	*user, *token;	/* http(s) credentials, may be NULL;
 					   never logged */
 	const char	*workdir;	/* clones go below; NULL: /tmp */
+	int		 fresh;		/* no request is open on the branch:
+					   start it again from the base, over
+					   the remote's (a merged or declined
+					   request's) */
 };
 
 struct gitops_pushed {
 	char	 commit[41];	/* hex, when changed */
 	char	*file;		/* owned: the file edited, relative */
-	int	 updated;	/* the branch existed: an earlier signal's */
+	int	 updated;	/* the branch existed, not fresh: an open
+				   request's */
 	int	 changed;	/* a commit was pushed (0: it had the values) */
 };
 
 /*
  * Clones c->url into a fresh directory under c->workdir, takes c->branch
- * (the remote's if it exists, else new from c->base), edits the manifest
- * (or values file), commits and pushes, and removes the directory.
+ * (the remote's if it exists and not c->fresh, else new from c->base),
+ * edits the manifest (or values file), commits and pushes (forced over a
+ * stale remote branch when fresh), and removes the directory.  Fresh with
+ * nothing to change (the base has the values) is an error: a request
+ * would have nothing in it.
  * Returns 0 with *out (clear with gitops_pushed_clear), or -1 with *err
  * (owned: the step and libgit2's or the editor's reason).
  */

@@ -9,7 +9,8 @@
  * of the Argo CD Application that delivers the target.  The branch is
  * remediate/<trigger>/<namespace>-<name>-<hash>: an open request on it is
  * updated (a commit when the values changed, a comment either way), never
- * doubled.  A forge or git failure is retried with backoff, then the
+ * doubled; with none open (the last one merged or closed) the branch
+ * starts again from the base.  A forge or git failure is retried with backoff, then the
  * decision is failed with the reason.
  */
 #include <stdio.h>
@@ -298,6 +299,22 @@ struct job {
 	int				 found, opened;
 };
 
+/* Is a request open on the branch?  Else it starts again from the base. */
+static int
+do_find(void *arg, char **err)
+{
+	struct job *j = arg;
+	int rc;
+
+	gitops_pr_clear(&j->pr);
+	rc = gitops_forge_find(&j->f, j->ch.branch, &j->pr, err);
+	gitops_pr_clear(&j->pr);
+	if (rc == -1)
+		return -1;
+	j->ch.fresh = rc == 0;
+	return 0;
+}
+
 static int
 do_push(void *arg, char **err)
 {
@@ -388,13 +405,14 @@ gitops_propose(const struct gitops_env *env, const json_t *rec,
 	    jstr(tgt, "namespace"), jstr(tgt, "name"), jstr(values, "file"),
 	    fe, json_array_size(edits), msg, env->author_name,
 	    env->author_email, jstr(cfg, "gitUser"), env->token,
-	    env->workdir };
+	    env->workdir, 0 };	/* fresh: do_find's to say */
 	j.f.api = jstr(cfg, "api");
 	j.f.repo = repo ? repo : "";
 	j.f.token = env->token;
 	j.base = base && strcmp(base, "HEAD") ? base : NULL;
 	j.title = title;
-	if (retried(env, do_push, &j, err) == -1)
+	if (retried(env, do_find, &j, err) == -1 ||
+	    retried(env, do_push, &j, err) == -1)
 		goto out;
 	j.body = body = pr_body(rec, edits, j.pushed.file);
 	if (retried(env, do_forge, &j, err) == -1)

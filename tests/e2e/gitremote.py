@@ -63,6 +63,25 @@ class GitRemote:
     def url(self):
         return "git://127.0.0.1:%d/%s.git" % (self.port, self.name)
 
+    def commit(self, files, message, branch=None):
+        """Commits files ({path: text}) on branch (default: the base) as
+        someone else would, e.g. a squash merge; returns the commit."""
+        branch = branch or self.branch
+        work = os.path.join(self.root, "work-%d" % len(os.listdir(
+            self.root)))
+        git("clone", "-q", "-b", branch, self.bare, work)
+        for path, text in files.items():
+            with open(os.path.join(work, path), "w", newline="") as f:
+                f.write(text)
+        git("add", "-A", cwd=work)
+        git("-c", "user.name=t", "-c", "user.email=t@localhost", "commit",
+            "-q", "-m", message, cwd=work)
+        git("push", "-q", "origin", branch, cwd=work)
+        return git("rev-parse", "HEAD", cwd=work).strip()
+
+    def rev(self, ref):
+        return git("--git-dir", self.bare, "rev-parse", ref).strip()
+
     def branches(self):
         out = git("--git-dir", self.bare, "for-each-ref", "--format",
                   "%(refname:short)", "refs/heads")

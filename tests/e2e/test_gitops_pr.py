@@ -164,6 +164,62 @@ def test_oom_storm_on_argocd_target_opens_one_pull_request(tmp_path, kind):
         assert remote.branches() == ["main", BRANCH]
 
 
+@pytest.mark.parametrize("earlier", ["squashed", "declined"])
+def test_a_branch_without_an_open_request_starts_again_from_the_base(
+        tmp_path, earlier):
+    """The branch of a request that was merged (squashed: its commits are
+    not in the base) or closed unmerged is not reused: the next request
+    starts from the base as it is now, with only its own commit, instead
+    of carrying the old commits (declined ones, or ones that conflict
+    with their squash)."""
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind="github") as forge, Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        m = manifests(tmp_path / "m", forge)
+        recs, _, _ = storm(tmp_path, emu, m, "state1.db")
+        r = [x for x in recs if x.get("reason") != "below-threshold"][0]
+        assert r["pullRequest"]["number"] == 1, r
+        old = remote.rev(BRANCH)
+        bumped = MANIFEST.replace('"256Mi"', '"320Mi"').replace(
+            "512Mi", "640Mi")
+        if earlier == "squashed":
+            forge.merge(1, remote.commit(
+                {"apps/checkout/deployment.yaml": bumped}, "squash #1"))
+            # Argo CD synced it: the next OOM bumps from 320Mi
+            dep = emu.get("apps/v1", "Deployment", "shop", "checkout")
+            res = dep["spec"]["template"]["spec"]["containers"][0][
+                "resources"]
+            res["requests"]["memory"], res["limits"]["memory"] = \
+                "320Mi", "640Mi"
+            dep["metadata"].pop("managedFields", None)
+            emu.load(dep)
+            want = bumped.replace('"320Mi"', '"400Mi"').replace(
+                "640Mi", "800Mi")
+        else:
+            forge.close(1)
+            # the base moved on meanwhile
+            remote.commit({"apps/cart/deployment.yaml": "# moved\n" +
+                           FILES["apps/cart/deployment.yaml"]}, "cart")
+            want = bumped
+        recs2, _, _ = storm(tmp_path, emu, m, "state2.db")
+        r2 = [x for x in recs2 if x.get("reason") != "below-threshold"][0]
+        assert r2["decision"] == "pending-approval", r2
+        pr = r2["pullRequest"]
+        assert pr["opened"] is True and pr["number"] == 2, pr
+        assert pr["changed"] is True, pr
+        # one commit on top of the base as it is now, none of the old
+        assert remote.rev(BRANCH + "~1") == remote.rev("main")
+        assert remote.rev(BRANCH) != old
+        assert remote.show(BRANCH, "apps/checkout/deployment.yaml") == want
+        assert remote.show(BRANCH, "apps/cart/deployment.yaml") == \
+            remote.show("main", "apps/cart/deployment.yaml")
+        assert [p["head"]["ref"] for p in forge.pulls()] == [BRANCH] * 2
+
+
 def test_a_forge_failure_is_failed_with_the_reason(tmp_path):
     with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
             Forge(kind="github", token="other") as forge, \

@@ -714,8 +714,9 @@ counting_gate(void *ctx)
  */
 TEST(a_proposal_asks_the_gate_before_every_attempt)
 {
-	/* a workdir that does not exist: each attempt fails before git
-	   (libgit2's clone of a missing path leaks in pcre2 under ASan) */
+	/* a forge that is not there, and a workdir that does not exist:
+	   each attempt fails before git (libgit2's clone of a missing path
+	   leaks in pcre2 under ASan) */
 	struct gitops_env env = { NULL, "/nonexistent/remediate-test", NULL,
 	    NULL, 3, 1 };
 	json_t *plan = bump_plan("shop", "cart", "app");
@@ -740,7 +741,9 @@ TEST(a_proposal_asks_the_gate_before_every_attempt)
 	CHECK(gitops_propose(&env, rec, cfg, &out, &err) == -1);
 	CHECK(err && strncmp(err, "not sent: this replica stopped leading "
 	    "(attempt 2; attempt 1: ", 62) == 0);
-	CHECK(err && strstr(err, "cannot make a directory for the clone"));
+	/* the first step asks the forge for an open request (port 9:
+	   refused) */
+	CHECK(err && strstr(err, "GET http://127.0.0.1:9/repos/"));
 	CHECK(gate_asks >= 2);	/* and in the wait, which it ends */
 	retry_gate_on(NULL, NULL);
 	free(err);
