@@ -13,8 +13,9 @@
  * outcome is recorded; each is asked about every pollInterval (default
  * 1m), on an action worker, in turn with its target's actions: the forge
  * may be slow, and the engine thread never waits on it.  Merged, and for
- * an Argo CD target synced to the merge commit: engine_pr_outcome records
- * `acted`; closed unmerged: `declined`.  A forge that cannot be asked is
+ * an Argo CD target synced to the merge commit (or to a later one that
+ * contains it, in any of a multi-source Application's revisions):
+ * engine_pr_outcome records `acted`; closed unmerged: `declined`.  A forge that cannot be asked is
  * asked again at the next interval.
  */
 #include <stdlib.h>
@@ -157,15 +158,26 @@ daemon_prs_seed(struct daemon_prs *p, struct audit *a, char **err)
 	return audit_query(a, &f, seed_one, p, err) < 0 ? -1 : 0;
 }
 
-/* Argo CD has synced the Application to the merge: 1, else 0. */
+#define MAX_REVISIONS	8	/* a multi-source Application's, asked */
+
+/*
+ * Argo CD has synced the Application to the merge: 1, else 0.  Synced at
+ * the merge commit, or at a later one that has it in its history (more
+ * was merged before Argo CD synced: the forge's compare tells); a
+ * multi-source Application names its revisions in status.sync.revisions,
+ * one per source.
+ */
 static int
-synced(struct kube_client *kube, const json_t *record, const char *sha)
+synced(struct kube_client *kube, const struct gitops_forge *f,
+    const json_t *record, const char *sha)
 {
 	const char *app = json_string_value(json_object_get(json_object_get(
 	    record, "owner"), "application"));
 	const char *slash = app ? strchr(app, '/') : NULL;
-	json_t *o = NULL, *sync;
+	json_t *o = NULL, *sync, *revs, *v;
+	const char *rev[MAX_REVISIONS];
 	char *ns, *err = NULL;
+	size_t i, n = 0;
 	int ok;
 
 	if (app == NULL || slash == NULL || kube == NULL)
@@ -176,9 +188,25 @@ synced(struct kube_client *kube, const json_t *record, const char *sha)
 	sync = json_object_get(json_object_get(o, "status"), "sync");
 	ok = ok && json_is_string(json_object_get(sync, "status")) &&
 	    strcmp(json_string_value(json_object_get(sync, "status")),
-	    "Synced") == 0 && (sha == NULL || (json_is_string(
-	    json_object_get(sync, "revision")) && strcmp(json_string_value(
-	    json_object_get(sync, "revision")), sha) == 0));
+	    "Synced") == 0;
+	if (json_is_string(json_object_get(sync, "revision")))
+		rev[n++] = json_string_value(json_object_get(sync,
+		    "revision"));
+	revs = json_object_get(sync, "revisions");
+	json_array_foreach(revs, i, v)
+		if (json_is_string(v) && n < MAX_REVISIONS)
+			rev[n++] = json_string_value(v);
+	if (ok && sha) {
+		for (i = 0, ok = 0; i < n && !ok; i++)
+			ok = strcmp(rev[i], sha) == 0;
+		/* a later commit: another source's revision (a chart's
+		 * version, another repository's commit) is simply not ours */
+		for (i = 0; i < n && !ok; i++) {
+			ok = gitops_forge_contains(f, rev[i], sha, &err) == 1;
+			free(err);
+			err = NULL;
+		}
+	}
 	json_decref(o);
 	free(ns);
 	free(err);
@@ -240,8 +268,8 @@ poll_work(void *arg)
 		    json_object_get(pr, "number")), &now, &err);
 	else
 		rc = -1;
-	secret_free(token);
 	if (rc == -1) {
+		secret_free(token);
 		util_log_json("warn", "cannot read a pull request's state",
 		    json_pack("{s:s, s:s}", "branch", q->branch, "error",
 		    err ? err : "?"));
@@ -249,7 +277,7 @@ poll_work(void *arg)
 		return;
 	}
 	if (now.state != GITOPS_PR_OPEN && (now.state == GITOPS_PR_CLOSED ||
-	    synced(q->kube, q->record, now.merge_sha))) {
+	    synced(q->kube, &f, q->record, now.merge_sha))) {
 		q->state = json_deep_copy(pr);
 		json_object_set_new(q->state, "state", json_string(
 		    gitops_pr_state_name(now.state)));
@@ -258,6 +286,7 @@ poll_work(void *arg)
 			    json_string(now.merge_sha));
 		q->merged = now.state == GITOPS_PR_MERGED;
 	}
+	secret_free(token);	/* synced() asks the forge with it too */
 	gitops_pr_clear(&now);
 }
 

@@ -11,6 +11,9 @@
  *	state	GET  /repos/OWNER/REPO/pulls/N -> {state: open|closed, merged,
  *		     merge_commit_sha}
  *	base	GET  /repos/OWNER/REPO -> {default_branch}
+ *	in	GET  /repos/OWNER/REPO/compare/REV...SHA -> GitHub {status,
+ *		     ahead_by}, Gitea {total_commits}: SHA's commits that
+ *		     REV's history lacks (none: REV contains SHA)
  *
  * GitLab names them merge requests of a project (its path URL-encoded):
  *
@@ -22,6 +25,8 @@
  *		     merged|locked, merge_commit_sha, squash_commit_sha, sha}
  *		     (no merge commit for a fast-forward or squash merge)
  *	base	GET  /projects/ID -> {default_branch}
+ *	in	GET  /projects/ID/repository/compare?from=REV&to=SHA ->
+ *		     {commits} (from the merge base, as for GitHub)
  *
  * Tokens go in the header each forge documents (GitHub "Authorization:
  * Bearer", Gitea "Authorization: token", GitLab "PRIVATE-TOKEN") and
@@ -362,6 +367,47 @@ gitops_forge_state(const struct gitops_forge *f, long number,
 
 	memset(pr, 0, sizeof *pr);
 	rc = request_pr(f, "GET", path, NULL, pr, err);
+	free(proj);
+	return rc;
+}
+
+int
+gitops_forge_contains(const struct gitops_forge *f, const char *rev,
+    const char *sha, char **err)
+{
+	char *proj, *r, *h, *path;
+	json_t *j = NULL, *n;
+	int rc;
+
+	if (strcmp(rev, sha) == 0)
+		return 1;
+	proj = project(f);
+	r = escape(rev);
+	h = escape(sha);
+	path = f->kind == GITOPS_GITLAB ? xasprintf("%s/repository/compare?"
+	    "from=%s&to=%s", proj, r, h) : xasprintf("%s/compare/%s...%s",
+	    proj, r, h);
+	rc = request(f, "GET", path, NULL, &j, err);
+	if (rc == 0) {
+		n = f->kind == GITOPS_GITHUB ? json_object_get(j, "ahead_by") :
+		    f->kind == GITOPS_GITEA ? json_object_get(j,
+		    "total_commits") : NULL;
+		if (f->kind == GITOPS_GITLAB && json_is_array(json_object_get(
+		    j, "commits")))
+			rc = json_array_size(json_object_get(j, "commits")) ==
+			    0;
+		else if (json_is_integer(n))
+			rc = json_integer_value(n) == 0;
+		else {
+			*err = xasprintf("GET %s%s: no commit count in the "
+			    "answer", f->api, path);
+			rc = -1;
+		}
+	}
+	json_decref(j);
+	free(path);
+	free(h);
+	free(r);
 	free(proj);
 	return rc;
 }

@@ -280,6 +280,13 @@ int	gitops_forge_state(const struct gitops_forge *, long number,
 /* The repository's default branch: 0 with *branch (owned), or -1. */
 int	gitops_forge_default_branch(const struct gitops_forge *,
 	    char **branch, char **err);
+/*
+ * Whether the commit sha is rev or in rev's history (the forge's compare:
+ * sha brings no commit rev lacks): 1, 0, or -1 with *err (owned), e.g.
+ * a revision the repository does not have.
+ */
+int	gitops_forge_contains(const struct gitops_forge *, const char *rev,
+	    const char *sha, char **err);
 void	gitops_pr_clear(struct gitops_pr *);
 const char *gitops_pr_state_name(enum gitops_pr_state);
 

@@ -12,6 +12,9 @@ GitHub/Gitea (docs.github.com/rest/pulls, Gitea's swagger):
   POST /repos/O/R/issues/N/comments {body} -> 201 {id, body}
   GET  /repos/O/R/pulls/N              -> state "open"|"closed", merged,
                                           merge_commit_sha
+  GET  /repos/O/R/compare/BASE...HEAD  -> GitHub {status: identical|
+       ahead|behind|diverged, ahead_by, behind_by}, Gitea {total_commits,
+       commits}; 404 for a commit the repository lacks
   Authorization: "Bearer T" (GitHub) or "token T" (Gitea), else 401.
 GitLab (docs.gitlab.com/api/merge_requests):
   GET  /projects/O%2FR                 -> {default_branch, path_with_namespace}
@@ -22,7 +25,10 @@ GitLab (docs.gitlab.com/api/merge_requests):
   GET  /projects/O%2FR/merge_requests/N -> state opened|closed|merged,
        sha (the head), merge_commit_sha (null for fast-forward and
        squash merges), squash_commit_sha
+  GET  /projects/O%2FR/repository/compare?from=A&to=B -> {commits: [...]}
+       (B's commits since the merge base), 404 for an unknown commit
   PRIVATE-TOKEN: T, else 401.
+Compares are answered from a real bare repository (git_dir=).
 
 Tests merge or close a request with merge()/close() and read requests()
 and pulls().  hold(method, path_regex) keeps the answers to matching
@@ -35,6 +41,7 @@ import json
 import re
 import select
 import socket
+import subprocess
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,8 +58,9 @@ def _connected(sock):
 
 class Forge:
     def __init__(self, kind="github", repo="platform/shop-deploy",
-                 token="s3cret", default_branch="main"):
+                 token="s3cret", default_branch="main", git_dir=None):
         self.kind, self.repo, self.token = kind, repo, token
+        self.git_dir = git_dir
         self.default_branch = default_branch
         self.lock = threading.Lock()
         self.prs, self.comments, self.log = [], [], []
@@ -179,6 +187,16 @@ class Forge:
                 code, body = 422, {"message": "Validation Failed: %s" % e}
         self._send(h, code, body)
 
+    def _count(self, base, head):
+        """Commits in head's history that base's lacks, or None when the
+        repository does not have one of them."""
+        if self.git_dir is None:
+            return None
+        p = subprocess.run(["git", "--git-dir", self.git_dir, "rev-list",
+                            "--count", "%s..%s" % (base, head)],
+                           capture_output=True, text=True, timeout=30)
+        return int(p.stdout) if p.returncode == 0 else None
+
     @staticmethod
     def _send(h, code, body):
         data = json.dumps(body).encode()
@@ -230,6 +248,19 @@ class Forge:
         m = re.fullmatch(r"/pulls/(\d+)", rest)
         if m and method == "GET":
             return 200, self._pr(int(m.group(1)))
+        m = re.fullmatch(r"/compare/([^/]+)\.\.\.([^/]+)", rest)
+        if m and method == "GET":
+            ahead = self._count(m.group(1), m.group(2))
+            behind = self._count(m.group(2), m.group(1))
+            if ahead is None or behind is None:
+                return 404, {"message": "Not Found"}
+            if self.kind == "gitea":
+                return 200, {"total_commits": ahead,
+                             "commits": [{}] * ahead}
+            return 200, {"ahead_by": ahead, "behind_by": behind,
+                         "status": "identical" if ahead == behind == 0
+                         else "ahead" if behind == 0 else "behind"
+                         if ahead == 0 else "diverged"}
         return 404, {"message": "Not Found"}
 
     def _gitlab(self, method, path, q, body):
@@ -275,4 +306,10 @@ class Forge:
         m = re.fullmatch(r"/merge_requests/(\d+)", rest)
         if m and method == "GET":
             return 200, self._pr(int(m.group(1)))
+        if rest == "/repository/compare" and method == "GET":
+            ahead = self._count(q["from"], q["to"])
+            if ahead is None:
+                return 404, {"message": "404 Commit Not Found"}
+            return 200, {"commits": [{}] * ahead, "diffs": [],
+                         "compare_same_ref": q["from"] == q["to"]}
         return 404, {"message": "404 Not Found"}

@@ -79,6 +79,19 @@ class GitRemote:
         git("push", "-q", "origin", branch, cwd=work)
         return git("rev-parse", "HEAD", cwd=work).strip()
 
+    def merge(self, branch, into=None):
+        """Merges branch into the base with a merge commit, as a forge's
+        merge button does; returns the merge commit."""
+        into = into or self.branch
+        work = os.path.join(self.root, "work-%d" % len(os.listdir(
+            self.root)))
+        git("clone", "-q", "-b", into, self.bare, work)
+        git("-c", "user.name=t", "-c", "user.email=t@localhost", "merge",
+            "-q", "--no-ff", "-m", "Merge " + branch, "origin/" + branch,
+            cwd=work)
+        git("push", "-q", "origin", into, cwd=work)
+        return git("rev-parse", "HEAD", cwd=work).strip()
+
     def rev(self, ref):
         return git("--git-dir", self.bare, "rev-parse", ref).strip()
 

@@ -7,6 +7,7 @@ and sends no live patch; a later storm updates the same request."""
 import copy
 import json
 import os
+import re
 import sys
 import time
 
@@ -376,6 +377,80 @@ def test_gitlab_merge_without_merge_commit_is_acted_only_once_synced(
     assert acted[0]["message"] == ("pull request #1 merged (%s): the "
                                    "change is in Git" % sha)
     assert acted[0]["pullRequest"]["mergeCommit"] == sha
+
+
+@pytest.mark.parametrize("kind,shape", [("github", "later"),
+                                        ("gitea", "later"),
+                                        ("gitlab", "multi-source")])
+def test_synced_at_a_later_commit_or_among_sources_is_acted(tmp_path, kind,
+                                                           shape):
+    """Argo CD synced after more was merged: its revision is a later
+    commit that has the merge in its history (the forge's compare says
+    so), and a multi-source Application names its revisions in
+    status.sync.revisions.  Either is the change applied: acted, not
+    asked about forever.  Synced at a revision before the merge is not."""
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind=kind, git_dir=remote.bare) as forge, \
+            Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        objs += scenario.Workload("shop", "checkout").objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        argocd_objects(emu, remote.url)
+        before = remote.rev("main")
+        m = manifests(tmp_path / "m", forge)
+        p = os.path.join(str(m), "sensor.yaml")
+        s = open(p).read().replace('"token": {"env"',
+                                   '"pollInterval": "1s", "token": {"env"')
+        open(p, "w").write(s)
+        os.environ["FORGE_TOKEN"] = "s3cret"
+        try:
+            d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
+        finally:
+            del os.environ["FORGE_TOKEN"]
+
+        def sync_at(rev):
+            app = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
+                          "checkout")
+            sync = {"status": "Synced"}
+            if shape == "multi-source":
+                sync["revisions"] = ["1.4.2", rev]     # a chart, the repo
+            else:
+                sync["revision"] = rev
+            app["status"] = {"sync": sync}
+            emu.load(app)
+
+        def polls():
+            return len([q for q in forge.requests() if q["method"] ==
+                        "GET" and re.search(r"/(pulls|merge_requests)/1$",
+                                            q["path"])])
+        try:
+            d.wait_log("synced")
+            for _ in range(2):
+                emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+            run_until(d, lambda r: r["decision"] == "pending-approval")
+            sha = remote.merge(BRANCH)
+            later = remote.commit({"apps/cart/deployment.yaml": "# later\n" +
+                                   FILES["apps/cart/deployment.yaml"]},
+                                  "a later change")
+            # synced, but before the merge: asked (bounded), no outcome
+            sync_at(before)
+            forge.merge(1, sha)
+            seen, early = polls(), []
+            for _ in range(600):
+                early += d.take(1, timeout=0.1)
+                if polls() >= seen + 2 or early:
+                    break
+            assert early == [], "an outcome before Argo CD synced it"
+            assert polls() >= seen + 2
+            sync_at(later)
+            recs = run_until(d, lambda r: r["decision"] == "acted")
+        finally:
+            d.stop()
+    acted = [r for r in recs if r["decision"] == "acted"]
+    assert len(acted) == 1
+    assert acted[0]["message"] == ("pull request #1 merged (%s): the "
+                                   "change is in Git" % sha)
 
 
 PATCH = """\
