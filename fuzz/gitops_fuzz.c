@@ -19,8 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 	static const char *const values[] = { "resources", "requests",
 	    "memory" };
 	struct gitops_yaml_edit e[] = {
-		{ "Deployment", "shop", "cart", dep, 8, "640Mi" },
-		{ NULL, NULL, NULL, values, 3, "it's \"quoted\"" },
+		{ "Deployment", "shop", "cart", dep, 8, "640Mi", 0 },
+		{ NULL, NULL, NULL, values, 3, "it's \"quoted\"", 0 },
 	};
 	char *out, *err;
 	size_t outlen, i;

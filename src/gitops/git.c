@@ -196,7 +196,7 @@ apply(const struct gitops_change *c, int values, char **text, size_t *len,
 
 	for (i = 0; i < c->nedits; i++) {
 		struct gitops_yaml_edit e = { values ? NULL : c->kind, c->ns,
-		    c->name, NULL, 0, c->edits[i].value };
+		    c->name, NULL, 0, c->edits[i].value, c->edits[i].literal };
 		char **segs, *out;
 		size_t n, outlen;
 		int rc;
@@ -226,7 +226,8 @@ apply(const struct gitops_change *c, int values, char **text, size_t *len,
 static int
 sets_fields(const struct gitops_change *c, const char *text, size_t len)
 {
-	struct gitops_yaml_edit e = { c->kind, c->ns, c->name, NULL, 0, NULL };
+	struct gitops_yaml_edit e = { c->kind, c->ns, c->name, NULL, 0, NULL,
+	    0 };
 	size_t i;
 
 	for (i = 0; i < c->nedits; i++) {

@@ -154,6 +154,12 @@ struct gitops_yaml_edit {
 	const char *const	*path;			/* borrowed */
 	size_t			 npath;
 	const char		*value;			/* borrowed */
+	int			 literal;	/* value is a number, true,
+						   false or null (its JSON
+						   type): written plain; else
+						   a string, quoted where YAML
+						   would read it as another
+						   type ("3", "true") */
 };
 
 /*
@@ -188,6 +194,7 @@ void	gitops_yaml_path_free(char **segs, size_t n);
 struct gitops_field_edit {
 	const char	*path;		/* "spec.template...[name=app]..." */
 	const char	*value;
+	int		 literal;	/* as gitops_yaml_edit's */
 };
 
 struct gitops_change {
@@ -303,7 +310,8 @@ struct gitops_env {
 
 /*
  * The manifest edits a plan (borrowed) makes: an owned array of
- * {path, value}, paths like "spec.template.spec.containers[name=app].
+ * {path, value, literal}, value as text, literal true when the patch's
+ * value is no JSON string (a number, a bool, null), paths like "spec.template.spec.containers[name=app].
  * resources.requests.memory", mapped through values_paths (borrowed, may
  * be NULL: {manifest path: Helm values path}); or NULL with *err (owned):
  * the plan does not patch its target, a field is not mapped.

@@ -37,8 +37,9 @@ add_edit(json_t *out, const char *path, const json_t *v)
 	char *s = json_is_string(v) ? xstrdup(json_string_value(v)) :
 	    json_dumps(v, JSON_ENCODE_ANY);
 
-	json_array_append_new(out, json_pack("{s:s, s:s}", "path", path,
-	    "value", s));
+	/* the type stays: the string "3" must not land as the number 3 */
+	json_array_append_new(out, json_pack("{s:s, s:s, s:b}", "path", path,
+	    "value", s, "literal", !json_is_string(v)));
 	free(s);
 }
 
@@ -392,6 +393,8 @@ gitops_propose(const struct gitops_env *env, const json_t *rec,
 	for (i = 0; i < json_array_size(edits); i++) {
 		fe[i].path = jstr(json_array_get(edits, i), "path");
 		fe[i].value = jstr(json_array_get(edits, i), "value");
+		fe[i].literal = json_is_true(json_object_get(json_array_get(
+		    edits, i), "literal"));
 	}
 	sum = summary(rec, edits);
 	dec = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);

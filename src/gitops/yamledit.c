@@ -22,6 +22,7 @@
  * libyaml's marks count characters (a CRLF is two), not bytes, so marks
  * are mapped to byte offsets through the text's UTF-8.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,7 +291,7 @@ int
 gitops_yaml_defines(const char *text, size_t len, const char *kind,
     const char *ns, const char *name)
 {
-	struct gitops_yaml_edit e = { kind, ns, name, NULL, 0, NULL };
+	struct gitops_yaml_edit e = { kind, ns, name, NULL, 0, NULL, 0 };
 	struct ytree t = { text, len, NULL, 0, NULL, 0, NULL, 0, 0 };
 	char *err = NULL;
 	int found = 0;
@@ -341,6 +342,55 @@ anchor_used(const struct ytree *t, const char *anchor)
 
 /* ---- writing ------------------------------------------------------------ */
 
+/*
+ * 1 when YAML reads plain v as something other than a string: null, a
+ * bool, a number or a date, by YAML 1.1's rules (go-yaml's, so Argo CD's
+ * and kustomize's) or 1.2's core schema.  Errs towards yes: a string
+ * quoted without need is still the same string.
+ */
+static int
+typed(const char *v)
+{
+	static const char *const words[] = { "", "~", "null", "Null", "NULL",
+	    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true",
+	    "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off",
+	    "Off", "OFF", ".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN" };
+	const char *p = v;
+	size_t i, digits = 0;
+
+	for (i = 0; i < UTIL_ARRAY_LEN(words); i++)
+		if (strcmp(v, words[i]) == 0)
+			return 1;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 ||
+	    strcmp(p, ".INF") == 0)
+		return 1;
+	/* 0x1F, 0o17, 0b101 */
+	if (p[0] == '0' && p[1] && strchr("xXoObB", p[1]) && p[2] &&
+	    strspn(p + 2, "0123456789abcdefABCDEF_") == strlen(p + 2))
+		return 1;
+	/* a date: 2024-05-01 (and the timestamps that start so) */
+	if (strspn(p, "0123456789") == 4 && p[4] == '-' && p == v)
+		return 1;
+	/* 12, 1_000, 0.5, .5, 1., 1e3, 6.02E+23 */
+	for (; *p && (strchr("0123456789_", *p)); p++)
+		digits += *p != '_';
+	if (*p == '.')
+		for (p++; *p && strchr("0123456789_", *p); p++)
+			digits += *p != '_';
+	if (digits && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return digits && *p == '\0';
+}
+
 static int
 plain_safe(const char *v)
 {
@@ -352,18 +402,24 @@ plain_safe(const char *v)
 		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
 		    ('0' <= *p && *p <= '9') || strchr("._/-+", *p)))
 			return 0;
-	/* words YAML reads as something other than a string */
-	return strcmp(v, "true") && strcmp(v, "false") && strcmp(v, "null") &&
-	    strcmp(v, "yes") && strcmp(v, "no") && strcmp(v, "on") &&
-	    strcmp(v, "off") && strcmp(v, "y") && strcmp(v, "n") &&
-	    strcmp(v, "~");
+	/* a string YAML would read as something else */
+	return !typed(v);
 }
 
+/*
+ * v in style (the scalar's own, or plain for a new one); a literal (a
+ * number, a bool, null) is written plain, whatever style was there: in
+ * quotes it would be a string.
+ */
 static void
-render(struct buf *b, const char *v, int style)
+render(struct buf *b, const char *v, int style, int literal)
 {
 	const char *p;
 
+	if (literal) {
+		buf_adds(b, v);
+		return;
+	}
 	if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE) {
 		buf_addc(b, '\'');
 		for (p = v; *p; p++) {
@@ -426,7 +482,7 @@ eol_of(const char *text, size_t len)
 /* keys rest[0..n-1] with value, as block lines under m. */
 static void
 insert_block(struct buf *out, const struct ytree *t, const struct ynode *m,
-    const char *const *rest, size_t n, const char *value)
+    const char *const *rest, size_t n, const char *value, int literal)
 {
 	const char *eol = eol_of(t->text, t->len);
 	size_t pos = content_end(m), col = m->kids[0]->col;
@@ -446,14 +502,14 @@ insert_block(struct buf *out, const struct ytree *t, const struct ynode *m,
 		buf_printf(out, "%s:", rest[i]);
 	}
 	buf_addc(out, ' ');
-	render(out, value, YAML_PLAIN_SCALAR_STYLE);
+	render(out, value, YAML_PLAIN_SCALAR_STYLE, literal);
 	buf_add(out, t->text + pos, t->len - pos);
 }
 
 /* keys rest[0..n-1] with value, inside flow mapping m's braces. */
 static void
 insert_flow(struct buf *out, const struct ytree *t, const struct ynode *m,
-    const char *const *rest, size_t n, const char *value)
+    const char *const *rest, size_t n, const char *value, int literal)
 {
 	size_t pos = m->end - 1, i;	/* at the closing brace */
 
@@ -467,7 +523,7 @@ insert_flow(struct buf *out, const struct ytree *t, const struct ynode *m,
 	buf_adds(out, m->n ? ", " : "");
 	for (i = 0; i < n; i++)
 		buf_printf(out, "%s: %s", rest[i], i + 1 < n ? "{" : "");
-	render(out, value, YAML_PLAIN_SCALAR_STYLE);
+	render(out, value, YAML_PLAIN_SCALAR_STYLE, literal);
 	for (i = 1; i < n; i++)
 		buf_addc(out, '}');
 	buf_add(out, t->text + pos, t->len - pos);
@@ -488,8 +544,10 @@ shared(const struct ytree *t, const struct ynode *n, const char *where,
 
 static int
 set_scalar(struct buf *out, const struct ytree *t, const struct ynode *n,
-    const char *value, const char *where, char **err)
+    const char *value, int literal, const char *where, char **err)
 {
+	int was_literal;
+
 	if (n->type == Y_ALIAS) {
 		*err = xasprintf("%s is an alias (*%s) of a value used "
 		    "elsewhere too; change its anchor &%s yourself", where,
@@ -508,14 +566,16 @@ set_scalar(struct buf *out, const struct ytree *t, const struct ynode *n,
 		*err = xasprintf("%s is a block scalar (| or >)", where);
 		return -1;
 	}
-	if (strcmp(n->value, value) == 0)
+	/* the same text of the same type ("3" over a plain 3 is not) */
+	was_literal = n->style == YAML_PLAIN_SCALAR_STYLE && typed(n->value);
+	if (strcmp(n->value, value) == 0 && was_literal == (literal != 0))
 		return 0;
 	buf_add(out, t->text, n->start);
 	/* an empty value right after its anchor or tag: "&a 640Mi" */
 	if (n->start > 0 && strchr(" \t\r\n,[{:-", t->text[n->start - 1]) ==
 	    NULL)
 		buf_addc(out, ' ');
-	render(out, value, n->style);
+	render(out, value, n->style, literal);
 	buf_add(out, t->text + n->end, t->len - n->end);
 	return 1;
 }
@@ -570,7 +630,7 @@ edit(const struct ytree *t, const struct gitops_yaml_edit *e,
 	}
 	where = where_text(e->path, i < e->npath ? i + 1 : e->npath);
 	if (i == e->npath)
-		rc = set_scalar(out, t, n, e->value, where, err);
+		rc = set_scalar(out, t, n, e->value, e->literal, where, err);
 	else if (n->type != Y_MAP || e->path[i][0] == '[') {
 		*err = xasprintf("%s is not in the file", where);
 		rc = -1;
@@ -586,10 +646,10 @@ edit(const struct ytree *t, const struct gitops_yaml_edit *e,
 			}
 		if (n->style || n->n == 0)
 			insert_flow(out, t, n, e->path + i, e->npath - i,
-			    e->value);
+			    e->value, e->literal);
 		else
 			insert_block(out, t, n, e->path + i, e->npath - i,
-			    e->value);
+			    e->value, e->literal);
 		rc = 1;
 	}
 	free(where);

@@ -514,7 +514,8 @@ golden(const char *name)
 
 	CHECK(text != NULL && e != NULL && (ok != NULL) != (want != NULL));
 	json_array_foreach(json_object_get(e, "edits"), i, ed) {
-		char **segs, *out = NULL;
+		char **segs, *out = NULL, *lit;
+		const json_t *v;
 		size_t n, outlen = 0;
 		struct gitops_yaml_edit ye;
 		int rc;
@@ -526,9 +527,15 @@ golden(const char *name)
 		ye.name = json_string_value(json_object_get(e, "name"));
 		ye.path = (const char *const *)segs;
 		ye.npath = n;
-		ye.value = json_string_value(json_object_get(ed, "value"));
+		/* a JSON number, bool or null is written as such */
+		v = json_object_get(ed, "value");
+		lit = json_is_string(v) ? NULL : json_dumps(v,
+		    JSON_ENCODE_ANY);
+		ye.value = lit ? lit : json_string_value(v);
+		ye.literal = lit != NULL;
 		rc = gitops_yaml_set(text, len, &ye, &out, &outlen, &err);
 		gitops_yaml_path_free(segs, n);
+		free(lit);
 		if (rc == -1) {
 			failed = 1;
 			break;
@@ -580,7 +587,7 @@ TEST(yamledit_golden)
 	}
 	if (d)
 		closedir(d);
-	CHECK(n >= 21);
+	CHECK(n >= 22);
 }
 
 TEST(yamledit_paths_and_documents)
@@ -610,6 +617,7 @@ TEST(plan_edits_are_the_patched_fields_with_their_values)
 	json_t *p = bump_plan("shop", "cart", "app"), *e, *paths;
 	char *err = NULL;
 	enum gitops_forge_kind k;
+	size_t i;
 
 	e = gitops_plan_edits(p, NULL, &err);
 	if (e == NULL)
@@ -633,6 +641,21 @@ TEST(plan_edits_are_the_patched_fields_with_their_values)
 	CHECK(has_edit(e, "resources.limits.memory", "320Mi"));
 	json_decref(e);
 	json_decref(paths);
+	json_decref(p);
+	/* the JSON type stays: the string "3" is no number */
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:i, s:{s:{"
+	    "s:{s:s}}}}}}", "type", "k8s", "operation", "patch", "apiVersion",
+	    "apps/v1", "kind", "Deployment", "namespace", "shop", "name",
+	    "cart", "patchStrategy", "merge", "patch", "spec", "replicas", 3,
+	    "template", "metadata", "annotations", "tier", "3");
+	e = gitops_plan_edits(p, NULL, &err);
+	CHECK(has_edit(e, "spec.template.metadata.annotations.tier", "3") &&
+	    has_edit(e, "spec.replicas", "3"));
+	for (i = 0; i < json_array_size(e); i++)
+		CHECK(json_is_true(json_object_get(json_array_get(e, i),
+		    "literal")) == (strcmp(json_string_value(json_object_get(
+		    json_array_get(e, i), "path")), "spec.replicas") == 0));
+	json_decref(e);
 	json_decref(p);
 	/* a delete writes nothing into a manifest */
 	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[]}", "type",
