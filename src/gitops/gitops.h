@@ -182,9 +182,11 @@ int	gitops_yaml_get(const char *text, size_t len,
 int	gitops_yaml_defines(const char *text, size_t len, const char *kind,
 	    const char *ns, const char *name);
 /*
- * "resources.requests.memory", "spec.containers[name=app].image" into
- * segments (owned array of owned strings; free with gitops_yaml_path_free).
- * Returns 0, or -1 for an empty segment or an unclosed "[".
+ * "resources.requests.memory", "spec.containers[name=app].image",
+ * "metadata.annotations.\"example.com/tier\"" (a key with dots, quoted)
+ * into segments (owned array of owned strings; free with
+ * gitops_yaml_path_free).  Returns 0, or -1 for an empty segment, an
+ * unclosed "[" or '"'.
  */
 int	gitops_yaml_path_parse(const char *s, char ***segs, size_t *n);
 void	gitops_yaml_path_free(char **segs, size_t n);

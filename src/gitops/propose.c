@@ -66,7 +66,15 @@ edits_walk(json_t *out, const char *path, const json_t *v, int item,
 				continue;	/* run-time notes, not config */
 			if (item && strcmp(k, "name") == 0)
 				continue;
-			p = xasprintf("%s%s%s", path, *path ? "." : "", k);
+			if (*k == '\0' || strchr(k, '"')) {
+				*err = xasprintf("%s: the key \"%s\" cannot be "
+				    "written into a manifest", *path ? path :
+				    "the patch", k);
+				return -1;
+			}
+			/* "example.com/tier" is one key, not two */
+			p = xasprintf(strpbrk(k, ".[]") ? "%s%s\"%s\"" :
+			    "%s%s%s", path, *path ? "." : "", k);
 			rc = edits_walk(out, p, c, 0, err);
 			free(p);
 			if (rc == -1)

@@ -722,6 +722,19 @@ gitops_yaml_path_parse(const char *s, char ***segs, size_t *n)
 	while (*p) {
 		const char *q = p;
 
+		if (*p == '"') {
+			/* a key with dots: "example.com/tier" */
+			if ((q = strchr(p + 1, '"')) == NULL || q == p + 1 ||
+			    (q[1] && q[1] != '.' && q[1] != '['))
+				goto bad;
+			xgrow(segs, &cap, *n + 1, sizeof **segs);
+			(*segs)[(*n)++] = xstrndup(p + 1, (size_t)(q - p - 1));
+			q++;
+			p = *q == '.' ? q + 1 : q;
+			if (*q == '.' && *p == '\0')
+				goto bad;
+			continue;
+		}
 		if (*p == '[') {
 			if ((q = strchr(p, ']')) == NULL || !strchr(p, '='))
 				goto bad;

@@ -587,7 +587,7 @@ TEST(yamledit_golden)
 	}
 	if (d)
 		closedir(d);
-	CHECK(n >= 22);
+	CHECK(n >= 23);
 }
 
 TEST(yamledit_paths_and_documents)
@@ -605,6 +605,17 @@ TEST(yamledit_paths_and_documents)
 	CHECK(gitops_yaml_path_parse("a..b", &s, &n) == -1);
 	CHECK(gitops_yaml_path_parse("a[name=x", &s, &n) == -1);
 	CHECK(gitops_yaml_path_parse("a.", &s, &n) == -1);
+	/* a key with dots, quoted, is one segment */
+	CHECK(gitops_yaml_path_parse("a.\"b.c/d\"[name=x].e", &s, &n) == 0);
+	CHECK_INT((int)n, 4);
+	if (n == 4) {
+		CHECK_STR(s[1], "b.c/d");
+		CHECK_STR(s[2], "[name=x]");
+	}
+	gitops_yaml_path_free(s, n);
+	CHECK(gitops_yaml_path_parse("a.\"b", &s, &n) == -1);
+	CHECK(gitops_yaml_path_parse("a.\"\"", &s, &n) == -1);
+	CHECK(gitops_yaml_path_parse("a.\"b\"c", &s, &n) == -1);
 	CHECK(gitops_yaml_defines(doc, strlen(doc), "Deployment", "shop",
 	    "cart") == 1);
 	CHECK(gitops_yaml_defines(doc, strlen(doc), "Deployment", "prod",
@@ -651,10 +662,23 @@ TEST(plan_edits_are_the_patched_fields_with_their_values)
 	e = gitops_plan_edits(p, NULL, &err);
 	CHECK(has_edit(e, "spec.template.metadata.annotations.tier", "3") &&
 	    has_edit(e, "spec.replicas", "3"));
+	CHECK_INT((int)json_array_size(e), 2);
 	for (i = 0; i < json_array_size(e); i++)
 		CHECK(json_is_true(json_object_get(json_array_get(e, i),
 		    "literal")) == (strcmp(json_string_value(json_object_get(
 		    json_array_get(e, i), "path")), "spec.replicas") == 0));
+	json_decref(e);
+	json_decref(p);
+	/* an annotation key with dots is one key: quoted in the path */
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:{s:{s:{"
+	    "s:s}}}}}}",
+	    "type", "k8s", "operation", "patch", "apiVersion", "apps/v1",
+	    "kind", "Deployment", "namespace", "shop", "name", "cart",
+	    "patchStrategy", "merge", "patch", "spec", "template", "metadata",
+	    "annotations", "example.com/tier", "gold");
+	e = gitops_plan_edits(p, NULL, &err);
+	CHECK(has_edit(e, "spec.template.metadata.annotations."
+	    "\"example.com/tier\"", "gold"));
 	json_decref(e);
 	json_decref(p);
 	/* a delete writes nothing into a manifest */
