@@ -155,7 +155,7 @@ def probe(tmp_path_factory):
     src = d / "notify_probe.c"
     src.write_text(DRIVER)
     return kubehelp.build_probe(
-        d, str(src), "notify_probe", pkgs=KUBE_PKGS + ["tre"],  # sensor: TRE
+        d, str(src), "notify_probe", pkgs=KUBE_PKGS,
         modules=("notify", "sensor", "record", "cluster", "conf", "util"))
 
 

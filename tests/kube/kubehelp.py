@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from kubeapi.emulator import Emulator  # noqa: E402,F401
 
-PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl"]
+PKGS = ["libcurl", "jansson", "yaml-0.1", "openssl", "tre"]  # tre: util/re2.c
 WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes",
         "-Wmissing-prototypes", "-Wpointer-arith", "-Wcast-qual",
         "-Wwrite-strings", "-Wundef", "-Wformat=2"]
