@@ -65,7 +65,7 @@ struct enode {
 	struct eval	 lit;		/* E_LIT; strings point into str */
 	char		*str;		/* owned */
 	size_t		 param;		/* E_PARAM */
-	regex_t		*re;		/* E_RE/E_NRE with a literal */
+	struct re2	*re;		/* owned; E_RE/E_NRE with a literal */
 };
 
 struct sensor_expr {
@@ -233,10 +233,7 @@ free_node(struct enode *n)
 		free_node(n->items[i]);
 	free(n->items);
 	free(n->str);
-	if (n->re) {
-		regfree(n->re);
-		free(n->re);
-	}
+	re2_free(n->re);
 	free(n);
 }
 
@@ -510,7 +507,7 @@ parse_ternary(struct eparser *ep)
 static int
 prepare(struct eparser *ep, struct enode *n)
 {
-	char *err, *pat;
+	char *err;
 	size_t i;
 
 	if (n == NULL)
@@ -525,17 +522,12 @@ prepare(struct eparser *ep, struct enode *n)
 		if (n->b->lit.k != EV_STR)
 			return eperr(ep, n->pos, "the right side of %s must "
 			    "be a string", opname[n->op]);
-		n->re = xmalloc(sizeof *n->re);
-		pat = xstrndup(n->b->lit.s, n->b->lit.len);
-		if (sensor_regex_compile(n->re, pat, 0, 1, &err) == -1) {
-			free(n->re);
-			n->re = NULL;
+		if ((n->re = re2_compile(n->b->lit.s, n->b->lit.len,
+		    SENSOR_RE2 | RE2_NOSUB, SENSOR_MAX_PATTERN, &err)) == NULL) {
 			eperr(ep, n->b->pos, "bad regexp: %s", err);
 			free(err);
-			free(pat);
 			return -1;
 		}
-		free(pat);
 	}
 	return 0;
 }
@@ -687,31 +679,24 @@ static int
 regex_op(struct ectx *cx, const struct enode *n, const struct eval *x,
     const struct eval *y)
 {
-	regex_t re;
-	char *s, *pat, *err;
+	struct re2 *re = n->re;
+	char *err;
 	int m;
 
 	if (x->k != EV_STR)
 		return efail(cx, x, "comparator", opname[n->op], "string");
 	if (y->k != EV_STR)
 		return efail(cx, y, "comparator", opname[n->op], "string");
-	s = xstrndup(x->s, x->len);
-	if (n->re) {
-		m = regexec(n->re, s, 0, NULL, 0) == 0;
-	} else {
-		pat = xstrndup(y->s, y->len);
-		if (sensor_regex_compile(&re, pat, 0, 1, &err) == -1) {
-			cx->err = xasprintf("bad regexp %s: %s", pat, err);
-			free(err);
-			free(pat);
-			free(s);
-			return -1;
-		}
-		m = regexec(&re, s, 0, NULL, 0) == 0;
-		regfree(&re);
-		free(pat);
+	if (re == NULL && (re = re2_compile(y->s, y->len, SENSOR_RE2 |
+	    RE2_NOSUB, SENSOR_MAX_PATTERN, &err)) == NULL) {
+		cx->err = xasprintf("bad regexp %.*s: %s", (int)y->len, y->s,
+		    err);
+		free(err);
+		return -1;
 	}
-	free(s);
+	m = re2_matches(re, x->s, x->len);
+	if (re != n->re)
+		re2_free(re);
 	return m;
 }
 

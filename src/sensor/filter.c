@@ -2,8 +2,8 @@
  * Dependency filters, evaluated on every event a dependency names, so
  * everything that can be prepared is prepared at compile time: paths are
  * split, regexps compiled, numbers and bools parsed.  Evaluating a data
- * filter on a string field is a few hash lookups and one regexec(), with
- * no allocation.
+ * filter on a string field is a few hash lookups and one re2_matches(),
+ * with no allocation.
  *
  * Semantics are Argo Events' (sensors/dependencies/filter.go):
  *
@@ -172,14 +172,12 @@ compile_data(struct dfilter *f, const struct mdoc *doc, json_t *o,
 		    &f->bools[i]) == -1)
 			diag_error(d, sensor_loc(doc, v), "\"%s\" is not a "
 			    "bool (true, false, 1, 0, t, f)", txt);
-		else if (f->type == DT_STRING && sensor_regex_compile(
-		    &f->res[i], txt, 1, 1, &err) == -1) {
+		else if (f->type == DT_STRING && (f->res[i] = re2_compile(txt,
+		    strlen(txt), SENSOR_RE2 | RE2_ANCHORED | RE2_NOSUB,
+		    SENSOR_MAX_PATTERN, &err)) == NULL) {
 			diag_error(d, sensor_loc(doc, v), "bad regexp \"%s\": "
 			    "%s", txt, err);
 			free(err);
-			/* keep the array regfree()-able */
-			(void)sensor_regex_compile(&f->res[i], "$^", 0, 1,
-			    &err);
 		} else if (f->type == DT_STRING && strpbrk(txt,
 		    "\\^$.|?*+()[]{}") == NULL) {
 			/* anchored plain text: strcmp says the same, faster */
@@ -341,12 +339,11 @@ sensor_filters_free(struct filters *f)
 	for (i = 0; i < f->ndata; i++) {
 		sensor_path_free(f->data[i].path);
 		sensor_tmpl_free(f->data[i].tmpl);
-		for (j = 0; f->data[i].type == DT_STRING && j <
-		    f->data[i].nvals; j++)
-			regfree(&f->data[i].res[j]);
-		free(f->data[i].res);
-		for (j = 0; j < f->data[i].nvals; j++)
+		for (j = 0; j < f->data[i].nvals; j++) {
+			re2_free(f->data[i].res[j]);
 			free(f->data[i].lits[j]);
+		}
+		free(f->data[i].res);
 		free(f->data[i].lits);
 		free(f->data[i].nums);
 		free(f->data[i].bools);
@@ -427,7 +424,7 @@ match_value(const struct dfilter *f, json_t *v)
 {
 	struct buf b;
 	const char *s;
-	size_t i;
+	size_t i, n;
 	int ok = 0, m;
 
 	switch (f->type) {
@@ -443,13 +440,15 @@ match_value(const struct dfilter *f, json_t *v)
 		buf_init(&b, SENSOR_MAX_OUTPUT);
 		if (json_is_string(v)) {
 			s = json_string_value(v);
+			n = json_string_length(v);
 		} else {
 			sensor_fmt_gjson(&b, v);
 			s = b.data ? b.data : "";
+			n = b.len;
 		}
 		for (i = 0; i < f->nvals && !ok; i++) {
 			m = f->lits[i] ? strcmp(f->lits[i], s) == 0 :
-			    regexec(&f->res[i], s, 0, NULL, 0) == 0;
+			    re2_matches(f->res[i], s, n);
 			ok = f->cmp == CMP_NE ? !m : m;
 		}
 		buf_free(&b);

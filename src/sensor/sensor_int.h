@@ -5,7 +5,6 @@
  *   gofmt.c    Go's way of printing values (%v floats, strconv.Quote,
  *              encoding/json), so rendered text matches Argo byte for byte
  *   path.c     gjson paths (read) and sjson paths (write)
- *   regex.c    RE2 syntax translated to POSIX extended regexps
  *   tmpl.c     Go text/template: parse, execute
  *   tmplfn.c   the template functions (Go builtins, sprig)
  *   expr.c     govaluate expressions (exprs filters)
@@ -19,7 +18,6 @@
 #ifndef SENSOR_INT_H
 #define SENSOR_INT_H
 
-#include <tre/regex.h>	/* POSIX interface, linear-time matching */
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -27,12 +25,15 @@
 #include "sensor/sensor.h"
 #include "util/cron.h"
 #include "util/gofmt.h"
+#include "util/re2.h"
 #include "util/tz.h"
 #include "util/util.h"
 
 /* Longest rendered template, parameter value or path we produce. */
 #define SENSOR_MAX_OUTPUT	(1u << 20)	/* bytes */
 #define SENSOR_MAX_PATTERN	4096		/* bytes of one regexp */
+/* Argo's patterns as re2 reads them: lazy quantifiers and \b taken */
+#define SENSOR_RE2		RE2_LENIENT
 
 /* ---- gofmt.c ------------------------------------------------------------ */
 /* gjson Result.String() of a value. */
@@ -66,14 +67,6 @@ json_t	*sensor_dest_get(const struct sensor_dest *, json_t *root);
  */
 int	 sensor_dest_set(const struct sensor_dest *, json_t *root,
 	    json_t *value, char **err);
-
-/* ---- regex.c ------------------------------------------------------------- */
-/*
- * Compiles an RE2-syntax pattern as a POSIX extended regexp; anchored
- * wraps it as ^(...)$.  nosub as REG_NOSUB.  0, or -1 with *err (owned).
- */
-int	sensor_regex_compile(regex_t *, const char *pattern, int anchored,
-	    int nosub, char **err);
 
 /* ---- tmpl.c -------------------------------------------------------------- */
 enum tmpl_mode {
@@ -116,7 +109,7 @@ struct dfilter {
 	enum dtype		 type;
 	enum dcmp		 cmp;
 	size_t			 nvals;
-	regex_t			*res;		/* DT_STRING: nvals */
+	struct re2		**res;		/* DT_STRING: nvals, owned */
 	char			**lits;		/* value when plain text */
 	double			*nums;		/* DT_NUMBER */
 	int			*bools;		/* DT_BOOL */

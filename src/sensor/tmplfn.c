@@ -758,147 +758,79 @@ fn_indent(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 
 /* ---- regexps ------------------------------------------------------------- */
 
-static int
-compile_re(struct tex *ex, struct tv *a, regex_t *re, int nosub)
+/* The pattern a[0], owned; NULL when it is refused (ex failed). */
+static struct re2 *
+compile_re(struct tex *ex, struct tv *a, int flags)
 {
+	struct re2 *re;
 	const char *s;
 	size_t n;
-	char *pat, *err;
-	int rc;
+	char *err;
 
 	if (want_str(ex, a, &s, &n) == -1)
-		return -1;
-	pat = xstrndup(s, n);
-	rc = sensor_regex_compile(re, pat, 0, nosub, &err);
-	free(pat);
-	if (rc == -1) {
+		return NULL;
+	if ((re = re2_compile(s, n, SENSOR_RE2 | flags, SENSOR_MAX_PATTERN,
+	    &err)) == NULL) {
 		sensor_tex_fail(ex, "%s: %s", ex->fname, err);
 		free(err);
 	}
-	return rc;
+	return re;
 }
 
 static int
 fn_regexmatch(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
-	regex_t re;
+	struct re2 *re;
 	const char *s;
 	size_t len;
-	char *str;
 
 	(void)n;
 	if (want_str(ex, &a[1], &s, &len) == -1 ||
-	    compile_re(ex, &a[0], &re, 1) == -1)
+	    (re = compile_re(ex, &a[0], RE2_NOSUB)) == NULL)
 		return -1;
-	str = xstrndup(s, len);
-	ret_bool(out, regexec(&re, str, 0, NULL, 0) == 0);
-	free(str);
-	regfree(&re);
+	ret_bool(out, re2_matches(re, s, len));
+	re2_free(re);
 	return 0;
 }
 
 static int
 fn_regexfind(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
-	regex_t re;
-	regmatch_t m;
+	struct re2_span m;
+	struct re2 *re;
 	const char *s;
 	size_t len;
-	char *str;
 
 	(void)n;
 	if (want_str(ex, &a[1], &s, &len) == -1 ||
-	    compile_re(ex, &a[0], &re, 0) == -1)
+	    (re = compile_re(ex, &a[0], 0)) == NULL)
 		return -1;
-	str = xstrndup(s, len);
-	if (regexec(&re, str, 1, &m, 0) == 0)
-		sensor_tv_str(out, sensor_tex_str(ex, str + m.rm_so,
-		    (size_t)(m.rm_eo - m.rm_so)), (size_t)(m.rm_eo - m.rm_so));
+	if (re2_find(re, s, len, &m, 1))
+		sensor_tv_str(out, sensor_tex_str(ex, s + m.start,
+		    (size_t)(m.end - m.start)), (size_t)(m.end - m.start));
 	else
 		sensor_tv_str(out, "", 0);
-	free(str);
-	regfree(&re);
+	re2_free(re);
 	return 0;
-}
-
-/* Go's Regexp.Expand: $1, ${1}, $$. */
-static void
-expand(struct buf *b, const char *repl, size_t nr, const char *subj,
-    const regmatch_t *m, size_t nm)
-{
-	size_t i, k;
-	long g;
-
-	for (i = 0; i < nr; i++) {
-		if (repl[i] != '$' || i + 1 >= nr) {
-			buf_addc(b, repl[i]);
-			continue;
-		}
-		if (repl[i + 1] == '$') {
-			buf_addc(b, '$');
-			i++;
-			continue;
-		}
-		k = i + 1;
-		if (repl[k] == '{')
-			k++;
-		g = 0;
-		if (!isdigit((unsigned char)repl[k])) {
-			buf_addc(b, repl[i]);
-			continue;
-		}
-		while (k < nr && isdigit((unsigned char)repl[k]))
-			g = g * 10 + (repl[k++] - '0');
-		if (repl[i + 1] == '{') {
-			if (k >= nr || repl[k] != '}') {
-				buf_addc(b, repl[i]);
-				continue;
-			}
-			k++;
-		}
-		if ((size_t)g < nm && m[g].rm_so >= 0)
-			buf_add(b, subj + m[g].rm_so,
-			    (size_t)(m[g].rm_eo - m[g].rm_so));
-		i = k - 1;
-	}
 }
 
 static int
 fn_regexreplace(struct tex *ex, struct tv *a, size_t n, struct tv *out)
 {
-	regmatch_t m[10];
-	regex_t re;
+	struct re2 *re;
 	const char *s, *rp;
-	size_t len, nr, off = 0;
-	char *str;
+	size_t len, nr;
 	struct buf b;
 	int literal = strcmp(ex->fname, "regexReplaceAllLiteral") == 0;
 
 	(void)n;
 	if (want_str(ex, &a[1], &s, &len) == -1 ||
 	    want_str(ex, &a[2], &rp, &nr) == -1 ||
-	    compile_re(ex, &a[0], &re, 0) == -1)
+	    (re = compile_re(ex, &a[0], 0)) == NULL)
 		return -1;
-	str = xstrndup(s, len);
 	buf_init(&b, SENSOR_MAX_OUTPUT);
-	while (off <= len && regexec(&re, str + off, 10, m, off ? REG_NOTBOL :
-	    0) == 0) {
-		buf_add(&b, str + off, (size_t)m[0].rm_so);
-		if (literal)
-			buf_add(&b, rp, nr);
-		else
-			expand(&b, rp, nr, str + off, m, 10);
-		if (m[0].rm_eo == m[0].rm_so) {
-			if (off + (size_t)m[0].rm_eo < len)
-				buf_addc(&b, str[off + (size_t)m[0].rm_eo]);
-			off += (size_t)m[0].rm_eo + 1;
-		} else
-			off += (size_t)m[0].rm_eo;
-	}
-	if (off < len)
-		buf_add(&b, str + off, len - off);
-	free(str);
-	regfree(&re);
+	(void)re2_replace_all(re, s, len, rp, nr, literal, SIZE_MAX, &b);
+	re2_free(re);
 	if (b.overflow) {
 		buf_free(&b);
 		return sensor_tex_fail(ex, "%s: result too long", ex->fname);

@@ -1008,118 +1008,6 @@ TEST(go_float_formatting)
 	buf_free(&b);
 }
 
-TEST(regex_translation)
-{
-	static const struct {
-		const char *re, *s;
-		int match;
-	} cases[] = {
-		{ "\\d{3}", "123", 1 },
-		{ "\\d{3}", "12a", 0 },
-		{ "[^\\s]+", "abc", 1 },
-		{ "[^\\s]+", "a c", 0 },
-		{ "a{", "a{", 1 },
-		{ "(?:ab)+", "abab", 1 },
-		{ "(?P<x>a)b", "ab", 1 },
-		{ "[]a]", "]", 1 },
-		{ "[\\]x]", "]", 1 },
-		{ "[a\\-z]", "-", 1 },
-		{ "[a\\-z]", "b", 0 },
-		{ "\\.", ".", 1 },
-		{ "\\.", "x", 0 },
-		{ "x\\x41", "xA", 1 },
-		{ "", "", 1 },
-		{ "^Pod$", "Pod", 1 },
-		{ "^Pod$", "APod", 0 },
-		{ "(?i)^pod", "POD", 1 },
-		{ "a+?b??c*?", "aab", 1 },
-	};
-	regex_t re;
-	char *err;
-	size_t i;
-
-	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
-		if (sensor_regex_compile(&re, cases[i].re, 1, 1, &err) == -1) {
-			fprintf(stderr, "%s: %s\n", cases[i].re, err);
-			free(err);
-			CHECK(!"regexp compiles");
-			continue;
-		}
-		if ((regexec(&re, cases[i].s, 0, NULL, 0) == 0) !=
-		    cases[i].match) {
-			fprintf(stderr, "%s on \"%s\"\n", cases[i].re,
-			    cases[i].s);
-			CHECK(!"regexp match");
-		}
-		regfree(&re);
-	}
-	CHECK(sensor_regex_compile(&re, "(?=x)", 1, 1, &err) == -1);
-	free(err);
-	CHECK(sensor_regex_compile(&re, "\\pL", 1, 1, &err) == -1);
-	free(err);
-	CHECK(sensor_regex_compile(&re, "(a)\\1", 1, 1, &err) == -1);
-	free(err);
-	CHECK(sensor_regex_compile(&re, "a(?i)b", 1, 1, &err) == -1);
-	free(err);
-}
-
-/*
- * What Go's regexp refuses for its size, refused before glibc's regcomp
- * pays for it (23 x `+` took over a minute and 6 GB); what Go accepts
- * still compiles.
- */
-TEST(regex_size_as_go)
-{
-	static const struct {
-		const char *re, *err;	/* err NULL: compiles */
-	} cases[] = {
-		{ "x++++++++", "invalid nested repetition operator: `++`" },
-		{ "x+++++++++++++++++++++++", "invalid nested repetition" },
-		{ "a**", "invalid nested repetition operator: `**`" },
-		{ "a*{2}", "invalid nested repetition operator: `*{2}`" },
-		{ "a{2}{3}", "invalid nested repetition operator: `{2}{3}`" },
-		{ "a{1001}", "invalid repeat count 1001" },
-		{ "(a{0,100}){0,100}", "nested counts multiply to 10000" },
-		{ "((a{1,20}){1,20}){1,20}", "nested counts multiply to 8000" },
-		{ "(?:(?:a{10}){10}){11}", "nested counts multiply to 1100" },
-		{ "a{255}", NULL },
-		{ "a{1000}", "this matcher takes at most 255" },
-		{ "(a{250}){4}", NULL },
-		{ "(a{10}){100}", NULL },
-		{ "(a{10})(b{100}){10}", NULL },
-		{ "(x+)+y", NULL },
-		{ "a*?b+?c??d{2,3}?", NULL },
-		{ "[+*]+\\++?", NULL },
-		{ "\\+\\+", NULL },
-	};
-	regex_t re;
-	char *err;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < UTIL_ARRAY_LEN(cases); i++) {
-		rc = sensor_regex_compile(&re, cases[i].re, 0, 1, &err);
-		if (cases[i].err == NULL) {
-			if (rc == -1)
-				fprintf(stderr, "%s: %s\n", cases[i].re, err);
-			CHECK(rc == 0);
-			if (rc == 0)
-				regfree(&re);
-			else
-				free(err);
-			continue;
-		}
-		if (rc == 0 || strstr(err, cases[i].err) == NULL)
-			fprintf(stderr, "%s: got %s\n", cases[i].re,
-			    rc == 0 ? "(compiled)" : err);
-		CHECK(rc == -1 && strstr(err, cases[i].err) != NULL);
-		if (rc == 0)
-			regfree(&re);
-		else
-			free(err);
-	}
-}
-
 TEST(describe_many)
 {
 	struct diags d;
@@ -1433,8 +1321,6 @@ main(void)
 	RUN(errors);
 	RUN(garbage_does_not_crash);
 	RUN(go_float_formatting);
-	RUN(regex_translation);
-	RUN(regex_size_as_go);
 	RUN(describe_many);
 	RUN(remediate_block_renders);
 	RUN(resource_rendered_copy_on_write);
