@@ -87,6 +87,31 @@ def argocd_objects(emu, git_url):
     emu.load(app)
 
 
+def load_shop(emu, remote):
+    """Namespace shop, its checkout Deployment delivered by Argo CD from
+    remote, and enough pods that the blast radius lets one act."""
+    objs = [{"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": "shop"}}]
+    objs += scenario.Workload("shop", "checkout").objects()
+    emu.load(objs + scenario.filler_pods("shop", 60))
+    argocd_objects(emu, remote.url)
+
+
+def polling_daemon(tmp_path, emu, forge):
+    """remediate run on the forge's manifests, asking after its pull
+    requests every second, the token in its environment only."""
+    m = manifests(tmp_path / "m", forge)
+    p = os.path.join(str(m), "sensor.yaml")
+    s = open(p).read().replace('"token": {"env"',
+                               '"pollInterval": "1s", "token": {"env"')
+    open(p, "w").write(s)
+    os.environ["FORGE_TOKEN"] = "s3cret"
+    try:
+        return Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
+    finally:
+        del os.environ["FORGE_TOKEN"]
+
+
 def storm(tmp_path, emu, m, state, n=2):
     env = dict(os.environ, FORGE_TOKEN="s3cret")
     old = os.environ.copy()
@@ -175,11 +200,7 @@ def test_a_branch_without_an_open_request_starts_again_from_the_base(
     with their squash)."""
     with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
             Forge(kind="github") as forge, Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        objs += scenario.Workload("shop", "checkout").objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        argocd_objects(emu, remote.url)
+        load_shop(emu, remote)
         m = manifests(tmp_path / "m", forge)
         recs, _, _ = storm(tmp_path, emu, m, "state1.db")
         r = [x for x in recs if x.get("reason") != "below-threshold"][0]
@@ -225,11 +246,7 @@ def test_a_forge_failure_is_failed_with_the_reason(tmp_path):
     with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
             Forge(kind="github", token="other") as forge, \
             Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        objs += scenario.Workload("shop", "checkout").objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        argocd_objects(emu, remote.url)
+        load_shop(emu, remote)
         m = manifests(tmp_path / "m", forge)
         recs, reqs, _ = storm(tmp_path, emu, m, "state.db")
     r = [x for x in recs if x.get("reason") != "below-threshold"][0]
@@ -261,21 +278,8 @@ def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
     sha = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
     with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
             Forge(kind="github") as forge, Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        objs += scenario.Workload("shop", "checkout").objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        argocd_objects(emu, remote.url)
-        m = manifests(tmp_path / "m", forge)
-        p = os.path.join(str(m), "sensor.yaml")
-        s = open(p).read().replace('"token": {"env"',
-                                   '"pollInterval": "1s", "token": {"env"')
-        open(p, "w").write(s)
-        os.environ["FORGE_TOKEN"] = "s3cret"
-        try:
-            d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
-        finally:
-            del os.environ["FORGE_TOKEN"]
+        load_shop(emu, remote)
+        d = polling_daemon(tmp_path, emu, forge)
         try:
             d.wait_log("synced")
             emu.clear_requests()
@@ -325,25 +329,12 @@ def test_gitlab_merge_without_merge_commit_is_acted_only_once_synced(
     old = "9" * 40
     with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
             Forge(kind="gitlab") as forge, Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        objs += scenario.Workload("shop", "checkout").objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        argocd_objects(emu, remote.url)
+        load_shop(emu, remote)
         app = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
                       "checkout")
         app["status"] = {"sync": {"status": "Synced", "revision": old}}
         emu.load(app)
-        m = manifests(tmp_path / "m", forge)
-        p = os.path.join(str(m), "sensor.yaml")
-        s = open(p).read().replace('"token": {"env"',
-                                   '"pollInterval": "1s", "token": {"env"')
-        open(p, "w").write(s)
-        os.environ["FORGE_TOKEN"] = "s3cret"
-        try:
-            d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
-        finally:
-            del os.environ["FORGE_TOKEN"]
+        d = polling_daemon(tmp_path, emu, forge)
         try:
             d.wait_log("synced")
             for _ in range(2):
@@ -392,22 +383,9 @@ def test_synced_at_a_later_commit_or_among_sources_is_acted(tmp_path, kind,
     with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
             Forge(kind=kind, git_dir=remote.bare) as forge, \
             Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        objs += scenario.Workload("shop", "checkout").objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        argocd_objects(emu, remote.url)
+        load_shop(emu, remote)
         before = remote.rev("main")
-        m = manifests(tmp_path / "m", forge)
-        p = os.path.join(str(m), "sensor.yaml")
-        s = open(p).read().replace('"token": {"env"',
-                                   '"pollInterval": "1s", "token": {"env"')
-        open(p, "w").write(s)
-        os.environ["FORGE_TOKEN"] = "s3cret"
-        try:
-            d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
-        finally:
-            del os.environ["FORGE_TOKEN"]
+        d = polling_daemon(tmp_path, emu, forge)
 
         def sync_at(rev):
             app = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
@@ -499,11 +477,7 @@ def test_kustomize_patch_and_helm_values_are_where_it_writes(tmp_path,
                                       "resources.limits.memory"}}}
     with GitRemote(tmp_path / "git", "shop-deploy", files) as remote, \
             Forge(kind="gitea") as forge, Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        objs += scenario.Workload("shop", "checkout").objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        argocd_objects(emu, remote.url)
+        load_shop(emu, remote)
         m = manifests(tmp_path / "m", forge)
         p = os.path.join(str(m), "sensor.yaml")
         s = open(p).read().replace('"token": {"env"', json.dumps(
