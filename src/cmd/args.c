@@ -33,7 +33,7 @@ cmd_args_opt(struct cmd_args *a, const char *lng, const char *shrt,
 			return 1;
 		if (arg[n] == '=') {
 			a->value = arg + n + 1;
-			return 1;
+			goto check;
 		}
 	} else if (!(shrt && strcmp(arg, shrt) == 0))
 		return 0;
@@ -46,6 +46,14 @@ cmd_args_opt(struct cmd_args *a, const char *lng, const char *shrt,
 		return 1;
 	}
 	a->value = a->argv[++a->i];
+check:
+	/* no option means anything by "": --name= is a slip, said so */
+	if (*a->value == '\0') {
+		fprintf(stderr, "remediate %s: %.*s needs a value, not an "
+		    "empty one\n", a->argv[0], (int)strcspn(arg, "="), arg);
+		a->value = NULL;
+		a->error = 1;
+	}
 	return 1;
 }
 

@@ -206,6 +206,8 @@ def test_summary_shows_a_demotion(tmp_path):
     (["--since", "1h", "--until", "2h"], "--until is not after --since"),
     (["--colour"], "unknown argument --colour"),
     (["--state"], "--state needs a value"),
+    (["--sensor="], "--sensor needs a value, not an empty one"),
+    (["--since", ""], "--since needs a value, not an empty one"),
 ])
 def test_usage_errors(state, args, err):
     p = history("--state", state, *args, check=2)
