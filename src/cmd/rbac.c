@@ -56,12 +56,6 @@ verb_bit(const char *verb)
 	return -1;
 }
 
-static int
-same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static struct rule *
 rule_for(struct rule **v, size_t *n, size_t *cap, const char *ns,
     const char *group, const char *resource)
@@ -69,8 +63,8 @@ rule_for(struct rule **v, size_t *n, size_t *cap, const char *ns,
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		if (same((*v)[i].namespace, ns) && same((*v)[i].group, group) &&
-		    same((*v)[i].resource, resource))
+		if (util_same_str((*v)[i].namespace, ns) && util_same_str((*v)[i].group, group) &&
+		    util_same_str((*v)[i].resource, resource))
 			return &(*v)[i];
 	xgrow(v, cap, *n + 1, sizeof **v);
 	memset(&(*v)[*n], 0, sizeof **v);
@@ -105,9 +99,9 @@ cluster_grants(const struct engine_perm *v, size_t n,
 
 	for (i = 0; i < n; i++)
 		if (v[i].error == NULL && v[i].namespace == NULL &&
-		    same(v[i].group, p->group) &&
-		    same(v[i].resource, p->resource) &&
-		    same(v[i].verb, p->verb))
+		    util_same_str(v[i].group, p->group) &&
+		    util_same_str(v[i].resource, p->resource) &&
+		    util_same_str(v[i].verb, p->verb))
 			return 1;
 	return 0;
 }
@@ -120,7 +114,7 @@ print_rules(const struct rule *v, size_t n, const char *ns)
 
 	printf("rules:\n");
 	for (i = 0; i < n; i++) {
-		if (!same(v[i].namespace, ns))
+		if (!util_same_str(v[i].namespace, ns))
 			continue;
 		for (k = 0; k < v[i].nnotes; k++)
 			printf("  # %s\n", v[i].notes[k]);

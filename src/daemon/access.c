@@ -36,12 +36,6 @@ struct daemon_access {
 	size_t		 unnamed;	/* permissions rbac cannot name */
 };
 
-static int
-same(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static char *
 dup_or_null(const char *s)
 {
@@ -69,10 +63,10 @@ daemon_access_new(const struct engine *e)
 		}
 		by = v[i].manifest ? v[i].manifest : "remediate";
 		for (k = 0; k < a->n; k++)
-			if (same(a->needs[k].p.group, v[i].group) &&
-			    same(a->needs[k].p.resource, v[i].resource) &&
-			    same(a->needs[k].p.verb, v[i].verb) &&
-			    same(a->needs[k].p.namespace, v[i].namespace))
+			if (util_same_str(a->needs[k].p.group, v[i].group) &&
+			    util_same_str(a->needs[k].p.resource, v[i].resource) &&
+			    util_same_str(a->needs[k].p.verb, v[i].verb) &&
+			    util_same_str(a->needs[k].p.namespace, v[i].namespace))
 				break;
 		if (k < a->n) {
 			if (strstr(a->needs[k].needed_by, by) == NULL) {

@@ -248,23 +248,17 @@ daemon_watches_start(struct daemon *d)
 	return rc;
 }
 
-static int
-same(const char *a, const char *b)
-{
-	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
-}
-
 /* The same watch, delivering to the same source (by name)? */
 static int
 same_watch(const struct sig_watch *a, const struct sig_watch *b)
 {
 	return (a->source < 0) == (b->source < 0) &&
-	    same(a->eventsource, b->eventsource) && same(a->name, b->name) &&
-	    same(a->group, b->group) && same(a->version, b->version) &&
-	    same(a->resource, b->resource) &&
-	    same(a->namespace, b->namespace) &&
-	    same(a->label_selector, b->label_selector) &&
-	    same(a->field_selector, b->field_selector);
+	    util_same_str(a->eventsource, b->eventsource) && util_same_str(a->name, b->name) &&
+	    util_same_str(a->group, b->group) && util_same_str(a->version, b->version) &&
+	    util_same_str(a->resource, b->resource) &&
+	    util_same_str(a->namespace, b->namespace) &&
+	    util_same_str(a->label_selector, b->label_selector) &&
+	    util_same_str(a->field_selector, b->field_selector);
 }
 
 static void *

@@ -151,12 +151,6 @@ lease_elector_clear(struct lease_elector *el)
 	memset(el, 0, sizeof *el);
 }
 
-static int
-same_str(const char *a, const char *b)
-{
-	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
-}
-
 static void
 record_copy(struct lease_record *dst, const struct lease_record *src)
 {
@@ -170,7 +164,7 @@ record_copy(struct lease_record *dst, const struct lease_record *src)
 static int
 ours(const struct lease_elector *el)
 {
-	return el->have_seen && same_str(el->seen.holder, el->identity);
+	return el->have_seen && util_same_str(el->seen.holder, el->identity);
 }
 
 void
@@ -195,13 +189,13 @@ lease_elector_observe(struct lease_elector *el, const struct lease_record *r,
 		return;
 	}
 	/* A write bumps the resourceVersion: that is "changed". */
-	if (!el->have_seen || !same_str(el->seen.resource_version,
+	if (!el->have_seen || !util_same_str(el->seen.resource_version,
 	    r->resource_version))
 		el->seen_at = now;
 	record_copy(&el->seen, r);
 	el->have_seen = 1;
 	/* Someone else holds it: whatever we thought, we do not lead. */
-	if (!same_str(r->holder, el->identity))
+	if (!util_same_str(r->holder, el->identity))
 		el->acting_until = 0;
 }
 

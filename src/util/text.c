@@ -60,6 +60,12 @@ util_suggest(const char *word, const char *const *cands, size_t n)
 	return pick;
 }
 
+int
+util_same_str(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 void
 util_strv_free(char **v, size_t n)
 {

@@ -347,6 +347,8 @@ void	 duration_format(int64_t ms, char *out, size_t outlen);
 const char *util_suggest(const char *word, const char *const *cands, size_t n);
 /* Frees n owned strings of v, then v itself (NULL is a no-op). */
 void	 util_strv_free(char **v, size_t n);
+/* a and b the same text, or both NULL: 1, else 0. */
+int	 util_same_str(const char *a, const char *b);
 /* Shell-style glob with '*' and '?', as Kyverno's wildcard names. */
 int	 util_glob(const char *pattern, const char *s);
 /* FNV-1a 64-bit. */
