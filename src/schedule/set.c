@@ -93,32 +93,26 @@ sched_set_start(struct sched_set *set, int64_t now)
 		    sched_next(set->v[i], now) : now;
 }
 
+/*
+ * Would b, of the running set, do what a does: the same kind, event
+ * source and name, and the same fire times (a calendar's schedule as
+ * written) or edges (a prometheus source's query, URL, interval,
+ * condition and repeat)?
+ */
 static int
-same_str(const char *a, const char *b)
+same_source(const struct sched_source *a, const struct sched_source *b)
 {
-	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
-}
-
-/* Would a and b, both prometheus sources, see the same edges? */
-static int
-same_prom(const struct sched_source *a, const struct sched_source *b)
-{
-	return b->kind == SCHED_PROMETHEUS &&
-	    same_str(a->eventsource, b->eventsource) &&
-	    same_str(a->name, b->name) && same_str(a->query, b->query) &&
-	    same_str(a->url, b->url) && a->interval == b->interval &&
+	if (a->kind != b->kind ||
+	    !util_same_str(a->eventsource, b->eventsource) ||
+	    !util_same_str(a->name, b->name))
+		return 0;
+	if (a->kind == SCHED_CALENDAR)
+		return util_same_str(a->when, b->when);
+	return util_same_str(a->query, b->query) &&
+	    util_same_str(a->url, b->url) && a->interval == b->interval &&
 	    a->repeat == b->repeat && a->has_cond == b->has_cond &&
 	    (!a->has_cond || (a->cond.op == b->cond.op &&
 	    a->cond.value == b->cond.value));
-}
-
-/* Would a and b, both calendars, fire at the same times? */
-static int
-same_calendar(const struct sched_source *a, const struct sched_source *b)
-{
-	return b->kind == SCHED_CALENDAR &&
-	    same_str(a->eventsource, b->eventsource) &&
-	    same_str(a->name, b->name) && same_str(a->when, b->when);
 }
 
 void
@@ -130,23 +124,17 @@ sched_set_adopt(struct sched_set *to, struct sched_set *from)
 
 	for (i = 0; i < to->n; i++) {
 		a = to->v[i];
-		if (a->kind == SCHED_CALENDAR) {
-			/* an interval re-armed at each reload never fires */
-			for (j = 0; j < from->n; j++)
-				if (same_calendar(a, b = from->v[j])) {
-					a->due = b->due;
-					break;
-				}
-			continue;
-		}
 		for (j = 0; j < from->n; j++) {
-			if (!same_prom(a, b = from->v[j]))
+			if (!same_source(a, b = from->v[j]))
 				continue;
-			m = a->series;
-			a->series = b->series;
-			b->series = m;
-			a->gen = b->gen;
+			/* an interval re-armed at each reload never fires */
 			a->due = b->due;
+			if (a->kind == SCHED_PROMETHEUS) {
+				m = a->series;	/* no edge twice */
+				a->series = b->series;
+				b->series = m;
+				a->gen = b->gen;
+			}
 			break;
 		}
 	}
