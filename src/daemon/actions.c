@@ -285,12 +285,9 @@ dact_outcome(struct dact *x, struct engine *e, struct dq_item *it)
 	j->result = NULL;
 	j->err = NULL;
 	if (j->call) {
-		/* the answer shows the record: only once stored */
-		if (x->o.flush && x->o.flush(x->o.flush_ctx) != 0) {
-			json_decref(rec);
-			dq_call_answer_unknown(j->call,
-			    xstrdup(DACT_NOT_STORED));
-		} else
+		if (x->o.answer)
+			x->o.answer(x->o.answer_ctx, j->call, rec);
+		else
 			dq_call_answer(j->call, rec, NULL);
 		dq_call_release(j->call);
 		j->call = NULL;

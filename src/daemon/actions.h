@@ -49,18 +49,12 @@ struct dact_opts {
 	int	(*propose)(void *ctx, const json_t *record, const json_t *cfg,
 		    json_t **pr, char **err);
 	void	 *propose_ctx;
-	/* On the engine thread, before an approval is answered with its
-	   record: stores the records held (group commit); 0 when all are
-	   stored, else -1 (kept to retry: the record is not shown, the
-	   answer says DACT_NOT_STORED).  NULL: none. */
-	int	(*flush)(void *ctx);
-	void	 *flush_ctx;
+	/* On the engine thread: answers an approval's call with the
+	   approved action's record (owned), which is shown only once
+	   stored.  NULL: the record as it is. */
+	void	(*answer)(void *ctx, struct dq_call *c, json_t *record);
+	void	 *answer_ctx;
 };
-
-/* An approval's answer when its decision's record is not stored yet. */
-#define DACT_NOT_STORED	"decided, but its record is not stored yet (the " \
-	"state file cannot be written now; the record is kept and stored " \
-	"once it can): `remediate history` shows the outcome then"
 
 struct dact;
 

@@ -246,12 +246,12 @@ show_record(struct daemon *d, int stored, const char *line)
 /*
  * Group commit: with no more work waiting, or before an approval is
  * answered with its record, the records held are written and shown now
- * (docs/state.md).  ctx is the daemon (dact_opts.flush's shape).
+ * (docs/state.md).  0 when every record is stored, else -1 (kept to
+ * retry, not shown).
  */
 static int
-flush_records(void *ctx)
+flush_records(struct daemon *d)
 {
-	struct daemon *d = ctx;
 	int stored;
 
 	if (d->audit == NULL)
@@ -259,6 +259,24 @@ flush_records(void *ctx)
 	stored = audit_flush(d->audit);
 	show_held(d, stored);
 	return stored == 0 ? 0 : -1;
+}
+
+/*
+ * An approval's call answered with its decision's record (owned), shown
+ * only once stored: else the answer says the outcome is not known yet.
+ * ctx is the daemon (dact_opts.answer's shape).
+ */
+static void
+answer_with_record(void *ctx, struct dq_call *c, json_t *record)
+{
+	if (flush_records(ctx) != 0) {
+		json_decref(record);
+		dq_call_answer_unknown(c, xstrdup("decided, but its record is "
+		    "not stored yet (the state file cannot be written now; "
+		    "the record is kept and stored once it can): `remediate "
+		    "history` shows the outcome then"));
+	} else
+		dq_call_answer(c, record, NULL);
 }
 
 /*
@@ -393,12 +411,7 @@ answer_call(struct daemon *d, struct dq_call *c, int acting)
 	    json_string_value(json_object_get(c->in, "id")));
 	if (dact_set_call(d->acts, NULL) && out == NULL)
 		return;
-	/* the answer shows the record: only once stored */
-	if (flush_records(d) != 0) {
-		json_decref(out);
-		dq_call_answer_unknown(c, xstrdup(DACT_NOT_STORED));
-	} else
-		dq_call_answer(c, out, NULL);
+	answer_with_record(d, c, out);
 }
 
 /*
@@ -1513,8 +1526,8 @@ start_actions(struct daemon *d)
 	ao.gate_ctx = d;
 	ao.propose = daemon_propose;
 	ao.propose_ctx = d->prs;
-	ao.flush = flush_records;
-	ao.flush_ctx = d;
+	ao.answer = answer_with_record;
+	ao.answer_ctx = d;
 	d->acts = dact_new(&ao);
 	util_log_json("info", "action workers", json_pack("{s:i}", "workers",
 	    (int)(d->o->action_workers ? d->o->action_workers :
