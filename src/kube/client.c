@@ -935,10 +935,9 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 			return -1;
 		if (err->retry_after_s > MAX_RETRY_AFTER_S)
 			return -1;
-		wait = retry_delay(&r, attempt + 1, retry_random());
-		if (err->retry_after_s >= 0 &&
-		    (int64_t)err->retry_after_s * 1000 > wait)
-			wait = (int64_t)err->retry_after_s * 1000;
+		wait = retry_honour_after(retry_delay(&r, attempt + 1,
+		    retry_random()), err->retry_after_s,
+		    (int64_t)MAX_RETRY_AFTER_S * 1000);
 		/* the gate is asked again at the top: a wait it ended sends
 		   nothing */
 		(void)retry_wait(wait, rq->stop ? rq->stop : thread_cancel);

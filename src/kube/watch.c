@@ -877,16 +877,9 @@ static void
 backoff(struct kube_watch *w)
 {
 	static const struct retry r = { 1000, 500, 2.0, 0.5, 3000 };
-	int n = fail_count(w);
-	int64_t wait = retry_delay(&r, n + 1, retry_random()), ra;
+	int64_t wait = retry_honour_after(retry_delay(&r, fail_count(w) + 1,
+	    retry_random()), w->retry_after_s, MAX_RETRY_AFTER_MS);
 
-	if (w->retry_after_s > 0) {
-		ra = (int64_t)w->retry_after_s * 1000;
-		if (ra > MAX_RETRY_AFTER_MS)
-			ra = MAX_RETRY_AFTER_MS;
-		if (ra > wait)
-			wait = ra;
-	}
 	w->retry_after_s = -1;
 	(void)retry_wait(wait, &w->stop);
 }

@@ -154,6 +154,16 @@ retry_refusal(const char *why, int n, const char *last)
 	return xasprintf("not sent: %s", why);
 }
 
+int64_t
+retry_honour_after(int64_t delay, int retry_after_s, int64_t cap_ms)
+{
+	int64_t ms = (int64_t)retry_after_s * 1000;
+
+	if (ms > cap_ms)
+		ms = cap_ms;
+	return ms > delay ? ms : delay;
+}
+
 int
 retry_wait(int64_t ms, atomic_int *stop)
 {

@@ -33,6 +33,12 @@ void	retry_default(struct retry *);
 int	retry_from_json(const json_t *, struct retry *r, char **err);
 /* The wait before attempt n (2 = first retry); rnd in [0,1). */
 int64_t	retry_delay(const struct retry *, int n, double rnd);
+/*
+ * delay (ms), or what a server's Retry-After asked (seconds; negative:
+ * it asked nothing) when that is longer, at most cap_ms of it: a server
+ * that said when to come back is not asked sooner.
+ */
+int64_t	retry_honour_after(int64_t delay, int retry_after_s, int64_t cap_ms);
 /* A uniform random number in [0, 1) for the jitter; thread-safe. */
 double	retry_random(void);
 
