@@ -63,7 +63,8 @@ rule_for(struct rule **v, size_t *n, size_t *cap, const char *ns,
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		if (util_same_str((*v)[i].namespace, ns) && util_same_str((*v)[i].group, group) &&
+		if (util_same_str((*v)[i].namespace, ns) &&
+		    util_same_str((*v)[i].group, group) &&
 		    util_same_str((*v)[i].resource, resource))
 			return &(*v)[i];
 	xgrow(v, cap, *n + 1, sizeof **v);

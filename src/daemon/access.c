@@ -42,6 +42,16 @@ dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* The same permission: group, resource, verb and namespace. */
+static int
+same_perm(const struct engine_perm *a, const struct engine_perm *b)
+{
+	return util_same_str(a->group, b->group) &&
+	    util_same_str(a->resource, b->resource) &&
+	    util_same_str(a->verb, b->verb) &&
+	    util_same_str(a->namespace, b->namespace);
+}
+
 struct daemon_access *
 daemon_access_new(const struct engine *e)
 {
@@ -63,10 +73,7 @@ daemon_access_new(const struct engine *e)
 		}
 		by = v[i].manifest ? v[i].manifest : "remediate";
 		for (k = 0; k < a->n; k++)
-			if (util_same_str(a->needs[k].p.group, v[i].group) &&
-			    util_same_str(a->needs[k].p.resource, v[i].resource) &&
-			    util_same_str(a->needs[k].p.verb, v[i].verb) &&
-			    util_same_str(a->needs[k].p.namespace, v[i].namespace))
+			if (same_perm(&a->needs[k].p, &v[i]))
 				break;
 		if (k < a->n) {
 			if (strstr(a->needs[k].needed_by, by) == NULL) {

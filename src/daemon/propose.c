@@ -15,8 +15,8 @@
  * may be slow, and the engine thread never waits on it.  Merged, and for
  * an Argo CD target synced to the merge commit (or to a later one that
  * contains it, in any of a multi-source Application's revisions):
- * engine_pr_outcome records `acted`; closed unmerged: `declined`.  A forge that cannot be asked is
- * asked again at the next interval.
+ * engine_pr_outcome records `acted`; closed unmerged: `declined`.  A
+ * forge that cannot be asked is asked again at the next interval.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -253,8 +253,10 @@ static int
 same_watch(const struct sig_watch *a, const struct sig_watch *b)
 {
 	return (a->source < 0) == (b->source < 0) &&
-	    util_same_str(a->eventsource, b->eventsource) && util_same_str(a->name, b->name) &&
-	    util_same_str(a->group, b->group) && util_same_str(a->version, b->version) &&
+	    util_same_str(a->eventsource, b->eventsource) &&
+	    util_same_str(a->name, b->name) &&
+	    util_same_str(a->group, b->group) &&
+	    util_same_str(a->version, b->version) &&
 	    util_same_str(a->resource, b->resource) &&
 	    util_same_str(a->namespace, b->namespace) &&
 	    util_same_str(a->label_selector, b->label_selector) &&

@@ -459,9 +459,9 @@ gitops_git_propose(const struct gitops_change *c, struct gitops_pushed *out,
 	if (!changed && c->fresh) {
 		/* a request for it would have no commit (GitHub: 422 "No
 		 * commits between"): say why instead */
-		*err = xasprintf("%s already has these values in %s: nothing to "
-		    "propose (an earlier request merged?)", c->base && *c->base ?
-		    c->base : "the default branch", out->file);
+		*err = xasprintf("%s already has these values in %s: nothing "
+		    "to propose (an earlier request merged?)", c->base &&
+		    *c->base ? c->base : "the default branch", out->file);
 		rc = -1;
 		goto out;
 	}

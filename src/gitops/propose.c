@@ -10,8 +10,8 @@
  * remediate/<trigger>/<namespace>-<name>-<hash>: an open request on it is
  * updated (a commit when the values changed, a comment either way), never
  * doubled; with none open (the last one merged or closed) the branch
- * starts again from the base.  A forge or git failure is retried with backoff, then the
- * decision is failed with the reason.
+ * starts again from the base.  A forge or git failure is retried with
+ * backoff, then the decision is failed with the reason.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -76,7 +76,8 @@ struct kube_client {
 	uint64_t		 exec_gen;	/* credentials it gave */
 	int			 exec_running;	/* a run is under way */
 	uint64_t		 exec_runs;	/* runs ended */
-	char			*exec_err;	/* owned: the last run's failure */
+	char			*exec_err;	/* owned: the last run's
+						   failure */
 	int64_t			 exec_failed;	/* mono ms of it, 0 none */
 	pthread_cond_t		 exec_cond;	/* a run ended */
 	pthread_t		 exec_thread;	/* an early refresh */

@@ -522,8 +522,9 @@ prepare(struct eparser *ep, struct enode *n)
 		if (n->b->lit.k != EV_STR)
 			return eperr(ep, n->pos, "the right side of %s must "
 			    "be a string", opname[n->op]);
-		if ((n->re = re2_compile(n->b->lit.s, n->b->lit.len,
-		    SENSOR_RE2 | RE2_NOSUB, SENSOR_MAX_PATTERN, &err)) == NULL) {
+		n->re = re2_compile(n->b->lit.s, n->b->lit.len, SENSOR_RE2 |
+		    RE2_NOSUB, SENSOR_MAX_PATTERN, &err);
+		if (n->re == NULL) {
 			eperr(ep, n->b->pos, "bad regexp: %s", err);
 			free(err);
 			return -1;

@@ -43,7 +43,8 @@ struct re2 {
 	size_t	 nposix;	/* groups in the translation */
 	size_t	 ngroups;	/* Go's capturing groups */
 	size_t	*map;		/* owned; Go group -> POSIX group */
-	char	**names;	/* owned, each owned; Go group -> name or NULL */
+	char	**names;	/* owned, each owned; Go group -> name, or
+				   NULL */
 };
 
 /* A translation in progress. */
@@ -58,9 +59,11 @@ struct tr {
 	/* Go's size rules: repeat counts along the nesting of groups */
 	long		*inner;		/* per depth: largest product inside */
 	size_t		 depth;		/* groups open */
-	long		 closed;	/* product inside the group just closed */
+	long		 closed;	/* product inside the group just
+					   closed */
 	int		 after_close;	/* the previous token was ')' */
-	int		 repeated;	/* the previous token was a repetition */
+	int		 repeated;	/* the previous token was a
+					   repetition */
 	size_t		 rep_at;	/* where that repetition starts */
 	int		 atom;		/* there is something to repeat */
 };
@@ -468,8 +471,8 @@ repeat(struct tr *t, size_t len, long lo, long hi)
 	if (hi >= 0 && hi < lo)
 		return fail(t, "invalid repeat count: `%.*s`", quoted(len), q);
 	if (count > RE_DUP_MAX)	/* TRE's bound, below Go's */
-		return fail(t, "repeat count %ld: this matcher takes at most %d "
-		    "(Go takes %d); repeat a group instead, as (x{250}){4}",
+		return fail(t, "repeat count %ld: this matcher takes at most "
+		    "%d (Go takes %d); repeat a group instead, as (x{250}){4}",
 		    count, RE_DUP_MAX, MAX_REPEAT);
 	v = (t->after_close ? t->closed : 1) * (count > 0 ? count : 1);
 	if (v > MAX_REPEAT)
@@ -485,8 +488,9 @@ repeat(struct tr *t, size_t len, long lo, long hi)
 	if (t->i < t->n && t->p[t->i] == '?') {
 		/* lazy: where a match ends moves, whether there is one not */
 		if (!(t->flags & RE2_LENIENT))
-			return fail(t, "non-greedy repetition is not supported: "
-			    "`%.*s?`: POSIX has no such form", quoted(len), q);
+			return fail(t, "non-greedy repetition is not "
+			    "supported: `%.*s?`: POSIX has no such form",
+			    quoted(len), q);
 		t->i++;
 	}
 	return 0;
