@@ -4,9 +4,9 @@
  * an earlier signal made it and its request is still open: later signals
  * update it; else new from the base, pushed over a remote branch whose
  * request was merged or closed, whose commits are declined or squashed
- * into the base already), edit the manifest
- * that defines the target with the format-preserving editor, commit with
- * the decision in the message, push.
+ * into the base already), edit the manifest that defines the target with
+ * the format-preserving editor, commit with the decision in the message,
+ * push.
  *
  * Every change starts from a fresh clone in its own directory, removed
  * afterwards: nothing is left to go stale between decisions, and a

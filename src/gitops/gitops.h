@@ -315,9 +315,9 @@ struct gitops_env {
  * {path, value, literal}, value as text, literal true when the patch's
  * value is no JSON string (a number, a bool, null), paths like
  * "spec.template.spec.containers[name=app].resources.requests.memory",
- * mapped through values_paths (borrowed, may
- * be NULL: {manifest path: Helm values path}); or NULL with *err (owned):
- * the plan does not patch its target, a field is not mapped.
+ * mapped through values_paths (borrowed, may be NULL: {manifest path:
+ * Helm values path}); or NULL with *err (owned): the plan does not patch
+ * its target, a field is not mapped.
  */
 json_t	*gitops_plan_edits(const json_t *plan, const json_t *values_paths,
 	    char **err);

@@ -354,7 +354,7 @@ typed(const char *v)
 	static const char *const words[] = { "", "~", "null", "Null", "NULL",
 	    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true",
 	    "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off",
-	    "Off", "OFF", ".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN" };
+	    "Off", "OFF", ".nan", ".NaN", ".NAN" };
 	const char *p = v;
 	size_t i, digits = 0;
 
@@ -363,6 +363,7 @@ typed(const char *v)
 			return 1;
 	if (*p == '-' || *p == '+')
 		p++;
+	/* .inf, -.Inf, +.INF */
 	if (strcmp(p, ".inf") == 0 || strcmp(p, ".Inf") == 0 ||
 	    strcmp(p, ".INF") == 0)
 		return 1;
@@ -720,32 +721,26 @@ gitops_yaml_path_parse(const char *s, char ***segs, size_t *n)
 	*segs = NULL;
 	*n = 0;
 	while (*p) {
-		const char *q = p;
+		const char *q = p, *from = p;	/* the segment: from..q */
 
 		if (*p == '"') {
 			/* a key with dots: "example.com/tier" */
-			if ((q = strchr(p + 1, '"')) == NULL || q == p + 1 ||
+			if ((q = strchr(p + 1, '"')) == NULL ||
 			    (q[1] && q[1] != '.' && q[1] != '['))
 				goto bad;
-			xgrow(segs, &cap, *n + 1, sizeof **segs);
-			(*segs)[(*n)++] = xstrndup(p + 1, (size_t)(q - p - 1));
-			q++;
-			p = *q == '.' ? q + 1 : q;
-			if (*q == '.' && *p == '\0')
-				goto bad;
-			continue;
-		}
-		if (*p == '[') {
+			from = p + 1;
+		} else if (*p == '[') {
 			if ((q = strchr(p, ']')) == NULL || !strchr(p, '='))
 				goto bad;
 			q++;
 		} else
 			while (*q && *q != '.' && *q != '[')
 				q++;
-		if (q == p)
+		if (q == from)
 			goto bad;
 		xgrow(segs, &cap, *n + 1, sizeof **segs);
-		(*segs)[(*n)++] = xstrndup(p, (size_t)(q - p));
+		(*segs)[(*n)++] = xstrndup(from, (size_t)(q - from));
+		q += *p == '"';		/* past the closing quote */
 		p = *q == '.' ? q + 1 : q;
 		if (*q == '.' && *p == '\0')
 			goto bad;
