@@ -10,6 +10,15 @@
 #include <jansson.h>
 
 /*
+ * statelog.c: o's log (the state store's warnings) for people, as
+ * "remediate COMMAND: ...", each record that does not read named and
+ * counted from now on; cmd_state_unreadable says how many so far.
+ */
+struct audit_opts;
+void	cmd_state_log(struct audit_opts *o, const char *command);
+long	cmd_state_unreadable(void);
+
+/*
  * replay.c: replays signals (a file of NDJSON lines) through the
  * configuration at config (nconfig paths), against the cluster snapshot
  * and Prometheus recording when given (may be NULL), and appends each

@@ -26,6 +26,7 @@
 #include "audit/audit.h"
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_int.h"
 #include "cmd/diff.h"
 #include "conf/conf.h"
 #include "engine/engine.h"
@@ -137,29 +138,6 @@ by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static long unreadable;	/* records that did not read (say) */
-
-/*
- * The state file's warnings, for people; a record that does not read is
- * a decision the replay cannot see, counted so the report says so.
- */
-static void
-say(const char *level, const char *msg, json_t *fields)
-{
-	json_t *id = json_object_get(fields, "id");
-
-	(void)level;
-	if (id != NULL) {
-		unreadable++;
-		fprintf(stderr, "remediate diff: %s: record %lld cannot be "
-		    "read (%s); skipped\n", json_string_value(json_object_get(
-		    fields, "path")), (long long)json_integer_value(id),
-		    json_string_value(json_object_get(fields, "error")));
-	} else
-		fprintf(stderr, "remediate diff: %s\n", msg);
-	json_decref(fields);
-}
-
 static int
 load_signals(struct diff *df, const char *path, int64_t since)
 {
@@ -170,8 +148,7 @@ load_signals(struct diff *df, const char *path, int64_t since)
 
 	audit_opts_defaults(&o);
 	o.readonly = 1;
-	o.log = say;
-	unreadable = 0;
+	cmd_state_log(&o, "diff");
 	if ((a = audit_open(path, &o, &err)) == NULL) {
 		fprintf(stderr, "remediate diff: %s\n", err);
 		free(err);
@@ -187,7 +164,7 @@ load_signals(struct diff *df, const char *path, int64_t since)
 		return -1;
 	}
 	audit_close(a);
-	df->unreadable = unreadable;
+	df->unreadable = cmd_state_unreadable();
 	/* the index names positions: sorted, it is no longer needed */
 	if (df->nsig > 0)	/* qsort's array must not be NULL */
 		qsort(df->sig, df->nsig, sizeof *df->sig, by_time);

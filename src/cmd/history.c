@@ -19,6 +19,7 @@
 #include "audit/audit.h"
 #include "cmd/args.h"
 #include "cmd/cmd.h"
+#include "cmd/cmd_int.h"
 #include "record/record.h"
 #include "util/util.h"
 
@@ -304,26 +305,6 @@ print_summary(struct history *h)
 	}
 }
 
-static int skipped;	/* records that did not read */
-
-/* The state file's warnings, for people: "history: FILE: record 7: ...". */
-static void
-say(const char *level, const char *msg, json_t *fields)
-{
-	json_t *id = json_object_get(fields, "id");
-
-	(void)level;
-	if (id != NULL) {
-		skipped++;
-		fprintf(stderr, "remediate history: %s: record %lld cannot be "
-		    "read (%s); skipped\n", json_string_value(json_object_get(
-		    fields, "path")), (long long)json_integer_value(id),
-		    json_string_value(json_object_get(fields, "error")));
-	} else
-		fprintf(stderr, "remediate history: %s\n", msg);
-	json_decref(fields);
-}
-
 static int
 run(struct history *h)
 {
@@ -334,7 +315,7 @@ run(struct history *h)
 
 	audit_opts_defaults(&o);
 	o.readonly = 1;
-	o.log = say;
+	cmd_state_log(&o, "history");
 	if ((a = audit_open(h->state, &o, &err)) == NULL) {
 		fprintf(stderr, "remediate history: %s\n", err);
 		free(err);
@@ -355,7 +336,7 @@ run(struct history *h)
 	}
 	if (h->summary)
 		print_summary(h);
-	return skipped ? CMD_FAILED : CMD_OK;
+	return cmd_state_unreadable() ? CMD_FAILED : CMD_OK;
 }
 
 int
