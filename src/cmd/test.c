@@ -6,9 +6,9 @@
  * A test file names policies, resources and results: for each result, the
  * policy and rule, the resources (by name, optionally namespace/name, and
  * kind; the result's namespace narrows them) and the expected result
- * (pass, fail, skip, error).  Each resource is admitted as a CREATE
- * against every policy of the file (pol_evaluate
- * with every rule's outcome); a rule's result is matched by its name or
+ * (pass, fail, warn, skip, error).  Each resource is admitted as a
+ * CREATE against every policy of the file (pol_evaluate with every
+ * rule's outcome); a rule's result is matched by its name or
  * the names Kyverno gives the rules it generates for Pod controllers
  * (autogen-NAME, autogen-cronjob-NAME), as the Kyverno CLI does.  A rule
  * that does not apply to the resource reads as skip.  A variables file
