@@ -236,11 +236,15 @@ class Run:
             box["status"], box["headers"] = next(it)
             box["lines"] = list(it)
         t = threading.Thread(target=run, daemon=True)
-        before = len(self.emu.api.store.watchers)
+        # Wait for this watch's own watcher, not for the count to grow: the
+        # last step's watcher may still be leaving, and a count that stays
+        # level made this wait out its deadline while the watch timed out.
+        store = self.emu.api.store
+        before = list(store.watchers)   # held, so no id is reused
         t.start()
         deadline = time.monotonic() + 10
-        while len(self.emu.api.store.watchers) <= before and \
-                time.monotonic() < deadline and t.is_alive():
+        while all(any(w is b for b in before) for w in list(store.watchers)) \
+                and time.monotonic() < deadline and t.is_alive():
             time.sleep(0.01)
         return t, box
 
