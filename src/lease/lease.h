@@ -13,7 +13,8 @@
  *             tells the elector, and the release on shutdown.
  *
  * Fencing.  A leader acts only until the moment it sent its last
- * successful write plus the renew deadline, by its own monotonic clock.
+ * successful write plus the renew deadline, by its own boot-time clock
+ * (CLOCK_BOOTTIME: monotonic, and counting through a suspend).
  * Every other replica counts the lease duration from the moment it saw
  * that write, which is later, and the renew deadline is shorter than the
  * lease duration: so the leader has stopped acting before anybody else
@@ -137,7 +138,8 @@ struct lease_opts {
 	const char		*identity;	/* holderIdentity we write */
 	struct lease_timing	 timing;
 	const struct clock	*clock;		/* monotonic; NULL: the
-						   system's (borrowed) */
+						   system's boot time
+						   (borrowed) */
 	/* Logs a line (fields stolen).  NULL: util_log_json. */
 	void			(*log)(const char *level, const char *msg,
 				    json_t *fields);

@@ -228,7 +228,7 @@ lease_start(struct kube_client *c, const struct lease_opts *o, char **err)
 	l->kube = c;
 	l->name = xstrdup(o->name);
 	l->ns = xstrdup(o->namespace);
-	clock_monotonic(&l->own_clock);
+	clock_boottime(&l->own_clock);
 	l->clock = o->clock ? o->clock : &l->own_clock;
 	l->log = o->log;
 	lease_elector_init(&l->el, o->identity, &o->timing);

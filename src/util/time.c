@@ -31,10 +31,10 @@ system_now(const struct clock *c)
 }
 
 static int64_t
-monotonic_now(const struct clock *c)
+boottime_now(const struct clock *c)
 {
 	(void)c;
-	return clock_ms(CLOCK_MONOTONIC);
+	return clock_ms(CLOCK_BOOTTIME);
 }
 
 static int64_t
@@ -72,9 +72,9 @@ time_deadline(clockid_t id, int64_t ms)
 }
 
 void
-clock_monotonic(struct clock *c)
+clock_boottime(struct clock *c)
 {
-	c->now = monotonic_now;
+	c->now = boottime_now;
 	c->fixed = 0;
 }
 

@@ -263,10 +263,13 @@ struct clock {
 int64_t	 clock_now(const struct clock *);
 void	 clock_system(struct clock *);
 /*
- * Milliseconds of CLOCK_MONOTONIC: not the epoch, but never stepped by
- * NTP or an operator, for deadlines that must hold (leader fencing).
+ * Milliseconds since boot, suspend included (CLOCK_BOOTTIME): not the
+ * epoch, never stepped by NTP or an operator, and still counting while
+ * the machine sleeps, for deadlines that must hold across a suspend
+ * (leader fencing: CLOCK_MONOTONIC stops there, so a leader woken from
+ * a suspend would believe in a lease its successor already holds).
  */
-void	 clock_monotonic(struct clock *);
+void	 clock_boottime(struct clock *);
 /*
  * The instant ms from now on clock id (CLOCK_REALTIME, CLOCK_MONOTONIC),
  * for pthread_cond_timedwait.

@@ -39,6 +39,27 @@ TEST(durations)
 	CHECK(duration_parse("m", &ms) == -1);
 }
 
+/*
+ * The fencing clock reads CLOCK_BOOTTIME.  On a machine never suspended
+ * that equals CLOCK_MONOTONIC, so this catches a wrong clock only where
+ * the two differ; what it always catches is a clock in other units or
+ * from another origin (the epoch).
+ */
+TEST(boottime_clock_reads_time_since_boot)
+{
+	struct clock c;
+	struct timespec a, b;
+	int64_t now, lo, hi;
+
+	clock_boottime(&c);
+	clock_gettime(CLOCK_BOOTTIME, &a);
+	now = clock_now(&c);
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	lo = (int64_t)a.tv_sec * 1000 + a.tv_nsec / 1000000;
+	hi = (int64_t)b.tv_sec * 1000 + b.tv_nsec / 1000000;
+	CHECK(lo <= now && now <= hi);
+}
+
 /* Data-driven cases live in tests/util/ (run from the repository root). */
 #define DATA "tests/util/"
 
@@ -2786,6 +2807,7 @@ main(void)
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/test_util.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
+	RUN(boottime_clock_reads_time_since_boot);
 	RUN(lines_bounded);
 	RUN(lines_chunks_nul_and_pipe);
 	RUN(buf_add_int_as_printf);
