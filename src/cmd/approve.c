@@ -76,11 +76,11 @@ parse(int argc, char **argv, struct opts *o)
 			o->all = 1;
 		else if (cmd_args_opt(&a, "--json", NULL, 0))
 			o->json = 1;
-		else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0') {
-			fprintf(stderr, "remediate approve: unknown option "
-			    "\"%s\"\n", argv[a.i]);
-			usage(stderr);
-			return 2;
+		else if (cmd_args_not_operand(&a)) {
+			if (a.error) {
+				usage(stderr);
+				return 2;
+			}
 		} else if (o->what == NULL)
 			o->what = argv[a.i];
 		else {

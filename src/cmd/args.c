@@ -17,6 +17,7 @@ cmd_args_init(struct cmd_args *a, int argc, char **argv)
 	a->i = 1;
 	a->value = NULL;
 	a->error = 0;
+	a->operands = 0;
 }
 
 int
@@ -27,6 +28,8 @@ cmd_args_opt(struct cmd_args *a, const char *lng, const char *shrt,
 	size_t n;
 
 	a->value = NULL;
+	if (a->operands)
+		return 0;
 	if (lng && strncmp(arg, lng, (n = strlen(lng))) == 0 &&
 	    (arg[n] == '\0' || (arg[n] == '=' && takes_value))) {
 		if (!takes_value)
@@ -54,6 +57,20 @@ check:
 		a->value = NULL;
 		a->error = 1;
 	}
+	return 1;
+}
+
+int
+cmd_args_not_operand(struct cmd_args *a)
+{
+	const char *arg = a->argv[a->i];
+
+	if (a->operands || arg[0] != '-' || arg[1] == '\0')
+		return 0;
+	if (strcmp(arg, "--") == 0)
+		a->operands = 1;
+	else
+		cmd_args_fail(a, "unknown option %s", arg);
 	return 1;
 }
 

@@ -93,9 +93,7 @@ cmd_check(int argc, char **argv)
 		} else if (cmd_args_opt(&a, "--config", "-c", 1)) {
 			if (a.value)
 				paths[npaths++] = a.value;
-		} else if (argv[a.i][0] == '-')
-			cmd_args_fail(&a, "unknown option %s", argv[a.i]);
-		else
+		} else if (!cmd_args_not_operand(&a))
 			paths[npaths++] = argv[a.i];
 	}
 	if (!a.error && npaths == 0)

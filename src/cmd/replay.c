@@ -314,8 +314,8 @@ parse_args(int argc, char **argv, struct replay_opts *o)
 			o->recording = a.value;
 		else if (cmd_args_opt(&a, "--table", NULL, 0))
 			o->table = 1;
-		else if (argv[a.i][0] == '-' && argv[a.i][1] != '\0')
-			cmd_args_fail(&a, "unknown option %s", argv[a.i]);
+		else if (cmd_args_not_operand(&a))
+			;	/* "--", or an unknown option (said) */
 		else if (o->signals)
 			cmd_args_fail(&a, "one signal file, please (got %s and "
 			    "%s)", o->signals, argv[a.i]);

@@ -856,11 +856,7 @@ cmd_test(int argc, char **argv)
 			junit = a.value;
 		else if (cmd_args_opt(&a, "--verbose", "-v", 0))
 			r.verbose = 1;
-		else if (argv[a.i][0] == '-') {
-			fprintf(stderr, "remediate test: unknown option %s\n",
-			    argv[a.i]);
-			a.error = 1;
-		} else
+		else if (!cmd_args_not_operand(&a))
 			args[nargs++] = argv[a.i];
 	}
 	if (a.error) {

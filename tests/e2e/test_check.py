@@ -108,3 +108,24 @@ def test_gitops_managed_by_pull_request_is_described():
         "; opts-out guardrails: ")
     assert auto.endswith(", GitOps-managed targets by pull request")
     assert "pull request" not in opts_out
+
+
+def test_a_folder_named_like_an_option_is_checked_after_dashdash(tmp_path):
+    """ "--" ends the options, as everywhere in Unix: a folder named -x
+    is checked after it, and is an unknown option without it."""
+    import shutil
+    shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"),
+                    str(tmp_path / "-x"))
+    cwd = os.getcwd()
+    os.chdir(str(tmp_path))
+    try:
+        p = run("check", "--", "-x")
+        assert p.returncode == 0, p.stderr
+        assert "4 manifests, 0 errors" in p.stdout
+        p = run("check", "-x")
+        assert p.returncode == 2
+        assert "remediate check: unknown option -x" in p.stderr
+        p = run("check", "--", "--")   # only the first ends them
+        assert p.returncode == 1 and "--" in p.stderr
+    finally:
+        os.chdir(cwd)

@@ -356,3 +356,19 @@ def test_an_unscored_policy_or_resource_turns_a_fail_into_warn(tmp_path):
     t.write_text(t.read_text().replace("result: warn", "result: fail"))
     p = run("test", str(t), check=1)
     assert "want fail, got warn" in p.stdout, p.stdout
+
+
+def test_a_folder_named_like_an_option_is_tested_after_dashdash(tmp_path):
+    import shutil
+    shutil.copytree(os.path.join(DATA, "pass"), str(tmp_path / "-p"))
+    cwd = os.getcwd()
+    os.chdir(str(tmp_path))
+    try:
+        p = run("test", "--", "-p")
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "7 passed, 0 failed" in p.stdout
+        p = run("test", "-p")
+        assert p.returncode == 2
+        assert "remediate test: unknown option -p" in p.stderr
+    finally:
+        os.chdir(cwd)
