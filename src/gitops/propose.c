@@ -43,6 +43,47 @@ add_edit(json_t *out, const char *path, const json_t *v)
 	free(s);
 }
 
+static int	edits_walk(json_t *, const char *, const json_t *, int,
+		    char **);
+
+/*
+ * The target's own metadata: its labels and annotations are the
+ * configuration a patch may mean to change (a label that routes traffic,
+ * an annotation a controller reads), and go into the manifest.  The rest
+ * (resourceVersion, name) is identity or run time, and so are the notes
+ * remediate leaves on what it changed: last-action and last-change name
+ * a moment, and a commit per moment would be noise in the history.
+ */
+static int
+metadata_edits(json_t *out, const json_t *md, char **err)
+{
+	static const char *const notes[] = {
+		"remediation.platform/last-action",
+		"remediation.platform/last-change",
+	};
+	json_t *keep, *ann;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(md))
+		return 0;
+	keep = json_object();
+	if (json_object_get(md, "labels"))
+		json_object_set(keep, "labels", json_object_get(md, "labels"));
+	if (json_is_object(ann = json_object_get(md, "annotations"))) {
+		ann = json_deep_copy(ann);
+		for (i = 0; i < sizeof notes / sizeof notes[0]; i++)
+			json_object_del(ann, notes[i]);
+		if (json_object_size(ann) > 0)
+			json_object_set(keep, "annotations", ann);
+		json_decref(ann);
+	} else if (ann)
+		json_object_set(keep, "annotations", ann);
+	rc = edits_walk(out, "metadata", keep, 0, err);
+	json_decref(keep);
+	return rc;
+}
+
 /* item: v is a list item, whose "name" selects it rather than sets it */
 static int
 edits_walk(json_t *out, const char *path, const json_t *v, int item,
@@ -61,9 +102,14 @@ edits_walk(json_t *out, const char *path, const json_t *v, int item,
 			char *p;
 			int rc;
 
-			if (*k == '$' || (*path == '\0' && (strcmp(k,
-			    "metadata") == 0 || strcmp(k, "status") == 0)))
+			if (*k == '$' || (*path == '\0' && strcmp(k,
+			    "status") == 0))
 				continue;	/* run-time notes, not config */
+			if (*path == '\0' && strcmp(k, "metadata") == 0) {
+				if (metadata_edits(out, c, err) == -1)
+					return -1;
+				continue;
+			}
 			if (item && strcmp(k, "name") == 0)
 				continue;
 			if (*k == '\0' || strchr(k, '"')) {

@@ -681,6 +681,38 @@ TEST(plan_edits_are_the_patched_fields_with_their_values)
 	    "\"example.com/tier\"", "gold"));
 	json_decref(e);
 	json_decref(p);
+	/*
+	 * The target's own labels and annotations are configuration and go
+	 * into the manifest (they were skipped, silently); its identity and
+	 * remediate's notes on the change are not.
+	 */
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:s, s:{s:s},"
+	    " s:{s:s, s:s, s:s}}, s:{s:i}}}",
+	    "type", "k8s", "operation", "patch", "apiVersion", "apps/v1",
+	    "kind", "Deployment", "namespace", "shop", "name", "cart",
+	    "patchStrategy", "merge", "patch", "metadata", "resourceVersion",
+	    "42", "labels", "tier", "gold", "annotations",
+	    "remediation.platform/last-action", "memory-request-raise",
+	    "remediation.platform/last-change", "{}", "example.com/owner",
+	    "team-a", "spec", "replicas", 3);
+	e = gitops_plan_edits(p, NULL, &err);
+	CHECK(e != NULL && json_array_size(e) == 3);
+	CHECK(has_edit(e, "metadata.labels.tier", "gold"));
+	CHECK(has_edit(e, "metadata.annotations.\"example.com/owner\"",
+	    "team-a"));
+	CHECK(has_edit(e, "spec.replicas", "3"));
+	json_decref(e);
+	json_decref(p);
+	/* only notes: nothing to write, said so */
+	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:{s:{s:s}}}}",
+	    "type", "k8s", "operation", "patch", "apiVersion", "apps/v1",
+	    "kind", "Deployment", "namespace", "shop", "name", "cart",
+	    "patchStrategy", "merge", "patch", "metadata", "annotations",
+	    "remediation.platform/last-action", "x");
+	CHECK(gitops_plan_edits(p, NULL, &err) == NULL && err != NULL);
+	free(err);
+	err = NULL;
+	json_decref(p);
 	/* a delete writes nothing into a manifest */
 	p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[]}", "type",
 	    "remediate", "operation", "delete", "apiVersion", "v1", "kind",
