@@ -23,8 +23,13 @@
  *
  * dataLogicalOperator / exprLogicalOperator combine the filters of a
  * kind, filtersLogicalOperator (on the dependency) the kinds that are
- * present.  An error (a missing path, a type error) makes that filter
- * false, as Argo's documentation says.
+ * present.  An error (a missing path, a type error, a template that
+ * renders nothing) is not a plain false, as in Argo's code: with `and` a
+ * kind stops at its first false or error, with `or` at its first pass,
+ * and a kind that ends on an error fails the whole dependency, whatever
+ * the other kinds say (Argo's documentation calls it false, which under
+ * `filtersLogicalOperator: or` would let an event whose filter cannot be
+ * read through on another kind's word: the unsafe side).
  *
  * Divergence, on purpose (DESIGN.md): string values are anchored, so
  * "Pod" does not match "PodDisruptionBudget".  Argo matches them
@@ -35,6 +40,14 @@
 #include <string.h>
 
 #include "sensor/sensor_int.h"
+
+/* What one filter, or a kind of them, says of an event. */
+enum verdict {
+	FAILS = 0,
+	PASSES = 1,
+	ERRS = -1,	/* could not be evaluated (Argo: an error) */
+	SKIPPED = -2	/* an expr without fields: Argo skips it */
+};
 
 uint64_t
 sensor_dep_hash(const char *source, const char *event)
@@ -457,20 +470,20 @@ match_value(const struct dfilter *f, json_t *v)
 	return 0;
 }
 
-static int
+static enum verdict
 data_one(const struct dfilter *f, json_t *data)
 {
 	json_t *tmp, *v, *in;
 	struct buf b;
 	char *err;
-	int ok = 0;
+	enum verdict ok = ERRS;
 
 	if (f->path == NULL || f->nvals == 0)
-		return 0;
+		return ERRS;	/* "no values specified" */
 	if ((v = sensor_path_eval(f->path, data, &tmp)) == NULL)
-		return 0;
+		return ERRS;	/* "path does not exist" */
 	if (f->tmpl == NULL) {
-		ok = match_value(f, v);
+		ok = match_value(f, v) ? PASSES : FAILS;
 		json_decref(tmp);
 		return ok;
 	}
@@ -485,53 +498,75 @@ data_one(const struct dfilter *f, json_t *data)
 	else if (b.len && strcmp(b.data, "<no value>") != 0) {
 		json_decref(in);
 		in = json_stringn_nocheck(b.data, b.len);
-		ok = match_value(f, in);
+		ok = match_value(f, in) ? PASSES : FAILS;
 	}
 	json_decref(in);
 	buf_free(&b);
 	return ok;
 }
 
+/*
+ * A kind's filters combined: with `or` the first pass decides, and an
+ * error counts only when nothing passed; with `and` the first false or
+ * error decides.  Returns 1 when one decided the kind (into *acc for
+ * `and`; a pass for `or`), 0 to go on.
+ */
 static int
-data_pass(const struct filters *f, json_t *data)
+combine(enum verdict *acc, enum verdict one, int or)
 {
-	size_t i;
-	int ok;
-
-	for (i = 0; i < f->ndata; i++) {
-		ok = data_one(&f->data[i], data);
-		if (f->data_or && ok)
-			return 1;
-		if (!f->data_or && !ok)
-			return 0;
+	if (or) {
+		if (one == ERRS)
+			*acc = ERRS;
+		return one == PASSES;
 	}
-	return !f->data_or || f->ndata == 0;
+	if (one == FAILS || one == ERRS) {
+		*acc = one;
+		return 1;
+	}
+	return 0;
 }
 
-/* 1 true, 0 false, -1 skipped (no fields) */
-static int
+static enum verdict
+data_pass(const struct filters *f, json_t *data)
+{
+	enum verdict acc = f->data_or && f->ndata > 0 ? FAILS : PASSES;
+	size_t i;
+
+	for (i = 0; i < f->ndata; i++)
+		if (combine(&acc, data_one(&f->data[i], data), f->data_or))
+			return f->data_or ? PASSES : acc;
+	return acc;
+}
+
+static enum verdict
 expr_one(const struct efilter *e, json_t *data)
 {
 	json_t *vals[64], *tmps[64];
 	size_t i, n = e->nfields;
 	char *err;
-	int ok = 0;
+	enum verdict ok = ERRS;
 
 	if (e->expr == NULL)
-		return 0;
+		return ERRS;
 	if (n == 0)
-		return -1;
+		return SKIPPED;
 	if (n > UTIL_ARRAY_LEN(vals))
-		return 0;
+		return ERRS;
 	for (i = 0; i < n; i++) {
 		vals[i] = e->paths[i] ? sensor_path_eval(e->paths[i], data,
 		    &tmps[i]) : (tmps[i] = NULL);
 		if (vals[i] == NULL)
 			goto out;	/* "path does not exist" */
 	}
-	if ((ok = sensor_expr_eval(e->expr, vals, &err)) == -1) {
+	switch (sensor_expr_eval(e->expr, vals, &err)) {
+	case -1:
 		free(err);
-		ok = 0;
+		break;
+	case 0:
+		ok = FAILS;
+		break;
+	default:
+		ok = PASSES;
 	}
 out:
 	while (i-- > 0)
@@ -539,21 +574,16 @@ out:
 	return ok;
 }
 
-static int
+static enum verdict
 exprs_pass(const struct filters *f, json_t *data)
 {
+	enum verdict acc = f->expr_or ? FAILS : PASSES;
 	size_t i;
-	int ok;
 
-	for (i = 0; i < f->nexprs; i++) {
-		if ((ok = expr_one(&f->exprs[i], data)) == -1)
-			continue;
-		if (f->expr_or && ok)
-			return 1;
-		if (!f->expr_or && !ok)
-			return 0;
-	}
-	return !f->expr_or;
+	for (i = 0; i < f->nexprs; i++)
+		if (combine(&acc, expr_one(&f->exprs[i], data), f->expr_or))
+			return f->expr_or ? PASSES : acc;
+	return acc;
 }
 
 static int
@@ -590,17 +620,25 @@ sensor_filters_pass(const struct sensor_dep *dep, const struct event *ev,
 {
 	const struct filters *f = &dep->f;
 	json_t *data = ev->data;
+	enum verdict d, e;
 
 	if (!dep->has_filters)
 		return 1;
-	if (dep->filters_or)
+	/* no data: Argo passes the data and expr kinds (a nil payload) */
+	if (dep->filters_or) {
+		d = !f->has_data ? FAILS : data ? data_pass(f, data) : PASSES;
+		e = !f->has_exprs ? FAILS : data ? exprs_pass(f, data) :
+		    PASSES;
+		if (d == ERRS || e == ERRS)
+			return 0;	/* an error fails it: see the top */
 		return (f->has_ctx && ctx_pass(f, ev)) ||
-		    (f->has_time && time_pass(f, t)) ||
-		    (f->has_data && (data == NULL || data_pass(f, data))) ||
-		    (f->has_exprs && (data == NULL || exprs_pass(f, data)));
+		    (f->has_time && time_pass(f, t)) || d == PASSES ||
+		    e == PASSES;
+	}
 	/* cheapest first; the answer does not depend on the order */
 	return (!f->has_ctx || ctx_pass(f, ev)) &&
 	    (!f->has_time || time_pass(f, t)) &&
-	    (!f->has_data || data == NULL || data_pass(f, data)) &&
-	    (!f->has_exprs || data == NULL || exprs_pass(f, data));
+	    (!f->has_data || data == NULL || data_pass(f, data) == PASSES) &&
+	    (!f->has_exprs || data == NULL ||
+	    exprs_pass(f, data) == PASSES);
 }
