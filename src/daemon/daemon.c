@@ -1657,6 +1657,7 @@ daemon_run(const struct daemon_opts *o)
 	sched_set_free(d.timed);
 	if (d.pager)		/* what is not sent stays due in the file */
 		page_flush(d.pager, 500);
+	daemon_reload_senders_stop(&d, 1000);
 	if (d.notify)
 		notify_flush(d.notify, 2000);
 	notify_free(d.notify);

@@ -80,6 +80,12 @@ struct daemon_retired {
 	struct engine	*engine;
 };
 
+/* A notifier a reload replaced, freed once it has sent what it holds. */
+struct daemon_retired_notify {
+	struct notify		*notify;
+	struct notify_config	*cfg;	/* what notify borrows */
+};
+
 #define DAEMON_CLUSTER_NAME_MAX	253	/* a DNS subdomain's length */
 
 /* A record's owner message, sent once the record is stored (daemon.c). */
@@ -177,6 +183,8 @@ struct daemon {
 	struct daemon_retired	*retired;	/* owned: until no action is
 						   in flight (reload.c) */
 	size_t			 nretired;
+	struct daemon_retired_notify *senders;	/* owned: until idle */
+	size_t			 nsenders;
 	uint64_t		 config_print;	/* conf_fingerprint of -c */
 	uint64_t		 pending_print;	/* changed, settling */
 	int64_t			 pending_since;	/* ms; 0: nothing pending */
@@ -268,11 +276,16 @@ struct sched_set *daemon_timed_set(struct daemon *, const struct conf *,
  * daemon_reload_poll, each loop iteration: a SIGHUP, or -c folders that
  * changed and then stayed still, load the whole configuration again; it
  * replaces the running one only when it checks clean; the ones replaced
- * are freed there once no action is in flight.
+ * are freed there once no action is in flight, the notifiers replaced
+ * once they have sent what they hold.
+ * daemon_reload_senders_stop: at exit, before the running notifier's
+ * flush: the replaced notifiers get flush_ms in all to send what they
+ * hold, then go (the rest counted dropped).
  * daemon_reload_free: the configurations replaced, at exit.
  */
 void	daemon_reload_install(struct daemon *);
 void	daemon_reload_poll(struct daemon *);
+void	daemon_reload_senders_stop(struct daemon *, int64_t flush_ms);
 void	daemon_reload_free(struct daemon *);
 
 /*

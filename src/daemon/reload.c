@@ -35,7 +35,11 @@
  *     (access.c: a new one missing shows in the log and /readyz), and its
  *     triggers' metrics are initialised;
  *   - confirm by pull request reads its settings from the new engine's
- *     triggers; the open requests already followed are kept.
+ *     triggers; the open requests already followed are kept;
+ *   - owners' notifications go to a new notifier; the old one keeps
+ *     sending (and retrying) what it was given and is freed once idle,
+ *     so a reload neither waits on a slow destination nor drops what
+ *     was queued for it (it waited up to 1 s, then dropped the rest).
  * The replaced configuration and engine are freed once nothing borrows
  * them (reclaim): an action in flight holds its trigger until its outcome
  * is taken on the engine thread; queued items, webhook sets, watches,
@@ -59,6 +63,9 @@
 #include "webhook/webhook.h"
 
 #define SETTLE_MS	1000	/* a change must stay still this long */
+#define SENDERS_MAX	8	/* old notifiers still sending; beyond, the
+				   oldest gets RETIRE_FLUSH_MS, then goes */
+#define RETIRE_FLUSH_MS	1000
 
 static volatile sig_atomic_t hup;
 
@@ -138,6 +145,36 @@ compile(struct daemon *d, struct candidate *c, struct diags *dg)
 }
 
 static void
+sender_free(struct daemon_retired_notify *s, int64_t flush_ms)
+{
+	if (notify_flush(s->notify, flush_ms) == -1)
+		util_log_json("warn", "a replaced notifier stopped with "
+		    "messages unsent", NULL);
+	notify_free(s->notify);
+	notify_config_free(s->cfg);
+}
+
+/* Keeps n (and cfg, which it borrows) sending until idle; both stolen. */
+static void
+retire_sender(struct daemon *d, struct notify *n, struct notify_config *cfg)
+{
+	if (n == NULL) {
+		notify_config_free(cfg);
+		return;
+	}
+	if (d->nsenders == SENDERS_MAX) {	/* a reload storm, a dead
+						   destination: bounded */
+		sender_free(&d->senders[0], RETIRE_FLUSH_MS);
+		memmove(d->senders, d->senders + 1, --d->nsenders *
+		    sizeof *d->senders);
+	}
+	d->senders = xrealloc(d->senders, (d->nsenders + 1) *
+	    sizeof *d->senders);
+	d->senders[d->nsenders].notify = n;
+	d->senders[d->nsenders++].cfg = cfg;
+}
+
+static void
 swap_in(struct daemon *d, struct candidate *c)
 {
 	struct daemon_retired *r;
@@ -157,9 +194,7 @@ swap_in(struct daemon *d, struct candidate *c)
 	sched_set_adopt(c->timed, d->timed);	/* no edge twice */
 	sched_set_free(d->timed);
 	d->timed = c->timed;
-	notify_flush(d->notify, 1000);
-	notify_free(d->notify);
-	notify_config_free(d->notify_cfg);
+	retire_sender(d, d->notify, d->notify_cfg);
 	d->notify = c->notify;
 	d->notify_cfg = c->notify_cfg;
 	d->retired = xrealloc(d->retired, (d->nretired + 1) *
@@ -223,8 +258,14 @@ reload(struct daemon *d, const char *why)
 static void
 reclaim(struct daemon *d)
 {
-	size_t n = d->nretired;
+	size_t i, kept, n = d->nretired;
 
+	for (i = kept = 0; i < d->nsenders; i++)
+		if (notify_flush(d->senders[i].notify, 0) == 0)
+			sender_free(&d->senders[i], 0);	/* idle: no wait */
+		else
+			d->senders[kept++] = d->senders[i];
+	d->nsenders = kept;
 	if (n == 0 || (d->acts && dact_in_flight(d->acts) != 0))
 		return;
 	daemon_reload_free(d);
@@ -261,6 +302,21 @@ daemon_reload_poll(struct daemon *d)
 		return;
 	d->pending_since = 0;
 	reload(d, "files changed");
+}
+
+void
+daemon_reload_senders_stop(struct daemon *d, int64_t flush_ms)
+{
+	int64_t until = clock_monotonic_ms() + flush_ms, left;
+	size_t i;
+
+	for (i = 0; i < d->nsenders; i++) {
+		left = until - clock_monotonic_ms();
+		sender_free(&d->senders[i], left > 0 ? left : 0);
+	}
+	free(d->senders);
+	d->senders = NULL;
+	d->nsenders = 0;
 }
 
 void

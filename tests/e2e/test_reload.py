@@ -4,6 +4,7 @@ Guard state follows trigger identity (a cooldown set before a reload
 still holds after it); a bad configuration is refused with `check`'s own
 messages and the old one keeps deciding; a file caught half-written is
 never loaded; watches and webhook endpoints follow the sources."""
+import json
 import os
 import signal
 import subprocess
@@ -358,3 +359,81 @@ def test_a_reload_does_not_fire_a_prometheus_edge_again(tmp_path):
             exporter.stop()
     assert slo(first[0]) == "a"
     assert [slo(r) for r in later] == ["b"]     # not "a" again
+
+
+class HoldingReceiver:
+    """A loopback notification destination that holds its first request
+    until released (or 20 s), and records every body it got."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.bodies = []
+        self.release = threading.Event()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                if not outer.bodies and not outer.release.is_set():
+                    outer.holding = True
+                    outer.release.wait(20)
+                outer.bodies.append(body)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.holding = False
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/hook" % self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def test_a_reload_neither_waits_on_nor_drops_the_owners_notifications(
+        tmp_path, ha_manifests):  # noqa: F811
+    """A reload flushed the notifier on the engine thread for up to 1 s,
+    then freed it: with a slow destination, every decision waited, and
+    what was still queued was dropped.  The replaced notifier now keeps
+    sending what it holds and goes once idle."""
+    recv = HoldingReceiver()
+    with open(ha_manifests / "config.yaml", "a") as f:
+        f.write("""  notifications:
+    default: owner-hook
+    attempts: 1
+    destinations:
+      owner-hook:
+        webhook:
+          url: %s
+        timeout: 30s
+""" % recv.url)
+    ws = [scenario.Workload("shop", n) for n in ("w0", "w1")]
+    try:
+        with Emulator() as emu:
+            emu.load(cluster_objects(ws))
+            d = start(emu, ha_manifests, tmp_path)
+            try:
+                a = kill(emu, d, "w0")      # its message is held
+                assert wait_until(lambda: recv.holding)
+                b = kill(emu, d, "w1")      # its message waits behind
+                d.p.send_signal(signal.SIGHUP)
+                d.wait_log("configuration reloaded")    # not held up
+                recv.release.set()
+                assert wait_until(lambda: len(recv.bodies) == 2,
+                                  timeout=30), recv.bodies
+            finally:
+                assert d.stop() == 0
+    finally:
+        recv.close()
+    assert a[0]["decision"] == "acted" and b[0]["decision"] == "acted"
+    got = sorted(json.loads(x)["decision"]["target"]["name"]
+                 for x in recv.bodies)
+    assert got == ["w0", "w1"], got
