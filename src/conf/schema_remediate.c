@@ -160,6 +160,27 @@ static const struct sfield values_fields[] = {
 static const struct snode t_values = { .kind = S_OBJECT,
     .fields = values_fields };
 
+/*
+ * syncTimeout: 0 would expire a merged request before Argo CD could sync
+ * it, so it must be more than nothing.
+ */
+static void
+sync_timeout_post(struct sctx *c, json_t *v)
+{
+	int64_t ms;
+
+	if (duration_parse(json_string_value(v), &ms) == 0 && ms == 0) {
+		conf_serr(c, conf_loc(c->doc, v), NULL, "a syncTimeout of 0 "
+		    "would expire every merged request before Argo CD could "
+		    "sync it");
+		diag_hint(c->d, "give the time Argo CD may take to sync a "
+		    "merge, like 1h (the default)");
+	}
+}
+
+static const struct snode t_sync_timeout = { .kind = S_DURATION,
+    .post = sync_timeout_post };
+
 /* confirm.pullRequest: src/gitops/propose.c reads it. */
 static const struct sfield pull_request_fields[] = {
 	{ "forge", &t_forge, F_REQUIRED, NULL, NULL },
@@ -172,6 +193,7 @@ static const struct sfield pull_request_fields[] = {
 	{ "token", &t_secret_ref, 0, NULL, NULL },
 	{ "values", &t_values, 0, NULL, NULL },
 	{ "pollInterval", &conf_t_duration, 0, NULL, NULL },
+	{ "syncTimeout", &t_sync_timeout, 0, NULL, NULL },
 	END
 };
 static const struct snode t_pull_request = { .kind = S_OBJECT,

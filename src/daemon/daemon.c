@@ -1373,6 +1373,10 @@ daemon_state_restore(struct daemon *d)
 		free(err);
 		return -1;
 	}
+	if (daemon_prs_following(d->prs) > 0)
+		util_log_json("info", "following pull requests", json_pack(
+		    "{s:I}", "requests", (json_int_t)daemon_prs_following(
+		    d->prs)));
 	/* best effort: a failure is logged and left for the next start */
 	(void)daemon_unknown_report(d->audit, d->pager, clock_now(&d->clock));
 	return 0;

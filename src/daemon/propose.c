@@ -17,6 +17,17 @@
  * contains it, in any of a multi-source Application's revisions):
  * engine_pr_outcome records `acted`; closed unmerged: `declined`.  A
  * forge that cannot be asked is asked again at the next interval.
+ *
+ * Merged but not synced is waited for until syncTimeout (default 1h)
+ * after the merge, then engine_pr_expired records `expired` and the
+ * request is no longer followed: its Application was deleted, or its
+ * source points elsewhere now, and asking forever would say nothing new.
+ * A deleted Application is waited for too, not expired at once: an
+ * app-of-apps may be recreating it.  The merge's time is the forge's
+ * (merged_at), so the deadline is the same after a restart, and for the
+ * replica that takes over, as before; a forge that does not say counts
+ * from when this process first saw it merged.  An open request never
+ * expires: it waits for a person, who may take days.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +41,15 @@
 
 #define POLL_DEFAULT	60000		/* ms */
 #define MAX_OPEN	10000		/* pull requests followed */
+#define WHYLEN		512		/* what the Application was */
 
 struct daemon_prs {
 	char	*secrets_dir;	/* owned, may be NULL */
 	json_t	*open;		/* owned: branch -> pending record */
 	json_t	*next;		/* owned: branch -> ms of its next poll */
+	json_t	*merged;	/* owned: branch -> ms it was first seen
+				   merged (for a forge that does not say
+				   when it was) */
 };
 
 struct daemon_prs *
@@ -45,6 +60,7 @@ daemon_prs_new(const char *secrets_dir)
 	p->secrets_dir = secrets_dir ? xstrdup(secrets_dir) : NULL;
 	p->open = json_object();
 	p->next = json_object();
+	p->merged = json_object();
 	return p;
 }
 
@@ -56,6 +72,7 @@ daemon_prs_free(struct daemon_prs *p)
 	free(p->secrets_dir);
 	json_decref(p->open);
 	json_decref(p->next);
+	json_decref(p->merged);
 	free(p);
 }
 
@@ -104,6 +121,9 @@ daemon_propose(void *ctx, const json_t *record, const json_t *cfg,
 		if (json_object_get(cfg, "pollInterval"))
 			json_object_set(*pr, "pollInterval", json_object_get(
 			    cfg, "pollInterval"));
+		if (json_object_get(cfg, "syncTimeout"))
+			json_object_set(*pr, "syncTimeout", json_object_get(
+			    cfg, "syncTimeout"));
 	}
 	return rc;
 }
@@ -130,9 +150,12 @@ track(struct daemon_prs *p, json_t *record)
 	    json_object_size(p->open) < MAX_OPEN) {
 		json_object_set(p->open, b, record);
 		json_object_set_new(p->next, b, json_integer(0));
-	} else if (strcmp(d, "acted") == 0 || strcmp(d, "declined") == 0) {
+		json_object_del(p->merged, b);	/* a new request */
+	} else if (strcmp(d, "acted") == 0 || strcmp(d, "declined") == 0 ||
+	    strcmp(d, "expired") == 0) {
 		json_object_del(p->open, b);
 		json_object_del(p->next, b);
+		json_object_del(p->merged, b);
 	}
 }
 
@@ -158,37 +181,101 @@ daemon_prs_seed(struct daemon_prs *p, struct audit *a, char **err)
 	return audit_query(a, &f, seed_one, p, err) < 0 ? -1 : 0;
 }
 
+size_t
+daemon_prs_following(const struct daemon_prs *p)
+{
+	return json_object_size(p->open);
+}
+
+int64_t
+daemon_pr_deadline(const json_t *record, int64_t since)
+{
+	const char *iv = json_string_value(json_object_get(json_object_get(
+	    record, "pullRequest"), "syncTimeout"));
+	int64_t t;
+
+	/* check refuses anything else; a record is not a manifest, though */
+	if (iv == NULL || duration_parse(iv, &t) == -1 || t <= 0)
+		t = DAEMON_PR_SYNC_TIMEOUT;
+	return since > INT64_MAX - t ? INT64_MAX : since + t;
+}
+
+enum daemon_pr_end
+daemon_pr_judge(enum gitops_pr_state state, int synced, int64_t deadline,
+    int64_t now)
+{
+	if (state == GITOPS_PR_OPEN)
+		return DAEMON_PR_WAIT;	/* a person's: no deadline */
+	if (state == GITOPS_PR_CLOSED)
+		return DAEMON_PR_DECLINED;
+	if (synced)
+		return DAEMON_PR_ACTED;	/* late is still applied */
+	return now >= deadline ? DAEMON_PR_EXPIRED : DAEMON_PR_WAIT;
+}
+
 #define MAX_REVISIONS	8	/* a multi-source Application's, asked */
 
 /*
- * Argo CD has synced the Application to the merge: 1, else 0.  Synced at
- * the merge commit, or at a later one that has it in its history (more
- * was merged before Argo CD synced: the forge's compare tells); a
+ * What the Application's sync was, into why (len bytes, cut short if it
+ * must be): "Application argocd/cart was Synced at abc (not at or after
+ * the merge)".
+ */
+static void
+sync_text(const char *app, const char *status, const char *const *rev,
+    size_t n, char *why, size_t len)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init_on(&b, why, len);
+	buf_printf(&b, "Application %s was %s", app, status ? status :
+	    "without a sync status");
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i ? ", " : " at ", rev[i]);
+	if (status && strcmp(status, "Synced") == 0)
+		buf_adds(&b, " (not at or after the merge)");
+}
+
+/*
+ * Argo CD has synced the Application to the merge: 1, else 0 with why
+ * (len bytes) saying what the Application was instead (deleted, synced
+ * elsewhere), or -1 with why when it could not be read: that tells
+ * nothing, so it is asked again as a forge that does not answer is,
+ * and never expires the request.  Synced at the
+ * merge commit, or at a later one that has it in its history (more was
+ * merged before Argo CD synced: the forge's compare tells); a
  * multi-source Application names its revisions in status.sync.revisions,
  * one per source.
  */
 static int
 synced(struct kube_client *kube, const struct gitops_forge *f,
-    const json_t *record, const char *sha)
+    const json_t *record, const char *sha, char *why, size_t len)
 {
 	const char *app = json_string_value(json_object_get(json_object_get(
 	    record, "owner"), "application"));
 	const char *slash = app ? strchr(app, '/') : NULL;
 	json_t *o = NULL, *sync, *revs, *v;
-	const char *rev[MAX_REVISIONS];
+	const char *rev[MAX_REVISIONS], *status;
 	char *ns, *err = NULL;
 	size_t i, n = 0;
-	int ok;
+	int ok, rc;
 
 	if (app == NULL || slash == NULL || kube == NULL)
 		return 1;	/* not delivered by Argo CD: merged is done */
 	ns = xstrndup(app, (size_t)(slash - app));
-	ok = kube_fetch(kube, "argoproj.io/v1alpha1", "Application", ns,
-	    slash + 1, &o, &err) == 0;
+	rc = kube_fetch(kube, "argoproj.io/v1alpha1", "Application", ns,
+	    slash + 1, &o, &err);
+	if (rc != 0) {
+		snprintf(why, len, rc == 1 ? "Application %s was not found "
+		    "(deleted?)" : "Application %s could not be read: %s", app,
+		    err ? err : "?");
+		free(ns);
+		free(err);
+		return rc == 1 ? 0 : -1;
+	}
 	sync = json_object_get(json_object_get(o, "status"), "sync");
-	ok = ok && json_is_string(json_object_get(sync, "status")) &&
-	    strcmp(json_string_value(json_object_get(sync, "status")),
-	    "Synced") == 0;
+	status = json_string_value(json_object_get(sync, "status"));
+	ok = status && strcmp(status, "Synced") == 0;
 	if (json_is_string(json_object_get(sync, "revision")))
 		rev[n++] = json_string_value(json_object_get(sync,
 		    "revision"));
@@ -207,6 +294,8 @@ synced(struct kube_client *kube, const struct gitops_forge *f,
 			err = NULL;
 		}
 	}
+	if (!ok)
+		sync_text(app, status, rev, n, why, len);
 	json_decref(o);
 	free(ns);
 	free(err);
@@ -225,10 +314,15 @@ struct poll {
 						   record when asked */
 	json_t			*record;	/* owned copy, the worker's */
 	char			*branch;	/* owned */
+	int64_t			 now;		/* ms, wall clock: when asked */
 	int64_t			 next;		/* ms: when to ask again */
+	int64_t			 seen;		/* ms: first seen merged, or 0 */
 	json_t			*state;		/* owned: the outcome, or NULL
 						   (still open, not asked) */
-	int			 merged;
+	enum daemon_pr_end	 end;
+	char			*why;		/* owned: expired's reason */
+	int			 merged;	/* it is merged, outcome or
+						   not */
 };
 
 static void
@@ -240,7 +334,19 @@ poll_free(void *arg)
 	json_decref(q->record);
 	json_decref(q->state);
 	free(q->branch);
+	free(q->why);
 	free(q);
+}
+
+/* "1h (syncTimeout) after the merge, Application ... was ...": owned. */
+static char *
+expired_why(const json_t *record, const char *app)
+{
+	char d[DURATION_FMTLEN];
+
+	/* a merge at 0 is due at its syncTimeout */
+	duration_format(daemon_pr_deadline(record, 0), d, sizeof d);
+	return xasprintf("%s (syncTimeout) after the merge, %s", d, app);
 }
 
 /* On a worker: the forge, and for Argo CD the Application. */
@@ -252,8 +358,9 @@ poll_work(void *arg)
 	const json_t *fj = json_object_get(pr, "forge");
 	struct gitops_forge f;
 	struct gitops_pr now;
-	char *token, *err = NULL;
-	int rc;
+	char *token, *err = NULL, why[WHYLEN];
+	int64_t since;
+	int rc, ok = 0;
 
 	memset(&f, 0, sizeof f);
 	if (gitops_forge_kind_parse(json_string_value(json_object_get(fj,
@@ -276,16 +383,30 @@ poll_work(void *arg)
 		free(err);
 		return;
 	}
-	if (now.state != GITOPS_PR_OPEN && (now.state == GITOPS_PR_CLOSED ||
-	    synced(q->kube, &f, q->record, now.merge_sha))) {
+	q->merged = now.state == GITOPS_PR_MERGED;
+	why[0] = '\0';
+	if (q->merged && (ok = synced(q->kube, &f, q->record, now.merge_sha,
+	    why, sizeof why)) == -1) {
+		util_log_json("warn", "cannot read a pull request's "
+		    "Application", json_pack("{s:s, s:s}", "branch", q->branch,
+		    "error", why));
+		goto out;	/* no outcome: asked again */
+	}
+	/* the forge's time of the merge, else when it was first seen */
+	since = now.merged_at ? now.merged_at : q->seen ? q->seen : q->now;
+	q->end = daemon_pr_judge(now.state, ok, daemon_pr_deadline(q->record,
+	    since), q->now);
+	if (q->end != DAEMON_PR_WAIT) {
 		q->state = json_deep_copy(pr);
 		json_object_set_new(q->state, "state", json_string(
 		    gitops_pr_state_name(now.state)));
 		if (now.merge_sha)
 			json_object_set_new(q->state, "mergeCommit",
 			    json_string(now.merge_sha));
-		q->merged = now.state == GITOPS_PR_MERGED;
 	}
+	if (q->end == DAEMON_PR_EXPIRED)
+		q->why = expired_why(q->record, why);
+out:
 	secret_free(token);	/* synced() asks the forge with it too */
 	gitops_pr_clear(&now);
 }
@@ -303,9 +424,15 @@ poll_done(void *arg, struct engine *e, int ran)
 
 	if (json_object_get(p->open, q->branch) == q->tracked) {
 		json_object_set_new(p->next, q->branch, json_integer(q->next));
-		if (ran && q->state)
+		if (ran && q->merged && q->seen == 0)
+			json_object_set_new(p->merged, q->branch,
+			    json_integer(q->now));
+		if (ran && q->end == DAEMON_PR_EXPIRED)
+			json_decref(engine_pr_expired(e, q->tracked, q->state,
+			    q->why));
+		else if (ran && q->state)
 			json_decref(engine_pr_outcome(e, q->tracked, q->state,
-			    q->merged));
+			    q->end == DAEMON_PR_ACTED));
 	}
 	poll_free(q);
 }
@@ -352,7 +479,9 @@ daemon_prs_poll(struct daemon_prs *p, struct dact *acts,
 		q->tracked = json_incref(r);
 		q->record = json_deep_copy(r);
 		q->branch = xstrdup(b);
+		q->now = now;
 		q->next = now + every;
+		q->seen = json_integer_value(json_object_get(p->merged, b));
 		key = key_of(r);
 		if (dact_task(acts, key, poll_work, poll_done, poll_free, q) ==
 		    -1) {

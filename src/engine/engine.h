@@ -266,6 +266,18 @@ json_t	*engine_expire(struct engine *, const json_t *input,
  */
 json_t	*engine_pr_outcome(struct engine *, const json_t *record,
 	    const json_t *pr, int merged);
+/*
+ * A merged request whose change was never seen applied: its Argo CD
+ * Application was not synced at or after the merge within the request's
+ * syncTimeout (deleted, or its source points elsewhere).  Emits and
+ * returns (owned JSON) an `expired` record saying so, with why
+ * (borrowed: what the Application was, "1h (syncTimeout) after the
+ * merge, Application argocd/cart was not found (deleted?)"); the guard
+ * state is left as it is: the change is in Git, so it is no decline,
+ * and nobody saw it land, so it is no remediation either.
+ */
+json_t	*engine_pr_expired(struct engine *, const json_t *record,
+	    const json_t *pr, const char *why);
 
 const struct engine_stats *engine_stats(const struct engine *);
 

@@ -4,8 +4,8 @@
  * change into the target's repository and opens (or updates) the one
  * pull request of this trigger and target; in the live daemon on a
  * worker, like an action (outcome.c).  Its cooldown starts when the
- * request opened; its outcome (merged: acted, closed: declined) is the
- * forge's to tell later.
+ * request opened; its outcome (merged: acted, closed: declined, merged
+ * but never synced: expired) is the forge's and Argo CD's to tell later.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,37 +83,59 @@ declined(struct engine *e, struct decision *d, const char *target,
 	free(dm.message);
 }
 
+/*
+ * The outcome record of the pending record's request, pr its state now;
+ * message is the caller's (owned by r from here).
+ */
+static void
+outcome_of(struct engine *e, const json_t *record, const json_t *pr,
+    enum rec_decision decision, char *message, struct rec_decision_record *r)
+{
+	const json_t *sig = json_object_get(record, "signal");
+
+	e->now = clock_now(e->opts.clock);
+	memset(r, 0, sizeof *r);
+	r->time = e->now;
+	r->sensor = str(record, "sensor") ? str(record, "sensor") : "?";
+	r->trigger = str(record, "trigger") ? str(record, "trigger") : "?";
+	ref_of(&r->target, json_object_get(record, "target"));
+	ref_of(&r->subject, json_object_get(record, "subject"));
+	r->decision = decision;
+	r->message = message;
+	r->plan = json_incref(json_object_get(record, "plan"));
+	r->event_source = str(sig, "eventSource");
+	r->event_name = str(sig, "eventName");
+	r->event_id = str(sig, "id");
+	r->extra = json_pack("{s:O, s:s?}", "pullRequest", pr, "decided",
+	    str(record, "time"));
+}
+
+/* "pull request #7 merged (abc123)": owned. */
+static char *
+merged_text(const json_t *pr)
+{
+	const char *sha = str(pr, "mergeCommit");
+
+	return xasprintf("pull request #%lld merged%s%s%s",
+	    (long long)json_integer_value(json_object_get(pr, "number")),
+	    sha ? " (" : "", sha ? sha : "", sha ? ")" : "");
+}
+
 json_t *
 engine_pr_outcome(struct engine *e, const json_t *record, const json_t *pr,
     int merged)
 {
 	struct rec_decision_record r;
-	const json_t *sig = json_object_get(record, "signal");
 	struct decision d;
 	struct sensor_fire f;
-	char *key;
+	char *key, *m = merged ? merged_text(pr) : NULL;
 	json_t *out;
-	const char *sha = str(pr, "mergeCommit");
 
-	e->now = clock_now(e->opts.clock);
-	memset(&r, 0, sizeof r);
-	r.time = e->now;
-	r.sensor = str(record, "sensor") ? str(record, "sensor") : "?";
-	r.trigger = str(record, "trigger") ? str(record, "trigger") : "?";
-	ref_of(&r.target, json_object_get(record, "target"));
-	ref_of(&r.subject, json_object_get(record, "subject"));
-	r.decision = merged ? REC_ACTED : REC_DECLINED;
-	r.message = merged ? xasprintf("pull request #%lld merged%s%s%s: the "
-	    "change is in Git", (long long)json_integer_value(json_object_get(
-	    pr, "number")), sha ? " (" : "", sha ? sha : "", sha ? ")" : "") :
-	    xasprintf("pull request #%lld closed unmerged: declined",
-	    (long long)json_integer_value(json_object_get(pr, "number")));
-	r.plan = json_incref(json_object_get(record, "plan"));
-	r.event_source = str(sig, "eventSource");
-	r.event_name = str(sig, "eventName");
-	r.event_id = str(sig, "id");
-	r.extra = json_pack("{s:O, s:s?}", "pullRequest", pr, "decided",
-	    str(record, "time"));
+	outcome_of(e, record, pr, merged ? REC_ACTED : REC_DECLINED, merged ?
+	    xasprintf("%s: the change is in Git", m) : xasprintf("pull "
+	    "request #%lld closed unmerged: declined", (long long)
+	    json_integer_value(json_object_get(pr, "number"))), &r);
+	free(m);
 	key = objref_key(&r.target);
 	decide_emit(e, &r);
 	if (trigger_of(e, record, &d, &f) != NULL) {
@@ -124,6 +146,23 @@ engine_pr_outcome(struct engine *e, const json_t *record, const json_t *pr,
 			declined(e, &d, key, &r);	/* may demote */
 	}
 	free(key);
+	out = rec_to_json(&r);
+	rec_clear(&r);
+	return out;
+}
+
+json_t *
+engine_pr_expired(struct engine *e, const json_t *record, const json_t *pr,
+    const char *why)
+{
+	struct rec_decision_record r;
+	char *m = merged_text(pr);
+	json_t *out;
+
+	outcome_of(e, record, pr, REC_EXPIRED, xasprintf("%s, not synced: %s; "
+	    "no longer followed", m, why), &r);
+	free(m);
+	decide_emit(e, &r);
 	out = rec_to_json(&r);
 	rec_clear(&r);
 	return out;

@@ -9,7 +9,7 @@
  *		     -> 201 {number, html_url, state}
  *	comment	POST /repos/OWNER/REPO/issues/N/comments {body}
  *	state	GET  /repos/OWNER/REPO/pulls/N -> {state: open|closed, merged,
- *		     merge_commit_sha}
+ *		     merge_commit_sha, merged_at}
  *	base	GET  /repos/OWNER/REPO -> {default_branch}
  *	in	GET  /repos/OWNER/REPO/compare/REV...SHA -> GitHub {status,
  *		     ahead_by}, Gitea {total_commits}: SHA's commits that
@@ -22,7 +22,8 @@
  *		     target_branch, title, description} -> 201 {iid, web_url}
  *	comment	POST /projects/ID/merge_requests/IID/notes {body}
  *	state	GET  /projects/ID/merge_requests/IID -> {state: opened|closed|
- *		     merged|locked, merge_commit_sha, squash_commit_sha, sha}
+ *		     merged|locked, merge_commit_sha, squash_commit_sha, sha,
+ *		     merged_at}
  *		     (no merge commit for a fast-forward or squash merge)
  *	base	GET  /projects/ID -> {default_branch}
  *	in	GET  /projects/ID/repository/compare?from=REV&to=SHA ->
@@ -197,6 +198,8 @@ fill(const struct gitops_forge *f, const json_t *j, struct gitops_pr *pr)
 	    GITOPS_GITLAB ? "web_url" : "html_url"));
 	const char *sha = json_string_value(json_object_get(j,
 	    "merge_commit_sha"));
+	const char *at = json_string_value(json_object_get(j, "merged_at"));
+	int64_t ms;
 
 	/*
 	 * GitLab has no merge commit for a fast-forward merge and puts a
@@ -221,6 +224,10 @@ fill(const struct gitops_forge *f, const json_t *j, struct gitops_pr *pr)
 	else
 		pr->state = GITOPS_PR_CLOSED;
 	pr->merge_sha = sha ? xstrdup(sha) : NULL;
+	/* all three name it so (GitLab with milliseconds, Gitea with an
+	 * offset); a time that does not read is as good as none */
+	if (pr->state == GITOPS_PR_MERGED && at && time_parse(at, &ms) == 0)
+		pr->merged_at = ms;
 }
 
 /* A request answered by one pull or merge request: 0 with *pr, or -1. */

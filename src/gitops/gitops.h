@@ -267,6 +267,10 @@ struct gitops_pr {
 	char			*url;		/* owned: the page people see */
 	enum gitops_pr_state	 state;
 	char			*merge_sha;	/* owned, may be NULL */
+	int64_t			 merged_at;	/* ms since the epoch: when it
+						   was merged, as the forge
+						   says (merged_at); 0 when
+						   it does not */
 };
 
 /* "github", "gitlab", "gitea" (or "forgejo"); 0, or -1 for another. */

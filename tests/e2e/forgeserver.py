@@ -11,7 +11,7 @@ GitHub/Gitea (docs.github.com/rest/pulls, Gitea's swagger):
                base: {ref}, title, body}; 422 when head already has one
   POST /repos/O/R/issues/N/comments {body} -> 201 {id, body}
   GET  /repos/O/R/pulls/N              -> state "open"|"closed", merged,
-                                          merge_commit_sha
+                                          merge_commit_sha, merged_at
   GET  /repos/O/R/compare/BASE...HEAD  -> GitHub {status: identical|
        ahead|behind|diverged, ahead_by, behind_by}, Gitea {total_commits,
        commits}; 404 for a commit the repository lacks
@@ -24,25 +24,30 @@ GitLab (docs.gitlab.com/api/merge_requests):
   POST /projects/O%2FR/merge_requests/N/notes {body} -> 201
   GET  /projects/O%2FR/merge_requests/N -> state opened|closed|merged,
        sha (the head), merge_commit_sha (null for fast-forward and
-       squash merges), squash_commit_sha
+       squash merges), squash_commit_sha, merged_at
   GET  /projects/O%2FR/repository/compare?from=A&to=B -> {commits: [...]}
        (B's commits since the merge base), 404 for an unknown commit
   PRIVATE-TOKEN: T, else 401.
 Compares are answered from a real bare repository (git_dir=).
 
 Tests merge or close a request with merge()/close() and read requests()
-and pulls().  hold(method, path_regex) keeps the answers to matching
+and pulls().  merged_at is the time of the merge as each forge writes it:
+GitHub "2026-03-14T09:40:00Z", GitLab with milliseconds, Gitea with its
+server's offset; merge(merged_at=) sets another (the forge's clock is the
+test's: a merge long ago needs no waiting).  hold(method, path_regex) keeps the answers to matching
 requests back (a slow or hung forge) until release(); held() counts the
 requests waiting whose client still waits (one that timed out and closed
 its connection is not counted), arrived() every request a hold has
 caught (a client that gave up and asked again counts twice).
 """
+import datetime
 import json
 import re
 import select
 import socket
 import subprocess
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -121,12 +126,27 @@ class Forge:
             for h in self.holds:
                 h[2].set()
 
-    def merge(self, number, sha="0" * 40, method="merge"):
+    def _time(self, t):
+        """t (seconds since the epoch) as this forge writes a time."""
+        if self.kind == "gitlab":
+            d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+            return d.strftime("%Y-%m-%dT%H:%M:%S.") + \
+                "%03dZ" % (d.microsecond // 1000)
+        if self.kind == "gitea":
+            tz = datetime.timezone(datetime.timedelta(hours=2))
+            return datetime.datetime.fromtimestamp(int(t), tz).isoformat()
+        return datetime.datetime.fromtimestamp(
+            int(t), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def merge(self, number, sha="0" * 40, method="merge", merged_at=None):
         """GitLab's method "ff" (fast-forward: no merge commit, the head
         `sha` lands on the target) or "squash" (fast-forward of one squash
-        commit) leaves merge_commit_sha null, as GitLab does."""
+        commit) leaves merge_commit_sha null, as GitLab does.  merged_at:
+        seconds since the epoch, default now."""
         with self.lock:
             pr = self._pr(number)
+            pr["merged_at"] = self._time(time.time() if merged_at is None
+                                         else merged_at)
             if self.kind == "gitlab":
                 pr["state"] = "merged"
                 if method == "ff":
@@ -235,7 +255,8 @@ class Forge:
                   "html_url": "%s/%s/pull/%d" % (self.url, self.repo, num),
                   "title": body["title"], "body": body.get("body"),
                   "head": {"ref": body["head"]},
-                  "base": {"ref": body["base"]}, "merge_commit_sha": None}
+                  "base": {"ref": body["base"]}, "merge_commit_sha": None,
+                  "merged_at": None}
             self.prs.append(pr)
             return 201, pr
         m = re.fullmatch(r"/issues/(\d+)/comments", rest)
@@ -293,7 +314,7 @@ class Forge:
                   "source_branch": body["source_branch"],
                   "target_branch": body["target_branch"],
                   "sha": "1" * 40, "merge_commit_sha": None,
-                  "squash_commit_sha": None}
+                  "squash_commit_sha": None, "merged_at": None}
             self.prs.append(mr)
             return 201, mr
         m = re.fullmatch(r"/merge_requests/(\d+)/notes", rest)

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import scenario
-from conftest import ROOT, Daemon
+from conftest import ROOT, Daemon, http_get, listening_port, run
 from forgeserver import Forge
 from gitremote import GitRemote
 from test_native_actions import native_manifests
@@ -97,14 +97,21 @@ def load_shop(emu, remote):
     argocd_objects(emu, remote.url)
 
 
-def polling_daemon(tmp_path, emu, forge):
-    """remediate run on the forge's manifests, asking after its pull
-    requests every second, the token in its environment only."""
+def polling_manifests(tmp_path, forge, extra=""):
+    """The forge's manifests, asking after pull requests every second;
+    extra: more confirm.pullRequest fields ('"syncTimeout": "1h", ')."""
     m = manifests(tmp_path / "m", forge)
     p = os.path.join(str(m), "sensor.yaml")
-    s = open(p).read().replace('"token": {"env"',
-                               '"pollInterval": "1s", "token": {"env"')
+    s = open(p).read().replace('"token": {"env"', '"pollInterval": "1s", ' +
+                               extra + '"token": {"env"')
     open(p, "w").write(s)
+    return m
+
+
+def polling_daemon(tmp_path, emu, forge, m=None):
+    """remediate run on m (default: polling_manifests'), the token in its
+    environment only."""
+    m = m or polling_manifests(tmp_path, forge)
     os.environ["FORGE_TOKEN"] = "s3cret"
     try:
         return Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
@@ -272,6 +279,21 @@ def run_until(d, pred, timeout=60):
     raise AssertionError("no such record: %s" % out)
 
 
+def asked_without_outcome(d, forge, why):
+    """The daemon asks the forge about request 1 at least twice more
+    (bounded) and records nothing meanwhile: no outcome yet."""
+    def polls():
+        return len([q for q in forge.requests() if q["method"] == "GET" and
+                    re.search(r"/(pulls|merge_requests)/1$", q["path"])])
+    seen, early = polls(), []
+    for _ in range(600):
+        early += d.take(1, timeout=0.1)
+        if polls() >= seen + 2 or early:
+            break
+    assert early == [], why
+    assert polls() >= seen + 2
+
+
 @pytest.mark.parametrize("outcome", ["merged", "closed"])
 def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
                                                             outcome):
@@ -317,6 +339,99 @@ def test_the_outcome_is_polled_merged_acted_closed_declined(tmp_path,
                     "/deployments/" in q["path"]]
 
 
+@pytest.mark.parametrize("kind,app", [("github", "deleted"),
+                                      ("gitlab", "elsewhere"),
+                                      ("gitea", "deleted")])
+def test_merged_but_never_synced_expires_after_sync_timeout(tmp_path, kind,
+                                                            app):
+    """A merged request whose Argo CD Application is deleted, or points
+    elsewhere (Synced at a revision without the merge), is waited for
+    until syncTimeout after the merge (an app-of-apps may recreate it),
+    then `expired`, and no longer followed.  The merge's time is the
+    forge's merged_at: a restart keeps the deadline, and the forge saying
+    the merge was two hours ago stands in for two hours passing."""
+    sha = "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a"
+    elsewhere = "7" * 40
+    with GitRemote(tmp_path / "git", "shop-deploy", FILES) as remote, \
+            Forge(kind=kind, git_dir=remote.bare) as forge, \
+            Emulator() as emu:
+        load_shop(emu, remote)
+        m = polling_manifests(tmp_path, forge, '"syncTimeout": "1h", ')
+
+        def daemon():
+            return polling_daemon(tmp_path, emu, forge, m)
+        d = daemon()
+        try:
+            d.wait_log("synced")
+            for _ in range(2):
+                emu.oom_kill("shop", scenario.pod_name("checkout", 0))
+            run_until(d, lambda r: r["decision"] == "pending-approval")
+            if app == "deleted":
+                emu.change(apiVersion="argoproj.io/v1alpha1",
+                           kind="Application", namespace="argocd",
+                           name="checkout", delete=True)
+            else:
+                a = emu.get("argoproj.io/v1alpha1", "Application",
+                            "argocd", "checkout")
+                a["spec"]["source"]["repoURL"] = "https://git.example/other"
+                a["status"] = {"sync": {"status": "Synced",
+                                        "revision": elsewhere}}
+                emu.load(a)
+            forge.merge(1, sha)
+            # within the hour: asked, no outcome
+            asked_without_outcome(d, forge, "an outcome before the deadline")
+        finally:
+            d.stop()
+        # the forge says the merge was two hours ago: past the deadline,
+        # counted from the stored merge, not from this start
+        forge.merge(1, sha, merged_at=time.time() - 2 * 3600)
+        # an Application that cannot be read tells nothing: asked again,
+        # not expired (the message below would say "could not be read")
+        emu.fault({"type": "error", "status": 403, "reason": "Forbidden",
+                   "method": "GET", "path": "/applications/checkout$",
+                   "count": 2})
+        d = daemon()
+        try:
+            d.wait_log("following pull requests")
+            recs = run_until(d, lambda r: r["decision"] == "expired")
+            d.wait_log("synced")
+            _, metrics = http_get(listening_port(d), "/metrics")
+        finally:
+            d.stop()
+        unread = [x for x in d.all_logs() if x.get("msg") ==
+                  "cannot read a pull request's Application"]
+        assert len(unread) == 2, unread
+        # no longer followed: the next start has nothing to ask about
+        d = daemon()
+        try:
+            d.wait_log("synced")
+        finally:
+            d.stop()
+        assert "following pull requests" not in d.log_text()
+    r = [x for x in recs if x["decision"] == "expired"]
+    assert len(r) == 1, recs
+    r = r[0]
+    gone = "was not found (deleted?)" if app == "deleted" else \
+        "was Synced at %s (not at or after the merge)" % elsewhere
+    assert r["message"] == (
+        "pull request #1 merged (%s), not synced: 1h (syncTimeout) after "
+        "the merge, Application argocd/checkout %s; no longer followed" %
+        (sha, gone)), r
+    assert r["pullRequest"]["state"] == "merged"
+    assert r["pullRequest"]["mergeCommit"] == sha
+    assert r["pullRequest"]["syncTimeout"] == "1h"
+    assert r["target"] == {"kind": "Deployment", "namespace": "shop",
+                           "name": "checkout"}
+    # counted and shown like every other outcome
+    assert re.search(r'^remediate_decisions_total\{[^}]*decision="expired"'
+                     r'[^}]*\} 1$', metrics, re.M), metrics
+    out = run("history", "--state", str(tmp_path / "state.db"),
+              "--decision", "expired", "--json")
+    assert out.returncode == 0, out.stderr
+    hist = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [h["message"] for h in hist] == [r["message"]]
+
+
 @pytest.mark.parametrize("method", ["ff", "squash"])
 def test_gitlab_merge_without_merge_commit_is_acted_only_once_synced(
         tmp_path, method):
@@ -340,22 +455,11 @@ def test_gitlab_merge_without_merge_commit_is_acted_only_once_synced(
             for _ in range(2):
                 emu.oom_kill("shop", scenario.pod_name("checkout", 0))
             run_until(d, lambda r: r["decision"] == "pending-approval")
-
-            def polls():
-                return len([q for q in forge.requests() if q["method"] ==
-                            "GET" and q["path"].endswith(
-                                "/merge_requests/1")])
-            seen = polls()
             forge.merge(1, sha, method=method)
-            # asked at least twice since the merge (bounded): merged, but
-            # not synced to it, is no outcome yet
-            early = []
-            for _ in range(600):
-                early += d.take(1, timeout=0.1)
-                if polls() >= seen + 2 or early:
-                    break
-            assert early == [], "an outcome before Argo CD synced it"
-            assert polls() >= seen + 2
+            # asked at least twice since the merge: merged, but not
+            # synced to it, is no outcome yet
+            asked_without_outcome(d, forge,
+                                  "an outcome before Argo CD synced it")
             app = emu.get("argoproj.io/v1alpha1", "Application", "argocd",
                           "checkout")
             app["status"] = {"sync": {"status": "Synced", "revision": sha}}
@@ -397,11 +501,6 @@ def test_synced_at_a_later_commit_or_among_sources_is_acted(tmp_path, kind,
                 sync["revision"] = rev
             app["status"] = {"sync": sync}
             emu.load(app)
-
-        def polls():
-            return len([q for q in forge.requests() if q["method"] ==
-                        "GET" and re.search(r"/(pulls|merge_requests)/1$",
-                                            q["path"])])
         try:
             d.wait_log("synced")
             for _ in range(2):
@@ -414,13 +513,8 @@ def test_synced_at_a_later_commit_or_among_sources_is_acted(tmp_path, kind,
             # synced, but before the merge: asked (bounded), no outcome
             sync_at(before)
             forge.merge(1, sha)
-            seen, early = polls(), []
-            for _ in range(600):
-                early += d.take(1, timeout=0.1)
-                if polls() >= seen + 2 or early:
-                    break
-            assert early == [], "an outcome before Argo CD synced it"
-            assert polls() >= seen + 2
+            asked_without_outcome(d, forge,
+                                  "an outcome before Argo CD synced it")
             sync_at(later)
             recs = run_until(d, lambda r: r["decision"] == "acted")
         finally:

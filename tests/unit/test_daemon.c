@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon/actions.h"
+#include "daemon/propose.h"
 #include "daemon/queue.h"
 #include "harness.h"
 
@@ -389,6 +390,82 @@ TEST(task_of_a_held_key_holds_up_no_other)
 	dq_free(q);
 }
 
+#define MERGE	1773481200000LL		/* 2026-03-14T09:40:00Z */
+#define HOUR	(60 * 60 * 1000LL)
+
+/*
+ * The pull-request outcome table, one asking at a time.  Merged but not
+ * synced (the Application deleted, or synced elsewhere) waits until
+ * syncTimeout after the merge, then expires; synced is acted even when
+ * late (the daemon was down past the deadline); closed is declined; an
+ * open request waits for its person however long it stays open.
+ */
+TEST(merged_never_synced_expires_at_sync_timeout_open_never)
+{
+	json_t *dflt = json_pack("{s:{s:i}}", "pullRequest", "number", 7);
+	json_t *tenm = json_pack("{s:{s:i, s:s}}", "pullRequest", "number",
+	    7, "syncTimeout", "10m");
+	json_t *bad = json_pack("{s:{s:s}}", "pullRequest", "syncTimeout",
+	    "0s");
+	int64_t d = daemon_pr_deadline(dflt, MERGE);
+
+	CHECK(d == MERGE + HOUR);			/* 1h by default */
+	CHECK(daemon_pr_deadline(tenm, MERGE) == MERGE + 10 * 60000);
+	CHECK(daemon_pr_deadline(bad, MERGE) == MERGE + HOUR);
+	CHECK(daemon_pr_deadline(dflt, INT64_MAX - 5) == INT64_MAX);
+
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_MERGED, 0, d, MERGE),
+	    DAEMON_PR_WAIT);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_MERGED, 0, d, d - 1),
+	    DAEMON_PR_WAIT);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_MERGED, 0, d, d),
+	    DAEMON_PR_EXPIRED);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_MERGED, 0, d, d + 24 * HOUR),
+	    DAEMON_PR_EXPIRED);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_MERGED, 1, d, MERGE),
+	    DAEMON_PR_ACTED);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_MERGED, 1, d, d + 24 * HOUR),
+	    DAEMON_PR_ACTED);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_CLOSED, 0, d, MERGE),
+	    DAEMON_PR_DECLINED);
+	CHECK_INT(daemon_pr_judge(GITOPS_PR_OPEN, 0, d, d + 30 * 24 * HOUR),
+	    DAEMON_PR_WAIT);
+	json_decref(dflt);
+	json_decref(tenm);
+	json_decref(bad);
+}
+
+/*
+ * A request is followed from its pending-approval record until an
+ * outcome names its branch: acted, declined, and expired too (an
+ * approval's `expired`, which has no pull request, ends nothing).  The
+ * state file is read through the same path at start and on takeover.
+ */
+TEST(an_expired_request_is_no_longer_followed)
+{
+	struct daemon_prs *p = daemon_prs_new(NULL);
+	json_t *pending = json_pack("{s:s, s:{s:i, s:s}}", "decision",
+	    "pending-approval", "pullRequest", "number", 7, "branch",
+	    "remediate/restart/shop-cart-0a1b2c3d");
+	json_t *approval = json_pack("{s:s, s:{s:s}}", "decision", "expired",
+	    "approval", "id", "a1");
+	json_t *expired = json_pack("{s:s, s:{s:i, s:s}}", "decision",
+	    "expired", "pullRequest", "number", 7, "branch",
+	    "remediate/restart/shop-cart-0a1b2c3d");
+
+	CHECK_INT((int)daemon_prs_following(p), 0);
+	daemon_prs_track(p, pending);
+	CHECK_INT((int)daemon_prs_following(p), 1);
+	daemon_prs_track(p, approval);
+	CHECK_INT((int)daemon_prs_following(p), 1);
+	daemon_prs_track(p, expired);
+	CHECK_INT((int)daemon_prs_following(p), 0);
+	json_decref(pending);
+	json_decref(approval);
+	json_decref(expired);
+	daemon_prs_free(p);
+}
+
 int
 main(void)
 {
@@ -401,5 +478,7 @@ main(void)
 	RUN(call_waits_for_the_engines_answer);
 	RUN(unanswered_call_is_told_when_the_queue_goes);
 	RUN(task_of_a_held_key_holds_up_no_other);
+	RUN(merged_never_synced_expires_at_sync_timeout_open_never);
+	RUN(an_expired_request_is_no_longer_followed);
 	return harness_done();
 }

@@ -610,6 +610,22 @@ TEST(policy_denial_is_recorded_whole_and_errors_apart)
 }
 
 /*
+ * A confirm world, and the pending-approval record (owned) of a restart
+ * of shop/cart by pull request; NULL when the world did not open.
+ */
+static json_t *
+pr_world_open(struct world *w)
+{
+	world_open(w, "1m");
+	if (w->e == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}",
+	    "time", "2026-03-14T09:40:00Z", "sensor", "argo-events/stuck",
+	    "trigger", "restart", "target", "kind", "Deployment", "namespace",
+	    "shop", "name", "cart", "plan", "action", "restartPod");
+}
+
+/*
  * Confirm by pull request: a request closed unmerged is a remediation
  * that did not hold.  Four declines (recurrence's minActions) at a ratio
  * above demoteAbove demote the trigger, as recurrences would; a merged
@@ -621,13 +637,8 @@ TEST(declined_pull_requests_demote_like_recurrences)
 	json_t *rec, *pr, *out;
 	int i;
 
-	world_open(&w, "1m");
-	if (w.e == NULL)
+	if ((rec = pr_world_open(&w)) == NULL)
 		return;
-	rec = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}",
-	    "time", "2026-03-14T09:40:00Z", "sensor", "argo-events/stuck",
-	    "trigger", "restart", "target", "kind", "Deployment", "namespace",
-	    "shop", "name", "cart", "plan", "action", "restartPod");
 	pr = json_pack("{s:i, s:s}", "number", 7, "branch",
 	    "remediate/restart/shop-cart");
 	for (i = 0; i < 4; i++) {
@@ -652,6 +663,50 @@ TEST(declined_pull_requests_demote_like_recurrences)
 	    "the change is in Git");
 	CHECK_INT(w.seen.executed, 0);	/* Git did it, not us */
 	json_decref(out);
+	json_decref(pr);
+	json_decref(rec);
+	world_close(&w);
+}
+
+/*
+ * A merged request never synced by its deadline is `expired`, with the
+ * merge and why in the message and the request in the record; it is no
+ * decline (the change is in Git): however many, the trigger is not
+ * demoted, and the next signal is decided as before.
+ */
+TEST(expired_pull_requests_say_why_and_never_demote)
+{
+	struct world w;
+	json_t *rec, *pr, *out;
+	int i;
+
+	if ((rec = pr_world_open(&w)) == NULL)
+		return;
+	pr = json_pack("{s:i, s:s, s:s, s:s}", "number", 7, "branch",
+	    "remediate/restart/shop-cart", "state", "merged", "mergeCommit",
+	    "abc123");
+	for (i = 0; i < 5; i++) {
+		clock_fixed(&w.clock, T0 + i * MIN);
+		out = engine_pr_expired(w.e, rec, pr, "1h (syncTimeout) after "
+		    "the merge, Application argocd/cart was not found "
+		    "(deleted?)");
+		CHECK_STR(field(out, "decision"), "expired");
+		CHECK_STR(field(out, "message"), "pull request #7 merged "
+		    "(abc123), not synced: 1h (syncTimeout) after the merge, "
+		    "Application argocd/cart was not found (deleted?); no "
+		    "longer followed");
+		CHECK_STR(field(json_object_get(out, "pullRequest"), "branch"),
+		    "remediate/restart/shop-cart");
+		CHECK_STR(field(out, "decided"), "2026-03-14T09:40:00Z");
+		CHECK_STR(field(json_object_get(out, "target"), "name"),
+		    "cart");
+		json_decref(out);
+		CHECK_STR(field(last(&w), "decision"), "expired");
+	}
+	CHECK_INT((int)json_array_size(w.seen.records), 5);
+	clock_fixed(&w.clock, T0 + 10 * MIN);
+	signal_stuck(&w, "after");
+	CHECK_STR(field(last(&w), "decision"), "pending-approval");
 	json_decref(pr);
 	json_decref(rec);
 	world_close(&w);
@@ -963,6 +1018,7 @@ main(void)
 	RUN(reload_keeps_guard_state_and_lifts_demotion_on_change);
 	RUN(policy_denial_is_recorded_whole_and_errors_apart);
 	RUN(declined_pull_requests_demote_like_recurrences);
+	RUN(expired_pull_requests_say_why_and_never_demote);
 	RUN(async_outcome_failure_backs_off_success_cools_down);
 	RUN(proposals_go_to_the_submit_hook_cooldown_from_the_opening);
 	RUN(records_carry_the_inputs_of_their_signal);
