@@ -82,6 +82,7 @@ struct kube_client {
 	pthread_cond_t		 exec_cond;	/* a run ended */
 	pthread_t		 exec_thread;	/* an early refresh */
 	int			 exec_thread_live;	/* to join */
+	atomic_int		 exec_stop;	/* closing: a plugin run ends */
 	CURL			*pool[POOL_MAX];
 	size_t			 npool;
 	long			 timeout_ms;
@@ -330,8 +331,11 @@ kube_client_free(struct kube_client *c)
 		return;
 	if (c->magic != CLIENT_MAGIC)
 		abort();
-	if (c->exec_thread_live)	/* an early refresh: its plugin ends */
+	if (c->exec_thread_live) {	/* an early refresh: its plugin is
+					   killed, not waited out (30 s) */
+		atomic_store(&c->exec_stop, 1);
 		pthread_join(c->exec_thread, NULL);
+	}
 	for (i = 0; i < c->npool; i++)
 		curl_easy_cleanup(c->pool[i]);
 	map_clear(&c->discovery, free_json);
@@ -467,8 +471,8 @@ exec_run(struct kube_client *c)
 	int rc;
 
 	pthread_mutex_unlock(&c->lock);
-	rc = kube_exec_credential(c->execcfg.exec, c->server, &tok, &cert,
-	    &key, &expires, &e);
+	rc = kube_exec_credential(c->execcfg.exec, c->server, &c->exec_stop,
+	    &tok, &cert, &key, &expires, &e);
 	pthread_mutex_lock(&c->lock);
 	free(c->exec_err);
 	c->exec_err = e;

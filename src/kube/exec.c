@@ -160,9 +160,14 @@ fail:
 	return -1;
 }
 
-/* Reads the child's stdout until EOF or the deadline; -1 on timeout. */
+#define STOP_CHECK_MS	100	/* how soon a stop is seen */
+
+/*
+ * Reads the child's stdout until EOF or the deadline; -1 on timeout, -2
+ * when *stop became non-zero (looked at every STOP_CHECK_MS).
+ */
 static int
-read_output(int fd, struct buf *out, int64_t deadline)
+read_output(int fd, struct buf *out, int64_t deadline, atomic_int *stop)
 {
 	char chunk[4096];
 	struct pollfd pfd = { fd, POLLIN, 0 };
@@ -170,9 +175,12 @@ read_output(int fd, struct buf *out, int64_t deadline)
 	int64_t left;
 
 	for (;;) {
+		if (stop && atomic_load(stop))
+			return -2;
 		if ((left = deadline - mono_ms()) <= 0)
 			return -1;
-		if (poll(&pfd, 1, (int)left) < 0) {
+		if (poll(&pfd, 1, (int)(left < STOP_CHECK_MS ? left :
+		    STOP_CHECK_MS)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -192,10 +200,11 @@ read_output(int fd, struct buf *out, int64_t deadline)
 
 int
 kube_exec_credential(const struct kube_exec *e, const char *server,
-    char **token, char **cert, char **key, int64_t *expires, char **err)
+    atomic_int *stop, char **token, char **cert, char **key,
+    int64_t *expires, char **err)
 {
 	char *prog, *info, *infoenv, **argv, **envp;
-	int fds[2], devnull, status = 0, timed_out;
+	int fds[2], devnull, status = 0, read_rc;
 	pid_t pid;
 	size_t i;
 	struct buf out;
@@ -245,14 +254,17 @@ kube_exec_credential(const struct kube_exec *e, const char *server,
 		_exit(127);
 	}
 	close(fds[1]);
-	timed_out = read_output(fds[0], &out, mono_ms() +
-	    KUBE_EXEC_TIMEOUT_MS) < 0;
+	read_rc = read_output(fds[0], &out, mono_ms() +
+	    KUBE_EXEC_TIMEOUT_MS, stop);
 	close(fds[0]);
-	if (timed_out)
+	if (read_rc < 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (timed_out)
+	if (read_rc == -2)
+		*err = xasprintf("exec plugin %s: stopped: the client is "
+		    "closing", e->command);
+	else if (read_rc < 0)
 		*err = xasprintf("exec plugin %s: no answer within %ds",
 		    e->command, KUBE_EXEC_TIMEOUT_MS / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 &&

@@ -155,14 +155,14 @@ void	kube_config_clear(struct kube_config *);
  * Runs an exec credential plugin (fork/exec, no shell; our environment
  * plus exec->env; KUBERNETES_EXEC_INFO holds the ExecCredential input;
  * stdin closed, stdout bounded, stderr passed through, killed after
- * KUBE_EXEC_TIMEOUT_MS).  Returns 0 with the owned parts of its
- * ExecCredential status (token, or client certificate and key data, each
- * may be NULL) and *expires (ms since the epoch, 0 if none), or -1 with
- * *err (owned).
+ * KUBE_EXEC_TIMEOUT_MS, or as soon as *stop (NULL: never) is non-zero).
+ * Returns 0 with the owned parts of its ExecCredential status (token, or
+ * client certificate and key data, each may be NULL) and *expires (ms
+ * since the epoch, 0 if none), or -1 with *err (owned).
  */
 int	kube_exec_credential(const struct kube_exec *, const char *server,
-	    char **token, char **cert, char **key, int64_t *expires,
-	    char **err);
+	    atomic_int *stop, char **token, char **cert, char **key,
+	    int64_t *expires, char **err);
 /* Reads an ExecCredential JSON (the part after the plugin ran). */
 int	kube_exec_parse(const char *json, size_t len, char **token,
 	    char **cert, char **key, int64_t *expires, char **err);

@@ -390,19 +390,19 @@ TEST(exec_runs_plugin)
 	e.env = env;
 	e.nenv = 1;
 	e.api_version = av;
-	CHECK_INT(kube_exec_credential(&e, "https://x", &tok, &cert, &key,
+	CHECK_INT(kube_exec_credential(&e, "https://x", NULL, &tok, &cert, &key,
 	    &exp, &err), 0);
 	CHECK_STR(tok, "token-prod-remediation");
 	free(tok);
 
 	write_file(dir, "plugin", "#!/bin/sh\nexit 4\n");
-	CHECK_INT(kube_exec_credential(&e, NULL, &tok, &cert, &key, &exp,
+	CHECK_INT(kube_exec_credential(&e, NULL, NULL, &tok, &cert, &key, &exp,
 	    &err), -1);
 	CHECK(err && strstr(err, "exit status 4"));
 	free(err);
 
 	e.command = nope;
-	CHECK_INT(kube_exec_credential(&e, NULL, &tok, &cert, &key, &exp,
+	CHECK_INT(kube_exec_credential(&e, NULL, NULL, &tok, &cert, &key, &exp,
 	    &err), -1);
 	CHECK(err && strstr(err, "not found"));
 	free(err);
@@ -1543,6 +1543,7 @@ TEST(exec_expired_waits_for_one_run)
 
 struct exec_run {
 	struct kube_exec	 e;
+	atomic_int		*stop;	/* NULL: none */
 	char			*tok, *cert, *key, *err;
 	int			 rc;
 };
@@ -1553,8 +1554,8 @@ exec_run_main(void *arg)
 	struct exec_run *r = arg;
 	int64_t exp;
 
-	r->rc = kube_exec_credential(&r->e, NULL, &r->tok, &r->cert, &r->key,
-	    &exp, &r->err);
+	r->rc = kube_exec_credential(&r->e, NULL, r->stop, &r->tok, &r->cert,
+	    &r->key, &exp, &r->err);
 	return NULL;
 }
 
@@ -1576,6 +1577,36 @@ inherited_pipes(void)
 			bad++;
 	}
 	return bad;
+}
+
+/*
+ * A client closing while an early refresh runs a plugin that hangs (a
+ * cloud's CLI waiting on its metadata server) killed it only after the
+ * 30 s timeout, and the daemon's stop waited that long.  A stop flag
+ * now ends the run at once.
+ */
+TEST(exec_plugin_run_ends_when_stopped)
+{
+	char *dir = make_tmpdir();
+	struct exec_run r;
+	atomic_int stop = 0;
+	pthread_t th;
+
+	REQUIRE(dir != NULL);
+	write_file(dir, "plugin", "#!/bin/sh\nexec sleep 60\n");
+	memset(&r, 0, sizeof r);
+	r.e.command = xasprintf("%s/plugin", dir);
+	chmod(r.e.command, 0755);
+	r.stop = &stop;
+	pthread_create(&th, NULL, exec_run_main, &r);
+	usleep(200 * 1000);	/* running; if not yet, stop is seen first */
+	atomic_store(&stop, 1);
+	pthread_join(th, NULL);
+	CHECK_INT(r.rc, -1);
+	CHECK(r.err && strstr(r.err, "stopped: the client is closing"));
+	free(r.err);
+	free(r.e.command);
+	clean_steered(dir);
 }
 
 TEST(exec_pipe_is_close_on_exec)
@@ -1638,6 +1669,7 @@ main(void)
 	RUN(request_gate_closing_in_a_backoff_stops_the_retry);
 	RUN(exec_refresh_does_not_hold_the_client);
 	RUN(exec_expired_waits_for_one_run);
+	RUN(exec_plugin_run_ends_when_stopped);
 	RUN(exec_pipe_is_close_on_exec);
 	return harness_done();
 }
