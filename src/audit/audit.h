@@ -2,14 +2,15 @@
  * audit: the durable state, in one SQLite file (`--state FILE`) or a
  * PostgreSQL database (`--state postgres://...`), through src/sqldb/.
  *
- * It holds every decision record, and beside them what the guardrails
- * and the pager remember (cooldown marks, rate buckets, threshold
- * windows, recurrence histories, demotions, aggregated pages).  A decision
- * is one transaction: the record and the state it changed are written
- * together, so after a crash the file holds either both or neither.  An
- * action is written before it runs (audit_intend) and completed after
- * (audit_write), so a crash during an action leaves an "acted, outcome
- * unknown" record whose cooldown still holds.
+ * It holds every decision record, and beside them what the guardrails,
+ * the pager and the prometheus sources remember (cooldown marks, rate
+ * buckets, threshold windows, recurrence histories, demotions, aggregated
+ * pages, the series over the line).  A decision is one transaction: the
+ * record and the state it changed are written together, so after a crash
+ * the file holds either both or neither.  An action is written before it
+ * runs (audit_intend) and completed after (audit_write), so a crash
+ * during an action leaves an "acted, outcome unknown" record whose
+ * cooldown still holds.
  *
  * Threads: a writer (audit_open without readonly) belongs to the engine
  * thread, which is the only caller of everything but audit_health.  With
@@ -30,9 +31,10 @@
 #include "guard/guard.h"
 #include "page/page.h"
 #include "record/record.h"
+#include "schedule/schedule.h"
 
 /* The schema this build writes; older files migrate forward on open. */
-#define AUDIT_SCHEMA_VERSION 6
+#define AUDIT_SCHEMA_VERSION 7
 
 /*
  * A decision's inputs (what it read, rec_decision_record.inputs) are kept
@@ -158,6 +160,15 @@ int		 audit_schema_version(const struct audit *);
 int	audit_attach_guard(struct audit *, struct guard_state *, char **err);
 /* The same for the pager's aggregation state. */
 int	audit_attach_pages(struct audit *, struct page *, char **err);
+/*
+ * The same for the prometheus sources' edges (e: borrowed, as g; empty
+ * or cleared before).  A row that does not read is no error, whatever
+ * recover says: it is dropped and deleted, logged, and its series counts
+ * as re-armed (sched_edges_load says why).  Rows that cannot be read at
+ * all (the query fails) are an error, as for the guard state.
+ */
+int	audit_attach_edges(struct audit *, struct sched_edges *e,
+	    char **err);
 
 /*
  * Writes r (borrowed) as an action about to run, with the journaled state

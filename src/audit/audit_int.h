@@ -58,11 +58,12 @@ struct audit_txn {
 	int			 rc;		/* txn_run's: 0 or -1 */
 };
 
-enum audit_source_kind { SRC_GUARD, SRC_PAGE };
+enum audit_source_kind { SRC_GUARD, SRC_PAGE, SRC_EDGE };
 
 struct audit_source {
 	enum audit_source_kind	 kind;
-	void			*obj;	/* borrowed guard_state or page */
+	void			*obj;	/* borrowed guard_state, page
+					   or sched_edges */
 };
 
 /* An intent's row, found again by its record's time and names. */
@@ -83,7 +84,7 @@ struct audit {
 	int			 version;	/* schema of the file */
 	int			 lock_fd;	/* -1: none (readonly) */
 	struct sqldb_stmt	*ins, *upd, *put, *del, *done_st;
-	struct audit_source	 src[2];
+	struct audit_source	 src[3];
 	int			 nsrc;
 	/*
 	 * Intended actions awaiting their outcome: several at once, since

@@ -1,1 +1,1 @@
-audit_DEPS := util conf cluster record guard metrics page sqldb jp
+audit_DEPS := util conf cluster record guard metrics page sqldb jp schedule signal prom

@@ -123,6 +123,15 @@ static const char *const migrations[] = {
 	"DROP TABLE state;"
 	"ALTER TABLE state_of_cluster RENAME TO state;"
 	"ALTER TABLE intake ADD COLUMN cluster TEXT;",
+	/*
+	 * 7: the prometheus sources' edges, kind 'edge' in state
+	 * (src/schedule/edges.c).  The table is as it was; the step marks
+	 * the schema, so that a release before, whose guard loader takes a
+	 * row of a kind it does not know for damaged guard state and
+	 * refuses to start saying so, refuses the newer schema instead.
+	 * There is no edge to carry over.
+	 */
+	"DELETE FROM state WHERE kind = '" SCHED_EDGE_KIND "';",
 };
 
 void
@@ -737,6 +746,41 @@ guard_row_damaged(struct audit *a, const char *kind, const char *key,
 	json_array_append_new(a->damaged, json_pack("[s?, s?]", kind, key));
 }
 
+/* The kept state rows of one source, this cluster's. */
+static const char *
+rows_query(enum audit_source_kind k)
+{
+	switch (k) {
+	case SRC_PAGE:
+		return "SELECT kind, key, value FROM state WHERE cluster = ? "
+		    "AND kind IN ('page', 'pageout') ORDER BY kind, key";
+	case SRC_EDGE:
+		return "SELECT kind, key, value FROM state WHERE cluster = ? "
+		    "AND kind = '" SCHED_EDGE_KIND "'";
+	default:
+		return "SELECT kind, key, value FROM state WHERE cluster = ? "
+		    "AND kind NOT IN ('page', 'pageout', '" SCHED_EDGE_KIND
+		    "')";
+	}
+}
+
+/* One row into its source (value NULL: its text did not read). */
+static int
+load_row(const struct audit_source *s, const char *kind, const char *key,
+    json_t *v)
+{
+	switch (s->kind) {
+	case SRC_GUARD:
+		return v ? guard_state_load(s->obj, kind, key, v) : -1;
+	case SRC_PAGE:
+		return v ? page_state_load(s->obj, kind, key, v) : -1;
+	case SRC_EDGE:
+		/* called without a value too: the row is marked to go */
+		return sched_edges_load(s->obj, kind, key, v);
+	}
+	return -1;
+}
+
 /* Loads the kept state rows of one kind family into a source. */
 static int
 load_rows(struct audit *a, const struct audit_source *s, char **err)
@@ -747,11 +791,7 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 	char *first = NULL;
 	int rc;
 
-	if ((st = sqldb_prepare(a->db, s->kind == SRC_PAGE ?
-	    "SELECT kind, key, value FROM state WHERE cluster = ? AND kind IN "
-	    "('page', 'pageout') ORDER BY kind, key" :
-	    "SELECT kind, key, value FROM state WHERE cluster = ? AND kind NOT "
-	    "IN ('page', 'pageout')", 0)) == NULL) {
+	if ((st = sqldb_prepare(a->db, rows_query(s->kind), 0)) == NULL) {
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
@@ -762,9 +802,7 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 		const char *text = sqldb_column_text(st, 2);
 		json_t *v = text ? util_json_loads(text, 0, &je) : NULL;
 
-		if (v == NULL || (s->kind == SRC_GUARD ? guard_state_load(
-		    s->obj, kind, key, v) : page_state_load(s->obj, kind, key,
-		    v)) == -1) {
+		if (load_row(s, kind, key, v) == -1) {
 			bad++;
 			if (s->kind == SRC_GUARD)
 				guard_row_damaged(a, kind, key, &first);
@@ -796,7 +834,12 @@ load_rows(struct audit *a, const struct audit_source *s, char **err)
 		free(first);
 		return 0;
 	}
-	if (bad)
+	if (bad && s->kind == SRC_EDGE)
+		audit_log(a, "warn", "prometheus edge rows that do not read "
+		    "were dropped: their series fire again if over the line",
+		    json_pack("{s:s, s:i}", "path", a->path, "entries",
+		    (int)bad));
+	else if (bad)
 		audit_log(a, "warn", "state entries that do not load were "
 		    "dropped", json_pack("{s:s, s:i}", "path", a->path,
 		    "entries", (int)bad));
@@ -843,6 +886,12 @@ int
 audit_attach_pages(struct audit *a, struct page *p, char **err)
 {
 	return attach(a, SRC_PAGE, p, err);
+}
+
+int
+audit_attach_edges(struct audit *a, struct sched_edges *e, char **err)
+{
+	return attach(a, SRC_EDGE, e, err);
 }
 
 int

@@ -1,8 +1,8 @@
 /*
  * Writing: one transaction per decision, holding the record and every
- * state entry the decision changed (collected from the guard and pager
- * journals), so the file never holds a record without its state or the
- * other way round.
+ * state entry the decision changed (collected from the guard, pager and
+ * prometheus edge journals), so the file never holds a record without
+ * its state or the other way round.
  *
  * An action is two writes.  audit_intend inserts it as "intended" with its
  * cooldown mark and rate token, always with synchronous=FULL, before the
@@ -205,8 +205,11 @@ journal(struct audit *a, struct audit_txn *t)
 		if (a->src[i].kind == SRC_GUARD)
 			guard_state_journal(a->src[i].obj, a->resync,
 			    put_state, t);
-		else
+		else if (a->src[i].kind == SRC_PAGE)
 			page_state_journal(a->src[i].obj, a->resync,
+			    put_state, t);
+		else
+			sched_edges_journal(a->src[i].obj, a->resync,
 			    put_state, t);
 	}
 }

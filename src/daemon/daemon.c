@@ -553,6 +553,14 @@ run_timed(struct daemon *d)
 		prom_result_clear(&res);
 		free(err);
 	}
+	/*
+	 * An edge no record carried (its event decided nothing, or a
+	 * re-arm) is written now, not at the next tick: a kill -9 in between
+	 * would leave a re-armed series stored as over the line, and its
+	 * next crossing would not fire.
+	 */
+	if (d->audit && sched_edges_marked(d->edges))
+		metrics_set_state_writable(audit_sync(d->audit) == 0);
 	due = sched_set_next_due(d->timed);
 	return due < 0 ? -1 : (long)(due > now ? due - now : 0);
 }
@@ -585,6 +593,8 @@ start_timed(struct daemon *d)
 	if (errors)
 		return -1;
 	sched_set_start(d->timed, clock_now(&d->clock));
+	/* with an election, empty until this replica leads (leader.c) */
+	sched_set_recall(d->timed, d->edges);
 	return 0;
 }
 
@@ -1354,18 +1364,22 @@ daemon_state_close(struct daemon *d)
 }
 
 /*
- * What the guardrails, the pager and confirm mode's pull requests
- * remembered before we started (or took over); then the actions a crash
- * left with an unknown outcome are paged (unknown.c).
+ * What the guardrails, the pager, the prometheus sources' edges and
+ * confirm mode's pull requests remembered before we started (or took
+ * over); then the actions a crash left with an unknown outcome are paged
+ * (unknown.c).  The edges reach the sources at sched_set_recall.
  */
 int
 daemon_state_restore(struct daemon *d)
 {
 	char *err = NULL, *shown;
 
+	sched_edges_clear(d->edges);	/* the store's, not an earlier
+					   term's */
 	if (audit_attach_guard(d->audit, engine_guard_state(d->engine),
 	    &err) == -1 || audit_attach_pages(d->audit, d->pager, &err) ==
-	    -1 || daemon_prs_seed(d->prs, d->audit, &err) == -1) {
+	    -1 || audit_attach_edges(d->audit, d->edges, &err) == -1 ||
+	    daemon_prs_seed(d->prs, d->audit, &err) == -1) {
 		shown = sqldb_display(d->o->state);
 		util_log_json("error", "cannot restore the state", json_pack(
 		    "{s:s, s:s}", "state", shown, "error", err ? err : "?"));
@@ -1377,6 +1391,9 @@ daemon_state_restore(struct daemon *d)
 		util_log_json("info", "following pull requests", json_pack(
 		    "{s:I}", "requests", (json_int_t)daemon_prs_following(
 		    d->prs)));
+	if (sched_edges_count(d->edges) > 0)	/* why series stay quiet */
+		util_log_json("info", "prometheus edges restored", json_pack(
+		    "{s:i}", "series", (int)sched_edges_count(d->edges)));
 	/* best effort: a failure is logged and left for the next start */
 	(void)daemon_unknown_report(d->audit, d->pager, clock_now(&d->clock));
 	return 0;
@@ -1619,6 +1636,7 @@ daemon_run(const struct daemon_opts *o)
 	d.o = o;
 	d.secrets_dir = o->secrets_dir ? xstrdup(o->secrets_dir) : NULL;
 	d.prs = daemon_prs_new(o->secrets_dir);
+	d.edges = sched_edges_new();
 	metrics_init();
 	clock_system(&d.clock);
 	d.cluster = cluster_new();
@@ -1671,9 +1689,11 @@ daemon_run(const struct daemon_opts *o)
 	daemon_prs_free(d.prs);
 	d.prs = NULL;
 	free(d.link);
-	daemon_state_close(&d);	/* journals the pager: before page_free */
+	daemon_state_close(&d);	/* journals the pager and the edges:
+				   before page_free, sched_edges_free */
 	daemon_leader_stop(&d);	/* after the state file is free */
 	page_free(d.pager);
+	sched_edges_free(d.edges);
 	buf_free(&d.held);
 	buf_free(&d.line);
 	told_later(&d, d.nlater, 0);

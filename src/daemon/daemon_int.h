@@ -123,6 +123,10 @@ struct daemon {
 	struct http_server	*http;
 	struct hook_ingress	*hooks;
 	struct sched_set	*timed;		/* calendar, prometheus */
+	struct sched_edges	*edges;		/* owned: prometheus
+						   sources' edges, kept in
+						   the state (loaded when
+						   leading) */
 	/*
 	 * The state file and the intake on it: NULL on a standby.  Written
 	 * on the engine thread under state_mu (write), read there freely

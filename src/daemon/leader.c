@@ -10,9 +10,11 @@
  *
  * Taking over: the lease says we lead; we open the state file (its lock
  * is a second fence: a predecessor that has not closed it yet keeps us
- * waiting) and load the guard and page state the last leader left, into
- * an empty guard state, so no cooldown or rate bucket resets and nothing
- * of an earlier term of ours lingers.  Only then do we decide.
+ * waiting) and load the guard and page state and the prometheus sources'
+ * edges the last leader left, into an empty guard state and empty edges,
+ * so no cooldown or rate bucket resets, no series still over the line
+ * fires again, and nothing of an earlier term of ours lingers.  Only
+ * then do we decide.
  *
  * Stepping down: the lease's fence closed (no renewal within the renew
  * deadline) or another holder appeared; every action checks the fence
@@ -150,6 +152,8 @@ take_over(struct daemon *d, int64_t now)
 		return;		/* logged; still the lease: try again */
 	}
 	sched_set_start(d->timed, now);
+	/* series over the line when the last leader left fire no new edge */
+	sched_set_recall(d->timed, d->edges);
 	d->next_tick = d->next_prune = 0;
 	atomic_store(&d->leading, 1);
 	metrics_set_leader(1);

@@ -192,6 +192,8 @@ swap_in(struct daemon *d, struct candidate *c)
 	hook_ingress_set(d->hooks, c->hooks);
 	sched_set_start(c->timed, clock_now(&d->clock));
 	sched_set_adopt(c->timed, d->timed);	/* no edge twice */
+	sched_set_recall(c->timed, d->edges);	/* and none of a source
+						   changed or gone kept */
 	sched_set_free(d->timed);
 	d->timed = c->timed;
 	retire_sender(d, d->notify, d->notify_cfg);

@@ -11,6 +11,11 @@
  * (an outage of Prometheus is not a recovery).  Without a condition every
  * sample is a reading and every evaluation emits it.
  *
+ * The edges outlive the process when the source is bound to a sched_edges
+ * (edges.c): each crossing, repeat and re-arm is handed to it as it
+ * happens, before the event goes out, so the transaction that records
+ * the event's decision also records the edge.
+ *
  * Each event carries the sample's own timestamp, so staleness is judged
  * from when Prometheus evaluated, not from when we asked:
  *
@@ -45,6 +50,17 @@ void
 sched_prom_clear(struct sched_source *s)
 {
 	map_clear(&s->series, free_series);
+}
+
+void
+sched_prom_seed(struct sched_source *s, const char *labels, int64_t last)
+{
+	struct series *se = xcalloc(1, sizeof *se);
+
+	se->crossing = 1;
+	se->last = last;
+	se->gen = s->gen;	/* swept if the next answer lacks it */
+	free(map_put(&s->series, labels, se));
 }
 
 const char *
@@ -133,11 +149,15 @@ static void
 sweep(struct sched_source *s, unsigned gen)
 {
 	struct sweep sw = { &s->series, gen, NULL, 0, 0 };
+	struct series *se;
 	size_t i;
 
 	map_each(&s->series, collect_gone, &sw);
 	for (i = 0; i < sw.n; i++) {
-		free(map_del(&s->series, sw.gone[i]));
+		if ((se = map_del(&s->series, sw.gone[i])) != NULL &&
+		    se->crossing)
+			sched_edge_forget(s, sw.gone[i]);
+		free(se);
 		free(sw.gone[i]);
 	}
 	free(sw.gone);
@@ -181,10 +201,13 @@ sched_prom_feed(struct sched_source *s, const struct prom_result *res,
 		holds = prom_cond_holds(&s->cond, p->value);
 		if (holds && (!se->crossing || (s->repeat > 0 &&
 		    now - se->last >= s->repeat))) {
+			/* kept first: the decision's transaction carries it */
+			sched_edge_keep(s, key, now);
 			emit_sample(s, p, key, emit, ctx);
 			se->last = now;
 			emitted++;
-		}
+		} else if (!holds && se->crossing)
+			sched_edge_forget(s, key);	/* re-armed */
 		se->crossing = holds;
 		free(key);
 	}

@@ -75,12 +75,12 @@ void		 sched_set_start(struct sched_set *, int64_t now);
 /*
  * A reload: every prometheus source of `to` (started) that `from` (the
  * running set) has under the same eventsource and name, with the same
- * query, URL, interval, condition and repeat, takes over its turn and
- * its series' edge state, so a series that was already over the line is
- * not a new crossing; `from` keeps empty ones.  A calendar with the same
- * schedule, interval, time zone and exclusion dates keeps its next fire
- * time: an interval re-armed at every reload would never fire if reloads
- * came more often.
+ * query, URL, interval, condition and repeat (the same identity, as
+ * sched_edges keys it), takes over its turn and its series' edge state,
+ * so a series that was already over the line is not a new crossing;
+ * `from` keeps empty ones.  A calendar with the same schedule, interval,
+ * time zone and exclusion dates keeps its next fire time: an interval
+ * re-armed at every reload would never fire if reloads came more often.
  */
 void		 sched_set_adopt(struct sched_set *to, struct sched_set *from);
 /* The earliest due time of the set (ms), or -1 when nothing is due ever. */
@@ -122,5 +122,75 @@ const char	*sched_prom_url(const struct sched_source *);
 int		 sched_prom_feed(struct sched_source *,
 		    const struct prom_result *res, int64_t now,
 		    sig_emit_fn emit, void *ctx);
+
+/* ---- edges kept across processes ----------------------------------------- */
+
+/*
+ * A series' edge outlives the process: after a restart, or when a standby
+ * takes over leadership, a series still over the line is not a new
+ * crossing (Alertmanager keeps its notification log across restarts for
+ * the same reason).  A sched_edges holds, for the prometheus sources with
+ * a condition, the series over the line and when each last emitted (ms,
+ * the daemon's wall clock: it crosses processes), and journals its
+ * changes for the state store (audit_attach_edges, the guard state's
+ * pattern): a crossing and a repeat write the entry, a re-arm (below the
+ * line, or gone from the answer) removes it.  An evaluation that changes
+ * no edge writes nothing.  Entries:
+ *
+ *   edge   eventsource \x1f name \x1f labels   {"source":"16 hex digits",
+ *                                               "last":ms}
+ *
+ * labels as the series' labels in sorted compact JSON; source the hash of
+ * the source's identity (its query, URL, interval, condition and repeat:
+ * what a reload compares), so a changed source inherits nothing.
+ *
+ * One owner, the daemon's engine thread; it lives across reloads and is
+ * cleared when a replica takes over (the store then says what holds).
+ * Replay and the tests run sources without one: nothing is kept.
+ */
+#define SCHED_EDGE_KIND	"edge"
+
+struct sched_edges;
+
+struct sched_edges *sched_edges_new(void);
+/* NULL: no-op. */
+void		 sched_edges_free(struct sched_edges *);
+/* Forgets every entry and every mark. */
+void		 sched_edges_clear(struct sched_edges *);
+/* The entries held: series over the line, every source. */
+size_t		 sched_edges_count(const struct sched_edges *);
+/* The changes not journaled yet. */
+size_t		 sched_edges_marked(const struct sched_edges *);
+/*
+ * Loads one entry written by sched_edges_journal (value borrowed).
+ * Returns 0, or -1 when it does not read (a key without its three parts,
+ * a value without its source or time): nothing is kept for it, so its
+ * series counts as re-armed and fires if it is over the line (a duplicate
+ * event, which the trigger's stored cooldown guards, rather than a missed
+ * remediation), and its removal is marked for the next journal.  A kind
+ * other than SCHED_EDGE_KIND is -1, unmarked.
+ */
+int		 sched_edges_load(struct sched_edges *, const char *kind,
+		    const char *key, json_t *value);
+/*
+ * guard_state_journal's contract: put gets each marked entry (value
+ * borrowed for the call; NULL: removed), or with all != 0 every entry
+ * held (a full rewrite after a failed write); the marks are cleared.
+ */
+void		 sched_edges_journal(struct sched_edges *, int all,
+		    void (*put)(void *ctx, const char *kind, const char *key,
+		    json_t *value), void *ctx);
+/*
+ * Binds the prometheus sources of set (started, after any
+ * sched_set_adopt) to edges, and sets their series as edges says: those
+ * it holds under a source's eventsource, name and identity are over the
+ * line since their stored last emission (a repeat comes `repeat` after
+ * it), every other series is unknown (it fires when first seen over the
+ * line).  Entries no source of the set owns (a source removed, or changed
+ * since they were written) are removed.  From then on the sources'
+ * crossings, repeats and re-arms are kept in edges.  edges NULL: the
+ * sources keep nothing (their series as they are).
+ */
+void		 sched_set_recall(struct sched_set *, struct sched_edges *);
 
 #endif /* SCHEDULE_H */

@@ -4,6 +4,7 @@
  * cron syntax field by field, time zones against tzdata, exclusion dates,
  * conditions, URLs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,8 +97,8 @@ sched_set_start(struct sched_set *set, int64_t now)
 /*
  * Would b, of the running set, do what a does: the same kind, event
  * source and name, and the same fire times (a calendar's schedule as
- * written) or edges (a prometheus source's query, URL, interval,
- * condition and repeat)?
+ * written) or edges (a prometheus source's identity: query, URL,
+ * interval, condition and repeat)?
  */
 static int
 same_source(const struct sched_source *a, const struct sched_source *b)
@@ -108,11 +109,7 @@ same_source(const struct sched_source *a, const struct sched_source *b)
 		return 0;
 	if (a->kind == SCHED_CALENDAR)
 		return util_same_str(a->when, b->when);
-	return util_same_str(a->query, b->query) &&
-	    util_same_str(a->url, b->url) && a->interval == b->interval &&
-	    a->repeat == b->repeat && a->has_cond == b->has_cond &&
-	    (!a->has_cond || (a->cond.op == b->cond.op &&
-	    a->cond.value == b->cond.value));
+	return a->ident == b->ident;
 }
 
 void
@@ -333,6 +330,29 @@ compile_calendar(struct sched_set *set, const struct mdoc *d,
 	return 0;
 }
 
+/*
+ * What makes a prometheus source's edges, hashed: its query, URL,
+ * interval, repeat and condition.  A reload adopts the edges of a source
+ * of the same identity (same_source), and sched_edges keeps them under
+ * it across processes, so both mean the same by "the same source".  The
+ * numbers go in as text, the hash being kept in a database that replicas
+ * of any byte order share.
+ */
+static uint64_t
+source_ident(const struct sched_source *s)
+{
+	char num[128];
+	uint64_t h = UTIL_HASH_SEED;
+
+	snprintf(num, sizeof num, "%lld %lld %d %d %.17g",
+	    (long long)s->interval, (long long)s->repeat, s->has_cond,
+	    s->has_cond ? (int)s->cond.op : 0, s->has_cond ? s->cond.value :
+	    0.0);
+	h = util_hash(s->query, strlen(s->query) + 1, h);
+	h = util_hash(s->url, strlen(s->url) + 1, h);
+	return util_hash(num, strlen(num) + 1, h);
+}
+
 static int
 compile_prometheus(struct sched_set *set, const struct mdoc *d,
     const char *name, json_t *spec, const struct sched_opts *o,
@@ -395,6 +415,7 @@ compile_prometheus(struct sched_set *set, const struct mdoc *d,
 		source_free(s);
 		return -1;
 	}
+	s->ident = source_ident(s);
 	add_source(set, s);
 	return 0;
 }

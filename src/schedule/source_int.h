@@ -31,8 +31,14 @@ struct sched_source {
 	int64_t			 repeat;	/* ms; 0: edge only */
 	struct prom_cond	 cond;
 	int			 has_cond;
+	uint64_t		 ident;		/* what makes its edges:
+						   query, URL, interval,
+						   condition, repeat
+						   (source_ident) */
 	struct map		 series;	/* labels -> struct series */
 	unsigned		 gen;		/* evaluations fed */
+	struct sched_edges	*edges;		/* borrowed, NULL: in
+						   memory only */
 };
 
 struct sched_set {
@@ -44,5 +50,18 @@ struct sched_set {
 int	sched_excluded(void *s, int y, int m, int d);
 /* poll.c: frees the per-series state of a prometheus source. */
 void	sched_prom_clear(struct sched_source *);
+/*
+ * poll.c: a series of s (labels as its key) known over the line since
+ * last (ms), as edges.c seeds it for evaluation gen s->gen.
+ */
+void	sched_prom_seed(struct sched_source *, const char *labels,
+	    int64_t last);
+/*
+ * edges.c: series labels of s crossed or repeated at last (ms), or was
+ * re-armed; kept in s->edges (none: no-op).
+ */
+void	sched_edge_keep(struct sched_source *, const char *labels,
+	    int64_t last);
+void	sched_edge_forget(struct sched_source *, const char *labels);
 
 #endif /* SCHED_SOURCE_INT_H */

@@ -111,7 +111,7 @@ def diff_json(*args):
 def test_state_keeps_each_decisions_inputs(recorded):
     db = sqlite3.connect(recorded["state"])
     rows = db.execute("SELECT inputs FROM decisions ORDER BY id").fetchall()
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
     assert len(rows) == 3
     for (text,) in rows:
         inputs = json.loads(text)

@@ -244,11 +244,11 @@ def test_other_files_are_refused(tmp_path):
     assert "not a remediate state file" in p.stderr
     newer = write_state(str(tmp_path / "newer.db"), [])
     db = sqlite3.connect(newer)
-    db.execute("PRAGMA user_version = 7")
+    db.execute("PRAGMA user_version = 8")
     db.commit()
     db.close()
     p = history("--state", newer, check=1)
-    assert "written by a newer remediate (schema 7" in p.stderr
+    assert "written by a newer remediate (schema 8" in p.stderr
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"\x00garbage" * 100)
     history("--state", str(junk), check=1)

@@ -89,18 +89,30 @@ def port_of(d):
     raise AssertionError("no port")
 
 
+def unit_against_postgres(pg, name, says):
+    """Unit test binary test_NAME run with REMEDIATE_TEST_PG on a database
+    of its own: it passes, and its stderr says its PostgreSQL half ran."""
+    url = pg.database("unit_" + name)
+    subprocess.run(["make", "-s", "build/tests/test_" + name], cwd=ROOT,
+                   check=True, capture_output=True, timeout=600)
+    p = subprocess.run([os.path.join(ROOT, "build", "tests", "test_" + name)],
+                       env=dict(os.environ, REMEDIATE_TEST_PG=url),
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert says in p.stderr
+    assert p.stdout.strip().endswith(" 0 failed"), p.stdout
+
+
 def test_sqldb_unit_cases_pass_against_postgres(pg):
     """tests/unit/test_sqldb.c, its PostgreSQL half (make unit runs the
     SQLite half only, starting nothing)."""
-    url = pg.database("unit_sqldb")
-    subprocess.run(["make", "-s", "build/tests/test_sqldb"], cwd=ROOT,
-                   check=True, capture_output=True, timeout=600)
-    p = subprocess.run([os.path.join(ROOT, "build", "tests", "test_sqldb")],
-                       env=dict(os.environ, REMEDIATE_TEST_PG=url),
-                       capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
-    assert "engine: postgres" in p.stderr
-    assert p.stdout.strip().endswith(" 0 failed"), p.stdout
+    unit_against_postgres(pg, "sqldb", "engine: postgres")
+
+
+def test_audit_edge_cases_pass_against_postgres(pg):
+    """tests/unit/test_audit.c's prometheus edges across a restart, its
+    PostgreSQL half (make unit runs it on a file only)."""
+    unit_against_postgres(pg, "audit", "edges: postgres")
 
 
 def test_decisions_land_in_postgres_and_history_reads_them(
@@ -122,7 +134,7 @@ def test_decisions_land_in_postgres_and_history_reads_them(
     # no SQLite file was made in its place
     assert not os.path.exists(tmp_path / "state.db")
     assert rows(pg, db, "SELECT max(version) FROM remediate_migrations") \
-        == [["6"]]
+        == [["7"]]
     assert decided_pods(pg, db)["trace"] == {"pg-1", "pg-2"}
     h = subprocess.run([binary(), "history", "--state", db, "--trigger",
                         "note", "--json"], capture_output=True, text=True,

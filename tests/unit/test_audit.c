@@ -1,8 +1,9 @@
 /*
  * The audit store: schema and migration, the writer's lock, records and
- * queries, the guard and pager state across a close and reopen (a
- * restart), intents without outcomes, pruning, failed writes kept and
- * retried, and kill -9 at random moments (tests/audit/crash_probe.c).
+ * queries, the guard and pager state and the prometheus sources' edges
+ * across a close and reopen (a restart), intents without outcomes,
+ * pruning, failed writes kept and retried, and kill -9 at random moments
+ * (tests/audit/crash_probe.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,9 @@
 #include "harness.h"
 #include "jp/jp.h"
 #include "metrics/metrics.h"
+#include "prom/prom.h"
+#include "schedule/schedule.h"
+#include "sqldb/sqldb.h"
 #include "../audit/crash_probe.c"
 #include "audit/audit_int.h"	/* BACKLOG_MAX */
 
@@ -1991,9 +1995,257 @@ TEST(waits_for_the_writer_thread_are_counted)
 	free(p);
 }
 
+/* ---- the prometheus sources' edges -------------------------------------- */
+
+/*
+ * Run against the file, then against PostgreSQL when REMEDIATE_TEST_PG
+ * holds a URL (tests/e2e/test_state_postgres.py runs this binary so, on
+ * a database of its own; `make unit` starts nothing).
+ */
+static const char *edge_target;
+
+#define EDGE_SOURCE(cond) "apiVersion: argoproj.io/v1alpha1\n" \
+	"kind: EventSource\nmetadata: {name: slo, namespace: argo-events}\n" \
+	"spec:\n  prometheus:\n    burn:\n      query: burn_rate\n" \
+	"      url: http://127.0.0.1:9/\n      condition: \"" cond "\"\n" \
+	"      repeat: 10m\n"
+
+/* One process's worth: the store, its edges, a set bound to them. */
+struct edge_proc {
+	struct audit		*a;
+	struct sched_edges	*e;
+	struct sched_set	*set;
+	struct mdoc		**docs;
+	size_t			 ndocs;
+	char			 fired[64];	/* slo labels, in
+						   order */
+};
+
+static struct edge_proc *
+edge_start(const char *yaml, int64_t now)
+{
+	struct edge_proc *p = xcalloc(1, sizeof *p);
+	struct audit_opts o;
+	struct diags d;
+	char *err = NULL;
+	size_t i;
+
+	audit_opts_defaults(&o);
+	p->a = audit_open(edge_target, &o, &err);
+	if (p->a == NULL)
+		fprintf(stderr, "open %s: %s\n", edge_target, err);
+	free(err);
+	err = NULL;
+	p->e = sched_edges_new();
+	if (p->a && audit_attach_edges(p->a, p->e, &err) == -1) {
+		fprintf(stderr, "attach: %s\n", err);
+		audit_close(p->a);
+		p->a = NULL;
+	}
+	free(err);
+	p->set = sched_set_new();
+	diag_init(&d);
+	if (conf_parse_text("es.yaml", yaml, strlen(yaml), &p->docs,
+	    &p->ndocs, &d) == 0)
+		for (i = 0; i < p->ndocs; i++)
+			sched_set_add(p->set, p->docs[i], NULL, &d);
+	CHECK_INT(d.errors, 0);
+	diag_free(&d);
+	sched_set_start(p->set, now);
+	sched_set_recall(p->set, p->e);
+	return p;
+}
+
+/* Ends a process as a clean stop does (audit_close writes the journal). */
+static void
+edge_stop(struct edge_proc *p)
+{
+	size_t i;
+
+	audit_close(p->a);
+	sched_set_free(p->set);
+	sched_edges_free(p->e);
+	for (i = 0; i < p->ndocs; i++)
+		mdoc_free(p->docs[i]);
+	free(p->docs);
+	free(p);
+}
+
+static void
+edge_took(void *ctx, struct event *ev)
+{
+	struct edge_proc *p = ctx;
+	const char *slo = json_string_value(json_object_get(json_object_get(
+	    json_object_get(ev->data, "body"), "metric"), "slo"));
+	size_t n = strlen(p->fired);
+
+	if (slo && n + 1 < sizeof p->fired) {
+		p->fired[n] = slo[0];
+		p->fired[n + 1] = '\0';
+	}
+}
+
+/* Feeds the source an answer: "a=2,b=0.5" as a vector, at now. */
+static const char *
+edge_feed(struct edge_proc *p, const char *series, int64_t now)
+{
+	struct buf b;
+	struct prom_result r;
+	char *err = NULL, *text, name[16];
+	const char *s = series;
+	double v;
+	int k;
+	size_t i;
+
+	buf_init(&b, 0);
+	buf_adds(&b, "{\"status\":\"success\",\"data\":{\"resultType\":"
+	    "\"vector\",\"result\":[");
+	while (*s && sscanf(s, "%15[^=]=%lf%n", name, &v, &k) == 2) {
+		buf_printf(&b, "%s{\"metric\":{\"slo\":\"%s\"},\"value\":[0,"
+		    "\"%g\"]}", s == series ? "" : ",", name, v);
+		s += k;
+		s += *s == ',';
+	}
+	buf_adds(&b, "]}}");
+	text = buf_steal(&b);
+	p->fired[0] = '\0';
+	if (prom_parse(text, strlen(text), 200, &r, &err) == 0) {
+		for (i = 0; i < r.n; i++)
+			r.v[i].time = now;
+		sched_prom_feed(sched_set_get(p->set, 0), &r, now, edge_took,
+		    p);
+		prom_result_clear(&r);
+	} else
+		fprintf(stderr, "answer: %s\n", err);
+	free(err);
+	free(text);
+	return p->fired;
+}
+
+/* A connection of its own to the store, or NULL (said why). */
+static struct sqldb *
+edge_db(void)
+{
+	struct sqldb *db;
+	char *err = NULL;
+
+	if ((db = sqldb_open(edge_target, 0, &err)) == NULL)
+		fprintf(stderr, "open %s: %s\n", edge_target, err);
+	free(err);
+	return db;
+}
+
+/* Edge rows in the store (-1: cannot read them). */
+static int
+edge_rows(const char *where)
+{
+	struct sqldb *db;
+	char *sql;
+	int64_t n = -1;
+
+	if ((db = edge_db()) == NULL)
+		return -1;
+	sql = xasprintf("SELECT count(*) FROM state WHERE kind = 'edge'%s%s",
+	    where ? " AND " : "", where ? where : "");
+	if (sqldb_query_int(db, sql, &n) == -1)
+		fprintf(stderr, "count: %s\n", sqldb_errmsg(db));
+	free(sql);
+	sqldb_close(db);
+	return (int)n;
+}
+
+static void
+edge_exec(const char *sql)
+{
+	struct sqldb *db;
+
+	if ((db = edge_db()) == NULL)
+		return;
+	if (sqldb_exec(db, sql) == -1)
+		fprintf(stderr, "%s: %s\n", sql, sqldb_errmsg(db));
+	sqldb_close(db);
+}
+
+/*
+ * A series that fired is still over the line in the next process (a
+ * restart; a new leader opens the same store): no second event, until
+ * its repeat comes, counted from the stored emission.  A re-armed series
+ * and a new one fire.  Each change is one row written or deleted; an
+ * evaluation that changes nothing marks nothing.  A changed source
+ * inherits nothing and its rows go; a row that does not read is dropped
+ * (its series fires: a duplicate the cooldown guards, not a missed
+ * remediation) and deleted.
+ */
+TEST(prometheus_edges_survive_a_restart)
+{
+	struct edge_proc *p;
+	int64_t m = MIN;
+
+	if (!sqldb_is_postgres(edge_target))
+		rm_state(edge_target);
+	else
+		edge_exec("DELETE FROM state WHERE kind = 'edge'");
+	p = edge_start(EDGE_SOURCE("> 1"), T0);
+	REQUIRE(p->a != NULL);
+	CHECK_STR(edge_feed(p, "a=2,b=0.5", T0), "a");
+	CHECK_INT(audit_sync(p->a), 0);
+	CHECK_INT(edge_rows(NULL), 1);
+	/* still over the line: nothing fires, nothing to write */
+	CHECK_STR(edge_feed(p, "a=3,b=0.5", T0 + m), "");
+	CHECK_INT((int)sched_edges_marked(p->e), 0);
+	edge_stop(p);
+
+	/* the next process, 2 minutes on */
+	p = edge_start(EDGE_SOURCE("> 1"), T0 + 2 * m);
+	REQUIRE(p->a != NULL);
+	CHECK_INT((int)sched_edges_count(p->e), 1);
+	CHECK_STR(edge_feed(p, "a=2,b=0.5", T0 + 2 * m), "");
+	CHECK_STR(edge_feed(p, "a=2,b=0.5", T0 + 9 * m), "");
+	CHECK_INT((int)sched_edges_marked(p->e), 0);
+	/* the repeat, 10m after the first process emitted */
+	CHECK_STR(edge_feed(p, "a=2,b=0.5", T0 + 10 * m), "a");
+	CHECK_STR(edge_feed(p, "a=2,b=2", T0 + 11 * m), "b");
+	CHECK_INT(audit_sync(p->a), 0);
+	CHECK_INT(edge_rows(NULL), 2);
+	/* b re-arms (below), a vanishes: both rows go */
+	CHECK_STR(edge_feed(p, "b=0.5", T0 + 12 * m), "");
+	CHECK_INT(audit_sync(p->a), 0);
+	CHECK_INT(edge_rows(NULL), 0);
+	CHECK_STR(edge_feed(p, "a=2,b=2", T0 + 13 * m), "ab");
+	edge_stop(p);		/* the clean stop writes the journal */
+	CHECK_INT(edge_rows(NULL), 2);
+
+	/* the source changed: it starts afresh, the old rows go */
+	p = edge_start(EDGE_SOURCE("> 1.5"), T0 + 14 * m);
+	REQUIRE(p->a != NULL);
+	CHECK_INT((int)sched_edges_count(p->e), 0);
+	CHECK_INT(audit_sync(p->a), 0);
+	CHECK_INT(edge_rows(NULL), 0);
+	CHECK_STR(edge_feed(p, "a=2", T0 + 14 * m), "a");
+	edge_stop(p);
+	CHECK_INT(edge_rows(NULL), 1);
+
+	/* a row that does not read: no error, dropped, deleted, fires */
+	edge_exec("UPDATE state SET value = '{\"last\":\"torn' WHERE kind = "
+	    "'edge'");
+	p = edge_start(EDGE_SOURCE("> 1.5"), T0 + 15 * m);
+	REQUIRE(p->a != NULL);
+	CHECK_INT((int)sched_edges_count(p->e), 0);
+	CHECK_INT(audit_sync(p->a), 0);
+	CHECK_INT(edge_rows(NULL), 0);
+	CHECK_STR(edge_feed(p, "a=2", T0 + 15 * m), "a");
+	edge_stop(p);
+	CHECK_INT(edge_rows("value LIKE '%\"last\":%'"), 1);
+	if (!sqldb_is_postgres(edge_target))
+		rm_state(edge_target);
+}
+
 int
 main(void)
 {
+	const char *pg = getenv("REMEDIATE_TEST_PG");
+	char *file;
+
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		return 1;
@@ -2026,6 +2278,15 @@ main(void)
 	RUN(damaged_file_refused_or_recovered);
 	RUN(kill_9_at_random_moments);
 	RUN(unknown_outcomes_are_each_clusters_own);
+	file = tmpfile_path("edges.db");
+	edge_target = file;
+	RUN(prometheus_edges_survive_a_restart);
+	if (pg && *pg) {
+		fprintf(stderr, "edges: postgres\n");
+		edge_target = pg;
+		RUN(prometheus_edges_survive_a_restart);
+	}
+	free(file);
 	rmdir(dir);
 	metrics_shutdown();
 	return harness_done();

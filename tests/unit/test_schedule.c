@@ -357,6 +357,166 @@ out:
 	unload(set, &d, docs, n);
 }
 
+/* A state store in a JSON object: what sched_edges_journal wrote. */
+struct store {
+	json_t	*rows;		/* key -> value */
+	int	 puts, dels;	/* in the last journal */
+};
+
+static void
+store_put(void *ctx, const char *kind, const char *key, json_t *value)
+{
+	struct store *st = ctx;
+
+	if (strcmp(kind, SCHED_EDGE_KIND) != 0)
+		return;
+	if (value) {
+		json_object_set(st->rows, key, value);
+		st->puts++;
+	} else {
+		json_object_del(st->rows, key);
+		st->dels++;
+	}
+}
+
+static void
+journal(struct sched_edges *e, struct store *st)
+{
+	st->puts = st->dels = 0;
+	sched_edges_journal(e, 0, store_put, st);
+}
+
+/* A new process: edges loaded from the store, a set bound to them. */
+static struct sched_edges *
+reload_edges(struct store *st)
+{
+	struct sched_edges *e = sched_edges_new();
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(st->rows, key, v)
+		CHECK_INT(sched_edges_load(e, SCHED_EDGE_KIND, key, v), 0);
+	return e;
+}
+
+#define BURN(cond) HEAD "  prometheus:\n    burn:\n      query: burn_rate\n" \
+	"      condition: \"" cond "\"\n      repeat: 10m\n"
+#define SLO(x, v) "{\"metric\":{\"slo\":\"" x "\"},\"value\":[0,\"" v "\"]}"
+
+static int
+feed(struct sched_source *s, const char *json, int64_t now,
+    struct sink *out)
+{
+	struct prom_result r = answer(json, now);
+	int n = sched_prom_feed(s, &r, now, take, out);
+
+	prom_result_clear(&r);
+	return n;
+}
+
+/*
+ * The edges bound to a sched_edges: each crossing, repeat and re-arm is
+ * one journal entry, an evaluation that changes nothing none; a new
+ * process recalled from them does not fire a series still over the line
+ * and repeats it `repeat` after the stored emission; a reload that
+ * changes the source drops its entries, and it fires afresh.
+ */
+TEST(prometheus_edges_kept)
+{
+	struct sched_set *set, *next;
+	struct sched_edges *e;
+	struct diags d, d2;
+	struct mdoc **docs, **docs2;
+	struct sink out = { .n = 0 };
+	struct store st = { json_object(), 0, 0 };
+	size_t n, n2;
+	int64_t t0 = test_ms("2026-11-25T10:00:00Z"), m = 60000;
+	const char *ka = "timers\x1f" "burn\x1f{\"slo\":\"a\"}";
+	json_t *v;
+
+	set = load(BURN("> 1"), &d, &docs, &n);
+	e = sched_edges_new();
+	CHECK_INT(d.errors, 0);
+	sched_set_start(set, t0);
+	sched_set_recall(set, e);
+	CHECK_INT(feed(sched_set_get(set, 0), "[" SLO("a", "2") "," SLO("b",
+	    "0.5") "]", t0, &out), 1);
+	journal(e, &st);
+	CHECK_INT(st.puts, 1);
+	CHECK_INT(st.dels, 0);
+	v = json_object_get(st.rows, ka);
+	CHECK(json_integer_value(json_object_get(v, "last")) == t0);
+	CHECK_INT((int)strlen(json_string_value(json_object_get(v,
+	    "source"))), 16);
+	/* over the line, and below it: nothing changes, nothing written */
+	CHECK_INT(feed(sched_set_get(set, 0), "[" SLO("a", "3") "," SLO("b",
+	    "0.7") "]", t0 + m, &out), 0);
+	journal(e, &st);
+	CHECK_INT(st.puts + st.dels, 0);
+	sched_set_free(set);
+	sched_edges_free(e);
+	unload(NULL, &d, docs, n);
+
+	/* a new process, 3 minutes on: a is over the line still */
+	set = load(BURN("> 1"), &d, &docs, &n);
+	e = reload_edges(&st);
+	sched_set_start(set, t0 + 3 * m);
+	sched_set_recall(set, e);
+	CHECK_INT(feed(sched_set_get(set, 0), "[" SLO("a", "2") "]", t0 + 3 * m,
+	    &out), 0);
+	CHECK_INT(feed(sched_set_get(set, 0), "[" SLO("a", "2") "]", t0 + 9 * m,
+	    &out), 0);
+	/* its repeat is 10m after the first process emitted */
+	CHECK_INT(feed(sched_set_get(set, 0), "[" SLO("a", "2") "]",
+	    t0 + 10 * m, &out), 1);
+	journal(e, &st);
+	CHECK_INT(st.puts, 1);
+	CHECK(json_integer_value(json_object_get(json_object_get(st.rows, ka),
+	    "last")) == t0 + 10 * m);
+	/* gone from the answer: re-armed, its row deleted */
+	CHECK_INT(feed(sched_set_get(set, 0), "[]", t0 + 11 * m, &out), 0);
+	journal(e, &st);
+	CHECK_INT(st.dels, 1);
+	CHECK_INT((int)json_object_size(st.rows), 0);
+	CHECK_INT(feed(sched_set_get(set, 0), "[" SLO("a", "2") "]",
+	    t0 + 12 * m, &out), 1);
+	journal(e, &st);
+	CHECK_INT(st.puts, 1);
+
+	/* a reload that changes the condition: a fires afresh */
+	next = load(BURN("> 1.5"), &d2, &docs2, &n2);
+	sched_set_start(next, t0 + 13 * m);
+	sched_set_adopt(next, set);
+	sched_set_recall(next, e);
+	journal(e, &st);
+	CHECK_INT(st.dels, 1);
+	CHECK_INT((int)sched_edges_count(e), 0);
+	CHECK_INT(feed(sched_set_get(next, 0), "[" SLO("a", "2") "]",
+	    t0 + 13 * m, &out), 1);
+	sched_set_free(next);
+	unload(NULL, &d2, docs2, n2);
+
+	/* what does not read is dropped and its row deleted */
+	v = json_pack("{s:s, s:I}", "source", "0123456789abcdef", "last",
+	    (json_int_t)t0);
+	CHECK_INT(sched_edges_load(e, SCHED_EDGE_KIND, "no-parts", v), -1);
+	CHECK_INT(sched_edges_load(e, "cooldown", ka, v), -1);
+	json_object_set_new(v, "source", json_string("xyz"));
+	CHECK_INT(sched_edges_load(e, SCHED_EDGE_KIND, ka, v), -1);
+	json_decref(v);
+	json_object_clear(st.rows);
+	json_object_set_new(st.rows, "no-parts", json_true());
+	json_object_set_new(st.rows, ka, json_true());
+	journal(e, &st);
+	CHECK_INT(st.dels, 2);
+	CHECK_INT((int)json_object_size(st.rows), 0);
+	sched_set_free(set);
+	sched_edges_free(e);
+	unload(NULL, &d, docs, n);
+	sink_clear(&out);
+	json_decref(st.rows);
+}
+
 int
 main(void)
 {
@@ -364,5 +524,6 @@ main(void)
 	RUN(calendar_fires);
 	RUN(a_reload_keeps_an_unchanged_calendars_turn);
 	RUN(prometheus_edges);
+	RUN(prometheus_edges_kept);
 	return harness_done();
 }
