@@ -33,7 +33,8 @@ impact_admits(const struct guard_fleet_ask *q,
 	/* nothing known about any cluster: as the cluster check, let it
 	   through (an empty view); this cluster publishes its own pods */
 	return q->impact < 0 || a->total <= 0 ||
-	    (double)(a->moving + q->pods) <= q->impact * (double)a->total;
+	    guard_within_fraction((double)(a->moving + q->pods),
+	    (double)a->total, q->impact);
 }
 
 int

@@ -139,6 +139,13 @@ int	guard_check_optin(const struct guard_config *, json_t *controller,
 int	guard_check_blast_radius(const struct guard_config *, long pods,
 	    long total, char *msg, size_t msglen);
 /*
+ * Is part at most the fraction max of whole (whole > 0)?  Compared as
+ * part / whole: 29 pods of 100 against "29%" is 29/100 against 29/100,
+ * both rounded alike, where 0.29 * 100 is 28.999999999999996 and would
+ * stop an action that is exactly at the limit.
+ */
+int	guard_within_fraction(double part, double whole, double max);
+/*
  * blast-radius by memory: adding `bytes` of memory requests exceeds
  * max_cluster_impact of the `total` the Nodes can allocate.  total 0 (no
  * Node known) lets the action through; the pod count still applies.

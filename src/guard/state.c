@@ -373,11 +373,17 @@ guard_check_optin(const struct guard_config *c, json_t *controller,
 }
 
 int
+guard_within_fraction(double part, double whole, double max)
+{
+	return part / whole <= max;
+}
+
+int
 guard_check_blast_radius_memory(const struct guard_config *c,
     int64_t bytes, int64_t total, char *msg, size_t msglen)
 {
-	if (total <= 0 || (double)bytes <= c->max_cluster_impact *
-	    (double)total)
+	if (total <= 0 || guard_within_fraction((double)bytes,
+	    (double)total, c->max_cluster_impact))
 		return 1;
 	snprintf(msg, msglen, "would add %.0f MiB of memory requests, %.1f%% "
 	    "of the %.0f MiB the cluster's Nodes can allocate, above "
@@ -397,8 +403,8 @@ guard_check_blast_radius(const struct guard_config *c, long pods,
 		    "maxClusterImpact %.1f%%", 100.0 * c->max_cluster_impact);
 		return 0;
 	}
-	if (pods < 0 || total <= 0 || (double)pods <=
-	    c->max_cluster_impact * (double)total)
+	if (pods < 0 || total <= 0 || guard_within_fraction((double)pods,
+	    (double)total, c->max_cluster_impact))
 		return 1;
 	snprintf(msg, msglen, "would move %ld of %ld pods (%.1f%%), above "
 	    "maxClusterImpact %.1f%%", pods, total,

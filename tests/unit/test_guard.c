@@ -237,6 +237,43 @@ TEST(blast_radius)
 	guard_config_clear(&c);
 }
 
+/*
+ * "Stops when more than maxClusterImpact": exactly the limit passes for
+ * every percentage, though 29% is 0.29 and 0.29 * 100 is
+ * 28.999999999999996 in binary floating point.
+ */
+TEST(blast_radius_exactly_at_the_limit_passes)
+{
+	struct guard_fleet_ask q;
+	struct guard_fleet_answer a;
+	struct guard_config c;
+	long p, total;
+
+	guard_config_defaults(&c);
+	for (p = 1; p <= 100; p++) {
+		c.max_cluster_impact = (double)p / 100;	/* as "p%" parses */
+		for (total = 100; total <= 1000; total += 100) {
+			CHECK(guard_check_blast_radius(&c, p * total / 100,
+			    total, msg, sizeof msg) == 1);
+			CHECK(guard_check_blast_radius(&c, p * total / 100 + 1,
+			    total, msg, sizeof msg) == 0);
+			CHECK(guard_check_blast_radius_memory(&c,
+			    p * total / 100 << 20, total << 20, msg,
+			    sizeof msg) == 1);
+		}
+	}
+	memset(&q, 0, sizeof q);
+	memset(&a, 0, sizeof a);
+	q.impact = 0.29;
+	q.pods = 9;
+	a.moving = 20;
+	a.total = 100;
+	CHECK(guard_fleet_admits(&q, &a) == 1);
+	q.pods = 10;
+	CHECK(guard_fleet_admits(&q, &a) == 0);
+	guard_config_clear(&c);
+}
+
 TEST(budget_fails_closed)
 {
 	struct guard_config c;
@@ -762,6 +799,7 @@ main(void)
 	RUN(failed_action_holds_a_retry_backoff);
 	RUN(optin_on_controller_or_pod);
 	RUN(blast_radius);
+	RUN(blast_radius_exactly_at_the_limit_passes);
 	RUN(budget_fails_closed);
 	RUN(circuit);
 	RUN(approval_counts_its_own_marks_once);
