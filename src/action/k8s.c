@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "action/action.h"
+#include "util/lists.h"
 
 /* The alphabet Kubernetes' name generator draws from (no vowels). */
 static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
@@ -44,6 +45,140 @@ act_merge_patch(json_t *target, json_t *patch)
 		else
 			json_object_set_new(out, k, act_merge_patch(
 			    json_object_get(out, k), v));
+	}
+	return out;
+}
+
+/*
+ * A strategic-merge patch as the API server applies it, for admission:
+ * maps merge, null deletes, lists the core schemas key (containers by
+ * name, ports by containerPort and protocol...) merge element by element
+ * and other lists are replaced, as in a merge patch.  Directives are
+ * honoured ($patch: delete or replace, $retainKeys) or dropped
+ * ($setElementOrder, $deleteFromPrimitiveList): they are not fields of
+ * the object.  NULL: the value is deleted.  New reference.
+ */
+static json_t *strategic(json_t *target, json_t *patch);
+
+/* Element a's key fields equal b's (a port's protocol defaults to TCP). */
+static int
+same_key(json_t *a, json_t *b, const char *const *keys, const char *field)
+{
+	json_t *x, *y, *tcp = NULL;
+	int i, eq = 1;
+
+	for (i = 0; eq && i < 2 && keys[i]; i++) {
+		x = json_object_get(a, keys[i]);
+		y = json_object_get(b, keys[i]);
+		if ((x == NULL || y == NULL) && strcmp(field, "ports") == 0 &&
+		    strcmp(keys[i], "protocol") == 0) {
+			if (tcp == NULL)
+				tcp = json_string("TCP");
+			x = x ? x : tcp;
+			y = y ? y : tcp;
+		}
+		eq = x && y && json_equal(x, y);
+	}
+	json_decref(tcp);
+	return eq;
+}
+
+static const char *
+directive(json_t *el)
+{
+	return json_string_value(json_object_get(el, "$patch"));
+}
+
+static json_t *
+strategic_list(json_t *live, json_t *patch, const char *field)
+{
+	const char *const *keys;
+	const char *d;
+	json_t *out, *el, *m;
+	size_t i, j;
+	int keyed = json_is_array(live) && util_list_keys(field, &keys);
+
+	json_array_foreach(patch, i, el) {
+		d = directive(el);
+		if (!json_is_object(el) || (keyed && (d == NULL ||
+		    strcmp(d, "replace") != 0) && json_object_get(el,
+		    keys[0]) == NULL))
+			keyed = 0;	/* not keyed: replaced whole */
+		if (d && strcmp(d, "replace") == 0)
+			keyed = 0;	/* {$patch: replace}: the rest */
+	}
+	out = keyed ? util_json_copy(live) : json_array();
+	json_array_foreach(patch, i, el) {
+		d = directive(el);
+		if (d && (strcmp(d, "replace") == 0 || (!keyed && strcmp(d,
+		    "delete") == 0)))
+			continue;
+		if (!keyed) {
+			if ((m = strategic(NULL, el)) != NULL)
+				json_array_append_new(out, m);
+			continue;
+		}
+		for (j = 0; j < json_array_size(out); j++)
+			if (same_key(json_array_get(out, j), el, keys, field))
+				break;
+		if (d && strcmp(d, "delete") == 0) {
+			while (j < json_array_size(out))
+				if (same_key(json_array_get(out, j), el, keys,
+				    field))
+					json_array_remove(out, j);
+				else
+					j++;
+			continue;
+		}
+		m = strategic(json_array_get(out, j), el);
+		if (m == NULL)
+			continue;
+		if (j < json_array_size(out))
+			json_array_set_new(out, j, m);
+		else
+			json_array_append_new(out, m);
+	}
+	return out;
+}
+
+static json_t *
+strategic(json_t *target, json_t *patch)
+{
+	const char *d = directive(patch), *k;
+	json_t *out, *v, *m, *retain;
+	size_t i;
+
+	if (json_is_array(patch))
+		return strategic_list(NULL, patch, "");
+	if (!json_is_object(patch))
+		return util_json_copy(patch);
+	if (d && strcmp(d, "delete") == 0)
+		return NULL;
+	out = json_is_object(target) && (d == NULL || strcmp(d, "replace") !=
+	    0) ? util_json_copy(target) : json_object();
+	json_object_foreach(patch, k, v) {
+		if (*k == '$')
+			continue;
+		if (json_is_null(v)) {
+			json_object_del(out, k);
+			continue;
+		}
+		m = json_is_array(v) ? strategic_list(json_object_get(out, k),
+		    v, k) : strategic(json_object_get(out, k), v);
+		if (m)
+			json_object_set_new(out, k, m);
+		else
+			json_object_del(out, k);
+	}
+	if (json_is_array(retain = json_object_get(patch, "$retainKeys"))) {
+		json_t *keep = json_object();
+
+		json_array_foreach(retain, i, v)
+			if (json_is_string(v) && (m = json_object_get(out,
+			    json_string_value(v))) != NULL)
+				json_object_set(keep, json_string_value(v), m);
+		json_decref(out);
+		out = keep;
 	}
 	return out;
 }
@@ -182,8 +317,15 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		    json_string(t->patch_strategy ? t->patch_strategy :
 		    "application/merge-patch+json"));
 		json_object_set_nocheck(out->plan, "patch", obj);
-		out->object = live ? act_merge_patch(live, obj) :
-		    json_incref(obj);
+		/* what admission sees: the live object as the server will
+		   leave it, containers merged by name for a strategic patch */
+		if (live && t->patch_strategy && strstr(t->patch_strategy,
+		    "strategic"))
+			out->object = strategic(live, obj);
+		if (out->object == NULL)	/* not strategic, or a root
+						   {$patch: delete} */
+			out->object = live ? act_merge_patch(live, obj) :
+			    json_incref(obj);
 		break;
 	case K8S_DELETE:
 		out->operation = "DELETE";

@@ -18,26 +18,8 @@
 #include <string.h>
 
 #include "gitops/gitops.h"
+#include "util/lists.h"
 #include "util/util.h"
-
-/* Associative lists of the core schemas and their key fields. */
-static const struct {
-	const char	*field;
-	const char	*keys[2];
-} listmap[] = {
-	{ "containers", { "name", NULL } },
-	{ "initContainers", { "name", NULL } },
-	{ "ephemeralContainers", { "name", NULL } },
-	{ "env", { "name", NULL } },
-	{ "volumes", { "name", NULL } },
-	{ "volumeMounts", { "mountPath", NULL } },
-	{ "volumeDevices", { "devicePath", NULL } },
-	{ "imagePullSecrets", { "name", NULL } },
-	{ "hostAliases", { "ip", NULL } },
-	{ "ownerReferences", { "uid", NULL } },
-	{ "resourceClaims", { "name", NULL } },
-	{ "ports", { "containerPort", "protocol" } },
-};
 
 /* Identity, not fields: no manager owns these. */
 static const char *const skip_meta[] = {
@@ -45,19 +27,6 @@ static const char *const skip_meta[] = {
 	"creationTimestamp", "deletionTimestamp", "managedFields",
 	"selfLink", "generateName",
 };
-
-static int
-list_keys(const char *field, const char *const **keys)
-{
-	size_t i;
-
-	for (i = 0; i < UTIL_ARRAY_LEN(listmap); i++)
-		if (strcmp(listmap[i].field, field) == 0) {
-			*keys = listmap[i].keys;
-			return 1;
-		}
-	return 0;
-}
 
 static int
 skipped(const json_t *path, const char *key)
@@ -143,7 +112,7 @@ walk_list(json_t *out, json_t *lpath, const char *field, const json_t *arr,
 	size_t i;
 	char *ks;
 
-	if (!strategic || !list_keys(field, &keys)) {
+	if (!strategic || !util_list_keys(field, &keys)) {
 		leaf(out, lpath);
 		return;
 	}
@@ -226,7 +195,7 @@ diff_list(json_t *out, json_t *path, const char *field, const json_t *old,
 	size_t i;
 	char *ks;
 
-	if (!json_is_array(old) || !list_keys(field, &keys)) {
+	if (!json_is_array(old) || !util_list_keys(field, &keys)) {
 		leaf(out, path);
 		return;
 	}
@@ -324,7 +293,7 @@ pointer_path(json_t *out, const char *ptr, const json_t *live)
 			json_t *el;
 
 			if (util_parse_int(tok, &i) == -1 || field == NULL ||
-			    !list_keys(field, &keys) || (el = json_array_get(
+			    !util_list_keys(field, &keys) || (el = json_array_get(
 			    node, (size_t)i)) == NULL || (ks = element_key(el,
 			    keys, field)) == NULL)
 				break;	/* atomic, or a new element: the list */

@@ -246,3 +246,67 @@ def test_a_replayed_signal_has_its_sources_type(tmp_path, ctx_type, decided):
                    '{"labels":{"pod":"a"}}}}\n')
     p = run("replay", "-c", str(m), str(sig), check=0)
     assert len(records(p.stdout)) == decided, p.stdout
+
+
+# kyverno/policies best-practices/disallow-latest-tag, as autogen makes it
+# for a Deployment: every container needs a tagged image
+TAGGED = """apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: disallow-latest-tag
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: require-image-tag
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      validate:
+        message: "An image tag is required."
+        pattern:
+          spec:
+            containers:
+              - image: "*:*"
+"""
+
+STRATEGIC_PATCH = """        k8s:
+          operation: patch
+          patchStrategy: application/strategic-merge-patch+json
+          source:
+            resource:
+              apiVersion: apps/v1
+              kind: Deployment
+              metadata: {name: cart, namespace: shop}
+              spec:
+                template:
+                  spec:
+                    containers:
+                      - name: app
+                        resources: {limits: {memory: 1Gi}}
+      rateLimit:"""
+
+
+@pytest.mark.parametrize("image,decision", [
+    ("registry.example/cart:1", "acted"),
+    ("registry.example/cart", "suppressed/policy")])
+def test_strategic_patch_admitted_as_merged(tmp_path, seed_manifests, image,
+                                            decision):
+    """A strategic-merge patch names a container by name and only the
+    fields it changes: the policy sees the container as the API server
+    will leave it, its image included (the patch's lone container, as a
+    merge patch would leave the list, has no image, and was denied)."""
+    s = (seed_manifests / "sensor.yaml").read_text()
+    start, end = s.index("        k8s:\n"), s.index("      rateLimit:")
+    (seed_manifests / "sensor.yaml").write_text(
+        s[:start] + STRATEGIC_PATCH + s[end + len("      rateLimit:"):])
+    (seed_manifests / "clusterpolicy.yaml").write_text(TAGGED)
+    w = Annotated("shop", "cart")
+    w.container = lambda *a, _c=w.container, **k: dict(_c(*a, **k),
+                                                       image=image)
+    args = write_inputs(tmp_path, seed_manifests, w, two_kills(w))
+    (seed_manifests / "freeze.yaml").unlink()
+    p = run(*args, str(tmp_path / "signals.ndjson"), check=0)
+    recs = records(p.stdout)
+    assert [r["decision"] + ("/" + r["reason"] if "reason" in r else "")
+            for r in recs] == ["suppressed/below-threshold", decision], recs

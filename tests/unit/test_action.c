@@ -170,6 +170,72 @@ TEST(patch_never_creates)
 	cluster_free(c);
 }
 
+/*
+ * A strategic-merge patch is admitted as the API server would apply it:
+ * containers merge by name, so the policies see the container's image
+ * and the sidecar the patch does not name, not a list replaced by the
+ * patch's one partial container (which a "no :latest" or "limits
+ * required" policy denied, and which hid the sidecar from every policy).
+ */
+TEST(strategic_patch_is_admitted_as_merged_by_key)
+{
+	static char strategic[] = "application/strategic-merge-patch+json";
+	struct sensor_trigger t = trigger(K8S_PATCH);
+	struct cluster *c = cluster_new();
+	json_t *res = json_loads("{\"kind\":\"Deployment\",\"metadata\":"
+	    "{\"name\":\"cart\",\"namespace\":\"shop\"},\"spec\":{\"template\":"
+	    "{\"spec\":{\"containers\":[{\"name\":\"app\",\"resources\":"
+	    "{\"limits\":{\"memory\":\"1Gi\"}}},{\"name\":\"new\",\"image\":"
+	    "\"n:1\"}],\"volumes\":[{\"name\":\"tmp\",\"$patch\":\"delete\"}],"
+	    "\"$setElementOrder/containers\":[{\"name\":\"app\"}]}}}}", 0, NULL);
+	json_t *live = json_loads("{\"kind\":\"Deployment\",\"metadata\":"
+	    "{\"name\":\"cart\",\"namespace\":\"shop\"},\"spec\":{\"template\":"
+	    "{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"a:1\","
+	    "\"resources\":{\"requests\":{\"memory\":\"512Mi\"}}},{\"name\":"
+	    "\"side\",\"image\":\"s:1\",\"securityContext\":{\"privileged\":"
+	    "true}}],\"volumes\":[{\"name\":\"tmp\",\"emptyDir\":{}},{\"name\":"
+	    "\"data\",\"emptyDir\":{}}]}}}}", 0, NULL);
+	json_t *spec, *ctrs, *app;
+	struct act_plan p;
+	char *err = NULL;
+
+	t.patch_strategy = strategic;
+	cluster_put(c, live, NULL);
+	cluster_set_fetch(c, fetch_live, live);
+	CHECK(act_plan_k8s(&t, res, "argo-events", 1, c, &p, &err) == 0);
+	spec = json_object_get(json_object_get(json_object_get(p.object,
+	    "spec"), "template"), "spec");
+	ctrs = json_object_get(spec, "containers");
+	CHECK_INT(json_array_size(ctrs), 3);
+	app = json_array_get(ctrs, 0);
+	CHECK_STR(json_string_value(json_object_get(app, "image")), "a:1");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_object_get(app, "resources"), "requests"), "memory")),
+	    "512Mi");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_object_get(app, "resources"), "limits"), "memory")), "1Gi");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(ctrs, 1),
+	    "name")), "side");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(ctrs, 2),
+	    "name")), "new");
+	/* directives are not fields of the object */
+	CHECK_INT(json_array_size(json_object_get(spec, "volumes")), 1);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(
+	    json_object_get(spec, "volumes"), 0), "name")), "data");
+	CHECK(json_object_get(spec, "$setElementOrder/containers") == NULL);
+	act_plan_clear(&p);
+	/* a merge patch still replaces the list, as the API server does */
+	t.patch_strategy = NULL;
+	CHECK(act_plan_k8s(&t, res, "argo-events", 1, c, &p, &err) == 0);
+	CHECK_INT(json_array_size(json_object_get(json_object_get(
+	    json_object_get(json_object_get(p.object, "spec"), "template"),
+	    "spec"), "containers")), 2);
+	act_plan_clear(&p);
+	json_decref(res);
+	json_decref(live);
+	cluster_free(c);
+}
+
 TEST(generate_name_only_works_with_create)
 {
 	struct sensor_trigger t = trigger(K8S_UPDATE);
@@ -1301,6 +1367,7 @@ main(void)
 	RUN(create_names_from_generate_name_in_sensor_namespace);
 	RUN(plan_shares_all_but_the_metadata_it_fills_in);
 	RUN(patch_never_creates);
+	RUN(strategic_patch_is_admitted_as_merged_by_key);
 	RUN(generate_name_only_works_with_create);
 	RUN(plan_carries_the_retry_strategy);
 	RUN(resource_without_kind);
