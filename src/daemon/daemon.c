@@ -883,6 +883,20 @@ daemon_take_item(struct daemon *d, struct dq_item *it, int acting)
 	dq_item_clear(it);
 }
 
+/*
+ * The events held while the view was partial, decided in the order they
+ * came (an earlier leader's, read by the recovery, first).
+ */
+static void
+take_early(struct daemon *d, int acting)
+{
+	size_t i;
+
+	for (i = 0; i < d->nearly; i++)
+		daemon_take_item(d, &d->early[i], acting);
+	d->nearly = 0;
+}
+
 static void
 loop(struct daemon *d)
 {
@@ -899,6 +913,8 @@ loop(struct daemon *d)
 		if (synced && acting && d->recovering)	/* once the view is
 							   whole */
 			recover_step(d);
+		if (synced && !d->recovering && d->nearly)
+			take_early(d, acting);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
 		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
@@ -911,6 +927,13 @@ loop(struct daemon *d)
 			flush_records(d);	/* nothing waits: no group */
 		if (dq_pop(d->q, &it, (int)wait) == -1) {
 			update_metrics(d);
+			continue;
+		}
+		if (!synced && it.kind == DQ_EVENT && it.intake != 0) {
+			/* acknowledged, in the state file: it waits */
+			xgrow(&d->early, &d->capearly, d->nearly + 1,
+			    sizeof *d->early);
+			d->early[d->nearly++] = it;
 			continue;
 		}
 		daemon_take_item(d, &it, daemon_leader_step(d));

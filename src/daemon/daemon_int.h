@@ -153,6 +153,15 @@ struct daemon {
 	size_t			 nlater, caplater;
 	int			 recovering;	/* undecided events of an
 						   earlier leader remain */
+	/*
+	 * Durable events popped before the view's first list was whole,
+	 * in order: decided once it is, after the recovery's older ones
+	 * (against a partial view their targets were "not found").  Owned
+	 * items, engine thread; at a stop their rows stay for the next
+	 * start.
+	 */
+	struct dq_item		*early;
+	size_t			 nearly, capearly;
 	int64_t			 recover_at;	/* ms: read them no sooner
 						   (a read failed) */
 	int64_t			 recover_wait;	/* ms: the next failure's

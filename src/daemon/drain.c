@@ -79,10 +79,16 @@ daemon_drain(struct daemon *d, int ran)
 {
 	struct kept k = { 0, 0, 0 };
 	struct dq_item it;
+	size_t i;
 	int acting = ran && d->engine && daemon_leader_may_act(d);
 
 	if (d->intake)
 		intake_stop(d->intake);
+	for (i = 0; i < d->nearly; i++)	/* held for the view's list */
+		count_dropped(&k, &d->early[i], acting);
+	d->nearly = 0;
+	free(d->early);
+	d->early = NULL;
 	if (acting)
 		decide_signals(d, &k);
 	dact_stop(d->acts);

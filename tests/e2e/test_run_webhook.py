@@ -112,3 +112,84 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
         'remediate_webhook_requests_total{result="not_found"}': 1,
     })
     assert 'remediate_http_requests_total{code="2xx"}' in metrics
+
+
+def test_an_alert_acknowledged_before_the_view_lists_waits_for_it(tmp_path):
+    """The listener serves before the first list of the cluster has come
+    (the durable intake may take alerts then), but an alert is decided
+    only against the whole view: decided at once, its Pod was not there
+    yet and it was suppressed as opt-out ("target not found"), the alert
+    lost to a race of the start."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
+    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
+    w = scenario.Workload("shop", "checkout")
+    with open(fixture_path("alertmanager-webhook-oomkilled.json")) as f:
+        payload = json.load(f)
+    alert = payload["alerts"][0]
+    alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
+    alert["startsAt"] = datetime.datetime.utcnow().strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        # the first list of pods waits until released
+        emu.fault({"type": "delay", "ms": 0, "method": "GET",
+                   "path": "/pods$", "hold": "pods", "count": 1,
+                   "holdTimeout": 60})
+        d = Daemon(tmp_path / "m", emu.kubeconfig)
+        try:
+            d.wait_log("listening")
+            port = listening_port(d)
+            assert post(port, "/alerts", payload)[0] == 200
+            # acknowledged, and not decided while the view is partial
+            assert d.take(1, timeout=1) == []
+            emu.release("pods")
+            d.wait_log("synced")
+            recs = d.take(1)
+        finally:
+            assert d.stop() == 0
+    assert [(r["decision"], r.get("reason")) for r in recs] == \
+        [("acted", None)], recs
+    assert recs[0]["target"] == {"kind": "Deployment", "namespace": "shop",
+                                 "name": "checkout"}
+
+
+def test_an_alert_held_for_the_view_at_a_stop_is_decided_after_it(tmp_path):
+    """Stopped (SIGTERM) while the first list is still held, the alert
+    acknowledged meanwhile stays in the state file ("eventsKept") and the
+    next start decides it once."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
+    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
+    w = scenario.Workload("shop", "checkout")
+    with open(fixture_path("alertmanager-webhook-oomkilled.json")) as f:
+        payload = json.load(f)
+    alert = payload["alerts"][0]
+    alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
+    alert["startsAt"] = datetime.datetime.utcnow().strftime(
+        "%Y-%m-%dT%H:%M:%S.000Z")
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        emu.fault({"type": "delay", "ms": 0, "method": "GET",
+                   "path": "/pods$", "hold": "pods", "count": 1,
+                   "holdTimeout": 60})
+        d = Daemon(tmp_path / "m", emu.kubeconfig)
+        try:
+            d.wait_log("listening")
+            assert post(listening_port(d), "/alerts", payload)[0] == 200
+        finally:
+            assert d.stop() == 0
+        emu.release("pods")
+        stopping = [json.loads(x) for x in d.log_text().splitlines()
+                    if '"msg":"stopping"' in x]
+        assert stopping[0]["eventsKept"] == 1, stopping
+        assert stopping[0]["undecidedInStateFile"] == 1, stopping
+        d = Daemon(tmp_path / "m", emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            recs = d.take(1)
+            assert d.take(1, timeout=1) == []
+        finally:
+            assert d.stop() == 0
+    assert [(r["decision"], r["target"]["name"]) for r in recs] == \
+        [("acted", "checkout")], recs
