@@ -15,7 +15,10 @@
  * Its event id is a hash of (event source, event name, fingerprint,
  * startsAt, status): a redelivery has the same id and the ingress queues
  * it once; the same alert resolving has another id (status changed), and
- * so has a new firing of it (startsAt changed).
+ * so has a new firing of it (startsAt changed).  Once one status is
+ * stored the other is news again (hook_alert_other_id): Prometheus
+ * restores an alert with its original startsAt after an outage, so one
+ * alert may fire, resolve, fire and resolve with the same two ids.
  *
  * The event's time is the alert's startsAt, or its endsAt once resolved:
  * a resolution is news at the time it happened, not when the alert began.
@@ -161,7 +164,7 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 }
 
 char *
-hook_alert_ended_id(const struct event *ev)
+hook_alert_other_id(const struct event *ev)
 {
 	json_t *body = json_object_get(ev->data, "body");
 	const char *status = json_string_value(json_object_get(body,
@@ -171,10 +174,14 @@ hook_alert_ended_id(const struct event *ev)
 	const char *starts = json_string_value(json_object_get(body,
 	    "startsAt"));
 
-	if (status == NULL || strcmp(status, "resolved") != 0 || fp == NULL ||
-	    starts == NULL || ev->source == NULL || ev->name == NULL)
+	if (status == NULL || fp == NULL || starts == NULL ||
+	    ev->source == NULL || ev->name == NULL)
 		return NULL;
-	return alert_id(ev->source, ev->name, fp, starts, "firing");
+	if (strcmp(status, "resolved") == 0)
+		return alert_id(ev->source, ev->name, fp, starts, "firing");
+	if (strcmp(status, "firing") == 0)
+		return alert_id(ev->source, ev->name, fp, starts, "resolved");
+	return NULL;
 }
 
 int

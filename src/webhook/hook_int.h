@@ -72,12 +72,14 @@ char	*hook_replay_key(const struct hook_endpoint *,
 /* alertmanager.c */
 int	hook_is_alertmanager(json_t *body);
 /*
- * The id of the firing alert a resolved event ends (owned), or NULL for
- * any other event.  Once the resolution is stored, the same alert firing
- * again with its original startsAt (Prometheus restores it so after an
- * outage) is news, not a redelivery.
+ * The id of the same alert (fingerprint, startsAt) with the other status
+ * (owned): the firing one a resolved event ends, the resolved one a
+ * firing event starts over; NULL for an event that is not an alert.  Once
+ * one is stored the other is news, not a redelivery: the same alert
+ * firing again with its original startsAt (Prometheus restores it so
+ * after an outage), then resolving again.
  */
-char	*hook_alert_ended_id(const struct event *);
+char	*hook_alert_other_id(const struct event *);
 /*
  * One event per alert of payload (a recognized Alertmanager body);
  * header is the data.header object (borrowed, shared by the events).

@@ -289,8 +289,8 @@ in_flight(const struct hook_ingress *ing, const struct event *evs, size_t n)
 /*
  * Drops redelivered alerts from evs[0..n) into keep (k of them) and
  * marks the rest seen and in flight (their ids copied to *ids, owned;
- * for a resolved alert, the id of the firing one it ends in *ends, owned,
- * else NULL).  Returns the number of duplicates.
+ * the id of the same alert with the other status in *ends, owned, else
+ * NULL).  Returns the number of duplicates.
  */
 static size_t
 take_off(struct hook_ingress *ing, struct event *evs, size_t n,
@@ -312,7 +312,7 @@ take_off(struct hook_ingress *ing, struct event *evs, size_t n,
 		}
 		/* tentatively, so a repeat inside the batch is one too */
 		hook_dedup_add(ing->dedup, evs[i].id);
-		(*ends)[*k] = hook_alert_ended_id(&evs[i]);
+		(*ends)[*k] = hook_alert_other_id(&evs[i]);
 		(*ids)[*k] = xstrdup(evs[i].id);
 		xgrow(&ing->flying, &ing->capflying, ing->nflying + 1,
 		    sizeof *ing->flying);
@@ -325,8 +325,9 @@ take_off(struct hook_ingress *ing, struct event *evs, size_t n,
 
 /*
  * The push of ids[0..k) returned: seen for good when stored, else not.
- * A stored resolution forgets the firing alert it ends (ends[i]): that
- * alert firing again is a new event.
+ * A stored alert forgets itself with the other status (ends[i]): a
+ * resolution, the firing it ends, so that alert firing again is a new
+ * event; a firing, an earlier resolution, so its resolving again is one.
  */
 static void
 land(struct hook_ingress *ing, char **ids, char **ends, size_t k,
