@@ -4,7 +4,10 @@
  * the head), the least recently seen (the tail) evicted first when the
  * set is full.  A hit moves the id to the head, so an alert that keeps
  * firing (and keeps being resent every repeat_interval) stays known
- * however many other alerts pass.  Not thread-safe: the ingress holds its
+ * however many other alerts pass.  An add does not evict: the ingress
+ * adds a request's ids before its push and trims once they are stored,
+ * so a request that is refused (and deletes its ids again) pushes out
+ * nothing that was remembered.  Not thread-safe: the ingress holds its
  * lock around every use.
  */
 #include <stdlib.h>
@@ -77,13 +80,18 @@ hook_dedup_add(struct hook_dedup *d, const char *id)
 
 	if (hook_dedup_has(d, id))
 		return;
-	if (d->n >= d->max)	/* max >= 1: the list is not empty */
-		drop(d, TAILQ_LAST(&d->lru, node_lru));
 	x = xcalloc(1, sizeof *x);
 	x->id = xstrdup(id);
 	map_put(&d->index, id, x);
 	TAILQ_INSERT_HEAD(&d->lru, x, use);
 	d->n++;
+}
+
+void
+hook_dedup_trim(struct hook_dedup *d)
+{
+	while (d->n > d->max)	/* max >= 1: the list is not empty */
+		drop(d, TAILQ_LAST(&d->lru, node_lru));
 }
 
 void

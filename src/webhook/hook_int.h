@@ -95,7 +95,10 @@ struct hook_dedup;
 struct hook_dedup *hook_dedup_new(size_t max);
 void	hook_dedup_free(struct hook_dedup *);
 int	hook_dedup_has(struct hook_dedup *, const char *id);	/* refreshes */
+/* Adds id as the most recent, beyond max if need be (no eviction). */
 void	hook_dedup_add(struct hook_dedup *, const char *id);
+/* Forgets the least recently seen ids past max. */
+void	hook_dedup_trim(struct hook_dedup *);
 void	hook_dedup_del(struct hook_dedup *, const char *id);
 size_t	hook_dedup_count(const struct hook_dedup *);
 

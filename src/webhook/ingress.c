@@ -349,6 +349,8 @@ land(struct hook_ingress *ing, char **ids, char **ends, size_t k,
 		free(ids[i]);
 		free(ends[i]);
 	}
+	if (stored)	/* only now: a refused request evicted nothing */
+		hook_dedup_trim(ing->dedup);
 	pthread_cond_broadcast(&ing->landed);
 	pthread_mutex_unlock(&ing->dedup_lock);
 	free(ids);

@@ -750,6 +750,8 @@ struct rig {
 	size_t			 ndocs;
 };
 
+static size_t rig_dedup_max;	/* the next rig's; 0: the default */
+
 static int
 rig_up(struct rig *g, size_t capacity)
 {
@@ -758,7 +760,8 @@ rig_up(struct rig *g, size_t capacity)
 	struct http_opts ho = { .listen = { "127.0.0.1:0" }, .nlisten = 1,
 	    .threads = 4 };
 	struct hook_sink sink = { push, &g->q, capacity, NULL };
-	struct hook_ingress_opts io = { .retry_after = 3 };
+	struct hook_ingress_opts io = { .retry_after = 3,
+	    .dedup_max = rig_dedup_max };
 	struct diags d;
 	char *err = NULL, *yaml = manifest_here(manifest), path[512];
 	struct hook_set *set;
@@ -1167,6 +1170,44 @@ TEST(ingress_batches_all_or_none)
 	rig_down(&g);
 }
 
+/*
+ * A request that is refused (413: more than the queue ever holds; 503)
+ * must not push the alerts already remembered out of the bounded set:
+ * they were, and their next redelivery was decided again.
+ */
+TEST(ingress_refused_batch_keeps_the_remembered_alerts)
+{
+	struct rig g;
+	char out[4096], *four = payload(0, 4), *many = payload(100, 10);
+	char *other = payload(200, 4);
+
+	rig_dedup_max = 8;
+	if (rig_up(&g, 4) == -1) {
+		rig_dedup_max = 0;
+		return;
+	}
+	rig_dedup_max = 0;
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, four, out,
+	    sizeof out), 200);
+	CHECK(strstr(out, "{\"queued\":4,\"duplicates\":0}"));
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, many, out,
+	    sizeof out), 413);
+	g.q.room = 0;		/* and one that cannot be stored now */
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, other, out,
+	    sizeof out), 503);
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, other, out,
+	    sizeof out), 503);
+	g.q.room = 100;
+	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, four, out,
+	    sizeof out), 200);
+	CHECK(strstr(out, "{\"queued\":0,\"duplicates\":4}"));
+	CHECK_INT(g.q.n, 4);
+	free(four);
+	free(many);
+	free(other);
+	rig_down(&g);
+}
+
 TEST(ingress_set_swap)
 {
 	static const char other[] =
@@ -1256,7 +1297,9 @@ TEST(dedup_lru)
 	hook_dedup_add(d, "b");
 	hook_dedup_add(d, "c");
 	CHECK(hook_dedup_has(d, "a"));	/* a is now the most recent */
-	hook_dedup_add(d, "d");		/* evicts b */
+	hook_dedup_add(d, "d");
+	CHECK_INT(hook_dedup_count(d), 4);	/* until trimmed */
+	hook_dedup_trim(d);		/* evicts b */
 	CHECK(!hook_dedup_has(d, "b"));
 	CHECK(hook_dedup_has(d, "a") && hook_dedup_has(d, "c") &&
 	    hook_dedup_has(d, "d"));
@@ -1407,6 +1450,7 @@ main(void)
 	RUN(ingress_dedup_and_full_queue);
 	RUN(ingress_concurrent_duplicates);
 	RUN(ingress_batches_all_or_none);
+	RUN(ingress_refused_batch_keeps_the_remembered_alerts);
 	RUN(ingress_set_swap);
 	RUN(signed_timestamps_and_replay_marks);
 	RUN(ingress_concurrent_redeliveries);
