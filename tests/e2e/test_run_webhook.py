@@ -55,17 +55,24 @@ spec:
 """
 
 
-def test_alertmanager_payload_drives_a_sensor(tmp_path):
-    (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
-    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
-    w = scenario.Workload("shop", "checkout")
+def fresh_payload():
+    """The OOM alert of the fixture, for checkout's first pod, firing
+    now."""
     with open(fixture_path("alertmanager-webhook-oomkilled.json")) as f:
         payload = json.load(f)
     alert = payload["alerts"][0]
     alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
     alert["startsAt"] = datetime.datetime.utcnow().strftime(
         "%Y-%m-%dT%H:%M:%S.000Z")
+    return payload
+
+
+def test_alertmanager_payload_drives_a_sensor(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
+    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
+    w = scenario.Workload("shop", "checkout")
+    payload = fresh_payload()
     resolved = copy.deepcopy(payload)
     resolved["alerts"][0]["status"] = "resolved"
     with Emulator() as emu:
@@ -114,28 +121,28 @@ def test_alertmanager_payload_drives_a_sensor(tmp_path):
     assert 'remediate_http_requests_total{code="2xx"}' in metrics
 
 
+def held_view(tmp_path, emu):
+    """Manifests, the cluster with its first list of pods held until
+    emu.release("pods"), and a fresh alert for its pod."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
+    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
+    payload = fresh_payload()
+    emu.load(cluster_objects([scenario.Workload("shop", "checkout")]))
+    emu.fault({"type": "delay", "ms": 0, "method": "GET",
+               "path": "/pods$", "hold": "pods", "count": 1,
+               "holdTimeout": 60})
+    return payload
+
+
 def test_an_alert_acknowledged_before_the_view_lists_waits_for_it(tmp_path):
     """The listener serves before the first list of the cluster has come
     (the durable intake may take alerts then), but an alert is decided
     only against the whole view: decided at once, its Pod was not there
     yet and it was suppressed as opt-out ("target not found"), the alert
     lost to a race of the start."""
-    (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
-    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
-    w = scenario.Workload("shop", "checkout")
-    with open(fixture_path("alertmanager-webhook-oomkilled.json")) as f:
-        payload = json.load(f)
-    alert = payload["alerts"][0]
-    alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
-    alert["startsAt"] = datetime.datetime.utcnow().strftime(
-        "%Y-%m-%dT%H:%M:%S.000Z")
     with Emulator() as emu:
-        emu.load(cluster_objects([w]))
-        # the first list of pods waits until released
-        emu.fault({"type": "delay", "ms": 0, "method": "GET",
-                   "path": "/pods$", "hold": "pods", "count": 1,
-                   "holdTimeout": 60})
+        payload = held_view(tmp_path, emu)
         d = Daemon(tmp_path / "m", emu.kubeconfig)
         try:
             d.wait_log("listening")
@@ -158,21 +165,8 @@ def test_an_alert_held_for_the_view_at_a_stop_is_decided_after_it(tmp_path):
     """Stopped (SIGTERM) while the first list is still held, the alert
     acknowledged meanwhile stays in the state file ("eventsKept") and the
     next start decides it once."""
-    (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
-    (tmp_path / "m" / "sensor.yaml").write_text(SENSOR)
-    w = scenario.Workload("shop", "checkout")
-    with open(fixture_path("alertmanager-webhook-oomkilled.json")) as f:
-        payload = json.load(f)
-    alert = payload["alerts"][0]
-    alert["labels"]["pod"] = scenario.pod_name("checkout", 0)
-    alert["startsAt"] = datetime.datetime.utcnow().strftime(
-        "%Y-%m-%dT%H:%M:%S.000Z")
     with Emulator() as emu:
-        emu.load(cluster_objects([w]))
-        emu.fault({"type": "delay", "ms": 0, "method": "GET",
-                   "path": "/pods$", "hold": "pods", "count": 1,
-                   "holdTimeout": 60})
+        payload = held_view(tmp_path, emu)
         d = Daemon(tmp_path / "m", emu.kubeconfig)
         try:
             d.wait_log("listening")

@@ -957,9 +957,11 @@ TEST(ingress_dedup_and_full_queue)
 	char *firing = fixture("alertmanager-webhook-oomkilled.json");
 	char *resolved = fixture(
 	    "alertmanager-webhook-oomkilled-resolved.json");
+	const char *again[] = { firing, resolved };
 	struct rig g;
 	struct hook_stats st;
 	char out[4096];
+	size_t i;
 
 	if (firing == NULL || resolved == NULL || rig_up(&g, 0) == -1) {
 		CHECK(!"rig");
@@ -988,27 +990,20 @@ TEST(ingress_dedup_and_full_queue)
 	/*
 	 * Firing again after its resolution, with its original startsAt
 	 * (Prometheus restores it so after an outage): news, not the first
-	 * delivery again; its redelivery is one.
+	 * delivery again; and so is that firing resolving again (the first
+	 * resolution is forgotten once the alert fires again, or a sensor
+	 * on resolutions would never hear the alert ended).  The
+	 * redelivery of each is one.
 	 */
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, firing, out,
-	    sizeof out), 200);
-	CHECK(strstr(out, "{\"queued\":1,\"duplicates\":0}"));
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, firing, out,
-	    sizeof out), 200);
-	CHECK(strstr(out, "{\"queued\":0,\"duplicates\":1}"));
-	CHECK_INT(g.q.n, 3);
-	/*
-	 * And that firing resolving again is news too: the first resolution
-	 * is forgotten once the alert fires again, or the second one would
-	 * be dropped as its redelivery (a sensor on resolutions never hears
-	 * the alert ended).  Its own redelivery is one.
-	 */
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, resolved, out,
-	    sizeof out), 200);
-	CHECK(strstr(out, "{\"queued\":1,\"duplicates\":0}"));
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, resolved, out,
-	    sizeof out), 200);
-	CHECK(strstr(out, "{\"queued\":0,\"duplicates\":1}"));
+	for (i = 0; i < UTIL_ARRAY_LEN(again); i++) {
+		CHECK_INT(call(g.port, "POST", "/alerts", AUTH, again[i], out,
+		    sizeof out), 200);
+		CHECK(strstr(out, "{\"queued\":1,\"duplicates\":0}"));
+		CHECK_INT(call(g.port, "POST", "/alerts", AUTH, again[i], out,
+		    sizeof out), 200);
+		CHECK(strstr(out, "{\"queued\":0,\"duplicates\":1}"));
+		CHECK_INT(g.q.n, 3 + i);
+	}
 	CHECK_INT(g.q.n, 4);
 	hook_ingress_stats(g.ing, &st);
 	CHECK_INT(st.duplicates, 3);
@@ -1170,6 +1165,13 @@ TEST(ingress_batches_all_or_none)
 	rig_down(&g);
 }
 
+/* The authenticated POST of an Alertmanager body; returns the status. */
+static int
+post_alerts(struct rig *g, const char *body, char *out, size_t outlen)
+{
+	return call(g->port, "POST", "/alerts", AUTH, body, out, outlen);
+}
+
 /*
  * A request that is refused (413: more than the queue ever holds; 503)
  * must not push the alerts already remembered out of the bounded set:
@@ -1187,19 +1189,14 @@ TEST(ingress_refused_batch_keeps_the_remembered_alerts)
 		return;
 	}
 	rig_dedup_max = 0;
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, four, out,
-	    sizeof out), 200);
+	CHECK_INT(post_alerts(&g, four, out, sizeof out), 200);
 	CHECK(strstr(out, "{\"queued\":4,\"duplicates\":0}"));
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, many, out,
-	    sizeof out), 413);
+	CHECK_INT(post_alerts(&g, many, out, sizeof out), 413);
 	g.q.room = 0;		/* and one that cannot be stored now */
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, other, out,
-	    sizeof out), 503);
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, other, out,
-	    sizeof out), 503);
+	CHECK_INT(post_alerts(&g, other, out, sizeof out), 503);
+	CHECK_INT(post_alerts(&g, other, out, sizeof out), 503);
 	g.q.room = 100;
-	CHECK_INT(call(g.port, "POST", "/alerts", AUTH, four, out,
-	    sizeof out), 200);
+	CHECK_INT(post_alerts(&g, four, out, sizeof out), 200);
 	CHECK(strstr(out, "{\"queued\":0,\"duplicates\":4}"));
 	CHECK_INT(g.q.n, 4);
 	free(four);
