@@ -929,8 +929,11 @@ loop(struct daemon *d)
 			update_metrics(d);
 			continue;
 		}
-		if (!synced && it.kind == DQ_EVENT && it.intake != 0) {
-			/* acknowledged, in the state file: it waits */
+		if (!synced && it.kind == DQ_EVENT && it.intake != 0 &&
+		    d->nearly < d->queue_size) {
+			/* acknowledged, in the state file: it waits (as many
+			   as the queue holds; beyond, a view that never lists
+			   must not grow this without end: decided now) */
 			xgrow(&d->early, &d->capearly, d->nearly + 1,
 			    sizeof *d->early);
 			d->early[d->nearly++] = it;
