@@ -754,10 +754,16 @@ take_watch(struct daemon *d, const struct dq_item *it, int acting)
 		engine_watch_standby(d->engine, it->watch, it->obj);
 }
 
+/*
+ * Timed sources run once the view is whole, as a webhook event is held
+ * for it: a series over the line at the start, evaluated while the first
+ * list was under way, found its target "not found", was suppressed, and
+ * as an edge stayed quiet until it re-armed.
+ */
 static long
 pop_wait(struct daemon *d, int synced, int acting)
 {
-	long wait = acting ? run_timed(d) : -1, most = RELOAD_POLL_MS;
+	long wait = acting && synced ? run_timed(d) : -1, most = RELOAD_POLL_MS;
 
 	if (d->lease && d->o->retry_period && d->o->retry_period < most)
 		most = (long)d->o->retry_period;	/* notice a new term */

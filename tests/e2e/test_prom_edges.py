@@ -12,6 +12,7 @@ one of "b" it waited for is in the file before the daemon exits."""
 import json
 import os
 import sqlite3
+import time
 
 import pytest
 
@@ -188,3 +189,31 @@ def test_a_new_leader_does_not_fire_a_prometheus_edge_again(
                 assert b.stop() == 0
         # nothing of the new leader's first evaluations after "b" either
         assert rest(b) == []
+
+
+def test_a_series_over_the_line_at_the_start_waits_for_the_view(
+        tmp_path, prom):
+    """Series "a" is over the line when the daemon starts, while the
+    first list of Deployments is held: evaluated then, its target was
+    "not found" (suppressed, opt-out) and, being an edge, it stayed quiet
+    until it re-armed.  The source now runs once the view has listed."""
+    exporter, manifests = prom
+    exporter.set('burn_rate{slo="a"}', 2)
+    with Emulator() as emu:
+        emu.load(cluster_objects(WORKLOADS))
+        emu.fault({"type": "delay", "ms": 0, "method": "GET",
+                   "path": "/deployments$", "watch": False,
+                   "hold": "list", "count": 1, "holdTimeout": 60})
+        d = Daemon(manifests, emu.kubeconfig, state=str(tmp_path / "s.db"))
+        try:
+            assert wait_until(lambda: emu.held("list") == 1)
+            # Prometheus scrapes "a" (every 1s) and the source's 1s
+            # interval turns a few times while the list is held
+            time.sleep(6)
+            emu.release("list")
+            d.wait_log("synced")
+            first = d.take(1, timeout=90)
+        finally:
+            assert d.stop() == 0
+    assert [slo(r) for r in first] == ["a"]
+    assert first[0]["decision"] != "suppressed", first[0]
