@@ -260,7 +260,8 @@ retry_later(struct hook_ingress *ing, int rc, struct http_response *resp)
 	char ra[16];
 
 	if (rc == HOOK_STOPPING)
-		http_reply_error(resp, 503, "remediate is stopping; retry");
+		http_reply_error(resp, 503, "this replica takes no events "
+		    "now (a standby, or stopping); retry");
 	else if (rc == HOOK_UNSTORED) {
 		atomic_fetch_add(&ing->n_unstored, 1);
 		http_reply_error(resp, 503, "the events cannot be stored now; "

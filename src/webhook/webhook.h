@@ -128,7 +128,8 @@ void	hook_canonical_header(const char *name, char *out, size_t outlen);
 enum hook_push_result {
 	HOOK_PUSHED = 0,	/* taken: answer 200 */
 	HOOK_FULL = -1,		/* no room now: 503 + Retry-After */
-	HOOK_STOPPING = -2,	/* shutting down: 503 + Retry-After */
+	HOOK_STOPPING = -2,	/* a standby, or shutting down: 503 +
+				   Retry-After */
 	HOOK_UNSTORED = -3,	/* the state file cannot be written: 503 */
 	HOOK_REPLAY = 1,	/* the signed request was seen: 200, not
 				   decided again */
