@@ -6,8 +6,11 @@
  * Within one signal, records are paired by sensor, trigger and target
  * (in order, when one signal gives a trigger several records for one
  * target, as a demotion does); a pair differs when its decision or
- * reason does, and a record without a partner is a decision only one
- * configuration makes.
+ * reason does, or its plan (a changed increment, template or patch:
+ * what the action would send), and a record without a partner is a
+ * decision only one configuration makes.  A name the server would
+ * generate (metadata.generateName) is no difference: each replay draws
+ * its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,83 @@ same_decision(json_t *a, json_t *b)
 	    strcmp(str(a, "reason"), str(b, "reason")) == 0;
 }
 
+/* The plan with the names a server would generate taken out; owned. */
+static json_t *
+plan_of(json_t *r)
+{
+	json_t *p = json_deep_copy(json_object_get(r, "plan")), *md;
+
+	md = json_object_get(json_object_get(p, "object"), "metadata");
+	if (json_object_get(md, "generateName")) {
+		json_object_del(md, "name");
+		json_object_del(p, "name");
+	}
+	return p;
+}
+
+static int
+same_plan(json_t *a, json_t *b)
+{
+	json_t *x = plan_of(a), *y = plan_of(b);
+	int eq = (x == NULL && y == NULL) || (x && y && json_equal(x, y));
+
+	json_decref(x);
+	json_decref(y);
+	return eq;
+}
+
+/*
+ * The first place two plans differ, as "path: from -> to" into b
+ * (values cut short); for a change that keeps the decision.
+ */
+static void
+first_difference(json_t *x, json_t *y, const char *path, struct buf *b)
+{
+	const char *k;
+	json_t *v;
+	char *p, *sx, *sy;
+	size_t i;
+
+	if (json_is_object(x) && json_is_object(y)) {
+		json_object_foreach(x, k, v)
+			if (!json_equal(v, json_object_get(y, k))) {
+				p = xasprintf("%s%s%s", path, *path ? "." : "",
+				    k);
+				first_difference(v, json_object_get(y, k), p,
+				    b);
+				free(p);
+				return;
+			}
+		json_object_foreach(y, k, v)
+			if (json_object_get(x, k) == NULL) {
+				p = xasprintf("%s%s%s", path, *path ? "." : "",
+				    k);
+				first_difference(NULL, v, p, b);
+				free(p);
+				return;
+			}
+		return;
+	}
+	if (json_is_array(x) && json_is_array(y) && json_array_size(x) ==
+	    json_array_size(y)) {
+		json_array_foreach(x, i, v)
+			if (!json_equal(v, json_array_get(y, i))) {
+				p = xasprintf("%s[%zu]", path, i);
+				first_difference(v, json_array_get(y, i), p, b);
+				free(p);
+				return;
+			}
+		return;
+	}
+	sx = x ? json_dumps(x, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	sy = y ? json_dumps(y, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	buf_printf(b, "%s: %.60s%s -> %.60s%s", *path ? path : "plan",
+	    sx ? sx : "(none)", sx && strlen(sx) > 60 ? "..." : "",
+	    sy ? sy : "(none)", sy && strlen(sy) > 60 ? "..." : "");
+	free(sx);
+	free(sy);
+}
+
 /* "acted", "suppressed (cooldown: message)"; owned. */
 static char *
 outcome_text(json_t *r)
@@ -91,13 +171,25 @@ count(json_t *counts, json_t *r, int which)
 static void
 change(const struct diff_signal *s, json_t *changes, json_t *a, json_t *b)
 {
-	json_t *r = a ? a : b;
+	json_t *r = a ? a : b, *c;
 	char *t = target_of(r);
+	struct buf d;
 
-	json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:O?, "
-	    "s:O?, s:b}", "time", str(r, "time"), "sensor", str(r, "sensor"),
-	    "trigger", str(r, "trigger"), "target", t, "from", a, "to", b,
-	    "inputsIncomplete", s->incomplete));
+	json_array_append_new(changes, c = json_pack("{s:s, s:s, s:s, s:s, "
+	    "s:O?, s:O?, s:b}", "time", str(r, "time"), "sensor", str(r,
+	    "sensor"), "trigger", str(r, "trigger"), "target", t, "from", a,
+	    "to", b, "inputsIncomplete", s->incomplete));
+	if (a && b && same_decision(a, b)) {	/* the plan alone */
+		json_t *x = plan_of(a), *y = plan_of(b);
+
+		buf_init(&d, 0);
+		first_difference(x, y, "plan", &d);
+		json_object_set_new(c, "planChange", json_stringn(d.data ?
+		    d.data : "", d.len));
+		buf_free(&d);
+		json_decref(x);
+		json_decref(y);
+	}
 	free(t);
 }
 
@@ -122,7 +214,7 @@ compare(const struct diff_signal *s, json_t *changes, json_t *counts)
 		}
 		used[k] = 1;
 		b = json_array_get(s->out[1], k);
-		if (!same_decision(a, b))
+		if (!same_decision(a, b) || !same_plan(a, b))
 			change(s, changes, a, b);
 	}
 	json_array_foreach(s->out[1], k, b) {
@@ -227,9 +319,12 @@ diff_report(const struct diff *df, int json, FILE *f)
 			char *a = outcome_text(json_object_get(c, "from"));
 			char *b = outcome_text(json_object_get(c, "to"));
 
-			fprintf(f, "%s %s %s %s\n  from: %s\n  to:   %s\n%s",
+			fprintf(f, "%s %s %s %s\n  from: %s\n  to:   %s\n%s%s%s%s",
 			    str(c, "time"), str(c, "sensor"), str(c,
-			    "trigger"), str(c, "target"), a, b, json_is_true(
+			    "trigger"), str(c, "target"), a, b,
+			    *str(c, "planChange") ? "  plan: " : "",
+			    str(c, "planChange"), *str(c, "planChange") ?
+			    "\n" : "", json_is_true(
 			    json_object_get(c, "inputsIncomplete")) ?
 			    "  (a replay asked for a budget the recorded "
 			    "decisions never read: counted as no answer)\n" :

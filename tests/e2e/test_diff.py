@@ -156,6 +156,32 @@ def test_longer_cooldown_suppresses_the_second_checkout(recorded, tmp_path):
     assert "to:   suppressed (cooldown" in text
 
 
+def test_a_change_to_what_the_action_sends_is_a_change(recorded, tmp_path):
+    """A template that changes what the action would create keeps every
+    decision dry-run: it was "0 decisions change", and the one question
+    diff is for went unanswered.  The plan is compared too (without the
+    name the server generates), and the first difference is named."""
+    to = manifests(tmp_path / "to")
+    sensor = os.path.join(to, "sensor.yaml")
+    with open(sensor) as f:
+        text = f.read()
+    with open(sensor, "w") as f:
+        f.write(text.replace('pod: "{{ .Input.body.labels.pod }}"',
+                             'pod: "shop/{{ .Input.body.labels.pod }}"'))
+    doc = diff_json("--from", recorded["from"], "--to", to, "--state",
+                    recorded["state"])
+    assert len(doc["changes"]) == 3, doc["changes"]
+    for c, r in zip(doc["changes"], recorded["records"]):
+        assert c["from"]["decision"] == c["to"]["decision"] == "dry-run"
+        pod = r["subject"]["name"]
+        assert c["planChange"] == \
+            'plan.object.data.pod: "%s" -> "shop/%s"' % (pod, pod), c
+    text = diff("--from", recorded["from"], "--to", to, "--state",
+                recorded["state"]).stdout
+    assert text.count("\n  plan: plan.object.data.pod: ") == 3, text
+    assert "3 decisions change;" in text
+
+
 def test_threshold_and_mode_change_what_they_should(recorded, tmp_path):
     # two signals for a target within 5m: only checkout's second passes
     to = manifests(tmp_path / "to", mode="auto", extra=(
