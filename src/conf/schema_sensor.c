@@ -269,8 +269,29 @@ k8s_post(struct sctx *c, json_t *k)
 	json_t *res = json_object_get(json_object_get(k, "source"),
 	    "resource"), *meta, *params = json_object_get(k, "parameters");
 	const char *op = json_string_value(json_object_get(k, "operation"));
+	const char *ps = json_string_value(json_object_get(k,
+	    "patchStrategy"));
 	int has_name, has_gen;
 
+	/*
+	 * The patch body is source.resource, an object, as in Argo Events.
+	 * A JSON patch is a list of operations: the API server refuses an
+	 * object (400), and policies would have judged a merge patch.  The
+	 * client sends no server-side apply (it needs a fieldManager).  Both
+	 * would fail only when acting, so refuse them here.
+	 */
+	if (ps && strcmp(ps, "application/json-patch+json") == 0)
+		conf_serr(c, conf_sloc(c, k, "patchStrategy"), "patchStrategy",
+		    "%s is not supported: the patch sent is source.resource, "
+		    "an object, and a JSON patch is a list of operations", ps);
+	else if (ps && strcmp(ps, "application/apply-patch+yaml") == 0)
+		conf_serr(c, conf_sloc(c, k, "patchStrategy"), "patchStrategy",
+		    "%s is not supported: remediate sends no server-side "
+		    "apply", ps);
+	if (ps && (strstr(ps, "json-patch") || strstr(ps, "apply-patch")))
+		diag_hint(c->d, "use application/merge-patch+json, or "
+		    "application/strategic-merge-patch+json to merge lists "
+		    "such as containers by name");
 	if (!json_is_object(res) || json_object_size(res) == 0)
 		return;
 	if (!json_is_string(json_object_get(res, "kind")) ||
