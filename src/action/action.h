@@ -111,7 +111,8 @@ struct act_verdict {
  * is what admission sees first, act_plan_admission lists every object);
  * for a refusal out stays empty and v->message says why.  Returns -1 with
  * *err (owned) when no plan can be made: the spec names no action or a
- * malformed value, the object to act on is not in the cluster view.
+ * malformed value, the object to act on is not in the cluster view, a
+ * quarantine whose NetworkPolicy could not isolate the pod (hostNetwork).
  */
 int	act_plan_native(const struct sensor_trigger *t, json_t *spec,
 	    json_t *target, json_t *subject, const struct cluster *cluster,

@@ -26,6 +26,13 @@
  * and an update right remediate is not given; the failure pages).
  * Planning applies the same test before it calls a pod quarantined
  * already.
+ *
+ * A pod on the host's network (spec.hostNetwork) is the node's network
+ * namespace: most network plugins apply no NetworkPolicy to it, so the
+ * deny-all would isolate nothing.  Planning fails such a quarantine (the
+ * failure pages: a person must contain it) rather than claim isolation;
+ * with networkPolicy: false the action only labels, claims nothing, and
+ * goes on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +215,16 @@ act_native_quarantine(const struct native_in *in, struct act_plan *out,
 	    &key, &value);
 	cur = json_object_get(json_object_get(json_object_get(pod,
 	    "metadata"), "labels"), key);
+	if (want_np && json_is_true(json_object_get(json_object_get(pod,
+	    "spec"), "hostNetwork"))) {
+		*err = xasprintf("pod %s/%s uses the host's network "
+		    "(spec.hostNetwork): a NetworkPolicy does not isolate "
+		    "it, so quarantine did not label it; contain it at the "
+		    "node", ns, name);
+		free(key);
+		free(value);
+		return -1;
+	}
 	if (want_np)
 		pname = policy_name(key, value);
 	/* a policy of our name that is not our deny-all isolates nothing:

@@ -10,7 +10,7 @@
  *     kind, name, controller), annotations kubernetes.io/config.mirror
  *     and remediation.* (notification owners)
  *   spec: replicas, parallelism (Jobs), containers and initContainers
- *     (name, resources),
+ *     (name, resources), hostNetwork (Pods: quarantine refuses them),
  *     and of Deployments, StatefulSets and DaemonSets (bumpMemory's
  *     targets) template.spec.containers and initContainers (name,
  *     resources)
@@ -99,6 +99,7 @@ static const struct cl_field pod_template[] = {
 };
 static const struct cl_field spec[] = {
 	{ "containers", CL_ARRAY, 0, 0, KIDS(container) },
+	LEAF("hostNetwork"),	/* quarantine: no NetworkPolicy applies */
 	{ "initContainers", CL_ARRAY, 0, 0, KIDS(container) },
 	LEAF("parallelism"),
 	LEAF("replicas"),

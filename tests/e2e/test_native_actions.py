@@ -598,6 +598,24 @@ def test_quarantine_isolates_and_labels_never_deletes(emu, run):
     assert emu.get("v1", "Pod", "shop", "checkout-6d5f8-q1") is not None
 
 
+def test_quarantine_refuses_a_host_network_pod(emu, run):
+    # NetworkPolicy does not reach a pod on the node's network namespace
+    d, rs = deployment(emu)
+    p = {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": "checkout-6d5f8-h1", "namespace": "shop",
+                      "labels": dict(OPTIN),
+                      "ownerReferences": [owner_ref(rs)]},
+         "spec": {"hostNetwork": True, "containers": containers()}}
+    emu.load(p)
+    a = emu.get("v1", "Pod", "shop", "checkout-6d5f8-h1")
+    emu.clear_requests()
+    plan, done = run.run({"quarantine": {}}, d, a, extra=[rs])
+    assert "spec.hostNetwork" in plan["planError"], plan
+    assert done is None and writes(emu) == []
+    got = emu.get("v1", "Pod", "shop", "checkout-6d5f8-h1")
+    assert "remediation.platform/quarantine" not in got["metadata"]["labels"]
+
+
 def test_quarantine_does_not_reuse_a_foreign_policy(emu, run):
     d, rs = deployment(emu)
     a = pod(emu, "checkout-6d5f8-q3", rs)

@@ -1233,6 +1233,46 @@ TEST(quarantine_twice_is_not_needed)
 }
 
 /*
+ * A host-network pod is the node's network namespace: most network
+ * plugins apply no NetworkPolicy to it, so the deny-all would isolate
+ * nothing.  Quarantine fails (and pages) rather than claim isolation,
+ * as planned from the cluster view, which keeps spec.hostNetwork; label
+ * only (networkPolicy: false) claims none and goes on.
+ */
+TEST(quarantine_refuses_host_network_pod)
+{
+	struct world w;
+	struct act_plan p;
+	struct act_verdict v;
+	json_t *pod, *viewed;
+	char *err = NULL;
+
+	REQUIRE(world_init(&w) == 0);
+	pod = json_deep_copy(w.pod);
+	json_object_set_new(G(pod, "spec"), "hostNetwork", json_true());
+	cluster_put(w.c, pod, NULL);
+	viewed = cluster_get(w.c, "Pod", "shop",
+	    "checkout-6d5f8b7c9d-x7k2p");
+	REQUIRE(viewed != NULL);
+	CHECK(json_is_true(G(viewed, "spec.hostNetwork")));
+	memset(&p, 0, sizeof p);
+	CHECK_INT(plan("{\"quarantine\":{}}", w.deploy, viewed, w.c, NOW_MS,
+	    &p, &v, &err), -1);
+	CHECK(p.plan == NULL);
+	REQUIRE(err != NULL);
+	CHECK(strstr(err, "spec.hostNetwork") != NULL);
+	CHECK(strstr(err, "did not label") != NULL);
+	free(err);
+	REQUIRE(plan("{\"quarantine\":{\"networkPolicy\":false}}", w.deploy,
+	    viewed, w.c, NOW_MS, &p, &v, &err) == 0);
+	CHECK_INT(v.kind, ACT_GO);
+	CHECK_INT(json_array_size(G(p.plan, "requests")), 1);
+	act_plan_clear(&p);
+	json_decref(pod);
+	world_free(&w);
+}
+
+/*
  * A policy of quarantine's name in the view makes a labelled pod
  * "quarantined already" only when it is exactly the deny-all quarantine
  * writes: anyone who may create NetworkPolicies could have made one that
@@ -1388,6 +1428,7 @@ main(void)
 	RUN(argocd_sync_retries_a_failed_sync);
 	RUN(quarantine_labels_and_isolates_never_deletes);
 	RUN(quarantine_twice_is_not_needed);
+	RUN(quarantine_refuses_host_network_pod);
 	RUN(quarantine_trusts_only_its_own_deny_all);
 	RUN(native_spec_errors);
 	RUN(execute_refuses_other_plans);
