@@ -500,6 +500,7 @@ check_synced(struct daemon *d, int *synced)
 		struct cluster_stats cs;
 
 		*synced = 1;
+		d->view_listed = 1;
 		cluster_stats(d->cluster, &cs);
 		util_log_json("info", "synced", json_pack("{s:i, s:i, s:i, "
 		    "s:i, s:i}", "watches", (int)n, "objects", (int)cs.objects,
@@ -1611,6 +1612,7 @@ daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 	/* filled on connecting, before the first decision */
 	eo->cluster_name = d->cluster_name;
 	eo->fleet = &d->fleet_hooks;
+	eo->view_listed = &d->view_listed;
 }
 
 static int

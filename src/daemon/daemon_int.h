@@ -153,6 +153,9 @@ struct daemon {
 	size_t			 nlater, caplater;
 	int			 recovering;	/* undecided events of an
 						   earlier leader remain */
+	int			 view_listed;	/* every watch has listed
+						   (engine thread; the
+						   engine reads it) */
 	/*
 	 * Durable events popped before the view's first list was whole,
 	 * in order: decided once it is, after the recovery's older ones

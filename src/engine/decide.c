@@ -264,7 +264,8 @@ check_blast_radius(struct decision *d)
 	json_t *w = d->target_obj ? d->target_obj : d->subject_obj;
 	long pods = d->native ? d->verdict.pods : w ?
 	    cluster_workload_pods(w) : 0;
-	long total = (long)cluster_count(d->e->opts.cluster, "Pod");
+	long total = d->e->opts.view_listed && !*d->e->opts.view_listed ?
+	    -1 : (long)cluster_count(d->e->opts.cluster, "Pod");
 
 	/* a pod controller of unknown size is stopped below; an object no
 	   ownerReferences led to (a Node, a Service) runs no pods itself */
@@ -276,6 +277,7 @@ check_blast_radius(struct decision *d)
 		return 0;
 	/* not known, and maxClusterImpact 100%: nothing to add up */
 	d->pods = pods < 0 ? 0 : pods;
+	total = total < 0 ? 0 : total;
 	if (!guard_check_fleet_impact(d->e->opts.fleet, d->cfg, d->pods,
 	    total, d->e->now, d->msg, sizeof d->msg))
 		return 0;

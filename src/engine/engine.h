@@ -124,6 +124,13 @@ struct engine_opts {
 	 */
 	const struct guard_fleet *fleet;
 	/*
+	 * Borrowed: 0 while the cluster view has not listed yet (run: an
+	 * event decided before then sees no Pods, and blast-radius must not
+	 * read that as an empty cluster), 1 once it has.  NULL: the view is
+	 * whole from the start (replay's snapshot, test, diff).
+	 */
+	const int	*view_listed;
+	/*
 	 * 1: note no inputs (src/engine/inputs.c); records carry none.  For
 	 * a caller that keeps no record beyond its JSON, which holds no
 	 * inputs (replay): the note is a tree per signal nobody reads.

@@ -133,8 +133,11 @@ int	guard_check_optin(const struct guard_config *, json_t *controller,
 	    json_t *subject, char *msg, size_t msglen);
 /*
  * blast-radius: moving `pods` of `total` pods exceeds max_cluster_impact.
- * total 0 (an empty snapshot) lets the action through; pods -1 (not
- * known) stops it unless max_cluster_impact is 100%.
+ * total 0 (a listed cluster, or a replay snapshot, holding no Pod) lets
+ * the action through: there is nothing to weigh it against.  pods -1
+ * (not known) or total -1 (the view has not listed its Pods yet, so an
+ * empty count means nothing) stops it unless pods is 0 or
+ * max_cluster_impact is 100%.
  */
 int	guard_check_blast_radius(const struct guard_config *, long pods,
 	    long total, char *msg, size_t msglen);

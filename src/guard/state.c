@@ -403,6 +403,12 @@ guard_check_blast_radius(const struct guard_config *c, long pods,
 		    "maxClusterImpact %.1f%%", 100.0 * c->max_cluster_impact);
 		return 0;
 	}
+	if (total < 0 && pods != 0 && c->max_cluster_impact < 1.0) {
+		snprintf(msg, msglen, "the cluster view has not listed its "
+		    "pods yet: counted as above maxClusterImpact %.1f%%",
+		    100.0 * c->max_cluster_impact);
+		return 0;
+	}
 	if (pods < 0 || total <= 0 || guard_within_fraction((double)pods,
 	    (double)total, c->max_cluster_impact))
 		return 1;

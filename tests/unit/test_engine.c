@@ -193,6 +193,7 @@ put(struct cluster *cl, json_t *obj)
 /* What the next world's engine is opened with (the daemon's run). */
 static const struct guard_fleet *next_fleet;
 static const char *next_cluster;
+static const int *next_view_listed;
 
 /* async: actions go to the submit hook, as the live daemon's do */
 static void
@@ -234,6 +235,7 @@ world_open_sensor(struct world *w, const char *sensor, int async)
 	o.propose = on_propose;
 	o.fleet = next_fleet;
 	o.cluster_name = next_cluster;
+	o.view_listed = next_view_listed;
 	if (async) {
 		o.submit = on_submit;
 		o.submit_ctx = &w->seen;
@@ -1003,6 +1005,50 @@ TEST(fleet_circuit_slots_taken_released_and_failing_closed)
 	world_close(&w);
 }
 
+/*
+ * An event decided before the view has listed (the daemon decides the
+ * events beyond --queue-size then) sees no Pods: that is not an empty
+ * cluster, so blast-radius stops an action that moves pods.  Once the
+ * view has listed, 1 pod of the 21 known is within 10%.
+ */
+TEST(blast_radius_waits_for_the_view_to_list)
+{
+	struct world w;
+	json_t *r;
+	char *s, *sensor, *at;
+	int listed = 0, i;
+
+	s = xasprintf(sensor_fmt, 5, "auto", "1m", 10, "");
+	at = strstr(s, "maxClusterImpact: 100%");
+	REQUIRE(at != NULL);
+	*at = '\0';
+	sensor = xasprintf("%smaxClusterImpact: 10%%%s", s, at + 22);
+	next_view_listed = &listed;
+	world_open_sensor(&w, sensor, 0);
+	next_view_listed = NULL;
+	for (i = 0; i < 20; i++)
+		put(w.cluster, json_pack("{s:s, s:s, s:{s:s, s:s}}",
+		    "apiVersion", "v1", "kind", "Pod", "metadata", "name",
+		    (const char *[]){ "a", "b", "c", "d", "e", "f", "g", "h",
+		    "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
+		    "t" }[i], "namespace", "other"));
+	signal_stuck(&w, "e1");
+	r = last(&w);
+	REQUIRE(r != NULL);
+	CHECK_STR(field(r, "decision"), "suppressed");
+	CHECK_STR(field(r, "reason"), "blast-radius");
+	CHECK(strstr(field(r, "message"), "has not listed") != NULL);
+	CHECK_INT(w.seen.executed, 0);
+	listed = 1;
+	clock_fixed(&w.clock, T0 + MIN);
+	signal_stuck(&w, "e2");
+	r = last(&w);
+	CHECK_STR(field(r, "decision"), "acted");
+	world_close(&w);
+	free(sensor);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -1023,6 +1069,7 @@ main(void)
 	RUN(proposals_go_to_the_submit_hook_cooldown_from_the_opening);
 	RUN(records_carry_the_inputs_of_their_signal);
 	RUN(fleet_circuit_slots_taken_released_and_failing_closed);
+	RUN(blast_radius_waits_for_the_view_to_list);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

@@ -224,6 +224,17 @@ TEST(blast_radius)
 	c.max_cluster_impact = 1.0;
 	CHECK(guard_check_blast_radius(&c, -1, 100, msg, sizeof msg) == 1);
 	c.max_cluster_impact = 0.05;
+	/* a listed cluster with no Pod: nothing to weigh against */
+	CHECK(guard_check_blast_radius(&c, 3, 0, msg, sizeof msg) == 1);
+	/* a view that has not listed: its count means nothing */
+	msg[0] = '\0';
+	CHECK(guard_check_blast_radius(&c, 1, -1, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "the cluster view has not listed its pods yet: "
+	    "counted as above maxClusterImpact 5.0%");
+	CHECK(guard_check_blast_radius(&c, 0, -1, msg, sizeof msg) == 1);
+	c.max_cluster_impact = 1.0;
+	CHECK(guard_check_blast_radius(&c, 1, -1, msg, sizeof msg) == 1);
+	c.max_cluster_impact = 0.05;
 	/* memory requests an action adds, against the Nodes' allocatable */
 	CHECK(guard_check_blast_radius_memory(&c, 100 << 20, 2048LL << 20,
 	    msg, sizeof msg) == 1);
