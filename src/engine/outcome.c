@@ -18,8 +18,8 @@
  *
  * engine_outcome is the only place an action's result touches the guard
  * state: a success counts for recurrence and ends a run of failures; a
- * failure gives the cooldown mark a short retry backoff instead of the
- * whole cooldown (guard_record_failure).  The record, completed with the
+ * failure (of a server dry run too) gives the cooldown mark a short
+ * retry backoff instead of the whole cooldown (guard_record_failure).  The record, completed with the
  * outcome, goes to the emit hook once, which completes the intent's row.
  *
  * A pull request (confirm by pull request, or a GitOps-managed target in
@@ -214,7 +214,10 @@ engine_outcome(struct engine *e, struct engine_action *a, int rc,
 	if (a->dec == REC_ACTED && dec == REC_ACTED)
 		guard_record_remediation(e->state, &a->et->cfg, a->et->id,
 		    a->target_key, a->rec.time);
-	else if (a->dec == REC_ACTED)
+	else if (a->dec == REC_ACTED || (a->dec == REC_DRY_RUN &&
+	    dec == REC_FAILED))	/* a server dry run the API refused: the
+				   failure auto would have met, and dry-run
+				   keeps auto's cooldown state */
 		guard_record_failure(e->state, &a->et->cfg, a->et->id,
 		    a->target_key, e->now);
 	return finish(e, a, dec);

@@ -1049,6 +1049,45 @@ TEST(blast_radius_waits_for_the_view_to_list)
 	free(s);
 }
 
+/*
+ * dry-run keeps the guard state auto would: a server dry run the API
+ * server refused is the failure auto's action would have met, so it
+ * holds the short retry backoff, not the whole cooldown.
+ */
+TEST(failed_server_dry_run_backs_off_as_auto_would)
+{
+	struct world w;
+	json_t *out;
+	char *s;
+
+	s = xasprintf(sensor_fmt, 1, "dry-run", "30m", 10,
+	    "        dryRun: server\n");
+	world_open_sensor(&w, s, 1);
+	free(s);
+	if (w.e == NULL)
+		return;
+	signal_stuck(&w, "e1");
+	REQUIRE(w.seen.nactions == 1);
+	CHECK(engine_action_dry_run(w.seen.actions[0]));
+	clock_fixed(&w.clock, T0 + 2000);
+	out = engine_outcome(w.e, w.seen.actions[0], -1, NULL,
+	    xstrdup("422 Invalid: spec.replicas"), 40);
+	CHECK_STR(field(out, "decision"), "failed");
+	json_decref(out);
+	clock_fixed(&w.clock, T0 + 30000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "cooldown");
+	CHECK(strstr(field(last(&w), "message"), "failed, retry allowed "
+	    "in 32s") != NULL);
+	/* after the backoff, long before the 30m cooldown: tried again */
+	clock_fixed(&w.clock, T0 + 2000 + MIN);
+	signal_stuck(&w, "e3");
+	CHECK_INT(w.seen.nactions, 2);
+	json_decref(engine_outcome(w.e, w.seen.actions[1], 0, NULL, NULL,
+	    5));
+	world_close(&w);
+}
+
 int
 main(void)
 {
@@ -1070,6 +1109,7 @@ main(void)
 	RUN(records_carry_the_inputs_of_their_signal);
 	RUN(fleet_circuit_slots_taken_released_and_failing_closed);
 	RUN(blast_radius_waits_for_the_view_to_list);
+	RUN(failed_server_dry_run_backs_off_as_auto_would);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);
