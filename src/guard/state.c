@@ -1,8 +1,8 @@
 /*
  * What the guardrails remember, and the checks that read it.
  *
- * All windows are bounded: a threshold keeps only the last `count` signal
- * times per key (enough to answer "count inside within?"), the circuit the
+ * All windows are bounded: a threshold keeps only the latest `count`
+ * signal times per key (by the signals' clocks) (enough to answer "count inside within?"), the circuit the
  * last `maxActions` action times, recurrence the last few remediations per
  * trigger.  Times come from the caller's clock; a clock that steps back
  * (out-of-order replay lines) never refills a bucket or shortens a window.
@@ -169,6 +169,30 @@ window_push(struct window *w, int cap, int64_t t)
 }
 
 /*
+ * A threshold's push: the window keeps the latest cap signal times, by
+ * the signals' own clocks, not the last cap to arrive.  Full, t takes
+ * the earliest entry's place, or is not kept when it is the earliest
+ * itself.  Returns whether t was kept.
+ */
+static int
+threshold_push(struct window *w, int cap, int64_t t)
+{
+	int i, min = 0;
+
+	if (w->cap != cap || w->n < w->cap) {
+		window_push(w, cap, t);
+		return 1;
+	}
+	for (i = 1; i < w->n; i++)
+		if (w->t[i] < w->t[min])
+			min = i;
+	if (t <= w->t[min])
+		return 0;
+	w->t[min] = t;		/* the ring's order no longer matters */
+	return 1;
+}
+
+/*
  * Entries less than within from now, before or after it (a threshold's
  * signals are timed by their own clocks and may arrive out of order).
  */
@@ -247,11 +271,12 @@ guard_check_threshold(struct guard_state *g, const struct guard_config *c,
 		w = xcalloc(1, sizeof *w);
 		map_put(&g->windows, k, w);
 	}
-	window_push(w, c->threshold_count, now);
+	/* not kept (earlier than every kept one): counted all the same */
+	n = !threshold_push(w, c->threshold_count, now);
 	mark(g, 'w', k);
 	if (k != stack)
 		free(k);
-	n = window_count(w, now, c->threshold_within + 1);
+	n += window_count(w, now, c->threshold_within + 1);
 	if (n >= c->threshold_count)
 		return 1;
 	duration_format(c->threshold_within, within, sizeof within);

@@ -82,6 +82,42 @@ TEST(threshold_counts_signals_inside_window_including_current)
 	guard_config_clear(&c);
 }
 
+/*
+ * The window keeps the latest signals by their own clocks: a late
+ * signal from before the others must not push out a newer one that
+ * arrived earlier (counting would then err strict).
+ */
+TEST(threshold_window_keeps_the_latest_by_signal_time)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	const char *k = "Deployment/shop/cart";
+
+	guard_config_defaults(&c);
+	c.threshold_count = 3;
+	c.threshold_within = 5 * MIN;
+	CHECK(guard_check_threshold(g, &c, "t", k, T0 + 10 * MIN, msg,
+	    sizeof msg) == 0);
+	/* late, and outside the window of the others */
+	CHECK(guard_check_threshold(g, &c, "t", k, T0, msg, sizeof msg) ==
+	    0);
+	CHECK(guard_check_threshold(g, &c, "t", k, T0 + 11 * MIN, msg,
+	    sizeof msg) == 0);
+	CHECK_STR(msg, "2 of 3 signals within 5m");
+	/* 10m, 11m, 12m: three within 5m, the one at 0 is what goes */
+	CHECK(guard_check_threshold(g, &c, "t", k, T0 + 12 * MIN, msg,
+	    sizeof msg) == 1);
+	/* a late one earlier than every kept signal still counts itself */
+	msg[0] = '\0';
+	CHECK(guard_check_threshold(g, &c, "t", k, T0 + 1 * MIN, msg,
+	    sizeof msg) == 0);
+	CHECK_STR(msg, "1 of 3 signals within 5m");
+	CHECK(guard_check_threshold(g, &c, "t", k, T0 + 9 * MIN, msg,
+	    sizeof msg) == 1);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
 TEST(cooldown)
 {
 	struct guard_config c;
@@ -806,6 +842,7 @@ main(void)
 	RUN(a_large_threshold_window_survives_a_restart);
 	RUN(stale);
 	RUN(threshold_counts_signals_inside_window_including_current);
+	RUN(threshold_window_keeps_the_latest_by_signal_time);
 	RUN(cooldown);
 	RUN(failed_action_holds_a_retry_backoff);
 	RUN(optin_on_controller_or_pod);
