@@ -541,10 +541,16 @@ guard_take_rate_token(struct guard_state *g, const struct guard_config *c,
 		map_put(&g->buckets, trigger, b);
 	} else if (now > b->at) {
 		b->tokens += (double)(now - b->at) * cap / (double)c->rate_unit;
-		if (b->tokens > cap)
-			b->tokens = cap;
 		b->at = now;
 	}
+	/*
+	 * Capped whether or not the clock moved: a bucket loaded or kept
+	 * from before a reload that lowered requestsPerUnit holds more than
+	 * the limit, and an action at the same instant (or a replay line
+	 * from before it) must not spend the old limit's tokens.
+	 */
+	if (b->tokens > cap)
+		b->tokens = cap;
 	mark(g, 'b', trigger);
 	/*
 	 * Refilled in steps, a token is the sum of fractions that may fall

@@ -833,6 +833,40 @@ TEST(a_token_refilled_in_steps_is_back_on_time)
 	guard_config_clear(&c);
 }
 
+/*
+ * A bucket filled under a higher requestsPerUnit (kept across a reload,
+ * or loaded from the state file) holds more tokens than the limit now
+ * allows: it is capped at the next action, not only once the clock has
+ * moved on.
+ */
+TEST(rate_bucket_above_a_lowered_limit_is_capped_at_once)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	json_t *v;
+
+	guard_config_defaults(&c);
+	c.rate_per_unit = 10;
+	c.rate_unit = MIN;
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	c.rate_per_unit = 2;		/* the reload */
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 0);
+	CHECK_STR(msg, "2 per Minute reached");
+	/* loaded full under the old limit; the clock at or before its time */
+	v = json_pack("{s:f, s:I}", "tokens", 10.0, "at", (json_int_t)T0);
+	CHECK(guard_state_load(g, "bucket", "u", v) == 0);
+	json_decref(v);
+	CHECK(guard_take_rate_token(g, &c, "u", T0 - S, msg, sizeof msg) ==
+	    1);
+	CHECK(guard_take_rate_token(g, &c, "u", T0 - S, msg, sizeof msg) ==
+	    1);
+	CHECK(guard_take_rate_token(g, &c, "u", T0, msg, sizeof msg) == 0);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
 int
 main(void)
 {
@@ -852,6 +886,7 @@ main(void)
 	RUN(circuit);
 	RUN(approval_counts_its_own_marks_once);
 	RUN(rate_bucket_starts_full_refills_evenly_and_drops);
+	RUN(rate_bucket_above_a_lowered_limit_is_capped_at_once);
 	RUN(config_block_overrides_and_reports_errors);
 	RUN(fleet_circuit_counts_every_cluster);
 	RUN(fleet_ledger_unreadable_fails_closed);
