@@ -11,9 +11,27 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PKGS = "libcurl libmicrohttpd jansson yaml-0.1 sqlite3 libpq openssl tre"
-MODULES = ["http", "webhook", "prom", "signal", "conf", "cluster", "util",
-           "intake", "audit", "record", "guard", "metrics", "page", "sqldb",
-           "jp"]
+# what ingest_probe.c calls; the modules they need come from module.mk
+PROBE_USES = ["http", "webhook", "intake", "audit"]
+
+
+def modules(root, uses=PROBE_USES):
+    """uses and every module they depend on, by the tree's module.mk
+    files (NAME_DEPS := ...): a hand-kept list went stale when audit came
+    to need schedule."""
+    out, todo = [], list(uses)
+    while todo:
+        m = todo.pop()
+        if m in out:
+            continue
+        out.append(m)
+        mk = os.path.join(root, "src", m, "module.mk")
+        if os.path.exists(mk):
+            with open(mk) as f:
+                for line in f:
+                    if line.startswith(m + "_DEPS"):
+                        todo += line.split(":=", 1)[1].split()
+    return sorted(out)
 
 
 def build(outdir, sanitize=False, opt="-O1", root=ROOT):
@@ -21,7 +39,7 @@ def build(outdir, sanitize=False, opt="-O1", root=ROOT):
     path."""
     out = os.path.join(outdir, "ingest_probe" + ("_san" if sanitize else ""))
     srcs = [os.path.join(root, "tests", "webhook", "ingest_probe.c")]
-    for m in MODULES:
+    for m in modules(root):
         d = os.path.join(root, "src", m)
         srcs += sorted(os.path.join(d, f) for f in os.listdir(d)
                        if f.endswith(".c"))
