@@ -74,6 +74,16 @@ json_t		*cluster_remove(struct cluster *, const char *kind,
 json_t		*cluster_get(const struct cluster *, const char *kind,
 		    const char *ns, const char *name);
 /*
+ * The stored object's kind and metadata, for a reader of those alone (a
+ * decision's owner walk and opt-in): a new reference, or NULL.  For
+ * compact kinds not materialized yet, {"kind", "metadata"} from the
+ * record, its values the view's parsed texts (read only), without
+ * parsing the rest; otherwise the object cluster_get returns (so while
+ * cluster_record notes reads, a decision's inputs hold what it read).
+ */
+json_t		*cluster_get_meta(const struct cluster *, const char *kind,
+		    const char *ns, const char *name);
+/*
  * Where the whole object of a compact kind comes from when one is needed
  * (the admission of a patch or update sees the object it applies to): the
  * live daemon sets a GET to the API server.  fetch returns a new

@@ -630,23 +630,24 @@ struct parts {
 	json_t	*status;	/* the container statuses; NULL: none */
 };
 
-/* Record r assembled from its parts: a new reference. */
-static json_t *
-assemble(const struct cluster *cc, const struct crec *r,
-    const struct parts *t)
+/*
+ * Record r's kind into o and its metadata (meta, parsed, with r's
+ * identity) as o's "metadata", after what o holds.
+ */
+static void
+assemble_meta(const struct cluster *cc, const struct crec *r, json_t *meta,
+    json_t *o)
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* a cache */
 	const struct cclass *cl = r->cls;
-	json_t *o, *m, *dst;
+	json_t *m;
 	char buf[37], *name;
 	const char *uid = rec_uid(r, buf);
-	void *it;
 
 	name = rec_name(r);
-	o = shallow(t->body);
 	/* kind and namespace: one string each, shared */
 	json_object_set(o, "kind", cl_string_of(&c->trees, cl->kind));
-	m = shallow(t->meta);
+	m = shallow(meta);
 	json_object_set_new(m, "name", json_string(name));
 	if (cl->ns)
 		json_object_set(m, "namespace", cl_string_of(&c->trees,
@@ -655,6 +656,18 @@ assemble(const struct cluster *cc, const struct crec *r,
 		json_object_set_new(m, "uid", json_string(uid));
 	json_object_set_new(o, "metadata", m);
 	free(name);
+}
+
+/* Record r assembled from its parts: a new reference. */
+static json_t *
+assemble(const struct cluster *c, const struct crec *r,
+    const struct parts *t)
+{
+	json_t *o, *dst;
+	void *it;
+
+	o = shallow(t->body);
+	assemble_meta(c, r, t->meta, o);
 	if (t->status) {
 		/* the body's status is the parsed tree's: add to a copy */
 		dst = json_object_get(o, "status");
@@ -998,13 +1011,17 @@ cluster_get_whole(const struct cluster *cc, const char *kind,
 		}
 		w = json_incref(o);
 	} else {
-		/* cached: the guardrails' gets of it read the same */
-		if ((o = obj_of(c, r)) == NULL) {
-			o = materialize(c, r);
-			obj_set(c, r, o);
-		}
+		/*
+		 * The GET needs the apiVersion only: the body's (materialize
+		 * takes it from there), not the object materialized.  Held:
+		 * the tree cache may drop it while the fetch runs.
+		 */
+		o = json_incref(obj_of(c, r));
+		if (o == NULL)
+			o = json_incref(tree_of(c, r->cls->body));
 		w = c->fetch(c->fetch_ctx, json_string_value(json_object_get(
 		    o, "apiVersion")), kind, k.ns, name); /* a GET, in run */
+		json_decref(o);
 	}
 	note_object(c, kind, k.ns, name, w, cached);
 	return w;
@@ -1044,6 +1061,32 @@ cluster_get(const struct cluster *cc, const char *kind, const char *ns,
 		obj_set(c, r, o);
 	}
 	note_object(c, kind, k.ns, name, o, is_whole(r) ? NULL : r);
+	return o;
+}
+
+json_t *
+cluster_get_meta(const struct cluster *cc, const char *kind, const char *ns,
+    const char *name)
+{
+	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* the cache */
+	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
+	struct crec *r;
+	json_t *o, *meta;
+
+	if (kind == NULL || name == NULL)
+		return NULL;
+	if (c->reads != NULL)	/* a decision's inputs note the object */
+		return json_incref(cluster_get(cc, kind, ns, name));
+	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
+	if (r == NULL)
+		return NULL;
+	if ((o = obj_of(c, r)) != NULL)
+		return json_incref(o);	/* whole, or materialized already */
+	/* the metadata text alone: the body and statuses stay unparsed */
+	meta = json_incref(tree_of(c, r->cls->meta));
+	o = json_object();
+	assemble_meta(c, r, meta, o);
+	json_decref(meta);
 	return o;
 }
 

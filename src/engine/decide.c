@@ -90,6 +90,24 @@ parse_target(struct decision *d, const char *s)
 	return 0;
 }
 
+/* The subject object whole (borrowed, cluster_get's), or NULL. */
+static json_t *
+subject(struct decision *d)
+{
+	if (d->subject_obj == NULL && d->subject_meta != NULL)
+		d->subject_obj = cluster_get(d->e->opts.cluster,
+		    d->rec.subject.kind, d->rec.subject.namespace,
+		    d->rec.subject.name);
+	return d->subject_obj;
+}
+
+/* What of the subject the opt-in reads: its metadata at least. */
+static json_t *
+subject_labels(const struct decision *d)
+{
+	return d->subject_obj ? d->subject_obj : d->subject_meta;
+}
+
 /* Subject from the signal (or guardrails.target), target its controller. */
 static int
 resolve_target(struct decision *d)
@@ -113,12 +131,19 @@ resolve_target(struct decision *d)
 		    "to act on; set guardrails.target");
 		return -1;
 	}
-	d->subject_obj = cluster_get(cl, d->rec.subject.kind,
+	/*
+	 * The owner walk and the opt-in read the subject's metadata alone:
+	 * a Pod's body and statuses are parsed only for a check that reads
+	 * them (subject()).
+	 */
+	d->subject_meta = cluster_get_meta(cl, d->rec.subject.kind,
 	    d->rec.subject.namespace, d->rec.subject.name);
-	if (d->subject_obj)
-		d->target_obj = cluster_top_controller(cl, d->subject_obj,
+	if (d->subject_meta) {
+		d->target_obj = cluster_top_controller(cl, d->subject_meta,
 		    &d->rec.target);
-	else
+		if (d->target_obj == d->subject_meta)	/* its own target */
+			d->target_obj = subject(d);
+	} else
 		objref_set(&d->rec.target, d->rec.subject.kind,
 		    d->rec.subject.namespace, d->rec.subject.name);
 	d->target_key = objref_key(&d->rec.target);
@@ -155,7 +180,7 @@ plan_action(struct decision *d)
 	if (t->kind == TRIGGER_REMEDIATE) {
 		/* pure: the cluster view and the clock, nothing else */
 		if (act_plan_native(t, d->fire->resource, d->target_obj,
-		    d->subject_obj, d->e->opts.cluster, d->e->now, &d->plan,
+		    subject(d), d->e->opts.cluster, d->e->now, &d->plan,
 		    &d->verdict, &err) == -1) {
 			snprintf(d->msg, sizeof d->msg, "%s", err);
 			free(err);
@@ -492,7 +517,7 @@ decide_action_checks(struct decision *d, int64_t decided)
 	enum rec_reason r;
 	int ok, blast;
 
-	if (!guard_check_optin(c, d->target_obj, d->subject_obj, d->msg,
+	if (!guard_check_optin(c, d->target_obj, subject_labels(d), d->msg,
 	    sizeof d->msg))
 		return REASON_OPT_OUT;
 	/*
@@ -500,7 +525,7 @@ decide_action_checks(struct decision *d, int64_t decided)
 	 * controller's opt-in (or veto) nor the object to change can be read.
 	 * Nothing was tried, so this is no failure (a failure pages).
 	 */
-	if (d->subject_obj != NULL && d->target_obj == NULL) {
+	if (subject_labels(d) != NULL && d->target_obj == NULL) {
 		snprintf(d->msg, sizeof d->msg, "the owner %s %s/%s of %s %s/%s "
 		    "is not in the cluster view", d->rec.target.kind,
 		    d->rec.target.namespace ? d->rec.target.namespace : "",
@@ -688,5 +713,6 @@ decide_clear(struct decision *d)
 {
 	rec_clear(&d->rec);
 	act_plan_clear(&d->plan);
+	json_decref(d->subject_meta);
 	free(d->target_key);
 }

@@ -68,7 +68,14 @@ struct decision {
 	const struct sensor_fire	*fire;
 	const struct guard_config	*cfg;
 	struct rec_decision_record	 rec;
-	json_t				*subject_obj;	/* borrowed */
+	json_t				*subject_obj;	/* borrowed; NULL
+							   until a check
+							   reads more than
+							   subject_meta */
+	json_t				*subject_meta;	/* owned: its kind
+							   and metadata
+							   (cluster_get_meta)
+							   */
 	json_t				*target_obj;	/* borrowed */
 	char				*target_key;	/* owned */
 	struct act_plan			 plan;

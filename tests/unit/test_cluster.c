@@ -903,6 +903,95 @@ TEST(statuses_read_at_a_put_are_not_kept)
 }
 
 /*
+ * A reader of the kind and metadata alone (a decision's owner walk and
+ * opt-in) gets them without the Pod materialized: its metadata text is
+ * the only one parsed.  Materialized already (or while a decision's
+ * reads are noted), it is the object cluster_get returns.
+ */
+TEST(metadata_alone_parses_the_metadata_text)
+{
+	struct cluster *c = cluster_new();
+	json_t *a = pod_version(POD_A, "2026-01-01T00:04:57Z");
+	json_t *want = kept_of(a), *m, *note = json_object();
+	struct cluster_stats st;
+
+	cluster_put(c, a, NULL);
+	m = cluster_get_meta(c, "Pod", DEMO, POD_A);
+	CHECK_STR(obj_kind(m), "Pod");
+	CHECK(json_equal(json_object_get(m, "metadata"),
+	    json_object_get(want, "metadata")));
+	CHECK_INT(json_object_size(m), 2);	/* kind, metadata */
+	cluster_stats(c, &st);
+	/* the metadata text, the kind and namespace strings: no body, no
+	   statuses (materialized, 5) */
+	CHECK_INT(st.parsed, 3);
+	CHECK_INT(st.materialized, 0);
+	json_decref(m);
+	CHECK(cluster_get_meta(c, "Pod", DEMO, "nope") == NULL);
+	m = cluster_get_meta(c, "Pod", DEMO, POD_A);
+	CHECK(m != cluster_get(c, "Pod", DEMO, POD_A));
+	json_decref(m);
+	m = cluster_get_meta(c, "Pod", DEMO, POD_A);
+	CHECK(m == cluster_get(c, "Pod", DEMO, POD_A));
+	json_decref(m);
+	json_decref(cluster_remove(c, "Pod", DEMO, POD_A));
+	cluster_put(c, a, NULL);
+	cluster_record(c, note);
+	m = cluster_get_meta(c, "Pod", DEMO, POD_A);
+	CHECK(json_object_get(child2(note, "objects", "Pod/" DEMO "/" POD_A),
+	    "metadata") != NULL);
+	CHECK(m == cluster_get(c, "Pod", DEMO, POD_A));
+	cluster_record(c, NULL);
+	json_decref(m);
+	json_decref(note);
+	json_decref(want);
+	json_decref(a);
+	cluster_free(c);
+}
+
+static json_t *
+fetch_seen(void *ctx, const char *api_version, const char *kind,
+    const char *ns, const char *name)
+{
+	(void)kind;
+	(void)ns;
+	(void)name;
+	json_object_set_new(ctx, "apiVersion", api_version ?
+	    json_string(api_version) : json_null());
+	return json_pack("{s:s}", "fetched", "yes");
+}
+
+/* A fetch reads the apiVersion off the body: nothing is materialized. */
+TEST(fetch_of_a_compact_object_materializes_nothing)
+{
+	struct cluster *c = cluster_new();
+	json_t *a = pod_version(POD_A, "2026-01-01T00:04:57Z");
+	json_t *seen = json_object(), *w;
+	struct cluster_stats st;
+
+	json_object_set_new(a, "apiVersion", json_string("v1"));
+	cluster_put(c, a, NULL);
+	cluster_set_fetch(c, fetch_seen, seen);
+	w = cluster_get_whole(c, "Pod", DEMO, POD_A);
+	CHECK_STR(json_string_value(json_object_get(w, "fetched")), "yes");
+	CHECK_STR(json_string_value(json_object_get(seen, "apiVersion")),
+	    "v1");
+	cluster_stats(c, &st);
+	CHECK_INT(st.materialized, 0);
+	json_decref(w);
+	/* materialized already: its apiVersion, the same */
+	(void)cluster_get(c, "Pod", DEMO, POD_A);
+	json_object_clear(seen);
+	w = cluster_get_whole(c, "Pod", DEMO, POD_A);
+	CHECK_STR(json_string_value(json_object_get(seen, "apiVersion")),
+	    "v1");
+	json_decref(w);
+	json_decref(seen);
+	json_decref(a);
+	cluster_free(c);
+}
+
+/*
  * A get's object shares the parsed trees with the view and with the
  * other objects of its texts: a reader that would change it changes a
  * copy (the plans copy), and nothing done to the copy reaches the view,
@@ -1344,6 +1433,8 @@ main(void)
 	RUN(materialized_cache_is_bounded);
 	RUN(versions_share_their_parsed_texts);
 	RUN(statuses_read_at_a_put_are_not_kept);
+	RUN(metadata_alone_parses_the_metadata_text);
+	RUN(fetch_of_a_compact_object_materializes_nothing);
 	RUN(a_readers_copy_never_reaches_the_view);
 	RUN(parsed_trees_are_bounded);
 	RUN(relist_sweeps_what_was_not_listed);
