@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+struct cluster;
+
 /*
  * What the projection keeps (project.c's cl_projection), as data: one
  * description read by cluster_project (tree to tree) and by
@@ -79,6 +81,22 @@ json_t		*cl_project_field(const struct cl_field *f, json_t *v,
 /* What f's children keep of v (an object, or anything: then nothing). */
 json_t		*cl_project_members(const struct cl_field *f, json_t *v,
 		    const char *kind);
+
+/*
+ * The kind and name (borrowed from obj; NULL when absent) of obj's
+ * controller reference (owners.c): the one with controller: true, else
+ * the only one.
+ */
+void		 cl_controller_ref(json_t *obj, const char **kind,
+		    const char **name);
+/*
+ * cluster_get's answer (borrowed, as that), with its controller
+ * reference as cl_controller_ref reads it, read once per object kept
+ * (store.c): the next step of an owner walk.
+ */
+json_t		*cl_get_controlled(const struct cluster *, const char *kind,
+		    const char *ns, const char *name, const char **okind,
+		    const char **oname);
 
 /* The texts the store keeps of a compact object (store.c's compact()). */
 enum { CL_META, CL_BODY, CL_STATUS, CL_TEXTS };

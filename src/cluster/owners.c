@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_int.h"
 
 #define MAX_OWNER_DEPTH 8	/* owner chains are short; cycles are bugs */
 
@@ -92,28 +93,33 @@ controller_ref(json_t *obj)
 	return json_array_size(refs) == 1 ? json_array_get(refs, 0) : NULL;
 }
 
+void
+cl_controller_ref(json_t *obj, const char **kind, const char **name)
+{
+	json_t *ref = controller_ref(obj);
+
+	*kind = json_string_value(json_object_get(ref, "kind"));
+	*name = json_string_value(json_object_get(ref, "name"));
+}
+
 json_t *
 cluster_top_controller(const struct cluster *c, json_t *obj,
     struct objref *out)
 {
-	const char *ns = obj_namespace(obj);
-	json_t *cur = obj, *ref, *next;
+	const char *ns = obj_namespace(obj), *kind, *name;
+	json_t *cur = obj;
 	int depth;
 
 	objref_set(out, obj_kind(obj), ns, obj_name(obj));
+	cl_controller_ref(obj, &kind, &name);
 	for (depth = 0; depth < MAX_OWNER_DEPTH; depth++) {
-		const char *kind, *name;
-
-		if ((ref = controller_ref(cur)) == NULL)
-			return cur;
-		kind = json_string_value(json_object_get(ref, "kind"));
-		name = json_string_value(json_object_get(ref, "name"));
 		if (kind == NULL || name == NULL)
 			return cur;
 		objref_set(out, kind, ns, name);
-		if ((next = cluster_get(c, kind, ns, name)) == NULL)
+		/* the owner, and the reference it holds in turn */
+		if ((cur = cl_get_controlled(c, kind, ns, name, &kind,
+		    &name)) == NULL)
 			return NULL;
-		cur = next;
 	}
 	return cur;
 }

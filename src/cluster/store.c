@@ -94,6 +94,13 @@ enum { UID_NONE, UID_BIN, UID_TEXT };
 struct cobj {
 	const struct crec	*r;
 	json_t			*obj;	/* owned */
+	/*
+	 * obj's controller reference (cl_controller_ref; borrowed from
+	 * obj), once an owner walk read it: a walk through a workload's
+	 * ReplicaSet reads the pair here, not the ReplicaSet's tree.
+	 */
+	const char		*okind, *oname;
+	int			 oread;
 };
 
 struct cluster {
@@ -320,14 +327,18 @@ obj_of(const struct cluster *c, const struct crec *r)
 	return o ? o->obj : NULL;
 }
 
-static void
+/* Keeps obj (stolen) for r; returns its entry. */
+static struct cobj *
 obj_set(struct cluster *c, const struct crec *r, json_t *obj)
 {
 	struct cobj *o = xmalloc(sizeof *o);
 
 	o->r = r;
 	o->obj = obj;
+	o->okind = o->oname = NULL;
+	o->oread = 0;
 	ptab_insert(objs_of(c, r), ptr_hash(r), o, cobj_hash);
+	return o;
 }
 
 /* Takes r's json out of the side table (owned), or NULL. */
@@ -1042,26 +1053,52 @@ cluster_remove(struct cluster *c, const char *kind, const char *ns,
 	return r ? take(c, r, WANT_OBJECT) : NULL;
 }
 
-json_t *
-cluster_get(const struct cluster *cc, const char *kind, const char *ns,
+/* cluster_get's answer, with its side-table entry: borrowed, or NULL. */
+static struct cobj *
+get(const struct cluster *cc, const char *kind, const char *ns,
     const char *name)
 {
 	struct cluster *c = (struct cluster *)(uintptr_t)cc;	/* the cache */
 	struct rkey k = { kind, ns && *ns ? ns : NULL, name };
 	struct crec *r;
-	json_t *o;
+	struct cobj *o;
 
 	if (kind == NULL || name == NULL)
 		return NULL;
 	r = ptab_find(&c->recs, key_hash(kind, k.ns, name), rec_eq, &k);
 	if (r == NULL)
 		return NULL;
-	if ((o = obj_of(c, r)) == NULL) {
-		o = materialize(c, r);
-		obj_set(c, r, o);
-	}
-	note_object(c, kind, k.ns, name, o, is_whole(r) ? NULL : r);
+	o = ptab_find(objs_of(c, r), ptr_hash(r), cobj_eq, r);
+	if (o == NULL)
+		o = obj_set(c, r, materialize(c, r));
+	note_object(c, kind, k.ns, name, o->obj, is_whole(r) ? NULL : r);
 	return o;
+}
+
+json_t *
+cluster_get(const struct cluster *c, const char *kind, const char *ns,
+    const char *name)
+{
+	struct cobj *o = get(c, kind, ns, name);
+
+	return o ? o->obj : NULL;
+}
+
+json_t *
+cl_get_controlled(const struct cluster *c, const char *kind, const char *ns,
+    const char *name, const char **okind, const char **oname)
+{
+	struct cobj *o = get(c, kind, ns, name);
+
+	if (o == NULL)
+		return NULL;
+	if (!o->oread) {
+		cl_controller_ref(o->obj, &o->okind, &o->oname);
+		o->oread = 1;
+	}
+	*okind = o->okind;
+	*oname = o->oname;
+	return o->obj;
 }
 
 json_t *

@@ -121,6 +121,57 @@ TEST(top_controller_through_replicaset)
 	cluster_free(c);
 }
 
+/*
+ * An owner walk reads each owner's controller reference once per object
+ * the view keeps: a new version of an owner is read again, whole kinds
+ * and materialized ones alike.
+ */
+TEST(owner_walk_reads_each_version_of_an_owner)
+{
+	struct cluster *c = cluster_new();
+	json_t *rs = obj("ReplicaSet", "shop", "cart-7d9f8", "Deployment",
+	    "cart");
+	json_t *rs2 = obj("ReplicaSet", "shop", "cart-7d9f8", "Deployment",
+	    "till");
+	json_t *ns = obj("Namespace", "", "shop", "Thing", "owner");
+	json_t *p = obj("Pod", "shop", "cart-7d9f8-x2x9q", "ReplicaSet",
+	    "cart-7d9f8");
+	json_t *got;
+	const char *k, *n;
+	struct objref r = { 0 };
+
+	cluster_put(c, rs, NULL);
+	cluster_put(c, p, NULL);
+	got = cl_get_controlled(c, "ReplicaSet", "shop", "cart-7d9f8", &k,
+	    &n);
+	CHECK(got == cluster_get(c, "ReplicaSet", "shop", "cart-7d9f8"));
+	CHECK_STR(k, "Deployment");
+	CHECK_STR(n, "cart");
+	CHECK(cluster_top_controller(c, p, &r) == NULL);  /* not in view */
+	CHECK_STR(r.name, "cart");
+	cluster_put(c, rs2, NULL);
+	CHECK(cluster_top_controller(c, p, &r) == NULL);
+	CHECK_STR(r.name, "till");
+	got = cl_get_controlled(c, "Pod", "shop", "cart-7d9f8-x2x9q", &k,
+	    &n);
+	CHECK_STR(k, "ReplicaSet");
+	CHECK_STR(n, "cart-7d9f8");
+	CHECK(cl_get_controlled(c, "Pod", "shop", "gone", &k, &n) == NULL);
+	cluster_put_whole(c, ns, NULL);	/* kept whole */
+	got = cl_get_controlled(c, "Namespace", NULL, "shop", &k, &n);
+	CHECK(got != NULL);
+	CHECK_STR(k, "Thing");
+	CHECK_STR(n, "owner");
+	got = cl_get_controlled(c, "Namespace", NULL, "shop", &k, &n);
+	CHECK_STR(n, "owner");
+	objref_clear(&r);
+	json_decref(rs);
+	json_decref(rs2);
+	json_decref(ns);
+	json_decref(p);
+	cluster_free(c);
+}
+
 TEST(workload_pods)
 {
 	json_t *d = json_loads("{\"kind\":\"Deployment\",\"spec\":"
@@ -1417,6 +1468,7 @@ main(void)
 	RUN(many_objects_survive_growth);
 	RUN(refuses_objects_without_identity);
 	RUN(top_controller_through_replicaset);
+	RUN(owner_walk_reads_each_version_of_an_owner);
 	RUN(workload_pods);
 	RUN(allocatable_memory_follows_nodes);
 	RUN(compact_keeps_what_remediate_reads);
