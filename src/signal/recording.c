@@ -3,6 +3,7 @@
  * had, as NDJSON {"time","query","value"}.  Queried by exact query text
  * (after templating) for the latest value at or before the clock.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,19 +26,33 @@ struct series {
 struct sig_recording {
 	struct series	*s;		/* owned */
 	size_t		 n, cap;
+	/*
+	 * query -> its index in s, plus 1 (a pointer-sized number): a
+	 * budget check per decision, a recording of a namespace per
+	 * series, so not a walk of every query.
+	 */
+	struct map	 by_query;
 };
+
+static struct series *
+series_find(const struct sig_recording *r, const char *q)
+{
+	uintptr_t i = (uintptr_t)map_get(&r->by_query, q);
+
+	return i ? &r->s[i - 1] : NULL;
+}
 
 static struct series *
 series_for(struct sig_recording *r, const char *q)
 {
-	size_t i;
+	struct series *s = series_find(r, q);
 
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->s[i].query, q) == 0)
-			return &r->s[i];
+	if (s)
+		return s;
 	xgrow(&r->s, &r->cap, r->n + 1, sizeof *r->s);
 	memset(&r->s[r->n], 0, sizeof r->s[r->n]);
 	r->s[r->n].query = xstrdup(q);
+	(void)map_put(&r->by_query, q, (void *)(uintptr_t)(r->n + 1));
 	return &r->s[r->n++];
 }
 
@@ -111,6 +126,7 @@ sig_recording_load(const char *path, struct diags *dg)
 		return NULL;
 	}
 	r = xcalloc(1, sizeof *r);
+	map_init(&r->by_query);
 	for (p = text; *p; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
 		if (nl)
@@ -145,6 +161,7 @@ sig_recording_free(struct sig_recording *r)
 		free(r->s[i].query);
 		free(r->s[i].v);
 	}
+	map_clear(&r->by_query, NULL);
 	free(r->s);
 	free(r);
 }
@@ -153,12 +170,9 @@ int
 sig_recording_query(const struct sig_recording *r, const char *q,
     int64_t now, double *value, int64_t *at)
 {
-	size_t i, lo, hi;
-	const struct series *s = NULL;
+	size_t lo, hi;
+	const struct series *s = r ? series_find(r, q) : NULL;
 
-	for (i = 0; r && i < r->n; i++)
-		if (strcmp(r->s[i].query, q) == 0)
-			s = &r->s[i];
 	if (s == NULL || s->n == 0 || s->v[0].at > now)
 		return -1;
 	/* the last sample with at <= now */

@@ -201,6 +201,49 @@ TEST(recording_latest_at_or_before)
 }
 
 /*
+ * Each query is its own series, found by its text among many (a
+ * recording per namespace), its samples interleaved with the others'.
+ */
+TEST(recording_of_many_queries)
+{
+	char path[] = "/tmp/remediate-rec-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct diags dg;
+	struct sig_recording *r;
+	char q[64];
+	double v;
+	int64_t at, t0;
+	int i, ok = 1;
+
+	for (i = 0; i < 3000; i++)
+		fprintf(f, "{\"time\":\"2026-11-25T10:0%d:00Z\",\"query\":"
+		    "\"budget{ns=\\\"team-%d\\\"}\",\"value\":%d}\n", i / 1000,
+		    i % 1000, i);
+	fclose(f);
+	diag_init(&dg);
+	r = sig_recording_load(path, &dg);
+	CHECK(r != NULL);
+	time_parse("2026-11-25T10:00:00Z", &t0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(q, sizeof q, "budget{ns=\"team-%d\"}", i);
+		ok &= sig_recording_query(r, q, t0 + 60000, &v, &at) == 0 &&
+		    v == 1000 + i && at == t0 + 60000;
+		ok &= sig_recording_query(r, q, t0 + 600000, &v, &at) == 0 &&
+		    v == 2000 + i;
+		ok &= sig_recording_query(r, q, t0, &v, &at) == 0 && v == i;
+	}
+	CHECK(ok);
+	CHECK(sig_recording_query(r, "budget{ns=\"team-1000\"}", t0, &v,
+	    &at) == -1);
+	CHECK(sig_recording_query(r, "budget", t0, &v, &at) == -1);
+	CHECK(sig_recording_query(NULL, "budget", t0, &v, &at) == -1);
+	sig_recording_free(r);
+	diag_free(&dg);
+	remove(path);
+}
+
+/*
  * An intake row's text is written without the tree: the same bytes as
  * json_dumps(event_json(ev), JSON_COMPACT), members present or absent;
  * text outside ASCII is refused for the caller's jansson path; and a
@@ -512,6 +555,7 @@ main(void)
 	RUN(watch_type_names);
 	RUN(alert_subject_and_time);
 	RUN(recording_latest_at_or_before);
+	RUN(recording_of_many_queries);
 	RUN(event_written_as_dumped);
 	RUN(oom_event_whole);
 	RUN(route_event_whole);
