@@ -107,20 +107,27 @@ cluster_top_controller(const struct cluster *c, json_t *obj,
     struct objref *out)
 {
 	const char *ns = obj_namespace(obj), *kind, *name;
+	const char *at_kind = obj_kind(obj), *at_name = obj_name(obj);
 	json_t *cur = obj;
 	int depth;
 
-	objref_set(out, obj_kind(obj), ns, obj_name(obj));
+	/*
+	 * The last object reached is copied into out once, at the end:
+	 * the names are borrowed from the objects walked till then (a get
+	 * frees no object the view returned).
+	 */
 	cl_controller_ref(obj, &kind, &name);
 	for (depth = 0; depth < MAX_OWNER_DEPTH; depth++) {
 		if (kind == NULL || name == NULL)
-			return cur;
-		objref_set(out, kind, ns, name);
+			break;
+		at_kind = kind;
+		at_name = name;
 		/* the owner, and the reference it holds in turn */
 		if ((cur = cl_get_controlled(c, kind, ns, name, &kind,
 		    &name)) == NULL)
-			return NULL;
+			break;
 	}
+	objref_set(out, at_kind, ns, at_name);
 	return cur;
 }
 

@@ -898,13 +898,16 @@ static json_t *
 statuses_of(struct cluster *c, const struct crec *r)
 {
 	struct istr *x = r->cls->status;
-	json_t *o = json_object();
+	json_t *o = json_object(), *m, *v;
 	char buf[37];
 	const char *uid = rec_uid(r, buf);
 
-	if (uid)
-		json_object_set_new(o, "metadata", json_pack("{s:s}", "uid",
-		    uid));
+	/* member by member: json_pack would read a format per put */
+	if (uid && (v = json_string(uid)) != NULL) {
+		m = json_object();
+		json_object_set_new_nocheck(m, "uid", v);
+		json_object_set_new_nocheck(o, "metadata", m);
+	}
 	json_object_set_new(o, "status", x && (x->refs > 1 ||
 	    r->cls->refs > 1) ? json_incref(tree_of(c, x)) :
 	    cl_tree_peek(&c->trees, x));

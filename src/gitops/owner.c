@@ -198,26 +198,27 @@ out:
 static void
 flux(const json_t *obj, struct gitops_owner *out)
 {
+	/* the labels' keys written out: every decision asks */
 	static const struct {
-		const char *group, *kind;
+		const char *kind, *name, *ns;
 	} kinds[] = {
-		{ "kustomize.toolkit.fluxcd.io", "Kustomization" },
-		{ "helm.toolkit.fluxcd.io", "HelmRelease" },
+		{ "Kustomization", "kustomize.toolkit.fluxcd.io/name",
+		    "kustomize.toolkit.fluxcd.io/namespace" },
+		{ "HelmRelease", "helm.toolkit.fluxcd.io/name",
+		    "helm.toolkit.fluxcd.io/namespace" },
 	};
 	const char *r = meta_str(obj, "annotations",
 	    "kustomize.toolkit.fluxcd.io/reconcile");
-	char key[96], what[160];
+	char what[160];
 	const char *name, *ns;
 	size_t i;
 
 	if (r && strcmp(r, "disabled") == 0)
 		return;
 	for (i = 0; i < UTIL_ARRAY_LEN(kinds); i++) {
-		snprintf(key, sizeof key, "%s/name", kinds[i].group);
-		if ((name = meta_str(obj, "labels", key)) == NULL)
+		if ((name = meta_str(obj, "labels", kinds[i].name)) == NULL)
 			continue;
-		snprintf(key, sizeof key, "%s/namespace", kinds[i].group);
-		ns = meta_str(obj, "labels", key);
+		ns = meta_str(obj, "labels", kinds[i].ns);
 		describe(obj, what, sizeof what);
 		json_decref(out->owner);
 		out->owner = json_pack("{s:s, s:s, s:s}", "controller", "flux",
