@@ -324,23 +324,27 @@ guard_check_cooldown(struct guard_state *g, const struct guard_config *c,
 	return 0;
 }
 
-static int
-has_label(json_t *obj, const char *key, const char *value)
+/* obj's label key (a value of any type), or NULL. */
+static json_t *
+label_of(json_t *obj, const char *key)
 {
-	json_t *v = json_object_get(json_object_get(json_object_get(obj,
+	return json_object_get(json_object_get(json_object_get(obj,
 	    "metadata"), "labels"), key);
+}
 
+/* Label value v carries value (any value when NULL), as a string. */
+static int
+is_label(json_t *v, const char *value)
+{
 	if (!json_is_string(v))
 		return 0;
 	return value == NULL || strcmp(json_string_value(v), value) == 0;
 }
 
-int
-guard_optin_label(json_t *obj, const char *key, const char *value)
+/* guard_optin_label's answer for a label value v already looked up. */
+static int
+optin_of(json_t *obj, json_t *v, const char *value)
 {
-	json_t *v = json_object_get(json_object_get(json_object_get(obj,
-	    "metadata"), "labels"), key);
-
 	if (obj == NULL || v == NULL)
 		return 0;
 	if (value == NULL || (json_is_string(v) &&
@@ -349,19 +353,22 @@ guard_optin_label(json_t *obj, const char *key, const char *value)
 	return -1;
 }
 
+int
+guard_optin_label(json_t *obj, const char *key, const char *value)
+{
+	return optin_of(obj, label_of(obj, key), value);
+}
+
 /*
- * The opt-in key present with another value ("false") on obj: a veto, as
- * cluster-autoscaler's and Karpenter's "do not touch" annotations are.
- * Writes the message and returns 1.
+ * The opt-in key present with another value ("false") on obj (v its
+ * label's value): a veto, as cluster-autoscaler's and Karpenter's "do
+ * not touch" annotations are.  Writes the message and returns 1.
  */
 static int
-vetoes(const struct guard_config *c, json_t *obj, const char *what,
-    char *msg, size_t msglen)
+vetoes(const struct guard_config *c, json_t *obj, json_t *v,
+    const char *what, char *msg, size_t msglen)
 {
-	json_t *v = json_object_get(json_object_get(json_object_get(obj,
-	    "metadata"), "labels"), c->optin_key);
-
-	if (guard_optin_label(obj, c->optin_key, c->optin_value) != -1)
+	if (optin_of(obj, v, c->optin_value) != -1)
 		return 0;
 	snprintf(msg, msglen, "the %s opts out: label %s=%s (opt-in wants "
 	    "%s)", what, c->optin_key, json_is_string(v) ?
@@ -373,16 +380,20 @@ int
 guard_check_optin(const struct guard_config *c, json_t *controller,
     json_t *subject, char *msg, size_t msglen)
 {
+	json_t *cv, *sv;
+
 	if (c->optin_key == NULL)
 		return 1;
+	/* each side's label looked up once: a workload's is cold memory */
+	cv = label_of(controller, c->optin_key);
+	sv = subject != controller ? label_of(subject, c->optin_key) : cv;
 	/* a veto on either side wins over "true" on the other */
-	if (vetoes(c, controller, "workload", msg, msglen) ||
-	    (subject != controller && vetoes(c, subject, "pod", msg,
+	if (vetoes(c, controller, cv, "workload", msg, msglen) ||
+	    (subject != controller && vetoes(c, subject, sv, "pod", msg,
 	    msglen)))
 		return 0;
-	if ((controller && has_label(controller, c->optin_key,
-	    c->optin_value)) || (subject && has_label(subject, c->optin_key,
-	    c->optin_value)))
+	if ((controller && is_label(cv, c->optin_value)) || (subject &&
+	    is_label(sv, c->optin_value)))
 		return 1;
 	if (controller == NULL && subject == NULL)
 		snprintf(msg, msglen, "target not found in the cluster; "
