@@ -162,11 +162,17 @@ TEST(alert_subject_and_time)
 	event_clear(&ev);
 }
 
+/* A recording file of the tests' own (path: a mkstemp template). */
+static FILE *
+recording_file(char *path)
+{
+	return fdopen(mkstemp(path), "w");
+}
+
 TEST(recording_latest_at_or_before)
 {
 	char path[] = "/tmp/remediate-rec-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
+	FILE *f = recording_file(path);
 	struct diags dg;
 	struct sig_recording *r;
 	double v;
@@ -207,14 +213,13 @@ TEST(recording_latest_at_or_before)
 TEST(recording_of_many_queries)
 {
 	char path[] = "/tmp/remediate-rec-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
-	struct diags dg;
-	struct sig_recording *r;
+	FILE *f = recording_file(path);
+	int i, ok = 1;
 	char q[64];
+	struct diags dg;
 	double v;
 	int64_t at, t0;
-	int i, ok = 1;
+	struct sig_recording *r;
 
 	for (i = 0; i < 3000; i++)
 		fprintf(f, "{\"time\":\"2026-11-25T10:0%d:00Z\",\"query\":"
