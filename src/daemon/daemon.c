@@ -1196,6 +1196,9 @@ attach_webhooks(struct daemon *d)
 	io.log = hook_log;
 	d->hooks = hook_ingress_new(&sink, &io);
 	hook_ingress_set(d->hooks, set);
+	/* without an election the state is open: seeded before we listen */
+	if (daemon_dedup_seed(d) == -1)
+		return -1;
 	hook_ingress_attach(d->hooks, d->http);
 	return 0;
 }
@@ -1397,9 +1400,10 @@ daemon_state_close(struct daemon *d)
 }
 
 /*
- * What the guardrails, the pager, the prometheus sources' edges and
- * confirm mode's pull requests remembered before we started (or took
- * over); then the actions a crash left with an unknown outcome are paged
+ * What the guardrails, the pager, the prometheus sources' edges,
+ * confirm mode's pull requests and the webhook ingress (the alerts
+ * stored, seed.c) remembered before we started (or took over); then the
+ * actions a crash left with an unknown outcome are paged
  * (unknown.c).  The edges reach the sources at sched_set_recall.
  */
 int
@@ -1427,6 +1431,9 @@ daemon_state_restore(struct daemon *d)
 	if (sched_edges_count(d->edges) > 0)	/* why series stay quiet */
 		util_log_json("info", "prometheus edges restored", json_pack(
 		    "{s:i}", "series", (int)sched_edges_count(d->edges)));
+	/* a takeover: what the last leader stored is a redelivery here */
+	if (daemon_dedup_seed(d) == -1)
+		return -1;
 	/* best effort: a failure is logged and left for the next start */
 	(void)daemon_unknown_report(d->audit, d->pager, clock_now(&d->clock));
 	return 0;

@@ -250,6 +250,14 @@ int	daemon_state_open(struct daemon *);
 int	daemon_state_restore(struct daemon *);
 void	daemon_state_close(struct daemon *);
 /*
+ * seed.c: the webhook ingress's alert ids, read back from the state (its
+ * recent decision records and undecided intake rows) before the first
+ * request is stored: at a start (attach_webhooks, the state open) and a
+ * takeover (daemon_state_restore, the ingress there).  A no-op until
+ * both are; 0, or -1 logged (the state cannot be read).
+ */
+int	daemon_dedup_seed(struct daemon *);
+/*
  * fleet.c: the fleet ledger (src/fleet/) on the state, beside the audit
  * handle: opened with it (0, or -1 logged), closed with it (NULL: no-op);
  * the hooks the engine asks it through, failing closed while none is

@@ -12,8 +12,10 @@
  * is a second fence: a predecessor that has not closed it yet keeps us
  * waiting) and load the guard and page state and the prometheus sources'
  * edges the last leader left, into an empty guard state and empty edges,
+ * and the alerts it decided into the webhook ingress's memory (seed.c),
  * so no cooldown or rate bucket resets, no series still over the line
- * fires again, and nothing of an earlier term of ours lingers.  Only
+ * fires again, no alert resent to us is decided twice, and nothing of an
+ * earlier term of ours lingers.  Only
  * then do we decide.
  *
  * Stepping down: the lease's fence closed (no renewal within the renew

@@ -438,6 +438,16 @@ intake_free(struct intake *in)
 	free(in);
 }
 
+/* A read of the intake rows failed: logged, what it read dropped. */
+static long
+read_failed(struct intake *in, const char *msg, json_t *read)
+{
+	ilog(in, "error", msg, json_pack("{s:s, s:s}", "path", in->path,
+	    "error", sqldb_errmsg(in->db)));
+	json_decref(read);
+	return -1;
+}
+
 static void
 drop_row(struct intake *in, int64_t id)
 {
@@ -521,8 +531,48 @@ intake_recover(struct intake *in, size_t max, void (*fn)(void *ctx,
 	json_decref(rows);
 	return (long)i;
 fail:
-	ilog(in, "error", "cannot read the undecided events", json_pack(
-	    "{s:s, s:s}", "path", in->path, "error", sqldb_errmsg(in->db)));
-	json_decref(rows);
-	return -1;
+	return read_failed(in, "cannot read the undecided events", rows);
+}
+
+long
+intake_ids(struct intake *in, size_t max, void (*fn)(void *ctx,
+    const char *id), void *ctx)
+{
+	struct sqldb_stmt *st;
+	json_t *ids = json_array(), *ev, *id;
+	json_error_t je;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&in->db_mu);
+	if ((st = sqldb_prepare(in->db, in->o.cluster ? "SELECT event FROM "
+	    "intake WHERE cluster = ?2 ORDER BY id DESC LIMIT ?1" :
+	    "SELECT event FROM intake ORDER BY id DESC LIMIT ?1", 0)) ==
+	    NULL) {
+		pthread_mutex_unlock(&in->db_mu);
+		goto fail;
+	}
+	sqldb_bind_int64(st, 1, (int64_t)max);
+	if (in->o.cluster)
+		sqldb_bind_text(st, 2, in->o.cluster);
+	while ((rc = sqldb_step(st)) == SQLDB_ROW) {
+		const char *text = sqldb_column_text(st, 0);
+
+		ev = text ? util_json_loads(text, 0, &je) : NULL;
+		id = json_object_get(ev, "id");
+		if (json_is_string(id))
+			json_array_append(ids, id);
+		json_decref(ev);
+	}
+	sqldb_finalize(st);
+	pthread_mutex_unlock(&in->db_mu);
+	if (rc != SQLDB_DONE)
+		goto fail;
+	for (i = json_array_size(ids); i > 0; i--)	/* oldest first */
+		fn(ctx, json_string_value(json_array_get(ids, i - 1)));
+	i = json_array_size(ids);
+	json_decref(ids);
+	return (long)i;
+fail:
+	return read_failed(in, "cannot read the undecided events' ids", ids);
 }

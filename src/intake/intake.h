@@ -105,4 +105,16 @@ char		*intake_health(struct intake *);
 long		 intake_recover(struct intake *, size_t max, void (*fn)(
 		    void *ctx, int64_t id, struct event *ev), void *ctx);
 
+/*
+ * Engine thread: calls fn with the id of each of the newest max events
+ * accepted and not yet decided (by any run), oldest first (the id is
+ * borrowed for the call), so that a start or a takeover knows them as
+ * received (hook_ingress_seed): one sent again is not accepted twice.
+ * Returns how many were given, or -1 when the rows cannot be read
+ * (logged).  A row that does not read is skipped (intake_recover drops
+ * it).
+ */
+long		 intake_ids(struct intake *, size_t max, void (*fn)(
+		    void *ctx, const char *id), void *ctx);
+
 #endif /* INTAKE_H */

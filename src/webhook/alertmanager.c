@@ -12,10 +12,10 @@
  *
  * Alertmanager delivers at least once and resends a group whenever it
  * changes or repeat_interval passes, so the same alert arrives many times.
- * Its event id is a hash of (event source, event name, fingerprint,
- * startsAt, status): a redelivery has the same id and the ingress queues
- * it once; the same alert resolving has another id (status changed), and
- * so has a new firing of it (startsAt changed).  Once one status is
+ * Its event id hashes (event source, event name, fingerprint, startsAt)
+ * and then the status (alert_id): a redelivery has the same id and the
+ * ingress queues it once; the same alert resolving has another id (status
+ * changed), and so has a new firing of it (startsAt changed).  Once one status is
  * stored the other is news again (hook_alert_other_id): Prometheus
  * restores an alert with its original startsAt after an outage, so one
  * alert may fire, resolve, fire and resolve with the same two ids.
@@ -80,17 +80,79 @@ labels_fingerprint(json_t *labels)
 	return id;
 }
 
+/*
+ * An alert's id: 16 hex digits that name the alert (a hash of source,
+ * name, fingerprint and startsAt), then 16 that hash its status on top
+ * of them.  The two ids of one alert share their first half, so either
+ * names the other (hook_alert_id_other) from the id alone: what a start
+ * reads back from the state (decision records keep only the id) pairs
+ * them as the ingress does.  The second half also tells an alert's id
+ * from any other event's (a plain webhook's, a cluster event's).
+ */
+static uint64_t
+status_hash(uint64_t alert, const char *status)
+{
+	return util_hash(status, strlen(status) + 1, alert ^
+	    UTIL_HASH_SEED2);
+}
+
+static char *
+alert_id_of(uint64_t alert, const char *status)
+{
+	char *id = xmalloc(33);
+
+	util_hex64(id, alert);
+	util_hex64(id + 16, status_hash(alert, status));
+	return id;
+}
+
 static char *
 alert_id(const char *source, const char *name, const char *fp,
     const char *starts, const char *status)
 {
-	const char *parts[] = { source, name, fp, starts, status };
+	const char *parts[] = { source, name, fp, starts };
 	uint64_t h1 = UTIL_HASH_SEED;
 	size_t i;
 
 	for (i = 0; i < UTIL_ARRAY_LEN(parts); i++)
 		h1 = util_hash(parts[i], strlen(parts[i]) + 1, h1);
-	return util_hash_id(h1, UTIL_HASH_SEED2);
+	return alert_id_of(h1, status);
+}
+
+/* 16 lower-case hex digits at s into *v; -1 when they are not. */
+static int
+hex64(const char *s, uint64_t *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; i < 16; i++) {
+		int c = (unsigned char)s[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return -1;
+		*v = *v << 4 | (uint64_t)d;
+	}
+	return 0;
+}
+
+char *
+hook_alert_id_other(const char *id)
+{
+	uint64_t alert, status;
+
+	if (id == NULL || strlen(id) != 32 || hex64(id, &alert) == -1 ||
+	    hex64(id + 16, &status) == -1)
+		return NULL;
+	if (status == status_hash(alert, "firing"))
+		return alert_id_of(alert, "resolved");
+	if (status == status_hash(alert, "resolved"))
+		return alert_id_of(alert, "firing");
+	return NULL;
 }
 
 /* Checks alert i; returns NULL or the problem (owned). */

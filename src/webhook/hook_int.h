@@ -81,6 +81,12 @@ int	hook_is_alertmanager(json_t *body);
  */
 char	*hook_alert_other_id(const struct event *);
 /*
+ * The same from an alert's id alone (owned), as the state keeps it; NULL
+ * when id is not an alert's (a plain webhook's, another source's, or one
+ * made before ids paired).
+ */
+char	*hook_alert_id_other(const char *id);
+/*
  * One event per alert of payload (a recognized Alertmanager body);
  * header is the data.header object (borrowed, shared by the events).
  * Returns the count with *evs (owned), or -1 with *err.

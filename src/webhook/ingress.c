@@ -131,6 +131,38 @@ hook_ingress_set(struct hook_ingress *ing, struct hook_set *s)
 	release(old);
 }
 
+size_t
+hook_ingress_seed(struct hook_ingress *ing, const char *const *ids,
+    size_t n)
+{
+	struct hook_dedup *fresh = hook_dedup_new(ing->o.dedup_max), *old;
+	char *other;
+	size_t i, kept;
+
+	/* built aside: requests are not held while the state is read */
+	for (i = 0; i < n; i++) {
+		if ((other = hook_alert_id_other(ids[i])) == NULL)
+			continue;	/* not an alert: never redelivered */
+		hook_dedup_add(fresh, ids[i]);
+		hook_dedup_del(fresh, other);	/* as land() does */
+		free(other);
+	}
+	hook_dedup_trim(fresh);
+	kept = hook_dedup_count(fresh);
+	pthread_mutex_lock(&ing->dedup_lock);
+	old = ing->dedup;
+	ing->dedup = fresh;
+	pthread_mutex_unlock(&ing->dedup_lock);
+	hook_dedup_free(old);
+	return kept;
+}
+
+size_t
+hook_ingress_dedup_max(const struct hook_ingress *ing)
+{
+	return ing->o.dedup_max;
+}
+
 void
 hook_ingress_free(struct hook_ingress *ing)
 {

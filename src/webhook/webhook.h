@@ -182,6 +182,20 @@ void		 hook_ingress_attach(struct hook_ingress *,
  * is kept across swaps.
  */
 void		 hook_ingress_set(struct hook_ingress *, struct hook_set *);
+/*
+ * At a start or a takeover, before any request is stored: forgets every
+ * alert id remembered and remembers ids[0..n) (borrowed) instead, oldest
+ * first, as if each had just been stored (the same alert's other status
+ * forgotten, the oldest past the bound too).  The daemon gives the ids of
+ * the state's recent decision records and undecided intake rows, so an
+ * alert stored by an earlier process or leader is a redelivery here too.
+ * Ids that are not Alertmanager alerts' are skipped.  Returns how many
+ * are remembered.  Any thread.
+ */
+size_t		 hook_ingress_seed(struct hook_ingress *,
+		    const char *const *ids, size_t n);
+/* How many alert ids it remembers at most (opts.dedup_max). */
+size_t		 hook_ingress_dedup_max(const struct hook_ingress *);
 /* Frees the ingress; call after http_server_free.  NULL is a no-op. */
 void		 hook_ingress_free(struct hook_ingress *);
 

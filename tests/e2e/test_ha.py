@@ -351,6 +351,22 @@ def test_leader_cut_off_stops_acting_before_its_lease_expires(
     assert acted_while_out == []
 
 
+def checkout_pair(m, emu, path):
+    """Two replicas of manifests m on the shared state path, against a
+    cluster of one workload (shop/checkout)."""
+    emu.load(cluster_objects([scenario.Workload("shop", "checkout")]))
+    return (replica(m, emu, path, "replica-a"),
+            replica(m, emu, path, "replica-b"))
+
+
+def roles(a, b):
+    """(leader, standby) once one leads, the standby's view listed."""
+    leader = wait_any((a, b), "leading")
+    standby = b if leader is a else a
+    wait_for(standby, "synced")
+    return leader, standby
+
+
 def test_standby_refuses_webhooks_and_a_takeover_decides_every_ack(
         tmp_path):
     """Durable intake across a takeover: a standby answers webhooks 503
@@ -364,13 +380,9 @@ def test_standby_refuses_webhooks_and_a_takeover_decides_every_ack(
     m = manifests(tmp_path)
     path = str(tmp_path / "shared.db")
     with Emulator() as emu:
-        emu.load(cluster_objects([scenario.Workload("shop", "checkout")]))
-        a = replica(m, emu, path, "replica-a")
-        b = replica(m, emu, path, "replica-b")
+        a, b = checkout_pair(m, emu, path)
         try:
-            leader = wait_any((a, b), "leading")
-            standby = b if leader is a else a
-            wait_for(standby, "synced")
+            leader, standby = roles(a, b)
             refused, _ = post(port(standby), alert("at-standby"))
             storm = Storm(port(leader), "ha", senders=4)
             end = time.time() + 30
@@ -457,3 +469,46 @@ def test_an_action_waiting_on_a_worker_when_the_fence_closes_is_not_sent(
     db.close()
     assert sorted((r["target"]["name"], r["decision"]) for r in stored) \
         == [("w0", "acted"), ("w1", "failed")]
+
+
+def test_a_new_leader_knows_the_alerts_the_last_one_decided(tmp_path):
+    """A standby that takes over seeds the ingress's memory of alerts
+    from the shared state: Alertmanager resending to it an alert the old
+    leader decided (its POST to the old leader cut by the kill, or its
+    next repeat_interval) is a duplicate, and does not reach the
+    threshold of 2; before, the new leader began with an empty memory
+    and decided it again (and acted).  A new firing of the alert is news
+    and acts."""
+    from test_run_webhook import (EVENTSOURCE, THRESHOLD_SENSOR,
+                                  anew_payload, decided_ids, fresh_payload)
+    from conftest import post
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "es.yaml").write_text(EVENTSOURCE)
+    (m / "sensor.yaml").write_text(THRESHOLD_SENSOR)
+    path = str(tmp_path / "shared.db")
+    payload = fresh_payload()
+    with Emulator() as emu:
+        a, b = checkout_pair(m, emu, path)
+        try:
+            leader, standby = roles(a, b)
+            wait_for(leader, "synced")
+            first = post(port(leader), "/alerts", payload)
+            recs = leader.take(1)
+            leader.kill()
+            wait_for(standby, "leading", timeout=20)
+            again = post(port(standby), "/alerts", payload)
+            news = post(port(standby), "/alerts", anew_payload(payload))
+            recs += standby.take(1)
+        finally:
+            stop_all((a, b))
+        reqs = emu.requests()
+    assert [json.loads(x[1]) for x in (first, again, news)] == [
+        {"queued": 1, "duplicates": 0}, {"queued": 0, "duplicates": 1},
+        {"queued": 1, "duplicates": 0}], (first, again, news)
+    assert [(r["decision"], r.get("reason")) for r in recs] == [
+        ("suppressed", "below-threshold"), ("acted", None)], recs
+    ids = decided_ids(path)
+    assert len(ids) == 2 and ids[0] != ids[1], ids
+    assert len([r for r in reqs if r["method"] == "POST" and
+                r["path"].endswith("/configmaps")]) == 1

@@ -6,7 +6,10 @@ import copy
 import datetime
 import json
 import os
+import sqlite3
 import time
+
+import pytest
 
 import scenario
 from conftest import (ROOT, Daemon, Emulator, check_metrics, cluster_objects,
@@ -187,3 +190,88 @@ def test_an_alert_held_for_the_view_at_a_stop_is_decided_after_it(tmp_path):
             assert d.stop() == 0
     assert [(r["decision"], r["target"]["name"]) for r in recs] == \
         [("acted", "checkout")], recs
+
+
+THRESHOLD_SENSOR = SENSOR.replace(
+    "        maxSignalAge: 10m\n",
+    "        maxSignalAge: 10m\n"
+    "        threshold: {count: 2, within: 1h}\n")
+
+
+def anew_payload(payload):
+    """The same alert firing anew: startsAt a second later."""
+    anew = copy.deepcopy(payload)
+    starts = datetime.datetime.strptime(
+        payload["alerts"][0]["startsAt"], "%Y-%m-%dT%H:%M:%S.000Z")
+    anew["alerts"][0]["startsAt"] = (starts + datetime.timedelta(
+        seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return anew
+
+
+def decided_ids(state):
+    """signal.id of every record in the state file, in order."""
+    db = sqlite3.connect(state)
+    try:
+        return [json.loads(r)["signal"]["id"] for (r,) in db.execute(
+            "SELECT record FROM decisions ORDER BY id")]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("how", ["sigterm", "kill"])
+def test_a_redelivery_after_a_restart_is_not_decided_again(tmp_path, how):
+    """Alertmanager resends an alert after our restart (its next
+    repeat_interval, or a POST whose 200 a crash kept from it): the new
+    process knows it from the state (its records, its undecided intake
+    rows) and does not decide it again; before, its memory of alerts was
+    empty after a start, and the resent alert counted a second time
+    toward the threshold of 2 and acted.  A new firing of the alert (a
+    new startsAt) is news, and reaches the threshold."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "es.yaml").write_text(EVENTSOURCE)
+    (tmp_path / "m" / "sensor.yaml").write_text(THRESHOLD_SENSOR)
+    payload = fresh_payload()
+    anew = anew_payload(payload)
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "checkout")]))
+        d = Daemon(tmp_path / "m", emu.kubeconfig)
+        try:
+            d.wait_log("synced")
+            port = listening_port(d)
+            status, text = post(port, "/alerts", payload)
+            assert (status, json.loads(text)) == \
+                (200, {"queued": 1, "duplicates": 0})
+            if how == "kill":   # committed, answered, maybe not decided
+                d.kill()
+            else:
+                first = d.take(1)
+                assert [(r["decision"], r.get("reason")) for r in first] \
+                    == [("suppressed", "below-threshold")], first
+        finally:
+            if how != "kill":
+                assert d.stop() == 0
+        d = Daemon(tmp_path / "m", emu.kubeconfig, state=d.state)
+        try:
+            d.wait_log("synced")
+            port = listening_port(d)
+            status, text = post(port, "/alerts", payload)
+            assert (status, json.loads(text)) == \
+                (200, {"queued": 0, "duplicates": 1}), text
+            status, text = post(port, "/alerts", anew)
+            assert (status, json.loads(text)) == \
+                (200, {"queued": 1, "duplicates": 0}), text
+            recs = []
+            while not any(r["decision"] == "acted" for r in recs):
+                got = d.take(1)
+                assert got, recs
+                recs += got
+        finally:
+            assert d.stop() == 0
+        reqs = emu.requests()
+    ids = decided_ids(d.state)
+    # one record per alert: the first below the threshold, the new
+    # firing acted on (the second signal of the window)
+    assert len(ids) == 2 and ids[0] != ids[1], ids
+    assert [r["decision"] for r in recs][-1] == "acted"
+    assert len([r for r in reqs if r["method"] == "POST" and
+                r["path"].endswith("/configmaps")]) == 1

@@ -1235,6 +1235,101 @@ TEST(ingress_set_swap)
 	rig_down(&g);
 }
 
+/*
+ * A restarted daemon (or a standby taking over) seeds its ingress from
+ * the state (src/daemon/seed.c): the ids its decision records keep as
+ * signal.id, oldest first.  Each case stands for a fresh process: a new
+ * rig, seeded, then Alertmanager resending what it sent the last one.
+ * Before, a new ingress remembered nothing: every redelivery after a
+ * restart was decided again.
+ */
+static void
+seeded_case(const char *const *ids, size_t n, size_t kept, const char *body,
+    int dup)
+{
+	struct rig g;
+	struct diags d;
+	char out[4096], *yaml;
+
+	if (rig_up(&g, 0) == -1)
+		return;
+	CHECK_INT(hook_ingress_seed(g.ing, ids, n), kept);
+	/* a reload swaps the endpoints and keeps what is remembered */
+	yaml = manifest_here(manifest);
+	free_docs(g.docs, g.ndocs);
+	hook_ingress_set(g.ing, compile(yaml, 1, &d, &g.docs, &g.ndocs));
+	free(yaml);
+	CHECK_INT(d.errors, 0);
+	diag_free(&d);
+	CHECK_INT(post_alerts(&g, body, out, sizeof out), 200);
+	CHECK(strstr(out, dup ? "{\"queued\":0,\"duplicates\":1}" :
+	    "{\"queued\":1,\"duplicates\":0}") != NULL);
+	CHECK_INT(g.q.n, dup ? 0 : 1);
+	rig_down(&g);
+}
+
+TEST(ingress_seeded_from_the_state)
+{
+	char *firing = fixture("alertmanager-webhook-oomkilled.json");
+	char *resolved = fixture(
+	    "alertmanager-webhook-oomkilled-resolved.json");
+	char f[64] = "", r[64] = "", plain[64] = "", out[4096], *other;
+	struct rig g;
+
+	if (firing == NULL || resolved == NULL || rig_up(&g, 0) == -1) {
+		CHECK(!"rig");
+		goto out;
+	}
+	/* the first process: what its records keep as signal.id */
+	CHECK_INT(post_alerts(&g, firing, out, sizeof out), 200);
+	CHECK_INT(post_alerts(&g, resolved, out, sizeof out), 200);
+	CHECK_INT(call(g.port, "POST", "/open", NULL, "{}", out, sizeof out),
+	    200);
+	CHECK_INT(g.q.n, 3);
+	if (g.q.n == 3) {
+		snprintf(f, sizeof f, "%s", g.q.v[0].id);
+		snprintf(r, sizeof r, "%s", g.q.v[1].id);
+		snprintf(plain, sizeof plain, "%s", g.q.v[2].id);
+	}
+	rig_down(&g);
+	/* an alert's id names its other status; no other id does */
+	other = hook_alert_id_other(f);
+	CHECK(other != NULL && strcmp(other, r) == 0);
+	free(other);
+	other = hook_alert_id_other(r);
+	CHECK(other != NULL && strcmp(other, f) == 0);
+	free(other);
+	CHECK(hook_alert_id_other(plain) == NULL);
+	CHECK(hook_alert_id_other("") == NULL);
+	CHECK(hook_alert_id_other("kube-event-uid-1234") == NULL);
+	CHECK(hook_alert_id_other(NULL) == NULL);
+	{
+		/* the firing alone was stored: its redelivery is one, its
+		   resolution news; other signals' ids are not kept */
+		const char *fired[] = { plain, f, "not-an-alert" };
+		/* the resolution after it: the alert firing again (the same
+		   startsAt, restored by Prometheus) is news, as it is to an
+		   ingress that stored both (ingress_dedup_and_full_queue) */
+		const char *ended[] = { f, r };
+		/* fired again after the resolution */
+		const char *again[] = { r, f };
+		/* both undecided rows and records may hold one id */
+		const char *twice[] = { f, r, r };
+
+		seeded_case(fired, 3, 1, firing, 1);
+		seeded_case(fired, 3, 1, resolved, 0);
+		seeded_case(ended, 2, 1, firing, 0);
+		seeded_case(ended, 2, 1, resolved, 1);
+		seeded_case(again, 2, 1, firing, 1);
+		seeded_case(again, 2, 1, resolved, 0);
+		seeded_case(twice, 3, 1, resolved, 1);
+		seeded_case(NULL, 0, 0, firing, 0);
+	}
+out:
+	free(firing);
+	free(resolved);
+}
+
 struct sender {
 	unsigned	 port;
 	int		 first, ok;
@@ -1449,6 +1544,7 @@ main(void)
 	RUN(ingress_batches_all_or_none);
 	RUN(ingress_refused_batch_keeps_the_remembered_alerts);
 	RUN(ingress_set_swap);
+	RUN(ingress_seeded_from_the_state);
 	RUN(signed_timestamps_and_replay_marks);
 	RUN(ingress_concurrent_redeliveries);
 	RUN(dedup_lru);
