@@ -122,6 +122,24 @@ util_hex64(char out[17], uint64_t v)
 	out[16] = '\0';
 }
 
+int
+util_hex64_read(const char *s, uint64_t *v)
+{
+	size_t i;
+	int c;
+
+	*v = 0;
+	for (i = 0; i < 16; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'F')
+			return -1;
+		if ((c = util_hex_digit(c)) < 0)
+			return -1;
+		*v = *v << 4 | (uint64_t)c;
+	}
+	return 0;
+}
+
 /* printf's "%016llx%016llx" through vsnprintf was ~3k instructions */
 char *
 util_hash_id(uint64_t h1, uint64_t seed2)

@@ -362,6 +362,11 @@ uint64_t util_hash(const void *, size_t, uint64_t seed);
 /* v as 16 lower-case hex digits and a NUL: printf's "%016llx". */
 void	 util_hex64(char out[17], uint64_t v);
 /*
+ * util_hex64's reverse: the 16 lower-case hex digits at s into *v (upper
+ * case would not write back the same), 0; -1 when they are not that.
+ */
+int	 util_hex64_read(const char *s, uint64_t *v);
+/*
  * An event's id from h1, the hash of what makes it unique: h1's 16 hex
  * digits, then those of util_hash(&h1, 8, seed2) (owned).
  */

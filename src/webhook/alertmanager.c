@@ -15,8 +15,8 @@
  * Its event id hashes (event source, event name, fingerprint, startsAt)
  * and then the status (alert_id): a redelivery has the same id and the
  * ingress queues it once; the same alert resolving has another id (status
- * changed), and so has a new firing of it (startsAt changed).  Once one status is
- * stored the other is news again (hook_alert_other_id): Prometheus
+ * changed), and so has a new firing of it (startsAt changed).  Once one
+ * status is stored the other is news again (hook_alert_id_other): Prometheus
  * restores an alert with its original startsAt after an outage, so one
  * alert may fire, resolve, fire and resolve with the same two ids.
  *
@@ -119,34 +119,13 @@ alert_id(const char *source, const char *name, const char *fp,
 	return alert_id_of(h1, status);
 }
 
-/* 16 lower-case hex digits at s into *v; -1 when they are not. */
-static int
-hex64(const char *s, uint64_t *v)
-{
-	size_t i;
-
-	*v = 0;
-	for (i = 0; i < 16; i++) {
-		int c = (unsigned char)s[i], d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
-			return -1;
-		*v = *v << 4 | (uint64_t)d;
-	}
-	return 0;
-}
-
 char *
 hook_alert_id_other(const char *id)
 {
 	uint64_t alert, status;
 
-	if (id == NULL || strlen(id) != 32 || hex64(id, &alert) == -1 ||
-	    hex64(id + 16, &status) == -1)
+	if (id == NULL || strlen(id) != 32 || util_hex64_read(id, &alert) ==
+	    -1 || util_hex64_read(id + 16, &status) == -1)
 		return NULL;
 	if (status == status_hash(alert, "firing"))
 		return alert_id_of(alert, "resolved");
@@ -223,27 +202,6 @@ fill_event(const struct hook_target *t, json_t *a, json_t *group,
 		    json_deep_copy(t->metadata));
 	sig_labels_subject(labels, ev);
 	free(own);
-}
-
-char *
-hook_alert_other_id(const struct event *ev)
-{
-	json_t *body = json_object_get(ev->data, "body");
-	const char *status = json_string_value(json_object_get(body,
-	    "status"));
-	const char *fp = json_string_value(json_object_get(body,
-	    "fingerprint"));
-	const char *starts = json_string_value(json_object_get(body,
-	    "startsAt"));
-
-	if (status == NULL || fp == NULL || starts == NULL ||
-	    ev->source == NULL || ev->name == NULL)
-		return NULL;
-	if (strcmp(status, "resolved") == 0)
-		return alert_id(ev->source, ev->name, fp, starts, "firing");
-	if (strcmp(status, "firing") == 0)
-		return alert_id(ev->source, ev->name, fp, starts, "resolved");
-	return NULL;
 }
 
 int

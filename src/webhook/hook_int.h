@@ -72,18 +72,14 @@ char	*hook_replay_key(const struct hook_endpoint *,
 /* alertmanager.c */
 int	hook_is_alertmanager(json_t *body);
 /*
- * The id of the same alert (fingerprint, startsAt) with the other status
- * (owned): the firing one a resolved event ends, the resolved one a
- * firing event starts over; NULL for an event that is not an alert.  Once
- * one is stored the other is news, not a redelivery: the same alert
- * firing again with its original startsAt (Prometheus restores it so
- * after an outage), then resolving again.
- */
-char	*hook_alert_other_id(const struct event *);
-/*
- * The same from an alert's id alone (owned), as the state keeps it; NULL
- * when id is not an alert's (a plain webhook's, another source's, or one
- * made before ids paired).
+ * The id of the same alert (fingerprint, startsAt) with the other status,
+ * from an alert's id alone (owned), as an event or the state holds it:
+ * the firing one a resolved event ends, the resolved one a firing event
+ * starts over; NULL when id is not an alert's (a plain webhook's, another
+ * source's, or one made before ids paired).  Once one is stored the other
+ * is news, not a redelivery: the same alert firing again with its
+ * original startsAt (Prometheus restores it so after an outage), then
+ * resolving again.
  */
 char	*hook_alert_id_other(const char *id);
 /*

@@ -345,7 +345,7 @@ take_off(struct hook_ingress *ing, struct event *evs, size_t n,
 		}
 		/* tentatively, so a repeat inside the batch is one too */
 		hook_dedup_add(ing->dedup, evs[i].id);
-		(*ends)[*k] = hook_alert_other_id(&evs[i]);
+		(*ends)[*k] = hook_alert_id_other(evs[i].id);
 		(*ids)[*k] = xstrdup(evs[i].id);
 		xgrow(&ing->flying, &ing->capflying, ing->nflying + 1,
 		    sizeof *ing->flying);
