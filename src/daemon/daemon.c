@@ -484,9 +484,12 @@ view_relist(struct daemon *d, int begin, json_t *marker)
 	    (json_int_t)cluster_count(d->cluster, NULL)));
 }
 
-/* Logs "synced" once every watch has delivered its initial list. */
+/*
+ * Sets view_listed, and logs "synced", once every watch has delivered its
+ * initial list.
+ */
 static void
-check_synced(struct daemon *d, int *synced)
+check_synced(struct daemon *d)
 {
 	struct kube_watch_status st;
 	size_t i, n = 0;
@@ -499,7 +502,6 @@ check_synced(struct daemon *d, int *synced)
 	if (n == d->nwatches && dq_depth(d->q) == 0) {
 		struct cluster_stats cs;
 
-		*synced = 1;
 		d->view_listed = 1;
 		cluster_stats(d->cluster, &cs);
 		util_log_json("info", "synced", json_pack("{s:i, s:i, s:i, "
@@ -762,8 +764,9 @@ take_watch(struct daemon *d, const struct dq_item *it, int acting)
  * as an edge stayed quiet until it re-armed.
  */
 static long
-pop_wait(struct daemon *d, int synced, int acting)
+pop_wait(struct daemon *d, int acting)
 {
+	int synced = d->view_listed;
 	long wait = acting && synced ? run_timed(d) : -1, most = RELOAD_POLL_MS;
 
 	if (d->lease && d->o->retry_period && d->o->retry_period < most)
@@ -908,19 +911,19 @@ static void
 loop(struct daemon *d)
 {
 	struct dq_item it;
-	int synced = 0, acting;
+	int acting;
 	unsigned n = 0;
 	long wait;
 
 	while (!stopping) {
 		atomic_store(&d->beat, clock_monotonic_ms());
-		if (!synced)
-			check_synced(d, &synced);
+		if (!d->view_listed)
+			check_synced(d);
 		acting = daemon_leader_step(d);
-		if (synced && acting && d->recovering)	/* once the view is
-							   whole */
+		/* once the view is whole */
+		if (d->view_listed && acting && d->recovering)
 			recover_step(d);
-		if (synced && !d->recovering && d->nearly)
+		if (d->view_listed && !d->recovering && d->nearly)
 			take_early(d, acting);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
@@ -929,14 +932,14 @@ loop(struct daemon *d)
 		recheck_access(d);
 		if (acting)
 			housekeeping(d);
-		wait = pop_wait(d, synced, acting);	/* runs timers */
+		wait = pop_wait(d, acting);	/* runs timers */
 		if (dq_depth(d->q) == 0)
 			flush_records(d);	/* nothing waits: no group */
 		if (dq_pop(d->q, &it, (int)wait) == -1) {
 			update_metrics(d);
 			continue;
 		}
-		if (!synced && it.kind == DQ_EVENT && it.intake != 0 &&
+		if (!d->view_listed && it.kind == DQ_EVENT && it.intake != 0 &&
 		    d->nearly < d->queue_size) {
 			/* acknowledged, in the state file: it waits (as many
 			   as the queue holds; beyond, a view that never lists
