@@ -86,7 +86,13 @@ spec:
         # at the next start); a later signal must still get to fail, and
         # page, after the restart
         cooldown: 1s
+        # the default circuit (10 actions in 10m) would open after a few
+        # seconds of failures at this rate
+        circuit: {maxActions: 1024, within: 10m}
         target: "Deployment/shop/checkout"
+      # the default (1 per Minute) could spend the run's only action on
+      # an attempt a kill -9 cut short, leaving nothing to fail later
+      rateLimit: {unit: Second, requestsPerUnit: 1}
     - template:
         name: trace
         k8s:
@@ -198,6 +204,16 @@ def pods_of_records(texts):
         if pod:
             out.setdefault(r["trigger"], set()).add(pod)
     return out
+
+
+def doomed_decision(path, pod):
+    """The doomed trigger's decision on the alert for pod."""
+    recs = [json.loads(x) for (x,) in state_rows(
+        path, "SELECT record FROM decisions")]
+    ids = {r["signal"]["id"] for r in recs
+           if r["trigger"] == "trace" and r["target"]["name"] == pod}
+    return [r["decision"] for r in recs
+            if r["trigger"] == "doomed" and r["signal"]["id"] in ids]
 
 
 def wait_decided(path, d, limit=60):
@@ -324,7 +340,14 @@ def test_kill_9_during_an_alert_storm_loses_nothing_acknowledged(tmp_path):
         try:
             d.wait_log("synced")
             wait_decided(path, d)
-            # the doomed trigger failed and paged: the page arrives
+            # a signal after the restart, past the doomed trigger's
+            # cooldown and rate: it acts, fails and pages, even when every
+            # earlier attempt was cut short (outcome unknown) or held
+            time.sleep(1.5)
+            assert post(port, alert("after-restart"))[0] == 200
+            accepted.add("after-restart")
+            wait_decided(path, d)
+            assert doomed_decision(path, "after-restart") == ["failed"]
             assert wait_for(lambda: am.firing("doomed"), 30), am.pages
         finally:
             assert d.stop() == 0
