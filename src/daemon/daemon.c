@@ -1611,6 +1611,12 @@ daemon_engine_opts(struct daemon *d, struct engine_opts *eo)
 	eo->submit_ctx = d;
 	eo->fetch = fetch_live;
 	eo->fetch_ctx = d;
+	/*
+	 * A decision its rate stops anyway asks neither the API server nor
+	 * Prometheus again within 5 s: a storm is not a request per signal
+	 * (src/engine/reuse.c)
+	 */
+	eo->reuse_ms = 5000;
 	eo->propose = daemon_propose;
 	eo->propose_ctx = d->prs;
 	eo->emit = emit_record;

@@ -201,6 +201,7 @@ engine_free(struct engine *e)
 	pol_scratch_free(e->admit_scratch);
 	guard_state_free(e->state);
 	guard_config_clear(&e->defaults);
+	engine_reuse_clear(e);
 	free(e);
 }
 

@@ -328,7 +328,7 @@ check_budget(struct decision *d)
 	    "budget.query")) == NULL)
 		return 0;
 	if (d->e->opts.budget)
-		have = d->e->opts.budget(d->e->opts.budget_ctx, q, d->e->now,
+		have = engine_reuse_or_ask_budget(d->e, d->cannot_act, q,
 		    &value, &at) == 0;
 	engine_inputs_budget(d->e, q, have, value, at);
 	ok = guard_check_budget(d->cfg, have, value, at, d->e->now, d->msg,
@@ -580,6 +580,8 @@ run_checks(struct decision *d)
 	if (!guard_check_cooldown(e->state, c, d->et->id, d->target_key,
 	    e->now, d->msg, sizeof d->msg))
 		return REASON_COOLDOWN;
+	d->cannot_act = !guard_rate_token_left(e->state, c, d->et->id,
+	    e->now);
 	if ((r = decide_action_checks(d, 0)) != REASON_NONE || d->msg[0])
 		return r;
 	if (!guard_take_rate_token(e->state, c, d->et->id, e->now, d->msg,

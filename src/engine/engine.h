@@ -97,6 +97,14 @@ struct engine_opts {
 		    char **err);
 	void	 *fetch_ctx;
 	/*
+	 * ms: a decision that cannot act (its trigger's rate bucket is
+	 * empty) takes fetch's and budget's answers up to this old, given
+	 * to an earlier decision, instead of asking again; a decision that
+	 * can act always asks (src/engine/reuse.c).  0: every decision
+	 * asks (replay, test, diff: their hooks answer from memory).
+	 */
+	int64_t	  reuse_ms;
+	/*
 	 * Confirm by pull request (src/gitops/propose.c): proposes the
 	 * decision record (borrowed JSON) per the trigger's
 	 * confirm.pullRequest (borrowed): 0 with *pr (owned: the record's

@@ -57,6 +57,9 @@ struct engine {
 						   decided read (inputs.c);
 						   NULL between signals */
 	uint64_t		 signal_seq;	/* signals seen, for inputs */
+	struct map		 reuse;		/* reuse.c: recent outside
+						   answers, key -> owned
+						   struct answer */
 	struct clock		 own_clock;	/* engine_compile's */
 };
 
@@ -84,6 +87,10 @@ struct decision {
 	enum guard_mode			 mode;	/* cfg's, or notify when
 						   demoted */
 	int				 by_pr;	/* goes by pull request */
+	int				 cannot_act;	/* its rate bucket is
+							   empty: it may reuse
+							   outside answers
+							   (reuse.c) */
 	long				 pods;	/* the action moves
 						   (blast radius) */
 	int64_t				 fleet_slot;	/* ms: the fleet
@@ -185,5 +192,20 @@ void	engine_inputs_budget(struct engine *, const char *query, int have,
 	    double value, int64_t at);
 void	engine_inputs_fetched(struct engine *, const char *kind,
 	    const char *ns, const char *name, json_t *obj);
+
+/*
+ * reuse.c: the fetch and budget hooks, through the answers kept for
+ * engine_opts.reuse_ms.  may_reuse (a decision that cannot act) takes a
+ * kept answer when there is one young enough; otherwise the hook is
+ * asked and its answer kept.  Same returns as the hooks (*out and *err
+ * owned); budget's hook must be set.
+ */
+int	engine_reuse_or_fetch(struct engine *, int may_reuse, const char *av,
+	    const char *kind, const char *ns, const char *name, json_t **out,
+	    char **err);
+int	engine_reuse_or_ask_budget(struct engine *, int may_reuse,
+	    const char *query, double *value, int64_t *at);
+/* Forgets every kept answer (engine_free). */
+void	engine_reuse_clear(struct engine *);
 
 #endif /* ENGINE_INTERNAL_H */

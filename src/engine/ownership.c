@@ -38,14 +38,19 @@ from_view(void *ctx, const char *av, const char *kind, const char *ns,
 	return *out ? 0 : 1;
 }
 
-/* The live fetch hook, its answer noted in the signal's inputs. */
+/*
+ * The live fetch hook (ctx: the decision), or an answer it gave shortly
+ * before when the decision cannot act (reuse.c), noted in the signal's
+ * inputs.
+ */
 static int
 fetch_noted(void *ctx, const char *av, const char *kind, const char *ns,
     const char *name, json_t **out, char **err)
 {
-	struct engine *e = ctx;
-	int rc = e->opts.fetch(e->opts.fetch_ctx, av, kind, ns, name, out,
-	    err);
+	struct decision *d = ctx;
+	struct engine *e = d->e;
+	int rc = engine_reuse_or_fetch(e, d->cannot_act, av, kind, ns, name,
+	    out, err);
 
 	if (rc != -1)
 		engine_inputs_fetched(e, kind, ns, name, rc == 0 ? *out :
@@ -102,7 +107,7 @@ decide_ownership(struct decision *d)
 	rc = gitops_check(d->plan.plan, target_api_version(d),
 	    d->rec.target.kind, d->rec.target.namespace, d->rec.target.name,
 	    own, e->opts.fetch ? fetch_noted : from_view, e->opts.fetch ?
-	    (void *)e : e->opts.cluster, &o);
+	    (void *)d : e->opts.cluster, &o);
 	if (rc == -1) {
 		snprintf(d->msg, sizeof d->msg, "%s", o.message);
 		gitops_owner_clear(&o);

@@ -175,6 +175,13 @@ int	guard_take_rate_token(struct guard_state *,
 	    const struct guard_config *, const char *trigger, int64_t now,
 	    char *msg, size_t msglen);
 /*
+ * Whether guard_take_rate_token would find a token at now, changing
+ * nothing: a decision that finds none cannot act, whatever the checks
+ * before the rate say (the engine then reuses recent outside answers).
+ */
+int	guard_rate_token_left(const struct guard_state *,
+	    const struct guard_config *, const char *trigger, int64_t now);
+/*
  * Records that an action was taken (or would have been: notify, dry-run
  * and confirm keep the same state as auto), for cooldown and circuit.
  */

@@ -577,6 +577,24 @@ guard_take_rate_token(struct guard_state *g, const struct guard_config *c,
 	return 0;
 }
 
+int
+guard_rate_token_left(const struct guard_state *g,
+    const struct guard_config *c, const char *trigger, int64_t now)
+{
+	const struct bucket *b = map_get(&g->buckets, trigger);
+	double cap = (double)c->rate_per_unit, tokens;
+
+	if (b == NULL)
+		return 1;	/* starts full */
+	tokens = b->tokens;
+	if (now > b->at)
+		tokens += (double)(now - b->at) * cap / (double)c->rate_unit;
+	if (tokens > cap)
+		tokens = cap;
+	/* the same rounding allowance as the take */
+	return tokens >= 1.0 - 1e-9;
+}
+
 static void
 guard_record_action_cooldown(struct guard_state *g, const char *trigger,
     const char *target, int64_t now)

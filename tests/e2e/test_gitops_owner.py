@@ -125,3 +125,44 @@ def test_argocd_without_self_heal_is_acted_on(tmp_path):
     assert r["owner"]["selfHeal"] is False
     assert [q["path"] for q in reqs if q["method"] == "PATCH"] == [
         DEPLOY + "checkout"]
+
+
+def test_a_storm_its_rate_stops_reads_its_target_once_not_per_signal(
+        tmp_path):
+    """Ownership sits before the rate in the checks' order, so each
+    decision of a trigger whose rate is spent read its target from the
+    API server: a storm was a GET per signal, one after the other on the
+    engine thread.  Such a decision cannot act, so it reuses a read of
+    the last 5 s (src/engine/reuse.c)."""
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout", "web")]
+    m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
+                         "cap: 8Gi}", budget=False)
+    with Emulator() as emu:
+        objs = [{"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "shop"}}]
+        for w in ws:
+            objs += w.objects()
+        emu.load(objs + scenario.filler_pods("shop", 60))
+        d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
+        try:
+            d.wait_log("synced")
+            emu.clear_requests()
+            # cart and checkout spend the rate (2 per Minute)...
+            for name in ("cart", "cart", "checkout", "checkout"):
+                emu.oom_kill("shop", scenario.pod_name(name, 0))
+            # ...then web's pod OOMs again and again
+            for _ in range(10):
+                emu.oom_kill("shop", scenario.pod_name("web", 0))
+            recs = d.take(14)
+            reqs = emu.requests()
+        finally:
+            d.stop()
+    web = [r for r in recs if r["target"]["name"] == "web"]
+    assert [r.get("reason") for r in web] == \
+        ["below-threshold"] + ["rate-limited"] * 9, web
+    assert sorted(r["target"]["name"] for r in recs
+                  if r["decision"] == "acted") == ["cart", "checkout"]
+    gets = [r for r in reqs if r["method"] == "GET" and
+            r["path"] == DEPLOY + "web"]
+    # one read for nine decisions (two if the storm crossed 5 s)
+    assert 1 <= len(gets) <= 2, len(gets)

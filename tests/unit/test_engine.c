@@ -194,6 +194,11 @@ put(struct cluster *cl, json_t *obj)
 static const struct guard_fleet *next_fleet;
 static const char *next_cluster;
 static const int *next_view_listed;
+static int (*next_budget)(void *, const char *, int64_t, double *,
+    int64_t *);
+static int64_t next_reuse_ms;
+static int (*next_fetch)(void *, const char *, const char *, const char *,
+    const char *, json_t **, char **);
 
 /* async: actions go to the submit hook, as the live daemon's do */
 static void
@@ -236,6 +241,9 @@ world_open_sensor(struct world *w, const char *sensor, int async)
 	o.fleet = next_fleet;
 	o.cluster_name = next_cluster;
 	o.view_listed = next_view_listed;
+	o.budget = next_budget;
+	o.reuse_ms = next_reuse_ms;
+	o.fetch = next_fetch;
 	if (async) {
 		o.submit = on_submit;
 		o.submit_ctx = &w->seen;
@@ -1088,6 +1096,197 @@ TEST(failed_server_dry_run_backs_off_as_auto_would)
 	world_close(&w);
 }
 
+/* The budget hook: counts the questions, answers budget_value. */
+static int budget_asked;
+static double budget_value;
+
+static int
+on_budget(void *ctx, const char *query, int64_t now, double *value,
+    int64_t *at)
+{
+	(void)ctx;
+	CHECK_STR(query, "slo:budget:ratio");
+	budget_asked++;
+	*value = budget_value;
+	*at = now;
+	return 0;
+}
+
+static double
+record_budget(json_t *r)
+{
+	return json_real_value(json_object_get(json_object_get(r, "budget"),
+	    "value"));
+}
+
+TEST(a_decision_its_rate_stops_reuses_the_budget_answer)
+{
+	struct world w;
+	char *s;
+
+	s = xasprintf(sensor_fmt, 1, "auto", "1s", 100,
+	    "        budget: {query: \"slo:budget:ratio\", min: 0.2}\n");
+	next_budget = on_budget;
+	next_reuse_ms = 5000;
+	budget_asked = 0;
+	budget_value = 0.5;
+	world_open_sensor(&w, s, 0);
+	if (w.e == NULL)
+		goto out;
+	signal_stuck(&w, "e1");		/* a token: asks, acts */
+	CHECK_STR(field(last(&w), "decision"), "acted");
+	CHECK_INT(budget_asked, 1);
+	/* the bucket is empty: 2 s later the answer is reused */
+	budget_value = 0.9;
+	clock_fixed(&w.clock, T0 + 2000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(budget_asked, 1);
+	CHECK(record_budget(last(&w)) == 0.5);
+	/* 6 s after it was given, the answer is too old to reuse */
+	clock_fixed(&w.clock, T0 + 6001);
+	signal_stuck(&w, "e3");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(budget_asked, 2);
+	CHECK(record_budget(last(&w)) == 0.9);
+	/* a young answer, but a token is back: a decision that can act
+	   always asks, and the fresh answer stops it */
+	clock_fixed(&w.clock, T0 + MIN - 1000);
+	signal_stuck(&w, "e4");
+	CHECK_INT(budget_asked, 3);
+	budget_value = 0.1;
+	clock_fixed(&w.clock, T0 + MIN);
+	signal_stuck(&w, "e5");
+	CHECK_INT(budget_asked, 4);
+	CHECK_STR(field(last(&w), "reason"), "budget");
+	CHECK_INT(w.seen.executed, 1);
+	world_close(&w);
+	/* replay, test and diff (reuse_ms 0): every decision asks */
+	next_reuse_ms = 0;
+	budget_asked = 0;
+	budget_value = 0.5;
+	world_open_sensor(&w, s, 0);
+	if (w.e == NULL)
+		goto out;
+	signal_stuck(&w, "e1");
+	clock_fixed(&w.clock, T0 + 2000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(budget_asked, 2);
+	world_close(&w);
+out:
+	next_budget = NULL;
+	next_reuse_ms = 0;
+	free(s);
+}
+
+/*
+ * A patch of the Deployment's annotation (it moves no pod), so the
+ * ownership check reads the Deployment through the fetch hook.
+ */
+static const char patch_sensor[] =
+    "apiVersion: argoproj.io/v1alpha1\n"
+    "kind: Sensor\n"
+    "metadata: {name: stuck, namespace: argo-events}\n"
+    "spec:\n"
+    "  dependencies:\n"
+    "    - {name: s, eventSourceName: hooks, eventName: stuck}\n"
+    "  triggers:\n"
+    "    - template:\n"
+    "        name: scale\n"
+    "        k8s:\n"
+    "          operation: patch\n"
+    "          patchStrategy: application/merge-patch+json\n"
+    "          source:\n"
+    "            resource:\n"
+    "              apiVersion: apps/v1\n"
+    "              kind: Deployment\n"
+    "              metadata:\n"
+    "                {name: cart, namespace: shop, annotations: {tier: gold}}\n"
+    "      rateLimit: {unit: Minute, requestsPerUnit: 1}\n"
+    "      guardrails:\n"
+    "        mode: auto\n"
+    "        cooldown: 1s\n"
+    "        maxSignalAge: 1h\n"
+    "        optIn: {label: remediation.platform/optin=true}\n"
+    "        maxClusterImpact: 100%\n"
+    "        circuit: {maxActions: 100, within: 1h}\n";
+
+/* The fetch hook: counts the reads; the annotation's manager, if any. */
+static int fetch_asked;
+static const char *tier_manager;
+
+static int
+on_fetch(void *ctx, const char *av, const char *kind, const char *ns,
+    const char *name, json_t **out, char **err)
+{
+	(void)ctx;
+	(void)av;
+	(void)err;
+	CHECK_STR(kind, "Deployment");
+	fetch_asked++;
+	*out = json_pack("{s:s, s:s, s:{s:s, s:s, s:[]}, s:{s:i}}",
+	    "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name",
+	    name, "namespace", ns, "managedFields", "spec", "replicas", 2);
+	if (tier_manager)
+		json_array_append_new(json_object_get(json_object_get(*out,
+		    "metadata"), "managedFields"), json_pack("{s:s, s:s, s:s, "
+		    "s:s, s:{s:{s:{s:{}}}}}", "manager", tier_manager,
+		    "operation", "Update", "apiVersion", "apps/v1", "fieldsType",
+		    "FieldsV1", "fieldsV1", "f:metadata", "f:annotations",
+		    "f:tier"));
+	return 0;
+}
+
+TEST(nothing_acts_on_a_reused_ownership_answer)
+{
+	struct world w;
+
+	next_reuse_ms = 5000;
+	next_fetch = on_fetch;		/* the live daemon's read */
+	fetch_asked = 0;
+	tier_manager = NULL;
+	world_open_sensor(&w, patch_sensor, 0);
+	if (w.e == NULL)
+		goto out;
+	/* two pods: the patch moves the Deployment's 2 replicas, 100% */
+	put(w.cluster, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
+	    "apiVersion", "v1", "kind", "Pod", "metadata", "name", "other-0",
+	    "namespace", "shop", "uid", "u-other"));
+	signal_stuck(&w, "e1");
+	CHECK_STR(field(last(&w), "decision"), "acted");
+	CHECK_INT(fetch_asked, 1);
+	/* the rate is spent: a decision reuses a read up to 5 s old, and
+	   asks again after that */
+	clock_fixed(&w.clock, T0 + 2000);
+	signal_stuck(&w, "e2");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(fetch_asked, 1);
+	clock_fixed(&w.clock, T0 + MIN - 1000);
+	signal_stuck(&w, "e3");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(fetch_asked, 2);
+	/* another manager takes the field: a decision that cannot act
+	   still reuses the read from before and only says rate-limited */
+	tier_manager = "keda-operator";
+	clock_fixed(&w.clock, T0 + MIN - 500);
+	signal_stuck(&w, "e4");
+	CHECK_STR(field(last(&w), "reason"), "rate-limited");
+	CHECK_INT(fetch_asked, 2);
+	/* a token again: this decision could act, so it reads fresh, young
+	   as the kept read is, and the new manager stops it */
+	clock_fixed(&w.clock, T0 + MIN);
+	signal_stuck(&w, "e5");
+	CHECK_INT(fetch_asked, 3);
+	CHECK_STR(field(last(&w), "reason"), "conflict");
+	CHECK_INT(w.seen.executed, 1);
+	world_close(&w);
+out:
+	next_reuse_ms = 0;
+	next_fetch = NULL;
+	tier_manager = NULL;
+}
+
 int
 main(void)
 {
@@ -1110,6 +1309,8 @@ main(void)
 	RUN(fleet_circuit_slots_taken_released_and_failing_closed);
 	RUN(blast_radius_waits_for_the_view_to_list);
 	RUN(failed_server_dry_run_backs_off_as_auto_would);
+	RUN(a_decision_its_rate_stops_reuses_the_budget_answer);
+	RUN(nothing_acts_on_a_reused_ownership_answer);
 	{
 		char *a = xasprintf("%s/eventsource.yaml", dir);
 		char *b = xasprintf("%s/sensor.yaml", dir);

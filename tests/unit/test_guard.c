@@ -433,6 +433,36 @@ TEST(rate_bucket_starts_full_refills_evenly_and_drops)
 	guard_config_clear(&c);
 }
 
+TEST(rate_token_left_says_what_the_take_would_and_changes_nothing)
+{
+	struct guard_config c;
+	struct guard_state *g = guard_state_new();
+	int i;
+
+	guard_config_defaults(&c);
+	c.rate_per_unit = 2;
+	c.rate_unit = MIN;
+	/* a bucket never used starts full */
+	for (i = 0; i < 3; i++)
+		CHECK(guard_rate_token_left(g, &c, "t", T0) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_rate_token_left(g, &c, "t", T0) == 1);
+	CHECK(guard_take_rate_token(g, &c, "t", T0, msg, sizeof msg) == 1);
+	CHECK(guard_rate_token_left(g, &c, "t", T0 + S) == 0);
+	/* refilled as the take refills: not before half the unit */
+	CHECK(guard_rate_token_left(g, &c, "t", T0 + 29 * S) == 0);
+	CHECK(guard_rate_token_left(g, &c, "t", T0 + 30 * S) == 1);
+	/* and asking at a later time spent nothing: the take still finds
+	   exactly one token there */
+	CHECK(guard_take_rate_token(g, &c, "t", T0 + 30 * S, msg, sizeof msg)
+	    == 1);
+	CHECK(guard_rate_token_left(g, &c, "t", T0 + 30 * S) == 0);
+	/* per trigger */
+	CHECK(guard_rate_token_left(g, &c, "u", T0 + 30 * S) == 1);
+	guard_state_free(g);
+	guard_config_clear(&c);
+}
+
 TEST(config_block_overrides_and_reports_errors)
 {
 	struct guard_config c;
@@ -887,6 +917,7 @@ main(void)
 	RUN(approval_counts_its_own_marks_once);
 	RUN(rate_bucket_starts_full_refills_evenly_and_drops);
 	RUN(rate_bucket_above_a_lowered_limit_is_capped_at_once);
+	RUN(rate_token_left_says_what_the_take_would_and_changes_nothing);
 	RUN(config_block_overrides_and_reports_errors);
 	RUN(fleet_circuit_counts_every_cluster);
 	RUN(fleet_ledger_unreadable_fails_closed);

@@ -1,0 +1,145 @@
+/*
+ * Outside answers a decision that cannot act may reuse.
+ *
+ * Two checks ask outside the process: ownership reads the target (and
+ * its Argo CD Application) from the API server, and the error budget asks
+ * Prometheus.  Both sit before the rate limit, as DESIGN.md orders the
+ * checks, so in a storm whose trigger has spent its rate every signal
+ * still asked both, one after the other on the engine thread: an
+ * incident's signals became a request per signal to an API server that
+ * may be the thing in trouble, and every decision behind waited on it.
+ *
+ * A decision whose rate bucket is empty cannot act, whatever the checks
+ * before the rate say; its record only names the first check that stops
+ * it.  Such a decision takes an answer up to engine_opts.reuse_ms old,
+ * given to an earlier decision, instead of asking again.  A decision that
+ * can act always asks, and its answer is the one kept: nothing acts on a
+ * reused answer.  Errors are kept too, so a throttled server is not asked
+ * once per signal either.  Reused answers are noted in the signal's
+ * inputs like fresh ones, so `diff` decides the record as it was.
+ *
+ * At most REUSE_MAX answers are kept; a full table is emptied, which
+ * only costs the next decisions a fresh question each.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "util/util.h"
+
+#define REUSE_MAX	256
+
+struct answer {
+	int64_t	 asked;		/* ms: e->now when it was asked */
+	int	 rc;		/* the hook's return */
+	json_t	*obj;		/* owned: fetch's object, or NULL */
+	char	*err;		/* owned: fetch's error, or NULL */
+	double	 value;		/* budget's value and its sample time */
+	int64_t	 at;
+};
+
+static void
+answer_free(void *p)
+{
+	struct answer *a = p;
+
+	json_decref(a->obj);
+	free(a->err);
+	free(a);
+}
+
+void
+engine_reuse_clear(struct engine *e)
+{
+	map_clear(&e->reuse, answer_free);
+	map_init(&e->reuse);
+}
+
+/* The kept answer under key if it may be reused at e->now, or NULL. */
+static const struct answer *
+reusable(const struct engine *e, const char *key)
+{
+	const struct answer *a = map_get(&e->reuse, key);
+
+	/* a clock that stepped back makes the answer's age unknown */
+	if (a == NULL || a->asked > e->now ||
+	    e->now - a->asked > e->opts.reuse_ms)
+		return NULL;
+	return a;
+}
+
+/* Keeps a (owned) under key, replacing what was there. */
+static void
+keep(struct engine *e, const char *key, struct answer *a)
+{
+	struct answer *old;
+
+	if (e->reuse.live >= REUSE_MAX && map_get(&e->reuse, key) == NULL)
+		engine_reuse_clear(e);
+	if ((old = map_put(&e->reuse, key, a)) != NULL)
+		answer_free(old);
+}
+
+int
+engine_reuse_or_fetch(struct engine *e, int may_reuse, const char *av,
+    const char *kind, const char *ns, const char *name, json_t **out,
+    char **err)
+{
+	const struct answer *had;
+	struct answer *a;
+	char *key;
+	int rc;
+
+	if (e->opts.reuse_ms <= 0)
+		return e->opts.fetch(e->opts.fetch_ctx, av, kind, ns, name,
+		    out, err);
+	key = xasprintf("fetch\n%s\n%s\n%s\n%s", av ? av : "", kind,
+	    ns ? ns : "", name);
+	if (may_reuse && (had = reusable(e, key)) != NULL) {
+		free(key);
+		*out = had->rc == 0 ? json_incref(had->obj) : NULL;
+		if (had->rc == -1)
+			*err = xstrdup(had->err ? had->err : "unreadable");
+		return had->rc;
+	}
+	*out = NULL;
+	rc = e->opts.fetch(e->opts.fetch_ctx, av, kind, ns, name, out, err);
+	a = xcalloc(1, sizeof *a);
+	a->asked = e->now;
+	a->rc = rc;
+	a->obj = rc == 0 ? json_incref(*out) : NULL;
+	a->err = rc == -1 && *err ? xstrdup(*err) : NULL;
+	keep(e, key, a);
+	free(key);
+	return rc;
+}
+
+int
+engine_reuse_or_ask_budget(struct engine *e, int may_reuse,
+    const char *query, double *value, int64_t *at)
+{
+	const struct answer *had;
+	struct answer *a;
+	char *key;
+	int rc;
+
+	if (e->opts.reuse_ms <= 0)
+		return e->opts.budget(e->opts.budget_ctx, query, e->now,
+		    value, at);
+	key = xasprintf("budget\n%s", query);
+	if (may_reuse && (had = reusable(e, key)) != NULL) {
+		free(key);
+		*value = had->value;
+		*at = had->at;
+		return had->rc;
+	}
+	rc = e->opts.budget(e->opts.budget_ctx, query, e->now, value, at);
+	a = xcalloc(1, sizeof *a);
+	a->asked = e->now;
+	a->rc = rc;
+	a->value = rc == 0 ? *value : 0;
+	a->at = rc == 0 ? *at : 0;
+	keep(e, key, a);
+	free(key);
+	return rc;
+}
