@@ -34,7 +34,10 @@ def vpa_entry():
             ["managedFields"] if m["manager"] == "vpa-updater"][0]
 
 
-def run_storm(tmp_path, ws, setup):
+def run_storm(tmp_path, ws, setup, kills=None):
+    """Each workload's first pod OOMs twice (or the pods of kills OOM, in
+    order); returns the records and the API requests."""
+    kills = kills or [w.name for w in ws] * 2
     m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
                          "cap: 8Gi}", budget=False)
     with Emulator() as emu:
@@ -48,10 +51,9 @@ def run_storm(tmp_path, ws, setup):
         try:
             d.wait_log("synced")
             emu.clear_requests()
-            for _ in range(2):
-                for w in ws:
-                    emu.oom_kill("shop", scenario.pod_name(w.name, 0))
-            recs = d.take(2 * len(ws))
+            for name in kills:
+                emu.oom_kill("shop", scenario.pod_name(name, 0))
+            recs = d.take(len(kills))
             time.sleep(0.5)
             reqs = emu.requests()
         finally:
@@ -135,28 +137,10 @@ def test_a_storm_its_rate_stops_reads_its_target_once_not_per_signal(
     engine thread.  Such a decision cannot act, so it reuses a read of
     the last 5 s (src/engine/reuse.c)."""
     ws = [scenario.Workload("shop", n) for n in ("cart", "checkout", "web")]
-    m = native_manifests(tmp_path / "m", "bumpMemory: {increment: 25%, "
-                         "cap: 8Gi}", budget=False)
-    with Emulator() as emu:
-        objs = [{"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "shop"}}]
-        for w in ws:
-            objs += w.objects()
-        emu.load(objs + scenario.filler_pods("shop", 60))
-        d = Daemon(m, emu.kubeconfig, state=tmp_path / "state.db")
-        try:
-            d.wait_log("synced")
-            emu.clear_requests()
-            # cart and checkout spend the rate (2 per Minute)...
-            for name in ("cart", "cart", "checkout", "checkout"):
-                emu.oom_kill("shop", scenario.pod_name(name, 0))
-            # ...then web's pod OOMs again and again
-            for _ in range(10):
-                emu.oom_kill("shop", scenario.pod_name("web", 0))
-            recs = d.take(14)
-            reqs = emu.requests()
-        finally:
-            d.stop()
+    # cart and checkout spend the rate (2 per Minute), then web's pod
+    # OOMs again and again
+    recs, reqs = run_storm(tmp_path, ws, lambda emu: None, kills=[
+        "cart", "cart", "checkout", "checkout"] + ["web"] * 10)
     web = [r for r in recs if r["target"]["name"] == "web"]
     assert [r.get("reason") for r in web] == \
         ["below-threshold"] + ["rate-limited"] * 9, web
