@@ -275,11 +275,23 @@ struct audit_filter {
 long	audit_query(struct audit *, const struct audit_filter *,
 	    int (*fn)(void *ctx, json_t *record), void *ctx, char **err);
 /*
+ * The signal ids of the newest max records (only cluster's when cluster
+ * is not NULL), newest first, each to fn (id borrowed for the call): the
+ * webhook ingress's memory after a start (src/daemon/seed.c).  Reads by
+ * id alone, a page at a time, one record parsed at a time: a start never
+ * holds max records at once.  A record that does not read, or names no
+ * signal id, is passed over.  Returns the ids given, or -1 with *err
+ * (owned).
+ */
+long	audit_signal_ids(struct audit *, const char *cluster, long max,
+	    void (*fn)(void *ctx, const char *id), void *ctx, char **err);
+/*
  * Writer, at start: calls fn for each intended action whose outcome was
  * never written (a crash during the action) and that was not reported
  * yet, of this writer's cluster (opts.cluster; records naming no cluster
  * too: another cluster sharing the database pages its own), oldest
- * first, with the record (borrowed for the call, "outcome": "unknown").  *last is the newest such row's id (0: none), to give to
+ * first, with the record (borrowed for the call, "outcome": "unknown").
+ * *last is the newest such row's id (0: none), to give to
  * audit_unknown_reported once they are reported.  Returns how many, or
  * -1 with *err (owned).
  */

@@ -264,3 +264,67 @@ audit_unknown_reported(struct audit *a, int64_t last, char **err)
 	}
 	return 0;
 }
+
+/* A record's signal.id, read without keeping its tree: owned, or NULL. */
+static char *
+signal_id_of(const char *text)
+{
+	json_t *r = text ? util_json_loads(text, 0, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(json_object_get(
+	    r, "signal"), "id"));
+	char *out = id ? xstrdup(id) : NULL;
+
+	json_decref(r);
+	return out;
+}
+
+long
+audit_signal_ids(struct audit *a, const char *cluster, long max,
+    void (*fn)(void *, const char *), void *ctx, char **err)
+{
+	/*
+	 * By id alone: a time condition would make SQLite walk the time
+	 * index and sort every page, the whole table each time
+	 */
+	char *sql = xasprintf("SELECT id, record FROM decisions WHERE id < ?1"
+	    "%s ORDER BY id DESC LIMIT %d", !cluster ? "" : a->version >= 5 ?
+	    " AND cluster = ?2" : " AND 1 = 0", QUERY_PAGE);
+	struct sqldb_stmt *st;
+	int64_t cursor = INT64_MAX;
+	long n = 0, rows;
+	int rc = SQLDB_DONE;
+	char *id;
+
+	audit_settle(a);
+	st = sqldb_prepare(a->db, sql, 0);
+	free(sql);
+	if (st == NULL) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		return -1;
+	}
+	do {
+		sqldb_bind_int64(st, 1, cursor);
+		if (cluster && a->version >= 5)
+			sqldb_bind_text(st, 2, cluster);
+		rows = 0;
+		while (n < max && (rc = sqldb_step(st)) == SQLDB_ROW) {
+			rows++;
+			cursor = sqldb_column_int64(st, 0);
+			if ((id = signal_id_of(sqldb_column_text(st, 1))) ==
+			    NULL)
+				continue;
+			fn(ctx, id);
+			free(id);
+			n++;
+		}
+		if (n < max && rc != SQLDB_DONE)
+			break;
+		sqldb_reset(st);
+	} while (n < max && rows == QUERY_PAGE);
+	if (n < max && rc != SQLDB_DONE) {
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		n = -1;
+	}
+	sqldb_finalize(st);
+	return n;
+}

@@ -43,15 +43,10 @@ add_id(struct seed_ids *s, const char *id)
 	s->v[s->n++] = xstrdup(id);
 }
 
-static int
-from_record(void *ctx, json_t *record)
+static void
+from_record(void *ctx, const char *id)
 {
-	const char *id = json_string_value(json_object_get(json_object_get(
-	    record, "signal"), "id"));
-
-	if (id != NULL)
-		add_id(ctx, id);
-	return 0;
+	add_id(ctx, id);
 }
 
 static void
@@ -64,24 +59,27 @@ int
 daemon_dedup_seed(struct daemon *d)
 {
 	struct seed_ids s = { NULL, 0, 0 };
-	struct audit_filter f;
 	size_t i, max, kept;
-	char *err = NULL;
+	char *err = NULL, *t;
 	int rc = 0;
 
 	if (d->hooks == NULL || d->audit == NULL || d->intake == NULL)
 		return 0;	/* the other of the two calls seeds */
 	max = hook_ingress_dedup_max(d->hooks);
-	memset(&f, 0, sizeof f);
-	f.limit = (long)max;
-	if (sqldb_is_postgres(d->o->state))
-		f.cluster = d->cluster_name;
-	if (audit_query(d->audit, &f, from_record, &s, &err) == -1) {
+	if (audit_signal_ids(d->audit, sqldb_is_postgres(d->o->state) ?
+	    d->cluster_name : NULL, (long)max, from_record, &s, &err) == -1) {
 		util_log_json("error", "cannot read the alerts already "
 		    "decided", json_pack("{s:s}", "error", err ? err : "?"));
 		free(err);
 		rc = -1;
-	} else if (intake_ids(d->intake, max, from_intake, &s) == -1)
+		goto out;
+	}
+	for (i = 0; i < s.n / 2; i++) {		/* oldest first */
+		t = s.v[i];
+		s.v[i] = s.v[s.n - 1 - i];
+		s.v[s.n - 1 - i] = t;
+	}
+	if (intake_ids(d->intake, max, from_intake, &s) == -1)
 		rc = -1;	/* logged */
 	else {
 		kept = hook_ingress_seed(d->hooks, (const char *const *)s.v,
@@ -89,6 +87,7 @@ daemon_dedup_seed(struct daemon *d)
 		util_log_json("info", "alerts remembered from the state",
 		    json_pack("{s:I}", "alerts", (json_int_t)kept));
 	}
+out:
 	for (i = 0; i < s.n; i++)
 		free(s.v[i]);
 	free(s.v);

@@ -110,9 +110,10 @@ def test_sqldb_unit_cases_pass_against_postgres(pg):
 
 
 def test_audit_edge_cases_pass_against_postgres(pg):
-    """tests/unit/test_audit.c's prometheus edges across a restart, its
-    PostgreSQL half (make unit runs it on a file only)."""
-    unit_against_postgres(pg, "audit", "edges: postgres")
+    """tests/unit/test_audit.c's prometheus edges across a restart and
+    the signal ids a start remembers, their PostgreSQL half (make unit
+    runs them on a file only)."""
+    unit_against_postgres(pg, "audit", "signal ids: postgres")
 
 
 def test_decisions_land_in_postgres_and_history_reads_them(

@@ -2240,6 +2240,103 @@ TEST(prometheus_edges_survive_a_restart)
 		rm_state(edge_target);
 }
 
+/* ---- the signal ids the webhook ingress remembers ----------------------- */
+
+static const char *ids_target;
+
+static void
+collect_id(void *ctx, const char *id)
+{
+	json_array_append_new(ctx, json_string(id));
+}
+
+/* audit_signal_ids(cluster, max) joined by commas (owned). */
+static char *
+signal_ids(struct audit *a, const char *cluster, long max)
+{
+	json_t *v = json_array(), *x;
+	struct buf b;
+	char *err = NULL;
+	size_t i;
+
+	buf_init(&b, 0);
+	if (audit_signal_ids(a, cluster, max, collect_id, v, &err) == -1) {
+		fprintf(stderr, "signal ids: %s\n", err);
+		free(err);
+	}
+	json_array_foreach(v, i, x)
+		buf_printf(&b, "%s%s", i ? "," : "", json_string_value(x));
+	json_decref(v);
+	return buf_steal(&b);
+}
+
+/*
+ * Newest by id (the order they were stored), not by the records' time;
+ * one cluster's; a record that does not read passed over.  On a shared
+ * PostgreSQL only this test's clusters are asked.
+ */
+TEST(signal_ids_are_the_newest_records_by_id)
+{
+	struct audit *a = NULL;
+	struct rec_decision_record r;
+	struct audit_opts o;
+	char id[16], *got, *err = NULL;
+	int i;
+
+	audit_opts_defaults(&o);
+	a = audit_open(ids_target, &o, &err);
+	if (a == NULL) {
+		fprintf(stderr, "open %s: %s\n", ids_target, err);
+		free(err);
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 1100; i++) {
+		/* later rows, earlier times: the time index would mislead */
+		record(&r, T0 - i * 1000, "bump", "cart", REC_ACTED,
+		    REASON_NONE);
+		snprintf(id, sizeof id, "s%d", i);
+		r.event_id = i == 1091 ? NULL : id;
+		r.cluster = i % 2 ? "ids-b" : "ids-a";
+		CHECK_INT(audit_write(a, &r), 0);
+		rec_clear(&r);
+	}
+	got = signal_ids(a, "ids-a", 4);
+	CHECK_STR(got, "s1098,s1096,s1094,s1092");
+	free(got);
+	/* past the first page of 512 rows; every one of the cluster's */
+	got = signal_ids(a, "ids-a", 2000);
+	CHECK(strncmp(got, "s1098,", 6) == 0);
+	CHECK(strlen(got) > 6 && strcmp(got + strlen(got) - 6, ",s2,s0")
+	    == 0);
+	/* 550 ids: s0-s8, s10-s98, s100-s998, s1000-s1098, 549 commas */
+	CHECK_INT((long long)strlen(got), 5 * 2 + 45 * 3 + 450 * 4 + 50 * 5 +
+	    549);
+	free(got);
+	/* no signal id (1091): passed over */
+	got = signal_ids(a, "ids-b", 3);
+	CHECK_STR(got, "s1099,s1097,s1095");
+	free(got);
+	got = signal_ids(a, "ids-b", 6);
+	CHECK_STR(got, "s1099,s1097,s1095,s1093,s1089,s1087");
+	free(got);
+	if (!sqldb_is_postgres(ids_target)) {
+		/* one record cut: passed over, the next one given */
+		audit_close(a);
+		exec_sql(ids_target, "UPDATE decisions SET record = '{' "
+		    "WHERE record LIKE '%\"s1099\"%'");
+		a = audit_open(ids_target, &o, &err);
+		REQUIRE(a != NULL);
+		got = signal_ids(a, "ids-b", 2);
+		CHECK_STR(got, "s1097,s1095");
+		free(got);
+		got = signal_ids(a, NULL, 3);		/* every cluster */
+		CHECK_STR(got, "s1098,s1097,s1096");
+		free(got);
+	}
+	audit_close(a);
+}
+
 int
 main(void)
 {
@@ -2287,6 +2384,16 @@ main(void)
 		RUN(prometheus_edges_survive_a_restart);
 	}
 	free(file);
+	file = tmpfile_path("ids.db");
+	ids_target = file;
+	RUN(signal_ids_are_the_newest_records_by_id);
+	rm_state(file);
+	free(file);
+	if (pg && *pg) {
+		fprintf(stderr, "signal ids: postgres\n");
+		ids_target = pg;
+		RUN(signal_ids_are_the_newest_records_by_id);
+	}
 	rmdir(dir);
 	metrics_shutdown();
 	return harness_done();
