@@ -214,6 +214,10 @@ engine_outcome(struct engine *e, struct engine_action *a, int rc,
 	if (a->dec == REC_ACTED && dec == REC_ACTED)
 		guard_record_remediation(e->state, &a->et->cfg, a->et->id,
 		    a->target_key, a->rec.time);
+	else if (a->dec == REC_DRY_RUN && dec == REC_DRY_RUN)
+		/* accepted: auto's success, which ends the failures (no
+		   remediation: nothing changed to recur) */
+		guard_record_success(e->state, a->et->id, a->target_key);
 	else if (a->dec == REC_ACTED || (a->dec == REC_DRY_RUN &&
 	    dec == REC_FAILED))	/* a server dry run the API refused: the
 				   failure auto would have met, and dry-run

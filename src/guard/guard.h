@@ -199,6 +199,14 @@ void	guard_record_action(struct guard_state *, const char *trigger,
 void	guard_record_failure(struct guard_state *,
 	    const struct guard_config *, const char *trigger,
 	    const char *target, int64_t now);
+/*
+ * An action that worked ends the target's run of failures, so the next
+ * failure backs off from GUARD_RETRY_BACKOFF again: a remediation
+ * (guard_record_remediation does it) or a server dry run the API
+ * accepted, which is the success auto would have met.
+ */
+void	guard_record_success(struct guard_state *, const char *trigger,
+	    const char *target);
 /* The backoff after `failures` failures in a row (>= 1), in ms. */
 int64_t	guard_retry_backoff(const struct guard_config *, int failures);
 

@@ -753,7 +753,6 @@ guard_record_remediation(struct guard_state *g, const struct guard_config *c,
     const char *trigger, const char *target, int64_t now)
 {
 	struct recurrence *r = map_get(&g->recurrences, trigger);
-	struct cooldown *cd;
 
 	if (r == NULL) {
 		r = xcalloc(1, sizeof *r);
@@ -761,7 +760,15 @@ guard_record_remediation(struct guard_state *g, const struct guard_config *c,
 	}
 	recurrence_push(r, recurrence_cap(c), now, target, 0);
 	mark(g, 'r', trigger);
-	cd = cooldown_mark(g, trigger, target);
+	guard_record_success(g, trigger, target);
+}
+
+void
+guard_record_success(struct guard_state *g, const char *trigger,
+    const char *target)
+{
+	struct cooldown *cd = cooldown_mark(g, trigger, target);
+
 	if (cd && cd->failures) {	/* it worked: the failures end */
 		char stack[256], *k = pair_key(trigger, target, stack,
 		    sizeof stack);

@@ -1093,6 +1093,20 @@ TEST(failed_server_dry_run_backs_off_as_auto_would)
 	CHECK_INT(w.seen.nactions, 2);
 	json_decref(engine_outcome(w.e, w.seen.actions[1], 0, NULL, NULL,
 	    5));
+	/* the server accepted it: the failures ended, as an action that
+	   worked in auto ends them, so the next failure (after the 30m
+	   cooldown) backs off 1m again, not 2m */
+	clock_fixed(&w.clock, T0 + 2000 + MIN + 31 * MIN);
+	signal_stuck(&w, "e4");
+	REQUIRE(w.seen.nactions == 3);
+	json_decref(engine_outcome(w.e, w.seen.actions[2], -1, NULL,
+	    xstrdup("422 Invalid: spec.replicas"), 40));
+	clock_fixed(&w.clock, T0 + 2000 + 2 * MIN + 31 * MIN + 1000);
+	signal_stuck(&w, "e5");
+	CHECK_INT(w.seen.nactions, 4);
+	if (w.seen.nactions == 4)
+		json_decref(engine_outcome(w.e, w.seen.actions[3], 0, NULL,
+		    NULL, 5));
 	world_close(&w);
 }
 
