@@ -118,6 +118,27 @@ daemon_access_free(struct daemon_access *a)
 	free(a);
 }
 
+void
+daemon_access_adopt(struct daemon_access *a, struct daemon_access *old)
+{
+	size_t i, k;
+
+	if (old == NULL)
+		return;
+	pthread_mutex_lock(&old->lock);
+	for (i = 0; i < a->n; i++)
+		for (k = 0; k < old->n; k++)
+			if (old->needs[k].granted &&
+			    same_perm(&a->needs[i].p, &old->needs[k].p)) {
+				a->needs[i].granted = 1;
+				a->needs[i].checked = 1;
+				free(a->needs[i].reason);
+				a->needs[i].reason = NULL;
+				break;
+			}
+	pthread_mutex_unlock(&old->lock);
+}
+
 /*
  * One review: 1 allowed, 0 not (with *reason owned: the server's reason,
  * or NULL), -1 an answer that does not say, -2 no answer at all (the

@@ -23,6 +23,15 @@ struct kube_client;
 struct daemon_access *daemon_access_new(const struct engine *);
 void	daemon_access_free(struct daemon_access *);
 /*
+ * A reload: each permission of a that old (may be NULL) knows to be
+ * granted is granted in a too, so daemon_access_check asks only for the
+ * new and the missing ones.  The periodic check never asks again for a
+ * granted one either: a reload that asked for every permission made a
+ * burst of SIGHUPs a burst of reviews.
+ */
+void	daemon_access_adopt(struct daemon_access *a,
+	    struct daemon_access *old);
+/*
  * Asks the server about every permission not yet known to be granted
  * (all of them the first time), on the engine thread, and logs each
  * missing one (error) and each one granted since the last check (info).

@@ -1558,8 +1558,12 @@ void
 daemon_engine_ready(struct daemon *d, struct engine *e,
     struct daemon_access **access)
 {
+	struct daemon_access *a = daemon_access_new(e);
+
 	engine_each_trigger(e, init_trigger_metrics, NULL);
-	*access = daemon_access_new(e);
+	/* a reload asks only for what is new or still missing */
+	daemon_access_adopt(a, d->access);
+	*access = a;
 	if (d->kube && daemon_access_check(*access, d->kube))
 		d->next_access = clock_now(&d->clock) + ACCESS_MS;
 	else

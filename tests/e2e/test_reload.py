@@ -289,6 +289,46 @@ def test_a_reload_that_needs_a_new_permission_asks_for_it(
     assert ready_after == 200
 
 
+SSAR = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+
+def reviews(emu):
+    """The permissions asked, in order: (resource, verb)."""
+    out = []
+    for r in emu.requests():
+        if r["method"] == "POST" and r["path"] == SSAR:
+            a = body(r)["spec"]["resourceAttributes"]
+            out.append((a.get("resource"), a.get("verb")))
+    return out
+
+
+def test_a_reload_asks_only_for_permissions_not_yet_granted(
+        tmp_path, ha_manifests):  # noqa: F811
+    """A SIGHUP with nothing new asks the server nothing; a reload that
+    adds a source asks for its permissions alone.  Each reload used to
+    review every permission again: a burst of SIGHUPs, a burst of
+    reviews on the engine thread."""
+    extra = ha_manifests / "extra.yaml"
+    with Emulator() as emu:
+        emu.load(cluster_objects([scenario.Workload("shop", "w0")]))
+        d = start(emu, ha_manifests, tmp_path)
+        try:
+            at_start = reviews(emu)
+            for _ in range(3):
+                d.p.send_signal(signal.SIGHUP)
+                d.wait_log("configuration reloaded")
+            after_sighups = reviews(emu)
+            replace_file(extra, EXTRA)
+            d.wait_log("configuration reloaded")
+            after_new_source = reviews(emu)
+        finally:
+            d.stop()
+    assert at_start
+    assert after_sighups == at_start
+    added = after_new_source[len(at_start):]
+    assert added and {res for res, _ in added} == {"configmaps"}, added
+
+
 PROM_SOURCE = """apiVersion: argoproj.io/v1alpha1
 kind: EventSource
 metadata: {name: slo, namespace: argo-events}
