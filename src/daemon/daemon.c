@@ -893,20 +893,6 @@ daemon_take_item(struct daemon *d, struct dq_item *it, int acting)
 	dq_item_clear(it);
 }
 
-/*
- * The events held while the view was partial, decided in the order they
- * came (an earlier leader's, read by the recovery, first).
- */
-static void
-take_early(struct daemon *d, int acting)
-{
-	size_t i;
-
-	for (i = 0; i < d->nearly; i++)
-		daemon_take_item(d, &d->early[i], acting);
-	d->nearly = 0;
-}
-
 static void
 loop(struct daemon *d)
 {
@@ -924,7 +910,7 @@ loop(struct daemon *d)
 		if (d->view_listed && acting && d->recovering)
 			recover_step(d);
 		if (d->view_listed && !d->recovering && d->nearly)
-			take_early(d, acting);
+			daemon_early_take(d, acting);
 		if ((n++ & 63) == 0)
 			update_metrics(d);
 		metrics_engine_heartbeat((double)clock_now(&d->clock) / 1000);
@@ -939,16 +925,8 @@ loop(struct daemon *d)
 			update_metrics(d);
 			continue;
 		}
-		if (!d->view_listed && it.kind == DQ_EVENT && it.intake != 0 &&
-		    d->nearly < d->queue_size) {
-			/* acknowledged, in the state file: it waits (as many
-			   as the queue holds; beyond, a view that never lists
-			   must not grow this without end: decided now) */
-			xgrow(&d->early, &d->capearly, d->nearly + 1,
-			    sizeof *d->early);
-			d->early[d->nearly++] = it;
-			continue;
-		}
+		if (daemon_early_hold(d, &it))
+			continue;	/* waits for the view (early.c) */
 		daemon_take_item(d, &it, daemon_leader_step(d));
 	}
 }

@@ -243,6 +243,14 @@ void	daemon_take_item(struct daemon *, struct dq_item *, int acting);
  */
 void	daemon_drain(struct daemon *, int ran);
 /*
+ * early.c.  daemon_early_hold: an acknowledged event popped before the
+ * view's first list waits (1: it is held, the item moved into d->early),
+ * at most queue_size of them; 0: decide it now.  daemon_early_take, once
+ * the view is whole and the recovery done: decides those held, in order.
+ */
+int	daemon_early_hold(struct daemon *, struct dq_item *);
+void	daemon_early_take(struct daemon *, int acting);
+/*
  * daemon.c: the state file and its intake, opened (0; a new term) and
  * loaded (0), or -1 logged; closed (the intake first; NULL: no-op).
  */
