@@ -149,7 +149,7 @@ review(struct kube_client *c, const struct engine_perm *p, char **reason)
 {
 	/* one attempt: the whole check runs again every ACCESS_MS; five
 	   retried attempts would hold the start, and SIGTERM, meanwhile */
-	static const struct retry once = { 1, 0, 1.0, 0.0, 0 };
+	static const struct retry once = { 1, 0, 1.0, 0.0, 0, 0 };
 	struct kube_req rq;
 	struct kube_error err;
 	json_t *body, *ans, *st;

@@ -1217,6 +1217,19 @@ start_http(struct daemon *d)
 }
 
 /*
+ * The engine thread's reads of the API server (the ownership check, a
+ * policy's whole object): every decision waits on them, so a throttled
+ * or hung server gets two tries of 5 s, and one that asks to be left
+ * alone longer than a second (Retry-After) fails the read at once.  An
+ * owner that cannot be read stops the action (failed, its retry backoff):
+ * nothing unreadable lets it through, and the next decisions go on.
+ * The client's own policy (5 tries, Retry-After up to 60 s each) is for
+ * threads that may wait: the action workers, the watches.
+ */
+static const struct retry engine_read = { 2, 200, 2.0, 0.2, 1000, 1 };
+#define ENGINE_READ_TIMEOUT_MS	5000
+
+/*
  * The view keeps a projection of Pods and workloads; when an action's
  * admission needs the whole object, it is read from the server.
  */
@@ -1230,8 +1243,10 @@ fetch_whole(void *ctx, const char *api_version, const char *kind,
 	char *t;
 
 	kube_error_init(&err);
-	if ((o = kube_get(d->kube, api_version, kind, ns, name, &err)) ==
-	    NULL) {
+	kube_thread_policy(&engine_read, ENGINE_READ_TIMEOUT_MS);
+	o = kube_get(d->kube, api_version, kind, ns, name, &err);
+	kube_thread_policy(NULL, 0);
+	if (o == NULL) {
 		t = kube_error_text(&err);
 		util_log_json("warn", "cannot read the live object", json_pack(
 		    "{s:s, s:s?, s:s, s:s}", "kind", kind, "namespace", ns,
@@ -1516,13 +1531,18 @@ intend_durably(void *ctx, const struct rec_decision_record *r)
 	return audit_intend(d->audit, r);
 }
 
+
 static int
 fetch_live(void *ctx, const char *api_version, const char *kind,
     const char *ns, const char *name, json_t **out, char **err)
 {
 	struct daemon *d = ctx;
+	int rc;
 
-	return kube_fetch(d->kube, api_version, kind, ns, name, out, err);
+	kube_thread_policy(&engine_read, ENGINE_READ_TIMEOUT_MS);
+	rc = kube_fetch(d->kube, api_version, kind, ns, name, out, err);
+	kube_thread_policy(NULL, 0);
+	return rc;
 }
 
 static void

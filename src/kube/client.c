@@ -92,6 +92,14 @@ struct kube_client {
 };
 
 _Thread_local const struct retry *kube_thread_retry;
+_Thread_local long kube_thread_timeout_ms;
+
+void
+kube_thread_policy(const struct retry *r, long timeout_ms)
+{
+	kube_thread_retry = r;
+	kube_thread_timeout_ms = timeout_ms;
+}
 /* kube_cancel_on: this thread's requests stop when *flag is set */
 static _Thread_local atomic_int *thread_cancel;
 
@@ -873,7 +881,8 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 	pthread_mutex_lock(&c->lock);
 	r = rq->retry ? *rq->retry : kube_thread_retry ? *kube_thread_retry :
 	    c->retry;
-	timeout = c->timeout_ms;
+	timeout = kube_thread_timeout_ms > 0 ? kube_thread_timeout_ms :
+	    c->timeout_ms;
 	pthread_mutex_unlock(&c->lock);
 	if (r.steps < 1)
 		r.steps = 1;
@@ -938,7 +947,9 @@ kube_request(struct kube_client *c, const struct kube_req *rq,
 		if (!again || attempt >= r.steps ||
 		    (rq->stop && atomic_load(rq->stop)))
 			return -1;
-		if (err->retry_after_s > MAX_RETRY_AFTER_S)
+		if (err->retry_after_s > MAX_RETRY_AFTER_S ||
+		    (r.after_capped && (int64_t)err->retry_after_s * 1000 >
+		    r.cap_ms))
 			return -1;
 		wait = retry_honour_after(retry_delay(&r, attempt + 1,
 		    retry_random()), err->retry_after_s,

@@ -117,7 +117,7 @@ discover(struct kube_client *c, const char *group, const char *version,
 	char *gv, *path, *eg, *ev;
 	json_t *doc;
 	struct kube_req rq = { 0 };
-	struct retry once = { 2, 200, 2.0, 0.2, 1000 };
+	struct retry once = { 2, 200, 2.0, 0.2, 1000, 0 };
 
 	gv = xasprintf("%s/%s", group, version);
 	if ((doc = kube_discovery_cached(c, gv)) != NULL) {

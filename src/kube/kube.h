@@ -192,6 +192,14 @@ void	 kube_cancel_on(atomic_int *flag);
 void	 kube_client_set_timeout(struct kube_client *, long ms);
 /* Retry policy for 429 and 5xx (default retry_default). */
 void	 kube_client_set_retry(struct kube_client *, const struct retry *);
+/*
+ * The calling thread's requests from now on, any client: retry policy r
+ * (borrowed, outliving them; NULL: the client's) and timeout_ms per
+ * request (0: the client's).  For a thread every decision waits on (the
+ * engine's reads), so a throttled or hung server costs it a bounded
+ * wait; kube_thread_policy(NULL, 0) ends it.
+ */
+void	 kube_thread_policy(const struct retry *r, long timeout_ms);
 /* The default namespace of the configuration (borrowed). */
 const char *kube_client_namespace(const struct kube_client *);
 const char *kube_client_server(const struct kube_client *);

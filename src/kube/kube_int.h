@@ -34,6 +34,7 @@ int	kube_stream_get(struct kube_client *, const char *path,
  * client's.
  */
 extern _Thread_local const struct retry *kube_thread_retry;
+extern _Thread_local long kube_thread_timeout_ms;
 
 /* Monotonic milliseconds. */
 int64_t	kube_mono_ms(void);

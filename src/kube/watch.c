@@ -876,7 +876,7 @@ resume_fresh(struct kube_watch *w)
 static void
 backoff(struct kube_watch *w)
 {
-	static const struct retry r = { 1000, 500, 2.0, 0.5, 3000 };
+	static const struct retry r = { 1000, 500, 2.0, 0.5, 3000, 0 };
 	int64_t wait = retry_honour_after(retry_delay(&r, fail_count(w) + 1,
 	    retry_random()), w->retry_after_s, MAX_RETRY_AFTER_MS);
 

@@ -21,6 +21,7 @@ retry_default(struct retry *r)
 	r->factor = 2.0;
 	r->jitter = 0.2;
 	r->cap_ms = 30000;
+	r->after_capped = 0;
 }
 
 /* Argo's Amount: a JSON number, or a string holding one. */

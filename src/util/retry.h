@@ -21,6 +21,9 @@ struct retry {
 	double	 factor;	/* >= 1 */
 	double	 jitter;	/* 0..1 */
 	int64_t	 cap_ms;	/* longest single wait */
+	int	 after_capped;	/* 1: a Retry-After longer than cap_ms
+				   fails the request instead of waiting (a
+				   thread others wait on) */
 };
 
 /* The client's default: 5 attempts, 500ms, x2, jitter 0.2, cap 30s. */

@@ -150,3 +150,36 @@ def test_a_storm_its_rate_stops_reads_its_target_once_not_per_signal(
             r["path"] == DEPLOY + "web"]
     # one read for nine decisions (two if the storm crossed 5 s)
     assert 1 <= len(gets) <= 2, len(gets)
+
+
+def test_a_throttled_ownership_read_fails_that_decision_not_the_rest(
+        tmp_path):
+    """The ownership read runs on the thread every decision waits on.
+    An API server that throttles it for 30 s (429, Retry-After: 30) fails
+    that read at once: the decision is failed (nothing unreadable lets an
+    action through) and the next target is decided and acted on.  The
+    client's own policy would have waited out the Retry-After, up to
+    four times, with every decision behind it.  A short throttle
+    (Retry-After: 1) is waited out and the action goes on."""
+    ws = [scenario.Workload("shop", n) for n in ("cart", "checkout", "web")]
+
+    def setup(emu):
+        emu.fault({"type": "throttle", "retryAfter": 30, "count": 100,
+                   "path": "^" + DEPLOY + "cart$"})
+        emu.fault({"type": "throttle", "retryAfter": 1, "count": 1,
+                   "path": "^" + DEPLOY + "web$"})
+
+    recs, reqs = run_storm(tmp_path, ws, setup, kills=[
+        "cart", "cart", "checkout", "checkout", "web", "web"])
+    cart, checkout, web = (deciding(recs, n) for n in
+                           ("cart", "checkout", "web"))
+    assert cart["decision"] == "failed", cart
+    assert "cannot read who manages Deployment shop/cart" in \
+        cart["message"] and "429" in cart["message"], cart
+    gets = [r for r in reqs if r["method"] == "GET" and
+            r["path"] == DEPLOY + "cart"]
+    assert len(gets) == 1, gets          # not retried into the 30 s
+    assert checkout["decision"] == "acted", checkout
+    assert web["decision"] == "acted", web
+    assert len([r for r in reqs if r["method"] == "GET" and
+                r["path"] == DEPLOY + "web"]) == 2

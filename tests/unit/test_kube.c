@@ -1262,6 +1262,52 @@ TEST(request_asks_the_gate_before_every_attempt)
 	kube_client_free(c);
 }
 
+/*
+ * A thread every decision waits on (kube_thread_policy, with
+ * after_capped): a 429 asking for longer than the policy's cap fails at
+ * once, one asking for less is waited out and retried.  A wait that did
+ * not end would hold the test 30 s; a retry sent would be answered 200.
+ */
+TEST(thread_policy_fails_a_retry_after_longer_than_its_cap)
+{
+	static const struct retry brief = { 2, 200, 2.0, 0.0, 1000, 1 };
+	struct server sv;
+	struct kube_client *c;
+	struct kube_error e;
+	int rc;
+
+	memset(&sv, 0, sizeof sv);
+	sv.answers[0].status = 429;
+	sv.answers[0].retry_after = 30;
+	sv.answers[1].status = 200;
+	server_start(&sv, 2);
+	REQUIRE((c = loopback_client(&sv)) != NULL);
+	kube_error_init(&e);
+	kube_thread_policy(&brief, 2000);
+	rc = post(c, NULL, &e);		/* the thread's policy */
+	CHECK_INT(rc, -1);
+	CHECK_INT(atomic_load(&sv.got), 1);
+	CHECK_INT(e.status, 429);
+	kube_error_clear(&e);
+	server_stop(&sv);
+	kube_client_free(c);
+
+	memset(&sv, 0, sizeof sv);
+	sv.answers[0].status = 429;
+	sv.answers[0].retry_after = 1;
+	sv.answers[1].status = 200;
+	server_start(&sv, 2);
+	REQUIRE((c = loopback_client(&sv)) != NULL);
+	kube_error_init(&e);
+	rc = post(c, NULL, &e);
+	CHECK_INT(rc, 0);
+	CHECK_INT(atomic_load(&sv.got), 2);
+	kube_thread_policy(NULL, 0);
+	kube_error_clear(&e);
+	server_stop(&sv);
+	kube_client_free(c);
+}
+
 TEST(request_gate_closing_in_a_backoff_stops_the_retry)
 {
 	struct server sv;
@@ -1667,6 +1713,7 @@ main(void)
 	RUN(event_object);
 	RUN(request_asks_the_gate_before_every_attempt);
 	RUN(request_gate_closing_in_a_backoff_stops_the_retry);
+	RUN(thread_policy_fails_a_retry_after_longer_than_its_cap);
 	RUN(exec_refresh_does_not_hold_the_client);
 	RUN(exec_expired_waits_for_one_run);
 	RUN(exec_plugin_run_ends_when_stopped);
