@@ -512,95 +512,6 @@ check_synced(struct daemon *d)
 	}
 }
 
-/* A calendar or prometheus event, on the engine thread. */
-static void
-timed_emit(void *ctx, struct event *ev)
-{
-	struct daemon *d = ctx;
-
-	metrics_count_signal(ev->source, ev->name);
-	engine_signal(d->engine, ev);
-}
-
-/* Fires what is due; returns ms until the next due source (or -1). */
-static long
-run_timed(struct daemon *d)
-{
-	struct prom_result res;
-	struct sched_source *s;
-	int64_t now = clock_now(&d->clock), due;
-	char *err;
-	size_t i;
-
-	for (i = 0; i < sched_set_count(d->timed); i++) {
-		s = sched_set_get(d->timed, i);
-		due = sched_source_due(s);
-		if (due < 0 || due > now)
-			continue;
-		if (sched_source_kind(s) == SCHED_CALENDAR) {
-			sched_calendar_fire(s, now, timed_emit, d);
-			continue;
-		}
-		err = NULL;
-		memset(&res, 0, sizeof res);
-		if (sched_prom_url(s) == NULL || prom_query(sched_prom_url(s),
-		    sched_prom_query(s), d->prom_timeout, now, &res,
-		    &err) == -1) {
-			util_log_json("warn", "prometheus source query failed",
-			    json_pack("{s:s, s:s}", "source",
-			    sched_source_name(s), "error", err ? err :
-			    "no Prometheus URL"));
-			sched_prom_feed(s, NULL, now, timed_emit, d);
-		} else
-			sched_prom_feed(s, &res, now, timed_emit, d);
-		prom_result_clear(&res);
-		free(err);
-	}
-	/*
-	 * An edge no record carried (its event decided nothing, or a
-	 * re-arm) is written now, not at the next tick: a kill -9 in between
-	 * would leave a re-armed series stored as over the line, and its
-	 * next crossing would not fire.
-	 */
-	if (d->audit && sched_edges_marked(d->edges))
-		metrics_set_state_writable(audit_sync(d->audit) == 0);
-	due = sched_set_next_due(d->timed);
-	return due < 0 ? -1 : (long)(due > now ? due - now : 0);
-}
-
-struct sched_set *
-daemon_timed_set(struct daemon *d, const struct conf *c, struct diags *dg)
-{
-	struct sched_set *set = sched_set_new();
-	struct sched_opts so;
-	size_t i;
-
-	memset(&so, 0, sizeof so);
-	so.prometheus_url = d->prom_url;
-	for (i = 0; i < c->nby_kind[CONF_EVENTSOURCE]; i++)
-		sched_set_add(set, c->by_kind[CONF_EVENTSOURCE][i], &so, dg);
-	return set;
-}
-
-static int
-start_timed(struct daemon *d)
-{
-	struct diags dg;
-	size_t errors;
-
-	diag_init(&dg);
-	d->timed = daemon_timed_set(d, d->conf, &dg);
-	diag_print(&dg, stderr);
-	errors = dg.errors;
-	diag_free(&dg);
-	if (errors)
-		return -1;
-	sched_set_start(d->timed, clock_now(&d->clock));
-	/* with an election, empty until this replica leads (leader.c) */
-	sched_set_recall(d->timed, d->edges);
-	return 0;
-}
-
 static void
 expire_approvals(struct daemon *d, int64_t now)
 {
@@ -767,7 +678,11 @@ static long
 pop_wait(struct daemon *d, int acting)
 {
 	int synced = d->view_listed;
-	long wait = acting && synced ? run_timed(d) : -1, most = RELOAD_POLL_MS;
+	long wait = acting && synced ? daemon_timed_run(d) : -1,
+	    most = RELOAD_POLL_MS;
+
+	if (!(acting && synced))
+		daemon_timed_idle(d);
 
 	if (d->lease && d->o->retry_period && d->o->retry_period < most)
 		most = (long)d->o->retry_period;	/* notice a new term */
@@ -1714,7 +1629,7 @@ daemon_run(const struct daemon_opts *o)
 	    daemon_leader_prepare(&d) == 0 && start_actions(&d) == 0 &&
 	    start_pager(&d) == 0 && start_notify(&d) == 0 &&
 	    open_approvals(&d) == 0 && restore_unless_elected(&d) == 0 &&
-	    check_access(&d) == 0 && start_timed(&d) == 0 &&
+	    check_access(&d) == 0 && daemon_timed_start(&d) == 0 &&
 	    daemon_watches_start(&d) == 0 && start_http(&d) == 0 &&
 	    daemon_leader_start(&d) == 0) {
 		util_log_json("info", "running", json_pack("{s:i}", "watches",
@@ -1728,7 +1643,7 @@ daemon_run(const struct daemon_opts *o)
 				   notifier goes */
 	http_server_free(d.http);	/* no handler may see freed watches */
 	hook_ingress_free(d.hooks);
-	sched_set_free(d.timed);
+	daemon_timed_stop(&d);
 	if (d.pager)		/* what is not sent stays due in the file */
 		page_flush(d.pager, 500);
 	daemon_reload_senders_stop(&d, 1000);

@@ -30,6 +30,7 @@ struct engine;
 struct engine_opts;
 struct intake;
 struct hook_set;
+struct promq;
 struct sched_set;
 
 #define TICK_MS		5000	/* pages resolve, state is synced */
@@ -123,6 +124,8 @@ struct daemon {
 	struct http_server	*http;
 	struct hook_ingress	*hooks;
 	struct sched_set	*timed;		/* calendar, prometheus */
+	struct promq		*promq;		/* prometheus queries'
+						   thread (timed.c) */
 	struct sched_edges	*edges;		/* owned: prometheus
 						   sources' edges, kept in
 						   the state (loaded when
@@ -302,6 +305,18 @@ struct hook_set *daemon_hook_set(struct daemon *, const struct conf *,
 void	daemon_hook_log(const struct hook_set *);
 struct sched_set *daemon_timed_set(struct daemon *, const struct conf *,
 	    struct diags *);
+/*
+ * timed.c.  daemon_timed_start: the configuration's timed sources and
+ * the prometheus query thread (0, or -1 logged).  daemon_timed_run, the
+ * leader each loop iteration once the view is whole: feeds the answers
+ * come back, fires or asks what is due; returns ms until the next due
+ * source (or -1).  daemon_timed_idle, otherwise: drops answers come
+ * back.  daemon_timed_stop: at exit.
+ */
+int	daemon_timed_start(struct daemon *);
+long	daemon_timed_run(struct daemon *);
+void	daemon_timed_idle(struct daemon *);
+void	daemon_timed_stop(struct daemon *);
 
 /*
  * reload.c.  daemon_reload_install: SIGHUP asks for a reload (at start).
