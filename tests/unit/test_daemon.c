@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "daemon/actions.h"
+#include "daemon/promq.h"
 #include "daemon/propose.h"
 #include "daemon/queue.h"
 #include "harness.h"
@@ -466,6 +467,60 @@ TEST(an_expired_request_is_no_longer_followed)
 	daemon_prs_free(p);
 }
 
+/* ---- promq: prometheus queries off the engine thread ------------------ */
+
+struct got_answers {
+	int	 n;
+	char	 keys[4][16];
+	int64_t	 asked[4];
+	int	 failed[4];
+};
+
+static void
+on_answer(void *ctx, const char *key, int64_t asked,
+    const struct prom_result *res, const char *err)
+{
+	struct got_answers *g = ctx;
+
+	if (g->n < 4) {
+		snprintf(g->keys[g->n], sizeof g->keys[0], "%s", key);
+		g->asked[g->n] = asked;
+		g->failed[g->n] = res == NULL && err != NULL;
+	}
+	g->n++;
+}
+
+TEST(promq_answers_each_ask_once_busy_until_collected)
+{
+	struct promq *q = promq_new();
+	struct got_answers g;
+	int i;
+
+	REQUIRE(q != NULL);
+	memset(&g, 0, sizeof g);
+	/* nothing listens on port 9: each query fails, as answers */
+	promq_ask(q, "a", "http://127.0.0.1:9", "up", 2000, 1000);
+	promq_ask(q, "b", "http://127.0.0.1:9", "up", 2000, 2000);
+	CHECK(promq_busy(q, "a") && promq_busy(q, "b"));
+	CHECK(!promq_busy(q, "c"));
+	CHECK_INT((long long)promq_in_flight(q), 2);
+	for (i = 0; i < 400 && g.n < 2; i++) {	/* bounded: 20 s */
+		promq_collect(q, on_answer, &g);
+		if (g.n < 2)
+			usleep(50000);
+	}
+	CHECK_INT(g.n, 2);
+	CHECK_STR(g.keys[0], "a");		/* in the order asked */
+	CHECK_STR(g.keys[1], "b");
+	CHECK(g.asked[0] == 1000 && g.asked[1] == 2000);
+	CHECK(g.failed[0] && g.failed[1]);
+	CHECK(!promq_busy(q, "a") && !promq_busy(q, "b"));
+	CHECK_INT((long long)promq_in_flight(q), 0);
+	/* what is asked and never collected is freed with the queue */
+	promq_ask(q, "a", "http://127.0.0.1:9", "up", 2000, 3000);
+	promq_free(q);
+}
+
 int
 main(void)
 {
@@ -480,5 +535,6 @@ main(void)
 	RUN(task_of_a_held_key_holds_up_no_other);
 	RUN(merged_never_synced_expires_at_sync_timeout_open_never);
 	RUN(an_expired_request_is_no_longer_followed);
+	RUN(promq_answers_each_ask_once_busy_until_collected);
 	return harness_done();
 }
