@@ -153,6 +153,9 @@ struct engine_stats {
 	uint64_t	 records;	/* decision records emitted */
 	uint64_t	 by_decision[REC_NDECISIONS];
 	uint64_t	 by_reason[REC_NREASONS];
+	uint64_t	 reused;	/* outside answers a decision that
+					   could not act reused (reuse.c) */
+	uint64_t	 reuse_kept;	/* answers kept for reuse now */
 };
 
 struct engine;

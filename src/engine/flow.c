@@ -54,6 +54,7 @@ void
 engine_signal(struct engine *e, struct event *ev)
 {
 	e->now = clock_now(e->opts.clock);
+	engine_reuse_sweep(e);
 	dispatch(e, ev);
 }
 
@@ -140,6 +141,7 @@ engine_watch(struct engine *e, enum sig_watch_type t, json_t *obj)
 	json_t *old;
 
 	e->now = clock_now(e->opts.clock);
+	engine_reuse_sweep(e);	/* a storm's answers go soon after it */
 	old = update_view(e, t, obj);
 	sig_route_watch(e->sources, t, obj, e->now, on_event, e);
 	detect_oom(e, t, obj, old);
@@ -152,6 +154,7 @@ engine_watch_view(struct engine *e, enum sig_watch_type t, json_t *obj)
 	json_t *old;
 
 	e->now = clock_now(e->opts.clock);
+	engine_reuse_sweep(e);	/* a storm's answers go soon after it */
 	old = update_view(e, t, obj);
 	detect_oom(e, t, obj, old);
 	json_decref(old);

@@ -60,6 +60,8 @@ struct engine {
 	struct map		 reuse;		/* reuse.c: recent outside
 						   answers, key -> owned
 						   struct answer */
+	int64_t			 reuse_swept;	/* ms: when the stale ones
+						   were last dropped */
 	struct clock		 own_clock;	/* engine_compile's */
 };
 
@@ -207,5 +209,11 @@ int	engine_reuse_or_ask_budget(struct engine *, int may_reuse,
 	    const char *query, double *value, int64_t *at);
 /* Forgets every kept answer (engine_free). */
 void	engine_reuse_clear(struct engine *);
+/*
+ * Drops the answers too old to reuse at e->now, at most once every
+ * reuse_ms (cheap otherwise): called as signals and cluster changes come,
+ * so a storm's objects do not stay in memory after it.
+ */
+void	engine_reuse_sweep(struct engine *);
 
 #endif /* ENGINE_INTERNAL_H */

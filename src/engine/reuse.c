@@ -19,7 +19,10 @@
  * inputs like fresh ones, so `diff` decides the record as it was.
  *
  * At most REUSE_MAX answers are kept; a full table is emptied, which
- * only costs the next decisions a fresh question each.
+ * only costs the next decisions a fresh question each.  Answers too old
+ * to reuse are dropped every reuse_ms, so the objects of a storm's
+ * targets (tens of KiB each with managedFields) do not stay in memory
+ * after it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,7 @@ engine_reuse_clear(struct engine *e)
 {
 	map_clear(&e->reuse, answer_free);
 	map_init(&e->reuse);
+	e->stats.reuse_kept = 0;
 }
 
 /* The kept answer under key if it may be reused at e->now, or NULL. */
@@ -68,16 +72,57 @@ reusable(const struct engine *e, const char *key)
 	return a;
 }
 
+struct stale {
+	const struct engine	*e;
+	char			**keys;		/* owned: copies of the keys */
+	size_t			  n, cap;
+};
+
+static int
+note_stale(void *ctx, const char *key, void *value)
+{
+	struct stale *s = ctx;
+	const struct answer *a = value;
+
+	if (a->asked > s->e->now || s->e->now - a->asked >
+	    s->e->opts.reuse_ms) {
+		xgrow(&s->keys, &s->cap, s->n + 1, sizeof *s->keys);
+		s->keys[s->n++] = xstrdup(key);
+	}
+	return 0;
+}
+
+void
+engine_reuse_sweep(struct engine *e)
+{
+	struct stale s = { e, NULL, 0, 0 };
+	size_t i;
+
+	if (e->reuse.live == 0 || (e->reuse_swept <= e->now && e->now -
+	    e->reuse_swept < e->opts.reuse_ms))
+		return;
+	e->reuse_swept = e->now;
+	map_each(&e->reuse, note_stale, &s);
+	for (i = 0; i < s.n; i++) {
+		answer_free(map_del(&e->reuse, s.keys[i]));
+		free(s.keys[i]);
+	}
+	free(s.keys);
+	e->stats.reuse_kept = e->reuse.live;
+}
+
 /* Keeps a (owned) under key, replacing what was there. */
 static void
 keep(struct engine *e, const char *key, struct answer *a)
 {
 	struct answer *old;
 
+	engine_reuse_sweep(e);
 	if (e->reuse.live >= REUSE_MAX && map_get(&e->reuse, key) == NULL)
 		engine_reuse_clear(e);
 	if ((old = map_put(&e->reuse, key, a)) != NULL)
 		answer_free(old);
+	e->stats.reuse_kept = e->reuse.live;
 }
 
 int
@@ -97,6 +142,7 @@ engine_reuse_or_fetch(struct engine *e, int may_reuse, const char *av,
 	    ns ? ns : "", name);
 	if (may_reuse && (had = reusable(e, key)) != NULL) {
 		free(key);
+		e->stats.reused++;
 		*out = had->rc == 0 ? json_incref(had->obj) : NULL;
 		if (had->rc == -1)
 			*err = xstrdup(had->err ? had->err : "unreadable");
@@ -129,6 +175,7 @@ engine_reuse_or_ask_budget(struct engine *e, int may_reuse,
 	key = xasprintf("budget\n%s", query);
 	if (may_reuse && (had = reusable(e, key)) != NULL) {
 		free(key);
+		e->stats.reused++;
 		*value = had->value;
 		*at = had->at;
 		return had->rc;

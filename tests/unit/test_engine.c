@@ -1136,6 +1136,7 @@ record_budget(json_t *r)
 TEST(a_decision_its_rate_stops_reuses_the_budget_answer)
 {
 	struct world w;
+	json_t *changed;
 	char *s;
 
 	s = xasprintf(sensor_fmt, 1, "auto", "1s", 100,
@@ -1157,6 +1158,8 @@ TEST(a_decision_its_rate_stops_reuses_the_budget_answer)
 	CHECK_STR(field(last(&w), "reason"), "rate-limited");
 	CHECK_INT(budget_asked, 1);
 	CHECK(record_budget(last(&w)) == 0.5);
+	CHECK_INT((long long)engine_stats(w.e)->reused, 1);
+	CHECK_INT((long long)engine_stats(w.e)->reuse_kept, 1);
 	/* 6 s after it was given, the answer is too old to reuse */
 	clock_fixed(&w.clock, T0 + 6001);
 	signal_stuck(&w, "e3");
@@ -1174,6 +1177,14 @@ TEST(a_decision_its_rate_stops_reuses_the_budget_answer)
 	CHECK_INT(budget_asked, 4);
 	CHECK_STR(field(last(&w), "reason"), "budget");
 	CHECK_INT(w.seen.executed, 1);
+	/* a cluster change 6 s later drops the answer no decision may
+	   reuse any more: a storm's answers do not stay in memory */
+	CHECK_INT((long long)engine_stats(w.e)->reuse_kept, 1);
+	clock_fixed(&w.clock, T0 + MIN + 6000);
+	changed = pod(1, 1);
+	engine_watch_view(w.e, SIG_UPDATE, changed);
+	json_decref(changed);
+	CHECK_INT((long long)engine_stats(w.e)->reuse_kept, 0);
 	world_close(&w);
 	/* replay, test and diff (reuse_ms 0): every decision asks */
 	next_reuse_ms = 0;
