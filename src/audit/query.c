@@ -27,6 +27,14 @@ target_matches(const char *pattern, const char *target)
  * Rows are read a page at a time, by id: PostgreSQL hands a statement's
  * result over whole, so a history of millions of rows would otherwise be
  * held in memory at once, also with --limit.
+ *
+ * A page walks the primary key between the first and the last id of the
+ * time window (id_window), with the time compared as a value (+time), not
+ * through the time index: through the index, SQLite gathered every row of
+ * the window, records and all, and sorted them by id again for each page
+ * (a 19,616-record history with --limit 16384 read ~290 MB for 32 pages).
+ * Ids follow time closely (a record's time is its writing's), so the
+ * window's ids hold little else.
  */
 #define QUERY_PAGE	512
 
@@ -34,8 +42,8 @@ static char *
 build_sql(const struct audit *a, const struct audit_filter *f)
 {
 	return xasprintf("SELECT id, target, %s, record, %s FROM decisions "
-	    "WHERE time >= ?1 AND time < ?2"
-	    "%s%s%s%s%s AND id %s ?8 ORDER BY id %s LIMIT %d",
+	    "WHERE +time >= ?1 AND +time < ?2"
+	    "%s%s%s%s%s AND id %s ?8 AND id %s ?9 ORDER BY id %s LIMIT %d",
 	    a->version >= 2 ? "outcome" : "'final'",
 	    a->version >= 4 && f->inputs ? "inputs" : "NULL",
 	    f->trigger ? " AND trigger = ?3" : "",
@@ -46,17 +54,49 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    /* before version 5 no record named its cluster */
 	    !f->cluster ? "" : a->version >= 5 ? " AND cluster = ?7" :
 	    " AND 1 = 0",
-	    f->limit > 0 ? "<" : ">", f->limit > 0 ? "DESC" : "ASC",
-	    QUERY_PAGE);
+	    /* one bound on each side: SQLite walks the key from one */
+	    f->limit > 0 ? "<" : ">", f->limit > 0 ? ">=" : "<=",
+	    f->limit > 0 ? "DESC" : "ASC", QUERY_PAGE);
 }
 
-/* Binds f's values and the page's cursor (?8) to st. */
+/*
+ * The first and last id of the rows inside f's time window (through the
+ * time index): 1 with *lo, *hi; 0 when it holds none; -1.
+ */
+static int
+id_window(struct audit *a, const struct audit_filter *f, int64_t *lo,
+    int64_t *hi)
+{
+	struct sqldb_stmt *st = sqldb_prepare(a->db, "SELECT min(id), max(id) "
+	    "FROM decisions WHERE time >= ?1 AND time < ?2", 0);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqldb_bind_int64(st, 1, f->since);
+	sqldb_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
+	rc = sqldb_step(st);
+	if (rc == SQLDB_ROW && sqldb_column_type(st, 0) != SQLDB_NULL) {
+		*lo = sqldb_column_int64(st, 0);
+		*hi = sqldb_column_int64(st, 1);
+		rc = 1;
+	} else
+		rc = rc == SQLDB_ROW ? 0 : -1;
+	sqldb_finalize(st);
+	return rc;
+}
+
+/*
+ * Binds f's values, the page's cursor (?8: the last id read, or just
+ * outside the id window) and the window's far end (?9) to st.
+ */
 static void
 bind_page(const struct audit *a, struct sqldb_stmt *st,
-    const struct audit_filter *f, int64_t cursor)
+    const struct audit_filter *f, int64_t end, int64_t cursor)
 {
 	sqldb_bind_int64(st, 1, f->since);
 	sqldb_bind_int64(st, 2, f->until > 0 ? f->until : INT64_MAX);
+	sqldb_bind_int64(st, 9, end);
 	if (f->trigger)
 		sqldb_bind_text(st, 3, f->trigger);
 	if (f->decision)
@@ -76,10 +116,9 @@ bind_page(const struct audit *a, struct sqldb_stmt *st,
  * silently: a reader would take the history as complete.
  */
 static json_t *
-row_record(struct audit *a, struct sqldb_stmt *st)
+record_of(struct audit *a, int64_t id, const char *text, const char *outcome,
+    const char *inputs)
 {
-	const char *text = sqldb_column_text(st, 3);
-	const char *outcome = sqldb_column_text(st, 2);
 	json_error_t je;
 	json_t *r = NULL;
 
@@ -88,7 +127,7 @@ row_record(struct audit *a, struct sqldb_stmt *st)
 	    !json_is_object(r)) {
 		audit_log(a, "warn", "a decision record cannot be read; "
 		    "skipped", json_pack("{s:s, s:I, s:s}", "path", a->path,
-		    "id", (json_int_t)sqldb_column_int64(st, 0), "error",
+		    "id", (json_int_t)id, "error",
 		    text == NULL ? "no record" : r == NULL ? je.text :
 		    "not a JSON object"));
 		json_decref(r);
@@ -97,7 +136,7 @@ row_record(struct audit *a, struct sqldb_stmt *st)
 	if (outcome && (strcmp(outcome, "intended") == 0 ||
 	    strcmp(outcome, "unknown") == 0))
 		json_object_set_new(r, "outcome", json_string("unknown"));
-	text = sqldb_column_text(st, 4);
+	text = inputs;
 	if (text) {
 		json_t *in = util_json_loads(text, 0, &je);
 
@@ -110,28 +149,61 @@ row_record(struct audit *a, struct sqldb_stmt *st)
 	return r;
 }
 
+static json_t *
+row_record(struct audit *a, struct sqldb_stmt *st)
+{
+	return record_of(a, sqldb_column_int64(st, 0), sqldb_column_text(st,
+	    3), sqldb_column_text(st, 2), sqldb_column_text(st, 4));
+}
+
+/*
+ * A row kept for --limit until the newest are known: its texts, a
+ * fraction of the record's tree (a 16384-record limit held 76 MB of
+ * trees).
+ */
+struct kept_row {
+	int64_t	 id;
+	char	*text, *outcome, *inputs;	/* owned, may be NULL */
+};
+
+static char *
+dup_text(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
 long
 audit_query(struct audit *a, const struct audit_filter *f,
     int (*fn)(void *, json_t *), void *ctx, char **err)
 {
 	char *sql = build_sql(a, f);
-	json_t **keep = NULL, *r;
+	struct kept_row *keep = NULL, *k;
+	json_t *r;
 	size_t nkeep = 0, cap = 0, i;
 	struct sqldb_stmt *st;
-	int64_t cursor;
+	int64_t cursor, lo = 0, hi = 0;
 	long n = 0, rows;
-	int rc = SQLDB_DONE, stop = 0;
+	int rc, stop = 0;
 
 	audit_settle(a);
+	if ((rc = id_window(a, f, &lo, &hi)) <= 0) {
+		free(sql);
+		if (rc == 0)
+			return 0;
+		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
+		return -1;
+	}
+	rc = SQLDB_DONE;
 	st = sqldb_prepare(a->db, sql, 0);
 	free(sql);
 	if (st == NULL) {
 		*err = xasprintf("%s: %s", a->path, sqldb_errmsg(a->db));
 		return -1;
 	}
-	cursor = f->limit > 0 ? INT64_MAX : 0;
+	/* newest first with a limit, from the window's last id */
+	cursor = f->limit > 0 ? hi + 1 : lo - 1;
 	do {
-		bind_page(a, st, f, cursor);
+		bind_page(a, st, f, f->limit > 0 ? lo : hi, cursor);
 		rows = 0;
 		while (!stop && (rc = sqldb_step(st)) == SQLDB_ROW) {
 			rows++;
@@ -141,9 +213,14 @@ audit_query(struct audit *a, const struct audit_filter *f,
 			    (r = row_record(a, st)) == NULL)
 				continue;
 			if (f->limit > 0) {	/* newest first: keep, then
-						   reverse */
+						   reverse; read again then */
+				json_decref(r);
 				xgrow(&keep, &cap, nkeep + 1, sizeof *keep);
-				keep[nkeep++] = r;
+				k = &keep[nkeep++];
+				k->id = cursor;
+				k->text = dup_text(sqldb_column_text(st, 3));
+				k->outcome = dup_text(sqldb_column_text(st, 2));
+				k->inputs = dup_text(sqldb_column_text(st, 4));
 				stop = (long)nkeep == f->limit;
 				continue;
 			}
@@ -162,11 +239,16 @@ audit_query(struct audit *a, const struct audit_filter *f,
 	sqldb_finalize(st);
 	stop = n < 0;
 	for (i = nkeep; i > 0; i--) {	/* oldest first */
-		if (!stop) {
+		k = &keep[i - 1];
+		if (!stop && (r = record_of(a, k->id, k->text, k->outcome,
+		    k->inputs)) != NULL) {
 			n++;
-			stop = fn(ctx, keep[i - 1]);
+			stop = fn(ctx, r);
+			json_decref(r);
 		}
-		json_decref(keep[i - 1]);
+		free(k->text);
+		free(k->outcome);
+		free(k->inputs);
 	}
 	free(keep);
 	return n;

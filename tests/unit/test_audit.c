@@ -423,6 +423,27 @@ TEST(query_reads_past_its_pages)
 	CHECK_STR(json_string_value(json_object_get(json_object_get(
 	    json_array_get(got, 0), "target"), "name")), "rare600");
 	json_decref(got);
+	/* the newest record cut: a limit still gives N readable ones, and
+	   a time window reaches back past it */
+	audit_close(a);
+	exec_sql(p, "UPDATE decisions SET record = '{' WHERE id = "
+	    "(SELECT max(id) FROM decisions)");
+	REQUIRE((a = open_rw(p)) != NULL);
+	memset(&f, 0, sizeof f);
+	f.limit = 3;
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 2), "target"), "name")), "w1298");
+	json_decref(got);
+	f.limit = 0;
+	f.since = T0 + 1000 * 1000;
+	f.until = T0 + 1010 * 1000;
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 10);	/* 1000 ... 1009 */
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(got, 0), "target"), "name")), "rare1000");
+	json_decref(got);
 	audit_close(a);
 	rm_state(p);
 	free(p);
