@@ -259,6 +259,9 @@ struct audit_filter {
 	const char	*decision;	/* decision name; NULL any */
 	const char	*reason;	/* reason name; NULL any */
 	const char	*cluster;	/* run's --cluster-name; NULL any */
+	const char	*contains;	/* only records whose JSON text holds
+					   this string, found by the database
+					   before any is parsed; NULL any */
 	long		 limit;		/* the newest N matches, 0 all */
 	int		 inputs;	/* each record carries "inputs": what
 					   the decision read, as kept (absent

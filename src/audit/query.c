@@ -43,7 +43,7 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 {
 	return xasprintf("SELECT id, target, %s, record, %s FROM decisions "
 	    "WHERE +time >= ?1 AND +time < ?2"
-	    "%s%s%s%s%s AND id %s ?8 AND id %s ?9 ORDER BY id %s LIMIT %d",
+	    "%s%s%s%s%s%s AND id %s ?8 AND id %s ?9 ORDER BY id %s LIMIT %d",
 	    a->version >= 2 ? "outcome" : "'final'",
 	    a->version >= 4 && f->inputs ? "inputs" : "NULL",
 	    f->trigger ? " AND trigger = ?3" : "",
@@ -54,6 +54,7 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    /* before version 5 no record named its cluster */
 	    !f->cluster ? "" : a->version >= 5 ? " AND cluster = ?7" :
 	    " AND 1 = 0",
+	    f->contains ? " AND {INSTR}(record, ?10) > 0" : "",
 	    /* one bound on each side: SQLite walks the key from one */
 	    f->limit > 0 ? "<" : ">", f->limit > 0 ? ">=" : "<=",
 	    f->limit > 0 ? "DESC" : "ASC", QUERY_PAGE);
@@ -107,6 +108,8 @@ bind_page(const struct audit *a, struct sqldb_stmt *st,
 		sqldb_bind_text(st, 6, f->sensor);
 	if (f->cluster && a->version >= 5)
 		sqldb_bind_text(st, 7, f->cluster);
+	if (f->contains)
+		sqldb_bind_text(st, 10, f->contains);
 	sqldb_bind_int64(st, 8, cursor);
 }
 

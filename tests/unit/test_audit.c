@@ -345,6 +345,15 @@ TEST(query_filters)
 	CHECK_INT(json_array_size(got), 0);
 	json_decref(got);
 	memset(&f, 0, sizeof f);
+	f.contains = "\"rate-limited\"";	/* in the database's text */
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 3);	/* 2, 5, 8 */
+	json_decref(got);
+	f.contains = "\"pullRequest\"";
+	got = query(a, &f);
+	CHECK_INT(json_array_size(got), 0);
+	json_decref(got);
+	memset(&f, 0, sizeof f);
 	f.target = "check*";
 	got = query(a, &f);
 	CHECK_INT(json_array_size(got), 5);
