@@ -538,37 +538,52 @@ unit_name(int64_t ms)
 	    ms == 3600000 ? "Hour" : "unit";
 }
 
+/*
+ * The tokens b holds at now: refilled evenly since its last refill, and
+ * capped whether or not the clock moved: a bucket loaded or kept from
+ * before a reload that lowered requestsPerUnit holds more than the
+ * limit, and an action at the same instant (or a replay line from before
+ * it) must not spend the old limit's tokens.
+ */
+static double
+bucket_tokens(const struct bucket *b, const struct guard_config *c,
+    int64_t now)
+{
+	double cap = (double)c->rate_per_unit, tokens = b->tokens;
+
+	if (now > b->at)
+		tokens += (double)(now - b->at) * cap / (double)c->rate_unit;
+	return tokens > cap ? cap : tokens;
+}
+
+/*
+ * Refilled in steps, a token is the sum of fractions that may fall short
+ * of 1.0 by a rounding error (0.9999999999999999 after ten tries 100 ms
+ * apart at 1 per Second): it counts as whole.
+ */
+static int
+holds_a_token(double tokens)
+{
+	return tokens >= 1.0 - 1e-9;
+}
+
 int
 guard_take_rate_token(struct guard_state *g, const struct guard_config *c,
     const char *trigger, int64_t now, char *msg, size_t msglen)
 {
 	struct bucket *b = map_get(&g->buckets, trigger);
-	double cap = (double)c->rate_per_unit;
 
 	if (b == NULL) {
 		b = xcalloc(1, sizeof *b);
-		b->tokens = cap;
+		b->tokens = (double)c->rate_per_unit;
 		b->at = now;
 		map_put(&g->buckets, trigger, b);
-	} else if (now > b->at) {
-		b->tokens += (double)(now - b->at) * cap / (double)c->rate_unit;
-		b->at = now;
 	}
-	/*
-	 * Capped whether or not the clock moved: a bucket loaded or kept
-	 * from before a reload that lowered requestsPerUnit holds more than
-	 * the limit, and an action at the same instant (or a replay line
-	 * from before it) must not spend the old limit's tokens.
-	 */
-	if (b->tokens > cap)
-		b->tokens = cap;
+	b->tokens = bucket_tokens(b, c, now);
+	if (now > b->at)
+		b->at = now;
 	mark(g, 'b', trigger);
-	/*
-	 * Refilled in steps, a token is the sum of fractions that may fall
-	 * short of 1.0 by a rounding error (0.9999999999999999 after ten
-	 * tries 100 ms apart at 1 per Second): it counts as whole.
-	 */
-	if (b->tokens >= 1.0 - 1e-9) {
+	if (holds_a_token(b->tokens)) {
 		b->tokens = b->tokens > 1.0 ? b->tokens - 1.0 : 0.0;
 		return 1;
 	}
@@ -582,17 +597,9 @@ guard_rate_token_left(const struct guard_state *g,
     const struct guard_config *c, const char *trigger, int64_t now)
 {
 	const struct bucket *b = map_get(&g->buckets, trigger);
-	double cap = (double)c->rate_per_unit, tokens;
 
-	if (b == NULL)
-		return 1;	/* starts full */
-	tokens = b->tokens;
-	if (now > b->at)
-		tokens += (double)(now - b->at) * cap / (double)c->rate_unit;
-	if (tokens > cap)
-		tokens = cap;
-	/* the same rounding allowance as the take */
-	return tokens >= 1.0 - 1e-9;
+	/* a bucket not used yet starts full */
+	return b == NULL || holds_a_token(bucket_tokens(b, c, now));
 }
 
 static void
