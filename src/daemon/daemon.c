@@ -1446,7 +1446,6 @@ intend_durably(void *ctx, const struct rec_decision_record *r)
 	return audit_intend(d->audit, r);
 }
 
-
 static int
 fetch_live(void *ctx, const char *api_version, const char *kind,
     const char *ns, const char *name, json_t **out, char **err)

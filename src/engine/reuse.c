@@ -59,17 +59,20 @@ engine_reuse_clear(struct engine *e)
 	e->stats.reuse_kept = 0;
 }
 
+/* Too old to reuse at e->now (a clock that stepped back: age unknown). */
+static int
+too_old(const struct engine *e, const struct answer *a)
+{
+	return a->asked > e->now || e->now - a->asked > e->opts.reuse_ms;
+}
+
 /* The kept answer under key if it may be reused at e->now, or NULL. */
 static const struct answer *
 reusable(const struct engine *e, const char *key)
 {
 	const struct answer *a = map_get(&e->reuse, key);
 
-	/* a clock that stepped back makes the answer's age unknown */
-	if (a == NULL || a->asked > e->now ||
-	    e->now - a->asked > e->opts.reuse_ms)
-		return NULL;
-	return a;
+	return a == NULL || too_old(e, a) ? NULL : a;
 }
 
 struct stale {
@@ -84,8 +87,7 @@ note_stale(void *ctx, const char *key, void *value)
 	struct stale *s = ctx;
 	const struct answer *a = value;
 
-	if (a->asked > s->e->now || s->e->now - a->asked >
-	    s->e->opts.reuse_ms) {
+	if (too_old(s->e, a)) {
 		xgrow(&s->keys, &s->cap, s->n + 1, sizeof *s->keys);
 		s->keys[s->n++] = xstrdup(key);
 	}

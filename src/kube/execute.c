@@ -174,10 +174,10 @@ kube_execute_plan(void *client, const json_t *plan, int dry_run,
 		*errp = e;
 		return -1;
 	}
-	kube_thread_retry = json_object_get(plan, "retryStrategy") ? &r :
-	    NULL;
+	kube_thread_policy(json_object_get(plan, "retryStrategy") ? &r : NULL,
+	    0);
 	*result = run_plan(c, plan, dry_run, &err);
-	kube_thread_retry = NULL;
+	kube_thread_policy(NULL, 0);
 	if (*result == NULL) {
 		*errp = kube_error_text(&err);
 		kube_error_clear(&err);
