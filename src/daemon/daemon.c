@@ -414,39 +414,15 @@ answer_call(struct daemon *d, struct dq_call *c, int acting)
 	answer_with_record(d, c, out);
 }
 
-/*
- * The budget gate's question, asked of Prometheus on the engine thread
- * with a short timeout.  Any failure is "no value": the gate fails closed
- * and the record says so; the log says why.
- */
+/* The budget gate's question: budget.c asks it, or holds it off. */
 static int
 budget_from_prometheus(void *ctx, const char *query, int64_t now,
     double *value, int64_t *at)
 {
 	struct daemon *d = ctx;
-	struct prom_result res;
-	const char *why = NULL;
-	char *err = NULL;
-	int rc = -1;
 
-	if (d->prom_url == NULL) {
-		util_log_json("warn", "budget query without a Prometheus URL",
-		    json_pack("{s:s}", "query", query));
-		return -1;
-	}
-	memset(&res, 0, sizeof res);
-	if (prom_query(d->prom_url, query, d->prom_timeout, now, &res,
-	    &err) == -1)
-		why = err;
-	else if (prom_gate_value(&res, now, 0, value, at, &why) == 0)
-		rc = 0;
-	if (rc == -1)
-		util_log_json("warn", "no error-budget value", json_pack("{s:s, "
-		    "s:s, s:s*}", "query", query, "why", why ? why : "?",
-		    "warning", res.nwarnings ? res.warnings[0] : NULL));
-	prom_result_clear(&res);
-	free(err);
-	return rc;
+	return daemon_budget_ask(&d->budget, d->prom_url, d->prom_timeout,
+	    query, now, value, at);
 }
 
 /* --prometheus, else RemediationConfig spec.prometheus {url, timeout}. */
@@ -462,6 +438,8 @@ daemon_configure_prometheus(struct daemon *d, const struct conf *c)
 	d->prom_url = d->o->prometheus ? d->o->prometheus :
 	    json_string_value(json_object_get(p, "url"));
 	d->prom_timeout = 5000;
+	/* another Prometheus, or another timeout, is asked afresh */
+	memset(&d->budget, 0, sizeof d->budget);
 	if (json_is_string(json_object_get(p, "timeout")) && duration_parse(
 	    json_string_value(json_object_get(p, "timeout")), &ms) == 0)
 		d->prom_timeout = (long)ms;

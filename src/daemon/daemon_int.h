@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "daemon/budget.h"
 #include "daemon/daemon.h"
 #include "daemon/queue.h"
 #include "guard/guard.h"
@@ -190,6 +191,8 @@ struct daemon {
 	int64_t			 stall_ms;	/* /readyz: engine stalled */
 	const char		*prom_url;	/* borrowed: opts or conf */
 	long			 prom_timeout;	/* ms */
+	struct daemon_budget	 budget;	/* the budget gate's holds
+						   (budget.c) */
 	/* leader election (leader.c) */
 	struct lease		*lease;		/* NULL: no election */
 	struct kube_client	*lease_kube;	/* the election's own client */

@@ -8,6 +8,7 @@ the line is decided too."""
 import http.server
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -17,6 +18,9 @@ import scenario
 from conftest import (ROOT, Daemon, cluster_objects, listening_port, post,
                       wait_until)
 from test_reload import PROM_SOURCE
+
+# src/daemon/budget.h: BUDGET_HOLD_FIRST
+BUDGET_HOLD_FIRST_S = 5
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from kubeapi.emulator import Emulator  # noqa: E402
@@ -164,3 +168,67 @@ def test_a_failed_query_is_said_and_changes_nothing(tmp_path):
     assert {x["source"] for x in failed} == {"burn"}
     assert "127.0.0.1:9" in failed[0]["error"], failed[0]
     assert [r["trigger"] for r in paged] == ["page-note"]
+
+
+def test_a_hung_prometheus_holds_one_budget_decision_not_every_one(
+        tmp_path):
+    """The budget gate asks Prometheus on the engine thread, and a decision
+    stopped at the budget takes no rate token, so each next signal may act
+    and asked again: with Prometheus hung, every signal of a budget-gated
+    trigger held the engine for a whole timeout.  After a question that
+    timed out, the gate holds its questions for a while (fails closed at
+    once); once Prometheus answers again, the action goes on."""
+    prom = HeldPrometheus()
+    manifests = tmp_path / "manifests"
+    shutil.copytree(os.path.join(ROOT, "examples", "seed", "manifests"),
+                    manifests)
+    cfg = manifests / "config.yaml"
+    cfg.write_text(cfg.read_text().replace(
+        "spec:\n", "spec:\n  prometheus: {url: \"%s\", timeout: 1s}\n"
+        % prom.url, 1))
+    storm = [scenario.Workload("shop", "w%d" % i) for i in range(6)]
+    later = scenario.Workload("shop", "late")
+    try:
+        with Emulator() as emu:
+            emu.load(cluster_objects(storm + [later]))
+            d = Daemon(manifests, emu.kubeconfig)
+            try:
+                d.wait_log("synced")
+                for w in storm:
+                    emu.oom_kill(w.ns, scenario.pod_name(w.name, 0))
+                    emu.oom_kill(w.ns, scenario.pod_name(w.name, 0))
+                stormed = d.take(2 * len(storm), timeout=60)
+                asked_in_storm = prom.asked
+                # Prometheus answers again (burn_rate 2: budget enough);
+                # the hold (5 s after the timeout) runs out, and the next
+                # decision asks and acts
+                prom.go.set()
+                time.sleep(BUDGET_HOLD_FIRST_S + 0.5)
+                emu.oom_kill(later.ns, scenario.pod_name(later.name, 0))
+                emu.oom_kill(later.ns, scenario.pod_name(later.name, 0))
+                after = d.take(2, timeout=30)
+            finally:
+                d.stop()
+            logs = d.all_logs()
+    finally:
+        prom.stop()
+    decided = [r for r in stormed if r.get("reason") != "below-threshold"]
+    assert len(decided) == len(storm), stormed
+    # every one stopped at the budget, failing closed...
+    assert {(r["decision"], r["reason"]) for r in decided} == {
+        ("suppressed", "budget")}, decided
+    assert all(r["budget"]["value"] is None for r in decided)
+    # ...and only the first asked: the old build asked once per decision,
+    # each held for the whole timeout
+    assert asked_in_storm == 1, asked_in_storm
+    held = [x for x in logs if x.get("msg") == "budget queries held"]
+    assert len(held) == 1 and held[0]["hold_ms"] == 5000, held
+    assert "timed out" in held[0]["why"], held
+    not_asked = [x for x in logs if x.get("msg") == "no error-budget value"
+                 and x["why"].startswith("not asked for")]
+    assert len(not_asked) == len(storm) - 1, not_asked
+    acted = [r for r in after if r.get("reason") != "below-threshold"]
+    assert [(r["target"]["name"], r["decision"]) for r in acted] == [
+        ("late", "acted")], after
+    assert acted[0]["budget"]["value"] == 2
+    assert prom.asked == 2

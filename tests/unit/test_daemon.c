@@ -2,12 +2,19 @@
  * The daemon's queue: bounded, all-or-none batches, close unblocks; and
  * the work it brings back from the action workers (dact_task).
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/actions.h"
+#include "daemon/budget.h"
 #include "daemon/promq.h"
 #include "daemon/propose.h"
 #include "daemon/queue.h"
@@ -521,6 +528,116 @@ TEST(promq_answers_each_ask_once_busy_until_collected)
 	promq_free(q);
 }
 
+/* ---- budget: the gate's question held off after a slow failure -------- */
+
+TEST(budget_slow_failures_hold_doubling_and_an_answer_ends_them)
+{
+	struct daemon_budget b;
+
+	memset(&b, 0, sizeof b);
+	CHECK(daemon_budget_held(&b, 0) == 0);
+	/* fast failures (refused, a bad query) hold nothing */
+	CHECK(daemon_budget_note(&b, 1, 3, 5000, 100, "refused") == 0);
+	CHECK(daemon_budget_held(&b, 100) == 0);
+	/* a timeout holds 5 s, then 10, 20, 40, 60, 60 */
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 1000, "timed out") ==
+	    BUDGET_HOLD_FIRST);
+	CHECK_STR(b.why, "timed out");
+	CHECK(daemon_budget_held(&b, 1000) == 5000);
+	CHECK(daemon_budget_held(&b, 5999) == 1);
+	CHECK(daemon_budget_held(&b, 6000) == 0);
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 11000, "t") == 10000);
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 26000, "t") == 20000);
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 51000, "t") == 40000);
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 96000, "t") == 60000);
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 161000, "t") == 60000);
+	/* an answer ends the holds: the next slow failure holds 5 s again */
+	CHECK(daemon_budget_note(&b, 0, 4000, 5000, 230000, NULL) == 0);
+	CHECK(daemon_budget_held(&b, 230000) == 0);
+	CHECK(daemon_budget_note(&b, 1, 5000, 5000, 240000, "t") == 5000);
+	/* so does a fast failure: Prometheus is there */
+	CHECK(daemon_budget_note(&b, 1, 10, 5000, 241000, "refused") == 0);
+	CHECK(daemon_budget_held(&b, 241000) == 0);
+	/* slow is a second, or half a short timeout */
+	CHECK(daemon_budget_note(&b, 1, 999, 5000, 0, "t") == 0);
+	CHECK(daemon_budget_note(&b, 1, 1000, 5000, 0, "t") == 5000);
+	memset(&b, 0, sizeof b);
+	CHECK(daemon_budget_note(&b, 1, 250, 500, 0, "t") == 5000);
+}
+
+/*
+ * A listening socket no one accepts on: a connect succeeds (the backlog),
+ * the query is never answered.  Returns the fd and its URL in url.
+ */
+static int
+silent_server(char *url, size_t len)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+	    listen(fd, 8) == -1 || getsockname(fd, (struct sockaddr *)&sa,
+	    &sl) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	snprintf(url, len, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	return fd;
+}
+
+/* Takes every connection made so far: how many there were. */
+static int
+connections_made(int fd)
+{
+	int n = 0, c;
+
+	while ((c = accept(fd, NULL, NULL)) != -1) {
+		close(c);
+		n++;
+	}
+	return errno == EAGAIN || errno == EWOULDBLOCK ? n : -1;
+}
+
+TEST(budget_is_not_asked_again_while_a_timeout_holds_it)
+{
+	struct daemon_budget b;
+	double v = 0;
+	int64_t at = 0;
+	char url[64];
+	int fd = silent_server(url, sizeof url);
+
+	REQUIRE(fd != -1);
+	memset(&b, 0, sizeof b);
+	/* the question times out (300 ms): it was asked, and it holds */
+	CHECK(daemon_budget_ask(&b, url, 300, "budget", 1000, &v, &at) ==
+	    -1);
+	CHECK_INT(connections_made(fd), 1);
+	CHECK(daemon_budget_held(&b, clock_monotonic_ms()) > 0);
+	CHECK(strstr(b.why, url) != NULL);
+	/* held: no value, and Prometheus is not asked */
+	CHECK(daemon_budget_ask(&b, url, 300, "budget", 2000, &v, &at) ==
+	    -1);
+	CHECK_INT(connections_made(fd), 0);
+	/* once the hold is over, it is asked again */
+	b.held_until = clock_monotonic_ms() - 1;
+	CHECK(daemon_budget_ask(&b, url, 300, "budget", 3000, &v, &at) ==
+	    -1);
+	CHECK_INT(connections_made(fd), 1);
+	CHECK(b.next_hold == 4 * BUDGET_HOLD_FIRST);	/* 5 s, 10 s held */
+	close(fd);
+	/* refused at once: no hold, and it was asked */
+	memset(&b, 0, sizeof b);
+	CHECK(daemon_budget_ask(&b, "http://127.0.0.1:9", 300, "budget", 4000,
+	    &v, &at) == -1);
+	CHECK(daemon_budget_held(&b, clock_monotonic_ms()) == 0);
+}
+
 int
 main(void)
 {
@@ -536,5 +653,7 @@ main(void)
 	RUN(merged_never_synced_expires_at_sync_timeout_open_never);
 	RUN(an_expired_request_is_no_longer_followed);
 	RUN(promq_answers_each_ask_once_busy_until_collected);
+	RUN(budget_slow_failures_hold_doubling_and_an_answer_ends_them);
+	RUN(budget_is_not_asked_again_while_a_timeout_holds_it);
 	return harness_done();
 }
