@@ -259,9 +259,11 @@ struct audit_filter {
 	const char	*decision;	/* decision name; NULL any */
 	const char	*reason;	/* reason name; NULL any */
 	const char	*cluster;	/* run's --cluster-name; NULL any */
-	const char	*contains;	/* only records whose JSON text holds
-					   this string, found by the database
-					   before any is parsed; NULL any */
+	int		 pull_requests;	/* only the records of pull requests
+					   (opened, merged, declined,
+					   expired) of the writer's cluster
+					   (opts.cluster), through their
+					   index, none other parsed */
 	long		 limit;		/* the newest N matches, 0 all */
 	int		 inputs;	/* each record carries "inputs": what
 					   the decision read, as kept (absent

@@ -75,6 +75,17 @@ struct audit_pending {
 
 #define PENDING_MAX	4096	/* intents awaiting an outcome, at most */
 
+/*
+ * The rows a start reads beside the newest (store.c indexes them, query.c
+ * reads them): an intent whose outcome was never written, and the
+ * records of pull requests (opened, then merged, declined or expired).
+ * The index's condition and the query's must be the same text, or the
+ * database does not see that the index serves the query.
+ */
+#define AUDIT_INTENDED		"outcome = 'intended'"
+#define AUDIT_REQUEST_ROWS	"decision IN ('pending-approval', 'acted', " \
+	"'declined', 'expired')"
+
 struct audit {
 	unsigned		 magic;
 	struct sqldb		*db;

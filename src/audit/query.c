@@ -38,6 +38,23 @@ target_matches(const char *pattern, const char *target)
  */
 #define QUERY_PAGE	512
 
+/*
+ * Records of pull requests: their rows by index (AUDIT_REQUEST_ROWS), and
+ * only those whose text names one are parsed.  Only this writer's
+ * cluster's (and no cluster's, from before schema 5): in a database
+ * clusters share, each follows its own requests, as it reports its own
+ * intents.  coalesce, not "OR cluster IS NULL": the database took the
+ * OR to the cluster index, every row of the cluster, and not this one.
+ */
+static const char *
+pull_requests(const struct audit *a)
+{
+	return a->version >= 5 && a->opts.cluster ? " AND " AUDIT_REQUEST_ROWS
+	    " AND {INSTR}(record, '\"pullRequest\"') > 0 AND "
+	    "coalesce(cluster, ?10) = ?10" : " AND " AUDIT_REQUEST_ROWS
+	    " AND {INSTR}(record, '\"pullRequest\"') > 0";
+}
+
 static char *
 build_sql(const struct audit *a, const struct audit_filter *f)
 {
@@ -54,7 +71,7 @@ build_sql(const struct audit *a, const struct audit_filter *f)
 	    /* before version 5 no record named its cluster */
 	    !f->cluster ? "" : a->version >= 5 ? " AND cluster = ?7" :
 	    " AND 1 = 0",
-	    f->contains ? " AND {INSTR}(record, ?10) > 0" : "",
+	    f->pull_requests ? pull_requests(a) : "",
 	    /* one bound on each side: SQLite walks the key from one */
 	    f->limit > 0 ? "<" : ">", f->limit > 0 ? ">=" : "<=",
 	    f->limit > 0 ? "DESC" : "ASC", QUERY_PAGE);
@@ -108,8 +125,8 @@ bind_page(const struct audit *a, struct sqldb_stmt *st,
 		sqldb_bind_text(st, 6, f->sensor);
 	if (f->cluster && a->version >= 5)
 		sqldb_bind_text(st, 7, f->cluster);
-	if (f->contains)
-		sqldb_bind_text(st, 10, f->contains);
+	if (f->pull_requests && a->version >= 5 && a->opts.cluster)
+		sqldb_bind_text(st, 10, a->opts.cluster);
 	sqldb_bind_int64(st, 8, cursor);
 }
 
@@ -267,11 +284,12 @@ audit_query(struct audit *a, const struct audit_filter *f,
  */
 
 /* The clause narrowing to this writer's cluster, ?9 its name, or "". */
+/* coalesce, not OR: see pull_requests() */
 static const char *
 own_cluster(const struct audit *a)
 {
-	return a->version >= 5 && a->opts.cluster ? " AND (cluster = ?9 OR "
-	    "cluster IS NULL)" : "";
+	return a->version >= 5 && a->opts.cluster ? " AND coalesce(cluster, "
+	    "?9) = ?9" : "";
 }
 
 static void
@@ -296,7 +314,7 @@ audit_unknown_outcomes(struct audit *a, int (*fn)(void *, json_t *),
 		return 0;
 	audit_settle(a);
 	sql = xasprintf("SELECT id, target, outcome, record, NULL FROM "
-	    "decisions WHERE outcome = 'intended'%s ORDER BY id",
+	    "decisions WHERE " AUDIT_INTENDED "%s ORDER BY id",
 	    own_cluster(a));
 	st = sqldb_prepare(a->db, sql, 0);
 	free(sql);
@@ -332,7 +350,7 @@ audit_unknown_reported(struct audit *a, int64_t last, char **err)
 		return 0;
 	audit_settle(a);
 	sql = xasprintf("UPDATE decisions SET outcome = 'unknown' WHERE "
-	    "outcome = 'intended' AND id <= ?1%s", own_cluster(a));
+	    AUDIT_INTENDED " AND id <= ?1%s", own_cluster(a));
 	st = sqldb_prepare(a->db, sql, 0);
 	free(sql);
 	if (st == NULL) {

@@ -178,9 +178,9 @@ daemon_prs_seed(struct daemon_prs *p, struct audit *a, char **err)
 	struct audit_filter f;
 
 	memset(&f, 0, sizeof f);
-	/* only records of pull requests are parsed: a start or a takeover
-	   read every record of the state before */
-	f.contains = "\"pullRequest\"";
+	/* only records of pull requests are read: a start or a takeover
+	   read every record of the state before, and every cluster's */
+	f.pull_requests = 1;
 	return audit_query(a, &f, seed_one, p, err) < 0 ? -1 : 0;
 }
 
