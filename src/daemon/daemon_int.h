@@ -201,6 +201,8 @@ struct daemon {
 						   file closes once the actions
 						   in flight are recorded */
 	int64_t			 next_takeover;	/* ms: retry opening state */
+	int64_t			 takeover_failing;	/* ms: since when it
+						   fails to open; 0: not */
 	/* reload (reload.c) */
 	struct daemon_retired	*retired;	/* owned: until no action is
 						   in flight (reload.c) */

@@ -10,13 +10,14 @@
  *
  * Taking over: the lease says we lead; we open the state file (its lock
  * is a second fence: a predecessor that has not closed it yet keeps us
- * waiting) and load the guard and page state and the prometheus sources'
- * edges the last leader left, into an empty guard state and empty edges,
- * and the alerts it decided into the webhook ingress's memory (seed.c),
- * so no cooldown or rate bucket resets, no series still over the line
- * fires again, no alert resent to us is decided twice, and nothing of an
- * earlier term of ours lingers.  Only
- * then do we decide.
+ * waiting; a state that will not open for two lease durations makes us
+ * hand the lease over, TAKEOVER_YIELD_LEASES) and load the guard and
+ * page state and the prometheus sources' edges the last leader left,
+ * into an empty guard state and empty edges, and the alerts it decided
+ * into the webhook ingress's memory (seed.c), so no cooldown or rate
+ * bucket resets, no series still over the line fires again, no alert
+ * resent to us is decided twice, and nothing of an earlier term of ours
+ * lingers.  Only then do we decide.
  *
  * Stepping down: the lease's fence closed (no renewal within the renew
  * deadline) or another holder appeared; every action checks the fence
@@ -48,6 +49,18 @@
 #include "sqldb/sqldb.h"
 
 #define TAKEOVER_RETRY_MS	1000	/* state file still locked */
+/*
+ * A replica that leads but cannot open the state (its volume not
+ * mounted, a schema a newer replica migrated in a rolling update, a
+ * PostgreSQL login refused) acts on nothing, and while it holds the
+ * lease no other replica may: the cluster goes without remediation
+ * until someone looks.  After failing for this many lease durations it
+ * hands the lease over and sits out as many, so a replica that can open
+ * the state takes over; when none can, the lease goes round, each
+ * saying why.  A predecessor finishing its actions holds a shared file's
+ * lock for less than that.
+ */
+#define TAKEOVER_YIELD_LEASES	2
 
 /*
  * The election's own client (connect_cluster made it): no retries, the
@@ -142,6 +155,32 @@ daemon_leader_start(struct daemon *d)
 	return 0;
 }
 
+/* The state did not open at now: try again, or hand the lease over. */
+static void
+take_over_failed(struct daemon *d, int64_t now)
+{
+	struct lease_status st;
+	int64_t wait;
+
+	d->next_takeover = now + TAKEOVER_RETRY_MS;
+	if (d->takeover_failing == 0 || now < d->takeover_failing) {
+		d->takeover_failing = now;
+		return;		/* logged; still the lease: try again */
+	}
+	lease_status(d->lease, &st);
+	wait = TAKEOVER_YIELD_LEASES * st.timing.duration;
+	free(st.holder);
+	free(st.last_error);
+	if (now - d->takeover_failing < wait)
+		return;
+	util_log_json("error", "cannot open the state: handing the lease "
+	    "over", json_pack("{s:s, s:I, s:I}", "identity",
+	    lease_identity(d->lease), "failingForMs", (json_int_t)(now -
+	    d->takeover_failing), "sitOutMs", (json_int_t)wait));
+	lease_yield(d->lease, wait);
+	d->takeover_failing = 0;
+}
+
 static void
 take_over(struct daemon *d, int64_t now)
 {
@@ -150,9 +189,10 @@ take_over(struct daemon *d, int64_t now)
 	engine_reset_guard_state(d->engine);
 	if (daemon_state_open(d) == -1 || daemon_state_restore(d) == -1) {
 		daemon_state_close(d);
-		d->next_takeover = now + TAKEOVER_RETRY_MS;
-		return;		/* logged; still the lease: try again */
+		take_over_failed(d, now);
+		return;
 	}
+	d->takeover_failing = 0;
 	sched_set_start(d->timed, now);
 	/* series over the line when the last leader left fire no new edge */
 	sched_set_recall(d->timed, d->edges);

@@ -206,6 +206,8 @@ lease_elector_next(struct lease_elector *el, int64_t now, int64_t wall,
 	int64_t seconds = (el->t.duration + 999) / 1000;
 
 	memset(want, 0, sizeof *want);
+	if (now < el->sit_out_until)
+		return LEASE_WAIT;	/* handed over: another's turn */
 	if (el->have_seen && el->seen.holder && !ours(el) &&
 	    now < el->seen_at + el->seen.duration_s * 1000)
 		return LEASE_WAIT;
@@ -264,4 +266,12 @@ lease_elector_release(struct lease_elector *el, int64_t wall,
 	want->resource_version = el->seen.resource_version ?
 	    xstrdup(el->seen.resource_version) : NULL;
 	return 1;
+}
+
+int
+lease_elector_yield(struct lease_elector *el, int64_t now, int64_t wall,
+    int64_t ms, struct lease_record *want)
+{
+	el->sit_out_until = now + ms;
+	return lease_elector_release(el, wall, want);
 }

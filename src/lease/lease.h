@@ -88,6 +88,9 @@ struct lease_elector {
 						   Lease was deleted under a
 						   live holder, waited out */
 	uint64_t		 transitions;	/* became leader, counted */
+	int64_t			 sit_out_until;	/* ms, caller's clock: handed
+						   over (lease_yield), no
+						   campaign before */
 };
 
 enum lease_step {
@@ -131,6 +134,14 @@ int	lease_elector_acting(const struct lease_elector *, int64_t now);
 int	lease_elector_release(struct lease_elector *, int64_t wall,
 	    struct lease_record *want);
 
+/*
+ * Hands the lease over at now (as lease_elector_release, *want filled
+ * when ours: returns 1) and sits out: no campaign before now + ms, so
+ * another candidate may take it.
+ */
+int	lease_elector_yield(struct lease_elector *, int64_t now, int64_t wall,
+	    int64_t ms, struct lease_record *want);
+
 /* ---- the runner ------------------------------------------------------------ */
 struct lease_opts {
 	const char		*name;		/* the Lease's name */
@@ -173,6 +184,14 @@ struct lease_status {
 					   NULL after a success */
 	struct lease_timing timing;
 };
+
+/*
+ * Any thread: this replica leads but cannot do its work (its state will
+ * not open): acting stops now, and the campaign's thread hands the lease
+ * over at its next turn and campaigns again only after ms, so a replica
+ * that can takes over.
+ */
+void	lease_yield(struct lease *, int64_t ms);
 
 /* Any thread.  The caller frees holder and last_error. */
 void	lease_status(struct lease *, struct lease_status *);

@@ -33,6 +33,8 @@ struct lease {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;		/* stop */
 	int			 stop;
+	int64_t			 yield_ms;	/* under mu: lease_yield asked
+						   to sit out this long; 0 */
 	/* under mu */
 	struct lease_elector	 el;
 	/*
@@ -152,6 +154,8 @@ write_lease(struct lease *l, enum lease_step step,
 	if (got && lease_record_from_json(got, &r, &err) == 0) {
 		pthread_mutex_lock(&l->mu);
 		lease_elector_won(&l->el, &r, sent);
+		if (l->yield_ms > 0)	/* asked to hand over meanwhile */
+			l->el.acting_until = 0;
 		publish(l);
 		pthread_mutex_unlock(&l->mu);
 		lease_record_clear(&r);
@@ -169,14 +173,25 @@ write_lease(struct lease *l, enum lease_step step,
 	kube_error_clear(&e);
 }
 
+static void release(struct lease *, int64_t sit_out);
+
 static void
 attempt(struct lease *l)
 {
 	struct lease_record want;
 	enum lease_step step;
+	int64_t yield_ms;
 
-	if (read_lease(l) == -1)
+	pthread_mutex_lock(&l->mu);
+	yield_ms = l->yield_ms;
+	l->yield_ms = 0;
+	pthread_mutex_unlock(&l->mu);
+	if (read_lease(l) == -1 && yield_ms == 0)
 		return;
+	if (yield_ms > 0) {	/* what was read last is what we hand over */
+		release(l, yield_ms);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	step = lease_elector_next(&l->el, now_ms(l), wall_ms(), &want);
 	publish(l);
@@ -254,9 +269,12 @@ lease_start(struct kube_client *c, const struct lease_opts *o, char **err)
 	return l;
 }
 
-/* One PUT that hands the lease over, when it is ours. */
+/*
+ * One PUT that hands the lease over, when it is ours; sit_out > 0: from
+ * lease_yield, no campaign for that long.
+ */
 static void
-release(struct lease *l)
+release(struct lease *l, int64_t sit_out)
 {
 	struct lease_record want;
 	struct kube_error e;
@@ -264,7 +282,8 @@ release(struct lease *l)
 	int ours;
 
 	pthread_mutex_lock(&l->mu);
-	ours = lease_elector_release(&l->el, wall_ms(), &want);
+	ours = sit_out > 0 ? lease_elector_yield(&l->el, now_ms(l), wall_ms(),
+	    sit_out, &want) : lease_elector_release(&l->el, wall_ms(), &want);
 	publish(l);
 	pthread_mutex_unlock(&l->mu);
 	if (!ours)
@@ -304,7 +323,7 @@ lease_stop(struct lease *l, int rel)
 	pthread_mutex_unlock(&l->mu);
 	pthread_join(l->thread, NULL);
 	if (rel)
-		release(l);
+		release(l, 0);
 	lease_elector_clear(&l->el);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
@@ -313,6 +332,16 @@ lease_stop(struct lease *l, int rel)
 	free(l->ns);
 	l->magic = 0;
 	free(l);
+}
+
+void
+lease_yield(struct lease *l, int64_t ms)
+{
+	pthread_mutex_lock(&l->mu);
+	l->el.acting_until = 0;		/* at once, as lease_stop */
+	publish(l);
+	l->yield_ms = ms > 0 ? ms : 1;
+	pthread_mutex_unlock(&l->mu);
 }
 
 void

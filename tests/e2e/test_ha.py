@@ -512,3 +512,56 @@ def test_a_new_leader_knows_the_alerts_the_last_one_decided(tmp_path):
     assert len(ids) == 2 and ids[0] != ids[1], ids
     assert len([r for r in reqs if r["method"] == "POST" and
                 r["path"].endswith("/configmaps")]) == 1
+
+
+def test_a_leader_whose_state_will_not_open_hands_the_lease_over(
+        tmp_path, ha_manifests):
+    """A replica that wins the lease but cannot open its state (here a
+    state a newer release migrated, as in a rolling update; a volume not
+    mounted or a refused database login are the same) acts on nothing,
+    and held the lease so no other replica could: no remediation at all.
+    After two lease durations it hands the lease over and sits out, and a
+    replica that can open its state takes over and acts."""
+    newer = tmp_path / "newer" / "state.db"
+    os.makedirs(newer.parent)
+    db = sqlite3.connect(str(newer))
+    db.execute("PRAGMA application_id = %d" % 0x52454d44)
+    db.execute("CREATE TABLE decisions (id INTEGER PRIMARY KEY)")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    good = str(tmp_path / "good" / "state.db")
+    os.makedirs(os.path.dirname(good))
+    w = scenario.Workload("shop", "cart")
+    with Emulator() as emu:
+        emu.load(cluster_objects([w]))
+        a = replica(ha_manifests, emu, str(newer), "replica-a")
+        try:
+            wait_for(a, "cannot use the state file")  # a holds the lease
+            b = replica(ha_manifests, emu, good, "replica-b")
+            try:
+                wait_for(b, "listening")
+                wait_for(a, "cannot open the state: handing the lease over")
+                wait_for(b, "leading", timeout=20)
+                wait_for(b, "synced")
+                emu.oom_kill(w.ns, scenario.pod_name(w.name, 0))
+                recs = b.take(1, timeout=30)
+                st_b, _ = http_get(port(b), "/readyz")
+                why_a = standby_reason(a, want="standby: leader is "
+                                       "replica-b")
+            finally:
+                b.stop()
+        finally:
+            a.stop()
+        reqs = emu.requests()
+    handed = logged(a, "cannot open the state: handing the lease over")
+    assert len(handed) == 1, handed
+    # two lease durations (2s each) of failing first
+    assert handed[0]["failingForMs"] >= 4000
+    assert handed[0]["sitOutMs"] == 4000
+    assert not logged(a, "leading")
+    assert [(r["target"]["name"], r["decision"]) for r in recs] == [
+        ("cart", "acted")], recs
+    assert st_b == 200
+    assert why_a == "standby: leader is replica-b"
+    assert workflow_pods(reqs) == [scenario.pod_name("cart", 0)]

@@ -307,6 +307,47 @@ TEST(release_hands_over_as_client_go_does)
 	lease_elector_clear(&el);
 }
 
+/*
+ * A leader that cannot do its work hands the lease over and sits out:
+ * the released Lease is free, but not to it, until the sit-out ends.
+ */
+TEST(a_yielding_leader_hands_over_and_sits_out)
+{
+	struct lease_timing t = timing();
+	struct lease_elector el;
+	struct lease_record want, got, rel, freed;
+
+	lease_elector_init(&el, "a", &t);
+	lease_elector_observe(&el, NULL, 0);
+	CHECK(lease_elector_next(&el, 0, WALL, &want) == LEASE_CREATE);
+	got = accepted(&want, "40");
+	lease_elector_won(&el, &got, 0);
+	lease_record_clear(&want);
+	CHECK(lease_elector_acting(&el, 1000));
+	CHECK(lease_elector_yield(&el, 1000, WALL + 1000, 30000, &rel) == 1);
+	CHECK(rel.holder == NULL && rel.duration_s == 1);
+	CHECK_STR(rel.resource_version, "40");
+	CHECK(!lease_elector_acting(&el, 1000));
+	/* the server's answer: released, no holder */
+	freed = accepted(&rel, "41");
+	lease_elector_observe(&el, &freed, 1100);
+	/* free, but not to us before the sit-out ends */
+	CHECK(lease_elector_next(&el, 1100, WALL, &want) == LEASE_WAIT);
+	CHECK(lease_elector_next(&el, 30999, WALL, &want) == LEASE_WAIT);
+	CHECK(lease_elector_next(&el, 31000, WALL, &want) == LEASE_UPDATE);
+	CHECK_STR(want.holder, "a");
+	lease_record_clear(&want);
+	/* nothing of ours to hand over: still sits out */
+	lease_record_clear(&rel);
+	CHECK(lease_elector_yield(&el, 40000, WALL, 5000, &rel) == 0);
+	CHECK(lease_elector_next(&el, 44999, WALL, &want) == LEASE_WAIT);
+	lease_record_clear(&want);
+	lease_record_clear(&rel);
+	lease_record_clear(&freed);
+	lease_record_clear(&got);
+	lease_elector_clear(&el);
+}
+
 TEST(lease_json_both_ways)
 {
 	const char *path = "tests/data/lease/18d-get-lease.json";
@@ -380,6 +421,7 @@ main(void)
 	RUN(seeing_another_holder_stops_acting);
 	RUN(a_deleted_lease_is_not_free_at_once);
 	RUN(release_hands_over_as_client_go_does);
+	RUN(a_yielding_leader_hands_over_and_sits_out);
 	RUN(lease_json_both_ways);
 	RUN(default_identity_is_host_and_random);
 	return harness_done();
