@@ -77,7 +77,7 @@ daemon_budget_ask(struct daemon_budget *b, const char *url, long timeout_ms,
 		return -1;
 	}
 	memset(&res, 0, sizeof res);
-	if (prom_query(url, query, timeout_ms, now, &res, &err) == -1)
+	if (prom_query(url, query, timeout_ms, now, NULL, &res, &err) == -1)
 		why = err;
 	else if (prom_gate_value(&res, now, 0, value, at, &why) == 0)
 		rc = 0;

@@ -18,6 +18,7 @@
  * the query under way (its timeout at most).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,8 @@ struct promq {
 	struct job	*todo, *todo_tail;	/* asked, oldest first */
 	struct job	*done, *done_tail;	/* answered, oldest first */
 	int		 stop;
+	atomic_int	 cancel;	/* promq_free: give up the query
+					   under way */
 	struct map	 busy;		/* engine thread: key -> (void *)1 */
 };
 
@@ -85,7 +88,7 @@ worker(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		memset(&j->res, 0, sizeof j->res);
 		j->rc = prom_query(j->url, j->query, j->timeout_ms, j->asked,
-		    &j->res, &j->err);
+		    &q->cancel, &j->res, &j->err);
 		pthread_mutex_lock(&q->mu);
 		append(&q->done, &q->done_tail, j);
 	}
@@ -128,6 +131,7 @@ promq_free(struct promq *q)
 		return;
 	pthread_mutex_lock(&q->mu);
 	q->stop = 1;
+	atomic_store(&q->cancel, 1);	/* a hung Prometheus holds no stop */
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);

@@ -15,8 +15,9 @@ struct promq;
 
 /*
  * Starts the query thread.  Returns an owned promq, or NULL when the
- * thread cannot start.  promq_free stops it (waiting for the query under
- * way, its timeout at most) and drops what was not collected.
+ * thread cannot start.  promq_free stops it (the query under way is given
+ * up within about a second, not waited out to its timeout) and drops what
+ * was not collected.
  */
 struct promq	*promq_new(void);
 void		 promq_free(struct promq *);

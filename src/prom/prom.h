@@ -21,6 +21,7 @@
 #define PROM_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -57,13 +58,16 @@ struct prom_result {
  * Runs query at instant now (ms) against the Prometheus at url (base URL,
  * "http://prometheus:9090" or with a path prefix), waiting at most
  * timeout_ms (0: PROM_DEFAULT_TIMEOUT) and reading at most
- * PROM_MAX_RESPONSE bytes.  Thread-safe: each call has its own
+ * PROM_MAX_RESPONSE bytes; given up within about a second of *cancel
+ * becoming non-zero (cancel may be NULL), so a process that stops does not
+ * wait out a hung Prometheus.  Thread-safe: each call has its own
  * connection.  Fills *res (cleared first) and returns 0, or returns -1 and
- * sets *err (owned): unreachable, timed out, HTTP error, Prometheus error
- * ("bad_data: ..."), unreadable answer.
+ * sets *err (owned): unreachable, timed out, cancelled, HTTP error,
+ * Prometheus error ("bad_data: ..."), unreadable answer.
  */
 int	prom_query(const char *url, const char *query, long timeout_ms,
-	    int64_t now, struct prom_result *res, char **err);
+	    int64_t now, const atomic_int *cancel, struct prom_result *res,
+	    char **err);
 
 /*
  * Parses one answer of /api/v1/query: body (len bytes, need not be

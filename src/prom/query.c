@@ -6,6 +6,7 @@
  */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,20 @@ on_data(char *p, size_t sz, size_t n, void *ud)
 	return sz * n;
 }
 
+/* libcurl asks every second at least, also while nothing comes. */
+static int
+on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const atomic_int *cancel = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(cancel) != 0;	/* non-zero: abort */
+}
+
 /* base + "/api/v1/query", unless base already names the endpoint. */
 static char *
 endpoint(const char *base)
@@ -46,7 +61,7 @@ endpoint(const char *base)
 
 int
 prom_query(const char *url, const char *query, long timeout_ms, int64_t now,
-    struct prom_result *res, char **err)
+    const atomic_int *cancel, struct prom_result *res, char **err)
 {
 	CURL *c;
 	CURLcode cc;
@@ -91,11 +106,21 @@ prom_query(const char *url, const char *query, long timeout_ms, int64_t now,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)
+		    cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (cc == CURLE_WRITE_ERROR && body.overflow) {
 		*err = xasprintf("%s: the answer exceeds %u bytes", ep,
 		    PROM_MAX_RESPONSE);
+		rc = -1;
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		*err = xasprintf("%s: not answered before remediate stopped",
+		    ep);
 		rc = -1;
 	} else if (cc != CURLE_OK) {
 		*err = xasprintf("%s: %s", ep, *errbuf ? errbuf :

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,14 @@ canned_stop(struct canned *c)
 	close(c->fd);
 }
 
+static void *
+cancel_soon(void *arg)
+{
+	usleep(100000);
+	atomic_store((atomic_int *)arg, 1);
+	return NULL;
+}
+
 TEST(query_over_http)
 {
 	struct canned c = { 0 };
@@ -438,8 +447,8 @@ TEST(query_over_http)
 		goto out;
 	CHECK_INT(canned_start(&c, 200, budget), 0);
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/prom/", c.port);
-	CHECK_INT(prom_query(url, "slo:budget{a=\"b\"} < 0.5", 2000, T0, &r,
-	    &err), 0);
+	CHECK_INT(prom_query(url, "slo:budget{a=\"b\"} < 0.5", 2000, T0, NULL,
+	    &r, &err), 0);
 	canned_stop(&c);
 	CHECK_INT(r.n, 2);
 	prom_result_clear(&r);
@@ -452,7 +461,7 @@ TEST(query_over_http)
 	CHECK_INT(canned_start(&c, 400, bad), 0);
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/api/v1/query",
 	    c.port);
-	CHECK_INT(prom_query(url, "sum(", 2000, T0, &r, &err), -1);
+	CHECK_INT(prom_query(url, "sum(", 2000, T0, NULL, &r, &err), -1);
 	canned_stop(&c);
 	CHECK(err != NULL && strncmp(err, "bad_data: ", 10) == 0);
 	CHECK(strncmp(c.request, "POST /api/v1/query HTTP", 23) == 0);
@@ -462,20 +471,46 @@ TEST(query_over_http)
 	CHECK_INT(canned_start(&c, 200, budget), 0);
 	c.delay_ms = 1500;
 	snprintf(url, sizeof url, "http://127.0.0.1:%u", c.port);
-	CHECK_INT(prom_query(url, "up", 300, T0, &r, &err), -1);
+	CHECK_INT(prom_query(url, "up", 300, T0, NULL, &r, &err), -1);
 	CHECK(err != NULL && strstr(err, "timed out") != NULL);
 	free(err);
 	canned_stop(&c);
 
+	/* given up when cancelled (the daemon stops), before its answer */
+	CHECK_INT(canned_start(&c, 200, budget), 0);
+	c.delay_ms = 1500;
+	snprintf(url, sizeof url, "http://127.0.0.1:%u", c.port);
+	{
+		pthread_t t;
+		atomic_int cancel = 0;
+
+		REQUIRE(pthread_create(&t, NULL, cancel_soon, &cancel) == 0);
+		CHECK_INT(prom_query(url, "up", 30000, T0, &cancel, &r, &err),
+		    -1);
+		pthread_join(t, NULL);
+		CHECK(err != NULL && strstr(err, "before remediate stopped"));
+		free(err);
+		canned_stop(&c);
+		/* not cancelled: the same question is answered */
+		CHECK_INT(canned_start(&c, 200, budget), 0);
+		snprintf(url, sizeof url, "http://127.0.0.1:%u", c.port);
+		cancel = 0;
+		CHECK_INT(prom_query(url, "up", 30000, T0, &cancel, &r, &err),
+		    0);
+		prom_result_clear(&r);
+	}
+	canned_stop(&c);
+	c.delay_ms = 0;
+
 	/* nobody listening; no URL; another scheme */
-	CHECK_INT(prom_query(url, "up", 1000, T0, &r, &err), -1);
+	CHECK_INT(prom_query(url, "up", 1000, T0, NULL, &r, &err), -1);
 	CHECK(err != NULL && strstr(err, url) != NULL);
 	free(err);
-	CHECK_INT(prom_query("", "up", 1000, T0, &r, &err), -1);
+	CHECK_INT(prom_query("", "up", 1000, T0, NULL, &r, &err), -1);
 	CHECK(err != NULL && strstr(err, "no Prometheus URL") != NULL);
 	free(err);
-	CHECK_INT(prom_query("file:///etc/passwd", "up", 1000, T0, &r, &err),
-	    -1);
+	CHECK_INT(prom_query("file:///etc/passwd", "up", 1000, T0, NULL, &r,
+	    &err), -1);
 	free(err);
 out:
 	free(budget);
@@ -542,7 +577,8 @@ TEST(real_prometheus)
 	now = (int64_t)ts.tv_sec * 1000;
 	for (i = 0; i < 100 && !up; i++) {
 		usleep(100 * 1000);
-		if (prom_query(url, "vector(0.25)", 1000, now, &r, &err) == 0)
+		if (prom_query(url, "vector(0.25)", 1000, now, NULL, &r,
+		    &err) == 0)
 			up = 1;
 		else
 			free(err);
@@ -555,18 +591,19 @@ TEST(real_prometheus)
 		CHECK(r.n == 1 && r.v[0].time == now);
 		prom_result_clear(&r);
 		CHECK_INT(prom_query(url, "scalar(vector(1)) / 0", 1000, now,
-		    &r, &err), 0);
+		    NULL, &r, &err), 0);
 		CHECK_INT(r.type, PROM_SCALAR);
 		CHECK(r.n == 1 && isinf(r.v[0].value));
 		prom_result_clear(&r);
-		CHECK_INT(prom_query(url, "absent_metric_xyz", 1000, now, &r,
-		    &err), 0);
+		CHECK_INT(prom_query(url, "absent_metric_xyz", 1000, now,
+		    NULL, &r, &err), 0);
 		CHECK_INT(r.n, 0);
 		prom_result_clear(&r);
-		CHECK_INT(prom_query(url, "sum(", 1000, now, &r, &err), -1);
+		CHECK_INT(prom_query(url, "sum(", 1000, now, NULL, &r, &err),
+		    -1);
 		CHECK(err != NULL && strncmp(err, "bad_data: ", 10) == 0);
 		free(err);
-		CHECK_INT(prom_query(url, "up[5m]", 1000, now, &r, &err), -1);
+		CHECK_INT(prom_query(url, "up[5m]", 1000, now, NULL, &r, &err), -1);
 		CHECK(err != NULL && strstr(err, "matrix") != NULL);
 		free(err);
 	}
