@@ -46,13 +46,14 @@ target_matches(const char *pattern, const char *target)
  * intents.  coalesce, not "OR cluster IS NULL": the database took the
  * OR to the cluster index, every row of the cluster, and not this one.
  */
+#define PULL_REQUESTS	" AND " AUDIT_REQUEST_ROWS \
+	" AND {INSTR}(record, '\"pullRequest\"') > 0"
+
 static const char *
 pull_requests(const struct audit *a)
 {
-	return a->version >= 5 && a->opts.cluster ? " AND " AUDIT_REQUEST_ROWS
-	    " AND {INSTR}(record, '\"pullRequest\"') > 0 AND "
-	    "coalesce(cluster, ?10) = ?10" : " AND " AUDIT_REQUEST_ROWS
-	    " AND {INSTR}(record, '\"pullRequest\"') > 0";
+	return a->version >= 5 && a->opts.cluster ? PULL_REQUESTS
+	    " AND coalesce(cluster, ?10) = ?10" : PULL_REQUESTS;
 }
 
 static char *
@@ -283,8 +284,10 @@ audit_query(struct audit *a, const struct audit_filter *f,
  * action running there now, and its own writer pages it if it crashed.
  */
 
-/* The clause narrowing to this writer's cluster, ?9 its name, or "". */
-/* coalesce, not OR: see pull_requests() */
+/*
+ * The clause narrowing to this writer's cluster, ?9 its name, or "";
+ * coalesce, not OR: see pull_requests().
+ */
 static const char *
 own_cluster(const struct audit *a)
 {

@@ -14,8 +14,9 @@
  * makes of what the query depends on (source, query, URL): a reload that
  * changed any of them finds no source for an old answer, which is then
  * dropped.  The busy keys are the engine thread's alone; the jobs and
- * answers between the two threads are under the lock.  Stopping waits for
- * the query under way (its timeout at most).
+ * answers between the two threads are under the lock.  Stopping gives up
+ * the query under way (libcurl looks at the cancel flag every second),
+ * since the lease is handed over only once the daemon has stopped.
  */
 #include <pthread.h>
 #include <stdatomic.h>
