@@ -3,6 +3,7 @@
  * strategy Argo uses), delete.  Argo Events' footgun is a patch that
  * creates a missing object; ours never does.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +199,24 @@ static const char *const op_names[] = {
 };
 
 /*
+ * The plan's "type" and "operation" strings, made once and shared (a
+ * reference each, kept to the process's end): a storm plans an action
+ * per decision, and nothing changes a plan's members (see own_metadata).
+ */
+static json_t		*k8s_text, *op_text[UTIL_ARRAY_LEN(op_names)];
+static pthread_once_t	 texts_once = PTHREAD_ONCE_INIT;
+
+static void
+make_texts(void)
+{
+	size_t i;
+
+	k8s_text = json_string("k8s");
+	for (i = 0; i < UTIL_ARRAY_LEN(op_names); i++)
+		op_text[i] = json_string(op_names[i]);
+}
+
+/*
  * resource as the object to send: a new root and a new metadata (what
  * planning sets the namespace and the name in), every other member a
  * reference to resource's.  A deep copy per decision would copy the whole
@@ -285,10 +304,11 @@ act_plan_k8s(const struct sensor_trigger *t, json_t *resource,
 		return -1;
 	}
 	/* member by member: json_pack would read a format per decision */
+	pthread_once(&texts_once, make_texts);
 	out->plan = json_object();
-	json_object_set_new_nocheck(out->plan, "type", json_string("k8s"));
+	json_object_set_new_nocheck(out->plan, "type", json_incref(k8s_text));
 	json_object_set_new_nocheck(out->plan, "operation",
-	    json_string(op_names[t->operation]));
+	    json_incref(op_text[t->operation]));
 	/* the resource's strings again, not new ones (util_json_str_ref) */
 	v = json_object_get(resource, "apiVersion");
 	av = json_string_value(v);

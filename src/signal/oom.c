@@ -7,6 +7,7 @@
  * between two observations of the same Pod: a kill already present when a
  * Pod is first seen (a restart of ours, a relist) is history, not news.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,38 @@ memory_limit(json_t *pod, const char *list, const char *container)
  */
 #define KEY(k)		(k), sizeof(k) - 1
 #define LIT(s)		json_stringn_nocheck((s), sizeof(s) - 1)
+
+/*
+ * What every Event says alike, made once and shared by them all (a
+ * reference each): a storm synthesizes an Event per signal, and these
+ * seven strings and the source object were a tenth of its values, each
+ * allocated and freed again.  Sharing is safe as the view's trees are
+ * shared: no reader changes a value it is handed (nothing in the tree
+ * calls a json_*_set on a string, and the routed Event is read only);
+ * jansson counts references atomically, so `run`'s threads may hold
+ * them.  Kept to the process's end.
+ */
+static struct {
+	json_t	*v1, *event, *pod, *oomkilled, *warning, *reporting;
+	json_t	*source;	/* {"component": "remediate-oom-detector"} */
+} fixed;
+static pthread_once_t	fixed_once = PTHREAD_ONCE_INIT;
+
+static void
+make_fixed(void)
+{
+	fixed.v1 = LIT("v1");
+	fixed.event = LIT("Event");
+	fixed.pod = LIT("Pod");
+	fixed.oomkilled = LIT("OOMKilled");
+	fixed.warning = LIT("Warning");
+	fixed.reporting = LIT("remediate.dev/oom-detector");
+	fixed.source = json_object();
+	json_object_setn_new_nocheck(fixed.source, KEY("component"),
+	    LIT("remediate-oom-detector"));
+}
+
+#define FIXED(v)	json_incref(fixed.v)
 
 static json_t *
 text(const char *s)
@@ -162,29 +195,27 @@ static json_t *
 event_object(const struct kill *k)
 {
 	json_t *ev = json_object(), *m = json_object(), *io = json_object();
-	json_t *src = json_object();
 
-	json_object_setn_new_nocheck(ev, KEY("apiVersion"), LIT("v1"));
-	json_object_setn_new_nocheck(ev, KEY("kind"), LIT("Event"));
+	pthread_once(&fixed_once, make_fixed);
+	json_object_setn_new_nocheck(ev, KEY("apiVersion"), FIXED(v1));
+	json_object_setn_new_nocheck(ev, KEY("kind"), FIXED(event));
 	json_object_setn_new_nocheck(m, KEY("name"), text_of(EVENT_NAME, k));
 	set_opt(m, KEY("namespace"), k->ns);
 	json_object_setn_new_nocheck(ev, KEY("metadata"), m);
-	json_object_setn_new_nocheck(io, KEY("apiVersion"), LIT("v1"));
-	json_object_setn_new_nocheck(io, KEY("kind"), LIT("Pod"));
+	json_object_setn_new_nocheck(io, KEY("apiVersion"), FIXED(v1));
+	json_object_setn_new_nocheck(io, KEY("kind"), FIXED(pod));
 	json_object_setn_new_nocheck(io, KEY("name"), text(k->pname));
 	set_opt(io, KEY("namespace"), k->ns);
 	set_opt(io, KEY("uid"), k->uid);
 	json_object_setn_new_nocheck(io, KEY("fieldPath"),
 	    text_of(FIELD_PATH, k));
 	json_object_setn_new_nocheck(ev, KEY("involvedObject"), io);
-	json_object_setn_new_nocheck(ev, KEY("reason"), LIT("OOMKilled"));
+	json_object_setn_new_nocheck(ev, KEY("reason"), FIXED(oomkilled));
 	json_object_setn_new_nocheck(ev, KEY("message"), text_of(MESSAGE, k));
-	json_object_setn_new_nocheck(ev, KEY("type"), LIT("Warning"));
-	json_object_setn_new_nocheck(src, KEY("component"),
-	    LIT("remediate-oom-detector"));
-	json_object_setn_new_nocheck(ev, KEY("source"), src);
+	json_object_setn_new_nocheck(ev, KEY("type"), FIXED(warning));
+	json_object_setn_new_nocheck(ev, KEY("source"), FIXED(source));
 	json_object_setn_new_nocheck(ev, KEY("reportingComponent"),
-	    LIT("remediate.dev/oom-detector"));
+	    FIXED(reporting));
 	set_opt(ev, KEY("firstTimestamp"), k->fin);
 	set_opt(ev, KEY("lastTimestamp"), k->fin);
 	json_object_setn_new_nocheck(ev, KEY("count"), json_integer(1));

@@ -4,6 +4,7 @@
  * prefix) would, and shaping the Argo Events payload.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,22 @@ sig_object_time(json_t *obj, int64_t *ms)
 }
 
 /*
+ * The payload's "type" strings, made once and shared (a reference each,
+ * kept to the process's end), as the OOM Events' fixed strings are
+ * (oom.c): every routed change would allocate and free one.
+ */
+static json_t		*type_text[3];	/* ADD, UPDATE, DELETE */
+static pthread_once_t	 type_once = PTHREAD_ONCE_INIT;
+
+static void
+make_type_texts(void)
+{
+	type_text[0] = json_stringn_nocheck("ADD", 3);
+	type_text[1] = json_stringn_nocheck("UPDATE", 6);
+	type_text[2] = json_stringn_nocheck("DELETE", 6);
+}
+
+/*
  * Argo's payload {"type": "ADD|UPDATE|DELETE", "body": obj} (a new
  * reference; obj gets one more), member by member as the json_pack format
  * "{s:s, s:O}" made it: every routed change builds one.
@@ -215,10 +232,9 @@ payload(enum sig_watch_type t, json_t *obj)
 {
 	json_t *p = json_object();
 
-	json_object_setn_new_nocheck(p, "type", 4, t == SIG_ADD ?
-	    json_stringn_nocheck("ADD", 3) : t == SIG_UPDATE ?
-	    json_stringn_nocheck("UPDATE", 6) :
-	    json_stringn_nocheck("DELETE", 6));
+	pthread_once(&type_once, make_type_texts);
+	json_object_setn_new_nocheck(p, "type", 4, json_incref(type_text[
+	    t == SIG_ADD ? 0 : t == SIG_UPDATE ? 1 : 2]));
 	json_object_setn_new_nocheck(p, "body", 4, json_incref(obj));
 	return p;
 }
