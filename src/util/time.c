@@ -501,33 +501,62 @@ duration_parse(const char *s, int64_t *ms)
 	return 0;
 }
 
+/* v in decimal at p; returns the digits written. */
+static size_t
+put_dec(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t w = sizeof tmp;
+
+	put_int(tmp, &w, v);
+	memcpy(p, tmp + w, sizeof tmp - w);
+	return sizeof tmp - w;
+}
+
+/*
+ * Written by hand, as snprintf would have cut it to outlen: a guardrail's
+ * message names a window ("2 of 3 signals within 5m") in most decisions,
+ * and the printf family cost ten times the digits.
+ */
 void
 duration_format(int64_t ms, char *out, size_t outlen)
 {
-	struct buf b;
-	int64_t h, m, s;
+	char buf[64];
+	size_t o = 0, n;
+	uint64_t u = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
 
-	buf_init(&b, 0);
-	if (ms < 0) {
-		buf_addc(&b, '-');
-		ms = -ms;
+	if (ms < 0)
+		buf[o++] = '-';
+	if (u == 0) {
+		memcpy(buf + o, "0s", 2);
+		o += 2;
+	} else if (u < 1000) {
+		o += put_dec(buf + o, u);
+		memcpy(buf + o, "ms", 2);
+		o += 2;
+	} else {
+		if (u / 3600000) {
+			o += put_dec(buf + o, u / 3600000);
+			buf[o++] = 'h';
+		}
+		if (u / 60000 % 60) {
+			o += put_dec(buf + o, u / 60000 % 60);
+			buf[o++] = 'm';
+		}
+		if (u / 1000 % 60 || u % 1000) {
+			o += put_dec(buf + o, u / 1000 % 60);
+			if (u % 1000) {	/* "%03lld" */
+				buf[o++] = '.';
+				buf[o++] = (char)('0' + u % 1000 / 100);
+				buf[o++] = (char)('0' + u % 100 / 10);
+				buf[o++] = (char)('0' + u % 10);
+			}
+			buf[o++] = 's';
+		}
 	}
-	if (ms == 0)
-		buf_adds(&b, "0s");
-	else if (ms < 1000)
-		buf_printf(&b, "%lldms", (long long)ms);
-	else {
-		h = ms / 3600000;
-		m = ms / 60000 % 60;
-		s = ms / 1000 % 60;
-		if (h)
-			buf_printf(&b, "%lldh", (long long)h);
-		if (m)
-			buf_printf(&b, "%lldm", (long long)m);
-		if (s || ms % 1000)
-			buf_printf(&b, ms % 1000 ? "%lld.%03llds" : "%llds",
-			    (long long)s, (long long)(ms % 1000));
-	}
-	snprintf(out, outlen, "%s", b.data);
-	buf_free(&b);
+	if (outlen == 0)
+		return;
+	n = o < outlen - 1 ? o : outlen - 1;
+	memcpy(out, buf, n);
+	out[n] = '\0';
 }
