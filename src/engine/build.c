@@ -189,6 +189,7 @@ engine_free(struct engine *e)
 				sensor_tmpl_free(es->triggers[j].tmpl[k]);
 			guard_config_clear(&es->triggers[j].cfg);
 			json_decref(es->triggers[j].ownership);
+			json_decref(es->triggers[j].demoted);
 			free(es->triggers[j].id);
 		}
 		free(es->triggers);

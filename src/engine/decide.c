@@ -458,9 +458,10 @@ emit_demoted(struct decision *d, const struct guard_recurrence *r)
 }
 
 /*
- * {"since": when, "mode": mode's name}, member by member: a demoted
- * trigger's every decision carries it, and json_pack would read a format
- * each time.  A new reference.
+ * {"since": when, "mode": mode's name}, member by member.  A demoted
+ * trigger's every decision carries it: recurrence() keeps the one it made
+ * for the demotion (engine_trigger.demoted) rather than making it again.
+ * A new reference.
  */
 static json_t *
 demoted_json(const char *when, enum guard_mode mode)
@@ -488,9 +489,14 @@ recurrence(struct decision *d)
 
 	d->mode = d->cfg->mode;
 	if (guard_demoted(e->state, d->et->id, h, &since) == GUARD_DEMOTED) {
-		time_format(since, when, sizeof when);
-		decide_extra_set(d, "demoted", demoted_json(when,
-		    d->cfg->mode));
+		/* the mode is the trigger's own: only since tells notes apart */
+		if (d->et->demoted == NULL || d->et->demoted_since != since) {
+			time_format(since, when, sizeof when);
+			json_decref(d->et->demoted);
+			d->et->demoted = demoted_json(when, d->cfg->mode);
+			d->et->demoted_since = since;
+		}
+		decide_extra_set(d, "demoted", json_incref(d->et->demoted));
 		if (d->mode > MODE_NOTIFY)
 			d->mode = MODE_NOTIFY;
 		return;

@@ -29,6 +29,13 @@ struct engine_trigger {
 	uint64_t		 hash;		/* of the trigger's manifest and
 						   guardrails, for demotions;
 						   0 until decide.c needs it */
+	/*
+	 * The "demoted" note of the trigger's last demoted decision and the
+	 * demotion it names (ms): the same while the demotion holds, so
+	 * made once, not per decision.  Owned; NULL: none yet.
+	 */
+	json_t			*demoted;
+	int64_t			 demoted_since;
 };
 
 struct engine_sensor {
