@@ -100,27 +100,42 @@ make_fixed(void)
 
 #define FIXED(v)	json_incref(fixed.v)
 
+/*
+ * A string of the Pod (v) as the Event's: v itself, a reference, rather
+ * than a copy made and freed with every Event (the Pod's values are read
+ * only, as the view's are shared); a copy cut at the first NUL when v
+ * holds one, as reading its C string did.
+ */
 static json_t *
-text(const char *s)
+text(json_t *v)
 {
-	return json_stringn_nocheck(s, strlen(s));
+	const char *s = json_string_value(v);
+	size_t n = strlen(s);
+
+	return n == json_string_length(v) ? json_incref(v) :
+	    json_stringn_nocheck(s, n);
 }
 
 /* o[k] = v, and no member at all when v is NULL (json_pack's "s*"). */
 static void
-set_opt(json_t *o, const char *k, size_t klen, const char *v)
+set_opt(json_t *o, const char *k, size_t klen, json_t *v)
 {
 	if (v)
 		json_object_setn_new_nocheck(o, k, klen, text(v));
 }
 
-/* One new kill: what the Event says of it, borrowed from the Pod. */
+/*
+ * One new kill: what the Event says of it, borrowed from the Pod: each
+ * string and, for those the Event holds, its value (NULL with it).
+ */
 struct kill {
 	const char	*pname, *ns, *uid;	/* the Pod's */
+	json_t		*vpname, *vns, *vuid;
 	const char	*name;			/* the container's */
 	const char	*list;			/* "containers" or
 						   "initContainers" */
 	const char	*fin;			/* finishedAt, or NULL */
+	json_t		*vfin;
 	const char	*limit;			/* its memory limit, or NULL */
 	json_int_t	 exit_code, restarts;
 	uint64_t	 hash;			/* of Pod, container, fin */
@@ -200,13 +215,13 @@ event_object(const struct kill *k)
 	json_object_setn_new_nocheck(ev, KEY("apiVersion"), FIXED(v1));
 	json_object_setn_new_nocheck(ev, KEY("kind"), FIXED(event));
 	json_object_setn_new_nocheck(m, KEY("name"), text_of(EVENT_NAME, k));
-	set_opt(m, KEY("namespace"), k->ns);
+	set_opt(m, KEY("namespace"), k->vns);
 	json_object_setn_new_nocheck(ev, KEY("metadata"), m);
 	json_object_setn_new_nocheck(io, KEY("apiVersion"), FIXED(v1));
 	json_object_setn_new_nocheck(io, KEY("kind"), FIXED(pod));
-	json_object_setn_new_nocheck(io, KEY("name"), text(k->pname));
-	set_opt(io, KEY("namespace"), k->ns);
-	set_opt(io, KEY("uid"), k->uid);
+	json_object_setn_new_nocheck(io, KEY("name"), text(k->vpname));
+	set_opt(io, KEY("namespace"), k->vns);
+	set_opt(io, KEY("uid"), k->vuid);
 	json_object_setn_new_nocheck(io, KEY("fieldPath"),
 	    text_of(FIELD_PATH, k));
 	json_object_setn_new_nocheck(ev, KEY("involvedObject"), io);
@@ -216,8 +231,8 @@ event_object(const struct kill *k)
 	json_object_setn_new_nocheck(ev, KEY("source"), FIXED(source));
 	json_object_setn_new_nocheck(ev, KEY("reportingComponent"),
 	    FIXED(reporting));
-	set_opt(ev, KEY("firstTimestamp"), k->fin);
-	set_opt(ev, KEY("lastTimestamp"), k->fin);
+	set_opt(ev, KEY("firstTimestamp"), k->vfin);
+	set_opt(ev, KEY("lastTimestamp"), k->vfin);
 	json_object_setn_new_nocheck(ev, KEY("count"), json_integer(1));
 	return ev;
 }
@@ -230,13 +245,23 @@ synthesize(json_t *pod, const char *list, const char *name, json_t *cs,
 	json_t *exitc = json_object_get(term, "exitCode");
 	struct kill k;
 
-	k.pname = obj_name(pod);
-	k.ns = obj_namespace(pod);
-	k.uid = json_string_value(json_object_get(meta, "uid"));
+	/* obj_name's and obj_namespace's strings (no "" namespace) */
+	k.vpname = json_object_get(meta, "name");
+	k.pname = json_string_value(k.vpname);
+	k.vns = json_object_get(meta, "namespace");
+	k.ns = json_string_value(k.vns);
+	if (k.ns && *k.ns == '\0')
+		k.ns = NULL;
+	k.vns = k.ns ? k.vns : NULL;
+	k.vuid = json_object_get(meta, "uid");
+	k.uid = json_string_value(k.vuid);
+	k.vuid = k.uid ? k.vuid : NULL;
 	k.name = name;
 	k.list = strcmp(list, "initContainerStatuses") == 0 ?
 	    "initContainers" : "containers";
-	k.fin = json_string_value(json_object_get(term, "finishedAt"));
+	k.vfin = json_object_get(term, "finishedAt");
+	k.fin = json_string_value(k.vfin);
+	k.vfin = k.fin ? k.vfin : NULL;
 	k.limit = memory_limit(pod, list, name);
 	k.exit_code = json_is_integer(exitc) ? json_integer_value(exitc) :
 	    137;

@@ -374,6 +374,35 @@ TEST(oom_event_whole)
 	json_decref(bare);
 }
 
+/*
+ * The Event holds the Pod's own strings (a reference each, not a copy),
+ * but a string with a NUL inside is cut there, as its C string was read.
+ */
+TEST(oom_event_shares_the_pods_strings)
+{
+	json_t *old = pod(NULL, 0, NULL);
+	json_t *b = pod("2026-11-25T10:00:00Z", 1, "OOMKilled");
+	json_t *meta = json_object_get(b, "metadata"), *out, *ev, *io;
+
+	REQUIRE(old != NULL && b != NULL);
+	out = sig_oom_detect(old, b);
+	ev = json_array_get(out, 0);
+	io = json_object_get(ev, "involvedObject");
+	CHECK(json_object_get(io, "name") == json_object_get(meta, "name"));
+	CHECK(json_object_get(io, "uid") == json_object_get(meta, "uid"));
+	CHECK(json_object_get(json_object_get(ev, "metadata"), "namespace") ==
+	    json_object_get(meta, "namespace"));
+	json_decref(out);
+	json_object_set_new(meta, "namespace", json_stringn("sh\0op", 5));
+	out = sig_oom_detect(old, b);
+	io = json_object_get(json_array_get(out, 0), "involvedObject");
+	CHECK_INT(json_string_length(json_object_get(io, "namespace")), 2);
+	CHECK_STR(json_string_value(json_object_get(io, "namespace")), "sh");
+	json_decref(out);
+	json_decref(old);
+	json_decref(b);
+}
+
 /* What a route emitted: the event's members as text. */
 struct routed {
 	int	 n;
@@ -563,6 +592,7 @@ main(void)
 	RUN(recording_of_many_queries);
 	RUN(event_written_as_dumped);
 	RUN(oom_event_whole);
+	RUN(oom_event_shares_the_pods_strings);
 	RUN(route_event_whole);
 	RUN(route_by_plural);
 	return harness_done();
