@@ -267,18 +267,27 @@ own_child(json_t *parent, json_t *step, struct owned *o)
 	return n;
 }
 
+/* What render_strings renders into. */
+enum render_into {
+	INTO_MANIFEST,	/* the manifest's tree: copy the way to each string */
+	INTO_PRIVATE,	/* a private copy parameters may have changed */
+	INTO_LAST,	/* the last firing's tree, nobody else's (last_is_free) */
+};
+
 /*
- * Renders the `{{ .Input }}` strings under *rootp.  With cow, *rootp is
- * the manifest's (borrowed) tree and becomes a new tree that shares every
- * subtree no string was rendered in; without, *rootp is already private
- * and is changed in place.  0, or -1 with *err (*rootp stays a reference
- * the caller drops).  All the strings together are bounded as one is
- * (SENSOR_MAX_OUTPUT): many templates, or one repeated through YAML
- * aliases, must not build an object (and a record) of any size.
+ * Renders the `{{ .Input }}` strings under *rootp.  INTO_MANIFEST: *rootp
+ * is the manifest's (borrowed) tree and becomes a new tree that shares
+ * every subtree no string was rendered in; otherwise *rootp is already
+ * private and is changed in place (INTO_PRIVATE renders a string only
+ * where the template still is).  0, or -1 with *err (*rootp stays a
+ * reference the caller drops); *rendered counts the strings set.  All the
+ * strings together are bounded as one is (SENSOR_MAX_OUTPUT): many
+ * templates, or one repeated through YAML aliases, must not build an
+ * object (and a record) of any size.
  */
 static int
 render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
-    int cow, char **err)
+    enum render_into into, size_t *rendered, char **err)
 {
 	const struct rstring *r;
 	json_t *parent, *node, *val;
@@ -287,8 +296,9 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 	void *it;
 	size_t i, k, n, total = 0;
 	char *terr = NULL;
-	int rc = 0;
+	int rc = 0, cow = into == INTO_MANIFEST;
 
+	*rendered = 0;
 	if (cow) {
 		*rootp = rs->n && (json_is_object(*rootp) ||
 		    json_is_array(*rootp)) ? json_copy(*rootp) :
@@ -312,9 +322,10 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 			    json_array_get(r->path, k), &o) : child(node,
 			    json_array_get(r->path, k), &it);
 		}
-		/* parameters beside the template may have moved things */
-		if (!json_is_string(node) || strcmp(json_string_value(node),
-		    r->src) != 0)
+		/* parameters beside the template may have moved things; the
+		   last firing's strings are its renderings, not templates */
+		if (!json_is_string(node) || (into != INTO_LAST &&
+		    strcmp(json_string_value(node), r->src) != 0))
 			continue;
 		buf_reset(&b);
 		val = NULL;
@@ -337,12 +348,107 @@ render_strings(const struct rstrings *rs, json_t **rootp, json_t *input,
 		} else if (n == 0) {
 			json_decref(*rootp);
 			*rootp = val;
-		} else	/* it: the last step's, nothing changed since */
+			++*rendered;
+		} else {	/* it: the last step's, nothing changed since */
 			set_at(parent, json_array_get(r->path, n - 1), it, val);
+			++*rendered;
+		}
 	}
 	buf_free(&b);
 	if (o.v != o.in)
 		free(o.v);
+	return rc;
+}
+
+/*
+ * The last firing's tree, rendered into again.  Rendering the manifest's
+ * tree copies every container on the way to a rendered string (the
+ * seed's Workflow: the root, spec, arguments, parameters and its two
+ * items, for two strings) and the firing's end frees them all: ~9 k
+ * instructions a firing.  So the trigger keeps the tree it rendered last
+ * (trig.last) and the next firing renders its strings into that tree
+ * again, when nothing else holds it.
+ *
+ * Why that is safe: a reference count of 1 on the root (the trigger's
+ * own) and on each container on the way to a string (its parent's) means
+ * no plan, record or approval kept any of them: they take references to
+ * what they keep, and the k8s plan's own root and metadata are copies
+ * (act_plan_k8s).  Nothing changes a rendered resource in place (planners,
+ * records and approvals only read it; the executor copies what it edits),
+ * so the tree is as this trigger left it.  Everything else in it is the
+ * manifest's and is never written; a rendered string is replaced in its
+ * container, never changed, so whoever holds the old one keeps its value.
+ * The count is read with acquire order: jansson drops references
+ * atomically with release order, so a `run` thread's last reads of the
+ * tree come before its decref, and the writes here after.
+ */
+static int
+held_elsewhere(json_t *v)
+{
+	return __atomic_load_n(&v->refcount, __ATOMIC_ACQUIRE) != 1;
+}
+
+/* Whether last's containers on the way to each string are the trigger's. */
+static int
+last_is_free(const struct rstrings *rs, json_t *last)
+{
+	const struct rstring *r;
+	json_t *node;
+	void *it;
+	size_t i, k, n;
+
+	if (held_elsewhere(last))
+		return 0;
+	for (i = 0; i < rs->n; i++) {
+		r = &rs->v[i];
+		n = json_array_size(r->path);
+		node = last;
+		for (k = 0; k + 1 < n; k++) {
+			node = child(node, json_array_get(r->path, k), &it);
+			if ((!json_is_object(node) && !json_is_array(node)) ||
+			    held_elsewhere(node))
+				return 0;
+		}
+		if (n == 0 || !json_is_string(child(node, json_array_get(
+		    r->path, n - 1), &it)))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Renders t's strings for a firing whose tree is the manifest's own
+ * (src, borrowed): *resp becomes a new reference sharing every subtree no
+ * string is in with src, the last firing's tree when it is free.  0, or -1
+ * with *err (*resp a reference the caller drops).
+ */
+static int
+render_shared(struct trig *t, json_t *src, json_t *input, json_t **resp,
+    char **err)
+{
+	size_t rendered;
+	int rc;
+
+	if (t->last && last_is_free(&t->rstr, t->last)) {
+		*resp = json_incref(t->last);
+		rc = render_strings(&t->rstr, resp, input, INTO_LAST,
+		    &rendered, err);
+	} else {
+		json_decref(t->last);
+		t->last = NULL;
+		*resp = src;
+		rc = render_strings(&t->rstr, resp, input, INTO_MANIFEST,
+		    &rendered, err);
+		/* kept only where every string is: the next firing sets each
+		   again and looks for no template */
+		if (rc == 0 && rendered && rendered == t->rstr.n &&
+		    (json_is_object(*resp) || json_is_array(*resp)))
+			t->last = json_incref(*resp);
+	}
+	if (rc == -1) {	/* some strings rendered, some not */
+		json_decref(t->last);
+		t->last = NULL;
+	}
 	return rc;
 }
 
@@ -356,7 +462,7 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 	json_t *inputs, *whole = NULL, *spec = t->pub.tmpl, *res = NULL,
 	    *copy = NULL, *src;
 	char *err = NULL;
-	size_t i;
+	size_t i, rendered;
 
 	inputs = json_object();
 	for (i = 0; i < s->ndeps; i++)
@@ -377,15 +483,21 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			err = xstrdup("the trigger has no source.resource");
 			break;
 		}
-		if (t->kparams.n == 0) {
+		if (t->kparams.n == 0 && whole == NULL) {
 			/* nothing writes into the tree but rendering: share
 			 * what it does not touch with the manifest */
+			(void)render_shared(t, src, ev->data, &res, &err);
+			break;
+		}
+		if (t->kparams.n == 0) {	/* a new tree each firing */
 			res = src;
-			(void)render_strings(&t->rstr, &res, ev->data, 1, &err);
+			(void)render_strings(&t->rstr, &res, ev->data,
+			    INTO_MANIFEST, &rendered, &err);
 			break;
 		}
 		res = util_json_copy(src);
-		if (render_strings(&t->rstr, &res, ev->data, 0, &err) == 0)
+		if (render_strings(&t->rstr, &res, ev->data, INTO_PRIVATE,
+		    &rendered, &err) == 0)
 			(void)apply_params(&t->kparams, s, res, &err);
 		break;
 	case TRIGGER_HTTP:
@@ -399,8 +511,13 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			(void)construct_payload(&t->payload, s, &res, &err);
 		break;
 	case TRIGGER_REMEDIATE:
-		res = spec;
-		(void)render_strings(&t->rstr, &res, ev->data, 1, &err);
+		if (whole == NULL)
+			(void)render_shared(t, spec, ev->data, &res, &err);
+		else {	/* trigger parameters made spec this firing's */
+			res = spec;
+			(void)render_strings(&t->rstr, &res, ev->data,
+			    INTO_MANIFEST, &rendered, &err);
+		}
 		break;
 	case TRIGGER_LOG:
 		break;

@@ -222,6 +222,9 @@ struct trig {
 	struct params		 payload;	/* http.payload */
 	json_t			*resource;	/* borrowed source.resource */
 	struct rstrings		 rstr;		/* in resource */
+	json_t			*last;		/* owned: the tree the last
+						   firing rendered, or NULL
+						   (fire.c's render_shared) */
 	struct reset		*resets;
 	size_t			 nresets;
 	char			*describe; /* owned: "k8s create Workflow" */

@@ -689,6 +689,7 @@ sensor_trig_free(struct trig *t, size_t ndeps)
 	free_params(&t->kparams);
 	free_params(&t->payload);
 	sensor_rstrings_free(&t->rstr);
+	json_decref(t->last);
 	for (i = 0; i < t->nresets; i++) {
 		cron_free(t->resets[i].cron);
 		tz_free(t->resets[i].tz);

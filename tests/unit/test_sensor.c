@@ -1138,6 +1138,127 @@ TEST(resource_rendered_copy_on_write)
 	diag_free(&d);
 }
 
+/* Each firing's resource, a reference each; jansson's allocations counted. */
+static size_t allocs;
+
+static void *
+count_malloc(size_t n)
+{
+	allocs++;
+	return malloc(n);
+}
+
+static void
+keep_resource(void *ctx, const struct sensor_fire *f)
+{
+	json_array_append(ctx, f->resource ? f->resource : json_null());
+}
+
+/* Fires t's sensor with c as the event's "c"; jansson's allocations. */
+static size_t
+fire_counted(struct sensor *s, json_t *kept, const char *c)
+{
+	struct event ev;
+	size_t n;
+
+	mkevent(&ev, "w", "x", json_pack("{s:s}", "c", c), 0);
+	allocs = 0;
+	json_set_alloc_funcs(count_malloc, free);
+	sensor_feed(s, &ev, 0, keep_resource, kept);
+	json_set_alloc_funcs(malloc, free);
+	n = allocs;
+	clear_event(&ev);
+	return n;
+}
+
+static void
+check_rendered(json_t *res, json_t *tmpl, const char *c)
+{
+	char want[32];
+
+	snprintf(want, sizeof want, "%s-ns", c);
+	CHECK_STR(json_string_value(sensor_path_get(res,
+	    "spec.arguments.parameters.0.value")), c);
+	CHECK_STR(json_string_value(sensor_path_get(res,
+	    "spec.arguments.parameters.1.value")), want);
+	CHECK(res != tmpl);
+	/* what holds no rendered string is the manifest's own */
+	CHECK(json_object_get(res, "metadata") ==
+	    json_object_get(tmpl, "metadata"));
+	CHECK(sensor_path_get(res, "spec.templates") ==
+	    sensor_path_get(tmpl, "spec.templates"));
+	CHECK(sensor_path_get(res, "spec.arguments.parameters.0.name") ==
+	    sensor_path_get(tmpl, "spec.arguments.parameters.0.name"));
+}
+
+/*
+ * A firing renders into the tree the last one left when nothing holds
+ * it: no container is allocated (the seed's Workflow copied six per
+ * firing).  Whatever still holds the last tree, whole or one container
+ * on the way to a string (as a k8s plan holds the resource's spec), keeps
+ * its strings: that firing copies the way again.  Each firing shares
+ * what holds no rendered string with the manifest, and the manifest
+ * keeps its templates.
+ */
+TEST(resource_rendered_again_when_free)
+{
+	struct diags d;
+	struct mdoc *doc;
+	struct sensor *s;
+	json_error_t je;
+	json_t *kept = json_array(), *tmpl, *held;
+	size_t reused, fresh;
+
+	diag_init(&d);
+	doc = json_doc(json_loads("{\"metadata\":{\"name\":\"m\"},\"spec\":{"
+	    "\"dependencies\":[{\"name\":\"a\",\"eventSourceName\":\"w\","
+	    "\"eventName\":\"x\"}],\"triggers\":[{\"template\":{\"name\":"
+	    "\"t\",\"k8s\":{\"operation\":\"create\",\"source\":{"
+	    "\"resource\":{\"kind\":\"Workflow\",\"metadata\":{"
+	    "\"generateName\":\"b-\"},\"spec\":{\"arguments\":{"
+	    "\"parameters\":[{\"name\":\"pod\",\"value\":\"{{ .Input.c }}\"},"
+	    "{\"name\":\"ns\",\"value\":\"{{ .Input.c }}-ns\"}]},"
+	    "\"templates\":[{\"name\":\"bump\",\"container\":{\"args\":["
+	    "\"--pod={{workflow.parameters.pod}}\"]}}]}}}}}}]}}", 0, &je));
+	s = sensor_compile(doc, &d);
+	REQUIRE(s != NULL);
+	tmpl = json_object_get(json_object_get(sensor_trigger(s, 0)->tmpl,
+	    "source"), "resource");
+
+	(void)fire_counted(s, kept, "a");
+	check_rendered(json_array_get(kept, 0), tmpl, "a");
+	json_array_clear(kept);		/* nothing holds it: rendered again */
+	reused = fire_counted(s, kept, "b");
+	check_rendered(json_array_get(kept, 0), tmpl, "b");
+
+	/* the root held: "b" stays, "c" is a new way down */
+	fresh = fire_counted(s, kept, "c");
+	check_rendered(json_array_get(kept, 0), tmpl, "b");
+	check_rendered(json_array_get(kept, 1), tmpl, "c");
+	CHECK(json_array_get(kept, 0) != json_array_get(kept, 1));
+	/* six containers on the way, each an allocation at least */
+	CHECK(fresh >= reused + 6);
+
+	/* only "c"'s spec held, as a k8s plan holds it */
+	held = json_incref(json_object_get(json_array_get(kept, 1), "spec"));
+	json_array_clear(kept);
+	(void)fire_counted(s, kept, "d");
+	check_rendered(json_array_get(kept, 0), tmpl, "d");
+	CHECK_STR(json_string_value(sensor_path_get(held,
+	    "arguments.parameters.0.value")), "c");
+	CHECK(json_object_get(json_array_get(kept, 0), "spec") != held);
+
+	CHECK_STR(json_string_value(sensor_path_get(tmpl,
+	    "spec.arguments.parameters.0.value")), "{{ .Input.c }}");
+	CHECK_STR(json_string_value(sensor_path_get(tmpl,
+	    "spec.arguments.parameters.1.value")), "{{ .Input.c }}-ns");
+	json_decref(held);
+	json_decref(kept);
+	sensor_free(s);
+	mdoc_free(doc);
+	diag_free(&d);
+}
+
 /*
  * Each template is bounded, and so are all of a trigger's together: two
  * strings of 600 KB fail at the second, naming its path; one of them
@@ -1324,6 +1445,7 @@ main(void)
 	RUN(describe_many);
 	RUN(remediate_block_renders);
 	RUN(resource_rendered_copy_on_write);
+	RUN(resource_rendered_again_when_free);
 	RUN(rendered_total_bounded);
 	RUN(mutations_do_not_crash);
 	return harness_done();
