@@ -39,12 +39,27 @@ target_matches(const char *pattern, const char *target)
 #define QUERY_PAGE	512
 
 /*
+ * Whose rows a writer takes for its own: in a PostgreSQL database several
+ * clusters share, its cluster's (and no cluster's, from before schema 5),
+ * since another cluster's intent may be an action running there now and
+ * its request is that cluster's to follow; in a SQLite file, which one
+ * writer holds, every row, whatever the cluster was called when it was
+ * written (a renamed kubeconfig context keeps its requests and intents,
+ * as claim_rows keeps its cooldowns).
+ */
+static int
+shares_clusters(const struct audit *a)
+{
+	return a->version >= 5 && a->opts.cluster &&
+	    sqldb_engine(a->db) == SQLDB_POSTGRES;
+}
+
+/*
  * Records of pull requests: their rows by index (AUDIT_REQUEST_ROWS), and
- * only those whose text names one are parsed.  Only this writer's
- * cluster's (and no cluster's, from before schema 5): in a database
- * clusters share, each follows its own requests, as it reports its own
- * intents.  coalesce, not "OR cluster IS NULL": the database took the
- * OR to the cluster index, every row of the cluster, and not this one.
+ * only those whose text names one are parsed; the writer's own
+ * (shares_clusters).  coalesce, not "OR cluster IS NULL": the database
+ * took the OR to the cluster index, every row of the cluster, and not
+ * this one.
  */
 #define PULL_REQUESTS	" AND " AUDIT_REQUEST_ROWS \
 	" AND {INSTR}(record, '\"pullRequest\"') > 0"
@@ -52,7 +67,7 @@ target_matches(const char *pattern, const char *target)
 static const char *
 pull_requests(const struct audit *a)
 {
-	return a->version >= 5 && a->opts.cluster ? PULL_REQUESTS
+	return shares_clusters(a) ? PULL_REQUESTS
 	    " AND coalesce(cluster, ?10) = ?10" : PULL_REQUESTS;
 }
 
@@ -126,7 +141,7 @@ bind_page(const struct audit *a, struct sqldb_stmt *st,
 		sqldb_bind_text(st, 6, f->sensor);
 	if (f->cluster && a->version >= 5)
 		sqldb_bind_text(st, 7, f->cluster);
-	if (f->pull_requests && a->version >= 5 && a->opts.cluster)
+	if (f->pull_requests && shares_clusters(a))
 		sqldb_bind_text(st, 10, a->opts.cluster);
 	sqldb_bind_int64(st, 8, cursor);
 }
@@ -285,14 +300,13 @@ audit_query(struct audit *a, const struct audit_filter *f,
  */
 
 /*
- * The clause narrowing to this writer's cluster, ?9 its name, or "";
- * coalesce, not OR: see pull_requests().
+ * The clause narrowing to this writer's rows (shares_clusters), ?9 its
+ * cluster's name, or ""; coalesce, not OR: see pull_requests().
  */
 static const char *
 own_cluster(const struct audit *a)
 {
-	return a->version >= 5 && a->opts.cluster ? " AND coalesce(cluster, "
-	    "?9) = ?9" : "";
+	return shares_clusters(a) ? " AND coalesce(cluster, ?9) = ?9" : "";
 }
 
 static void

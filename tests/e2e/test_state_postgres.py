@@ -89,9 +89,9 @@ def port_of(d):
     raise AssertionError("no port")
 
 
-def unit_against_postgres(pg, name, says):
+def unit_against_postgres(pg, name, *says):
     """Unit test binary test_NAME run with REMEDIATE_TEST_PG on a database
-    of its own: it passes, and its stderr says its PostgreSQL half ran."""
+    of its own: it passes, and its stderr says each PostgreSQL half ran."""
     url = pg.database("unit_" + name)
     subprocess.run(["make", "-s", "build/tests/test_" + name], cwd=ROOT,
                    check=True, capture_output=True, timeout=600)
@@ -99,7 +99,8 @@ def unit_against_postgres(pg, name, says):
                        env=dict(os.environ, REMEDIATE_TEST_PG=url),
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
-    assert says in p.stderr
+    for said in says:
+        assert said in p.stderr, said
     assert p.stdout.strip().endswith(" 0 failed"), p.stdout
 
 
@@ -110,10 +111,13 @@ def test_sqldb_unit_cases_pass_against_postgres(pg):
 
 
 def test_audit_edge_cases_pass_against_postgres(pg):
-    """tests/unit/test_audit.c's prometheus edges across a restart and
-    the signal ids a start remembers, their PostgreSQL half (make unit
-    runs them on a file only)."""
-    unit_against_postgres(pg, "audit", "signal ids: postgres")
+    """tests/unit/test_audit.c's prometheus edges across a restart, the
+    signal ids a start remembers, the intents and pull requests a start
+    takes for its own cluster's, their PostgreSQL half (make unit runs
+    them on a file only)."""
+    unit_against_postgres(pg, "audit", "signal ids: postgres",
+                          "unknown outcomes: postgres",
+                          "pull requests: postgres")
 
 
 def test_decisions_land_in_postgres_and_history_reads_them(
