@@ -125,17 +125,17 @@ set_opt(json_t *o, const char *k, size_t klen, json_t *v)
 }
 
 /*
- * One new kill: what the Event says of it, borrowed from the Pod: each
- * string and, for those the Event holds, its value (NULL with it).
+ * One new kill: what the Event says of it, borrowed from the Pod (the
+ * Pod's strings as its JSON values, which the Event holds: text()).
  */
 struct kill {
-	const char	*pname, *ns, *uid;	/* the Pod's */
-	json_t		*vpname, *vns, *vuid;
+	json_t		*pname;			/* the Pod's name, a string */
+	json_t		*ns, *uid;		/* the Pod's, or NULL (no ""
+						   namespace) */
 	const char	*name;			/* the container's */
 	const char	*list;			/* "containers" or
 						   "initContainers" */
-	const char	*fin;			/* finishedAt, or NULL */
-	json_t		*vfin;
+	json_t		*fin;			/* finishedAt, or NULL */
 	const char	*limit;			/* its memory limit, or NULL */
 	json_int_t	 exit_code, restarts;
 	uint64_t	 hash;			/* of Pod, container, fin */
@@ -151,7 +151,7 @@ fill(struct buf *b, enum text t, const struct kill *k)
 
 	switch (t) {
 	case EVENT_NAME:	/* "%s.oom.%012llx" */
-		buf_adds(b, k->pname);
+		buf_adds(b, json_string_value(k->pname));
 		buf_add(b, ".oom.", 5);
 		util_hex64(hex, k->hash & 0xffffffffffffULL);
 		buf_add(b, hex + 4, 12);	/* the 4 leading zeros off */
@@ -215,13 +215,13 @@ event_object(const struct kill *k)
 	json_object_setn_new_nocheck(ev, KEY("apiVersion"), FIXED(v1));
 	json_object_setn_new_nocheck(ev, KEY("kind"), FIXED(event));
 	json_object_setn_new_nocheck(m, KEY("name"), text_of(EVENT_NAME, k));
-	set_opt(m, KEY("namespace"), k->vns);
+	set_opt(m, KEY("namespace"), k->ns);
 	json_object_setn_new_nocheck(ev, KEY("metadata"), m);
 	json_object_setn_new_nocheck(io, KEY("apiVersion"), FIXED(v1));
 	json_object_setn_new_nocheck(io, KEY("kind"), FIXED(pod));
-	json_object_setn_new_nocheck(io, KEY("name"), text(k->vpname));
-	set_opt(io, KEY("namespace"), k->vns);
-	set_opt(io, KEY("uid"), k->vuid);
+	json_object_setn_new_nocheck(io, KEY("name"), text(k->pname));
+	set_opt(io, KEY("namespace"), k->ns);
+	set_opt(io, KEY("uid"), k->uid);
 	json_object_setn_new_nocheck(io, KEY("fieldPath"),
 	    text_of(FIELD_PATH, k));
 	json_object_setn_new_nocheck(ev, KEY("involvedObject"), io);
@@ -231,10 +231,19 @@ event_object(const struct kill *k)
 	json_object_setn_new_nocheck(ev, KEY("source"), FIXED(source));
 	json_object_setn_new_nocheck(ev, KEY("reportingComponent"),
 	    FIXED(reporting));
-	set_opt(ev, KEY("firstTimestamp"), k->vfin);
-	set_opt(ev, KEY("lastTimestamp"), k->vfin);
+	set_opt(ev, KEY("firstTimestamp"), k->fin);
+	set_opt(ev, KEY("lastTimestamp"), k->fin);
 	json_object_setn_new_nocheck(ev, KEY("count"), json_integer(1));
 	return ev;
+}
+
+/* o's member key when it is a string (borrowed), else NULL. */
+static json_t *
+string_member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? v : NULL;
 }
 
 static json_t *
@@ -243,33 +252,29 @@ synthesize(json_t *pod, const char *list, const char *name, json_t *cs,
 {
 	json_t *meta = json_object_get(pod, "metadata");
 	json_t *exitc = json_object_get(term, "exitCode");
+	const char *pname, *fin;
 	struct kill k;
 
 	/* obj_name's and obj_namespace's strings (no "" namespace) */
-	k.vpname = json_object_get(meta, "name");
-	k.pname = json_string_value(k.vpname);
-	k.vns = json_object_get(meta, "namespace");
-	k.ns = json_string_value(k.vns);
-	if (k.ns && *k.ns == '\0')
+	k.pname = json_object_get(meta, "name");
+	pname = json_string_value(k.pname);
+	k.ns = string_member(meta, "namespace");
+	if (k.ns && *json_string_value(k.ns) == '\0')
 		k.ns = NULL;
-	k.vns = k.ns ? k.vns : NULL;
-	k.vuid = json_object_get(meta, "uid");
-	k.uid = json_string_value(k.vuid);
-	k.vuid = k.uid ? k.vuid : NULL;
+	k.uid = string_member(meta, "uid");
 	k.name = name;
 	k.list = strcmp(list, "initContainerStatuses") == 0 ?
 	    "initContainers" : "containers";
-	k.vfin = json_object_get(term, "finishedAt");
-	k.fin = json_string_value(k.vfin);
-	k.vfin = k.fin ? k.vfin : NULL;
+	k.fin = string_member(term, "finishedAt");
+	fin = json_string_value(k.fin);
 	k.limit = memory_limit(pod, list, name);
 	k.exit_code = json_is_integer(exitc) ? json_integer_value(exitc) :
 	    137;
 	k.restarts = json_integer_value(json_object_get(cs, "restartCount"));
-	k.hash = util_hash(k.pname, strlen(k.pname) + 1, UTIL_HASH_SEED);
+	k.hash = util_hash(pname, strlen(pname) + 1, UTIL_HASH_SEED);
 	k.hash = util_hash(name, strlen(name) + 1, k.hash);
-	if (k.fin)
-		k.hash = util_hash(k.fin, strlen(k.fin), k.hash);
+	if (fin)
+		k.hash = util_hash(fin, strlen(fin), k.hash);
 	return event_object(&k);
 }
 
