@@ -417,19 +417,22 @@ last_is_free(const struct rstrings *rs, json_t *last)
 }
 
 /*
- * Renders t's strings for a firing whose tree is the manifest's own
- * (src, borrowed): *resp becomes a new reference sharing every subtree no
- * string is in with src, the last firing's tree when it is free.  0, or -1
+ * Renders t's strings into a tree sharing with src (borrowed) every
+ * subtree no string is in: *resp becomes a new reference, the last
+ * firing's tree when it is free.  keep: src is the manifest's own, the
+ * same at every firing, so the tree may be kept for the next one; not
+ * when the trigger's parameters made src for this firing alone.  0, or -1
  * with *err (*resp a reference the caller drops).
  */
 static int
-render_shared(struct trig *t, json_t *src, json_t *input, json_t **resp,
-    char **err)
+render_shared(struct trig *t, json_t *src, int keep, json_t *input,
+    json_t **resp, char **err)
 {
 	size_t rendered;
 	int rc;
 
-	if (t->last && last_is_free(&t->rstr, t->last)) {
+	/* without keep, t->last is never set */
+	if (keep && t->last && last_is_free(&t->rstr, t->last)) {
 		*resp = json_incref(t->last);
 		rc = render_strings(&t->rstr, resp, input, INTO_LAST,
 		    &rendered, err);
@@ -441,7 +444,7 @@ render_shared(struct trig *t, json_t *src, json_t *input, json_t **resp,
 		    &rendered, err);
 		/* kept only where every string is: the next firing sets each
 		   again and looks for no template */
-		if (rc == 0 && rendered && rendered == t->rstr.n &&
+		if (keep && rc == 0 && rendered && rendered == t->rstr.n &&
 		    (json_is_object(*resp) || json_is_array(*resp)))
 			t->last = json_incref(*resp);
 	}
@@ -483,16 +486,11 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			err = xstrdup("the trigger has no source.resource");
 			break;
 		}
-		if (t->kparams.n == 0 && whole == NULL) {
+		if (t->kparams.n == 0) {
 			/* nothing writes into the tree but rendering: share
-			 * what it does not touch with the manifest */
-			(void)render_shared(t, src, ev->data, &res, &err);
-			break;
-		}
-		if (t->kparams.n == 0) {	/* a new tree each firing */
-			res = src;
-			(void)render_strings(&t->rstr, &res, ev->data,
-			    INTO_MANIFEST, &rendered, &err);
+			 * what it does not touch with src */
+			(void)render_shared(t, src, whole == NULL, ev->data,
+			    &res, &err);
 			break;
 		}
 		res = util_json_copy(src);
@@ -511,13 +509,9 @@ do_fire(struct sensor *s, struct trig *t, const struct event *ev,
 			(void)construct_payload(&t->payload, s, &res, &err);
 		break;
 	case TRIGGER_REMEDIATE:
-		if (whole == NULL)
-			(void)render_shared(t, spec, ev->data, &res, &err);
-		else {	/* trigger parameters made spec this firing's */
-			res = spec;
-			(void)render_strings(&t->rstr, &res, ev->data,
-			    INTO_MANIFEST, &rendered, &err);
-		}
+		/* trigger parameters may have made spec this firing's */
+		(void)render_shared(t, spec, whole == NULL, ev->data, &res,
+		    &err);
 		break;
 	case TRIGGER_LOG:
 		break;
